@@ -1,0 +1,85 @@
+"""The back office of a medical-tourism operator: `create_app` builds the Flask app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from backoffice.config import PROJECT_ROOT, instance_path, load_config
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(instance_path()),
+    )
+    app.config.from_mapping(load_config(config))
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_errors(app)
+    register_templates(app)
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from backoffice.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from backoffice import audit, auth, dashboard, health, portal, users
+
+    for feature in (auth, dashboard, users, audit, portal, health):
+        app.register_blueprint(feature.bp)
+
+
+def register_security(app: Flask) -> None:
+    from backoffice.auth.permissions import enforce_access
+    from backoffice.auth.sessions import register_sessions
+    from backoffice.security import add_security_headers, refuse_nul_bytes
+
+    app.before_request(refuse_nul_bytes)
+    register_sessions(app)  # idle timeout first: an expired session is signed out before access is checked
+    app.before_request(enforce_access)
+    app.after_request(add_security_headers)
+
+
+def register_errors(app: Flask) -> None:
+    from backoffice.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_templates(app: Flask) -> None:
+    from backoffice.forms import ConfirmForm
+    from backoffice.templating import register_filters
+
+    register_filters(app)
+
+    @app.context_processor
+    def inject_layout_helpers() -> dict[str, Any]:
+        return {"logout_form": ConfirmForm()}
+
+
+def register_cli(app: Flask) -> None:
+    from backoffice.cli import register_cli as register
+
+    register(app)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

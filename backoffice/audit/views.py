@@ -1,0 +1,16 @@
+from flask import render_template, request
+
+from backoffice.audit import bp, operations
+from backoffice.auth.permissions import ADMIN, roles_required
+
+
+@bp.route("/")
+@roles_required(ADMIN)
+def list_events():
+    filters = {
+        "action": request.args.get("action", "")[:64] or None,
+        "actor_id": request.args.get("actor", type=int),
+        "object_type": request.args.get("object_type", "")[:64] or None,
+    }
+    page = operations.list_events(page=request.args.get("page", 1, type=int), **filters)
+    return render_template("audit/list.html", page=page, filters=filters, actions=operations.known_actions())

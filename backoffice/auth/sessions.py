@@ -1,0 +1,63 @@
+"""Session rules every signed-in request passes: the user loader and the idle timeout."""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from backoffice.auth import operations
+from backoffice.extensions import db, login_manager
+
+
+def home_for(user) -> str:
+    return url_for("portal.index") if user.is_patient else url_for("dashboard.index")
+
+
+def safe_next_url(target: str | None, user) -> str:
+    """Only a path on this site (no scheme, host or `//`), and patients only into the portal."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return home_for(user)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or (user.is_patient and not parts.path.startswith("/portal")):
+        return home_for(user)
+    return target
+
+
+def idle_limit_seconds(user) -> float:
+    key = "IDLE_TIMEOUT_PATIENT" if user.is_patient else "IDLE_TIMEOUT_STAFF"
+    return current_app.config[key].total_seconds()
+
+
+def mark_seen() -> None:
+    session["seen_at"] = time.time()
+
+
+def expire_idle_session():
+    """Sign out a session that has been idle longer than the limit for its role."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = time.time()
+    seen_at = session.get("seen_at", now)
+    limit = idle_limit_seconds(current_user)
+    if now - seen_at > limit:
+        operations.end_session(current_user.id, reason="logout_idle")
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash(f"You were signed out after {int(limit // 60)} minutes without activity. Please sign in again.", "info")
+        next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=next_url))
+    mark_seen()
+    return None
+
+
+def register_sessions(app: Flask) -> None:
+    login_manager.session_protection = "strong"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(operations.load_session_user)
+    app.before_request(expire_idle_session)

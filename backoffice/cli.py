@@ -1,0 +1,102 @@
+"""`flask` command groups: users, demo, jobs."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from backoffice.auth.models import User
+from backoffice.auth.permissions import ROLES
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.jobs import make_worker
+from backoffice.users.operations import create_user
+
+users_cli = AppGroup("users", help="Staff and patient accounts.")
+demo_cli = AppGroup("demo", help="Demo data for trying the app out.")
+jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
+
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS = (
+    ("admin@demo.test", "Ada Admin", "admin"),
+    ("coordinator@demo.test", "Carla Coordinator", "coordinator"),
+    ("coordinator2@demo.test", "Conrad Coordinator", "coordinator"),
+    ("finance@demo.test", "Fiona Finance", "finance"),
+    ("patient@demo.test", "Pablo Patient", "patient"),
+    ("patient2@demo.test", "Priya Patient", "patient"),
+)
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
+def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
+    """Create an account; the password is prompted for (twice) or read from standard input."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(email=email, name=name, role=role, password=password)
+    except DomainError as error:
+        _fail(error.message)
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.email} (id {user.id}).")
+
+
+@users_cli.command("list")
+def list_users_command() -> None:
+    """Every account with its role and state."""
+    users = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    if not users:
+        click.echo("No accounts yet.")
+        return
+    width = max(len(u.email) for u in users)
+    for user in users:
+        state = "active" if user.active else "deactivated"
+        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never signed in"
+        click.echo(f"{user.id:>5}  {user.email:<{width}}  {user.role:<11}  {state:<11}  {last}  {user.name}")
+
+
+@demo_cli.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds accounts.")
+def seed_demo_command(if_empty: bool) -> None:
+    """Demo accounts (password `demo-password`). Refused when the app is configured for production."""
+    if current_app.config["APP_ENV"] == "production":
+        _fail("demo data is never seeded in production (APP_ENV=production).")
+    if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("The database already holds accounts; demo data not seeded.")
+        return
+    created = 0
+    for email, name, role in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(email=email, name=name, role=role, password=DEMO_PASSWORD)
+            created += 1
+    db.session.commit()
+    click.echo(f"Demo data: {created} account(s) created, {len(DEMO_USERS) - created} already there.")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queues are empty.")
+@click.option("--with-scheduler/--without-scheduler", default=True, show_default=True)
+def worker_command(burst: bool, with_scheduler: bool) -> None:
+    """Run an RQ worker on the app's queues, jobs running inside the app."""
+    worker = make_worker(current_app._get_current_object())  # type: ignore[attr-defined]
+    worker.work(burst=burst, with_scheduler=with_scheduler)
+
+
+def register_cli(app: Flask) -> None:
+    for group in (users_cli, demo_cli, jobs_cli):
+        app.cli.add_command(group)

@@ -1,0 +1,122 @@
+"""Settings from the environment, with safe development defaults.
+
+`APP_ENV` picks the profile: `development` (default: SQLite under instance/, embedded Redis on a unix socket),
+`test` (used by the test suite) or `production` (everything from the environment; refuses to start without a real
+SECRET_KEY or with debug on).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "test", "production")
+
+
+class ConfigurationError(RuntimeError):
+    """The app refuses to start with this configuration."""
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _flag_env(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance")).resolve()
+
+
+def default_redis_url() -> str:
+    """The embedded Redis server of `make run` listens on a unix socket in instance/ (no port to collide with)."""
+    return f"unix://{instance_path() / 'redis.sock'}?db=0"
+
+
+def _development_secret_key() -> str:
+    """A per-machine random key kept in instance/, so no two checkouts share a session-signing key."""
+    path = instance_path() / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the settings for one app from the environment, then `overrides` (used by tests)."""
+    overrides = dict(overrides or {})
+    env = overrides.get("APP_ENV") or os.environ.get("APP_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+    production = env == "production"
+
+    settings: dict[str, Any] = {
+        "APP_ENV": env,
+        "DEBUG": _flag_env("FLASK_DEBUG"),
+        "TESTING": env == "test",
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path() / 'backoffice.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or default_redis_url(),
+        "INVOICE_ARCHIVE": os.environ.get("INVOICE_ARCHIVE") or str(PROJECT_ROOT / "invoices"),
+        "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        # Sessions: the cookie is the only credential, so keep it out of scripts and off plain HTTP.
+        "SESSION_COOKIE_NAME": "backoffice_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env not in ("development", "test"),
+        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+        "IDLE_TIMEOUT_STAFF": timedelta(minutes=_int_env("STAFF_IDLE_TIMEOUT_MINUTES", 30)),
+        "IDLE_TIMEOUT_PATIENT": timedelta(minutes=_int_env("PATIENT_IDLE_TIMEOUT_MINUTES", 30)),
+        # Login throttling: failures counted over a sliding window; a block ends when old failures leave it.
+        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_int_env("LOGIN_THROTTLE_WINDOW_MINUTES", 15)),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50),
+        "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "HEALTH_REDIS_TIMEOUT_SECONDS": 2,
+        "PASSWORD_HASH_METHOD": "scrypt",
+    }
+    if env == "test":
+        settings.update(
+            {
+                "SECRET_KEY": settings["SECRET_KEY"] or "test-secret-key",
+                # A cheap work factor keeps hundreds of test logins fast; real deployments keep the default.
+                "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            }
+        )
+    settings.update(overrides)
+
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
+        # psycopg 3 is the installed driver; accept the plain URL that hosting providers hand out.
+        settings["SQLALCHEMY_DATABASE_URI"] = settings["SQLALCHEMY_DATABASE_URI"].replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        )
+    if production:
+        _check_production(settings)
+    elif not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _development_secret_key()
+    return settings
+
+
+def _check_production(settings: dict[str, Any]) -> None:
+    key = settings.get("SECRET_KEY") or ""
+    if len(key) < 32 or key in {"test-secret-key", "change-me", "dev"}:
+        raise ConfigurationError("production refuses to start without a SECRET_KEY of at least 32 random characters")
+    if settings.get("DEBUG"):
+        raise ConfigurationError("production refuses to start with debug on (unset FLASK_DEBUG)")
+    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")

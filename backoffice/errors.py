@@ -1,0 +1,87 @@
+"""Domain errors and the error pages.
+
+Operations raise `DomainError` subclasses with a message meant for people; one handler turns them into a 4xx page.
+Error pages use the app's layout and never show a traceback or any record's data.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule of the business refused the request; `str(error)` is shown to the user."""
+
+    status_code = 422
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class PermissionDenied(DomainError):
+    status_code = 403
+
+
+ERROR_TITLES = {
+    400: "Bad request",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Upload too large",
+    422: "Cannot do that",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Service unavailable",
+}
+
+ERROR_MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "There is nothing at this address.",
+    405: "This address does not accept that kind of request.",
+    413: "The file is larger than allowed.",
+    422: "The request could not be carried out.",
+    429: "Too many attempts. Wait a little and try again.",
+    500: "An unexpected error occurred. It has been logged; please try again.",
+    503: "A service this page needs is not available right now.",
+}
+
+
+def render_error(code: int, message: str | None = None):
+    title = ERROR_TITLES.get(code, "Error")
+    return render_template(
+        "errors/error.html", code=code, title=title, message=message or ERROR_MESSAGES.get(code)
+    ), code
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return render_error(error.status_code, error.message)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        return render_error(
+            400, "The form was missing its security token or it had expired. Reload the page and try again."
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = error.code or 500
+        # Werkzeug's default descriptions are generic; ours are written for the operator's staff.
+        response = render_error(code)
+        if code == 405 and error.get_response().headers.get("Allow"):
+            return response[0], code, {"Allow": error.get_response().headers["Allow"]}
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("unhandled error")
+        return render_error(500)

@@ -1,0 +1,110 @@
+"""Creating accounts, changing roles, deactivating and reactivating them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from backoffice.audit.operations import record_event
+from backoffice.auth.models import User, new_session_token
+from backoffice.auth.operations import MIN_PASSWORD_LENGTH, hash_password, normalise_email
+from backoffice.auth.permissions import ADMIN, ROLE_LABELS, ROLES
+from backoffice.errors import DomainError, NotFound
+from backoffice.extensions import db
+from backoffice.pagination import Page, paginate
+
+PAGE_SIZE = 50
+
+
+class AccountError(DomainError):
+    pass
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("There is no such user.")
+    return user
+
+
+def create_user(*, email: str, name: str, role: str, password: str, actor_id: int | None = None) -> User:
+    """Open an account. Emails are unique regardless of case; passwords have at least 12 characters."""
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not email or "@" not in email:
+        raise AccountError("Enter a valid email address.")
+    if not name:
+        raise AccountError("Enter the person's name.")
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise AccountError(f"There is already an account for {email}.")
+    user = User(email=email, name=name, role=role, password_hash=hash_password(password), active=True)
+    db.session.add(user)
+    db.session.flush()
+    record_event(
+        "user_created", actor_id=actor_id, object_type="user", object_id=user.id, details={"email": email, "role": role}
+    )
+    return user
+
+
+def _other_active_admins(user_id: int) -> int:
+    return (
+        db.session.scalar(select(func.count()).where(User.role == ADMIN, User.active.is_(True), User.id != user_id))
+        or 0
+    )
+
+
+def change_role(user_id: int, role: str, *, actor_id: int | None) -> User:
+    """Give an account another role. The last active administrator keeps the role, so someone can always admin."""
+    user = get_user(user_id)
+    if role not in ROLES:
+        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+    if role == user.role:
+        raise AccountError(f"{user.name} already has the role {ROLE_LABELS[role]}.")
+    if user.role == ADMIN and user.active and _other_active_admins(user.id) == 0:
+        raise AccountError("This is the last active administrator; make someone else administrator first.")
+    before = user.role
+    user.role = role
+    # Sessions opened under the old role end: the person signs in again and sees what the new role allows.
+    user.session_token = new_session_token()
+    record_event(
+        "role_changed", actor_id=actor_id, object_type="user", object_id=user.id, details={"from": before, "to": role}
+    )
+    return user
+
+
+def deactivate_user(user_id: int, *, actor_id: int | None) -> User:
+    """Close an account: its sessions stop working at their next request. Nothing of its history is deleted."""
+    user = get_user(user_id)
+    if not user.active:
+        raise AccountError(f"{user.name}'s account is already deactivated.")
+    if user.id == actor_id:
+        raise AccountError("You cannot deactivate your own account.")
+    if user.role == ADMIN and _other_active_admins(user.id) == 0:
+        raise AccountError("This is the last active administrator; it cannot be deactivated.")
+    user.active = False
+    user.session_token = new_session_token()
+    record_event("user_deactivated", actor_id=actor_id, object_type="user", object_id=user.id)
+    return user
+
+
+def reactivate_user(user_id: int, *, actor_id: int | None) -> User:
+    user = get_user(user_id)
+    if user.active:
+        raise AccountError(f"{user.name}'s account is already active.")
+    user.active = True
+    record_event("user_reactivated", actor_id=actor_id, object_type="user", object_id=user.id)
+    return user
+
+
+def list_users(*, page: int = 1, role: str | None = None, search: str | None = None) -> Page[User]:
+    """Accounts by name, filtered by role and a search on name or email."""
+    query = select(User)
+    if role in ROLES:
+        query = query.where(User.role == role)
+    if search and search.strip():
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(User.name).like(pattern) | User.email.like(pattern))
+    return paginate(query, page=page, per_page=PAGE_SIZE, order_by=(User.name, User.id))

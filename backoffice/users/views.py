@@ -1,0 +1,108 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from backoffice.audit.operations import list_events
+from backoffice.auth.permissions import ADMIN, ROLE_LABELS, roles_required
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.forms import ConfirmForm
+from backoffice.users import bp, operations
+from backoffice.users.forms import RoleForm, UserCreateForm
+
+
+@bp.route("/")
+@roles_required(ADMIN)
+def list_users():
+    page = operations.list_users(
+        page=request.args.get("page", 1, type=int),
+        role=request.args.get("role"),
+        search=request.args.get("q", "")[:100],
+    )
+    return render_template("users/list.html", page=page, roles=ROLE_LABELS, confirm_form=ConfirmForm())
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def create_user():
+    form = UserCreateForm()
+    if form.validate_on_submit():
+        try:
+            user = operations.create_user(
+                email=form.email.data,
+                name=form.name.data,
+                role=form.role.data,
+                password=form.password.data,
+                actor_id=current_user.id,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template("users/new.html", form=form), error.status_code
+        db.session.commit()
+        flash(f"Account created for {user.name} ({user.email}).", "success")
+        return redirect(url_for("users.show_user", user_id=user.id))
+    return render_template("users/new.html", form=form), 422 if form.is_submitted() else 200
+
+
+@bp.route("/<int:user_id>")
+@roles_required(ADMIN)
+def show_user(user_id: int):
+    return _render_user(user_id)
+
+
+def _render_user(user_id: int, status: int = 200, role_form: RoleForm | None = None):
+    user = operations.get_user(user_id)
+    events = list_events(object_type="user", object_id=user.id)
+    role_form = role_form or RoleForm(role=user.role)
+    return (
+        render_template("users/detail.html", user=user, events=events, role_form=role_form, confirm_form=ConfirmForm()),
+        status,
+    )
+
+
+def _apply(user_id: int, change, success: str, role_form: RoleForm | None = None):
+    """Run one account change; on refusal show the account again with the reason and a 422."""
+    try:
+        user = change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_user(user_id, error.status_code, role_form)
+    db.session.commit()
+    flash(success.format(name=user.name, role=user.role_label), "success")
+    return redirect(url_for("users.show_user", user_id=user_id))
+
+
+@bp.route("/<int:user_id>/role", methods=["POST"])
+@roles_required(ADMIN)
+def change_role(user_id: int):
+    form = RoleForm()
+    if not form.validate():
+        flash("Choose one of the listed roles.", "error")
+        return _render_user(user_id, 422, form)
+    return _apply(
+        user_id,
+        lambda: operations.change_role(user_id, form.role.data, actor_id=current_user.id),
+        "{name} is now {role}. Their open sessions have ended.",
+        form,
+    )
+
+
+@bp.route("/<int:user_id>/deactivate", methods=["POST"])
+@roles_required(ADMIN)
+def deactivate_user(user_id: int):
+    return _apply(
+        user_id,
+        lambda: operations.deactivate_user(user_id, actor_id=current_user.id),
+        "{name}'s account is deactivated; their sessions end at their next request.",
+    )
+
+
+@bp.route("/<int:user_id>/reactivate", methods=["POST"])
+@roles_required(ADMIN)
+def reactivate_user(user_id: int):
+    return _apply(
+        user_id,
+        lambda: operations.reactivate_user(user_id, actor_id=current_user.id),
+        "{name}'s account is active again.",
+    )

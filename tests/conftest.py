@@ -1,0 +1,140 @@
+"""One app per test session on the chosen database (`--db sqlite|postgresql`) with a real Redis.
+
+The schema is built by the Alembic migrations, as in production. Rows are deleted after each test rather than
+rolled back, so tests may commit, use several connections and run workers, as the app itself does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from sqlalchemy import event, text
+
+from backoffice import create_app
+from backoffice.extensions import db
+from tests.factories import make_user
+from tests.helpers import BackofficeClient, login_as
+from tests.servers import embedded_redis, throwaway_postgres
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=("sqlite", "postgresql"), default="sqlite", help="database to run the suite on")
+
+
+def pytest_report_header(config):
+    return f"database: {config.getoption('--db')}"
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--db") != "postgresql":
+        skip = pytest.mark.skip(reason="needs PostgreSQL (make test runs the suite on it too)")
+        for item in items:
+            if "postgresql_only" in item.keywords:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def database_url(request):
+    if request.config.getoption("--db") == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory(prefix="backoffice-sqlite-") as directory:
+            yield f"sqlite:///{Path(directory) / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    with embedded_redis() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def app_config(database_url, redis_url, tmp_path_factory):
+    return {
+        "APP_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "INVOICE_ARCHIVE": str(tmp_path_factory.mktemp("invoices")),
+    }
+
+
+@pytest.fixture(scope="session")
+def app(app_config):
+    app = create_app(app_config)
+    app.test_client_class = BackofficeClient
+    with app.app_context():
+        flask_migrate.upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _app_context(app):
+    with app.app_context():
+        yield
+        db.session.remove()
+        _delete_all_rows()
+
+
+def _delete_all_rows() -> None:
+    with db.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def users():
+    """One account per role, committed, with the password `correct horse battery`."""
+    accounts = {
+        "admin": make_user("admin", email="admin@test.example", name="Alice Admin"),
+        "coordinator": make_user("coordinator", email="coord@test.example", name="Carl Coordinator"),
+        "finance": make_user("finance", email="finance@test.example", name="Frida Finance"),
+        "patient": make_user("patient", email="patient@test.example", name="Paula Patient"),
+        "patient2": make_user("patient", email="patient2@test.example", name="Peter Patient"),
+    }
+    db.session.commit()
+    return accounts
+
+
+@pytest.fixture
+def as_role(client, users):
+    """`as_role("finance")` signs the test client in with that role's account and returns the client."""
+
+    def sign_in(role: str):
+        login_as(client, users[role])
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def count_queries():
+    """Context manager counting the SQL statements the block sends."""
+
+    @contextlib.contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting

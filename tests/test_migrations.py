@@ -1,0 +1,35 @@
+import flask_migrate
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import current_app
+from sqlalchemy import inspect
+
+from backoffice.extensions import db
+
+
+def script_directory():
+    return ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+
+
+def test_migrations_have_a_single_head():
+    assert len(script_directory().get_heads()) == 1
+
+
+def test_revision_files_are_named_by_date_and_slug():
+    for revision in script_directory().walk_revisions():
+        name = revision.path.rsplit("/", 1)[-1]
+        assert name[:8].isdigit() and name[8] == "_" and revision.revision in name, name
+
+
+def test_the_migrated_schema_matches_the_models():
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []
+
+
+def test_every_migration_downgrades_and_upgrades_again():
+    flask_migrate.downgrade(revision="base")
+    assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+    flask_migrate.upgrade()
+    assert {"users", "audit_events", "login_attempts"} <= set(inspect(db.engine).get_table_names())

@@ -1,0 +1,83 @@
+import pytest
+from sqlalchemy import select
+
+from backoffice.audit.models import AuditEvent
+from backoffice.extensions import db
+from backoffice.users import operations
+from backoffice.users.operations import AccountError
+from tests.factories import make_user
+
+
+def test_create_user_normalises_the_email_and_logs_it():
+    user = operations.create_user(
+        email=" New.Person@Clinic.Example ", name=" Nina New ", role="finance", password="a long enough secret"
+    )
+    assert user.email == "new.person@clinic.example" and user.name == "Nina New" and user.active
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user_created"))
+    assert event.object_id == str(user.id) and event.details == {"email": user.email, "role": "finance"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"email": "not-an-email"}, "valid email"),
+        ({"name": "  "}, "name"),
+        ({"role": "superuser"}, "Unknown role"),
+        ({"password": "short"}, "at least 12"),
+    ],
+)
+def test_create_user_refuses_bad_values(fields, message):
+    values = {"email": "x@test.example", "name": "X", "role": "coordinator", "password": "a long enough secret"}
+    with pytest.raises(AccountError, match=message):
+        operations.create_user(**{**values, **fields})
+
+
+def test_emails_are_unique_whatever_the_case():
+    make_user(email="taken@test.example")
+    with pytest.raises(AccountError, match="already an account"):
+        operations.create_user(email="TAKEN@test.example", name="T", role="patient", password="a long enough secret")
+
+
+def test_change_role_records_before_and_after():
+    admin, user = make_user("admin"), make_user("finance")
+    token = user.session_token
+    operations.change_role(user.id, "coordinator", actor_id=admin.id)
+    assert user.role == "coordinator" and user.session_token != token
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "role_changed"))
+    assert event.actor_id == admin.id and event.details == {"from": "finance", "to": "coordinator"}
+
+
+def test_the_last_active_admin_keeps_the_role():
+    admin = make_user("admin")
+    make_user("admin", active=False)
+    with pytest.raises(AccountError, match="last active administrator"):
+        operations.change_role(admin.id, "finance", actor_id=admin.id)
+    other = make_user("admin")
+    operations.change_role(admin.id, "finance", actor_id=other.id)
+    assert admin.role == "finance"
+
+
+def test_deactivation_rules():
+    admin, other_admin, user = make_user("admin"), make_user("admin"), make_user("coordinator")
+    with pytest.raises(AccountError, match="your own account"):
+        operations.deactivate_user(admin.id, actor_id=admin.id)
+    operations.deactivate_user(user.id, actor_id=admin.id)
+    assert not user.active
+    with pytest.raises(AccountError, match="already deactivated"):
+        operations.deactivate_user(user.id, actor_id=admin.id)
+    operations.deactivate_user(other_admin.id, actor_id=admin.id)
+    operations.reactivate_user(user.id, actor_id=admin.id)
+    assert user.active
+    actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions == ["user_deactivated", "user_deactivated", "user_reactivated"]
+
+
+def test_the_last_active_admin_cannot_be_deactivated_by_another_account():
+    admin, finance = make_user("admin"), make_user("finance")
+    with pytest.raises(AccountError, match="last active administrator"):
+        operations.deactivate_user(admin.id, actor_id=finance.id)
+
+
+def test_unknown_user_is_not_found():
+    with pytest.raises(operations.NotFound):
+        operations.get_user(424242)
