@@ -42,13 +42,13 @@ def main() -> int:
     env = dict(os.environ, FLASK_APP="wsgi")
     children: list[tuple[str, subprocess.Popen]] = []
 
-    def stop_all(*_args) -> None:
+    def stop_all() -> None:
+        # Web first, then the worker (it finishes its job and deregisters from Redis), then Redis.
         for _name, child in reversed(children):
             if child.poll() is None:
                 child.terminate()
-        for _name, child in reversed(children):
             try:
-                child.wait(timeout=10)
+                child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
 
@@ -62,9 +62,11 @@ def main() -> int:
             print(f"Embedded Redis on {env['REDIS_URL']}")
         if _port_answers(port):
             raise RuntimeError(f"port {port} is already in use; set PORT to another one")
-        children.append(("worker", subprocess.Popen([sys.executable, "-m", "flask", "jobs", "worker"], env=env)))
+        worker = [sys.executable, "-m", "flask", "jobs", "worker"]
+        # Own sessions: Ctrl-C reaches only this launcher, which then stops the children in order.
+        children.append(("worker", subprocess.Popen(worker, env=env, start_new_session=True)))
         web = [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
-        children.append(("web", subprocess.Popen(web, env=env)))
+        children.append(("web", subprocess.Popen(web, env=env, start_new_session=True)))
         _wait_for(lambda: _port_answers(port), "the web app")
         print(f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops web, worker and Redis)\n")
         print(f"  Demo logins, password {DEMO_PASSWORD!r}:")

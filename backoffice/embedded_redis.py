@@ -35,7 +35,7 @@ def start(directory: Path, timeout: float = 10.0) -> tuple[subprocess.Popen, str
         *("--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"),
         *("--save", "", "--appendonly", "no", "--dir", str(directory), "--loglevel", "warning"),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + timeout
     while not socket_answers(sock):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -50,6 +50,8 @@ def test_make_run_starts_redis_worker_and_web_and_ctrl_c_stops_them(tmp_path, re
         assert (tmp_path / "redis.sock").exists()
         os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole process group
         assert server.wait(timeout=30) == 0
+        rest = server.stdout.read()
+        assert "Traceback" not in rest and "Stopping web, worker and Redis" in rest, rest
         time.sleep(0.5)
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
