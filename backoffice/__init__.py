@@ -28,6 +28,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
+    import backoffice.models  # noqa: F401 - every table known to the metadata before anything uses it
     from backoffice.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
@@ -37,9 +38,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backoffice import audit, auth, dashboard, health, portal, users
+    from backoffice import audit, auth, cases, dashboard, directory, health, intake, portal, users
 
-    for feature in (auth, dashboard, users, audit, portal, health):
+    for feature in (auth, dashboard, cases, directory, intake, users, audit, portal, health):
         app.register_blueprint(feature.bp)
 
 

@@ -89,6 +89,14 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HEALTH_REDIS_TIMEOUT_SECONDS": 2,
         "PASSWORD_HASH_METHOD": "scrypt",
+        # Cases
+        "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
+        "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
+        "MAX_DOCUMENT_MB": _int_env("MAX_DOCUMENT_MB", 20),
+        "CASES_PER_PAGE": 50,
+        # Public request form: accepted submissions per address in a sliding window
+        "INTAKE_WINDOW": timedelta(minutes=_int_env("INTAKE_WINDOW_MINUTES", 60)),
+        "INTAKE_MAX_PER_ADDRESS": _int_env("INTAKE_MAX_PER_ADDRESS", 5),
     }
     if env == "test":
         settings.update(

@@ -36,6 +36,10 @@ def render_item(type_: str, obj, autogen_context):
 
     Migrations then never import application code, which may change after the migration is written.
     """
+    from backoffice.money import Amount
+
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
+    if type_ == "type" and isinstance(obj, Amount):
+        return "sa.BigInteger()"
     return False

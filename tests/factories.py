@@ -31,3 +31,126 @@ def make_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def make_hospital(
+    code: str | None = None,
+    *,
+    country: str = "DE",
+    city: str = "Frankfurt am Main",
+    languages: tuple[str, ...] = ("de", "en"),
+    name: str | None = None,
+    active: bool = True,
+):
+    from backoffice.directory.models import Hospital
+
+    n = next(_sequence)
+    hospital = Hospital(
+        code=code or f"TST-H{n}",
+        name=name or f"Test Hospital {n}",
+        city=city,
+        country=country,
+        languages=list(languages),
+        timezone="Europe/Berlin",
+        active=active,
+    )
+    db.session.add(hospital)
+    db.session.flush()
+    return hospital
+
+
+def make_physician(
+    hospital, *, name: str | None = None, specialty: str = "Endocrinology", languages: tuple[str, ...] = ("de", "en")
+):
+    from backoffice.directory.models import Physician
+
+    physician = Physician(
+        hospital_id=hospital.id,
+        name=name or f"Dr. Test {next(_sequence)}",
+        specialty=specialty,
+        languages=list(languages),
+    )
+    db.session.add(physician)
+    db.session.flush()
+    return physician
+
+
+def make_programme(
+    hospital=None,
+    *,
+    name: str | None = None,
+    price: str = "17650.00",
+    currency: str = "EUR",
+    contraindications: tuple[tuple[str, str], ...] = (
+        ("Acute stage of an infectious or chronic disease", "remission reached"),
+        ("Pregnancy", "after birth"),
+        ("Lactation", "end of lactation"),
+    ),
+):
+    from backoffice.directory.models import Contraindication, Programme, ProgrammePhase
+    from backoffice.money import Money
+
+    hospital = hospital or make_hospital()
+    programme = Programme(
+        hospital_id=hospital.id,
+        name=name or f"Test programme {next(_sequence)}",
+        description="Autologous peripheral blood stem cells",
+        price_from=Money(price, currency),
+        typical_stay_days=21,
+        follow_up_plan="Weekly outpatient examinations for 2 months",
+    )
+    programme.phases = [
+        ProgrammePhase(position=1, name="Leukocytapheresis and cryopreservation", duration="1 week", duration_days=7)
+    ]
+    programme.contraindications = [
+        Contraindication(position=i, question=q, resolution_hint=hint)
+        for i, (q, hint) in enumerate(contraindications, start=1)
+    ]
+    db.session.add(programme)
+    db.session.flush()
+    return programme
+
+
+def make_patient(
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    country: str = "AE",
+    preferred_language: str = "ar",
+    languages: str = "en",
+):
+    from backoffice.patients.models import Patient
+
+    n = next(_sequence)
+    patient = Patient(
+        name=name or f"Test Patient {n}",
+        email=email or f"patient{n}@test.example",
+        phone="+971 50 000",
+        country=country,
+        preferred_language=preferred_language,
+        languages=languages,
+    )
+    db.session.add(patient)
+    db.session.flush()
+    return patient
+
+
+def make_case(*, patient=None, state: str = "new", coordinator=None, requested_at=None, **fields):
+    """A case opened through the real operation (number, SLA, first event), then put in `state` directly."""
+    from backoffice.cases.operations import open_case
+    from backoffice.dbtypes import utcnow
+
+    patient = patient or make_patient()
+    case = open_case(
+        patient_id=patient.id,
+        requested_treatment=fields.pop("requested_treatment", "Type 1 diabetes"),
+        destination_country=fields.pop("destination_country", "DE"),
+        consent_at=utcnow(),
+        requested_at=requested_at,
+    )
+    case.state = state
+    case.coordinator_id = coordinator.id if coordinator else None
+    for name, value in fields.items():
+        setattr(case, name, value)
+    db.session.flush()
+    return case

@@ -1,0 +1,7 @@
+"""Cases: one patient's treatment abroad, from the first request to aftercare."""
+
+from flask import Blueprint
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+from backoffice.cases import views  # noqa: E402,F401

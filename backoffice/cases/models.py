@@ -1,0 +1,167 @@
+"""A case: one patient's treatment abroad, from the first request to aftercare."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backoffice.auth.models import User
+from backoffice.cases.states import PIPELINE
+from backoffice.dbtypes import UTCDateTime, utcnow
+from backoffice.directory.models import Contraindication, Hospital, Physician, Programme
+from backoffice.extensions import db
+from backoffice.money import Amount, Money, money_composite
+from backoffice.patients.models import Patient
+
+STATES = (*PIPELINE, "on_hold", "cancelled")
+OPEN_STATES = tuple(state for state in STATES if state not in ("closed", "cancelled"))
+SOURCES = ("web", "phone", "email", "referral")
+
+
+class Case(db.Model):
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(f"state IN ({', '.join(repr(s) for s in STATES)})", name="state"),
+        CheckConstraint("cost_estimate_amount IS NULL OR cost_estimate_amount >= 0", name="estimate_not_negative"),
+        Index("ix_cases_state_requested_at", "state", "requested_at"),
+        Index("ix_cases_coordinator_state", "coordinator_id", "state"),
+        Index("ix_cases_state_first_response_due_at", "state", "first_response_due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)  # C-2026-00042
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    coordinator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(20), default="new")
+    # Optimistic locking: every change bumps it; a change based on an older version is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    requested_treatment: Mapped[str] = mapped_column(String(300))  # the diagnosis or treatment asked for
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    message: Mapped[str] = mapped_column(Text, default="")
+    health_data_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"), index=True)
+    physician_id: Mapped[int | None] = mapped_column(ForeignKey("physicians.id"))
+    programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
+    cost_estimate_amount: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    cost_estimate_currency: Mapped[str | None] = mapped_column(String(3))
+    cost_estimate: Mapped[Money | None] = money_composite(cost_estimate_amount, cost_estimate_currency)
+
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    first_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_action_on: Mapped[date | None] = mapped_column(index=True)
+    next_action: Mapped[str] = mapped_column(String(200), default="")
+    state_before_hold: Mapped[str | None] = mapped_column(String(20))
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    patient: Mapped[Patient] = relationship(lazy="raise")
+    coordinator: Mapped[User | None] = relationship(lazy="raise")
+    hospital: Mapped[Hospital | None] = relationship(lazy="raise")
+    physician: Mapped[Physician | None] = relationship(lazy="raise")
+    programme: Mapped[Programme | None] = relationship(lazy="raise")
+    screening: Mapped[list[ScreeningAnswer]] = relationship(
+        back_populates="case", order_by="ScreeningAnswer.position", lazy="raise"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    def __repr__(self) -> str:
+        return f"<Case {self.number} {self.state}>"
+
+
+class CaseEvent(db.Model):
+    """One line of a case's history: a transition, an assignment, a change. Appended, never changed."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_occurred_at", "case_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(30))  # transition, assigned, programme_set, screening, document, ...
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ScreeningAnswer(db.Model):
+    """One contraindication of the case's programme, as a question answered for this patient."""
+
+    __tablename__ = "screening_answers"
+    __table_args__ = (
+        UniqueConstraint("case_id", "position"),
+        CheckConstraint("answer IS NULL OR answer IN ('yes', 'no')", name="answer"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    contraindication_id: Mapped[int | None] = mapped_column(ForeignKey("contraindications.id", ondelete="SET NULL"))
+    position: Mapped[int]
+    question: Mapped[str] = mapped_column(String(300))  # copied: the checklist stays as it was asked
+    resolution_hint: Mapped[str] = mapped_column(String(200), default="")
+    answer: Mapped[str | None] = mapped_column(String(3))
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str] = mapped_column(Text, default="")  # how a "yes" was resolved
+    resolved_on: Mapped[date | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(back_populates="screening")
+    contraindication: Mapped[Contraindication | None] = relationship(lazy="raise")
+
+    @property
+    def is_open_positive(self) -> bool:
+        return self.answer == "yes" and self.resolved_on is None
+
+
+class CaseNote(db.Model):
+    """An internal note, or the record of a message to or from the patient or the hospital."""
+
+    __tablename__ = "case_notes"
+    __table_args__ = (
+        Index("ix_case_notes_case_created_at", "case_id", "created_at"),
+        CheckConstraint("kind IN ('internal', 'message')", name="kind"),
+        CheckConstraint("direction IS NULL OR direction IN ('inbound', 'outbound')", name="direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(10), default="internal")
+    channel: Mapped[str | None] = mapped_column(String(20))  # email, phone, whatsapp, video, letter
+    direction: Mapped[str | None] = mapped_column(String(10))
+    counterpart: Mapped[str | None] = mapped_column(String(10))  # patient, hospital
+    body: Mapped[str] = mapped_column(Text)
+
+    author: Mapped[User] = relationship(lazy="raise")
+
+
+class CaseDocument(db.Model):
+    """A medical record uploaded to a case, stored outside any web-served folder under a server-chosen name."""
+
+    __tablename__ = "case_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    original_filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(50))  # detected from the content, not the name
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(300), default="")
+
+    uploaded_by: Mapped[User] = relationship(lazy="raise")

@@ -1,0 +1,59 @@
+"""Countries (ISO 3166-1 alpha-2) and languages (ISO 639-1) with their English names, from Babel's CLDR data."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from babel import Locale
+
+
+@lru_cache(maxsize=1)
+def countries() -> dict[str, str]:
+    """Code -> English name, for real two-letter country codes only (no regions such as '150')."""
+    names = Locale("en").territories
+    return dict(
+        sorted(
+            ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
+            key=lambda item: item[1],
+        )
+    )
+
+
+@lru_cache(maxsize=1)
+def languages() -> dict[str, str]:
+    names = Locale("en").languages
+    return dict(
+        sorted(
+            ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
+            key=lambda item: item[1],
+        )
+    )
+
+
+def country_name(code: str | None) -> str:
+    return countries().get((code or "").upper(), code or "")
+
+
+def language_name(code: str | None) -> str:
+    return languages().get((code or "").lower(), code or "")
+
+
+def check_country(code: str) -> str:
+    code = (code or "").strip().upper()
+    if code not in countries():
+        raise ValueError(f"{code or 'an empty value'!r} is not a two-letter country code (such as DE, GB, AE)")
+    return code
+
+
+def check_languages(codes: list[str] | str) -> list[str]:
+    """Language codes from a list or from text such as 'de, en'; unknown codes are refused by name."""
+    if isinstance(codes, str):
+        codes = [part for part in codes.replace(";", ",").replace(" ", ",").split(",") if part]
+    cleaned: list[str] = []
+    for code in codes:
+        code = code.strip().lower()
+        if code not in languages():
+            raise ValueError(f"{code!r} is not a two-letter language code (such as de, en, ar, ru)")
+        if code not in cleaned:
+            cleaned.append(code)
+    return cleaned

@@ -1,0 +1,159 @@
+"""Money: an exact amount with its ISO 4217 currency, never a float.
+
+Amounts are `Decimal` in code and fixed-scale integers in the database (`Amount(scale=...)`: cents for totals, a
+finer scale such as 1/10,000 for unit prices), beside a three-letter currency column. `money_composite` maps the
+pair to a `Money` attribute on a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+from sqlalchemy import BigInteger
+from sqlalchemy.orm import composite
+from sqlalchemy.types import TypeDecorator
+
+
+class MoneyError(ValueError):
+    """A value that is not a valid amount or currency; the message is meant for people."""
+
+
+@lru_cache(maxsize=1)
+def currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def check_currency(code: str) -> str:
+    code = (code or "").strip().upper()
+    if len(code) != 3 or code not in currencies():
+        raise MoneyError(f"{code or 'an empty value'!r} is not an ISO 4217 currency code (such as EUR, USD, GBP)")
+    return code
+
+
+def to_decimal(value: Decimal | int | str) -> Decimal:
+    """An exact Decimal from a Decimal, an int or a text such as '17650.00'; floats are refused."""
+    if isinstance(value, bool | float):
+        raise MoneyError("amounts must be exact (Decimal or text), never a float")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    else:
+        text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise MoneyError(f"{value!r} is not an amount (use digits with a dot, such as 1234.50)") from None
+    if not result.is_finite():
+        raise MoneyError(f"{value!r} is not an amount")
+    return result
+
+
+def round_half_up(amount: Decimal, places: int = 2) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    def __init__(self, amount: Decimal | int | str, currency: str):
+        object.__setattr__(self, "amount", to_decimal(amount))
+        object.__setattr__(self, "currency", check_currency(currency))
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(Decimal(0), currency)
+
+    @property
+    def minor_digits(self) -> int:
+        return get_currency_precision(self.currency)
+
+    def rounded(self) -> Money:
+        """Rounded half-up to the currency's minor unit (cents for EUR, none for JPY)."""
+        return Money(round_half_up(self.amount, self.minor_digits), self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if not isinstance(other, Money):
+            raise TypeError(f"cannot combine Money with {type(other).__name__}")
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        if isinstance(factor, float | Money):
+            raise TypeError("multiply Money by a Decimal or an int")
+        return Money(self.amount * factor, self.currency)
+
+    __rmul__ = __mul__
+
+    def __neg__(self) -> Money:
+        return Money(-self.amount, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount <= other.amount
+
+    def __composite_values__(self) -> tuple[Decimal, str]:
+        return self.amount, self.currency
+
+    def format(self, locale: str = "en") -> str:
+        return format_currency(self.amount, self.currency, locale=locale)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"
+
+
+def parse_money(amount: str, currency: str) -> Money:
+    """Money from form or CSV text, with a message naming what is wrong."""
+    return Money(to_decimal(amount), currency)
+
+
+class Amount(TypeDecorator):
+    """A Decimal stored as an integer count of 10**-scale units; refuses values finer than the scale."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, scale: int = 2):
+        super().__init__()
+        self.scale = scale
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        units = to_decimal(value).scaleb(self.scale)
+        if units != units.to_integral_value():
+            raise MoneyError(f"{value} has more than {self.scale} decimal places")
+        return int(units)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return Decimal(value).scaleb(-self.scale)
+
+
+def _money_or_none(amount: Decimal | None, currency: str | None) -> Money | None:
+    if amount is None or currency is None:
+        return None
+    return Money(amount, currency)
+
+
+def money_composite(amount_column, currency_column):
+    """A `Money` attribute over an `Amount` column and a currency column; None when either is empty."""
+    return composite(_money_or_none, amount_column, currency_column)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backoffice.dbtypes import UTCDateTime, utcnow
+from backoffice.extensions import db
+
+
+class Patient(db.Model):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    country: Mapped[str] = mapped_column(String(2), index=True)  # country of residence, ISO 3166-1 alpha-2
+    preferred_language: Mapped[str] = mapped_column(String(2), default="en")  # ISO 639-1
+    languages: Mapped[str] = mapped_column(String(100), default="")  # further languages spoken, comma-separated
+    date_of_birth: Mapped[date | None]
+    address: Mapped[str] = mapped_column(Text, default="")
+    # The portal account, once the patient is invited (invoicing issue).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def spoken_languages(self) -> list[str]:
+        extra = [code.strip() for code in self.languages.split(",") if code.strip()]
+        return [self.preferred_language, *[code for code in extra if code != self.preferred_language]]
