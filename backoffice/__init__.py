@@ -69,7 +69,8 @@ def register_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_layout_helpers() -> dict[str, Any]:
-        return {"logout_form": ConfirmForm()}
+        # formdata=None: never re-read the request here (it may be the oversized upload an error page answers)
+        return {"logout_form": ConfirmForm(formdata=None)}
 
 
 def register_cli(app: Flask) -> None:

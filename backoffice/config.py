@@ -71,7 +71,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or default_redis_url(),
         "INVOICE_ARCHIVE": os.environ.get("INVOICE_ARCHIVE") or str(PROJECT_ROOT / "invoices"),
-        "MAX_CONTENT_LENGTH": _int_env("MAX_UPLOAD_MB", 16) * 1024 * 1024,
+        # A request may carry one medical record of MAX_DOCUMENT_MB plus the form around it.
+        "MAX_CONTENT_LENGTH": max(_int_env("MAX_UPLOAD_MB", 16), _int_env("MAX_DOCUMENT_MB", 20) + 1) * 1024 * 1024,
         # Sessions: the cookie is the only credential, so keep it out of scripts and off plain HTTP.
         "SESSION_COOKIE_NAME": "backoffice_session",
         "SESSION_COOKIE_HTTPONLY": True,

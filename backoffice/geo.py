@@ -7,6 +7,10 @@ from functools import lru_cache
 from babel import Locale
 
 
+# CLDR territories with two-letter codes that are groupings, pseudo-locales or "unknown", not countries.
+_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
+
+
 @lru_cache(maxsize=1)
 def countries() -> dict[str, str]:
     """Code -> English name, for real two-letter country codes only (no regions such as '150')."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 
 from backoffice.auth.permissions import ROLE_LABELS
+from backoffice.geo import country_name, language_name
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -18,3 +19,5 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def register_filters(app: Flask) -> None:
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
+    app.jinja_env.filters["country"] = country_name
+    app.jinja_env.filters["language"] = language_name

@@ -265,6 +265,7 @@ def assign_coordinator(
     """Give the case to a coordinator (or back to the queue with None)."""
     case = get_case(case_id)
     _check_version(case, expected_version)
+    coordinator = None
     if coordinator_id is not None:
         coordinator = db.session.get(User, coordinator_id)
         if coordinator is None or coordinator.role != COORDINATOR or not coordinator.active:
@@ -277,7 +278,7 @@ def assign_coordinator(
             raise CaseError(f"Case {case.number} is already in the queue.")
         note = "Returned to the queue"
     before = case.coordinator_id
-    case.coordinator_id = coordinator_id
+    case.coordinator = coordinator
     _save(case)
     _log(case, "assigned", actor_id, note=note, audit={"from_coordinator": before, "to_coordinator": coordinator_id})
     return case
@@ -286,7 +287,7 @@ def assign_coordinator(
 def take_case(case_id: int, *, actor_id: int, expected_version: int | None = None) -> Case:
     """A coordinator takes an unassigned case from the queue."""
     case = get_case(case_id)
-    if case.coordinator_id is not None:
+    if case.coordinator is not None:
         raise CaseChanged(f"Case {case.number} has already been taken by {case.coordinator.name}.")
     return assign_coordinator(case_id, actor_id, actor_id=actor_id, expected_version=expected_version)
 
@@ -321,6 +322,7 @@ def set_programme(
     )
     if programme is None or not programme.active:
         raise CaseError("Choose an active programme from the directory.")
+    physician = None
     if physician_id is not None:
         physician = db.session.get(Physician, physician_id)
         if physician is None or physician.hospital_id != programme.hospital_id:
@@ -328,7 +330,7 @@ def set_programme(
     if cost_estimate is not None and cost_estimate.amount < 0:
         raise CaseError("A cost estimate cannot be negative.")
     changed_programme = case.programme_id != programme.id
-    case.programme_id, case.hospital_id, case.physician_id = programme.id, programme.hospital_id, physician_id
+    case.programme, case.hospital, case.physician = programme, programme.hospital, physician
     case.cost_estimate = cost_estimate.rounded() if cost_estimate else None
     if changed_programme:
         for answer in list(case.screening):

@@ -1,1 +1,338 @@
-from backoffice.cases import bp  # noqa: F401 - routes are added below
+"""The case page and what a coordinator does on it; the list is in list_views, documents in document_views."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from backoffice.auth.models import User
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.cases import bp, operations, states
+from backoffice.cases.document_forms import DocumentUploadForm
+from backoffice.cases.documents import list_documents
+from backoffice.cases.forms import (
+    AssignForm,
+    NextActionForm,
+    NoteForm,
+    PhoneCaseForm,
+    ProgrammeForm,
+    ResolveForm,
+    TransitionForm,
+    VersionedForm,
+)
+from backoffice.dbtypes import utcnow
+from backoffice.directory.models import Physician, Programme
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.forms import choices
+from backoffice.money import MoneyError, parse_money
+from backoffice.patients.operations import register_patient
+
+CASE_READERS = (ADMIN, COORDINATOR, FINANCE)
+CASE_WORKERS = (ADMIN, COORDINATOR)
+
+
+def _programme_choices() -> list[SelectChoice]:
+    programmes = db.session.scalars(
+        select(Programme).where(Programme.active.is_(True)).options(joinedload(Programme.hospital))
+    ).all()
+    options = sorted(((str(p.id), f"{p.hospital.name} — {p.name}") for p in programmes), key=lambda item: item[1])
+    return choices([("", "Choose a programme"), *options])
+
+
+def _physician_choices() -> list[SelectChoice]:
+    physicians = db.session.scalars(
+        select(Physician).where(Physician.active.is_(True)).options(joinedload(Physician.hospital))
+    ).all()
+    options = sorted(
+        ((str(p.id), f"{p.hospital.name} — {p.name}, {p.specialty}") for p in physicians), key=lambda item: item[1]
+    )
+    return choices([("", "No physician yet"), *options])
+
+
+def _coordinator_choices() -> list[SelectChoice]:
+    coordinators = db.session.scalars(
+        select(User).where(User.role == COORDINATOR, User.active.is_(True)).order_by(User.name)
+    ).all()
+    return choices([("", "Queue (unassigned)"), *((str(u.id), u.name) for u in coordinators)])
+
+
+def _render_case(case_id: int, status: int = 200, **forms):
+    case = operations.get_case(case_id)
+    may_work = current_user.role in CASE_WORKERS
+    context = {
+        "case": case,
+        "states": states,
+        "next_steps": operations.next_steps(case) if may_work else [],
+        "overdue": operations.is_overdue(case),
+        "timeline": operations.timeline(case.id),
+        "may_work": may_work,
+        "transition_form": forms.get("transition_form") or TransitionForm(version=case.version),
+        "version_form": VersionedForm(version=case.version),
+    }
+    if may_work:
+        assign_form = forms.get("assign_form") or AssignForm(
+            version=case.version, coordinator_id=str(case.coordinator_id or "")
+        )
+        assign_form.coordinator_id.choices = _coordinator_choices()
+        programme_form = forms.get("programme_form") or ProgrammeForm(
+            version=case.version,
+            programme_id=str(case.programme_id or ""),
+            physician_id=str(case.physician_id or ""),
+            estimate_amount=str(case.cost_estimate.amount) if case.cost_estimate else "",
+            estimate_currency=case.cost_estimate.currency if case.cost_estimate else "EUR",
+        )
+        programme_form.programme_id.choices = _programme_choices()
+        programme_form.physician_id.choices = _physician_choices()
+        next_action_form = forms.get("next_action_form") or NextActionForm(
+            version=case.version, on=case.next_action_on, what=case.next_action
+        )
+        context.update(
+            assign_form=assign_form,
+            programme_form=programme_form,
+            programme_editable=case.state in operations.EDITABLE_PROGRAMME_STATES,
+            resolve_form=forms.get("resolve_form") or ResolveForm(version=case.version),
+            note_form=forms.get("note_form") or NoteForm(),
+            next_action_form=next_action_form,
+            documents=list_documents(case.id),
+            upload_form=DocumentUploadForm(),
+        )
+    return render_template("cases/detail.html", **context), status
+
+
+def _change(case_id: int, change, success: str, **forms):
+    """Run one change of a case; on refusal show the case again with the reason and the error's status."""
+    try:
+        change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_case(case_id, error.status_code, **forms)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("cases.show_case", case_id=case_id))
+
+
+def _invalid(case_id: int, form, **forms):
+    messages = [
+        f"{getattr(form, name).label.text}: {errors[0]}"
+        if name != "version"
+        else "The page was incomplete; reload it and try again."
+        for name, errors in form.errors.items()
+    ]
+    flash(" ".join(messages) or "The form was incomplete.", "error")
+    return _render_case(case_id, 422, **forms)
+
+
+@bp.route("/<int:case_id>")
+@roles_required(*CASE_READERS)
+def show_case(case_id: int):
+    return _render_case(case_id)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*CASE_WORKERS)
+def create_case():
+    """A case from a phone call or an e-mail, taken down by a coordinator."""
+    form = PhoneCaseForm()
+    if not form.validate_on_submit():
+        return render_template("cases/new.html", form=form), 422 if form.is_submitted() else 200
+    try:
+        patient = register_patient(
+            name=form.name.data,
+            email=form.email.data,
+            phone=form.phone.data or "",
+            country=form.country.data,
+            preferred_language=form.preferred_language.data,
+        )
+        case = operations.open_case(
+            patient_id=patient.id,
+            requested_treatment=form.requested_treatment.data,
+            destination_country=form.destination_country.data or None,
+            message=form.message.data or "",
+            source=form.source.data,
+            consent_at=utcnow(),
+            actor_id=current_user.id,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_template("cases/new.html", form=form), error.status_code
+    db.session.commit()
+    flash(f"Case {case.number} opened for {patient.name}.", "success")
+    return redirect(url_for("cases.show_case", case_id=case.id))
+
+
+@bp.route("/<int:case_id>/transition", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def transition_case(case_id: int):
+    form = TransitionForm()
+    if not form.validate():
+        return _invalid(case_id, form, transition_form=form)
+    label = states.label(form.to_state.data)
+    return _change(
+        case_id,
+        lambda: operations.transition(
+            case_id,
+            form.to_state.data,
+            actor_id=current_user.id,
+            note=form.note.data,
+            expected_version=form.version.data,
+        ),
+        f"The case is now: {label}.",
+        transition_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/take", methods=["POST"])
+@roles_required(COORDINATOR)
+def take_case(case_id: int):
+    form = VersionedForm()
+    if not form.validate():
+        return _invalid(case_id, form)
+    return _change(
+        case_id,
+        lambda: operations.take_case(case_id, actor_id=current_user.id, expected_version=form.version.data),
+        "The case is yours now.",
+    )
+
+
+@bp.route("/<int:case_id>/assign", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def assign_case(case_id: int):
+    form = AssignForm()
+    form.coordinator_id.choices = _coordinator_choices()
+    if not form.validate():
+        return _invalid(case_id, form, assign_form=form)
+    coordinator_id = int(form.coordinator_id.data) if form.coordinator_id.data else None
+    return _change(
+        case_id,
+        lambda: operations.assign_coordinator(
+            case_id, coordinator_id, actor_id=current_user.id, expected_version=form.version.data
+        ),
+        "Coordinator updated.",
+        assign_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/programme", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def set_programme(case_id: int):
+    form = ProgrammeForm()
+    form.programme_id.choices = _programme_choices()
+    form.physician_id.choices = _physician_choices()
+    if not form.validate() or not form.programme_id.data:
+        if not form.programme_id.data:
+            form.programme_id.errors = [*form.programme_id.errors, "Choose a programme."]
+        return _invalid(case_id, form, programme_form=form)
+    try:
+        estimate = (
+            parse_money(form.estimate_amount.data, form.estimate_currency.data or "EUR")
+            if (form.estimate_amount.data or "").strip()
+            else None
+        )
+    except MoneyError as error:
+        flash(f"Cost estimate: {error}", "error")
+        return _render_case(case_id, 422, programme_form=form)
+    return _change(
+        case_id,
+        lambda: operations.set_programme(
+            case_id,
+            programme_id=int(form.programme_id.data),
+            physician_id=int(form.physician_id.data) if form.physician_id.data else None,
+            cost_estimate=estimate,
+            actor_id=current_user.id,
+            expected_version=form.version.data,
+        ),
+        "Programme and estimate recorded.",
+        programme_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/screening", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def answer_screening(case_id: int):
+    form = VersionedForm()
+    if not form.validate():
+        return _invalid(case_id, form)
+    answers: dict[int, str] = {}
+    for key, value in request.form.items():
+        if key.startswith("answer_"):
+            answer_id = key.removeprefix("answer_")
+            if not answer_id.isdigit():
+                flash("The screening form was not understood; reload the page.", "error")
+                return _render_case(case_id, 400)
+            answers[int(answer_id)] = value
+    return _change(
+        case_id,
+        lambda: operations.answer_screening(
+            case_id, answers, actor_id=current_user.id, expected_version=form.version.data
+        ),
+        "Screening saved.",
+    )
+
+
+@bp.route("/<int:case_id>/screening/resolve", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def resolve_contraindication(case_id: int):
+    form = ResolveForm()
+    if not form.validate():
+        return _invalid(case_id, form, resolve_form=form)
+    return _change(
+        case_id,
+        lambda: operations.resolve_contraindication(
+            case_id,
+            form.answer_id.data,
+            resolution=form.resolution.data,
+            resolved_on=form.resolved_on.data,
+            actor_id=current_user.id,
+            expected_version=form.version.data,
+        ),
+        "Resolution recorded.",
+        resolve_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/notes", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def add_note(case_id: int):
+    form = NoteForm()
+    if not form.validate():
+        return _invalid(case_id, form, note_form=form)
+    return _change(
+        case_id,
+        lambda: operations.add_note(
+            case_id,
+            body=form.body.data,
+            actor_id=current_user.id,
+            kind=form.kind.data,
+            channel=form.channel.data or None,
+            direction=form.direction.data or None,
+            counterpart=form.counterpart.data or None,
+        ),
+        "Note added.",
+        note_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/next-action", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def set_next_action(case_id: int):
+    form = NextActionForm()
+    if not form.validate():
+        return _invalid(case_id, form, next_action_form=form)
+    return _change(
+        case_id,
+        lambda: operations.set_next_action(
+            case_id,
+            on=form.on.data,
+            what=form.what.data or "",
+            actor_id=current_user.id,
+            expected_version=form.version.data,
+        ),
+        "Reminder saved." if form.on.data else "Reminder cleared.",
+        next_action_form=form,
+    )

@@ -4,19 +4,45 @@ from flask import render_template
 from flask_login import current_user
 
 from backoffice.audit.operations import list_events
-from backoffice.auth.permissions import ADMIN, ROLE_LABELS, staff_required
+from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, staff_required
+from backoffice.cases import states
+from backoffice.cases.operations import is_overdue
 from backoffice.dashboard import bp, operations
 from backoffice.dbtypes import utcnow
+from backoffice.geo import country_name
 
 
 @bp.route("/dashboard")
 @staff_required
 def index():
+    now = utcnow()
     admin_panels = None
     if current_user.role == ADMIN:
         admin_panels = {
             "accounts": operations.accounts_by_role(),
-            "failed_logins": operations.failed_logins_since(utcnow() - timedelta(hours=24)),
+            "failed_logins": operations.failed_logins_since(now - timedelta(hours=24)),
             "recent_events": list_events(page=1).items[:10],
         }
-    return render_template("dashboard/index.html", admin=admin_panels, roles=ROLE_LABELS)
+    coordination = None
+    if current_user.role in (ADMIN, COORDINATOR):
+        coordination = {
+            "mine": operations.open_cases_by_state(current_user.id),
+            "queue": operations.queue_size(),
+            "overdue": operations.overdue_requests(now),
+            "due_today": operations.due_today(current_user.id, now),
+            "median_first_response": operations.median_first_response(now),
+            "workload": operations.workload(),
+        }
+    return render_template(
+        "dashboard/index.html",
+        admin=admin_panels,
+        coordination=coordination,
+        roles=ROLE_LABELS,
+        state_label=states.label,
+        country_name=country_name,
+        duration=operations.format_duration,
+        is_overdue=is_overdue,
+        window_days=operations.FIRST_RESPONSE_WINDOW.days,
+        now=now,
+        today=now.date(),
+    )

@@ -1,1 +1,363 @@
-from backoffice.directory import bp  # noqa: F401 - routes are added below
+"""Directory pages. Admins and coordinators change hospitals, physicians and programmes; finance reads them
+(bills are audited against them). Paused destinations: admins and coordinators see them, admins change them."""
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from backoffice.audit.operations import list_events
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.directory import bp, operations
+from backoffice.directory.forms import (
+    HospitalForm,
+    PauseDestinationForm,
+    PhysicianEditForm,
+    PhysicianForm,
+    ProgrammeEditForm,
+    ProgrammeForm,
+)
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.forms import ConfirmForm
+from backoffice.geo import country_name, language_name
+
+READERS = (ADMIN, COORDINATOR, FINANCE)
+EDITORS = (ADMIN, COORDINATOR)
+HOSPITAL_FIELDS = (
+    "code",
+    "name",
+    "city",
+    "country",
+    "languages",
+    "timezone",
+    "address",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+)
+PHYSICIAN_FIELDS = ("name", "specialty", "languages", "email")
+PROGRAMME_FIELDS = (
+    "name",
+    "description",
+    "price_from_amount",
+    "price_from_currency",
+    "typical_stay_days",
+    "follow_up_plan",
+)
+
+
+@bp.context_processor
+def inject_directory_helpers() -> dict[str, Any]:
+    role = getattr(current_user, "role", None)
+    return {
+        "can_edit_directory": role in EDITORS,
+        "can_pause_destinations": role == ADMIN,
+        "country_name": country_name,
+        "language_names": lambda codes: ", ".join(language_name(code) for code in codes or ()),
+    }
+
+
+def _values(form, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(form, name).data for name in names}
+
+
+def _row_values(row, names: tuple[str, ...]) -> dict[str, Any]:
+    """A row's current values, to fill an edit form."""
+    return {name: getattr(row, name) for name in names}
+
+
+def _save(change: Callable, on_refusal: Callable[[int], Any], success: Callable[[Any], str], target: Callable):
+    """Run one change: commit, flash and go to `target(row)`; or roll back and show `on_refusal` with the reason."""
+    try:
+        row = change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return on_refusal(error.status_code)
+    db.session.commit()
+    flash(success(row), "success")
+    return redirect(target(row))
+
+
+def _form_status(form) -> int:
+    return 422 if form.is_submitted() else 200
+
+
+def _history(object_type: str, object_id: int):
+    """The object's audit rows, for those who maintain the directory."""
+    if current_user.role not in EDITORS:
+        return None
+    return list_events(object_type=object_type, object_id=object_id)
+
+
+def _to_hospital(hospital) -> str:
+    return url_for("directory.show_hospital", hospital_id=hospital.id)
+
+
+def _to_physicians_hospital(physician) -> str:
+    return url_for("directory.show_hospital", hospital_id=physician.hospital_id)
+
+
+def _to_programme(programme) -> str:
+    return url_for("directory.show_programme", programme_id=programme.id)
+
+
+# ---------------------------------------------------------------------------------------------- hospitals
+
+
+@bp.route("/")
+@roles_required(*READERS)
+def list_hospitals():
+    page = operations.list_hospitals(
+        page=request.args.get("page", 1, type=int),
+        search=request.args.get("q", "")[:100],
+        country=request.args.get("country", "")[:2],
+    )
+    return render_template("directory/hospitals.html", page=page, countries=operations.hospital_countries())
+
+
+@bp.route("/hospitals/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create_hospital():
+    form = HospitalForm()
+
+    def form_page(status: int):
+        return render_template("directory/hospital_form.html", form=form, hospital=None), status
+
+    if not form.validate_on_submit():
+        return form_page(_form_status(form))
+    return _save(
+        lambda: operations.create_hospital(**_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
+        form_page,
+        lambda hospital: f"{hospital.name} ({hospital.code}) is in the directory.",
+        _to_hospital,
+    )
+
+
+@bp.route("/hospitals/<int:hospital_id>")
+@roles_required(*READERS)
+def show_hospital(hospital_id: int):
+    return _render_hospital(hospital_id)
+
+
+def _render_hospital(hospital_id: int, status: int = 200):
+    hospital = operations.get_hospital(hospital_id)
+    return render_template(
+        "directory/hospital.html",
+        hospital=hospital,
+        paused=operations.is_paused(hospital.country),
+        events=_history("hospital", hospital.id),
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/hospitals/<int:hospital_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_hospital(hospital_id: int):
+    hospital = operations.get_hospital(hospital_id)
+    form = HospitalForm(data={**_row_values(hospital, HOSPITAL_FIELDS), "languages": ", ".join(hospital.languages)})
+
+    def form_page(status: int):
+        return render_template("directory/hospital_form.html", form=form, hospital=hospital), status
+
+    if not form.validate_on_submit():
+        return form_page(_form_status(form))
+    return _save(
+        lambda: operations.update_hospital(hospital_id, **_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
+        form_page,
+        lambda hospital: f"{hospital.name}: changes saved.",
+        _to_hospital,
+    )
+
+
+@bp.route("/hospitals/<int:hospital_id>/deactivate", methods=["POST"])
+@roles_required(*EDITORS)
+def deactivate_hospital(hospital_id: int):
+    return _save(
+        lambda: operations.deactivate_hospital(hospital_id, actor_id=current_user.id),
+        lambda status: _render_hospital(hospital_id, status),
+        lambda hospital: f"{hospital.name} is deactivated: it is no longer offered for new cases.",
+        _to_hospital,
+    )
+
+
+@bp.route("/hospitals/<int:hospital_id>/reactivate", methods=["POST"])
+@roles_required(*EDITORS)
+def reactivate_hospital(hospital_id: int):
+    return _save(
+        lambda: operations.reactivate_hospital(hospital_id, actor_id=current_user.id),
+        lambda status: _render_hospital(hospital_id, status),
+        lambda hospital: f"{hospital.name} is active again.",
+        _to_hospital,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- physicians
+# Physicians have no page of their own: they are listed, and changed from, their hospital's page.
+
+
+@bp.route("/hospitals/<int:hospital_id>/physicians/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create_physician(hospital_id: int):
+    hospital = operations.get_hospital(hospital_id)
+    form = PhysicianForm(languages=", ".join(hospital.languages))
+
+    def form_page(status: int):
+        return render_template("directory/physician_form.html", form=form, hospital=hospital, physician=None), status
+
+    if not form.validate_on_submit():
+        return form_page(_form_status(form))
+    return _save(
+        lambda: operations.create_physician(hospital_id, **_values(form, PHYSICIAN_FIELDS), actor_id=current_user.id),
+        form_page,
+        lambda physician: f"{physician.name} is listed at {hospital.name}.",
+        _to_physicians_hospital,
+    )
+
+
+@bp.route("/physicians/<int:physician_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_physician(physician_id: int):
+    physician = operations.get_physician(physician_id)
+    form = PhysicianEditForm(
+        data={
+            **_row_values(physician, PHYSICIAN_FIELDS),
+            "languages": ", ".join(physician.languages),
+            "active": physician.active,
+        }
+    )
+
+    def form_page(status: int):
+        return render_template(
+            "directory/physician_form.html", form=form, hospital=physician.hospital, physician=physician
+        ), status
+
+    if not form.validate_on_submit():
+        return form_page(_form_status(form))
+    return _save(
+        lambda: operations.update_physician(
+            physician_id, **_values(form, PHYSICIAN_FIELDS), active=form.active.data, actor_id=current_user.id
+        ),
+        form_page,
+        lambda physician: f"{physician.name}: changes saved.",
+        _to_physicians_hospital,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- programmes
+
+
+@bp.route("/hospitals/<int:hospital_id>/programmes/new", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def create_programme(hospital_id: int):
+    hospital = operations.get_hospital(hospital_id)
+    form = ProgrammeForm()
+
+    def form_page(status: int):
+        return render_template("directory/programme_form.html", form=form, hospital=hospital, programme=None), status
+
+    if not form.validate_on_submit():
+        return form_page(_form_status(form))
+    return _save(
+        lambda: operations.create_programme(
+            hospital_id,
+            **_values(form, PROGRAMME_FIELDS),
+            phases=form.parsed_phases,
+            contraindications=form.parsed_contraindications,
+            actor_id=current_user.id,
+        ),
+        form_page,
+        lambda programme: f"{programme.name} is offered at {hospital.name}.",
+        _to_programme,
+    )
+
+
+@bp.route("/programmes/<int:programme_id>")
+@roles_required(*READERS)
+def show_programme(programme_id: int):
+    programme = operations.get_programme(programme_id)
+    return render_template("directory/programme.html", programme=programme, events=_history("programme", programme.id))
+
+
+@bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
+@roles_required(*EDITORS)
+def edit_programme(programme_id: int):
+    programme = operations.get_programme(programme_id)
+    price = programme.price_from
+    form = ProgrammeEditForm(
+        data={
+            **_row_values(programme, ("name", "description", "typical_stay_days", "follow_up_plan", "active")),
+            "price_from_amount": str(price.amount) if price else "",
+            "price_from_currency": price.currency if price else "EUR",
+            "phases": operations.format_phases(programme),
+            "contraindications": operations.format_contraindications(programme),
+        }
+    )
+
+    def form_page(status: int):
+        return render_template(
+            "directory/programme_form.html", form=form, hospital=programme.hospital, programme=programme
+        ), status
+
+    if not form.validate_on_submit():
+        return form_page(_form_status(form))
+    return _save(
+        lambda: operations.update_programme(
+            programme_id,
+            **_values(form, PROGRAMME_FIELDS),
+            active=form.active.data,
+            phases=form.parsed_phases,
+            contraindications=form.parsed_contraindications,
+            actor_id=current_user.id,
+        ),
+        form_page,
+        lambda programme: f"{programme.name}: changes saved.",
+        _to_programme,
+    )
+
+
+# ---------------------------------------------------------------------------------------------- paused destinations
+
+
+def _render_paused(form: PauseDestinationForm, status: int = 200):
+    return render_template(
+        "directory/paused_destinations.html",
+        form=form,
+        paused=operations.list_paused_destinations(),
+        open_destinations=operations.open_destinations(),
+        events=list_events(object_type="country"),
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/paused-destinations")
+@roles_required(ADMIN, COORDINATOR)
+def paused_destinations():
+    return _render_paused(PauseDestinationForm())
+
+
+@bp.route("/paused-destinations", methods=["POST"])
+@roles_required(ADMIN)
+def pause_destination():
+    form = PauseDestinationForm()
+    if not form.validate():
+        return _render_paused(form, 422)
+    return _save(
+        lambda: operations.pause_destination(form.country.data, reason=form.reason.data, actor_id=current_user.id),
+        lambda status: _render_paused(form, status),
+        lambda paused: f"Intake to {country_name(paused.country)} is paused: requests for it are refused.",
+        lambda paused: url_for("directory.paused_destinations"),
+    )
+
+
+@bp.route("/paused-destinations/<country>/resume", methods=["POST"])
+@roles_required(ADMIN)
+def resume_destination(country: str):
+    return _save(
+        lambda: operations.resume_destination(country, actor_id=current_user.id),
+        lambda status: _render_paused(PauseDestinationForm(formdata=None), status),
+        lambda country_code: f"Intake to {country_name(country_code)} is open again.",
+        lambda country_code: url_for("directory.paused_destinations"),
+    )

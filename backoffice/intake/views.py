@@ -1,1 +1,55 @@
-from backoffice.intake import bp  # noqa: F401 - routes are added below
+from flask import flash, redirect, render_template, request, session, url_for
+
+from backoffice.auth.permissions import public
+from backoffice.directory.operations import open_destinations
+from backoffice.extensions import db
+from backoffice.intake import bp, operations
+from backoffice.intake.forms import RequestForm
+
+# The thank-you page reads the case number from here; None after a honeypot hit (nothing was created).
+SESSION_KEY = "intake_case_number"
+
+
+@bp.route("/request", methods=["GET", "POST"])
+@public
+def request_treatment():
+    form = RequestForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("intake/request.html", form=form, destinations=open_destinations()), status
+    try:
+        case = operations.submit_request(
+            name=form.name.data,
+            email=form.email.data,
+            phone=form.phone.data or "",
+            country=form.country.data,
+            preferred_language=form.preferred_language.data,
+            requested_treatment=form.requested_treatment.data,
+            destination_country=form.destination_country.data or None,
+            message=form.message.data or "",
+            consent=form.consent.data,
+            honeypot=form.website.data or "",
+            remote_addr=request.remote_addr or "unknown",
+        )
+    except operations.IntakeRefused as error:
+        db.session.commit()  # the refused attempt counts towards the rate limit
+        flash(error.message, "error")
+        headers = {}
+        if isinstance(error, operations.TooManyRequests):
+            headers["Retry-After"] = str(int(error.retry_after.total_seconds()) + 1)
+        destinations = getattr(error, "open_destinations", None)
+        if destinations is None:
+            destinations = open_destinations()
+        return render_template("intake/request.html", form=form, destinations=destinations), error.status_code, headers
+    db.session.commit()
+    session[SESSION_KEY] = case.number if case else None
+    return redirect(url_for("intake.thanks"))
+
+
+@bp.route("/request/thanks")
+@public
+def thanks():
+    if SESSION_KEY not in session:
+        return redirect(url_for("intake.request_treatment"))
+    case = operations.received_request(session[SESSION_KEY])
+    return render_template("intake/thanks.html", case=case)

@@ -1,12 +1,12 @@
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from backoffice.auth.operations import MIN_PASSWORD_LENGTH
 from backoffice.auth.permissions import ROLE_LABELS
+from backoffice.forms import choices
 
-ROLE_CHOICES = [SelectChoice(value, label) for value, label in ROLE_LABELS.items()]
+ROLE_CHOICES = choices(ROLE_LABELS.items())
 
 
 class UserCreateForm(FlaskForm):

@@ -1,0 +1,49 @@
+"""Uploading medical records to a case and downloading them; coordinators and administrators only."""
+
+from flask import flash, redirect, send_file, url_for
+from flask_login import current_user
+
+from backoffice.auth.permissions import roles_required
+from backoffice.cases import bp, documents
+from backoffice.cases.document_forms import DocumentUploadForm
+from backoffice.errors import DomainError, render_error
+from backoffice.extensions import db
+
+# A downloaded record is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
+@bp.route("/<int:case_id>/documents", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def upload_document(case_id: int):
+    form = DocumentUploadForm()
+    if not form.validate_on_submit():
+        message = next(iter(error for errors in form.errors.values() for error in errors), None)
+        return render_error(422, message)
+    try:
+        document = documents.store_document(case_id, form.file.data, form.description.data, current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        return render_error(error.status_code, error.message)
+    try:
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        documents.discard_stored_file(document)
+        raise
+    flash(f"“{document.original_filename}” was added to the case's medical records.", "success")
+    return redirect(url_for("cases.show_case", case_id=case_id))
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>")
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def download_document(case_id: int, document_id: int):
+    path, document = documents.open_document(case_id, document_id, current_user.id)
+    db.session.commit()  # the download's audit row
+    response = send_file(
+        path, mimetype=document.content_type, as_attachment=True, download_name=document.original_filename
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response

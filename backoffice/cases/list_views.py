@@ -1,0 +1,31 @@
+"""The case list: every case the team handles, filtered, searched and sorted."""
+
+from flask import render_template, request
+from flask_login import current_user
+
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.cases import bp, listing, states
+from backoffice.cases.operations import is_overdue
+from backoffice.dbtypes import utcnow
+from backoffice.geo import country_name
+
+
+@bp.route("/")
+@roles_required(ADMIN, COORDINATOR, FINANCE)
+def list_cases():
+    filters = listing.CaseFilters.from_args(request.args, user_id=current_user.id)
+    now = utcnow()
+    return render_template(
+        "cases/list.html",
+        page=listing.search_cases(filters, now=now),
+        filters=filters,
+        choices=listing.filter_choices(),
+        overdue_count=listing.count_overdue(now),
+        states=states.LABELS,
+        state_label=states.label,
+        country_name=country_name,
+        sorts=listing.SORTS,
+        now=now,
+        is_overdue=is_overdue,
+        today=now.date(),
+    )

@@ -1,0 +1,192 @@
+"""Taking treatment requests from the public form: rate limit, junk filter, paused destinations, then a new case.
+
+Every submission that reaches `submit_request` leaves an `IntakeAttempt`, refused or not; the caller commits even
+when a refusal is raised, so the rate limit sees refused attempts too.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from backoffice.audit.operations import record_event
+from backoffice.cases.models import Case
+from backoffice.cases.operations import open_case
+from backoffice.dbtypes import utcnow
+from backoffice.directory.operations import is_paused, open_destinations
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.geo import country_name
+from backoffice.intake.models import IntakeAttempt
+from backoffice.patients.operations import register_patient
+
+# Outcomes that use up the allowance of an address. Paused destinations do not: the person is told to choose
+# another country and should be able to send the request again right away.
+COUNTED_OUTCOMES = ("accepted", "rejected")
+MAX_LINKS = 3
+_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+_ALLOWED_CONTROLS = {"\t", "\n", "\r"}
+
+
+class IntakeRefused(DomainError):
+    """The request was not taken; the message tells the person why and what to do instead."""
+
+
+class RequestRejected(IntakeRefused):
+    """The request looks like junk (or lacks what a case needs)."""
+
+
+class TooManyRequests(IntakeRefused):
+    status_code = 429
+
+    def __init__(self, retry_after: timedelta):
+        super().__init__("Too many requests from your connection; please try again later or write to us.")
+        self.retry_after = retry_after
+
+
+class DestinationPaused(IntakeRefused):
+    """Intake to the chosen destination country is paused; `open_destinations` lists the countries that are not."""
+
+    def __init__(self, country: str, open_destinations: list[tuple[str, str]]):
+        self.country = country
+        self.open_destinations = open_destinations
+        message = f"We are not taking new requests for treatment in {country_name(country)} at the moment."
+        if open_destinations:
+            names = ", ".join(name for _, name in open_destinations)
+            message += f" Destinations open now: {names}. Choose one of them, or “No preference”."
+        else:
+            message += " Choose “No preference” and your coordinator will suggest a destination."
+        super().__init__(message)
+
+
+def submit_request(
+    *,
+    name: str,
+    email: str,
+    phone: str = "",
+    country: str,
+    preferred_language: str = "en",
+    requested_treatment: str,
+    destination_country: str | None = None,
+    message: str = "",
+    consent: bool,
+    honeypot: str = "",
+    remote_addr: str,
+    now: datetime | None = None,
+) -> Case | None:
+    """Take a treatment request from the public form: a new patient record and a case in state `new`.
+
+    Refused, in this order: an address over its allowance in the sliding window (429), junk (links, punctuation
+    only, control characters; 422), a paused destination (422, naming the open ones). A filled honeypot returns
+    None without creating anything, so that a bot sees the same thank-you page as a person.
+    """
+    remote_addr = (remote_addr or "unknown")[:64]
+    now = now or utcnow()
+    _check_allowance(remote_addr, now)
+
+    if (honeypot or "").strip():
+        _record(remote_addr, "rejected", "honeypot filled", now)
+        return None
+    texts = {"name": name, "treatment": requested_treatment, "message": message}
+    problem = _junk(texts) or _missing(name, email, country, requested_treatment, consent)
+    if problem:
+        detail, explanation = problem
+        _record(remote_addr, "rejected", detail, now)
+        raise RequestRejected(explanation)
+
+    destination = (destination_country or "").strip().upper() or None
+    if destination and is_paused(destination):
+        _record(remote_addr, "paused_destination", f"destination {destination}", now)
+        raise DestinationPaused(destination, open_destinations())
+
+    try:
+        # A savepoint: if the patient is written but the case is refused, neither stays, yet the attempt does.
+        with db.session.begin_nested():
+            patient = register_patient(
+                name=name, email=email, phone=phone, country=country, preferred_language=preferred_language
+            )
+            case = open_case(
+                patient_id=patient.id,
+                requested_treatment=requested_treatment,
+                destination_country=destination,
+                message=message,
+                source="web",
+                consent_at=now,
+                requested_at=now,
+            )
+    except DomainError as error:
+        _record(remote_addr, "rejected", f"invalid: {error.message}", now)
+        raise RequestRejected(error.message) from None
+    record_event(
+        "patient_registered",
+        object_type="patient",
+        object_id=patient.id,
+        details={"case": case.number, "source": "web"},
+        remote_addr=remote_addr,
+    )
+    _record(remote_addr, "accepted", case.number, now, case_id=case.id)
+    return case
+
+
+def received_request(number: str | None) -> Case | None:
+    """The case a thank-you page confirms, with its patient, or None."""
+    if not number:
+        return None
+    return db.session.scalar(select(Case).where(Case.number == number).options(joinedload(Case.patient)))
+
+
+def _check_allowance(remote_addr: str, now: datetime) -> None:
+    window = current_app.config["INTAKE_WINDOW"]
+    limit = current_app.config["INTAKE_MAX_PER_ADDRESS"]
+    count, oldest = db.session.execute(
+        select(func.count(), func.min(IntakeAttempt.attempted_at)).where(
+            IntakeAttempt.remote_addr == remote_addr,
+            IntakeAttempt.outcome.in_(COUNTED_OUTCOMES),
+            IntakeAttempt.attempted_at > now - window,
+        )
+    ).one()
+    if count >= limit:
+        _record(remote_addr, "rate_limited", f"{count} requests within {window}", now)
+        raise TooManyRequests(retry_after=max(oldest + window - now, timedelta(seconds=1)))
+
+
+def _junk(texts: dict[str, str]) -> tuple[str, str] | None:
+    """(detail for the record, message for the person) when the text looks automated, else None."""
+    for field, value in texts.items():
+        if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value or ""):
+            return (
+                f"control characters in {field}",
+                "The request contains invisible control characters; please type it again.",
+            )
+        if (value or "").strip() and not any(ch.isalnum() for ch in value):
+            return f"punctuation only in {field}", "Please write the request in words, not only punctuation marks."
+    links = sum(len(_LINK.findall(value or "")) for value in texts.values())
+    if links > MAX_LINKS:
+        return (
+            f"{links} links",
+            f"Please include no more than {MAX_LINKS} web links; your coordinator will ask for documents later.",
+        )
+    return None
+
+
+def _missing(name: str, email: str, country: str, treatment: str, consent: bool) -> tuple[str, str] | None:
+    if not consent:
+        return "no consent", "We can only take the request with your consent to the processing of health data."
+    for value, what in ((name, "the patient's name"), (email, "an email address"), (country, "the country")):
+        if not (value or "").strip():
+            return f"missing {what}", f"Enter {what}."
+    if not (treatment or "").strip():
+        return "missing treatment", "Tell us the diagnosis or the treatment you are looking for."
+    return None
+
+
+def _record(remote_addr: str, outcome: str, detail: str, now: datetime, case_id: int | None = None) -> None:
+    db.session.add(
+        IntakeAttempt(remote_addr=remote_addr, outcome=outcome, detail=detail[:200], attempted_at=now, case_id=case_id)
+    )
+    db.session.flush()

@@ -1,0 +1,462 @@
+"""Medical records on a case: only real PDF, JPEG and PNG files go in, under a server-chosen name outside anything
+served; only coordinators and administrators get them out again, and every download is in the audit log."""
+
+from io import BytesIO
+from pathlib import Path
+
+import pytest
+from flask import render_template
+from flask_login import login_user
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+
+from backoffice.audit.models import AuditEvent
+from backoffice.cases import documents
+from backoffice.cases.document_forms import DocumentUploadForm
+from backoffice.cases.models import CaseDocument, CaseEvent
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from tests.factories import make_case, make_user
+
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) + b"\xff\xd9"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00" + b"\x00" * 40
+HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 100 + b"This program cannot be run"
+
+
+@pytest.fixture(autouse=True)
+def archive(app, tmp_path, monkeypatch):
+    """Each test gets its own empty document archive."""
+    folder = tmp_path / "documents"
+    monkeypatch.setitem(app.config, "CASE_DOCUMENTS_DIR", str(folder))
+    return folder
+
+
+def stored_files(folder: Path) -> list[Path]:
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def count_documents() -> int:
+    return db.session.scalar(select(func.count()).select_from(CaseDocument))
+
+
+def upload(client, case_id, content: bytes, filename: str, description: str = ""):
+    return client.post(
+        f"/cases/{case_id}/documents",
+        data={"file": (BytesIO(content), filename), "description": description},
+        content_type="multipart/form-data",
+    )
+
+
+def committed_case(**fields):
+    case = make_case(**fields)
+    db.session.commit()
+    return case
+
+
+# ---------------------------------------------------------------------------------------------- accepted uploads
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "content_type"),
+    [(PDF, "blood test.pdf", "application/pdf"), (JPEG, "MRI scan.JPG", "image/jpeg"), (PNG, "x-ray.png", "image/png")],
+)
+def test_pdf_jpeg_and_png_records_are_stored_under_a_random_name_outside_static(
+    app, as_role, archive, content, filename, content_type
+):
+    case = committed_case()
+    client = as_role("coordinator")
+
+    response = upload(client, case.id, content, filename, description="From the patient's clinic")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/cases/{case.id}"
+    document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id))
+    assert document.original_filename == filename
+    assert document.content_type == content_type
+    assert document.size_bytes == len(content)
+    assert document.description == "From the patient's clinic"
+    assert len(document.stored_name) == 32 and int(document.stored_name, 16) >= 0
+    assert filename not in document.stored_name
+    assert stored_files(archive) == [archive / document.stored_name]
+    assert (archive / document.stored_name).read_bytes() == content
+    assert not (archive / document.stored_name).is_relative_to(Path(app.static_folder))
+
+
+def test_a_downloaded_record_is_identical_and_sent_as_an_attachment(as_role):
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "discharge letter.pdf")
+    document = db.session.scalar(select(CaseDocument))
+
+    response = client.get(f"/cases/{case.id}/documents/{document.id}")
+
+    assert response.status_code == 200
+    assert response.data == PDF
+    assert response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert "discharge letter.pdf" in response.headers["Content-Disposition"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "sandbox" in response.headers["Content-Security-Policy"]
+
+
+def test_the_stored_hash_is_the_sha256_of_the_content(as_role):
+    import hashlib
+
+    case = committed_case()
+    upload(as_role("admin"), case.id, PNG, "scan.png")
+    assert db.session.scalar(select(CaseDocument.sha256)) == hashlib.sha256(PNG).hexdigest()
+
+
+def test_an_upload_writes_a_case_event_and_an_audit_row(as_role, users):
+    case = committed_case()
+    upload(as_role("coordinator"), case.id, PDF, "biopsy.pdf")
+
+    event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "document"))
+    assert event.note == "Uploaded biopsy.pdf" and event.actor_id == users["coordinator"].id
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case_document_uploaded"))
+    assert audit.actor_id == users["coordinator"].id
+    assert audit.object_type == "case" and audit.object_id == str(case.id)
+    assert audit.details["filename"] == "biopsy.pdf" and audit.details["size_bytes"] == len(PDF)
+
+
+# ---------------------------------------------------------------------------------------------- refused uploads
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "says"),
+    [
+        (HTML, "report.pdf", "is not a PDF document"),
+        (EXE, "report.pdf", "is not a PDF document"),
+        (EXE, "photo.jpg", "is not a JPEG image"),
+        (PNG, "report.pdf", "looks like a PNG image but is named .pdf"),
+        (PDF, "scan.png", "looks like a PDF document but is named .png"),
+        (JPEG, "scan.png", "looks like a JPEG image but is named .png"),
+        (PDF, "report.html", "only PDF, JPEG and PNG files are accepted"),
+        (PDF, "report.pdf.exe", "only PDF, JPEG and PNG files are accepted"),
+        (PDF, "report", "only PDF, JPEG and PNG files are accepted"),
+    ],
+)
+def test_a_file_whose_content_is_not_what_its_name_says_is_refused_and_nothing_is_stored(
+    as_role, archive, content, filename, says
+):
+    case = committed_case()
+    response = upload(as_role("coordinator"), case.id, content, filename)
+
+    assert response.status_code == 422
+    assert says in response.get_data(as_text=True)
+    assert count_documents() == 0
+    assert stored_files(archive) == []
+    assert db.session.scalar(select(func.count()).where(CaseEvent.kind == "document")) == 0
+
+
+def test_a_file_above_the_size_limit_is_refused_with_413_naming_the_limit(app, as_role, archive, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_DOCUMENT_MB", 1)
+    case = committed_case()
+    client = as_role("coordinator")
+
+    too_big = upload(client, case.id, PDF + b"0" * (1024 * 1024), "large scan.pdf")
+
+    assert too_big.status_code == 413
+    assert "larger than the limit of 1 MB" in too_big.get_data(as_text=True)
+    assert count_documents() == 0 and stored_files(archive) == []
+    just_fits = upload(client, case.id, PDF + b"0" * (1024 * 1024 - len(PDF)), "large scan.pdf")
+    assert just_fits.status_code == 302
+
+
+def test_a_request_above_the_apps_upload_limit_is_refused_with_413(app, as_role, archive, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 64 * 1024)
+    case = committed_case()
+    response = upload(as_role("coordinator"), case.id, PDF + b"0" * (128 * 1024), "scan.pdf")
+    assert response.status_code == 413
+    assert count_documents() == 0 and stored_files(archive) == []
+
+
+def test_an_empty_file_is_refused(as_role, archive):
+    case = committed_case()
+    response = upload(as_role("coordinator"), case.id, b"", "empty.pdf")
+    assert response.status_code == 422
+    assert "“empty.pdf” is empty" in response.get_data(as_text=True)
+    assert count_documents() == 0 and stored_files(archive) == []
+
+
+def test_an_upload_without_a_file_asks_for_one(as_role):
+    case = committed_case()
+    response = as_role("coordinator").post(f"/cases/{case.id}/documents", data={"description": "x"})
+    assert response.status_code == 422
+    assert "Choose a file to upload" in response.get_data(as_text=True)
+
+
+def test_a_description_above_300_characters_is_refused(as_role, archive):
+    case = committed_case()
+    response = upload(as_role("coordinator"), case.id, PDF, "a.pdf", description="x" * 301)
+    assert response.status_code == 422
+    assert "under 300 characters" in response.get_data(as_text=True)
+    assert count_documents() == 0 and stored_files(archive) == []
+
+
+@pytest.mark.parametrize("state", ["closed", "cancelled"])
+def test_closed_and_cancelled_cases_take_no_more_records(as_role, archive, state):
+    case = committed_case(state=state)
+    response = upload(as_role("coordinator"), case.id, PDF, "late.pdf")
+    assert response.status_code == 422
+    assert "no more documents can be added" in response.get_data(as_text=True)
+    assert count_documents() == 0 and stored_files(archive) == []
+
+
+def test_uploading_to_an_unknown_case_is_a_404(as_role, archive):
+    assert upload(as_role("coordinator"), 99999, PDF, "a.pdf").status_code == 404
+    assert stored_files(archive) == []
+
+
+def test_an_upload_without_csrf_token_is_refused(as_role, archive):
+    case = committed_case()
+    response = as_role("coordinator").post(
+        f"/cases/{case.id}/documents", data={"file": (BytesIO(PDF), "a.pdf")}, csrf=False
+    )
+    assert response.status_code == 400
+    assert count_documents() == 0 and stored_files(archive) == []
+
+
+# ---------------------------------------------------------------------------------------------- file names
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("../../etc/passwd.pdf", "passwd.pdf"),
+        ("/var/www/static/../../../tmp/x.pdf", "x.pdf"),
+        ("report\u202egpj.pdf", "reportgpj.pdf"),
+        ("tab\tname.pdf", "tabname.pdf"),
+        ("  spaced   out .pdf", "spaced out .pdf"),
+        ("ﺗﻘﺮﻳﺮ ﻃﺒﻲ.pdf", "ﺗﻘﺮﻳﺮ ﻃﺒﻲ.pdf"),
+    ],
+)
+def test_the_uploaded_file_name_is_kept_only_as_a_safe_display_name(as_role, archive, tmp_path, sent, shown):
+    case = committed_case()
+    response = upload(as_role("coordinator"), case.id, PDF, sent)
+
+    assert response.status_code == 302
+    document = db.session.scalar(select(CaseDocument))
+    assert document.original_filename == shown
+    assert stored_files(archive) == [archive / document.stored_name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["documents"]
+
+
+@pytest.mark.parametrize(
+    ("sent", "shown"),
+    [
+        ("C:\\Users\\amal\\Desktop\\scan.pdf", "scan.pdf"),
+        ("..\\..\\windows\\win.ini.pdf", "win.ini.pdf"),
+        ("bad\r\nname\x00\x1b.pdf", "badname.pdf"),
+        ("..", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_display_names_lose_windows_paths_and_control_characters(sent, shown):
+    assert documents.display_name(sent) == shown
+
+
+def test_a_very_long_file_name_is_cut_to_255_characters_keeping_its_extension():
+    name = documents.display_name("a" * 400 + ".pdf")
+    assert len(name) == 255 and name.endswith("a.pdf")
+
+
+def test_a_name_of_only_a_path_is_refused(as_role, archive):
+    case = committed_case()
+    response = upload(as_role("coordinator"), case.id, PDF, "../../")
+    assert response.status_code == 422
+    assert count_documents() == 0 and stored_files(archive) == []
+
+
+# ---------------------------------------------------------------------------------------------- who may do it
+
+
+@pytest.mark.parametrize("role", ["finance", "patient"])
+def test_finance_and_patients_may_neither_upload_nor_download_medical_records(as_role, archive, role):
+    case = committed_case()
+    stored = documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", make_user("admin").id)
+    db.session.commit()
+    client = as_role(role)
+
+    assert upload(client, case.id, PDF, "b.pdf").status_code == 403
+    assert client.get(f"/cases/{case.id}/documents/{stored.id}").status_code == 403
+    assert count_documents() == 1
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case_document_downloaded")) == 0
+
+
+def test_the_anonymous_are_sent_to_the_login_page(client, archive):
+    case = committed_case()
+    stored = documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", make_user("admin").id)
+    db.session.commit()
+
+    for response in (
+        upload(client, case.id, PDF, "b.pdf"),
+        client.get(f"/cases/{case.id}/documents/{stored.id}"),
+    ):
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login")
+    assert count_documents() == 1
+
+
+# ---------------------------------------------------------------------------------------------- downloads
+
+
+def test_a_document_asked_for_under_another_case_is_not_found(as_role):
+    case, other = committed_case(), committed_case()
+    actor = make_user("coordinator")
+    stored = documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", actor.id)
+    db.session.commit()
+    client = as_role("coordinator")
+
+    assert client.get(f"/cases/{other.id}/documents/{stored.id}").status_code == 404
+    assert client.get(f"/cases/{case.id}/documents/99999").status_code == 404
+    assert client.get(f"/cases/{case.id}/documents/{stored.id}").status_code == 200
+
+
+def test_a_document_whose_file_is_missing_is_not_found(as_role, archive):
+    case = committed_case()
+    stored = documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", make_user("admin").id)
+    db.session.commit()
+    (archive / stored.stored_name).unlink()
+
+    response = as_role("coordinator").get(f"/cases/{case.id}/documents/{stored.id}")
+
+    assert response.status_code == 404
+    assert "missing from the archive" in response.get_data(as_text=True)
+
+
+def test_every_download_is_written_to_the_audit_log(as_role, users):
+    case = committed_case()
+    stored = documents.store_document(case.id, FileStorage(BytesIO(JPEG), "scan.jpg"), "", users["admin"].id)
+    db.session.commit()
+    client = as_role("coordinator")
+
+    client.get(f"/cases/{case.id}/documents/{stored.id}")
+    client.get(f"/cases/{case.id}/documents/{stored.id}")
+
+    downloads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "case_document_downloaded")).all()
+    assert len(downloads) == 2
+    assert {d.actor_id for d in downloads} == {users["coordinator"].id}
+    assert downloads[0].object_id == str(case.id) and downloads[0].details["document_id"] == stored.id
+
+
+# ---------------------------------------------------------------------------------------------- operations
+
+
+def test_the_written_file_is_removed_when_the_database_refuses_the_row(archive, monkeypatch):
+    case = committed_case()
+    actor = make_user("coordinator")
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(documents, "record_event", refuse)
+    with pytest.raises(RuntimeError):
+        documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", actor.id)
+    assert stored_files(archive) == []
+
+
+def test_the_archive_may_not_lie_inside_the_static_folder(app, monkeypatch):
+    case = committed_case()
+    monkeypatch.setitem(app.config, "CASE_DOCUMENTS_DIR", str(Path(app.static_folder) / "documents"))
+    with pytest.raises(RuntimeError, match="static"):
+        documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", make_user().id)
+    assert not (Path(app.static_folder) / "documents").exists()
+
+
+def test_refusals_are_domain_errors_with_a_message_for_people():
+    case = committed_case()
+    with pytest.raises(DomainError, match=r"looks like a JPEG image but is named \.pdf") as refused:
+        documents.store_document(case.id, FileStorage(BytesIO(JPEG), "scan.pdf"), "", make_user().id)
+    assert refused.value.status_code == 422
+
+
+def test_listing_a_cases_documents_is_one_statement_with_the_uploaders(count_queries):
+    case = committed_case()
+    uploaders = [make_user("coordinator") for _ in range(5)]
+    for n, uploader in enumerate(uploaders):
+        documents.store_document(case.id, FileStorage(BytesIO(PDF), f"record {n}.pdf"), "", uploader.id)
+    case_id, uploader_names = case.id, {u.name for u in uploaders}
+    db.session.commit()
+    db.session.expunge_all()
+
+    with count_queries() as statements:
+        listed = documents.list_documents(case_id)
+        names = {document.uploaded_by.name for document in listed}
+
+    assert len(statements) == 1
+    assert len(listed) == 5 and names == uploader_names
+    assert listed[0].original_filename == "record 4.pdf"
+
+
+# ---------------------------------------------------------------------------------------------- the panel
+
+
+def render_panel(app, user, case):
+    with app.test_request_context():
+        login_user(user)
+        return render_template(
+            "cases/_documents.html",
+            case=case,
+            documents=documents.list_documents(case.id),
+            upload_form=DocumentUploadForm(),
+        )
+
+
+def test_the_documents_panel_lists_records_with_download_links_and_an_upload_form(app, users):
+    case = committed_case()
+    stored = documents.store_document(
+        case.id, FileStorage(BytesIO(PDF + b"0" * 3000), "lab <results>.pdf"), "Haematology", users["admin"].id
+    )
+    db.session.commit()
+
+    html = render_panel(app, users["coordinator"], case)
+
+    assert f'href="/cases/{case.id}/documents/{stored.id}"' in html
+    assert "lab &lt;results&gt;.pdf" in html and "<results>" not in html
+    assert "Haematology" in html and "Alice Admin" in html and "4 KB" in html
+    assert 'enctype="multipart/form-data"' in html and 'name="csrf_token"' in html
+    assert 'accept=".pdf,.jpg,.jpeg,.png"' in html and 'name="description"' in html
+    assert "style=" not in html and "<script" not in html
+
+
+def test_the_documents_panel_shows_finance_no_record_names(app, users):
+    case = committed_case()
+    documents.store_document(case.id, FileStorage(BytesIO(PDF), "hiv test.pdf"), "", users["admin"].id)
+    db.session.commit()
+
+    html = render_panel(app, users["finance"], case)
+
+    assert "hiv test.pdf" not in html and "<form" not in html
+
+
+def test_the_documents_panel_of_a_closed_case_has_no_upload_form(app, users):
+    html = render_panel(app, users["coordinator"], committed_case(state="closed"))
+    assert "<form" not in html and "no more records can be added" in html
+
+
+def test_after_an_upload_the_case_page_lists_the_record_with_its_download_link(as_role):
+    case = committed_case()
+    client = as_role("coordinator")
+
+    page = client.get(upload(client, case.id, PDF, "echocardiogram.pdf").headers["Location"])
+
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "added to the case" in body and "echocardiogram.pdf" in body
+    assert f"/cases/{case.id}/documents/" in body
+
+
+def test_finance_does_not_see_the_names_of_medical_records_on_the_case_page(as_role, users):
+    case = committed_case()
+    documents.store_document(case.id, FileStorage(BytesIO(PDF), "hiv test.pdf"), "", users["admin"].id)
+    db.session.commit()
+
+    page = as_role("finance").get(f"/cases/{case.id}")
+
+    assert page.status_code == 200
+    assert "hiv test.pdf" not in page.get_data(as_text=True)
