@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import random
 import sys
+import time
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from backoffice import demo
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
+from backoffice.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: F401 - re-exported (devserver, tests)
+from backoffice.directory.cli import hospitals_cli
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs import make_worker
@@ -19,16 +24,6 @@ from backoffice.users.operations import create_user
 users_cli = AppGroup("users", help="Staff and patient accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app out.")
 jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
-
-DEMO_PASSWORD = "demo-password"
-DEMO_USERS = (
-    ("admin@demo.test", "Ada Admin", "admin"),
-    ("coordinator@demo.test", "Carla Coordinator", "coordinator"),
-    ("coordinator2@demo.test", "Conrad Coordinator", "coordinator"),
-    ("finance@demo.test", "Fiona Finance", "finance"),
-    ("patient@demo.test", "Pablo Patient", "patient"),
-    ("patient2@demo.test", "Priya Patient", "patient"),
-)
 
 
 def _fail(message: str) -> None:
@@ -72,20 +67,29 @@ def list_users_command() -> None:
 
 @demo_cli.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already holds accounts.")
-def seed_demo_command(if_empty: bool) -> None:
-    """Demo accounts (password `demo-password`). Refused when the app is configured for production."""
+@click.option("--cases", type=click.IntRange(min=1, max=1_000_000), help="Add this many cases (for benchmarks).")
+def seed_demo_command(if_empty: bool, cases: int | None) -> None:
+    """Demo accounts (password `demo-password`), hospitals and cases. Refused when configured for production.
+
+    Without --cases, ~200 cases are added to a database that holds none; --cases N adds N more every time.
+    """
     if current_app.config["APP_ENV"] == "production":
         _fail("demo data is never seeded in production (APP_ENV=production).")
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already holds accounts; demo data not seeded.")
         return
-    created = 0
-    for email, name, role in DEMO_USERS:
-        if db.session.scalar(select(User.id).where(User.email == email)) is None:
-            create_user(email=email, name=name, role=role, password=DEMO_PASSWORD)
-            created += 1
+    started = time.perf_counter()
+    created = demo.seed_accounts()
+    directory = demo.seed_directory()
+    count = cases or (0 if demo.has_cases() else demo.DEMO_CASES)
+    demo.seed_cases(count, random.Random(cases or 2026))
     db.session.commit()
+    if count >= 10_000:
+        demo.refresh_statistics()
+        db.session.commit()
     click.echo(f"Demo data: {created} account(s) created, {len(DEMO_USERS) - created} already there.")
+    click.echo(f"Directory: {'German hospitals and paused destinations added' if directory else 'already there'}.")
+    click.echo(f"Cases: {count} added in {time.perf_counter() - started:.1f} s.")
 
 
 @jobs_cli.command("worker")
@@ -98,5 +102,5 @@ def worker_command(burst: bool, with_scheduler: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, demo_cli, jobs_cli):
+    for group in (users_cli, demo_cli, jobs_cli, hospitals_cli):
         app.cli.add_command(group)

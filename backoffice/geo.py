@@ -6,7 +6,6 @@ from functools import lru_cache
 
 from babel import Locale
 
-
 # CLDR territories with two-letter codes that are groupings, pseudo-locales or "unknown", not countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 

@@ -46,6 +46,7 @@ DEFAULT_SORT = "requested_at"
 FULL_NUMBER = re.compile(r"^C-\d{4}-\d{5,}$")
 NUMBER_START = re.compile(r"^C-\d*(-\d*)?$")
 TRUE_VALUES = ("1", "on", "true", "yes")
+DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
 
 
 class FilterError(DomainError):
@@ -110,7 +111,7 @@ class CaseFilters:
             q=" ".join(_text(args, "q").split())[:MAX_SEARCH_LENGTH],
             sort=sort,
             direction=direction,
-            page=int(page) if page.isdigit() and 0 < len(page) < 7 and int(page) > 0 else 1,
+            page=int(page) if DIGITS.match(page) and int(page) > 0 else 1,
             coordinator_param=coordinator_param,
         )
 
@@ -134,7 +135,7 @@ def _text(args: Mapping[str, str], name: str) -> str:
 
 
 def _positive_id(value: str, what: str) -> int:
-    if not value.isdigit() or len(value) > 9 or int(value) == 0:
+    if not DIGITS.match(value) or int(value) == 0:
         raise FilterError(f"{value[:30]!r} is not a {what} of the list; choose one from the filter.")
     return int(value)
 

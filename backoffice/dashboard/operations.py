@@ -84,21 +84,23 @@ def overdue_requests(now: datetime | None = None, limit: int = OVERDUE_SHOWN) ->
 
 
 def due_today(coordinator_id: int, now: datetime | None = None, limit: int = DUE_TODAY_SHOWN) -> list[Case]:
-    """The coordinator's cases and the queue's with something due: a next action dated today or earlier, or a
-    first contact due before the end of today (UTC). Most urgent first."""
+    """The coordinator's open cases and the queue's with something due: a reminder dated today or earlier, or a
+    first contact due today (UTC). First contacts first, by the hour they are due; then reminders, oldest first."""
     now = now or utcnow()
     today = now.date()
-    end_of_today = datetime.combine(today + timedelta(days=1), time.min, tzinfo=now.tzinfo)
+    start_of_today = datetime.combine(today, time.min, tzinfo=now.tzinfo)
+    first_contact_due_today = and_(
+        Case.state == "new",
+        Case.first_response_due_at >= start_of_today,
+        Case.first_response_due_at < start_of_today + timedelta(days=1),
+    )
     return list(
         db.session.scalars(
             select(Case)
             .where(
                 or_(Case.coordinator_id == coordinator_id, Case.coordinator_id.is_(None)),
                 Case.state.in_(OPEN_STATES),
-                or_(
-                    Case.next_action_on <= today,
-                    and_(Case.state == "new", Case.first_response_due_at < end_of_today),
-                ),
+                or_(Case.next_action_on <= today, first_contact_due_today),
             )
             .options(joinedload(Case.patient), joinedload(Case.coordinator))
             .order_by(Case.next_action_on.asc().nulls_first(), Case.first_response_due_at, Case.id)
@@ -131,9 +133,7 @@ def median_first_response(now: datetime | None = None, window: timedelta = FIRST
     )
     # Integer division in both databases: positions (n+1)/2 and (n+2)/2 are the middle one (odd n) or two (even n).
     middle = db.session.scalars(
-        select(ranked.c.seconds).where(
-            ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2])
-        )
+        select(ranked.c.seconds).where(ranked.c.position.in_([(ranked.c.total + 1) // 2, (ranked.c.total + 2) // 2]))
     ).all()
     if not middle:
         return None
@@ -173,4 +173,3 @@ def format_duration(value: timedelta | None) -> str:
     if hours:
         return f"{hours} h {minutes} min"
     return f"{minutes} min"
-

@@ -79,7 +79,7 @@ class ProgrammeForm(FlaskForm):
     )
     typical_stay_days = IntegerField(
         "Typical length of stay (days)",
-        validators=[Optional(), NumberRange(min=0, max=operations.MAX_DAYS)],
+        validators=[Optional(), NumberRange(min=0, max=operations.MAX_STAY_DAYS)],
     )
     follow_up_plan = TextAreaField("Follow-up plan", validators=[Length(max=20000)], render_kw={"rows": 5})
     phases = TextAreaField(

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.audit.operations import record_event
@@ -37,7 +38,8 @@ PAGE_SIZE = 50
 CODE_PATTERN = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 CODE_MAX = 20
 PHONE_PATTERN = re.compile(r"[0-9+()./\- ]*[0-9][0-9+()./\- ]*")
-MAX_DAYS = 1000  # a stay or phase longer than this is a typing error, not a plan
+MAX_STAY_DAYS = 1000  # a stay longer than this is a typing error, not a plan
+MAX_PHASE_DAYS = 3653  # follow-up phases may run for years ("5 years"), not beyond ten
 MAX_PRICE = Decimal("100000000")  # indicative prices stay well below; larger ones are typing errors
 MAX_LINES = 50  # phases or contraindications of one programme
 
@@ -117,17 +119,17 @@ def _phone(value: str | None) -> str:
     return phone
 
 
-def _days(value: int | str | None, label: str) -> int | None:
+def _days(value: int | str | None, label: str, maximum: int) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    try:
-        days = int(str(value).strip())
-    except ValueError:
-        raise DirectoryError(f"The {label} must be a whole number of days, not {str(value)[:20]!r}.") from None
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):
+        raise DirectoryError(f"The {label} must be a whole number, not {text[:20]!r}.")
+    days = int(text)
     if days < 0:
         raise DirectoryError(f"The {label} cannot be negative.")
-    if days > MAX_DAYS:
-        raise DirectoryError(f"The {label} cannot be more than {MAX_DAYS} days.")
+    if days > maximum:
+        raise DirectoryError(f"The {label} cannot be more than {maximum} days.")
     return days
 
 
@@ -163,6 +165,17 @@ def _apply_changes(row: Any, values: dict[str, Any]) -> dict[str, list[Any]]:
             changes[name] = [_json(before), _json(value)]
             setattr(row, name, value)
     return changes
+
+
+def _flush_unique(message: str) -> None:
+    """Flush; a unique key taken meanwhile by a concurrent request (after our check) becomes a message too.
+
+    The caller rolls back on the error, as after any DomainError.
+    """
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise DirectoryError(message) from None
 
 
 # ---------------------------------------------------------------------------------------------- hospitals
@@ -244,7 +257,7 @@ def create_hospital(
     _check_code_free(code)
     hospital = Hospital(code=code, active=True, **values)
     db.session.add(hospital)
-    db.session.flush()
+    _flush_unique(f"The code {code} is already used by another hospital.")
     record_event(
         "hospital_created",
         actor_id=actor_id,
@@ -287,7 +300,7 @@ def update_hospital(
     _check_code_free(code, hospital.id)
     changes = _apply_changes(hospital, {"code": code, **values})
     if changes:
-        db.session.flush()
+        _flush_unique(f"The code {code} is already used by another hospital.")
         record_event(
             "hospital_updated", actor_id=actor_id, object_type="hospital", object_id=hospital.id, details=changes
         )
@@ -466,18 +479,26 @@ def _line_error(number: int, error: DirectoryError) -> DirectoryError:
     return DirectoryError(f"Line {number}: {error.message}")
 
 
+def _part(value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
+    """One part of a phase or contraindication line; '|' separates parts, so it cannot be inside one."""
+    text = _text(value, label, max_length, required=required)
+    if "|" in text or "\n" in text:
+        raise DirectoryError(f"The {label} cannot contain '|' or a line break.")
+    return text
+
+
 def _phase(name: str, duration: str = "", duration_days: int | str | None = None) -> PhaseLine:
     return PhaseLine(
-        name=_text(name, "phase name", 200, required=True),
-        duration=_text(duration, "duration", 100),
-        duration_days=_days(duration_days, "number of days"),
+        name=_part(name, "phase name", 200, required=True),
+        duration=_part(duration, "duration", 100),
+        duration_days=_days(duration_days, "length in days", MAX_PHASE_DAYS),
     )
 
 
 def _contraindication(question: str, resolution_hint: str = "") -> ContraindicationLine:
     return ContraindicationLine(
-        question=_text(question, "contraindication", 300, required=True),
-        resolution_hint=_text(resolution_hint, "resolution hint", 200),
+        question=_part(question, "contraindication", 300, required=True),
+        resolution_hint=_part(resolution_hint, "resolution hint", 200),
     )
 
 
@@ -541,7 +562,7 @@ def _programme_values(
         "name": _text(name, "programme name", 200, required=True),
         "description": _text(description, "description", 20000),
         "price_from": _price(price_from_amount, price_from_currency),
-        "typical_stay_days": _days(typical_stay_days, "typical length of stay"),
+        "typical_stay_days": _days(typical_stay_days, "typical length of stay (days)", MAX_STAY_DAYS),
         "follow_up_plan": _text(follow_up_plan, "follow-up plan", 20000),
     }
 
@@ -626,7 +647,7 @@ def create_programme(
     _check_programme_name_free(hospital, values["name"])
     programme = Programme(hospital_id=hospital.id, active=True, phases=[], contraindications=[], **values)
     db.session.add(programme)
-    db.session.flush()
+    _flush_unique(f"{hospital.name} already has a programme named {programme.name!r}.")
     _replace_phases(programme, phases)
     _replace_contraindications(programme, contraindications)
     record_event(
@@ -671,6 +692,7 @@ def update_programme(
     )
     _check_programme_name_free(programme.hospital, values["name"], programme.id)
     changes: dict[str, Any] = _apply_changes(programme, {**values, "active": bool(active)})
+    _flush_unique(f"{programme.hospital.name} already has a programme named {programme.name!r}.")
     # Long texts would swamp the audit log: name the change, not the text.
     for long_text in ("description", "follow_up_plan"):
         if long_text in changes:

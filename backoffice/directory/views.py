@@ -85,9 +85,9 @@ def _form_status(form) -> int:
     return 422 if form.is_submitted() else 200
 
 
-def _history(object_type: str, object_id: int):
-    """The object's audit rows, for those who maintain the directory."""
-    if current_user.role not in EDITORS:
+def _history(object_type: str, object_id: int | None = None):
+    """The object's audit rows, for admins only: the audit log (actors, addresses) is theirs, as in the nav."""
+    if current_user.role != ADMIN:
         return None
     return list_events(object_type=object_type, object_id=object_id)
 
@@ -327,7 +327,7 @@ def _render_paused(form: PauseDestinationForm, status: int = 200):
         form=form,
         paused=operations.list_paused_destinations(),
         open_destinations=operations.open_destinations(),
-        events=list_events(object_type="country"),
+        events=_history("country"),
         confirm_form=ConfirmForm(),
     ), status
 

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 import pytest
@@ -91,6 +92,14 @@ def test_hospital_codes_are_unique():
     make_hospital("FRA-ABM", name="Asklepios Bad Homburg")
     with pytest.raises(DirectoryError, match="FRA-ABM is already used by Asklepios Bad Homburg"):
         operations.create_hospital(**{**HOSPITAL, "code": "fra-abm", "name": "Another"})
+
+
+def test_a_code_taken_by_a_concurrent_request_is_refused_with_a_message(monkeypatch):
+    make_hospital("FRA-ABM")
+    monkeypatch.setattr(operations, "_check_code_free", lambda *args: None)  # the other request committed after it
+    with pytest.raises(DirectoryError, match="FRA-ABM is already used by another hospital"):
+        operations.create_hospital(**HOSPITAL)
+    db.session.rollback()
 
 
 def test_update_hospital_records_only_what_changed(users):
@@ -246,8 +255,10 @@ def test_programme_price_is_stored_exactly(users):
         ({"price_from_currency": ""}, "not an ISO 4217 currency code"),
         ({"price_from_currency": "JPY", "price_from_amount": "1000.50"}, "no decimal places"),
         ({"typical_stay_days": "-3"}, "cannot be negative"),
-        ({"typical_stay_days": "three weeks"}, "whole number of days"),
-        ({"typical_stay_days": "99999999999"}, "more than 1000 days"),
+        ({"typical_stay_days": "three weeks"}, "must be a whole number"),
+        ({"typical_stay_days": "1001"}, "more than 1000 days"),
+        ({"typical_stay_days": "99999999999"}, "must be a whole number"),
+        ({"typical_stay_days": "1_0"}, "must be a whole number"),
         ({"name": ""}, "Enter the programme name"),
     ],
 )
@@ -284,6 +295,15 @@ def test_programme_names_are_unique_within_a_hospital():
     operations.create_programme(make_hospital().id, **{**PROGRAMME, "name": "Knee replacement"})  # elsewhere: fine
 
 
+def test_a_programme_name_taken_by_a_concurrent_request_is_refused_with_a_message(monkeypatch):
+    hospital = make_hospital(name="Asklepios")
+    make_programme(hospital, name=PROGRAMME["name"])
+    monkeypatch.setattr(operations, "_check_programme_name_free", lambda *args: None)
+    with pytest.raises(DirectoryError, match="Asklepios already has a programme named"):
+        operations.create_programme(hospital.id, **PROGRAMME)
+    db.session.rollback()
+
+
 def test_a_programme_needs_an_active_hospital():
     with pytest.raises(NotFound):
         operations.create_programme(999999, **PROGRAMME)
@@ -306,10 +326,11 @@ def test_phases_are_parsed_one_a_line_in_order():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("Good | 1 week | 7\nBad | 2 weeks | fourteen", "Line 2: The number of days must be a whole number"),
+        ("Good | 1 week | 7\nBad | 2 weeks | fourteen", "Line 2: The length in days must be a whole number"),
         ("First\n\n | 1 week", "Line 3: Enter the phase name"),
         ("A | b | 1 | extra", "Line 1: write at most three parts"),
-        ("A | b | -2", "Line 1: The number of days cannot be negative"),
+        ("A | b | -2", "Line 1: The length in days cannot be negative"),
+        ("Follow-up | 5 years | 1826\nForever | | 99999", "Line 2: The length in days cannot be more than 3653 days"),
         ("x" * 201, "Line 1: The phase name is too long"),
         ("\n".join(f"Phase {n}" for n in range(51)), "at most 50 phases"),
     ],
@@ -402,6 +423,16 @@ def test_a_refused_programme_update_changes_nothing():
     stored = reload(Programme, programme.id)
     assert stored.name == "Kept" and stored.price_from == Money("100.00", "EUR")
     assert [p.name for p in stored.phases] == ["Leukocytapheresis and cryopreservation"]
+
+
+def test_lists_set_directly_keep_to_what_their_text_can_say():
+    programme = make_programme()
+    with pytest.raises(DirectoryError, match=re.escape("The phase name cannot contain '|'")):
+        operations.set_phases(programme.id, [PhaseLine("A | B")], actor_id=None)
+    with pytest.raises(DirectoryError, match=re.escape("The resolution hint cannot contain '|' or a line break")):
+        operations.set_contraindications(
+            programme.id, [ContraindicationLine("Pregnancy", "after\nbirth")], actor_id=None
+        )
 
 
 def test_phases_round_trip_through_their_text():

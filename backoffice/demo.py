@@ -1,0 +1,733 @@
+"""Demo data: accounts, a directory of German hospitals, and cases in every state of the pipeline.
+
+`flask demo seed` builds a small, realistic data set to try the app with; `flask demo seed --cases 100000` adds a
+large one for benchmarks. Cases go in by bulk INSERTs (chunks of a few thousand rows), and their numbers are
+reserved with one statement per year instead of one per case, so 100,000 cases load in seconds on SQLite and
+PostgreSQL. Hospital names other than the Clinic of Advanced Biological Medicine, all physicians and all patients
+are invented.
+"""
+
+from __future__ import annotations
+
+import random
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache
+
+from flask import current_app
+from sqlalchemy import func, insert, select, text, update
+
+from backoffice.audit.operations import record_event
+from backoffice.auth.models import User
+from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
+from backoffice.cases.states import BEFORE_TREATMENT, PIPELINE
+from backoffice.dbtypes import utcnow
+from backoffice.directory.models import (
+    Contraindication,
+    Hospital,
+    PausedDestination,
+    Physician,
+    Programme,
+    ProgrammePhase,
+)
+from backoffice.extensions import db
+from backoffice.money import Money
+from backoffice.numbering import NumberSeries
+from backoffice.patients.models import Patient
+from backoffice.users.operations import create_user
+
+DEMO_PASSWORD = "demo-password"
+DEMO_USERS = (
+    ("admin@demo.test", "Ada Admin", "admin"),
+    ("coordinator@demo.test", "Carla Coordinator", "coordinator"),
+    ("coordinator2@demo.test", "Conrad Coordinator", "coordinator"),
+    ("finance@demo.test", "Fiona Finance", "finance"),
+    ("patient@demo.test", "Pablo Patient", "patient"),
+    ("patient2@demo.test", "Priya Patient", "patient"),
+)
+DEMO_COORDINATORS = ("coordinator@demo.test", "coordinator2@demo.test")
+DEMO_CASES = 200
+CHUNK = 5000
+
+# ---------------------------------------------------------------------------------------------- the directory
+
+STEM_CELL_PROGRAMME = "Stem cell therapy for type 1 diabetes"
+
+HOSPITALS = (
+    {
+        "code": "FRA-ABM",
+        "name": "Clinic of Advanced Biological Medicine",
+        "city": "Frankfurt am Main",
+        "languages": ["de", "en", "ru", "ar"],
+        "address": "Frankfurt am Main, Germany",
+        "contact_name": "International Office",
+        "physicians": (
+            ("Dr. med. Katharina Lindner", "Haematology and stem cell therapy", ["de", "en"]),
+            ("Dr. med. Jonas Hoffmann", "Endocrinology and diabetology", ["de", "en", "ru"]),
+            ("Dr. med. Samir Haddad", "Internal medicine", ["de", "en", "ar"]),
+        ),
+        "programmes": (
+            {
+                "name": STEM_CELL_PROGRAMME,
+                "description": "Treatment with the patient's own (autologous) peripheral blood stem cells.",
+                "price": "17650.00",
+                "stay": 35,
+                "follow_up": "Weekly outpatient examinations for 2 months, then follow-up for 5 years.",
+                "phases": (
+                    ("Leukocytapheresis and cryopreservation", "", None),
+                    ("Conditioning", "2-3 weeks after leukocytapheresis", None),
+                    ("Thawed-cell infusion", "1 day", 1),
+                    ("Engraftment", "", None),
+                    ("Discharge", "", None),
+                    ("Weekly outpatient examinations", "2 months", 61),
+                    ("Follow-up", "5 years", 1826),
+                ),
+                "contraindications": (
+                    ("Acute stage of an infectious or chronic disease", "remission reached"),
+                    ("Pregnancy", "after birth"),
+                    ("Lactation", "end of lactation"),
+                ),
+                "treatments": ("Type 1 diabetes", "Type 1 diabetes, stem cell therapy", "Diabetes mellitus type 1"),
+            },
+        ),
+    },
+    {
+        "code": "BER-SOH",
+        "name": "Spree Orthopaedic Hospital",
+        "city": "Berlin",
+        "languages": ["de", "en", "pl", "ru"],
+        "address": "Berlin, Germany",
+        "contact_name": "Patient Service Centre",
+        "physicians": (
+            ("Dr. med. Lukas Brandt", "Orthopaedic surgery", ["de", "en"]),
+            ("Dr. med. Marta Nowak", "Orthopaedic surgery", ["de", "pl", "en"]),
+        ),
+        "programmes": (
+            {
+                "name": "Total knee replacement",
+                "price": "14900.00",
+                "stay": 12,
+                "follow_up": "Outpatient physiotherapy for 6 weeks; check-up after 3 months.",
+                "phases": (
+                    ("Pre-operative assessment", "2 days", 2),
+                    ("Surgery", "1 day", 1),
+                    ("Inpatient rehabilitation", "7-10 days", 9),
+                    ("Outpatient physiotherapy", "6 weeks", 42),
+                ),
+                "contraindications": (
+                    ("Active infection anywhere in the body", "infection treated"),
+                    ("Uncontrolled diabetes", "blood sugar controlled"),
+                ),
+                "treatments": ("Knee arthrosis", "Knee replacement"),
+            },
+            {
+                "name": "Total hip replacement",
+                "price": "15400.00",
+                "stay": 12,
+                "follow_up": "Outpatient physiotherapy for 6 weeks; check-up after 3 months.",
+                "phases": (
+                    ("Pre-operative assessment", "2 days", 2),
+                    ("Surgery", "1 day", 1),
+                    ("Inpatient rehabilitation", "7-10 days", 9),
+                ),
+                "contraindications": (("Active infection anywhere in the body", "infection treated"),),
+                "treatments": ("Hip arthrosis", "Hip replacement"),
+            },
+        ),
+    },
+    {
+        "code": "MUC-IHC",
+        "name": "Isar Heart Centre",
+        "city": "Munich",
+        "languages": ["de", "en", "ar"],
+        "address": "Munich, Germany",
+        "contact_name": "International Patients",
+        "physicians": (
+            ("Prof. Dr. med. Stefan Krüger", "Cardiac surgery", ["de", "en"]),
+            ("Dr. med. Leila Mansour", "Cardiology", ["de", "en", "ar"]),
+            ("Dr. med. Tobias Wagner", "Electrophysiology", ["de", "en"]),
+        ),
+        "programmes": (
+            {
+                "name": "Coronary artery bypass surgery",
+                "price": "29800.00",
+                "stay": 14,
+                "follow_up": "Cardiac rehabilitation for 3 weeks; check-up after 6 months.",
+                "phases": (
+                    ("Diagnostics and heart team review", "2-3 days", 3),
+                    ("Surgery", "1 day", 1),
+                    ("Intensive and intermediate care", "3-5 days", 4),
+                    ("Ward and mobilisation", "7 days", 7),
+                ),
+                "contraindications": (
+                    ("Acute infection", "infection treated"),
+                    ("Recent stroke (less than 3 months ago)", "3 months passed"),
+                ),
+                "treatments": ("Coronary artery disease", "Heart bypass surgery"),
+            },
+            {
+                "name": "Catheter ablation for atrial fibrillation",
+                "price": "11900.00",
+                "stay": 4,
+                "follow_up": "Rhythm check after 3 months.",
+                "phases": (("Diagnostics", "1 day", 1), ("Ablation", "1 day", 1), ("Monitoring", "2 days", 2)),
+                "contraindications": (("Blood clot in the left atrium", "clot dissolved"),),
+                "treatments": ("Atrial fibrillation",),
+            },
+        ),
+    },
+    {
+        "code": "HAM-EOC",
+        "name": "Elbe Oncology Centre",
+        "city": "Hamburg",
+        "languages": ["de", "en", "ru"],
+        "address": "Hamburg, Germany",
+        "contact_name": "International Office",
+        "physicians": (
+            ("Prof. Dr. med. Ulrike Sommer", "Radiation oncology", ["de", "en"]),
+            ("Dr. med. Pavel Orlov", "Medical oncology", ["de", "en", "ru"]),
+        ),
+        "programmes": (
+            {
+                "name": "Proton therapy for prostate cancer",
+                "price": "24500.00",
+                "stay": 45,
+                "follow_up": "PSA checks every 3 months for 2 years.",
+                "phases": (
+                    ("Planning CT and MRI", "3 days", 3),
+                    ("Proton irradiation", "5-8 weeks", 42),
+                ),
+                "contraindications": (("Hip prosthesis in the radiation field", "case reviewed by physicist"),),
+                "treatments": ("Prostate cancer",),
+            },
+            {
+                "name": "Second opinion on a cancer treatment plan",
+                "price": "2400.00",
+                "stay": 3,
+                "follow_up": "Written report within 5 working days.",
+                "phases": (("Review of records and examinations", "2-3 days", 3), ("Tumour board", "1 day", 1)),
+                "contraindications": (),
+                "treatments": ("Breast cancer, second opinion", "Colon cancer, treatment plan", "Lymphoma"),
+            },
+        ),
+    },
+    {
+        "code": "DUS-RNC",
+        "name": "Rhine Neuro Clinic",
+        "city": "Düsseldorf",
+        "languages": ["de", "en", "ar", "ru"],
+        "address": "Düsseldorf, Germany",
+        "contact_name": "Patient Office",
+        "physicians": (
+            ("Dr. med. Henrik Vogel", "Neurosurgery", ["de", "en"]),
+            ("Dr. med. Nadia Karimi", "Neurology", ["de", "en", "ar"]),
+        ),
+        "programmes": (
+            {
+                "name": "Deep brain stimulation for Parkinson's disease",
+                "price": "36700.00",
+                "stay": 12,
+                "follow_up": "Stimulator adjustment after 4 weeks and 3 months.",
+                "phases": (
+                    ("Neurological and psychological assessment", "3 days", 3),
+                    ("Electrode and stimulator implantation", "1 day", 1),
+                    ("First programming", "5-7 days", 6),
+                ),
+                "contraindications": (
+                    ("Severe dementia", ""),
+                    ("Blood thinners that cannot be paused", "medication adjusted"),
+                ),
+                "treatments": ("Parkinson's disease",),
+            },
+        ),
+    },
+)
+
+PAUSED_DESTINATIONS = (
+    ("TR", "Partner hospital contracts under review"),
+    ("CH", "Prices being renegotiated with the partner clinics"),
+    ("KR", "No Korean-speaking coordinator available"),
+    ("IN", "Partner accreditation being re-checked"),
+)
+
+
+def seed_accounts() -> int:
+    """The demo logins (password `demo-password`), those missing only; returns how many were created."""
+    created = 0
+    for email, name, role in DEMO_USERS:
+        if db.session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(email=email, name=name, role=role, password=DEMO_PASSWORD)
+            created += 1
+    return created
+
+
+def seed_directory() -> bool:
+    """German hospitals with physicians and programmes, and the paused destinations; skipped when already there."""
+    if db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM")) is not None:
+        return False
+    for spec in HOSPITALS:
+        hospital = Hospital(
+            code=spec["code"],
+            name=spec["name"],
+            city=spec["city"],
+            country="DE",
+            timezone="Europe/Berlin",
+            languages=list(spec["languages"]),
+            address=spec["address"],
+            contact_name=spec["contact_name"],
+            contact_email=f"international@{spec['code'].lower()}.example",
+            contact_phone="+49 69 000 0000",
+        )
+        hospital.physicians = [
+            Physician(name=name, specialty=specialty, languages=list(languages), email="")
+            for name, specialty, languages in spec["physicians"]
+        ]
+        hospital.programmes = [
+            Programme(
+                name=programme["name"],
+                description=programme.get("description", ""),
+                price_from=Money(programme["price"], "EUR"),
+                typical_stay_days=programme["stay"],
+                follow_up_plan=programme["follow_up"],
+                phases=[
+                    ProgrammePhase(position=position, name=name, duration=duration, duration_days=days)
+                    for position, (name, duration, days) in enumerate(programme["phases"], start=1)
+                ],
+                contraindications=[
+                    Contraindication(position=position, question=question, resolution_hint=hint)
+                    for position, (question, hint) in enumerate(programme["contraindications"], start=1)
+                ],
+            )
+            for programme in spec["programmes"]
+        ]
+        db.session.add(hospital)
+    admin_id = db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0]))
+    for country, reason in PAUSED_DESTINATIONS:
+        if db.session.get(PausedDestination, country) is None:
+            db.session.add(PausedDestination(country=country, reason=reason, paused_by_id=admin_id))
+    db.session.flush()
+    record_event(
+        "demo_directory_seeded",
+        actor_id=None,
+        details={"hospitals": [spec["code"] for spec in HOSPITALS], "paused": [c for c, _ in PAUSED_DESTINATIONS]},
+    )
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- patients
+
+# (country, preferred language, further languages, calling code, first names | ..., surnames | ...)
+PATIENT_ORIGINS = (
+    ("AE", "ar", "en", "+971", "Ahmed|Fatima|Khalid|Mariam|Omar|Noura", "Al Mansouri|Al Hashimi|Al Nuaimi|Al Falasi"),
+    ("SA", "ar", "en", "+966", "Abdullah|Aisha|Faisal|Reem|Saad|Lama", "Al Qahtani|Al Otaibi|Al Harbi|Al Zahrani"),
+    ("KW", "ar", "en", "+965", "Yousef|Dana|Bader|Hessa", "Al Sabah|Al Mutairi|Al Ajmi"),
+    ("QA", "ar", "en", "+974", "Hamad|Maryam|Jassim|Sara", "Al Thani|Al Kuwari|Al Marri"),
+    ("OM", "ar", "en", "+968", "Said|Zainab|Salim|Muna", "Al Balushi|Al Harthy|Al Rawahi"),
+    ("EG", "ar", "en", "+20", "Mohamed|Mona|Hassan|Yasmin|Karim", "Abdelrahman|Farouk|Mostafa|Naguib"),
+    ("JO", "ar", "en", "+962", "Rami|Lina|Zaid|Rania", "Haddad|Khoury|Nasser|Obeidat"),
+    ("IQ", "ar", "en", "+964", "Ali|Huda|Mustafa|Noor", "Al Jubouri|Al Tamimi|Kareem"),
+    ("LB", "ar", "fr", "+961", "Georges|Nadine|Elie|Rita", "Khalil|Haddad|Saade|Frem"),
+    ("RU", "ru", "en", "+7", "Alexei|Olga|Dmitry|Natalia|Sergei|Irina", "Ivanov|Smirnova|Kuznetsov|Popova|Volkov"),
+    ("KZ", "ru", "kk", "+7", "Nursultan|Aigerim|Yerlan|Dana", "Akhmetov|Nurlanova|Seitkali|Bekova"),
+    ("UA", "uk", "ru", "+380", "Andriy|Oksana|Taras|Yulia", "Shevchenko|Kovalenko|Bondarenko|Tkachenko"),
+    ("AZ", "az", "ru", "+994", "Elnur|Aysel|Rashad|Leyla", "Aliyev|Mammadova|Huseynov|Guliyeva"),
+    ("GE", "ka", "ru", "+995", "Giorgi|Nino|Levan|Tamar", "Beridze|Kapanadze|Gelashvili|Lomidze"),
+    ("UZ", "uz", "ru", "+998", "Aziz|Dilnoza|Sardor|Madina", "Karimov|Yusupova|Rakhimov|Tashkentova"),
+    ("GB", "en", "", "+44", "James|Emily|Oliver|Charlotte|Harry", "Smith|Jones|Taylor|Brown|Wilson"),
+    ("US", "en", "es", "+1", "Michael|Jennifer|David|Ashley|Robert", "Johnson|Miller|Davis|Garcia|Moore"),
+    ("IE", "en", "", "+353", "Sean|Aoife|Conor|Siobhan", "Murphy|O'Brien|Kelly|Byrne"),
+    ("NL", "nl", "en", "+31", "Daan|Sanne|Bram|Lotte", "de Vries|Jansen|van Dijk|Bakker"),
+    ("PL", "pl", "en", "+48", "Łukasz|Agnieszka|Piotr|Katarzyna", "Nowak|Wójcik|Kowalczyk|Zielińska"),
+    ("RO", "ro", "en", "+40", "Andrei|Ioana|Mihai|Elena", "Popescu|Ionescu|Dumitru|Stan"),
+    ("GR", "el", "en", "+30", "Nikos|Maria|Giorgos|Eleni", "Papadopoulos|Georgiou|Nikolaidis|Vlachou"),
+    ("CY", "el", "en", "+357", "Andreas|Christina|Marios|Despina", "Charalambous|Christodoulou|Ioannou"),
+    ("IT", "it", "en", "+39", "Marco|Giulia|Luca|Francesca", "Rossi|Russo|Ferrari|Esposito"),
+    ("ES", "es", "en", "+34", "José|Lucía|Javier|Carmen", "García|Fernández|López|Martínez"),
+    ("FR", "fr", "en", "+33", "Julien|Camille|Antoine|Léa", "Martin|Bernard|Dubois|Laurent"),
+    ("IL", "he", "en", "+972", "Yossi|Noa|Avi|Tamar", "Cohen|Levi|Mizrahi|Peretz"),
+    ("NG", "en", "", "+234", "Chinedu|Ngozi|Emeka|Funmilayo", "Okafor|Adeyemi|Balogun|Eze"),
+    ("KE", "en", "sw", "+254", "Brian|Wanjiru|Kevin|Achieng", "Kamau|Otieno|Mwangi|Njoroge"),
+    ("CN", "zh", "en", "+86", "Wei|Li Na|Jun|Xiu Ying", "Wang|Zhang|Liu|Chen"),
+    ("VN", "vi", "en", "+84", "Minh|Lan|Tuan|Huong", "Nguyen|Tran|Le|Pham"),
+    ("MX", "es", "en", "+52", "Alejandro|Guadalupe|Carlos|Sofía", "Hernández|González|Ramírez|Torres"),
+    ("BR", "pt", "es", "+55", "João|Ana|Pedro|Juliana", "Silva|Santos|Oliveira|Souza"),
+)
+
+
+def _ascii(value: str) -> str:
+    folded = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in folded.lower() if ch.isalnum() or ch == ".")
+
+
+def _patient(rng: random.Random, serial: int, requested_at: datetime) -> dict:
+    country, language, extra, calling, firsts, lasts = rng.choice(PATIENT_ORIGINS)
+    first, last = rng.choice(firsts.split("|")), rng.choice(lasts.split("|"))
+    return {
+        "name": f"{first} {last}",
+        "email": f"{_ascii(first)}.{_ascii(last)}.{serial}@example.com",
+        "phone": f"{calling} {rng.randint(100, 999)} {rng.randint(1000000, 9999999)}",
+        "country": country,
+        "preferred_language": language,
+        "languages": extra,
+        "date_of_birth": date(rng.randint(1948, 2012), rng.randint(1, 12), rng.randint(1, 28)),
+        "address": "",
+        "created_at": requested_at,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- cases
+
+# How often each state occurs, and how long ago (days) a case in it was requested.
+STATE_WEIGHTS = {
+    "new": 12,
+    "contacted": 10,
+    "records_review": 10,
+    "programme_offered": 8,
+    "confirmed": 6,
+    "travel_booked": 5,
+    "in_treatment": 5,
+    "discharged": 4,
+    "aftercare": 8,
+    "closed": 16,
+    "on_hold": 6,
+    "cancelled": 10,
+}
+AGE_DAYS = {
+    "new": (0.0, 1.3),  # a day and more: overdue
+    "contacted": (1, 14),
+    "records_review": (4, 30),
+    "programme_offered": (10, 45),
+    "confirmed": (20, 60),
+    "travel_booked": (30, 80),
+    "in_treatment": (45, 100),
+    "discharged": (80, 130),
+    "aftercare": (100, 400),
+    "closed": (150, 1000),
+}
+SOURCES = (("web", 60), ("email", 15), ("phone", 15), ("referral", 10))
+MESSAGES = (
+    "I would like to know whether this treatment is possible for me and what it costs.",
+    "My doctor recommended treatment in Germany. Please send me information about the next steps.",
+    "Can you help with the visa invitation letter and an interpreter?",
+    "I have attached my latest results. When could the treatment start?",
+    "I am asking on behalf of my father. He speaks only his native language.",
+)
+HOLD_REASONS = (
+    "Patient is waiting for results of further tests at home.",
+    "Visa appointment not before next month.",
+    "Patient needs time to arrange the financing.",
+    "Contraindication under treatment at home; waiting for remission.",
+)
+CANCEL_REASONS = (
+    "Patient chose treatment in the home country.",
+    "Treatment not indicated after records review.",
+    "Patient did not respond to three contact attempts.",
+    "Cost beyond the patient's budget.",
+    "Patient's health deteriorated; travel not possible.",
+)
+NEXT_ACTIONS = {
+    "new": ("Call the patient for the first contact",),
+    "contacted": ("Call the patient about missing records", "Remind the patient to upload the MRI report"),
+    "records_review": ("Chase the hospital for the cost estimate", "Send the records to the physician"),
+    "programme_offered": ("Ask the patient for a decision on the offer", "Answer the patient's questions on costs"),
+    "confirmed": ("Check the visa appointment date", "Send the visa invitation letter"),
+    "travel_booked": ("Confirm the airport transfer and interpreter", "Send the patient the travel plan"),
+    "in_treatment": ("Ask the hospital for a progress report", "Visit the patient in hospital"),
+    "discharged": ("Follow-up call after discharge", "Send the discharge letter to the patient"),
+    "aftercare": ("Ask for the weekly examination results", "Remind the patient of the next check-up"),
+    "on_hold": ("Ask whether the test results have arrived", "Check in with the patient"),
+}
+
+
+@dataclass
+class _Plan:
+    """One case to insert and the history that goes with it (case_id known only after the insert)."""
+
+    row: dict
+    patient: dict
+    events: list[dict] = field(default_factory=list)
+    screening: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _Directory:
+    coordinators: list[tuple[int, str]]
+    admin_id: int | None
+    programmes: list[dict]
+
+
+def _load_directory() -> _Directory:
+    coordinators = db.session.execute(
+        select(User.id, User.name).where(User.email.in_(DEMO_COORDINATORS)).order_by(User.email)
+    ).all()
+    if not coordinators:
+        raise RuntimeError("the demo coordinators are missing: seed the accounts first")
+    programmes = db.session.scalars(select(Programme).where(Programme.active.is_(True)).order_by(Programme.id)).all()
+    if not programmes:
+        raise RuntimeError("the demo directory is missing: seed the directory first")
+    treatments = {programme["name"]: programme["treatments"] for spec in HOSPITALS for programme in spec["programmes"]}
+    physicians: dict[int, list[int]] = defaultdict(list)
+    for physician_id, hospital_id in db.session.execute(select(Physician.id, Physician.hospital_id)):
+        physicians[hospital_id].append(physician_id)
+    hospitals = dict(db.session.execute(select(Hospital.id, Hospital.name)).all())
+    checklist: dict[int, list[tuple[int, int, str, str]]] = defaultdict(list)
+    for item in db.session.scalars(select(Contraindication).order_by(Contraindication.position)):
+        checklist[item.programme_id].append((item.id, item.position, item.question, item.resolution_hint))
+    return _Directory(
+        coordinators=[(row.id, row.name) for row in coordinators],
+        admin_id=db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0])),
+        programmes=[
+            {
+                "id": p.id,
+                "name": p.name,
+                "hospital_id": p.hospital_id,
+                "hospital": hospitals[p.hospital_id],
+                "price": p.price_from_amount or Decimal(5000),
+                "physicians": physicians[p.hospital_id],
+                "checklist": checklist[p.id],
+                "treatments": treatments.get(p.name, (p.name,)),
+            }
+            for p in programmes
+        ],
+    )
+
+
+def _states(n: int, rng: random.Random) -> list[str]:
+    """`n` states by their weights, every state at least once when n allows."""
+    names, weights = list(STATE_WEIGHTS), list(STATE_WEIGHTS.values())
+    chosen = list(STATES)[:n] + rng.choices(names, weights, k=max(0, n - len(STATES)))
+    rng.shuffle(chosen)
+    return chosen
+
+
+def _plan_case(state: str, rng: random.Random, now: datetime, directory: _Directory, serial: int) -> _Plan:
+    """A plausible case in `state`: dates, coordinator, programme and estimate, screening, and its history."""
+    hold_reason = cancel_reason = ""
+    state_before_hold = None
+    if state == "on_hold":
+        state_before_hold = rng.choice(("contacted", "records_review", "programme_offered", "confirmed"))
+        reached, hold_reason = state_before_hold, rng.choice(HOLD_REASONS)
+    elif state == "cancelled":
+        reached, cancel_reason = rng.choice(BEFORE_TREATMENT), rng.choice(CANCEL_REASONS)
+    else:
+        reached = state
+    progress = PIPELINE.index(reached)
+    low, high = AGE_DAYS[reached]
+    if state in ("on_hold", "cancelled"):
+        high = max(high * 2, 30)
+    requested_at = now - timedelta(days=rng.uniform(low, high), seconds=rng.randint(60, 3600))
+    programme = rng.choice(directory.programmes)
+    coordinator = None
+    if state != "new" or rng.random() < 0.55:
+        coordinator = rng.choices(directory.coordinators, weights=(55, 45)[: len(directory.coordinators)])[0]
+    source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
+
+    row = {
+        "patient_id": None,
+        "coordinator_id": coordinator[0] if coordinator else None,
+        "state": state,
+        "version": 1,
+        "source": source,
+        "requested_treatment": rng.choice(programme["treatments"]),
+        "destination_country": "DE",
+        "message": rng.choice(MESSAGES),
+        "health_data_consent_at": requested_at,
+        "hospital_id": None,
+        "physician_id": None,
+        "programme_id": None,
+        "cost_estimate_amount": None,
+        "cost_estimate_currency": None,
+        "requested_at": requested_at,
+        "first_response_due_at": requested_at + timedelta(hours=current_app.config["FIRST_RESPONSE_HOURS"]),
+        "first_response_at": None,
+        "next_action_on": None,
+        "next_action": "",
+        "state_before_hold": state_before_hold,
+        "cancel_reason": cancel_reason,
+        "updated_at": requested_at,
+    }
+    plan = _Plan(row=row, patient=_patient(rng, serial, requested_at))
+    actor = coordinator[0] if coordinator else directory.admin_id
+
+    def event(kind: str, at: datetime, note: str = "", from_state=None, to_state=None, actor_id=actor) -> None:
+        plan.events.append(
+            {
+                "occurred_at": at,
+                "actor_id": actor_id,
+                "kind": kind,
+                "from_state": from_state,
+                "to_state": to_state,
+                "note": note,
+            }
+        )
+
+    event("opened", requested_at, f"Request received ({source})", to_state="new", actor_id=None)
+    # The path the case took: each forward step, then on hold or cancelled when that is where it is now.
+    steps = [(PIPELINE[i], PIPELINE[i + 1], "") for i in range(progress)]
+    if state == "on_hold":
+        steps.append((reached, "on_hold", hold_reason))
+    elif state == "cancelled":
+        steps.append((reached, "cancelled", cancel_reason))
+    if steps:
+        age = now - requested_at
+        response = timedelta(hours=min(rng.lognormvariate(1.3, 0.9), 60))
+        first_response_at = requested_at + min(response, age * 0.5)
+        last_change = max(first_response_at, requested_at + age * rng.uniform(0.55, 0.95))
+        row["first_response_at"] = first_response_at
+        row["updated_at"] = last_change
+        if coordinator:
+            event("assigned", requested_at + (first_response_at - requested_at) * 0.3, f"Assigned to {coordinator[1]}")
+        gap = (last_change - first_response_at) / max(1, len(steps) - 1)
+        for index, (before, after, note) in enumerate(steps):
+            at = first_response_at + gap * index
+            if after == "programme_offered":
+                _choose_programme(plan, programme, rng, at - timedelta(minutes=30), event)
+            if after == "confirmed" and plan.screening:
+                _answer_screening(plan, actor, at - timedelta(minutes=20), event)
+            event("transition", at, note, from_state=before, to_state=after)
+    elif coordinator:
+        event("assigned", requested_at + timedelta(minutes=rng.randint(5, 300)), f"Assigned to {coordinator[1]}")
+    if state not in ("closed", "cancelled") and rng.random() < (0.1 if state == "new" else 0.35):
+        row["next_action_on"] = now.date() + timedelta(days=rng.randint(-3, 10))
+        row["next_action"] = rng.choice(NEXT_ACTIONS[state])
+    return plan
+
+
+def _choose_programme(plan: _Plan, programme: dict, rng: random.Random, at: datetime, event) -> None:
+    factor = Decimal(rng.choice((100, 100, 105, 110, 115, 120))) / 100
+    estimate = (programme["price"] * factor / 50).to_integral_value() * 50
+    plan.row.update(
+        programme_id=programme["id"],
+        hospital_id=programme["hospital_id"],
+        physician_id=rng.choice(programme["physicians"]) if programme["physicians"] and rng.random() < 0.8 else None,
+        cost_estimate_amount=estimate.quantize(Decimal("0.01")),
+        cost_estimate_currency="EUR",
+    )
+    plan.screening = [
+        {
+            "contraindication_id": item_id,
+            "position": position,
+            "question": question,
+            "resolution_hint": hint,
+            "answer": None,
+            "answered_at": None,
+            "answered_by_id": None,
+            "resolution": "",
+        }
+        for item_id, position, question, hint in programme["checklist"]
+    ]
+    event("programme_set", at, f"{programme['hospital']}: {programme['name']}; estimate {_euros(estimate)}")
+
+
+@lru_cache(maxsize=256)
+def _euros(amount: Decimal) -> str:
+    return Money(amount, "EUR").format()
+
+
+def _answer_screening(plan: _Plan, actor: int | None, at: datetime, event) -> None:
+    for answer in plan.screening:
+        answer.update(answer="no", answered_at=at, answered_by_id=actor)
+    event("screening", at, "; ".join(f"{answer['question']}: no" for answer in plan.screening))
+
+
+def reserve_numbers(series: str, year: int, count: int) -> int:
+    """Reserve `count` consecutive numbers of a series for a year in one statement; returns the first of them.
+
+    Bulk loads use it instead of calling `next_number` once per row; the numbers continue the same series.
+    """
+    last = db.session.execute(
+        update(NumberSeries)
+        .where(NumberSeries.series == series, NumberSeries.year == year)
+        .values(last_number=NumberSeries.last_number + count)
+        .returning(NumberSeries.last_number)
+    ).scalar()
+    if last is None:
+        db.session.execute(insert(NumberSeries).values(series=series, year=year, last_number=count))
+        last = count
+    return last - count + 1
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _insert(model, rows: Iterable[dict]) -> None:
+    # A Core INSERT on the model's table with a list of dicts: the driver's executemany (batched multi-row VALUES
+    # on PostgreSQL), with the columns' types applied. The ORM's bulk path costs a third more per row here.
+    statement = insert(model.__table__)
+    for chunk in _chunks(list(rows)):
+        db.session.execute(statement, chunk)
+
+
+def _take_ids(model, count: int) -> range:
+    """Ids for `count` new rows, given explicitly so no RETURNING is needed to link children to them."""
+    start = (db.session.scalar(select(func.max(model.id))) or 0) + 1
+    return range(start, start + count)
+
+
+def _advance_sequence(model) -> None:
+    """PostgreSQL hands out ids from a sequence, which explicit ids do not move: set it past the largest."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        table = model.__tablename__  # a model's table name, never input
+        db.session.execute(
+            text(f"SELECT setval(pg_get_serial_sequence(:table, 'id'), (SELECT max(id) FROM {table}))"),  # noqa: S608
+            {"table": table},
+        )
+
+
+def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None = None) -> int:
+    """Add `n` cases spread over every state, each with a new patient, its history and (past the offer) its
+    programme, estimate and screening; numbers continue the year's series. Flushes; the caller commits."""
+    if n <= 0:
+        return 0
+    rng = rng or random.Random()
+    now = now or utcnow()
+    directory = _load_directory()
+    first_serial = (db.session.scalar(select(func.max(Patient.id))) or 0) + 1
+    plans = [_plan_case(state, rng, now, directory, first_serial + i) for i, state in enumerate(_states(n, rng))]
+    plans.sort(key=lambda plan: plan.row["requested_at"])
+
+    by_year: dict[int, list[_Plan]] = defaultdict(list)
+    for plan in plans:
+        by_year[plan.row["requested_at"].year].append(plan)
+    for year, year_plans in by_year.items():
+        first = reserve_numbers("case", year, len(year_plans))
+        for offset, plan in enumerate(year_plans):
+            plan.row["number"] = f"C-{year}-{first + offset:05d}"
+
+    patient_ids, case_ids = _take_ids(Patient, n), _take_ids(Case, n)
+    for plan, patient_id, case_id in zip(plans, patient_ids, case_ids, strict=True):
+        plan.patient["id"], plan.row["id"], plan.row["patient_id"] = patient_id, case_id, patient_id
+    _insert(Patient, (plan.patient for plan in plans))
+    _insert(Case, (plan.row for plan in plans))
+    _advance_sequence(Patient)
+    _advance_sequence(Case)
+    _insert(
+        CaseEvent,
+        ({**event, "case_id": case_id} for plan, case_id in zip(plans, case_ids, strict=True) for event in plan.events),
+    )
+    _insert(
+        ScreeningAnswer,
+        (
+            {**answer, "case_id": case_id}
+            for plan, case_id in zip(plans, case_ids, strict=True)
+            for answer in plan.screening
+        ),
+    )
+    record_event("demo_cases_seeded", actor_id=None, details={"cases": n})
+    return n
+
+
+def refresh_statistics() -> None:
+    """Let the query planners see the new row counts (after a large load, before anyone measures)."""
+    for statement in ("ANALYZE patients", "ANALYZE cases", "ANALYZE case_events", "ANALYZE screening_answers"):
+        db.session.execute(text(statement))
+
+
+def has_cases() -> bool:
+    return db.session.scalar(select(Case.id).limit(1)) is not None

@@ -1,0 +1,228 @@
+"""The case list: filters, search, sort, bad input, access, and a fixed number of statements per page."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from backoffice.cases.listing import CaseFilters, FilterError, search_cases
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from tests.factories import make_case, make_hospital, make_patient, make_user
+from tests.helpers import login_as
+
+
+def numbers(page):
+    return [case.number for case in page.items]
+
+
+def listed(args, user_id=0):
+    return numbers(search_cases(CaseFilters.from_args(args, user_id=user_id)))
+
+
+@pytest.fixture
+def world(users):
+    """A small team and cases with known states, coordinators, hospitals, patients and dates."""
+    now = utcnow()
+    other = make_user("coordinator", name="Olga Other")
+    berlin = make_hospital("BER-T", name="Berlin Test Clinic", city="Berlin")
+    frankfurt = make_hospital("FRA-T", name="Frankfurt Test Clinic")
+    cases = {
+        "overdue": make_case(
+            patient=make_patient(name="Amira Haddad", email="amira@mail.example", country="JO"),
+            requested_at=now - timedelta(hours=30),
+        ),
+        "fresh": make_case(
+            patient=make_patient(name="Bob 100% Sure_Thing", email="bob@mail.example", country="GB"),
+            requested_at=now - timedelta(hours=2),
+        ),
+        "mine": make_case(
+            patient=make_patient(name="Chen Wei", email="chen.wei@mail.example", country="CN"),
+            state="contacted",
+            coordinator=users["coordinator"],
+            hospital_id=berlin.id,
+            requested_at=now - timedelta(days=5),
+            next_action_on=date.today() + timedelta(days=3),
+            next_action="Call",
+        ),
+        "theirs": make_case(
+            patient=make_patient(name="Dmitry Ivanov", email="DIMA@Mail.Example", country="RU"),
+            state="confirmed",
+            coordinator=other,
+            hospital_id=frankfurt.id,
+            requested_at=now - timedelta(days=20),
+            next_action_on=date.today() - timedelta(days=1),
+            next_action="Chase",
+        ),
+        "closed": make_case(
+            patient=make_patient(name="Eva Novak", email="eva@mail.example", country="PL"),
+            state="closed",
+            coordinator=other,
+            hospital_id=frankfurt.id,
+            requested_at=now - timedelta(days=90),
+        ),
+    }
+    db.session.commit()
+    return {"cases": cases, "other": other, "berlin": berlin, "frankfurt": frankfurt}
+
+
+def test_the_default_view_lists_every_case_newest_first(world):
+    c = world["cases"]
+    assert listed({}) == [c[key].number for key in ("fresh", "overdue", "mine", "theirs", "closed")]
+
+
+def test_each_filter_narrows_the_list_to_the_right_cases(world, users):
+    c = world["cases"]
+    assert listed({"state": "contacted"}) == [c["mine"].number]
+    assert "closed" not in {
+        case.state for case in search_cases(CaseFilters.from_args({"state": "open"}, user_id=0)).items
+    }
+    assert set(listed({"state": "open"})) == {c[k].number for k in ("fresh", "overdue", "mine", "theirs")}
+    assert listed({"coordinator": "mine"}, user_id=users["coordinator"].id) == [c["mine"].number]
+    assert listed({"coordinator": str(world["other"].id)}) == [c["theirs"].number, c["closed"].number]
+    assert listed({"coordinator": "unassigned"}) == [c["fresh"].number, c["overdue"].number]
+    assert listed({"hospital": str(world["frankfurt"].id)}) == [c["theirs"].number, c["closed"].number]
+    assert listed({"country": "jo"}) == [c["overdue"].number]
+    assert listed({"overdue": "1"}) == [c["overdue"].number]
+    assert listed({"state": "new", "overdue": "1", "coordinator": "unassigned"}) == [c["overdue"].number]
+
+
+def test_search_finds_a_case_by_number_exactly_or_by_its_beginning(world):
+    case = world["cases"]["theirs"]
+    assert listed({"q": case.number.lower()}) == [case.number]
+    assert set(listed({"q": case.number[:8]})) == {c.number for c in world["cases"].values()}
+    assert listed({"q": "C-1999-"}) == []
+
+
+def test_search_finds_patients_by_name_or_email_ignoring_case(world):
+    c = world["cases"]
+    assert listed({"q": "IVANOV"}) == [c["theirs"].number]
+    assert listed({"q": "dima@mail"}) == [c["theirs"].number]
+    assert listed({"q": "  chen   wei "}) == [c["mine"].number]
+
+
+def test_percent_and_underscore_in_a_search_are_plain_characters(world):
+    assert listed({"q": "100%"}) == [world["cases"]["fresh"].number]
+    assert listed({"q": "%"}) == [world["cases"]["fresh"].number]
+    assert listed({"q": "e_t"}) == [world["cases"]["fresh"].number]  # "Sure_Thing", not "Sure Thing" or "eat"
+    assert listed({"q": "_"}) == [world["cases"]["fresh"].number]
+
+
+def test_sorting_uses_only_the_offered_columns(world):
+    c = world["cases"]
+    by_patient = listed({"sort": "patient"})
+    assert by_patient == [c[k].number for k in ("overdue", "fresh", "mine", "theirs", "closed")]
+    assert listed({"sort": "patient", "dir": "desc"}) == by_patient[::-1]
+    assert listed({"sort": "requested_at", "dir": "asc"}) == listed({})[::-1]
+    assert listed({"sort": "number", "dir": "asc"}) == sorted(listed({}))
+    # Pipeline order, not alphabetical: new before contacted before confirmed before closed.
+    assert [c.state for c in search_cases(CaseFilters.from_args({"sort": "state"}, user_id=0)).items] == [
+        "new",
+        "new",
+        "contacted",
+        "confirmed",
+        "closed",
+    ]
+    # The next action due first; cases without one last.
+    assert listed({"sort": "due"})[:2] == [c["theirs"].number, c["mine"].number]
+    for unknown in ("id", "id;drop table cases", "patients.name", ""):
+        assert listed({"sort": unknown, "dir": "sideways"}) == listed({})
+
+
+def test_filters_from_the_url_are_checked_in_one_place():
+    filters = CaseFilters.from_args({"page": "-1", "q": "x" * 500, "sort": "bogus"}, user_id=7)
+    assert filters.page == 1 and len(filters.q) == 100 and filters.sort == "requested_at"
+    assert CaseFilters.from_args({"coordinator": "mine"}, user_id=7).coordinator_id == 7
+    for bad in (
+        {"state": "bogus"},
+        {"coordinator": "abc"},
+        {"coordinator": "-3"},
+        {"hospital": "1 OR 1=1"},
+        {"country": "XX"},
+    ):
+        with pytest.raises(FilterError):
+            CaseFilters.from_args(bad, user_id=7)
+
+
+def test_bad_query_parameters_give_a_page_or_a_400_never_a_500(as_role, world):
+    client = as_role("coordinator")
+    for query in (
+        "sort=id;drop",
+        "page=-1",
+        "page=abc",
+        "page=²",
+        "page=99999999999",
+        "dir=up",
+        "overdue=maybe",
+        "q=%25",
+        "q=_",
+    ):
+        assert client.get(f"/cases/?{query}").status_code == 200, query
+    refusals = {
+        "state=bogus": "There is no case state &#39;bogus&#39;.",
+        "coordinator=abc": "is not a coordinator of the list",
+        "coordinator=²": "is not a coordinator of the list",
+        "hospital=x": "is not a hospital of the list",
+        "country=Narnia": "is not a two-letter country code",
+    }
+    for query, message in refusals.items():
+        response = client.get(f"/cases/?{query}")
+        assert response.status_code == 400, query
+        assert message in response.get_data(as_text=True), query
+    page = client.get("/cases/?q=<script>alert(1)</script>").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_list_shows_what_a_coordinator_needs(as_role, world, users):
+    c = world["cases"]
+    page = as_role("coordinator").get("/cases/").get_data(as_text=True)
+    assert "1 overdue" in page
+    assert f'href="/cases/{c["theirs"].id}"' in page and c["theirs"].number in page
+    assert "Dmitry Ivanov" in page and "Russia" in page and "Frankfurt Test Clinic" in page
+    assert "Olga Other" in page and "Queue" in page and "Confirmed" in page and "Overdue" in page
+    filtered = as_role("coordinator").get("/cases/?coordinator=unassigned&state=new").get_data(as_text=True)
+    assert c["fresh"].number in filtered and c["theirs"].number not in filtered
+
+
+def test_finance_and_admin_read_the_list_patients_may_not(app, client, users, world):
+    assert client.get("/cases/").status_code == 302  # signed out: to the login page
+    for role, status in (("finance", 200), ("admin", 200), ("coordinator", 200), ("patient", 403)):
+        signed_in = app.test_client()
+        login_as(signed_in, users[role])
+        assert signed_in.get("/cases/").status_code == status, role
+
+
+def test_the_list_pages_through_many_cases(as_role, users):
+    for _ in range(55):
+        make_case()
+    db.session.commit()
+    client = as_role("coordinator")
+    first = client.get("/cases/").get_data(as_text=True)
+    assert "Page 1 of 2" in first and "55 in all" in first
+    assert "Page 2 of 2" in client.get("/cases/?page=2").get_data(as_text=True)
+    assert "Page 2 of 2" in client.get("/cases/?page=7").get_data(as_text=True)
+
+
+def test_a_page_of_cases_runs_the_same_number_of_statements_for_5_and_60_cases(as_role, users, count_queries):
+    def add_cases(count):
+        for i in range(count):
+            make_case(
+                patient=make_patient(country=("DE", "AE", "RU")[i % 3]),
+                state=("new", "contacted", "confirmed")[i % 3],
+                coordinator=make_user("coordinator") if i % 2 else None,
+                hospital_id=make_hospital().id,
+            )
+        db.session.commit()
+
+    client = as_role("coordinator")
+    views = ("/cases/", "/cases/?q=patient&sort=patient", "/cases/?state=open&country=AE&sort=due")
+    add_cases(5)
+    few = []
+    for view in views:
+        with count_queries() as statements:
+            assert client.get(view).status_code == 200
+        few.append(len(statements))
+    add_cases(55)
+    for view, expected in zip(views, few, strict=True):
+        with count_queries() as statements:
+            assert client.get(view).status_code == 200
+        assert len(statements) == expected, view

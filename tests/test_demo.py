@@ -1,0 +1,143 @@
+"""Demo data: the directory, ~200 plausible cases in every state, and the large data set for benchmarks."""
+
+from collections import Counter
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from backoffice.auth.models import User
+from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
+from backoffice.cases.operations import open_case
+from backoffice.cases.states import PIPELINE, next_states
+from backoffice.dbtypes import utcnow
+from backoffice.demo import reserve_numbers
+from backoffice.directory.models import Hospital, PausedDestination, Programme
+from backoffice.extensions import db
+from backoffice.numbering import next_number
+from backoffice.patients.models import Patient
+from tests.factories import make_patient
+
+
+def seed(app, *args):
+    result = app.test_cli_runner().invoke(args=["demo", "seed", *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_demo_seed_creates_the_frankfurt_clinic_with_the_stem_cell_programme(app):
+    seed(app)
+    clinic = db.session.scalar(select(Hospital).where(Hospital.code == "FRA-ABM"))
+    assert clinic.name == "Clinic of Advanced Biological Medicine" and clinic.city == "Frankfurt am Main"
+    assert clinic.country == "DE" and clinic.timezone == "Europe/Berlin"
+    assert clinic.languages == ["de", "en", "ru", "ar"]
+    programme = db.session.scalar(
+        select(Programme)
+        .where(Programme.hospital_id == clinic.id, Programme.name == "Stem cell therapy for type 1 diabetes")
+        .options(selectinload(Programme.phases), selectinload(Programme.contraindications))
+    )
+    assert programme.price_from.amount == Decimal("17650.00") and programme.price_from.currency == "EUR"
+    assert programme.typical_stay_days == 35 and "autologous" in programme.description
+    assert [phase.name for phase in programme.phases] == [
+        "Leukocytapheresis and cryopreservation",
+        "Conditioning",
+        "Thawed-cell infusion",
+        "Engraftment",
+        "Discharge",
+        "Weekly outpatient examinations",
+        "Follow-up",
+    ]
+    assert programme.phases[1].duration == "2-3 weeks after leukocytapheresis"
+    assert programme.phases[-1].duration == "5 years" and programme.phases[-2].duration == "2 months"
+    assert [(c.question, c.resolution_hint) for c in programme.contraindications] == [
+        ("Acute stage of an infectious or chronic disease", "remission reached"),
+        ("Pregnancy", "after birth"),
+        ("Lactation", "end of lactation"),
+    ]
+
+
+def test_demo_seed_adds_more_german_hospitals_and_the_paused_destinations(app):
+    seed(app)
+    hospitals = db.session.scalars(select(Hospital).options(selectinload(Hospital.programmes))).all()
+    assert 4 <= len(hospitals) - 1 <= 5 and {h.country for h in hospitals} == {"DE"}
+    for hospital in hospitals:
+        assert 1 <= len(hospital.programmes) <= 3
+        assert all(p.price_from.currency == "EUR" for p in hospital.programmes)
+    assert set(db.session.scalars(select(PausedDestination.country))) == {"TR", "CH", "KR", "IN"}
+
+
+def test_demo_seed_adds_about_200_plausible_cases_in_every_state(app):
+    seed(app)
+    cases = db.session.scalars(select(Case).options(selectinload(Case.screening))).all()
+    assert len(cases) == 200
+    states = Counter(case.state for case in cases)
+    assert set(states) == set(STATES)
+    assert len({case.number for case in cases}) == 200
+    countries = set(db.session.scalars(select(Patient.country).distinct()))
+    assert len(countries) >= 20
+    now = utcnow()
+    new = [case for case in cases if case.state == "new"]
+    assert any(case.coordinator_id is None for case in new), "some new cases wait in the queue"
+    assert any(case.first_response_due_at < now for case in new), "some requests are overdue"
+    coordinators = set(db.session.scalars(select(User.id).where(User.email.like("coordinator%@demo.test"))))
+    for case in cases:
+        assert case.requested_at < now and case.first_response_due_at > case.requested_at
+        if case.state != "new":
+            assert case.first_response_at is not None and case.requested_at < case.first_response_at < now
+            assert case.coordinator_id in coordinators
+        if case.state == "on_hold":
+            assert case.state_before_hold in PIPELINE
+        if case.state == "cancelled":
+            assert case.cancel_reason
+        reached = case.state_before_hold if case.state == "on_hold" else case.state
+        if reached in PIPELINE and PIPELINE.index(reached) >= PIPELINE.index("programme_offered"):
+            assert case.programme_id and case.hospital_id and case.cost_estimate.currency == "EUR"
+            assert case.screening or case.programme_id  # a programme without contraindications has no checklist
+        if reached in PIPELINE and PIPELINE.index(reached) >= PIPELINE.index("confirmed"):
+            assert all(answer.answer == "no" for answer in case.screening)
+    events = Counter(db.session.scalars(select(CaseEvent.kind)))
+    assert events["opened"] == 200 and events["transition"] > 200 and events["assigned"] > 0
+    transitions = db.session.execute(
+        select(CaseEvent.from_state, CaseEvent.to_state).where(CaseEvent.kind == "transition")
+    ).all()
+    assert all(to in next_states(before) for before, to in transitions), "every step is an edge of the pipeline"
+
+
+def test_a_second_seed_with_if_empty_does_nothing(app):
+    seed(app)
+    before = (count(User), count(Hospital), count(Case), count(CaseEvent))
+    assert "already holds accounts" in seed(app, "--if-empty")
+    seed(app)  # without --cases, a database that holds cases gets no more
+    assert (count(User), count(Hospital), count(Case), count(CaseEvent)) == before
+
+
+def test_demo_seed_with_cases_adds_that_many_and_keeps_numbers_and_ids_going(app):
+    seed(app)
+    output = seed(app, "--cases", "2000")
+    assert "Cases: 2000 added" in output
+    assert count(Case) == 2200 and count(Patient) == 2200 and count(Hospital) == 5
+    assert db.session.scalar(select(func.count(func.distinct(Case.number)))) == 2200
+    assert count(ScreeningAnswer) > 0
+    # Rows added afterwards get fresh ids (on PostgreSQL the id sequences were moved past the bulk load) and the
+    # next case number follows the reserved ones.
+    patient = make_patient()
+    case = open_case(patient_id=patient.id, requested_treatment="Type 1 diabetes", consent_at=utcnow())
+    db.session.commit()
+    year_cases = db.session.scalars(select(Case.number).where(Case.number.like(f"C-{utcnow().year}-%"))).all()
+    assert case.number == max(year_cases)
+    assert int(case.number.rsplit("-", 1)[1]) == len(year_cases)
+
+
+def test_demo_seed_with_cases_creates_accounts_and_directory_first(app):
+    output = seed(app, "--cases", "50")
+    assert "6 account(s) created" in output and count(Hospital) == 5 and count(Case) == 50
+
+
+def test_reserving_numbers_moves_the_series_once_by_the_count(app):
+    assert reserve_numbers("case", 2031, 5) == 1
+    assert reserve_numbers("case", 2031, 3) == 6
+    assert next_number("case", 2031) == 9
