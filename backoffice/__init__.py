@@ -38,9 +38,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backoffice import audit, auth, cases, dashboard, directory, health, intake, portal, users
+    from backoffice import audit, auth, cases, dashboard, directory, health, intake, logistics, portal, users
 
-    for feature in (auth, dashboard, cases, directory, intake, users, audit, portal, health):
+    for feature in (auth, dashboard, cases, logistics, directory, intake, users, audit, portal, health):
         app.register_blueprint(feature.bp)
 
 

@@ -12,18 +12,35 @@ from backoffice.directory.models import (
     ProgrammePhase,
 )
 from backoffice.intake.models import IntakeAttempt
+from backoffice.logistics.models import (
+    CalendarFeed,
+    Flight,
+    FollowUp,
+    HospitalAppointment,
+    HotelStay,
+    Interpreter,
+    InterpreterBooking,
+    Transfer,
+)
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
 
 __all__ = [
     "AuditEvent",
+    "CalendarFeed",
     "Case",
     "CaseDocument",
     "CaseEvent",
     "CaseNote",
     "Contraindication",
+    "Flight",
+    "FollowUp",
     "Hospital",
+    "HospitalAppointment",
+    "HotelStay",
     "IntakeAttempt",
+    "Interpreter",
+    "InterpreterBooking",
     "LoginAttempt",
     "NumberSeries",
     "Patient",
@@ -32,5 +49,6 @@ __all__ = [
     "Programme",
     "ProgrammePhase",
     "ScreeningAnswer",
+    "Transfer",
     "User",
 ]

@@ -83,7 +83,7 @@ def open_case(
     )
     db.session.add(case)
     db.session.flush()
-    _log(case, "opened", actor_id, note=f"Request received ({source})", to_state="new")
+    record_case_event(case, "opened", actor_id, note=f"Request received ({source})", to_state="new")
     return case
 
 
@@ -126,7 +126,7 @@ def _save(case: Case) -> None:
         ) from None
 
 
-def _log(
+def record_case_event(
     case: Case,
     kind: str,
     actor_id: int | None,
@@ -136,6 +136,7 @@ def _log(
     to_state: str | None = None,
     audit: dict | None = None,
 ) -> CaseEvent:
+    """Append a line to the case's timeline and the matching `case_<kind>` row to the audit log."""
     event = CaseEvent(
         case_id=case.id, actor_id=actor_id, kind=kind, note=note, from_state=from_state, to_state=to_state
     )
@@ -188,8 +189,10 @@ def _needs_clear_screening(case: Case) -> str | None:
     return None
 
 
-# Filled by the logistics feature: each returns True when the case has a confirmed hospital appointment.
+# Filled by the logistics feature (logistics.case_rules): True when the case has a confirmed hospital appointment.
 appointment_checks: list[Callable[[Case], bool]] = []
+# Run after a case enters a state, in the same transaction (e.g. discharge generates the follow-ups).
+state_entered_hooks: dict[str, list[Callable[[Case, int], None]]] = {}
 
 
 def _needs_confirmed_appointment(case: Case) -> str | None:
@@ -252,7 +255,9 @@ def transition(
         case.first_response_at = now
     case.state = to_state
     _save(case)
-    _log(case, "transition", actor_id, note=note, from_state=from_state, to_state=to_state)
+    record_case_event(case, "transition", actor_id, note=note, from_state=from_state, to_state=to_state)
+    for hook in state_entered_hooks.get(to_state, ()):
+        hook(case, actor_id)
     return case
 
 
@@ -280,7 +285,9 @@ def assign_coordinator(
     before = case.coordinator_id
     case.coordinator = coordinator
     _save(case)
-    _log(case, "assigned", actor_id, note=note, audit={"from_coordinator": before, "to_coordinator": coordinator_id})
+    record_case_event(
+        case, "assigned", actor_id, note=note, audit={"from_coordinator": before, "to_coordinator": coordinator_id}
+    )
     return case
 
 
@@ -348,7 +355,7 @@ def set_programme(
             )
     _save(case)
     estimate = cost_estimate.rounded().format() if cost_estimate else "no estimate yet"
-    _log(
+    record_case_event(
         case,
         "programme_set",
         actor_id,
@@ -386,7 +393,7 @@ def answer_screening(
     if not changed:
         return case
     _save(case)
-    _log(case, "screening", actor_id, note="; ".join(changed))
+    record_case_event(case, "screening", actor_id, note="; ".join(changed))
     return case
 
 
@@ -415,7 +422,9 @@ def resolve_contraindication(
     answer.resolution, answer.resolved_on = resolution, resolved_on
     answer.resolved_at, answer.resolved_by_id = utcnow(), actor_id
     _save(case)
-    _log(case, "screening", actor_id, note=f"{answer.question}: resolved on {resolved_on.isoformat()} ({resolution})")
+    record_case_event(
+        case, "screening", actor_id, note=f"{answer.question}: resolved on {resolved_on.isoformat()} ({resolution})"
+    )
     return case
 
 
@@ -482,7 +491,7 @@ def set_next_action(
         raise CaseError("Say what is due on that date.")
     case.next_action_on, case.next_action = on, what[:200] if on else ""
     _save(case)
-    _log(case, "next_action", actor_id, note=f"{on.isoformat()}: {what}" if on else "Reminder cleared")
+    record_case_event(case, "next_action", actor_id, note=f"{on.isoformat()}: {what}" if on else "Reminder cleared")
     return case
 
 

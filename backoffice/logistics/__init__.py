@@ -1,0 +1,7 @@
+"""Logistics: the hospital appointment and the trip around it, interpreters, the itinerary and follow-ups."""
+
+from flask import Blueprint
+
+bp = Blueprint("logistics", __name__)
+
+from backoffice.logistics import follow_up_views, interpreter_views, itinerary_views, views  # noqa: E402,F401

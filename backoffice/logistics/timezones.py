@@ -1,0 +1,63 @@
+"""Local wall-clock times <-> UTC instants, refusing the times a DST change skips or makes ambiguous."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from backoffice.errors import DomainError
+
+
+class TimeError(DomainError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def known_timezones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def zone(name: str) -> ZoneInfo:
+    if name not in known_timezones():
+        raise TimeError(f"{name!r} is not a time zone (use IANA names such as Europe/Berlin)")
+    try:
+        return ZoneInfo(name)
+    except ZoneInfoNotFoundError:
+        raise TimeError(f"{name!r} is not a time zone (use IANA names such as Europe/Berlin)") from None
+
+
+def to_utc(local: datetime, tz_name: str) -> datetime:
+    """The UTC instant of a wall-clock time in `tz_name`.
+
+    A time that does not exist there (skipped when the clocks go forward) is refused with a message rather than
+    silently shifted by an hour; a time that happens twice (when they go back) is taken as its first occurrence,
+    as timetables do.
+    """
+    if local.tzinfo is not None:
+        raise TimeError("expected a local wall-clock time without a zone")
+    tz = zone(tz_name)
+    first, second = local.replace(tzinfo=tz, fold=0), local.replace(tzinfo=tz, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
+        if round_trip != local:
+            when = local.strftime("%Y-%m-%d %H:%M")
+            raise TimeError(f"{when} does not exist in {tz_name}: the clocks jump forward then. Choose another time.")
+    return first.astimezone(UTC)
+
+
+def to_local(instant: datetime, tz_name: str) -> datetime:
+    """The wall-clock time in `tz_name` of a UTC instant (timezone-aware)."""
+    return instant.astimezone(zone(tz_name))
+
+
+def combine(day: date, at: time, tz_name: str) -> datetime:
+    return to_utc(datetime.combine(day, at), tz_name)
+
+
+def format_local(instant: datetime | None, tz_name: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+    """'Tue 12 May 2026, 14:30 CEST' — the local time with its zone abbreviation."""
+    if instant is None:
+        return "—"
+    local = to_local(instant, tz_name)
+    return f"{local.strftime(fmt)} {local.tzname()}"
