@@ -18,6 +18,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         instance_path=str(instance_path()),
     )
     app.config.from_mapping(load_config(config))
+    register_routing(app)
     register_extensions(app)
     register_blueprints(app)
     register_security(app)
@@ -25,6 +26,25 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     register_templates(app)
     register_cli(app)
     return app
+
+
+def register_routing(app: Flask) -> None:
+    from werkzeug.middleware.proxy_fix import ProxyFix
+    from werkzeug.routing import IntegerConverter
+
+    class RecordIdConverter(IntegerConverter):
+        """Ids in URLs: a number that no 64-bit id column can hold is simply not found (404), never a 500."""
+
+        def __init__(self, url_map, *args, **kwargs):
+            kwargs.setdefault("max", 2**63 - 1)
+            super().__init__(url_map, *args, **kwargs)
+
+    app.url_map.converters["int"] = RecordIdConverter
+    # Behind a reverse proxy the client's address is in X-Forwarded-For; trust exactly the configured proxies, so
+    # that login throttling, the intake limit and the audit log see the real address.
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 
 
 def register_extensions(app: Flask) -> None:

@@ -90,11 +90,15 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HEALTH_REDIS_TIMEOUT_SECONDS": 2,
         "PASSWORD_HASH_METHOD": "scrypt",
+        "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),  # reverse proxies in front of the app (0: none)
+        # The operator, as patients see it (request form, itinerary, invoices)
+        "OPERATOR_NAME": os.environ.get("OPERATOR_NAME", "MedTravel Coordination GmbH"),
+        "OPERATOR_EMAIL": os.environ.get("OPERATOR_EMAIL", "care@medtravel.example"),
+        "OPERATOR_PHONE": os.environ.get("OPERATOR_PHONE", "+49 69 1234 5670"),
         # Cases
         "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
         "MAX_DOCUMENT_MB": _int_env("MAX_DOCUMENT_MB", 20),
-        "CASES_PER_PAGE": 50,
         # Public request form: accepted submissions per address in a sliding window
         "INTAKE_WINDOW": timedelta(minutes=_int_env("INTAKE_WINDOW_MINUTES", 60)),
         "INTAKE_MAX_PER_ADDRESS": _int_env("INTAKE_MAX_PER_ADDRESS", 5),

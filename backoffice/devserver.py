@@ -52,6 +52,8 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 child.kill()
 
+    # Started in the background by a script, SIGINT arrives ignored; take it back so Ctrl-C always stops everything.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         if env.get("REDIS_URL"):

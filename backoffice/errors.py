@@ -10,6 +10,8 @@ from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from backoffice.extensions import db
+
 
 class DomainError(Exception):
     """A rule of the business refused the request; `str(error)` is shown to the user."""
@@ -84,4 +86,6 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("unhandled error")
+        # The failed transaction must not take the error page down with it (the layout loads the current user).
+        db.session.rollback()
         return render_error(500)

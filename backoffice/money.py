@@ -8,10 +8,12 @@ pair to a `Money` attribute on a model.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel import Locale
+from babel.numbers import format_currency, get_currency_precision, get_territory_currencies, list_currencies
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import composite
 from sqlalchemy.types import TypeDecorator
@@ -21,9 +23,18 @@ class MoneyError(ValueError):
     """A value that is not a valid amount or currency; the message is meant for people."""
 
 
+# Far above any treatment, trip or invoice; keeps every stored amount inside a 64-bit integer column.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 @lru_cache(maxsize=1)
 def currencies() -> frozenset[str]:
-    return frozenset(list_currencies())
+    """Currencies legal tender somewhere today (no historic ones such as DEM, no test codes such as XTS)."""
+    today = datetime.now(UTC).date()
+    codes: set[str] = set()
+    for territory in Locale("en").territories:
+        codes.update(get_territory_currencies(territory, today, tender=True))
+    return frozenset(code for code in codes if code in set(list_currencies()))
 
 
 def check_currency(code: str) -> str:
@@ -49,6 +60,8 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
             raise MoneyError(f"{value!r} is not an amount (use digits with a dot, such as 1234.50)") from None
     if not result.is_finite():
         raise MoneyError(f"{value!r} is not an amount")
+    if abs(result) >= MAX_AMOUNT:
+        raise MoneyError(f"{value} is too large for an amount")
     return result
 
 
@@ -122,6 +135,20 @@ class Money:
 def parse_money(amount: str, currency: str) -> Money:
     """Money from form or CSV text, with a message naming what is wrong."""
     return Money(to_decimal(amount), currency)
+
+
+def check_amount(money: Money, *, places: int = 2, allow_negative: bool = False) -> Money:
+    """Money fit to store in an `Amount(scale=places)` column: refused, never rounded, when it is not.
+
+    No more decimals than the currency has (none for JPY) nor than the column keeps; not negative unless allowed.
+    """
+    if money.amount < 0 and not allow_negative:
+        raise MoneyError("the amount cannot be negative")
+    digits = min(money.minor_digits, places)
+    if money.amount != money.amount.quantize(Decimal(1).scaleb(-digits)):
+        unit = f"{digits} decimal place{'s' if digits != 1 else ''}" if digits else "no decimal places"
+        raise MoneyError(f"an amount in {money.currency} has {unit}; {money.amount} has more")
+    return money
 
 
 class Amount(TypeDecorator):

@@ -38,6 +38,8 @@ def add_security_headers(response: Response) -> Response:
 
 def refuse_nul_bytes() -> None:
     """No text field of the product may hold a NUL character (PostgreSQL refuses them): a 400, not a 500."""
+    if "\x00" in request.path:
+        abort(400)
     for values in (request.args, request.form):
         for value in values.values():
             if "\x00" in value:

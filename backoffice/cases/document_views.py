@@ -6,7 +6,8 @@ from flask_login import current_user
 from backoffice.auth.permissions import roles_required
 from backoffice.cases import bp, documents
 from backoffice.cases.document_forms import DocumentUploadForm
-from backoffice.errors import DomainError, render_error
+from backoffice.cases.views import render_case_page
+from backoffice.errors import DomainError
 from backoffice.extensions import db
 
 # A downloaded record is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
@@ -19,12 +20,14 @@ def upload_document(case_id: int):
     form = DocumentUploadForm()
     if not form.validate_on_submit():
         message = next(iter(error for errors in form.errors.values() for error in errors), None)
-        return render_error(422, message)
+        flash(message or "The upload was incomplete.", "error")
+        return render_case_page(case_id, 422, upload_form=form)
     try:
         document = documents.store_document(case_id, form.file.data, form.description.data, current_user.id)
     except DomainError as error:
         db.session.rollback()
-        return render_error(error.status_code, error.message)
+        flash(error.message, "error")
+        return render_case_page(case_id, error.status_code, upload_form=form)
     try:
         db.session.commit()
     except Exception:

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases import bp, listing, states
-from backoffice.cases.operations import is_overdue
+from backoffice.cases.operations import is_overdue, sees_health_data
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name
 
@@ -28,4 +28,5 @@ def list_cases():
         now=now,
         is_overdue=is_overdue,
         today=now.date(),
+        health_data=sees_health_data(current_user.role),
     )

@@ -25,6 +25,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.geo import countries
 from backoffice.pagination import Page, paginate
+from backoffice.params import page_number, positive_int
 from backoffice.patients.models import Patient
 
 PAGE_SIZE = 50
@@ -46,7 +47,6 @@ DEFAULT_SORT = "requested_at"
 FULL_NUMBER = re.compile(r"^C-\d{4}-\d{5,}$")
 NUMBER_START = re.compile(r"^C-\d*(-\d*)?$")
 TRUE_VALUES = ("1", "on", "true", "yes")
-DIGITS = re.compile(r"^[0-9]{1,9}$")  # ASCII only: str.isdigit() also accepts "²", which int() refuses
 
 
 class FilterError(DomainError):
@@ -111,7 +111,7 @@ class CaseFilters:
             q=" ".join(_text(args, "q").split())[:MAX_SEARCH_LENGTH],
             sort=sort,
             direction=direction,
-            page=int(page) if DIGITS.match(page) and int(page) > 0 else 1,
+            page=page_number(page),
             coordinator_param=coordinator_param,
         )
 
@@ -135,9 +135,10 @@ def _text(args: Mapping[str, str], name: str) -> str:
 
 
 def _positive_id(value: str, what: str) -> int:
-    if not DIGITS.match(value) or int(value) == 0:
+    number = positive_int(value)
+    if number is None:
         raise FilterError(f"{value[:30]!r} is not a {what} of the list; choose one from the filter.")
-    return int(value)
+    return number
 
 
 def overdue_condition(now: datetime):

@@ -16,15 +16,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
-from backoffice.auth.permissions import COORDINATOR
+from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import states
-from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
+from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Physician, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_country
-from backoffice.money import Money
+from backoffice.money import Money, MoneyError, check_amount
 from backoffice.numbering import next_number
 
 
@@ -115,14 +115,17 @@ def _check_version(case: Case, expected_version: int | None) -> None:
 
 
 def _save(case: Case) -> None:
-    """Flush; a concurrent change of the same case (the version moved underneath) becomes CaseChanged."""
+    """Flush; a concurrent change of the same case (the version moved underneath) becomes CaseChanged.
+
+    The caller rolls back, as after any refusal.
+    """
+    number = case.number  # read now: a failed flush leaves the case unreadable until the rollback
     case.updated_at = utcnow()
     try:
         db.session.flush()
     except StaleDataError:
-        db.session.rollback()
         raise CaseChanged(
-            f"Case {case.number} was changed by someone else at the same moment. Reload the page and try again."
+            f"Case {number} was changed by someone else at the same moment. Reload the page and try again."
         ) from None
 
 
@@ -210,12 +213,23 @@ GUARDS: dict[str, tuple[Guard, ...]] = {
 }
 
 
+def entry_guards(to_state: str) -> tuple[Guard, ...]:
+    """What must hold for a case to be in `to_state`: its own guards and those of every earlier pipeline state.
+
+    So a case in treatment still has its coordinator, records, estimate, a clear screening and a confirmed
+    appointment, whatever changed on the way (a late "yes" in the screening, a programme changed while on hold).
+    """
+    if to_state not in states.PIPELINE:
+        return ()
+    reached = states.PIPELINE[: states.PIPELINE.index(to_state) + 1]
+    return tuple(guard for state in reached for guard in GUARDS.get(state, ()))
+
+
 def blockers(case: Case, to_state: str) -> list[str]:
     """Why `case` cannot move to `to_state` now (empty when it can)."""
     if to_state not in states.next_states(case.state, case.state_before_hold):
         return [f"A case that is {states.label(case.state).lower()} cannot move to {states.label(to_state).lower()}."]
-    # Returning from hold re-checks what admitted the case to that state: it must still hold.
-    return [message for guard in GUARDS.get(to_state, ()) if (message := guard(case))]
+    return [message for guard in entry_guards(to_state) if (message := guard(case))]
 
 
 def next_steps(case: Case) -> list[tuple[str, list[str]]]:
@@ -228,7 +242,8 @@ def transition(
 ) -> Case:
     """Move a case along one edge of the pipeline, if its guards allow it.
 
-    Putting on hold needs a note, cancelling a reason; leaving `new` records the first-response time.
+    Putting on hold needs a note, cancelling a reason. Leaving `new` records the first-response time, except by
+    cancellation: a junk or duplicate request cancelled unanswered is not a response to anybody.
     """
     case = get_case(case_id)
     _check_version(case, expected_version)
@@ -251,7 +266,7 @@ def transition(
         case.state_before_hold = None
     if to_state == "cancelled":
         case.cancel_reason = note
-    if from_state == "new" and case.first_response_at is None:
+    if from_state == "new" and to_state != "cancelled" and case.first_response_at is None:
         case.first_response_at = now
     case.state = to_state
     _save(case)
@@ -291,6 +306,27 @@ def assign_coordinator(
     return case
 
 
+def return_cases_to_queue(coordinator_id: int, *, actor_id: int | None, reason: str) -> int:
+    """Put every open case of a coordinator back in the queue (they left the team or changed role).
+
+    Otherwise those cases would belong to nobody who can see them on a dashboard. Returns how many moved.
+    """
+    cases = db.session.scalars(
+        select(Case).where(Case.coordinator_id == coordinator_id, Case.state.in_(OPEN_STATES))
+    ).all()
+    for case in cases:
+        case.coordinator = None
+        _save(case)
+        record_case_event(
+            case,
+            "assigned",
+            actor_id,
+            note=f"Returned to the queue: {reason}",
+            audit={"from_coordinator": coordinator_id, "to_coordinator": None},
+        )
+    return len(cases)
+
+
 def take_case(case_id: int, *, actor_id: int, expected_version: int | None = None) -> Case:
     """A coordinator takes an unassigned case from the queue."""
     case = get_case(case_id)
@@ -301,7 +337,13 @@ def take_case(case_id: int, *, actor_id: int, expected_version: int | None = Non
 
 # ---------------------------------------------------------------------------------------------- programme and estimate
 
-EDITABLE_PROGRAMME_STATES = ("new", "contacted", "records_review", "programme_offered", "on_hold")
+EDITABLE_PROGRAMME_STATES = ("new", "contacted", "records_review", "programme_offered")
+
+
+def programme_editable(case: Case) -> bool:
+    """Until confirmation; a case on hold counts as the state it was put on hold from."""
+    state = case.state_before_hold if case.state == "on_hold" else case.state
+    return state in EDITABLE_PROGRAMME_STATES
 
 
 def set_programme(
@@ -320,25 +362,33 @@ def set_programme(
     """
     case = get_case(case_id)
     _check_version(case, expected_version)
-    if case.state not in EDITABLE_PROGRAMME_STATES:
+    if not programme_editable(case):
         raise CaseError(f"The programme of a case that is {states.label(case.state).lower()} can no longer change.")
     programme = db.session.scalar(
         select(Programme)
         .where(Programme.id == programme_id)
         .options(selectinload(Programme.contraindications), joinedload(Programme.hospital))
     )
-    if programme is None or not programme.active:
-        raise CaseError("Choose an active programme from the directory.")
+    if programme is None or not programme.active or not programme.hospital.active:
+        raise CaseError("Choose an active programme of an active hospital from the directory.")
     physician = None
     if physician_id is not None:
         physician = db.session.get(Physician, physician_id)
         if physician is None or physician.hospital_id != programme.hospital_id:
             raise CaseError(f"The physician must work at {programme.hospital.name}.")
-    if cost_estimate is not None and cost_estimate.amount < 0:
-        raise CaseError("A cost estimate cannot be negative.")
+        if not physician.active:
+            raise CaseError(f"{physician.name} no longer takes patients; choose another physician.")
+    if cost_estimate is None and (case.state_before_hold or case.state) == "programme_offered":
+        raise CaseError("The programme was offered with an estimate; enter the new estimate instead of clearing it.")
+    if cost_estimate is not None:
+        try:
+            cost_estimate = check_amount(cost_estimate, places=2)
+        except MoneyError as error:
+            raise CaseError(f"Cost estimate: {error}") from None
     changed_programme = case.programme_id != programme.id
     case.programme, case.hospital, case.physician = programme, programme.hospital, physician
-    case.cost_estimate = cost_estimate.rounded() if cost_estimate else None
+    case.cost_estimate = cost_estimate
+    _save(case)  # the version check comes first; the screening rows below do not touch the case row
     if changed_programme:
         for answer in list(case.screening):
             db.session.delete(answer)
@@ -353,14 +403,14 @@ def set_programme(
                     resolution_hint=item.resolution_hint,
                 )
             )
-    _save(case)
-    estimate = cost_estimate.rounded().format() if cost_estimate else "no estimate yet"
+        db.session.flush()
+    estimate = cost_estimate.format() if cost_estimate else "no estimate yet"
     record_case_event(
         case,
         "programme_set",
         actor_id,
         note=f"{programme.hospital.name}: {programme.name}; estimate {estimate}",
-        audit={"programme_id": programme.id, "estimate": str(cost_estimate.rounded()) if cost_estimate else None},
+        audit={"programme_id": programme.id, "estimate": str(cost_estimate) if cost_estimate else None},
     )
     db.session.expire(case, ["screening"])
     return case
@@ -489,6 +539,8 @@ def set_next_action(
     what = (what or "").strip()
     if on is not None and not what:
         raise CaseError("Say what is due on that date.")
+    if on is not None and on < utcnow().date():
+        raise CaseError("The reminder date is in the past; choose today or a later day.")
     case.next_action_on, case.next_action = on, what[:200] if on else ""
     _save(case)
     record_case_event(case, "next_action", actor_id, note=f"{on.isoformat()}: {what}" if on else "Reminder cleared")
@@ -507,14 +559,53 @@ def first_response_time(case: Case) -> timedelta | None:
     return case.first_response_at - case.requested_at if case.first_response_at else None
 
 
-def timeline(case_id: int) -> list[dict]:
-    """Events and notes of a case, oldest first, each with its author loaded (two statements)."""
+# Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
+HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
+# Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
+_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "booking")
+_EVENT_LABELS = {
+    "screening": "Screening updated",
+    "document": "Medical record uploaded",
+    "next_action": "Reminder updated",
+    "follow_up": "Follow-up updated",
+}
+
+
+def sees_health_data(role: str) -> bool:
+    return role in HEALTH_DATA_ROLES
+
+
+def timeline(case_id: int, *, health_data: bool) -> list[dict]:
+    """Events and notes of a case, oldest first, each with its author (two statements).
+
+    Without `health_data` (finance), notes are left out and events keep only what carries no health data: state
+    changes without their notes, bookings, assignment, programme and estimate.
+    """
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).options(joinedload(CaseEvent.actor))
     ).all()
-    notes = db.session.scalars(
-        select(CaseNote).where(CaseNote.case_id == case_id).options(joinedload(CaseNote.author))
-    ).all()
-    entries = [{"at": e.occurred_at, "type": "event", "event": e, "who": e.actor} for e in events]
-    entries += [{"at": n.created_at, "type": "note", "note": n, "who": n.author} for n in notes]
+    entries = []
+    for event in events:
+        text = event.note
+        if not health_data and event.kind not in _PLAIN_EVENT_KINDS:
+            text = _EVENT_LABELS.get(event.kind, "") if event.kind != "transition" else ""
+        entries.append(
+            {
+                "at": event.occurred_at,
+                "type": "event",
+                "kind": event.kind,
+                "who": event.actor,
+                "from_state": event.from_state,
+                "to_state": event.to_state,
+                "text": text,
+            }
+        )
+    if health_data:
+        notes = db.session.scalars(
+            select(CaseNote).where(CaseNote.case_id == case_id).options(joinedload(CaseNote.author))
+        ).all()
+        entries += [
+            {"at": n.created_at, "type": "note", "kind": n.kind, "who": n.author, "note": n, "text": n.body}
+            for n in notes
+        ]
     return sorted(entries, key=lambda entry: (entry["at"], entry["type"]))

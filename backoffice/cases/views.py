@@ -60,26 +60,33 @@ def _coordinator_choices() -> list[SelectChoice]:
     return choices([("", "Queue (unassigned)"), *((str(u.id), u.name) for u in coordinators)])
 
 
-def _render_case(case_id: int, status: int = 200, **forms):
+def render_case_page(case_id: int, status: int = 200, **forms):
+    """The case page; after a refused change, with the submitted form (and its errors) shown again.
+
+    Every form carries the case's current version: the page shows the case as it is now, so a change made from it
+    is based on what the user sees (after a "changed by someone else" refusal too).
+    """
     case = operations.get_case(case_id)
     may_work = current_user.role in CASE_WORKERS
+    health_data = operations.sees_health_data(current_user.role)
     context = {
         "case": case,
         "states": states,
         "next_steps": operations.next_steps(case) if may_work else [],
         "overdue": operations.is_overdue(case),
-        "timeline": operations.timeline(case.id),
+        "timeline": operations.timeline(case.id, health_data=health_data),
         "may_work": may_work,
-        "transition_form": forms.get("transition_form") or TransitionForm(version=case.version),
-        "version_form": VersionedForm(version=case.version),
+        "health_data": health_data,
+        "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),
+        "version_form": VersionedForm(formdata=None),
     }
     if may_work:
         assign_form = forms.get("assign_form") or AssignForm(
-            version=case.version, coordinator_id=str(case.coordinator_id or "")
+            formdata=None, coordinator_id=str(case.coordinator_id or "")
         )
         assign_form.coordinator_id.choices = _coordinator_choices()
         programme_form = forms.get("programme_form") or ProgrammeForm(
-            version=case.version,
+            formdata=None,
             programme_id=str(case.programme_id or ""),
             physician_id=str(case.physician_id or ""),
             estimate_amount=str(case.cost_estimate.amount) if case.cost_estimate else "",
@@ -88,18 +95,21 @@ def _render_case(case_id: int, status: int = 200, **forms):
         programme_form.programme_id.choices = _programme_choices()
         programme_form.physician_id.choices = _physician_choices()
         next_action_form = forms.get("next_action_form") or NextActionForm(
-            version=case.version, on=case.next_action_on, what=case.next_action
+            formdata=None, on=case.next_action_on, what=case.next_action
         )
         context.update(
             assign_form=assign_form,
             programme_form=programme_form,
-            programme_editable=case.state in operations.EDITABLE_PROGRAMME_STATES,
-            resolve_form=forms.get("resolve_form") or ResolveForm(version=case.version),
-            note_form=forms.get("note_form") or NoteForm(),
+            programme_editable=operations.programme_editable(case),
+            resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
+            note_form=forms.get("note_form") or NoteForm(formdata=None),
             next_action_form=next_action_form,
             documents=list_documents(case.id),
-            upload_form=DocumentUploadForm(),
+            upload_form=forms.get("upload_form") or DocumentUploadForm(formdata=None),
         )
+    for form in context.values():
+        if isinstance(form, VersionedForm):
+            form.version.data = case.version
     return render_template("cases/detail.html", **context), status
 
 
@@ -110,7 +120,7 @@ def _change(case_id: int, change, success: str, **forms):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return _render_case(case_id, error.status_code, **forms)
+        return render_case_page(case_id, error.status_code, **forms)
     db.session.commit()
     flash(success, "success")
     return redirect(url_for("cases.show_case", case_id=case_id))
@@ -124,13 +134,13 @@ def _invalid(case_id: int, form, **forms):
         for name, errors in form.errors.items()
     ]
     flash(" ".join(messages) or "The form was incomplete.", "error")
-    return _render_case(case_id, 422, **forms)
+    return render_case_page(case_id, 422, **forms)
 
 
 @bp.route("/<int:case_id>")
 @roles_required(*CASE_READERS)
 def show_case(case_id: int):
-    return _render_case(case_id)
+    return render_case_page(case_id)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -236,7 +246,7 @@ def set_programme(case_id: int):
         )
     except MoneyError as error:
         flash(f"Cost estimate: {error}", "error")
-        return _render_case(case_id, 422, programme_form=form)
+        return render_case_page(case_id, 422, programme_form=form)
     return _change(
         case_id,
         lambda: operations.set_programme(
@@ -264,7 +274,7 @@ def answer_screening(case_id: int):
             answer_id = key.removeprefix("answer_")
             if not answer_id.isdigit():
                 flash("The screening form was not understood; reload the page.", "error")
-                return _render_case(case_id, 400)
+                return render_case_page(case_id, 400)
             answers[int(answer_id)] = value
     return _change(
         case_id,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
@@ -15,6 +15,8 @@ from backoffice.cases.listing import overdue_condition
 from backoffice.cases.models import OPEN_STATES, Case
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
+from backoffice.logistics import follow_ups
+from backoffice.logistics.follow_ups import FollowUpItem
 
 OVERDUE_SHOWN = 10
 DUE_TODAY_SHOWN = 20
@@ -106,6 +108,20 @@ def due_today(coordinator_id: int, now: datetime | None = None, limit: int = DUE
             .order_by(Case.next_action_on.asc().nulls_first(), Case.first_response_due_at, Case.id)
             .limit(limit)
         )
+    )
+
+
+@dataclass
+class OverdueFollowUps:
+    total: int
+    oldest: list[FollowUpItem]  # most overdue first, at most OVERDUE_SHOWN, with case, patient and coordinator
+
+
+def overdue_follow_ups(coordinator_id: int | None, today: date, limit: int = OVERDUE_SHOWN) -> OverdueFollowUps:
+    """Follow-ups after discharge whose day has passed, on one coordinator's cases or (None) all (two statements)."""
+    return OverdueFollowUps(
+        total=follow_ups.overdue_count(coordinator_id, today),
+        oldest=follow_ups.overdue_follow_ups(coordinator_id, today, limit),
     )
 
 

@@ -32,6 +32,10 @@ def index():
             "due_today": operations.due_today(current_user.id, now),
             "median_first_response": operations.median_first_response(now),
             "workload": operations.workload(),
+            # Coordinators see the follow-ups of their own cases, administrators everyone's.
+            "overdue_follow_ups": operations.overdue_follow_ups(
+                None if current_user.role == ADMIN else current_user.id, now.date()
+            ),
         }
     return render_template(
         "dashboard/index.html",

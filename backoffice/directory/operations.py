@@ -31,7 +31,7 @@ from backoffice.directory.models import (
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_country, check_languages, country_name
-from backoffice.money import Money, MoneyError, parse_money
+from backoffice.money import Money, MoneyError, check_amount, parse_money
 from backoffice.pagination import Page, paginate
 
 PAGE_SIZE = 50
@@ -139,17 +139,11 @@ def _price(amount: Decimal | str | None, currency: str | None) -> Money | None:
         return None
     try:
         price = parse_money(str(amount), currency or "")
+        if price.amount >= MAX_PRICE:
+            raise MoneyError(f"the price must be below {Money(MAX_PRICE, price.currency).format()}")
+        return check_amount(price, places=2)
     except MoneyError as error:
         raise DirectoryError(f"Price from: {error}.") from None
-    if price.amount < 0:
-        raise DirectoryError("The price cannot be negative.")
-    if price.amount >= MAX_PRICE:
-        raise DirectoryError(f"The price must be below {Money(MAX_PRICE, price.currency).format()}.")
-    places = min(price.minor_digits, 2)  # the column keeps cents
-    if price.amount != price.amount.quantize(Decimal(1).scaleb(-places)):
-        unit = f"{places} decimal place{'s' if places != 1 else ''}" if places else "no decimal places"
-        raise DirectoryError(f"A price in {price.currency} has {unit}; {amount} has more.")
-    return price
 
 
 def _json(value: Any) -> Any:

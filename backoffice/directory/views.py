@@ -22,6 +22,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import country_name, language_name
+from backoffice.params import page_number
 
 READERS = (ADMIN, COORDINATOR, FINANCE)
 EDITORS = (ADMIN, COORDINATOR)
@@ -111,7 +112,7 @@ def _to_programme(programme) -> str:
 @roles_required(*READERS)
 def list_hospitals():
     page = operations.list_hospitals(
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
         search=request.args.get("q", "")[:100],
         country=request.args.get("country", "")[:2],
     )

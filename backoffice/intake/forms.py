@@ -3,6 +3,7 @@ from wtforms import BooleanField, EmailField, SelectField, StringField, TextArea
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from backoffice import geo
+from backoffice.directory.operations import open_destinations, paused_countries
 from backoffice.forms import choices
 
 CONSENT_LABEL = (
@@ -54,4 +55,7 @@ class RequestForm(FlaskForm):
         countries = list(geo.countries().items())
         self.country.choices = choices([("", "Choose a country"), *countries])
         self.preferred_language.choices = choices(geo.languages().items())
-        self.destination_country.choices = choices([("", "No preference"), *countries])
+        # Where we arrange treatment, and the destinations paused for now (so that the refusal can say so).
+        paused = [(code, f"{geo.country_name(code)} (requests paused)") for code in paused_countries()]
+        destinations = sorted([*open_destinations(), *paused], key=lambda item: item[1])
+        self.destination_country.choices = choices([("", "No preference"), *destinations])

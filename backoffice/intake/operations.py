@@ -45,7 +45,10 @@ class TooManyRequests(IntakeRefused):
     status_code = 429
 
     def __init__(self, retry_after: timedelta):
-        super().__init__("Too many requests from your connection; please try again later or write to us.")
+        super().__init__(
+            "Too many requests from your connection; please try again in an hour, or write to us at "
+            f"{current_app.config['OPERATOR_EMAIL']}."
+        )
         self.retry_after = retry_after
 
 

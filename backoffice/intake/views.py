@@ -51,5 +51,6 @@ def request_treatment():
 def thanks():
     if SESSION_KEY not in session:
         return redirect(url_for("intake.request_treatment"))
-    case = operations.received_request(session[SESSION_KEY])
+    # Shown once: on a shared computer the next visitor must not find the last person's request here.
+    case = operations.received_request(session.pop(SESSION_KEY))
     return render_template("intake/thanks.html", case=case)

@@ -1,1 +1,152 @@
-from backoffice.logistics import bp  # noqa: F401 - routes are added below
+"""The itinerary of a case (page, patient PDF, .ics) and each coordinator's personal calendar feed."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from backoffice.audit.operations import record_event
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
+from backoffice.dbtypes import utcnow
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.forms import ConfirmForm
+from backoffice.geo import language_name
+from backoffice.logistics import bp, calendar
+from backoffice.logistics.findings import find_problems
+from backoffice.logistics.itinerary import (
+    PLACE_LABELS,
+    days,
+    load_itinerary,
+    pickup_buffer,
+)
+from backoffice.logistics.timezones import format_local
+from backoffice.pdf import render_pdf
+
+ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
+ITINERARY_WORKERS = (ADMIN, COORDINATOR)
+DEFAULT_OPERATOR_NAME = "Your medical travel team"
+
+# What the templates need to tell the kinds of items apart and show local times.
+TEMPLATE_HELPERS = {
+    "format_local": format_local,
+    "language_name": language_name,
+    "place_labels": PLACE_LABELS,
+}
+
+
+def _download(body: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _record_download(action: str, itinerary) -> None:
+    record_event(
+        action,
+        actor_id=current_user.id,
+        object_type="case",
+        object_id=itinerary.case_id,
+        details={"number": itinerary.case_number},
+    )
+    db.session.commit()
+
+
+@bp.route("/cases/<int:case_id>/itinerary")
+@roles_required(*ITINERARY_READERS)
+def show_itinerary(case_id: int):
+    itinerary = load_itinerary(case_id)
+    findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=utcnow().date())
+    return render_template(
+        "logistics/itinerary.html",
+        itinerary=itinerary,
+        findings=findings,
+        flagged={uid for finding in findings for uid in finding.item_uids},
+        days=days(itinerary),
+        may_work=current_user.role in ITINERARY_WORKERS,
+        **TEMPLATE_HELPERS,
+    )
+
+
+@bp.route("/cases/<int:case_id>/itinerary.pdf")
+@roles_required(*ITINERARY_WORKERS)
+def itinerary_pdf(case_id: int):
+    itinerary = load_itinerary(case_id)
+    pdf = render_pdf(
+        "logistics/itinerary_pdf.html",
+        itinerary=itinerary,
+        days=days(itinerary, include_cancelled=False),
+        operator_name=current_app.config.get("OPERATOR_NAME") or DEFAULT_OPERATOR_NAME,
+        generated_on=utcnow().date(),
+        **TEMPLATE_HELPERS,
+    )
+    _record_download("itinerary_pdf_downloaded", itinerary)
+    return _download(pdf, "application/pdf", f"itinerary-{itinerary.case_number}.pdf")
+
+
+@bp.route("/cases/<int:case_id>/itinerary.ics")
+@roles_required(*ITINERARY_WORKERS)
+def itinerary_ics(case_id: int):
+    itinerary = load_itinerary(case_id)
+    body = calendar.itinerary_ics(itinerary)
+    _record_download("itinerary_ics_downloaded", itinerary)
+    return _download(body, "text/calendar", f"itinerary-{itinerary.case_number}.ics")
+
+
+# ---------------------------------------------------------------------------------------------- the personal feed
+
+
+def _render_feed(status: int = 200, *, feed_url: str | None = None):
+    return (
+        render_template(
+            "logistics/calendar_feed.html",
+            feed=calendar.active_feed(current_user.id),
+            feed_url=feed_url,
+            confirm_form=ConfirmForm(),
+        ),
+        status,
+    )
+
+
+@bp.route("/calendar/feed")
+@roles_required(COORDINATOR, ADMIN)
+def calendar_feed():
+    return _render_feed()
+
+
+@bp.route("/calendar/feed/new", methods=["POST"])
+@roles_required(COORDINATOR, ADMIN)
+def create_calendar_feed():
+    try:  # the CSRF token is checked for every POST by CSRFProtect
+        _, token = calendar.create_feed(current_user.id, actor_id=current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_feed(error.status_code)
+    db.session.commit()
+    # Shown in this answer only (not redirected): the token is stored hashed and never appears again.
+    flash("Your new calendar feed is ready. Any earlier feed address no longer works.", "success")
+    return _render_feed(feed_url=url_for("logistics.calendar_feed_ics", token=token, _external=True))
+
+
+@bp.route("/calendar/feed/revoke", methods=["POST"])
+@roles_required(COORDINATOR, ADMIN)
+def revoke_calendar_feed():
+    try:  # the CSRF token is checked for every POST by CSRFProtect
+        calendar.revoke_feed(current_user.id, actor_id=current_user.id)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_feed(error.status_code)
+    db.session.commit()
+    flash("Your calendar feed is revoked: calendars subscribed to it get nothing more.", "success")
+    return redirect(url_for("logistics.calendar_feed"))
+
+
+@bp.route("/calendar/<token>.ics")
+@public  # the secret token in the URL is the key: calendar apps cannot sign in
+def calendar_feed_ics(token: str):
+    user = calendar.feed_owner(token)
+    if user is None:
+        abort(404)
+    return Response(calendar.feed_ics(user), mimetype="text/calendar")

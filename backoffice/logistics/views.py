@@ -1,1 +1,239 @@
-from backoffice.logistics import bp  # noqa: F401 - routes are added below
+"""The bookings of a case: the list with its costs, the booking forms, confirming and cancelling."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.cases import states
+from backoffice.cases.models import Case
+from backoffice.cases.operations import get_case
+from backoffice.directory.models import Hospital, Physician, Programme
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.forms import choices
+from backoffice.logistics import bp, operations
+from backoffice.logistics.airports import UnknownAirport, airport
+from backoffice.logistics.forms import FORMS, BookingForm, CancelBookingForm, ConfirmBookingForm, initial_data
+from backoffice.logistics.models import Flight
+from backoffice.logistics.timezones import format_local
+
+BOOKING_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads bookings and costs to invoice them
+BOOKING_WORKERS = (ADMIN, COORDINATOR)
+KIND = "<any(appointment, hotel, flight, transfer):kind>"
+
+CREATE = {
+    "appointment": operations.create_appointment,
+    "hotel": operations.create_hotel_stay,
+    "flight": operations.create_flight,
+    "transfer": operations.create_transfer,
+}
+UPDATE = {
+    "appointment": operations.update_appointment,
+    "hotel": operations.update_hotel_stay,
+    "flight": operations.update_flight,
+    "transfer": operations.update_transfer,
+}
+
+
+def _airport_label(code: str) -> str:
+    try:
+        return airport(code).label
+    except UnknownAirport:
+        return code
+
+
+def _render_list(case_id: int, status: int = 200):
+    case = get_case(case_id)
+    return render_template(
+        "logistics/bookings.html",
+        case=case,
+        states=states,
+        bookings=operations.bookings_of(case.id),
+        costs=operations.logistics_costs(case.id),
+        may_change=current_user.role in BOOKING_WORKERS,
+        case_open=case.state not in states.FINAL,
+        confirm_form=ConfirmBookingForm(formdata=None),
+        cancel_form=CancelBookingForm(formdata=None),
+        kind_labels=operations.KIND_LABELS,
+        place_labels=operations.PLACE_LABELS,
+        status_labels=operations.STATUS_LABELS,
+        local_time=format_local,
+        airport_label=_airport_label,
+    ), status
+
+
+@bp.route("/cases/<int:case_id>/bookings")
+@roles_required(*BOOKING_READERS)
+def list_bookings(case_id: int):
+    return _render_list(case_id)
+
+
+# ---------------------------------------------------------------------------------------------- the forms
+
+
+def _appointment_choices(form: BookingForm, case: Case, booking) -> None:
+    hospital_ids = {case.hospital_id, booking.hospital_id if booking else None}
+    if (form.hospital_id.data or "").isdigit():
+        hospital_ids.add(int(form.hospital_id.data))
+    hospital_ids.discard(None)
+    hospitals = db.session.scalars(
+        select(Hospital)
+        .where(or_(Hospital.active.is_(True), Hospital.id.in_(sorted(hospital_ids))))
+        .order_by(Hospital.name)
+    ).all()
+    names = {h.id: h.name for h in hospitals}
+    form.hospital_id.choices = choices(
+        [("", "Choose a hospital"), *((str(h.id), f"{h.name}, {h.city}") for h in hospitals)]
+    )
+    current_physician = booking.physician_id if booking else case.physician_id
+    physicians = db.session.scalars(
+        select(Physician)
+        .where(
+            Physician.hospital_id.in_(sorted(hospital_ids)),
+            or_(Physician.active.is_(True), Physician.id == current_physician),
+        )
+        .order_by(Physician.name)
+    ).all()
+    form.physician_id.choices = choices(
+        [("", "No physician"), *((str(p.id), f"{p.name} ({names.get(p.hospital_id, '')})") for p in physicians)]
+    )
+    current_programme = booking.programme_id if booking else case.programme_id
+    programmes = db.session.scalars(
+        select(Programme)
+        .where(
+            Programme.hospital_id.in_(sorted(hospital_ids)),
+            or_(Programme.active.is_(True), Programme.id == current_programme),
+        )
+        .order_by(Programme.name)
+    ).all()
+    form.programme_id.choices = choices(
+        [("", "No programme"), *((str(p.id), f"{p.name} ({names.get(p.hospital_id, '')})") for p in programmes)]
+    )
+
+
+def _flight_choices(form: BookingForm, case: Case, booking) -> None:
+    linked = booking.flight_id if booking else None
+    flights = db.session.scalars(
+        select(Flight)
+        .where(Flight.case_id == case.id, or_(Flight.status != "cancelled", Flight.id == linked))
+        .order_by(Flight.departs_at)
+    ).all()
+    options = [
+        (
+            str(f.id),
+            f"{f.flight_number} {f.from_airport}→{f.to_airport}, lands {format_local(f.arrives_at, f.arrival_tz)}",
+        )
+        for f in flights
+    ]
+    form.flight_id.choices = choices([("", "No flight"), *options])
+
+
+def _make_form(kind: str, case: Case, booking=None) -> BookingForm:
+    form = FORMS[kind](data=initial_data(kind, booking, case))
+    if kind == "appointment":
+        _appointment_choices(form, case, booking)
+    elif kind == "transfer":
+        _flight_choices(form, case, booking)
+    return form
+
+
+def _render_form(case_id: int, kind: str, form: BookingForm, booking_id: int | None, status: int):
+    case = get_case(case_id)  # again: after a rollback the loaded case is expired
+    return render_template(
+        "logistics/booking_form.html",
+        case=case,
+        kind=kind,
+        kind_label=operations.KIND_LABELS[kind],
+        form=form,
+        booking_id=booking_id,
+    ), status
+
+
+def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
+    """Run the create or update operation with the form's values; refused: the form again with the reason."""
+    try:
+        cost = operations.parse_cost(form.cost_amount.data, form.cost_currency.data)
+        common = {"cost": cost, "notes": form.notes.data or "", "actor_id": current_user.id}
+        if booking_id is None:
+            booking = CREATE[kind](case_id, **form.values(), **common)
+        else:
+            booking = UPDATE[kind](booking_id, **form.values(), **common, case_id=case_id)
+        message = f"{operations.describe(kind, booking)}: {'requested' if booking_id is None else 'saved'}."
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_form(case_id, kind, form, booking_id, error.status_code)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("logistics.list_bookings", case_id=case_id))
+
+
+@bp.route(f"/cases/<int:case_id>/bookings/{KIND}/new", methods=["GET", "POST"])
+@roles_required(*BOOKING_WORKERS)
+def create_booking(case_id: int, kind: str):
+    form = _make_form(kind, get_case(case_id))
+    if not form.validate_on_submit():
+        return _render_form(case_id, kind, form, None, 422 if form.is_submitted() else 200)
+    return _save(case_id, kind, form, None)
+
+
+@bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/edit", methods=["GET", "POST"])
+@roles_required(*BOOKING_WORKERS)
+def edit_booking(case_id: int, kind: str, booking_id: int):
+    booking = operations.get_booking(kind, booking_id, case_id)
+    form = _make_form(kind, get_case(case_id), booking)
+    if not form.validate_on_submit():
+        return _render_form(case_id, kind, form, booking_id, 422 if form.is_submitted() else 200)
+    return _save(case_id, kind, form, booking_id)
+
+
+# ---------------------------------------------------------------------------------------------- status changes
+
+
+def _change_status(case_id: int, form, change, success: str):
+    if not form.validate():
+        flash(" ".join(errors[0] for errors in form.errors.values()) or "The form was incomplete.", "error")
+        return _render_list(case_id, 422)
+    try:
+        booking = change()
+        message = success.format(booking=booking)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_list(case_id, error.status_code)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("logistics.list_bookings", case_id=case_id))
+
+
+@bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/confirm", methods=["POST"])
+@roles_required(*BOOKING_WORKERS)
+def confirm_booking(case_id: int, kind: str, booking_id: int):
+    operations.get_booking(kind, booking_id, case_id)  # a booking of another case is not found, whatever the form
+    form = ConfirmBookingForm()
+    return _change_status(
+        case_id,
+        form,
+        lambda: operations.confirm_booking(
+            kind, booking_id, form.supplier_reference.data, actor_id=current_user.id, case_id=case_id
+        ),
+        f"{operations.KIND_LABELS[kind]} confirmed ({{booking.supplier_reference}}).",
+    )
+
+
+@bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/cancel", methods=["POST"])
+@roles_required(*BOOKING_WORKERS)
+def cancel_booking(case_id: int, kind: str, booking_id: int):
+    operations.get_booking(kind, booking_id, case_id)
+    form = CancelBookingForm()
+    return _change_status(
+        case_id,
+        form,
+        lambda: operations.cancel_booking(
+            kind, booking_id, form.reason.data, actor_id=current_user.id, case_id=case_id
+        ),
+        f"{operations.KIND_LABELS[kind]} cancelled.",
+    )

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import MIN_PASSWORD_LENGTH, hash_password, normalise_email
-from backoffice.auth.permissions import ADMIN, ROLE_LABELS, ROLES
+from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, ROLES
+from backoffice.cases.operations import return_cases_to_queue
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.pagination import Page, paginate
@@ -50,10 +51,12 @@ def create_user(*, email: str, name: str, role: str, password: str, actor_id: in
 
 
 def _other_active_admins(user_id: int) -> int:
-    return (
-        db.session.scalar(select(func.count()).where(User.role == ADMIN, User.active.is_(True), User.id != user_id))
-        or 0
-    )
+    """Locks the active administrators' rows (PostgreSQL) so that two admins demoting each other at once cannot
+    both pass this check."""
+    admins = db.session.scalars(
+        select(User.id).where(User.role == ADMIN, User.active.is_(True)).with_for_update()
+    ).all()
+    return len([admin_id for admin_id in admins if admin_id != user_id])
 
 
 def change_role(user_id: int, role: str, *, actor_id: int | None) -> User:
@@ -69,8 +72,15 @@ def change_role(user_id: int, role: str, *, actor_id: int | None) -> User:
     user.role = role
     # Sessions opened under the old role end: the person signs in again and sees what the new role allows.
     user.session_token = new_session_token()
+    returned = 0
+    if before == COORDINATOR:
+        returned = return_cases_to_queue(user.id, actor_id=actor_id, reason=f"{user.name} is no longer a coordinator")
     record_event(
-        "role_changed", actor_id=actor_id, object_type="user", object_id=user.id, details={"from": before, "to": role}
+        "role_changed",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        details={"from": before, "to": role, "cases_returned_to_queue": returned},
     )
     return user
 
@@ -86,7 +96,16 @@ def deactivate_user(user_id: int, *, actor_id: int | None) -> User:
         raise AccountError("This is the last active administrator; it cannot be deactivated.")
     user.active = False
     user.session_token = new_session_token()
-    record_event("user_deactivated", actor_id=actor_id, object_type="user", object_id=user.id)
+    returned = 0
+    if user.role == COORDINATOR:
+        returned = return_cases_to_queue(user.id, actor_id=actor_id, reason=f"{user.name}'s account was deactivated")
+    record_event(
+        "user_deactivated",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        details={"cases_returned_to_queue": returned},
+    )
     return user
 
 

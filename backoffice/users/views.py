@@ -6,6 +6,7 @@ from backoffice.auth.permissions import ADMIN, ROLE_LABELS, roles_required
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
+from backoffice.params import page_number
 from backoffice.users import bp, operations
 from backoffice.users.forms import RoleForm, UserCreateForm
 
@@ -14,7 +15,7 @@ from backoffice.users.forms import RoleForm, UserCreateForm
 @roles_required(ADMIN)
 def list_users():
     page = operations.list_users(
-        page=request.args.get("page", 1, type=int),
+        page=page_number(request.args.get("page")),
         role=request.args.get("role"),
         search=request.args.get("q", "")[:100],
     )

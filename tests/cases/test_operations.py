@@ -332,8 +332,30 @@ def test_notes_and_message_records():
         counterpart="patient",
     )
     operations.add_note(case.id, body="Patient sounded worried", actor_id=actor.id)
-    kinds = [entry["type"] for entry in operations.timeline(case.id)]
+    kinds = [entry["type"] for entry in operations.timeline(case.id, health_data=True)]
     assert kinds == ["event", "note", "note"]
+    assert [entry["type"] for entry in operations.timeline(case.id, health_data=False)] == ["event"]
+
+
+def test_finance_timeline_keeps_state_changes_but_no_health_data():
+    coordinator = make_user("coordinator")
+    case = make_case(state="contacted", coordinator=coordinator)
+    operations.transition(case.id, "on_hold", actor_id=coordinator.id, note="Patient is pregnant, wait until birth")
+    operations.set_next_action(
+        case.id, on=date.today() + timedelta(days=3), what="Ask about HIV test result", actor_id=coordinator.id
+    )
+    operations.add_note(case.id, body="HbA1c 8.1", actor_id=coordinator.id)
+    texts = " ".join(str(entry) for entry in operations.timeline(case.id, health_data=False))
+    assert "pregnant" not in texts and "HIV" not in texts and "HbA1c" not in texts
+    transition = [e for e in operations.timeline(case.id, health_data=False) if e["kind"] == "transition"]
+    assert transition[0]["to_state"] == "on_hold"
+
+
+def test_cancelling_an_unanswered_request_is_not_a_first_response():
+    coordinator = make_user("coordinator")
+    case = make_case(coordinator=coordinator)
+    operations.transition(case.id, "cancelled", actor_id=coordinator.id, note="duplicate request")
+    assert case.first_response_at is None
 
 
 def test_unknown_case_is_not_found():

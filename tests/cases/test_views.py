@@ -157,11 +157,24 @@ def test_notes_and_reminders(as_role, users):
 
 
 def test_finance_reads_the_case_without_medical_details(as_role, users):
-    case = make_case(message="Diagnosed with T1D in 2019; HbA1c 8.1")
+    case = make_case(
+        message="Diagnosed with T1D in 2019; HbA1c 8.1",
+        state="contacted",
+        coordinator=users["coordinator"],
+        requested_treatment="Stem cells for type 1 diabetes",
+    )
+    operations.transition(case.id, "cancelled", actor_id=users["coordinator"].id, note="Patient is pregnant")
+    operations.set_next_action(
+        case.id, on=date(2031, 1, 1), what="Ask about the HIV test", actor_id=users["coordinator"].id
+    )
     db.session.commit()
     client = as_role("finance")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert case.number in page and "HbA1c" not in page and "Move to" not in page
+    assert case.number in page and "Move to" not in page
+    for secret in ("HbA1c", "pregnant", "HIV", "type 1 diabetes"):
+        assert secret not in page, secret
+    listing = client.get("/cases/").get_data(as_text=True)
+    assert case.number in listing and "HIV" not in listing and "type 1 diabetes" not in listing
     assert client.post(f"/cases/{case.id}/take", data={"version": case.version}).status_code == 403
 
 

@@ -44,7 +44,8 @@ def test_change_role_records_before_and_after():
     operations.change_role(user.id, "coordinator", actor_id=admin.id)
     assert user.role == "coordinator" and user.session_token != token
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "role_changed"))
-    assert event.actor_id == admin.id and event.details == {"from": "finance", "to": "coordinator"}
+    assert event.actor_id == admin.id
+    assert event.details == {"from": "finance", "to": "coordinator", "cases_returned_to_queue": 0}
 
 
 def test_the_last_active_admin_keeps_the_role():
@@ -81,3 +82,19 @@ def test_the_last_active_admin_cannot_be_deactivated_by_another_account():
 def test_unknown_user_is_not_found():
     with pytest.raises(operations.NotFound):
         operations.get_user(424242)
+
+
+def test_a_departing_coordinators_open_cases_go_back_to_the_queue():
+    from backoffice.cases import operations as case_operations
+    from tests.factories import make_case
+
+    admin, carla, conrad = make_user("admin"), make_user("coordinator"), make_user("coordinator")
+    open_case = make_case(state="contacted", coordinator=carla)
+    closed_case = make_case(state="closed", coordinator=carla)
+    other = make_case(state="contacted", coordinator=conrad)
+    operations.deactivate_user(carla.id, actor_id=admin.id)
+    assert open_case.coordinator_id is None and closed_case.coordinator_id == carla.id
+    operations.change_role(conrad.id, "finance", actor_id=admin.id)
+    assert other.coordinator_id is None
+    timeline = case_operations.timeline(open_case.id, health_data=True)
+    assert "Returned to the queue" in timeline[-1]["text"]

@@ -1,0 +1,66 @@
+"""The one PDF renderer of the app: a Jinja template rendered to PDF by WeasyPrint, offline.
+
+WeasyPrint fetches what a document links to (stylesheets, images, fonts) through a URL fetcher. Ours serves files
+from the project's static folder and `data:` URLs only, and refuses everything else (any other file, http(s), ftp),
+so nothing in a patient's name or a supplier's note can make the renderer read a file of the server or call out.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+
+log = logging.getLogger(__name__)
+
+
+class RefusedURL(ValueError):
+    """The renderer may not fetch this URL."""
+
+
+class StaticFilesOnly(URLFetcher):
+    """A WeasyPrint URL fetcher (the `URLFetcher` subclass API of WeasyPrint 68+) serving only `root` and data:."""
+
+    def __init__(self, root: Path | str):
+        super().__init__(allowed_protocols=("file", "data"), allow_redirects=False, timeout=1)
+        self.root = Path(root).resolve()
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme == "data":
+            return super().fetch(url, headers)  # decoded in memory by urllib's data: handler
+        if scheme == "file":
+            path = self._static_path(url)
+            body = path.read_bytes()
+            content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(path2url(str(path)), body, {"Content-Type": content_type})
+        log.warning("PDF rendering refused to fetch %s", url[:200])
+        raise RefusedURL(f"the PDF renderer only reads the app's static files, not {url[:200]!r}")
+
+    def _static_path(self, url: str) -> Path:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise RefusedURL(f"the PDF renderer does not read files from other hosts: {url[:200]!r}")
+        path = Path(unquote(parts.path)).resolve()  # resolves '..' and symbolic links
+        if not path.is_relative_to(self.root) or not path.is_file():
+            log.warning("PDF rendering refused to read %s", path)
+            raise RefusedURL(f"the PDF renderer only reads the app's static files, not {url[:200]!r}")
+        return path
+
+
+def static_root() -> Path:
+    return Path(current_app.static_folder or Path(current_app.root_path) / "static").resolve()
+
+
+def render_pdf(template_name: str, **context) -> bytes:
+    """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder."""
+    root = static_root()
+    html = render_template(template_name, **context)
+    # path2url of a folder ends in "/", so "pdf/itinerary.css" resolves inside it.
+    document = HTML(string=html, base_url=path2url(str(root)), url_fetcher=StaticFilesOnly(root))
+    return document.write_pdf()
