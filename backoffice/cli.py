@@ -16,7 +16,7 @@ from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
 from backoffice.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: F401 - re-exported (devserver, tests)
 from backoffice.directory.cli import hospitals_cli
-from backoffice.errors import DomainError
+from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 from backoffice.jobs import make_worker
 from backoffice.users.operations import create_user
@@ -24,12 +24,6 @@ from backoffice.users.operations import create_user
 users_cli = AppGroup("users", help="Staff and patient accounts.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app out.")
 jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
-
-
-def _fail(message: str) -> None:
-    db.session.rollback()
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 @users_cli.command("create")
@@ -46,7 +40,7 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     try:
         user = create_user(email=email, name=name, role=role, password=password)
     except DomainError as error:
-        _fail(error.message)
+        raise CommandRefused(error.message) from None
     db.session.commit()
     click.echo(f"Created {user.role} {user.email} (id {user.id}).")
 
@@ -74,7 +68,7 @@ def seed_demo_command(if_empty: bool, cases: int | None) -> None:
     Without --cases, ~200 cases are added to a database that holds none; --cases N adds N more every time.
     """
     if current_app.config["APP_ENV"] == "production":
-        _fail("demo data is never seeded in production (APP_ENV=production).")
+        raise CommandRefused("demo data is never seeded in production (APP_ENV=production).")
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already holds accounts; demo data not seeded.")
         return

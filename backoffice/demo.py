@@ -19,7 +19,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from flask import current_app
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
@@ -36,7 +36,7 @@ from backoffice.directory.models import (
 )
 from backoffice.extensions import db
 from backoffice.money import Money
-from backoffice.numbering import NumberSeries
+from backoffice.numbering import reserve_numbers
 from backoffice.patients.models import Patient
 from backoffice.users.operations import create_user
 
@@ -632,23 +632,6 @@ def _answer_screening(plan: _Plan, actor: int | None, at: datetime, event) -> No
     for answer in plan.screening:
         answer.update(answer="no", answered_at=at, answered_by_id=actor)
     event("screening", at, "; ".join(f"{answer['question']}: no" for answer in plan.screening))
-
-
-def reserve_numbers(series: str, year: int, count: int) -> int:
-    """Reserve `count` consecutive numbers of a series for a year in one statement; returns the first of them.
-
-    Bulk loads use it instead of calling `next_number` once per row; the numbers continue the same series.
-    """
-    last = db.session.execute(
-        update(NumberSeries)
-        .where(NumberSeries.series == series, NumberSeries.year == year)
-        .values(last_number=NumberSeries.last_number + count)
-        .returning(NumberSeries.last_number)
-    ).scalar()
-    if last is None:
-        db.session.execute(insert(NumberSeries).values(series=series, year=year, last_number=count))
-        last = count
-    return last - count + 1
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:

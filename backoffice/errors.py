@@ -6,6 +6,7 @@ Error pages use the app's layout and never show a traceback or any record's data
 
 from __future__ import annotations
 
+import click
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -29,6 +30,12 @@ class NotFound(DomainError):
 
 class PermissionDenied(DomainError):
     status_code = 403
+
+
+class CommandRefused(click.ClickException):
+    """A `flask` command refused its input: "Error: <message>" on stderr and exit status 2, nothing stored."""
+
+    exit_code = 2
 
 
 ERROR_TITLES = {

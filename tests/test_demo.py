@@ -11,10 +11,9 @@ from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
 from backoffice.cases.operations import open_case
 from backoffice.cases.states import PIPELINE, next_states
 from backoffice.dbtypes import utcnow
-from backoffice.demo import reserve_numbers
 from backoffice.directory.models import Hospital, PausedDestination, Programme
 from backoffice.extensions import db
-from backoffice.numbering import next_number
+from backoffice.numbering import next_number, reserve_numbers
 from backoffice.patients.models import Patient
 from tests.factories import make_patient
 
@@ -72,7 +71,11 @@ def test_demo_seed_adds_more_german_hospitals_and_the_paused_destinations(app):
 
 def test_demo_seed_adds_about_200_plausible_cases_in_every_state(app):
     seed(app)
-    cases = db.session.scalars(select(Case).options(selectinload(Case.screening))).all()
+    cases = db.session.scalars(
+        select(Case).options(
+            selectinload(Case.screening), selectinload(Case.programme).selectinload(Programme.contraindications)
+        )
+    ).all()
     assert len(cases) == 200
     states = Counter(case.state for case in cases)
     assert set(states) == set(STATES)
@@ -96,7 +99,8 @@ def test_demo_seed_adds_about_200_plausible_cases_in_every_state(app):
         reached = case.state_before_hold if case.state == "on_hold" else case.state
         if reached in PIPELINE and PIPELINE.index(reached) >= PIPELINE.index("programme_offered"):
             assert case.programme_id and case.hospital_id and case.cost_estimate.currency == "EUR"
-            assert case.screening or case.programme_id  # a programme without contraindications has no checklist
+            questions = [item.question for item in case.programme.contraindications]
+            assert [answer.question for answer in case.screening] == questions
         if reached in PIPELINE and PIPELINE.index(reached) >= PIPELINE.index("confirmed"):
             assert all(answer.answer == "no" for answer in case.screening)
     events = Counter(db.session.scalars(select(CaseEvent.kind)))

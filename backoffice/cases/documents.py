@@ -25,8 +25,8 @@ from werkzeug.datastructures import FileStorage
 from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import states
-from backoffice.cases.models import CaseDocument, CaseEvent
-from backoffice.cases.operations import get_case
+from backoffice.cases.models import CaseDocument
+from backoffice.cases.operations import get_case, record_case_event
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 
@@ -156,14 +156,12 @@ def store_document(case_id: int, file_storage: FileStorage | None, description: 
         )
         db.session.add(document)
         db.session.flush()
-        db.session.add(CaseEvent(case_id=case.id, actor_id=actor_id, kind="document", note=f"Uploaded {name}"))
-        record_event(
-            "case_document_uploaded",
-            actor_id=actor_id,
-            object_type="case",
-            object_id=case.id,
-            details={
-                "number": case.number,
+        record_case_event(
+            case,
+            "document",
+            actor_id,
+            note=f"Uploaded {name}",
+            audit={
                 "document_id": document.id,
                 "filename": name,
                 "content_type": detected,

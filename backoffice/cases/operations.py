@@ -26,6 +26,7 @@ from backoffice.extensions import db
 from backoffice.geo import check_country
 from backoffice.money import Money, MoneyError, check_amount
 from backoffice.numbering import next_number
+from backoffice.patients.operations import register_patient
 
 
 class CaseError(DomainError):
@@ -84,6 +85,42 @@ def open_case(
     db.session.add(case)
     db.session.flush()
     record_case_event(case, "opened", actor_id, note=f"Request received ({source})", to_state="new")
+    return case
+
+
+def open_case_for_new_patient(
+    patient: dict,
+    *,
+    requested_treatment: str,
+    destination_country: str | None,
+    message: str,
+    source: str,
+    consent_at: datetime,
+    actor_id: int | None = None,
+    requested_at: datetime | None = None,
+) -> Case:
+    """A treatment request from someone new: the patient's record and the case, as one unit of work.
+
+    Used by the public form and by coordinators taking a request down from a call or an e-mail.
+    """
+    record = register_patient(**patient)
+    case = open_case(
+        patient_id=record.id,
+        requested_treatment=requested_treatment,
+        destination_country=destination_country,
+        message=message,
+        source=source,
+        consent_at=consent_at,
+        actor_id=actor_id,
+        requested_at=requested_at,
+    )
+    record_event(
+        "patient_registered",
+        actor_id=actor_id,
+        object_type="patient",
+        object_id=record.id,
+        details={"case": case.number, "source": source},
+    )
     return case
 
 

@@ -29,7 +29,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import choices
 from backoffice.money import MoneyError, parse_money
-from backoffice.patients.operations import register_patient
+from backoffice.web import commit_change
 
 CASE_READERS = (ADMIN, COORDINATOR, FINANCE)
 CASE_WORKERS = (ADMIN, COORDINATOR)
@@ -115,15 +115,12 @@ def render_case_page(case_id: int, status: int = 200, **forms):
 
 def _change(case_id: int, change, success: str, **forms):
     """Run one change of a case; on refusal show the case again with the reason and the error's status."""
-    try:
-        change()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return render_case_page(case_id, error.status_code, **forms)
-    db.session.commit()
-    flash(success, "success")
-    return redirect(url_for("cases.show_case", case_id=case_id))
+    return commit_change(
+        change,
+        success=success,
+        target=url_for("cases.show_case", case_id=case_id),
+        on_refusal=lambda status: render_case_page(case_id, status, **forms),
+    )
 
 
 def _invalid(case_id: int, form, **forms):
@@ -151,15 +148,14 @@ def create_case():
     if not form.validate_on_submit():
         return render_template("cases/new.html", form=form), 422 if form.is_submitted() else 200
     try:
-        patient = register_patient(
-            name=form.name.data,
-            email=form.email.data,
-            phone=form.phone.data or "",
-            country=form.country.data,
-            preferred_language=form.preferred_language.data,
-        )
-        case = operations.open_case(
-            patient_id=patient.id,
+        case = operations.open_case_for_new_patient(
+            {
+                "name": form.name.data,
+                "email": form.email.data,
+                "phone": form.phone.data or "",
+                "country": form.country.data,
+                "preferred_language": form.preferred_language.data,
+            },
             requested_treatment=form.requested_treatment.data,
             destination_country=form.destination_country.data or None,
             message=form.message.data or "",
@@ -172,7 +168,7 @@ def create_case():
         flash(error.message, "error")
         return render_template("cases/new.html", form=form), error.status_code
     db.session.commit()
-    flash(f"Case {case.number} opened for {patient.name}.", "success")
+    flash(f"Case {case.number} opened for {form.name.data.strip()}.", "success")
     return redirect(url_for("cases.show_case", case_id=case.id))
 
 

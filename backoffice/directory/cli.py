@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
 from backoffice.directory.models import Hospital
 from backoffice.directory.operations import create_hospital
-from backoffice.errors import DomainError
+from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
 
 hospitals_cli = AppGroup("hospitals", help="Hospitals of the directory.")
-
-
-def _fail(message: str) -> None:
-    db.session.rollback()
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(2)
 
 
 @hospitals_cli.command("add")
@@ -37,7 +29,7 @@ def add_hospital_command(code: str, name: str, city: str, country: str, language
             code=code, name=name, city=city, country=country, languages=languages, timezone=timezone
         )
     except DomainError as error:
-        _fail(error.message)
+        raise CommandRefused(error.message) from None
     db.session.commit()
     click.echo(f"Added {hospital.code} {hospital.name}, {hospital.city} ({hospital.country}) (id {hospital.id}).")
 

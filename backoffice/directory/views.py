@@ -1,10 +1,9 @@
 """Directory pages. Admins and coordinators change hospitals, physicians and programmes; finance reads them
 (bills are audited against them). Paused destinations: admins and coordinators see them, admins change them."""
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.audit.operations import list_events
@@ -18,11 +17,10 @@ from backoffice.directory.forms import (
     ProgrammeEditForm,
     ProgrammeForm,
 )
-from backoffice.errors import DomainError
-from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import country_name, language_name
 from backoffice.params import page_number
+from backoffice.web import commit_change
 
 READERS = (ADMIN, COORDINATOR, FINANCE)
 EDITORS = (ADMIN, COORDINATOR)
@@ -67,19 +65,6 @@ def _values(form, names: tuple[str, ...]) -> dict[str, Any]:
 def _row_values(row, names: tuple[str, ...]) -> dict[str, Any]:
     """A row's current values, to fill an edit form."""
     return {name: getattr(row, name) for name in names}
-
-
-def _save(change: Callable, on_refusal: Callable[[int], Any], success: Callable[[Any], str], target: Callable):
-    """Run one change: commit, flash and go to `target(row)`; or roll back and show `on_refusal` with the reason."""
-    try:
-        row = change()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return on_refusal(error.status_code)
-    db.session.commit()
-    flash(success(row), "success")
-    return redirect(target(row))
 
 
 def _form_status(form) -> int:
@@ -129,11 +114,11 @@ def create_hospital():
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: operations.create_hospital(**_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
-        form_page,
-        lambda hospital: f"{hospital.name} ({hospital.code}) is in the directory.",
-        _to_hospital,
+        success=lambda hospital: f"{hospital.name} ({hospital.code}) is in the directory.",
+        target=_to_hospital,
+        on_refusal=form_page,
     )
 
 
@@ -165,33 +150,33 @@ def edit_hospital(hospital_id: int):
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: operations.update_hospital(hospital_id, **_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
-        form_page,
-        lambda hospital: f"{hospital.name}: changes saved.",
-        _to_hospital,
+        success=lambda hospital: f"{hospital.name}: changes saved.",
+        target=_to_hospital,
+        on_refusal=form_page,
     )
 
 
 @bp.route("/hospitals/<int:hospital_id>/deactivate", methods=["POST"])
 @roles_required(*EDITORS)
 def deactivate_hospital(hospital_id: int):
-    return _save(
+    return commit_change(
         lambda: operations.deactivate_hospital(hospital_id, actor_id=current_user.id),
-        lambda status: _render_hospital(hospital_id, status),
-        lambda hospital: f"{hospital.name} is deactivated: it is no longer offered for new cases.",
-        _to_hospital,
+        success=lambda hospital: f"{hospital.name} is deactivated: it is no longer offered for new cases.",
+        target=_to_hospital,
+        on_refusal=lambda status: _render_hospital(hospital_id, status),
     )
 
 
 @bp.route("/hospitals/<int:hospital_id>/reactivate", methods=["POST"])
 @roles_required(*EDITORS)
 def reactivate_hospital(hospital_id: int):
-    return _save(
+    return commit_change(
         lambda: operations.reactivate_hospital(hospital_id, actor_id=current_user.id),
-        lambda status: _render_hospital(hospital_id, status),
-        lambda hospital: f"{hospital.name} is active again.",
-        _to_hospital,
+        success=lambda hospital: f"{hospital.name} is active again.",
+        target=_to_hospital,
+        on_refusal=lambda status: _render_hospital(hospital_id, status),
     )
 
 
@@ -210,11 +195,11 @@ def create_physician(hospital_id: int):
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: operations.create_physician(hospital_id, **_values(form, PHYSICIAN_FIELDS), actor_id=current_user.id),
-        form_page,
-        lambda physician: f"{physician.name} is listed at {hospital.name}.",
-        _to_physicians_hospital,
+        success=lambda physician: f"{physician.name} is listed at {hospital.name}.",
+        target=_to_physicians_hospital,
+        on_refusal=form_page,
     )
 
 
@@ -237,13 +222,13 @@ def edit_physician(physician_id: int):
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: operations.update_physician(
             physician_id, **_values(form, PHYSICIAN_FIELDS), active=form.active.data, actor_id=current_user.id
         ),
-        form_page,
-        lambda physician: f"{physician.name}: changes saved.",
-        _to_physicians_hospital,
+        success=lambda physician: f"{physician.name}: changes saved.",
+        target=_to_physicians_hospital,
+        on_refusal=form_page,
     )
 
 
@@ -261,7 +246,7 @@ def create_programme(hospital_id: int):
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: operations.create_programme(
             hospital_id,
             **_values(form, PROGRAMME_FIELDS),
@@ -269,9 +254,9 @@ def create_programme(hospital_id: int):
             contraindications=form.parsed_contraindications,
             actor_id=current_user.id,
         ),
-        form_page,
-        lambda programme: f"{programme.name} is offered at {hospital.name}.",
-        _to_programme,
+        success=lambda programme: f"{programme.name} is offered at {hospital.name}.",
+        target=_to_programme,
+        on_refusal=form_page,
     )
 
 
@@ -304,7 +289,7 @@ def edit_programme(programme_id: int):
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: operations.update_programme(
             programme_id,
             **_values(form, PROGRAMME_FIELDS),
@@ -313,9 +298,9 @@ def edit_programme(programme_id: int):
             contraindications=form.parsed_contraindications,
             actor_id=current_user.id,
         ),
-        form_page,
-        lambda programme: f"{programme.name}: changes saved.",
-        _to_programme,
+        success=lambda programme: f"{programme.name}: changes saved.",
+        target=_to_programme,
+        on_refusal=form_page,
     )
 
 
@@ -345,20 +330,20 @@ def pause_destination():
     form = PauseDestinationForm()
     if not form.validate():
         return _render_paused(form, 422)
-    return _save(
+    return commit_change(
         lambda: operations.pause_destination(form.country.data, reason=form.reason.data, actor_id=current_user.id),
-        lambda status: _render_paused(form, status),
-        lambda paused: f"Intake to {country_name(paused.country)} is paused: requests for it are refused.",
-        lambda paused: url_for("directory.paused_destinations"),
+        success=lambda paused: f"Intake to {country_name(paused.country)} is paused: requests for it are refused.",
+        target=lambda paused: url_for("directory.paused_destinations"),
+        on_refusal=lambda status: _render_paused(form, status),
     )
 
 
 @bp.route("/paused-destinations/<country>/resume", methods=["POST"])
 @roles_required(ADMIN)
 def resume_destination(country: str):
-    return _save(
+    return commit_change(
         lambda: operations.resume_destination(country, actor_id=current_user.id),
-        lambda status: _render_paused(PauseDestinationForm(formdata=None), status),
-        lambda country_code: f"Intake to {country_name(country_code)} is open again.",
-        lambda country_code: url_for("directory.paused_destinations"),
+        success=lambda country_code: f"Intake to {country_name(country_code)} is open again.",
+        target=lambda country_code: url_for("directory.paused_destinations"),
+        on_refusal=lambda status: _render_paused(PauseDestinationForm(formdata=None), status),
     )

@@ -14,16 +14,14 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from backoffice.audit.operations import record_event
 from backoffice.cases.models import Case
-from backoffice.cases.operations import open_case
+from backoffice.cases.operations import open_case_for_new_patient
 from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import is_paused, open_destinations
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
-from backoffice.patients.operations import register_patient
 
 # Outcomes that use up the allowance of an address. Paused destinations do not: the person is told to choose
 # another country and should be able to send the request again right away.
@@ -110,11 +108,14 @@ def submit_request(
     try:
         # A savepoint: if the patient is written but the case is refused, neither stays, yet the attempt does.
         with db.session.begin_nested():
-            patient = register_patient(
-                name=name, email=email, phone=phone, country=country, preferred_language=preferred_language
-            )
-            case = open_case(
-                patient_id=patient.id,
+            case = open_case_for_new_patient(
+                {
+                    "name": name,
+                    "email": email,
+                    "phone": phone,
+                    "country": country,
+                    "preferred_language": preferred_language,
+                },
                 requested_treatment=requested_treatment,
                 destination_country=destination,
                 message=message,
@@ -125,13 +126,6 @@ def submit_request(
     except DomainError as error:
         _record(remote_addr, "rejected", f"invalid: {error.message}", now)
         raise RequestRejected(error.message) from None
-    record_event(
-        "patient_registered",
-        object_type="patient",
-        object_id=patient.id,
-        details={"case": case.number, "source": "web"},
-        remote_addr=remote_addr,
-    )
     _record(remote_addr, "accepted", case.number, now, case_id=case.id)
     return case
 

@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
@@ -153,6 +153,16 @@ def item_event(item: Item, *, prefix: str = "", with_names: bool = True) -> Cale
     raise TypeError(f"no calendar event for {type(item).__name__}")
 
 
+def _ical_time(value: datetime | date) -> datetime | date:
+    """A local time with its TZID, except the second occurrence of a time repeated when the clocks go back.
+
+    RFC 5545 reads a repeated local time as its first occurrence, so the second one is written in UTC.
+    """
+    if isinstance(value, datetime) and value.fold == 1 and value.replace(fold=0).utcoffset() != value.utcoffset():
+        return value.astimezone(UTC)
+    return value
+
+
 def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime | None = None) -> bytes:
     """An iCalendar (RFC 5545) document with the VTIMEZONEs its events use."""
     now = now or utcnow()
@@ -166,8 +176,8 @@ def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime 
         event = Event()
         event.add("uid", spec.uid)
         event.add("dtstamp", now)
-        event.add("dtstart", spec.start)
-        event.add("dtend", spec.end)
+        event.add("dtstart", _ical_time(spec.start))
+        event.add("dtend", _ical_time(spec.end))
         event.add("summary", spec.summary)
         if spec.location:
             event.add("location", spec.location)

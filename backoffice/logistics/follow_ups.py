@@ -114,6 +114,19 @@ def _unit(word: str) -> str | None:
     return singular if singular in UNITS else None
 
 
+def _whole_number(digits: str, highest: int) -> int | None:
+    """The number `digits` spell when it lies in 1..highest, else None (never int() of a thousand digits)."""
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(highest)):
+        return None
+    number = int(digits)
+    return number if 1 <= number <= highest else None
+
+
+def _shown(digits: str) -> str:
+    return digits if len(digits) <= 12 else digits[:12] + "…"
+
+
 def _parse_line(text: str, line: int) -> Rule:
     match = _RULE.match(text)
     if match is None:
@@ -121,12 +134,14 @@ def _parse_line(text: str, line: int) -> Rule:
     unit = _unit(match["unit"])
     if unit is None:
         raise ScheduleError(line, f"“{match['unit'][:30]}” is not a unit; use days, weeks, months or years.")
-    every = int(match["every"]) if match["every"] else 1
-    if not 1 <= every <= MAX_EVERY:
-        raise ScheduleError(line, f"the interval must be between 1 and {MAX_EVERY} {unit}s (it is {every}).")
-    count = int(match["count"])
-    if not 1 <= count <= MAX_COUNT:
-        raise ScheduleError(line, f"the number of follow-ups must be between 1 and {MAX_COUNT} (it is {count}).")
+    every = _whole_number(match["every"] or "1", MAX_EVERY)
+    if every is None:
+        shown = _shown(match["every"])
+        raise ScheduleError(line, f"the interval must be between 1 and {MAX_EVERY} {unit}s (it is {shown}).")
+    count = _whole_number(match["count"], MAX_COUNT)
+    if count is None:
+        shown = _shown(match["count"])
+        raise ScheduleError(line, f"the number of follow-ups must be between 1 and {MAX_COUNT} (it is {shown}).")
     if not _within_reach(unit, every * count):
         raise ScheduleError(line, f"the last follow-up would fall more than {MAX_REACH_YEARS} years after discharge.")
     label = " ".join(match["label"].split())

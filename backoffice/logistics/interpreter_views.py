@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 
 from backoffice.audit.operations import list_events
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.cases.models import OPEN_STATES
 from backoffice.cases.operations import get_case
 from backoffice.errors import DomainError
 from backoffice.extensions import db
@@ -208,6 +209,7 @@ def _render_case_bookings(case_id: int, status: int = 200):
         "logistics/interpreter_bookings.html",
         status,
         case=case,
+        case_open=case.state in OPEN_STATES,
         bookings=interpreters.interpreter_bookings_of(case.id),
         costs=interpreters.interpreter_costs(case.id),
         confirm_form=ConfirmInterpreterBookingForm(formdata=None),

@@ -282,8 +282,9 @@ def days(itinerary: Itinerary, *, include_cancelled: bool = True) -> list[Day]:
         if item.is_cancelled and not include_cancelled:
             continue
         add(item.local_start.date(), Entry(item.starts_at, item, "start"))
-        if isinstance(item, HotelItem) and item.ends_at:
-            add(item.check_out_on, Entry(item.ends_at, item, "end"))
+        if isinstance(item, HotelItem):
+            # First thing of its day: the guest checks out before the ride or flight that takes them away.
+            add(item.check_out_on, Entry(_at(item.check_out_on, time(0, 0), item.tz), item, "end"))
         elif isinstance(item, AppointmentItem) and item.discharge_on > item.local_start.date():
             add(item.discharge_on, Entry(_at(item.discharge_on, CHECK_OUT_TIME, item.tz), item, "discharge"))
     return [

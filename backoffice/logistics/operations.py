@@ -65,10 +65,16 @@ FLIGHT_NUMBER = re.compile(r"^([A-Z]{2,3}|[A-Z][0-9]|[0-9][A-Z])([0-9]{1,4})$")
 # ---------------------------------------------------------------------------------------------- shared rules
 
 
-def get_booking(kind: str, booking_id: int, case_id: int | None = None) -> Booking:
-    """A booking of `kind` with what it shows loaded; 404 when there is none, or when it belongs to another case."""
+def get_booking(kind: str, booking_id: int, case_id: int | None = None, *, lock: bool = False) -> Booking:
+    """A booking of `kind` with what it shows loaded; 404 when there is none, or when it belongs to another case.
+
+    `lock` holds its row until the transaction ends, so two people changing the same booking take turns.
+    """
     model = KINDS.get(kind)
-    booking = db.session.scalar(select(model).where(model.id == booking_id).options(*_LOADS[kind])) if model else None
+    booking = None
+    if model is not None:
+        query = select(model).where(model.id == booking_id).options(*_LOADS[kind])
+        booking = db.session.scalar(query.with_for_update(of=model) if lock else query)
     if booking is None or (case_id is not None and booking.case_id != case_id):
         raise NotFound("There is no such booking on this case.")
     return booking
@@ -213,7 +219,7 @@ def confirm_booking(
     kind: str, booking_id: int, supplier_reference: str, *, actor_id: int, case_id: int | None = None
 ) -> Booking:
     """The supplier confirmed: record their reference (confirmation number); only a requested booking confirms."""
-    booking = get_booking(kind, booking_id, case_id)
+    booking = get_booking(kind, booking_id, case_id, lock=True)
     case = _open_case(booking.case_id)
     _refuse_cancelled(booking)
     if booking.status == "confirmed":
@@ -230,7 +236,7 @@ def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, ca
 
     Allowed on a cancelled case too, so what was booked for it can be released; a closed case's bookings stay.
     """
-    booking = get_booking(kind, booking_id, case_id)
+    booking = get_booking(kind, booking_id, case_id, lock=True)
     case = get_case(booking.case_id)
     if case.state == "closed":
         raise BookingError(f"Case {case.number} is closed: its bookings can no longer change.")
@@ -367,7 +373,7 @@ def update_appointment(
     case_id: int | None = None,
 ) -> HospitalAppointment:
     """Change the appointment (same rules as booking it; a start that has passed may stay as it is)."""
-    booking = get_booking("appointment", booking_id, case_id)
+    booking = get_booking("appointment", booking_id, case_id, lock=True)
     case = _open_case(booking.case_id)
     _refuse_cancelled(booking)
     values = _appointment_values(
@@ -462,7 +468,7 @@ def update_hotel_stay(
     case_id: int | None = None,
 ) -> HotelStay:
     """Change a hotel stay (same rules as booking it; a check-in that has passed may stay as it is)."""
-    booking = get_booking("hotel", booking_id, case_id)
+    booking = get_booking("hotel", booking_id, case_id, lock=True)
     case = _open_case(booking.case_id)
     _refuse_cancelled(booking)
     values = _hotel_values(
@@ -584,7 +590,7 @@ def update_flight(
     case_id: int | None = None,
 ) -> Flight:
     """Change a flight (same rules as booking it; a departure that has passed may stay as it is)."""
-    booking = get_booking("flight", booking_id, case_id)
+    booking = get_booking("flight", booking_id, case_id, lock=True)
     case = _open_case(booking.case_id)
     _refuse_cancelled(booking)
     values = _flight_values(
@@ -707,7 +713,7 @@ def update_transfer(
     case_id: int | None = None,
 ) -> Transfer:
     """Change a transfer (same rules as booking it; a pickup that has passed may stay as it is)."""
-    booking = get_booking("transfer", booking_id, case_id)
+    booking = get_booking("transfer", booking_id, case_id, lock=True)
     case = _open_case(booking.case_id)
     _refuse_cancelled(booking)
     values = _transfer_values(

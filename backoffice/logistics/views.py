@@ -11,7 +11,7 @@ from backoffice.cases import states
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.directory.models import Hospital, Physician, Programme
-from backoffice.errors import DomainError
+from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.forms import choices
 from backoffice.logistics import bp, operations
@@ -22,7 +22,7 @@ from backoffice.logistics.timezones import format_local
 
 BOOKING_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads bookings and costs to invoice them
 BOOKING_WORKERS = (ADMIN, COORDINATOR)
-KIND = "<any(appointment, hotel, flight, transfer):kind>"
+KIND = "<kind>"  # appointment, hotel, flight or transfer; any other is not found
 
 CREATE = {
     "appointment": operations.create_appointment,
@@ -79,6 +79,9 @@ def _appointment_choices(form: BookingForm, case: Case, booking) -> None:
     if (form.hospital_id.data or "").isdigit():
         hospital_ids.add(int(form.hospital_id.data))
     hospital_ids.discard(None)
+    zone = booking.timezone if booking else case.hospital.timezone if case.hospital else None
+    if zone:
+        form.start_time.description = f"The hospital's local time ({zone})."
     hospitals = db.session.scalars(
         select(Hospital)
         .where(or_(Hospital.active.is_(True), Hospital.id.in_(sorted(hospital_ids))))
@@ -129,6 +132,16 @@ def _flight_choices(form: BookingForm, case: Case, booking) -> None:
         for f in flights
     ]
     form.flight_id.choices = choices([("", "No flight"), *options])
+    if case.hospital:
+        form.pickup_time.description = (
+            f"Local time where the flight lands; without a flight, the hospital's ({case.hospital.timezone})."
+        )
+
+
+def _known_kind(kind: str) -> str:
+    if kind not in operations.KINDS:
+        raise NotFound("There is no such kind of booking.")
+    return kind
 
 
 def _make_form(kind: str, case: Case, booking=None) -> BookingForm:
@@ -174,7 +187,7 @@ def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/new", methods=["GET", "POST"])
 @roles_required(*BOOKING_WORKERS)
 def create_booking(case_id: int, kind: str):
-    form = _make_form(kind, get_case(case_id))
+    form = _make_form(_known_kind(kind), get_case(case_id))
     if not form.validate_on_submit():
         return _render_form(case_id, kind, form, None, 422 if form.is_submitted() else 200)
     return _save(case_id, kind, form, None)

@@ -9,6 +9,7 @@ from backoffice.forms import ConfirmForm
 from backoffice.params import page_number
 from backoffice.users import bp, operations
 from backoffice.users.forms import RoleForm, UserCreateForm
+from backoffice.web import commit_change
 
 
 @bp.route("/")
@@ -62,16 +63,13 @@ def _render_user(user_id: int, status: int = 200, role_form: RoleForm | None = N
 
 
 def _apply(user_id: int, change, success: str, role_form: RoleForm | None = None):
-    """Run one account change; on refusal show the account again with the reason and a 422."""
-    try:
-        user = change()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_user(user_id, error.status_code, role_form)
-    db.session.commit()
-    flash(success.format(name=user.name, role=user.role_label), "success")
-    return redirect(url_for("users.show_user", user_id=user_id))
+    """Run one account change; on refusal show the account again with the reason."""
+    return commit_change(
+        change,
+        success=lambda user: success.format(name=user.name, role=user.role_label),
+        target=url_for("users.show_user", user_id=user_id),
+        on_refusal=lambda status: _render_user(user_id, status, role_form),
+    )
 
 
 @bp.route("/<int:user_id>/role", methods=["POST"])

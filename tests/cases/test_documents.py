@@ -116,7 +116,7 @@ def test_an_upload_writes_a_case_event_and_an_audit_row(as_role, users):
 
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "document"))
     assert event.note == "Uploaded biopsy.pdf" and event.actor_id == users["coordinator"].id
-    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case_document_uploaded"))
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case_document"))
     assert audit.actor_id == users["coordinator"].id
     assert audit.object_type == "case" and audit.object_id == str(case.id)
     assert audit.details["filename"] == "biopsy.pdf" and audit.details["size_bytes"] == len(PDF)
@@ -354,7 +354,7 @@ def test_the_written_file_is_removed_when_the_database_refuses_the_row(archive, 
     def refuse(*args, **kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(documents, "record_event", refuse)
+    monkeypatch.setattr(documents, "record_case_event", refuse)
     with pytest.raises(RuntimeError):
         documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", actor.id)
     assert stored_files(archive) == []

@@ -284,12 +284,12 @@ def test_the_case_page_partial_lists_the_follow_ups_with_results_and_actions_for
     assert 'name="csrf_token"' in html
 
 
-def test_finance_sees_the_follow_up_dates_but_neither_results_nor_actions(app, users, team):
+def test_finance_sees_how_many_follow_ups_there_are_but_no_health_data(app, users, team):
     follow_ups.mark_done(team["rows"][0].id, "Normal blood count", today(), team["carl"].id)
     db.session.commit()
     html = render_partial(app, users["finance"], team["mine"].id)
-    assert "Outpatient examination (2 of 8)" in html
-    assert "Normal blood count" not in html and "<form" not in html
+    assert "13 follow-ups planned after discharge: 1 done, 0 cancelled" in html
+    assert "Outpatient examination" not in html and "Normal blood count" not in html and "<form" not in html
 
 
 def test_the_partial_says_why_a_case_has_no_follow_ups(app, users):

@@ -85,7 +85,7 @@ def test_the_stem_cell_schedule_reads_as_two_rules():
 
 def test_a_schedule_accepts_plural_units_any_case_a_left_out_interval_and_blank_lines():
     rules = parse_schedule(
-        "\n  Every 2 WEEKS x 3:  Wound   check \n\n"
+        "\n  Every 02 WEEKS x 3:  Wound   check \n\n"
         "every month \N{MULTIPLICATION SIGN} 12: Blood count\n"
         "every 10 days x 1: Call"
     )
@@ -111,6 +111,8 @@ def test_an_empty_schedule_has_no_rules():
         ("every 100 days x 1: Check", 1, "the interval must be between 1 and 99"),
         ("every 1 week x 0: Check", 1, "between 1 and 60 (it is 0)"),
         ("every 1 week x 8: Fine\nevery 1 week x 61: Check", 2, "between 1 and 60 (it is 61)"),
+        ("every 1 week x " + "9" * 5000 + ": Check", 1, "between 1 and 60 (it is 999999999999…)"),
+        ("every 0100 days x 001: Check", 1, "the interval must be between 1 and 99 days (it is 0100)"),
         ("every 1 week x 8:   ", 1, "name the follow-up after the colon"),
         ("every 1 week x 8: " + "x" * 201, 1, "the name has 201 characters; at most 200"),
         ("every 1 year x 8: Fine\nevery 2 years x 30: Check", 2, "more than 50 years after discharge"),

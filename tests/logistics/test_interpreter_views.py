@@ -363,3 +363,18 @@ def test_the_case_bookings_page_runs_a_fixed_number_of_statements(as_role, count
         page = text(client.get(f"/cases/{case.id}/interpreters"))
     assert page.count("Interpreter ") >= 21
     assert len(few) == len(many)
+
+
+def test_a_cancelled_case_offers_only_cancelling_its_interpreter_bookings(as_role):
+    case = case_in_frankfurt()
+    interpreter = make_interpreter(name="Layla Haddad")
+    booking = make_interpreter_booking(case, interpreter, starts_at=local(DAY, 10), status="requested")
+    case.state = "cancelled"
+    db.session.commit()
+    client = as_role("coordinator")
+    page = text(client.get(f"/cases/{case.id}/interpreters"))
+    assert "Cancel booking" in page and "Book an interpreter" not in page and ">Confirm<" not in page
+    response = client.post(f"/cases/{case.id}/interpreters/book", data=booking_form(interpreter, starts="14:00"))
+    assert response.status_code == 422 and "is cancelled" in text(response)
+    assert client.post(f"/cases/{case.id}/interpreters/{booking.id}/cancel").status_code == 302
+    assert count(InterpreterBooking) == 1

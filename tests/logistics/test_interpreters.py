@@ -98,13 +98,13 @@ def test_an_interpreter_may_have_no_hourly_rate():
     assert interpreter.hourly_rate is None
 
 
-def test_changing_an_interpreter_records_only_what_changed():
+def test_changing_an_interpreter_records_only_what_changed_with_amounts_to_the_cent():
     interpreter = make_interpreter(languages=("ar", "en"))
     interpreters.update_interpreter(
         interpreter.id,
         name="Layla Haddad",
         languages="ar, en, fr",
-        hourly_rate_amount="70.00",
+        hourly_rate_amount="70",
         hourly_rate_currency="EUR",
         email="layla@interpreters.example",
         city="Frankfurt am Main",

@@ -1,0 +1,36 @@
+"""What every view that changes something does after parsing its form: one operation, one commit or rollback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import flash, redirect
+
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+
+T = TypeVar("T")
+
+
+def commit_change(
+    change: Callable[[], T],
+    *,
+    success: str | Callable[[T], str],
+    target: str | Callable[[T], str],
+    on_refusal: Callable[[int], Any],
+):
+    """Run `change`; commit, flash `success` and redirect to `target`.
+
+    When a rule refuses it (a DomainError), roll back, flash the reason and answer with `on_refusal(status)` (the
+    page shown again with a 4xx), so nothing half-done is stored and the user sees why.
+    """
+    try:
+        result = change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return on_refusal(error.status_code)
+    db.session.commit()
+    flash(success(result) if callable(success) else success, "success")
+    return redirect(target(result) if callable(target) else target)

@@ -1,0 +1,132 @@
+"""The patient's itinerary PDF and the one PDF renderer: WeasyPrint reads nothing but the app's static files."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import select
+from weasyprint import HTML
+
+from backoffice.audit.models import AuditEvent
+from backoffice.extensions import db
+from backoffice.logistics.itinerary import days, load_itinerary
+from backoffice.logistics.itinerary_views import TEMPLATE_HELPERS
+from backoffice.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
+from tests.logistics.test_itinerary import make_trip
+
+
+def pdf_text(pdf: bytes) -> str:
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    result = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+    return " ".join(result.stdout.decode().split())  # lines wrap where the layout wants: compare words
+
+
+def itinerary_pdf(case_id: int) -> bytes:
+    itinerary = load_itinerary(case_id)
+    return render_pdf(
+        "logistics/itinerary_pdf.html",
+        itinerary=itinerary,
+        days=days(itinerary, include_cancelled=False),
+        operator_name="MedTravel Coordination GmbH",
+        generated_on=itinerary.items[0].starts_at.date(),
+        **TEMPLATE_HELPERS,
+    )
+
+
+def test_the_itinerary_pdf_shows_the_programme_and_the_trip_for_the_patient(app, users):
+    trip = make_trip(coordinator=users["coordinator"], patient_name="Amal Haddad")
+    trip.pickup.notes = "INTERNAL: patient was difficult on the phone"
+    trip.pickup.cost_amount, trip.pickup.cost_currency = 85, "EUR"
+    trip.drop_off.status = "cancelled"
+    db.session.flush()
+    with app.test_request_context():
+        pdf = itinerary_pdf(trip.case.id)
+    assert pdf.startswith(b"%PDF")
+    text = pdf_text(pdf)
+    assert "Amal Haddad" in text and trip.case.number in text and "MedTravel Coordination GmbH" in text
+    assert "Leukocytapheresis and cryopreservation" in text and "Transplantation" in text
+    assert "Clinic of Advanced Biological Medicine" in text and "Musterstraße 1" in text
+    assert "Wednesday 12 May 2027, 09:00 CEST" in text  # the appointment, local time with its zone
+    assert "02:40 +04" in text and "07:05 CEST" in text and "Jonas, phone +49 170 555" in text
+    assert "Carl Coordinator, coord@test.example" in text
+    assert (
+        "INTERNAL" not in text and "85.00" not in text and "€" not in text and "EUR" not in text
+    )  # no notes, no costs
+    assert "Hotel am Main to FRA Terminal 1" not in text  # the cancelled ride is left out
+
+
+def test_coordinator_downloads_the_pdf_and_the_download_is_audited(users, as_role):
+    trip = make_trip()
+    db.session.commit()
+    response = as_role("coordinator").get(f"/cases/{trip.case.id}/itinerary.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    assert f'filename="itinerary-{trip.case.number}.pdf"' in response.headers["Content-Disposition"]
+    assert "Amal Haddad" in pdf_text(response.data)
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "itinerary_pdf_downloaded"))
+    assert event.actor_id == users["coordinator"].id and event.object_id == str(trip.case.id)
+
+
+@pytest.mark.parametrize("role", ["finance", "patient"])
+def test_finance_and_patients_do_not_download_the_staff_pdf(users, as_role, role):
+    trip = make_trip()
+    db.session.commit()
+    assert as_role(role).get(f"/cases/{trip.case.id}/itinerary.pdf").status_code == 403
+
+
+def test_the_pdf_of_an_unknown_case_is_404(users, as_role):
+    assert as_role("admin").get("/cases/424242/itinerary.pdf").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- the URL fetcher
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.com/style.css",
+        "https://example.com/logo.png",
+        "ftp://example.com/file",
+        "file://otherhost/etc/passwd",
+    ],
+)
+def test_the_renderer_refuses_anything_but_static_files(app, url):
+    with pytest.raises(RefusedURL):
+        StaticFilesOnly(static_root_of(app)).fetch(url)
+
+
+def test_the_renderer_refuses_to_climb_out_of_the_static_folder(app):
+    root = static_root_of(app)
+    with pytest.raises(RefusedURL):
+        StaticFilesOnly(root).fetch(f"file://{root}/../../../../etc/passwd")
+    with pytest.raises(RefusedURL):
+        StaticFilesOnly(root).fetch(f"file://{root}/../__init__.py")
+
+
+def test_the_renderer_serves_static_files_and_data_urls(app):
+    root = static_root_of(app)
+    fetcher = StaticFilesOnly(root)
+    response = fetcher.fetch(f"file://{root}/pdf/itinerary.css")
+    assert response.content_type == "text/css" and b"@page" in response.read()
+    assert fetcher.fetch("data:text/plain;base64,aGVsbG8=").read() == b"hello"
+
+
+def test_a_document_linking_a_server_file_renders_without_it(app, caplog):
+    root = static_root_of(app)
+    html = '<p>Hello</p><img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
+    with caplog.at_level(logging.WARNING, logger="backoffice.pdf"):
+        pdf = HTML(string=html, base_url=f"file://{root}/", url_fetcher=StaticFilesOnly(root)).write_pdf()
+    assert pdf.startswith(b"%PDF")
+    refused = [record.getMessage() for record in caplog.records if record.name == "backoffice.pdf"]
+    assert any("/etc/passwd" in message for message in refused)
+    assert any("http://example.com/x.css" in message for message in refused)
+
+
+def static_root_of(app):
+    with app.app_context():
+        return static_root()
