@@ -33,10 +33,10 @@ def register_routing(app: Flask) -> None:
     from werkzeug.routing import IntegerConverter
 
     class RecordIdConverter(IntegerConverter):
-        """Ids in URLs: a number that no 64-bit id column can hold is simply not found (404), never a 500."""
+        """Ids in URLs: a number no id column can hold (INTEGER, int4 on PostgreSQL) is not found (404), not a 500."""
 
         def __init__(self, url_map, *args, **kwargs):
-            kwargs.setdefault("max", 2**63 - 1)
+            kwargs.setdefault("max", 2**31 - 1)
             super().__init__(url_map, *args, **kwargs)
 
     app.url_map.converters["int"] = RecordIdConverter
@@ -62,6 +62,10 @@ def register_blueprints(app: Flask) -> None:
 
     for feature in (auth, dashboard, cases, logistics, directory, intake, users, audit, portal, health):
         app.register_blueprint(feature.bp)
+
+    from backoffice.logistics import case_rules
+
+    case_rules.connect()
 
 
 def register_security(app: Flask) -> None:

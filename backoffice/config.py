@@ -99,6 +99,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
         "MAX_DOCUMENT_MB": _int_env("MAX_DOCUMENT_MB", 20),
+        "ITINERARY_PICKUP_BUFFER_MINUTES": _int_env("ITINERARY_PICKUP_BUFFER_MINUTES", 45),
         # Public request form: accepted submissions per address in a sliding window
         "INTAKE_WINDOW": timedelta(minutes=_int_env("INTAKE_WINDOW_MINUTES", 60)),
         "INTAKE_MAX_PER_ADDRESS": _int_env("INTAKE_MAX_PER_ADDRESS", 5),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
-# str.isdigit() also accepts "²", which int() refuses; 18 digits always fit a 64-bit id column.
-_DIGITS = re.compile(r"^[0-9]{1,18}$")
+# str.isdigit() also accepts "²", which int() refuses.
+_DIGITS = re.compile(r"^[0-9]{1,10}$")
+MAX_ID = 2**31 - 1  # id columns are INTEGER (int4 on PostgreSQL)
 
 
 def positive_int(value: str | None) -> int | None:
@@ -14,7 +15,7 @@ def positive_int(value: str | None) -> int | None:
     if not _DIGITS.match(value):
         return None
     number = int(value)
-    return number if number > 0 else None
+    return number if 0 < number <= MAX_ID else None
 
 
 def page_number(value: str | None) -> int:

@@ -599,8 +599,9 @@ def first_response_time(case: Case) -> timedelta | None:
 # Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
 HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
-_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "booking")
+_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set")
 _EVENT_LABELS = {
+    "booking": "Booking changed (the bookings page shows it)",
     "screening": "Screening updated",
     "document": "Medical record uploaded",
     "next_action": "Reminder updated",
@@ -616,7 +617,8 @@ def timeline(case_id: int, *, health_data: bool) -> list[dict]:
     """Events and notes of a case, oldest first, each with its author (two statements).
 
     Without `health_data` (finance), notes are left out and events keep only what carries no health data: state
-    changes without their notes, bookings, assignment, programme and estimate.
+    changes without their notes, assignment, programme and estimate; other events show a bare label (a booking's
+    line may carry a cancellation reason).
     """
     events = db.session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case_id).options(joinedload(CaseEvent.actor))

@@ -28,6 +28,8 @@ from backoffice.directory.models import Physician, Programme
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import choices
+from backoffice.logistics import follow_ups as logistics_follow_ups
+from backoffice.logistics import itinerary as logistics_itinerary
 from backoffice.money import MoneyError, parse_money
 from backoffice.web import commit_change
 
@@ -75,6 +77,8 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "next_steps": operations.next_steps(case) if may_work else [],
         "overdue": operations.is_overdue(case),
         "timeline": operations.timeline(case.id, health_data=health_data),
+        "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
+        "findings": logistics_itinerary.case_findings(case_id),
         "may_work": may_work,
         "health_data": health_data,
         "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),

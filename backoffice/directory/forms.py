@@ -82,6 +82,13 @@ class ProgrammeForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=operations.MAX_STAY_DAYS)],
     )
     follow_up_plan = TextAreaField("Follow-up plan", validators=[Length(max=20000)], render_kw={"rows": 5})
+    follow_up_schedule = TextAreaField(
+        "Follow-up schedule",
+        validators=[Length(max=5000)],
+        render_kw={"rows": 3},
+        description="One rule a line, counted from discharge, e.g. “every 1 week x 8: Outpatient examination”. "
+        "At discharge these become the case's follow-up appointments.",
+    )
     phases = TextAreaField(
         "Phases, in order",
         validators=[Length(max=20000)],

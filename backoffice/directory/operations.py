@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
+from backoffice.directory.follow_up_schedule import check_schedule
 from backoffice.directory.models import (
     Contraindication,
     Hospital,
@@ -551,8 +552,10 @@ def _programme_values(
     price_from_currency: str | None,
     typical_stay_days: int | str | None,
     follow_up_plan: str,
+    follow_up_schedule: str,
 ) -> dict[str, Any]:
     return {
+        "follow_up_schedule": check_schedule(follow_up_schedule),
         "name": _text(name, "programme name", 200, required=True),
         "description": _text(description, "description", 20000),
         "price_from": _price(price_from_amount, price_from_currency),
@@ -617,6 +620,7 @@ def create_programme(
     price_from_currency: str | None = "EUR",
     typical_stay_days: int | str | None = None,
     follow_up_plan: str = "",
+    follow_up_schedule: str = "",
     phases: Sequence[PhaseLine] = (),
     contraindications: Sequence[ContraindicationLine] = (),
     actor_id: int | None = None,
@@ -637,6 +641,7 @@ def create_programme(
         price_from_currency=price_from_currency,
         typical_stay_days=typical_stay_days,
         follow_up_plan=follow_up_plan,
+        follow_up_schedule=follow_up_schedule,
     )
     _check_programme_name_free(hospital, values["name"])
     programme = Programme(hospital_id=hospital.id, active=True, phases=[], contraindications=[], **values)
@@ -669,6 +674,7 @@ def update_programme(
     price_from_currency: str | None = "EUR",
     typical_stay_days: int | str | None = None,
     follow_up_plan: str = "",
+    follow_up_schedule: str = "",
     active: bool = True,
     phases: Sequence[PhaseLine] | None = None,
     contraindications: Sequence[ContraindicationLine] | None = None,
@@ -683,12 +689,13 @@ def update_programme(
         price_from_currency=price_from_currency,
         typical_stay_days=typical_stay_days,
         follow_up_plan=follow_up_plan,
+        follow_up_schedule=follow_up_schedule,
     )
     _check_programme_name_free(programme.hospital, values["name"], programme.id)
     changes: dict[str, Any] = _apply_changes(programme, {**values, "active": bool(active)})
     _flush_unique(f"{programme.hospital.name} already has a programme named {programme.name!r}.")
     # Long texts would swamp the audit log: name the change, not the text.
-    for long_text in ("description", "follow_up_plan"):
+    for long_text in ("description", "follow_up_plan", "follow_up_schedule"):
         if long_text in changes:
             changes[long_text] = "changed"
     if phases is not None and (names := _replace_phases(programme, phases)) is not None:

@@ -44,6 +44,7 @@ PROGRAMME_FIELDS = (
     "price_from_currency",
     "typical_stay_days",
     "follow_up_plan",
+    "follow_up_schedule",
 )
 
 
@@ -274,7 +275,10 @@ def edit_programme(programme_id: int):
     price = programme.price_from
     form = ProgrammeEditForm(
         data={
-            **_row_values(programme, ("name", "description", "typical_stay_days", "follow_up_plan", "active")),
+            **_row_values(
+                programme,
+                ("name", "description", "typical_stay_days", "follow_up_plan", "follow_up_schedule", "active"),
+            ),
             "price_from_amount": str(price.amount) if price else "",
             "price_from_currency": price.currency if price else "EUR",
             "phases": operations.format_phases(programme),

@@ -1,23 +1,9 @@
-"""Follow-ups after discharge: the programme's schedule, the examinations it generates and their results.
-
-A programme's `follow_up_schedule` holds one rule a line, such as
-
-    every 1 week x 8: Outpatient examination
-    every 1 year x 5: Follow-up check
-
-Each rule counts from the discharge date: the weekly rule falls due at discharge + 1 week, + 2 weeks ... + 8 weeks,
-the yearly one at discharge + 1 year ... + 5 years. Months and years are calendar months: a day the target month
-lacks is clamped to its last day (31 January + 1 month = 28 or 29 February), always counted from the discharge date
-itself, so 31 January + 2 months is 31 March. The follow-ups of all rules are numbered in date order; each label
-says which one of its rule it is ("Outpatient examination (3 of 8)").
-"""
+"""Follow-ups after discharge: generated from the programme's schedule (directory.follow_up_schedule) when a case
+is discharged, then done, rescheduled or cancelled by the coordinator."""
 
 from __future__ import annotations
 
-import calendar
-import re
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy import func, select
@@ -26,178 +12,21 @@ from sqlalchemy.orm import joinedload
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
+from backoffice.directory.follow_up_schedule import MAX_REACH_YEARS, ScheduleError, parse_schedule, plan_follow_ups
 from backoffice.directory.models import Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.logistics.models import FollowUp
 from backoffice.pagination import Page
 
-UNITS = ("day", "week", "month", "year")
-MAX_EVERY = 99
-MAX_COUNT = 60
-MAX_LABEL = 200
-MAX_RULES = 20
-MAX_REACH_YEARS = 50  # no follow-up is planned further than this after discharge (nor rescheduled beyond it)
 RESULT_LENGTH = (3, 2000)
 MAX_REASON = 500
 PAGE_SIZE = 50
 OVERDUE_SHOWN = 10
 
-# "every 1 week x 8: Outpatient examination"; the interval may be left out ("every week x 8: ..."), and the "x" may
-# be a multiplication sign.
-_RULE = re.compile(
-    r"""^every \s+ (?:(?P<every>[0-9]+) \s*)? (?P<unit>[^\s0-9:]+)
-        \s+ [x\N{MULTIPLICATION SIGN}] \s* (?P<count>[0-9]+) \s* : (?P<label>.*)$""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_EXAMPLE = "“every 1 week x 8: Outpatient examination”"
-
 
 class FollowUpError(DomainError):
     pass
-
-
-class ScheduleError(FollowUpError):
-    """A line of a follow-up schedule that cannot be read; `line` is its number (1 = the first line)."""
-
-    def __init__(self, line: int, problem: str):
-        super().__init__(f"Follow-up schedule, line {line}: {problem}")
-        self.line = line
-
-
-# ---------------------------------------------------------------------------------------------- the schedule
-
-
-@dataclass(frozen=True)
-class Rule:
-    every: int  # the interval, in `unit`s
-    unit: str  # one of UNITS
-    count: int  # how many follow-ups the rule makes
-    label: str
-    line: int  # where it stands in the schedule
-
-    def due_dates(self, discharged_on: date) -> list[date]:
-        """The rule's dates, each counted from the discharge date (never from the previous follow-up)."""
-        return [_add(discharged_on, self.unit, self.every * k) for k in range(1, self.count + 1)]
-
-    def describe(self) -> str:
-        unit = self.unit if self.every == 1 else f"{self.every} {self.unit}s"
-        return f"{self.label}: {self.count} \N{MULTIPLICATION SIGN} every {unit}"
-
-
-def _add(day: date, unit: str, amount: int) -> date:
-    if unit == "day":
-        return day + timedelta(days=amount)
-    if unit == "week":
-        return day + timedelta(weeks=amount)
-    months = amount * 12 if unit == "year" else amount
-    year, month_index = divmod(day.month - 1 + months, 12)
-    year += day.year
-    month = month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _within_reach(unit: str, amount: int) -> bool:
-    """Whether `amount` units after discharge stay within MAX_REACH_YEARS (366 days to a year: a generous bound)."""
-    limits = {
-        "day": MAX_REACH_YEARS * 366,
-        "week": MAX_REACH_YEARS * 366 // 7,
-        "month": MAX_REACH_YEARS * 12,
-        "year": MAX_REACH_YEARS,
-    }
-    return amount <= limits[unit]
-
-
-def _unit(word: str) -> str | None:
-    word = word.lower()
-    singular = word[:-1] if word.endswith("s") else word
-    return singular if singular in UNITS else None
-
-
-def _whole_number(digits: str, highest: int) -> int | None:
-    """The number `digits` spell when it lies in 1..highest, else None (never int() of a thousand digits)."""
-    digits = digits.lstrip("0") or "0"
-    if len(digits) > len(str(highest)):
-        return None
-    number = int(digits)
-    return number if 1 <= number <= highest else None
-
-
-def _shown(digits: str) -> str:
-    return digits if len(digits) <= 12 else digits[:12] + "…"
-
-
-def _parse_line(text: str, line: int) -> Rule:
-    match = _RULE.match(text)
-    if match is None:
-        raise ScheduleError(line, f"write each rule as {_EXAMPLE} (units: days, weeks, months or years).")
-    unit = _unit(match["unit"])
-    if unit is None:
-        raise ScheduleError(line, f"“{match['unit'][:30]}” is not a unit; use days, weeks, months or years.")
-    every = _whole_number(match["every"] or "1", MAX_EVERY)
-    if every is None:
-        shown = _shown(match["every"])
-        raise ScheduleError(line, f"the interval must be between 1 and {MAX_EVERY} {unit}s (it is {shown}).")
-    count = _whole_number(match["count"], MAX_COUNT)
-    if count is None:
-        shown = _shown(match["count"])
-        raise ScheduleError(line, f"the number of follow-ups must be between 1 and {MAX_COUNT} (it is {shown}).")
-    if not _within_reach(unit, every * count):
-        raise ScheduleError(line, f"the last follow-up would fall more than {MAX_REACH_YEARS} years after discharge.")
-    label = " ".join(match["label"].split())
-    if not label:
-        raise ScheduleError(line, "name the follow-up after the colon, such as “Outpatient examination”.")
-    if len(label) > MAX_LABEL:
-        raise ScheduleError(line, f"the name has {len(label)} characters; at most {MAX_LABEL}.")
-    return Rule(every=every, unit=unit, count=count, label=label, line=line)
-
-
-def parse_schedule(text: str | None) -> list[Rule]:
-    """The rules of a schedule, in the order written; blank lines are skipped.
-
-    Raises ScheduleError naming the first line that cannot be read.
-    """
-    rules: list[Rule] = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        if len(rules) == MAX_RULES:
-            raise ScheduleError(number, f"a schedule holds at most {MAX_RULES} rules.")
-        rules.append(_parse_line(line, number))
-    return rules
-
-
-def check_schedule(text: str | None) -> str:
-    """For the programme form: the schedule cleaned up (one rule a line, no blank lines), or ScheduleError."""
-    parse_schedule(text)
-    return "\n".join(line.strip() for line in (text or "").splitlines() if line.strip())
-
-
-class PlannedFollowUp(NamedTuple):
-    position: int
-    due_on: date
-    label: str
-
-
-def _numbered(label: str, k: int, count: int) -> str:
-    if count == 1:
-        return label
-    suffix = f" ({k} of {count})"
-    if len(label) + len(suffix) > MAX_LABEL:  # the column holds 200 characters: shorten the name, keep the number
-        label = label[: MAX_LABEL - len(suffix) - 1].rstrip() + "…"
-    return label + suffix
-
-
-def plan_follow_ups(rules: list[Rule], discharged_on: date) -> list[PlannedFollowUp]:
-    """The follow-ups of `rules` for a discharge date, numbered 1, 2, ... in date order (ties: schedule order)."""
-    dated = [
-        (due_on, index, k, _numbered(rule.label, k, rule.count))
-        for index, rule in enumerate(rules)
-        for k, due_on in enumerate(rule.due_dates(discharged_on), start=1)
-    ]
-    dated.sort()
-    return [PlannedFollowUp(position, due_on, label) for position, (due_on, _, _, label) in enumerate(dated, start=1)]
 
 
 # ---------------------------------------------------------------------------------------------- generating

@@ -51,7 +51,7 @@ class InterpreterBookingForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Length(max=5000)], render_kw={"rows": 3})
 
     def validate_interpreter_id(self, field) -> None:
-        if not (field.data or "").isdigit() or len(field.data) > 12:
+        if not (field.data or "").isdigit() or len(field.data) > 10:
             raise ValidationError("Choose an interpreter from the list.")
 
 

@@ -13,7 +13,6 @@ from wtforms.fields.choices import SelectChoice
 from backoffice.audit.operations import list_events
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases.models import OPEN_STATES
-from backoffice.cases.operations import get_case
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm, choices
@@ -204,7 +203,7 @@ def case_interpreter_bookings(case_id: int):
 
 
 def _render_case_bookings(case_id: int, status: int = 200):
-    case = get_case(case_id)
+    case = interpreters.get_case(case_id)
     return _page(
         "logistics/interpreter_bookings.html",
         status,
@@ -248,7 +247,7 @@ def _form_refused(form: InterpreterBookingForm) -> None:
 @bp.route("/cases/<int:case_id>/interpreters/book", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def book_interpreter(case_id: int):
-    case = get_case(case_id)
+    case = interpreters.get_case(case_id)
     hospital = case.hospital
     form = InterpreterBookingForm(
         data={"place": ", ".join(part for part in (hospital.name, hospital.address) if part) if hospital else ""}
@@ -256,7 +255,7 @@ def book_interpreter(case_id: int):
     _booking_choices(form, case)
 
     def form_page(status: int):
-        fresh = get_case(case_id)  # after a rollback, read the case again
+        fresh = interpreters.get_case(case_id)  # after a rollback, read the case again
         offered = _booking_choices(form, fresh)
         return _page(
             "logistics/interpreter_booking_form.html", status, form=form, case=fresh, offered=offered, booking=None
@@ -281,7 +280,7 @@ def book_interpreter(case_id: int):
 @bp.route("/cases/<int:case_id>/interpreters/<int:booking_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def edit_interpreter_booking(case_id: int, booking_id: int):
-    case = get_case(case_id)
+    case = interpreters.get_case(case_id)
     booking = interpreters.get_interpreter_booking(case.id, booking_id)
     starts, ends = to_local(booking.starts_at, booking.timezone), to_local(booking.ends_at, booking.timezone)
     form = InterpreterBookingForm(
@@ -300,7 +299,7 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
     _booking_choices(form, case, booking.interpreter)
 
     def form_page(status: int):
-        fresh = get_case(case_id)
+        fresh = interpreters.get_case(case_id)
         current = interpreters.get_interpreter_booking(case_id, booking_id)
         offered = _booking_choices(form, fresh, current.interpreter)
         return _page(

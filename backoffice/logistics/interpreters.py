@@ -22,8 +22,9 @@ from sqlalchemy.orm import joinedload
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.auth.permissions import STAFF_ROLES
+from backoffice.cases import operations as cases
 from backoffice.cases.models import OPEN_STATES, Case
-from backoffice.cases.operations import get_case, record_case_event
+from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -39,6 +40,7 @@ MAX_LANGUAGES = 20
 MAX_UPCOMING = 200  # bookings listed on an interpreter's page
 PHONE_PATTERN = re.compile(r"[0-9+()./\- ]*[0-9][0-9+()./\- ]*")
 SECONDS_PER_HOUR = Decimal(3600)
+MAX_ID = 2**31 - 1  # id columns are INTEGER: PostgreSQL refuses a larger number in a comparison (a 500, not a miss)
 
 
 class InterpreterError(DomainError):
@@ -129,8 +131,12 @@ def local_span(starts_at: datetime, ends_at: datetime, tz_name: str) -> str:
 # ---------------------------------------------------------------------------------------------- the directory
 
 
+def _is_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 def get_interpreter(interpreter_id: int) -> Interpreter:
-    interpreter = db.session.get(Interpreter, interpreter_id)
+    interpreter = db.session.get(Interpreter, interpreter_id) if _is_id(interpreter_id) else None
     if interpreter is None:
         raise NotFound("There is no such interpreter.")
     return interpreter
@@ -306,11 +312,13 @@ def upcoming_bookings(interpreter_id: int, *, now: datetime | None = None) -> li
 
 def get_interpreter_booking(case_id: int, booking_id: int) -> InterpreterBooking:
     """A booking of this case, with its interpreter; 404 when there is none, or it belongs to another case."""
-    booking = db.session.scalar(
-        select(InterpreterBooking)
-        .where(InterpreterBooking.id == booking_id, InterpreterBooking.case_id == case_id)
-        .options(joinedload(InterpreterBooking.interpreter))
-    )
+    booking = None
+    if _is_id(case_id) and _is_id(booking_id):
+        booking = db.session.scalar(
+            select(InterpreterBooking)
+            .where(InterpreterBooking.id == booking_id, InterpreterBooking.case_id == case_id)
+            .options(joinedload(InterpreterBooking.interpreter))
+        )
     if booking is None:
         raise NotFound("There is no such interpreter booking for this case.")
     return booking
@@ -335,6 +343,13 @@ def interpreter_costs(case_id: int) -> list[Money]:
         .order_by(InterpreterBooking.starts_at, InterpreterBooking.id)
     )
     return [booking.cost for booking in db.session.scalars(query) if booking.cost is not None]
+
+
+def get_case(case_id: int) -> Case:
+    """The case, loaded as the case page loads it; 404 when there is none (an id too large included)."""
+    if not _is_id(case_id):
+        raise NotFound("There is no such case.")
+    return cases.get_case(case_id)
 
 
 def _open_case_with_hospital(case_id: int) -> Case:
@@ -393,10 +408,12 @@ def _lock_interpreter(interpreter_id: int) -> Interpreter:
     PostgreSQL, the write lock on SQLite); the overlap check after it therefore sees every committed booking.
     """
     table = Interpreter.__table__
-    result = db.session.execute(
-        update(table).where(table.c.id == interpreter_id).values(booking_counter=table.c.booking_counter + 1)
-    )
-    if result.rowcount == 0:
+    result = None
+    if _is_id(interpreter_id):
+        result = db.session.execute(
+            update(table).where(table.c.id == interpreter_id).values(booking_counter=table.c.booking_counter + 1)
+        )
+    if result is None or result.rowcount == 0:
         raise InterpreterBookingError("Choose an interpreter from the list: there is no such interpreter.")
     return db.session.get(Interpreter, interpreter_id, populate_existing=True)
 

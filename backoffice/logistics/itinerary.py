@@ -19,6 +19,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.directory.models import ProgrammePhase
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.geo import language_name
 from backoffice.logistics.airports import Airport, UnknownAirport, airport
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
 from backoffice.logistics.timezones import TimeError, to_local, to_utc
@@ -245,10 +246,6 @@ class Itinerary:
         """A flight of this case by id, cancelled or not."""
         return next((i for i in self.items if isinstance(i, FlightItem) and i.id == flight_id), None)
 
-    @property
-    def display_tz(self) -> str:
-        return self.hospital.timezone if self.hospital else "UTC"
-
 
 # ---------------------------------------------------------------------------------------------- days
 
@@ -429,7 +426,7 @@ def interpreter_item(row: InterpreterBooking) -> InterpreterItem:
         tz=row.timezone,
         ends_at=row.ends_at,
         end_tz=row.timezone,
-        title=f"Interpreter {interpreter.name} ({row.language})",
+        title=f"Interpreter {interpreter.name} ({language_name(row.language) or row.language})",
         details=tuple((label, value) for label, value in (("Place", row.place), ("Phone", interpreter.phone)) if value),
         supplier_reference=row.supplier_reference,
         cost=row.cost,

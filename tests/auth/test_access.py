@@ -9,7 +9,14 @@ from backoffice import create_app
 from backoffice.auth.permissions import ADMIN, ANY_USER, PATIENT, PUBLIC, ROLES, STAFF_ROLES, audience_of
 from tests.helpers import login_as
 
-PUBLIC_ENDPOINTS = {"auth.login", "health.healthz", "intake.request_treatment", "intake.thanks", "static"}
+PUBLIC_ENDPOINTS = {
+    "auth.login",
+    "health.healthz",
+    "intake.request_treatment",
+    "intake.thanks",
+    "logistics.calendar_feed_ics",
+    "static",
+}
 
 
 def routes(app: Flask):

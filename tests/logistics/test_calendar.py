@@ -109,6 +109,12 @@ def test_finance_and_patients_do_not_download_the_ics(users, as_role, role):
 # ---------------------------------------------------------------------------------------------- the personal feed
 
 
+@pytest.fixture
+def calendar_app(app):
+    """A client without any session, as a calendar app fetching the feed (the signed-in `client` is separate)."""
+    return app.test_client()
+
+
 def make_feed(client) -> str:
     """Make a feed through the page; the path of its URL, shown once in the answer."""
     response = client.post("/calendar/feed/new")
@@ -118,7 +124,7 @@ def make_feed(client) -> str:
     return match.group(1)
 
 
-def test_a_coordinators_feed_has_their_open_cases_appointments_flights_and_transfers(users, as_role, client):
+def test_a_coordinators_feed_has_their_open_cases_appointments_flights_and_transfers(users, as_role, calendar_app):
     mine = make_trip(coordinator=users["coordinator"], patient_name="Amal Haddad")
     theirs = make_trip(coordinator=make_user("coordinator"))
     closed = make_case(coordinator=users["coordinator"], state="cancelled")
@@ -129,7 +135,7 @@ def test_a_coordinators_feed_has_their_open_cases_appointments_flights_and_trans
     db.session.commit()
     path = make_feed(as_role("coordinator"))
 
-    response = client.get(path)  # no session: calendar apps cannot sign in
+    response = calendar_app.get(path)  # no session: calendar apps cannot sign in
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     events = events_of(response.data)
     expected = {
@@ -148,6 +154,18 @@ def test_a_coordinators_feed_has_their_open_cases_appointments_flights_and_trans
     assert theirs.case.number not in body
 
 
+def test_the_feed_runs_a_fixed_number_of_statements(users, as_role, calendar_app, count_queries):
+    path = make_feed(as_role("coordinator"))
+    counts = []
+    for _ in range(2):
+        with count_queries() as statements:
+            assert calendar_app.get(path).status_code == 200
+        counts.append(len(statements))
+        make_trip(coordinator=users["coordinator"])
+        db.session.commit()
+    assert counts[0] == counts[1] == 5  # the feed and its owner, then one per kind of booking
+
+
 def test_the_feed_url_is_shown_once_and_only_its_hash_is_stored(users, as_role):
     client = as_role("coordinator")
     path = make_feed(client)
@@ -160,36 +178,36 @@ def test_the_feed_url_is_shown_once_and_only_its_hash_is_stored(users, as_role):
     assert event.actor_id == users["coordinator"].id and event.object_id == str(users["coordinator"].id)
 
 
-def test_a_revoked_feed_is_404_and_the_revocation_is_audited(users, as_role, client):
+def test_a_revoked_feed_is_404_and_the_revocation_is_audited(users, as_role, calendar_app):
     coordinator = as_role("coordinator")
     path = make_feed(coordinator)
-    assert client.get(path).status_code == 200
+    assert calendar_app.get(path).status_code == 200
     response = coordinator.post("/calendar/feed/revoke")
     assert response.status_code == 302
-    assert client.get(path).status_code == 404
+    assert calendar_app.get(path).status_code == 404
     assert "You have no calendar feed." in coordinator.get("/calendar/feed").get_data(as_text=True)
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "calendar_feed_revoked")) is not None
     assert coordinator.post("/calendar/feed/revoke").status_code == 422  # nothing left to revoke
 
 
-def test_a_new_feed_url_replaces_the_old_one(users, as_role, client):
+def test_a_new_feed_url_replaces_the_old_one(users, as_role, calendar_app):
     coordinator = as_role("coordinator")
     old, new = make_feed(coordinator), make_feed(coordinator)
     assert old != new
-    assert client.get(old).status_code == 404 and client.get(new).status_code == 200
+    assert calendar_app.get(old).status_code == 404 and calendar_app.get(new).status_code == 200
 
 
-def test_unknown_tokens_are_404(users, client):
-    assert client.get("/calendar/not-a-token.ics").status_code == 404
-    assert client.get(f"/calendar/{'x' * 43}.ics").status_code == 404
-    assert client.get(f"/calendar/{'x' * 500}.ics").status_code == 404
+def test_unknown_tokens_are_404(users, calendar_app):
+    assert calendar_app.get("/calendar/not-a-token.ics").status_code == 404
+    assert calendar_app.get(f"/calendar/{'x' * 43}.ics").status_code == 404
+    assert calendar_app.get(f"/calendar/{'x' * 500}.ics").status_code == 404
 
 
-def test_the_feed_of_a_deactivated_user_is_404(users, as_role, client):
+def test_the_feed_of_a_deactivated_user_is_404(users, as_role, calendar_app):
     path = make_feed(as_role("coordinator"))
     users["coordinator"].active = False
     db.session.commit()
-    assert client.get(path).status_code == 404
+    assert calendar_app.get(path).status_code == 404
 
 
 def test_making_a_feed_needs_the_csrf_token(users, as_role):

@@ -10,17 +10,11 @@ from backoffice.cases import operations as case_operations
 from backoffice.cases.models import CaseDocument, CaseEvent
 from backoffice.dashboard import operations as dashboard
 from backoffice.dbtypes import utcnow
+from backoffice.directory.follow_up_schedule import Rule, ScheduleError, check_schedule, parse_schedule, plan_follow_ups
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
-from backoffice.logistics.follow_ups import (
-    FollowUpError,
-    Rule,
-    ScheduleError,
-    check_schedule,
-    parse_schedule,
-    plan_follow_ups,
-)
+from backoffice.logistics.follow_ups import FollowUpError
 from backoffice.money import Money
 from tests.factories import make_case, make_patient, make_programme, make_user
 

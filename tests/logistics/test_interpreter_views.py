@@ -168,11 +168,14 @@ def test_the_directory_runs_a_fixed_number_of_statements(as_role, count_queries)
     assert len(few) == len(many)
 
 
-def test_unknown_interpreters_are_a_404(as_role):
+@pytest.mark.parametrize("unknown", ["999", "99999999999", "99999999999999999999999"])
+def test_unknown_interpreters_are_a_404_however_large_the_id(as_role, unknown):
     client = as_role("admin")
-    assert client.get("/interpreters/999").status_code == 404
-    assert client.get("/interpreters/999/edit").status_code == 404
-    assert client.post("/interpreters/999/deactivate").status_code == 404
+    assert client.get(f"/interpreters/{unknown}").status_code == 404
+    assert client.get(f"/interpreters/{unknown}/edit").status_code == 404
+    assert client.post(f"/interpreters/{unknown}/deactivate").status_code == 404
+    assert client.get(f"/cases/{unknown}/interpreters/book").status_code == 404
+    assert client.post(f"/cases/{unknown}/interpreters/1/cancel").status_code == 404
 
 
 # ---------------------------------------------------------------------------------------------- booking
@@ -220,6 +223,8 @@ def test_a_coordinator_books_an_interpreter(as_role, users):
         ({"place": ""}, "This field is required"),
         ({"interpreter_id": "abc"}, "Choose an interpreter from the list"),
         ({"interpreter_id": "999999"}, "no such interpreter"),
+        ({"interpreter_id": "9999999999"}, "no such interpreter"),
+        ({"interpreter_id": "99999999999"}, "Choose an interpreter from the list"),
     ],
 )
 def test_a_wrong_booking_is_refused_with_422_and_nothing_stored(as_role, changes, message):

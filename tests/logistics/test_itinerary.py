@@ -137,7 +137,7 @@ def test_days_group_items_by_their_local_day_with_check_outs_and_discharge(users
     trip = make_trip()
     grouped = {day.on: [(e.item.kind, e.moment) for e in day.entries] for day in days(load_itinerary(trip.case.id))}
     assert grouped[ARRIVAL_DAY] == [("flight", "start"), ("transfer", "start"), ("hotel", "start")]
-    assert grouped[ADMISSION] == [("hotel", "end"), ("interpreter", "start"), ("appointment", "start")]  # noqa: E501
+    assert grouped[ADMISSION] == [("hotel", "end"), ("interpreter", "start"), ("appointment", "start")]
     assert grouped[date(2027, 5, 26)] == [("appointment", "discharge"), ("hotel", "start")]
     assert grouped[DEPARTURE_DAY] == [("hotel", "end"), ("transfer", "start"), ("flight", "start")]
 
