@@ -14,6 +14,7 @@ from sqlalchemy import select
 from backoffice import demo
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
+from backoffice.dbtypes import utcnow
 from backoffice.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: F401 - re-exported (devserver, tests)
 from backoffice.directory.cli import hospitals_cli
 from backoffice.errors import CommandRefused, DomainError
@@ -75,8 +76,13 @@ def seed_demo_command(if_empty: bool, cases: int | None) -> None:
     started = time.perf_counter()
     created = demo.seed_accounts()
     directory = demo.seed_directory()
+    demo.seed_interpreters()
     count = cases or (0 if demo.has_cases() else demo.DEMO_CASES)
-    demo.seed_cases(count, random.Random(cases or 2026))
+    rng = random.Random(cases or 2026)
+    case_ids = demo.seed_cases(count, rng)
+    if not cases:
+        # The small demo is for trying the app: its cases get their records, trips and follow-ups too.
+        demo.seed_trips(case_ids, rng, today=utcnow().date())
     db.session.commit()
     if count >= 10_000:
         demo.refresh_statistics()

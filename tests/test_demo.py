@@ -145,3 +145,33 @@ def test_reserving_numbers_moves_the_series_once_by_the_count(app):
     assert reserve_numbers("case", 2031, 5) == 1
     assert reserve_numbers("case", 2031, 3) == 6
     assert next_number("case", 2031) == 9
+
+
+def test_demo_cases_have_records_trips_and_follow_ups_as_their_state_requires(app):
+    from backoffice.cases import operations
+    from backoffice.cases.models import CaseDocument
+    from backoffice.logistics.itinerary import case_findings
+    from backoffice.logistics.models import FollowUp, HospitalAppointment
+
+    seed(app)
+    with_records = set(db.session.scalars(select(CaseDocument.case_id)))
+    with_trips = set(
+        db.session.scalars(select(HospitalAppointment.case_id).where(HospitalAppointment.status == "confirmed"))
+    )
+    with_follow_ups = set(db.session.scalars(select(FollowUp.case_id)))
+    for case in db.session.scalars(select(Case)):
+        reached = case.state_before_hold if case.state == "on_hold" else case.state
+        if reached not in PIPELINE:
+            continue
+        step = PIPELINE.index(reached)
+        assert (case.id in with_records) == (step >= PIPELINE.index("records_review")), case.number
+        assert (case.id in with_trips) == (step >= PIPELINE.index("travel_booked")), case.number
+        if step >= PIPELINE.index("discharged") and case.programme_id:
+            programme = db.session.get(Programme, case.programme_id)
+            assert (case.id in with_follow_ups) == bool(programme.follow_up_schedule), case.number
+    # Seeded trips are laid out without gaps: their itineraries show no problems.
+    for case_id in with_trips:
+        assert [f.message for f in case_findings(case_id) if f.severity == "problem"] == []
+    # And a seeded case in travel_booked passes every guard on its way to treatment.
+    booked = db.session.scalar(select(Case.id).where(Case.state == "travel_booked"))
+    assert operations.blockers(operations.get_case(booked), "in_treatment") == []
