@@ -323,10 +323,8 @@ def reactivate_hospital(hospital_id: int, *, actor_id: int | None) -> Hospital:
     return hospital
 
 
-def list_hospitals(
-    *, page: int = 1, search: str | None = None, country: str | None = None, active_only: bool = False
-) -> Page[Hospital]:
-    """Hospitals by country and name, searched by name, code or city, each with its physicians and programmes."""
+def list_hospitals(*, page: int = 1, search: str | None = None, country: str | None = None) -> Page[Hospital]:
+    """Hospitals by country and name, searched by name, code or city."""
     query = select(Hospital)
     if search and search.strip():
         term = search.strip().lower()
@@ -337,15 +335,28 @@ def list_hospitals(
         )
     if country:
         query = query.where(Hospital.country == country.strip().upper()[:2])
-    if active_only:
-        query = query.where(Hospital.active.is_(True))
-    return paginate(
-        query,
-        page=page,
-        per_page=PAGE_SIZE,
-        order_by=(Hospital.country, Hospital.name, Hospital.id),
-        options=(selectinload(Hospital.physicians), selectinload(Hospital.programmes)),
+    return paginate(query, page=page, per_page=PAGE_SIZE, order_by=(Hospital.country, Hospital.name, Hospital.id))
+
+
+def staff_and_programme_counts(hospital_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
+    """Physicians and programmes per hospital, counted in the database (two statements for a whole page)."""
+    physicians = dict(
+        db.session.execute(
+            select(Physician.hospital_id, func.count())
+            .where(Physician.hospital_id.in_(hospital_ids))
+            .group_by(Physician.hospital_id)
+        ).all()
     )
+    programmes = dict(
+        db.session.execute(
+            select(Programme.hospital_id, func.count())
+            .where(Programme.hospital_id.in_(hospital_ids))
+            .group_by(Programme.hospital_id)
+        ).all()
+    )
+    return {
+        hospital_id: (physicians.get(hospital_id, 0), programmes.get(hospital_id, 0)) for hospital_id in hospital_ids
+    }
 
 
 def hospital_countries() -> list[tuple[str, str]]:

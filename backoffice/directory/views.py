@@ -102,7 +102,10 @@ def list_hospitals():
         search=request.args.get("q", "")[:100],
         country=request.args.get("country", "")[:2],
     )
-    return render_template("directory/hospitals.html", page=page, countries=operations.hospital_countries())
+    counts = operations.staff_and_programme_counts([hospital.id for hospital in page.items])
+    return render_template(
+        "directory/hospitals.html", page=page, counts=counts, countries=operations.hospital_countries()
+    )
 
 
 @bp.route("/hospitals/new", methods=["GET", "POST"])
