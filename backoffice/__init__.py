@@ -58,9 +58,9 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backoffice import audit, auth, cases, dashboard, directory, health, intake, logistics, portal, users
+    from backoffice import audit, auth, billing, cases, dashboard, directory, health, intake, logistics, portal, users
 
-    for feature in (auth, dashboard, cases, logistics, directory, intake, users, audit, portal, health):
+    for feature in (auth, dashboard, cases, logistics, billing, directory, intake, users, audit, portal, health):
         app.register_blueprint(feature.bp)
 
     from backoffice.logistics import case_rules

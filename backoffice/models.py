@@ -2,6 +2,7 @@
 
 from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import LoginAttempt, User
+from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
 from backoffice.directory.models import (
     Contraindication,
@@ -49,6 +50,8 @@ __all__ = [
     "Programme",
     "ProgrammePhase",
     "ScreeningAnswer",
+    "TariffImport",
+    "TariffItem",
     "Transfer",
     "User",
 ]
