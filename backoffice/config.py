@@ -72,7 +72,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or default_redis_url(),
         "INVOICE_ARCHIVE": os.environ.get("INVOICE_ARCHIVE") or str(PROJECT_ROOT / "invoices"),
         # A request may carry one medical record of MAX_DOCUMENT_MB plus the form around it.
-        "MAX_CONTENT_LENGTH": max(_int_env("MAX_UPLOAD_MB", 16), _int_env("MAX_DOCUMENT_MB", 20) + 1) * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": max(
+            _int_env("MAX_UPLOAD_MB", 16), _int_env("MAX_DOCUMENT_MB", 20) + 1, _int_env("TARIFF_MAX_MB", 20) + 1
+        )
+        * 1024
+        * 1024,
         # Sessions: the cookie is the only credential, so keep it out of scripts and off plain HTTP.
         "SESSION_COOKIE_NAME": "backoffice_session",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -100,6 +104,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
         "MAX_DOCUMENT_MB": _int_env("MAX_DOCUMENT_MB", 20),
         "ITINERARY_PICKUP_BUFFER_MINUTES": _int_env("ITINERARY_PICKUP_BUFFER_MINUTES", 45),
+        "TARIFF_MAX_MB": _int_env("TARIFF_MAX_MB", 20),
         # Public request form: accepted submissions per address in a sliding window
         "INTAKE_WINDOW": timedelta(minutes=_int_env("INTAKE_WINDOW_MINUTES", 60)),
         "INTAKE_MAX_PER_ADDRESS": _int_env("INTAKE_MAX_PER_ADDRESS", 5),

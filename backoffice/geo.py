@@ -1,8 +1,10 @@
-"""Countries (ISO 3166-1 alpha-2) and languages (ISO 639-1) with their English names, from Babel's CLDR data."""
+"""Countries (ISO 3166-1 alpha-2) and languages (ISO 639-1) with their English names, from Babel's CLDR data;
+IANA time zone names."""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from zoneinfo import available_timezones
 
 from babel import Locale
 
@@ -31,6 +33,12 @@ def languages() -> dict[str, str]:
             key=lambda item: item[1],
         )
     )
+
+
+@lru_cache(maxsize=1)
+def known_timezones() -> frozenset[str]:
+    """IANA time zone names (Europe/Berlin, Asia/Dubai, ...)."""
+    return frozenset(available_timezones())
 
 
 def country_name(code: str | None) -> str:

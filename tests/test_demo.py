@@ -172,6 +172,10 @@ def test_demo_cases_have_records_trips_and_follow_ups_as_their_state_requires(ap
     # Seeded trips are laid out without gaps: their itineraries show no problems.
     for case_id in with_trips:
         assert [f.message for f in case_findings(case_id) if f.severity == "problem"] == []
-    # And a seeded case in travel_booked passes every guard on its way to treatment.
+    # A seeded case in treatment passes every guard on its way to discharge; one with travel booked waits only for
+    # its admission day.
+    treated = db.session.scalar(select(Case.id).where(Case.state == "in_treatment"))
+    assert operations.blockers(operations.get_case(treated), "discharged") == []
     booked = db.session.scalar(select(Case.id).where(Case.state == "travel_booked"))
-    assert operations.blockers(operations.get_case(booked), "in_treatment") == []
+    [waiting] = operations.blockers(operations.get_case(booked), "in_treatment")
+    assert waiting.startswith("The patient is admitted on")

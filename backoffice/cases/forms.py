@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from backoffice.cases.operations import CHANNELS
+from backoffice.cases.history import CHANNELS
 from backoffice.forms import choices
 from backoffice.geo import countries, languages
 

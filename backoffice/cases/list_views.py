@@ -5,7 +5,8 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases import bp, listing, states
-from backoffice.cases.operations import is_overdue, sees_health_data
+from backoffice.cases.history import sees_health_data
+from backoffice.cases.operations import is_overdue
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name
 

@@ -1,13 +1,14 @@
-"""What a coordinator does with a case: the state machine, assignment, programme and estimate, screening, notes.
+"""What a coordinator does with a case: opening it, the state machine, assignment, and the first-response SLA.
 
 Every change is checked against the case version the user saw (optimistic locking), writes a case event and an
-audit row, and flushes; the caller commits.
+audit row, and flushes; the caller commits. The programme and estimate live in `cases.programme`, the screening in
+`cases.screening`, notes, reminders and the timeline in `cases.history`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -16,15 +17,13 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
-from backoffice.auth.permissions import ADMIN, COORDINATOR
+from backoffice.auth.permissions import COORDINATOR
 from backoffice.cases import states
-from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
+from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent
 from backoffice.dbtypes import utcnow
-from backoffice.directory.models import Physician, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_country
-from backoffice.money import Money, MoneyError, check_amount
 from backoffice.numbering import next_number
 from backoffice.patients.operations import register_patient
 
@@ -143,7 +142,8 @@ def get_case(case_id: int) -> Case:
     return case
 
 
-def _check_version(case: Case, expected_version: int | None) -> None:
+def check_version(case: Case, expected_version: int | None) -> None:
+    """Refuse a change to a case that moved on since the user loaded it (optimistic locking)."""
     if expected_version is not None and case.version != expected_version:
         raise CaseChanged(
             f"Case {case.number} was changed by someone else while you were looking at it. "
@@ -151,7 +151,7 @@ def _check_version(case: Case, expected_version: int | None) -> None:
         )
 
 
-def _save(case: Case) -> None:
+def save_case(case: Case) -> None:
     """Flush; a concurrent change of the same case (the version moved underneath) becomes CaseChanged.
 
     The caller rolls back, as after any refusal.
@@ -233,6 +233,8 @@ def _needs_clear_screening(case: Case) -> str | None:
 appointment_checks: list[Callable[[Case], bool]] = []
 # Run after a case enters a state, in the same transaction (e.g. discharge generates the follow-ups).
 state_entered_hooks: dict[str, list[Callable[[Case, int], None]]] = {}
+# Further guards other features add to a state (logistics: a clean itinerary, admission day reached).
+extra_guards: dict[str, list[Guard]] = {}
 
 
 def _needs_confirmed_appointment(case: Case) -> str | None:
@@ -259,7 +261,7 @@ def entry_guards(to_state: str) -> tuple[Guard, ...]:
     if to_state not in states.PIPELINE:
         return ()
     reached = states.PIPELINE[: states.PIPELINE.index(to_state) + 1]
-    return tuple(guard for state in reached for guard in GUARDS.get(state, ()))
+    return tuple(guard for state in reached for guard in (*GUARDS.get(state, ()), *extra_guards.get(state, ())))
 
 
 def blockers(case: Case, to_state: str) -> list[str]:
@@ -283,7 +285,7 @@ def transition(
     cancellation: a junk or duplicate request cancelled unanswered is not a response to anybody.
     """
     case = get_case(case_id)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     if to_state not in states.LABELS:
         raise TransitionRefused(f"{to_state!r} is not a state of the case pipeline.")
     problems = blockers(case, to_state)
@@ -306,7 +308,7 @@ def transition(
     if from_state == "new" and to_state != "cancelled" and case.first_response_at is None:
         case.first_response_at = now
     case.state = to_state
-    _save(case)
+    save_case(case)
     record_case_event(case, "transition", actor_id, note=note, from_state=from_state, to_state=to_state)
     for hook in state_entered_hooks.get(to_state, ()):
         hook(case, actor_id)
@@ -321,7 +323,7 @@ def assign_coordinator(
 ) -> Case:
     """Give the case to a coordinator (or back to the queue with None)."""
     case = get_case(case_id)
-    _check_version(case, expected_version)
+    check_version(case, expected_version)
     coordinator = None
     if coordinator_id is not None:
         coordinator = db.session.get(User, coordinator_id)
@@ -336,7 +338,7 @@ def assign_coordinator(
         note = "Returned to the queue"
     before = case.coordinator_id
     case.coordinator = coordinator
-    _save(case)
+    save_case(case)
     record_case_event(
         case, "assigned", actor_id, note=note, audit={"from_coordinator": before, "to_coordinator": coordinator_id}
     )
@@ -353,7 +355,7 @@ def return_cases_to_queue(coordinator_id: int, *, actor_id: int | None, reason: 
     ).all()
     for case in cases:
         case.coordinator = None
-        _save(case)
+        save_case(case)
         record_case_event(
             case,
             "assigned",
@@ -372,219 +374,7 @@ def take_case(case_id: int, *, actor_id: int, expected_version: int | None = Non
     return assign_coordinator(case_id, actor_id, actor_id=actor_id, expected_version=expected_version)
 
 
-# ---------------------------------------------------------------------------------------------- programme and estimate
-
-EDITABLE_PROGRAMME_STATES = ("new", "contacted", "records_review", "programme_offered")
-
-
-def programme_editable(case: Case) -> bool:
-    """Until confirmation; a case on hold counts as the state it was put on hold from."""
-    state = case.state_before_hold if case.state == "on_hold" else case.state
-    return state in EDITABLE_PROGRAMME_STATES
-
-
-def set_programme(
-    case_id: int,
-    *,
-    programme_id: int,
-    physician_id: int | None,
-    cost_estimate: Money | None,
-    actor_id: int,
-    expected_version: int | None = None,
-) -> Case:
-    """Choose the hospital programme (and physician) and record the hospital's cost estimate.
-
-    The programme's contraindications become the case's screening checklist; choosing another programme starts
-    the screening again. The physician must work at the programme's hospital.
-    """
-    case = get_case(case_id)
-    _check_version(case, expected_version)
-    if not programme_editable(case):
-        raise CaseError(f"The programme of a case that is {states.label(case.state).lower()} can no longer change.")
-    programme = db.session.scalar(
-        select(Programme)
-        .where(Programme.id == programme_id)
-        .options(selectinload(Programme.contraindications), joinedload(Programme.hospital))
-    )
-    if programme is None or not programme.active or not programme.hospital.active:
-        raise CaseError("Choose an active programme of an active hospital from the directory.")
-    physician = None
-    if physician_id is not None:
-        physician = db.session.get(Physician, physician_id)
-        if physician is None or physician.hospital_id != programme.hospital_id:
-            raise CaseError(f"The physician must work at {programme.hospital.name}.")
-        if not physician.active:
-            raise CaseError(f"{physician.name} no longer takes patients; choose another physician.")
-    if cost_estimate is None and (case.state_before_hold or case.state) == "programme_offered":
-        raise CaseError("The programme was offered with an estimate; enter the new estimate instead of clearing it.")
-    if cost_estimate is not None:
-        try:
-            cost_estimate = check_amount(cost_estimate, places=2)
-        except MoneyError as error:
-            raise CaseError(f"Cost estimate: {error}") from None
-    changed_programme = case.programme_id != programme.id
-    case.programme, case.hospital, case.physician = programme, programme.hospital, physician
-    case.cost_estimate = cost_estimate
-    _save(case)  # the version check comes first; the screening rows below do not touch the case row
-    if changed_programme:
-        for answer in list(case.screening):
-            db.session.delete(answer)
-        db.session.flush()
-        for item in programme.contraindications:
-            db.session.add(
-                ScreeningAnswer(
-                    case_id=case.id,
-                    contraindication_id=item.id,
-                    position=item.position,
-                    question=item.question,
-                    resolution_hint=item.resolution_hint,
-                )
-            )
-        db.session.flush()
-    estimate = cost_estimate.format() if cost_estimate else "no estimate yet"
-    record_case_event(
-        case,
-        "programme_set",
-        actor_id,
-        note=f"{programme.hospital.name}: {programme.name}; estimate {estimate}",
-        audit={"programme_id": programme.id, "estimate": str(cost_estimate) if cost_estimate else None},
-    )
-    db.session.expire(case, ["screening"])
-    return case
-
-
-# ---------------------------------------------------------------------------------------------- screening
-
-
-def answer_screening(
-    case_id: int, answers: dict[int, str], *, actor_id: int, expected_version: int | None = None
-) -> Case:
-    """Record yes/no for the screening questions (by answer id). A changed answer clears its resolution."""
-    case = get_case(case_id)
-    _check_version(case, expected_version)
-    if case.state in states.FINAL or case.state in ("in_treatment", "discharged", "aftercare"):
-        raise CaseError("The screening can no longer change at this stage of the case.")
-    by_id = {answer.id: answer for answer in case.screening}
-    unknown = set(answers) - set(by_id)
-    if unknown:
-        raise CaseError("The screening questions changed; reload the page.")
-    now, changed = utcnow(), []
-    for answer_id, value in answers.items():
-        if value not in ("yes", "no"):
-            raise CaseError("Answer each screening question with yes or no.")
-        answer = by_id[answer_id]
-        if answer.answer != value:
-            answer.answer, answer.answered_at, answer.answered_by_id = value, now, actor_id
-            answer.resolution, answer.resolved_on, answer.resolved_at, answer.resolved_by_id = "", None, None, None
-            changed.append(f"{answer.question}: {value}")
-    if not changed:
-        return case
-    _save(case)
-    record_case_event(case, "screening", actor_id, note="; ".join(changed))
-    return case
-
-
-def resolve_contraindication(
-    case_id: int,
-    answer_id: int,
-    *,
-    resolution: str,
-    resolved_on: date,
-    actor_id: int,
-    expected_version: int | None = None,
-) -> Case:
-    """Record how a contraindication answered "yes" was resolved (remission reached, after birth, ...) and when."""
-    case = get_case(case_id)
-    _check_version(case, expected_version)
-    answer = next((a for a in case.screening if a.id == answer_id), None)
-    if answer is None:
-        raise NotFound("There is no such screening question on this case.")
-    if answer.answer != "yes":
-        raise CaseError("Only a contraindication answered yes needs a resolution.")
-    resolution = (resolution or "").strip()
-    if not resolution:
-        raise CaseError("Describe how the contraindication was resolved.")
-    if resolved_on > utcnow().date():
-        raise CaseError("The resolution date cannot be in the future.")
-    answer.resolution, answer.resolved_on = resolution, resolved_on
-    answer.resolved_at, answer.resolved_by_id = utcnow(), actor_id
-    _save(case)
-    record_case_event(
-        case, "screening", actor_id, note=f"{answer.question}: resolved on {resolved_on.isoformat()} ({resolution})"
-    )
-    return case
-
-
-# ---------------------------------------------------------------------------------------------- notes, next action
-
-CHANNELS = ("email", "phone", "whatsapp", "video", "letter", "in_person")
-
-
-def add_note(
-    case_id: int,
-    *,
-    body: str,
-    actor_id: int,
-    kind: str = "internal",
-    channel: str | None = None,
-    direction: str | None = None,
-    counterpart: str | None = None,
-) -> CaseNote:
-    """An internal note, or the record of a message to or from the patient or the hospital."""
-    case = get_case(case_id)
-    body = (body or "").strip()
-    if not body:
-        raise CaseError("Write the note first.")
-    if kind == "message":
-        if (
-            channel not in CHANNELS
-            or direction not in ("inbound", "outbound")
-            or counterpart not in ("patient", "hospital")
-        ):
-            raise CaseError("A message needs its channel, its direction and who it was with.")
-    elif kind == "internal":
-        channel = direction = counterpart = None
-    else:
-        raise CaseError("A note is internal or a message.")
-    note = CaseNote(
-        case_id=case.id,
-        author_id=actor_id,
-        kind=kind,
-        channel=channel,
-        direction=direction,
-        counterpart=counterpart,
-        body=body,
-    )
-    db.session.add(note)
-    db.session.flush()
-    record_event(
-        "case_note_added",
-        actor_id=actor_id,
-        object_type="case",
-        object_id=case.id,
-        details={"number": case.number, "kind": kind, "channel": channel, "direction": direction},
-    )
-    return note
-
-
-def set_next_action(
-    case_id: int, *, on: date | None, what: str, actor_id: int, expected_version: int | None = None
-) -> Case:
-    """The coordinator's reminder: what is due on the case and when (shown on the dashboard on that day)."""
-    case = get_case(case_id)
-    _check_version(case, expected_version)
-    what = (what or "").strip()
-    if on is not None and not what:
-        raise CaseError("Say what is due on that date.")
-    if on is not None and on < utcnow().date():
-        raise CaseError("The reminder date is in the past; choose today or a later day.")
-    case.next_action_on, case.next_action = on, what[:200] if on else ""
-    _save(case)
-    record_case_event(case, "next_action", actor_id, note=f"{on.isoformat()}: {what}" if on else "Reminder cleared")
-    return case
-
-
-# ---------------------------------------------------------------------------------------------- SLA and timeline
+# ---------------------------------------------------------------------------------------------- first response (SLA)
 
 
 def is_overdue(case: Case, now: datetime | None = None) -> bool:
@@ -594,57 +384,3 @@ def is_overdue(case: Case, now: datetime | None = None) -> bool:
 
 def first_response_time(case: Case) -> timedelta | None:
     return case.first_response_at - case.requested_at if case.first_response_at else None
-
-
-# Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
-HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
-# Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
-_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set")
-_EVENT_LABELS = {
-    "booking": "Booking changed (the bookings page shows it)",
-    "screening": "Screening updated",
-    "document": "Medical record uploaded",
-    "next_action": "Reminder updated",
-    "follow_up": "Follow-up updated",
-}
-
-
-def sees_health_data(role: str) -> bool:
-    return role in HEALTH_DATA_ROLES
-
-
-def timeline(case_id: int, *, health_data: bool) -> list[dict]:
-    """Events and notes of a case, oldest first, each with its author (two statements).
-
-    Without `health_data` (finance), notes are left out and events keep only what carries no health data: state
-    changes without their notes, assignment, programme and estimate; other events show a bare label (a booking's
-    line may carry a cancellation reason).
-    """
-    events = db.session.scalars(
-        select(CaseEvent).where(CaseEvent.case_id == case_id).options(joinedload(CaseEvent.actor))
-    ).all()
-    entries = []
-    for event in events:
-        text = event.note
-        if not health_data and event.kind not in _PLAIN_EVENT_KINDS:
-            text = _EVENT_LABELS.get(event.kind, "") if event.kind != "transition" else ""
-        entries.append(
-            {
-                "at": event.occurred_at,
-                "type": "event",
-                "kind": event.kind,
-                "who": event.actor,
-                "from_state": event.from_state,
-                "to_state": event.to_state,
-                "text": text,
-            }
-        )
-    if health_data:
-        notes = db.session.scalars(
-            select(CaseNote).where(CaseNote.case_id == case_id).options(joinedload(CaseNote.author))
-        ).all()
-        entries += [
-            {"at": n.created_at, "type": "note", "kind": n.kind, "who": n.author, "note": n, "text": n.body}
-            for n in notes
-        ]
-    return sorted(entries, key=lambda entry: (entry["at"], entry["type"]))

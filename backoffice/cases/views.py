@@ -10,7 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.cases import bp, operations, states
+from backoffice.cases import bp, history, operations, programme, screening, states
 from backoffice.cases.document_forms import DocumentUploadForm
 from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
@@ -70,13 +70,13 @@ def render_case_page(case_id: int, status: int = 200, **forms):
     """
     case = operations.get_case(case_id)
     may_work = current_user.role in CASE_WORKERS
-    health_data = operations.sees_health_data(current_user.role)
+    health_data = history.sees_health_data(current_user.role)
     context = {
         "case": case,
         "states": states,
         "next_steps": operations.next_steps(case) if may_work else [],
         "overdue": operations.is_overdue(case),
-        "timeline": operations.timeline(case.id, health_data=health_data),
+        "timeline": history.timeline(case.id, health_data=health_data),
         "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
         "findings": logistics_itinerary.case_findings(case_id),
         "may_work": may_work,
@@ -104,7 +104,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         context.update(
             assign_form=assign_form,
             programme_form=programme_form,
-            programme_editable=operations.programme_editable(case),
+            programme_editable=programme.programme_editable(case),
             resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
             next_action_form=next_action_form,
@@ -249,7 +249,7 @@ def set_programme(case_id: int):
         return render_case_page(case_id, 422, programme_form=form)
     return _change(
         case_id,
-        lambda: operations.set_programme(
+        lambda: programme.set_programme(
             case_id,
             programme_id=int(form.programme_id.data),
             physician_id=int(form.physician_id.data) if form.physician_id.data else None,
@@ -278,7 +278,7 @@ def answer_screening(case_id: int):
             answers[int(answer_id)] = value
     return _change(
         case_id,
-        lambda: operations.answer_screening(
+        lambda: screening.answer_screening(
             case_id, answers, actor_id=current_user.id, expected_version=form.version.data
         ),
         "Screening saved.",
@@ -293,7 +293,7 @@ def resolve_contraindication(case_id: int):
         return _invalid(case_id, form, resolve_form=form)
     return _change(
         case_id,
-        lambda: operations.resolve_contraindication(
+        lambda: screening.resolve_contraindication(
             case_id,
             form.answer_id.data,
             resolution=form.resolution.data,
@@ -314,7 +314,7 @@ def add_note(case_id: int):
         return _invalid(case_id, form, note_form=form)
     return _change(
         case_id,
-        lambda: operations.add_note(
+        lambda: history.add_note(
             case_id,
             body=form.body.data,
             actor_id=current_user.id,
@@ -336,7 +336,7 @@ def set_next_action(case_id: int):
         return _invalid(case_id, form, next_action_form=form)
     return _change(
         case_id,
-        lambda: operations.set_next_action(
+        lambda: history.set_next_action(
             case_id,
             on=form.on.data,
             what=form.what.data or "",

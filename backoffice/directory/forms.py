@@ -1,11 +1,12 @@
-"""Directory forms. They check shape and length; the rules (codes, countries, prices, lines) live in operations."""
+"""Directory forms. They check shape and length; the rules (codes, countries, prices, lines) live in operations,
+programmes and values."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
-from backoffice.directory import operations
+from backoffice.directory import programmes, values
 from backoffice.geo import countries
 
 
@@ -16,7 +17,7 @@ def country_choices(placeholder: str = "Choose a country") -> list[SelectChoice]
 class HospitalForm(FlaskForm):
     code = StringField(
         "Code",
-        validators=[DataRequired(), Length(max=operations.CODE_MAX)],
+        validators=[DataRequired(), Length(max=values.CODE_MAX)],
         description="Capital letters and digits joined by dashes, such as FRA-ABM. Unique.",
     )
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
@@ -79,7 +80,7 @@ class ProgrammeForm(FlaskForm):
     )
     typical_stay_days = IntegerField(
         "Typical length of stay (days)",
-        validators=[Optional(), NumberRange(min=0, max=operations.MAX_STAY_DAYS)],
+        validators=[Optional(), NumberRange(min=0, max=programmes.MAX_STAY_DAYS)],
     )
     follow_up_plan = TextAreaField("Follow-up plan", validators=[Length(max=20000)], render_kw={"rows": 5})
     follow_up_schedule = TextAreaField(
@@ -106,14 +107,14 @@ class ProgrammeForm(FlaskForm):
     # The lines are read by the operations' parsers, so a wrong line is marked on its field with its number.
     def validate_phases(self, field) -> None:
         try:
-            self.parsed_phases = operations.parse_phases(field.data)
-        except operations.DirectoryError as error:
+            self.parsed_phases = programmes.parse_phases(field.data)
+        except values.DirectoryError as error:
             raise ValidationError(error.message) from None
 
     def validate_contraindications(self, field) -> None:
         try:
-            self.parsed_contraindications = operations.parse_contraindications(field.data)
-        except operations.DirectoryError as error:
+            self.parsed_contraindications = programmes.parse_contraindications(field.data)
+        except values.DirectoryError as error:
             raise ValidationError(error.message) from None
 
 

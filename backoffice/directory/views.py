@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from backoffice.audit.operations import list_events
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.directory import bp, operations
+from backoffice.directory import bp, operations, programmes
 from backoffice.directory.forms import (
     HospitalForm,
     PauseDestinationForm,
@@ -251,7 +251,7 @@ def create_programme(hospital_id: int):
     if not form.validate_on_submit():
         return form_page(_form_status(form))
     return commit_change(
-        lambda: operations.create_programme(
+        lambda: programmes.create_programme(
             hospital_id,
             **_values(form, PROGRAMME_FIELDS),
             phases=form.parsed_phases,
@@ -267,14 +267,14 @@ def create_programme(hospital_id: int):
 @bp.route("/programmes/<int:programme_id>")
 @roles_required(*READERS)
 def show_programme(programme_id: int):
-    programme = operations.get_programme(programme_id)
+    programme = programmes.get_programme(programme_id)
     return render_template("directory/programme.html", programme=programme, events=_history("programme", programme.id))
 
 
 @bp.route("/programmes/<int:programme_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def edit_programme(programme_id: int):
-    programme = operations.get_programme(programme_id)
+    programme = programmes.get_programme(programme_id)
     price = programme.price_from
     form = ProgrammeEditForm(
         data={
@@ -284,8 +284,8 @@ def edit_programme(programme_id: int):
             ),
             "price_from_amount": str(price.amount) if price else "",
             "price_from_currency": price.currency if price else "EUR",
-            "phases": operations.format_phases(programme),
-            "contraindications": operations.format_contraindications(programme),
+            "phases": programmes.format_phases(programme),
+            "contraindications": programmes.format_contraindications(programme),
         }
     )
 
@@ -297,7 +297,7 @@ def edit_programme(programme_id: int):
     if not form.validate_on_submit():
         return form_page(_form_status(form))
     return commit_change(
-        lambda: operations.update_programme(
+        lambda: programmes.update_programme(
             programme_id,
             **_values(form, PROGRAMME_FIELDS),
             active=form.active.data,

@@ -1,23 +1,72 @@
 """How logistics takes part in the case pipeline; connected once by create_app.
 
-- a case may move to `travel_booked` only with a confirmed hospital appointment;
+- a case may move to `travel_booked` only with a confirmed hospital appointment and an itinerary without problems;
+- it may move to `in_treatment` from the admission day on (in the hospital's time zone);
 - entering `discharged` generates the programme's follow-ups;
 - the logistics costs of a case include its interpreter bookings.
 """
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from backoffice.cases import operations as cases
-from backoffice.logistics import follow_ups, interpreters
-from backoffice.logistics import operations as bookings
+from backoffice.cases.models import Case
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from backoffice.logistics import appointments, bookings, follow_ups, interpreters
+from backoffice.logistics.itinerary import case_findings
+from backoffice.logistics.models import HospitalAppointment
+from backoffice.logistics.timezones import to_local
+
+
+def itinerary_without_problems(case: Case) -> str | None:
+    """Travel is booked only once the itinerary checks out (no transfer missing, no night without a bed, ...).
+
+    Checked on the way into travel_booked only: later changes of plan (a flight home moved during treatment) are
+    shown as findings but do not stop a discharge.
+    """
+    if case.state not in ("confirmed", "on_hold"):
+        return None
+    problems = [finding for finding in case_findings(case.id) if finding.is_problem]
+    if not problems:
+        return None
+    return (
+        f"The itinerary shows {len(problems)} problem{'s' if len(problems) != 1 else ''} "
+        f"({problems[0].message.rstrip('.')}); fix {'them' if len(problems) != 1 else 'it'} first."
+    )
+
+
+def admission_day_reached(case: Case) -> str | None:
+    """Treatment starts on the admission day of the confirmed appointment, in the hospital's local calendar."""
+    appointment = db.session.scalar(
+        select(HospitalAppointment).where(
+            HospitalAppointment.case_id == case.id, HospitalAppointment.status == "confirmed"
+        )
+    )
+    if appointment is None:
+        return None  # the appointment guard of travel_booked says what is missing
+    today_there = to_local(utcnow(), appointment.timezone).date()
+    if today_there < appointment.admission_on:
+        return (
+            f"The patient is admitted on {appointment.admission_on.strftime('%a %d %b %Y')}; the case moves to "
+            "treatment from that day."
+        )
+    return None
+
+
+def _add(registry: dict, key: str, function) -> None:
+    functions = registry.setdefault(key, [])
+    if function not in functions:
+        functions.append(function)
 
 
 def connect() -> None:
     """Idempotent: several apps in one process (tests) connect the same functions once."""
-    if bookings.has_confirmed_appointment not in cases.appointment_checks:
-        cases.appointment_checks.append(bookings.has_confirmed_appointment)
-    discharge_hooks = cases.state_entered_hooks.setdefault("discharged", [])
-    if follow_ups.on_discharge not in discharge_hooks:
-        discharge_hooks.append(follow_ups.on_discharge)
+    if appointments.has_confirmed_appointment not in cases.appointment_checks:
+        cases.appointment_checks.append(appointments.has_confirmed_appointment)
+    _add(cases.state_entered_hooks, "discharged", follow_ups.on_discharge)
+    _add(cases.extra_guards, "travel_booked", itinerary_without_problems)
+    _add(cases.extra_guards, "in_treatment", admission_day_reached)
     if interpreters.interpreter_costs not in bookings.COST_SOURCES:
         bookings.COST_SOURCES.append(interpreters.interpreter_costs)

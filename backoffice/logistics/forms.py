@@ -10,11 +10,11 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from backoffice.forms import choices
+from backoffice.logistics.bookings import PLACE_LABELS
 from backoffice.logistics.models import PLACE_KINDS
-from backoffice.logistics.operations import PLACE_LABELS
 from backoffice.logistics.timezones import to_local
 
 PLACE_CHOICES = choices([("", "Choose"), *((kind, PLACE_LABELS[kind]) for kind in PLACE_KINDS)])
@@ -144,7 +144,11 @@ class TransferForm(BookingForm):
     to_kind = SelectField("To", choices=PLACE_CHOICES, validate_choice=True)
     to_place = StringField("Destination", validators=[DataRequired(message="Enter the destination."), Length(max=200)])
     pickup_on = _date("Pickup date")
-    pickup_time = _time("Pickup time", "Local time where the flight lands, or at the hospital.")
+    pickup_time = _time(
+        "Pickup time",
+        "Local time at the pickup: at the airport the flight lands at, at the airport's city for a ride to a "
+        "departing flight, else at the hospital.",
+    )
     flight_id = SelectField("Meets flight", coerce=str, validate_choice=True)
     company = StringField("Transfer company", validators=[Optional(), Length(max=200)])
     driver_name = StringField("Driver", validators=[Optional(), Length(max=120)])
@@ -152,11 +156,11 @@ class TransferForm(BookingForm):
 
     def validate_from_kind(self, field) -> None:
         if not field.data:
-            raise ValueError("Choose where the transfer starts.")
+            raise ValidationError("Choose where the transfer starts.")
 
     def validate_to_kind(self, field) -> None:
         if not field.data:
-            raise ValueError("Choose where the transfer goes.")
+            raise ValidationError("Choose where the transfer goes.")
 
     def values(self) -> dict[str, Any]:
         return {**super().values(), "flight_id": _id(self.flight_id.data)}

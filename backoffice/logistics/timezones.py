@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from backoffice.errors import DomainError
+from backoffice.geo import known_timezones
 
 
 class TimeError(DomainError):
     pass
-
-
-@lru_cache(maxsize=1)
-def known_timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
 
 
 def zone(name: str) -> ZoneInfo:

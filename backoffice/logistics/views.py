@@ -14,27 +14,31 @@ from backoffice.directory.models import Hospital, Physician, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.forms import choices
-from backoffice.logistics import bp, operations
+from backoffice.logistics import bookings, bp
 from backoffice.logistics.airports import UnknownAirport, airport
+from backoffice.logistics.appointments import create_appointment, update_appointment
+from backoffice.logistics.flights import create_flight, update_flight
 from backoffice.logistics.forms import FORMS, BookingForm, CancelBookingForm, ConfirmBookingForm, initial_data
+from backoffice.logistics.hotel_stays import create_hotel_stay, update_hotel_stay
 from backoffice.logistics.models import Flight
 from backoffice.logistics.timezones import format_local
+from backoffice.logistics.transfers import create_transfer, update_transfer
 
 BOOKING_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads bookings and costs to invoice them
 BOOKING_WORKERS = (ADMIN, COORDINATOR)
 KIND = "<kind>"  # appointment, hotel, flight or transfer; any other is not found
 
 CREATE = {
-    "appointment": operations.create_appointment,
-    "hotel": operations.create_hotel_stay,
-    "flight": operations.create_flight,
-    "transfer": operations.create_transfer,
+    "appointment": create_appointment,
+    "hotel": create_hotel_stay,
+    "flight": create_flight,
+    "transfer": create_transfer,
 }
 UPDATE = {
-    "appointment": operations.update_appointment,
-    "hotel": operations.update_hotel_stay,
-    "flight": operations.update_flight,
-    "transfer": operations.update_transfer,
+    "appointment": update_appointment,
+    "hotel": update_hotel_stay,
+    "flight": update_flight,
+    "transfer": update_transfer,
 }
 
 
@@ -51,15 +55,15 @@ def _render_list(case_id: int, status: int = 200):
         "logistics/bookings.html",
         case=case,
         states=states,
-        bookings=operations.bookings_of(case.id),
-        costs=operations.logistics_costs(case.id),
+        bookings=bookings.bookings_of(case.id),
+        costs=bookings.logistics_costs(case.id),
         may_change=current_user.role in BOOKING_WORKERS,
         case_open=case.state not in states.FINAL,
         confirm_form=ConfirmBookingForm(formdata=None),
         cancel_form=CancelBookingForm(formdata=None),
-        kind_labels=operations.KIND_LABELS,
-        place_labels=operations.PLACE_LABELS,
-        status_labels=operations.STATUS_LABELS,
+        kind_labels=bookings.KIND_LABELS,
+        place_labels=bookings.PLACE_LABELS,
+        status_labels=bookings.STATUS_LABELS,
         local_time=format_local,
         airport_label=_airport_label,
     ), status
@@ -127,19 +131,21 @@ def _flight_choices(form: BookingForm, case: Case, booking) -> None:
     options = [
         (
             str(f.id),
-            f"{f.flight_number} {f.from_airport}→{f.to_airport}, lands {format_local(f.arrives_at, f.arrival_tz)}",
+            f"{f.flight_number} {f.from_airport}→{f.to_airport}, departs {format_local(f.departs_at, f.departure_tz)}"
+            f", lands {format_local(f.arrives_at, f.arrival_tz)}",
         )
         for f in flights
     ]
     form.flight_id.choices = choices([("", "No flight"), *options])
     if case.hospital:
         form.pickup_time.description = (
-            f"Local time where the flight lands; without a flight, the hospital's ({case.hospital.timezone})."
+            "Local time at the pickup: where the flight lands for an airport pickup, where it leaves from for a "
+            f"ride to the airport; without a flight, the hospital's ({case.hospital.timezone})."
         )
 
 
 def _known_kind(kind: str) -> str:
-    if kind not in operations.KINDS:
+    if kind not in bookings.KINDS:
         raise NotFound("There is no such kind of booking.")
     return kind
 
@@ -159,7 +165,7 @@ def _render_form(case_id: int, kind: str, form: BookingForm, booking_id: int | N
         "logistics/booking_form.html",
         case=case,
         kind=kind,
-        kind_label=operations.KIND_LABELS[kind],
+        kind_label=bookings.KIND_LABELS[kind],
         form=form,
         booking_id=booking_id,
     ), status
@@ -168,13 +174,13 @@ def _render_form(case_id: int, kind: str, form: BookingForm, booking_id: int | N
 def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
     """Run the create or update operation with the form's values; refused: the form again with the reason."""
     try:
-        cost = operations.parse_cost(form.cost_amount.data, form.cost_currency.data)
+        cost = bookings.parse_cost(form.cost_amount.data, form.cost_currency.data)
         common = {"cost": cost, "notes": form.notes.data or "", "actor_id": current_user.id}
         if booking_id is None:
             booking = CREATE[kind](case_id, **form.values(), **common)
         else:
             booking = UPDATE[kind](booking_id, **form.values(), **common, case_id=case_id)
-        message = f"{operations.describe(kind, booking)}: {'requested' if booking_id is None else 'saved'}."
+        message = f"{bookings.describe(kind, booking)}: {'requested' if booking_id is None else 'saved'}."
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -196,7 +202,7 @@ def create_booking(case_id: int, kind: str):
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/edit", methods=["GET", "POST"])
 @roles_required(*BOOKING_WORKERS)
 def edit_booking(case_id: int, kind: str, booking_id: int):
-    booking = operations.get_booking(kind, booking_id, case_id)
+    booking = bookings.get_booking(kind, booking_id, case_id)
     form = _make_form(kind, get_case(case_id), booking)
     if not form.validate_on_submit():
         return _render_form(case_id, kind, form, booking_id, 422 if form.is_submitted() else 200)
@@ -225,28 +231,26 @@ def _change_status(case_id: int, form, change, success: str):
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/confirm", methods=["POST"])
 @roles_required(*BOOKING_WORKERS)
 def confirm_booking(case_id: int, kind: str, booking_id: int):
-    operations.get_booking(kind, booking_id, case_id)  # a booking of another case is not found, whatever the form
+    bookings.get_booking(kind, booking_id, case_id)  # a booking of another case is not found, whatever the form
     form = ConfirmBookingForm()
     return _change_status(
         case_id,
         form,
-        lambda: operations.confirm_booking(
+        lambda: bookings.confirm_booking(
             kind, booking_id, form.supplier_reference.data, actor_id=current_user.id, case_id=case_id
         ),
-        f"{operations.KIND_LABELS[kind]} confirmed ({{booking.supplier_reference}}).",
+        f"{bookings.KIND_LABELS[kind]} confirmed ({{booking.supplier_reference}}).",
     )
 
 
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/cancel", methods=["POST"])
 @roles_required(*BOOKING_WORKERS)
 def cancel_booking(case_id: int, kind: str, booking_id: int):
-    operations.get_booking(kind, booking_id, case_id)
+    bookings.get_booking(kind, booking_id, case_id)
     form = CancelBookingForm()
     return _change_status(
         case_id,
         form,
-        lambda: operations.cancel_booking(
-            kind, booking_id, form.reason.data, actor_id=current_user.id, case_id=case_id
-        ),
-        f"{operations.KIND_LABELS[kind]} cancelled.",
+        lambda: bookings.cancel_booking(kind, booking_id, form.reason.data, actor_id=current_user.id, case_id=case_id),
+        f"{bookings.KIND_LABELS[kind]} cancelled.",
     )

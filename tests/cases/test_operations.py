@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.audit.models import AuditEvent
-from backoffice.cases import operations, states
+from backoffice.cases import history, operations, screening, states
 from backoffice.cases.models import Case, CaseDocument, CaseEvent
 from backoffice.cases.operations import CaseChanged, CaseError, TransitionRefused
+from backoffice.cases.programme import set_programme
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.money import Money
@@ -39,7 +40,7 @@ def ready_case(state: str):
     case = make_case(state=state, coordinator=coordinator)
     operations_state = case.state
     case.state = "new"
-    operations.set_programme(
+    set_programme(
         case.id,
         programme_id=programme.id,
         physician_id=None,
@@ -125,7 +126,7 @@ def test_programme_offered_needs_programme_and_estimate():
     case = make_case(state="records_review", coordinator=make_user("coordinator"))
     with pytest.raises(TransitionRefused, match="a hospital programme and a cost estimate"):
         operations.transition(case.id, "programme_offered", actor_id=case.coordinator_id)
-    operations.set_programme(
+    set_programme(
         case.id, programme_id=make_programme().id, physician_id=None, cost_estimate=None, actor_id=case.coordinator_id
     )
     with pytest.raises(TransitionRefused, match="Record a cost estimate"):
@@ -136,7 +137,7 @@ def test_confirmation_needs_a_complete_screening_without_open_yes():
     case, coordinator = ready_case("programme_offered")
     programme = make_programme()
     case.state = "records_review"
-    operations.set_programme(
+    set_programme(
         case.id,
         programme_id=programme.id,
         physician_id=None,
@@ -149,10 +150,10 @@ def test_confirmation_needs_a_complete_screening_without_open_yes():
     answers = {a.id: "no" for a in operations.get_case(case.id).screening}
     pregnancy = next(a for a in case.screening if a.question == "Pregnancy")
     answers[pregnancy.id] = "yes"
-    operations.answer_screening(case.id, answers, actor_id=coordinator.id)
+    screening.answer_screening(case.id, answers, actor_id=coordinator.id)
     with pytest.raises(TransitionRefused, match="not resolved: Pregnancy"):
         operations.transition(case.id, "confirmed", actor_id=coordinator.id)
-    operations.resolve_contraindication(
+    screening.resolve_contraindication(
         case.id,
         pregnancy.id,
         resolution="after birth",
@@ -237,7 +238,7 @@ def test_the_physician_must_work_at_the_programmes_hospital():
     programme = make_programme()
     stranger = make_physician(make_hospital())
     with pytest.raises(CaseError, match="must work at"):
-        operations.set_programme(
+        set_programme(
             case.id,
             programme_id=programme.id,
             physician_id=stranger.id,
@@ -248,7 +249,7 @@ def test_the_physician_must_work_at_the_programmes_hospital():
 
 def test_the_estimate_is_stored_exactly():
     case = make_case()
-    operations.set_programme(
+    set_programme(
         case.id,
         programme_id=make_programme().id,
         physician_id=None,
@@ -264,11 +265,11 @@ def test_choosing_another_programme_starts_the_screening_again():
     case = make_case()
     actor = make_user("coordinator")
     first = make_programme()
-    operations.set_programme(case.id, programme_id=first.id, physician_id=None, cost_estimate=None, actor_id=actor.id)
+    set_programme(case.id, programme_id=first.id, physician_id=None, cost_estimate=None, actor_id=actor.id)
     case = operations.get_case(case.id)
-    operations.answer_screening(case.id, {a.id: "no" for a in case.screening}, actor_id=actor.id)
+    screening.answer_screening(case.id, {a.id: "no" for a in case.screening}, actor_id=actor.id)
     second = make_programme(contraindications=(("Active cancer", "remission"),))
-    operations.set_programme(case.id, programme_id=second.id, physician_id=None, cost_estimate=None, actor_id=actor.id)
+    set_programme(case.id, programme_id=second.id, physician_id=None, cost_estimate=None, actor_id=actor.id)
     case = operations.get_case(case.id)
     assert [(a.question, a.answer) for a in case.screening] == [("Active cancer", None)]
 
@@ -277,12 +278,12 @@ def test_a_resolution_needs_a_yes_a_description_and_a_past_date():
     case, coordinator = ready_case("programme_offered")
     answer = case.screening[0]
     with pytest.raises(CaseError, match="Only a contraindication answered yes"):
-        operations.resolve_contraindication(
+        screening.resolve_contraindication(
             case.id, answer.id, resolution="x", resolved_on=date.today(), actor_id=coordinator.id
         )
-    operations.answer_screening(case.id, {answer.id: "yes"}, actor_id=coordinator.id)
+    screening.answer_screening(case.id, {answer.id: "yes"}, actor_id=coordinator.id)
     with pytest.raises(CaseError, match="in the future"):
-        operations.resolve_contraindication(
+        screening.resolve_contraindication(
             case.id,
             answer.id,
             resolution="after birth",
@@ -290,7 +291,7 @@ def test_a_resolution_needs_a_yes_a_description_and_a_past_date():
             actor_id=coordinator.id,
         )
     with pytest.raises(CaseError, match="Describe"):
-        operations.resolve_contraindication(
+        screening.resolve_contraindication(
             case.id, answer.id, resolution=" ", resolved_on=date.today(), actor_id=coordinator.id
         )
 
@@ -313,7 +314,7 @@ def test_notes_and_message_records():
     case = make_case()
     actor = make_user("coordinator")
     with pytest.raises(CaseError, match="channel"):
-        operations.add_note(
+        history.add_note(
             case.id,
             body="Sent the offer",
             actor_id=actor.id,
@@ -322,7 +323,7 @@ def test_notes_and_message_records():
             direction="outbound",
             counterpart="patient",
         )
-    operations.add_note(
+    history.add_note(
         case.id,
         body="Sent the offer",
         actor_id=actor.id,
@@ -331,23 +332,23 @@ def test_notes_and_message_records():
         direction="outbound",
         counterpart="patient",
     )
-    operations.add_note(case.id, body="Patient sounded worried", actor_id=actor.id)
-    kinds = [entry["type"] for entry in operations.timeline(case.id, health_data=True)]
+    history.add_note(case.id, body="Patient sounded worried", actor_id=actor.id)
+    kinds = [entry["type"] for entry in history.timeline(case.id, health_data=True)]
     assert kinds == ["event", "note", "note"]
-    assert [entry["type"] for entry in operations.timeline(case.id, health_data=False)] == ["event"]
+    assert [entry["type"] for entry in history.timeline(case.id, health_data=False)] == ["event"]
 
 
 def test_finance_timeline_keeps_state_changes_but_no_health_data():
     coordinator = make_user("coordinator")
     case = make_case(state="contacted", coordinator=coordinator)
     operations.transition(case.id, "on_hold", actor_id=coordinator.id, note="Patient is pregnant, wait until birth")
-    operations.set_next_action(
+    history.set_next_action(
         case.id, on=date.today() + timedelta(days=3), what="Ask about HIV test result", actor_id=coordinator.id
     )
-    operations.add_note(case.id, body="HbA1c 8.1", actor_id=coordinator.id)
-    texts = " ".join(str(entry) for entry in operations.timeline(case.id, health_data=False))
+    history.add_note(case.id, body="HbA1c 8.1", actor_id=coordinator.id)
+    texts = " ".join(str(entry) for entry in history.timeline(case.id, health_data=False))
     assert "pregnant" not in texts and "HIV" not in texts and "HbA1c" not in texts
-    transition = [e for e in operations.timeline(case.id, health_data=False) if e["kind"] == "transition"]
+    transition = [e for e in history.timeline(case.id, health_data=False) if e["kind"] == "transition"]
     assert transition[0]["to_state"] == "on_hold"
 
 

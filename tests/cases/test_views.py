@@ -4,7 +4,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from backoffice.cases import operations
+from backoffice.cases import history, operations
 from backoffice.cases.models import Case, CaseNote
 from backoffice.extensions import db
 from backoffice.patients.models import Patient
@@ -164,7 +164,7 @@ def test_finance_reads_the_case_without_medical_details(as_role, users):
         requested_treatment="Stem cells for type 1 diabetes",
     )
     operations.transition(case.id, "cancelled", actor_id=users["coordinator"].id, note="Patient is pregnant")
-    operations.set_next_action(
+    history.set_next_action(
         case.id, on=date(2031, 1, 1), what="Ask about the HIV test", actor_id=users["coordinator"].id
     )
     db.session.commit()

@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.audit.models import AuditEvent
-from backoffice.directory import operations
+from backoffice.directory import operations, programmes
 from backoffice.directory.models import Contraindication, Hospital, Programme, ProgrammePhase
-from backoffice.directory.operations import ContraindicationLine, DirectoryError, PhaseLine
+from backoffice.directory.programmes import ContraindicationLine, PhaseLine
+from backoffice.directory.values import DirectoryError
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.money import Money
@@ -170,9 +171,9 @@ def test_hospital_detail_loads_physicians_and_programmes(count_queries):
     loaded = operations.get_hospital(hospital.id)
     with count_queries() as statements:
         names = [p.name for p in loaded.physicians]
-        programmes = [p.name for p in loaded.programmes]
+        programme_names = [p.name for p in loaded.programmes]
     assert statements == []
-    assert names == ["Dr. Alpha", "Dr. Zeta"] and programmes == ["Programme"]
+    assert names == ["Dr. Alpha", "Dr. Zeta"] and programme_names == ["Programme"]
 
 
 # ---------------------------------------------------------------------------------------------- physicians
@@ -232,7 +233,7 @@ def test_update_physician_keeps_the_hospital_and_records_changes(users):
 
 def test_programme_price_is_stored_exactly(users):
     hospital = make_hospital()
-    programme = operations.create_programme(hospital.id, **PROGRAMME, actor_id=users["coordinator"].id)
+    programme = programmes.create_programme(hospital.id, **PROGRAMME, actor_id=users["coordinator"].id)
     db.session.commit()
     stored = reload(Programme, programme.id)
     assert stored.price_from == Money("17650.00", "EUR")
@@ -266,14 +267,14 @@ def test_programme_price_is_stored_exactly(users):
 def test_create_programme_refuses_bad_values(fields, message):
     hospital = make_hospital()
     with pytest.raises(DirectoryError, match=message):
-        operations.create_programme(hospital.id, **{**PROGRAMME, **fields})
+        programmes.create_programme(hospital.id, **{**PROGRAMME, **fields})
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Programme)) == 0
 
 
 def test_a_programme_without_an_amount_has_no_price():
     hospital = make_hospital()
-    programme = operations.create_programme(
+    programme = programmes.create_programme(
         hospital.id, **{**PROGRAMME, "price_from_amount": " ", "typical_stay_days": ""}
     )
     stored = reload(Programme, programme.id)
@@ -282,7 +283,7 @@ def test_a_programme_without_an_amount_has_no_price():
 
 def test_a_price_in_a_currency_without_cents_is_whole():
     hospital = make_hospital()
-    programme = operations.create_programme(
+    programme = programmes.create_programme(
         hospital.id, **{**PROGRAMME, "price_from_amount": "2500000", "price_from_currency": "KRW"}
     )
     assert reload(Programme, programme.id).price_from == Money("2500000", "KRW")
@@ -292,29 +293,29 @@ def test_programme_names_are_unique_within_a_hospital():
     hospital = make_hospital(name="Asklepios")
     make_programme(hospital, name="Knee replacement")
     with pytest.raises(DirectoryError, match="Asklepios already has a programme named 'knee replacement'"):
-        operations.create_programme(hospital.id, **{**PROGRAMME, "name": "knee replacement"})
-    operations.create_programme(make_hospital().id, **{**PROGRAMME, "name": "Knee replacement"})  # elsewhere: fine
+        programmes.create_programme(hospital.id, **{**PROGRAMME, "name": "knee replacement"})
+    programmes.create_programme(make_hospital().id, **{**PROGRAMME, "name": "Knee replacement"})  # elsewhere: fine
 
 
 def test_a_programme_name_taken_by_a_concurrent_request_is_refused_with_a_message(monkeypatch):
     hospital = make_hospital(name="Asklepios")
     make_programme(hospital, name=PROGRAMME["name"])
-    monkeypatch.setattr(operations, "_check_programme_name_free", lambda *args: None)
+    monkeypatch.setattr(programmes, "_check_programme_name_free", lambda *args: None)
     with pytest.raises(DirectoryError, match="Asklepios already has a programme named"):
-        operations.create_programme(hospital.id, **PROGRAMME)
+        programmes.create_programme(hospital.id, **PROGRAMME)
     db.session.rollback()
 
 
 def test_a_programme_needs_an_active_hospital():
     with pytest.raises(NotFound):
-        operations.create_programme(999999, **PROGRAMME)
+        programmes.create_programme(999999, **PROGRAMME)
     closed = make_hospital(active=False)
     with pytest.raises(DirectoryError, match="deactivated"):
-        operations.create_programme(closed.id, **PROGRAMME)
+        programmes.create_programme(closed.id, **PROGRAMME)
 
 
 def test_phases_are_parsed_one_a_line_in_order():
-    phases = operations.parse_phases(
+    phases = programmes.parse_phases(
         "Leukocytapheresis and cryopreservation | 1 week | 7\n\n  Recovery at home | 2-3 weeks  \nReinfusion\n"
     )
     assert phases == [
@@ -338,23 +339,23 @@ def test_phases_are_parsed_one_a_line_in_order():
 )
 def test_wrong_phase_lines_are_refused_with_their_line_number(text, message):
     with pytest.raises(DirectoryError, match=message):
-        operations.parse_phases(text)
+        programmes.parse_phases(text)
 
 
 def test_contraindications_are_parsed_with_their_resolution_hints():
-    items = operations.parse_contraindications("Pregnancy | after birth\nActive cancer\n")
+    items = programmes.parse_contraindications("Pregnancy | after birth\nActive cancer\n")
     assert items == [ContraindicationLine("Pregnancy", "after birth"), ContraindicationLine("Active cancer", "")]
     with pytest.raises(DirectoryError, match="Line 2: write at most two parts"):
-        operations.parse_contraindications("Pregnancy | after birth\nA | b | c")
+        programmes.parse_contraindications("Pregnancy | after birth\nA | b | c")
     with pytest.raises(DirectoryError, match="Line 1: Enter the contraindication"):
-        operations.parse_contraindications("| after birth")
+        programmes.parse_contraindications("| after birth")
 
 
 def test_set_phases_replaces_the_ordered_list_in_one_operation(users):
     programme = make_programme()
     db.session.commit()
     new = [PhaseLine("Diagnostics", "3 days", 3), PhaseLine("Surgery", "1 day", 1), PhaseLine("Rehabilitation")]
-    operations.set_phases(programme.id, new, actor_id=users["coordinator"].id)
+    programmes.set_phases(programme.id, new, actor_id=users["coordinator"].id)
     db.session.commit()
     stored = reload(Programme, programme.id)
     assert [(p.position, p.name, p.duration, p.duration_days) for p in stored.phases] == [
@@ -365,7 +366,7 @@ def test_set_phases_replaces_the_ordered_list_in_one_operation(users):
     assert db.session.scalar(select(func.count()).select_from(ProgrammePhase)) == 3  # the old phase is gone
     [event] = events("programme_phases_set")
     assert event.details == {"phases": ["Diagnostics", "Surgery", "Rehabilitation"]}
-    operations.set_phases(programme.id, new, actor_id=users["coordinator"].id)
+    programmes.set_phases(programme.id, new, actor_id=users["coordinator"].id)
     assert len(events("programme_phases_set")) == 1  # the same list again changes nothing
 
 
@@ -377,7 +378,7 @@ def test_set_contraindications_replaces_the_list_and_screened_cases_keep_their_q
     first = programme.contraindications[0]
     db.session.add(ScreeningAnswer(case_id=case.id, contraindication_id=first.id, position=1, question=first.question))
     db.session.commit()
-    operations.set_contraindications(
+    programmes.set_contraindications(
         programme.id, [ContraindicationLine("Pregnancy", "after birth")], actor_id=users["coordinator"].id
     )
     db.session.commit()
@@ -392,7 +393,7 @@ def test_set_contraindications_replaces_the_list_and_screened_cases_keep_their_q
 
 def test_update_programme_changes_fields_and_lists_together(users):
     programme = make_programme(name="Old", price="100.00")
-    operations.update_programme(
+    programmes.update_programme(
         programme.id,
         **{**PROGRAMME, "name": "New", "price_from_amount": "250.50"},
         active=False,
@@ -414,7 +415,7 @@ def test_a_refused_programme_update_changes_nothing():
     programme = make_programme(name="Kept", price="100.00")
     db.session.commit()
     with pytest.raises(DirectoryError):
-        operations.update_programme(
+        programmes.update_programme(
             programme.id,
             **{**PROGRAMME, "name": "Changed", "price_from_amount": "12.345"},
             phases=[PhaseLine("New phase")],
@@ -429,18 +430,18 @@ def test_a_refused_programme_update_changes_nothing():
 def test_lists_set_directly_keep_to_what_their_text_can_say():
     programme = make_programme()
     with pytest.raises(DirectoryError, match=re.escape("The phase name cannot contain '|'")):
-        operations.set_phases(programme.id, [PhaseLine("A | B")], actor_id=None)
+        programmes.set_phases(programme.id, [PhaseLine("A | B")], actor_id=None)
     with pytest.raises(DirectoryError, match=re.escape("The resolution hint cannot contain '|' or a line break")):
-        operations.set_contraindications(
+        programmes.set_contraindications(
             programme.id, [ContraindicationLine("Pregnancy", "after\nbirth")], actor_id=None
         )
 
 
 def test_phases_round_trip_through_their_text():
     programme = make_programme()
-    operations.set_phases(
+    programmes.set_phases(
         programme.id, [PhaseLine("A", "1 week", 7), PhaseLine("B", "", 3), PhaseLine("C")], actor_id=None
     )
-    text = operations.format_phases(operations.get_programme(programme.id))
+    text = programmes.format_phases(programmes.get_programme(programme.id))
     assert text == "A | 1 week | 7\nB |  | 3\nC"
-    assert operations.parse_phases(text) == [PhaseLine("A", "1 week", 7), PhaseLine("B", "", 3), PhaseLine("C")]
+    assert programmes.parse_phases(text) == [PhaseLine("A", "1 week", 7), PhaseLine("B", "", 3), PhaseLine("C")]

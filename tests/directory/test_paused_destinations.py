@@ -4,7 +4,7 @@ from sqlalchemy import select
 from backoffice.audit.models import AuditEvent
 from backoffice.directory import operations
 from backoffice.directory.models import PausedDestination
-from backoffice.directory.operations import DirectoryError
+from backoffice.directory.values import DirectoryError
 from backoffice.extensions import db
 from tests.factories import make_hospital
 

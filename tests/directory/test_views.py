@@ -345,10 +345,10 @@ def test_finance_sees_no_programme_history_or_edit_button(as_role):
 
 
 def test_admins_see_the_history_of_hospitals_and_programmes(as_role, users):
-    from backoffice.directory import operations
+    from backoffice.directory import operations, programmes
 
     hospital = operations.create_hospital(**{**HOSPITAL_FORM, "languages": "de"}, actor_id=users["coordinator"].id)
-    programme = operations.create_programme(hospital.id, name="Knee", actor_id=users["coordinator"].id)
+    programme = programmes.create_programme(hospital.id, name="Knee", actor_id=users["coordinator"].id)
     db.session.commit()
     client = as_role("admin")
     page = text(client.get(f"/directory/hospitals/{hospital.id}"))

@@ -16,7 +16,7 @@ from backoffice.cases.models import CaseEvent
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
-from backoffice.logistics import operations
+from backoffice.logistics import appointments, bookings, flights, hotel_stays, transfers
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
 from backoffice.money import Money
 from tests.factories import make_case, make_hospital, make_physician, make_programme
@@ -91,7 +91,7 @@ def refused(change, match: str):
 
 def book_appointment(trip, **values):
     values = {"start_on": soon(), "start_time": time(9, 30), "discharge_on": soon(21), **values}
-    return operations.create_appointment(trip.case.id, **values, actor_id=trip.actor)
+    return appointments.create_appointment(trip.case.id, **values, actor_id=trip.actor)
 
 
 def book_flight(trip, **values):
@@ -107,12 +107,12 @@ def book_flight(trip, **values):
         "arrival_time": time(7, 5),
         **values,
     }
-    return operations.create_flight(trip.case.id, **values, actor_id=trip.actor)
+    return flights.create_flight(trip.case.id, **values, actor_id=trip.actor)
 
 
 def book_hotel(trip, **values):
     values = {"hotel_name": "Hotel am Main", "check_in_on": soon(), "check_out_on": soon(3), **values}
-    return operations.create_hotel_stay(trip.case.id, **values, actor_id=trip.actor)
+    return hotel_stays.create_hotel_stay(trip.case.id, **values, actor_id=trip.actor)
 
 
 def book_transfer(trip, **values):
@@ -125,7 +125,7 @@ def book_transfer(trip, **values):
         "pickup_time": time(8, 0),
         **values,
     }
-    return operations.create_transfer(trip.case.id, **values, actor_id=trip.actor)
+    return transfers.create_transfer(trip.case.id, **values, actor_id=trip.actor)
 
 
 # ---------------------------------------------------------------------------------------------- the appointment
@@ -136,7 +136,7 @@ def test_an_appointment_is_requested_at_the_case_hospital_in_its_local_time(trip
     db.session.commit()
     db.session.expire_all()
 
-    stored = operations.get_booking("appointment", appointment.id)
+    stored = bookings.get_booking("appointment", appointment.id)
     assert stored.hospital_id == trip.hospital.id and stored.timezone == "Europe/Berlin"
     assert stored.starts_at == local(soon(), 9, 30)
     assert stored.admission_on == soon(), "admission defaults to the day of the start"
@@ -187,7 +187,7 @@ def test_a_case_has_only_one_appointment_until_it_is_cancelled(trip):
     )
     assert count(HospitalAppointment) == 1
 
-    operations.cancel_booking("appointment", first.id, "Hospital moved the date", actor_id=trip.actor)
+    bookings.cancel_booking("appointment", first.id, "Hospital moved the date", actor_id=trip.actor)
     second = book_appointment(trip, start_on=soon(10), discharge_on=soon(30))
     db.session.commit()
     assert second.id != first.id and count(HospitalAppointment) == 2
@@ -197,7 +197,7 @@ def test_an_appointment_without_a_hospital_asks_for_the_programme_first(users):
     case = make_case(state="confirmed")
     db.session.commit()
     refused(
-        lambda: operations.create_appointment(
+        lambda: appointments.create_appointment(
             case.id, start_on=soon(), start_time=time(9), discharge_on=soon(9), actor_id=users["coordinator"].id
         ),
         "Choose the case's programme first",
@@ -223,8 +223,8 @@ def test_an_appointment_on_the_day_the_clocks_go_back_is_accepted(trip):
     db.session.commit()
     # 02:30 happens twice that night; timetables mean the first one, still in summer time (UTC+2).
     assert appointment.starts_at == datetime.combine(fall_back, time(0, 30), UTC)
-    stored = operations.get_booking("appointment", appointment.id)
-    assert operations.describe("appointment", stored).endswith("02:30 CEST")
+    stored = bookings.get_booking("appointment", appointment.id)
+    assert bookings.describe("appointment", stored).endswith("02:30 CEST")
 
 
 # ---------------------------------------------------------------------------------------------- hotel, flight, transfer
@@ -321,7 +321,7 @@ def test_a_transfer_without_flight_or_hospital_asks_for_the_programme_first(user
     case = make_case(state="confirmed")
     db.session.commit()
     refused(
-        lambda: operations.create_transfer(
+        lambda: transfers.create_transfer(
             case.id,
             from_kind="hotel",
             from_place="Hotel",
@@ -353,10 +353,10 @@ def test_an_existing_booking_keeps_its_past_dates_but_cannot_move_into_the_past(
     db.session.commit()
     values = {"hotel_name": "Hotel am Main", "check_out_on": soon(3), "actor_id": trip.actor}
 
-    updated = operations.update_hotel_stay(stay.id, check_in_on=last_week, notes="Late check-out agreed", **values)
+    updated = hotel_stays.update_hotel_stay(stay.id, check_in_on=last_week, notes="Late check-out agreed", **values)
     assert updated.notes == "Late check-out agreed"
     refused(
-        lambda: operations.update_hotel_stay(stay.id, check_in_on=last_week - timedelta(days=1), **values),
+        lambda: hotel_stays.update_hotel_stay(stay.id, check_in_on=last_week - timedelta(days=1), **values),
         "cannot start in the past",
     )
 
@@ -367,30 +367,30 @@ def test_an_existing_booking_keeps_its_past_dates_but_cannot_move_into_the_past(
 def test_confirming_needs_the_suppliers_reference(trip):
     flight = book_flight(trip)
     db.session.commit()
-    refused(lambda: operations.confirm_booking("flight", flight.id, "  ", actor_id=trip.actor), "supplier's reference")
+    refused(lambda: bookings.confirm_booking("flight", flight.id, "  ", actor_id=trip.actor), "supplier's reference")
     assert db.session.get(Flight, flight.id).status == "requested"
 
-    operations.confirm_booking("flight", flight.id, " ABC123 ", actor_id=trip.actor)
+    bookings.confirm_booking("flight", flight.id, " ABC123 ", actor_id=trip.actor)
     db.session.commit()
     stored = db.session.get(Flight, flight.id)
     assert (stored.status, stored.supplier_reference) == ("confirmed", "ABC123")
     assert booking_events(trip.case.id)[-1].note == "Flight EK45 DXB→FRA confirmed (ABC123)"
-    refused(lambda: operations.confirm_booking("flight", flight.id, "X", actor_id=trip.actor), "already confirmed")
+    refused(lambda: bookings.confirm_booking("flight", flight.id, "X", actor_id=trip.actor), "already confirmed")
 
 
 def test_a_cancelled_booking_no_longer_changes(trip):
     stay = book_hotel(trip)
-    operations.confirm_booking("hotel", stay.id, "HAM-77", actor_id=trip.actor)
-    operations.cancel_booking("hotel", stay.id, "Patient stays with family", actor_id=trip.actor)
+    bookings.confirm_booking("hotel", stay.id, "HAM-77", actor_id=trip.actor)
+    bookings.cancel_booking("hotel", stay.id, "Patient stays with family", actor_id=trip.actor)
     db.session.commit()
     assert stay.status == "cancelled" and "Cancelled: Patient stays with family" in stay.notes
 
     for change in (
-        lambda: operations.update_hotel_stay(
+        lambda: hotel_stays.update_hotel_stay(
             stay.id, hotel_name="Other", check_in_on=soon(), check_out_on=soon(4), actor_id=trip.actor
         ),
-        lambda: operations.confirm_booking("hotel", stay.id, "HAM-78", actor_id=trip.actor),
-        lambda: operations.cancel_booking("hotel", stay.id, "again", actor_id=trip.actor),
+        lambda: bookings.confirm_booking("hotel", stay.id, "HAM-78", actor_id=trip.actor),
+        lambda: bookings.cancel_booking("hotel", stay.id, "again", actor_id=trip.actor),
     ):
         refused(change, "cancelled and can no longer change")
     assert db.session.get(HotelStay, stay.id).hotel_name == "Hotel am Main"
@@ -399,7 +399,7 @@ def test_a_cancelled_booking_no_longer_changes(trip):
 def test_cancelling_needs_a_reason(trip):
     stay = book_hotel(trip)
     db.session.commit()
-    refused(lambda: operations.cancel_booking("hotel", stay.id, "", actor_id=trip.actor), "reason for cancelling")
+    refused(lambda: bookings.cancel_booking("hotel", stay.id, "", actor_id=trip.actor), "reason for cancelling")
     assert db.session.get(HotelStay, stay.id).status == "requested"
 
 
@@ -415,35 +415,35 @@ def test_bookings_of_a_cancelled_case_can_still_be_cancelled_but_not_those_of_a_
     first, second = book_hotel(trip), book_hotel(trip, hotel_name="Second")
     trip.case.state = "cancelled"
     db.session.commit()
-    operations.cancel_booking("hotel", first.id, "Case cancelled", actor_id=trip.actor)
-    refused(lambda: operations.confirm_booking("hotel", second.id, "R1", actor_id=trip.actor), "can no longer change")
+    bookings.cancel_booking("hotel", first.id, "Case cancelled", actor_id=trip.actor)
+    refused(lambda: bookings.confirm_booking("hotel", second.id, "R1", actor_id=trip.actor), "can no longer change")
     trip.case.state = "closed"
     db.session.commit()
-    refused(lambda: operations.cancel_booking("hotel", second.id, "Closed", actor_id=trip.actor), "is closed")
+    refused(lambda: bookings.cancel_booking("hotel", second.id, "Closed", actor_id=trip.actor), "is closed")
 
 
 def test_a_booking_of_another_case_or_kind_is_not_found(trip):
     stay = book_hotel(trip)
     db.session.commit()
     with pytest.raises(NotFound):
-        operations.get_booking("hotel", stay.id, case_id=trip.case.id + 1)
+        bookings.get_booking("hotel", stay.id, case_id=trip.case.id + 1)
     with pytest.raises(NotFound):
-        operations.get_booking("flight", stay.id)
+        bookings.get_booking("flight", stay.id)
     with pytest.raises(NotFound):
-        operations.confirm_booking("hotel", stay.id, "R", actor_id=trip.actor, case_id=trip.case.id + 1)
+        bookings.confirm_booking("hotel", stay.id, "R", actor_id=trip.actor, case_id=trip.case.id + 1)
 
 
 # ---------------------------------------------------------------------------------------------- money
 
 
 def test_costs_are_stored_exactly_in_the_suppliers_currency(trip):
-    stay = book_hotel(trip, cost=operations.parse_cost(" 1240.10 ", "eur"))
-    flight = book_flight(trip, cost=operations.parse_cost("3105", "AED"))
+    stay = book_hotel(trip, cost=bookings.parse_cost(" 1240.10 ", "eur"))
+    flight = book_flight(trip, cost=bookings.parse_cost("3105", "AED"))
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(HotelStay, stay.id).cost == Money(Decimal("1240.10"), "EUR")
     assert db.session.get(Flight, flight.id).cost == Money(Decimal("3105"), "AED")
-    assert operations.parse_cost("", "EUR") is None and operations.parse_cost("  ", "") is None
+    assert bookings.parse_cost("", "EUR") is None and bookings.parse_cost("  ", "") is None
 
 
 @pytest.mark.parametrize(
@@ -461,7 +461,7 @@ def test_costs_are_stored_exactly_in_the_suppliers_currency(trip):
 )
 def test_a_bad_cost_is_refused(amount, currency, message):
     with pytest.raises(DomainError, match=message):
-        operations.parse_cost(amount, currency)
+        bookings.parse_cost(amount, currency)
 
 
 def test_a_negative_cost_is_refused_by_the_operation_too(trip):
@@ -476,10 +476,10 @@ def test_logistics_costs_sum_bookings_not_cancelled_per_currency(trip):
     book_transfer(trip, cost=Money("85.50", "EUR"))
     dropped = book_hotel(trip, hotel_name="Dropped", cost=Money("999.99", "EUR"))
     book_hotel(trip, hotel_name="Price unknown")
-    operations.cancel_booking("hotel", dropped.id, "Too far from the clinic", actor_id=trip.actor)
+    bookings.cancel_booking("hotel", dropped.id, "Too far from the clinic", actor_id=trip.actor)
     db.session.commit()
 
-    assert operations.logistics_costs(trip.case.id) == {
+    assert bookings.logistics_costs(trip.case.id) == {
         "AED": Money("3105.00", "AED"),
         "EUR": Money("18975.60", "EUR"),
     }
@@ -492,7 +492,7 @@ def test_logistics_costs_take_further_cost_sources(trip):
     def interpreters(case_id):
         return [Money("130.00", "EUR"), Money("50", "USD")]
 
-    totals = operations.logistics_costs(trip.case.id, [operations.booking_costs, interpreters])
+    totals = bookings.logistics_costs(trip.case.id, [bookings.booking_costs, interpreters])
     assert totals == {"EUR": Money("230.00", "EUR"), "USD": Money("50", "USD")}
 
 
@@ -501,7 +501,7 @@ def test_logistics_costs_take_further_cost_sources(trip):
 
 def test_every_change_writes_a_timeline_line_and_an_audit_row(trip):
     flight = book_flight(trip, cost=Money("3105.00", "AED"))
-    operations.update_flight(
+    flights.update_flight(
         flight.id,
         passengers="Amira Haddad, Omar Haddad",
         airline="Emirates",
@@ -515,14 +515,14 @@ def test_every_change_writes_a_timeline_line_and_an_audit_row(trip):
         cost=Money("6210.00", "AED"),
         actor_id=trip.actor,
     )
-    operations.confirm_booking("flight", flight.id, "ABC123", actor_id=trip.actor)
-    operations.cancel_booking("flight", flight.id, "Patient postponed", actor_id=trip.actor)
+    bookings.confirm_booking("flight", flight.id, "ABC123", actor_id=trip.actor)
+    bookings.cancel_booking("flight", flight.id, "Patient postponed", actor_id=trip.actor)
     db.session.commit()
 
     notes = [event.note for event in booking_events(trip.case.id)]
     assert notes == [
         "Flight EK45 DXB→FRA requested",
-        "Flight EK45 DXB→FRA changed (cost_amount, passengers)",
+        "Flight EK45 DXB→FRA changed (cost, passengers)",
         "Flight EK45 DXB→FRA confirmed (ABC123)",
         "Flight EK45 DXB→FRA cancelled: Patient postponed",
     ]
@@ -538,7 +538,7 @@ def test_every_change_writes_a_timeline_line_and_an_audit_row(trip):
 def test_saving_a_booking_unchanged_writes_nothing(trip):
     stay = book_hotel(trip)
     db.session.commit()
-    operations.update_hotel_stay(
+    hotel_stays.update_hotel_stay(
         stay.id, hotel_name="Hotel am Main", check_in_on=soon(), check_out_on=soon(3), actor_id=trip.actor
     )
     assert len(booking_events(trip.case.id)) == 1 and len(booking_audit()) == 1
@@ -548,23 +548,23 @@ def test_saving_a_booking_unchanged_writes_nothing(trip):
 
 
 def test_has_confirmed_appointment_only_once_the_hospital_confirmed(trip, monkeypatch):
-    assert operations.has_confirmed_appointment(trip.case) is False
+    assert appointments.has_confirmed_appointment(trip.case) is False
     appointment = book_appointment(trip)
-    assert operations.has_confirmed_appointment(trip.case) is False, "requested is not enough"
+    assert appointments.has_confirmed_appointment(trip.case) is False, "requested is not enough"
 
-    monkeypatch.setattr(case_operations, "appointment_checks", [operations.has_confirmed_appointment])
+    monkeypatch.setattr(case_operations, "appointment_checks", [appointments.has_confirmed_appointment])
 
     def appointment_blocks() -> bool:
         return any("Book the hospital appointment" in p for p in case_operations.blockers(trip.case, "travel_booked"))
 
     assert appointment_blocks()
 
-    operations.confirm_booking("appointment", appointment.id, "ABM-2231", actor_id=trip.actor)
-    assert operations.has_confirmed_appointment(trip.case) is True
+    bookings.confirm_booking("appointment", appointment.id, "ABM-2231", actor_id=trip.actor)
+    assert appointments.has_confirmed_appointment(trip.case) is True
     assert not appointment_blocks()
 
-    operations.cancel_booking("appointment", appointment.id, "Postponed", actor_id=trip.actor)
-    assert operations.has_confirmed_appointment(trip.case) is False
+    bookings.cancel_booking("appointment", appointment.id, "Postponed", actor_id=trip.actor)
+    assert appointments.has_confirmed_appointment(trip.case) is False
 
 
 # ---------------------------------------------------------------------------------------------- listing
@@ -583,12 +583,12 @@ def test_bookings_of_a_case_load_in_four_statements_with_what_they_show(trip, co
     db.session.expunge_all()
 
     with count_queries() as statements:
-        bookings = operations.bookings_of(case_id)
-        shown = [a.hospital.name + a.physician.name + a.programme.name for a in bookings.appointments]
-        shown += [t.flight.flight_number for t in bookings.transfers]
+        of_case = bookings.bookings_of(case_id)
+        shown = [a.hospital.name + a.physician.name + a.programme.name for a in of_case.appointments]
+        shown += [t.flight.flight_number for t in of_case.transfers]
     assert len(statements) == 4
-    assert len(bookings) == 10 and len(shown) == 4
-    assert [h.check_in_on for h in bookings.hotels] == [soon(0), soon(1), soon(2)]
+    assert len(of_case) == 10 and len(shown) == 4
+    assert [h.check_in_on for h in of_case.hotels] == [soon(0), soon(1), soon(2)]
 
 
 def test_the_past_check_uses_the_current_time(trip):

@@ -180,7 +180,7 @@ def test_coordinator_sees_the_itinerary_in_local_times_grouped_by_day(users, as_
     assert "Monday 10 May 2027" in page and "Wednesday 12 May 2027" in page
     assert "departs Mon 10 May 2027, 02:40 +04, arrives Mon 10 May 2027, 07:05 CEST" in page
     assert "07:50 CEST" in page and "Dubai (DXB) → Frankfurt am Main (FRA)" in page
-    assert "No problems found." in page
+    assert "No problems found in the bookings made so far." in page
     assert "€85.00" in page and "wheelchair" in page
     assert "Download the patient's PDF" in page and f"/cases/{trip.case.id}/itinerary.ics" in page
 
@@ -192,10 +192,12 @@ def test_findings_show_on_the_itinerary_until_fixed(users, as_role):
     client = as_role("coordinator")
     page = client.get(f"/cases/{trip.case.id}/itinerary").get_data(as_text=True)
     assert "1 problem, 0 warnings" in page and "No transfer meets flight EK45" in page
-    assert "Mon 10 May 2027, 07:05 CEST" in page and "No problems found." not in page
+    assert "Mon 10 May 2027, 07:05 CEST" in page and "No problems found in the bookings made so far." not in page
     make_transfer(trip.case, pickup_at=local(ARRIVAL_DAY, 8, 0), flight=trip.inbound)
     db.session.commit()
-    assert "No problems found." in client.get(f"/cases/{trip.case.id}/itinerary").get_data(as_text=True)
+    assert "No problems found in the bookings made so far." in client.get(f"/cases/{trip.case.id}/itinerary").get_data(
+        as_text=True
+    )
 
 
 def test_finance_reads_the_itinerary_with_costs_but_no_notes_or_downloads(users, as_role):
@@ -240,4 +242,6 @@ def test_the_findings_partial_for_the_case_page(users, app):
         html = render_template("logistics/_findings.html", findings=case_findings(trip.case.id), case=trip.case)
         assert "Problem:" in html and "No transfer meets flight EK45" in html
         assert f"/cases/{trip.case.id}/itinerary" in html
-        assert "No problems found." in render_template("logistics/_findings.html", findings=[])
+        assert "No problems found in the bookings made so far." in render_template(
+            "logistics/_findings.html", findings=[]
+        )

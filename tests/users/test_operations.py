@@ -85,7 +85,7 @@ def test_unknown_user_is_not_found():
 
 
 def test_a_departing_coordinators_open_cases_go_back_to_the_queue():
-    from backoffice.cases import operations as case_operations
+    from backoffice.cases import history as case_history
     from tests.factories import make_case
 
     admin, carla, conrad = make_user("admin"), make_user("coordinator"), make_user("coordinator")
@@ -96,5 +96,5 @@ def test_a_departing_coordinators_open_cases_go_back_to_the_queue():
     assert open_case.coordinator_id is None and closed_case.coordinator_id == carla.id
     operations.change_role(conrad.id, "finance", actor_id=admin.id)
     assert other.coordinator_id is None
-    timeline = case_operations.timeline(open_case.id, health_data=True)
+    timeline = case_history.timeline(open_case.id, health_data=True)
     assert "Returned to the queue" in timeline[-1]["text"]

@@ -1,0 +1,398 @@
+"""The audit of a hospital bill against the hospital's resident tariff: pure functions, no Flask, no database.
+
+Every bill line gets exactly one status, the first that applies in this order:
+
+1. `invalid`: the line cannot be read; `reason` says which column and why. The rest of the bill is still audited.
+2. `duplicate`: same date, code, quantity, unit price and currency as an earlier readable line (the earlier line
+   keeps its own status). Values are compared as read, so quantity `2` and `2.0` are the same quantity.
+3. `unknown_code`: the tariff has no item with this code.
+4. `no_valid_tariff`: the code exists, but no version is valid on the line's date (`valid_to` is inclusive).
+5. `currency_mismatch`: the line's currency is not the currency of the version valid on its date.
+6. With a case attached (in the app): `outside_stay` (dated before admission or after discharge, beyond a margin
+   for pre- and post-treatment examinations), then `not_in_programme` (code not among the programme's items).
+7. Otherwise `overcharged`, `below_tariff` or `ok`, comparing `charged = round_half_up(unit_price x quantity, 2)`
+   with `expected = round_half_up(resident_price x quantity, 2)`.
+
+Lines of steps 6 and 7 are *priced*: they carry `charged`, `expected` and the difference. Lines of steps 2 to 5 are
+*unpriced*: their charged amount is summed per currency in `unpriced`, the money in question.
+
+What a readable line is (decided here, since hospitals' CSVs vary):
+- `date`: `YYYY-MM-DD`, a real calendar date.
+- `quantity`: a positive number written with digits and an optional dot and up to 4 decimals (`1.5` hours).
+- `unit_price`: a number written the same way, at least zero. A decimal comma (`12,50`), thousands separators,
+  exponents and more than 4 decimals (finer than a tariff price is kept) are not read. A negative unit price is
+  `invalid`: a credit or a discount cannot be priced against a resident tariff; it belongs on a credit note.
+- `code`: required; compared with the tariff's codes exactly, after trimming spaces.
+- `currency`: required, an ISO 4217 code (`eur` is read as `EUR`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, localcontext
+from operator import attrgetter
+
+from backoffice.money import MAX_AMOUNT, Money, MoneyError, check_currency, round_half_up, to_decimal
+
+INVALID = "invalid"
+DUPLICATE = "duplicate"
+UNKNOWN_CODE = "unknown_code"
+NO_VALID_TARIFF = "no_valid_tariff"
+CURRENCY_MISMATCH = "currency_mismatch"
+OUTSIDE_STAY = "outside_stay"
+NOT_IN_PROGRAMME = "not_in_programme"
+OVERCHARGED = "overcharged"
+BELOW_TARIFF = "below_tariff"
+OK = "ok"
+
+# In the order the checks apply.
+STATUSES = (
+    INVALID,
+    DUPLICATE,
+    UNKNOWN_CODE,
+    NO_VALID_TARIFF,
+    CURRENCY_MISMATCH,
+    OUTSIDE_STAY,
+    NOT_IN_PROGRAMME,
+    OVERCHARGED,
+    BELOW_TARIFF,
+    OK,
+)
+PRICED = frozenset({OUTSIDE_STAY, NOT_IN_PROGRAMME, OVERCHARGED, BELOW_TARIFF, OK})
+UNPRICED = frozenset({DUPLICATE, UNKNOWN_CODE, NO_VALID_TARIFF, CURRENCY_MISMATCH})
+
+# A hospital applying a foreign-patient coefficient shows up as a systematic ratio, not as a few bad lines.
+SURCHARGE_THRESHOLD = Decimal("1.05")
+CENT_PLACES = 2
+MAX_DECIMALS = 4  # the scale of tariff prices
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class TariffVersion:
+    """One version of one code of a resident tariff: valid from a date until a date (inclusive) or open-ended."""
+
+    code: str
+    price: Decimal
+    currency: str
+    valid_from: date
+    valid_to: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+@dataclass(frozen=True, slots=True)
+class RawLine:
+    """A bill line as the hospital wrote it: text values, not yet read.
+
+    `row` is where it came from (the CSV row, the header being row 1); `line_no` is the bill's own line number when
+    it is a positive whole number. `error` is set when the row itself is malformed (too many or too few values).
+    """
+
+    row: int
+    line_no: int | None
+    date: str
+    code: str
+    description: str
+    quantity: str
+    unit_price: str
+    currency: str
+    error: str | None = None
+
+    @property
+    def number(self) -> int:
+        """The bill's line number, or the CSV row number when the bill gives none that is usable."""
+        return self.line_no if self.line_no is not None else self.row
+
+
+@dataclass(frozen=True, slots=True)
+class BillLine:
+    """A readable bill line."""
+
+    date: date
+    code: str
+    quantity: Decimal
+    unit_price: Decimal
+    currency: str
+
+    @property
+    def duplicate_key(self) -> tuple[date, str, Decimal, Decimal, str]:
+        return self.date, self.code, self.quantity, self.unit_price, self.currency
+
+
+class UnreadableLine(ValueError):
+    """A bill line that cannot be read; the message names the columns and is meant for people."""
+
+
+@dataclass(frozen=True, slots=True)
+class LineResult:
+    """The audit of one line. `charged` is set on every readable line; `expected` only on priced lines."""
+
+    line: int
+    status: str
+    source: RawLine
+    reason: str | None = None
+    charged: Money | None = None
+    expected: Money | None = None
+
+    @property
+    def priced(self) -> bool:
+        return self.status in PRICED
+
+    @property
+    def difference(self) -> Money | None:
+        if self.charged is None or self.expected is None:
+            return None
+        return self.charged - self.expected
+
+
+@dataclass(slots=True)
+class Totals:
+    """One currency of a bill: sums over the priced lines, and the charged amount of the unpriced ones."""
+
+    currency: str
+    charged: Decimal = Decimal("0.00")
+    expected: Decimal = Decimal("0.00")
+    overcharge: Decimal = Decimal("0.00")
+    unpriced: Decimal = Decimal("0.00")
+    priced_lines: int = 0
+    unpriced_lines: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditResult:
+    lines: list[LineResult]
+    totals: dict[str, Totals]
+    surcharge_coefficient: Decimal | None
+    median_ratio: Decimal | None = None  # charged/expected over the priced lines, shown or not
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------- reading a line
+
+
+def _amount_text(value: str, column: str, problems: list[str], *, positive: bool) -> Decimal | None:
+    text = (value or "").strip()
+    if not text:
+        problems.append(f"{column} is missing")
+        return None
+    if not _NUMBER.fullmatch(text):
+        problems.append(f"{column} {text[:40]!r} is not a number (use digits and a dot, such as 1234.50)")
+        return None
+    number = Decimal(text)
+    if positive and number <= 0:
+        problems.append(f"{column} {text!r} is not a positive number")
+        return None
+    if number < 0:
+        problems.append(f"{column} {text!r} is negative (a credit is not priced against the tariff)")
+        return None
+    if -number.as_tuple().exponent > MAX_DECIMALS:  # type: ignore[operator]
+        problems.append(f"{column} {text!r} has more than {MAX_DECIMALS} decimals")
+        return None
+    try:
+        return to_decimal(number.copy_abs())  # "-0.00" is zero, not a negative zero
+    except MoneyError:
+        problems.append(f"{column} {text[:40]!r} is too large")
+        return None
+
+
+def read_line(raw: RawLine) -> BillLine:
+    """The line's values read, or `UnreadableLine` naming every column that cannot be read."""
+    if raw.error:
+        raise UnreadableLine(raw.error)
+    problems: list[str] = []
+    day: date | None = None
+    date_text = (raw.date or "").strip()
+    if not date_text:
+        problems.append("date is missing")
+    else:
+        try:
+            if not _DATE.fullmatch(date_text):
+                raise ValueError
+            day = date.fromisoformat(date_text)
+        except ValueError:
+            problems.append(f"date {date_text[:40]!r} is not a date (use YYYY-MM-DD)")
+    code = (raw.code or "").strip()
+    if not code:
+        problems.append("code is missing")
+    quantity = _amount_text(raw.quantity, "quantity", problems, positive=True)
+    unit_price = _amount_text(raw.unit_price, "unit_price", problems, positive=False)
+    currency = (raw.currency or "").strip().upper()
+    if not currency:
+        problems.append("currency is missing")
+    else:
+        try:
+            currency = check_currency(currency)
+        except MoneyError:
+            problems.append(f"currency {currency[:40]!r} is not an ISO 4217 code (such as EUR)")
+    if not problems and quantity is not None and unit_price is not None and unit_price * quantity >= MAX_AMOUNT:
+        problems.append("unit_price x quantity is too large for an amount")
+    if problems:
+        raise UnreadableLine("; ".join(problems))
+    assert day is not None and quantity is not None and unit_price is not None
+    return BillLine(date=day, code=code, quantity=quantity, unit_price=unit_price, currency=currency)
+
+
+# ---------------------------------------------------------------------------------------------- the tariff
+
+
+def index_tariff(tariff: Iterable[TariffVersion]) -> dict[str, list[TariffVersion]]:
+    """The tariff by code, each code's versions ordered by `valid_from`: built once per audit."""
+    by_code: dict[str, list[TariffVersion]] = {}
+    for version in tariff:
+        versions = by_code.get(version.code)
+        if versions is None:
+            by_code[version.code] = [version]
+        else:
+            versions.append(version)
+    for versions in by_code.values():
+        if len(versions) > 1:
+            versions.sort(key=attrgetter("valid_from"))
+    return by_code
+
+
+def version_on(versions: Sequence[TariffVersion], day: date) -> TariffVersion | None:
+    """The version valid on `day`; should versions overlap, the one that started last."""
+    for version in reversed(versions):
+        if version.valid_on(day):
+            return version
+    return None
+
+
+# ---------------------------------------------------------------------------------------------- the audit
+
+
+def audit_bill(
+    lines: Iterable[RawLine],
+    tariff: Iterable[TariffVersion] | Mapping[str, Sequence[TariffVersion]],
+    *,
+    stay: tuple[date, date | None] | None = None,
+    stay_margin_days: int = 0,
+    programme_codes: Iterable[str] | None = None,
+) -> AuditResult:
+    """Audit a bill's lines against a resident tariff (a list of versions, or `index_tariff` of one).
+
+    `stay` is the case's admission and discharge dates (discharge None while the patient is in hospital);
+    `stay_margin_days` widens it on both sides for pre- and post-treatment examinations. `programme_codes` are the
+    codes of the programme the patient agreed to. Both checks apply only to lines that would otherwise be priced.
+    """
+    read: list[tuple[RawLine, BillLine | str]] = []
+    for raw in lines:
+        try:
+            read.append((raw, read_line(raw)))
+        except UnreadableLine as problem:
+            read.append((raw, str(problem)))
+    if isinstance(tariff, Mapping):
+        index = tariff
+    else:  # only the bill's codes: a 100,000-item tariff is not sorted for a bill of twenty lines
+        codes = {line.code for _, line in read if isinstance(line, BillLine)}
+        index = index_tariff(version for version in tariff if version.code in codes)
+    first_day = last_day = None
+    if stay is not None:
+        margin = timedelta(days=stay_margin_days)
+        first_day = stay[0] - margin
+        last_day = stay[1] + margin if stay[1] is not None else None
+    programme = frozenset(code.strip() for code in programme_codes) if programme_codes is not None else None
+
+    results: list[LineResult] = []
+    seen: set[tuple] = set()
+    for raw, line in read:
+        if isinstance(line, str):
+            results.append(LineResult(raw.number, INVALID, raw, reason=line))
+            continue
+        charged = Money(round_half_up(line.unit_price * line.quantity, CENT_PLACES), line.currency)
+        key = line.duplicate_key
+        if key in seen:
+            results.append(LineResult(raw.number, DUPLICATE, raw, charged=charged))
+            continue
+        seen.add(key)
+        versions = index.get(line.code)
+        if not versions:
+            results.append(LineResult(raw.number, UNKNOWN_CODE, raw, charged=charged))
+            continue
+        version = version_on(versions, line.date)
+        if version is None:
+            results.append(LineResult(raw.number, NO_VALID_TARIFF, raw, charged=charged))
+            continue
+        if version.currency != line.currency:
+            results.append(LineResult(raw.number, CURRENCY_MISMATCH, raw, charged=charged))
+            continue
+        try:
+            expected = Money(round_half_up(version.price * line.quantity, CENT_PLACES), line.currency)
+        except MoneyError:
+            reason = "quantity x resident price is too large for an amount"
+            results.append(LineResult(raw.number, INVALID, raw, reason=reason))
+            continue
+        if first_day is not None and (line.date < first_day or (last_day is not None and line.date > last_day)):
+            status = OUTSIDE_STAY
+        elif programme is not None and line.code not in programme:
+            status = NOT_IN_PROGRAMME
+        elif charged.amount > expected.amount:
+            status = OVERCHARGED
+        elif charged.amount < expected.amount:
+            status = BELOW_TARIFF
+        else:
+            status = OK
+        results.append(LineResult(raw.number, status, raw, charged=charged, expected=expected))
+
+    median = median_ratio(results)
+    coefficient = median if median is not None and median >= SURCHARGE_THRESHOLD else None
+    return AuditResult(
+        lines=results,
+        totals=bill_totals(results),
+        surcharge_coefficient=coefficient,
+        median_ratio=median,
+        counts=status_counts(results),
+    )
+
+
+def bill_totals(results: Iterable[LineResult]) -> dict[str, Totals]:
+    """Per currency (in alphabetical order): charged, expected and overcharge over the priced lines, unpriced."""
+    totals: dict[str, Totals] = {}
+    for result in results:
+        if result.charged is None:
+            continue
+        currency = result.charged.currency
+        total = totals.get(currency)
+        if total is None:
+            total = totals[currency] = Totals(currency)
+        if result.expected is not None:
+            total.priced_lines += 1
+            total.charged += result.charged.amount
+            total.expected += result.expected.amount
+            total.overcharge += max(result.charged.amount - result.expected.amount, Decimal(0))
+        elif result.status in UNPRICED:
+            total.unpriced_lines += 1
+            total.unpriced += result.charged.amount
+    return dict(sorted(totals.items()))
+
+
+def median_ratio(results: Iterable[LineResult]) -> Decimal | None:
+    """The median of charged/expected over the priced lines (mean of the middle two for an even count), rounded
+    half-up to two decimals; None without a priced line. Lines whose resident amount is zero have no ratio."""
+    with localcontext() as context:
+        context.prec = 28
+        ratios = sorted(
+            r.charged.amount / r.expected.amount
+            for r in results
+            if r.charged is not None and r.expected is not None and r.expected.amount > 0
+        )
+        if not ratios:
+            return None
+        middle = len(ratios) // 2
+        median = ratios[middle] if len(ratios) % 2 else (ratios[middle - 1] + ratios[middle]) / 2
+        return round_half_up(median, CENT_PLACES)
+
+
+def status_counts(results: Iterable[LineResult]) -> dict[str, int]:
+    """How many lines have each status, in the order of the checks; statuses no line has are left out."""
+    counts = dict.fromkeys(STATUSES, 0)
+    for result in results:
+        counts[result.status] += 1
+    return {status: count for status, count in counts.items() if count}

@@ -1,0 +1,149 @@
+"""Reading the CSV a hospital sends with its bill into raw bill lines (no Flask, no database).
+
+The file is UTF-8 (an optional byte-order mark is dropped), comma-separated, with the header
+`line,date,code,description,quantity,unit_price,currency`. The columns may come in any order (they are read by
+name, case and surrounding spaces aside); each must be present once and no other column may appear, so that nothing
+a hospital adds (a discount, a second price) is silently ignored. Empty trailing header cells and empty trailing
+values, as spreadsheets export them, are ignored, and so are blank rows.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1. A row whose values cannot be read is not an
+error of the file: it becomes a raw line the audit marks `invalid`. What makes the whole file unusable (not UTF-8,
+no header or a wrong one, no lines, too large, broken quoting) raises `BillFileError` naming the row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import BinaryIO
+
+from backoffice.billing.audit import RawLine
+
+BILL_COLUMNS = ("line", "date", "code", "description", "quantity", "unit_price", "currency")
+HEADER = ",".join(BILL_COLUMNS)
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_LINES = 50_000
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_LINE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+class BillFileError(ValueError):
+    """The bill file cannot be used at all; the message is for people and names the row and column when it can."""
+
+    def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
+        where = ", ".join(part for part in (f"row {row}" if row else "", f"column {column}" if column else "") if part)
+        self.message = f"{where}: {message}" if where else message
+        self.row = row
+        self.column = column
+        super().__init__(self.message)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def read_bill_file(
+    stream: BinaryIO, *, max_bytes: int = DEFAULT_MAX_BYTES, max_lines: int = DEFAULT_MAX_LINES
+) -> list[RawLine]:
+    """Read at most `max_bytes` (plus one, to know it is larger) from a binary stream, then `read_bill_csv`."""
+    data = stream.read(max_bytes + 1)
+    return read_bill_csv(data, max_bytes=max_bytes, max_lines=max_lines)
+
+
+def read_bill_csv(
+    data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES, max_lines: int = DEFAULT_MAX_LINES
+) -> list[RawLine]:
+    """The bill's rows as raw lines, in file order; `BillFileError` when the file cannot be used."""
+    if len(data) > max_bytes:
+        raise BillFileError(f"the file is larger than {_megabytes(max_bytes)}; split the bill")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BillFileError("the file is UTF-16; save it as CSV UTF-8", row=1)
+    text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    if not text.strip():
+        raise BillFileError(f"the file is empty; a bill starts with the header {HEADER}", row=1)
+
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows = _rows(reader, text)
+    row_number, header = next(rows, (1, []))
+    positions = _header_positions(header, row_number)
+
+    lines: list[RawLine] = []
+    for row_number, values in rows:
+        if not any(value.strip() for value in values):
+            continue
+        if len(lines) == max_lines:
+            raise BillFileError(f"the bill has more than {max_lines:,} lines; split it", row=row_number)
+        lines.append(_raw_line(row_number, values, positions))
+    if not lines:
+        raise BillFileError("the file has a header but no bill lines", row=row_number + 1)
+    return lines
+
+
+def _rows(reader, text: str):
+    """(row number, values) for each CSV record; encoding and quoting problems named by row and column."""
+    check_encoding = _NOT_UTF8.search(text) is not None
+    header: list[str] = []
+    row_number = 0
+    while True:
+        row_number += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise BillFileError(f"the CSV cannot be read ({error}); check the quotes", row=row_number) from None
+        if check_encoding:
+            for position, value in enumerate(values):
+                if _NOT_UTF8.search(value):
+                    column = header[position] if position < len(header) else str(position + 1)
+                    raise BillFileError(
+                        "the text is not UTF-8; save the file as CSV UTF-8", row=row_number, column=column
+                    )
+        if row_number == 1:
+            header = [value.strip().lower() for value in values]
+        yield row_number, values
+
+
+def _header_positions(header: list[str], row: int) -> dict[str, int]:
+    names = [name.strip().lower() for name in header]
+    while names and not names[-1]:
+        names.pop()
+    expected = f"the header must be {HEADER}"
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
+        raise BillFileError(f"the columns are not separated by commas; {expected}", row=row, column="1")
+    positions: dict[str, int] = {}
+    for position, name in enumerate(names):
+        if name not in BILL_COLUMNS:
+            shown = repr(header[position].strip()[:40]) if name else "an empty name"
+            raise BillFileError(f"{shown} is not a bill column; {expected}", row=row, column=str(position + 1))
+        if name in positions:
+            raise BillFileError(f"the column {name} appears twice; {expected}", row=row, column=str(position + 1))
+        positions[name] = position
+    missing = [name for name in BILL_COLUMNS if name not in positions]
+    if missing:
+        what = "the column " + missing[0] if len(missing) == 1 else "the columns " + ", ".join(missing)
+        raise BillFileError(f"{what} {'is' if len(missing) == 1 else 'are'} missing; {expected}", row=row)
+    return positions
+
+
+def _raw_line(row: int, values: list[str], positions: dict[str, int]) -> RawLine:
+    width = len(positions)
+    error = None
+    if len(values) < width or any(value.strip() for value in values[width:]):
+        error = f"the row has {len(values)} values, the header {width}"
+    cells = {name: values[position] if position < len(values) else "" for name, position in positions.items()}
+    line_text = cells["line"].strip()
+    line_no = int(line_text) if _LINE_NUMBER.fullmatch(line_text) and int(line_text) > 0 else None
+    return RawLine(
+        row=row,
+        line_no=line_no,
+        date=cells["date"],
+        code=cells["code"],
+        description=cells["description"],
+        quantity=cells["quantity"],
+        unit_price=cells["unit_price"],
+        currency=cells["currency"],
+        error=error,
+    )

@@ -1,0 +1,40 @@
+"""`flask tariffs import HOSPITAL_CODE FILE.csv`: import a hospital's resident tariff from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from backoffice.billing import tariffs
+from backoffice.errors import CommandRefused, DomainError
+from backoffice.extensions import db
+
+tariffs_cli = AppGroup("tariffs", help="Resident tariffs of hospitals.")
+
+
+@tariffs_cli.command("import")
+@click.argument("hospital_code")
+@click.argument("file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_tariff_command(hospital_code: str, file: Path) -> None:
+    """Import FILE.csv as the resident tariff of the hospital HOSPITAL_CODE (such as FRA-ABM).
+
+    All-or-nothing: on any problem nothing is imported, every problem is listed and the exit status is 2.
+    """
+    try:
+        hospital = tariffs.hospital_by_code(hospital_code)
+        with file.open("rb") as handle:
+            data = handle.read(tariffs.max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse
+        tariff_import = tariffs.import_tariff(hospital.id, data, file.name, actor_id=None)
+    except tariffs.TariffImportRefused as error:
+        db.session.rollback()
+        raise CommandRefused("\n  ".join([error.message, *error.problems])) from None
+    except DomainError as error:
+        db.session.rollback()
+        raise CommandRefused(error.message) from None
+    except OSError as error:
+        raise CommandRefused(f"{file} cannot be read: {error.strerror}.") from None
+    db.session.commit()
+    count = tariff_import.item_count
+    click.echo(f"Imported {count} item{'s' if count != 1 else ''} for {hospital.code} from {tariff_import.filename}.")

@@ -1,0 +1,168 @@
+"""The hospital appointment of a case: at which hospital, with whom, when (local time), admission and discharge.
+
+One per case, unless cancelled; a confirmed appointment lets the case move to travel_booked.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time, timedelta
+from typing import Any
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import joinedload
+
+from backoffice.cases.models import Case
+from backoffice.directory.models import Hospital, Physician, Programme
+from backoffice.extensions import db
+from backoffice.logistics.bookings import (
+    BookingError,
+    bookable_case,
+    create_booking,
+    describe,
+    get_booking,
+    refuse_cancelled,
+    refuse_move_into_past,
+    refuse_past_start,
+    update_booking,
+)
+from backoffice.logistics.models import HospitalAppointment
+from backoffice.logistics.timezones import combine
+from backoffice.money import Money
+
+
+def has_confirmed_appointment(case: Case) -> bool:
+    """The case guard for travel_booked: the hospital has confirmed the appointment."""
+    return bool(
+        db.session.scalar(
+            select(exists().where(HospitalAppointment.case_id == case.id, HospitalAppointment.status == "confirmed"))
+        )
+    )
+
+
+def _appointment_values(
+    case: Case,
+    *,
+    hospital_id: int | None,
+    physician_id: int | None,
+    programme_id: int | None,
+    start_on: date | None,
+    start_time: time | None,
+    admission_on: date | None,
+    discharge_on: date | None,
+) -> dict[str, Any]:
+    hospital = db.session.get(Hospital, hospital_id) if hospital_id is not None else case.hospital
+    if hospital_id is not None and hospital is None:
+        raise BookingError("Choose a hospital from the directory.")
+    if hospital is None:
+        raise BookingError("Choose the case's programme first (or the hospital of the appointment).")
+    physician = db.session.get(Physician, physician_id) if physician_id is not None else None
+    if physician_id is not None and physician is None:
+        raise BookingError("Choose a physician from the directory.")
+    if physician is not None and physician.hospital_id != hospital.id:
+        raise BookingError(f"{physician.name} does not work at {hospital.name}.")
+    programme = db.session.get(Programme, programme_id) if programme_id is not None else None
+    if programme_id is not None and programme is None:
+        raise BookingError("Choose a programme from the directory.")
+    if programme is not None and programme.hospital_id != hospital.id:
+        raise BookingError(f"{programme.name} is not a programme of {hospital.name}.")
+    if start_on is None or start_time is None:
+        raise BookingError("Enter the date and the local time of the appointment.")
+    starts_at = combine(start_on, start_time, hospital.timezone)
+    admission_on = admission_on or start_on
+    if admission_on < start_on - timedelta(days=1):
+        raise BookingError(
+            f"The admission ({admission_on.isoformat()}) cannot be more than a day before the appointment "
+            f"({start_on.isoformat()})."
+        )
+    if discharge_on is None:
+        if programme is None or programme.typical_stay_days is None:
+            raise BookingError("Enter the expected discharge date.")
+        discharge_on = admission_on + timedelta(days=programme.typical_stay_days)
+    if discharge_on < admission_on:
+        raise BookingError("The expected discharge must be on or after the admission date.")
+    return {
+        "hospital": hospital,
+        "physician": physician,
+        "programme": programme,
+        "starts_at": starts_at,
+        "timezone": hospital.timezone,
+        "admission_on": admission_on,
+        "discharge_on": discharge_on,
+    }
+
+
+def create_appointment(
+    case_id: int,
+    *,
+    start_on: date | None,
+    start_time: time | None,
+    hospital_id: int | None = None,
+    physician_id: int | None = None,
+    programme_id: int | None = None,
+    admission_on: date | None = None,
+    discharge_on: date | None = None,
+    cost: Money | None = None,
+    notes: str = "",
+    actor_id: int,
+) -> HospitalAppointment:
+    """Request the hospital appointment: at the case's hospital unless another is named, its start in the hospital's
+    local time, admission (by default the day of the start) and expected discharge. One per case, unless cancelled.
+    """
+    case = bookable_case(case_id)
+    # Lock the case row: two coordinators booking at once must not both pass the one-appointment check.
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    existing = db.session.scalar(
+        select(HospitalAppointment)
+        .where(HospitalAppointment.case_id == case.id, HospitalAppointment.status != "cancelled")
+        .options(joinedload(HospitalAppointment.hospital))
+    )
+    if existing is not None:
+        raise BookingError(
+            f"Case {case.number} already has a hospital appointment ({describe('appointment', existing)}); "
+            "change it, or cancel it before booking another."
+        )
+    values = _appointment_values(
+        case,
+        hospital_id=hospital_id,
+        physician_id=physician_id,
+        programme_id=programme_id,
+        start_on=start_on,
+        start_time=start_time,
+        admission_on=admission_on,
+        discharge_on=discharge_on,
+    )
+    refuse_past_start(values["starts_at"], values["timezone"], "the appointment on")
+    return create_booking("appointment", case, values, cost, notes, actor_id)
+
+
+def update_appointment(
+    booking_id: int,
+    *,
+    start_on: date | None,
+    start_time: time | None,
+    hospital_id: int | None = None,
+    physician_id: int | None = None,
+    programme_id: int | None = None,
+    admission_on: date | None = None,
+    discharge_on: date | None = None,
+    cost: Money | None = None,
+    notes: str = "",
+    actor_id: int,
+    case_id: int | None = None,
+) -> HospitalAppointment:
+    """Change the appointment (same rules as booking it; a start that has passed may stay as it is)."""
+    booking = get_booking("appointment", booking_id, case_id, lock=True)
+    case = bookable_case(booking.case_id)
+    refuse_cancelled(booking)
+    values = _appointment_values(
+        case,
+        hospital_id=hospital_id if hospital_id is not None else booking.hospital_id,
+        physician_id=physician_id,
+        programme_id=programme_id,
+        start_on=start_on,
+        start_time=start_time,
+        admission_on=admission_on,
+        discharge_on=discharge_on,
+    )
+    refuse_move_into_past(booking.starts_at, values["starts_at"], values["timezone"])
+    return update_booking("appointment", booking, case, values, cost, notes, actor_id)

@@ -1,0 +1,319 @@
+"""Bookings around the treatment: the hospital appointment, hotel stays, flights and transfers.
+
+The rules every kind shares live here once: the case must be open, a new booking may not start in the past, the
+cost is exact Money in the supplier's currency (or not known yet), the status only moves requested -> confirmed ->
+cancelled (or requested -> cancelled), a confirmed booking carries the supplier's reference, and a cancelled one no
+longer changes. Every change writes a line on the case timeline and its `case_booking` audit row; operations flush,
+the caller commits. Times are typed as local wall-clock times of the place and stored in UTC.
+
+What each kind checks lives in its own module: appointments, hotel_stays, flights, transfers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import joinedload
+
+from backoffice.cases import states
+from backoffice.cases.models import Case
+from backoffice.cases.operations import get_case, record_case_event
+from backoffice.dbtypes import utcnow
+from backoffice.errors import DomainError, NotFound
+from backoffice.extensions import db
+from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
+from backoffice.logistics.timezones import format_local, to_local
+from backoffice.money import Money, MoneyError, check_amount, parse_money
+
+Booking = HospitalAppointment | HotelStay | Flight | Transfer
+
+
+class BookingError(DomainError):
+    pass
+
+
+KINDS: dict[str, type] = {
+    "appointment": HospitalAppointment,
+    "hotel": HotelStay,
+    "flight": Flight,
+    "transfer": Transfer,
+}
+KIND_LABELS = {"appointment": "Hospital appointment", "hotel": "Hotel stay", "flight": "Flight", "transfer": "Transfer"}
+PLACE_LABELS = {"airport": "Airport", "hotel": "Hotel", "hospital": "Hospital", "other": "Other"}
+STATUS_LABELS = {"requested": "Requested", "confirmed": "Confirmed", "cancelled": "Cancelled"}
+# Relationships each kind shows with it; loaded with the booking so nothing loads lazily afterwards.
+_LOADS: dict[str, tuple[Any, ...]] = {
+    "appointment": (
+        joinedload(HospitalAppointment.hospital),
+        joinedload(HospitalAppointment.physician),
+        joinedload(HospitalAppointment.programme),
+    ),
+    "hotel": (),
+    "flight": (),
+    "transfer": (joinedload(Transfer.flight),),
+}
+
+
+# ---------------------------------------------------------------------------------------------- shared rules
+
+
+def get_booking(kind: str, booking_id: int, case_id: int | None = None, *, lock: bool = False) -> Booking:
+    """A booking of `kind` with what it shows loaded; 404 when there is none, or when it belongs to another case.
+
+    `lock` holds its row until the transaction ends, so two people changing the same booking take turns.
+    """
+    model = KINDS.get(kind)
+    booking = None
+    if model is not None:
+        query = select(model).where(model.id == booking_id).options(*_LOADS[kind])
+        booking = db.session.scalar(query.with_for_update(of=model) if lock else query)
+    if booking is None or (case_id is not None and booking.case_id != case_id):
+        raise NotFound("There is no such booking on this case.")
+    return booking
+
+
+def bookable_case(case_id: int) -> Case:
+    """The case a booking is made or changed for; refused once the case is closed or cancelled."""
+    case = get_case(case_id)
+    if case.state in states.FINAL:
+        raise BookingError(
+            f"Case {case.number} is {states.label(case.state).lower()}: its bookings can no longer change."
+        )
+    return case
+
+
+def refuse_cancelled(booking: Booking) -> None:
+    """A cancelled booking no longer changes."""
+    if booking.is_cancelled:
+        raise BookingError("This booking is cancelled and can no longer change; make a new booking instead.")
+
+
+def check_text(value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
+    """Trimmed text; refused when required and empty, or longer than its column."""
+    text = (value or "").strip()
+    if required and not text:
+        raise BookingError(f"Enter the {label}.")
+    if len(text) > max_length:
+        raise BookingError(f"The {label} is too long (at most {max_length} characters).")
+    return text
+
+
+def check_cost(cost: Money | None) -> Money | None:
+    """A booking's cost: exact, not negative, no finer than the currency's minor unit (and cents at most)."""
+    if cost is None:
+        return None
+    try:
+        return check_amount(cost, places=2)
+    except MoneyError as error:
+        raise BookingError(f"Cost: {error}.") from None
+
+
+def parse_cost(amount: str | None, currency: str | None) -> Money | None:
+    """The cost typed into a form: empty when not known yet, else exact Money in an ISO 4217 currency."""
+    if not (amount or "").strip():
+        return None
+    try:
+        cost = parse_money(amount or "", currency or "")
+    except MoneyError as error:
+        raise BookingError(f"Cost: {error}.") from None
+    return check_cost(cost)
+
+
+def _local_today(tz_name: str) -> date:
+    return to_local(utcnow(), tz_name).date()
+
+
+def refuse_past_start(start: datetime | date, tz_name: str, what: str) -> None:
+    """A new booking cannot start in the past (an existing one keeps its dates, even once they have passed)."""
+    if isinstance(start, datetime):
+        if start < utcnow():
+            raise BookingError(
+                f"A new booking cannot start in the past: {what} {format_local(start, tz_name)} has passed."
+            )
+    elif start < _local_today(tz_name):
+        raise BookingError(f"A new booking cannot start in the past: {what} {start.isoformat()} has passed.")
+
+
+def _plain(value: Any) -> Any:
+    """A value fit for the audit log's JSON."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+_NOT_AUDITED = {"id", "case_id", "created_at", "updated_at", "created_by_id"}
+
+
+def _snapshot(booking: Booking) -> dict[str, Any]:
+    columns = booking.__mapper__.column_attrs
+    return {c.key: _plain(getattr(booking, c.key)) for c in columns if c.key not in _NOT_AUDITED}
+
+
+def describe(kind: str, booking: Booking) -> str:
+    """How a booking is named on the timeline: 'Flight EK45 DXB→FRA'."""
+    if kind == "appointment":
+        return f"Hospital appointment at {booking.hospital.name}, {format_local(booking.starts_at, booking.timezone)}"
+    if kind == "hotel":
+        return f"Hotel {booking.hotel_name}, {booking.check_in_on:%d %b} to {booking.check_out_on:%d %b %Y}"
+    if kind == "flight":
+        return f"Flight {booking.flight_number} {booking.from_airport}→{booking.to_airport}"
+    return f"Transfer {booking.from_place} → {booking.to_place}, {format_local(booking.pickup_at, booking.timezone)}"
+
+
+def _record(case: Case, kind: str, booking: Booking, note: str, actor_id: int | None, **audit: Any) -> None:
+    record_case_event(
+        case,
+        "booking",
+        actor_id,
+        note=f"{describe(kind, booking)} {note}",
+        audit={"booking": kind, "booking_id": booking.id, "status": booking.status, **audit},
+    )
+
+
+def create_booking(
+    kind: str, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
+) -> Booking:
+    """Store a new booking of `kind` as requested, with its checked values, and record it on the case."""
+    booking = KINDS[kind](
+        case_id=case.id,
+        created_by_id=actor_id,
+        status="requested",
+        supplier_reference="",
+        cost=check_cost(cost),
+        notes=check_text(notes, "notes", 5000),
+        **values,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    _record(case, kind, booking, "requested", actor_id, action="created", values=_snapshot(booking))
+    return booking
+
+
+def update_booking(
+    kind: str, booking: Booking, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
+) -> Booking:
+    """Set a booking's checked values, cost and notes; record what changed on the case (nothing when nothing did)."""
+    before = _snapshot(booking)
+    for name, value in {**values, "cost": check_cost(cost), "notes": check_text(notes, "notes", 5000)}.items():
+        setattr(booking, name, value)
+    db.session.flush()
+    after = _snapshot(booking)
+    changes = {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
+    if changes:
+        changed = ", ".join(sorted(_field_label(name) for name in changes))
+        _record(case, kind, booking, f"changed ({changed})", actor_id, action="updated", changes=changes)
+    return booking
+
+
+def _field_label(name: str) -> str:
+    """A column name as people say it: pickup_at -> pickup, flight_id -> flight, check_in_on -> check in."""
+    for suffix in ("_id", "_at", "_on", "_amount"):
+        name = name.removesuffix(suffix)
+    return name.replace("_", " ")
+
+
+def refuse_move_into_past(old: datetime | date, new: datetime | date, tz_name: str) -> None:
+    """An update may keep a date that has passed, but may not move a booking into the past."""
+    if new != old:
+        refuse_past_start(new, tz_name, "the new date")
+
+
+def confirm_booking(
+    kind: str, booking_id: int, supplier_reference: str, *, actor_id: int, case_id: int | None = None
+) -> Booking:
+    """The supplier confirmed: record their reference (confirmation number); only a requested booking confirms."""
+    booking = get_booking(kind, booking_id, case_id, lock=True)
+    case = bookable_case(booking.case_id)
+    refuse_cancelled(booking)
+    if booking.status == "confirmed":
+        raise BookingError(f"This booking is already confirmed ({booking.supplier_reference}).")
+    reference = check_text(supplier_reference, "supplier's reference or confirmation number", 100, required=True)
+    booking.status, booking.supplier_reference = "confirmed", reference
+    db.session.flush()
+    _record(case, kind, booking, f"confirmed ({reference})", actor_id, action="confirmed", reference=reference)
+    return booking
+
+
+def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, case_id: int | None = None) -> Booking:
+    """Cancel a requested or confirmed booking, with the reason (kept in its notes).
+
+    Allowed on a cancelled case too, so what was booked for it can be released; a closed case's bookings stay.
+    """
+    booking = get_booking(kind, booking_id, case_id, lock=True)
+    case = get_case(booking.case_id)
+    if case.state == "closed":
+        raise BookingError(f"Case {case.number} is closed: its bookings can no longer change.")
+    refuse_cancelled(booking)
+    reason = check_text(reason, "reason for cancelling", 500, required=True)
+    booking.status = "cancelled"
+    booking.notes = f"{booking.notes}\nCancelled: {reason}".strip()
+    db.session.flush()
+    _record(case, kind, booking, f"cancelled: {reason}", actor_id, action="cancelled", reason=reason)
+    return booking
+
+
+# ---------------------------------------------------------------------------------------------- listing and costs
+
+
+@dataclass
+class CaseBookings:
+    appointments: list[HospitalAppointment]
+    hotels: list[HotelStay]
+    flights: list[Flight]
+    transfers: list[Transfer]
+
+    def __len__(self) -> int:
+        return len(self.appointments) + len(self.hotels) + len(self.flights) + len(self.transfers)
+
+
+def bookings_of(case_id: int) -> CaseBookings:
+    """Every booking of a case, each kind in time order, what they show loaded (four statements)."""
+
+    def rows(kind: str, *order: Any) -> list:
+        model = KINDS[kind]
+        query = select(model).where(model.case_id == case_id).options(*_LOADS[kind]).order_by(*order, model.id)
+        return list(db.session.scalars(query).unique())
+
+    return CaseBookings(
+        appointments=rows("appointment", HospitalAppointment.starts_at),
+        hotels=rows("hotel", HotelStay.check_in_on),
+        flights=rows("flight", Flight.departs_at),
+        transfers=rows("transfer", Transfer.pickup_at),
+    )
+
+
+# A cost source gives the costs of one case (each Money in its own currency); cancelled bookings cost nothing.
+CostSource = Callable[[int], Iterable[Money]]
+
+
+def booking_costs(case_id: int) -> list[Money]:
+    """The appointment, hotel, flight and transfer costs of a case, summed per currency in one statement."""
+    parts = [
+        select(model.cost_amount.label("amount"), model.cost_currency.label("currency")).where(
+            model.case_id == case_id, model.status != "cancelled", model.cost_amount.is_not(None)
+        )
+        for model in KINDS.values()
+    ]
+    costs = union_all(*parts).subquery()
+    rows = db.session.execute(select(costs.c.currency, func.sum(costs.c.amount)).group_by(costs.c.currency)).all()
+    return [Money(amount, currency) for currency, amount in rows]
+
+
+# Interpreter bookings add their source here.
+COST_SOURCES: list[CostSource] = [booking_costs]
+
+
+def logistics_costs(case_id: int, sources: Iterable[CostSource] | None = None) -> dict[str, Money]:
+    """What a case's logistics cost, per currency (never converted), over every cost source."""
+    totals: dict[str, Money] = {}
+    for source in COST_SOURCES if sources is None else sources:
+        for cost in source(case_id):
+            totals[cost.currency] = totals[cost.currency] + cost if cost.currency in totals else cost
+    return dict(sorted(totals.items()))

@@ -1,0 +1,122 @@
+"""How logistics takes part in the pipeline: travel booked needs a clean itinerary, treatment starts on admission day,
+and a ride to a departing flight runs on the departure airport's clock."""
+
+from datetime import date, time, timedelta
+
+import pytest
+
+from backoffice.cases import operations
+from backoffice.cases.operations import TransitionRefused
+from backoffice.extensions import db
+from backoffice.logistics import transfers
+from backoffice.logistics.models import Transfer
+from tests.factories import make_case, make_hospital, make_physician, make_programme, make_user
+from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
+
+
+@pytest.fixture
+def confirmed_case():
+    """A confirmed case with every earlier guard satisfied; only logistics decides."""
+    coordinator = make_user("coordinator")
+    hospital = make_hospital(languages=("de", "en", "ar"))
+    programme = make_programme(hospital, contraindications=())
+    case = make_case(
+        state="confirmed",
+        coordinator=coordinator,
+        hospital_id=hospital.id,
+        programme_id=programme.id,
+        physician_id=make_physician(hospital).id,
+    )
+    from backoffice.cases.models import CaseDocument
+    from backoffice.money import Money
+
+    case.cost_estimate = Money("18000", "EUR")
+    db.session.add(
+        CaseDocument(
+            case_id=case.id,
+            uploaded_by_id=coordinator.id,
+            original_filename="r.pdf",
+            stored_name=f"r-{case.id}",
+            content_type="application/pdf",
+            size_bytes=1,
+            sha256="0" * 64,
+        )
+    )
+    db.session.flush()
+    return case, coordinator
+
+
+def test_travel_is_booked_only_once_the_itinerary_shows_no_problems(confirmed_case):
+    case, coordinator = confirmed_case
+    admission = date.today() + timedelta(days=30)
+    make_appointment(case, admission_on=admission)
+    flight = make_flight(
+        case,
+        departs_at=local(admission - timedelta(days=1), 8, 0, "Asia/Dubai"),
+        arrives_at=local(admission - timedelta(days=1), 12, 20),
+    )
+    with pytest.raises(TransitionRefused, match="itinerary shows"):
+        operations.transition(case.id, "travel_booked", actor_id=coordinator.id)
+    make_transfer(case, pickup_at=local(admission - timedelta(days=1), 13, 30), flight=flight)
+    make_hotel(case, check_in_on=admission - timedelta(days=1), check_out_on=admission)
+    operations.transition(case.id, "travel_booked", actor_id=coordinator.id)
+    assert case.state == "travel_booked"
+
+
+def test_treatment_starts_on_the_admission_day(confirmed_case):
+    case, coordinator = confirmed_case
+    appointment = make_appointment(case, admission_on=date.today() + timedelta(days=3))
+    case.state = "travel_booked"
+    with pytest.raises(TransitionRefused, match="The patient is admitted on"):
+        operations.transition(case.id, "in_treatment", actor_id=coordinator.id)
+    appointment.admission_on = date.today() - timedelta(days=1)
+    operations.transition(case.id, "in_treatment", actor_id=coordinator.id)
+    assert operations.get_case(case.id).state == "in_treatment"
+
+
+def test_a_ride_to_a_departing_flight_is_timed_at_the_departure_airport(confirmed_case):
+    case, coordinator = confirmed_case
+    day = date.today() + timedelta(days=40)
+    home = make_flight(
+        case,
+        from_airport="FRA",
+        to_airport="DXB",
+        departure_tz="Europe/Berlin",
+        arrival_tz="Asia/Dubai",
+        departs_at=local(day, 15, 0),
+        arrives_at=local(day, 23, 30, "Asia/Dubai"),
+        flight_number="EK46",
+    )
+    ride = transfers.create_transfer(
+        case.id,
+        from_kind="hotel",
+        from_place="Hotel am Main",
+        to_kind="airport",
+        to_place="FRA",
+        pickup_on=day,
+        pickup_time=time(11, 0),
+        flight_id=home.id,
+        actor_id=coordinator.id,
+    )
+    assert ride.timezone == "Europe/Berlin"
+    assert ride.pickup_at == local(day, 11, 0)
+
+
+def test_a_transfer_form_without_its_places_is_refused_not_an_error(as_role, users):
+    hospital = make_hospital()
+    case = make_case(state="confirmed", coordinator=users["coordinator"], hospital_id=hospital.id)
+    db.session.commit()
+    response = as_role("coordinator").post(
+        f"/cases/{case.id}/bookings/transfer/new",
+        data={
+            "from_kind": "",
+            "from_place": "x",
+            "to_kind": "",
+            "to_place": "y",
+            "pickup_on": (date.today() + timedelta(days=9)).isoformat(),
+            "pickup_time": "10:00",
+        },
+    )
+    assert response.status_code == 422
+    assert "Choose where the transfer starts." in response.get_data(as_text=True)
+    assert db.session.query(Transfer).count() == 0
