@@ -2,7 +2,7 @@
 
 from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import LoginAttempt, User
-from backoffice.billing.models import TariffImport, TariffItem
+from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
 from backoffice.directory.models import (
     Contraindication,
@@ -28,6 +28,8 @@ from backoffice.patients.models import Patient
 
 __all__ = [
     "AuditEvent",
+    "BillLine",
+    "HospitalBill",
     "CalendarFeed",
     "Case",
     "CaseDocument",

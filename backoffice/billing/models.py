@@ -56,3 +56,101 @@ class TariffItem(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     valid_from: Mapped[date]
     valid_to: Mapped[date | None]  # inclusive; empty = open-ended
+
+
+BILL_STATUSES = ("received", "under_review", "approved", "disputed", "paid")
+LINE_STATUSES = (
+    "invalid",
+    "duplicate",
+    "unknown_code",
+    "no_valid_tariff",
+    "currency_mismatch",
+    "outside_stay",
+    "not_in_programme",
+    "overcharged",
+    "below_tariff",
+    "ok",
+)
+LINE_DECISIONS = ("accepted", "disputed")
+
+
+class HospitalBill(db.Model):
+    """A hospital's bill for a case, audited line by line against the hospital's resident tariff.
+
+    received -> under_review -> approved | disputed; a disputed bill goes back to under_review when the hospital
+    sends a corrected bill (which `supersedes` it); an approved bill becomes paid.
+    """
+
+    __tablename__ = "hospital_bills"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in BILL_STATUSES)})", name="status"),
+        Index("ix_hospital_bills_hospital_received_on", "hospital_id", "received_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"))
+    reference: Mapped[str] = mapped_column(String(60))  # the hospital's invoice number
+    received_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    version: Mapped[int] = mapped_column(default=1)
+    # The tariff the lines were audited against, and the bill this one corrects.
+    tariff_import_id: Mapped[int | None] = mapped_column(ForeignKey("tariff_imports.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("hospital_bills.id"))
+    source_filename: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # approved or disputed
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    override_note: Mapped[str] = mapped_column(String(2000), default="")  # approval despite undecided findings
+    paid_on: Mapped[date | None]
+
+    hospital: Mapped[Hospital] = relationship(lazy="raise")
+    lines: Mapped[list[BillLine]] = relationship(
+        back_populates="bill", order_by="BillLine.position", lazy="raise", cascade="all, delete-orphan"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class BillLine(db.Model):
+    """One line as the hospital wrote it (raw text kept), what the audit found, and finance's decision on it."""
+
+    __tablename__ = "bill_lines"
+    __table_args__ = (
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in LINE_STATUSES)})", name="status"),
+        CheckConstraint(
+            f"decision IS NULL OR decision IN ({', '.join(repr(s) for s in LINE_DECISIONS)})", name="decision"
+        ),
+        Index("ix_bill_lines_bill_position", "bill_id", "position", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("hospital_bills.id", ondelete="CASCADE"))
+    position: Mapped[int]  # order in the bill
+    line_no: Mapped[int]  # the hospital's line number (or the row number when it gave none)
+    # As written by the hospital
+    raw_date: Mapped[str] = mapped_column(String(40), default="")
+    code: Mapped[str] = mapped_column(String(40), default="")
+    description: Mapped[str] = mapped_column(String(300), default="")
+    raw_quantity: Mapped[str] = mapped_column(String(40), default="")
+    raw_unit_price: Mapped[str] = mapped_column(String(40), default="")
+    raw_currency: Mapped[str] = mapped_column(String(10), default="")
+    # As read (None when unreadable)
+    service_on: Mapped[date | None]
+    quantity: Mapped[Decimal | None] = mapped_column(Amount(scale=PRICE_SCALE))
+    unit_price: Mapped[Decimal | None] = mapped_column(Amount(scale=PRICE_SCALE))
+    currency: Mapped[str | None] = mapped_column(String(3))
+    # The audit
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    charged: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    expected: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    tariff_item_id: Mapped[int | None] = mapped_column(ForeignKey("tariff_items.id"))
+    # Finance's decision
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decision_reason: Mapped[str] = mapped_column(String(1000), default="")
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    bill: Mapped[HospitalBill] = relationship(back_populates="lines")

@@ -71,6 +71,8 @@ class Programme(db.Model):
     follow_up_plan: Mapped[str] = mapped_column(Text, default="")
     # One rule a line, "every 1 week x 8: Outpatient examination": the follow-ups generated at discharge.
     follow_up_schedule: Mapped[str] = mapped_column(Text, default="")
+    # The resident-tariff codes the programme consists of; a bill line with another code is `not_in_programme`.
+    tariff_codes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
 
     price_from: Mapped[Money | None] = money_composite(price_from_amount, price_from_currency)
