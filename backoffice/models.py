@@ -29,7 +29,6 @@ from backoffice.patients.models import Patient
 __all__ = [
     "AuditEvent",
     "BillLine",
-    "HospitalBill",
     "CalendarFeed",
     "Case",
     "CaseDocument",
@@ -40,6 +39,7 @@ __all__ = [
     "FollowUp",
     "Hospital",
     "HospitalAppointment",
+    "HospitalBill",
     "HotelStay",
     "IntakeAttempt",
     "Interpreter",

@@ -97,6 +97,11 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations rebuild SQLite tables (copy, drop, rename); with foreign keys enforced, dropping a
+            # table that others reference fails. The app turns them on for every connection; off for migrating.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the implicit transaction, so that Alembic's own one commits the migration
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

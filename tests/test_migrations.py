@@ -33,3 +33,14 @@ def test_every_migration_downgrades_and_upgrades_again():
     assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
     flask_migrate.upgrade()
     assert {"users", "audit_events", "login_attempts"} <= set(inspect(db.engine).get_table_names())
+
+
+def test_migrations_downgrade_and_upgrade_with_data_in_the_tables(app):
+
+    assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
+    first = list(script_directory().walk_revisions())[-1].revision
+    flask_migrate.downgrade(revision=first)
+    flask_migrate.upgrade()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, db.metadata) == []

@@ -22,7 +22,7 @@ What a readable line is (decided here, since hospitals' CSVs vary):
 - `unit_price`: a number written the same way, at least zero. A decimal comma (`12,50`), thousands separators,
   exponents and more than 4 decimals (finer than a tariff price is kept) are not read. A negative unit price is
   `invalid`: a credit or a discount cannot be priced against a resident tariff; it belongs on a credit note.
-- `code`: required; compared with the tariff's codes exactly, after trimming spaces.
+- `code`: required, at most 40 characters as in tariffs; compared with the tariff's codes exactly, after trimming.
 - `currency`: required, an ISO 4217 code (`eur` is read as `EUR`).
 """
 
@@ -68,6 +68,7 @@ UNPRICED = frozenset({DUPLICATE, UNKNOWN_CODE, NO_VALID_TARIFF, CURRENCY_MISMATC
 SURCHARGE_THRESHOLD = Decimal("1.05")
 CENT_PLACES = 2
 MAX_DECIMALS = 4  # the scale of tariff prices
+MAX_CODE_LENGTH = 40  # as in tariffs
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
@@ -82,6 +83,7 @@ class TariffVersion:
     currency: str
     valid_from: date
     valid_to: date | None = None
+    item_id: int | None = None  # the tariff item it was read from, when it came from the database
 
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -132,7 +134,8 @@ class UnreadableLine(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class LineResult:
-    """The audit of one line. `charged` is set on every readable line; `expected` only on priced lines."""
+    """The audit of one line. `charged` is set on every readable line; `expected` and `version` (the tariff version
+    that priced it) only on priced lines."""
 
     line: int
     status: str
@@ -140,6 +143,7 @@ class LineResult:
     reason: str | None = None
     charged: Money | None = None
     expected: Money | None = None
+    version: TariffVersion | None = None
 
     @property
     def priced(self) -> bool:
@@ -192,7 +196,7 @@ def _amount_text(value: str, column: str, problems: list[str], *, positive: bool
     if number < 0:
         problems.append(f"{column} {text!r} is negative (a credit is not priced against the tariff)")
         return None
-    if -number.as_tuple().exponent > MAX_DECIMALS:  # type: ignore[operator]
+    if -int(number.as_tuple().exponent) > MAX_DECIMALS:
         problems.append(f"{column} {text!r} has more than {MAX_DECIMALS} decimals")
         return None
     try:
@@ -221,6 +225,8 @@ def read_line(raw: RawLine) -> BillLine:
     code = (raw.code or "").strip()
     if not code:
         problems.append("code is missing")
+    elif len(code) > MAX_CODE_LENGTH:
+        problems.append(f"code has more than {MAX_CODE_LENGTH} characters")
     quantity = _amount_text(raw.quantity, "quantity", problems, positive=True)
     unit_price = _amount_text(raw.unit_price, "unit_price", problems, positive=False)
     currency = (raw.currency or "").strip().upper()
@@ -231,7 +237,12 @@ def read_line(raw: RawLine) -> BillLine:
             currency = check_currency(currency)
         except MoneyError:
             problems.append(f"currency {currency[:40]!r} is not an ISO 4217 code (such as EUR)")
-    if not problems and quantity is not None and unit_price is not None and unit_price * quantity >= MAX_AMOUNT:
+    if (
+        not problems
+        and quantity is not None
+        and unit_price is not None
+        and round_half_up(unit_price * quantity, CENT_PLACES) >= MAX_AMOUNT
+    ):
         problems.append("unit_price x quantity is too large for an amount")
     if problems:
         raise UnreadableLine("; ".join(problems))
@@ -339,7 +350,7 @@ def audit_bill(
             status = BELOW_TARIFF
         else:
             status = OK
-        results.append(LineResult(raw.number, status, raw, charged=charged, expected=expected))
+        results.append(LineResult(raw.number, status, raw, charged=charged, expected=expected, version=version))
 
     median = median_ratio(results)
     coefficient = median if median is not None and median >= SURCHARGE_THRESHOLD else None

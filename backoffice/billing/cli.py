@@ -65,7 +65,12 @@ def tariff_versions(import_id: int, codes: Collection[str] | None = None) -> lis
     a hundred lines does not read a 100,000-item tariff. Larger bills read the whole import, still in one SELECT.
     """
     query = select(
-        TariffItem.code, TariffItem.resident_price, TariffItem.currency, TariffItem.valid_from, TariffItem.valid_to
+        TariffItem.code,
+        TariffItem.resident_price,
+        TariffItem.currency,
+        TariffItem.valid_from,
+        TariffItem.valid_to,
+        TariffItem.id,
     ).where(TariffItem.import_id == import_id)
     if codes is not None and len(codes) <= MAX_FILTERED_CODES:
         query = query.where(TariffItem.code.in_(sorted(codes)))

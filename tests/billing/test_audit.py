@@ -80,6 +80,15 @@ def test_line_at_resident_price_is_ok_with_its_amounts():
     )
 
 
+def test_a_priced_line_names_the_tariff_version_that_priced_it():
+    tariff = [
+        version("V", "90.00", valid_to="2025-12-31"),
+        TariffVersion("V", Decimal(100), "EUR", date(2026, 1, 1), None, 7),
+    ]
+    assert only([line("V")], tariff=tariff).version.item_id == 7
+    assert only([line("ZZ9")], tariff=tariff).version is None
+
+
 def test_bill_line_above_resident_price_is_overcharged():
     result = only([line("A1", "2", "130.00")])
     assert result.status == "overcharged"
@@ -163,6 +172,7 @@ def test_a_bill_without_problems_has_no_findings():
         ({"unit_price": "\u0661\u0662"}, "is not a number"),  # Arabic-Indic digits are not read as 12
         ({"unit_price": ""}, "unit_price is missing"),
         ({"code": "  "}, "code is missing"),
+        ({"code": "C" * 41}, "code has more than 40 characters"),
         ({"currency": ""}, "currency is missing"),
         ({"currency": "ZZZ"}, "currency 'ZZZ' is not an ISO 4217 code"),
         ({"unit_price": "999999999999", "quantity": "2"}, "too large"),
@@ -173,6 +183,16 @@ def test_unreadable_line_is_invalid_with_the_reason(values, reason):
     assert result.status == "invalid"
     assert reason in result.reason
     assert result.charged is None and result.expected is None
+
+
+def test_a_line_whose_resident_amount_cannot_be_an_amount_is_invalid_not_an_error():
+    result = only([line("BIG", "9999999", "0")], tariff=[version("BIG", "999999.00")])
+    assert (result.status, result.reason) == ("invalid", "quantity x resident price is too large for an amount")
+
+
+def test_a_charged_amount_that_rounds_to_the_limit_is_invalid_not_an_error():
+    result = only([line("A1", "1", "999999999999.9999")])
+    assert (result.status, result.reason) == ("invalid", "unit_price x quantity is too large for an amount")
 
 
 def test_invalid_line_names_every_unreadable_column():

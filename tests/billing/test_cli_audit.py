@@ -154,7 +154,19 @@ def test_without_json_the_audit_is_a_readable_table(runner, sample_hospital):
     assert table[4].split() == ["2", "2026-03-13", "X00002", "unknown_code", "328.34", "EUR"]
     assert "  EUR: charged 712,835.82, expected 668,978.77, overcharge 49,071.55, unpriced 22,216.12" in table
     assert "  USD: no priced line, unpriced 54,298.50" in table
-    assert "Surcharge coefficient: none (median charged/expected 1.00, below 1.05)" in table
+    assert table[-7].split()[:4] == ["84", "2026-03-10", "T00002", "invalid"]
+    assert table[-7].endswith("unit_price '12,0x' is not a number (use digits and a dot, such as 1234.50)")
+    assert "Lines: invalid 3, duplicate 1, unknown_code 8, no_valid_tariff 7, currency_mismatch 3, " in table[-2]
+    assert table[-1] == "Surcharge coefficient: none (median charged/expected 1.00, below 1.05)"
+
+
+def test_the_table_shows_a_surcharge_and_no_terminal_control_characters(runner, sample_hospital, tmp_path):
+    path = write_bill(tmp_path / "bill.csv", "1,2026-03-29,T00188,x,1,7901.76,EUR", "2,2026-03-29,\x1b[2J,x,1,1.00,EUR")
+    result = runner.invoke(args=["bills", "audit", "FRA-ABM", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "?[2J" in result.stdout
+    assert result.stdout.splitlines()[-1].startswith("Surcharge coefficient: 1.30 (median of charged/expected")
 
 
 # ---------------------------------------------------------------------------------------------- generated bills
