@@ -36,7 +36,6 @@ def test_every_migration_downgrades_and_upgrades_again():
 
 
 def test_migrations_downgrade_and_upgrade_with_data_in_the_tables(app):
-
     assert app.test_cli_runner().invoke(args=["demo", "seed"]).exit_code == 0
     first = list(script_directory().walk_revisions())[-1].revision
     flask_migrate.downgrade(revision=first)
@@ -44,3 +43,15 @@ def test_migrations_downgrade_and_upgrade_with_data_in_the_tables(app):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, db.metadata) == []
+
+
+def test_sqlite_connections_enforce_foreign_keys_after_migrating():
+    flask_migrate.upgrade()
+    if db.engine.dialect.name != "sqlite":
+        return
+    connections = [db.engine.connect() for _ in range(3)]
+    try:
+        assert [c.exec_driver_sql("PRAGMA foreign_keys").scalar() for c in connections] == [1, 1, 1]
+    finally:
+        for connection in connections:
+            connection.close()

@@ -83,6 +83,13 @@ class ProgrammeForm(FlaskForm):
         validators=[Optional(), NumberRange(min=0, max=programmes.MAX_STAY_DAYS)],
     )
     follow_up_plan = TextAreaField("Follow-up plan", validators=[Length(max=20000)], render_kw={"rows": 5})
+    tariff_codes = TextAreaField(
+        "Tariff codes of the programme",
+        validators=[Length(max=20000)],
+        render_kw={"rows": 3},
+        description="The resident-tariff codes the programme consists of, separated by commas or lines. A hospital "
+        "bill line with another code is flagged for review. Leave empty to skip that check.",
+    )
     follow_up_schedule = TextAreaField(
         "Follow-up schedule",
         validators=[Length(max=5000)],

@@ -6,6 +6,7 @@ line and replaced as a whole; every change writes an audit row naming what chang
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -151,15 +152,41 @@ def _programme_values(
     typical_stay_days: int | str | None,
     follow_up_plan: str,
     follow_up_schedule: str,
+    tariff_codes: str,
 ) -> dict[str, Any]:
     return {
         "follow_up_schedule": check_schedule(follow_up_schedule),
+        "tariff_codes": check_tariff_codes(tariff_codes),
         "name": values.text(name, "programme name", 200, required=True),
         "description": values.text(description, "description", 20000),
         "price_from": values.price(price_from_amount, price_from_currency),
         "typical_stay_days": values.days(typical_stay_days, "typical length of stay (days)", MAX_STAY_DAYS),
         "follow_up_plan": values.text(follow_up_plan, "follow-up plan", 20000),
     }
+
+
+TARIFF_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
+MAX_TARIFF_CODES = 500
+
+
+def split_tariff_codes(text: str | None) -> list[str]:
+    return [code for code in re.split(r"[\s,;]+", text or "") if code]
+
+
+def check_tariff_codes(text: str | None) -> str:
+    """The programme's resident-tariff codes, separated by commas, spaces or lines; stored one per line, unique.
+
+    A hospital bill line with a code outside this list is flagged `not_in_programme`; an empty list skips the check.
+    """
+    codes: list[str] = []
+    for code in split_tariff_codes(text):
+        if not TARIFF_CODE.match(code):
+            raise DirectoryError(f"{code[:50]!r} is not a tariff code (letters, digits, . _ / - ; at most 40).")
+        if code not in codes:
+            codes.append(code)
+    if len(codes) > MAX_TARIFF_CODES:
+        raise DirectoryError(f"A programme lists at most {MAX_TARIFF_CODES} tariff codes.")
+    return "\n".join(codes)
 
 
 def _check_programme_name_free(hospital: Hospital, name: str, programme_id: int | None = None) -> None:
@@ -219,6 +246,7 @@ def create_programme(
     typical_stay_days: int | str | None = None,
     follow_up_plan: str = "",
     follow_up_schedule: str = "",
+    tariff_codes: str = "",
     phases: Sequence[PhaseLine] = (),
     contraindications: Sequence[ContraindicationLine] = (),
     actor_id: int | None = None,
@@ -240,6 +268,7 @@ def create_programme(
         typical_stay_days=typical_stay_days,
         follow_up_plan=follow_up_plan,
         follow_up_schedule=follow_up_schedule,
+        tariff_codes=tariff_codes,
     )
     _check_programme_name_free(hospital, fields["name"])
     programme = Programme(hospital_id=hospital.id, active=True, phases=[], contraindications=[], **fields)
@@ -273,6 +302,7 @@ def update_programme(
     typical_stay_days: int | str | None = None,
     follow_up_plan: str = "",
     follow_up_schedule: str = "",
+    tariff_codes: str = "",
     active: bool = True,
     phases: Sequence[PhaseLine] | None = None,
     contraindications: Sequence[ContraindicationLine] | None = None,
@@ -288,12 +318,13 @@ def update_programme(
         typical_stay_days=typical_stay_days,
         follow_up_plan=follow_up_plan,
         follow_up_schedule=follow_up_schedule,
+        tariff_codes=tariff_codes,
     )
     _check_programme_name_free(programme.hospital, fields["name"], programme.id)
     changes: dict[str, Any] = values.apply_changes(programme, {**fields, "active": bool(active)})
     values.flush_unique(f"{programme.hospital.name} already has a programme named {programme.name!r}.")
     # Long texts would swamp the audit log: name the change, not the text.
-    for long_text in ("description", "follow_up_plan", "follow_up_schedule"):
+    for long_text in ("description", "follow_up_plan", "follow_up_schedule", "tariff_codes"):
         if long_text in changes:
             changes[long_text] = "changed"
     if phases is not None and (names := _replace_phases(programme, phases)) is not None:

@@ -45,6 +45,7 @@ PROGRAMME_FIELDS = (
     "typical_stay_days",
     "follow_up_plan",
     "follow_up_schedule",
+    "tariff_codes",
 )
 
 
@@ -280,7 +281,15 @@ def edit_programme(programme_id: int):
         data={
             **_row_values(
                 programme,
-                ("name", "description", "typical_stay_days", "follow_up_plan", "follow_up_schedule", "active"),
+                (
+                    "name",
+                    "description",
+                    "typical_stay_days",
+                    "follow_up_plan",
+                    "follow_up_schedule",
+                    "tariff_codes",
+                    "active",
+                ),
             ),
             "price_from_amount": str(price.amount) if price else "",
             "price_from_currency": price.currency if price else "EUR",

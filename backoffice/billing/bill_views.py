@@ -1,0 +1,1 @@
+from backoffice.billing import bp  # noqa: F401 - routes are added below
