@@ -14,6 +14,7 @@ from sqlalchemy import select
 from backoffice import demo
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
+from backoffice.billing.cli import bills_cli
 from backoffice.billing.tariff_cli import tariffs_cli
 from backoffice.dbtypes import utcnow
 from backoffice.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: F401 - re-exported (devserver, tests)
@@ -103,5 +104,5 @@ def worker_command(burst: bool, with_scheduler: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, demo_cli, jobs_cli, hospitals_cli, tariffs_cli):
+    for group in (users_cli, demo_cli, jobs_cli, hospitals_cli, tariffs_cli, bills_cli):
         app.cli.add_command(group)

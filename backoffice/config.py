@@ -105,6 +105,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "MAX_DOCUMENT_MB": _int_env("MAX_DOCUMENT_MB", 20),
         "ITINERARY_PICKUP_BUFFER_MINUTES": _int_env("ITINERARY_PICKUP_BUFFER_MINUTES", 45),
         "TARIFF_MAX_MB": _int_env("TARIFF_MAX_MB", 20),
+        "BILL_MAX_MB": _int_env("BILL_MAX_MB", 10),
         # Bill lines dated this many days before admission or after discharge still belong to the stay.
         "BILL_STAY_MARGIN_DAYS": _int_env("BILL_STAY_MARGIN_DAYS", 14),
         # Public request form: accepted submissions per address in a sliding window

@@ -1,4 +1,5 @@
 import flask_migrate
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -46,9 +47,9 @@ def test_migrations_downgrade_and_upgrade_with_data_in_the_tables(app):
 
 
 def test_sqlite_connections_enforce_foreign_keys_after_migrating():
-    flask_migrate.upgrade()
     if db.engine.dialect.name != "sqlite":
-        return
+        pytest.skip("a SQLite connection setting")
+    flask_migrate.upgrade()
     connections = [db.engine.connect() for _ in range(3)]
     try:
         assert [c.exec_driver_sql("PRAGMA foreign_keys").scalar() for c in connections] == [1, 1, 1]

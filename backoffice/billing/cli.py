@@ -21,7 +21,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from backoffice.billing.audit import SURCHARGE_THRESHOLD, AuditResult, LineResult, TariffVersion, audit_bill
+from backoffice.billing.audit import SURCHARGE_THRESHOLD, AuditResult, LineResult, RawLine, TariffVersion, audit_bill
 from backoffice.billing.bill_csv import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, BillFileError, read_bill_file
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.directory.models import Hospital
@@ -118,7 +118,7 @@ def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
         click.echo(audit_table(hospital.code, str(file), result))
 
 
-def _read(file: Path):
+def _read(file: Path) -> list[RawLine]:
     name = "standard input" if str(file) == "-" else str(file)
     try:
         if str(file) == "-":

@@ -1,0 +1,107 @@
+"""Forms of the hospital bill pages. Each change carries the bill version the user saw (optimistic locking)."""
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from backoffice.forms import choices
+
+FILE_HINT = (
+    "The hospital's CSV with the header line,date,code,description,quantity,unit_price,currency; "
+    "dates as YYYY-MM-DD, amounts with a dot. Unreadable rows are kept and marked; a file that cannot be read at all "
+    "is refused whole."
+)
+
+
+class _Versioned(FlaskForm):
+    version = IntegerField(
+        widget=HiddenInput(),
+        validators=[InputRequired(message="The form is out of date: reload the page."), NumberRange(min=1)],
+    )
+
+
+class BillReceiveForm(FlaskForm):
+    """A new bill: from a CSV, or empty for line-by-line entry."""
+
+    file = FileField("Bill file (CSV)", render_kw={"accept": ".csv,text/csv"}, description=FILE_HINT + " Leave it "
+                     "empty to enter the lines one by one.")
+    reference = StringField(
+        "Hospital's invoice number",
+        validators=[DataRequired(message="Enter the hospital's invoice number."), Length(max=60)],
+        render_kw={"maxlength": 60},
+    )
+    received_on = DateField(
+        "Received on",
+        validators=[DataRequired(message="Enter the date the bill was received (YYYY-MM-DD).")],
+        format="%Y-%m-%d",
+    )
+
+
+class CorrectionForm(_Versioned):
+    """The hospital's corrected bill for a disputed one."""
+
+    file = FileField(
+        "Corrected bill (CSV)",
+        validators=[FileRequired(message="Choose the corrected bill's CSV file.")],
+        render_kw={"accept": ".csv,text/csv"},
+        description=FILE_HINT,
+    )
+    reference = StringField(
+        "Hospital's invoice number",
+        validators=[DataRequired(message="Enter the corrected bill's invoice number."), Length(max=60)],
+        render_kw={"maxlength": 60},
+    )
+    received_on = DateField(
+        "Received on",
+        validators=[DataRequired(message="Enter the date the corrected bill was received (YYYY-MM-DD).")],
+        format="%Y-%m-%d",
+    )
+
+
+class LineForm(_Versioned):
+    """One line as the hospital wrote it; the audit reads it like a CSV row (an unreadable one is marked)."""
+
+    service_date = StringField("Date", validators=[Length(max=40)], render_kw={"placeholder": "YYYY-MM-DD"})
+    code = StringField("Code", validators=[DataRequired(message="Enter the line's code."), Length(max=40)])
+    description = StringField("Description", validators=[Length(max=300)])
+    quantity = StringField("Quantity", validators=[Length(max=40)], default="1")
+    unit_price = StringField("Unit price", validators=[Length(max=40)], render_kw={"placeholder": "1234.50"})
+    currency = StringField("Currency", validators=[Length(max=10)], default="EUR")
+
+
+class DecisionForm(_Versioned):
+    """Accept or dispute one line; the decision is the button pressed."""
+
+    decision = SelectField(
+        "Decision",
+        choices=choices([("accepted", "Accept"), ("disputed", "Dispute")]),
+        validate_choice=True,
+    )
+    reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
+
+
+class ApproveForm(_Versioned):
+    override_note = TextAreaField(
+        "Override note",
+        validators=[Optional(), Length(max=2000)],
+        description="Needed while findings are undecided: why the bill is approved anyway (at least 10 characters).",
+    )
+
+
+class DisputeForm(_Versioned):
+    note = TextAreaField(
+        "Note for the hospital", validators=[Optional(), Length(max=2000)], description="Optional; each disputed line "
+        "carries its own reason."
+    )
+
+
+class PaidForm(_Versioned):
+    paid_on = DateField(
+        "Paid on", validators=[DataRequired(message="Enter the payment date (YYYY-MM-DD).")], format="%Y-%m-%d"
+    )
+
+
+class VersionForm(_Versioned):
+    """A button that changes the bill: nothing but the version and the CSRF token."""

@@ -1,0 +1,414 @@
+"""The savings report for finance: what hospitals charged, what the resident tariff says, what we approved and what
+the audit of bills got back, per hospital, month and currency.
+
+A bill and the corrected bills that replace it (`supersedes`) form a chain, counted once, in the hospital and the
+month the first bill of the chain was received (a correction received in January for a December bill is December's
+saving). In a row:
+
+- charged: the charged amounts of the first bills' lines (corrections re-bill the same services; adding them up
+  would count the services twice);
+- expected: the resident price of the first bills' priced lines (lines the audit could price against the tariff);
+- approved: the charged amounts of the chains' bills that finance approved (or that were paid);
+- overcharge found: on the first bills' priced lines, what was charged above the resident price (lines charged
+  below it do not offset it);
+- recovered: for a chain whose last bill is approved or paid, the first bill's charged amount minus the last bill's,
+  when positive.
+
+Amounts are exact Decimals to the cent, never summed across currencies. The report takes two statements whatever the
+number of bills: the chains (a recursive query), then the sums of their lines per bill and currency.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import BigInteger, and_, case, func, literal, select, type_coerce
+from sqlalchemy.orm import aliased
+
+from backoffice.billing.models import BillLine, HospitalBill
+from backoffice.directory.models import Hospital
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.params import positive_int
+
+APPROVED_STATUSES = ("approved", "paid")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+MAX_CHAIN = 50  # a chain of corrections longer than this is a data error, not a bill's history
+CENTS = Decimal("0.01")
+ZERO = Decimal("0.00")
+FIELDS = ("charged", "expected", "approved", "overcharge", "recovered")
+
+
+class SavingsFilterError(DomainError):
+    """A filter of the report that cannot be used; the message says which and why."""
+
+    status_code = 400
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date
+    end: date  # inclusive
+
+    @property
+    def months(self) -> list[date]:
+        """The first day of every month of the period, in order."""
+        months, year, month = [], self.start.year, self.start.month
+        while (year, month) <= (self.end.year, self.end.month):
+            months.append(date(year, month, 1))
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return months
+
+
+def year_period(year: int) -> Period:
+    return Period(date(year, 1, 1), date(year, 12, 31))
+
+
+@dataclass(slots=True)
+class Amounts:
+    charged: Decimal = ZERO
+    expected: Decimal = ZERO
+    approved: Decimal = ZERO
+    overcharge: Decimal = ZERO
+    recovered: Decimal = ZERO
+
+    def add(self, other: Amounts) -> None:
+        for name in FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(slots=True)
+class SavingsRow:
+    hospital_id: int
+    hospital_code: str
+    hospital_name: str
+    month: date  # first day of the month the chains' first bills were received
+    currency: str
+    amounts: Amounts = field(default_factory=Amounts)
+    bills: int = 0  # chains with lines in this currency
+
+    def __getattr__(self, name: str):  # row.charged rather than row.amounts.charged, in templates and the CSV
+        if name in FIELDS:
+            return getattr(self.amounts, name)
+        raise AttributeError(name)
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsReport:
+    period: Period
+    hospital_id: int | None
+    rows: list[SavingsRow]
+    totals: dict[str, Amounts]  # by currency, over every row
+    by_month: dict[str, dict[date, Amounts]]  # by currency, then month, over the hospitals
+
+
+# ---------------------------------------------------------------------------------------------- filters
+
+
+@dataclass(frozen=True, slots=True)
+class SavingsFilters:
+    year: int
+    hospital: Hospital | None
+
+    @property
+    def period(self) -> Period:
+        return year_period(self.year)
+
+    @property
+    def query_args(self) -> dict[str, int]:
+        args = {"year": self.year}
+        if self.hospital is not None:
+            args["hospital"] = self.hospital.id
+        return args
+
+
+def parse_filters(args: Mapping[str, str], *, today: date) -> SavingsFilters:
+    """The year (this year when not given) and the hospital (all when not given) of the report's query string."""
+    year_text = (args.get("year") or "").strip()
+    if not year_text:
+        year = today.year
+    elif re.fullmatch(r"[0-9]{4}", year_text) and FIRST_YEAR <= int(year_text) <= LAST_YEAR:
+        year = int(year_text)
+    else:
+        raise SavingsFilterError(
+            f"The year {year_text[:20]!r} is not a year between {FIRST_YEAR} and {LAST_YEAR} (such as {today.year})."
+        )
+    hospital = None
+    hospital_text = (args.get("hospital") or "").strip()
+    if hospital_text:
+        hospital_id = positive_int(hospital_text)
+        hospital = db.session.get(Hospital, hospital_id) if hospital_id else None
+        if hospital is None:
+            raise SavingsFilterError(f"There is no hospital {hospital_text[:20]!r}: choose one from the list.")
+    return SavingsFilters(year, hospital)
+
+
+# ---------------------------------------------------------------------------------------------- the report
+
+
+def _cents(value) -> Decimal:
+    """An integer count of cents from the database (an int, or a Decimal for PostgreSQL's SUM) as an amount."""
+    return (Decimal(int(value or 0)) * CENTS).quantize(CENTS)
+
+
+def _chains(period: Period, hospital_id: int | None):
+    """A recursive CTE: every bill of the chains whose first bill was received in the period, with its chain."""
+    first = select(
+        HospitalBill.id.label("bill_id"),
+        HospitalBill.id.label("root_id"),
+        HospitalBill.status.label("status"),
+        literal(0).label("depth"),
+    ).where(
+        HospitalBill.supersedes_id.is_(None),
+        HospitalBill.received_on >= period.start,
+        HospitalBill.received_on <= period.end,
+    )
+    if hospital_id is not None:
+        first = first.where(HospitalBill.hospital_id == hospital_id)
+    chain = first.cte("chain", recursive=True)
+    correction = aliased(HospitalBill)
+    return chain.union_all(
+        select(correction.id, chain.c.root_id, correction.status, chain.c.depth + 1).where(
+            correction.supersedes_id == chain.c.bill_id, chain.c.depth < MAX_CHAIN
+        )
+    )
+
+
+def savings_report(period: Period, hospital_id: int | None = None) -> SavingsReport:
+    """Charged, expected, approved, overcharge found and recovered per hospital, month and currency (see the module).
+
+    Two statements whatever the number of bills.
+    """
+    chain = _chains(period, hospital_id)
+    first_bill = aliased(HospitalBill)
+    members = db.session.execute(
+        select(
+            chain.c.bill_id,
+            chain.c.root_id,
+            chain.c.status,
+            chain.c.depth,
+            first_bill.received_on,
+            Hospital.id,
+            Hospital.code,
+            Hospital.name,
+        )
+        .join(first_bill, first_bill.id == chain.c.root_id)
+        .join(Hospital, Hospital.id == first_bill.hospital_id)
+    ).all()
+
+    # Amount columns hold integer cents: sum them as integers, exactly, on both databases.
+    charged = type_coerce(BillLine.charged, BigInteger)
+    expected = type_coerce(BillLine.expected, BigInteger)
+    priced = BillLine.expected.is_not(None) & BillLine.charged.is_not(None)
+    sums = db.session.execute(
+        select(
+            BillLine.bill_id,
+            BillLine.currency,
+            func.sum(charged),
+            func.sum(case((priced, expected), else_=0)),
+            func.sum(case((and_(priced, charged > expected), charged - expected), else_=0)),
+        )
+        .join(chain, chain.c.bill_id == BillLine.bill_id)
+        .where(BillLine.currency.is_not(None), BillLine.charged.is_not(None))
+        .group_by(BillLine.bill_id, BillLine.currency)
+    ).all()
+    line_sums: dict[int, dict[str, tuple[Decimal, Decimal, Decimal]]] = {}
+    for bill_id, currency, charged_sum, expected_sum, overcharge_sum in sums:
+        line_sums.setdefault(bill_id, {})[currency] = (_cents(charged_sum), _cents(expected_sum), _cents(overcharge_sum))
+
+    chains: dict[int, list] = {}
+    for member in members:
+        chains.setdefault(member.root_id, []).append(member)
+    rows: dict[tuple[int, date, str], SavingsRow] = {}
+    for root_id, bills in chains.items():
+        first = next(bill for bill in bills if bill.bill_id == root_id)
+        month = first.received_on.replace(day=1)
+        per_currency = _chain_amounts(root_id, bills, line_sums)
+        for currency, amounts in per_currency.items():
+            key = (first.id, month, currency)
+            if key not in rows:
+                rows[key] = SavingsRow(first.id, first.code, first.name, month, currency)
+            rows[key].amounts.add(amounts)
+            rows[key].bills += 1
+    ordered = sorted(rows.values(), key=lambda row: (row.hospital_name.lower(), row.hospital_id, row.month, row.currency))
+    return SavingsReport(period, hospital_id, ordered, _totals(ordered), _by_month(ordered))
+
+
+def _chain_amounts(root_id: int, bills: list, line_sums) -> dict[str, Amounts]:
+    first = line_sums.get(root_id, {})
+    result: dict[str, Amounts] = {
+        currency: Amounts(charged=c, expected=e, overcharge=o) for currency, (c, e, o) in first.items()
+    }
+    for bill in bills:
+        if bill.status in APPROVED_STATUSES:
+            for currency, (c, _, _) in line_sums.get(bill.bill_id, {}).items():
+                result.setdefault(currency, Amounts()).approved += c
+    if len(bills) > 1:
+        last = max(bills, key=lambda bill: (bill.depth, bill.bill_id))
+        if last.status in APPROVED_STATUSES:
+            final = line_sums.get(last.bill_id, {})
+            for currency in set(first) | set(final):
+                recovered = first.get(currency, (ZERO,))[0] - final.get(currency, (ZERO,))[0]
+                if recovered > 0:
+                    result.setdefault(currency, Amounts()).recovered += recovered
+    return result
+
+
+def _totals(rows: Iterable[SavingsRow]) -> dict[str, Amounts]:
+    totals: dict[str, Amounts] = {}
+    for row in rows:
+        totals.setdefault(row.currency, Amounts()).add(row.amounts)
+    return dict(sorted(totals.items()))
+
+
+def _by_month(rows: Iterable[SavingsRow]) -> dict[str, dict[date, Amounts]]:
+    result: dict[str, dict[date, Amounts]] = {}
+    for row in rows:
+        result.setdefault(row.currency, {}).setdefault(row.month, Amounts()).add(row.amounts)
+    return dict(sorted(result.items()))
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+
+
+CSV_HEADER = (
+    "hospital_code",
+    "hospital",
+    "month",
+    "currency",
+    "bills",
+    "charged",
+    "resident_expected",
+    "approved",
+    "overcharge_found",
+    "recovered",
+)
+
+
+def _cell(text: str) -> str:
+    """A text cell a spreadsheet shows as text, never runs as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def csv_rows(report: SavingsReport) -> Iterable[list[str]]:
+    """The report as CSV rows, header first; amounts with two decimals and a dot."""
+    yield list(CSV_HEADER)
+    for row in report.rows:
+        yield [
+            _cell(row.hospital_code),
+            _cell(row.hospital_name),
+            row.month.strftime("%Y-%m"),
+            row.currency,
+            str(row.bills),
+            *(f"{getattr(row.amounts, name).quantize(CENTS):f}" for name in FIELDS),
+        ]
+
+
+# ---------------------------------------------------------------------------------------------- the chart
+
+
+CHART_WIDTH, CHART_HEIGHT = 720, 240
+PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 84, 12, 14, 30
+CHART_SERIES = (("overcharge", "Overcharge found", "#d9822b"), ("recovered", "Recovered", "#0b6e74"))
+GRID_LINES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    x: str
+    y: str
+    width: str
+    height: str
+    fill: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    y: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    """A bar chart of one currency, as numbers for SVG attributes (drawn by the template, no script, no style)."""
+
+    currency: str
+    width: int
+    height: int
+    plot_left: int
+    plot_right: int
+    baseline: str
+    bars: list[Bar]
+    ticks: list[Tick]
+    months: list[tuple[str, str]]  # (x of the label's centre, label)
+    series: tuple[tuple[str, str, str], ...] = CHART_SERIES
+
+
+def _nice_ceiling(value: Decimal) -> Decimal:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten at least `value` (at least 1)."""
+    if value <= 1:
+        return Decimal(1)
+    power = Decimal(10) ** (len(str(int(value))) - 1)
+    for step in (1, 2, Decimal("2.5"), 5, 10):
+        if value <= power * step:
+            return power * step
+    return power * 10
+
+
+def _px(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def _axis_label(value: Decimal) -> str:
+    return f"{value.normalize():,f}"
+
+
+def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
+    """Per currency, the overcharge found and the amount recovered of each month of the period."""
+    charts = []
+    months = report.period.months
+    plot_width = Decimal(CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT)
+    plot_height = Decimal(CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM)
+    baseline = Decimal(PLOT_TOP) + plot_height
+    slot = plot_width / max(len(months), 1)
+    bar_width = slot * Decimal("0.34")
+    for currency, by_month in report.by_month.items():
+        top = _nice_ceiling(
+            max((getattr(amounts, name) for amounts in by_month.values() for name, _, _ in CHART_SERIES), default=ZERO)
+        )
+        bars = []
+        for index, month in enumerate(months):
+            amounts = by_month.get(month, Amounts())
+            left = Decimal(PLOT_LEFT) + slot * index + (slot - 2 * bar_width) / 2
+            for offset, (name, label, fill) in enumerate(CHART_SERIES):
+                value = getattr(amounts, name)
+                height = plot_height * value / top
+                bars.append(
+                    Bar(
+                        x=_px(left + bar_width * offset),
+                        y=_px(baseline - height),
+                        width=_px(bar_width),
+                        height=_px(height),
+                        fill=fill,
+                        title=f"{label}, {month.strftime('%B %Y')}: {format_amount(value, currency)}",
+                    )
+                )
+        ticks = [
+            Tick(y=_px(baseline - plot_height * step / GRID_LINES), label=_axis_label(top * step / GRID_LINES))
+            for step in range(GRID_LINES + 1)
+        ]
+        labels = [
+            (_px(Decimal(PLOT_LEFT) + slot * index + slot / 2), month.strftime("%b" if len(months) <= 12 else "%m/%y"))
+            for index, month in enumerate(months)
+        ]
+        charts.append(
+            BarChart(
+                currency, CHART_WIDTH, CHART_HEIGHT, PLOT_LEFT, CHART_WIDTH - PLOT_RIGHT, _px(baseline), bars, ticks, labels
+            )
+        )
+    return charts
