@@ -99,6 +99,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OPERATOR_NAME": os.environ.get("OPERATOR_NAME", "MedTravel Coordination GmbH"),
         "OPERATOR_EMAIL": os.environ.get("OPERATOR_EMAIL", "care@medtravel.example"),
         "OPERATOR_PHONE": os.environ.get("OPERATOR_PHONE", "+49 69 1234 5670"),
+        "OPERATOR_ADDRESS": os.environ.get(
+            "OPERATOR_ADDRESS", "Mainzer Landstraße 50, 60325 Frankfurt am Main, Germany"
+        ),
+        "OPERATOR_VAT_ID": os.environ.get("OPERATOR_VAT_ID", "DE000000000"),
         # Cases
         "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),

@@ -15,7 +15,9 @@ FILE_HINT = (
 )
 
 
-class _Versioned(FlaskForm):
+class VersionedForm(FlaskForm):
+    """A change of a bill, made from the version of it the user saw."""
+
     version = IntegerField(
         widget=HiddenInput(),
         validators=[InputRequired(message="The form is out of date: reload the page."), NumberRange(min=1)],
@@ -25,8 +27,11 @@ class _Versioned(FlaskForm):
 class BillReceiveForm(FlaskForm):
     """A new bill: from a CSV, or empty for line-by-line entry."""
 
-    file = FileField("Bill file (CSV)", render_kw={"accept": ".csv,text/csv"}, description=FILE_HINT + " Leave it "
-                     "empty to enter the lines one by one.")
+    file = FileField(
+        "Bill file (CSV)",
+        render_kw={"accept": ".csv,text/csv"},
+        description=FILE_HINT + " Leave it empty to enter the lines one by one.",
+    )
     reference = StringField(
         "Hospital's invoice number",
         validators=[DataRequired(message="Enter the hospital's invoice number."), Length(max=60)],
@@ -39,7 +44,7 @@ class BillReceiveForm(FlaskForm):
     )
 
 
-class CorrectionForm(_Versioned):
+class CorrectionForm(VersionedForm):
     """The hospital's corrected bill for a disputed one."""
 
     file = FileField(
@@ -60,7 +65,7 @@ class CorrectionForm(_Versioned):
     )
 
 
-class LineForm(_Versioned):
+class LineForm(VersionedForm):
     """One line as the hospital wrote it; the audit reads it like a CSV row (an unreadable one is marked)."""
 
     service_date = StringField("Date", validators=[Length(max=40)], render_kw={"placeholder": "YYYY-MM-DD"})
@@ -71,7 +76,7 @@ class LineForm(_Versioned):
     currency = StringField("Currency", validators=[Length(max=10)], default="EUR")
 
 
-class DecisionForm(_Versioned):
+class DecisionForm(VersionedForm):
     """Accept or dispute one line; the decision is the button pressed."""
 
     decision = SelectField(
@@ -82,7 +87,7 @@ class DecisionForm(_Versioned):
     reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
 
 
-class ApproveForm(_Versioned):
+class ApproveForm(VersionedForm):
     override_note = TextAreaField(
         "Override note",
         validators=[Optional(), Length(max=2000)],
@@ -90,18 +95,19 @@ class ApproveForm(_Versioned):
     )
 
 
-class DisputeForm(_Versioned):
+class DisputeForm(VersionedForm):
     note = TextAreaField(
-        "Note for the hospital", validators=[Optional(), Length(max=2000)], description="Optional; each disputed line "
-        "carries its own reason."
+        "Note for the hospital",
+        validators=[Optional(), Length(max=2000)],
+        description="Optional; each disputed line carries its own reason.",
     )
 
 
-class PaidForm(_Versioned):
+class PaidForm(VersionedForm):
     paid_on = DateField(
         "Paid on", validators=[DataRequired(message="Enter the payment date (YYYY-MM-DD).")], format="%Y-%m-%d"
     )
 
 
-class VersionForm(_Versioned):
+class VersionForm(VersionedForm):
     """A button that changes the bill: nothing but the version and the CSRF token."""

@@ -19,9 +19,9 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import func, insert, select, type_coerce
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.billing import audit
@@ -42,7 +42,8 @@ DEFAULT_STAY_MARGIN_DAYS = 14  # app config BILL_STAY_MARGIN_DAYS
 MAX_BILL_BYTES = 10 * 1024 * 1024
 MIN_OVERRIDE_NOTE = 10
 PAGE_SIZE = 50
-CODE_CHUNK = 500  # codes per IN (...) when reading the tariff items a bill uses
+CODE_CHUNK = 500
+INSERT_CHUNK = 1_000  # bill lines per INSERT statement  # codes per IN (...) when reading the tariff items a bill uses
 
 # Findings that must be decided (accepted or disputed) before a bill is approved, unless overridden with a note.
 BLOCKING_STATUSES = (
@@ -239,7 +240,7 @@ def list_bills(
     *, status: str | None = None, hospital_id: int | None = None, needs_review: bool = False, page: int = 1
 ) -> Page[BillOverview]:
     """One page of bills, newest first, filtered by status, hospital or "needs review" (received or under review);
-    five statements whatever the number of bills or lines."""
+    four statements whatever the number of bills or lines."""
     query = select(HospitalBill)
     if status:
         query = query.where(HospitalBill.status == status)
@@ -262,9 +263,7 @@ def list_bills(
 def corrections_of(bill: HospitalBill) -> tuple[HospitalBill | None, HospitalBill | None]:
     """The bill this one corrects, and the bill that corrects it (each None when there is none)."""
     related = db.session.scalars(
-        select(HospitalBill).where(
-            (HospitalBill.id == bill.supersedes_id) | (HospitalBill.supersedes_id == bill.id)
-        )
+        select(HospitalBill).where((HospitalBill.id == bill.supersedes_id) | (HospitalBill.supersedes_id == bill.id))
     ).all()
     corrected = next((b for b in related if b.id == bill.supersedes_id), None)
     correction = next((b for b in related if b.supersedes_id == bill.id), None)
@@ -391,16 +390,24 @@ def _audit(raws: list[audit.RawLine], import_id: int, context: _Context):
         yield line_result, line, _reason(line_result, line, index, first_of, context)
 
 
+def _audited_values(result: audit.LineResult, line: audit.BillLine | None, reason: str) -> dict:
+    """The columns of a bill line that the audit sets (not the raw text, not the decision)."""
+    return {
+        "service_on": line.date if line else None,
+        "quantity": line.quantity if line else None,
+        "unit_price": line.unit_price if line else None,
+        "currency": line.currency if line else None,
+        "status": result.status,
+        "reason": reason[:300],
+        "charged": result.charged.amount if result.charged is not None else None,
+        "expected": result.expected.amount if result.expected is not None else None,
+        "tariff_item_id": result.version.item_id if result.version is not None and result.priced else None,
+    }
+
+
 def _apply_result(row: BillLine, result: audit.LineResult, line: audit.BillLine | None, reason: str) -> None:
-    row.service_on = line.date if line else None
-    row.quantity = line.quantity if line else None
-    row.unit_price = line.unit_price if line else None
-    row.currency = line.currency if line else None
-    row.status = result.status
-    row.reason = reason[:300]
-    row.charged = result.charged.amount if result.charged is not None else None
-    row.expected = result.expected.amount if result.expected is not None else None
-    row.tariff_item_id = result.version.item_id if result.version is not None and result.priced else None
+    for name, value in _audited_values(result, line, reason).items():
+        setattr(row, name, value)
 
 
 def _raw_of(row: BillLine) -> audit.RawLine:
@@ -436,6 +443,11 @@ def _check_version(bill: HospitalBill, expected_version: int | None) -> None:
             f"Bill {bill.reference} was changed by someone else while you were looking at it. "
             "Reload the page to see the change, then try again."
         )
+
+
+def _require_status(bill: HospitalBill, allowed: str | tuple[str, ...], rule: str) -> None:
+    if bill.status not in ((allowed,) if isinstance(allowed, str) else allowed):
+        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: {rule}.")
 
 
 def _save(bill: HospitalBill) -> None:
@@ -515,24 +527,31 @@ def _new_bill(
         created_at=utcnow(),
         created_by_id=actor_id,
     )
+    db.session.add(bill)
+    db.session.flush()
     rows = []
     for position, (result, line, reason) in enumerate(_audit(raws, tariff_import.id, _context(case)), start=1):
         raw = result.source
-        row = BillLine(
-            position=position,
-            line_no=result.line,
-            raw_date=(raw.date or "").strip()[:40],
-            code=(raw.code or "").strip()[:40],
-            description=(raw.description or "").strip()[:300],
-            raw_quantity=(raw.quantity or "").strip()[:40],
-            raw_unit_price=(raw.unit_price or "").strip()[:40],
-            raw_currency=(raw.currency or "").strip()[:10],
+        rows.append(
+            {
+                "bill_id": bill.id,
+                "position": position,
+                "line_no": result.line,
+                "raw_date": (raw.date or "").strip()[:40],
+                "code": (raw.code or "").strip()[:40],
+                "description": (raw.description or "").strip()[:300],
+                "raw_quantity": (raw.quantity or "").strip()[:40],
+                "raw_unit_price": (raw.unit_price or "").strip()[:40],
+                "raw_currency": (raw.currency or "").strip()[:10],
+                "decision_reason": "",
+                **_audited_values(result, line, reason),
+            }
         )
-        _apply_result(row, result, line, reason)
-        rows.append(row)
-    bill.lines = rows
-    db.session.add(bill)
-    db.session.flush()
+    # One executemany per chunk: the ORM would insert row by row where it needs the new ids back (SQLite).
+    for start in range(0, len(rows), INSERT_CHUNK):
+        db.session.execute(insert(BillLine.__table__), rows[start : start + INSERT_CHUNK])
+    stored = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.position)).all()
+    set_committed_value(bill, "lines", list(stored))
     return bill
 
 
@@ -578,8 +597,7 @@ def add_line(
     first). Only while the bill is received or under review; against the tariff the bill was received with."""
     bill = get_bill(bill_id, with_lines=True)
     _check_version(bill, expected_version)
-    if bill.status not in OPEN_FOR_LINES:
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: its lines cannot change.")
+    _require_status(bill, OPEN_FOR_LINES, "its lines cannot change")
     if not (code or "").strip():
         raise BillError("Enter the line's code.")
     case = get_case(bill.case_id)
@@ -615,8 +633,7 @@ def start_review(bill_id: int, *, actor_id: int | None, expected_version: int | 
     """received -> under_review: finance starts working the findings. A bill without lines has nothing to review."""
     bill = get_bill(bill_id, with_lines=True)
     _check_version(bill, expected_version)
-    if bill.status != "received":
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}, not received.")
+    _require_status(bill, "received", "its review has already started")
     if not bill.lines:
         raise BillError(f"Bill {bill.reference} has no lines yet: enter them before the review.")
     bill.status = "under_review"
@@ -641,10 +658,7 @@ def decide_line(
         raise NotFound("There is no such line on this bill.")
     bill = get_bill(line.bill_id)
     _check_version(bill, expected_version)
-    if bill.status != "under_review":
-        raise BillError(
-            f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: lines are decided while it is under review."
-        )
+    _require_status(bill, "under_review", "lines are decided while it is under review")
     if decision not in ("accepted", "disputed"):
         raise BillError("Choose to accept or to dispute the line.")
     reason = (reason or "").strip()
@@ -680,8 +694,7 @@ def approve_bill(
     override note of at least 10 characters says why."""
     bill = get_bill(bill_id, with_lines=True)
     _check_version(bill, expected_version)
-    if bill.status != "under_review":
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: only a bill under review is approved.")
+    _require_status(bill, "under_review", "only a bill under review is approved")
     summary = bill_summary(bill)
     if summary.disputed_lines:
         n = summary.disputed_lines
@@ -721,8 +734,7 @@ def dispute_bill(
     """under_review -> disputed: the bill goes back to the hospital with its disputed lines (at least one)."""
     bill = get_bill(bill_id, with_lines=True)
     _check_version(bill, expected_version)
-    if bill.status != "under_review":
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: only a bill under review is disputed.")
+    _require_status(bill, "under_review", "only a bill under review is disputed")
     disputed = [line for line in bill.lines if line.decision == "disputed"]
     if not disputed:
         raise BillError(f"Bill {bill.reference} has no disputed line: dispute a line (with its reason) first.")
@@ -757,8 +769,7 @@ def receive_correction(
     The disputed bill stays as it was, read-only; a bill is corrected once (correct the correction after that)."""
     old = get_bill(bill_id)
     _check_version(old, expected_version)
-    if old.status != "disputed":
-        raise BillError(f"Bill {old.reference} is {STATUS_LABELS[old.status].lower()}: only a disputed bill is corrected.")
+    _require_status(old, "disputed", "only a disputed bill is corrected")
     _, correction = corrections_of(old)
     if correction is not None:
         raise BillError(f"Bill {old.reference} has already been corrected by bill {correction.reference}.")
@@ -785,8 +796,7 @@ def mark_paid(
     """approved -> paid, on the date the transfer left."""
     bill = get_bill(bill_id)
     _check_version(bill, expected_version)
-    if bill.status != "approved":
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: only an approved bill is paid.")
+    _require_status(bill, "approved", "only an approved bill is paid")
     if paid_on is None:
         raise BillError("Enter the date the bill was paid.")
     if paid_on > utcnow().date():

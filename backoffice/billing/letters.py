@@ -244,18 +244,22 @@ def _disputed_line(line: BillLine, item: TariffItem | None) -> DisputedLine:
 # ---------------------------------------------------------------------------------------------- printing
 
 
+# The ISO code rather than a symbol: "$" is the dollar of a dozen countries, and a letter may mix currencies.
+ISO_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
+
+
 def format_amount(amount: Decimal | None, currency: str | None) -> str:
-    """A line amount or total, to the cent: €1,596.76. A dash when there is none."""
+    """A line amount or total, to the currency's minor unit: EUR 1,596.76. A dash when there is none."""
     if amount is None or not currency:
         return "—"
-    return format_currency(amount, currency, locale="en")
+    return format_currency(amount, currency, ISO_PATTERN, locale="en")
 
 
 def format_unit_price(amount: Decimal | None, currency: str | None) -> str:
-    """A unit price with every decimal it has (up to 4), never rounded to the cent: €12.3456."""
+    """A unit price with every decimal it has (up to 4), never rounded to the cent: EUR 12.3456."""
     if amount is None or not currency:
         return "—"
-    return format_currency(amount, currency, locale="en", decimal_quantization=False)
+    return format_currency(amount, currency, ISO_PATTERN, locale="en", decimal_quantization=False)
 
 
 def format_quantity(quantity: Decimal | None, raw: str = "") -> str:

@@ -1,1 +1,80 @@
-from backoffice.billing import bp  # noqa: F401 - routes are added below
+"""Billing documents for finance: the dispute letter to a hospital (PDF) and the savings report (page, CSV)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from backoffice.audit.operations import record_event
+from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
+from backoffice.billing import bp, letters, savings
+from backoffice.dbtypes import utcnow
+from backoffice.directory.models import Hospital
+from backoffice.extensions import db
+
+REPORT_READERS = (FINANCE, ADMIN)
+
+
+def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/bills/<int:bill_id>/dispute-letter.pdf")
+@roles_required(*REPORT_READERS)
+def dispute_letter_pdf(bill_id: int):
+    letter = letters.dispute_letter(bill_id, signatory=current_user.name)
+    pdf = letters.dispute_letter_pdf(letter)
+    record_event(
+        "bill_dispute_letter_downloaded",
+        actor_id=current_user.id,
+        object_type="hospital_bill",
+        object_id=letter.bill_id,
+        details={
+            "reference": letter.reference,
+            "case": letter.case_number,
+            "lines": len(letter.lines),
+            "to_correct": {currency: str(amount) for currency, amount in letter.totals.items()},
+        },
+    )
+    db.session.commit()
+    return _download(pdf, "application/pdf", letter.filename)
+
+
+@bp.route("/savings")
+@roles_required(*REPORT_READERS)
+def savings_report():
+    hospitals = db.session.scalars(select(Hospital).order_by(Hospital.name, Hospital.id)).all()
+    try:
+        filters = savings.parse_filters(request.args, today=utcnow().date())
+    except savings.SavingsFilterError as error:
+        return render_template(
+            "billing/savings.html", error=error.message, filters=None, report=None, charts=[], hospitals=hospitals
+        ), error.status_code
+    report = savings.savings_report(filters.period, filters.hospital.id if filters.hospital else None)
+    return render_template(
+        "billing/savings.html",
+        error=None,
+        filters=filters,
+        report=report,
+        charts=savings.bar_charts(report, letters.format_amount),
+        hospitals=hospitals,
+        format_amount=letters.format_amount,
+    )
+
+
+@bp.route("/savings.csv")
+@roles_required(*REPORT_READERS)
+def savings_csv():
+    filters = savings.parse_filters(request.args, today=utcnow().date())  # a bad filter is a 400 page
+    report = savings.savings_report(filters.period, filters.hospital.id if filters.hospital else None)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(savings.csv_rows(report))
+    suffix = f"-{filters.hospital.code}" if filters.hospital else ""
+    safe_suffix = "".join(c if c.isalnum() or c in "-_" else "-" for c in suffix)
+    return _download(out.getvalue(), "text/csv", f"savings-{filters.year}{safe_suffix}.csv")

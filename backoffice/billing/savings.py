@@ -218,7 +218,11 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
     ).all()
     line_sums: dict[int, dict[str, tuple[Decimal, Decimal, Decimal]]] = {}
     for bill_id, currency, charged_sum, expected_sum, overcharge_sum in sums:
-        line_sums.setdefault(bill_id, {})[currency] = (_cents(charged_sum), _cents(expected_sum), _cents(overcharge_sum))
+        line_sums.setdefault(bill_id, {})[currency] = (
+            _cents(charged_sum),
+            _cents(expected_sum),
+            _cents(overcharge_sum),
+        )
 
     chains: dict[int, list] = {}
     for member in members:
@@ -234,7 +238,9 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
                 rows[key] = SavingsRow(first.id, first.code, first.name, month, currency)
             rows[key].amounts.add(amounts)
             rows[key].bills += 1
-    ordered = sorted(rows.values(), key=lambda row: (row.hospital_name.lower(), row.hospital_id, row.month, row.currency))
+    ordered = sorted(
+        rows.values(), key=lambda row: (row.hospital_name.lower(), row.hospital_id, row.month, row.currency)
+    )
     return SavingsReport(period, hospital_id, ordered, _totals(ordered), _by_month(ordered))
 
 
@@ -408,7 +414,15 @@ def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
         ]
         charts.append(
             BarChart(
-                currency, CHART_WIDTH, CHART_HEIGHT, PLOT_LEFT, CHART_WIDTH - PLOT_RIGHT, _px(baseline), bars, ticks, labels
+                currency,
+                CHART_WIDTH,
+                CHART_HEIGHT,
+                PLOT_LEFT,
+                CHART_WIDTH - PLOT_RIGHT,
+                _px(baseline),
+                bars,
+                ticks,
+                labels,
             )
         )
     return charts

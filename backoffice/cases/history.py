@@ -91,7 +91,7 @@ def set_next_action(
 # Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
 HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
-_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set")
+_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "bill")
 _EVENT_LABELS = {
     "booking": "Booking changed (the bookings page shows it)",
     "screening": "Screening updated",

@@ -10,6 +10,7 @@ from wtforms.fields.choices import SelectChoice
 
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.billing import bills as billing_bills
 from backoffice.cases import bp, history, operations, programme, screening, states
 from backoffice.cases.document_forms import DocumentUploadForm
 from backoffice.cases.documents import list_documents
@@ -79,6 +80,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "timeline": history.timeline(case.id, health_data=health_data),
         "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
         "findings": logistics_itinerary.case_findings(case_id),
+        "bills": billing_bills.bills_of_case(case_id),
         "may_work": may_work,
         "health_data": health_data,
         "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),
