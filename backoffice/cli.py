@@ -83,8 +83,11 @@ def seed_demo_command(if_empty: bool, cases: int | None) -> None:
     rng = random.Random(cases or 2026)
     case_ids = demo.seed_cases(count, rng)
     if not cases:
-        # The small demo is for trying the app: its cases get their records, trips and follow-ups too.
+        # The small demo is for trying the app: its cases get their records, trips, follow-ups and a bill too.
         demo.seed_trips(case_ids, rng, today=utcnow().date())
+        finance_id = db.session.scalar(select(User.id).where(User.email == "finance@demo.test"))
+        demo.seed_tariffs(finance_id)
+        demo.seed_bills(finance_id)
     db.session.commit()
     if count >= 10_000:
         demo.refresh_statistics()

@@ -7,6 +7,7 @@ rolled back, so tests may commit, use several connections and run workers, as th
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def redis_url():
 
 @pytest.fixture(scope="session")
 def app_config(database_url, redis_url, tmp_path_factory):
+    # The app's instance folder (demo files, the development secret) stays out of the checkout during tests.
+    os.environ["INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
     return {
         "APP_ENV": "test",
         "SQLALCHEMY_DATABASE_URI": database_url,

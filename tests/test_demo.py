@@ -179,3 +179,18 @@ def test_demo_cases_have_records_trips_and_follow_ups_as_their_state_requires(ap
     booked = db.session.scalar(select(Case.id).where(Case.state == "travel_booked"))
     [waiting] = operations.blockers(operations.get_case(booked), "in_treatment")
     assert waiting.startswith("The patient is admitted on")
+
+
+def test_demo_seed_imports_a_tariff_and_receives_a_marked_up_bill(app):
+    from backoffice.billing.models import BillLine, HospitalBill
+    from backoffice.billing.tariffs import current_tariff
+
+    seed(app)
+    hospital = db.session.scalar(select(Hospital).where(Hospital.code == "FRA-ABM"))
+    assert len(current_tariff(hospital.id)) >= 10
+    programme = db.session.scalar(select(Programme).where(Programme.name.like("Stem cell%")))
+    assert "ABM-LEUK" in programme.tariff_codes.split()
+    bill = db.session.scalars(select(HospitalBill)).one()
+    statuses = Counter(db.session.scalars(select(BillLine.status).where(BillLine.bill_id == bill.id)))
+    assert bill.status == "received" and statuses["overcharged"] >= 3
+    assert statuses["duplicate"] == 1 and statuses["unknown_code"] == 1

@@ -373,3 +373,23 @@ INTERPRETERS = (
     ("Li Wei", ["zh", "de", "en"], "70.00", "Hamburg"),
     ("Carmen Ortega", ["es", "pt", "de", "en"], "60.00", "Munich"),
 )
+
+
+# ---------------------------------------------------------------------------------------------- resident tariffs
+
+# (code, description, resident price in EUR, valid from, valid to or ""); codes of the stem-cell programme first.
+FRA_ABM_TARIFF = (
+    ("ABM-CONS", "Specialist consultation", "95.0000", "2025-01-01", ""),
+    ("ABM-LAB1", "Laboratory panel: blood count, HbA1c, C-peptide", "180.5000", "2025-01-01", "2025-12-31"),
+    ("ABM-LAB1", "Laboratory panel: blood count, HbA1c, C-peptide", "186.9000", "2026-01-01", ""),
+    ("ABM-LEUK", "Leukocytapheresis", "2950.0000", "2025-01-01", ""),
+    ("ABM-CRYO", "Cryopreservation of stem cells, per bag", "410.0000", "2025-01-01", ""),
+    ("ABM-COND", "Conditioning therapy", "3400.0000", "2025-01-01", ""),
+    ("ABM-INF", "Thawed-cell infusion", "2100.0000", "2025-01-01", ""),
+    ("ABM-WARD", "Ward bed day", "420.0000", "2025-01-01", "2025-12-31"),
+    ("ABM-WARD", "Ward bed day", "438.0000", "2026-01-01", ""),
+    ("ABM-OUTP", "Outpatient examination", "140.0000", "2025-01-01", ""),
+    ("ABM-MRI", "MRI scan", "610.0000", "2025-01-01", ""),
+    ("ABM-PHYS", "Physiotherapy session", "62.5000", "2025-01-01", ""),
+)
+STEM_CELL_TARIFF_CODES = ("ABM-CONS", "ABM-LAB1", "ABM-LEUK", "ABM-CRYO", "ABM-COND", "ABM-INF", "ABM-WARD", "ABM-OUTP")
