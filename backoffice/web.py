@@ -23,7 +23,8 @@ def commit_change(
     """Run `change`; commit, flash `success` and redirect to `target`.
 
     When a rule refuses it (a DomainError), roll back, flash the reason and answer with `on_refusal(status)` (the
-    page shown again with a 4xx), so nothing half-done is stored and the user sees why.
+    page shown again with a 4xx), so nothing half-done is stored and the user sees why. The message and the address
+    are taken before the commit, which expires the changed rows.
     """
     try:
         result = change()
@@ -31,6 +32,8 @@ def commit_change(
         db.session.rollback()
         flash(error.message, "error")
         return on_refusal(error.status_code)
+    message = success(result) if callable(success) else success
+    address = target(result) if callable(target) else target
     db.session.commit()
-    flash(success(result) if callable(success) else success, "success")
-    return redirect(target(result) if callable(target) else target)
+    flash(message, "success")
+    return redirect(address)

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, roles_required
 from backoffice.dbtypes import utcnow
-from backoffice.errors import DomainError, NotFound
-from backoffice.extensions import db
 from backoffice.logistics import bp, follow_ups
 from backoffice.logistics.follow_up_forms import (
     MINE,
@@ -20,6 +18,7 @@ from backoffice.logistics.follow_up_forms import (
     RescheduleForm,
     safe_back_to,
 )
+from backoffice.web import commit_change
 
 FOLLOW_UP_WORKERS = (ADMIN, COORDINATOR)
 
@@ -84,17 +83,12 @@ def _change(follow_up_id: int, form_name: str, form, change, success: str):
         messages = [f"{getattr(form, name).label.text}: {errors[0]}" for name, errors in form.errors.items()]
         flash(" ".join(messages) or "The form was incomplete.", "error")
         return _render_follow_up(follow_up_id, 422, back_to, **{form_name: form})
-    try:
-        follow_up = change()
-    except NotFound:
-        raise
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_follow_up(follow_up_id, error.status_code, back_to, **{form_name: form})
-    db.session.commit()
-    flash(success.format(label=follow_up.label), "success")
-    return redirect(back_to or url_for("cases.show_case", case_id=follow_up.case_id, _anchor="follow-ups"))
+    return commit_change(
+        change,
+        success=lambda follow_up: success.format(label=follow_up.label),
+        target=lambda follow_up: back_to or url_for("cases.show_case", case_id=follow_up.case_id, _anchor="follow-ups"),
+        on_refusal=lambda status: _render_follow_up(follow_up_id, status, back_to, **{form_name: form}),
+    )
 
 
 @bp.route("/follow-ups/<int:follow_up_id>/done", methods=["POST"])

@@ -3,18 +3,15 @@ bookings (staff read them, finance for the costs; admins and coordinators book, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from backoffice.audit.operations import list_events
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases.models import OPEN_STATES
-from backoffice.errors import DomainError
-from backoffice.extensions import db
 from backoffice.forms import ConfirmForm, choices
 from backoffice.geo import language_name, languages
 from backoffice.logistics import bp, interpreters
@@ -26,6 +23,7 @@ from backoffice.logistics.interpreter_forms import (
 )
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.logistics.timezones import to_local
+from backoffice.web import commit_change
 
 READERS = (ADMIN, COORDINATOR, FINANCE)
 EDITORS = (ADMIN, COORDINATOR)
@@ -52,24 +50,6 @@ def _page(template: str, status: int = 200, **context: Any):
 
 def _form_status(form) -> int:
     return 422 if form.is_submitted() else 200
-
-
-def _save(change: Callable, on_refusal: Callable[[int], Any], success: Callable[[Any], str], target: Callable):
-    """Run one change: commit, flash and go to `target(row)`; or roll back and show `on_refusal` with the reason.
-
-    The message and the address are taken before the commit, which expires the row (its relations do not load
-    lazily).
-    """
-    try:
-        row = change()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return on_refusal(error.status_code)
-    message, address = success(row), target(row)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(address)
 
 
 def _rate(interpreter: Interpreter) -> str:
@@ -108,11 +88,11 @@ def create_interpreter():
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: interpreters.create_interpreter(**_interpreter_values(form), actor_id=current_user.id),
-        form_page,
-        lambda interpreter: f"{interpreter.name} is in the interpreter directory.",
-        _to_interpreter,
+        success=lambda interpreter: f"{interpreter.name} is in the interpreter directory.",
+        target=_to_interpreter,
+        on_refusal=form_page,
     )
 
 
@@ -159,33 +139,33 @@ def edit_interpreter(interpreter_id: int):
 
     if not form.validate_on_submit():
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: interpreters.update_interpreter(interpreter_id, **_interpreter_values(form), actor_id=current_user.id),
-        form_page,
-        lambda interpreter: f"{interpreter.name}: changes saved.",
-        _to_interpreter,
+        success=lambda interpreter: f"{interpreter.name}: changes saved.",
+        target=_to_interpreter,
+        on_refusal=form_page,
     )
 
 
 @bp.route("/interpreters/<int:interpreter_id>/deactivate", methods=["POST"])
 @roles_required(*EDITORS)
 def deactivate_interpreter(interpreter_id: int):
-    return _save(
+    return commit_change(
         lambda: interpreters.deactivate_interpreter(interpreter_id, actor_id=current_user.id),
-        lambda status: _render_interpreter(interpreter_id, status),
-        lambda interpreter: f"{interpreter.name} is deactivated: no new bookings. Existing bookings stay.",
-        _to_interpreter,
+        success=lambda interpreter: f"{interpreter.name} is deactivated: no new bookings. Existing bookings stay.",
+        target=_to_interpreter,
+        on_refusal=lambda status: _render_interpreter(interpreter_id, status),
     )
 
 
 @bp.route("/interpreters/<int:interpreter_id>/reactivate", methods=["POST"])
 @roles_required(*EDITORS)
 def reactivate_interpreter(interpreter_id: int):
-    return _save(
+    return commit_change(
         lambda: interpreters.reactivate_interpreter(interpreter_id, actor_id=current_user.id),
-        lambda status: _render_interpreter(interpreter_id, status),
-        lambda interpreter: f"{interpreter.name} is active again.",
-        _to_interpreter,
+        success=lambda interpreter: f"{interpreter.name} is active again.",
+        target=_to_interpreter,
+        on_refusal=lambda status: _render_interpreter(interpreter_id, status),
     )
 
 
@@ -265,15 +245,15 @@ def book_interpreter(case_id: int):
         if form.is_submitted():
             _form_refused(form)
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: interpreters.book_interpreter(case_id, **_booking_values(form), actor_id=current_user.id),
-        form_page,
-        lambda booking: (
+        success=lambda booking: (
             f"{booking.interpreter.name} requested for "
             f"{interpreters.local_span(booking.starts_at, booking.ends_at, booking.timezone)}. "
             "Confirm the booking once the interpreter agrees."
         ),
-        _to_case_bookings,
+        target=_to_case_bookings,
+        on_refusal=form_page,
     )
 
 
@@ -310,16 +290,16 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
         if form.is_submitted():
             _form_refused(form)
         return form_page(_form_status(form))
-    return _save(
+    return commit_change(
         lambda: interpreters.update_interpreter_booking(
             case_id, booking_id, **_booking_values(form), actor_id=current_user.id
         ),
-        form_page,
-        lambda booking: (
+        success=lambda booking: (
             f"Interpreter booking changed: {booking.interpreter.name}, "
             f"{interpreters.local_span(booking.starts_at, booking.ends_at, booking.timezone)} ({booking.status})."
         ),
-        _to_case_bookings,
+        target=_to_case_bookings,
+        on_refusal=form_page,
     )
 
 
@@ -331,13 +311,13 @@ def confirm_interpreter_booking(case_id: int, booking_id: int):
     if not form.validate():
         flash("The reference is too long (at most 100 characters).", "error")
         return _render_case_bookings(case_id, 422)
-    return _save(
+    return commit_change(
         lambda: interpreters.confirm_interpreter_booking(
             case_id, booking_id, supplier_reference=form.supplier_reference.data or "", actor_id=current_user.id
         ),
-        lambda status: _render_case_bookings(case_id, status),
-        lambda booking: f"{booking.interpreter.name}'s booking is confirmed.",
-        _to_case_bookings,
+        success=lambda booking: f"{booking.interpreter.name}'s booking is confirmed.",
+        target=_to_case_bookings,
+        on_refusal=lambda status: _render_case_bookings(case_id, status),
     )
 
 
@@ -349,11 +329,11 @@ def cancel_interpreter_booking(case_id: int, booking_id: int):
     if not form.validate():
         flash("The reason is too long (at most 300 characters).", "error")
         return _render_case_bookings(case_id, 422)
-    return _save(
+    return commit_change(
         lambda: interpreters.cancel_interpreter_booking(
             case_id, booking_id, reason=form.reason.data or "", actor_id=current_user.id
         ),
-        lambda status: _render_case_bookings(case_id, status),
-        lambda booking: f"{booking.interpreter.name}'s booking is cancelled; the time is free again.",
-        _to_case_bookings,
+        success=lambda booking: f"{booking.interpreter.name}'s booking is cancelled; the time is free again.",
+        target=_to_case_bookings,
+        on_refusal=lambda status: _render_case_bookings(case_id, status),
     )
