@@ -174,12 +174,28 @@ def test_admin_sees_the_account_panels_and_the_case_figures(as_role, team):
     assert "Workload per coordinator" in page and "Overdue requests" in page
 
 
-def test_finance_is_told_what_will_come_and_sees_no_case_figures(app, team, users):
+def test_finance_sees_the_bills_to_review_and_no_case_figures(app, team, users):
     client = app.test_client()
     login_as(client, users["finance"])
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "Hospital bills to audit and invoices to issue" in page
+    assert "Hospital bills to review" in page and "No hospital bill is waiting for review." in page
     assert "Overdue requests" not in page and "Workload per coordinator" not in page
+
+
+def test_the_finance_dashboard_lists_received_bills(app, users):
+    from backoffice.billing.models import HospitalBill
+    from tests.factories import make_hospital
+
+    hospital = make_hospital()
+    case = make_case(state="discharged", coordinator=users["coordinator"], hospital_id=hospital.id)
+    db.session.add(
+        HospitalBill(case_id=case.id, hospital_id=hospital.id, reference="INV-77", received_on=utcnow().date())
+    )
+    db.session.commit()
+    client = app.test_client()
+    login_as(client, users["finance"])
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "INV-77" in page and case.number in page
 
 
 def test_the_dashboard_runs_the_same_number_of_statements_however_many_cases(as_role, users, count_queries):

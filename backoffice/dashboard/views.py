@@ -4,7 +4,8 @@ from flask import render_template
 from flask_login import current_user
 
 from backoffice.audit.operations import list_events
-from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, staff_required
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, ROLE_LABELS, staff_required
+from backoffice.billing.bills import list_bills
 from backoffice.cases import states
 from backoffice.cases.operations import is_overdue
 from backoffice.dashboard import bp, operations
@@ -37,9 +38,13 @@ def index():
                 None if current_user.role == ADMIN else current_user.id, now.date()
             ),
         }
+    billing = None
+    if current_user.role in (ADMIN, FINANCE):
+        billing = {"to_review": list_bills(needs_review=True, page=1)}
     return render_template(
         "dashboard/index.html",
         admin=admin_panels,
+        billing=billing,
         coordination=coordination,
         roles=ROLE_LABELS,
         state_label=states.label,
