@@ -97,9 +97,9 @@ class ApproveForm(VersionedForm):
 
 class DisputeForm(VersionedForm):
     note = TextAreaField(
-        "Note for the hospital",
+        "Internal note",
         validators=[Optional(), Length(max=2000)],
-        description="Optional; each disputed line carries its own reason.",
+        description="Optional, kept on the case timeline; the dispute letter lists each disputed line with its reason.",
     )
 
 

@@ -10,7 +10,8 @@ saving). In a row:
 - expected: the resident price of the first bills' priced lines (lines the audit could price against the tariff);
 - approved: the charged amounts of the chains' bills that finance approved (or that were paid);
 - overcharge found: on the first bills' priced lines, what was charged above the resident price (lines charged
-  below it do not offset it);
+  below it do not offset it), plus the charged amount of the unpriced lines finance disputed (a duplicate, a code
+  outside the tariff): money the hospital should not have asked for, as "recovered" counts it;
 - recovered: for a chain whose last bill is approved or paid, the first bill's charged amount minus the last bill's,
   when positive.
 
@@ -210,7 +211,13 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
             BillLine.currency,
             func.sum(charged),
             func.sum(case((priced, expected), else_=0)),
-            func.sum(case((and_(priced, charged > expected), charged - expected), else_=0)),
+            func.sum(
+                case(
+                    (and_(priced, charged > expected), charged - expected),
+                    (and_(~priced, BillLine.decision == "disputed"), charged),
+                    else_=0,
+                )
+            ),
         )
         .join(chain, chain.c.bill_id == BillLine.bill_id)
         .where(BillLine.currency.is_not(None), BillLine.charged.is_not(None))

@@ -23,7 +23,7 @@ HOSPITALS = (
         "name": "Clinic of Advanced Biological Medicine",
         "city": "Frankfurt am Main",
         "languages": ["de", "en", "ru", "ar"],
-        "address": "Frankfurt am Main, Germany",
+        "address": "Holbeinstraße 24, 60596 Frankfurt am Main",
         "contact_name": "International Office",
         "physicians": (
             ("Dr. med. Katharina Lindner", "Haematology and stem cell therapy", ["de", "en"]),
@@ -61,7 +61,7 @@ HOSPITALS = (
         "name": "Spree Orthopaedic Hospital",
         "city": "Berlin",
         "languages": ["de", "en", "pl", "ru"],
-        "address": "Berlin, Germany",
+        "address": "Spreeweg 11, 10557 Berlin",
         "contact_name": "Patient Service Centre",
         "physicians": (
             ("Dr. med. Lukas Brandt", "Orthopaedic surgery", ["de", "en"]),
@@ -107,7 +107,7 @@ HOSPITALS = (
         "name": "Isar Heart Centre",
         "city": "Munich",
         "languages": ["de", "en", "ar"],
-        "address": "Munich, Germany",
+        "address": "Isartalstraße 40, 80469 München",
         "contact_name": "International Patients",
         "physicians": (
             ("Prof. Dr. med. Stefan Krüger", "Cardiac surgery", ["de", "en"]),
@@ -148,7 +148,7 @@ HOSPITALS = (
         "name": "Elbe Oncology Centre",
         "city": "Hamburg",
         "languages": ["de", "en", "ru"],
-        "address": "Hamburg, Germany",
+        "address": "Elbchaussee 118, 22763 Hamburg",
         "contact_name": "International Office",
         "physicians": (
             ("Prof. Dr. med. Ulrike Sommer", "Radiation oncology", ["de", "en"]),
@@ -183,7 +183,7 @@ HOSPITALS = (
         "name": "Rhine Neuro Clinic",
         "city": "Düsseldorf",
         "languages": ["de", "en", "ar", "ru"],
-        "address": "Düsseldorf, Germany",
+        "address": "Rheinallee 9, 40545 Düsseldorf",
         "contact_name": "Patient Office",
         "physicians": (
             ("Dr. med. Henrik Vogel", "Neurosurgery", ["de", "en"]),

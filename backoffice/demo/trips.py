@@ -122,7 +122,10 @@ def _admission(case: Case, rng: random.Random, today: date) -> date:
         return today + timedelta(days=rng.randint(10, 45))
     if case.state == "in_treatment":
         return today - timedelta(days=rng.randint(1, max(1, stay - 1)))
-    return today - timedelta(days=stay + rng.randint(20, 400))
+    # Discharged and later: admitted some weeks after the request, and discharged before today.
+    latest = today - timedelta(days=stay + 1)
+    earliest = min((case.first_response_at or case.requested_at).date() + timedelta(days=14), latest)
+    return earliest + timedelta(days=rng.randint(0, (latest - earliest).days))
 
 
 def _trip(

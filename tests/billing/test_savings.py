@@ -241,3 +241,22 @@ def test_coordinators_and_patients_do_not_see_the_report(as_role, role):
     client = as_role(role)
     assert client.get("/billing/savings").status_code == 403
     assert client.get("/billing/savings.csv").status_code == 403
+
+
+def test_a_disputed_duplicate_counts_as_overcharge_found_so_recovered_never_exceeds_it():
+    hospital = make_hospital("DE-FRA", name="Frankfurt Clinic")
+    first = make_bill(
+        hospital,
+        date(2026, 3, 2),
+        "disputed",
+        [("overcharged", "1300.00", "1000.00", "EUR"), ("duplicate", "1000.00", None, "EUR")],
+    )
+    db.session.execute(
+        BillLine.__table__.update()
+        .where(BillLine.bill_id == first.id, BillLine.position == 2)
+        .values(decision="disputed")
+    )
+    make_bill(hospital, date(2026, 3, 20), "approved", [("ok", "1000.00", "1000.00", "EUR")], supersedes=first)
+    db.session.commit()
+    [row] = savings_report(year_period(2026)).rows
+    assert (row.overcharge, row.recovered) == (D("1300.00"), D("1300.00"))
