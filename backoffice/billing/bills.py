@@ -371,8 +371,17 @@ def _reason(
     if status == audit.NOT_IN_PROGRAMME:
         return f"{line.code} is not among the items of the programme {context.programme_name}."
     if status in (audit.OVERCHARGED, audit.BELOW_TARIFF) and version is not None:
-        return f"Unit price {line.unit_price} {line.currency}; resident price {version.price} {version.currency}."
+        return (
+            f"unit price {_price_text(line.unit_price)} {line.currency}, "
+            f"resident price {_price_text(version.price)} {version.currency}"
+        )
     return ""
+
+
+def _price_text(price: Decimal) -> str:
+    """A unit price as people write it: at least the cents, more decimals only when the price has them."""
+    cents = price.quantize(Decimal("0.01"))
+    return f"{cents:,}" if cents == price else f"{price.normalize():,}"
 
 
 def _audit(raws: list[audit.RawLine], import_id: int, context: _Context):
