@@ -168,6 +168,7 @@ class BillOverview:
     bill: HospitalBill
     case_number: str
     totals: dict[str, audit.Totals]
+    corrected_by: str | None = None  # the reference of the bill that replaced this one, if any
 
 
 def _totals_by_bill(bill_ids: Sequence[int]) -> dict[int, dict[str, audit.Totals]]:
@@ -222,7 +223,19 @@ def _overviews(bills: Sequence[HospitalBill]) -> list[BillOverview]:
     totals = _totals_by_bill(ids)
     case_ids = sorted({bill.case_id for bill in bills})
     numbers = dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if bills else {}
-    return [BillOverview(bill, numbers.get(bill.case_id, ""), totals.get(bill.id, {})) for bill in bills]
+    corrections = (
+        dict(
+            db.session.execute(
+                select(HospitalBill.supersedes_id, HospitalBill.reference).where(HospitalBill.supersedes_id.in_(ids))
+            ).all()
+        )
+        if bills
+        else {}
+    )
+    return [
+        BillOverview(bill, numbers.get(bill.case_id, ""), totals.get(bill.id, {}), corrections.get(bill.id))
+        for bill in bills
+    ]
 
 
 def bills_of_case(case_id: int) -> list[BillOverview]:

@@ -399,6 +399,8 @@ def test_dispute_correction_approval_and_payment(case, finance):
     db.session.commit()
     paid = bills.get_bill(correction.id)
     assert (paid.status, paid.paid_on) == ("paid", TODAY)
+    listed = {entry.bill.reference: entry.corrected_by for entry in bills.bills_of_case(case.id)}
+    assert listed == {"INV-1": "INV-1-C", "INV-1-C": None}
 
     notes = list(db.session.scalars(select(CaseEvent.note).where(CaseEvent.kind == "bill").order_by(CaseEvent.id)))
     assert notes[-5:] == [
@@ -441,7 +443,7 @@ def test_the_case_and_the_bill_list_show_totals_without_loading_lines(case, fina
     db.session.expire_all()
     with count_queries() as statements:
         overviews = bills.bills_of_case(case_id)
-    assert len(statements) == 3
+    assert len(statements) == 4  # bills, totals, case numbers, corrections
     by_reference = {o.bill.reference: o for o in overviews}
     assert by_reference["INV-1"].totals["EUR"].overcharge == Decimal("49071.55")
     assert by_reference["INV-1"].totals["USD"].unpriced == Decimal("54298.50")
@@ -457,7 +459,7 @@ def test_the_case_and_the_bill_list_show_totals_without_loading_lines(case, fina
     with count_queries() as many:
         page = bills.list_bills(status="received", hospital_id=hospital_id)
     assert page.total == 11
-    assert len(many) == len(few) == 4
+    assert len(many) == len(few) == 5
 
 
 def test_a_2000_line_bill_is_stored_in_a_bounded_number_of_statements(case, finance, count_queries):
