@@ -61,6 +61,9 @@ def read_bill_csv(
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BillFileError("the file is UTF-16; save it as CSV UTF-8", row=1)
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    if "\x00" in text:
+        row = text[: text.index("\x00")].count("\n") + 1
+        raise BillFileError("the file contains a NUL character, which no bill has; save it again as CSV", row=row)
     if not text.strip():
         raise BillFileError(f"the file is empty; a bill starts with the header {HEADER}", row=1)
 

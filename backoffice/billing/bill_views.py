@@ -84,7 +84,7 @@ def receive_bill(case_id: int):
         flash("Nothing was stored: " + " ".join(_form_problems(form)), "error")
         return _render_receive(case_id, form, 422)
     upload = form.file.data
-    data = upload.stream.read(bills.MAX_BILL_BYTES + 1) if upload and upload.filename else None
+    data = upload.stream.read(bills.max_bill_bytes() + 1) if upload and upload.filename else None
 
     def receive():
         bill = bills.receive_bill(
@@ -291,7 +291,7 @@ def receive_correction(bill_id: int):
     if not form.validate():
         return _invalid(bill_id, form, "correction_form")
     upload = form.file.data
-    data = upload.stream.read(bills.MAX_BILL_BYTES + 1)
+    data = upload.stream.read(bills.max_bill_bytes() + 1)
     return _change(
         bill_id,
         lambda: bills.receive_correction(

@@ -20,6 +20,7 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, insert, select, type_coerce
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -39,7 +40,15 @@ from backoffice.money import Amount, Money
 from backoffice.pagination import Page, paginate
 
 DEFAULT_STAY_MARGIN_DAYS = 14  # app config BILL_STAY_MARGIN_DAYS
-MAX_BILL_BYTES = 10 * 1024 * 1024
+# A bill is received once the patient has confirmed the programme (pre-treatment examinations included).
+BILLABLE_STATES = ("confirmed", "travel_booked", "in_treatment", "discharged", "aftercare", "closed")
+
+
+def max_bill_bytes() -> int:
+    """The largest bill file read, in the app and by `flask bills audit` (BILL_MAX_MB, 10 MB unless configured)."""
+    return int(current_app.config.get("BILL_MAX_MB") or 10) * 1024 * 1024
+
+
 MIN_OVERRIDE_NOTE = 10
 PAGE_SIZE = 50
 CODE_CHUNK = 500
@@ -527,6 +536,11 @@ def _new_bill(
     status: str = "received",
     supersedes: HospitalBill | None = None,
 ) -> HospitalBill:
+    if case.state not in BILLABLE_STATES:
+        raise BillError(
+            f"Case {case.number} is {case.state.replace('_', ' ')}: hospital bills are received once the patient has "
+            "confirmed the programme."
+        )
     tariff_import = _tariff_of(case)
     reference = _check_reference(reference, case.hospital_id, allowed=supersedes.reference if supersedes else None)
     received_on = _check_received_on(received_on)
@@ -534,7 +548,7 @@ def _new_bill(
     raws: list[audit.RawLine] = []
     if data is not None:
         try:
-            raws = read_bill_csv(data, max_bytes=MAX_BILL_BYTES)
+            raws = read_bill_csv(data, max_bytes=max_bill_bytes())
         except BillFileError as error:
             raise BillError(f"Nothing was stored from “{name or 'the file'}”: {error.message}.") from None
     bill = HospitalBill(
@@ -550,7 +564,12 @@ def _new_bill(
         created_by_id=actor_id,
     )
     db.session.add(bill)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two uploads of the same bill at once: the unique index lets one through.
+        raise BillError(f"Bill {reference} of this hospital was received a moment ago; reload the case.") from None
     rows = []
     for position, (result, line, reason) in enumerate(_audit(raws, tariff_import.id, _context(case)), start=1):
         raw = result.source
@@ -636,10 +655,10 @@ def add_line(
         status=audit.INVALID,
     )
     lines.append(row)
-    for stored, (result, line, reason) in zip(
-        lines, _audit([_raw_of(line) for line in lines], bill.tariff_import_id, _context(case)), strict=True
-    ):
-        _apply_result(stored, result, line, reason)
+    # The whole bill is audited so that the new line is checked against the earlier ones (a duplicate), but only the
+    # new line takes its result: the stored lines keep the status they were decided on.
+    *_, (result, line, reason) = _audit([_raw_of(line) for line in lines], bill.tariff_import_id, _context(case))
+    _apply_result(row, result, line, reason)
     bill.lines.append(row)
     _save(bill)
     _event(
@@ -798,6 +817,11 @@ def receive_correction(
     if data is None:
         raise BillError("Choose the corrected bill's CSV file.")
     case = get_case(old.case_id)
+    if case.hospital_id != old.hospital_id:
+        raise BillError(
+            f"Case {case.number} has moved to another hospital since bill {old.reference}; a correction comes from "
+            "the hospital that sent the bill. Receive it as a new bill instead."
+        )
     bill = _new_bill(case, data, filename, reference, received_on, actor_id, status="under_review", supersedes=old)
     _save(old)  # two corrections of the same bill at once: the second is refused
     counts = audit.status_counts(_results_of(bill.lines))

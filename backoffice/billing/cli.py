@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from backoffice.billing import bills
 from backoffice.billing.audit import SURCHARGE_THRESHOLD, AuditResult, LineResult, RawLine, TariffVersion, audit_bill
-from backoffice.billing.bill_csv import DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, BillFileError, read_bill_file
+from backoffice.billing.bill_csv import DEFAULT_MAX_LINES, BillFileError, read_bill_file
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.directory.models import Hospital
 from backoffice.errors import CommandRefused
@@ -86,12 +86,6 @@ def current_tariff_versions(hospital_id: int, codes: Collection[str] | None = No
 # ---------------------------------------------------------------------------------------------- the command
 
 
-def max_bill_bytes() -> int:
-    """The largest bill file read (BILL_MAX_MB, 10 MB unless configured)."""
-    megabytes = current_app.config.get("BILL_MAX_MB")
-    return int(megabytes * 1024 * 1024) if megabytes else DEFAULT_MAX_BYTES
-
-
 @bills_cli.command("audit")
 @click.argument("hospital_code")
 @click.argument("file", metavar="FILE.csv", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
@@ -122,9 +116,9 @@ def _read(file: Path) -> list[RawLine]:
     name = "standard input" if str(file) == "-" else str(file)
     try:
         if str(file) == "-":
-            return read_bill_file(sys.stdin.buffer, max_bytes=max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
+            return read_bill_file(sys.stdin.buffer, max_bytes=bills.max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
         with file.open("rb") as stream:
-            return read_bill_file(stream, max_bytes=max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
+            return read_bill_file(stream, max_bytes=bills.max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
     except FileNotFoundError:
         raise CommandRefused(f"{name}: no such file") from None
     except OSError as error:

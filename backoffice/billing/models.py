@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.auth.models import User
@@ -85,6 +85,16 @@ class HospitalBill(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in BILL_STATUSES)})", name="status"),
         Index("ix_hospital_bills_hospital_received_on", "hospital_id", "received_on"),
+        # A bill is corrected once; a hospital's invoice number is received once (its correction may repeat it).
+        Index("uq_hospital_bills_supersedes_id", "supersedes_id", unique=True),
+        Index(
+            "uq_hospital_bills_hospital_reference",
+            "hospital_id",
+            "reference",
+            unique=True,
+            sqlite_where=text("supersedes_id IS NULL"),
+            postgresql_where=text("supersedes_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

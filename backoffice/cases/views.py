@@ -81,6 +81,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
         "findings": logistics_itinerary.case_findings(case_id),
         "bills": billing_bills.bills_of_case(case_id),
+        "billable_states": billing_bills.BILLABLE_STATES,
         "may_work": may_work,
         "health_data": health_data,
         "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),

@@ -125,7 +125,7 @@ def test_a_surcharge_coefficient_is_shown_highlighted(as_role, case):
 
 def test_an_upload_for_a_hospital_without_tariff_is_refused_with_a_message(as_role, users):
     hospital = make_hospital("FRA-XYZ")
-    case = make_case(hospital_id=hospital.id)
+    case = make_case(state="in_treatment", hospital_id=hospital.id)
     db.session.commit()
     response = upload(as_role("finance"), case.id, BILL)
     assert response.status_code == 422
@@ -370,7 +370,10 @@ def test_the_case_bills_partial_lists_bills_with_a_link_and_the_receive_button(a
     with app.test_request_context():
         login_user(users["finance"])
         page = render_template(
-            "billing/_case_bills.html", case=get_case(bill.case_id), bills=bills.bills_of_case(bill.case_id)
+            "billing/_case_bills.html",
+            case=get_case(bill.case_id),
+            bills=bills.bills_of_case(bill.case_id),
+            billable_states=bills.BILLABLE_STATES,
         )
     page = html.unescape(page)
     assert f'href="/billing/bills/{bill.id}">INV-1</a>' in page

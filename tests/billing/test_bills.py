@@ -116,7 +116,7 @@ def test_the_raw_text_of_every_line_is_kept_and_unreadable_lines_say_why(case, f
 
 def test_a_bill_for_a_hospital_without_tariff_is_refused_and_nothing_is_stored(finance):
     hospital = make_hospital("FRA-XYZ")
-    case = make_case(hospital_id=hospital.id)
+    case = make_case(state="in_treatment", hospital_id=hospital.id)
     db.session.commit()
     with pytest.raises(bills.BillError, match="FRA-XYZ has no resident tariff yet; import it first"):
         bills.receive_bill(case.id, bill_file("1,2026-03-01,T00001,x,1,10.00,EUR"), "b.csv", "R1", TODAY, finance.id)
@@ -125,7 +125,7 @@ def test_a_bill_for_a_hospital_without_tariff_is_refused_and_nothing_is_stored(f
 
 
 def test_a_case_without_hospital_cannot_receive_a_bill(finance):
-    case = make_case()
+    case = make_case(state="in_treatment")
     db.session.commit()
     with pytest.raises(bills.BillError, match="has no hospital yet"):
         bills.receive_bill(case.id, bill_file("1,2026-03-01,T00001,x,1,10.00,EUR"), "b.csv", "R1", TODAY, finance.id)
@@ -193,7 +193,7 @@ def test_without_a_confirmed_appointment_the_stay_is_not_checked(case, finance):
 def test_codes_outside_the_programme_are_flagged_when_the_programme_lists_its_codes(hospital, finance):
     programme = make_programme(hospital)
     programme.tariff_codes = "T00053, T00056\nT00067"
-    case = make_case(hospital_id=hospital.id, programme_id=programme.id)
+    case = make_case(state="in_treatment", hospital_id=hospital.id, programme_id=programme.id)
     db.session.commit()
     data = bill_file("1,2026-03-01,T00053,in,1,8467.34,EUR", "2,2026-03-01,T00069,out,1,9000.00,EUR")
     bill = receive(case, data)
@@ -205,7 +205,7 @@ def test_codes_outside_the_programme_are_flagged_when_the_programme_lists_its_co
 def test_a_programme_without_codes_skips_the_programme_check(hospital, finance):
     programme = make_programme(hospital)
     programme.tariff_codes = "  \n"
-    case = make_case(hospital_id=hospital.id, programme_id=programme.id)
+    case = make_case(state="in_treatment", hospital_id=hospital.id, programme_id=programme.id)
     db.session.commit()
     bill = receive(case, bill_file("1,2026-03-01,T00069,x,1,8396.86,EUR"))
     assert statuses(bill.id) == {1: "ok"}
@@ -473,3 +473,30 @@ def test_a_2000_line_bill_is_stored_in_a_bounded_number_of_statements(case, fina
     db.session.commit()
     assert len(lines_of(bill.id)) == 2000
     assert len(statements) <= 15, [s[:60] for s in statements[:40]]
+
+
+def test_a_bill_is_received_only_once_the_programme_is_confirmed(finance):
+    hospital = make_hospital()
+    early = make_case(state="records_review", hospital_id=hospital.id)
+    db.session.commit()
+    with pytest.raises(bills.BillError, match="once the patient has confirmed the programme"):
+        bills.receive_bill(early.id, None, "", "INV-EARLY", TODAY, finance.id)
+
+
+def test_a_nul_byte_in_a_bill_file_is_refused_and_nothing_is_stored(case, finance):
+    data = b"line,date,code,description,quantity,unit_price,currency\n1,2026-03-01,T00053,cryo\x00x,1,9000.00,EUR\n"
+    with pytest.raises(bills.BillError, match="NUL character"):
+        bills.receive_bill(case.id, data, "nul.csv", "INV-NUL", TODAY, finance.id)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(HospitalBill)) == 0
+
+
+def test_two_uploads_of_one_bill_at_once_store_it_once(case, finance, monkeypatch):
+    """The reference check and the insert are not atomic; the unique index is what stops the second upload."""
+    bills.receive_bill(case.id, None, "", "INV-TWICE", TODAY, finance.id)
+    db.session.commit()
+    monkeypatch.setattr(bills, "_check_reference", lambda reference, hospital_id, allowed=None: reference)
+    with pytest.raises(bills.BillError, match="received a moment ago"):
+        bills.receive_bill(case.id, None, "", "INV-TWICE", TODAY, finance.id)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(HospitalBill)) == 1

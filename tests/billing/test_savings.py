@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import itertools
 from datetime import date
 from decimal import Decimal
 
@@ -19,13 +20,16 @@ from tests.factories import make_case, make_hospital
 D = Decimal
 
 
+_numbers = itertools.count(1)
+
+
 def make_bill(hospital, received_on, status, lines, *, supersedes=None, case=None):
     """A bill with `lines` as (status, charged, expected, currency); charged or expected None when not priced."""
     case = case or make_case(hospital_id=hospital.id)
     bill = HospitalBill(
         case_id=case.id,
         hospital_id=hospital.id,
-        reference=f"INV-{received_on:%Y%m%d}-{status}",
+        reference=f"INV-{received_on:%Y%m%d}-{status}-{next(_numbers)}",
         received_on=received_on,
         status=status,
         supersedes_id=supersedes.id if supersedes else None,
