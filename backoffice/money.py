@@ -132,6 +132,13 @@ class Money:
         return f"{self.amount} {self.currency}"
 
 
+def format_money(amount: Decimal | None, currency: str | None, locale: str = "en") -> str:
+    """An amount with every decimal it has (unit prices keep their 4), never rounded: €12.3456, €1,596.76."""
+    if amount is None or not currency:
+        return "—"
+    return format_currency(amount, currency, locale=locale, decimal_quantization=False)
+
+
 def parse_money(amount: str, currency: str) -> Money:
     """Money from form or CSV text, with a message naming what is wrong."""
     return Money(to_decimal(amount), currency)

@@ -8,6 +8,7 @@ from flask import Flask
 
 from backoffice.auth.permissions import ROLE_LABELS
 from backoffice.geo import country_name, language_name
+from backoffice.money import format_money
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -21,3 +22,4 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["language"] = language_name
+    app.jinja_env.filters["money"] = format_money

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
-from babel.numbers import format_currency
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -13,15 +11,14 @@ from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_requi
 from backoffice.billing import bp, tariffs
 from backoffice.billing.forms import TariffImportForm, TariffSearchForm
 from backoffice.extensions import db
+from backoffice.money import format_money
 from backoffice.params import page_number
 
 TARIFF_READERS = (ADMIN, FINANCE, COORDINATOR)
 TARIFF_IMPORTERS = (ADMIN, FINANCE)
 
 
-def format_price(amount: Decimal, currency: str) -> str:
-    """A unit price with every decimal it has (up to 4), never rounded to the cent: €12.3456, €1,596.76."""
-    return format_currency(amount, currency, locale="en", decimal_quantization=False)
+format_price = format_money  # unit prices keep every decimal they have
 
 
 @bp.route("/tariffs")
