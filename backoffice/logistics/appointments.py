@@ -17,6 +17,7 @@ from backoffice.extensions import db
 from backoffice.logistics.bookings import (
     BookingError,
     bookable_case,
+    check_not_too_far,
     create_booking,
     describe,
     get_booking,
@@ -67,6 +68,9 @@ def _appointment_values(
         raise BookingError(f"{programme.name} is not a programme of {hospital.name}.")
     if start_on is None or start_time is None:
         raise BookingError("Enter the date and the local time of the appointment.")
+    for day, what in ((start_on, "appointment"), (admission_on, "admission"), (discharge_on, "discharge")):
+        if day is not None:
+            check_not_too_far(day, what)
     starts_at = combine(start_on, start_time, hospital.timezone)
     admission_on = admission_on or start_on
     if admission_on < start_on - timedelta(days=1):

@@ -103,14 +103,34 @@ def check_text(value: str | None, label: str, max_length: int, *, required: bool
     return text
 
 
+MAX_COST = Decimal(1_000_000)
+# Bookings are made for trips ahead; a date years away is a typing error (and would break calendars).
+MAX_YEARS_AHEAD = 3
+
+
+def check_not_too_far(day: date, what: str) -> None:
+    if day.year > utcnow().year + MAX_YEARS_AHEAD:
+        raise BookingError(f"The {what} is more than {MAX_YEARS_AHEAD} years away; check the date.")
+
+
+def _check_dates(values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if isinstance(value, datetime | date):
+            check_not_too_far(value if not isinstance(value, datetime) else value.date(), _field_label(name))
+
+
 def check_cost(cost: Money | None) -> Money | None:
-    """A booking's cost: exact, not negative, no finer than the currency's minor unit (and cents at most)."""
+    """A booking's cost: exact, not negative, no finer than the currency's minor unit (and cents at most), and
+    below a million (a larger one is a typing error, and sums of them must stay exact amounts)."""
     if cost is None:
         return None
     try:
-        return check_amount(cost, places=2)
+        cost = check_amount(cost, places=2)
     except MoneyError as error:
         raise BookingError(f"Cost: {error}.") from None
+    if cost.amount >= MAX_COST:
+        raise BookingError(f"Cost: {cost.format()} is more than any booking costs; check the amount.")
+    return cost
 
 
 def parse_cost(amount: str | None, currency: str | None) -> Money | None:
@@ -181,6 +201,7 @@ def create_booking(
     kind: str, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
 ) -> Booking:
     """Store a new booking of `kind` as requested, with its checked values, and record it on the case."""
+    _check_dates(values)
     booking = KINDS[kind](
         case_id=case.id,
         created_by_id=actor_id,
@@ -200,6 +221,7 @@ def update_booking(
     kind: str, booking: Booking, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
 ) -> Booking:
     """Set a booking's checked values, cost and notes; record what changed on the case (nothing when nothing did)."""
+    _check_dates(values)
     before = _snapshot(booking)
     for name, value in {**values, "cost": check_cost(cost), "notes": check_text(notes, "notes", 5000)}.items():
         setattr(booking, name, value)
@@ -208,7 +230,12 @@ def update_booking(
     changes = {name: [before.get(name), value] for name, value in after.items() if before.get(name) != value}
     if changes:
         changed = ", ".join(sorted(_field_label(name) for name in changes))
-        _record(case, kind, booking, f"changed ({changed})", actor_id, action="updated", changes=changes)
+        note = f"changed ({changed})"
+        if booking.status == "confirmed" and set(changes) - {"cost_amount", "cost_currency", "notes"}:
+            # The supplier confirmed the booking as it was; what changed needs their confirmation again.
+            booking.status = "requested"
+            note += "; back to requested until the supplier confirms the change"
+        _record(case, kind, booking, note, actor_id, action="updated", changes=changes)
     return booking
 
 

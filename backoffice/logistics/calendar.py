@@ -189,7 +189,7 @@ def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime 
     if days:
         # Zone rules only for the years the events span: the file stays small.
         calendar.add_missing_timezones(
-            first_date=date(min(days).year - 1, 1, 1), last_date=date(max(days).year + 2, 1, 1)
+            first_date=date(max(min(days).year - 1, 1), 1, 1), last_date=date(min(max(days).year + 2, 9999), 1, 1)
         )
     return calendar.to_ical()
 

@@ -29,6 +29,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_languages, language_name
+from backoffice.logistics.bookings import MAX_YEARS_AHEAD
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.logistics.timezones import combine, to_local
 from backoffice.money import Money, MoneyError, parse_money, round_half_up
@@ -366,6 +367,8 @@ def _open_case_with_hospital(case_id: int) -> Case:
 def _times(day: date | None, starts: time | None, ends: time | None, tz_name: str) -> tuple[datetime, datetime]:
     if day is None or starts is None or ends is None:
         raise InterpreterBookingError("Give the date, the start and the end of the booking.")
+    if day.year > utcnow().year + MAX_YEARS_AHEAD:
+        raise InterpreterBookingError(f"The date is more than {MAX_YEARS_AHEAD} years away; check the date.")
     if ends <= starts:
         raise InterpreterBookingError(
             f"The end ({ends.strftime('%H:%M')}) must be after the start ({starts.strftime('%H:%M')})."
@@ -399,6 +402,15 @@ def _check_language(case: Case, interpreter: Interpreter, language: str) -> None
         f"{language_name(language)} does not fit: {case.patient.name} speaks {_languages_text(spoken)}; "
         f"{interpreter.name} offers {_languages_text(offered)} ({hint})."
     )
+
+
+def _locked_booking(case_id: int, booking_id: int) -> InterpreterBooking:
+    """A booking read again under its interpreter's lock: a status decided on must be the one committed now (a
+    booking cancelled meanwhile, its slot taken by another case, must not come back)."""
+    booking = get_interpreter_booking(case_id, booking_id)
+    _lock_interpreter(booking.interpreter_id)
+    db.session.refresh(booking, attribute_names=["status", "starts_at", "ends_at", "supplier_reference"])
+    return booking
 
 
 def _lock_interpreter(interpreter_id: int) -> Interpreter:
@@ -585,7 +597,7 @@ def update_interpreter_booking(
     interpreter has to confirm the new arrangement. Without a cost, it is computed from the rate again.
     """
     case = _open_case_with_hospital(case_id)
-    booking = get_interpreter_booking(case.id, booking_id)
+    booking = _locked_booking(case.id, booking_id)
     if booking.is_cancelled:
         raise InterpreterBookingError("This booking is cancelled; book the interpreter again instead.")
     tz_name = booking.timezone
@@ -648,7 +660,7 @@ def confirm_interpreter_booking(
     optional here; when one is given it is kept.
     """
     case = get_case(case_id)
-    booking = get_interpreter_booking(case.id, booking_id)
+    booking = _locked_booking(case.id, booking_id)
     if case.state not in OPEN_STATES:
         raise InterpreterBookingError(f"Case {case.number} is {case.state}: its bookings can no longer change.")
     if booking.status != "requested":
@@ -668,7 +680,7 @@ def cancel_interpreter_booking(
 ) -> InterpreterBooking:
     """Cancel a booking; its time is free again for the interpreter. Allowed on a closed or cancelled case too."""
     case = get_case(case_id)
-    booking = get_interpreter_booking(case.id, booking_id)
+    booking = _locked_booking(case.id, booking_id)
     if booking.is_cancelled:
         raise InterpreterBookingError("This booking is already cancelled.")
     reason = _text(reason, "reason", 300, error=InterpreterBookingError)

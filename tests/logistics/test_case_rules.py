@@ -120,3 +120,56 @@ def test_a_transfer_form_without_its_places_is_refused_not_an_error(as_role, use
     assert response.status_code == 422
     assert "Choose where the transfer starts." in response.get_data(as_text=True)
     assert db.session.query(Transfer).count() == 0
+
+
+def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confirmed_case):
+    from backoffice.logistics import appointments
+
+    case, coordinator = confirmed_case
+    admission = date.today() + timedelta(days=30)
+    appointment = make_appointment(case, admission_on=admission)
+    assert appointments.has_confirmed_appointment(case)
+    later = admission + timedelta(days=40)
+    appointments.update_appointment(
+        appointment.id,
+        start_on=later,
+        start_time=time(9, 0),
+        admission_on=later,
+        discharge_on=later + timedelta(days=20),
+        actor_id=coordinator.id,
+        case_id=case.id,
+    )
+    assert appointment.status == "requested" and not appointments.has_confirmed_appointment(case)
+
+
+def test_costs_and_dates_beyond_reason_are_refused(confirmed_case):
+    from backoffice.logistics import hotel_stays
+    from backoffice.logistics.bookings import BookingError
+    from backoffice.money import Money
+
+    case, coordinator = confirmed_case
+    day = date.today() + timedelta(days=10)
+    with pytest.raises(BookingError, match="more than any booking costs"):
+        hotel_stays.create_hotel_stay(
+            case.id,
+            hotel_name="H",
+            check_in_on=day,
+            check_out_on=day + timedelta(days=1),
+            cost=Money("999999999999.00", "EUR"),
+            actor_id=coordinator.id,
+        )
+    with pytest.raises(BookingError, match="years away"):
+        hotel_stays.create_hotel_stay(
+            case.id, hotel_name="H", check_in_on=day, check_out_on=date(9999, 12, 31), actor_id=coordinator.id
+        )
+
+
+def test_finance_does_not_see_booking_notes(as_role, users):
+    hospital = make_hospital()
+    case = make_case(state="confirmed", coordinator=users["coordinator"], hospital_id=hospital.id)
+    day = date.today() + timedelta(days=12)
+    make_hotel(case, check_in_on=day, check_out_on=day + timedelta(days=2), notes="post-chemo fatigue")
+    db.session.commit()
+    assert "post-chemo" in as_role("coordinator").get(f"/cases/{case.id}/bookings").get_data(as_text=True)
+    as_role("coordinator").post("/logout")
+    assert "post-chemo" not in as_role("finance").get(f"/cases/{case.id}/bookings").get_data(as_text=True)
