@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select, union_all
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from backoffice.cases import states
@@ -212,7 +213,13 @@ def create_booking(
         **values,
     )
     db.session.add(booking)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # The database keeps one appointment in play per case: another coordinator created it a moment ago.
+        label = KIND_LABELS.get(kind, kind).lower()
+        raise BookingError(f"The {label} was booked by someone else a moment ago; reload the page.") from None
     _record(case, kind, booking, "requested", actor_id, action="created", values=_snapshot(booking))
     return booking
 

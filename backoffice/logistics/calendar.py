@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from backoffice.audit.operations import record_event
@@ -239,7 +240,11 @@ def create_feed(user_id: int, *, actor_id: int) -> tuple[CalendarFeed, str]:
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(user_id=user_id, token=_digest(token), created_at=utcnow())
     db.session.add(feed)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise CalendarFeedError("A new feed address was made at the same moment; reload the page.") from None
     record_event(
         "calendar_feed_created",
         actor_id=actor_id,

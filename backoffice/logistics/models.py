@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from backoffice.auth.models import User
@@ -73,7 +73,17 @@ class HospitalAppointment(Booking, db.Model):
     admission_on: Mapped[date]
     discharge_on: Mapped[date]  # expected
 
-    __extra_table_args__ = (CheckConstraint("discharge_on >= admission_on", name="discharge_after_admission"),)
+    __extra_table_args__ = (
+        CheckConstraint("discharge_on >= admission_on", name="discharge_after_admission"),
+        # One appointment of a case is in play at a time (two coordinators creating one at once: one wins).
+        Index(
+            "uq_hospital_appointments_case_in_play",
+            "case_id",
+            unique=True,
+            sqlite_where=text("status <> 'cancelled'"),
+            postgresql_where=text("status <> 'cancelled'"),
+        ),
+    )
 
     hospital: Mapped[Hospital] = relationship(lazy="raise")
     physician: Mapped[Physician | None] = relationship(lazy="raise")
@@ -202,6 +212,16 @@ class CalendarFeed(db.Model):
     """A coordinator's personal calendar feed: the secret token in the URL is the only key; revoking ends it."""
 
     __tablename__ = "calendar_feeds"
+    # A coordinator has one working feed address at a time.
+    __table_args__ = (
+        Index(
+            "uq_calendar_feeds_user_working",
+            "user_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -173,3 +173,28 @@ def test_finance_does_not_see_booking_notes(as_role, users):
     assert "post-chemo" in as_role("coordinator").get(f"/cases/{case.id}/bookings").get_data(as_text=True)
     as_role("coordinator").post("/logout")
     assert "post-chemo" not in as_role("finance").get(f"/cases/{case.id}/bookings").get_data(as_text=True)
+
+
+def test_the_database_keeps_one_appointment_in_play_per_case(confirmed_case):
+    """Two coordinators creating an appointment at once: the partial unique index lets one through (a cancelled
+    appointment does not count)."""
+    from sqlalchemy.exc import IntegrityError
+
+    case, _ = confirmed_case
+    make_appointment(case, admission_on=date.today() + timedelta(days=30), status="cancelled")
+    make_appointment(case, admission_on=date.today() + timedelta(days=31), status="requested")
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        make_appointment(case, admission_on=date.today() + timedelta(days=32), status="requested")
+
+
+def test_a_coordinator_has_one_working_feed_address():
+    from sqlalchemy.exc import IntegrityError
+
+    from backoffice.logistics.models import CalendarFeed
+
+    coordinator = make_user("coordinator")
+    db.session.add(CalendarFeed(user_id=coordinator.id, token="a" * 64))
+    db.session.flush()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(CalendarFeed(user_id=coordinator.id, token="b" * 64))
+        db.session.flush()
