@@ -13,10 +13,11 @@ from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
 from backoffice.directory.follow_up_schedule import MAX_REACH_YEARS, ScheduleError, parse_schedule, plan_follow_ups
-from backoffice.directory.models import Programme
+from backoffice.directory.models import Hospital, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.logistics.models import FollowUp
+from backoffice.logistics.timezones import to_local
 from backoffice.pagination import Page
 
 RESULT_LENGTH = (3, 2000)
@@ -122,7 +123,10 @@ def mark_done(follow_up_id: int, result: str | None, done_on: date | None, actor
         raise FollowUpError(f"Keep the result to {high} characters (it has {len(result)}).")
     if done_on is None:
         raise FollowUpError("Give the day the follow-up took place.")
-    if done_on > utcnow().date():
+    # "Today" where the patient was treated: east of UTC that date can be ahead of UTC's.
+    hospital = db.session.get(Hospital, case.hospital_id) if case.hospital_id else None
+    today = to_local(utcnow(), hospital.timezone).date() if hospital else utcnow().date()
+    if done_on > today:
         raise FollowUpError("The day the follow-up took place cannot be in the future.")
     follow_up.status, follow_up.result, follow_up.done_on = "done", result, done_on
     follow_up.done_at, follow_up.done_by_id = utcnow(), actor_id

@@ -533,4 +533,10 @@ def case_findings(case_id: int):
     """The findings of a case's itinerary with the configured pickup buffer (for the case page)."""
     from backoffice.logistics.findings import find_problems
 
-    return find_problems(load_itinerary(case_id), pickup_buffer=pickup_buffer(), today=utcnow().date())
+    itinerary = load_itinerary(case_id)
+    return find_problems(itinerary, pickup_buffer=pickup_buffer(), today=local_today(itinerary))
+
+
+def local_today(itinerary: Itinerary):
+    """Today where the treatment happens (the hospital's calendar), else in UTC."""
+    return to_local(utcnow(), itinerary.hospital.timezone).date() if itinerary.hospital else utcnow().date()

@@ -18,6 +18,7 @@ from backoffice.logistics.itinerary import (
     PLACE_LABELS,
     days,
     load_itinerary,
+    local_today,
     pickup_buffer,
 )
 from backoffice.logistics.timezones import format_local
@@ -56,7 +57,7 @@ def _record_download(action: str, itinerary) -> None:
 @roles_required(*ITINERARY_READERS)
 def show_itinerary(case_id: int):
     itinerary = load_itinerary(case_id)
-    findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=utcnow().date())
+    findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=local_today(itinerary))
     return render_template(
         "logistics/itinerary.html",
         itinerary=itinerary,
