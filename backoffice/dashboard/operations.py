@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
@@ -153,8 +154,9 @@ def median_first_response(now: datetime | None = None, window: timedelta = FIRST
     ).all()
     if not middle:
         return None
-    seconds = sum(float(value) for value in middle) / len(middle)
-    return timedelta(seconds=round(seconds))
+    # Durations, not money; Decimal all the same, so that no float creeps into arithmetic here.
+    seconds = sum(Decimal(str(value)) for value in middle) / len(middle)
+    return timedelta(seconds=int(seconds.to_integral_value()))
 
 
 @dataclass
