@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint test-sqlite test-postgresql bench clean venv
+.PHONY: run test lint test-sqlite test-postgresql bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 ## Lint, then the whole suite on SQLite and on a throw-away PostgreSQL cluster, with a real Redis.
-test: lint test-sqlite test-postgresql
+test: system-deps lint test-sqlite test-postgresql
+
+## pdftotext (poppler-utils) lets the PDF tests read the text back; installed when missing and we may (root).
+system-deps:
+	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null) \
+		|| echo "note: pdftotext not installed; PDF text checks will be skipped"; }
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -q --db sqlite
