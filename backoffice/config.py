@@ -10,8 +10,13 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from stdnum import iban
+
+from backoffice.money import MoneyError, check_currency
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
@@ -19,6 +24,17 @@ ENVIRONMENTS = ("development", "test", "production")
 
 class ConfigurationError(RuntimeError):
     """The app refuses to start with this configuration."""
+
+
+def _decimal_env(name: str, default: str) -> Decimal:
+    raw = os.environ.get(name) or default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ConfigurationError(f"{name} must be a number such as {default}, got {raw!r}") from exc
+    if not value.is_finite() or value < 0:
+        raise ConfigurationError(f"{name} must be a number of 0 or more, got {raw!r}")
+    return value
 
 
 def _int_env(name: str, default: int) -> int:
@@ -103,6 +119,18 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
             "OPERATOR_ADDRESS", "Mainzer Landstraße 50, 60325 Frankfurt am Main, Germany"
         ),
         "OPERATOR_VAT_ID": os.environ.get("OPERATOR_VAT_ID", "DE000000000"),
+        # Invoices: where patients pay, the tax rules printed, and what the operator charges for its work.
+        "OPERATOR_BANK": os.environ.get("OPERATOR_BANK", "Frankfurter Demo Bank"),
+        "OPERATOR_IBAN": os.environ.get("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00"),
+        "OPERATOR_BIC": os.environ.get("OPERATOR_BIC", "COBADEFFXXX"),
+        "INVOICE_BASE_CURRENCY": os.environ.get("INVOICE_BASE_CURRENCY", "EUR"),
+        "VAT_RATE": _decimal_env("VAT_RATE", "19"),  # percent, on the coordination fee and other services
+        "VAT_EXEMPTION_NOTE": os.environ.get(
+            "VAT_EXEMPTION_NOTE", "Medical treatment: exempt from VAT under section 4 no. 14 UStG."
+        ),
+        "COORDINATION_FEE": _decimal_env("COORDINATION_FEE", "1500.00"),  # in INVOICE_BASE_CURRENCY, before VAT
+        "INVOICE_PAYMENT_DAYS": _int_env("INVOICE_PAYMENT_DAYS", 14),
+        "PORTAL_INVITE_DAYS": _int_env("PORTAL_INVITE_DAYS", 7),
         # Cases
         "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
@@ -133,8 +161,10 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         )
     if production:
         _check_production(settings)
-    elif not settings["SECRET_KEY"]:
-        settings["SECRET_KEY"] = _development_secret_key()
+    else:
+        _check_invoicing(settings)
+        if not settings["SECRET_KEY"]:
+            settings["SECRET_KEY"] = _development_secret_key()
     return settings
 
 
@@ -146,3 +176,16 @@ def _check_production(settings: dict[str, Any]) -> None:
         raise ConfigurationError("production refuses to start with debug on (unset FLASK_DEBUG)")
     if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")
+    _check_invoicing(settings)
+
+
+def _check_invoicing(settings: dict[str, Any]) -> None:
+    """Invoices print these; a wrong IBAN or VAT rate would go out on legal documents."""
+    if not iban.is_valid(settings["OPERATOR_IBAN"]):
+        raise ConfigurationError(f"OPERATOR_IBAN is not a valid IBAN: {settings['OPERATOR_IBAN']!r}")
+    if settings["VAT_RATE"] >= 100:
+        raise ConfigurationError("VAT_RATE is a percentage below 100")
+    try:
+        check_currency(settings["INVOICE_BASE_CURRENCY"])
+    except MoneyError as exc:
+        raise ConfigurationError(f"INVOICE_BASE_CURRENCY: {exc}") from exc

@@ -23,8 +23,10 @@ from backoffice.logistics.models import (
     InterpreterBooking,
     Transfer,
 )
+from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
+from backoffice.portal.models import PortalInvite
 
 __all__ = [
     "AuditEvent",
@@ -43,6 +45,10 @@ __all__ = [
     "HotelStay",
     "IntakeAttempt",
     "Interpreter",
+    "Invoice",
+    "InvoiceDeduction",
+    "InvoiceLine",
+    "InvoicePayment",
     "InterpreterBooking",
     "LoginAttempt",
     "NumberSeries",
@@ -50,6 +56,7 @@ __all__ = [
     "PausedDestination",
     "Physician",
     "Programme",
+    "PortalInvite",
     "ProgrammePhase",
     "ScreeningAnswer",
     "TariffImport",

@@ -51,6 +51,8 @@ class Case(db.Model):
     cost_estimate_amount: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
     cost_estimate_currency: Mapped[str | None] = mapped_column(String(3))
     cost_estimate: Mapped[Money | None] = money_composite(cost_estimate_amount, cost_estimate_currency)
+    # Every invoice of the case is in this currency (fixed once the first one is issued).
+    invoicing_currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
 
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     first_response_due_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,207 @@
+"""Invoices to patients: deposit invoices, final invoices and credit notes, their lines, payments and deductions.
+
+An invoice is a legal document. While it is a draft finance edits it freely; issuing gives it its number, freezes
+its lines, totals, addresses and the issuer's details, and archives its PDF (the SHA-256 of those bytes is kept).
+From then on only payments are recorded against it and only a credit note corrects it: `immutability.py` refuses
+any other change at flush time, whoever attempts it.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backoffice.dbtypes import UTCDateTime, utcnow
+from backoffice.extensions import db
+from backoffice.money import Amount, Money
+
+KINDS = ("deposit", "final", "credit_note")
+KIND_LABELS = {"deposit": "Deposit invoice", "final": "Final invoice", "credit_note": "Credit note"}
+# draft -> issued -> partially_paid / paid; refund_due when credits and deductions exceed what is owed;
+# credited when a credit note cancelled it before anything was paid.
+STATUSES = ("draft", "issued", "partially_paid", "paid", "refund_due", "credited")
+LINE_KINDS = ("treatment", "logistics", "medicine", "fee", "deposit", "other")
+LINE_KIND_LABELS = {
+    "treatment": "Medical treatment",
+    "logistics": "Travel and logistics",
+    "medicine": "Medicines",
+    "fee": "Coordination fee",
+    "deposit": "Deposit",
+    "other": "Other service",
+}
+PAYMENT_METHODS = ("bank_transfer", "card", "cash", "other")
+PAYMENT_METHOD_LABELS = {"bank_transfer": "Bank transfer", "card": "Card", "cash": "Cash", "other": "Other"}
+SERIES = {"deposit": "INV", "final": "INV", "credit_note": "CN"}
+# Exchange rates: 1 unit of the base currency = `exchange_rate` units of the invoice's currency.
+RATE_SCALE = 6
+PRICE_SCALE = 4
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Invoice(db.Model):
+    __tablename__ = "invoices"
+    __table_args__ = (
+        CheckConstraint(_in("kind", KINDS), name="kind"),
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint("(kind = 'credit_note') = (credited_invoice_id IS NOT NULL)", name="credit_note_refers"),
+        CheckConstraint("status = 'draft' OR (number IS NOT NULL AND pdf_sha256 IS NOT NULL)", name="issued_numbered"),
+        CheckConstraint("exchange_rate IS NULL OR exchange_rate > 0", name="rate_positive"),
+        Index("ix_invoices_status_issue_date", "status", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(15), default="draft")
+    # Given at issue: INV-2026-00001 / CN-2026-00001, gapless per series and year.
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    base_currency: Mapped[str] = mapped_column(String(3))
+    exchange_rate: Mapped[Decimal | None] = mapped_column(Amount(scale=RATE_SCALE))
+    exchange_rate_on: Mapped[date | None]
+    credited_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    hospital_bill_id: Mapped[int | None] = mapped_column(ForeignKey("hospital_bills.id"))
+    note: Mapped[str] = mapped_column(Text, default="")  # printed: the reason of a credit note, a remark
+    bill_to_name: Mapped[str] = mapped_column(String(200), default="")
+    bill_to_address: Mapped[str] = mapped_column(Text, default="")
+    service_from: Mapped[date | None]
+    service_to: Mapped[date | None]
+    issue_date: Mapped[date | None]
+    due_on: Mapped[date | None]
+    issuer: Mapped[dict | None] = mapped_column(JSON)  # the operator's details as printed, frozen at issue
+    net_total: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    tax_total: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    total: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    deductions_total: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    pdf_filename: Mapped[str | None] = mapped_column(String(200))  # inside INVOICE_ARCHIVE
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    pdf_size: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", lazy="raise", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list[InvoicePayment]] = relationship(
+        order_by="InvoicePayment.received_on, InvoicePayment.id", lazy="raise", cascade="all, delete-orphan"
+    )
+    deductions: Mapped[list[InvoiceDeduction]] = relationship(
+        foreign_keys="InvoiceDeduction.invoice_id", lazy="raise", cascade="all, delete-orphan"
+    )
+    credited_invoice: Mapped[Invoice | None] = relationship(remote_side=[id], lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == "draft"
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == "credit_note"
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def total_money(self) -> Money | None:
+        return None if self.total is None else Money(self.total, self.currency)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind_label} {self.number}" if self.number else f"Draft {self.kind_label.lower()} #{self.id}"
+
+
+class InvoiceLine(db.Model):
+    """A line as printed: quantity x unit price, its net amount rounded half-up to the cent once, and its tax.
+
+    Lines taken over from elsewhere keep their source: the bill line they pass through at resident price, the
+    unit price and currency before conversion, the invoice line a credit-note line reverses."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_position"),
+        CheckConstraint(_in("kind", LINE_KINDS), name="kind"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate < 100", name="vat_rate_range"),
+        CheckConstraint("NOT vat_exempt OR vat_rate = 0", name="exempt_untaxed"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(12))
+    description: Mapped[str] = mapped_column(String(300))
+    service_on: Mapped[date | None]
+    quantity: Mapped[Decimal] = mapped_column(Amount(scale=PRICE_SCALE))
+    unit_price: Mapped[Decimal] = mapped_column(Amount(scale=PRICE_SCALE))
+    vat_rate: Mapped[Decimal] = mapped_column(Amount(scale=2))  # percent
+    vat_exempt: Mapped[bool] = mapped_column(default=False)
+    net_amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
+    tax_amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
+    source_unit_price: Mapped[Decimal | None] = mapped_column(Amount(scale=PRICE_SCALE))
+    source_currency: Mapped[str | None] = mapped_column(String(3))
+    bill_line_id: Mapped[int | None] = mapped_column(ForeignKey("bill_lines.id"))
+    credited_line_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_lines.id"), index=True)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+
+    @property
+    def kind_label(self) -> str:
+        return LINE_KIND_LABELS[self.kind]
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return self.net_amount + self.tax_amount
+
+
+class InvoicePayment(db.Model):
+    """Money received for an invoice (positive) or refunded to the patient (negative), in the invoice's currency."""
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (
+        CheckConstraint(_in("method", PAYMENT_METHODS), name="method"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    received_on: Mapped[date]
+    amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def method_label(self) -> str:
+        return PAYMENT_METHOD_LABELS[self.method]
+
+
+class InvoiceDeduction(db.Model):
+    """A deposit paid, deducted on a final invoice (frozen with it at issue)."""
+
+    __tablename__ = "invoice_deductions"
+    __table_args__ = (
+        UniqueConstraint("invoice_id", "deposit_invoice_id", name="uq_invoice_deductions_invoice_deposit"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), index=True)
+    deposit_invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
+
+    deposit_invoice: Mapped[Invoice] = relationship(foreign_keys=[deposit_invoice_id], lazy="raise")
