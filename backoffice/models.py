@@ -13,6 +13,7 @@ from backoffice.directory.models import (
     ProgrammePhase,
 )
 from backoffice.intake.models import IntakeAttempt
+from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.logistics.models import (
     CalendarFeed,
     Flight,
@@ -23,7 +24,6 @@ from backoffice.logistics.models import (
     InterpreterBooking,
     Transfer,
 )
-from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
@@ -45,18 +45,18 @@ __all__ = [
     "HotelStay",
     "IntakeAttempt",
     "Interpreter",
+    "InterpreterBooking",
     "Invoice",
     "InvoiceDeduction",
     "InvoiceLine",
     "InvoicePayment",
-    "InterpreterBooking",
     "LoginAttempt",
     "NumberSeries",
     "Patient",
     "PausedDestination",
     "Physician",
-    "Programme",
     "PortalInvite",
+    "Programme",
     "ProgrammePhase",
     "ScreeningAnswer",
     "TariffImport",
