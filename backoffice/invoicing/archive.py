@@ -1,0 +1,94 @@
+"""The archive of issued invoice PDFs (INVOICE_ARCHIVE, `invoices/` by default).
+
+A PDF is written once, when its invoice is issued, under `<year>/<number>.pdf`, and never rewritten: every later
+download serves exactly those bytes, checked against the SHA-256 stored with the invoice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+
+from backoffice.errors import DomainError
+
+
+class ArchiveError(DomainError):
+    """The archive cannot take or give back a PDF; the message says what to do."""
+
+    status_code = 503
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedPdf:
+    filename: str  # relative to the archive
+    sha256: str
+    size: int
+
+
+def archive_root() -> Path:
+    return Path(current_app.config["INVOICE_ARCHIVE"]).resolve()
+
+
+def _path_of(filename: str) -> Path:
+    root = archive_root()
+    path = (root / filename).resolve()
+    if not path.is_relative_to(root):
+        raise ArchiveError("An invoice file name points outside the archive.")
+    return path
+
+
+def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
+    """Write an issued invoice's PDF durably (temporary file, fsync, rename) and return what to store with it.
+
+    A file already there under the same name belongs to an issue that was rolled back (its number was given back),
+    so it is replaced; an issued invoice's file is never reached here because its number is never given again."""
+    filename = f"{year}/{number}.pdf"
+    path = _path_of(filename)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".issuing-", suffix=".pdf", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pdf)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        current_app.logger.error("invoice archive refused %s: %s", filename, exc)
+        raise ArchiveError(
+            f"The invoice archive cannot store {number} ({exc.strerror or exc}); nothing was issued. "
+            "Ask an administrator to check the archive's disk and permissions."
+        ) from exc
+    return ArchivedPdf(filename=filename, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
+
+
+def discard_pdf(filename: str) -> None:
+    """Remove a PDF whose issue did not commit (its number goes back to the series)."""
+    try:
+        _path_of(filename).unlink(missing_ok=True)
+    except OSError as exc:  # pragma: no cover - logged; a stray file is replaced at the next issue of that number
+        current_app.logger.warning("could not remove %s after a failed issue: %s", filename, exc)
+
+
+def read_pdf(filename: str, sha256: str) -> bytes:
+    """The archived bytes of an issued invoice, refused if they are missing or differ from what was issued."""
+    path = _path_of(filename)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        current_app.logger.error("archived invoice %s unreadable: %s", filename, exc)
+        raise ArchiveError(
+            "The archived PDF of this invoice cannot be read; an administrator has to restore it."
+        ) from exc
+    if hashlib.sha256(data).hexdigest() != sha256:
+        current_app.logger.error("archived invoice %s does not match its SHA-256", filename)
+        raise ArchiveError("The archived PDF of this invoice differs from the one issued; it is not served.")
+    return data
