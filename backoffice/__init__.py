@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -62,6 +62,7 @@ def register_blueprints(app: Flask) -> None:
 
     for feature in (auth, dashboard, cases, logistics, billing, directory, intake, users, audit, portal, health):
         app.register_blueprint(feature.bp)
+    app.register_blueprint(portal.invites_bp)  # the invitation pages, outside /portal
 
     from backoffice.logistics import case_rules
 
@@ -93,7 +94,10 @@ def register_templates(app: Flask) -> None:
 
     @app.context_processor
     def inject_layout_helpers() -> dict[str, Any]:
-        # formdata=None: never re-read the request here (it may be the oversized upload an error page answers)
+        # formdata=None: never re-read the request here (it may be the oversized upload an error page answers).
+        # Documents rendered outside a request (PDFs issued by a command or a job) have no layout and no form.
+        if not has_request_context():
+            return {}
         return {"logout_form": ConfirmForm(formdata=None)}
 
 

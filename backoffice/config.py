@@ -123,6 +123,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OPERATOR_BANK": os.environ.get("OPERATOR_BANK", "Frankfurter Demo Bank"),
         "OPERATOR_IBAN": os.environ.get("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00"),
         "OPERATOR_BIC": os.environ.get("OPERATOR_BIC", "COBADEFFXXX"),
+        # Invoices are dated (and numbered per year) in the operator's own time zone.
+        "OPERATOR_TIMEZONE": os.environ.get("OPERATOR_TIMEZONE", "Europe/Berlin"),
         "INVOICE_BASE_CURRENCY": os.environ.get("INVOICE_BASE_CURRENCY", "EUR"),
         "VAT_RATE": _decimal_env("VAT_RATE", "19"),  # percent, on the coordination fee and other services
         "VAT_EXEMPTION_NOTE": os.environ.get(

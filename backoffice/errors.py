@@ -19,9 +19,12 @@ class DomainError(Exception):
 
     status_code = 422
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, *, trace: dict | None = None):
         super().__init__(message)
         self.message = message
+        # An audit event (record_event keywords) to keep although the refused change is rolled back: attempts to
+        # change what must not change are themselves part of the history.
+        self.trace = trace
 
 
 class NotFound(DomainError):
@@ -73,6 +76,11 @@ def render_error(code: int, message: str | None = None):
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
+        db.session.rollback()
+        if error.trace:
+            from backoffice.web import keep_trace  # the audit package imports this module
+
+            keep_trace(error)
         return render_error(error.status_code, error.message)
 
     @app.errorhandler(CSRFError)

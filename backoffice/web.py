@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 from flask import flash, redirect
 
+from backoffice.audit.operations import record_event
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 
@@ -30,6 +31,7 @@ def commit_change(
         result = change()
     except DomainError as error:
         db.session.rollback()
+        keep_trace(error)
         flash(error.message, "error")
         return on_refusal(error.status_code)
     message = success(result) if callable(success) else success
@@ -37,3 +39,10 @@ def commit_change(
     db.session.commit()
     flash(message, "success")
     return redirect(address)
+
+
+def keep_trace(error: DomainError) -> None:
+    """After a rollback, store the audit event a refusal asked to keep (who tried what), in its own commit."""
+    if error.trace:
+        record_event(**error.trace)
+        db.session.commit()

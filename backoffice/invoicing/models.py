@@ -134,7 +134,7 @@ class InvoiceLine(db.Model):
         UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_position"),
         CheckConstraint(_in("kind", LINE_KINDS), name="kind"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("vat_rate >= 0 AND vat_rate < 100", name="vat_rate_range"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate < 10000", name="vat_rate_range"),  # percent x 100,
         CheckConstraint("NOT vat_exempt OR vat_rate = 0", name="exempt_untaxed"),
     )
 

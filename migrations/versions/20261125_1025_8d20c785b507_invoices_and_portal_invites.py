@@ -153,7 +153,7 @@ def upgrade():
         ),
         sa.CheckConstraint("NOT vat_exempt OR vat_rate = 0", name=op.f("ck_invoice_lines_exempt_untaxed")),
         sa.CheckConstraint("quantity > 0", name=op.f("ck_invoice_lines_quantity_positive")),
-        sa.CheckConstraint("vat_rate >= 0 AND vat_rate < 100", name=op.f("ck_invoice_lines_vat_rate_range")),
+        sa.CheckConstraint("vat_rate >= 0 AND vat_rate < 10000", name=op.f("ck_invoice_lines_vat_rate_range")),
         sa.ForeignKeyConstraint(
             ["bill_line_id"], ["bill_lines.id"], name=op.f("fk_invoice_lines_bill_line_id_bill_lines")
         ),

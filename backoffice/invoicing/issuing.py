@@ -1,0 +1,145 @@
+"""Issuing: a draft becomes a numbered, archived, unchangeable invoice, all in one transaction.
+
+The order matters. First the draft's row is claimed with `UPDATE ... WHERE status = 'draft' AND version = ?`: a
+second click, a second tab or a colleague gets nothing to update and is told it is issued already (on PostgreSQL the
+row lock makes them wait for the first to finish; SQLite has one writer at a time). Then the rules are checked again
+against what others issued meanwhile, the number is taken from the series' counter row (locked until commit, so
+numbers are unique and consecutive), the PDF rendered and archived. Any failure rolls everything back, the number
+included, and removes the archived file: no number is consumed by a failed issue.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import event, update
+from sqlalchemy.orm import Session
+
+from backoffice.cases.operations import get_case
+from backoffice.dbtypes import utcnow
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+from backoffice.invoicing import archive, operations, payments
+from backoffice.invoicing.models import SERIES, Invoice
+from backoffice.invoicing.operations import InvoiceConflict, InvoiceError, get_invoice, totals_of
+from backoffice.invoicing.pdf import issuer_details, render_invoice_pdf
+from backoffice.numbering import next_number
+
+
+def _claim(invoice_id: int, expected_version: int | None) -> None:
+    claim = (
+        update(Invoice)
+        .where(Invoice.id == invoice_id, Invoice.status == "draft")
+        .values(version=Invoice.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if expected_version is not None:
+        claim = claim.where(Invoice.version == expected_version)
+    if db.session.execute(claim).rowcount == 1:
+        return
+    current = db.session.get(Invoice, invoice_id, populate_existing=True)
+    if current is None:
+        raise NotFound("There is no such invoice.")
+    if not current.is_draft:
+        raise InvoiceConflict(f"This draft was issued already as {current.number}; nothing was issued twice.")
+    raise InvoiceConflict(f"{current.label} was changed by someone else meanwhile. Look at it again and retry.")
+
+
+def _check(invoice: Invoice) -> None:
+    if not invoice.lines:
+        raise InvoiceError("An invoice without lines cannot be issued: add what it charges first.")
+    if not invoice.bill_to_name.strip() or not invoice.bill_to_address.strip():
+        raise InvoiceError("Enter the patient's name and full address: an invoice cannot be issued without them.")
+    if invoice.service_from is None and invoice.kind != "deposit":
+        raise InvoiceError("Enter the service period (at least its first day) before issuing.")
+    if invoice.currency != invoice.base_currency and (invoice.exchange_rate is None or not invoice.exchange_rate_on):
+        raise InvoiceError("Enter the exchange rate and its date before issuing.")
+    totals = totals_of(invoice)
+    if totals.total <= 0:
+        raise InvoiceError("The invoice's total is 0: there is nothing to issue.")
+    if invoice.kind == "deposit":
+        operations.check_deposit_at_issue(invoice)
+    elif invoice.kind == "final":
+        other = operations.final_in_force(invoice.case_id, exclude_id=invoice.id)
+        if other is not None and not other.is_draft:
+            raise InvoiceError(f"{other.label} is in force for this case; credit it in full first.")
+    else:
+        operations.check_credit_note_at_issue(invoice)
+
+
+def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: int | None = None) -> Invoice:
+    """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF. Flushes; the
+    caller commits (a rollback removes the archived PDF and gives the number back)."""
+    _claim(invoice_id, expected_version)
+    invoice = get_invoice(invoice_id)
+    operations.refresh_deductions(invoice)
+    _check(invoice)
+    case = get_case(invoice.case_id)
+    issue_date = operations.operator_today()
+    series = SERIES[invoice.kind]
+    number = f"{series}-{issue_date.year}-{next_number(series, issue_date.year):05d}"
+    totals = totals_of(invoice)
+    invoice.number = number
+    invoice.issue_date = issue_date
+    # A deposit asked for before the treatment is booked is dated by its request.
+    invoice.service_from = invoice.service_from or issue_date
+    invoice.service_to = invoice.service_to or invoice.service_from
+    if not invoice.is_credit_note:
+        invoice.due_on = issue_date + timedelta(days=int(current_app.config["INVOICE_PAYMENT_DAYS"]))
+    invoice.issuer = issuer_details()
+    invoice.net_total, invoice.tax_total, invoice.total = totals.net, totals.tax, totals.total
+    invoice.deductions_total = totals.deductions
+    invoice.issued_at = utcnow()
+    invoice.issued_by_id = actor_id
+    try:
+        pdf = render_invoice_pdf(invoice, case_number=case.number)
+    except Exception as exc:
+        current_app.logger.exception("rendering %s failed", number)
+        raise InvoiceError(
+            f"The PDF of {number} could not be made ({type(exc).__name__}); nothing was issued."
+        ) from exc
+    stored = archive.store_pdf(number, issue_date.year, pdf)
+    _remove_on_rollback(stored.filename)
+    invoice.pdf_filename, invoice.pdf_sha256, invoice.pdf_size = stored.filename, stored.sha256, stored.size
+    invoice.status = "issued"
+    db.session.flush()
+    payments.refresh_status(invoice)
+    if invoice.is_credit_note:
+        payments.refresh_status(get_invoice(invoice.credited_invoice_id))
+    db.session.flush()
+    operations._event(
+        invoice,
+        case,
+        actor_id,
+        "issued",
+        f"{invoice.kind_label} {number} issued: {_amount(totals.total)} {invoice.currency}",
+        total=str(totals.total),
+        currency=invoice.currency,
+        sha256=stored.sha256,
+    )
+    return invoice
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def _remove_on_rollback(filename: str) -> None:
+    """If the transaction that archived `filename` rolls back, the file goes too (its number is given back)."""
+    db.session.info.setdefault(ARCHIVED_IN_TRANSACTION, []).append(filename)
+
+
+ARCHIVED_IN_TRANSACTION = "invoicing.archived_pdfs"
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_archived(session: Session) -> None:
+    for filename in session.info.pop(ARCHIVED_IN_TRANSACTION, []):
+        archive.discard_pdf(filename)
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_archived(session: Session) -> None:
+    session.info.pop(ARCHIVED_IN_TRANSACTION, None)

@@ -1,0 +1,166 @@
+"""Money in and out on issued invoices: payments received, refunds paid, and the status that follows.
+
+What is left to pay on an invoice is its total, less the deposits it deducts, less what credit notes took off it,
+less the payments received (refunds count back). Positive: open; zero: settled; negative: a refund is due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from backoffice.audit.operations import record_event
+from backoffice.cases.operations import get_case, record_case_event
+from backoffice.extensions import db
+from backoffice.invoicing import sources
+from backoffice.invoicing.models import PAYMENT_METHODS, Invoice, InvoicePayment
+from backoffice.invoicing.operations import (
+    InvoiceError,
+    check_version,
+    get_invoice,
+    operator_today,
+    parse_amount,
+)
+from backoffice.money import MoneyError, check_currency
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """Where an issued invoice stands."""
+
+    currency: str
+    total: Decimal
+    deductions: Decimal
+    credited: Decimal
+    paid: Decimal  # received minus refunded
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.total - self.deductions - self.credited - self.paid
+
+    @property
+    def status(self) -> str:
+        if self.outstanding > 0:
+            return "partially_paid" if self.paid > 0 else "issued"
+        if self.outstanding < 0:
+            return "refund_due"
+        if self.paid == 0 and self.deductions == 0 and self.credited > 0:
+            return "credited"
+        return "paid"
+
+
+def account_of(invoice: Invoice) -> Account:
+    """The account of an issued invoice or credit note (a credit note is settled with the invoice it corrects)."""
+    if invoice.is_draft or invoice.is_credit_note:
+        total = invoice.total or ZERO
+        return Account(invoice.currency, total, ZERO, ZERO, total if invoice.is_credit_note else ZERO)
+    credited = sources.credited_amounts([invoice.id]).get(invoice.id, ZERO)
+    paid = sources.paid_amounts([invoice.id]).get(invoice.id, ZERO)
+    return Account(invoice.currency, invoice.total, invoice.deductions_total or ZERO, credited, paid)
+
+
+def refresh_status(invoice: Invoice) -> str:
+    """Set an issued invoice's status from its account (its lines and totals never change)."""
+    if invoice.is_draft or invoice.is_credit_note:
+        return invoice.status
+    invoice.status = account_of(invoice).status
+    return invoice.status
+
+
+def record_payment(
+    invoice_id: int,
+    *,
+    actor_id: int | None,
+    amount: str | Decimal,
+    currency: str,
+    received_on: date | None,
+    method: str,
+    reference: str = "",
+    refund: bool = False,
+    expected_version: int | None = None,
+) -> InvoicePayment:
+    """Record money received for an issued invoice, or (`refund`) paid back to the patient.
+
+    In the invoice's currency only; never more than is open (a payment) or due back (a refund); dated no later than
+    today and no earlier than a year before the invoice."""
+    invoice = get_invoice(invoice_id)
+    check_version(invoice, expected_version)
+    if invoice.is_draft:
+        raise InvoiceError("A draft is not paid: issue it first.")
+    if invoice.is_credit_note:
+        raise InvoiceError("Record payments and refunds on the invoice the credit note corrects.")
+    try:
+        code = check_currency(currency)
+    except MoneyError as error:
+        raise InvoiceError(str(error)) from None
+    if code != invoice.currency:
+        raise InvoiceError(
+            f"{invoice.label} is in {invoice.currency}; a payment in {code} cannot be recorded against it. "
+            f"Record what arrived in {invoice.currency} (the bank's converted amount)."
+        )
+    value = parse_amount(amount, "amount")
+    if method not in PAYMENT_METHODS:
+        raise InvoiceError("Choose how the money was paid.")
+    if received_on is None:
+        raise InvoiceError("Enter the date the money was paid.")
+    if received_on > operator_today():
+        raise InvoiceError("A payment cannot be dated in the future.")
+    if received_on < invoice.issue_date - timedelta(days=365):
+        raise InvoiceError("That date is more than a year before the invoice; check it.")
+    reference = (reference or "").strip()
+    if len(reference) > 100:
+        raise InvoiceError("The payment reference has at most 100 characters.")
+    account = account_of(invoice)
+    if refund:
+        due = -account.outstanding
+        if due <= 0:
+            raise InvoiceError(f"No refund is due on {invoice.label}.")
+        if value > due:
+            raise InvoiceError(f"At most {due} {invoice.currency} is due back to the patient on {invoice.label}.")
+    else:
+        if account.outstanding <= 0:
+            raise InvoiceError(f"{invoice.label} is settled; nothing is left to pay.")
+        if value > account.outstanding:
+            raise InvoiceError(
+                f"{value} {invoice.currency} is more than the {account.outstanding} {invoice.currency} open on "
+                f"{invoice.label}. Record the amount that settles it and refund the rest."
+            )
+    payment = InvoicePayment(
+        invoice_id=invoice.id,
+        received_on=received_on,
+        amount=-value if refund else value,
+        currency=code,
+        method=method,
+        reference=reference,
+        recorded_by_id=actor_id,
+    )
+    invoice.payments.append(payment)
+    db.session.flush()
+    before = invoice.status
+    refresh_status(invoice)
+    db.session.flush()
+    what = "Refund" if refund else "Payment"
+    record_event(
+        "invoice.refund_recorded" if refund else "invoice.payment_recorded",
+        actor_id=actor_id,
+        object_type="invoice",
+        object_id=invoice.id,
+        details={
+            "number": invoice.number,
+            "amount": str(value),
+            "currency": code,
+            "method": method,
+            "status_before": before,
+            "status_after": invoice.status,
+        },
+    )
+    record_case_event(
+        get_case(invoice.case_id),
+        "invoice",
+        actor_id,
+        note=f"{what} of {value} {code} on {invoice.number} ({invoice.status.replace('_', ' ')})",
+    )
+    return payment
