@@ -1,10 +1,98 @@
-from flask import render_template
+"""The patient's portal pages, and the two invitation pages: staff make the link, the patient opens it."""
 
-from backoffice.auth.permissions import patient_required
-from backoffice.portal import bp
+from flask import Response, flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from backoffice.auth.models import User
+from backoffice.auth.operations import normalise_email
+from backoffice.auth.permissions import patient_required, public, staff_required
+from backoffice.cases.views import render_case_page
+from backoffice.errors import DomainError, NotFound
+from backoffice.extensions import db
+from backoffice.patients.models import Patient
+from backoffice.portal import bp, invites, invites_bp, invoices
+from backoffice.portal.forms import SetPasswordForm
+
+# A downloaded PDF is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 @bp.route("/")
 @patient_required
 def index():
     return render_template("portal/index.html")
+
+
+@bp.route("/invoices")
+@patient_required
+def list_invoices():
+    documents = invoices.documents_of_user(current_user.id)
+    return render_template("portal/invoices.html", documents=documents, status_in_words=invoices.status_in_words)
+
+
+@bp.route("/invoices/<number>.pdf")
+@patient_required
+def download_invoice(number: str):
+    try:
+        invoice, pdf = invoices.open_pdf(number, user_id=current_user.id)
+    except invoices.InvoiceNotFound:
+        db.session.commit()  # the refused attempt stays in the audit log
+        raise
+    filename = f"{invoice.number}.pdf"
+    db.session.commit()  # the download's audit row
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    return response
+
+
+@invites_bp.route("/cases/<int:case_id>/portal-invite", methods=["POST"])
+@staff_required
+def invite_patient(case_id: int):
+    """Make a new invitation link and show it once: only its hash is kept, so it cannot be shown again."""
+    try:
+        invite, token = invites.invite_patient(case_id, actor_id=current_user.id)
+    except NotFound:
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_case_page(case_id, error.status_code)
+    patient = db.session.get(Patient, invite.patient_id)
+    account_email = db.session.get(User, invite.user_id).email
+    context = {
+        "case_id": case_id,
+        "patient_name": patient.name,
+        "patient_email": patient.email,
+        # shown when the account (opened earlier) signs in with another address than the patient's current one
+        "signs_in_with": account_email if account_email != normalise_email(patient.email) else None,
+        "expires_at": invite.expires_at,
+        "link": url_for("portal_invites.accept_invite", token=token, _external=True),
+    }
+    db.session.commit()
+    return render_template("portal/invite_link.html", **context)
+
+
+@invites_bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invite(token: str):
+    invite = invites.open_invite(token)  # InvalidInvite: the same 404 for every link that does not work
+    first_name = invites.invited_first_name(invite)
+    form = SetPasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("portal/accept_invite.html", form=form, first_name=first_name), status
+    try:
+        user = invites.accept_invite(token, form.password.data)
+    except invites.InvalidInvite:
+        db.session.rollback()
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return render_template("portal/accept_invite.html", form=form, first_name=first_name), error.status_code
+    email = user.email
+    db.session.commit()
+    flash(f"Password set. Sign in with {email}.", "success")
+    return redirect(url_for("auth.login"))

@@ -15,6 +15,7 @@ PUBLIC_ENDPOINTS = {
     "intake.request_treatment",
     "intake.thanks",
     "logistics.calendar_feed_ics",
+    "portal_invites.accept_invite",
     "static",
 }
 
