@@ -24,9 +24,17 @@ from backoffice.logistics.models import (
     InterpreterBooking,
     Transfer,
 )
+from backoffice.jobs.models import OutboxEntry
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
+from backoffice.shipments.models import (
+    MedicineOrder,
+    OrderItem,
+    OrderStep,
+    Pharmacy,
+    SandboxCall,
+)
 
 __all__ = [
     "AuditEvent",
@@ -51,13 +59,19 @@ __all__ = [
     "InvoiceLine",
     "InvoicePayment",
     "LoginAttempt",
+    "MedicineOrder",
     "NumberSeries",
+    "OrderItem",
+    "OrderStep",
+    "OutboxEntry",
     "Patient",
     "PausedDestination",
+    "Pharmacy",
     "Physician",
     "PortalInvite",
     "Programme",
     "ProgrammePhase",
+    "SandboxCall",
     "ScreeningAnswer",
     "TariffImport",
     "TariffItem",

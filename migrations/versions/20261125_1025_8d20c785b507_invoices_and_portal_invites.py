@@ -1,4 +1,4 @@
-"""invoices and portal invites
+"""Invoices with their lines, payments and deductions; portal invitations; the invoicing currency of a case.
 
 Revision ID: 8d20c785b507
 Revises: adb5cce093a4
