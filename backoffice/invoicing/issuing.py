@@ -24,7 +24,7 @@ from backoffice.extensions import db
 from backoffice.invoicing import archive, operations, payments
 from backoffice.invoicing.models import SERIES, Invoice
 from backoffice.invoicing.operations import InvoiceConflict, InvoiceError, get_invoice, totals_of
-from backoffice.invoicing.pdf import issuer_details, render_invoice_pdf
+from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.numbering import next_number
 
 

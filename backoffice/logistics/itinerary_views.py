@@ -22,7 +22,7 @@ from backoffice.logistics.itinerary import (
     pickup_buffer,
 )
 from backoffice.logistics.timezones import format_local
-from backoffice.pdf import render_pdf
+from backoffice.invoicing.pdf import render_pdf
 
 ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
 ITINERARY_WORKERS = (ADMIN, COORDINATOR)

@@ -1,4 +1,5 @@
-"""The one PDF renderer of the app: a Jinja template rendered to PDF by WeasyPrint, offline.
+"""The one PDF renderer of the app (invoices, itineraries, dispute letters): a Jinja template rendered to PDF by
+WeasyPrint, offline.
 
 WeasyPrint fetches what a document links to (stylesheets, images, fonts) through a URL fetcher. Ours serves files
 from the project's static folder and `data:` URLs only, and refuses everything else (any other file, http(s), ftp),
