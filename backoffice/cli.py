@@ -106,6 +106,16 @@ def worker_command(burst: bool, with_scheduler: bool) -> None:
     worker.work(burst=burst, with_scheduler=with_scheduler)
 
 
+@jobs_cli.command("dispatch")
+@click.option("--once", is_flag=True, help="Send what is due once and stop.")
+@click.option("--interval", default=1.0, show_default=True, help="Seconds between rounds.")
+def dispatch_command(once: bool, interval: float) -> None:
+    """Send due jobs from the outbox to RQ (scheduled ones included); resend those whose worker died."""
+    from backoffice.jobs.dispatcher import run_dispatcher
+
+    run_dispatcher(once=once, interval=interval)
+
+
 def register_cli(app: Flask) -> None:
     for group in (users_cli, demo_cli, jobs_cli, hospitals_cli, tariffs_cli, bills_cli):
         app.cli.add_command(group)

@@ -37,6 +37,17 @@ def _decimal_env(name: str, default: str) -> Decimal:
     return value
 
 
+def _seconds_list_env(name: str, default: str) -> tuple[int, ...]:
+    raw = os.environ.get(name) or default
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be whole seconds separated by commas, such as {default}") from exc
+    if not values or min(values) < 0:
+        raise ConfigurationError(f"{name} must be whole seconds separated by commas, such as {default}")
+    return values
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -133,6 +144,20 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "COORDINATION_FEE": _decimal_env("COORDINATION_FEE", "1500.00"),  # in INVOICE_BASE_CURRENCY, before VAT
         "INVOICE_PAYMENT_DAYS": _int_env("INVOICE_PAYMENT_DAYS", 14),
         "PORTAL_INVITE_DAYS": _int_env("PORTAL_INVITE_DAYS", 7),
+        # Background jobs: the outbox's lease before a job is sent again, retries of transient errors
+        "JOB_TIMEOUT_SECONDS": _int_env("JOB_TIMEOUT_SECONDS", 60),
+        "JOB_LEASE_SECONDS": _int_env("JOB_LEASE_SECONDS", 120),
+        "JOB_MAX_ATTEMPTS": _int_env("JOB_MAX_ATTEMPTS", 3),
+        "JOB_RETRY_BACKOFF_SECONDS": _seconds_list_env(
+            "JOB_RETRY_BACKOFF_SECONDS", "3,10,30" if env == "development" else "30,120,600"
+        ),
+        # Medicine orders: how often tracking is asked, and what the sandbox providers do
+        # (the development defaults let a demo order arrive within a minute)
+        "TRACKING_POLL_SECONDS": _int_env("TRACKING_POLL_SECONDS", 10 if env == "development" else 4 * 3600),
+        "TRACKING_MAX_POLLS": _int_env("TRACKING_MAX_POLLS", 500),
+        "SANDBOX_DELAY_SECONDS": float(_decimal_env("SANDBOX_DELAY_SECONDS", "0.5")),
+        "SANDBOX_FAILURE_RATE": float(_decimal_env("SANDBOX_FAILURE_RATE", "0")),
+        "SANDBOX_TRANSIT_SECONDS": _int_env("SANDBOX_TRANSIT_SECONDS", 30),
         # Cases
         "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
@@ -152,6 +177,19 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
                 "SECRET_KEY": settings["SECRET_KEY"] or "test-secret-key",
                 # A cheap work factor keeps hundreds of test logins fast; real deployments keep the default.
                 "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
+            }
+        )
+        # Jobs run at once in tests, unless a test's environment (the fault tests' workers) sets its own timings.
+        settings.update(
+            {
+                name: value
+                for name, value in {
+                    "JOB_RETRY_BACKOFF_SECONDS": (0,),
+                    "TRACKING_POLL_SECONDS": 0,
+                    "SANDBOX_DELAY_SECONDS": 0.0,
+                    "SANDBOX_TRANSIT_SECONDS": 0,
+                }.items()
+                if name not in os.environ
             }
         )
     settings.update(overrides)

@@ -91,13 +91,14 @@ def set_next_action(
 # Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
 HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
-_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "bill")
+_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "bill", "invoice", "invoicing_currency")
 _EVENT_LABELS = {
     "booking": "Booking changed (the bookings page shows it)",
     "screening": "Screening updated",
     "document": "Medical record uploaded",
     "next_action": "Reminder updated",
     "follow_up": "Follow-up updated",
+    "medicine_order": "Medicine order updated",
 }
 
 

@@ -34,7 +34,8 @@ class OutboxEntry(db.Model):
     available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # not before (scheduled jobs)
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)  # sent again after this if not finished
-    dispatches: Mapped[int] = mapped_column(default=0)
+    dispatches: Mapped[int] = mapped_column(default=0)  # times sent to RQ
+    attempts: Mapped[int] = mapped_column(default=0)  # runs that ended in a transient error
     rq_job_id: Mapped[str | None] = mapped_column(String(100))
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -39,11 +39,12 @@ STEP_LABELS = {
 }
 STEP_STATES = ("pending", "running", "retrying", "done", "failed")
 # What the sandbox pharmacy and carrier do for this order (ignored by real providers).
-SANDBOX_BEHAVIOURS = ("normal", "transient", "permanent", "garbled")
+SANDBOX_BEHAVIOURS = ("normal", "flaky", "down", "refused", "garbled")
 SANDBOX_BEHAVIOUR_LABELS = {
     "normal": "Everything works",
-    "transient": "The pharmacy is down twice, then answers (retried)",
-    "permanent": "The pharmacy refuses the order (fails)",
+    "flaky": "The pharmacy does not answer twice, then does (retried)",
+    "down": "The pharmacy does not answer until an administrator requeues the job",
+    "refused": "The pharmacy refuses the order (fails at once)",
     "garbled": "The carrier's tracking answer cannot be read (fails)",
 }
 PROVIDERS = ("sandbox",)
@@ -181,5 +182,5 @@ class SandboxCall(db.Model):
     kind: Mapped[str] = mapped_column(String(10))  # purchase, pack, ship
     order_id: Mapped[int] = mapped_column(index=True)  # no foreign key: the provider keeps its records
     attempts: Mapped[int] = mapped_column(default=1)  # calls received with this key, refused ones included
-    response: Mapped[dict | None] = mapped_column(JSON)  # the answer, once the call succeeded
+    response: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # the answer, once the call succeeded
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,121 @@
+"""Recording jobs with the change that needs them, and sending them to RQ (the dispatcher).
+
+`record_job` adds an outbox row in the caller's transaction: the job exists exactly when the change commits.
+`dispatch` sends due rows to RQ and marks them sent with a lease; a row whose lease ran out without the job
+finishing (a worker killed with -9, a Redis that lost its queue) is sent again. Jobs are idempotent, so sending
+twice costs a no-op at worst. Redis being down leaves rows pending until it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from backoffice.jobs import get_queue
+from backoffice.jobs.models import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+RUNNER = "backoffice.jobs.runner.run_entry"
+
+
+def lease() -> timedelta:
+    return timedelta(seconds=int(current_app.config.get("JOB_LEASE_SECONDS", 120)))
+
+
+def job_timeout() -> int:
+    return int(current_app.config.get("JOB_TIMEOUT_SECONDS", 60))
+
+
+def record_job(job: str, args: dict, key: str, *, available_at: datetime | None = None) -> OutboxEntry:
+    """The outbox row for a piece of work (found, not duplicated, when `key` was recorded before)."""
+    from backoffice.jobs.runner import check_job_name
+
+    check_job_name(job)
+    existing = db.session.scalar(select(OutboxEntry).where(OutboxEntry.key == key))
+    if existing is not None:
+        return existing
+    entry = OutboxEntry(job=job, args=args, key=key, state="pending", available_at=available_at or utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(entry)
+    except IntegrityError:  # recorded by a concurrent transaction meanwhile
+        return db.session.scalars(select(OutboxEntry).where(OutboxEntry.key == key)).one()
+    return entry
+
+
+def due_entries(now: datetime, limit: int) -> list[OutboxEntry]:
+    query = (
+        select(OutboxEntry)
+        .where(
+            or_(
+                (OutboxEntry.state == "pending") & (OutboxEntry.available_at <= now),
+                (OutboxEntry.state == "enqueued") & (OutboxEntry.lease_until < now),
+            )
+        )
+        .order_by(OutboxEntry.available_at, OutboxEntry.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(db.session.scalars(query))
+
+
+def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
+    """Send the due outbox rows to RQ; commits. Returns how many were sent. Raises RedisError when Redis is down
+    (nothing is marked sent then)."""
+    now = now or utcnow()
+    entries = due_entries(now, limit)
+    if not entries:
+        db.session.rollback()
+        return 0
+    queue = get_queue()
+    sent = 0
+    try:
+        for entry in entries:
+            redispatch = entry.state == "enqueued"
+            entry.dispatches += 1
+            job_id = f"outbox-{entry.id}-{entry.dispatches}"
+            queue.enqueue(
+                RUNNER,
+                entry.id,
+                job_id=job_id,
+                job_timeout=job_timeout(),
+                result_ttl=3600,
+                failure_ttl=7 * 24 * 3600,
+                description=f"{entry.job} {entry.args}",
+                meta={"outbox_id": entry.id, "job": entry.job},
+            )
+            if redispatch:
+                log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
+            entry.state = "enqueued"
+            entry.rq_job_id = job_id
+            entry.enqueued_at = now
+            entry.lease_until = now + lease()
+            sent += 1
+    finally:
+        db.session.commit()  # what was sent is marked sent, even if Redis failed half-way
+    return sent
+
+
+def kick() -> None:
+    """Send what is due right away (after a request committed work); the dispatcher catches up if this fails."""
+    try:
+        dispatch(limit=50)
+    except RedisError as error:
+        db.session.rollback()
+        log.warning("jobs stay in the outbox until Redis answers again: %s", error)
+
+
+def pending_count() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state.in_(("pending", "enqueued")))
+    )

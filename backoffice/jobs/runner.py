@@ -1,0 +1,176 @@
+"""What a worker runs for an outbox row: the named job, once, with retries for errors that pass.
+
+Every job of the product is named in `JOBS` (a job payload naming anything else is refused). A job function takes
+the row's plain arguments and may raise:
+- `TransientJobError` (a provider down or slow): tried again later with backoff; after the last attempt the job's
+  `on_give_up` hook reports it and the RQ job fails with its traceback, so an administrator sees it and can requeue;
+- `PermanentJobError` (a refusal that retrying cannot change): the job's `on_give_up` hook records it, and the row
+  is done (the failure is a business outcome, reported to the coordinator, not a crash);
+- anything else (a bug, the database gone): the RQ job fails with the traceback; the row keeps its lease and is sent
+  again when the lease runs out, at most `JOB_MAX_DISPATCHES` times.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import import_module
+
+from flask import current_app
+from rq import get_current_job
+from sqlalchemy import select
+
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from backoffice.jobs.models import OutboxEntry
+
+log = logging.getLogger(__name__)
+
+
+class TransientJobError(Exception):
+    """The outside party may answer later: try again."""
+
+
+class PermanentJobError(Exception):
+    """The outside party refused, or answered something unusable: retrying would not help."""
+
+
+class GaveUp(RuntimeError):
+    """Raised to fail the RQ job (with a traceback on the admin page) after the last transient error."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobSpec:
+    function: str  # "module:function"
+    on_give_up: str | None = None  # "module:function" called with (args, reason) after the last failure
+    on_requeue: str | None = None  # "module:function" called with (args) when an administrator requeues it
+
+
+JOBS: dict[str, JobSpec] = {
+    "shipments.purchase": JobSpec(
+        "backoffice.shipments.steps:purchase", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
+    ),
+    "shipments.pack": JobSpec(
+        "backoffice.shipments.steps:pack", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
+    ),
+    "shipments.ship": JobSpec(
+        "backoffice.shipments.steps:ship", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
+    ),
+    "shipments.track": JobSpec(
+        "backoffice.shipments.steps:track", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
+    ),
+    "cases.sla_alerts": JobSpec("backoffice.jobs.periodic:sla_alerts"),
+    "logistics.follow_up_reminders": JobSpec("backoffice.jobs.periodic:follow_up_reminders"),
+}
+
+
+def check_job_name(name: str) -> JobSpec:
+    spec = JOBS.get(name)
+    if spec is None:
+        raise ValueError(f"unknown job {name!r}")
+    return spec
+
+
+def _resolve(path: str) -> Callable:
+    module, _, attribute = path.partition(":")
+    return getattr(import_module(module), attribute)
+
+
+def backoff(attempt: int) -> timedelta:
+    """The wait before attempt `attempt + 1`: JOB_RETRY_BACKOFF_SECONDS, the last value repeating."""
+    steps = current_app.config.get("JOB_RETRY_BACKOFF_SECONDS", (5, 30, 120))
+    return timedelta(seconds=steps[min(attempt - 1, len(steps) - 1)])
+
+
+def max_attempts() -> int:
+    return int(current_app.config.get("JOB_MAX_ATTEMPTS", 3))
+
+
+def progress(message: str) -> None:
+    """Tell whoever watches (the order page, the admin page) what the running job is doing."""
+    job = get_current_job()
+    if job is not None:
+        job.meta["progress"] = message
+        job.meta["progress_at"] = utcnow().isoformat()
+        job.save_meta()
+
+
+def run_entry(entry_id: int):
+    """The RQ job: run outbox row `entry_id` if it is not done yet."""
+    entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.id == entry_id))
+    if entry is None:
+        log.warning("outbox row %s does not exist (deleted?); nothing to run", entry_id)
+        return {"outcome": "missing"}
+    if entry.state in ("done", "failed"):
+        return {"outcome": f"already {entry.state}"}
+    try:
+        spec = check_job_name(entry.job)
+    except ValueError as error:
+        _finish(entry, "failed", str(error))
+        return {"outcome": "unknown job"}
+    args = dict(entry.args or {})
+    attempt = entry.attempts + 1
+    function = _resolve(spec.function)
+    try:
+        inspect.signature(function).bind(**args)
+    except TypeError as error:  # a payload whose arguments do not fit the job
+        _finish(entry, "failed", f"bad arguments for {entry.job}: {error}")
+        return {"outcome": "bad payload"}
+    try:
+        result = function(**args)
+    except TransientJobError as error:
+        db.session.rollback()
+        entry = db.session.get(OutboxEntry, entry_id)
+        if attempt >= max_attempts():
+            entry.attempts = attempt
+            _give_up(entry, spec, args, f"gave up after {attempt} attempts: {error}")
+            raise GaveUp(f"{entry.job} {args}: gave up after {attempt} attempts: {error}") from error
+        entry.attempts = attempt
+        entry.state = "pending"
+        entry.available_at = utcnow() + backoff(attempt)
+        entry.lease_until = None
+        entry.last_error = f"attempt {attempt}: {error}"[:2000]
+        db.session.commit()
+        return {"outcome": "retry", "attempt": attempt, "error": str(error)}
+    except PermanentJobError as error:
+        db.session.rollback()
+        entry = db.session.get(OutboxEntry, entry_id)
+        _give_up(entry, spec, args, str(error))
+        return {"outcome": "failed", "error": str(error)}
+    entry = db.session.get(OutboxEntry, entry_id)
+    _finish(entry, "done", "")
+    return result
+
+
+def _give_up(entry: OutboxEntry, spec: JobSpec, args: dict, reason: str) -> None:
+    if spec.on_give_up:
+        _resolve(spec.on_give_up)(args, reason)
+    _finish(entry, "failed", reason)
+
+
+def _finish(entry: OutboxEntry, state: str, error: str) -> None:
+    entry.state = state
+    entry.finished_at = utcnow()
+    entry.lease_until = None
+    if error:
+        entry.last_error = error[:2000]
+    db.session.commit()
+
+
+def requeue(entry: OutboxEntry) -> None:
+    """An administrator's second chance for a job that gave up: its hook reopens the work, and the row is sent again
+    with fresh attempts. Flushes; the caller commits and dispatches."""
+    spec = check_job_name(entry.job)
+    if entry.state != "failed":
+        raise ValueError("only a job that gave up is requeued")
+    if spec.on_requeue:
+        _resolve(spec.on_requeue)(dict(entry.args or {}))
+    entry.state = "pending"
+    entry.attempts = 0
+    entry.available_at = utcnow()
+    entry.finished_at = None
+    entry.last_error = f"requeued by an administrator (was: {entry.last_error})"[:2000]
+    db.session.flush()
