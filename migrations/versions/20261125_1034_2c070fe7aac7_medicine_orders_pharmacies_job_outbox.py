@@ -29,6 +29,7 @@ def upgrade():
         sa.Column("enqueued_at", sa.DateTime(), nullable=True),
         sa.Column("lease_until", sa.DateTime(), nullable=True),
         sa.Column("dispatches", sa.Integer(), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("rq_job_id", sa.String(length=100), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
@@ -98,7 +99,7 @@ def upgrade():
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
-            "sandbox_behaviour IN ('normal', 'transient', 'permanent', 'garbled')",
+            "sandbox_behaviour IN ('normal', 'flaky', 'down', 'refused', 'garbled')",
             name=op.f("ck_medicine_orders_sandbox_behaviour"),
         ),
         sa.CheckConstraint(
