@@ -1,0 +1,78 @@
+"""A patient's own invoices and credit notes in the portal: the list and the archived PDFs.
+
+A patient reaches only the issued documents of the Patient record their account is linked to. Any number that is
+not one of those (another patient's, a draft's, a made-up one) gets the same answer, and the attempt is audited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backoffice.audit.operations import record_event
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+from backoffice.invoicing import archive, queries
+from backoffice.invoicing.models import Invoice
+from backoffice.patients.models import Patient
+
+# How a patient reads an invoice's status (staff pages use the bookkeeping words).
+STATUS_WORDS = {
+    "issued": "Awaiting payment",
+    "partially_paid": "Partly paid",
+    "paid": "Paid",
+    "refund_due": "Refund due to you",
+    "credited": "Cancelled by a credit note",
+}
+CREDIT_NOTE_STATUS_WORDS = {"issued": "Issued", "refund_due": "Refund due to you", "paid": "Settled"}
+AUDITED_NUMBER_LENGTH = 40
+
+
+class InvoiceNotFound(NotFound):
+    def __init__(self, *, trace: dict | None = None):
+        super().__init__("There is no such invoice among yours.", trace=trace)
+
+
+def status_in_words(invoice: Invoice) -> str:
+    if invoice.is_credit_note and invoice.status in CREDIT_NOTE_STATUS_WORDS:
+        return CREDIT_NOTE_STATUS_WORDS[invoice.status]
+    return STATUS_WORDS.get(invoice.status, invoice.status.replace("_", " ").capitalize())
+
+
+def patient_id_of_user(user_id: int) -> int | None:
+    """The Patient record a portal account belongs to; None for an account not linked to one."""
+    return db.session.scalar(select(Patient.id).where(Patient.user_id == user_id))
+
+
+def documents_of_user(user_id: int) -> list[Invoice]:
+    """The issued invoices and credit notes of the account's patient, newest first (two statements)."""
+    patient_id = patient_id_of_user(user_id)
+    return [] if patient_id is None else queries.issued_documents_of_patient(patient_id)
+
+
+def open_pdf(number: str, *, user_id: int) -> tuple[Invoice, bytes]:
+    """An issued document of the account's patient and its archived PDF, exactly as issued.
+
+    Anything else is InvoiceNotFound, carrying a "portal.invoice_refused" audit event that the error handler keeps
+    although the answer is a 404. A PDF missing from the archive or differing from the one issued raises
+    ArchiveError (503). Every download is written to the audit log.
+    """
+    patient_id = patient_id_of_user(user_id)
+    invoice = None if patient_id is None else queries.issued_by_number(number, patient_id=patient_id)
+    if invoice is None:
+        raise InvoiceNotFound(
+            trace={
+                "action": "portal.invoice_refused",
+                "actor_id": user_id,
+                "object_type": "invoice",
+                "details": {"number": (number or "")[:AUDITED_NUMBER_LENGTH]},
+            }
+        )
+    pdf = archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256)
+    record_event(
+        "portal.invoice_downloaded",
+        actor_id=user_id,
+        object_type="invoice",
+        object_id=invoice.id,
+        details={"number": invoice.number, "sha256": invoice.pdf_sha256},
+    )
+    return invoice, pdf

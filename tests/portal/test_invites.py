@@ -1,0 +1,227 @@
+"""Staff invite a case's patient to the portal: the account is opened or reused, the link is shown once."""
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+from flask import render_template
+from sqlalchemy import func, select
+
+from backoffice.audit.models import AuditEvent
+from backoffice.auth.models import User
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from backoffice.patients.models import Patient
+from backoffice.portal import invites
+from backoffice.portal.models import PortalInvite
+from tests.factories import make_case, make_patient, make_user
+
+LINK = re.compile(r"http://localhost/invite/([A-Za-z0-9_-]+)")
+
+
+def invite_from_case_page(client, case):
+    response = client.post(f"/cases/{case.id}/portal-invite")
+    body = response.get_data(as_text=True)
+    match = LINK.search(body)
+    return response, body, match.group(1) if match else None
+
+
+def invites_of(patient_id):
+    db.session.expire_all()
+    return db.session.scalars(
+        select(PortalInvite).where(PortalInvite.patient_id == patient_id).order_by(PortalInvite.id)
+    ).all()
+
+
+def count(model):
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.mark.parametrize("role", ["admin", "coordinator", "finance"])
+def test_staff_invite_opens_the_patients_account_and_shows_the_link_once(as_role, users, role):
+    case = make_case(patient=make_patient(name="Layla Haddad", email="Layla.Haddad@Test.Example"))
+    db.session.commit()
+    client = as_role(role)
+
+    response, body, token = invite_from_case_page(client, case)
+
+    assert response.status_code == 200 and token
+    assert "Layla.Haddad@Test.Example" in body and "Valid until" in body
+    db.session.expire_all()
+    patient = db.session.get(Patient, case.patient_id)
+    account = db.session.get(User, patient.user_id)
+    assert (account.email, account.name, account.role, account.active) == (
+        "layla.haddad@test.example",
+        "Layla Haddad",
+        "patient",
+        True,
+    )
+    [invite] = invites_of(patient.id)
+    assert invite.token_sha256 == hashlib.sha256(token.encode()).hexdigest()
+    assert invite.user_id == account.id and invite.case_id == case.id and invite.created_by_id == users[role].id
+    assert timedelta(days=7) - timedelta(minutes=1) < invite.expires_at - utcnow() <= timedelta(days=7)
+    assert invite.expires_at.strftime("%Y-%m-%d") in body
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["portal.invited", "user_created"])))
+    events = {event.action: event for event in events}
+    assert events["portal.invited"].details["account"] == "created"
+    assert events["user_created"].details["role"] == "patient"
+    assert all(token not in str(event.details) for event in events.values())
+
+
+def test_the_random_password_of_a_new_account_opens_nothing(as_role, users, client):
+    case = make_case(patient=make_patient(email="amal@test.example"))
+    db.session.commit()
+    invite_from_case_page(as_role("coordinator"), case)
+    client.post("/logout")
+    response = client.post("/login", data={"email": "amal@test.example", "password": ""})
+    assert response.status_code in (400, 401)
+    assert "/portal" not in response.headers.get("Location", "")
+
+
+def test_a_new_invitation_revokes_the_earlier_unused_one(as_role, users, app):
+    case = make_case()
+    db.session.commit()
+    client = as_role("coordinator")
+    _, _, first = invite_from_case_page(client, case)
+    _, _, second = invite_from_case_page(client, case)
+
+    old, new = invites_of(case.patient_id)
+    assert old.revoked_at is not None and new.revoked_at is None
+    assert count(User) == len(users) + 1, "the account is opened once"
+    anonymous = app.test_client()
+    assert anonymous.get(f"/invite/{first}").status_code == 404
+    assert anonymous.get(f"/invite/{second}").status_code == 200
+    latest = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.action == "portal.invited").order_by(AuditEvent.id.desc())
+    )
+    assert latest.details["earlier_invites_revoked"] == 1 and latest.details["account"] == "existing"
+
+
+def test_a_patient_with_an_account_gets_a_link_to_set_a_new_password(as_role, users):
+    patient = make_patient(email=users["patient"].email)
+    patient.user_id = users["patient"].id
+    case = make_case(patient=patient)
+    db.session.commit()
+
+    response, _, token = invite_from_case_page(as_role("finance"), case)
+
+    assert response.status_code == 200 and token
+    assert count(User) == len(users)
+    [invite] = invites_of(patient.id)
+    assert invite.user_id == users["patient"].id
+
+
+def test_an_unlinked_patient_account_with_the_patients_email_is_linked(as_role, users):
+    case = make_case(patient=make_patient(email="PATIENT@test.example"))
+    db.session.commit()
+
+    response, _, token = invite_from_case_page(as_role("coordinator"), case)
+
+    assert response.status_code == 200 and token
+    db.session.expire_all()
+    assert db.session.get(Patient, case.patient_id).user_id == users["patient"].id
+    assert count(User) == len(users)
+
+
+@pytest.mark.parametrize(
+    "holder, message",
+    [
+        ("finance", "is the sign-in email of a staff account"),
+        ("patient", "already signs in to another patient&#39;s portal account"),
+    ],
+)
+def test_an_email_that_signs_in_to_another_account_is_refused(as_role, users, holder, message):
+    owner = make_patient(email=users["patient"].email)
+    owner.user_id = users["patient"].id
+    case = make_case(patient=make_patient(email=users[holder].email.upper()))
+    db.session.commit()
+
+    response, body, token = invite_from_case_page(as_role("coordinator"), case)
+
+    assert response.status_code == 422 and token is None
+    assert message in body and case.number in body, "the case page again, with the reason"
+    assert count(PortalInvite) == 0 and count(User) == len(users)
+    db.session.expire_all()
+    assert db.session.get(Patient, case.patient_id).user_id is None
+
+
+def test_a_deactivated_portal_account_is_not_invited(as_role, users):
+    account = make_user("patient", email="gone@test.example", active=False)
+    patient = make_patient(email="gone@test.example")
+    patient.user_id = account.id
+    case = make_case(patient=patient)
+    db.session.commit()
+
+    response, body, token = invite_from_case_page(as_role("admin"), case)
+
+    assert response.status_code == 422 and token is None
+    assert "is deactivated" in body
+    assert count(PortalInvite) == 0
+
+
+def test_a_patient_without_email_is_not_invited(as_role, users):
+    patient = make_patient()
+    patient.email = ""
+    case = make_case(patient=patient)
+    db.session.commit()
+    response, body, _ = invite_from_case_page(as_role("coordinator"), case)
+    assert response.status_code == 422 and "email address before inviting" in body
+    assert count(User) == len(users) and count(PortalInvite) == 0
+
+
+def test_inviting_for_an_unknown_case_is_not_found(as_role, users):
+    response = as_role("coordinator").post("/cases/999999/portal-invite")
+    assert response.status_code == 404
+    assert count(PortalInvite) == 0
+
+
+def test_patients_cannot_invite(as_role, users):
+    case = make_case()
+    db.session.commit()
+    response = as_role("patient").post(f"/cases/{case.id}/portal-invite")
+    assert response.status_code == 403
+    assert count(PortalInvite) == 0
+
+
+def test_an_invitation_without_the_form_token_is_refused(as_role, users):
+    case = make_case()
+    db.session.commit()
+    response = as_role("coordinator").post(f"/cases/{case.id}/portal-invite", csrf=False)
+    assert response.status_code == 400
+    assert count(PortalInvite) == 0 and count(User) == len(users)
+
+
+def test_the_case_panel_shows_the_account_and_the_open_invitation(app, as_role, users):
+    case = make_case(patient=make_patient(email="noor@test.example"))
+    db.session.commit()
+
+    def panel():
+        status = invites.portal_status_of_patient(case.patient_id)
+        with app.test_request_context():
+            return status, render_template("portal/_case_invite.html", case=case, portal_status=status)
+
+    status, html = panel()
+    assert not status.has_account and status.open_invite_expires_at is None and status.may_invite
+    assert "None yet" in html and 'name="csrf_token"' in html and f"/cases/{case.id}/portal-invite" in html
+    assert "Opens the patient's portal account for noor@test.example" in html
+
+    invite_from_case_page(as_role("coordinator"), case)
+    db.session.expire_all()
+    status, html = panel()
+    assert status.has_account and status.account_email == "noor@test.example" and status.account_active
+    assert status.open_invite_expires_at is not None and "Open until" in html and "Never signed in" in html
+    assert "set a new password" in html
+
+    db.session.get(User, db.session.get(Patient, case.patient_id).user_id).active = False
+    db.session.commit()
+    status, html = panel()
+    assert not status.may_invite and "Deactivated" in html and "portal-invite" not in html
+
+
+def test_the_case_panel_runs_two_statements(users, count_queries):
+    patient_id = make_case().patient_id
+    db.session.commit()
+    with count_queries() as statements:
+        invites.portal_status_of_patient(patient_id)
+    assert len(statements) == 2
