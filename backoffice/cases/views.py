@@ -32,6 +32,7 @@ from backoffice.forms import choices
 from backoffice.logistics import follow_ups as logistics_follow_ups
 from backoffice.logistics import itinerary as logistics_itinerary
 from backoffice.money import MoneyError, parse_money
+from backoffice.portal.invites import portal_status_of_patient
 from backoffice.web import commit_change
 
 CASE_READERS = (ADMIN, COORDINATOR, FINANCE)
@@ -81,6 +82,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
         "findings": logistics_itinerary.case_findings(case_id),
         "bills": billing_bills.bills_of_case(case_id),
+        "portal_status": portal_status_of_patient(case.patient_id),
         "billable_states": billing_bills.BILLABLE_STATES,
         "may_work": may_work,
         "health_data": health_data,

@@ -23,7 +23,8 @@ PUBLIC_ENDPOINTS = {
 def routes(app: Flask):
     """(endpoint, method, url) for every rule, with ids filled in (1: nobody's record in particular)."""
     for rule in app.url_map.iter_rules():
-        url = re.sub(r"<(?:int:)?(\w+)>", "1", rule.rule).replace("<path:filename>", "css/app.css")
+        url = rule.rule.replace("<path:filename>", "css/app.css")
+        url = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", "1", url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.endpoint, method, url
 
