@@ -58,9 +58,25 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from backoffice import audit, auth, billing, cases, dashboard, directory, health, intake, logistics, portal, users
+    from backoffice import (
+        audit,
+        auth,
+        billing,
+        cases,
+        dashboard,
+        directory,
+        health,
+        intake,
+        invoicing,
+        jobs,
+        logistics,
+        portal,
+        shipments,
+        users,
+    )
 
-    for feature in (auth, dashboard, cases, logistics, billing, directory, intake, users, audit, portal, health):
+    features = (auth, dashboard, cases, logistics, billing, invoicing, shipments, directory, intake, users, audit)
+    for feature in (*features, jobs, portal, health):
         app.register_blueprint(feature.bp)
     app.register_blueprint(portal.invites_bp)  # the invitation pages, outside /portal
 

@@ -5,7 +5,7 @@ Jobs take ids, not objects, and run in a fresh application context with their ow
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+from flask import Blueprint, Flask, current_app
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
@@ -54,3 +54,9 @@ def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES, worker_class:
     with app.app_context():
         connection = redis_connection(timeout=None)
         return worker_class([Queue(name, connection=connection) for name in queue_names], connection=connection)
+
+
+# The administrators' view of queues, workers and failed jobs (views.py).
+bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
+
+from backoffice.jobs import views  # noqa: E402,F401

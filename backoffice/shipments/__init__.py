@@ -1,0 +1,7 @@
+"""Medicines bought abroad and shipped to the patient, as background jobs (purchase, pack, ship, track)."""
+
+from flask import Blueprint
+
+bp = Blueprint("shipments", __name__)
+
+from backoffice.shipments import views  # noqa: E402,F401

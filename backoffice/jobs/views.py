@@ -1,0 +1,1 @@
+"""The administrators' page of background jobs (being written)."""

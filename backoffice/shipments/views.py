@@ -1,0 +1,1 @@
+"""Medicine order pages (being written)."""
