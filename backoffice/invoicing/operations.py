@@ -356,8 +356,8 @@ def create_final_draft(
     exchange_rate: str | Decimal | None = None,
     exchange_rate_on: date | None = None,
 ) -> tuple[Invoice, list[str]]:
-    """A draft final invoice: the approved hospital bill at resident prices, the trip's costs and the coordination
-    fee, less the deposits paid. Returns the draft and notes on what could not be taken over.
+    """A draft final invoice: the approved hospital bill at resident prices, the trip's costs, the medicines bought
+    and the coordination fee, less the deposits paid. Returns the draft and notes on what could not be taken over.
 
     Needs the hospital bill approved; one final invoice per case (another one only after a credit note cancelled
     the first entirely)."""
@@ -377,7 +377,7 @@ def create_final_draft(
     invoice = _new_invoice(case, "final", actor_id, exchange_rate, exchange_rate_on)
     invoice.hospital_bill_id = bill.id
     notes: list[str] = []
-    drafts = sources.treatment_lines(bill) + sources.logistics_lines(case.id)
+    drafts = sources.treatment_lines(bill) + sources.logistics_lines(case.id) + sources.medicine_lines(case.id)
     fee = sources.coordination_fee_line()
     if fee is not None:
         drafts.append(fee)

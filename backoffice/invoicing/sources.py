@@ -120,6 +120,42 @@ def logistics_lines(case_id: int) -> list[LineDraft]:
     return drafts
 
 
+def medicine_lines(case_id: int) -> list[LineDraft]:
+    """Medicines bought for the patient: one line per order the pharmacy has charged (purchased or later)."""
+    from backoffice.shipments.models import MedicineOrder, OrderItem
+
+    orders = db.session.execute(
+        select(MedicineOrder.id, MedicineOrder.cost_amount, MedicineOrder.cost_currency, MedicineOrder.submitted_at)
+        .where(
+            MedicineOrder.case_id == case_id,
+            MedicineOrder.status.in_(("purchased", "packed", "shipped", "delivered")),
+            MedicineOrder.cost_amount.is_not(None),
+        )
+        .order_by(MedicineOrder.id)
+    ).all()
+    if not orders:
+        return []
+    items: dict[int, list[str]] = {}
+    for order_id, medicine, quantity in db.session.execute(
+        select(OrderItem.order_id, OrderItem.medicine, OrderItem.quantity)
+        .where(OrderItem.order_id.in_([order.id for order in orders]))
+        .order_by(OrderItem.order_id, OrderItem.position)
+    ):
+        items.setdefault(order_id, []).append(f"{quantity} x {medicine}")
+    return [
+        LineDraft(
+            kind="medicine",
+            description=f"Medicines, order #{order_id}: {', '.join(items.get(order_id, []))}"[:300],
+            quantity=Decimal(1),
+            unit_price=amount,
+            currency=currency,
+            taxed=True,
+            service_on=submitted_at.date() if submitted_at else None,
+        )
+        for order_id, amount, currency, submitted_at in orders
+    ]
+
+
 def coordination_fee_line() -> LineDraft | None:
     """The operator's fee for coordinating the case, in the base currency, before VAT (none when set to 0)."""
     fee = Decimal(current_app.config["COORDINATION_FEE"])

@@ -206,3 +206,29 @@ def test_issuing_is_audited(case):
     invoice = issue(deposit(case, amount="100.00").id)
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(invoice.id))))
     assert {"invoice.draft_created", "invoice.issued"} <= actions
+
+
+def test_the_final_invoice_charges_the_medicines_bought_with_vat(app, case):
+    from backoffice.shipments.models import MedicineOrder
+
+    make_approved_bill(case)
+    db.session.add(
+        MedicineOrder(
+            case_id=case.id,
+            pharmacy_id=_pharmacy().id,
+            status="delivered",
+            cost_amount=Decimal("412.50"),
+            cost_currency="EUR",
+        )
+    )
+    db.session.commit()
+    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    db.session.commit()
+    medicine = [line for line in operations.get_invoice(draft.id).lines if line.kind == "medicine"]
+    assert [(line.net_amount, line.tax_amount) for line in medicine] == [(Decimal("412.50"), Decimal("78.38"))]
+
+
+def _pharmacy():
+    from tests.shipments.factories import make_pharmacy
+
+    return make_pharmacy()
