@@ -148,6 +148,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "JOB_TIMEOUT_SECONDS": _int_env("JOB_TIMEOUT_SECONDS", 60),
         "JOB_LEASE_SECONDS": _int_env("JOB_LEASE_SECONDS", 120),
         "JOB_MAX_ATTEMPTS": _int_env("JOB_MAX_ATTEMPTS", 3),
+        "JOB_MAX_DISPATCHES": _int_env("JOB_MAX_DISPATCHES", 10),  # sends of a job whose runs never finish
         "JOB_RETRY_BACKOFF_SECONDS": _seconds_list_env(
             "JOB_RETRY_BACKOFF_SECONDS", "3,10,30" if env == "development" else "30,120,600"
         ),

@@ -1,4 +1,9 @@
-"""`make run`: Redis (embedded unless REDIS_URL is set), an RQ worker and the web app, stopped together by Ctrl-C."""
+"""`make run`: Redis (embedded unless REDIS_URL is set), an RQ worker, the job dispatcher and the web app, stopped
+together by Ctrl-C.
+
+The dispatcher sends the outbox's due jobs to Redis (scheduled ones included: tracking polls, retries, the periodic
+jobs); without it, work recorded while Redis was down or scheduled for later would never run.
+"""
 
 from __future__ import annotations
 
@@ -43,7 +48,8 @@ def main() -> int:
     children: list[tuple[str, subprocess.Popen]] = []
 
     def stop_all() -> None:
-        # Web first, then the worker (it finishes its job and deregisters from Redis), then Redis.
+        # Web first, then the dispatcher (between rounds), then the worker (it finishes its job and deregisters from
+        # Redis), then Redis.
         for _name, child in reversed(children):
             if child.poll() is None:
                 child.terminate()
@@ -64,13 +70,19 @@ def main() -> int:
             print(f"Embedded Redis on {env['REDIS_URL']}")
         if _port_answers(port):
             raise RuntimeError(f"port {port} is already in use; set PORT to another one")
-        worker = [sys.executable, "-m", "flask", "jobs", "worker"]
+        flask = [sys.executable, "-m", "flask"]
         # Own sessions: Ctrl-C reaches only this launcher, which then stops the children in order.
+        # The worker's scheduler runs RQ's own scheduled jobs and retries (the outbox's go through the dispatcher).
+        worker = [*flask, "jobs", "worker", "--with-scheduler"]
         children.append(("worker", subprocess.Popen(worker, env=env, start_new_session=True)))
-        web = [sys.executable, "-m", "flask", "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
+        dispatcher = [*flask, "jobs", "dispatch"]
+        children.append(("dispatcher", subprocess.Popen(dispatcher, env=env, start_new_session=True)))
+        web = [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
         children.append(("web", subprocess.Popen(web, env=env, start_new_session=True)))
         _wait_for(lambda: _port_answers(port), "the web app")
-        print(f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops web, worker and Redis)\n")
+        print(
+            f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops web, dispatcher, worker and Redis)\n"
+        )
         print(f"  Demo logins, password {DEMO_PASSWORD!r}:")
         for email, name, role in DEMO_USERS:
             print(f"    {role:<12} {email:<24} {name}")
@@ -81,7 +93,7 @@ def main() -> int:
                     raise RuntimeError(f"the {name} process stopped (exit code {child.returncode})")
             time.sleep(0.5)
     except KeyboardInterrupt:
-        print("\nStopping web, worker and Redis ...", flush=True)
+        print("\nStopping web, dispatcher, worker and Redis ...", flush=True)
         stop_all()
         return 0
     except RuntimeError as error:

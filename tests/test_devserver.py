@@ -1,23 +1,56 @@
-"""What `make run` starts: Redis, a worker and the web app, all stopped by one Ctrl-C."""
+"""What `make run` starts: Redis, a worker, the job dispatcher and the web app, all stopped by one Ctrl-C."""
 
 import json
 import os
+import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from redis import Redis
 
+from backoffice import devserver
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _children(pid: int) -> dict[int, str]:
+    """The processes `pid` started, with their command lines."""
+    listing = subprocess.run(["pgrep", "-a", "-P", str(pid)], capture_output=True, text=True).stdout
+    return {int(line.split(" ", 1)[0]): line.split(" ", 1)[1] for line in listing.splitlines()}
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def _jobs_done(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        return connection.execute("SELECT count(*) FROM job_outbox WHERE state = 'done'").fetchone()[0]
+
+
+def _until(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
 @pytest.mark.skipif(os.environ.get("BACKOFFICE_SKIP_DEVSERVER") == "1", reason="asked to skip")
-def test_make_run_starts_redis_worker_and_web_and_ctrl_c_stops_them(tmp_path, request):
+def test_make_run_starts_redis_worker_dispatcher_and_web_and_ctrl_c_stops_them(tmp_path, request):
     if request.config.getoption("--db") != "sqlite":
         pytest.skip("the development server's default database is SQLite; checked once")
     port = free_port()
@@ -48,10 +81,20 @@ def test_make_run_starts_redis_worker_and_web_and_ctrl_c_stops_them(tmp_path, re
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
             assert json.load(response) == {"status": "ok", "database": "ok", "redis": "ok"}
         assert (tmp_path / "redis.sock").exists()
+        children = _children(server.pid)
+        commands = " | ".join(children.values())
+        assert "redis-server" in commands and "flask run" in commands, commands
+        assert "flask jobs worker --with-scheduler" in commands and "flask jobs dispatch" in commands, commands
+        redis = Redis.from_url(re.search(r"Embedded Redis on (\S+)", output).group(1))
+        # The worker runs RQ's scheduler; the dispatcher sends the periodic jobs it records, which the worker runs.
+        assert _until(lambda: redis.exists("rq:scheduler-lock:default"), 20), "the worker runs no scheduler"
+        assert _until(lambda: _jobs_done(tmp_path / "backoffice.db") >= 2, 30), "no job was dispatched and run"
+        redis.close()
         os.killpg(server.pid, signal.SIGINT)  # what Ctrl-C in the terminal does: the whole process group
         assert server.wait(timeout=30) == 0
         rest = server.stdout.read()
-        assert "Traceback" not in rest and "Stopping web, worker and Redis" in rest, rest
+        assert "Traceback" not in rest and "Stopping web, dispatcher, worker and Redis" in rest, rest
+        assert not [command for pid, command in children.items() if _running(pid)], "children still running"
         time.sleep(0.5)
         with pytest.raises(OSError):
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
@@ -60,3 +103,49 @@ def test_make_run_starts_redis_worker_and_web_and_ctrl_c_stops_them(tmp_path, re
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
+
+
+class _FakeProcess:
+    """Stands for a child process: records what the launcher asks of it."""
+
+    def __init__(self, name: str, log: list[str]):
+        self.name, self.log, self.returncode = name, log, None
+
+    def poll(self):
+        return self.returncode
+
+    def terminate(self):
+        self.log.append(self.name)
+        self.returncode = 0
+
+    def wait(self, timeout=None):
+        return self.returncode
+
+    def kill(self):
+        self.terminate()
+
+
+def test_ctrl_c_stops_web_then_dispatcher_then_worker_then_redis(monkeypatch, tmp_path):
+    stopped: list[str] = []
+    started: list[list[str]] = []
+
+    def popen(command, **kwargs):
+        started.append(command)
+        name = "web" if "run" in command else command[command.index("jobs") + 1]
+        return _FakeProcess(name, stopped)
+
+    answers = iter([False])  # the port is free before the start, then the web app answers on it
+    # Stand-ins for the modules the launcher uses (the real ones stay untouched for the rest of the process).
+    monkeypatch.setattr(devserver, "subprocess", SimpleNamespace(Popen=popen, TimeoutExpired=subprocess.TimeoutExpired))
+    monkeypatch.setattr(devserver, "time", SimpleNamespace(sleep=devserver._interrupt, monotonic=time.monotonic))
+    monkeypatch.setattr(devserver, "signal", SimpleNamespace(signal=lambda *_args: None, SIGINT=0, SIGTERM=0))
+    monkeypatch.setattr(devserver.embedded_redis, "start", lambda _dir: (_FakeProcess("redis", stopped), "unix://x"))
+    monkeypatch.setattr(devserver, "_port_answers", lambda _port: next(answers, True))
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+    assert devserver.main() == 0
+
+    assert [command[3:5] for command in started] == [["jobs", "worker"], ["jobs", "dispatch"], ["run", "--host"]]
+    assert "--with-scheduler" in started[0]
+    assert stopped == ["web", "dispatch", "worker", "redis"]

@@ -33,6 +33,7 @@ from backoffice.logistics import follow_ups as logistics_follow_ups
 from backoffice.logistics import itinerary as logistics_itinerary
 from backoffice.money import MoneyError, parse_money
 from backoffice.portal.invites import portal_status_of_patient
+from backoffice.shipments import operations as shipments_operations
 from backoffice.web import commit_change
 
 CASE_READERS = (ADMIN, COORDINATOR, FINANCE)
@@ -83,6 +84,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "findings": logistics_itinerary.case_findings(case_id),
         "bills": billing_bills.bills_of_case(case_id),
         "portal_status": portal_status_of_patient(case.patient_id),
+        "medicine_orders": shipments_operations.orders_of_case(case_id),
         "billable_states": billing_bills.BILLABLE_STATES,
         "may_work": may_work,
         "health_data": health_data,

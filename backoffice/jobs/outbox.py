@@ -77,11 +77,17 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
         return 0
     queue = get_queue()
     sent = 0
+    max_dispatches = int(current_app.config.get("JOB_MAX_DISPATCHES", 10))
     try:
         for entry in entries:
             redispatch = entry.state == "enqueued"
-            entry.dispatches += 1
-            job_id = f"outbox-{entry.id}-{entry.dispatches}"
+            if redispatch and entry.dispatches >= max_dispatches:
+                from backoffice.jobs.runner import give_up
+
+                log.error("outbox %s (%s) never finished in %s sends: given up", entry.id, entry.job, max_dispatches)
+                give_up(entry, f"sent {entry.dispatches} times without ever finishing (see the failed jobs)")
+                continue
+            job_id = f"outbox-{entry.id}-{entry.dispatches + 1}"
             queue.enqueue(
                 RUNNER,
                 entry.id,
@@ -94,6 +100,7 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
             )
             if redispatch:
                 log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
+            entry.dispatches += 1
             entry.state = "enqueued"
             entry.rq_job_id = job_id
             entry.enqueued_at = now

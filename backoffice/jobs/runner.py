@@ -7,7 +7,7 @@ the row's plain arguments and may raise:
 - `PermanentJobError` (a refusal that retrying cannot change): the job's `on_give_up` hook records it, and the row
   is done (the failure is a business outcome, reported to the coordinator, not a crash);
 - anything else (a bug, the database gone): the RQ job fails with the traceback; the row keeps its lease and is sent
-  again when the lease runs out, at most `JOB_MAX_DISPATCHES` times.
+  again when the lease runs out, at most `JOB_MAX_DISPATCHES` times, then given up like a transient error.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def run_entry(entry_id: int):
         entry = db.session.get(OutboxEntry, entry_id)
         if attempt >= max_attempts():
             entry.attempts = attempt
-            _give_up(entry, spec, args, f"gave up after {attempt} attempts: {error}")
+            give_up(entry, f"gave up after {attempt} attempts: {error}")
             raise GaveUp(f"{entry.job} {args}: gave up after {attempt} attempts: {error}") from error
         entry.attempts = attempt
         entry.state = "pending"
@@ -138,16 +138,18 @@ def run_entry(entry_id: int):
     except PermanentJobError as error:
         db.session.rollback()
         entry = db.session.get(OutboxEntry, entry_id)
-        _give_up(entry, spec, args, str(error))
+        give_up(entry, str(error))
         return {"outcome": "failed", "error": str(error)}
     entry = db.session.get(OutboxEntry, entry_id)
     _finish(entry, "done", "")
     return result
 
 
-def _give_up(entry: OutboxEntry, spec: JobSpec, args: dict, reason: str) -> None:
-    if spec.on_give_up:
-        _resolve(spec.on_give_up)(args, reason)
+def give_up(entry: OutboxEntry, reason: str) -> None:
+    """The row fails for good: its job's hook reports it (a failed order tells its coordinator); commits."""
+    spec = JOBS.get(entry.job)
+    if spec is not None and spec.on_give_up:
+        _resolve(spec.on_give_up)(dict(entry.args or {}), reason)
     _finish(entry, "failed", reason)
 
 

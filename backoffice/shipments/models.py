@@ -106,6 +106,8 @@ class MedicineOrder(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # The order form's one-time token: the same form sent twice (a double click) makes one order.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     pharmacy: Mapped[Pharmacy] = relationship(lazy="raise")
     items: Mapped[list[OrderItem]] = relationship(

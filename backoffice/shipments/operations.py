@@ -30,6 +30,7 @@ from backoffice.shipments.models import (
 )
 
 MAX_ITEMS = 30
+MAX_ID = 2**31 - 1
 MAX_QUANTITY = 10_000
 CANCELLABLE = ("draft", "submitted")
 
@@ -120,7 +121,7 @@ def _items(items: Iterable[ItemInput]) -> list[OrderItem]:
             raise OrderError(f"Item {position}: name the medicine (at most 200 characters).")
         if len(strength) > 60 or len(form) > 60:
             raise OrderError(f"Item {position}: strength and form have at most 60 characters each.")
-        if not raw_quantity.isdigit():
+        if not (raw_quantity.isascii() and raw_quantity.isdigit()):
             raise OrderError(f"Item {position} ({medicine}): the quantity is a whole number such as 3.")
         quantity = int(raw_quantity)
         if not 1 <= quantity <= MAX_QUANTITY:
@@ -135,16 +136,29 @@ def _items(items: Iterable[ItemInput]) -> list[OrderItem]:
     return rows
 
 
-def _apply(order: MedicineOrder, case: Case, data: OrderInput) -> None:
-    pharmacy = db.session.get(Pharmacy, data.pharmacy_id) if data.pharmacy_id else None
+def _row(model, row_id: int | None):
+    """The row with this id, or None for a missing id or one no database column could hold."""
+    if not isinstance(row_id, int) or not 0 < row_id <= MAX_ID:
+        return None
+    return db.session.get(model, row_id)
+
+
+def _check_pharmacy(order: MedicineOrder, pharmacy: Pharmacy | None) -> Pharmacy:
     if pharmacy is None or not pharmacy.active:
         raise OrderError("Choose a pharmacy from the directory.")
+    if order.cold_chain and not pharmacy.cold_chain:
+        raise OrderError(f"{pharmacy.name} cannot ship refrigerated; choose a pharmacy with cold-chain shipping.")
+    return pharmacy
+
+
+def _apply(order: MedicineOrder, case: Case, data: OrderInput) -> None:
+    pharmacy = _row(Pharmacy, data.pharmacy_id)
+    order.cold_chain = bool(data.cold_chain)
+    _check_pharmacy(order, pharmacy)
     if data.prescription_id is not None:
-        document = db.session.get(CaseDocument, data.prescription_id)
+        document = _row(CaseDocument, data.prescription_id)
         if document is None or document.case_id != case.id:
             raise OrderError("The prescription must be a document of this case; upload it to the case first.")
-    if data.cold_chain and not pharmacy.cold_chain:
-        raise OrderError(f"{pharmacy.name} cannot ship refrigerated; choose a pharmacy with cold-chain shipping.")
     country = (data.delivery_country or "").strip().upper()
     if country and country not in countries():
         raise OrderError("Choose the delivery country from the list.")
@@ -158,18 +172,27 @@ def _apply(order: MedicineOrder, case: Case, data: OrderInput) -> None:
     order.delivery_name = name or case.patient.name
     order.delivery_address = address or case.patient.address
     order.delivery_country = country or case.patient.country
-    order.cold_chain = bool(data.cold_chain)
     order.customs_notes = (data.customs_notes or "").strip()
     order.sandbox_behaviour = data.sandbox_behaviour if pharmacy.provider == "sandbox" else "normal"
     order.items = _items(data.items)
 
 
-def create_order(case_id: int, data: OrderInput, *, actor_id: int | None) -> MedicineOrder:
-    """A draft medicine order for a case; the delivery address defaults to the patient's."""
+def create_order(
+    case_id: int, data: OrderInput, *, actor_id: int | None, client_token: str | None = None
+) -> MedicineOrder:
+    """A draft medicine order for a case; the delivery address defaults to the patient's. The form's one-time
+    `client_token` makes sending the same form twice create one order."""
     case = get_case(case_id)
-    if case.state == "cancelled":
-        raise OrderError(f"Case {case.number} is cancelled.")
-    order = MedicineOrder(case_id=case.id, status="draft", created_by_id=actor_id)
+    if case.state in ("cancelled", "closed"):
+        raise OrderError(f"Case {case.number} is {case.state}: no new medicine orders.")
+    token = (client_token or "").strip()[:64] or None
+    if token is not None:
+        existing = db.session.scalar(select(MedicineOrder).where(MedicineOrder.client_token == token))
+        if existing is not None:
+            if existing.case_id != case.id:
+                raise OrderError("This form was already used for another case; open a new order form.")
+            return existing  # the same form sent twice (a double click): one order
+    order = MedicineOrder(case_id=case.id, status="draft", created_by_id=actor_id, client_token=token)
     order.items = []
     order.steps = []
     _apply(order, case, data)
@@ -184,9 +207,9 @@ def update_order(
 ) -> MedicineOrder:
     """Change a draft order (items replaced as a whole)."""
     order = get_order(order_id)
-    _check_version(order, expected_version)
     if order.status != "draft":
         raise OrderError(f"Order #{order.id} is {order.status_label.lower()}: only a draft is changed.")
+    _check_version(order, expected_version)
     case = get_case(order.case_id)
     order.items.clear()
     db.session.flush()
@@ -204,9 +227,10 @@ def step_key(order_id: int, step: str) -> str:
 def submit_order(order_id: int, *, actor_id: int | None, expected_version: int | None) -> MedicineOrder:
     """draft -> submitted: the order, its steps and its first job are stored together (the job outbox)."""
     order = get_order(order_id)
-    _check_version(order, expected_version)
     if order.status != "draft":
-        raise OrderError(f"Order #{order.id} is {order.status_label.lower()} already; it is submitted once.")
+        raise OrderConflict(f"Order #{order.id} was submitted already ({order.status_label.lower()}); it is sent once.")
+    _check_version(order, expected_version)
+    _check_pharmacy(order, order.pharmacy)
     if not order.items:
         raise OrderError("An order needs at least one medicine with its quantity.")
     if order.prescription_id is None:

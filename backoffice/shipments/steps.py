@@ -141,12 +141,15 @@ def _run(order_id: int, name: str, call: Callable, apply: Callable) -> dict:
     if step.state == "done" or order.status in ("cancelled", "failed"):
         return {"outcome": "finished by another run", "order_id": order_id}
     summary = apply(order, step, answer)
+    finished = step.state == "done"
     try:
         db.session.commit()
     except StaleDataError:  # another run of the same step finished first with the same answer
         db.session.rollback()
         return {"outcome": "finished by another run", "order_id": order_id}
-    progress(f"{STEP_LABELS[name]}: done")
+    progress(
+        f"{STEP_LABELS[name]}: done" if finished else f"{STEP_LABELS[name]}: {summary.get('detail') or 'in transit'}"
+    )
     return {"outcome": "done", "order_id": order_id, **summary}
 
 
@@ -259,8 +262,8 @@ def _current_step(order: MedicineOrder) -> OrderStep | None:
 
 
 def give_up(args: dict, reason: str) -> None:
-    """The chain stops: the order is failed with the reason, and its coordinator is told (a reminder due today)."""
-    db.session.rollback()
+    """The chain stops: the order is failed with the reason, and its coordinator is told (a reminder due today).
+    Runs in the runner's transaction (after it rolled back the failed attempt); the runner commits."""
     order_id = args.get("order_id")
     order = db.session.get(MedicineOrder, order_id) if isinstance(order_id, int) else None
     if order is None or order.status in ("cancelled", "delivered"):

@@ -98,6 +98,7 @@ def upgrade():
         sa.Column("delivered_at", sa.DateTime(), nullable=True),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("client_token", sa.String(length=64), nullable=True),
         sa.CheckConstraint(
             "sandbox_behaviour IN ('normal', 'flaky', 'down', 'refused', 'garbled')",
             name=op.f("ck_medicine_orders_sandbox_behaviour"),
@@ -118,6 +119,7 @@ def upgrade():
             ["submitted_by_id"], ["users.id"], name=op.f("fk_medicine_orders_submitted_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_medicine_orders")),
+        sa.UniqueConstraint("client_token", name=op.f("uq_medicine_orders_client_token")),
     )
     with op.batch_alter_table("medicine_orders", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_medicine_orders_case_id"), ["case_id"], unique=False)
