@@ -29,6 +29,7 @@ from backoffice.directory.models import Physician, Programme
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import choices
+from backoffice.invoicing import listing as invoicing_listing
 from backoffice.logistics import follow_ups as logistics_follow_ups
 from backoffice.logistics import itinerary as logistics_itinerary
 from backoffice.money import MoneyError, parse_money
@@ -85,6 +86,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "bills": billing_bills.bills_of_case(case_id),
         "portal_status": portal_status_of_patient(case.patient_id),
         "medicine_orders": shipments_operations.orders_of_case(case_id),
+        "case_invoices": invoicing_listing.invoices_of_case(case_id),
         "billable_states": billing_bills.BILLABLE_STATES,
         "may_work": may_work,
         "health_data": health_data,

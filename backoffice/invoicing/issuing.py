@@ -109,6 +109,7 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     if invoice.is_credit_note:
         payments.refresh_status(get_invoice(invoice.credited_invoice_id))
     db.session.flush()
+    payments.refresh_deposits(invoice.case_id)  # a final invoice in force settles them; cancelling it reopens them
     operations._event(
         invoice,
         case,

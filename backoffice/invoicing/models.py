@@ -21,8 +21,9 @@ from backoffice.money import Amount, Money
 KINDS = ("deposit", "final", "credit_note")
 KIND_LABELS = {"deposit": "Deposit invoice", "final": "Final invoice", "credit_note": "Credit note"}
 # draft -> issued -> partially_paid / paid; refund_due when credits and deductions exceed what is owed;
-# credited when a credit note cancelled it before anything was paid.
-STATUSES = ("draft", "issued", "partially_paid", "paid", "refund_due", "credited")
+# credited when a credit note cancelled it before anything was paid; settled: a deposit whose unpaid rest the final
+# invoice took over.
+STATUSES = ("draft", "issued", "partially_paid", "paid", "refund_due", "credited", "settled")
 LINE_KINDS = ("treatment", "logistics", "medicine", "fee", "deposit", "other")
 LINE_KIND_LABELS = {
     "treatment": "Medical treatment",

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
+
 from backoffice.audit.operations import record_event
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
@@ -36,10 +39,16 @@ class Account:
     deductions: Decimal
     credited: Decimal
     paid: Decimal  # received minus refunded
+    superseded: Decimal = ZERO  # a deposit's unpaid rest, taken over by the final invoice
+
+    @property
+    def deducted(self) -> Decimal:
+        """The deposits deducted, while the invoice stands: one cancelled in full hands them back to the deposits."""
+        return ZERO if self.credited >= self.total else self.deductions
 
     @property
     def outstanding(self) -> Decimal:
-        return self.total - self.deductions - self.credited - self.paid
+        return self.total - self.deducted - self.credited - self.paid - self.superseded
 
     @property
     def status(self) -> str:
@@ -47,9 +56,18 @@ class Account:
             return "partially_paid" if self.paid > 0 else "issued"
         if self.outstanding < 0:
             return "refund_due"
-        if self.paid == 0 and self.deductions == 0 and self.credited > 0:
+        if self.superseded > 0:
+            return "settled"
+        if self.paid == 0 and self.deducted == 0 and self.credited > 0:
             return "credited"
         return "paid"
+
+
+def superseded_rest(invoice: Invoice, credited: Decimal, paid: Decimal, superseded_ids: set[int]) -> Decimal:
+    """What of a deposit the final invoice took over (its unpaid rest), if a final invoice in force took it over."""
+    if invoice.id not in superseded_ids:
+        return ZERO
+    return max(invoice.total - credited - paid, ZERO)
 
 
 def account_of(invoice: Invoice) -> Account:
@@ -59,7 +77,10 @@ def account_of(invoice: Invoice) -> Account:
         return Account(invoice.currency, total, ZERO, ZERO, total if invoice.is_credit_note else ZERO)
     credited = sources.credited_amounts([invoice.id]).get(invoice.id, ZERO)
     paid = sources.paid_amounts([invoice.id]).get(invoice.id, ZERO)
-    return Account(invoice.currency, invoice.total, invoice.deductions_total or ZERO, credited, paid)
+    superseded = ZERO
+    if invoice.kind == "deposit":
+        superseded = superseded_rest(invoice, credited, paid, sources.superseded_deposits([invoice.id]))
+    return Account(invoice.currency, invoice.total, invoice.deductions_total or ZERO, credited, paid, superseded)
 
 
 def refresh_status(invoice: Invoice) -> str:
@@ -68,6 +89,16 @@ def refresh_status(invoice: Invoice) -> str:
         return invoice.status
     invoice.status = account_of(invoice).status
     return invoice.status
+
+
+def refresh_deposits(case_id: int) -> None:
+    """Set the status of a case's issued deposits again (whether a final invoice in force has taken them over)."""
+    deposits = db.session.scalars(
+        select(Invoice).where(Invoice.case_id == case_id, Invoice.kind == "deposit", Invoice.status != "draft")
+    ).all()
+    for deposit in deposits:
+        refresh_status(deposit)
+    db.session.flush()
 
 
 def record_payment(
@@ -141,6 +172,7 @@ def record_payment(
     db.session.flush()
     before = invoice.status
     refresh_status(invoice)
+    flag_modified(invoice, "status")  # the version moves with every payment: the same form sent twice is refused
     db.session.flush()
     what = "Refund" if refund else "Payment"
     record_event(

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import aliased
 
 from backoffice.billing.models import BillLine, HospitalBill, TariffItem
 from backoffice.extensions import db
@@ -253,3 +254,26 @@ def deposits_to_deduct(case_id: int, currency: str, *, final_invoice_id: int | N
         if amount > 0:
             result.append(DepositPaid(invoice=deposit, amount=amount))
     return result
+
+
+def superseded_deposits(deposit_ids: list[int]) -> set[int]:
+    """Deposits a final invoice in force has taken over: what was paid on them is deducted there, and what was not
+    is part of that invoice's balance, so nothing more is due on the deposit itself."""
+    if not deposit_ids:
+        return set()
+    final = aliased(Invoice)
+    return set(
+        db.session.scalars(
+            select(Invoice.id)
+            .join(
+                final,
+                (final.case_id == Invoice.case_id)
+                & (final.currency == Invoice.currency)
+                & (final.kind == "final")
+                & final.status.not_in(("draft", "credited"))
+                & (final.issued_at >= Invoice.issued_at),
+            )
+            .where(Invoice.id.in_(deposit_ids), Invoice.kind == "deposit")
+            .distinct()
+        )
+    )

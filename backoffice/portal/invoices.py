@@ -22,6 +22,7 @@ STATUS_WORDS = {
     "paid": "Paid",
     "refund_due": "Refund due to you",
     "credited": "Cancelled by a credit note",
+    "settled": "Settled by the final invoice",
 }
 CREDIT_NOTE_STATUS_WORDS = {"issued": "Issued", "refund_due": "Refund due to you", "paid": "Settled"}
 AUDITED_NUMBER_LENGTH = 40

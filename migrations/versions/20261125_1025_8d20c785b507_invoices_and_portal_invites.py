@@ -84,7 +84,7 @@ def upgrade():
             name=op.f("ck_invoices_issued_numbered"),
         ),
         sa.CheckConstraint(
-            "status IN ('draft', 'issued', 'partially_paid', 'paid', 'refund_due', 'credited')",
+            "status IN ('draft', 'issued', 'partially_paid', 'paid', 'refund_due', 'credited', 'settled')",
             name=op.f("ck_invoices_status"),
         ),
         sa.CheckConstraint("exchange_rate IS NULL OR exchange_rate > 0", name=op.f("ck_invoices_rate_positive")),

@@ -232,3 +232,25 @@ def _pharmacy():
     from tests.shipments.factories import make_pharmacy
 
     return make_pharmacy()
+
+
+def test_a_part_paid_deposit_is_settled_by_the_final_invoice_not_owed_twice(app, case):
+    first = issue(deposit(case, amount="5000.00").id)
+    pay(first, "3000.00")
+    make_approved_bill(case)
+    db.session.commit()
+    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    db.session.commit()
+    final = issue(draft.id)
+    assert final.deductions_total == Decimal("3000.00")
+    settled = db.session.get(Invoice, first.id)
+    assert settled.status == "settled"
+    assert payments.account_of(settled).outstanding == 0
+    assert payments.account_of(final).outstanding == final.total - Decimal("3000.00")
+    # Cancelling the final invoice in full opens the deposit again.
+    lines = {line.id: None for line in operations.get_invoice(final.id).lines}
+    note = operations.create_credit_note_draft(final.id, actor_id=None, reason="Wrong bill", amounts=lines)
+    db.session.commit()
+    issue(note.id)
+    assert db.session.get(Invoice, final.id).status == "credited"
+    assert db.session.get(Invoice, first.id).status == "partially_paid"

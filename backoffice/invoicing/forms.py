@@ -1,0 +1,192 @@
+"""Forms of the invoice pages.
+
+Amounts, quantities, shares and rates stay text here and are read by the operations (`operations.parse_amount`), so
+the message about a bad amount is the operation's, exact and never rounded; the forms only bound their length.
+Every change of an existing invoice carries the version of it the user saw (optimistic locking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import HiddenInput
+
+from backoffice.forms import choices
+from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_METHOD_LABELS
+from backoffice.params import positive_int
+
+AMOUNT_LENGTH = 30
+AMOUNT_HINT = "Digits with a dot, such as 1234.50."
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def amount_field(label: str, *, description: str = AMOUNT_HINT, **kwargs) -> StringField:
+    return StringField(
+        label,
+        validators=[Length(max=AMOUNT_LENGTH, message=f"at most {AMOUNT_LENGTH} characters.")],
+        filters=[_strip],
+        description=description,
+        render_kw={"maxlength": AMOUNT_LENGTH, "inputmode": "decimal"},
+        **kwargs,
+    )
+
+
+class DayField(DateField):
+    """A calendar day written YYYY-MM-DD; anything else (2026-02-30, 01/03/2026) is refused with a message."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, format="%Y-%m-%d", **kwargs)
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            shown = " ".join(valuelist)[:20]
+            raise ValueError(f"{shown!r} is not a date; write a real calendar day as YYYY-MM-DD.") from None
+
+
+class VersionedForm(FlaskForm):
+    """A change of an invoice, made from the version of it the user saw."""
+
+    version = IntegerField(
+        widget=HiddenInput(),
+        validators=[InputRequired(message="The form is out of date: reload the page."), NumberRange(min=1)],
+    )
+
+
+class VersionForm(VersionedForm):
+    """A button that changes the invoice (issue, delete, remove a line): the version and the CSRF token."""
+
+
+class RateForm(FlaskForm):
+    """The exchange rate of an invoice not in the base currency, and the day it is from."""
+
+    exchange_rate = amount_field("Exchange rate", description="")
+    exchange_rate_on = DayField("Rate of", validators=[Optional()])
+
+
+class DepositForm(RateForm):
+    amount = amount_field("Amount", description="In the case's invoicing currency; or give a share instead.")
+    share_percent = StringField(
+        "or share of the cost estimate (%)",
+        validators=[Length(max=10, message="at most 10 characters.")],
+        filters=[_strip],
+        description="Such as 30 for 30 % of the estimate.",
+        render_kw={"maxlength": 10, "inputmode": "decimal"},
+    )
+
+
+class FinalForm(RateForm):
+    """A final invoice from the approved bill, the trip's costs and the fee: only the rate is asked."""
+
+
+class CurrencyForm(FlaskForm):
+    # The operation checks the code (its message names what is wrong); the choices are set by the view.
+    currency = SelectField("Invoicing currency", validate_choice=False)
+
+
+class HeaderForm(VersionedForm, RateForm):
+    bill_to_name = StringField(
+        "Bill to",
+        validators=[Length(max=200, message="at most 200 characters.")],
+        filters=[_strip],
+        render_kw={"maxlength": 200},
+    )
+    bill_to_address = TextAreaField(
+        "Address",
+        validators=[Length(max=1000, message="at most 1,000 characters.")],
+        render_kw={"rows": 4, "maxlength": 1000},
+    )
+    service_from = DayField("Service from", validators=[Optional()])
+    service_to = DayField("Service to", validators=[Optional()])
+    note = TextAreaField(
+        "Remark (printed on the invoice)",
+        validators=[Length(max=1000, message="at most 1,000 characters.")],
+        render_kw={"rows": 2, "maxlength": 1000},
+    )
+
+
+MANUAL_LINE_KINDS = tuple(kind for kind in LINE_KINDS if kind != "deposit")  # deposits come from the deposit form
+EXEMPT, TAXED = "exempt", "taxed"
+
+
+class LineForm(VersionedForm):
+    kind = SelectField(
+        "Kind",
+        choices=choices((kind, LINE_KIND_LABELS[kind]) for kind in MANUAL_LINE_KINDS),
+        validate_choice=False,  # the operation refuses an unknown kind with its own message
+    )
+    description = StringField(
+        "Description",
+        validators=[Length(max=300, message="at most 300 characters.")],
+        filters=[_strip],
+        render_kw={"maxlength": 300},
+    )
+    service_on = DayField("Service date", validators=[Optional()])
+    quantity = amount_field("Quantity", default="1", description="")
+    unit_price = amount_field("Unit price", description="Before VAT, in the invoice's currency.")
+    # The view names the VAT rate in the second label (VAT_RATE from the configuration).
+    vat = RadioField(
+        "VAT",
+        choices=choices([(EXEMPT, "VAT-exempt medical treatment"), (TAXED, "Taxed")]),
+        default=EXEMPT,
+        validate_choice=False,
+        validators=[AnyOf((EXEMPT, TAXED), message="Choose VAT-exempt medical treatment or taxed.")],
+    )
+
+    @property
+    def taxed(self) -> bool:
+        return self.vat.data == TAXED
+
+
+class PaymentForm(VersionedForm):
+    """Money received for an issued invoice, or (the same fields) a refund paid back to the patient."""
+
+    received_on = DayField("Date", validators=[InputRequired(message="Enter the date the money was paid.")])
+    amount = amount_field("Amount")
+    currency = SelectField("Currency", validate_choice=False)  # the operation refuses another currency, with why
+    method = SelectField(
+        "Method", choices=choices(PAYMENT_METHOD_LABELS.items()), default="bank_transfer", validate_choice=False
+    )
+    reference = StringField(
+        "Reference",
+        validators=[Length(max=100, message="at most 100 characters.")],
+        filters=[_strip],
+        description="The bank's transaction reference, a receipt number.",
+        render_kw={"maxlength": 100},
+    )
+
+
+class CreditNoteForm(FlaskForm):
+    """The reason of a credit note; the lines it reverses are read by `chosen_lines` (one checkbox per line)."""
+
+    reason = TextAreaField(
+        "Reason (printed on the credit note)",
+        validators=[Length(max=1000, message="at most 1,000 characters.")],
+        render_kw={"rows": 3, "maxlength": 1000},
+    )
+
+
+class ChosenLinesError(ValueError):
+    """The lines of a credit-note form cannot be read; the message is for people."""
+
+
+def chosen_lines(formdata: Mapping) -> dict[int, str | None]:
+    """The lines ticked on the credit-note form (`line` checkboxes, valued with the line's id), each with the net
+    amount typed beside it (`amount-<id>`), or None to credit what is left of it in full."""
+    chosen: dict[int, str | None] = {}
+    for value in formdata.getlist("line"):
+        line_id = positive_int(value)
+        if line_id is None:
+            raise ChosenLinesError("The form named a line that does not exist; reload the page and try again.")
+        amount = (formdata.get(f"amount-{line_id}") or "").strip()
+        if len(amount) > AMOUNT_LENGTH:
+            raise ChosenLinesError(f"An amount to credit has at most {AMOUNT_LENGTH} characters.")
+        chosen[line_id] = amount or None
+    return chosen

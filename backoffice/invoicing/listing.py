@@ -1,0 +1,248 @@
+"""Lists of invoices for staff: the finance list (filters, search, one page), a case's invoices with their accounts,
+and the credit notes of an invoice.
+
+Each list runs a fixed number of SQL statements whatever the number of invoices, lines or payments: the rows with
+their case number and patient name in one statement, then what credit notes took off and what was paid, per invoice,
+in one aggregate statement each (`sources.credited_amounts`, `sources.paid_amounts`), and the running totals of the
+drafts (not yet frozen on the row) in one more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Select, func, or_, select
+
+from backoffice.cases.models import Case
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.invoicing import sources
+from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, Invoice, InvoiceLine
+from backoffice.pagination import Page
+from backoffice.params import page_number
+from backoffice.patients.models import Patient
+
+if TYPE_CHECKING:
+    from backoffice.invoicing.payments import Account
+
+PAGE_SIZE = 50
+MAX_SEARCH_LENGTH = 100
+ZERO = Decimal("0.00")
+
+# How staff read an invoice's status (the bookkeeping words; the portal has the patient's own).
+STATUS_LABELS = {
+    "draft": "Draft",
+    "issued": "Issued, unpaid",
+    "partially_paid": "Partially paid",
+    "paid": "Paid",
+    "refund_due": "Refund due",
+    "credited": "Cancelled by credit note",
+    "settled": "Settled by the final invoice",
+}
+CREDIT_NOTE_STATUS_LABELS = {"draft": "Draft", "issued": "Issued"}
+
+
+def status_label(invoice: Invoice) -> str:
+    if invoice.is_credit_note:
+        return CREDIT_NOTE_STATUS_LABELS.get(invoice.status, "Issued")
+    return STATUS_LABELS.get(invoice.status, invoice.status)
+
+
+class FilterError(DomainError):
+    """A filter in the URL names nothing that exists (the page was not built by our own form)."""
+
+    status_code = 400
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    """What the invoice list shows, cleaned from the query string."""
+
+    status: str | None = None
+    kind: str | None = None
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> InvoiceFilters:
+        status = (args.get("status") or "").strip().lower() or None
+        if status is not None and status not in STATUSES:
+            raise FilterError(f"There is no invoice status {status[:30]!r}; choose one from the filter.")
+        kind = (args.get("kind") or "").strip().lower() or None
+        if kind is not None and kind not in KINDS:
+            raise FilterError(f"There is no kind of invoice {kind[:30]!r}; choose one from the filter.")
+        return cls(
+            status=status,
+            kind=kind,
+            q=" ".join((args.get("q") or "").split())[:MAX_SEARCH_LENGTH],
+            page=page_number(args.get("page")),
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.status or self.kind or self.q)
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceEntry:
+    """One invoice or credit note as a list shows it.
+
+    `total` is the frozen total of an issued document, or what a draft's lines add up to now. `account` is where an
+    issued invoice stands (None for drafts and credit notes: a credit note is settled with the invoice it corrects).
+    """
+
+    invoice: Invoice
+    case_number: str
+    patient_name: str
+    total: Decimal
+    account: Account | None
+
+    @property
+    def outstanding(self) -> Decimal | None:
+        return None if self.account is None else self.account.outstanding
+
+    @property
+    def status_label(self) -> str:
+        return status_label(self.invoice)
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.invoice.kind]
+
+
+def _rows() -> Select:
+    return (
+        select(Invoice, Case.number, Patient.name)
+        .join(Case, Case.id == Invoice.case_id)
+        .join(Patient, Patient.id == Invoice.patient_id)
+    )
+
+
+def _conditions(filters: InvoiceFilters) -> list:
+    conditions = []
+    if filters.status:
+        conditions.append(Invoice.status == filters.status)
+    if filters.kind:
+        conditions.append(Invoice.kind == filters.kind)
+    if filters.q:
+        conditions.append(
+            or_(
+                func.upper(Invoice.number).contains(filters.q.upper(), autoescape=True),
+                func.lower(Patient.name).contains(filters.q.lower(), autoescape=True),
+                func.lower(Invoice.bill_to_name).contains(filters.q.lower(), autoescape=True),
+            )
+        )
+    return conditions
+
+
+def _draft_totals(draft_ids: Sequence[int]) -> dict[int, Decimal]:
+    """What each draft's lines add up to now (VAT included), in one aggregate statement."""
+    if not draft_ids:
+        return {}
+    rows = db.session.execute(
+        select(InvoiceLine.invoice_id, func.sum(InvoiceLine.net_amount), func.sum(InvoiceLine.tax_amount))
+        .where(InvoiceLine.invoice_id.in_(draft_ids))
+        .group_by(InvoiceLine.invoice_id)
+    ).all()
+    return {invoice_id: (net or ZERO) + (tax or ZERO) for invoice_id, net, tax in rows}
+
+
+def _entries(rows: Sequence[tuple[Invoice, str, str]]) -> list[InvoiceEntry]:
+    """Entries with their totals and accounts, computed in bulk: at most four statements for any number of rows."""
+    # Imported here: the case page imports this module, and `payments` imports `operations`, which imports `cases`.
+    from backoffice.invoicing.payments import Account, superseded_rest
+
+    invoices = [row[0] for row in rows]
+    issued = [invoice.id for invoice in invoices if not invoice.is_draft and not invoice.is_credit_note]
+    credited = sources.credited_amounts(issued)
+    paid = sources.paid_amounts(issued)
+    superseded = sources.superseded_deposits([i.id for i in invoices if i.kind == "deposit" and not i.is_draft])
+    drafts = _draft_totals([invoice.id for invoice in invoices if invoice.is_draft])
+    entries = []
+    for invoice, case_number, patient_name in rows:
+        account = None
+        if invoice.is_draft:
+            total = drafts.get(invoice.id, ZERO)
+        else:
+            total = invoice.total if invoice.total is not None else ZERO
+            if not invoice.is_credit_note:
+                invoice_credited = credited.get(invoice.id) or ZERO
+                invoice_paid = paid.get(invoice.id) or ZERO
+                account = Account(
+                    invoice.currency,
+                    total,
+                    invoice.deductions_total or ZERO,
+                    invoice_credited,
+                    invoice_paid,
+                    superseded_rest(invoice, invoice_credited, invoice_paid, superseded),
+                )
+        entries.append(InvoiceEntry(invoice, case_number, patient_name, total, account))
+    return entries
+
+
+def list_invoices(filters: InvoiceFilters) -> Page[InvoiceEntry]:
+    """One page of invoices and credit notes, newest first (drafts by when they were made, the others by when they
+    were issued). Five statements at most whatever the number of invoices: a count, the rows, and `_entries`."""
+    conditions = _conditions(filters)
+    count_query = select(func.count(Invoice.id)).select_from(Invoice).join(Patient, Patient.id == Invoice.patient_id)
+    total = db.session.scalar(count_query.where(*conditions)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(filters.page, 1), pages)
+    rows = db.session.execute(
+        _rows()
+        .where(*conditions)
+        .order_by(func.coalesce(Invoice.issued_at, Invoice.created_at).desc(), Invoice.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return Page(items=_entries(rows), page=page, pages=pages, total=total, per_page=PAGE_SIZE)
+
+
+def invoices_of_case(case_id: int) -> list[InvoiceEntry]:
+    """The case's invoices and credit notes in the order they were made, each with its account. Four statements at
+    most whatever their number."""
+    rows = db.session.execute(_rows().where(Invoice.case_id == case_id).order_by(Invoice.id)).all()
+    return _entries(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseAccount:
+    """Where a case stands with the patient in one currency, over its issued invoices.
+
+    `invoiced` counts each invoice less the deposits it deducts, so a deposit and the final invoice that deducts it
+    are not counted twice; `outstanding` is what is open on them, `refund_due` what is owed back."""
+
+    currency: str
+    invoiced: Decimal
+    credited: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    refund_due: Decimal
+
+
+def case_accounts(entries: Sequence[InvoiceEntry]) -> list[CaseAccount]:
+    """The account summary of a case, per currency (one in practice: a case's invoices share its currency)."""
+    sums: dict[str, list[Decimal]] = {}
+    for entry in entries:
+        account = entry.account
+        if account is None:
+            continue
+        row = sums.setdefault(account.currency, [ZERO, ZERO, ZERO, ZERO, ZERO])
+        row[0] += account.total - account.deducted - account.superseded
+        row[1] += account.credited
+        row[2] += account.paid
+        if account.outstanding > 0:
+            row[3] += account.outstanding
+        else:
+            row[4] -= account.outstanding
+    return [CaseAccount(currency, *values) for currency, values in sorted(sums.items())]
+
+
+def credit_notes_of(invoice_id: int) -> list[Invoice]:
+    """The credit notes (drafts included) that correct an invoice, oldest first. One statement."""
+    return list(
+        db.session.scalars(select(Invoice).where(Invoice.credited_invoice_id == invoice_id).order_by(Invoice.id))
+    )
