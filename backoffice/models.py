@@ -14,6 +14,7 @@ from backoffice.directory.models import (
 )
 from backoffice.intake.models import IntakeAttempt
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
+from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.models import (
     CalendarFeed,
     Flight,
@@ -24,7 +25,6 @@ from backoffice.logistics.models import (
     InterpreterBooking,
     Transfer,
 )
-from backoffice.jobs.models import OutboxEntry
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite

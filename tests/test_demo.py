@@ -112,18 +112,23 @@ def test_demo_seed_adds_about_200_plausible_cases_in_every_state(app):
 
 
 def test_a_second_seed_with_if_empty_does_nothing(app):
+    from backoffice.billing.models import HospitalBill
+    from backoffice.invoicing.models import Invoice
+
     seed(app)
-    before = (count(User), count(Hospital), count(Case), count(CaseEvent))
+    before = (count(User), count(Hospital), count(Case), count(CaseEvent), count(HospitalBill), count(Invoice))
     assert "already holds accounts" in seed(app, "--if-empty")
-    seed(app)  # without --cases, a database that holds cases gets no more
-    assert (count(User), count(Hospital), count(Case), count(CaseEvent)) == before
+    second = seed(app)  # without --cases, a database that holds cases gets no more: no bills, no invoices either
+    assert (count(User), count(Hospital), count(Case), count(CaseEvent), count(HospitalBill), count(Invoice)) == before
+    assert "Invoices of" not in second
 
 
 def test_demo_seed_with_cases_adds_that_many_and_keeps_numbers_and_ids_going(app):
     seed(app)
     output = seed(app, "--cases", "2000")
     assert "Cases: 2000 added" in output
-    assert count(Case) == 2200 and count(Patient) == 2200 and count(Hospital) == 5
+    # One patient fewer than cases: Priya Patient's two demo cases share her record.
+    assert count(Case) == 2200 and count(Patient) == 2199 and count(Hospital) == 5
     assert db.session.scalar(select(func.count(func.distinct(Case.number)))) == 2200
     assert count(ScreeningAnswer) > 0
     # Rows added afterwards get fresh ids (on PostgreSQL the id sequences were moved past the bulk load) and the
@@ -190,7 +195,138 @@ def test_demo_seed_imports_a_tariff_and_receives_a_marked_up_bill(app):
     assert len(current_tariff(hospital.id)) >= 10
     programme = db.session.scalar(select(Programme).where(Programme.name.like("Stem cell%")))
     assert "ABM-LEUK" in programme.tariff_codes.split()
-    bill = db.session.scalars(select(HospitalBill)).one()
+    bill = db.session.scalars(select(HospitalBill).where(HospitalBill.reference == "ABM-2026-0815")).one()
     statuses = Counter(db.session.scalars(select(BillLine.status).where(BillLine.bill_id == bill.id)))
     assert bill.status == "received" and statuses["overcharged"] >= 3
     assert statuses["duplicate"] == 1 and statuses["unknown_code"] == 1
+
+
+# ---------------------------------------------------------------------------------------------- invoices
+
+
+def demo_patient(email):
+    """The demo login's Patient record and its issued invoices and credit notes (oldest number first)."""
+    from backoffice.invoicing import queries
+
+    user = db.session.scalar(select(User).where(User.email == email))
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == user.id))
+    assert patient is not None, f"{email} is not linked to a patient record"
+    return user, patient, sorted(queries.issued_documents_of_patient(patient.id), key=lambda invoice: invoice.id)
+
+
+def test_demo_patients_are_linked_to_records_that_own_issued_invoices_archived_as_issued(app):
+    import hashlib
+    from pathlib import Path
+
+    from backoffice.invoicing import archive
+
+    seed(app)
+    for email, name in (("patient@demo.test", "Pablo Patient"), ("patient2@demo.test", "Priya Patient")):
+        user, patient, invoices = demo_patient(email)
+        assert (patient.name, patient.email) == (name, email) == (user.name, user.email)
+        assert patient.country and len(patient.address.splitlines()) >= 3
+        assert invoices, f"{email} owns no issued invoice"
+        for invoice in invoices:
+            stored = (Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename).read_bytes()
+            assert stored.startswith(b"%PDF-") and len(stored) == invoice.pdf_size
+            assert hashlib.sha256(stored).hexdigest() == invoice.pdf_sha256
+            assert archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256) == stored
+            assert invoice.bill_to_name == name and invoice.bill_to_address == patient.address
+        # The records were seeded for other patients: their trips now name the demo patient.
+        from backoffice.logistics.models import Flight
+
+        flights = db.session.scalars(
+            select(Flight).join(Case, Case.id == Flight.case_id).where(Case.patient_id == patient.id)
+        )
+        assert all(flight.passengers == name for flight in flights)
+
+
+def test_demo_invoice_numbers_are_consecutive_per_series_and_year(app):
+    from backoffice.invoicing.models import Invoice
+
+    seed(app)
+    numbers = db.session.execute(select(Invoice.number, Invoice.issue_date).where(Invoice.status != "draft")).all()
+    series = Counter()
+    for number, issued_on in numbers:
+        prefix, year, _ = number.split("-")
+        assert int(year) == issued_on.year
+        series[prefix, year] += 1
+    assert {prefix for prefix, _ in series} == {"INV", "CN"}
+    for (prefix, year), n in series.items():
+        serials = sorted(int(number.split("-")[2]) for number, _ in numbers if number.startswith(f"{prefix}-{year}-"))
+        assert serials == list(range(1, n + 1)), prefix
+
+
+def test_the_second_demo_patient_owns_none_of_the_first_ones_invoices(app):
+    from backoffice.invoicing import queries
+
+    seed(app)
+    _, pablo, pablos = demo_patient("patient@demo.test")
+    _, priya, priyas = demo_patient("patient2@demo.test")
+    assert pablo.id != priya.id
+    assert {invoice.number for invoice in pablos}.isdisjoint(invoice.number for invoice in priyas)
+    assert {invoice.case_id for invoice in pablos}.isdisjoint(invoice.case_id for invoice in priyas)
+    for invoice in pablos:
+        assert queries.issued_by_number(invoice.number, patient_id=priya.id) is None
+        assert queries.issued_by_number(invoice.number, patient_id=pablo.id).id == invoice.id
+
+
+def test_pablos_treated_case_has_a_paid_deposit_a_final_invoice_deducting_it_and_a_credit_note(app):
+    from backoffice.billing.models import HospitalBill
+    from backoffice.invoicing import operations, payments
+
+    output = seed(app)
+    _, pablo, invoices = demo_patient("patient@demo.test")
+    by_kind = {invoice.kind: invoice for invoice in invoices}
+    assert sorted(by_kind) == ["credit_note", "deposit", "final"] and len(invoices) == 3
+    # Each with its lines, deductions and payments (loading one reloads the invoices it refers to).
+    credit = operations.get_invoice(by_kind["credit_note"].id)
+    final = operations.get_invoice(by_kind["final"].id)
+    deposit = operations.get_invoice(by_kind["deposit"].id)
+    case = db.session.get(Case, final.case_id)
+    assert case.patient_id == pablo.id and case.state in ("discharged", "aftercare", "closed")
+    assert case.cost_estimate is not None and deposit.case_id == credit.case_id == case.id
+    assert deposit.status == "paid" and payments.account_of(deposit).paid == deposit.total
+    bill = db.session.get(HospitalBill, final.hospital_bill_id)
+    assert bill.case_id == case.id and bill.status == "approved"
+    assert [(d.deposit_invoice_id, d.amount) for d in final.deductions] == [(deposit.id, deposit.total)]
+    assert final.deductions_total == deposit.total
+    assert {line.kind for line in final.lines} >= {"treatment", "logistics", "fee"}
+    [line] = credit.lines
+    corrected = next(original for original in final.lines if original.id == line.credited_line_id)
+    assert credit.credited_invoice_id == final.id and 0 < line.net_amount <= corrected.net_amount
+    outstanding = final.total - deposit.total - credit.total
+    assert payments.account_of(final).outstanding == outstanding > 0 and final.status == "issued"
+    assert f"case {case.number}" in output and all(invoice.number in output for invoice in invoices)
+
+
+def test_priyas_cases_before_travel_have_unpaid_deposits_one_in_us_dollars(app):
+    seed(app)
+    _, priya, invoices = demo_patient("patient2@demo.test")
+    cases = db.session.scalars(select(Case).where(Case.patient_id == priya.id).order_by(Case.id)).all()
+    assert len(cases) == 2 and all(case.state in ("confirmed", "travel_booked") for case in cases)
+    assert all(case.cost_estimate is not None for case in cases)
+    assert [(invoice.kind, invoice.status) for invoice in invoices] == [("deposit", "issued")] * 2
+    assert {invoice.case_id for invoice in invoices} == {case.id for case in cases}
+    euros, dollars = invoices
+    assert (euros.currency, euros.exchange_rate) == ("EUR", None)
+    assert dollars.currency == "USD" and dollars.base_currency == "EUR"
+    assert dollars.exchange_rate == Decimal("1.085") and dollars.exchange_rate_on < dollars.issue_date
+    assert db.session.get(Case, dollars.case_id).invoicing_currency == "USD"
+
+
+def test_the_demo_keeps_a_bill_to_audit_and_a_case_for_finance_to_invoice_by_hand(app):
+    from backoffice.billing.models import HospitalBill
+    from backoffice.invoicing.models import Invoice
+
+    output = seed(app)
+    audit = db.session.scalar(select(HospitalBill).where(HospitalBill.reference == "ABM-2026-0815"))
+    assert audit.status == "received" and "ABM-2026-0815" in output
+    assert db.session.scalar(select(Invoice.id).where(Invoice.case_id == audit.case_id)) is None
+    invoiced = set(db.session.scalars(select(Invoice.case_id)))
+    ready = db.session.scalars(
+        select(HospitalBill).where(HospitalBill.status == "approved", HospitalBill.case_id.not_in(invoiced))
+    ).all()
+    assert len(ready) == 1
+    number = db.session.get(Case, ready[0].case_id).number
+    assert f"Ready for finance to invoice by hand: case {number}" in output

@@ -55,7 +55,9 @@ def test_make_run_starts_redis_worker_dispatcher_and_web_and_ctrl_c_stops_them(t
         pytest.skip("the development server's default database is SQLite; checked once")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "APP_ENV")}
-    env.update(INSTANCE_PATH=str(tmp_path), PORT=str(port), FLASK_APP="wsgi")
+    env.update(
+        INSTANCE_PATH=str(tmp_path), INVOICE_ARCHIVE=str(tmp_path / "invoices"), PORT=str(port), FLASK_APP="wsgi"
+    )
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "demo", "seed", "--if-empty"], cwd=ROOT, env=env, check=True, capture_output=True)

@@ -27,8 +27,8 @@ from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
-from backoffice.patients.models import Patient
 from backoffice.invoicing.pdf import render_pdf
+from backoffice.patients.models import Patient
 
 OVERCHARGED = "overcharged"
 DISPUTED = "disputed"

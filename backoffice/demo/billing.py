@@ -83,20 +83,26 @@ def bill_csv(admission: date, discharge: date, *, marked_up: bool) -> bytes:
     return out.getvalue().encode()
 
 
-def seed_bills(actor_id: int | None) -> HospitalBill | None:
-    """One received bill on a discharged stem-cell case; a second case's bill is left in instance/ to upload."""
-    cases = db.session.execute(
+def stem_cell_stays(states: tuple[str, ...] = ("discharged", "aftercare"), *, limit: int | None = None) -> list:
+    """(case id, admission, discharge) of the stem-cell cases in `states` with a confirmed stay, oldest case first."""
+    query = (
         select(Case.id, HospitalAppointment.admission_on, HospitalAppointment.discharge_on)
         .join(HospitalAppointment, HospitalAppointment.case_id == Case.id)
         .join(Programme, Programme.id == Case.programme_id)
         .where(
             Programme.name == STEM_CELL_PROGRAMME,
-            Case.state.in_(("discharged", "aftercare")),
+            Case.state.in_(states),
             HospitalAppointment.status == "confirmed",
         )
         .order_by(Case.id)
-        .limit(2)
-    ).all()
+    )
+    return list(db.session.execute(query if limit is None else query.limit(limit)).all())
+
+
+def seed_bills(actor_id: int | None) -> HospitalBill | None:
+    """One received bill on a discharged stem-cell case; a second case's bill is left in instance/ to upload.
+    (The demo's invoices take the stem-cell cases after these two: `demo/invoices.py`.)"""
+    cases = stem_cell_stays(limit=2)
     if not cases or db.session.scalar(select(HospitalBill.id).limit(1)) is not None:
         return None
     case_id, admission, discharge = cases[0]

@@ -14,6 +14,23 @@ DEMO_USERS = (
     ("patient2@demo.test", "Priya Patient", "patient"),
 )
 DEMO_COORDINATORS = ("coordinator@demo.test", "coordinator2@demo.test")
+# The demo patients' records, linked to their portal logins by the invoice seed (`demo/invoices.py`).
+DEMO_PATIENT_PROFILES = {
+    "patient@demo.test": {
+        "country": "ES",
+        "preferred_language": "es",
+        "languages": "en",
+        "phone": "+34 612 345 678",
+        "address": "Calle de Alcalá 45, 3º B\n28014 Madrid\nSpain",
+    },
+    "patient2@demo.test": {
+        "country": "US",
+        "preferred_language": "en",
+        "languages": "hi",
+        "phone": "+1 212 555 0134",
+        "address": "350 West 57th Street, Apt 12C\nNew York, NY 10019\nUnited States",
+    },
+}
 DEMO_CASES = 200
 STEM_CELL_PROGRAMME = "Stem cell therapy for type 1 diabetes"
 

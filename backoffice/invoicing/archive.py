@@ -1,7 +1,8 @@
 """The archive of issued invoice PDFs (INVOICE_ARCHIVE, `invoices/` by default).
 
-A PDF is written once, when its invoice is issued, under `<year>/<number>.pdf`, and never rewritten: every later
-download serves exactly those bytes, checked against the SHA-256 stored with the invoice.
+A PDF is written once, when its invoice is issued, under `<year>/<number>-<start of its SHA-256>.pdf`, and never
+rewritten: every later download serves exactly those bytes, checked against the SHA-256 stored with the invoice. The
+hash in the name keeps two databases sharing one archive (a test run, a demo) from ever replacing each other's files.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ def _path_of(filename: str) -> Path:
 def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
     """Write an issued invoice's PDF durably (temporary file, fsync, rename) and return what to store with it.
 
-    A file already there under the same name belongs to an issue that was rolled back (its number was given back),
-    so it is replaced; an issued invoice's file is never reached here because its number is never given again."""
-    filename = f"{year}/{number}.pdf"
+    The name carries the content's hash, so a file already there under it holds these very bytes."""
+    digest = hashlib.sha256(pdf).hexdigest()
+    filename = f"{year}/{number}-{digest[:16]}.pdf"
     path = _path_of(filename)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,7 +68,7 @@ def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
             f"The invoice archive cannot store {number} ({exc.strerror or exc}); nothing was issued. "
             "Ask an administrator to check the archive's disk and permissions."
         ) from exc
-    return ArchivedPdf(filename=filename, sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf))
+    return ArchivedPdf(filename=filename, sha256=digest, size=len(pdf))
 
 
 def discard_pdf(filename: str) -> None:

@@ -73,7 +73,7 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF. Flushes; the
     caller commits (a rollback removes the archived PDF and gives the number back)."""
     _claim(invoice_id, expected_version)
-    invoice = get_invoice(invoice_id)
+    invoice = get_invoice(invoice_id, refresh=True)
     operations.refresh_deductions(invoice)
     _check(invoice)
     case = get_case(invoice.case_id)

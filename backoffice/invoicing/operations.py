@@ -59,8 +59,9 @@ class InvoiceImmutable(InvoiceError):
 # ---------------------------------------------------------------------------------------------- loading
 
 
-def get_invoice(invoice_id: int) -> Invoice:
-    """An invoice with its lines, deductions (with their deposits), payments and the invoice it credits."""
+def get_invoice(invoice_id: int, *, refresh: bool = False) -> Invoice:
+    """An invoice with its lines, deductions (with their deposits), payments and the invoice it credits; `refresh`
+    reads it again from the database even if this session holds it (after an UPDATE written past the ORM)."""
     invoice = db.session.scalar(
         select(Invoice)
         .where(Invoice.id == invoice_id)
@@ -70,7 +71,7 @@ def get_invoice(invoice_id: int) -> Invoice:
             selectinload(Invoice.payments),
             selectinload(Invoice.credited_invoice),
         )
-        .execution_options(populate_existing=True)
+        .execution_options(populate_existing=refresh)
     )
     if invoice is None:
         raise NotFound("There is no such invoice.")

@@ -12,6 +12,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import language_name
+from backoffice.invoicing.pdf import render_pdf
 from backoffice.logistics import bp, calendar
 from backoffice.logistics.findings import find_problems
 from backoffice.logistics.itinerary import (
@@ -22,7 +23,6 @@ from backoffice.logistics.itinerary import (
     pickup_buffer,
 )
 from backoffice.logistics.timezones import format_local
-from backoffice.invoicing.pdf import render_pdf
 
 ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
 ITINERARY_WORKERS = (ADMIN, COORDINATOR)

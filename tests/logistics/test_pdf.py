@@ -12,9 +12,9 @@ from weasyprint import HTML
 
 from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
+from backoffice.invoicing.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
 from backoffice.logistics.itinerary import days, load_itinerary
 from backoffice.logistics.itinerary_views import TEMPLATE_HELPERS
-from backoffice.invoicing.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
 from tests.logistics.test_itinerary import make_trip
 
 
