@@ -330,3 +330,12 @@ def test_the_demo_keeps_a_bill_to_audit_and_a_case_for_finance_to_invoice_by_han
     assert len(ready) == 1
     number = db.session.get(Case, ready[0].case_id).number
     assert f"Ready for finance to invoice by hand: case {number}" in output
+
+
+def test_the_demo_has_sandbox_pharmacies_for_medicine_orders(app):
+    from backoffice.shipments.models import Pharmacy
+
+    seed(app)
+    pharmacies = db.session.scalars(select(Pharmacy).order_by(Pharmacy.name)).all()
+    assert {pharmacy.provider for pharmacy in pharmacies} == {"sandbox"}
+    assert any(pharmacy.cold_chain for pharmacy in pharmacies)

@@ -70,6 +70,33 @@ def seed_accounts() -> int:
     return created
 
 
+def _demo_pharmacies() -> list:
+    """Pharmacies reached through the sandbox providers: medicine orders run end to end without buying anything."""
+    from backoffice.shipments.models import Pharmacy
+
+    return [
+        Pharmacy(
+            name="Apotheke am Römer (sandbox)",
+            country="DE",
+            city="Frankfurt am Main",
+            address="Römerberg 3, 60311 Frankfurt am Main",
+            email="orders@roemer-apotheke.example",
+            phone="+49 69 000 1111",
+            provider="sandbox",
+            cold_chain=True,
+        ),
+        Pharmacy(
+            name="Isar-Apotheke (sandbox)",
+            country="DE",
+            city="München",
+            address="Isartorplatz 1, 80331 München",
+            email="orders@isar-apotheke.example",
+            provider="sandbox",
+            cold_chain=False,
+        ),
+    ]
+
+
 def seed_directory() -> bool:
     """German hospitals with physicians and programmes, and the paused destinations; skipped when already there."""
     if db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM")) is not None:
@@ -111,6 +138,7 @@ def seed_directory() -> bool:
             for programme in spec["programmes"]
         ]
         db.session.add(hospital)
+    db.session.add_all(_demo_pharmacies())
     admin_id = db.session.scalar(select(User.id).where(User.email == DEMO_USERS[0][0]))
     for country, reason in PAUSED_DESTINATIONS:
         if db.session.get(PausedDestination, country) is None:
