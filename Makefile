@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## Start Redis, an RQ worker and the web app on http://127.0.0.1:$${PORT:-5000} (Ctrl-C stops all three).
+## Start Redis, an RQ worker, the job dispatcher and the web app on http://127.0.0.1:$${PORT:-5000} (Ctrl-C stops them all).
 run: $(STAMP)
 	mkdir -p instance
 	$(BIN)/flask db upgrade

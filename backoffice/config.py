@@ -37,6 +37,18 @@ def _decimal_env(name: str, default: str) -> Decimal:
     return value
 
 
+def _providers_env(name: str, default: str) -> dict[str, str]:
+    """`name=module:Class,other=module:Class` as a dict."""
+    raw = os.environ.get(name) or default
+    providers = {}
+    for part in raw.split(","):
+        key, _, path = part.strip().partition("=")
+        if not key or ":" not in path:
+            raise ConfigurationError(f"{name} must look like {default}, got {raw!r}")
+        providers[key.strip()] = path.strip()
+    return providers
+
+
 def _seconds_list_env(name: str, default: str) -> tuple[int, ...]:
     raw = os.environ.get(name) or default
     try:
@@ -159,6 +171,11 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "SANDBOX_DELAY_SECONDS": float(_decimal_env("SANDBOX_DELAY_SECONDS", "0.5")),
         "SANDBOX_FAILURE_RATE": float(_decimal_env("SANDBOX_FAILURE_RATE", "0")),
         "SANDBOX_TRANSIT_SECONDS": _int_env("SANDBOX_TRANSIT_SECONDS", 30),
+        # Provider adapters, "module:Class": pharmacies by provider name (a pharmacy names its provider), one carrier.
+        "PHARMACY_PROVIDERS": _providers_env(
+            "PHARMACY_PROVIDERS", "sandbox=backoffice.shipments.sandbox:SandboxPharmacy"
+        ),
+        "CARRIER_PROVIDER": os.environ.get("CARRIER_PROVIDER") or "backoffice.shipments.sandbox:SandboxCarrier",
         # Cases
         "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
         "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),

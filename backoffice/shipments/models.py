@@ -47,7 +47,6 @@ SANDBOX_BEHAVIOUR_LABELS = {
     "refused": "The pharmacy refuses the order (fails at once)",
     "garbled": "The carrier's tracking answer cannot be read (fails)",
 }
-PROVIDERS = ("sandbox",)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -7,6 +7,7 @@ request commits.
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice.audit.operations import record_event
@@ -16,7 +17,7 @@ from backoffice.extensions import db
 from backoffice.jobs.runner import PermanentJobError
 from backoffice.pagination import Page, paginate
 from backoffice.shipments import providers
-from backoffice.shipments.models import PROVIDERS, MedicineOrder, Pharmacy
+from backoffice.shipments.models import MedicineOrder, Pharmacy
 
 PAGE_SIZE = 50
 # Orders whose jobs talk to the pharmacy's provider now: its provider must not change under them.
@@ -25,6 +26,11 @@ IN_FLIGHT = ("submitted", "purchased", "packed", "shipped")
 
 class PharmacyError(DomainError):
     """A pharmacy-directory rule refused the change; the message says which."""
+
+
+def configured_providers() -> list[str]:
+    """The pharmacy providers configured (PHARMACY_PROVIDERS); the sandbox unless a real one is plugged in."""
+    return list(current_app.config["PHARMACY_PROVIDERS"])
 
 
 def provider_label(provider: str) -> str:
@@ -46,7 +52,7 @@ def is_sandbox(provider: str) -> bool:
 
 
 def provider_choices() -> list[tuple[str, str]]:
-    return [(provider, provider_label(provider)) for provider in PROVIDERS]
+    return [(provider, provider_label(provider)) for provider in configured_providers()]
 
 
 def get_pharmacy(pharmacy_id: int) -> Pharmacy:
@@ -89,8 +95,8 @@ def _values(
         }
     except values.DirectoryError as error:
         raise PharmacyError(error.message) from None
-    if provider not in PROVIDERS:
-        raise PharmacyError(f"Choose the provider from the list ({', '.join(PROVIDERS)}).")
+    if provider not in configured_providers():
+        raise PharmacyError(f"Choose the provider from the list ({', '.join(configured_providers())}).")
     return {**fields, "provider": provider, "cold_chain": bool(cold_chain), "active": bool(active)}
 
 

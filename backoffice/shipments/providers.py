@@ -120,13 +120,11 @@ def _load(path: str):
 
 
 def pharmacy_for(provider: str) -> Pharmacy:
-    providers = current_app.config.get(
-        "PHARMACY_PROVIDERS", {"sandbox": "backoffice.shipments.sandbox:SandboxPharmacy"}
-    )
+    providers = current_app.config["PHARMACY_PROVIDERS"]
     if provider not in providers:
         raise PermanentJobError(f"no pharmacy provider {provider!r} is configured")
     return _load(providers[provider])
 
 
 def carrier() -> Carrier:
-    return _load(current_app.config.get("CARRIER_PROVIDER", "backoffice.shipments.sandbox:SandboxCarrier"))
+    return _load(current_app.config["CARRIER_PROVIDER"])

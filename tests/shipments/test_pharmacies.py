@@ -113,7 +113,11 @@ def test_an_unknown_pharmacy_is_not_found(as_role):
 
 def test_the_provider_of_a_pharmacy_with_orders_on_the_way_does_not_change(app, monkeypatch):
     order = submitted_order()
-    monkeypatch.setattr(pharmacies, "PROVIDERS", ("sandbox", "acme"))
+    monkeypatch.setitem(
+        app.config,
+        "PHARMACY_PROVIDERS",
+        {**app.config["PHARMACY_PROVIDERS"], "acme": "backoffice.shipments.sandbox:SandboxPharmacy"},
+    )
     fields = {key: value for key, value in GOOD.items() if key not in ("cold_chain", "active")}
     with pytest.raises(pharmacies.PharmacyError, match="has 1 order on the way"):
         pharmacies.update_pharmacy(order.pharmacy_id, actor_id=None, **{**fields, "provider": "acme"})
