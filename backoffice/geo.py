@@ -12,13 +12,22 @@ from babel import Locale
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 
 
+# Two-letter codes CLDR names that are no country: unions, private-use and test territories.
+NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "XA", "XB", "QO"})
+
+
 @lru_cache(maxsize=1)
 def countries() -> dict[str, str]:
-    """Code -> English name, for real two-letter country codes only (no regions such as '150')."""
+    """Code -> English name, for real two-letter country codes only (no regions such as '150', no 'European
+    Union' or 'Unknown Region')."""
     names = Locale("en").territories
     return dict(
         sorted(
-            ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
+            (
+                (code, name)
+                for code, name in names.items()
+                if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
+            ),
             key=lambda item: item[1],
         )
     )

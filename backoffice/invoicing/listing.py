@@ -150,36 +150,43 @@ def _draft_totals(draft_ids: Sequence[int]) -> dict[int, Decimal]:
     return {invoice_id: (net or ZERO) + (tax or ZERO) for invoice_id, net, tax in rows}
 
 
-def _entries(rows: Sequence[tuple[Invoice, str, str]]) -> list[InvoiceEntry]:
-    """Entries with their totals and accounts, computed in bulk: at most four statements for any number of rows."""
+def accounts_of(invoices: Sequence[Invoice]) -> dict[int, Account]:
+    """The account of each issued invoice (credit notes and drafts have none), in three statements at most."""
     # Imported here: the case page imports this module, and `payments` imports `operations`, which imports `cases`.
     from backoffice.invoicing.payments import Account, superseded_rest
 
+    issued = [invoice for invoice in invoices if not invoice.is_draft and not invoice.is_credit_note]
+    ids = [invoice.id for invoice in issued]
+    credited = sources.credited_amounts(ids)
+    paid = sources.paid_amounts(ids)
+    superseded = sources.superseded_deposits([invoice.id for invoice in issued if invoice.kind == "deposit"])
+    accounts = {}
+    for invoice in issued:
+        invoice_credited = credited.get(invoice.id) or ZERO
+        invoice_paid = paid.get(invoice.id) or ZERO
+        accounts[invoice.id] = Account(
+            invoice.currency,
+            invoice.total if invoice.total is not None else ZERO,
+            invoice.deductions_total or ZERO,
+            invoice_credited,
+            invoice_paid,
+            superseded_rest(invoice, invoice_credited, invoice_paid, superseded),
+        )
+    return accounts
+
+
+def _entries(rows: Sequence[tuple[Invoice, str, str]]) -> list[InvoiceEntry]:
+    """Entries with their totals and accounts, computed in bulk: at most four statements for any number of rows."""
     invoices = [row[0] for row in rows]
-    issued = [invoice.id for invoice in invoices if not invoice.is_draft and not invoice.is_credit_note]
-    credited = sources.credited_amounts(issued)
-    paid = sources.paid_amounts(issued)
-    superseded = sources.superseded_deposits([i.id for i in invoices if i.kind == "deposit" and not i.is_draft])
+    accounts = accounts_of(invoices)
     drafts = _draft_totals([invoice.id for invoice in invoices if invoice.is_draft])
     entries = []
     for invoice, case_number, patient_name in rows:
-        account = None
         if invoice.is_draft:
             total = drafts.get(invoice.id, ZERO)
         else:
             total = invoice.total if invoice.total is not None else ZERO
-            if not invoice.is_credit_note:
-                invoice_credited = credited.get(invoice.id) or ZERO
-                invoice_paid = paid.get(invoice.id) or ZERO
-                account = Account(
-                    invoice.currency,
-                    total,
-                    invoice.deductions_total or ZERO,
-                    invoice_credited,
-                    invoice_paid,
-                    superseded_rest(invoice, invoice_credited, invoice_paid, superseded),
-                )
-        entries.append(InvoiceEntry(invoice, case_number, patient_name, total, account))
+        entries.append(InvoiceEntry(invoice, case_number, patient_name, total, accounts.get(invoice.id)))
     return entries
 
 

@@ -289,6 +289,7 @@ def create_deposit_draft(
     case = get_case(case_id)
     if case.state in ("new", "cancelled"):
         raise InvoiceError(f"Case {case.number} is {case.state.replace('_', ' ')}: there is nothing to invoice.")
+    _refuse_after_final(case)
     has_amount = amount not in (None, "")
     has_share = share_percent not in (None, "")
     if has_amount == has_share:
@@ -332,9 +333,21 @@ def _check_deposit_limit(case: Case, invoice: Invoice, value: Decimal, estimate:
         )
 
 
+def _refuse_after_final(case: Case) -> None:
+    """Once a final invoice stands, the patient is billed there: a deposit now would ask for the money twice."""
+    final = final_in_force(case.id)
+    if final is not None and not final.is_draft:
+        raise InvoiceError(
+            f"Case {case.number} has {final.label}: a deposit now would bill the patient twice. "
+            "Correct the final invoice with a credit note instead."
+        )
+
+
 def check_deposit_at_issue(invoice: Invoice) -> None:
-    """Issuing a deposit re-checks the estimate against the deposits issued meanwhile."""
+    """Issuing a deposit re-checks the estimate against the deposits issued meanwhile, and that no final invoice
+    was issued meanwhile."""
     case = get_case(invoice.case_id)
+    _refuse_after_final(case)
     total = invoice_totals(invoice.lines, invoice.currency).total
     _check_deposit_limit(case, invoice, total, estimate_in(case, invoice), issued_only=True)
 

@@ -8,6 +8,7 @@ from backoffice.auth.operations import normalise_email
 from backoffice.auth.permissions import patient_required, public, staff_required
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.invoicing import listing as invoicing_listing
 from backoffice.patients.models import Patient
 from backoffice.portal import bp, invites, invites_bp, invoices
 from backoffice.portal.forms import SetPasswordForm
@@ -26,7 +27,12 @@ def index():
 @patient_required
 def list_invoices():
     documents = invoices.documents_of_user(current_user.id)
-    return render_template("portal/invoices.html", documents=documents, status_in_words=invoices.status_in_words)
+    return render_template(
+        "portal/invoices.html",
+        documents=documents,
+        accounts=invoicing_listing.accounts_of(documents),
+        status_in_words=invoices.status_in_words,
+    )
 
 
 @bp.route("/invoices/<number>.pdf")

@@ -32,6 +32,7 @@ from backoffice.shipments.operations import step_key
 
 log = logging.getLogger(__name__)
 
+FAILURE_REMINDER = "Medicine order #"
 NEXT = {"purchase": "pack", "pack": "ship", "ship": "track", "track": None}
 STATUS_AFTER = {"purchase": "purchased", "pack": "packed", "ship": "shipped", "track": "delivered"}
 STATUS_BEFORE = {"purchase": "submitted", "pack": "purchased", "ship": "packed", "track": "shipped"}
@@ -277,8 +278,11 @@ def give_up(args: dict, reason: str) -> None:
     order.status = "failed"
     order.failure_reason = reason[:2000]
     case = db.session.get(Case, order.case_id)
-    case.next_action = f"Medicine order #{order.id} failed: {reason}"[:200]
-    case.next_action_on = utcnow().date()
+    if not case.next_action or case.next_action.startswith(FAILURE_REMINDER):
+        # The case's reminder tells the coordinator, unless it holds one of their own: that stays, and the
+        # failure is on the timeline and the order page.
+        case.next_action = f"{FAILURE_REMINDER}{order.id} failed: {reason}"[:200]
+        case.next_action_on = utcnow().date()
     record_case_event(case, "medicine_order", None, note=f"Medicine order #{order.id} failed: {reason}")
     record_event(
         "medicine_order.failed",
@@ -302,6 +306,9 @@ def reopen(args: dict) -> None:
     step.state = "pending"
     order.status = STATUS_BEFORE[step.step]
     order.failure_reason = ""
+    case = db.session.get(Case, order.case_id)
+    if case.next_action.startswith(f"{FAILURE_REMINDER}{order.id} failed"):
+        case.next_action, case.next_action_on = "", None  # the failure it reported is being retried
     record_event(
         "medicine_order.reopened", object_type="medicine_order", object_id=order.id, details={"step": step.step}
     )

@@ -254,3 +254,17 @@ def test_a_part_paid_deposit_is_settled_by_the_final_invoice_not_owed_twice(app,
     issue(note.id)
     assert db.session.get(Invoice, final.id).status == "credited"
     assert db.session.get(Invoice, first.id).status == "partially_paid"
+
+
+def test_no_deposit_once_a_final_invoice_stands(app, case):
+    make_approved_bill(case)
+    db.session.commit()
+    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    db.session.commit()
+    waiting = deposit(case, amount="100.00")  # drafted while the final invoice was still a draft
+    issue(draft.id)
+    with pytest.raises(InvoiceError, match="bill the patient twice"):
+        operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    db.session.rollback()
+    with pytest.raises(InvoiceError, match="bill the patient twice"):
+        issuing.issue_invoice(waiting.id, actor_id=None)

@@ -61,3 +61,17 @@ def test_running_a_done_step_again_buys_nothing_more(app):
     assert db.session.scalar(select(func.count()).select_from(SandboxCall).where(SandboxCall.kind == "purchase")) == 1
     outbox = db.session.scalars(select(OutboxEntry.state)).all()
     assert set(outbox) == {"done"}
+
+
+def test_a_failure_keeps_the_coordinators_own_reminder(app):
+    from backoffice.cases.models import Case
+    from tests.factories import make_case
+
+    case = make_case(state="discharged", next_action="Ask for the weekly examination results")
+    db.session.commit()
+    case_id = case.id
+    order_id = submitted_order(behaviour="refused", case=case).id
+    run_jobs(app)
+    db.session.expire_all()
+    assert db.session.get(MedicineOrder, order_id).status == "failed"
+    assert db.session.get(Case, case_id).next_action == "Ask for the weekly examination results"
