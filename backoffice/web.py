@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import flash, redirect
+from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.audit.operations import record_event
 from backoffice.errors import DomainError
@@ -29,14 +30,18 @@ def commit_change(
     """
     try:
         result = change()
+        message = success(result) if callable(success) else success
+        address = target(result) if callable(target) else target
+        db.session.commit()
     except DomainError as error:
         db.session.rollback()
         keep_trace(error)
         flash(error.message, "error")
         return on_refusal(error.status_code)
-    message = success(result) if callable(success) else success
-    address = target(result) if callable(target) else target
-    db.session.commit()
+    except StaleDataError:  # a versioned row changed by someone else between our read and our write
+        db.session.rollback()
+        flash("Someone else changed this at the same moment; nothing was stored. Look at it again and retry.", "error")
+        return on_refusal(409)
     flash(message, "success")
     return redirect(address)
 

@@ -16,7 +16,7 @@ from wtforms.widgets import HiddenInput
 
 from backoffice.forms import choices
 from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_METHOD_LABELS
-from backoffice.params import positive_int
+from backoffice.params import MAX_ID, positive_int
 
 AMOUNT_LENGTH = 30
 AMOUNT_HINT = "Digits with a dot, such as 1234.50."
@@ -56,7 +56,10 @@ class VersionedForm(FlaskForm):
 
     version = IntegerField(
         widget=HiddenInput(),
-        validators=[InputRequired(message="The form is out of date: reload the page."), NumberRange(min=1)],
+        validators=[
+            InputRequired(message="The form is out of date: reload the page."),
+            NumberRange(min=1, max=MAX_ID, message="The form is out of date: reload the page."),
+        ],
     )
 
 

@@ -7,10 +7,10 @@ After issue only the status (paid, partially paid, ...) and the row's version mo
 
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
+from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.invoicing.operations import InvoiceImmutable
 
 MUTABLE_AFTER_ISSUE = frozenset({"status", "version", "payments"})
@@ -45,12 +45,36 @@ def _guard_issued_invoices(session: Session, flush_context, instances) -> None:
                     and attr.key != "credited_invoice"
                     and attr.history.has_changes()
                 ]
+                if obj.status == "draft":
+                    changed.append("status back to draft")
                 if changed:
                     _refuse(obj, ", ".join(sorted(changed)))
-        for obj in [*session.new, *session.dirty, *session.deleted]:
-            if isinstance(obj, InvoiceLine | InvoiceDeduction) and obj.invoice_id is not None:
-                parent = session.get(Invoice, obj.invoice_id)
-                if parent is not None and _issued_before(parent) and parent not in session.deleted:
-                    if obj in session.dirty and not session.is_modified(obj):
-                        continue
-                    _refuse(parent, "its lines" if isinstance(obj, InvoiceLine) else "its deductions")
+
+
+def _guard_rows_of_issued(what: str):
+    """Rows of an invoice (lines, deductions, payments) are checked against the invoice as stored, at the moment
+    they are written: whether they were attached by id or through a relationship, to the old and the new invoice."""
+
+    def guard(mapper, connection, target) -> None:
+        history = inspect(target).attrs.invoice_id.history
+        ids = {value for value in (*history.deleted, target.invoice_id) if value is not None}
+        if not ids:
+            return
+        issued = connection.execute(
+            select(Invoice.number).where(Invoice.id.in_(ids), Invoice.status != "draft").limit(1)
+        ).scalar()
+        if issued is not None:
+            raise InvoiceImmutable(
+                f"{issued} is issued and can never be changed ({what}). To correct it, issue a credit note."
+            )
+
+    return guard
+
+
+for _model, _what, _events in (
+    (InvoiceLine, "its lines", ("before_insert", "before_update", "before_delete")),
+    (InvoiceDeduction, "its deductions", ("before_insert", "before_update", "before_delete")),
+    (InvoicePayment, "its payments: they are appended, never rewritten", ("before_update", "before_delete")),
+):
+    for _name in _events:
+        event.listen(_model, _name, _guard_rows_of_issued(_what))

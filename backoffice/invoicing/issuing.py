@@ -57,6 +57,7 @@ def _check(invoice: Invoice) -> None:
     if invoice.currency != invoice.base_currency and (invoice.exchange_rate is None or not invoice.exchange_rate_on):
         raise InvoiceError("Enter the exchange rate and its date before issuing.")
     totals = totals_of(invoice)
+    operations._check_bound(totals.total)
     if totals.total <= 0:
         raise InvoiceError("The invoice's total is 0: there is nothing to issue.")
     if invoice.kind == "deposit":
@@ -72,6 +73,7 @@ def _check(invoice: Invoice) -> None:
 def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: int | None = None) -> Invoice:
     """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF. Flushes; the
     caller commits (a rollback removes the archived PDF and gives the number back)."""
+    operations.lock_case_of(invoice_id)  # deposits vs the estimate, credit notes vs what is left: one issuer a case
     _claim(invoice_id, expected_version)
     invoice = get_invoice(invoice_id, refresh=True)
     operations.refresh_deductions(invoice)

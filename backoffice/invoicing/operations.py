@@ -32,8 +32,8 @@ from backoffice.invoicing.models import (
     InvoiceDeduction,
     InvoiceLine,
 )
-from backoffice.invoicing.totals import InvoiceTotals, invoice_totals, line_amounts
-from backoffice.money import MoneyError, check_currency, round_half_up, to_decimal
+from backoffice.invoicing.totals import InvoiceTotals, invoice_totals, line_amounts, minor_digits
+from backoffice.money import MAX_AMOUNT, MoneyError, check_currency, round_half_up, to_decimal
 from backoffice.patients.models import Patient
 
 MAX_LINES = 500
@@ -76,6 +76,19 @@ def get_invoice(invoice_id: int, *, refresh: bool = False) -> Invoice:
     if invoice is None:
         raise NotFound("There is no such invoice.")
     return invoice
+
+
+def lock_case(case_id: int) -> None:
+    """Take the case's row lock until commit (PostgreSQL; SQLite has one writer): every check-then-write on a
+    case's invoices (issuing, payments) runs one at a time, so a rule checked is still true when the write commits."""
+    db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+
+
+def lock_case_of(invoice_id: int) -> None:
+    case_id = db.session.scalar(select(Invoice.case_id).where(Invoice.id == invoice_id))
+    if case_id is None:
+        raise NotFound("There is no such invoice.")
+    lock_case(case_id)
 
 
 def totals_of(invoice: Invoice) -> InvoiceTotals:
@@ -175,11 +188,21 @@ def _converted(unit_price: Decimal, currency: str, invoice: Invoice) -> tuple[De
             f"An amount in {currency} cannot go on an invoice in {invoice.currency}: only {invoice.base_currency} "
             "amounts are converted. Add it as a line of its own in the invoice's currency."
         )
-    return round_half_up(unit_price * invoice.exchange_rate, PRICE_SCALE), unit_price, currency
+    converted = round_half_up(unit_price * invoice.exchange_rate, PRICE_SCALE)
+    _check_bound(converted)
+    return converted, unit_price, currency
+
+
+def _check_bound(value: Decimal) -> None:
+    if abs(value) >= MAX_AMOUNT:
+        raise InvoiceError(
+            "That comes to more than an invoice can hold; check the quantity, the unit price and the exchange rate."
+        )
 
 
 def _set_amounts(line: InvoiceLine, currency: str) -> None:
     line.net_amount, line.tax_amount = line_amounts(line.quantity, line.unit_price, line.vat_rate, currency)
+    _check_bound(line.net_amount + line.tax_amount)
 
 
 def _add_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
@@ -300,10 +323,10 @@ def create_deposit_draft(
         share = parse_amount(share_percent, "share of the estimate")
         if share > HUNDRED:
             raise InvoiceError("A deposit is at most 100 % of the cost estimate.")
-        value = round_half_up(estimate * share / HUNDRED, 2)
+        value = round_half_up(estimate * share / HUNDRED, minor_digits(invoice.currency))
         description = f"Deposit ({share.normalize():f} % of the cost estimate) for {_programme_label(case)}"
     else:
-        value = parse_amount(amount, "deposit amount")
+        value = parse_amount(amount, "deposit amount", scale=minor_digits(invoice.currency))
         description = f"Deposit for {_programme_label(case)}"
     _check_deposit_limit(case, invoice, value, estimate)
     invoice.service_from, invoice.service_to = _treatment_period(case.id)
@@ -430,8 +453,17 @@ def refresh_deductions(invoice: Invoice) -> None:
 
 def creditable_lines(invoice: Invoice) -> dict[int, Decimal]:
     """Per line of an issued invoice, the net amount no issued credit note has reversed yet."""
+    return {line_id: net for line_id, (net, _tax) in creditable_amounts(invoice).items()}
+
+
+def creditable_amounts(invoice: Invoice) -> dict[int, tuple[Decimal, Decimal]]:
+    """Per line of an issued invoice, the (net, tax) no issued credit note has reversed yet."""
     credited = sources.credited_line_amounts([line.id for line in invoice.lines])
-    return {line.id: line.net_amount - credited.get(line.id, Decimal(0)) for line in invoice.lines}
+    zero = (Decimal(0), Decimal(0))
+    return {
+        line.id: (line.net_amount - credited.get(line.id, zero)[0], line.tax_amount - credited.get(line.id, zero)[1])
+        for line in invoice.lines
+    }
 
 
 def create_credit_note_draft(
@@ -444,6 +476,7 @@ def create_credit_note_draft(
         raise InvoiceError("A draft is changed or deleted, not credited.")
     if original.is_credit_note:
         raise InvoiceError("A credit note cannot be credited; issue a new invoice instead.")
+    _refuse_credit_of_taken_over_deposit(original)
     reason = (reason or "").strip()
     if not reason:
         raise InvoiceError("Say why the invoice is corrected: the reason is printed on the credit note.")
@@ -451,7 +484,7 @@ def create_credit_note_draft(
         raise InvoiceError("The reason has at most 1,000 characters.")
     if not amounts:
         raise InvoiceError("Choose at least one line of the invoice to credit.")
-    open_amounts = creditable_lines(original)
+    open_amounts = creditable_amounts(original)
     by_id = {line.id: line for line in original.lines}
     case = get_case(original.case_id)
     note = Invoice(
@@ -478,7 +511,7 @@ def create_credit_note_draft(
         line = by_id.get(line_id)
         if line is None:
             raise InvoiceError(f"Line {line_id} is not a line of {original.label}.")
-        left = open_amounts[line.id]
+        left, tax_left = open_amounts[line.id]
         if left <= 0:
             raise InvoiceError(f"Line {line.position} ({line.description}) is already credited in full.")
         net = left if value in (None, "") else parse_amount(value, f"amount to credit on line {line.position}")
@@ -487,15 +520,16 @@ def create_credit_note_draft(
                 f"Line {line.position} can be credited by at most {left} {original.currency} (net); "
                 f"{net} {original.currency} is more than is left of it."
             )
-        _credit_line(note, line, net)
+        _credit_line(note, line, net, left=left, tax_left=tax_left)
     db.session.add(note)
     db.session.flush()
     _event(note, case, actor_id, "draft_created", f"Draft credit note for {original.label}: {reason[:200]}")
     return note
 
 
-def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal) -> InvoiceLine:
-    """A credit-note line reversing `net` of `line`, its tax at the same rate (the line's own tax when in full)."""
+def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal, *, left: Decimal, tax_left: Decimal) -> InvoiceLine:
+    """A credit-note line reversing `net` of `line`, its tax at the same rate; never more tax than is left of the
+    line's, and the rest of it exactly when the rest of the line is credited (credits add up to the line)."""
     credit = InvoiceLine(
         position=len(note.lines) + 1,
         kind=line.kind,
@@ -508,10 +542,18 @@ def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal) -> InvoiceLine:
         credited_line_id=line.id,
     )
     _set_amounts(credit, note.currency)
-    if net == line.net_amount:
-        credit.tax_amount = line.tax_amount
+    credit.tax_amount = tax_left if net == left else min(credit.tax_amount, tax_left)
     note.lines.append(credit)
     return credit
+
+
+def _refuse_credit_of_taken_over_deposit(original: Invoice) -> None:
+    """What was paid on a deposit is deducted on the final invoice in force, and its rest is part of that invoice:
+    the deposit is corrected through the final invoice, never on its own (that would pay the deposit back twice)."""
+    if original.kind == "deposit" and original.id in sources.superseded_deposits([original.id]):
+        raise InvoiceError(
+            f"{original.label} is taken over by the final invoice of this case; correct the final invoice instead."
+        )
 
 
 def check_credit_note_at_issue(note: Invoice) -> None:
@@ -519,10 +561,11 @@ def check_credit_note_at_issue(note: Invoice) -> None:
     original = get_invoice(note.credited_invoice_id)
     if original.is_draft or original.is_credit_note:
         raise InvoiceError("A credit note corrects an issued invoice.")
-    open_amounts = creditable_lines(original)
+    _refuse_credit_of_taken_over_deposit(original)
+    open_amounts = creditable_amounts(original)
     for line in note.lines:
-        left = open_amounts.get(line.credited_line_id, Decimal(0))
-        if line.net_amount > left:
+        left, tax_left = open_amounts.get(line.credited_line_id, (Decimal(0), Decimal(0)))
+        if line.net_amount > left or line.tax_amount > tax_left:
             raise InvoiceError(
                 f"Line {line.position} of this credit note reverses {line.net_amount} {note.currency}, but only "
                 f"{left} {note.currency} of that line is left to credit (another credit note was issued meanwhile)."
@@ -673,6 +716,10 @@ def set_invoicing_currency(case_id: int, currency: str, *, actor_id: int | None)
         code = check_currency(currency)
     except MoneyError as error:
         raise InvoiceError(str(error)) from None
+    if minor_digits(code) > 2:
+        raise InvoiceError(
+            f"Invoices are kept to the cent: {code} has {minor_digits(code)} decimals and cannot be used."
+        )
     if code == case.invoicing_currency:
         return case
     count = db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.case_id == case.id))

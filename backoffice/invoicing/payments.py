@@ -22,9 +22,11 @@ from backoffice.invoicing.operations import (
     InvoiceError,
     check_version,
     get_invoice,
+    lock_case_of,
     operator_today,
     parse_amount,
 )
+from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
 
 ZERO = Decimal("0.00")
@@ -117,6 +119,7 @@ def record_payment(
 
     In the invoice's currency only; never more than is open (a payment) or due back (a refund); dated no later than
     today and no earlier than a year before the invoice."""
+    lock_case_of(invoice_id)  # two payments at once: the second sees the first (and the version it moved)
     invoice = get_invoice(invoice_id)
     check_version(invoice, expected_version)
     if invoice.is_draft:
@@ -132,7 +135,7 @@ def record_payment(
             f"{invoice.label} is in {invoice.currency}; a payment in {code} cannot be recorded against it. "
             f"Record what arrived in {invoice.currency} (the bank's converted amount)."
         )
-    value = parse_amount(amount, "amount")
+    value = parse_amount(amount, "amount", scale=minor_digits(invoice.currency))
     if method not in PAYMENT_METHODS:
         raise InvoiceError("Choose how the money was paid.")
     if received_on is None:
@@ -174,6 +177,8 @@ def record_payment(
     refresh_status(invoice)
     flag_modified(invoice, "status")  # the version moves with every payment: the same form sent twice is refused
     db.session.flush()
+    if invoice.kind == "final":
+        refresh_deposits(invoice.case_id)  # a final paid back in full after its credit note hands the deposits back
     what = "Refund" if refund else "Payment"
     record_event(
         "invoice.refund_recorded" if refund else "invoice.payment_recorded",

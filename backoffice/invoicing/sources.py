@@ -196,17 +196,17 @@ def paid_amounts(invoice_ids: list[int]) -> dict[int, Decimal]:
     return dict(rows)
 
 
-def credited_line_amounts(line_ids: list[int]) -> dict[int, Decimal]:
-    """What issued credit notes reversed of each invoice line (net amounts)."""
+def credited_line_amounts(line_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """What issued credit notes reversed of each invoice line: (net, tax)."""
     if not line_ids:
         return {}
     rows = db.session.execute(
-        select(InvoiceLine.credited_line_id, func.sum(InvoiceLine.net_amount))
+        select(InvoiceLine.credited_line_id, func.sum(InvoiceLine.net_amount), func.sum(InvoiceLine.tax_amount))
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(InvoiceLine.credited_line_id.in_(line_ids), Invoice.status != "draft")
         .group_by(InvoiceLine.credited_line_id)
     ).all()
-    return dict(rows)
+    return {line_id: (net, tax) for line_id, net, tax in rows}
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,12 @@ twice costs a no-op at worst. Redis being down leaves rows pending until it is b
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq.job import Job, JobStatus
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -77,17 +79,18 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
         return 0
     queue = get_queue()
     sent = 0
+    exhausted: list[int] = []
     max_dispatches = int(current_app.config.get("JOB_MAX_DISPATCHES", 10))
     try:
         for entry in entries:
             redispatch = entry.state == "enqueued"
-            if redispatch and entry.dispatches >= max_dispatches:
-                from backoffice.jobs.runner import give_up
-
-                log.error("outbox %s (%s) never finished in %s sends: given up", entry.id, entry.job, max_dispatches)
-                give_up(entry, f"sent {entry.dispatches} times without ever finishing (see the failed jobs)")
+            if redispatch and _still_queued(queue, entry.rq_job_id):
+                entry.lease_until = now + lease()  # no worker took it yet: not lost, not sent again, not counted
                 continue
-            job_id = f"outbox-{entry.id}-{entry.dispatches + 1}"
+            if redispatch and entry.dispatches >= max_dispatches:
+                exhausted.append(entry.id)  # after the commit: give_up commits, which would unlock the other rows
+                continue
+            job_id = f"outbox-{entry.id}-{entry.dispatches + 1}-{secrets.token_hex(4)}"
             queue.enqueue(
                 RUNNER,
                 entry.id,
@@ -96,7 +99,7 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
                 description=f"{entry.job} {entry.args}",
-                meta={"outbox_id": entry.id, "job": entry.job},
+                meta={"outbox_id": entry.id, "job": entry.job, "dispatch": entry.dispatches + 1},
             )
             if redispatch:
                 log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
@@ -108,7 +111,31 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
             sent += 1
     finally:
         db.session.commit()  # what was sent is marked sent, even if Redis failed half-way
+    _give_up_exhausted(exhausted, max_dispatches, now)
     return sent
+
+
+def _give_up_exhausted(entry_ids: list[int], max_dispatches: int, now: datetime) -> None:
+    from backoffice.jobs.runner import give_up
+
+    for entry_id in entry_ids:
+        entry = db.session.get(OutboxEntry, entry_id, with_for_update=True, populate_existing=True)
+        if entry is None or entry.state != "enqueued" or not entry.lease_until or entry.lease_until >= now:
+            db.session.rollback()  # it finished, or someone else dealt with it, meanwhile
+            continue
+        log.error("outbox %s (%s) never finished in %s sends: given up", entry.id, entry.job, max_dispatches)
+        give_up(entry, f"sent {entry.dispatches} times without ever finishing (see the failed jobs)")
+
+
+def _still_queued(queue, job_id: str | None) -> bool:
+    if not job_id:
+        return False
+    job = Job.fetch_many([job_id], connection=queue.connection)[0]
+    return job is not None and job.get_status(refresh=False) in (
+        JobStatus.QUEUED,
+        JobStatus.DEFERRED,
+        JobStatus.SCHEDULED,
+    )
 
 
 def kick() -> None:

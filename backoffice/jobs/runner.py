@@ -26,6 +26,7 @@ from sqlalchemy import select
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.models import OutboxEntry
+from backoffice.params import MAX_ID
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,13 @@ def run_entry(entry_id: int):
         return {"outcome": "missing"}
     if entry.state in ("done", "failed"):
         return {"outcome": f"already {entry.state}"}
+    current = get_current_job()
+    sent_as = (current.meta or {}).get("dispatch") if current is not None else None
+    if isinstance(sent_as, int) and sent_as < entry.dispatches:
+        # An older copy (the row was sent again after its lease ran out): the newest copy runs the row.
+        return {"outcome": "superseded copy"}
+    if entry.state == "pending" and entry.available_at > utcnow():
+        return {"outcome": "not due yet"}  # a retry waits for its backoff; the dispatcher sends it then
     try:
         spec = check_job_name(entry.job)
     except ValueError as error:
@@ -115,7 +123,12 @@ def run_entry(entry_id: int):
     attempt = entry.attempts + 1
     function = _resolve(spec.function)
     try:
-        inspect.signature(function).bind(**args)
+        signature = inspect.signature(function)
+        signature.bind(**args)
+        for name, parameter in signature.parameters.items():
+            value = args.get(name)
+            if name in args and parameter.annotation in (int, "int") and not _is_id(value):
+                raise TypeError(f"{name}={str(value)[:40]!r} is not a whole number from 1 to {MAX_ID}")
     except TypeError as error:  # a payload whose arguments do not fit the job
         _finish(entry, "failed", f"bad arguments for {entry.job}: {error}")
         return {"outcome": "bad payload"}
@@ -145,6 +158,10 @@ def run_entry(entry_id: int):
     return result
 
 
+def _is_id(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 def give_up(entry: OutboxEntry, reason: str) -> None:
     """The row fails for good: its job's hook reports it (a failed order tells its coordinator); commits."""
     spec = JOBS.get(entry.job)
@@ -172,6 +189,7 @@ def requeue(entry: OutboxEntry) -> None:
         _resolve(spec.on_requeue)(dict(entry.args or {}))
     entry.state = "pending"
     entry.attempts = 0
+    entry.dispatches = 0  # a fresh start: JOB_MAX_DISPATCHES counts from here (job ids stay unique, see outbox)
     entry.available_at = utcnow()
     entry.finished_at = None
     entry.last_error = f"requeued by an administrator (was: {entry.last_error})"[:2000]

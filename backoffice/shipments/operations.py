@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.audit.operations import record_event
@@ -197,7 +198,14 @@ def create_order(
     order.steps = []
     _apply(order, case, data)
     db.session.add(order)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form sent twice at the same moment: the other request stored the order
+        if token is None:
+            raise
+        raise OrderConflict(
+            "This form was just sent already and its order is stored; open the case's orders."
+        ) from None
     _event(order, case, actor_id, "created", f"Medicine order #{order.id} drafted ({_summary(order)})")
     return order
 
@@ -253,7 +261,8 @@ def cancel_order(order_id: int, *, actor_id: int | None, reason: str, expected_v
     order = get_order(order_id)
     _check_version(order, expected_version)
     purchase = next((step for step in order.steps if step.step == "purchase"), None)
-    started = purchase is not None and purchase.state != "pending"
+    # A purchase tried once may have gone through (a timeout is not a "no"), even after a requeue reopened it.
+    started = purchase is not None and (purchase.state != "pending" or purchase.attempts > 0)
     if order.status not in CANCELLABLE or started:
         raise OrderError(
             f"Order #{order.id} is {order.status_label.lower()}"

@@ -114,6 +114,19 @@ def parse_price(value: object) -> Decimal:
     return amount
 
 
+def check_purchase(answer: Purchase) -> None:
+    """A pharmacy's answer fit to store (and to invoice): a reference we can keep, an amount in a currency that
+    exists, with no more decimals than it has. Anything else is refused for good, not retried as a crash."""
+    from backoffice.money import Money, MoneyError, check_amount
+
+    if not answer.reference or len(answer.reference) > 100:
+        raise PermanentJobError(f"the pharmacy's purchase reference is unusable: {str(answer.reference)[:120]!r}")
+    try:
+        check_amount(Money(answer.amount, answer.currency))
+    except (MoneyError, TypeError) as error:
+        raise PermanentJobError(f"the pharmacy's price cannot be stored: {error}") from None
+
+
 def _load(path: str):
     module, _, name = path.partition(":")
     return getattr(import_module(module), name)()

@@ -180,6 +180,7 @@ def purchase(order_id: int) -> dict:
         return _pharmacy(order).purchase(key, request)
 
     def apply(order, step, answer: providers.Purchase):
+        providers.check_purchase(answer)
         order.purchase_reference = answer.reference
         order.cost_amount, order.cost_currency = answer.amount, answer.currency
         result = {"reference": answer.reference, "amount": str(answer.amount), "currency": answer.currency}

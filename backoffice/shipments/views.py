@@ -212,7 +212,9 @@ def _step_news(step: OrderStep, live: dict[str, str]) -> str:
 
 def _cancellable(order: MedicineOrder) -> bool:
     purchase = next((step for step in order.steps if step.step == "purchase"), None)
-    return order.status in operations.CANCELLABLE and (purchase is None or purchase.state == "pending")
+    return order.status in operations.CANCELLABLE and (
+        purchase is None or (purchase.state == "pending" and purchase.attempts == 0)
+    )
 
 
 def _steps_data(order: MedicineOrder, progress: dict[str, str]) -> list[dict]:
