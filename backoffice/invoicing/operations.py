@@ -193,9 +193,13 @@ def _converted(unit_price: Decimal, currency: str, invoice: Invoice) -> tuple[De
     return converted, unit_price, currency
 
 
+class AmountTooLarge(InvoiceError):
+    """An amount beyond what an invoice can hold (a typo in a quantity, a price or a rate)."""
+
+
 def _check_bound(value: Decimal) -> None:
     if abs(value) >= MAX_AMOUNT:
-        raise InvoiceError(
+        raise AmountTooLarge(
             "That comes to more than an invoice can hold; check the quantity, the unit price and the exchange rate."
         )
 
@@ -421,6 +425,8 @@ def create_final_draft(
     for draft in drafts:
         try:
             _add_line(invoice, draft)
+        except AmountTooLarge:
+            raise
         except InvoiceError:
             notes.append(
                 f"Not taken over: {draft.description} ({draft.quantity.normalize():f} x {draft.unit_price} "
