@@ -70,8 +70,12 @@ def due_entries(now: datetime, limit: int) -> list[OutboxEntry]:
 
 
 def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
-    """Send the due outbox rows to RQ; commits. Returns how many were sent. Raises RedisError when Redis is down
-    (nothing is marked sent then)."""
+    """Send the due outbox rows to RQ. Returns how many were sent. Raises RedisError when Redis is down (the row
+    being sent then stays as it was; those sent before it are marked sent).
+
+    Each row is marked sent and written before its job goes to Redis, and committed right after: the write holds the
+    row (PostgreSQL) or the database (SQLite) until the commit, so a worker that finishes the job at once cannot
+    have its "done" overwritten by the dispatcher."""
     now = now or utcnow()
     entries = due_entries(now, limit)
     if not entries:
@@ -81,16 +85,27 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
     sent = 0
     exhausted: list[int] = []
     max_dispatches = int(current_app.config.get("JOB_MAX_DISPATCHES", 10))
-    try:
-        for entry in entries:
-            redispatch = entry.state == "enqueued"
-            if redispatch and _still_queued(queue, entry.rq_job_id):
-                entry.lease_until = now + lease()  # no worker took it yet: not lost, not sent again, not counted
-                continue
-            if redispatch and entry.dispatches >= max_dispatches:
-                exhausted.append(entry.id)  # after the commit: give_up commits, which would unlock the other rows
-                continue
-            job_id = f"outbox-{entry.id}-{entry.dispatches + 1}-{secrets.token_hex(4)}"
+    for entry_id in [entry.id for entry in entries]:
+        entry = db.session.get(OutboxEntry, entry_id)
+        if entry is None or entry.state not in ("pending", "enqueued"):
+            continue  # finished since it was selected
+        redispatch = entry.state == "enqueued"
+        if redispatch and _still_waiting(queue, entry.rq_job_id):
+            entry.lease_until = now + lease()  # no worker took it yet: not lost, not sent again, not counted
+            db.session.commit()
+            continue
+        if redispatch and entry.dispatches >= max_dispatches:
+            exhausted.append(entry.id)
+            continue
+        number = entry.dispatches + 1
+        job_id = f"outbox-{entry.id}-{number}-{secrets.token_hex(4)}"
+        entry.dispatches = number
+        entry.state = "enqueued"
+        entry.rq_job_id = job_id
+        entry.enqueued_at = now
+        entry.lease_until = now + lease()
+        db.session.flush()
+        try:
             queue.enqueue(
                 RUNNER,
                 entry.id,
@@ -99,18 +114,16 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
                 result_ttl=3600,
                 failure_ttl=7 * 24 * 3600,
                 description=f"{entry.job} {entry.args}",
-                meta={"outbox_id": entry.id, "job": entry.job, "dispatch": entry.dispatches + 1},
+                meta={"outbox_id": entry.id, "job": entry.job, "dispatch": number},
             )
-            if redispatch:
-                log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
-            entry.dispatches += 1
-            entry.state = "enqueued"
-            entry.rq_job_id = job_id
-            entry.enqueued_at = now
-            entry.lease_until = now + lease()
-            sent += 1
-    finally:
-        db.session.commit()  # what was sent is marked sent, even if Redis failed half-way
+        except RedisError:
+            db.session.rollback()
+            raise
+        if redispatch:
+            log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
+        db.session.commit()
+        sent += 1
+    db.session.commit()
     _give_up_exhausted(exhausted, max_dispatches, now)
     return sent
 
@@ -127,15 +140,18 @@ def _give_up_exhausted(entry_ids: list[int], max_dispatches: int, now: datetime)
         give_up(entry, f"sent {entry.dispatches} times without ever finishing (see the failed jobs)")
 
 
-def _still_queued(queue, job_id: str | None) -> bool:
+def _still_waiting(queue, job_id: str | None) -> bool:
+    """Whether the job sent last is still waiting for a worker: in the queue itself (a job a dying worker popped
+    keeps its "queued" status but has left the queue), or deferred or scheduled."""
     if not job_id:
         return False
     job = Job.fetch_many([job_id], connection=queue.connection)[0]
-    return job is not None and job.get_status(refresh=False) in (
-        JobStatus.QUEUED,
-        JobStatus.DEFERRED,
-        JobStatus.SCHEDULED,
-    )
+    if job is None:
+        return False
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        return queue.get_job_position(job_id) is not None
+    return status in (JobStatus.DEFERRED, JobStatus.SCHEDULED)
 
 
 def kick() -> None:
