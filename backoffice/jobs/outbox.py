@@ -53,15 +53,17 @@ def record_job(job: str, args: dict, key: str, *, available_at: datetime | None 
     return entry
 
 
+def _due(now: datetime):
+    return or_(
+        (OutboxEntry.state == "pending") & (OutboxEntry.available_at <= now),
+        (OutboxEntry.state == "enqueued") & (OutboxEntry.lease_until < now),
+    )
+
+
 def due_entries(now: datetime, limit: int) -> list[OutboxEntry]:
     query = (
         select(OutboxEntry)
-        .where(
-            or_(
-                (OutboxEntry.state == "pending") & (OutboxEntry.available_at <= now),
-                (OutboxEntry.state == "enqueued") & (OutboxEntry.lease_until < now),
-            )
-        )
+        .where(_due(now))
         .order_by(OutboxEntry.available_at, OutboxEntry.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -86,9 +88,17 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
     exhausted: list[int] = []
     max_dispatches = int(current_app.config.get("JOB_MAX_DISPATCHES", 10))
     for entry_id in [entry.id for entry in entries]:
-        entry = db.session.get(OutboxEntry, entry_id)
-        if entry is None or entry.state not in ("pending", "enqueued"):
-            continue  # finished since it was selected
+        # Each row is taken again, locked and still due: the commit after the previous row released the locks of
+        # the batch, and another dispatcher may have sent this one meanwhile.
+        entry = db.session.scalar(
+            select(OutboxEntry)
+            .where(OutboxEntry.id == entry_id, _due(now))
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        )
+        if entry is None:
+            db.session.rollback()
+            continue
         redispatch = entry.state == "enqueued"
         if redispatch and _still_waiting(queue, entry.rq_job_id):
             entry.lease_until = now + lease()  # no worker took it yet: not lost, not sent again, not counted
