@@ -121,6 +121,13 @@ def run_entry(entry_id: int):
         return {"outcome": "unknown job"}
     args = dict(entry.args or {})
     attempt = entry.attempts + 1
+    if entry.state == "enqueued":
+        # The lease runs from now, not from the send: a job that waited in a long queue is not sent again while
+        # it runs.
+        from backoffice.jobs.outbox import lease
+
+        entry.lease_until = utcnow() + lease()
+        db.session.commit()
     function = _resolve(spec.function)
     try:
         signature = inspect.signature(function)
