@@ -350,6 +350,10 @@ def test_staff_download_the_archived_pdf_exactly_as_issued(app, as_role, case):
     assert response.headers["Cache-Control"] == "no-store"
     assert hashlib.sha256(response.data).hexdigest() == invoice.pdf_sha256
     assert response.data.startswith(b"%PDF")
+    from backoffice.audit.models import AuditEvent
+
+    downloads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice.downloaded")).all()
+    assert [event.details["number"] for event in downloads] == [invoice.number]
 
 
 def test_drafts_and_unknown_numbers_have_no_pdf(as_role, case):
