@@ -168,8 +168,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         # (the development defaults let a demo order arrive within a minute)
         "TRACKING_POLL_SECONDS": _int_env("TRACKING_POLL_SECONDS", 10 if env == "development" else 4 * 3600),
         "TRACKING_MAX_POLLS": _int_env("TRACKING_MAX_POLLS", 500),
-        "SANDBOX_DELAY_SECONDS": float(_decimal_env("SANDBOX_DELAY_SECONDS", "0.5")),
-        "SANDBOX_FAILURE_RATE": float(_decimal_env("SANDBOX_FAILURE_RATE", "0")),
+        "SANDBOX_DELAY_SECONDS": float(_decimal_env("SANDBOX_DELAY_SECONDS", "0.5")),  # seconds, for time.sleep
+        "SANDBOX_FAILURE_RATE": _decimal_env("SANDBOX_FAILURE_RATE", "0"),  # a probability from 0 to 1
         "SANDBOX_TRANSIT_SECONDS": _int_env("SANDBOX_TRANSIT_SECONDS", 30),
         # Provider adapters, "module:Class": pharmacies by provider name (a pharmacy names its provider), one carrier.
         "PHARMACY_PROVIDERS": _providers_env(

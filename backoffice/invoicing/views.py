@@ -147,20 +147,19 @@ def _invalid_case_form(case_id: int, form, name: str):
 
 
 def _new_draft(case_id: int, change, form, name: str):
-    """Make a draft; the notes a final draft comes with (what could not be taken over) are shown as warnings."""
+    """Make a draft; `change` gives (draft, notes), the notes (what a final draft could not take over) shown as
+    warnings."""
 
     def success(result) -> str:
-        invoice = result[0] if isinstance(result, tuple) else result
-        for note in result[1] if isinstance(result, tuple) else ():
+        invoice, notes = result
+        for note in notes:
             flash(note, "warning")
         return f"{invoice.label} made: check it, then issue it."
 
     return commit_change(
         change,
         success=success,
-        target=lambda result: url_for(
-            "invoicing.show_invoice", invoice_id=(result[0] if isinstance(result, tuple) else result).id
-        ),
+        target=lambda result: url_for("invoicing.show_invoice", invoice_id=result[0].id),
         on_refusal=lambda status: render_case_invoices(case_id, status, **{name: form}),
     )
 
@@ -173,13 +172,16 @@ def create_deposit_invoice(case_id: int):
         return _invalid_case_form(case_id, form, "deposit_form")
     return _new_draft(
         case_id,
-        lambda: operations.create_deposit_draft(
-            case_id,
-            actor_id=current_user.id,
-            amount=form.amount.data,
-            share_percent=form.share_percent.data,
-            exchange_rate=form.exchange_rate.data,
-            exchange_rate_on=form.exchange_rate_on.data,
+        lambda: (
+            operations.create_deposit_draft(
+                case_id,
+                actor_id=current_user.id,
+                amount=form.amount.data,
+                share_percent=form.share_percent.data,
+                exchange_rate=form.exchange_rate.data,
+                exchange_rate_on=form.exchange_rate_on.data,
+            ),
+            [],
         ),
         form,
         "deposit_form",

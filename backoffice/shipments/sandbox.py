@@ -37,7 +37,7 @@ def _delay() -> None:
 
 
 def _flaky(key: str, attempt: int) -> bool:
-    rate = float(current_app.config.get("SANDBOX_FAILURE_RATE", 0))
+    rate = Decimal(str(current_app.config.get("SANDBOX_FAILURE_RATE", 0)))  # a probability, kept exact
     return rate > 0 and attempt == 1 and (_digest(f"{key}:{attempt}") % 1000) < rate * 1000
 
 
