@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint test-sqlite test-postgresql bench clean venv system-deps
+.PHONY: run test lint test-sqlite test-postgresql test-e2e bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,19 +27,30 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 ## Lint, then the whole suite on SQLite and on a throw-away PostgreSQL cluster, with a real Redis.
-test: system-deps lint test-sqlite test-postgresql
+test: system-deps lint test-sqlite test-postgresql test-e2e
 
-## pdftotext (poppler-utils) lets the PDF tests read the text back; installed when missing and we may (root).
+## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite.
+## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.
 system-deps:
-	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
-		&& (apt-get update -qq && apt-get install -y -qq poppler-utils >/dev/null) \
-		|| echo "note: pdftotext not installed; PDF text checks will be skipped"; }
+	@missing=""; command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing$$missing (apt-get)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else echo "note: missing Debian packages:$$missing (install them as root)"; fi; \
+	fi
 
 test-sqlite: $(STAMP)
-	$(BIN)/python -m pytest -q --db sqlite
+	$(BIN)/python -m pytest -q --db sqlite --ignore=tests/e2e
 
 test-postgresql: $(STAMP)
-	$(BIN)/python -m pytest -q --db postgresql
+	$(BIN)/python -m pytest -q --db postgresql --ignore=tests/e2e
+
+## The browser suite (tests/e2e): a `make run`-style server on a free port, driven by Debian's Chromium.
+## Screenshots of every main page (and of the page a failing step was on) land in test-artifacts/e2e/.
+test-e2e: system-deps $(STAMP)
+	$(BIN)/python -m pytest -q tests/e2e
 
 ## Benchmarks under tests/benchmarks (bench_*.py); figures are ratios against a baseline of the same run.
 bench: $(STAMP)
