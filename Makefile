@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint test-sqlite test-postgresql test-e2e bench clean venv system-deps
+.PHONY: run test lint audit test-sqlite test-postgresql test-e2e bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --upgrade pip setuptools
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
@@ -22,12 +22,16 @@ run: $(STAMP)
 	$(BIN)/flask demo seed --if-empty
 	$(BIN)/python -m backoffice.devserver
 
+## pip-audit (no installed package with a known vulnerability) and bandit (no high-severity finding in our code).
+audit: $(STAMP)
+	$(BIN)/python -m tests.checks.dependencies
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 ## Lint, then the whole suite on SQLite and on a throw-away PostgreSQL cluster, with a real Redis.
-test: system-deps lint test-sqlite test-postgresql test-e2e
+test: system-deps lint audit test-sqlite test-postgresql test-e2e
 
 ## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite.
 ## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.
