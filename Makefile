@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint audit test-sqlite test-postgresql test-e2e bench clean venv system-deps
+.PHONY: run test lint audit evidence loadtest test-sqlite test-postgresql test-e2e bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,11 +54,26 @@ test-postgresql: $(STAMP)
 ## The browser suite (tests/e2e): a `make run`-style server on a free port, driven by Debian's Chromium.
 ## Screenshots of every main page (and of the page a failing step was on) land in test-artifacts/e2e/.
 test-e2e: system-deps $(STAMP)
+	rm -rf test-artifacts/e2e
 	$(BIN)/python -m pytest -q tests/e2e
 
 ## Benchmarks under tests/benchmarks (bench_*.py); figures are ratios against a baseline of the same run.
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -s tests/benchmarks -o python_files='bench_*.py'
+
+## Every figure of docs/EVIDENCE.md, measured again on this machine (long: benchmarks at full size, the load test),
+## then the document rewritten from test-artifacts/evidence/*.json.
+evidence: system-deps $(STAMP)
+	rm -rf test-artifacts/evidence
+	$(MAKE) audit
+	$(BIN)/python -m pytest -q --db sqlite tests/auth/test_access.py tests/fuzz tests/faults
+	$(BIN)/python -m pytest -q --db postgresql tests/auth/test_access.py tests/fuzz tests/faults
+	$(MAKE) test-e2e
+	$(BIN)/python -m pytest -q -s --db sqlite tests/benchmarks -o python_files='bench_*.py'
+	BENCH_KILL_ORDERS=100 BENCH_KILLS=100 $(BIN)/python -m pytest -q -s --db postgresql tests/benchmarks \
+		-o python_files='bench_*.py'
+	$(MAKE) loadtest
+	$(BIN)/python -m tests.evidence
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts *.egg-info

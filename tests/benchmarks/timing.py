@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import statistics
 import time
 from collections.abc import Callable
@@ -41,4 +42,27 @@ def report(title: str, baseline: Timing, *others: Timing) -> str:
         lines.append(f"{timing.name:<40} {timing.p50 * 1000:>9.2f} {timing.p95 * 1000:>9.2f} {ratio:>17.1f}")
     text = "\n".join(lines)
     print(text)
+    _record(title, baseline, others)
     return text
+
+
+def _record(title: str, baseline: Timing, others: tuple[Timing, ...]) -> None:
+    """Keep the table for `make evidence`, named after its title, on the database the run used."""
+    from flask import current_app, has_app_context
+
+    from tests.evidence import record
+
+    database = (
+        current_app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0].split("+")[0] if has_app_context() else None
+    )
+    rows = {
+        timing.name: {
+            "p50_ms": round(timing.p50 * 1000, 2),
+            "p95_ms": round(timing.p95 * 1000, 2),
+            "x_baseline_p50": round(timing.p50 / baseline.p50, 2) if baseline.p50 else None,
+            "samples": len(timing.samples),
+        }
+        for timing in (baseline, *others)
+    }
+    name = "bench-" + re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60]
+    record(name, {"title": title, "baseline": baseline.name, "timings": rows}, command="make bench", database=database)
