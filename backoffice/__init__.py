@@ -128,4 +128,7 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Writers queue for SQLite's one write lock; an invoice issue holds it while its PDF renders, which on a
+        # loaded machine can take longer than pysqlite's default 5 s wait.
+        cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -7,6 +7,7 @@ pair to a `Money` attribute on a model.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -44,6 +45,9 @@ def check_currency(code: str) -> str:
     return code
 
 
+AMOUNT_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
 def to_decimal(value: Decimal | int | str) -> Decimal:
     """An exact Decimal from a Decimal, an int or a text such as '17650.00'; floats are refused."""
     if isinstance(value, bool | float):
@@ -54,6 +58,10 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
         result = Decimal(value)
     else:
         text = str(value).strip().replace(" ", "").replace("\u00a0", "")
+        # Decimal() alone would also read "1e3", "1_000", "NaN" and digits of other scripts (full-width ones):
+        # an amount is plain ASCII digits with at most one dot.
+        if not AMOUNT_TEXT.fullmatch(text):
+            raise MoneyError(f"{value!r} is not an amount (use digits with a dot, such as 1234.50)")
         try:
             result = Decimal(text)
         except InvalidOperation:

@@ -14,13 +14,18 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 
 
+def screening_editable(case: Case) -> bool:
+    """The answers may change until the patient is in hospital (and never on a closed or cancelled case)."""
+    return case.state not in states.FINAL and case.state not in ("in_treatment", "discharged", "aftercare")
+
+
 def answer_screening(
     case_id: int, answers: dict[int, str], *, actor_id: int, expected_version: int | None = None
 ) -> Case:
     """Record yes/no for the screening questions (by answer id). A changed answer clears its resolution."""
     case = get_case(case_id)
     check_version(case, expected_version)
-    if case.state in states.FINAL or case.state in ("in_treatment", "discharged", "aftercare"):
+    if not screening_editable(case):
         raise CaseError("The screening can no longer change at this stage of the case.")
     by_id = {answer.id: answer for answer in case.screening}
     unknown = set(answers) - set(by_id)

@@ -114,6 +114,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             assign_form=assign_form,
             programme_form=programme_form,
             programme_editable=programme.programme_editable(case),
+            screening_editable=screening.screening_editable(case),
             resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
             next_action_form=next_action_form,

@@ -90,6 +90,10 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         FLASK_APP="wsgi",
         # Tracking polls and retries come round in seconds, so a shipment finishes while the test watches.
         TRACKING_POLL_SECONDS=env.get("TRACKING_POLL_SECONDS", "1"),
+        # A pharmacy that does not answer is tried again 1 s later (3 tries, then the job gives up), and a parcel
+        # is delivered 2 s after it is shipped: a failed order and its requeue play out within seconds.
+        JOB_RETRY_BACKOFF_SECONDS=env.get("JOB_RETRY_BACKOFF_SECONDS", "1"),
+        SANDBOX_TRANSIT_SECONDS=env.get("SANDBOX_TRANSIT_SECONDS", "2"),
         # Many logins from 127.0.0.1 in a few minutes are the suite, not an attack.
         LOGIN_MAX_FAILURES_PER_ADDRESS=env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "1000"),
         INTAKE_MAX_PER_ADDRESS=env.get("INTAKE_MAX_PER_ADDRESS", "1000"),

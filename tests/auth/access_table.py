@@ -1,0 +1,189 @@
+"""Who should get what from every route: the expected answer per endpoint, method and visitor.
+
+This table is the product's access policy written down, decided from what each kind of user should be able to do,
+not read off the decorators. `tests/auth/test_access.py` requests every route of `app.url_map` as each visitor with
+the records of *another* patient (patient B) in the URL and compares. A route missing here fails that test: a new
+page stays refused until someone decides who may use it and writes it down here.
+
+Visitors, in column order: anonymous, patient (patient A, signed in to the portal), coordinator, finance, admin.
+
+Outcomes:
+    LOGIN   302 to /login: sign in first (every non-public page, for the anonymous)
+    DENY    403: the role may not use the page at all (decided before any record is looked up, so it says nothing
+            about whether the record exists)
+    HIDDEN  404, the same as for a record that does not exist (a patient asking for another patient's record)
+    OUT     302 to /login after signing the visitor out (logging out)
+    OK      the role may use the page: any answer below 500 except 403/404 (a form refused for missing fields
+            is fine; the record exists, so a 404 would be a broken lookup)
+
+The rules behind the decisions:
+    - Patients see only the portal, and in it only their own issued documents.
+    - Finance reads cases, bookings and orders for their costs, but not health data (the pages hide it; the test
+      checks finance's pages carry none of the world's health-data text), and changes nothing medical or logistic.
+    - Coordinators work the cases, bookings, interpreters, follow-ups, medicine orders and the directory; they may
+      read bills, tariffs and invoices of their cases (they answer patients' questions) but change no money record.
+    - Administrators can do everything staff can, plus users, the audit log, jobs, pharmacies and paused
+      destinations; a coordinator-only shortcut ("take this case") is the coordinator's.
+"""
+
+from __future__ import annotations
+
+LOGIN = "login"
+DENY = "deny"
+HIDDEN = "hidden"
+OK = "ok"
+OUT = "out"
+
+VISITORS = ("anonymous", "patient", "coordinator", "finance", "admin")
+
+# Shorthands for the usual rows; spelled out where a row is unusual.
+PUBLIC = (OK, OK, OK, OK, OK)
+STAFF = (LOGIN, DENY, OK, OK, OK)  # every staff role
+CASEWORK = (LOGIN, DENY, OK, DENY, OK)  # coordinators and administrators
+MONEY = (LOGIN, DENY, DENY, OK, OK)  # finance and administrators
+MONEY_READ = (LOGIN, DENY, OK, OK, OK)  # money records coordinators may read
+ADMIN = (LOGIN, DENY, DENY, DENY, OK)
+PORTAL = (LOGIN, OK, DENY, DENY, DENY)
+PORTAL_OTHERS = (LOGIN, HIDDEN, DENY, DENY, DENY)  # a portal page given another patient's record
+SIGNED_IN = (LOGIN, OK, OK, OK, OK)
+
+# fmt: off
+EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
+    #                                           anonymous patient coordinator finance admin
+    # ---- signing in and out, public pages
+    "auth.login":                          {"GET": PUBLIC, "POST": PUBLIC},
+    "auth.logout":                         {"POST": (LOGIN, OUT, OUT, OUT, OUT)},
+    "auth.home":                           {"GET": SIGNED_IN},
+    "health.healthz":                      {"GET": PUBLIC},
+    "intake.request_treatment":            {"GET": PUBLIC, "POST": PUBLIC},
+    "intake.thanks":                       {"GET": PUBLIC},
+    "logistics.calendar_feed_ics":         {"GET": PUBLIC},  # the secret token is the key
+    "portal_invites.accept_invite":        {"GET": PUBLIC, "POST": PUBLIC},  # the secret token is the key
+
+    # ---- the portal: a patient's own pages; another patient's invoice is not found
+    "portal.index":                        {"GET": PORTAL},
+    "portal.list_invoices":                {"GET": PORTAL},
+    "portal.download_invoice":             {"GET": PORTAL_OTHERS},
+    # inviting a patient: coordinators (the patient's contact) and finance (the portal carries invoices)
+    "portal_invites.invite_patient":       {"POST": STAFF},
+
+    # ---- dashboard, cases
+    "dashboard.index":                     {"GET": STAFF},
+    "cases.list_cases":                    {"GET": STAFF},
+    "cases.show_case":                     {"GET": STAFF},  # finance: without health data
+    "cases.create_case":                   {"GET": CASEWORK, "POST": CASEWORK},
+    "cases.transition_case":               {"POST": CASEWORK},
+    "cases.take_case":                     {"POST": (LOGIN, DENY, OK, DENY, DENY)},
+    "cases.assign_case":                   {"POST": CASEWORK},
+    "cases.set_programme":                 {"POST": CASEWORK},
+    "cases.answer_screening":              {"POST": CASEWORK},
+    "cases.resolve_contraindication":      {"POST": CASEWORK},
+    "cases.add_note":                      {"POST": CASEWORK},
+    "cases.set_next_action":               {"POST": CASEWORK},
+    "cases.upload_document":               {"POST": CASEWORK},
+    "cases.download_document":             {"GET": CASEWORK},  # medical records: health data
+
+    # ---- logistics: bookings, itinerary, interpreters, follow-ups, calendar feed
+    "logistics.list_bookings":             {"GET": STAFF},  # finance: the logistics costs
+    "logistics.create_booking":            {"GET": CASEWORK, "POST": CASEWORK},
+    "logistics.edit_booking":              {"GET": CASEWORK, "POST": CASEWORK},
+    "logistics.confirm_booking":           {"POST": CASEWORK},
+    "logistics.cancel_booking":            {"POST": CASEWORK},
+    "logistics.show_itinerary":            {"GET": STAFF},
+    "logistics.itinerary_pdf":             {"GET": CASEWORK},  # handed to the patient by the coordinator
+    "logistics.itinerary_ics":             {"GET": CASEWORK},
+    "logistics.list_interpreters":         {"GET": STAFF},
+    "logistics.show_interpreter":          {"GET": STAFF},
+    "logistics.create_interpreter":        {"GET": CASEWORK, "POST": CASEWORK},
+    "logistics.edit_interpreter":          {"GET": CASEWORK, "POST": CASEWORK},
+    "logistics.deactivate_interpreter":    {"POST": CASEWORK},
+    "logistics.reactivate_interpreter":    {"POST": CASEWORK},
+    "logistics.case_interpreter_bookings": {"GET": STAFF},  # finance: interpreter costs
+    "logistics.book_interpreter":          {"GET": CASEWORK, "POST": CASEWORK},
+    "logistics.edit_interpreter_booking":  {"GET": CASEWORK, "POST": CASEWORK},
+    "logistics.confirm_interpreter_booking": {"POST": CASEWORK},
+    "logistics.cancel_interpreter_booking": {"POST": CASEWORK},
+    "logistics.due_follow_ups":            {"GET": CASEWORK},  # follow-ups are health data
+    "logistics.show_follow_up":            {"GET": CASEWORK},
+    "logistics.mark_follow_up_done":       {"POST": CASEWORK},
+    "logistics.reschedule_follow_up":      {"POST": CASEWORK},
+    "logistics.cancel_follow_up":          {"POST": CASEWORK},
+    "logistics.calendar_feed":             {"GET": CASEWORK},
+    "logistics.create_calendar_feed":      {"POST": CASEWORK},
+    "logistics.revoke_calendar_feed":      {"POST": CASEWORK},
+
+    # ---- hospital bills and tariffs
+    "billing.list_bills":                  {"GET": MONEY},
+    "billing.show_bill":                   {"GET": MONEY_READ},
+    "billing.receive_bill":                {"GET": MONEY, "POST": MONEY},
+    "billing.add_bill_line":               {"POST": MONEY},
+    "billing.start_bill_review":           {"POST": MONEY},
+    "billing.decide_bill_line":            {"POST": MONEY},
+    "billing.receive_correction":          {"POST": MONEY},
+    "billing.approve_bill":                {"POST": MONEY},
+    "billing.dispute_bill":                {"POST": MONEY},
+    "billing.mark_bill_paid":              {"POST": MONEY},
+    "billing.dispute_letter_pdf":          {"GET": MONEY},
+    "billing.list_tariffs":                {"GET": MONEY_READ},  # coordinators quote from resident prices
+    "billing.show_tariff":                 {"GET": MONEY_READ},
+    "billing.import_tariff":               {"POST": MONEY},
+    "billing.savings_report":              {"GET": MONEY},
+    "billing.savings_csv":                 {"GET": MONEY},
+
+    # ---- invoices to patients
+    "invoicing.list_invoices":             {"GET": MONEY},
+    "invoicing.case_invoices":             {"GET": MONEY_READ},
+    "invoicing.show_invoice":              {"GET": MONEY_READ},
+    "invoicing.download_invoice_pdf":      {"GET": MONEY_READ},
+    "invoicing.create_deposit_invoice":    {"POST": MONEY},
+    "invoicing.create_final_invoice":      {"POST": MONEY},
+    "invoicing.set_invoicing_currency":    {"POST": MONEY},
+    "invoicing.edit_invoice":              {"POST": MONEY},
+    "invoicing.add_invoice_line":          {"POST": MONEY},
+    "invoicing.remove_invoice_line":       {"POST": MONEY},
+    "invoicing.issue_invoice":             {"POST": MONEY},
+    "invoicing.delete_invoice":            {"POST": MONEY},
+    "invoicing.new_credit_note":           {"GET": MONEY, "POST": MONEY},
+    "invoicing.record_payment":            {"POST": MONEY},
+    "invoicing.record_refund":             {"POST": MONEY},
+
+    # ---- medicine orders and pharmacies
+    "shipments.create_order":              {"GET": CASEWORK, "POST": CASEWORK},
+    "shipments.show_order":                {"GET": STAFF},  # finance: the cost, not which medicines
+    "shipments.order_progress":            {"GET": STAFF},
+    "shipments.edit_order":                {"GET": CASEWORK, "POST": CASEWORK},
+    "shipments.submit_order":              {"POST": CASEWORK},
+    "shipments.cancel_order":              {"POST": CASEWORK},
+    "shipments.list_pharmacies":           {"GET": CASEWORK},
+    "shipments.create_pharmacy":           {"GET": ADMIN, "POST": ADMIN},
+    "shipments.edit_pharmacy":             {"GET": ADMIN, "POST": ADMIN},
+
+    # ---- the directory of hospitals, physicians, programmes
+    "directory.list_hospitals":            {"GET": STAFF},
+    "directory.show_hospital":             {"GET": STAFF},
+    "directory.show_programme":            {"GET": STAFF},
+    "directory.create_hospital":           {"GET": CASEWORK, "POST": CASEWORK},
+    "directory.edit_hospital":             {"GET": CASEWORK, "POST": CASEWORK},
+    "directory.deactivate_hospital":       {"POST": CASEWORK},
+    "directory.reactivate_hospital":       {"POST": CASEWORK},
+    "directory.create_physician":          {"GET": CASEWORK, "POST": CASEWORK},
+    "directory.edit_physician":            {"GET": CASEWORK, "POST": CASEWORK},
+    "directory.create_programme":          {"GET": CASEWORK, "POST": CASEWORK},
+    "directory.edit_programme":            {"GET": CASEWORK, "POST": CASEWORK},
+    "directory.paused_destinations":       {"GET": CASEWORK},
+    "directory.pause_destination":         {"POST": ADMIN},
+    "directory.resume_destination":        {"POST": ADMIN},
+
+    # ---- administration
+    "users.list_users":                    {"GET": ADMIN},
+    "users.show_user":                     {"GET": ADMIN},
+    "users.create_user":                   {"GET": ADMIN, "POST": ADMIN},
+    "users.change_role":                   {"POST": ADMIN},
+    "users.deactivate_user":               {"POST": ADMIN},
+    "users.reactivate_user":               {"POST": ADMIN},
+    "audit.list_events":                   {"GET": ADMIN},
+    "jobs.overview":                       {"GET": ADMIN},
+    "jobs.requeue_failed_job":             {"POST": ADMIN},
+    "jobs.requeue_outbox_entry":           {"POST": ADMIN},
+}
+# fmt: on
