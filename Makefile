@@ -61,6 +61,11 @@ test-e2e: system-deps $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -s tests/benchmarks -o python_files='bench_*.py'
 
+## The load test: 50 staff for 60 s on gunicorn (2 workers) + PostgreSQL + Redis, beside a bare Flask route in the
+## same run (LOADTEST_USERS, LOADTEST_SECONDS, LOADTEST_WAIT change it). Fails on any error.
+loadtest: $(STAMP)
+	$(BIN)/python -m tests.load.run
+
 ## Every figure of docs/EVIDENCE.md, measured again on this machine (long: benchmarks at full size, the load test),
 ## then the document rewritten from test-artifacts/evidence/*.json.
 evidence: system-deps $(STAMP)

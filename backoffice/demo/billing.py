@@ -116,7 +116,7 @@ def seed_bills(actor_id: int | None) -> HospitalBill | None:
     )
     if len(cases) > 1:
         _, admission, discharge = cases[1]
-        Path(current_app.instance_path, "demo-bill-FRA-ABM.csv").write_bytes(
-            bill_csv(admission, discharge, marked_up=True)
-        )
+        second_bill = Path(current_app.instance_path, "demo-bill-FRA-ABM.csv")
+        second_bill.parent.mkdir(parents=True, exist_ok=True)  # a new INSTANCE_PATH may not exist yet
+        second_bill.write_bytes(bill_csv(admission, discharge, marked_up=True))
     return bill

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -160,6 +161,7 @@ class Browse:
     def __init__(self, page, server: LiveServer, test_name: str) -> None:
         self.page, self.server, self.test_name = page, server, test_name
         self.shots = 0
+        shutil.rmtree(ARTIFACTS / _slug(test_name), ignore_errors=True)  # no screenshots left from an earlier run
 
     def go(self, path: str):
         response = self.page.goto(self.server.url + path)
