@@ -6,12 +6,15 @@ Error pages use the app's layout and never show a traceback or any record's data
 
 from __future__ import annotations
 
+import contextlib
+
 import click
-from flask import Flask, render_template
+from flask import Flask, g, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from backoffice.extensions import db
+from backoffice.extensions import db, login_manager
 
 
 class DomainError(Exception):
@@ -66,6 +69,9 @@ ERROR_MESSAGES = {
 }
 
 
+DATABASE_UNAVAILABLE = "The database is not available right now. Wait a moment and try again."
+
+
 def render_error(code: int, message: str | None = None):
     title = ERROR_TITLES.get(code, "Error")
     return render_template(
@@ -97,6 +103,29 @@ def register_error_handlers(app: Flask) -> None:
         if code == 405 and error.get_response().headers.get("Allow"):
             return response[0], code, {"Allow": error.get_response().headers["Allow"]}
         return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(error: Exception):
+        # The database is down, restarting or refusing connections (or a lock wait gave up): a 503 to retry, not a
+        # 500. The page must not need the database itself: its layout shows the visitor as signed out.
+        app.logger.error("database unavailable: %s", str(error).splitlines()[0][:300])
+        with contextlib.suppress(Exception):  # the connection is gone; the pool replaces it at the next checkout
+            db.session.rollback()
+        g._login_user = login_manager.anonymous_user()
+        page, code = render_error(503, DATABASE_UNAVAILABLE)
+        return page, code, {"Retry-After": "5"}
+
+    @app.teardown_appcontext
+    def release_session(_error: BaseException | None) -> None:
+        # Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order). When the database went away
+        # after the response was made, ending the session's transaction fails; the response stands, the dead
+        # connection is already invalidated, and the next request gets a fresh one.
+        try:
+            db.session.remove()
+        except (OperationalError, InterfaceError) as error:
+            app.logger.warning("database connection lost at the end of a request: %s", str(error).splitlines()[0])
+            db.session.registry.clear()
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

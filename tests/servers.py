@@ -31,8 +31,11 @@ def _as_postgres(args: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def throwaway_postgres(database: str = "backoffice_test") -> Iterator[str]:
-    """Yield the SQLAlchemy URL of an empty database in a new cluster on a free port of 127.0.0.1."""
+def throwaway_postgres(database: str = "backoffice_test", *, settings: dict[str, str] | None = None) -> Iterator[str]:
+    """Yield the SQLAlchemy URL of an empty database in a new cluster on a free port of 127.0.0.1.
+
+    `settings` (name: value) are added to, or replace, the server settings below; e.g. the restart tests want
+    `synchronous_commit=on`, so that a commit the app was told about survives an immediate shutdown."""
     if not (PG_BIN / "initdb").exists():
         raise RuntimeError(f"PostgreSQL server binaries not found in {PG_BIN} (set PG_BIN)")
     workdir = Path(tempfile.mkdtemp(prefix="backoffice-pg-"))
@@ -43,14 +46,15 @@ def throwaway_postgres(database: str = "backoffice_test") -> Iterator[str]:
     subprocess.run(
         _as_postgres([str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "app", "-E", "UTF8"]), **run
     )
-    settings = (
-        "listen_addresses=127.0.0.1",
-        "fsync=off",
-        "synchronous_commit=off",
-        "full_page_writes=off",
-        "max_connections=200",
-    )
-    options = f"-p {port} -k {workdir} " + " ".join(f"-c {setting}" for setting in settings)
+    server_settings = {
+        "listen_addresses": "127.0.0.1",
+        "fsync": "off",
+        "synchronous_commit": "off",
+        "full_page_writes": "off",
+        "max_connections": "200",
+        **(settings or {}),
+    }
+    options = f"-p {port} -k {workdir} " + " ".join(f"-c {name}={value}" for name, value in server_settings.items())
     subprocess.run(
         _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]), **run
     )

@@ -5,7 +5,9 @@ second click, a second tab or a colleague gets nothing to update and is told it 
 row lock makes them wait for the first to finish; SQLite has one writer at a time). Then the rules are checked again
 against what others issued meanwhile, the number is taken from the series' counter row (locked until commit, so
 numbers are unique and consecutive), the PDF rendered and archived. Any failure rolls everything back, the number
-included, and removes the archived file: no number is consumed by a failed issue.
+included, and removes the archived file: no number is consumed by a failed issue. One exception: when the commit
+itself is cut off (the database went away), it may have been committed without the answer reaching us, so the file
+is kept (an unused one is named by its hash and served by nothing).
 """
 
 from __future__ import annotations
@@ -135,14 +137,30 @@ def _remove_on_rollback(filename: str) -> None:
 
 
 ARCHIVED_IN_TRANSACTION = "invoicing.archived_pdfs"
+COMMITTING = "invoicing.committing"
+
+
+@event.listens_for(Session, "before_commit")
+def _committing(session: Session) -> None:
+    if session.info.get(ARCHIVED_IN_TRANSACTION):
+        session.info[COMMITTING] = True
 
 
 @event.listens_for(Session, "after_rollback")
 def _discard_archived(session: Session) -> None:
-    for filename in session.info.pop(ARCHIVED_IN_TRANSACTION, []):
+    filenames = session.info.pop(ARCHIVED_IN_TRANSACTION, [])
+    if session.info.pop(COMMITTING, False):
+        # The commit was under way when it failed (the database went away): it may have been committed without the
+        # answer reaching us, so the PDF may belong to an issued invoice. Keep it; an unused one harms nobody (its
+        # name carries its hash, and nothing serves a file no invoice names).
+        for filename in filenames:
+            current_app.logger.warning("kept %s: the commit of its issue was cut off", filename)
+        return
+    for filename in filenames:
         archive.discard_pdf(filename)
 
 
 @event.listens_for(Session, "after_commit")
 def _keep_archived(session: Session) -> None:
     session.info.pop(ARCHIVED_IN_TRANSACTION, None)
+    session.info.pop(COMMITTING, None)

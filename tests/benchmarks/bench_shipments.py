@@ -34,6 +34,7 @@ from backoffice.jobs.outbox import record_job
 from backoffice.shipments import operations
 from backoffice.shipments.models import OrderStep, SandboxCall
 from tests.benchmarks.timing import Timing, report
+from tests.evidence import record as record_evidence
 from tests.factories import make_case, make_user
 from tests.shipments.factories import make_pharmacy, make_prescription, order_input
 from tests.shipments.processes import (
@@ -163,6 +164,19 @@ def test_orders_per_second_with_one_and_two_workers(app, tmp_path, clean_queue):
     )
     for timing in timings:
         print(f"{timing.name:<40} {1 / timing.p50:>9.1f} per second")
+    record_evidence(
+        "shipments-throughput",
+        {
+            "orders per round": ORDERS,
+            "rounds": ROUNDS,
+            **{f"{timing.name}: per second (p50)": round(1 / timing.p50, 1) for timing in timings},
+            "every order delivered exactly once": True,
+        },
+        command=f"BENCH_ORDERS={ORDERS} BENCH_ROUNDS={ROUNDS} .venv/bin/python -m pytest -q -s "
+        f"--db {db.engine.dialect.name} tests/benchmarks/bench_shipments.py -o python_files='bench_*.py' "
+        "-k orders_per_second",
+        database=db.engine.dialect.name,
+    )
 
 
 def _current_job(worker: JobProcess) -> str | None:
@@ -236,6 +250,22 @@ def test_recovery_after_the_worker_is_killed_mid_job(app, tmp_path, clean_queue)
         next_step,
         own_step,
     )
+    record_evidence(
+        "shipments-recovery-after-kill",
+        {
+            "kills during an order's job": len(own_step.samples),
+            "JOB_LEASE_SECONDS": lease,
+            **{
+                f"{timing.name} (s, p50 / p95)": f"{timing.p50:.2f} / {timing.p95:.2f}"
+                for timing in (undisturbed, start, next_step, own_step)
+                if timing.samples
+            },
+            "every order delivered exactly once": True,
+        },
+        command=f"BENCH_RECOVERY_KILLS={RECOVERY_KILLS} .venv/bin/python -m pytest -q -s --db {db.engine.dialect.name} "
+        "tests/benchmarks/bench_shipments.py -o python_files='bench_*.py' -k recovery_after",
+        database=db.engine.dialect.name,
+    )
 
 
 def _kill_run(app, log_dir, orders: int, kills: int, seed: int) -> tuple[float, list, dict]:
@@ -282,3 +312,23 @@ def test_a_long_kill_run_delivers_every_order_exactly_once(app, tmp_path, clean_
     print(f"kills during a job: {mid_job} of {len(record)}")
     for name, counts in (("no kill", calm_counts), ("with kills", kill_counts)):
         print(f"{name:<11} " + "; ".join(f"{key}: {value}" for key, value in counts.items()))
+    record_evidence(
+        f"shipments-kill-run-{KILL_ORDERS}-orders-{KILLS}-kills",
+        {
+            "orders": KILL_ORDERS,
+            "kills -9 of the worker": len(record),
+            "kills during a job": mid_job,
+            "every order delivered exactly once": True,
+            "JOB_LEASE_SECONDS": KILL_LEASE,
+            "FAULTS_SEED": seed,
+            "seconds per order, no kill": round(calm_seconds / KILL_ORDERS, 2),
+            "seconds per order, with kills": round(kill_seconds / KILL_ORDERS, 2),
+            "wall time with kills (s)": round(kill_seconds, 1),
+            **{f"with kills: {key}": value for key, value in kill_counts.items()},
+            **{f"no kill: {key}": value for key, value in calm_counts.items()},
+        },
+        command=f"FAULTS_SEED={seed} BENCH_KILL_ORDERS={KILL_ORDERS} BENCH_KILLS={KILLS} "
+        f".venv/bin/python -m pytest -q -s --db {db.engine.dialect.name} tests/benchmarks/bench_shipments.py "
+        "-o python_files='bench_*.py' -k long_kill_run",
+        database=db.engine.dialect.name,
+    )
