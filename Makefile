@@ -30,8 +30,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Lint, then the whole suite on SQLite and on a throw-away PostgreSQL cluster, with a real Redis.
-test: system-deps lint audit test-sqlite test-postgresql test-e2e
+## Lint and audit, then the whole suite on SQLite and on a throw-away PostgreSQL cluster (each with its own real
+## Redis) and the browser suite, the three side by side (each keeps its output together; all must pass).
+test: system-deps lint audit
+	$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgresql test-e2e
 
 ## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite.
 ## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.

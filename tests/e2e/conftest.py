@@ -220,25 +220,14 @@ def browse(browser, live_server, request) -> Iterator[Browse]:
 
 def pytest_terminal_summary(terminalreporter):
     """Count what the browser suite did, for `make evidence`."""
-    ran = {
-        outcome: [r for r in terminalreporter.stats.get(outcome, []) if "tests/e2e/" in getattr(r, "nodeid", "")]
-        for outcome in ("passed", "failed", "error", "skipped")
-    }
-    if not any(ran.values()):
-        return
-    from tests.evidence import record
+    from tests.evidence import record_outcomes
 
     screenshots = sorted(p for p in ARTIFACTS.rglob("*.png") if p.parent.name != "failures")
-    figures = {
-        "tests_passed": len(ran["passed"]),
-        "tests_failed": len(ran["failed"]) + len(ran["error"]),
-        "tests_skipped": len(ran["skipped"]),
-        "seconds_in_test_calls": round(sum(r.duration for rs in ran.values() for r in rs), 1),
-        "screenshots": len(screenshots),
-        "tests": {r.nodeid.split("::", 1)[1]: r.outcome for rs in ran.values() for r in rs if r.when == "call"},
-    }
-    record("e2e", figures, command="make test-e2e")
-    terminalreporter.write_line(
-        f"e2e: {figures['tests_passed']} passed, {figures['tests_failed']} failed; "
-        f"{figures['screenshots']} screenshots in {ARTIFACTS.relative_to(ROOT)}"
+    figures = record_outcomes(
+        terminalreporter, "tests/e2e/", "e2e", command="make test-e2e", screenshots=len(screenshots)
     )
+    if figures:
+        terminalreporter.write_line(
+            f"e2e: {figures['tests_passed']} passed, {figures['tests_failed']} failed; "
+            f"{len(screenshots)} screenshots in {ARTIFACTS.relative_to(ROOT)}"
+        )

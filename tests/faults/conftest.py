@@ -1,0 +1,7 @@
+"""Which fault tests ran and passed, kept for `make evidence`."""
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.evidence import record_outcomes
+
+    record_outcomes(terminalreporter, "tests/faults/", "faults", command="make test (tests/faults)")
