@@ -17,7 +17,7 @@ from backoffice.extensions import db
 from backoffice.logistics import appointments, bookings, follow_ups, interpreters
 from backoffice.logistics.itinerary import case_findings
 from backoffice.logistics.models import HospitalAppointment
-from backoffice.logistics.timezones import to_local
+from backoffice.logistics.timezones import format_day, to_local
 
 
 def itinerary_without_problems(case: Case) -> str | None:
@@ -49,7 +49,7 @@ def admission_day_reached(case: Case) -> str | None:
     today_there = to_local(utcnow(), appointment.timezone).date()
     if today_there < appointment.admission_on:
         return (
-            f"The patient is admitted on {appointment.admission_on.strftime('%a %d %b %Y')}; the case moves to "
+            f"The patient is admitted on {format_day(appointment.admission_on)}; the case moves to "
             "treatment from that day."
         )
     return None

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from backoffice.geo import language_name
 from backoffice.logistics.airports import Airport
 from backoffice.logistics.itinerary import AppointmentItem, FlightItem, Item, Itinerary
-from backoffice.logistics.timezones import format_local, to_local
+from backoffice.logistics.timezones import format_day, format_local, to_local
 
 PROBLEM = "problem"
 WARNING = "warning"
@@ -63,7 +63,8 @@ def _clock(instant: datetime, tz: str) -> str:
 
 
 def _day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
+    # The one way findings write a day, the same as the day in `_when`'s instants.
+    return format_day(day)
 
 
 def _minutes(delta: timedelta) -> str:
@@ -74,7 +75,7 @@ def _minutes(delta: timedelta) -> str:
 
 
 def _nights(nights: list[date]) -> str:
-    """'the night of Sat 31 Jan 2026' or 'the nights of Sat 31 Jan 2026 to Mon 2 Feb 2026 (3 nights)', per run."""
+    """'the night of Sat 31 Jan 2026' or 'the nights of Sat 31 Jan 2026 to Mon 02 Feb 2026 (3 nights)', per run."""
     runs: list[list[date]] = []
     for night in sorted(nights):
         if runs and (night - runs[-1][-1]).days == 1:
@@ -189,6 +190,90 @@ def drop_offs_after_departure(itinerary: Itinerary, context: Context) -> Iterabl
                 f"{_flight_name(flight)} leaves ({_when(flight.departs_at, flight.departure_tz)}).",
                 (transfer, flight),
             )
+
+
+# ---------------------------------------------------------------------------------------------- arrival and return
+
+
+def _journey_end(flight: FlightItem, itinerary: Itinerary, country: str) -> FlightItem:
+    """The flight the patient finally lands with: `flight`, or the onward flight inside the country it connects to."""
+    seen = {flight.id}
+    while True:
+        onward = [
+            other
+            for other in itinerary.flights
+            if other.id not in seen
+            and _in(other.to_airport, country)
+            and other.from_airport.code == flight.to_airport.code
+            and flight.arrives_at <= other.departs_at <= flight.arrives_at + CONNECTION_WINDOW
+        ]
+        if not onward:
+            return flight
+        flight = min(onward, key=lambda other: other.departs_at)
+        seen.add(flight.id)
+
+
+def _arrival(itinerary: Itinerary, country: str) -> tuple[FlightItem, FlightItem] | None:
+    """(first flight into the country, the flight the patient lands with after its connections), or None."""
+    inbound = [f for f in itinerary.flights if _in(f.to_airport, country) and not _in(f.from_airport, country)]
+    if not inbound:
+        return None
+    first = min(inbound, key=lambda flight: flight.departs_at)
+    return first, _journey_end(first, itinerary, country)
+
+
+def arrival_after_admission(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
+    """The patient must land in the hospital's country by the admission day and before the appointment starts."""
+    country, appointment = _country(itinerary), itinerary.appointment
+    if country is None or appointment is None:
+        return
+    arrival = _arrival(itinerary, country)
+    if arrival is None:
+        return
+    first, last = arrival
+    landing_day = to_local(last.arrives_at, last.arrival_tz).date()
+    landing = f"at {last.to_airport.label} on {_when(last.arrives_at, last.arrival_tz)} with {_flight_name(last)}"
+    if landing_day > appointment.admission_on:
+        message = (
+            f"The patient lands {landing} but is admitted on {_day(appointment.admission_on)}. "
+            "Book an earlier flight or move the appointment."
+        )
+    elif last.arrives_at >= appointment.starts_at:
+        message = (
+            f"The patient lands {landing} but the appointment at {appointment.hospital_name} starts on "
+            f"{_when(appointment.starts_at, appointment.tz)}. Book an earlier flight or move the appointment."
+        )
+    else:
+        return
+    yield Finding("arrival_after_admission", PROBLEM, message, tuple(dict.fromkeys((first, last, appointment))))
+
+
+def return_before_discharge(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
+    """A flight out of the hospital's country (after the patient arrives) must leave on the discharge day or later.
+
+    A flight home before the expected discharge, or before the appointment even starts, would cut the treatment.
+    """
+    country, appointment = _country(itinerary), itinerary.appointment
+    if country is None or appointment is None:
+        return
+    arrival = _arrival(itinerary, country)
+    landed_at = arrival[1].arrives_at if arrival else None
+    for flight in itinerary.flights:
+        if not _in(flight.from_airport, country) or _in(flight.to_airport, country):
+            continue
+        if landed_at is not None and flight.departs_at < landed_at:
+            continue  # not the way home: the patient has not arrived yet
+        departure_day = to_local(flight.departs_at, flight.departure_tz).date()
+        if departure_day >= appointment.discharge_on and flight.departs_at > appointment.starts_at:
+            continue
+        yield Finding(
+            "return_before_discharge",
+            PROBLEM,
+            f"The flight home, {_flight_name(flight)}, leaves {flight.from_airport.label} on "
+            f"{_when(flight.departs_at, flight.departure_tz)}, before the expected discharge on "
+            f"{_day(appointment.discharge_on)}. Book a later flight or move the appointment.",
+            (appointment, flight),
+        )
 
 
 # ---------------------------------------------------------------------------------------------- hotel nights
@@ -371,6 +456,8 @@ RULES: tuple[Rule, ...] = (
     airport_pickups_without_flight,
     pickups_too_early,
     drop_offs_after_departure,
+    arrival_after_admission,
+    return_before_discharge,
     hotel_gap_before_admission,
     hotel_gap_after_discharge,
     appointments_without_interpreter,

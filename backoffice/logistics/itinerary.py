@@ -22,7 +22,7 @@ from backoffice.extensions import db
 from backoffice.geo import language_name
 from backoffice.logistics.airports import Airport, UnknownAirport, airport
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
-from backoffice.logistics.timezones import TimeError, to_local, to_utc
+from backoffice.logistics.timezones import TimeError, format_day, to_local, to_utc
 from backoffice.money import Money
 
 # Statements `load_itinerary` sends, whatever the number of bookings (asserted in the tests).
@@ -318,8 +318,8 @@ def appointment_item(row: HospitalAppointment) -> AppointmentItem:
         details.append(("Physician", physician))
     if programme:
         details.append(("Programme", programme))
-    details.append(("Admission", row.admission_on.strftime("%a %d %b %Y")))
-    details.append(("Expected discharge", row.discharge_on.strftime("%a %d %b %Y")))
+    details.append(("Admission", format_day(row.admission_on)))
+    details.append(("Expected discharge", format_day(row.discharge_on)))
     return AppointmentItem(
         id=row.id,
         status=row.status,

@@ -50,7 +50,16 @@ def combine(day: date, at: time, tz_name: str) -> datetime:
     return to_utc(datetime.combine(day, at), tz_name)
 
 
-def format_local(instant: datetime | None, tz_name: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
+# How a day is written in messages and findings ('Tue 08 Dec 2026'); `format_local` writes its instants the same way.
+DAY_FORMAT = "%a %d %b %Y"
+
+
+def format_day(day: date) -> str:
+    """'Tue 08 Dec 2026': a calendar day (admission, discharge, a hotel night), as `format_local` writes its day."""
+    return day.strftime(DAY_FORMAT)
+
+
+def format_local(instant: datetime | None, tz_name: str, fmt: str = f"{DAY_FORMAT}, %H:%M") -> str:
     """'Tue 12 May 2026, 14:30 CEST' — the local time with its zone abbreviation."""
     if instant is None:
         return "—"

@@ -3,9 +3,10 @@ offered, confirmed, travelled (appointment, flights, hotel, transfer, interprete
 findings), treated, discharged and followed up in aftercare.
 
 The tests run in file order and build on each other through the UI only: each one signs in afresh (a new browser
-context) and picks up the case the one before left. Dates are the hospital's (Europe/Berlin): the admission is
-today there and the appointment tomorrow, so the case may move into treatment while the test watches and no
-booking lies in the past, whenever the suite runs.
+context) and picks up the case the one before left. Dates are the hospital's (Europe/Berlin): the patient flies
+in and is admitted today there (the flight leaves shortly after the test starts and lands before midnight, as a
+patient must land by the admission), the appointment is tomorrow, so the case may move into treatment while the test
+watches and no booking lies in the past, whenever the suite runs (but in the last minutes of a Berlin day).
 """
 
 from __future__ import annotations
@@ -36,6 +37,22 @@ JOURNEY: dict = {}
 
 def today_at_hospital() -> date:
     return datetime.now(HOSPITAL_TZ).date()
+
+
+def arrival_flight_times() -> tuple[datetime, datetime]:
+    """Departure from Madrid and landing in Berlin (same zone offsets), both today in Berlin and in the future.
+
+    The patient must land by the admission day (else the itinerary shows a problem), and the admission must be today
+    for the case to move into treatment in this run: a flight from about 20 minutes from now, three hours long, or
+    shorter when that would land after 23:55.
+    """
+    now = datetime.now(HOSPITAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
+    departs = now + timedelta(minutes=20 + (5 - now.minute % 5) % 5)
+    last_landing = datetime.combine(now.date(), datetime.min.time()) + timedelta(hours=23, minutes=55)
+    arrives = min(departs + timedelta(hours=3), last_landing)
+    if arrives - departs < timedelta(minutes=10):
+        pytest.skip("too close to midnight in Berlin to fly the patient in on the admission day")
+    return departs, arrives
 
 
 def flashes(page: Page):
@@ -259,6 +276,7 @@ def _itinerary(page: Page) -> None:
 def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tmp_path):
     page = open_case(browse)
     today = today_at_hospital()
+    departs, lands = arrival_flight_times()
     appointment_day, discharge_day, home_day = (
         today + timedelta(days=1),
         today + timedelta(days=12),
@@ -289,16 +307,19 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     page.get_by_role("button", name="Request booking").click()
     expect(flashes(page)).to_contain_text("Hospital appointment at Spree Orthopaedic Hospital")
     expect(page.locator("#appointment")).to_contain_text(f"Discharge {discharge_day.isoformat()} (expected)")
+    # One appointment at a time: the page offers to change it, not to book a second one.
+    expect(page.locator("#appointment").get_by_role("link", name="Book hospital appointment")).to_have_count(0)
+    expect(page.locator("#appointment").get_by_role("link", name="Edit the appointment")).to_be_visible()
 
     flight = {
         "Flight number": "IB3670",
         "Airline": "Iberia",
         "From (IATA code)": "MAD",
         "To (IATA code)": "BER",
-        "Departure date": appointment_day.isoformat(),
-        "Departure time": "08:00",
-        "Arrival date": appointment_day.isoformat(),
-        "Arrival time": "11:00",
+        "Departure date": departs.date().isoformat(),
+        "Departure time": f"{departs:%H:%M}",
+        "Arrival date": lands.date().isoformat(),
+        "Arrival time": f"{lands:%H:%M}",
         "Passengers": "Lucía Romero Vidal, Marta Romero",
         "Cost": "412.00",
     }
@@ -341,6 +362,7 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     _itinerary(page)
     codes = findings(page)
     assert {"arrival_without_transfer", "hotel_gap_after_discharge", "no_interpreter"} <= set(codes), codes
+    assert "arrival_after_admission" not in codes, codes  # lands on the admission day
     box = page.locator("#findings")
     expect(box).to_contain_text("No transfer meets flight IB3670 (MAD → BER)")
     expect(box).to_contain_text(f"No hotel for the night of {home_day - timedelta(days=1):%a} ")
@@ -355,6 +377,8 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     expect(blockers).to_have_count(2)
     expect(blockers.first).to_contain_text("Book the hospital appointment and have the hospital confirm it")
     expect(blockers.last).to_contain_text("The itinerary shows 3 problems (No transfer meets flight IB3670")
+    # Holding the case stays a secondary choice while the move forward is blocked.
+    expect(page.get_by_role("button", name="Put on hold")).not_to_have_class(re.compile(r"\bbtn-primary\b"))
     expect(page.locator("#findings")).to_contain_text("No transfer meets flight IB3670")
 
     # An airport pickup linked to the flight, but too soon after landing.
@@ -367,8 +391,8 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
             "Pickup place": "Berlin Brandenburg Airport, arrivals hall T1",
             "select:To": "Hospital",
             "Destination": "Spree Orthopaedic Hospital, Spreeweg 11",
-            "Pickup date": appointment_day.isoformat(),
-            "Pickup time": "11:15",
+            "Pickup date": (lands + timedelta(minutes=15)).date().isoformat(),
+            "Pickup time": f"{lands + timedelta(minutes=15):%H:%M}",
             "option:Meets flight": "IB3670",
             "Transfer company": "MedDrive Germany",
             "Driver": "Andreas Keller",
@@ -383,13 +407,14 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     codes = findings(page)
     assert "arrival_without_transfer" not in codes and "pickup_too_early" in codes, codes
     expect(page.locator("#findings")).to_contain_text("only 15 min after the flight lands")
-    expect(page.locator("#findings")).to_contain_text("pick up at 11:45")
+    expect(page.locator("#findings")).to_contain_text(f"pick up at {lands + timedelta(minutes=45):%H:%M}")
     browse.shot("itinerary-pickup-too-early")
 
     # Fix them: the pickup later, the hotel to the day of the flight home, an interpreter at the appointment.
     page.locator(".crumbs").get_by_role("link", name=JOURNEY["number"]).click()
     page.get_by_role("link", name="Bookings and logistics costs").click()
-    _edit(page, "#transfers", {"Pickup time": "12:00"}, "saved.")
+    pickup = lands + timedelta(hours=1)
+    _edit(page, "#transfers", {"Pickup date": pickup.date().isoformat(), "Pickup time": f"{pickup:%H:%M}"}, "saved.")
     _edit(page, "#hotels", {"Check-out": home_day.isoformat()}, "saved.")
 
     page.locator(".crumbs").get_by_role("link", name=JOURNEY["number"]).click()
@@ -428,6 +453,11 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     expect(page.locator("form[action$='/confirm']")).to_have_count(0)
     expect(page.locator("#costs")).to_contain_text("€")
     browse.shot("bookings-confirmed")
+    # At 1280 px every table fits its card: status, cost and the actions are in view, no sideways scrolling.
+    overflowing = page.locator("section.card").evaluate_all(
+        "cards => cards.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.id)"
+    )
+    assert overflowing == [], overflowing
 
     _itinerary(page)
     expect(page.locator("#findings")).to_contain_text("No problems found in the bookings made so far.")

@@ -263,9 +263,10 @@ def test_pickup_during_the_autumn_dst_change_counts_real_minutes():
 def test_a_ride_to_the_airport_must_leave_before_the_flight():
     home = flight(at(MAY_12, 10, 0), at(MAY_12, 18, 30, "Asia/Dubai"), origin="FRA", destination="DXB", number="EK46")
     on_time = transfer(at(MAY_12, 7, 0), meets=home, from_kind="hotel", to_kind="airport")
-    assert codes(home, on_time, VISIT) == []
+    stay = appointment(MAY_12 - timedelta(days=21))  # discharged on the day of the flight home
+    assert codes(home, on_time, stay) == []
     late = transfer(at(MAY_12, 10, 15), meets=home, from_kind="hotel", to_kind="airport")
-    [finding] = findings(home, late, VISIT)
+    [finding] = findings(home, late, stay)
     assert finding.code == "drop_off_after_departure" and "10:15 CEST" in finding.message
 
 
@@ -284,7 +285,7 @@ def test_hotel_nights_before_admission_across_a_month_end_are_named():
         *arrival_on(date(2026, 1, 30)), hotel(date(2026, 1, 30), date(2026, 2, 1)), appointment(date(2026, 2, 2))
     )
     assert finding.code == "hotel_gap_before_admission" and finding.severity == "problem"
-    assert finding.message.startswith("No hotel for the night of Sun 1 Feb 2026:")
+    assert finding.message.startswith("No hotel for the night of Sun 01 Feb 2026:")
 
 
 def test_hotel_nights_before_admission_covered_by_two_stays_are_fine():
@@ -319,7 +320,7 @@ def test_hotel_nights_after_discharge_until_the_flight_home():
     stay = appointment(date(2026, 2, 7), days=21)  # expected discharge Sat 28 Feb
     [finding] = findings(stay, flight_home(date(2026, 3, 3)), hotel(date(2026, 2, 28), date(2026, 3, 2)))
     assert finding.code == "hotel_gap_after_discharge" and finding.severity == "problem"
-    assert "the night of Mon 2 Mar 2026" in finding.message and "Sat 28 Feb 2026" in finding.message
+    assert "the night of Mon 02 Mar 2026" in finding.message and "Sat 28 Feb 2026" in finding.message
     assert codes(stay, flight_home(date(2026, 3, 3)), hotel(date(2026, 2, 28), date(2026, 3, 3))) == []
 
 
