@@ -62,7 +62,11 @@ def record_outcomes(terminalreporter, folder: str, name: str, *, command: str, *
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "EVIDENCE.md"
 # The order and headings of the sections; figures of other names follow under their own name.
 SECTIONS = (
-    ("Browser end-to-end suite", "Playwright driving Debian's Chromium against a `make run`-style server.", ("e2e",)),
+    (
+        "Browser end-to-end suite",
+        "Playwright driving Debian's Chromium against a `make run`-style server.",
+        ("e2e", "finance-layout"),
+    ),
     ("Access matrix", "Every route and method, as each role, with another patient's ids.", ("access-matrix",)),
     (
         "Malformed-input sweep",
@@ -73,7 +77,7 @@ SECTIONS = (
     (
         "Faults",
         "Killed workers, Redis outage, PostgreSQL restart, an unwritable or full invoice archive.",
-        ("shipments-kill-run", "shipments-recovery", "postgresql-restart", "fault"),
+        ("faults", "shipments-kill-run", "shipments-recovery", "postgresql-restart"),
     ),
     ("Load", "Locust, headless, against gunicorn (2 workers) + PostgreSQL + Redis.", ("loadtest",)),
     ("Dependencies and code", "pip-audit and bandit.", ("dependency-audit",)),
@@ -165,6 +169,7 @@ def render() -> str:
         "",
         *_machine(),
     ]
+    lines += _headlines(entries)
     done: set[str] = set()
     for heading, description, prefixes in SECTIONS:
         chosen = [
@@ -185,6 +190,61 @@ def render() -> str:
         for entry in rest:
             lines += _entry(entry)
     return "\n".join(lines) + "\n"
+
+
+def _headlines(entries: list[dict[str, Any]]) -> list[str]:
+    """The figures the issue asks for, one line each, from whichever runs were recorded."""
+
+    def find(name: str, database: str | None = None) -> dict[str, Any] | None:
+        for entry in entries:
+            if entry["name"] == name and (database is None or entry["database"] == database):
+                return entry["figures"]
+        return None
+
+    lines = ["", "## Headline figures", ""]
+    for database in ("sqlite", "postgresql"):
+        if figures := find("access-matrix", database):
+            lines.append(
+                f"- Access matrix ({database}): {figures.get('requests')} requests over {figures.get('route_methods')} "
+                f"routes x methods and {figures.get('visitors')} kinds of visitor; unauthorised 2xx: "
+                f"{figures.get('unauthorised_2xx')}; answers not as the table: {figures.get('answers_not_as_table')}; "
+                f"patient data in refusals: {figures.get('patient_data_leaks')}"
+            )
+    for name in ("malformed-inputs", "malformed-inputs-bench"):
+        for database in ("sqlite", "postgresql"):
+            if figures := find(name, database):
+                lines.append(
+                    f"- Malformed inputs ({'make bench' if 'bench' in name else 'make test'}, {database}): "
+                    f"{figures.get('inputs'):,} inputs to {figures.get('forms')} forms, "
+                    f"{figures.get('post_endpoints_swept')}/{figures.get('post_endpoints_in_app')} POST endpoints; "
+                    f"5xx: {figures.get('5xx')}, findings: {figures.get('findings')}"
+                )
+    if figures := find("concurrency-1000-issues", "postgresql"):
+        lines.append(
+            f"- Concurrency (PostgreSQL): {figures.get('issues'):,} invoices issued from {figures.get('connections')} "
+            f"connections: {figures.get('numbers')}"
+        )
+    for entry in entries:
+        if entry["name"].startswith("shipments-kill-run-100"):
+            figures = entry["figures"]
+            lines.append(f"- Kill run ({entry['database']}): " + "; ".join(f"{k}: {v}" for k, v in figures.items()))
+    if figures := find("postgresql-restart-under-load"):
+        lines.append("- PostgreSQL restart under load: " + "; ".join(f"{k}: {v}" for k, v in figures.items()))
+    if (figures := find("loadtest")) and isinstance(figures.get("app"), dict):
+        app, bare = figures["app"], figures.get("bare_route", {})
+        lines.append(
+            f"- Load ({figures.get('users')} users, {figures.get('seconds_measured')} s): app {app.get('rps')} req/s, "
+            f"p50/p95/p99 {app.get('p50')}/{app.get('p95')}/{app.get('p99')} ms, error ratio {app.get('error_ratio')}; "
+            f"bare route p50/p95/p99 {bare.get('p50')}/{bare.get('p95')}/{bare.get('p99')} ms"
+        )
+    if figures := find("dependency-audit"):
+        audit, bandit = figures.get("pip_audit", {}), figures.get("bandit", {})
+        lines.append(
+            f"- pip-audit: {audit.get('audited')} of {audit.get('installed')} packages audited, "
+            f"{len(audit.get('vulnerable', []))} vulnerable, {len(audit.get('not_audited', []))} not auditable here; "
+            f"bandit: {bandit.get('findings_by_severity')}"
+        )
+    return lines if len(lines) > 3 else []
 
 
 def _entry(entry: dict[str, Any]) -> list[str]:
