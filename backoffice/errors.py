@@ -70,6 +70,30 @@ ERROR_MESSAGES = {
 
 
 DATABASE_UNAVAILABLE = "The database is not available right now. Wait a moment and try again."
+CONCURRENT_CHANGE = "Someone else changed this at the same moment. Nothing was saved: reload the page and try again."
+# PostgreSQL's SQLSTATEs: class 08 (connection exception) and the server shutting down; deadlock and serialisation.
+_UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
+_CONFLICT_STATES = ("40001", "40P01")
+_SQLITE_UNAVAILABLE = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_FULL")
+
+
+def database_trouble(error: OperationalError | InterfaceError) -> str:
+    """ "unavailable" (the connection is gone or refused, SQLite stayed locked), "conflict" (deadlock or
+    serialisation failure) or "error" (anything else: a bug, not an outage)."""
+    if error.connection_invalidated:
+        return "unavailable"
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate in _CONFLICT_STATES:
+        return "conflict"
+    if sqlstate is not None:
+        return "unavailable" if sqlstate.startswith("08") or sqlstate in _UNAVAILABLE_STATES else "error"
+    sqlite_name = getattr(original, "sqlite_errorname", None)
+    if sqlite_name is not None:
+        # Locked past the wait, the file gone or unreadable, the disk failing or full (extended names included).
+        return "unavailable" if sqlite_name.startswith(_SQLITE_UNAVAILABLE) else "error"
+    # No SQLSTATE from the server: the connection failed before or while talking to it (refused, reset, closed).
+    return "unavailable"
 
 
 def render_error(code: int, message: str | None = None):
@@ -106,10 +130,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
-    def database_unavailable(error: Exception):
-        # The database is down, restarting or refusing connections (or a lock wait gave up): a 503 to retry, not a
-        # 500. The page must not need the database itself: its layout shows the visitor as signed out.
-        app.logger.error("database unavailable: %s", str(error).splitlines()[0][:300])
+    def database_error(error: OperationalError | InterfaceError):
+        kind = database_trouble(error)
+        if kind == "conflict":
+            # A deadlock or serialisation failure: a colleague's change crossed this one; nothing was stored.
+            app.logger.warning("concurrent change refused by the database: %s", str(error).splitlines()[0][:300])
+            db.session.rollback()
+            return render_error(409, CONCURRENT_CHANGE)
+        if kind != "unavailable":
+            return unexpected_error(error)  # a missing table, an SQL error: a bug to see in the log, not an outage
+        # The database is down, restarting or refusing connections (or SQLite's lock wait gave up): a 503 to retry.
+        # The page must not need the database itself: its layout shows the visitor as signed out.
+        app.logger.error("database unavailable: %s", str(error).splitlines()[0][:300], exc_info=error)
         with contextlib.suppress(Exception):  # the connection is gone; the pool replaces it at the next checkout
             db.session.rollback()
         g._login_user = login_manager.anonymous_user()

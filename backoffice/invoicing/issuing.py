@@ -143,6 +143,9 @@ COMMITTING = "invoicing.committing"
 @event.listens_for(Session, "before_commit")
 def _committing(session: Session) -> None:
     if session.info.get(ARCHIVED_IN_TRANSACTION):
+        # Flush first: a failure there (a constraint, the audit rows) surely stored nothing, and the file goes.
+        # Only a failure of the COMMIT itself leaves us not knowing whether the invoice was issued.
+        session.flush()
         session.info[COMMITTING] = True
 
 

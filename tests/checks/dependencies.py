@@ -52,7 +52,9 @@ def latest_release_advisories(name: str) -> tuple[str | None, list[dict]] | None
             data = json.load(response)
     except (urllib.error.URLError, TimeoutError, json.JSONDecodeError, OSError):
         return None
-    return data.get("info", {}).get("version"), data.get("vulnerabilities") or []
+    if not isinstance(data.get("vulnerabilities"), list):
+        return None  # an answer without the advisories field says nothing about them: not audited, not clean
+    return data.get("info", {}).get("version"), data["vulnerabilities"]
 
 
 def installed_versions() -> dict[str, str]:
@@ -162,7 +164,9 @@ def main() -> int:
     )
     for line in code["high"]:
         print(f"  HIGH: {line}")
-    return 1 if dependencies["vulnerable"] or code["high"] else 0
+    if not dependencies["audited"]:
+        print("  NOTHING AUDITED: no advisory source answered; an audit that checked nothing does not pass")
+    return 1 if dependencies["vulnerable"] or code["high"] or not dependencies["audited"] else 0
 
 
 if __name__ == "__main__":

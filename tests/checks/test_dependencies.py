@@ -34,3 +34,21 @@ def test_an_unreachable_pypi_leaves_packages_not_audited_rather_than_clean(monke
     _world(monkeypatch, [{"name": "lib", "version": "1.0", "skip_reason": "not found"}], {})
     result = dependencies.audit_dependencies()
     assert result["audited"] == 0 and result["not_audited"] == ["lib 1.0 (latest PyPI out of reach)"]
+
+
+def test_an_audit_that_checked_nothing_fails(monkeypatch):
+    _world(monkeypatch, [{"name": "lib", "version": "1.0", "skip_reason": "not found"}], {})
+    monkeypatch.setattr(
+        dependencies,
+        "run_bandit",
+        lambda: {
+            "high": [],
+            "findings_by_severity": {},
+            "files": 0,
+            "lines_of_code": 0,
+            "lines_marked_nosec": 0,
+            "skipped_checks": [],
+        },
+    )
+    monkeypatch.setattr(dependencies, "record", lambda *args, **kwargs: None)
+    assert dependencies.main() == 1

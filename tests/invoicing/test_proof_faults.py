@@ -41,3 +41,28 @@ def test_an_issue_whose_commit_answer_was_lost_keeps_the_pdf_of_the_issued_invoi
     assert hashlib.sha256(archived.read_bytes()).hexdigest() == invoice.pdf_sha256
     download = client.get(f"/invoices/{invoice.number}.pdf")
     assert download.status_code == 200 and download.data == archived.read_bytes()
+
+
+def test_an_issue_whose_last_flush_fails_at_commit_removes_its_pdf_and_gives_the_number_back(app):
+    """Only a cut-off COMMIT keeps the file: a failure while flushing before it surely stored nothing."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from backoffice.audit.models import AuditEvent
+    from backoffice.invoicing import issuing
+
+    case = make_invoicing_case()
+    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    db.session.commit()
+    invoice = issuing.issue_invoice(draft.id, actor_id=None)
+    archived = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename
+    assert archived.is_file()
+    db.session.add(AuditEvent(action=None))  # NOT NULL: fails in the flush that commit() starts with
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert not archived.exists(), "the PDF of an invoice that was never issued stayed in the archive"
+    db.session.expire_all()
+    assert db.session.get(Invoice, draft.id).status == "draft"
+    assert issuing.issue_invoice(draft.id, actor_id=None).number.endswith("-00001")
+    db.session.commit()
