@@ -47,3 +47,24 @@ def test_a_failed_order_does_not_claim_the_coordinator_was_told_when_the_case_ke
     assert "The coordinator was told" not in page and "has been told" not in page
     assert "The failure is on the case's timeline" in page
     assert "the case's next action is about something else" in page
+
+
+def test_a_failed_order_whose_reminder_was_cleared_says_nobody_is_reminded(app, users, as_role):
+    case = make_case(state="aftercare", coordinator=users["coordinator"])
+    pharmacy = make_pharmacy(name="Marien-Apotheke")
+    prescription = make_prescription(case, uploaded_by=users["coordinator"])
+    db.session.commit()
+    order = operations.create_order(case.id, order_input(pharmacy, prescription, behaviour="refused"), actor_id=None)
+    operations.submit_order(order.id, actor_id=None, expected_version=None)
+    db.session.commit()
+    case_id, order_id = case.id, order.id
+    client = as_role("coordinator")
+    run_jobs(app)
+    case = get_case(case_id)
+    case.next_action, case.next_action_on = "", None  # the coordinator cleared the failure reminder
+    db.session.commit()
+
+    page = html.unescape(client.get(f"/medicine-orders/{order_id}").get_data(as_text=True))
+    assert "This order failed:" in page and "has been told" not in page
+    assert "the case has no next action reminding anyone of it" in page
+    assert "the coordinator's own reminder was kept" not in page
