@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from backoffice.geo import language_name
 from backoffice.logistics.airports import Airport
@@ -24,6 +24,9 @@ SEVERITIES = (PROBLEM, WARNING)
 CONNECTION_WINDOW = timedelta(hours=12)
 # A booking still only requested this close to its date deserves a reminder.
 CONFIRM_WITHIN = timedelta(days=7)
+# A flight home on the discharge day leaving before this local time (a red-eye, a dawn flight) is worth a check with
+# the hospital: the patient would have to leave it the night before or at dawn.
+EARLIEST_FLIGHT_HOME = time(10, 0)
 
 
 @dataclass(frozen=True)
@@ -213,13 +216,44 @@ def _journey_end(flight: FlightItem, itinerary: Itinerary, country: str) -> Flig
         seen.add(flight.id)
 
 
-def _arrival(itinerary: Itinerary, country: str) -> tuple[FlightItem, FlightItem] | None:
-    """(first flight into the country, the flight the patient lands with after its connections), or None."""
-    inbound = [f for f in itinerary.flights if _in(f.to_airport, country) and not _in(f.from_airport, country)]
+def _inbound(itinerary: Itinerary, country: str) -> list[tuple[FlightItem, FlightItem]]:
+    """Every journey into the country as (flight into it, flight it lands with after its connections), by landing."""
+    journeys = [
+        (flight, _journey_end(flight, itinerary, country))
+        for flight in itinerary.flights
+        if _in(flight.to_airport, country) and not _in(flight.from_airport, country)
+    ]
+    return sorted(journeys, key=lambda journey: (journey[1].arrives_at, journey[0].departs_at))
+
+
+def _outbound(itinerary: Itinerary, country: str) -> list[FlightItem]:
+    """Every flight out of the country, by departure."""
+    flights = [f for f in itinerary.flights if _in(f.from_airport, country) and not _in(f.to_airport, country)]
+    return sorted(flights, key=lambda flight: flight.departs_at)
+
+
+def _departure_day(flight: FlightItem) -> date:
+    return to_local(flight.departs_at, flight.departure_tz).date()
+
+
+def _landing_day(flight: FlightItem) -> date:
+    return to_local(flight.arrives_at, flight.arrival_tz).date()
+
+
+def _arrival(itinerary: Itinerary, country: str, appointment: AppointmentItem) -> tuple[FlightItem, FlightItem] | None:
+    """The journey the patient comes for the treatment with, as in `_inbound`, or None.
+
+    An earlier trip (a pre-assessment visit, in and out before the admission day) is not the arrival: the arrival is
+    the first journey in after the last flight out that leaves before the admission day. Later journeys in during the
+    stay (a relative joining) do not move it. When nothing lands after that flight out, the last journey in counts.
+    """
+    inbound = _inbound(itinerary, country)
     if not inbound:
         return None
-    first = min(inbound, key=lambda flight: flight.departs_at)
-    return first, _journey_end(first, itinerary, country)
+    left = [f.departs_at for f in _outbound(itinerary, country) if _departure_day(f) < appointment.admission_on]
+    since = max(left, default=None)
+    after = [journey for journey in inbound if since is None or journey[0].departs_at > since]
+    return after[0] if after else inbound[-1]
 
 
 def arrival_after_admission(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
@@ -227,13 +261,12 @@ def arrival_after_admission(itinerary: Itinerary, context: Context) -> Iterable[
     country, appointment = _country(itinerary), itinerary.appointment
     if country is None or appointment is None:
         return
-    arrival = _arrival(itinerary, country)
+    arrival = _arrival(itinerary, country, appointment)
     if arrival is None:
         return
     first, last = arrival
-    landing_day = to_local(last.arrives_at, last.arrival_tz).date()
     landing = f"at {last.to_airport.label} on {_when(last.arrives_at, last.arrival_tz)} with {_flight_name(last)}"
-    if landing_day > appointment.admission_on:
+    if _landing_day(last) > appointment.admission_on:
         message = (
             f"The patient lands {landing} but is admitted on {_day(appointment.admission_on)}. "
             "Book an earlier flight or move the appointment."
@@ -248,32 +281,97 @@ def arrival_after_admission(itinerary: Itinerary, context: Context) -> Iterable[
     yield Finding("arrival_after_admission", PROBLEM, message, tuple(dict.fromkeys((first, last, appointment))))
 
 
+def _departures(
+    itinerary: Itinerary, country: str, appointment: AppointmentItem
+) -> tuple[FlightItem | None, list[FlightItem]]:
+    """(the flight home, the other flights out of the country during the trip).
+
+    The trip runs from the arrival (`_arrival`) to the next journey in that lands after the expected discharge
+    (a follow-up visit); the flight home is the last flight out in it, the others are someone else's or a break.
+    """
+    arrival = _arrival(itinerary, country, appointment)
+    landed_at = arrival[1].arrives_at if arrival else None
+    later = [
+        first.departs_at
+        for first, last in _inbound(itinerary, country)
+        if (landed_at is None or last.arrives_at > landed_at) and _landing_day(last) > appointment.discharge_on
+    ]
+    until = min(later, default=None)
+    trip = [
+        flight
+        for flight in _outbound(itinerary, country)
+        if (landed_at is None or flight.departs_at >= landed_at) and (until is None or flight.departs_at < until)
+    ]
+    return (trip[-1], trip[:-1]) if trip else (None, [])
+
+
+def _leaves_before_discharge(flight: FlightItem, appointment: AppointmentItem) -> bool:
+    return _departure_day(flight) < appointment.discharge_on or flight.departs_at <= appointment.starts_at
+
+
 def return_before_discharge(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
-    """A flight out of the hospital's country (after the patient arrives) must leave on the discharge day or later.
+    """The flight home (the last flight out of the hospital's country) must leave on the discharge day or later.
 
     A flight home before the expected discharge, or before the appointment even starts, would cut the treatment.
     """
     country, appointment = _country(itinerary), itinerary.appointment
     if country is None or appointment is None:
         return
-    arrival = _arrival(itinerary, country)
-    landed_at = arrival[1].arrives_at if arrival else None
-    for flight in itinerary.flights:
-        if not _in(flight.from_airport, country) or _in(flight.to_airport, country):
+    home, _ = _departures(itinerary, country, appointment)
+    if home is None or not _leaves_before_discharge(home, appointment):
+        return
+    yield Finding(
+        "return_before_discharge",
+        PROBLEM,
+        f"The flight home, {_flight_name(home)}, leaves {home.from_airport.label} on "
+        f"{_when(home.departs_at, home.departure_tz)}, before the expected discharge on "
+        f"{_day(appointment.discharge_on)}. Book a later flight or move the appointment.",
+        (appointment, home),
+    )
+
+
+def flights_out_during_the_stay(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
+    """A flight out of the country before the discharge that is not the flight home: a companion's, or a mistake.
+
+    The passengers are free text, so who travels is left to the coordinator rather than guessed from the names.
+    """
+    country, appointment = _country(itinerary), itinerary.appointment
+    if country is None or appointment is None:
+        return
+    home, others = _departures(itinerary, country, appointment)
+    for flight in others:
+        if not _leaves_before_discharge(flight, appointment):
             continue
-        if landed_at is not None and flight.departs_at < landed_at:
-            continue  # not the way home: the patient has not arrived yet
-        departure_day = to_local(flight.departs_at, flight.departure_tz).date()
-        if departure_day >= appointment.discharge_on and flight.departs_at > appointment.starts_at:
-            continue
+        who = f" with {flight.passengers}" if flight.passengers else ""
         yield Finding(
-            "return_before_discharge",
-            PROBLEM,
-            f"The flight home, {_flight_name(flight)}, leaves {flight.from_airport.label} on "
-            f"{_when(flight.departs_at, flight.departure_tz)}, before the expected discharge on "
-            f"{_day(appointment.discharge_on)}. Book a later flight or move the appointment.",
+            "flight_out_during_stay",
+            WARNING,
+            f"Flight {flight.flight_number} ({flight.from_airport.code} → {flight.to_airport.code}) leaves "
+            f"{flight.from_airport.label} on {_when(flight.departs_at, flight.departure_tz)}{who}, during the stay "
+            f"(expected discharge on {_day(appointment.discharge_on)}). Check who travels: the flight home is "
+            f"{_flight_name(home)} on {_when(home.departs_at, home.departure_tz)}.",
             (appointment, flight),
         )
+
+
+def early_flight_home(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
+    """A flight home early on the discharge day means leaving the hospital the night before or at dawn."""
+    country, appointment = _country(itinerary), itinerary.appointment
+    if country is None or appointment is None:
+        return
+    home, _ = _departures(itinerary, country, appointment)
+    if home is None or _leaves_before_discharge(home, appointment) or _departure_day(home) != appointment.discharge_on:
+        return
+    if to_local(home.departs_at, home.departure_tz).time() >= EARLIEST_FLIGHT_HOME:
+        return
+    yield Finding(
+        "early_flight_home",
+        WARNING,
+        f"The flight home, {_flight_name(home)}, leaves {home.from_airport.label} on "
+        f"{_when(home.departs_at, home.departure_tz)}, early on the day of the expected discharge. "
+        f"Check with {appointment.hospital_name} that the patient can leave in time, or book a later flight.",
+        (appointment, home),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- hotel nights
@@ -458,6 +556,8 @@ RULES: tuple[Rule, ...] = (
     drop_offs_after_departure,
     arrival_after_admission,
     return_before_discharge,
+    flights_out_during_the_stay,
+    early_flight_home,
     hotel_gap_before_admission,
     hotel_gap_after_discharge,
     appointments_without_interpreter,

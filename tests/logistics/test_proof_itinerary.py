@@ -4,23 +4,28 @@
   leaving before the expected discharge;
 - findings wrote days two ways ('Tue 8 Dec 2026' beside 'Wed 09 Dec 2026, 12:00 CET');
 - the bookings page offered to book a second hospital appointment, which is refused;
-- on the case page, 'Put on hold' took the primary look when the move forward was blocked.
+- on the case page, 'Put on hold' took the primary look when the move forward was blocked;
+- a relative flying home during the stay was taken for the patient's flight home and blocked the case;
+- an earlier trip in the same case (a pre-assessment visit) was taken for the arrival: its flight home was flagged
+  and the real, late, arrival was not;
+- a red-eye flight home at 00:30 on the discharge day passed, as only days were compared.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
 from backoffice.extensions import db
+from backoffice.logistics.case_rules import itinerary_without_problems
 from backoffice.logistics.findings import find_problems
 from backoffice.logistics.itinerary import load_itinerary
 from backoffice.logistics.timezones import format_day, format_local
 from tests.factories import make_case, make_hospital, make_physician, make_programme
-from tests.logistics.factories import local, make_appointment, make_flight, make_transfer
+from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
 from tests.logistics.test_findings import appointment, at, findings, flight, hotel, interpreter, transfer
 
 DAY = date(2026, 12, 8)  # a Tuesday
@@ -132,6 +137,160 @@ def test_a_flight_home_on_the_discharge_day_or_later_is_no_problem():
         assert only(HOME_EARLY, *arrival(DAY - timedelta(days=1), 12), stay, flight_home(day)) == []
 
 
+# ---------------------------------------------------------------------------------------------- which trip
+
+OUT_DURING_STAY = "flight_out_during_stay"
+EARLY_HOME = "early_flight_home"
+
+
+def companion_leaving(day: date, hh: int = 9, passengers: str = "Omar Haddad"):
+    home = flight(at(day, hh), at(day, hh) + timedelta(hours=6), origin="FRA", destination="DXB", number="EK44")
+    return replace(home, passengers=passengers)
+
+
+def test_a_relative_flying_home_during_the_stay_is_a_warning_not_the_flight_home():
+    # Lands Mon 7 Dec, discharged Fri 18 Dec, flies home Sat 19 Dec; her brother flies back on Thu 10 Dec.
+    stay = appointment(DAY, days=10)
+    brother, home = companion_leaving(DAY + timedelta(days=2)), flight_home(DAY + timedelta(days=11))
+    every = findings(*arrival(DAY - timedelta(days=1), 12), stay, brother, home)
+    assert [f for f in every if f.code == HOME_EARLY] == []
+    [warning] = [f for f in every if f.code == OUT_DURING_STAY]
+    assert warning.severity == "warning"
+    assert warning.message == (
+        "Flight EK44 (FRA → DXB) leaves Frankfurt am Main (FRA) on Thu 10 Dec 2026, 09:00 CET with Omar Haddad, "
+        "during the stay (expected discharge on Fri 18 Dec 2026). Check who travels: the flight home is "
+        "flight EK46 (FRA → DXB) on Sat 19 Dec 2026, 12:00 CET."
+    )
+    assert warning.item_uids == (stay.uid, brother.uid)
+
+
+def test_the_last_flight_out_is_the_flight_home_and_is_checked_against_the_discharge():
+    stay = appointment(DAY, days=10)
+    brother, home = companion_leaving(DAY + timedelta(days=2)), flight_home(DAY + timedelta(days=9))
+    [problem] = only(HOME_EARLY, *arrival(DAY - timedelta(days=1), 12), stay, brother, home)
+    assert problem.item_uids == (stay.uid, home.uid)
+    assert "The flight home, flight EK46 (FRA → DXB), leaves Frankfurt am Main (FRA) on Thu 17 Dec 2026" in (
+        problem.message
+    )
+
+
+def test_a_flight_out_before_the_flight_home_still_shows_even_without_passengers():
+    # A relative staying on after the patient makes the patient's early flight the earlier one: still shown.
+    stay = appointment(DAY, days=10)
+    early = companion_leaving(DAY + timedelta(days=5), passengers="")
+    items = (*arrival(DAY - timedelta(days=1), 12), stay, early, flight_home(DAY + timedelta(days=12)))
+    [warning] = only(OUT_DURING_STAY, *items)
+    assert "leaves Frankfurt am Main (FRA) on Sun 13 Dec 2026, 09:00 CET, during the stay" in warning.message
+
+
+def test_a_relative_leaving_after_the_discharge_is_no_finding():
+    stay = appointment(DAY, days=10)
+    items = (*arrival(DAY - timedelta(days=1), 12), stay, flight_home(DAY + timedelta(days=10), 15))
+    every = findings(*items, companion_leaving(DAY + timedelta(days=10), 9))
+    assert {f.code for f in every} & {HOME_EARLY, OUT_DURING_STAY, EARLY_HOME} == set()
+
+
+def pre_assessment_trip():
+    """In on Tue 10 Nov, out on Fri 13 Nov: an earlier visit in the same case, before the treatment."""
+    visit_in = flight(at(date(2026, 11, 10), 1), at(date(2026, 11, 10), 7))
+    visit_out = flight_home(date(2026, 11, 13))
+    return visit_in, transfer(at(date(2026, 11, 10), 8), meets=visit_in), visit_out
+
+
+def test_an_earlier_trip_is_not_the_arrival_and_the_late_real_landing_is_a_problem():
+    stay = appointment(DAY, days=10)
+    landing, pickup = arrival(DAY + timedelta(days=1), 7)
+    items = (*pre_assessment_trip(), landing, pickup, stay, flight_home(DAY + timedelta(days=10), 15))
+    assert only(HOME_EARLY, *items) == []
+    [late] = only(ARRIVAL_LATE, *items)
+    assert late.message.startswith("The patient lands at Frankfurt am Main (FRA) on Wed 09 Dec 2026, 07:00 CET")
+    assert "but is admitted on Tue 08 Dec 2026" in late.message
+    assert landing.uid in late.item_uids
+
+
+def test_an_earlier_trip_and_a_timely_arrival_are_no_problem():
+    stay = appointment(DAY, days=10)
+    items = (*pre_assessment_trip(), *arrival(DAY - timedelta(days=1), 12), stay, flight_home(DAY + timedelta(days=11)))
+    assert {f.code for f in findings(*items)} & {ARRIVAL_LATE, HOME_EARLY, OUT_DURING_STAY} == set()
+
+
+def test_a_relative_joining_during_the_stay_does_not_move_the_arrival():
+    stay = appointment(DAY, days=10)
+    sister = flight(at(DAY + timedelta(days=3), 1), at(DAY + timedelta(days=3), 7), number="EK47")
+    items = (
+        *arrival(DAY - timedelta(days=1), 12),
+        stay,
+        sister,
+        transfer(at(DAY + timedelta(days=3), 8), meets=sister),
+    )
+    assert only(ARRIVAL_LATE, *items, flight_home(DAY + timedelta(days=11))) == []
+
+
+def test_a_later_follow_up_trip_does_not_hide_an_early_flight_home():
+    stay = appointment(DAY, days=10)
+    follow_up_in = flight(at(date(2027, 3, 1), 1), at(date(2027, 3, 1), 7), number="EK47")
+    items = (*arrival(DAY - timedelta(days=1), 12), stay, flight_home(DAY + timedelta(days=9)), follow_up_in)
+    [problem] = only(HOME_EARLY, *items, flight_home(date(2027, 3, 5)))
+    assert "on Thu 17 Dec 2026, 12:00 CET, before the expected discharge" in problem.message
+
+
+def test_a_day_appointment_with_a_landing_the_day_after_is_still_a_problem():
+    stay = appointment(DAY, days=0, hour=10)
+    assert [f.severity for f in only(ARRIVAL_LATE, *arrival(DAY + timedelta(days=1), 7), stay)] == ["problem"]
+
+
+def test_connections_still_count_for_the_trip_after_an_earlier_visit():
+    stay = appointment(DAY, days=10)
+    first = flight(at(DAY, 1), at(DAY, 6))
+    onward = flight(at(DAY, 9), at(DAY, 10, 30), origin="FRA", destination="MUC", number="LH100")
+    items = (*pre_assessment_trip(), first, onward, transfer(at(DAY, 11), meets=onward), stay)
+    [late] = only(ARRIVAL_LATE, *items, flight_home(DAY + timedelta(days=11)))
+    assert "lands at Munich (MUC) on Tue 08 Dec 2026, 10:30 CET with flight LH100 (FRA → MUC)" in late.message
+
+
+# ---------------------------------------------------------------------------------------------- red-eye home
+
+
+def test_a_red_eye_home_on_the_discharge_day_is_a_warning():
+    stay = appointment(DAY, days=10)  # expected discharge Fri 18 Dec
+    home = flight(
+        at(DAY + timedelta(days=10), 0, 30),
+        at(DAY + timedelta(days=10), 9, tz="Asia/Dubai"),
+        origin="FRA",
+        destination="DXB",
+        number="EK48",
+    )
+    every = findings(*arrival(DAY - timedelta(days=1), 12), stay, home)
+    assert [f for f in every if f.code == HOME_EARLY] == []
+    [warning] = [f for f in every if f.code == EARLY_HOME]
+    assert warning.severity == "warning"
+    assert warning.message == (
+        "The flight home, flight EK48 (FRA → DXB), leaves Frankfurt am Main (FRA) on Fri 18 Dec 2026, 00:30 CET, "
+        "early on the day of the expected discharge. Check with Clinic of Advanced Biological Medicine that the "
+        "patient can leave in time, or book a later flight."
+    )
+    assert warning.item_uids == (stay.uid, home.uid)
+
+
+@pytest.mark.parametrize(
+    ("days", "hh"), [(10, 10), (10, 23), (11, 0)], ids=["discharge-day-10h", "discharge-day-night", "day-after"]
+)
+def test_a_flight_home_from_mid_morning_on_the_discharge_day_or_later_is_no_warning(days, hh):
+    stay = appointment(DAY, days=10)
+    items = (*arrival(DAY - timedelta(days=1), 12), stay, flight_home(DAY + timedelta(days=days), hh))
+    assert only(EARLY_HOME, *items) == [] and only(HOME_EARLY, *items) == []
+
+
+def test_the_early_hour_is_read_in_the_local_time_of_the_airport():
+    # 08:30 UTC is 09:30 CET: early; 09:30 UTC is 10:30 CET: not.
+    stay = appointment(DAY, days=10)
+    discharge = DAY + timedelta(days=10)
+    for utc_hour, expected in ((8, [EARLY_HOME]), (9, [])):
+        leaves = datetime.combine(discharge, time(utc_hour, 30), tzinfo=UTC)
+        home = flight(leaves, leaves + timedelta(hours=6), origin="FRA", destination="DXB", number="EK46")
+        assert [f.code for f in only(EARLY_HOME, *arrival(DAY - timedelta(days=1), 12), stay, home)] == expected
+
+
 # ---------------------------------------------------------------------------------------------- one way to write a day
 
 
@@ -233,6 +392,36 @@ def test_an_earlier_flight_clears_the_late_landing(case):
     db.session.flush()
     codes = [f.code for f in find_problems(load_itinerary(case.id), today=date.today())]
     assert ARRIVAL_LATE not in codes, codes
+
+
+def test_a_relatives_flight_home_is_shown_but_does_not_block_travel_booked(case, as_role):
+    # Lands the evening before the admission, housed, met; her brother flies back on day 3; she flies home
+    # the afternoon of the discharge day.
+    make_appointment(case, admission_on=soon(), days=10)
+    landing = make_flight(case, departs_at=local(soon(-1), 12), arrives_at=local(soon(-1), 18))
+    make_transfer(case, pickup_at=local(soon(-1), 19), flight=landing)
+    make_hotel(case, check_in_on=soon(-1), check_out_on=soon())
+    for day, number, passengers in ((soon(3), "EK44", "Omar Haddad"), (soon(10), "EK46", "Patient")):
+        make_flight(
+            case,
+            departs_at=local(day, 15),
+            arrives_at=local(day, 23, 30, tz="Asia/Dubai"),
+            from_airport="FRA",
+            to_airport="DXB",
+            departure_tz="Europe/Berlin",
+            arrival_tz="Asia/Dubai",
+            flight_number=number,
+            passengers=passengers,
+        )
+    db.session.commit()
+    client = as_role("coordinator")
+    page = client.get(f"/cases/{case.id}/itinerary").get_data(as_text=True)
+    assert f'data-finding="{OUT_DURING_STAY}"' in page and "with Omar Haddad, during the stay" in page
+    assert f'data-finding="{HOME_EARLY}"' not in page
+
+    assert "0 problems, 1 warning." in page
+    # The guard of the move to travel booked (other guards of the fixture's case, records and estimate, aside).
+    assert itinerary_without_problems(case) is None
 
 
 def test_the_bookings_page_offers_to_edit_the_active_appointment_not_to_book_a_second(case, as_role):
