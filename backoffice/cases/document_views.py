@@ -1,7 +1,10 @@
 """Uploading medical records to a case and downloading them; coordinators and administrators only."""
 
+import contextlib
+
 from flask import flash, redirect, send_file, url_for
 from flask_login import current_user
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from backoffice.auth.permissions import roles_required
 from backoffice.cases import bp, documents
@@ -29,7 +32,19 @@ def upload_document(case_id: int):
         flash(error.message, "error")
         return render_case_page(case_id, error.status_code, upload_form=form)
     try:
+        db.session.flush()  # a failure here surely stored nothing: the file goes
+    except Exception:
+        db.session.rollback()
+        documents.discard_stored_file(document)
+        raise
+    try:
         db.session.commit()
+    except (OperationalError, InterfaceError):
+        # The COMMIT itself was cut off (the database went away): it may have been stored, so the file stays (an
+        # unused one has a random name and nothing serves it); the 503 page asks to check and try again.
+        with contextlib.suppress(Exception):
+            db.session.rollback()
+        raise
     except Exception:
         db.session.rollback()
         documents.discard_stored_file(document)
