@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint audit evidence loadtest test-sqlite test-postgresql test-e2e bench clean venv system-deps
+.PHONY: run test lint audit evidence loadtest test-sqlite-then-e2e test-sqlite test-postgresql test-e2e bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,10 +30,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## Lint and audit, then the whole suite on SQLite and on a throw-away PostgreSQL cluster (each with its own real
-## Redis) and the browser suite, the three side by side (each keeps its output together; all must pass).
+## Lint and audit, then the whole suite on a throw-away PostgreSQL cluster beside the suite on SQLite followed by the
+## browser suite (two lanes for two cores; each keeps its output together; all must pass). Each has its own Redis.
 test: system-deps lint audit
-	$(MAKE) --no-print-directory -j3 --output-sync=target test-sqlite test-postgresql test-e2e
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgresql test-sqlite-then-e2e
+
+test-sqlite-then-e2e: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-e2e
 
 ## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite.
 ## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.
