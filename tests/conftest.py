@@ -13,12 +13,12 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 
 from backoffice import create_app
 from backoffice.extensions import db
 from tests.factories import make_user
-from tests.helpers import BackofficeClient, login_as
+from tests.helpers import BackofficeClient, delete_all_rows, login_as
 from tests.servers import embedded_redis, throwaway_postgres
 
 
@@ -81,17 +81,7 @@ def _app_context(app):
     with app.app_context():
         yield
         db.session.remove()
-        _delete_all_rows()
-
-
-def _delete_all_rows() -> None:
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+        delete_all_rows()
 
 
 @pytest.fixture

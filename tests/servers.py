@@ -30,6 +30,25 @@ def _as_postgres(args: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *args] if os.geteuid() == 0 else args
 
 
+def wait_for_health(url: str, process: subprocess.Popen, log: Path, *, what: str, timeout: float = 60.0) -> None:
+    """Poll `url`/healthz until it answers 200; fail with the end of `log` if `process` stops or time runs out."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} stopped (exit {process.returncode}):\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{what} did not answer /healthz within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+
+
 @contextlib.contextmanager
 def throwaway_postgres(database: str = "backoffice_test", *, settings: dict[str, str] | None = None) -> Iterator[str]:
     """Yield the SQLAlchemy URL of an empty database in a new cluster on a free port of 127.0.0.1.

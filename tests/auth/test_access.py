@@ -22,7 +22,6 @@ import pytest
 from flask import Blueprint, Flask, url_for
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
-from sqlalchemy import text
 from werkzeug.datastructures import FileStorage
 
 from backoffice import create_app
@@ -46,7 +45,7 @@ from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
 from tests.evidence import record
 from tests.factories import make_hospital, make_patient, make_physician, make_programme, make_user
-from tests.helpers import login_as
+from tests.helpers import delete_all_rows, login_as
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 from tests.logistics.factories import (
     local,
@@ -361,13 +360,7 @@ def _no_failed_jobs_left_behind():
 def clear_world() -> None:
     """Every row gone (as after each test), so that the next visitor finds the world unchanged."""
     db.session.remove()
-    with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+    delete_all_rows()
 
 
 # ---------------------------------------------------------------------------------------------- the routes

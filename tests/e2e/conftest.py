@@ -13,15 +13,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from backoffice.demo.data import DEMO_PASSWORD, DEMO_USERS
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_health
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -57,21 +55,6 @@ class LiveServer:
         return subprocess.run(
             [sys.executable, "-m", "flask", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, check=True
         )
-
-
-def _wait_for_health(url: str, server: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server stopped (exit {server.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"the server did not answer /healthz within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +97,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_for_health(url, server, log)
+        wait_for_health(url, server, log, what="the server", timeout=90)
         yield LiveServer(url, env, instance)
     finally:
         if server.poll() is None:

@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,21 +198,6 @@ def _run(args: list[str], env: dict[str, str], what: str) -> str:
     return result.stdout
 
 
-def _wait_for_health(url: str, server: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn stopped (exit {server.returncode}):\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
-
-
 # ---------------------------------------------------------------------------------------------- Locust
 
 
@@ -335,7 +319,7 @@ def ratio(a: float, b: float) -> str:
 
 def main() -> int:
     from tests.evidence import record
-    from tests.servers import embedded_redis, free_port, throwaway_postgres
+    from tests.servers import embedded_redis, free_port, throwaway_postgres, wait_for_health
 
     users = _setting("LOADTEST_USERS", 50)
     seconds = _setting("LOADTEST_SECONDS", 60)
@@ -399,7 +383,7 @@ def main() -> int:
             ]
             with log.open("w") as output:
                 server = processes.start(gunicorn, cwd=ROOT, env=web_env, stdout=output, stderr=subprocess.STDOUT)
-            _wait_for_health(url, server, log)
+            wait_for_health(url, server, log, what="gunicorn", timeout=60)
             print(f"load test: gunicorn ({WORKERS} workers, production) on {url}", flush=True)
 
             locust_env = dict(base, LOADTEST_DATA=str(data_path), LOADTEST_WAIT=pause)

@@ -167,3 +167,21 @@ def make_interpreter_booking(
     db.session.add(booking)
     db.session.flush()
     return booking
+
+
+def make_confirmed_case(coordinator, **hospital_fields):
+    """A confirmed case at the Frankfurt clinic, with its physician and programme, ready for the trip to be booked."""
+    from tests.factories import make_case, make_hospital, make_physician, make_programme
+
+    hospital = make_hospital(name="Clinic of Advanced Biological Medicine", **hospital_fields)
+    physician = make_physician(hospital, name="Dr. Ulrich Weber")
+    programme = make_programme(hospital, name="Stem cell therapy")
+    case = make_case(
+        state="confirmed",
+        coordinator=coordinator,
+        hospital_id=hospital.id,
+        physician_id=physician.id,
+        programme_id=programme.id,
+    )
+    db.session.commit()
+    return case

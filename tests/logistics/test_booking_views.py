@@ -11,8 +11,15 @@ from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
 from backoffice.money import Money
-from tests.factories import make_case, make_hospital, make_physician, make_programme
-from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
+from tests.factories import make_case, make_hospital, make_physician
+from tests.logistics.factories import (
+    local,
+    make_appointment,
+    make_confirmed_case,
+    make_flight,
+    make_hotel,
+    make_transfer,
+)
 
 
 def soon(days: int = 0) -> date:
@@ -21,18 +28,7 @@ def soon(days: int = 0) -> date:
 
 @pytest.fixture
 def case(users):
-    hospital = make_hospital(name="Clinic of Advanced Biological Medicine")
-    physician = make_physician(hospital, name="Dr. Ulrich Weber")
-    programme = make_programme(hospital, name="Stem cell therapy")
-    case = make_case(
-        state="confirmed",
-        coordinator=users["coordinator"],
-        hospital_id=hospital.id,
-        physician_id=physician.id,
-        programme_id=programme.id,
-    )
-    db.session.commit()
-    return case
+    return make_confirmed_case(users["coordinator"])
 
 
 def count(model) -> int:

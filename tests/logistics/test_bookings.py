@@ -14,13 +14,21 @@ from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations as case_operations
 from backoffice.cases.models import CaseEvent
 from backoffice.dbtypes import utcnow
+from backoffice.directory.models import Hospital, Physician, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.logistics import appointments, bookings, flights, hotel_stays, transfers
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
 from backoffice.money import Money
 from tests.factories import make_case, make_hospital, make_physician, make_programme
-from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
+from tests.logistics.factories import (
+    local,
+    make_appointment,
+    make_confirmed_case,
+    make_flight,
+    make_hotel,
+    make_transfer,
+)
 
 
 def soon(days: int = 0) -> date:
@@ -47,17 +55,9 @@ def next_dst_changes(tz_name: str = "Europe/Berlin") -> tuple[date, date]:
 @pytest.fixture
 def trip(users):
     """A confirmed case at a Frankfurt clinic with its physician and programme, and the coordinator's id."""
-    hospital = make_hospital(name="Clinic of Advanced Biological Medicine")
-    physician = make_physician(hospital, name="Dr. Ulrich Weber")
-    programme = make_programme(hospital, name="Stem cell therapy")
-    case = make_case(
-        state="confirmed",
-        coordinator=users["coordinator"],
-        hospital_id=hospital.id,
-        physician_id=physician.id,
-        programme_id=programme.id,
-    )
-    db.session.commit()
+    case = make_confirmed_case(users["coordinator"])
+    hospital = db.session.get(Hospital, case.hospital_id)
+    physician, programme = db.session.get(Physician, case.physician_id), db.session.get(Programme, case.programme_id)
     return SimpleNamespace(
         case=case, hospital=hospital, physician=physician, programme=programme, actor=users["coordinator"].id
     )

@@ -24,8 +24,14 @@ from backoffice.logistics.case_rules import itinerary_without_problems
 from backoffice.logistics.findings import find_problems
 from backoffice.logistics.itinerary import load_itinerary
 from backoffice.logistics.timezones import format_day, format_local
-from tests.factories import make_case, make_hospital, make_physician, make_programme
-from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
+from tests.logistics.factories import (
+    local,
+    make_appointment,
+    make_confirmed_case,
+    make_flight,
+    make_hotel,
+    make_transfer,
+)
 from tests.logistics.test_findings import appointment, at, findings, flight, hotel, interpreter, transfer
 
 DAY = date(2026, 12, 8)  # a Tuesday
@@ -338,18 +344,7 @@ def soon(days: int = 0) -> date:
 
 @pytest.fixture
 def case(users):
-    hospital = make_hospital(name="Clinic of Advanced Biological Medicine", languages=("de", "en", "ar"))
-    physician = make_physician(hospital, name="Dr. Ulrich Weber")
-    programme = make_programme(hospital, name="Stem cell therapy")
-    case = make_case(
-        state="confirmed",
-        coordinator=users["coordinator"],
-        hospital_id=hospital.id,
-        physician_id=physician.id,
-        programme_id=programme.id,
-    )
-    db.session.commit()
-    return case
+    return make_confirmed_case(users["coordinator"], languages=("de", "en", "ar"))
 
 
 def late_trip(case):
