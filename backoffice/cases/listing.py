@@ -146,6 +146,16 @@ def overdue_condition(now: datetime):
     return (Case.state == "new") & (Case.first_response_due_at < now)
 
 
+def due_expression():
+    """What the "Due" column shows: a new request's first-contact deadline, otherwise the reminder's date.
+
+    The list's "Due" column shows the first-contact deadline of a request in state `new`; sorting on the reminder
+    alone left new requests (which have none) in arrival order whichever direction was asked. A reminder date sorts
+    as midnight of its day (PostgreSQL casts the date to a timestamp; SQLite compares the ISO texts).
+    """
+    return sql_case((Case.state == "new", Case.first_response_due_at), else_=Case.next_action_on)
+
+
 def case_query(filters: CaseFilters, *, now: datetime | None = None) -> tuple[Select, tuple, tuple]:
     """The list's Select (filters applied), its ORDER BY and its eager loads, for `paginate` or for a bare run."""
     now = now or utcnow()
@@ -204,8 +214,8 @@ def _order_by(filters: CaseFilters) -> tuple:
     if filters.sort == "patient":
         return directed(Patient.name), directed(Case.id)
     if filters.sort == "due":
-        # Cases without a next action come last whichever way the dates run.
-        return directed(Case.next_action_on).nulls_last(), Case.requested_at.desc(), Case.id.desc()
+        # Cases without anything due come last whichever way the dates run.
+        return directed(due_expression()).nulls_last(), Case.requested_at.desc(), Case.id.desc()
     return directed(Case.requested_at), directed(Case.id)
 
 

@@ -122,8 +122,8 @@ def test_sorting_uses_only_the_offered_columns(world):
         "confirmed",
         "closed",
     ]
-    # The next action due first; cases without one last.
-    assert listed({"sort": "due"})[:2] == [c["theirs"].number, c["mine"].number]
+    # The earliest due first (yesterday's reminder, the overdue first contact, ...); cases with nothing due last.
+    assert listed({"sort": "due"}) == [c[k].number for k in ("theirs", "overdue", "fresh", "mine", "closed")]
     for unknown in ("id", "id;drop table cases", "patients.name", ""):
         assert listed({"sort": unknown, "dir": "sideways"}) == listed({})
 
@@ -226,3 +226,31 @@ def test_a_page_of_cases_runs_the_same_number_of_statements_for_5_and_60_cases(a
         with count_queries() as statements:
             assert client.get(view).status_code == 200
         assert len(statements) == expected, view
+
+
+def test_sorting_by_due_puts_the_earliest_first_contact_deadline_first_and_desc_reverses_it(users):
+    now = utcnow()
+    overdue = make_case(requested_at=now - timedelta(hours=30), coordinator=users["coordinator"])  # due 6 h ago
+    later = make_case(requested_at=now - timedelta(hours=1), coordinator=users["coordinator"])  # due in 23 h
+    middle = make_case(requested_at=now - timedelta(hours=10), coordinator=users["coordinator"])  # due in 14 h
+    db.session.commit()
+    args = {"state": "new", "coordinator": "mine", "sort": "due"}
+    mine = users["coordinator"].id
+    ascending = [overdue.number, middle.number, later.number]
+    assert listed({**args, "dir": "asc"}, user_id=mine) == ascending
+    assert listed({**args, "dir": "desc"}, user_id=mine) == ascending[::-1]
+    assert listed(args, user_id=mine) == ascending  # the default direction of "due" is the earliest first
+
+
+def test_sorting_by_due_interleaves_first_contact_deadlines_and_reminder_dates(users):
+    now = utcnow()
+    new_overdue = make_case(requested_at=now - timedelta(hours=30))  # first contact was due 6 h ago
+    in_2_days = make_case(state="contacted", next_action_on=(now + timedelta(days=2)).date(), next_action="x")
+    new_later = make_case(requested_at=now - timedelta(hours=1))  # first contact due within 23 h
+    in_4_days = make_case(state="contacted", next_action_on=(now + timedelta(days=4)).date(), next_action="y")
+    nothing_due = make_case(state="contacted")
+    db.session.commit()
+    due_order = [new_overdue.number, new_later.number, in_2_days.number, in_4_days.number]
+    assert listed({"sort": "due", "dir": "asc"}) == [*due_order, nothing_due.number]
+    # Cases with nothing due stay last whichever way the dates run.
+    assert listed({"sort": "due", "dir": "desc"}) == [*due_order[::-1], nothing_due.number]
