@@ -16,9 +16,10 @@ from backoffice.geo import country_name
 def list_cases():
     filters = listing.CaseFilters.from_args(request.args, user_id=current_user.id)
     now = utcnow()
+    health_data = sees_health_data(current_user.role)
     return render_template(
         "cases/list.html",
-        page=listing.search_cases(filters, now=now),
+        page=listing.search_cases(filters, now=now, health_data=health_data),
         filters=filters,
         choices=listing.filter_choices(),
         overdue_count=listing.count_overdue(now),
@@ -29,5 +30,6 @@ def list_cases():
         now=now,
         is_overdue=is_overdue,
         today=now.date(),
-        health_data=sees_health_data(current_user.role),
+        health_data=health_data,
+        may_open_cases=current_user.role in (ADMIN, COORDINATOR),
     )

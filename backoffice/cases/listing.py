@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import contains_eager, joinedload
 
 from backoffice.auth.models import User
 from backoffice.auth.permissions import COORDINATOR
 from backoffice.cases.models import OPEN_STATES, STATES, Case
+from backoffice.cases.search import search_condition
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
 from backoffice.errors import DomainError
@@ -43,7 +44,8 @@ SORTS = {
     "due": "asc",
 }
 DEFAULT_SORT = "requested_at"
-# A full case number (C-2026-00042) is looked up exactly; a beginning of one (C-2026-000) by prefix.
+# A full case number (C-2026-00042) is looked up exactly; a beginning of one (C-2026-000) by prefix; anything else,
+# a part of a number (00042) too, through the folded search keys (cases.search).
 FULL_NUMBER = re.compile(r"^C-\d{4}-\d{5,}$")
 NUMBER_START = re.compile(r"^C-\d*(-\d*)?$")
 TRUE_VALUES = ("1", "on", "true", "yes")
@@ -64,6 +66,7 @@ class CaseFilters:
     unassigned: bool = False
     hospital_id: int | None = None
     country: str | None = None  # the patient's country of residence
+    patient_id: int | None = None  # the cases of one patient (linked from a duplicate-contact warning)
     overdue: bool = False
     q: str = ""
     sort: str = DEFAULT_SORT
@@ -88,6 +91,8 @@ class CaseFilters:
 
         hospital_param = _text(args, "hospital")
         hospital_id = _positive_id(hospital_param, "hospital") if hospital_param else None
+        patient_param = _text(args, "patient")
+        patient_id = _positive_id(patient_param, "patient") if patient_param else None
 
         country = _text(args, "country").upper() or None
         if country is not None and country not in countries():
@@ -107,6 +112,7 @@ class CaseFilters:
             unassigned=unassigned,
             hospital_id=hospital_id,
             country=country,
+            patient_id=patient_id,
             overdue=_text(args, "overdue").lower() in TRUE_VALUES,
             q=" ".join(_text(args, "q").split())[:MAX_SEARCH_LENGTH],
             sort=sort,
@@ -124,6 +130,7 @@ class CaseFilters:
                 self.unassigned,
                 self.hospital_id,
                 self.country,
+                self.patient_id,
                 self.overdue,
                 self.q,
             )
@@ -156,8 +163,13 @@ def due_expression():
     return sql_case((Case.state == "new", Case.first_response_due_at), else_=Case.next_action_on)
 
 
-def case_query(filters: CaseFilters, *, now: datetime | None = None) -> tuple[Select, tuple, tuple]:
-    """The list's Select (filters applied), its ORDER BY and its eager loads, for `paginate` or for a bare run."""
+def case_query(
+    filters: CaseFilters, *, now: datetime | None = None, health_data: bool = False
+) -> tuple[Select, tuple, tuple]:
+    """The list's Select (filters applied), its ORDER BY and its eager loads, for `paginate` or for a bare run.
+
+    A search looks in the treatment too when the user may read health data (`health_data`).
+    """
     now = now or utcnow()
     query = select(Case)
     if filters.state == OPEN:
@@ -170,6 +182,8 @@ def case_query(filters: CaseFilters, *, now: datetime | None = None) -> tuple[Se
         query = query.where(Case.coordinator_id == filters.coordinator_id)
     if filters.hospital_id:
         query = query.where(Case.hospital_id == filters.hospital_id)
+    if filters.patient_id:
+        query = query.where(Case.patient_id == filters.patient_id)
     if filters.overdue:
         query = query.where(overdue_condition(now))
 
@@ -180,14 +194,7 @@ def case_query(filters: CaseFilters, *, now: datetime | None = None) -> tuple[Se
     elif NUMBER_START.match(search):
         query = query.where(Case.number.startswith(search, autoescape=True))
     elif filters.q:
-        needs_patient = True
-        term = filters.q.lower()
-        query = query.where(
-            or_(
-                func.lower(Patient.name).contains(term, autoescape=True),
-                func.lower(Patient.email).contains(term, autoescape=True),
-            )
-        )
+        query = query.where(search_condition(filters.q, health_data=health_data))
     if needs_patient:
         query = query.join(Case.patient)
         patient_load = contains_eager(Case.patient)
@@ -219,9 +226,9 @@ def _order_by(filters: CaseFilters) -> tuple:
     return directed(Case.requested_at), directed(Case.id)
 
 
-def search_cases(filters: CaseFilters, *, now: datetime | None = None) -> Page[Case]:
+def search_cases(filters: CaseFilters, *, now: datetime | None = None, health_data: bool = False) -> Page[Case]:
     """One page of cases, each with its patient, coordinator and hospital loaded: a count and one row statement."""
-    query, order_by, options = case_query(filters, now=now)
+    query, order_by, options = case_query(filters, now=now, health_data=health_data)
     return paginate(query, page=filters.page, per_page=PAGE_SIZE, order_by=order_by, options=options)
 
 

@@ -29,6 +29,16 @@ class Case(db.Model):
         Index("ix_cases_state_requested_at", "state", "requested_at"),
         Index("ix_cases_coordinator_state", "coordinator_id", "state"),
         Index("ix_cases_state_first_response_due_at", "state", "first_response_due_at"),
+        # Trigram indexes on PostgreSQL answer LIKE '%word%'; on SQLite they are plain indexes.
+        Index(
+            "ix_cases_search_key", "search_key", postgresql_using="gin", postgresql_ops={"search_key": "gin_trgm_ops"}
+        ),
+        Index(
+            "ix_cases_treatment_key",
+            "treatment_key",
+            postgresql_using="gin",
+            postgresql_ops={"treatment_key": "gin_trgm_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +72,9 @@ class Case(db.Model):
     state_before_hold: Mapped[str | None] = mapped_column(String(20))
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Folded search keys (number, patient's name, email, phone; the treatment), kept by cases.search on every flush.
+    search_key: Mapped[str] = mapped_column(Text, default="", server_default="")
+    treatment_key: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     patient: Mapped[Patient] = relationship(lazy="raise")
     coordinator: Mapped[User | None] = relationship(lazy="raise")

@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select, text
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
+from backoffice.cases.search import case_search_key, treatment_key
 from backoffice.cases.states import BEFORE_TREATMENT, PIPELINE
 from backoffice.dbtypes import utcnow
 from backoffice.demo.data import (
@@ -52,7 +53,7 @@ from backoffice.directory.models import (
 from backoffice.extensions import db
 from backoffice.money import Money
 from backoffice.numbering import reserve_numbers
-from backoffice.patients.models import Patient
+from backoffice.patients.models import Patient, phone_digits
 from backoffice.users.operations import create_user
 
 CHUNK = 5000
@@ -423,6 +424,11 @@ def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None
     patient_ids, case_ids = _take_ids(Patient, n), _take_ids(Case, n)
     for plan, patient_id, case_id in zip(plans, patient_ids, case_ids, strict=True):
         plan.patient["id"], plan.row["id"], plan.row["patient_id"] = patient_id, case_id, patient_id
+        # Core INSERTs pass by the ORM's flush, where the search keys are otherwise kept (cases.search).
+        person = plan.patient
+        plan.patient["phone_digits"] = phone_digits(person["phone"])
+        plan.row["search_key"] = case_search_key(plan.row["number"], person["name"], person["email"], person["phone"])
+        plan.row["treatment_key"] = treatment_key(plan.row["requested_treatment"])
     _insert(Patient, (plan.patient for plan in plans))
     _insert(Case, (plan.row for plan in plans))
     _advance_sequence(Patient)
