@@ -125,7 +125,7 @@ def make_patient(
     patient = Patient(
         name=name or f"Test Patient {n}",
         email=email or f"patient{n}@test.example",
-        phone="+971 50 000",
+        phone=f"+971 50 {n:07d}",  # each patient their own number: a shared one is a known contact
         country=country,
         preferred_language=preferred_language,
         languages=languages,

@@ -96,9 +96,26 @@ class PhoneCaseForm(FlaskForm):
         "The patient agreed to the processing of their health data",
         validators=[DataRequired(message="A case needs the patient's consent.")],
     )
+    paused_override_reason = StringField(
+        "Reason to open it although intake is paused",
+        validators=[Optional(), Length(max=300)],
+        description="Only for a destination whose intake is paused; written on the case's timeline.",
+    )
+    # Set by the buttons of the known-contact warning: "new" (a new patient record) or "patient-<id>".
+    decision = StringField(validators=[Optional(), Regexp(r"^(new|patient-\d{1,12})$", message="Choose again.")])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, paused: frozenset[str] = frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.country.choices = choices([("", "Choose a country"), *countries().items()])
         self.preferred_language.choices = choices(languages().items())
-        self.destination_country.choices = choices([("", "No preference"), *countries().items()])
+        self.destination_country.choices = choices(
+            [
+                ("", "No preference"),
+                *((code, f"{name} (intake paused)" if code in paused else name) for code, name in countries().items()),
+            ]
+        )
+
+    @property
+    def existing_patient_id(self) -> int | None:
+        decision = self.decision.data or ""
+        return int(decision.removeprefix("patient-")) if decision.startswith("patient-") else None

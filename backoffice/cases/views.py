@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -18,15 +18,13 @@ from backoffice.cases.forms import (
     AssignForm,
     NextActionForm,
     NoteForm,
-    PhoneCaseForm,
     ProgrammeForm,
     ResolveForm,
     TransitionForm,
     VersionedForm,
 )
-from backoffice.dbtypes import utcnow
+from backoffice.cases.opening import patients_sharing_contact
 from backoffice.directory.models import Physician, Programme
-from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import choices
 from backoffice.invoicing import listing as invoicing_listing
@@ -89,6 +87,11 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "case_invoices": invoicing_listing.invoices_of_case(case_id),
         "billable_states": billing_bills.BILLABLE_STATES,
         "may_work": may_work,
+        "known_contacts": patients_sharing_contact(
+            case.patient.email, case.patient.phone, exclude_patient_id=case.patient_id
+        )
+        if may_work
+        else [],
         "health_data": health_data,
         "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),
         "version_form": VersionedForm(formdata=None),
@@ -152,38 +155,6 @@ def _invalid(case_id: int, form, **forms):
 @roles_required(*CASE_READERS)
 def show_case(case_id: int):
     return render_case_page(case_id)
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@roles_required(*CASE_WORKERS)
-def create_case():
-    """A case from a phone call or an e-mail, taken down by a coordinator."""
-    form = PhoneCaseForm()
-    if not form.validate_on_submit():
-        return render_template("cases/new.html", form=form), 422 if form.is_submitted() else 200
-    try:
-        case = operations.open_case_for_new_patient(
-            {
-                "name": form.name.data,
-                "email": form.email.data,
-                "phone": form.phone.data or "",
-                "country": form.country.data,
-                "preferred_language": form.preferred_language.data,
-            },
-            requested_treatment=form.requested_treatment.data,
-            destination_country=form.destination_country.data or None,
-            message=form.message.data or "",
-            source=form.source.data,
-            consent_at=utcnow(),
-            actor_id=current_user.id,
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return render_template("cases/new.html", form=form), error.status_code
-    db.session.commit()
-    flash(f"Case {case.number} opened for {form.name.data.strip()}.", "success")
-    return redirect(url_for("cases.show_case", case_id=case.id))
 
 
 @bp.route("/<int:case_id>/transition", methods=["POST"])

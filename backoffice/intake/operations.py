@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.cases.models import Case
+from backoffice.cases.opening import note_known_contact
 from backoffice.cases.operations import open_case_for_new_patient
 from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import is_paused, open_destinations
@@ -22,6 +23,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
+from backoffice.patients.models import Patient
 
 # Outcomes that use up the allowance of an address. Paused destinations do not: the person is told to choose
 # another country and should be able to send the request again right away.
@@ -126,6 +128,8 @@ def submit_request(
     except DomainError as error:
         _record(remote_addr, "rejected", f"invalid: {error.message}", now)
         raise RequestRejected(error.message) from None
+    # The visitor is told nothing about other patients; the coordinator finds the warning on the new case.
+    note_known_contact(case, db.session.get(Patient, case.patient_id), actor_id=None)
     _record(remote_addr, "accepted", case.number, now, case_id=case.id)
     return case
 

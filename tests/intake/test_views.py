@@ -343,3 +343,23 @@ def test_a_get_never_changes_anything(client, paused):
     assert client.get("/request/thanks").status_code == 302
     after = (*stored(), db.session.scalar(select(func.count()).select_from(AuditEvent)))
     assert before == after == (0, 0, 0, 0)
+
+
+def test_a_request_with_a_known_email_tells_the_visitor_nothing_and_warns_the_coordinator(app, client, users):
+    from tests.factories import make_case, make_patient
+    from tests.helpers import login_as
+
+    known = make_case(patient=make_patient(name="Layla H. (first request)", email="layla.haddad@example.org"))
+    db.session.commit()
+    response = send(client, name="Layla Haddad", phone="+971 50 999 0000")
+    assert response.status_code == 302
+    thanks = client.get("/request/thanks").get_data(as_text=True)
+    assert "first request" not in thanks and known.number not in thanks and "known" not in thanks.lower()
+    case = db.session.scalar(select(Case).order_by(Case.id.desc()))
+    assert case.id != known.id and case.patient_id != known.patient_id  # the visitor's request stands as sent
+
+    coordinator = app.test_client()
+    login_as(coordinator, users["coordinator"])
+    page = coordinator.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Possibly a known patient" in page and "Layla H. (first request)" in page and known.number in page
+    assert f'href="/cases/?patient={known.patient_id}"' in page
