@@ -377,5 +377,6 @@ def test_the_case_bills_partial_lists_bills_with_a_link_and_the_receive_button(a
         )
     page = html.unescape(page)
     assert f'href="/billing/bills/{bill.id}">INV-1</a>' in page
-    assert "€16,276.61" in page and "€532.66" in page
+    # Issue 14: the case page shows the bill's whole total and what was found (disputed), not the audit's overcharge.
+    assert "€16,276.61" in page and "€532.66" not in page
     assert "Receive a bill" in page
