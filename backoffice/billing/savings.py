@@ -298,22 +298,18 @@ CSV_HEADER = (
 )
 
 
-def _cell(text: str) -> str:
-    """A text cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_rows(report: SavingsReport) -> Iterable[list[str]]:
-    """The report as CSV rows, header first; amounts with two decimals and a dot."""
+def csv_rows(report: SavingsReport) -> Iterable[list]:
+    """The report as CSV rows, header first; amounts as Decimals with two decimals (`backoffice.csvfile` writes
+    them, neutralising any text a spreadsheet could read as a formula)."""
     yield list(CSV_HEADER)
     for row in report.rows:
         yield [
-            _cell(row.hospital_code),
-            _cell(row.hospital_name),
+            row.hospital_code,
+            row.hospital_name,
             row.month.strftime("%Y-%m"),
             row.currency,
-            str(row.bills),
-            *(f"{getattr(row.amounts, name).quantize(CENTS):f}" for name in FIELDS),
+            row.bills,
+            *(getattr(row.amounts, name).quantize(CENTS) for name in FIELDS),
         ]
 
 

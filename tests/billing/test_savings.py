@@ -280,3 +280,20 @@ def test_a_disputed_duplicate_counts_as_found_so_recovered_never_exceeds_it():
     db.session.commit()
     [row] = savings_report(year_period(2026)).rows
     assert (row.found, row.recovered) == (D("1300.00"), D("1300.00"))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+def test_no_cell_starts_a_formula_whatever_separator_the_spreadsheet_splits_on(as_role, separator):
+    hospital = make_hospital("XL-2", name="Clinic;=cmd|' /C calc'!A0;")
+    hospital.code = "@SUM(1+1)"
+    make_bill(hospital, date(2026, 5, 5), "received", [("ok", "10.00", "10.00", "EUR")])
+    db.session.commit()
+    body = as_role("finance").get("/billing/savings.csv?year=2026").get_data(as_text=True)
+    # A spreadsheet that splits on this separator (German Excel: ";") and ignores quotes sees these cells.
+    cells = [cell.strip(' "') for line in body.splitlines() for cell in line.split(separator)]
+    dangerous = [cell for cell in cells if cell.startswith(FORMULA_START)]
+    assert dangerous == []
+    assert "'=cmd|' /C calc'!A0" in body and "'@SUM(1+1)" in body
