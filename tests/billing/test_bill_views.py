@@ -136,7 +136,8 @@ def test_an_upload_for_a_hospital_without_tariff_is_refused_with_a_message(as_ro
 def test_a_bad_csv_is_refused_with_a_message_and_nothing_stored(as_role, case):
     response = upload(as_role("finance"), case.id, b"code;price\nT1;12")
     assert response.status_code == 422
-    assert "the columns are not separated by commas" in text(response)
+    assert "'price' is not a bill column" in text(response)
+    assert "(this file is separated by semicolons)" in text(response)
     assert stored() == (0, 0)
 
 

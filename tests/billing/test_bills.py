@@ -134,7 +134,9 @@ def test_a_case_without_hospital_cannot_receive_a_bill(finance):
 def test_a_file_that_cannot_be_read_is_refused_whole(case, finance):
     with pytest.raises(
         bills.BillError,
-        match=r"Nothing was stored from “bill\.csv”: row 1, column 1: the columns are not separated by commas",
+        match=r"Nothing was stored from “bill\.csv”: row 1: the columns description, quantity, unit_price, currency "
+        r"are missing; the header must be line,date,code,description,quantity,unit_price,currency "
+        r"\(this file is separated by semicolons\)",
     ):
         bills.receive_bill(case.id, b"line;date;code\n1;2;3", "bill.csv", "R1", TODAY, finance.id)
     db.session.rollback()
