@@ -79,6 +79,7 @@ LINE_DECISIONS = ("accepted", "disputed")
 # the only check such a line gets). The rule is `bills.approve_bill`'s; it is stated here, below billing and
 # invoicing, so the final invoice's sources read the same list.
 NEEDS_DECISION = (
+    "overcharged",
     "invalid",
     "duplicate",
     "credit",
@@ -87,7 +88,6 @@ NEEDS_DECISION = (
     "currency_mismatch",
     "outside_stay",
     "not_in_programme",
-    "overcharged",
 )
 
 
