@@ -185,6 +185,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "BILL_MAX_MB": _int_env("BILL_MAX_MB", 10),
         # Bill lines dated this many days before admission or after discharge still belong to the stay.
         "BILL_STAY_MARGIN_DAYS": _int_env("BILL_STAY_MARGIN_DAYS", 14),
+        # A bill line this far (per line, in its currency) from the resident price is ok with rounding, not a finding.
+        "BILL_ROUNDING_TOLERANCE": _decimal_env("BILL_ROUNDING_TOLERANCE", "0.01"),
         # Public request form: accepted submissions per address in a sliding window
         "INTAKE_WINDOW": timedelta(minutes=_int_env("INTAKE_WINDOW_MINUTES", 60)),
         "INTAKE_MAX_PER_ADDRESS": _int_env("INTAKE_MAX_PER_ADDRESS", 5),

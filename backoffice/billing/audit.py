@@ -5,23 +5,28 @@ Every bill line gets exactly one status, the first that applies in this order:
 1. `invalid`: the line cannot be read; `reason` says which column and why. The rest of the bill is still audited.
 2. `duplicate`: same date, code, quantity, unit price and currency as an earlier readable line (the earlier line
    keeps its own status). Values are compared as read, so quantity `2` and `2.0` are the same quantity.
+   `credit`: a negative unit price, the hospital giving money back (a refund of an unused day); it lowers the bill's
+   total and is not priced against the tariff.
 3. `unknown_code`: the tariff has no item with this code.
 4. `no_valid_tariff`: the code exists, but no version is valid on the line's date (`valid_to` is inclusive).
 5. `currency_mismatch`: the line's currency is not the currency of the version valid on its date.
 6. With a case attached (in the app): `outside_stay` (dated before admission or after discharge, beyond a margin
    for pre- and post-treatment examinations), then `not_in_programme` (code not among the programme's items).
 7. Otherwise `overcharged`, `below_tariff` or `ok`, comparing `charged = round_half_up(unit_price x quantity, 2)`
-   with `expected = round_half_up(resident_price x quantity, 2)`.
+   with `expected = round_half_up(resident_price x quantity, 2)`; a difference of at most `rounding_tolerance`
+   (BILL_ROUNDING_TOLERANCE in the app; none unless given) is `ok_rounding`, ok with rounding (3 x 12.35 billed
+   against a resident price of 12.345).
 
-Lines of steps 6 and 7 are *priced*: they carry `charged`, `expected` and the difference. Lines of steps 2 to 5 are
-*unpriced*: their charged amount is summed per currency in `unpriced`, the money in question.
+Lines of steps 6 and 7 are *priced*: they carry `charged`, `expected` and the difference. Duplicates and lines of
+steps 3 to 5 are *unpriced*: their charged amount is summed per currency in `unpriced`, the money in question.
+Credits are summed apart in `credit` (a negative amount). A bill's whole total is `Totals.total`.
 
 What a readable line is (decided here, since hospitals' CSVs vary):
 - `date`: `YYYY-MM-DD`, a real calendar date.
 - `quantity`: a positive number written with digits and an optional dot and up to 4 decimals (`1.5` hours).
 - `unit_price`: a number written the same way, at least zero. A decimal comma (`12,50`), thousands separators,
-  exponents and more than 4 decimals (finer than a tariff price is kept) are not read. A negative unit price is
-  `invalid`: a credit or a discount cannot be priced against a resident tariff; it belongs on a credit note.
+  exponents and more than 4 decimals (finer than a tariff price is kept) are not read here (a bill file written
+  with decimal commas is turned into this form when it is read, see `bill_csv`). A negative unit price is a credit.
 - `code`: required, at most 40 characters as in tariffs; compared with the tariff's codes exactly, after trimming.
 - `currency`: required, an ISO 4217 code (`eur` is read as `EUR`).
 """
@@ -46,12 +51,15 @@ OUTSIDE_STAY = "outside_stay"
 NOT_IN_PROGRAMME = "not_in_programme"
 OVERCHARGED = "overcharged"
 BELOW_TARIFF = "below_tariff"
+OK_ROUNDING = "ok_rounding"
 OK = "ok"
+CREDIT = "credit"
 
 # In the order the checks apply.
 STATUSES = (
     INVALID,
     DUPLICATE,
+    CREDIT,
     UNKNOWN_CODE,
     NO_VALID_TARIFF,
     CURRENCY_MISMATCH,
@@ -59,9 +67,10 @@ STATUSES = (
     NOT_IN_PROGRAMME,
     OVERCHARGED,
     BELOW_TARIFF,
+    OK_ROUNDING,
     OK,
 )
-PRICED = frozenset({OUTSIDE_STAY, NOT_IN_PROGRAMME, OVERCHARGED, BELOW_TARIFF, OK})
+PRICED = frozenset({OUTSIDE_STAY, NOT_IN_PROGRAMME, OVERCHARGED, BELOW_TARIFF, OK_ROUNDING, OK})
 UNPRICED = frozenset({DUPLICATE, UNKNOWN_CODE, NO_VALID_TARIFF, CURRENCY_MISMATCH})
 
 # A hospital applying a foreign-patient coefficient shows up as a systematic ratio, not as a few bad lines.
@@ -167,6 +176,13 @@ class Totals:
     unpriced: Decimal = Decimal("0.00")
     priced_lines: int = 0
     unpriced_lines: int = 0
+    credit: Decimal = Decimal("0.00")  # negative: what the hospital's credit lines give back
+    credit_lines: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        """The bill's whole total in this currency: priced, unpriced and credit lines."""
+        return self.charged + self.unpriced + self.credit
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,14 +209,11 @@ def _amount_text(value: str, column: str, problems: list[str], *, positive: bool
     if positive and number <= 0:
         problems.append(f"{column} {text!r} is not a positive number")
         return None
-    if number < 0:
-        problems.append(f"{column} {text!r} is negative (a credit is not priced against the tariff)")
-        return None
     if -int(number.as_tuple().exponent) > MAX_DECIMALS:
         problems.append(f"{column} {text!r} has more than {MAX_DECIMALS} decimals")
         return None
     try:
-        return to_decimal(number.copy_abs())  # "-0.00" is zero, not a negative zero
+        return to_decimal(number if number else number.copy_abs())  # "-0.00" is zero, not a negative zero
     except MoneyError:
         problems.append(f"{column} {text[:40]!r} is too large")
         return None
@@ -241,7 +254,7 @@ def read_line(raw: RawLine) -> BillLine:
         not problems
         and quantity is not None
         and unit_price is not None
-        and round_half_up(unit_price * quantity, CENT_PLACES) >= MAX_AMOUNT
+        and abs(round_half_up(unit_price * quantity, CENT_PLACES)) >= MAX_AMOUNT
     ):
         problems.append("unit_price x quantity is too large for an amount")
     if problems:
@@ -286,12 +299,14 @@ def audit_bill(
     stay: tuple[date, date | None] | None = None,
     stay_margin_days: int = 0,
     programme_codes: Iterable[str] | None = None,
+    rounding_tolerance: Decimal = Decimal(0),
 ) -> AuditResult:
     """Audit a bill's lines against a resident tariff (a list of versions, or `index_tariff` of one).
 
     `stay` is the case's admission and discharge dates (discharge None while the patient is in hospital);
     `stay_margin_days` widens it on both sides for pre- and post-treatment examinations. `programme_codes` are the
     codes of the programme the patient agreed to. Both checks apply only to lines that would otherwise be priced.
+    `rounding_tolerance` is the difference per line, in either direction, read as rounding (`ok_rounding`).
     """
     read: list[tuple[RawLine, BillLine | str]] = []
     for raw in lines:
@@ -323,6 +338,9 @@ def audit_bill(
             results.append(LineResult(raw.number, DUPLICATE, raw, charged=charged))
             continue
         seen.add(key)
+        if line.unit_price < 0:
+            results.append(LineResult(raw.number, CREDIT, raw, charged=charged))
+            continue
         versions = index.get(line.code)
         if not versions:
             results.append(LineResult(raw.number, UNKNOWN_CODE, raw, charged=charged))
@@ -344,6 +362,10 @@ def audit_bill(
             status = OUTSIDE_STAY
         elif programme is not None and line.code not in programme:
             status = NOT_IN_PROGRAMME
+        elif charged.amount == expected.amount:
+            status = OK
+        elif abs(charged.amount - expected.amount) <= rounding_tolerance:
+            status = OK_ROUNDING
         elif charged.amount > expected.amount:
             status = OVERCHARGED
         elif charged.amount < expected.amount:
@@ -377,7 +399,11 @@ def bill_totals(results: Iterable[LineResult]) -> dict[str, Totals]:
             total.priced_lines += 1
             total.charged += result.charged.amount
             total.expected += result.expected.amount
-            total.overcharge += max(result.charged.amount - result.expected.amount, Decimal(0))
+            if result.status != OK_ROUNDING:
+                total.overcharge += max(result.charged.amount - result.expected.amount, Decimal(0))
+        elif result.status == CREDIT:
+            total.credit_lines += 1
+            total.credit += result.charged.amount
         elif result.status in UNPRICED:
             total.unpriced_lines += 1
             total.unpriced += result.charged.amount

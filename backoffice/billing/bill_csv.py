@@ -1,10 +1,12 @@
 """Reading the CSV a hospital sends with its bill into raw bill lines (no Flask, no database).
 
-The file is UTF-8 (an optional byte-order mark is dropped), comma-separated, with the header
-`line,date,code,description,quantity,unit_price,currency`. The columns may come in any order (they are read by
-name, case and surrounding spaces aside); each must be present once and no other column may appear, so that nothing
-a hospital adds (a discount, a second price) is silently ignored. Empty trailing header cells and empty trailing
-values, as spreadsheets export them, are ignored, and so are blank rows.
+The file is UTF-8 (an optional byte-order mark is dropped), with the header
+`line,date,code,description,quantity,unit_price,currency`, separated by commas, or as a German Excel saves it: by
+semicolons, amounts with decimal commas (`1.234,56`) and dates as `31.01.2026` (`spreadsheet_csv` detects which; the
+values are then stored in the form the audit reads, `1234.56` and `2026-01-31`). The columns may come in any order
+(they are read by name, case and surrounding spaces aside); each must be present once and no other column may
+appear, so that nothing a hospital adds (a discount, a second price) is silently ignored. Empty trailing header
+cells and empty trailing values, as spreadsheets export them, are ignored, and so are blank rows.
 
 Rows are numbered as a spreadsheet shows them: the header is row 1. A row whose values cannot be read is not an
 error of the file: it becomes a raw line the audit marks `invalid`. What makes the whole file unusable (not UTF-8,
@@ -16,9 +18,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from typing import BinaryIO
 
 from backoffice.billing.audit import RawLine
+from backoffice.billing.spreadsheet_csv import (
+    SEPARATOR_NAMES,
+    MixedDecimals,
+    decimal_comma,
+    detect_separator,
+    to_decimal_point,
+    to_iso_date,
+)
 
 BILL_COLUMNS = ("line", "date", "code", "description", "quantity", "unit_price", "currency")
 HEADER = ",".join(BILL_COLUMNS)
@@ -67,10 +78,11 @@ def read_bill_csv(
     if not text.strip():
         raise BillFileError(f"the file is empty; a bill starts with the header {HEADER}", row=1)
 
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    separator = detect_separator(text.split("\n", 1)[0], BILL_COLUMNS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     rows = _rows(reader, text)
     row_number, header = next(rows, (1, []))
-    positions = _header_positions(header, row_number)
+    positions = _header_positions(header, row_number, separator)
 
     lines: list[RawLine] = []
     for row_number, values in rows:
@@ -81,7 +93,27 @@ def read_bill_csv(
         lines.append(_raw_line(row_number, values, positions))
     if not lines:
         raise BillFileError("the file has a header but no bill lines", row=row_number + 1)
-    return lines
+    return _in_decimal_points(lines, separator)
+
+
+def _in_decimal_points(lines: list[RawLine], separator: str) -> list[RawLine]:
+    """A spreadsheet's local conventions (decimal commas, dates as 31.01.2026) as the audit reads them."""
+    if separator == ",":
+        return lines
+    amounts = ((line.row, column, getattr(line, column)) for line in lines for column in ("quantity", "unit_price"))
+    try:
+        comma = decimal_comma(separator, amounts)
+    except MixedDecimals as error:
+        raise BillFileError(f"{error} (the file is separated by {SEPARATOR_NAMES[separator]})") from None
+    return [
+        replace(
+            line,
+            date=to_iso_date(line.date),
+            quantity=to_decimal_point(line.quantity) if comma else line.quantity,
+            unit_price=to_decimal_point(line.unit_price) if comma else line.unit_price,
+        )
+        for line in lines
+    ]
 
 
 def _rows(reader, text: str):
@@ -109,13 +141,17 @@ def _rows(reader, text: str):
         yield row_number, values
 
 
-def _header_positions(header: list[str], row: int) -> dict[str, int]:
+def _header_positions(header: list[str], row: int, separator: str = ",") -> dict[str, int]:
     names = [name.strip().lower() for name in header]
     while names and not names[-1]:
         names.pop()
     expected = f"the header must be {HEADER}"
-    if len(names) == 1 and (";" in names[0] or "\t" in names[0]):
-        raise BillFileError(f"the columns are not separated by commas; {expected}", row=row, column="1")
+    if separator != ",":
+        expected += f" (this file is separated by {SEPARATOR_NAMES[separator]})"
+    if len(names) == 1 and (";" in names[0] or "\t" in names[0] or "," in names[0]):
+        raise BillFileError(
+            f"the header cannot be split into columns by commas, semicolons or tabs; {expected}", row=row, column="1"
+        )
     positions: dict[str, int] = {}
     for position, name in enumerate(names):
         if name not in BILL_COLUMNS:

@@ -91,7 +91,10 @@ class ApproveForm(VersionedForm):
     override_note = TextAreaField(
         "Override note",
         validators=[Optional(), Length(max=2000)],
-        description="Needed while findings are undecided: why the bill is approved anyway (at least 10 characters).",
+        description=(
+            "Needed while findings are undecided: why the bill is approved anyway (at least 10 characters). "
+            "Lines left undecided are not charged on the patient's invoice."
+        ),
     )
 
 

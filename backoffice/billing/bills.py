@@ -12,7 +12,7 @@ the hospital's resident tariff, the case's stay and the programme's codes, and s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,8 +26,9 @@ from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.billing import audit
+from backoffice.billing import figures as figures_
 from backoffice.billing.bill_csv import BillFileError, read_bill_csv
-from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
+from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.billing.tariffs import latest_import
 from backoffice.cases.documents import display_name
 from backoffice.cases.models import Case
@@ -40,6 +41,7 @@ from backoffice.money import Amount, Money
 from backoffice.pagination import Page, paginate
 
 DEFAULT_STAY_MARGIN_DAYS = 14  # app config BILL_STAY_MARGIN_DAYS
+DEFAULT_ROUNDING_TOLERANCE = Decimal("0.01")  # app config BILL_ROUNDING_TOLERANCE
 # A bill is received once the patient has confirmed the programme (pre-treatment examinations included).
 BILLABLE_STATES = ("confirmed", "travel_booked", "in_treatment", "discharged", "aftercare", "closed")
 
@@ -50,18 +52,14 @@ def max_bill_bytes() -> int:
 
 
 MIN_OVERRIDE_NOTE = 10
+MAX_CHAIN = 50  # corrections of corrections followed on the case page
 PAGE_SIZE = 50
 CODE_CHUNK = 500
 INSERT_CHUNK = 1_000  # bill lines per INSERT statement  # codes per IN (...) when reading the tariff items a bill uses
 
-# Findings that must be decided (accepted or disputed) before a bill is approved, unless overridden with a note.
-BLOCKING_STATUSES = (
-    audit.OVERCHARGED,
-    audit.DUPLICATE,
-    audit.UNKNOWN_CODE,
-    audit.OUTSIDE_STAY,
-    audit.NOT_IN_PROGRAMME,
-)
+BLOCKING_STATUSES = NEEDS_DECISION  # see billing.models
+# Accepting one of these says why: nothing compared its price, finance vouches for it (a credit gives money back).
+ACCEPT_NEEDS_REASON = (audit.INVALID, *sorted(audit.UNPRICED))
 OPEN_FOR_LINES = ("received", "under_review")
 NEEDS_REVIEW = ("received", "under_review")
 STATUS_LABELS = {
@@ -74,6 +72,7 @@ STATUS_LABELS = {
 LINE_STATUS_LABELS = {
     audit.INVALID: "Unreadable",
     audit.DUPLICATE: "Duplicate",
+    audit.CREDIT: "Credit",
     audit.UNKNOWN_CODE: "Unknown code",
     audit.NO_VALID_TARIFF: "No valid tariff",
     audit.CURRENCY_MISMATCH: "Currency mismatch",
@@ -81,6 +80,7 @@ LINE_STATUS_LABELS = {
     audit.NOT_IN_PROGRAMME: "Not in the programme",
     audit.OVERCHARGED: "Overcharged",
     audit.BELOW_TARIFF: "Below tariff",
+    audit.OK_ROUNDING: "OK with rounding",
     audit.OK: "OK",
 }
 
@@ -131,6 +131,7 @@ class BillSummary:
     undecided_blocking: dict[str, int] = field(default_factory=dict)
     disputed_lines: int = 0
     line_count: int = 0
+    figures: dict[str, figures_.Figures] = field(default_factory=dict)  # charged, unpriced, found per currency
 
     @property
     def undecided_blocking_count(self) -> int:
@@ -167,69 +168,102 @@ def bill_summary(bill: HospitalBill) -> BillSummary:
         undecided_blocking={s: undecided[s] for s in BLOCKING_STATUSES if s in undecided},
         disputed_lines=sum(1 for line in lines if line.decision == "disputed"),
         line_count=len(lines),
+        figures=figures_.line_figures(lines),
     )
 
 
 @dataclass
 class BillOverview:
-    """A bill in a list: the bill (with its hospital), its case number, and its totals per currency."""
+    """A bill in a list: the bill (with its hospital), its case number, its audit totals and its figures (charged,
+    unpriced, found, recovered: `figures`) per currency."""
 
     bill: HospitalBill
     case_number: str
     totals: dict[str, audit.Totals]
     corrected_by: str | None = None  # the reference of the bill that replaced this one, if any
+    figures: dict[str, figures_.Figures] = field(default_factory=dict)
 
 
-def _totals_by_bill(bill_ids: Sequence[int]) -> dict[int, dict[str, audit.Totals]]:
-    """Totals per bill and currency in one aggregate statement (no line is loaded)."""
+def _sums_by_bill(
+    bill_ids: Sequence[int],
+) -> tuple[dict[int, dict[str, audit.Totals]], dict[int, dict[tuple[str, str], figures_.CodeSums]]]:
+    """Audit totals per bill and currency, and the sums per bill, currency and code that the figures are made of, in
+    one aggregate statement (no line is loaded)."""
     if not bill_ids:
-        return {}
+        return {}, {}
     priced = BillLine.status.in_(sorted(audit.PRICED))
     unpriced = BillLine.status.in_(sorted(audit.UNPRICED))
+    credit = BillLine.status == audit.CREDIT
     cents = Amount(scale=2)
     zero = type_coerce(0, cents)
     rows = db.session.execute(
         select(
             BillLine.bill_id,
             BillLine.currency,
+            BillLine.code,
             type_coerce(func.sum(sql_case((priced, BillLine.charged), else_=zero)), cents),
             type_coerce(func.sum(sql_case((priced, BillLine.expected), else_=zero)), cents),
             type_coerce(
                 func.sum(
                     sql_case(
-                        (priced & (BillLine.charged > BillLine.expected), BillLine.charged - BillLine.expected),
+                        (
+                            priced & (BillLine.status != audit.OK_ROUNDING) & (BillLine.charged > BillLine.expected),
+                            BillLine.charged - BillLine.expected,
+                        ),
                         else_=zero,
                     )
                 ),
                 cents,
             ),
             type_coerce(func.sum(sql_case((unpriced, BillLine.charged), else_=zero)), cents),
+            type_coerce(func.sum(sql_case((credit, BillLine.charged), else_=zero)), cents),
+            type_coerce(func.sum(figures_.found_cents(BillLine)), cents),
             func.count(sql_case((priced, 1))),
             func.count(sql_case((unpriced, 1))),
+            func.count(sql_case((credit, 1))),
         )
         .where(BillLine.bill_id.in_(bill_ids), BillLine.charged.is_not(None), BillLine.currency.is_not(None))
-        .group_by(BillLine.bill_id, BillLine.currency)
-        .order_by(BillLine.bill_id, BillLine.currency)
+        .group_by(BillLine.bill_id, BillLine.currency, BillLine.code)
+        .order_by(BillLine.bill_id, BillLine.currency, BillLine.code)
     )
     totals: dict[int, dict[str, audit.Totals]] = {}
-    for bill_id, currency, charged, expected, overcharge, unpriced_sum, priced_n, unpriced_n in rows:
-        if not priced_n and not unpriced_n:
-            continue
-        totals.setdefault(bill_id, {})[currency] = audit.Totals(
-            currency,
-            charged=charged or Decimal("0.00"),
-            expected=expected or Decimal("0.00"),
-            overcharge=overcharge or Decimal("0.00"),
-            unpriced=unpriced_sum or Decimal("0.00"),
-            priced_lines=priced_n,
-            unpriced_lines=unpriced_n,
+    keyed: dict[int, dict[tuple[str, str], figures_.CodeSums]] = {}
+    zero_amount = Decimal("0.00")
+    for row in rows:
+        bill_id, currency, code, charged, expected, overcharge, unpriced_sum, credit_sum, found = row[:9]
+        priced_n, unpriced_n, credit_n = row[9:]
+        total = totals.setdefault(bill_id, {}).setdefault(currency, audit.Totals(currency))
+        total.charged += charged or zero_amount
+        total.expected += expected or zero_amount
+        total.overcharge += overcharge or zero_amount
+        total.unpriced += unpriced_sum or zero_amount
+        total.credit += credit_sum or zero_amount
+        total.priced_lines += priced_n
+        total.unpriced_lines += unpriced_n
+        total.credit_lines += credit_n
+        keyed.setdefault(bill_id, {})[(currency, code)] = figures_.CodeSums(
+            (charged or zero_amount) + (unpriced_sum or zero_amount) + (credit_sum or zero_amount),
+            found or zero_amount,
         )
-    return totals
+    return totals, keyed
 
 
-def _overviews(bills: Sequence[HospitalBill]) -> list[BillOverview]:
+def _bill_figures(totals: dict[str, audit.Totals], keyed: Mapping[tuple[str, str], figures_.CodeSums]):
+    found: dict[str, Decimal] = {}
+    for (currency, _), sums in keyed.items():
+        found[currency] = found.get(currency, Decimal("0.00")) + sums.found
+    return {
+        currency: figures_.Figures(
+            currency, charged=total.total, unpriced=total.unpriced, found=found.get(currency, Decimal("0.00"))
+        )
+        for currency, total in totals.items()
+    }
+
+
+def _overviews(bills: Sequence[HospitalBill]) -> tuple[list[BillOverview], dict]:
+    """The bills as overviews, and their sums per currency and code (for the chains' figures)."""
     ids = [bill.id for bill in bills]
-    totals = _totals_by_bill(ids)
+    totals, keyed = _sums_by_bill(ids)
     case_ids = sorted({bill.case_id for bill in bills})
     numbers = dict(db.session.execute(select(Case.id, Case.number).where(Case.id.in_(case_ids))).all()) if bills else {}
     corrections = (
@@ -241,21 +275,44 @@ def _overviews(bills: Sequence[HospitalBill]) -> list[BillOverview]:
         if bills
         else {}
     )
-    return [
-        BillOverview(bill, numbers.get(bill.case_id, ""), totals.get(bill.id, {}), corrections.get(bill.id))
+    overviews = [
+        BillOverview(
+            bill,
+            numbers.get(bill.case_id, ""),
+            totals.get(bill.id, {}),
+            corrections.get(bill.id),
+            _bill_figures(totals.get(bill.id, {}), keyed.get(bill.id, {})),
+        )
         for bill in bills
     ]
+    return overviews, keyed
 
 
 def bills_of_case(case_id: int) -> list[BillOverview]:
-    """The case's bills, newest first, with their totals (three statements)."""
+    """The case's bills, newest first, with their totals and figures; the chain's recovered amount is on the row of
+    its final bill (three statements)."""
     bills = db.session.scalars(
         select(HospitalBill)
         .where(HospitalBill.case_id == case_id)
         .options(joinedload(HospitalBill.hospital))
         .order_by(HospitalBill.received_on.desc(), HospitalBill.id.desc())
     ).all()
-    return _overviews(bills)
+    overviews, keyed = _overviews(bills)
+    by_id = {entry.bill.id: entry for entry in overviews}
+    corrected_by = {bill.supersedes_id: bill.id for bill in bills if bill.supersedes_id in by_id}
+    for entry in overviews:
+        if entry.bill.supersedes_id is not None:
+            continue  # chains are walked from their first bill
+        chain = [entry.bill.id]
+        while chain[-1] in corrected_by and len(chain) <= MAX_CHAIN:
+            chain.append(corrected_by[chain[-1]])
+        if len(chain) < 2:
+            continue
+        _, recovered = figures_.chain_figures([(by_id[i].bill.status, keyed.get(i, {})) for i in chain])
+        final = by_id[chain[-1]]
+        for currency, amount in recovered.items():
+            final.figures.setdefault(currency, figures_.Figures(currency)).recovered = amount
+    return overviews
 
 
 def list_bills(
@@ -278,7 +335,7 @@ def list_bills(
         options=(joinedload(HospitalBill.hospital),),
     )
     return Page(
-        items=_overviews(bills.items), page=bills.page, pages=bills.pages, total=bills.total, per_page=bills.per_page
+        items=_overviews(bills.items)[0], page=bills.page, pages=bills.pages, total=bills.total, per_page=bills.per_page
     )
 
 
@@ -297,6 +354,11 @@ def corrections_of(bill: HospitalBill) -> tuple[HospitalBill | None, HospitalBil
 
 def stay_margin_days() -> int:
     return int(current_app.config.get("BILL_STAY_MARGIN_DAYS", DEFAULT_STAY_MARGIN_DAYS))
+
+
+def rounding_tolerance() -> Decimal:
+    """The difference per line read as rounding, ok with rounding (BILL_ROUNDING_TOLERANCE, 0.01 unless configured)."""
+    return Decimal(str(current_app.config.get("BILL_ROUNDING_TOLERANCE", DEFAULT_ROUNDING_TOLERANCE)))
 
 
 def programme_codes(text: str | None) -> frozenset[str] | None:
@@ -344,6 +406,7 @@ class _Context:
     margin: int
     programme_name: str
     codes: frozenset[str] | None
+    tolerance: Decimal = Decimal(0)
 
 
 def _context(case: Case) -> _Context:
@@ -353,6 +416,7 @@ def _context(case: Case) -> _Context:
         margin=stay_margin_days(),
         programme_name=programme.name if programme else "",
         codes=programme_codes(programme.tariff_codes) if programme else None,
+        tolerance=rounding_tolerance(),
     )
 
 
@@ -376,6 +440,8 @@ def _reason(
         return result.reason or ""
     if status == audit.DUPLICATE:
         return f"Same date, code, quantity, unit price and currency as line {first_of.get(line.duplicate_key, '?')}."
+    if status == audit.CREDIT:
+        return "A credit: the hospital gives this amount back; it lowers the bill's total."
     if status == audit.UNKNOWN_CODE:
         return f"The resident tariff has no code {line.code}."
     if status == audit.NO_VALID_TARIFF:
@@ -392,6 +458,12 @@ def _reason(
         )
     if status == audit.NOT_IN_PROGRAMME:
         return f"{line.code} is not among the items of the programme {context.programme_name}."
+    if status == audit.OK_ROUNDING and version is not None and result.difference is not None:
+        return (
+            f"OK with rounding: {result.difference.amount:+} {line.currency} from the resident price "
+            f"{_price_text(version.price)} {version.currency} x {line.quantity.normalize():f} "
+            f"(tolerated up to {context.tolerance} per line)"
+        )
     if status in (audit.OVERCHARGED, audit.BELOW_TARIFF) and version is not None:
         return (
             f"unit price {_price_text(line.unit_price)} {line.currency}, "
@@ -411,7 +483,12 @@ def _audit(raws: list[audit.RawLine], import_id: int, context: _Context):
     parsed = [_read(raw) for raw in raws]
     index = _tariff_versions(import_id, (line.code for line in parsed if line is not None))
     result = audit.audit_bill(
-        raws, index, stay=context.stay, stay_margin_days=context.margin, programme_codes=context.codes
+        raws,
+        index,
+        stay=context.stay,
+        stay_margin_days=context.margin,
+        programme_codes=context.codes,
+        rounding_tolerance=context.tolerance,
     )
     first_of: dict[tuple, int] = {}
     for line_result, line in zip(result.lines, parsed, strict=True):
@@ -705,6 +782,11 @@ def decide_line(
     reason = (reason or "").strip()
     if decision == "disputed" and not reason:
         raise BillError(f"Say why line {line.line_no} is disputed: the hospital will read it.")
+    if decision == "accepted" and not reason and line.status in ACCEPT_NEEDS_REASON:
+        raise BillError(
+            f"Say why line {line.line_no} is accepted: it is {LINE_STATUS_LABELS[line.status].lower()}, so no "
+            "resident price was compared with it."
+        )
     if len(reason) > 1000:
         raise BillError("The reason has at most 1,000 characters.")
     before = line.decision
@@ -730,9 +812,10 @@ def decide_line(
 def approve_bill(
     bill_id: int, *, actor_id: int | None, override_note: str | None = None, expected_version: int | None = None
 ) -> HospitalBill:
-    """under_review -> approved. Refused while a line is disputed (dispute the bill instead), and while findings that
-    matter (overcharged, duplicate, unknown code, outside the stay, not in the programme) are undecided, unless an
-    override note of at least 10 characters says why."""
+    """under_review -> approved. Refused while a line is disputed (dispute the bill instead), and while a finding
+    that matters (overcharged, outside the stay, not in the programme) or a line without a price comparison (invalid,
+    duplicate, credit, unknown code, no valid tariff, currency mismatch) is undecided, unless an override note of at
+    least 10 characters says why. An overridden line is still not accepted: no invoice charges it."""
     bill = get_bill(bill_id, with_lines=True)
     _check_version(bill, expected_version)
     _require_status(bill, "under_review", "only a bill under review is approved")

@@ -93,9 +93,10 @@ def current_tariff_versions(hospital_id: int, codes: Collection[str] | None = No
 def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
     """Audit the bill FILE.csv (`-` for standard input) of the hospital HOSPITAL_CODE against its resident tariff.
 
-    Every line gets one status: invalid, duplicate, unknown_code, no_valid_tariff, currency_mismatch, overcharged,
-    below_tariff or ok. Line numbers are the bill's `line` column when it is a positive whole number, otherwise the
-    CSV row (the header is row 1). Exit status 0 whatever the findings, 2 when the input cannot be used.
+    Every line gets one status: invalid, duplicate, credit, unknown_code, no_valid_tariff, currency_mismatch,
+    overcharged, below_tariff, ok_rounding (within BILL_ROUNDING_TOLERANCE) or ok. Line numbers are the bill's
+    `line` column when it is a positive whole number, otherwise the CSV row (the header is row 1). Exit status 0
+    whatever the findings, 2 when the input cannot be used.
     """
     hospital = find_hospital(hospital_code)
     import_id = current_import_id(hospital.id)
@@ -105,7 +106,7 @@ def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
         )
     lines = _read(file)
     tariff = tariff_versions(import_id, {code for line in lines if (code := line.code.strip())})
-    result = audit_bill(lines, tariff)
+    result = audit_bill(lines, tariff, rounding_tolerance=bills.rounding_tolerance())
     if as_json:
         click.echo(json.dumps(audit_report(hospital.code, result), indent=2))
     else:
@@ -162,6 +163,8 @@ def audit_report(hospital_code: str, result: AuditResult) -> dict[str, Any]:
                 "overcharge": _amount(total.overcharge),
             }
         entry["unpriced"] = _amount(total.unpriced)
+        if total.credit_lines:
+            entry["credit"] = _amount(total.credit)
         totals[currency] = entry
     coefficient = result.surcharge_coefficient
     return {

@@ -7,8 +7,10 @@ What a disputed line asks to correct:
 - an overcharged line (priced above the resident tariff): the difference, charged minus resident expected;
 - any other disputed line (a duplicate, a code not in the tariff, a service outside the stay or the programme, or a
   line finance refuses for a reason of its own): the whole charged amount;
-- a line the audit could not read has no amount: the hospital is asked to restate it, nothing is totalled for it.
-Totals are per currency; amounts in different currencies are never added up.
+- a line the audit could not read (or a credit) has no amount: the hospital is asked to restate it, nothing is
+  totalled for it.
+Totals are per currency, never added up across currencies: the amount found (`billing.figures`), as the savings
+report, the case page and the dashboard show it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from backoffice.billing.models import BillLine, HospitalBill, TariffItem
+from backoffice.billing.figures import to_correct
+from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffItem
 from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
@@ -109,12 +112,8 @@ class DisputedLine:
 
     @property
     def to_correct(self) -> Decimal | None:
-        """What the hospital is asked to take off this line (see the module's docstring)."""
-        if self.charged is None:
-            return None
-        if self.status == OVERCHARGED and self.expected is not None:
-            return self.charged - self.expected
-        return self.charged
+        """What the hospital is asked to take off this line: `figures.to_correct`, the one definition of found."""
+        return to_correct(self.status, self.charged, self.expected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +130,7 @@ class DisputeLetter:
     lines: list[DisputedLine]
     totals: dict[str, Decimal] = field(default_factory=dict)  # amount to correct, by currency
     unpriced_lines: int = 0  # disputed lines with no amount (unreadable)
+    undecided: list[int] = field(default_factory=list)  # line numbers nobody has decided yet: the letter accepts none
 
     @property
     def subject(self) -> str:
@@ -207,6 +207,7 @@ def dispute_letter(bill_id: int, *, signatory: str = "", written_on: date | None
         lines=lines,
         totals=dict(sorted(totals.items())),
         unpriced_lines=sum(1 for line in lines if line.to_correct is None),
+        undecided=[line.line_no for line in bill.lines if line.status in NEEDS_DECISION and line.decision is None],
     )
 
 

@@ -62,6 +62,7 @@ BILL_STATUSES = ("received", "under_review", "approved", "disputed", "paid")
 LINE_STATUSES = (
     "invalid",
     "duplicate",
+    "credit",
     "unknown_code",
     "no_valid_tariff",
     "currency_mismatch",
@@ -69,9 +70,25 @@ LINE_STATUSES = (
     "not_in_programme",
     "overcharged",
     "below_tariff",
+    "ok_rounding",
     "ok",
 )
 LINE_DECISIONS = ("accepted", "disputed")
+# Lines finance must decide (accept or dispute) before a bill is approved, unless overridden with a note, and that no
+# invoice charges unless accepted: every finding that matters, and every line without a price comparison (finance is
+# the only check such a line gets). The rule is `bills.approve_bill`'s; it is stated here, below billing and
+# invoicing, so the final invoice's sources read the same list.
+NEEDS_DECISION = (
+    "overcharged",
+    "invalid",
+    "duplicate",
+    "credit",
+    "unknown_code",
+    "no_valid_tariff",
+    "currency_mismatch",
+    "outside_stay",
+    "not_in_programme",
+)
 
 
 class HospitalBill(db.Model):

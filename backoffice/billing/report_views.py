@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import Response, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
@@ -12,6 +9,7 @@ from sqlalchemy import select
 from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
 from backoffice.billing import bp, letters, savings
+from backoffice.csvfile import csv_text
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
 from backoffice.extensions import db
@@ -73,8 +71,7 @@ def savings_report():
 def savings_csv():
     filters = savings.parse_filters(request.args, today=utcnow().date())  # a bad filter is a 400 page
     report = savings.savings_report(filters.period, filters.hospital.id if filters.hospital else None)
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerows(savings.csv_rows(report))
+    body = csv_text(savings.csv_rows(report))
     suffix = f"-{filters.hospital.code}" if filters.hospital else ""
     safe_suffix = "".join(c if c.isalnum() or c in "-_" else "-" for c in suffix)
-    return _download(out.getvalue(), "text/csv", f"savings-{filters.year}{safe_suffix}.csv")
+    return _download(body, "text/csv", f"savings-{filters.year}{safe_suffix}.csv")

@@ -1,22 +1,20 @@
-"""The savings report for finance: what hospitals charged, what the resident tariff says, what we approved and what
-the audit of bills got back, per hospital, month and currency.
+"""The savings report for finance: what hospitals charged, what the resident tariff says, what we approved, what
+was found and what was recovered, per hospital, month and currency.
 
 A bill and the corrected bills that replace it (`supersedes`) form a chain, counted once, in the hospital and the
 month the first bill of the chain was received (a correction received in January for a December bill is December's
-saving). In a row:
+saving). In a row, with the figures defined once in `billing.figures` (as the case page, the dashboard and the
+dispute letter show them):
 
-- charged: the charged amounts of the first bills' lines (corrections re-bill the same services; adding them up
-  would count the services twice);
+- charged: the first bills' whole totals (corrections re-bill the same services; adding them up would count the
+  services twice), unpriced lines included; `unpriced` is that part of it shown apart;
 - expected: the resident price of the first bills' priced lines (lines the audit could price against the tariff);
-- approved: the charged amounts of the chains' bills that finance approved (or that were paid);
-- overcharge found: on the first bills' priced lines, what was charged above the resident price (lines charged
-  below it do not offset it), plus the charged amount of the unpriced lines finance disputed (a duplicate, a code
-  outside the tariff): money the hospital should not have asked for, as "recovered" counts it;
-- recovered: for a chain whose last bill is approved or paid, the first bill's charged amount minus the last bill's,
-  when positive.
+- approved: the whole totals of the chains' bills that finance approved (or that were paid);
+- found: what finance disputed on the chains' bills;
+- recovered: of what was found, what the chain's final corrected bill removed, once it is approved or paid.
 
 Amounts are exact Decimals to the cent, never summed across currencies. The report takes two statements whatever the
-number of bills: the chains (a recursive query), then the sums of their lines per bill and currency.
+number of bills: the chains (a recursive query), then the sums of their lines per bill, currency and code.
 """
 
 from __future__ import annotations
@@ -27,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import BigInteger, and_, case, func, literal, select, type_coerce
+from sqlalchemy import BigInteger, case, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from backoffice.billing import audit, figures
 from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.directory.models import Hospital
 from backoffice.errors import DomainError
@@ -41,7 +40,7 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_CHAIN = 50  # a chain of corrections longer than this is a data error, not a bill's history
 CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
-FIELDS = ("charged", "expected", "approved", "overcharge", "recovered")
+FIELDS = ("charged", "unpriced", "expected", "approved", "found", "recovered")
 
 
 class SavingsFilterError(DomainError):
@@ -72,9 +71,10 @@ def year_period(year: int) -> Period:
 @dataclass(slots=True)
 class Amounts:
     charged: Decimal = ZERO
+    unpriced: Decimal = ZERO
     expected: Decimal = ZERO
     approved: Decimal = ZERO
-    overcharge: Decimal = ZERO
+    found: Decimal = ZERO
     recovered: Decimal = ZERO
 
     def add(self, other: Amounts) -> None:
@@ -180,7 +180,7 @@ def _chains(period: Period, hospital_id: int | None):
 
 
 def savings_report(period: Period, hospital_id: int | None = None) -> SavingsReport:
-    """Charged, expected, approved, overcharge found and recovered per hospital, month and currency (see the module).
+    """Charged, unpriced, expected, approved, found and recovered per hospital, month and currency (see the module).
 
     Two statements whatever the number of bills.
     """
@@ -204,32 +204,29 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
     # Amount columns hold integer cents: sum them as integers, exactly, on both databases.
     charged = type_coerce(BillLine.charged, BigInteger)
     expected = type_coerce(BillLine.expected, BigInteger)
-    priced = BillLine.expected.is_not(None) & BillLine.charged.is_not(None)
+    priced = BillLine.status.in_(sorted(audit.PRICED))
     sums = db.session.execute(
         select(
             BillLine.bill_id,
             BillLine.currency,
+            BillLine.code,
             func.sum(charged),
-            func.sum(case((priced, expected), else_=0)),
-            func.sum(
-                case(
-                    (and_(priced, charged > expected), charged - expected),
-                    (and_(~priced, BillLine.decision == "disputed"), charged),
-                    else_=0,
-                )
-            ),
+            func.sum(case((BillLine.status.in_(sorted(audit.UNPRICED)), charged), else_=0)),
+            func.sum(case((priced & BillLine.expected.is_not(None), expected), else_=0)),
+            func.sum(figures.found_cents(BillLine)),
         )
         .join(chain, chain.c.bill_id == BillLine.bill_id)
         .where(BillLine.currency.is_not(None), BillLine.charged.is_not(None))
-        .group_by(BillLine.bill_id, BillLine.currency)
+        .group_by(BillLine.bill_id, BillLine.currency, BillLine.code)
     ).all()
-    line_sums: dict[int, dict[str, tuple[Decimal, Decimal, Decimal]]] = {}
-    for bill_id, currency, charged_sum, expected_sum, overcharge_sum in sums:
-        line_sums.setdefault(bill_id, {})[currency] = (
-            _cents(charged_sum),
-            _cents(expected_sum),
-            _cents(overcharge_sum),
-        )
+    line_sums: dict[int, dict[str, Amounts]] = {}
+    keyed: dict[int, dict[tuple[str, str], figures.CodeSums]] = {}
+    for bill_id, currency, code, charged_sum, unpriced_sum, expected_sum, found_sum in sums:
+        amounts = line_sums.setdefault(bill_id, {}).setdefault(currency, Amounts())
+        amounts.charged += _cents(charged_sum)
+        amounts.unpriced += _cents(unpriced_sum)
+        amounts.expected += _cents(expected_sum)
+        keyed.setdefault(bill_id, {})[(currency, code)] = figures.CodeSums(_cents(charged_sum), _cents(found_sum))
 
     chains: dict[int, list] = {}
     for member in members:
@@ -238,7 +235,7 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
     for root_id, bills in chains.items():
         first = next(bill for bill in bills if bill.bill_id == root_id)
         month = first.received_on.replace(day=1)
-        per_currency = _chain_amounts(root_id, bills, line_sums)
+        per_currency = _chain_amounts(root_id, bills, line_sums, keyed)
         for currency, amounts in per_currency.items():
             key = (first.id, month, currency)
             if key not in rows:
@@ -251,23 +248,21 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
     return SavingsReport(period, hospital_id, ordered, _totals(ordered), _by_month(ordered))
 
 
-def _chain_amounts(root_id: int, bills: list, line_sums) -> dict[str, Amounts]:
+def _chain_amounts(root_id: int, bills: list, line_sums, keyed) -> dict[str, Amounts]:
     first = line_sums.get(root_id, {})
     result: dict[str, Amounts] = {
-        currency: Amounts(charged=c, expected=e, overcharge=o) for currency, (c, e, o) in first.items()
+        currency: Amounts(charged=a.charged, unpriced=a.unpriced, expected=a.expected) for currency, a in first.items()
     }
     for bill in bills:
         if bill.status in APPROVED_STATUSES:
-            for currency, (c, _, _) in line_sums.get(bill.bill_id, {}).items():
-                result.setdefault(currency, Amounts()).approved += c
-    if len(bills) > 1:
-        last = max(bills, key=lambda bill: (bill.depth, bill.bill_id))
-        if last.status in APPROVED_STATUSES:
-            final = line_sums.get(last.bill_id, {})
-            for currency in set(first) | set(final):
-                recovered = first.get(currency, (ZERO,))[0] - final.get(currency, (ZERO,))[0]
-                if recovered > 0:
-                    result.setdefault(currency, Amounts()).recovered += recovered
+            for currency, amounts in line_sums.get(bill.bill_id, {}).items():
+                result.setdefault(currency, Amounts()).approved += amounts.charged
+    ordered = sorted(bills, key=lambda bill: (bill.depth, bill.bill_id))
+    found, recovered = figures.chain_figures([(bill.status, keyed.get(bill.bill_id, {})) for bill in ordered])
+    for currency, amount in found.items():
+        result.setdefault(currency, Amounts()).found += amount
+    for currency, amount in recovered.items():
+        result.setdefault(currency, Amounts()).recovered += amount
     return result
 
 
@@ -295,29 +290,26 @@ CSV_HEADER = (
     "currency",
     "bills",
     "charged",
+    "of_which_unpriced",
     "resident_expected",
     "approved",
-    "overcharge_found",
+    "found",
     "recovered",
 )
 
 
-def _cell(text: str) -> str:
-    """A text cell a spreadsheet shows as text, never runs as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def csv_rows(report: SavingsReport) -> Iterable[list[str]]:
-    """The report as CSV rows, header first; amounts with two decimals and a dot."""
+def csv_rows(report: SavingsReport) -> Iterable[list]:
+    """The report as CSV rows, header first; amounts as Decimals with two decimals (`backoffice.csvfile` writes
+    them, neutralising any text a spreadsheet could read as a formula)."""
     yield list(CSV_HEADER)
     for row in report.rows:
         yield [
-            _cell(row.hospital_code),
-            _cell(row.hospital_name),
+            row.hospital_code,
+            row.hospital_name,
             row.month.strftime("%Y-%m"),
             row.currency,
-            str(row.bills),
-            *(f"{getattr(row.amounts, name).quantize(CENTS):f}" for name in FIELDS),
+            row.bills,
+            *(getattr(row.amounts, name).quantize(CENTS) for name in FIELDS),
         ]
 
 
@@ -326,7 +318,7 @@ def csv_rows(report: SavingsReport) -> Iterable[list[str]]:
 
 CHART_WIDTH, CHART_HEIGHT = 720, 240
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 84, 12, 14, 30
-CHART_SERIES = (("overcharge", "Overcharge found", "#d9822b"), ("recovered", "Recovered", "#0b6e74"))
+CHART_SERIES = (("found", "Found (disputed)", "#d9822b"), ("recovered", "Recovered", "#0b6e74"))
 GRID_LINES = 4
 
 
@@ -382,7 +374,7 @@ def _axis_label(value: Decimal) -> str:
 
 
 def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
-    """Per currency, the overcharge found and the amount recovered of each month of the period."""
+    """Per currency, the amount found and the amount recovered of each month of the period."""
     charts = []
     months = report.period.months
     plot_width = Decimal(CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT)

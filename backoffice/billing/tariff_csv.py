@@ -2,7 +2,9 @@
 
 The file has the header `code,description,resident_price,currency,valid_from,valid_to`; the header is row 1, the
 first data row is row 2. Prices are written with a dot and at most 4 decimals, dates as YYYY-MM-DD, an empty
-valid_to is open-ended (valid_to is inclusive). Versions of one code must not overlap in time.
+valid_to is open-ended (valid_to is inclusive). Versions of one code must not overlap in time. A file saved by a
+German Excel (separated by semicolons, prices such as `1.234,56`, dates such as `31.01.2026`) is read too: see
+`spreadsheet_csv`, which detects the separator and the decimal convention.
 
 Nothing here touches the database or Flask: `parse_tariff` turns bytes into rows or raises `TariffFileError`
 with the complete list of problems, so an import can be all-or-nothing.
@@ -17,6 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from backoffice.billing.spreadsheet_csv import (
+    SEPARATOR_NAMES,
+    MixedDecimals,
+    decimal_comma,
+    detect_separator,
+    to_decimal_point,
+    to_iso_date,
+)
 from backoffice.money import MAX_AMOUNT, MoneyError, check_currency
 
 COLUMNS = ("code", "description", "resident_price", "currency", "valid_from", "valid_to")
@@ -77,26 +87,54 @@ def parse_tariff(data: bytes, *, max_bytes: int) -> list[TariffRow]:
     text = _decode(data)
     problems = _Problems()
     rows: list[TariffRow] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    separator = detect_separator(text.split("\n", 1)[0], COLUMNS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     try:
         header = next(reader, None)
         positions = _check_header(header or [], problems)
         if positions is None:
             raise TariffFileError(problems.listed(), count=problems.count)
-        for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue  # blank lines (often at the end) carry nothing
-            row = _parse_row(number, cells, positions, problems)
-            if row is not None:
-                rows.append(row)
+        records = [(number, cells) for number, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
     except csv.Error as error:
         problems.add(reader.line_num, f"row {reader.line_num}: the CSV cannot be read past this row ({error}).")
+        records = []
+    records = _in_decimal_points(records, separator, positions, problems)
+    for number, cells in records:
+        row = _parse_row(number, cells, positions, problems)
+        if row is not None:
+            rows.append(row)
     if not rows and not problems:
         raise TariffFileError([f"The file has a header but no items: add one row per item under `{HEADER}`."])
     _check_versions(rows, problems)
     if problems:
         raise TariffFileError(problems.listed(), count=problems.count)
     return rows
+
+
+def _in_decimal_points(records, separator: str, positions: dict[str, int], problems: _Problems):
+    """A spreadsheet's local conventions (decimal commas, dates as 31.01.2026) as the rows are read, or a problem
+    saying which conventions the file mixes."""
+    if separator == "," or not records:
+        return records
+    price = positions["resident_price"]
+    try:
+        comma = decimal_comma(
+            separator, ((n, "resident_price", cells[price]) for n, cells in records if price < len(cells))
+        )
+    except MixedDecimals as error:
+        problems.add(1, f"The file is separated by {SEPARATOR_NAMES[separator]}, but {error}.")
+        return []
+    dates = [positions["valid_from"], positions["valid_to"]]
+    converted = []
+    for number, cells in records:
+        cells = list(cells)
+        for position in dates:
+            if position < len(cells):
+                cells[position] = to_iso_date(cells[position])
+        if comma and price < len(cells):
+            cells[price] = to_decimal_point(cells[price])
+        converted.append((number, cells))
+    return converted
 
 
 def _megabytes(size: int) -> str:

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
-from backoffice.billing.models import BillLine, HospitalBill, TariffItem
+from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffItem
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
@@ -49,7 +49,9 @@ def approved_bill(case_id: int) -> HospitalBill | None:
 def treatment_lines(bill: HospitalBill) -> list[LineDraft]:
     """The approved bill's lines at what a resident pays: the resident unit price where the tariff priced the line
     and the hospital charged more; what the hospital charged otherwise (below tariff, or a code finance accepted
-    without a tariff price). Unreadable lines and disputed lines pass nothing on."""
+    without a tariff price). Only lines finance accepted pass on: a line that needed a decision (a finding, a line
+    without a price comparison, a credit) only when it was accepted, so a line approved past by an override note is
+    never charged; unreadable lines and disputed lines pass nothing on."""
     rows = db.session.execute(
         select(BillLine, TariffItem.resident_price, TariffItem.currency)
         .outerjoin(TariffItem, TariffItem.id == BillLine.tariff_item_id)
@@ -59,6 +61,8 @@ def treatment_lines(bill: HospitalBill) -> list[LineDraft]:
     drafts = []
     for line, resident_price, tariff_currency in rows:
         if line.quantity is None or line.unit_price is None or not line.currency or line.decision == "disputed":
+            continue
+        if line.status in NEEDS_DECISION and line.decision != "accepted":
             continue
         unit_price = line.unit_price
         if resident_price is not None and tariff_currency == line.currency and resident_price < unit_price:

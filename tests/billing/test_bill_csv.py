@@ -99,7 +99,8 @@ def test_empty_trailing_cells_as_spreadsheets_export_them_are_ignored():
         (HEADER + ",discount", "row 1, column 8: 'discount' is not a bill column"),
         (HEADER + ",code", "row 1, column 8: the column code appears twice"),
         ("line,,date,code,description,quantity,unit_price,currency", "row 1, column 2: an empty name is not a bill"),
-        (HEADER.replace(",", ";"), "row 1, column 1: the columns are not separated by commas"),
+        # Issue 14: a semicolon header is read (German Excel); a header no separator splits is refused.
+        ("line|date|code|description|quantity|unit_price|currency", "row 1, column 1: 'line|date|code|description"),
         ("1,2026-03-10,A1,x,1,10.00,EUR", "row 1, column 1: '1' is not a bill column"),
     ],
 )
@@ -162,3 +163,30 @@ def test_a_utf16_file_is_refused():
 def test_broken_quoting_is_refused_naming_the_row():
     message = refusal(csv_bytes("1,2026-03-10,A1,x,1,10.00,EUR", '2,2026-03-10,A2,"x"y,1,10.00,EUR'))
     assert message.startswith("row 3: the CSV cannot be read (")
+
+
+def test_a_bill_saved_by_german_excel_is_read_with_its_separator_and_decimal_commas():
+    data = (
+        "\ufeffline;date;code;description;quantity;unit_price;currency\r\n"
+        "1;01.03.2026;T00053;Kryokonservierung, Beutel;1;8.467,34;EUR\r\n"
+        "2;2026-03-02;T00056;Zweite;1,5;12,3456;EUR\r\n"
+    ).encode()
+    lines = read_bill_csv(data)
+    assert [(line.date, line.code, line.description, line.quantity, line.unit_price) for line in lines] == [
+        ("2026-03-01", "T00053", "Kryokonservierung, Beutel", "1", "8467.34"),
+        ("2026-03-02", "T00056", "Zweite", "1.5", "12.3456"),
+    ]
+
+
+def test_a_bill_mixing_decimal_commas_and_points_is_refused_saying_which_it_found():
+    data = (
+        b"line;date;code;description;quantity;unit_price;currency\n"
+        b"1;2026-03-01;A;x;1;12,50;EUR\n"
+        b"2;2026-03-01;B;y;1;3.5;EUR\n"
+    )
+    with pytest.raises(BillFileError) as refused:
+        read_bill_csv(data)
+    assert refused.value.message == (
+        "the amounts mix decimal commas (row 2, unit_price: '12,50') and decimal points (row 3, unit_price: '3.5'); "
+        "save the file again with one convention (the file is separated by semicolons)"
+    )

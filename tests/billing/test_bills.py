@@ -134,7 +134,9 @@ def test_a_case_without_hospital_cannot_receive_a_bill(finance):
 def test_a_file_that_cannot_be_read_is_refused_whole(case, finance):
     with pytest.raises(
         bills.BillError,
-        match=r"Nothing was stored from “bill\.csv”: row 1, column 1: the columns are not separated by commas",
+        match=r"Nothing was stored from “bill\.csv”: row 1: the columns description, quantity, unit_price, currency "
+        r"are missing; the header must be line,date,code,description,quantity,unit_price,currency "
+        r"\(this file is separated by semicolons\)",
     ):
         bills.receive_bill(case.id, b"line;date;code\n1;2;3", "bill.csv", "R1", TODAY, finance.id)
     db.session.rollback()
@@ -343,9 +345,13 @@ def test_a_bill_whose_findings_are_accepted_is_approved_without_override(case, f
     assert (bills.get_bill(bill.id).status, bills.get_bill(bill.id).override_note) == ("approved", "")
 
 
-def test_below_tariff_and_unreadable_lines_do_not_block_approval(case, finance):
+def test_below_tariff_lines_do_not_block_approval_but_unreadable_ones_do(case, finance):
+    # Issue 14: an unreadable line has no price comparison, so finance decides it like any other such line.
     data = bill_file("1,2026-03-01,T00053,x,1,8000.00,EUR", "2,2026-13-01,T00053,x,1,1.00,EUR")
     bill = reviewed(case, data, finance)
+    with pytest.raises(bills.BillError, match=r"undecided findings \(1 unreadable\)"):
+        bills.approve_bill(bill.id, actor_id=finance.id)
+    bills.decide_line(lines_of(bill.id)[1].id, "accepted", "Restated by phone: same as line 1", actor_id=finance.id)
     bills.approve_bill(bill.id, actor_id=finance.id)
     db.session.commit()
     assert bills.get_bill(bill.id).status == "approved"

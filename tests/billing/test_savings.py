@@ -1,5 +1,5 @@
-"""The savings report: charged, resident expected, approved, overcharge found and recovered per hospital, month and
-currency; a chain of corrected bills counts once, in the month its first bill was received."""
+"""The savings report: charged, resident expected, approved, found and recovered per hospital, month and currency;
+a chain of corrected bills counts once, in the month its first bill was received."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ _numbers = itertools.count(1)
 
 
 def make_bill(hospital, received_on, status, lines, *, supersedes=None, case=None):
-    """A bill with `lines` as (status, charged, expected, currency); charged or expected None when not priced."""
+    """A bill with `lines` as (status, charged, expected, currency[, code[, decision]]); charged or expected None when
+    not priced."""
     case = case or make_case(hospital_id=hospital.id)
     bill = HospitalBill(
         case_id=case.id,
@@ -36,7 +37,8 @@ def make_bill(hospital, received_on, status, lines, *, supersedes=None, case=Non
     )
     db.session.add(bill)
     db.session.flush()
-    for position, (line_status, charged, expected, currency) in enumerate(lines, start=1):
+    for position, (line_status, charged, expected, currency, *more) in enumerate(lines, start=1):
+        code, decision = (*more, None, None)[:2] if more else (f"C{position}", None)
         db.session.add(
             BillLine(
                 bill_id=bill.id,
@@ -46,6 +48,8 @@ def make_bill(hospital, received_on, status, lines, *, supersedes=None, case=Non
                 charged=None if charged is None else D(charged),
                 expected=None if expected is None else D(expected),
                 currency=currency,
+                code=code or f"C{position}",
+                decision=decision,
             )
         )
     db.session.flush()
@@ -70,45 +74,58 @@ def bills():
             ("invalid", None, None, None),
         ],
     )
-    # Ascona, February: disputed, corrected in March and approved; the correction counts in February.
+    # Ascona, February: both findings disputed, corrected in March and approved; the correction counts in February.
     disputed = make_bill(
         ascona,
         date(2026, 2, 3),
         "disputed",
-        [("overcharged", "500.00", "400.00", "EUR"), ("duplicate", "80.00", None, "EUR")],
+        [
+            ("overcharged", "500.00", "400.00", "EUR", "A", "disputed"),
+            ("duplicate", "80.00", None, "EUR", "B", "disputed"),
+        ],
     )
-    make_bill(ascona, date(2026, 3, 20), "approved", [("ok", "400.00", "400.00", "EUR")], supersedes=disputed)
-    # Ascona, February, in dollars: paid.
-    make_bill(ascona, date(2026, 2, 25), "paid", [("overcharged", "60.00", "50.00", "USD")])
+    make_bill(ascona, date(2026, 3, 20), "approved", [("ok", "400.00", "400.00", "EUR", "A")], supersedes=disputed)
+    # Ascona, February, in dollars: paid, its overcharge accepted: nothing found.
+    make_bill(ascona, date(2026, 2, 25), "paid", [("overcharged", "60.00", "50.00", "USD", "A", "accepted")])
     # Berlin, March: disputed, the correction still under review: nothing approved, nothing recovered yet.
-    open_chain = make_bill(berlin, date(2026, 3, 5), "disputed", [("overcharged", "200.00", "150.00", "EUR")])
-    make_bill(berlin, date(2026, 4, 2), "under_review", [("ok", "150.00", "150.00", "EUR")], supersedes=open_chain)
-    # Berlin, April: disputed twice, then paid: recovered is the first bill minus the last.
-    first = make_bill(berlin, date(2026, 4, 9), "disputed", [("overcharged", "300.00", "200.00", "EUR")])
-    second = make_bill(
-        berlin, date(2026, 5, 1), "disputed", [("overcharged", "250.00", "200.00", "EUR")], supersedes=first
+    open_chain = make_bill(
+        berlin, date(2026, 3, 5), "disputed", [("overcharged", "200.00", "150.00", "EUR", "A", "disputed")]
     )
-    make_bill(berlin, date(2026, 6, 1), "paid", [("ok", "200.00", "200.00", "EUR")], supersedes=second)
+    make_bill(berlin, date(2026, 4, 2), "under_review", [("ok", "150.00", "150.00", "EUR", "A")], supersedes=open_chain)
+    # Berlin, April: disputed twice (found once), then paid: recovered is what the last bill took off the first.
+    first = make_bill(
+        berlin, date(2026, 4, 9), "disputed", [("overcharged", "300.00", "200.00", "EUR", "A", "disputed")]
+    )
+    second = make_bill(
+        berlin,
+        date(2026, 5, 1),
+        "disputed",
+        [("overcharged", "250.00", "200.00", "EUR", "A", "disputed")],
+        supersedes=first,
+    )
+    make_bill(berlin, date(2026, 6, 1), "paid", [("ok", "200.00", "200.00", "EUR", "A")], supersedes=second)
     # Berlin, December 2025, corrected in January 2026: a 2025 saving.
-    december = make_bill(berlin, date(2025, 12, 15), "disputed", [("overcharged", "90.00", "70.00", "EUR")])
-    make_bill(berlin, date(2026, 1, 8), "approved", [("ok", "70.00", "70.00", "EUR")], supersedes=december)
+    december = make_bill(
+        berlin, date(2025, 12, 15), "disputed", [("overcharged", "90.00", "70.00", "EUR", "A", "disputed")]
+    )
+    make_bill(berlin, date(2026, 1, 8), "approved", [("ok", "70.00", "70.00", "EUR", "A")], supersedes=december)
     db.session.commit()
     return {"ascona": ascona, "berlin": berlin}
 
 
 def figures(row):
-    return (row.charged, row.expected, row.approved, row.overcharge, row.recovered)
+    return (row.charged, row.unpriced, row.expected, row.approved, row.found, row.recovered)
 
 
 def test_the_report_gives_each_hospital_month_and_currency_its_figures(bills):
     report = savings_report(year_period(2026))
     table = {(row.hospital_code, row.month, row.currency): figures(row) for row in report.rows}
     assert table == {
-        ("CH-ASC", date(2026, 1, 1), "EUR"): (D("310.00"), D("270.00"), D("310.00"), D("30.00"), D("0.00")),
-        ("CH-ASC", date(2026, 2, 1), "EUR"): (D("580.00"), D("400.00"), D("400.00"), D("100.00"), D("180.00")),
-        ("CH-ASC", date(2026, 2, 1), "USD"): (D("60.00"), D("50.00"), D("60.00"), D("10.00"), D("0.00")),
-        ("DE-BER", date(2026, 3, 1), "EUR"): (D("200.00"), D("150.00"), D("0.00"), D("50.00"), D("0.00")),
-        ("DE-BER", date(2026, 4, 1), "EUR"): (D("300.00"), D("200.00"), D("200.00"), D("100.00"), D("100.00")),
+        ("CH-ASC", date(2026, 1, 1), "EUR"): (D("310.00"), D("20.00"), D("270.00"), D("310.00"), D(0), D(0)),
+        ("CH-ASC", date(2026, 2, 1), "EUR"): (D("580.00"), D("80.00"), D("400.00"), D("400.00"), D(180), D(180)),
+        ("CH-ASC", date(2026, 2, 1), "USD"): (D("60.00"), D(0), D("50.00"), D("60.00"), D(0), D(0)),
+        ("DE-BER", date(2026, 3, 1), "EUR"): (D("200.00"), D(0), D("150.00"), D("0.00"), D(50), D(0)),
+        ("DE-BER", date(2026, 4, 1), "EUR"): (D("300.00"), D(0), D("200.00"), D("200.00"), D(100), D(100)),
     }
     assert [row.hospital_name for row in report.rows][:3] == ["Ascona Clinic"] * 3  # by hospital, month, currency
 
@@ -117,14 +134,14 @@ def test_totals_are_per_currency_and_never_add_currencies_up(bills):
     report = savings_report(year_period(2026))
     assert set(report.totals) == {"EUR", "USD"}
     eur, usd = report.totals["EUR"], report.totals["USD"]
-    assert figures(eur) == (D("1390.00"), D("1020.00"), D("910.00"), D("280.00"), D("280.00"))
-    assert figures(usd) == (D("60.00"), D("50.00"), D("60.00"), D("10.00"), D("0.00"))
+    assert figures(eur) == (D("1390.00"), D("100.00"), D("1020.00"), D("910.00"), D("330.00"), D("280.00"))
+    assert figures(usd) == (D("60.00"), D(0), D("50.00"), D("60.00"), D(0), D(0))
 
 
 def test_a_chain_counts_once_in_the_month_its_first_bill_was_received(bills):
     report_2025 = savings_report(year_period(2025))
     assert [(row.month, row.bills, figures(row)) for row in report_2025.rows] == [
-        (date(2025, 12, 1), 1, (D("90.00"), D("70.00"), D("70.00"), D("20.00"), D("20.00")))
+        (date(2025, 12, 1), 1, (D("90.00"), D(0), D("70.00"), D("70.00"), D("20.00"), D("20.00")))
     ]
     march = savings_report(Period(date(2026, 3, 1), date(2026, 3, 31)))
     assert [(row.hospital_code, row.bills) for row in march.rows] == [("DE-BER", 1)]  # not Ascona's correction
@@ -183,9 +200,10 @@ def test_the_csv_parses_back_with_two_decimal_amounts(bills, as_role):
         "currency": "EUR",
         "bills": "1",
         "charged": "580.00",
+        "of_which_unpriced": "80.00",
         "resident_expected": "400.00",
         "approved": "400.00",
-        "overcharge_found": "100.00",
+        "found": "180.00",
         "recovered": "180.00",
     }
     assert all(D(row["charged"]).as_tuple().exponent == -2 for row in rows)
@@ -247,20 +265,35 @@ def test_coordinators_and_patients_do_not_see_the_report(as_role, role):
     assert client.get("/billing/savings.csv").status_code == 403
 
 
-def test_a_disputed_duplicate_counts_as_overcharge_found_so_recovered_never_exceeds_it():
+def test_a_disputed_duplicate_counts_as_found_so_recovered_never_exceeds_it():
     hospital = make_hospital("DE-FRA", name="Frankfurt Clinic")
     first = make_bill(
         hospital,
         date(2026, 3, 2),
         "disputed",
-        [("overcharged", "1300.00", "1000.00", "EUR"), ("duplicate", "1000.00", None, "EUR")],
+        [
+            ("overcharged", "1300.00", "1000.00", "EUR", "A", "disputed"),
+            ("duplicate", "1000.00", None, "EUR", "A", "disputed"),
+        ],
     )
-    db.session.execute(
-        BillLine.__table__.update()
-        .where(BillLine.bill_id == first.id, BillLine.position == 2)
-        .values(decision="disputed")
-    )
-    make_bill(hospital, date(2026, 3, 20), "approved", [("ok", "1000.00", "1000.00", "EUR")], supersedes=first)
+    make_bill(hospital, date(2026, 3, 20), "approved", [("ok", "1000.00", "1000.00", "EUR", "A")], supersedes=first)
     db.session.commit()
     [row] = savings_report(year_period(2026)).rows
-    assert (row.overcharge, row.recovered) == (D("1300.00"), D("1300.00"))
+    assert (row.found, row.recovered) == (D("1300.00"), D("1300.00"))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+def test_no_cell_starts_a_formula_whatever_separator_the_spreadsheet_splits_on(as_role, separator):
+    hospital = make_hospital("XL-2", name="Clinic;=cmd|' /C calc'!A0;")
+    hospital.code = "@SUM(1+1)"
+    make_bill(hospital, date(2026, 5, 5), "received", [("ok", "10.00", "10.00", "EUR")])
+    db.session.commit()
+    body = as_role("finance").get("/billing/savings.csv?year=2026").get_data(as_text=True)
+    # A spreadsheet that splits on this separator (German Excel: ";") and ignores quotes sees these cells.
+    cells = [cell.strip(' "') for line in body.splitlines() for cell in line.split(separator)]
+    dangerous = [cell for cell in cells if cell.startswith(FORMULA_START)]
+    assert dangerous == []
+    assert "'=cmd|' /C calc'!A0" in body and "'@SUM(1+1)" in body

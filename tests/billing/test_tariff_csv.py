@@ -65,7 +65,8 @@ def test_quoted_descriptions_may_hold_commas():
             "missing column resident_price; unknown column 'price'",
         ),
         ("code,description,resident_price,currency,valid_from", "missing column valid_to"),
-        ("code;description;resident_price;currency;valid_from;valid_to", "missing columns"),
+        # Issue 14: a semicolon header is German Excel's and is read; a separator no spreadsheet uses is not.
+        ("code|description|resident_price|currency|valid_from|valid_to", "missing columns"),
         ("T1,ECG,12.50,EUR,2025-01-01,", "missing columns code, description"),
     ],
 )
@@ -220,3 +221,36 @@ def test_the_list_of_problems_is_cut_after_the_first_200():
     assert refused.value.problems[0].startswith("row 2, resident_price:")
     assert refused.value.problems[-2].startswith("row 201, resident_price:")
     assert refused.value.problems[-1] == "… and 50 more problems."
+
+
+def german_excel(text: str) -> bytes:
+    """As a German Excel saves "CSV (Trennzeichen-getrennt)": semicolons, decimal commas, CRLF, a byte-order mark."""
+    return b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode()
+
+
+def test_a_tariff_saved_by_german_excel_is_read_with_its_separator_and_decimal_commas():
+    data = german_excel(
+        "code;description;resident_price;currency;valid_from;valid_to\n"
+        "T1;Zimmer, Einzelbett;1.234,56;EUR;01.01.2026;31.12.2026\n"
+        "T2;Spritze;0,1234;EUR;2026-01-01;\n"
+        "T3;Beratung;80;EUR;2026-01-01;\n"
+    )
+    rows = parse_tariff(data, max_bytes=LIMIT)
+    assert [(row.code, row.description, row.resident_price, row.valid_from, row.valid_to) for row in rows] == [
+        ("T1", "Zimmer, Einzelbett", Decimal("1234.56"), date(2026, 1, 1), date(2026, 12, 31)),
+        ("T2", "Spritze", Decimal("0.1234"), date(2026, 1, 1), None),
+        ("T3", "Beratung", Decimal("80"), date(2026, 1, 1), None),
+    ]
+
+
+def test_a_tariff_mixing_decimal_commas_and_points_is_refused_saying_which_it_found():
+    data = german_excel(
+        "code;description;resident_price;currency;valid_from;valid_to\n"
+        "T1;Zimmer;1.234,56;EUR;2026-01-01;\n"
+        "T2;Spritze;12.5;EUR;2026-01-01;\n"
+    )
+    [problem] = problems_of(data)
+    assert problem == (
+        "The file is separated by semicolons, but the amounts mix decimal commas (row 2, resident_price: '1.234,56') "
+        "and decimal points (row 3, resident_price: '12.5'); save the file again with one convention."
+    )

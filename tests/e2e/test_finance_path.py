@@ -301,11 +301,12 @@ def test_finance_audits_a_bill_disputes_it_and_invoices_the_case(browse: Browse,
     saved = page.locator("table tbody tr", has_text=HOSPITAL)
     expect(saved).to_have_count(1)
     cells = [cell.strip() for cell in saved.locator("td").all_inner_texts()]
-    assert [amount_of_text(cell) for cell in cells[4:9]] == [
-        Decimal("22855.00"),  # charged
+    assert [amount_of_text(cell) for cell in cells[4:10]] == [
+        Decimal("22855.00"),  # charged (the whole first bill)
+        Decimal("750.00"),  # of which unpriced (the fee outside the tariff)
         Decimal("21910.00"),  # resident expected (the priced lines of the first bill)
         Decimal("21910.00"),  # approved
-        Decimal("945.00"),  # overcharge found: 195.00 on the MRI, 750.00 outside the tariff (disputed)
+        Decimal("945.00"),  # found (disputed): 195.00 on the MRI, 750.00 outside the tariff
         Decimal("945.00"),  # recovered
     ], cells
     browse.shot("savings-report")
@@ -433,3 +434,60 @@ def test_finance_audits_a_bill_disputes_it_and_invoices_the_case(browse: Browse,
         f"\nfinance path: case {case_number}, bill {reference} disputed and corrected, {number} "
         f"({euros(total)}) less deposit {deposit_number}, credit note {credit_number}; {evidence['seconds']} s"
     )
+
+
+def test_an_unpriced_bill_line_blocks_approval_until_finance_decides_it(browse: Browse, tmp_path: Path):
+    """Issue 14: a line no resident price was compared with (here a charge in dollars against a euro tariff) is
+    decided before the bill is approved, accepted only with a reason; the case page shows the whole bill."""
+    page = browse.page
+    browse.login("finance")
+    browse.go("/billing/tariffs")
+    page.get_by_role("link", name="Clinic of Advanced Biological Medicine").click()
+    hospital_id = int(re.search(r"/tariffs/(\d+)", page.url).group(1))
+    for state in ("discharged", "aftercare", "in_treatment", "travel_booked", "confirmed", "closed"):
+        browse.go(f"/cases/?state={state}&hospital={hospital_id}")
+        cases = page.locator("table tbody tr td:first-child a")
+        if cases.count():
+            break
+    cases.first.click()  # any case of the clinic that a bill may be received for
+    case_id = int(re.search(r"/cases/(\d+)", page.url).group(1))
+
+    page.locator("#bills").get_by_role("link", name="Receive a bill").click()
+    reference = f"ABM-USD-{uuid.uuid4().hex[:6].upper()}"
+    page.get_by_label("Hospital's invoice number").fill(reference)
+    header = ("line", "date", "code", "description", "quantity", "unit_price", "currency")
+    bill = write_csv(
+        tmp_path / f"{reference}.csv", header, [(1, "2026-03-01", "ABM-CONS", "Lab", "1", "9999.00", "USD")]
+    )
+    page.set_input_files("input[name=file]", str(bill))
+    page.get_by_role("button", name="Receive and audit").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Bill {reference} received: 1 line audited.")
+    expect(page.locator("#lines tr", has_text="ABM-CONS")).to_contain_text("Currency mismatch")
+    page.get_by_role("button", name="Start the review").click()
+    workflow = page.locator("#workflow")
+    expect(workflow).to_contain_text("Undecided findings: 1 currency mismatch.")
+
+    # Approving without a decision is refused: the dollar charge was never compared with a resident price.
+    workflow.get_by_role("button", name="Approve with override").click()
+    expect(page.locator(".flashes")).to_contain_text("still has undecided findings (1 currency mismatch)")
+    expect(page.locator("h1")).to_contain_text("Under review")
+    browse.shot("unpriced-line-blocks-approval")
+
+    # Accepting it needs a reason; with one, the bill is approved without an override.
+    row = page.locator("#lines tr", has_text="ABM-CONS")
+    row.get_by_role("button", name="Accept").click()
+    expect(page.locator(".flashes")).to_contain_text("Say why line 1 is accepted")
+    row = page.locator("#lines tr", has_text="ABM-CONS")
+    row.locator("input[name=reason]").fill("Agreed in dollars with the clinic's international office.")
+    row.get_by_role("button", name="Accept").click()
+    expect(page.locator(".flashes")).to_contain_text("Line 1 accepted.")
+    expect(page.locator("#workflow")).not_to_contain_text("Undecided findings")
+    page.get_by_role("button", name="Approve the bill").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Bill {reference} approved.")
+    browse.shot("unpriced-line-accepted-bill-approved")
+
+    # The case page shows the bill at its whole total, the unpriced part apart, not "$0.00".
+    browse.go(f"/cases/{case_id}")
+    shown = page.locator("#bills tr").filter(has=page.get_by_role("link", name=reference, exact=True))
+    expect(shown).to_contain_text("$9,999.00 ($9,999.00 unpriced)")
+    browse.shot("case-page-unpriced-bill")
