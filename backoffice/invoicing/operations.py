@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from backoffice.audit.operations import record_event
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.cases.stay import stay_of
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -254,6 +255,7 @@ def _new_invoice(case: Case, kind: str, actor_id: int | None, exchange_rate, exc
 
 
 def _treatment_period(case_id: int) -> tuple[date | None, date | None]:
+    """The planned treatment (a deposit is asked before the hospital confirms); the final invoice uses `stay_of`."""
     from backoffice.logistics.models import HospitalAppointment
 
     row = db.session.execute(
@@ -432,10 +434,14 @@ def create_final_draft(
                 f"Not taken over: {draft.description} ({draft.quantity.normalize():f} x {draft.unit_price} "
                 f"{draft.currency}); add it in {invoice.currency} by hand."
             )
-    treatment_days = [line.service_on for line in invoice.lines if line.service_on is not None]
-    admission, discharge = _treatment_period(case.id)
-    invoice.service_from = min(treatment_days, default=admission)
-    invoice.service_to = max(treatment_days, default=discharge)
+    # The service is the stay the patient had, not the span of the bill's lines (pre-admission tests are billed
+    # days before it); only a case without a confirmed stay falls back to the days the bill names.
+    stay = stay_of(case)
+    if stay is not None:
+        invoice.service_from, invoice.service_to = stay.admission_on, stay.discharge_on
+    else:
+        treatment_days = [line.service_on for line in invoice.lines if line.service_on is not None]
+        invoice.service_from, invoice.service_to = min(treatment_days, default=None), max(treatment_days, default=None)
     refresh_deductions(invoice)
     db.session.flush()
     _event(invoice, case, actor_id, "draft_created", f"Draft final invoice from bill {bill.reference}")
