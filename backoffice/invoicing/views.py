@@ -38,7 +38,7 @@ from backoffice.invoicing.forms import (
     chosen_lines,
 )
 from backoffice.invoicing.models import KIND_LABELS, PAYMENT_METHOD_LABELS, Invoice
-from backoffice.invoicing.totals import minor_digits
+from backoffice.invoicing.totals import minor_digits, vat_in_base
 from backoffice.money import currencies, format_money
 from backoffice.web import commit_change
 
@@ -233,10 +233,17 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
     account = None if invoice.is_draft or invoice.is_credit_note else payments.account_of(invoice)
     may_work = current_user.role in INVOICE_WORKERS
     foreign = invoice.currency != invoice.base_currency
+    totals = operations.totals_of(invoice)
     context = {
         "invoice": invoice,
         "case": case,
-        "totals": operations.totals_of(invoice),
+        "totals": totals,
+        # An invoice in another currency states its VAT in the base currency too, at its rate (as printed).
+        "base_vat": [
+            (group, vat_in_base(group.tax, invoice.exchange_rate, invoice.base_currency))
+            for group in totals.by_rate
+            if not group.exempt and foreign and invoice.exchange_rate
+        ],
         "account": account,
         "credit_notes": [] if invoice.is_credit_note else listing.credit_notes_of(invoice.id),
         "may_work": may_work,
