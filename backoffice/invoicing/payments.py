@@ -142,7 +142,7 @@ def record_payment(
         )
     value = parse_amount(amount, "amount", scale=minor_digits(invoice.currency))
     if method not in RECEIVED_METHODS:
-        raise InvoiceError("Choose how the money was paid (a case's credit is applied from the case's invoices page).")
+        raise InvoiceError("Choose how the money was paid. (A case's credit is applied from the case's invoices page.)")
     if received_on is None:
         raise InvoiceError("Enter the date the money was paid.")
     if received_on > operator_today():
