@@ -3,6 +3,7 @@ in euros on an invoice in another currency (section 16(6) UStG)."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from decimal import Decimal
 
@@ -122,3 +123,10 @@ def test_a_rate_vat_is_shared_over_its_lines_to_the_cent(total, weights, shares)
     result = allocate(Decimal(total), [Decimal(w) for w in weights], "EUR")
     assert result == [Decimal(s) for s in shares]
     assert sum(result) == Decimal(total)
+
+
+def test_the_invoice_page_shows_the_vat_in_euros_of_an_invoice_in_another_currency(app, monkeypatch, as_role):
+    invoice = _issue(_final_with_taxed_lines("USD", monkeypatch, app, exchange_rate="1.1", exchange_rate_on=TODAY))
+    page = html.unescape(as_role("finance").get(f"/invoices/{invoice.id}").get_data(as_text=True))
+    assert "VAT 19 % in EUR: <strong>€581.47</strong>" in page
+    assert "at 1 EUR = 1.1 USD" in page
