@@ -139,7 +139,8 @@ class Invoice(db.Model):
 
 
 class InvoiceLine(db.Model):
-    """A line as printed: quantity x unit price, its net amount rounded half-up to the cent once, and its tax.
+    """A line as printed: quantity x unit price, its net amount rounded half-up to the cent once, and its share of
+    its rate's VAT (the VAT of a rate is computed once on the rate's net total: `totals.apply_vat`).
 
     Lines taken over from elsewhere keep their source: the bill line they pass through at resident price, the
     unit price and currency before conversion, the invoice line a credit-note line reverses."""
