@@ -16,7 +16,7 @@ from backoffice.invoicing import credits, issuing, listing, operations, payments
 from backoffice.invoicing.models import AccountCredit, InvoicePayment
 from backoffice.invoicing.operations import InvoiceError, InvoiceImmutable
 from backoffice.patients.models import Patient
-from tests.invoicing.factories import make_invoicing_case
+from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 
 TODAY = date.today()
 
@@ -30,6 +30,12 @@ def issued_deposit(case, amount: str):
     issuing.issue_invoice(draft.id, actor_id=None)
     db.session.commit()
     return operations.get_invoice(draft.id, refresh=True)
+
+
+def _issued(invoice_id: int):
+    issuing.issue_invoice(invoice_id, actor_id=None)
+    db.session.commit()
+    return operations.get_invoice(invoice_id, refresh=True)
 
 
 def receive(invoice, amount: str, **fields):
@@ -188,3 +194,24 @@ def test_the_patient_sees_the_credit_in_the_portal(as_role, users, case):
     receive(issued_deposit(case, "7710.00"), "9000.00")
     page = text(as_role("patient").get("/portal/invoices"))
     assert "Credit on your account: €1,290.00" in page
+
+
+def test_a_deposit_overpaid_leaves_a_credit_that_finance_applies_to_the_final_invoice(case):
+    deposit = issued_deposit(case, "5000.00")
+    receive(deposit, "6290.00")
+    make_approved_bill(case)
+    db.session.commit()
+    draft, _ = operations.create_final_draft(case.id, actor_id=None)
+    db.session.commit()
+    final = _issued(draft.id)
+    assert final.deductions_total == Decimal("5000.00")  # the deposit counts what it kept, not what went to credit
+    before = payments.account_of(final).outstanding
+
+    credits.apply_credit(case.id, final.id, actor_id=None)
+    db.session.commit()
+
+    final = operations.get_invoice(final.id, refresh=True)
+    assert payments.account_of(final).outstanding == before - Decimal("1290.00")
+    assert final.status == "partially_paid"
+    assert listing.credit_balances(case.id) == []
+    assert [step.kind for step in listing.credit_statement(case.id)] == ["overpayment", "applied"]
