@@ -15,7 +15,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Option
 from wtforms.widgets import HiddenInput
 
 from backoffice.forms import choices
-from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_METHOD_LABELS
+from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_METHOD_LABELS, RECEIVED_METHODS
 from backoffice.params import MAX_ID, positive_int
 
 AMOUNT_LENGTH = 30
@@ -155,13 +155,44 @@ class PaymentForm(VersionedForm):
     amount = amount_field("Amount")
     currency = SelectField("Currency", validate_choice=False)  # the operation refuses another currency, with why
     method = SelectField(
-        "Method", choices=choices(PAYMENT_METHOD_LABELS.items()), default="bank_transfer", validate_choice=False
+        "Method",
+        choices=choices((method, PAYMENT_METHOD_LABELS[method]) for method in RECEIVED_METHODS),
+        default="bank_transfer",
+        validate_choice=False,
     )
     reference = StringField(
         "Reference",
         validators=[Length(max=100, message="at most 100 characters.")],
         filters=[_strip],
         description="The bank's transaction reference, a receipt number.",
+        render_kw={"maxlength": 100},
+    )
+
+
+class ApplyCreditForm(FlaskForm):
+    """Set the case's credit against one of its open invoices (the view lists those in the credit's currency)."""
+
+    invoice_id = SelectField("Apply to", validate_choice=False)  # the operation refuses another case's invoice
+    amount = amount_field("Amount", description="Empty: as much as the credit holds and the invoice has open.")
+
+
+class RefundCreditForm(FlaskForm):
+    """The case's credit (or part of it) paid back to the patient."""
+
+    currency = SelectField("Currency", validate_choice=False)
+    amount = amount_field("Amount", description="Empty: the whole credit in that currency.")
+    paid_on = DayField("Paid back on", validators=[InputRequired(message="Enter the date the money was paid back.")])
+    method = SelectField(
+        "Method",
+        choices=choices((method, PAYMENT_METHOD_LABELS[method]) for method in RECEIVED_METHODS),
+        default="bank_transfer",
+        validate_choice=False,
+    )
+    reference = StringField(
+        "Reference",
+        validators=[Length(max=100, message="at most 100 characters.")],
+        filters=[_strip],
+        description="The bank's transaction reference.",
         render_kw={"maxlength": 100},
     )
 

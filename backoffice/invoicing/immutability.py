@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
+from backoffice.invoicing.models import AccountCredit, Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.invoicing.operations import InvoiceImmutable
 
 MUTABLE_AFTER_ISSUE = frozenset({"status", "version", "payments"})
@@ -78,3 +78,11 @@ for _model, _what, _events in (
 ):
     for _name in _events:
         event.listen(_model, _name, _guard_rows_of_issued(_what))
+
+
+def _refuse_rewriting_credit(mapper, connection, target) -> None:
+    raise InvoiceImmutable("A case's credit is an account statement: its steps are appended, never rewritten.")
+
+
+for _name in ("before_update", "before_delete"):
+    event.listen(AccountCredit, _name, _refuse_rewriting_credit)

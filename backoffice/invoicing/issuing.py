@@ -79,6 +79,9 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     _claim(invoice_id, expected_version)
     invoice = get_invoice(invoice_id, refresh=True)
     operations.refresh_deductions(invoice)
+    # VAT per rate again, against the credit notes issued meanwhile; written while the invoice is still a draft.
+    operations.retax(invoice)
+    db.session.flush()
     _check(invoice)
     case = get_case(invoice.case_id)
     issue_date = operations.operator_today()

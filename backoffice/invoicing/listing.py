@@ -20,7 +20,7 @@ from backoffice.cases.models import Case
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.invoicing import sources
-from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, Invoice, InvoiceLine
+from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, AccountCredit, Invoice, InvoiceLine
 from backoffice.pagination import Page
 from backoffice.params import page_number
 from backoffice.patients.models import Patient
@@ -252,4 +252,50 @@ def credit_notes_of(invoice_id: int) -> list[Invoice]:
     """The credit notes (drafts included) that correct an invoice, oldest first. One statement."""
     return list(
         db.session.scalars(select(Invoice).where(Invoice.credited_invoice_id == invoice_id).order_by(Invoice.id))
+    )
+
+
+# ---------------------------------------------------------------------------------------------- a case's credit
+
+
+@dataclass(frozen=True, slots=True)
+class CreditBalance:
+    """What the operator holds for the patient of a case in one currency."""
+
+    currency: str
+    amount: Decimal
+
+
+def credit_balances(case_id: int) -> list[CreditBalance]:
+    """The case's credit per currency, only where some is left (one statement)."""
+    rows = db.session.execute(
+        select(AccountCredit.currency, func.sum(AccountCredit.amount))
+        .where(AccountCredit.case_id == case_id)
+        .group_by(AccountCredit.currency)
+        .order_by(AccountCredit.currency)
+    ).all()
+    return [CreditBalance(currency, amount) for currency, amount in rows if amount and amount > 0]
+
+
+def credit_balances_of_cases(case_ids: list[int]) -> dict[int, list[CreditBalance]]:
+    """The credit of several cases (a patient's portal), per case and currency, in one statement."""
+    if not case_ids:
+        return {}
+    rows = db.session.execute(
+        select(AccountCredit.case_id, AccountCredit.currency, func.sum(AccountCredit.amount))
+        .where(AccountCredit.case_id.in_(case_ids))
+        .group_by(AccountCredit.case_id, AccountCredit.currency)
+        .order_by(AccountCredit.case_id, AccountCredit.currency)
+    ).all()
+    result: dict[int, list[CreditBalance]] = {}
+    for case_id, currency, amount in rows:
+        if amount and amount > 0:
+            result.setdefault(case_id, []).append(CreditBalance(currency, amount))
+    return result
+
+
+def credit_statement(case_id: int) -> list[AccountCredit]:
+    """Every step of the case's credit, oldest first (one statement)."""
+    return list(
+        db.session.scalars(select(AccountCredit).where(AccountCredit.case_id == case_id).order_by(AccountCredit.id))
     )

@@ -33,8 +33,22 @@ LINE_KIND_LABELS = {
     "deposit": "Deposit",
     "other": "Other service",
 }
-PAYMENT_METHODS = ("bank_transfer", "card", "cash", "other")
-PAYMENT_METHOD_LABELS = {"bank_transfer": "Bank transfer", "card": "Card", "cash": "Cash", "other": "Other"}
+PAYMENT_METHODS = ("bank_transfer", "card", "cash", "other", "account_credit")
+PAYMENT_METHOD_LABELS = {
+    "bank_transfer": "Bank transfer",
+    "card": "Card",
+    "cash": "Cash",
+    "other": "Other",
+    "account_credit": "From the case's credit",
+}
+# How money reaches the operator or goes back (the case's credit is applied by its own operation, never typed).
+RECEIVED_METHODS = ("bank_transfer", "card", "cash", "other")
+CREDIT_KINDS = ("overpayment", "applied", "refunded")
+CREDIT_KIND_LABELS = {
+    "overpayment": "Paid more than was open",
+    "applied": "Applied to an invoice",
+    "refunded": "Refunded to the patient",
+}
 SERIES = {"deposit": "INV", "final": "INV", "credit_note": "CN"}
 # Exchange rates: 1 unit of the base currency = `exchange_rate` units of the invoice's currency.
 RATE_SCALE = 6
@@ -125,7 +139,8 @@ class Invoice(db.Model):
 
 
 class InvoiceLine(db.Model):
-    """A line as printed: quantity x unit price, its net amount rounded half-up to the cent once, and its tax.
+    """A line as printed: quantity x unit price, its net amount rounded half-up to the cent once, and its share of
+    its rate's VAT (the VAT of a rate is computed once on the rate's net total: `totals.apply_vat`).
 
     Lines taken over from elsewhere keep their source: the bill line they pass through at resident price, the
     unit price and currency before conversion, the invoice line a credit-note line reverses."""
@@ -168,12 +183,16 @@ class InvoiceLine(db.Model):
 
 
 class InvoicePayment(db.Model):
-    """Money received for an invoice (positive) or refunded to the patient (negative), in the invoice's currency."""
+    """Money received for an invoice (positive) or refunded to the patient (negative), in the invoice's currency.
+
+    A payment is recorded as the bank shows it: more than was open on the invoice keeps its whole amount, and the
+    part beyond what was open (`to_credit`) went to the case's credit (`AccountCredit`), not to this invoice."""
 
     __tablename__ = "invoice_payments"
     __table_args__ = (
         CheckConstraint(_in("method", PAYMENT_METHODS), name="method"),
         CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("to_credit >= 0 AND (to_credit = 0 OR to_credit <= amount)", name="to_credit_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -183,12 +202,58 @@ class InvoicePayment(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(20))
     reference: Mapped[str] = mapped_column(String(100), default="")
+    to_credit: Mapped[Decimal] = mapped_column(Amount(scale=2), default=Decimal(0), server_default="0")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     @property
     def method_label(self) -> str:
         return PAYMENT_METHOD_LABELS[self.method]
+
+    @property
+    def applied(self) -> Decimal:
+        """What of this payment counts on its invoice (the rest went to the case's credit)."""
+        return self.amount - (self.to_credit or Decimal(0))
+
+
+class AccountCredit(db.Model):
+    """One step of a case's credit with the patient, in one currency (append-only, like an account statement).
+
+    `overpayment` (+): money received beyond what was open on an invoice; `applied` (-): credit set against an issued
+    invoice of the case in the same currency (recorded there as a payment "from the case's credit"); `refunded` (-):
+    paid back to the patient. The balance, per currency, is the sum; it is never negative and never crosses
+    currencies."""
+
+    __tablename__ = "account_credits"
+    __table_args__ = (
+        CheckConstraint(_in("kind", CREDIT_KINDS), name="kind"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        CheckConstraint("(kind = 'overpayment') = (amount > 0)", name="sign_of_kind"),
+        CheckConstraint("kind <> 'refunded' OR method IS NOT NULL", name="refund_method"),
+        Index("ix_account_credits_case_currency", "case_id", "currency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
+    kind: Mapped[str] = mapped_column(String(12))
+    # overpayment: the invoice paid and the bank's payment; applied: the invoice it went to and the payment made there
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"), index=True)
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_payments.id"))
+    happened_on: Mapped[date]  # received, applied or paid back
+    method: Mapped[str | None] = mapped_column(String(20))  # of a refund
+    reference: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def kind_label(self) -> str:
+        return CREDIT_KIND_LABELS[self.kind]
+
+    @property
+    def method_label(self) -> str:
+        return PAYMENT_METHOD_LABELS.get(self.method or "", "")
 
 
 class InvoiceDeduction(db.Model):

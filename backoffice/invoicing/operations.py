@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from backoffice.audit.operations import record_event
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.cases.stay import stay_of
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -32,7 +33,14 @@ from backoffice.invoicing.models import (
     InvoiceDeduction,
     InvoiceLine,
 )
-from backoffice.invoicing.totals import InvoiceTotals, invoice_totals, line_amounts, minor_digits
+from backoffice.invoicing.totals import (
+    InvoiceTotals,
+    apply_vat,
+    invoice_totals,
+    line_amounts,
+    minor_digits,
+    rate_tax,
+)
 from backoffice.money import MAX_AMOUNT, MoneyError, check_currency, round_half_up, to_decimal
 from backoffice.patients.models import Patient
 
@@ -209,6 +217,17 @@ def _set_amounts(line: InvoiceLine, currency: str) -> None:
     _check_bound(line.net_amount + line.tax_amount)
 
 
+def retax(invoice: Invoice) -> None:
+    """Set the VAT of a draft's lines again: per rate on the rate's net total, each line carrying its share; on a
+    credit note, what it reverses of each rate's VAT (`credit_note_taxes`). Run after any change of a draft's lines
+    and once more when it is issued."""
+    if invoice.is_credit_note:
+        original = get_invoice(invoice.credited_invoice_id)
+        apply_vat(invoice.lines, invoice.currency, fixed=credit_note_taxes(invoice, original))
+    else:
+        apply_vat(invoice.lines, invoice.currency)
+
+
 def _add_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
     unit_price, source_price, source_currency = _converted(draft.unit_price, draft.currency, invoice)
     line = InvoiceLine(
@@ -254,6 +273,7 @@ def _new_invoice(case: Case, kind: str, actor_id: int | None, exchange_rate, exc
 
 
 def _treatment_period(case_id: int) -> tuple[date | None, date | None]:
+    """The planned treatment (a deposit is asked before the hospital confirms); the final invoice uses `stay_of`."""
     from backoffice.logistics.models import HospitalAppointment
 
     row = db.session.execute(
@@ -345,6 +365,7 @@ def create_deposit_draft(
             taxed=False,
         ),
     )
+    retax(invoice)
     db.session.flush()
     _event(invoice, case, actor_id, "draft_created", f"Draft deposit invoice of {value} {invoice.currency}")
     return invoice
@@ -432,10 +453,15 @@ def create_final_draft(
                 f"Not taken over: {draft.description} ({draft.quantity.normalize():f} x {draft.unit_price} "
                 f"{draft.currency}); add it in {invoice.currency} by hand."
             )
-    treatment_days = [line.service_on for line in invoice.lines if line.service_on is not None]
-    admission, discharge = _treatment_period(case.id)
-    invoice.service_from = min(treatment_days, default=admission)
-    invoice.service_to = max(treatment_days, default=discharge)
+    # The service is the stay the patient had, not the span of the bill's lines (pre-admission tests are billed
+    # days before it); only a case without a confirmed stay falls back to the days the bill names.
+    stay = stay_of(case)
+    if stay is not None:
+        invoice.service_from, invoice.service_to = stay.admission_on, stay.discharge_on
+    else:
+        treatment_days = [line.service_on for line in invoice.lines if line.service_on is not None]
+        invoice.service_from, invoice.service_to = min(treatment_days, default=None), max(treatment_days, default=None)
+    retax(invoice)
     refresh_deductions(invoice)
     db.session.flush()
     _event(invoice, case, actor_id, "draft_created", f"Draft final invoice from bill {bill.reference}")
@@ -459,17 +485,39 @@ def refresh_deductions(invoice: Invoice) -> None:
 
 def creditable_lines(invoice: Invoice) -> dict[int, Decimal]:
     """Per line of an issued invoice, the net amount no issued credit note has reversed yet."""
-    return {line_id: net for line_id, (net, _tax) in creditable_amounts(invoice).items()}
-
-
-def creditable_amounts(invoice: Invoice) -> dict[int, tuple[Decimal, Decimal]]:
-    """Per line of an issued invoice, the (net, tax) no issued credit note has reversed yet."""
     credited = sources.credited_line_amounts([line.id for line in invoice.lines])
-    zero = (Decimal(0), Decimal(0))
-    return {
-        line.id: (line.net_amount - credited.get(line.id, zero)[0], line.tax_amount - credited.get(line.id, zero)[1])
-        for line in invoice.lines
-    }
+    return {line.id: line.net_amount - credited.get(line.id, (Decimal(0), Decimal(0)))[0] for line in invoice.lines}
+
+
+def open_by_rate(invoice: Invoice) -> dict[tuple[bool, Decimal], tuple[Decimal, Decimal]]:
+    """Per VAT treatment (exempt, rate) of an issued invoice, the (net, VAT) no issued credit note has reversed."""
+    credited = sources.credited_line_amounts([line.id for line in invoice.lines])
+    result: dict[tuple[bool, Decimal], tuple[Decimal, Decimal]] = {}
+    for line in invoice.lines:
+        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
+        net, tax = result.get(key, (Decimal(0), Decimal(0)))
+        credited_net, credited_tax = credited.get(line.id, (Decimal(0), Decimal(0)))
+        result[key] = (net + line.net_amount - credited_net, tax + line.tax_amount - credited_tax)
+    return result
+
+
+def credit_note_taxes(note: Invoice, original: Invoice) -> dict[tuple[bool, Decimal], Decimal]:
+    """The VAT a credit note reverses per rate: its net at that rate x the rate, rounded once, never more than is
+    left of the invoice's VAT at that rate; and exactly what is left when it reverses the rest of that rate's net, so
+    an invoice and the credit notes that cancel it add up to nothing, to the cent."""
+    left = open_by_rate(original)
+    nets: dict[tuple[bool, Decimal], Decimal] = {}
+    for line in note.lines:
+        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
+        nets[key] = nets.get(key, Decimal(0)) + line.net_amount
+    taxes = {}
+    for (exempt, rate), net in nets.items():
+        if exempt:
+            continue
+        net_left, tax_left = left.get((exempt, rate), (Decimal(0), Decimal(0)))
+        tax = tax_left if net == net_left else min(rate_tax(net, rate, note.currency), tax_left)
+        taxes[(exempt, rate)] = max(tax, Decimal(0))
+    return taxes
 
 
 def create_credit_note_draft(
@@ -490,7 +538,7 @@ def create_credit_note_draft(
         raise InvoiceError("The reason has at most 1,000 characters.")
     if not amounts:
         raise InvoiceError("Choose at least one line of the invoice to credit.")
-    open_amounts = creditable_amounts(original)
+    open_amounts = creditable_lines(original)
     by_id = {line.id: line for line in original.lines}
     case = get_case(original.case_id)
     note = Invoice(
@@ -517,7 +565,7 @@ def create_credit_note_draft(
         line = by_id.get(line_id)
         if line is None:
             raise InvoiceError(f"Line {line_id} is not a line of {original.label}.")
-        left, tax_left = open_amounts[line.id]
+        left = open_amounts[line.id]
         if left <= 0:
             raise InvoiceError(f"Line {line.position} ({line.description}) is already credited in full.")
         net = left if value in (None, "") else parse_amount(value, f"amount to credit on line {line.position}")
@@ -526,16 +574,16 @@ def create_credit_note_draft(
                 f"Line {line.position} can be credited by at most {left} {original.currency} (net); "
                 f"{net} {original.currency} is more than is left of it."
             )
-        _credit_line(note, line, net, left=left, tax_left=tax_left)
+        _credit_line(note, line, net)
+    apply_vat(note.lines, note.currency, fixed=credit_note_taxes(note, original))
     db.session.add(note)
     db.session.flush()
     _event(note, case, actor_id, "draft_created", f"Draft credit note for {original.label}: {reason[:200]}")
     return note
 
 
-def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal, *, left: Decimal, tax_left: Decimal) -> InvoiceLine:
-    """A credit-note line reversing `net` of `line`, its tax at the same rate; never more tax than is left of the
-    line's, and the rest of it exactly when the rest of the line is credited (credits add up to the line)."""
+def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal) -> InvoiceLine:
+    """A credit-note line reversing `net` of `line` at the same VAT rate (its share of the VAT: `credit_note_taxes`)."""
     credit = InvoiceLine(
         position=len(note.lines) + 1,
         kind=line.kind,
@@ -548,7 +596,6 @@ def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal, *, left: Decima
         credited_line_id=line.id,
     )
     _set_amounts(credit, note.currency)
-    credit.tax_amount = tax_left if net == left else min(credit.tax_amount, tax_left)
     note.lines.append(credit)
     return credit
 
@@ -568,13 +615,20 @@ def check_credit_note_at_issue(note: Invoice) -> None:
     if original.is_draft or original.is_credit_note:
         raise InvoiceError("A credit note corrects an issued invoice.")
     _refuse_credit_of_taken_over_deposit(original)
-    open_amounts = creditable_amounts(original)
+    open_amounts = creditable_lines(original)
     for line in note.lines:
-        left, tax_left = open_amounts.get(line.credited_line_id, (Decimal(0), Decimal(0)))
-        if line.net_amount > left or line.tax_amount > tax_left:
+        left = open_amounts.get(line.credited_line_id, Decimal(0))
+        if line.net_amount > left:
             raise InvoiceError(
                 f"Line {line.position} of this credit note reverses {line.net_amount} {note.currency}, but only "
                 f"{left} {note.currency} of that line is left to credit (another credit note was issued meanwhile)."
+            )
+    open_rates = open_by_rate(original)
+    for group in invoice_totals(note.lines, note.currency).by_rate:
+        if group.tax > open_rates.get((group.exempt, group.rate), (Decimal(0), Decimal(0)))[1]:
+            raise InvoiceError(
+                f"This credit note reverses {group.tax} {note.currency} of VAT, more than is left of that VAT on "
+                f"{original.label} (another credit note was issued meanwhile)."
             )
 
 
@@ -621,6 +675,7 @@ def update_draft(
                 if line.source_currency is not None:
                     line.unit_price = round_half_up(line.source_unit_price * rate, PRICE_SCALE)
                     _set_amounts(line, invoice.currency)
+            retax(invoice)
         invoice.exchange_rate_on = rate_on
     patient = db.session.get(Patient, invoice.patient_id)
     if patient is not None and not patient.address:
@@ -671,6 +726,7 @@ def add_line(
             service_on=service_on,
         ),
     )
+    retax(invoice)
     try:
         check_currency(invoice.currency)
         invoice_totals(invoice.lines, invoice.currency)
@@ -694,6 +750,7 @@ def remove_line(invoice_id: int, line_id: int, *, actor_id: int | None, expected
     db.session.flush()
     for remaining in invoice.lines:
         remaining.position = -remaining.position
+    retax(invoice)
     _touch(invoice)
     _event(invoice, None, actor_id, "line_removed", "", description=line.description)
     return invoice

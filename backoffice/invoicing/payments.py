@@ -2,6 +2,10 @@
 
 What is left to pay on an invoice is its total, less the deposits it deducts, less what credit notes took off it,
 less the payments received (refunds count back). Positive: open; zero: settled; negative: a refund is due.
+
+A payment is recorded as the bank shows it, also when it is more than was open: the invoice keeps what settles it,
+and the excess becomes a credit on the case's account in that currency (`credits.py`), which finance refunds or
+applies to another invoice of the case.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from backoffice.audit.operations import record_event
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
 from backoffice.invoicing import sources
-from backoffice.invoicing.models import PAYMENT_METHODS, Invoice, InvoicePayment
+from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice, InvoicePayment
 from backoffice.invoicing.operations import (
     InvoiceError,
     check_version,
@@ -117,8 +121,9 @@ def record_payment(
 ) -> InvoicePayment:
     """Record money received for an issued invoice, or (`refund`) paid back to the patient.
 
-    In the invoice's currency only; never more than is open (a payment) or due back (a refund); dated no later than
-    today and no earlier than a year before the invoice."""
+    In the invoice's currency only; dated no later than today and no earlier than a year before the invoice. A refund
+    is never more than is due back. A payment is recorded as received, whatever is open: the part beyond what is
+    open becomes a credit on the case's account (`AccountCredit`), never lost and never applied across currencies."""
     lock_case_of(invoice_id)  # two payments at once: the second sees the first (and the version it moved)
     invoice = get_invoice(invoice_id)
     check_version(invoice, expected_version)
@@ -136,8 +141,8 @@ def record_payment(
             f"Record what arrived in {invoice.currency} (the bank's converted amount)."
         )
     value = parse_amount(amount, "amount", scale=minor_digits(invoice.currency))
-    if method not in PAYMENT_METHODS:
-        raise InvoiceError("Choose how the money was paid.")
+    if method not in RECEIVED_METHODS:
+        raise InvoiceError("Choose how the money was paid. (A case's credit is applied from the case's invoices page.)")
     if received_on is None:
         raise InvoiceError("Enter the date the money was paid.")
     if received_on > operator_today():
@@ -148,6 +153,7 @@ def record_payment(
     if len(reference) > 100:
         raise InvoiceError("The payment reference has at most 100 characters.")
     account = account_of(invoice)
+    excess = ZERO
     if refund:
         due = -account.outstanding
         if due <= 0:
@@ -155,13 +161,8 @@ def record_payment(
         if value > due:
             raise InvoiceError(f"At most {due} {invoice.currency} is due back to the patient on {invoice.label}.")
     else:
-        if account.outstanding <= 0:
-            raise InvoiceError(f"{invoice.label} is settled; nothing is left to pay.")
-        if value > account.outstanding:
-            raise InvoiceError(
-                f"{value} {invoice.currency} is more than the {account.outstanding} {invoice.currency} open on "
-                f"{invoice.label}. Record the amount that settles it and refund the rest."
-            )
+        excess = value - max(account.outstanding, ZERO)
+        excess = max(excess, ZERO)
     payment = InvoicePayment(
         invoice_id=invoice.id,
         received_on=received_on,
@@ -169,10 +170,33 @@ def record_payment(
         currency=code,
         method=method,
         reference=reference,
+        to_credit=excess,
         recorded_by_id=actor_id,
     )
     invoice.payments.append(payment)
     db.session.flush()
+    if excess > 0:
+        db.session.add(
+            AccountCredit(
+                case_id=invoice.case_id,
+                currency=code,
+                amount=excess,
+                kind="overpayment",
+                invoice_id=invoice.id,
+                payment_id=payment.id,
+                happened_on=received_on,
+                reference=reference,
+                recorded_by_id=actor_id,
+            )
+        )
+        db.session.flush()
+        record_event(
+            "case.credit_received",
+            actor_id=actor_id,
+            object_type="case",
+            object_id=invoice.case_id,
+            details={"invoice_number": invoice.number, "amount": str(excess), "currency": code, "received": str(value)},
+        )
     before = invoice.status
     refresh_status(invoice)
     flag_modified(invoice, "status")  # the version moves with every payment: the same form sent twice is refused
@@ -190,14 +214,13 @@ def record_payment(
             "amount": str(value),
             "currency": code,
             "method": method,
+            "to_credit": str(excess),
             "status_before": before,
             "status_after": invoice.status,
         },
     )
-    record_case_event(
-        get_case(invoice.case_id),
-        "invoice",
-        actor_id,
-        note=f"{what} of {value} {code} on {invoice.number} ({invoice.status.replace('_', ' ')})",
-    )
+    note = f"{what} of {value} {code} on {invoice.number} ({invoice.status.replace('_', ' ')})"
+    if excess > 0:
+        note += f"; {excess} {code} above what was open is a credit on the case's account"
+    record_case_event(get_case(invoice.case_id), "invoice", actor_id, note=note)
     return payment

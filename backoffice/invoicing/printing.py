@@ -13,7 +13,7 @@ from stdnum import iban
 
 from backoffice.invoicing.models import KIND_LABELS, RATE_SCALE, Invoice
 from backoffice.invoicing.pdf import render_pdf
-from backoffice.invoicing.totals import RateTotal, invoice_totals, minor_digits
+from backoffice.invoicing.totals import RateTotal, invoice_totals, minor_digits, vat_in_base
 from backoffice.money import round_half_up
 
 TEMPLATE = "invoicing/invoice_pdf.html"
@@ -126,14 +126,19 @@ def _period(start: date | None, end: date | None) -> str:
     return format_day(start or end)
 
 
-def _exchange_rate(invoice: Invoice) -> str:
-    if invoice.currency == invoice.base_currency or invoice.exchange_rate is None:
-        return ""
+def _rate_text(invoice: Invoice) -> str:
+    """1 EUR = 1.173000 USD, rate of 2 Dec 2026"""
     rate = Decimal(invoice.exchange_rate).quantize(Decimal(1).scaleb(-RATE_SCALE))
-    text = f"Exchange rate: 1 {invoice.base_currency} = {rate:f} {invoice.currency}"
+    text = f"1 {invoice.base_currency} = {rate:f} {invoice.currency}"
     if invoice.exchange_rate_on:
         text += f", rate of {format_day(invoice.exchange_rate_on)}"
     return text
+
+
+def _exchange_rate(invoice: Invoice) -> str:
+    if invoice.currency == invoice.base_currency or invoice.exchange_rate is None:
+        return ""
+    return f"Exchange rate: {_rate_text(invoice)}"
 
 
 def _lines(invoice: Invoice) -> list[PrintedLine]:
@@ -158,14 +163,27 @@ def _lines(invoice: Invoice) -> list[PrintedLine]:
     ]
 
 
-def _rate_rows(group: RateTotal, currency: str, exemption_note: str) -> list[TotalRow]:
+def _rate_rows(group: RateTotal, invoice: Invoice, exemption_note: str) -> list[TotalRow]:
+    currency = invoice.currency
     if group.exempt:
         return [TotalRow("VAT-exempt services", format_amount(group.net, currency), note=exemption_note)]
     rate = format_rate(group.rate)
-    return [
+    rows = [
         TotalRow(f"Net at {rate}", format_amount(group.net, currency)),
         TotalRow(f"VAT {rate}", format_amount(group.tax, currency)),
     ]
+    if currency != invoice.base_currency and invoice.exchange_rate:
+        # Sections 14(4) no. 8 and 16(6) UStG: an invoice in another currency states its VAT in euros too.
+        base = invoice.base_currency
+        rows.append(
+            TotalRow(
+                f"VAT {rate} in {base}",
+                format_amount(vat_in_base(group.tax, invoice.exchange_rate, base), base),
+                note=f"converted at {_rate_text(invoice)}",
+                style="base-currency",
+            )
+        )
+    return rows
 
 
 def printed_invoice(invoice: Invoice, case_number: str | None = None) -> PrintedInvoice:
@@ -183,7 +201,7 @@ def printed_invoice(invoice: Invoice, case_number: str | None = None) -> Printed
 
     rows: list[TotalRow] = []
     for group in totals.by_rate:
-        rows.extend(_rate_rows(group, currency, issuer.get("exemption_note", "")))
+        rows.extend(_rate_rows(group, invoice, issuer.get("exemption_note", "")))
     rows.append(
         TotalRow("Total credited" if credit_note else "Total", format_amount(totals.total, currency), style="total")
     )

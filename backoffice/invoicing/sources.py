@@ -19,6 +19,7 @@ from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, Ta
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
+from backoffice.money import Amount
 
 APPROVED = ("approved", "paid")
 
@@ -189,11 +190,15 @@ def credited_amounts(invoice_ids: list[int]) -> dict[int, Decimal]:
 
 
 def paid_amounts(invoice_ids: list[int]) -> dict[int, Decimal]:
-    """Payments received minus refunds, per invoice."""
+    """Payments received minus refunds, per invoice; of a payment above what was open, only what the invoice kept
+    (the rest went to the case's credit)."""
     if not invoice_ids:
         return {}
     rows = db.session.execute(
-        select(InvoicePayment.invoice_id, func.sum(InvoicePayment.amount))
+        select(
+            InvoicePayment.invoice_id,
+            func.sum(InvoicePayment.amount - InvoicePayment.to_credit, type_=Amount(scale=2)),
+        )
         .where(InvoicePayment.invoice_id.in_(invoice_ids))
         .group_by(InvoicePayment.invoice_id)
     ).all()

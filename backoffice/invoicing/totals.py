@@ -1,15 +1,18 @@
-"""What an invoice adds up to: each line rounded half-up once, then totals per VAT rate. Pure: no database.
+"""What an invoice adds up to: each line's net rounded half-up once, VAT per rate on the rate's net total.
 
-A line's net amount is quantity x unit price rounded half-up to the currency's minor unit (cents for EUR), and its
-tax is that net amount x rate rounded the same way, once. Totals are sums of those rounded figures, per rate (VAT
-exempt lines apart, with the exemption printed), so the printed table always adds up to the cent.
+A line's net amount is quantity x unit price rounded half-up to the currency's minor unit (cents for EUR). The VAT of
+each rate is that rate's net total x rate, rounded half-up once (as EN 16931 computes the VAT category tax amount),
+never a sum of per-line roundings: USD 3,366.44 at 19 % is USD 639.62, whatever lines make it up. Each line keeps its
+share of its rate's VAT (`allocate`: in proportion to its net, the shares adding up to the cent), so sums of stored
+lines and the printed table agree. An invoice in another currency than the base currency also states its VAT in the
+base currency at the invoice's exchange rate (section 16(6) UStG asks for the VAT in euros).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from babel.numbers import get_currency_precision
 
@@ -23,11 +26,63 @@ def minor_digits(currency: str) -> int:
 
 
 def line_amounts(quantity: Decimal, unit_price: Decimal, vat_rate: Decimal, currency: str) -> tuple[Decimal, Decimal]:
-    """(net, tax) of one line, each rounded half-up once to the currency's minor unit."""
+    """(net, tax) of one line on its own, each rounded half-up once to the currency's minor unit. On an invoice the
+    line's tax is then its share of its rate's VAT (`apply_vat`)."""
     digits = minor_digits(currency)
     net = round_half_up(quantity * unit_price, digits)
     tax = round_half_up(net * vat_rate / HUNDRED, digits)
     return net, tax
+
+
+def rate_tax(net: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """The VAT of a rate's net total, rounded half-up once to the currency's minor unit."""
+    return round_half_up(net * Decimal(rate) / HUNDRED, minor_digits(currency))
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """`total` split over `weights` in proportion, in the currency's minor units, the shares adding up to `total`
+    exactly: each share rounded down, the units left over going to the largest remainders (the earlier line first)."""
+    if not weights:
+        return []
+    unit = Decimal(1).scaleb(-minor_digits(currency))
+    units = int((total / unit).to_integral_value())
+    whole = sum(weights, Decimal(0))
+    if whole == 0:
+        return [total] + [Decimal(0) * unit] * (len(weights) - 1)
+    exact = [Decimal(units) * weight / whole for weight in weights]
+    shares = [int(value.to_integral_value(rounding=ROUND_FLOOR)) for value in exact]
+    left = units - sum(shares)
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for i in by_remainder[:left]:
+        shares[i] += 1
+    return [Decimal(share) * unit for share in shares]
+
+
+def _vat_key(line) -> tuple[bool, Decimal]:
+    return bool(line.vat_exempt), Decimal(line.vat_rate)
+
+
+def apply_vat(lines: Iterable, currency: str, fixed: Mapping[tuple[bool, Decimal], Decimal] | None = None) -> None:
+    """Set each line's `tax_amount` to its share of its rate's VAT: the rate's net total x rate, rounded once, or the
+    amount `fixed` gives for that (exempt, rate) (a credit note reversing the rest of a rate reverses the rest of its
+    VAT). Exempt lines carry none."""
+    groups: dict[tuple[bool, Decimal], list] = {}
+    for line in lines:
+        groups.setdefault(_vat_key(line), []).append(line)
+    for (exempt, rate), members in groups.items():
+        if exempt:
+            tax = Decimal(0)
+        elif fixed is not None and (exempt, rate) in fixed:
+            tax = fixed[(exempt, rate)]
+        else:
+            tax = rate_tax(sum((line.net_amount for line in members), Decimal(0)), rate, currency)
+        for line, share in zip(members, allocate(tax, [line.net_amount for line in members], currency), strict=True):
+            line.tax_amount = share
+
+
+def vat_in_base(tax: Decimal, exchange_rate: Decimal, base_currency: str) -> Decimal:
+    """A VAT amount of an invoice in another currency, in the base currency: 1 base unit = `exchange_rate` units."""
+    return round_half_up(tax / Decimal(exchange_rate), minor_digits(base_currency))
 
 
 @dataclass(frozen=True, slots=True)

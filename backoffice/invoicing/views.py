@@ -20,10 +20,11 @@ from backoffice.cases.operations import get_case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.forms import choices
-from backoffice.invoicing import archive, bp, issuing, listing, operations, payments, queries, sources
+from backoffice.invoicing import archive, bp, credits, issuing, listing, operations, payments, queries, sources
 from backoffice.invoicing.forms import (
     EXEMPT,
     TAXED,
+    ApplyCreditForm,
     ChosenLinesError,
     CreditNoteForm,
     CurrencyForm,
@@ -33,13 +34,15 @@ from backoffice.invoicing.forms import (
     LineForm,
     PaymentForm,
     RateForm,
+    RefundCreditForm,
     VersionedForm,
     VersionForm,
     chosen_lines,
 )
 from backoffice.invoicing.models import KIND_LABELS, PAYMENT_METHOD_LABELS, Invoice
-from backoffice.invoicing.totals import minor_digits
+from backoffice.invoicing.totals import minor_digits, vat_in_base
 from backoffice.money import currencies, format_money
+from backoffice.params import positive_int
 from backoffice.web import commit_change
 
 INVOICE_WORKERS = (ADMIN, FINANCE)
@@ -112,10 +115,13 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
     if bill is not None:
         bill_entry = next((entry for entry in billing_bills.bills_of_case(case.id) if entry.bill.id == bill.id), None)
     may_work = current_user.role in INVOICE_WORKERS
+    credit = listing.credit_balances(case.id)
     context = {
         "case": case,
         "entries": entries,
         "accounts": listing.case_accounts(entries),
+        "credit": credit,
+        "credit_steps": listing.credit_statement(case.id),
         "bill": bill,
         "bill_entry": bill_entry,
         "may_work": may_work,
@@ -131,7 +137,29 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
         currency_form = forms.get("currency_form") or CurrencyForm(formdata=None, currency=case.invoicing_currency)
         currency_form.currency.choices = choices((code, code) for code in sorted(currencies()))
         context.update(deposit_form=deposit_form, final_form=final_form, currency_form=currency_form)
+        if credit:
+            held = {balance.currency for balance in credit}
+            # Only the case's open invoices in a currency the credit holds: never across currencies.
+            open_invoices = [
+                entry.invoice
+                for entry in entries
+                if entry.account is not None and entry.account.outstanding > 0 and entry.invoice.currency in held
+            ]
+            apply_form = forms.get("apply_form") or ApplyCreditForm(formdata=None)
+            apply_form.invoice_id.choices = choices(
+                (str(invoice.id), f"{invoice.label} ({entry_open(entries, invoice.id)} {invoice.currency} open)")
+                for invoice in open_invoices
+            )
+            refund_form = forms.get("refund_form") or RefundCreditForm(
+                formdata=None, paid_on=operations.operator_today()
+            )
+            refund_form.currency.choices = choices((balance.currency, balance.currency) for balance in credit)
+            context.update(apply_form=apply_form, refund_form=refund_form, open_invoices=open_invoices)
     return render_template("invoicing/case_invoices.html", **context), status
+
+
+def entry_open(entries, invoice_id: int):
+    return next(entry.outstanding for entry in entries if entry.invoice.id == invoice_id)
 
 
 @bp.route("/cases/<int:case_id>/invoices")
@@ -207,6 +235,44 @@ def create_final_invoice(case_id: int):
     )
 
 
+@bp.route("/cases/<int:case_id>/credit/apply", methods=["POST"])
+@roles_required(*INVOICE_WORKERS)
+def apply_case_credit(case_id: int):
+    form = ApplyCreditForm()
+    if not form.validate():
+        return _invalid_case_form(case_id, form, "apply_form")
+    return commit_change(
+        lambda: credits.apply_credit(
+            case_id, positive_int(form.invoice_id.data), actor_id=current_user.id, amount=form.amount.data
+        ),
+        success=lambda payment: f"{format_money(payment.amount, payment.currency)} of the case's credit applied.",
+        target=url_for("invoicing.case_invoices", case_id=case_id),
+        on_refusal=lambda status: render_case_invoices(case_id, status, apply_form=form),
+    )
+
+
+@bp.route("/cases/<int:case_id>/credit/refund", methods=["POST"])
+@roles_required(*INVOICE_WORKERS)
+def refund_case_credit(case_id: int):
+    form = RefundCreditForm()
+    if not form.validate():
+        return _invalid_case_form(case_id, form, "refund_form")
+    return commit_change(
+        lambda: credits.refund_credit(
+            case_id,
+            actor_id=current_user.id,
+            currency=form.currency.data or "",
+            amount=form.amount.data,
+            paid_on=form.paid_on.data,
+            method=form.method.data,
+            reference=form.reference.data,
+        ),
+        success=lambda step: f"Refund of {format_money(-step.amount, step.currency)} from the case's credit recorded.",
+        target=url_for("invoicing.case_invoices", case_id=case_id),
+        on_refusal=lambda status: render_case_invoices(case_id, status, refund_form=form),
+    )
+
+
 @bp.route("/cases/<int:case_id>/invoicing-currency", methods=["POST"])
 @roles_required(*INVOICE_WORKERS)
 def set_invoicing_currency(case_id: int):
@@ -233,10 +299,17 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
     account = None if invoice.is_draft or invoice.is_credit_note else payments.account_of(invoice)
     may_work = current_user.role in INVOICE_WORKERS
     foreign = invoice.currency != invoice.base_currency
+    totals = operations.totals_of(invoice)
     context = {
         "invoice": invoice,
         "case": case,
-        "totals": operations.totals_of(invoice),
+        "totals": totals,
+        # An invoice in another currency states its VAT in the base currency too, at its rate (as printed).
+        "base_vat": [
+            (group, vat_in_base(group.tax, invoice.exchange_rate, invoice.base_currency))
+            for group in totals.by_rate
+            if not group.exempt and foreign and invoice.exchange_rate
+        ],
         "account": account,
         "credit_notes": [] if invoice.is_credit_note else listing.credit_notes_of(invoice.id),
         "may_work": may_work,
@@ -402,6 +475,14 @@ def delete_invoice(invoice_id: int):
     )
 
 
+def _recorded(what: str, payment) -> str:
+    message = f"{what} of {format_money(abs(payment.amount), payment.currency)} recorded."
+    if payment.to_credit:
+        excess = format_money(payment.to_credit, payment.currency)
+        message += f" {excess} above what was open is a credit on the case's account."
+    return message
+
+
 def _record(invoice_id: int, *, refund: bool):
     name = "refund_form" if refund else "payment_form"
     form = PaymentForm()
@@ -421,7 +502,7 @@ def _record(invoice_id: int, *, refund: bool):
             refund=refund,
             expected_version=form.version.data,
         ),
-        lambda payment: f"{what} of {format_money(abs(payment.amount), payment.currency)} recorded.",
+        lambda payment: _recorded(what, payment),
         **{name: form},
     )
 

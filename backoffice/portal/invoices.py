@@ -6,12 +6,16 @@ not one of those (another patient's, a draft's, a made-up one) gets the same ans
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 
 from backoffice.audit.operations import record_event
+from backoffice.cases.models import Case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.invoicing import archive, queries
+from backoffice.invoicing import archive, listing, queries
+from backoffice.invoicing.listing import CreditBalance
 from backoffice.invoicing.models import Invoice
 from backoffice.patients.models import Patient
 
@@ -48,6 +52,19 @@ def documents_of_user(user_id: int) -> list[Invoice]:
     """The issued invoices and credit notes of the account's patient, newest first (two statements)."""
     patient_id = patient_id_of_user(user_id)
     return [] if patient_id is None else queries.issued_documents_of_patient(patient_id)
+
+
+def credit_of_user(user_id: int) -> list[CreditBalance]:
+    """What the operator holds for the account's patient, per currency (paid beyond what their invoices asked)."""
+    patient_id = patient_id_of_user(user_id)
+    if patient_id is None:
+        return []
+    case_ids = list(db.session.scalars(select(Case.id).where(Case.patient_id == patient_id)))
+    totals: dict[str, Decimal] = {}
+    for case_balances in listing.credit_balances_of_cases(case_ids).values():
+        for balance in case_balances:
+            totals[balance.currency] = totals.get(balance.currency, Decimal(0)) + balance.amount
+    return [CreditBalance(currency, amount) for currency, amount in sorted(totals.items())]
 
 
 def open_pdf(number: str, *, user_id: int) -> tuple[Invoice, bytes]:

@@ -31,6 +31,7 @@ def list_invoices():
         "portal/invoices.html",
         documents=documents,
         accounts=invoicing_listing.accounts_of(documents),
+        credit=invoices.credit_of_user(current_user.id),
         status_in_words=invoices.status_in_words,
     )
 

@@ -185,5 +185,9 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "jobs.overview":                       {"GET": ADMIN},
     "jobs.requeue_failed_job":             {"POST": ADMIN},
     "jobs.requeue_outbox_entry":           {"POST": ADMIN},
+
+    # ---- issue 14: invoicing (a case's credit from overpayments)
+    "invoicing.apply_case_credit":         {"POST": MONEY},
+    "invoicing.refund_case_credit":        {"POST": MONEY},
 }
 # fmt: on

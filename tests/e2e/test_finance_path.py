@@ -491,3 +491,75 @@ def test_an_unpriced_bill_line_blocks_approval_until_finance_decides_it(browse: 
     shown = page.locator("#bills tr").filter(has=page.get_by_role("link", name=reference, exact=True))
     expect(shown).to_contain_text("$9,999.00 ($9,999.00 unpriced)")
     browse.shot("case-page-unpriced-bill")
+
+
+# ---------------------------------------------------------------------------------------------- overpayment (issue 14)
+
+ASKED = Decimal("7710.00")
+RECEIVED = Decimal("9000.00")
+
+
+def case_to_deposit(browse: Browse, asked: Decimal) -> int:
+    """A case before travel, invoiced in EUR, with no invoice yet and a cost estimate of at least `asked`."""
+    page = browse.page
+    for state in ("travel_booked", "confirmed"):
+        browse.go(f"/cases/?state={state}")
+        hrefs = [link.get_attribute("href") for link in page.locator("table tbody tr td:first-child a").all()]
+        for href in hrefs:
+            case_id = int(re.search(r"/cases/(\d+)", href).group(1))
+            browse.go(f"/cases/{case_id}/invoices")
+            sources = page.locator("#sources").inner_text()
+            estimate = re.search(r"Cost estimate\s+€([0-9,]+\.[0-9]{2})", sources)
+            if (
+                "No invoice for this case yet." in browse.text()
+                and "Invoicing currency\nEUR" in page.locator("#account").inner_text()
+                and estimate
+                and Decimal(estimate.group(1).replace(",", "")) >= asked
+            ):
+                return case_id
+    raise AssertionError("the demo has no case before travel without an invoice and with a large enough estimate")
+
+
+def test_finance_records_an_overpayment_and_the_excess_is_a_credit_on_the_case(browse: Browse):
+    page = browse.page
+    for old in (ARTIFACTS / _slug(browse.test_name)).glob("*.png"):
+        old.unlink()
+    browse.login("finance")
+    case_id = case_to_deposit(browse, ASKED)
+
+    # 1. A deposit of EUR 7,710 is issued; the bank shows EUR 9,000 received for it.
+    page.locator("#new-deposit input[name=amount]").fill(str(ASKED))
+    page.get_by_role("button", name="Make the deposit draft").click()
+    expect(page.locator(".flashes")).to_contain_text("made: check it, then issue it.")
+    address_patient(page)
+    page.get_by_role("button", name="Issue deposit invoice").click()
+    expect(page.locator(".flashes")).to_contain_text("issued; its PDF is archived.")
+    page.locator("#payments input[name=amount]").fill(str(RECEIVED))
+    page.locator("#payments input[name=reference]").fill("SEPA transfer, patient paid a round sum")
+    page.get_by_role("button", name="Record payment").click()
+    excess = RECEIVED - ASKED
+    expect(page.locator(".flashes")).to_contain_text(f"Payment of {euros(RECEIVED)} recorded.")
+    expect(page.locator(".flashes")).to_contain_text(f"{euros(excess)} above what was open is a credit")
+    expect(page.locator("h1")).to_contain_text("Paid")
+    expect(page.locator("#payments")).to_contain_text(f"of which {euros(excess)} to the case's credit")
+    browse.shot("overpaid-deposit")
+
+    # 2. The case's account shows the credit and its statement; the case page shows it too.
+    browse.go(f"/cases/{case_id}/invoices")
+    expect(page.locator("#account")).to_contain_text(f"Credit on the case's account: {euros(excess)}")
+    expect(page.locator("#credit")).to_contain_text("Paid more than was open")
+    browse.shot("case-credit")
+    browse.go(f"/cases/{case_id}")
+    expect(page.locator("#invoices")).to_contain_text(f"Credit on the case's account: {euros(excess)}")
+
+    # 3. Finance pays part of it back; the rest stays a credit for the next invoice.
+    browse.go(f"/cases/{case_id}/invoices")
+    refund = Decimal("290.00")
+    form = page.locator("#credit form", has_text="Record the refund")
+    form.locator("input[name=amount]").fill(str(refund))
+    form.locator("input[name=reference]").fill("Refund of the round-up")
+    form.get_by_role("button", name="Record the refund").click()
+    expect(page.locator(".flashes")).to_contain_text(f"Refund of {euros(refund)} from the case's credit recorded.")
+    expect(page.locator("#account")).to_contain_text(f"Credit on the case's account: {euros(excess - refund)}")
+    expect(page.locator("#credit")).to_contain_text("Refunded to the patient")
+    browse.shot("case-credit-after-refund")

@@ -571,6 +571,30 @@ def build_world(app) -> World:
             world.urls.append(f"/invoices/{deposit.id}")
         except Exception:  # without it the refund form is not found, which the coverage test names
             pass
+    # Invoicing: a deposit paid beyond what was open (a credit on its case) and a second deposit open beside it, so
+    # the case's credit can be applied or refunded.
+    open_deposit = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.kind == "deposit", Invoice.status == "issued", Invoice.id != getattr(deposit, "id", None))
+        .order_by(Invoice.id.desc())
+    ).first()
+    if open_deposit is not None:
+        try:
+            with db.session.begin_nested():
+                payments.record_payment(
+                    open_deposit.id,
+                    actor_id=finance,
+                    amount=payments.account_of(open_deposit).outstanding + 100,
+                    currency=open_deposit.currency,
+                    received_on=utcnow().date(),
+                    method="bank_transfer",
+                )
+                rate = {"exchange_rate": open_deposit.exchange_rate, "exchange_rate_on": open_deposit.exchange_rate_on}
+                second = invoicing.create_deposit_draft(open_deposit.case_id, actor_id=finance, amount="50", **rate)
+                issuing.issue_invoice(second.id, actor_id=finance)
+            world.urls.append(f"/cases/{open_deposit.case_id}/invoices")
+        except Exception:  # without it the credit forms are not found, which the coverage test names
+            pass
     invoiced = set(db.session.scalars(select(Invoice.case_id)))
     plain = next(case for case in cases_in("discharged")[5:] if case.id not in invoiced)
     world.urls.append(f"/cases/{plain.id}/invoices")  # no invoice yet: its invoicing currency may be set

@@ -220,7 +220,11 @@ def test_a_foreign_currency_invoice_shows_the_exchange_rate_its_date_and_the_sou
     text = pdf_text(render_invoice_pdf(invoice))
     assert "Exchange rate: 1 EUR = 1.084500 USD, rate of 24 Nov 2026" in text
     assert "USD 19,141.43 converted from EUR 17,650.00" in text
-    assert "Net at 19 % USD 1,626.75 VAT 19 % USD 309.08 Total USD 21,077.26" in text
+    # the VAT also in euros, at the rate used (USD 309.08 / 1.0845 = EUR 285.00), then the total
+    assert (
+        "Net at 19 % USD 1,626.75 VAT 19 % USD 309.08 VAT 19 % in EUR converted at 1 EUR = 1.084500 USD, rate of "
+        "24 Nov 2026 EUR 285.00 Total USD 21,077.26" in text
+    )
     assert "Currency USD" in text
 
 

@@ -1,0 +1,176 @@
+"""A case's credit with the patient: money received beyond what was open on an invoice, until finance refunds it or
+applies it to another invoice of the case.
+
+The credit is an account statement (`AccountCredit` rows, appended, never rewritten) per case and currency. Its
+balance is the sum of its steps and never goes below zero. It is applied only to an issued invoice of the same case in
+the same currency (recorded there as a payment "from the case's credit"), never across currencies: a credit in USD is
+refunded in USD or set against a USD invoice. Every step is audited and noted on the case's timeline.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
+
+from backoffice.audit.operations import record_event
+from backoffice.cases.operations import get_case, record_case_event
+from backoffice.extensions import db
+from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, InvoicePayment
+from backoffice.invoicing.operations import InvoiceError, get_invoice, lock_case, operator_today, parse_amount
+from backoffice.invoicing.payments import account_of, refresh_status
+from backoffice.invoicing.totals import minor_digits
+from backoffice.money import MoneyError, check_currency
+
+ZERO = Decimal("0.00")
+
+
+def balance_in(case_id: int, currency: str) -> Decimal:
+    return (
+        db.session.scalar(
+            select(func.coalesce(func.sum(AccountCredit.amount), 0)).where(
+                AccountCredit.case_id == case_id, AccountCredit.currency == currency
+            )
+        )
+        or ZERO
+    )
+
+
+def _event(case, actor_id: int | None, action: str, credit: AccountCredit, note: str, **details) -> None:
+    record_event(
+        f"case.credit_{action}",
+        actor_id=actor_id,
+        object_type="case",
+        object_id=case.id,
+        details={
+            "case_number": case.number,
+            "amount": str(abs(credit.amount)),
+            "currency": credit.currency,
+            "balance_after": str(balance_in(case.id, credit.currency)),
+            **details,
+        },
+    )
+    record_case_event(case, "invoice", actor_id, note=note)
+
+
+def apply_credit(
+    case_id: int, invoice_id: int | None, *, actor_id: int | None, amount: str | Decimal | None = None
+) -> InvoicePayment:
+    """Set the case's credit against one of its issued invoices in the same currency: as much as is open on it and
+    the credit holds (or `amount`, no more than either). Recorded on the invoice as a payment from the credit."""
+    lock_case(case_id)
+    case = get_case(case_id)
+    if invoice_id is None:
+        raise InvoiceError("Choose the invoice to apply the credit to.")
+    invoice = get_invoice(invoice_id)
+    if invoice.case_id != case.id:
+        raise InvoiceError(f"{invoice.label} is not an invoice of case {case.number}.")
+    if invoice.is_draft or invoice.is_credit_note:
+        raise InvoiceError("A credit is applied to an issued invoice (not a draft, not a credit note).")
+    held = balance_in(case.id, invoice.currency)
+    if held <= 0:
+        raise InvoiceError(
+            f"Case {case.number} holds no credit in {invoice.currency}; a credit is never applied across currencies."
+        )
+    open_amount = account_of(invoice).outstanding
+    if open_amount <= 0:
+        raise InvoiceError(f"Nothing is open on {invoice.label}.")
+    most = min(held, open_amount)
+    value = most if amount in (None, "") else parse_amount(amount, "amount", scale=minor_digits(invoice.currency))
+    if value > most:
+        raise InvoiceError(
+            f"At most {most} {invoice.currency} can be applied: the credit holds {held} {invoice.currency} and "
+            f"{open_amount} {invoice.currency} is open on {invoice.label}."
+        )
+    today = operator_today()
+    payment = InvoicePayment(
+        invoice_id=invoice.id,
+        received_on=today,
+        amount=value,
+        currency=invoice.currency,
+        method="account_credit",
+        reference=f"Credit of case {case.number}",
+        recorded_by_id=actor_id,
+    )
+    invoice.payments.append(payment)
+    db.session.flush()
+    credit = AccountCredit(
+        case_id=case.id,
+        currency=invoice.currency,
+        amount=-value,
+        kind="applied",
+        invoice_id=invoice.id,
+        payment_id=payment.id,
+        happened_on=today,
+        reference=invoice.number or "",
+        recorded_by_id=actor_id,
+    )
+    db.session.add(credit)
+    before = invoice.status
+    refresh_status(invoice)
+    flag_modified(invoice, "status")  # the invoice's version moves: a stale payment form is refused
+    db.session.flush()
+    _event(
+        case,
+        actor_id,
+        "applied",
+        credit,
+        f"Credit of {value} {invoice.currency} applied to {invoice.number} ({invoice.status.replace('_', ' ')})",
+        invoice_number=invoice.number,
+        status_before=before,
+        status_after=invoice.status,
+    )
+    return payment
+
+
+def refund_credit(
+    case_id: int,
+    *,
+    actor_id: int | None,
+    currency: str,
+    amount: str | Decimal | None,
+    paid_on: date | None,
+    method: str,
+    reference: str = "",
+) -> AccountCredit:
+    """Record the case's credit (or part of it) paid back to the patient, in the credit's currency."""
+    lock_case(case_id)
+    case = get_case(case_id)
+    try:
+        code = check_currency(currency)
+    except MoneyError as error:
+        raise InvoiceError(str(error)) from None
+    held = balance_in(case.id, code)
+    if held <= 0:
+        raise InvoiceError(f"Case {case.number} holds no credit in {code}.")
+    value = held if amount in (None, "") else parse_amount(amount, "amount", scale=minor_digits(code))
+    if value > held:
+        raise InvoiceError(f"The credit of case {case.number} holds {held} {code}; {value} {code} is more.")
+    if method not in RECEIVED_METHODS:
+        raise InvoiceError("Choose how the money was paid back.")
+    if paid_on is None:
+        raise InvoiceError("Enter the date the money was paid back.")
+    today = operator_today()
+    if paid_on > today:
+        raise InvoiceError("A refund cannot be dated in the future.")
+    if paid_on < today - timedelta(days=365):
+        raise InvoiceError("That date is more than a year ago; check it.")
+    reference = (reference or "").strip()
+    if len(reference) > 100:
+        raise InvoiceError("The reference has at most 100 characters.")
+    credit = AccountCredit(
+        case_id=case.id,
+        currency=code,
+        amount=-value,
+        kind="refunded",
+        happened_on=paid_on,
+        method=method,
+        reference=reference,
+        recorded_by_id=actor_id,
+    )
+    db.session.add(credit)
+    db.session.flush()
+    _event(case, actor_id, "refunded", credit, f"Credit of {value} {code} refunded to the patient", method=method)
+    return credit
