@@ -185,5 +185,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "jobs.overview":                       {"GET": ADMIN},
     "jobs.requeue_failed_job":             {"POST": ADMIN},
     "jobs.requeue_outbox_entry":           {"POST": ADMIN},
+
+    # ---- issue 14: audit of health-data reads, portal invitations and resets
+    "audit.case_access_history":           {"GET": ADMIN},  # who read a case, who was refused
 }
 # fmt: on
