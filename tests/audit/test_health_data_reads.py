@@ -219,7 +219,7 @@ def test_an_admin_sees_a_cases_access_history_linked_from_the_case_page(app, use
 @pytest.mark.parametrize("extra", [3, 130])
 def test_the_access_history_runs_a_fixed_number_of_statements(as_role, users, count_queries, extra):
     case = make_case()
-    for n in range(extra):
+    for _ in range(extra):
         actor = make_user("coordinator")
         db.session.add(
             AuditEvent(action=HEALTH_DATA_READ, actor_id=actor.id, object_type="case", object_id=str(case.id))
