@@ -117,6 +117,16 @@ def _actor_id() -> int | None:
     return state.identity[0] if state is not None and state.identity else current_user.id
 
 
+def _end_the_views_transaction() -> None:
+    """Roll back what the view left open. When that fails (the connection died after the page was made), the
+    session lets go of it and the row is written through a fresh connection."""
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as error:
+        current_app.logger.warning("connection lost before a read was recorded: %s", str(error).splitlines()[0])
+        db.session.rollback()
+
+
 def record_access(response):
     """After every request: the health-data read it declared, or the refusal it met, as one audit row.
 
@@ -145,7 +155,7 @@ def record_access(response):
     if refused and case_id is None and view_args:
         details["args"] = {key: str(value)[:MAX_QUERY_VALUE] for key, value in view_args.items()}
     try:
-        db.session.rollback()
+        _end_the_views_transaction()
         db.session.execute(
             insert(AuditEvent).values(
                 occurred_at=utcnow(),
