@@ -402,7 +402,13 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
-LAST = ("portal_invites.invite_patient", "invoicing.delete_invoice", "users.deactivate_user", "auth.logout")
+LAST = (
+    "portal_invites.invite_patient",
+    "portal_invites.create_reset_link",  # revokes the world's link, as a new invitation does
+    "invoicing.delete_invoice",
+    "users.deactivate_user",
+    "auth.logout",
+)
 
 
 @dataclass(frozen=True)
