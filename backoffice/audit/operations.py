@@ -50,9 +50,17 @@ def list_events(
     actor_id: int | None = None,
     object_type: str | None = None,
     object_id: int | str | None = None,
+    changes_only: bool = False,
 ) -> Page[AuditEvent]:
-    """Newest first, filtered, each with its actor loaded in the same statement."""
+    """Newest first, filtered, each with its actor loaded in the same statement.
+
+    `changes_only` leaves out the reads of health data and the refused requests (the many rows of looking).
+    """
+    from backoffice.audit.reads import ACCESS_REFUSED, HEALTH_DATA_READ
+
     query = select(AuditEvent)
+    if changes_only:
+        query = query.where(AuditEvent.action.not_in((HEALTH_DATA_READ, ACCESS_REFUSED)))
     if action:
         query = query.where(AuditEvent.action == action)
     if actor_id:

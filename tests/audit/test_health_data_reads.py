@@ -232,3 +232,12 @@ def test_the_access_history_runs_a_fixed_number_of_statements(as_role, users, co
     # the user, the case's number, the count, the page of rows with their actors
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 4, [s[:90] for s in selects]
+
+
+def test_the_admin_dashboard_shows_changes_not_the_rows_of_looking(app, users):
+    case = make_case()
+    db.session.commit()
+    signed_in(app, users["coordinator"]).get(f"/cases/{case.id}")
+    page = signed_in(app, users["admin"]).get("/dashboard").get_data(as_text=True)
+    recent = page.split("Recent activity", 1)[1]
+    assert "login" in recent and HEALTH_DATA_READ not in recent

@@ -78,3 +78,9 @@ def test_reassigning_a_colleagues_case_through_the_page_is_refused(as_role, user
     )
     db.session.expire_all()
     assert operations.get_case(case.id).coordinator_id == colleague.id
+    refusal = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "access_refused"))
+    assert (refusal.actor_id, refusal.object_id, refusal.details["endpoint"]) == (
+        users["coordinator"].id,
+        str(case.id),
+        "cases.assign_case",
+    )
