@@ -86,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from backoffice.audit.reads import record_access
     from backoffice.auth.permissions import enforce_access
     from backoffice.auth.sessions import register_sessions
     from backoffice.security import add_security_headers, refuse_nul_bytes
@@ -94,6 +95,9 @@ def register_security(app: Flask) -> None:
     register_sessions(app)  # idle timeout first: an expired session is signed out before access is checked
     app.before_request(enforce_access)
     app.after_request(add_security_headers)
+    # After-request hooks run last-registered first: the read or refusal is logged before the headers are added, so
+    # an answer replaced because its read could not be logged still gets them.
+    app.after_request(record_access)
 
 
 def register_errors(app: Flask) -> None:

@@ -1,8 +1,16 @@
-from flask import render_template, request
+from flask import abort, render_template, request
+from flask_login import current_user
 
 from backoffice.audit import bp, operations
 from backoffice.auth.permissions import ADMIN, roles_required
+from backoffice.extensions import db
 from backoffice.params import page_number, positive_int
+
+
+@bp.app_template_global()
+def may_see_access_history() -> bool:
+    """Who reads a case's access history (the case page links to it for them only)."""
+    return current_user.is_authenticated and current_user.role == ADMIN
 
 
 @bp.route("/")
@@ -15,3 +23,20 @@ def list_events():
     }
     page = operations.list_events(page=page_number(request.args.get("page")), **filters)
     return render_template("audit/list.html", page=page, filters=filters, actions=operations.known_actions())
+
+
+@bp.route("/cases/<int:case_id>")
+@roles_required(ADMIN)
+def case_access_history(case_id: int):
+    """Who read the case's health data, who was refused, and what was changed: three statements a page."""
+    from backoffice.cases.models import Case  # here, not at the top: the cases package imports the audit package
+
+    number = db.session.scalar(db.select(Case.number).where(Case.id == case_id))
+    if number is None:
+        abort(404)
+    kind = request.args.get("kind")
+    kind = kind if kind in operations.HISTORY_KINDS else None
+    page = operations.case_access_history(case_id, page=page_number(request.args.get("page")), kind=kind)
+    return render_template(
+        "audit/case_history.html", page=page, case_id=case_id, number=number, kind=kind, kinds=operations.HISTORY_KINDS
+    )

@@ -6,6 +6,7 @@ from flask import flash, redirect, send_file, url_for
 from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import roles_required
 from backoffice.cases import bp, documents
 from backoffice.cases.document_forms import DocumentUploadForm
@@ -55,6 +56,7 @@ def upload_document(case_id: int):
 
 @bp.route("/<int:case_id>/documents/<int:document_id>")
 @roles_required(*documents.MEDICAL_RECORD_ROLES)
+@reads_health_data(case_arg="case_id")
 def download_document(case_id: int, document_id: int):
     path, document = documents.open_document(case_id, document_id, current_user.id)
     db.session.commit()  # the download's audit row

@@ -3,6 +3,7 @@
 from flask import render_template, request
 from flask_login import current_user
 
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases import bp, listing, states
 from backoffice.cases.history import sees_health_data
@@ -13,6 +14,7 @@ from backoffice.geo import country_name
 
 @bp.route("/")
 @roles_required(ADMIN, COORDINATOR, FINANCE)
+@reads_health_data()
 def list_cases():
     filters = listing.CaseFilters.from_args(request.args, user_id=current_user.id)
     now = utcnow()

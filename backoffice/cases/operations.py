@@ -17,11 +17,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
-from backoffice.auth.permissions import COORDINATOR
+from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import states
 from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent
 from backoffice.dbtypes import utcnow
-from backoffice.errors import DomainError, NotFound
+from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
 from backoffice.geo import check_country
 from backoffice.numbering import next_number
@@ -321,9 +321,28 @@ def transition(
 def assign_coordinator(
     case_id: int, coordinator_id: int | None, *, actor_id: int, expected_version: int | None = None
 ) -> Case:
-    """Give the case to a coordinator (or back to the queue with None)."""
+    """Give the case to a coordinator (or back to the queue with None).
+
+    A case in the queue is the team's: any coordinator (or an administrator) may take it or hand it to a colleague.
+    A case someone coordinates is reassigned only by that coordinator or an administrator, so nobody pulls a
+    colleague's patient to themself. A closed or cancelled case is not reassigned at all, by an administrator
+    neither: its coordinator is the record of who looked after the patient, and no work is left to hand over.
+    """
     case = get_case(case_id)
     check_version(case, expected_version)
+    actor = db.session.get(User, actor_id)
+    if actor is None or not actor.active or actor.role not in (ADMIN, COORDINATOR):
+        raise PermissionDenied("Only medical coordinators and administrators assign cases.")
+    if case.state in states.FINAL:
+        raise CaseError(
+            f"Case {case.number} is {states.label(case.state).lower()}: its coordinator stays on record and it is "
+            "not reassigned."
+        )
+    if case.coordinator_id is not None and actor.role != ADMIN and case.coordinator_id != actor.id:
+        raise PermissionDenied(
+            f"Case {case.number} is coordinated by {case.coordinator.name}: only they or an administrator can "
+            "reassign it."
+        )
     coordinator = None
     if coordinator_id is not None:
         coordinator = db.session.get(User, coordinator_id)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bills as billing_bills
@@ -154,6 +155,7 @@ def _invalid(case_id: int, form, **forms):
 
 @bp.route("/<int:case_id>")
 @roles_required(*CASE_READERS)
+@reads_health_data(case_arg="case_id")
 def show_case(case_id: int):
     return render_case_page(case_id)
 

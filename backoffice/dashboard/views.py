@@ -22,7 +22,7 @@ def index():
         admin_panels = {
             "accounts": operations.accounts_by_role(),
             "failed_logins": operations.failed_logins_since(now - timedelta(hours=24)),
-            "recent_events": list_events(page=1).items[:10],
+            "recent_events": list_events(page=1, changes_only=True).items[:10],
         }
     coordination = None
     if current_user.role in (ADMIN, COORDINATOR):

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, roles_required
 from backoffice.dbtypes import utcnow
 from backoffice.logistics import bp, follow_ups
@@ -18,6 +19,7 @@ from backoffice.logistics.follow_up_forms import (
     RescheduleForm,
     safe_back_to,
 )
+from backoffice.logistics.models import FollowUp
 from backoffice.web import commit_change
 
 FOLLOW_UP_WORKERS = (ADMIN, COORDINATOR)
@@ -31,6 +33,7 @@ def today_utc() -> date:
 
 @bp.route("/follow-ups/")
 @roles_required(*FOLLOW_UP_WORKERS)
+@reads_health_data()
 def due_follow_ups():
     filters = DueFilters.from_args(request.args, role=current_user.role)
     today = today_utc()
@@ -54,6 +57,7 @@ def due_follow_ups():
 
 @bp.route("/follow-ups/<int:follow_up_id>")
 @roles_required(*FOLLOW_UP_WORKERS)
+@reads_health_data(record=FollowUp, record_arg="follow_up_id")
 def show_follow_up(follow_up_id: int):
     return _render_follow_up(follow_up_id, back_to=safe_back_to(request.args.get("back_to")))
 

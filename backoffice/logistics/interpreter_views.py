@@ -10,6 +10,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from backoffice.audit.operations import list_events
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases.models import OPEN_STATES
 from backoffice.forms import ConfirmForm, choices
@@ -178,6 +179,7 @@ def _to_case_bookings(booking: InterpreterBooking) -> str:
 
 @bp.route("/cases/<int:case_id>/interpreters")
 @roles_required(*READERS)
+@reads_health_data(case_arg="case_id")
 def case_interpreter_bookings(case_id: int):
     return _render_case_bookings(case_id)
 
@@ -226,6 +228,7 @@ def _form_refused(form: InterpreterBookingForm) -> None:
 
 @bp.route("/cases/<int:case_id>/interpreters/book", methods=["GET", "POST"])
 @roles_required(*EDITORS)
+@reads_health_data(case_arg="case_id")
 def book_interpreter(case_id: int):
     case = interpreters.get_case(case_id)
     hospital = case.hospital
@@ -259,6 +262,7 @@ def book_interpreter(case_id: int):
 
 @bp.route("/cases/<int:case_id>/interpreters/<int:booking_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
+@reads_health_data(case_arg="case_id")
 def edit_interpreter_booking(case_id: int, booking_id: int):
     case = interpreters.get_case(case_id)
     booking = interpreters.get_interpreter_booking(case.id, booking_id)

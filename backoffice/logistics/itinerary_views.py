@@ -6,6 +6,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user
 
 from backoffice.audit.operations import record_event
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
@@ -55,6 +56,7 @@ def _record_download(action: str, itinerary) -> None:
 
 @bp.route("/cases/<int:case_id>/itinerary")
 @roles_required(*ITINERARY_READERS)
+@reads_health_data(case_arg="case_id")
 def show_itinerary(case_id: int):
     itinerary = load_itinerary(case_id)
     findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=local_today(itinerary))
@@ -71,6 +73,7 @@ def show_itinerary(case_id: int):
 
 @bp.route("/cases/<int:case_id>/itinerary.pdf")
 @roles_required(*ITINERARY_WORKERS)
+@reads_health_data(case_arg="case_id")
 def itinerary_pdf(case_id: int):
     itinerary = load_itinerary(case_id)
     pdf = render_pdf(
@@ -87,6 +90,7 @@ def itinerary_pdf(case_id: int):
 
 @bp.route("/cases/<int:case_id>/itinerary.ics")
 @roles_required(*ITINERARY_WORKERS)
+@reads_health_data(case_arg="case_id")
 def itinerary_ics(case_id: int):
     itinerary = load_itinerary(case_id)
     body = calendar.itinerary_ics(itinerary)

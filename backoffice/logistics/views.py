@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases import states
 from backoffice.cases.models import Case
@@ -71,6 +72,7 @@ def _render_list(case_id: int, status: int = 200):
 
 @bp.route("/cases/<int:case_id>/bookings")
 @roles_required(*BOOKING_READERS)
+@reads_health_data(case_arg="case_id")
 def list_bookings(case_id: int):
     return _render_list(case_id)
 
@@ -192,6 +194,7 @@ def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
 
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/new", methods=["GET", "POST"])
 @roles_required(*BOOKING_WORKERS)
+@reads_health_data(case_arg="case_id")
 def create_booking(case_id: int, kind: str):
     form = _make_form(_known_kind(kind), get_case(case_id))
     if not form.validate_on_submit():
@@ -201,6 +204,7 @@ def create_booking(case_id: int, kind: str):
 
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/edit", methods=["GET", "POST"])
 @roles_required(*BOOKING_WORKERS)
+@reads_health_data(case_arg="case_id")
 def edit_booking(case_id: int, kind: str, booking_id: int):
     booking = bookings.get_booking(kind, booking_id, case_id)
     form = _make_form(kind, get_case(case_id), booking)

@@ -1,8 +1,12 @@
-"""Inviting a case's patient to the portal and accepting the invitation.
+"""Inviting a case's patient to the portal, resetting a portal password, and using such a link.
 
-Staff hand the patient a single-use link that is valid for PORTAL_INVITE_DAYS days; opening it, the patient chooses
-a password for their portal account. Only the link token's SHA-256 is stored, so a copy of the database opens no
-account, and the link is shown to staff once, when it is made.
+The case's coordinator or an administrator hands the patient a single-use link that is valid for PORTAL_INVITE_DAYS
+days; opening it, the patient chooses a password for their portal account. Only the link token's SHA-256 is stored,
+so a copy of the database opens no account, and the link is shown to staff once, when it is made.
+
+An account the patient may already sign in to is never given a password by staff: an invitation is refused for it.
+Until the portal sends mail, only an administrator makes a password-reset link for it, to hand to the patient; it
+works like an invitation (single use, same validity) and ends every session open on the account.
 """
 
 from __future__ import annotations
@@ -13,18 +17,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import MIN_PASSWORD_LENGTH, hash_password, normalise_email
-from backoffice.auth.permissions import PATIENT
+from backoffice.auth.permissions import ADMIN, COORDINATOR, PATIENT
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
 from backoffice.patients.models import Patient
-from backoffice.portal.models import PortalInvite
+from backoffice.portal.models import INVITE, RESET, PortalInvite
 
 # secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of ours and is not even hashed.
 MAX_TOKEN_LENGTH = 100
@@ -51,61 +55,54 @@ class PortalStatus:
     account_active: bool
     last_login_at: datetime | None
     open_invite_expires_at: datetime | None
+    # The patient chose a password or signed in, or the account was not opened by an invitation: it is in use.
+    account_in_use: bool = False
 
     @property
     def may_invite(self) -> bool:
-        return bool(self.patient_email) and (not self.has_account or self.account_active)
+        """The patient can be invited: no account yet, or one still waiting for its first password."""
+        return bool(self.patient_email) and (not self.has_account or (self.account_active and not self.account_in_use))
+
+    @property
+    def may_reset(self) -> bool:
+        """A password-reset link can be made: an active account."""
+        return self.has_account and self.account_active
 
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+def may_invite(case, user) -> bool:
+    """Who invites a case's patient: an administrator, or the medical coordinator of that very case."""
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    return user.role == ADMIN or (user.role == COORDINATOR and case.coordinator_id == user.id)
+
+
+def may_reset_password(user) -> bool:
+    """Who makes a password-reset link for a patient's portal account: administrators only (until mail exists)."""
+    return user is not None and user.is_authenticated and user.active and user.role == ADMIN
+
+
 def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
     """Invite the case's patient to the portal; returns the invitation and the token of its link (never stored).
 
-    Staff only. The patient's portal account is opened on the first invitation (role patient, the patient's email
-    and name, a random password nobody knows) unless that email already signs in to a staff account or to another
-    patient's account. For a patient who has an account the link sets a new password. A new invitation revokes the
-    patient's earlier unused ones; a deactivated account gets none.
+    The case's coordinator or an administrator only. The patient's portal account is opened on the first invitation
+    (role patient, the patient's email and name, a random password nobody knows) unless that email already signs in
+    to a staff account or to another patient's account. An account waiting for its first password gets a new link;
+    an account in use is refused (staff never set its password: see `create_reset_link`). A new invitation revokes
+    the patient's earlier unused links; a deactivated account gets none.
     """
-    # here, not at the top: importing the cases package loads the case page, which shows this module's panel
-    from backoffice.cases.models import Case
-
-    case = db.session.get(Case, case_id)
-    if case is None:
-        raise NotFound("There is no such case.")
+    case = _case(case_id)
     actor = db.session.get(User, actor_id)
-    if actor is None or not actor.active or not actor.is_staff:
-        raise PermissionDenied("Only staff can invite patients to the portal.")
-    # One invitation at a time per patient (PostgreSQL locks the row): two at once would each revoke the other's
-    # earlier links but not each other's, or both try to open the account.
-    patient = db.session.scalar(select(Patient).where(Patient.id == case.patient_id).with_for_update())
-    user, account = _portal_account(patient, actor_id)
-
-    now = utcnow()
-    revoked = db.session.execute(
-        update(PortalInvite)
-        .where(
-            PortalInvite.patient_id == patient.id,
-            PortalInvite.used_at.is_(None),
-            PortalInvite.revoked_at.is_(None),
+    if not may_invite(case, actor):
+        raise PermissionDenied(
+            "Only the case's medical coordinator or an administrator invites its patient to the portal."
         )
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    token = secrets.token_urlsafe(32)
-    invite = PortalInvite(
-        patient_id=patient.id,
-        user_id=user.id,
-        case_id=case.id,
-        token_sha256=token_digest(token),
-        created_at=now,
-        created_by_id=actor_id,
-        expires_at=now + timedelta(days=current_app.config["PORTAL_INVITE_DAYS"]),
-    )
-    db.session.add(invite)
-    db.session.flush()
+    patient = _locked_patient(case)
+    user, account = _portal_account(patient, actor_id)
+    invite, token, revoked = _new_link(patient, user, case, actor_id, INVITE)
     record_event(
         "portal.invited",
         actor_id=actor_id,
@@ -123,9 +120,108 @@ def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
     return invite, token
 
 
-def _portal_account(patient: Patient, actor_id: int) -> tuple[User, str]:
+def create_reset_link(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
+    """A single-use link for the case's patient to choose a new portal password; returns it and its token.
+
+    Administrators only, for an active patient account; the link is valid as long as an invitation, revokes the
+    patient's earlier unused links, and its use ends every session open on the account. Audited.
+    """
+    case = _case(case_id)
+    actor = db.session.get(User, actor_id)
+    if not may_reset_password(actor):
+        raise PermissionDenied("Only an administrator makes a password-reset link for a patient's portal account.")
+    patient = _locked_patient(case)
+    user, _account = _portal_account(patient, actor_id, reset=True)
+    invite, token, revoked = _new_link(patient, user, case, actor_id, RESET)
+    record_event(
+        "portal.reset_link_created",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        details={
+            "case": case.number,
+            "patient_id": patient.id,
+            "invite_id": invite.id,
+            "email": user.email,
+            "expires_at": invite.expires_at.isoformat(timespec="seconds"),
+            "earlier_invites_revoked": revoked,
+        },
+    )
+    return invite, token
+
+
+def _case(case_id: int):
+    # here, not at the top: importing the cases package loads the case page, which shows this module's panel
+    from backoffice.cases.models import Case
+
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("There is no such case.")
+    return case
+
+
+def _locked_patient(case) -> Patient:
+    # One link at a time per patient (PostgreSQL locks the row): two at once would each revoke the other's
+    # earlier links but not each other's, or both try to open the account.
+    return db.session.scalar(select(Patient).where(Patient.id == case.patient_id).with_for_update())
+
+
+def _new_link(patient: Patient, user: User, case, actor_id: int, purpose: str) -> tuple[PortalInvite, str, int]:
+    """Revoke the patient's unused links and make a new one: (link, its token, how many were revoked)."""
+    now = utcnow()
+    revoked = db.session.execute(
+        update(PortalInvite)
+        .where(
+            PortalInvite.patient_id == patient.id,
+            PortalInvite.used_at.is_(None),
+            PortalInvite.revoked_at.is_(None),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    token = secrets.token_urlsafe(32)
+    invite = PortalInvite(
+        patient_id=patient.id,
+        user_id=user.id,
+        case_id=case.id,
+        purpose=purpose,
+        token_sha256=token_digest(token),
+        created_at=now,
+        created_by_id=actor_id,
+        expires_at=now + timedelta(days=current_app.config["PORTAL_INVITE_DAYS"]),
+    )
+    db.session.add(invite)
+    db.session.flush()
+    return invite, token, revoked
+
+
+def _in_use(account=User):
+    """SQL, on the users table: the account signed in, or one of its links was used, or it was not opened by an
+    invitation (someone chose its password elsewhere). Only an account an invitation opened and nobody has used is
+    still waiting for its first password."""
+    used_link = exists().where(PortalInvite.user_id == account.id, PortalInvite.used_at.is_not(None))
+    invited = exists().where(PortalInvite.user_id == account.id, PortalInvite.purpose == INVITE)
+    return account.last_login_at.is_not(None) | used_link | ~invited
+
+
+def account_in_use(user_id: int) -> bool:
+    """Whether a patient may already sign in to this account (then staff never give it a password)."""
+    return bool(db.session.scalar(select(_in_use(User)).where(User.id == user_id)))
+
+
+def _refuse_account_in_use(user: User, patient: Patient) -> None:
+    if account_in_use(user.id):
+        raise InviteError(
+            f"{patient.name} already has a portal account ({user.email}). Staff never set the password of an "
+            "account a patient may be using, so no invitation was made. If the patient cannot sign in, an "
+            "administrator can make a password-reset link for them."
+        )
+
+
+def _portal_account(patient: Patient, actor_id: int, *, reset: bool = False) -> tuple[User, str]:
     """The patient's portal account and how it was found: "existing", "linked" (an unlinked patient account with
-    the patient's email) or "created"."""
+    the patient's email) or "created". For an invitation, an account in use is refused; for a reset, a patient
+    without an account."""
     if patient.user_id is not None:
         user = db.session.get(User, patient.user_id)
         if user.role != PATIENT:
@@ -134,6 +230,8 @@ def _portal_account(patient: Patient, actor_id: int) -> tuple[User, str]:
                 "an administrator has to sort this out before the patient can be invited."
             )
         _check_active(user, patient)
+        if not reset:
+            _refuse_account_in_use(user, patient)
         return user, "existing"
 
     email = normalise_email(patient.email)
@@ -152,10 +250,14 @@ def _portal_account(patient: Patient, actor_id: int) -> tuple[User, str]:
                 "two patients cannot share one."
             )
         _check_active(holder, patient)
+        if not reset:
+            _refuse_account_in_use(holder, patient)
         patient.user_id = holder.id
         db.session.flush()
         return holder, "linked"
 
+    if reset:
+        raise InviteError(f"{patient.name} has no portal account yet: invite the patient to the portal instead.")
     user = User(
         email=email,
         name=patient.name.strip()[:120],
@@ -193,11 +295,11 @@ def _check_active(user: User, patient: Patient) -> None:
 def portal_status_of_patient(patient_id: int) -> PortalStatus:
     """The patient's portal account and open invitation, for the case page (two statements)."""
     row = db.session.execute(
-        select(Patient.email, User.id, User.email, User.active, User.last_login_at)
+        select(Patient.email, User.id, User.email, User.active, User.last_login_at, _in_use(User))
         .outerjoin(User, User.id == Patient.user_id)
         .where(Patient.id == patient_id)
     ).one()
-    patient_email, user_id, account_email, account_active, last_login_at = row
+    patient_email, user_id, account_email, account_active, last_login_at, in_use = row
     expires_at = db.session.scalar(
         select(PortalInvite.expires_at)
         .where(
@@ -216,6 +318,7 @@ def portal_status_of_patient(patient_id: int) -> PortalStatus:
         account_active=bool(account_active),
         last_login_at=last_login_at,
         open_invite_expires_at=expires_at,
+        account_in_use=user_id is not None and bool(in_use),
     )
 
 
@@ -238,7 +341,7 @@ def invited_first_name(invite: PortalInvite) -> str:
 
 
 def accept_invite(token: str, password: str) -> User:
-    """Set the invited patient's password through the link; returns the account.
+    """Set the patient's password through an invitation or reset link; returns the account.
 
     The link works once: it is marked used by a conditional UPDATE, so of two submissions at the same moment only
     one sets a password. Passwords have at least MIN_PASSWORD_LENGTH characters, as everywhere. Sessions open on
@@ -266,7 +369,7 @@ def accept_invite(token: str, password: str) -> User:
     user.password_hash = password_hash
     user.session_token = new_session_token()
     record_event(
-        "portal.invite_accepted",
+        "portal.password_reset" if invite.purpose == RESET else "portal.invite_accepted",
         actor_id=user.id,
         object_type="user",
         object_id=user.id,

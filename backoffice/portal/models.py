@@ -1,4 +1,5 @@
-"""Invitations to the patient portal: a single-use link, valid for a few days, where a patient sets a password."""
+"""Invitations to the patient portal and password-reset links: a single-use link, valid for a few days, where a
+patient sets a password."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 
+INVITE = "invite"  # made by the case's coordinator or an admin: the first password of an account it opened
+RESET = "reset"  # made by an admin: a new password for an account in use
+
 
 class PortalInvite(db.Model):
     """Only the SHA-256 of the link's token is stored: a copy of the database does not open anyone's account."""
@@ -20,6 +24,7 @@ class PortalInvite(db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # where staff invited from
+    purpose: Mapped[str] = mapped_column(String(16), default=INVITE, server_default=INVITE)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,17 +1,18 @@
-"""The patient's portal pages, and the two invitation pages: staff make the link, the patient opens it."""
+"""The patient's portal pages, and the link pages: staff make an invitation or reset link, the patient opens it."""
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.models import User
 from backoffice.auth.operations import normalise_email
-from backoffice.auth.permissions import patient_required, public, staff_required
+from backoffice.auth.permissions import ADMIN, COORDINATOR, patient_required, public, roles_required
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import listing as invoicing_listing
 from backoffice.patients.models import Patient
 from backoffice.portal import bp, invites, invites_bp, invoices
 from backoffice.portal.forms import SetPasswordForm
+from backoffice.portal.models import INVITE, RESET
 
 # A downloaded PDF is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
@@ -49,12 +50,21 @@ def download_invoice(number: str):
     return response
 
 
-@invites_bp.route("/cases/<int:case_id>/portal-invite", methods=["POST"])
-@staff_required
-def invite_patient(case_id: int):
-    """Make a new invitation link and show it once: only its hash is kept, so it cannot be shown again."""
+@invites_bp.app_template_global()
+def may_invite_patient(case) -> bool:
+    """Whether the signed-in user may invite this case's patient (the case page asks before showing the button)."""
+    return invites.may_invite(case, current_user)
+
+
+@invites_bp.app_template_global()
+def may_reset_portal_password() -> bool:
+    return invites.may_reset_password(current_user)
+
+
+def _show_link(case_id: int, make_link, purpose: str):
+    """Make a link and show it once: only its hash is kept, so it cannot be shown again."""
     try:
-        invite, token = invites.invite_patient(case_id, actor_id=current_user.id)
+        invite, token = make_link(case_id, actor_id=current_user.id)
     except NotFound:
         raise
     except DomainError as error:
@@ -68,6 +78,7 @@ def invite_patient(case_id: int):
     account_email = db.session.get(User, invite.user_id).email
     context = {
         "case_id": case_id,
+        "purpose": purpose,
         "patient_name": patient.name,
         "patient_email": patient.email,
         # shown when the account (opened earlier) signs in with another address than the patient's current one
@@ -79,15 +90,28 @@ def invite_patient(case_id: int):
     return render_template("portal/invite_link.html", **context)
 
 
+@invites_bp.route("/cases/<int:case_id>/portal-invite", methods=["POST"])
+@roles_required(ADMIN, COORDINATOR)  # and, for a coordinator, only on their own case (the operation checks)
+def invite_patient(case_id: int):
+    return _show_link(case_id, invites.invite_patient, INVITE)
+
+
+@invites_bp.route("/cases/<int:case_id>/portal-reset", methods=["POST"])
+@roles_required(ADMIN)
+def create_reset_link(case_id: int):
+    """A password-reset link for the patient's portal account, for an administrator to hand to the patient."""
+    return _show_link(case_id, invites.create_reset_link, RESET)
+
+
 @invites_bp.route("/invite/<token>", methods=["GET", "POST"])
 @public
 def accept_invite(token: str):
     invite = invites.open_invite(token)  # InvalidInvite: the same 404 for every link that does not work
-    first_name = invites.invited_first_name(invite)
+    page = {"first_name": invites.invited_first_name(invite), "purpose": invite.purpose}
     form = SetPasswordForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("portal/accept_invite.html", form=form, first_name=first_name), status
+        return render_template("portal/accept_invite.html", form=form, **page), status
     try:
         user = invites.accept_invite(token, form.password.data)
     except invites.InvalidInvite:
@@ -96,7 +120,7 @@ def accept_invite(token: str):
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
-        return render_template("portal/accept_invite.html", form=form, first_name=first_name), error.status_code
+        return render_template("portal/accept_invite.html", form=form, **page), error.status_code
     email = user.email
     db.session.commit()
     flash(f"Password set. Sign in with {email}.", "success")

@@ -12,6 +12,7 @@ from flask_login import current_user
 from rq.job import Job, JobStatus
 
 from backoffice.audit.operations import list_events
+from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.cases.history import sees_health_data
 from backoffice.cases.models import CaseDocument
@@ -118,6 +119,7 @@ def _saved(order: MedicineOrder, submitted: bool) -> str:
 
 @bp.route("/cases/<int:case_id>/medicine-orders/new", methods=["GET", "POST"])
 @roles_required(*ORDER_WORKERS)
+@reads_health_data(case_arg="case_id")
 def create_order(case_id: int):
     case = get_case(case_id)
     if request.method == "GET":
@@ -146,6 +148,7 @@ def create_order(case_id: int):
 
 @bp.route("/medicine-orders/<int:order_id>/edit", methods=["GET", "POST"])
 @roles_required(*ORDER_WORKERS)
+@reads_health_data(record=MedicineOrder, record_arg="order_id")
 def edit_order(order_id: int):
     order = operations.get_order(order_id)
     case_id = order.case_id
@@ -269,12 +272,14 @@ def render_order_page(order_id: int, status: int = 200, **forms):
 
 @bp.route("/medicine-orders/<int:order_id>")
 @roles_required(*ORDER_READERS)
+@reads_health_data(record=MedicineOrder, record_arg="order_id")
 def show_order(order_id: int):
     return render_order_page(order_id)
 
 
 @bp.route("/medicine-orders/<int:order_id>/progress.json")
 @roles_required(*ORDER_READERS)
+@reads_health_data(record=MedicineOrder, record_arg="order_id")
 def order_progress(order_id: int):
     """The order's status and steps for the page's poller (static/js/medicine-order.js)."""
     order = operations.get_order(order_id)

@@ -24,6 +24,10 @@ The rules behind the decisions:
       read bills, tariffs and invoices of their cases (they answer patients' questions) but change no money record.
     - Administrators can do everything staff can, plus users, the audit log, jobs, pharmacies and paused
       destinations; a coordinator-only shortcut ("take this case") is the coordinator's.
+    - A patient's portal account: the case's own coordinator or an administrator invites the patient (another
+      coordinator gets 403 from the rule, not from this table: the world's cases are this coordinator's); no staff
+      member ever sets the password of an account in use: an administrator makes a one-time reset link instead.
+    - A case is reassigned by its own coordinator or an administrator (a queued case by any coordinator).
 """
 
 from __future__ import annotations
@@ -64,8 +68,6 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal.index":                        {"GET": PORTAL},
     "portal.list_invoices":                {"GET": PORTAL},
     "portal.download_invoice":             {"GET": PORTAL_OTHERS},
-    # inviting a patient: coordinators (the patient's contact) and finance (the portal carries invoices)
-    "portal_invites.invite_patient":       {"POST": STAFF},
 
     # ---- dashboard, cases
     "dashboard.index":                     {"GET": STAFF},
@@ -189,5 +191,11 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     # ---- issue 14: invoicing (a case's credit from overpayments)
     "invoicing.apply_case_credit":         {"POST": MONEY},
     "invoicing.refund_case_credit":        {"POST": MONEY},
+    # ---- issue 14: audit of health-data reads, portal invitations and resets
+    "audit.case_access_history":           {"GET": ADMIN},  # who read a case, who was refused
+    # inviting a patient: the case's own coordinator (the world's cases are Carl's) or an admin; never finance
+    "portal_invites.invite_patient":       {"POST": CASEWORK},
+    # a new password for an account in use: never set by staff; an admin hands the patient a one-time link
+    "portal_invites.create_reset_link":    {"POST": ADMIN},
 }
 # fmt: on

@@ -276,7 +276,8 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         case.id, order_input(pharmacy, prescription, items=items, customs_notes=person.customs_notes), actor_id=None
     )
     shipments.submit_order(submitted.id, actor_id=None, expected_version=None)
-    _invite, invite_token = invites.invite_patient(case.id, actor_id=coordinator.id)
+    # the patient signs in already: no invitation, an administrator's reset link (the same /invite/<token> page)
+    _invite, invite_token = invites.create_reset_link(case.id, actor_id=world.users["admin"].id)
     db.session.flush()
     return {
         "case_id": case.id,
@@ -401,7 +402,13 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
-LAST = ("portal_invites.invite_patient", "invoicing.delete_invoice", "users.deactivate_user", "auth.logout")
+LAST = (
+    "portal_invites.invite_patient",
+    "portal_invites.create_reset_link",  # revokes the world's link, as a new invitation does
+    "invoicing.delete_invoice",
+    "users.deactivate_user",
+    "auth.logout",
+)
 
 
 @dataclass(frozen=True)

@@ -306,7 +306,7 @@ def test_assignment_and_taking_from_the_queue():
     with pytest.raises(CaseChanged, match="already been taken"):
         operations.take_case(case.id, actor_id=conrad.id)
     operations.assign_coordinator(case.id, conrad.id, actor_id=carla.id)
-    operations.assign_coordinator(case.id, None, actor_id=carla.id)
+    operations.assign_coordinator(case.id, None, actor_id=conrad.id)  # now conrad's: only he (or an admin) may
     assert case.coordinator_id is None
 
 

@@ -185,3 +185,27 @@ def test_admin_requeues_the_job_of_an_order_whose_pharmacy_did_not_answer(browse
         f"\nadmin requeue: order #{order_id} failed {failed_after:.1f} s after submitting, "
         f"delivered {delivered_after:.1f} s after the requeue"
     )
+
+
+def test_an_admin_follows_a_cases_access_history_from_the_case_page(browse):
+    page = browse.page
+    browse.login("coordinator")
+    browse.go("/cases/?q=")
+    case_url = page.locator("table.table tbody tr a[href^='/cases/']").first.evaluate("a => a.href")
+    page.goto(case_url)
+    expect(page.get_by_role("link", name="Access history")).to_have_count(0)
+    number = re.search(r"C-\d{4}-\d{5}", page.locator("h1").inner_text()).group(0)
+    browse.logout()
+
+    browse.login("admin")
+    page.goto(case_url)
+    page.get_by_role("link", name="Access history").click()
+    expect(page.get_by_role("heading", name=f"Access history of {number}")).to_be_visible()
+    table = page.locator("table.table")
+    expect(table).to_contain_text("health_data_read")
+    expect(table).to_contain_text("cases.show_case")
+    for name in ("Ada Admin", "Carla Coordinator"):
+        expect(table).to_contain_text(name)
+    browse.shot("case-access-history")
+    page.get_by_role("link", name="Refused requests").click()
+    expect(page.locator("main")).not_to_contain_text("cases.show_case")

@@ -2,8 +2,9 @@
 
 The demo invoices only patients who already have portal logins, and leaves one stem-cell case with an approved
 hospital bill (ABM-<year>-0763) for finance to invoice by hand. So finance issues that case's final invoice first,
-then invites the case's patient, who has no portal account yet; the patient, in a browser of their own, sets a
-password from the link, signs in and downloads the PDF, and finds nothing of anyone else's.
+then an administrator invites the case's patient, who has no portal account yet; the patient, in a browser of their
+own, sets a password from the link, signs in and downloads the PDF, and finds nothing of anyone else's. Staff never
+set the password of an account in use, and finance invites nobody (the last test).
 """
 
 from __future__ import annotations
@@ -84,10 +85,13 @@ def test_invited_patient_sets_a_password_and_downloads_only_their_own_invoice(br
     started = time.monotonic()
     page = browse.page
 
-    # Staff: finance issues the invoice, then invites the patient and reads the one-time link.
+    # Staff: finance issues the invoice; an administrator (or the case's coordinator) invites the patient and reads
+    # the one-time link.
     browse.login("finance")
     case = issue_final_invoice(browse)
     other_invoice = an_invoice_of_someone_else(browse, case["name"])
+    browse.logout()
+    browse.login("admin")
     page.goto(case["case_url"])
     page.get_by_role("button", name="Invite patient to the portal").click()
     expect(page.get_by_role("heading", name=f"Portal invitation for {case['name']}")).to_be_visible()
@@ -167,3 +171,62 @@ def _patient_path(patient: Browse, link: str, case: dict, other_invoice: str, tm
     patient.logout()
     assert page.goto(link).status == 404
     expect(page.locator("h1")).not_to_contain_text("Welcome")
+
+
+def _a_case_without_portal_account(browse: Browse) -> str:
+    """The address of a new request whose patient has no portal account yet (as an administrator)."""
+    page = browse.page
+    browse.go("/cases/?state=new")
+    hrefs = page.locator("table.table tbody tr a[href^='/cases/']").evaluate_all("links => links.map(a => a.href)")
+    for href in dict.fromkeys(hrefs):
+        if re.search(r"/cases/\d+$", href):
+            page.goto(href)
+            if page.locator("#portal dt:text-is('Account') + dd").inner_text().strip() == "None yet":
+                return href
+    raise AssertionError("the demo holds no new request without a portal account")
+
+
+def test_staff_never_set_the_password_of_an_account_in_use_and_finance_cannot_invite(browse, browser):
+    page = browse.page
+    browse.login("admin")
+    case_url = _a_case_without_portal_account(browse)
+    name = page.locator(".facts").first.locator("dt:text-is('Patient') + dd").inner_text().strip()
+
+    # The administrator invites the patient; the account waits for its first password, so the case page (kept
+    # open) still offers the invitation.
+    page.get_by_role("button", name="Invite patient to the portal").click()
+    link = page.get_by_label("Invitation link").input_value()
+    page.goto(case_url)
+    expect(page.locator("#portal")).to_contain_text("waits for its first password")
+
+    # The patient sets a password from the link, in a browser of their own.
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        patient = context.new_page()
+        patient.goto(link)
+        patient.get_by_label("New password").fill(PASSWORD)
+        patient.get_by_label("Repeat the password").fill(PASSWORD)
+        patient.get_by_role("button", name="Set password").click()
+        expect(patient.locator(".flashes")).to_contain_text("Password set.")
+    finally:
+        context.close()
+
+    # The page opened before: inviting again now would set the password of an account in use. Refused, and why.
+    page.get_by_role("button", name="Invite patient to the portal").click()
+    expect(flashes(page)).to_contain_text(f"{name} already has a portal account")
+    expect(flashes(page)).to_contain_text("Staff never set the password of an account a patient may be using")
+    expect(page.locator("#portal").get_by_role("button", name="Invite patient to the portal")).to_have_count(0)
+    expect(page.locator("#portal").get_by_role("button", name="Make a password-reset link")).to_be_visible()
+    browse.shot("invite-refused-for-an-account-in-use")
+    browse.logout()
+
+    # Finance sees no invitation button, and a forged invitation is refused.
+    browse.login("finance")
+    page.goto(case_url)
+    portal = page.locator("#portal")
+    expect(portal.get_by_role("button", name="Invite patient to the portal")).to_have_count(0)
+    expect(portal.get_by_role("button", name="Make a password-reset link")).to_have_count(0)
+    token = page.locator("form[action$='/logout'] input[name=csrf_token]").input_value()
+    forged = page.request.post(case_url + "/portal-invite", form={"csrf_token": token}, max_redirects=0)
+    assert forged.status == 403, forged.status
+    browse.shot("finance-sees-no-invitation")

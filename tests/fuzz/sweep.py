@@ -83,6 +83,7 @@ GENERIC_PARAMS = ("page", "sort", "per_page", "q", "state", "next")
 # Forms whose success is not a redirect to a page of the app: they change data and answer otherwise.
 ACCEPTED_WITHOUT_REDIRECT = {
     "portal_invites.invite_patient": "shows the invitation link once, on the page it answers with (200)",
+    "portal_invites.create_reset_link": "shows the password-reset link once, on the page it answers with (200)",
     "logistics.create_calendar_feed": "shows the feed's secret address once (200)",
     "auth.logout": "ends the session everywhere (a new session token) and sends to the sign-in page",
     "portal_invites.accept_invite": "sets the patient's password, then sends to the sign-in page",
@@ -624,8 +625,9 @@ def build_world(app) -> World:
     world.urls += [f"/cases/{queued.id}", f"/cases/{with_records}", f"/admin/users/{colleague}"]
     clinic = db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM"))
     world.urls += [f"/directory/hospitals/{clinic}", f"/interpreters/{interpreter.id}"]
-    invited = cases_in("new")[0]
-    _, world.tokens["invite"] = invites.invite_patient(invited.id, actor_id=coordinator)
+    invited = cases_in("new")[0]  # invited by an administrator: the case need not be this coordinator's
+    _, world.tokens["invite"] = invites.invite_patient(invited.id, actor_id=world.account_ids["admin"])
+    world.urls.append(f"/cases/{invited.id}")  # as an admin: the reset-link form of the account just opened
     _, world.tokens["calendar"] = calendar.create_feed(coordinator, actor_id=coordinator)
     world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]
     db.session.commit()

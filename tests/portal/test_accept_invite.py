@@ -23,7 +23,9 @@ INVALID = "This invitation link is no longer valid. Ask your coordinator for a n
 @pytest.fixture
 def invited(users):
     """A case's patient, invited by a coordinator: (invite, token, account)."""
-    case = make_case(patient=make_patient(name="Layla Haddad", email="layla@test.example"))
+    case = make_case(
+        patient=make_patient(name="Layla Haddad", email="layla@test.example"), coordinator=users["coordinator"]
+    )
     invite, token = invites.invite_patient(case.id, actor_id=users["coordinator"].id)
     db.session.commit()
     return invite, token, db.session.get(User, invite.user_id)
@@ -66,11 +68,11 @@ def test_choosing_a_password_opens_the_account_and_the_patient_signs_in(client, 
     assert "Welcome, Layla Haddad" in client.get("/portal/").get_data(as_text=True)
 
 
-def test_a_new_password_ends_the_sessions_open_on_the_account(app, users):
+def test_a_reset_link_sets_a_new_password_and_ends_the_sessions_open_on_the_account(app, users):
     patient = make_patient(email=users["patient"].email)
     patient.user_id = users["patient"].id
     case = make_case(patient=patient)
-    _, token = invites.invite_patient(case.id, actor_id=users["admin"].id)
+    _, token = invites.create_reset_link(case.id, actor_id=users["admin"].id)
     db.session.commit()
     signed_in = app.test_client()
     login_as(signed_in, users["patient"])
@@ -127,7 +129,7 @@ def test_unknown_expired_used_and_revoked_links_get_the_same_not_found_page(clie
     tokens = {}
     for name, spoil in (("used", _used), ("expired", _expired), ("revoked", _revoked)):
         case = make_case()
-        invite, tokens[name] = invites.invite_patient(case.id, actor_id=users["finance"].id)
+        invite, tokens[name] = invites.invite_patient(case.id, actor_id=users["admin"].id)
         spoil(invite)
     db.session.commit()
     tokens["unknown"] = "A" * 43

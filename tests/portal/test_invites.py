@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from flask import render_template
+from flask_login import login_user
 from sqlalchemy import func, select
 
 from backoffice.audit.models import AuditEvent
@@ -16,6 +17,7 @@ from backoffice.patients.models import Patient
 from backoffice.portal import invites
 from backoffice.portal.models import PortalInvite
 from tests.factories import make_case, make_patient, make_user
+from tests.helpers import login_as
 
 LINK = re.compile(r"http://localhost/invite/([A-Za-z0-9_-]+)")
 
@@ -38,9 +40,11 @@ def count(model):
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("role", ["admin", "coordinator", "finance"])
-def test_staff_invite_opens_the_patients_account_and_shows_the_link_once(as_role, users, role):
-    case = make_case(patient=make_patient(name="Layla Haddad", email="Layla.Haddad@Test.Example"))
+@pytest.mark.parametrize("role", ["admin", "coordinator"])
+def test_the_cases_coordinator_or_an_admin_opens_the_patients_account_and_sees_the_link_once(as_role, users, role):
+    case = make_case(
+        patient=make_patient(name="Layla Haddad", email="Layla.Haddad@Test.Example"), coordinator=users["coordinator"]
+    )
     db.session.commit()
     client = as_role(role)
 
@@ -70,7 +74,7 @@ def test_staff_invite_opens_the_patients_account_and_shows_the_link_once(as_role
 
 
 def test_the_random_password_of_a_new_account_opens_nothing(as_role, users, client):
-    case = make_case(patient=make_patient(email="amal@test.example"))
+    case = make_case(patient=make_patient(email="amal@test.example"), coordinator=users["coordinator"])
     db.session.commit()
     invite_from_case_page(as_role("coordinator"), case)
     client.post("/logout")
@@ -80,7 +84,7 @@ def test_the_random_password_of_a_new_account_opens_nothing(as_role, users, clie
 
 
 def test_a_new_invitation_revokes_the_earlier_unused_one(as_role, users, app):
-    case = make_case()
+    case = make_case(coordinator=users["coordinator"])
     db.session.commit()
     client = as_role("coordinator")
     _, _, first = invite_from_case_page(client, case)
@@ -98,30 +102,63 @@ def test_a_new_invitation_revokes_the_earlier_unused_one(as_role, users, app):
     assert latest.details["earlier_invites_revoked"] == 1 and latest.details["account"] == "existing"
 
 
-def test_a_patient_with_an_account_gets_a_link_to_set_a_new_password(as_role, users):
-    patient = make_patient(email=users["patient"].email)
+@pytest.mark.parametrize("role", ["admin", "coordinator"])
+def test_an_account_in_use_is_never_given_a_password_by_staff(as_role, users, role):
+    patient = make_patient(name="Paula Patient", email=users["patient"].email)
     patient.user_id = users["patient"].id
-    case = make_case(patient=patient)
+    case = make_case(patient=patient, coordinator=users["coordinator"])
     db.session.commit()
+    password_hash = users["patient"].password_hash
 
-    response, _, token = invite_from_case_page(as_role("finance"), case)
+    response, body, token = invite_from_case_page(as_role(role), case)
 
-    assert response.status_code == 200 and token
-    assert count(User) == len(users)
-    [invite] = invites_of(patient.id)
-    assert invite.user_id == users["patient"].id
-
-
-def test_an_unlinked_patient_account_with_the_patients_email_is_linked(as_role, users):
-    case = make_case(patient=make_patient(email="PATIENT@test.example"))
-    db.session.commit()
-
-    response, _, token = invite_from_case_page(as_role("coordinator"), case)
-
-    assert response.status_code == 200 and token
+    assert response.status_code == 422 and token is None
+    assert "Paula Patient already has a portal account (patient@test.example)" in body
+    assert "an administrator can make a password-reset link" in body and case.number in body
+    assert count(PortalInvite) == 0
     db.session.expire_all()
-    assert db.session.get(Patient, case.patient_id).user_id == users["patient"].id
-    assert count(User) == len(users)
+    assert db.session.get(User, users["patient"].id).password_hash == password_hash
+
+
+def test_an_account_whose_invitation_was_used_is_not_invited_again(as_role, users):
+    case = make_case(patient=make_patient(email="rana@test.example"), coordinator=users["coordinator"])
+    _, token = invites.invite_patient(case.id, actor_id=users["coordinator"].id)
+    db.session.commit()
+    invites.accept_invite(token, "a long enough password")
+    db.session.commit()
+
+    response, body, token = invite_from_case_page(as_role("coordinator"), case)
+
+    assert response.status_code == 422 and token is None and "already has a portal account" in body
+    assert len(invites_of(case.patient_id)) == 1
+
+
+def test_an_unlinked_patient_account_with_the_patients_email_is_not_taken_over(as_role, users):
+    case = make_case(patient=make_patient(email="PATIENT@test.example"), coordinator=users["coordinator"])
+    db.session.commit()
+
+    response, body, token = invite_from_case_page(as_role("coordinator"), case)
+
+    assert response.status_code == 422 and token is None and "already has a portal account" in body
+    db.session.expire_all()
+    assert db.session.get(Patient, case.patient_id).user_id is None
+    assert count(User) == len(users) and count(PortalInvite) == 0
+
+
+@pytest.mark.parametrize("role", ["finance", "other coordinator"])
+def test_only_the_cases_coordinator_or_an_admin_invites(app, users, role):
+    other = make_user("coordinator", email="other@test.example")
+    case = make_case(patient=make_patient(email="hana@test.example"), coordinator=users["coordinator"])
+    db.session.commit()
+    client = app.test_client()
+    login_as(client, other if role == "other coordinator" else users["finance"])
+
+    response, body, token = invite_from_case_page(client, case)
+
+    assert response.status_code == 403 and token is None
+    if role == "other coordinator":  # the finance role is refused before the case is looked up
+        assert "Only the case&#39;s medical coordinator or an administrator invites" in body
+    assert count(PortalInvite) == 0 and count(User) == len(users) + 1
 
 
 @pytest.mark.parametrize(
@@ -134,7 +171,7 @@ def test_an_unlinked_patient_account_with_the_patients_email_is_linked(as_role, 
 def test_an_email_that_signs_in_to_another_account_is_refused(as_role, users, holder, message):
     owner = make_patient(email=users["patient"].email)
     owner.user_id = users["patient"].id
-    case = make_case(patient=make_patient(email=users[holder].email.upper()))
+    case = make_case(patient=make_patient(email=users[holder].email.upper()), coordinator=users["coordinator"])
     db.session.commit()
 
     response, body, token = invite_from_case_page(as_role("coordinator"), case)
@@ -163,7 +200,7 @@ def test_a_deactivated_portal_account_is_not_invited(as_role, users):
 def test_a_patient_without_email_is_not_invited(as_role, users):
     patient = make_patient()
     patient.email = ""
-    case = make_case(patient=patient)
+    case = make_case(patient=patient, coordinator=users["coordinator"])
     db.session.commit()
     response, body, _ = invite_from_case_page(as_role("coordinator"), case)
     assert response.status_code == 422 and "email address before inviting" in body
@@ -185,38 +222,51 @@ def test_patients_cannot_invite(as_role, users):
 
 
 def test_an_invitation_without_the_form_token_is_refused(as_role, users):
-    case = make_case()
+    case = make_case(coordinator=users["coordinator"])
     db.session.commit()
     response = as_role("coordinator").post(f"/cases/{case.id}/portal-invite", csrf=False)
     assert response.status_code == 400
     assert count(PortalInvite) == 0 and count(User) == len(users)
 
 
-def test_the_case_panel_shows_the_account_and_the_open_invitation(app, as_role, users):
-    case = make_case(patient=make_patient(email="noor@test.example"))
+def test_the_case_panel_shows_the_account_and_what_the_viewer_may_do(app, as_role, users):
+    case = make_case(patient=make_patient(email="noor@test.example"), coordinator=users["coordinator"])
     db.session.commit()
 
-    def panel():
+    def panel(viewer="coordinator"):
         status = invites.portal_status_of_patient(case.patient_id)
         with app.test_request_context():
+            login_user(db.session.get(User, users[viewer].id))
             return status, render_template("portal/_case_invite.html", case=case, portal_status=status)
 
     status, html = panel()
     assert not status.has_account and status.open_invite_expires_at is None and status.may_invite
     assert "None yet" in html and 'name="csrf_token"' in html and f"/cases/{case.id}/portal-invite" in html
     assert "Opens the patient's portal account for noor@test.example" in html
+    _, html = panel("finance")
+    assert "portal-invite" not in html and "The case's medical coordinator or an administrator invites" in html
 
-    invite_from_case_page(as_role("coordinator"), case)
+    _, _, token = invite_from_case_page(as_role("coordinator"), case)
     db.session.expire_all()
     status, html = panel()
     assert status.has_account and status.account_email == "noor@test.example" and status.account_active
     assert status.open_invite_expires_at is not None and "Open until" in html and "Never signed in" in html
-    assert "set a new password" in html
+    assert not status.account_in_use and "waits for its first password" in html and "portal-reset" not in html
+
+    invites.accept_invite(token, "a long enough password")
+    db.session.commit()
+    status, html = panel()
+    assert status.account_in_use and not status.may_invite
+    assert "portal-invite" not in html and "portal-reset" not in html
+    assert "Staff never set its password" in html
+    _, html = panel("admin")
+    assert f"/cases/{case.id}/portal-reset" in html and "Make a password-reset link" in html
 
     db.session.get(User, db.session.get(Patient, case.patient_id).user_id).active = False
     db.session.commit()
-    status, html = panel()
-    assert not status.may_invite and "Deactivated" in html and "portal-invite" not in html
+    status, html = panel("admin")
+    assert not status.may_invite and not status.may_reset and "Deactivated" in html
+    assert "portal-invite" not in html and "portal-reset" not in html
 
 
 def test_the_case_panel_runs_two_statements(users, count_queries):
