@@ -2,7 +2,7 @@
 (`invoice_payments.to_credit`, the `account_credits` ledger), and a payment may come from that credit.
 
 Revision ID: 5e1c0a7d9b3f
-Revises: 2c070fe7aac7
+Revises: 5e1b7c3a9d42
 Create Date: 2026-12-06 07:27:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "5e1c0a7d9b3f"
-down_revision = "2c070fe7aac7"
+down_revision = "5e1b7c3a9d42"
 branch_labels = None
 depends_on = None
 

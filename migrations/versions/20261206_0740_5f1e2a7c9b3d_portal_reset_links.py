@@ -1,7 +1,7 @@
 """Portal links have a purpose: an invitation (the first password of an account it opened) or a password reset.
 
 Revision ID: 5f1e2a7c9b3d
-Revises: 2c070fe7aac7
+Revises: 5e1c0a7d9b3f
 Create Date: 2026-12-06 07:40:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "5f1e2a7c9b3d"
-down_revision = "2c070fe7aac7"
+down_revision = "5e1c0a7d9b3f"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Bill lines may be a hospital's credit (`credit`) or ok within the rounding tolerance (`ok_rounding`).
 
 Revision ID: 5e1b7c3a9d42
-Revises: 2c070fe7aac7
+Revises: 5e4c1a9b7d20
 Create Date: 2026-12-06 07:20:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e1b7c3a9d42"
-down_revision = "2c070fe7aac7"
+down_revision = "5e4c1a9b7d20"
 branch_labels = None
 depends_on = None
 
