@@ -1,20 +1,18 @@
 """The patient's portal pages, and the two invitation pages: staff make the link, the patient opens it."""
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.models import User
 from backoffice.auth.operations import normalise_email
 from backoffice.auth.permissions import patient_required, public, staff_required
+from backoffice.downloads import download
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import listing as invoicing_listing
 from backoffice.patients.models import Patient
 from backoffice.portal import bp, invites, invites_bp, invoices
 from backoffice.portal.forms import SetPasswordForm
-
-# A downloaded PDF is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 @bp.route("/")
@@ -41,11 +39,7 @@ def download_invoice(number: str):
     invoice, pdf = invoices.open_pdf(number, user_id=current_user.id)  # refused: a 404, the attempt audited
     filename = f"{invoice.number}.pdf"
     db.session.commit()  # the download's audit row
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return download(pdf, mimetype="application/pdf", filename=filename)
 
 
 @invites_bp.route("/cases/<int:case_id>/portal-invite", methods=["POST"])
