@@ -51,10 +51,14 @@ def ascii_fallback(name: str, default: str = "download") -> str:
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
-    """`attachment; filename="<ascii>"; filename*=UTF-8''<utf-8>` for any name (RFC 6266 section 4.3)."""
+    """`attachment; filename="<ascii>"; filename*=UTF-8''<utf-8>` for any name (RFC 6266 section 4.3); a name that
+    is plain ASCII already needs no second form."""
     name = _visible(filename) or "download"
     kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_fallback(name)}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
+    fallback = ascii_fallback(name)
+    if fallback == name:
+        return f'{kind}; filename="{name}"'
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe=_ATTR_CHARS)}"
 
 
 def _secure(response: Response, filename: str, inline: bool) -> Response:
