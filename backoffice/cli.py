@@ -22,6 +22,7 @@ from backoffice.directory.cli import hospitals_cli
 from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 from backoffice.jobs import make_worker
+from backoffice.text import clean_line
 from backoffice.users.operations import create_user
 
 users_cli = AppGroup("users", help="Staff and patient accounts.")
@@ -41,7 +42,7 @@ def create_user_command(email: str, role: str, name: str, password_stdin: bool) 
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email=email, name=name, role=role, password=password)
+        user = create_user(email=clean_line(email), name=clean_line(name), role=role, password=password)
     except DomainError as error:
         raise CommandRefused(error.message) from None
     db.session.commit()

@@ -1,5 +1,5 @@
 """`make run`: Redis (embedded unless REDIS_URL is set), an RQ worker, the job dispatcher and the web app, stopped
-together by Ctrl-C.
+together by Ctrl-C or SIGTERM within STOP_GRACE + REDIS_GRACE seconds, and ending with the launcher however it ends.
 
 The dispatcher sends the outbox's due jobs to Redis (scheduled ones included: tracking polls, retries, the periodic
 jobs); without it, work recorded while Redis was down or scheduled for later would never run.
@@ -7,6 +7,8 @@ jobs); without it, work recorded while Redis was down or scheduled for later wou
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -18,10 +20,41 @@ from backoffice import embedded_redis
 from backoffice.cli import DEMO_PASSWORD, DEMO_USERS
 from backoffice.config import instance_path
 
+# How long the children get to stop by themselves after SIGTERM before they (and whatever they forked) are killed.
+STOP_GRACE = 3.0
+REDIS_GRACE = 1.0
+# Make passes a signal sent to its process group on to its child: the launcher sees one Ctrl-C or TERM twice. A repeat
+# within this window is that echo; a later one asks to stop now.
+ECHO_WINDOW = 1.0
+PR_SET_PDEATHSIG = 1
+
+
+class _Stopping:
+    """What the signal handler records; the launcher's loops read it (a handler that raised could interrupt the
+    stopping itself, and the children would live on)."""
+
+    requested_at: float | None = None
+    hurried = False
+
+
+def _interrupt(*_args) -> None:
+    """SIGINT/SIGTERM: the first asks to stop; a repeat (other than make's echo of the same one) only hurries it."""
+    now = time.monotonic()
+    if _Stopping.requested_at is None:
+        _Stopping.requested_at = now
+    elif now - _Stopping.requested_at > ECHO_WINDOW:
+        _Stopping.hurried = True
+
+
+class _Stopped(Exception):
+    pass
+
 
 def _wait_for(check, what: str, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if _Stopping.requested_at is not None:
+            raise _Stopped
         if check():
             return
         time.sleep(0.1)
@@ -36,8 +69,47 @@ def _port_answers(port: int) -> bool:
         return False
 
 
-def _interrupt(*_args) -> None:
-    raise KeyboardInterrupt
+def _end_with(parent: int):
+    """A preexec_fn: the child gets SIGTERM when the launcher ends, however it ends (even by SIGKILL)."""
+
+    def preexec() -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent:  # the launcher ended before the prctl took effect
+            os._exit(1)
+
+    return preexec
+
+
+def _kill_group(child) -> None:
+    """SIGKILL to the child's own session (it was started in one), so that what it forked goes with it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, signal.SIGKILL)
+
+
+def stop_children(children: list[tuple[str, subprocess.Popen]], redis=None) -> None:
+    """Stop the children within STOP_GRACE + REDIS_GRACE seconds, Redis last (the worker deregisters from it).
+
+    All get SIGTERM at once, web first; whatever still runs at the deadline, or when a second signal hurries the
+    stop, is killed with its process group.
+    """
+    for _name, child in reversed(children):
+        if child.poll() is None:
+            child.terminate()
+    _reap(children, time.monotonic() + STOP_GRACE)
+    if redis is not None:
+        if redis.poll() is None:
+            redis.terminate()
+        _reap([("redis", redis)], time.monotonic() + REDIS_GRACE)
+
+
+def _reap(children, deadline: float) -> None:
+    for _name, child in children:
+        while child.poll() is None and time.monotonic() < deadline and not _Stopping.hurried:
+            time.sleep(0.05)
+        if child.poll() is None:
+            _kill_group(child)
+            child.wait()
 
 
 def main() -> int:
@@ -45,18 +117,10 @@ def main() -> int:
     instance = instance_path()
     instance.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, FLASK_APP="wsgi")
-    children: list[tuple[str, subprocess.Popen]] = []
-
-    def stop_all() -> None:
-        # Web first, then the dispatcher (between rounds), then the worker (it finishes its job and deregisters from
-        # Redis), then Redis.
-        for _name, child in reversed(children):
-            if child.poll() is None:
-                child.terminate()
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    children: list[tuple[str, subprocess.Popen]] = []  # worker, dispatcher, web
+    redis = None
+    _Stopping.requested_at, _Stopping.hurried = None, False
+    end_with_me = _end_with(os.getpid())
 
     # Started in the background by a script, SIGINT arrives ignored; take it back so Ctrl-C always stops everything.
     signal.signal(signal.SIGINT, _interrupt)
@@ -65,20 +129,24 @@ def main() -> int:
         if env.get("REDIS_URL"):
             print(f"Using Redis at {env['REDIS_URL']} (REDIS_URL)")
         else:
-            redis_process, env["REDIS_URL"] = embedded_redis.start(instance)
-            children.append(("redis", redis_process))
+            redis, env["REDIS_URL"] = embedded_redis.start(instance, preexec_fn=end_with_me)
             print(f"Embedded Redis on {env['REDIS_URL']}")
         if _port_answers(port):
             raise RuntimeError(f"port {port} is already in use; set PORT to another one")
         flask = [sys.executable, "-m", "flask"]
-        # Own sessions: Ctrl-C reaches only this launcher, which then stops the children in order.
+        # Own sessions: Ctrl-C reaches only this launcher, which then stops the children; each also ends when the
+        # launcher ends, whatever the cause (PR_SET_PDEATHSIG).
         # The worker's scheduler runs RQ's own scheduled jobs and retries (the outbox's go through the dispatcher).
-        worker = [*flask, "jobs", "worker", "--with-scheduler"]
-        children.append(("worker", subprocess.Popen(worker, env=env, start_new_session=True)))
-        dispatcher = [*flask, "jobs", "dispatch"]
-        children.append(("dispatcher", subprocess.Popen(dispatcher, env=env, start_new_session=True)))
-        web = [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"]
-        children.append(("web", subprocess.Popen(web, env=env, start_new_session=True)))
+        commands = {
+            "worker": [*flask, "jobs", "worker", "--with-scheduler"],
+            "dispatcher": [*flask, "jobs", "dispatch"],
+            "web": [*flask, "run", "--host", "127.0.0.1", "--port", str(port), "--no-reload"],
+        }
+        for name, command in commands.items():
+            if _Stopping.requested_at is not None:
+                raise _Stopped
+            child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=end_with_me)
+            children.append((name, child))
         _wait_for(lambda: _port_answers(port), "the web app")
         print(
             f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops web, dispatcher, worker and Redis)\n"
@@ -87,18 +155,23 @@ def main() -> int:
         for email, name, role in DEMO_USERS:
             print(f"    {role:<12} {email:<24} {name}")
         print(flush=True)
-        while True:
-            for name, child in children:
-                if child.poll() is not None:
+        while _Stopping.requested_at is None:
+            for name, child in [*children, ("redis", redis)]:
+                if child is not None and child.poll() is not None:
                     raise RuntimeError(f"the {name} process stopped (exit code {child.returncode})")
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        print("\nStopping web, dispatcher, worker and Redis ...", flush=True)
-        stop_all()
+            time.sleep(0.2)
+        raise _Stopped
+    except (_Stopped, KeyboardInterrupt):
+        _Stopping.requested_at = _Stopping.requested_at or time.monotonic()  # later signals only hurry the stop
+        with contextlib.suppress(OSError):  # the terminal may be gone
+            print("\nStopping web, dispatcher, worker and Redis ...", flush=True)
+        stop_children(children, redis)
         return 0
     except RuntimeError as error:
-        print(f"make run: {error}", file=sys.stderr, flush=True)
-        stop_all()
+        _Stopping.requested_at = _Stopping.requested_at or time.monotonic()
+        with contextlib.suppress(OSError):
+            print(f"make run: {error}", file=sys.stderr, flush=True)
+        stop_children(children, redis)
         return 1
 
 

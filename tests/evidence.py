@@ -71,7 +71,7 @@ SECTIONS = (
     (
         "Malformed-input sweep",
         "Hypothesis-generated input to every form, file field, import command and query parameter, as each role.",
-        ("malformed-inputs",),
+        ("malformed-inputs", "stored-then-rendered", "stored-then-rendered-bench"),
     ),
     ("Concurrency", "Invoices issued at once from parallel connections; races through the web.", ("concurrency",)),
     (

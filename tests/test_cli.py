@@ -74,3 +74,21 @@ def test_demo_seed_refuses_production(app, monkeypatch):
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 2 and "never seeded in production" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
+
+
+def test_a_name_given_on_the_command_line_is_cleaned_like_a_form_field(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "clean@example.org",
+            "--role",
+            "finance",
+            "--name",
+            "Ann\r\nLee\u202e",
+            "--password-stdin",
+        ],
+        input="a long enough passphrase for this\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.name).where(User.email == "clean@example.org")) == "Ann Lee"

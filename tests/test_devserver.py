@@ -1,5 +1,6 @@
 """What `make run` starts: Redis, a worker, the job dispatcher and the web app, all stopped by one Ctrl-C."""
 
+import contextlib
 import json
 import os
 import re
@@ -141,7 +142,9 @@ def test_ctrl_c_stops_web_then_dispatcher_then_worker_then_redis(monkeypatch, tm
     monkeypatch.setattr(devserver, "subprocess", SimpleNamespace(Popen=popen, TimeoutExpired=subprocess.TimeoutExpired))
     monkeypatch.setattr(devserver, "time", SimpleNamespace(sleep=devserver._interrupt, monotonic=time.monotonic))
     monkeypatch.setattr(devserver, "signal", SimpleNamespace(signal=lambda *_args: None, SIGINT=0, SIGTERM=0))
-    monkeypatch.setattr(devserver.embedded_redis, "start", lambda _dir: (_FakeProcess("redis", stopped), "unix://x"))
+    monkeypatch.setattr(
+        devserver.embedded_redis, "start", lambda _dir, **_kwargs: (_FakeProcess("redis", stopped), "unix://x")
+    )
     monkeypatch.setattr(devserver, "_port_answers", lambda _port: next(answers, True))
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("REDIS_URL", raising=False)
@@ -151,3 +154,89 @@ def test_ctrl_c_stops_web_then_dispatcher_then_worker_then_redis(monkeypatch, tm
     assert [command[3:5] for command in started] == [["jobs", "worker"], ["jobs", "dispatch"], ["run", "--host"]]
     assert "--with-scheduler" in started[0]
     assert stopped == ["web", "dispatch", "worker", "redis"]
+
+
+def _processes_of(instance: Path) -> dict[int, str]:
+    """Every live process started for this instance folder (the launcher, its children and what they forked), found
+    by walking /proc for the INSTANCE_PATH in their environment or the folder in their command line (redis-server
+    writes its title over both): a child whose parent died is found too."""
+    mark = f"INSTANCE_PATH={instance}".encode()
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            ours = mark in (entry / "environ").read_bytes().split(b"\0") or str(instance) in command
+        except OSError:  # ended meanwhile, or not ours
+            continue
+        if ours and _running(int(entry.name)):
+            found[int(entry.name)] = command
+    return found
+
+
+def _start_make_run(instance: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "APP_ENV")}
+    env.update(INSTANCE_PATH=str(instance), INVOICE_ARCHIVE=str(instance / "invoices"), PORT=str(port), MAKEFLAGS="")
+    return subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal gives it
+    )
+
+
+def _healthy(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return json.load(response).get("redis") == "ok"
+    except OSError:
+        return False
+
+
+def _port_free(port: int) -> bool:
+    return not devserver._port_answers(port)
+
+
+@pytest.mark.skipif(os.environ.get("BACKOFFICE_SKIP_DEVSERVER") == "1", reason="asked to skip")
+def test_term_twice_to_make_run_stops_everything_within_seconds_and_the_children_never_outlive_the_launcher(
+    tmp_path, request
+):
+    if request.config.getoption("--db") != "sqlite":
+        pytest.skip("the development server's default database is SQLite; checked once")
+    from backoffice.embedded_redis import socket_answers
+
+    port = free_port()
+    make = _start_make_run(tmp_path, port)
+    try:
+        assert _until(lambda: _healthy(port) or make.poll() is not None, 180), "make run did not come up"
+        assert make.poll() is None, make.stdout.read()
+        running = _processes_of(tmp_path)
+        assert any("redis-server" in command for command in running.values()), running
+        # What `kill -TERM -<pgid>` twice does: make and the launcher each get both, and make passes its own on.
+        os.killpg(make.pid, signal.SIGTERM)
+        os.killpg(make.pid, signal.SIGTERM)
+        started = time.monotonic()
+        assert _until(lambda: not _processes_of(tmp_path), 10), f"left running: {_processes_of(tmp_path)}"
+        stopped_in = time.monotonic() - started
+        make.wait(timeout=5)
+        assert stopped_in < 6, f"stopping took {stopped_in:.1f} s"
+        assert _port_free(port) and not socket_answers(tmp_path / "redis.sock")
+        assert "Traceback" not in make.stdout.read()
+
+        # The next `make run` starts (no Redis left listening); a SIGKILL of its launcher takes the children along.
+        make = _start_make_run(tmp_path, port)
+        assert _until(lambda: _healthy(port) or make.poll() is not None, 180), "make run did not start again"
+        launcher = next(pid for pid, command in _processes_of(tmp_path).items() if "backoffice.devserver" in command)
+        os.kill(launcher, signal.SIGKILL)
+        assert _until(lambda: not _processes_of(tmp_path), 15), f"left running: {_processes_of(tmp_path)}"
+        assert _port_free(port) and not socket_answers(tmp_path / "redis.sock")
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+        for pid in _processes_of(tmp_path):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

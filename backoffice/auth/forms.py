@@ -1,6 +1,7 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
+
+from backoffice.forms import FlaskForm
 
 
 class LoginForm(FlaskForm):

@@ -30,6 +30,7 @@ from backoffice.billing.spreadsheet_csv import (
     to_decimal_point,
     to_iso_date,
 )
+from backoffice.text import clean_line
 
 BILL_COLUMNS = ("line", "date", "code", "description", "quantity", "unit_price", "currency")
 HEADER = ",".join(BILL_COLUMNS)
@@ -172,7 +173,10 @@ def _raw_line(row: int, values: list[str], positions: dict[str, int]) -> RawLine
     error = None
     if len(values) < width or any(value.strip() for value in values[width:]):
         error = f"the row has {len(values)} values, the header {width}"
-    cells = {name: values[position] if position < len(values) else "" for name, position in positions.items()}
+    # Control characters and bidi overrides go here, where the file's text comes in (backoffice/text.py).
+    cells = {
+        name: clean_line(values[position]) if position < len(values) else "" for name, position in positions.items()
+    }
     line_text = cells["line"].strip()
     line_no = int(line_text) if _LINE_NUMBER.fullmatch(line_text) and int(line_text) > 0 else None
     return RawLine(

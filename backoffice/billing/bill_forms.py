@@ -1,12 +1,11 @@
 """Forms of the hospital bill pages. Each change carries the bill version the user saw (optimistic locking)."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, choices
 
 FILE_HINT = (
     "The hospital's CSV with the header line,date,code,description,quantity,unit_price,currency; "

@@ -1,9 +1,10 @@
 """Forms of the billing pages: importing a tariff file, searching a tariff."""
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
+
+from backoffice.forms import FlaskForm
 
 
 class TariffImportForm(FlaskForm):

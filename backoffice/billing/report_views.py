@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template, request
+from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -12,15 +12,10 @@ from backoffice.billing import bp, letters, savings
 from backoffice.csvfile import csv_text
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
+from backoffice.downloads import download
 from backoffice.extensions import db
 
 REPORT_READERS = (FINANCE, ADMIN)
-
-
-def _download(body: bytes | str, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @bp.route("/bills/<int:bill_id>/dispute-letter.pdf")
@@ -41,7 +36,7 @@ def dispute_letter_pdf(bill_id: int):
         },
     )
     db.session.commit()
-    return _download(pdf, "application/pdf", letter.filename)
+    return download(pdf, mimetype="application/pdf", filename=letter.filename)
 
 
 @bp.route("/savings")
@@ -74,4 +69,4 @@ def savings_csv():
     body = csv_text(savings.csv_rows(report))
     suffix = f"-{filters.hospital.code}" if filters.hospital else ""
     safe_suffix = "".join(c if c.isalnum() or c in "-_" else "-" for c in suffix)
-    return _download(body, "text/csv", f"savings-{filters.year}{safe_suffix}.csv")
+    return download(body, mimetype="text/csv", filename=f"savings-{filters.year}{safe_suffix}.csv")

@@ -38,7 +38,9 @@ MAX_LISTED_PROBLEMS = 200
 
 _PRICE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _COMMA_PRICE = re.compile(r"-?[0-9]+,[0-9]+(?:\.[0-9]+)?")
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # NUL, line breaks and the like; a tab may stay
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]"
+)  # NUL, line breaks, C1, bidi overrides; a tab may stay
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _UTF8_BOM = b"\xef\xbb\xbf"
 

@@ -4,12 +4,12 @@ The form checks only its shape (CSRF, description length); what a file must be i
 `documents.store_document`, so the same rules hold for every caller.
 """
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 from wtforms.validators import Length
 
 from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
+from backoffice.forms import FlaskForm
 
 
 class DocumentUploadForm(FlaskForm):

@@ -2,7 +2,7 @@
 
 import contextlib
 
-from flask import flash, redirect, send_file, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 
@@ -11,11 +11,11 @@ from backoffice.auth.permissions import roles_required
 from backoffice.cases import bp, documents
 from backoffice.cases.document_forms import DocumentUploadForm
 from backoffice.cases.views import render_case_page
+from backoffice.downloads import download_stored_file
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 
 # A downloaded record is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 @bp.route("/<int:case_id>/documents", methods=["POST"])
@@ -60,10 +60,4 @@ def upload_document(case_id: int):
 def download_document(case_id: int, document_id: int):
     path, document = documents.open_document(case_id, document_id, current_user.id)
     db.session.commit()  # the download's audit row
-    response = send_file(
-        path, mimetype=document.content_type, as_attachment=True, download_name=document.original_filename
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename)

@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,7 +11,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from backoffice.cases.history import CHANNELS
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, choices
 from backoffice.geo import countries, languages
 
 

@@ -11,6 +11,7 @@ from backoffice.directory.operations import create_hospital
 from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
+from backoffice.text import clean_line
 
 hospitals_cli = AppGroup("hospitals", help="Hospitals of the directory.")
 
@@ -26,7 +27,12 @@ def add_hospital_command(code: str, name: str, city: str, country: str, language
     """Add a hospital with its unique CODE (such as FRA-ABM) and NAME."""
     try:
         hospital = create_hospital(
-            code=code, name=name, city=city, country=country, languages=languages, timezone=timezone
+            code=clean_line(code),
+            name=clean_line(name),
+            city=clean_line(city),
+            country=country,
+            languages=languages,
+            timezone=timezone,
         )
     except DomainError as error:
         raise CommandRefused(error.message) from None

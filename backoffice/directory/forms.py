@@ -1,12 +1,12 @@
 """Directory forms. They check shape and length; the rules (codes, countries, prices, lines) live in operations,
 programmes and values."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, ValidationError
 
 from backoffice.directory import programmes, values
+from backoffice.forms import FlaskForm
 from backoffice.geo import countries
 
 

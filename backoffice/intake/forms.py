@@ -1,10 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from backoffice import geo
 from backoffice.directory.operations import open_destinations, paused_countries
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, choices
 
 CONSENT_LABEL = (
     "I agree that the operator processes the health data in this request (and in the medical records I send later) "

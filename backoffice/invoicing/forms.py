@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, choices
 from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_METHOD_LABELS, RECEIVED_METHODS
 from backoffice.params import MAX_ID, positive_int
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Response, flash, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bills as billing_bills
 from backoffice.cases.operations import get_case
+from backoffice.downloads import download
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.forms import choices
@@ -47,8 +48,6 @@ from backoffice.web import commit_change
 
 INVOICE_WORKERS = (ADMIN, FINANCE)
 INVOICE_READERS = (ADMIN, FINANCE, COORDINATOR)
-# A downloaded PDF is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 def _form_problems(form) -> list[str]:
@@ -587,8 +586,4 @@ def download_invoice_pdf(number: str):
         details={"number": invoice.number, "case_id": invoice.case_id},
     )
     db.session.commit()
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return download(pdf, mimetype="application/pdf", filename=f"{invoice.number}.pdf")

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -44,6 +44,7 @@ from backoffice.logistics.itinerary import (
 )
 from backoffice.logistics.models import CalendarFeed, Flight, HospitalAppointment, InterpreterBooking, Transfer
 from backoffice.logistics.timezones import to_local
+from backoffice.text import clean_line, clean_text
 
 PRODID = "-//Back office//Itinerary//EN"
 UID_DOMAIN = "backoffice"
@@ -165,13 +166,18 @@ def _ical_time(value: datetime | date) -> datetime | date:
 
 
 def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime | None = None) -> bytes:
-    """An iCalendar (RFC 5545) document with the VTIMEZONEs its events use."""
+    """An iCalendar (RFC 5545) document with the VTIMEZONEs its events use.
+
+    Every text is written as an escaped TEXT value (backslash, comma, semicolon, line breaks as `\\n`) without
+    control characters, and lines are folded at 75 octets between characters: no stored value can end a line or a
+    property early, whatever it holds (a name typed with a line break, 10,000 characters, any script).
+    """
     now = now or utcnow()
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", vText(clean_line(name)))  # an X- property is not escaped unless typed as TEXT
     days: list[date] = []
     for spec in events:
         event = Event()
@@ -179,11 +185,11 @@ def build_calendar(events: Iterable[CalendarEvent], *, name: str, now: datetime 
         event.add("dtstamp", now)
         event.add("dtstart", _ical_time(spec.start))
         event.add("dtend", _ical_time(spec.end))
-        event.add("summary", spec.summary)
+        event.add("summary", vText(clean_line(spec.summary)))
         if spec.location:
-            event.add("location", spec.location)
+            event.add("location", vText(clean_line(spec.location)))
         if spec.description:
-            event.add("description", spec.description)
+            event.add("description", vText(clean_text(spec.description)))
         event.add("status", spec.status)
         calendar.add_component(event)
         days += [value if not isinstance(value, datetime) else value.date() for value in (spec.start, spec.end)]

@@ -7,12 +7,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from backoffice.auth.permissions import COORDINATOR
 from backoffice.errors import DomainError
+from backoffice.forms import FlaskForm
 from backoffice.logistics.follow_ups import MAX_REASON, RESULT_LENGTH
 
 DATE_MESSAGE = "Enter the date as YYYY-MM-DD."

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, choices
 from backoffice.logistics.bookings import PLACE_LABELS
 from backoffice.logistics.models import PLACE_KINDS
 from backoffice.logistics.timezones import to_local

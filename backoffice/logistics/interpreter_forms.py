@@ -1,9 +1,10 @@
 """Interpreter forms. They check shape and length; the rules (languages, money, times, overlaps) live in
 logistics.interpreters."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+
+from backoffice.forms import FlaskForm
 
 
 class InterpreterForm(FlaskForm):

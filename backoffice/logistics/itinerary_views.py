@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from backoffice.audit.operations import record_event
 from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
 from backoffice.dbtypes import utcnow
+from backoffice.downloads import download
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
@@ -35,12 +36,6 @@ TEMPLATE_HELPERS = {
     "language_name": language_name,
     "place_labels": PLACE_LABELS,
 }
-
-
-def _download(body: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 def _record_download(action: str, itinerary) -> None:
@@ -85,7 +80,7 @@ def itinerary_pdf(case_id: int):
         **TEMPLATE_HELPERS,
     )
     _record_download("itinerary_pdf_downloaded", itinerary)
-    return _download(pdf, "application/pdf", f"itinerary-{itinerary.case_number}.pdf")
+    return download(pdf, mimetype="application/pdf", filename=f"itinerary-{itinerary.case_number}.pdf")
 
 
 @bp.route("/cases/<int:case_id>/itinerary.ics")
@@ -95,7 +90,7 @@ def itinerary_ics(case_id: int):
     itinerary = load_itinerary(case_id)
     body = calendar.itinerary_ics(itinerary)
     _record_download("itinerary_ics_downloaded", itinerary)
-    return _download(body, "text/calendar", f"itinerary-{itinerary.case_number}.ics")
+    return download(body, mimetype="text/calendar", filename=f"itinerary-{itinerary.case_number}.ics")
 
 
 # ---------------------------------------------------------------------------------------------- the personal feed
@@ -154,4 +149,4 @@ def calendar_feed_ics(token: str):
     user = calendar.feed_owner(token)
     if user is None:
         abort(404)
-    return Response(calendar.feed_ics(user), mimetype="text/calendar")
+    return download(calendar.feed_ics(user), mimetype="text/calendar", filename="calendar.ics", inline=True)

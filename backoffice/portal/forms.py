@@ -1,8 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from backoffice.auth.operations import MIN_PASSWORD_LENGTH
+from backoffice.forms import FlaskForm
 
 
 class SetPasswordForm(FlaskForm):

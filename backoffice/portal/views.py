@@ -1,11 +1,12 @@
 """The patient's portal pages, and the link pages: staff make an invitation or reset link, the patient opens it."""
 
-from flask import Response, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.models import User
 from backoffice.auth.operations import normalise_email
 from backoffice.auth.permissions import ADMIN, COORDINATOR, patient_required, public, roles_required
+from backoffice.downloads import download
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import listing as invoicing_listing
@@ -13,9 +14,6 @@ from backoffice.patients.models import Patient
 from backoffice.portal import bp, invites, invites_bp, invoices
 from backoffice.portal.forms import SetPasswordForm
 from backoffice.portal.models import INVITE, RESET
-
-# A downloaded PDF is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 @bp.route("/")
@@ -43,11 +41,7 @@ def download_invoice(number: str):
     invoice, pdf = invoices.open_pdf(number, user_id=current_user.id)  # refused: a 404, the attempt audited
     filename = f"{invoice.number}.pdf"
     db.session.commit()  # the download's audit row
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
-    return response
+    return download(pdf, mimetype="application/pdf", filename=filename)
 
 
 @invites_bp.app_template_global()

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms import Form as PlainForm
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import HiddenInput
 
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, PlainForm, choices
 from backoffice.geo import countries
 from backoffice.params import positive_int
 from backoffice.shipments.models import SANDBOX_BEHAVIOUR_LABELS, SANDBOX_BEHAVIOURS

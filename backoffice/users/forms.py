@@ -1,10 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from backoffice.auth.operations import MIN_PASSWORD_LENGTH
 from backoffice.auth.permissions import ROLE_LABELS
-from backoffice.forms import choices
+from backoffice.forms import FlaskForm, choices
 
 ROLE_CHOICES = choices(ROLE_LABELS.items())
 

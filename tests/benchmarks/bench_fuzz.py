@@ -14,7 +14,7 @@ import pytest
 
 from tests.evidence import record
 from tests.fuzz.sweep import Sweep, build_world, redis_connection_of, shuffle_seed
-from tests.fuzz.test_malformed_inputs import sweep_inputs
+from tests.fuzz.test_malformed_inputs import stored_then_rendered, sweep_inputs
 
 TARGET_INPUTS = 10_000
 
@@ -54,3 +54,5 @@ def test_ten_thousand_malformed_inputs(sweep, request):
     print(sweep.summary())
     assert figures["inputs"] >= TARGET_INPUTS
     assert not sweep.findings, f"{len(sweep.findings)} findings:\n\n" + "\n\n".join(sweep.findings[:50])
+    # Nasty text stored through every form as every role that sees it, then fetched back everywhere.
+    stored_then_rendered(sweep, database, all_roles=True, name="stored-then-rendered-bench")

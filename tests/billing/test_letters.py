@@ -229,3 +229,17 @@ def test_the_letter_of_a_bill_without_disputed_lines_is_refused_and_nothing_is_a
 
 def test_the_letter_of_an_unknown_bill_is_a_404(as_role):
     assert as_role("finance").get("/billing/bills/999999/dispute-letter.pdf").status_code == 404
+
+
+def test_a_bill_reference_in_any_script_names_the_letter_download(as_role):
+    """The reference is the hospital's: Cyrillic, Arabic or a quote must not break the download's header."""
+    disputed = make_disputed_bill(reference='СЧЁТ-2026-77 "ф"')
+    db.session.commit()
+    response = as_role("finance").get(f"/billing/bills/{disputed.bill.id}/dispute-letter.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    header = response.headers["Content-Disposition"]
+    header.encode("latin-1")  # what a WSGI server must be able to write (PEP 3333)
+    assert header.startswith('attachment; filename="dispute-') and header.endswith(".pdf")
+    assert "filename*=UTF-8''dispute-%D0%A1%D0%A7%D0%81%D0%A2-2026-77" in header
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -460,3 +460,18 @@ def test_finance_does_not_see_the_names_of_medical_records_on_the_case_page(as_r
 
     assert page.status_code == 200
     assert "hiv test.pdf" not in page.get_data(as_text=True)
+
+
+def test_a_record_named_in_any_script_downloads_under_its_name(as_role):
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "تقرير الخروج Выписка.pdf")
+    document = db.session.scalar(select(CaseDocument))
+    document.original_filename = "Ann\r\nLee \u202eevil.pdf"  # as an older upload may have stored it
+    db.session.commit()
+    response = client.get(f"/cases/{case.id}/documents/{document.id}")
+    assert response.status_code == 200 and response.data == PDF
+    header = response.headers["Content-Disposition"]
+    header.encode("ascii")
+    assert header == 'attachment; filename="Ann Lee evil.pdf"'  # plain ASCII once cleaned: no second form needed
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"

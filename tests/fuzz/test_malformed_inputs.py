@@ -1,7 +1,8 @@
-"""Malformed input to every form, file upload and query parameter, as each role (make-test size).
+"""Malformed input to every form, file upload and query parameter, as each role (make-test size); then nasty text
+stored through every form and fetched back through every page, PDF, .ics and CSV that shows it.
 
-The machinery and its oracle are described in tests/fuzz/sweep.py; the benchmark tests/benchmarks/bench_fuzz.py
-runs the same sweep with at least 10,000 inputs.
+The machinery and its oracle are described in tests/fuzz/sweep.py and tests/fuzz/stored.py; the benchmark
+tests/benchmarks/bench_fuzz.py runs the same sweep with at least 10,000 inputs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from backoffice.demo.seeding import seed_accounts
 from backoffice.directory.models import PausedDestination
 from backoffice.extensions import db
 from tests.evidence import record
+from tests.fuzz.stored import StoredSweep
 from tests.fuzz.sweep import Sweep, World, build_world, redis_connection_of
 from tests.helpers import BackofficeClient
 
@@ -63,6 +65,7 @@ def inputs_to(sweep: Sweep, target, count: int, *, seed: int):
 
 
 def test_malformed_inputs_never_answer_5xx_store_nothing_when_refused_and_come_back_escaped(sweep, app, request):
+    """Then, on the same world (it takes long to build), the stored-then-rendered phase (tests/fuzz/stored.py)."""
     routes = list(app.url_map.iter_rules())
     # The crawl found every page and every form (else a new one would go unswept): checked first, the sweep's
     # world is expensive to build twice.
@@ -85,6 +88,23 @@ def test_malformed_inputs_never_answer_5xx_store_nothing_when_refused_and_come_b
     print("\n" + sweep.summary())
     assert figures["inputs"] >= PER_TARGET * len(sweep.targets)
     assert not sweep.findings, f"{len(sweep.findings)} findings:\n\n" + "\n\n".join(sweep.findings[:30])
+    stored_then_rendered(sweep, database)
+
+
+def stored_then_rendered(sweep: Sweep, database: str, *, all_roles: bool = False, name: str = "stored-then-rendered"):
+    """Nasty text (line breaks, control characters, bidi overrides, every script, 10,000 characters, markup) stored
+    through every form, then every page, PDF, .ics and CSV that shows it fetched as each role: no 5xx, no raw markup."""
+    stored = StoredSweep(sweep.app, sweep.world, sweep.clients, sweep.discovery.forms, all_roles=all_roles)
+    try:
+        stored.run()
+    finally:
+        stored.close()
+    figures = stored.figures()
+    record(name, figures, command=f".venv/bin/python -m pytest -q -s --db {database} tests/fuzz", database=database)
+    print(stored.summary())
+    assert figures["stored"] > 0 and figures["downloads_fetched"] > 0
+    findings = sorted(set(stored.findings))
+    assert not findings, f"{len(findings)} findings:\n\n" + "\n\n".join(findings[:40])
 
 
 # ---------------------------------------------------------------------------------------------- the oracle itself

@@ -227,3 +227,30 @@ def test_only_coordinators_and_admins_manage_a_feed(users, as_role, role):
 def test_admins_have_a_feed_page_too(users, as_role):
     page = as_role("admin").get("/calendar/feed")
     assert page.status_code == 200 and "Make my calendar feed" in page.get_data(as_text=True)
+
+
+def test_no_stored_text_can_break_the_ics_it_is_folded_and_escaped_per_rfc_5545(users, as_role):
+    """A name stored with a line break, control characters, bidi overrides, any script or 10,000 characters."""
+    trip = make_trip(patient_name="Ann\r\nLee\x1b[31m\x85 \u202eevil\u202c СЧЁТ مريم 王小明 😀; a, b\\")
+    trip.hotels[0].room_type = "Suite\r\nEND:VEVENT\r\nBEGIN:VEVENT"
+    db.session.commit()
+    response = as_role("coordinator").get(f"/cases/{trip.case.id}/itinerary.ics")
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    body = response.data
+    lines = body.split(b"\r\n")
+    assert lines[-1] == b"" and all(len(line) <= 75 for line in lines)  # folded at 75 octets
+    assert not re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", body.replace(b"\r\n", b"")), "a control character is left"
+    body.decode("utf-8")  # folding never splits a character
+    parsed = Calendar.from_ical(body)
+    assert "Ann Lee" in str(parsed["X-WR-CALNAME"]) and "СЧЁТ مريم 王小明 😀" in str(parsed["X-WR-CALNAME"])
+    hotel = next(event for event in parsed.walk("VEVENT") if str(event["UID"]).startswith("hotel-"))
+    assert "Room: Suite\nEND:VEVENT\nBEGIN:VEVENT" in str(hotel["DESCRIPTION"])  # text, escaped: not a new event
+    assert lines.count(b"BEGIN:VEVENT") == len(parsed.walk("VEVENT"))
+    assert response.headers["Content-Disposition"] == f'attachment; filename="itinerary-{trip.case.number}.ics"'
+
+    long = calendar.CalendarEvent(
+        "x@backoffice", "ю" * 10_000, date(2027, 5, 1), date(2027, 5, 2), description="я" * 10
+    )
+    folded = calendar.build_calendar([long], name="Ann\rLee")
+    assert all(len(line) <= 75 for line in folded.split(b"\r\n"))
+    assert str(Calendar.from_ical(folded).walk("VEVENT")[0]["SUMMARY"]) == "ю" * 10_000
