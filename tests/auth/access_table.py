@@ -185,5 +185,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "jobs.overview":                       {"GET": ADMIN},
     "jobs.requeue_failed_job":             {"POST": ADMIN},
     "jobs.requeue_outbox_entry":           {"POST": ADMIN},
+
+    # ---- issue 14: auth (every account changes its own password)
+    "auth.change_password":                {"GET": SIGNED_IN, "POST": SIGNED_IN},
 }
 # fmt: on
