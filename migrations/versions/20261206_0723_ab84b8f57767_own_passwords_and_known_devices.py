@@ -20,9 +20,7 @@ depends_on = None
 
 def upgrade():
     with op.batch_alter_table("users") as batch_op:
-        batch_op.add_column(
-            sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False)
-        )
+        batch_op.add_column(sa.Column("must_change_password", sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column("password_changed_at", sa.DateTime(), nullable=True))
     with op.batch_alter_table("login_attempts") as batch_op:
         batch_op.add_column(sa.Column("known_device", sa.Boolean(), server_default=sa.false(), nullable=False))
