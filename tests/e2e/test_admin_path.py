@@ -190,7 +190,7 @@ def test_admin_requeues_the_job_of_an_order_whose_pharmacy_did_not_answer(browse
 def test_an_account_the_admin_opens_chooses_its_own_password_at_the_first_sign_in(browse, browser):
     """Issue 14 (passwords): the admin's password opens only the change-password page; a common one is refused."""
     page = browse.page
-    email = f"nina.{uuid.uuid4().hex[:8]}@demo.test"
+    email = f"nina.{uuid.uuid4().hex[:8]}@clinic.example"
     browse.login("admin")
     browse.go("/admin/users/new")
     page.get_by_label("Full name").fill("Nina Neumann")
