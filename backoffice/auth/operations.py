@@ -1,4 +1,4 @@
-"""Signing in and out, and the throttle that slows down password guessing."""
+"""Signing in and out, changing one's own password, and the throttle that slows down password guessing."""
 
 from __future__ import annotations
 
