@@ -35,14 +35,26 @@ jobs_cli = AppGroup("jobs", help="Background jobs (RQ).")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--name", required=True)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of prompting.")
-def create_user_command(email: str, role: str, name: str, password_stdin: bool) -> None:
-    """Create an account; the password is prompted for (twice) or read from standard input."""
+@click.option(
+    "--own-password",
+    is_flag=True,
+    help="The person typed the password themselves (their own account): no change asked at the first sign-in.",
+)
+def create_user_command(email: str, role: str, name: str, password_stdin: bool, own_password: bool) -> None:
+    """Create an account; the password is prompted for (twice) or read from standard input. Unless --own-password,
+    the person must choose their own password at the first sign-in."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = create_user(email=clean_line(email), name=clean_line(name), role=role, password=password)
+        user = create_user(
+            email=clean_line(email),
+            name=clean_line(name),
+            role=role,
+            password=password,
+            must_change_password=not own_password,
+        )
     except DomainError as error:
         raise CommandRefused(error.message) from None
     db.session.commit()

@@ -117,18 +117,27 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         * 1024
         * 1024,
         # Sessions: the cookie is the only credential, so keep it out of scripts and off plain HTTP.
-        "SESSION_COOKIE_NAME": "backoffice_session",
+        # Outside development the cookie is Secure and carries the __Host- prefix: browsers then refuse it unless it
+        # came over HTTPS for this exact host with Path=/ and no Domain, so no sibling subdomain can plant one.
+        "SESSION_COOKIE_NAME": "backoffice_session" if env in ("development", "test") else "__Host-session",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env not in ("development", "test"),
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
         "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
         "IDLE_TIMEOUT_STAFF": timedelta(minutes=_int_env("STAFF_IDLE_TIMEOUT_MINUTES", 30)),
         "IDLE_TIMEOUT_PATIENT": timedelta(minutes=_int_env("PATIENT_IDLE_TIMEOUT_MINUTES", 30)),
+        # However active, a session ends this long after its sign-in (a stolen cookie does not live for ever).
+        "SESSION_ABSOLUTE_LIFETIME": timedelta(hours=_int_env("SESSION_ABSOLUTE_HOURS", 12)),
         # Login throttling: failures counted over a sliding window; a block ends when old failures leave it.
         "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_int_env("LOGIN_THROTTLE_WINDOW_MINUTES", 15)),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50),
+        # A browser that signed in to an account (a signed cookie) stays known this long; the per-account limit
+        # above never blocks it, nor an address that signed in to the account within the same time.
+        "KNOWN_DEVICE_LIFETIME": timedelta(days=_int_env("KNOWN_DEVICE_DAYS", 90)),
         "WTF_CSRF_TIME_LIMIT": 3600 * 4,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "HEALTH_REDIS_TIMEOUT_SECONDS": 2,

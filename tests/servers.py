@@ -103,3 +103,21 @@ def embedded_redis() -> Iterator[str]:
     finally:
         embedded_redis_server.stop(process)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def threaded_server(app) -> Iterator[str]:
+    """Serve `app` over real HTTP on a free port of 127.0.0.1, one thread per request (Werkzeug's threaded server),
+    for tests that send many requests at the same moment; yields the base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="threaded-test-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -4,7 +4,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Index, String
+from sqlalchemy import CheckConstraint, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backoffice.auth.permissions import PATIENT, ROLE_LABELS, ROLES, STAFF_ROLES
@@ -31,6 +31,9 @@ class User(UserMixin, db.Model):
     # Part of the session cookie's identity: replacing it ends every session of this user (logout, deactivation).
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when someone else (an administrator) chose the password: the first sign-in asks for the person's own.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -70,3 +73,6 @@ class LoginAttempt(db.Model):
     email: Mapped[str] = mapped_column(String(254))
     remote_addr: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(default=False)
+    # From a browser carrying the account's known-device cookie, or an address that signed in to it before: the
+    # per-account limit counts only the other attempts, so strangers cannot lock the owner out.
+    known_device: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -21,6 +21,9 @@ ROLES = (ADMIN, COORDINATOR, FINANCE, PATIENT)
 STAFF_ROLES = (ADMIN, COORDINATOR, FINANCE)
 ROLE_LABELS = {ADMIN: "Administrator", COORDINATOR: "Medical coordinator", FINANCE: "Finance", PATIENT: "Patient"}
 
+# Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
+HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
+
 PUBLIC = "public"
 ANY_USER = "any_user"
 
@@ -93,6 +96,16 @@ def enforce_access() -> None:
         current_app.logger.error("endpoint %s declares no audience; refused", endpoint)
         abort(403)
     check_access(audience)
+
+
+def may_see_health_data(role: str | None = None) -> bool:
+    """Whether `role` (by default the signed-in user's) may read health data: finance reads costs, not reasons.
+
+    Pages, their JSON and their templates ask this one question, so a reason hidden on a page is hidden everywhere.
+    """
+    if role is None:
+        role = current_user.role if current_user.is_authenticated else None
+    return role in HEALTH_DATA_ROLES
 
 
 def audience_of(endpoint: str) -> str | tuple[str, ...] | None:

@@ -1,4 +1,5 @@
-"""Session rules every signed-in request passes: the user loader and the idle timeout."""
+"""Session rules every signed-in request passes: the user loader, the idle timeout, the absolute lifetime, and the
+change of a password someone else chose before anything else."""
 
 from __future__ import annotations
 
@@ -35,22 +36,56 @@ def mark_seen() -> None:
     session["seen_at"] = time.time()
 
 
+def mark_signed_in() -> None:
+    session["signed_in_at"] = time.time()
+    mark_seen()
+
+
 def expire_idle_session():
-    """Sign out a session that has been idle longer than the limit for its role."""
+    """Sign out a session idle longer than the limit for its role, or older than SESSION_ABSOLUTE_HOURS however
+    active (a session without its sign-in time predates that rule and ends too)."""
     if request.endpoint == "static" or not current_user.is_authenticated:
         return None
     now = time.time()
     seen_at = session.get("seen_at", now)
     limit = idle_limit_seconds(current_user)
+    lifetime = current_app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds()
+    if now - session.get("signed_in_at", 0) > lifetime:
+        hours = int(lifetime // 3600)
+        return _sign_out(
+            "logout_expired",
+            f"You were signed out {hours} hour{'s' if hours != 1 else ''} after signing in. Please sign in again.",
+        )
     if now - seen_at > limit:
-        operations.end_session(current_user.id, reason="logout_idle")
-        db.session.commit()
-        logout_user()
-        session.clear()
-        flash(f"You were signed out after {int(limit // 60)} minutes without activity. Please sign in again.", "info")
-        next_url = request.full_path.rstrip("?") if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=next_url))
+        return _sign_out(
+            "logout_idle",
+            f"You were signed out after {int(limit // 60)} minutes without activity. Please sign in again.",
+        )
     mark_seen()
+    return None
+
+
+def _sign_out(reason: str, message: str):
+    operations.end_session(current_user.id, reason=reason)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=next_url))
+
+
+# What a person whose password someone else chose may reach before choosing their own.
+_BEFORE_OWN_PASSWORD = {"auth.change_password", "auth.logout", "static"}
+
+
+def require_own_password():
+    """An account opened with an administrator's password reaches nothing but the change-password page (and
+    sign-out) until its owner has chosen a password only they know."""
+    if request.endpoint in _BEFORE_OWN_PASSWORD or not current_user.is_authenticated:
+        return None
+    if current_user.must_change_password:
+        return redirect(url_for("auth.change_password"))
     return None
 
 
@@ -61,3 +96,4 @@ def register_sessions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.user_loader(operations.load_session_user)
     app.before_request(expire_idle_session)
+    app.before_request(require_own_password)

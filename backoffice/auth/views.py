@@ -1,12 +1,19 @@
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from backoffice.auth import bp, operations
-from backoffice.auth.forms import LoginForm
+from backoffice.auth import bp, devices, operations
+from backoffice.auth.forms import ChangePasswordForm, LoginForm
 from backoffice.auth.permissions import login_required, public
-from backoffice.auth.sessions import home_for, mark_seen, safe_next_url
+from backoffice.auth.sessions import home_for, mark_signed_in, safe_next_url
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+
+
+def _throttled(template: str, error: operations.LoginThrottled, **context):
+    db.session.commit()  # the refusal's audit row
+    flash(error.message, "error")
+    retry_after = str(int(error.retry_after.total_seconds()) + 1)
+    return render_template(template, **context), error.status_code, {"Retry-After": retry_after}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -18,12 +25,11 @@ def login():
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form), 400 if form.is_submitted() else 200
     try:
-        user = operations.authenticate(form.email.data, form.password.data, request.remote_addr or "unknown")
+        user = operations.authenticate(
+            form.email.data, form.password.data, request.remote_addr or "unknown", devices.known_user_ids()
+        )
     except operations.LoginThrottled as error:
-        db.session.commit()
-        flash(error.message, "error")
-        retry_after = str(int(error.retry_after.total_seconds()) + 1)
-        return render_template("auth/login.html", form=form), error.status_code, {"Retry-After": retry_after}
+        return _throttled("auth/login.html", error, form=form)
     except DomainError as error:
         db.session.commit()  # the failed attempt counts towards the throttle
         flash(error.message, "error")
@@ -31,9 +37,37 @@ def login():
     db.session.commit()
     session.clear()
     login_user(user)
-    mark_seen()
-    flash(f"Signed in as {user.name}.", "success")
-    return redirect(safe_next_url(request.args.get("next"), user))
+    mark_signed_in()
+    if user.must_change_password:
+        flash(f"Signed in as {user.name}. Choose your own password before you continue.", "info")
+        target = url_for("auth.change_password")
+    else:
+        flash(f"Signed in as {user.name}.", "success")
+        target = safe_next_url(request.args.get("next"), user)
+    return devices.remember_device(redirect(target), user.id)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    context = {"form": form, "forced": current_user.must_change_password}
+    if not form.validate_on_submit():
+        return render_template("auth/change_password.html", **context), 422 if form.is_submitted() else 200
+    try:
+        user = operations.change_password(
+            current_user.id, form.current.data, form.password.data, request.remote_addr or "unknown"
+        )
+    except operations.LoginThrottled as error:
+        return _throttled("auth/change_password.html", error, **context)
+    except DomainError as error:
+        db.session.commit()  # a wrong current password counts towards the sign-in throttle
+        flash(error.message, "error")
+        return render_template("auth/change_password.html", **context), error.status_code
+    db.session.commit()
+    login_user(user)  # this session carries the new session token; every other one has ended
+    flash("Your password is changed. Any other session of yours has ended.", "success")
+    return redirect(home_for(user))
 
 
 @bp.route("/logout", methods=["POST"])

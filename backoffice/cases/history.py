@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.audit.operations import record_event
-from backoffice.auth.permissions import ADMIN, COORDINATOR
+from backoffice.auth.permissions import may_see_health_data
 from backoffice.cases.models import Case, CaseEvent, CaseNote
 from backoffice.cases.operations import CaseError, check_version, get_case, record_case_event, save_case
 from backoffice.dbtypes import utcnow
@@ -88,8 +88,6 @@ def set_next_action(
 
 # ---------------------------------------------------------------------------------------------- timeline
 
-# Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
-HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
 _PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "bill", "invoice", "invoicing_currency")
 _EVENT_LABELS = {
@@ -103,7 +101,7 @@ _EVENT_LABELS = {
 
 
 def sees_health_data(role: str) -> bool:
-    return role in HEALTH_DATA_ROLES
+    return may_see_health_data(role)
 
 
 def timeline(case_id: int, *, health_data: bool) -> list[dict]:

@@ -4,6 +4,7 @@ from flask import render_template
 from flask_login import current_user
 
 from backoffice.audit.operations import list_events
+from backoffice.auth.operations import accounts_under_attack
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, ROLE_LABELS, staff_required
 from backoffice.billing.bills import list_bills
 from backoffice.cases import states
@@ -23,6 +24,7 @@ def index():
             "accounts": operations.accounts_by_role(),
             "failed_logins": operations.failed_logins_since(now - timedelta(hours=24)),
             "recent_events": list_events(page=1, changes_only=True).items[:10],
+            "accounts_under_attack": accounts_under_attack(now - timedelta(hours=24)),
         }
     coordination = None
     if current_user.role in (ADMIN, COORDINATOR):

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 
-OUTCOMES = ("accepted", "paused_destination", "rejected", "rate_limited")
+OUTCOMES = ("pending", "accepted", "paused_destination", "rejected", "rate_limited")  # pending: being decided
 
 
 class IntakeAttempt(db.Model):

@@ -1,7 +1,8 @@
 """Taking treatment requests from the public form: rate limit, junk filter, paused destinations, then a new case.
 
-Every submission that reaches `submit_request` leaves an `IntakeAttempt`, refused or not; the caller commits even
-when a refusal is raised, so the rate limit sees refused attempts too.
+Every submission that reaches `submit_request` leaves an `IntakeAttempt`, refused or not. The attempt is stored and
+committed first, as "pending", and only then counted, so parallel submissions cannot all slip under the limit; the
+caller commits its outcome even when a refusal is raised.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from backoffice.patients.models import Patient
 
 # Outcomes that use up the allowance of an address. Paused destinations do not: the person is told to choose
 # another country and should be able to send the request again right away.
-COUNTED_OUTCOMES = ("accepted", "rejected")
+COUNTED_OUTCOMES = ("pending", "accepted", "rejected")
 MAX_LINKS = 3
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
@@ -90,21 +91,21 @@ def submit_request(
     """
     remote_addr = (remote_addr or "unknown")[:64]
     now = now or utcnow()
-    _check_allowance(remote_addr, now)
+    attempt = _take_allowance(remote_addr, now)
 
     if (honeypot or "").strip():
-        _record(remote_addr, "rejected", "honeypot filled", now)
+        _record(attempt, "rejected", "honeypot filled")
         return None
     texts = {"name": name, "treatment": requested_treatment, "message": message}
     problem = _junk(texts) or _missing(name, email, country, requested_treatment, consent)
     if problem:
         detail, explanation = problem
-        _record(remote_addr, "rejected", detail, now)
+        _record(attempt, "rejected", detail)
         raise RequestRejected(explanation)
 
     destination = (destination_country or "").strip().upper() or None
     if destination and is_paused(destination):
-        _record(remote_addr, "paused_destination", f"destination {destination}", now)
+        _record(attempt, "paused_destination", f"destination {destination}")
         raise DestinationPaused(destination, open_destinations())
 
     try:
@@ -126,11 +127,11 @@ def submit_request(
                 requested_at=now,
             )
     except DomainError as error:
-        _record(remote_addr, "rejected", f"invalid: {error.message}", now)
+        _record(attempt, "rejected", f"invalid: {error.message}")
         raise RequestRejected(error.message) from None
     # The visitor is told nothing about other patients; the coordinator finds the warning on the new case.
     note_known_contact(case, db.session.get(Patient, case.patient_id), actor_id=None)
-    _record(remote_addr, "accepted", case.number, now, case_id=case.id)
+    _record(attempt, "accepted", case.number, case_id=case.id)
     return case
 
 
@@ -141,7 +142,16 @@ def received_request(number: str | None) -> Case | None:
     return db.session.scalar(select(Case).where(Case.number == number).options(joinedload(Case.patient)))
 
 
-def _check_allowance(remote_addr: str, now: datetime) -> None:
+def _take_allowance(remote_addr: str, now: datetime) -> IntakeAttempt:
+    """Store this submission as pending and commit it, then count: over the allowance, it is refused (429).
+
+    Counted after the commit, whatever the workers and the database: of many submissions at once, the k-th to commit
+    sees at least k, so no more than the allowance get past. A pending attempt counts until its outcome is known
+    (one whose request died on the way keeps counting: the safe side).
+    """
+    attempt = IntakeAttempt(remote_addr=remote_addr, outcome="pending", detail="", attempted_at=now)
+    db.session.add(attempt)
+    db.session.commit()
     window = current_app.config["INTAKE_WINDOW"]
     limit = current_app.config["INTAKE_MAX_PER_ADDRESS"]
     count, oldest = db.session.execute(
@@ -151,9 +161,10 @@ def _check_allowance(remote_addr: str, now: datetime) -> None:
             IntakeAttempt.attempted_at > now - window,
         )
     ).one()
-    if count >= limit:
-        _record(remote_addr, "rate_limited", f"{count} requests within {window}", now)
+    if count > limit:
+        _record(attempt, "rate_limited", f"{count - 1} requests within {window}")
         raise TooManyRequests(retry_after=max(oldest + window - now, timedelta(seconds=1)))
+    return attempt
 
 
 def _junk(texts: dict[str, str]) -> tuple[str, str] | None:
@@ -186,8 +197,6 @@ def _missing(name: str, email: str, country: str, treatment: str, consent: bool)
     return None
 
 
-def _record(remote_addr: str, outcome: str, detail: str, now: datetime, case_id: int | None = None) -> None:
-    db.session.add(
-        IntakeAttempt(remote_addr=remote_addr, outcome=outcome, detail=detail[:200], attempted_at=now, case_id=case_id)
-    )
+def _record(attempt: IntakeAttempt, outcome: str, detail: str, case_id: int | None = None) -> None:
+    attempt.outcome, attempt.detail, attempt.case_id = outcome, detail[:200], case_id
     db.session.flush()

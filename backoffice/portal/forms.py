@@ -1,7 +1,7 @@
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from backoffice.auth.operations import MIN_PASSWORD_LENGTH
+from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, describe_rule
 from backoffice.forms import FlaskForm
 
 
@@ -14,11 +14,12 @@ class SetPasswordForm(FlaskForm):
             DataRequired(message="Choose a password."),
             Length(
                 min=MIN_PASSWORD_LENGTH,
-                max=256,
-                message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters (256 at most).",
+                max=MAX_PASSWORD_LENGTH,
+                message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters "
+                f"({MAX_PASSWORD_LENGTH} at most).",
             ),
         ],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words are easy to remember.",
+        description=describe_rule(),
     )
     confirm = PasswordField(
         "Repeat the password",

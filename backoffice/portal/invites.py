@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User, new_session_token
-from backoffice.auth.operations import MIN_PASSWORD_LENGTH, hash_password, normalise_email
+from backoffice.auth.operations import hash_password, normalise_email
+from backoffice.auth.passwords import check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, PATIENT
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
@@ -344,12 +345,18 @@ def accept_invite(token: str, password: str) -> User:
     """Set the patient's password through an invitation or reset link; returns the account.
 
     The link works once: it is marked used by a conditional UPDATE, so of two submissions at the same moment only
-    one sets a password. Passwords have at least MIN_PASSWORD_LENGTH characters, as everywhere. Sessions open on
-    the account end (its session token changes).
+    one sets a password. The password passes the same rule as everywhere (auth.passwords, with the patient's name
+    and email as what it must not be built from). Sessions open on the account end (its session token changes).
     """
     invite = open_invite(token)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise InviteError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    account = db.session.get(User, invite.user_id)
+    patient = db.session.get(Patient, invite.patient_id)
+    check_new_password(
+        password,
+        name=f"{account.name} {patient.name}",
+        email=account.email,
+        operator_name=current_app.config["OPERATOR_NAME"],
+    )
     password_hash = hash_password(password)  # before the UPDATE: the row lock is held only briefly
     now = utcnow()
     marked = db.session.execute(

@@ -13,8 +13,7 @@ from rq.job import Job, JobStatus
 
 from backoffice.audit.operations import list_events
 from backoffice.audit.reads import reads_health_data
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.cases.history import sees_health_data
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, may_see_health_data, roles_required
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
@@ -239,12 +238,20 @@ def _steps_data(order: MedicineOrder, progress: dict[str, str]) -> list[dict]:
     ]
 
 
+def reason_shown(order: MedicineOrder, health_data: bool) -> str:
+    """Why the order stopped, as the reader may see it: a cancellation's reason is the coordinator's words about the
+    patient (health data), a failure's is what the pharmacy or carrier answered."""
+    if order.status == "cancelled" and not health_data:
+        return ""
+    return order.failure_reason or ""
+
+
 def render_order_page(order_id: int, status: int = 200, **forms):
     """The order, its steps with their live progress, and what may be done next; after a refused change, with the
     submitted form shown again."""
     order = operations.get_order(order_id)
     case = get_case(order.case_id)
-    health_data = sees_health_data(current_user.role)
+    health_data = may_see_health_data()
     prescription = None
     if order.prescription_id is not None and health_data:
         prescription = db.session.get(CaseDocument, order.prescription_id)
@@ -254,6 +261,7 @@ def render_order_page(order_id: int, status: int = 200, **forms):
         "case": case,
         "prescription": prescription,
         "health_data": health_data,
+        "reason": reason_shown(order, health_data),
         "may_work": may_work,
         "sandbox": pharmacies.is_sandbox(order.pharmacy.provider),
         "provider_label": pharmacies.provider_label(order.pharmacy.provider),
@@ -289,7 +297,7 @@ def order_progress(order_id: int):
             "status": order.status,
             "status_label": STATUS_LABELS[order.status],
             "finished": order.status in FINISHED,
-            "failure_reason": order.failure_reason,
+            "failure_reason": reason_shown(order, may_see_health_data()),
             "version": order.version,
             "steps": _steps_data(order, live_progress(order.steps)),
         }

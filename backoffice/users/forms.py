@@ -1,7 +1,7 @@
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from backoffice.auth.operations import MIN_PASSWORD_LENGTH
+from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from backoffice.auth.permissions import ROLE_LABELS
 from backoffice.forms import FlaskForm, choices
 
@@ -21,8 +21,9 @@ class UserCreateForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validate_choice=True)
     password = PasswordField(
         "Initial password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=256)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. Share it with the person through a separate channel.",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters, not a common one. Share it with the person through a "
+        "separate channel: they choose their own at their first sign-in.",
     )
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")]

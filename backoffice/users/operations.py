@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User, new_session_token
-from backoffice.auth.operations import MIN_PASSWORD_LENGTH, hash_password, normalise_email
+from backoffice.auth.operations import hash_password, normalise_email
+from backoffice.auth.passwords import WeakPassword, check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, ROLES
 from backoffice.cases.operations import return_cases_to_queue
 from backoffice.errors import DomainError, NotFound
@@ -27,8 +29,18 @@ def get_user(user_id: int) -> User:
     return user
 
 
-def create_user(*, email: str, name: str, role: str, password: str, actor_id: int | None = None) -> User:
-    """Open an account. Emails are unique regardless of case; passwords have at least 12 characters."""
+def create_user(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    password: str,
+    actor_id: int | None = None,
+    must_change_password: bool = True,
+) -> User:
+    """Open an account. Emails are unique regardless of case; the password passes the password rule
+    (auth.passwords). Whoever chose it for the person knows it, so the person must choose their own at the first
+    sign-in, unless `must_change_password` is False (the person typed it themselves, or a documented demo login)."""
     email = normalise_email(email)
     name = (name or "").strip()
     if not email or "@" not in email:
@@ -37,15 +49,28 @@ def create_user(*, email: str, name: str, role: str, password: str, actor_id: in
         raise AccountError("Enter the person's name.")
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    try:
+        check_new_password(password, name=name, email=email, operator_name=current_app.config["OPERATOR_NAME"])
+    except WeakPassword as error:
+        raise AccountError(error.message) from None
     if db.session.scalar(select(User.id).where(User.email == email)):
         raise AccountError(f"There is already an account for {email}.")
-    user = User(email=email, name=name, role=role, password_hash=hash_password(password), active=True)
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password),
+        active=True,
+        must_change_password=must_change_password,
+    )
     db.session.add(user)
     db.session.flush()
     record_event(
-        "user_created", actor_id=actor_id, object_type="user", object_id=user.id, details={"email": email, "role": role}
+        "user_created",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        details={"email": email, "role": role, "must_change_password": must_change_password},
     )
     return user
 

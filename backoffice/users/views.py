@@ -41,7 +41,10 @@ def create_user():
             flash(error.message, "error")
             return render_template("users/new.html", form=form), error.status_code
         db.session.commit()
-        flash(f"Account created for {user.name} ({user.email}).", "success")
+        flash(
+            f"Account created for {user.name} ({user.email}). They choose their own password at their first sign-in.",
+            "success",
+        )
         return redirect(url_for("users.show_user", user_id=user.id))
     return render_template("users/new.html", form=form), 422 if form.is_submitted() else 200
 

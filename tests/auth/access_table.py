@@ -197,5 +197,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal_invites.invite_patient":       {"POST": CASEWORK},
     # a new password for an account in use: never set by staff; an admin hands the patient a one-time link
     "portal_invites.create_reset_link":    {"POST": ADMIN},
+    # ---- issue 14: auth (every account changes its own password)
+    "auth.change_password":                {"GET": SIGNED_IN, "POST": SIGNED_IN},
 }
 # fmt: on

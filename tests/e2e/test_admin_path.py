@@ -209,3 +209,46 @@ def test_an_admin_follows_a_cases_access_history_from_the_case_page(browse):
     browse.shot("case-access-history")
     page.get_by_role("link", name="Refused requests").click()
     expect(page.locator("main")).not_to_contain_text("cases.show_case")
+
+
+def test_an_account_the_admin_opens_chooses_its_own_password_at_the_first_sign_in(browse, browser):
+    """Issue 14 (passwords): the admin's password opens only the change-password page; a common one is refused."""
+    page = browse.page
+    email = f"nina.{uuid.uuid4().hex[:8]}@clinic.example"
+    browse.login("admin")
+    browse.go("/admin/users/new")
+    page.get_by_label("Full name").fill("Nina Neumann")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Role").select_option("finance")
+    page.get_by_label("Initial password").fill("password1234")
+    page.get_by_label("Repeat the password").fill("password1234")
+    page.get_by_role("button", name="Create account").click()
+    expect(page.locator("body")).to_contain_text("one of the most common passwords")
+    page.get_by_label("Initial password").fill("handed over by phone")
+    page.get_by_label("Repeat the password").fill("handed over by phone")
+    page.get_by_role("button", name="Create account").click()
+    expect(flashes(page)).to_contain_text("They choose their own password at their first sign-in")
+    expect(page.locator(".facts")).to_contain_text("to be changed at the next sign-in")
+    browse.shot("account-created")
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        nina = Browse(context.new_page(), browse.server, browse.test_name + "-nina")
+        nina.go("/login")
+        nina.page.fill("input[name=email]", email)
+        nina.page.fill("input[name=password]", "handed over by phone")
+        nina.page.click("button[type=submit]")
+        expect(nina.page).to_have_url(re.compile(r"/account/password$"))
+        nina.go("/dashboard")
+        expect(nina.page).to_have_url(re.compile(r"/account/password$"))
+        expect(nina.page.locator("body")).to_contain_text("Choose your own before you continue")
+        nina.shot("forced-change")
+        nina.page.get_by_label("Current password").fill("handed over by phone")
+        nina.page.get_by_label("New password", exact=True).fill("ninas own quiet garden")
+        nina.page.get_by_label("Repeat the new password").fill("ninas own quiet garden")
+        nina.page.get_by_role("button", name="Change password").click()
+        expect(nina.page).to_have_url(re.compile(r"/dashboard$"))
+        expect(nina.page.locator(".flashes")).to_contain_text("Your password is changed")
+        nina.shot("dashboard-after-change")
+    finally:
+        context.close()

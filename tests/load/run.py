@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
-LOAD_PASSWORD = "load-test-password"
+LOAD_PASSWORD = "amber kettle drums at noon"
 COORDINATORS, FINANCE = 40, 25
 APP_USERS = ("CoordinatorUser", "FinanceUser")
 BARE_USERS = ("BareUser",)
@@ -94,7 +94,13 @@ def seed_load_data(*, invoices: int, coordinators: int = COORDINATORS, finance: 
     for role, count in (("coordinator", coordinators), ("finance", finance)):
         for n in range(1, count + 1):
             email = f"load-{role}-{n:02d}@load.test"
-            create_user(email=email, name=f"Load {role.title()} {n:02d}", role=role, password=LOAD_PASSWORD)
+            create_user(
+                email=email,
+                name=f"Load {role.title()} {n:02d}",
+                role=role,
+                password=LOAD_PASSWORD,
+                must_change_password=False,
+            )
             accounts[role].append(email)
     db.session.flush()
     finance_id = db.session.scalar(select(User.id).where(User.email == accounts["finance"][0]))

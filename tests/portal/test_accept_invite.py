@@ -219,3 +219,23 @@ def test_a_link_to_an_account_that_became_staff_does_nothing(client, users):
     db.session.execute(update(User).where(User.id == invite.user_id).values(role="finance"))
     db.session.commit()
     assert choose_password(client, token).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "password, message",
+    [
+        ("password1234", "one of the most common passwords"),
+        ("aaaaaaaaaaaa", "a repetition or a sequence"),
+        ("LaylaHaddad2026", "built from your name, your email address"),
+    ],
+)
+def test_the_invitation_refuses_common_sequential_and_personal_passwords(client, invited, password, message):
+    invite, token, account = invited
+    hash_before = account.password_hash
+
+    response = choose_password(client, token, password)
+
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(PortalInvite, invite.id).used_at is None
+    assert db.session.get(User, account.id).password_hash == hash_before

@@ -635,3 +635,22 @@ def test_the_same_order_form_sent_twice_makes_one_order(as_role, case, pharmacy,
     second = client.post(f"/cases/{case.id}/medicine-orders/new", data=form)
     assert second.status_code in (302, 409)
     assert stored()["orders"] == 1 and stored()["jobs"] == 1
+
+
+def test_a_cancellation_reason_is_health_data_that_no_finance_answer_carries(app, users, case, pharmacy, prescription):
+    order = submitted(case, pharmacy, prescription)
+    reason = "Patient is pregnant; tacrolimus stopped by her nephrologist"
+    operations.cancel_order(order.id, reason=reason, actor_id=None, expected_version=order.version)
+    db.session.commit()
+    order_id = order.id
+    finance, coordinator = app.test_client(), app.test_client()
+    login_as(finance, users["finance"])
+    login_as(coordinator, users["coordinator"])
+
+    for url in (f"/medicine-orders/{order_id}", f"/medicine-orders/{order_id}/progress.json"):
+        answer = finance.get(url)
+        assert answer.status_code == 200, url
+        assert "pregnant" not in text(answer), url
+        assert "pregnant" in text(coordinator.get(url)), url
+    assert finance.get(f"/medicine-orders/{order_id}/progress.json").get_json()["failure_reason"] == ""
+    assert "pregnant" not in text(finance.get(f"/cases/{case.id}"))

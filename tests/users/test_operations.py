@@ -14,7 +14,11 @@ def test_create_user_normalises_the_email_and_logs_it():
     )
     assert user.email == "new.person@clinic.example" and user.name == "Nina New" and user.active
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user_created"))
-    assert event.object_id == str(user.id) and event.details == {"email": user.email, "role": "finance"}
+    assert event.object_id == str(user.id) and event.details == {
+        "email": user.email,
+        "role": "finance",
+        "must_change_password": True,  # an administrator chose the password
+    }
 
 
 @pytest.mark.parametrize(

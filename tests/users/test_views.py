@@ -53,6 +53,7 @@ def test_admin_creates_an_account(as_role, users):
 def test_bad_account_forms_are_refused_and_store_nothing(as_role, users):
     client = as_role("admin")
     before = count_users()
+    accepted = "tangerine otter violin"  # a password the rule accepts: the email is what is refused
     cases = [
         {"name": "", "email": "a@test.example", "role": "finance", "password": "x" * 12, "confirm": "x" * 12},
         {"name": "N" * 500, "email": "a@test.example", "role": "finance", "password": "x" * 12, "confirm": "x" * 12},
@@ -60,7 +61,7 @@ def test_bad_account_forms_are_refused_and_store_nothing(as_role, users):
         {"name": "N", "email": "a@test.example", "role": "root", "password": "x" * 12, "confirm": "x" * 12},
         {"name": "N", "email": "a@test.example", "role": "finance", "password": "x" * 12, "confirm": "y" * 12},
         {"name": "N", "email": "a@test.example", "role": "finance", "password": "short", "confirm": "short"},
-        {"name": "N", "email": users["finance"].email, "role": "finance", "password": "x" * 12, "confirm": "x" * 12},
+        {"name": "N", "email": users["finance"].email, "role": "finance", "password": accepted, "confirm": accepted},
         {},
     ]
     for data in cases:
