@@ -2,7 +2,7 @@
 came from a device or address that signed in to that account before (the per-account throttle spares those).
 
 Revision ID: ab84b8f57767
-Revises: 2c070fe7aac7
+Revises: 5e1b7c3a9d42
 Create Date: 2026-12-06 07:23:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "ab84b8f57767"
-down_revision = "2c070fe7aac7"
+down_revision = "5e1b7c3a9d42"
 branch_labels = None
 depends_on = None
 
