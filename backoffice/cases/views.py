@@ -12,7 +12,7 @@ from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bills as billing_bills
 from backoffice.cases import bp, history, operations, programme, screening, states
-from backoffice.cases.document_forms import DocumentUploadForm
+from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
@@ -24,6 +24,7 @@ from backoffice.cases.forms import (
     TransitionForm,
     VersionedForm,
 )
+from backoffice.cases.models import DOCUMENT_TYPES
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Physician, Programme
 from backoffice.errors import DomainError
@@ -120,6 +121,9 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             next_action_form=next_action_form,
             documents=list_documents(case.id),
             upload_form=forms.get("upload_form") or DocumentUploadForm(formdata=None),
+            type_form=DocumentTypeForm(formdata=None),
+            remove_form=DocumentRemoveForm(formdata=None),
+            document_types=DOCUMENT_TYPES,
         )
     for form in context.values():
         if isinstance(form, VersionedForm):

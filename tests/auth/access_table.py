@@ -185,5 +185,11 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "jobs.overview":                       {"GET": ADMIN},
     "jobs.requeue_failed_job":             {"POST": ADMIN},
     "jobs.requeue_outbox_entry":           {"POST": ADMIN},
+
+    # ---- issue 14: case page, documents and contraindications
+    "cases.preview_document":              {"GET": CASEWORK},  # medical records: health data
+    "cases.inline_document":               {"GET": CASEWORK},
+    "cases.change_document_type":          {"POST": CASEWORK},
+    "cases.remove_document":               {"POST": CASEWORK},
 }
 # fmt: on
