@@ -230,7 +230,7 @@ def _needs_clear_screening(case: Case) -> str | None:
         return (
             "A contraindication is present and not resolved: "
             + "; ".join(open_yes)
-            + ". Record how it was resolved, or put the case on hold."
+            + ". Record the physician's clearance, or put the case on hold."
         )
     return None
 
