@@ -19,7 +19,6 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import Browse
 from tests.e2e.test_finance_layout import OVERFLOWING
 
-CLEARANCE_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 WIDTHS = (1280, 1024)
 # The whole page, not only its tables: nothing wider than the window, no element wider inside than its box.
 PAGE_OVERFLOWING = """() => {
@@ -34,6 +33,15 @@ PAGE_OVERFLOWING = """() => {
   }
   return found;
 }"""
+
+
+def clearance_pdf() -> bytes:
+    """A real one-page letter (drawn by the project's PDF renderer), so the browser's viewer can show it."""
+    from weasyprint import HTML
+
+    return HTML(
+        string="<h1>Medical clearance</h1><p>The patient is fit for the treatment. Dr. L. Brandt</p>"
+    ).write_pdf()
 
 
 def png(width: int = 40, height: int = 30) -> bytes:
@@ -132,7 +140,7 @@ def test_a_late_contraindication_flags_the_case_and_only_a_clearance_document_cl
     # The clearance letter, uploaded as such, then chosen when resolving.
     documents = page.locator("#documents")
     documents.get_by_label("File", exact=True).set_input_files(
-        {"name": "physician-clearance.pdf", "mimeType": "application/pdf", "buffer": CLEARANCE_PDF}
+        {"name": "physician-clearance.pdf", "mimeType": "application/pdf", "buffer": clearance_pdf()}
     )
     documents.get_by_label("Document type").select_option(label="Physician's clearance")
     documents.get_by_role("button", name="Upload").click()
@@ -147,6 +155,17 @@ def test_a_late_contraindication_flags_the_case_and_only_a_clearance_document_cl
     expect(page.locator(".page-head [data-flag=contraindication]")).to_have_count(0)
     expect(page.locator("#timeline")).to_contain_text("physician's clearance physician-clearance.pdf")
     browse.shot("cleared-by-the-physician")
+
+    # The clearance letter is previewed inline: Chromium's PDF viewer inside the page's frame, sandboxed.
+    with page.expect_response(lambda response: response.url.endswith("/inline")) as inline:
+        page.locator("#documents").get_by_role("link", name="physician-clearance.pdf").click()
+    headers = inline.value.all_headers()
+    assert inline.value.status == 200 and headers["content-disposition"].startswith("inline"), headers
+    assert "sandbox" in headers["content-security-policy"], headers
+    expect(page.locator("iframe.preview-frame")).to_be_visible()
+    page.wait_for_timeout(1000)  # the viewer draws the page
+    browse.shot("pdf-preview")
+    page.locator(".crumbs").get_by_role("link", name=number).click()
 
     # A scan is previewed inline (a real image, drawn by the browser), then removed with a reason.
     documents = page.locator("#documents")
