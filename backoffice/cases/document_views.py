@@ -115,6 +115,7 @@ def inline_document(case_id: int, document_id: int):
 @bp.route("/<int:case_id>/documents/<int:document_id>/type", methods=["POST"])
 @roles_required(*documents.MEDICAL_RECORD_ROLES)
 def change_document_type(case_id: int, document_id: int):
+    documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
     form = DocumentTypeForm()
     if not form.validate_on_submit():
         flash(next(iter(e for errors in form.errors.values() for e in errors), "The form was incomplete."), "error")
@@ -130,6 +131,7 @@ def change_document_type(case_id: int, document_id: int):
 @bp.route("/<int:case_id>/documents/<int:document_id>/remove", methods=["POST"])
 @roles_required(*documents.MEDICAL_RECORD_ROLES)
 def remove_document(case_id: int, document_id: int):
+    documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
     form = DocumentRemoveForm()
     if not form.validate_on_submit():
         flash(next(iter(e for errors in form.errors.values() for e in errors), "The form was incomplete."), "error")

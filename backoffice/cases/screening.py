@@ -74,7 +74,10 @@ def screening_editable(case: Case) -> bool:
 def answer_screening(
     case_id: int, answers: dict[int, str], *, actor_id: int, expected_version: int | None = None
 ) -> Case:
-    """Record yes/no for the screening questions (by answer id). A changed answer clears its resolution."""
+    """Record yes/no for the screening questions (by answer id). A changed answer clears its resolution.
+
+    A "yes" is taken back (changed to "no") by an administrator only: otherwise it is cleared by the physician.
+    """
     case = get_case(case_id)
     check_version(case, expected_version)
     if not screening_editable(case):
@@ -84,10 +87,17 @@ def answer_screening(
     if unknown:
         raise CaseError("The screening questions changed; reload the page.")
     now, changed, late = utcnow(), [], []
+    actor = db.session.get(User, actor_id) if actor_id is not None else None
     for answer_id, value in answers.items():
         if value not in ("yes", "no"):
             raise CaseError("Answer each screening question with yes or no.")
         answer = by_id[answer_id]
+        if answer.answer == "yes" and value == "no" and (actor is None or actor.role != ADMIN):
+            # Taking a "yes" back would clear the contraindication by typing, around the physician.
+            raise CaseError(
+                f"“{answer.question}” was answered yes: it is cleared by the physician's clearance (record it "
+                "below), and only an administrator can change the answer to no."
+            )
         if answer.answer != value:
             answer.answer, answer.answered_at, answer.answered_by_id = value, now, actor_id
             answer.resolution, answer.resolved_on, answer.resolved_at, answer.resolved_by_id = "", None, None, None

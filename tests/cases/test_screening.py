@@ -195,3 +195,15 @@ def test_typing_a_resolution_on_the_page_is_refused_until_a_clearance_is_chosen(
     assert accepted.status_code == 302
     db.session.expire_all()
     assert screening.open_contraindications(operations.get_case(case.id)) == []
+
+
+def test_a_yes_is_not_taken_back_by_a_coordinator_answering_no():
+    coordinator, admin = make_user("coordinator"), make_user("admin")
+    case = say_yes_late(screened_case("confirmed", coordinator), coordinator)
+
+    with pytest.raises(CaseError, match="only an administrator can change the answer to no"):
+        screening.answer_screening(case.id, {case.screening[0].id: "no"}, actor_id=coordinator.id)
+    assert screening.open_contraindications(operations.get_case(case.id)) == ["Pregnancy"]
+
+    screening.answer_screening(case.id, {case.screening[0].id: "no"}, actor_id=admin.id)
+    assert screening.open_contraindications(operations.get_case(case.id)) == []
