@@ -17,6 +17,8 @@ from flask import Response, send_file
 
 # A downloaded file is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
+# A file shown inline (a document's preview) sits in our own preview page's frame: still no script, framed by us only.
+INLINE_CSP = "default-src 'none'; frame-ancestors 'self'; sandbox"
 # RFC 5987 attr-char, besides letters and digits: what may stand unencoded in filename*.
 _ATTR_CHARS = "!#$&+-.^_`|~"
 _UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ -]+")
@@ -63,7 +65,9 @@ def content_disposition(filename: str, *, inline: bool = False) -> str:
 
 def _secure(response: Response, filename: str, inline: bool) -> Response:
     response.headers["Content-Disposition"] = content_disposition(filename, inline=inline)
-    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
+    response.headers["Content-Security-Policy"] = INLINE_CSP if inline else DOWNLOAD_CSP
+    if inline:
+        response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -1,22 +1,31 @@
-"""The upload form of the documents panel on the case page.
+"""The forms of the documents panel on the case page: upload (with the document's type), change of type, removal.
 
-The form checks only its shape (CSRF, description length); what a file must be is decided by
+The forms check only their shape (CSRF, lengths, a known type); what a file must be is decided by
 `documents.store_document`, so the same rules hold for every caller.
 """
 
 from flask_wtf.file import FileField
-from wtforms import StringField
-from wtforms.validators import Length
+from wtforms import SelectField, StringField
+from wtforms.validators import DataRequired, Length
 
-from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
-from backoffice.forms import FlaskForm
+from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH, MAX_REMOVAL_REASON_LENGTH
+from backoffice.cases.models import DOCUMENT_TYPES
+from backoffice.forms import FlaskForm, choices
+
+TYPE_MESSAGE = "Choose what the document is."
 
 
 class DocumentUploadForm(FlaskForm):
     file = FileField(
-        "Medical record",
+        "File",
         render_kw={"accept": ACCEPT},
         description="PDF, JPEG or PNG; the type is checked from the file's content.",
+    )
+    document_type = SelectField(
+        "Document type",
+        choices=choices(list(DOCUMENT_TYPES.items())),
+        default="medical_record",
+        validators=[DataRequired(message=TYPE_MESSAGE)],
     )
     description = StringField(
         "Description",
@@ -26,4 +35,23 @@ class DocumentUploadForm(FlaskForm):
             )
         ],
         render_kw={"maxlength": MAX_DESCRIPTION_LENGTH, "placeholder": "e.g. Blood test, March 2026"},
+    )
+
+
+class DocumentTypeForm(FlaskForm):
+    document_type = SelectField(
+        "Type", choices=choices(list(DOCUMENT_TYPES.items())), validators=[DataRequired(message=TYPE_MESSAGE)]
+    )
+
+
+class DocumentRemoveForm(FlaskForm):
+    reason = StringField(
+        "Why remove it",
+        validators=[
+            DataRequired(message="Say why the document is removed."),
+            Length(
+                max=MAX_REMOVAL_REASON_LENGTH, message=f"Keep the reason under {MAX_REMOVAL_REASON_LENGTH} characters."
+            ),
+        ],
+        render_kw={"maxlength": MAX_REMOVAL_REASON_LENGTH, "placeholder": "e.g. uploaded to the wrong case"},
     )

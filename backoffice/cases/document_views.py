@@ -1,21 +1,21 @@
-"""Uploading medical records to a case and downloading them; coordinators and administrators only."""
+"""Documents of a case: upload, type, preview, download and removal; coordinators and administrators only."""
 
 import contextlib
 
-from flask import flash, redirect, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from backoffice.audit.reads import reads_health_data
-from backoffice.auth.permissions import roles_required
+from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.cases import bp, documents
-from backoffice.cases.document_forms import DocumentUploadForm
+from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
+from backoffice.cases.operations import get_case
 from backoffice.cases.views import render_case_page
 from backoffice.downloads import download_stored_file
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-
-# A downloaded record is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
+from backoffice.web import commit_change
 
 
 @bp.route("/<int:case_id>/documents", methods=["POST"])
@@ -27,7 +27,9 @@ def upload_document(case_id: int):
         flash(message or "The upload was incomplete.", "error")
         return render_case_page(case_id, 422, upload_form=form)
     try:
-        document = documents.store_document(case_id, form.file.data, form.description.data, current_user.id)
+        document = documents.store_document(
+            case_id, form.file.data, form.description.data, current_user.id, form.document_type.data
+        )
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
@@ -50,14 +52,83 @@ def upload_document(case_id: int):
         db.session.rollback()
         documents.discard_stored_file(document)
         raise
-    flash(f"“{document.original_filename}” was added to the case's medical records.", "success")
-    return redirect(url_for("cases.show_case", case_id=case_id))
+    flash(
+        f"“{document.original_filename}” was added to the case's documents as a {document.type_label.lower()}.",
+        "success",
+    )
+    return redirect(url_for("cases.show_case", case_id=case_id, _anchor="documents"))
 
 
 @bp.route("/<int:case_id>/documents/<int:document_id>")
 @roles_required(*documents.MEDICAL_RECORD_ROLES)
 @reads_health_data(case_arg="case_id")
 def download_document(case_id: int, document_id: int):
-    path, document = documents.open_document(case_id, document_id, current_user.id)
+    # Removed documents stay downloadable for administrators only: the audit trail may point at them.
+    path, document = documents.open_document(
+        case_id, document_id, current_user.id, include_removed=current_user.role == ADMIN
+    )
     db.session.commit()  # the download's audit row
     return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename)
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>/preview")
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+@reads_health_data(case_arg="case_id")
+def preview_document(case_id: int, document_id: int):
+    """A page that shows a PDF or an image of the case inside a frame or an image tag, next to its details."""
+    case = get_case(case_id)
+    document = documents.get_document(case_id, document_id)
+    return render_template(
+        "cases/document_preview.html",
+        case=case,
+        document=document,
+        previewable=documents.is_previewable(document),
+    )
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>/inline")
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+@reads_health_data(case_arg="case_id")
+def inline_document(case_id: int, document_id: int):
+    """The file itself for the preview, inline, only when its first bytes prove it is the PDF/JPEG/PNG it claims."""
+    try:
+        path, document = documents.open_document(case_id, document_id, current_user.id, inline=True)
+    except DomainError as error:
+        db.session.rollback()
+        return error.message, error.status_code, {"Content-Type": "text/plain; charset=utf-8"}
+    db.session.commit()  # the preview's audit row
+    return download_stored_file(
+        path, mimetype=document.content_type, filename=document.original_filename, inline=True
+    )
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>/type", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def change_document_type(case_id: int, document_id: int):
+    documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
+    form = DocumentTypeForm()
+    if not form.validate_on_submit():
+        flash(next(iter(e for errors in form.errors.values() for e in errors), "The form was incomplete."), "error")
+        return render_case_page(case_id, 422)
+    return commit_change(
+        lambda: documents.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
+        success=lambda document: f"“{document.original_filename}” is now a {document.type_label.lower()}.",
+        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
+        on_refusal=lambda status: render_case_page(case_id, status),
+    )
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>/remove", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def remove_document(case_id: int, document_id: int):
+    documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
+    form = DocumentRemoveForm()
+    if not form.validate_on_submit():
+        flash(next(iter(e for errors in form.errors.values() for e in errors), "The form was incomplete."), "error")
+        return render_case_page(case_id, 422)
+    return commit_change(
+        lambda: documents.remove_document(case_id, document_id, form.reason.data, current_user.id),
+        success=lambda document: f"“{document.original_filename}” was removed from the case (kept in the audit trail).",
+        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
+        on_refusal=lambda status: render_case_page(case_id, status),
+    )

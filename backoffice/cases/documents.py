@@ -1,8 +1,12 @@
-"""Medical records on a case: uploading them into the document archive and handing them out again.
+"""Documents of a case (medical records, prescriptions, clearances, ...): uploading them into the document archive,
+typing, previewing, handing them out again and removing them.
 
 The archive is a folder outside anything the web server serves (CASE_DOCUMENTS_DIR). Files are stored under a name
-the server chooses; the name the patient gave the file is kept only for display and as the download name. The type
-is decided by the file's first bytes, never by its name alone, and the two must agree.
+the server chooses; the name the patient gave the file is kept only for display and as the download name. The file
+type is decided by the file's first bytes, never by its name alone, and the two must agree. The document type
+(what the document is: a prescription, a physician's clearance, ...) is chosen by the coordinator and decides what it
+may serve as: only a prescription backs a medicine order, only a clearance resolves a contraindication. A removed
+document keeps its row and its file for the audit trail; lists no longer show it and nothing may rest on it.
 """
 
 from __future__ import annotations
@@ -25,8 +29,9 @@ from werkzeug.datastructures import FileStorage
 from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import states
-from backoffice.cases.models import CaseDocument
+from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, ScreeningAnswer
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 
@@ -43,6 +48,7 @@ EXTENSIONS = {extension: content_type for content_type, (_, _, exts) in KINDS.it
 ACCEPT = ",".join(EXTENSIONS)  # for the file input's accept attribute: .pdf,.jpg,.jpeg,.png
 MAX_FILENAME_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 300
+MAX_REMOVAL_REASON_LENGTH = 500
 _CHUNK = 64 * 1024
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
@@ -95,8 +101,20 @@ def max_document_bytes() -> int:
     return int(current_app.config["MAX_DOCUMENT_MB"] * 1024 * 1024)
 
 
-def store_document(case_id: int, file_storage: FileStorage | None, description: str, actor_id: int) -> CaseDocument:
-    """Add an uploaded medical record to a case.
+def check_document_type(document_type: str | None) -> str:
+    if document_type not in DOCUMENT_TYPES:
+        raise DocumentError("Choose what the document is: " + ", ".join(DOCUMENT_TYPES.values()).lower() + ".")
+    return document_type
+
+
+def store_document(
+    case_id: int,
+    file_storage: FileStorage | None,
+    description: str,
+    actor_id: int,
+    document_type: str = "medical_record",
+) -> CaseDocument:
+    """Add an uploaded document of the given type (medical record, prescription, clearance, ...) to a case.
 
     Only PDF, JPEG and PNG files, recognised by their content, named with a matching extension, not empty and not
     above MAX_DOCUMENT_MB. Closed and cancelled cases take no more records. The file is written under a random name
@@ -107,6 +125,7 @@ def store_document(case_id: int, file_storage: FileStorage | None, description: 
         raise DocumentError(
             f"Case {case.number} is {states.label(case.state).lower()}; no more documents can be added to it."
         )
+    document_type = check_document_type(document_type)
     if file_storage is None or not file_storage.filename:
         raise DocumentError("Choose a file to upload.")
     name = display_name(file_storage.filename)
@@ -153,6 +172,7 @@ def store_document(case_id: int, file_storage: FileStorage | None, description: 
             size_bytes=size,
             sha256=sha256,
             description=description,
+            document_type=document_type,
         )
         db.session.add(document)
         db.session.flush()
@@ -160,9 +180,10 @@ def store_document(case_id: int, file_storage: FileStorage | None, description: 
             case,
             "document",
             actor_id,
-            note=f"Uploaded {name}",
+            note=f"Uploaded {name} ({DOCUMENT_TYPES[document_type].lower()})",
             audit={
                 "document_id": document.id,
+                "document_type": document_type,
                 "filename": name,
                 "content_type": detected,
                 "size_bytes": size,
@@ -210,31 +231,147 @@ def discard_stored_file(document: CaseDocument) -> None:
         _remove(documents_dir() / document.stored_name)
 
 
-def list_documents(case_id: int) -> list[CaseDocument]:
-    """A case's documents, newest first, each with its uploader loaded (one statement)."""
-    return list(
-        db.session.scalars(
-            select(CaseDocument)
-            .where(CaseDocument.case_id == case_id)
-            .options(joinedload(CaseDocument.uploaded_by))
-            .order_by(CaseDocument.uploaded_at.desc(), CaseDocument.id.desc())
+def list_documents(case_id: int, *, document_type: str | None = None) -> list[CaseDocument]:
+    """A case's documents that were not removed, newest first, each with its uploader loaded (one statement)."""
+    query = (
+        select(CaseDocument)
+        .where(CaseDocument.case_id == case_id, CaseDocument.removed_at.is_(None))
+        .options(joinedload(CaseDocument.uploaded_by))
+        .order_by(CaseDocument.uploaded_at.desc(), CaseDocument.id.desc())
+    )
+    if document_type is not None:
+        query = query.where(CaseDocument.document_type == document_type)
+    return list(db.session.scalars(query))
+
+
+def get_document(case_id: int, document_id: int, *, include_removed: bool = False) -> CaseDocument:
+    """One document of the case; 404 for another case's document, or a removed one unless asked for."""
+    document = db.session.scalar(
+        select(CaseDocument)
+        .where(CaseDocument.id == document_id, CaseDocument.case_id == case_id)
+        .options(joinedload(CaseDocument.uploaded_by))
+    )
+    if document is None or (document.is_removed and not include_removed):
+        raise NotFound("There is no such document on this case.")
+    return document
+
+
+def usable_document(case_id: int, document_id: int | None, document_type: str, what: str) -> CaseDocument:
+    """The document a rule rests on (an order's prescription, a physician's clearance): of this case, not removed,
+    and of the type the rule needs; otherwise a refusal that says which."""
+    document = db.session.get(CaseDocument, document_id) if isinstance(document_id, int) and document_id > 0 else None
+    if document is None or document.case_id != case_id:
+        raise DocumentError(f"The {what} must be a document of this case; upload it to the case first.")
+    if document.is_removed:
+        raise DocumentError(f"“{document.original_filename}” was removed from the case; it cannot serve as the {what}.")
+    if document.document_type != document_type:
+        raise DocumentError(
+            f"“{document.original_filename}” is filed as “{document.type_label}”, not as "
+            f"“{DOCUMENT_TYPES[document_type]}”: only such a document can be the {what}. "
+            "Upload it with that type, or change the document's type if it was chosen wrongly."
+        )
+    return document
+
+
+def _clearance_in_force(document: CaseDocument) -> ScreeningAnswer | None:
+    """The resolved contraindication that rests on this clearance, if any (it would lose its basis)."""
+    return db.session.scalar(
+        select(ScreeningAnswer).where(
+            ScreeningAnswer.clearance_document_id == document.id,
+            ScreeningAnswer.answer == "yes",
+            ScreeningAnswer.resolved_on.is_not(None),
         )
     )
 
 
-def open_document(case_id: int, document_id: int, actor_id: int) -> tuple[Path, CaseDocument]:
-    """The stored file of one of the case's documents, for download; every download is written to the audit log."""
-    document = db.session.scalar(
-        select(CaseDocument).where(CaseDocument.id == document_id, CaseDocument.case_id == case_id)
+def change_document_type(case_id: int, document_id: int, document_type: str, actor_id: int) -> CaseDocument:
+    """Correct what a document is. A clearance a resolved contraindication rests on stays a clearance."""
+    document = get_document(case_id, document_id)
+    document_type = check_document_type(document_type)
+    if document.document_type == document_type:
+        raise DocumentError(f"“{document.original_filename}” is already a {document.type_label.lower()}.")
+    if (answer := _clearance_in_force(document)) is not None:
+        raise DocumentError(
+            f"“{document.original_filename}” is the physician's clearance of “{answer.question}”; it stays a clearance."
+        )
+    before = document.document_type
+    document.document_type = document_type
+    db.session.flush()
+    record_case_event(
+        get_case(case_id),
+        "document",
+        actor_id,
+        note=f"{document.original_filename}: {DOCUMENT_TYPES[before].lower()} → {document.type_label.lower()}",
+        audit={"document_id": document.id, "from_type": before, "to_type": document_type},
     )
-    if document is None:
-        raise NotFound("There is no such document on this case.")
+    return document
+
+
+def remove_document(case_id: int, document_id: int, reason: str, actor_id: int) -> CaseDocument:
+    """Take a document off the case (uploaded to the wrong case, a duplicate, unreadable): who, when and why.
+
+    The row and the file stay for the audit trail; lists hide it and it can no longer be a prescription or a
+    clearance. A clearance a resolved contraindication rests on cannot be removed.
+    """
+    document = get_document(case_id, document_id)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise DocumentError("Say why the document is removed.")
+    if len(reason) > MAX_REMOVAL_REASON_LENGTH:
+        raise DocumentError(f"Keep the reason under {MAX_REMOVAL_REASON_LENGTH} characters.")
+    if (answer := _clearance_in_force(document)) is not None:
+        raise DocumentError(
+            f"“{document.original_filename}” is the physician's clearance of “{answer.question}”; "
+            "it cannot be removed while that resolution stands."
+        )
+    document.removed_at, document.removed_by_id, document.removal_reason = utcnow(), actor_id, reason
+    db.session.flush()
+    record_case_event(
+        get_case(case_id),
+        "document_removed",
+        actor_id,
+        note=f"Removed {document.original_filename} ({document.type_label.lower()}): {reason}",
+        audit={"document_id": document.id, "filename": document.original_filename, "sha256": document.sha256},
+    )
+    return document
+
+
+# Shown inline (preview) only when the stored bytes still start as their content type says.
+PREVIEWABLE = tuple(KINDS)
+
+
+def _stored_path(document: CaseDocument) -> Path:
     path = documents_dir() / document.stored_name
     if not _STORED_NAME.fullmatch(document.stored_name) or not path.is_file():
         current_app.logger.error("file of case document %s is missing from the archive", document.id)
         raise NotFound("The file of this document is missing from the archive. Ask an administrator to restore it.")
+    return path
+
+
+def is_previewable(document: CaseDocument) -> bool:
+    return document.content_type in PREVIEWABLE
+
+
+def open_document(
+    case_id: int, document_id: int, actor_id: int, *, inline: bool = False, include_removed: bool = False
+) -> tuple[Path, CaseDocument]:
+    """The stored file of one of the case's documents, for download or preview; every read is audited.
+
+    For a preview (inline), the file's first bytes are checked again against its content type: only a real PDF,
+    JPEG or PNG is shown by the browser; anything else is refused (and can still be downloaded).
+    """
+    document = get_document(case_id, document_id, include_removed=include_removed)
+    path = _stored_path(document)
+    if inline:
+        with path.open("rb") as handle:
+            head = handle.read(16)
+        if not is_previewable(document) or sniff(head) != document.content_type:
+            raise DocumentError(
+                f"“{document.original_filename}” cannot be previewed: its content is not the "
+                f"{kind_label(document.content_type)} it claims to be. Download it instead."
+            )
     record_event(
-        "case_document_downloaded",
+        "case_document_previewed" if inline else "case_document_downloaded",
         actor_id=actor_id,
         object_type="case",
         object_id=case_id,

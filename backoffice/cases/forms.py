@@ -45,6 +45,13 @@ class ResolveForm(VersionedForm):
     answer_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
     resolution = StringField("How it was resolved", validators=[DataRequired(), Length(max=500)])
     resolved_on = DateField("On", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
+    # The physician's clearance (a document of the case); empty only for an administrator, who then gives the reason.
+    clearance_document_id = SelectField("Physician's clearance", coerce=str, validate_choice=False)
+
+    @property
+    def clearance_id(self) -> int | None:
+        value = (self.clearance_document_id.data or "").strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else (0 if value else None)
 
 
 class NoteForm(FlaskForm):

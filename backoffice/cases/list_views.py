@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.cases import bp, listing, states
+from backoffice.cases import bp, listing, screening, states
 from backoffice.cases.history import sees_health_data
 from backoffice.cases.operations import is_overdue
 from backoffice.dbtypes import utcnow
@@ -19,9 +19,12 @@ def list_cases():
     filters = listing.CaseFilters.from_args(request.args, user_id=current_user.id)
     now = utcnow()
     health_data = sees_health_data(current_user.role)
+    page = listing.search_cases(filters, now=now, health_data=health_data)
     return render_template(
         "cases/list.html",
-        page=listing.search_cases(filters, now=now, health_data=health_data),
+        page=page,
+        # Cases with a contraindication answered yes and not cleared by the physician (one statement per page).
+        flagged=screening.flagged_cases(case.id for case in page.items) if health_data else set(),
         filters=filters,
         choices=listing.filter_choices(),
         overdue_count=listing.count_overdue(now),

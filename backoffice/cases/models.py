@@ -131,6 +131,8 @@ class ScreeningAnswer(db.Model):
     resolved_on: Mapped[date | None]
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The physician's written clearance the resolution rests on; None only when an administrator cleared it.
+    clearance_document_id: Mapped[int | None] = mapped_column(ForeignKey("case_documents.id"))
 
     case: Mapped[Case] = relationship(back_populates="screening")
     contraindication: Mapped[Contraindication | None] = relationship(lazy="raise")
@@ -163,10 +165,25 @@ class CaseNote(db.Model):
     author: Mapped[User] = relationship(lazy="raise")
 
 
+DOCUMENT_TYPES = {
+    "medical_record": "Medical record",
+    "prescription": "Prescription",
+    "clearance": "Physician's clearance",
+    "passport_visa": "Passport or visa",
+    "other": "Other",
+}
+
+
 class CaseDocument(db.Model):
-    """A medical record uploaded to a case, stored outside any web-served folder under a server-chosen name."""
+    """A document uploaded to a case, stored outside any web-served folder under a server-chosen name.
+
+    Removing one is a soft delete: the row and the file stay (the audit trail points at them), lists hide it.
+    """
 
     __tablename__ = "case_documents"
+    __table_args__ = (
+        CheckConstraint(f"document_type IN ({', '.join(repr(t) for t in DOCUMENT_TYPES)})", name="document_type"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
@@ -178,5 +195,17 @@ class CaseDocument(db.Model):
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
     description: Mapped[str] = mapped_column(String(300), default="")
+    document_type: Mapped[str] = mapped_column(String(20), default="medical_record", server_default="medical_record")
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removal_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
-    uploaded_by: Mapped[User] = relationship(lazy="raise")
+    uploaded_by: Mapped[User] = relationship(lazy="raise", foreign_keys=[uploaded_by_id])
+
+    @property
+    def type_label(self) -> str:
+        return DOCUMENT_TYPES.get(self.document_type, self.document_type)
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None

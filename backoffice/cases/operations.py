@@ -201,7 +201,13 @@ def _needs_coordinator(case: Case) -> str | None:
 
 
 def _needs_medical_records(case: Case) -> str | None:
-    count = db.session.scalar(select(func.count()).where(CaseDocument.case_id == case.id))
+    count = db.session.scalar(
+        select(func.count()).where(
+            CaseDocument.case_id == case.id,
+            CaseDocument.document_type == "medical_record",
+            CaseDocument.removed_at.is_(None),
+        )
+    )
     return None if count else "Upload at least one medical record before the records review."
 
 
@@ -224,7 +230,7 @@ def _needs_clear_screening(case: Case) -> str | None:
         return (
             "A contraindication is present and not resolved: "
             + "; ".join(open_yes)
-            + ". Record how it was resolved, or put the case on hold."
+            + ". Record the physician's clearance, or put the case on hold."
         )
     return None
 

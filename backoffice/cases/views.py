@@ -13,7 +13,7 @@ from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bills as billing_bills
 from backoffice.cases import bp, history, operations, programme, screening, states
-from backoffice.cases.document_forms import DocumentUploadForm
+from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
@@ -24,6 +24,7 @@ from backoffice.cases.forms import (
     TransitionForm,
     VersionedForm,
 )
+from backoffice.cases.models import DOCUMENT_TYPES
 from backoffice.cases.opening import patients_sharing_contact
 from backoffice.directory.models import Physician, Programme
 from backoffice.extensions import db
@@ -82,6 +83,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "timeline": history.timeline(case.id, health_data=health_data),
         "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
         "findings": logistics_itinerary.case_findings(case_id),
+        "contraindications": screening.open_contraindications(case) if health_data else [],
         "bills": billing_bills.bills_of_case(case_id),
         "portal_status": portal_status_of_patient(case.patient_id),
         "medicine_orders": shipments_operations.orders_of_case(case_id),
@@ -124,7 +126,11 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             note_form=forms.get("note_form") or NoteForm(formdata=None),
             next_action_form=next_action_form,
             documents=list_documents(case.id),
+            clearances=list_documents(case.id, document_type="clearance"),
             upload_form=forms.get("upload_form") or DocumentUploadForm(formdata=None),
+            type_form=DocumentTypeForm(formdata=None),
+            remove_form=DocumentRemoveForm(formdata=None),
+            document_types=DOCUMENT_TYPES,
         )
     for form in context.values():
         if isinstance(form, VersionedForm):
@@ -282,6 +288,7 @@ def resolve_contraindication(case_id: int):
             form.answer_id.data,
             resolution=form.resolution.data,
             resolved_on=form.resolved_on.data,
+            clearance_document_id=form.clearance_id,
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),

@@ -8,6 +8,7 @@ from flask_login import current_user
 from backoffice.audit.operations import record_event
 from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
+from backoffice.cases.screening import open_contraindications_of_case
 from backoffice.dbtypes import utcnow
 from backoffice.downloads import download
 from backoffice.errors import DomainError
@@ -62,6 +63,8 @@ def show_itinerary(case_id: int):
         flagged={uid for finding in findings for uid in finding.item_uids},
         days=days(itinerary),
         may_work=current_user.role in ITINERARY_WORKERS,
+        # Health data: the open contraindications are named to coordinators and administrators only.
+        contraindications=open_contraindications_of_case(case_id) if current_user.role in ITINERARY_WORKERS else [],
         **TEMPLATE_HELPERS,
     )
 
@@ -77,6 +80,7 @@ def itinerary_pdf(case_id: int):
         days=days(itinerary, include_cancelled=False),
         operator_name=current_app.config.get("OPERATOR_NAME") or DEFAULT_OPERATOR_NAME,
         generated_on=utcnow().date(),
+        clearance_pending=bool(open_contraindications_of_case(case_id)),
         **TEMPLATE_HELPERS,
     )
     _record_download("itinerary_pdf_downloaded", itinerary)

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.audit.operations import record_event
+from backoffice.cases import documents as case_documents
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.dbtypes import utcnow
@@ -98,11 +99,16 @@ def active_pharmacies() -> list[Pharmacy]:
 
 
 def prescriptions_of_case(case_id: int) -> list[CaseDocument]:
-    return list(
-        db.session.scalars(
-            select(CaseDocument).where(CaseDocument.case_id == case_id).order_by(CaseDocument.uploaded_at.desc())
-        )
-    )
+    """The case's documents of type prescription that were not removed: the only ones an order may rest on."""
+    return case_documents.list_documents(case_id, document_type="prescription")
+
+
+def _check_prescription(case_id: int, prescription_id: int | None) -> None:
+    """A medicine order's prescription is a prescription of this case, not another kind of document."""
+    try:
+        case_documents.usable_document(case_id, prescription_id, "prescription", "prescription")
+    except case_documents.DocumentError as error:
+        raise OrderError(error.message) from None
 
 
 def _check_version(order: MedicineOrder, expected_version: int | None) -> None:
@@ -157,9 +163,7 @@ def _apply(order: MedicineOrder, case: Case, data: OrderInput) -> None:
     order.cold_chain = bool(data.cold_chain)
     _check_pharmacy(order, pharmacy)
     if data.prescription_id is not None:
-        document = _row(CaseDocument, data.prescription_id)
-        if document is None or document.case_id != case.id:
-            raise OrderError("The prescription must be a document of this case; upload it to the case first.")
+        _check_prescription(case.id, data.prescription_id if 0 < data.prescription_id <= MAX_ID else None)
     country = (data.delivery_country or "").strip().upper()
     if country and country not in countries():
         raise OrderError("Choose the delivery country from the list.")
@@ -243,6 +247,7 @@ def submit_order(order_id: int, *, actor_id: int | None, expected_version: int |
         raise OrderError("An order needs at least one medicine with its quantity.")
     if order.prescription_id is None:
         raise OrderError("Attach the prescription (a document of the case) before submitting.")
+    _check_prescription(order.case_id, order.prescription_id)
     if not order.delivery_address.strip() or not order.delivery_country:
         raise OrderError("Enter the delivery address and country before submitting.")
     order.status = "submitted"

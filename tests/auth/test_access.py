@@ -654,6 +654,10 @@ def made_up_value(value):
 # Routes naming a record and the record it belongs to: the parent is patient A's, the child patient B's.
 NESTED = {
     "cases.download_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
+    "cases.preview_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
+    "cases.inline_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
+    "cases.change_document_type": ("POST", {"case_id": "case_id", "document_id": "document_id"}),
+    "cases.remove_document": ("POST", {"case_id": "case_id", "document_id": "document_id"}),
     "logistics.edit_booking": ("GET", {"case_id": "case_id", "booking_id": "booking_ids"}),
     "logistics.confirm_booking": ("POST", {"case_id": "case_id", "booking_id": "booking_ids"}),
     "logistics.cancel_booking": ("POST", {"case_id": "case_id", "booking_id": "booking_ids"}),

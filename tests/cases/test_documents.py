@@ -12,11 +12,12 @@ from werkzeug.datastructures import FileStorage
 
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import documents
-from backoffice.cases.document_forms import DocumentUploadForm
-from backoffice.cases.models import CaseDocument, CaseEvent
+from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
+from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, CaseEvent
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from tests.factories import make_case, make_user
+from tests.helpers import login_as
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) + b"\xff\xd9"
@@ -71,7 +72,7 @@ def test_pdf_jpeg_and_png_records_are_stored_under_a_random_name_outside_static(
     response = upload(client, case.id, content, filename, description="From the patient's clinic")
 
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/cases/{case.id}"
+    assert response.headers["Location"] == f"/cases/{case.id}#documents"
     document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id))
     assert document.original_filename == filename
     assert document.content_type == content_type
@@ -115,7 +116,7 @@ def test_an_upload_writes_a_case_event_and_an_audit_row(as_role, users):
     upload(as_role("coordinator"), case.id, PDF, "biopsy.pdf")
 
     event = db.session.scalar(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == "document"))
-    assert event.note == "Uploaded biopsy.pdf" and event.actor_id == users["coordinator"].id
+    assert event.note == "Uploaded biopsy.pdf (medical record)" and event.actor_id == users["coordinator"].id
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case_document"))
     assert audit.actor_id == users["coordinator"].id
     assert audit.object_type == "case" and audit.object_id == str(case.id)
@@ -404,6 +405,9 @@ def render_panel(app, user, case):
             case=case,
             documents=documents.list_documents(case.id),
             upload_form=DocumentUploadForm(),
+            type_form=DocumentTypeForm(),
+            remove_form=DocumentRemoveForm(),
+            document_types=DOCUMENT_TYPES,
         )
 
 
@@ -475,3 +479,126 @@ def test_a_record_named_in_any_script_downloads_under_its_name(as_role):
     header.encode("ascii")
     assert header == 'attachment; filename="Ann Lee evil.pdf"'  # plain ASCII once cleaned: no second form needed
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+# ---------------------------------------------------------------------------------------------- types, preview, removal
+
+
+def upload_typed(client, case_id, content: bytes, filename: str, document_type: str):
+    return client.post(
+        f"/cases/{case_id}/documents",
+        data={"file": (BytesIO(content), filename), "description": "", "document_type": document_type},
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_document_is_uploaded_with_its_type_and_existing_ones_are_medical_records(as_role):
+    case = committed_case()
+    client = as_role("coordinator")
+
+    assert upload_typed(client, case.id, PDF, "rx.pdf", "prescription").status_code == 302
+    assert upload(client, case.id, PDF, "mri.pdf").status_code == 302  # no type sent: a medical record
+    response = upload_typed(client, case.id, PDF, "x.pdf", "lab_report")
+
+    assert response.status_code == 422 and count_documents() == 2
+    types = dict(db.session.execute(select(CaseDocument.original_filename, CaseDocument.document_type)).all())
+    assert types == {"rx.pdf": "prescription", "mri.pdf": "medical_record"}
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert '<option value="prescription" selected>Prescription</option>' in page
+
+
+def test_a_documents_type_can_be_corrected_and_the_change_is_on_the_timeline(as_role, users):
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "rx.pdf")
+    document = db.session.scalar(select(CaseDocument))
+
+    response = client.post(f"/cases/{case.id}/documents/{document.id}/type", data={"document_type": "prescription"})
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(CaseDocument, document.id).document_type == "prescription"
+    event = db.session.scalars(select(CaseEvent).where(CaseEvent.kind == "document").order_by(CaseEvent.id)).all()[-1]
+    assert event.note == "rx.pdf: medical record → prescription"
+    bad = client.post(f"/cases/{case.id}/documents/{document.id}/type", data={"document_type": "nonsense"})
+    assert bad.status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "mimetype"), [(PDF, "a.pdf", "application/pdf"), (PNG, "b.png", "image/png")]
+)
+def test_a_pdf_or_image_is_previewed_inline_in_a_sandboxed_response(as_role, content, filename, mimetype):
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, content, filename)
+    document = db.session.scalar(select(CaseDocument))
+
+    page = client.get(f"/cases/{case.id}/documents/{document.id}/preview")
+    inline = client.get(f"/cases/{case.id}/documents/{document.id}/inline")
+
+    assert page.status_code == 200
+    source = f'src="/cases/{case.id}/documents/{document.id}/inline"'
+    assert source in page.get_data(as_text=True)
+    assert ("<iframe" if mimetype == "application/pdf" else "<img") in page.get_data(as_text=True)
+    assert inline.status_code == 200 and inline.data == content and inline.mimetype == mimetype
+    assert inline.headers["Content-Disposition"].startswith("inline")
+    assert "sandbox" in inline.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in inline.headers["Content-Security-Policy"]
+    assert inline.headers["X-Content-Type-Options"] == "nosniff"
+    assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case_document_previewed")) == 1
+
+
+def test_a_stored_file_that_is_not_what_it_claims_is_not_shown_inline(as_role, archive):
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "a.pdf")
+    document = db.session.scalar(select(CaseDocument))
+    (archive / document.stored_name).write_bytes(HTML)  # changed in the archive behind our back
+
+    inline = client.get(f"/cases/{case.id}/documents/{document.id}/inline")
+
+    assert inline.status_code == 422 and "cannot be previewed" in inline.get_data(as_text=True)
+    assert inline.mimetype == "text/plain" and b"<script>" not in inline.data
+
+
+def test_a_removed_document_is_hidden_kept_and_audited_with_who_when_and_why(app, as_role, users, archive):
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "wrong-patient.pdf")
+    document = db.session.scalar(select(CaseDocument))
+
+    assert client.post(f"/cases/{case.id}/documents/{document.id}/remove", data={"reason": ""}).status_code == 422
+    response = client.post(
+        f"/cases/{case.id}/documents/{document.id}/remove", data={"reason": "Uploaded to the wrong case"}
+    )
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(CaseDocument, document.id)
+    assert stored.removed_by_id == users["coordinator"].id and stored.removed_at is not None
+    assert stored.removal_reason == "Uploaded to the wrong case"
+    assert (archive / stored.stored_name).is_file()  # the file is kept
+    assert documents.list_documents(case.id) == []
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Removed wrong-patient.pdf (medical record): Uploaded to the wrong case" in page  # the timeline
+    assert f"/documents/{document.id}/preview" not in page
+    assert client.get(f"/cases/{case.id}/documents/{document.id}").status_code == 404
+    admin = app.test_client()
+    login_as(admin, users["admin"])
+    assert admin.get(f"/cases/{case.id}/documents/{document.id}").status_code == 200
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "case_document_removed"))
+    assert audit.details["document_id"] == document.id
+
+
+def test_a_removed_medical_record_does_not_count_for_the_records_review(as_role, users):
+    from backoffice.cases.operations import blockers, get_case
+
+    case = committed_case(state="contacted", coordinator=users["coordinator"])
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "mri.pdf")
+    upload_typed(client, case.id, PDF, "passport.pdf", "passport_visa")
+    record = db.session.scalar(select(CaseDocument).where(CaseDocument.original_filename == "mri.pdf"))
+    client.post(f"/cases/{case.id}/documents/{record.id}/remove", data={"reason": "duplicate"})
+
+    db.session.expire_all()
+    assert blockers(get_case(case.id), "records_review") == [
+        "Upload at least one medical record before the records review."
+    ]

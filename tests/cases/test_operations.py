@@ -153,11 +153,24 @@ def test_confirmation_needs_a_complete_screening_without_open_yes():
     screening.answer_screening(case.id, answers, actor_id=coordinator.id)
     with pytest.raises(TransitionRefused, match="not resolved: Pregnancy"):
         operations.transition(case.id, "confirmed", actor_id=coordinator.id)
+    clearance = CaseDocument(
+        case_id=case.id,
+        uploaded_by_id=coordinator.id,
+        original_filename="clearance.pdf",
+        stored_name=f"clearance-{case.id}",
+        content_type="application/pdf",
+        size_bytes=1,
+        sha256="0" * 64,
+        document_type="clearance",
+    )
+    db.session.add(clearance)
+    db.session.flush()
     screening.resolve_contraindication(
         case.id,
         pregnancy.id,
         resolution="after birth",
         resolved_on=date.today() - timedelta(days=3),
+        clearance_document_id=clearance.id,
         actor_id=coordinator.id,
     )
     operations.transition(case.id, "confirmed", actor_id=coordinator.id)

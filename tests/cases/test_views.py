@@ -1,11 +1,12 @@
 """The case page as coordinators, finance and patients use it."""
 
+import html
 from datetime import date
 
 from sqlalchemy import func, select
 
 from backoffice.cases import history, operations
-from backoffice.cases.models import Case, CaseNote
+from backoffice.cases.models import Case, CaseDocument, CaseNote
 from backoffice.extensions import db
 from backoffice.patients.models import Patient
 from tests.factories import make_case, make_programme
@@ -111,10 +112,23 @@ def test_programme_estimate_and_screening_through_the_page(as_role, users):
     case = reload(case.id)
     lactation = next(a for a in case.screening if a.question == "Lactation")
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "Record how it was resolved" in page or "record how it was resolved" in page
+    assert "record the physician's clearance" in html.unescape(page)
+    clearance = CaseDocument(
+        case_id=case.id,
+        uploaded_by_id=users["coordinator"].id,
+        original_filename="clearance.pdf",
+        stored_name="c" * 32,
+        content_type="application/pdf",
+        size_bytes=1,
+        sha256="0" * 64,
+        document_type="clearance",
+    )
+    db.session.add(clearance)
+    db.session.commit()
     resolved = client.post(
         f"/cases/{case.id}/screening/resolve",
         data={
+            "clearance_document_id": clearance.id,
             "answer_id": lactation.id,
             "resolution": "end of lactation",
             "resolved_on": date.today().isoformat(),

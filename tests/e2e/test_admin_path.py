@@ -68,8 +68,9 @@ def order_medicines(browse: Browse, case_id: int, pharmacy: str, prescription: s
         {"name": prescription, "mimeType": "application/pdf", "buffer": PRESCRIPTION}
     )
     upload.locator("input[name=description]").fill("Prescription: insulin glargine, 3 months")
+    upload.get_by_label("Document type").select_option(label="Prescription")  # only a prescription backs an order
     upload.get_by_role("button", name="Upload").click()
-    expect(flashes(page)).to_contain_text(f"“{prescription}” was added to the case's medical records.")
+    expect(flashes(page)).to_contain_text(f"“{prescription}” was added to the case's documents as a prescription.")
     page.locator("#medicine-orders").get_by_role("link", name="New medicine order").click()
     page.get_by_label("Pharmacy", exact=True).select_option(label=f"{pharmacy}, München (DE) (sandbox)")
     page.get_by_label("Prescription").select_option(index=1)

@@ -176,7 +176,7 @@ def test_coordinator_takes_the_request_from_the_queue_and_confirms_a_programme(b
     notes.get_by_label("Note").fill("Called Ms Romero: she will send the MRI of her hip and her blood tests.")
     notes.get_by_role("button", name="Add to the timeline").click()
     expect(flashes(page)).to_contain_text("Note added.")
-    expect(page.locator(".case-side")).to_contain_text("Called Ms Romero")
+    expect(page.locator("#timeline")).to_contain_text("Called Ms Romero")
     move_to(page, "Contacted")
 
     # Records review needs a medical record on the case.
@@ -184,12 +184,12 @@ def test_coordinator_takes_the_request_from_the_queue_and_confirms_a_programme(b
         "Upload at least one medical record before the records review."
     )
     documents = page.locator("#documents")
-    documents.get_by_label("Medical record").set_input_files(
+    documents.get_by_label("File", exact=True).set_input_files(
         {"name": "hip-mri-report.pdf", "mimeType": "application/pdf", "buffer": RECORD_PDF}
     )
     documents.get_by_label("Description").fill("MRI of the right hip, October")
     documents.get_by_role("button", name="Upload").click()
-    expect(flashes(page)).to_contain_text("“hip-mri-report.pdf” was added to the case's medical records.")
+    expect(flashes(page)).to_contain_text("“hip-mri-report.pdf” was added to the case's documents as a medical record.")
     expect(page.locator("#documents table")).to_contain_text("hip-mri-report.pdf")
     move_to(page, "Records review")
 
@@ -219,7 +219,15 @@ def test_coordinator_takes_the_request_from_the_queue_and_confirms_a_programme(b
     )
     expect(page.get_by_role("button", name="Move to Confirmed")).to_be_disabled()
     browse.shot("case-contraindication-open")
+    # Only the physician clears it: the clearance letter is uploaded as such and chosen when resolving.
+    documents.get_by_label("File", exact=True).set_input_files(
+        {"name": "dr-brandt-clearance.pdf", "mimeType": "application/pdf", "buffer": RECORD_PDF}
+    )
+    documents.get_by_label("Document type").select_option(label="Physician's clearance")
+    documents.get_by_role("button", name="Upload").click()
+    expect(flashes(page)).to_contain_text("was added to the case's documents as a physician's clearance.")
     resolve = page.locator("form.resolve", has_text=CONTRAINDICATION)
+    select_option_containing(page, resolve.get_by_label("Physician's clearance"), "dr-brandt-clearance.pdf")
     resolve.get_by_label("How").fill("Dental abscess treated with antibiotics; CRP normal again")
     resolve.get_by_label("On").fill((datetime.now(UTC).date() - timedelta(days=3)).isoformat())
     resolve.get_by_role("button", name="Record resolution").click()

@@ -31,6 +31,7 @@ def make_prescription(case, *, uploaded_by=None) -> CaseDocument:
         size_bytes=1000,
         sha256="0" * 64,
         description="Prescription: insulin",
+        document_type="prescription",
     )
     db.session.add(document)
     db.session.flush()
