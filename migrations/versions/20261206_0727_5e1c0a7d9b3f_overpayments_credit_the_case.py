@@ -2,7 +2,7 @@
 (`invoice_payments.to_credit`, the `account_credits` ledger), and a payment may come from that credit.
 
 Revision ID: 5e1c0a7d9b3f
-Revises: ab84b8f57767
+Revises: 5d1c9e7a3b24
 Create Date: 2026-12-06 07:27:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "5e1c0a7d9b3f"
-down_revision = "ab84b8f57767"
+down_revision = "5d1c9e7a3b24"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 points at the physician's clearance it rests on.
 
 Revision ID: 5d1c9e7a3b24
-Revises: 2c070fe7aac7
+Revises: ab84b8f57767
 Create Date: 2026-12-06 07:27:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "5d1c9e7a3b24"
-down_revision = "2c070fe7aac7"
+down_revision = "ab84b8f57767"
 branch_labels = None
 depends_on = None
 
