@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-from backoffice.cases import document_views, list_views, views  # noqa: E402,F401
+from backoffice.cases import document_views, list_views, reminder_views, views  # noqa: E402,F401

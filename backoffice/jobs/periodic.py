@@ -13,6 +13,7 @@ from sqlalchemy import and_, exists, select
 
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.operations import record_event
+from backoffice.cases import reminders
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
@@ -68,7 +69,8 @@ def sla_alerts() -> dict:
 
 
 def follow_up_reminders() -> dict:
-    """Follow-ups due by tomorrow get one reminder on their case (and become its next action if it has none)."""
+    """Follow-ups due by tomorrow get one line on their case's timeline and one system reminder about each (closed
+    when the follow-up is done or cancelled; the case's other reminders stay as they are)."""
     from backoffice.logistics.models import FollowUp
 
     tomorrow = utcnow().date() + timedelta(days=1)
@@ -88,9 +90,13 @@ def follow_up_reminders() -> dict:
     ).all()
     for follow_up, case in rows:
         record_case_event(case, "follow_up", None, note=f"Follow-up due {follow_up.due_on:%d %b %Y}: {follow_up.label}")
-        if case.next_action_on is None:
-            case.next_action = f"Follow-up: {follow_up.label}"[:200]
-            case.next_action_on = follow_up.due_on
+        reminders.remind(
+            case,
+            source="follow_up",
+            source_id=follow_up.id,
+            text=f"Follow-up: {follow_up.label}",
+            due_on=follow_up.due_on,
+        )
         record_event(
             "follow_up.reminder", object_type="follow_up", object_id=follow_up.id, details={"case_id": case.id}
         )

@@ -79,7 +79,6 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.answer_screening":              {"POST": CASEWORK},
     "cases.resolve_contraindication":      {"POST": CASEWORK},
     "cases.add_note":                      {"POST": CASEWORK},
-    "cases.set_next_action":               {"POST": CASEWORK},
     "cases.upload_document":               {"POST": CASEWORK},
     "cases.download_document":             {"GET": CASEWORK},  # medical records: health data
 
@@ -185,5 +184,10 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "jobs.overview":                       {"GET": ADMIN},
     "jobs.requeue_failed_job":             {"POST": ADMIN},
     "jobs.requeue_outbox_entry":           {"POST": ADMIN},
+
+    # ---- issue 14: reminders, follow-ups, itinerary
+    "cases.add_reminder":                  {"POST": CASEWORK},
+    "cases.complete_reminder":             {"POST": CASEWORK},
+    "logistics.add_follow_up":             {"POST": CASEWORK},
 }
 # fmt: on

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations as case_operations
 from backoffice.cases.models import CaseDocument, CaseEvent
+from backoffice.directory.models import Programme
 from backoffice.dashboard import operations as dashboard
 from backoffice.dbtypes import utcnow
 from backoffice.directory.follow_up_schedule import Rule, ScheduleError, check_schedule, parse_schedule, plan_follow_ups
@@ -211,8 +212,9 @@ def test_generating_twice_changes_nothing(users):
 
 
 @pytest.mark.parametrize("schedule", ["", "  \n "])
-def test_a_programme_without_schedule_plans_no_follow_ups(users, schedule):
+def test_a_programme_without_schedule_or_plan_plans_no_follow_ups(users, schedule):
     case = stem_cell_case(schedule=schedule)
+    db.session.get(Programme, case.programme_id).follow_up_plan = ""
     assert follow_ups.generate_follow_ups(case, users["coordinator"].id) == []
     assert stored(case.id) == [] and follow_up_events(case.id) == []
 
