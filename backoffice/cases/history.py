@@ -78,6 +78,7 @@ _EVENT_LABELS = {
     "document": "Medical record uploaded",
     "next_action": "Reminder updated",
     "reminder": "Reminder updated",
+    "itinerary": "Itinerary PDF downloaded despite open problems",
     "follow_up": "Follow-up updated",
     "medicine_order": "Medicine order updated",
 }

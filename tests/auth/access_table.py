@@ -189,5 +189,6 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.add_reminder":                  {"POST": CASEWORK},
     "cases.complete_reminder":             {"POST": CASEWORK},
     "logistics.add_follow_up":             {"POST": CASEWORK},
+    "logistics.itinerary_pdf_anyway":      {"POST": CASEWORK},
 }
 # fmt: on
