@@ -376,7 +376,8 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     blockers = page.locator("form.step", has_text="Move to Travel booked").locator(".blocker")
     expect(blockers).to_have_count(2)
     expect(blockers.first).to_contain_text("Book the hospital appointment and have the hospital confirm it")
-    expect(blockers.last).to_contain_text("The itinerary shows 3 problems (No transfer meets flight IB3670")
+    # Three problems above, and the two rides nobody booked yet: to the hospital on admission, to the flight home.
+    expect(blockers.last).to_contain_text("The itinerary shows 5 problems (No transfer meets flight IB3670")
     # Holding the case stays a secondary choice while the move forward is blocked.
     expect(page.get_by_role("button", name="Put on hold")).not_to_have_class(re.compile(r"\bbtn-primary\b"))
     expect(page.locator("#findings")).to_contain_text("No transfer meets flight IB3670")
@@ -416,6 +417,25 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     pickup = lands + timedelta(hours=1)
     _edit(page, "#transfers", {"Pickup date": pickup.date().isoformat(), "Pickup time": f"{pickup:%H:%M}"}, "saved.")
     _edit(page, "#hotels", {"Check-out": home_day.isoformat()}, "saved.")
+    # The ride from the hotel to the flight home (the airport pickup already takes the patient to the hospital on
+    # the admission day).
+    _book(
+        page,
+        "#transfers",
+        "Book transfer",
+        {
+            "select:From": "Hotel",
+            "Pickup place": "Spreeufer Hotel, Friedrichstraße 120",
+            "select:To": "Airport",
+            "Destination": "Berlin Brandenburg Airport, departures T1",
+            "Pickup date": home_day.isoformat(),
+            "Pickup time": "09:00",
+            "option:Meets flight": "IB3671",
+            "Transfer company": "MedDrive Germany",
+            "Cost": "85.00",
+        },
+        "Transfer Spreeufer Hotel, Friedrichstraße 120 → Berlin",
+    )
 
     page.locator(".crumbs").get_by_role("link", name=JOURNEY["number"]).click()
     page.get_by_role("main").get_by_role("link", name="Interpreters", exact=True).click()
@@ -450,6 +470,7 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     _confirm(page, "#flights", "IB-7KQ2LN", "Flight")
     _confirm(page, "#hotels", "SPREE-55123", "Hotel stay")
     _confirm(page, "#transfers", "MD-2026-118", "Transfer")
+    _confirm(page, "#transfers", "MD-2026-119", "Transfer")
     expect(page.locator("form[action$='/confirm']")).to_have_count(0)
     expect(page.locator("#costs")).to_contain_text("€")
     browse.shot("bookings-confirmed")
