@@ -146,7 +146,7 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OPERATOR_BANK": os.environ.get("OPERATOR_BANK", "Frankfurter Demo Bank"),
         "OPERATOR_IBAN": os.environ.get("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00"),
         "OPERATOR_BIC": os.environ.get("OPERATOR_BIC", "COBADEFFXXX"),
-        # Invoices are dated (and numbered per year) in the operator's own time zone.
+        # Invoices are dated (and numbered per year) in the operator's own time zone; staff pages show times in it.
         "OPERATOR_TIMEZONE": os.environ.get("OPERATOR_TIMEZONE", "Europe/Berlin"),
         "INVOICE_BASE_CURRENCY": os.environ.get("INVOICE_BASE_CURRENCY", "EUR"),
         "VAT_RATE": _decimal_env("VAT_RATE", "19"),  # percent, on the coordination fee and other services

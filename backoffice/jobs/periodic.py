@@ -19,6 +19,7 @@ from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
+from backoffice.templating import format_datetime
 
 # job name -> how often it runs
 SCHEDULE = {
@@ -26,6 +27,7 @@ SCHEDULE = {
     "logistics.follow_up_reminders": timedelta(hours=1),
 }
 BATCH = 500
+DUE_FORMAT = "%d %b %Y %H:%M"
 
 
 def slot_start(now: datetime, every: timedelta) -> datetime:
@@ -62,7 +64,7 @@ def sla_alerts() -> dict:
             case,
             "sla_breached",
             None,
-            note=f"No answer within {hours} hours: due by {case.first_response_due_at:%d %b %Y %H:%M} UTC",
+            note=f"No answer within {hours} hours: due by {format_datetime(case.first_response_due_at, DUE_FORMAT)}",
         )
     db.session.commit()
     return {"alerts": len(cases)}
