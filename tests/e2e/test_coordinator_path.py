@@ -554,3 +554,34 @@ def test_coordinator_takes_the_case_through_treatment_to_aftercare_and_records_a
     }
     record("e2e-coordinator-path", figures, command=".venv/bin/python -m pytest -q tests/e2e/test_coordinator_path.py")
     print(f"\ne2e coordinator path: {figures}")
+
+
+def test_coordinator_adds_a_follow_up_by_hand_and_keeps_several_reminders(browse):
+    if not JOURNEY.get("travel_booked"):
+        pytest.skip("the trip was not booked")
+    page = open_case(browse)
+    today = today_at_hospital()
+
+    # A follow-up the programme's schedule does not hold, added by hand on the case's follow-ups.
+    box = page.locator("#follow-ups")
+    box.get_by_text("Add a follow-up", exact=True).click()
+    box.get_by_label("Follow-up", exact=True).fill("Wound check by the family doctor")
+    box.get_by_label("Due on", exact=True).fill((today + timedelta(days=10)).isoformat())
+    box.get_by_role("button", name="Add follow-up").click()
+    expect(flashes(page)).to_contain_text("Wound check by the family doctor is added")
+    expect(page.locator("#follow-ups tbody tr")).to_have_count(5)
+
+    # Two reminders of the coordinator's own: both kept, the earliest first; one marked done, the other stays.
+    reminders = page.locator("#reminders")
+    for days, text in ((3, "Ask for the physiotherapy report"), (0, "Call Lucía about her flight home")):
+        reminders.get_by_label("Due on", exact=True).fill((today + timedelta(days=days)).isoformat())
+        reminders.get_by_label("What is due", exact=True).fill(text)
+        reminders.get_by_role("button", name="Add reminder").click()
+        expect(flashes(page)).to_contain_text("Reminder saved.")
+    expect(reminders.locator("li.reminder").first).to_contain_text("Call Lucía about her flight home")
+    expect(reminders.locator("li.reminder")).to_have_count(2)
+    browse.shot("case-reminders")
+    reminders.locator("li.reminder", has_text="Call Lucía").get_by_role("button", name="Done").click()
+    expect(flashes(page)).to_contain_text("Reminder done: Call Lucía about her flight home")
+    expect(page.locator("#reminders li.reminder")).to_have_count(1)
+    expect(page.locator("#reminders")).to_contain_text("Ask for the physiotherapy report")
