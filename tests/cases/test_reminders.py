@@ -154,12 +154,14 @@ def test_the_migration_carries_each_case_reminder_over_with_its_owner_or_its_sou
     none = make_case(state="contacted", coordinator=carl)
     db.session.commit()
     ids = own.id, set_by_olga.id, failed.id, none.id
-    due = today().isoformat()
+    carl_id, olga_id = carl.id, olga.id
+    order_id, due = order.id, today().isoformat()
+    db.session.remove()  # no transaction of ours may hold a lock on the tables the downgrade drops
 
     flask_migrate.downgrade(revision="a14e0b7c2d31-1")
     with db.engine.begin() as connection:
         for case_id, what in zip(
-            ids[:3], ("Call", "Chase", f"Medicine order #{order.id} failed: refused"), strict=True
+            ids[:3], ("Call", "Chase", f"Medicine order #{order_id} failed: refused"), strict=True
         ):
             connection.execute(
                 text("UPDATE cases SET next_action = :what, next_action_on = :due WHERE id = :id"),
@@ -170,8 +172,8 @@ def test_the_migration_carries_each_case_reminder_over_with_its_owner_or_its_sou
     db.session.expire_all()
     rows = db.session.scalars(select(Reminder).order_by(Reminder.case_id)).all()
     assert [(r.case_id, r.text, r.owner_id, r.source, r.source_id, r.state) for r in rows] == [
-        (ids[0], "Call", carl.id, "user", None, "open"),
-        (ids[1], "Chase", olga.id, "user", None, "open"),
-        (ids[2], f"Medicine order #{order.id} failed: refused", None, "medicine_order", order.id, "open"),
+        (ids[0], "Call", carl_id, "user", None, "open"),
+        (ids[1], "Chase", olga_id, "user", None, "open"),
+        (ids[2], f"Medicine order #{order_id} failed: refused", None, "medicine_order", order_id, "open"),
     ]
     assert all(r.due_on == today() for r in rows)
