@@ -60,3 +60,12 @@ def test_the_audit_log_and_the_jobs_page_are_in_the_operators_zone(as_role, user
         page = response.get_data(as_text=True)
         assert " UTC</td>" not in page and " UTC<" not in page, path
     assert " CET</td>" in client.get("/admin/audit/").get_data(as_text=True).replace("CEST", "CET")
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "../../etc/passwd", "Berlin"])
+def test_an_operator_time_zone_that_does_not_exist_is_refused_at_start(monkeypatch, zone):
+    from backoffice.config import ConfigurationError, load_config
+
+    monkeypatch.setenv("OPERATOR_TIMEZONE", zone)
+    with pytest.raises(ConfigurationError, match="OPERATOR_TIMEZONE must be an IANA time zone"):
+        load_config({"APP_ENV": "development"})
