@@ -22,6 +22,7 @@ from backoffice.directory.cli import hospitals_cli
 from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 from backoffice.jobs import make_worker
+from backoffice.templating import format_datetime
 from backoffice.text import clean_line
 from backoffice.users.operations import create_user
 
@@ -71,7 +72,7 @@ def list_users_command() -> None:
     width = max(len(u.email) for u in users)
     for user in users:
         state = "active" if user.active else "deactivated"
-        last = user.last_login_at.strftime("%Y-%m-%d %H:%M UTC") if user.last_login_at else "never signed in"
+        last = format_datetime(user.last_login_at) if user.last_login_at else "never signed in"
         click.echo(f"{user.id:>5}  {user.email:<{width}}  {user.role:<11}  {state:<11}  {last}  {user.name}")
 
 

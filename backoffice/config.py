@@ -13,6 +13,7 @@ from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from stdnum import iban
 
@@ -68,6 +69,16 @@ def _int_env(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _timezone_env(name: str, default: str) -> str:
+    """An IANA time zone name (Europe/Berlin), refused at start rather than on every page that shows a time."""
+    raw = (os.environ.get(name) or default).strip()
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(f"{name} must be an IANA time zone such as {default}, got {raw!r}") from exc
+    return raw
 
 
 def _flag_env(name: str) -> bool:
@@ -155,8 +166,8 @@ def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         "OPERATOR_BANK": os.environ.get("OPERATOR_BANK", "Frankfurter Demo Bank"),
         "OPERATOR_IBAN": os.environ.get("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00"),
         "OPERATOR_BIC": os.environ.get("OPERATOR_BIC", "COBADEFFXXX"),
-        # Invoices are dated (and numbered per year) in the operator's own time zone.
-        "OPERATOR_TIMEZONE": os.environ.get("OPERATOR_TIMEZONE", "Europe/Berlin"),
+        # Invoices are dated (and numbered per year) in the operator's own time zone; staff pages show times in it.
+        "OPERATOR_TIMEZONE": _timezone_env("OPERATOR_TIMEZONE", "Europe/Berlin"),
         "INVOICE_BASE_CURRENCY": os.environ.get("INVOICE_BASE_CURRENCY", "EUR"),
         "VAT_RATE": _decimal_env("VAT_RATE", "19"),  # percent, on the coordination fee and other services
         "VAT_EXEMPTION_NOTE": os.environ.get(

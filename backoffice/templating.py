@@ -1,20 +1,36 @@
-"""Jinja filters: dates shown in UTC with their zone, roles with their labels."""
+"""Jinja filters: instants shown in the operator's time zone with the zone's abbreviation, roles with their labels."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
 from backoffice.auth.permissions import ROLE_LABELS
 from backoffice.geo import country_name, language_name
 from backoffice.money import format_money
 
+DEFAULT_OPERATOR_TIMEZONE = "Europe/Berlin"
 
-def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+
+def operator_timezone() -> str:
+    """Where the staff work (OPERATOR_TIMEZONE): the zone every staff time is shown in."""
+    if has_app_context():
+        return current_app.config.get("OPERATOR_TIMEZONE") or DEFAULT_OPERATOR_TIMEZONE
+    return DEFAULT_OPERATOR_TIMEZONE
+
+
+def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz_name: str | None = None) -> str:
+    """'2026-12-06 09:15 CET': a stored UTC instant in the operator's time zone (or `tz_name`), labelled with the
+    zone's abbreviation, so nobody reads a UTC time as their own. Flights, appointments and transfers are shown in
+    their own place's time instead (logistics.timezones.format_local)."""
     if value is None:
         return "—"
-    return f"{value.strftime(fmt)} UTC"
+    if value.tzinfo is None:  # the database hands back UTC; a naive value here is one of ours, in UTC
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(ZoneInfo(tz_name or operator_timezone()))
+    return f"{local.strftime(fmt)} {local.tzname()}"
 
 
 def register_filters(app: Flask) -> None:
@@ -23,3 +39,4 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["language"] = language_name
     app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals["operator_timezone"] = operator_timezone

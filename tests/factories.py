@@ -153,4 +153,10 @@ def make_case(*, patient=None, state: str = "new", coordinator=None, requested_a
     for name, value in fields.items():
         setattr(case, name, value)
     db.session.flush()
+    if case.next_action_on is not None:  # the case's reminder is the copy of a reminder row: make the row
+        from backoffice.cases.models import Reminder
+
+        owner_id = coordinator.id if coordinator else fields.get("coordinator_id")
+        db.session.add(Reminder(case_id=case.id, owner_id=owner_id, text=case.next_action, due_on=case.next_action_on))
+        db.session.flush()
     return case

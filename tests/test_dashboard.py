@@ -219,3 +219,32 @@ def test_the_dashboard_runs_the_same_number_of_statements_however_many_cases(as_
     with count_queries() as many:
         assert client.get("/dashboard").status_code == 200
     assert len(few) == len(many)
+
+
+def test_a_follow_up_marked_done_leaves_due_today_and_the_case_keeps_its_coordinators_own_reminder(as_role, users):
+    from backoffice.cases import reminders
+    from backoffice.jobs import periodic
+    from backoffice.logistics import follow_ups
+    from backoffice.logistics.models import FollowUp
+
+    carl = users["coordinator"]
+    case = make_case(patient=make_patient(name="Ines Ortega"), state="aftercare", coordinator=carl)
+    follow_up = FollowUp(case_id=case.id, position=1, due_on=utcnow().date(), label="Stimulator adjustment")
+    db.session.add(follow_up)
+    later = utcnow().date() + timedelta(days=5)
+    reminders.add_reminder(case.id, due_on=later, text="Send the discharge letter", actor_id=carl.id)
+    db.session.commit()
+    periodic.follow_up_reminders()
+    client = as_role("coordinator")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Follow-up: Stimulator adjustment" in page and "Ines Ortega" in page
+
+    follow_ups.mark_done(follow_up.id, "Settings adjusted", utcnow().date(), carl.id)
+    db.session.commit()
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Follow-up: Stimulator adjustment" not in page
+    case_page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert (
+        "Send the discharge letter" in case_page
+        and "Follow-up: Stimulator adjustment" not in case_page.split('id="reminders"')[1].split("</section>")[0]
+    )

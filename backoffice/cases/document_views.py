@@ -97,9 +97,7 @@ def inline_document(case_id: int, document_id: int):
         db.session.rollback()
         return error.message, error.status_code, {"Content-Type": "text/plain; charset=utf-8"}
     db.session.commit()  # the preview's audit row
-    return download_stored_file(
-        path, mimetype=document.content_type, filename=document.original_filename, inline=True
-    )
+    return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename, inline=True)
 
 
 @bp.route("/<int:case_id>/documents/<int:document_id>/type", methods=["POST"])

@@ -64,9 +64,15 @@ class NoteForm(FlaskForm):
     body = TextAreaField("Note", validators=[DataRequired(message="Write the note first."), Length(max=10000)])
 
 
-class NextActionForm(VersionedForm):
-    on = DateField("Due on", validators=[Optional()])
-    what = StringField("What is due", validators=[Optional(), Length(max=200)])
+class ReminderForm(FlaskForm):
+    """A user's own reminder on a case. Not versioned: it adds a row and changes nobody else's."""
+
+    due_on = DateField("Due on", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
+    text = StringField("What is due", validators=[DataRequired(message="Say what is due."), Length(max=200)])
+
+
+class ReminderDoneForm(FlaskForm):
+    """Marks one reminder done: the reminder is named in the address."""
 
 
 class PhoneCaseForm(FlaskForm):

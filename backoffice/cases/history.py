@@ -1,23 +1,20 @@
-"""What was said and done on a case: notes, messages, the coordinator's reminder, and the timeline.
+"""What was said and done on a case: notes and messages, and the timeline (reminders: cases.reminders).
 
 The timeline shows health data (diagnosis, messages, notes, reasons given) only to the roles allowed to read it.
 """
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import may_see_health_data
-from backoffice.cases.models import Case, CaseEvent, CaseNote
-from backoffice.cases.operations import CaseError, check_version, get_case, record_case_event, save_case
-from backoffice.dbtypes import utcnow
+from backoffice.cases.models import CaseEvent, CaseNote
+from backoffice.cases.operations import CaseError, get_case
 from backoffice.extensions import db
 
-# ---------------------------------------------------------------------------------------------- notes, next action
+# ---------------------------------------------------------------------------------------------- notes
 
 CHANNELS = ("email", "phone", "whatsapp", "video", "letter", "in_person")
 
@@ -69,23 +66,6 @@ def add_note(
     return note
 
 
-def set_next_action(
-    case_id: int, *, on: date | None, what: str, actor_id: int, expected_version: int | None = None
-) -> Case:
-    """The coordinator's reminder: what is due on the case and when (shown on the dashboard on that day)."""
-    case = get_case(case_id)
-    check_version(case, expected_version)
-    what = (what or "").strip()
-    if on is not None and not what:
-        raise CaseError("Say what is due on that date.")
-    if on is not None and on < utcnow().date():
-        raise CaseError("The reminder date is in the past; choose today or a later day.")
-    case.next_action_on, case.next_action = on, what[:200] if on else ""
-    save_case(case)
-    record_case_event(case, "next_action", actor_id, note=f"{on.isoformat()}: {what}" if on else "Reminder cleared")
-    return case
-
-
 # ---------------------------------------------------------------------------------------------- timeline
 
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
@@ -95,6 +75,8 @@ _EVENT_LABELS = {
     "screening": "Screening updated",
     "document": "Medical record uploaded",
     "next_action": "Reminder updated",
+    "reminder": "Reminder updated",
+    "itinerary": "Itinerary PDF downloaded despite open problems",
     "follow_up": "Follow-up updated",
     "medicine_order": "Medicine order updated",
 }

@@ -91,6 +91,47 @@ class Case(db.Model):
         return f"<Case {self.number} {self.state}>"
 
 
+REMINDER_SOURCES = ("user", "follow_up", "medicine_order", "discharge")
+REMINDER_STATES = ("open", "done", "cleared")
+
+
+class Reminder(db.Model):
+    """Something due on a case on a day, and whose it is: a user's own (`owner_id`), or the system's about one thing
+    (`source` and `source_id`: the follow-up, the medicine order). A case has any number; nothing overwrites another's.
+    The earliest open one is copied onto the case (`next_action_on`, `next_action`) by cases.reminders alone."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (
+        CheckConstraint(f"source IN ({', '.join(repr(s) for s in REMINDER_SOURCES)})", name="source"),
+        CheckConstraint(f"state IN ({', '.join(repr(s) for s in REMINDER_STATES)})", name="state"),
+        Index("ix_reminders_case_state_due_on", "case_id", "state", "due_on"),
+        Index("ix_reminders_source_source_id", "source", "source_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the system's
+    source: Mapped[str] = mapped_column(String(20), default="user")
+    source_id: Mapped[int | None]  # the follow-up or medicine order a system reminder is about
+    text: Mapped[str] = mapped_column(String(200))
+    due_on: Mapped[date]
+    state: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id], lazy="raise")
+
+    @property
+    def owner_label(self) -> str:
+        """Whose reminder it is, for people: the user's name (owner loaded), or "System (medicine order #12)"."""
+        if self.source == "user":
+            return self.owner.name if self.owner else "Nobody (a reminder from before reminders had owners)"
+        what = self.source.replace("_", " ").replace("follow up", "follow-up")
+        return f"System ({what} #{self.source_id})" if self.source_id else f"System ({what})"
+
+
 class CaseEvent(db.Model):
     """One line of a case's history: a transition, an assignment, a change. Appended, never changed."""
 

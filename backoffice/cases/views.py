@@ -12,14 +12,15 @@ from backoffice.audit.reads import reads_health_data
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bills as billing_bills
-from backoffice.cases import bp, history, operations, programme, screening, states
+from backoffice.cases import bp, history, operations, programme, reminders, screening, states
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
-    NextActionForm,
     NoteForm,
     ProgrammeForm,
+    ReminderDoneForm,
+    ReminderForm,
     ResolveForm,
     TransitionForm,
     VersionedForm,
@@ -82,6 +83,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "overdue": operations.is_overdue(case),
         "timeline": history.timeline(case.id, health_data=health_data),
         "follow_ups": logistics_follow_ups.case_follow_ups(case_id),
+        "add_follow_up_form": forms.get("add_follow_up_form"),
         "findings": logistics_itinerary.case_findings(case_id),
         "contraindications": screening.open_contraindications(case) if health_data else [],
         "bills": billing_bills.bills_of_case(case_id),
@@ -114,9 +116,6 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         )
         programme_form.programme_id.choices = _programme_choices()
         programme_form.physician_id.choices = _physician_choices()
-        next_action_form = forms.get("next_action_form") or NextActionForm(
-            formdata=None, on=case.next_action_on, what=case.next_action
-        )
         context.update(
             assign_form=assign_form,
             programme_form=programme_form,
@@ -124,7 +123,9 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             screening_editable=screening.screening_editable(case),
             resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
-            next_action_form=next_action_form,
+            reminders=reminders.open_reminders(case.id),
+            reminder_form=forms.get("reminder_form") or ReminderForm(formdata=None),
+            reminder_done_form=ReminderDoneForm(formdata=None),
             documents=list_documents(case.id),
             clearances=list_documents(case.id, document_type="clearance"),
             upload_form=forms.get("upload_form") or DocumentUploadForm(formdata=None),
@@ -316,24 +317,4 @@ def add_note(case_id: int):
         ),
         "Note added.",
         note_form=form,
-    )
-
-
-@bp.route("/<int:case_id>/next-action", methods=["POST"])
-@roles_required(*CASE_WORKERS)
-def set_next_action(case_id: int):
-    form = NextActionForm()
-    if not form.validate():
-        return _invalid(case_id, form, next_action_form=form)
-    return _change(
-        case_id,
-        lambda: history.set_next_action(
-            case_id,
-            on=form.on.data,
-            what=form.what.data or "",
-            actor_id=current_user.id,
-            expected_version=form.version.data,
-        ),
-        "Reminder saved." if form.on.data else "Reminder cleared.",
-        next_action_form=form,
     )

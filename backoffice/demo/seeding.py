@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, text
 from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.auth.operations import hash_password
-from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
+from backoffice.cases.models import STATES, Case, CaseEvent, Reminder, ScreeningAnswer
 from backoffice.cases.search import case_search_key, treatment_key
 from backoffice.cases.states import BEFORE_TREATMENT, PIPELINE
 from backoffice.dbtypes import utcnow
@@ -197,6 +197,7 @@ class _Plan:
     patient: dict
     events: list[dict] = field(default_factory=list)
     screening: list[dict] = field(default_factory=list)
+    reminders: list[dict] = field(default_factory=list)  # the case's copy is of the earliest (here: the only) one
 
 
 @dataclass
@@ -340,6 +341,16 @@ def _plan_case(state: str, rng: random.Random, now: datetime, directory: _Direct
     if state not in ("closed", "cancelled") and rng.random() < (0.1 if state == "new" else 0.35):
         row["next_action_on"] = now.date() + timedelta(days=rng.randint(-3, 10))
         row["next_action"] = rng.choice(NEXT_ACTIONS[state])
+        plan.reminders.append(
+            {
+                "owner_id": actor,
+                "source": "user",
+                "text": row["next_action"],
+                "due_on": row["next_action_on"],
+                "state": "open",
+                "created_at": row["updated_at"],
+            }
+        )
     return plan
 
 
@@ -450,6 +461,14 @@ def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None
             {**answer, "case_id": case_id}
             for plan, case_id in zip(plans, case_ids, strict=True)
             for answer in plan.screening
+        ),
+    )
+    _insert(
+        Reminder,
+        (
+            {**reminder, "case_id": case_id}
+            for plan, case_id in zip(plans, case_ids, strict=True)
+            for reminder in plan.reminders
         ),
     )
     record_event("demo_cases_seeded", actor_id=None, details={"cases": n})

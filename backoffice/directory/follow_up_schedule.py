@@ -3,6 +3,11 @@
     every 1 week x 8: Outpatient examination
     every 1 year x 5: Follow-up check
 
+or in the words a programme's follow-up plan is written in:
+
+    Stimulator adjustment after 4 weeks and 3 months
+    PSA checks every 3 months for 2 years
+
 Each rule counts from the discharge date: the weekly rule falls due at discharge + 1 week, + 2 weeks ... + 8 weeks,
 the yearly one at discharge + 1 year ... + 5 years. Months and years are calendar months: a day the target month
 lacks is clamped to its last day (31 January + 1 month = 28 or 29 February), always counted from the discharge date
@@ -37,6 +42,23 @@ _RULE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _EXAMPLE = "“every 1 week x 8: Outpatient examination”"
+# "Stimulator adjustment after 4 weeks and 3 months": one follow-up at each time named.
+_AFTER = re.compile(
+    r"""^(?P<label>.+?) \s+ after \s+
+        (?P<times>[0-9]+ \s* [^\s0-9,.]+ (?: \s* (?:,\s*and|,|and) \s* [0-9]+ \s* [^\s0-9,.]+ )*) \s* \.?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_TIME = re.compile(r"([0-9]+)\s*([^\s0-9,.]+)")
+# "PSA checks every 3 months for 2 years": every 3 months, as many times as fit in 2 years.
+_EVERY_FOR = re.compile(
+    r"""^(?P<label>.+?) \s+ every \s+ (?:(?P<every>[0-9]+) \s*)? (?P<unit>[^\s0-9.]+)
+        \s+ for \s+ (?P<span>[0-9]+) \s* (?P<span_unit>[^\s0-9.]+) \s* \.?$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# How many of the smaller unit make one of the larger (only within days/weeks and months/years: weeks do not divide
+# months).
+_IN_UNITS = {("day", "day"): 1, ("week", "day"): 7, ("week", "week"): 1, ("month", "month"): 1, ("year", "month"): 12}
+_IN_UNITS[("year", "year")] = 1
 
 
 class ScheduleError(DomainError):
@@ -64,6 +86,8 @@ class Rule:
 
     def describe(self) -> str:
         unit = self.unit if self.every == 1 else f"{self.every} {self.unit}s"
+        if self.count == 1:
+            return f"{self.label}: once, {self.every} {self.unit}{'s' if self.every != 1 else ''} after discharge"
         return f"{self.label}: {self.count} \N{MULTIPLICATION SIGN} every {unit}"
 
 
@@ -109,6 +133,56 @@ def _shown(digits: str) -> str:
     return digits if len(digits) <= 12 else digits[:12] + "…"
 
 
+def _label(text: str, line: int) -> str:
+    label = " ".join(text.split())
+    if not label:
+        raise ScheduleError(line, "name the follow-up after the colon, such as “Outpatient examination”.")
+    if len(label) > MAX_LABEL:
+        raise ScheduleError(line, f"the name has {len(label)} characters; at most {MAX_LABEL}.")
+    return label
+
+
+def _after_rules(match: re.Match, line: int) -> list[Rule]:
+    """ "Stimulator adjustment after 4 weeks and 3 months": one follow-up 4 weeks and one 3 months after discharge."""
+    label = _label(match["label"], line)
+    rules = []
+    for digits, word in _TIME.findall(match["times"]):
+        unit = _unit(word)
+        if unit is None:
+            raise ScheduleError(line, f"“{word[:30]}” is not a unit; use days, weeks, months or years.")
+        amount = _whole_number(digits, MAX_EVERY)
+        if amount is None or not _within_reach(unit, amount):
+            raise ScheduleError(line, f"{_shown(digits)} {unit}s after discharge is out of reach.")
+        when = f"after {amount} {unit}{'s' if amount != 1 else ''}"
+        rules.append(Rule(every=amount, unit=unit, count=1, label=_label(f"{label} ({when})", line), line=line))
+    return rules
+
+
+def _every_for_rule(match: re.Match, line: int) -> Rule:
+    """ "PSA checks every 3 months for 2 years": every 3 months, 8 times."""
+    unit, span_unit = _unit(match["unit"]), _unit(match["span_unit"])
+    if unit is None or span_unit is None:
+        raise ScheduleError(line, "use days, weeks, months or years, as in “PSA checks every 3 months for 2 years”.")
+    every = _whole_number(match["every"] or "1", MAX_EVERY)
+    span = _whole_number(match["span"], MAX_REACH_YEARS * 366)
+    factor = _IN_UNITS.get((span_unit, unit))
+    if every is None or span is None or factor is None:
+        raise ScheduleError(line, f"“every {unit} for {span_unit}s” cannot be counted; write {_EXAMPLE} instead.")
+    count = span * factor // every
+    if not 1 <= count <= MAX_COUNT or not _within_reach(unit, every * count):
+        raise ScheduleError(line, f"the number of follow-ups must be between 1 and {MAX_COUNT} (it is {count}).")
+    return Rule(every=every, unit=unit, count=count, label=_label(match["label"], line), line=line)
+
+
+def _parse_words(text: str, line: int) -> list[Rule] | None:
+    """The rules of a line written in words (see the module's docstring), or None when it is not such a line."""
+    if match := _EVERY_FOR.match(text):
+        return [_every_for_rule(match, line)]
+    if match := _AFTER.match(text):
+        return _after_rules(match, line)
+    return None
+
+
 def _parse_line(text: str, line: int) -> Rule:
     match = _RULE.match(text)
     if match is None:
@@ -144,10 +218,27 @@ def parse_schedule(text: str | None) -> list[Rule]:
         line = raw.strip()
         if not line:
             continue
-        if len(rules) == MAX_RULES:
+        words = None if _RULE.match(line) else _parse_words(line, number)
+        line_rules = words if words is not None else [_parse_line(line, number)]
+        if len(rules) + len(line_rules) > MAX_RULES:
             raise ScheduleError(number, f"a schedule holds at most {MAX_RULES} rules.")
-        rules.append(_parse_line(line, number))
+        rules.extend(line_rules)
     return rules
+
+
+def rules_in_plan(plan: str | None) -> list[Rule]:
+    """The follow-ups a programme's free-text plan names in words ("Stimulator adjustment after 4 weeks and 3
+    months."), sentence by sentence; sentences that name none ("Written report within 5 working days.") are left
+    out. For a programme without a schedule: its plan is what the hospital wrote, so it is read, never refused."""
+    rules: list[Rule] = []
+    sentences = [part.strip() for line in (plan or "").splitlines() for part in re.split(r"(?<=\.)\s+", line)]
+    for number, sentence in enumerate((s for s in sentences if s), start=1):
+        try:
+            words = _parse_words(sentence, number)
+        except ScheduleError:
+            continue
+        rules.extend(words or [])
+    return rules[:MAX_RULES]
 
 
 def check_schedule(text: str | None) -> str:

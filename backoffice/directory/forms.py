@@ -94,8 +94,9 @@ class ProgrammeForm(FlaskForm):
         "Follow-up schedule",
         validators=[Length(max=5000)],
         render_kw={"rows": 3},
-        description="One rule a line, counted from discharge, e.g. “every 1 week x 8: Outpatient examination”. "
-        "At discharge these become the case's follow-up appointments.",
+        description="One rule a line, counted from discharge, e.g. “every 1 week x 8: Outpatient examination” or "
+        "“Stimulator adjustment after 4 weeks and 3 months”. At discharge these become the case's follow-up "
+        "appointments; without a schedule, the follow-ups the plan names that way are planned.",
     )
     phases = TextAreaField(
         "Phases, in order",

@@ -13,11 +13,13 @@ from sqlalchemy import and_, exists, select
 
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.operations import record_event
+from backoffice.cases import reminders
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
+from backoffice.templating import format_datetime
 
 # job name -> how often it runs
 SCHEDULE = {
@@ -25,6 +27,7 @@ SCHEDULE = {
     "logistics.follow_up_reminders": timedelta(hours=1),
 }
 BATCH = 500
+DUE_FORMAT = "%d %b %Y %H:%M"
 
 
 def slot_start(now: datetime, every: timedelta) -> datetime:
@@ -61,14 +64,15 @@ def sla_alerts() -> dict:
             case,
             "sla_breached",
             None,
-            note=f"No answer within {hours} hours: due by {case.first_response_due_at:%d %b %Y %H:%M} UTC",
+            note=f"No answer within {hours} hours: due by {format_datetime(case.first_response_due_at, DUE_FORMAT)}",
         )
     db.session.commit()
     return {"alerts": len(cases)}
 
 
 def follow_up_reminders() -> dict:
-    """Follow-ups due by tomorrow get one reminder on their case (and become its next action if it has none)."""
+    """Follow-ups due by tomorrow get one line on their case's timeline and one system reminder about each (closed
+    when the follow-up is done or cancelled; the case's other reminders stay as they are)."""
     from backoffice.logistics.models import FollowUp
 
     tomorrow = utcnow().date() + timedelta(days=1)
@@ -88,9 +92,13 @@ def follow_up_reminders() -> dict:
     ).all()
     for follow_up, case in rows:
         record_case_event(case, "follow_up", None, note=f"Follow-up due {follow_up.due_on:%d %b %Y}: {follow_up.label}")
-        if case.next_action_on is None:
-            case.next_action = f"Follow-up: {follow_up.label}"[:200]
-            case.next_action_on = follow_up.due_on
+        reminders.remind(
+            case,
+            source="follow_up",
+            source_id=follow_up.id,
+            text=f"Follow-up: {follow_up.label}",
+            due_on=follow_up.due_on,
+        )
         record_event(
             "follow_up.reminder", object_type="follow_up", object_id=follow_up.id, details={"case_id": case.id}
         )

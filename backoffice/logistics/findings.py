@@ -374,6 +374,67 @@ def early_flight_home(itinerary: Itinerary, context: Context) -> Iterable[Findin
     )
 
 
+def flight_home_without_transfer(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
+    """The flight home needs a ride to its airport: one linked to the flight, or one to the airport on its day that
+    starts before it leaves (unless the patient reaches that airport by a connecting flight)."""
+    country, appointment = _country(itinerary), itinerary.appointment
+    if country is None or appointment is None:
+        return
+    home, _ = _departures(itinerary, country, appointment)
+    if home is None:
+        return
+    connects = any(
+        other.id != home.id
+        and other.to_airport.code == home.from_airport.code
+        and home.departs_at - CONNECTION_WINDOW <= other.arrives_at <= home.departs_at
+        for other in itinerary.flights
+    )
+    day = _departure_day(home)
+    if connects or any(
+        transfer.is_airport_drop_off
+        and (
+            transfer.flight_id == home.id
+            or (
+                transfer.flight_id is None
+                and to_local(transfer.pickup_at, home.departure_tz).date() == day
+                and transfer.pickup_at < home.departs_at
+            )
+        )
+        for transfer in itinerary.transfers
+    ):
+        return
+    yield Finding(
+        "flight_home_without_transfer",
+        PROBLEM,
+        f"No transfer takes the patient to {home.from_airport.label} for the flight home, {_flight_name(home)}, "
+        f"leaving on {_when(home.departs_at, home.departure_tz)}. Book a ride to the airport linked to this flight.",
+        (home,),
+    )
+
+
+def admission_without_transfer(itinerary: Itinerary, context: Context) -> Iterable[Finding]:
+    """A patient who travels in needs a ride to the hospital on the admission day, before the appointment starts
+    (from the hotel, or straight from the airport)."""
+    country, appointment = _country(itinerary), itinerary.appointment
+    if country is None or appointment is None or _arrival(itinerary, country, appointment) is None:
+        return
+    if any(
+        transfer.to_kind == "hospital"
+        and to_local(transfer.pickup_at, appointment.tz).date() == appointment.admission_on
+        and transfer.pickup_at < appointment.starts_at
+        for transfer in itinerary.transfers
+    ):
+        return
+    yield Finding(
+        "admission_without_transfer",
+        PROBLEM,
+        f"No transfer takes the patient to {appointment.hospital_name} on the admission day: the appointment "
+        f"starts on {_when(appointment.starts_at, appointment.tz)}. Book a transfer from the hotel to the hospital "
+        "that starts before it.",
+        (appointment,),
+    )
+
+
 # ---------------------------------------------------------------------------------------------- hotel nights
 
 
@@ -554,6 +615,8 @@ RULES: tuple[Rule, ...] = (
     airport_pickups_without_flight,
     pickups_too_early,
     drop_offs_after_departure,
+    flight_home_without_transfer,
+    admission_without_transfer,
     arrival_after_admission,
     return_before_discharge,
     flights_out_during_the_stay,

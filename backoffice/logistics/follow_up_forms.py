@@ -57,6 +57,16 @@ class CancelForm(_ReturningForm):
     )
 
 
+class AddFollowUpForm(FlaskForm):
+    label = StringField(
+        "Follow-up",
+        id="add_follow_up_label",
+        validators=[DataRequired(message="Name the follow-up."), Length(max=200)],
+        description="Such as “Stimulator adjustment”.",
+    )
+    due_on = DateField("Due on", id="add_follow_up_due_on", validators=[DataRequired(message=DATE_MESSAGE)])
+
+
 def safe_back_to(value: str | None) -> str | None:
     """`value` when it is a path of this site ("/cases/7#follow-ups"), else None: never a redirect elsewhere."""
     value = (value or "").strip()

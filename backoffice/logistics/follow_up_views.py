@@ -13,6 +13,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.logistics import bp, follow_ups
 from backoffice.logistics.follow_up_forms import (
     MINE,
+    AddFollowUpForm,
     CancelForm,
     DoneForm,
     DueFilters,
@@ -131,4 +132,24 @@ def cancel_follow_up(follow_up_id: int):
         form,
         lambda: follow_ups.cancel(follow_up_id, form.reason.data, current_user.id),
         "{label} is cancelled.",
+    )
+
+
+@bp.route("/cases/<int:case_id>/follow-ups", methods=["POST"])
+@roles_required(*FOLLOW_UP_WORKERS)
+def add_follow_up(case_id: int):
+    """A follow-up added by hand on the case page; on refusal, the case page again with the reason."""
+    # The case page is drawn by cases, which shows logistics' panels: imported here, when it is needed.
+    from backoffice.cases.views import render_case_page
+
+    form = AddFollowUpForm()
+    if not form.validate():
+        messages = [f"{getattr(form, name).label.text}: {errors[0]}" for name, errors in form.errors.items()]
+        flash(" ".join(messages) or "The form was incomplete.", "error")
+        return render_case_page(case_id, 422, add_follow_up_form=form)
+    return commit_change(
+        lambda: follow_ups.add_follow_up(case_id, form.due_on.data, form.label.data, current_user.id),
+        success=lambda follow_up: f"{follow_up.label} is added, due {follow_up.due_on.isoformat()}.",
+        target=url_for("cases.show_case", case_id=case_id, _anchor="follow-ups"),
+        on_refusal=lambda status: render_case_page(case_id, status, add_follow_up_form=form),
     )

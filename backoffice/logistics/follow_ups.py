@@ -9,10 +9,18 @@ from typing import NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
+from backoffice.cases import reminders
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
-from backoffice.directory.follow_up_schedule import MAX_REACH_YEARS, ScheduleError, parse_schedule, plan_follow_ups
+from backoffice.directory.follow_up_schedule import (
+    MAX_LABEL,
+    MAX_REACH_YEARS,
+    ScheduleError,
+    parse_schedule,
+    plan_follow_ups,
+    rules_in_plan,
+)
 from backoffice.directory.models import Hospital, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -38,24 +46,33 @@ def _has_follow_ups(case_id: int) -> bool:
 
 
 def generate_follow_ups(case: Case, actor_id: int | None, discharged_on: date | None = None) -> list[FollowUp]:
-    """Create the follow-ups the case's programme schedules after discharge (today, UTC, unless given).
+    """Create the follow-ups the case's programme plans after discharge (today, UTC, unless given).
 
-    Idempotent: a case that already has follow-ups gets none. A case without a programme, or whose programme has no
-    schedule, gets none either, without error. A schedule that cannot be read is refused with its line number.
+    The programme's schedule decides; without one, the follow-ups its plan names in words ("Stimulator adjustment
+    after 4 weeks and 3 months") are planned. A plan that names none in a way that can be counted leaves the
+    coordinator a reminder to plan them by hand, never silence. Idempotent: a case that already has follow-ups gets
+    none. A case without a programme or plan gets none, without error. A schedule that cannot be read is refused
+    with its line number.
     """
     if _has_follow_ups(case.id) or case.programme_id is None:
         return []
     programme = db.session.get(Programme, case.programme_id)
-    if programme is None or not (programme.follow_up_schedule or "").strip():
+    if programme is None:
         return []
-    try:
-        rules = parse_schedule(programme.follow_up_schedule)
-    except ScheduleError as error:
-        raise FollowUpError(
-            f"The follow-ups of the programme {programme.name} cannot be planned. {error.message} "
-            "Correct the schedule in the directory, then try again."
-        ) from None
     discharged_on = discharged_on or utcnow().date()
+    if (programme.follow_up_schedule or "").strip():
+        try:
+            rules = parse_schedule(programme.follow_up_schedule)
+        except ScheduleError as error:
+            raise FollowUpError(
+                f"The follow-ups of the programme {programme.name} cannot be planned. {error.message} "
+                "Correct the schedule in the directory, then try again."
+            ) from None
+    else:
+        rules = rules_in_plan(programme.follow_up_plan)
+    if not rules:
+        _ask_to_plan_by_hand(case, programme, actor_id, discharged_on)
+        return []
     follow_ups = [
         FollowUp(case_id=case.id, position=planned.position, due_on=planned.due_on, label=planned.label, status="due")
         for planned in plan_follow_ups(rules, discharged_on)
@@ -73,9 +90,58 @@ def generate_follow_ups(case: Case, actor_id: int | None, discharged_on: date | 
     return follow_ups
 
 
+def _ask_to_plan_by_hand(case: Case, programme: Programme, actor_id: int | None, discharged_on: date) -> None:
+    plan = " ".join((programme.follow_up_plan or "").split())
+    if not plan:
+        return
+    reminders.remind(
+        case, source="discharge", source_id=None, text=f"Plan the follow-ups by hand: {plan}", due_on=discharged_on
+    )
+    record_case_event(
+        case,
+        "follow_up",
+        actor_id,
+        note=f"No follow-ups could be planned from the programme's plan; plan them by hand: {plan}"[:2000],
+    )
+
+
 def on_discharge(case: Case, actor_id: int) -> None:
     """Hook for cases.operations.state_entered_hooks["discharged"]: plan the follow-ups from today."""
     generate_follow_ups(case, actor_id)
+
+
+def add_follow_up(case_id: int, due_on: date | None, label: str | None, actor_id: int) -> FollowUp:
+    """A follow-up planned by hand, beside those of the programme: its name and its day (today or later), on a case
+    discharged or in aftercare."""
+    case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+    if case is None:
+        raise NotFound("There is no such case.")
+    if case.state not in ("discharged", "aftercare"):
+        raise FollowUpError("Follow-ups are added once the patient is discharged, and until the case is closed.")
+    label = " ".join((label or "").split())
+    if not label:
+        raise FollowUpError("Name the follow-up, such as “Stimulator adjustment”.")
+    if len(label) > MAX_LABEL:
+        raise FollowUpError(f"Keep the name to {MAX_LABEL} characters (it has {len(label)}).")
+    today = utcnow().date()
+    if due_on is None:
+        raise FollowUpError("Give the day the follow-up is due.")
+    if due_on < today:
+        raise FollowUpError("The follow-up's day cannot be in the past.")
+    if due_on.year > today.year + MAX_REACH_YEARS:
+        raise FollowUpError(f"The day is more than {MAX_REACH_YEARS} years away.")
+    last = db.session.scalar(select(func.max(FollowUp.position)).where(FollowUp.case_id == case.id)) or 0
+    follow_up = FollowUp(case_id=case.id, position=last + 1, due_on=due_on, label=label, status="due")
+    db.session.add(follow_up)
+    db.session.flush()
+    record_case_event(
+        case,
+        "follow_up",
+        actor_id,
+        note=f"Follow-up {label} added by hand, due {due_on.isoformat()}",
+        audit={"follow_up_id": follow_up.id, "due_on": due_on.isoformat()},
+    )
+    return follow_up
 
 
 # ---------------------------------------------------------------------------------------------- one follow-up
@@ -131,6 +197,7 @@ def mark_done(follow_up_id: int, result: str | None, done_on: date | None, actor
     follow_up.status, follow_up.result, follow_up.done_on = "done", result, done_on
     follow_up.done_at, follow_up.done_by_id = utcnow(), actor_id
     db.session.flush()
+    reminders.close_reminders_about(case, "follow_up", follow_up.id, actor_id=actor_id)
     record_case_event(
         case,
         "follow_up",
@@ -157,6 +224,7 @@ def reschedule(follow_up_id: int, due_on: date | None, actor_id: int, reason: st
     before = follow_up.due_on
     follow_up.due_on = due_on
     db.session.flush()
+    reminders.move_reminders_about(case, "follow_up", follow_up.id, due_on)
     record_case_event(
         case,
         "follow_up",
@@ -173,6 +241,7 @@ def cancel(follow_up_id: int, reason: str | None, actor_id: int) -> FollowUp:
     reason = _reason(reason, "cancelling the follow-up")
     follow_up.status = "cancelled"
     db.session.flush()
+    reminders.close_reminders_about(case, "follow_up", follow_up.id, state="cleared", actor_id=actor_id)
     record_case_event(
         case,
         "follow_up",
@@ -212,7 +281,8 @@ def follow_up_with_case(follow_up_id: int) -> FollowUpItem:
 
 
 def case_follow_ups(case_id: int) -> list[FollowUp]:
-    """A case's follow-ups in their planned order, each with who marked it done (one statement)."""
+    """A case's follow-ups in their planned order (those added by hand last), each with who marked it done (one
+    statement)."""
     return list(
         db.session.scalars(
             select(FollowUp)

@@ -540,3 +540,20 @@ def case_findings(case_id: int):
 def local_today(itinerary: Itinerary):
     """Today where the treatment happens (the hospital's calendar), else in UTC."""
     return to_local(utcnow(), itinerary.hospital.timezone).date() if itinerary.hospital else utcnow().date()
+
+
+def record_pdf_despite_problems(itinerary: Itinerary, problems: list, actor_id: int) -> None:
+    """The coordinator sends the patient's PDF although the itinerary has open problems: said on the case's timeline
+    (who, when, which problems), so nobody later takes it for a checked itinerary. Flushes; the caller commits."""
+    from backoffice.cases.operations import record_case_event
+
+    case = db.session.get(Case, itinerary.case_id)
+    listed = "; ".join(finding.message for finding in problems)
+    record_case_event(
+        case,
+        "itinerary",
+        actor_id,
+        note=f"Itinerary PDF downloaded anyway with {len(problems)} open problem(s): {listed}"[:4000],
+        audit={"problems": [finding.code for finding in problems]},
+    )
+    db.session.flush()

@@ -24,6 +24,7 @@ from backoffice.logistics.itinerary import (
     load_itinerary,
     local_today,
     pickup_buffer,
+    record_pdf_despite_problems,
 )
 from backoffice.logistics.timezones import format_local
 
@@ -69,18 +70,45 @@ def show_itinerary(case_id: int):
     )
 
 
+def _problems(itinerary) -> list:
+    findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=local_today(itinerary))
+    return [finding for finding in findings if finding.is_problem]
+
+
 @bp.route("/cases/<int:case_id>/itinerary.pdf")
 @roles_required(*ITINERARY_WORKERS)
 @reads_health_data(case_arg="case_id")
 def itinerary_pdf(case_id: int):
+    """The patient's PDF; while the itinerary has open problems, a warning instead, with a "download anyway" step."""
     itinerary = load_itinerary(case_id)
+    problems = _problems(itinerary)
+    if problems:
+        return render_template(
+            "logistics/itinerary_pdf_warning.html", itinerary=itinerary, problems=problems, confirm_form=ConfirmForm()
+        )
+    return _pdf(itinerary)
+
+
+@bp.route("/cases/<int:case_id>/itinerary.pdf/anyway", methods=["POST"])
+@roles_required(*ITINERARY_WORKERS)
+@reads_health_data(case_arg="case_id")
+def itinerary_pdf_anyway(case_id: int):
+    """The explicit step past the warning: the PDF, with the open problems recorded on the case's timeline."""
+    itinerary = load_itinerary(case_id)
+    problems = _problems(itinerary)  # the CSRF token is checked for every POST by CSRFProtect
+    if problems:
+        record_pdf_despite_problems(itinerary, problems, current_user.id)
+    return _pdf(itinerary)
+
+
+def _pdf(itinerary):
     pdf = render_pdf(
         "logistics/itinerary_pdf.html",
         itinerary=itinerary,
         days=days(itinerary, include_cancelled=False),
         operator_name=current_app.config.get("OPERATOR_NAME") or DEFAULT_OPERATOR_NAME,
         generated_on=utcnow().date(),
-        clearance_pending=bool(open_contraindications_of_case(case_id)),
+        clearance_pending=bool(open_contraindications_of_case(itinerary.case_id)),
         **TEMPLATE_HELPERS,
     )
     _record_download("itinerary_pdf_downloaded", itinerary)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.audit.operations import record_event
+from backoffice.cases import reminders
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.dbtypes import utcnow
@@ -162,12 +163,15 @@ def _complete(order: MedicineOrder, step: OrderStep, name: str, result: dict, no
     order.status = STATUS_AFTER[name]
     order.updated_at = utcnow()
     _record_next(order, name)
-    _case_event(order, note)
+    case = _case_event(order, note)
+    # A step that succeeds after a failure was retried: the reminder the failure made is settled.
+    reminders.close_reminders_about(case, "medicine_order", order.id)
 
 
-def _case_event(order: MedicineOrder, note: str) -> None:
+def _case_event(order: MedicineOrder, note: str) -> Case:
     case = db.session.get(Case, order.case_id)
     record_case_event(case, "medicine_order", None, note=note)
+    return case
 
 
 # ---------------------------------------------------------------------------------------------- the steps
@@ -279,11 +283,14 @@ def give_up(args: dict, reason: str) -> None:
     order.status = "failed"
     order.failure_reason = reason[:2000]
     case = db.session.get(Case, order.case_id)
-    if not case.next_action or case.next_action.startswith(FAILURE_REMINDER):
-        # The case's reminder tells the coordinator, unless it holds one of their own: that stays, and the
-        # failure is on the timeline and the order page.
-        case.next_action = f"{FAILURE_REMINDER}{order.id} failed: {reason}"[:200]
-        case.next_action_on = utcnow().date()
+    # The system's own reminder about this order, due today; nobody else's reminder is touched.
+    reminders.remind(
+        case,
+        source="medicine_order",
+        source_id=order.id,
+        text=f"{FAILURE_REMINDER}{order.id} failed: {reason}",
+        due_on=utcnow().date(),
+    )
     record_case_event(case, "medicine_order", None, note=f"Medicine order #{order.id} failed: {reason}")
     record_event(
         "medicine_order.failed",
@@ -307,9 +314,7 @@ def reopen(args: dict) -> None:
     step.state = "pending"
     order.status = STATUS_BEFORE[step.step]
     order.failure_reason = ""
-    case = db.session.get(Case, order.case_id)
-    if case.next_action.startswith(f"{FAILURE_REMINDER}{order.id} failed"):
-        case.next_action, case.next_action_on = "", None  # the failure it reported is being retried
+    # The failure's reminder stays open until the retried step succeeds (_complete closes it).
     record_event(
         "medicine_order.reopened", object_type="medicine_order", object_id=order.id, details={"step": step.step}
     )

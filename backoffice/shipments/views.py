@@ -14,6 +14,7 @@ from rq.job import Job, JobStatus
 from backoffice.audit.operations import list_events
 from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, may_see_health_data, roles_required
+from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
@@ -269,7 +270,7 @@ def render_order_page(order_id: int, status: int = 200, **forms):
         "steps": _steps_data(order, live_progress(order.steps)),
         "finished": order.status in FINISHED,
         "cancellable": _cancellable(order),
-        "told_coordinator": case.next_action.startswith(f"Medicine order #{order.id} "),
+        "reminder": reminders.open_reminder_about("medicine_order", order.id),
     }
     if may_work:
         cancel_form = forms.get("cancel_form") or CancelForm(formdata=None)

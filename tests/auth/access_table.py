@@ -81,7 +81,6 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.answer_screening":              {"POST": CASEWORK},
     "cases.resolve_contraindication":      {"POST": CASEWORK},
     "cases.add_note":                      {"POST": CASEWORK},
-    "cases.set_next_action":               {"POST": CASEWORK},
     "cases.upload_document":               {"POST": CASEWORK},
     "cases.download_document":             {"GET": CASEWORK},  # medical records: health data
 
@@ -204,5 +203,10 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.inline_document":               {"GET": CASEWORK},
     "cases.change_document_type":          {"POST": CASEWORK},
     "cases.remove_document":               {"POST": CASEWORK},
+    # ---- issue 14: reminders, follow-ups, itinerary
+    "cases.add_reminder":                  {"POST": CASEWORK},
+    "cases.complete_reminder":             {"POST": CASEWORK},
+    "logistics.add_follow_up":             {"POST": CASEWORK},
+    "logistics.itinerary_pdf_anyway":      {"POST": CASEWORK},
 }
 # fmt: on

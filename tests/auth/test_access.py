@@ -294,7 +294,15 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "follow_up_id": follow_up.id,
         "order_id": order.id,
         "invite_token": invite_token,
+        "reminder_id": _reminder_of(case),
     }
+
+
+def _reminder_of(case) -> int:
+    """The case's own reminder (its next action: tests.factories.make_case made it a reminder row)."""
+    from backoffice.cases.reminders import open_reminders
+
+    return open_reminders(case.id)[0].id
 
 
 def _issued_invoice(case, person: Person, number: str, kind: str, total: str, *, credited=None) -> Invoice:
@@ -387,6 +395,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("logistics.confirm_interpreter_booking", "booking_id"): "interpreter_booking_id",
     ("logistics.cancel_interpreter_booking", "booking_id"): "interpreter_booking_id",
     "follow_up_id": "follow_up_id",
+    "reminder_id": "reminder_id",
     "order_id": "order_id",
     "hospital_id": "hospital_id",
     "physician_id": "physician_id",
@@ -666,6 +675,7 @@ NESTED = {
     "logistics.cancel_interpreter_booking": ("POST", {"case_id": "case_id", "booking_id": "interpreter_booking_id"}),
     "billing.decide_bill_line": ("POST", {"bill_id": "bill_id", "line_id": "bill_line_id"}),
     "invoicing.remove_invoice_line": ("POST", {"invoice_id": "draft_invoice_id", "line_id": "draft_line_id"}),
+    "cases.complete_reminder": ("POST", {"case_id": "case_id", "reminder_id": "reminder_id"}),
 }
 # Form fields a view checks before it looks the records up: (endpoint, field) -> the parent's value in the world.
 NESTED_FORMS = {("invoicing.remove_invoice_line", "version"): "draft_version"}

@@ -479,6 +479,8 @@ def test_a_record_named_in_any_script_downloads_under_its_name(as_role):
     header.encode("ascii")
     assert header == 'attachment; filename="Ann Lee evil.pdf"'  # plain ASCII once cleaned: no second form needed
     assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
+
+
 # ---------------------------------------------------------------------------------------------- types, preview, removal
 
 

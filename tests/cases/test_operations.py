@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.audit.models import AuditEvent
-from backoffice.cases import history, operations, screening, states
+from backoffice.cases import history, operations, reminders, screening, states
 from backoffice.cases.models import Case, CaseDocument, CaseEvent
 from backoffice.cases.operations import CaseChanged, CaseError, TransitionRefused
 from backoffice.cases.programme import set_programme
@@ -355,8 +355,8 @@ def test_finance_timeline_keeps_state_changes_but_no_health_data():
     coordinator = make_user("coordinator")
     case = make_case(state="contacted", coordinator=coordinator)
     operations.transition(case.id, "on_hold", actor_id=coordinator.id, note="Patient is pregnant, wait until birth")
-    history.set_next_action(
-        case.id, on=date.today() + timedelta(days=3), what="Ask about HIV test result", actor_id=coordinator.id
+    reminders.add_reminder(
+        case.id, due_on=date.today() + timedelta(days=3), text="Ask about HIV test result", actor_id=coordinator.id
     )
     history.add_note(case.id, body="HbA1c 8.1", actor_id=coordinator.id)
     texts = " ".join(str(entry) for entry in history.timeline(case.id, health_data=False))

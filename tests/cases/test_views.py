@@ -5,7 +5,7 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from backoffice.cases import history, operations
+from backoffice.cases import operations, reminders
 from backoffice.cases.models import Case, CaseDocument, CaseNote
 from backoffice.extensions import db
 from backoffice.patients.models import Patient
@@ -158,15 +158,11 @@ def test_notes_and_reminders(as_role, users):
     )
     assert client.post(f"/cases/{case.id}/notes", data={"kind": "internal", "body": ""}).status_code == 422
     assert db.session.scalar(select(func.count()).select_from(CaseNote)) == 1
-    response = client.post(
-        f"/cases/{case.id}/next-action", data={"on": "2030-01-15", "what": "Call the hospital", "version": case.version}
-    )
+    response = client.post(f"/cases/{case.id}/reminders", data={"due_on": "2030-01-15", "text": "Call the hospital"})
     assert response.status_code == 302
     page = client.get(f"/cases/{case.id}").get_data(as_text=True)
     assert "Sent her MRI &lt;b&gt;today&lt;/b&gt;" in page and "2030-01-15" in page
-    bad_date = client.post(
-        f"/cases/{case.id}/next-action", data={"on": "15/01/2030", "what": "x", "version": reload(case.id).version}
-    )
+    bad_date = client.post(f"/cases/{case.id}/reminders", data={"due_on": "15/01/2030", "text": "x"})
     assert bad_date.status_code == 422
 
 
@@ -178,8 +174,8 @@ def test_finance_reads_the_case_without_medical_details(as_role, users):
         requested_treatment="Stem cells for type 1 diabetes",
     )
     operations.transition(case.id, "cancelled", actor_id=users["coordinator"].id, note="Patient is pregnant")
-    history.set_next_action(
-        case.id, on=date(2031, 1, 1), what="Ask about the HIV test", actor_id=users["coordinator"].id
+    reminders.add_reminder(
+        case.id, due_on=date(2031, 1, 1), text="Ask about the HIV test", actor_id=users["coordinator"].id
     )
     db.session.commit()
     client = as_role("finance")

@@ -384,7 +384,8 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     blockers = page.locator("form.step", has_text="Move to Travel booked").locator(".blocker")
     expect(blockers).to_have_count(2)
     expect(blockers.first).to_contain_text("Book the hospital appointment and have the hospital confirm it")
-    expect(blockers.last).to_contain_text("The itinerary shows 3 problems (No transfer meets flight IB3670")
+    # Three problems above, and the two rides nobody booked yet: to the hospital on admission, to the flight home.
+    expect(blockers.last).to_contain_text("The itinerary shows 5 problems (No transfer meets flight IB3670")
     # Holding the case stays a secondary choice while the move forward is blocked.
     expect(page.get_by_role("button", name="Put on hold")).not_to_have_class(re.compile(r"\bbtn-primary\b"))
     expect(page.locator("#findings")).to_contain_text("No transfer meets flight IB3670")
@@ -424,6 +425,25 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     pickup = lands + timedelta(hours=1)
     _edit(page, "#transfers", {"Pickup date": pickup.date().isoformat(), "Pickup time": f"{pickup:%H:%M}"}, "saved.")
     _edit(page, "#hotels", {"Check-out": home_day.isoformat()}, "saved.")
+    # The ride from the hotel to the flight home (the airport pickup already takes the patient to the hospital on
+    # the admission day).
+    _book(
+        page,
+        "#transfers",
+        "Book transfer",
+        {
+            "select:From": "Hotel",
+            "Pickup place": "Spreeufer Hotel, Friedrichstraße 120",
+            "select:To": "Airport",
+            "Destination": "Berlin Brandenburg Airport, departures T1",
+            "Pickup date": home_day.isoformat(),
+            "Pickup time": "09:00",
+            "option:Meets flight": "IB3671",
+            "Transfer company": "MedDrive Germany",
+            "Cost": "85.00",
+        },
+        "Transfer Spreeufer Hotel, Friedrichstraße 120 → Berlin",
+    )
 
     page.locator(".crumbs").get_by_role("link", name=JOURNEY["number"]).click()
     page.get_by_role("main").get_by_role("link", name="Interpreters", exact=True).click()
@@ -458,6 +478,7 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     _confirm(page, "#flights", "IB-7KQ2LN", "Flight")
     _confirm(page, "#hotels", "SPREE-55123", "Hotel stay")
     _confirm(page, "#transfers", "MD-2026-118", "Transfer")
+    _confirm(page, "#transfers", "MD-2026-119", "Transfer")
     expect(page.locator("form[action$='/confirm']")).to_have_count(0)
     expect(page.locator("#costs")).to_contain_text("€")
     browse.shot("bookings-confirmed")
@@ -541,3 +562,34 @@ def test_coordinator_takes_the_case_through_treatment_to_aftercare_and_records_a
     }
     record("e2e-coordinator-path", figures, command=".venv/bin/python -m pytest -q tests/e2e/test_coordinator_path.py")
     print(f"\ne2e coordinator path: {figures}")
+
+
+def test_coordinator_adds_a_follow_up_by_hand_and_keeps_several_reminders(browse):
+    if not JOURNEY.get("travel_booked"):
+        pytest.skip("the trip was not booked")
+    page = open_case(browse)
+    today = today_at_hospital()
+
+    # A follow-up the programme's schedule does not hold, added by hand on the case's follow-ups.
+    box = page.locator("#follow-ups")
+    box.get_by_text("Add a follow-up", exact=True).click()
+    box.get_by_label("Follow-up", exact=True).fill("Wound check by the family doctor")
+    box.get_by_label("Due on", exact=True).fill((today + timedelta(days=10)).isoformat())
+    box.get_by_role("button", name="Add follow-up").click()
+    expect(flashes(page)).to_contain_text("Wound check by the family doctor is added")
+    expect(page.locator("#follow-ups tbody tr")).to_have_count(5)
+
+    # Two reminders of the coordinator's own: both kept, the earliest first; one marked done, the other stays.
+    reminders = page.locator("#reminders")
+    for days, text in ((3, "Ask for the physiotherapy report"), (0, "Call Lucía about her flight home")):
+        reminders.get_by_label("Due on", exact=True).fill((today + timedelta(days=days)).isoformat())
+        reminders.get_by_label("What is due", exact=True).fill(text)
+        reminders.get_by_role("button", name="Add reminder").click()
+        expect(flashes(page)).to_contain_text("Reminder saved.")
+    expect(reminders.locator("li.reminder").first).to_contain_text("Call Lucía about her flight home")
+    expect(reminders.locator("li.reminder")).to_have_count(2)
+    browse.shot("case-reminders")
+    reminders.locator("li.reminder", has_text="Call Lucía").get_by_role("button", name="Done").click()
+    expect(flashes(page)).to_contain_text("Reminder done: Call Lucía about her flight home")
+    expect(page.locator("#reminders li.reminder")).to_have_count(1)
+    expect(page.locator("#reminders")).to_contain_text("Ask for the physiotherapy report")

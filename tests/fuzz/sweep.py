@@ -87,6 +87,7 @@ ACCEPTED_WITHOUT_REDIRECT = {
     "logistics.create_calendar_feed": "shows the feed's secret address once (200)",
     "auth.logout": "ends the session everywhere (a new session token) and sends to the sign-in page",
     "portal_invites.accept_invite": "sets the patient's password, then sends to the sign-in page",
+    "logistics.itinerary_pdf_anyway": "answers with the PDF (200) and notes on the timeline that it went out anyway",
 }
 
 XSS_MARKERS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
@@ -483,7 +484,7 @@ def build_world(app) -> World:
     from backoffice.shipments.models import Pharmacy
     from tests.factories import make_hospital, make_user
     from tests.invoicing.factories import make_approved_bill
-    from tests.logistics.factories import make_hotel, make_interpreter, make_interpreter_booking
+    from tests.logistics.factories import make_flight, make_hotel, make_interpreter, make_interpreter_booking
     from tests.shipments.factories import make_prescription, order_input, run_jobs, submitted_order
 
     redis_connection_of(app).flushdb()
@@ -613,6 +614,11 @@ def build_world(app) -> World:
         open_case, interpreter, starts_at=utcnow() + timedelta(days=31), status="requested", language="en"
     )
     world.urls += [f"/cases/{open_case.id}/bookings", f"/cases/{open_case.id}/interpreters"]
+    # A flight nobody meets: the itinerary has an open problem, so its PDF asks before it is downloaded anyway.
+    make_flight(open_case, departs_at=utcnow() + timedelta(days=29), arrives_at=utcnow() + timedelta(days=29, hours=6))
+    world.urls.append(f"/cases/{open_case.id}/itinerary.pdf")
+    # A discharged case whose failed medicine order left a reminder (mark it done) and where follow-ups are added.
+    world.urls.append(f"/cases/{discharged[2].id}")
     world.urls.append(f"/interpreters/{make_interpreter(name='Retired Interpreter', active=False).id}")
     world.urls.append(f"/directory/hospitals/{make_hospital(active=False).id}")
     world.urls.append(f"/admin/users/{make_user('coordinator', active=False).id}")

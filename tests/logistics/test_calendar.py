@@ -40,8 +40,8 @@ def test_the_itinerary_ics_parses_back_with_one_event_per_booking_at_the_right_i
     trip.hotels[1].status = "requested"
     db.session.flush()
     events = events_of(calendar.itinerary_ics(load_itinerary(trip.case.id)))
-    # 8 bookings, one cancelled: left out.
-    assert len(events) == 7 and f"transfer-{trip.drop_off.id}@backoffice" not in events
+    # 9 bookings, one cancelled: left out.
+    assert len(events) == 8 and f"transfer-{trip.drop_off.id}@backoffice" not in events
 
     flight = events[f"flight-{trip.inbound.id}@backoffice"]
     assert utc(flight.decoded("DTSTART")) == datetime(2027, 5, 9, 22, 40, tzinfo=UTC)  # 02:40 in Dubai
@@ -94,7 +94,7 @@ def test_coordinator_downloads_the_ics_and_the_download_is_audited(users, as_rol
     response = as_role("coordinator").get(f"/cases/{trip.case.id}/itinerary.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert f'filename="itinerary-{trip.case.number}.ics"' in response.headers["Content-Disposition"]
-    assert len(events_of(response.data)) == 8
+    assert len(events_of(response.data)) == 9
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "itinerary_ics_downloaded"))
     assert event.actor_id == users["coordinator"].id and event.details["number"] == trip.case.number
 
@@ -144,6 +144,7 @@ def test_a_coordinators_feed_has_their_open_cases_appointments_flights_and_trans
         f"flight-{mine.outbound.id}",
         f"transfer-{mine.pickup.id}",
         f"transfer-{mine.drop_off.id}",
+        f"transfer-{mine.to_hospital.id}",
         f"interpreter-{mine.interpreter_booking.id}",
     }
     assert set(events) == {f"{uid}@backoffice" for uid in expected}

@@ -59,6 +59,11 @@ def test_travel_is_booked_only_once_the_itinerary_shows_no_problems(confirmed_ca
         operations.transition(case.id, "travel_booked", actor_id=coordinator.id)
     make_transfer(case, pickup_at=local(admission - timedelta(days=1), 13, 30), flight=flight)
     make_hotel(case, check_in_on=admission - timedelta(days=1), check_out_on=admission)
+    with pytest.raises(TransitionRefused, match="on the admission day"):  # and the ride to the hospital
+        operations.transition(case.id, "travel_booked", actor_id=coordinator.id)
+    make_transfer(
+        case, pickup_at=local(admission, 8, 0), from_kind="hotel", from_place="Hotel am Main", to_kind="hospital"
+    )
     operations.transition(case.id, "travel_booked", actor_id=coordinator.id)
     assert case.state == "travel_booked"
 

@@ -131,9 +131,18 @@ def itinerary(*items, languages=("ar", "en"), hospital=CLINIC):
     )
 
 
-def findings(*items, today=TODAY, **options):
+# The rides to the hospital on the admission day and to the flight home: tested on their own (below), left out of
+# the other rules' tests, whose itineraries are cut down to what their rule reads.
+RIDES = ("admission_without_transfer", "flight_home_without_transfer")
+
+
+def all_findings(*items, today=TODAY, **options):
     kwargs = {key: options.pop(key) for key in ("pickup_buffer",) if key in options}
     return find_problems(itinerary(*items, **options), today=today, **kwargs)
+
+
+def findings(*items, **options):
+    return [finding for finding in all_findings(*items, **options) if finding.code not in RIDES]
 
 
 def codes(*items, **options):
@@ -142,7 +151,7 @@ def codes(*items, **options):
 
 def only(code, *items, **options):
     """The findings of one rule (others, such as 'flights but no appointment', are tested on their own)."""
-    return [finding for finding in findings(*items, **options) if finding.code == code]
+    return [finding for finding in all_findings(*items, **options) if finding.code == code]
 
 
 # The Emirates night flight: Dubai 02:40 (+04) to Frankfurt 07:05 (CEST), 6 h 25 min in the air.
@@ -427,3 +436,62 @@ def test_a_complete_trip_has_no_findings():
         interpreter(at(MAY_12, 8, 30)),
     )
     assert findings(*items, languages=("ar",)) == []
+
+
+# ---------------------------------------------------------------------------------- rides to the hospital and home
+
+HOME_RIDE = "flight_home_without_transfer"
+ADMISSION_RIDE = "admission_without_transfer"
+EK46_HOME = flight(at(MAY_12, 10, 0), at(MAY_12, 18, 30, "Asia/Dubai"), origin="FRA", destination="DXB", number="EK46")
+STAY = appointment(MAY_12 - timedelta(days=21))  # discharged on the day of the flight home
+
+
+def test_a_flight_home_with_no_transfer_to_the_airport_is_a_problem():
+    [finding] = only(HOME_RIDE, EK46_HOME, STAY)
+    assert finding.severity == "problem" and finding.item_uids == (EK46_HOME.uid,)
+    assert "EK46" in finding.message and "Tue 12 May 2026, 10:00 CEST" in finding.message
+    assert "Book a ride to the airport" in finding.message
+
+
+def test_a_ride_to_the_airport_for_the_flight_home_answers_it_linked_or_on_its_day_before_it_leaves():
+    linked = transfer(at(MAY_12, 7, 0), meets=EK46_HOME, from_kind="hotel", to_kind="airport")
+    same_day = transfer(at(MAY_12, 7, 0), from_kind="hotel", to_kind="airport")
+    day_before = transfer(at(MAY_12 - timedelta(days=1), 7, 0), from_kind="hotel", to_kind="airport")
+    cancelled = transfer(at(MAY_12, 7, 0), meets=EK46_HOME, from_kind="hotel", to_kind="airport", status="cancelled")
+    assert only(HOME_RIDE, EK46_HOME, STAY, linked) == []
+    assert only(HOME_RIDE, EK46_HOME, STAY, same_day) == []
+    assert len(only(HOME_RIDE, EK46_HOME, STAY, day_before)) == 1
+    assert len(only(HOME_RIDE, EK46_HOME, STAY, cancelled)) == 1
+
+
+def test_a_flight_home_reached_by_a_connecting_flight_needs_no_ride_to_that_airport():
+    feeder = flight(at(MAY_12, 7, 0), at(MAY_12, 8, 5), origin="MUC", destination="FRA", number="LH101")
+    assert only(HOME_RIDE, feeder, EK46_HOME, STAY) == []
+
+
+def test_an_admission_day_with_no_transfer_to_the_hospital_is_a_problem():
+    landing, pickup = arrival_on(date(2026, 1, 30))
+    stay = appointment(date(2026, 2, 2), hour=9)
+    [finding] = only(ADMISSION_RIDE, landing, pickup, hotel(date(2026, 1, 30), date(2026, 2, 2)), stay)
+    assert finding.severity == "problem" and finding.item_uids == (stay.uid,)
+    assert CLINIC.name in finding.message and "Mon 02 Feb 2026, 09:00 CET" in finding.message
+    assert "from the hotel to the hospital" in finding.message
+
+
+def test_a_transfer_to_the_hospital_on_the_admission_day_before_the_appointment_answers_it():
+    landing, pickup = arrival_on(date(2026, 1, 30))
+    stay = appointment(date(2026, 2, 2), hour=9)
+    to_hospital = transfer(at(date(2026, 2, 2), 8, 0), from_kind="hotel", to_kind="hospital")
+    too_late = transfer(at(date(2026, 2, 2), 9, 30), from_kind="hotel", to_kind="hospital")
+    day_before = transfer(at(date(2026, 2, 1), 8, 0), from_kind="hotel", to_kind="hospital")
+    assert only(ADMISSION_RIDE, landing, pickup, stay, to_hospital) == []
+    assert len(only(ADMISSION_RIDE, landing, pickup, stay, too_late)) == 1
+    assert len(only(ADMISSION_RIDE, landing, pickup, stay, day_before)) == 1
+    # Straight from the airport to the hospital on the admission day is a ride to the hospital too.
+    landing, _ = arrival_on(date(2026, 2, 2), hh=6)
+    straight = transfer(at(date(2026, 2, 2), 7, 0), meets=landing, to_kind="hospital")
+    assert only(ADMISSION_RIDE, landing, straight, appointment(date(2026, 2, 2), hour=11)) == []
+
+
+def test_a_patient_who_does_not_fly_in_needs_no_ride_checked():
+    assert only(ADMISSION_RIDE, appointment(date(2026, 2, 2))) == []

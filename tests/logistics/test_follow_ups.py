@@ -7,12 +7,22 @@ from sqlalchemy import func, select
 
 from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations as case_operations
-from backoffice.cases.models import CaseDocument, CaseEvent
+from backoffice.cases import reminders
+from backoffice.cases.models import CaseDocument, CaseEvent, Reminder
 from backoffice.dashboard import operations as dashboard
 from backoffice.dbtypes import utcnow
-from backoffice.directory.follow_up_schedule import Rule, ScheduleError, check_schedule, parse_schedule, plan_follow_ups
+from backoffice.directory.follow_up_schedule import (
+    Rule,
+    ScheduleError,
+    check_schedule,
+    parse_schedule,
+    plan_follow_ups,
+    rules_in_plan,
+)
+from backoffice.directory.models import Programme
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.jobs import periodic
 from backoffice.logistics import follow_ups
 from backoffice.logistics.follow_ups import FollowUpError
 from backoffice.money import Money
@@ -211,8 +221,9 @@ def test_generating_twice_changes_nothing(users):
 
 
 @pytest.mark.parametrize("schedule", ["", "  \n "])
-def test_a_programme_without_schedule_plans_no_follow_ups(users, schedule):
+def test_a_programme_without_schedule_or_plan_plans_no_follow_ups(users, schedule):
     case = stem_cell_case(schedule=schedule)
+    db.session.get(Programme, case.programme_id).follow_up_plan = ""
     assert follow_ups.generate_follow_ups(case, users["coordinator"].id) == []
     assert stored(case.id) == [] and follow_up_events(case.id) == []
 
@@ -442,3 +453,112 @@ def test_at_most_ten_overdue_follow_ups_are_listed_for_the_dashboard(users):
     overdue = dashboard.overdue_follow_ups(None, today())
     assert overdue.total == 30 and len(overdue.oldest) == 10
     assert overdue.oldest[0].follow_up.label == "Wound check (1 of 30)"
+
+
+# ---------------------------------------------------------------------------------------------- plans in words, by hand
+
+
+def test_a_plan_in_words_reads_as_one_follow_up_per_time_it_names():
+    rules = rules_in_plan("Stimulator adjustment after 4 weeks and 3 months. Written report within 5 working days.")
+    planned = plan_follow_ups(rules, date(2026, 1, 31))
+    assert [(p.due_on, p.label) for p in planned] == [
+        (date(2026, 2, 28), "Stimulator adjustment (after 4 weeks)"),
+        (date(2026, 4, 30), "Stimulator adjustment (after 3 months)"),
+    ]
+    assert len(plan_follow_ups(rules_in_plan("PSA checks every 3 months for 2 years."), date(2026, 1, 1))) == 8
+    assert parse_schedule("Rhythm check after 3 months")[0].label == "Rhythm check (after 3 months)"
+
+
+def test_a_programme_whose_plan_says_stimulator_adjustment_after_4_weeks_and_3_months_plans_both_at_discharge(
+    users, monkeypatch
+):
+    case = stem_cell_case(schedule="", coordinator=users["coordinator"])
+    db.session.get(Programme, case.programme_id).follow_up_plan = "Stimulator adjustment after 4 weeks and 3 months."
+    ready_for_discharge(case, users["coordinator"], monkeypatch)
+    case_operations.transition(case.id, "discharged", actor_id=users["coordinator"].id)
+    db.session.commit()
+    rows = stored(case.id)
+    assert [(row.label, row.due_on) for row in rows] == [
+        ("Stimulator adjustment (after 4 weeks)", today() + timedelta(weeks=4)),
+        (
+            "Stimulator adjustment (after 3 months)",
+            plan_follow_ups(rules_in_plan("X after 3 months"), today())[0].due_on,
+        ),
+    ]
+
+
+def test_a_plan_that_names_no_countable_follow_up_leaves_a_reminder_to_plan_them_by_hand(users):
+    case = stem_cell_case(schedule="", state="discharged", coordinator=users["coordinator"])
+    db.session.get(Programme, case.programme_id).follow_up_plan = "Written report within 5 working days."
+    assert follow_ups.generate_follow_ups(case, users["coordinator"].id) == []
+    db.session.commit()
+    [reminder] = reminders.open_reminders(case.id)
+    assert reminder.text == "Plan the follow-ups by hand: Written report within 5 working days."
+    assert reminder.due_on == today() and reminder.owner_id is None
+    assert "plan them by hand" in follow_up_events(case.id)[0].note
+
+
+def test_a_coordinator_adds_a_follow_up_by_hand_on_the_case_page(as_role, users):
+    case = stem_cell_case(schedule="", state="discharged", coordinator=users["coordinator"])
+    db.session.commit()
+    client = as_role("coordinator")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f'action="/cases/{case.id}/follow-ups"' in page
+    due = (today() + timedelta(days=28)).isoformat()
+    response = client.post(f"/cases/{case.id}/follow-ups", data={"label": "Stimulator adjustment", "due_on": due})
+    assert response.status_code == 302
+    [row] = stored(case.id)
+    assert (row.label, row.due_on.isoformat(), row.status) == ("Stimulator adjustment", due, "due")
+    assert "added by hand" in follow_up_events(case.id)[-1].note
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Stimulator adjustment" in page
+
+    past = (today() - timedelta(days=1)).isoformat()
+    refused = client.post(f"/cases/{case.id}/follow-ups", data={"label": "Late one", "due_on": past})
+    assert refused.status_code == 422 and "cannot be in the past" in refused.get_data(as_text=True)
+    assert client.post(f"/cases/{case.id}/follow-ups", data={"label": "", "due_on": due}).status_code == 422
+    assert len(stored(case.id)) == 1
+
+
+def test_a_follow_up_is_added_by_hand_only_after_discharge(users):
+    case = stem_cell_case(state="confirmed", coordinator=users["coordinator"])
+    with pytest.raises(FollowUpError, match="once the patient is discharged"):
+        follow_ups.add_follow_up(case.id, today(), "Check", users["coordinator"].id)
+
+
+def test_completing_a_follow_up_closes_its_reminder_and_takes_it_off_due_today_leaving_the_coordinators_own(
+    planned,
+):
+    case, actor = planned["case"], planned["actor"]
+    own = reminders.add_reminder(case.id, due_on=today() + timedelta(days=1), text="Call the GP", actor_id=actor)
+    db.session.commit()
+    periodic.follow_up_reminders()  # the hourly job: a reminder about each follow-up due by tomorrow
+    first = planned["rows"][0]
+    about_first = reminders.open_reminder_about("follow_up", first.id)
+    assert about_first is not None and about_first.text == f"Follow-up: {first.label}"
+    assert [c.id for c in dashboard.due_today(actor)] == [case.id]
+
+    follow_ups.mark_done(first.id, "All well", today(), actor)
+    db.session.commit()
+    assert reminders.open_reminder_about("follow_up", first.id) is None
+    assert db.session.get(Reminder, own.id).state == "open"
+    for row in planned["rows"][1:4]:  # the other overdue ones: done too, or cancelled
+        if row.id % 2:
+            follow_ups.mark_done(row.id, "All well", today(), actor)
+        else:
+            follow_ups.cancel(row.id, "Seen by the GP", actor)
+    db.session.commit()
+    db.session.expire_all()
+    assert dashboard.due_today(actor) == []
+    assert case_operations.get_case(case.id).next_action == "Call the GP"
+
+
+def test_moving_a_follow_up_moves_its_reminder(planned):
+    case, actor = planned["case"], planned["actor"]
+    periodic.follow_up_reminders()
+    first = planned["rows"][0]
+    follow_ups.reschedule(first.id, today() + timedelta(days=9), actor, "Patient travelling")
+    db.session.commit()
+    assert reminders.open_reminder_about("follow_up", first.id).due_on == today() + timedelta(days=9)
+    # The case's copy is now the earliest of the other overdue follow-ups' reminders.
+    assert case_operations.get_case(case.id).next_action_on == planned["rows"][1].due_on

@@ -37,6 +37,7 @@ class Trip:
     drop_off: object
     hotels: list
     interpreter_booking: object
+    to_hospital: object = None  # the ride from the hotel on the admission day
 
 
 def make_trip(*, coordinator=None, patient_name="Amal Haddad", languages="en", state="travel_booked") -> Trip:
@@ -87,7 +88,15 @@ def make_trip(*, coordinator=None, patient_name="Amal Haddad", languages="en", s
     ]
     interpreter = make_interpreter()
     booking = make_interpreter_booking(case, interpreter, starts_at=local(ADMISSION, 8, 30))
-    return Trip(case, hospital, appointment, inbound, outbound, pickup, drop_off, hotels, booking)
+    to_hospital = make_transfer(
+        case,
+        pickup_at=local(ADMISSION, 8, 0),
+        from_kind="hotel",
+        from_place="Hotel am Main",
+        to_kind="hospital",
+        to_place="Clinic of Advanced Biological Medicine",
+    )
+    return Trip(case, hospital, appointment, inbound, outbound, pickup, drop_off, hotels, booking, to_hospital)
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -100,6 +109,7 @@ def test_the_itinerary_has_every_booking_in_time_order(users):
         f"flight-{trip.inbound.id}",
         f"transfer-{trip.pickup.id}",
         f"hotel-{trip.hotels[0].id}",
+        f"transfer-{trip.to_hospital.id}",
         f"interpreter-{trip.interpreter_booking.id}",
         f"appointment-{trip.appointment.id}",
         f"hotel-{trip.hotels[1].id}",
@@ -137,7 +147,12 @@ def test_days_group_items_by_their_local_day_with_check_outs_and_discharge(users
     trip = make_trip()
     grouped = {day.on: [(e.item.kind, e.moment) for e in day.entries] for day in days(load_itinerary(trip.case.id))}
     assert grouped[ARRIVAL_DAY] == [("flight", "start"), ("transfer", "start"), ("hotel", "start")]
-    assert grouped[ADMISSION] == [("hotel", "end"), ("interpreter", "start"), ("appointment", "start")]
+    assert grouped[ADMISSION] == [
+        ("hotel", "end"),
+        ("transfer", "start"),
+        ("interpreter", "start"),
+        ("appointment", "start"),
+    ]
     assert grouped[date(2027, 5, 26)] == [("appointment", "discharge"), ("hotel", "start")]
     assert grouped[DEPARTURE_DAY] == [("hotel", "end"), ("transfer", "start"), ("flight", "start")]
 

@@ -11,6 +11,8 @@ from sqlalchemy import select
 from weasyprint import HTML
 
 from backoffice.audit.models import AuditEvent
+from backoffice.cases import history
+from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
 from backoffice.invoicing.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
 from backoffice.logistics.itinerary import days, load_itinerary
@@ -130,3 +132,50 @@ def test_a_document_linking_a_server_file_renders_without_it(app, caplog):
 def static_root_of(app):
     with app.app_context():
         return static_root()
+
+
+# ---------------------------------------------------------------------------------------------- open problems
+
+
+def test_the_pdf_is_not_handed_out_while_problems_are_open_without_a_word(users, as_role):
+    trip = make_trip()
+    trip.to_hospital.status = "cancelled"  # nobody takes the patient to the hospital on the admission day
+    db.session.commit()
+    client = as_role("coordinator")
+    itinerary_page = client.get(f"/cases/{trip.case.id}/itinerary").get_data(as_text=True)
+    assert "1 problem open" in itinerary_page
+
+    warning = client.get(f"/cases/{trip.case.id}/itinerary.pdf")
+    assert warning.status_code == 200 and warning.mimetype == "text/html"
+    page = warning.get_data(as_text=True)
+    assert "The itinerary still has 1 open problem" in page and 'data-finding="admission_without_transfer"' in page
+    assert "Download anyway" in page
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "itinerary_pdf_downloaded")) is None
+
+
+def test_downloading_the_pdf_anyway_is_recorded_on_the_case_timeline_with_the_problems(users, as_role):
+    trip = make_trip()
+    trip.to_hospital.status = "cancelled"
+    db.session.commit()
+    client = as_role("coordinator")
+    response = client.post(f"/cases/{trip.case.id}/itinerary.pdf/anyway")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.data.startswith(b"%PDF")
+    [event] = db.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == trip.case.id, CaseEvent.kind == "itinerary")
+    ).all()
+    assert event.actor_id == users["coordinator"].id
+    assert "downloaded anyway with 1 open problem(s): No transfer takes the patient to" in event.note
+    case_page = client.get(f"/cases/{trip.case.id}").get_data(as_text=True)
+    assert "Itinerary PDF downloaded anyway" in case_page
+    # Finance reads the timeline without the details.
+    texts = [entry["text"] for entry in history.timeline(trip.case.id, health_data=False)]
+    assert "Itinerary PDF downloaded despite open problems" in texts
+
+
+def test_a_pdf_without_open_problems_downloads_straight_away_and_notes_nothing(users, as_role):
+    trip = make_trip()
+    db.session.commit()
+    response = as_role("coordinator").post(f"/cases/{trip.case.id}/itinerary.pdf/anyway")
+    assert response.mimetype == "application/pdf"
+    assert db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "itinerary")) is None

@@ -397,7 +397,7 @@ def test_a_relatives_flight_home_is_shown_but_does_not_block_travel_booked(case,
     make_transfer(case, pickup_at=local(soon(-1), 19), flight=landing)
     make_hotel(case, check_in_on=soon(-1), check_out_on=soon())
     for day, number, passengers in ((soon(3), "EK44", "Omar Haddad"), (soon(10), "EK46", "Patient")):
-        make_flight(
+        home = make_flight(
             case,
             departs_at=local(day, 15),
             arrives_at=local(day, 23, 30, tz="Asia/Dubai"),
@@ -408,6 +408,9 @@ def test_a_relatives_flight_home_is_shown_but_does_not_block_travel_booked(case,
             flight_number=number,
             passengers=passengers,
         )
+    # Her rides: to the hospital on the admission day, to the airport for her flight home (EK46, the last one).
+    make_transfer(case, pickup_at=local(soon(), 7), from_kind="hotel", from_place="Hotel am Main", to_kind="hospital")
+    make_transfer(case, pickup_at=local(soon(10), 12), flight=home, from_kind="hospital", to_kind="airport")
     db.session.commit()
     client = as_role("coordinator")
     page = client.get(f"/cases/{case.id}/itinerary").get_data(as_text=True)

@@ -63,15 +63,30 @@ def test_running_a_done_step_again_buys_nothing_more(app):
     assert set(outbox) == {"done"}
 
 
-def test_a_failure_keeps_the_coordinators_own_reminder(app):
-    from backoffice.cases.models import Case
+def test_a_failure_keeps_the_coordinators_own_reminder(app, users):
+    from datetime import timedelta
+
+    from backoffice.cases import reminders
+    from backoffice.cases.models import Case, Reminder
+    from backoffice.dbtypes import utcnow
     from tests.factories import make_case
 
-    case = make_case(state="discharged", next_action="Ask for the weekly examination results")
+    case = make_case(state="discharged", coordinator=users["coordinator"])
+    own = reminders.add_reminder(
+        case.id,
+        due_on=utcnow().date() + timedelta(days=2),
+        text="Ask for the weekly examination results",
+        actor_id=users["coordinator"].id,
+    )
     db.session.commit()
-    case_id = case.id
+    case_id, own_id = case.id, own.id
     order_id = submitted_order(behaviour="refused", case=case).id
     run_jobs(app)
     db.session.expire_all()
     assert db.session.get(MedicineOrder, order_id).status == "failed"
-    assert db.session.get(Case, case_id).next_action == "Ask for the weekly examination results"
+    assert db.session.get(Reminder, own_id).state == "open"
+    assert db.session.get(Reminder, own_id).text == "Ask for the weekly examination results"
+    failure = reminders.open_reminder_about("medicine_order", order_id)
+    assert failure.owner_id is None and failure.due_on == utcnow().date()
+    # The case's copy is the earliest open reminder: the failure, due today, before the coordinator's own.
+    assert db.session.get(Case, case_id).next_action.startswith(f"Medicine order #{order_id} failed")

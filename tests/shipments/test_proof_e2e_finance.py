@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+from datetime import date, timedelta
 
 import pytest
 
+from backoffice.cases import reminders
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.jobs import get_queue
@@ -24,13 +26,16 @@ def _empty_queue(app):
     get_queue().empty()
 
 
-def test_a_failed_order_does_not_claim_the_coordinator_was_told_when_the_case_kept_its_own_next_action(
-    app, users, as_role
-):
+def test_a_failed_order_tells_the_coordinator_with_a_reminder_of_its_own_beside_theirs(app, users, as_role):
     patient = make_patient(name="Minh Tran", country="VN")
     patient.address = "12 Nguyen Hue, District 1, Ho Chi Minh City"
-    case = make_case(patient=patient, state="aftercare", coordinator=users["coordinator"])
-    case.next_action = OWN_REMINDER  # the coordinator's own reminder: a failing order leaves it as it is
+    case = make_case(
+        patient=patient,
+        state="aftercare",
+        coordinator=users["coordinator"],
+        next_action=OWN_REMINDER,  # the coordinator's own reminder: a failing order leaves it as it is
+        next_action_on=date.today() + timedelta(days=3),
+    )
     pharmacy = make_pharmacy(name="Marien-Apotheke")
     prescription = make_prescription(case, uploaded_by=users["coordinator"])
     db.session.commit()
@@ -43,13 +48,14 @@ def test_a_failed_order_does_not_claim_the_coordinator_was_told_when_the_case_ke
 
     page = html.unescape(client.get(f"/medicine-orders/{order_id}").get_data(as_text=True))
     assert "This order failed:" in page and "prescription not accepted (forced refusal)" in page
-    assert get_case(case_id).next_action == OWN_REMINDER
-    assert "The coordinator was told" not in page and "has been told" not in page
-    assert "The failure is on the case's timeline" in page
-    assert "the case's next action is about something else" in page
+    assert "The coordinator has been told: the case has a reminder about this order" in page
+    texts = [reminder.text for reminder in reminders.open_reminders(case_id)]
+    assert texts[1] == OWN_REMINDER and texts[0].startswith(f"Medicine order #{order_id} failed")
+    case_page = html.unescape(client.get(f"/cases/{case_id}").get_data(as_text=True))
+    assert OWN_REMINDER in case_page and f"System (medicine order #{order_id})" in case_page
 
 
-def test_a_failed_order_whose_reminder_was_cleared_says_nobody_is_reminded(app, users, as_role):
+def test_a_failed_order_whose_reminder_was_marked_done_says_nobody_is_reminded(app, users, as_role):
     case = make_case(state="aftercare", coordinator=users["coordinator"])
     pharmacy = make_pharmacy(name="Marien-Apotheke")
     prescription = make_prescription(case, uploaded_by=users["coordinator"])
@@ -60,11 +66,10 @@ def test_a_failed_order_whose_reminder_was_cleared_says_nobody_is_reminded(app, 
     case_id, order_id = case.id, order.id
     client = as_role("coordinator")
     run_jobs(app)
-    case = get_case(case_id)
-    case.next_action, case.next_action_on = "", None  # the coordinator cleared the failure reminder
-    db.session.commit()
+    reminder_id = reminders.open_reminder_about("medicine_order", order_id).id
+    assert client.post(f"/cases/{case_id}/reminders/{reminder_id}/done", data={}).status_code == 302
+    assert get_case(case_id).next_action == ""
 
     page = html.unescape(client.get(f"/medicine-orders/{order_id}").get_data(as_text=True))
     assert "This order failed:" in page and "has been told" not in page
-    assert "the case has no next action reminding anyone of it" in page
-    assert "the coordinator's own reminder was kept" not in page
+    assert "no open reminder is about this order any more" in page

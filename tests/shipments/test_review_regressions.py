@@ -270,3 +270,31 @@ def test_a_job_payload_of_the_wrong_type_fails_as_bad_arguments_instead_of_crash
     assert entry.last_error.startswith(f"bad arguments for {job}: ")
     assert "is not a whole number from 1 to 2147483647" in entry.last_error
     assert db.session.scalar(select(func.count()).select_from(SandboxCall)) == 0
+
+
+def test_a_retried_order_that_succeeds_closes_the_reminder_its_failure_made_and_nobody_elses(app, users):
+    from backoffice.cases import reminders
+    from backoffice.cases.models import Case, Reminder
+
+    case = make_case(state="discharged", coordinator=users["coordinator"])
+    own = reminders.add_reminder(
+        case.id, due_on=utcnow().date() + timedelta(days=2), text="Call the GP", actor_id=users["coordinator"].id
+    )
+    db.session.commit()
+    case_id, own_id = case.id, own.id
+    order_id = submitted_order(behaviour="refused", case=case).id
+    run_jobs(app)
+    assert fresh(order_id).status == "failed"
+    failure_id = reminders.open_reminder_about("medicine_order", order_id).id
+
+    runner.requeue(purchase_job(order_id))
+    db.session.get(MedicineOrder, order_id).sandbox_behaviour = "normal"  # the pharmacy accepts it now
+    db.session.commit()
+    # Requeued is not yet succeeded: the reminder stays until the retried step goes through.
+    assert db.session.get(Reminder, failure_id).state == "open"
+    run_jobs(app)
+    db.session.expire_all()
+    assert fresh(order_id).status == "delivered"
+    assert db.session.get(Reminder, failure_id).state == "done"
+    assert db.session.get(Reminder, own_id).state == "open"
+    assert db.session.get(Case, case_id).next_action == "Call the GP"

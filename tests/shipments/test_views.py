@@ -253,7 +253,7 @@ def test_a_failed_order_shows_the_reason_and_that_the_coordinator_was_told(app, 
     run_jobs(app)
     page = text(client.get(f"/medicine-orders/{order_id}"))
     assert "This order failed:" in page and "prescription not accepted (forced refusal)" in page
-    assert "The coordinator has been told: it is the case's next action" in page
+    assert "The coordinator has been told: the case has a reminder about this order" in page
     assert "Carl Coordinator" in page
 
 

@@ -1,0 +1,176 @@
+"""Reminders on a case: any number, each a user's own or the system's about one thing (a follow-up, a medicine order).
+
+Nothing overwrites another's reminder: the system closes only the reminders it made about the thing that is now
+settled. The case keeps a copy of its earliest open reminder (`next_action_on`, `next_action`) so the case list can
+sort by it and the dashboard can show it in a fixed number of statements; `refresh_next_action` is the one place
+that writes that copy, and every change of a reminder goes through it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from backoffice.cases.models import Case, Reminder
+from backoffice.cases.operations import CaseError, get_case, record_case_event, save_case
+from backoffice.dbtypes import utcnow
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+
+MAX_TEXT = 200
+
+
+# ---------------------------------------------------------------------------------------------- the case's copy
+
+
+def refresh_next_action(case: Case) -> None:
+    """Copy the case's earliest open reminder (by day, then the oldest) onto the case, or clear the copy.
+
+    The case row is locked first, so two changes of the same case's reminders at once cannot leave a stale copy.
+    """
+    db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    earliest = db.session.scalar(
+        select(Reminder)
+        .where(Reminder.case_id == case.id, Reminder.state == "open")
+        .order_by(Reminder.due_on, Reminder.id)
+        .limit(1)
+    )
+    due_on, text = (earliest.due_on, earliest.text) if earliest else (None, "")
+    if (case.next_action_on, case.next_action) != (due_on, text):
+        case.next_action_on, case.next_action = due_on, text
+        save_case(case)
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def open_reminders(case_id: int) -> list[Reminder]:
+    """A case's open reminders, earliest first, each with its owner (one statement)."""
+    return list(
+        db.session.scalars(
+            select(Reminder)
+            .where(Reminder.case_id == case_id, Reminder.state == "open")
+            .options(joinedload(Reminder.owner))
+            .order_by(Reminder.due_on, Reminder.id)
+        )
+    )
+
+
+def open_reminder_about(source: str, source_id: int) -> Reminder | None:
+    """The system's open reminder about one thing (a medicine order, a follow-up), if there is one."""
+    return db.session.scalar(
+        select(Reminder)
+        .where(Reminder.source == source, Reminder.source_id == source_id, Reminder.state == "open")
+        .order_by(Reminder.id)
+        .limit(1)
+    )
+
+
+# ---------------------------------------------------------------------------------------------- a user's own
+
+
+def _text(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    if not text:
+        raise CaseError("Say what is due on that date.")
+    if len(text) > MAX_TEXT:
+        raise CaseError(f"Keep the reminder to {MAX_TEXT} characters (it has {len(text)}).")
+    return text
+
+
+def add_reminder(case_id: int, *, due_on: date | None, text: str | None, actor_id: int) -> Reminder:
+    """A user's own reminder on a case: what is due and on which day (today or later). Other reminders stay."""
+    case = get_case(case_id)
+    if due_on is None:
+        raise CaseError("Give the day the reminder is due.")
+    if due_on < utcnow().date():
+        raise CaseError("The reminder date is in the past; choose today or a later day.")
+    reminder = Reminder(case_id=case.id, owner_id=actor_id, source="user", text=_text(text), due_on=due_on)
+    db.session.add(reminder)
+    db.session.flush()
+    refresh_next_action(case)
+    record_case_event(
+        case,
+        "reminder",
+        actor_id,
+        note=f"Reminder for {due_on.isoformat()}: {reminder.text}",
+        audit={"id": reminder.id},
+    )
+    return reminder
+
+
+def complete_reminder(case_id: int, reminder_id: int, *, actor_id: int) -> Reminder:
+    """Mark one open reminder of the case done (anyone working the case may, whoever's it is); the others stay."""
+    case = get_case(case_id)
+    reminder = db.session.scalar(
+        select(Reminder).where(Reminder.id == reminder_id, Reminder.case_id == case.id).with_for_update()
+    )
+    if reminder is None:
+        raise NotFound("The case has no such reminder.")
+    if reminder.state != "open":
+        raise CaseError(f"The reminder “{reminder.text}” is already {reminder.state}.")
+    _close(reminder, "done", actor_id)
+    refresh_next_action(case)
+    record_case_event(
+        case, "reminder", actor_id, note=f"Reminder done: {reminder.text}", audit={"id": reminder.id, "state": "done"}
+    )
+    return reminder
+
+
+def _close(reminder: Reminder, state: str, actor_id: int | None) -> None:
+    reminder.state, reminder.closed_at, reminder.closed_by_id = state, utcnow(), actor_id
+    db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------- the system's
+
+
+def remind(case: Case, *, source: str, source_id: int | None, text: str, due_on: date) -> Reminder:
+    """The system's reminder about one thing. One open reminder per thing: asked again, it is updated, not doubled."""
+    reminder = open_reminder_about(source, source_id) if source_id is not None else None
+    if reminder is None:
+        reminder = Reminder(case_id=case.id, owner_id=None, source=source, source_id=source_id)
+        db.session.add(reminder)
+    reminder.text, reminder.due_on = " ".join(text.split())[:MAX_TEXT], due_on
+    db.session.flush()
+    refresh_next_action(case)
+    return reminder
+
+
+def close_reminders_about(
+    case: Case, source: str, source_id: int, *, state: str = "done", actor_id: int | None = None
+) -> int:
+    """The thing is settled (the follow-up took place, the order went through): close the system's open reminders
+    about it, and nobody else's. Returns how many were closed."""
+    reminders = db.session.scalars(
+        select(Reminder).where(
+            Reminder.case_id == case.id,
+            Reminder.source == source,
+            Reminder.source_id == source_id,
+            Reminder.state == "open",
+        )
+    ).all()
+    for reminder in reminders:
+        _close(reminder, state, actor_id)
+    if reminders:
+        refresh_next_action(case)
+    return len(reminders)
+
+
+def move_reminders_about(case: Case, source: str, source_id: int, due_on: date) -> None:
+    """The thing moved to another day (a rescheduled follow-up): its open reminders move with it."""
+    reminders = db.session.scalars(
+        select(Reminder).where(
+            Reminder.case_id == case.id,
+            Reminder.source == source,
+            Reminder.source_id == source_id,
+            Reminder.state == "open",
+        )
+    ).all()
+    for reminder in reminders:
+        reminder.due_on = due_on
+    if reminders:
+        db.session.flush()
+        refresh_next_action(case)
