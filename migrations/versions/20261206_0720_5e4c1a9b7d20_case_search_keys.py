@@ -2,7 +2,7 @@
 PostgreSQL, and the digits of each patient's phone; existing rows filled.
 
 Revision ID: 5e4c1a9b7d20
-Revises: 2c070fe7aac7
+Revises: a14e0b7c2d31
 Create Date: 2026-12-06 07:20:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "5e4c1a9b7d20"
-down_revision = "2c070fe7aac7"
+down_revision = "a14e0b7c2d31"
 branch_labels = None
 depends_on = None
 
