@@ -13,6 +13,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from backoffice.cases import states
 from backoffice.cases.models import Case, Reminder
 from backoffice.cases.operations import CaseError, get_case, record_case_event, save_case
 from backoffice.dbtypes import utcnow
@@ -80,9 +81,18 @@ def _text(text: str | None) -> str:
     return text
 
 
+def reminders_addable(case: Case) -> bool:
+    """Whether a user may add a reminder to the case: not once it is closed or cancelled (nothing more is due on it).
+    Its open reminders can still be marked done, so none stays open for ever."""
+    return case.state not in states.FINAL
+
+
 def add_reminder(case_id: int, *, due_on: date | None, text: str | None, actor_id: int) -> Reminder:
-    """A user's own reminder on a case: what is due and on which day (today or later). Other reminders stay."""
+    """A user's own reminder on a case: what is due and on which day (today or later). Other reminders stay.
+    A closed or cancelled case takes no new reminder."""
     case = get_case(case_id)
+    if not reminders_addable(case):
+        raise CaseError(f"Case {case.number} is {states.label(case.state).lower()}; it takes no new reminders.")
     if due_on is None:
         raise CaseError("Give the day the reminder is due.")
     if due_on < utcnow().date():
