@@ -27,6 +27,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
 from backoffice.audit.operations import record_event
+from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import states
 from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, ScreeningAnswer
@@ -284,9 +285,26 @@ def _clearance_in_force(document: CaseDocument) -> ScreeningAnswer | None:
     )
 
 
+def types_changeable(case) -> bool:
+    """Whether a document's type may still be corrected: not once the case is closed or cancelled."""
+    return case.state not in states.FINAL
+
+
+def may_remove_documents(case, role: str | None) -> bool:
+    """Who may take a document off the case: anyone working it while it runs; once it is closed or cancelled, only an
+    administrator (a data-protection request), always with a reason."""
+    return case.state not in states.FINAL or role == ADMIN
+
+
 def change_document_type(case_id: int, document_id: int, document_type: str, actor_id: int) -> CaseDocument:
-    """Correct what a document is. A clearance a resolved contraindication rests on stays a clearance."""
+    """Correct what a document is. A clearance a resolved contraindication rests on stays a clearance; the documents
+    of a closed or cancelled case keep their types."""
     document = get_document(case_id, document_id)
+    case = get_case(case_id)
+    if not types_changeable(case):
+        raise DocumentError(
+            f"Case {case.number} is {states.label(case.state).lower()}; its documents keep the types they have."
+        )
     document_type = check_document_type(document_type)
     if document.document_type == document_type:
         raise DocumentError(f"“{document.original_filename}” is already a {document.type_label.lower()}.")
@@ -298,7 +316,7 @@ def change_document_type(case_id: int, document_id: int, document_type: str, act
     document.document_type = document_type
     db.session.flush()
     record_case_event(
-        get_case(case_id),
+        case,
         "document",
         actor_id,
         note=f"{document.original_filename}: {DOCUMENT_TYPES[before].lower()} → {document.type_label.lower()}",
@@ -311,9 +329,17 @@ def remove_document(case_id: int, document_id: int, reason: str, actor_id: int) 
     """Take a document off the case (uploaded to the wrong case, a duplicate, unreadable): who, when and why.
 
     The row and the file stay for the audit trail; lists hide it and it can no longer be a prescription or a
-    clearance. A clearance a resolved contraindication rests on cannot be removed.
+    clearance. A clearance a resolved contraindication rests on cannot be removed. On a closed or cancelled case
+    only an administrator removes a document (a data-protection request), with the reason.
     """
     document = get_document(case_id, document_id)
+    case = get_case(case_id)
+    actor = db.session.get(User, actor_id)
+    if not may_remove_documents(case, actor.role if actor else None):
+        raise DocumentError(
+            f"Case {case.number} is {states.label(case.state).lower()}; only an administrator can remove its "
+            "documents (for a data-protection request)."
+        )
     reason = " ".join((reason or "").split())
     if not reason:
         raise DocumentError("Say why the document is removed.")
@@ -327,7 +353,7 @@ def remove_document(case_id: int, document_id: int, reason: str, actor_id: int) 
     document.removed_at, document.removed_by_id, document.removal_reason = utcnow(), actor_id, reason
     db.session.flush()
     record_case_event(
-        get_case(case_id),
+        case,
         "document_removed",
         actor_id,
         note=f"Removed {document.original_filename} ({document.type_label.lower()}): {reason}",

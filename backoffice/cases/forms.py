@@ -7,6 +7,7 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
@@ -68,6 +69,7 @@ class ReminderForm(FlaskForm):
     """A user's own reminder on a case. Not versioned: it adds a row and changes nobody else's."""
 
     due_on = DateField("Due on", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
+    due_time = TimeField("At (optional)", validators=[Optional()])
     text = StringField("What is due", validators=[DataRequired(message="Say what is due."), Length(max=200)])
 
 

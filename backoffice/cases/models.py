@@ -115,6 +115,9 @@ class Reminder(db.Model):
     source_id: Mapped[int | None]  # the follow-up or medicine order a system reminder is about
     text: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date]
+    # An optional time of day, as the UTC instant of that time on `due_on` in the operator's zone. The day stays in
+    # `due_on`, so the case's copy, the case list's sort and the dashboard's "Due today" read the day alone.
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     state: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -122,6 +125,11 @@ class Reminder(db.Model):
 
     owner: Mapped[User | None] = relationship(foreign_keys=[owner_id], lazy="raise")
     closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id], lazy="raise")
+
+    def is_late(self, now: datetime | None = None) -> bool:
+        """Due on an earlier day, or today at a time already past."""
+        now = now or utcnow()
+        return self.due_on < now.date() or (self.due_at is not None and self.due_at < now)
 
     @property
     def owner_label(self) -> str:

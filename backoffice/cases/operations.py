@@ -194,10 +194,24 @@ def record_case_event(
 Guard = Callable[[Case], str | None]
 
 
+def _current_state(case: Case) -> str:
+    """Where the case stands in the pipeline (on hold: where it was put on hold)."""
+    return (case.state_before_hold or case.state) if case.state == "on_hold" else case.state
+
+
+def _has_reached(case: Case, state: str) -> bool:
+    """Whether the case is in `state` or further along the pipeline, so a guard's message speaks of it as done."""
+    current = _current_state(case)
+    return current in states.PIPELINE and states.PIPELINE.index(current) >= states.PIPELINE.index(state)
+
+
+# A guard's message fits where the case stands: "before the records review" only to a case that is not in it yet.
 def _needs_coordinator(case: Case) -> str | None:
-    if case.coordinator_id is None:
-        return "Assign a personal medical coordinator before recording the first contact."
-    return None
+    if case.coordinator_id is not None:
+        return None
+    if _has_reached(case, "contacted"):
+        return "The case has no personal medical coordinator; assign one before it moves on."
+    return "Assign a personal medical coordinator before recording the first contact."
 
 
 def _needs_medical_records(case: Case) -> str | None:
@@ -208,7 +222,13 @@ def _needs_medical_records(case: Case) -> str | None:
             CaseDocument.removed_at.is_(None),
         )
     )
-    return None if count else "Upload at least one medical record before the records review."
+    if count:
+        return None
+    if _has_reached(case, "records_review"):
+        if _current_state(case) == "records_review":
+            return "Upload at least one medical record to finish the records review."
+        return "The case has no medical record any more; upload at least one before it moves on."
+    return "Upload at least one medical record before the records review."
 
 
 def _needs_programme_and_estimate(case: Case) -> str | None:

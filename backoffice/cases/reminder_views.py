@@ -20,7 +20,13 @@ def add_reminder(case_id: int):
         return _invalid(case_id, form, reminder_form=form)
     return _change(
         case_id,
-        lambda: reminders.add_reminder(case_id, due_on=form.due_on.data, text=form.text.data, actor_id=current_user.id),
+        lambda: reminders.add_reminder(
+            case_id,
+            due_on=form.due_on.data,
+            due_time=form.due_time.data,
+            text=form.text.data,
+            actor_id=current_user.id,
+        ),
         "Reminder saved.",
         reminder_form=form,
     )

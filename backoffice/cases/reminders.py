@@ -8,34 +8,37 @@ that writes that copy, and every change of a reminder goes through it.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from backoffice.cases import states
 from backoffice.cases.models import Case, Reminder
 from backoffice.cases.operations import CaseError, get_case, record_case_event, save_case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.templating import format_datetime, operator_timezone
 
 MAX_TEXT = 200
+# By day; within a day the timed ones by their time, then those without a time; then the oldest (the same on every
+# database: NULLs sort first on SQLite and last on PostgreSQL, so the "has no time" flag goes first).
+EARLIEST_FIRST = (Reminder.due_on, Reminder.due_at.is_(None), Reminder.due_at, Reminder.id)
 
 
 # ---------------------------------------------------------------------------------------------- the case's copy
 
 
 def refresh_next_action(case: Case) -> None:
-    """Copy the case's earliest open reminder (by day, then the oldest) onto the case, or clear the copy.
+    """Copy the case's earliest open reminder (by day and time, then the oldest) onto the case, or clear the copy.
 
     The case row is locked first, so two changes of the same case's reminders at once cannot leave a stale copy.
     """
     db.session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     earliest = db.session.scalar(
-        select(Reminder)
-        .where(Reminder.case_id == case.id, Reminder.state == "open")
-        .order_by(Reminder.due_on, Reminder.id)
-        .limit(1)
+        select(Reminder).where(Reminder.case_id == case.id, Reminder.state == "open").order_by(*EARLIEST_FIRST).limit(1)
     )
     due_on, text = (earliest.due_on, earliest.text) if earliest else (None, "")
     if (case.next_action_on, case.next_action) != (due_on, text):
@@ -53,7 +56,7 @@ def open_reminders(case_id: int) -> list[Reminder]:
             select(Reminder)
             .where(Reminder.case_id == case_id, Reminder.state == "open")
             .options(joinedload(Reminder.owner))
-            .order_by(Reminder.due_on, Reminder.id)
+            .order_by(*EARLIEST_FIRST)
         )
     )
 
@@ -80,14 +83,35 @@ def _text(text: str | None) -> str:
     return text
 
 
-def add_reminder(case_id: int, *, due_on: date | None, text: str | None, actor_id: int) -> Reminder:
-    """A user's own reminder on a case: what is due and on which day (today or later). Other reminders stay."""
+def reminders_addable(case: Case) -> bool:
+    """Whether a user may add a reminder to the case: not once it is closed or cancelled (nothing more is due on it).
+    Its open reminders can still be marked done, so none stays open for ever."""
+    return case.state not in states.FINAL
+
+
+def due_instant(due_on: date, due_time: time) -> datetime:
+    """The UTC instant of a time of day on `due_on` in the operator's time zone (OPERATOR_TIMEZONE)."""
+    return datetime.combine(due_on, due_time, tzinfo=ZoneInfo(operator_timezone())).astimezone(UTC)
+
+
+def add_reminder(
+    case_id: int, *, due_on: date | None, text: str | None, actor_id: int, due_time: time | None = None
+) -> Reminder:
+    """A user's own reminder on a case: what is due and on which day (today or later), optionally at a time of day
+    in the operator's zone (not already past). Other reminders stay. A closed or cancelled case takes no new one."""
     case = get_case(case_id)
+    if not reminders_addable(case):
+        raise CaseError(f"Case {case.number} is {states.label(case.state).lower()}; it takes no new reminders.")
     if due_on is None:
         raise CaseError("Give the day the reminder is due.")
     if due_on < utcnow().date():
         raise CaseError("The reminder date is in the past; choose today or a later day.")
-    reminder = Reminder(case_id=case.id, owner_id=actor_id, source="user", text=_text(text), due_on=due_on)
+    due_at = due_instant(due_on, due_time) if due_time is not None else None
+    if due_at is not None and due_at < utcnow():
+        raise CaseError("That time today has passed; choose a later time or another day.")
+    reminder = Reminder(
+        case_id=case.id, owner_id=actor_id, source="user", text=_text(text), due_on=due_on, due_at=due_at
+    )
     db.session.add(reminder)
     db.session.flush()
     refresh_next_action(case)
@@ -95,7 +119,8 @@ def add_reminder(case_id: int, *, due_on: date | None, text: str | None, actor_i
         case,
         "reminder",
         actor_id,
-        note=f"Reminder for {due_on.isoformat()}: {reminder.text}",
+        note=f"Reminder for {due_on.isoformat()}{' ' + format_datetime(due_at, '%H:%M') if due_at else ''}: "
+        f"{reminder.text}",
         audit={"id": reminder.id},
     )
     return reminder

@@ -14,7 +14,7 @@ from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_requi
 from backoffice.billing import bills as billing_bills
 from backoffice.cases import bp, history, operations, programme, reminders, screening, states
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
-from backoffice.cases.documents import list_documents
+from backoffice.cases.documents import list_documents, may_remove_documents, types_changeable
 from backoffice.cases.forms import (
     AssignForm,
     NoteForm,
@@ -124,6 +124,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
             reminders=reminders.open_reminders(case.id),
+            reminders_addable=reminders.reminders_addable(case),
             reminder_form=forms.get("reminder_form") or ReminderForm(formdata=None),
             reminder_done_form=ReminderDoneForm(formdata=None),
             documents=list_documents(case.id),
@@ -132,6 +133,8 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             type_form=DocumentTypeForm(formdata=None),
             remove_form=DocumentRemoveForm(formdata=None),
             document_types=DOCUMENT_TYPES,
+            document_types_changeable=types_changeable(case),
+            documents_removable=may_remove_documents(case, current_user.role),
         )
     for form in context.values():
         if isinstance(form, VersionedForm):

@@ -28,6 +28,7 @@ from backoffice.auth.permissions import ADMIN, COORDINATOR, PATIENT
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
+from backoffice.invoicing.models import Invoice
 from backoffice.patients.models import Patient
 from backoffice.portal.models import INVITE, RESET, PortalInvite
 
@@ -86,6 +87,26 @@ def may_reset_password(user) -> bool:
     return user is not None and user.is_authenticated and user.active and user.role == ADMIN
 
 
+def closed_case_refusal(case) -> str | None:
+    """Why the patient of this case is not invited to the portal any more, or None when they may be.
+
+    The portal shows a patient their invoices: on a closed or cancelled case an invitation serves only a patient who
+    has issued invoices or credit notes of that case to read.
+    """
+    # here, not at the top: importing the cases package loads the case page, which shows this module's panel
+    from backoffice.cases import states
+
+    if case.state not in states.FINAL:
+        return None
+    issued = db.session.scalar(select(exists().where(Invoice.case_id == case.id, Invoice.status != "draft")))
+    if issued:
+        return None
+    return (
+        f"Case {case.number} is {states.label(case.state).lower()} and has no issued invoice; "
+        "there is nothing in the portal for its patient."
+    )
+
+
 def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
     """Invite the case's patient to the portal; returns the invitation and the token of its link (never stored).
 
@@ -93,7 +114,8 @@ def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
     (role patient, the patient's email and name, a random password nobody knows) unless that email already signs in
     to a staff account or to another patient's account. An account waiting for its first password gets a new link;
     an account in use is refused (staff never set its password: see `create_reset_link`). A new invitation revokes
-    the patient's earlier unused links; a deactivated account gets none.
+    the patient's earlier unused links; a deactivated account gets none. A closed or cancelled case's patient is
+    invited only when the case has issued invoices (`closed_case_refusal`).
     """
     case = _case(case_id)
     actor = db.session.get(User, actor_id)
@@ -101,6 +123,8 @@ def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
         raise PermissionDenied(
             "Only the case's medical coordinator or an administrator invites its patient to the portal."
         )
+    if (refusal := closed_case_refusal(case)) is not None:
+        raise InviteError(refusal)
     patient = _locked_patient(case)
     user, account = _portal_account(patient, actor_id)
     invite, token, revoked = _new_link(patient, user, case, actor_id, INVITE)

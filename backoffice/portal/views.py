@@ -51,6 +51,12 @@ def may_invite_patient(case) -> bool:
 
 
 @invites_bp.app_template_global()
+def portal_invite_refusal(case) -> str | None:
+    """Why this case's patient is no longer invited (a closed case without issued invoices), or None."""
+    return invites.closed_case_refusal(case)
+
+
+@invites_bp.app_template_global()
 def may_reset_portal_password() -> bool:
     return invites.may_reset_password(current_user)
 

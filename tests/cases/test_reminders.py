@@ -177,3 +177,60 @@ def test_the_migration_carries_each_case_reminder_over_with_its_owner_or_its_sou
         (ids[2], f"Medicine order #{order_id} failed: refused", None, "medicine_order", order_id, "open"),
     ]
     assert all(r.due_on == today() for r in rows)
+
+
+def test_a_reminder_may_have_a_time_of_day_in_the_operators_zone_and_is_late_once_it_passed(as_role, users):
+    from datetime import UTC, datetime, time
+
+    carl = users["coordinator"]
+    case = make_case(state="contacted", coordinator=carl)
+    db.session.commit()
+    client = as_role("coordinator")
+    tomorrow = today() + timedelta(days=1)
+
+    response = client.post(
+        f"/cases/{case.id}/reminders",
+        data={"due_on": tomorrow.isoformat(), "due_time": "09:30", "text": "Call the hospital"},
+    )
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.scalar(select(Reminder).where(Reminder.case_id == case.id))
+    expected = datetime.combine(tomorrow, time(9, 30), tzinfo=reminders.ZoneInfo("Europe/Berlin")).astimezone(UTC)
+    assert (stored.due_on, stored.due_at) == (tomorrow, expected)
+    assert fresh_case(case.id).next_action_on == tomorrow  # the case's copy (list sort, dashboard) keeps the day
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert f"{tomorrow.isoformat()} 09:30 CET" in page or f"{tomorrow.isoformat()} 09:30 CEST" in page
+
+    # Due today at a time already past: late, though its day is today.
+    past = reminders.add_reminder(case.id, due_on=today(), text="Send the offer", actor_id=carl.id)
+    past.due_at = utcnow() - timedelta(minutes=5)
+    untimed = reminders.add_reminder(case.id, due_on=today(), text="Ask for the MRI", actor_id=carl.id)
+    db.session.commit()
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    items = {
+        reminder_id: page.split(f'data-reminder="{reminder_id}"')[0].rsplit("<li", 1)[1]
+        for reminder_id in (past.id, untimed.id)
+    }
+    assert "reminder-overdue" in items[past.id]
+    assert "reminder-overdue" not in items[untimed.id]
+    assert [r.text for r in reminders.open_reminders(case.id)] == [
+        "Send the offer",
+        "Ask for the MRI",
+        "Call the hospital",
+    ]
+
+
+def test_a_reminder_time_already_past_today_is_refused(as_role, users):
+    case = make_case(state="contacted", coordinator=users["coordinator"])
+    db.session.commit()
+    client = as_role("coordinator")
+
+    # Midnight in Berlin (UTC+1 or +2) on today's UTC date is always before now.
+    response = client.post(
+        f"/cases/{case.id}/reminders", data={"due_on": today().isoformat(), "due_time": "00:00", "text": "Too late"}
+    )
+
+    assert response.status_code == 422
+    assert "That time today has passed" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Reminder).where(Reminder.case_id == case.id)) is None
