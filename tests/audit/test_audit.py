@@ -1,7 +1,12 @@
+import re
+from datetime import UTC, datetime
+
+import pytest
+
 from backoffice.audit.models import AuditEvent
 from backoffice.audit.operations import list_events, record_event
 from backoffice.extensions import db
-from tests.factories import make_user
+from tests.factories import make_case, make_user
 
 
 def test_record_event_stores_who_what_when_and_details(app):
@@ -64,3 +69,31 @@ def test_bad_audit_filters_do_not_break_the_page(as_role, users):
         response = client.get(f"/admin/audit/?{query}")
         assert response.status_code == 200, query
         assert "<script><script>" not in response.get_data(as_text=True)
+
+
+@pytest.fixture
+def dubai_operator(app):
+    before = app.config["OPERATOR_TIMEZONE"]
+    app.config["OPERATOR_TIMEZONE"] = "Asia/Dubai"
+    yield
+    app.config["OPERATOR_TIMEZONE"] = before
+
+
+def _time_column(page: str) -> tuple[str, list[str]]:
+    """The audit table's first header and its time cells, as a reader sees them."""
+    header = re.search(r"<thead><tr><th>([^<]*)</th>", page).group(1)
+    return header, re.findall(r'<td class="nowrap">([^<]*)</td>', page)
+
+
+def test_audit_times_are_shown_in_the_zone_their_column_header_names(as_role, users, dubai_operator):
+    case = make_case(coordinator=users["coordinator"])
+    event = record_event("case_viewed", actor_id=users["coordinator"].id, object_type="case", object_id=case.id)
+    event.occurred_at = datetime(2026, 12, 6, 8, 28, 58, tzinfo=UTC)
+    db.session.commit()
+    client = as_role("admin")
+    for path in ("/admin/audit/?action=case_viewed", f"/admin/audit/cases/{case.id}"):
+        header, cells = _time_column(client.get(path).get_data(as_text=True))
+        assert "UTC" not in header, f"{path}: the header says UTC, the times are in Dubai's zone"
+        assert header == "When (Asia/Dubai time)", path
+        assert "2026-12-06 12:28:58 +04" in cells, path  # 08:28:58 UTC is 12:28:58 in Dubai (UTC+4)
+        assert all(cell.endswith(" +04") for cell in cells), (path, cells)

@@ -2,6 +2,7 @@
 
 import html
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,14 @@ def test_the_tariff_list_runs_a_fixed_number_of_statements(as_role, hospital, co
     with count_queries() as many:
         assert text(client.get("/billing/tariffs")).count("/billing/tariffs/") >= 21
     assert len(few) == len(many)
+
+
+def test_the_import_history_header_names_the_zone_its_times_are_shown_in(app, as_role, hospital):
+    tariff_import = import_rows(hospital, "T1,ECG,10,EUR,2026-01-01,")
+    tariff_import.imported_at = datetime(2026, 12, 6, 8, 28, 58, tzinfo=UTC)
+    db.session.commit()
+    page = as_role("finance").get(f"/billing/tariffs/{hospital.id}").get_data(as_text=True)
+    history = page[page.index("Import history") :]
+    assert "(UTC)" not in history
+    assert f"<th>Imported ({app.config['OPERATOR_TIMEZONE']} time)</th>" in history
+    assert "2026-12-06 09:28:58 CET" in history
