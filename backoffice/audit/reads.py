@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backoffice.audit.models import AuditEvent
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.dbtypes import utcnow
-from backoffice.extensions import db
+from backoffice.extensions import db, login_manager
 
 HEALTH_DATA_READ = "health_data_read"
 ACCESS_REFUSED = "access_refused"
@@ -175,5 +175,8 @@ def record_access(response):
         if declaration is not None and not refused and status < 400:
             from backoffice.errors import render_error  # the errors module imports the audit package
 
-            return make_response(render_error(503, NOT_RECORDED))
+            # The database may be the reason: the page must not need it, so its layout shows the visitor signed out.
+            g._login_user = login_manager.anonymous_user()
+            page, code = render_error(503, NOT_RECORDED)
+            return make_response(page, code, {"Retry-After": "5"})
     return response

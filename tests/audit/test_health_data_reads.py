@@ -4,7 +4,7 @@ access history."""
 from io import BytesIO
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from werkzeug.datastructures import FileStorage
 
@@ -191,6 +191,32 @@ def test_a_read_that_cannot_be_logged_is_not_shown(as_role, users, monkeypatch):
     page = response.get_data(as_text=True)
     assert "could not be recorded" in page and "Stem cell therapy" not in page
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_a_read_met_by_a_database_outage_is_a_503_page_that_needs_no_database(as_role, users, monkeypatch):
+    """The database goes away between the page and its audit row: the answer is the 503 page (the visitor shown
+    signed out, as on any outage), never an error raised past the error handlers."""
+    case = make_case(requested_treatment="Stem cell therapy")
+    db.session.commit()
+    client = as_role("coordinator")
+
+    def refuse(*_args, **_kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    def database_gone():
+        event.listen(db.engine, "before_cursor_execute", refuse)
+        return real_clock()
+
+    real_clock = reads.utcnow
+    monkeypatch.setattr(reads, "utcnow", database_gone)
+    try:
+        response = client.get(f"/cases/{case.id}")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", refuse)
+
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    page = response.get_data(as_text=True)
+    assert "could not be recorded" in page and "Stem cell therapy" not in page
 
 
 def test_an_admin_sees_a_cases_access_history_linked_from_the_case_page(app, users):
