@@ -89,8 +89,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "bills": billing_bills.bills_of_case(case_id),
         "portal_status": portal_status_of_patient(case.patient_id),
         "medicine_orders": shipments_operations.orders_of_case(case_id),
-        "case_invoices": invoicing_listing.invoices_of_case(case_id),
-        "case_credit": invoicing_listing.credit_balances(case_id),
+        **invoicing_listing.case_invoices_panel(case_id),
         "billable_states": billing_bills.BILLABLE_STATES,
         "may_work": may_work,
         "known_contacts": patients_sharing_contact(

@@ -9,12 +9,13 @@ drafts (not yet frozen on the row) in one more.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload
 
 from backoffice.cases.models import Case
 from backoffice.errors import DomainError
@@ -216,36 +217,78 @@ def invoices_of_case(case_id: int) -> list[InvoiceEntry]:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundDue:
+    """What is due back to the patient in one currency, from its two sources, never mixed across currencies.
+
+    `on_invoices`: issued invoices below zero (credit notes or deductions beyond what was paid, see
+    `payments.Account.outstanding`); `credit`: the case's credit (paid beyond what was open) not yet refunded or applied
+    to another invoice. Both are owed to the patient until finance pays them back or sets the credit against an
+    invoice, so "refund due" is their sum wherever it is shown (case account, case page, portal)."""
+
+    currency: str
+    on_invoices: Decimal
+    credit: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.on_invoices + self.credit
+
+
+def refunds_due(accounts: Iterable[Account], credit: Iterable[CreditBalance]) -> dict[str, RefundDue]:
+    """The one definition of "refund due", per currency: invoices below zero plus the credit held (see `RefundDue`).
+    Only currencies where something is due."""
+    on_invoices: dict[str, Decimal] = {}
+    for account in accounts:
+        if account.outstanding < 0:
+            on_invoices[account.currency] = on_invoices.get(account.currency, ZERO) - account.outstanding
+    held: dict[str, Decimal] = {}
+    for balance in credit:
+        held[balance.currency] = held.get(balance.currency, ZERO) + balance.amount
+    due = {
+        currency: RefundDue(currency, on_invoices.get(currency, ZERO), held.get(currency, ZERO))
+        for currency in sorted(set(on_invoices) | set(held))
+    }
+    return {currency: refund for currency, refund in due.items() if refund.total > 0}
+
+
+@dataclass(frozen=True, slots=True)
 class CaseAccount:
-    """Where a case stands with the patient in one currency, over its issued invoices.
+    """Where a case stands with the patient in one currency, over its issued invoices and its credit.
 
     `invoiced` counts each invoice less the deposits it deducts, so a deposit and the final invoice that deducts it
-    are not counted twice; `outstanding` is what is open on them, `refund_due` what is owed back."""
+    are not counted twice; `outstanding` is what is open on them, `refund` what is owed back (`RefundDue`: invoices
+    below zero and the case's credit)."""
 
     currency: str
     invoiced: Decimal
     credited: Decimal
     paid: Decimal
     outstanding: Decimal
-    refund_due: Decimal
+    refund: RefundDue
+
+    @property
+    def refund_due(self) -> Decimal:
+        return self.refund.total
 
 
-def case_accounts(entries: Sequence[InvoiceEntry]) -> list[CaseAccount]:
+def case_accounts(entries: Sequence[InvoiceEntry], credit: Sequence[CreditBalance]) -> list[CaseAccount]:
     """The account summary of a case, per currency (one in practice: a case's invoices share its currency)."""
     sums: dict[str, list[Decimal]] = {}
-    for entry in entries:
-        account = entry.account
-        if account is None:
-            continue
-        row = sums.setdefault(account.currency, [ZERO, ZERO, ZERO, ZERO, ZERO])
+    accounts = [entry.account for entry in entries if entry.account is not None]
+    for account in accounts:
+        row = sums.setdefault(account.currency, [ZERO, ZERO, ZERO, ZERO])
         row[0] += account.total - account.deducted - account.superseded
         row[1] += account.credited
         row[2] += account.paid
         if account.outstanding > 0:
             row[3] += account.outstanding
-        else:
-            row[4] -= account.outstanding
-    return [CaseAccount(currency, *values) for currency, values in sorted(sums.items())]
+    due = refunds_due(accounts, credit)
+    for currency in due:
+        sums.setdefault(currency, [ZERO, ZERO, ZERO, ZERO])
+    return [
+        CaseAccount(currency, *values, refund=due.get(currency) or RefundDue(currency, ZERO, ZERO))
+        for currency, values in sorted(sums.items())
+    ]
 
 
 def credit_notes_of(invoice_id: int) -> list[Invoice]:
@@ -297,5 +340,23 @@ def credit_balances_of_cases(case_ids: list[int]) -> dict[int, list[CreditBalanc
 def credit_statement(case_id: int) -> list[AccountCredit]:
     """Every step of the case's credit, oldest first (one statement)."""
     return list(
-        db.session.scalars(select(AccountCredit).where(AccountCredit.case_id == case_id).order_by(AccountCredit.id))
+        db.session.scalars(
+            select(AccountCredit)
+            .options(joinedload(AccountCredit.payment))
+            .where(AccountCredit.case_id == case_id)
+            .order_by(AccountCredit.id)
+        )
     )
+
+
+def case_invoices_panel(case_id: int) -> dict:
+    """What the case page's invoices panel shows: `case_invoices` (the entries), `case_credit` (the credit per
+    currency) and `case_refunds` (what is due back to the patient per currency, `refunds_due`)."""
+    entries = invoices_of_case(case_id)
+    credit = credit_balances(case_id)
+    accounts = [entry.account for entry in entries if entry.account is not None]
+    return {
+        "case_invoices": entries,
+        "case_credit": credit,
+        "case_refunds": list(refunds_due(accounts, credit).values()),
+    }

@@ -246,6 +246,8 @@ class AccountCredit(db.Model):
     reference: Mapped[str] = mapped_column(String(100), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The payment the step came from or went to; `listing.credit_statement` loads it with the steps.
+    payment: Mapped[InvoicePayment | None] = relationship()
 
     @property
     def kind_label(self) -> str:
@@ -253,7 +255,15 @@ class AccountCredit(db.Model):
 
     @property
     def method_label(self) -> str:
-        return PAYMENT_METHOD_LABELS.get(self.method or "", "")
+        """How the money of this step moved: a refund's own method; otherwise that of the payment it came from (the
+        bank's payment of an overpayment) or went to (the invoice's payment "from the case's credit")."""
+        method = self.method or (self.payment.method if self.payment is not None else "")
+        return PAYMENT_METHOD_LABELS.get(method, "")
+
+    @property
+    def shown_reference(self) -> str:
+        """The step's reference, or that of the payment it came from."""
+        return self.reference or (self.payment.reference if self.payment is not None else "")
 
 
 class InvoiceDeduction(db.Model):

@@ -118,7 +118,7 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
     context = {
         "case": case,
         "entries": entries,
-        "accounts": listing.case_accounts(entries),
+        "accounts": listing.case_accounts(entries, credit),
         "credit": credit,
         "credit_steps": listing.credit_statement(case.id),
         "bill": bill,

@@ -26,11 +26,14 @@ def index():
 @patient_required
 def list_invoices():
     documents = invoices.documents_of_user(current_user.id)
+    accounts = invoicing_listing.accounts_of(documents)
+    credit = invoices.credit_of_user(current_user.id)
     return render_template(
         "portal/invoices.html",
         documents=documents,
-        accounts=invoicing_listing.accounts_of(documents),
-        credit=invoices.credit_of_user(current_user.id),
+        accounts=accounts,
+        credit=credit,
+        refunds=invoicing_listing.refunds_due(accounts.values(), credit).values(),
         status_in_words=invoices.status_in_words,
     )
 

@@ -64,7 +64,7 @@ def test_invoices_of_a_case_carry_their_accounts_computed_in_bulk(case, count_qu
     )
     assert by_id[note.id].account is None and by_id[note.id].status_label == "Issued"
     assert (by_id[draft.id].total, by_id[draft.id].outstanding) == (Decimal("250.00"), None)
-    [summary] = listing.case_accounts(entries)
+    [summary] = listing.case_accounts(entries, listing.credit_balances(case_id))
     assert (summary.invoiced, summary.outstanding, summary.refund_due) == (
         Decimal("1000.00"),
         Decimal("500.00"),

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import html
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -215,3 +216,104 @@ def test_a_deposit_overpaid_leaves_a_credit_that_finance_applies_to_the_final_in
     assert final.status == "partially_paid"
     assert listing.credit_balances(case.id) == []
     assert [step.kind for step in listing.credit_statement(case.id)] == ["overpayment", "applied"]
+
+
+# ---------------------------------------------------------------------------------------------- what is due back
+
+
+def shown(page: str, section_id: str) -> str:
+    """The words of one section of a page as a reader sees them (tags dropped, white space collapsed)."""
+    start = page.index(f'id="{section_id}"')
+    part = page[start : page.index("</section>", start)]
+    return " ".join(re.sub(r"<[^>]+>", " ", part).split())
+
+
+def account_row(page: str) -> str:
+    """The EUR row of the case's Account table: invoiced, credited, paid, outstanding, refund due."""
+    return re.search(r"EUR((?: €[0-9,]+\.[0-9]{2}){5})", shown(page, "account")).group(1).strip()
+
+
+def test_the_case_account_shows_an_overpayment_as_refund_due_until_applied_or_refunded(as_role, case):
+    receive(issued_deposit(case, "750.00"), "1000.00")
+    client = as_role("finance")
+    page = text(client.get(f"/cases/{case.id}/invoices"))
+    assert account_row(page) == "€750.00 €0.00 €750.00 €0.00 €250.00"
+    assert "Credit on the case's account: €250.00" in shown(page, "account")
+    assert "Refund due €0.00" not in shown(page, "account")
+
+    credits.refund_credit(case.id, actor_id=None, currency="EUR", amount="100.00", paid_on=TODAY, method="cash")
+    db.session.commit()
+    assert account_row(text(client.get(f"/cases/{case.id}/invoices"))) == "€750.00 €0.00 €750.00 €0.00 €150.00"
+
+    second = issued_deposit(case, "150.00")
+    credits.apply_credit(case.id, second.id, actor_id=None)
+    db.session.commit()
+    page = text(client.get(f"/cases/{case.id}/invoices"))
+    assert account_row(page) == "€900.00 €0.00 €900.00 €0.00 €0.00"
+    assert "Credit on the case's account:" not in shown(page, "account")
+
+
+def test_refund_due_counts_credit_notes_beyond_payments_and_the_case_credit_together(as_role, case):
+    invoice = issued_deposit(case, "750.00")
+    receive(invoice, "1000.00")
+    line = operations.get_invoice(invoice.id, refresh=True).lines[0]
+    note = operations.create_credit_note_draft(
+        invoice.id, actor_id=None, reason="Lower deposit", amounts={line.id: "300"}
+    )
+    db.session.commit()
+    _issued(note.id)
+
+    page = text(as_role("finance").get(f"/cases/{case.id}/invoices"))
+    assert account_row(page) == "€750.00 €300.00 €750.00 €0.00 €550.00"
+    assert (
+        "Refund due €550.00: €300.00 on invoices (credit notes beyond what was paid) and €250.00 of the case's credit."
+        in shown(page, "account")
+    )
+
+
+def test_refund_due_is_summed_per_currency_and_never_across_currencies():
+    from backoffice.invoicing.payments import Account
+
+    accounts = [
+        Account("EUR", Decimal("750.00"), Decimal("0.00"), Decimal("300.00"), Decimal("750.00")),  # 300 back
+        Account("USD", Decimal("500.00"), Decimal("0.00"), Decimal("0.00"), Decimal("200.00")),  # 300 open
+    ]
+    credit = [listing.CreditBalance("EUR", Decimal("250.00")), listing.CreditBalance("USD", Decimal("40.00"))]
+    due = listing.refunds_due(accounts, credit)
+    assert due == {
+        "EUR": listing.RefundDue("EUR", Decimal("300.00"), Decimal("250.00")),
+        "USD": listing.RefundDue("USD", Decimal("0.00"), Decimal("40.00")),
+    }
+    assert (due["EUR"].total, due["USD"].total) == (Decimal("550.00"), Decimal("40.00"))
+
+
+def test_the_case_page_shows_the_refund_due_of_the_case_account(as_role, case):
+    receive(issued_deposit(case, "750.00"), "1000.00")
+    panel = shown(text(as_role("finance").get(f"/cases/{case.id}")), "invoices")
+    assert "Refund due to the patient: €250.00" in panel
+    assert "Credit on the case's account: €250.00" in panel
+
+
+def test_the_portal_shows_the_refund_due_of_the_patients_account(as_role, users, case):
+    db.session.get(Patient, case.patient_id).user_id = users["patient"].id
+    db.session.commit()
+    invoice = issued_deposit(case, "750.00")
+    receive(invoice, "1000.00")
+    line = operations.get_invoice(invoice.id, refresh=True).lines[0]
+    note = operations.create_credit_note_draft(
+        invoice.id, actor_id=None, reason="Lower deposit", amounts={line.id: "300"}
+    )
+    db.session.commit()
+    _issued(note.id)
+    portal = " ".join(re.sub(r"<[^>]+>", " ", text(as_role("patient").get("/portal/invoices"))).split())
+    assert "Due back to you: €550.00 (€300.00 on your invoices, €250.00 of the credit on your account)." in portal
+    assert "Credit on your account: €250.00" in portal
+
+
+def test_the_credit_statement_shows_the_method_and_reference_of_the_payment_the_credit_came_from(as_role, case):
+    receive(issued_deposit(case, "750.00"), "1000.00", reference="SEPA 4711")
+    page = text(as_role("finance").get(f"/cases/{case.id}/invoices"))
+    statement = shown(page, "credit")
+    assert re.search(r"Paid more than was open \S+ €250\.00 Bank transfer SEPA 4711", statement), statement
+    step = listing.credit_statement(case.id)[0]
+    assert (step.method_label, step.shown_reference) == ("Bank transfer", "SEPA 4711")
