@@ -28,7 +28,7 @@ from typing import Any
 from flask import current_app, g, make_response, request
 from flask_login import current_user
 from sqlalchemy import String, cast, insert, inspect, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
 from backoffice.audit.models import AuditEvent
 from backoffice.auth.permissions import PUBLIC, audience_of
@@ -168,15 +168,17 @@ def record_access(response):
             )
         )
         db.session.commit()
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
         current_app.logger.exception("could not record %s of %s", "a refusal" if refused else "a read", request.path)
         with contextlib.suppress(Exception):
             db.session.rollback()
         if declaration is not None and not refused and status < 400:
-            from backoffice.errors import render_error  # the errors module imports the audit package
+            from backoffice.errors import DATABASE_UNAVAILABLE, database_trouble, render_error  # errors imports audit
 
-            # The database may be the reason: the page must not need it, so its layout shows the visitor signed out.
+            # The database may be the reason: the page must not need it, so its layout shows the visitor signed out,
+            # and an outage says so as every page does during one.
             g._login_user = login_manager.anonymous_user()
-            page, code = render_error(503, NOT_RECORDED)
+            outage = isinstance(error, OperationalError | InterfaceError) and database_trouble(error) == "unavailable"
+            page, code = render_error(503, DATABASE_UNAVAILABLE if outage else NOT_RECORDED)
             return make_response(page, code, {"Retry-After": "5"})
     return response
