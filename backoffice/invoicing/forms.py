@@ -147,25 +147,34 @@ class LineForm(VersionedForm):
         return self.vat.data == TAXED
 
 
+def method_field() -> SelectField:
+    """How money came in or went back (bank transfer by default); the operation refuses a method it does not know."""
+    return SelectField(
+        "Method",
+        choices=choices((method, PAYMENT_METHOD_LABELS[method]) for method in RECEIVED_METHODS),
+        default="bank_transfer",
+        validate_choice=False,
+    )
+
+
+def reference_field(description: str) -> StringField:
+    return StringField(
+        "Reference",
+        validators=[Length(max=100, message="at most 100 characters.")],
+        filters=[_strip],
+        description=description,
+        render_kw={"maxlength": 100},
+    )
+
+
 class PaymentForm(VersionedForm):
     """Money received for an issued invoice, or (the same fields) a refund paid back to the patient."""
 
     received_on = DayField("Date", validators=[InputRequired(message="Enter the date the money was paid.")])
     amount = amount_field("Amount")
     currency = SelectField("Currency", validate_choice=False)  # the operation refuses another currency, with why
-    method = SelectField(
-        "Method",
-        choices=choices((method, PAYMENT_METHOD_LABELS[method]) for method in RECEIVED_METHODS),
-        default="bank_transfer",
-        validate_choice=False,
-    )
-    reference = StringField(
-        "Reference",
-        validators=[Length(max=100, message="at most 100 characters.")],
-        filters=[_strip],
-        description="The bank's transaction reference, a receipt number.",
-        render_kw={"maxlength": 100},
-    )
+    method = method_field()
+    reference = reference_field("The bank's transaction reference, a receipt number.")
 
 
 class ApplyCreditForm(FlaskForm):
@@ -181,19 +190,8 @@ class RefundCreditForm(FlaskForm):
     currency = SelectField("Currency", validate_choice=False)
     amount = amount_field("Amount", description="Empty: the whole credit in that currency.")
     paid_on = DayField("Paid back on", validators=[InputRequired(message="Enter the date the money was paid back.")])
-    method = SelectField(
-        "Method",
-        choices=choices((method, PAYMENT_METHOD_LABELS[method]) for method in RECEIVED_METHODS),
-        default="bank_transfer",
-        validate_choice=False,
-    )
-    reference = StringField(
-        "Reference",
-        validators=[Length(max=100, message="at most 100 characters.")],
-        filters=[_strip],
-        description="The bank's transaction reference.",
-        render_kw={"maxlength": 100},
-    )
+    method = method_field()
+    reference = reference_field("The bank's transaction reference.")
 
 
 class CreditNoteForm(FlaskForm):
