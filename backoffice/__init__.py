@@ -80,14 +80,10 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(feature.bp)
     app.register_blueprint(portal.invites_bp)  # the invitation pages, outside /portal
 
-    from backoffice.logistics import case_rules
-
-    case_rules.connect()
-
 
 def register_security(app: Flask) -> None:
-    from backoffice.audit.reads import record_access
     from backoffice.auth.permissions import enforce_access
+    from backoffice.auth.reads import record_access
     from backoffice.auth.sessions import register_sessions
     from backoffice.security import add_security_headers, refuse_nul_bytes
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from backoffice.extensions import db, login_manager
+from backoffice.trail import keep_trace
 
 
 class DomainError(Exception):
@@ -108,8 +109,6 @@ def register_error_handlers(app: Flask) -> None:
     def domain_error(error: DomainError):
         db.session.rollback()
         if error.trace:
-            from backoffice.web import keep_trace  # the audit package imports this module
-
             keep_trace(error)
         return render_error(error.status_code, error.message)
 

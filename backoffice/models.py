@@ -1,6 +1,5 @@
 """Every table of the app, imported in one place so that Alembic and the app see the same metadata."""
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import LoginAttempt, User
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
@@ -35,6 +34,7 @@ from backoffice.shipments.models import (
     Pharmacy,
     SandboxCall,
 )
+from backoffice.trail import AuditEvent
 
 __all__ = [
     "AuditEvent",

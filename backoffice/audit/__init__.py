@@ -1,7 +1,7 @@
 """The audit log: who did what to which record, when, from where. Rows are appended, never changed.
 
 Besides the changes the features record, every read of a patient's health data and every refused request is logged
-(`backoffice.audit.reads`: routes declare their reads with `@reads_health_data`, one hook writes the row).
+(`backoffice.auth.reads`: routes declare their reads with `@reads_health_data`, one hook writes the row).
 """
 
 from flask import Blueprint

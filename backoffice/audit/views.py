@@ -1,8 +1,10 @@
 from flask import abort, render_template, request
 from flask_login import current_user
 
+from backoffice import trail
 from backoffice.audit import bp, operations
 from backoffice.auth.permissions import ADMIN, roles_required
+from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.params import page_number, positive_int
 
@@ -21,7 +23,7 @@ def list_events():
         "actor_id": positive_int(request.args.get("actor")),
         "object_type": request.args.get("object_type", "")[:64] or None,
     }
-    page = operations.list_events(page=page_number(request.args.get("page")), **filters)
+    page = trail.list_events(page=page_number(request.args.get("page")), **filters)
     return render_template("audit/list.html", page=page, filters=filters, actions=operations.known_actions())
 
 
@@ -29,8 +31,6 @@ def list_events():
 @roles_required(ADMIN)
 def case_access_history(case_id: int):
     """Who read the case's health data, who was refused, and what was changed: three statements a page."""
-    from backoffice.cases.models import Case  # here, not at the top: the cases package imports the audit package
-
     number = db.session.scalar(db.select(Case.number).where(Case.id == case_id))
     if number is None:
         abort(404)

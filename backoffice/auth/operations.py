@@ -8,13 +8,12 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from backoffice.audit.models import AuditEvent
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import LoginAttempt, User, new_session_token
 from backoffice.auth.passwords import WeakPassword, check_new_password
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent, record_event
 
 ACCOUNT_ATTACKED = "login_account_attacked"
 _dummy_hashes: dict[str, str] = {}

@@ -27,7 +27,7 @@ from backoffice.cases.operations import get_case
 from backoffice.dbtypes import utcnow
 from backoffice.pagination import Page
 from backoffice.params import page_number, positive_int
-from backoffice.web import commit_change
+from backoffice.transactions import commit_change
 
 BILL_WORKERS = (ADMIN, FINANCE)
 BILL_READERS = (ADMIN, FINANCE, COORDINATOR)

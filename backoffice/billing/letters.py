@@ -30,8 +30,8 @@ from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
-from backoffice.invoicing.pdf import render_pdf
 from backoffice.patients.models import Patient
+from backoffice.pdf import render_pdf
 
 OVERCHARGED = "overcharged"
 DISPUTED = "disputed"

@@ -6,7 +6,6 @@ from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
 from backoffice.billing import bp, letters, savings
 from backoffice.csvfile import csv_text
@@ -14,6 +13,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
 from backoffice.downloads import download
 from backoffice.extensions import db
+from backoffice.trail import record_event
 
 REPORT_READERS = (FINANCE, ADMIN)
 

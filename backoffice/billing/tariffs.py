@@ -14,7 +14,6 @@ from flask import current_app
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import joinedload
 
-from backoffice.audit.operations import record_event
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariff_csv import TariffFileError, TariffFileTooLarge, TariffRow, parse_tariff
 from backoffice.cases.documents import display_name
@@ -23,6 +22,7 @@ from backoffice.directory.models import Hospital
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.pagination import Page, paginate
+from backoffice.trail import record_event
 
 DEFAULT_MAX_MB = 20  # app config TARIFF_MAX_MB
 INSERT_CHUNK = 5_000  # rows per INSERT statement: 100,000 items in 20 round trips, never one ORM object per row

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.cases import bp, documents
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.operations import get_case
@@ -15,7 +15,7 @@ from backoffice.cases.views import render_case_page
 from backoffice.downloads import download_stored_file
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.web import commit_change
+from backoffice.transactions import commit_change
 
 
 @bp.route("/<int:case_id>/documents", methods=["POST"])

@@ -26,7 +26,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import states
@@ -35,6 +34,7 @@ from backoffice.cases.operations import get_case, record_case_event
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.trail import record_event
 
 # Finance and patients never see medical records, not even their names.
 MEDICAL_RECORD_ROLES = (ADMIN, COORDINATOR)

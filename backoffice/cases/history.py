@@ -8,11 +8,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import may_see_health_data
 from backoffice.cases.models import CaseEvent, CaseNote
 from backoffice.cases.operations import CaseError, get_case
 from backoffice.extensions import db
+from backoffice.trail import record_event
 
 # ---------------------------------------------------------------------------------------------- notes
 

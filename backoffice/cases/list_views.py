@@ -3,8 +3,8 @@
 from flask import render_template, request
 from flask_login import current_user
 
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.cases import bp, listing, screening, states
 from backoffice.cases.history import sees_health_data
 from backoffice.cases.operations import is_overdue

@@ -15,10 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR
-from backoffice.cases import states
+from backoffice.cases import signals, states
 from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
@@ -26,6 +25,7 @@ from backoffice.extensions import db
 from backoffice.geo import check_country
 from backoffice.numbering import next_number
 from backoffice.patients.operations import register_patient
+from backoffice.trail import record_event
 
 
 class CaseError(DomainError):
@@ -255,16 +255,8 @@ def _needs_clear_screening(case: Case) -> str | None:
     return None
 
 
-# Filled by the logistics feature (logistics.case_rules): True when the case has a confirmed hospital appointment.
-appointment_checks: list[Callable[[Case], bool]] = []
-# Run after a case enters a state, in the same transaction (e.g. discharge generates the follow-ups).
-state_entered_hooks: dict[str, list[Callable[[Case, int], None]]] = {}
-# Further guards other features add to a state (logistics: a clean itinerary, admission day reached).
-extra_guards: dict[str, list[Guard]] = {}
-
-
 def _needs_confirmed_appointment(case: Case) -> str | None:
-    if any(check(case) for check in appointment_checks):
+    if any(confirmed for _, confirmed in signals.appointment_confirmed.send(case)):
         return None
     return "Book the hospital appointment and have the hospital confirm it before marking travel as booked."
 
@@ -278,23 +270,23 @@ GUARDS: dict[str, tuple[Guard, ...]] = {
 }
 
 
-def entry_guards(to_state: str) -> tuple[Guard, ...]:
-    """What must hold for a case to be in `to_state`: its own guards and those of every earlier pipeline state.
-
-    So a case in treatment still has its coordinator, records, estimate, a clear screening and a confirmed
-    appointment, whatever changed on the way (a late "yes" in the screening, a programme changed while on hold).
-    """
-    if to_state not in states.PIPELINE:
-        return ()
-    reached = states.PIPELINE[: states.PIPELINE.index(to_state) + 1]
-    return tuple(guard for state in reached for guard in (*GUARDS.get(state, ()), *extra_guards.get(state, ())))
-
-
 def blockers(case: Case, to_state: str) -> list[str]:
-    """Why `case` cannot move to `to_state` now (empty when it can)."""
+    """Why `case` cannot move to `to_state` now (empty when it can).
+
+    What must hold for a case to be in `to_state`: its own guards and those of every earlier pipeline state, ours
+    (`GUARDS`) and those other features answer (`signals.entry_guard`). So a case in treatment still has its
+    coordinator, records, estimate, a clear screening and a confirmed appointment, whatever changed on the way (a late
+    "yes" in the screening, a programme changed while on hold).
+    """
     if to_state not in states.next_states(case.state, case.state_before_hold):
         return [f"A case that is {states.label(case.state).lower()} cannot move to {states.label(to_state).lower()}."]
-    return [message for guard in entry_guards(to_state) if (message := guard(case))]
+    if to_state not in states.PIPELINE:
+        return []
+    messages = []
+    for state in states.PIPELINE[: states.PIPELINE.index(to_state) + 1]:
+        messages += [message for guard in GUARDS.get(state, ()) if (message := guard(case))]
+        messages += [message for _, message in signals.entry_guard.send(state, case=case) if message]
+    return messages
 
 
 def next_steps(case: Case) -> list[tuple[str, list[str]]]:
@@ -336,8 +328,7 @@ def transition(
     case.state = to_state
     save_case(case)
     record_case_event(case, "transition", actor_id, note=note, from_state=from_state, to_state=to_state)
-    for hook in state_entered_hooks.get(to_state, ()):
-        hook(case, actor_id)
+    signals.state_entered.send(to_state, case=case, actor_id=actor_id)
     return case
 
 

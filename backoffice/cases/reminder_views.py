@@ -9,7 +9,7 @@ from backoffice.auth.permissions import roles_required
 from backoffice.cases import bp, reminders
 from backoffice.cases.forms import ReminderDoneForm, ReminderForm
 from backoffice.cases.views import CASE_WORKERS, _change, _invalid, render_case_page
-from backoffice.web import commit_change
+from backoffice.transactions import commit_change
 
 
 @bp.route("/<int:case_id>/reminders", methods=["POST"])

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.billing import bills as billing_bills
 from backoffice.cases import bp, history, operations, programme, reminders, screening, states
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
@@ -36,7 +36,7 @@ from backoffice.logistics import itinerary as logistics_itinerary
 from backoffice.money import MoneyError, parse_money
 from backoffice.portal.invites import portal_status_of_patient
 from backoffice.shipments import operations as shipments_operations
-from backoffice.web import commit_change
+from backoffice.transactions import commit_change
 
 CASE_READERS = (ADMIN, COORDINATOR, FINANCE)
 CASE_WORKERS = (ADMIN, COORDINATOR)

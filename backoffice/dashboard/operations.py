@@ -9,7 +9,6 @@ from decimal import Decimal
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.auth.permissions import COORDINATOR
 from backoffice.cases.listing import overdue_condition
@@ -18,6 +17,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
 from backoffice.logistics.follow_ups import FollowUpItem
+from backoffice.trail import AuditEvent
 
 OVERDUE_SHOWN = 10
 DUE_TODAY_SHOWN = 20

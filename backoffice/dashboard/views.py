@@ -3,7 +3,6 @@ from datetime import timedelta
 from flask import render_template
 from flask_login import current_user
 
-from backoffice.audit.operations import list_events
 from backoffice.auth.operations import accounts_under_attack
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, ROLE_LABELS, staff_required
 from backoffice.billing.bills import list_bills
@@ -12,6 +11,7 @@ from backoffice.cases.operations import is_overdue
 from backoffice.dashboard import bp, operations
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name
+from backoffice.trail import list_events
 
 
 @bp.route("/dashboard")

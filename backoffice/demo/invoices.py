@@ -20,7 +20,6 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.billing import bills
 from backoffice.billing.models import BillLine, HospitalBill
@@ -36,6 +35,7 @@ from backoffice.invoicing.sources import LOGISTICS_LABELS
 from backoffice.logistics.airports import airport
 from backoffice.logistics.models import Flight, HotelStay, InterpreterBooking
 from backoffice.patients.models import Patient
+from backoffice.trail import record_event
 
 PABLO, PRIYA = DEMO_PATIENT_PROFILES
 PAST_TREATMENT = ("discharged", "aftercare", "closed")  # preferred in this order

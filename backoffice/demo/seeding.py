@@ -22,7 +22,6 @@ from functools import lru_cache
 from flask import current_app
 from sqlalchemy import func, insert, select, text
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.auth.operations import hash_password
 from backoffice.cases.models import STATES, Case, CaseEvent, Reminder, ScreeningAnswer
@@ -56,6 +55,7 @@ from backoffice.extensions import db
 from backoffice.money import Money
 from backoffice.numbering import reserve_numbers
 from backoffice.patients.models import Patient, phone_digits
+from backoffice.trail import record_event
 from backoffice.users.operations import create_user
 
 CHUNK = 5000

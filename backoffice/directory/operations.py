@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.directory import values
 from backoffice.directory.models import Hospital, PausedDestination, Physician, Programme
@@ -22,6 +21,7 @@ from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_country, country_name
 from backoffice.pagination import Page, paginate
+from backoffice.trail import record_event
 
 PAGE_SIZE = 50
 

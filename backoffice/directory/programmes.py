@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from backoffice.audit.operations import record_event
 from backoffice.directory import values
 from backoffice.directory.follow_up_schedule import check_schedule
 from backoffice.directory.models import Contraindication, Hospital, Programme, ProgrammePhase
 from backoffice.directory.values import DirectoryError
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.trail import record_event
 
 MAX_STAY_DAYS = 1000  # a stay longer than this is a typing error, not a plan
 MAX_PHASE_DAYS = 3653  # follow-up phases may run for years ("5 years"), not beyond ten

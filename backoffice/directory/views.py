@@ -6,7 +6,6 @@ from typing import Any
 from flask import render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.audit.operations import list_events
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.directory import bp, operations, programmes
 from backoffice.directory.forms import (
@@ -20,7 +19,8 @@ from backoffice.directory.forms import (
 from backoffice.forms import ConfirmForm
 from backoffice.geo import country_name, language_name
 from backoffice.params import page_number
-from backoffice.web import commit_change
+from backoffice.trail import list_events
+from backoffice.transactions import commit_change
 
 READERS = (ADMIN, COORDINATOR, FINANCE)
 EDITORS = (ADMIN, COORDINATOR)

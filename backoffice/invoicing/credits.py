@@ -15,7 +15,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from backoffice.audit.operations import record_event
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
 from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, InvoicePayment
@@ -23,6 +22,7 @@ from backoffice.invoicing.operations import InvoiceError, get_invoice, lock_case
 from backoffice.invoicing.payments import account_of, refresh_status
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
+from backoffice.trail import record_event
 
 ZERO = Decimal("0.00")
 

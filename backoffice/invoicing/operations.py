@@ -17,10 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from backoffice.audit.operations import record_event
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
-from backoffice.cases.stay import stay_of
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -41,8 +39,10 @@ from backoffice.invoicing.totals import (
     minor_digits,
     rate_tax,
 )
+from backoffice.logistics.stay import stay_of
 from backoffice.money import MAX_AMOUNT, MoneyError, check_currency, round_half_up, to_decimal
 from backoffice.patients.models import Patient
+from backoffice.trail import record_event
 
 MAX_LINES = 500
 HUNDRED = Decimal(100)

@@ -17,7 +17,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
-from backoffice.audit.operations import record_event
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -32,6 +31,7 @@ from backoffice.invoicing.operations import (
 )
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
+from backoffice.trail import record_event
 
 ZERO = Decimal("0.00")
 

@@ -1,4 +1,4 @@
-"""How invoices, deposit invoices and credit notes print: plain data for the template, rendered by invoicing/pdf.py."""
+"""How invoices, deposit invoices and credit notes print: plain data for the template, rendered by backoffice/pdf.py."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from flask import current_app
 from stdnum import iban
 
 from backoffice.invoicing.models import KIND_LABELS, RATE_SCALE, Invoice
-from backoffice.invoicing.pdf import render_pdf
 from backoffice.invoicing.totals import RateTotal, invoice_totals, minor_digits, vat_in_base
 from backoffice.money import round_half_up
+from backoffice.pdf import render_pdf
 
 TEMPLATE = "invoicing/invoice_pdf.html"
 # The ISO code rather than a symbol: "$" is the dollar of a dozen countries, and patients pay from abroad.

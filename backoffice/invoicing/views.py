@@ -13,7 +13,6 @@ from decimal import Decimal
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bills as billing_bills
 from backoffice.cases.operations import get_case
@@ -44,7 +43,8 @@ from backoffice.invoicing.models import KIND_LABELS, PAYMENT_METHOD_LABELS, Invo
 from backoffice.invoicing.totals import minor_digits, vat_in_base
 from backoffice.money import currencies, format_money
 from backoffice.params import positive_int
-from backoffice.web import commit_change
+from backoffice.trail import record_event
+from backoffice.transactions import commit_change
 
 INVOICE_WORKERS = (ADMIN, FINANCE)
 INVOICE_READERS = (ADMIN, FINANCE, COORDINATOR)

@@ -11,8 +11,6 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, exists, select
 
-from backoffice.audit.models import AuditEvent
-from backoffice.audit.operations import record_event
 from backoffice.cases import reminders
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.cases.operations import record_case_event
@@ -20,6 +18,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.templating import format_datetime
+from backoffice.trail import AuditEvent, record_event
 
 # job name -> how often it runs
 SCHEDULE = {

@@ -28,7 +28,6 @@ from rq.registry import FailedJobRegistry
 from rq.results import Result
 from sqlalchemy import case, func, select
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
@@ -37,6 +36,7 @@ from backoffice.forms import ConfirmForm
 from backoffice.jobs import QUEUES, bp, outbox, periodic, redis_connection, runner
 from backoffice.jobs.models import OUTBOX_STATES, OutboxEntry
 from backoffice.params import MAX_ID
+from backoffice.trail import record_event
 
 log = logging.getLogger(__name__)
 

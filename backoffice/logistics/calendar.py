@@ -23,7 +23,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.cases.models import OPEN_STATES, Case
 from backoffice.dbtypes import utcnow
@@ -45,6 +44,7 @@ from backoffice.logistics.itinerary import (
 from backoffice.logistics.models import CalendarFeed, Flight, HospitalAppointment, InterpreterBooking, Transfer
 from backoffice.logistics.timezones import to_local
 from backoffice.text import clean_line, clean_text
+from backoffice.trail import record_event
 
 PRODID = "-//Back office//Itinerary//EN"
 UID_DOMAIN = "backoffice"

@@ -1,4 +1,4 @@
-"""How logistics takes part in the case pipeline; connected once by create_app.
+"""How logistics takes part in the case pipeline: its answers to the signals of `cases.signals`.
 
 - a case may move to `travel_booked` only with a confirmed hospital appointment and an itinerary without problems;
 - it may move to `in_treatment` from the admission day on (in the hospital's time zone);
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from backoffice.cases import operations as cases
+from backoffice.cases import signals
 from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
@@ -20,7 +20,8 @@ from backoffice.logistics.models import HospitalAppointment
 from backoffice.logistics.timezones import format_day, to_local
 
 
-def itinerary_without_problems(case: Case) -> str | None:
+@signals.entry_guard.connect_via("travel_booked")
+def itinerary_without_problems(_state: str, *, case: Case) -> str | None:
     """Travel is booked only once the itinerary checks out (no transfer missing, no night without a bed, ...).
 
     Checked on the way into travel_booked only: later changes of plan (a flight home moved during treatment) are
@@ -37,7 +38,8 @@ def itinerary_without_problems(case: Case) -> str | None:
     )
 
 
-def admission_day_reached(case: Case) -> str | None:
+@signals.entry_guard.connect_via("in_treatment")
+def admission_day_reached(_state: str, *, case: Case) -> str | None:
     """Treatment starts on the admission day of the confirmed appointment, in the hospital's local calendar."""
     appointment = db.session.scalar(
         select(HospitalAppointment).where(
@@ -55,18 +57,14 @@ def admission_day_reached(case: Case) -> str | None:
     return None
 
 
-def _add(registry: dict, key: str, function) -> None:
-    functions = registry.setdefault(key, [])
-    if function not in functions:
-        functions.append(function)
+signals.appointment_confirmed.connect(appointments.has_confirmed_appointment)
 
 
-def connect() -> None:
-    """Idempotent: several apps in one process (tests) connect the same functions once."""
-    if appointments.has_confirmed_appointment not in cases.appointment_checks:
-        cases.appointment_checks.append(appointments.has_confirmed_appointment)
-    _add(cases.state_entered_hooks, "discharged", follow_ups.on_discharge)
-    _add(cases.extra_guards, "travel_booked", itinerary_without_problems)
-    _add(cases.extra_guards, "in_treatment", admission_day_reached)
-    if interpreters.interpreter_costs not in bookings.COST_SOURCES:
-        bookings.COST_SOURCES.append(interpreters.interpreter_costs)
+@signals.state_entered.connect_via("discharged")
+def plan_follow_ups(_state: str, *, case: Case, actor_id: int) -> None:
+    """Discharge plans the programme's follow-ups from today."""
+    follow_ups.generate_follow_ups(case, actor_id)
+
+
+if interpreters.interpreter_costs not in bookings.COST_SOURCES:
+    bookings.COST_SOURCES.append(interpreters.interpreter_costs)

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.dbtypes import utcnow
 from backoffice.logistics import bp, follow_ups
 from backoffice.logistics.follow_up_forms import (
@@ -21,7 +21,7 @@ from backoffice.logistics.follow_up_forms import (
     safe_back_to,
 )
 from backoffice.logistics.models import FollowUp
-from backoffice.web import commit_change
+from backoffice.transactions import commit_change
 
 FOLLOW_UP_WORKERS = (ADMIN, COORDINATOR)
 

@@ -105,11 +105,6 @@ def _ask_to_plan_by_hand(case: Case, programme: Programme, actor_id: int | None,
     )
 
 
-def on_discharge(case: Case, actor_id: int) -> None:
-    """Hook for cases.operations.state_entered_hooks["discharged"]: plan the follow-ups from today."""
-    generate_follow_ups(case, actor_id)
-
-
 def add_follow_up(case_id: int, due_on: date | None, label: str | None, actor_id: int) -> FollowUp:
     """A follow-up planned by hand, beside those of the programme: its name and its day (today or later), on a case
     discharged or in aftercare."""

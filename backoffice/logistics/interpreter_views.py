@@ -9,9 +9,8 @@ from flask import flash, render_template, request, url_for
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from backoffice.audit.operations import list_events
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.cases.models import OPEN_STATES
 from backoffice.forms import ConfirmForm, choices
 from backoffice.geo import language_name, languages
@@ -24,7 +23,8 @@ from backoffice.logistics.interpreter_forms import (
 )
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.logistics.timezones import to_local
-from backoffice.web import commit_change
+from backoffice.trail import list_events
+from backoffice.transactions import commit_change
 
 READERS = (ADMIN, COORDINATOR, FINANCE)
 EDITORS = (ADMIN, COORDINATOR)

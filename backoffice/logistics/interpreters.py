@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import String, cast, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User
 from backoffice.auth.permissions import STAFF_ROLES
 from backoffice.cases import operations as cases
@@ -34,6 +33,7 @@ from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.logistics.timezones import combine, to_local
 from backoffice.money import Money, MoneyError, parse_money, round_half_up
 from backoffice.pagination import Page, paginate
+from backoffice.trail import record_event
 
 PAGE_SIZE = 50
 MAX_AMOUNT = Decimal("1000000")  # an interpreter's rate or a booking's cost above this is a typing error

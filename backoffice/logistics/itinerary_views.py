@@ -5,9 +5,8 @@ from __future__ import annotations
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from backoffice.audit.operations import record_event
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.cases.screening import open_contraindications_of_case
 from backoffice.dbtypes import utcnow
 from backoffice.downloads import download
@@ -15,7 +14,6 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import language_name
-from backoffice.invoicing.pdf import render_pdf
 from backoffice.logistics import bp, calendar
 from backoffice.logistics.findings import find_problems
 from backoffice.logistics.itinerary import (
@@ -27,6 +25,8 @@ from backoffice.logistics.itinerary import (
     record_pdf_despite_problems,
 )
 from backoffice.logistics.timezones import format_local
+from backoffice.pdf import render_pdf
+from backoffice.trail import record_event
 
 ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
 ITINERARY_WORKERS = (ADMIN, COORDINATOR)

@@ -6,8 +6,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.cases import states
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case

@@ -20,7 +20,6 @@ from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import hash_password, normalise_email
 from backoffice.auth.passwords import check_new_password
@@ -31,6 +30,7 @@ from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice
 from backoffice.patients.models import Patient
 from backoffice.portal.models import INVITE, RESET, PortalInvite
+from backoffice.trail import record_event
 
 # secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of ours and is not even hashed.
 MAX_TOKEN_LENGTH = 100

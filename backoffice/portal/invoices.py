@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from backoffice.audit.operations import record_event
 from backoffice.cases.models import Case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
@@ -18,6 +17,7 @@ from backoffice.invoicing import archive, listing, queries
 from backoffice.invoicing.listing import CreditBalance
 from backoffice.invoicing.models import Invoice
 from backoffice.patients.models import Patient
+from backoffice.trail import record_event
 
 # How a patient reads an invoice's status (staff pages use the bookkeeping words).
 STATUS_WORDS = {

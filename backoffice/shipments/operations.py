@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
-from backoffice.audit.operations import record_event
 from backoffice.cases import documents as case_documents
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
@@ -30,6 +29,7 @@ from backoffice.shipments.models import (
     OrderStep,
     Pharmacy,
 )
+from backoffice.trail import record_event
 
 MAX_ITEMS = 30
 MAX_ID = 2**31 - 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select
 
-from backoffice.audit.operations import record_event
 from backoffice.directory import values
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -18,6 +17,7 @@ from backoffice.jobs.runner import PermanentJobError
 from backoffice.pagination import Page, paginate
 from backoffice.shipments import providers
 from backoffice.shipments.models import MedicineOrder, Pharmacy
+from backoffice.trail import record_event
 
 PAGE_SIZE = 50
 # Orders whose jobs talk to the pharmacy's provider now: its provider must not change under them.

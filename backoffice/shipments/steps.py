@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.audit.operations import record_event
 from backoffice.cases import reminders
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
@@ -30,6 +29,7 @@ from backoffice.jobs.runner import PermanentJobError, TransientJobError, progres
 from backoffice.shipments import providers
 from backoffice.shipments.models import STEP_LABELS, MedicineOrder, OrderStep, Pharmacy
 from backoffice.shipments.operations import step_key
+from backoffice.trail import record_event
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,8 @@ from flask import flash, jsonify, render_template, request, url_for
 from flask_login import current_user
 from rq.job import Job, JobStatus
 
-from backoffice.audit.operations import list_events
-from backoffice.audit.reads import reads_health_data
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, may_see_health_data, roles_required
+from backoffice.auth.reads import reads_health_data
 from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
@@ -25,7 +24,8 @@ from backoffice.shipments import bp, operations, pharmacies
 from backoffice.shipments.forms import CancelForm, EditOrderForm, OrderForm, PharmacyForm, VersionForm, order_form_data
 from backoffice.shipments.models import SANDBOX_BEHAVIOUR_LABELS, STATUS_LABELS, MedicineOrder, OrderStep
 from backoffice.templating import format_datetime
-from backoffice.web import commit_change
+from backoffice.trail import list_events
+from backoffice.transactions import commit_change
 
 log = logging.getLogger(__name__)
 

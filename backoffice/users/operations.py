@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select
 
-from backoffice.audit.operations import record_event
 from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import hash_password, normalise_email
 from backoffice.auth.passwords import WeakPassword, check_new_password
@@ -14,6 +13,7 @@ from backoffice.cases.operations import return_cases_to_queue
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.pagination import Page, paginate
+from backoffice.trail import record_event
 
 PAGE_SIZE = 50
 

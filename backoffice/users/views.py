@@ -1,15 +1,15 @@
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.audit.operations import list_events
 from backoffice.auth.permissions import ADMIN, ROLE_LABELS, roles_required
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.params import page_number
+from backoffice.trail import list_events
+from backoffice.transactions import commit_change
 from backoffice.users import bp, operations
 from backoffice.users.forms import RoleForm, UserCreateForm
-from backoffice.web import commit_change
 
 
 @bp.route("/")

@@ -3,9 +3,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from backoffice.audit.models import AuditEvent
-from backoffice.audit.operations import list_events, record_event
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent, list_events, record_event
 from tests.factories import make_case, make_user
 
 

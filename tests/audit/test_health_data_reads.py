@@ -8,12 +8,12 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import DatabaseError, OperationalError
 from werkzeug.datastructures import FileStorage
 
-from backoffice.audit import reads
-from backoffice.audit.models import AuditEvent
-from backoffice.audit.reads import ACCESS_REFUSED, HEALTH_DATA_READ, declared_reads
+from backoffice.auth import reads
 from backoffice.auth.permissions import COORDINATOR
+from backoffice.auth.reads import declared_reads
 from backoffice.cases import documents
 from backoffice.extensions import db
+from backoffice.trail import ACCESS_REFUSED, HEALTH_DATA_READ, AuditEvent
 from tests.factories import make_case, make_user
 from tests.helpers import login_as
 

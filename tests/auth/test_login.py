@@ -1,8 +1,8 @@
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD, make_user
 from tests.helpers import login_as
 

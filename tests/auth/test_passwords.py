@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice import create_app
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.auth.passwords import WeakPassword, check_new_password
 from backoffice.config import load_config
 from backoffice.demo.data import DEMO_PASSWORD
 from backoffice.demo.seeding import seed_accounts
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD
 from tests.helpers import login_as
 

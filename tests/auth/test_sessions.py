@@ -3,8 +3,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.helpers import login_as
 
 

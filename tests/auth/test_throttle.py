@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import LoginAttempt
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD
 
 

@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.invoicing import issuing, operations
 from backoffice.invoicing.models import Invoice
+from backoffice.trail import AuditEvent
 from tests.evidence import record
 from tests.invoicing.factories import make_invoicing_case
 

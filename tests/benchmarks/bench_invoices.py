@@ -136,7 +136,7 @@ def test_issuing_a_40_line_invoice_and_downloading_it(app, users):
     invoice = operations.get_invoice(queries.issued_by_number(numbers[-1]).id)
     case_number = db.session.get(Case, invoice.case_id).number
     printed = printed_invoice(invoice, case_number=case_number)
-    base_url = path2url(str(Path(app.static_folder).resolve()))  # as invoicing.pdf.render_pdf
+    base_url = path2url(str(Path(app.static_folder).resolve()))  # as backoffice.pdf.render_pdf
 
     def bare_weasyprint():
         html = render_template(TEMPLATE, invoice=printed)

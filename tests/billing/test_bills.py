@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.billing import bills
 from backoffice.billing.bill_csv import HEADER
 from backoffice.billing.models import BillLine, HospitalBill
@@ -18,6 +17,7 @@ from backoffice.billing.tariffs import import_tariff
 from backoffice.cases.models import CaseEvent
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_programme, make_user
 from tests.logistics.factories import make_appointment
 

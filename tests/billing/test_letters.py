@@ -11,11 +11,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.billing.letters import dispute_letter, dispute_letter_pdf
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_patient
 
 

@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariff_cli import tariffs_cli
 from backoffice.billing.tariff_csv import HEADER
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_hospital
 
 SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")

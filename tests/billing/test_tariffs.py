@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.billing import tariffs
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariff_csv import HEADER
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_hospital, make_user
 
 SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")

@@ -10,12 +10,12 @@ from flask_login import login_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases import documents
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, CaseEvent
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user
 from tests.helpers import login_as
 

@@ -6,14 +6,14 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
-from backoffice.cases import history, operations, reminders, screening, states
+from backoffice.cases import history, operations, reminders, screening, signals, states
 from backoffice.cases.models import Case, CaseDocument, CaseEvent
 from backoffice.cases.operations import CaseChanged, CaseError, TransitionRefused
 from backoffice.cases.programme import set_programme
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_patient, make_physician, make_programme, make_user
 
 ALL_STATES = tuple(states.LABELS)
@@ -66,9 +66,10 @@ def ready_case(state: str):
 
 
 @pytest.fixture
-def confirmed_appointment(monkeypatch):
-    """Stands in for the logistics feature, which registers the real check."""
-    monkeypatch.setattr(operations, "appointment_checks", [lambda case: True])
+def confirmed_appointment():
+    """Stands in for the logistics feature's answer: every case has a confirmed appointment."""
+    with signals.appointment_confirmed.connected_to(lambda case: True):
+        yield
 
 
 @pytest.mark.parametrize("from_state", [s for s in ALL_STATES if s != "on_hold"])

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations
 from backoffice.cases.operations import CaseError
 from backoffice.errors import PermissionDenied
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user
 
 

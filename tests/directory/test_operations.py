@@ -4,7 +4,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.directory import operations, programmes
 from backoffice.directory.models import Contraindication, Hospital, Programme, ProgrammePhase
 from backoffice.directory.programmes import ContraindicationLine, PhaseLine
@@ -12,6 +11,7 @@ from backoffice.directory.values import DirectoryError
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_physician, make_programme
 
 HOSPITAL = {

@@ -1,11 +1,11 @@
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.directory import operations
 from backoffice.directory.models import PausedDestination
 from backoffice.directory.values import DirectoryError
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.factories import make_hospital
 
 

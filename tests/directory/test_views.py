@@ -1,10 +1,10 @@
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.directory.models import Hospital, Physician, Programme
 from backoffice.extensions import db
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_hospital, make_physician, make_programme
 
 HOSPITAL_FORM = {

@@ -15,13 +15,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.extensions import db
 from backoffice.invoicing import operations as invoicing
 from backoffice.invoicing.models import Invoice
 from backoffice.logistics.models import InterpreterBooking
 from backoffice.numbering import NumberSeries
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_patient, make_user
 from tests.helpers import login_as
 from tests.invoicing.factories import make_invoicing_case

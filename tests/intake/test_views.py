@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import PausedDestination
@@ -14,6 +13,7 @@ from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
 from backoffice.patients.models import Patient
+from backoffice.trail import AuditEvent
 from tests.factories import make_hospital
 
 NUMBER = re.compile(r"C-\d{4}-\d{5}")

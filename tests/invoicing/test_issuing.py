@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.invoicing import issuing, operations, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.operations import InvoiceConflict, InvoiceError, InvoiceImmutable
 from backoffice.numbering import NumberSeries
+from backoffice.trail import AuditEvent
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 
 TODAY = date.today()

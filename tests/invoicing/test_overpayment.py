@@ -11,12 +11,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.invoicing import credits, issuing, listing, operations, payments
 from backoffice.invoicing.models import AccountCredit, InvoicePayment
 from backoffice.invoicing.operations import InvoiceError, InvoiceImmutable
 from backoffice.patients.models import Patient
+from backoffice.trail import AuditEvent
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 
 TODAY = date.today()

@@ -16,9 +16,9 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
-from backoffice.invoicing.pdf import StaticFilesOnly
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.invoicing.totals import line_amounts
+from backoffice.pdf import StaticFilesOnly
 
 EXEMPTION = "Medical treatment: exempt from VAT under section 4 no. 14 UStG."
 ISSUER = {
@@ -285,15 +285,13 @@ def test_a_hostile_patient_name_is_printed_as_text_and_fetches_nothing(caplog):
         note="<script>alert(1)</script>",
         lines=[make_line('<img src="http://example.com/pixel.png"> Consultation', "1", "100.00", exempt=True)],
     )
-    with caplog.at_level(logging.WARNING, logger="backoffice.invoicing.pdf"):
+    with caplog.at_level(logging.WARNING, logger="backoffice.pdf"):
         text = pdf_text(render_invoice_pdf(invoice))
     assert '<img src="file:///etc/passwd">' in text
     assert '<link rel="stylesheet" href="http://example.com/' in text and "Road & Co <b>1</b>" in text
     assert "<script>alert(1)</script>" in text
     assert '<img src="http://example.com/pixel.png"> Consultation' in text
-    assert not [
-        record for record in caplog.records if record.name == "backoffice.invoicing.pdf"
-    ]  # nothing was even asked for
+    assert not [record for record in caplog.records if record.name == "backoffice.pdf"]  # nothing was even asked for
 
 
 # ---------------------------------------------------------------------------------------------- the frozen issuer

@@ -48,8 +48,8 @@ def test_an_issue_whose_last_flush_fails_at_commit_removes_its_pdf_and_gives_the
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    from backoffice.audit.models import AuditEvent
     from backoffice.invoicing import issuing
+    from backoffice.trail import AuditEvent
 
     case = make_invoicing_case()
     draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from backoffice.cases.stay import stay_of
 from backoffice.extensions import db
 from backoffice.invoicing import operations
 from backoffice.invoicing.printing import printed_invoice
+from backoffice.logistics.stay import stay_of
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 from tests.logistics.factories import make_appointment
 

@@ -15,13 +15,13 @@ from flask import render_template
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.invoicing import issuing, listing, operations, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
 from backoffice.numbering import NumberSeries
+from backoffice.trail import AuditEvent
 from tests.helpers import login_as
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 
@@ -350,7 +350,7 @@ def test_staff_download_the_archived_pdf_exactly_as_issued(app, as_role, case):
     assert response.headers["Cache-Control"] == "no-store"
     assert hashlib.sha256(response.data).hexdigest() == invoice.pdf_sha256
     assert response.data.startswith(b"%PDF")
-    from backoffice.audit.models import AuditEvent
+    from backoffice.trail import AuditEvent
 
     downloads = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "invoice.downloaded")).all()
     assert [event.details["number"] for event in downloads] == [invoice.number]

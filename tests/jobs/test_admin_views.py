@@ -9,13 +9,13 @@ import pytest
 from rq.job import Job
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_connection
 from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.outbox import record_job
 from backoffice.shipments.models import MedicineOrder
+from backoffice.trail import AuditEvent
 from tests.servers import free_port
 from tests.shipments.factories import run_jobs, submitted_order
 

@@ -18,11 +18,11 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice import demo
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.billing.models import HospitalBill
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from tests.load.run import seed_load_data
 from tests.load.wsgi_load import with_bare_route
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations as case_operations
 from backoffice.cases.models import CaseEvent
 from backoffice.dbtypes import utcnow
@@ -20,6 +19,7 @@ from backoffice.extensions import db
 from backoffice.logistics import appointments, bookings, flights, hotel_stays, transfers
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_physician, make_programme
 from tests.logistics.factories import (
     local,
@@ -552,8 +552,6 @@ def test_has_confirmed_appointment_only_once_the_hospital_confirmed(trip, monkey
     assert appointments.has_confirmed_appointment(trip.case) is False
     appointment = book_appointment(trip)
     assert appointments.has_confirmed_appointment(trip.case) is False, "requested is not enough"
-
-    monkeypatch.setattr(case_operations, "appointment_checks", [appointments.has_confirmed_appointment])
 
     def appointment_blocks() -> bool:
         return any("Book the hospital appointment" in p for p in case_operations.blockers(trip.case, "travel_booked"))

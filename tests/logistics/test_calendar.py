@@ -10,12 +10,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.logistics import calendar
 from backoffice.logistics.itinerary import load_itinerary
 from backoffice.logistics.models import CalendarFeed
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user
 from tests.logistics.factories import local, make_appointment, make_flight, make_transfer
 from tests.logistics.test_itinerary import ADMISSION, ARRIVAL_DAY, make_trip

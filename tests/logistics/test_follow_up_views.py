@@ -7,11 +7,11 @@ from flask import render_template
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations as case_operations
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_programme, make_user
 from tests.helpers import login_as
 

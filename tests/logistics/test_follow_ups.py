@@ -5,9 +5,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases import operations as case_operations
-from backoffice.cases import reminders
+from backoffice.cases import reminders, signals
 from backoffice.cases.models import CaseDocument, CaseEvent, Reminder
 from backoffice.dashboard import operations as dashboard
 from backoffice.dbtypes import utcnow
@@ -26,6 +25,7 @@ from backoffice.jobs import periodic
 from backoffice.logistics import follow_ups
 from backoffice.logistics.follow_ups import FollowUpError
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_programme, make_user
 
 STEM_CELL_SCHEDULE = "every 1 week x 8: Outpatient examination\nevery 1 year x 5: Follow-up check"
@@ -57,8 +57,7 @@ def ready_for_discharge(case, coordinator, monkeypatch):
             sha256="0" * 64,
         )
     )
-    monkeypatch.setattr(case_operations, "appointment_checks", [lambda case: True])
-    monkeypatch.setitem(case_operations.state_entered_hooks, "discharged", [follow_ups.on_discharge])
+    monkeypatch.setitem(case_operations.GUARDS, "travel_booked", ())
     db.session.commit()
 
 
@@ -244,9 +243,9 @@ def test_a_schedule_that_cannot_be_read_is_refused_naming_the_line(users):
     assert stored(case.id) == []
 
 
-def test_the_discharge_hook_plans_the_follow_ups_from_today(users):
+def test_discharge_plans_the_follow_ups_from_today(users):
     case = stem_cell_case()
-    follow_ups.on_discharge(case, users["coordinator"].id)
+    signals.state_entered.send("discharged", case=case, actor_id=users["coordinator"].id)
     rows = stored(case.id)
     assert len(rows) == 13 and rows[0].due_on == today() + timedelta(weeks=1)
 

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_patient
 from tests.logistics.factories import local, make_interpreter, make_interpreter_booking
 

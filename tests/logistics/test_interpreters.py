@@ -6,13 +6,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases.models import CaseEvent
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.logistics import interpreters
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.money import Money
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_patient, make_user
 from tests.logistics.factories import local, make_interpreter, make_interpreter_booking
 

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from weasyprint import HTML
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases import history
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
-from backoffice.invoicing.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
 from backoffice.logistics.itinerary import days, load_itinerary
 from backoffice.logistics.itinerary_views import TEMPLATE_HELPERS
+from backoffice.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
+from backoffice.trail import AuditEvent
 from tests.logistics.test_itinerary import make_trip
 
 
@@ -121,10 +121,10 @@ def test_the_renderer_serves_static_files_and_data_urls(app):
 def test_a_document_linking_a_server_file_renders_without_it(app, caplog):
     root = static_root_of(app)
     html = '<p>Hello</p><img src="file:///etc/passwd"><link rel="stylesheet" href="http://example.com/x.css">'
-    with caplog.at_level(logging.WARNING, logger="backoffice.invoicing.pdf"):
+    with caplog.at_level(logging.WARNING, logger="backoffice.pdf"):
         pdf = HTML(string=html, base_url=f"file://{root}/", url_fetcher=StaticFilesOnly(root)).write_pdf()
     assert pdf.startswith(b"%PDF")
-    refused = [record.getMessage() for record in caplog.records if record.name == "backoffice.invoicing.pdf"]
+    refused = [record.getMessage() for record in caplog.records if record.name == "backoffice.pdf"]
     assert any("/etc/passwd" in message for message in refused)
     assert any("http://example.com/x.css" in message for message in refused)
 

@@ -419,7 +419,7 @@ def test_a_relatives_flight_home_is_shown_but_does_not_block_travel_booked(case,
 
     assert "0 problems, 1 warning." in page
     # The guard of the move to travel booked (other guards of the fixture's case, records and estimate, aside).
-    assert itinerary_without_problems(case) is None
+    assert itinerary_without_problems("travel_booked", case=case) is None
 
 
 def test_the_bookings_page_offers_to_edit_the_active_appointment_not_to_book_a_second(case, as_role):

@@ -6,13 +6,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.portal import invites
 from backoffice.portal.models import PortalInvite
+from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD, make_case, make_patient
 from tests.helpers import login_as
 

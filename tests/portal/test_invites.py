@@ -9,13 +9,13 @@ from flask import render_template
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.patients.models import Patient
 from backoffice.portal import invites
 from backoffice.portal.models import PortalInvite
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_user
 from tests.helpers import login_as
 

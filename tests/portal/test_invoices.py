@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.invoicing import archive
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
 from tests.portal.issued import make_draft_invoice, make_issued_invoice
 

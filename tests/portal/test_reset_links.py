@@ -6,12 +6,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.models import User
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.portal import invites
 from backoffice.portal.models import RESET, PortalInvite
+from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD, make_case, make_patient
 from tests.helpers import login_as
 

@@ -8,10 +8,10 @@ import html
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
 from backoffice.shipments import pharmacies
 from backoffice.shipments.models import Pharmacy
+from backoffice.trail import AuditEvent
 from tests.shipments.factories import make_pharmacy, submitted_order
 
 GOOD = {

@@ -12,13 +12,13 @@ from flask_login import login_user
 from rq.job import Job, JobStatus
 from sqlalchemy import func, select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.jobs import get_queue, redis_connection
 from backoffice.jobs.models import OutboxEntry
 from backoffice.shipments import operations
 from backoffice.shipments.models import MedicineOrder, OrderItem, OrderStep, SandboxCall
+from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
 from tests.helpers import login_as
 from tests.shipments.factories import make_pharmacy, make_prescription, order_input, run_jobs

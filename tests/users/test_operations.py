@@ -1,8 +1,8 @@
 import pytest
 from sqlalchemy import select
 
-from backoffice.audit.models import AuditEvent
 from backoffice.extensions import db
+from backoffice.trail import AuditEvent
 from backoffice.users import operations
 from backoffice.users.operations import AccountError
 from tests.factories import make_user

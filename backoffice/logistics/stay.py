@@ -1,6 +1,6 @@
 """A case's stay: the days the patient was in hospital, from admission to discharge.
 
-The stay is recorded on the case's confirmed hospital appointment (`logistics.models.HospitalAppointment`): its
+The stay is recorded on the case's confirmed hospital appointment (`HospitalAppointment`): its
 admission day and its discharge day, which the coordinator keeps to what happened (an appointment may be changed after
 its start). A requested appointment the hospital never confirmed, or a cancelled one, is no stay the patient had.
 """
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from backoffice.cases.models import Case
 from backoffice.extensions import db
+from backoffice.logistics.models import HospitalAppointment
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,6 @@ def stay_of(case: Case | int) -> Stay | None:
     """The case's stay in hospital (admission to discharge) per its confirmed appointment; None without one.
 
     One statement. A case has one appointment in play at a time, so there is at most one confirmed appointment."""
-    # Imported here: logistics builds on cases (its models know the case), not the other way round.
-    from backoffice.logistics.models import HospitalAppointment
-
     case_id = case if isinstance(case, int) else case.id
     row = db.session.execute(
         select(HospitalAppointment.admission_on, HospitalAppointment.discharge_on)

@@ -8,9 +8,9 @@ from typing import Any, TypeVar
 from flask import flash, redirect
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.audit.operations import record_event
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.trail import keep_trace
 
 T = TypeVar("T")
 
@@ -44,10 +44,3 @@ def commit_change(
         return on_refusal(409)
     flash(message, "success")
     return redirect(address)
-
-
-def keep_trace(error: DomainError) -> None:
-    """After a rollback, store the audit event a refusal asked to keep (who tried what), in its own commit."""
-    if error.trace:
-        record_event(**error.trace)
-        db.session.commit()

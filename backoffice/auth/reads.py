@@ -30,13 +30,12 @@ from flask_login import current_user
 from sqlalchemy import String, cast, insert, inspect, select
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 
-from backoffice.audit.models import AuditEvent
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.dbtypes import utcnow
+from backoffice.errors import DATABASE_UNAVAILABLE, database_trouble, render_error
 from backoffice.extensions import db, login_manager
+from backoffice.trail import ACCESS_REFUSED, HEALTH_DATA_READ, AuditEvent
 
-HEALTH_DATA_READ = "health_data_read"
-ACCESS_REFUSED = "access_refused"
 REFUSED_STATUSES = (403, 404)
 # The query string is kept as typed (a search names what was looked for), within bounds.
 MAX_QUERY_KEYS = 20
@@ -173,8 +172,6 @@ def record_access(response):
         with contextlib.suppress(Exception):
             db.session.rollback()
         if declaration is not None and not refused and status < 400:
-            from backoffice.errors import DATABASE_UNAVAILABLE, database_trouble, render_error  # errors imports audit
-
             # The database may be the reason: the page must not need it, so its layout shows the visitor signed out,
             # and an outage says so as every page does during one.
             g._login_user = login_manager.anonymous_user()

@@ -1,0 +1,27 @@
+"""Where other features take part in a case's life: every tie between `cases` and a feature above it is named here.
+
+`cases` sends these signals and never imports the features that answer them; each feature connects its receivers in
+its own modules (loaded with its package by `create_app`), so the arrows point from the features to `cases`.
+
+- `appointment_confirmed` (sender: the case) -> bool. Whether the case has a confirmed hospital appointment; the
+  `travel_booked` guard of `cases.operations` asks it. Answered by logistics (appointments).
+- `entry_guard` (sender: the state entered; keyword: case) -> a refusal message or None. A further condition on
+  entering that state, on top of the guards in `cases.operations.GUARDS`, checked on the way into every later
+  pipeline state too. Answered by logistics: a clean itinerary for `travel_booked`, the admission day for
+  `in_treatment`.
+- `state_entered` (sender: the state; keywords: case, actor_id). Runs after a case entered the state, in the same
+  transaction. Answered by logistics: discharge plans the programme's follow-ups.
+- `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
+  `cases.panels`). Answered by billing, invoicing, logistics, portal and shipments.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+appointment_confirmed = _signals.signal("case-appointment-confirmed")
+entry_guard = _signals.signal("case-entry-guard")
+state_entered = _signals.signal("case-state-entered")
+case_page = _signals.signal("case-page")
