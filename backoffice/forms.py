@@ -59,3 +59,8 @@ def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
 
 class ConfirmForm(FlaskForm):
     """A button that changes state: nothing but the CSRF token."""
+
+
+def form_status(form: FlaskForm) -> int:
+    """The status of a page showing `form`: 200 when first shown, 422 when shown again after a refused submission."""
+    return 422 if form.is_submitted() else 200

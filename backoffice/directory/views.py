@@ -16,7 +16,7 @@ from backoffice.directory.forms import (
     ProgrammeEditForm,
     ProgrammeForm,
 )
-from backoffice.forms import ConfirmForm
+from backoffice.forms import ConfirmForm, form_status
 from backoffice.geo import country_name, language_name
 from backoffice.params import page_number
 from backoffice.trail import list_events
@@ -69,10 +69,6 @@ def _row_values(row, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in names}
 
 
-def _form_status(form) -> int:
-    return 422 if form.is_submitted() else 200
-
-
 def _history(object_type: str, object_id: int | None = None):
     """The object's audit rows, for admins only: the audit log (actors, addresses) is theirs, as in the nav."""
     if current_user.role != ADMIN:
@@ -118,7 +114,7 @@ def create_hospital():
         return render_template("directory/hospital_form.html", form=form, hospital=None), status
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: operations.create_hospital(**_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
         success=lambda hospital: f"{hospital.name} ({hospital.code}) is in the directory.",
@@ -154,7 +150,7 @@ def edit_hospital(hospital_id: int):
         return render_template("directory/hospital_form.html", form=form, hospital=hospital), status
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: operations.update_hospital(hospital_id, **_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
         success=lambda hospital: f"{hospital.name}: changes saved.",
@@ -199,7 +195,7 @@ def create_physician(hospital_id: int):
         return render_template("directory/physician_form.html", form=form, hospital=hospital, physician=None), status
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: operations.create_physician(hospital_id, **_values(form, PHYSICIAN_FIELDS), actor_id=current_user.id),
         success=lambda physician: f"{physician.name} is listed at {hospital.name}.",
@@ -226,7 +222,7 @@ def edit_physician(physician_id: int):
         ), status
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: operations.update_physician(
             physician_id, **_values(form, PHYSICIAN_FIELDS), active=form.active.data, actor_id=current_user.id
@@ -250,7 +246,7 @@ def create_programme(hospital_id: int):
         return render_template("directory/programme_form.html", form=form, hospital=hospital, programme=None), status
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: programmes.create_programme(
             hospital_id,
@@ -304,7 +300,7 @@ def edit_programme(programme_id: int):
         ), status
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: programmes.update_programme(
             programme_id,

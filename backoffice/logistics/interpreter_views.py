@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases.models import OPEN_STATES
-from backoffice.forms import ConfirmForm, choices
+from backoffice.forms import ConfirmForm, choices, form_status
 from backoffice.geo import language_name, languages
 from backoffice.logistics import bp, interpreters
 from backoffice.logistics.interpreter_forms import (
@@ -47,10 +47,6 @@ def _helpers() -> dict[str, Any]:
 
 def _page(template: str, status: int = 200, **context: Any):
     return render_template(template, **_helpers(), **context), status
-
-
-def _form_status(form) -> int:
-    return 422 if form.is_submitted() else 200
 
 
 def _rate(interpreter: Interpreter) -> str:
@@ -88,7 +84,7 @@ def create_interpreter():
         return _page("logistics/interpreters_form.html", status, form=form, interpreter=None)
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: interpreters.create_interpreter(**_interpreter_values(form), actor_id=current_user.id),
         success=lambda interpreter: f"{interpreter.name} is in the interpreter directory.",
@@ -139,7 +135,7 @@ def edit_interpreter(interpreter_id: int):
         return _page("logistics/interpreters_form.html", status, form=form, interpreter=interpreter)
 
     if not form.validate_on_submit():
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: interpreters.update_interpreter(interpreter_id, **_interpreter_values(form), actor_id=current_user.id),
         success=lambda interpreter: f"{interpreter.name}: changes saved.",
@@ -247,7 +243,7 @@ def book_interpreter(case_id: int):
     if not form.validate_on_submit():
         if form.is_submitted():
             _form_refused(form)
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: interpreters.book_interpreter(case_id, **_booking_values(form), actor_id=current_user.id),
         success=lambda booking: (
@@ -293,7 +289,7 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
     if not form.validate_on_submit():
         if form.is_submitted():
             _form_refused(form)
-        return form_page(_form_status(form))
+        return form_page(form_status(form))
     return commit_change(
         lambda: interpreters.update_interpreter_booking(
             case_id, booking_id, **_booking_values(form), actor_id=current_user.id

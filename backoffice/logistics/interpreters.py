@@ -33,6 +33,7 @@ from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.logistics.timezones import combine, to_local
 from backoffice.money import Money, MoneyError, parse_money, round_half_up
 from backoffice.pagination import Page, paginate
+from backoffice.params import MAX_ID
 from backoffice.trail import record_event
 
 PAGE_SIZE = 50
@@ -41,7 +42,6 @@ MAX_LANGUAGES = 20
 MAX_UPCOMING = 200  # bookings listed on an interpreter's page
 PHONE_PATTERN = re.compile(r"[0-9+()./\- ]*[0-9][0-9+()./\- ]*")
 SECONDS_PER_HOUR = Decimal(3600)
-MAX_ID = 2**31 - 1  # id columns are INTEGER: PostgreSQL refuses a larger number in a comparison (a 500, not a miss)
 
 
 class InterpreterError(DomainError):

@@ -21,6 +21,7 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import countries
 from backoffice.jobs.outbox import record_job
+from backoffice.params import MAX_ID
 from backoffice.shipments.models import (
     SANDBOX_BEHAVIOURS,
     STEPS,
@@ -32,7 +33,6 @@ from backoffice.shipments.models import (
 from backoffice.trail import record_event
 
 MAX_ITEMS = 30
-MAX_ID = 2**31 - 1
 MAX_QUANTITY = 10_000
 CANCELLABLE = ("draft", "submitted")
 

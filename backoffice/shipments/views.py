@@ -17,7 +17,7 @@ from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
-from backoffice.forms import choices
+from backoffice.forms import choices, form_status
 from backoffice.jobs import outbox, redis_connection
 from backoffice.params import page_number
 from backoffice.shipments import bp, operations, pharmacies
@@ -366,16 +366,12 @@ def _render_pharmacy_form(form: PharmacyForm, pharmacy_id: int | None, status: i
     return render_template("shipments/pharmacy_form.html", form=form, pharmacy=pharmacy, events=events), status
 
 
-def _form_status(form) -> int:
-    return 422 if form.is_submitted() else 200
-
-
 @bp.route("/pharmacies/new", methods=["GET", "POST"])
 @roles_required(*PHARMACY_EDITORS)
 def create_pharmacy():
     form = PharmacyForm()
     if not form.validate_on_submit():
-        return _render_pharmacy_form(form, None, _form_status(form))
+        return _render_pharmacy_form(form, None, form_status(form))
     return commit_change(
         lambda: pharmacies.create_pharmacy(actor_id=current_user.id, **form.values()),
         success=lambda pharmacy: f"{pharmacy.name} is in the pharmacy directory.",
@@ -391,7 +387,7 @@ def edit_pharmacy(pharmacy_id: int):
     fields = ("name", "country", "city", "address", "email", "phone", "provider", "cold_chain", "active")
     form = PharmacyForm(data={name: getattr(pharmacy, name) for name in fields})
     if not form.validate_on_submit():
-        return _render_pharmacy_form(form, pharmacy_id, _form_status(form))
+        return _render_pharmacy_form(form, pharmacy_id, form_status(form))
     return commit_change(
         lambda: pharmacies.update_pharmacy(pharmacy_id, actor_id=current_user.id, **form.values()),
         success=lambda pharmacy: f"{pharmacy.name}: changes saved.",
