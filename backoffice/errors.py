@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from backoffice.extensions import db, login_manager
-from backoffice.trail import keep_trace
+from backoffice.trail import record_event
 
 
 class DomainError(Exception):
@@ -102,6 +102,13 @@ def render_error(code: int, message: str | None = None):
     return render_template(
         "errors/error.html", code=code, title=title, message=message or ERROR_MESSAGES.get(code)
     ), code
+
+
+def keep_trace(error: DomainError) -> None:
+    """After a rollback, store the audit event a refusal asked to keep (who tried what), in its own commit."""
+    if error.trace:
+        record_event(**error.trace)
+        db.session.commit()
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -1,15 +1,15 @@
 """The audit trail: one table every feature appends to and nothing rewrites.
 
 Who did what to which record, when (UTC) and from where. Every feature writes it through `record_event`, in the
-caller's transaction; a refusal that must be remembered (who tried what) is kept after the rollback by `keep_trace`.
-Reads of health data and refused requests are written by `auth.reads`; the admin's pages over the trail are in the
-`audit` feature.
+caller's transaction; a refusal that must be remembered (who tried what) is kept after the rollback by
+`errors.keep_trace`. Reads of health data and refused requests are written by `auth.reads`; the admin's pages over
+the trail are in the `audit` feature.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import JSON, ForeignKey, Index, String, select
@@ -18,9 +18,6 @@ from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 from backoffice.pagination import Page, paginate
-
-if TYPE_CHECKING:
-    from backoffice.errors import DomainError
 
 PAGE_SIZE = 50
 # Rows written by auth.reads after a request: many rows of looking, left out where only changes matter.
@@ -106,10 +103,3 @@ def list_events(
         order_by=(AuditEvent.occurred_at.desc(), AuditEvent.id.desc()),
         options=(joinedload(AuditEvent.actor),),
     )
-
-
-def keep_trace(error: DomainError) -> None:
-    """After a rollback, store the audit event a refusal asked to keep (who tried what), in its own commit."""
-    if error.trace:
-        record_event(**error.trace)
-        db.session.commit()

@@ -8,9 +8,8 @@ from typing import Any, TypeVar
 from flask import flash, redirect
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.errors import DomainError
+from backoffice.errors import DomainError, keep_trace
 from backoffice.extensions import db
-from backoffice.trail import keep_trace
 
 T = TypeVar("T")
 
