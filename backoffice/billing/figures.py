@@ -1,5 +1,5 @@
 """The money figures of hospital bills, defined once here and used by the bill page, the case page, the dashboard,
-the bill list, the savings report and the dispute letter.
+the bill list, the savings report and the dispute letter (each amount shown by `format_amount`).
 
 - **charged**: a bill's whole total per currency, every readable line: priced, unpriced (no resident price was
   compared with it: a duplicate, a code outside the tariff, no valid tariff, another currency) and credits (negative).
