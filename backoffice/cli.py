@@ -14,8 +14,8 @@ from sqlalchemy import select
 from backoffice import demo
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
-from backoffice.billing.cli import bills_cli
-from backoffice.billing.tariff_cli import tariffs_cli
+from backoffice.billing.bills.cli import bills_cli
+from backoffice.billing.tariffs.cli import tariffs_cli
 from backoffice.dbtypes import utcnow
 from backoffice.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: F401 - re-exported (devserver, tests)
 from backoffice.directory.cli import hospitals_cli

@@ -64,3 +64,8 @@ class ConfirmForm(FlaskForm):
 def form_status(form: FlaskForm) -> int:
     """The status of a page showing `form`: 200 when first shown, 422 when shown again after a refused submission."""
     return 422 if form.is_submitted() else 200
+
+
+def form_problems(form: FlaskForm) -> list[str]:
+    """Every error message of a refused form, field after field."""
+    return [error for errors in form.errors.values() for error in errors]

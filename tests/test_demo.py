@@ -188,7 +188,7 @@ def test_demo_cases_have_records_trips_and_follow_ups_as_their_state_requires(ap
 
 def test_demo_seed_imports_a_tariff_and_receives_a_marked_up_bill(app):
     from backoffice.billing.models import BillLine, HospitalBill
-    from backoffice.billing.tariffs import current_tariff
+    from backoffice.billing.tariffs.current import current_tariff
 
     seed(app)
     hospital = db.session.scalar(select(Hospital).where(Hospital.code == "FRA-ABM"))

@@ -26,9 +26,14 @@ What a readable line is (decided here, since hospitals' CSVs vary):
 - `quantity`: a positive number written with digits and an optional dot and up to 4 decimals (`1.5` hours).
 - `unit_price`: a number written the same way, at least zero. A decimal comma (`12,50`), thousands separators,
   exponents and more than 4 decimals (finer than a tariff price is kept) are not read here (a bill file written
-  with decimal commas is turned into this form when it is read, see `bill_csv`). A negative unit price is a credit.
+  with decimal commas is turned into this form when it is read, see `bills.csv_file`). A negative unit price is a
+  credit.
 - `code`: required, at most 40 characters as in tariffs; compared with the tariff's codes exactly, after trimming.
 - `currency`: required, an ISO 4217 code (`eur` is read as `EUR`).
+
+This module stays whole although it is a little over 400 lines: the statuses above are decided in one order by one
+function (`audit_bill`), and reading a line, the totals and the ratio are the rules that order needs; split apart,
+a reader would follow one rule across several files.
 """
 
 from __future__ import annotations

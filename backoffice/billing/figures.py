@@ -1,5 +1,5 @@
 """The money figures of hospital bills, defined once here and used by the bill page, the case page, the dashboard,
-the bill list, the savings report and the dispute letter.
+the bill list, the savings report and the dispute letter (each amount shown by `format_amount`).
 
 - **charged**: a bill's whole total per currency, every readable line: priced, unpriced (no resident price was
   compared with it: a duplicate, a code outside the tariff, no valid tariff, another currency) and credits (negative).
@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from babel.numbers import format_currency
 from sqlalchemy import BigInteger, case, type_coerce
 
 from backoffice.billing import audit
@@ -30,6 +31,8 @@ ZERO = Decimal("0.00")
 CENTS = Decimal("0.01")
 DISPUTED = "disputed"
 FINAL_STATUSES = ("approved", "paid")  # a chain whose last bill is one of these is settled
+# The ISO code rather than a symbol: "$" is the dollar of a dozen countries, and a letter may mix currencies.
+ISO_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
 
 
 def to_correct(status: str, charged: Decimal | None, expected: Decimal | None) -> Decimal | None:
@@ -124,3 +127,10 @@ def chain_figures(chain: Sequence[tuple[str, Keyed]]) -> tuple[dict[str, Decimal
             if amount > 0:
                 recovered[key[0]] = recovered.get(key[0], ZERO) + amount
     return found, recovered
+
+
+def format_amount(amount: Decimal | None, currency: str | None) -> str:
+    """A figure, line amount or total, to the currency's minor unit: EUR 1,596.76. A dash when there is none."""
+    if amount is None or not currency:
+        return "—"
+    return format_currency(amount, currency, ISO_PATTERN, locale="en")

@@ -11,7 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
 from backoffice.auth.reads import reads_health_data
-from backoffice.billing import bills as billing_bills
+from backoffice.billing.bills import listing as bill_listing
+from backoffice.billing.bills import states as bill_states
 from backoffice.cases import bp, history, operations, programme, reminders, screening, states
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.documents import list_documents, may_remove_documents, types_changeable
@@ -86,11 +87,11 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "add_follow_up_form": forms.get("add_follow_up_form"),
         "findings": logistics_itinerary.case_findings(case_id),
         "contraindications": screening.open_contraindications(case) if health_data else [],
-        "bills": billing_bills.bills_of_case(case_id),
+        "bills": bill_listing.bills_of_case(case_id),
         "portal_status": portal_status_of_patient(case.patient_id),
         "medicine_orders": shipments_operations.orders_of_case(case_id),
         **invoicing_listing.case_invoices_panel(case_id),
-        "billable_states": billing_bills.BILLABLE_STATES,
+        "billable_states": bill_states.BILLABLE_STATES,
         "may_work": may_work,
         "known_contacts": patients_sharing_contact(
             case.patient.email, case.patient.phone, exclude_patient_id=case.patient_id

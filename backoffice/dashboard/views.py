@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from backoffice.auth.operations import accounts_under_attack
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, ROLE_LABELS, staff_required
-from backoffice.billing.bills import list_bills
+from backoffice.billing.bills.listing import list_bills
 from backoffice.cases import states
 from backoffice.cases.operations import is_overdue
 from backoffice.dashboard import bp, operations

@@ -15,8 +15,10 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from backoffice.billing import bills, tariffs
+from backoffice.billing.bills.receiving import receive_bill
 from backoffice.billing.models import HospitalBill
+from backoffice.billing.tariffs.current import current_tariff
+from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.cases.models import Case
 from backoffice.demo.data import FRA_ABM_TARIFF, STEM_CELL_PROGRAMME, STEM_CELL_TARIFF_CODES
 from backoffice.directory.models import Hospital, Programme
@@ -29,14 +31,14 @@ MARK_UP = Decimal("1.30")  # the "foreign patient coefficient" an honest residen
 def seed_tariffs(actor_id: int | None) -> bool:
     """FRA-ABM's resident tariff (imported like a finance clerk would) and its programme's codes."""
     hospital = db.session.scalar(select(Hospital).where(Hospital.code == "FRA-ABM"))
-    if hospital is None or tariffs.current_tariff(hospital.id):
+    if hospital is None or current_tariff(hospital.id):
         return False
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("code", "description", "resident_price", "currency", "valid_from", "valid_to"))
     for code, description, price, valid_from, valid_to in FRA_ABM_TARIFF:
         writer.writerow((code, description, price, "EUR", valid_from, valid_to))
-    tariffs.import_tariff(hospital.id, out.getvalue().encode(), "FRA-ABM resident tariff.csv", actor_id)
+    import_tariff(hospital.id, out.getvalue().encode(), "FRA-ABM resident tariff.csv", actor_id)
     programme = db.session.scalar(
         select(Programme).where(Programme.hospital_id == hospital.id, Programme.name == STEM_CELL_PROGRAMME)
     )
@@ -106,7 +108,7 @@ def seed_bills(actor_id: int | None) -> HospitalBill | None:
     if not cases or db.session.scalar(select(HospitalBill.id).limit(1)) is not None:
         return None
     case_id, admission, discharge = cases[0]
-    bill = bills.receive_bill(
+    bill = receive_bill(
         case_id,
         bill_csv(admission, discharge, marked_up=True),
         "ABM-2026-0815.csv",

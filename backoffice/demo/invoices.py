@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from backoffice.auth.models import User
-from backoffice.billing import bills
+from backoffice.billing.bills import receiving, review
 from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
@@ -246,7 +246,7 @@ def _approved_bill(case_id: int, admission: date, discharge: date, reference: st
     """The hospital's bill at resident prices, received a week after discharge, reviewed and approved by finance."""
     received_on = min(discharge + timedelta(days=7), utcnow().date())
     reference = reference.format(year=received_on.year)
-    bill = bills.receive_bill(
+    bill = receiving.receive_bill(
         case_id,
         bill_csv(admission, discharge, marked_up=False),
         f"{reference}.csv",
@@ -254,8 +254,8 @@ def _approved_bill(case_id: int, admission: date, discharge: date, reference: st
         received_on,
         actor_id,
     )
-    bills.start_review(bill.id, actor_id=actor_id)
+    review.start_review(bill.id, actor_id=actor_id)
     findings = db.session.scalars(select(BillLine.id).where(BillLine.bill_id == bill.id, BillLine.status != "ok"))
     for line_id in list(findings):
-        bills.decide_line(line_id, "accepted", "Checked with the hospital.", actor_id=actor_id, bill_id=bill.id)
-    return bills.approve_bill(bill.id, actor_id=actor_id)
+        review.decide_line(line_id, "accepted", "Checked with the hospital.", actor_id=actor_id, bill_id=bill.id)
+    return review.approve_bill(bill.id, actor_id=actor_id)

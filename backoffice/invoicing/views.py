@@ -14,7 +14,7 @@ from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.billing import bills as billing_bills
+from backoffice.billing.bills import listing as bill_listing
 from backoffice.cases.operations import get_case
 from backoffice.downloads import download
 from backoffice.errors import NotFound
@@ -112,7 +112,7 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
     bill = sources.approved_bill(case.id)
     bill_entry = None
     if bill is not None:
-        bill_entry = next((entry for entry in billing_bills.bills_of_case(case.id) if entry.bill.id == bill.id), None)
+        bill_entry = next((entry for entry in bill_listing.bills_of_case(case.id) if entry.bill.id == bill.id), None)
     may_work = current_user.role in INVOICE_WORKERS
     credit = listing.credit_balances(case.id)
     context = {

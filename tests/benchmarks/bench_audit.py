@@ -1,12 +1,12 @@
 """The bill audit: a generated 10,000-line bill against a generated 100,000-item resident tariff.
 
-The tariff is imported through `billing.tariffs.import_tariff` (the app's own import: CSV parsed and checked, bulk
-INSERTs in chunks), and that import's duration is printed. The baseline is a plain dict lookup of the bill's codes
-over the same tariff rows (building the dict included, as the audit builds its index); beside it: the pure audit,
-the audit with an index built beforehand, reading the CSV, loading the current tariff (as columns, and as ORM rows
-through `tariffs.current_tariff` for comparison), and the whole `flask bills audit --json` command for this bill and
-for a 100-line one (which loads only its own codes). Then the SQL statements the command sends for bills of 100
-and 10,000 lines (they must be the same).
+The tariff is imported through `billing.tariffs.importing.import_tariff` (the app's own import: CSV parsed and
+checked, bulk INSERTs in chunks), and that import's duration is printed. The baseline is a plain dict lookup of the
+bill's codes over the same tariff rows (building the dict included, as the audit builds its index); beside it: the
+pure audit, the audit with an index built beforehand, reading the CSV, loading the current tariff (as columns, and as
+ORM rows through `tariffs.current.current_tariff` for comparison), and the whole `flask bills audit --json` command
+for this bill and for a 100-line one (which loads only its own codes). Then the SQL statements the command sends for
+bills of 100 and 10,000 lines (they must be the same).
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 
-from backoffice.billing import tariffs
 from backoffice.billing.audit import audit_bill, index_tariff
-from backoffice.billing.bill_csv import HEADER, read_bill_csv
-from backoffice.billing.cli import bills_cli, current_tariff_versions
+from backoffice.billing.bills.cli import bills_cli, current_tariff_versions
+from backoffice.billing.bills.csv_file import HEADER, read_bill_csv
+from backoffice.billing.tariffs import current as current_tariffs
+from backoffice.billing.tariffs import importing
 from backoffice.extensions import db
 from tests.benchmarks.timing import measure, report
 from tests.factories import make_hospital
@@ -91,13 +92,13 @@ def test_audit_of_a_10000_line_bill_against_a_100000_item_tariff(app, count_quer
     db.session.commit()
 
     started = time.perf_counter()
-    tariff_import = tariffs.import_tariff(hospital.id, tariff_csv, "tariff.csv", actor_id=None)
+    tariff_import = importing.import_tariff(hospital.id, tariff_csv, "tariff.csv", actor_id=None)
     db.session.commit()
     import_seconds = time.perf_counter() - started
     assert tariff_import.item_count == TARIFF_ITEMS
     print(
         f"\nimport of the {TARIFF_ITEMS:,}-item tariff ({len(tariff_csv) / 1e6:.1f} MB CSV) through "
-        f"billing.tariffs.import_tariff, commit included: {import_seconds:.2f} s"
+        f"billing.tariffs.importing.import_tariff, commit included: {import_seconds:.2f} s"
     )
 
     bill_csv = generated_bill(rng, versions, BILL_LINES)
@@ -128,7 +129,7 @@ def test_audit_of_a_10000_line_bill_against_a_100000_item_tariff(app, count_quer
         db.session.rollback()
 
     def load_tariff_orm():
-        tariffs.current_tariff(hospital.id)
+        current_tariffs.current_tariff(hospital.id)
         db.session.rollback()
 
     def command(file=path):
@@ -148,7 +149,7 @@ def test_audit_of_a_10000_line_bill_against_a_100000_item_tariff(app, count_quer
         measure("read_bill_csv (10,000 rows)", lambda: read_bill_csv(bill_csv), repeat=10, warmup=2),
         measure("load current tariff (columns, 2 SELECTs)", load_tariff, repeat=5, warmup=1),
         measure("load the 100 codes of a 100-line bill", load_small_tariff, repeat=10, warmup=2),
-        measure("tariffs.current_tariff (ORM rows)", load_tariff_orm, repeat=5, warmup=1),
+        measure("tariffs.current.current_tariff (ORM rows)", load_tariff_orm, repeat=5, warmup=1),
         measure("flask bills audit --json (whole command)", command, repeat=5, warmup=1),
         measure("the command, a 100-line bill", lambda: command(small), repeat=10, warmup=2),
     )

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.billing import audit, bills
+from backoffice.billing import audit
+from backoffice.billing.bills import listing, receiving, review, states
 from backoffice.billing.models import BillLine
-from backoffice.billing.tariffs import import_tariff
+from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
 from backoffice.invoicing import sources
 from tests.factories import make_case, make_hospital, make_user
@@ -41,7 +42,7 @@ def case():
 
 def receive(case, finance, body: str):
     data = ("line;date;code;description;quantity;unit_price;currency\r\n" + body).encode("utf-8-sig")
-    bill = bills.receive_bill(case.id, data, "Rechnung.csv", "R-2026-1", TODAY, finance.id)
+    bill = receiving.receive_bill(case.id, data, "Rechnung.csv", "R-2026-1", TODAY, finance.id)
     db.session.commit()
     lines = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.position))
     return bill, {line.line_no: line for line in lines}
@@ -65,19 +66,19 @@ def test_a_credit_line_is_a_credit_that_lowers_the_bill_total(case, finance):
     credit = lines[2]
     assert (credit.status, credit.charged, credit.expected) == ("credit", Decimal("-1234.56"), None)
     assert "credit" in credit.reason.lower()
-    summary = bills.bill_summary(bills.get_bill(bill.id, with_lines=True))
+    summary = listing.bill_summary(listing.get_bill(bill.id, with_lines=True))
     assert summary.totals["EUR"].total == Decimal("2469.12")
     assert summary.figures["EUR"].charged == Decimal("2469.12")
-    assert bills.bills_of_case(case.id)[0].figures["EUR"].charged == Decimal("2469.12")
+    assert listing.bills_of_case(case.id)[0].figures["EUR"].charged == Decimal("2469.12")
 
     # Like every line without a price comparison, the credit is decided; accepted, it reaches the invoice.
-    bills.start_review(bill.id, actor_id=finance.id)
-    with pytest.raises(bills.BillError, match=r"undecided findings \(1 credit\)"):
-        bills.approve_bill(bill.id, actor_id=finance.id)
-    bills.decide_line(credit.id, "accepted", "", actor_id=finance.id)
-    bills.approve_bill(bill.id, actor_id=finance.id)
+    review.start_review(bill.id, actor_id=finance.id)
+    with pytest.raises(states.BillError, match=r"undecided findings \(1 credit\)"):
+        review.approve_bill(bill.id, actor_id=finance.id)
+    review.decide_line(credit.id, "accepted", "", actor_id=finance.id)
+    review.approve_bill(bill.id, actor_id=finance.id)
     db.session.commit()
-    drafts = sources.treatment_lines(bills.get_bill(bill.id))
+    drafts = sources.treatment_lines(listing.get_bill(bill.id))
     assert [(draft.quantity, draft.unit_price) for draft in drafts] == [
         (Decimal(3), Decimal("1234.56")),
         (Decimal(1), Decimal("-1234.56")),
@@ -92,8 +93,8 @@ def test_a_one_cent_rounding_difference_is_ok_with_rounding(case, finance):
         ("overcharged", Decimal("0.07")),
     ]
     assert lines[1].reason.startswith("OK with rounding: +0.01 EUR")
-    assert bills.LINE_STATUS_LABELS[lines[1].status] == "OK with rounding"
-    summary = bills.bill_summary(bills.get_bill(bill.id, with_lines=True))
+    assert states.LINE_STATUS_LABELS[lines[1].status] == "OK with rounding"
+    summary = listing.bill_summary(listing.get_bill(bill.id, with_lines=True))
     assert summary.undecided_blocking == {"overcharged": 1}  # the rounded line needs no decision
     assert summary.totals["EUR"].overcharge == Decimal("0.07")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.billing.bill_csv import BillFileError, read_bill_csv, read_bill_file
+from backoffice.billing.bills.csv_file import BillFileError, read_bill_csv, read_bill_file
 
 SAMPLES = Path("/work/shared/samples/bill-audit")
 HEADER = "line,date,code,description,quantity,unit_price,currency"

@@ -13,10 +13,10 @@ from flask import render_template
 from flask_login import login_user
 from sqlalchemy import func, select
 
-from backoffice.billing import bills
-from backoffice.billing.bill_csv import HEADER
+from backoffice.billing.bills import listing, receiving, review, states
+from backoffice.billing.bills.csv_file import HEADER
 from backoffice.billing.models import BillLine, HospitalBill
-from backoffice.billing.tariffs import import_tariff
+from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.cases.models import CaseEvent
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
@@ -65,13 +65,13 @@ def case(hospital):
 
 @pytest.fixture
 def bill(case, users):
-    bill = bills.receive_bill(case.id, BILL, "bill.csv", "INV-1", TODAY, users["finance"].id)
+    bill = receiving.receive_bill(case.id, BILL, "bill.csv", "INV-1", TODAY, users["finance"].id)
     db.session.commit()
     return bill
 
 
 def under_review(bill, users):
-    bills.start_review(bill.id, actor_id=users["finance"].id)
+    review.start_review(bill.id, actor_id=users["finance"].id)
     db.session.commit()
     return fresh(bill.id)
 
@@ -86,7 +86,7 @@ def second_client(app, user):
 def fresh(bill_id: int) -> HospitalBill:
     """The bill as stored now (after the requests' own sessions changed it)."""
     db.session.expire_all()
-    return bills.get_bill(bill_id)
+    return listing.get_bill(bill_id)
 
 
 def first_line(bill_id: int) -> BillLine:
@@ -236,7 +236,7 @@ def test_a_dispute_without_reason_is_refused_with_422(as_role, bill, users):
 
 
 def test_a_line_of_another_bill_is_not_found(as_role, bill, case, users):
-    other = bills.receive_bill(case.id, BILL, "other.csv", "INV-2", TODAY, None)
+    other = receiving.receive_bill(case.id, BILL, "other.csv", "INV-2", TODAY, None)
     db.session.commit()
     bill = under_review(bill, users)
     response = as_role("finance").post(
@@ -338,8 +338,8 @@ def test_dispute_correction_approval_and_payment_through_the_pages(app, as_role,
 
 def test_a_bad_payment_date_is_refused_with_422(as_role, bill, users):
     bill = under_review(bill, users)
-    bills.decide_line(first_line(bill.id).id, "accepted", "", actor_id=users["finance"].id)
-    bills.approve_bill(bill.id, actor_id=users["finance"].id)
+    review.decide_line(first_line(bill.id).id, "accepted", "", actor_id=users["finance"].id)
+    review.approve_bill(bill.id, actor_id=users["finance"].id)
     db.session.commit()
     bill = fresh(bill.id)
     response = as_role("finance").post(f"/billing/bills/{bill.id}/paid", data={"version": bill.version, "paid_on": "x"})
@@ -353,13 +353,13 @@ def test_a_bad_payment_date_is_refused_with_422(as_role, bill, users):
 
 def test_the_bill_list_runs_a_fixed_number_of_statements(as_role, case, count_queries):
     client = as_role("finance")
-    bills.receive_bill(case.id, BILL, "b.csv", "INV-1", TODAY, None)
+    receiving.receive_bill(case.id, BILL, "b.csv", "INV-1", TODAY, None)
     db.session.commit()
     with count_queries() as few:
         page = text(client.get("/billing/bills?needs_review=1"))
     assert "INV-1" in page and "€1,723.39" not in page and "€532.66" in page
     for n in range(2, 12):
-        bills.receive_bill(case.id, BILL, "b.csv", f"INV-{n}", TODAY, None)
+        receiving.receive_bill(case.id, BILL, "b.csv", f"INV-{n}", TODAY, None)
     db.session.commit()
     with count_queries() as many:
         page = text(client.get("/billing/bills?status=received"))
@@ -373,8 +373,8 @@ def test_the_case_bills_partial_lists_bills_with_a_link_and_the_receive_button(a
         page = render_template(
             "billing/_case_bills.html",
             case=get_case(bill.case_id),
-            bills=bills.bills_of_case(bill.case_id),
-            billable_states=bills.BILLABLE_STATES,
+            bills=listing.bills_of_case(bill.case_id),
+            billable_states=states.BILLABLE_STATES,
         )
     page = html.unescape(page)
     assert f'href="/billing/bills/{bill.id}">INV-1</a>' in page

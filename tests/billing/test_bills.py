@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.billing import bills
-from backoffice.billing.bill_csv import HEADER
+from backoffice.billing.bills import findings, listing, receiving, review, states
+from backoffice.billing.bills.csv_file import HEADER
 from backoffice.billing.models import BillLine, HospitalBill
-from backoffice.billing.tariffs import import_tariff
+from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.cases.models import CaseEvent
 from backoffice.errors import NotFound
 from backoffice.extensions import db
@@ -67,14 +67,14 @@ def case(hospital):
 
 
 def receive(case, data: bytes, reference: str = "INV-1", actor=None) -> HospitalBill:
-    bill = bills.receive_bill(case.id, data, "bill.csv", reference, TODAY, actor.id if actor else None)
+    bill = receiving.receive_bill(case.id, data, "bill.csv", reference, TODAY, actor.id if actor else None)
     db.session.commit()
     return bill
 
 
 def reviewed(case, data: bytes, actor, reference: str = "INV-1") -> HospitalBill:
     bill = receive(case, data, reference, actor)
-    bills.start_review(bill.id, actor_id=actor.id)
+    review.start_review(bill.id, actor_id=actor.id)
     db.session.commit()
     return bill
 
@@ -97,7 +97,7 @@ def test_the_sample_bill_is_stored_with_the_statuses_the_audit_expects(case, fin
             assert (line.charged, line.expected) == (Decimal(entry["charged"]), Decimal(entry["expected"]))
             assert line.tariff_item_id is not None
 
-    summary = bills.bill_summary(bills.get_bill(bill.id, with_lines=True))
+    summary = listing.bill_summary(listing.get_bill(bill.id, with_lines=True))
     for currency, totals in expected["totals"].items():
         for name, value in totals.items():
             assert getattr(summary.totals[currency], name) == Decimal(value), (currency, name)
@@ -118,8 +118,10 @@ def test_a_bill_for_a_hospital_without_tariff_is_refused_and_nothing_is_stored(f
     hospital = make_hospital("FRA-XYZ")
     case = make_case(state="in_treatment", hospital_id=hospital.id)
     db.session.commit()
-    with pytest.raises(bills.BillError, match="FRA-XYZ has no resident tariff yet; import it first"):
-        bills.receive_bill(case.id, bill_file("1,2026-03-01,T00001,x,1,10.00,EUR"), "b.csv", "R1", TODAY, finance.id)
+    with pytest.raises(states.BillError, match="FRA-XYZ has no resident tariff yet; import it first"):
+        receiving.receive_bill(
+            case.id, bill_file("1,2026-03-01,T00001,x,1,10.00,EUR"), "b.csv", "R1", TODAY, finance.id
+        )
     db.session.rollback()
     assert stored() == (0, 0)
 
@@ -127,32 +129,34 @@ def test_a_bill_for_a_hospital_without_tariff_is_refused_and_nothing_is_stored(f
 def test_a_case_without_hospital_cannot_receive_a_bill(finance):
     case = make_case(state="in_treatment")
     db.session.commit()
-    with pytest.raises(bills.BillError, match="has no hospital yet"):
-        bills.receive_bill(case.id, bill_file("1,2026-03-01,T00001,x,1,10.00,EUR"), "b.csv", "R1", TODAY, finance.id)
+    with pytest.raises(states.BillError, match="has no hospital yet"):
+        receiving.receive_bill(
+            case.id, bill_file("1,2026-03-01,T00001,x,1,10.00,EUR"), "b.csv", "R1", TODAY, finance.id
+        )
 
 
 def test_a_file_that_cannot_be_read_is_refused_whole(case, finance):
     with pytest.raises(
-        bills.BillError,
+        states.BillError,
         match=r"Nothing was stored from “bill\.csv”: row 1: the columns description, quantity, unit_price, currency "
         r"are missing; the header must be line,date,code,description,quantity,unit_price,currency "
         r"\(this file is separated by semicolons\)",
     ):
-        bills.receive_bill(case.id, b"line;date;code\n1;2;3", "bill.csv", "R1", TODAY, finance.id)
+        receiving.receive_bill(case.id, b"line;date;code\n1;2;3", "bill.csv", "R1", TODAY, finance.id)
     db.session.rollback()
     assert stored() == (0, 0)
-    assert bills.BillError("x").status_code == 422
+    assert states.BillError("x").status_code == 422
 
 
 def test_the_same_invoice_number_of_a_hospital_is_not_received_twice(case, finance):
     receive(case, bill_file("1,2026-03-01,T00053,x,1,8467.34,EUR"), "INV-7", finance)
-    with pytest.raises(bills.BillError, match="already been received"):
+    with pytest.raises(states.BillError, match="already been received"):
         receive(case, bill_file("1,2026-03-01,T00053,x,1,8467.34,EUR"), "INV-7", finance)
 
 
 def test_a_future_received_date_is_refused(case, finance):
-    with pytest.raises(bills.BillError, match="future"):
-        bills.receive_bill(case.id, None, "", "R1", TODAY + timedelta(days=1), finance.id)
+    with pytest.raises(states.BillError, match="future"):
+        receiving.receive_bill(case.id, None, "", "R1", TODAY + timedelta(days=1), finance.id)
 
 
 # ---------------------------------------------------------------------------------------------- stay and programme
@@ -214,8 +218,8 @@ def test_a_programme_without_codes_skips_the_programme_check(hospital, finance):
 
 
 def test_programme_codes_are_separated_by_commas_spaces_or_new_lines():
-    assert bills.programme_codes("A1, B2\nC3  D4;E5") == {"A1", "B2", "C3", "D4", "E5"}
-    assert bills.programme_codes("") is None
+    assert findings.programme_codes("A1, B2\nC3  D4;E5") == {"A1", "B2", "C3", "D4", "E5"}
+    assert findings.programme_codes("") is None
 
 
 # ---------------------------------------------------------------------------------------------- line by line
@@ -225,7 +229,7 @@ def test_lines_entered_one_by_one_are_audited_with_the_whole_bill(case, finance)
     bill = receive(case, None, actor=finance)
     assert (bill.source_filename, stored()) == ("", (1, 0))
     for _ in range(2):
-        bills.add_line(
+        receiving.add_line(
             bill.id,
             service_date="2026-03-01",
             code="T00053",
@@ -237,7 +241,7 @@ def test_lines_entered_one_by_one_are_audited_with_the_whole_bill(case, finance)
         )
         db.session.commit()
     assert statuses(bill.id) == {1: "ok", 2: "duplicate"}
-    bills.add_line(
+    receiving.add_line(
         bill.id,
         service_date="1.3.2026",
         code="T00053",
@@ -253,10 +257,10 @@ def test_lines_entered_one_by_one_are_audited_with_the_whole_bill(case, finance)
 
 def test_lines_cannot_be_added_once_the_bill_is_decided(case, finance):
     bill = reviewed(case, bill_file("1,2026-03-01,T00053,x,1,8467.34,EUR"), finance)
-    bills.approve_bill(bill.id, actor_id=finance.id)
+    review.approve_bill(bill.id, actor_id=finance.id)
     db.session.commit()
-    with pytest.raises(bills.BillError, match="approved: its lines cannot change"):
-        bills.add_line(
+    with pytest.raises(states.BillError, match="approved: its lines cannot change"):
+        receiving.add_line(
             bill.id,
             service_date="2026-03-01",
             code="T00053",
@@ -277,23 +281,23 @@ OVERCHARGED_AND_OK = bill_file("1,2026-03-01,T00053,x,1,9000.00,EUR", "2,2026-03
 def test_lines_are_decided_only_while_the_bill_is_under_review(case, finance):
     bill = receive(case, OVERCHARGED_AND_OK, actor=finance)
     line = lines_of(bill.id)[0]
-    with pytest.raises(bills.BillError, match="under review"):
-        bills.decide_line(line.id, "accepted", "", actor_id=finance.id)
+    with pytest.raises(states.BillError, match="under review"):
+        review.decide_line(line.id, "accepted", "", actor_id=finance.id)
 
 
 def test_a_dispute_needs_a_reason(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
     line = lines_of(bill.id)[0]
-    with pytest.raises(bills.BillError, match="Say why line 1 is disputed"):
-        bills.decide_line(line.id, "disputed", "  ", actor_id=finance.id)
+    with pytest.raises(states.BillError, match="Say why line 1 is disputed"):
+        review.decide_line(line.id, "disputed", "  ", actor_id=finance.id)
 
 
 def test_a_decision_can_be_changed_and_each_one_is_on_the_timeline(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
     line = lines_of(bill.id)[0]
-    bills.decide_line(line.id, "disputed", "Resident price is 8467.34", actor_id=finance.id)
+    review.decide_line(line.id, "disputed", "Resident price is 8467.34", actor_id=finance.id)
     db.session.commit()
-    bills.decide_line(line.id, "accepted", "", actor_id=finance.id)
+    review.decide_line(line.id, "accepted", "", actor_id=finance.id)
     db.session.commit()
     line = lines_of(bill.id)[0]
     assert (line.decision, line.decided_by_id) == ("accepted", finance.id)
@@ -309,7 +313,7 @@ def test_a_line_of_another_bill_is_not_found(case, finance):
     first = reviewed(case, OVERCHARGED_AND_OK, finance)
     second = reviewed(case, OVERCHARGED_AND_OK, finance, reference="INV-2")
     with pytest.raises(NotFound):
-        bills.decide_line(lines_of(first.id)[0].id, "accepted", "", actor_id=finance.id, bill_id=second.id)
+        review.decide_line(lines_of(first.id)[0].id, "accepted", "", actor_id=finance.id, bill_id=second.id)
 
 
 # ---------------------------------------------------------------------------------------------- approval
@@ -317,17 +321,17 @@ def test_a_line_of_another_bill_is_not_found(case, finance):
 
 def test_approval_is_refused_while_findings_are_undecided(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    with pytest.raises(bills.BillError, match=r"undecided findings \(1 overcharged\)"):
-        bills.approve_bill(bill.id, actor_id=finance.id)
+    with pytest.raises(states.BillError, match=r"undecided findings \(1 overcharged\)"):
+        review.approve_bill(bill.id, actor_id=finance.id)
 
 
 def test_an_override_needs_a_note_of_ten_characters(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    with pytest.raises(bills.BillError, match="at least 10 characters"):
-        bills.approve_bill(bill.id, actor_id=finance.id, override_note="agreed")
-    bills.approve_bill(bill.id, actor_id=finance.id, override_note="Agreed by phone with the hospital")
+    with pytest.raises(states.BillError, match="at least 10 characters"):
+        review.approve_bill(bill.id, actor_id=finance.id, override_note="agreed")
+    review.approve_bill(bill.id, actor_id=finance.id, override_note="Agreed by phone with the hospital")
     db.session.commit()
-    bill = bills.get_bill(bill.id)
+    bill = listing.get_bill(bill.id)
     assert (bill.status, bill.override_note, bill.decided_by_id) == (
         "approved",
         "Agreed by phone with the hospital",
@@ -339,36 +343,36 @@ def test_an_override_needs_a_note_of_ten_characters(case, finance):
 
 def test_a_bill_whose_findings_are_accepted_is_approved_without_override(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    bills.decide_line(lines_of(bill.id)[0].id, "accepted", "", actor_id=finance.id)
-    bills.approve_bill(bill.id, actor_id=finance.id)
+    review.decide_line(lines_of(bill.id)[0].id, "accepted", "", actor_id=finance.id)
+    review.approve_bill(bill.id, actor_id=finance.id)
     db.session.commit()
-    assert (bills.get_bill(bill.id).status, bills.get_bill(bill.id).override_note) == ("approved", "")
+    assert (listing.get_bill(bill.id).status, listing.get_bill(bill.id).override_note) == ("approved", "")
 
 
 def test_below_tariff_lines_do_not_block_approval_but_unreadable_ones_do(case, finance):
     # Issue 14: an unreadable line has no price comparison, so finance decides it like any other such line.
     data = bill_file("1,2026-03-01,T00053,x,1,8000.00,EUR", "2,2026-13-01,T00053,x,1,1.00,EUR")
     bill = reviewed(case, data, finance)
-    with pytest.raises(bills.BillError, match=r"undecided findings \(1 unreadable\)"):
-        bills.approve_bill(bill.id, actor_id=finance.id)
-    bills.decide_line(lines_of(bill.id)[1].id, "accepted", "Restated by phone: same as line 1", actor_id=finance.id)
-    bills.approve_bill(bill.id, actor_id=finance.id)
+    with pytest.raises(states.BillError, match=r"undecided findings \(1 unreadable\)"):
+        review.approve_bill(bill.id, actor_id=finance.id)
+    review.decide_line(lines_of(bill.id)[1].id, "accepted", "Restated by phone: same as line 1", actor_id=finance.id)
+    review.approve_bill(bill.id, actor_id=finance.id)
     db.session.commit()
-    assert bills.get_bill(bill.id).status == "approved"
+    assert listing.get_bill(bill.id).status == "approved"
 
 
 def test_a_bill_with_disputed_lines_is_disputed_not_approved(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    bills.decide_line(lines_of(bill.id)[0].id, "disputed", "Above the resident price", actor_id=finance.id)
+    review.decide_line(lines_of(bill.id)[0].id, "disputed", "Above the resident price", actor_id=finance.id)
     db.session.commit()
-    with pytest.raises(bills.BillError, match="1 disputed line: dispute the bill instead"):
-        bills.approve_bill(bill.id, actor_id=finance.id, override_note="Approve it anyway please")
+    with pytest.raises(states.BillError, match="1 disputed line: dispute the bill instead"):
+        review.approve_bill(bill.id, actor_id=finance.id, override_note="Approve it anyway please")
 
 
 def test_a_bill_is_disputed_only_with_a_disputed_line(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    with pytest.raises(bills.BillError, match="no disputed line"):
-        bills.dispute_bill(bill.id, actor_id=finance.id)
+    with pytest.raises(states.BillError, match="no disputed line"):
+        review.dispute_bill(bill.id, actor_id=finance.id)
 
 
 # ---------------------------------------------------------------------------------------------- the whole chain
@@ -376,36 +380,36 @@ def test_a_bill_is_disputed_only_with_a_disputed_line(case, finance):
 
 def test_dispute_correction_approval_and_payment(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    bills.decide_line(lines_of(bill.id)[0].id, "disputed", "Above the resident price", actor_id=finance.id)
-    bills.dispute_bill(bill.id, actor_id=finance.id, note="Please correct line 1")
+    review.decide_line(lines_of(bill.id)[0].id, "disputed", "Above the resident price", actor_id=finance.id)
+    review.dispute_bill(bill.id, actor_id=finance.id, note="Please correct line 1")
     db.session.commit()
-    assert bills.get_bill(bill.id).status == "disputed"
-    with pytest.raises(bills.BillError, match="only an approved bill is paid"):
-        bills.mark_paid(bill.id, TODAY, actor_id=finance.id)
+    assert listing.get_bill(bill.id).status == "disputed"
+    with pytest.raises(states.BillError, match="only an approved bill is paid"):
+        review.mark_paid(bill.id, TODAY, actor_id=finance.id)
 
     corrected = bill_file("1,2026-03-01,T00053,x,1,8467.34,EUR", "2,2026-03-01,T00056,y,1,7276.61,EUR")
-    correction = bills.receive_correction(bill.id, corrected, "fixed.csv", "INV-1-C", TODAY, finance.id)
+    correction = receiving.receive_correction(bill.id, corrected, "fixed.csv", "INV-1-C", TODAY, finance.id)
     db.session.commit()
     assert (correction.status, correction.supersedes_id) == ("under_review", bill.id)
     assert statuses(correction.id) == {1: "ok", 2: "ok"}
-    old = bills.get_bill(bill.id)
+    old = listing.get_bill(bill.id)
     assert old.status == "disputed"
-    assert bills.corrections_of(old) == (None, correction)
-    with pytest.raises(bills.BillError, match="already been corrected by bill INV-1-C"):
-        bills.receive_correction(bill.id, corrected, "again.csv", "INV-1-D", TODAY, finance.id)
+    assert listing.corrections_of(old) == (None, correction)
+    with pytest.raises(states.BillError, match="already been corrected by bill INV-1-C"):
+        receiving.receive_correction(bill.id, corrected, "again.csv", "INV-1-D", TODAY, finance.id)
     db.session.rollback()
-    with pytest.raises(bills.BillError, match="disputed"):
-        bills.decide_line(lines_of(bill.id)[0].id, "accepted", "", actor_id=finance.id)
+    with pytest.raises(states.BillError, match="disputed"):
+        review.decide_line(lines_of(bill.id)[0].id, "accepted", "", actor_id=finance.id)
 
-    bills.approve_bill(correction.id, actor_id=finance.id)
+    review.approve_bill(correction.id, actor_id=finance.id)
     db.session.commit()
-    with pytest.raises(bills.BillError, match="before the bill was received"):
-        bills.mark_paid(correction.id, TODAY - timedelta(days=1), actor_id=finance.id)
-    bills.mark_paid(correction.id, TODAY, actor_id=finance.id)
+    with pytest.raises(states.BillError, match="before the bill was received"):
+        review.mark_paid(correction.id, TODAY - timedelta(days=1), actor_id=finance.id)
+    review.mark_paid(correction.id, TODAY, actor_id=finance.id)
     db.session.commit()
-    paid = bills.get_bill(correction.id)
+    paid = listing.get_bill(correction.id)
     assert (paid.status, paid.paid_on) == ("paid", TODAY)
-    listed = {entry.bill.reference: entry.corrected_by for entry in bills.bills_of_case(case.id)}
+    listed = {entry.bill.reference: entry.corrected_by for entry in listing.bills_of_case(case.id)}
     assert listed == {"INV-1": "INV-1-C", "INV-1-C": None}
 
     notes = list(db.session.scalars(select(CaseEvent.note).where(CaseEvent.kind == "bill").order_by(CaseEvent.id)))
@@ -420,8 +424,8 @@ def test_dispute_correction_approval_and_payment(case, finance):
 
 def test_a_correction_is_received_only_for_a_disputed_bill(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
-    with pytest.raises(bills.BillError, match="only a disputed bill is corrected"):
-        bills.receive_correction(bill.id, OVERCHARGED_AND_OK, "c.csv", "INV-2", TODAY, finance.id)
+    with pytest.raises(states.BillError, match="only a disputed bill is corrected"):
+        receiving.receive_correction(bill.id, OVERCHARGED_AND_OK, "c.csv", "INV-2", TODAY, finance.id)
 
 
 # ---------------------------------------------------------------------------------------------- concurrency
@@ -430,11 +434,11 @@ def test_a_correction_is_received_only_for_a_disputed_bill(case, finance):
 def test_a_change_based_on_an_older_version_is_refused_with_409(case, finance):
     bill = reviewed(case, OVERCHARGED_AND_OK, finance)
     seen = bill.version
-    bills.decide_line(lines_of(bill.id)[0].id, "accepted", "", actor_id=finance.id, expected_version=seen)
+    review.decide_line(lines_of(bill.id)[0].id, "accepted", "", actor_id=finance.id, expected_version=seen)
     db.session.commit()
-    assert bills.get_bill(bill.id).version == seen + 1
-    with pytest.raises(bills.BillChanged) as refused:
-        bills.approve_bill(bill.id, actor_id=finance.id, expected_version=seen)
+    assert listing.get_bill(bill.id).version == seen + 1
+    with pytest.raises(states.BillChanged) as refused:
+        review.approve_bill(bill.id, actor_id=finance.id, expected_version=seen)
     assert refused.value.status_code == 409
     assert "changed by someone else" in refused.value.message
 
@@ -448,7 +452,7 @@ def test_the_case_and_the_bill_list_show_totals_without_loading_lines(case, fina
     case_id, hospital_id = case.id, case.hospital_id
     db.session.expire_all()
     with count_queries() as statements:
-        overviews = bills.bills_of_case(case_id)
+        overviews = listing.bills_of_case(case_id)
     assert len(statements) == 4  # bills, totals, case numbers, corrections
     by_reference = {o.bill.reference: o for o in overviews}
     assert by_reference["INV-1"].totals["EUR"].overcharge == Decimal("49071.55")
@@ -457,13 +461,13 @@ def test_the_case_and_the_bill_list_show_totals_without_loading_lines(case, fina
 
     db.session.expire_all()
     with count_queries() as few:
-        page = bills.list_bills(needs_review=True)
+        page = listing.list_bills(needs_review=True)
     assert page.total == 2
     for n in range(3, 12):
         receive(case, OVERCHARGED_AND_OK, reference=f"INV-{n}", actor=finance)
     db.session.expire_all()
     with count_queries() as many:
-        page = bills.list_bills(status="received", hospital_id=hospital_id)
+        page = listing.list_bills(status="received", hospital_id=hospital_id)
     assert page.total == 11
     assert len(many) == len(few) == 5
 
@@ -474,7 +478,7 @@ def test_a_2000_line_bill_is_stored_in_a_bounded_number_of_statements(case, fina
     case_id = case.id
     db.session.expire_all()
     with count_queries() as statements:
-        bill = bills.receive_bill(case_id, data, "big.csv", "BIG-1", TODAY, finance.id)
+        bill = receiving.receive_bill(case_id, data, "big.csv", "BIG-1", TODAY, finance.id)
         db.session.flush()
     db.session.commit()
     assert len(lines_of(bill.id)) == 2000
@@ -485,24 +489,24 @@ def test_a_bill_is_received_only_once_the_programme_is_confirmed(finance):
     hospital = make_hospital()
     early = make_case(state="records_review", hospital_id=hospital.id)
     db.session.commit()
-    with pytest.raises(bills.BillError, match="once the patient has confirmed the programme"):
-        bills.receive_bill(early.id, None, "", "INV-EARLY", TODAY, finance.id)
+    with pytest.raises(states.BillError, match="once the patient has confirmed the programme"):
+        receiving.receive_bill(early.id, None, "", "INV-EARLY", TODAY, finance.id)
 
 
 def test_a_nul_byte_in_a_bill_file_is_refused_and_nothing_is_stored(case, finance):
     data = b"line,date,code,description,quantity,unit_price,currency\n1,2026-03-01,T00053,cryo\x00x,1,9000.00,EUR\n"
-    with pytest.raises(bills.BillError, match="NUL character"):
-        bills.receive_bill(case.id, data, "nul.csv", "INV-NUL", TODAY, finance.id)
+    with pytest.raises(states.BillError, match="NUL character"):
+        receiving.receive_bill(case.id, data, "nul.csv", "INV-NUL", TODAY, finance.id)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(HospitalBill)) == 0
 
 
 def test_two_uploads_of_one_bill_at_once_store_it_once(case, finance, monkeypatch):
     """The reference check and the insert are not atomic; the unique index is what stops the second upload."""
-    bills.receive_bill(case.id, None, "", "INV-TWICE", TODAY, finance.id)
+    receiving.receive_bill(case.id, None, "", "INV-TWICE", TODAY, finance.id)
     db.session.commit()
-    monkeypatch.setattr(bills, "_check_reference", lambda reference, hospital_id, allowed=None: reference)
-    with pytest.raises(bills.BillError, match="received a moment ago"):
-        bills.receive_bill(case.id, None, "", "INV-TWICE", TODAY, finance.id)
+    monkeypatch.setattr(receiving, "_check_reference", lambda reference, hospital_id, allowed=None: reference)
+    with pytest.raises(states.BillError, match="received a moment ago"):
+        receiving.receive_bill(case.id, None, "", "INV-TWICE", TODAY, finance.id)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(HospitalBill)) == 1

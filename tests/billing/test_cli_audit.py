@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.billing import cli
-from backoffice.billing.cli import bills_cli
+from backoffice.billing.bills import cli
+from backoffice.billing.bills.cli import bills_cli
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db

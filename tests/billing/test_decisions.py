@@ -11,11 +11,11 @@ import pypdf
 import pytest
 from sqlalchemy import select
 
-from backoffice.billing import bills
-from backoffice.billing.bill_csv import HEADER
-from backoffice.billing.letters import dispute_letter, dispute_letter_pdf
+from backoffice.billing.bills import listing, receiving, review, states
+from backoffice.billing.bills.csv_file import HEADER
+from backoffice.billing.disputes.letters import dispute_letter, dispute_letter_pdf
 from backoffice.billing.models import BillLine
-from backoffice.billing.tariffs import import_tariff
+from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
 from backoffice.invoicing import sources
 from tests.factories import make_case, make_hospital, make_user
@@ -55,8 +55,8 @@ def case():
 
 def reviewed(case, finance, *rows: str, reference: str = "INV-1"):
     data = "\n".join([HEADER, *rows]).encode()
-    bill = bills.receive_bill(case.id, data, "bill.csv", reference, TODAY, finance.id)
-    bills.start_review(bill.id, actor_id=finance.id)
+    bill = receiving.receive_bill(case.id, data, "bill.csv", reference, TODAY, finance.id)
+    review.start_review(bill.id, actor_id=finance.id)
     db.session.commit()
     return bill
 
@@ -69,19 +69,19 @@ def line(bill_id: int, line_no: int) -> BillLine:
 def test_unpriced_line_needs_a_decision_before_approval(case, finance, status):
     bill = reviewed(case, finance, PRICED_OK, UNPRICED[status])
     assert line(bill.id, 2).status == status
-    label = bills.LINE_STATUS_LABELS[status].lower()
+    label = states.LINE_STATUS_LABELS[status].lower()
 
-    with pytest.raises(bills.BillError, match=rf"undecided findings \(1 {label}\)"):
-        bills.approve_bill(bill.id, actor_id=finance.id)
+    with pytest.raises(states.BillError, match=rf"undecided findings \(1 {label}\)"):
+        review.approve_bill(bill.id, actor_id=finance.id)
     db.session.rollback()
-    with pytest.raises(bills.BillError, match="Say why line 2 is accepted"):
-        bills.decide_line(line(bill.id, 2).id, "accepted", "", actor_id=finance.id)
+    with pytest.raises(states.BillError, match="Say why line 2 is accepted"):
+        review.decide_line(line(bill.id, 2).id, "accepted", "", actor_id=finance.id)
     db.session.rollback()
 
-    bills.decide_line(line(bill.id, 2).id, "accepted", "Agreed with the hospital by phone", actor_id=finance.id)
-    bills.approve_bill(bill.id, actor_id=finance.id)
+    review.decide_line(line(bill.id, 2).id, "accepted", "Agreed with the hospital by phone", actor_id=finance.id)
+    review.approve_bill(bill.id, actor_id=finance.id)
     db.session.commit()
-    assert bills.get_bill(bill.id).status == "approved"
+    assert listing.get_bill(bill.id).status == "approved"
 
 
 def test_the_bill_page_counts_an_unpriced_line_as_undecided(case, finance, as_role):
@@ -93,7 +93,7 @@ def test_the_bill_page_counts_an_unpriced_line_as_undecided(case, finance, as_ro
     refused = client.post(f"/billing/bills/{bill.id}/approve", data={"version": bill.version, "override_note": ""})
     assert refused.status_code == 422
     assert "still has undecided findings (1 currency mismatch)" in refused.get_data(as_text=True)
-    assert bills.get_bill(bill.id).status == "under_review"
+    assert listing.get_bill(bill.id).status == "under_review"
 
 
 def test_an_invoice_never_charges_a_line_finance_did_not_accept(case, finance):
@@ -105,11 +105,11 @@ def test_an_invoice_never_charges_a_line_finance_did_not_accept(case, finance):
         "3,2026-03-01,X00002,Accepted extra,1,50.00,EUR",
         "4,2026-03-02,T00053,Overcharged and overridden,1,9000.00,EUR",
     )
-    bills.decide_line(line(bill.id, 3).id, "accepted", "Consumable agreed in the offer", actor_id=finance.id)
-    bills.approve_bill(bill.id, actor_id=finance.id, override_note="Paid to keep the hospital's goodwill")
+    review.decide_line(line(bill.id, 3).id, "accepted", "Consumable agreed in the offer", actor_id=finance.id)
+    review.approve_bill(bill.id, actor_id=finance.id, override_note="Paid to keep the hospital's goodwill")
     db.session.commit()
 
-    drafts = sources.treatment_lines(bills.get_bill(bill.id))
+    drafts = sources.treatment_lines(listing.get_bill(bill.id))
     # The USD 9,999.00 nobody accepted and the overcharged line approved past by the override stay off the invoice.
     assert [(draft.description, draft.unit_price, draft.currency) for draft in drafts] == [
         ("T00056 Cryopreservation", line(bill.id, 1).unit_price, "EUR"),
@@ -121,7 +121,7 @@ def test_the_dispute_letter_does_not_call_undecided_lines_accepted(app, case, fi
     bill = reviewed(
         case, finance, PRICED_OK, UNPRICED["currency_mismatch"], UNPRICED["unknown_code"].replace("2,", "3,", 1)
     )
-    bills.decide_line(line(bill.id, 3).id, "disputed", "Not agreed", actor_id=finance.id)
+    review.decide_line(line(bill.id, 3).id, "disputed", "Not agreed", actor_id=finance.id)
     db.session.commit()
 
     letter = dispute_letter(bill.id)
@@ -131,7 +131,7 @@ def test_the_dispute_letter_does_not_call_undecided_lines_accepted(app, case, fi
     assert "We are still reviewing line 2: this letter neither accepts nor disputes it" in text
     assert "The other lines not listed above are accepted" in text
 
-    bills.decide_line(line(bill.id, 2).id, "accepted", "Paid in dollars as agreed", actor_id=finance.id)
+    review.decide_line(line(bill.id, 2).id, "accepted", "Paid in dollars as agreed", actor_id=finance.id)
     db.session.commit()
     with app.test_request_context():
         text = pdf_text(dispute_letter_pdf(dispute_letter(bill.id)))

@@ -8,9 +8,9 @@ import re
 from datetime import date
 from decimal import Decimal
 
-from backoffice.billing import bills
-from backoffice.billing.letters import dispute_letter
-from backoffice.billing.savings import savings_report, year_period
+from backoffice.billing.bills import listing
+from backoffice.billing.disputes.letters import dispute_letter
+from backoffice.billing.savings.report import savings_report, year_period
 from backoffice.extensions import db
 from tests.billing.test_savings import make_bill
 from tests.factories import make_case, make_hospital
@@ -96,12 +96,12 @@ def test_found_is_what_was_disputed_as_the_dispute_letter_totals_it():
     [row] = savings_report(year_period(2026)).rows
     assert letter.totals == {"EUR": D("1046.00")}  # 136.00 above the resident price + 910.00 outside the stay
     assert row.found == D("1046.00")
-    [overview] = bills.bills_of_case(bill.case_id)
+    [overview] = listing.bills_of_case(bill.case_id)
     assert overview.figures["EUR"].found == D("1046.00")
     assert overview.figures["EUR"].charged == D("2546.00")
 
     # Deciding an unrelated line (accepting the other overcharge) does not move what was found.
-    line = next(line for line in bills.get_bill(bill.id, with_lines=True).lines if line.code == "LAB")
+    line = next(line for line in listing.get_bill(bill.id, with_lines=True).lines if line.code == "LAB")
     line.decision = "accepted"
     db.session.commit()
     assert savings_report(year_period(2026)).rows[0].found == D("1046.00")

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.billing.letters import dispute_letter, dispute_letter_pdf
+from backoffice.billing.disputes.letters import dispute_letter, dispute_letter_pdf
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from backoffice.billing.models import BillLine, HospitalBill
-from backoffice.billing.savings import Period, savings_report, year_period
+from backoffice.billing.savings.report import Period, savings_report, year_period
 from backoffice.extensions import db
 from tests.factories import make_case, make_hospital
 

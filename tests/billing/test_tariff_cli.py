@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.billing.models import TariffImport, TariffItem
-from backoffice.billing.tariff_cli import tariffs_cli
-from backoffice.billing.tariff_csv import HEADER
+from backoffice.billing.tariffs.cli import tariffs_cli
+from backoffice.billing.tariffs.csv_file import HEADER
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.factories import make_hospital

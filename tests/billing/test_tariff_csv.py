@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.billing.tariff_csv import (
+from backoffice.billing.tariffs.csv_file import (
     HEADER,
     MAX_LISTED_PROBLEMS,
     TariffFileError,

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.billing import tariffs
 from backoffice.billing.models import TariffImport, TariffItem
-from backoffice.billing.tariff_csv import HEADER
+from backoffice.billing.tariffs import importing
+from backoffice.billing.tariffs.csv_file import HEADER
 from backoffice.extensions import db
 from tests.factories import make_hospital
 
@@ -44,7 +44,7 @@ def hospital():
 
 
 def import_rows(hospital, *rows: str, filename: str = "t.csv"):
-    tariff_import = tariffs.import_tariff(hospital.id, tariff_file(*rows), filename, None)
+    tariff_import = importing.import_tariff(hospital.id, tariff_file(*rows), filename, None)
     db.session.commit()
     return tariff_import
 

@@ -468,7 +468,7 @@ def build_world(app) -> World:
     from datetime import timedelta
 
     from backoffice.auth.models import User
-    from backoffice.billing import bills
+    from backoffice.billing.bills import review
     from backoffice.billing.models import HospitalBill
     from backoffice.cases.documents import documents_dir
     from backoffice.cases.models import Case, CaseDocument, ScreeningAnswer
@@ -530,10 +530,10 @@ def build_world(app) -> World:
     from backoffice.billing.models import BillLine
 
     received = db.session.scalars(select(HospitalBill).where(HospitalBill.status == "received")).first()
-    bills.start_review(received.id, actor_id=finance)
+    review.start_review(received.id, actor_id=finance)
     line = db.session.scalars(select(BillLine).where(BillLine.bill_id == received.id).order_by(BillLine.id)).first()
-    bills.decide_line(line.id, "disputed", "Charged above the resident tariff", actor_id=finance)
-    bills.dispute_bill(received.id, actor_id=finance)
+    review.decide_line(line.id, "disputed", "Charged above the resident tariff", actor_id=finance)
+    review.dispute_bill(received.id, actor_id=finance)
     for case, status in ((discharged[3], "received"), (discharged[4], "under_review")):
         case.hospital_id = case.hospital_id or received.hospital_id
         make_approved_bill(case, status=status)

@@ -79,7 +79,7 @@ def seed_load_data(*, invoices: int, coordinators: int = COORDINATORS, finance: 
     from sqlalchemy import func, select
 
     from backoffice.auth.models import User
-    from backoffice.billing.bills import BILLABLE_STATES
+    from backoffice.billing.bills.states import BILLABLE_STATES
     from backoffice.billing.models import TariffImport
     from backoffice.cases.listing import PAGE_SIZE
     from backoffice.cases.models import Case

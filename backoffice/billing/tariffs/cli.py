@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from backoffice.billing import tariffs
+from backoffice.billing.tariffs.current import hospital_by_code
+from backoffice.billing.tariffs.importing import TariffImportRefused, import_tariff, max_tariff_bytes
 from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 
@@ -23,11 +24,11 @@ def import_tariff_command(hospital_code: str, file: Path) -> None:
     All-or-nothing: on any problem nothing is imported, every problem is listed and the exit status is 2.
     """
     try:
-        hospital = tariffs.hospital_by_code(hospital_code)
+        hospital = hospital_by_code(hospital_code)
         with file.open("rb") as handle:
-            data = handle.read(tariffs.max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse
-        tariff_import = tariffs.import_tariff(hospital.id, data, file.name, actor_id=None)
-    except tariffs.TariffImportRefused as error:
+            data = handle.read(max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse
+        tariff_import = import_tariff(hospital.id, data, file.name, actor_id=None)
+    except TariffImportRefused as error:
         db.session.rollback()
         raise CommandRefused("\n  ".join([error.message, *error.problems])) from None
     except DomainError as error:

@@ -8,8 +8,9 @@ from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.billing import bills, bp
-from backoffice.billing.bill_forms import (
+from backoffice.billing import bp
+from backoffice.billing.bills import listing, receiving, review
+from backoffice.billing.bills.forms import (
     ApproveForm,
     BillReceiveForm,
     CorrectionForm,
@@ -20,11 +21,13 @@ from backoffice.billing.bill_forms import (
     VersionedForm,
     VersionForm,
 )
+from backoffice.billing.bills.states import BLOCKING_STATUSES, LINE_STATUS_LABELS, STATUS_LABELS
 from backoffice.billing.models import BILL_STATUSES, LINE_STATUSES
-from backoffice.billing.tariffs import latest_import
-from backoffice.billing.views import format_price
+from backoffice.billing.tariffs.current import latest_import
 from backoffice.cases.operations import get_case
 from backoffice.dbtypes import utcnow
+from backoffice.forms import form_problems
+from backoffice.money import format_money
 from backoffice.pagination import Page
 from backoffice.params import page_number, positive_int
 from backoffice.transactions import commit_change
@@ -33,10 +36,6 @@ BILL_WORKERS = (ADMIN, FINANCE)
 BILL_READERS = (ADMIN, FINANCE, COORDINATOR)
 LINES_PER_PAGE = 100
 FINDINGS = "findings"  # the filter chip for every line that is not `ok`
-
-
-def _form_problems(form) -> list[str]:
-    return [error for errors in form.errors.values() for error in errors]
 
 
 # ---------------------------------------------------------------------------------------------- lists
@@ -48,7 +47,7 @@ def list_bills():
     status = request.args.get("status", "")
     status = status if status in BILL_STATUSES else ""
     needs_review = request.args.get("needs_review") == "1"
-    page = bills.list_bills(
+    page = listing.list_bills(
         status=status or None,
         hospital_id=positive_int(request.args.get("hospital")),
         needs_review=needs_review,
@@ -59,7 +58,7 @@ def list_bills():
         page=page,
         status=status,
         needs_review=needs_review,
-        statuses=bills.STATUS_LABELS,
+        statuses=STATUS_LABELS,
     )
 
 
@@ -81,13 +80,13 @@ def receive_bill(case_id: int):
         form.received_on.data = utcnow().date()
         return _render_receive(case_id, form)
     if not form.validate_on_submit():
-        flash("Nothing was stored: " + " ".join(_form_problems(form)), "error")
+        flash("Nothing was stored: " + " ".join(form_problems(form)), "error")
         return _render_receive(case_id, form, 422)
     upload = form.file.data
-    data = upload.stream.read(bills.max_bill_bytes() + 1) if upload and upload.filename else None
+    data = upload.stream.read(receiving.max_bill_bytes() + 1) if upload and upload.filename else None
 
     def receive():
-        bill = bills.receive_bill(
+        bill = receiving.receive_bill(
             case_id,
             data,
             upload.filename if data is not None else "",
@@ -113,7 +112,7 @@ def _filtered(lines, chosen: str):
     if chosen == FINDINGS:
         return [line for line in lines if line.status != "ok"]
     if chosen == "undecided":
-        return [line for line in lines if line.status in bills.BLOCKING_STATUSES and line.decision is None]
+        return [line for line in lines if line.status in BLOCKING_STATUSES and line.decision is None]
     if chosen in LINE_STATUSES:
         return [line for line in lines if line.status == chosen]
     return list(lines)
@@ -122,10 +121,10 @@ def _filtered(lines, chosen: str):
 def render_bill_page(bill_id: int, status: int = 200, **forms):
     """The bill, its totals and findings, its lines (filtered, one page) and the forms of what may be done next;
     after a refused change, with the submitted form (and its errors) shown again."""
-    bill = bills.get_bill(bill_id, with_lines=True)
-    summary = bills.bill_summary(bill)
+    bill = listing.get_bill(bill_id, with_lines=True)
+    summary = listing.bill_summary(bill)
     case = get_case(bill.case_id)
-    corrected, correction = bills.corrections_of(bill)
+    corrected, correction = listing.corrections_of(bill)
     chosen = request.args.get("status", "")
     chosen = chosen if chosen in (*LINE_STATUSES, FINDINGS, "undecided") else ""
     shown = _filtered(bill.lines, chosen)
@@ -148,10 +147,10 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         "corrected": corrected,
         "correction": correction,
         "may_work": may_work,
-        "line_labels": bills.LINE_STATUS_LABELS,
-        "status_labels": bills.STATUS_LABELS,
-        "blocking": bills.BLOCKING_STATUSES,
-        "format_price": format_price,
+        "line_labels": LINE_STATUS_LABELS,
+        "status_labels": STATUS_LABELS,
+        "blocking": BLOCKING_STATUSES,
+        "format_price": format_money,  # unit prices keep every decimal they have
         "problems": forms.pop("problems", ()),
     }
     if may_work:
@@ -187,8 +186,8 @@ def _change(bill_id: int, change, success, **forms):
 
 
 def _invalid(bill_id: int, form, name: str):
-    bills.get_bill(bill_id)  # an unknown bill is a 404, not a form error
-    problems = _form_problems(form)
+    listing.get_bill(bill_id)  # an unknown bill is a 404, not a form error
+    problems = form_problems(form)
     flash("Nothing was changed: " + " ".join(problems), "error")
     return render_bill_page(bill_id, 422, **{name: form})
 
@@ -201,7 +200,7 @@ def add_bill_line(bill_id: int):
         return _invalid(bill_id, form, "line_form")
     return _change(
         bill_id,
-        lambda: bills.add_line(
+        lambda: receiving.add_line(
             bill_id,
             service_date=form.service_date.data,
             code=form.code.data,
@@ -212,7 +211,7 @@ def add_bill_line(bill_id: int):
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        lambda line: f"Line {line.line_no} added: {bills.LINE_STATUS_LABELS[line.status].lower()}.",
+        lambda line: f"Line {line.line_no} added: {LINE_STATUS_LABELS[line.status].lower()}.",
         line_form=form,
     )
 
@@ -225,7 +224,7 @@ def start_bill_review(bill_id: int):
         return _invalid(bill_id, form, "version_form")
     return _change(
         bill_id,
-        lambda: bills.start_review(bill_id, actor_id=current_user.id, expected_version=form.version.data),
+        lambda: review.start_review(bill_id, actor_id=current_user.id, expected_version=form.version.data),
         lambda bill: f"Bill {bill.reference} is under review.",
     )
 
@@ -233,13 +232,13 @@ def start_bill_review(bill_id: int):
 @bp.route("/bills/<int:bill_id>/lines/<int:line_id>/decision", methods=["POST"])
 @roles_required(*BILL_WORKERS)
 def decide_bill_line(bill_id: int, line_id: int):
-    bills.get_line(bill_id, line_id)  # a line of another bill is a 404
+    listing.get_line(bill_id, line_id)  # a line of another bill is a 404
     form = DecisionForm()
     if not form.validate():
         return _invalid(bill_id, form, "decision_form")
     return _change(
         bill_id,
-        lambda: bills.decide_line(
+        lambda: review.decide_line(
             line_id,
             form.decision.data,
             form.reason.data,
@@ -260,7 +259,7 @@ def approve_bill(bill_id: int):
         return _invalid(bill_id, form, "approve_form")
     return _change(
         bill_id,
-        lambda: bills.approve_bill(
+        lambda: review.approve_bill(
             bill_id, actor_id=current_user.id, override_note=form.override_note.data, expected_version=form.version.data
         ),
         lambda bill: f"Bill {bill.reference} approved.",
@@ -276,7 +275,7 @@ def dispute_bill(bill_id: int):
         return _invalid(bill_id, form, "dispute_form")
     return _change(
         bill_id,
-        lambda: bills.dispute_bill(
+        lambda: review.dispute_bill(
             bill_id, actor_id=current_user.id, note=form.note.data, expected_version=form.version.data
         ),
         lambda bill: f"Bill {bill.reference} disputed: send the hospital its disputed lines.",
@@ -291,10 +290,10 @@ def receive_correction(bill_id: int):
     if not form.validate():
         return _invalid(bill_id, form, "correction_form")
     upload = form.file.data
-    data = upload.stream.read(bills.max_bill_bytes() + 1)
+    data = upload.stream.read(receiving.max_bill_bytes() + 1)
     return _change(
         bill_id,
-        lambda: bills.receive_correction(
+        lambda: receiving.receive_correction(
             bill_id,
             data,
             upload.filename,
@@ -317,7 +316,7 @@ def mark_bill_paid(bill_id: int):
     paid_on: date = form.paid_on.data
     return _change(
         bill_id,
-        lambda: bills.mark_paid(bill_id, paid_on, actor_id=current_user.id, expected_version=form.version.data),
+        lambda: review.mark_paid(bill_id, paid_on, actor_id=current_user.id, expected_version=form.version.data),
         lambda bill: f"Bill {bill.reference} marked paid.",
         paid_form=form,
     )

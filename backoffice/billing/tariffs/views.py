@@ -1,30 +1,30 @@
-"""Billing pages. Resident tariffs: finance and administrators import them; coordinators read them."""
+"""Resident tariff pages: finance and administrators import tariffs; coordinators read them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.billing import bp, tariffs
-from backoffice.billing.forms import TariffImportForm, TariffSearchForm
-from backoffice.extensions import db
+from backoffice.billing import bp
+from backoffice.billing.tariffs import importing
+from backoffice.billing.tariffs.current import get_hospital, hospitals_with_tariffs, search_tariff, tariff_imports
+from backoffice.billing.tariffs.forms import TariffImportForm, TariffSearchForm
+from backoffice.forms import form_problems
 from backoffice.money import format_money
 from backoffice.params import page_number
+from backoffice.transactions import commit_change
 
 TARIFF_READERS = (ADMIN, FINANCE, COORDINATOR)
 TARIFF_IMPORTERS = (ADMIN, FINANCE)
 
 
-format_price = format_money  # unit prices keep every decimal they have
-
-
 @bp.route("/tariffs")
 @roles_required(*TARIFF_READERS)
 def list_tariffs():
-    page, current = tariffs.hospitals_with_tariffs(page=page_number(request.args.get("page")))
+    page, current = hospitals_with_tariffs(page=page_number(request.args.get("page")))
     return render_template("billing/tariffs.html", page=page, current=current)
 
 
@@ -39,19 +39,19 @@ def _render_tariff(
 ):
     """The hospital's current tariff (searched, filtered by date, one page), its import history and the import
     form; after a refused import, the same page with the problems listed."""
-    hospital = tariffs.get_hospital(hospital_id)
+    hospital = get_hospital(hospital_id)
     search = TariffSearchForm(formdata=request.args)
     search.validate()
     date_error = search.valid_on_error()
     if date_error and status == 200:
         status = 400
-    page = tariffs.search_tariff(
+    page = search_tariff(
         hospital.id,
         (search.q.data or "")[:100],
         on_date=None if date_error else search.valid_on.data,
         page=page_number(request.args.get("page")),
     )
-    history = tariffs.tariff_imports(hospital.id)
+    history = tariff_imports(hospital.id)
     can_import = current_user.role in TARIFF_IMPORTERS
     return render_template(
         "billing/tariff.html",
@@ -63,32 +63,41 @@ def _render_tariff(
         current=history[0] if history else None,
         import_form=(import_form or TariffImportForm(formdata=None)) if can_import else None,
         problems=problems,
-        format_price=format_price,
+        format_price=format_money,  # unit prices keep every decimal they have
     ), status
 
 
 @bp.route("/tariffs/<int:hospital_id>/import", methods=["POST"])
 @roles_required(*TARIFF_IMPORTERS)
 def import_tariff(hospital_id: int):
-    tariffs.get_hospital(hospital_id)  # an unknown hospital is a 404 before the upload is read
+    get_hospital(hospital_id)  # an unknown hospital is a 404 before the upload is read
     form = TariffImportForm()
     if not form.validate_on_submit():
-        problems = [error for errors in form.errors.values() for error in errors] or ["Choose a CSV file to import."]
         flash("Nothing was imported.", "error")
-        return _render_tariff(hospital_id, 422, import_form=form, problems=problems)
+        return _render_tariff(
+            hospital_id, 422, import_form=form, problems=form_problems(form) or ["Choose a CSV file to import."]
+        )
     upload = form.file.data
-    data = upload.stream.read(tariffs.max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse
-    try:
-        tariff_import = tariffs.import_tariff(hospital_id, data, upload.filename, current_user.id)
-    except tariffs.TariffImportRefused as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_tariff(hospital_id, error.status_code, import_form=form, problems=error.problems)
-    db.session.commit()
-    count = tariff_import.item_count
-    flash(
-        f"Imported {count} item{'s' if count != 1 else ''} from “{tariff_import.filename}”: "
-        "this is now the hospital's resident tariff.",
-        "success",
+    data = upload.stream.read(importing.max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse
+    problems: list[str] = []  # of a refused file, listed on the page shown again
+
+    def import_file():
+        try:
+            return importing.import_tariff(hospital_id, data, upload.filename, current_user.id)
+        except importing.TariffImportRefused as error:
+            problems.extend(error.problems)
+            raise
+
+    def imported(tariff_import) -> str:
+        count = tariff_import.item_count
+        return (
+            f"Imported {count} item{'s' if count != 1 else ''} from “{tariff_import.filename}”: "
+            "this is now the hospital's resident tariff."
+        )
+
+    return commit_change(
+        import_file,
+        success=imported,
+        target=url_for("billing.show_tariff", hospital_id=hospital_id),
+        on_refusal=lambda status: _render_tariff(hospital_id, status, import_form=form, problems=problems),
     )
-    return redirect(url_for("billing.show_tariff", hospital_id=hospital_id))

@@ -14,16 +14,16 @@ dispute letter show them):
 - recovered: of what was found, what the chain's final corrected bill removed, once it is approved or paid.
 
 Amounts are exact Decimals to the cent, never summed across currencies. The report takes two statements whatever the
-number of bills: the chains (a recursive query), then the sums of their lines per bill, currency and code.
+number of bills: the chains (a recursive query), then the sums of their lines per bill, currency and code. Its
+filters are read by `savings.filters`; `savings.export` and `savings.chart` turn it into CSV rows and SVG bars.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, case, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
@@ -31,22 +31,13 @@ from sqlalchemy.orm import aliased
 from backoffice.billing import audit, figures
 from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.directory.models import Hospital
-from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.params import positive_int
 
 APPROVED_STATUSES = ("approved", "paid")
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 MAX_CHAIN = 50  # a chain of corrections longer than this is a data error, not a bill's history
 CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
 FIELDS = ("charged", "unpriced", "expected", "approved", "found", "recovered")
-
-
-class SavingsFilterError(DomainError):
-    """A filter of the report that cannot be used; the message says which and why."""
-
-    status_code = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,50 +96,6 @@ class SavingsReport:
     rows: list[SavingsRow]
     totals: dict[str, Amounts]  # by currency, over every row
     by_month: dict[str, dict[date, Amounts]]  # by currency, then month, over the hospitals
-
-
-# ---------------------------------------------------------------------------------------------- filters
-
-
-@dataclass(frozen=True, slots=True)
-class SavingsFilters:
-    year: int
-    hospital: Hospital | None
-
-    @property
-    def period(self) -> Period:
-        return year_period(self.year)
-
-    @property
-    def query_args(self) -> dict[str, int]:
-        args = {"year": self.year}
-        if self.hospital is not None:
-            args["hospital"] = self.hospital.id
-        return args
-
-
-def parse_filters(args: Mapping[str, str], *, today: date) -> SavingsFilters:
-    """The year (this year when not given) and the hospital (all when not given) of the report's query string."""
-    year_text = (args.get("year") or "").strip()
-    if not year_text:
-        year = today.year
-    elif re.fullmatch(r"[0-9]{4}", year_text) and FIRST_YEAR <= int(year_text) <= LAST_YEAR:
-        year = int(year_text)
-    else:
-        raise SavingsFilterError(
-            f"The year {year_text[:20]!r} is not a year between {FIRST_YEAR} and {LAST_YEAR} (such as {today.year})."
-        )
-    hospital = None
-    hospital_text = (args.get("hospital") or "").strip()
-    if hospital_text:
-        hospital_id = positive_int(hospital_text)
-        hospital = db.session.get(Hospital, hospital_id) if hospital_id else None
-        if hospital is None:
-            raise SavingsFilterError(f"There is no hospital {hospital_text[:20]!r}: choose one from the list.")
-    return SavingsFilters(year, hospital)
-
-
-# ---------------------------------------------------------------------------------------------- the report
 
 
 def _cents(value) -> Decimal:
@@ -278,150 +225,3 @@ def _by_month(rows: Iterable[SavingsRow]) -> dict[str, dict[date, Amounts]]:
     for row in rows:
         result.setdefault(row.currency, {}).setdefault(row.month, Amounts()).add(row.amounts)
     return dict(sorted(result.items()))
-
-
-# ---------------------------------------------------------------------------------------------- CSV
-
-
-CSV_HEADER = (
-    "hospital_code",
-    "hospital",
-    "month",
-    "currency",
-    "bills",
-    "charged",
-    "of_which_unpriced",
-    "resident_expected",
-    "approved",
-    "found",
-    "recovered",
-)
-
-
-def csv_rows(report: SavingsReport) -> Iterable[list]:
-    """The report as CSV rows, header first; amounts as Decimals with two decimals (`backoffice.csvfile` writes
-    them, neutralising any text a spreadsheet could read as a formula)."""
-    yield list(CSV_HEADER)
-    for row in report.rows:
-        yield [
-            row.hospital_code,
-            row.hospital_name,
-            row.month.strftime("%Y-%m"),
-            row.currency,
-            row.bills,
-            *(getattr(row.amounts, name).quantize(CENTS) for name in FIELDS),
-        ]
-
-
-# ---------------------------------------------------------------------------------------------- the chart
-
-
-CHART_WIDTH, CHART_HEIGHT = 720, 240
-PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 84, 12, 14, 30
-CHART_SERIES = (("found", "Found (disputed)", "#d9822b"), ("recovered", "Recovered", "#0b6e74"))
-GRID_LINES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    x: str
-    y: str
-    width: str
-    height: str
-    fill: str
-    title: str
-
-
-@dataclass(frozen=True, slots=True)
-class Tick:
-    y: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class BarChart:
-    """A bar chart of one currency, as numbers for SVG attributes (drawn by the template, no script, no style)."""
-
-    currency: str
-    width: int
-    height: int
-    plot_left: int
-    plot_right: int
-    baseline: str
-    bars: list[Bar]
-    ticks: list[Tick]
-    months: list[tuple[str, str]]  # (x of the label's centre, label)
-    series: tuple[tuple[str, str, str], ...] = CHART_SERIES
-
-
-def _nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten at least `value` (at least 1)."""
-    if value <= 1:
-        return Decimal(1)
-    power = Decimal(10) ** (len(str(int(value))) - 1)
-    for step in (1, 2, Decimal("2.5"), 5, 10):
-        if value <= power * step:
-            return power * step
-    return power * 10
-
-
-def _px(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def _axis_label(value: Decimal) -> str:
-    return f"{value.normalize():,f}"
-
-
-def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
-    """Per currency, the amount found and the amount recovered of each month of the period."""
-    charts = []
-    months = report.period.months
-    plot_width = Decimal(CHART_WIDTH - PLOT_LEFT - PLOT_RIGHT)
-    plot_height = Decimal(CHART_HEIGHT - PLOT_TOP - PLOT_BOTTOM)
-    baseline = Decimal(PLOT_TOP) + plot_height
-    slot = plot_width / max(len(months), 1)
-    bar_width = slot * Decimal("0.34")
-    for currency, by_month in report.by_month.items():
-        top = _nice_ceiling(
-            max((getattr(amounts, name) for amounts in by_month.values() for name, _, _ in CHART_SERIES), default=ZERO)
-        )
-        bars = []
-        for index, month in enumerate(months):
-            amounts = by_month.get(month, Amounts())
-            left = Decimal(PLOT_LEFT) + slot * index + (slot - 2 * bar_width) / 2
-            for offset, (name, label, fill) in enumerate(CHART_SERIES):
-                value = getattr(amounts, name)
-                height = plot_height * value / top
-                bars.append(
-                    Bar(
-                        x=_px(left + bar_width * offset),
-                        y=_px(baseline - height),
-                        width=_px(bar_width),
-                        height=_px(height),
-                        fill=fill,
-                        title=f"{label}, {month.strftime('%B %Y')}: {format_amount(value, currency)}",
-                    )
-                )
-        ticks = [
-            Tick(y=_px(baseline - plot_height * step / GRID_LINES), label=_axis_label(top * step / GRID_LINES))
-            for step in range(GRID_LINES + 1)
-        ]
-        labels = [
-            (_px(Decimal(PLOT_LEFT) + slot * index + slot / 2), month.strftime("%b" if len(months) <= 12 else "%m/%y"))
-            for index, month in enumerate(months)
-        ]
-        charts.append(
-            BarChart(
-                currency,
-                CHART_WIDTH,
-                CHART_HEIGHT,
-                PLOT_LEFT,
-                CHART_WIDTH - PLOT_RIGHT,
-                _px(baseline),
-                bars,
-                ticks,
-                labels,
-            )
-        )
-    return charts

@@ -20,12 +20,14 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from backoffice.billing import bills
 from backoffice.billing.audit import SURCHARGE_THRESHOLD, AuditResult, LineResult, RawLine, TariffVersion, audit_bill
-from backoffice.billing.bill_csv import DEFAULT_MAX_LINES, BillFileError, read_bill_file
-from backoffice.billing.models import TariffImport, TariffItem
+from backoffice.billing.bills.csv_file import DEFAULT_MAX_LINES, BillFileError, read_bill_file
+from backoffice.billing.bills.findings import rounding_tolerance
+from backoffice.billing.bills.receiving import max_bill_bytes
+from backoffice.billing.models import TariffItem
+from backoffice.billing.tariffs.current import current_import_id, hospital_by_code
 from backoffice.directory.models import Hospital
-from backoffice.errors import CommandRefused
+from backoffice.errors import CommandRefused, NotFound
 from backoffice.extensions import db
 
 # A bill with up to this many distinct codes loads only those codes of the tariff (one IN list of bound values).
@@ -39,23 +41,13 @@ bills_cli = AppGroup("bills", help="Hospital bills: audit a bill against the hos
 
 def find_hospital(code: str) -> Hospital:
     """The hospital with this code (any case), or CommandRefused naming the code."""
-    code = (code or "").strip().upper()
-    hospital = db.session.scalar(select(Hospital).where(Hospital.code == code[:20]))
-    if hospital is None:
+    try:
+        return hospital_by_code(code)
+    except NotFound:
+        code = (code or "").strip().upper()
         raise CommandRefused(
             f"there is no hospital with the code {code[:40] or '(empty)'} (see `flask hospitals list`)"
-        )
-    return hospital
-
-
-def current_import_id(hospital_id: int) -> int | None:
-    """The hospital's current tariff: its latest import, by imported_at then id; None when it has none."""
-    return db.session.scalar(
-        select(TariffImport.id)
-        .where(TariffImport.hospital_id == hospital_id)
-        .order_by(TariffImport.imported_at.desc(), TariffImport.id.desc())
-        .limit(1)
-    )
+        ) from None
 
 
 def tariff_versions(import_id: int, codes: Collection[str] | None = None) -> list[TariffVersion]:
@@ -106,7 +98,7 @@ def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
         )
     lines = _read(file)
     tariff = tariff_versions(import_id, {code for line in lines if (code := line.code.strip())})
-    result = audit_bill(lines, tariff, rounding_tolerance=bills.rounding_tolerance())
+    result = audit_bill(lines, tariff, rounding_tolerance=rounding_tolerance())
     if as_json:
         click.echo(json.dumps(audit_report(hospital.code, result), indent=2))
     else:
@@ -117,9 +109,9 @@ def _read(file: Path) -> list[RawLine]:
     name = "standard input" if str(file) == "-" else str(file)
     try:
         if str(file) == "-":
-            return read_bill_file(sys.stdin.buffer, max_bytes=bills.max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
+            return read_bill_file(sys.stdin.buffer, max_bytes=max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
         with file.open("rb") as stream:
-            return read_bill_file(stream, max_bytes=bills.max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
+            return read_bill_file(stream, max_bytes=max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
     except FileNotFoundError:
         raise CommandRefused(f"{name}: no such file") from None
     except OSError as error:

@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from backoffice.billing.figures import to_correct
+from backoffice.billing.figures import ISO_PATTERN, format_amount, to_correct
 from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffItem
 from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
@@ -243,17 +243,6 @@ def _disputed_line(line: BillLine, item: TariffItem | None) -> DisputedLine:
 
 
 # ---------------------------------------------------------------------------------------------- printing
-
-
-# The ISO code rather than a symbol: "$" is the dollar of a dozen countries, and a letter may mix currencies.
-ISO_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
-
-
-def format_amount(amount: Decimal | None, currency: str | None) -> str:
-    """A line amount or total, to the currency's minor unit: EUR 1,596.76. A dash when there is none."""
-    if amount is None or not currency:
-        return "—"
-    return format_currency(amount, currency, ISO_PATTERN, locale="en")
 
 
 def format_unit_price(amount: Decimal | None, currency: str | None) -> str:

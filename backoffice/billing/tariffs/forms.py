@@ -8,7 +8,7 @@ from backoffice.forms import FlaskForm
 
 
 class TariffImportForm(FlaskForm):
-    """Only the upload's shape; what a tariff file must contain is checked by `tariffs.import_tariff`."""
+    """Only the upload's shape; what a tariff file must contain is checked by `tariffs.importing.import_tariff`."""
 
     file = FileField(
         "Tariff file (CSV)",

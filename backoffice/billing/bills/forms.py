@@ -14,6 +14,20 @@ FILE_HINT = (
 )
 
 
+def _reference_field(missing: str):
+    """The hospital's invoice number of a received bill; `missing` says what to enter."""
+    return StringField(
+        "Hospital's invoice number",
+        validators=[DataRequired(message=missing), Length(max=60)],
+        render_kw={"maxlength": 60},
+    )
+
+
+def _received_on_field(missing: str):
+    """The day a bill was received; `missing` says what to enter."""
+    return DateField("Received on", validators=[DataRequired(message=missing)], format="%Y-%m-%d")
+
+
 class VersionedForm(FlaskForm):
     """A change of a bill, made from the version of it the user saw."""
 
@@ -31,16 +45,8 @@ class BillReceiveForm(FlaskForm):
         render_kw={"accept": ".csv,text/csv"},
         description=FILE_HINT + " Leave it empty to enter the lines one by one.",
     )
-    reference = StringField(
-        "Hospital's invoice number",
-        validators=[DataRequired(message="Enter the hospital's invoice number."), Length(max=60)],
-        render_kw={"maxlength": 60},
-    )
-    received_on = DateField(
-        "Received on",
-        validators=[DataRequired(message="Enter the date the bill was received (YYYY-MM-DD).")],
-        format="%Y-%m-%d",
-    )
+    reference = _reference_field("Enter the hospital's invoice number.")
+    received_on = _received_on_field("Enter the date the bill was received (YYYY-MM-DD).")
 
 
 class CorrectionForm(VersionedForm):
@@ -52,16 +58,8 @@ class CorrectionForm(VersionedForm):
         render_kw={"accept": ".csv,text/csv"},
         description=FILE_HINT,
     )
-    reference = StringField(
-        "Hospital's invoice number",
-        validators=[DataRequired(message="Enter the corrected bill's invoice number."), Length(max=60)],
-        render_kw={"maxlength": 60},
-    )
-    received_on = DateField(
-        "Received on",
-        validators=[DataRequired(message="Enter the date the corrected bill was received (YYYY-MM-DD).")],
-        format="%Y-%m-%d",
-    )
+    reference = _reference_field("Enter the corrected bill's invoice number.")
+    received_on = _received_on_field("Enter the date the corrected bill was received (YYYY-MM-DD).")
 
 
 class LineForm(VersionedForm):

@@ -1,0 +1,260 @@
+"""Receiving hospital bills: a bill from the hospital's CSV (or empty, for line-by-line entry), a line added by
+hand, and the corrected bill the hospital sends for a disputed one.
+
+Each line is audited when it is received (`bills.findings`) against the hospital's resident tariff, the case's stay
+and its programme, and the result is stored with the line as the hospital wrote it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
+
+from backoffice.billing import audit
+from backoffice.billing.bills.csv_file import BillFileError, read_bill_csv
+from backoffice.billing.bills.findings import apply_result, audit_context, audit_lines, audited_values, raw_of
+from backoffice.billing.bills.listing import corrections_of, get_bill, results_of
+from backoffice.billing.bills.states import (
+    BILLABLE_STATES,
+    LINE_STATUS_LABELS,
+    OPEN_FOR_LINES,
+    BillError,
+    check_version,
+    counts_text,
+    log_change,
+    require_status,
+    save_bill,
+)
+from backoffice.billing.models import BillLine, HospitalBill, TariffImport
+from backoffice.billing.tariffs.current import latest_import
+from backoffice.cases.documents import display_name
+from backoffice.cases.models import Case
+from backoffice.cases.operations import get_case
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+
+INSERT_CHUNK = 1_000  # bill lines per INSERT statement
+
+
+def max_bill_bytes() -> int:
+    """The largest bill file read, in the app and by `flask bills audit` (BILL_MAX_MB, 10 MB unless configured)."""
+    return int(current_app.config.get("BILL_MAX_MB") or 10) * 1024 * 1024
+
+
+def _check_reference(reference: str | None, hospital_id: int, *, allowed: str | None = None) -> str:
+    reference = (reference or "").strip()
+    if not reference:
+        raise BillError("Enter the hospital's invoice number of the bill.")
+    if len(reference) > 60:
+        raise BillError("The invoice number has at most 60 characters.")
+    if reference != allowed:
+        taken = db.session.scalar(
+            select(HospitalBill.id).where(HospitalBill.hospital_id == hospital_id, HospitalBill.reference == reference)
+        )
+        if taken is not None:
+            raise BillError(f"A bill {reference} of this hospital has already been received.")
+    return reference
+
+
+def _check_received_on(received_on: date | None) -> date:
+    if received_on is None:
+        raise BillError("Enter the date the bill was received.")
+    if received_on > utcnow().date():
+        raise BillError("The date the bill was received cannot be in the future.")
+    return received_on
+
+
+def _tariff_of(case: Case) -> TariffImport:
+    if case.hospital_id is None or case.hospital is None:
+        raise BillError(f"Case {case.number} has no hospital yet: choose its programme before receiving a bill.")
+    tariff_import = latest_import(case.hospital_id)
+    if tariff_import is None:
+        raise BillError(f"{case.hospital.code} has no resident tariff yet; import it first.")
+    return tariff_import
+
+
+def _new_bill(
+    case: Case,
+    data: bytes | None,
+    filename: str,
+    reference: str,
+    received_on: date,
+    actor_id: int | None,
+    *,
+    status: str = "received",
+    supersedes: HospitalBill | None = None,
+) -> HospitalBill:
+    if case.state not in BILLABLE_STATES:
+        raise BillError(
+            f"Case {case.number} is {case.state.replace('_', ' ')}: hospital bills are received once the patient has "
+            "confirmed the programme."
+        )
+    tariff_import = _tariff_of(case)
+    reference = _check_reference(reference, case.hospital_id, allowed=supersedes.reference if supersedes else None)
+    received_on = _check_received_on(received_on)
+    name = display_name(filename) if data is not None else ""
+    raws: list[audit.RawLine] = []
+    if data is not None:
+        try:
+            raws = read_bill_csv(data, max_bytes=max_bill_bytes())
+        except BillFileError as error:
+            raise BillError(f"Nothing was stored from “{name or 'the file'}”: {error.message}.") from None
+    bill = HospitalBill(
+        case_id=case.id,
+        hospital_id=case.hospital_id,
+        reference=reference,
+        received_on=received_on,
+        status=status,
+        tariff_import_id=tariff_import.id,
+        supersedes_id=supersedes.id if supersedes else None,
+        source_filename=(name or "")[:255],
+        created_at=utcnow(),
+        created_by_id=actor_id,
+    )
+    db.session.add(bill)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        # Two uploads of the same bill at once: the unique index lets one through.
+        raise BillError(f"Bill {reference} of this hospital was received a moment ago; reload the case.") from None
+    rows = []
+    audited = audit_lines(raws, tariff_import.id, audit_context(case))
+    for position, (result, line, reason) in enumerate(audited, start=1):
+        raw = result.source
+        rows.append(
+            {
+                "bill_id": bill.id,
+                "position": position,
+                "line_no": result.line,
+                "raw_date": (raw.date or "").strip()[:40],
+                "code": (raw.code or "").strip()[:40],
+                "description": (raw.description or "").strip()[:300],
+                "raw_quantity": (raw.quantity or "").strip()[:40],
+                "raw_unit_price": (raw.unit_price or "").strip()[:40],
+                "raw_currency": (raw.currency or "").strip()[:10],
+                "decision_reason": "",
+                **audited_values(result, line, reason),
+            }
+        )
+    # One executemany per chunk: the ORM would insert row by row where it needs the new ids back (SQLite).
+    for start in range(0, len(rows), INSERT_CHUNK):
+        db.session.execute(insert(BillLine.__table__), rows[start : start + INSERT_CHUNK])
+    stored = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.position)).all()
+    set_committed_value(bill, "lines", list(stored))
+    return bill
+
+
+def receive_bill(
+    case_id: int,
+    data: bytes | None,
+    filename: str,
+    reference: str,
+    received_on: date | None,
+    actor_id: int | None,
+) -> HospitalBill:
+    """Store a hospital's bill for a case, audited line by line against the hospital's current resident tariff.
+
+    The hospital is the case's; without a current tariff nothing is stored. A file that cannot be used at all is
+    refused whole; an unreadable row becomes an `invalid` line. Without a file the bill starts empty, for line-by-line
+    entry. The case's stay (with BILL_STAY_MARGIN_DAYS) and its programme's codes are checked too.
+    """
+    case = get_case(case_id)
+    bill = _new_bill(case, data, filename, reference, received_on, actor_id)
+    counts = counts_text(audit.status_counts(results_of(bill.lines)))
+    source = f" from {bill.source_filename}" if bill.source_filename else " (lines to be entered)"
+    log_change(bill, actor_id, f"Bill {bill.reference}: received{source}, {counts}", lines=len(bill.lines))
+    return bill
+
+
+def add_line(
+    bill_id: int,
+    *,
+    service_date: str,
+    code: str,
+    description: str,
+    quantity: str,
+    unit_price: str,
+    currency: str,
+    actor_id: int | None,
+    expected_version: int | None = None,
+) -> BillLine:
+    """Add a line as the hospital wrote it, then audit the whole bill again (a duplicate is seen whichever line came
+    first). Only while the bill is received or under review; against the tariff the bill was received with."""
+    bill = get_bill(bill_id, with_lines=True)
+    check_version(bill, expected_version)
+    require_status(bill, OPEN_FOR_LINES, "its lines cannot change")
+    if not (code or "").strip():
+        raise BillError("Enter the line's code.")
+    case = get_case(bill.case_id)
+    lines = list(bill.lines)
+    row = BillLine(
+        position=len(lines) + 1,
+        line_no=max((line.line_no for line in lines), default=0) + 1,
+        raw_date=(service_date or "").strip()[:40],
+        code=(code or "").strip()[:40],
+        description=(description or "").strip()[:300],
+        raw_quantity=(quantity or "").strip()[:40],
+        raw_unit_price=(unit_price or "").strip()[:40],
+        raw_currency=(currency or "").strip().upper()[:10],
+        status=audit.INVALID,
+    )
+    lines.append(row)
+    # The whole bill is audited so that the new line is checked against the earlier ones (a duplicate), but only the
+    # new line takes its result: the stored lines keep the status they were decided on.
+    raws = [raw_of(line) for line in lines]
+    *_, (result, line, reason) = audit_lines(raws, bill.tariff_import_id, audit_context(case))
+    apply_result(row, result, line, reason)
+    bill.lines.append(row)
+    save_bill(bill)
+    log_change(
+        bill,
+        actor_id,
+        f"Bill {bill.reference}: line {row.line_no} added ({row.code}, {LINE_STATUS_LABELS[row.status].lower()})",
+        line=row.line_no,
+    )
+    return row
+
+
+def receive_correction(
+    bill_id: int,
+    data: bytes | None,
+    filename: str,
+    reference: str,
+    received_on: date | None,
+    actor_id: int | None,
+    *,
+    expected_version: int | None = None,
+) -> HospitalBill:
+    """The hospital's corrected bill for a disputed one: a new bill that supersedes it and starts under review.
+    The disputed bill stays as it was, read-only; a bill is corrected once (correct the correction after that)."""
+    old = get_bill(bill_id)
+    check_version(old, expected_version)
+    require_status(old, "disputed", "only a disputed bill is corrected")
+    _, correction = corrections_of(old)
+    if correction is not None:
+        raise BillError(f"Bill {old.reference} has already been corrected by bill {correction.reference}.")
+    if data is None:
+        raise BillError("Choose the corrected bill's CSV file.")
+    case = get_case(old.case_id)
+    if case.hospital_id != old.hospital_id:
+        raise BillError(
+            f"Case {case.number} has moved to another hospital since bill {old.reference}; a correction comes from "
+            "the hospital that sent the bill. Receive it as a new bill instead."
+        )
+    bill = _new_bill(case, data, filename, reference, received_on, actor_id, status="under_review", supersedes=old)
+    save_bill(old)  # two corrections of the same bill at once: the second is refused
+    counts = audit.status_counts(results_of(bill.lines))
+    log_change(
+        bill,
+        actor_id,
+        f"Bill {bill.reference}: corrected bill received for {old.reference} from {bill.source_filename}, "
+        f"{counts_text(counts)}",
+        supersedes=old.reference,
+        lines=len(bill.lines),
+    )
+    return bill

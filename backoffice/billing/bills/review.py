@@ -1,0 +1,180 @@
+"""The review of a hospital bill by finance: starting it, accepting or disputing each line, then approving or
+disputing the bill, and marking an approved bill paid (the states are in `bills.states`).
+
+A finding that matters, or a line nothing could price, needs a decision before the bill is approved; a disputed
+line goes back to the hospital with its reason (`billing.disputes`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from backoffice.billing.bills.listing import bill_summary, get_bill
+from backoffice.billing.bills.states import (
+    ACCEPT_NEEDS_REASON,
+    LINE_STATUS_LABELS,
+    BillError,
+    check_version,
+    counts_text,
+    log_change,
+    require_status,
+    save_bill,
+)
+from backoffice.billing.models import BillLine, HospitalBill
+from backoffice.dbtypes import utcnow
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+
+MIN_OVERRIDE_NOTE = 10
+
+
+def start_review(bill_id: int, *, actor_id: int | None, expected_version: int | None = None) -> HospitalBill:
+    """received -> under_review: finance starts working the findings. A bill without lines has nothing to review."""
+    bill = get_bill(bill_id, with_lines=True)
+    check_version(bill, expected_version)
+    require_status(bill, "received", "its review has already started")
+    if not bill.lines:
+        raise BillError(f"Bill {bill.reference} has no lines yet: enter them before the review.")
+    bill.status = "under_review"
+    save_bill(bill)
+    log_change(bill, actor_id, f"Bill {bill.reference}: review started")
+    return bill
+
+
+def decide_line(
+    line_id: int,
+    decision: str,
+    reason: str | None,
+    *,
+    actor_id: int | None,
+    bill_id: int | None = None,
+    expected_version: int | None = None,
+) -> BillLine:
+    """Accept or dispute one line (a dispute needs a reason for the hospital). Only while the bill is under review;
+    a decision may be changed, and every decision is logged."""
+    line = db.session.get(BillLine, line_id)
+    if line is None or (bill_id is not None and line.bill_id != bill_id):
+        raise NotFound("There is no such line on this bill.")
+    bill = get_bill(line.bill_id)
+    check_version(bill, expected_version)
+    require_status(bill, "under_review", "lines are decided while it is under review")
+    if decision not in ("accepted", "disputed"):
+        raise BillError("Choose to accept or to dispute the line.")
+    reason = (reason or "").strip()
+    if decision == "disputed" and not reason:
+        raise BillError(f"Say why line {line.line_no} is disputed: the hospital will read it.")
+    if decision == "accepted" and not reason and line.status in ACCEPT_NEEDS_REASON:
+        raise BillError(
+            f"Say why line {line.line_no} is accepted: it is {LINE_STATUS_LABELS[line.status].lower()}, so no "
+            "resident price was compared with it."
+        )
+    if len(reason) > 1000:
+        raise BillError("The reason has at most 1,000 characters.")
+    before = line.decision
+    line.decision = decision
+    line.decision_reason = reason
+    line.decided_at = utcnow()
+    line.decided_by_id = actor_id
+    save_bill(bill)
+    verb = "accepted" if decision == "accepted" else "disputed"
+    change = f" (was {before})" if before and before != decision else (" again" if before == decision else "")
+    log_change(
+        bill,
+        actor_id,
+        f"Bill {bill.reference}: line {line.line_no} ({line.code}, {LINE_STATUS_LABELS[line.status].lower()}) "
+        f"{verb}{change}" + (f": {reason}" if reason else ""),
+        line=line.line_no,
+        decision=decision,
+        previous_decision=before,
+    )
+    return line
+
+
+def approve_bill(
+    bill_id: int, *, actor_id: int | None, override_note: str | None = None, expected_version: int | None = None
+) -> HospitalBill:
+    """under_review -> approved. Refused while a line is disputed (dispute the bill instead), and while a finding
+    that matters (overcharged, outside the stay, not in the programme) or a line without a price comparison (invalid,
+    duplicate, credit, unknown code, no valid tariff, currency mismatch) is undecided, unless an override note of at
+    least 10 characters says why. An overridden line is still not accepted: no invoice charges it."""
+    bill = get_bill(bill_id, with_lines=True)
+    check_version(bill, expected_version)
+    require_status(bill, "under_review", "only a bill under review is approved")
+    summary = bill_summary(bill)
+    if summary.disputed_lines:
+        n = summary.disputed_lines
+        raise BillError(
+            f"Bill {bill.reference} has {n} disputed line{'s' if n != 1 else ''}: dispute the bill instead, "
+            "or accept the line first."
+        )
+    note = (override_note or "").strip()
+    if summary.undecided_blocking_count:
+        if not note:
+            raise BillError(
+                f"Bill {bill.reference} still has undecided findings ({counts_text(summary.undecided_blocking)}): "
+                "decide them, or approve with an override note saying why."
+            )
+        if len(note) < MIN_OVERRIDE_NOTE:
+            raise BillError(f"The override note needs at least {MIN_OVERRIDE_NOTE} characters: say why.")
+    if len(note) > 2000:
+        raise BillError("The override note has at most 2,000 characters.")
+    bill.status = "approved"
+    bill.decided_at = utcnow()
+    bill.decided_by_id = actor_id
+    bill.override_note = note if summary.undecided_blocking_count else ""
+    save_bill(bill)
+    override = (
+        f" despite {summary.undecided_blocking_count} undecided finding"
+        f"{'s' if summary.undecided_blocking_count != 1 else ''} ({note})"
+        if bill.override_note
+        else ""
+    )
+    log_change(bill, actor_id, f"Bill {bill.reference}: approved{override}", override=bool(bill.override_note))
+    return bill
+
+
+def dispute_bill(
+    bill_id: int, *, actor_id: int | None, note: str | None = None, expected_version: int | None = None
+) -> HospitalBill:
+    """under_review -> disputed: the bill goes back to the hospital with its disputed lines (at least one)."""
+    bill = get_bill(bill_id, with_lines=True)
+    check_version(bill, expected_version)
+    require_status(bill, "under_review", "only a bill under review is disputed")
+    disputed = [line for line in bill.lines if line.decision == "disputed"]
+    if not disputed:
+        raise BillError(f"Bill {bill.reference} has no disputed line: dispute a line (with its reason) first.")
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise BillError("The note has at most 2,000 characters.")
+    bill.status = "disputed"
+    bill.decided_at = utcnow()
+    bill.decided_by_id = actor_id
+    save_bill(bill)
+    n = len(disputed)
+    log_change(
+        bill,
+        actor_id,
+        f"Bill {bill.reference}: disputed ({n} line{'s' if n != 1 else ''})" + (f": {note}" if note else ""),
+        disputed_lines=n,
+    )
+    return bill
+
+
+def mark_paid(
+    bill_id: int, paid_on: date | None, *, actor_id: int | None, expected_version: int | None = None
+) -> HospitalBill:
+    """approved -> paid, on the date the transfer left."""
+    bill = get_bill(bill_id)
+    check_version(bill, expected_version)
+    require_status(bill, "approved", "only an approved bill is paid")
+    if paid_on is None:
+        raise BillError("Enter the date the bill was paid.")
+    if paid_on > utcnow().date():
+        raise BillError("The payment date cannot be in the future.")
+    if paid_on < bill.received_on:
+        raise BillError("The payment date cannot be before the bill was received.")
+    bill.status = "paid"
+    bill.paid_on = paid_on
+    save_bill(bill)
+    log_change(bill, actor_id, f"Bill {bill.reference}: paid on {paid_on.isoformat()}")
+    return bill

@@ -1,0 +1,1 @@
+"""Disputes with hospitals: the letter asking a hospital to correct the disputed lines of a bill (`letters`)."""

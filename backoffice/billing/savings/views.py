@@ -1,0 +1,54 @@
+"""The savings report for finance: the page (with its charts) and its CSV."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+from sqlalchemy import select
+
+from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
+from backoffice.billing import bp
+from backoffice.billing.figures import format_amount
+from backoffice.billing.savings.chart import bar_charts
+from backoffice.billing.savings.export import csv_rows
+from backoffice.billing.savings.filters import SavingsFilterError, parse_filters
+from backoffice.billing.savings.report import savings_report as build_report
+from backoffice.csvfile import csv_text
+from backoffice.dbtypes import utcnow
+from backoffice.directory.models import Hospital
+from backoffice.downloads import download
+from backoffice.extensions import db
+
+REPORT_READERS = (FINANCE, ADMIN)
+
+
+@bp.route("/savings")
+@roles_required(*REPORT_READERS)
+def savings_report():
+    hospitals = db.session.scalars(select(Hospital).order_by(Hospital.name, Hospital.id)).all()
+    try:
+        filters = parse_filters(request.args, today=utcnow().date())
+    except SavingsFilterError as error:
+        return render_template(
+            "billing/savings.html", error=error.message, filters=None, report=None, charts=[], hospitals=hospitals
+        ), error.status_code
+    report = build_report(filters.period, filters.hospital.id if filters.hospital else None)
+    return render_template(
+        "billing/savings.html",
+        error=None,
+        filters=filters,
+        report=report,
+        charts=bar_charts(report, format_amount),
+        hospitals=hospitals,
+        format_amount=format_amount,
+    )
+
+
+@bp.route("/savings.csv")
+@roles_required(*REPORT_READERS)
+def savings_csv():
+    filters = parse_filters(request.args, today=utcnow().date())  # a bad filter is a 400 page
+    report = build_report(filters.period, filters.hospital.id if filters.hospital else None)
+    body = csv_text(csv_rows(report))
+    suffix = f"-{filters.hospital.code}" if filters.hospital else ""
+    safe_suffix = "".join(c if c.isalnum() or c in "-_" else "-" for c in suffix)
+    return download(body, mimetype="text/csv", filename=f"savings-{filters.year}{safe_suffix}.csv")

@@ -1,0 +1,130 @@
+"""Resident tariffs as they stand: a hospital's current tariff (its latest import), searching it, its import history.
+
+The latest import of a hospital is its current tariff; earlier imports stay for history, so an audit can always be
+traced to the list it used.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from backoffice.billing.models import TariffImport, TariffItem
+from backoffice.directory.models import Hospital
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+from backoffice.pagination import Page, paginate
+
+PAGE_SIZE = 50
+HISTORY_SIZE = 50
+MAX_SEARCH_WORDS = 10
+
+
+def get_hospital(hospital_id: int) -> Hospital:
+    hospital = db.session.get(Hospital, hospital_id)
+    if hospital is None:
+        raise NotFound("There is no such hospital.")
+    return hospital
+
+
+def hospital_by_code(code: str) -> Hospital:
+    code = (code or "").strip().upper()
+    hospital = db.session.scalar(select(Hospital).where(Hospital.code == code[:20]))
+    if hospital is None:
+        raise NotFound(f"There is no hospital with the code {code[:40] or '(empty)'}.")
+    return hospital
+
+
+def _latest_first():
+    return TariffImport.imported_at.desc(), TariffImport.id.desc()
+
+
+def _current_import(hospital_id: int):
+    return select(TariffImport.id).where(TariffImport.hospital_id == hospital_id).order_by(*_latest_first()).limit(1)
+
+
+def current_import_id(hospital_id: int) -> int | None:
+    """The id of the hospital's current tariff (its latest import, by imported_at then id); None when it has none."""
+    return db.session.scalar(_current_import(hospital_id))
+
+
+def latest_import(hospital_id: int) -> TariffImport | None:
+    """The import that is the hospital's current tariff (with who imported it), or None when it has none."""
+    return db.session.scalar(
+        select(TariffImport)
+        .where(TariffImport.hospital_id == hospital_id)
+        .order_by(*_latest_first())
+        .limit(1)
+        .options(joinedload(TariffImport.imported_by))
+    )
+
+
+def current_tariff(hospital_id: int) -> list[TariffItem]:
+    """Every item of the hospital's current tariff (its latest import), by code and valid_from; [] when none."""
+    return list(
+        db.session.scalars(
+            select(TariffItem)
+            .where(TariffItem.import_id == _current_import(hospital_id).scalar_subquery())
+            .order_by(TariffItem.code, TariffItem.valid_from, TariffItem.id)
+        )
+    )
+
+
+def search_tariff(
+    hospital_id: int, q: str | None = None, on_date: date | None = None, page: int = 1
+) -> Page[TariffItem]:
+    """One page of the current tariff, by code and valid_from.
+
+    `q` matches a code prefix or every word in the description (case-insensitive); `on_date` keeps the versions
+    valid that day (valid_to inclusive, an empty valid_to open-ended).
+    """
+    query = select(TariffItem).where(TariffItem.import_id == _current_import(hospital_id).scalar_subquery())
+    text = (q or "").strip()[:100].lower()
+    if text:
+        words = text.split()[:MAX_SEARCH_WORDS]
+        query = query.where(
+            or_(
+                func.lower(TariffItem.code).startswith(text, autoescape=True),
+                and_(*(func.lower(TariffItem.description).contains(word, autoescape=True) for word in words)),
+            )
+        )
+    if on_date is not None:
+        query = query.where(
+            TariffItem.valid_from <= on_date, or_(TariffItem.valid_to.is_(None), TariffItem.valid_to >= on_date)
+        )
+    return paginate(
+        query, page=page, per_page=PAGE_SIZE, order_by=(TariffItem.code, TariffItem.valid_from, TariffItem.id)
+    )
+
+
+def tariff_imports(hospital_id: int, limit: int = HISTORY_SIZE) -> list[TariffImport]:
+    """The hospital's imports, newest (the current tariff) first, with who imported each."""
+    return list(
+        db.session.scalars(
+            select(TariffImport)
+            .where(TariffImport.hospital_id == hospital_id)
+            .order_by(*_latest_first())
+            .limit(limit)
+            .options(joinedload(TariffImport.imported_by))
+        )
+    )
+
+
+def hospitals_with_tariffs(page: int = 1) -> tuple[Page[Hospital], dict[int, TariffImport]]:
+    """One page of hospitals by name, and the current tariff import of each that has one (three statements)."""
+    hospitals = paginate(select(Hospital), page=page, per_page=PAGE_SIZE, order_by=(Hospital.name, Hospital.id))
+    ids = [hospital.id for hospital in hospitals.items]
+    ranked = (
+        select(
+            TariffImport.id,
+            func.row_number().over(partition_by=TariffImport.hospital_id, order_by=_latest_first()).label("position"),
+        )
+        .where(TariffImport.hospital_id.in_(ids))
+        .subquery()
+    )
+    current = db.session.scalars(
+        select(TariffImport).join(ranked, ranked.c.id == TariffImport.id).where(ranked.c.position == 1)
+    )
+    return hospitals, {tariff_import.hospital_id: tariff_import for tariff_import in current}
