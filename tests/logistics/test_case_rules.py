@@ -8,7 +8,7 @@ import pytest
 from backoffice.cases import operations
 from backoffice.cases.operations import TransitionRefused
 from backoffice.extensions import db
-from backoffice.logistics import transfers
+from backoffice.logistics.bookings import transfers
 from backoffice.logistics.models import Transfer
 from tests.factories import make_case, make_hospital, make_physician, make_programme, make_user
 from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
@@ -94,13 +94,15 @@ def test_a_ride_to_a_departing_flight_is_timed_at_the_departure_airport(confirme
     )
     ride = transfers.create_transfer(
         case.id,
-        from_kind="hotel",
-        from_place="Hotel am Main",
-        to_kind="airport",
-        to_place="FRA",
-        pickup_on=day,
-        pickup_time=time(11, 0),
-        flight_id=home.id,
+        transfers.TransferDetails(
+            from_kind="hotel",
+            from_place="Hotel am Main",
+            to_kind="airport",
+            to_place="FRA",
+            pickup_on=day,
+            pickup_time=time(11, 0),
+            flight_id=home.id,
+        ),
         actor_id=coordinator.id,
     )
     assert ride.timezone == "Europe/Berlin"
@@ -128,7 +130,7 @@ def test_a_transfer_form_without_its_places_is_refused_not_an_error(as_role, use
 
 
 def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confirmed_case):
-    from backoffice.logistics import appointments
+    from backoffice.logistics.bookings import appointments
 
     case, coordinator = confirmed_case
     admission = date.today() + timedelta(days=30)
@@ -137,10 +139,9 @@ def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confi
     later = admission + timedelta(days=40)
     appointments.update_appointment(
         appointment.id,
-        start_on=later,
-        start_time=time(9, 0),
-        admission_on=later,
-        discharge_on=later + timedelta(days=20),
+        appointments.AppointmentDetails(
+            start_on=later, start_time=time(9, 0), admission_on=later, discharge_on=later + timedelta(days=20)
+        ),
         actor_id=coordinator.id,
         case_id=case.id,
     )
@@ -148,8 +149,8 @@ def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confi
 
 
 def test_costs_and_dates_beyond_reason_are_refused(confirmed_case):
-    from backoffice.logistics import hotel_stays
-    from backoffice.logistics.bookings import BookingError
+    from backoffice.logistics.bookings import hotel_stays
+    from backoffice.logistics.bookings.operations import BookingError
     from backoffice.money import Money
 
     case, coordinator = confirmed_case
@@ -157,15 +158,19 @@ def test_costs_and_dates_beyond_reason_are_refused(confirmed_case):
     with pytest.raises(BookingError, match="more than any booking costs"):
         hotel_stays.create_hotel_stay(
             case.id,
-            hotel_name="H",
-            check_in_on=day,
-            check_out_on=day + timedelta(days=1),
-            cost=Money("999999999999.00", "EUR"),
+            hotel_stays.HotelStayDetails(
+                hotel_name="H",
+                check_in_on=day,
+                check_out_on=day + timedelta(days=1),
+                cost=Money("999999999999.00", "EUR"),
+            ),
             actor_id=coordinator.id,
         )
     with pytest.raises(BookingError, match="years away"):
         hotel_stays.create_hotel_stay(
-            case.id, hotel_name="H", check_in_on=day, check_out_on=date(9999, 12, 31), actor_id=coordinator.id
+            case.id,
+            hotel_stays.HotelStayDetails(hotel_name="H", check_in_on=day, check_out_on=date(9999, 12, 31)),
+            actor_id=coordinator.id,
         )
 
 

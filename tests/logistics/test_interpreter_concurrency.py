@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.logistics import interpreters
+from backoffice.logistics.interpreters import bookings as interpreter_bookings
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from tests.factories import make_case, make_hospital, make_patient, make_user
 from tests.logistics.factories import local, make_interpreter
@@ -38,7 +38,7 @@ def race_for_one_interpreter(app) -> None:
             with app.app_context():
                 try:
                     barrier.wait(timeout=10)
-                    interpreters.book_interpreter(
+                    interpreter_bookings.book_interpreter(
                         case_id,
                         interpreter_id=interpreter_id,
                         day=day,

@@ -9,7 +9,9 @@ from flask import render_template
 
 from backoffice.directory.models import ProgrammePhase
 from backoffice.extensions import db
-from backoffice.logistics.itinerary import LOAD_STATEMENTS, case_findings, days, load_itinerary
+from backoffice.logistics.itinerary import case_findings
+from backoffice.logistics.itinerary.items import days
+from backoffice.logistics.itinerary.loading import LOAD_STATEMENTS, load_itinerary
 from tests.factories import make_case, make_hospital, make_patient, make_physician, make_programme
 from tests.logistics.factories import (
     local,

@@ -21,8 +21,8 @@ import pytest
 
 from backoffice.extensions import db
 from backoffice.logistics.case_rules import itinerary_without_problems
-from backoffice.logistics.findings import find_problems
-from backoffice.logistics.itinerary import load_itinerary
+from backoffice.logistics.itinerary.findings import find_problems
+from backoffice.logistics.itinerary.loading import load_itinerary
 from backoffice.logistics.timezones import format_day, format_local
 from tests.logistics.factories import (
     local,

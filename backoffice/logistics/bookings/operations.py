@@ -11,13 +11,12 @@ What each kind checks lives in its own module: appointments, hotel_stays, flight
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -36,6 +35,14 @@ Booking = HospitalAppointment | HotelStay | Flight | Transfer
 
 class BookingError(DomainError):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingDetails:
+    """What every booking has besides its kind's own details: the cost (none while not known) and notes."""
+
+    cost: Money | None = None
+    notes: str = ""
 
 
 KINDS: dict[str, type] = {
@@ -198,9 +205,7 @@ def _record(case: Case, kind: str, booking: Booking, note: str, actor_id: int | 
     )
 
 
-def create_booking(
-    kind: str, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
-) -> Booking:
+def create_booking(kind: str, case: Case, values: dict[str, Any], details: BookingDetails, actor_id: int) -> Booking:
     """Store a new booking of `kind` as requested, with its checked values, and record it on the case."""
     _check_dates(values)
     booking = KINDS[kind](
@@ -208,8 +213,8 @@ def create_booking(
         created_by_id=actor_id,
         status="requested",
         supplier_reference="",
-        cost=check_cost(cost),
-        notes=check_text(notes, "notes", 5000),
+        cost=check_cost(details.cost),
+        notes=check_text(details.notes, "notes", 5000),
         **values,
     )
     db.session.add(booking)
@@ -225,12 +230,13 @@ def create_booking(
 
 
 def update_booking(
-    kind: str, booking: Booking, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
+    kind: str, booking: Booking, case: Case, values: dict[str, Any], details: BookingDetails, actor_id: int
 ) -> Booking:
     """Set a booking's checked values, cost and notes; record what changed on the case (nothing when nothing did)."""
     _check_dates(values)
     before = _snapshot(booking)
-    for name, value in {**values, "cost": check_cost(cost), "notes": check_text(notes, "notes", 5000)}.items():
+    checked = {"cost": check_cost(details.cost), "notes": check_text(details.notes, "notes", 5000)}
+    for name, value in {**values, **checked}.items():
         setattr(booking, name, value)
     db.session.flush()
     after = _snapshot(booking)
@@ -321,33 +327,3 @@ def bookings_of(case_id: int) -> CaseBookings:
         flights=rows("flight", Flight.departs_at),
         transfers=rows("transfer", Transfer.pickup_at),
     )
-
-
-# A cost source gives the costs of one case (each Money in its own currency); cancelled bookings cost nothing.
-CostSource = Callable[[int], Iterable[Money]]
-
-
-def booking_costs(case_id: int) -> list[Money]:
-    """The appointment, hotel, flight and transfer costs of a case, summed per currency in one statement."""
-    parts = [
-        select(model.cost_amount.label("amount"), model.cost_currency.label("currency")).where(
-            model.case_id == case_id, model.status != "cancelled", model.cost_amount.is_not(None)
-        )
-        for model in KINDS.values()
-    ]
-    costs = union_all(*parts).subquery()
-    rows = db.session.execute(select(costs.c.currency, func.sum(costs.c.amount)).group_by(costs.c.currency)).all()
-    return [Money(amount, currency) for currency, amount in rows]
-
-
-# Interpreter bookings add their source here.
-COST_SOURCES: list[CostSource] = [booking_costs]
-
-
-def logistics_costs(case_id: int, sources: Iterable[CostSource] | None = None) -> dict[str, Money]:
-    """What a case's logistics cost, per currency (never converted), over every cost source."""
-    totals: dict[str, Money] = {}
-    for source in COST_SOURCES if sources is None else sources:
-        for cost in source(case_id):
-            totals[cost.currency] = totals[cost.currency] + cost if cost.currency in totals else cost
-    return dict(sorted(totals.items()))

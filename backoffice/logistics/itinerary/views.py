@@ -14,16 +14,11 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import language_name
-from backoffice.logistics import bp, calendar
-from backoffice.logistics.findings import find_problems
-from backoffice.logistics.itinerary import (
-    PLACE_LABELS,
-    days,
-    load_itinerary,
-    local_today,
-    pickup_buffer,
-    record_pdf_despite_problems,
-)
+from backoffice.logistics import bp
+from backoffice.logistics.itinerary import calendar, pickup_buffer, record_pdf_despite_problems
+from backoffice.logistics.itinerary.findings import find_problems
+from backoffice.logistics.itinerary.items import PLACE_LABELS, days
+from backoffice.logistics.itinerary.loading import load_itinerary, local_today
 from backoffice.logistics.timezones import format_local
 from backoffice.pdf import render_pdf
 from backoffice.trail import record_event
