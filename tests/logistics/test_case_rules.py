@@ -1,6 +1,7 @@
 """How logistics takes part in the pipeline: travel booked needs a clean itinerary, treatment starts on admission day,
 and a ride to a departing flight runs on the departure airport's clock."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -11,7 +12,14 @@ from backoffice.extensions import db
 from backoffice.logistics.bookings import transfers
 from backoffice.logistics.models import Transfer
 from tests.factories import make_case, make_hospital, make_physician, make_programme, make_user
-from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
+from tests.logistics.factories import (
+    local,
+    make_appointment,
+    make_confirmed_case,
+    make_flight,
+    make_hotel,
+    make_transfer,
+)
 
 
 @pytest.fixture
@@ -208,3 +216,25 @@ def test_a_coordinator_has_one_working_feed_address():
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.add(CalendarFeed(user_id=coordinator.id, token="b" * 64))
         db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------- the case page
+
+
+@pytest.fixture
+def case(users):
+    return make_confirmed_case(users["coordinator"], languages=("de", "en", "ar"))
+
+
+def button_classes(page: str, label: str) -> str:
+    match = re.search(r'<button type="submit" class="([^"]*)"[^>]*>\s*' + re.escape(label) + r"\s*</button>", page)
+    assert match, f"no {label!r} button"
+    return match.group(1)
+
+
+def test_put_on_hold_stays_a_secondary_button_when_the_move_forward_is_blocked(case, as_role):
+    # Confirmed without an appointment: 'Move to Travel booked' is blocked.
+    page = as_role("coordinator").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "disabled" in re.search(r"<button[^>]*>\s*Move to Travel booked", page).group(0)
+    assert "btn-primary" not in button_classes(page, "Put on hold").split()
+    assert "btn-danger" in button_classes(page, "Cancel case").split()
