@@ -32,17 +32,16 @@ def case_in_frankfurt(**fields):
 
 
 def book(case, interpreter, *, day=DAY, starts=(10, 0), ends=(12, 0), language="ar", actor=None, **more):
-    return interpreter_bookings.book_interpreter(
-        case.id,
+    details = interpreter_bookings.InterpreterBookingDetails(
         interpreter_id=interpreter.id,
         day=day,
         starts=time(*starts),
         ends=time(*ends),
         place=more.pop("place", "Clinic of Advanced Biological Medicine, Frankfurt"),
         language=language,
-        actor_id=actor.id if actor else None,
         **more,
     )
+    return interpreter_bookings.book_interpreter(case.id, details, actor_id=actor.id if actor else None)
 
 
 def refused(call, *args, **kwargs) -> str:
@@ -317,17 +316,15 @@ def test_moving_a_booking_onto_another_is_refused_and_onto_its_own_slot_allowed(
     booking = book(second, interpreter, starts=(14, 0), ends=(15, 0))
 
     def move(starts, ends):
-        return interpreter_bookings.update_interpreter_booking(
-            second.id,
-            booking.id,
+        details = interpreter_bookings.InterpreterBookingDetails(
             interpreter_id=interpreter.id,
             day=DAY,
             starts=time(*starts),
             ends=time(*ends),
             place=booking.place,
             language="ar",
-            actor_id=coordinator.id,
         )
+        return interpreter_bookings.update_interpreter_booking(second.id, booking.id, details, actor_id=coordinator.id)
 
     message = refused(move, (11, 0), (13, 0))
     assert "Layla Haddad is already booked" in message and first.number in message
@@ -343,17 +340,10 @@ def test_a_confirmed_booking_that_moves_must_be_confirmed_again():
     interpreter = make_interpreter()
     booking = book(case, interpreter)
     interpreter_bookings.confirm_interpreter_booking(case.id, booking.id, actor_id=None)
-    changed = interpreter_bookings.update_interpreter_booking(
-        case.id,
-        booking.id,
-        interpreter_id=interpreter.id,
-        day=DAY,
-        starts=time(13, 0),
-        ends=time(15, 0),
-        place=booking.place,
-        language="ar",
-        actor_id=None,
+    details = interpreter_bookings.InterpreterBookingDetails(
+        interpreter_id=interpreter.id, day=DAY, starts=time(13, 0), ends=time(15, 0), place=booking.place, language="ar"
     )
+    changed = interpreter_bookings.update_interpreter_booking(case.id, booking.id, details, actor_id=None)
     assert changed.status == "requested"
     event = db.session.scalars(select(CaseEvent).order_by(CaseEvent.id.desc())).first()
     assert "to be confirmed again" in event.note
@@ -368,12 +358,9 @@ def test_a_cancelled_booking_cannot_be_changed():
         interpreter_bookings.update_interpreter_booking,
         case.id,
         booking.id,
-        interpreter_id=interpreter.id,
-        day=DAY,
-        starts=time(10),
-        ends=time(11),
-        place="x",
-        language="ar",
+        interpreter_bookings.InterpreterBookingDetails(
+            interpreter_id=interpreter.id, day=DAY, starts=time(10), ends=time(11), place="x", language="ar"
+        ),
         actor_id=None,
     )
     assert "cancelled" in message

@@ -7,6 +7,7 @@ made atomic by a row lock on the interpreter (`interpreters.availability`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -30,6 +31,22 @@ from backoffice.logistics.timezones import combine, local_span, to_local
 from backoffice.money import Money, round_half_up
 
 SECONDS_PER_HOUR = Decimal(3600)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InterpreterBookingDetails:
+    """An interpreter booking as typed: who, on which day from when to when (the hospital's local time), where, in
+    which language; the cost when agreed (else the hourly rate times the duration) and notes."""
+
+    interpreter_id: int
+    day: date | None
+    starts: time | None
+    ends: time | None
+    place: str
+    language: str
+    cost_amount: Decimal | str | None = None
+    cost_currency: str | None = None
+    notes: str = ""
 
 
 def _languages_text(codes: Sequence[str]) -> str:
@@ -171,20 +188,7 @@ def _audit(booking: InterpreterBooking, **more: Any) -> dict[str, Any]:
     }
 
 
-def book_interpreter(
-    case_id: int,
-    *,
-    interpreter_id: int,
-    day: date,
-    starts: time,
-    ends: time,
-    place: str,
-    language: str,
-    cost_amount: Decimal | str | None = None,
-    cost_currency: str | None = None,
-    notes: str = "",
-    actor_id: int | None,
-) -> InterpreterBooking:
+def book_interpreter(case_id: int, details: InterpreterBookingDetails, *, actor_id: int | None) -> InterpreterBooking:
     """Book an interpreter for an open case, as `requested`.
 
     Times are wall-clock times at the case's hospital (refused while the case has none), the end after the start,
@@ -193,17 +197,18 @@ def book_interpreter(
     `interpreters.availability`). Without a cost, the cost is the hourly rate times the duration, rounded half-up to
     the cent.
     """
+    place, notes, language = details.place, details.notes, details.language
     case = _open_case_with_hospital(case_id)
     tz_name = case.hospital.timezone
-    starts_at, ends_at = _times(day, starts, ends, tz_name)
+    starts_at, ends_at = _times(details.day, details.starts, details.ends, tz_name)
     _not_in_past(starts_at, tz_name)
     place = validators.text(place, "place", 200, required=True, error=InterpreterBookingError)
     notes = validators.text(notes, "notes", 5000, error=InterpreterBookingError)
     language = _language(language)
     # Checked before taking the lock, so a wrong amount does not hold up other bookings; applied after it.
-    _checked_cost(cost_amount, cost_currency)
+    _checked_cost(details.cost_amount, details.cost_currency)
 
-    interpreter = lock_interpreter(interpreter_id)
+    interpreter = lock_interpreter(details.interpreter_id)
     if not interpreter.active:
         raise InterpreterBookingError(
             f"{interpreter.name} is deactivated in the directory: choose another interpreter."
@@ -219,7 +224,7 @@ def book_interpreter(
         timezone=tz_name,
         place=place,
         language=language,
-        cost=_cost(interpreter, starts_at, ends_at, cost_amount, cost_currency),
+        cost=_cost(interpreter, starts_at, ends_at, details.cost_amount, details.cost_currency),
         notes=notes,
         status="requested",
         supplier_reference="",
@@ -234,19 +239,7 @@ def book_interpreter(
 
 
 def update_interpreter_booking(
-    case_id: int,
-    booking_id: int,
-    *,
-    interpreter_id: int,
-    day: date,
-    starts: time,
-    ends: time,
-    place: str,
-    language: str,
-    cost_amount: Decimal | str | None = None,
-    cost_currency: str | None = None,
-    notes: str = "",
-    actor_id: int | None,
+    case_id: int, booking_id: int, details: InterpreterBookingDetails, *, actor_id: int | None
 ) -> InterpreterBooking:
     """Change a booking that is not cancelled, under the rules of a new one.
 
@@ -254,23 +247,24 @@ def update_interpreter_booking(
     interpreter's lock. A confirmed booking whose interpreter, time or place changes goes back to `requested`: the
     interpreter has to confirm the new arrangement. Without a cost, it is computed from the rate again.
     """
+    place, notes, language = details.place, details.notes, details.language
     case = _open_case_with_hospital(case_id)
     booking = _locked_booking(case.id, booking_id)
     if booking.is_cancelled:
         raise InterpreterBookingError("This booking is cancelled; book the interpreter again instead.")
     tz_name = booking.timezone
-    starts_at, ends_at = _times(day, starts, ends, tz_name)
+    starts_at, ends_at = _times(details.day, details.starts, details.ends, tz_name)
     place = validators.text(place, "place", 200, required=True, error=InterpreterBookingError)
     notes = validators.text(notes, "notes", 5000, error=InterpreterBookingError)
     language = _language(language)
-    _checked_cost(cost_amount, cost_currency)
+    _checked_cost(details.cost_amount, details.cost_currency)
 
     moved = (starts_at, ends_at) != (booking.starts_at, booking.ends_at)
-    other_interpreter = interpreter_id != booking.interpreter_id
+    other_interpreter = details.interpreter_id != booking.interpreter_id
     if moved:
         _not_in_past(starts_at, tz_name)
     if moved or other_interpreter:
-        interpreter = lock_interpreter(interpreter_id)
+        interpreter = lock_interpreter(details.interpreter_id)
         if other_interpreter and not interpreter.active:
             raise InterpreterBookingError(
                 f"{interpreter.name} is deactivated in the directory: choose another interpreter."
@@ -287,7 +281,7 @@ def update_interpreter_booking(
         "ends_at": ends_at,
         "place": place,
         "language": language,
-        "cost": _cost(interpreter, starts_at, ends_at, cost_amount, cost_currency),
+        "cost": _cost(interpreter, starts_at, ends_at, details.cost_amount, details.cost_currency),
         "notes": notes,
     }
     changes = {

@@ -216,8 +216,10 @@ def _booking_choices(form: InterpreterBookingForm, case, current: Interpreter | 
     return offered
 
 
-def _booking_values(form: InterpreterBookingForm) -> dict[str, Any]:
-    return {"interpreter_id": int(form.interpreter_id.data), **{name: form[name].data for name in BOOKING_FIELDS}}
+def _booking_details(form: InterpreterBookingForm) -> bookings.InterpreterBookingDetails:
+    return bookings.InterpreterBookingDetails(
+        interpreter_id=int(form.interpreter_id.data), **{name: form[name].data for name in BOOKING_FIELDS}
+    )
 
 
 def _form_refused(form: InterpreterBookingForm) -> None:
@@ -247,7 +249,7 @@ def book_interpreter(case_id: int):
             _form_refused(form)
         return form_page(form_status(form))
     return commit_change(
-        lambda: bookings.book_interpreter(case_id, **_booking_values(form), actor_id=current_user.id),
+        lambda: bookings.book_interpreter(case_id, _booking_details(form), actor_id=current_user.id),
         success=lambda booking: (
             f"{booking.interpreter.name} requested for "
             f"{local_span(booking.starts_at, booking.ends_at, booking.timezone)}. "
@@ -294,7 +296,7 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
         return form_page(form_status(form))
     return commit_change(
         lambda: bookings.update_interpreter_booking(
-            case_id, booking_id, **_booking_values(form), actor_id=current_user.id
+            case_id, booking_id, _booking_details(form), actor_id=current_user.id
         ),
         success=lambda booking: (
             f"Interpreter booking changed: {booking.interpreter.name}, "
