@@ -6,7 +6,8 @@ cancelled (or requested -> cancelled), a confirmed booking carries the supplier'
 longer changes. Every change writes a line on the case timeline and its `case_booking` audit row; operations flush,
 the caller commits. Times are typed as local wall-clock times of the place and stored in UTC.
 
-What each kind checks lives in its own module: appointments, hotel_stays, flights, transfers.
+What each kind checks lives in its own module: appointments, hotel_stays, flights, transfers. What the bookings
+cost, with the interpreters', is summed in `logistics.costs`.
 """
 
 from __future__ import annotations
@@ -299,7 +300,7 @@ def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, ca
     return booking
 
 
-# ---------------------------------------------------------------------------------------------- listing and costs
+# ---------------------------------------------------------------------------------------------- listing
 
 
 @dataclass
