@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from backoffice import validators
 from backoffice.logistics.airports import airport
 from backoffice.logistics.bookings.operations import (
     BookingDetails,
     BookingError,
     bookable_case,
-    check_text,
     create_booking,
     get_booking,
     refuse_cancelled,
@@ -54,8 +54,8 @@ class FlightDetails(BookingDetails):
 
 
 def _flight_values(details: FlightDetails) -> dict[str, Any]:
-    passengers = check_text(details.passengers, "passengers", 300, required=True)
-    airline = check_text(details.airline, "airline", 100, required=True)
+    passengers = validators.text(details.passengers, "passengers", 300, required=True, error=BookingError)
+    airline = validators.text(details.airline, "airline", 100, required=True, error=BookingError)
     number = normalise_flight_number(details.flight_number)
     origin, destination = airport(details.from_airport), airport(details.to_airport)
     if origin.code == destination.code:

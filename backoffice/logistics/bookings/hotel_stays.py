@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from backoffice import validators
 from backoffice.cases.models import Case
 from backoffice.logistics.bookings.operations import (
     BookingDetails,
     BookingError,
     bookable_case,
-    check_text,
     create_booking,
     get_booking,
     refuse_cancelled,
@@ -41,13 +41,13 @@ def _hotel_values(details: HotelStayDetails) -> dict[str, Any]:
     if details.check_out_on <= details.check_in_on:
         raise BookingError("Check-out must be after check-in.")
     return {
-        "hotel_name": check_text(details.hotel_name, "hotel's name", 200, required=True),
-        "address": check_text(details.address, "address", 300),
-        "phone": check_text(details.phone, "phone number", 40),
+        "hotel_name": validators.text(details.hotel_name, "hotel's name", 200, required=True, error=BookingError),
+        "address": validators.text(details.address, "address", 300, error=BookingError),
+        "phone": validators.text(details.phone, "phone number", 40, error=BookingError),
         "check_in_on": details.check_in_on,
         "check_out_on": details.check_out_on,
-        "room_type": check_text(details.room_type, "room type", 100),
-        "guests": check_text(details.guests, "guests", 300),
+        "room_type": validators.text(details.room_type, "room type", 100, error=BookingError),
+        "guests": validators.text(details.guests, "guests", 300, error=BookingError),
     }
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from backoffice import validators
 from backoffice.cases import states
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
@@ -100,16 +101,6 @@ def refuse_cancelled(booking: Booking) -> None:
     """A cancelled booking no longer changes."""
     if booking.is_cancelled:
         raise BookingError("This booking is cancelled and can no longer change; make a new booking instead.")
-
-
-def check_text(value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
-    """Trimmed text; refused when required and empty, or longer than its column."""
-    text = (value or "").strip()
-    if required and not text:
-        raise BookingError(f"Enter the {label}.")
-    if len(text) > max_length:
-        raise BookingError(f"The {label} is too long (at most {max_length} characters).")
-    return text
 
 
 MAX_COST = Decimal(1_000_000)
@@ -215,7 +206,7 @@ def create_booking(kind: str, case: Case, values: dict[str, Any], details: Booki
         status="requested",
         supplier_reference="",
         cost=check_cost(details.cost),
-        notes=check_text(details.notes, "notes", 5000),
+        notes=validators.text(details.notes, "notes", 5000, error=BookingError),
         **values,
     )
     db.session.add(booking)
@@ -236,7 +227,10 @@ def update_booking(
     """Set a booking's checked values, cost and notes; record what changed on the case (nothing when nothing did)."""
     _check_dates(values)
     before = _snapshot(booking)
-    checked = {"cost": check_cost(details.cost), "notes": check_text(details.notes, "notes", 5000)}
+    checked = {
+        "cost": check_cost(details.cost),
+        "notes": validators.text(details.notes, "notes", 5000, error=BookingError),
+    }
     for name, value in {**values, **checked}.items():
         setattr(booking, name, value)
     db.session.flush()
@@ -275,7 +269,9 @@ def confirm_booking(
     refuse_cancelled(booking)
     if booking.status == "confirmed":
         raise BookingError(f"This booking is already confirmed ({booking.supplier_reference}).")
-    reference = check_text(supplier_reference, "supplier's reference or confirmation number", 100, required=True)
+    reference = validators.text(
+        supplier_reference, "supplier's reference or confirmation number", 100, required=True, error=BookingError
+    )
     booking.status, booking.supplier_reference = "confirmed", reference
     db.session.flush()
     _record(case, kind, booking, f"confirmed ({reference})", actor_id, action="confirmed", reference=reference)
@@ -292,7 +288,7 @@ def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, ca
     if case.state == "closed":
         raise BookingError(f"Case {case.number} is closed: its bookings can no longer change.")
     refuse_cancelled(booking)
-    reason = check_text(reason, "reason for cancelling", 500, required=True)
+    reason = validators.text(reason, "reason for cancelling", 500, required=True, error=BookingError)
     booking.status = "cancelled"
     booking.notes = f"{booking.notes}\nCancelled: {reason}".strip()
     db.session.flush()

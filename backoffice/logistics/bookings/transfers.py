@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from backoffice import validators
 from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.logistics.bookings.operations import (
     BookingDetails,
     BookingError,
     bookable_case,
-    check_text,
     create_booking,
     get_booking,
     refuse_cancelled,
@@ -63,14 +63,14 @@ def _transfer_values(case: Case, details: TransferDetails) -> dict[str, Any]:
         raise BookingError("Enter the local date and time of the pickup.")
     return {
         "from_kind": details.from_kind,
-        "from_place": check_text(details.from_place, "pickup place", 200, required=True),
+        "from_place": validators.text(details.from_place, "pickup place", 200, required=True, error=BookingError),
         "to_kind": details.to_kind,
-        "to_place": check_text(details.to_place, "destination", 200, required=True),
+        "to_place": validators.text(details.to_place, "destination", 200, required=True, error=BookingError),
         "pickup_at": combine(details.pickup_on, details.pickup_time, tz_name),
         "timezone": tz_name,
-        "company": check_text(details.company, "transfer company", 200),
-        "driver_name": check_text(details.driver_name, "driver's name", 120),
-        "driver_phone": check_text(details.driver_phone, "driver's phone", 40),
+        "company": validators.text(details.company, "transfer company", 200, error=BookingError),
+        "driver_name": validators.text(details.driver_name, "driver's name", 120, error=BookingError),
+        "driver_phone": validators.text(details.driver_phone, "driver's phone", 40, error=BookingError),
         "flight": flight,
     }
 
