@@ -224,7 +224,7 @@ def test_the_dashboard_runs_the_same_number_of_statements_however_many_cases(as_
 def test_a_follow_up_marked_done_leaves_due_today_and_the_case_keeps_its_coordinators_own_reminder(as_role, users):
     from backoffice.cases import reminders
     from backoffice.jobs import periodic
-    from backoffice.logistics import follow_ups
+    from backoffice.logistics.follow_ups import operations as follow_up_operations
     from backoffice.logistics.models import FollowUp
 
     carl = users["coordinator"]
@@ -239,7 +239,7 @@ def test_a_follow_up_marked_done_leaves_due_today_and_the_case_keeps_its_coordin
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Follow-up: Stimulator adjustment" in page and "Ines Ortega" in page
 
-    follow_ups.mark_done(follow_up.id, "Settings adjusted", utcnow().date(), carl.id)
+    follow_up_operations.mark_done(follow_up.id, "Settings adjusted", utcnow().date(), carl.id)
     db.session.commit()
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Follow-up: Stimulator adjustment" not in page

@@ -15,8 +15,8 @@ from backoffice.cases.listing import overdue_condition
 from backoffice.cases.models import OPEN_STATES, Case
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.logistics import follow_ups
-from backoffice.logistics.follow_ups import FollowUpItem
+from backoffice.logistics.follow_ups import lists as follow_ups
+from backoffice.logistics.follow_ups.lists import FollowUpItem
 from backoffice.trail import AuditEvent
 
 OVERDUE_SHOWN = 10

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from backoffice import validators
+from backoffice.activation import set_active
 from backoffice.auth.models import User
 from backoffice.directory import values
 from backoffice.directory.models import Hospital, PausedDestination, Physician, Programme
@@ -54,15 +56,15 @@ def _hospital_values(
     contact_phone: str,
 ) -> dict[str, Any]:
     return {
-        "name": values.text(name, "hospital name", 200, required=True),
-        "city": values.text(city, "city", 100, required=True),
-        "country": values.country(country),
-        "languages": values.languages(languages),
-        "timezone": values.timezone(timezone),
-        "address": values.text(address, "address", 300),
-        "contact_name": values.text(contact_name, "contact name", 120),
-        "contact_email": values.email(contact_email, "contact email"),
-        "contact_phone": values.phone(contact_phone),
+        "name": validators.text(name, "hospital name", 200, required=True, error=DirectoryError),
+        "city": validators.text(city, "city", 100, required=True, error=DirectoryError),
+        "country": validators.country(country, error=DirectoryError),
+        "languages": validators.languages(languages, error=DirectoryError),
+        "timezone": validators.timezone(timezone, "hospital's time zone", error=DirectoryError),
+        "address": validators.text(address, "address", 300, error=DirectoryError),
+        "contact_name": validators.text(contact_name, "contact name", 120, error=DirectoryError),
+        "contact_email": validators.email(contact_email, "contact email", error=DirectoryError),
+        "contact_phone": validators.phone(contact_phone, "contact phone", error=DirectoryError),
     }
 
 
@@ -158,21 +160,13 @@ def update_hospital(
 def deactivate_hospital(hospital_id: int, *, actor_id: int | None) -> Hospital:
     """Take a hospital out of use: it is no longer offered, and a country with no active hospital is not open."""
     hospital = get_hospital(hospital_id)
-    if not hospital.active:
-        raise DirectoryError(f"{hospital.name} is already deactivated.")
-    hospital.active = False
-    db.session.flush()
-    record_event("hospital_deactivated", actor_id=actor_id, object_type="hospital", object_id=hospital.id)
+    set_active(hospital, False, object_type="hospital", actor_id=actor_id, error=DirectoryError)
     return hospital
 
 
 def reactivate_hospital(hospital_id: int, *, actor_id: int | None) -> Hospital:
     hospital = get_hospital(hospital_id)
-    if hospital.active:
-        raise DirectoryError(f"{hospital.name} is already active.")
-    hospital.active = True
-    db.session.flush()
-    record_event("hospital_reactivated", actor_id=actor_id, object_type="hospital", object_id=hospital.id)
+    set_active(hospital, True, object_type="hospital", actor_id=actor_id, error=DirectoryError)
     return hospital
 
 
@@ -232,10 +226,10 @@ def get_physician(physician_id: int) -> Physician:
 
 def _physician_values(*, name: str, specialty: str, languages: Sequence[str] | str, email: str) -> dict[str, Any]:
     return {
-        "name": values.text(name, "physician's name", 120, required=True),
-        "specialty": values.text(specialty, "specialty", 120, required=True),
-        "languages": values.languages(languages),
-        "email": values.email(email, "physician's email"),
+        "name": validators.text(name, "physician's name", 120, required=True, error=DirectoryError),
+        "specialty": validators.text(specialty, "specialty", 120, required=True, error=DirectoryError),
+        "languages": validators.languages(languages, error=DirectoryError),
+        "email": validators.email(email, "physician's email", error=DirectoryError),
     }
 
 

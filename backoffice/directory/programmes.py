@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from backoffice import validators
 from backoffice.directory import values
 from backoffice.directory.follow_up_schedule import check_schedule
 from backoffice.directory.models import Contraindication, Hospital, Programme, ProgrammePhase
@@ -26,6 +27,7 @@ from backoffice.trail import record_event
 MAX_STAY_DAYS = 1000  # a stay longer than this is a typing error, not a plan
 MAX_PHASE_DAYS = 3653  # follow-up phases may run for years ("5 years"), not beyond ten
 MAX_LINES = 50  # phases or contraindications of one programme
+MAX_PRICE = Decimal("100000000")  # indicative prices stay well below; larger ones are typing errors
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _line_error(number: int, error: DirectoryError) -> DirectoryError:
 
 def _part(value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
     """One part of a phase or contraindication line; '|' separates parts, so it cannot be inside one."""
-    text = values.text(value, label, max_length, required=required)
+    text = validators.text(value, label, max_length, required=required, error=DirectoryError)
     if "|" in text or "\n" in text:
         raise DirectoryError(f"The {label} cannot contain '|' or a line break.")
     return text
@@ -85,7 +87,7 @@ def _phase(name: str, duration: str = "", duration_days: int | str | None = None
     return PhaseLine(
         name=_part(name, "phase name", 200, required=True),
         duration=_part(duration, "duration", 100),
-        duration_days=values.days(duration_days, "length in days", MAX_PHASE_DAYS),
+        duration_days=validators.days(duration_days, "length in days", MAX_PHASE_DAYS, error=DirectoryError),
     )
 
 
@@ -157,11 +159,15 @@ def _programme_values(
     return {
         "follow_up_schedule": check_schedule(follow_up_schedule),
         "tariff_codes": check_tariff_codes(tariff_codes),
-        "name": values.text(name, "programme name", 200, required=True),
-        "description": values.text(description, "description", 20000),
-        "price_from": values.price(price_from_amount, price_from_currency),
-        "typical_stay_days": values.days(typical_stay_days, "typical length of stay (days)", MAX_STAY_DAYS),
-        "follow_up_plan": values.text(follow_up_plan, "follow-up plan", 20000),
+        "name": validators.text(name, "programme name", 200, required=True, error=DirectoryError),
+        "description": validators.text(description, "description", 20000, error=DirectoryError),
+        "price_from": validators.money(
+            price_from_amount, price_from_currency, "Price from", below=MAX_PRICE, error=DirectoryError
+        ),
+        "typical_stay_days": validators.days(
+            typical_stay_days, "typical length of stay (days)", MAX_STAY_DAYS, error=DirectoryError
+        ),
+        "follow_up_plan": validators.text(follow_up_plan, "follow-up plan", 20000, error=DirectoryError),
     }
 
 
@@ -284,7 +290,7 @@ def create_programme(
         details={
             "hospital": hospital.code,
             "name": programme.name,
-            "price_from": values.json(programme.price_from),
+            "price_from": validators.plain(programme.price_from),
             "phases": len(programme.phases),
             "contraindications": len(programme.contraindications),
         },

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("logistics", __name__)
 
-from backoffice.logistics import case_rules, follow_up_views, interpreter_views, itinerary_views, views  # noqa: E402,F401
+# Every page of logistics, and its answers to `cases.signals` (connected on import).
+from backoffice.logistics import case_rules  # noqa: E402,F401
+from backoffice.logistics.bookings import views as booking_views  # noqa: E402,F401
+from backoffice.logistics.follow_ups import views as follow_up_views  # noqa: E402,F401
+from backoffice.logistics.interpreters import views as interpreter_views  # noqa: E402,F401
+from backoffice.logistics.itinerary import views as itinerary_views  # noqa: E402,F401

@@ -2,8 +2,9 @@
 
 - a case may move to `travel_booked` only with a confirmed hospital appointment and an itinerary without problems;
 - it may move to `in_treatment` from the admission day on (in the hospital's time zone);
-- entering `discharged` generates the programme's follow-ups;
-- the logistics costs of a case include its interpreter bookings.
+- entering `discharged` generates the programme's follow-ups.
+
+What a case's logistics cost (bookings and interpreters) is listed in `logistics.costs`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from backoffice.cases import signals
 from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.logistics import appointments, bookings, follow_ups, interpreters
+from backoffice.logistics.bookings import appointments
+from backoffice.logistics.follow_ups import operations as follow_ups
 from backoffice.logistics.itinerary import case_findings
 from backoffice.logistics.models import HospitalAppointment
 from backoffice.logistics.timezones import format_day, to_local
@@ -64,7 +66,3 @@ signals.appointment_confirmed.connect(appointments.has_confirmed_appointment)
 def plan_follow_ups(_state: str, *, case: Case, actor_id: int) -> None:
     """Discharge plans the programme's follow-ups from today."""
     follow_ups.generate_follow_ups(case, actor_id)
-
-
-if interpreters.interpreter_costs not in bookings.COST_SOURCES:
-    bookings.COST_SOURCES.append(interpreters.interpreter_costs)

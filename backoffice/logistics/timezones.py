@@ -65,3 +65,12 @@ def format_local(instant: datetime | None, tz_name: str, fmt: str = f"{DAY_FORMA
         return "—"
     local = to_local(instant, tz_name)
     return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def local_span(starts_at: datetime, ends_at: datetime, tz_name: str) -> str:
+    """'Tue 12 May 2026, 10:00-12:00 CEST': a booking's time at its place."""
+    start, end = to_local(starts_at, tz_name), to_local(ends_at, tz_name)
+    text = start.strftime("%a %d %b %Y, %H:%M")
+    if end.date() == start.date():
+        return f"{text}-{end.strftime('%H:%M')} {end.tzname()}"
+    return f"{text} {start.tzname()} - {end.strftime('%a %d %b %Y, %H:%M')} {end.tzname()}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import func, select
 
+from backoffice import validators
 from backoffice.directory import values
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -84,17 +85,14 @@ def _values(
     cold_chain: bool = False,
     active: bool = True,
 ) -> dict:
-    try:
-        fields = {
-            "name": values.text(name, "pharmacy's name", 200, required=True),
-            "country": values.country(country),
-            "city": values.text(city, "city", 100),
-            "address": values.text(address, "address", 1000),
-            "email": values.email(email, "email"),
-            "phone": values.phone(phone),
-        }
-    except values.DirectoryError as error:
-        raise PharmacyError(error.message) from None
+    fields = {
+        "name": validators.text(name, "pharmacy's name", 200, required=True, error=PharmacyError),
+        "country": validators.country(country, error=PharmacyError),
+        "city": validators.text(city, "city", 100, error=PharmacyError),
+        "address": validators.text(address, "address", 1000, error=PharmacyError),
+        "email": validators.email(email, "email", error=PharmacyError),
+        "phone": validators.phone(phone, "contact phone", error=PharmacyError),
+    }
     if provider not in configured_providers():
         raise PharmacyError(f"Choose the provider from the list ({', '.join(configured_providers())}).")
     return {**fields, "provider": provider, "cold_chain": bool(cold_chain), "active": bool(active)}

@@ -38,7 +38,7 @@ from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.operations import create_final_draft
 from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_connection
 from backoffice.jobs.models import OutboxEntry
-from backoffice.logistics import calendar
+from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments

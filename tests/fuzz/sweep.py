@@ -478,7 +478,7 @@ def build_world(app) -> World:
     from backoffice.invoicing import operations as invoicing
     from backoffice.invoicing.models import Invoice
     from backoffice.jobs import AppSimpleWorker, get_queue, make_worker
-    from backoffice.logistics import calendar
+    from backoffice.logistics.itinerary import calendar
     from backoffice.portal import invites
     from backoffice.shipments import operations as shipments
     from backoffice.shipments.models import Pharmacy

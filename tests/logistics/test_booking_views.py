@@ -346,3 +346,33 @@ def test_cancelling_on_the_page_then_no_more_changes(as_role, case):
     assert (stored.status, stored.hotel_name) == ("cancelled", "Hotel am Main")
     page = page_of(client.get(f"/cases/{case.id}/bookings"))
     assert "Cancelled: Patient stays with family" in page and f"{base}/edit" not in page
+
+
+# ---------------------------------------------------------------------------------------------- the page's layout
+
+
+def test_the_bookings_page_offers_to_edit_the_active_appointment_not_to_book_a_second(case, as_role):
+    client = as_role("coordinator")
+    page = client.get(f"/cases/{case.id}/bookings").get_data(as_text=True)
+    assert "Book hospital appointment" in page and "Edit the appointment" not in page
+
+    stay = make_appointment(case, admission_on=soon(), status="requested")
+    db.session.commit()
+    page = client.get(f"/cases/{case.id}/bookings").get_data(as_text=True)
+    assert "Book hospital appointment" not in page
+    assert f'href="/cases/{case.id}/bookings/appointment/{stay.id}/edit">Edit the appointment</a>' in page
+    assert client.get(f"/cases/{case.id}/bookings/appointment/{stay.id}/edit").status_code == 200
+
+    stay.status = "cancelled"
+    db.session.commit()
+    page = client.get(f"/cases/{case.id}/bookings").get_data(as_text=True)
+    assert "Book hospital appointment" in page and "Edit the appointment" not in page
+
+
+def test_the_bookings_page_lays_the_tables_out_in_one_column_with_the_costs_first(case, as_role):
+    make_appointment(case, admission_on=soon())
+    db.session.commit()
+    page = as_role("coordinator").get(f"/cases/{case.id}/bookings").get_data(as_text=True)
+    assert 'class="bookings-grid"' in page and "case-side" not in page
+    assert page.index('id="costs"') < page.index('id="appointment"')
+    assert 'class="booking-actions"' in page

@@ -16,7 +16,9 @@ from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital, Physician, Programme
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
-from backoffice.logistics import appointments, bookings, flights, hotel_stays, transfers
+from backoffice.logistics import costs
+from backoffice.logistics.bookings import appointments, flights, hotel_stays, transfers
+from backoffice.logistics.bookings import operations as bookings
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
 from backoffice.money import Money
 from backoffice.trail import AuditEvent
@@ -91,7 +93,7 @@ def refused(change, match: str):
 
 def book_appointment(trip, **values):
     values = {"start_on": soon(), "start_time": time(9, 30), "discharge_on": soon(21), **values}
-    return appointments.create_appointment(trip.case.id, **values, actor_id=trip.actor)
+    return appointments.create_appointment(trip.case.id, appointments.AppointmentDetails(**values), actor_id=trip.actor)
 
 
 def book_flight(trip, **values):
@@ -107,12 +109,12 @@ def book_flight(trip, **values):
         "arrival_time": time(7, 5),
         **values,
     }
-    return flights.create_flight(trip.case.id, **values, actor_id=trip.actor)
+    return flights.create_flight(trip.case.id, flights.FlightDetails(**values), actor_id=trip.actor)
 
 
 def book_hotel(trip, **values):
     values = {"hotel_name": "Hotel am Main", "check_in_on": soon(), "check_out_on": soon(3), **values}
-    return hotel_stays.create_hotel_stay(trip.case.id, **values, actor_id=trip.actor)
+    return hotel_stays.create_hotel_stay(trip.case.id, hotel_stays.HotelStayDetails(**values), actor_id=trip.actor)
 
 
 def book_transfer(trip, **values):
@@ -125,7 +127,7 @@ def book_transfer(trip, **values):
         "pickup_time": time(8, 0),
         **values,
     }
-    return transfers.create_transfer(trip.case.id, **values, actor_id=trip.actor)
+    return transfers.create_transfer(trip.case.id, transfers.TransferDetails(**values), actor_id=trip.actor)
 
 
 # ---------------------------------------------------------------------------------------------- the appointment
@@ -198,7 +200,9 @@ def test_an_appointment_without_a_hospital_asks_for_the_programme_first(users):
     db.session.commit()
     refused(
         lambda: appointments.create_appointment(
-            case.id, start_on=soon(), start_time=time(9), discharge_on=soon(9), actor_id=users["coordinator"].id
+            case.id,
+            appointments.AppointmentDetails(start_on=soon(), start_time=time(9), discharge_on=soon(9)),
+            actor_id=users["coordinator"].id,
         ),
         "Choose the case's programme first",
     )
@@ -323,12 +327,14 @@ def test_a_transfer_without_flight_or_hospital_asks_for_the_programme_first(user
     refused(
         lambda: transfers.create_transfer(
             case.id,
-            from_kind="hotel",
-            from_place="Hotel",
-            to_kind="other",
-            to_place="Museum",
-            pickup_on=soon(),
-            pickup_time=time(10),
+            transfers.TransferDetails(
+                from_kind="hotel",
+                from_place="Hotel",
+                to_kind="other",
+                to_place="Museum",
+                pickup_on=soon(),
+                pickup_time=time(10),
+            ),
             actor_id=users["coordinator"].id,
         ),
         "Choose the case's programme first",
@@ -351,12 +357,20 @@ def test_an_existing_booking_keeps_its_past_dates_but_cannot_move_into_the_past(
     last_week = date.today() - timedelta(days=7)
     stay = make_hotel(trip.case, check_in_on=last_week, check_out_on=soon(3), status="requested")
     db.session.commit()
-    values = {"hotel_name": "Hotel am Main", "check_out_on": soon(3), "actor_id": trip.actor}
+    values = {"hotel_name": "Hotel am Main", "check_out_on": soon(3)}
 
-    updated = hotel_stays.update_hotel_stay(stay.id, check_in_on=last_week, notes="Late check-out agreed", **values)
+    updated = hotel_stays.update_hotel_stay(
+        stay.id,
+        hotel_stays.HotelStayDetails(check_in_on=last_week, notes="Late check-out agreed", **values),
+        actor_id=trip.actor,
+    )
     assert updated.notes == "Late check-out agreed"
     refused(
-        lambda: hotel_stays.update_hotel_stay(stay.id, check_in_on=last_week - timedelta(days=1), **values),
+        lambda: hotel_stays.update_hotel_stay(
+            stay.id,
+            hotel_stays.HotelStayDetails(check_in_on=last_week - timedelta(days=1), **values),
+            actor_id=trip.actor,
+        ),
         "cannot start in the past",
     )
 
@@ -387,7 +401,9 @@ def test_a_cancelled_booking_no_longer_changes(trip):
 
     for change in (
         lambda: hotel_stays.update_hotel_stay(
-            stay.id, hotel_name="Other", check_in_on=soon(), check_out_on=soon(4), actor_id=trip.actor
+            stay.id,
+            hotel_stays.HotelStayDetails(hotel_name="Other", check_in_on=soon(), check_out_on=soon(4)),
+            actor_id=trip.actor,
         ),
         lambda: bookings.confirm_booking("hotel", stay.id, "HAM-78", actor_id=trip.actor),
         lambda: bookings.cancel_booking("hotel", stay.id, "again", actor_id=trip.actor),
@@ -480,7 +496,7 @@ def test_logistics_costs_sum_bookings_not_cancelled_per_currency(trip):
     bookings.cancel_booking("hotel", dropped.id, "Too far from the clinic", actor_id=trip.actor)
     db.session.commit()
 
-    assert bookings.logistics_costs(trip.case.id) == {
+    assert costs.logistics_costs(trip.case.id) == {
         "AED": Money("3105.00", "AED"),
         "EUR": Money("18975.60", "EUR"),
     }
@@ -493,7 +509,7 @@ def test_logistics_costs_take_further_cost_sources(trip):
     def interpreters(case_id):
         return [Money("130.00", "EUR"), Money("50", "USD")]
 
-    totals = bookings.logistics_costs(trip.case.id, [bookings.booking_costs, interpreters])
+    totals = costs.logistics_costs(trip.case.id, [costs.booking_costs, interpreters])
     assert totals == {"EUR": Money("230.00", "EUR"), "USD": Money("50", "USD")}
 
 
@@ -504,16 +520,18 @@ def test_every_change_writes_a_timeline_line_and_an_audit_row(trip):
     flight = book_flight(trip, cost=Money("3105.00", "AED"))
     flights.update_flight(
         flight.id,
-        passengers="Amira Haddad, Omar Haddad",
-        airline="Emirates",
-        flight_number="EK45",
-        from_airport="DXB",
-        to_airport="FRA",
-        departure_on=soon(),
-        departure_time=time(2, 40),
-        arrival_on=soon(),
-        arrival_time=time(7, 5),
-        cost=Money("6210.00", "AED"),
+        flights.FlightDetails(
+            passengers="Amira Haddad, Omar Haddad",
+            airline="Emirates",
+            flight_number="EK45",
+            from_airport="DXB",
+            to_airport="FRA",
+            departure_on=soon(),
+            departure_time=time(2, 40),
+            arrival_on=soon(),
+            arrival_time=time(7, 5),
+            cost=Money("6210.00", "AED"),
+        ),
         actor_id=trip.actor,
     )
     bookings.confirm_booking("flight", flight.id, "ABC123", actor_id=trip.actor)
@@ -540,7 +558,9 @@ def test_saving_a_booking_unchanged_writes_nothing(trip):
     stay = book_hotel(trip)
     db.session.commit()
     hotel_stays.update_hotel_stay(
-        stay.id, hotel_name="Hotel am Main", check_in_on=soon(), check_out_on=soon(3), actor_id=trip.actor
+        stay.id,
+        hotel_stays.HotelStayDetails(hotel_name="Hotel am Main", check_in_on=soon(), check_out_on=soon(3)),
+        actor_id=trip.actor,
     )
     assert len(booking_events(trip.case.id)) == 1 and len(booking_audit()) == 1
 

@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.logistics import calendar
-from backoffice.logistics.itinerary import load_itinerary
+from backoffice.logistics.itinerary import calendar
+from backoffice.logistics.itinerary.loading import load_itinerary
 from backoffice.logistics.models import CalendarFeed
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user

@@ -1,6 +1,7 @@
 """How logistics takes part in the pipeline: travel booked needs a clean itinerary, treatment starts on admission day,
 and a ride to a departing flight runs on the departure airport's clock."""
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
@@ -8,10 +9,17 @@ import pytest
 from backoffice.cases import operations
 from backoffice.cases.operations import TransitionRefused
 from backoffice.extensions import db
-from backoffice.logistics import transfers
+from backoffice.logistics.bookings import transfers
 from backoffice.logistics.models import Transfer
 from tests.factories import make_case, make_hospital, make_physician, make_programme, make_user
-from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
+from tests.logistics.factories import (
+    local,
+    make_appointment,
+    make_confirmed_case,
+    make_flight,
+    make_hotel,
+    make_transfer,
+)
 
 
 @pytest.fixture
@@ -94,13 +102,15 @@ def test_a_ride_to_a_departing_flight_is_timed_at_the_departure_airport(confirme
     )
     ride = transfers.create_transfer(
         case.id,
-        from_kind="hotel",
-        from_place="Hotel am Main",
-        to_kind="airport",
-        to_place="FRA",
-        pickup_on=day,
-        pickup_time=time(11, 0),
-        flight_id=home.id,
+        transfers.TransferDetails(
+            from_kind="hotel",
+            from_place="Hotel am Main",
+            to_kind="airport",
+            to_place="FRA",
+            pickup_on=day,
+            pickup_time=time(11, 0),
+            flight_id=home.id,
+        ),
         actor_id=coordinator.id,
     )
     assert ride.timezone == "Europe/Berlin"
@@ -128,7 +138,7 @@ def test_a_transfer_form_without_its_places_is_refused_not_an_error(as_role, use
 
 
 def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confirmed_case):
-    from backoffice.logistics import appointments
+    from backoffice.logistics.bookings import appointments
 
     case, coordinator = confirmed_case
     admission = date.today() + timedelta(days=30)
@@ -137,10 +147,9 @@ def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confi
     later = admission + timedelta(days=40)
     appointments.update_appointment(
         appointment.id,
-        start_on=later,
-        start_time=time(9, 0),
-        admission_on=later,
-        discharge_on=later + timedelta(days=20),
+        appointments.AppointmentDetails(
+            start_on=later, start_time=time(9, 0), admission_on=later, discharge_on=later + timedelta(days=20)
+        ),
         actor_id=coordinator.id,
         case_id=case.id,
     )
@@ -148,8 +157,8 @@ def test_a_confirmed_booking_changed_in_substance_needs_the_supplier_again(confi
 
 
 def test_costs_and_dates_beyond_reason_are_refused(confirmed_case):
-    from backoffice.logistics import hotel_stays
-    from backoffice.logistics.bookings import BookingError
+    from backoffice.logistics.bookings import hotel_stays
+    from backoffice.logistics.bookings.operations import BookingError
     from backoffice.money import Money
 
     case, coordinator = confirmed_case
@@ -157,15 +166,19 @@ def test_costs_and_dates_beyond_reason_are_refused(confirmed_case):
     with pytest.raises(BookingError, match="more than any booking costs"):
         hotel_stays.create_hotel_stay(
             case.id,
-            hotel_name="H",
-            check_in_on=day,
-            check_out_on=day + timedelta(days=1),
-            cost=Money("999999999999.00", "EUR"),
+            hotel_stays.HotelStayDetails(
+                hotel_name="H",
+                check_in_on=day,
+                check_out_on=day + timedelta(days=1),
+                cost=Money("999999999999.00", "EUR"),
+            ),
             actor_id=coordinator.id,
         )
     with pytest.raises(BookingError, match="years away"):
         hotel_stays.create_hotel_stay(
-            case.id, hotel_name="H", check_in_on=day, check_out_on=date(9999, 12, 31), actor_id=coordinator.id
+            case.id,
+            hotel_stays.HotelStayDetails(hotel_name="H", check_in_on=day, check_out_on=date(9999, 12, 31)),
+            actor_id=coordinator.id,
         )
 
 
@@ -203,3 +216,25 @@ def test_a_coordinator_has_one_working_feed_address():
     with pytest.raises(IntegrityError), db.session.begin_nested():
         db.session.add(CalendarFeed(user_id=coordinator.id, token="b" * 64))
         db.session.flush()
+
+
+# ---------------------------------------------------------------------------------------------- the case page
+
+
+@pytest.fixture
+def case(users):
+    return make_confirmed_case(users["coordinator"], languages=("de", "en", "ar"))
+
+
+def button_classes(page: str, label: str) -> str:
+    match = re.search(r'<button type="submit" class="([^"]*)"[^>]*>\s*' + re.escape(label) + r"\s*</button>", page)
+    assert match, f"no {label!r} button"
+    return match.group(1)
+
+
+def test_put_on_hold_stays_a_secondary_button_when_the_move_forward_is_blocked(case, as_role):
+    # Confirmed without an appointment: 'Move to Travel booked' is blocked.
+    page = as_role("coordinator").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "disabled" in re.search(r"<button[^>]*>\s*Move to Travel booked", page).group(0)
+    assert "btn-primary" not in button_classes(page, "Put on hold").split()
+    assert "btn-danger" in button_classes(page, "Cancel case").split()

@@ -9,8 +9,8 @@ import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
 from backoffice.logistics.airports import airport
-from backoffice.logistics.findings import find_problems
-from backoffice.logistics.itinerary import (
+from backoffice.logistics.itinerary.findings import find_problems
+from backoffice.logistics.itinerary.items import (
     AppointmentItem,
     FlightItem,
     HospitalInfo,

@@ -11,6 +11,8 @@ from backoffice.cases import operations as case_operations
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
+from backoffice.logistics.follow_ups import lists as follow_up_lists
+from backoffice.logistics.follow_ups import operations as follow_up_operations
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_programme, make_user
 from tests.helpers import login_as
@@ -33,7 +35,9 @@ def discharged_case(coordinator, *, days_ago: int, patient_name: str, schedule: 
         programme_id=programme.id,
         hospital_id=programme.hospital_id,
     )
-    follow_ups.generate_follow_ups(case, coordinator.id if coordinator else None, today() - timedelta(days=days_ago))
+    follow_up_operations.generate_follow_ups(
+        case, coordinator.id if coordinator else None, today() - timedelta(days=days_ago)
+    )
     return case
 
 
@@ -49,7 +53,7 @@ def team(users):
 
 def reload(follow_up_id):
     db.session.expire_all()
-    return follow_ups.follow_up_with_case(follow_up_id).follow_up
+    return follow_up_lists.follow_up_with_case(follow_up_id).follow_up
 
 
 def changes_recorded():
@@ -274,7 +278,7 @@ def render_partial(app, user, case_id):
 
 
 def test_the_case_page_partial_lists_the_follow_ups_with_results_and_actions_for_coordinators(app, users, team):
-    follow_ups.mark_done(team["rows"][0].id, "Normal blood count", today(), team["carl"].id)
+    follow_up_operations.mark_done(team["rows"][0].id, "Normal blood count", today(), team["carl"].id)
     db.session.commit()
     html = render_partial(app, users["coordinator"], team["mine"].id)
     assert "Outpatient examination (1 of 8)" in html and "Normal blood count" in html
@@ -285,7 +289,7 @@ def test_the_case_page_partial_lists_the_follow_ups_with_results_and_actions_for
 
 
 def test_finance_sees_how_many_follow_ups_there_are_but_no_health_data(app, users, team):
-    follow_ups.mark_done(team["rows"][0].id, "Normal blood count", today(), team["carl"].id)
+    follow_up_operations.mark_done(team["rows"][0].id, "Normal blood count", today(), team["carl"].id)
     db.session.commit()
     html = render_partial(app, users["finance"], team["mine"].id)
     assert "13 follow-ups planned after discharge: 1 done, 0 cancelled" in html

@@ -23,7 +23,9 @@ from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.jobs import periodic
 from backoffice.logistics import follow_ups
-from backoffice.logistics.follow_ups import FollowUpError
+from backoffice.logistics.follow_ups import lists as follow_up_lists
+from backoffice.logistics.follow_ups import operations as follow_up_operations
+from backoffice.logistics.follow_ups.operations import FollowUpError
 from backoffice.money import Money
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_programme, make_user
@@ -193,7 +195,7 @@ def test_a_single_follow_up_has_no_number_and_a_long_name_is_shortened_to_keep_i
 
 def test_generating_stores_the_thirteen_stem_cell_follow_ups_and_notes_it_on_the_timeline(users):
     case = stem_cell_case()
-    created = follow_ups.generate_follow_ups(case, users["coordinator"].id, discharged_on=date(2024, 2, 29))
+    created = follow_up_operations.generate_follow_ups(case, users["coordinator"].id, discharged_on=date(2024, 2, 29))
     db.session.commit()
     rows = stored(case.id)
     assert len(created) == 13 and len(rows) == 13
@@ -211,8 +213,8 @@ def test_generating_stores_the_thirteen_stem_cell_follow_ups_and_notes_it_on_the
 
 def test_generating_twice_changes_nothing(users):
     case = stem_cell_case()
-    follow_ups.generate_follow_ups(case, users["coordinator"].id, discharged_on=date(2026, 3, 2))
-    assert follow_ups.generate_follow_ups(case, users["coordinator"].id, discharged_on=date(2026, 5, 1)) == []
+    follow_up_operations.generate_follow_ups(case, users["coordinator"].id, discharged_on=date(2026, 3, 2))
+    assert follow_up_operations.generate_follow_ups(case, users["coordinator"].id, discharged_on=date(2026, 5, 1)) == []
     db.session.commit()
     rows = stored(case.id)
     assert len(rows) == 13 and rows[0].due_on == date(2026, 3, 9)
@@ -223,20 +225,20 @@ def test_generating_twice_changes_nothing(users):
 def test_a_programme_without_schedule_or_plan_plans_no_follow_ups(users, schedule):
     case = stem_cell_case(schedule=schedule)
     db.session.get(Programme, case.programme_id).follow_up_plan = ""
-    assert follow_ups.generate_follow_ups(case, users["coordinator"].id) == []
+    assert follow_up_operations.generate_follow_ups(case, users["coordinator"].id) == []
     assert stored(case.id) == [] and follow_up_events(case.id) == []
 
 
 def test_a_case_without_programme_plans_no_follow_ups(users):
     case = make_case(state="in_treatment")
-    assert follow_ups.generate_follow_ups(case, users["coordinator"].id) == []
+    assert follow_up_operations.generate_follow_ups(case, users["coordinator"].id) == []
     assert stored(case.id) == [] and follow_up_events(case.id) == []
 
 
 def test_a_schedule_that_cannot_be_read_is_refused_naming_the_line(users):
     case = stem_cell_case(schedule="every 1 week x 8: Fine\nevery 1 fortnight x 4: Check")
     with pytest.raises(FollowUpError, match="line 2") as refused:
-        follow_ups.generate_follow_ups(case, users["coordinator"].id)
+        follow_up_operations.generate_follow_ups(case, users["coordinator"].id)
     assert "Stem cell therapy" in refused.value.message and "Correct the schedule in the directory" in str(
         refused.value
     )
@@ -277,14 +279,16 @@ def test_a_discharge_with_an_unreadable_schedule_is_refused_and_the_case_stays_i
 def planned(users):
     """A stem-cell case discharged five weeks ago: four weekly follow-ups overdue, the fifth due in two days."""
     case = stem_cell_case(state="discharged", coordinator=users["coordinator"])
-    follow_ups.generate_follow_ups(case, users["coordinator"].id, discharged_on=today() - timedelta(days=33))
+    follow_up_operations.generate_follow_ups(case, users["coordinator"].id, discharged_on=today() - timedelta(days=33))
     db.session.commit()
     return {"case": case, "rows": stored(case.id), "actor": users["coordinator"].id}
 
 
 def test_marking_done_records_the_result_the_day_and_who_but_keeps_the_result_off_the_timeline(planned):
     first = planned["rows"][0]
-    follow_ups.mark_done(first.id, "  HbA1c 6.1 %, no complaints  ", today() - timedelta(days=1), planned["actor"])
+    follow_up_operations.mark_done(
+        first.id, "  HbA1c 6.1 %, no complaints  ", today() - timedelta(days=1), planned["actor"]
+    )
     db.session.commit()
     first = stored(planned["case"].id)[0]
     assert (first.status, first.result, first.done_on) == ("done", "HbA1c 6.1 %, no complaints", today() - timedelta(1))
@@ -307,26 +311,26 @@ def test_marking_done_needs_a_short_result_and_a_day_not_in_the_future(planned, 
     first = planned["rows"][0]
     day = None if done_on is None else today() + timedelta(days=done_on)
     with pytest.raises(FollowUpError, match=message):
-        follow_ups.mark_done(first.id, result, day, planned["actor"])
+        follow_up_operations.mark_done(first.id, result, day, planned["actor"])
     db.session.rollback()
     assert stored(planned["case"].id)[0].status == "due"
 
 
 def test_only_a_due_follow_up_can_be_marked_done(planned):
     first, second = planned["rows"][:2]
-    follow_ups.mark_done(first.id, "Normal findings", today(), planned["actor"])
-    follow_ups.cancel(second.id, "Patient travelling", planned["actor"])
+    follow_up_operations.mark_done(first.id, "Normal findings", today(), planned["actor"])
+    follow_up_operations.cancel(second.id, "Patient travelling", planned["actor"])
     for follow_up, state in ((first, "done"), (second, "cancelled")):
         with pytest.raises(FollowUpError, match=f"already {state}; only a due follow-up can be marked done"):
-            follow_ups.mark_done(follow_up.id, "Again", today(), planned["actor"])
+            follow_up_operations.mark_done(follow_up.id, "Again", today(), planned["actor"])
 
 
 def test_an_unknown_follow_up_is_not_found(planned):
     for change in (
-        lambda: follow_ups.mark_done(424242, "Normal findings", today(), planned["actor"]),
-        lambda: follow_ups.reschedule(424242, today(), planned["actor"], "Why"),
-        lambda: follow_ups.cancel(424242, "Why", planned["actor"]),
-        lambda: follow_ups.follow_up_with_case(424242),
+        lambda: follow_up_operations.mark_done(424242, "Normal findings", today(), planned["actor"]),
+        lambda: follow_up_operations.reschedule(424242, today(), planned["actor"], "Why"),
+        lambda: follow_up_operations.cancel(424242, "Why", planned["actor"]),
+        lambda: follow_up_lists.follow_up_with_case(424242),
     ):
         with pytest.raises(NotFound):
             change()
@@ -338,7 +342,9 @@ def test_an_unknown_follow_up_is_not_found(planned):
 def test_rescheduling_moves_the_date_and_says_why_on_the_timeline(planned):
     first = planned["rows"][0]
     before = first.due_on
-    follow_ups.reschedule(first.id, today() + timedelta(days=3), planned["actor"], "Patient back home on Friday")
+    follow_up_operations.reschedule(
+        first.id, today() + timedelta(days=3), planned["actor"], "Patient back home on Friday"
+    )
     db.session.commit()
     assert stored(planned["case"].id)[0].due_on == today() + timedelta(days=3)
     note = follow_up_events(planned["case"].id)[-1].note
@@ -359,7 +365,7 @@ def test_rescheduling_needs_a_date_from_today_and_a_reason(planned, days, reason
     first = planned["rows"][0]
     day = None if days is None else today() + timedelta(days=days)
     with pytest.raises(FollowUpError, match=message):
-        follow_ups.reschedule(first.id, day, planned["actor"], reason)
+        follow_up_operations.reschedule(first.id, day, planned["actor"], reason)
     db.session.rollback()
     assert stored(planned["case"].id)[0].due_on == first.due_on
 
@@ -367,20 +373,20 @@ def test_rescheduling_needs_a_date_from_today_and_a_reason(planned, days, reason
 def test_rescheduling_to_the_same_day_is_refused(planned):
     fifth = planned["rows"][4]
     with pytest.raises(FollowUpError, match="is already due on"):
-        follow_ups.reschedule(fifth.id, fifth.due_on, planned["actor"], "No change")
+        follow_up_operations.reschedule(fifth.id, fifth.due_on, planned["actor"], "No change")
 
 
 def test_cancelling_needs_a_reason_and_is_final(planned):
     first = planned["rows"][0]
     with pytest.raises(FollowUpError, match="Give the reason for cancelling"):
-        follow_ups.cancel(first.id, "", planned["actor"])
-    follow_ups.cancel(first.id, "Examined by the family doctor instead", planned["actor"])
+        follow_up_operations.cancel(first.id, "", planned["actor"])
+    follow_up_operations.cancel(first.id, "Examined by the family doctor instead", planned["actor"])
     db.session.commit()
     assert stored(planned["case"].id)[0].status == "cancelled"
     assert "cancelled: Examined by the family doctor instead" in follow_up_events(planned["case"].id)[-1].note
     for change in (
-        lambda: follow_ups.cancel(first.id, "Again", planned["actor"]),
-        lambda: follow_ups.reschedule(first.id, today() + timedelta(days=1), planned["actor"], "Again"),
+        lambda: follow_up_operations.cancel(first.id, "Again", planned["actor"]),
+        lambda: follow_up_operations.reschedule(first.id, today() + timedelta(days=1), planned["actor"], "Again"),
     ):
         with pytest.raises(FollowUpError, match="already cancelled"):
             change()
@@ -395,8 +401,8 @@ def two_coordinators(users):
     carl, olga = users["coordinator"], make_user("coordinator", name="Olga Other")
     mine = stem_cell_case(state="discharged", coordinator=carl, patient=make_patient(name="Carl's patient"))
     hers = stem_cell_case(state="discharged", coordinator=olga, patient=make_patient(name="Olga's patient"))
-    follow_ups.generate_follow_ups(mine, carl.id, discharged_on=today() - timedelta(days=33))
-    follow_ups.generate_follow_ups(hers, olga.id, discharged_on=today() - timedelta(days=10))
+    follow_up_operations.generate_follow_ups(mine, carl.id, discharged_on=today() - timedelta(days=33))
+    follow_up_operations.generate_follow_ups(hers, olga.id, discharged_on=today() - timedelta(days=10))
     db.session.commit()
     return {"carl": carl, "olga": olga, "mine": mine, "hers": hers}
 
@@ -406,23 +412,23 @@ def labels(page):
 
 
 def test_the_due_list_shows_a_coordinators_follow_ups_up_to_a_date_earliest_first(two_coordinators):
-    page = follow_ups.due_follow_ups(two_coordinators["carl"].id, until=today() + timedelta(days=7))
+    page = follow_up_lists.due_follow_ups(two_coordinators["carl"].id, until=today() + timedelta(days=7))
     assert labels(page) == [("Carl's patient", f"Outpatient examination ({k} of 8)") for k in range(1, 6)]
     assert page.items[0].case.coordinator.name == "Carl Coordinator"
 
 
 def test_the_due_list_of_everyone_mixes_the_cases_by_date(two_coordinators):
-    page = follow_ups.due_follow_ups(None, until=today() + timedelta(days=3))
+    page = follow_up_lists.due_follow_ups(None, until=today() + timedelta(days=3))
     assert [item.follow_up.due_on for item in page.items] == sorted(item.follow_up.due_on for item in page.items)
     assert page.total == 6 and ("Olga's patient", "Outpatient examination (1 of 8)") in labels(page)
 
 
 def test_the_due_list_leaves_out_done_and_cancelled_follow_ups_and_can_show_only_overdue_ones(two_coordinators):
     rows = stored(two_coordinators["mine"].id)
-    follow_ups.mark_done(rows[0].id, "Normal findings", today(), two_coordinators["carl"].id)
-    follow_ups.cancel(rows[1].id, "Declined", two_coordinators["carl"].id)
+    follow_up_operations.mark_done(rows[0].id, "Normal findings", today(), two_coordinators["carl"].id)
+    follow_up_operations.cancel(rows[1].id, "Declined", two_coordinators["carl"].id)
     db.session.commit()
-    page = follow_ups.due_follow_ups(two_coordinators["carl"].id, until=today(), overdue_only=True)
+    page = follow_up_lists.due_follow_ups(two_coordinators["carl"].id, until=today(), overdue_only=True)
     assert labels(page) == [
         ("Carl's patient", "Outpatient examination (3 of 8)"),
         ("Carl's patient", "Outpatient examination (4 of 8)"),
@@ -431,7 +437,7 @@ def test_the_due_list_leaves_out_done_and_cancelled_follow_ups_and_can_show_only
 
 def test_the_due_list_runs_two_statements_whatever_the_number_of_follow_ups(two_coordinators, count_queries):
     with count_queries() as statements:
-        page = follow_ups.due_follow_ups(None, until=today() + timedelta(days=3650))
+        page = follow_up_lists.due_follow_ups(None, until=today() + timedelta(days=3650))
         [(item.case.patient.name, item.case.coordinator) for item in page.items]
     assert page.total == 26 and len(statements) == 2
 
@@ -447,7 +453,7 @@ def test_the_dashboard_counts_overdue_follow_ups_per_coordinator_and_for_everyon
 
 def test_at_most_ten_overdue_follow_ups_are_listed_for_the_dashboard(users):
     case = stem_cell_case(state="discharged", schedule="every 1 day x 30: Wound check")
-    follow_ups.generate_follow_ups(case, users["admin"].id, discharged_on=today() - timedelta(days=40))
+    follow_up_operations.generate_follow_ups(case, users["admin"].id, discharged_on=today() - timedelta(days=40))
     db.session.commit()
     overdue = dashboard.overdue_follow_ups(None, today())
     assert overdue.total == 30 and len(overdue.oldest) == 10
@@ -489,7 +495,7 @@ def test_a_programme_whose_plan_says_stimulator_adjustment_after_4_weeks_and_3_m
 def test_a_plan_that_names_no_countable_follow_up_leaves_a_reminder_to_plan_them_by_hand(users):
     case = stem_cell_case(schedule="", state="discharged", coordinator=users["coordinator"])
     db.session.get(Programme, case.programme_id).follow_up_plan = "Written report within 5 working days."
-    assert follow_ups.generate_follow_ups(case, users["coordinator"].id) == []
+    assert follow_up_operations.generate_follow_ups(case, users["coordinator"].id) == []
     db.session.commit()
     [reminder] = reminders.open_reminders(case.id)
     assert reminder.text == "Plan the follow-ups by hand: Written report within 5 working days."
@@ -522,7 +528,7 @@ def test_a_coordinator_adds_a_follow_up_by_hand_on_the_case_page(as_role, users)
 def test_a_follow_up_is_added_by_hand_only_after_discharge(users):
     case = stem_cell_case(state="confirmed", coordinator=users["coordinator"])
     with pytest.raises(FollowUpError, match="once the patient is discharged"):
-        follow_ups.add_follow_up(case.id, today(), "Check", users["coordinator"].id)
+        follow_up_operations.add_follow_up(case.id, today(), "Check", users["coordinator"].id)
 
 
 def test_completing_a_follow_up_closes_its_reminder_and_takes_it_off_due_today_leaving_the_coordinators_own(
@@ -537,15 +543,15 @@ def test_completing_a_follow_up_closes_its_reminder_and_takes_it_off_due_today_l
     assert about_first is not None and about_first.text == f"Follow-up: {first.label}"
     assert [c.id for c in dashboard.due_today(actor)] == [case.id]
 
-    follow_ups.mark_done(first.id, "All well", today(), actor)
+    follow_up_operations.mark_done(first.id, "All well", today(), actor)
     db.session.commit()
     assert reminders.open_reminder_about("follow_up", first.id) is None
     assert db.session.get(Reminder, own.id).state == "open"
     for row in planned["rows"][1:4]:  # the other overdue ones: done too, or cancelled
         if row.id % 2:
-            follow_ups.mark_done(row.id, "All well", today(), actor)
+            follow_up_operations.mark_done(row.id, "All well", today(), actor)
         else:
-            follow_ups.cancel(row.id, "Seen by the GP", actor)
+            follow_up_operations.cancel(row.id, "Seen by the GP", actor)
     db.session.commit()
     db.session.expire_all()
     assert dashboard.due_today(actor) == []
@@ -556,7 +562,7 @@ def test_moving_a_follow_up_moves_its_reminder(planned):
     case, actor = planned["case"], planned["actor"]
     periodic.follow_up_reminders()
     first = planned["rows"][0]
-    follow_ups.reschedule(first.id, today() + timedelta(days=9), actor, "Patient travelling")
+    follow_up_operations.reschedule(first.id, today() + timedelta(days=9), actor, "Patient travelling")
     db.session.commit()
     assert reminders.open_reminder_about("follow_up", first.id).due_on == today() + timedelta(days=9)
     # The case's copy is now the earliest of the other overdue follow-ups' reminders.

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.logistics import interpreters
+from backoffice.logistics.interpreters import bookings as interpreter_bookings
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from tests.factories import make_case, make_hospital, make_patient, make_user
 from tests.logistics.factories import local, make_interpreter
@@ -38,16 +38,15 @@ def race_for_one_interpreter(app) -> None:
             with app.app_context():
                 try:
                     barrier.wait(timeout=10)
-                    interpreters.book_interpreter(
-                        case_id,
+                    details = interpreter_bookings.InterpreterBookingDetails(
                         interpreter_id=interpreter_id,
                         day=day,
                         starts=time(hour),
                         ends=time(hour + 2),
                         place="Clinic of Advanced Biological Medicine",
                         language="ar",
-                        actor_id=actor_id,
                     )
+                    interpreter_bookings.book_interpreter(case_id, details, actor_id=actor_id)
                     db.session.commit()
                     outcomes[name] = "ok"
                 except DomainError as error:

@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from backoffice.cases.models import CaseEvent
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.logistics import interpreters
+from backoffice.logistics import costs
+from backoffice.logistics.interpreters import bookings as interpreter_bookings
+from backoffice.logistics.interpreters import directory as interpreter_directory
 from backoffice.logistics.models import Interpreter, InterpreterBooking
 from backoffice.money import Money
 from backoffice.trail import AuditEvent
@@ -30,17 +32,16 @@ def case_in_frankfurt(**fields):
 
 
 def book(case, interpreter, *, day=DAY, starts=(10, 0), ends=(12, 0), language="ar", actor=None, **more):
-    return interpreters.book_interpreter(
-        case.id,
+    details = interpreter_bookings.InterpreterBookingDetails(
         interpreter_id=interpreter.id,
         day=day,
         starts=time(*starts),
         ends=time(*ends),
         place=more.pop("place", "Clinic of Advanced Biological Medicine, Frankfurt"),
         language=language,
-        actor_id=actor.id if actor else None,
         **more,
     )
+    return interpreter_bookings.book_interpreter(case.id, details, actor_id=actor.id if actor else None)
 
 
 def refused(call, *args, **kwargs) -> str:
@@ -55,7 +56,7 @@ def refused(call, *args, **kwargs) -> str:
 
 def test_an_interpreter_is_added_with_languages_rate_and_contact_and_audited():
     coordinator = make_user("coordinator")
-    interpreter = interpreters.create_interpreter(
+    interpreter = interpreter_directory.create_interpreter(
         name="  Layla Haddad ",
         languages="ar, EN de",
         hourly_rate_amount="65.00",
@@ -89,18 +90,18 @@ def test_an_interpreter_is_added_with_languages_rate_and_contact_and_audited():
 )
 def test_a_wrong_directory_entry_is_refused_by_name_and_nothing_is_stored(changes, message):
     values = {"name": "Layla Haddad", "languages": "ar", "hourly_rate_amount": "65.00", "hourly_rate_currency": "EUR"}
-    assert message in refused(interpreters.create_interpreter, **{**values, **changes})
+    assert message in refused(interpreter_directory.create_interpreter, **{**values, **changes})
     assert db.session.scalar(select(func.count()).select_from(Interpreter)) == 0
 
 
 def test_an_interpreter_may_have_no_hourly_rate():
-    interpreter = interpreters.create_interpreter(name="Oleg Petrov", languages="ru", hourly_rate_amount="")
+    interpreter = interpreter_directory.create_interpreter(name="Oleg Petrov", languages="ru", hourly_rate_amount="")
     assert interpreter.hourly_rate is None
 
 
 def test_changing_an_interpreter_records_only_what_changed_with_amounts_to_the_cent():
     interpreter = make_interpreter(languages=("ar", "en"))
-    interpreters.update_interpreter(
+    interpreter_directory.update_interpreter(
         interpreter.id,
         name="Layla Haddad",
         languages="ar, en, fr",
@@ -117,10 +118,10 @@ def test_changing_an_interpreter_records_only_what_changed_with_amounts_to_the_c
 
 def test_deactivating_twice_is_refused():
     interpreter = make_interpreter()
-    interpreters.deactivate_interpreter(interpreter.id, actor_id=None)
+    interpreter_directory.deactivate_interpreter(interpreter.id, actor_id=None)
     assert not interpreter.active
-    assert "already deactivated" in refused(interpreters.deactivate_interpreter, interpreter.id, actor_id=None)
-    interpreters.reactivate_interpreter(interpreter.id, actor_id=None)
+    assert "already deactivated" in refused(interpreter_directory.deactivate_interpreter, interpreter.id, actor_id=None)
+    interpreter_directory.reactivate_interpreter(interpreter.id, actor_id=None)
     assert db.session.get(Interpreter, interpreter.id).active
 
 
@@ -128,7 +129,7 @@ def test_the_directory_is_filtered_by_language_and_searched_by_name():
     make_interpreter(name="Layla Haddad", languages=("ar", "en"))
     make_interpreter(name="Oleg Petrov", languages=("ru", "de"))
     make_interpreter(name="Leyla Aliyeva", languages=("ru", "az"))
-    names = lambda **filters: [i.name for i in interpreters.list_interpreters(**filters).items]  # noqa: E731
+    names = lambda **filters: [i.name for i in interpreter_directory.list_interpreters(**filters).items]  # noqa: E731
     assert names() == ["Layla Haddad", "Leyla Aliyeva", "Oleg Petrov"]
     assert names(language="ru") == ["Leyla Aliyeva", "Oleg Petrov"]
     assert names(language="AR") == ["Layla Haddad"]
@@ -220,7 +221,7 @@ def test_a_cancelled_booking_frees_the_slot():
     interpreter = make_interpreter()
     first, second = case_in_frankfurt(), case_in_frankfurt()
     booking = book(first, interpreter)
-    interpreters.cancel_interpreter_booking(first.id, booking.id, reason="Appointment moved", actor_id=None)
+    interpreter_bookings.cancel_interpreter_booking(first.id, booking.id, reason="Appointment moved", actor_id=None)
     assert book(second, interpreter, starts=(11, 0), ends=(12, 0)).status == "requested"
 
 
@@ -300,7 +301,7 @@ def test_a_given_cost_wins_and_must_be_exact_and_not_negative():
 
 def test_without_a_rate_or_a_cost_the_booking_has_no_cost():
     case = case_in_frankfurt()
-    interpreter = interpreters.create_interpreter(name="Volunteer", languages="ar")
+    interpreter = interpreter_directory.create_interpreter(name="Volunteer", languages="ar")
     assert book(case, interpreter).cost is None
 
 
@@ -315,17 +316,15 @@ def test_moving_a_booking_onto_another_is_refused_and_onto_its_own_slot_allowed(
     booking = book(second, interpreter, starts=(14, 0), ends=(15, 0))
 
     def move(starts, ends):
-        return interpreters.update_interpreter_booking(
-            second.id,
-            booking.id,
+        details = interpreter_bookings.InterpreterBookingDetails(
             interpreter_id=interpreter.id,
             day=DAY,
             starts=time(*starts),
             ends=time(*ends),
             place=booking.place,
             language="ar",
-            actor_id=coordinator.id,
         )
+        return interpreter_bookings.update_interpreter_booking(second.id, booking.id, details, actor_id=coordinator.id)
 
     message = refused(move, (11, 0), (13, 0))
     assert "Layla Haddad is already booked" in message and first.number in message
@@ -340,18 +339,11 @@ def test_a_confirmed_booking_that_moves_must_be_confirmed_again():
     case = case_in_frankfurt()
     interpreter = make_interpreter()
     booking = book(case, interpreter)
-    interpreters.confirm_interpreter_booking(case.id, booking.id, actor_id=None)
-    changed = interpreters.update_interpreter_booking(
-        case.id,
-        booking.id,
-        interpreter_id=interpreter.id,
-        day=DAY,
-        starts=time(13, 0),
-        ends=time(15, 0),
-        place=booking.place,
-        language="ar",
-        actor_id=None,
+    interpreter_bookings.confirm_interpreter_booking(case.id, booking.id, actor_id=None)
+    details = interpreter_bookings.InterpreterBookingDetails(
+        interpreter_id=interpreter.id, day=DAY, starts=time(13, 0), ends=time(15, 0), place=booking.place, language="ar"
     )
+    changed = interpreter_bookings.update_interpreter_booking(case.id, booking.id, details, actor_id=None)
     assert changed.status == "requested"
     event = db.session.scalars(select(CaseEvent).order_by(CaseEvent.id.desc())).first()
     assert "to be confirmed again" in event.note
@@ -361,17 +353,14 @@ def test_a_cancelled_booking_cannot_be_changed():
     case = case_in_frankfurt()
     interpreter = make_interpreter()
     booking = book(case, interpreter)
-    interpreters.cancel_interpreter_booking(case.id, booking.id, actor_id=None)
+    interpreter_bookings.cancel_interpreter_booking(case.id, booking.id, actor_id=None)
     message = refused(
-        interpreters.update_interpreter_booking,
+        interpreter_bookings.update_interpreter_booking,
         case.id,
         booking.id,
-        interpreter_id=interpreter.id,
-        day=DAY,
-        starts=time(10),
-        ends=time(11),
-        place="x",
-        language="ar",
+        interpreter_bookings.InterpreterBookingDetails(
+            interpreter_id=interpreter.id, day=DAY, starts=time(10), ends=time(11), place="x", language="ar"
+        ),
         actor_id=None,
     )
     assert "cancelled" in message
@@ -381,31 +370,35 @@ def test_confirming_needs_no_reference_but_keeps_one():
     case = case_in_frankfurt()
     interpreter = make_interpreter()
     booking = book(case, interpreter)
-    assert interpreters.confirm_interpreter_booking(case.id, booking.id, actor_id=None).status == "confirmed"
+    assert interpreter_bookings.confirm_interpreter_booking(case.id, booking.id, actor_id=None).status == "confirmed"
     other = book(case, interpreter, day=DAY + timedelta(days=2))
-    confirmed = interpreters.confirm_interpreter_booking(
+    confirmed = interpreter_bookings.confirm_interpreter_booking(
         case.id, other.id, supplier_reference="WA 12:03", actor_id=None
     )
     assert confirmed.supplier_reference == "WA 12:03"
     assert "only a requested booking" in refused(
-        interpreters.confirm_interpreter_booking, case.id, booking.id, actor_id=None
+        interpreter_bookings.confirm_interpreter_booking, case.id, booking.id, actor_id=None
     )
 
 
 def test_cancelling_twice_is_refused_and_a_cancelled_booking_cannot_be_confirmed():
     case = case_in_frankfurt()
     booking = book(case, make_interpreter())
-    interpreters.cancel_interpreter_booking(case.id, booking.id, actor_id=None)
-    assert "already cancelled" in refused(interpreters.cancel_interpreter_booking, case.id, booking.id, actor_id=None)
-    assert "is cancelled" in refused(interpreters.confirm_interpreter_booking, case.id, booking.id, actor_id=None)
+    interpreter_bookings.cancel_interpreter_booking(case.id, booking.id, actor_id=None)
+    assert "already cancelled" in refused(
+        interpreter_bookings.cancel_interpreter_booking, case.id, booking.id, actor_id=None
+    )
+    assert "is cancelled" in refused(
+        interpreter_bookings.confirm_interpreter_booking, case.id, booking.id, actor_id=None
+    )
 
 
 def test_a_booking_of_another_case_is_not_found():
     case, other = case_in_frankfurt(), case_in_frankfurt()
     booking = book(case, make_interpreter())
-    assert "no such interpreter booking" in refused(interpreters.get_interpreter_booking, other.id, booking.id)
+    assert "no such interpreter booking" in refused(interpreter_bookings.get_interpreter_booking, other.id, booking.id)
     assert "no such interpreter booking" in refused(
-        interpreters.cancel_interpreter_booking, other.id, booking.id, actor_id=None
+        interpreter_bookings.cancel_interpreter_booking, other.id, booking.id, actor_id=None
     )
 
 
@@ -415,9 +408,9 @@ def test_the_case_lists_its_bookings_and_the_costs_of_those_not_cancelled():
     later = make_interpreter_booking(case, interpreter, starts_at=local(DAY, 14), hours=1)
     earlier = book(case, interpreter, starts=(9, 0), ends=(10, 30))
     cancelled = book(case, interpreter, day=DAY + timedelta(days=1))
-    interpreters.cancel_interpreter_booking(case.id, cancelled.id, actor_id=None)
-    assert [b.id for b in interpreters.interpreter_bookings_of(case.id)] == [earlier.id, later.id, cancelled.id]
-    assert interpreters.interpreter_costs(case.id) == [Money("97.50", "EUR")]  # the factory booking has no cost
+    interpreter_bookings.cancel_interpreter_booking(case.id, cancelled.id, actor_id=None)
+    assert [b.id for b in interpreter_bookings.interpreter_bookings_of(case.id)] == [earlier.id, later.id, cancelled.id]
+    assert costs.interpreter_costs(case.id) == [Money("97.50", "EUR")]  # the factory booking has no cost
 
 
 def test_upcoming_bookings_of_an_interpreter_leave_out_past_and_cancelled_ones():
@@ -426,4 +419,4 @@ def test_upcoming_bookings_of_an_interpreter_leave_out_past_and_cancelled_ones()
     make_interpreter_booking(case, interpreter, starts_at=local(date.today() - timedelta(days=3), 10))
     make_interpreter_booking(case, interpreter, starts_at=local(DAY, 10), status="cancelled")
     coming = make_interpreter_booking(case, interpreter, starts_at=local(DAY, 14))
-    assert interpreters.upcoming_bookings(interpreter.id) == [(coming, case.number)]
+    assert interpreter_directory.upcoming_bookings(interpreter.id) == [(coming, case.number)]

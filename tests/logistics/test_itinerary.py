@@ -5,15 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pytest
 from flask import render_template
 
 from backoffice.directory.models import ProgrammePhase
 from backoffice.extensions import db
-from backoffice.logistics.itinerary import LOAD_STATEMENTS, case_findings, days, load_itinerary
+from backoffice.logistics.case_rules import itinerary_without_problems
+from backoffice.logistics.itinerary import case_findings
+from backoffice.logistics.itinerary.findings import find_problems
+from backoffice.logistics.itinerary.items import days
+from backoffice.logistics.itinerary.loading import LOAD_STATEMENTS, load_itinerary
+from backoffice.logistics.timezones import format_day
 from tests.factories import make_case, make_hospital, make_patient, make_physician, make_programme
 from tests.logistics.factories import (
     local,
     make_appointment,
+    make_confirmed_case,
     make_flight,
     make_hotel,
     make_interpreter,
@@ -260,3 +267,95 @@ def test_the_findings_partial_for_the_case_page(users, app):
         assert "No problems found in the bookings made so far." in render_template(
             "logistics/_findings.html", findings=[]
         )
+
+
+# ---------------------------------------------------------------------------------------------- a late landing
+
+
+ARRIVAL_LATE = "arrival_after_admission"
+HOME_EARLY = "return_before_discharge"
+OUT_DURING_STAY = "flight_out_during_stay"
+
+
+def soon(days: int = 0) -> date:
+    return date.today() + timedelta(days=30 + days)
+
+
+@pytest.fixture
+def case(users):
+    return make_confirmed_case(users["coordinator"], languages=("de", "en", "ar"))
+
+
+def late_trip(case):
+    """Admitted at 09:00 on day 30, landing in Frankfurt at 07:00 the day after, met and housed properly."""
+    stay = make_appointment(case, admission_on=soon(), days=5)
+    landing = make_flight(case, departs_at=local(soon(1), 1), arrives_at=local(soon(1), 7))
+    make_transfer(case, pickup_at=local(soon(1), 8), flight=landing)
+    make_flight(
+        case,
+        departs_at=local(soon(5), 12),
+        arrives_at=local(soon(5), 20, tz="Asia/Dubai"),
+        from_airport="FRA",
+        to_airport="DXB",
+        departure_tz="Europe/Berlin",
+        arrival_tz="Asia/Dubai",
+        flight_number="EK46",
+    )
+    db.session.commit()
+    return stay, landing
+
+
+def test_the_itinerary_page_shows_the_late_landing_and_the_case_cannot_be_travel_booked(case, as_role):
+    late_trip(case)
+    client = as_role("coordinator")
+    page = client.get(f"/cases/{case.id}/itinerary").get_data(as_text=True)
+    assert f'data-finding="{ARRIVAL_LATE}"' in page
+    assert f"but is admitted on {format_day(soon())}" in page
+    assert "return_before_discharge" not in page
+
+    response = client.post(f"/cases/{case.id}/transition", data={"to_state": "travel_booked", "version": case.version})
+    assert response.status_code in (409, 422), response.status_code
+    assert "The patient lands at Frankfurt am Main (FRA)" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert case.state == "confirmed"
+
+
+def test_an_earlier_flight_clears_the_late_landing(case):
+    _, landing = late_trip(case)
+    landing.departs_at, landing.arrives_at = local(soon(-1), 1), local(soon(-1), 7)
+    db.session.flush()
+    codes = [f.code for f in find_problems(load_itinerary(case.id), today=date.today())]
+    assert ARRIVAL_LATE not in codes, codes
+
+
+def test_a_relatives_flight_home_is_shown_but_does_not_block_travel_booked(case, as_role):
+    # Lands the evening before the admission, housed, met; her brother flies back on day 3; she flies home
+    # the afternoon of the discharge day.
+    make_appointment(case, admission_on=soon(), days=10)
+    landing = make_flight(case, departs_at=local(soon(-1), 12), arrives_at=local(soon(-1), 18))
+    make_transfer(case, pickup_at=local(soon(-1), 19), flight=landing)
+    make_hotel(case, check_in_on=soon(-1), check_out_on=soon())
+    for day, number, passengers in ((soon(3), "EK44", "Omar Haddad"), (soon(10), "EK46", "Patient")):
+        home = make_flight(
+            case,
+            departs_at=local(day, 15),
+            arrives_at=local(day, 23, 30, tz="Asia/Dubai"),
+            from_airport="FRA",
+            to_airport="DXB",
+            departure_tz="Europe/Berlin",
+            arrival_tz="Asia/Dubai",
+            flight_number=number,
+            passengers=passengers,
+        )
+    # Her rides: to the hospital on the admission day, to the airport for her flight home (EK46, the last one).
+    make_transfer(case, pickup_at=local(soon(), 7), from_kind="hotel", from_place="Hotel am Main", to_kind="hospital")
+    make_transfer(case, pickup_at=local(soon(10), 12), flight=home, from_kind="hospital", to_kind="airport")
+    db.session.commit()
+    client = as_role("coordinator")
+    page = client.get(f"/cases/{case.id}/itinerary").get_data(as_text=True)
+    assert f'data-finding="{OUT_DURING_STAY}"' in page and "with Omar Haddad, during the stay" in page
+    assert f'data-finding="{HOME_EARLY}"' not in page
+
+    assert "0 problems, 1 warning." in page
+    # The guard of the move to travel booked (other guards of the fixture's case, records and estimate, aside).
+    assert itinerary_without_problems("travel_booked", case=case) is None

@@ -28,7 +28,7 @@ from backoffice.cases.models import OPEN_STATES, Case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.logistics.itinerary import (
+from backoffice.logistics.itinerary.items import (
     AppointmentItem,
     FlightItem,
     HotelItem,
@@ -36,11 +36,8 @@ from backoffice.logistics.itinerary import (
     Item,
     Itinerary,
     TransferItem,
-    appointment_item,
-    flight_item,
-    interpreter_item,
-    transfer_item,
 )
+from backoffice.logistics.itinerary.loading import appointment_item, flight_item, interpreter_item, transfer_item
 from backoffice.logistics.models import CalendarFeed, Flight, HospitalAppointment, InterpreterBooking, Transfer
 from backoffice.logistics.timezones import to_local
 from backoffice.text import clean_line, clean_text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -12,34 +12,40 @@ from backoffice.cases import states
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.directory.models import Hospital, Physician, Programme
-from backoffice.errors import DomainError, NotFound
+from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.forms import choices
-from backoffice.logistics import bookings, bp
+from backoffice.forms import choices, form_status
+from backoffice.logistics import bp
 from backoffice.logistics.airports import UnknownAirport, airport
-from backoffice.logistics.appointments import create_appointment, update_appointment
-from backoffice.logistics.flights import create_flight, update_flight
-from backoffice.logistics.forms import FORMS, BookingForm, CancelBookingForm, ConfirmBookingForm, initial_data
-from backoffice.logistics.hotel_stays import create_hotel_stay, update_hotel_stay
+from backoffice.logistics.bookings import appointments, flights, hotel_stays, operations, transfers
+from backoffice.logistics.bookings.forms import FORMS, BookingForm, CancelBookingForm, ConfirmBookingForm, initial_data
+from backoffice.logistics.costs import logistics_costs
 from backoffice.logistics.models import Flight
 from backoffice.logistics.timezones import format_local
-from backoffice.logistics.transfers import create_transfer, update_transfer
+from backoffice.transactions import commit_change
 
 BOOKING_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads bookings and costs to invoice them
 BOOKING_WORKERS = (ADMIN, COORDINATOR)
 KIND = "<kind>"  # appointment, hotel, flight or transfer; any other is not found
 
+# Each kind: its details, how a new one is requested, how one is changed.
+DETAILS = {
+    "appointment": appointments.AppointmentDetails,
+    "hotel": hotel_stays.HotelStayDetails,
+    "flight": flights.FlightDetails,
+    "transfer": transfers.TransferDetails,
+}
 CREATE = {
-    "appointment": create_appointment,
-    "hotel": create_hotel_stay,
-    "flight": create_flight,
-    "transfer": create_transfer,
+    "appointment": appointments.create_appointment,
+    "hotel": hotel_stays.create_hotel_stay,
+    "flight": flights.create_flight,
+    "transfer": transfers.create_transfer,
 }
 UPDATE = {
-    "appointment": update_appointment,
-    "hotel": update_hotel_stay,
-    "flight": update_flight,
-    "transfer": update_transfer,
+    "appointment": appointments.update_appointment,
+    "hotel": hotel_stays.update_hotel_stay,
+    "flight": flights.update_flight,
+    "transfer": transfers.update_transfer,
 }
 
 
@@ -56,15 +62,15 @@ def _render_list(case_id: int, status: int = 200):
         "logistics/bookings.html",
         case=case,
         states=states,
-        bookings=bookings.bookings_of(case.id),
-        costs=bookings.logistics_costs(case.id),
+        bookings=operations.bookings_of(case.id),
+        costs=logistics_costs(case.id),
         may_change=current_user.role in BOOKING_WORKERS,
         case_open=case.state not in states.FINAL,
         confirm_form=ConfirmBookingForm(formdata=None),
         cancel_form=CancelBookingForm(formdata=None),
-        kind_labels=bookings.KIND_LABELS,
-        place_labels=bookings.PLACE_LABELS,
-        status_labels=bookings.STATUS_LABELS,
+        kind_labels=operations.KIND_LABELS,
+        place_labels=operations.PLACE_LABELS,
+        status_labels=operations.STATUS_LABELS,
         local_time=format_local,
         airport_label=_airport_label,
     ), status
@@ -147,7 +153,7 @@ def _flight_choices(form: BookingForm, case: Case, booking) -> None:
 
 
 def _known_kind(kind: str) -> str:
-    if kind not in bookings.KINDS:
+    if kind not in operations.KINDS:
         raise NotFound("There is no such kind of booking.")
     return kind
 
@@ -167,29 +173,29 @@ def _render_form(case_id: int, kind: str, form: BookingForm, booking_id: int | N
         "logistics/booking_form.html",
         case=case,
         kind=kind,
-        kind_label=bookings.KIND_LABELS[kind],
+        kind_label=operations.KIND_LABELS[kind],
         form=form,
         booking_id=booking_id,
     ), status
 
 
 def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
-    """Run the create or update operation with the form's values; refused: the form again with the reason."""
-    try:
-        cost = bookings.parse_cost(form.cost_amount.data, form.cost_currency.data)
-        common = {"cost": cost, "notes": form.notes.data or "", "actor_id": current_user.id}
+    """Run the create or update operation with the form's details; refused: the form again with the reason."""
+
+    def change():
+        cost = operations.parse_cost(form.cost_amount.data, form.cost_currency.data)
+        details = DETAILS[kind](**form.values(), cost=cost, notes=form.notes.data or "")
         if booking_id is None:
-            booking = CREATE[kind](case_id, **form.values(), **common)
-        else:
-            booking = UPDATE[kind](booking_id, **form.values(), **common, case_id=case_id)
-        message = f"{bookings.describe(kind, booking)}: {'requested' if booking_id is None else 'saved'}."
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_form(case_id, kind, form, booking_id, error.status_code)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("logistics.list_bookings", case_id=case_id))
+            return CREATE[kind](case_id, details, actor_id=current_user.id)
+        return UPDATE[kind](booking_id, details, actor_id=current_user.id, case_id=case_id)
+
+    done = "requested" if booking_id is None else "saved"
+    return commit_change(
+        change,
+        success=lambda booking: f"{operations.describe(kind, booking)}: {done}.",
+        target=url_for("logistics.list_bookings", case_id=case_id),
+        on_refusal=lambda status: _render_form(case_id, kind, form, booking_id, status),
+    )
 
 
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/new", methods=["GET", "POST"])
@@ -198,7 +204,7 @@ def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
 def create_booking(case_id: int, kind: str):
     form = _make_form(_known_kind(kind), get_case(case_id))
     if not form.validate_on_submit():
-        return _render_form(case_id, kind, form, None, 422 if form.is_submitted() else 200)
+        return _render_form(case_id, kind, form, None, form_status(form))
     return _save(case_id, kind, form, None)
 
 
@@ -206,10 +212,10 @@ def create_booking(case_id: int, kind: str):
 @roles_required(*BOOKING_WORKERS)
 @reads_health_data(case_arg="case_id")
 def edit_booking(case_id: int, kind: str, booking_id: int):
-    booking = bookings.get_booking(kind, booking_id, case_id)
+    booking = operations.get_booking(kind, booking_id, case_id)
     form = _make_form(kind, get_case(case_id), booking)
     if not form.validate_on_submit():
-        return _render_form(case_id, kind, form, booking_id, 422 if form.is_submitted() else 200)
+        return _render_form(case_id, kind, form, booking_id, form_status(form))
     return _save(case_id, kind, form, booking_id)
 
 
@@ -220,41 +226,39 @@ def _change_status(case_id: int, form, change, success: str):
     if not form.validate():
         flash(" ".join(errors[0] for errors in form.errors.values()) or "The form was incomplete.", "error")
         return _render_list(case_id, 422)
-    try:
-        booking = change()
-        message = success.format(booking=booking)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_list(case_id, error.status_code)
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for("logistics.list_bookings", case_id=case_id))
+    return commit_change(
+        change,
+        success=lambda booking: success.format(booking=booking),
+        target=url_for("logistics.list_bookings", case_id=case_id),
+        on_refusal=lambda status: _render_list(case_id, status),
+    )
 
 
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/confirm", methods=["POST"])
 @roles_required(*BOOKING_WORKERS)
 def confirm_booking(case_id: int, kind: str, booking_id: int):
-    bookings.get_booking(kind, booking_id, case_id)  # a booking of another case is not found, whatever the form
+    operations.get_booking(kind, booking_id, case_id)  # a booking of another case is not found, whatever the form
     form = ConfirmBookingForm()
     return _change_status(
         case_id,
         form,
-        lambda: bookings.confirm_booking(
+        lambda: operations.confirm_booking(
             kind, booking_id, form.supplier_reference.data, actor_id=current_user.id, case_id=case_id
         ),
-        f"{bookings.KIND_LABELS[kind]} confirmed ({{booking.supplier_reference}}).",
+        f"{operations.KIND_LABELS[kind]} confirmed ({{booking.supplier_reference}}).",
     )
 
 
 @bp.route(f"/cases/<int:case_id>/bookings/{KIND}/<int:booking_id>/cancel", methods=["POST"])
 @roles_required(*BOOKING_WORKERS)
 def cancel_booking(case_id: int, kind: str, booking_id: int):
-    bookings.get_booking(kind, booking_id, case_id)
+    operations.get_booking(kind, booking_id, case_id)
     form = CancelBookingForm()
     return _change_status(
         case_id,
         form,
-        lambda: bookings.cancel_booking(kind, booking_id, form.reason.data, actor_id=current_user.id, case_id=case_id),
-        f"{bookings.KIND_LABELS[kind]} cancelled.",
+        lambda: operations.cancel_booking(
+            kind, booking_id, form.reason.data, actor_id=current_user.id, case_id=case_id
+        ),
+        f"{operations.KIND_LABELS[kind]} cancelled.",
     )

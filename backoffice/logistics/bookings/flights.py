@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from backoffice import validators
 from backoffice.logistics.airports import airport
-from backoffice.logistics.bookings import (
+from backoffice.logistics.bookings.operations import (
+    BookingDetails,
     BookingError,
     bookable_case,
-    check_text,
     create_booking,
     get_booking,
     refuse_cancelled,
@@ -20,7 +22,6 @@ from backoffice.logistics.bookings import (
 )
 from backoffice.logistics.models import Flight
 from backoffice.logistics.timezones import combine, format_local
-from backoffice.money import Money
 
 # An airline designator (two characters, not both digits, or three letters) and 1-4 digits: EK45, LH 401, U21234.
 FLIGHT_NUMBER = re.compile(r"^([A-Z]{2,3}|[A-Z][0-9]|[0-9][A-Z])([0-9]{1,4})$")
@@ -37,28 +38,32 @@ def normalise_flight_number(text: str | None) -> str:
     return number
 
 
-def _flight_values(
-    *,
-    passengers: str,
-    airline: str,
-    flight_number: str,
-    from_airport: str,
-    to_airport: str,
-    departure_on: date | None,
-    departure_time: time | None,
-    arrival_on: date | None,
-    arrival_time: time | None,
-) -> dict[str, Any]:
-    passengers = check_text(passengers, "passengers", 300, required=True)
-    airline = check_text(airline, "airline", 100, required=True)
-    number = normalise_flight_number(flight_number)
-    origin, destination = airport(from_airport), airport(to_airport)
+@dataclass(frozen=True, kw_only=True)
+class FlightDetails(BookingDetails):
+    """A flight segment as typed: the airports' codes, the local date and time at each end."""
+
+    passengers: str
+    airline: str
+    flight_number: str
+    from_airport: str
+    to_airport: str
+    departure_on: date | None
+    departure_time: time | None
+    arrival_on: date | None
+    arrival_time: time | None
+
+
+def _flight_values(details: FlightDetails) -> dict[str, Any]:
+    passengers = validators.text(details.passengers, "passengers", 300, required=True, error=BookingError)
+    airline = validators.text(details.airline, "airline", 100, required=True, error=BookingError)
+    number = normalise_flight_number(details.flight_number)
+    origin, destination = airport(details.from_airport), airport(details.to_airport)
     if origin.code == destination.code:
         raise BookingError("A flight departs from one airport and arrives at another; the two codes are the same.")
-    if None in (departure_on, departure_time, arrival_on, arrival_time):
+    if None in (details.departure_on, details.departure_time, details.arrival_on, details.arrival_time):
         raise BookingError("Enter the local date and time of both the departure and the arrival.")
-    departs_at = combine(departure_on, departure_time, origin.timezone)
-    arrives_at = combine(arrival_on, arrival_time, destination.timezone)
+    departs_at = combine(details.departure_on, details.departure_time, origin.timezone)
+    arrives_at = combine(details.arrival_on, details.arrival_time, destination.timezone)
     if arrives_at <= departs_at:
         raise BookingError(
             f"The arrival is before the departure: departs {format_local(departs_at, origin.timezone)} from "
@@ -78,70 +83,19 @@ def _flight_values(
     }
 
 
-def create_flight(
-    case_id: int,
-    *,
-    passengers: str,
-    airline: str,
-    flight_number: str,
-    from_airport: str,
-    to_airport: str,
-    departure_on: date | None,
-    departure_time: time | None,
-    arrival_on: date | None,
-    arrival_time: time | None,
-    cost: Money | None = None,
-    notes: str = "",
-    actor_id: int,
-) -> Flight:
+def create_flight(case_id: int, details: FlightDetails, *, actor_id: int) -> Flight:
     """Request a flight segment: known IATA airports, local times in each airport's zone, arrival after departure."""
     case = bookable_case(case_id)
-    values = _flight_values(
-        passengers=passengers,
-        airline=airline,
-        flight_number=flight_number,
-        from_airport=from_airport,
-        to_airport=to_airport,
-        departure_on=departure_on,
-        departure_time=departure_time,
-        arrival_on=arrival_on,
-        arrival_time=arrival_time,
-    )
+    values = _flight_values(details)
     refuse_past_start(values["departs_at"], values["departure_tz"], "the departure on")
-    return create_booking("flight", case, values, cost, notes, actor_id)
+    return create_booking("flight", case, values, details, actor_id)
 
 
-def update_flight(
-    booking_id: int,
-    *,
-    passengers: str,
-    airline: str,
-    flight_number: str,
-    from_airport: str,
-    to_airport: str,
-    departure_on: date | None,
-    departure_time: time | None,
-    arrival_on: date | None,
-    arrival_time: time | None,
-    cost: Money | None = None,
-    notes: str = "",
-    actor_id: int,
-    case_id: int | None = None,
-) -> Flight:
+def update_flight(booking_id: int, details: FlightDetails, *, actor_id: int, case_id: int | None = None) -> Flight:
     """Change a flight (same rules as booking it; a departure that has passed may stay as it is)."""
     booking = get_booking("flight", booking_id, case_id, lock=True)
     case = bookable_case(booking.case_id)
     refuse_cancelled(booking)
-    values = _flight_values(
-        passengers=passengers,
-        airline=airline,
-        flight_number=flight_number,
-        from_airport=from_airport,
-        to_airport=to_airport,
-        departure_on=departure_on,
-        departure_time=departure_time,
-        arrival_on=arrival_on,
-        arrival_time=arrival_time,
-    )
+    values = _flight_values(details)
     refuse_move_into_past(booking.departs_at, values["departs_at"], values["departure_tz"])
-    return update_booking("flight", booking, case, values, cost, notes, actor_id)
+    return update_booking("flight", booking, case, values, details, actor_id)

@@ -6,21 +6,22 @@ cancelled (or requested -> cancelled), a confirmed booking carries the supplier'
 longer changes. Every change writes a line on the case timeline and its `case_booking` audit row; operations flush,
 the caller commits. Times are typed as local wall-clock times of the place and stored in UTC.
 
-What each kind checks lives in its own module: appointments, hotel_stays, flights, transfers.
+What each kind checks lives in its own module: appointments, hotel_stays, flights, transfers. What the bookings
+cost, with the interpreters', is summed in `logistics.costs`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from backoffice import validators
 from backoffice.cases import states
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
@@ -36,6 +37,14 @@ Booking = HospitalAppointment | HotelStay | Flight | Transfer
 
 class BookingError(DomainError):
     pass
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingDetails:
+    """What every booking has besides its kind's own details: the cost (none while not known) and notes."""
+
+    cost: Money | None = None
+    notes: str = ""
 
 
 KINDS: dict[str, type] = {
@@ -92,16 +101,6 @@ def refuse_cancelled(booking: Booking) -> None:
     """A cancelled booking no longer changes."""
     if booking.is_cancelled:
         raise BookingError("This booking is cancelled and can no longer change; make a new booking instead.")
-
-
-def check_text(value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
-    """Trimmed text; refused when required and empty, or longer than its column."""
-    text = (value or "").strip()
-    if required and not text:
-        raise BookingError(f"Enter the {label}.")
-    if len(text) > max_length:
-        raise BookingError(f"The {label} is too long (at most {max_length} characters).")
-    return text
 
 
 MAX_COST = Decimal(1_000_000)
@@ -198,9 +197,7 @@ def _record(case: Case, kind: str, booking: Booking, note: str, actor_id: int | 
     )
 
 
-def create_booking(
-    kind: str, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
-) -> Booking:
+def create_booking(kind: str, case: Case, values: dict[str, Any], details: BookingDetails, actor_id: int) -> Booking:
     """Store a new booking of `kind` as requested, with its checked values, and record it on the case."""
     _check_dates(values)
     booking = KINDS[kind](
@@ -208,8 +205,8 @@ def create_booking(
         created_by_id=actor_id,
         status="requested",
         supplier_reference="",
-        cost=check_cost(cost),
-        notes=check_text(notes, "notes", 5000),
+        cost=check_cost(details.cost),
+        notes=validators.text(details.notes, "notes", 5000, error=BookingError),
         **values,
     )
     db.session.add(booking)
@@ -225,12 +222,16 @@ def create_booking(
 
 
 def update_booking(
-    kind: str, booking: Booking, case: Case, values: dict[str, Any], cost: Money | None, notes: str, actor_id: int
+    kind: str, booking: Booking, case: Case, values: dict[str, Any], details: BookingDetails, actor_id: int
 ) -> Booking:
     """Set a booking's checked values, cost and notes; record what changed on the case (nothing when nothing did)."""
     _check_dates(values)
     before = _snapshot(booking)
-    for name, value in {**values, "cost": check_cost(cost), "notes": check_text(notes, "notes", 5000)}.items():
+    checked = {
+        "cost": check_cost(details.cost),
+        "notes": validators.text(details.notes, "notes", 5000, error=BookingError),
+    }
+    for name, value in {**values, **checked}.items():
         setattr(booking, name, value)
     db.session.flush()
     after = _snapshot(booking)
@@ -268,7 +269,9 @@ def confirm_booking(
     refuse_cancelled(booking)
     if booking.status == "confirmed":
         raise BookingError(f"This booking is already confirmed ({booking.supplier_reference}).")
-    reference = check_text(supplier_reference, "supplier's reference or confirmation number", 100, required=True)
+    reference = validators.text(
+        supplier_reference, "supplier's reference or confirmation number", 100, required=True, error=BookingError
+    )
     booking.status, booking.supplier_reference = "confirmed", reference
     db.session.flush()
     _record(case, kind, booking, f"confirmed ({reference})", actor_id, action="confirmed", reference=reference)
@@ -285,7 +288,7 @@ def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, ca
     if case.state == "closed":
         raise BookingError(f"Case {case.number} is closed: its bookings can no longer change.")
     refuse_cancelled(booking)
-    reason = check_text(reason, "reason for cancelling", 500, required=True)
+    reason = validators.text(reason, "reason for cancelling", 500, required=True, error=BookingError)
     booking.status = "cancelled"
     booking.notes = f"{booking.notes}\nCancelled: {reason}".strip()
     db.session.flush()
@@ -293,7 +296,7 @@ def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, ca
     return booking
 
 
-# ---------------------------------------------------------------------------------------------- listing and costs
+# ---------------------------------------------------------------------------------------------- listing
 
 
 @dataclass
@@ -321,33 +324,3 @@ def bookings_of(case_id: int) -> CaseBookings:
         flights=rows("flight", Flight.departs_at),
         transfers=rows("transfer", Transfer.pickup_at),
     )
-
-
-# A cost source gives the costs of one case (each Money in its own currency); cancelled bookings cost nothing.
-CostSource = Callable[[int], Iterable[Money]]
-
-
-def booking_costs(case_id: int) -> list[Money]:
-    """The appointment, hotel, flight and transfer costs of a case, summed per currency in one statement."""
-    parts = [
-        select(model.cost_amount.label("amount"), model.cost_currency.label("currency")).where(
-            model.case_id == case_id, model.status != "cancelled", model.cost_amount.is_not(None)
-        )
-        for model in KINDS.values()
-    ]
-    costs = union_all(*parts).subquery()
-    rows = db.session.execute(select(costs.c.currency, func.sum(costs.c.amount)).group_by(costs.c.currency)).all()
-    return [Money(amount, currency) for currency, amount in rows]
-
-
-# Interpreter bookings add their source here.
-COST_SOURCES: list[CostSource] = [booking_costs]
-
-
-def logistics_costs(case_id: int, sources: Iterable[CostSource] | None = None) -> dict[str, Money]:
-    """What a case's logistics cost, per currency (never converted), over every cost source."""
-    totals: dict[str, Money] = {}
-    for source in COST_SOURCES if sources is None else sources:
-        for cost in source(case_id):
-            totals[cost.currency] = totals[cost.currency] + cost if cost.currency in totals else cost
-    return dict(sorted(totals.items()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
@@ -10,23 +10,18 @@ from backoffice.auth.reads import reads_health_data
 from backoffice.cases.screening import open_contraindications_of_case
 from backoffice.dbtypes import utcnow
 from backoffice.downloads import download
-from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import language_name
-from backoffice.logistics import bp, calendar
-from backoffice.logistics.findings import find_problems
-from backoffice.logistics.itinerary import (
-    PLACE_LABELS,
-    days,
-    load_itinerary,
-    local_today,
-    pickup_buffer,
-    record_pdf_despite_problems,
-)
+from backoffice.logistics import bp
+from backoffice.logistics.itinerary import calendar, pickup_buffer, record_pdf_despite_problems
+from backoffice.logistics.itinerary.findings import find_problems
+from backoffice.logistics.itinerary.items import PLACE_LABELS, days
+from backoffice.logistics.itinerary.loading import load_itinerary, local_today
 from backoffice.logistics.timezones import format_local
 from backoffice.pdf import render_pdf
 from backoffice.trail import record_event
+from backoffice.transactions import commit_and_answer, commit_change
 
 ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
 ITINERARY_WORKERS = (ADMIN, COORDINATOR)
@@ -149,30 +144,28 @@ def calendar_feed():
 @bp.route("/calendar/feed/new", methods=["POST"])
 @roles_required(COORDINATOR, ADMIN)
 def create_calendar_feed():
-    try:  # the CSRF token is checked for every POST by CSRFProtect
-        _, token = calendar.create_feed(current_user.id, actor_id=current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_feed(error.status_code)
-    db.session.commit()
-    # Shown in this answer only (not redirected): the token is stored hashed and never appears again.
-    flash("Your new calendar feed is ready. Any earlier feed address no longer works.", "success")
-    return _render_feed(feed_url=url_for("logistics.calendar_feed_ics", token=token, _external=True))
+    # The CSRF token is checked for every POST by CSRFProtect.
+    return commit_and_answer(
+        lambda: calendar.create_feed(current_user.id, actor_id=current_user.id),
+        success="Your new calendar feed is ready. Any earlier feed address no longer works.",
+        # Shown in this answer only (not redirected): the token is stored hashed and never appears again.
+        answer=lambda created: _render_feed(
+            feed_url=url_for("logistics.calendar_feed_ics", token=created[1], _external=True)
+        ),
+        on_refusal=lambda status: _render_feed(status),
+    )
 
 
 @bp.route("/calendar/feed/revoke", methods=["POST"])
 @roles_required(COORDINATOR, ADMIN)
 def revoke_calendar_feed():
-    try:  # the CSRF token is checked for every POST by CSRFProtect
-        calendar.revoke_feed(current_user.id, actor_id=current_user.id)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_feed(error.status_code)
-    db.session.commit()
-    flash("Your calendar feed is revoked: calendars subscribed to it get nothing more.", "success")
-    return redirect(url_for("logistics.calendar_feed"))
+    # The CSRF token is checked for every POST by CSRFProtect.
+    return commit_change(
+        lambda: calendar.revoke_feed(current_user.id, actor_id=current_user.id),
+        success="Your calendar feed is revoked: calendars subscribed to it get nothing more.",
+        target=url_for("logistics.calendar_feed"),
+        on_refusal=lambda status: _render_feed(status),
+    )
 
 
 @bp.route("/calendar/<token>.ics")

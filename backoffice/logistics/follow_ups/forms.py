@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from backoffice.auth.permissions import COORDINATOR
 from backoffice.errors import DomainError
 from backoffice.forms import FlaskForm
-from backoffice.logistics.follow_ups import MAX_REASON, RESULT_LENGTH
+from backoffice.logistics.follow_ups.operations import MAX_REASON, RESULT_LENGTH
 
 DATE_MESSAGE = "Enter the date as YYYY-MM-DD."
 

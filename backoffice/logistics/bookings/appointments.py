@@ -5,6 +5,7 @@ One per case, unless cancelled; a confirmed appointment lets the case move to tr
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
 
@@ -14,7 +15,8 @@ from sqlalchemy.orm import joinedload
 from backoffice.cases.models import Case
 from backoffice.directory.models import Hospital, Physician, Programme
 from backoffice.extensions import db
-from backoffice.logistics.bookings import (
+from backoffice.logistics.bookings.operations import (
+    BookingDetails,
     BookingError,
     bookable_case,
     check_not_too_far,
@@ -28,7 +30,6 @@ from backoffice.logistics.bookings import (
 )
 from backoffice.logistics.models import HospitalAppointment
 from backoffice.logistics.timezones import combine
-from backoffice.money import Money
 
 
 def has_confirmed_appointment(case: Case) -> bool:
@@ -40,43 +41,48 @@ def has_confirmed_appointment(case: Case) -> bool:
     )
 
 
-def _appointment_values(
-    case: Case,
-    *,
-    hospital_id: int | None,
-    physician_id: int | None,
-    programme_id: int | None,
-    start_on: date | None,
-    start_time: time | None,
-    admission_on: date | None,
-    discharge_on: date | None,
-) -> dict[str, Any]:
-    hospital = db.session.get(Hospital, hospital_id) if hospital_id is not None else case.hospital
-    if hospital_id is not None and hospital is None:
+@dataclass(frozen=True, kw_only=True)
+class AppointmentDetails(BookingDetails):
+    """The appointment as typed: when (the hospital's local time), where, with whom, admission and discharge."""
+
+    start_on: date | None
+    start_time: time | None
+    hospital_id: int | None = None
+    physician_id: int | None = None
+    programme_id: int | None = None
+    admission_on: date | None = None
+    discharge_on: date | None = None
+
+
+def _appointment_values(case: Case, details: AppointmentDetails) -> dict[str, Any]:
+    admission_on = details.admission_on
+    discharge_on = details.discharge_on
+    hospital = db.session.get(Hospital, details.hospital_id) if details.hospital_id is not None else case.hospital
+    if details.hospital_id is not None and hospital is None:
         raise BookingError("Choose a hospital from the directory.")
     if hospital is None:
         raise BookingError("Choose the case's programme first (or the hospital of the appointment).")
-    physician = db.session.get(Physician, physician_id) if physician_id is not None else None
-    if physician_id is not None and physician is None:
+    physician = db.session.get(Physician, details.physician_id) if details.physician_id is not None else None
+    if details.physician_id is not None and physician is None:
         raise BookingError("Choose a physician from the directory.")
     if physician is not None and physician.hospital_id != hospital.id:
         raise BookingError(f"{physician.name} does not work at {hospital.name}.")
-    programme = db.session.get(Programme, programme_id) if programme_id is not None else None
-    if programme_id is not None and programme is None:
+    programme = db.session.get(Programme, details.programme_id) if details.programme_id is not None else None
+    if details.programme_id is not None and programme is None:
         raise BookingError("Choose a programme from the directory.")
     if programme is not None and programme.hospital_id != hospital.id:
         raise BookingError(f"{programme.name} is not a programme of {hospital.name}.")
-    if start_on is None or start_time is None:
+    if details.start_on is None or details.start_time is None:
         raise BookingError("Enter the date and the local time of the appointment.")
-    for day, what in ((start_on, "appointment"), (admission_on, "admission"), (discharge_on, "discharge")):
+    for day, what in ((details.start_on, "appointment"), (admission_on, "admission"), (discharge_on, "discharge")):
         if day is not None:
             check_not_too_far(day, what)
-    starts_at = combine(start_on, start_time, hospital.timezone)
-    admission_on = admission_on or start_on
-    if admission_on < start_on - timedelta(days=1):
+    starts_at = combine(details.start_on, details.start_time, hospital.timezone)
+    admission_on = admission_on or details.start_on
+    if admission_on < details.start_on - timedelta(days=1):
         raise BookingError(
             f"The admission ({admission_on.isoformat()}) cannot be more than a day before the appointment "
-            f"({start_on.isoformat()})."
+            f"({details.start_on.isoformat()})."
         )
     if discharge_on is None:
         if programme is None or programme.typical_stay_days is None:
@@ -95,20 +101,7 @@ def _appointment_values(
     }
 
 
-def create_appointment(
-    case_id: int,
-    *,
-    start_on: date | None,
-    start_time: time | None,
-    hospital_id: int | None = None,
-    physician_id: int | None = None,
-    programme_id: int | None = None,
-    admission_on: date | None = None,
-    discharge_on: date | None = None,
-    cost: Money | None = None,
-    notes: str = "",
-    actor_id: int,
-) -> HospitalAppointment:
+def create_appointment(case_id: int, details: AppointmentDetails, *, actor_id: int) -> HospitalAppointment:
     """Request the hospital appointment: at the case's hospital unless another is named, its start in the hospital's
     local time, admission (by default the day of the start) and expected discharge. One per case, unless cancelled.
     """
@@ -125,48 +118,20 @@ def create_appointment(
             f"Case {case.number} already has a hospital appointment ({describe('appointment', existing)}); "
             "change it, or cancel it before booking another."
         )
-    values = _appointment_values(
-        case,
-        hospital_id=hospital_id,
-        physician_id=physician_id,
-        programme_id=programme_id,
-        start_on=start_on,
-        start_time=start_time,
-        admission_on=admission_on,
-        discharge_on=discharge_on,
-    )
+    values = _appointment_values(case, details)
     refuse_past_start(values["starts_at"], values["timezone"], "the appointment on")
-    return create_booking("appointment", case, values, cost, notes, actor_id)
+    return create_booking("appointment", case, values, details, actor_id)
 
 
 def update_appointment(
-    booking_id: int,
-    *,
-    start_on: date | None,
-    start_time: time | None,
-    hospital_id: int | None = None,
-    physician_id: int | None = None,
-    programme_id: int | None = None,
-    admission_on: date | None = None,
-    discharge_on: date | None = None,
-    cost: Money | None = None,
-    notes: str = "",
-    actor_id: int,
-    case_id: int | None = None,
+    booking_id: int, details: AppointmentDetails, *, actor_id: int, case_id: int | None = None
 ) -> HospitalAppointment:
     """Change the appointment (same rules as booking it; a start that has passed may stay as it is)."""
     booking = get_booking("appointment", booking_id, case_id, lock=True)
     case = bookable_case(booking.case_id)
     refuse_cancelled(booking)
-    values = _appointment_values(
-        case,
-        hospital_id=hospital_id if hospital_id is not None else booking.hospital_id,
-        physician_id=physician_id,
-        programme_id=programme_id,
-        start_on=start_on,
-        start_time=start_time,
-        admission_on=admission_on,
-        discharge_on=discharge_on,
-    )
+    if details.hospital_id is None:
+        details = replace(details, hospital_id=booking.hospital_id)
+    values = _appointment_values(case, details)
     refuse_move_into_past(booking.starts_at, values["starts_at"], values["timezone"])
-    return update_booking("appointment", booking, case, values, cost, notes, actor_id)
+    return update_booking("appointment", booking, case, values, details, actor_id)

@@ -10,8 +10,9 @@ from flask_login import current_user
 from backoffice.auth.permissions import ADMIN, COORDINATOR, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.dbtypes import utcnow
-from backoffice.logistics import bp, follow_ups
-from backoffice.logistics.follow_up_forms import (
+from backoffice.logistics import bp
+from backoffice.logistics.follow_ups import lists, operations
+from backoffice.logistics.follow_ups.forms import (
     MINE,
     AddFollowUpForm,
     CancelForm,
@@ -39,7 +40,7 @@ def due_follow_ups():
     filters = DueFilters.from_args(request.args, role=current_user.role)
     today = today_utc()
     until = today + timedelta(days=filters.within_days)
-    page = follow_ups.due_follow_ups(
+    page = lists.due_follow_ups(
         current_user.id if filters.who == MINE else None,
         until=until,
         overdue_only=filters.overdue,
@@ -64,7 +65,7 @@ def show_follow_up(follow_up_id: int):
 
 
 def _render_follow_up(follow_up_id: int, status: int = 200, back_to: str | None = None, **forms):
-    item = follow_ups.follow_up_with_case(follow_up_id)
+    item = lists.follow_up_with_case(follow_up_id)
     back_to = back_to or ""
     return (
         render_template(
@@ -104,7 +105,7 @@ def mark_follow_up_done(follow_up_id: int):
         follow_up_id,
         "done_form",
         form,
-        lambda: follow_ups.mark_done(follow_up_id, form.result.data, form.done_on.data, current_user.id),
+        lambda: operations.mark_done(follow_up_id, form.result.data, form.done_on.data, current_user.id),
         "{label} is done; its result is recorded.",
     )
 
@@ -117,7 +118,7 @@ def reschedule_follow_up(follow_up_id: int):
         follow_up_id,
         "reschedule_form",
         form,
-        lambda: follow_ups.reschedule(follow_up_id, form.due_on.data, current_user.id, form.reason.data),
+        lambda: operations.reschedule(follow_up_id, form.due_on.data, current_user.id, form.reason.data),
         "{label} is moved.",
     )
 
@@ -130,7 +131,7 @@ def cancel_follow_up(follow_up_id: int):
         follow_up_id,
         "cancel_form",
         form,
-        lambda: follow_ups.cancel(follow_up_id, form.reason.data, current_user.id),
+        lambda: operations.cancel(follow_up_id, form.reason.data, current_user.id),
         "{label} is cancelled.",
     )
 
@@ -148,7 +149,7 @@ def add_follow_up(case_id: int):
         flash(" ".join(messages) or "The form was incomplete.", "error")
         return render_case_page(case_id, 422, add_follow_up_form=form)
     return commit_change(
-        lambda: follow_ups.add_follow_up(case_id, form.due_on.data, form.label.data, current_user.id),
+        lambda: operations.add_follow_up(case_id, form.due_on.data, form.label.data, current_user.id),
         success=lambda follow_up: f"{follow_up.label} is added, due {follow_up.due_on.isoformat()}.",
         target=url_for("cases.show_case", case_id=case_id, _anchor="follow-ups"),
         on_refusal=lambda status: render_case_page(case_id, status, add_follow_up_form=form),

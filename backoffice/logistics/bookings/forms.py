@@ -12,7 +12,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField, TimeFiel
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from backoffice.forms import FlaskForm, choices
-from backoffice.logistics.bookings import PLACE_LABELS
+from backoffice.logistics.bookings.operations import PLACE_LABELS
 from backoffice.logistics.models import PLACE_KINDS
 from backoffice.logistics.timezones import to_local
 

@@ -1,14 +1,9 @@
-"""Defects the browser suite found in the coordinator's logistics pages, each pinned by a regression test.
+"""The findings about the journey, rule by rule: landing after the admission, flying home before the discharge,
+a relative's flight out during the stay, an earlier trip in the same case, a red-eye home; and findings write every
+day one way.
 
-- a patient landing after the admission (or after the appointment starts) was not a finding, nor a flight home
-  leaving before the expected discharge;
-- findings wrote days two ways ('Tue 8 Dec 2026' beside 'Wed 09 Dec 2026, 12:00 CET');
-- the bookings page offered to book a second hospital appointment, which is refused;
-- on the case page, 'Put on hold' took the primary look when the move forward was blocked;
-- a relative flying home during the stay was taken for the patient's flight home and blocked the case;
-- an earlier trip in the same case (a pre-assessment visit) was taken for the arrival: its flight home was flagged
-  and the real, late, arrival was not;
-- a red-eye flight home at 00:30 on the discharge day passed, as only days were compared.
+Findings are pure functions of the Itinerary dataclasses, so these tests build itineraries with the helpers of
+test_findings.
 """
 
 from __future__ import annotations
@@ -19,19 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
-from backoffice.extensions import db
-from backoffice.logistics.case_rules import itinerary_without_problems
-from backoffice.logistics.findings import find_problems
-from backoffice.logistics.itinerary import load_itinerary
 from backoffice.logistics.timezones import format_day, format_local
-from tests.logistics.factories import (
-    local,
-    make_appointment,
-    make_confirmed_case,
-    make_flight,
-    make_hotel,
-    make_transfer,
-)
 from tests.logistics.test_findings import appointment, at, findings, flight, hotel, interpreter, transfer
 
 DAY = date(2026, 12, 8)  # a Tuesday
@@ -333,131 +316,3 @@ def test_the_day_and_the_instant_formatters_agree():
     instant = at(DAY, 14, 30)
     assert format_local(instant, "Europe/Berlin") == f"{format_day(DAY)}, 14:30 CET"
     assert format_day(date(2026, 12, 8)) == "Tue 08 Dec 2026"
-
-
-# ---------------------------------------------------------------------------------------------- through the pages
-
-
-def soon(days: int = 0) -> date:
-    return date.today() + timedelta(days=30 + days)
-
-
-@pytest.fixture
-def case(users):
-    return make_confirmed_case(users["coordinator"], languages=("de", "en", "ar"))
-
-
-def late_trip(case):
-    """Admitted at 09:00 on day 30, landing in Frankfurt at 07:00 the day after, met and housed properly."""
-    stay = make_appointment(case, admission_on=soon(), days=5)
-    landing = make_flight(case, departs_at=local(soon(1), 1), arrives_at=local(soon(1), 7))
-    make_transfer(case, pickup_at=local(soon(1), 8), flight=landing)
-    make_flight(
-        case,
-        departs_at=local(soon(5), 12),
-        arrives_at=local(soon(5), 20, tz="Asia/Dubai"),
-        from_airport="FRA",
-        to_airport="DXB",
-        departure_tz="Europe/Berlin",
-        arrival_tz="Asia/Dubai",
-        flight_number="EK46",
-    )
-    db.session.commit()
-    return stay, landing
-
-
-def test_the_itinerary_page_shows_the_late_landing_and_the_case_cannot_be_travel_booked(case, as_role):
-    late_trip(case)
-    client = as_role("coordinator")
-    page = client.get(f"/cases/{case.id}/itinerary").get_data(as_text=True)
-    assert f'data-finding="{ARRIVAL_LATE}"' in page
-    assert f"but is admitted on {format_day(soon())}" in page
-    assert "return_before_discharge" not in page
-
-    response = client.post(f"/cases/{case.id}/transition", data={"to_state": "travel_booked", "version": case.version})
-    assert response.status_code in (409, 422), response.status_code
-    assert "The patient lands at Frankfurt am Main (FRA)" in response.get_data(as_text=True)
-    db.session.expire_all()
-    assert case.state == "confirmed"
-
-
-def test_an_earlier_flight_clears_the_late_landing(case):
-    _, landing = late_trip(case)
-    landing.departs_at, landing.arrives_at = local(soon(-1), 1), local(soon(-1), 7)
-    db.session.flush()
-    codes = [f.code for f in find_problems(load_itinerary(case.id), today=date.today())]
-    assert ARRIVAL_LATE not in codes, codes
-
-
-def test_a_relatives_flight_home_is_shown_but_does_not_block_travel_booked(case, as_role):
-    # Lands the evening before the admission, housed, met; her brother flies back on day 3; she flies home
-    # the afternoon of the discharge day.
-    make_appointment(case, admission_on=soon(), days=10)
-    landing = make_flight(case, departs_at=local(soon(-1), 12), arrives_at=local(soon(-1), 18))
-    make_transfer(case, pickup_at=local(soon(-1), 19), flight=landing)
-    make_hotel(case, check_in_on=soon(-1), check_out_on=soon())
-    for day, number, passengers in ((soon(3), "EK44", "Omar Haddad"), (soon(10), "EK46", "Patient")):
-        home = make_flight(
-            case,
-            departs_at=local(day, 15),
-            arrives_at=local(day, 23, 30, tz="Asia/Dubai"),
-            from_airport="FRA",
-            to_airport="DXB",
-            departure_tz="Europe/Berlin",
-            arrival_tz="Asia/Dubai",
-            flight_number=number,
-            passengers=passengers,
-        )
-    # Her rides: to the hospital on the admission day, to the airport for her flight home (EK46, the last one).
-    make_transfer(case, pickup_at=local(soon(), 7), from_kind="hotel", from_place="Hotel am Main", to_kind="hospital")
-    make_transfer(case, pickup_at=local(soon(10), 12), flight=home, from_kind="hospital", to_kind="airport")
-    db.session.commit()
-    client = as_role("coordinator")
-    page = client.get(f"/cases/{case.id}/itinerary").get_data(as_text=True)
-    assert f'data-finding="{OUT_DURING_STAY}"' in page and "with Omar Haddad, during the stay" in page
-    assert f'data-finding="{HOME_EARLY}"' not in page
-
-    assert "0 problems, 1 warning." in page
-    # The guard of the move to travel booked (other guards of the fixture's case, records and estimate, aside).
-    assert itinerary_without_problems("travel_booked", case=case) is None
-
-
-def test_the_bookings_page_offers_to_edit_the_active_appointment_not_to_book_a_second(case, as_role):
-    client = as_role("coordinator")
-    page = client.get(f"/cases/{case.id}/bookings").get_data(as_text=True)
-    assert "Book hospital appointment" in page and "Edit the appointment" not in page
-
-    stay = make_appointment(case, admission_on=soon(), status="requested")
-    db.session.commit()
-    page = client.get(f"/cases/{case.id}/bookings").get_data(as_text=True)
-    assert "Book hospital appointment" not in page
-    assert f'href="/cases/{case.id}/bookings/appointment/{stay.id}/edit">Edit the appointment</a>' in page
-    assert client.get(f"/cases/{case.id}/bookings/appointment/{stay.id}/edit").status_code == 200
-
-    stay.status = "cancelled"
-    db.session.commit()
-    page = client.get(f"/cases/{case.id}/bookings").get_data(as_text=True)
-    assert "Book hospital appointment" in page and "Edit the appointment" not in page
-
-
-def test_the_bookings_page_lays_the_tables_out_in_one_column_with_the_costs_first(case, as_role):
-    make_appointment(case, admission_on=soon())
-    db.session.commit()
-    page = as_role("coordinator").get(f"/cases/{case.id}/bookings").get_data(as_text=True)
-    assert 'class="bookings-grid"' in page and "case-side" not in page
-    assert page.index('id="costs"') < page.index('id="appointment"')
-    assert 'class="booking-actions"' in page
-
-
-def button_classes(page: str, label: str) -> str:
-    match = re.search(r'<button type="submit" class="([^"]*)"[^>]*>\s*' + re.escape(label) + r"\s*</button>", page)
-    assert match, f"no {label!r} button"
-    return match.group(1)
-
-
-def test_put_on_hold_stays_a_secondary_button_when_the_move_forward_is_blocked(case, as_role):
-    # Confirmed without an appointment: 'Move to Travel booked' is blocked.
-    page = as_role("coordinator").get(f"/cases/{case.id}").get_data(as_text=True)
-    assert "disabled" in re.search(r"<button[^>]*>\s*Move to Travel booked", page).group(0)
-    assert "btn-primary" not in button_classes(page, "Put on hold").split()
-    assert "btn-danger" in button_classes(page, "Cancel case").split()

@@ -14,15 +14,17 @@ from backoffice.auth.reads import reads_health_data
 from backoffice.cases.models import OPEN_STATES
 from backoffice.forms import ConfirmForm, choices, form_status
 from backoffice.geo import language_name, languages
-from backoffice.logistics import bp, interpreters
-from backoffice.logistics.interpreter_forms import (
+from backoffice.logistics import bp
+from backoffice.logistics.costs import interpreter_costs
+from backoffice.logistics.interpreters import bookings, directory
+from backoffice.logistics.interpreters.forms import (
     CancelInterpreterBookingForm,
     ConfirmInterpreterBookingForm,
     InterpreterBookingForm,
     InterpreterForm,
 )
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import to_local
+from backoffice.logistics.timezones import local_span, to_local
 from backoffice.trail import list_events
 from backoffice.transactions import commit_change
 
@@ -41,7 +43,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "may_edit": current_user.role in EDITORS,
         "language_names": _language_names,
-        "local_span": interpreters.local_span,
+        "local_span": local_span,
     }
 
 
@@ -67,7 +69,7 @@ def _interpreter_values(form: InterpreterForm) -> dict[str, Any]:
 @bp.route("/interpreters/")
 @roles_required(*READERS)
 def list_interpreters():
-    page = interpreters.list_interpreters(
+    page = directory.list_interpreters(
         page=request.args.get("page", 1, type=int),
         language=request.args.get("language", "")[:2],
         search=request.args.get("q", "")[:100],
@@ -86,7 +88,7 @@ def create_interpreter():
     if not form.validate_on_submit():
         return form_page(form_status(form))
     return commit_change(
-        lambda: interpreters.create_interpreter(**_interpreter_values(form), actor_id=current_user.id),
+        lambda: directory.create_interpreter(**_interpreter_values(form), actor_id=current_user.id),
         success=lambda interpreter: f"{interpreter.name} is in the interpreter directory.",
         target=_to_interpreter,
         on_refusal=form_page,
@@ -100,14 +102,14 @@ def show_interpreter(interpreter_id: int):
 
 
 def _render_interpreter(interpreter_id: int, status: int = 200):
-    interpreter = interpreters.get_interpreter(interpreter_id)
+    interpreter = directory.get_interpreter(interpreter_id)
     # The audit log (actors, addresses) is the administrators', as in the navigation.
     events = list_events(object_type="interpreter", object_id=interpreter.id) if current_user.role == ADMIN else None
     return _page(
         "logistics/interpreters_detail.html",
         status,
         interpreter=interpreter,
-        upcoming=interpreters.upcoming_bookings(interpreter.id),
+        upcoming=directory.upcoming_bookings(interpreter.id),
         rate=_rate,
         events=events,
         confirm_form=ConfirmForm(),
@@ -117,7 +119,7 @@ def _render_interpreter(interpreter_id: int, status: int = 200):
 @bp.route("/interpreters/<int:interpreter_id>/edit", methods=["GET", "POST"])
 @roles_required(*EDITORS)
 def edit_interpreter(interpreter_id: int):
-    interpreter = interpreters.get_interpreter(interpreter_id)
+    interpreter = directory.get_interpreter(interpreter_id)
     rate = interpreter.hourly_rate
     form = InterpreterForm(
         data={
@@ -137,7 +139,7 @@ def edit_interpreter(interpreter_id: int):
     if not form.validate_on_submit():
         return form_page(form_status(form))
     return commit_change(
-        lambda: interpreters.update_interpreter(interpreter_id, **_interpreter_values(form), actor_id=current_user.id),
+        lambda: directory.update_interpreter(interpreter_id, **_interpreter_values(form), actor_id=current_user.id),
         success=lambda interpreter: f"{interpreter.name}: changes saved.",
         target=_to_interpreter,
         on_refusal=form_page,
@@ -148,7 +150,7 @@ def edit_interpreter(interpreter_id: int):
 @roles_required(*EDITORS)
 def deactivate_interpreter(interpreter_id: int):
     return commit_change(
-        lambda: interpreters.deactivate_interpreter(interpreter_id, actor_id=current_user.id),
+        lambda: directory.deactivate_interpreter(interpreter_id, actor_id=current_user.id),
         success=lambda interpreter: f"{interpreter.name} is deactivated: no new bookings. Existing bookings stay.",
         target=_to_interpreter,
         on_refusal=lambda status: _render_interpreter(interpreter_id, status),
@@ -159,7 +161,7 @@ def deactivate_interpreter(interpreter_id: int):
 @roles_required(*EDITORS)
 def reactivate_interpreter(interpreter_id: int):
     return commit_change(
-        lambda: interpreters.reactivate_interpreter(interpreter_id, actor_id=current_user.id),
+        lambda: directory.reactivate_interpreter(interpreter_id, actor_id=current_user.id),
         success=lambda interpreter: f"{interpreter.name} is active again.",
         target=_to_interpreter,
         on_refusal=lambda status: _render_interpreter(interpreter_id, status),
@@ -181,14 +183,14 @@ def case_interpreter_bookings(case_id: int):
 
 
 def _render_case_bookings(case_id: int, status: int = 200):
-    case = interpreters.get_case(case_id)
+    case = bookings.get_case(case_id)
     return _page(
         "logistics/interpreter_bookings.html",
         status,
         case=case,
         case_open=case.state in OPEN_STATES,
-        bookings=interpreters.interpreter_bookings_of(case.id),
-        costs=interpreters.interpreter_costs(case.id),
+        bookings=bookings.interpreter_bookings_of(case.id),
+        costs=interpreter_costs(case.id),
         confirm_form=ConfirmInterpreterBookingForm(formdata=None),
         cancel_form=CancelInterpreterBookingForm(formdata=None),
     )
@@ -197,7 +199,7 @@ def _render_case_bookings(case_id: int, status: int = 200):
 def _booking_choices(form: InterpreterBookingForm, case, current: Interpreter | None = None) -> list[Interpreter]:
     """Fill the selects: active interpreters offering one of the patient's languages, and those languages."""
     spoken = case.patient.spoken_languages
-    offered = interpreters.interpreters_for(spoken)
+    offered = directory.interpreters_for(spoken)
     if current is not None and all(candidate.id != current.id for candidate in offered):
         offered.insert(0, current)
     form.interpreter_id.choices = [
@@ -214,8 +216,10 @@ def _booking_choices(form: InterpreterBookingForm, case, current: Interpreter | 
     return offered
 
 
-def _booking_values(form: InterpreterBookingForm) -> dict[str, Any]:
-    return {"interpreter_id": int(form.interpreter_id.data), **{name: form[name].data for name in BOOKING_FIELDS}}
+def _booking_details(form: InterpreterBookingForm) -> bookings.InterpreterBookingDetails:
+    return bookings.InterpreterBookingDetails(
+        interpreter_id=int(form.interpreter_id.data), **{name: form[name].data for name in BOOKING_FIELDS}
+    )
 
 
 def _form_refused(form: InterpreterBookingForm) -> None:
@@ -226,7 +230,7 @@ def _form_refused(form: InterpreterBookingForm) -> None:
 @roles_required(*EDITORS)
 @reads_health_data(case_arg="case_id")
 def book_interpreter(case_id: int):
-    case = interpreters.get_case(case_id)
+    case = bookings.get_case(case_id)
     hospital = case.hospital
     form = InterpreterBookingForm(
         data={"place": ", ".join(part for part in (hospital.name, hospital.address) if part) if hospital else ""}
@@ -234,7 +238,7 @@ def book_interpreter(case_id: int):
     _booking_choices(form, case)
 
     def form_page(status: int):
-        fresh = interpreters.get_case(case_id)  # after a rollback, read the case again
+        fresh = bookings.get_case(case_id)  # after a rollback, read the case again
         offered = _booking_choices(form, fresh)
         return _page(
             "logistics/interpreter_booking_form.html", status, form=form, case=fresh, offered=offered, booking=None
@@ -245,10 +249,10 @@ def book_interpreter(case_id: int):
             _form_refused(form)
         return form_page(form_status(form))
     return commit_change(
-        lambda: interpreters.book_interpreter(case_id, **_booking_values(form), actor_id=current_user.id),
+        lambda: bookings.book_interpreter(case_id, _booking_details(form), actor_id=current_user.id),
         success=lambda booking: (
             f"{booking.interpreter.name} requested for "
-            f"{interpreters.local_span(booking.starts_at, booking.ends_at, booking.timezone)}. "
+            f"{local_span(booking.starts_at, booking.ends_at, booking.timezone)}. "
             "Confirm the booking once the interpreter agrees."
         ),
         target=_to_case_bookings,
@@ -260,8 +264,8 @@ def book_interpreter(case_id: int):
 @roles_required(*EDITORS)
 @reads_health_data(case_arg="case_id")
 def edit_interpreter_booking(case_id: int, booking_id: int):
-    case = interpreters.get_case(case_id)
-    booking = interpreters.get_interpreter_booking(case.id, booking_id)
+    case = bookings.get_case(case_id)
+    booking = bookings.get_interpreter_booking(case.id, booking_id)
     starts, ends = to_local(booking.starts_at, booking.timezone), to_local(booking.ends_at, booking.timezone)
     form = InterpreterBookingForm(
         data={
@@ -279,8 +283,8 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
     _booking_choices(form, case, booking.interpreter)
 
     def form_page(status: int):
-        fresh = interpreters.get_case(case_id)
-        current = interpreters.get_interpreter_booking(case_id, booking_id)
+        fresh = bookings.get_case(case_id)
+        current = bookings.get_interpreter_booking(case_id, booking_id)
         offered = _booking_choices(form, fresh, current.interpreter)
         return _page(
             "logistics/interpreter_booking_form.html", status, form=form, case=fresh, offered=offered, booking=current
@@ -291,12 +295,12 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
             _form_refused(form)
         return form_page(form_status(form))
     return commit_change(
-        lambda: interpreters.update_interpreter_booking(
-            case_id, booking_id, **_booking_values(form), actor_id=current_user.id
+        lambda: bookings.update_interpreter_booking(
+            case_id, booking_id, _booking_details(form), actor_id=current_user.id
         ),
         success=lambda booking: (
             f"Interpreter booking changed: {booking.interpreter.name}, "
-            f"{interpreters.local_span(booking.starts_at, booking.ends_at, booking.timezone)} ({booking.status})."
+            f"{local_span(booking.starts_at, booking.ends_at, booking.timezone)} ({booking.status})."
         ),
         target=_to_case_bookings,
         on_refusal=form_page,
@@ -306,13 +310,13 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
 @bp.route("/cases/<int:case_id>/interpreters/<int:booking_id>/confirm", methods=["POST"])
 @roles_required(*EDITORS)
 def confirm_interpreter_booking(case_id: int, booking_id: int):
-    interpreters.get_interpreter_booking(case_id, booking_id)  # 404 for another case's booking
+    bookings.get_interpreter_booking(case_id, booking_id)  # 404 for another case's booking
     form = ConfirmInterpreterBookingForm()
     if not form.validate():
         flash("The reference is too long (at most 100 characters).", "error")
         return _render_case_bookings(case_id, 422)
     return commit_change(
-        lambda: interpreters.confirm_interpreter_booking(
+        lambda: bookings.confirm_interpreter_booking(
             case_id, booking_id, supplier_reference=form.supplier_reference.data or "", actor_id=current_user.id
         ),
         success=lambda booking: f"{booking.interpreter.name}'s booking is confirmed.",
@@ -324,13 +328,13 @@ def confirm_interpreter_booking(case_id: int, booking_id: int):
 @bp.route("/cases/<int:case_id>/interpreters/<int:booking_id>/cancel", methods=["POST"])
 @roles_required(*EDITORS)
 def cancel_interpreter_booking(case_id: int, booking_id: int):
-    interpreters.get_interpreter_booking(case_id, booking_id)  # 404 for another case's booking
+    bookings.get_interpreter_booking(case_id, booking_id)  # 404 for another case's booking
     form = CancelInterpreterBookingForm()
     if not form.validate():
         flash("The reason is too long (at most 300 characters).", "error")
         return _render_case_bookings(case_id, 422)
     return commit_change(
-        lambda: interpreters.cancel_interpreter_booking(
+        lambda: bookings.cancel_interpreter_booking(
             case_id, booking_id, reason=form.reason.data or "", actor_id=current_user.id
         ),
         success=lambda booking: f"{booking.interpreter.name}'s booking is cancelled; the time is free again.",

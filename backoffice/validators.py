@@ -1,0 +1,133 @@
+"""The checks of values people type (text, email, phone, country, languages, time zone, days, money), once for all.
+
+Each check returns the cleaned value or refuses it with a DomainError naming the field. The feature passes its own
+error class (`error=DirectoryError`), so its callers and tests keep catching what they always caught. Imports no
+feature package.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from backoffice.errors import DomainError
+from backoffice.geo import check_country, check_languages, known_timezones
+from backoffice.money import Money, MoneyError, check_amount, parse_money
+
+PHONE_PATTERN = re.compile(r"[0-9+()./\- ]*[0-9][0-9+()./\- ]*")
+MAX_LANGUAGES = 20
+
+
+class InvalidValue(DomainError):
+    """A typed value that does not fit its field."""
+
+
+Error = type[DomainError]
+
+
+def text(value: str | None, label: str, max_length: int, *, required: bool = False, error: Error = InvalidValue) -> str:
+    """Trimmed text; refused when required and empty, or longer than its column."""
+    text = (value or "").strip()
+    if required and not text:
+        raise error(f"Enter the {label}.")
+    if len(text) > max_length:
+        raise error(f"The {label} is too long (at most {max_length} characters).")
+    return text
+
+
+def email(value: str | None, label: str = "email", *, error: Error = InvalidValue) -> str:
+    """An email address, lower-cased; empty when none is given."""
+    email = text(value, label, 254, error=error).lower()
+    if email and (email.count("@") != 1 or email.startswith("@") or email.endswith("@") or " " in email):
+        raise error(f"The {label} {email!r} is not an email address.")
+    return email
+
+
+def phone(value: str | None, label: str = "phone", *, error: Error = InvalidValue) -> str:
+    """A phone number as typed (digits, spaces and + ( ) - . /); empty when none is given."""
+    phone = text(value, label, 40, error=error)
+    if phone and not PHONE_PATTERN.fullmatch(phone):
+        raise error(f"{phone!r} is not a phone number (digits, spaces and + ( ) - . / only).")
+    return phone
+
+
+def country(value: str | None, *, error: Error = InvalidValue) -> str:
+    """A two-letter country code (ISO 3166-1)."""
+    try:
+        return check_country(value or "")
+    except ValueError as problem:
+        raise error(f"Country: {problem}.") from None
+
+
+def languages(
+    value: Sequence[str] | str | None, *, missing: str | None = None, error: Error = InvalidValue
+) -> list[str]:
+    """Two-letter language codes (ISO 639-1), from a list or text such as 'de, en'; at most 20.
+
+    `missing` is the message when at least one is needed (none are needed without it).
+    """
+    try:
+        codes = check_languages(value or [])
+    except ValueError as problem:
+        raise error(f"Languages: {problem}.") from None
+    if missing is not None and not codes:
+        raise error(missing)
+    if len(codes) > MAX_LANGUAGES:
+        raise error(f"List at most {MAX_LANGUAGES} languages.")
+    return codes
+
+
+def timezone(value: str | None, label: str, *, error: Error = InvalidValue) -> str:
+    """An IANA time zone name such as Europe/Berlin."""
+    name = (value or "").strip()
+    if not name:
+        raise error(f"Enter the {label} (such as Europe/Berlin).")
+    if len(name) > 64 or name not in known_timezones():
+        raise error(f"{name[:64]!r} is not an IANA time zone (such as Europe/Berlin, Asia/Dubai).")
+    return name
+
+
+def days(value: int | str | None, label: str, maximum: int, *, error: Error = InvalidValue) -> int | None:
+    """A whole number of days from 0 to `maximum`; none when no value is given."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = str(value).strip()
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):
+        raise error(f"The {label} must be a whole number, not {text[:20]!r}.")
+    days = int(text)
+    if days < 0:
+        raise error(f"The {label} cannot be negative.")
+    if days > maximum:
+        raise error(f"The {label} cannot be more than {maximum} days.")
+    return days
+
+
+def money(
+    amount: Decimal | str | None, currency: str | None, label: str, *, below: Decimal, error: Error = InvalidValue
+) -> Money | None:
+    """Exact money from text; none when no amount is given.
+
+    Never negative, no finer than the currency's minor unit nor than the cent (the columns keep cents), and below
+    `below` (a larger one is a typing error). Comes back with the currency's decimals: 70 -> 70.00, as it reads back
+    from the database.
+    """
+    if amount is None or (isinstance(amount, str) and not amount.strip()):
+        return None
+    try:
+        money = check_amount(parse_money(str(amount), currency or ""), places=2)
+    except MoneyError as problem:
+        raise error(f"{label}: {problem}.") from None
+    if money.amount >= below:
+        raise error(f"{label}: the amount must be below {Money(below, money.currency).format()}.")
+    places = min(money.minor_digits, 2)
+    return Money(money.amount.quantize(Decimal(1).scaleb(-places)), money.currency)
+
+
+def plain(value: Any) -> Any:
+    """A value fit for the audit log's JSON (dates as ISO text, Money and Decimal as text)."""
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    return str(value) if isinstance(value, Money | Decimal) else value
