@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations
+from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
 from tests.invoicing.factories import make_invoicing_case
 
@@ -53,7 +53,7 @@ def drafts(count: int) -> list[int]:
     case = make_invoicing_case(estimate="1000000.00")
     ids = []
     for _ in range(count):
-        ids.append(operations.create_deposit_draft(case.id, actor_id=None, amount="100.00").id)
+        ids.append(deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00").id)
     db.session.commit()
     return ids
 

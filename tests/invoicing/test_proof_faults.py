@@ -9,14 +9,14 @@ import html
 from pathlib import Path
 
 from backoffice.extensions import db
-from backoffice.invoicing import operations
+from backoffice.invoicing import deposits
 from backoffice.invoicing.models import Invoice
 from tests.invoicing.factories import make_invoicing_case
 
 
 def test_an_issue_whose_commit_answer_was_lost_keeps_the_pdf_of_the_issued_invoice(app, as_role, monkeypatch):
     case = make_invoicing_case()
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
     client = as_role("finance")
     dialect = db.engine.dialect
@@ -52,7 +52,7 @@ def test_an_issue_whose_last_flush_fails_at_commit_removes_its_pdf_and_gives_the
     from backoffice.trail import AuditEvent
 
     case = make_invoicing_case()
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
     invoice = issuing.issue_invoice(draft.id, actor_id=None)
     archived = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename

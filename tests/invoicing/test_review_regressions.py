@@ -17,9 +17,19 @@ from sqlalchemy import func, select
 from backoffice.cases.models import Case
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations, payments
+from backoffice.invoicing import (
+    accounts,
+    conversion,
+    credit_notes,
+    deposits,
+    drafts,
+    finals,
+    invoices,
+    issuing,
+    payments,
+)
+from backoffice.invoicing.invoices import InvoiceError, InvoiceImmutable
 from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
-from backoffice.invoicing.operations import InvoiceError, InvoiceImmutable
 from backoffice.invoicing.printing import render_invoice_pdf
 from backoffice.money import Money
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
@@ -37,7 +47,7 @@ def case(app):
 def fresh(invoice_id: int) -> Invoice:
     """The invoice as stored now, lines included."""
     db.session.expire_all()
-    return operations.get_invoice(invoice_id, refresh=True)
+    return invoices.get_invoice(invoice_id, refresh=True)
 
 
 def issue(invoice_id: int) -> Invoice:
@@ -47,7 +57,7 @@ def issue(invoice_id: int) -> Invoice:
 
 
 def issued_deposit(case, amount: str = "500.00") -> Invoice:
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount=amount)
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount=amount)
     db.session.commit()
     return issue(draft.id)
 
@@ -55,13 +65,13 @@ def issued_deposit(case, amount: str = "500.00") -> Invoice:
 def issued_final(case) -> Invoice:
     make_approved_bill(case)
     db.session.commit()
-    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
     return issue(draft.id)
 
 
 def credit(invoice: Invoice, amounts: dict[int, str | None], reason: str = "correction") -> Invoice:
-    note = operations.create_credit_note_draft(invoice.id, actor_id=None, reason=reason, amounts=amounts)
+    note = credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason=reason, amounts=amounts)
     db.session.commit()
     return issue(note.id)
 
@@ -93,10 +103,10 @@ def text(response) -> str:
 def test_two_half_credit_notes_never_reverse_more_vat_than_the_line_carried(case):
     make_approved_bill(case)
     db.session.commit()
-    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
     for line_id in [line.id for line in fresh(draft.id).lines]:
-        operations.remove_line(draft.id, line_id, actor_id=None, expected_version=None)
-    operations.add_line(
+        drafts.remove_line(draft.id, line_id, actor_id=None, expected_version=None)
+    drafts.add_line(
         draft.id,
         actor_id=None,
         expected_version=None,
@@ -119,9 +129,9 @@ def test_two_half_credit_notes_never_reverse_more_vat_than_the_line_carried(case
     assert sum(note.total for note in notes) == final.total
     final = fresh(final.id)
     assert final.status == "credited"
-    assert payments.account_of(final).outstanding == 0
+    assert accounts.account_of(final).outstanding == 0
     with pytest.raises(InvoiceError, match="already credited in full"):
-        operations.create_credit_note_draft(final.id, actor_id=None, reason="again", amounts={line_id: None})
+        credit_notes.create_credit_note_draft(final.id, actor_id=None, reason="again", amounts={line_id: None})
 
 
 def test_a_deposit_the_final_invoice_took_over_is_corrected_through_the_final_invoice_not_credited(case):
@@ -133,19 +143,19 @@ def test_a_deposit_the_final_invoice_took_over_is_corrected_through_the_final_in
 
     # Crediting the deposit would pay the 500 back although the final invoice already counts it as paid.
     with pytest.raises(InvoiceError, match="taken over by the final invoice of this case; correct the final invoice"):
-        operations.create_credit_note_draft(
+        credit_notes.create_credit_note_draft(
             deposit.id, actor_id=None, reason="cancelled", amounts={deposit_line_id: None}
         )
     db.session.rollback()
     assert count(Invoice) == 2
-    assert payments.account_of(fresh(deposit.id)).outstanding == 0
-    assert payments.account_of(fresh(final.id)).deducted == Decimal("500.00")
+    assert accounts.account_of(fresh(deposit.id)).outstanding == 0
+    assert accounts.account_of(fresh(final.id)).deducted == Decimal("500.00")
 
 
 def test_a_credit_note_drafted_on_a_deposit_is_not_issued_once_the_final_invoice_took_the_deposit_over(case):
     deposit = issued_deposit(case)
     pay(deposit, "500.00")
-    note = operations.create_credit_note_draft(
+    note = credit_notes.create_credit_note_draft(
         deposit.id, actor_id=None, reason="cancelled", amounts={deposit.lines[0].id: None}
     )
     db.session.commit()
@@ -155,14 +165,14 @@ def test_a_credit_note_drafted_on_a_deposit_is_not_issued_once_the_final_invoice
         issuing.issue_invoice(note.id, actor_id=None)
     db.session.rollback()
     assert fresh(note.id).status == "draft"
-    assert payments.account_of(fresh(deposit.id)).outstanding == 0
+    assert accounts.account_of(fresh(deposit.id)).outstanding == 0
 
 
 def test_no_deposit_is_invoiced_once_the_final_invoice_stands(case):
     issued_final(case)
 
     with pytest.raises(InvoiceError, match="a deposit now would bill the patient twice"):
-        operations.create_deposit_draft(case.id, actor_id=None, amount="500.00")
+        deposits.create_deposit_draft(case.id, actor_id=None, amount="500.00")
     db.session.rollback()
     assert db.session.scalars(select(Invoice.kind)).all() == ["final"]
 
@@ -172,16 +182,16 @@ def test_a_deposit_is_owed_again_once_the_final_invoice_that_took_it_over_is_cre
     pay(deposit, "200.00")
     final = issued_final(case)
     final_line_ids = [line.id for line in final.lines]
-    pay(final, str(payments.account_of(final).outstanding))
+    pay(final, str(accounts.account_of(final).outstanding))
     assert fresh(deposit.id).status == "settled"  # its open 300 is part of the final invoice
 
     credit(final, dict.fromkeys(final_line_ids), reason="treatment cancelled")
     final = fresh(final.id)
-    pay(final, str(-payments.account_of(final).outstanding), refund=True)
+    pay(final, str(-accounts.account_of(final).outstanding), refund=True)
 
     # The final invoice is gone: the deposit's open 300 is owed on the deposit again, and its stored status says so.
     deposit = fresh(deposit.id)
-    account = payments.account_of(deposit)
+    account = accounts.account_of(deposit)
     assert (account.status, account.outstanding) == ("partially_paid", Decimal("300.00"))
     assert deposit.status == account.status
     assert fresh(final.id).status == "credited"
@@ -249,7 +259,7 @@ def test_a_recorded_payment_is_never_rewritten_or_deleted(case):
 
 
 def test_a_line_larger_than_an_invoice_can_hold_is_refused_with_a_message(case, as_role):
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
 
     response = as_role("finance").post(
@@ -271,7 +281,7 @@ def test_a_line_larger_than_an_invoice_can_hold_is_refused_with_a_message(case, 
 
 @pytest.mark.parametrize("draft", ["deposit", "final"])
 def test_a_huge_exchange_rate_is_refused_with_a_message(case, as_role, draft):
-    operations.set_invoicing_currency(case.id, "USD", actor_id=None)
+    conversion.set_invoicing_currency(case.id, "USD", actor_id=None)
     make_approved_bill(case)  # in EUR: the final invoice converts its lines at the rate
     db.session.commit()
     form = {"exchange_rate": "99999999999", "exchange_rate_on": TODAY.isoformat()}
@@ -288,7 +298,7 @@ def test_a_huge_exchange_rate_is_refused_with_a_message(case, as_role, draft):
 
 
 def test_a_version_too_large_for_the_database_is_refused_as_an_out_of_date_form(case, as_role):
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
 
     response = as_role("finance").post(f"/invoices/{draft.id}/issue", data={"version": str(10**20)})
@@ -309,14 +319,14 @@ def test_a_currency_with_three_decimals_is_refused_as_invoicing_currency_with_a_
 
 def test_amounts_in_yen_have_no_decimals_neither_on_a_deposit_nor_in_a_payment():
     case = make_invoicing_case(estimate="2000000.00")
-    operations.set_invoicing_currency(case.id, "JPY", actor_id=None)
+    conversion.set_invoicing_currency(case.id, "JPY", actor_id=None)
     db.session.commit()
     rate = {"exchange_rate": "160", "exchange_rate_on": TODAY}
 
     with pytest.raises(InvoiceError, match=r"The deposit amount has at most 0 decimal places\."):
-        operations.create_deposit_draft(case.id, actor_id=None, amount="1000.50", **rate)
+        deposits.create_deposit_draft(case.id, actor_id=None, amount="1000.50", **rate)
     db.session.rollback()
-    deposit = operations.create_deposit_draft(case.id, actor_id=None, amount="1000", **rate)
+    deposit = deposits.create_deposit_draft(case.id, actor_id=None, amount="1000", **rate)
     db.session.commit()
     deposit = issue(deposit.id)
     assert (deposit.total, deposit.currency) == (Decimal("1000"), "JPY")
@@ -401,8 +411,8 @@ def one_stored_one_refused(outcomes: dict[str, str]) -> str:
 @pytest.mark.postgresql_only
 def test_two_deposits_issued_at_once_never_exceed_the_estimate(app, monkeypatch):
     case = make_invoicing_case(estimate="2000.00")
-    first = operations.create_deposit_draft(case.id, actor_id=None, amount="600.00").id
-    second = operations.create_deposit_draft(case.id, actor_id=None, amount="600.00").id
+    first = deposits.create_deposit_draft(case.id, actor_id=None, amount="600.00").id
+    second = deposits.create_deposit_draft(case.id, actor_id=None, amount="600.00").id
     db.session.get(Case, case.id).cost_estimate = Money("1000.00", "EUR")  # the estimate revised down since
     db.session.commit()
     after_the_check(monkeypatch, issuing, "_check")
@@ -426,7 +436,7 @@ def test_two_credit_notes_issued_at_once_never_credit_a_line_twice(app, monkeypa
     deposit = issued_deposit(case)
     line_id = deposit.lines[0].id
     notes = [
-        operations.create_credit_note_draft(deposit.id, actor_id=None, reason=reason, amounts={line_id: "300.00"}).id
+        credit_notes.create_credit_note_draft(deposit.id, actor_id=None, reason=reason, amounts={line_id: "300.00"}).id
         for reason in ("first", "second")
     ]
     db.session.commit()
