@@ -16,16 +16,9 @@ from backoffice.invoicing.invoices import InvoiceConflict, InvoiceError, Invoice
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.numbering import NumberSeries
 from backoffice.trail import AuditEvent
-from tests.invoicing.factories import make_approved_bill, make_invoicing_case
+from tests.invoicing.factories import make_approved_bill
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case()
-    db.session.commit()
-    return case
 
 
 def issue(invoice_id: int, actor_id: int | None = None) -> Invoice:
@@ -203,7 +196,7 @@ def test_a_failed_archive_write_issues_nothing_and_gives_the_number_back(app, ca
     assert issue(draft.id).number.endswith("-00001")
 
 
-def test_issuing_is_audited(case):
+def test_making_and_issuing_a_draft_each_leave_an_audit_row(case):
     invoice = issue(deposit(case, amount="100.00").id)
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(invoice.id))))
     assert {"invoice.draft_created", "invoice.issued"} <= actions
@@ -257,7 +250,7 @@ def test_a_part_paid_deposit_is_settled_by_the_final_invoice_not_owed_twice(app,
     assert db.session.get(Invoice, first.id).status == "partially_paid"
 
 
-def test_no_deposit_once_a_final_invoice_stands(app, case):
+def test_a_deposit_is_neither_drafted_nor_issued_once_the_final_invoice_is_issued(app, case):
     make_approved_bill(case)
     db.session.commit()
     draft, _notes = finals.create_final_draft(case.id, actor_id=None)

@@ -9,15 +9,7 @@ import pytest
 from backoffice.extensions import db
 from backoffice.invoicing import credit_notes, listing
 from backoffice.invoicing.listing import FilterError, InvoiceFilters
-from tests.invoicing.factories import make_invoicing_case
 from tests.invoicing.test_views import deposit_draft, issued, pay
-
-
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case()
-    db.session.commit()
-    return case
 
 
 def test_filters_are_read_from_the_query_string():

@@ -65,13 +65,6 @@ def receive(invoice, amount: str, **fields):
     return payment
 
 
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case(estimate="20000.00")
-    db.session.commit()
-    return case
-
-
 def actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 

@@ -23,7 +23,7 @@ from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
 from backoffice.numbering import NumberSeries
 from backoffice.trail import AuditEvent
 from tests.helpers import login_as
-from tests.invoicing.factories import make_approved_bill, make_invoicing_case
+from tests.invoicing.factories import make_approved_bill
 
 TODAY = date.today()
 
@@ -45,13 +45,6 @@ def count(model) -> int:
 def newest_invoice() -> Invoice:
     db.session.expire_all()
     return db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
-
-
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case()
-    db.session.commit()
-    return case
 
 
 def deposit_draft(case, amount="1000.00") -> Invoice:
