@@ -36,24 +36,30 @@ def after_the_check(monkeypatch, module, name: str) -> None:
     monkeypatch.setattr(module, name, check_then_wait)
 
 
+def outcome_of(change: Callable[[], object], *, answer: Callable[[object], str] = lambda result: "stored") -> str:
+    """Run `change` and commit in this thread's session, then remove the session: `answer(result)` (taken before the
+    commit), "refused: <message>" for a rule's refusal, or "unexpected ..." for anything else."""
+    try:
+        outcome = answer(change())
+        db.session.commit()
+        return outcome
+    except DomainError as error:
+        db.session.rollback()
+        return f"refused: {error.message}"
+    except Exception as error:  # reported by the assertions, not lost in the thread
+        db.session.rollback()
+        return f"unexpected {type(error).__name__}: {error}"
+    finally:
+        db.session.remove()
+
+
 def at_once(app, work: dict[str, Callable[[], object]]) -> dict[str, str]:
     """Run each change in its own thread and session, committing; returns "stored", "refused: ..." or "unexpected"."""
     outcomes: dict[str, str] = {}
 
     def worker(name, change):
         with app.app_context():
-            try:
-                change()
-                db.session.commit()
-                outcomes[name] = "stored"
-            except DomainError as error:
-                db.session.rollback()
-                outcomes[name] = f"refused: {error.message}"
-            except Exception as error:  # reported by the assertions, not lost in the thread
-                db.session.rollback()
-                outcomes[name] = f"unexpected {type(error).__name__}: {error}"
-            finally:
-                db.session.remove()
+            outcomes[name] = outcome_of(change)
 
     threads = [threading.Thread(target=worker, args=item) for item in work.items()]
     for thread in threads:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 from decimal import Decimal
@@ -28,13 +27,9 @@ from backoffice.invoicing.invoices import InvoiceError, InvoiceImmutable
 from backoffice.invoicing.models import AccountCredit, InvoicePayment
 from backoffice.patients.models import Patient
 from backoffice.trail import AuditEvent
-from tests.invoicing.factories import make_approved_bill, make_invoicing_case
+from tests.invoicing.factories import make_approved_bill, make_invoicing_case, text
 
 TODAY = date.today()
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def issued_deposit(case, amount: str):

@@ -23,23 +23,15 @@ from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
 from backoffice.numbering import NumberSeries
 from backoffice.trail import AuditEvent
 from tests.helpers import login_as
-from tests.invoicing.factories import make_approved_bill
+from tests.invoicing.factories import count, make_approved_bill, text
 
 TODAY = date.today()
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def fresh(invoice_id: int) -> Invoice:
     """The invoice as stored now (after the requests' own sessions changed it)."""
     db.session.expire_all()
     return invoices.get_invoice(invoice_id)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
 
 
 def newest_invoice() -> Invoice:
