@@ -37,6 +37,8 @@ MAX_LINES = 500
 
 
 def new_draft(case: Case, kind: str, actor_id: int | None, exchange_rate, exchange_rate_on) -> Invoice:
+    """A new draft of `kind` for the case, in its invoicing currency, addressed to its patient; outside the base
+    currency it needs the exchange rate and its date."""
     currency = case.invoicing_currency
     rate, rate_on = rate_values(currency, exchange_rate, exchange_rate_on)
     patient: Patient = case.patient
@@ -61,6 +63,8 @@ def new_draft(case: Case, kind: str, actor_id: int | None, exchange_rate, exchan
 
 
 def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
+    """Put a line on a draft in the invoice's currency (a base-currency price converted at the draft's rate); refused
+    when priced in any other currency or beyond what an invoice can hold. The caller sets the VAT again (`retax`)."""
     unit_price, source_price, source_currency = in_invoice_currency(draft.unit_price, draft.currency, invoice)
     line = InvoiceLine(
         position=len(invoice.lines) + 1,

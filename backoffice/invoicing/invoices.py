@@ -110,6 +110,7 @@ def check_version(invoice: Invoice, expected_version: int | None) -> None:
 def record_invoice_event(
     invoice: Invoice, case: Case | None, actor_id: int | None, action: str, note: str, **details
 ) -> None:
+    """The audit row of a change of an invoice and, given its case, the note on the case's timeline."""
     record_event(
         f"invoice.{action}",
         actor_id=actor_id,
