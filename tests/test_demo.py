@@ -273,20 +273,21 @@ def test_the_second_demo_patient_owns_none_of_the_first_ones_invoices(app):
 
 def test_pablos_treated_case_has_a_paid_deposit_a_final_invoice_deducting_it_and_a_credit_note(app):
     from backoffice.billing.models import HospitalBill
-    from backoffice.invoicing import operations, payments
+    from backoffice.invoicing import accounts
+    from backoffice.invoicing.invoices import get_invoice
 
     output = seed(app)
     _, pablo, invoices = demo_patient("patient@demo.test")
     by_kind = {invoice.kind: invoice for invoice in invoices}
     assert sorted(by_kind) == ["credit_note", "deposit", "final"] and len(invoices) == 3
     # Each with its lines, deductions and payments (loading one reloads the invoices it refers to).
-    credit = operations.get_invoice(by_kind["credit_note"].id)
-    final = operations.get_invoice(by_kind["final"].id)
-    deposit = operations.get_invoice(by_kind["deposit"].id)
+    credit = get_invoice(by_kind["credit_note"].id)
+    final = get_invoice(by_kind["final"].id)
+    deposit = get_invoice(by_kind["deposit"].id)
     case = db.session.get(Case, final.case_id)
     assert case.patient_id == pablo.id and case.state in ("discharged", "aftercare", "closed")
     assert case.cost_estimate is not None and deposit.case_id == credit.case_id == case.id
-    assert deposit.status == "paid" and payments.account_of(deposit).paid == deposit.total
+    assert deposit.status == "paid" and accounts.account_of(deposit).paid == deposit.total
     bill = db.session.get(HospitalBill, final.hospital_bill_id)
     assert bill.case_id == case.id and bill.status == "approved"
     assert [(d.deposit_invoice_id, d.amount) for d in final.deductions] == [(deposit.id, deposit.total)]
@@ -296,7 +297,7 @@ def test_pablos_treated_case_has_a_paid_deposit_a_final_invoice_deducting_it_and
     corrected = next(original for original in final.lines if original.id == line.credited_line_id)
     assert credit.credited_invoice_id == final.id and 0 < line.net_amount <= corrected.net_amount
     outstanding = final.total - deposit.total - credit.total
-    assert payments.account_of(final).outstanding == outstanding > 0 and final.status == "issued"
+    assert accounts.account_of(final).outstanding == outstanding > 0 and final.status == "issued"
     assert f"case {case.number}" in output and all(invoice.number in output for invoice in invoices)
 
 

@@ -29,7 +29,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.demo.billing import bill_csv, stem_cell_stays
 from backoffice.demo.data import DEMO_PATIENT_PROFILES, HOME_AIRPORTS
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations, payments
+from backoffice.invoicing import conversion, credit_notes, deposits, finals, invoices, issuing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.sources import LOGISTICS_LABELS
 from backoffice.logistics.airports import airport
@@ -189,15 +189,15 @@ def _pablo(user: User, stay, actor_id: int | None) -> str:
         actor_id=actor_id,
         amount=deposit.total,
         currency=deposit.currency,
-        received_on=operations.operator_today(),
+        received_on=invoices.operator_today(),
         method="bank_transfer",
         reference=f"SEPA transfer {user.name}, {deposit.number}",
     )
     bill = _approved_bill(case_id, admission, discharge, BILL_REFERENCES[0], actor_id)
-    draft, _ = operations.create_final_draft(case_id, actor_id=actor_id)
+    draft, _ = finals.create_final_draft(case_id, actor_id=actor_id)
     final = issuing.issue_invoice(draft.id, actor_id=actor_id)
     line, amount, reason = _correction(final)
-    note = operations.create_credit_note_draft(final.id, actor_id=actor_id, reason=reason, amounts={line.id: amount})
+    note = credit_notes.create_credit_note_draft(final.id, actor_id=actor_id, reason=reason, amounts={line.id: amount})
     credit = issuing.issue_invoice(note.id, actor_id=actor_id)
     return (
         f"Invoices of {user.name} ({user.email}), case {get_case(case_id).number}: deposit invoice {deposit.number} "
@@ -216,19 +216,19 @@ def _priya(user: User, cases: list[Case], actor_id: int | None) -> str:
     second = next((case for case in others if case.state == "confirmed"), None)
     if second is not None:
         _move_case(second.id, patient)
-        operations.set_invoicing_currency(second.id, "USD", actor_id=actor_id)
+        conversion.set_invoicing_currency(second.id, "USD", actor_id=actor_id)
         deposit = _deposit(
             second.id,
             actor_id,
             exchange_rate=USD_RATE,
-            exchange_rate_on=operations.operator_today() - timedelta(days=1),
+            exchange_rate_on=invoices.operator_today() - timedelta(days=1),
         )
         parts.append(f"case {second.number}: deposit invoice {deposit.number} in USD (unpaid)")
     return f"Invoices of {user.name} ({user.email}), " + "; ".join(parts) + "."
 
 
 def _deposit(case_id: int, actor_id: int | None, **rate) -> Invoice:
-    draft = operations.create_deposit_draft(case_id, actor_id=actor_id, share_percent=DEPOSIT_SHARE, **rate)
+    draft = deposits.create_deposit_draft(case_id, actor_id=actor_id, share_percent=DEPOSIT_SHARE, **rate)
     return issuing.issue_invoice(draft.id, actor_id=actor_id)
 
 

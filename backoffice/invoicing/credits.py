@@ -17,9 +17,10 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
+from backoffice.invoicing.accounts import account_of
+from backoffice.invoicing.invoices import InvoiceError, get_invoice, lock_case, operator_today, parse_amount
 from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, InvoicePayment
-from backoffice.invoicing.operations import InvoiceError, get_invoice, lock_case, operator_today, parse_amount
-from backoffice.invoicing.payments import account_of, refresh_status
+from backoffice.invoicing.payments import refresh_status
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
 from backoffice.trail import record_event

@@ -1,6 +1,6 @@
 """Forms of the invoice pages.
 
-Amounts, quantities, shares and rates stay text here and are read by the operations (`operations.parse_amount`), so
+Amounts, quantities, shares and rates stay text here and are read by the operations (`invoices.parse_amount`), so
 the message about a bad amount is the operation's, exact and never rounded; the forms only bound their length.
 Every change of an existing invoice carries the version of it the user saw (optimistic locking).
 """

@@ -10,8 +10,8 @@ from __future__ import annotations
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from backoffice.invoicing.invoices import InvoiceImmutable
 from backoffice.invoicing.models import AccountCredit, Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
-from backoffice.invoicing.operations import InvoiceImmutable
 
 MUTABLE_AFTER_ISSUE = frozenset({"status", "version", "payments"})
 

@@ -23,9 +23,22 @@ from backoffice.cases.operations import get_case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.invoicing import archive, operations, payments
+from backoffice.invoicing import archive, payments
+from backoffice.invoicing.credit_notes import check_credit_note_at_issue
+from backoffice.invoicing.deposits import check_deposit_at_issue
+from backoffice.invoicing.drafts import retax
+from backoffice.invoicing.finals import final_in_force, refresh_deductions
+from backoffice.invoicing.invoices import (
+    InvoiceConflict,
+    InvoiceError,
+    check_bound,
+    get_invoice,
+    lock_case_of,
+    operator_today,
+    record_invoice_event,
+    totals_of,
+)
 from backoffice.invoicing.models import SERIES, Invoice
-from backoffice.invoicing.operations import InvoiceConflict, InvoiceError, get_invoice, totals_of
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.numbering import next_number
 
@@ -59,32 +72,32 @@ def _check(invoice: Invoice) -> None:
     if invoice.currency != invoice.base_currency and (invoice.exchange_rate is None or not invoice.exchange_rate_on):
         raise InvoiceError("Enter the exchange rate and its date before issuing.")
     totals = totals_of(invoice)
-    operations._check_bound(totals.total)
+    check_bound(totals.total)
     if totals.total <= 0:
         raise InvoiceError("The invoice's total is 0: there is nothing to issue.")
     if invoice.kind == "deposit":
-        operations.check_deposit_at_issue(invoice)
+        check_deposit_at_issue(invoice)
     elif invoice.kind == "final":
-        other = operations.final_in_force(invoice.case_id, exclude_id=invoice.id)
+        other = final_in_force(invoice.case_id, exclude_id=invoice.id)
         if other is not None and not other.is_draft:
             raise InvoiceError(f"{other.label} is in force for this case; credit it in full first.")
     else:
-        operations.check_credit_note_at_issue(invoice)
+        check_credit_note_at_issue(invoice)
 
 
 def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: int | None = None) -> Invoice:
     """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF. Flushes; the
     caller commits (a rollback removes the archived PDF and gives the number back)."""
-    operations.lock_case_of(invoice_id)  # deposits vs the estimate, credit notes vs what is left: one issuer a case
+    lock_case_of(invoice_id)  # deposits vs the estimate, credit notes vs what is left: one issuer a case
     _claim(invoice_id, expected_version)
     invoice = get_invoice(invoice_id, refresh=True)
-    operations.refresh_deductions(invoice)
+    refresh_deductions(invoice)
     # VAT per rate again, against the credit notes issued meanwhile; written while the invoice is still a draft.
-    operations.retax(invoice)
+    retax(invoice)
     db.session.flush()
     _check(invoice)
     case = get_case(invoice.case_id)
-    issue_date = operations.operator_today()
+    issue_date = operator_today()
     series = SERIES[invoice.kind]
     number = f"{series}-{issue_date.year}-{next_number(series, issue_date.year):05d}"
     totals = totals_of(invoice)
@@ -117,7 +130,7 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
         payments.refresh_status(get_invoice(invoice.credited_invoice_id))
     db.session.flush()
     payments.refresh_deposits(invoice.case_id)  # a final invoice in force settles them; cancelling it reopens them
-    operations._event(
+    record_invoice_event(
         invoice,
         case,
         actor_id,

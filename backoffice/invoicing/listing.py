@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -20,14 +19,11 @@ from sqlalchemy.orm import joinedload
 from backoffice.cases.models import Case
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.invoicing import sources
+from backoffice.invoicing.accounts import Account, accounts_of
 from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, AccountCredit, Invoice, InvoiceLine
 from backoffice.pagination import Page
 from backoffice.params import page_number
 from backoffice.patients.models import Patient
-
-if TYPE_CHECKING:
-    from backoffice.invoicing.payments import Account
 
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 100
@@ -151,31 +147,6 @@ def _draft_totals(draft_ids: Sequence[int]) -> dict[int, Decimal]:
     return {invoice_id: (net or ZERO) + (tax or ZERO) for invoice_id, net, tax in rows}
 
 
-def accounts_of(invoices: Sequence[Invoice]) -> dict[int, Account]:
-    """The account of each issued invoice (credit notes and drafts have none), in three statements at most."""
-    # Imported here: the case page imports this module, and `payments` imports `operations`, which imports `cases`.
-    from backoffice.invoicing.payments import Account, superseded_rest
-
-    issued = [invoice for invoice in invoices if not invoice.is_draft and not invoice.is_credit_note]
-    ids = [invoice.id for invoice in issued]
-    credited = sources.credited_amounts(ids)
-    paid = sources.paid_amounts(ids)
-    superseded = sources.superseded_deposits([invoice.id for invoice in issued if invoice.kind == "deposit"])
-    accounts = {}
-    for invoice in issued:
-        invoice_credited = credited.get(invoice.id) or ZERO
-        invoice_paid = paid.get(invoice.id) or ZERO
-        accounts[invoice.id] = Account(
-            invoice.currency,
-            invoice.total if invoice.total is not None else ZERO,
-            invoice.deductions_total or ZERO,
-            invoice_credited,
-            invoice_paid,
-            superseded_rest(invoice, invoice_credited, invoice_paid, superseded),
-        )
-    return accounts
-
-
 def _entries(rows: Sequence[tuple[Invoice, str, str]]) -> list[InvoiceEntry]:
     """Entries with their totals and accounts, computed in bulk: at most four statements for any number of rows."""
     invoices = [row[0] for row in rows]
@@ -221,7 +192,7 @@ class RefundDue:
     """What is due back to the patient in one currency, from its two sources, never mixed across currencies.
 
     `on_invoices`: issued invoices below zero (credit notes or deductions beyond what was paid, see
-    `payments.Account.outstanding`); `credit`: the case's credit (paid beyond what was open) not yet refunded or applied
+    `accounts.Account.outstanding`); `credit`: the case's credit (paid beyond what was open) not yet refunded or applied
     to another invoice. Both are owed to the patient until finance pays them back or sets the credit against an
     invoice, so "refund due" is their sum wherever it is shown (case account, case page, portal)."""
 
@@ -335,6 +306,17 @@ def credit_balances_of_cases(case_ids: list[int]) -> dict[int, list[CreditBalanc
         if amount and amount > 0:
             result.setdefault(case_id, []).append(CreditBalance(currency, amount))
     return result
+
+
+def open_for_credit(entries: Sequence[InvoiceEntry], credit: Sequence[CreditBalance]) -> list[Invoice]:
+    """The case's invoices the credit can be applied to: open, and in a currency the credit holds (never across
+    currencies)."""
+    held = {balance.currency for balance in credit}
+    return [
+        entry.invoice
+        for entry in entries
+        if entry.account is not None and entry.account.outstanding > 0 and entry.invoice.currency in held
+    ]
 
 
 def credit_statement(case_id: int) -> list[AccountCredit]:

@@ -1,7 +1,6 @@
 """Money in and out on issued invoices: payments received, refunds paid, and the status that follows.
 
-What is left to pay on an invoice is its total, less the deposits it deducts, less what credit notes took off it,
-less the payments received (refunds count back). Positive: open; zero: settled; negative: a refund is due.
+What is left to pay on an invoice is its account (`accounts.py`); its status follows from it.
 
 A payment is recorded as the bank shows it, also when it is more than was open: the invoice keeps what settles it,
 and the excess becomes a credit on the case's account in that currency (`credits.py`), which finance refunds or
@@ -10,7 +9,6 @@ applies to another invoice of the case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -19,9 +17,8 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
-from backoffice.invoicing import sources
-from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice, InvoicePayment
-from backoffice.invoicing.operations import (
+from backoffice.invoicing.accounts import ZERO, account_of
+from backoffice.invoicing.invoices import (
     InvoiceError,
     check_version,
     get_invoice,
@@ -29,64 +26,10 @@ from backoffice.invoicing.operations import (
     operator_today,
     parse_amount,
 )
+from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice, InvoicePayment
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
 from backoffice.trail import record_event
-
-ZERO = Decimal("0.00")
-
-
-@dataclass(frozen=True, slots=True)
-class Account:
-    """Where an issued invoice stands."""
-
-    currency: str
-    total: Decimal
-    deductions: Decimal
-    credited: Decimal
-    paid: Decimal  # received minus refunded
-    superseded: Decimal = ZERO  # a deposit's unpaid rest, taken over by the final invoice
-
-    @property
-    def deducted(self) -> Decimal:
-        """The deposits deducted, while the invoice stands: one cancelled in full hands them back to the deposits."""
-        return ZERO if self.credited >= self.total else self.deductions
-
-    @property
-    def outstanding(self) -> Decimal:
-        return self.total - self.deducted - self.credited - self.paid - self.superseded
-
-    @property
-    def status(self) -> str:
-        if self.outstanding > 0:
-            return "partially_paid" if self.paid > 0 else "issued"
-        if self.outstanding < 0:
-            return "refund_due"
-        if self.superseded > 0:
-            return "settled"
-        if self.paid == 0 and self.deducted == 0 and self.credited > 0:
-            return "credited"
-        return "paid"
-
-
-def superseded_rest(invoice: Invoice, credited: Decimal, paid: Decimal, superseded_ids: set[int]) -> Decimal:
-    """What of a deposit the final invoice took over (its unpaid rest), if a final invoice in force took it over."""
-    if invoice.id not in superseded_ids:
-        return ZERO
-    return max(invoice.total - credited - paid, ZERO)
-
-
-def account_of(invoice: Invoice) -> Account:
-    """The account of an issued invoice or credit note (a credit note is settled with the invoice it corrects)."""
-    if invoice.is_draft or invoice.is_credit_note:
-        total = invoice.total or ZERO
-        return Account(invoice.currency, total, ZERO, ZERO, total if invoice.is_credit_note else ZERO)
-    credited = sources.credited_amounts([invoice.id]).get(invoice.id, ZERO)
-    paid = sources.paid_amounts([invoice.id]).get(invoice.id, ZERO)
-    superseded = ZERO
-    if invoice.kind == "deposit":
-        superseded = superseded_rest(invoice, credited, paid, sources.superseded_deposits([invoice.id]))
-    return Account(invoice.currency, invoice.total, invoice.deductions_total or ZERO, credited, paid, superseded)
 
 
 def refresh_status(invoice: Invoice) -> str:

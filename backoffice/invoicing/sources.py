@@ -1,8 +1,8 @@
 """What a final invoice takes over from the rest of the case: the approved hospital bill at resident prices, the
 trip's costs, the coordination fee, and the deposits the patient has paid.
 
-Each source gives plain `LineDraft`s in the currency it is priced in; `operations` converts them to the invoice's
-currency. Nothing here writes.
+Each source gives plain `LineDraft`s in the currency it is priced in; `drafts.append_line` converts them to the
+invoice's currency. Nothing here writes.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
 from backoffice.money import Amount
+from backoffice.shipments.models import MedicineOrder, OrderItem
 
 APPROVED = ("approved", "paid")
 
@@ -128,8 +129,6 @@ def logistics_lines(case_id: int) -> list[LineDraft]:
 
 def medicine_lines(case_id: int) -> list[LineDraft]:
     """Medicines bought for the patient: one line per order the pharmacy has charged (purchased or later)."""
-    from backoffice.shipments.models import MedicineOrder, OrderItem
-
     orders = db.session.execute(
         select(MedicineOrder.id, MedicineOrder.cost_amount, MedicineOrder.cost_currency, MedicineOrder.submitted_at)
         .where(

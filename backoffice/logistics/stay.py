@@ -35,3 +35,17 @@ def stay_of(case: Case | int) -> Stay | None:
         .limit(1)
     ).first()
     return Stay(row[0], row[1]) if row else None
+
+
+def planned_stay_of(case: Case | int) -> Stay | None:
+    """The stay the case's newest appointment not cancelled plans (requested or confirmed); None without one.
+
+    What a deposit invoice names as its service period: a deposit is asked before the hospital confirms."""
+    case_id = case if isinstance(case, int) else case.id
+    row = db.session.execute(
+        select(HospitalAppointment.admission_on, HospitalAppointment.discharge_on)
+        .where(HospitalAppointment.case_id == case_id, HospitalAppointment.status != "cancelled")
+        .order_by(HospitalAppointment.admission_on.desc())
+        .limit(1)
+    ).first()
+    return Stay(row[0], row[1]) if row else None

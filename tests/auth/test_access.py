@@ -34,8 +34,8 @@ from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import pause_destination
 from backoffice.extensions import db
 from backoffice.invoicing import archive
+from backoffice.invoicing.finals import create_final_draft
 from backoffice.invoicing.models import Invoice, InvoiceLine
-from backoffice.invoicing.operations import create_final_draft
 from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_connection
 from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.itinerary import calendar

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations
+from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
 from backoffice.trail import AuditEvent
 from tests.evidence import record
@@ -47,7 +47,7 @@ def make_drafts(count: int) -> list[int]:
     while len(ids) < count:
         case = make_invoicing_case(estimate="1000000.00")
         for _ in range(min(DRAFTS_PER_CASE, count - len(ids))):
-            ids.append(operations.create_deposit_draft(case.id, actor_id=None, amount="10.00").id)
+            ids.append(deposits.create_deposit_draft(case.id, actor_id=None, amount="10.00").id)
         db.session.commit()
     return ids
 

@@ -29,7 +29,7 @@ from weasyprint.urls import path2url
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport
 from backoffice.cases.models import Case
 from backoffice.extensions import db
-from backoffice.invoicing import archive, issuing, operations, queries
+from backoffice.invoicing import archive, finals, invoices, issuing, queries
 from backoffice.invoicing.printing import TEMPLATE, printed_invoice, render_invoice_pdf
 from tests.benchmarks.timing import Timing, report
 from tests.factories import make_hospital
@@ -104,7 +104,7 @@ def final_drafts(count: int) -> list[int]:
     for _ in range(count):
         case = make_invoicing_case(hospital=hospital, estimate="90000.00")
         approved_bill(case, tariff.id, LINES - 1)
-        draft, notes = operations.create_final_draft(case.id, actor_id=None)
+        draft, notes = finals.create_final_draft(case.id, actor_id=None)
         assert notes == [] and len(draft.lines) == LINES
         ids.append(draft.id)
     db.session.commit()
@@ -133,7 +133,7 @@ def test_issuing_a_40_line_invoice_and_downloading_it(app, users):
         numbers.append(invoice.number)
 
     issue()  # the invoice the renderers print
-    invoice = operations.get_invoice(queries.issued_by_number(numbers[-1]).id)
+    invoice = invoices.get_invoice(queries.issued_by_number(numbers[-1]).id)
     case_number = db.session.get(Case, invoice.case_id).number
     printed = printed_invoice(invoice, case_number=case_number)
     base_url = path2url(str(Path(app.static_folder).resolve()))  # as backoffice.pdf.render_pdf

@@ -24,8 +24,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.invoicing import issuing
-from backoffice.invoicing import operations as invoicing
+from backoffice.invoicing import deposits, invoices, issuing
 from backoffice.invoicing.models import Invoice
 from backoffice.numbering import NumberSeries
 from tests.invoicing.factories import make_invoicing_case
@@ -57,15 +56,15 @@ def archive(app, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def year() -> str:
-    return str(invoicing.operator_today().year)
+    return str(invoices.operator_today().year)
 
 
 @pytest.fixture
 def drafts(app):
     """One invoice issued already (number 1 of the year) and a draft waiting to be issued: the number at stake is 2."""
     case = make_invoicing_case(estimate="100000.00")
-    first = invoicing.create_deposit_draft(case.id, actor_id=None, amount="100.00")
-    second = invoicing.create_deposit_draft(case.id, actor_id=None, amount="200.00")
+    first = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    second = deposits.create_deposit_draft(case.id, actor_id=None, amount="200.00")
     db.session.commit()
     return first.id, second.id
 

@@ -31,7 +31,7 @@ from sqlalchemy.engine import make_url
 
 from backoffice import create_app
 from backoffice.extensions import db
-from backoffice.invoicing import operations as invoicing
+from backoffice.invoicing import deposits
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from tests.evidence import record
 from tests.factories import make_user
@@ -93,7 +93,7 @@ def restart_app(app_config, tmp_path_factory):
                 make_invoicing_case(estimate="1000000.00", coordinator=people["coordinator"]) for _ in range(CASES)
             ]
             drafts = [
-                invoicing.create_deposit_draft(cases[n % CASES].id, actor_id=None, amount="10.00").id
+                deposits.create_deposit_draft(cases[n % CASES].id, actor_id=None, amount="10.00").id
                 for n in range(DRAFTS)
             ]
             db.session.commit()

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.extensions import db
-from backoffice.invoicing import operations as invoicing
+from backoffice.invoicing import deposits
 from backoffice.invoicing.models import Invoice
 from backoffice.logistics.models import InterpreterBooking
 from backoffice.numbering import NumberSeries
@@ -178,7 +178,7 @@ PER_CLERK = 3
 def test_finance_clerks_issuing_at_once_through_the_issue_button_get_consecutive_numbers(app):
     case = make_invoicing_case(estimate="1000000.00")
     drafts = [
-        invoicing.create_deposit_draft(case.id, actor_id=None, amount="10.00").id for _ in range(CLERKS * PER_CLERK)
+        deposits.create_deposit_draft(case.id, actor_id=None, amount="10.00").id for _ in range(CLERKS * PER_CLERK)
     ]
     clerks = [make_user("finance", name=f"Clerk {n}") for n in range(CLERKS)]
     db.session.commit()
@@ -200,7 +200,7 @@ def test_finance_clerks_issuing_at_once_through_the_issue_button_get_consecutive
 
 def test_one_draft_issued_from_two_browsers_at_once_is_issued_once(app):
     case = make_invoicing_case()
-    draft_id = invoicing.create_deposit_draft(case.id, actor_id=None, amount="100.00").id
+    draft_id = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00").id
     frida, fred = make_user("finance", name="Frida"), make_user("finance", name="Fred")
     db.session.commit()
     browsers = {"frida": browser(app, frida), "fred": browser(app, fred)}

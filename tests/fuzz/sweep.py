@@ -474,8 +474,7 @@ def build_world(app) -> World:
     from backoffice.cases.models import Case, CaseDocument, ScreeningAnswer
     from backoffice.dbtypes import utcnow
     from backoffice.directory.models import Hospital
-    from backoffice.invoicing import issuing, payments
-    from backoffice.invoicing import operations as invoicing
+    from backoffice.invoicing import accounts, credit_notes, deposits, finals, issuing, payments
     from backoffice.invoicing.models import Invoice
     from backoffice.jobs import AppSimpleWorker, get_queue, make_worker
     from backoffice.logistics.itinerary import calendar
@@ -543,7 +542,7 @@ def build_world(app) -> World:
     for bill in db.session.scalars(select(HospitalBill).where(HospitalBill.status == "approved")).all():
         try:
             with db.session.begin_nested():
-                draft, _ = invoicing.create_final_draft(bill.case_id, actor_id=finance)
+                draft, _ = finals.create_final_draft(bill.case_id, actor_id=finance)
             world.urls.append(f"/invoices/{draft.id}")
             break
         except Exception:  # a case the rules refuse simply gets no draft; the next one is tried
@@ -554,7 +553,7 @@ def build_world(app) -> World:
     if deposit is not None:
         try:
             with db.session.begin_nested():
-                account = payments.account_of(deposit)
+                account = accounts.account_of(deposit)
                 payments.record_payment(
                     deposit.id,
                     actor_id=finance,
@@ -563,7 +562,7 @@ def build_world(app) -> World:
                     received_on=utcnow().date(),
                     method="bank_transfer",
                 )
-                note = invoicing.create_credit_note_draft(
+                note = credit_notes.create_credit_note_draft(
                     deposit.id,
                     actor_id=finance,
                     reason="Trip cancelled",
@@ -586,13 +585,13 @@ def build_world(app) -> World:
                 payments.record_payment(
                     open_deposit.id,
                     actor_id=finance,
-                    amount=payments.account_of(open_deposit).outstanding + 100,
+                    amount=accounts.account_of(open_deposit).outstanding + 100,
                     currency=open_deposit.currency,
                     received_on=utcnow().date(),
                     method="bank_transfer",
                 )
                 rate = {"exchange_rate": open_deposit.exchange_rate, "exchange_rate_on": open_deposit.exchange_rate_on}
-                second = invoicing.create_deposit_draft(open_deposit.case_id, actor_id=finance, amount="50", **rate)
+                second = deposits.create_deposit_draft(open_deposit.case_id, actor_id=finance, amount="50", **rate)
                 issuing.issue_invoice(second.id, actor_id=finance)
             world.urls.append(f"/cases/{open_deposit.case_id}/invoices")
         except Exception:  # without it the credit forms are not found, which the coverage test names

@@ -1,12 +1,17 @@
-"""Rows for invoicing tests: a case ready to invoice, an approved hospital bill, issued invoices."""
+"""Rows for invoicing tests: a case ready to invoice, an approved hospital bill, invoices issued, credited and paid."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import func, select
+
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.extensions import db
+from backoffice.invoicing import credit_notes, deposits, finals, invoices, issuing, payments
+from backoffice.invoicing.models import Invoice
 from backoffice.money import Money
 from tests.factories import make_case, make_hospital, make_patient
 
@@ -89,3 +94,61 @@ def make_approved_bill(case, lines=DEFAULT_BILL_LINES, *, status: str = "approve
         )
     db.session.flush()
     return bill
+
+
+# ---------------------------------------------------------------------------------------------- invoices as they go
+
+TODAY = date.today()
+
+
+def fresh(invoice_id: int) -> Invoice:
+    """The invoice as stored now, lines included."""
+    db.session.expire_all()
+    return invoices.get_invoice(invoice_id, refresh=True)
+
+
+def issue(invoice_id: int) -> Invoice:
+    issuing.issue_invoice(invoice_id, actor_id=None)
+    db.session.commit()
+    return fresh(invoice_id)
+
+
+def issued_deposit(case, amount: str = "500.00") -> Invoice:
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount=amount)
+    db.session.commit()
+    return issue(draft.id)
+
+
+def issued_final(case) -> Invoice:
+    make_approved_bill(case)
+    db.session.commit()
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
+    db.session.commit()
+    return issue(draft.id)
+
+
+def credit(invoice: Invoice, amounts: dict[int, str | None], reason: str = "correction") -> Invoice:
+    note = credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason=reason, amounts=amounts)
+    db.session.commit()
+    return issue(note.id)
+
+
+def pay(invoice: Invoice, amount: str, *, refund: bool = False) -> None:
+    payments.record_payment(
+        invoice.id,
+        actor_id=None,
+        amount=amount,
+        currency=invoice.currency,
+        received_on=TODAY,
+        method="bank_transfer",
+        refund=refund,
+    )
+    db.session.commit()
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations
+from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
+from tests.invoicing.concurrency import outcome_of
 from tests.invoicing.factories import make_invoicing_case
 
 THREADS = 6
@@ -27,19 +27,14 @@ def run_in_threads(app, work: dict[str, list[int]]) -> dict[str, list[str]]:
         with app.app_context():
             barrier.wait(timeout=30)
             for invoice_id in invoice_ids:
-                try:
-                    invoice = issuing.issue_invoice(invoice_id, actor_id=None, expected_version=1)
-                    number = invoice.number
-                    db.session.commit()
-                    outcomes[name].append(number)
-                except DomainError as error:
-                    db.session.rollback()
-                    outcomes[name].append(f"refused: {error.message}")
-                except Exception as error:  # reported by the assertions, not lost in the thread
-                    db.session.rollback()
-                    outcomes[name].append(f"unexpected {type(error).__name__}: {error}")
-                finally:
-                    db.session.remove()
+                outcomes[name].append(
+                    outcome_of(
+                        lambda invoice_id=invoice_id: issuing.issue_invoice(
+                            invoice_id, actor_id=None, expected_version=1
+                        ),
+                        answer=lambda invoice: invoice.number,
+                    )
+                )
 
     threads = [threading.Thread(target=worker, args=item) for item in work.items()]
     for thread in threads:
@@ -53,7 +48,7 @@ def drafts(count: int) -> list[int]:
     case = make_invoicing_case(estimate="1000000.00")
     ids = []
     for _ in range(count):
-        ids.append(operations.create_deposit_draft(case.id, actor_id=None, amount="100.00").id)
+        ids.append(deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00").id)
     db.session.commit()
     return ids
 

@@ -11,21 +11,14 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations, payments
+from backoffice.invoicing import accounts, credit_notes, deposits, drafts, finals, invoices, issuing, payments
+from backoffice.invoicing.invoices import InvoiceConflict, InvoiceError, InvoiceImmutable
 from backoffice.invoicing.models import Invoice, InvoiceLine
-from backoffice.invoicing.operations import InvoiceConflict, InvoiceError, InvoiceImmutable
 from backoffice.numbering import NumberSeries
 from backoffice.trail import AuditEvent
-from tests.invoicing.factories import make_approved_bill, make_invoicing_case
+from tests.invoicing.factories import make_approved_bill
 
 TODAY = date.today()
-
-
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case()
-    db.session.commit()
-    return case
 
 
 def issue(invoice_id: int, actor_id: int | None = None) -> Invoice:
@@ -35,7 +28,7 @@ def issue(invoice_id: int, actor_id: int | None = None) -> Invoice:
 
 
 def deposit(case, **fields) -> Invoice:
-    invoice = operations.create_deposit_draft(case.id, actor_id=None, **fields)
+    invoice = deposits.create_deposit_draft(case.id, actor_id=None, **fields)
     db.session.commit()
     return invoice
 
@@ -68,13 +61,13 @@ def test_a_deposit_invoice_gets_the_next_number_of_the_year_and_its_pdf_is_archi
 def test_a_deposit_above_the_estimate_is_refused(case):
     deposit(case, amount="15000.00")
     with pytest.raises(InvoiceError, match="above the cost estimate"):
-        operations.create_deposit_draft(case.id, actor_id=None, amount="5000.01")
+        deposits.create_deposit_draft(case.id, actor_id=None, amount="5000.01")
 
 
 def test_an_invoice_without_lines_is_not_issued_and_uses_no_number(case):
     draft = deposit(case, amount="100.00")
-    line = operations.get_invoice(draft.id).lines[0]
-    operations.remove_line(draft.id, line.id, actor_id=None, expected_version=None)
+    line = invoices.get_invoice(draft.id).lines[0]
+    drafts.remove_line(draft.id, line.id, actor_id=None, expected_version=None)
     db.session.commit()
     with pytest.raises(InvoiceError, match="without lines"):
         issuing.issue_invoice(draft.id, actor_id=None)
@@ -95,7 +88,7 @@ def test_issuing_the_same_draft_twice_is_refused_the_second_time(case):
 def test_an_issued_invoice_is_never_changed_and_the_attempt_is_logged(case):
     invoice = issue(deposit(case, amount="100.00").id)
     with pytest.raises(InvoiceImmutable, match="credit note"):
-        operations.update_draft(
+        drafts.update_draft(
             invoice.id,
             actor_id=None,
             expected_version=None,
@@ -106,7 +99,7 @@ def test_an_issued_invoice_is_never_changed_and_the_attempt_is_logged(case):
         )
     db.session.rollback()
     with pytest.raises(InvoiceImmutable):
-        operations.delete_draft(invoice.id, actor_id=None, expected_version=None)
+        drafts.delete_draft(invoice.id, actor_id=None, expected_version=None)
     db.session.rollback()
     # Past the operations too: the flush refuses it.
     row = db.session.get(Invoice, invoice.id)
@@ -132,7 +125,7 @@ def test_payments_move_the_status_and_a_payment_in_another_currency_is_refused(c
     # Issue 14: more than is open is recorded as received; the cent beyond it is a credit on the case.
     pay(invoice, "600.01")
     assert db.session.get(Invoice, invoice.id).status == "paid"
-    assert payments.account_of(operations.get_invoice(invoice.id)).outstanding == Decimal("0.00")
+    assert accounts.account_of(invoices.get_invoice(invoice.id)).outstanding == Decimal("0.00")
 
 
 def test_the_final_invoice_passes_the_bill_at_resident_prices_and_deducts_the_deposit_paid(app, case):
@@ -140,10 +133,10 @@ def test_the_final_invoice_passes_the_bill_at_resident_prices_and_deducts_the_de
     pay(first, "5000.00")
     make_approved_bill(case)
     db.session.commit()
-    draft, notes = operations.create_final_draft(case.id, actor_id=None)
+    draft, notes = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
     assert notes == []
-    draft = operations.get_invoice(draft.id)
+    draft = invoices.get_invoice(draft.id)
     treatment = [line for line in draft.lines if line.kind == "treatment"]
     assert [(line.unit_price, line.net_amount) for line in treatment] == [
         (Decimal("3900.00"), Decimal("3900.00")),  # charged 4,200, resident 3,900
@@ -156,35 +149,37 @@ def test_the_final_invoice_passes_the_bill_at_resident_prices_and_deducts_the_de
     final = issue(draft.id)
     assert final.total == Decimal("3900.00") + Decimal("1700.00") + Decimal("286.50") + Decimal("1785.00")
     assert final.deductions_total == Decimal("5000.00")
-    assert payments.account_of(final).outstanding == final.total - Decimal("5000.00")
+    assert accounts.account_of(final).outstanding == final.total - Decimal("5000.00")
 
 
 def test_a_final_invoice_needs_an_approved_bill(case):
     with pytest.raises(InvoiceError, match="approve the bill first"):
-        operations.create_final_draft(case.id, actor_id=None)
+        finals.create_final_draft(case.id, actor_id=None)
 
 
 def test_a_credit_note_reverses_lines_and_cannot_exceed_the_invoice(case):
     invoice = issue(deposit(case, amount="1000.00").id)
-    line = operations.get_invoice(invoice.id).lines[0]
+    line = invoices.get_invoice(invoice.id).lines[0]
     with pytest.raises(InvoiceError, match=r"at most 1000\.00"):
-        operations.create_credit_note_draft(invoice.id, actor_id=None, reason="Too much", amounts={line.id: "1000.01"})
+        credit_notes.create_credit_note_draft(
+            invoice.id, actor_id=None, reason="Too much", amounts={line.id: "1000.01"}
+        )
     db.session.rollback()
-    note = operations.create_credit_note_draft(
+    note = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Deposit lowered", amounts={line.id: "300"}
     )
     db.session.commit()
     note = issue(note.id)
     assert note.number == f"CN-{note.issue_date.year}-00001"
     assert note.total == Decimal("300.00")
-    assert payments.account_of(db.session.get(Invoice, invoice.id)).outstanding == Decimal("700.00")
-    rest = operations.create_credit_note_draft(invoice.id, actor_id=None, reason="Cancelled", amounts={line.id: None})
+    assert accounts.account_of(db.session.get(Invoice, invoice.id)).outstanding == Decimal("700.00")
+    rest = credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason="Cancelled", amounts={line.id: None})
     db.session.commit()
     rest = issue(rest.id)
     assert rest.total == Decimal("700.00")
     assert db.session.get(Invoice, invoice.id).status == "credited"
     with pytest.raises(InvoiceError, match="already credited in full"):
-        operations.create_credit_note_draft(invoice.id, actor_id=None, reason="Again", amounts={line.id: None})
+        credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason="Again", amounts={line.id: None})
 
 
 def test_a_failed_archive_write_issues_nothing_and_gives_the_number_back(app, case, monkeypatch, tmp_path):
@@ -201,7 +196,7 @@ def test_a_failed_archive_write_issues_nothing_and_gives_the_number_back(app, ca
     assert issue(draft.id).number.endswith("-00001")
 
 
-def test_issuing_is_audited(case):
+def test_making_and_issuing_a_draft_each_leave_an_audit_row(case):
     invoice = issue(deposit(case, amount="100.00").id)
     actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.object_id == str(invoice.id))))
     assert {"invoice.draft_created", "invoice.issued"} <= actions
@@ -221,9 +216,9 @@ def test_the_final_invoice_charges_the_medicines_bought_with_vat(app, case):
         )
     )
     db.session.commit()
-    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
-    medicine = [line for line in operations.get_invoice(draft.id).lines if line.kind == "medicine"]
+    medicine = [line for line in invoices.get_invoice(draft.id).lines if line.kind == "medicine"]
     assert [(line.net_amount, line.tax_amount) for line in medicine] == [(Decimal("412.50"), Decimal("78.38"))]
 
 
@@ -238,32 +233,32 @@ def test_a_part_paid_deposit_is_settled_by_the_final_invoice_not_owed_twice(app,
     pay(first, "3000.00")
     make_approved_bill(case)
     db.session.commit()
-    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
     final = issue(draft.id)
     assert final.deductions_total == Decimal("3000.00")
     settled = db.session.get(Invoice, first.id)
     assert settled.status == "settled"
-    assert payments.account_of(settled).outstanding == 0
-    assert payments.account_of(final).outstanding == final.total - Decimal("3000.00")
+    assert accounts.account_of(settled).outstanding == 0
+    assert accounts.account_of(final).outstanding == final.total - Decimal("3000.00")
     # Cancelling the final invoice in full opens the deposit again.
-    lines = {line.id: None for line in operations.get_invoice(final.id).lines}
-    note = operations.create_credit_note_draft(final.id, actor_id=None, reason="Wrong bill", amounts=lines)
+    lines = {line.id: None for line in invoices.get_invoice(final.id).lines}
+    note = credit_notes.create_credit_note_draft(final.id, actor_id=None, reason="Wrong bill", amounts=lines)
     db.session.commit()
     issue(note.id)
     assert db.session.get(Invoice, final.id).status == "credited"
     assert db.session.get(Invoice, first.id).status == "partially_paid"
 
 
-def test_no_deposit_once_a_final_invoice_stands(app, case):
+def test_a_deposit_is_neither_drafted_nor_issued_once_the_final_invoice_is_issued(app, case):
     make_approved_bill(case)
     db.session.commit()
-    draft, _notes = operations.create_final_draft(case.id, actor_id=None)
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
     waiting = deposit(case, amount="100.00")  # drafted while the final invoice was still a draft
     issue(draft.id)
     with pytest.raises(InvoiceError, match="bill the patient twice"):
-        operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+        deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.rollback()
     with pytest.raises(InvoiceError, match="bill the patient twice"):
         issuing.issue_invoice(waiting.id, actor_id=None)

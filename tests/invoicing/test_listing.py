@@ -7,17 +7,9 @@ from decimal import Decimal
 import pytest
 
 from backoffice.extensions import db
-from backoffice.invoicing import listing, operations
+from backoffice.invoicing import credit_notes, listing
 from backoffice.invoicing.listing import FilterError, InvoiceFilters
-from tests.invoicing.factories import make_invoicing_case
 from tests.invoicing.test_views import deposit_draft, issued, pay
-
-
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case()
-    db.session.commit()
-    return case
 
 
 def test_filters_are_read_from_the_query_string():
@@ -43,7 +35,7 @@ def test_a_search_for_a_percent_sign_matches_it_literally(case):
 def test_invoices_of_a_case_carry_their_accounts_computed_in_bulk(case, count_queries):
     invoice = issued(deposit_draft(case).id)
     pay(invoice, "400.00")
-    note = operations.create_credit_note_draft(
+    note = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="x", amounts={invoice.lines[0].id: "100"}
     )
     db.session.commit()

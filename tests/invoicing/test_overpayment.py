@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from datetime import date
 from decimal import Decimal
@@ -12,31 +11,38 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.invoicing import credits, issuing, listing, operations, payments
+from backoffice.invoicing import (
+    accounts,
+    conversion,
+    credit_notes,
+    credits,
+    deposits,
+    finals,
+    invoices,
+    issuing,
+    listing,
+    payments,
+)
+from backoffice.invoicing.invoices import InvoiceError, InvoiceImmutable
 from backoffice.invoicing.models import AccountCredit, InvoicePayment
-from backoffice.invoicing.operations import InvoiceError, InvoiceImmutable
 from backoffice.patients.models import Patient
 from backoffice.trail import AuditEvent
-from tests.invoicing.factories import make_approved_bill, make_invoicing_case
+from tests.invoicing.factories import make_approved_bill, make_invoicing_case, text
 
 TODAY = date.today()
 
 
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
 def issued_deposit(case, amount: str):
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount=amount)
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount=amount)
     issuing.issue_invoice(draft.id, actor_id=None)
     db.session.commit()
-    return operations.get_invoice(draft.id, refresh=True)
+    return invoices.get_invoice(draft.id, refresh=True)
 
 
 def _issued(invoice_id: int):
     issuing.issue_invoice(invoice_id, actor_id=None)
     db.session.commit()
-    return operations.get_invoice(invoice_id, refresh=True)
+    return invoices.get_invoice(invoice_id, refresh=True)
 
 
 def receive(invoice, amount: str, **fields):
@@ -54,13 +60,6 @@ def receive(invoice, amount: str, **fields):
     return payment
 
 
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case(estimate="20000.00")
-    db.session.commit()
-    return case
-
-
 def actions() -> list[str]:
     return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
 
@@ -71,8 +70,8 @@ def test_a_payment_above_what_is_open_is_recorded_as_received_and_the_excess_is_
 
     stored = db.session.get(InvoicePayment, payment.id)
     assert (stored.amount, stored.to_credit) == (Decimal("9000.00"), Decimal("1290.00"))  # what the bank shows
-    invoice = operations.get_invoice(invoice.id, refresh=True)
-    account = payments.account_of(invoice)
+    invoice = invoices.get_invoice(invoice.id, refresh=True)
+    account = accounts.account_of(invoice)
     assert (invoice.status, account.paid, account.outstanding) == ("paid", Decimal("7710.00"), Decimal("0.00"))
     assert listing.credit_balances(case.id) == [listing.CreditBalance("EUR", Decimal("1290.00"))]
     step = db.session.scalars(select(AccountCredit)).one()
@@ -94,8 +93,8 @@ def test_the_case_credit_applies_to_the_next_invoice_of_the_case_and_no_further(
     db.session.commit()
 
     assert (payment.method, payment.amount) == ("account_credit", Decimal("1000.00"))
-    second = operations.get_invoice(second.id, refresh=True)
-    assert (second.status, payments.account_of(second).outstanding) == ("paid", Decimal("0.00"))
+    second = invoices.get_invoice(second.id, refresh=True)
+    assert (second.status, accounts.account_of(second).outstanding) == ("paid", Decimal("0.00"))
     assert listing.credit_balances(case.id) == [listing.CreditBalance("EUR", Decimal("290.00"))]
     assert "case.credit_applied" in actions()
     with pytest.raises(InvoiceError, match="Nothing is open"):
@@ -105,8 +104,8 @@ def test_the_case_credit_applies_to_the_next_invoice_of_the_case_and_no_further(
 def test_a_credit_is_never_applied_across_currencies_or_cases(app, case):
     receive(issued_deposit(case, "7710.00"), "9000.00")
     other = make_invoicing_case(estimate="20000.00", currency="USD")
-    operations.set_invoicing_currency(other.id, "USD", actor_id=None)
-    usd = operations.create_deposit_draft(
+    conversion.set_invoicing_currency(other.id, "USD", actor_id=None)
+    usd = deposits.create_deposit_draft(
         other.id, actor_id=None, amount="500.00", exchange_rate="1.1", exchange_rate_on=TODAY
     )
     issuing.issue_invoice(usd.id, actor_id=None)
@@ -202,17 +201,17 @@ def test_a_deposit_overpaid_leaves_a_credit_that_finance_applies_to_the_final_in
     receive(deposit, "6290.00")
     make_approved_bill(case)
     db.session.commit()
-    draft, _ = operations.create_final_draft(case.id, actor_id=None)
+    draft, _ = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
     final = _issued(draft.id)
     assert final.deductions_total == Decimal("5000.00")  # the deposit counts what it kept, not what went to credit
-    before = payments.account_of(final).outstanding
+    before = accounts.account_of(final).outstanding
 
     credits.apply_credit(case.id, final.id, actor_id=None)
     db.session.commit()
 
-    final = operations.get_invoice(final.id, refresh=True)
-    assert payments.account_of(final).outstanding == before - Decimal("1290.00")
+    final = invoices.get_invoice(final.id, refresh=True)
+    assert accounts.account_of(final).outstanding == before - Decimal("1290.00")
     assert final.status == "partially_paid"
     assert listing.credit_balances(case.id) == []
     assert [step.kind for step in listing.credit_statement(case.id)] == ["overpayment", "applied"]
@@ -256,8 +255,8 @@ def test_the_case_account_shows_an_overpayment_as_refund_due_until_applied_or_re
 def test_refund_due_counts_credit_notes_beyond_payments_and_the_case_credit_together(as_role, case):
     invoice = issued_deposit(case, "750.00")
     receive(invoice, "1000.00")
-    line = operations.get_invoice(invoice.id, refresh=True).lines[0]
-    note = operations.create_credit_note_draft(
+    line = invoices.get_invoice(invoice.id, refresh=True).lines[0]
+    note = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Lower deposit", amounts={line.id: "300"}
     )
     db.session.commit()
@@ -272,7 +271,7 @@ def test_refund_due_counts_credit_notes_beyond_payments_and_the_case_credit_toge
 
 
 def test_refund_due_is_summed_per_currency_and_never_across_currencies():
-    from backoffice.invoicing.payments import Account
+    from backoffice.invoicing.accounts import Account
 
     accounts = [
         Account("EUR", Decimal("750.00"), Decimal("0.00"), Decimal("300.00"), Decimal("750.00")),  # 300 back
@@ -299,8 +298,8 @@ def test_the_portal_shows_the_refund_due_of_the_patients_account(as_role, users,
     db.session.commit()
     invoice = issued_deposit(case, "750.00")
     receive(invoice, "1000.00")
-    line = operations.get_invoice(invoice.id, refresh=True).lines[0]
-    note = operations.create_credit_note_draft(
+    line = invoices.get_invoice(invoice.id, refresh=True).lines[0]
+    note = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Lower deposit", amounts={line.id: "300"}
     )
     db.session.commit()

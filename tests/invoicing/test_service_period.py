@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from backoffice.extensions import db
-from backoffice.invoicing import operations
+from backoffice.invoicing import finals, invoices
 from backoffice.invoicing.printing import printed_invoice
 from backoffice.logistics.stay import stay_of
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
@@ -19,10 +19,10 @@ def test_the_final_invoice_service_period_defaults_to_the_stay_not_the_bill_line
     make_approved_bill(case)
     db.session.commit()
 
-    draft, _ = operations.create_final_draft(case.id, actor_id=None)
+    draft, _ = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
 
-    stored = operations.get_invoice(draft.id, refresh=True)
+    stored = invoices.get_invoice(draft.id, refresh=True)
     assert (stored.service_from, stored.service_to) == (date(2026, 10, 18), date(2026, 11, 4))
     assert printed_invoice(stored).service_period == "18 Oct 2026 \u2013 4 Nov 2026"
 
@@ -39,6 +39,6 @@ def test_a_final_invoice_without_a_confirmed_stay_falls_back_to_the_bill_line_da
     case = make_invoicing_case()
     make_approved_bill(case)
     db.session.commit()
-    draft, _ = operations.create_final_draft(case.id, actor_id=None)
+    draft, _ = finals.create_final_draft(case.id, actor_id=None)
     db.session.commit()
     assert (draft.service_from, draft.service_to) == (date(2026, 10, 20), date(2026, 10, 22))

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, operations
+from backoffice.invoicing import conversion, credit_notes, drafts, finals, invoices, issuing
 from backoffice.invoicing.printing import render_invoice_pdf
 from backoffice.invoicing.totals import allocate
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
@@ -25,12 +25,12 @@ def _final_with_taxed_lines(currency: str, monkeypatch, app, **rate) -> int:
     monkeypatch.setitem(app.config, "COORDINATION_FEE", "0")
     case = make_invoicing_case()
     if currency != "EUR":
-        operations.set_invoicing_currency(case.id, currency, actor_id=None)
+        conversion.set_invoicing_currency(case.id, currency, actor_id=None)
     make_approved_bill(case, currency=currency)
     db.session.commit()
-    draft, _ = operations.create_final_draft(case.id, actor_id=None, **rate)
+    draft, _ = finals.create_final_draft(case.id, actor_id=None, **rate)
     for description, price in (("Airport lounge and VIP transfer", "3365.94"), ("Courier of documents", "0.50")):
-        operations.add_line(
+        drafts.add_line(
             draft.id,
             actor_id=None,
             expected_version=None,
@@ -47,13 +47,13 @@ def _final_with_taxed_lines(currency: str, monkeypatch, app, **rate) -> int:
 def _issue(invoice_id: int):
     issuing.issue_invoice(invoice_id, actor_id=None)
     db.session.commit()
-    return operations.get_invoice(invoice_id, refresh=True)
+    return invoices.get_invoice(invoice_id, refresh=True)
 
 
 def test_vat_is_computed_per_rate_on_the_rate_net_total_not_summed_from_line_roundings(app, monkeypatch):
     draft_id = _final_with_taxed_lines("USD", monkeypatch, app, exchange_rate="1.1", exchange_rate_on=TODAY)
-    draft = operations.get_invoice(draft_id)
-    taxed = next(group for group in operations.totals_of(draft).by_rate if not group.exempt)
+    draft = invoices.get_invoice(draft_id)
+    taxed = next(group for group in invoices.totals_of(draft).by_rate if not group.exempt)
     assert (taxed.net, taxed.tax) == (Decimal("3366.44"), Decimal("639.62"))
 
     invoice = _issue(draft_id)
@@ -82,13 +82,13 @@ def test_an_invoice_in_euros_prints_no_second_vat_amount(app, monkeypatch):
 def test_credit_notes_reversing_an_invoice_line_by_line_reverse_exactly_its_vat(app, monkeypatch):
     invoice = _issue(_final_with_taxed_lines("USD", monkeypatch, app, exchange_rate="1.1", exchange_rate_on=TODAY))
     big, small = [line for line in invoice.lines if not line.vat_exempt]
-    first = operations.create_credit_note_draft(
+    first = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Lounge not used", amounts={big.id: None}
     )
     db.session.commit()
     first = _issue(first.id)
     assert first.tax_total == Decimal("639.53")  # 3,365.94 x 19 %, rounded once
-    second = operations.create_credit_note_draft(
+    second = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Courier not needed", amounts={small.id: None}
     )
     db.session.commit()
@@ -102,7 +102,7 @@ def test_credit_notes_reversing_an_invoice_line_by_line_reverse_exactly_its_vat(
 
 def test_a_credit_note_of_the_whole_invoice_reverses_the_same_vat_in_both_currencies(app, monkeypatch):
     invoice = _issue(_final_with_taxed_lines("USD", monkeypatch, app, exchange_rate="1.1", exchange_rate_on=TODAY))
-    note = operations.create_credit_note_draft(
+    note = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Cancelled", amounts={line.id: None for line in invoice.lines}
     )
     db.session.commit()

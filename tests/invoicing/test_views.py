@@ -18,28 +18,20 @@ from sqlalchemy import func, select
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
-from backoffice.invoicing import issuing, listing, operations, payments
+from backoffice.invoicing import accounts, credit_notes, deposits, drafts, invoices, issuing, listing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
 from backoffice.numbering import NumberSeries
 from backoffice.trail import AuditEvent
 from tests.helpers import login_as
-from tests.invoicing.factories import make_approved_bill, make_invoicing_case
+from tests.invoicing.factories import count, make_approved_bill, text
 
 TODAY = date.today()
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def fresh(invoice_id: int) -> Invoice:
     """The invoice as stored now (after the requests' own sessions changed it)."""
     db.session.expire_all()
-    return operations.get_invoice(invoice_id)
-
-
-def count(model) -> int:
-    return db.session.scalar(select(func.count()).select_from(model))
+    return invoices.get_invoice(invoice_id)
 
 
 def newest_invoice() -> Invoice:
@@ -47,15 +39,8 @@ def newest_invoice() -> Invoice:
     return db.session.scalars(select(Invoice).order_by(Invoice.id.desc())).first()
 
 
-@pytest.fixture
-def case(app):
-    case = make_invoicing_case()
-    db.session.commit()
-    return case
-
-
 def deposit_draft(case, amount="1000.00") -> Invoice:
-    invoice = operations.create_deposit_draft(case.id, actor_id=None, amount=amount)
+    invoice = deposits.create_deposit_draft(case.id, actor_id=None, amount=amount)
     db.session.commit()
     return fresh(invoice.id)
 
@@ -184,7 +169,7 @@ def test_finance_walks_a_case_from_deposit_to_final_invoice_and_credit_note(as_r
     assert note.number == f"CN-{note.issue_date.year}-00001" and note.total == Decimal("1785.00")
     page = text(client.get(f"/invoices/{final.id}"))
     assert f'href="/invoices/{note.id}">{note.number}</a>' in page
-    assert payments.account_of(fresh(final.id)).outstanding == Decimal("886.50")
+    assert accounts.account_of(fresh(final.id)).outstanding == Decimal("886.50")
     assert "€886.50" in page
 
     page = text(client.get(f"/cases/{case.id}/invoices"))
@@ -238,7 +223,7 @@ def test_a_refund_due_after_a_credit_note_is_recorded_from_the_invoice_page(as_r
     invoice = issued(deposit_draft(case).id)
     pay(invoice, "1000.00")
     line = fresh(invoice.id).lines[0]
-    note = operations.create_credit_note_draft(
+    note = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Lower deposit", amounts={line.id: "300"}
     )
     db.session.commit()
@@ -633,7 +618,7 @@ def test_the_invoice_list_runs_a_fixed_number_of_statements(as_role, case, count
     for _ in range(4):
         pay(issued(deposit_draft(case, "100.00").id), "50.00")
         draft = deposit_draft(case, "10.00")
-        operations.add_line(
+        drafts.add_line(
             draft.id,
             actor_id=None,
             expected_version=None,
@@ -656,14 +641,14 @@ def test_the_invoice_page_runs_a_fixed_number_of_statements(as_role, case, count
     invoice = issued(deposit_draft(case, "2000.00").id)
     draft_page, invoice_page, line_id = f"/invoices/{draft.id}", f"/invoices/{invoice.id}", invoice.lines[0].id
     pay(invoice, "10.00")
-    operations.create_credit_note_draft(invoice.id, actor_id=None, reason="x", amounts={line_id: "5"})
+    credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason="x", amounts={line_id: "5"})
     db.session.commit()
     with count_queries() as draft_few:
         assert client.get(draft_page).status_code == 200
     with count_queries() as issued_few:
         assert client.get(invoice_page).status_code == 200
     for n in range(10):
-        operations.add_line(
+        drafts.add_line(
             draft.id,
             actor_id=None,
             expected_version=None,
@@ -674,7 +659,7 @@ def test_the_invoice_page_runs_a_fixed_number_of_statements(as_role, case, count
             taxed=bool(n % 2),
         )
         pay(invoice, "10.00")
-        operations.create_credit_note_draft(invoice.id, actor_id=None, reason="x", amounts={line_id: "5"})
+        credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason="x", amounts={line_id: "5"})
         db.session.commit()
     with count_queries() as draft_many:
         assert "Service 9" in text(client.get(draft_page))

@@ -85,7 +85,7 @@ def seed_load_data(*, invoices: int, coordinators: int = COORDINATORS, finance: 
     from backoffice.cases.models import Case
     from backoffice.demo.billing import stem_cell_stays
     from backoffice.extensions import db
-    from backoffice.invoicing import issuing, operations
+    from backoffice.invoicing import deposits, drafts, issuing
     from backoffice.invoicing.models import Invoice
     from backoffice.logistics.models import Flight
     from backoffice.users.operations import create_user
@@ -118,8 +118,8 @@ def seed_load_data(*, invoices: int, coordinators: int = COORDINATORS, finance: 
         .limit(invoices)
     ).all()
     for case_id in candidates:
-        draft = operations.create_deposit_draft(case_id, actor_id=finance_id, share_percent="30")
-        operations.update_draft(  # the seeded patients have no postal address; finance enters it
+        draft = deposits.create_deposit_draft(case_id, actor_id=finance_id, share_percent="30")
+        drafts.update_draft(  # the seeded patients have no postal address; finance enters it
             draft.id,
             actor_id=finance_id,
             expected_version=None,

@@ -1,6 +1,6 @@
-"""Regression (issue 9, faults): an issue whose commit reached the database but whose answer was lost (the database
-went away at that moment) keeps its archived PDF. Before, the rollback after the failed commit removed the PDF of an
-invoice that was in fact issued: an issued invoice without its document."""
+"""Faults while issuing: an issue whose commit reached the database but whose answer was lost (the database went
+away at that moment) keeps its archived PDF, so no issued invoice is ever without its document; a failure before the
+commit stored nothing, so its PDF is removed and its number given back."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import hashlib
 import html
 from pathlib import Path
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from backoffice.extensions import db
-from backoffice.invoicing import operations
+from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
+from backoffice.trail import AuditEvent
 from tests.invoicing.factories import make_invoicing_case
 
 
 def test_an_issue_whose_commit_answer_was_lost_keeps_the_pdf_of_the_issued_invoice(app, as_role, monkeypatch):
     case = make_invoicing_case()
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
     client = as_role("finance")
     dialect = db.engine.dialect
@@ -45,14 +49,8 @@ def test_an_issue_whose_commit_answer_was_lost_keeps_the_pdf_of_the_issued_invoi
 
 def test_an_issue_whose_last_flush_fails_at_commit_removes_its_pdf_and_gives_the_number_back(app):
     """Only a cut-off COMMIT keeps the file: a failure while flushing before it surely stored nothing."""
-    import pytest
-    from sqlalchemy.exc import IntegrityError
-
-    from backoffice.invoicing import issuing
-    from backoffice.trail import AuditEvent
-
     case = make_invoicing_case()
-    draft = operations.create_deposit_draft(case.id, actor_id=None, amount="100.00")
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
     invoice = issuing.issue_invoice(draft.id, actor_id=None)
     archived = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename

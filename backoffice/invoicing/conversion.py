@@ -1,0 +1,83 @@
+"""The currency a case is invoiced in, and converting the operator's base-currency prices to it.
+
+Every invoice of a case is in the case's invoicing currency (EUR by default). Amounts priced in the operator's base
+currency are converted with the exchange rate fixed on the draft; the unit price before conversion stays on the line
+(`drafts.update_draft` converts them again when the rate changes).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from backoffice.cases.models import Case
+from backoffice.cases.operations import get_case, record_case_event
+from backoffice.extensions import db
+from backoffice.invoicing.invoices import InvoiceError, check_bound, operator_today, parse_amount
+from backoffice.invoicing.models import PRICE_SCALE, RATE_SCALE, Invoice
+from backoffice.invoicing.totals import minor_digits
+from backoffice.money import MoneyError, check_currency, round_half_up
+
+
+def base_currency() -> str:
+    return current_app.config["INVOICE_BASE_CURRENCY"]
+
+
+def rate_values(currency: str, exchange_rate, exchange_rate_on: date | None) -> tuple[Decimal | None, date | None]:
+    """The exchange rate of an invoice: required (with its date) when it is not in the base currency."""
+    if currency == base_currency():
+        return None, None
+    if exchange_rate in (None, "") or exchange_rate_on is None:
+        raise InvoiceError(
+            f"This case is invoiced in {currency}: enter the exchange rate (1 {base_currency()} = ? {currency}) "
+            "and the date of that rate."
+        )
+    rate = parse_amount(exchange_rate, "exchange rate", scale=RATE_SCALE)
+    if exchange_rate_on > operator_today():
+        raise InvoiceError("The exchange rate's date cannot be in the future.")
+    return rate, exchange_rate_on
+
+
+def in_invoice_currency(
+    unit_price: Decimal, currency: str, invoice: Invoice
+) -> tuple[Decimal, Decimal | None, str | None]:
+    """(unit price in the invoice's currency, source unit price, source currency) of a price in `currency`."""
+    if currency == invoice.currency:
+        return unit_price, None, None
+    if currency != invoice.base_currency or invoice.exchange_rate is None:
+        raise InvoiceError(
+            f"An amount in {currency} cannot go on an invoice in {invoice.currency}: only {invoice.base_currency} "
+            "amounts are converted. Add it as a line of its own in the invoice's currency."
+        )
+    converted = round_half_up(unit_price * invoice.exchange_rate, PRICE_SCALE)
+    check_bound(converted)
+    return converted, unit_price, currency
+
+
+def set_invoicing_currency(case_id: int, currency: str, *, actor_id: int | None) -> Case:
+    """The currency every invoice of the case is in; fixed once the case has any invoice (drafts included)."""
+    case = get_case(case_id)
+    try:
+        code = check_currency(currency)
+    except MoneyError as error:
+        raise InvoiceError(str(error)) from None
+    if minor_digits(code) > 2:
+        raise InvoiceError(
+            f"Invoices are kept to the cent: {code} has {minor_digits(code)} decimals and cannot be used."
+        )
+    if code == case.invoicing_currency:
+        return case
+    count = db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.case_id == case.id))
+    if count:
+        raise InvoiceError(
+            f"Case {case.number} already has invoices in {case.invoicing_currency}; its invoicing currency stays. "
+            "(Delete its drafts first if none is issued.)"
+        )
+    before = case.invoicing_currency
+    case.invoicing_currency = code
+    db.session.flush()
+    record_case_event(case, "invoicing_currency", actor_id, note=f"Invoicing currency: {before} -> {code}")
+    return case

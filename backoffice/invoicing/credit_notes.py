@@ -1,0 +1,177 @@
+"""Credit notes: correcting an issued invoice by reversing some of its lines, in full or in part, never more than
+earlier credit notes left of a line or of its VAT.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from backoffice.cases.operations import get_case
+from backoffice.extensions import db
+from backoffice.invoicing import sources
+from backoffice.invoicing.invoices import InvoiceError, get_invoice, parse_amount, record_invoice_event, set_amounts
+from backoffice.invoicing.models import Invoice, InvoiceLine
+from backoffice.invoicing.totals import apply_vat, invoice_totals, rate_tax
+
+
+def invoice_to_credit(invoice_id: int) -> Invoice:
+    """The issued invoice a credit note is drafted for: never a draft (edited or deleted instead) nor a credit note."""
+    invoice = get_invoice(invoice_id)
+    if invoice.is_draft or invoice.is_credit_note:
+        raise InvoiceError(
+            "Only an issued invoice is corrected with a credit note; a draft is edited or deleted, and a credit note "
+            "is not credited."
+        )
+    return invoice
+
+
+def creditable_lines(invoice: Invoice) -> dict[int, Decimal]:
+    """Per line of an issued invoice, the net amount no issued credit note has reversed yet."""
+    credited = sources.credited_line_amounts([line.id for line in invoice.lines])
+    return {line.id: line.net_amount - credited.get(line.id, (Decimal(0), Decimal(0)))[0] for line in invoice.lines}
+
+
+def open_by_rate(invoice: Invoice) -> dict[tuple[bool, Decimal], tuple[Decimal, Decimal]]:
+    """Per VAT treatment (exempt, rate) of an issued invoice, the (net, VAT) no issued credit note has reversed."""
+    credited = sources.credited_line_amounts([line.id for line in invoice.lines])
+    result: dict[tuple[bool, Decimal], tuple[Decimal, Decimal]] = {}
+    for line in invoice.lines:
+        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
+        net, tax = result.get(key, (Decimal(0), Decimal(0)))
+        credited_net, credited_tax = credited.get(line.id, (Decimal(0), Decimal(0)))
+        result[key] = (net + line.net_amount - credited_net, tax + line.tax_amount - credited_tax)
+    return result
+
+
+def credit_note_taxes(note: Invoice, original: Invoice) -> dict[tuple[bool, Decimal], Decimal]:
+    """The VAT a credit note reverses per rate: its net at that rate x the rate, rounded once, never more than is
+    left of the invoice's VAT at that rate; and exactly what is left when it reverses the rest of that rate's net, so
+    an invoice and the credit notes that cancel it add up to nothing, to the cent."""
+    left = open_by_rate(original)
+    nets: dict[tuple[bool, Decimal], Decimal] = {}
+    for line in note.lines:
+        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
+        nets[key] = nets.get(key, Decimal(0)) + line.net_amount
+    taxes = {}
+    for (exempt, rate), net in nets.items():
+        if exempt:
+            continue
+        net_left, tax_left = left.get((exempt, rate), (Decimal(0), Decimal(0)))
+        tax = tax_left if net == net_left else min(rate_tax(net, rate, note.currency), tax_left)
+        taxes[(exempt, rate)] = max(tax, Decimal(0))
+    return taxes
+
+
+def create_credit_note_draft(
+    invoice_id: int, *, actor_id: int | None, reason: str, amounts: Mapping[int, str | Decimal | None]
+) -> Invoice:
+    """A draft credit note reversing some lines of an issued invoice, each in full (None) or by a net amount up to
+    what earlier credit notes left of it. The reason is printed on it."""
+    original = get_invoice(invoice_id)
+    if original.is_draft:
+        raise InvoiceError("A draft is changed or deleted, not credited.")
+    if original.is_credit_note:
+        raise InvoiceError("A credit note cannot be credited; issue a new invoice instead.")
+    _refuse_credit_of_taken_over_deposit(original)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvoiceError("Say why the invoice is corrected: the reason is printed on the credit note.")
+    if len(reason) > 1000:
+        raise InvoiceError("The reason has at most 1,000 characters.")
+    if not amounts:
+        raise InvoiceError("Choose at least one line of the invoice to credit.")
+    open_amounts = creditable_lines(original)
+    by_id = {line.id: line for line in original.lines}
+    case = get_case(original.case_id)
+    note = Invoice(
+        case_id=original.case_id,
+        patient_id=original.patient_id,
+        kind="credit_note",
+        status="draft",
+        currency=original.currency,
+        base_currency=original.base_currency,
+        exchange_rate=original.exchange_rate,
+        exchange_rate_on=original.exchange_rate_on,
+        credited_invoice_id=original.id,
+        note=reason,
+        bill_to_name=original.bill_to_name,
+        bill_to_address=original.bill_to_address,
+        service_from=original.service_from,
+        service_to=original.service_to,
+        created_by_id=actor_id,
+    )
+    note.lines = []
+    note.deductions = []
+    note.payments = []
+    for line_id, value in sorted(amounts.items(), key=lambda item: by_id[item[0]].position if item[0] in by_id else 0):
+        line = by_id.get(line_id)
+        if line is None:
+            raise InvoiceError(f"Line {line_id} is not a line of {original.label}.")
+        left = open_amounts[line.id]
+        if left <= 0:
+            raise InvoiceError(f"Line {line.position} ({line.description}) is already credited in full.")
+        net = left if value in (None, "") else parse_amount(value, f"amount to credit on line {line.position}")
+        if net > left:
+            raise InvoiceError(
+                f"Line {line.position} can be credited by at most {left} {original.currency} (net); "
+                f"{net} {original.currency} is more than is left of it."
+            )
+        _credit_line(note, line, net)
+    apply_vat(note.lines, note.currency, fixed=credit_note_taxes(note, original))
+    db.session.add(note)
+    db.session.flush()
+    record_invoice_event(
+        note, case, actor_id, "draft_created", f"Draft credit note for {original.label}: {reason[:200]}"
+    )
+    return note
+
+
+def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal) -> InvoiceLine:
+    """A credit-note line reversing `net` of `line` at the same VAT rate (its share of the VAT: `credit_note_taxes`)."""
+    credit = InvoiceLine(
+        position=len(note.lines) + 1,
+        kind=line.kind,
+        description=f"Credit: {line.description}"[:300],
+        service_on=line.service_on,
+        quantity=Decimal(1),
+        unit_price=net,
+        vat_rate=line.vat_rate,
+        vat_exempt=line.vat_exempt,
+        credited_line_id=line.id,
+    )
+    set_amounts(credit, note.currency)
+    note.lines.append(credit)
+    return credit
+
+
+def _refuse_credit_of_taken_over_deposit(original: Invoice) -> None:
+    """What was paid on a deposit is deducted on the final invoice in force, and its rest is part of that invoice:
+    the deposit is corrected through the final invoice, never on its own (that would pay the deposit back twice)."""
+    if original.kind == "deposit" and original.id in sources.superseded_deposits([original.id]):
+        raise InvoiceError(
+            f"{original.label} is taken over by the final invoice of this case; correct the final invoice instead."
+        )
+
+
+def check_credit_note_at_issue(note: Invoice) -> None:
+    """Issuing a credit note re-checks its lines against the credit notes issued meanwhile."""
+    original = get_invoice(note.credited_invoice_id)
+    if original.is_draft or original.is_credit_note:
+        raise InvoiceError("A credit note corrects an issued invoice.")
+    _refuse_credit_of_taken_over_deposit(original)
+    open_amounts = creditable_lines(original)
+    for line in note.lines:
+        left = open_amounts.get(line.credited_line_id, Decimal(0))
+        if line.net_amount > left:
+            raise InvoiceError(
+                f"Line {line.position} of this credit note reverses {line.net_amount} {note.currency}, but only "
+                f"{left} {note.currency} of that line is left to credit (another credit note was issued meanwhile)."
+            )
+    open_rates = open_by_rate(original)
+    for group in invoice_totals(note.lines, note.currency).by_rate:
+        if group.tax > open_rates.get((group.exempt, group.rate), (Decimal(0), Decimal(0)))[1]:
+            raise InvoiceError(
+                f"This credit note reverses {group.tax} {note.currency} of VAT, more than is left of that VAT on "
+                f"{original.label} (another credit note was issued meanwhile)."
+            )

@@ -1,0 +1,232 @@
+"""Invoices while they are drafts: the new draft every kind starts from, its lines, and editing it (addressee, service
+period, remark, exchange rate, lines by hand) until it is issued or deleted.
+
+Every change of a draft's lines sets its VAT again (`retax`) and moves its version, so a stale form cannot issue it.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm.attributes import flag_modified
+
+from backoffice.cases.models import Case
+from backoffice.cases.operations import get_case
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+from backoffice.invoicing import sources
+from backoffice.invoicing.conversion import base_currency, in_invoice_currency, rate_values
+from backoffice.invoicing.credit_notes import credit_note_taxes
+from backoffice.invoicing.invoices import (
+    InvoiceError,
+    check_version,
+    get_invoice,
+    parse_amount,
+    record_invoice_event,
+    refuse_change,
+    set_amounts,
+    vat_rate,
+)
+from backoffice.invoicing.models import KIND_LABELS, LINE_KINDS, PRICE_SCALE, Invoice, InvoiceLine
+from backoffice.invoicing.totals import apply_vat, invoice_totals
+from backoffice.money import MoneyError, check_currency, round_half_up
+from backoffice.patients.models import Patient
+
+MAX_LINES = 500
+
+
+def new_draft(case: Case, kind: str, actor_id: int | None, exchange_rate, exchange_rate_on) -> Invoice:
+    """A new draft of `kind` for the case, in its invoicing currency, addressed to its patient; outside the base
+    currency it needs the exchange rate and its date."""
+    currency = case.invoicing_currency
+    rate, rate_on = rate_values(currency, exchange_rate, exchange_rate_on)
+    patient: Patient = case.patient
+    invoice = Invoice(
+        case_id=case.id,
+        patient_id=case.patient_id,
+        kind=kind,
+        status="draft",
+        currency=currency,
+        base_currency=base_currency(),
+        exchange_rate=rate,
+        exchange_rate_on=rate_on,
+        bill_to_name=patient.name,
+        bill_to_address=patient.address or "",
+        created_by_id=actor_id,
+    )
+    invoice.lines = []
+    invoice.deductions = []
+    invoice.payments = []
+    db.session.add(invoice)
+    return invoice
+
+
+def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
+    """Put a line on a draft in the invoice's currency (a base-currency price converted at the draft's rate); refused
+    when priced in any other currency or beyond what an invoice can hold. The caller sets the VAT again (`retax`)."""
+    unit_price, source_price, source_currency = in_invoice_currency(draft.unit_price, draft.currency, invoice)
+    line = InvoiceLine(
+        position=len(invoice.lines) + 1,
+        kind=draft.kind,
+        description=draft.description[:300],
+        service_on=draft.service_on,
+        quantity=draft.quantity,
+        unit_price=unit_price,
+        vat_rate=vat_rate() if draft.taxed else Decimal(0),
+        vat_exempt=not draft.taxed,
+        source_unit_price=source_price,
+        source_currency=source_currency,
+        bill_line_id=draft.bill_line_id,
+    )
+    set_amounts(line, invoice.currency)
+    invoice.lines.append(line)
+    return line
+
+
+def retax(invoice: Invoice) -> None:
+    """Set the VAT of a draft's lines again: per rate on the rate's net total, each line carrying its share; on a
+    credit note, what it reverses of each rate's VAT (`credit_note_taxes`). Run after any change of a draft's lines
+    and once more when it is issued."""
+    if invoice.is_credit_note:
+        original = get_invoice(invoice.credited_invoice_id)
+        apply_vat(invoice.lines, invoice.currency, fixed=credit_note_taxes(invoice, original))
+    else:
+        apply_vat(invoice.lines, invoice.currency)
+
+
+def get_draft(invoice_id: int, *, actor_id: int | None, attempted: str, expected_version: int | None) -> Invoice:
+    invoice = get_invoice(invoice_id)
+    refuse_change(invoice, actor_id, attempted)
+    check_version(invoice, expected_version)
+    return invoice
+
+
+def update_draft(
+    invoice_id: int,
+    *,
+    actor_id: int | None,
+    expected_version: int | None,
+    bill_to_name: str,
+    bill_to_address: str,
+    service_from: date | None,
+    service_to: date | None,
+    note: str = "",
+    exchange_rate: str | Decimal | None = None,
+    exchange_rate_on: date | None = None,
+) -> Invoice:
+    """Change a draft's addressee, service period, remark and exchange rate (converted lines follow the rate)."""
+    invoice = get_draft(invoice_id, actor_id=actor_id, attempted="edit", expected_version=expected_version)
+    name, address = (bill_to_name or "").strip(), (bill_to_address or "").strip()
+    if not name or not address:
+        raise InvoiceError("An invoice names the patient and their full address.")
+    if len(name) > 200 or len(address) > 1000 or len(note or "") > 1000:
+        raise InvoiceError("The name has at most 200 characters, the address and the remark at most 1,000.")
+    if service_from and service_to and service_to < service_from:
+        raise InvoiceError("The service period ends before it starts.")
+    invoice.bill_to_name, invoice.bill_to_address = name, address
+    invoice.service_from, invoice.service_to = service_from, service_to
+    if not invoice.is_credit_note:
+        invoice.note = (note or "").strip()
+        rate, rate_on = rate_values(invoice.currency, exchange_rate, exchange_rate_on)
+        if rate != invoice.exchange_rate:
+            invoice.exchange_rate, invoice.exchange_rate_on = rate, rate_on
+            for line in invoice.lines:
+                if line.source_currency is not None:
+                    line.unit_price = round_half_up(line.source_unit_price * rate, PRICE_SCALE)
+                    set_amounts(line, invoice.currency)
+            retax(invoice)
+        invoice.exchange_rate_on = rate_on
+    patient = db.session.get(Patient, invoice.patient_id)
+    if patient is not None and not patient.address:
+        patient.address = address  # the first address finance learns is the patient's
+    db.session.flush()
+    record_invoice_event(invoice, None, actor_id, "draft_updated", "")
+    return invoice
+
+
+def add_line(
+    invoice_id: int,
+    *,
+    actor_id: int | None,
+    expected_version: int | None,
+    kind: str,
+    description: str,
+    quantity: str | Decimal,
+    unit_price: str | Decimal,
+    taxed: bool,
+    service_on: date | None = None,
+) -> InvoiceLine:
+    """Add a line by hand to a deposit or final draft, in the invoice's currency."""
+    invoice = get_draft(invoice_id, actor_id=actor_id, attempted="add line", expected_version=expected_version)
+    if invoice.is_credit_note:
+        raise InvoiceError("A credit note only reverses lines of its invoice; create a new credit note instead.")
+    if kind not in LINE_KINDS or kind == "deposit":
+        raise InvoiceError("Choose what kind of line this is.")
+    if kind == "treatment" and taxed:
+        raise InvoiceError("Medical treatment is VAT-exempt; choose another kind for a taxed service.")
+    description = (description or "").strip()
+    if not description or len(description) > 300:
+        raise InvoiceError("Describe the line (at most 300 characters).")
+    if len(invoice.lines) >= MAX_LINES:
+        raise InvoiceError(f"An invoice has at most {MAX_LINES} lines.")
+    quantity = parse_amount(quantity, "quantity", scale=PRICE_SCALE)
+    price = parse_amount(unit_price, "unit price", scale=PRICE_SCALE, positive=False)
+    if price < 0:
+        raise InvoiceError("A unit price cannot be negative; corrections are made with a credit note.")
+    line = append_line(
+        invoice,
+        sources.LineDraft(
+            kind=kind,
+            description=description,
+            quantity=quantity,
+            unit_price=price,
+            currency=invoice.currency,
+            taxed=taxed,
+            service_on=service_on,
+        ),
+    )
+    retax(invoice)
+    try:
+        check_currency(invoice.currency)
+        invoice_totals(invoice.lines, invoice.currency)
+    except MoneyError as error:  # pragma: no cover - amounts are bounded above
+        raise InvoiceError(str(error)) from None
+    _touch(invoice)
+    record_invoice_event(invoice, None, actor_id, "line_added", "", description=description)
+    return line
+
+
+def remove_line(invoice_id: int, line_id: int, *, actor_id: int | None, expected_version: int | None) -> Invoice:
+    """Remove a line from a draft; the remaining lines keep their order."""
+    invoice = get_draft(invoice_id, actor_id=actor_id, attempted="remove line", expected_version=expected_version)
+    line = next((line for line in invoice.lines if line.id == line_id), None)
+    if line is None:
+        raise NotFound("That line is not on this invoice.")
+    invoice.lines.remove(line)
+    db.session.flush()
+    for position, remaining in enumerate(invoice.lines, start=1):
+        remaining.position = -position  # two steps: the (invoice, position) pairs are unique at every flush
+    db.session.flush()
+    for remaining in invoice.lines:
+        remaining.position = -remaining.position
+    retax(invoice)
+    _touch(invoice)
+    record_invoice_event(invoice, None, actor_id, "line_removed", "", description=line.description)
+    return invoice
+
+
+def _touch(invoice: Invoice) -> None:
+    """Changes to a draft's lines change the draft: its version moves, so a stale form cannot issue it."""
+    flag_modified(invoice, "note")
+    db.session.flush()
+
+
+def delete_draft(invoice_id: int, *, actor_id: int | None, expected_version: int | None) -> Case:
+    """Delete a draft (it never had a number). An issued invoice is never deleted: the attempt is refused and kept."""
+    invoice = get_draft(invoice_id, actor_id=actor_id, attempted="delete", expected_version=expected_version)
+    case = get_case(invoice.case_id)
+    record_invoice_event(invoice, case, actor_id, "draft_deleted", f"Draft {KIND_LABELS[invoice.kind].lower()} deleted")
+    db.session.delete(invoice)
+    db.session.flush()
+    return case
