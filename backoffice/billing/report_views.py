@@ -6,7 +6,7 @@ from flask import render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
+from backoffice.auth.permissions import BILL_AUDITORS, roles_required
 from backoffice.billing import bp, letters, savings
 from backoffice.csvfile import csv_text
 from backoffice.dbtypes import utcnow
@@ -15,7 +15,7 @@ from backoffice.downloads import download
 from backoffice.extensions import db
 from backoffice.trail import record_event
 
-REPORT_READERS = (FINANCE, ADMIN)
+REPORT_READERS = BILL_AUDITORS
 
 
 @bp.route("/bills/<int:bill_id>/dispute-letter.pdf")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, INVOICERS, roles_required
 from backoffice.billing import bills as billing_bills
 from backoffice.cases.operations import get_case
 from backoffice.downloads import download
@@ -46,7 +46,7 @@ from backoffice.params import positive_int
 from backoffice.trail import record_event
 from backoffice.transactions import commit_change
 
-INVOICE_WORKERS = (ADMIN, FINANCE)
+INVOICE_WORKERS = INVOICERS
 INVOICE_READERS = (ADMIN, FINANCE, COORDINATOR)
 
 
