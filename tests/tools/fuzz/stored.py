@@ -36,7 +36,7 @@ from urllib.parse import urljoin, urlsplit
 
 from werkzeug.datastructures import MultiDict
 
-from tests.fuzz.sweep import (
+from tests.tools.fuzz.sweep import (
     CLI_IMPORTS,
     FILE_TEMPLATES,
     TARIFF_COLUMNS,
