@@ -14,7 +14,8 @@ import pytest
 
 from tests.fuzz.test_malformed_inputs import stored_then_rendered, sweep_inputs
 from tests.tools.evidence import record
-from tests.tools.fuzz.sweep import Sweep, build_world, redis_connection_of, shuffle_seed
+from tests.tools.fuzz.sweep import Sweep, shuffle_seed
+from tests.tools.fuzz.world import build_world, redis_connection_of
 
 TARGET_INPUTS = 10_000
 

@@ -1,8 +1,8 @@
 """Malformed input to every form, file upload and query parameter, as each role (make-test size); then nasty text
 stored through every form and fetched back through every page, PDF, .ics and CSV that shows it.
 
-The machinery and its oracle are described in tests/tools/fuzz/sweep.py and tests/tools/fuzz/stored.py; the benchmark
-tests/benchmarks/bench_fuzz.py runs the same sweep with at least 10,000 inputs.
+The machinery and its oracle are described in tests/tools/fuzz/sweep.py and tests/tools/fuzz/stored.py; the
+benchmark tests/benchmarks/bench_fuzz.py runs the same sweep with at least 10,000 inputs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from backoffice.extensions import db
 from tests.helpers import BackofficeClient
 from tests.tools.evidence import record
 from tests.tools.fuzz.stored import StoredSweep
-from tests.tools.fuzz.sweep import Sweep, World, build_world, redis_connection_of
+from tests.tools.fuzz.sweep import Sweep
+from tests.tools.fuzz.world import World, build_world, redis_connection_of
 
 PER_TARGET = 2  # about 250 targets (forms, file fields, pages, addresses, commands): some 500 inputs
 
