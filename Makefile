@@ -24,7 +24,7 @@ run: $(STAMP)
 
 ## pip-audit (no installed package with a known vulnerability) and bandit (no high-severity finding in our code).
 audit: $(STAMP)
-	$(BIN)/python -m tests.checks.dependencies
+	$(BIN)/python -m tests.tools.dependencies
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -71,7 +71,7 @@ bench: $(STAMP)
 ## The load test: 50 staff for 60 s on gunicorn (2 workers) + PostgreSQL + Redis, beside a bare Flask route in the
 ## same run (LOADTEST_USERS, LOADTEST_SECONDS, LOADTEST_WAIT change it). Fails on any error.
 loadtest: $(STAMP)
-	$(BIN)/python -m tests.load.run
+	$(BIN)/python -m tests.tools.load.run
 
 ## Every figure of docs/EVIDENCE.md, measured again on this machine (long: benchmarks at full size, the load test),
 ## then the document rewritten from test-artifacts/evidence/*.json.
@@ -85,7 +85,7 @@ evidence: system-deps $(STAMP)
 	BENCH_KILL_ORDERS=100 BENCH_KILLS=100 $(BIN)/python -m pytest -q -s --db postgresql tests/benchmarks \
 		-o python_files='bench_*.py'
 	$(MAKE) loadtest
-	$(BIN)/python -m tests.evidence
+	$(BIN)/python -m tests.tools.evidence
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache test-artifacts *.egg-info

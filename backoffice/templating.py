@@ -1,4 +1,5 @@
-"""Jinja filters: instants shown in the operator's time zone with the zone's abbreviation, roles with their labels."""
+"""Jinja filters: instants shown in the operator's time zone with the zone's abbreviation, roles with their labels;
+the permission questions templates ask (`may_see_health_data()`...), all registered here."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 
-from backoffice.auth.permissions import ROLE_LABELS
+from backoffice.auth.permissions import ROLE_LABELS, TEMPLATE_QUESTIONS
 from backoffice.geo import country_name, language_name
 from backoffice.money import format_money
 
@@ -40,3 +41,5 @@ def register_filters(app: Flask) -> None:
     app.jinja_env.filters["language"] = language_name
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["operator_timezone"] = operator_timezone
+    for question in TEMPLATE_QUESTIONS:
+        app.jinja_env.globals[question.__name__] = question

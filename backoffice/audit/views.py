@@ -1,5 +1,4 @@
 from flask import abort, render_template, request
-from flask_login import current_user
 
 from backoffice import trail
 from backoffice.audit import bp, operations
@@ -7,12 +6,6 @@ from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.params import page_number, positive_int
-
-
-@bp.app_template_global()
-def may_see_access_history() -> bool:
-    """Who reads a case's access history (the case page links to it for them only)."""
-    return current_user.is_authenticated and current_user.role == ADMIN
 
 
 @bp.route("/")

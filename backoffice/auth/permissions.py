@@ -1,7 +1,11 @@
-"""Who may open which page.
+"""Who may open which page, and who may do what on it.
 
 Every view declares its audience with one of the decorators below. `enforce_access` runs before every request and
 refuses any endpoint that declares none, so a new page is closed until someone decides who may see it.
+
+The audiences below say in the operator's words who does a kind of work; views declare them, and templates ask the
+`may_*` questions built on the same audiences (registered as template globals by `backoffice.templating`), so a
+link is shown exactly to those the page behind it lets in. No template compares roles itself.
 """
 
 from __future__ import annotations
@@ -21,8 +25,19 @@ ROLES = (ADMIN, COORDINATOR, FINANCE, PATIENT)
 STAFF_ROLES = (ADMIN, COORDINATOR, FINANCE)
 ROLE_LABELS = {ADMIN: "Administrator", COORDINATOR: "Medical coordinator", FINANCE: "Finance", PATIENT: "Patient"}
 
-# Who may read health data on a case (diagnosis, messages, notes, screening, records, reasons given).
-HEALTH_DATA_ROLES = (ADMIN, COORDINATOR)
+# Who may read health data on a case (diagnosis, messages, notes, screening, records, medicines, reasons given).
+HEALTH_DATA_READERS = (ADMIN, COORDINATOR)
+# Who arranges a patient's care: bookings, itinerary, follow-ups, medicine orders, pharmacies, the calendar feed.
+CARE_COORDINATORS = (ADMIN, COORDINATOR)
+# Who audits hospital bills against the tariffs and reads what the audits saved.
+BILL_AUDITORS = (ADMIN, FINANCE)
+# Who invoices patients: drafts, issuing, payments, refunds, credit notes.
+INVOICERS = (ADMIN, FINANCE)
+# Who takes an unassigned case for themself (administrators assign cases instead).
+CASE_TAKERS = (COORDINATOR,)
+# Who runs the office: user accounts, the audit log and access histories, background jobs; who clears a
+# contraindication without a physician's clearance; who oversees every coordinator's follow-ups.
+ADMINISTRATORS = (ADMIN,)
 
 PUBLIC = "public"
 ANY_USER = "any_user"
@@ -98,14 +113,85 @@ def enforce_access() -> None:
     check_access(audience)
 
 
+def _signed_in_as(audience: tuple[str, ...], role: str | None) -> bool:
+    """Whether `role` (by default the signed-in user's) belongs to `audience`."""
+    if role is None:
+        role = current_user.role if current_user.is_authenticated else None
+    return role in audience
+
+
 def may_see_health_data(role: str | None = None) -> bool:
     """Whether `role` (by default the signed-in user's) may read health data: finance reads costs, not reasons.
 
     Pages, their JSON and their templates ask this one question, so a reason hidden on a page is hidden everywhere.
     """
-    if role is None:
-        role = current_user.role if current_user.is_authenticated else None
-    return role in HEALTH_DATA_ROLES
+    return _signed_in_as(HEALTH_DATA_READERS, role)
+
+
+def may_coordinate_care(role: str | None = None) -> bool:
+    """Whether the user arranges patients' care: follow-ups, bookings, medicine orders, pharmacies, the calendar."""
+    return _signed_in_as(CARE_COORDINATORS, role)
+
+
+def may_audit_bills(role: str | None = None) -> bool:
+    """Whether the user reviews hospital bills and reads the savings report."""
+    return _signed_in_as(BILL_AUDITORS, role)
+
+
+def may_invoice_patients(role: str | None = None) -> bool:
+    """Whether the user issues invoices to patients and records their payments and refunds."""
+    return _signed_in_as(INVOICERS, role)
+
+
+def may_take_cases(role: str | None = None) -> bool:
+    """Whether the user may take an unassigned case for themself (coordinators; administrators assign instead)."""
+    return _signed_in_as(CASE_TAKERS, role)
+
+
+def may_manage_users(role: str | None = None) -> bool:
+    """Whether the user creates accounts, changes roles and deactivates people."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
+def may_read_audit_log(role: str | None = None) -> bool:
+    """Whether the user reads the audit log."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
+def may_see_access_history(role: str | None = None) -> bool:
+    """Who reads a case's access history: who read it, who was refused (the case page links to it for them only)."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
+def may_manage_jobs(role: str | None = None) -> bool:
+    """Whether the user watches background jobs and requeues failed ones."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
+def may_waive_clearance(role: str | None = None) -> bool:
+    """Whether the user may clear a contraindication without a physician's clearance document (on their own word)."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
+def may_oversee_all_follow_ups(role: str | None = None) -> bool:
+    """Whether the user watches every coordinator's follow-ups rather than those of their own cases."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
+# The questions templates may ask (backoffice.templating registers them as globals under their own names).
+TEMPLATE_QUESTIONS = (
+    may_see_health_data,
+    may_coordinate_care,
+    may_audit_bills,
+    may_invoice_patients,
+    may_take_cases,
+    may_manage_users,
+    may_read_audit_log,
+    may_see_access_history,
+    may_manage_jobs,
+    may_waive_clearance,
+    may_oversee_all_follow_ups,
+)
 
 
 def audience_of(endpoint: str) -> str | tuple[str, ...] | None:

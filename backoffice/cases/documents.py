@@ -27,7 +27,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
 from backoffice.auth.models import User
-from backoffice.auth.permissions import ADMIN, COORDINATOR
+from backoffice.auth.permissions import ADMIN, HEALTH_DATA_READERS
 from backoffice.cases import states
 from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, ScreeningAnswer
 from backoffice.cases.operations import get_case, record_case_event
@@ -37,7 +37,7 @@ from backoffice.extensions import db
 from backoffice.trail import record_event
 
 # Finance and patients never see medical records, not even their names.
-MEDICAL_RECORD_ROLES = (ADMIN, COORDINATOR)
+MEDICAL_RECORD_ROLES = HEALTH_DATA_READERS
 
 # content type -> (label for people, signature at the start of the file, extensions it may be named with)
 KINDS: dict[str, tuple[str, bytes, tuple[str, ...]]] = {

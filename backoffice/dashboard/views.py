@@ -4,7 +4,14 @@ from flask import render_template
 from flask_login import current_user
 
 from backoffice.auth.operations import accounts_under_attack
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, ROLE_LABELS, staff_required
+from backoffice.auth.permissions import (
+    ADMIN,
+    ROLE_LABELS,
+    may_audit_bills,
+    may_coordinate_care,
+    may_oversee_all_follow_ups,
+    staff_required,
+)
 from backoffice.billing.bills.listing import list_bills
 from backoffice.cases import states
 from backoffice.cases.operations import is_overdue
@@ -27,7 +34,7 @@ def index():
             "accounts_under_attack": accounts_under_attack(now - timedelta(hours=24)),
         }
     coordination = None
-    if current_user.role in (ADMIN, COORDINATOR):
+    if may_coordinate_care():
         coordination = {
             "mine": operations.open_cases_by_state(current_user.id),
             "queue": operations.queue_size(),
@@ -37,11 +44,11 @@ def index():
             "workload": operations.workload(),
             # Coordinators see the follow-ups of their own cases, administrators everyone's.
             "overdue_follow_ups": operations.overdue_follow_ups(
-                None if current_user.role == ADMIN else current_user.id, now.date()
+                None if may_oversee_all_follow_ups() else current_user.id, now.date()
             ),
         }
     billing = None
-    if current_user.role in (ADMIN, FINANCE):
+    if may_audit_bills():
         billing = {"to_review": list_bills(needs_review=True, page=1)}
     return render_template(
         "dashboard/index.html",

@@ -11,7 +11,14 @@ from flask import flash, jsonify, render_template, request, url_for
 from flask_login import current_user
 from rq.job import Job, JobStatus
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, may_see_health_data, roles_required
+from backoffice.auth.permissions import (
+    ADMIN,
+    CARE_COORDINATORS,
+    COORDINATOR,
+    FINANCE,
+    may_see_health_data,
+    roles_required,
+)
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
@@ -30,8 +37,8 @@ from backoffice.transactions import commit_change
 log = logging.getLogger(__name__)
 
 ORDER_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads orders for their costs
-ORDER_WORKERS = (ADMIN, COORDINATOR)
-PHARMACY_READERS = (ADMIN, COORDINATOR)
+ORDER_WORKERS = CARE_COORDINATORS
+PHARMACY_READERS = CARE_COORDINATORS
 PHARMACY_EDITORS = (ADMIN,)
 FINISHED = ("delivered", "failed", "cancelled")  # nothing runs any more: the page stops refreshing
 LIVE_STATES = ("running", "retrying")  # steps whose job may be reporting progress right now

@@ -43,7 +43,6 @@ from backoffice.logistics.models import FollowUp
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
-from tests.evidence import record
 from tests.factories import make_hospital, make_patient, make_physician, make_programme, make_user
 from tests.helpers import delete_all_rows, login_as
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
@@ -57,6 +56,7 @@ from tests.logistics.factories import (
     make_transfer,
 )
 from tests.shipments.factories import make_pharmacy, make_prescription, order_input
+from tests.tools.evidence import record
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 BOOKING_KINDS = ("appointment", "hotel", "flight", "transfer")

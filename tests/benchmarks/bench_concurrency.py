@@ -29,8 +29,8 @@ from backoffice.extensions import db
 from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
 from backoffice.trail import AuditEvent
-from tests.evidence import record
 from tests.invoicing.factories import make_invoicing_case
+from tests.tools.evidence import record
 
 ISSUES = int(os.environ.get("BENCH_ISSUES", 1000))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 12))

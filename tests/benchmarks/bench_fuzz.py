@@ -1,6 +1,6 @@
 """The malformed-input sweep at benchmark size: at least 10,000 inputs over every form, file field and page.
 
-Same machinery and oracle as tests/fuzz/test_malformed_inputs.py (see tests/fuzz/sweep.py), with a random
+Same machinery and oracle as tests/fuzz/test_malformed_inputs.py (see tests/tools/fuzz/sweep.py), with a random
 hypothesis seed (printed: rerun a run with FUZZ_SEED=<seed>), deeper crawling, and 10 MB files among the uploads.
 """
 
@@ -12,9 +12,10 @@ import time
 
 import pytest
 
-from tests.evidence import record
-from tests.fuzz.sweep import Sweep, build_world, redis_connection_of, shuffle_seed
 from tests.fuzz.test_malformed_inputs import stored_then_rendered, sweep_inputs
+from tests.tools.evidence import record
+from tests.tools.fuzz.sweep import Sweep, shuffle_seed
+from tests.tools.fuzz.world import build_world, redis_connection_of
 
 TARGET_INPUTS = 10_000
 

@@ -34,7 +34,6 @@ from backoffice.jobs.outbox import record_job
 from backoffice.shipments import operations
 from backoffice.shipments.models import OrderStep, SandboxCall
 from tests.benchmarks.timing import Timing, report
-from tests.evidence import record as record_evidence
 from tests.factories import make_case, make_user
 from tests.shipments.factories import make_pharmacy, make_prescription, order_input
 from tests.shipments.processes import (
@@ -48,6 +47,7 @@ from tests.shipments.processes import (
     steps_done,
     wait_for,
 )
+from tests.tools.evidence import record as record_evidence
 
 ORDERS = int(os.environ.get("BENCH_ORDERS", 20))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))

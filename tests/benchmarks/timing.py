@@ -50,7 +50,7 @@ def _record(title: str, baseline: Timing, others: tuple[Timing, ...]) -> None:
     """Keep the table for `make evidence`, named after its title, on the database the run used."""
     from flask import current_app, has_app_context
 
-    from tests.evidence import record
+    from tests.tools.evidence import record
 
     database = (
         current_app.config["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0].split("+")[0] if has_app_context() else None

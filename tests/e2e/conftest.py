@@ -203,7 +203,7 @@ def browse(browser, live_server, request) -> Iterator[Browse]:
 
 def pytest_terminal_summary(terminalreporter):
     """Count what the browser suite did, for `make evidence`."""
-    from tests.evidence import record_outcomes
+    from tests.tools.evidence import record_outcomes
 
     screenshots = sorted(p for p in ARTIFACTS.rglob("*.png") if p.parent.name != "failures")
     figures = record_outcomes(

@@ -19,7 +19,7 @@ import uuid
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, Browse, _slug
-from tests.evidence import record
+from tests.tools.evidence import record
 
 HOSPITAL = "Isar Heart Centre"  # cases the other browser tests leave alone
 # A PDF is recognised by its first bytes; this is all the records check needs.

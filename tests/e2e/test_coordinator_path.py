@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.evidence import record
+from tests.tools.evidence import record
 
 HOSPITAL_TZ = ZoneInfo("Europe/Berlin")  # every demo hospital's zone
 PATIENT = "Lucía Romero Vidal"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from tests.e2e.conftest import Browse
-from tests.evidence import record
+from tests.tools.evidence import record
 
 WIDTHS = (1280, 1024)
 

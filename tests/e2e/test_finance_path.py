@@ -20,7 +20,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import ARTIFACTS, Browse, _slug
-from tests.evidence import record
+from tests.tools.evidence import record
 
 HOSPITAL = "Rhine Neuro Clinic"
 # code, description, resident price, valid from, valid to (empty: open-ended)

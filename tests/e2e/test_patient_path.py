@@ -16,7 +16,7 @@ import time
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Browse
-from tests.evidence import record
+from tests.tools.evidence import record
 
 PASSWORD = "a quiet harbour at dawn"
 INVOICE_NUMBER = re.compile(r"INV-\d{4}-\d{5}")

@@ -2,6 +2,6 @@
 
 
 def pytest_terminal_summary(terminalreporter):
-    from tests.evidence import record_outcomes
+    from tests.tools.evidence import record_outcomes
 
     record_outcomes(terminalreporter, "tests/faults/", "faults", command="make test (tests/faults)")

@@ -33,11 +33,11 @@ from backoffice import create_app
 from backoffice.extensions import db
 from backoffice.invoicing import deposits
 from backoffice.invoicing.models import Invoice, InvoiceLine
-from tests.evidence import record
 from tests.factories import make_user
 from tests.helpers import BackofficeClient, login_as
 from tests.invoicing.factories import make_invoicing_case
 from tests.servers import PG_BIN, _as_postgres, throwaway_postgres
+from tests.tools.evidence import record
 
 pytestmark = pytest.mark.postgresql_only
 

@@ -1,8 +1,8 @@
 """Malformed input to every form, file upload and query parameter, as each role (make-test size); then nasty text
 stored through every form and fetched back through every page, PDF, .ics and CSV that shows it.
 
-The machinery and its oracle are described in tests/fuzz/sweep.py and tests/fuzz/stored.py; the benchmark
-tests/benchmarks/bench_fuzz.py runs the same sweep with at least 10,000 inputs.
+The machinery and its oracle are described in tests/tools/fuzz/sweep.py and tests/tools/fuzz/stored.py; the
+benchmark tests/benchmarks/bench_fuzz.py runs the same sweep with at least 10,000 inputs.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ from backoffice.auth.permissions import public
 from backoffice.demo.seeding import seed_accounts
 from backoffice.directory.models import PausedDestination
 from backoffice.extensions import db
-from tests.evidence import record
-from tests.fuzz.stored import StoredSweep
-from tests.fuzz.sweep import Sweep, World, build_world, redis_connection_of
 from tests.helpers import BackofficeClient
+from tests.tools.evidence import record
+from tests.tools.fuzz.stored import StoredSweep
+from tests.tools.fuzz.sweep import Sweep
+from tests.tools.fuzz.world import World, build_world, redis_connection_of
 
 PER_TARGET = 2  # about 250 targets (forms, file fields, pages, addresses, commands): some 500 inputs
 
@@ -68,7 +69,7 @@ def inputs_to(sweep: Sweep, target, count: int, *, seed: int):
 
 
 def test_malformed_inputs_never_answer_5xx_store_nothing_when_refused_and_come_back_escaped(sweep, app, request):
-    """Then, on the same world (it takes long to build), the stored-then-rendered phase (tests/fuzz/stored.py)."""
+    """Then, on the same world (it takes long to build), the stored-then-rendered phase (tests/tools/fuzz/stored.py)."""
     routes = list(app.url_map.iter_rules())
     # The crawl found every page and every form (else a new one would go unswept): checked first, the sweep's
     # world is expensive to build twice.

@@ -63,7 +63,7 @@ def test_admin_sees_queues_workers_and_the_outbox(app, as_role):
     record_job("cases.sla_alerts", {}, key="due-now")
     record_job("shipments.track", {"order_id": 7, "poll": 3}, key="later", available_at=utcnow() + timedelta(hours=4))
     db.session.commit()
-    get_queue().enqueue("tests.jobs_for_tests.count_users_in_app")
+    get_queue().enqueue("tests.jobs.enqueued.count_users_in_app")
     worker = make_worker(app, worker_class=AppSimpleWorker)
     worker.register_birth()
     try:

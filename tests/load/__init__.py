@@ -1,1 +1,1 @@
-"""The load test (`make loadtest`): a Locust scenario against gunicorn, PostgreSQL and Redis; see run.py."""
+"""The load test's smoke run (the tool itself is tests/tools/load)."""

@@ -23,8 +23,8 @@ from backoffice.billing.models import HospitalBill
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
-from tests.load.run import seed_load_data
-from tests.load.wsgi_load import with_bare_route
+from tests.tools.load.run import seed_load_data
+from tests.tools.load.wsgi_load import with_bare_route
 
 # Locust patches the whole process with gevent when imported, unless told not to: the suite's threads, sockets and
 # subprocesses must stay as they are.
@@ -104,7 +104,7 @@ def test_every_task_of_the_scenario_succeeds_once(app, load_data, monkeypatch):
     pytest.importorskip("locust", reason="Locust is in the `load` extra (`pip install -e '.[load]'`)")
     from locust.env import Environment
 
-    from tests.load import locustfile
+    from tests.tools.load import locustfile
 
     monkeypatch.setattr(locustfile, "_data", None)
     assert load_data["bill_cases"] and load_data["invoices"] and load_data["itineraries"]
@@ -129,7 +129,7 @@ def test_every_task_of_the_scenario_succeeds_once(app, load_data, monkeypatch):
 
 
 def test_a_failed_request_makes_the_run_fail(tmp_path):
-    from tests.load.run import errors_of, read_stats
+    from tests.tools.load.run import errors_of, read_stats
 
     header = "Type,Name,Request Count,Failure Count,Requests/s,50%,95%,99%\n"
     (tmp_path / "app_stats.csv").write_text(

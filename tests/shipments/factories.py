@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import secrets
 
+from sqlalchemy import select
+
 from backoffice.cases.models import CaseDocument
 from backoffice.extensions import db
 from backoffice.jobs import get_queue, make_worker
 from backoffice.jobs.dispatcher import dispatch_round
+from backoffice.jobs.models import OutboxEntry
 from backoffice.shipments import operations
 from backoffice.shipments.models import MedicineOrder, Pharmacy
 from tests.factories import make_case, make_user
@@ -81,3 +84,15 @@ def _simple_worker():
     from backoffice.jobs import AppSimpleWorker
 
     return AppSimpleWorker
+
+
+def purchase_job(order_id: int) -> OutboxEntry:
+    """The outbox row of the order's purchase job, read afresh."""
+    db.session.expire_all()
+    return db.session.scalar(select(OutboxEntry).where(OutboxEntry.key == f"medicine-order-{order_id}-purchase"))
+
+
+def fresh(order_id: int) -> MedicineOrder:
+    """The order as stored now."""
+    db.session.expire_all()
+    return db.session.get(MedicineOrder, order_id)

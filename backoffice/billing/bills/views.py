@@ -7,7 +7,7 @@ from datetime import date
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.permissions import ADMIN, BILL_AUDITORS, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bp
 from backoffice.billing.bills import listing, receiving, review
 from backoffice.billing.bills.forms import (
@@ -32,7 +32,7 @@ from backoffice.pagination import Page
 from backoffice.params import page_number, positive_int
 from backoffice.transactions import commit_change
 
-BILL_WORKERS = (ADMIN, FINANCE)
+BILL_WORKERS = BILL_AUDITORS
 BILL_READERS = (ADMIN, FINANCE, COORDINATOR)
 LINES_PER_PAGE = 100
 FINDINGS = "findings"  # the filter chip for every line that is not `ok`

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
+from backoffice.auth.permissions import BILL_AUDITORS, roles_required
 from backoffice.billing import bp
 from backoffice.billing.disputes import letters
 from backoffice.downloads import download
 from backoffice.extensions import db
 from backoffice.trail import record_event
 
-LETTER_READERS = (FINANCE, ADMIN)
+LETTER_READERS = BILL_AUDITORS
 
 
 @bp.route("/bills/<int:bill_id>/dispute-letter.pdf")

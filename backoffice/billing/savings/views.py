@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from sqlalchemy import select
 
-from backoffice.auth.permissions import ADMIN, FINANCE, roles_required
+from backoffice.auth.permissions import BILL_AUDITORS, roles_required
 from backoffice.billing import bp
 from backoffice.billing.figures import format_amount
 from backoffice.billing.savings.chart import bar_charts
@@ -18,7 +18,7 @@ from backoffice.directory.models import Hospital
 from backoffice.downloads import download
 from backoffice.extensions import db
 
-REPORT_READERS = (FINANCE, ADMIN)
+REPORT_READERS = BILL_AUDITORS
 
 
 @bp.route("/savings")

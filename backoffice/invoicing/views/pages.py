@@ -9,13 +9,13 @@ from typing import Any
 
 from flask import flash
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE
+from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, INVOICERS
 from backoffice.invoicing import listing
 from backoffice.invoicing.conversion import base_currency
 from backoffice.invoicing.forms import RateForm
 from backoffice.invoicing.totals import minor_digits
 
-INVOICE_WORKERS = (ADMIN, FINANCE)
+INVOICE_WORKERS = INVOICERS
 INVOICE_READERS = (ADMIN, FINANCE, COORDINATOR)
 
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, roles_required
+from backoffice.auth.permissions import CARE_COORDINATORS, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.dbtypes import utcnow
 from backoffice.logistics import bp
@@ -24,7 +24,7 @@ from backoffice.logistics.follow_ups.forms import (
 from backoffice.logistics.models import FollowUp
 from backoffice.transactions import commit_change
 
-FOLLOW_UP_WORKERS = (ADMIN, COORDINATOR)
+FOLLOW_UP_WORKERS = CARE_COORDINATORS
 
 
 @bp.app_template_global("today_utc")

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from backoffice.auth.models import User
+from backoffice.auth.permissions import CARE_COORDINATORS
 from backoffice.cases.models import OPEN_STATES, Case
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
@@ -48,7 +49,7 @@ UID_DOMAIN = "backoffice"
 APPOINTMENT_LENGTH = timedelta(hours=1)
 TRANSFER_LENGTH = timedelta(hours=1)
 FEED_PAST = timedelta(days=30)
-FEED_ROLES = ("coordinator", "admin")
+FEED_ROLES = CARE_COORDINATORS
 
 
 class CalendarFeedError(DomainError):

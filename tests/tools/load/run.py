@@ -1,12 +1,12 @@
 """`make loadtest`: the app under load as production runs it, beside a bare Flask route in the same run.
 
-    python -m tests.load.run   (LOADTEST_USERS=50, LOADTEST_SECONDS=60, LOADTEST_SPAWN_RATE=10, LOADTEST_WAIT=2,8)
+    python -m tests.tools.load.run   (LOADTEST_USERS=50, LOADTEST_SECONDS=60, LOADTEST_SPAWN_RATE=10, LOADTEST_WAIT=2,8)
 
 Everything runs on loopback and is stopped at the end (also on Ctrl-C or failure): a throw-away PostgreSQL 15
 cluster, the embedded Redis, the schema migrated (`flask db upgrade`), the demo seeded (`flask demo seed`, then
 `--cases` more for a realistic case list) with load-test accounts and more issued invoices (PDFs archived in a temp
-INVOICE_ARCHIVE), gunicorn with 2 workers and APP_ENV=production serving tests/load/wsgi_load.py (the app plus
-`/_load/bare`). Locust then runs the scenario of tests/load/locustfile.py headless, and the same number of users
+INVOICE_ARCHIVE), gunicorn with 2 workers and APP_ENV=production serving tests/tools/load/wsgi_load.py (the app plus
+`/_load/bare`). Locust then runs the scenario of tests/tools/load/locustfile.py headless, and the same number of users
 at the same pace against the bare route. Each person pauses LOADTEST_WAIT seconds between pages (2 to 8, as people
 read; 0.5,2 makes it a stress test that saturates 2 workers, so latency becomes queueing). Signing in (50 at once)
 is reported apart, as the warm-up; the measured window of LOADTEST_SECONDS starts once everyone is signed in and
@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 LOAD_PASSWORD = "amber kettle drums at noon"
 COORDINATORS, FINANCE = 40, 25
@@ -58,8 +58,8 @@ def _setting(name: str, default: int) -> int:
 
 
 def seed_extra(data_path: Path, invoices: int) -> None:
-    """`python -m tests.load.run --seed FILE`: runs in its own process with the development profile, as the demo seed
-    does (production refuses demo data); writes what `seed_load_data` returns to FILE as JSON."""
+    """`python -m tests.tools.load.run --seed FILE`: runs in its own process with the development profile, as the
+    demo seed does (production refuses demo data); writes what `seed_load_data` returns to FILE as JSON."""
     from backoffice import create_app
     from backoffice.extensions import db
 
@@ -324,8 +324,8 @@ def ratio(a: float, b: float) -> str:
 
 
 def main() -> int:
-    from tests.evidence import record
     from tests.servers import embedded_redis, free_port, throwaway_postgres, wait_for_health
+    from tests.tools.evidence import record
 
     users = _setting("LOADTEST_USERS", 50)
     seconds = _setting("LOADTEST_SECONDS", 60)
@@ -366,7 +366,7 @@ def main() -> int:
             _run([*flask, "demo", "seed"], seed_env, "flask demo seed")
             _run([*flask, "demo", "seed", "--cases", str(extra_cases)], seed_env, "flask demo seed --cases")
             data_path = workdir / "data.json"
-            seed = [sys.executable, "-m", "tests.load.run", "--seed", str(data_path), "--invoices", str(invoices)]
+            seed = [sys.executable, "-m", "tests.tools.load.run", "--seed", str(data_path), "--invoices", str(invoices)]
             _run(seed, seed_env, "the load test's seed")
             counts = json.loads(data_path.read_text())["counts"]
             print(f"load test: seeded in {time.perf_counter() - started:.0f} s: {counts}", flush=True)
@@ -385,7 +385,7 @@ def main() -> int:
                 f"127.0.0.1:{port}",
                 "--error-logfile",
                 "-",
-                "tests.load.wsgi_load:make_app()",
+                "tests.tools.load.wsgi_load:make_app()",
             ]
             with log.open("w") as output:
                 server = processes.start(gunicorn, cwd=ROOT, env=web_env, stdout=output, stderr=subprocess.STDOUT)

@@ -1,6 +1,6 @@
 """The app as production serves it, plus one bare Flask route for the load test's baseline.
 
-gunicorn loads `tests.load.wsgi_load:make_app()`. `/_load/bare` is a separate, empty Flask app mounted beside the
+gunicorn loads `tests.tools.load.wsgi_load:make_app()`. `/_load/bare` is a separate, empty Flask app mounted beside the
 product in the same gunicorn workers: it answers "ok" without a session, a database or a template, so its latency is
 the floor that gunicorn, WSGI and Flask set on this machine in the same run. Nothing here changes the product.
 """

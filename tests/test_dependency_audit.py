@@ -1,6 +1,6 @@
 """`make audit` goes red on a known vulnerability and never counts a package it could not check as clean."""
 
-from tests.checks import dependencies
+from tests.tools import dependencies
 
 
 def _world(monkeypatch, report, project_json):

@@ -22,7 +22,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.evidence import record
+from tests.tools.evidence import record
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent

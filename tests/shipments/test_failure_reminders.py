@@ -1,4 +1,5 @@
-"""Regressions found by the browser suite's admin path (tests/e2e/test_admin_path.py)."""
+"""A failed medicine order reminds the case's coordinator with a reminder of its own, beside theirs; a retried order
+that succeeds closes that reminder and nobody else's."""
 
 from __future__ import annotations
 
@@ -8,12 +9,23 @@ from datetime import date, timedelta
 import pytest
 
 from backoffice.cases import reminders
+from backoffice.cases.models import Case, Reminder
 from backoffice.cases.operations import get_case
+from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.jobs import get_queue
+from backoffice.jobs import get_queue, runner
 from backoffice.shipments import operations
+from backoffice.shipments.models import MedicineOrder
 from tests.factories import make_case, make_patient
-from tests.shipments.factories import make_pharmacy, make_prescription, order_input, run_jobs
+from tests.shipments.factories import (
+    fresh,
+    make_pharmacy,
+    make_prescription,
+    order_input,
+    purchase_job,
+    run_jobs,
+    submitted_order,
+)
 
 OWN_REMINDER = "Ask for the weekly examination results"
 
@@ -73,3 +85,28 @@ def test_a_failed_order_whose_reminder_was_marked_done_says_nobody_is_reminded(a
     page = html.unescape(client.get(f"/medicine-orders/{order_id}").get_data(as_text=True))
     assert "This order failed:" in page and "has been told" not in page
     assert "no open reminder is about this order any more" in page
+
+
+def test_a_retried_order_that_succeeds_closes_the_reminder_its_failure_made_and_nobody_elses(app, users):
+    case = make_case(state="discharged", coordinator=users["coordinator"])
+    own = reminders.add_reminder(
+        case.id, due_on=utcnow().date() + timedelta(days=2), text="Call the GP", actor_id=users["coordinator"].id
+    )
+    db.session.commit()
+    case_id, own_id = case.id, own.id
+    order_id = submitted_order(behaviour="refused", case=case).id
+    run_jobs(app)
+    assert fresh(order_id).status == "failed"
+    failure_id = reminders.open_reminder_about("medicine_order", order_id).id
+
+    runner.requeue(purchase_job(order_id))
+    db.session.get(MedicineOrder, order_id).sandbox_behaviour = "normal"  # the pharmacy accepts it now
+    db.session.commit()
+    # Requeued is not yet succeeded: the reminder stays until the retried step goes through.
+    assert db.session.get(Reminder, failure_id).state == "open"
+    run_jobs(app)
+    db.session.expire_all()
+    assert fresh(order_id).status == "delivered"
+    assert db.session.get(Reminder, failure_id).state == "done"
+    assert db.session.get(Reminder, own_id).state == "open"
+    assert db.session.get(Case, case_id).next_action == "Call the GP"

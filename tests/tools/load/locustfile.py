@@ -3,7 +3,7 @@
 Each simulated person signs in once with an account of their own, then repeats weighted tasks with a pause between
 them: coordinators read the case list (filtered, paged), case pages and itineraries; finance also uploads hospital
 bills (a CSV, through the real form and its CSRF token) and downloads issued invoices' PDFs. `BareUser` asks the
-bare Flask route mounted beside the app (tests/load/wsgi_load.py) at the same pace.
+bare Flask route mounted beside the app (tests/tools/load/wsgi_load.py) at the same pace.
 
 The seeded ids, case numbers and accounts come from the JSON file named by LOADTEST_DATA (written by run.py).
 Any 4xx/5xx is a failure, and so is a page that is not the one asked for (the sign-in page instead of the case).
@@ -46,7 +46,7 @@ _accounts_taken = {"coordinator": itertools.count(), "finance": itertools.count(
 def load_data() -> dict:
     path = os.environ.get("LOADTEST_DATA")
     if not path:
-        raise RuntimeError("LOADTEST_DATA must name the JSON file of seeded ids (run `python -m tests.load.run`)")
+        raise RuntimeError("LOADTEST_DATA must name the JSON file of seeded ids (run `python -m tests.tools.load.run`)")
     return json.loads(Path(path).read_text())
 
 

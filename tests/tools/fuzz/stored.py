@@ -36,21 +36,11 @@ from urllib.parse import urljoin, urlsplit
 
 from werkzeug.datastructures import MultiDict
 
-from tests.fuzz.sweep import (
-    CLI_IMPORTS,
-    FILE_TEMPLATES,
-    TARIFF_COLUMNS,
-    TARIFF_ROW,
-    XSS_MARKERS,
-    Form,
-    PageParser,
-    World,
-    _ErrorLog,
-    _is_number,
-    endpoint_of,
-    plausible_value,
-    sign_in,
-)
+from tests.tools.fuzz.crawler import endpoint_of
+from tests.tools.fuzz.oracle import XSS_MARKERS, ErrorLog, is_number
+from tests.tools.fuzz.pages import Form, PageParser
+from tests.tools.fuzz.payloads import CLI_IMPORTS, FILE_TEMPLATES, TARIFF_COLUMNS, TARIFF_ROW, plausible_value
+from tests.tools.fuzz.world import World, sign_in
 
 # What people type that other pages, files and headers must survive. Each holds a word that marks where it shows.
 NASTY = {
@@ -119,7 +109,7 @@ class StoredSweep:
     def __post_init__(self):
         self.started = time.perf_counter()
         self.address = 0
-        self.errors = _ErrorLog()
+        self.errors = ErrorLog()
         self.app.logger.addHandler(self.errors)
 
     def close(self) -> None:
@@ -316,7 +306,7 @@ class StoredSweep:
         elif response.mimetype == "text/csv":
             rows = csv.reader(io.StringIO(response.get_data(as_text=True)))
             for cell in (cell for row in rows for cell in row):
-                if cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not _is_number(cell)):
+                if cell[:1] in ("=", "+", "@") or (cell[:1] == "-" and not is_number(cell)):
                     self.findings.append(f"CSV {what} has a cell read as a formula: {cell[:80]!r}")
 
     def figures(self) -> dict:

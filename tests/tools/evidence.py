@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-EVIDENCE = Path(__file__).resolve().parents[1] / "test-artifacts" / "evidence"
+EVIDENCE = Path(__file__).resolve().parents[2] / "test-artifacts" / "evidence"
 
 
 def record(name: str, figures: dict[str, Any], *, command: str, database: str | None = None) -> Path:
@@ -59,7 +59,7 @@ def record_outcomes(terminalreporter, folder: str, name: str, *, command: str, *
 
 # ---- `make evidence`: docs/EVIDENCE.md from the recorded figures ------------------------------------------------
 
-DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "EVIDENCE.md"
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "EVIDENCE.md"
 # The order and headings of the sections; figures of other names follow under their own name.
 SECTIONS = (
     (

@@ -18,7 +18,7 @@ def run_one_job(app, worker_class):
     db.session.commit()
     queue = get_queue()
     queue.empty()
-    job = queue.enqueue("tests.jobs_for_tests.count_users_in_app")
+    job = queue.enqueue("tests.jobs.enqueued.count_users_in_app")
     make_worker(app, worker_class=worker_class).work(burst=True, with_scheduler=False)
     job.refresh()
     return job

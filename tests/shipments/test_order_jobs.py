@@ -1,6 +1,7 @@
-"""Regressions found in review: jobs given up although they never ran, a retry run before its backoff, a requeued job
-given up at once, a pharmacy answer that crashed the job, cancellations racing or following a purchase attempt, the
-same order form sent twice at the same moment, and job payloads of the wrong type."""
+"""A medicine order's jobs when things go wrong: a job waiting for a worker is neither sent again nor given up, a
+retry waits for its backoff, a requeued job counts its sends afresh; a pharmacy price that cannot be stored and a
+payload of the wrong type fail the job with a reason; a cancellation racing the purchase, or following a purchase
+attempt, is refused; the same order form sent twice at the same moment stores one order."""
 
 from __future__ import annotations
 
@@ -21,7 +22,15 @@ from backoffice.jobs.outbox import dispatch, lease, record_job
 from backoffice.shipments import operations, providers, sandbox, steps
 from backoffice.shipments.models import MedicineOrder, OrderStep, SandboxCall
 from tests.factories import make_case
-from tests.shipments.factories import make_pharmacy, make_prescription, order_input, run_jobs, submitted_order
+from tests.shipments.factories import (
+    fresh,
+    make_pharmacy,
+    make_prescription,
+    order_input,
+    purchase_job,
+    run_jobs,
+    submitted_order,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -30,16 +39,6 @@ def _empty_queue(app):
     get_queue().empty()
     yield
     get_queue().empty()
-
-
-def purchase_job(order_id: int) -> OutboxEntry:
-    db.session.expire_all()
-    return db.session.scalar(select(OutboxEntry).where(OutboxEntry.key == f"medicine-order-{order_id}-purchase"))
-
-
-def fresh(order_id: int) -> MedicineOrder:
-    db.session.expire_all()
-    return db.session.get(MedicineOrder, order_id)
 
 
 def purchase_step(order_id: int) -> OrderStep:
@@ -270,31 +269,3 @@ def test_a_job_payload_of_the_wrong_type_fails_as_bad_arguments_instead_of_crash
     assert entry.last_error.startswith(f"bad arguments for {job}: ")
     assert "is not a whole number from 1 to 2147483647" in entry.last_error
     assert db.session.scalar(select(func.count()).select_from(SandboxCall)) == 0
-
-
-def test_a_retried_order_that_succeeds_closes_the_reminder_its_failure_made_and_nobody_elses(app, users):
-    from backoffice.cases import reminders
-    from backoffice.cases.models import Case, Reminder
-
-    case = make_case(state="discharged", coordinator=users["coordinator"])
-    own = reminders.add_reminder(
-        case.id, due_on=utcnow().date() + timedelta(days=2), text="Call the GP", actor_id=users["coordinator"].id
-    )
-    db.session.commit()
-    case_id, own_id = case.id, own.id
-    order_id = submitted_order(behaviour="refused", case=case).id
-    run_jobs(app)
-    assert fresh(order_id).status == "failed"
-    failure_id = reminders.open_reminder_about("medicine_order", order_id).id
-
-    runner.requeue(purchase_job(order_id))
-    db.session.get(MedicineOrder, order_id).sandbox_behaviour = "normal"  # the pharmacy accepts it now
-    db.session.commit()
-    # Requeued is not yet succeeded: the reminder stays until the retried step goes through.
-    assert db.session.get(Reminder, failure_id).state == "open"
-    run_jobs(app)
-    db.session.expire_all()
-    assert fresh(order_id).status == "delivered"
-    assert db.session.get(Reminder, failure_id).state == "done"
-    assert db.session.get(Reminder, own_id).state == "open"
-    assert db.session.get(Case, case_id).next_action == "Call the GP"

@@ -1,0 +1,220 @@
+"""The data the sweep runs on: the demo data set plus the records whose pages carry the forms the demo does not
+show, and the accounts the sweep signs in with."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from tests.helpers import BackofficeClient
+
+DEMO_PASSWORD = "demo-password"
+ROLE_ACCOUNTS = {
+    "admin": "admin@demo.test",
+    "coordinator": "coordinator@demo.test",
+    "finance": "finance@demo.test",
+    "patient": "patient@demo.test",
+    "anonymous": None,
+}
+
+
+@dataclass
+class World:
+    tokens: dict[str, str] = field(default_factory=dict)  # public links: invitation, calendar feed
+    account_ids: dict[str, int] = field(default_factory=dict)
+    roles: dict[str, str] = field(default_factory=dict)  # sweep role -> the role its account holds (repaired)
+    urls: list[str] = field(default_factory=list)  # pages of the records added for their forms: crawled first
+
+
+def build_world(app) -> World:
+    """The demo data set plus the records the demo lacks (each makes one more form appear), committed."""
+    from datetime import timedelta
+
+    from backoffice.auth.models import User
+    from backoffice.billing.bills import review
+    from backoffice.billing.models import HospitalBill
+    from backoffice.cases.documents import documents_dir
+    from backoffice.cases.models import Case, CaseDocument, ScreeningAnswer
+    from backoffice.dbtypes import utcnow
+    from backoffice.directory.models import Hospital
+    from backoffice.invoicing import accounts, credit_notes, deposits, finals, issuing, payments
+    from backoffice.invoicing.models import Invoice
+    from backoffice.jobs import AppSimpleWorker, get_queue, make_worker
+    from backoffice.logistics.itinerary import calendar
+    from backoffice.portal import invites
+    from backoffice.shipments import operations as shipments
+    from backoffice.shipments.models import Pharmacy
+    from tests.factories import make_hospital, make_user
+    from tests.invoicing.factories import make_approved_bill
+    from tests.logistics.factories import make_flight, make_hotel, make_interpreter, make_interpreter_booking
+    from tests.shipments.factories import make_prescription, order_input, run_jobs, submitted_order
+
+    redis_connection_of(app).flushdb()
+    result = app.test_cli_runner().invoke(args=["demo", "seed"])
+    assert result.exit_code == 0, result.output
+    world = World()
+    for role, email in ROLE_ACCOUNTS.items():
+        if email:
+            user = db.session.scalar(select(User).where(User.email == email))
+            world.account_ids[role] = user.id
+            world.roles[role] = user.role
+    coordinator, finance = world.account_ids["coordinator"], world.account_ids["finance"]
+
+    def cases_in(state: str) -> list[Case]:
+        return db.session.scalars(select(Case).where(Case.state == state).order_by(Case.id)).all()
+
+    # Medicine orders: a draft (edit, submit) and a submitted one (cancel); a refused one fails in the job outbox,
+    # and a job from outside the outbox fails in Redis (the administrators' requeue buttons).
+    pharmacy = db.session.scalars(select(Pharmacy).order_by(Pharmacy.id)).first()
+    discharged = cases_in("discharged")
+    for case, submit in ((discharged[0], False), (discharged[1], True)):
+        prescription = make_prescription(case, uploaded_by=db.session.get(User, coordinator))
+        (documents_dir() / prescription.stored_name).write_bytes(b"%PDF-1.4\n% prescription\n")
+        order = shipments.create_order(case.id, order_input(pharmacy, prescription), actor_id=coordinator)
+        if submit:
+            shipments.submit_order(order.id, actor_id=coordinator, expected_version=None)
+        world.urls += [f"/medicine-orders/{order.id}", f"/medicine-orders/{order.id}/progress.json"]
+    db.session.commit()
+    rq_log = logging.getLogger("rq.worker")
+    level, rq_log.level = rq_log.level, logging.CRITICAL  # the job failing on purpose need not print its traceback
+    try:
+        submitted_order(behaviour="refused", case=discharged[2])
+        run_jobs(app)
+        get_queue().enqueue("builtins.int", "not a number")
+        make_worker(app, worker_class=AppSimpleWorker).work(burst=True, with_scheduler=False)
+    finally:
+        rq_log.setLevel(level)
+    db.session.remove()
+    discharged = cases_in("discharged")
+
+    # Billing: the demo's received bill disputed (correction, dispute letter); one bill received (start the review)
+    # and one under review (decide lines, approve, dispute).
+    from backoffice.billing.models import BillLine
+
+    received = db.session.scalars(select(HospitalBill).where(HospitalBill.status == "received")).first()
+    review.start_review(received.id, actor_id=finance)
+    line = db.session.scalars(select(BillLine).where(BillLine.bill_id == received.id).order_by(BillLine.id)).first()
+    review.decide_line(line.id, "disputed", "Charged above the resident tariff", actor_id=finance)
+    review.dispute_bill(received.id, actor_id=finance)
+    for case, status in ((discharged[3], "received"), (discharged[4], "under_review")):
+        case.hospital_id = case.hospital_id or received.hospital_id
+        make_approved_bill(case, status=status)
+    world.urls += [f"/billing/bills/{bill_id}" for bill_id in db.session.scalars(select(HospitalBill.id))]
+
+    # Invoicing: a draft final invoice; a paid deposit then credited in full (a refund is due on it).
+    for bill in db.session.scalars(select(HospitalBill).where(HospitalBill.status == "approved")).all():
+        try:
+            with db.session.begin_nested():
+                draft, _ = finals.create_final_draft(bill.case_id, actor_id=finance)
+            world.urls.append(f"/invoices/{draft.id}")
+            break
+        except Exception:  # a case the rules refuse simply gets no draft; the next one is tried
+            continue
+    deposit = db.session.scalars(
+        select(Invoice).where(Invoice.kind == "deposit", Invoice.status == "issued").order_by(Invoice.id)
+    ).first()
+    if deposit is not None:
+        try:
+            with db.session.begin_nested():
+                account = accounts.account_of(deposit)
+                payments.record_payment(
+                    deposit.id,
+                    actor_id=finance,
+                    amount=account.outstanding,
+                    currency=deposit.currency,
+                    received_on=utcnow().date(),
+                    method="bank_transfer",
+                )
+                note = credit_notes.create_credit_note_draft(
+                    deposit.id,
+                    actor_id=finance,
+                    reason="Trip cancelled",
+                    amounts={line.id: None for line in deposit.lines},
+                )
+                issuing.issue_invoice(note.id, actor_id=finance)
+            world.urls.append(f"/invoices/{deposit.id}")
+        except Exception:  # without it the refund form is not found, which the coverage test names
+            pass
+    # Invoicing: a deposit paid beyond what was open (a credit on its case) and a second deposit open beside it, so
+    # the case's credit can be applied or refunded.
+    open_deposit = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.kind == "deposit", Invoice.status == "issued", Invoice.id != getattr(deposit, "id", None))
+        .order_by(Invoice.id.desc())
+    ).first()
+    if open_deposit is not None:
+        try:
+            with db.session.begin_nested():
+                payments.record_payment(
+                    open_deposit.id,
+                    actor_id=finance,
+                    amount=accounts.account_of(open_deposit).outstanding + 100,
+                    currency=open_deposit.currency,
+                    received_on=utcnow().date(),
+                    method="bank_transfer",
+                )
+                rate = {"exchange_rate": open_deposit.exchange_rate, "exchange_rate_on": open_deposit.exchange_rate_on}
+                second = deposits.create_deposit_draft(open_deposit.case_id, actor_id=finance, amount="50", **rate)
+                issuing.issue_invoice(second.id, actor_id=finance)
+            world.urls.append(f"/cases/{open_deposit.case_id}/invoices")
+        except Exception:  # without it the credit forms are not found, which the coverage test names
+            pass
+    invoiced = set(db.session.scalars(select(Invoice.case_id)))
+    plain = next(case for case in cases_in("discharged")[5:] if case.id not in invoiced)
+    world.urls.append(f"/cases/{plain.id}/invoices")  # no invoice yet: its invoicing currency may be set
+
+    # Cases: an open contraindication to resolve; bookings still requested (confirm); inactive records (reactivate).
+    answer = db.session.scalars(select(ScreeningAnswer).order_by(ScreeningAnswer.id)).first()
+    answer.answer, answer.resolved_on = "yes", None
+    world.urls.append(f"/cases/{answer.case_id}")
+    booked = cases_in("travel_booked") or cases_in("confirmed")
+    open_case = booked[0]
+    start = utcnow().date() + timedelta(days=30)
+    make_hotel(open_case, check_in_on=start, check_out_on=start + timedelta(days=3), status="requested")
+    interpreter = make_interpreter(name="Fuzz Interpreter")
+    make_interpreter_booking(
+        open_case, interpreter, starts_at=utcnow() + timedelta(days=31), status="requested", language="en"
+    )
+    world.urls += [f"/cases/{open_case.id}/bookings", f"/cases/{open_case.id}/interpreters"]
+    # A flight nobody meets: the itinerary has an open problem, so its PDF asks before it is downloaded anyway.
+    make_flight(open_case, departs_at=utcnow() + timedelta(days=29), arrives_at=utcnow() + timedelta(days=29, hours=6))
+    world.urls.append(f"/cases/{open_case.id}/itinerary.pdf")
+    # A discharged case whose failed medicine order left a reminder (mark it done) and where follow-ups are added.
+    world.urls.append(f"/cases/{discharged[2].id}")
+    world.urls.append(f"/interpreters/{make_interpreter(name='Retired Interpreter', active=False).id}")
+    world.urls.append(f"/directory/hospitals/{make_hospital(active=False).id}")
+    world.urls.append(f"/admin/users/{make_user('coordinator', active=False).id}")
+
+    # Pages whose forms a short crawl may not reach: a case in the queue (take it, choose its programme), a case with
+    # medical records (download), another staff account (deactivate, change role).
+    queued = next(case for case in cases_in("new") if case.coordinator_id is None)
+    with_records = db.session.scalars(select(CaseDocument.case_id).order_by(CaseDocument.id)).first()
+    colleague = db.session.scalar(select(User.id).where(User.email == "coordinator2@demo.test"))
+    world.urls += [f"/cases/{queued.id}", f"/cases/{with_records}", f"/admin/users/{colleague}"]
+    clinic = db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM"))
+    world.urls += [f"/directory/hospitals/{clinic}", f"/interpreters/{interpreter.id}"]
+    invited = cases_in("new")[0]  # invited by an administrator: the case need not be this coordinator's
+    _, world.tokens["invite"] = invites.invite_patient(invited.id, actor_id=world.account_ids["admin"])
+    world.urls.append(f"/cases/{invited.id}")  # as an admin: the reset-link form of the account just opened
+    _, world.tokens["calendar"] = calendar.create_feed(coordinator, actor_id=coordinator)
+    world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]
+    db.session.commit()
+    return world
+
+
+def redis_connection_of(app):
+    from backoffice.jobs import redis_connection
+
+    with app.app_context():
+        return redis_connection()
+
+
+def sign_in(client: BackofficeClient, role: str) -> None:
+    email = ROLE_ACCOUNTS[role]
+    if email is None:
+        return
+    response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, f"sign-in as {role} failed: {response.status_code}"
