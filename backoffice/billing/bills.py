@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, insert, select, type_coerce
 from sqlalchemy.exc import IntegrityError
@@ -33,6 +32,7 @@ from backoffice.billing.tariffs import latest_import
 from backoffice.cases.documents import display_name
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -40,15 +40,13 @@ from backoffice.logistics.models import HospitalAppointment
 from backoffice.money import Amount, Money
 from backoffice.pagination import Page, paginate
 
-DEFAULT_STAY_MARGIN_DAYS = 14  # app config BILL_STAY_MARGIN_DAYS
-DEFAULT_ROUNDING_TOLERANCE = Decimal("0.01")  # app config BILL_ROUNDING_TOLERANCE
 # A bill is received once the patient has confirmed the programme (pre-treatment examinations included).
 BILLABLE_STATES = ("confirmed", "travel_booked", "in_treatment", "discharged", "aftercare", "closed")
 
 
 def max_bill_bytes() -> int:
     """The largest bill file read, in the app and by `flask bills audit` (BILL_MAX_MB, 10 MB unless configured)."""
-    return int(current_app.config.get("BILL_MAX_MB") or 10) * 1024 * 1024
+    return int(settings().bill_max_mb or 10) * 1024 * 1024
 
 
 MIN_OVERRIDE_NOTE = 10
@@ -353,12 +351,12 @@ def corrections_of(bill: HospitalBill) -> tuple[HospitalBill | None, HospitalBil
 
 
 def stay_margin_days() -> int:
-    return int(current_app.config.get("BILL_STAY_MARGIN_DAYS", DEFAULT_STAY_MARGIN_DAYS))
+    return settings().bill_stay_margin_days
 
 
 def rounding_tolerance() -> Decimal:
     """The difference per line read as rounding, ok with rounding (BILL_ROUNDING_TOLERANCE, 0.01 unless configured)."""
-    return Decimal(str(current_app.config.get("BILL_ROUNDING_TOLERANCE", DEFAULT_ROUNDING_TOLERANCE)))
+    return settings().bill_rounding_tolerance
 
 
 def programme_codes(text: str | None) -> frozenset[str] | None:

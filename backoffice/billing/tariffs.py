@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariff_csv import TariffFileError, TariffFileTooLarge, TariffRow, parse_tariff
 from backoffice.cases.documents import display_name
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
 from backoffice.errors import DomainError, NotFound
@@ -24,7 +24,6 @@ from backoffice.extensions import db
 from backoffice.pagination import Page, paginate
 from backoffice.trail import record_event
 
-DEFAULT_MAX_MB = 20  # app config TARIFF_MAX_MB
 INSERT_CHUNK = 5_000  # rows per INSERT statement: 100,000 items in 20 round trips, never one ORM object per row
 PAGE_SIZE = 50
 HISTORY_SIZE = 50
@@ -45,7 +44,7 @@ class TariffTooLarge(TariffImportRefused):
 
 def max_tariff_bytes() -> int:
     """The largest tariff file accepted (TARIFF_MAX_MB, 20 MB unless configured)."""
-    return int(current_app.config.get("TARIFF_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024)
+    return int(settings().tariff_max_mb * 1024 * 1024)
 
 
 def get_hospital(hospital_id: int) -> Hospital:

@@ -12,13 +12,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -161,15 +161,15 @@ def parse_amount(value: str | Decimal | None, what: str, *, scale: int = 2, posi
 
 def operator_today() -> date:
     """Today where the operator issues its invoices (an invoice issued at 00:30 in Frankfurt is dated that day)."""
-    return datetime.now(ZoneInfo(current_app.config["OPERATOR_TIMEZONE"])).date()
+    return datetime.now(ZoneInfo(settings().operator_timezone)).date()
 
 
 def base_currency() -> str:
-    return current_app.config["INVOICE_BASE_CURRENCY"]
+    return settings().invoice_base_currency
 
 
 def vat_rate() -> Decimal:
-    return Decimal(current_app.config["VAT_RATE"])
+    return settings().vat_rate
 
 
 def _rate_values(currency: str, exchange_rate, exchange_rate_on: date | None) -> tuple[Decimal | None, date | None]:

@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import ClassVar
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.cases.models import Case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import ProgrammePhase
 from backoffice.errors import NotFound
@@ -526,7 +526,7 @@ def load_itinerary(case_id: int) -> Itinerary:
 
 def pickup_buffer() -> timedelta:
     """How long after a flight lands its pickup may be, at the earliest (ITINERARY_PICKUP_BUFFER_MINUTES)."""
-    return timedelta(minutes=int(current_app.config.get("ITINERARY_PICKUP_BUFFER_MINUTES", 45)))
+    return timedelta(minutes=settings().itinerary_pickup_buffer_minutes)
 
 
 def case_findings(case_id: int):

@@ -11,6 +11,7 @@ from backoffice.directory.models import ProgrammePhase
 from backoffice.extensions import db
 from backoffice.logistics.itinerary import LOAD_STATEMENTS, case_findings, days, load_itinerary
 from tests.factories import make_case, make_hospital, make_patient, make_physician, make_programme
+from tests.helpers import change_settings
 from tests.logistics.factories import (
     local,
     make_appointment,
@@ -178,7 +179,7 @@ def test_the_pickup_buffer_comes_from_the_config(app, users, monkeypatch):
     trip.pickup.pickup_at = local(ARRIVAL_DAY, 7, 30)
     db.session.flush()
     assert [f.code for f in case_findings(trip.case.id)] == ["pickup_too_early"]
-    monkeypatch.setitem(app.config, "ITINERARY_PICKUP_BUFFER_MINUTES", 20)
+    change_settings(monkeypatch, app, itinerary_pickup_buffer_minutes=20)
     assert case_findings(trip.case.id) == []
 
 
