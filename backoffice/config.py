@@ -93,7 +93,7 @@ class Settings:
     )
     database_url: str = setting("DATABASE_URL", lambda _: f"sqlite:///{instance_path() / 'backoffice.db'}")
     redis_url: str = setting("REDIS_URL", lambda _: default_redis_url())
-    invoice_archive: Path = setting("INVOICE_ARCHIVE", str(PROJECT_ROOT / "invoices"))
+    invoice_archive: Path = setting("INVOICE_ARCHIVE", lambda _: str(PROJECT_ROOT / "invoices"))
     # A request may carry one medical record of max_document_mb (or a tariff file) plus the form around it.
     max_upload_mb: int = setting("MAX_UPLOAD_MB", "16")
     # Sessions end after this long without a request, and this long after their sign-in however active.
@@ -306,7 +306,7 @@ def _coerce(item: dataclasses.Field, value: Any, name: str) -> Any:
     if kind is dict and isinstance(value, Mapping):
         return dict(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ConfigurationError(f"{name} must be a {kind.__name__}, got {value!r}")
+        raise ConfigurationError(f"{name} must be of type {kind.__name__}, got {value!r}")
     return value
 
 
