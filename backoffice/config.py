@@ -219,27 +219,6 @@ class Settings:
         }
 
 
-FLASK_KEYS = frozenset(
-    {
-        "DEBUG",
-        "TESTING",
-        "SECRET_KEY",
-        "SQLALCHEMY_DATABASE_URI",
-        "SQLALCHEMY_ENGINE_OPTIONS",
-        "MAX_CONTENT_LENGTH",
-        "SESSION_COOKIE_NAME",
-        "SESSION_COOKIE_HTTPONLY",
-        "SESSION_COOKIE_SAMESITE",
-        "SESSION_COOKIE_SECURE",
-        "SESSION_COOKIE_PATH",
-        "SESSION_COOKIE_DOMAIN",
-        "REMEMBER_COOKIE_DURATION",
-        "WTF_CSRF_TIME_LIMIT",
-        "PREFERRED_URL_SCHEME",
-    }
-)
-
-
 def settings(app: Flask | None = None) -> Settings:
     """The settings of `app`, or of the app whose context is active (a request, a command, a job)."""
     return (app or current_app).extensions["settings"]
@@ -249,12 +228,12 @@ def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
     """Read every setting from the environment, then `overrides` (`{"VAT_RATE": "7"}`), and validate them once."""
     overrides = dict(overrides or {})
     names = {item.name.upper(): item for item in dataclasses.fields(Settings)}
-    derived = sorted(key for key in overrides if key in FLASK_KEYS and key not in names)
-    if derived:
-        raise ConfigurationError(f"{', '.join(derived)} derive from the settings; set those instead (DATABASE_URL)")
     unknown = sorted(key for key in overrides if key not in names)
     if unknown:
-        raise ConfigurationError(f"no such setting: {', '.join(unknown)}")
+        raise ConfigurationError(
+            f"no such setting: {', '.join(unknown)} (Flask's own keys derive from the settings: DATABASE_URL gives"
+            " SQLALCHEMY_DATABASE_URI)"
+        )
     env = _coerce(names["APP_ENV"], overrides.get("APP_ENV") or os.environ.get("APP_ENV") or "development", "APP_ENV")
     if env not in ENVIRONMENTS:
         raise ConfigurationError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
