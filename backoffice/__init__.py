@@ -8,16 +8,19 @@ from flask import Flask, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from backoffice.config import PROJECT_ROOT, instance_path, load_config
+from backoffice.config import PROJECT_ROOT, instance_path, load_settings, settings
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """The app with the settings of the environment, then `config` (tests: `{"APP_ENV": "test", ...}`)."""
+    loaded = load_settings(config)
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         instance_path=str(instance_path()),
     )
-    app.config.from_mapping(load_config(config))
+    app.extensions["settings"] = loaded  # read as settings() (backoffice/config.py)
+    app.config.from_mapping(loaded.flask_config())
     register_routing(app)
     register_extensions(app)
     register_blueprints(app)
@@ -42,7 +45,7 @@ def register_routing(app: Flask) -> None:
     app.url_map.converters["int"] = RecordIdConverter
     # Behind a reverse proxy the client's address is in X-Forwarded-For; trust exactly the configured proxies, so
     # that login throttling, the intake limit and the audit log see the real address.
-    proxies = app.config["TRUSTED_PROXIES"]
+    proxies = settings(app).trusted_proxies
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)  # type: ignore[method-assign]
 

@@ -16,6 +16,7 @@ from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
 from backoffice.billing.bills.cli import bills_cli
 from backoffice.billing.tariffs.cli import tariffs_cli
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.demo import DEMO_PASSWORD, DEMO_USERS  # noqa: F401 - re-exported (devserver, tests)
 from backoffice.directory.cli import hospitals_cli
@@ -84,7 +85,7 @@ def seed_demo_command(if_empty: bool, cases: int | None) -> None:
 
     Without --cases, ~200 cases are added to a database that holds none; --cases N adds N more every time.
     """
-    if current_app.config["APP_ENV"] == "production":
+    if settings().app_env == "production":
         raise CommandRefused("demo data is never seeded in production (APP_ENV=production).")
     if if_empty and db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("The database already holds accounts; demo data not seeded.")

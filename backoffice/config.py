@@ -1,20 +1,30 @@
-"""Settings from the environment, with safe development defaults.
+"""Settings: each one stated once (name, type, environment variable, default) in `Settings`, read as `settings().x`.
 
 `APP_ENV` picks the profile: `development` (default: SQLite under instance/, embedded Redis on a unix socket),
 `test` (used by the test suite) or `production` (everything from the environment; refuses to start without a real
-SECRET_KEY or with debug on).
+SECRET_KEY or with debug on). `load_settings` reads the environment, then the mapping `create_app(config)` receives
+(keys are the setting's name in capitals, `VAT_RATE`; a string there is read as the environment variable would be),
+and validates once; the app keeps the result in `app.extensions["settings"]`. Flask's and its extensions' own keys
+(SECRET_KEY, SQLALCHEMY_*, SESSION_COOKIE_* ...) are derived from it by `Settings.flask_config()`.
+
+This module is longer than most because it is the one place every setting is stated; README's Configuration table
+lists the same settings (a test compares them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import Flask, current_app
 from stdnum import iban
 
 from backoffice.money import MoneyError, check_currency
@@ -25,64 +35,6 @@ ENVIRONMENTS = ("development", "test", "production")
 
 class ConfigurationError(RuntimeError):
     """The app refuses to start with this configuration."""
-
-
-def _decimal_env(name: str, default: str) -> Decimal:
-    raw = os.environ.get(name) or default
-    try:
-        value = Decimal(raw)
-    except InvalidOperation as exc:
-        raise ConfigurationError(f"{name} must be a number such as {default}, got {raw!r}") from exc
-    if not value.is_finite() or value < 0:
-        raise ConfigurationError(f"{name} must be a number of 0 or more, got {raw!r}")
-    return value
-
-
-def _providers_env(name: str, default: str) -> dict[str, str]:
-    """`name=module:Class,other=module:Class` as a dict."""
-    raw = os.environ.get(name) or default
-    providers = {}
-    for part in raw.split(","):
-        key, _, path = part.strip().partition("=")
-        if not key or ":" not in path:
-            raise ConfigurationError(f"{name} must look like {default}, got {raw!r}")
-        providers[key.strip()] = path.strip()
-    return providers
-
-
-def _seconds_list_env(name: str, default: str) -> tuple[int, ...]:
-    raw = os.environ.get(name) or default
-    try:
-        values = tuple(int(part) for part in raw.split(","))
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be whole seconds separated by commas, such as {default}") from exc
-    if not values or min(values) < 0:
-        raise ConfigurationError(f"{name} must be whole seconds separated by commas, such as {default}")
-    return values
-
-
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
-
-
-def _timezone_env(name: str, default: str) -> str:
-    """An IANA time zone name (Europe/Berlin), refused at start rather than on every page that shows a time."""
-    raw = (os.environ.get(name) or default).strip()
-    try:
-        ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ConfigurationError(f"{name} must be an IANA time zone such as {default}, got {raw!r}") from exc
-    return raw
-
-
-def _flag_env(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def instance_path() -> Path:
@@ -104,168 +56,321 @@ def _development_secret_key() -> str:
     return path.read_text().strip()
 
 
-def load_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build the settings for one app from the environment, then `overrides` (used by tests)."""
+# A default is the text the environment variable would hold, a callable (profile -> that text, for defaults found
+# at start: instance/ folders, the development secret) or, per profile, {"development": ..., "*": ...}.
+Default = str | Callable[[str], str | None] | dict[str, str]
+
+
+def setting(
+    variable: str | None,
+    default: Default,
+    *,
+    unit: str = "",
+    keep_empty: bool = False,
+    strip: bool = False,
+    secret: bool = False,
+) -> Any:
+    """One setting: read from `variable` (None: not from the environment) with `default`.
+
+    `unit` is the unit of a timedelta's variable (minutes, hours, days). With `keep_empty`, an empty variable is an
+    empty text (a blank line on the invoice); otherwise an empty variable means the default. With `strip`, spaces
+    around the value are dropped. A `secret` is left out of the settings' repr (logs, tracebacks).
+    """
+    metadata = {"variable": variable, "default": default, "unit": unit, "keep_empty": keep_empty, "strip": strip}
+    return field(metadata=metadata, repr=not secret)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the app, typed, with its environment variable and default (README's Configuration table)."""
+
+    app_env: str = setting("APP_ENV", "development")
+    debug: bool = setting("FLASK_DEBUG", "")
+    secret_key: str = setting(
+        "SECRET_KEY",
+        {"test": "test-secret-key", "production": "", "development": lambda _: _development_secret_key()},
+        secret=True,
+    )
+    database_url: str = setting("DATABASE_URL", lambda _: f"sqlite:///{instance_path() / 'backoffice.db'}")
+    redis_url: str = setting("REDIS_URL", lambda _: default_redis_url())
+    invoice_archive: Path = setting("INVOICE_ARCHIVE", lambda _: str(PROJECT_ROOT / "invoices"))
+    # A request may carry one medical record of max_document_mb (or a tariff file) plus the form around it.
+    max_upload_mb: int = setting("MAX_UPLOAD_MB", "16")
+    # Sessions end after this long without a request, and this long after their sign-in however active.
+    idle_timeout_staff: timedelta = setting("STAFF_IDLE_TIMEOUT_MINUTES", "30", unit="minutes")
+    idle_timeout_patient: timedelta = setting("PATIENT_IDLE_TIMEOUT_MINUTES", "30", unit="minutes")
+    session_absolute_lifetime: timedelta = setting("SESSION_ABSOLUTE_HOURS", "12", unit="hours")
+    # Login throttling: failures counted over a sliding window; a block ends when old failures leave it.
+    login_throttle_window: timedelta = setting("LOGIN_THROTTLE_WINDOW_MINUTES", "15", unit="minutes")
+    login_max_failures_per_account_and_address: int = setting("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", "5")
+    login_max_failures_per_address: int = setting("LOGIN_MAX_FAILURES_PER_ADDRESS", "20")
+    login_max_failures_per_account: int = setting("LOGIN_MAX_FAILURES_PER_ACCOUNT", "50")
+    # A browser that signed in to an account (a signed cookie) stays known this long; the per-account limit
+    # above never blocks it, nor an address that signed in to the account within the same time.
+    known_device_lifetime: timedelta = setting("KNOWN_DEVICE_DAYS", "90", unit="days")
+    health_redis_timeout_seconds: float = setting(None, "2")
+    # A cheap work factor keeps hundreds of test logins fast; real deployments keep the default.
+    password_hash_method: str = setting(None, {"test": "scrypt:1024:8:1", "*": "scrypt"})
+    trusted_proxies: int = setting("TRUSTED_PROXIES", "0")  # reverse proxies in front of the app (0: none)
+    # The operator, as patients see it (request form, itinerary, invoices), where patients pay
+    operator_name: str = setting("OPERATOR_NAME", "MedTravel Coordination GmbH", keep_empty=True)
+    operator_email: str = setting("OPERATOR_EMAIL", "care@medtravel.example", keep_empty=True)
+    operator_phone: str = setting("OPERATOR_PHONE", "+49 69 1234 5670", keep_empty=True)
+    operator_address: str = setting(
+        "OPERATOR_ADDRESS", "Mainzer Landstraße 50, 60325 Frankfurt am Main, Germany", keep_empty=True
+    )
+    operator_vat_id: str = setting("OPERATOR_VAT_ID", "DE000000000", keep_empty=True)
+    operator_bank: str = setting("OPERATOR_BANK", "Frankfurter Demo Bank", keep_empty=True)
+    operator_iban: str = setting("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00", keep_empty=True)
+    operator_bic: str = setting("OPERATOR_BIC", "COBADEFFXXX", keep_empty=True)
+    # Invoices are dated (and numbered per year) in the operator's own time zone; staff pages show times in it.
+    operator_timezone: str = setting("OPERATOR_TIMEZONE", "Europe/Berlin", strip=True)
+    # Invoices: the tax rules printed, and what the operator charges for its work
+    invoice_base_currency: str = setting("INVOICE_BASE_CURRENCY", "EUR", keep_empty=True)
+    vat_rate: Decimal = setting("VAT_RATE", "19")  # percent, on the coordination fee and other services
+    vat_exemption_note: str = setting(
+        "VAT_EXEMPTION_NOTE", "Medical treatment: exempt from VAT under section 4 no. 14 UStG.", keep_empty=True
+    )
+    coordination_fee: Decimal = setting("COORDINATION_FEE", "1500.00")  # in invoice_base_currency, before VAT
+    invoice_payment_days: int = setting("INVOICE_PAYMENT_DAYS", "14")
+    portal_invite_days: int = setting("PORTAL_INVITE_DAYS", "7")
+    # Background jobs: the outbox's lease before a job is sent again, retries of transient errors.
+    # Jobs run at once in tests, unless a test's environment (the fault tests' workers) sets its own timings.
+    job_timeout_seconds: int = setting("JOB_TIMEOUT_SECONDS", "60")
+    job_lease_seconds: int = setting("JOB_LEASE_SECONDS", "120")
+    job_max_attempts: int = setting("JOB_MAX_ATTEMPTS", "3")
+    job_max_dispatches: int = setting("JOB_MAX_DISPATCHES", "10")  # sends of a job whose runs never finish
+    job_retry_backoff_seconds: tuple[int, ...] = setting(
+        "JOB_RETRY_BACKOFF_SECONDS", {"development": "3,10,30", "test": "0", "*": "30,120,600"}
+    )
+    # Medicine orders: how often tracking is asked, and what the sandbox providers do
+    # (the development defaults let a demo order arrive within a minute)
+    tracking_poll_seconds: int = setting("TRACKING_POLL_SECONDS", {"development": "10", "test": "0", "*": "14400"})
+    tracking_max_polls: int = setting("TRACKING_MAX_POLLS", "500")
+    sandbox_delay_seconds: float = setting("SANDBOX_DELAY_SECONDS", {"test": "0", "*": "0.5"})  # for time.sleep
+    sandbox_failure_rate: Decimal = setting("SANDBOX_FAILURE_RATE", "0")  # a probability from 0 to 1
+    sandbox_transit_seconds: int = setting("SANDBOX_TRANSIT_SECONDS", {"test": "0", "*": "30"})
+    # Provider adapters, "module:Class": pharmacies by provider name (a pharmacy names its provider), one carrier.
+    pharmacy_providers: dict[str, str] = setting(
+        "PHARMACY_PROVIDERS", "sandbox=backoffice.shipments.sandbox:SandboxPharmacy"
+    )
+    carrier_provider: str = setting("CARRIER_PROVIDER", "backoffice.shipments.sandbox:SandboxCarrier")
+    # Cases
+    first_response_hours: int = setting("FIRST_RESPONSE_HOURS", "24")
+    case_documents_dir: Path = setting("CASE_DOCUMENTS_DIR", lambda _: str(instance_path() / "documents"))
+    max_document_mb: int = setting("MAX_DOCUMENT_MB", "20")
+    itinerary_pickup_buffer_minutes: int = setting("ITINERARY_PICKUP_BUFFER_MINUTES", "45")
+    tariff_max_mb: int = setting("TARIFF_MAX_MB", "20")
+    bill_max_mb: int = setting("BILL_MAX_MB", "10")
+    # Bill lines dated this many days before admission or after discharge still belong to the stay.
+    bill_stay_margin_days: int = setting("BILL_STAY_MARGIN_DAYS", "14")
+    # A bill line this far (per line, in its currency) from the resident price is ok with rounding, not a finding.
+    bill_rounding_tolerance: Decimal = setting("BILL_ROUNDING_TOLERANCE", "0.01")
+    # Public request form: accepted submissions per address in a sliding window
+    intake_window: timedelta = setting("INTAKE_WINDOW_MINUTES", "60", unit="minutes")
+    intake_max_per_address: int = setting("INTAKE_MAX_PER_ADDRESS", "5")
+
+    def __post_init__(self) -> None:
+        for item in dataclasses.fields(self):
+            object.__setattr__(self, item.name, _coerce(item, getattr(self, item.name), item.name.upper()))
+        if self.database_url.startswith("postgresql://"):
+            # psycopg 3 is the installed driver; accept the plain URL that hosting providers hand out.
+            object.__setattr__(
+                self, "database_url", self.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+            )
+        _check(self)
+
+    @property
+    def testing(self) -> bool:
+        return self.app_env == "test"
+
+    @property
+    def session_cookie_secure(self) -> bool:
+        """Outside development the session and known-device cookies are Secure (and carry the __Host- prefix)."""
+        return self.app_env not in ("development", "test")
+
+    def replace(self, **changes: Any) -> Settings:
+        """These settings with `changes` (by field name; a text is read as its environment variable), validated."""
+        return dataclasses.replace(self, **changes)
+
+    def flask_config(self) -> dict[str, Any]:
+        """Flask's and its extensions' own keys, derived from the settings."""
+        return {
+            "DEBUG": self.debug,
+            "TESTING": self.testing,
+            "SECRET_KEY": self.secret_key,
+            "SQLALCHEMY_DATABASE_URI": self.database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "MAX_CONTENT_LENGTH": max(self.max_upload_mb, self.max_document_mb + 1, self.tariff_max_mb + 1)
+            * 1024
+            * 1024,
+            # Sessions: the cookie is the only credential, so keep it out of scripts and off plain HTTP. Outside
+            # development the cookie is Secure and carries the __Host- prefix: browsers then refuse it unless it came
+            # over HTTPS for this exact host with Path=/ and no Domain, so no sibling subdomain can plant one.
+            "SESSION_COOKIE_NAME": "__Host-session" if self.session_cookie_secure else "backoffice_session",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.session_cookie_secure,
+            "SESSION_COOKIE_PATH": "/",
+            "SESSION_COOKIE_DOMAIN": None,
+            "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
+            "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+            "PREFERRED_URL_SCHEME": "https" if self.app_env == "production" else "http",
+        }
+
+
+def settings(app: Flask | None = None) -> Settings:
+    """The settings of `app`, or of the app whose context is active (a request, a command, a job)."""
+    return (app or current_app).extensions["settings"]
+
+
+def load_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read every setting from the environment, then `overrides` (`{"VAT_RATE": "7"}`), and validate them once."""
     overrides = dict(overrides or {})
-    env = overrides.get("APP_ENV") or os.environ.get("APP_ENV", "development")
+    names = {item.name.upper(): item for item in dataclasses.fields(Settings)}
+    unknown = sorted(key for key in overrides if key not in names)
+    if unknown:
+        raise ConfigurationError(
+            f"no such setting: {', '.join(unknown)} (Flask's own keys derive from the settings: DATABASE_URL gives"
+            " SQLALCHEMY_DATABASE_URI)"
+        )
+    env = _coerce(names["APP_ENV"], overrides.get("APP_ENV") or os.environ.get("APP_ENV") or "development", "APP_ENV")
     if env not in ENVIRONMENTS:
         raise ConfigurationError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
-    production = env == "production"
-
-    settings: dict[str, Any] = {
-        "APP_ENV": env,
-        "DEBUG": _flag_env("FLASK_DEBUG"),
-        "TESTING": env == "test",
-        "SECRET_KEY": os.environ.get("SECRET_KEY"),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path() / 'backoffice.db'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "REDIS_URL": os.environ.get("REDIS_URL") or default_redis_url(),
-        "INVOICE_ARCHIVE": os.environ.get("INVOICE_ARCHIVE") or str(PROJECT_ROOT / "invoices"),
-        # A request may carry one medical record of MAX_DOCUMENT_MB plus the form around it.
-        "MAX_CONTENT_LENGTH": max(
-            _int_env("MAX_UPLOAD_MB", 16), _int_env("MAX_DOCUMENT_MB", 20) + 1, _int_env("TARIFF_MAX_MB", 20) + 1
-        )
-        * 1024
-        * 1024,
-        # Sessions: the cookie is the only credential, so keep it out of scripts and off plain HTTP.
-        # Outside development the cookie is Secure and carries the __Host- prefix: browsers then refuse it unless it
-        # came over HTTPS for this exact host with Path=/ and no Domain, so no sibling subdomain can plant one.
-        "SESSION_COOKIE_NAME": "backoffice_session" if env in ("development", "test") else "__Host-session",
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": env not in ("development", "test"),
-        "SESSION_COOKIE_PATH": "/",
-        "SESSION_COOKIE_DOMAIN": None,
-        "REMEMBER_COOKIE_DURATION": timedelta(seconds=0),
-        "IDLE_TIMEOUT_STAFF": timedelta(minutes=_int_env("STAFF_IDLE_TIMEOUT_MINUTES", 30)),
-        "IDLE_TIMEOUT_PATIENT": timedelta(minutes=_int_env("PATIENT_IDLE_TIMEOUT_MINUTES", 30)),
-        # However active, a session ends this long after its sign-in (a stolen cookie does not live for ever).
-        "SESSION_ABSOLUTE_LIFETIME": timedelta(hours=_int_env("SESSION_ABSOLUTE_HOURS", 12)),
-        # Login throttling: failures counted over a sliding window; a block ends when old failures leave it.
-        "LOGIN_THROTTLE_WINDOW": timedelta(minutes=_int_env("LOGIN_THROTTLE_WINDOW_MINUTES", 15)),
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 5),
-        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int_env("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int_env("LOGIN_MAX_FAILURES_PER_ACCOUNT", 50),
-        # A browser that signed in to an account (a signed cookie) stays known this long; the per-account limit
-        # above never blocks it, nor an address that signed in to the account within the same time.
-        "KNOWN_DEVICE_LIFETIME": timedelta(days=_int_env("KNOWN_DEVICE_DAYS", 90)),
-        "WTF_CSRF_TIME_LIMIT": 3600 * 4,
-        "PREFERRED_URL_SCHEME": "https" if production else "http",
-        "HEALTH_REDIS_TIMEOUT_SECONDS": 2,
-        "PASSWORD_HASH_METHOD": "scrypt",
-        "TRUSTED_PROXIES": _int_env("TRUSTED_PROXIES", 0),  # reverse proxies in front of the app (0: none)
-        # The operator, as patients see it (request form, itinerary, invoices)
-        "OPERATOR_NAME": os.environ.get("OPERATOR_NAME", "MedTravel Coordination GmbH"),
-        "OPERATOR_EMAIL": os.environ.get("OPERATOR_EMAIL", "care@medtravel.example"),
-        "OPERATOR_PHONE": os.environ.get("OPERATOR_PHONE", "+49 69 1234 5670"),
-        "OPERATOR_ADDRESS": os.environ.get(
-            "OPERATOR_ADDRESS", "Mainzer Landstraße 50, 60325 Frankfurt am Main, Germany"
-        ),
-        "OPERATOR_VAT_ID": os.environ.get("OPERATOR_VAT_ID", "DE000000000"),
-        # Invoices: where patients pay, the tax rules printed, and what the operator charges for its work.
-        "OPERATOR_BANK": os.environ.get("OPERATOR_BANK", "Frankfurter Demo Bank"),
-        "OPERATOR_IBAN": os.environ.get("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00"),
-        "OPERATOR_BIC": os.environ.get("OPERATOR_BIC", "COBADEFFXXX"),
-        # Invoices are dated (and numbered per year) in the operator's own time zone; staff pages show times in it.
-        "OPERATOR_TIMEZONE": _timezone_env("OPERATOR_TIMEZONE", "Europe/Berlin"),
-        "INVOICE_BASE_CURRENCY": os.environ.get("INVOICE_BASE_CURRENCY", "EUR"),
-        "VAT_RATE": _decimal_env("VAT_RATE", "19"),  # percent, on the coordination fee and other services
-        "VAT_EXEMPTION_NOTE": os.environ.get(
-            "VAT_EXEMPTION_NOTE", "Medical treatment: exempt from VAT under section 4 no. 14 UStG."
-        ),
-        "COORDINATION_FEE": _decimal_env("COORDINATION_FEE", "1500.00"),  # in INVOICE_BASE_CURRENCY, before VAT
-        "INVOICE_PAYMENT_DAYS": _int_env("INVOICE_PAYMENT_DAYS", 14),
-        "PORTAL_INVITE_DAYS": _int_env("PORTAL_INVITE_DAYS", 7),
-        # Background jobs: the outbox's lease before a job is sent again, retries of transient errors
-        "JOB_TIMEOUT_SECONDS": _int_env("JOB_TIMEOUT_SECONDS", 60),
-        "JOB_LEASE_SECONDS": _int_env("JOB_LEASE_SECONDS", 120),
-        "JOB_MAX_ATTEMPTS": _int_env("JOB_MAX_ATTEMPTS", 3),
-        "JOB_MAX_DISPATCHES": _int_env("JOB_MAX_DISPATCHES", 10),  # sends of a job whose runs never finish
-        "JOB_RETRY_BACKOFF_SECONDS": _seconds_list_env(
-            "JOB_RETRY_BACKOFF_SECONDS", "3,10,30" if env == "development" else "30,120,600"
-        ),
-        # Medicine orders: how often tracking is asked, and what the sandbox providers do
-        # (the development defaults let a demo order arrive within a minute)
-        "TRACKING_POLL_SECONDS": _int_env("TRACKING_POLL_SECONDS", 10 if env == "development" else 4 * 3600),
-        "TRACKING_MAX_POLLS": _int_env("TRACKING_MAX_POLLS", 500),
-        "SANDBOX_DELAY_SECONDS": float(_decimal_env("SANDBOX_DELAY_SECONDS", "0.5")),  # seconds, for time.sleep
-        "SANDBOX_FAILURE_RATE": _decimal_env("SANDBOX_FAILURE_RATE", "0"),  # a probability from 0 to 1
-        "SANDBOX_TRANSIT_SECONDS": _int_env("SANDBOX_TRANSIT_SECONDS", 30),
-        # Provider adapters, "module:Class": pharmacies by provider name (a pharmacy names its provider), one carrier.
-        "PHARMACY_PROVIDERS": _providers_env(
-            "PHARMACY_PROVIDERS", "sandbox=backoffice.shipments.sandbox:SandboxPharmacy"
-        ),
-        "CARRIER_PROVIDER": os.environ.get("CARRIER_PROVIDER") or "backoffice.shipments.sandbox:SandboxCarrier",
-        # Cases
-        "FIRST_RESPONSE_HOURS": _int_env("FIRST_RESPONSE_HOURS", 24),
-        "CASE_DOCUMENTS_DIR": os.environ.get("CASE_DOCUMENTS_DIR") or str(instance_path() / "documents"),
-        "MAX_DOCUMENT_MB": _int_env("MAX_DOCUMENT_MB", 20),
-        "ITINERARY_PICKUP_BUFFER_MINUTES": _int_env("ITINERARY_PICKUP_BUFFER_MINUTES", 45),
-        "TARIFF_MAX_MB": _int_env("TARIFF_MAX_MB", 20),
-        "BILL_MAX_MB": _int_env("BILL_MAX_MB", 10),
-        # Bill lines dated this many days before admission or after discharge still belong to the stay.
-        "BILL_STAY_MARGIN_DAYS": _int_env("BILL_STAY_MARGIN_DAYS", 14),
-        # A bill line this far (per line, in its currency) from the resident price is ok with rounding, not a finding.
-        "BILL_ROUNDING_TOLERANCE": _decimal_env("BILL_ROUNDING_TOLERANCE", "0.01"),
-        # Public request form: accepted submissions per address in a sliding window
-        "INTAKE_WINDOW": timedelta(minutes=_int_env("INTAKE_WINDOW_MINUTES", 60)),
-        "INTAKE_MAX_PER_ADDRESS": _int_env("INTAKE_MAX_PER_ADDRESS", 5),
-    }
-    if env == "test":
-        settings.update(
-            {
-                "SECRET_KEY": settings["SECRET_KEY"] or "test-secret-key",
-                # A cheap work factor keeps hundreds of test logins fast; real deployments keep the default.
-                "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-            }
-        )
-        # Jobs run at once in tests, unless a test's environment (the fault tests' workers) sets its own timings.
-        settings.update(
-            {
-                name: value
-                for name, value in {
-                    "JOB_RETRY_BACKOFF_SECONDS": (0,),
-                    "TRACKING_POLL_SECONDS": 0,
-                    "SANDBOX_DELAY_SECONDS": 0.0,
-                    "SANDBOX_TRANSIT_SECONDS": 0,
-                }.items()
-                if name not in os.environ
-            }
-        )
-    settings.update(overrides)
-
-    if settings["SQLALCHEMY_DATABASE_URI"].startswith("postgresql://"):
-        # psycopg 3 is the installed driver; accept the plain URL that hosting providers hand out.
-        settings["SQLALCHEMY_DATABASE_URI"] = settings["SQLALCHEMY_DATABASE_URI"].replace(
-            "postgresql://", "postgresql+psycopg://", 1
-        )
-    if production:
-        _check_production(settings)
-    else:
-        _check_invoicing(settings)
-        if not settings["SECRET_KEY"]:
-            settings["SECRET_KEY"] = _development_secret_key()
-    return settings
+    values: dict[str, Any] = {}
+    for key, item in names.items():
+        if key in overrides:
+            values[item.name] = overrides[key]
+            continue
+        variable = item.metadata["variable"]
+        raw = os.environ.get(variable) if variable else None
+        if raw is None or (raw == "" and not item.metadata["keep_empty"]):
+            values[item.name] = _coerce(item, _default(item, env), variable or key)
+        else:
+            values[item.name] = _coerce(item, raw, variable)
+    values["app_env"] = env
+    loaded = Settings(**values)
+    if env == "production":
+        _check_production(loaded)
+    return loaded
 
 
-def _check_production(settings: dict[str, Any]) -> None:
-    key = settings.get("SECRET_KEY") or ""
-    if len(key) < 32 or key in {"test-secret-key", "change-me", "dev"}:
-        raise ConfigurationError("production refuses to start without a SECRET_KEY of at least 32 random characters")
-    if settings.get("DEBUG"):
-        raise ConfigurationError("production refuses to start with debug on (unset FLASK_DEBUG)")
-    if settings["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")
+def default_of(name: str, env: str = "production") -> str | None:
+    """The default of setting `name` as its environment variable would write it (README's table shows these)."""
+    return _default(next(item for item in dataclasses.fields(Settings) if item.name == name), env)
+
+
+def _default(item: dataclasses.Field, env: str) -> str | None:
+    default = item.metadata["default"]
+    if isinstance(default, dict):
+        default = default.get(env, default.get("*", ""))
+    return default(env) if callable(default) else default
+
+
+def _coerce(item: dataclasses.Field, value: Any, name: str) -> Any:
+    """`value` as the setting's type: a text is read as the environment variable would be."""
+    kind = _TYPES[item.name]
+    if isinstance(value, str) and item.metadata["strip"]:
+        value = value.strip()
+    if isinstance(value, str) and kind is not str:
+        return _READERS[kind](value, name, item)
+    if kind is str and value is None:
+        return ""
+    if kind is Decimal and isinstance(value, int | float) and not isinstance(value, bool):
+        return Decimal(str(value))
+    if kind is float and isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return float(value)
+    if kind is tuple and isinstance(value, list | tuple):
+        return tuple(int(part) for part in value)
+    if kind is dict and isinstance(value, Mapping):
+        return dict(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigurationError(f"{name} must be of type {kind.__name__}, got {value!r}")
+    return value
+
+
+def _read_int(raw: str, name: str, item: dataclasses.Field) -> int:
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _read_decimal(raw: str, name: str, item: dataclasses.Field) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise ConfigurationError(
+            f"{name} must be a number such as {_default(item, 'production')}, got {raw!r}"
+        ) from exc
+    if not value.is_finite() or value < 0:
+        raise ConfigurationError(f"{name} must be a number of 0 or more, got {raw!r}")
+    return value
+
+
+def _read_seconds_list(raw: str, name: str, item: dataclasses.Field) -> tuple[int, ...]:
+    example = _default(item, "production")
+    try:
+        values = tuple(int(part) for part in raw.split(","))
+    except ValueError as exc:
+        raise ConfigurationError(f"{name} must be whole seconds separated by commas, such as {example}") from exc
+    if not values or min(values) < 0:
+        raise ConfigurationError(f"{name} must be whole seconds separated by commas, such as {example}")
+    return values
+
+
+def _read_providers(raw: str, name: str, item: dataclasses.Field) -> dict[str, str]:
+    """`name=module:Class,other=module:Class` as a dict."""
+    providers = {}
+    for part in raw.split(","):
+        key, _, path = part.strip().partition("=")
+        if not key or ":" not in path:
+            raise ConfigurationError(f"{name} must look like {_default(item, 'production')}, got {raw!r}")
+        providers[key.strip()] = path.strip()
+    return providers
+
+
+_READERS: dict[type, Callable[[str, str, dataclasses.Field], Any]] = {
+    int: _read_int,
+    Decimal: _read_decimal,
+    float: lambda raw, name, item: float(_read_decimal(raw, name, item)),
+    bool: lambda raw, name, item: raw.strip().lower() in {"1", "true", "yes", "on"},
+    Path: lambda raw, name, item: Path(raw),
+    timedelta: lambda raw, name, item: timedelta(**{item.metadata["unit"]: _read_int(raw, name, item)}),
+    tuple: _read_seconds_list,
+    dict: _read_providers,
+}
+_TYPES: dict[str, type] = {name: getattr(hint, "__origin__", hint) for name, hint in get_type_hints(Settings).items()}
+
+
+def _check(settings: Settings) -> None:
+    """What no settings may hold (checked on every change too); production refuses more at start."""
+    try:
+        ZoneInfo(settings.operator_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigurationError(
+            f"OPERATOR_TIMEZONE must be an IANA time zone such as Europe/Berlin, got {settings.operator_timezone!r}"
+        ) from exc
     _check_invoicing(settings)
 
 
-def _check_invoicing(settings: dict[str, Any]) -> None:
+def _check_production(settings: Settings) -> None:
+    key = settings.secret_key
+    if len(key) < 32 or key in {"test-secret-key", "change-me", "dev"}:
+        raise ConfigurationError("production refuses to start without a SECRET_KEY of at least 32 random characters")
+    if settings.debug:
+        raise ConfigurationError("production refuses to start with debug on (unset FLASK_DEBUG)")
+    if settings.database_url.startswith("sqlite"):
+        raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")
+
+
+def _check_invoicing(settings: Settings) -> None:
     """Invoices print these; a wrong IBAN or VAT rate would go out on legal documents."""
-    if not iban.is_valid(settings["OPERATOR_IBAN"]):
-        raise ConfigurationError(f"OPERATOR_IBAN is not a valid IBAN: {settings['OPERATOR_IBAN']!r}")
-    if settings["VAT_RATE"] >= 100:
+    if not iban.is_valid(settings.operator_iban):
+        raise ConfigurationError(f"OPERATOR_IBAN is not a valid IBAN: {settings.operator_iban!r}")
+    if settings.vat_rate >= 100:
         raise ConfigurationError("VAT_RATE is a percentage below 100")
     try:
-        check_currency(settings["INVOICE_BASE_CURRENCY"])
+        check_currency(settings.invoice_base_currency)
     except MoneyError as exc:
         raise ConfigurationError(f"INVOICE_BASE_CURRENCY: {exc}") from exc

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from backoffice.auth.permissions import public
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.jobs import redis_connection
 
@@ -24,7 +25,7 @@ def _check_database() -> str:
 
 def _check_redis() -> str:
     try:
-        redis_connection(timeout=current_app.config["HEALTH_REDIS_TIMEOUT_SECONDS"]).ping()
+        redis_connection(timeout=settings().health_redis_timeout_seconds).ping()
         return "ok"
     except Exception:
         current_app.logger.warning("health check: redis unreachable", exc_info=True)

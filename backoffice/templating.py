@@ -6,20 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, has_app_context
 
 from backoffice.auth.permissions import ROLE_LABELS, TEMPLATE_QUESTIONS
+from backoffice.config import default_of, settings
 from backoffice.geo import country_name, language_name
 from backoffice.money import format_money
 
-DEFAULT_OPERATOR_TIMEZONE = "Europe/Berlin"
-
 
 def operator_timezone() -> str:
-    """Where the staff work (OPERATOR_TIMEZONE): the zone every staff time is shown in."""
-    if has_app_context():
-        return current_app.config.get("OPERATOR_TIMEZONE") or DEFAULT_OPERATOR_TIMEZONE
-    return DEFAULT_OPERATOR_TIMEZONE
+    """Where the staff work (OPERATOR_TIMEZONE): the zone every staff time is shown in (its default outside an app)."""
+    return settings().operator_timezone if has_app_context() else default_of("operator_timezone")
 
 
 def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz_name: str | None = None) -> str:
@@ -35,6 +32,7 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz_name
 
 
 def register_filters(app: Flask) -> None:
+    app.jinja_env.globals["settings"] = settings  # templates read settings().operator_email, as code does
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     app.jinja_env.filters["country"] = country_name

@@ -60,7 +60,7 @@ def app_config(database_url, redis_url, tmp_path_factory):
     os.environ["INSTANCE_PATH"] = str(tmp_path_factory.mktemp("instance"))
     return {
         "APP_ENV": "test",
-        "SQLALCHEMY_DATABASE_URI": database_url,
+        "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "INVOICE_ARCHIVE": str(tmp_path_factory.mktemp("invoices")),
         "CASE_DOCUMENTS_DIR": str(tmp_path_factory.mktemp("documents")),

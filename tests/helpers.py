@@ -1,4 +1,4 @@
-"""Test client helpers: CSRF tokens as a browser would have them, signing in as a user."""
+"""Test client helpers: CSRF tokens as a browser would have them, signing in as a user, changing a setting."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import os
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
+from backoffice.config import settings
 from tests.factories import PASSWORD
 
 
@@ -55,3 +56,8 @@ def delete_all_rows() -> None:
         else:
             for table in reversed(db.metadata.sorted_tables):
                 connection.execute(table.delete())
+
+
+def change_settings(monkeypatch, app, **changes) -> None:
+    """For one test, `app` runs with these settings changed (`vat_rate="7"`: a text is read as its variable)."""
+    monkeypatch.setitem(app.extensions, "settings", settings(app).replace(**changes))

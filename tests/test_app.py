@@ -1,25 +1,25 @@
 import pytest
 
 from backoffice import create_app
-from backoffice.config import ConfigurationError, load_config
+from backoffice.config import ConfigurationError, load_settings
 
 PG_URL = "postgresql://app@db.internal/backoffice"
 
 
 @pytest.mark.parametrize(
-    ("settings", "message"),
+    ("overrides", "message"),
     [
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": "too-short"}, "SECRET_KEY"),
         ({"SECRET_KEY": "k" * 40, "DEBUG": True}, "debug"),
-        ({"SECRET_KEY": "k" * 40, "SQLALCHEMY_DATABASE_URI": "sqlite:///x.db"}, "DATABASE_URL"),
+        ({"SECRET_KEY": "k" * 40, "DATABASE_URL": "sqlite:///x.db"}, "DATABASE_URL"),
     ],
 )
-def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, settings, message):
+def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, overrides, message):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    settings = {"APP_ENV": "production", "SQLALCHEMY_DATABASE_URI": PG_URL, **settings}
+    overrides = {"APP_ENV": "production", "DATABASE_URL": PG_URL, **overrides}
     with pytest.raises(ConfigurationError, match=message):
-        create_app(settings)
+        create_app(overrides)
 
 
 def test_production_starts_with_a_real_secret_and_takes_plain_postgres_urls(monkeypatch):
@@ -32,19 +32,19 @@ def test_production_starts_with_a_real_secret_and_takes_plain_postgres_urls(monk
 
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigurationError, match="APP_ENV"):
-        load_config({"APP_ENV": "staging-ish"})
+        load_settings({"APP_ENV": "staging-ish"})
 
 
 def test_development_defaults_need_nothing_running(monkeypatch, tmp_path):
     for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
-    settings = load_config({"APP_ENV": "development"})
-    assert settings["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'backoffice.db'}"
-    assert settings["REDIS_URL"] == f"unix://{tmp_path / 'redis.sock'}?db=0"
+    development = load_settings({"APP_ENV": "development"})
+    assert development.database_url == f"sqlite:///{tmp_path / 'backoffice.db'}"
+    assert development.redis_url == f"unix://{tmp_path / 'redis.sock'}?db=0"
     assert (
-        len(settings["SECRET_KEY"]) == 64
-        and load_config({"APP_ENV": "development"})["SECRET_KEY"] == settings["SECRET_KEY"]
+        len(development.secret_key) == 64
+        and load_settings({"APP_ENV": "development"}).secret_key == development.secret_key
     )
 
 
@@ -64,7 +64,7 @@ def test_healthz_names_the_failing_part(app_config, tmp_path):
 
 
 def test_healthz_reports_an_unreachable_database(app_config, tmp_path):
-    app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/missing/dir/db.sqlite"})
+    app = create_app({**app_config, "DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/db.sqlite"})
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"

@@ -3,6 +3,7 @@ from sqlalchemy import func, select
 from backoffice.auth.models import User
 from backoffice.cli import DEMO_USERS
 from backoffice.extensions import db
+from tests.helpers import change_settings
 
 
 def test_users_create_reads_the_password_from_stdin(app):
@@ -70,7 +71,7 @@ def test_demo_logins_work(app, client):
 
 
 def test_demo_seed_refuses_production(app, monkeypatch):
-    monkeypatch.setitem(app.config, "APP_ENV", "production")
+    change_settings(monkeypatch, app, app_env="production")
     result = app.test_cli_runner().invoke(args=["demo", "seed"])
     assert result.exit_code == 2 and "never seeded in production" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 0

@@ -10,6 +10,7 @@ from backoffice.cases import history
 from backoffice.extensions import db
 from backoffice.templating import format_datetime
 from tests.factories import make_case, make_patient
+from tests.helpers import change_settings
 
 
 def test_an_instant_is_written_in_the_operators_zone_with_its_abbreviation(app):
@@ -24,11 +25,8 @@ def test_an_instant_is_written_in_the_operators_zone_with_its_abbreviation(app):
 
 
 @pytest.fixture
-def dubai_operator(app):
-    before = app.config["OPERATOR_TIMEZONE"]
-    app.config["OPERATOR_TIMEZONE"] = "Asia/Dubai"
-    yield
-    app.config["OPERATOR_TIMEZONE"] = before
+def dubai_operator(app, monkeypatch):
+    change_settings(monkeypatch, app, operator_timezone="Asia/Dubai")
 
 
 def test_staff_pages_show_requested_at_due_at_and_the_timeline_in_the_operators_zone(as_role, users):
@@ -64,8 +62,8 @@ def test_the_audit_log_and_the_jobs_page_are_in_the_operators_zone(as_role, user
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "../../etc/passwd", "Berlin"])
 def test_an_operator_time_zone_that_does_not_exist_is_refused_at_start(monkeypatch, zone):
-    from backoffice.config import ConfigurationError, load_config
+    from backoffice.config import ConfigurationError, load_settings
 
     monkeypatch.setenv("OPERATOR_TIMEZONE", zone)
     with pytest.raises(ConfigurationError, match="OPERATOR_TIMEZONE must be an IANA time zone"):
-        load_config({"APP_ENV": "development"})
+        load_settings({"APP_ENV": "development"})

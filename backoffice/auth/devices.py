@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from backoffice.config import settings
+
 MAX_ACCOUNTS = 5  # a shared computer remembers the last few accounts, not everyone who ever signed in there
 
 
@@ -19,7 +21,7 @@ def _serializer() -> URLSafeTimedSerializer:
 
 def cookie_name() -> str:
     # Same rule as the session cookie: __Host- (Secure, Path=/, no Domain) wherever the session cookie is Secure.
-    return "__Host-known_device" if current_app.config["SESSION_COOKIE_SECURE"] else "backoffice_known_device"
+    return "__Host-known_device" if settings().session_cookie_secure else "backoffice_known_device"
 
 
 def known_user_ids() -> list[int]:
@@ -27,7 +29,7 @@ def known_user_ids() -> list[int]:
     raw = request.cookies.get(cookie_name())
     if not raw:
         return []
-    max_age = int(current_app.config["KNOWN_DEVICE_LIFETIME"].total_seconds())
+    max_age = int(settings().known_device_lifetime.total_seconds())
     try:
         ids = _serializer().loads(raw, max_age=max_age)
     except BadSignature:
@@ -41,9 +43,9 @@ def remember_device(response: Response, user_id: int) -> Response:
     response.set_cookie(
         cookie_name(),
         _serializer().dumps(ids),
-        max_age=int(current_app.config["KNOWN_DEVICE_LIFETIME"].total_seconds()),
+        max_age=int(settings().known_device_lifetime.total_seconds()),
         path="/",
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        secure=settings().session_cookie_secure,
         httponly=True,
         samesite="Lax",
     )

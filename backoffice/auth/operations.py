@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from backoffice.auth.models import LoginAttempt, User, new_session_token
 from backoffice.auth.passwords import WeakPassword, check_new_password
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
@@ -49,12 +49,12 @@ def normalise_email(email: str) -> str:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+    return generate_password_hash(password, method=settings().password_hash_method)
 
 
 def _dummy_hash() -> str:
     """Checked against when the email is unknown, so that both failures take the same time."""
-    method = current_app.config["PASSWORD_HASH_METHOD"]
+    method = settings().password_hash_method
     if method not in _dummy_hashes:
         _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
     return _dummy_hashes[method]
@@ -63,7 +63,7 @@ def _dummy_hash() -> str:
 def _failures(email: str, remote_addr: str, now: datetime) -> dict[str, tuple[int, datetime | None]]:
     """Failed (or not yet decided) attempts in the window: per account and address, per address, and per account
     from unknown devices only."""
-    since = now - current_app.config["LOGIN_THROTTLE_WINDOW"]
+    since = now - settings().login_throttle_window
     failures = select(func.count(), func.min(LoginAttempt.attempted_at)).where(
         LoginAttempt.succeeded.is_(False), LoginAttempt.attempted_at > since
     )
@@ -81,7 +81,7 @@ def _is_known_device(user: User | None, remote_addr: str, known_user_ids: list[i
         return False
     if user.id in known_user_ids:
         return True
-    since = now - current_app.config["KNOWN_DEVICE_LIFETIME"]
+    since = now - settings().known_device_lifetime
     return (
         db.session.scalar(
             select(LoginAttempt.id)
@@ -110,14 +110,14 @@ def _count_attempt(user: User | None, email: str, remote_addr: str, known_user_i
     attempt = LoginAttempt(email=email, remote_addr=remote_addr, succeeded=False, known_device=known, attempted_at=now)
     db.session.add(attempt)
     db.session.commit()
-    config = current_app.config
+    config = settings()
     counts = _failures(email, remote_addr, now)
     limits = {
-        "account_and_address": config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"],
-        "address": config["LOGIN_MAX_FAILURES_PER_ADDRESS"],
-        "account": None if known else config["LOGIN_MAX_FAILURES_PER_ACCOUNT"],
+        "account_and_address": config.login_max_failures_per_account_and_address,
+        "address": config.login_max_failures_per_address,
+        "account": None if known else config.login_max_failures_per_account,
     }
-    if user is not None and counts["account"][0] >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]:
+    if user is not None and counts["account"][0] >= config.login_max_failures_per_account:
         _alert_admins_once(user, counts["account"][0], now)
     for scope, limit in limits.items():
         count, oldest = counts[scope]
@@ -131,14 +131,14 @@ def _count_attempt(user: User | None, email: str, remote_addr: str, known_user_i
                 details={"email": email, "limit": scope},
                 remote_addr=remote_addr,
             )
-            raise LoginThrottled(retry_after=max(oldest + config["LOGIN_THROTTLE_WINDOW"] - now, timedelta(seconds=1)))
+            raise LoginThrottled(retry_after=max(oldest + config.login_throttle_window - now, timedelta(seconds=1)))
     return attempt
 
 
 def _alert_admins_once(user: User, failures: int, now: datetime) -> None:
     """One audit row per wave of guessing at an account from unknown devices (shown on the admins' dashboard): a
     wave goes on while the account's limit refused someone, or was reported, within the last window."""
-    since = now - current_app.config["LOGIN_THROTTLE_WINDOW"]
+    since = now - settings().login_throttle_window
     ongoing = db.session.scalar(
         select(AuditEvent.id)
         .where(
@@ -150,7 +150,7 @@ def _alert_admins_once(user: User, failures: int, now: datetime) -> None:
         .limit(1)
     )
     if ongoing is None:
-        window = int(current_app.config["LOGIN_THROTTLE_WINDOW"].total_seconds() // 60)
+        window = int(settings().login_throttle_window.total_seconds() // 60)
         record_event(
             ACCOUNT_ATTACKED,
             object_type="user",
@@ -225,9 +225,7 @@ def change_password(user_id: int, current_password: str, new_password: str, remo
     attempt.succeeded = True
     if check_password_hash(user.password_hash, new_password or ""):
         raise WeakPassword("The new password must differ from the current one.")
-    check_new_password(
-        new_password, name=user.name, email=user.email, operator_name=current_app.config["OPERATOR_NAME"]
-    )
+    check_new_password(new_password, name=user.name, email=user.email, operator_name=settings().operator_name)
     set_password(user, new_password)
     record_event("password_changed", actor_id=user.id, object_type="user", object_id=user.id, remote_addr=remote_addr)
     return user

@@ -6,10 +6,11 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, redirect, request, session, url_for
+from flask import Flask, flash, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
 from backoffice.auth import operations
+from backoffice.config import settings
 from backoffice.extensions import db, login_manager
 
 
@@ -28,8 +29,8 @@ def safe_next_url(target: str | None, user) -> str:
 
 
 def idle_limit_seconds(user) -> float:
-    key = "IDLE_TIMEOUT_PATIENT" if user.is_patient else "IDLE_TIMEOUT_STAFF"
-    return current_app.config[key].total_seconds()
+    timeout = settings().idle_timeout_patient if user.is_patient else settings().idle_timeout_staff
+    return timeout.total_seconds()
 
 
 def mark_seen() -> None:
@@ -49,7 +50,7 @@ def expire_idle_session():
     now = time.time()
     seen_at = session.get("seen_at", now)
     limit = idle_limit_seconds(current_user)
-    lifetime = current_app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds()
+    lifetime = settings().session_absolute_lifetime.total_seconds()
     if now - session.get("signed_in_at", 0) > lifetime:
         hours = int(lifetime // 3600)
         return _sign_out(

@@ -31,6 +31,7 @@ from backoffice.auth.permissions import ADMIN, HEALTH_DATA_READERS
 from backoffice.cases import states
 from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, ScreeningAnswer
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -90,7 +91,7 @@ def display_name(filename: str | None) -> str:
 
 def documents_dir() -> Path:
     """The archive folder, created on first use; refused if it lies inside the web-served static folder."""
-    folder = Path(current_app.config["CASE_DOCUMENTS_DIR"]).resolve()
+    folder = settings().case_documents_dir.resolve()
     static = Path(current_app.static_folder or "").resolve()
     if current_app.static_folder and folder.is_relative_to(static):
         raise RuntimeError("CASE_DOCUMENTS_DIR must not lie inside the static folder: records would be served")
@@ -99,7 +100,7 @@ def documents_dir() -> Path:
 
 
 def max_document_bytes() -> int:
-    return int(current_app.config["MAX_DOCUMENT_MB"] * 1024 * 1024)
+    return int(settings().max_document_mb * 1024 * 1024)
 
 
 def check_document_type(document_type: str | None) -> str:
@@ -208,9 +209,7 @@ def _receive(stream: IO[bytes], folder: Path, name: str) -> tuple[Path, int, str
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise DocumentTooLarge(
-                        f"“{name}” is larger than the limit of {current_app.config['MAX_DOCUMENT_MB']} MB."
-                    )
+                    raise DocumentTooLarge(f"“{name}” is larger than the limit of {settings().max_document_mb} MB.")
                 if len(head) < 16:
                     head += chunk[: 16 - len(head)]
                 digest.update(chunk)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -19,6 +18,7 @@ from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import signals, states
 from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
@@ -79,7 +79,7 @@ def open_case(
         message=(message or "").strip(),
         health_data_consent_at=consent_at,
         requested_at=requested_at,
-        first_response_due_at=requested_at + timedelta(hours=current_app.config["FIRST_RESPONSE_HOURS"]),
+        first_response_due_at=requested_at + timedelta(hours=settings().first_response_hours),
     )
     db.session.add(case)
     db.session.flush()

@@ -19,7 +19,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from flask import current_app
 from sqlalchemy import func, insert, select, text
 
 from backoffice.auth.models import User
@@ -27,6 +26,7 @@ from backoffice.auth.operations import hash_password
 from backoffice.cases.models import STATES, Case, CaseEvent, Reminder, ScreeningAnswer
 from backoffice.cases.search import case_search_key, treatment_key
 from backoffice.cases.states import BEFORE_TREATMENT, PIPELINE
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.demo.data import (
     AGE_DAYS,
@@ -289,7 +289,7 @@ def _plan_case(state: str, rng: random.Random, now: datetime, directory: _Direct
         "cost_estimate_amount": None,
         "cost_estimate_currency": None,
         "requested_at": requested_at,
-        "first_response_due_at": requested_at + timedelta(hours=current_app.config["FIRST_RESPONSE_HOURS"]),
+        "first_response_due_at": requested_at + timedelta(hours=settings().first_response_hours),
         "first_response_at": None,
         "next_action_on": None,
         "next_action": "",

@@ -15,13 +15,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.auth.models import User
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.states import PIPELINE
+from backoffice.config import settings
 from backoffice.demo.data import AIRLINES, CITY_AIRPORTS, HOME_AIRPORTS, HOTELS, INTERPRETERS, TRANSFER_COMPANY
 from backoffice.directory.follow_up_schedule import parse_schedule, plan_follow_ups
 from backoffice.extensions import db
@@ -82,7 +82,7 @@ def seed_trips(case_ids: list[int], rng: random.Random, *, today: date) -> None:
     coordinators = {u.id: u for u in db.session.scalars(select(User).where(User.role == "coordinator"))}
     interpreters = list(db.session.scalars(select(Interpreter).order_by(Interpreter.id)))
     busy: dict[int, list[tuple[datetime, datetime]]] = {}
-    folder = Path(current_app.config["CASE_DOCUMENTS_DIR"])
+    folder = settings().case_documents_dir
     folder.mkdir(parents=True, exist_ok=True)
     for case in cases:
         reached = _reached(case)

@@ -11,13 +11,13 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.cases.models import Case
 from backoffice.cases.opening import note_known_contact
 from backoffice.cases.operations import open_case_for_new_patient
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import is_paused, open_destinations
 from backoffice.errors import DomainError
@@ -48,7 +48,7 @@ class TooManyRequests(IntakeRefused):
     def __init__(self, retry_after: timedelta):
         super().__init__(
             "Too many requests from your connection; please try again in an hour, or write to us at "
-            f"{current_app.config['OPERATOR_EMAIL']}."
+            f"{settings().operator_email}."
         )
         self.retry_after = retry_after
 
@@ -152,8 +152,8 @@ def _take_allowance(remote_addr: str, now: datetime) -> IntakeAttempt:
     attempt = IntakeAttempt(remote_addr=remote_addr, outcome="pending", detail="", attempted_at=now)
     db.session.add(attempt)
     db.session.commit()
-    window = current_app.config["INTAKE_WINDOW"]
-    limit = current_app.config["INTAKE_MAX_PER_ADDRESS"]
+    window = settings().intake_window
+    limit = settings().intake_max_per_address
     count, oldest = db.session.execute(
         select(func.count(), func.min(IntakeAttempt.attempted_at)).where(
             IntakeAttempt.remote_addr == remote_addr,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from backoffice.config import settings
 from backoffice.errors import DomainError
 
 
@@ -32,7 +33,7 @@ class ArchivedPdf:
 
 
 def archive_root() -> Path:
-    return Path(current_app.config["INVOICE_ARCHIVE"]).resolve()
+    return settings().invoice_archive.resolve()
 
 
 def _path_of(filename: str) -> Path:

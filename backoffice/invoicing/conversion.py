@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing.invoices import InvoiceError, check_bound, operator_today, parse_amount
 from backoffice.invoicing.models import PRICE_SCALE, RATE_SCALE, Invoice
@@ -23,7 +23,7 @@ from backoffice.money import MoneyError, check_currency, round_half_up
 
 
 def base_currency() -> str:
-    return current_app.config["INVOICE_BASE_CURRENCY"]
+    return settings().invoice_base_currency
 
 
 def rate_values(currency: str, exchange_rate, exchange_rate_on: date | None) -> tuple[Decimal | None, date | None]:

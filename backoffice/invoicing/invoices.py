@@ -11,12 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
+from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
@@ -139,11 +139,11 @@ def parse_amount(value: str | Decimal | None, what: str, *, scale: int = 2, posi
 
 def operator_today() -> date:
     """Today where the operator issues its invoices (an invoice issued at 00:30 in Frankfurt is dated that day)."""
-    return datetime.now(ZoneInfo(current_app.config["OPERATOR_TIMEZONE"])).date()
+    return datetime.now(ZoneInfo(settings().operator_timezone)).date()
 
 
 def vat_rate() -> Decimal:
-    return Decimal(current_app.config["VAT_RATE"])
+    return settings().vat_rate
 
 
 def check_bound(value: Decimal) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from backoffice.cases.operations import get_case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
@@ -107,7 +108,7 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     invoice.service_from = invoice.service_from or issue_date
     invoice.service_to = invoice.service_to or invoice.service_from
     if not invoice.is_credit_note:
-        invoice.due_on = issue_date + timedelta(days=int(current_app.config["INVOICE_PAYMENT_DAYS"]))
+        invoice.due_on = issue_date + timedelta(days=settings().invoice_payment_days)
     invoice.issuer = issuer_details()
     invoice.net_total, invoice.tax_total, invoice.total = totals.net, totals.tax, totals.total
     invoice.deductions_total = totals.deductions

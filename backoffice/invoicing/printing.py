@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from flask import current_app
 from stdnum import iban
 
+from backoffice.config import settings
 from backoffice.invoicing.models import KIND_LABELS, RATE_SCALE, Invoice
 from backoffice.invoicing.totals import RateTotal, invoice_totals, minor_digits, vat_in_base
 from backoffice.money import round_half_up
@@ -27,18 +27,18 @@ def issuer_details() -> dict:
 
     The PDF prints from that frozen copy, never from the live configuration, so an invoice re-rendered years later
     shows the address, VAT ID and bank account it was issued with."""
-    config = current_app.config
+    config = settings()
     return {
-        "name": config["OPERATOR_NAME"],
-        "address": config["OPERATOR_ADDRESS"],
-        "vat_id": config["OPERATOR_VAT_ID"],
-        "email": config["OPERATOR_EMAIL"],
-        "phone": config["OPERATOR_PHONE"],
-        "bank": config["OPERATOR_BANK"],
-        "iban": iban.format(config["OPERATOR_IBAN"]),
-        "bic": config["OPERATOR_BIC"],
-        "exemption_note": config["VAT_EXEMPTION_NOTE"],
-        "payment_days": int(config["INVOICE_PAYMENT_DAYS"]),
+        "name": config.operator_name,
+        "address": config.operator_address,
+        "vat_id": config.operator_vat_id,
+        "email": config.operator_email,
+        "phone": config.operator_phone,
+        "bank": config.operator_bank,
+        "iban": iban.format(config.operator_iban),
+        "bic": config.operator_bic,
+        "exemption_note": config.vat_exemption_note,
+        "payment_days": config.invoice_payment_days,
     }
 
 

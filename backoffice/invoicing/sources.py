@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffItem
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
@@ -163,7 +163,7 @@ def medicine_lines(case_id: int) -> list[LineDraft]:
 
 def coordination_fee_line() -> LineDraft | None:
     """The operator's fee for coordinating the case, in the base currency, before VAT (none when set to 0)."""
-    fee = Decimal(current_app.config["COORDINATION_FEE"])
+    fee = settings().coordination_fee
     if fee <= 0:
         return None
     return LineDraft(
@@ -171,7 +171,7 @@ def coordination_fee_line() -> LineDraft | None:
         description="Coordination of treatment, travel and aftercare",
         quantity=Decimal(1),
         unit_price=fee,
-        currency=current_app.config["INVOICE_BASE_CURRENCY"],
+        currency=settings().invoice_base_currency,
         taxed=True,
     )
 

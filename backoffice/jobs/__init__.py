@@ -5,17 +5,18 @@ Jobs take ids, not objects, and run in a fresh application context with their ow
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 
+from backoffice.config import settings
 from backoffice.extensions import db
 
 QUEUES = ("default",)
 
 
 def redis_connection(timeout: float | None = 5) -> Redis:
-    return Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=timeout, socket_connect_timeout=timeout)
+    return Redis.from_url(settings().redis_url, socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def get_queue(name: str = "default") -> Queue:

@@ -12,12 +12,12 @@ import logging
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs import get_queue
@@ -29,11 +29,11 @@ RUNNER = "backoffice.jobs.runner.run_entry"
 
 
 def lease() -> timedelta:
-    return timedelta(seconds=int(current_app.config.get("JOB_LEASE_SECONDS", 120)))
+    return timedelta(seconds=settings().job_lease_seconds)
 
 
 def job_timeout() -> int:
-    return int(current_app.config.get("JOB_TIMEOUT_SECONDS", 60))
+    return settings().job_timeout_seconds
 
 
 def record_job(job: str, args: dict, key: str, *, available_at: datetime | None = None) -> OutboxEntry:
@@ -86,7 +86,7 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
     queue = get_queue()
     sent = 0
     exhausted: list[int] = []
-    max_dispatches = int(current_app.config.get("JOB_MAX_DISPATCHES", 10))
+    max_dispatches = settings().job_max_dispatches
     for entry_id in [entry.id for entry in entries]:
         # Each row is taken again, locked and still due: the commit after the previous row released the locks of
         # the batch, and another dispatcher may have sent this one meanwhile.

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, exists, select
 
 from backoffice.cases import reminders
 from backoffice.cases.models import Case, CaseEvent
 from backoffice.cases.operations import record_case_event
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
@@ -57,7 +57,7 @@ def sla_alerts() -> dict:
         .order_by(Case.first_response_due_at)
         .limit(BATCH)
     ).all()
-    hours = current_app.config.get("FIRST_RESPONSE_HOURS", 24)
+    hours = settings().first_response_hours
     for case in cases:
         record_case_event(
             case,

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 
-from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.models import OutboxEntry
@@ -82,12 +82,12 @@ def _resolve(path: str) -> Callable:
 
 def backoff(attempt: int) -> timedelta:
     """The wait before attempt `attempt + 1`: JOB_RETRY_BACKOFF_SECONDS, the last value repeating."""
-    steps = current_app.config.get("JOB_RETRY_BACKOFF_SECONDS", (5, 30, 120))
+    steps = settings().job_retry_backoff_seconds
     return timedelta(seconds=steps[min(attempt - 1, len(steps) - 1)])
 
 
 def max_attempts() -> int:
-    return int(current_app.config.get("JOB_MAX_ATTEMPTS", 3))
+    return settings().job_max_attempts
 
 
 def progress(message: str) -> None:

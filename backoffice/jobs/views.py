@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from redis import Redis
 from redis.exceptions import RedisError
@@ -29,6 +29,7 @@ from rq.results import Result
 from sqlalchemy import case, func, select
 
 from backoffice.auth.permissions import ADMIN, roles_required
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -116,7 +117,7 @@ class OutboxOverview:
 
 def _redis() -> Redis:
     """A connection that gives up quickly: the page waits seconds at most for a Redis that does not answer."""
-    return redis_connection(timeout=current_app.config.get("HEALTH_REDIS_TIMEOUT_SECONDS", 2))
+    return redis_connection(timeout=settings().health_redis_timeout_seconds)
 
 
 def _outbox_id(job: Job) -> int | None:

@@ -16,7 +16,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +23,7 @@ from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import hash_password, normalise_email
 from backoffice.auth.passwords import check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, PATIENT
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
@@ -213,7 +213,7 @@ def _new_link(patient: Patient, user: User, case, actor_id: int, purpose: str) -
         token_sha256=token_digest(token),
         created_at=now,
         created_by_id=actor_id,
-        expires_at=now + timedelta(days=current_app.config["PORTAL_INVITE_DAYS"]),
+        expires_at=now + timedelta(days=settings().portal_invite_days),
     )
     db.session.add(invite)
     db.session.flush()
@@ -379,7 +379,7 @@ def accept_invite(token: str, password: str) -> User:
         password,
         name=f"{account.name} {patient.name}",
         email=account.email,
-        operator_name=current_app.config["OPERATOR_NAME"],
+        operator_name=settings().operator_name,
     )
     password_hash = hash_password(password)  # before the UPDATE: the row lock is held only briefly
     now = utcnow()

@@ -7,10 +7,10 @@ request commits.
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice import validators
+from backoffice.config import settings
 from backoffice.directory import values
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -31,7 +31,7 @@ class PharmacyError(DomainError):
 
 def configured_providers() -> list[str]:
     """The pharmacy providers configured (PHARMACY_PROVIDERS); the sandbox unless a real one is plugged in."""
-    return list(current_app.config["PHARMACY_PROVIDERS"])
+    return list(settings().pharmacy_providers)
 
 
 def provider_label(provider: str) -> str:

@@ -15,8 +15,7 @@ from decimal import Decimal, InvalidOperation
 from importlib import import_module
 from typing import Protocol
 
-from flask import current_app
-
+from backoffice.config import settings
 from backoffice.jobs.runner import PermanentJobError
 
 
@@ -133,11 +132,11 @@ def _load(path: str):
 
 
 def pharmacy_for(provider: str) -> Pharmacy:
-    providers = current_app.config["PHARMACY_PROVIDERS"]
+    providers = settings().pharmacy_providers
     if provider not in providers:
         raise PermanentJobError(f"no pharmacy provider {provider!r} is configured")
     return _load(providers[provider])
 
 
 def carrier() -> Carrier:
-    return _load(current_app.config["CARRIER_PROVIDER"])
+    return _load(settings().carrier_provider)

@@ -15,10 +15,10 @@ import time
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.runner import PermanentJobError, TransientJobError
@@ -31,13 +31,13 @@ def _digest(text: str) -> int:
 
 
 def _delay() -> None:
-    seconds = float(current_app.config.get("SANDBOX_DELAY_SECONDS", 0))
+    seconds = settings().sandbox_delay_seconds
     if seconds > 0:
         time.sleep(seconds)
 
 
 def _flaky(key: str, attempt: int) -> bool:
-    rate = Decimal(str(current_app.config.get("SANDBOX_FAILURE_RATE", 0)))  # a probability, kept exact
+    rate = settings().sandbox_failure_rate  # a probability, kept exact
     return rate > 0 and attempt == 1 and (_digest(f"{key}:{attempt}") % 1000) < rate * 1000
 
 
@@ -90,7 +90,7 @@ class SandboxPharmacy:
 
     def purchase(self, key: str, order: OrderRequest) -> Purchase:
         behaviour = order.sandbox_behaviour
-        down = int(current_app.config.get("JOB_MAX_ATTEMPTS", 3)) if behaviour == "down" else 0
+        down = settings().job_max_attempts if behaviour == "down" else 0
         response = _call(
             key,
             "purchase",
@@ -148,7 +148,7 @@ class SandboxCarrier:
             ).scalar()
         if shipped_at is None:
             return json.dumps({"status": "exception", "detail": f"unknown tracking number {tracking_number}"})
-        transit = timedelta(seconds=float(current_app.config.get("SANDBOX_TRANSIT_SECONDS", 0)))
+        transit = timedelta(seconds=float(settings().sandbox_transit_seconds))
         if utcnow() >= shipped_at + transit:
             return json.dumps(
                 {"status": "delivered", "detail": "Delivered to the recipient", "delivered_at": utcnow().isoformat()}

@@ -13,7 +13,6 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
-from flask import current_app
 from rq import get_current_job
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -22,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from backoffice.cases import reminders
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
@@ -81,7 +81,7 @@ def _record_next(order: MedicineOrder, name: str) -> None:
 
 
 def _record_poll(order: MedicineOrder, poll: int) -> None:
-    interval = timedelta(seconds=float(current_app.config.get("TRACKING_POLL_SECONDS", 4 * 3600)))
+    interval = timedelta(seconds=float(settings().tracking_poll_seconds))
     record_job(
         "shipments.track",
         {"order_id": order.id, "poll": poll},
@@ -232,7 +232,7 @@ def ship(order_id: int) -> dict:
 
 def track(order_id: int, poll: int = 1) -> dict:
     """Ask the carrier where the parcel is; until it is delivered, ask again later (a scheduled job)."""
-    max_polls = int(current_app.config.get("TRACKING_MAX_POLLS", 500))
+    max_polls = settings().tracking_max_polls
 
     def call(request, key, order):
         return providers.parse_tracking(providers.carrier().track(request, order.tracking_number or ""))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from sqlalchemy import func, select
 
 from backoffice.auth.models import User, new_session_token
@@ -10,6 +9,7 @@ from backoffice.auth.operations import hash_password, normalise_email
 from backoffice.auth.passwords import WeakPassword, check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, ROLES
 from backoffice.cases.operations import return_cases_to_queue
+from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.pagination import Page, paginate
@@ -50,7 +50,7 @@ def create_user(
     if role not in ROLES:
         raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
     try:
-        check_new_password(password, name=name, email=email, operator_name=current_app.config["OPERATOR_NAME"])
+        check_new_password(password, name=name, email=email, operator_name=settings().operator_name)
     except WeakPassword as error:
         raise AccountError(error.message) from None
     if db.session.scalar(select(User.id).where(User.email == email)):

@@ -6,6 +6,7 @@ import pytest
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent, list_events, record_event
 from tests.factories import make_case, make_user
+from tests.helpers import change_settings
 
 
 def test_record_event_stores_who_what_when_and_details(app):
@@ -71,11 +72,8 @@ def test_bad_audit_filters_do_not_break_the_page(as_role, users):
 
 
 @pytest.fixture
-def dubai_operator(app):
-    before = app.config["OPERATOR_TIMEZONE"]
-    app.config["OPERATOR_TIMEZONE"] = "Asia/Dubai"
-    yield
-    app.config["OPERATOR_TIMEZONE"] = before
+def dubai_operator(app, monkeypatch):
+    change_settings(monkeypatch, app, operator_timezone="Asia/Dubai")
 
 
 def _time_column(page: str) -> tuple[str, list[str]]:

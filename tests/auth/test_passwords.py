@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from backoffice import create_app
 from backoffice.auth.models import User
 from backoffice.auth.passwords import WeakPassword, check_new_password
-from backoffice.config import load_config
+from backoffice.config import load_settings, settings
 from backoffice.demo.data import DEMO_PASSWORD
 from backoffice.demo.seeding import seed_accounts
 from backoffice.extensions import db
@@ -148,7 +148,7 @@ def test_the_demo_logins_are_not_asked_to_change_their_password(app):
 
 def test_a_session_ends_after_its_absolute_lifetime_however_active(app, client, users):
     login_as(client, users["coordinator"])
-    lifetime = app.config["SESSION_ABSOLUTE_LIFETIME"].total_seconds()
+    lifetime = settings(app).session_absolute_lifetime.total_seconds()
     with client.session_transaction() as session:
         session["signed_in_at"] = time.time() - lifetime - 5
         session["seen_at"] = time.time()  # active a moment ago
@@ -160,15 +160,15 @@ def test_a_session_ends_after_its_absolute_lifetime_however_active(app, client, 
 
 
 def test_outside_development_the_session_cookie_carries_the_host_prefix(app_config):
-    settings = load_config(
-        {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "postgresql://app@db/backoffice"}
-    )
-    assert settings["SESSION_COOKIE_NAME"] == "__Host-session"
-    assert settings["SESSION_COOKIE_SECURE"] is True and settings["SESSION_COOKIE_PATH"] == "/"
-    assert not settings["SESSION_COOKIE_DOMAIN"]
+    cookies = load_settings(
+        {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://app@db/backoffice"}
+    ).flask_config()
+    assert cookies["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert cookies["SESSION_COOKIE_SECURE"] is True and cookies["SESSION_COOKIE_PATH"] == "/"
+    assert not cookies["SESSION_COOKIE_DOMAIN"]
 
     production = create_app(
-        {**app_config, "APP_ENV": "production", "SECRET_KEY": "x" * 40, "SQLALCHEMY_DATABASE_URI": "postgresql://a@b/c"}
+        {**app_config, "APP_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://a@b/c"}
     )
     response = production.test_client().get("/login", base_url="https://backoffice.example")
     (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session=")]

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.helpers import login_as
@@ -17,23 +18,23 @@ def test_session_cookie_is_httponly_and_samesite_lax(app, client, users):
 
 
 def test_production_cookies_are_secure():
-    from backoffice.config import load_config
+    from backoffice.config import load_settings
 
-    settings = load_config(
+    production = load_settings(
         {
             "APP_ENV": "production",
             "SECRET_KEY": "x" * 40,
-            "SQLALCHEMY_DATABASE_URI": "postgresql://app@db.internal/backoffice",
+            "DATABASE_URL": "postgresql://app@db.internal/backoffice",
         }
-    )
-    assert settings["SESSION_COOKIE_SECURE"] is True
+    ).flask_config()
+    assert production["SESSION_COOKIE_SECURE"] is True
 
 
 def test_an_idle_staff_session_is_signed_out(app, client, users):
     login_as(client, users["coordinator"])
     assert client.get("/dashboard").status_code == 200
     with client.session_transaction() as session:
-        session["seen_at"] = time.time() - app.config["IDLE_TIMEOUT_STAFF"].total_seconds() - 5
+        session["seen_at"] = time.time() - settings(app).idle_timeout_staff.total_seconds() - 5
     response = client.get("/dashboard")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=/dashboard")
     assert "without activity" in client.get("/login").get_data(as_text=True)
@@ -43,7 +44,7 @@ def test_an_idle_staff_session_is_signed_out(app, client, users):
 
 def test_activity_keeps_a_session_alive(app, client, users):
     login_as(client, users["coordinator"])
-    almost = app.config["IDLE_TIMEOUT_STAFF"] - timedelta(minutes=1)
+    almost = settings(app).idle_timeout_staff - timedelta(minutes=1)
     with client.session_transaction() as session:
         session["seen_at"] = time.time() - almost.total_seconds()
     assert client.get("/dashboard").status_code == 200

@@ -4,6 +4,7 @@ import pytest
 from sqlalchemy import select, update
 
 from backoffice.auth.models import LoginAttempt
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
@@ -49,7 +50,7 @@ def test_the_block_ends_when_the_failures_leave_the_window(app, client, users):
     email = users["coordinator"].email
     fail(client, email, 5)
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 429
-    window = app.config["LOGIN_THROTTLE_WINDOW"]
+    window = settings(app).login_throttle_window
     db.session.execute(update(LoginAttempt).values(attempted_at=utcnow() - window - timedelta(seconds=1)))
     db.session.commit()
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
@@ -79,7 +80,7 @@ def attacked(app, users):
     own_browser = app.test_client()
     assert sign_in(own_browser, users["finance"], "198.51.100.7").status_code == 302
     own_browser.post("/logout")
-    strangers_guess(app, users["finance"].email, app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] + 10)
+    strangers_guess(app, users["finance"].email, settings(app).login_max_failures_per_account + 10)
     return own_browser
 
 
@@ -109,7 +110,7 @@ def test_a_wave_of_guessing_at_an_account_alerts_the_admins_once(app, users, att
     alerts = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "login_account_attacked")).all()
     assert len(alerts) == 1
     assert alerts[0].object_id == str(users["finance"].id)
-    assert alerts[0].details["failures"] == app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    assert alerts[0].details["failures"] == settings(app).login_max_failures_per_account
 
     dashboard = as_role("admin").get("/dashboard").get_data(as_text=True)
     assert f"Password guessing on {users['finance'].email}" in dashboard

@@ -12,6 +12,7 @@ from werkzeug import security
 
 from backoffice.auth import operations
 from backoffice.auth.models import LoginAttempt
+from backoffice.config import settings
 from backoffice.extensions import db
 from tests.auth.parallel import post_at_once
 
@@ -32,7 +33,7 @@ def count_password_checks(monkeypatch) -> Counter:
 
 
 def test_parallel_wrong_passwords_from_one_address_get_no_more_password_checks_than_the_limit(app, users, monkeypatch):
-    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
+    limit = settings(app).login_max_failures_per_account_and_address
     checks = count_password_checks(monkeypatch)
     email = users["finance"].email
 
@@ -47,7 +48,7 @@ def test_parallel_wrong_passwords_from_one_address_get_no_more_password_checks_t
 
 
 def test_parallel_guesses_at_many_accounts_from_one_address_stop_at_the_address_limit(app, monkeypatch):
-    limit = app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    limit = settings(app).login_max_failures_per_address
     checks = count_password_checks(monkeypatch)
 
     forms = [{"email": f"guess{n}@test.example", "password": "wrong password"} for n in range(PARALLEL)]

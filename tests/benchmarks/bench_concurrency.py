@@ -20,11 +20,11 @@ import queue
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
@@ -122,7 +122,7 @@ def assert_numbers_consecutive_and_pdfs_archived(app, draft_ids: list[int], issu
     sequence = sorted(int(number.rsplit("-", 1)[1]) for number in issued.values())
     assert sequence == list(range(1, len(draft_ids) + 1)), "gap or duplicate in the numbers"
     db.session.expire_all()
-    archive = Path(app.config["INVOICE_ARCHIVE"]).resolve()
+    archive = settings(app).invoice_archive.resolve()
     stored = db.session.execute(
         select(Invoice.id, Invoice.number, Invoice.status, Invoice.pdf_filename, Invoice.pdf_sha256).where(
             Invoice.id.in_(draft_ids)

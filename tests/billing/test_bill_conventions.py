@@ -15,6 +15,7 @@ from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
 from backoffice.invoicing import sources
 from tests.factories import make_case, make_hospital, make_user
+from tests.helpers import change_settings
 
 TODAY = date.today()
 GERMAN_TARIFF = (
@@ -100,7 +101,7 @@ def test_a_one_cent_rounding_difference_is_ok_with_rounding(case, finance):
 
 
 def test_the_rounding_tolerance_comes_from_the_configuration(app, case, finance, monkeypatch):
-    monkeypatch.setitem(app.config, "BILL_ROUNDING_TOLERANCE", Decimal("0"))
+    change_settings(monkeypatch, app, bill_rounding_tolerance=Decimal("0"))
     _, lines = receive(case, finance, "1;02.03.2026;LAB;Labor;3;12,35;EUR\r\n")
     assert lines[1].status == "overcharged"
 

@@ -19,6 +19,7 @@ from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_programme, make_user
+from tests.helpers import change_settings
 from tests.logistics.factories import make_appointment
 
 SAMPLES = Path("/work/shared/samples/bill-audit")
@@ -178,14 +179,11 @@ def test_lines_outside_the_stay_beyond_the_margin_are_flagged_with_their_price_c
     assert "outside the stay 2026-03-10 to 2026-03-20 (± 14 days)" in late.reason
 
 
-def test_the_stay_margin_comes_from_the_configuration(app, case, finance):
+def test_the_stay_margin_comes_from_the_configuration(app, case, finance, monkeypatch):
     make_appointment(case, admission_on=date(2026, 3, 10), days=10)
     db.session.commit()
-    app.config["BILL_STAY_MARGIN_DAYS"] = 0
-    try:
-        bill = receive(case, bill_file("1,2026-03-09,T00053,x,1,8467.34,EUR", "2,2026-03-10,T00053,x,1,8467.34,EUR"))
-    finally:
-        app.config["BILL_STAY_MARGIN_DAYS"] = 14
+    change_settings(monkeypatch, app, bill_stay_margin_days=0)
+    bill = receive(case, bill_file("1,2026-03-09,T00053,x,1,8467.34,EUR", "2,2026-03-10,T00053,x,1,8467.34,EUR"))
     assert statuses(bill.id) == {1: "outside_stay", 2: "ok"}
 
 

@@ -16,6 +16,7 @@ from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from tests.factories import make_hospital
+from tests.helpers import change_settings
 
 SAMPLES = Path("/work/shared/samples/bill-audit")
 HEADER = "line,date,code,description,quantity,unit_price,currency"
@@ -320,7 +321,7 @@ def test_the_size_limit_is_configurable(runner, sample_hospital, tmp_path, app, 
     path = write_bill(tmp_path / "bill.csv", *rows)
     assert path.stat().st_size > 1024 * 1024
     audit_json(runner, "FRA-ABM", str(path))
-    monkeypatch.setitem(app.config, "BILL_MAX_MB", 1)
+    change_settings(monkeypatch, app, bill_max_mb=1)
     assert refused(runner, "FRA-ABM", str(path)) == f"Error: {path}: the file is larger than 1 MB; split the bill"
 
 

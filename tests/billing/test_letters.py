@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from backoffice.billing.disputes.letters import dispute_letter, dispute_letter_pdf
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
+from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
@@ -118,7 +119,7 @@ def test_the_letter_lists_each_disputed_line_with_its_tariff_evidence(app):
     assert letter.subject == f"Correction requested: bill INV-2026-0815 (case {disputed.case.number})"
     assert letter.patient_name == "Amal Haddad" and letter.case_number == disputed.case.number
     assert letter.hospital.name == "Asklepios Bad Homburg" and letter.hospital.contact_name == "Billing office"
-    assert letter.received_on == date(2026, 3, 14) and letter.operator.name == app.config["OPERATOR_NAME"]
+    assert letter.received_on == date(2026, 3, 14) and letter.operator.name == settings(app).operator_name
     assert [line.line_no for line in letter.lines] == [1, 3, 4, 5]  # the accepted line is not in the letter
 
     overcharged = letter.lines[0]
@@ -184,7 +185,7 @@ def test_the_pdf_shows_the_subject_the_evidence_and_the_totals(app):
     assert "Total to correct in EUR EUR 106.54" in text and "Total to correct in USD USD 49.99" in text
     assert "Charge the resident price." in text and "to be restated" in text
     assert "ROOM-1" not in text  # accepted lines are not disputed
-    assert "Frida Finance" in text and app.config["OPERATOR_NAME"] in text
+    assert "Frida Finance" in text and settings(app).operator_name in text
 
 
 def test_finance_downloads_the_letter_and_the_download_is_audited(users, as_role):

@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariffs import importing
 from backoffice.billing.tariffs.csv_file import HEADER
+from backoffice.config import settings
 from backoffice.extensions import db
 from tests.factories import make_hospital
+from tests.helpers import change_settings
 
 SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
 
@@ -171,7 +173,7 @@ def test_a_50_mb_file_is_refused_as_too_large(as_role, hospital):
 
 
 def test_a_file_above_the_tariff_limit_names_the_limit(app, as_role, hospital, monkeypatch):
-    monkeypatch.setitem(app.config, "TARIFF_MAX_MB", 1)
+    change_settings(monkeypatch, app, tariff_max_mb=1)
     client = as_role("finance")
     rows = [f"T{n},Item number {n},{n}.00,EUR,2025-01-01," for n in range(40_000)]
     response = upload(client, hospital.id, tariff_file(*rows))
@@ -275,5 +277,5 @@ def test_the_import_history_header_names_the_zone_its_times_are_shown_in(app, as
     page = as_role("finance").get(f"/billing/tariffs/{hospital.id}").get_data(as_text=True)
     history = page[page.index("Import history") :]
     assert "(UTC)" not in history
-    assert f"<th>Imported ({app.config['OPERATOR_TIMEZONE']} time)</th>" in history
+    assert f"<th>Imported ({settings(app).operator_timezone} time)</th>" in history
     assert "2026-12-06 09:28:58 CET" in history

@@ -15,6 +15,7 @@ from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.factories import make_hospital, make_user
+from tests.helpers import change_settings
 
 SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
 
@@ -145,7 +146,7 @@ def test_a_50_mb_file_is_refused_as_too_large(hospital):
 
 
 def test_the_size_limit_comes_from_the_configuration(app, hospital, monkeypatch):
-    monkeypatch.setitem(app.config, "TARIFF_MAX_MB", 1)
+    change_settings(monkeypatch, app, tariff_max_mb=1)
     data = tariff_file(*(f"T{n},Item number {n},{n}.00,EUR,2025-01-01," for n in range(40_000)))
     assert len(data) > 1024 * 1024
     with pytest.raises(importing.TariffTooLarge, match="at most 1 MB"):

@@ -14,7 +14,7 @@ from backoffice.cases.operations import blockers, get_case
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from tests.factories import make_case, make_patient
-from tests.helpers import login_as
+from tests.helpers import change_settings, login_as
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -23,7 +23,7 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 def archive(app, tmp_path, monkeypatch):
     """Each test gets its own empty document archive."""
     folder = tmp_path / "documents"
-    monkeypatch.setitem(app.config, "CASE_DOCUMENTS_DIR", str(folder))
+    change_settings(monkeypatch, app, case_documents_dir=str(folder))
     return folder
 
 

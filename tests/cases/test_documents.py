@@ -17,7 +17,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user
-from tests.helpers import login_as
+from tests.helpers import change_settings, login_as
 
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + bytes(range(256)) + b"\xff\xd9"
@@ -30,7 +30,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 
 def archive(app, tmp_path, monkeypatch):
     """Each test gets its own empty document archive."""
     folder = tmp_path / "documents"
-    monkeypatch.setitem(app.config, "CASE_DOCUMENTS_DIR", str(folder))
+    change_settings(monkeypatch, app, case_documents_dir=str(folder))
     return folder
 
 
@@ -154,7 +154,7 @@ def test_a_file_whose_content_is_not_what_its_name_says_is_refused_and_nothing_i
 
 
 def test_a_file_above_the_size_limit_is_refused_with_413_naming_the_limit(app, as_role, archive, monkeypatch):
-    monkeypatch.setitem(app.config, "MAX_DOCUMENT_MB", 1)
+    change_settings(monkeypatch, app, max_document_mb=1)
     case = committed_case()
     client = as_role("coordinator")
 
@@ -363,7 +363,7 @@ def test_the_written_file_is_removed_when_the_database_refuses_the_row(archive, 
 
 def test_the_archive_may_not_lie_inside_the_static_folder(app, monkeypatch):
     case = committed_case()
-    monkeypatch.setitem(app.config, "CASE_DOCUMENTS_DIR", str(Path(app.static_folder) / "documents"))
+    change_settings(monkeypatch, app, case_documents_dir=str(Path(app.static_folder) / "documents"))
     with pytest.raises(RuntimeError, match="static"):
         documents.store_document(case.id, FileStorage(BytesIO(PDF), "a.pdf"), "", make_user().id)
     assert not (Path(app.static_folder) / "documents").exists()

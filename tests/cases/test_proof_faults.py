@@ -12,7 +12,7 @@ import html
 from backoffice import create_app
 from backoffice.extensions import db
 from tests.factories import make_case
-from tests.helpers import BackofficeClient, login_as
+from tests.helpers import BackofficeClient, change_settings, login_as
 from tests.servers import free_port
 
 
@@ -31,7 +31,7 @@ def test_a_page_asked_for_while_the_database_refuses_connections_is_a_503_in_the
     make_case(state="contacted")
     db.session.commit()
     login_as(client, users["coordinator"])
-    broken = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": unreachable_database(str(db.engine.url))})
+    broken = create_app({**app_config, "DATABASE_URL": unreachable_database(str(db.engine.url))})
     broken.test_client_class = BackofficeClient
     browser = broken.test_client()
     with client.session_transaction() as signed_in, browser.session_transaction() as session:
@@ -78,7 +78,7 @@ def test_an_upload_whose_commit_answer_was_lost_keeps_the_stored_file(app, as_ro
     from backoffice.cases.models import CaseDocument
     from tests.cases.test_documents import PDF, upload
 
-    monkeypatch.setitem(app.config, "CASE_DOCUMENTS_DIR", str(tmp_path))
+    change_settings(monkeypatch, app, case_documents_dir=str(tmp_path))
     case = make_case(state="contacted")
     db.session.commit()
     client = as_role("coordinator")

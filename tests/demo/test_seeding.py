@@ -10,6 +10,7 @@ from backoffice.auth.models import User
 from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
 from backoffice.cases.operations import open_case
 from backoffice.cases.states import PIPELINE, next_states
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital, PausedDestination, Programme
 from backoffice.extensions import db
@@ -216,7 +217,6 @@ def demo_patient(email):
 
 def test_demo_patients_are_linked_to_records_that_own_issued_invoices_archived_as_issued(app):
     import hashlib
-    from pathlib import Path
 
     from backoffice.invoicing import archive
 
@@ -227,7 +227,7 @@ def test_demo_patients_are_linked_to_records_that_own_issued_invoices_archived_a
         assert patient.country and len(patient.address.splitlines()) >= 3
         assert invoices, f"{email} owns no issued invoice"
         for invoice in invoices:
-            stored = (Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename).read_bytes()
+            stored = (settings(app).invoice_archive / invoice.pdf_filename).read_bytes()
             assert stored.startswith(b"%PDF-") and len(stored) == invoice.pdf_size
             assert hashlib.sha256(stored).hexdigest() == invoice.pdf_sha256
             assert archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256) == stored

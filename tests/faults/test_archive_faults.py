@@ -27,6 +27,7 @@ from backoffice.extensions import db
 from backoffice.invoicing import deposits, invoices, issuing
 from backoffice.invoicing.models import Invoice
 from backoffice.numbering import NumberSeries
+from tests.helpers import change_settings
 from tests.invoicing.factories import make_invoicing_case
 
 ROOT = os.geteuid() == 0
@@ -50,7 +51,7 @@ def archive(app, tmp_path, monkeypatch) -> Path:
     """The app's invoice archive for this test: a folder of its own under tmp_path."""
     folder = tmp_path / "archive"
     folder.mkdir()
-    monkeypatch.setitem(app.config, "INVOICE_ARCHIVE", str(folder))
+    change_settings(monkeypatch, app, invoice_archive=str(folder))
     return folder
 
 

@@ -30,6 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from backoffice import create_app
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing import deposits
 from backoffice.invoicing.models import Invoice, InvoiceLine
@@ -81,7 +82,7 @@ def restart_app(app_config, tmp_path_factory):
     """An app of its own on a cluster of its own, migrated, with a finance clerk, a coordinator and drafts."""
     with throwaway_postgres("backoffice_restart", settings={"synchronous_commit": "on"}) as url:
         archive = tmp_path_factory.mktemp("restart-invoices")
-        app = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": url, "INVOICE_ARCHIVE": str(archive)})
+        app = create_app({**app_config, "DATABASE_URL": url, "INVOICE_ARCHIVE": str(archive)})
         app.test_client_class = BackofficeClient
         with app.app_context():
             flask_migrate.upgrade()
@@ -234,7 +235,7 @@ def test_requests_recover_after_postgresql_restarts_and_no_invoice_is_half_writt
 
     # No invoice half-written: drafts have nothing of an issue; issued ones have all of it; numbers have no gap.
     with app.app_context():
-        archive = Path(app.config["INVOICE_ARCHIVE"]).resolve()
+        archive = settings(app).invoice_archive.resolve()
         invoices = db.session.scalars(select(Invoice).where(Invoice.id.in_(ids["draft_ids"]))).all()
         counted = select(InvoiceLine.invoice_id, func.count()).group_by(InvoiceLine.invoice_id)
         lines = {row[0]: row[1] for row in db.session.execute(counted).all()}

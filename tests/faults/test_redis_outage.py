@@ -21,6 +21,7 @@ from backoffice.extensions import db
 from backoffice.jobs.models import OutboxEntry
 from backoffice.shipments.models import MedicineOrder, SandboxCall
 from tests.factories import make_case, make_patient
+from tests.helpers import change_settings
 from tests.shipments.factories import make_pharmacy, make_prescription, run_jobs
 
 
@@ -66,7 +67,7 @@ def test_an_order_submitted_through_the_form_while_redis_is_down_is_delivered_on
     # A Redis of this test's own on a short socket path (unix socket paths are limited in length).
     directory = Path(tempfile.mkdtemp(prefix="backoffice-redis-"))
     server, url = embedded_redis.start(directory)
-    monkeypatch.setitem(app.config, "REDIS_URL", url)
+    change_settings(monkeypatch, app, redis_url=url)
     try:
         form = client.get(f"/cases/{case.id}/medicine-orders/new")
         assert form.status_code == 200

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import PausedDestination
 from backoffice.extensions import db
@@ -13,6 +14,7 @@ from backoffice.intake import operations
 from backoffice.intake.models import IntakeAttempt
 from backoffice.patients.models import Patient
 from tests.factories import make_hospital
+from tests.helpers import change_settings
 
 ADDR = "192.0.2.10"
 
@@ -94,7 +96,7 @@ def test_a_refusal_of_the_case_leaves_no_patient_behind_but_keeps_the_attempt():
 
 
 def test_accepted_and_rejected_attempts_count_towards_the_limit_paused_and_limited_ones_do_not(app, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_PER_ADDRESS", 2)
+    change_settings(monkeypatch, app, intake_max_per_address=2)
     db.session.add(PausedDestination(country="CH"))
     db.session.flush()
     submit()
@@ -105,14 +107,14 @@ def test_accepted_and_rejected_attempts_count_towards_the_limit_paused_and_limit
     with pytest.raises(operations.TooManyRequests) as refusal:
         submit()
     assert refusal.value.status_code == 429
-    assert timedelta(0) < refusal.value.retry_after <= app.config["INTAKE_WINDOW"]
+    assert timedelta(0) < refusal.value.retry_after <= settings(app).intake_window
     assert outcomes()[-1] == "rate_limited"
     assert submit(remote_addr="192.0.2.99") is not None
 
 
 def test_the_window_slides(app, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_PER_ADDRESS", 1)
-    long_ago = utcnow() - app.config["INTAKE_WINDOW"] - timedelta(minutes=1)
+    change_settings(monkeypatch, app, intake_max_per_address=1)
+    long_ago = utcnow() - settings(app).intake_window - timedelta(minutes=1)
     submit(now=long_ago)
     assert submit() is not None
     with pytest.raises(operations.TooManyRequests):

@@ -9,6 +9,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.intake.models import IntakeAttempt
 from tests.auth.parallel import post_at_once
@@ -34,7 +35,7 @@ def request(n: int) -> dict[str, str]:
 def test_parallel_requests_from_one_address_open_no_more_cases_than_its_allowance(app):
     make_hospital(country="DE", city="Frankfurt am Main")
     db.session.commit()
-    allowance = app.config["INTAKE_MAX_PER_ADDRESS"]
+    allowance = settings(app).intake_max_per_address
 
     statuses = post_at_once(app, "/request", [request(n) for n in range(PARALLEL)])
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from backoffice.cases.models import Case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import PausedDestination
 from backoffice.extensions import db
@@ -15,6 +16,7 @@ from backoffice.intake.models import IntakeAttempt
 from backoffice.patients.models import Patient
 from backoffice.trail import AuditEvent
 from tests.factories import make_hospital
+from tests.helpers import change_settings
 
 NUMBER = re.compile(r"C-\d{4}-\d{5}")
 
@@ -189,7 +191,7 @@ def test_an_open_destination_is_accepted_while_others_are_paused(client, paused)
 
 
 def test_the_rate_limit_refuses_an_address_after_its_allowance_but_not_other_addresses(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_PER_ADDRESS", 2)
+    change_settings(monkeypatch, app, intake_max_per_address=2)
     assert send(client, addr="203.0.113.7").status_code == 302
     assert send(client, addr="203.0.113.7").status_code == 302
 
@@ -212,18 +214,18 @@ def test_the_rate_limit_refuses_an_address_after_its_allowance_but_not_other_add
 
 
 def test_the_rate_limit_ends_when_the_requests_leave_the_window(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_PER_ADDRESS", 1)
+    change_settings(monkeypatch, app, intake_max_per_address=1)
     assert send(client).status_code == 302
     assert send(client).status_code == 429
     db.session.execute(
-        update(IntakeAttempt).values(attempted_at=utcnow() - app.config["INTAKE_WINDOW"] - timedelta(seconds=1))
+        update(IntakeAttempt).values(attempted_at=utcnow() - settings(app).intake_window - timedelta(seconds=1))
     )
     db.session.commit()
     assert send(client).status_code == 302
 
 
 def test_refused_paused_destinations_do_not_use_up_the_allowance(app, client, monkeypatch, paused):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_PER_ADDRESS", 1)
+    change_settings(monkeypatch, app, intake_max_per_address=1)
     for _ in range(3):
         assert send(client, destination_country="CH").status_code == 422
     assert send(client, destination_country="DE").status_code == 302
@@ -269,7 +271,7 @@ def test_control_characters_and_line_breaks_are_stripped_as_the_request_comes_in
 
 
 def test_junk_uses_up_the_allowance(app, client, monkeypatch):
-    monkeypatch.setitem(app.config, "INTAKE_MAX_PER_ADDRESS", 2)
+    change_settings(monkeypatch, app, intake_max_per_address=2)
     send(client, name="???")
     send(client, website="filled")
     assert send(client).status_code == 429

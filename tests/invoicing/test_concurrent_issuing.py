@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from pathlib import Path
 
 from sqlalchemy import select
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
@@ -63,7 +63,7 @@ def test_invoices_issued_at_once_get_consecutive_numbers_without_gaps_or_duplica
     assert sequence == list(range(1, len(ids) + 1))
     db.session.expire_all()
     for invoice in db.session.scalars(select(Invoice).where(Invoice.id.in_(ids))):
-        archived = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename
+        archived = settings(app).invoice_archive / invoice.pdf_filename
         assert hashlib.sha256(archived.read_bytes()).hexdigest() == invoice.pdf_sha256
 
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import hashlib
 import html
-from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
@@ -40,7 +40,7 @@ def test_an_issue_whose_commit_answer_was_lost_keeps_the_pdf_of_the_issued_invoi
     db.session.expire_all()
     invoice = db.session.get(Invoice, draft.id)
     assert invoice.status == "issued" and invoice.number.endswith("-00001")
-    archived = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename
+    archived = settings(app).invoice_archive / invoice.pdf_filename
     assert archived.is_file(), "the issued invoice's PDF was removed"
     assert hashlib.sha256(archived.read_bytes()).hexdigest() == invoice.pdf_sha256
     download = client.get(f"/invoices/{invoice.number}.pdf")
@@ -53,7 +53,7 @@ def test_an_issue_whose_last_flush_fails_at_commit_removes_its_pdf_and_gives_the
     draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
     invoice = issuing.issue_invoice(draft.id, actor_id=None)
-    archived = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename
+    archived = settings(app).invoice_archive / invoice.pdf_filename
     assert archived.is_file()
     db.session.add(AuditEvent(action=None))  # NOT NULL: fails in the flush that commit() starts with
     with pytest.raises(IntegrityError):

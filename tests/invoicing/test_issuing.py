@@ -5,17 +5,18 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing import accounts, credit_notes, deposits, drafts, finals, invoices, issuing, payments
 from backoffice.invoicing.invoices import InvoiceConflict, InvoiceError, InvoiceImmutable
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.numbering import NumberSeries
 from backoffice.trail import AuditEvent
+from tests.helpers import change_settings
 from tests.invoicing.factories import make_approved_bill
 
 TODAY = date.today()
@@ -51,7 +52,7 @@ def test_a_deposit_invoice_gets_the_next_number_of_the_year_and_its_pdf_is_archi
     assert invoice.number == f"INV-{invoice.issue_date.year}-00001"
     assert invoice.status == "issued"
     assert invoice.total == Decimal("5000.00")
-    path = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename
+    path = settings(app).invoice_archive / invoice.pdf_filename
     assert hashlib.sha256(path.read_bytes()).hexdigest() == invoice.pdf_sha256
     assert invoice.issuer["iban"]
     second = issue(deposit(case, amount="1000.00").id)
@@ -186,7 +187,7 @@ def test_a_failed_archive_write_issues_nothing_and_gives_the_number_back(app, ca
     draft = deposit(case, amount="100.00")
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the archive should be")
-    monkeypatch.setitem(app.config, "INVOICE_ARCHIVE", str(blocked))
+    change_settings(monkeypatch, app, invoice_archive=str(blocked))
     with pytest.raises(Exception, match="archive"):
         issuing.issue_invoice(draft.id, actor_id=None)
     db.session.rollback()

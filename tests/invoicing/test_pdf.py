@@ -15,10 +15,12 @@ import pypdf
 import pytest
 from fontTools.ttLib import TTFont
 
+from backoffice.config import settings
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.invoicing.totals import line_amounts
 from backoffice.pdf import StaticFilesOnly
+from tests.helpers import change_settings
 
 EXEMPTION = "Medical treatment: exempt from VAT under section 4 no. 14 UStG."
 ISSUER = {
@@ -298,26 +300,26 @@ def test_a_hostile_patient_name_is_printed_as_text_and_fetches_nothing(caplog):
 
 
 def test_issuer_details_are_the_configured_operator_with_the_iban_in_groups_of_four(app, monkeypatch):
-    monkeypatch.setitem(app.config, "OPERATOR_IBAN", "DE89370400440532013000")
+    change_settings(monkeypatch, app, operator_iban="DE89370400440532013000")
     details = issuer_details()
     assert details == {
-        "name": app.config["OPERATOR_NAME"],
-        "address": app.config["OPERATOR_ADDRESS"],
-        "vat_id": app.config["OPERATOR_VAT_ID"],
-        "email": app.config["OPERATOR_EMAIL"],
-        "phone": app.config["OPERATOR_PHONE"],
-        "bank": app.config["OPERATOR_BANK"],
+        "name": settings(app).operator_name,
+        "address": settings(app).operator_address,
+        "vat_id": settings(app).operator_vat_id,
+        "email": settings(app).operator_email,
+        "phone": settings(app).operator_phone,
+        "bank": settings(app).operator_bank,
         "iban": "DE89 3704 0044 0532 0130 00",
-        "bic": app.config["OPERATOR_BIC"],
-        "exemption_note": app.config["VAT_EXEMPTION_NOTE"],
-        "payment_days": app.config["INVOICE_PAYMENT_DAYS"],
+        "bic": settings(app).operator_bic,
+        "exemption_note": settings(app).vat_exemption_note,
+        "payment_days": settings(app).invoice_payment_days,
     }
     assert json.loads(json.dumps(details)) == details  # fit for the JSON column
 
 
 def test_an_issued_invoice_reprints_the_issuer_it_was_issued_with_not_todays_settings(app, monkeypatch):
-    monkeypatch.setitem(app.config, "OPERATOR_ADDRESS", "Neue Straße 1, 10115 Berlin, Germany")
-    monkeypatch.setitem(app.config, "OPERATOR_IBAN", "GB82 WEST 1234 5698 7654 32")
+    change_settings(monkeypatch, app, operator_address="Neue Straße 1, 10115 Berlin, Germany")
+    change_settings(monkeypatch, app, operator_iban="GB82 WEST 1234 5698 7654 32")
     text = pdf_text(render_invoice_pdf(make_invoice(lines=treatment_lines())))
     assert "Mainzer Landstraße 50" in text and "IBAN DE89 3704 0044 0532 0130 00" in text
     assert "Berlin" not in text and "GB82" not in text
@@ -329,7 +331,7 @@ def test_a_draft_preview_prints_todays_issuer_and_says_it_is_not_an_invoice(app)
     )
     text = pdf_text(render_invoice_pdf(draft))
     assert "Draft: not valid as an invoice until it is issued." in text
-    assert app.config["OPERATOR_VAT_ID"] in text
+    assert settings(app).operator_vat_id in text
     assert "Please transfer EUR 19,465.86 within 14 days" in text and "quoting the invoice number." in text
 
 

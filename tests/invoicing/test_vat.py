@@ -13,6 +13,7 @@ from backoffice.extensions import db
 from backoffice.invoicing import conversion, credit_notes, drafts, finals, invoices, issuing
 from backoffice.invoicing.printing import render_invoice_pdf
 from backoffice.invoicing.totals import allocate
+from tests.helpers import change_settings
 from tests.invoicing.factories import make_approved_bill, make_invoicing_case
 from tests.invoicing.test_pdf import pdf_text
 
@@ -22,7 +23,7 @@ TODAY = date.today()
 def _final_with_taxed_lines(currency: str, monkeypatch, app, **rate) -> int:
     """A final draft: the bill's exempt treatment and two taxed services of 3,365.94 and 0.50 (net 3,366.44 at 19 %;
     rounded line by line the VAT would be 639.53 + 0.10 = 639.63)."""
-    monkeypatch.setitem(app.config, "COORDINATION_FEE", "0")
+    change_settings(monkeypatch, app, coordination_fee="0")
     case = make_invoicing_case()
     if currency != "EUR":
         conversion.set_invoicing_currency(case.id, currency, actor_id=None)

@@ -8,7 +8,6 @@ import hashlib
 import html
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from flask import render_template
@@ -17,6 +16,7 @@ from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.invoicing import accounts, credit_notes, deposits, drafts, invoices, issuing, listing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
@@ -352,7 +352,7 @@ def test_drafts_and_unknown_numbers_have_no_pdf(as_role, case):
 
 def test_an_altered_archived_pdf_is_not_served(app, as_role, case):
     invoice = issued(deposit_draft(case).id)
-    path = Path(app.config["INVOICE_ARCHIVE"]) / invoice.pdf_filename
+    path = settings(app).invoice_archive / invoice.pdf_filename
     path.write_bytes(path.read_bytes() + b"%tampered")
     response = as_role("finance").get(f"/invoices/{invoice.number}.pdf")
     assert response.status_code == 503

@@ -16,6 +16,7 @@ from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.outbox import record_job
 from backoffice.shipments.models import MedicineOrder
 from backoffice.trail import AuditEvent
+from tests.helpers import change_settings
 from tests.servers import free_port
 from tests.shipments.factories import run_jobs, submitted_order
 
@@ -234,7 +235,7 @@ def test_the_signed_out_are_sent_to_the_login_page(client):
 
 @pytest.fixture
 def redis_down(app, monkeypatch):
-    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    change_settings(monkeypatch, app, redis_url=f"redis://127.0.0.1:{free_port()}/0")
 
 
 def test_with_redis_down_the_page_shows_the_outbox_and_says_so(app, as_role, redis_down):
@@ -260,7 +261,7 @@ def test_with_redis_down_a_failed_outbox_row_is_requeued_and_waits_for_the_dispa
     client = as_role("admin")
     order_id = order_that_gave_up(app)
     entry_id = db.session.scalar(select(OutboxEntry.id).where(OutboxEntry.job == "shipments.purchase"))
-    monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    change_settings(monkeypatch, app, redis_url=f"redis://127.0.0.1:{free_port()}/0")
 
     response = client.post(f"/admin/jobs/outbox/{entry_id}/requeue", follow_redirects=True)
 

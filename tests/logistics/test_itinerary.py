@@ -17,6 +17,7 @@ from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import LOAD_STATEMENTS, load_itinerary
 from backoffice.logistics.timezones import format_day
 from tests.factories import make_case, make_hospital, make_patient, make_physician, make_programme
+from tests.helpers import change_settings
 from tests.logistics.factories import (
     local,
     make_appointment,
@@ -185,7 +186,7 @@ def test_the_pickup_buffer_comes_from_the_config(app, users, monkeypatch):
     trip.pickup.pickup_at = local(ARRIVAL_DAY, 7, 30)
     db.session.flush()
     assert [f.code for f in case_findings(trip.case.id)] == ["pickup_too_early"]
-    monkeypatch.setitem(app.config, "ITINERARY_PICKUP_BUFFER_MINUTES", 20)
+    change_settings(monkeypatch, app, itinerary_pickup_buffer_minutes=20)
     assert case_findings(trip.case.id) == []
 
 

@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from rq import Worker
 from sqlalchemy import func, select
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.jobs import redis_connection
 from backoffice.jobs.models import OutboxEntry
@@ -56,19 +57,19 @@ def noop() -> None:
     """A job that does nothing: the benchmarks' baseline for what a worker costs per job."""
 
 
-def app_environment(app: Flask, **settings: object) -> dict[str, str]:
-    """The environment of a process that works on the test app's database, Redis and folders, plus `settings`."""
+def app_environment(app: Flask, **variables: object) -> dict[str, str]:
+    """The environment of a process that works on the test app's database, Redis and folders, plus `variables`."""
     env = {name: value for name, value in os.environ.items() if name not in _INHERITED_OUT}
     env.update(
         APP_ENV="test",
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
-        REDIS_URL=app.config["REDIS_URL"],
+        REDIS_URL=settings(app).redis_url,
         INSTANCE_PATH=str(app.instance_path),
-        INVOICE_ARCHIVE=app.config["INVOICE_ARCHIVE"],
-        CASE_DOCUMENTS_DIR=app.config["CASE_DOCUMENTS_DIR"],
+        INVOICE_ARCHIVE=str(settings(app).invoice_archive),
+        CASE_DOCUMENTS_DIR=str(settings(app).case_documents_dir),
         PYTHONUNBUFFERED="1",
     )
-    env.update({name: str(value) for name, value in settings.items()})
+    env.update({name: str(value) for name, value in variables.items()})
     return env
 
 
@@ -144,8 +145,8 @@ class JobProcess:
 class Fleet:
     """The worker and dispatcher processes of one test: started on demand, all stopped at the end (a `with` block)."""
 
-    def __init__(self, app: Flask, log_dir: Path, **settings: object) -> None:
-        self.env = app_environment(app, **settings)
+    def __init__(self, app: Flask, log_dir: Path, **variables: object) -> None:
+        self.env = app_environment(app, **variables)
         self.log_dir = log_dir
         self.processes: list[JobProcess] = []
 

@@ -20,6 +20,7 @@ from rq import Queue
 from sqlalchemy import select
 
 from backoffice import embedded_redis
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs import get_queue
@@ -27,6 +28,7 @@ from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.outbox import dispatch, kick, lease
 from backoffice.jobs.runner import run_entry
 from backoffice.shipments.models import MedicineOrder, SandboxCall
+from tests.helpers import change_settings
 from tests.shipments.factories import run_jobs, submitted_order
 from tests.shipments.processes import (
     Fleet,
@@ -74,7 +76,7 @@ def test_orders_submitted_while_redis_is_down_wait_in_the_outbox_and_run_once_wh
 ):
     # A Redis of this test's own, on a socket nobody listens on yet (a short path: unix socket paths are limited).
     directory = Path(tempfile.mkdtemp(prefix="backoffice-redis-"))
-    monkeypatch.setitem(app.config, "REDIS_URL", f"unix://{directory / 'redis.sock'}?db=0")
+    change_settings(monkeypatch, app, redis_url=f"unix://{directory / 'redis.sock'}?db=0")
     server = None
     try:
         order_ids = [submitted_order().id for _ in range(3)]
@@ -108,7 +110,7 @@ def test_a_job_waiting_behind_a_long_queue_is_neither_sent_again_nor_given_up(ap
     order_id = submitted_order().id
     assert dispatch() == 1  # the purchase is sent; the workers are busy with other work for a while
     later = utcnow()
-    for _ in range(int(app.config["JOB_MAX_DISPATCHES"]) + 2):  # many leases pass before a worker takes it
+    for _ in range(settings(app).job_max_dispatches + 2):  # many leases pass before a worker takes it
         later += lease() + timedelta(seconds=1)
         dispatch(now=later)
     db.session.expire_all()

@@ -11,6 +11,7 @@ from backoffice.extensions import db
 from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.outbox import record_job
 from backoffice.shipments.models import MedicineOrder, OrderStep, SandboxCall
+from tests.helpers import change_settings
 from tests.shipments.factories import run_jobs, submitted_order
 
 
@@ -110,7 +111,7 @@ def test_a_pharmacy_refusal_fails_the_order_at_once_after_one_purchase_attempt(a
 
 
 def test_a_pharmacy_failing_half_of_first_calls_is_retried_and_each_order_is_still_bought_once(app, monkeypatch):
-    monkeypatch.setitem(app.config, "SANDBOX_FAILURE_RATE", 0.5)
+    change_settings(monkeypatch, app, sandbox_failure_rate=0.5)
     order_ids = [submitted_order().id for _ in range(6)]
     run_jobs(app, rounds=40)
     db.session.expire_all()

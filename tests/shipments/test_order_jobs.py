@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
@@ -65,7 +66,7 @@ def sent_and_lost(moment) -> None:
 
 def test_a_job_waiting_in_the_queue_while_no_worker_runs_is_neither_sent_again_nor_given_up(app):
     order_id = submitted_order().id
-    max_dispatches = int(app.config["JOB_MAX_DISPATCHES"])
+    max_dispatches = settings(app).job_max_dispatches
 
     for moment in leases_later(max_dispatches + 2):  # workers down for many leases (a deploy, a crash loop)
         dispatch(now=moment)
@@ -103,7 +104,7 @@ def test_a_requeued_job_counts_its_sends_afresh_and_is_not_given_up_at_its_first
         if purchase_job(order_id).state == "failed":
             break
     job = purchase_job(order_id)
-    assert (job.state, job.dispatches) == ("failed", int(app.config["JOB_MAX_DISPATCHES"]))
+    assert (job.state, job.dispatches) == ("failed", settings(app).job_max_dispatches)
     assert fresh(order_id).status == "failed"
 
     runner.requeue(job)  # an administrator gives it a second chance
@@ -180,7 +181,7 @@ def test_a_cancellation_racing_the_start_of_the_purchase_is_refused_as_a_conflic
 def test_an_order_whose_purchase_was_tried_cannot_be_cancelled_even_after_a_requeue_reopened_it(app):
     order_id = submitted_order(behaviour="down").id
     job_id = purchase_job(order_id).id
-    for _ in range(int(app.config["JOB_MAX_ATTEMPTS"]) - 1):  # the pharmacy times out every time
+    for _ in range(settings(app).job_max_attempts - 1):  # the pharmacy times out every time
         assert runner.run_entry(job_id)["outcome"] == "retry"
         db.session.remove()
     with pytest.raises(runner.GaveUp):

@@ -8,10 +8,12 @@ import html
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.shipments import pharmacies
 from backoffice.shipments.models import Pharmacy
 from backoffice.trail import AuditEvent
+from tests.helpers import change_settings
 from tests.shipments.factories import make_pharmacy, submitted_order
 
 GOOD = {
@@ -113,10 +115,10 @@ def test_an_unknown_pharmacy_is_not_found(as_role):
 
 def test_the_provider_of_a_pharmacy_with_orders_on_the_way_does_not_change(app, monkeypatch):
     order = submitted_order()
-    monkeypatch.setitem(
-        app.config,
-        "PHARMACY_PROVIDERS",
-        {**app.config["PHARMACY_PROVIDERS"], "acme": "backoffice.shipments.sandbox:SandboxPharmacy"},
+    change_settings(
+        monkeypatch,
+        app,
+        pharmacy_providers={**settings(app).pharmacy_providers, "acme": "backoffice.shipments.sandbox:SandboxPharmacy"},
     )
     fields = {key: value for key, value in GOOD.items() if key not in ("cold_chain", "active")}
     with pytest.raises(pharmacies.PharmacyError, match="has 1 order on the way"):

@@ -20,7 +20,7 @@ from backoffice.shipments import operations
 from backoffice.shipments.models import MedicineOrder, OrderItem, OrderStep, SandboxCall
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
-from tests.helpers import login_as
+from tests.helpers import change_settings, login_as
 from tests.shipments.factories import make_pharmacy, make_prescription, order_input, run_jobs
 
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -198,7 +198,7 @@ def test_with_redis_down_the_submission_is_stored_and_its_job_waits_in_the_outbo
     app, monkeypatch, as_role, case, pharmacy, prescription
 ):
     client = as_role("coordinator")
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")
+    change_settings(monkeypatch, app, redis_url="redis://127.0.0.1:1/0")
     response = new_order(client, case, form(pharmacy, prescription, action="submit"))
     assert response.status_code == 302
     assert "the purchase starts now" in text(client.get(response.headers["Location"]))
@@ -229,7 +229,7 @@ def test_a_running_step_shows_what_its_job_is_doing_now(app, monkeypatch, as_rol
     job.delete()  # the job is gone: the page shows the step without it
     page = text(client.get(f"/medicine-orders/{order.id}"))
     assert "waiting for the provider" not in page and "Running" in page
-    monkeypatch.setitem(app.config, "REDIS_URL", "redis://127.0.0.1:1/0")  # Redis down: the same
+    change_settings(monkeypatch, app, redis_url="redis://127.0.0.1:1/0")  # Redis down: the same
     response = client.get(f"/medicine-orders/{order.id}")
     assert response.status_code == 200 and "Running" in text(response)
     assert client.get(f"/medicine-orders/{order.id}/progress.json").get_json()["steps"][0]["progress"] == ""
@@ -274,7 +274,7 @@ def test_the_sandbox_behaviour_is_said_to_apply_to_sandbox_pharmacies_only(
     app, monkeypatch, as_role, case, pharmacy, prescription
 ):
     providers = {"sandbox": "backoffice.shipments.sandbox:SandboxPharmacy", "acme": f"{__name__}:RealPharmacy"}
-    monkeypatch.setitem(app.config, "PHARMACY_PROVIDERS", providers)
+    change_settings(monkeypatch, app, pharmacy_providers=providers)
     real = make_pharmacy(name="Farmacia Real", provider="acme")
     db.session.commit()
     client = as_role("coordinator")

@@ -12,29 +12,27 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select
 
 from backoffice.billing import audit
 from backoffice.billing.models import BillLine, TariffItem
 from backoffice.cases.models import Case
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.logistics.stay import stay_of
 
-DEFAULT_STAY_MARGIN_DAYS = 14  # app config BILL_STAY_MARGIN_DAYS
-DEFAULT_ROUNDING_TOLERANCE = Decimal("0.01")  # app config BILL_ROUNDING_TOLERANCE
 CODE_CHUNK = 500  # codes per IN (...) when reading the tariff items a bill uses
 
 _CODE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def stay_margin_days() -> int:
-    return int(current_app.config.get("BILL_STAY_MARGIN_DAYS", DEFAULT_STAY_MARGIN_DAYS))
+    return settings().bill_stay_margin_days
 
 
 def rounding_tolerance() -> Decimal:
     """The difference per line read as rounding, ok with rounding (BILL_ROUNDING_TOLERANCE, 0.01 unless configured)."""
-    return Decimal(str(current_app.config.get("BILL_ROUNDING_TOLERANCE", DEFAULT_ROUNDING_TOLERANCE)))
+    return settings().bill_rounding_tolerance
 
 
 def programme_codes(text: str | None) -> frozenset[str] | None:

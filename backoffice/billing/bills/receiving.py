@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -34,6 +33,7 @@ from backoffice.billing.tariffs.current import latest_import
 from backoffice.cases.documents import display_name
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 
@@ -42,7 +42,7 @@ INSERT_CHUNK = 1_000  # bill lines per INSERT statement
 
 def max_bill_bytes() -> int:
     """The largest bill file read, in the app and by `flask bills audit` (BILL_MAX_MB, 10 MB unless configured)."""
-    return int(current_app.config.get("BILL_MAX_MB") or 10) * 1024 * 1024
+    return int(settings().bill_max_mb or 10) * 1024 * 1024
 
 
 def _check_reference(reference: str | None, hospital_id: int, *, allowed: str | None = None) -> str:

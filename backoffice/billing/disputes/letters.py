@@ -20,13 +20,13 @@ from datetime import date
 from decimal import Decimal
 
 from babel.numbers import format_currency
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.billing.figures import ISO_PATTERN, format_amount, to_correct
 from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffItem
 from backoffice.cases.models import Case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -143,13 +143,13 @@ class DisputeLetter:
 
 
 def operator_from_config() -> Operator:
-    config = current_app.config
+    config = settings()
     return Operator(
-        name=config.get("OPERATOR_NAME") or DEFAULT_OPERATOR_NAME,
-        email=config.get("OPERATOR_EMAIL") or "",
-        phone=config.get("OPERATOR_PHONE") or "",
-        address=config.get("OPERATOR_ADDRESS") or "",
-        vat_id=config.get("OPERATOR_VAT_ID") or "",
+        name=config.operator_name or DEFAULT_OPERATOR_NAME,
+        email=config.operator_email,
+        phone=config.operator_phone,
+        address=config.operator_address,
+        vat_id=config.operator_vat_id,
     )
 
 

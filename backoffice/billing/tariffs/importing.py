@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import current_app
 from sqlalchemy import insert
 
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariffs.csv_file import TariffFileError, TariffFileTooLarge, TariffRow, parse_tariff
 from backoffice.billing.tariffs.current import get_hospital, latest_import
 from backoffice.cases.documents import display_name
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.trail import record_event
 
-DEFAULT_MAX_MB = 20  # app config TARIFF_MAX_MB
 INSERT_CHUNK = 5_000  # rows per INSERT statement: 100,000 items in 20 round trips, never one ORM object per row
 
 
@@ -38,7 +37,7 @@ class TariffTooLarge(TariffImportRefused):
 
 def max_tariff_bytes() -> int:
     """The largest tariff file accepted (TARIFF_MAX_MB, 20 MB unless configured)."""
-    return int(current_app.config.get("TARIFF_MAX_MB", DEFAULT_MAX_MB) * 1024 * 1024)
+    return int(settings().tariff_max_mb * 1024 * 1024)
 
 
 def import_tariff(hospital_id: int, data: bytes, filename: str, actor_id: int | None) -> TariffImport:

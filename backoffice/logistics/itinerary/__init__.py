@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
-
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
+from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.logistics.itinerary.findings import find_problems
 from backoffice.logistics.itinerary.items import Itinerary
@@ -21,7 +20,7 @@ from backoffice.logistics.itinerary.loading import load_itinerary, local_today
 
 def pickup_buffer() -> timedelta:
     """How long after a flight lands its pickup may be, at the earliest (ITINERARY_PICKUP_BUFFER_MINUTES)."""
-    return timedelta(minutes=int(current_app.config.get("ITINERARY_PICKUP_BUFFER_MINUTES", 45)))
+    return timedelta(minutes=settings().itinerary_pickup_buffer_minutes)
 
 
 def case_findings(case_id: int):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, render_template, url_for
+from flask import abort, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases.screening import open_contraindications_of_case
+from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.downloads import download
 from backoffice.extensions import db
@@ -101,7 +102,7 @@ def _pdf(itinerary):
         "logistics/itinerary_pdf.html",
         itinerary=itinerary,
         days=days(itinerary, include_cancelled=False),
-        operator_name=current_app.config.get("OPERATOR_NAME") or DEFAULT_OPERATOR_NAME,
+        operator_name=settings().operator_name or DEFAULT_OPERATOR_NAME,
         generated_on=utcnow().date(),
         clearance_pending=bool(open_contraindications_of_case(itinerary.case_id)),
         **TEMPLATE_HELPERS,
