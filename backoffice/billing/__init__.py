@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
-from backoffice.billing import bill_views, report_views, views  # noqa: E402,F401
+from backoffice.billing import bill_views, case_page, report_views, views  # noqa: E402,F401

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("invoicing", __name__)
 
-from backoffice.invoicing import immutability, views  # noqa: E402,F401
+from backoffice.invoicing import case_page, immutability, views  # noqa: E402,F401

@@ -6,6 +6,7 @@ from flask_login import current_user
 from backoffice.auth.models import User
 from backoffice.auth.operations import normalise_email
 from backoffice.auth.permissions import ADMIN, COORDINATOR, patient_required, public, roles_required
+from backoffice.cases.case_page import render_case_page
 from backoffice.downloads import download
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -71,9 +72,6 @@ def _show_link(case_id: int, make_link, purpose: str):
     except NotFound:
         raise
     except DomainError as error:
-        # here, not at the top: the case page imports this package for its portal panel
-        from backoffice.cases.views import render_case_page
-
         db.session.rollback()
         flash(error.message, "error")
         return render_case_page(case_id, error.status_code)
