@@ -1,7 +1,7 @@
 """What a worker runs for an outbox row: the named job, once, with retries for errors that pass.
 
-Every job of the product is named in `JOBS` (a job payload naming anything else is refused). A job function takes
-the row's plain arguments and may raise:
+Every job of the product is named in `JOBS`, the periodic ones registered there by their features (a job payload
+naming anything else is refused). A job function takes the row's plain arguments and may raise:
 - `TransientJobError` (a provider down or slow): tried again later with backoff; after the last attempt the job's
   `on_give_up` hook reports it and the RQ job fails with its traceback, so an administrator sees it and can requeue;
 - `PermanentJobError` (a refusal that retrying cannot change): the job's `on_give_up` hook records it, and the row
@@ -63,9 +63,14 @@ JOBS: dict[str, JobSpec] = {
     "shipments.track": JobSpec(
         "backoffice.shipments.steps:track", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
     ),
-    "cases.sla_alerts": JobSpec("backoffice.jobs.periodic:sla_alerts"),
-    "logistics.follow_up_reminders": JobSpec("backoffice.jobs.periodic:follow_up_reminders"),
-}
+}  # the periodic jobs join through `jobs.periodic.every` (register_job)
+
+
+def register_job(name: str, spec: JobSpec) -> None:
+    """Name one more job of the product (a feature's periodic job); a name is given once."""
+    if name in JOBS:
+        raise ValueError(f"job {name!r} is registered twice")
+    JOBS[name] = spec
 
 
 def check_job_name(name: str) -> JobSpec:

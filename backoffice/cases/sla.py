@@ -1,0 +1,40 @@
+"""The first-answer deadline of a new treatment request: a periodic job alerts on the cases that passed it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import and_, exists, select
+
+from backoffice.cases.models import Case, CaseEvent
+from backoffice.cases.operations import record_case_event
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from backoffice.jobs.periodic import BATCH, every
+from backoffice.templating import format_datetime
+
+DUE_FORMAT = "%d %b %Y %H:%M"
+
+
+@every(timedelta(minutes=15), "cases.sla_alerts")
+def sla_alerts() -> dict:
+    """New treatment requests past their first-answer deadline get one alert on their timeline."""
+    now = utcnow()
+    already = exists().where(and_(CaseEvent.case_id == Case.id, CaseEvent.kind == "sla_breached"))
+    cases = db.session.scalars(
+        select(Case)
+        .where(Case.state == "new", Case.first_response_at.is_(None), Case.first_response_due_at < now, ~already)
+        .order_by(Case.first_response_due_at)
+        .limit(BATCH)
+    ).all()
+    hours = current_app.config.get("FIRST_RESPONSE_HOURS", 24)
+    for case in cases:
+        record_case_event(
+            case,
+            "sla_breached",
+            None,
+            note=f"No answer within {hours} hours: due by {format_datetime(case.first_response_due_at, DUE_FORMAT)}",
+        )
+    db.session.commit()
+    return {"alerts": len(cases)}
