@@ -57,17 +57,17 @@ def commit_answer(
     success: str | Callable[[T], str] | None = None,
     passes: tuple[type[DomainError], ...] = (),
 ):
-    """Like `commit_change`, for a view that answers something else than a redirect (a page shown once, a file).
+    """Like `commit_change`, for a view that answers something else than a redirect with a message (a page shown
+    once, a file, a message known only after the commit).
 
-    `answer(result)` and the `success` message are made before the commit (which expires the changed rows); the
-    message is flashed after it. A refusal (a DomainError) is rolled back, its trace kept, and answered by
-    `on_refusal(error)`; the errors in `passes` (a link that does not exist) are rolled back and go on to their own
+    The `success` message is made before the commit (which expires the changed rows) and flashed after it; the answer
+    is `answer(result)`, made after the commit. A refusal (a DomainError) is rolled back, its trace kept, and answered
+    by `on_refusal(error)`; the errors in `passes` (a link that does not exist) are rolled back and go on to their own
     error page.
     """
     try:
         result = change()
         message = success(result) if callable(success) else success
-        response = answer(result)
         db.session.commit()
     except passes:
         db.session.rollback()
@@ -78,7 +78,7 @@ def commit_answer(
         return on_refusal(error)
     if message:
         flash(message, "success")
-    return response
+    return answer(result)
 
 
 def _commit(result: T, on_failed_commit: Callable[[T, Exception], None] | None) -> None:
