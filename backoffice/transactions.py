@@ -23,6 +23,7 @@ def commit_change(
     target: str | Callable[[T], str],
     on_refusal: Callable[[int], Any],
     on_failed_commit: Callable[[T, Exception], None] | None = None,
+    after_commit: Callable[[], None] | None = None,
 ):
     """Run `change`; commit, flash `success` and redirect to `target`.
 
@@ -30,6 +31,7 @@ def commit_change(
     page shown again with a 4xx), so nothing half-done is stored and the user sees why. The message and the address
     are taken before the commit, which expires the changed rows. When the commit itself fails, the transaction is
     rolled back and `on_failed_commit(result, error)` undoes what lives outside the database (a stored file).
+    `after_commit()` runs once the change is stored (sending the jobs it recorded).
     """
     try:
         result = change()
@@ -45,6 +47,8 @@ def commit_change(
         db.session.rollback()
         flash("Someone else changed this at the same moment; nothing was stored. Look at it again and retry.", "error")
         return on_refusal(409)
+    if after_commit is not None:
+        after_commit()
     flash(message, "success")
     return redirect(address)
 

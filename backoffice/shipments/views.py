@@ -51,15 +51,17 @@ def _to_order(order_id: int) -> str:
 
 def _commit_and_kick(change, **arguments):
     """`commit_change`, then send the jobs the change recorded to RQ at once (after the commit: a job must not
-    start before the order it works on is stored). If that fails, the dispatcher sends them on its next round."""
-    response = commit_change(change, **arguments)
-    if getattr(response, "status_code", None) == 302:
-        try:
-            outbox.kick()
-        except Exception:  # the order is stored and its job recorded; the dispatcher catches up
-            db.session.rollback()
-            log.exception("sending the recorded jobs right away failed; the dispatcher will send them")
-    return response
+    start before the order it works on is stored)."""
+    return commit_change(change, after_commit=_send_recorded_jobs, **arguments)
+
+
+def _send_recorded_jobs() -> None:
+    """If sending fails, the order is stored and its job recorded: the dispatcher sends it on its next round."""
+    try:
+        outbox.kick()
+    except Exception:
+        db.session.rollback()
+        log.exception("sending the recorded jobs right away failed; the dispatcher will send them")
 
 
 # ---------------------------------------------------------------------------------------------- the order form
