@@ -324,7 +324,7 @@ def test_assignment_and_taking_from_the_queue():
     assert case.coordinator_id is None
 
 
-def test_notes_and_message_records():
+def test_a_message_record_names_a_known_channel_and_a_note_needs_none():
     case = make_case()
     actor = make_user("coordinator")
     with pytest.raises(CaseError, match="channel"):
