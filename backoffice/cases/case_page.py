@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE
-from backoffice.cases import history, operations, programme, reminders, screening, signals, states
+from backoffice.cases import history, operations, programme, reminders, screening, signals, sla, states
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.documents import list_documents, may_remove_documents, types_changeable
 from backoffice.cases.forms import (
@@ -87,7 +87,7 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "case": case,
         "states": states,
         "next_steps": operations.next_steps(case) if may_work else [],
-        "overdue": operations.is_overdue(case),
+        "overdue": sla.is_overdue(case),
         "timeline": history.timeline(case.id, health_data=health_data),
         "contraindications": screening.open_contraindications(case) if health_data else [],
         **contributed_panels(case, forms),

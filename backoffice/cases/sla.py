@@ -1,8 +1,9 @@
-"""The first-answer deadline of a new treatment request: a periodic job alerts on the cases that passed it."""
+"""The first-answer deadline of a new treatment request (the SLA): whether a case is overdue, how long the first answer
+took, and the periodic job that alerts on the cases past it."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, exists, select
@@ -15,6 +16,15 @@ from backoffice.jobs.periodic import BATCH, every
 from backoffice.templating import format_datetime
 
 DUE_FORMAT = "%d %b %Y %H:%M"
+
+
+def is_overdue(case: Case, now: datetime | None = None) -> bool:
+    """First contact not made and the 24-hour answer window has passed."""
+    return case.state == "new" and case.first_response_due_at < (now or utcnow())
+
+
+def first_response_time(case: Case) -> timedelta | None:
+    return case.first_response_at - case.requested_at if case.first_response_at else None
 
 
 @every(timedelta(minutes=15), "cases.sla_alerts")

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import COORDINATOR, roles_required
 from backoffice.auth.reads import reads_health_data
-from backoffice.cases import bp, history, operations, programme, screening, states
+from backoffice.cases import assignment, bp, history, operations, programme, screening, states
 from backoffice.cases.case_page import (
     CASE_READERS,
     CASE_WORKERS,
@@ -59,7 +59,7 @@ def take_case(case_id: int):
         return refuse_form(case_id, form)
     return change_case(
         case_id,
-        lambda: operations.take_case(case_id, actor_id=current_user.id, expected_version=form.version.data),
+        lambda: assignment.take_case(case_id, actor_id=current_user.id, expected_version=form.version.data),
         "The case is yours now.",
     )
 
@@ -74,7 +74,7 @@ def assign_case(case_id: int):
     coordinator_id = int(form.coordinator_id.data) if form.coordinator_id.data else None
     return change_case(
         case_id,
-        lambda: operations.assign_coordinator(
+        lambda: assignment.assign_coordinator(
             case_id, coordinator_id, actor_id=current_user.id, expected_version=form.version.data
         ),
         "Coordinator updated.",

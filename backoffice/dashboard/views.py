@@ -7,7 +7,7 @@ from backoffice.auth.operations import accounts_under_attack
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, ROLE_LABELS, staff_required
 from backoffice.billing.bills import list_bills
 from backoffice.cases import states
-from backoffice.cases.operations import is_overdue
+from backoffice.cases.sla import is_overdue
 from backoffice.dashboard import bp, operations
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name
