@@ -64,3 +64,8 @@ class ConfirmForm(FlaskForm):
 def form_status(form: FlaskForm) -> int:
     """The status of a page showing `form`: 200 when first shown, 422 when shown again after a refused submission."""
     return 422 if form.is_submitted() else 200
+
+
+def form_errors(form: wtforms.Form) -> list[str]:
+    """Every error message of a form that did not validate, field by field, as they are to be shown."""
+    return [error for errors in form.errors.values() for error in errors]

@@ -11,12 +11,13 @@ from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm
 from backoffice.cases.operations import get_case
 from backoffice.downloads import download_stored_file
 from backoffice.extensions import db
+from backoffice.forms import form_errors
 from backoffice.transactions import commit_answer, commit_change
 
 
 def _refuse(case_id: int, form, fallback: str, **forms):
     """A document form that did not validate: its first error (or `fallback`), on the case page again (422)."""
-    flash(next(iter(error for errors in form.errors.values() for error in errors), fallback), "error")
+    flash(next(iter(form_errors(form)), fallback), "error")
     return render_case_page(case_id, 422, **forms)
 
 

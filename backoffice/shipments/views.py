@@ -17,7 +17,7 @@ from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
-from backoffice.forms import choices, form_status
+from backoffice.forms import choices, form_errors, form_status
 from backoffice.jobs import outbox, redis_connection
 from backoffice.params import page_number
 from backoffice.shipments import bp, operations, pharmacies
@@ -309,8 +309,7 @@ def order_progress(order_id: int):
 
 def _invalid(order_id: int, form, **forms):
     operations.get_order(order_id)  # an unknown order is a 404, not a form error
-    problems = [error for errors in form.errors.values() for error in errors]
-    flash("Nothing was changed: " + " ".join(problems), "error")
+    flash("Nothing was changed: " + " ".join(form_errors(form)), "error")
     return render_order_page(order_id, 422, **forms)
 
 
