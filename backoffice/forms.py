@@ -66,6 +66,6 @@ def form_status(form: FlaskForm) -> int:
     return 422 if form.is_submitted() else 200
 
 
-def form_problems(form: FlaskForm) -> list[str]:
-    """Every error message of a refused form, field after field."""
+def form_errors(form: wtforms.Form) -> list[str]:
+    """Every error message of a form that did not validate, field by field, as they are to be shown."""
     return [error for errors in form.errors.values() for error in errors]

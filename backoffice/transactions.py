@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import flash, redirect
@@ -21,48 +21,22 @@ def commit_change(
     success: str | Callable[[T], str],
     target: str | Callable[[T], str],
     on_refusal: Callable[[int], Any],
+    on_failed_commit: Callable[[T, Exception], None] | None = None,
+    after_commit: Callable[[], None] | None = None,
 ):
     """Run `change`; commit, flash `success` and redirect to `target`.
 
     When a rule refuses it (a DomainError), roll back, flash the reason and answer with `on_refusal(status)` (the
     page shown again with a 4xx), so nothing half-done is stored and the user sees why. The message and the address
-    are taken before the commit, which expires the changed rows.
+    are taken before the commit, which expires the changed rows. When the commit itself fails, the transaction is
+    rolled back and `on_failed_commit(result, error)` undoes what lives outside the database (a stored file).
+    `after_commit()` runs once the change is stored (sending the jobs it recorded).
     """
-    outcome = _commit(change, success, lambda result: target(result) if callable(target) else target, on_refusal)
-    if not isinstance(outcome, _Committed):
-        return outcome
-    flash(outcome.message, "success")
-    return redirect(outcome.taken)
-
-
-def commit_and_answer(
-    change: Callable[[], T],
-    *,
-    success: str | Callable[[T], str],
-    answer: Callable[[T], Any],
-    on_refusal: Callable[[int], Any],
-):
-    """`commit_change` for a change answered with a page rather than a redirect (a secret shown only once):
-    after the commit and the flashed `success`, answer with `answer(result)`."""
-    outcome = _commit(change, success, lambda result: result, on_refusal)
-    if not isinstance(outcome, _Committed):
-        return outcome
-    flash(outcome.message, "success")
-    return answer(outcome.taken)
-
-
-@dataclass(frozen=True)
-class _Committed:
-    message: str
-    taken: Any  # what was taken from the result before the commit expired its rows
-
-
-def _commit(change: Callable[[], T], success, take: Callable[[T], Any], on_refusal: Callable[[int], Any]):
     try:
         result = change()
         message = success(result) if callable(success) else success
-        taken = take(result)
-        db.session.commit()
+        address = target(result) if callable(target) else target
+        _commit(result, on_failed_commit)
     except DomainError as error:
         db.session.rollback()
         keep_trace(error)
@@ -72,4 +46,52 @@ def _commit(change: Callable[[], T], success, take: Callable[[T], Any], on_refus
         db.session.rollback()
         flash("Someone else changed this at the same moment; nothing was stored. Look at it again and retry.", "error")
         return on_refusal(409)
-    return _Committed(message, taken)
+    if after_commit is not None:
+        after_commit()
+    flash(message, "success")
+    return redirect(address)
+
+
+def commit_answer(
+    change: Callable[[], T],
+    *,
+    answer: Callable[[T], Any],
+    on_refusal: Callable[[DomainError], Any],
+    success: str | Callable[[T], str] | None = None,
+    passes: tuple[type[DomainError], ...] = (),
+):
+    """Like `commit_change`, for a view that answers something else than a redirect with a message (a page shown
+    once, a file, a message known only after the commit).
+
+    The `success` message is made before the commit (which expires the changed rows) and flashed after it; the answer
+    is `answer(result)`, made after the commit. A refusal (a DomainError) is rolled back, its trace kept, and answered
+    by `on_refusal(error)`; the errors in `passes` (a link that does not exist) are rolled back and go on to their own
+    error page.
+    """
+    try:
+        result = change()
+        message = success(result) if callable(success) else success
+        db.session.commit()
+    except passes:
+        db.session.rollback()
+        raise
+    except DomainError as error:
+        db.session.rollback()
+        keep_trace(error)
+        return on_refusal(error)
+    if message:
+        flash(message, "success")
+    return answer(result)
+
+
+def _commit(result: T, on_failed_commit: Callable[[T, Exception], None] | None) -> None:
+    if on_failed_commit is None:
+        db.session.commit()
+        return
+    try:
+        db.session.commit()
+    except Exception as error:
+        with contextlib.suppress(Exception):  # the connection may be gone; the pool replaces it
+            db.session.rollback()
+        on_failed_commit(result, error)
+        raise

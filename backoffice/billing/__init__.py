@@ -7,6 +7,7 @@ from flask import Blueprint
 bp = Blueprint("billing", __name__, url_prefix="/billing")
 
 # Every page module, so that all the routes are registered on `bp`.
+from backoffice.billing import case_page  # noqa: E402,F401
 from backoffice.billing.bills import views as bills_views  # noqa: E402,F401
 from backoffice.billing.disputes import views as disputes_views  # noqa: E402,F401
 from backoffice.billing.savings import views as savings_views  # noqa: E402,F401

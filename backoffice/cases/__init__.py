@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
-from backoffice.cases import document_views, list_views, new_case_views, reminder_views, search, views  # noqa: E402,F401
+from backoffice.cases import document_views, list_views, new_case_views, reminder_views, search, sla, views  # noqa: E402,F401

@@ -1,21 +1,24 @@
 """Documents of a case: upload, type, preview, download and removal; coordinators and administrators only."""
 
-import contextlib
-
-from flask import flash, redirect, render_template, url_for
+from flask import flash, render_template, url_for
 from flask_login import current_user
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import bp, documents
+from backoffice.cases.case_page import render_case_page
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.operations import get_case
-from backoffice.cases.views import render_case_page
 from backoffice.downloads import download_stored_file
-from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.transactions import commit_change
+from backoffice.forms import form_errors
+from backoffice.transactions import commit_answer, commit_change
+
+
+def _refuse(case_id: int, form, fallback: str, **forms):
+    """A document form that did not validate: its first error (or `fallback`), on the case page again (422)."""
+    flash(next(iter(form_errors(form)), fallback), "error")
+    return render_case_page(case_id, 422, **forms)
 
 
 @bp.route("/<int:case_id>/documents", methods=["POST"])
@@ -23,40 +26,18 @@ from backoffice.transactions import commit_change
 def upload_document(case_id: int):
     form = DocumentUploadForm()
     if not form.validate_on_submit():
-        message = next(iter(error for errors in form.errors.values() for error in errors), None)
-        flash(message or "The upload was incomplete.", "error")
-        return render_case_page(case_id, 422, upload_form=form)
-    try:
-        document = documents.store_document(
+        return _refuse(case_id, form, "The upload was incomplete.", upload_form=form)
+    return commit_change(
+        lambda: documents.store_document(
             case_id, form.file.data, form.description.data, current_user.id, form.document_type.data
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return render_case_page(case_id, error.status_code, upload_form=form)
-    try:
-        db.session.flush()  # a failure here surely stored nothing: the file goes
-    except Exception:
-        db.session.rollback()
-        documents.discard_stored_file(document)
-        raise
-    try:
-        db.session.commit()
-    except (OperationalError, InterfaceError):
-        # The COMMIT itself was cut off (the database went away): it may have been stored, so the file stays (an
-        # unused one has a random name and nothing serves it); the 503 page asks to check and try again.
-        with contextlib.suppress(Exception):
-            db.session.rollback()
-        raise
-    except Exception:
-        db.session.rollback()
-        documents.discard_stored_file(document)
-        raise
-    flash(
-        f"“{document.original_filename}” was added to the case's documents as a {document.type_label.lower()}.",
-        "success",
+        ),
+        success=lambda document: (
+            f"“{document.original_filename}” was added to the case's documents as a {document.type_label.lower()}."
+        ),
+        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
+        on_refusal=lambda status: render_case_page(case_id, status, upload_form=form),
+        on_failed_commit=documents.upload_not_committed,
     )
-    return redirect(url_for("cases.show_case", case_id=case_id, _anchor="documents"))
 
 
 @bp.route("/<int:case_id>/documents/<int:document_id>")
@@ -91,12 +72,15 @@ def preview_document(case_id: int, document_id: int):
 @reads_health_data(case_arg="case_id")
 def inline_document(case_id: int, document_id: int):
     """The file itself for the preview, inline, only when its first bytes prove it is the PDF/JPEG/PNG it claims."""
-    try:
-        path, document = documents.open_document(case_id, document_id, current_user.id, inline=True)
-    except DomainError as error:
-        db.session.rollback()
-        return error.message, error.status_code, {"Content-Type": "text/plain; charset=utf-8"}
-    db.session.commit()  # the preview's audit row
+    return commit_answer(  # the commit keeps the preview's audit row
+        lambda: documents.open_document(case_id, document_id, current_user.id, inline=True),
+        answer=_inline,
+        on_refusal=lambda error: (error.message, error.status_code, {"Content-Type": "text/plain; charset=utf-8"}),
+    )
+
+
+def _inline(opened):
+    path, document = opened
     return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename, inline=True)
 
 
@@ -106,8 +90,7 @@ def change_document_type(case_id: int, document_id: int):
     documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
     form = DocumentTypeForm()
     if not form.validate_on_submit():
-        flash(next(iter(e for errors in form.errors.values() for e in errors), "The form was incomplete."), "error")
-        return render_case_page(case_id, 422)
+        return _refuse(case_id, form, "The form was incomplete.")
     return commit_change(
         lambda: documents.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
         success=lambda document: f"“{document.original_filename}” is now a {document.type_label.lower()}.",
@@ -122,8 +105,7 @@ def remove_document(case_id: int, document_id: int):
     documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
     form = DocumentRemoveForm()
     if not form.validate_on_submit():
-        flash(next(iter(e for errors in form.errors.values() for e in errors), "The form was incomplete."), "error")
-        return render_case_page(case_id, 422)
+        return _refuse(case_id, form, "The form was incomplete.")
     return commit_change(
         lambda: documents.remove_document(case_id, document_id, form.reason.data, current_user.id),
         success=lambda document: f"“{document.original_filename}” was removed from the case (kept in the audit trail).",

@@ -7,6 +7,8 @@ type is decided by the file's first bytes, never by its name alone, and the two 
 (what the document is: a prescription, a physician's clearance, ...) is chosen by the coordinator and decides what it
 may serve as: only a prescription backs a medicine order, only a clearance resolves a contraindication. A removed
 document keeps its row and its file for the audit trail; lists no longer show it and nothing may rest on it.
+
+A little over 400 lines: the file checks and the rows they guard are one set of rules, read together.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import IO
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
@@ -192,6 +195,7 @@ def store_document(
                 "sha256": sha256,
             },
         )
+        db.session.flush()  # a failure here surely stored nothing: the file goes
     except BaseException:
         _remove(final)
         raise
@@ -229,6 +233,16 @@ def discard_stored_file(document: CaseDocument) -> None:
     """Remove a document's file after its row was not committed (the caller's commit failed)."""
     if _STORED_NAME.fullmatch(document.stored_name or ""):
         _remove(documents_dir() / document.stored_name)
+
+
+def upload_not_committed(document: CaseDocument, error: Exception) -> None:
+    """After the commit of an upload failed: the file goes, unless the COMMIT itself was cut off.
+
+    When the database went away during the COMMIT, the row may have been stored, so the file stays (an unused one has
+    a random name and nothing serves it); the 503 page asks to check and try again.
+    """
+    if not isinstance(error, (OperationalError, InterfaceError)):
+        discard_stored_file(document)
 
 
 def list_documents(case_id: int, *, document_type: str | None = None) -> list[CaseDocument]:

@@ -7,7 +7,7 @@ from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_requi
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import bp, listing, screening, states
 from backoffice.cases.history import sees_health_data
-from backoffice.cases.operations import is_overdue
+from backoffice.cases.sla import is_overdue
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name
 

@@ -11,7 +11,7 @@ from backoffice.cases.forms import PhoneCaseForm
 from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import paused_countries
 from backoffice.errors import DomainError
-from backoffice.extensions import db
+from backoffice.transactions import commit_answer
 
 
 def _render(form: PhoneCaseForm, status: int, *, known: list | None = None, paused: bool = False):
@@ -27,8 +27,15 @@ def create_case():
     destination_paused = form.destination_country.data in paused
     if not form.validate_on_submit():
         return _render(form, 422 if form.is_submitted() else 200, paused=destination_paused)
-    try:
-        case = opening.open_case_by_staff(
+
+    def refused(error: DomainError):
+        if isinstance(error, opening.ContactAlreadyKnown):
+            return _render(form, error.status_code, known=error.matches, paused=destination_paused)
+        flash(error.message, "error")
+        return _render(form, error.status_code, paused=destination_paused)
+
+    return commit_answer(
+        lambda: opening.open_case_by_staff(
             {
                 "name": form.name.data,
                 "email": form.email.data,
@@ -45,14 +52,8 @@ def create_case():
             existing_patient_id=form.existing_patient_id,
             new_patient_confirmed=form.decision.data == "new",
             paused_override_reason=form.paused_override_reason.data or "",
-        )
-    except opening.ContactAlreadyKnown as error:
-        db.session.rollback()
-        return _render(form, error.status_code, known=error.matches, paused=destination_paused)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render(form, error.status_code, paused=destination_paused)
-    db.session.commit()
-    flash(f"Case {case.number} opened.", "success")
-    return redirect(url_for("cases.show_case", case_id=case.id))
+        ),
+        success=lambda case: f"Case {case.number} opened.",
+        answer=lambda case: redirect(url_for("cases.show_case", case_id=case.id)),
+        on_refusal=refused,
+    )

@@ -1,8 +1,9 @@
-"""What a coordinator does with a case: opening it, the state machine, assignment, and the first-response SLA.
+"""What a coordinator does with a case: opening it and the state machine.
 
 Every change is checked against the case version the user saw (optimistic locking), writes a case event and an
 audit row, and flushes; the caller commits. The programme and estimate live in `cases.programme`, the screening in
-`cases.screening`, notes, reminders and the timeline in `cases.history`.
+`cases.screening`, notes, reminders and the timeline in `cases.history`, who coordinates it in `cases.assignment`,
+the first-answer deadline in `cases.sla`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from backoffice.auth.models import User
-from backoffice.auth.permissions import ADMIN, COORDINATOR
 from backoffice.cases import signals, states
-from backoffice.cases.models import OPEN_STATES, Case, CaseDocument, CaseEvent
+from backoffice.cases.models import Case, CaseDocument, CaseEvent
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
-from backoffice.errors import DomainError, NotFound, PermissionDenied
+from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_country
 from backoffice.numbering import next_number
@@ -330,93 +329,3 @@ def transition(
     record_case_event(case, "transition", actor_id, note=note, from_state=from_state, to_state=to_state)
     signals.state_entered.send(to_state, case=case, actor_id=actor_id)
     return case
-
-
-# ---------------------------------------------------------------------------------------------- assignment
-
-
-def assign_coordinator(
-    case_id: int, coordinator_id: int | None, *, actor_id: int, expected_version: int | None = None
-) -> Case:
-    """Give the case to a coordinator (or back to the queue with None).
-
-    A case in the queue is the team's: any coordinator (or an administrator) may take it or hand it to a colleague.
-    A case someone coordinates is reassigned only by that coordinator or an administrator, so nobody pulls a
-    colleague's patient to themself. A closed or cancelled case is not reassigned at all, by an administrator
-    neither: its coordinator is the record of who looked after the patient, and no work is left to hand over.
-    """
-    case = get_case(case_id)
-    check_version(case, expected_version)
-    actor = db.session.get(User, actor_id)
-    if actor is None or not actor.active or actor.role not in (ADMIN, COORDINATOR):
-        raise PermissionDenied("Only medical coordinators and administrators assign cases.")
-    if case.state in states.FINAL:
-        raise CaseError(
-            f"Case {case.number} is {states.label(case.state).lower()}: its coordinator stays on record and it is "
-            "not reassigned."
-        )
-    if case.coordinator_id is not None and actor.role != ADMIN and case.coordinator_id != actor.id:
-        raise PermissionDenied(
-            f"Case {case.number} is coordinated by {case.coordinator.name}: only they or an administrator can "
-            "reassign it."
-        )
-    coordinator = None
-    if coordinator_id is not None:
-        coordinator = db.session.get(User, coordinator_id)
-        if coordinator is None or coordinator.role != COORDINATOR or not coordinator.active:
-            raise CaseError("Cases can only be given to an active medical coordinator.")
-        if case.coordinator_id == coordinator_id:
-            raise CaseError(f"{coordinator.name} already coordinates case {case.number}.")
-        note = f"Assigned to {coordinator.name}"
-    else:
-        if case.coordinator_id is None:
-            raise CaseError(f"Case {case.number} is already in the queue.")
-        note = "Returned to the queue"
-    before = case.coordinator_id
-    case.coordinator = coordinator
-    save_case(case)
-    record_case_event(
-        case, "assigned", actor_id, note=note, audit={"from_coordinator": before, "to_coordinator": coordinator_id}
-    )
-    return case
-
-
-def return_cases_to_queue(coordinator_id: int, *, actor_id: int | None, reason: str) -> int:
-    """Put every open case of a coordinator back in the queue (they left the team or changed role).
-
-    Otherwise those cases would belong to nobody who can see them on a dashboard. Returns how many moved.
-    """
-    cases = db.session.scalars(
-        select(Case).where(Case.coordinator_id == coordinator_id, Case.state.in_(OPEN_STATES))
-    ).all()
-    for case in cases:
-        case.coordinator = None
-        save_case(case)
-        record_case_event(
-            case,
-            "assigned",
-            actor_id,
-            note=f"Returned to the queue: {reason}",
-            audit={"from_coordinator": coordinator_id, "to_coordinator": None},
-        )
-    return len(cases)
-
-
-def take_case(case_id: int, *, actor_id: int, expected_version: int | None = None) -> Case:
-    """A coordinator takes an unassigned case from the queue."""
-    case = get_case(case_id)
-    if case.coordinator is not None:
-        raise CaseChanged(f"Case {case.number} has already been taken by {case.coordinator.name}.")
-    return assign_coordinator(case_id, actor_id, actor_id=actor_id, expected_version=expected_version)
-
-
-# ---------------------------------------------------------------------------------------------- first response (SLA)
-
-
-def is_overdue(case: Case, now: datetime | None = None) -> bool:
-    """First contact not made and the 24-hour answer window has passed."""
-    return case.state == "new" and case.first_response_due_at < (now or utcnow())
-
-
-def first_response_time(case: Case) -> timedelta | None:
-    return case.first_response_at - case.requested_at if case.first_response_at else None

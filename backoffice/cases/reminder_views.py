@@ -7,8 +7,8 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
 from backoffice.cases import bp, reminders
+from backoffice.cases.case_page import CASE_WORKERS, change_case, refuse_form, render_case_page
 from backoffice.cases.forms import ReminderDoneForm, ReminderForm
-from backoffice.cases.views import CASE_WORKERS, _change, _invalid, render_case_page
 from backoffice.transactions import commit_change
 
 
@@ -17,8 +17,8 @@ from backoffice.transactions import commit_change
 def add_reminder(case_id: int):
     form = ReminderForm()
     if not form.validate():
-        return _invalid(case_id, form, reminder_form=form)
-    return _change(
+        return refuse_form(case_id, form, reminder_form=form)
+    return change_case(
         case_id,
         lambda: reminders.add_reminder(
             case_id,
@@ -37,7 +37,7 @@ def add_reminder(case_id: int):
 def complete_reminder(case_id: int, reminder_id: int):
     form = ReminderDoneForm()
     if not form.validate():
-        return _invalid(case_id, form)
+        return refuse_form(case_id, form)
     return commit_change(
         lambda: reminders.complete_reminder(case_id, reminder_id, actor_id=current_user.id),
         success=lambda reminder: f"Reminder done: {reminder.text}",

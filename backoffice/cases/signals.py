@@ -12,7 +12,7 @@ its own modules (loaded with its package by `create_app`), so the arrows point f
 - `state_entered` (sender: the state; keywords: case, actor_id). Runs after a case entered the state, in the same
   transaction. Answered by logistics: discharge plans the programme's follow-ups.
 - `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
-  `cases.panels`). Answered by billing, invoicing, logistics, portal and shipments.
+  `cases.case_page`). Answered by billing, invoicing, logistics, portal and shipments.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from backoffice.auth.permissions import (
 )
 from backoffice.billing.bills.listing import list_bills
 from backoffice.cases import states
-from backoffice.cases.operations import is_overdue
+from backoffice.cases.sla import is_overdue
 from backoffice.dashboard import bp, operations
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name

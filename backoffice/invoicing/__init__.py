@@ -6,6 +6,7 @@ bp = Blueprint("invoicing", __name__)
 
 # Imported for their routes and listeners; plain imports, so `backoffice.invoicing.payments` stays the operations
 # module (a `from ... import payments` here would bind the views module of the same name on the package).
+import backoffice.invoicing.case_page  # noqa: E402
 import backoffice.invoicing.immutability  # noqa: E402
 import backoffice.invoicing.views.case_invoices  # noqa: E402
 import backoffice.invoicing.views.credit_notes  # noqa: E402

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.config import settings
@@ -174,8 +174,6 @@ def kick() -> None:
 
 
 def pending_count() -> int:
-    from sqlalchemy import func
-
     return db.session.scalar(
         select(func.count()).select_from(OutboxEntry).where(OutboxEntry.state.in_(("pending", "enqueued")))
     )

@@ -1,7 +1,7 @@
 """What a worker runs for an outbox row: the named job, once, with retries for errors that pass.
 
-Every job of the product is named in `JOBS` (a job payload naming anything else is refused). A job function takes
-the row's plain arguments and may raise:
+Every job of the product is named in `JOBS`, registered there by its feature (a job payload naming anything else is
+refused). A job function takes the row's plain arguments and may raise:
 - `TransientJobError` (a provider down or slow): tried again later with backoff; after the last attempt the job's
   `on_give_up` hook reports it and the RQ job fails with its traceback, so an administrator sees it and can requeue;
 - `PermanentJobError` (a refusal that retrying cannot change): the job's `on_give_up` hook records it, and the row
@@ -50,22 +50,16 @@ class JobSpec:
     on_requeue: str | None = None  # "module:function" called with (args) when an administrator requeues it
 
 
-JOBS: dict[str, JobSpec] = {
-    "shipments.purchase": JobSpec(
-        "backoffice.shipments.steps:purchase", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
-    ),
-    "shipments.pack": JobSpec(
-        "backoffice.shipments.steps:pack", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
-    ),
-    "shipments.ship": JobSpec(
-        "backoffice.shipments.steps:ship", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
-    ),
-    "shipments.track": JobSpec(
-        "backoffice.shipments.steps:track", "backoffice.shipments.steps:give_up", "backoffice.shipments.steps:reopen"
-    ),
-    "cases.sla_alerts": JobSpec("backoffice.jobs.periodic:sla_alerts"),
-    "logistics.follow_up_reminders": JobSpec("backoffice.jobs.periodic:follow_up_reminders"),
-}
+# job name -> what runs it; filled as the features load: `register_job` (a medicine order's steps, shipments.steps),
+# `jobs.periodic.every` (the SLA alerts, the follow-up reminders)
+JOBS: dict[str, JobSpec] = {}
+
+
+def register_job(name: str, spec: JobSpec) -> None:
+    """Name one more job of the product; a name is given once."""
+    if name in JOBS:
+        raise ValueError(f"job {name!r} is registered twice")
+    JOBS[name] = spec
 
 
 def check_job_name(name: str) -> JobSpec:

@@ -23,6 +23,8 @@ from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import hash_password, normalise_email
 from backoffice.auth.passwords import check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, PATIENT
+from backoffice.cases import states
+from backoffice.cases.models import Case
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
@@ -93,9 +95,6 @@ def closed_case_refusal(case) -> str | None:
     The portal shows a patient their invoices: on a closed or cancelled case an invitation serves only a patient who
     has issued invoices or credit notes of that case to read.
     """
-    # here, not at the top: importing the cases package loads the case page, which shows this module's panel
-    from backoffice.cases import states
-
     if case.state not in states.FINAL:
         return None
     issued = db.session.scalar(select(exists().where(Invoice.case_id == case.id, Invoice.status != "draft")))
@@ -118,31 +117,13 @@ def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
     invited only when the case has issued invoices (`closed_case_refusal`).
     """
     case = _case(case_id)
-    actor = db.session.get(User, actor_id)
-    if not may_invite(case, actor):
+    if not may_invite(case, db.session.get(User, actor_id)):
         raise PermissionDenied(
             "Only the case's medical coordinator or an administrator invites its patient to the portal."
         )
     if (refusal := closed_case_refusal(case)) is not None:
         raise InviteError(refusal)
-    patient = _locked_patient(case)
-    user, account = _portal_account(patient, actor_id)
-    invite, token, revoked = _new_link(patient, user, case, actor_id, INVITE)
-    record_event(
-        "portal.invited",
-        actor_id=actor_id,
-        object_type="patient",
-        object_id=patient.id,
-        details={
-            "case": case.number,
-            "invite_id": invite.id,
-            "email": user.email,
-            "account": account,
-            "expires_at": invite.expires_at.isoformat(timespec="seconds"),
-            "earlier_invites_revoked": revoked,
-        },
-    )
-    return invite, token
+    return _make_link(case, actor_id, INVITE)
 
 
 def create_reset_link(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
@@ -152,33 +133,33 @@ def create_reset_link(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str
     patient's earlier unused links, and its use ends every session open on the account. Audited.
     """
     case = _case(case_id)
-    actor = db.session.get(User, actor_id)
-    if not may_reset_password(actor):
+    if not may_reset_password(db.session.get(User, actor_id)):
         raise PermissionDenied("Only an administrator makes a password-reset link for a patient's portal account.")
+    return _make_link(case, actor_id, RESET)
+
+
+def _make_link(case: Case, actor_id: int, purpose: str) -> tuple[PortalInvite, str]:
+    """The link of an invitation or a reset, once allowed: the patient's account (opened or linked for an
+    invitation), the earlier unused links revoked, the new one made and audited."""
     patient = _locked_patient(case)
-    user, _account = _portal_account(patient, actor_id, reset=True)
-    invite, token, revoked = _new_link(patient, user, case, actor_id, RESET)
-    record_event(
-        "portal.reset_link_created",
-        actor_id=actor_id,
-        object_type="user",
-        object_id=user.id,
-        details={
-            "case": case.number,
-            "patient_id": patient.id,
-            "invite_id": invite.id,
-            "email": user.email,
-            "expires_at": invite.expires_at.isoformat(timespec="seconds"),
-            "earlier_invites_revoked": revoked,
-        },
-    )
+    user, account = _portal_account(patient, actor_id, reset=purpose == RESET)
+    invite, token, revoked = _new_link(patient, user, case, actor_id, purpose)
+    link = {"invite_id": invite.id, "email": user.email}
+    if purpose == INVITE:
+        action, object_type, object_id = "portal.invited", "patient", patient.id
+        details = {"case": case.number, **link, "account": account}
+    else:
+        action, object_type, object_id = "portal.reset_link_created", "user", user.id
+        details = {"case": case.number, "patient_id": patient.id, **link}
+    details |= {
+        "expires_at": invite.expires_at.isoformat(timespec="seconds"),
+        "earlier_invites_revoked": revoked,
+    }
+    record_event(action, actor_id=actor_id, object_type=object_type, object_id=object_id, details=details)
     return invite, token
 
 
-def _case(case_id: int):
-    # here, not at the top: importing the cases package loads the case page, which shows this module's panel
-    from backoffice.cases.models import Case
-
+def _case(case_id: int) -> Case:
     case = db.session.get(Case, case_id)
     if case is None:
         raise NotFound("There is no such case.")

@@ -6,6 +6,7 @@ from flask_login import current_user
 from backoffice.auth.models import User
 from backoffice.auth.operations import normalise_email
 from backoffice.auth.permissions import ADMIN, COORDINATOR, patient_required, public, roles_required
+from backoffice.cases.case_page import render_case_page
 from backoffice.downloads import download
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -14,6 +15,7 @@ from backoffice.patients.models import Patient
 from backoffice.portal import bp, invites, invites_bp, invoices
 from backoffice.portal.forms import SetPasswordForm
 from backoffice.portal.models import INVITE, RESET
+from backoffice.transactions import commit_answer
 
 
 @bp.route("/")
@@ -66,31 +68,33 @@ def may_reset_portal_password() -> bool:
 
 def _show_link(case_id: int, make_link, purpose: str):
     """Make a link and show it once: only its hash is kept, so it cannot be shown again."""
-    try:
-        invite, token = make_link(case_id, actor_id=current_user.id)
-    except NotFound:
-        raise
-    except DomainError as error:
-        # here, not at the top: the case page imports this package for its portal panel
-        from backoffice.cases.views import render_case_page
 
-        db.session.rollback()
+    def refused(error: DomainError):
         flash(error.message, "error")
         return render_case_page(case_id, error.status_code)
+
+    return commit_answer(
+        lambda: make_link(case_id, actor_id=current_user.id),
+        answer=lambda made: _link_page(case_id, purpose, *made),
+        on_refusal=refused,
+        passes=(NotFound,),
+    )
+
+
+def _link_page(case_id: int, purpose: str, invite, token: str):
     patient = db.session.get(Patient, invite.patient_id)
     account_email = db.session.get(User, invite.user_id).email
-    context = {
-        "case_id": case_id,
-        "purpose": purpose,
-        "patient_name": patient.name,
-        "patient_email": patient.email,
+    return render_template(
+        "portal/invite_link.html",
+        case_id=case_id,
+        purpose=purpose,
+        patient_name=patient.name,
+        patient_email=patient.email,
         # shown when the account (opened earlier) signs in with another address than the patient's current one
-        "signs_in_with": account_email if account_email != normalise_email(patient.email) else None,
-        "expires_at": invite.expires_at,
-        "link": url_for("portal_invites.accept_invite", token=token, _external=True),
-    }
-    db.session.commit()
-    return render_template("portal/invite_link.html", **context)
+        signs_in_with=account_email if account_email != normalise_email(patient.email) else None,
+        expires_at=invite.expires_at,
+        link=url_for("portal_invites.accept_invite", token=token, _external=True),
+    )
 
 
 @invites_bp.route("/cases/<int:case_id>/portal-invite", methods=["POST"])
@@ -115,16 +119,15 @@ def accept_invite(token: str):
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("portal/accept_invite.html", form=form, **page), status
-    try:
-        user = invites.accept_invite(token, form.password.data)
-    except invites.InvalidInvite:
-        db.session.rollback()
-        raise
-    except DomainError as error:
-        db.session.rollback()
+
+    def refused(error: DomainError):
         flash(error.message, "error")
         return render_template("portal/accept_invite.html", form=form, **page), error.status_code
-    email = user.email
-    db.session.commit()
-    flash(f"Password set. Sign in with {email}.", "success")
-    return redirect(url_for("auth.login"))
+
+    return commit_answer(
+        lambda: invites.accept_invite(token, form.password.data),
+        success=lambda user: f"Password set. Sign in with {user.email}.",
+        answer=lambda _user: redirect(url_for("auth.login")),
+        on_refusal=refused,
+        passes=(invites.InvalidInvite,),
+    )

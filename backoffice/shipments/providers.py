@@ -17,6 +17,7 @@ from typing import Protocol
 
 from backoffice.config import settings
 from backoffice.jobs.runner import PermanentJobError
+from backoffice.money import Money, MoneyError, check_amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +117,6 @@ def parse_price(value: object) -> Decimal:
 def check_purchase(answer: Purchase) -> None:
     """A pharmacy's answer fit to store (and to invoice): a reference we can keep, an amount in a currency that
     exists, with no more decimals than it has. Anything else is refused for good, not retried as a crash."""
-    from backoffice.money import Money, MoneyError, check_amount
-
     if not answer.reference or len(answer.reference) > 100:
         raise PermanentJobError(f"the pharmacy's purchase reference is unusable: {str(answer.reference)[:120]!r}")
     try:

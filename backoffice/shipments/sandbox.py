@@ -23,7 +23,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.runner import PermanentJobError, TransientJobError
 from backoffice.shipments.models import SandboxCall
-from backoffice.shipments.providers import OrderRequest, Parcel, Purchase, Shipment
+from backoffice.shipments.providers import OrderRequest, Parcel, Purchase, Shipment, parse_price
 
 
 def _digest(text: str) -> int:
@@ -105,8 +105,6 @@ class SandboxPharmacy:
             if behaviour == "refused"
             else "",
         )
-        from backoffice.shipments.providers import parse_price
-
         return Purchase(response["reference"], parse_price(response["amount"]), response["currency"])
 
     def pack(self, key: str, order: OrderRequest, purchase_reference: str) -> Parcel:

@@ -25,7 +25,7 @@ from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
-from backoffice.jobs.runner import PermanentJobError, TransientJobError, progress
+from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
 from backoffice.shipments import providers
 from backoffice.shipments.models import STEP_LABELS, MedicineOrder, OrderStep, Pharmacy
 from backoffice.shipments.operations import step_key
@@ -319,3 +319,9 @@ def reopen(args: dict) -> None:
         "medicine_order.reopened", object_type="medicine_order", object_id=order.id, details={"step": step.step}
     )
     db.session.flush()
+
+
+# Each step is a job of the product, run by name: `give_up` reports its last failure, `reopen` takes an
+# administrator's requeue.
+for _name in NEXT:
+    register_job(f"shipments.{_name}", JobSpec(f"{__name__}:{_name}", f"{__name__}:give_up", f"{__name__}:reopen"))

@@ -24,7 +24,7 @@ from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
-from backoffice.forms import choices, form_status
+from backoffice.forms import choices, form_errors, form_status
 from backoffice.jobs import outbox, redis_connection
 from backoffice.params import page_number
 from backoffice.shipments import bp, operations, pharmacies
@@ -58,15 +58,17 @@ def _to_order(order_id: int) -> str:
 
 def _commit_and_kick(change, **arguments):
     """`commit_change`, then send the jobs the change recorded to RQ at once (after the commit: a job must not
-    start before the order it works on is stored). If that fails, the dispatcher sends them on its next round."""
-    response = commit_change(change, **arguments)
-    if getattr(response, "status_code", None) == 302:
-        try:
-            outbox.kick()
-        except Exception:  # the order is stored and its job recorded; the dispatcher catches up
-            db.session.rollback()
-            log.exception("sending the recorded jobs right away failed; the dispatcher will send them")
-    return response
+    start before the order it works on is stored)."""
+    return commit_change(change, after_commit=_send_recorded_jobs, **arguments)
+
+
+def _send_recorded_jobs() -> None:
+    """If sending fails, the order is stored and its job recorded: the dispatcher sends it on its next round."""
+    try:
+        outbox.kick()
+    except Exception:
+        db.session.rollback()
+        log.exception("sending the recorded jobs right away failed; the dispatcher will send them")
 
 
 # ---------------------------------------------------------------------------------------------- the order form
@@ -314,8 +316,7 @@ def order_progress(order_id: int):
 
 def _invalid(order_id: int, form, **forms):
     operations.get_order(order_id)  # an unknown order is a 404, not a form error
-    problems = [error for errors in form.errors.values() for error in errors]
-    flash("Nothing was changed: " + " ".join(problems), "error")
+    flash("Nothing was changed: " + " ".join(form_errors(form)), "error")
     return render_order_page(order_id, 422, **forms)
 
 

@@ -8,7 +8,7 @@ from backoffice.auth.models import User, new_session_token
 from backoffice.auth.operations import hash_password, normalise_email
 from backoffice.auth.passwords import WeakPassword, check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, ROLES
-from backoffice.cases.operations import return_cases_to_queue
+from backoffice.cases.assignment import return_cases_to_queue
 from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db

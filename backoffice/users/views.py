@@ -1,9 +1,7 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, ROLE_LABELS, roles_required
-from backoffice.errors import DomainError
-from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.params import page_number
 from backoffice.trail import list_events
@@ -27,26 +25,22 @@ def list_users():
 @roles_required(ADMIN)
 def create_user():
     form = UserCreateForm()
-    if form.validate_on_submit():
-        try:
-            user = operations.create_user(
-                email=form.email.data,
-                name=form.name.data,
-                role=form.role.data,
-                password=form.password.data,
-                actor_id=current_user.id,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return render_template("users/new.html", form=form), error.status_code
-        db.session.commit()
-        flash(
-            f"Account created for {user.name} ({user.email}). They choose their own password at their first sign-in.",
-            "success",
-        )
-        return redirect(url_for("users.show_user", user_id=user.id))
-    return render_template("users/new.html", form=form), 422 if form.is_submitted() else 200
+    if not form.validate_on_submit():
+        return render_template("users/new.html", form=form), 422 if form.is_submitted() else 200
+    return commit_change(
+        lambda: operations.create_user(
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            password=form.password.data,
+            actor_id=current_user.id,
+        ),
+        success=lambda user: (
+            f"Account created for {user.name} ({user.email}). They choose their own password at their first sign-in."
+        ),
+        target=lambda user: url_for("users.show_user", user_id=user.id),
+        on_refusal=lambda status: (render_template("users/new.html", form=form), status),
+    )
 
 
 @bp.route("/<int:user_id>")

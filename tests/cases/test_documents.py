@@ -604,3 +604,27 @@ def test_a_removed_medical_record_does_not_count_for_the_records_review(as_role,
     assert blockers(get_case(case.id), "records_review") == [
         "Upload at least one medical record before the records review."
     ]
+
+
+def test_an_upload_whose_commit_answer_was_lost_keeps_the_stored_file(app, as_role, monkeypatch, tmp_path):
+    """The medical record may have been stored: its row must not point at a file removed by our rollback."""
+    change_settings(monkeypatch, app, case_documents_dir=str(tmp_path))
+    case = make_case(state="contacted")
+    db.session.commit()
+    client = as_role("coordinator")
+    dialect = db.engine.dialect
+    really_commit = dialect.do_commit
+
+    def commit_then_lose_the_connection(dbapi_connection):
+        really_commit(dbapi_connection)
+        raise dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(dialect, "do_commit", commit_then_lose_the_connection)
+    response = upload(client, case.id, PDF, "biopsy.pdf")
+    monkeypatch.undo()
+
+    assert response.status_code == 503
+    db.session.expire_all()
+    document = db.session.query(CaseDocument).filter_by(case_id=case.id).one()
+    assert [p for p in Path(tmp_path).rglob("*") if p.is_file()], "the stored medical record was removed"
+    assert document.original_filename == "biopsy.pdf"

@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from backoffice.cases import operations
+from backoffice.cases import assignment, operations
 from backoffice.cases.operations import CaseError
 from backoffice.errors import PermissionDenied
 from backoffice.extensions import db
@@ -15,17 +15,17 @@ def test_a_coordinator_cannot_reassign_a_colleagues_case():
     carla, conrad = make_user("coordinator"), make_user("coordinator")
     case = make_case(state="contacted", coordinator=carla)
     with pytest.raises(PermissionDenied, match="only they or an administrator"):
-        operations.assign_coordinator(case.id, conrad.id, actor_id=conrad.id)
+        assignment.assign_coordinator(case.id, conrad.id, actor_id=conrad.id)
     with pytest.raises(PermissionDenied):
-        operations.assign_coordinator(case.id, None, actor_id=conrad.id)
+        assignment.assign_coordinator(case.id, None, actor_id=conrad.id)
     assert case.coordinator_id == carla.id
 
 
 def test_the_cases_own_coordinator_or_an_admin_reassigns_it_and_it_is_audited():
     carla, conrad, admin = make_user("coordinator"), make_user("coordinator"), make_user("admin")
     case = make_case(state="contacted", coordinator=carla)
-    operations.assign_coordinator(case.id, conrad.id, actor_id=carla.id)
-    operations.assign_coordinator(case.id, carla.id, actor_id=admin.id)
+    assignment.assign_coordinator(case.id, conrad.id, actor_id=carla.id)
+    assignment.assign_coordinator(case.id, carla.id, actor_id=admin.id)
     assert case.coordinator_id == carla.id
     moves = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "case_assigned").order_by(AuditEvent.id)
@@ -40,7 +40,7 @@ def test_finance_assigns_no_case():
     finance, carla = make_user("finance"), make_user("coordinator")
     case = make_case()
     with pytest.raises(PermissionDenied):
-        operations.assign_coordinator(case.id, carla.id, actor_id=finance.id)
+        assignment.assign_coordinator(case.id, carla.id, actor_id=finance.id)
 
 
 @pytest.mark.parametrize("state", ["closed", "cancelled"])
@@ -49,19 +49,19 @@ def test_a_closed_case_is_not_reassigned_even_by_an_admin(state):
     case = make_case(state=state, coordinator=carla)
     for actor in (conrad, carla, admin):
         with pytest.raises(CaseError, match="not reassigned"):
-            operations.assign_coordinator(case.id, conrad.id, actor_id=actor.id)
+            assignment.assign_coordinator(case.id, conrad.id, actor_id=actor.id)
     with pytest.raises(CaseError, match="not reassigned"):
-        operations.take_case(make_case(state=state).id, actor_id=conrad.id)
+        assignment.take_case(make_case(state=state).id, actor_id=conrad.id)
     assert case.coordinator_id == carla.id
 
 
 def test_a_queued_case_is_taken_or_handed_on_by_any_coordinator():
     carla, conrad = make_user("coordinator"), make_user("coordinator")
     case = make_case()
-    operations.assign_coordinator(case.id, conrad.id, actor_id=carla.id)
+    assignment.assign_coordinator(case.id, conrad.id, actor_id=carla.id)
     assert case.coordinator_id == conrad.id
     other = make_case()
-    operations.take_case(other.id, actor_id=carla.id)
+    assignment.take_case(other.id, actor_id=carla.id)
     assert other.coordinator_id == carla.id
 
 

@@ -4,6 +4,7 @@ an administrator with a reason. Found after confirmation, it flags the case ever
 from __future__ import annotations
 
 import html
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -207,3 +208,39 @@ def test_a_yes_is_not_taken_back_by_a_coordinator_answering_no():
 
     screening.answer_screening(case.id, {case.screening[0].id: "no"}, actor_id=admin.id)
     assert screening.open_contraindications(operations.get_case(case.id)) == []
+
+
+# The screening form on the case page is offered only while the answers may still change (the browser suite found
+# the "Save answers" button offered in hospital, refused at every press).
+
+
+def case_with_screening(users, state: str):
+    case = make_case(coordinator=users["coordinator"])
+    set_programme(
+        case.id,
+        programme_id=make_programme().id,
+        physician_id=None,
+        cost_estimate=None,
+        actor_id=users["coordinator"].id,
+    )
+    case.state = state
+    db.session.commit()
+    return case
+
+
+@pytest.mark.parametrize("state", ["in_treatment", "discharged", "aftercare", "closed", "cancelled"])
+def test_case_page_offers_no_screening_answers_once_they_can_no_longer_change(as_role, users, state):
+    case = case_with_screening(users, state)
+    page = as_role("coordinator").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Contraindication screening" in page and "Pregnancy" in page
+    assert "Save answers" not in page
+    assert "The screening can no longer change at this stage of the case." in page
+    assert re.search(r'aria-label="yes: Pregnancy"[^>]*\bdisabled', page)
+
+
+@pytest.mark.parametrize("state", ["records_review", "programme_offered", "confirmed", "travel_booked", "on_hold"])
+def test_case_page_offers_the_screening_answers_while_they_may_change(as_role, users, state):
+    case = case_with_screening(users, state)
+    page = as_role("coordinator").get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Save answers" in page
+    assert "The screening can no longer change" not in page

@@ -26,7 +26,7 @@ def test_coordinator_sees_the_case_with_its_next_steps(as_role, users):
     assert "Take this case" in page
 
 
-def test_take_then_contact_through_the_page(as_role, users):
+def test_a_coordinator_takes_a_new_case_and_records_the_first_contact_from_its_page(as_role, users):
     case = make_case()
     db.session.commit()
     client = as_role("coordinator")
@@ -139,7 +139,7 @@ def test_programme_estimate_and_screening_through_the_page(as_role, users):
     assert reload(case.id).screening[2].resolved_on == date.today()
 
 
-def test_notes_and_reminders(as_role, users):
+def test_notes_and_reminders_added_on_the_page_are_shown_escaped_and_an_empty_note_is_refused(as_role, users):
     case = make_case(coordinator=users["coordinator"])
     db.session.commit()
     client = as_role("coordinator")

@@ -223,7 +223,7 @@ def test_the_dashboard_runs_the_same_number_of_statements_however_many_cases(as_
 
 def test_a_follow_up_marked_done_leaves_due_today_and_the_case_keeps_its_coordinators_own_reminder(as_role, users):
     from backoffice.cases import reminders
-    from backoffice.jobs import periodic
+    from backoffice.logistics.follow_up_reminders import follow_up_reminders
     from backoffice.logistics.follow_ups import operations as follow_up_operations
     from backoffice.logistics.models import FollowUp
 
@@ -234,7 +234,7 @@ def test_a_follow_up_marked_done_leaves_due_today_and_the_case_keeps_its_coordin
     later = utcnow().date() + timedelta(days=5)
     reminders.add_reminder(case.id, due_on=later, text="Send the discharge letter", actor_id=carl.id)
     db.session.commit()
-    periodic.follow_up_reminders()
+    follow_up_reminders()
     client = as_role("coordinator")
     page = client.get("/dashboard").get_data(as_text=True)
     assert "Follow-up: Stimulator adjustment" in page and "Ines Ortega" in page

@@ -21,8 +21,8 @@ from backoffice.directory.follow_up_schedule import (
 from backoffice.directory.models import Programme
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.jobs import periodic
 from backoffice.logistics import follow_ups
+from backoffice.logistics.follow_up_reminders import follow_up_reminders
 from backoffice.logistics.follow_ups import lists as follow_up_lists
 from backoffice.logistics.follow_ups import operations as follow_up_operations
 from backoffice.logistics.follow_ups.operations import FollowUpError
@@ -537,7 +537,7 @@ def test_completing_a_follow_up_closes_its_reminder_and_takes_it_off_due_today_l
     case, actor = planned["case"], planned["actor"]
     own = reminders.add_reminder(case.id, due_on=today() + timedelta(days=1), text="Call the GP", actor_id=actor)
     db.session.commit()
-    periodic.follow_up_reminders()  # the hourly job: a reminder about each follow-up due by tomorrow
+    follow_up_reminders()  # the hourly job: a reminder about each follow-up due by tomorrow
     first = planned["rows"][0]
     about_first = reminders.open_reminder_about("follow_up", first.id)
     assert about_first is not None and about_first.text == f"Follow-up: {first.label}"
@@ -560,7 +560,7 @@ def test_completing_a_follow_up_closes_its_reminder_and_takes_it_off_due_today_l
 
 def test_moving_a_follow_up_moves_its_reminder(planned):
     case, actor = planned["case"], planned["actor"]
-    periodic.follow_up_reminders()
+    follow_up_reminders()
     first = planned["rows"][0]
     follow_up_operations.reschedule(first.id, today() + timedelta(days=9), actor, "Patient travelling")
     db.session.commit()

@@ -26,7 +26,7 @@ from backoffice.billing.models import BILL_STATUSES, LINE_STATUSES
 from backoffice.billing.tariffs.current import latest_import
 from backoffice.cases.operations import get_case
 from backoffice.dbtypes import utcnow
-from backoffice.forms import form_problems
+from backoffice.forms import form_errors
 from backoffice.money import format_money
 from backoffice.pagination import Page
 from backoffice.params import page_number, positive_int
@@ -80,7 +80,7 @@ def receive_bill(case_id: int):
         form.received_on.data = utcnow().date()
         return _render_receive(case_id, form)
     if not form.validate_on_submit():
-        flash("Nothing was stored: " + " ".join(form_problems(form)), "error")
+        flash("Nothing was stored: " + " ".join(form_errors(form)), "error")
         return _render_receive(case_id, form, 422)
     upload = form.file.data
     data = upload.stream.read(receiving.max_bill_bytes() + 1) if upload and upload.filename else None
@@ -187,7 +187,7 @@ def _change(bill_id: int, change, success, **forms):
 
 def _invalid(bill_id: int, form, name: str):
     listing.get_bill(bill_id)  # an unknown bill is a 404, not a form error
-    problems = form_problems(form)
+    problems = form_errors(form)
     flash("Nothing was changed: " + " ".join(problems), "error")
     return render_bill_page(bill_id, 422, **{name: form})
 

@@ -12,7 +12,7 @@ from backoffice.billing import bp
 from backoffice.billing.tariffs import importing
 from backoffice.billing.tariffs.current import get_hospital, hospitals_with_tariffs, search_tariff, tariff_imports
 from backoffice.billing.tariffs.forms import TariffImportForm, TariffSearchForm
-from backoffice.forms import form_problems
+from backoffice.forms import form_errors
 from backoffice.money import format_money
 from backoffice.params import page_number
 from backoffice.transactions import commit_change
@@ -75,7 +75,7 @@ def import_tariff(hospital_id: int):
     if not form.validate_on_submit():
         flash("Nothing was imported.", "error")
         return _render_tariff(
-            hospital_id, 422, import_form=form, problems=form_problems(form) or ["Choose a CSV file to import."]
+            hospital_id, 422, import_form=form, problems=form_errors(form) or ["Choose a CSV file to import."]
         )
     upload = form.file.data
     data = upload.stream.read(importing.max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse

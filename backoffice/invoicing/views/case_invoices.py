@@ -9,7 +9,7 @@ from flask import flash, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
-from backoffice.billing.bills import listing as bill_listing
+from backoffice.billing.bills.listing import bills_of_case
 from backoffice.cases.operations import get_case
 from backoffice.forms import choices
 from backoffice.invoicing import bp, conversion, listing, sources
@@ -31,7 +31,7 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
     bill = sources.approved_bill(case.id)
     bill_entry = None
     if bill is not None:
-        bill_entry = next((entry for entry in bill_listing.bills_of_case(case.id) if entry.bill.id == bill.id), None)
+        bill_entry = next((entry for entry in bills_of_case(case.id) if entry.bill.id == bill.id), None)
     may_work = current_user.role in INVOICE_WORKERS
     credit = listing.credit_balances(case.id)
     context = {

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import CARE_COORDINATORS, roles_required
 from backoffice.auth.reads import reads_health_data
+from backoffice.cases.case_page import change_case, refuse_form
 from backoffice.dbtypes import utcnow
 from backoffice.logistics import bp
 from backoffice.logistics.follow_ups import lists, operations
@@ -140,17 +141,13 @@ def cancel_follow_up(follow_up_id: int):
 @roles_required(*FOLLOW_UP_WORKERS)
 def add_follow_up(case_id: int):
     """A follow-up added by hand on the case page; on refusal, the case page again with the reason."""
-    # The case page is drawn by cases, which shows logistics' panels: imported here, when it is needed.
-    from backoffice.cases.views import render_case_page
-
     form = AddFollowUpForm()
     if not form.validate():
-        messages = [f"{getattr(form, name).label.text}: {errors[0]}" for name, errors in form.errors.items()]
-        flash(" ".join(messages) or "The form was incomplete.", "error")
-        return render_case_page(case_id, 422, add_follow_up_form=form)
-    return commit_change(
+        return refuse_form(case_id, form, add_follow_up_form=form)
+    return change_case(
+        case_id,
         lambda: operations.add_follow_up(case_id, form.due_on.data, form.label.data, current_user.id),
-        success=lambda follow_up: f"{follow_up.label} is added, due {follow_up.due_on.isoformat()}.",
-        target=url_for("cases.show_case", case_id=case_id, _anchor="follow-ups"),
-        on_refusal=lambda status: render_case_page(case_id, status, add_follow_up_form=form),
+        lambda follow_up: f"{follow_up.label} is added, due {follow_up.due_on.isoformat()}.",
+        anchor="follow-ups",
+        add_follow_up_form=form,
     )

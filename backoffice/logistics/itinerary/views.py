@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, url_for
+from flask import abort, flash, render_template, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
@@ -11,6 +11,7 @@ from backoffice.cases.screening import open_contraindications_of_case
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.downloads import download
+from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.geo import language_name
@@ -22,7 +23,7 @@ from backoffice.logistics.itinerary.loading import load_itinerary, local_today
 from backoffice.logistics.timezones import format_local
 from backoffice.pdf import render_pdf
 from backoffice.trail import record_event
-from backoffice.transactions import commit_and_answer, commit_change
+from backoffice.transactions import commit_answer, commit_change
 
 ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
 ITINERARY_WORKERS = (ADMIN, COORDINATOR)
@@ -146,15 +147,20 @@ def calendar_feed():
 @roles_required(COORDINATOR, ADMIN)
 def create_calendar_feed():
     # The CSRF token is checked for every POST by CSRFProtect.
-    return commit_and_answer(
+    return commit_answer(
         lambda: calendar.create_feed(current_user.id, actor_id=current_user.id),
         success="Your new calendar feed is ready. Any earlier feed address no longer works.",
         # Shown in this answer only (not redirected): the token is stored hashed and never appears again.
         answer=lambda created: _render_feed(
             feed_url=url_for("logistics.calendar_feed_ics", token=created[1], _external=True)
         ),
-        on_refusal=lambda status: _render_feed(status),
+        on_refusal=_feed_refused,
     )
+
+
+def _feed_refused(error: DomainError):
+    flash(error.message, "error")
+    return _render_feed(error.status_code)
 
 
 @bp.route("/calendar/feed/revoke", methods=["POST"])
