@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, has_app_context
 
-from backoffice.auth.permissions import ROLE_LABELS, TEMPLATE_QUESTIONS
 from backoffice.config import default_of, settings
 from backoffice.geo import country_name, language_name
 from backoffice.money import format_money
@@ -34,10 +33,7 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz_name
 def register_filters(app: Flask) -> None:
     app.jinja_env.globals["settings"] = settings  # templates read settings().operator_email, as code does
     app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["role_label"] = lambda role: ROLE_LABELS.get(role, role)
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["language"] = language_name
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.globals["operator_timezone"] = operator_timezone
-    for question in TEMPLATE_QUESTIONS:
-        app.jinja_env.globals[question.__name__] = question

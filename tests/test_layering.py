@@ -18,6 +18,7 @@ COMPOSITION_ROOT = {"__init__", "models", "cli"}
 FEATURES = (
     "auth",
     "jobs",
+    "health",
     "patients",
     "directory",
     "cases",
