@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from backoffice.money import Amount
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -36,8 +38,6 @@ def render_item(type_: str, obj, autogen_context):
 
     Migrations then never import application code, which may change after the migration is written.
     """
-    from backoffice.money import Amount
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"
     if type_ == "type" and isinstance(obj, Amount):

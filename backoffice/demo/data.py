@@ -1,7 +1,7 @@
 """The demo's data: logins, German hospitals with their programmes, where patients come from, how cases look.
 
 Hospital names other than the Clinic of Advanced Biological Medicine, all physicians, interpreters and patients are
-invented.
+invented. Tables of data, no logic: they are long because the demo should look like a real operator's directory.
 """
 
 DEMO_PASSWORD = "demo-password"

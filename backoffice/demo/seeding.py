@@ -4,7 +4,8 @@
 large one for benchmarks. Cases go in by bulk INSERTs (chunks of a few thousand rows), and their numbers are
 reserved with one statement per year instead of one per case, so 100,000 cases load in seconds on SQLite and
 PostgreSQL. Hospital names other than the Clinic of Advanced Biological Medicine, all physicians and all patients
-are invented.
+are invented. It runs once per database and reads top to bottom like the story of the demo (accounts, directory,
+cases, then their bills and trips in the modules beside it), which is why it stays over 400 lines in one piece.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from backoffice.extensions import db
 from backoffice.money import Money
 from backoffice.numbering import reserve_numbers
 from backoffice.patients.models import Patient, phone_digits
+from backoffice.shipments.models import Pharmacy
 from backoffice.trail import record_event
 from backoffice.users.operations import create_user
 
@@ -80,8 +82,6 @@ def seed_accounts() -> int:
 
 def _demo_pharmacies() -> list:
     """Pharmacies reached through the sandbox providers: medicine orders run end to end without buying anything."""
-    from backoffice.shipments.models import Pharmacy
-
     return [
         Pharmacy(
             name="Apotheke am Römer (sandbox)",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from redis.exceptions import RedisError
 from rq.job import Job, JobStatus
@@ -22,14 +22,11 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs import get_queue
 from backoffice.jobs.models import OutboxEntry
+from backoffice.jobs.runner import check_job_name, give_up, lease
 
 log = logging.getLogger(__name__)
 
 RUNNER = "backoffice.jobs.runner.run_entry"
-
-
-def lease() -> timedelta:
-    return timedelta(seconds=settings().job_lease_seconds)
 
 
 def job_timeout() -> int:
@@ -38,8 +35,6 @@ def job_timeout() -> int:
 
 def record_job(job: str, args: dict, key: str, *, available_at: datetime | None = None) -> OutboxEntry:
     """The outbox row for a piece of work (found, not duplicated, when `key` was recorded before)."""
-    from backoffice.jobs.runner import check_job_name
-
     check_job_name(job)
     existing = db.session.scalar(select(OutboxEntry).where(OutboxEntry.key == key))
     if existing is not None:
@@ -139,8 +134,6 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
 
 
 def _give_up_exhausted(entry_ids: list[int], max_dispatches: int, now: datetime) -> None:
-    from backoffice.jobs.runner import give_up
-
     for entry_id in entry_ids:
         entry = db.session.get(OutboxEntry, entry_id, with_for_update=True, populate_existing=True)
         if entry is None or entry.state != "enqueued" or not entry.lease_until or entry.lease_until >= now:

@@ -80,6 +80,11 @@ def backoff(attempt: int) -> timedelta:
     return timedelta(seconds=steps[min(attempt - 1, len(steps) - 1)])
 
 
+def lease() -> timedelta:
+    """How long a sent row is left to its worker before the dispatcher sends it again (from the moment it starts)."""
+    return timedelta(seconds=settings().job_lease_seconds)
+
+
 def max_attempts() -> int:
     return settings().job_max_attempts
 
@@ -118,8 +123,6 @@ def run_entry(entry_id: int):
     if entry.state == "enqueued":
         # The lease runs from now, not from the send: a job that waited in a long queue is not sent again while
         # it runs.
-        from backoffice.jobs.outbox import lease
-
         entry.lease_until = utcnow() + lease()
         db.session.commit()
     function = _resolve(spec.function)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("shipments", __name__)
 
-from backoffice.shipments import case_page, steps, views  # noqa: E402,F401
+from backoffice.shipments import case_page, pharmacy_views, steps, views  # noqa: E402,F401

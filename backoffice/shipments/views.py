@@ -24,22 +24,18 @@ from backoffice.cases import reminders
 from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
-from backoffice.forms import choices, form_errors, form_status
+from backoffice.forms import choices, form_errors
 from backoffice.jobs import outbox, redis_connection
-from backoffice.params import page_number
 from backoffice.shipments import bp, operations, pharmacies
-from backoffice.shipments.forms import CancelForm, EditOrderForm, OrderForm, PharmacyForm, VersionForm, order_form_data
+from backoffice.shipments.forms import CancelForm, EditOrderForm, OrderForm, VersionForm, order_form_data
 from backoffice.shipments.models import SANDBOX_BEHAVIOUR_LABELS, STATUS_LABELS, MedicineOrder, OrderStep
 from backoffice.templating import format_datetime
-from backoffice.trail import list_events
 from backoffice.transactions import commit_change
 
 log = logging.getLogger(__name__)
 
 ORDER_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads orders for their costs
 ORDER_WORKERS = CARE_COORDINATORS
-PHARMACY_READERS = CARE_COORDINATORS
-PHARMACY_EDITORS = (ADMIN,)
 FINISHED = ("delivered", "failed", "cancelled")  # nothing runs any more: the page stops refreshing
 LIVE_STATES = ("running", "retrying")  # steps whose job may be reporting progress right now
 STEP_TIME = "%Y-%m-%d %H:%M:%S"
@@ -351,54 +347,3 @@ def cancel_order(order_id: int):
 
 
 # ---------------------------------------------------------------------------------------------- pharmacies
-
-
-@bp.route("/pharmacies")
-@roles_required(*PHARMACY_READERS)
-def list_pharmacies():
-    page = pharmacies.list_pharmacies(page=page_number(request.args.get("page")))
-    providers = {pharmacy.provider for pharmacy in page.items}
-    return render_template(
-        "shipments/pharmacies.html",
-        page=page,
-        may_edit=current_user.role in PHARMACY_EDITORS,
-        provider_labels={provider: pharmacies.provider_label(provider) for provider in providers},
-        sandbox={provider: pharmacies.is_sandbox(provider) for provider in providers},
-    )
-
-
-def _render_pharmacy_form(form: PharmacyForm, pharmacy_id: int | None, status: int):
-    form.provider.choices = choices(pharmacies.provider_choices())
-    pharmacy = pharmacies.get_pharmacy(pharmacy_id) if pharmacy_id is not None else None
-    events = list_events(object_type="pharmacy", object_id=pharmacy_id) if pharmacy_id is not None else None
-    return render_template("shipments/pharmacy_form.html", form=form, pharmacy=pharmacy, events=events), status
-
-
-@bp.route("/pharmacies/new", methods=["GET", "POST"])
-@roles_required(*PHARMACY_EDITORS)
-def create_pharmacy():
-    form = PharmacyForm()
-    if not form.validate_on_submit():
-        return _render_pharmacy_form(form, None, form_status(form))
-    return commit_change(
-        lambda: pharmacies.create_pharmacy(actor_id=current_user.id, **form.values()),
-        success=lambda pharmacy: f"{pharmacy.name} is in the pharmacy directory.",
-        target=url_for("shipments.list_pharmacies"),
-        on_refusal=lambda status: _render_pharmacy_form(form, None, status),
-    )
-
-
-@bp.route("/pharmacies/<int:pharmacy_id>/edit", methods=["GET", "POST"])
-@roles_required(*PHARMACY_EDITORS)
-def edit_pharmacy(pharmacy_id: int):
-    pharmacy = pharmacies.get_pharmacy(pharmacy_id)
-    fields = ("name", "country", "city", "address", "email", "phone", "provider", "cold_chain", "active")
-    form = PharmacyForm(data={name: getattr(pharmacy, name) for name in fields})
-    if not form.validate_on_submit():
-        return _render_pharmacy_form(form, pharmacy_id, form_status(form))
-    return commit_change(
-        lambda: pharmacies.update_pharmacy(pharmacy_id, actor_id=current_user.id, **form.values()),
-        success=lambda pharmacy: f"{pharmacy.name}: changes saved.",
-        target=url_for("shipments.list_pharmacies"),
-        on_refusal=lambda status: _render_pharmacy_form(form, pharmacy_id, status),
-    )
