@@ -112,3 +112,9 @@ def test_no_import_cycle_between_packages_or_core_modules():
 
     cycles = sorted({tuple(sorted((a, b))) for a in list(graph) for b in graph[a] if a in reachable(b)})
     assert cycles == [], f"import cycles between: {cycles}"
+
+
+def test_the_architecture_map_names_every_feature_package():
+    architecture = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = [name for name in FEATURES if f"`{name}`" not in architecture]
+    assert missing == [], f"docs/ARCHITECTURE.md does not describe: {missing}"
