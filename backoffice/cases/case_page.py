@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from backoffice.auth.models import User
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE
+from backoffice.auth.permissions import CARE_COORDINATORS, COORDINATOR, STAFF_ROLES
 from backoffice.cases import history, operations, programme, reminders, screening, signals, sla, states
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.documents import list_documents, may_remove_documents, types_changeable
@@ -34,8 +34,8 @@ from backoffice.extensions import db
 from backoffice.forms import choices
 from backoffice.transactions import commit_change
 
-CASE_READERS = (ADMIN, COORDINATOR, FINANCE)
-CASE_WORKERS = (ADMIN, COORDINATOR)
+CASE_READERS = STAFF_ROLES
+CASE_WORKERS = CARE_COORDINATORS
 
 
 def programme_choices() -> list[SelectChoice]:

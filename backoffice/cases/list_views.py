@@ -3,7 +3,7 @@
 from flask import render_template, request
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.permissions import CARE_COORDINATORS, STAFF_ROLES, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import bp, listing, screening, states
 from backoffice.cases.history import sees_health_data
@@ -13,7 +13,7 @@ from backoffice.geo import country_name
 
 
 @bp.route("/")
-@roles_required(ADMIN, COORDINATOR, FINANCE)
+@roles_required(*STAFF_ROLES)
 @reads_health_data()
 def list_cases():
     filters = listing.CaseFilters.from_args(request.args, user_id=current_user.id)
@@ -36,5 +36,5 @@ def list_cases():
         is_overdue=is_overdue,
         today=now.date(),
         health_data=health_data,
-        may_open_cases=current_user.role in (ADMIN, COORDINATOR),
+        may_open_cases=current_user.role in CARE_COORDINATORS,
     )

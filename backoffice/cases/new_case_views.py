@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, roles_required
+from backoffice.auth.permissions import CARE_COORDINATORS, roles_required
 from backoffice.cases import bp, opening
 from backoffice.cases.forms import PhoneCaseForm
 from backoffice.dbtypes import utcnow
@@ -19,7 +19,7 @@ def _render(form: PhoneCaseForm, status: int, *, known: list | None = None, paus
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required(ADMIN, COORDINATOR)
+@roles_required(*CARE_COORDINATORS)
 def create_case():
     """A case from a phone call or an e-mail, taken down by a coordinator."""
     paused = paused_countries()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import flash, request
 from flask_login import current_user
 
-from backoffice.auth.permissions import COORDINATOR, roles_required
+from backoffice.auth.permissions import CASE_TAKERS, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import assignment, bp, history, operations, programme, screening, states
 from backoffice.cases.case_page import (
@@ -52,7 +52,7 @@ def transition_case(case_id: int):
 
 
 @bp.route("/<int:case_id>/take", methods=["POST"])
-@roles_required(COORDINATOR)
+@roles_required(*CASE_TAKERS)
 def take_case(case_id: int):
     form = VersionedForm()
     if not form.validate():

@@ -12,10 +12,8 @@ from flask_login import current_user
 from rq.job import Job, JobStatus
 
 from backoffice.auth.permissions import (
-    ADMIN,
     CARE_COORDINATORS,
-    COORDINATOR,
-    FINANCE,
+    STAFF_ROLES,
     may_see_health_data,
     roles_required,
 )
@@ -34,7 +32,7 @@ from backoffice.transactions import commit_change
 
 log = logging.getLogger(__name__)
 
-ORDER_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads orders for their costs
+ORDER_READERS = STAFF_ROLES  # finance reads orders for their costs
 ORDER_WORKERS = CARE_COORDINATORS
 FINISHED = ("delivered", "failed", "cancelled")  # nothing runs any more: the page stops refreshing
 LIVE_STATES = ("running", "retrying")  # steps whose job may be reporting progress right now

@@ -6,7 +6,7 @@ from flask import flash, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
+from backoffice.auth.permissions import CARE_COORDINATORS, STAFF_ROLES, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import states
 from backoffice.cases.models import Case
@@ -24,8 +24,8 @@ from backoffice.logistics.models import Flight
 from backoffice.logistics.timezones import format_local
 from backoffice.transactions import commit_change
 
-BOOKING_READERS = (ADMIN, COORDINATOR, FINANCE)  # finance reads bookings and costs to invoice them
-BOOKING_WORKERS = (ADMIN, COORDINATOR)
+BOOKING_READERS = STAFF_ROLES  # finance reads bookings and costs to invoice them
+BOOKING_WORKERS = CARE_COORDINATORS
 KIND = "<kind>"  # appointment, hotel, flight or transfer; any other is not found
 
 # Each kind: its details, how a new one is requested, how one is changed.

@@ -5,7 +5,12 @@ from __future__ import annotations
 from flask import abort, flash, render_template, url_for
 from flask_login import current_user
 
-from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, public, roles_required
+from backoffice.auth.permissions import (
+    CARE_COORDINATORS,
+    STAFF_ROLES,
+    public,
+    roles_required,
+)
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases.screening import open_contraindications_of_case
 from backoffice.config import settings
@@ -25,8 +30,8 @@ from backoffice.pdf import render_pdf
 from backoffice.trail import record_event
 from backoffice.transactions import commit_answer, commit_change
 
-ITINERARY_READERS = (ADMIN, COORDINATOR, FINANCE)
-ITINERARY_WORKERS = (ADMIN, COORDINATOR)
+ITINERARY_READERS = STAFF_ROLES
+ITINERARY_WORKERS = CARE_COORDINATORS
 DEFAULT_OPERATOR_NAME = "Your medical travel team"
 
 # What the templates need to tell the kinds of items apart and show local times.
@@ -138,13 +143,13 @@ def _render_feed(status: int = 200, *, feed_url: str | None = None):
 
 
 @bp.route("/calendar/feed")
-@roles_required(COORDINATOR, ADMIN)
+@roles_required(*CARE_COORDINATORS)
 def calendar_feed():
     return _render_feed()
 
 
 @bp.route("/calendar/feed/new", methods=["POST"])
-@roles_required(COORDINATOR, ADMIN)
+@roles_required(*CARE_COORDINATORS)
 def create_calendar_feed():
     # The CSRF token is checked for every POST by CSRFProtect.
     return commit_answer(
@@ -164,7 +169,7 @@ def _feed_refused(error: DomainError):
 
 
 @bp.route("/calendar/feed/revoke", methods=["POST"])
-@roles_required(COORDINATOR, ADMIN)
+@roles_required(*CARE_COORDINATORS)
 def revoke_calendar_feed():
     # The CSRF token is checked for every POST by CSRFProtect.
     return commit_change(
