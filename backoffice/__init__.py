@@ -61,6 +61,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    import backoffice.messages  # noqa: F401 - no pages yet: its send job registers on import
     from backoffice import (
         audit,
         auth,

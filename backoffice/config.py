@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -169,6 +170,10 @@ class Settings:
     # Public request form: accepted submissions per address in a sliding window
     intake_window: timedelta = setting("INTAKE_WINDOW_MINUTES", "60", unit="minutes")
     intake_max_per_address: int = setting("INTAKE_MAX_PER_ADDRESS", "5")
+    # Outgoing mail (backoffice/mailer.py): smtp:// (STARTTLS when offered), smtp+starttls:// (STARTTLS required),
+    # smtps:// (implicit TLS); user and password in the URL sign in. Empty outside production: the local mail catcher.
+    smtp_url: str = setting("SMTP_URL", {"production": "", "*": "smtp://127.0.0.1:8025"}, secret=True)
+    mail_from: str = setting("MAIL_FROM", "Medical travel team <care@medtravel.example>")
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -352,6 +357,19 @@ def _check(settings: Settings) -> None:
             f"OPERATOR_TIMEZONE must be an IANA time zone such as Europe/Berlin, got {settings.operator_timezone!r}"
         ) from exc
     _check_invoicing(settings)
+    _check_mail(settings)
+
+
+def _check_mail(settings: Settings) -> None:
+    """A wrong mail address or URL would only show when the first message fails; refuse it at start instead."""
+    _name, address = parseaddr(settings.mail_from)
+    if "@" not in address or any(ch in settings.mail_from for ch in "\r\n"):
+        raise ConfigurationError(
+            f"MAIL_FROM must be an address such as 'Team <care@example.org>': {settings.mail_from!r}"
+        )
+    scheme = settings.smtp_url.partition("://")[0]
+    if settings.smtp_url and scheme not in ("smtp", "smtp+starttls", "smtps"):
+        raise ConfigurationError("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
 
 
 def _check_production(settings: Settings) -> None:
@@ -362,6 +380,8 @@ def _check_production(settings: Settings) -> None:
         raise ConfigurationError("production refuses to start with debug on (unset FLASK_DEBUG)")
     if settings.database_url.startswith("sqlite"):
         raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")
+    if not settings.smtp_url:
+        raise ConfigurationError("production needs SMTP_URL (e.g. smtp://user:password@mail.example:587)")
 
 
 def _check_invoicing(settings: Settings) -> None:

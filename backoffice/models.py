@@ -24,6 +24,7 @@ from backoffice.logistics.models import (
     InterpreterBooking,
     Transfer,
 )
+from backoffice.messages.models import Message
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
@@ -60,6 +61,7 @@ __all__ = [
     "InvoicePayment",
     "LoginAttempt",
     "MedicineOrder",
+    "Message",
     "NumberSeries",
     "OrderItem",
     "OrderStep",

@@ -47,7 +47,12 @@ def test_the_retry_backoff_default_is_stated_once_per_profile(monkeypatch):
     monkeypatch.delenv("JOB_RETRY_BACKOFF_SECONDS", raising=False)
     assert load_settings({"APP_ENV": "test"}).job_retry_backoff_seconds == (0,)
     assert load_settings({"APP_ENV": "development", "SECRET_KEY": "k"}).job_retry_backoff_seconds == (3, 10, 30)
-    production = {"APP_ENV": "production", "SECRET_KEY": "s" * 40, "DATABASE_URL": "postgresql://a@b/c"}
+    production = {
+        "APP_ENV": "production",
+        "SECRET_KEY": "s" * 40,
+        "DATABASE_URL": "postgresql://a@b/c",
+        "SMTP_URL": "smtp://mail.internal:587",
+    }
     assert load_settings(production).job_retry_backoff_seconds == (30, 120, 600)
 
 

@@ -22,6 +22,7 @@ FEATURES = (
     "patients",
     "directory",
     "cases",
+    "messages",
     "shipments",
     "logistics",
     "billing",

@@ -24,6 +24,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
+from backoffice.messages.automatic import request_received
 from backoffice.patients.models import Patient
 
 # Outcomes that use up the allowance of an address. Paused destinations do not: the person is told to choose
@@ -83,7 +84,8 @@ def submit_request(
     remote_addr: str,
     now: datetime | None = None,
 ) -> Case | None:
-    """Take a treatment request from the public form: a new patient record and a case in state `new`.
+    """Take a treatment request from the public form: a new patient record, a case in state `new` and the
+    "request received" mail to the patient, queued in the same transaction.
 
     Refused, in this order: an address over its allowance in the sliding window (429), junk (links, punctuation
     only, control characters; 422), a paused destination (422, naming the open ones). A filled honeypot returns
@@ -126,11 +128,20 @@ def submit_request(
                 consent_at=now,
                 requested_at=now,
             )
+            patient = db.session.get(Patient, case.patient_id)
+            # The confirmation is queued with the case: it is sent exactly when the case exists.
+            request_received(
+                case_id=case.id,
+                case_number=case.number,
+                name=patient.name,
+                email=patient.email,
+                language=patient.preferred_language,
+            )
     except DomainError as error:
         _record(attempt, "rejected", f"invalid: {error.message}")
         raise RequestRejected(error.message) from None
     # The visitor is told nothing about other patients; the coordinator finds the warning on the new case.
-    note_known_contact(case, db.session.get(Patient, case.patient_id), actor_id=None)
+    note_known_contact(case, patient, actor_id=None)
     _record(attempt, "accepted", case.number, case_id=case.id)
     return case
 

@@ -5,6 +5,7 @@ from backoffice.directory.operations import open_destinations
 from backoffice.extensions import db
 from backoffice.intake import bp, operations
 from backoffice.intake.forms import RequestForm
+from backoffice.jobs import outbox
 
 # The thank-you page reads the case number from here; None after a honeypot hit (nothing was created).
 SESSION_KEY = "intake_case_number"
@@ -42,6 +43,7 @@ def request_treatment():
             destinations = open_destinations()
         return render_template("intake/request.html", form=form, destinations=destinations), error.status_code, headers
     db.session.commit()
+    outbox.kick()  # the confirmation mail goes out now, not at the dispatcher's next round
     session[SESSION_KEY] = case.number if case else None
     return redirect(url_for("intake.thanks"))
 

@@ -161,14 +161,25 @@ def test_a_session_ends_after_its_absolute_lifetime_however_active(app, client, 
 
 def test_outside_development_the_session_cookie_carries_the_host_prefix(app_config):
     cookies = load_settings(
-        {"APP_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://app@db/backoffice"}
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "postgresql://app@db/backoffice",
+            "SMTP_URL": "smtp://mail.internal:587",
+        }
     ).flask_config()
     assert cookies["SESSION_COOKIE_NAME"] == "__Host-session"
     assert cookies["SESSION_COOKIE_SECURE"] is True and cookies["SESSION_COOKIE_PATH"] == "/"
     assert not cookies["SESSION_COOKIE_DOMAIN"]
 
     production = create_app(
-        {**app_config, "APP_ENV": "production", "SECRET_KEY": "x" * 40, "DATABASE_URL": "postgresql://a@b/c"}
+        {
+            **app_config,
+            "APP_ENV": "production",
+            "SECRET_KEY": "x" * 40,
+            "DATABASE_URL": "postgresql://a@b/c",
+            "SMTP_URL": "smtp://mail.internal:587",
+        }
     )
     response = production.test_client().get("/login", base_url="https://backoffice.example")
     (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session=")]

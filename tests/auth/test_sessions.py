@@ -25,6 +25,7 @@ def test_production_cookies_are_secure():
             "APP_ENV": "production",
             "SECRET_KEY": "x" * 40,
             "DATABASE_URL": "postgresql://app@db.internal/backoffice",
+            "SMTP_URL": "smtp://mail.internal:587",
         }
     ).flask_config()
     assert production["SESSION_COOKIE_SECURE"] is True

@@ -373,7 +373,12 @@ def main() -> int:
 
             port = free_port()
             url = f"http://127.0.0.1:{port}"
-            web_env = dict(base, APP_ENV="production", TRUSTED_PROXIES="1")
+            web_env = dict(
+                base,
+                APP_ENV="production",
+                TRUSTED_PROXIES="1",
+                SMTP_URL=base.get("SMTP_URL") or "smtp://127.0.0.1:8025",
+            )
             log = workdir / "gunicorn.log"
             gunicorn = [
                 sys.executable,

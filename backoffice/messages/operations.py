@@ -1,0 +1,110 @@
+"""Queueing a message: checked, stored, and its send job recorded in the caller's transaction.
+
+Nothing here talks to a mail server: the row and its outbox job commit with the change that wants the message (a new
+case, an invoice), or neither does. `sending.send_message` delivers it later, as often as it takes, once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from collections.abc import Iterable
+from email.utils import parseaddr
+
+from backoffice import validators
+from backoffice.config import settings
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.jobs.outbox import record_job
+from backoffice.messages.models import Message
+from backoffice.trail import record_event
+
+SEND_JOB = "messages.send"
+MAX_RECIPIENTS = 20
+LANGUAGES = ("en", "de")  # the languages templates exist in; others are written in English
+
+
+class MessageRefused(DomainError):
+    """The message cannot be sent as written (a bad address, a line break in a header)."""
+
+
+def queue_message(
+    *,
+    kind: str,
+    to: Iterable[str],
+    subject: str,
+    body_text: str,
+    language: str = "en",
+    cc: Iterable[str] = (),
+    body_html: str | None = None,
+    case_id: int | None = None,
+    actor_id: int | None = None,
+) -> Message:
+    """Store a message to send and record its send job (key `message:<id>`); flushes, the caller commits.
+
+    Every address must be one address (validators.email) and no header field may hold a line break or another
+    control character: a CR/LF there would let the text write headers of its own (header injection).
+    """
+    to_list = _addresses(to, "recipient")
+    cc_list = _addresses(cc, "copy recipient")
+    if not to_list:
+        raise MessageRefused("A message needs at least one recipient.")
+    if len(to_list) + len(cc_list) > MAX_RECIPIENTS:
+        raise MessageRefused(f"A message goes to at most {MAX_RECIPIENTS} addresses.")
+    _header_safe(subject, "subject")
+    _header_safe(kind, "kind")
+    subject = validators.text(subject, "subject", 300, required=True, error=MessageRefused)
+    if not (body_text or "").strip():
+        raise MessageRefused("A message needs a text.")
+    message = Message(
+        case_id=case_id,
+        kind=kind,
+        language=language if language in LANGUAGES else "en",
+        to_addresses=",".join(to_list),
+        cc_addresses=",".join(cc_list),
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        message_id=new_message_id(),
+        state="queued",
+        created_by_id=actor_id,
+    )
+    db.session.add(message)
+    db.session.flush()
+    record_job(SEND_JOB, {"message_id": message.id}, key=f"message:{message.id}")
+    record_event(
+        "message.queued",
+        actor_id=actor_id,
+        object_type="message",
+        object_id=message.id,
+        details={"kind": kind, "to": to_list, "cc": cc_list, "case_id": case_id, "attachments": []},
+    )
+    return message
+
+
+def new_message_id() -> str:
+    """A Message-ID in the sender's domain: `<random@domain of MAIL_FROM>`."""
+    domain = parseaddr(settings().mail_from)[1].rpartition("@")[2] or "localhost"
+    return f"<{secrets.token_hex(16)}@{domain}>"
+
+
+def _addresses(values: Iterable[str] | str, label: str) -> list[str]:
+    if isinstance(values, str):
+        values = [values]
+    checked: list[str] = []
+    for value in values:
+        _header_safe(value, label)
+        address = validators.email(value, f"{label}'s address", error=MessageRefused)
+        if not address:
+            continue
+        if any(ch in address for ch in ',;<>()[]"\\') or "." not in address.rpartition("@")[2]:
+            raise MessageRefused(f"The {label}'s address {address!r} is not an email address.")
+        if address not in checked:
+            checked.append(address)
+    return checked
+
+
+def _header_safe(value: str | None, label: str) -> None:
+    """Refuse line breaks and other control characters in a value that becomes (part of) a mail header."""
+    if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value or ""):
+        raise MessageRefused(f"The {label} may not contain line breaks or control characters.")

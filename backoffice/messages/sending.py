@@ -1,0 +1,106 @@
+"""The send job `messages.send`: one stored message to the SMTP server, once, with the same Message-ID every attempt.
+
+A message already sent is a no-op (a job sent twice, a worker killed after the server took it but before the row was
+marked: the second run finds `sent`, or, at worst, the server receives the same Message-ID again). A server that is
+down or answers 4xx leaves the message queued with the error, for the outbox's retry; a 5xx answer fails it. On
+PostgreSQL the row is locked while it is sent, so two runs at once send it once.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy import select
+
+from backoffice import mailer
+from backoffice.config import settings
+from backoffice.dbtypes import utcnow
+from backoffice.extensions import db
+from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
+from backoffice.messages.models import Message
+from backoffice.trail import record_event
+
+
+def build_email(message: Message) -> EmailMessage:
+    """The mail as it goes out, from the stored row alone (so every attempt sends the same bytes' worth)."""
+    email = EmailMessage()
+    email["From"] = settings().mail_from
+    email["To"] = message.to_addresses.replace(",", ", ")
+    if message.cc_addresses:
+        email["Cc"] = message.cc_addresses.replace(",", ", ")
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(message.created_at)
+    email["Content-Language"] = message.language
+    email["Auto-Submitted"] = "auto-generated" if message.created_by_id is None else "no"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+def send_message(message_id: int) -> dict:
+    """Send message `message_id` unless it was sent (or failed for good) already."""
+    message = db.session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+    if message is None:
+        raise PermanentJobError(f"message {message_id} does not exist")
+    if message.state != "queued":
+        db.session.rollback()
+        return {"outcome": f"already {message.state}"}
+    progress(f"sending message {message_id}")
+    message.attempts += 1
+    try:
+        mailer.send_message(build_email(message), settings().smtp_url)
+    except mailer.MailDeferred as error:
+        message.last_error = str(error)[:2000]
+        db.session.commit()
+        raise TransientJobError(str(error)) from None
+    except mailer.MailRefused as error:
+        _fail(message, str(error))
+        db.session.commit()
+        raise PermanentJobError(str(error)) from None
+    message.state = "sent"
+    message.sent_at = utcnow()
+    message.last_error = ""
+    record_event(
+        "message.sent",
+        object_type="message",
+        object_id=message.id,
+        details={
+            "kind": message.kind,
+            "to": message.recipients,
+            "case_id": message.case_id,
+            "attempts": message.attempts,
+        },
+    )
+    db.session.commit()
+    return {"outcome": "sent", "message_id": message.message_id}
+
+
+def give_up(args: dict, reason: str) -> None:
+    """After the last retry (or a refusal): the message is failed, with the reason; the runner commits."""
+    message = db.session.get(Message, args.get("message_id"))
+    if message is not None and message.state == "queued":
+        _fail(message, reason)
+
+
+def reopen(args: dict) -> None:
+    """An administrator requeued the job: the failed message is queued again, with the same Message-ID."""
+    message = db.session.get(Message, args.get("message_id"))
+    if message is not None and message.state == "failed":
+        message.state = "queued"
+
+
+def _fail(message: Message, reason: str) -> None:
+    message.state = "failed"
+    message.last_error = reason[:2000]
+    record_event(
+        "message.failed",
+        object_type="message",
+        object_id=message.id,
+        details={"kind": message.kind, "to": message.recipients, "case_id": message.case_id, "error": reason[:500]},
+    )
+
+
+register_job("messages.send", JobSpec(f"{__name__}:send_message", f"{__name__}:give_up", f"{__name__}:reopen"))

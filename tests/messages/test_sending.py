@@ -1,0 +1,112 @@
+"""Sending a queued message through a real SMTP server: once, with its Message-ID, whatever the server does."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backoffice.extensions import db
+from backoffice.messages import operations
+from backoffice.messages.models import Message
+from backoffice.trail import AuditEvent
+from tests.messages.conftest import run_send_job, send_job
+
+
+def queued(**changes) -> Message:
+    fields = {
+        "kind": "manual",
+        "to": ["layla.haddad@example.org"],
+        "cc": ["family@example.net"],
+        "subject": "Your appointment in Frankfurt — Termin",
+        "body_text": "Dear Layla,\n\nyour appointment is confirmed. Привет, مرحبا, 你好.\n",
+        "language": "en",
+    }
+    fields.update(changes)
+    message = operations.queue_message(**fields)
+    db.session.commit()
+    return message
+
+
+def test_a_queued_message_is_delivered_once_with_its_message_id_subject_and_body(smtp):
+    message = queued()
+    message_id, number = message.message_id, message.id
+
+    assert run_send_job(number)["outcome"] == "sent"
+
+    (mail,) = smtp.inbox.messages()
+    assert mail["Message-ID"] == message_id and message_id.endswith("@medtravel.example>")
+    assert mail["Subject"] == "Your appointment in Frankfurt — Termin"
+    assert mail["To"] == "layla.haddad@example.org" and mail["Cc"] == "family@example.net"
+    assert "care@medtravel.example" in mail["From"]
+    assert "Привет, مرحبا, 你好." in mail.get_content()
+    stored = db.session.get(Message, number)
+    assert stored.state == "sent" and stored.sent_at is not None and stored.attempts == 1
+    assert send_job(number).state == "done"
+
+
+def test_running_the_send_job_twice_sends_once(smtp):
+    number = queued().id
+    run_send_job(number)
+    send_job(number).state = "enqueued"  # the dispatcher sent it again (a lease ran out), the row unchanged
+    db.session.commit()
+
+    assert run_send_job(number)["outcome"] == "already sent"
+    assert len(smtp.inbox.received) == 1
+
+
+def test_while_the_smtp_server_is_down_the_message_stays_queued_and_a_later_run_delivers_it_once(smtp):
+    message = queued()
+    number, message_id = message.id, message.message_id
+    smtp.stop()
+
+    assert run_send_job(number)["outcome"] == "retry"
+    stored = db.session.get(Message, number)
+    assert stored.state == "queued" and stored.attempts == 1 and "127.0.0.1" in stored.last_error
+    assert send_job(number).state == "pending"
+
+    smtp.start()
+    assert run_send_job(number)["outcome"] == "sent"
+    assert [mail["Message-ID"] for mail in smtp.inbox.messages()] == [message_id]
+    assert db.session.get(Message, number).state == "sent"
+
+
+def test_a_message_whose_server_stays_down_fails_after_the_last_attempt(smtp, app, monkeypatch):
+    number = queued().id
+    smtp.stop()
+    for _ in range(3):  # JOB_MAX_ATTEMPTS
+        try:
+            run_send_job(number)
+        except Exception as error:  # the runner fails the RQ job after the last attempt, for the admin page
+            assert "gave up" in str(error)
+    stored = db.session.get(Message, number)
+    assert stored.state == "failed" and "gave up after 3 attempts" in stored.last_error
+    assert send_job(number).state == "failed"
+
+
+def test_a_recipient_the_server_refuses_for_good_fails_the_message_without_retry(smtp):
+    smtp.inbox.refuse["nobody@example.org"] = "550 5.1.1 no such mailbox"
+    number = queued(to=["nobody@example.org"], cc=[]).id
+
+    assert run_send_job(number)["outcome"] == "failed"
+    stored = db.session.get(Message, number)
+    assert stored.state == "failed" and "550" in stored.last_error
+    assert smtp.inbox.received == []
+
+
+def test_a_recipient_the_server_defers_keeps_the_message_queued(smtp):
+    smtp.inbox.refuse["busy@example.org"] = "450 4.2.1 mailbox busy, try later"
+    number = queued(to=["busy@example.org"], cc=[]).id
+
+    assert run_send_job(number)["outcome"] == "retry"
+    assert db.session.get(Message, number).state == "queued"
+
+
+def test_every_message_is_in_the_audit_trail_with_its_recipients_and_kind(smtp):
+    number = queued().id
+    run_send_job(number)
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.object_type == "message", AuditEvent.object_id == str(number))
+    ).all()
+    assert [event.action for event in events] == ["message.queued", "message.sent"]
+    for event in events:
+        assert event.details["kind"] == "manual"
+        assert "layla.haddad@example.org" in (event.details.get("to") or [])
