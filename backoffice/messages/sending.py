@@ -32,11 +32,11 @@ def build_email(message: Message) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
-    email["Content-Language"] = message.language
     email["Auto-Submitted"] = "auto-generated" if message.created_by_id is None else "no"
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    email["Content-Language"] = message.language  # after the body: setting content clears Content-* headers
     return email
 
 
