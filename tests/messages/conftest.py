@@ -42,17 +42,18 @@ class Inbox:
 class SmtpServer:
     """An SMTP server that can be stopped (the mail server down) and started again on the same port."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.inbox = Inbox()
+        self.host = host
         self.port = free_port()
         self.controller: Controller | None = None
 
     @property
     def url(self) -> str:
-        return f"smtp://127.0.0.1:{self.port}"
+        return f"smtp://{self.host}:{self.port}"
 
     def start(self) -> None:
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(self.inbox, hostname=self.host, port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
