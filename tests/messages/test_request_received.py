@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.messages.models import Message
+from backoffice.patients.models import Patient
 from tests.shipments.factories import run_jobs
 
 NUMBER = re.compile(r"C-\d{4}-\d{5}")
@@ -87,3 +89,15 @@ def test_a_line_break_in_the_name_stays_in_the_body_and_out_of_the_headers(app, 
     (mail,) = smtp.inbox.messages()
     assert mail["Bcc"] is None and set(mail.keys()) >= {"To", "Subject", "Message-ID"}
     assert smtp.inbox.received and len(smtp.inbox.received) == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Фатима Алиева", "ليلى حداد", "王小明", "Zoë O'Brien & <Söhne>", "\u202eLayla\u202c Haddad", "Ana\u200fMaría"],
+)
+def test_the_patient_name_in_every_script_reaches_the_mail_as_typed(app, client, smtp, name):
+    client.post("/request", data=request_data(name=name))
+    run_jobs(app)
+    (mail,) = smtp.inbox.messages()
+    stored = db.session.scalar(select(Patient.name))
+    assert f"Dear {stored}," in mail.get_content()  # the text as stored, not HTML-escaped
