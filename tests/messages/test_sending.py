@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.messages import operations
+from backoffice.messages import operations, sending
 from backoffice.messages.models import Message
 from backoffice.trail import AuditEvent
+from tests.invoicing.concurrency import after_the_check, at_once
 from tests.messages.conftest import run_send_job, send_job
 
 
@@ -110,3 +112,18 @@ def test_every_message_is_in_the_audit_trail_with_its_recipients_and_kind(smtp):
     for event in events:
         assert event.details["kind"] == "manual"
         assert "layla.haddad@example.org" in (event.details.get("to") or [])
+
+
+@pytest.mark.postgresql_only
+def test_two_runs_of_the_send_job_at_the_same_moment_send_once(app, smtp, monkeypatch):
+    number = queued().id
+    db.session.remove()
+    after_the_check(monkeypatch, sending, "build_email")  # each run waits, past its check, for the other
+
+    outcomes = at_once(
+        app, {"first": lambda: sending.send_message(number), "second": lambda: sending.send_message(number)}
+    )
+
+    assert sorted(outcomes.values()) == ["stored", "stored"], outcomes
+    assert len(smtp.inbox.received) == 1
+    assert db.session.get(Message, number).attempts == 1
