@@ -1,4 +1,7 @@
-"""A message is a row first: what is sent, to whom, and how its sending went (the send job reads only this row)."""
+"""A message is a row first: what is sent, to whom, and how its sending went (the send job reads only this row).
+
+Not yet here (later slices of issue 16): attachments, the `bounced` state from delivery reports, incoming replies.
+"""
 
 from __future__ import annotations
 
