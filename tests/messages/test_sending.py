@@ -127,3 +127,12 @@ def test_two_runs_of_the_send_job_at_the_same_moment_send_once(app, smtp, monkey
     assert sorted(outcomes.values()) == ["stored", "stored"], outcomes
     assert len(smtp.inbox.received) == 1
     assert db.session.get(Message, number).attempts == 1
+
+
+def test_a_message_with_html_goes_out_as_text_and_html_alternatives(smtp):
+    number = queued(body_html="<p>Dear Layla,</p><p>your appointment is confirmed.</p>").id
+    run_send_job(number)
+    (mail,) = smtp.inbox.messages()
+    assert mail.get_content_type() == "multipart/alternative" and mail["Content-Language"] == "en"
+    assert "your appointment is confirmed" in mail.get_body(("plain",)).get_content()
+    assert "<p>Dear Layla,</p>" in mail.get_body(("html",)).get_content()
