@@ -46,6 +46,11 @@ def default_redis_url() -> str:
     return f"unix://{instance_path() / 'redis.sock'}?db=0"
 
 
+def default_caught_mail_dir() -> Path:
+    """The mail catcher of `make run` keeps each message it receives as a file here (one folder per checkout)."""
+    return instance_path() / "caught-mail"
+
+
 def _development_secret_key() -> str:
     """A per-machine random key kept in instance/, so no two checkouts share a session-signing key."""
     path = instance_path() / "secret_key"
@@ -169,6 +174,8 @@ class Settings:
     # Public request form: accepted submissions per address in a sliding window
     intake_window: timedelta = setting("INTAKE_WINDOW_MINUTES", "60", unit="minutes")
     intake_max_per_address: int = setting("INTAKE_MAX_PER_ADDRESS", "5")
+    # Development: where the mail catcher of `make run` keeps what it receives (its page reads them from there)
+    caught_mail_dir: Path = setting("CAUGHT_MAIL_DIR", lambda _: str(default_caught_mail_dir()))
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
