@@ -31,6 +31,7 @@ FEATURES = (
     "users",
     "dashboard",
     "audit",
+    "devmail",
     "demo",
 )
 
