@@ -92,6 +92,8 @@ class Catcher:
     def __init__(self, directory: Path, port: int = DEFAULT_PORT):
         self.directory = directory
         self._sock = _listening_socket(port)
+        for folder in ("tmp", "new"):
+            (directory / folder).mkdir(parents=True, exist_ok=True)
         self.port = self._sock.getsockname()[1]
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
