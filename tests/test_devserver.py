@@ -147,19 +147,22 @@ class _FakeProcess:
         self.terminate()
 
 
-def test_ctrl_c_stops_web_then_dispatcher_then_worker_then_mail_catcher_then_redis(monkeypatch, tmp_path):
+def _run_launcher_with_stand_ins(monkeypatch, tmp_path, answers: list[bool]):
+    """`devserver.main()` with fake children that a Ctrl-C stops at once: (commands started, their environments,
+    the order they were stopped in). `answers` are what the port checks see in turn (then True)."""
     stopped: list[str] = []
     started: list[list[str]] = []
+    environments: list[dict[str, str]] = []
 
     def popen(command, **kwargs):
         started.append(command)
+        environments.append(kwargs["env"])
         if "backoffice.mail_catcher" in command:
             return _FakeProcess("mail", stopped)
         name = "web" if "run" in command else command[command.index("jobs") + 1]
         return _FakeProcess(name, stopped)
 
-    # The mail catcher's port is free, then the catcher answers on it; the same for the web app's.
-    answers = iter([False, True, False])
+    checks = iter(answers)
     # Stand-ins for the modules the launcher uses (the real ones stay untouched for the rest of the process).
     monkeypatch.setattr(devserver, "subprocess", SimpleNamespace(Popen=popen, TimeoutExpired=subprocess.TimeoutExpired))
     monkeypatch.setattr(devserver, "time", SimpleNamespace(sleep=devserver._interrupt, monotonic=time.monotonic))
@@ -167,17 +170,34 @@ def test_ctrl_c_stops_web_then_dispatcher_then_worker_then_mail_catcher_then_red
     monkeypatch.setattr(
         devserver.embedded_redis, "start", lambda _dir, **_kwargs: (_FakeProcess("redis", stopped), "unix://x")
     )
-    monkeypatch.setattr(devserver, "_port_answers", lambda _port: next(answers, True))
+    monkeypatch.setattr(devserver, "_port_answers", lambda _port: next(checks, True))
     monkeypatch.setenv("INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("REDIS_URL", raising=False)
-    monkeypatch.delenv("SMTP_URL", raising=False)
+    monkeypatch.delenv("MAIL_CATCHER_PORT", raising=False)
 
     assert devserver.main() == 0
+    return started, environments, stopped
 
-    assert started[0][1:3] == ["-m", "backoffice.mail_catcher"]
+
+def test_ctrl_c_stops_web_then_dispatcher_then_worker_then_mail_catcher_then_redis(monkeypatch, tmp_path):
+    monkeypatch.delenv("SMTP_URL", raising=False)
+    # The mail catcher's port is free, then the catcher answers on it; the same for the web app's.
+    started, environments, stopped = _run_launcher_with_stand_ins(monkeypatch, tmp_path, [False, True, False])
+
+    assert started[0][1:3] == ["-m", "backoffice.mail_catcher"] and "8025" in started[0]
     assert [command[3:5] for command in started[1:]] == [["jobs", "worker"], ["jobs", "dispatch"], ["run", "--host"]]
     assert "--with-scheduler" in started[1]
+    assert {env["SMTP_URL"] for env in environments[1:]} == {"smtp://127.0.0.1:8025"}, "the app sends to the catcher"
     assert stopped == ["web", "dispatch", "worker", "mail", "redis"]
+
+
+def test_with_smtp_url_set_make_run_starts_no_mail_catcher_and_the_app_sends_there(monkeypatch, tmp_path):
+    monkeypatch.setenv("SMTP_URL", "smtp://user:secret@mail.example:587")
+    started, environments, stopped = _run_launcher_with_stand_ins(monkeypatch, tmp_path, [False])
+
+    assert not [command for command in started if "backoffice.mail_catcher" in command]
+    assert {env["SMTP_URL"] for env in environments} == {"smtp://user:secret@mail.example:587"}
+    assert stopped == ["web", "dispatch", "worker", "redis"]
 
 
 def test_make_run_refuses_a_taken_mail_catcher_port_and_says_which_setting_moves_it():
