@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -140,6 +141,7 @@ class CaughtMail:
     """A caught message as the development page shows it: every text cleaned of control characters."""
 
     name: str
+    received_at: datetime  # when the catcher received it (the Date header is what the sender claims)
     subject: str
     sender: str
     to: str
@@ -180,6 +182,7 @@ def _parse(path: Path, *, headers_only: bool = False) -> EmailMessage:
 def _summary(path: Path, message) -> CaughtMail:
     return CaughtMail(
         name=path.name,
+        received_at=datetime.fromtimestamp(int(path.name[:20]) / 1e9, tz=UTC),
         subject=_header(message, "Subject") or "(no subject)",
         sender=_header(message, "From"),
         to=_header(message, "To"),
