@@ -68,6 +68,7 @@ def register_blueprints(app: Flask) -> None:
         billing,
         cases,
         dashboard,
+        devmail,
         directory,
         health,
         intake,
@@ -80,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
     )
 
     features = (auth, dashboard, cases, logistics, billing, invoicing, shipments, directory, intake, users, audit)
-    for feature in (*features, jobs, portal, health):
+    for feature in (*features, jobs, portal, health, devmail):
         app.register_blueprint(feature.bp)
     app.register_blueprint(portal.invites_bp)  # the invitation pages, outside /portal
 

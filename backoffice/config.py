@@ -47,6 +47,11 @@ def default_redis_url() -> str:
     return f"unix://{instance_path() / 'redis.sock'}?db=0"
 
 
+def default_caught_mail_dir() -> Path:
+    """The mail catcher of `make run` keeps each message it receives as a file here (one folder per checkout)."""
+    return instance_path() / "caught-mail"
+
+
 def _development_secret_key() -> str:
     """A per-machine random key kept in instance/, so no two checkouts share a session-signing key."""
     path = instance_path() / "secret_key"
@@ -174,6 +179,8 @@ class Settings:
     # smtps:// (implicit TLS); user and password in the URL sign in. Empty outside production: the local mail catcher.
     smtp_url: str = setting("SMTP_URL", {"production": "", "*": "smtp://127.0.0.1:8025"}, secret=True)
     mail_from: str = setting("MAIL_FROM", "Medical travel team <care@medtravel.example>")
+    # Development: where the mail catcher of `make run` keeps what it receives (its page reads them from there)
+    caught_mail_dir: Path = setting("CAUGHT_MAIL_DIR", lambda _: str(default_caught_mail_dir()))
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):

@@ -1,8 +1,11 @@
-"""`make run`: Redis (embedded unless REDIS_URL is set), an RQ worker, the job dispatcher and the web app, stopped
-together by Ctrl-C or SIGTERM within STOP_GRACE + REDIS_GRACE seconds, and ending with the launcher however it ends.
+"""`make run`: Redis (embedded unless REDIS_URL is set), the mail catcher (unless SMTP_URL is set), an RQ worker, the
+job dispatcher and the web app, stopped together by Ctrl-C or SIGTERM within STOP_GRACE + REDIS_GRACE seconds, and
+ending with the launcher however it ends.
 
 The dispatcher sends the outbox's due jobs to Redis (scheduled ones included: tracking polls, retries, the periodic
-jobs); without it, work recorded while Redis was down or scheduled for later would never run.
+jobs); without it, work recorded while Redis was down or scheduled for later would never run. The mail catcher
+(`backoffice.mail_catcher`) is a real SMTP server on 127.0.0.1:MAIL_CATCHER_PORT: the children get SMTP_URL pointing
+at it, so mail takes the same path as in production and lands in instance/caught-mail, shown to admins at /dev/mail.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from backoffice import embedded_redis
+from backoffice import embedded_redis, mail_catcher
 from backoffice.cli import DEMO_PASSWORD, DEMO_USERS
-from backoffice.config import instance_path
+from backoffice.config import default_caught_mail_dir, instance_path
 
 # How long the children get to stop by themselves after SIGTERM before they (and whatever they forked) are killed.
 STOP_GRACE = 3.0
@@ -112,12 +117,33 @@ def _reap(children, deadline: float) -> None:
             child.wait()
 
 
+def start_mail_catcher(env: dict[str, str], preexec_fn) -> subprocess.Popen:
+    """The mail catcher on 127.0.0.1:MAIL_CATCHER_PORT (8025), in its own session; points env's SMTP_URL at it."""
+    port = int(env.get("MAIL_CATCHER_PORT") or mail_catcher.DEFAULT_PORT)
+    if _port_answers(port):
+        raise RuntimeError(
+            f"port {port} (the mail catcher) is already in use; set MAIL_CATCHER_PORT to another one, or SMTP_URL to"
+            " a real SMTP server"
+        )
+    folder = Path(env.get("CAUGHT_MAIL_DIR") or default_caught_mail_dir())
+    command = [sys.executable, "-m", "backoffice.mail_catcher", "--port", str(port), "--dir", str(folder)]
+    catcher = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=preexec_fn)
+    env["SMTP_URL"] = f"smtp://{mail_catcher.HOST}:{port}"
+    return catcher
+
+
+def _mail_address(url: str) -> str:
+    """Where mail goes, without the password SMTP_URL may carry."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "5000"))
     instance = instance_path()
     instance.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, FLASK_APP="wsgi")
-    children: list[tuple[str, subprocess.Popen]] = []  # worker, dispatcher, web
+    children: list[tuple[str, subprocess.Popen]] = []  # mail catcher, worker, dispatcher, web
     redis = None
     _Stopping.requested_at, _Stopping.hurried = None, False
     end_with_me = _end_with(os.getpid())
@@ -131,6 +157,17 @@ def main() -> int:
         else:
             redis, env["REDIS_URL"] = embedded_redis.start(instance, preexec_fn=end_with_me)
             print(f"Embedded Redis on {env['REDIS_URL']}")
+        catcher = None
+        if env.get("SMTP_URL"):
+            print(f"Sending mail through {_mail_address(env['SMTP_URL'])} (SMTP_URL)")
+        else:
+            catcher = start_mail_catcher(env, end_with_me)
+            children.append(("mail catcher", catcher))
+            _wait_for(
+                lambda: _port_answers(urlsplit(env["SMTP_URL"]).port) or catcher.poll() is not None, "the mail catcher"
+            )
+            if catcher.poll() is not None:
+                raise RuntimeError(f"the mail catcher did not start (exit code {catcher.returncode})")
         if _port_answers(port):
             raise RuntimeError(f"port {port} is already in use; set PORT to another one")
         flask = [sys.executable, "-m", "flask"]
@@ -148,9 +185,9 @@ def main() -> int:
             child = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=end_with_me)
             children.append((name, child))
         _wait_for(lambda: _port_answers(port), "the web app")
-        print(
-            f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops web, dispatcher, worker and Redis)\n"
-        )
+        print(f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops everything `make run` started)\n")
+        if catcher is not None:
+            print(f"  Mail catcher on {env['SMTP_URL']}: what it caught at http://127.0.0.1:{port}/dev/mail (admin)\n")
         print(f"  Demo logins, password {DEMO_PASSWORD!r}:")
         for email, name, role in DEMO_USERS:
             print(f"    {role:<12} {email:<24} {name}")
@@ -164,7 +201,7 @@ def main() -> int:
     except (_Stopped, KeyboardInterrupt):
         _Stopping.requested_at = _Stopping.requested_at or time.monotonic()  # later signals only hurry the stop
         with contextlib.suppress(OSError):  # the terminal may be gone
-            print("\nStopping web, dispatcher, worker and Redis ...", flush=True)
+            print("\nStopping web, dispatcher, worker, mail catcher and Redis ...", flush=True)
         stop_children(children, redis)
         return 0
     except RuntimeError as error:

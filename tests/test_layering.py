@@ -32,6 +32,7 @@ FEATURES = (
     "users",
     "dashboard",
     "audit",
+    "devmail",
     "demo",
 )
 

@@ -168,6 +168,11 @@ def may_manage_jobs(role: str | None = None) -> bool:
     return _signed_in_as(ADMINISTRATORS, role)
 
 
+def may_read_caught_mail(role: str | None = None) -> bool:
+    """Whether the user reads the mail `make run`'s catcher caught (the page exists in development only)."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
 def may_waive_clearance(role: str | None = None) -> bool:
     """Whether the user may clear a contraindication without a physician's clearance document (on their own word)."""
     return _signed_in_as(ADMINISTRATORS, role)
@@ -189,6 +194,7 @@ TEMPLATE_QUESTIONS = (
     may_read_audit_log,
     may_see_access_history,
     may_manage_jobs,
+    may_read_caught_mail,
     may_waive_clearance,
     may_oversee_all_follow_ups,
 )

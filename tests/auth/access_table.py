@@ -50,6 +50,7 @@ ADMIN = (LOGIN, DENY, DENY, DENY, OK)
 PORTAL = (LOGIN, OK, DENY, DENY, DENY)
 PORTAL_OTHERS = (LOGIN, HIDDEN, DENY, DENY, DENY)  # a portal page given another patient's record
 SIGNED_IN = (LOGIN, OK, OK, OK, OK)
+DEV_ONLY_ADMIN = (LOGIN, DENY, DENY, DENY, HIDDEN)  # administrators' pages that exist only in development
 
 # fmt: off
 EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
@@ -208,5 +209,11 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.complete_reminder":             {"POST": CASEWORK},
     "logistics.add_follow_up":             {"POST": CASEWORK},
     "logistics.itinerary_pdf_anyway":      {"POST": CASEWORK},
+    # ---- issue 16: development mail (what `make run`'s catcher caught): administrators, and only in development,
+    # so the suite's admin (the test profile) gets 404; tests/devmail proves the pages in development.
+    "devmail.list_mail":                   {"GET": DEV_ONLY_ADMIN},
+    "devmail.show_mail":                   {"GET": DEV_ONLY_ADMIN},
+    "devmail.mail_html":                   {"GET": DEV_ONLY_ADMIN},
+    "devmail.mail_attachment":             {"GET": DEV_ONLY_ADMIN},
 }
 # fmt: on

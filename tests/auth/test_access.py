@@ -205,6 +205,9 @@ def build_world(app: Flask) -> World:
         "country": "TR",
         "calendar_token": feed_token,
         "job_id": _failed_rq_job(app),
+        # a caught message's file name (the pages answer 404 in the suite's test profile whatever the name)
+        "caught_mail": "00000000000000000001.1.0.eml",
+        "attachment_index": 0,
         "paula": paula,
     }
     return world
@@ -408,6 +411,10 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     "country": "country",
     ("logistics.calendar_feed_ics", "token"): "calendar_token",
     ("portal_invites.accept_invite", "token"): "invite_token",
+    ("devmail.show_mail", "name"): "caught_mail",
+    ("devmail.mail_html", "name"): "caught_mail",
+    ("devmail.mail_attachment", "name"): "caught_mail",
+    ("devmail.mail_attachment", "index"): "attachment_index",
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
