@@ -61,7 +61,6 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    import backoffice.messages  # noqa: F401 - no pages yet: its send job registers on import
     from backoffice import (
         audit,
         auth,
@@ -75,13 +74,15 @@ def register_blueprints(app: Flask) -> None:
         invoicing,
         jobs,
         logistics,
+        messages,
+        notifications,
         portal,
         shipments,
         users,
     )
 
     features = (auth, dashboard, cases, logistics, billing, invoicing, shipments, directory, intake, users, audit)
-    for feature in (*features, jobs, portal, health, devmail):
+    for feature in (*features, messages, notifications, jobs, portal, health, devmail):
         app.register_blueprint(feature.bp)
     app.register_blueprint(portal.invites_bp)  # the invitation pages, outside /portal
 

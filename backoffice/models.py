@@ -24,7 +24,14 @@ from backoffice.logistics.models import (
     InterpreterBooking,
     Transfer,
 )
-from backoffice.messages.models import Message
+from backoffice.messages.models import (
+    AutomaticMessageSwitch,
+    Message,
+    MessageAttachment,
+    SharingConsent,
+    UndeliverableAddress,
+)
+from backoffice.notifications.models import Notification
 from backoffice.numbering import NumberSeries
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
@@ -39,6 +46,7 @@ from backoffice.trail import AuditEvent
 
 __all__ = [
     "AuditEvent",
+    "AutomaticMessageSwitch",
     "BillLine",
     "CalendarFeed",
     "Case",
@@ -62,6 +70,8 @@ __all__ = [
     "LoginAttempt",
     "MedicineOrder",
     "Message",
+    "MessageAttachment",
+    "Notification",
     "NumberSeries",
     "OrderItem",
     "OrderStep",
@@ -75,8 +85,10 @@ __all__ = [
     "ProgrammePhase",
     "SandboxCall",
     "ScreeningAnswer",
+    "SharingConsent",
     "TariffImport",
     "TariffItem",
     "Transfer",
+    "UndeliverableAddress",
     "User",
 ]

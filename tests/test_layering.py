@@ -22,6 +22,7 @@ FEATURES = (
     "patients",
     "directory",
     "cases",
+    "notifications",
     "messages",
     "shipments",
     "logistics",

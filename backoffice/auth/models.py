@@ -35,6 +35,8 @@ class User(UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Staff: how their notifications also reach them by mail ("off", "daily"); the centre shows them either way.
+    notification_digest: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users

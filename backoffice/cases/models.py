@@ -219,6 +219,7 @@ DOCUMENT_TYPES = {
     "prescription": "Prescription",
     "clearance": "Physician's clearance",
     "passport_visa": "Passport or visa",
+    "received": "Received by mail",
     "other": "Other",
 }
 

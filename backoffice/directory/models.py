@@ -46,6 +46,7 @@ class Physician(db.Model):
     specialty: Mapped[str] = mapped_column(String(120))
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
     email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
 
     hospital: Mapped[Hospital] = relationship(back_populates="physicians")

@@ -1,8 +1,14 @@
-"""Messages: mail to patients (and later hospitals, physicians, staff), stored as rows and sent through the outbox.
+"""Messages: mail to and from patients, hospitals, physicians, interpreters and hotels, kept on the case's thread.
 
-`operations.queue_message` stores a message and records its send job in the caller's transaction; `sending` is that
-job (registered with `jobs.runner`), `automatic` writes the messages the product sends by itself (request received).
-No blueprint yet: the case's thread and the compose form come in a later slice.
+`operations.queue_message` stores an outgoing message and records its send job in the caller's transaction;
+`sending` is that job (registered with `jobs.runner`); `automatic` writes the messages the product sends by itself.
+`receiving` fetches replies from the operator's mailbox (IMAP) and files them on their case or the unmatched list;
+`compose_views` is writing from the case, `inbox_views` the unmatched list, `kind_views` the administrator's switches
+for automatic messages.
 """
 
-from backoffice.messages import sending  # noqa: F401 - registers the send job
+from flask import Blueprint
+
+bp = Blueprint("messages", __name__)
+
+from backoffice.messages import compose_views, inbox_views, kind_views, sending  # noqa: E402, F401

@@ -6,9 +6,11 @@ case, an invoice), or neither does. `sending.send_message` delivers it later, as
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from email.utils import parseaddr
 
 from backoffice import validators
@@ -16,12 +18,26 @@ from backoffice.config import settings
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
-from backoffice.messages.models import Message
+from backoffice.messages.models import Message, MessageAttachment
 from backoffice.trail import record_event
 
 SEND_JOB = "messages.send"
 MAX_RECIPIENTS = 20
 LANGUAGES = ("en", "de")  # the languages templates exist in; others are written in English
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # all of a message's files together: what most mail servers still accept
+
+
+@dataclass(frozen=True)
+class OutgoingAttachment:
+    """A file to send with a message, as bytes: kept with the message, so every attempt sends the same file."""
+
+    filename: str
+    content_type: str
+    content: bytes
+    health_data: bool = False  # only to the case's patient, physician or hospital (the caller checks who that is)
+    source: str = ""  # where it came from: "case_document", "itinerary", "invoice" ...
+    document_id: int | None = None  # the case document it is a copy of
 
 
 class MessageRefused(DomainError):
@@ -39,6 +55,10 @@ def queue_message(
     body_html: str | None = None,
     case_id: int | None = None,
     actor_id: int | None = None,
+    counterpart: str | None = None,
+    in_reply_to: str = "",
+    thread_references: str = "",
+    attachments: Iterable[OutgoingAttachment] = (),
 ) -> Message:
     """Store a message to send and record its send job (key `message:<id>`); flushes, the caller commits.
 
@@ -56,6 +76,9 @@ def queue_message(
     subject = validators.text(subject, "subject", 300, required=True, error=MessageRefused)
     if not (body_text or "").strip():
         raise MessageRefused("A message needs a text.")
+    _header_safe(in_reply_to, "reply reference")
+    _header_safe(thread_references, "thread references")
+    files = _attachments(attachments)
     message = Message(
         case_id=case_id,
         kind=kind,
@@ -68,16 +91,39 @@ def queue_message(
         message_id=new_message_id(),
         state="queued",
         created_by_id=actor_id,
+        counterpart=counterpart,
+        in_reply_to=in_reply_to,
+        thread_references=thread_references,
     )
     db.session.add(message)
     db.session.flush()
+    for file in files:
+        db.session.add(
+            MessageAttachment(
+                message_id=message.id,
+                filename=file.filename,
+                content_type=file.content_type,
+                size_bytes=len(file.content),
+                sha256=hashlib.sha256(file.content).hexdigest(),
+                content=file.content,
+                document_id=file.document_id,
+                health_data=file.health_data,
+                source=file.source,
+            )
+        )
     record_job(SEND_JOB, {"message_id": message.id}, key=f"message:{message.id}")
     record_event(
         "message.queued",
         actor_id=actor_id,
         object_type="message",
         object_id=message.id,
-        details={"kind": kind, "to": to_list, "cc": cc_list, "case_id": case_id, "attachments": []},
+        details={
+            "kind": kind,
+            "to": to_list,
+            "cc": cc_list,
+            "case_id": case_id,
+            "attachments": [{"filename": f.filename, "source": f.source, "document_id": f.document_id} for f in files],
+        },
     )
     return message
 
@@ -108,3 +154,24 @@ def _header_safe(value: str | None, label: str) -> None:
     """Refuse line breaks and other control characters in a value that becomes (part of) a mail header."""
     if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value or ""):
         raise MessageRefused(f"The {label} may not contain line breaks or control characters.")
+
+
+def _attachments(attachments: Iterable[OutgoingAttachment]) -> list[OutgoingAttachment]:
+    """At most MAX_ATTACHMENTS files of MAX_ATTACHMENT_BYTES together, each with a name that is safe in a header."""
+    files = list(attachments)
+    if len(files) > MAX_ATTACHMENTS:
+        raise MessageRefused(f"A message carries at most {MAX_ATTACHMENTS} files.")
+    total = sum(len(file.content) for file in files)
+    if total > MAX_ATTACHMENT_BYTES:
+        raise MessageRefused(
+            f"The files together are {total / 1024 / 1024:.1f} MB; a message carries at most "
+            f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB."
+        )
+    for file in files:
+        _header_safe(file.filename, "file name")
+        _header_safe(file.content_type, "file type")
+        if not file.filename.strip() or len(file.filename) > 255:
+            raise MessageRefused("Every attached file needs a name of at most 255 characters.")
+        if not file.content:
+            raise MessageRefused(f"The file {file.filename!r} is empty.")
+    return files

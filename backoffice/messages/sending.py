@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from backoffice import mailer
 from backoffice.config import settings
@@ -33,16 +34,28 @@ def build_email(message: Message) -> EmailMessage:
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
     email["Auto-Submitted"] = "auto-generated" if message.created_by_id is None else "no"
+    if message.in_reply_to:
+        email["In-Reply-To"] = message.in_reply_to
+    if message.thread_references:
+        email["References"] = message.thread_references
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    for file in message.attachments:
+        maintype, _, subtype = file.content_type.partition("/")
+        email.add_attachment(file.content, maintype=maintype, subtype=subtype or "octet-stream", filename=file.filename)
     email["Content-Language"] = message.language  # after the body: setting content clears Content-* headers
     return email
 
 
 def send_message(message_id: int) -> dict:
     """Send message `message_id` unless it was sent (or failed for good) already."""
-    message = db.session.scalar(select(Message).where(Message.id == message_id).with_for_update())
+    message = db.session.scalar(
+        select(Message)
+        .where(Message.id == message_id)
+        .options(selectinload(Message.attachments))
+        .with_for_update(of=Message)
+    )
     if message is None:
         raise PermanentJobError(f"message {message_id} does not exist")
     if message.state != "queued":

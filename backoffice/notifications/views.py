@@ -1,0 +1,3 @@
+"""The notification centre (filled by issue 16)."""
+
+from backoffice.notifications import bp  # noqa: F401
