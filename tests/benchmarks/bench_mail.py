@@ -30,7 +30,7 @@ from backoffice.extensions import db
 from backoffice.jobs import get_queue
 from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.runner import run_entry
-from tests.benchmarks.bench_shipments import start_workers, time_noop_jobs
+from tests.benchmarks.bench_shipments import start_workers, time_noop_jobs, time_outbox_jobs
 from tests.benchmarks.timing import Timing, report
 from tests.faults.mail import queue_burst, received, settled, states
 from tests.helpers import change_settings
@@ -40,6 +40,7 @@ from tests.tools.evidence import record
 
 MESSAGES = int(os.environ.get("BENCH_MAIL_MESSAGES", 1000))
 GOAL = 0.5  # the outbox's rate as a share of the bare loop's
+NOOPS = 200  # no-op jobs through the same workers, for where the time goes
 
 # The bare loop, run as `python -c BARE_LOOP <url> <count> <reuse>`: prints the seconds its sending took.
 BARE_LOOP = """
@@ -93,8 +94,9 @@ def bare_loop(server: SmtpServer, *, reuse: bool) -> float:
     return float(done.stdout.strip()) / MESSAGES
 
 
-def through_the_outbox(app, server: SmtpServer, log_dir, workers: int) -> tuple[float, float]:
-    """Seconds per message from queueing to `sent` with `workers` workers, and of that the queueing alone."""
+def through_the_outbox(app, server: SmtpServer, log_dir, workers: int) -> tuple[float, float, tuple[float, float]]:
+    """Seconds per message from queueing to `sent` with `workers` workers, of that the queueing alone, and seconds
+    per no-op job through the same workers: an RQ job, and an outbox job (dispatcher, runner, its commits)."""
     server.inbox.received.clear()
     log_dir.mkdir()
     with Fleet(app, log_dir, SMTP_URL=server.url, JOB_LEASE_SECONDS=600) as fleet:
@@ -103,9 +105,9 @@ def through_the_outbox(app, server: SmtpServer, log_dir, workers: int) -> tuple[
         started = time.perf_counter()
         ids = queue_burst(MESSAGES, batch=f"outbox-{workers}")
         queued = time.perf_counter() - started
-        wait_for(settled(ids), timeout=60 + MESSAGES, interval=0.05, fleet=fleet)
+        wait_for(settled(ids), timeout=60 + MESSAGES, interval=0.2, fleet=fleet)
         seconds = time.perf_counter() - started
-        noop = time_noop_jobs(200, fleet) / 200
+        noop = time_noop_jobs(NOOPS, fleet) / NOOPS, time_outbox_jobs(NOOPS, fleet) / NOOPS
     assert states(ids) == {"sent": MESSAGES}, fleet.logs()
     assert len(received(server.inbox)) == MESSAGES and len(server.inbox.received) == MESSAGES, fleet.logs()
     _forget()
@@ -153,7 +155,8 @@ def test_messages_per_second_through_the_outbox_against_a_bare_smtplib_loop(app,
     parts = [
         Timing("  queueing (row, outbox job, audit row)", [queueing[1]]),
         in_process,
-        Timing("  a no-op RQ job, 1 worker (fork per job)", [noop[1]]),
+        Timing("  a no-op RQ job, 1 worker (fork per job)", [noop[1][0]]),
+        Timing("  a no-op outbox job, 1 worker", [noop[1][1]]),
     ]
     database = db.engine.dialect.name
     report(
@@ -166,14 +169,14 @@ def test_messages_per_second_through_the_outbox_against_a_bare_smtplib_loop(app,
     )
     rate = {timing.name: 1 / timing.p50 for timing in (connect, reuse, outbox[1], outbox[2])}
     ratios = {
-        f"{workers} worker(s) / {bare.name}": round(rate[outbox[workers].name] / rate[bare.name], 2)
+        f"{workers} worker(s) / {bare.name}": round(rate[outbox[workers].name] / rate[bare.name], 3)
         for workers in (1, 2)
         for bare in (connect, reuse)
     }
     for name, per_second in rate.items():
         print(f"{name:<50} {per_second:>9.1f} messages per second")
     for name, ratio in ratios.items():
-        print(f"rate ratio {name:<70} {ratio:>5.2f}x (goal {GOAL}x)")
+        print(f"rate ratio {name:<70} {ratio:>6.3f}x (goal {GOAL}x)")
     record(
         "mail-throughput",
         {
@@ -181,10 +184,13 @@ def test_messages_per_second_through_the_outbox_against_a_bare_smtplib_loop(app,
             "messages": MESSAGES,
             **{f"{name}: messages per second": round(per_second, 1) for name, per_second in rate.items()},
             **{f"rate ratio, outbox with {name}": ratio for name, ratio in ratios.items()},
-            f"goal: at least {GOAL}x the bare loop's rate": "see the ratios",
+            f"goal met (at least {GOAL}x the bare loop's rate)": max(ratios.values()) >= GOAL,
             "per message, ms: queueing": round(queueing[1] * 1000, 2),
             "per message, ms: the send job in-process (no RQ)": round(in_process.p50 * 1000, 2),
-            "per message, ms: a no-op RQ job through 1 worker (the fork of a work horse)": round(noop[1] * 1000, 2),
+            "per job, ms: a no-op RQ job through 1 worker (a work horse forked per job)": round(noop[1][0] * 1000, 2),
+            "per job, ms: a no-op outbox job through 1 worker (+ dispatcher, runner, commits)": round(
+                noop[1][1] * 1000, 2
+            ),
             "every message arrived once": True,
         },
         command=f"BENCH_MAIL_MESSAGES={MESSAGES} .venv/bin/python -m pytest -q -s --db {database} "

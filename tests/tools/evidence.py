@@ -79,6 +79,12 @@ SECTIONS = (
         "Killed workers, Redis outage, PostgreSQL restart, an unwritable or full invoice archive.",
         ("faults", "shipments-kill-run", "shipments-recovery", "postgresql-restart"),
     ),
+    (
+        "Mail",
+        "Outgoing mail through the outbox to a real SMTP server (aiosmtpd): a mail server outage during a burst, "
+        "workers killed in mid-send, and the rate against a bare smtplib loop.",
+        ("mail",),
+    ),
     ("Load", "Locust, headless, against gunicorn (2 workers) + PostgreSQL + Redis.", ("loadtest",)),
     ("Dependencies and code", "pip-audit and bandit.", ("dependency-audit",)),
     ("Benchmarks (`make bench`)", "Ratios against a baseline measured in the same run.", ("bench", "shipments")),
@@ -228,6 +234,28 @@ def _headlines(entries: list[dict[str, Any]]) -> list[str]:
         if entry["name"].startswith("shipments-kill-run-100"):
             figures = entry["figures"]
             lines.append(f"- Kill run ({entry['database']}): " + "; ".join(f"{k}: {v}" for k, v in figures.items()))
+    for database in ("sqlite", "postgresql"):
+        if figures := find("mail-outage-burst", database):
+            lines.append(
+                f"- Mail outage ({database}): {figures.get('messages')} messages, "
+                f"{figures.get('outage (s): answering 421, then down, then back')} s of 421 then down, retries "
+                f"{figures.get('retry settings')}: delivered {figures.get('delivered')}, duplicates "
+                f"{figures.get('copies received beyond one per Message-ID')}, rows sent {figures.get('rows sent')}"
+            )
+        if figures := find("mail-worker-killed", database):
+            lines.append(
+                f"- Mail, worker killed -9 in mid-send ({database}): {figures.get('messages')} messages, kills at "
+                f"{', '.join(figures.get('kills -9 (stage of the conversation)', []))}: lost "
+                f"{figures.get('messages lost')}, under another Message-ID "
+                f"{figures.get('messages received under another Message-ID')}, sent again under the same Message-ID "
+                f"{figures.get('received twice (same Message-ID, same bytes)')} (killed after the server took it)"
+            )
+        if figures := find("mail-throughput", database):
+            rates = {k: v for k, v in figures.items() if k.endswith("messages per second")}
+            lines.append(
+                f"- Mail throughput ({database}, {figures.get('messages'):,} messages): "
+                + "; ".join(f"{k.removesuffix(': messages per second')}: {v}/s" for k, v in rates.items())
+            )
     if figures := find("postgresql-restart-under-load"):
         lines.append("- PostgreSQL restart under load: " + "; ".join(f"{k}: {v}" for k, v in figures.items()))
     if (figures := find("loadtest")) and isinstance(figures.get("app"), dict):
