@@ -53,7 +53,7 @@ FULL_OUTAGE = "FAULTS_MAIL_OUTAGE_SECONDS" in os.environ
 OUTAGE_SECONDS = float(os.environ.get("FAULTS_MAIL_OUTAGE_SECONDS", 4))
 if FULL_OUTAGE:  # production's retry timing: the wait before attempts 2 and 3, and the number of attempts
     RETRIES = {
-        "JOB_RETRY_BACKOFF_SECONDS": ",".join(map(str, production_default("job_retry_backoff_seconds"))),
+        "JOB_RETRY_BACKOFF_SECONDS": production_default("job_retry_backoff_seconds"),
         "JOB_MAX_ATTEMPTS": production_default("job_max_attempts"),
     }
 else:
