@@ -27,16 +27,17 @@ import pytest
 from sqlalchemy import delete
 
 from backoffice.extensions import db
-from backoffice.jobs import get_queue
 from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.runner import run_entry
-from tests.benchmarks.bench_shipments import start_workers, time_noop_jobs, time_outbox_jobs
+from tests.benchmarks.bench_shipments import clean_queue, start_workers, time_noop_jobs, time_outbox_jobs  # noqa: F401
 from tests.benchmarks.timing import Timing, report
 from tests.faults.mail import queue_burst, received, settled, states
 from tests.helpers import change_settings
 from tests.messages.conftest import SmtpServer
 from tests.shipments.processes import Fleet, wait_for
 from tests.tools.evidence import record
+
+pytestmark = pytest.mark.usefixtures("clean_queue")  # no job left in RQ for the next test
 
 MESSAGES = int(os.environ.get("BENCH_MAIL_MESSAGES", 1000))
 GOAL = 0.5  # the outbox's rate as a share of the bare loop's
@@ -74,13 +75,6 @@ else:
             smtp.send_message(mail)
 print(time.perf_counter() - started)
 """
-
-
-@pytest.fixture
-def clean_queue(app):
-    get_queue().empty()
-    yield
-    get_queue().empty()
 
 
 def bare_loop(server: SmtpServer, *, reuse: bool) -> float:
@@ -137,7 +131,7 @@ def _forget() -> None:
     db.session.commit()
 
 
-def test_messages_per_second_through_the_outbox_against_a_bare_smtplib_loop(app, tmp_path, clean_queue, monkeypatch):
+def test_messages_per_second_through_the_outbox_against_a_bare_smtplib_loop(app, tmp_path, monkeypatch):
     server = SmtpServer()
     server.start()
     change_settings(monkeypatch, app, smtp_url=server.url)  # for the send job run in this process

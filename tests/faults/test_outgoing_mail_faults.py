@@ -30,7 +30,6 @@ import pytest
 from sqlalchemy import select
 
 from backoffice.extensions import db
-from backoffice.jobs import get_queue
 from backoffice.messages.models import Message
 from tests.faults.mail import (
     attempts,
@@ -46,7 +45,10 @@ from tests.faults.mail import (
 )
 from tests.messages.conftest import Inbox, SmtpServer
 from tests.shipments.processes import Fleet, wait_for
+from tests.shipments.test_faults import clean_queue  # noqa: F401 - the fixture, used below
 from tests.tools.evidence import record
+
+pytestmark = pytest.mark.usefixtures("clean_queue")  # no job left in RQ for the next test
 
 BURST = 100
 FULL_OUTAGE = "FAULTS_MAIL_OUTAGE_SECONDS" in os.environ
@@ -68,16 +70,6 @@ TAKEN_BY_THE_SERVER = ("data", "quit")  # the server has the message when the wo
 
 
 @pytest.fixture
-def clean_queue(app):
-    """Jobs left queued (or taken by a killed worker) must not run against another test's rows."""
-    rq = get_queue()
-    rq.empty()
-    yield
-    rq.empty()
-    rq.connection.delete(rq.intermediate_queue_key)
-
-
-@pytest.fixture
 def mail_server():
     server = SmtpServer()
     yield server
@@ -89,7 +81,7 @@ def _seconds(since: float) -> float:
 
 
 def test_a_burst_sent_while_the_mail_server_refuses_and_then_is_down_is_delivered_once_each_when_it_is_back(
-    app, tmp_path, clean_queue, mail_server
+    app, tmp_path, mail_server
 ):
     server = mail_server
     server.start()
@@ -169,7 +161,7 @@ class HoldingInbox(Inbox):
 
 
 def test_workers_killed_in_mid_send_lose_no_message_and_resend_only_with_the_same_message_id(
-    app, tmp_path, clean_queue, mail_server
+    app, tmp_path, mail_server
 ):
     server = mail_server
     plan = {recipient("killed", n): stage for n, stage in KILL_PLAN.items()}
