@@ -81,8 +81,11 @@ SECTIONS = (
     ),
     (
         "Mail",
-        "Outgoing mail through the outbox to a real SMTP server (aiosmtpd): a mail server outage during a burst, "
-        "workers killed in mid-send, and the rate against a bare smtplib loop.",
+        "Outgoing mail through the outbox, real worker processes and a real SMTP server (aiosmtpd): a mail server "
+        "outage during a burst (`make test`: seconds, with fast retries; `make evidence`: a minute, with production's "
+        "retry timing), workers killed -9 in mid-send (delivery is at least once: a message the server had taken "
+        "arrives again under the same Message-ID, which a receiver deduplicates by), and the rate against a bare "
+        "smtplib loop to the same server.",
         ("mail",),
     ),
     ("Load", "Locust, headless, against gunicorn (2 workers) + PostgreSQL + Redis.", ("loadtest",)),
