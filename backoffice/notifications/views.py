@@ -13,7 +13,6 @@ from backoffice.auth.permissions import staff_required
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.notifications import bp, centre
-from backoffice.notifications.models import KINDS
 from backoffice.params import page_number
 from backoffice.transactions import commit_change
 
@@ -42,8 +41,6 @@ def _list_page(status: int = 200):
     return render_template(
         "notifications/list.html",
         page=page,
-        kinds=KINDS,
-        digest=centre.DIGESTS.get(current_user.notification_digest, ""),
         form=ConfirmForm(formdata=None),
     ), status
 
