@@ -42,9 +42,11 @@ def test_my_notifications_are_listed_unread_first_then_newest_first(users, as_ro
     new_read = told(coordinator, "new read", minutes_ago=1)
     new_unread = told(coordinator, "new unread", minutes_ago=5)
     new_read.read_at = utcnow()
+    told(users["admin"], "the admin's own")
     db.session.commit()
 
     page = text(as_role("coordinator").get("/notifications/"))
+    assert "the admin's own" not in page
 
     positions = [page.index(f"notification-{n.id}") for n in (new_unread, old_unread, new_read)]
     assert positions == sorted(positions)

@@ -4,6 +4,7 @@ never health data (it may leave by mail in the digest)."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pytest
@@ -12,11 +13,13 @@ from sqlalchemy import select
 from backoffice.billing.bills import receiving
 from backoffice.billing.bills.csv_file import HEADER
 from backoffice.billing.tariffs.importing import import_tariff
+from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.intake import operations as intake
 from backoffice.notifications.models import Notification
 from backoffice.shipments import steps
 from tests.factories import make_case, make_hospital, make_user
+from tests.helpers import login_as
 from tests.shipments.factories import submitted_order
 
 TREATMENT = "Relapsing multiple sclerosis"
@@ -99,3 +102,30 @@ def test_a_received_hospital_bill_tells_the_case_coordinator_but_not_who_receive
     receiving.receive_bill(case.id, None, "", "INV-8", date.today(), users["coordinator"].id)  # received by them
     db.session.commit()
     assert len(notifications()) == 1
+
+
+def test_a_coordinator_sees_a_request_from_the_form_in_the_centre_and_opens_its_case(app, users):
+    visitor = app.test_client()
+    form = {
+        "name": "Layla Haddad",
+        "email": "layla@example.org",
+        "country": "AE",
+        "preferred_language": "en",
+        "requested_treatment": TREATMENT,
+        "phone": "+971 50 123 4567",
+        "destination_country": "",
+        "message": "",
+        "consent": "y",
+        "website": "",
+    }
+    assert visitor.post("/request", data=form).status_code == 302
+    case_id, number = db.session.execute(select(Case.id, Case.number)).one()
+    coordinator = app.test_client()
+    login_as(coordinator, users["coordinator"])
+
+    page = html.unescape(coordinator.get("/notifications/").get_data(as_text=True))
+
+    assert 'aria-label="1 unread"' in page and f"{number}: New request in the queue" in page
+    assert TREATMENT not in page and "Layla" not in page
+    (notification,) = notifications()
+    assert coordinator.get(f"/notifications/{notification.id}").headers["Location"] == f"/cases/{case_id}"
