@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from backoffice.auth.models import User
@@ -83,10 +83,8 @@ def active_coordinator_ids() -> list[int]:
 
 
 def path_for(endpoint: str, **values) -> str:
-    """The path of a page (`/cases/42`), in a request or outside one (a job): notifications store paths, the digest
-    makes them absolute with BASE_URL."""
-    if has_request_context():
-        return url_for(endpoint, **values)
+    """The path of a page inside the app (`/cases/42`), the same in a request and in a job: notifications store it,
+    the centre prefixes it with where the app is mounted, the digest with BASE_URL."""
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 

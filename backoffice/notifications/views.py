@@ -50,7 +50,8 @@ def _list_page(status: int = 200):
 def open_notification(notification_id: int):
     """Follow a notification to its case or page; opening it marks it read."""
     notification = centre.mark_read(notification_id, current_user.id)
-    target = centre.safe_link(notification) or url_for("notifications.list_notifications")
+    link = centre.safe_link(notification)
+    target = request.script_root + link if link else url_for("notifications.list_notifications")
     db.session.commit()
     return redirect(target)
 
