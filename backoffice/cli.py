@@ -103,6 +103,7 @@ def seed_demo_command(if_empty: bool, cases: int | None) -> None:
         finance_id = db.session.scalar(select(User.id).where(User.email == "finance@demo.test"))
         demo.seed_tariffs(finance_id)
         demo.seed_bills(finance_id)
+        demo.seed_notifications()
     db.session.commit()
     if count >= 10_000:
         demo.refresh_statistics()

@@ -181,6 +181,10 @@ class Settings:
     mail_from: str = setting("MAIL_FROM", "Medical travel team <care@medtravel.example>")
     # Development: where the mail catcher of `make run` keeps what it receives (its page reads them from there)
     caught_mail_dir: Path = setting("CAUGHT_MAIL_DIR", lambda _: str(default_caught_mail_dir()))
+    # Where staff open the app: links in mail written outside a request (the notification digest) start with it
+    base_url: str = setting("BASE_URL", "http://localhost:5000", strip=True)
+    # The hour (operator's time zone) from which each day's notification digest goes out
+    digest_hour: int = setting("DIGEST_HOUR", "7")
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -374,6 +378,12 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigurationError(
             f"MAIL_FROM must be an address such as 'Team <care@example.org>': {settings.mail_from!r}"
         )
+    if not settings.base_url.startswith(("http://", "https://")) or any(ch.isspace() for ch in settings.base_url):
+        raise ConfigurationError(
+            f"BASE_URL must be the app's address, such as https://office.example: {settings.base_url!r}"
+        )
+    if not 0 <= settings.digest_hour <= 23:
+        raise ConfigurationError(f"DIGEST_HOUR must be an hour from 0 to 23, got {settings.digest_hour}")
     scheme = settings.smtp_url.partition("://")[0]
     if settings.smtp_url and scheme not in ("smtp", "smtp+starttls", "smtps"):
         raise ConfigurationError("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")

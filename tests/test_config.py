@@ -65,6 +65,8 @@ def test_the_retry_backoff_default_is_stated_once_per_profile(monkeypatch):
         ({"JOB_MAX_ATTEMPTS": 2.5}, "JOB_MAX_ATTEMPTS must be of type int"),
         ({"VAT_RATES": "7"}, "no such setting: VAT_RATES"),
         ({"SESSION_COOKIE_NAME": "mine"}, "Flask's own keys derive from the settings"),
+        ({"BASE_URL": "office.example"}, "BASE_URL must be the app's address"),
+        ({"DIGEST_HOUR": "24"}, "DIGEST_HOUR must be an hour from 0 to 23"),
     ],
 )
 def test_a_wrong_setting_is_refused_at_start(overrides, message):

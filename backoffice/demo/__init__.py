@@ -12,6 +12,7 @@ from backoffice.demo import billing
 from backoffice.demo.billing import seed_tariffs
 from backoffice.demo.data import DEMO_CASES, DEMO_PASSWORD, DEMO_USERS
 from backoffice.demo.invoices import seed_invoices
+from backoffice.demo.notifications import seed_notifications
 from backoffice.demo.seeding import has_cases, refresh_statistics, seed_accounts, seed_cases, seed_directory
 from backoffice.demo.trips import seed_interpreters, seed_trips
 
@@ -27,6 +28,7 @@ __all__ = [
     "seed_directory",
     "seed_interpreters",
     "seed_invoices",
+    "seed_notifications",
     "seed_tariffs",
     "seed_trips",
 ]

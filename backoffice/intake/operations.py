@@ -25,6 +25,7 @@ from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
 from backoffice.messages.automatic import request_received
+from backoffice.notifications.operations import notify_case
 from backoffice.patients.models import Patient
 
 # Outcomes that use up the allowance of an address. Paused destinations do not: the person is told to choose
@@ -137,6 +138,7 @@ def submit_request(
                 email=patient.email,
                 language=patient.preferred_language,
             )
+            notify_case("new_request", case, key=f"case:{case.id}", everyone_if_unassigned=True)
     except DomainError as error:
         _record(attempt, "rejected", f"invalid: {error.message}")
         raise RequestRejected(error.message) from None

@@ -9,4 +9,5 @@ from backoffice.logistics import case_page, case_rules, follow_up_reminders  # n
 from backoffice.logistics.bookings import views as booking_views  # noqa: E402,F401
 from backoffice.logistics.follow_ups import views as follow_up_views  # noqa: E402,F401
 from backoffice.logistics.interpreters import views as interpreter_views  # noqa: E402,F401
+from backoffice.logistics.itinerary import alerts as itinerary_alerts  # noqa: E402,F401
 from backoffice.logistics.itinerary import views as itinerary_views  # noqa: E402,F401

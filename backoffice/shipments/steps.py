@@ -26,6 +26,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
+from backoffice.notifications.operations import notify_case, path_for
 from backoffice.shipments import providers
 from backoffice.shipments.models import STEP_LABELS, MedicineOrder, OrderStep, Pharmacy
 from backoffice.shipments.operations import step_key
@@ -292,6 +293,14 @@ def give_up(args: dict, reason: str) -> None:
         due_on=utcnow().date(),
     )
     record_case_event(case, "medicine_order", None, note=f"Medicine order #{order.id} failed: {reason}")
+    failed_at = f"{step.step}:{step.attempts}" if step else "order"  # failing again after a requeue: told again
+    notify_case(
+        "medicine_order_failed",
+        case,
+        key=f"order:{order.id}:{failed_at}",
+        note=f"order #{order.id}",
+        link=path_for("shipments.show_order", order_id=order.id),
+    )
     record_event(
         "medicine_order.failed",
         object_type="medicine_order",

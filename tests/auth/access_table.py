@@ -215,5 +215,12 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "devmail.show_mail":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_html":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_attachment":             {"GET": DEV_ONLY_ADMIN},
+    # ---- issue 16: the notification centre (telling staff). Every staff member has their own; the world's
+    # notification is the administrator's, so the others find it as one that does not exist.
+    "notifications.list_notifications":    {"GET": STAFF},
+    "notifications.open_notification":     {"GET": (LOGIN, DENY, HIDDEN, HIDDEN, OK)},
+    "notifications.mark_notification_read": {"POST": (LOGIN, DENY, HIDDEN, HIDDEN, OK)},
+    "notifications.mark_all_notifications_read": {"POST": STAFF},
+    "notifications.change_digest":         {"POST": STAFF},  # one's own choice, on the account page
 }
 # fmt: on

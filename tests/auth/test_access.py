@@ -40,6 +40,7 @@ from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_conne
 from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
+from backoffice.notifications.operations import notify
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -208,6 +209,7 @@ def build_world(app: Flask) -> World:
         # a caught message's file name (the pages answer 404 in the suite's test profile whatever the name)
         "caught_mail": "00000000000000000001.1.0.eml",
         "attachment_index": 0,
+        "notification_id": _notification_of(users["admin"], peter["case_id"]),
         "paula": paula,
     }
     return world
@@ -299,6 +301,13 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "invite_token": invite_token,
         "reminder_id": _reminder_of(case),
     }
+
+
+def _notification_of(user, case_id: int) -> int:
+    """A notification of `user` about B's case, committed (issue 16: only its owner opens or marks it)."""
+    notification = notify("new_request", [user.id], text="Case of B: new request", key="world", case_id=case_id)[0]
+    db.session.commit()
+    return notification.id
 
 
 def _reminder_of(case) -> int:
@@ -415,6 +424,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("devmail.mail_html", "name"): "caught_mail",
     ("devmail.mail_attachment", "name"): "caught_mail",
     ("devmail.mail_attachment", "index"): "attachment_index",
+    "notification_id": "notification_id",  # the administrator's (issue 16)
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.

@@ -340,3 +340,16 @@ def test_the_demo_has_sandbox_pharmacies_for_medicine_orders(app):
     pharmacies = db.session.scalars(select(Pharmacy).order_by(Pharmacy.name)).all()
     assert {pharmacy.provider for pharmacy in pharmacies} == {"sandbox"}
     assert any(pharmacy.cold_chain for pharmacy in pharmacies)
+
+
+def test_the_demo_coordinators_find_notifications_in_their_centre_one_of_them_read(app):
+    from backoffice.notifications.models import Notification
+
+    seed(app)
+    for email in ("coordinator@demo.test", "coordinator2@demo.test"):
+        user = db.session.scalar(select(User).where(User.email == email))
+        mine = list(db.session.scalars(select(Notification).where(Notification.user_id == user.id)))
+        kinds = {n.kind for n in mine}
+        assert "new_request" in kinds and len(mine) >= 3, (email, kinds)
+        assert sum(n.read_at is not None for n in mine) == 1
+        assert all(n.text.startswith("C-") for n in mine)

@@ -36,6 +36,7 @@ from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
+from backoffice.notifications.operations import notify_case, path_for
 
 INSERT_CHUNK = 1_000  # bill lines per INSERT statement
 
@@ -146,6 +147,14 @@ def _new_bill(
         db.session.execute(insert(BillLine.__table__), rows[start : start + INSERT_CHUNK])
     stored = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.position)).all()
     set_committed_value(bill, "lines", list(stored))
+    notify_case(
+        "bill_received",
+        case,
+        key=f"bill:{bill.id}",
+        note=f"bill {reference}",
+        except_user_id=actor_id,
+        link=path_for("billing.show_bill", bill_id=bill.id),
+    )
     return bill
 
 
