@@ -188,4 +188,4 @@ def undeliverable(addresses: Iterable[str]) -> dict[str, str]:
     if not wanted:
         return {}
     found = select(UndeliverableAddress.address, UndeliverableAddress.reason)
-    return dict(db.session.execute(found.where(UndeliverableAddress.address.in_(wanted))).tuples())
+    return dict(db.session.execute(found.where(UndeliverableAddress.address.in_(wanted))).all())
