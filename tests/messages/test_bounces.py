@@ -66,7 +66,10 @@ def test_a_returned_mail_without_a_status_part_names_its_failed_address_in_the_t
     original["Subject"], original["Message-ID"] = "Your appointment", sent.message_id
     original.set_content("Dear colleagues")
     report = EmailMessage()
-    report["From"], report["To"] = "Mail Delivery Subsystem <mailer-daemon@mx.hospital.example>", "care@medtravel.example"
+    report["From"], report["To"] = (
+        "Mail Delivery Subsystem <mailer-daemon@mx.hospital.example>",
+        "care@medtravel.example",
+    )
     report["Subject"], report["Message-ID"] = "Mail delivery failed: returning message to sender", "<x@mx>"
     report.set_content("A message that you sent could not be delivered.\n\n  gone@hospital.example\n    unknown user\n")
     report.add_attachment(original)
