@@ -215,6 +215,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "devmail.show_mail":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_html":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_attachment":             {"GET": DEV_ONLY_ADMIN},
+    "devmail.reply_to_mail":               {"POST": DEV_ONLY_ADMIN},  # issue 16, inbound mail: reply as the recipient
     # ---- issue 16: inbound mail. The unmatched list holds mail from patients, hospitals and physicians (health
     # data): those who read health data, coordinators and administrators; never finance or patients.
     "messages.list_unmatched_mail":        {"GET": CASEWORK},

@@ -450,6 +450,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("devmail.mail_html", "name"): "caught_mail",
     ("devmail.mail_attachment", "name"): "caught_mail",
     ("devmail.mail_attachment", "index"): "attachment_index",
+    ("devmail.reply_to_mail", "name"): "caught_mail",
     # issue 16, inbound mail: a mail on the unmatched list (no case: nobody's patient record is in the URL)
     ("messages.show_unmatched_mail", "message_id"): "unmatched_message_id",
     ("messages.unmatched_mail_html", "message_id"): "unmatched_message_id",
