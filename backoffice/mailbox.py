@@ -46,8 +46,9 @@ class IncomingMail:
 
 
 class Mailbox(Protocol):
-    def unseen(self, *, limit: int, max_bytes: int) -> list[IncomingMail]:
-        """At most `limit` mails not yet marked done, oldest first; larger than `max_bytes`: the header only."""
+    def unseen(self, *, limit: int, max_bytes: int) -> Iterator[IncomingMail]:
+        """At most `limit` mails not yet marked done, oldest first, each read when the caller asks for the next one
+        (one in memory at a time); a mail larger than `max_bytes` comes as its header only."""
 
     def mark_done(self, uid: str) -> None:
         """The mail is filed (or skipped for good): it is not fetched again."""
@@ -119,18 +120,17 @@ class ImapMailbox:
                 raise
         return imap
 
-    def unseen(self, *, limit: int, max_bytes: int) -> list[IncomingMail]:
+    def unseen(self, *, limit: int, max_bytes: int) -> Iterator[IncomingMail]:
         with _errors(self.target):
             uids = _ok(self._imap.uid("SEARCH", "UNSEEN"), self.target)[0].split()[:limit]
-            mails = []
-            for raw_uid in uids:
-                uid = raw_uid.decode()
+        for raw_uid in uids:
+            uid = raw_uid.decode()
+            with _errors(self.target):
                 size = self._size(uid)
                 part = "BODY.PEEK[]" if size <= max_bytes else "BODY.PEEK[HEADER]"
                 content = self._fetch(uid, part)
-                if content is not None:
-                    mails.append(IncomingMail(uid, size, content, complete=size <= max_bytes))
-            return mails
+            if content is not None:
+                yield IncomingMail(uid, size, content, complete=size <= max_bytes)
 
     def _size(self, uid: str) -> int:
         answer = _ok(self._imap.uid("FETCH", uid, "(RFC822.SIZE)"), self.target)
@@ -163,16 +163,16 @@ class MaildirMailbox:
         for folder in ("tmp", "new", "cur"):
             (directory / folder).mkdir(parents=True, exist_ok=True)
 
-    def unseen(self, *, limit: int, max_bytes: int) -> list[IncomingMail]:
+    def unseen(self, *, limit: int, max_bytes: int) -> Iterator[IncomingMail]:
         names = sorted(p.name for p in (self.directory / "new").iterdir() if _MAILDIR_NAME.match(p.name))
-        mails = []
         for name in names[:limit]:
-            path = self.directory / "new" / name
-            with contextlib.suppress(FileNotFoundError), open(path, "rb") as file:
-                size = os.fstat(file.fileno()).st_size
-                content = file.read() if size <= max_bytes else _header_of(file)
-                mails.append(IncomingMail(name, size, content, complete=size <= max_bytes))
-        return mails
+            try:
+                with open(self.directory / "new" / name, "rb") as file:
+                    size = os.fstat(file.fileno()).st_size
+                    content = file.read() if size <= max_bytes else _header_of(file)
+            except FileNotFoundError:  # taken meanwhile by another run
+                continue
+            yield IncomingMail(name, size, content, complete=size <= max_bytes)
 
     def mark_done(self, uid: str) -> None:
         if not _MAILDIR_NAME.match(uid):

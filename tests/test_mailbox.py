@@ -23,7 +23,7 @@ def test_unseen_mail_comes_as_bytes_with_its_id_oldest_first(imap_server: ImapSe
     imap_server.deliver(mail("First reply"))
     imap_server.deliver(mail("Second reply"))
     with open_mailbox(imap_server.url) as mailbox:
-        found = mailbox.unseen(limit=10, max_bytes=1_000_000)
+        found = list(mailbox.unseen(limit=10, max_bytes=1_000_000))
     assert [b"First reply" in m.content for m in found] == [True, False]
     assert b"Second reply" in found[1].content and all(m.complete for m in found)
     assert found[0].uid != found[1].uid and found[0].size == len(found[0].content)
@@ -33,10 +33,10 @@ def test_mail_marked_done_is_not_fetched_again_and_the_mail_program_sees_it_read
     imap_server.deliver(mail("First reply"))
     imap_server.deliver(mail("Second reply"))
     with open_mailbox(imap_server.url) as mailbox:
-        first = mailbox.unseen(limit=10, max_bytes=1_000_000)[0]
+        first = next(mailbox.unseen(limit=10, max_bytes=1_000_000))
         mailbox.mark_done(first.uid)
     with open_mailbox(imap_server.url) as mailbox:
-        left = mailbox.unseen(limit=10, max_bytes=1_000_000)
+        left = list(mailbox.unseen(limit=10, max_bytes=1_000_000))
     assert [b"Second reply" in m.content for m in left] == [True]
     client = imap_server.client()
     client.select("INBOX")
@@ -48,7 +48,7 @@ def test_the_limit_caps_how_many_mails_one_run_takes(imap_server):
     for number in range(3):
         imap_server.deliver(mail(f"Reply {number}"))
     with open_mailbox(imap_server.url) as mailbox:
-        assert len(mailbox.unseen(limit=2, max_bytes=1_000_000)) == 2
+        assert len(list(mailbox.unseen(limit=2, max_bytes=1_000_000))) == 2
 
 
 def test_a_mail_above_the_size_limit_comes_as_its_header_only(imap_server):
