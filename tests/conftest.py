@@ -142,3 +142,14 @@ def imap_server():
         pytest.skip(missing)
     with dovecot() as server:
         yield server
+
+
+@pytest.fixture
+def imap_tls_server(monkeypatch):
+    """Dovecot with STARTTLS and TLS, its certificate trusted by the process (SSL_CERT_FILE)."""
+    missing = dovecot_missing()
+    if missing:
+        pytest.skip(missing)
+    with dovecot(tls=True) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+        yield server

@@ -129,11 +129,11 @@ def threaded_server(app) -> Iterator[str]:
 DOVECOT = os.environ.get("DOVECOT", "/usr/sbin/dovecot")
 DOVECOT_CONFIG = """\
 protocols = imap
-listen = 127.0.0.1
+listen = 127.0.0.1, 127.0.0.2
 base_dir = {dir}/run
 state_dir = {dir}/state
 log_path = {dir}/log
-ssl = no
+{ssl}
 first_valid_uid = 1
 disable_plaintext_auth = no
 auth_mechanisms = plain login
@@ -150,8 +150,15 @@ service imap-login {{
   inet_listener imap {{
     port = {port}
   }}
+  inet_listener imaps {{
+    port = {tls_port}
+    ssl = yes
+  }}
 }}
 """
+# With TLS: STARTTLS offered on the plain port, TLS from the first byte on the other; a certificate for 127.0.0.1
+# that clients trust through SSL_CERT_FILE (ssl.create_default_context reads it).
+DOVECOT_TLS = "ssl = yes\nssl_cert = <{dir}/cert.pem\nssl_key = <{dir}/key.pem"
 
 
 def dovecot_missing() -> str | None:
@@ -176,10 +183,16 @@ class ImapServer:
     port: int
     user: str
     password: str
+    tls_port: int = 0  # TLS from the first byte (with tls=True only)
+    ca_file: Path | None = None  # the certificate to trust (with tls=True only)
 
     @property
     def url(self) -> str:
         return f"imap://{quote(self.user)}:{quote(self.password)}@{self.host}:{self.port}/INBOX"
+
+    @property
+    def tls_url(self) -> str:
+        return f"imaps://{quote(self.user)}:{quote(self.password)}@{self.host}:{self.tls_port}/INBOX"
 
     def client(self):
         import imaplib
@@ -199,23 +212,50 @@ class ImapServer:
 
 
 @contextlib.contextmanager
-def dovecot(user: str = "inbox@operator.test", password: str = "secret") -> Iterator[ImapServer]:
-    """A throw-away Dovecot IMAP server on a free port of 127.0.0.1 (users in a file, mail in Maildir)."""
+def dovecot(user: str = "inbox@operator.test", password: str = "secret", *, tls: bool = False) -> Iterator[ImapServer]:
+    """A throw-away Dovecot IMAP server on a free port of 127.0.0.1 and 127.0.0.2 (users in a file, mail in
+    Maildir); with `tls`, STARTTLS on that port and TLS on a second one, with a certificate made for 127.0.0.1."""
     workdir = Path(tempfile.mkdtemp(prefix="backoffice-dovecot-"))
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    if tls:
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                str(workdir / "key.pem"),
+                "-out",
+                str(workdir / "cert.pem"),
+            ],
+            check=True,
+            capture_output=True,
+        )
     owner = ("dovecot", "dovecot") if os.geteuid() == 0 else (str(os.getuid()), str(os.getgid()))
     for folder in ("run", "state", "mail"):
         (workdir / folder).mkdir()
     (workdir / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
     config = workdir / "dovecot.conf"
-    config.write_text(DOVECOT_CONFIG.format(dir=workdir, port=port, user=owner[0], group=owner[1]))
+    ssl = DOVECOT_TLS.format(dir=workdir) if tls else "ssl = no"
+    config.write_text(
+        DOVECOT_CONFIG.format(dir=workdir, port=port, tls_port=tls_port, user=owner[0], group=owner[1], ssl=ssl)
+    )
     if os.geteuid() == 0:
         shutil.chown(workdir / "mail", *owner)
         workdir.chmod(0o755)
     process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait_for_port(port, process, workdir / "log", what="Dovecot")
-        yield ImapServer("127.0.0.1", port, user, password)
+        yield ImapServer("127.0.0.1", port, user, password, tls_port, workdir / "cert.pem" if tls else None)
     finally:
         process.terminate()
         try:

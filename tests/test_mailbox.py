@@ -76,9 +76,29 @@ def test_a_server_that_is_not_there_is_the_mailbox_error():
         pass
 
 
-def test_no_password_goes_to_a_remote_server_over_plain_text():
-    """imap:// to another machine without STARTTLS is refused before the password is sent (parsed here; the
-    refusal itself needs a remote server without STARTTLS, which the suite does not run)."""
+def test_imap_upgrades_with_starttls_when_offered_and_imaps_is_tls_from_the_start(imap_tls_server):
+    imap_tls_server.deliver(mail("Over TLS"))
+    for url in (imap_tls_server.url, imap_tls_server.tls_url):
+        with open_mailbox(url) as mailbox:
+            assert mailbox._imap.sock.version().startswith("TLS")
+            assert [b"Over TLS" in m.content for m in mailbox.unseen(limit=10, max_bytes=100_000)] == [True]
+
+
+def test_a_certificate_the_machine_does_not_trust_is_refused(imap_tls_server, monkeypatch):
+    monkeypatch.delenv("SSL_CERT_FILE")
+    with pytest.raises(MailboxUnavailable, match="CERTIFICATE_VERIFY_FAILED"), open_mailbox(imap_tls_server.tls_url):
+        pass
+
+
+def test_no_password_goes_to_another_machine_over_plain_text(imap_server):
+    """127.0.0.2 stands for another machine: without STARTTLS there, the password is not sent."""
+    url = imap_server.url.replace("@127.0.0.1:", "@127.0.0.2:")
+    refusal = "no password is sent over an unencrypted connection"
+    with pytest.raises(MailboxUnavailable, match=refusal), open_mailbox(url):
+        pass
+
+
+def test_the_imap_url_gives_user_password_folder_and_port():
     target = parse_imap_url("imap://care%40medtravel.example:p%40ss@mail.example/Replies%20in")
     assert (target.username, target.password, target.folder, target.port) == (
         "care@medtravel.example",
