@@ -168,7 +168,10 @@ def dovecot_missing() -> str | None:
         return None
     if os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "install", "-y", "-qq", "dovecot-imapd"], env=env, capture_output=True, check=False)
+        install = ["apt-get", "install", "-y", "-qq", "dovecot-imapd"]
+        if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, check=False)
+            subprocess.run(install, env=env, capture_output=True, check=False)
         if Path(DOVECOT).exists():
             return None
         return "Dovecot is not installed and `apt-get install dovecot-imapd` failed (run `make system-deps` as root)"

@@ -6,7 +6,7 @@ as an inbound `Message`, its files filed as case documents, the coordinator told
 the unmatched list (`case_id` None) and the coordinators and administrators are told. Each mail is committed on its
 own and only then marked done in the mailbox, so a crash refetches it, and the unique Message-ID stores it once. A
 mail that still cannot be stored is marked done too, with its reason in the log and the audit trail, so it does not
-come back every minute.
+come back every minute; only when the database itself is away does a mail stay unseen, for the next run.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import Counter
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from backoffice.cases.documents import discard_stored_file
 from backoffice.cases.models import CaseDocument
@@ -67,6 +67,10 @@ def take(mail: IncomingMail) -> str:
         db.session.rollback()
         _discard(filed)
         return "duplicate"
+    except (OperationalError, InterfaceError):  # the database is away: the mail stays unseen for the next run
+        db.session.rollback()
+        _discard(filed)
+        raise
     except Exception as error:  # bad mail must never stop the others
         db.session.rollback()
         _discard(filed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from backoffice.cases.models import CaseDocument, CaseEvent
@@ -243,3 +244,19 @@ def test_a_mailbox_that_cannot_be_reached_is_tried_again_later(app, monkeypatch)
     change_settings(monkeypatch, app, imap_url=f"imap://u:p@127.0.0.1:{free_port()}/INBOX")
     with pytest.raises(TransientJobError):
         receiving.fetch_replies()
+
+
+def test_when_the_database_is_away_the_mail_stays_unseen_for_the_next_run(case, app, monkeypatch, tmp_path):
+    change_settings(monkeypatch, app, app_env="development", imap_url="", local_mailbox_dir=tmp_path)
+    (tmp_path / "new").mkdir(parents=True)
+    (tmp_path / "new" / "00000000000000000001.1.0.eml").write_bytes(reply(in_reply_to=sent_on(case).message_id))
+
+    def database_away(content, **kwargs):
+        raise OperationalError("SELECT 1", {}, ConnectionError("server closed the connection"))
+
+    monkeypatch.setattr(receiving, "parse", database_away)
+    with pytest.raises(OperationalError):
+        receiving.fetch_replies()
+    monkeypatch.undo()
+    change_settings(monkeypatch, app, app_env="development", imap_url="", local_mailbox_dir=tmp_path)
+    assert receiving.fetch_replies() == {"matched": 1}
