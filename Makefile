@@ -39,11 +39,13 @@ test-sqlite-then-e2e: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-e2e
 
-## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite.
+## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite,
+## Dovecot is the IMAP server the mailbox tests read replies from.
 ## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.
 system-deps:
 	@missing=""; command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	test -x "$${CHROMIUM:-/usr/bin/chromium}" || missing="$$missing chromium"; \
+	test -x "$${DOVECOT:-/usr/sbin/dovecot}" || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing$$missing (apt-get)"; \

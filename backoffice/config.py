@@ -52,6 +52,11 @@ def default_caught_mail_dir() -> Path:
     return instance_path() / "caught-mail"
 
 
+def default_local_mailbox_dir() -> Path:
+    """Development without IMAP_URL: the catcher delivers mail to our reply addresses here; the fetch job reads it."""
+    return instance_path() / "mailbox"
+
+
 def _development_secret_key() -> str:
     """A per-machine random key kept in instance/, so no two checkouts share a session-signing key."""
     path = instance_path() / "secret_key"
@@ -185,6 +190,11 @@ class Settings:
     base_url: str = setting("BASE_URL", "http://localhost:5000", strip=True)
     # The hour (operator's time zone) from which each day's notification digest goes out
     digest_hour: int = setting("DIGEST_HOUR", "7")
+    # Incoming mail (backoffice/mailbox.py): the operator's mailbox the replies arrive in, read once a minute.
+    # imaps://user:password@host:993/INBOX (TLS), imap://...:143/INBOX (STARTTLS when offered). Empty: no fetching,
+    # except in development, where the local Maildir below is read (the catcher delivers replies there).
+    imap_url: str = setting("IMAP_URL", "", secret=True)
+    local_mailbox_dir: Path = setting("LOCAL_MAILBOX_DIR", lambda _: str(default_local_mailbox_dir()))
 
     def __post_init__(self) -> None:
         for item in dataclasses.fields(self):
@@ -387,6 +397,8 @@ def _check_mail(settings: Settings) -> None:
     scheme = settings.smtp_url.partition("://")[0]
     if settings.smtp_url and scheme not in ("smtp", "smtp+starttls", "smtps"):
         raise ConfigurationError("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
+    if settings.imap_url and settings.imap_url.partition("://")[0] not in ("imap", "imaps"):
+        raise ConfigurationError("IMAP_URL must start with imap:// or imaps://")
 
 
 def _check_production(settings: Settings) -> None:

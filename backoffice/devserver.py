@@ -6,6 +6,8 @@ The dispatcher sends the outbox's due jobs to Redis (scheduled ones included: tr
 jobs); without it, work recorded while Redis was down or scheduled for later would never run. The mail catcher
 (`backoffice.mail_catcher`) is a real SMTP server on 127.0.0.1:MAIL_CATCHER_PORT: the children get SMTP_URL pointing
 at it, so mail takes the same path as in production and lands in instance/caught-mail, shown to admins at /dev/mail.
+Without IMAP_URL, mail to the operator's own domain (replies to a case's reply address) is also delivered into
+instance/mailbox, the local mailbox the fetch job `messages.fetch_replies` reads in development.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ import socket
 import subprocess
 import sys
 import time
+from email.utils import parseaddr
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from backoffice import embedded_redis, mail_catcher
 from backoffice.cli import DEMO_PASSWORD, DEMO_USERS
-from backoffice.config import default_caught_mail_dir, instance_path
+from backoffice.config import default_caught_mail_dir, default_local_mailbox_dir, default_of, instance_path
 
 # How long the children get to stop by themselves after SIGTERM before they (and whatever they forked) are killed.
 STOP_GRACE = 3.0
@@ -127,6 +130,10 @@ def start_mail_catcher(env: dict[str, str], preexec_fn) -> subprocess.Popen:
         )
     folder = Path(env.get("CAUGHT_MAIL_DIR") or default_caught_mail_dir())
     command = [sys.executable, "-m", "backoffice.mail_catcher", "--port", str(port), "--dir", str(folder)]
+    if not env.get("IMAP_URL"):  # replies to the operator's addresses go to the local mailbox the fetch job reads
+        mailbox = Path(env.get("LOCAL_MAILBOX_DIR") or default_local_mailbox_dir())
+        domain = parseaddr(env.get("MAIL_FROM") or default_of("mail_from") or "")[1].rpartition("@")[2]
+        command += ["--mailbox", str(mailbox), "--domain", domain]
     catcher = subprocess.Popen(command, env=env, start_new_session=True, preexec_fn=preexec_fn)
     env["SMTP_URL"] = f"smtp://{mail_catcher.HOST}:{port}"
     return catcher

@@ -4,6 +4,10 @@ Without SMTP_URL, `make run` starts it (`python -m backoffice.mail_catcher --por
 so the sending code speaks real SMTP in development too and nothing leaves the machine. Each message is written
 Maildir-style: to `tmp/`, then renamed into `new/`, so a reader never sees half a message. Names sort by arrival
 (nanoseconds since the epoch first). `list_caught` and `read_caught` read them back for the development mail page.
+
+Mail to the operator's own domain (a reply to a case's reply address) is also delivered, the same way, into a second
+Maildir (`--mailbox instance/mailbox --domain <domain of MAIL_FROM>`): the local mailbox the fetch job reads in
+development when IMAP_URL is not set. `reply_to_caught` writes the reply a recipient would send to a caught message.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from aiosmtpd.smtp import SMTP
@@ -61,14 +66,20 @@ def store(directory: Path, content: bytes, *, mail_from: str = "", rcpt_tos: tup
 
 
 class Keeper:
-    """aiosmtpd's handler: every message received is stored as a file."""
+    """aiosmtpd's handler: every message received is stored as a file; mail to `domain` is delivered to `mailbox`."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, mailbox: Path | None = None, domain: str = ""):
         self.directory = directory
+        self.mailbox = mailbox
+        self.domain = domain.lower()
 
     async def handle_DATA(self, server, session, envelope) -> str:
         content = envelope.original_content or envelope.content or b""
-        store(self.directory, content, mail_from=envelope.mail_from or "", rcpt_tos=tuple(envelope.rcpt_tos))
+        rcpt_tos = tuple(envelope.rcpt_tos)
+        store(self.directory, content, mail_from=envelope.mail_from or "", rcpt_tos=rcpt_tos)
+        ours = tuple(rcpt for rcpt in rcpt_tos if self.domain and rcpt.lower().endswith("@" + self.domain))
+        if self.mailbox is not None and ours:
+            store(self.mailbox, content, mail_from=envelope.mail_from or "", rcpt_tos=ours)
         return "250 Message accepted for delivery"
 
 
@@ -90,8 +101,9 @@ def _listening_socket(port: int) -> socket.socket:
 class Catcher:
     """A running catcher: its address, and `stop()`. Runs its event loop in a thread of the caller."""
 
-    def __init__(self, directory: Path, port: int = DEFAULT_PORT):
+    def __init__(self, directory: Path, port: int = DEFAULT_PORT, *, mailbox: Path | None = None, domain: str = ""):
         self.directory = directory
+        self._keeper = Keeper(directory, mailbox, domain)
         self._sock = _listening_socket(port)
         for folder in ("tmp", "new"):
             (directory / folder).mkdir(parents=True, exist_ok=True)
@@ -108,7 +120,7 @@ class Catcher:
 
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
-        handler = Keeper(self.directory)
+        handler = self._keeper
         factory = lambda: SMTP(handler, data_size_limit=MAX_MESSAGE_BYTES, hostname="mail-catcher")  # noqa: E731
         server = self._loop.run_until_complete(self._loop.create_server(factory, sock=self._sock))
         self._ready.set()
@@ -262,14 +274,37 @@ def caught_html(directory: Path, name: str) -> str | None:
     return _content(part) if part is not None else None
 
 
+def reply_to_caught(directory: Path, name: str, body: str) -> EmailMessage:
+    """The reply the recipient of caught message `name` would send: from its first recipient, to its Reply-To (else
+    its sender), in reply to its Message-ID, the thread's References kept."""
+    original = _parse(_path_of(directory, name))
+    sender = _header(original, "X-Envelope-To").strip("<>") or _header(original, "To").split(",")[0].strip()
+    to = _header(original, "Reply-To") or _header(original, "From")
+    message_id = _header(original, "Message-ID")
+    if not to or not sender:
+        raise MailCatcherError(f"message {name!r} names no sender or recipient to reply between")
+    reply = EmailMessage()
+    reply["From"], reply["To"] = sender, to
+    subject = _header(original, "Subject")
+    reply["Subject"] = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    reply["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or "localhost")
+    if message_id:
+        reply["In-Reply-To"] = message_id
+        reply["References"] = " ".join(filter(None, [_header(original, "References"), message_id]))
+    reply.set_content(body)
+    return reply
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m backoffice.mail_catcher --port 8025 --dir instance/caught-mail`: run until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--mailbox", type=Path, help="a Maildir that also gets the mail to --domain")
+    parser.add_argument("--domain", default="", help="the operator's own domain (MAIL_FROM's)")
     args = parser.parse_args(argv)
     try:
-        catcher = Catcher(args.dir, args.port)
+        catcher = Catcher(args.dir, args.port, mailbox=args.mailbox, domain=args.domain)
     except MailCatcherError as error:
         print(f"mail catcher: {error}", flush=True)
         return 1

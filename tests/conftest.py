@@ -19,7 +19,7 @@ from backoffice import create_app
 from backoffice.extensions import db
 from tests.factories import make_user
 from tests.helpers import BackofficeClient, delete_all_rows, login_as
-from tests.servers import embedded_redis, throwaway_postgres
+from tests.servers import dovecot, dovecot_missing, embedded_redis, throwaway_postgres
 
 
 def pytest_addoption(parser):
@@ -132,3 +132,24 @@ def count_queries():
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
+
+
+@pytest.fixture
+def imap_server():
+    """A real Dovecot IMAP server with one user and an empty INBOX (installed first when missing and we may)."""
+    missing = dovecot_missing()
+    if missing:
+        pytest.skip(missing)
+    with dovecot() as server:
+        yield server
+
+
+@pytest.fixture
+def imap_tls_server(monkeypatch):
+    """Dovecot with STARTTLS and TLS, its certificate trusted by the process (SSL_CERT_FILE)."""
+    missing = dovecot_missing()
+    if missing:
+        pytest.skip(missing)
+    with dovecot(tls=True) as server:
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.ca_file))
+        yield server

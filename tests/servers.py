@@ -1,4 +1,5 @@
-"""Throw-away servers for the suite and the benchmarks: a PostgreSQL 15 cluster and the embedded Redis server.
+"""Throw-away servers for the suite and the benchmarks: a PostgreSQL 15 cluster, the embedded Redis server and
+a Dovecot IMAP server.
 
 Nothing here assumes a running service: each context manager starts its server in a temp dir and stops it.
 """
@@ -12,7 +13,9 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from backoffice import embedded_redis as embedded_redis_server
 
@@ -121,3 +124,161 @@ def threaded_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+DOVECOT = os.environ.get("DOVECOT", "/usr/sbin/dovecot")
+DOVECOT_CONFIG = """\
+protocols = imap
+listen = 127.0.0.1, 127.0.0.2
+base_dir = {dir}/run
+state_dir = {dir}/state
+log_path = {dir}/log
+{ssl}
+first_valid_uid = 1
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {dir}/users
+}}
+userdb {{
+  driver = static
+  args = uid={user} gid={group} home={dir}/mail/%u
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  inet_listener imap {{
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = {tls_port}
+    ssl = yes
+  }}
+}}
+"""
+# With TLS: STARTTLS offered on the plain port, TLS from the first byte on the other; a certificate for 127.0.0.1
+# that clients trust through SSL_CERT_FILE (ssl.create_default_context reads it).
+DOVECOT_TLS = "ssl = yes\nssl_cert = <{dir}/cert.pem\nssl_key = <{dir}/key.pem"
+
+
+def dovecot_missing() -> str | None:
+    """Why no Dovecot can run here (None: it can), after installing it if it is missing and we may (root, apt-get),
+    as `make system-deps` does."""
+    if Path(DOVECOT).exists():
+        return None
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "dovecot-imapd"]
+        if subprocess.run(install, env=env, capture_output=True, check=False).returncode != 0:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, check=False)
+            subprocess.run(install, env=env, capture_output=True, check=False)
+        if Path(DOVECOT).exists():
+            return None
+        return "Dovecot is not installed and `apt-get install dovecot-imapd` failed (run `make system-deps` as root)"
+    return f"Dovecot is not installed ({DOVECOT} missing; `apt-get install dovecot-imapd` as root, or set DOVECOT)"
+
+
+@dataclass
+class ImapServer:
+    """A running Dovecot: one user, `url` for IMAP_URL, and `client()` to act as a mail program would."""
+
+    host: str
+    port: int
+    user: str
+    password: str
+    tls_port: int = 0  # TLS from the first byte (with tls=True only)
+    ca_file: Path | None = None  # the certificate to trust (with tls=True only)
+
+    @property
+    def url(self) -> str:
+        return f"imap://{quote(self.user)}:{quote(self.password)}@{self.host}:{self.port}/INBOX"
+
+    @property
+    def tls_url(self) -> str:
+        return f"imaps://{quote(self.user)}:{quote(self.password)}@{self.host}:{self.tls_port}/INBOX"
+
+    def client(self):
+        import imaplib
+
+        imap = imaplib.IMAP4(self.host, self.port, timeout=10)
+        imap.login(self.user, self.password)
+        return imap
+
+    def deliver(self, content: bytes, folder: str = "INBOX") -> None:
+        """Put a mail into the user's folder, unseen, as a mail server delivering it would."""
+        imap = self.client()
+        try:
+            status, answer = imap.append(folder, "", None, content)
+            assert status == "OK", answer
+        finally:
+            imap.logout()
+
+
+@contextlib.contextmanager
+def dovecot(user: str = "inbox@operator.test", password: str = "secret", *, tls: bool = False) -> Iterator[ImapServer]:
+    """A throw-away Dovecot IMAP server on a free port of 127.0.0.1 and 127.0.0.2 (users in a file, mail in
+    Maildir); with `tls`, STARTTLS on that port and TLS on a second one, with a certificate made for 127.0.0.1."""
+    workdir = Path(tempfile.mkdtemp(prefix="backoffice-dovecot-"))
+    port, tls_port = free_port(), free_port()
+    if tls:
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                "-keyout",
+                str(workdir / "key.pem"),
+                "-out",
+                str(workdir / "cert.pem"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    owner = ("dovecot", "dovecot") if os.geteuid() == 0 else (str(os.getuid()), str(os.getgid()))
+    for folder in ("run", "state", "mail"):
+        (workdir / folder).mkdir()
+    (workdir / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
+    config = workdir / "dovecot.conf"
+    ssl = DOVECOT_TLS.format(dir=workdir) if tls else "ssl = no"
+    config.write_text(
+        DOVECOT_CONFIG.format(dir=workdir, port=port, tls_port=tls_port, user=owner[0], group=owner[1], ssl=ssl)
+    )
+    if os.geteuid() == 0:
+        shutil.chown(workdir / "mail", *owner)
+        workdir.chmod(0o755)
+    process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_for_port(port, process, workdir / "log", what="Dovecot")
+        yield ImapServer("127.0.0.1", port, user, password, tls_port, workdir / "cert.pem" if tls else None)
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, log: Path, *, what: str, timeout: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            text = log.read_text()[-4000:] if log.exists() else ""
+            raise RuntimeError(f"{what} stopped (exit {process.returncode}):\n{errors}{text}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not listen on port {port} within {timeout:.0f} s")

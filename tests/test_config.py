@@ -64,6 +64,7 @@ def test_the_retry_backoff_default_is_stated_once_per_profile(monkeypatch):
         ({"OPERATOR_IBAN": "DE00 0000"}, "OPERATOR_IBAN is not a valid IBAN"),
         ({"JOB_MAX_ATTEMPTS": 2.5}, "JOB_MAX_ATTEMPTS must be of type int"),
         ({"VAT_RATES": "7"}, "no such setting: VAT_RATES"),
+        ({"IMAP_URL": "pop3://mail.internal"}, "IMAP_URL must start with imap:// or imaps://"),
         ({"SESSION_COOKIE_NAME": "mine"}, "Flask's own keys derive from the settings"),
         ({"BASE_URL": "office.example"}, "BASE_URL must be the app's address"),
         ({"DIGEST_HOUR": "24"}, "DIGEST_HOUR must be an hour from 0 to 23"),

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import os
 import re
 import secrets
@@ -125,15 +126,36 @@ def store_document(
     above MAX_DOCUMENT_MB. Closed and cancelled cases take no more records. The file is written under a random name
     and removed again if the database refuses the row, so nothing half-stored is left behind.
     """
+    if file_storage is None or not file_storage.filename:
+        raise DocumentError("Choose a file to upload.")
+    return _store(case_id, file_storage.filename, file_storage.stream, description, actor_id, document_type)
+
+
+def store_bytes(
+    case_id: int, filename: str, content: bytes, *, description: str, actor_id: int, document_type: str = "received"
+) -> CaseDocument:
+    """Add a file that came as bytes (an attachment of a reply by mail) to a case, under the same rules as an
+    upload: PDF, JPEG or PNG by content and name, not empty, not above MAX_DOCUMENT_MB, not on a closed case."""
+    return _store(case_id, filename, io.BytesIO(content), description, actor_id, document_type, verb="Received")
+
+
+def _store(
+    case_id: int,
+    filename: str,
+    stream: IO[bytes],
+    description: str,
+    actor_id: int,
+    document_type: str,
+    *,
+    verb: str = "Uploaded",
+) -> CaseDocument:
     case = get_case(case_id)
     if case.state in states.FINAL:
         raise DocumentError(
             f"Case {case.number} is {states.label(case.state).lower()}; no more documents can be added to it."
         )
     document_type = check_document_type(document_type)
-    if file_storage is None or not file_storage.filename:
-        raise DocumentError("Choose a file to upload.")
-    name = display_name(file_storage.filename)
+    name = display_name(filename)
     extension = os.path.splitext(name)[1].lower()
     expected = EXTENSIONS.get(extension)
     if expected is None:
@@ -146,7 +168,7 @@ def store_document(
         raise DocumentError(f"Keep the description under {MAX_DESCRIPTION_LENGTH} characters.")
 
     folder = documents_dir()
-    temporary, size, sha256, head = _receive(file_storage.stream, folder, name)
+    temporary, size, sha256, head = _receive(stream, folder, name)
     try:
         if size == 0:
             raise DocumentError(f"“{name}” is empty.")
@@ -185,7 +207,7 @@ def store_document(
             case,
             "document",
             actor_id,
-            note=f"Uploaded {name} ({DOCUMENT_TYPES[document_type].lower()})",
+            note=f"{verb} {name} ({DOCUMENT_TYPES[document_type].lower()})",
             audit={
                 "document_id": document.id,
                 "document_type": document_type,

@@ -79,6 +79,8 @@ _EVENT_LABELS = {
     "itinerary": "Itinerary PDF downloaded despite open problems",
     "follow_up": "Follow-up updated",
     "medicine_order": "Medicine order updated",
+    "message_received": "Reply received by mail",
+    "message_bounced": "Mail could not be delivered",
 }
 
 

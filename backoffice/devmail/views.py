@@ -6,13 +6,22 @@ runs no script and loads nothing (no remote image can tell a sender the mail was
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 
+from backoffice import mailer
 from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.config import settings
 from backoffice.devmail import bp
 from backoffice.downloads import download
-from backoffice.mail_catcher import MailCatcherError, caught_attachment, caught_html, list_caught, read_caught
+from backoffice.forms import ConfirmForm
+from backoffice.mail_catcher import (
+    MailCatcherError,
+    caught_attachment,
+    caught_html,
+    list_caught,
+    read_caught,
+    reply_to_caught,
+)
 from backoffice.params import page_number
 
 PER_PAGE = 50
@@ -32,7 +41,7 @@ def show_mail(name: str):
         mail = read_caught(settings().caught_mail_dir, name)
     except MailCatcherError:
         abort(404)
-    return render_template("devmail/show.html", mail=mail)
+    return render_template("devmail/show.html", mail=mail, reply_form=ConfirmForm(formdata=None))
 
 
 @bp.route("/<name>/html")
@@ -56,3 +65,29 @@ def mail_attachment(name: str, index: int):
     except MailCatcherError:
         abort(404)
     return download(body, mimetype=mimetype, filename=filename)
+
+
+REPLY_TEXT = (
+    "Thank you for your message. This reply was sent from the development mail page, as the recipient would answer;"
+    " the fetch job files it on the case within a minute.\n"
+)
+
+
+@bp.route("/<name>/reply", methods=["POST"])
+@roles_required(ADMIN)
+def reply_to_mail(name: str):
+    """Send the reply the recipient would write (In-Reply-To the caught message, to its Reply-To) through SMTP: it
+    comes back through the catcher into the local mailbox, and the fetch job puts it on the case."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        reply = reply_to_caught(settings().caught_mail_dir, name, REPLY_TEXT)
+    except MailCatcherError:
+        abort(404)
+    try:
+        mailer.send_message(reply, settings().smtp_url)
+    except mailer.MailError as error:
+        flash(f"The reply could not be sent: {error}", "error")
+        return redirect(url_for("devmail.show_mail", name=name))
+    flash(f"A reply from {reply['From']} to {reply['To']} was sent; the fetch job files it within a minute.", "success")
+    return redirect(url_for("devmail.list_mail"))

@@ -13,12 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
+from sqlalchemy import select
+
 from backoffice import validators
 from backoffice.config import settings
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
-from backoffice.messages.models import Message, MessageAttachment
+from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.trail import record_event
 
 SEND_JOB = "messages.send"
@@ -175,3 +177,15 @@ def _attachments(attachments: Iterable[OutgoingAttachment]) -> list[OutgoingAtta
         if not file.content:
             raise MessageRefused(f"The file {file.filename!r} is empty.")
     return files
+
+
+def undeliverable(addresses: Iterable[str]) -> dict[str, str]:
+    """Which of `addresses` a delivery report said cannot be reached: address (lower-case) -> the server's reason.
+
+    Queueing does not refuse them (an address may work again; a typo is fixed on the contact): the compose form warns.
+    """
+    wanted = sorted({address.strip().lower() for address in addresses if address and address.strip()})
+    if not wanted:
+        return {}
+    found = select(UndeliverableAddress.address, UndeliverableAddress.reason)
+    return dict(db.session.execute(found.where(UndeliverableAddress.address.in_(wanted))).all())

@@ -20,6 +20,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
 from backoffice.messages.models import Message
+from backoffice.messages.reply_addresses import reply_address
 from backoffice.trail import record_event
 
 
@@ -33,6 +34,8 @@ def build_email(message: Message) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
+    if message.case_id is not None:
+        email["Reply-To"] = reply_address(message.case_id)  # a reply finds its case even without the thread headers
     email["Auto-Submitted"] = "auto-generated" if message.created_by_id is None else "no"
     if message.in_reply_to:
         email["In-Reply-To"] = message.in_reply_to

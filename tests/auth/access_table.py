@@ -222,5 +222,14 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "notifications.mark_notification_read": {"POST": (LOGIN, DENY, HIDDEN, HIDDEN, OK)},
     "notifications.mark_all_notifications_read": {"POST": STAFF},
     "notifications.change_digest":         {"POST": STAFF},  # one's own choice, on the account page
+    "devmail.reply_to_mail":               {"POST": DEV_ONLY_ADMIN},  # issue 16, inbound mail: reply as the recipient
+    # ---- issue 16: inbound mail. The unmatched list holds mail from patients, hospitals and physicians (health
+    # data): those who read health data, coordinators and administrators; never finance or patients.
+    "messages.list_unmatched_mail":        {"GET": CASEWORK},
+    "messages.show_unmatched_mail":        {"GET": CASEWORK},
+    "messages.unmatched_mail_html":        {"GET": CASEWORK},
+    "messages.unmatched_mail_file":        {"GET": CASEWORK},
+    "messages.assign_unmatched_mail":      {"POST": CASEWORK},  # refused without a case number: still the same mail
+    "messages.discard_unmatched_mail":     {"POST": CASEWORK},  # refused without a reason: still on the list
 }
 # fmt: on

@@ -41,6 +41,7 @@ from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
 from backoffice.notifications.operations import notify
+from backoffice.messages.models import Message, MessageAttachment
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -193,6 +194,8 @@ def build_world(app: Flask) -> World:
     _feed, feed_token = calendar.create_feed(users["coordinator"].id, actor_id=users["coordinator"].id)
     pause_destination("TR", reason="Elections", actor_id=users["admin"].id)
     outbox = db.session.scalar(db.select(OutboxEntry).order_by(OutboxEntry.id).limit(1))
+    unmatched_mail, unmatched_file = _unmatched_mail("b")
+    paula["unmatched_message_id"] = _unmatched_mail("a")[0]  # the parent of NESTED's probe
     db.session.commit()
     world.values = {
         **peter,
@@ -210,9 +213,41 @@ def build_world(app: Flask) -> World:
         "caught_mail": "00000000000000000001.1.0.eml",
         "attachment_index": 0,
         "notification_id": _notification_of(users["admin"], peter["case_id"]),
+        "unmatched_message_id": unmatched_mail,
+        "unmatched_file_id": unmatched_file,
         "paula": paula,
     }
     return world
+
+
+def _unmatched_mail(key: str) -> tuple[int, int]:
+    """A received mail that matched no case, with a file waiting for its case (the unmatched list's pages)."""
+    message = Message(
+        direction="inbound",
+        kind="reply",
+        language="en",
+        from_address="someone@elsewhere.example",
+        to_addresses="care@medtravel.example",
+        subject="Scan of my passport",
+        body_text="See attached.",
+        body_html="<p>See attached.</p>",
+        message_id=f"<unmatched-{key}@elsewhere.example>",
+        state="received",
+        received_at=utcnow(),
+    )
+    message.attachments = [
+        MessageAttachment(
+            filename="passport.pdf",
+            content_type="application/pdf",
+            size_bytes=len(PDF),
+            sha256="0" * 64,
+            content=PDF,
+            source="received",
+        )
+    ]
+    db.session.add(message)
+    db.session.flush()
+    return message.id, message.attachments[0].id
 
 
 def _patient_records(world, person, user, hospital, physician, programme, interpreter, pharmacy) -> dict:
@@ -425,6 +460,14 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("devmail.mail_attachment", "name"): "caught_mail",
     ("devmail.mail_attachment", "index"): "attachment_index",
     "notification_id": "notification_id",  # the administrator's (issue 16)
+    ("devmail.reply_to_mail", "name"): "caught_mail",
+    # issue 16, inbound mail: a mail on the unmatched list (no case: nobody's patient record is in the URL)
+    ("messages.show_unmatched_mail", "message_id"): "unmatched_message_id",
+    ("messages.unmatched_mail_html", "message_id"): "unmatched_message_id",
+    ("messages.unmatched_mail_file", "message_id"): "unmatched_message_id",
+    ("messages.unmatched_mail_file", "attachment_id"): "unmatched_file_id",
+    ("messages.assign_unmatched_mail", "message_id"): "unmatched_message_id",
+    ("messages.discard_unmatched_mail", "message_id"): "unmatched_message_id",
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
@@ -693,6 +736,10 @@ NESTED = {
     "billing.decide_bill_line": ("POST", {"bill_id": "bill_id", "line_id": "bill_line_id"}),
     "invoicing.remove_invoice_line": ("POST", {"invoice_id": "draft_invoice_id", "line_id": "draft_line_id"}),
     "cases.complete_reminder": ("POST", {"case_id": "case_id", "reminder_id": "reminder_id"}),
+    "messages.unmatched_mail_file": (
+        "GET",
+        {"message_id": "unmatched_message_id", "attachment_id": "unmatched_file_id"},
+    ),
 }
 # Form fields a view checks before it looks the records up: (endpoint, field) -> the parent's value in the world.
 NESTED_FORMS = {("invoicing.remove_invoice_line", "version"): "draft_version"}

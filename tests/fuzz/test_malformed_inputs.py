@@ -38,8 +38,11 @@ UNREACHED_GET = {
     "devmail.show_mail": "development only: a caught message, linked from the development mail list",
     "devmail.mail_html": "development only: the src of a caught message's sandboxed frame",
     "devmail.mail_attachment": "development only: a file of a caught message",
+    "messages.unmatched_mail_html": "a file, not a page: the src of an unmatched mail's sandboxed frame",
 }
-UNREACHED_POST: dict[str, str] = {}
+UNREACHED_POST: dict[str, str] = {
+    "devmail.reply_to_mail": "development only: the button on a caught message (no such page in the test profile)",
+}
 
 
 @pytest.fixture

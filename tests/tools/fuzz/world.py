@@ -201,8 +201,27 @@ def build_world(app) -> World:
     world.urls.append(f"/cases/{invited.id}")  # as an admin: the reset-link form of the account just opened
     _, world.tokens["calendar"] = calendar.create_feed(coordinator, actor_id=coordinator)
     world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]
+    world.urls.append(f"/messages/unmatched/{_unmatched_mail()}")  # assign it to a case, or discard it; its file
     db.session.commit()
     return world
+
+
+def _unmatched_mail() -> int:
+    """A received mail that matched no case, with HTML and a PDF waiting for its case (through the fetch job's
+    own receiving code)."""
+    from email.message import EmailMessage
+
+    from backoffice.messages.models import Message
+    from backoffice.messages.receiving import receive
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "unknown@elsewhere.example", "care@medtravel.example", "My scan"
+    mail["Message-ID"] = "<fuzz-unmatched@elsewhere.example>"
+    mail.set_content("Please file the attached scan.")
+    mail.add_alternative("<p>Please file the attached <b>scan</b>.</p>", subtype="html")
+    mail.add_attachment(b"%PDF-1.7\n%%EOF\n", maintype="application", subtype="pdf", filename="scan.pdf")
+    receive(mail.as_bytes())
+    return db.session.scalar(select(Message.id).where(Message.message_id == "<fuzz-unmatched@elsewhere.example>"))
 
 
 def redis_connection_of(app):

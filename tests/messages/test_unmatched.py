@@ -1,0 +1,104 @@
+"""The unmatched list: mail that matched no case waits for those who read health data, who open it (its HTML only
+in a sandbox), assign it to its case by number (its files filed, the coordinator told) or discard it with a reason."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from backoffice.cases.models import CaseDocument, CaseEvent
+from backoffice.extensions import db
+from backoffice.messages.models import Message, MessageAttachment
+from backoffice.notifications.models import Notification
+from backoffice.trail import AuditEvent
+from tests.factories import make_case, make_patient
+from tests.messages.inbound import PDF, receive, reply
+
+HTML = '<p>Please see my scan</p><img src="https://tracker.example/o.gif"><script>alert(1)</script>'
+
+
+def waiting(**fields) -> Message:
+    receive(reply(sender="new.address@example.test", subject="Scan for my case", html=HTML, **fields))
+    return db.session.scalar(select(Message).where(Message.direction == "inbound"))
+
+
+def test_mail_matching_no_case_tells_coordinators_and_administrators(users):
+    message = waiting()
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == "unmatched_mail")))
+    assert told == {users["coordinator"].id, users["admin"].id}
+    link = db.session.scalar(select(Notification.link).where(Notification.kind == "unmatched_mail"))
+    assert link == f"/messages/unmatched/{message.id}"
+
+
+def test_coordinators_see_the_list_with_sender_subject_and_a_count_in_the_menu(as_role):
+    waiting()
+    page = as_role("coordinator").get("/messages/unmatched").get_data(as_text=True)
+    assert "new.address@example.test" in page and "Scan for my case" in page
+    assert 'Unmatched mail <span class="badge">1</span>' in page
+
+
+def test_finance_neither_sees_the_list_nor_its_menu_link(as_role):
+    waiting()
+    client = as_role("finance")
+    assert client.get("/messages/unmatched").status_code == 403
+    assert "Unmatched mail" not in client.get("/dashboard/").get_data(as_text=True)
+
+
+def test_one_mail_shows_its_text_and_its_sanitised_html_only_in_a_sandbox(as_role):
+    message = waiting()
+    client = as_role("coordinator")
+    page = client.get(f"/messages/unmatched/{message.id}").get_data(as_text=True)
+    assert "Scan for my case" in page and "<script>alert" not in page and "tracker.example" not in page
+    assert f'sandbox src="/messages/unmatched/{message.id}/html"' in page
+    frame = client.get(f"/messages/unmatched/{message.id}/html")
+    assert frame.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "sandbox" in frame.headers["Content-Security-Policy"]
+    assert "Please see my scan" in frame.get_data(as_text=True) and "<img" not in frame.get_data(as_text=True)
+
+
+def test_assigning_a_mail_files_its_attachment_on_the_case_and_tells_the_coordinator(as_role, users):
+    case = make_case(patient=make_patient(email="new.address@example.test"), coordinator=users["coordinator"])
+    db.session.commit()
+    message = waiting(files=(("scan.pdf", "application/pdf", PDF),))
+    attachment = db.session.scalar(select(MessageAttachment))
+    assert attachment.content == PDF and attachment.document_id is None  # waiting with its bytes
+    client = as_role("admin")
+    assert client.get(f"/messages/unmatched/{message.id}/files/{attachment.id}").data == PDF
+    answer = client.post(f"/messages/unmatched/{message.id}/assign", data={"case_number": case.number.lower()})
+    assert answer.status_code == 302 and answer.headers["Location"].endswith(f"/cases/{case.id}")
+    db.session.expire_all()
+    message = db.session.get(Message, message.id)
+    assert (message.case_id, message.matched_by, message.assigned_by_id) == (case.id, "staff", users["admin"].id)
+    assert message.counterpart == "patient"
+    document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id))
+    assert document.document_type == "received" and document.original_filename == "scan.pdf"
+    attachment = db.session.get(MessageAttachment, attachment.id)
+    assert attachment.document_id == document.id and attachment.content is None
+    notification = db.session.scalar(select(Notification).where(Notification.kind == "reply_received"))
+    assert notification.user_id == users["coordinator"].id
+    assert (
+        db.session.scalar(select(CaseEvent).where(CaseEvent.kind == "message_received")).actor_id == users["admin"].id
+    )
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "message.assigned")) is not None
+    assert client.get(f"/messages/unmatched/{message.id}").status_code == 404  # off the list
+
+
+def test_assigning_to_a_case_that_does_not_exist_is_refused_and_the_mail_waits(as_role):
+    message = waiting()
+    answer = as_role("coordinator").post(f"/messages/unmatched/{message.id}/assign", data={"case_number": "C-1999-1"})
+    assert answer.status_code == 422
+    assert "There is no case C-1999-1" in answer.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).case_id is None
+
+
+def test_discarding_needs_a_reason_and_keeps_the_mail_off_the_list(as_role, users):
+    message = waiting()
+    client = as_role("coordinator")
+    refused = client.post(f"/messages/unmatched/{message.id}/discard", data={"reason": "  "})
+    assert refused.status_code == 422 and "Say why the mail is discarded." in refused.get_data(as_text=True)
+    assert client.post(f"/messages/unmatched/{message.id}/discard", data={"reason": "Advertising"}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Message, message.id) is not None  # kept
+    assert "Scan for my case" not in client.get("/messages/unmatched").get_data(as_text=True)
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "message.discarded"))
+    assert audit.details["reason"] == "Advertising" and audit.actor_id == users["coordinator"].id
