@@ -17,6 +17,8 @@ from backoffice.trail import record_event
 # ---------------------------------------------------------------------------------------------- notes
 
 CHANNELS = ("email", "phone", "whatsapp", "video", "letter", "in_person")
+# Who a logged call, chat or letter was with.
+COUNTERPARTS = {"patient": "Patient", "hospital": "Hospital", "physician": "Physician"}
 
 
 def add_note(
@@ -29,17 +31,14 @@ def add_note(
     direction: str | None = None,
     counterpart: str | None = None,
 ) -> CaseNote:
-    """An internal note, or the record of a message to or from the patient or the hospital."""
+    """An internal note, or the record of a call, chat or letter to or from the patient, the hospital or the
+    physician: a message record names its channel, its direction and who it was with."""
     case = get_case(case_id)
     body = (body or "").strip()
     if not body:
         raise CaseError("Write the note first.")
     if kind == "message":
-        if (
-            channel not in CHANNELS
-            or direction not in ("inbound", "outbound")
-            or counterpart not in ("patient", "hospital")
-        ):
+        if channel not in CHANNELS or direction not in ("inbound", "outbound") or counterpart not in COUNTERPARTS:
             raise CaseError("A message needs its channel, its direction and who it was with.")
     elif kind == "internal":
         channel = direction = counterpart = None
