@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.auth.permissions import may_see_health_data
+from backoffice.cases import signals
 from backoffice.cases.models import CaseEvent, CaseNote
 from backoffice.cases.operations import CaseError, get_case
 from backoffice.extensions import db
@@ -86,7 +87,8 @@ def sees_health_data(role: str) -> bool:
 
 
 def timeline(case_id: int, *, health_data: bool) -> list[dict]:
-    """Events and notes of a case, oldest first, each with its author (two statements).
+    """Events and notes of a case, oldest first, each with its author (two statements), and what other features
+    add through `signals.timeline_entries` (the messages sent and received).
 
     Without `health_data` (finance), notes are left out and events keep only what carries no health data: state
     changes without their notes, assignment, programme and estimate; other events show a bare label (a booking's
@@ -119,4 +121,6 @@ def timeline(case_id: int, *, health_data: bool) -> list[dict]:
             {"at": n.created_at, "type": "note", "kind": n.kind, "who": n.author, "note": n, "text": n.body}
             for n in notes
         ]
+    for _receiver, contributed in signals.timeline_entries.send(case_id, health_data=health_data):
+        entries += contributed
     return sorted(entries, key=lambda entry: (entry["at"], entry["type"]))
