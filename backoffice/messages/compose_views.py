@@ -69,12 +69,18 @@ def download_message_file(case_id: int, message_id: int, attachment_id: int):
 # ---------------------------------------------------------------------------------------------- writing
 
 
-def _compose_page(case_id: int, form: ComposeForm, status: int = 200):
-    case = get_case(case_id)
+def _compose_choices(case, form: ComposeForm) -> tuple[list, list]:
+    """The case's contacts and files, as the form's choices."""
     contacts = compose.case_contacts(case)
     files = compose.case_attachables(case)
     form.to.choices = choices([*((c.key, f"{c.name} ({c.counterpart}) <{c.address}>") for c in contacts), TYPED])
     form.attachments.choices = [(file.key, file.label) for file in files]
+    return contacts, files
+
+
+def _compose_page(case_id: int, form: ComposeForm, status: int = 200):
+    case = get_case(case_id)
+    contacts, files = _compose_choices(case, form)
     reply_to = form.reply_to_id()
     parent = thread.thread_message(case.id, reply_to) if reply_to else None
     addresses = [c.address for c in contacts] + [(form.typed_address.data or "").strip()]
@@ -100,6 +106,7 @@ def compose_message(case_id: int):
     if request.method == "GET":
         return _compose_page(case_id, _start_form(case_id))
     form = ComposeForm()
+    _compose_choices(get_case(case_id), form)
     if not form.validate():
         return _refuse_form(case_id, form)
     return commit_change(

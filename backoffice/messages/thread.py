@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -157,7 +156,7 @@ def timeline_entries(case_id: int, *, health_data: bool) -> list[dict]:
                 "who_label": entry.sender if entry.inbound else "Automatic",
                 "text": message.subject,
                 "label": label,
-                "link": url_for("messages.show_message", case_id=case_id, message_id=message.id),
+                "link": ("messages.show_message", {"case_id": case_id, "message_id": message.id}),
             }
         )
     return entries
