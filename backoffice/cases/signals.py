@@ -14,8 +14,9 @@ its own modules (loaded with its package by `create_app`), so the arrows point f
 - `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
   `cases.case_page`). Answered by billing, invoicing, logistics, messages, portal and shipments.
 - `timeline_entries` (sender: the case's id; keyword: health_data) -> a list of timeline entries (dicts with `at`,
-  `type`, `kind`, `who`, `text`, and optionally `who_label`, `label` and `link`: (endpoint, arguments)) that `cases.history.timeline` merges in time
-  order. Answered by messages: every message sent or received on the case (none without `health_data`).
+  `type`, `kind`, `who`, `text`, and optionally `who_label`, `label` and `link`: (endpoint, arguments)) that
+  `cases.history.timeline` merges in time order. Answered by messages: every message sent or received on the case
+  (none without `health_data`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@ patient, physician or hospital on record; no line break in anything that reaches
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pytest
@@ -12,13 +13,13 @@ from backoffice.extensions import db
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.money import Money
 from backoffice.trail import AuditEvent
-from tests.logistics.factories import make_hotel, make_interpreter, make_interpreter_booking, local
+from tests.logistics.factories import local, make_hotel, make_interpreter, make_interpreter_booking
 from tests.messages.conftest import run_send_job
 from tests.messages.factories import MRI, PASSPORT, make_received, make_writing_case
 
 
 def page(response) -> str:
-    return response.get_data(as_text=True)
+    return html.unescape(response.get_data(as_text=True))
 
 
 def messages_stored() -> int:
@@ -189,7 +190,7 @@ def test_a_reply_threads_with_in_reply_to_and_references(as_role, world, smtp):
     )
     client = as_role("coordinator")
     form = page(client.get(f"/cases/{world.case.id}/messages/new?reply_to={received.id}"))
-    assert 'value="Re: My flight"' in form and "&gt; I land at 10:40." in form
+    assert 'value="Re: My flight"' in form and "> I land at 10:40." in form
     response = send(client, world, subject="Re: My flight", reply_to=str(received.id), body="Thank you.\n")
     assert response.status_code == 302
     reply = db.session.scalar(select(Message).where(Message.direction == "outbound"))

@@ -3,6 +3,7 @@ page, its HTML only in a sandbox; read by those who read health data, each read 
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -21,7 +22,7 @@ HOSTILE_HTML = '<p>Thanks!</p><img src="https://tracker.example/pixel.gif"><scri
 
 
 def page(response) -> str:
-    return response.get_data(as_text=True)
+    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
