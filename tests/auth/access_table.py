@@ -215,5 +215,13 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "devmail.show_mail":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_html":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_attachment":             {"GET": DEV_ONLY_ADMIN},
+    # ---- issue 16: writing from the case, its thread, asking the physician in advance. The thread is health data
+    # (read by coordinators and administrators, each read recorded); writing is care coordination; finance never.
+    "messages.show_message":               {"GET": CASEWORK},
+    "messages.message_html":               {"GET": CASEWORK},
+    "messages.download_message_file":      {"GET": CASEWORK},
+    "messages.compose_message":            {"GET": CASEWORK, "POST": CASEWORK},
+    "messages.ask_physician":              {"GET": CASEWORK, "POST": CASEWORK},
+    "messages.record_sharing_consent":     {"POST": CASEWORK},
 }
 # fmt: on

@@ -40,6 +40,7 @@ from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_conne
 from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
+from backoffice.messages.models import Message, MessageAttachment
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -281,6 +282,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     shipments.submit_order(submitted.id, actor_id=None, expected_version=None)
     # the patient signs in already: no invitation, an administrator's reset link (the same /invite/<token> page)
     _invite, invite_token = invites.create_reset_link(case.id, actor_id=world.users["admin"].id)
+    message, message_file = _thread_message(case, person, coordinator)
     db.session.flush()
     return {
         "case_id": case.id,
@@ -298,7 +300,41 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "order_id": order.id,
         "invite_token": invite_token,
         "reminder_id": _reminder_of(case),
+        "message_id": message.id,
+        "message_attachment_id": message_file.id,
     }
+
+
+def _thread_message(case, person: Person, coordinator) -> tuple[Message, MessageAttachment]:
+    """A sent message on the case's thread, with an HTML body and a medical record attached (rows only: no job)."""
+    message = Message(
+        case_id=case.id,
+        kind="manual",
+        language="en",
+        counterpart="patient",
+        to_addresses=person.email,
+        subject=f"Your records, {person.name}",
+        body_text=person.message,
+        body_html=f"<p>{person.message}</p>",
+        message_id=f"<{person.key}@medtravel.example>",
+        state="sent",
+        created_by_id=coordinator.id,
+    )
+    db.session.add(message)
+    db.session.flush()
+    attachment = MessageAttachment(
+        message_id=message.id,
+        filename=person.document,
+        content_type="application/pdf",
+        size_bytes=len(PDF),
+        sha256="0" * 64,
+        content=PDF,
+        health_data=True,
+        source="case_document",
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return message, attachment
 
 
 def _reminder_of(case) -> int:
@@ -415,6 +451,8 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("devmail.mail_html", "name"): "caught_mail",
     ("devmail.mail_attachment", "name"): "caught_mail",
     ("devmail.mail_attachment", "index"): "attachment_index",
+    "message_id": "message_id",
+    "attachment_id": "message_attachment_id",
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
@@ -667,7 +705,8 @@ def made_up_value(value):
     return "ZZ" if len(str(value)) == 2 else "nothing-by-this-name"
 
 
-# Routes naming a record and the record it belongs to: the parent is patient A's, the child patient B's.
+# Routes naming a record and the record it belongs to: the parent (the first) is patient A's, the child (and its own
+# children) patient B's.
 NESTED = {
     "cases.download_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
     "cases.preview_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
@@ -683,6 +722,13 @@ NESTED = {
     "billing.decide_bill_line": ("POST", {"bill_id": "bill_id", "line_id": "bill_line_id"}),
     "invoicing.remove_invoice_line": ("POST", {"invoice_id": "draft_invoice_id", "line_id": "draft_line_id"}),
     "cases.complete_reminder": ("POST", {"case_id": "case_id", "reminder_id": "reminder_id"}),
+    "messages.show_message": ("GET", {"case_id": "case_id", "message_id": "message_id"}),
+    "messages.message_html": ("GET", {"case_id": "case_id", "message_id": "message_id"}),
+    # (the file is B's too: the message and its file belong together, and neither to A's case)
+    "messages.download_message_file": (
+        "GET",
+        {"case_id": "case_id", "message_id": "message_id", "attachment_id": "message_attachment_id"},
+    ),
 }
 # Form fields a view checks before it looks the records up: (endpoint, field) -> the parent's value in the world.
 NESTED_FORMS = {("invoicing.remove_invoice_line", "version"): "draft_version"}
@@ -701,8 +747,8 @@ def test_a_record_named_under_another_case_is_not_found(app):
     for endpoint, (method, arguments) in NESTED.items():
         [rule] = app.url_map.iter_rules(endpoint)
         for kind in BOOKING_KINDS if "kind" in rule.arguments else (None,):
-            parent, child = arguments
-            values = {parent: paula[arguments[parent]], child: peter[arguments[child]]}
+            parent, *children = arguments
+            values = {parent: paula[arguments[parent]], **{child: peter[arguments[child]] for child in children}}
             values = {name: value[kind] if isinstance(value, dict) else value for name, value in values.items()}
             if kind:
                 values["kind"] = kind

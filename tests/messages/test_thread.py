@@ -182,3 +182,17 @@ def test_the_thread_page_runs_a_fixed_number_of_statements(count_queries, users,
     with count_queries() as many:
         assert len(case_thread(case_id)) == 15
     assert len(few) == len(many) == 3
+
+
+def test_every_page_of_the_thread_and_of_writing_declares_its_health_data_read(app):
+    from backoffice.auth.reads import declared_reads
+
+    pages = [
+        "messages.show_message",
+        "messages.message_html",
+        "messages.download_message_file",
+        "messages.compose_message",
+        "messages.ask_physician",
+        "messages.record_sharing_consent",
+    ]
+    assert [page for page in pages if declared_reads(app.view_functions[page]) is None] == []
