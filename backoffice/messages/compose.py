@@ -201,9 +201,10 @@ def _greeting_name(case: Case, contact: Contact | None) -> str:
 
 
 def reply_draft(case: Case, message: Message) -> dict:
-    """What a reply to `message` starts with: its sender as recipient, "Re:" subject, the quoted text."""
+    """What a reply to `message` starts with: its sender (for a message of ours, its recipient) as recipient, the
+    "Re:" subject, the quoted text."""
     contacts = case_contacts(case)
-    sender = (message.from_address or "").lower()
+    sender = (message.from_address if message.direction == "inbound" else message.recipients[0]).lower()
     contact = next((c for c in contacts if c.address.lower() == sender), None)
     subject = message.subject if message.subject.lower().startswith("re:") else f"Re: {message.subject}"
     quoted = "\n".join(f"> {line}" for line in message.body_text.strip().splitlines())

@@ -202,6 +202,14 @@ def test_a_reply_threads_with_in_reply_to_and_references(as_role, world, smtp):
     assert mail["References"] == "<q1@medtravel.example> <r1@mail.example>"
 
 
+def test_writing_again_after_our_own_message_goes_to_its_recipient_in_the_same_thread(as_role, world):
+    client = as_role("coordinator")
+    send(client, world, to="physician", subject="Records")
+    first = db.session.scalar(select(Message))
+    form = page(client.get(f"/cases/{world.case.id}/messages/new?reply_to={first.id}"))
+    assert 'value="Re: Records"' in form and '<option selected value="physician">' in form
+
+
 def test_a_reply_to_another_cases_message_is_not_found(as_role, users, world):
     other = make_writing_case(users["admin"])
     foreign = make_received(other.case.id)

@@ -57,7 +57,7 @@ def test_the_thread_lists_sent_and_received_messages_newest_first_with_state_and
     html = page(as_role("coordinator").get(f"/cases/{world.case.id}"))
     thread = html[html.index('id="thread"') :]
     assert thread.index("Re: Your trip") < thread.index("Second try") < thread.index(">Your trip</a>")
-    assert "layla@mail.example" in thread and "Carl Coordinator → layla@mail.example" in thread
+    assert 'Carl Coordinator</span> → <span dir="auto">layla@mail.example' in thread
     assert ">Queued<" in thread and ">Failed<" in thread and ">Received<" in thread
     assert "mri.pdf" in thread and ">New<" in thread
     assert f"/cases/{world.case.id}/messages/{received.id}" in thread
