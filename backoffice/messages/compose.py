@@ -123,7 +123,7 @@ def undeliverable_among(addresses: Iterable[str]) -> dict[str, str]:
 # ---------------------------------------------------------------------------------------------- files
 
 
-def _document_attachable(case_id: int, document, actor_id: int | None) -> Attachable:
+def document_attachable(case_id: int, document, actor_id: int | None) -> Attachable:
     def load() -> bytes:  # read as a download is: the read is in the trail
         path, _document = open_document(case_id, document.id, actor_id)
         return path.read_bytes()
@@ -142,7 +142,7 @@ def _document_attachable(case_id: int, document, actor_id: int | None) -> Attach
 
 def case_attachables(case: Case, actor_id: int | None = None) -> list[Attachable]:
     """The case's documents (not removed), then the files other features offer (`signals.case_attachables`)."""
-    files = [_document_attachable(case.id, document, actor_id) for document in list_documents(case.id)]
+    files = [document_attachable(case.id, document, actor_id) for document in list_documents(case.id)]
     for _receiver, answer in signals.case_attachables.send(case):
         files.extend(answer)
     return files
@@ -156,6 +156,18 @@ def _chosen_files(case: Case, keys: Iterable[str], actor_id: int) -> list[Attach
             raise MessageRefused("A chosen file is no longer on the case; reload the page and choose again.")
         chosen.append(available[key])
     return chosen
+
+
+def outgoing(file: Attachable) -> OutgoingAttachment:
+    """The file's bytes, made now, to go with a message."""
+    return OutgoingAttachment(
+        file.filename,
+        file.content_type,
+        file.load(),
+        health_data=file.health_data,
+        source=file.source,
+        document_id=file.document_id,
+    )
 
 
 def check_health_data(contact: Contact, files: Iterable[Attachable]) -> None:
@@ -276,17 +288,7 @@ def compose_message(
         counterpart=contact.counterpart,
         in_reply_to=parent.message_id if parent else "",
         thread_references=_references(parent) if parent else "",
-        attachments=[
-            OutgoingAttachment(
-                file.filename,
-                file.content_type,
-                file.load(),
-                health_data=file.health_data,
-                source=file.source,
-                document_id=file.document_id,
-            )
-            for file in files
-        ],
+        attachments=[outgoing(file) for file in files],
     )
     record_event(
         "message.written",

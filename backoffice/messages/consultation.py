@@ -23,12 +23,13 @@ from backoffice.extensions import db
 from backoffice.messages.compose import (
     NOT_HEALTH_DATA,
     Draft,
-    _document_attachable,
     check_composer,
+    document_attachable,
     draft,
+    outgoing,
 )
 from backoffice.messages.models import SHARING_CONSENT_FORMS, Message, SharingConsent
-from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, queue_message
+from backoffice.messages.operations import LANGUAGES, MessageRefused, queue_message
 from backoffice.messages.signals import Contact
 from backoffice.trail import record_event
 
@@ -188,7 +189,7 @@ def request_consultation(
         raise ConsultationRefused("Write in English or German (the languages the templates exist in).")
     records = _selected_records(case.id, document_ids)
     consents = covering_consents(case.id, physician.id, [document.id for document in records])
-    files = [_document_attachable(case.id, document, actor_id) for document in records]
+    files = [document_attachable(case.id, document, actor_id) for document in records]
     message = queue_message(
         kind="consultation_request",
         to=[physician.email],
@@ -198,12 +199,7 @@ def request_consultation(
         case_id=case.id,
         actor_id=actor_id,
         counterpart="physician",
-        attachments=[
-            OutgoingAttachment(
-                f.filename, f.content_type, f.load(), health_data=True, source=f.source, document_id=f.document_id
-            )
-            for f in files
-        ],
+        attachments=[outgoing(file) for file in files],
     )
     for consent in consents:
         if consent.message_id is None:
