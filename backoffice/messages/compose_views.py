@@ -182,9 +182,12 @@ def _consultation_page(case_id: int, consent_form=None, request_form=None, statu
             formdata=None, physician_id=physician_id, language=draft.language, subject=draft.subject, body=draft.body
         )
     physicians, records = _consultation_choices(case, consent_form, request_form)
+    chosen_id = request_form.physician_id.data or ""
+    chosen = consultation.physician_of(int(chosen_id)) if str(chosen_id).isdigit() else None
     page = render_template(
         "messages/consultation.html",
         case=case,
+        undeliverable=compose.undeliverable_among([chosen.email] if chosen else []),
         consents=consultation.consents_of_case(case.id),
         physician_names=dict(physicians),
         record_names=dict(records),

@@ -1,6 +1,6 @@
 """Writing from the case in the browser: a coordinator uploads a record, writes to the case's physician from the "ask
-the physician" template with the record attached, and sees the message on the case's thread and timeline; the mail
-catcher of `make run` receives it with the file."""
+the physician" template with the record attached, and sees the message on the case's thread and timeline, then sent;
+the mail catcher of `make run` received it with the file (the administrator reads it under "Caught mail")."""
 
 from __future__ import annotations
 
@@ -77,4 +77,14 @@ def test_a_coordinator_writes_to_the_physician_with_a_record_and_sees_it_on_the_
     expect(page.locator("#thread li.timeline-item").first).to_contain_text("Sent")
     page.locator("#thread li.timeline-item").first.get_by_role("link").click()
     expect(page.locator("body")).to_contain_text("blood-panel.pdf")
+    subject = page.locator("h1").inner_text()
+    physician = re.search(r"To\s+(\S+@\S+) \(physician\)", browse.text()).group(1)
     browse.shot("message-page")
+
+    # what the mail catcher of `make run` received: the message to the physician, the record attached
+    browse.logout()
+    browse.login("admin")
+    browse.go("/dev/mail/")
+    page.locator("table tbody tr", has_text=subject).first.get_by_role("link").click()
+    expect(page.locator("body")).to_contain_text(physician)
+    expect(page.get_by_role("link", name="blood-panel.pdf")).to_be_visible()

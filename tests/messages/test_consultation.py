@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage
 from backoffice.cases import documents
 from backoffice.extensions import db
 from backoffice.messages import consultation
-from backoffice.messages.models import Message, MessageAttachment, SharingConsent
+from backoffice.messages.models import Message, MessageAttachment, SharingConsent, UndeliverableAddress
 from backoffice.trail import AuditEvent
 from tests.factories import make_hospital, make_physician
 from tests.messages.conftest import run_send_job
@@ -180,6 +180,13 @@ def test_a_physician_without_an_email_address_cannot_be_asked(world, users):
             language="en",
             actor_id=users["coordinator"].id,
         )
+
+
+def test_a_physicians_address_reported_undeliverable_is_warned_before_asking(as_role, world):
+    db.session.add(UndeliverableAddress(address="brandt@klinik.example", reason="550 no such user"))
+    db.session.commit()
+    form = page(as_role("coordinator").get(f"/cases/{world.case.id}/consultation"))
+    assert "brandt@klinik.example</strong> was reported undeliverable (550 no such user)" in form
 
 
 def test_a_line_break_in_the_subject_is_refused(as_role, world):
