@@ -11,7 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from backoffice.cases.history import CHANNELS
+from backoffice.cases.history import CHANNELS, COUNTERPARTS
 from backoffice.forms import FlaskForm, choices
 from backoffice.geo import countries, languages
 
@@ -61,7 +61,7 @@ class NoteForm(FlaskForm):
     direction = SelectField(
         "Direction", choices=choices([("", "—"), ("inbound", "From them"), ("outbound", "To them")])
     )
-    counterpart = SelectField("With", choices=choices([("", "—"), ("patient", "Patient"), ("hospital", "Hospital")]))
+    counterpart = SelectField("With", choices=choices([("", "—"), *COUNTERPARTS.items()]))
     body = TextAreaField("Note", validators=[DataRequired(message="Write the note first."), Length(max=10000)])
 
 

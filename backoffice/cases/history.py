@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.auth.permissions import may_see_health_data
+from backoffice.cases import signals
 from backoffice.cases.models import CaseEvent, CaseNote
 from backoffice.cases.operations import CaseError, get_case
 from backoffice.extensions import db
@@ -17,6 +18,8 @@ from backoffice.trail import record_event
 # ---------------------------------------------------------------------------------------------- notes
 
 CHANNELS = ("email", "phone", "whatsapp", "video", "letter", "in_person")
+# Who a logged call, chat or letter was with.
+COUNTERPARTS = {"patient": "Patient", "hospital": "Hospital", "physician": "Physician"}
 
 
 def add_note(
@@ -29,17 +32,14 @@ def add_note(
     direction: str | None = None,
     counterpart: str | None = None,
 ) -> CaseNote:
-    """An internal note, or the record of a message to or from the patient or the hospital."""
+    """An internal note, or the record of a call, chat or letter to or from the patient, the hospital or the
+    physician: a message record names its channel, its direction and who it was with."""
     case = get_case(case_id)
     body = (body or "").strip()
     if not body:
         raise CaseError("Write the note first.")
     if kind == "message":
-        if (
-            channel not in CHANNELS
-            or direction not in ("inbound", "outbound")
-            or counterpart not in ("patient", "hospital")
-        ):
+        if channel not in CHANNELS or direction not in ("inbound", "outbound") or counterpart not in COUNTERPARTS:
             raise CaseError("A message needs its channel, its direction and who it was with.")
     elif kind == "internal":
         channel = direction = counterpart = None
@@ -89,7 +89,8 @@ def sees_health_data(role: str) -> bool:
 
 
 def timeline(case_id: int, *, health_data: bool) -> list[dict]:
-    """Events and notes of a case, oldest first, each with its author (two statements).
+    """Events and notes of a case, oldest first, each with its author (two statements), and what other features
+    add through `signals.timeline_entries` (the messages sent and received).
 
     Without `health_data` (finance), notes are left out and events keep only what carries no health data: state
     changes without their notes, assignment, programme and estimate; other events show a bare label (a booking's
@@ -122,4 +123,6 @@ def timeline(case_id: int, *, health_data: bool) -> list[dict]:
             {"at": n.created_at, "type": "note", "kind": n.kind, "who": n.author, "note": n, "text": n.body}
             for n in notes
         ]
+    for _receiver, contributed in signals.timeline_entries.send(case_id, health_data=health_data):
+        entries += contributed
     return sorted(entries, key=lambda entry: (entry["at"], entry["type"]))

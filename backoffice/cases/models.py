@@ -192,7 +192,7 @@ class ScreeningAnswer(db.Model):
 
 
 class CaseNote(db.Model):
-    """An internal note, or the record of a message to or from the patient or the hospital."""
+    """An internal note, or the record of a message to or from the patient, the hospital or the physician."""
 
     __tablename__ = "case_notes"
     __table_args__ = (
@@ -208,7 +208,7 @@ class CaseNote(db.Model):
     kind: Mapped[str] = mapped_column(String(10), default="internal")
     channel: Mapped[str | None] = mapped_column(String(20))  # email, phone, whatsapp, video, letter
     direction: Mapped[str | None] = mapped_column(String(10))
-    counterpart: Mapped[str | None] = mapped_column(String(10))  # patient, hospital
+    counterpart: Mapped[str | None] = mapped_column(String(10))  # patient, hospital, physician
     body: Mapped[str] = mapped_column(Text)
 
     author: Mapped[User] = relationship(lazy="raise")

@@ -12,7 +12,11 @@ its own modules (loaded with its package by `create_app`), so the arrows point f
 - `state_entered` (sender: the state; keywords: case, actor_id). Runs after a case entered the state, in the same
   transaction. Answered by logistics: discharge plans the programme's follow-ups.
 - `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
-  `cases.case_page`). Answered by billing, invoicing, logistics, portal and shipments.
+  `cases.case_page`). Answered by billing, invoicing, logistics, messages, portal and shipments.
+- `timeline_entries` (sender: the case's id; keyword: health_data) -> a list of timeline entries (dicts with `at`,
+  `type`, `kind`, `who`, `text`, and optionally `who_label`, `label` and `link`: (endpoint, arguments)) that
+  `cases.history.timeline` merges in time order. Answered by messages: every message sent or received on the case
+  (none without `health_data`).
 """
 
 from __future__ import annotations
@@ -25,3 +29,4 @@ appointment_confirmed = _signals.signal("case-appointment-confirmed")
 entry_guard = _signals.signal("case-entry-guard")
 state_entered = _signals.signal("case-state-entered")
 case_page = _signals.signal("case-page")
+timeline_entries = _signals.signal("case-timeline-entries")

@@ -11,6 +11,7 @@ cases, then their bills and trips in the modules beside it), which is why it sta
 from __future__ import annotations
 
 import random
+import re
 import secrets
 import unicodedata
 from collections import defaultdict
@@ -105,6 +106,12 @@ def _demo_pharmacies() -> list:
     ]
 
 
+def _demo_address(name: str, code: str) -> str:
+    """`dr.anna.berg@fra-abm.example` for "Dr. Anna Berg" at FRA-ABM (the .example domain never delivers)."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return ".".join(re.findall(r"[a-z]+", plain)) + f"@{code.lower()}.example"
+
+
 def seed_directory() -> bool:
     """German hospitals with physicians and programmes, and the paused destinations; skipped when already there."""
     if db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM")) is not None:
@@ -123,7 +130,13 @@ def seed_directory() -> bool:
             contact_phone="+49 69 000 0000",
         )
         hospital.physicians = [
-            Physician(name=name, specialty=specialty, languages=list(languages), email="")
+            Physician(
+                name=name,
+                specialty=specialty,
+                languages=list(languages),
+                email=_demo_address(name, spec["code"]),  # so a consultation request can be tried in `make run`
+                phone="+49 69 000 0001",
+            )
             for name, specialty, languages in spec["physicians"]
         ]
         hospital.programmes = [

@@ -61,6 +61,7 @@ class PhysicianForm(FlaskForm):
             Email(message="Enter a valid email address.", check_deliverability=False),
         ],
     )
+    phone = StringField("Phone", validators=[Length(max=40)], description="Digits, spaces and + ( ) - . / only.")
 
 
 class PhysicianEditForm(PhysicianForm):

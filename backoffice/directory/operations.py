@@ -224,12 +224,15 @@ def get_physician(physician_id: int) -> Physician:
     return physician
 
 
-def _physician_values(*, name: str, specialty: str, languages: Sequence[str] | str, email: str) -> dict[str, Any]:
+def _physician_values(
+    *, name: str, specialty: str, languages: Sequence[str] | str, email: str, phone: str
+) -> dict[str, Any]:
     return {
         "name": validators.text(name, "physician's name", 120, required=True, error=DirectoryError),
         "specialty": validators.text(specialty, "specialty", 120, required=True, error=DirectoryError),
         "languages": validators.languages(languages, error=DirectoryError),
         "email": validators.email(email, "physician's email", error=DirectoryError),
+        "phone": validators.phone(phone, "physician's phone", error=DirectoryError),
     }
 
 
@@ -240,6 +243,7 @@ def create_physician(
     specialty: str,
     languages: Sequence[str] | str = (),
     email: str = "",
+    phone: str = "",
     actor_id: int | None = None,
 ) -> Physician:
     """Add a physician to a hospital. A physician belongs to exactly one active hospital."""
@@ -248,7 +252,7 @@ def create_physician(
         raise NotFound("There is no such hospital.")
     if not hospital.active:
         raise DirectoryError(f"{hospital.name} is deactivated; reactivate it before adding physicians.")
-    fields = _physician_values(name=name, specialty=specialty, languages=languages, email=email)
+    fields = _physician_values(name=name, specialty=specialty, languages=languages, email=email, phone=phone)
     physician = Physician(hospital_id=hospital.id, active=True, **fields)
     db.session.add(physician)
     db.session.flush()
@@ -269,12 +273,13 @@ def update_physician(
     specialty: str,
     languages: Sequence[str] | str,
     email: str = "",
+    phone: str = "",
     active: bool = True,
     actor_id: int | None,
 ) -> Physician:
     """Change a physician's details. The hospital stays: cases name the physician with the hospital."""
     physician = get_physician(physician_id)
-    fields = _physician_values(name=name, specialty=specialty, languages=languages, email=email)
+    fields = _physician_values(name=name, specialty=specialty, languages=languages, email=email, phone=phone)
     changes = values.apply_changes(physician, {**fields, "active": bool(active)})
     if changes:
         db.session.flush()

@@ -36,7 +36,7 @@ HOSPITAL_FIELDS = (
     "contact_email",
     "contact_phone",
 )
-PHYSICIAN_FIELDS = ("name", "specialty", "languages", "email")
+PHYSICIAN_FIELDS = ("name", "specialty", "languages", "email", "phone")
 PROGRAMME_FIELDS = (
     "name",
     "description",

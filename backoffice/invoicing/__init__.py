@@ -8,6 +8,7 @@ bp = Blueprint("invoicing", __name__)
 # module (a `from ... import payments` here would bind the views module of the same name on the package).
 import backoffice.invoicing.case_page  # noqa: E402
 import backoffice.invoicing.immutability  # noqa: E402
+import backoffice.invoicing.message_answers  # noqa: E402
 import backoffice.invoicing.views.case_invoices  # noqa: E402
 import backoffice.invoicing.views.credit_notes  # noqa: E402
 import backoffice.invoicing.views.documents  # noqa: E402

@@ -231,5 +231,13 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "messages.unmatched_mail_file":        {"GET": CASEWORK},
     "messages.assign_unmatched_mail":      {"POST": CASEWORK},  # refused without a case number: still the same mail
     "messages.discard_unmatched_mail":     {"POST": CASEWORK},  # refused without a reason: still on the list
+    # ---- issue 16: writing from the case, its thread, asking the physician in advance. The thread is health data
+    # (read by coordinators and administrators, each read recorded); writing is care coordination; finance never.
+    "messages.show_message":               {"GET": CASEWORK},
+    "messages.message_html":               {"GET": CASEWORK},
+    "messages.download_message_file":      {"GET": CASEWORK},
+    "messages.compose_message":            {"GET": CASEWORK, "POST": CASEWORK},
+    "messages.ask_physician":              {"GET": CASEWORK, "POST": CASEWORK},
+    "messages.record_sharing_consent":     {"POST": CASEWORK},
 }
 # fmt: on

@@ -318,6 +318,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     shipments.submit_order(submitted.id, actor_id=None, expected_version=None)
     # the patient signs in already: no invitation, an administrator's reset link (the same /invite/<token> page)
     _invite, invite_token = invites.create_reset_link(case.id, actor_id=world.users["admin"].id)
+    message, message_file = _thread_message(case, person, coordinator)
     db.session.flush()
     return {
         "case_id": case.id,
@@ -335,6 +336,8 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "order_id": order.id,
         "invite_token": invite_token,
         "reminder_id": _reminder_of(case),
+        "message_id": message.id,
+        "message_attachment_id": message_file.id,
     }
 
 
@@ -343,6 +346,36 @@ def _notification_of(user, case_id: int) -> int:
     notification = notify("new_request", [user.id], text="Case of B: new request", key="world", case_id=case_id)[0]
     db.session.commit()
     return notification.id
+def _thread_message(case, person: Person, coordinator) -> tuple[Message, MessageAttachment]:
+    """A sent message on the case's thread, with an HTML body and a medical record attached (rows only: no job)."""
+    message = Message(
+        case_id=case.id,
+        kind="manual",
+        language="en",
+        counterpart="patient",
+        to_addresses=person.email,
+        subject=f"Your records, {person.name}",
+        body_text=person.message,
+        body_html=f"<p>{person.message}</p>",
+        message_id=f"<{person.key}@medtravel.example>",
+        state="sent",
+        created_by_id=coordinator.id,
+    )
+    db.session.add(message)
+    db.session.flush()
+    attachment = MessageAttachment(
+        message_id=message.id,
+        filename=person.document,
+        content_type="application/pdf",
+        size_bytes=len(PDF),
+        sha256="0" * 64,
+        content=PDF,
+        health_data=True,
+        source="case_document",
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return message, attachment
 
 
 def _reminder_of(case) -> int:
@@ -468,6 +501,8 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("messages.unmatched_mail_file", "attachment_id"): "unmatched_file_id",
     ("messages.assign_unmatched_mail", "message_id"): "unmatched_message_id",
     ("messages.discard_unmatched_mail", "message_id"): "unmatched_message_id",
+    "message_id": "message_id",
+    "attachment_id": "message_attachment_id",
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
@@ -720,7 +755,8 @@ def made_up_value(value):
     return "ZZ" if len(str(value)) == 2 else "nothing-by-this-name"
 
 
-# Routes naming a record and the record it belongs to: the parent is patient A's, the child patient B's.
+# Routes naming a record and the record it belongs to: the parent (the first) is patient A's, the child (and its own
+# children) patient B's.
 NESTED = {
     "cases.download_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
     "cases.preview_document": ("GET", {"case_id": "case_id", "document_id": "document_id"}),
@@ -739,6 +775,12 @@ NESTED = {
     "messages.unmatched_mail_file": (
         "GET",
         {"message_id": "unmatched_message_id", "attachment_id": "unmatched_file_id"},
+    "messages.show_message": ("GET", {"case_id": "case_id", "message_id": "message_id"}),
+    "messages.message_html": ("GET", {"case_id": "case_id", "message_id": "message_id"}),
+    # (the file is B's too: the message and its file belong together, and neither to A's case)
+    "messages.download_message_file": (
+        "GET",
+        {"case_id": "case_id", "message_id": "message_id", "attachment_id": "message_attachment_id"},
     ),
 }
 # Form fields a view checks before it looks the records up: (endpoint, field) -> the parent's value in the world.
@@ -758,8 +800,8 @@ def test_a_record_named_under_another_case_is_not_found(app):
     for endpoint, (method, arguments) in NESTED.items():
         [rule] = app.url_map.iter_rules(endpoint)
         for kind in BOOKING_KINDS if "kind" in rule.arguments else (None,):
-            parent, child = arguments
-            values = {parent: paula[arguments[parent]], child: peter[arguments[child]]}
+            parent, *children = arguments
+            values = {parent: paula[arguments[parent]], **{child: peter[arguments[child]] for child in children}}
             values = {name: value[kind] if isinstance(value, dict) else value for name, value in values.items()}
             if kind:
                 values["kind"] = kind

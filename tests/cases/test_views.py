@@ -166,6 +166,20 @@ def test_notes_and_reminders_added_on_the_page_are_shown_escaped_and_an_empty_no
     assert bad_date.status_code == 422
 
 
+def test_a_call_with_the_physician_is_logged_and_shown_on_the_timeline(as_role, users):
+    case = make_case(coordinator=users["coordinator"])
+    db.session.commit()
+    client = as_role("coordinator")
+    form = {"kind": "message", "channel": "phone", "direction": "outbound", "counterpart": "physician"}
+    assert client.post(f"/cases/{case.id}/notes", data={**form, "body": "Dr. Berg agrees to review"}).status_code == 302
+    note = db.session.scalar(select(CaseNote))
+    assert (note.counterpart, note.channel) == ("physician", "phone")
+    page = client.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "Message to physician by phone" in page and "Dr. Berg agrees to review" in page
+    unknown = client.post(f"/cases/{case.id}/notes", data={**form, "counterpart": "pharmacist", "body": "x"})
+    assert unknown.status_code == 422
+
+
 def test_finance_reads_the_case_without_medical_details(as_role, users):
     case = make_case(
         message="Diagnosed with T1D in 2019; HbA1c 8.1",

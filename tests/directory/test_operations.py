@@ -208,6 +208,8 @@ def test_a_physician_needs_an_existing_active_hospital():
         ({"specialty": " "}, "Enter the specialty"),
         ({"languages": "xx"}, "not a two-letter language code"),
         ({"email": "a@@b"}, "not an email address"),
+        ({"phone": "call me maybe"}, "not a phone number"),
+        ({"phone": "+49 69\r\nBcc: x@evil.example"}, "phone"),
     ],
 )
 def test_create_physician_refuses_bad_values(fields, message):
@@ -226,6 +228,20 @@ def test_update_physician_keeps_the_hospital_and_records_changes(users):
     assert stored.specialty == "Orthopaedics" and not stored.active and stored.hospital_id == hospital.id
     [event] = events("physician_updated")
     assert event.details["specialty"] == ["Surgery", "Orthopaedics"] and event.details["active"] == [True, False]
+
+
+def test_a_physician_is_reached_by_email_and_phone_as_typed(users):
+    hospital = make_hospital()
+    physician = operations.create_physician(
+        hospital.id, name="Dr. A", specialty="Surgery", email="A.Berg@Klinik.example", phone=" +49 69 1234-56 "
+    )
+    assert (physician.email, physician.phone) == ("a.berg@klinik.example", "+49 69 1234-56")
+    operations.update_physician(
+        physician.id, name="Dr. A", specialty="Surgery", languages="de", phone="+49 (0)69 99", actor_id=None
+    )
+    assert reload(type(physician), physician.id).phone == "+49 (0)69 99"
+    [event] = events("physician_updated")
+    assert event.details["phone"] == ["+49 69 1234-56", "+49 (0)69 99"]
 
 
 # ---------------------------------------------------------------------------------------------- programmes

@@ -262,6 +262,27 @@ def test_coordinator_adds_and_edits_a_physician(as_role):
     assert stored.specialty == "Diabetology" and not stored.active
 
 
+def test_a_physicians_phone_and_email_are_entered_and_listed_on_the_hospital_page(as_role):
+    hospital = make_hospital(name="Asklepios")
+    db.session.commit()
+    client = as_role("coordinator")
+    form = {
+        "name": "Dr. Anna Berg",
+        "specialty": "Endocrinology",
+        "email": "berg@klinik.example",
+        "phone": "+49 40 1819",
+    }
+    assert client.post(f"/directory/hospitals/{hospital.id}/physicians/new", data=form).status_code == 302
+    page = text(client.get(f"/directory/hospitals/{hospital.id}"))
+    assert "berg@klinik.example" in page and "+49 40 1819" in page
+    physician = db.session.scalar(select(Physician))
+    assert 'value="+49 40 1819"' in text(client.get(f"/directory/physicians/{physician.id}/edit"))
+    refused = client.post(f"/directory/physicians/{physician.id}/edit", data={**form, "phone": "ring ring"})
+    assert refused.status_code == 422 and "not a phone number" in text(refused)
+    db.session.expire_all()
+    assert db.session.get(Physician, physician.id).phone == "+49 40 1819"
+
+
 def test_bad_physician_forms_are_refused_and_store_nothing(as_role):
     hospital = make_hospital()
     closed = make_hospital(active=False)

@@ -13,9 +13,9 @@ from weasyprint import HTML
 from backoffice.cases import history
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
+from backoffice.logistics.itinerary.document import TEMPLATE_HELPERS
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary
-from backoffice.logistics.itinerary.views import TEMPLATE_HELPERS
 from backoffice.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
 from backoffice.trail import AuditEvent
 from tests.logistics.test_itinerary import make_trip

@@ -13,33 +13,21 @@ from backoffice.auth.permissions import (
 )
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases.screening import open_contraindications_of_case
-from backoffice.config import settings
-from backoffice.dbtypes import utcnow
 from backoffice.downloads import download
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
-from backoffice.geo import language_name
 from backoffice.logistics import bp
 from backoffice.logistics.itinerary import calendar, pickup_buffer, record_pdf_despite_problems
+from backoffice.logistics.itinerary.document import TEMPLATE_HELPERS, render_itinerary_pdf
 from backoffice.logistics.itinerary.findings import find_problems
-from backoffice.logistics.itinerary.items import PLACE_LABELS, days
+from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary, local_today
-from backoffice.logistics.timezones import format_local
-from backoffice.pdf import render_pdf
 from backoffice.trail import record_event
 from backoffice.transactions import commit_answer, commit_change
 
 ITINERARY_READERS = STAFF_ROLES
 ITINERARY_WORKERS = CARE_COORDINATORS
-DEFAULT_OPERATOR_NAME = "Your medical travel team"
-
-# What the templates need to tell the kinds of items apart and show local times.
-TEMPLATE_HELPERS = {
-    "format_local": format_local,
-    "language_name": language_name,
-    "place_labels": PLACE_LABELS,
-}
 
 
 def _record_download(action: str, itinerary) -> None:
@@ -104,15 +92,7 @@ def itinerary_pdf_anyway(case_id: int):
 
 
 def _pdf(itinerary):
-    pdf = render_pdf(
-        "logistics/itinerary_pdf.html",
-        itinerary=itinerary,
-        days=days(itinerary, include_cancelled=False),
-        operator_name=settings().operator_name or DEFAULT_OPERATOR_NAME,
-        generated_on=utcnow().date(),
-        clearance_pending=bool(open_contraindications_of_case(itinerary.case_id)),
-        **TEMPLATE_HELPERS,
-    )
+    pdf = render_itinerary_pdf(itinerary)
     _record_download("itinerary_pdf_downloaded", itinerary)
     return download(pdf, mimetype="application/pdf", filename=f"itinerary-{itinerary.case_number}.pdf")
 

@@ -194,6 +194,21 @@ def build_world(app) -> World:
     with_records = db.session.scalars(select(CaseDocument.case_id).order_by(CaseDocument.id)).first()
     colleague = db.session.scalar(select(User.id).where(User.email == "coordinator2@demo.test"))
     world.urls += [f"/cases/{queued.id}", f"/cases/{with_records}", f"/admin/users/{colleague}"]
+    # A message on the thread of the case with records, with an HTML body and a file: its page, frame and download.
+    from backoffice.messages.operations import OutgoingAttachment, queue_message
+
+    message = queue_message(
+        kind="manual",
+        to=["fuzz.patient@example.org"],
+        subject="Your records",
+        body_text="Attached.\n",
+        body_html="<p>Attached.</p>",
+        case_id=with_records,
+        actor_id=coordinator,
+        counterpart="patient",
+        attachments=[OutgoingAttachment("records.pdf", "application/pdf", b"%PDF-1.4\n%%EOF\n", health_data=True)],
+    )
+    world.urls += [f"/cases/{with_records}/messages/{message.id}", f"/cases/{with_records}/messages/{message.id}/html"]
     clinic = db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM"))
     world.urls += [f"/directory/hospitals/{clinic}", f"/interpreters/{interpreter.id}"]
     invited = cases_in("new")[0]  # invited by an administrator: the case need not be this coordinator's

@@ -1,0 +1,162 @@
+"""A case's thread: every message sent and received on the case, newest first, one message, and the timeline's lines.
+
+Messages are health data (what the patient, the physician and the hospital write): the thread is read by the roles
+that read a case's health data (`may_see_health_data`), never by finance or patients; the views declare the read.
+Opening a received message marks it read (the first time only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from backoffice.auth.models import User
+from backoffice.cases import signals as case_signals
+from backoffice.dbtypes import utcnow
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+from backoffice.messages.models import Message, MessageAttachment
+
+STATE_LABELS = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "bounced": "Bounced", "received": "Received"}
+COUNTERPART_LABELS = {
+    "patient": "patient",
+    "hospital": "hospital",
+    "physician": "physician",
+    "interpreter": "interpreter",
+    "hotel": "hotel",
+    "staff": "staff",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class ThreadEntry:
+    """One message as the thread shows it: who wrote it, to whom, and when it happened."""
+
+    message: Message
+    author: User | None
+
+    @property
+    def inbound(self) -> bool:
+        return self.message.direction == "inbound"
+
+    @property
+    def at(self):
+        if self.inbound:
+            return self.message.received_at or self.message.created_at
+        return self.message.created_at
+
+    @property
+    def sender(self) -> str:
+        if self.inbound:
+            return self.message.from_address
+        return self.author.name if self.author else "Automatic"
+
+    @property
+    def recipients(self) -> str:
+        if self.inbound:
+            return "the case"
+        return ", ".join(self.message.recipients)
+
+    @property
+    def counterpart(self) -> str:
+        return COUNTERPART_LABELS.get(self.message.counterpart or "", "")
+
+    @property
+    def state_label(self) -> str:
+        return STATE_LABELS.get(self.message.state, self.message.state)
+
+    @property
+    def unread(self) -> bool:
+        return self.inbound and self.message.read_at is None
+
+
+def case_thread(case_id: int) -> list[ThreadEntry]:
+    """Every message of the case, newest first, with its files and its author (three statements)."""
+    messages = db.session.scalars(
+        select(Message)
+        .where(Message.case_id == case_id)
+        .options(selectinload(Message.attachments))
+        .order_by(Message.created_at.desc(), Message.id.desc())
+    ).all()
+    authors = _authors({m.created_by_id for m in messages if m.created_by_id})
+    entries = [ThreadEntry(m, authors.get(m.created_by_id)) for m in messages]
+    return sorted(entries, key=lambda entry: (entry.at, entry.message.id), reverse=True)
+
+
+def _authors(ids: set[int]) -> dict[int, User]:
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def thread_message(case_id: int, message_id: int) -> ThreadEntry:
+    """One message of the case with its files; 404 for another case's message (or one on the unmatched list)."""
+    message = db.session.scalar(
+        select(Message)
+        .where(Message.id == message_id, Message.case_id == case_id)
+        .options(selectinload(Message.attachments))
+    )
+    if message is None:
+        raise NotFound("There is no such message on this case.")
+    author = db.session.get(User, message.created_by_id) if message.created_by_id else None
+    return ThreadEntry(message, author)
+
+
+def open_message(case_id: int, message_id: int) -> ThreadEntry:
+    """One message of the case, to read; a received one is marked read the first time it is opened (flushes)."""
+    entry = thread_message(case_id, message_id)
+    if entry.inbound and entry.message.read_at is None:
+        entry.message.read_at = utcnow()
+        db.session.flush()
+    return entry
+
+
+def message_html(case_id: int, message_id: int) -> str:
+    """The HTML body (sanitised on arrival for received mail); 404 when the message has none."""
+    html = thread_message(case_id, message_id).message.body_html
+    if not html:
+        raise NotFound("This message has no HTML body.")
+    return html
+
+
+def message_file(case_id: int, message_id: int, attachment_id: int) -> MessageAttachment:
+    """A file kept with a message of the case (the bytes that were sent); 404 otherwise, or for a received file,
+    which lives on as a case document."""
+    attachment = db.session.get(MessageAttachment, attachment_id)
+    entry = thread_message(case_id, message_id)
+    if attachment is None or attachment.message_id != entry.message.id or attachment.content is None:
+        raise NotFound("There is no such file with this message.")
+    return attachment
+
+
+@case_signals.timeline_entries.connect
+def timeline_entries(case_id: int, *, health_data: bool) -> list[dict]:
+    """The case's messages on its timeline: health data, so none for those who may not read it."""
+    if not health_data:
+        return []
+    entries = []
+    for entry in case_thread(case_id):
+        message = entry.message
+        if entry.inbound:
+            label = f"Mail received from {entry.sender}" + (f" ({entry.counterpart})" if entry.counterpart else "")
+        else:
+            to = f"{entry.recipients}" + (f" ({entry.counterpart})" if entry.counterpart else "")
+            label = f"Mail to {to} · {entry.state_label.lower()}"
+            if message.attachments:
+                label += f" · {len(message.attachments)} file{'s' if len(message.attachments) > 1 else ''}"
+        entries.append(
+            {
+                "at": entry.at,
+                "type": "message",
+                "kind": message.direction,
+                "who": entry.author,
+                "who_label": entry.sender if entry.inbound else "Automatic",
+                "text": message.subject,
+                "label": label,
+                "link": ("messages.show_message", {"case_id": case_id, "message_id": message.id}),
+            }
+        )
+    return entries
