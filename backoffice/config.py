@@ -179,6 +179,13 @@ class Settings:
     # smtps:// (implicit TLS); user and password in the URL sign in. Empty outside production: the local mail catcher.
     smtp_url: str = setting("SMTP_URL", {"production": "", "*": "smtp://127.0.0.1:8025"}, secret=True)
     mail_from: str = setting("MAIL_FROM", "Medical travel team <care@medtravel.example>")
+    # The address patients reach the app at: every link in a mail starts with it (never the Host of a request, which
+    # a visitor chooses). Development: the port `make run` serves on.
+    public_url: str = setting(
+        "PUBLIC_URL",
+        {"development": lambda _: f"http://127.0.0.1:{os.environ.get('PORT', '5000')}", "*": "http://localhost"},
+        strip=True,
+    )
     # Development: where the mail catcher of `make run` keeps what it receives (its page reads them from there)
     caught_mail_dir: Path = setting("CAUGHT_MAIL_DIR", lambda _: str(default_caught_mail_dir()))
 

@@ -11,4 +11,4 @@ from flask import Blueprint
 
 bp = Blueprint("messages", __name__)
 
-from backoffice.messages import compose_views, inbox_views, kind_views, sending  # noqa: E402, F401
+from backoffice.messages import automatic, compose_views, inbox_views, kind_views, sending  # noqa: E402, F401

@@ -215,5 +215,12 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "devmail.show_mail":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_html":                   {"GET": DEV_ONLY_ADMIN},
     "devmail.mail_attachment":             {"GET": DEV_ONLY_ADMIN},
+    # ---- issue 16 (automatic messages): administrators switch each kind on or off; a patient asks for a new
+    # portal password by email (public: the same answer whether or not the address is known); a coordinator sends
+    # the itinerary to the patient
+    "messages.list_automatic_kinds":       {"GET": ADMIN},
+    "messages.switch_automatic_kind":      {"POST": ADMIN},
+    "portal_invites.forgot_password":      {"GET": PUBLIC, "POST": PUBLIC},
+    "logistics.send_itinerary":            {"POST": CASEWORK},
 }
 # fmt: on
