@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from babel.dates import format_date
 from flask import current_app, render_template
 
 from backoffice.cases import signals as case_signals
@@ -22,13 +23,20 @@ from backoffice.extensions import db
 from backoffice.messages import kinds
 from backoffice.messages.models import Message
 from backoffice.messages.operations import LANGUAGES, OutgoingAttachment, queue_message
+from backoffice.money import format_money
 from backoffice.patients.models import Patient
 
 
 def render(kind: str, language: str, **context) -> tuple[str, str, str]:
     """(language used, subject, body) of template `kind` in `language`, or in English when there is none."""
     language = language if language in LANGUAGES else "en"
-    text = render_template(f"messages/{kind}.{language}.txt", **context)
+    text = render_template(
+        f"messages/{kind}.{language}.txt",
+        # dates and amounts as the reader writes them: "7. Dezember 2026", "1.234,50 €"
+        day=lambda value: format_date(value, "long", locale=language),
+        money=lambda amount, currency: format_money(amount, currency, language),
+        **context,
+    )
     subject, _, body = text.partition("\n\n")
     return language, subject.strip(), body.strip() + "\n"
 

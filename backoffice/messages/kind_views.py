@@ -52,5 +52,3 @@ def switch_automatic_kind():
         target=url_for("messages.list_automatic_kinds"),
         on_refusal=lambda status: _render(status),
     )
-
-

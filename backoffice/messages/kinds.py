@@ -46,7 +46,10 @@ KINDS: dict[str, AutomaticKind] = {
             "the patient asks for a new password on the sign-in page, or an administrator makes a reset link",
         ),
         AutomaticKind(
-            "itinerary_ready", "Itinerary ready", "the patient", "a coordinator first sends the itinerary to the patient"
+            "itinerary_ready",
+            "Itinerary ready",
+            "the patient",
+            "a coordinator first sends the itinerary to the patient",
         ),
         AutomaticKind(
             "itinerary_changed",
