@@ -22,9 +22,10 @@ from backoffice.config import settings
 from backoffice.extensions import db
 from backoffice.messages import kinds
 from backoffice.messages.models import Message
-from backoffice.messages.operations import LANGUAGES, OutgoingAttachment, queue_message
+from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, queue_message
 from backoffice.money import format_money
 from backoffice.patients.models import Patient
+from backoffice.trail import record_event
 
 
 def render(kind: str, language: str, **context) -> tuple[str, str, str]:
@@ -81,14 +82,23 @@ def to_patient(kind: str, patient: Patient, *, case_id: int | None = None, **con
     """`send` to the patient's address in their preferred language (None without an address or with the kind off)."""
     if not (patient.email or "").strip():
         return None
-    return send(
-        kind,
-        to=patient.email,
-        language=patient.preferred_language,
-        case_id=case_id,
-        name=" ".join(patient.name.split()),
-        **context,
-    )
+    try:
+        return send(
+            kind,
+            to=patient.email,
+            language=patient.preferred_language,
+            case_id=case_id,
+            name=" ".join(patient.name.split()),
+            **context,
+        )
+    except MessageRefused as refusal:  # an address on record that is none: the change goes on, the trail says why
+        record_event(
+            "message.not_queued",
+            object_type="patient",
+            object_id=patient.id,
+            details={"kind": kind, "case_id": case_id, "reason": refusal.message},
+        )
+        return None
 
 
 def request_received(*, case_id: int, case_number: str, name: str, email: str, language: str) -> Message | None:
