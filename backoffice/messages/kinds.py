@@ -65,12 +65,14 @@ KINDS: dict[str, AutomaticKind] = {
             "the patient",
             "the carrier takes a medicine order's parcel (carrier and tracking number)",
         ),
-        AutomaticKind("follow_up_due", "Follow-up due", "the patient", "a week before a follow-up's date"),
+        AutomaticKind(
+            "follow_up_due", "Follow-up due", "the patient", "a week before a follow-up's date (the date only)"
+        ),
         AutomaticKind(
             "follow_up_due_hospital",
             "Follow-up due (hospital)",
             "the hospital's contact",
-            "a week before a follow-up held at the hospital (kind: in person)",
+            "a week before a follow-up held at the hospital (its name says “outpatient” or “at the hospital”)",
         ),
     )
 }
