@@ -19,18 +19,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import select
 
 from backoffice.cases.models import Case
 from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
 from backoffice.extensions import db
 from backoffice.jobs.periodic import BATCH, every
+from backoffice.logistics.follow_up_reminders import recorded_for
 from backoffice.logistics.models import FollowUp
 from backoffice.messages import automatic
 from backoffice.messages.operations import MessageRefused
 from backoffice.patients.models import Patient
-from backoffice.trail import AuditEvent, record_event
+from backoffice.trail import record_event
 
 NOTICE = timedelta(days=7)
 HELD_AT_HOSPITAL = ("outpatient", "at the hospital")
@@ -47,13 +48,7 @@ def follow_up_due_mail() -> dict:
     """Follow-ups due within a week (today included) that nobody was told about yet: the patient's mail, and the
     hospital's where it is held; each follow-up once."""
     today = utcnow().date()
-    told = exists().where(
-        and_(
-            AuditEvent.action == "follow_up.due_mailed",
-            AuditEvent.object_type == "follow_up",
-            AuditEvent.object_id == db.cast(FollowUp.id, db.String),
-        )
-    )
+    told = recorded_for("follow_up.due_mailed")
     rows = db.session.execute(
         select(FollowUp, Case, Patient)
         .join(Case, Case.id == FollowUp.case_id)
