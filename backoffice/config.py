@@ -184,10 +184,15 @@ class Settings:
     # smtps:// (implicit TLS); user and password in the URL sign in. Empty outside production: the local mail catcher.
     smtp_url: str = setting("SMTP_URL", {"production": "", "*": "smtp://127.0.0.1:8025"}, secret=True)
     mail_from: str = setting("MAIL_FROM", "Medical travel team <care@medtravel.example>")
+    # The address patients and staff reach the app at: every link in a mail (portal, reset, the staff's digest)
+    # starts with it (never the Host of a request, which a visitor chooses). Development: the port `make run` serves on.
+    public_url: str = setting(
+        "PUBLIC_URL",
+        {"development": lambda _: f"http://127.0.0.1:{os.environ.get('PORT', '5000')}", "*": "http://localhost"},
+        strip=True,
+    )
     # Development: where the mail catcher of `make run` keeps what it receives (its page reads them from there)
     caught_mail_dir: Path = setting("CAUGHT_MAIL_DIR", lambda _: str(default_caught_mail_dir()))
-    # Where staff open the app: links in mail written outside a request (the notification digest) start with it
-    base_url: str = setting("BASE_URL", "http://localhost:5000", strip=True)
     # The hour (operator's time zone) from which each day's notification digest goes out
     digest_hour: int = setting("DIGEST_HOUR", "7")
     # Incoming mail (backoffice/mailbox.py): the operator's mailbox the replies arrive in, read once a minute.
@@ -388,9 +393,9 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigurationError(
             f"MAIL_FROM must be an address such as 'Team <care@example.org>': {settings.mail_from!r}"
         )
-    if not settings.base_url.startswith(("http://", "https://")) or any(ch.isspace() for ch in settings.base_url):
+    if not settings.public_url.startswith(("http://", "https://")) or any(ch.isspace() for ch in settings.public_url):
         raise ConfigurationError(
-            f"BASE_URL must be the app's address, such as https://office.example: {settings.base_url!r}"
+            f"PUBLIC_URL must be the app's address, such as https://office.example: {settings.public_url!r}"
         )
     if not 0 <= settings.digest_hour <= 23:
         raise ConfigurationError(f"DIGEST_HOUR must be an hour from 0 to 23, got {settings.digest_hour}")

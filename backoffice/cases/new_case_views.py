@@ -53,7 +53,7 @@ def create_case():
             new_patient_confirmed=form.decision.data == "new",
             paused_override_reason=form.paused_override_reason.data or "",
         ),
-        success=lambda case: f"Case {case.number} opened.",
-        answer=lambda case: redirect(url_for("cases.show_case", case_id=case.id)),
+        success=lambda opened: " ".join([f"Case {opened[0].number} opened.", *opened[1]]),
+        answer=lambda opened: redirect(url_for("cases.show_case", case_id=opened[0].id)),
         on_refusal=refused,
     )

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
+from backoffice.cases import signals
 from backoffice.cases.models import Case
 from backoffice.cases.operations import CaseError, open_case, open_case_for_new_patient, record_case_event
 from backoffice.directory.operations import paused_countries
@@ -111,12 +112,13 @@ def open_case_by_staff(
     existing_patient_id: int | None = None,
     new_patient_confirmed: bool = False,
     paused_override_reason: str = "",
-) -> Case:
+) -> tuple[Case, list[str]]:
     """A case a coordinator takes down; for a new patient record, or for a known patient chosen from the warning.
 
     Refused while the destination's intake is paused unless `paused_override_reason` says why (recorded on the
     timeline), and while the email or phone belongs to another patient and the coordinator has not chosen between
-    that patient (`existing_patient_id`) and a new record (`new_patient_confirmed`).
+    that patient (`existing_patient_id`) and a new record (`new_patient_confirmed`). Returns the case and what the
+    features answering `case_opened` tell the coordinator (the confirmation mail queued, or why not).
     """
     destination = (destination_country or "").strip().upper() or None
     override = " ".join((paused_override_reason or "").split())[:300]
@@ -159,4 +161,11 @@ def open_case_by_staff(
             note=f"Opened although intake to {country_name(destination)} is paused: {override}",
             audit={"destination": destination},
         )
-    return case
+    return case, announce_opened(case, actor_id=actor_id)
+
+
+def announce_opened(case: Case, *, actor_id: int | None) -> list[str]:
+    """Tell the features that answer `signals.case_opened` that `case` was opened (the public form and a coordinator's
+    new case both end here); returns what they answered for the person who opened it (the mail queued, or why not)."""
+    answers = signals.case_opened.send(case, actor_id=actor_id)
+    return [answer for _receiver, answer in answers if answer]

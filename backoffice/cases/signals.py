@@ -11,6 +11,11 @@ its own modules (loaded with its package by `create_app`), so the arrows point f
   `in_treatment`.
 - `state_entered` (sender: the state; keywords: case, actor_id). Runs after a case entered the state, in the same
   transaction. Answered by logistics: discharge plans the programme's follow-ups.
+- `case_opened` (sender: the new case; keywords: actor_id, None for the public form). Runs once a case is opened,
+  from the public form (`intake`) or by a coordinator (`opening.open_case_by_staff`), in the same transaction, through
+  `opening.announce_opened`: the one way either path says so. Answered by messages: the "request received" mail to
+  a patient who has an email address. A receiver returns a sentence for the person who opened the case (what was
+  sent, or why not), or None.
 - `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
   `cases.case_page`). Answered by billing, invoicing, logistics, messages, portal and shipments.
 - `timeline_entries` (sender: the case's id; keyword: health_data) -> a list of timeline entries (dicts with `at`,
@@ -28,5 +33,6 @@ _signals = Namespace()
 appointment_confirmed = _signals.signal("case-appointment-confirmed")
 entry_guard = _signals.signal("case-entry-guard")
 state_entered = _signals.signal("case-state-entered")
+case_opened = _signals.signal("case-opened")
 case_page = _signals.signal("case-page")
 timeline_entries = _signals.signal("case-timeline-entries")

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from backoffice.cases.models import Case
-from backoffice.cases.opening import note_known_contact
+from backoffice.cases.opening import announce_opened, note_known_contact
 from backoffice.cases.operations import open_case_for_new_patient
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
@@ -24,7 +24,6 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
-from backoffice.messages.automatic import request_received
 from backoffice.notifications.operations import notify_case
 from backoffice.patients.models import Patient
 
@@ -130,14 +129,8 @@ def submit_request(
                 requested_at=now,
             )
             patient = db.session.get(Patient, case.patient_id)
-            # The confirmation is queued with the case: it is sent exactly when the case exists.
-            request_received(
-                case_id=case.id,
-                case_number=case.number,
-                name=patient.name,
-                email=patient.email,
-                language=patient.preferred_language,
-            )
+            # The confirmation (messages answers the signal) is queued with the case: sent exactly when it exists.
+            announce_opened(case, actor_id=None)
             notify_case("new_request", case, key=f"case:{case.id}", everyone_if_unassigned=True)
     except DomainError as error:
         _record(attempt, "rejected", f"invalid: {error.message}")

@@ -40,6 +40,7 @@ from backoffice.invoicing.invoices import (
     totals_of,
 )
 from backoffice.invoicing.models import SERIES, Invoice
+from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.numbering import next_number
 
@@ -87,8 +88,9 @@ def _check(invoice: Invoice) -> None:
 
 
 def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: int | None = None) -> Invoice:
-    """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF. Flushes; the
-    caller commits (a rollback removes the archived PDF and gives the number back)."""
+    """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF, and queue the
+    "invoice issued" mail to the patient (number, total, portal link). Flushes; the caller commits (a rollback
+    removes the archived PDF, gives the number back and drops the mail)."""
     lock_case_of(invoice_id)  # deposits vs the estimate, credit notes vs what is left: one issuer a case
     _claim(invoice_id, expected_version)
     invoice = get_invoice(invoice_id, refresh=True)
@@ -114,6 +116,8 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     invoice.deductions_total = totals.deductions
     invoice.issued_at = utcnow()
     invoice.issued_by_id = actor_id
+    # Before the PDF is archived: queueing uses a savepoint, whose commit would end `_remove_on_rollback`'s watch.
+    tell_patient(invoice, "invoice_issued")
     try:
         pdf = render_invoice_pdf(invoice, case_number=case.number)
     except Exception as exc:

@@ -27,6 +27,7 @@ from backoffice.invoicing.invoices import (
     parse_amount,
 )
 from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice, InvoicePayment
+from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
 from backoffice.trail import record_event
@@ -66,7 +67,8 @@ def record_payment(
 
     In the invoice's currency only; dated no later than today and no earlier than a year before the invoice. A refund
     is never more than is due back. A payment is recorded as received, whatever is open: the part beyond what is
-    open becomes a credit on the case's account (`AccountCredit`), never lost and never applied across currencies."""
+    open becomes a credit on the case's account (`AccountCredit`), never lost and never applied across currencies.
+    A payment (not a refund) queues the "payment received" mail to the patient: the invoice's number and total."""
     lock_case_of(invoice_id)  # two payments at once: the second sees the first (and the version it moved)
     invoice = get_invoice(invoice_id)
     check_version(invoice, expected_version)
@@ -166,4 +168,6 @@ def record_payment(
     if excess > 0:
         note += f"; {excess} {code} above what was open is a credit on the case's account"
     record_case_event(get_case(invoice.case_id), "invoice", actor_id, note=note)
+    if not refund:
+        tell_patient(invoice, "payment_received")
     return payment

@@ -16,18 +16,23 @@ from backoffice.logistics.models import FollowUp
 from backoffice.trail import AuditEvent, record_event
 
 
+def recorded_for(action: str):
+    """SQL, on follow_ups: the audit trail holds an `action` row about the follow-up (these jobs run once a row)."""
+    return exists().where(
+        and_(
+            AuditEvent.action == action,
+            AuditEvent.object_type == "follow_up",
+            AuditEvent.object_id == db.cast(FollowUp.id, db.String),
+        )
+    )
+
+
 @every(timedelta(hours=1), "logistics.follow_up_reminders")
 def follow_up_reminders() -> dict:
     """Follow-ups due by tomorrow get one line on their case's timeline and one system reminder about each (closed
     when the follow-up is done or cancelled; the case's other reminders stay as they are)."""
     tomorrow = utcnow().date() + timedelta(days=1)
-    reminded = exists().where(
-        and_(
-            AuditEvent.action == "follow_up.reminder",
-            AuditEvent.object_type == "follow_up",
-            AuditEvent.object_id == db.cast(FollowUp.id, db.String),
-        )
-    )
+    reminded = recorded_for("follow_up.reminder")
     rows = db.session.execute(
         select(FollowUp, Case)
         .join(Case, Case.id == FollowUp.case_id)

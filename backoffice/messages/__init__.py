@@ -11,4 +11,12 @@ from flask import Blueprint
 
 bp = Blueprint("messages", __name__)
 
-from backoffice.messages import compose_views, digest, inbox_views, kind_views, receiving, sending  # noqa: E402, F401
+from backoffice.messages import (  # noqa: E402, F401
+    automatic,
+    compose_views,
+    digest,
+    inbox_views,
+    kind_views,
+    receiving,
+    sending,
+)

@@ -2,28 +2,133 @@
 
 A template's first line is the subject, the rest (after one blank line) the body. The patient's preferred language
 picks the template where one exists (this slice: English and German), English otherwise. No health data goes into
-these texts: mail crosses servers we do not control.
+these texts: mail crosses servers we do not control. Every kind is listed in `kinds.KINDS`; one an administrator
+switched off is not queued (`send` answers None) while the change that wanted it goes on.
+
+Each message is queued by the operation whose change causes it, in its transaction (`queue_message`), so the mail
+exists exactly when the change does; the caller's view kicks the outbox after its commit.
 """
 
 from __future__ import annotations
 
-from flask import render_template
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
+from babel.dates import format_date
+from flask import current_app, render_template
+
+from backoffice.cases import signals as case_signals
+from backoffice.config import settings
+from backoffice.extensions import db
+from backoffice.messages import kinds
 from backoffice.messages.models import Message
-from backoffice.messages.operations import LANGUAGES, queue_message
+from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, queue_message
+from backoffice.money import format_money
+from backoffice.patients.models import Patient
+from backoffice.trail import record_event
 
 
 def render(kind: str, language: str, **context) -> tuple[str, str, str]:
     """(language used, subject, body) of template `kind` in `language`, or in English when there is none."""
     language = language if language in LANGUAGES else "en"
-    text = render_template(f"messages/{kind}.{language}.txt", **context)
+    text = render_template(
+        f"messages/{kind}.{language}.txt",
+        # dates and amounts as the reader writes them: "7. Dezember 2026", "1.234,50 €"
+        day=lambda value: format_date(value, "long", locale=language),
+        money=lambda amount, currency: format_money(amount, currency, language),
+        **context,
+    )
     subject, _, body = text.partition("\n\n")
     return language, subject.strip(), body.strip() + "\n"
 
 
-def request_received(*, case_id: int, case_number: str, name: str, email: str, language: str) -> Message:
-    """Confirm a treatment request to the patient: the case number, what happens next, the first-answer promise."""
-    used, subject, body = render("request_received", language, case_number=case_number, name=" ".join(name.split()))
+def public_link(endpoint: str, **values) -> str:
+    """The address of `endpoint` as patients reach it (`PUBLIC_URL`), for a mail: never built from the Host header
+    of the request that caused the mail, which a visitor chooses (a reset link must not point at their server)."""
+    base = urlsplit(settings().public_url)
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def send(
+    kind: str,
+    *,
+    to: str | Iterable[str],
+    language: str = "en",
+    case_id: int | None = None,
+    counterpart: str = "patient",
+    attachments: Iterable[OutgoingAttachment] = (),
+    actor_id: int | None = None,
+    **context,
+) -> Message | None:
+    """Queue the automatic message `kind` from its template, or None when an administrator switched the kind off."""
+    if not kinds.is_on(kind):
+        return None
+    used, subject, body = render(kind, language, **context)
     return queue_message(
-        kind="request_received", to=[email], subject=subject, body_text=body, language=used, case_id=case_id
+        kind=kind,
+        to=[to] if isinstance(to, str) else to,
+        subject=subject,
+        body_text=body,
+        language=used,
+        case_id=case_id,
+        counterpart=counterpart,
+        attachments=attachments,
+        actor_id=actor_id,
     )
+
+
+def to_patient(kind: str, patient: Patient, *, case_id: int | None = None, **context) -> Message | None:
+    """`send` to the patient's address in their preferred language (None without an address or with the kind off)."""
+    if not (patient.email or "").strip():
+        return None
+    try:
+        return send(
+            kind,
+            to=patient.email,
+            language=patient.preferred_language,
+            case_id=case_id,
+            name=" ".join(patient.name.split()),
+            **context,
+        )
+    except MessageRefused as refusal:  # an address on record that is none: the change goes on, the trail says why
+        record_event(
+            "message.not_queued",
+            object_type="patient",
+            object_id=patient.id,
+            details={"kind": kind, "case_id": case_id, "reason": refusal.message},
+        )
+        return None
+
+
+def request_received(*, case_id: int, case_number: str, name: str, email: str, language: str) -> Message | None:
+    """Confirm a treatment request to the patient: the case number, what happens next, the first-answer promise."""
+    return send(
+        "request_received",
+        to=email,
+        language=language,
+        case_id=case_id,
+        case_number=case_number,
+        name=" ".join(name.split()),
+    )
+
+
+@case_signals.case_opened.connect
+def _confirm_new_case(case, **_extra) -> str | None:
+    """A new case, from the public form or a coordinator: the patient (when they have an address) is told.
+
+    Answers what the person who opened the case is told: where the confirmation goes, or that it is switched off.
+    """
+    patient = db.session.get(Patient, case.patient_id)
+    if not (patient.email or "").strip():
+        return None
+    message = request_received(
+        case_id=case.id,
+        case_number=case.number,
+        name=patient.name,
+        email=patient.email,
+        language=patient.preferred_language,
+    )
+    if message is None:
+        return f"No confirmation mail: “{kinds.KINDS['request_received'].label}” is switched off."
+    return f"The confirmation of the request goes to {message.to_addresses}."

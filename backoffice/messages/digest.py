@@ -89,7 +89,7 @@ def _queue_digest(user: User, now: datetime) -> Message:
         )
     )
     listed = notifications[:MAX_LISTED]
-    base = settings().base_url.rstrip("/")
+    base = settings().public_url.rstrip("/")
     items = [
         {
             "kind": KINDS.get(n.kind, n.kind),

@@ -84,7 +84,7 @@ def active_coordinator_ids() -> list[int]:
 
 def path_for(endpoint: str, **values) -> str:
     """The path of a page inside the app (`/cases/42`), the same in a request and in a job: notifications store it,
-    the centre prefixes it with where the app is mounted, the digest with BASE_URL."""
+    the centre prefixes it with where the app is mounted, the digest with PUBLIC_URL."""
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
 

@@ -1,3 +1,6 @@
+from wtforms import EmailField
+from wtforms.validators import DataRequired, Length
+
 from backoffice.auth.forms import new_password_field, repeated_password_field
 from backoffice.forms import FlaskForm
 
@@ -7,3 +10,11 @@ class SetPasswordForm(FlaskForm):
 
     password = new_password_field(required="Choose a password.")
     confirm = repeated_password_field("Repeat the password")
+
+
+class ForgotPasswordForm(FlaskForm):
+    """A patient who forgot their portal password gives the email address they sign in with."""
+
+    email = EmailField(
+        "Your email address", validators=[DataRequired(message="Enter your email address."), Length(max=254)]
+    )

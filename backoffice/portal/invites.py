@@ -1,12 +1,15 @@
 """Inviting a case's patient to the portal, resetting a portal password, and using such a link.
 
-The case's coordinator or an administrator hands the patient a single-use link that is valid for PORTAL_INVITE_DAYS
-days; opening it, the patient chooses a password for their portal account. Only the link token's SHA-256 is stored,
-so a copy of the database opens no account, and the link is shown to staff once, when it is made.
+The case's coordinator or an administrator invites the patient: a single-use link, valid for PORTAL_INVITE_DAYS
+days, is mailed to the patient's address (the automatic message "portal_invite"); opening it, the patient chooses a
+password for their portal account. Only the link token's SHA-256 is stored, so a copy of the database opens no
+account, and staff never see the link outside development (where the page shows it, marked as such).
 
 An account the patient may already sign in to is never given a password by staff: an invitation is refused for it.
-Until the portal sends mail, only an administrator makes a password-reset link for it, to hand to the patient; it
-works like an invitation (single use, same validity) and ends every session open on the account.
+The patient asks for a new password on the sign-in page (`request_password_reset`: the same answer whether or not
+the address is known), or an administrator has a reset link mailed; it works like an invitation (single use, same
+validity) and ends every session open on the account. With the kind's mail switched off, no link is made at all:
+nobody else may carry it to the patient.
 """
 
 from __future__ import annotations
@@ -30,12 +33,17 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice
+from backoffice.messages import automatic, kinds
+from backoffice.messages.models import Message
 from backoffice.patients.models import Patient
 from backoffice.portal.models import INVITE, RESET, PortalInvite
 from backoffice.trail import record_event
 
 # secrets.token_urlsafe(32) gives 43 characters; anything much longer is not one of ours and is not even hashed.
 MAX_TOKEN_LENGTH = 100
+# A patient asking for a reset link again within this time gets no second mail (a form cannot flood an inbox).
+RESET_REQUEST_PAUSE = timedelta(minutes=5)
+MAIL_KINDS = {INVITE: "portal_invite", RESET: "portal_password_reset"}
 
 
 class InviteError(DomainError):
@@ -85,7 +93,8 @@ def may_invite(case, user) -> bool:
 
 
 def may_reset_password(user) -> bool:
-    """Who makes a password-reset link for a patient's portal account: administrators only (until mail exists)."""
+    """Who has a password-reset link mailed to a patient's portal account: administrators only (the patient asks for
+    one on the sign-in page)."""
     return user is not None and user.is_authenticated and user.active and user.role == ADMIN
 
 
@@ -106,15 +115,25 @@ def closed_case_refusal(case) -> str | None:
     )
 
 
-def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
-    """Invite the case's patient to the portal; returns the invitation and the token of its link (never stored).
+@dataclass(frozen=True, slots=True)
+class MailedLink:
+    """A link made and mailed: the invitation row, the token (for the development page only) and the message."""
+
+    invite: PortalInvite
+    token: str
+    message: Message
+
+
+def invite_patient(case_id: int, *, actor_id: int) -> MailedLink:
+    """Invite the case's patient to the portal: the link is mailed to the patient's address, in their language.
 
     The case's coordinator or an administrator only. The patient's portal account is opened on the first invitation
     (role patient, the patient's email and name, a random password nobody knows) unless that email already signs in
     to a staff account or to another patient's account. An account waiting for its first password gets a new link;
     an account in use is refused (staff never set its password: see `create_reset_link`). A new invitation revokes
     the patient's earlier unused links; a deactivated account gets none. A closed or cancelled case's patient is
-    invited only when the case has issued invoices (`closed_case_refusal`).
+    invited only when the case has issued invoices (`closed_case_refusal`). Refused while the invitation mail is
+    switched off.
     """
     case = _case(case_id)
     if not may_invite(case, db.session.get(User, actor_id)):
@@ -126,22 +145,62 @@ def invite_patient(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
     return _make_link(case, actor_id, INVITE)
 
 
-def create_reset_link(case_id: int, *, actor_id: int) -> tuple[PortalInvite, str]:
-    """A single-use link for the case's patient to choose a new portal password; returns it and its token.
+def create_reset_link(case_id: int, *, actor_id: int) -> MailedLink:
+    """Mail the case's patient a single-use link to choose a new portal password.
 
     Administrators only, for an active patient account; the link is valid as long as an invitation, revokes the
     patient's earlier unused links, and its use ends every session open on the account. Audited.
     """
     case = _case(case_id)
     if not may_reset_password(db.session.get(User, actor_id)):
-        raise PermissionDenied("Only an administrator makes a password-reset link for a patient's portal account.")
+        raise PermissionDenied("Only an administrator has a password-reset link mailed to a patient.")
     return _make_link(case, actor_id, RESET)
 
 
-def _make_link(case: Case, actor_id: int, purpose: str) -> tuple[PortalInvite, str]:
+def request_password_reset(email: str) -> Message | None:
+    """A patient forgot their portal password: mail a reset link to `email` if it signs in to an active patient
+    account with a patient record; otherwise nothing (the page answers the same either way, so it tells nobody who
+    is a patient). At most one such mail per account every RESET_REQUEST_PAUSE; returns the message or None."""
+    address = normalise_email(email)
+    if not address or "@" not in address or not kinds.is_on(MAIL_KINDS[RESET]):
+        return None
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is None or user.role != PATIENT or not user.active:
+        return None
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == user.id).with_for_update())
+    if patient is None:
+        return None
+    recent = db.session.scalar(
+        select(
+            exists().where(PortalInvite.user_id == user.id, PortalInvite.created_at > utcnow() - RESET_REQUEST_PAUSE)
+        )
+    )
+    if recent:
+        return None
+    invite, token, revoked = _new_link(patient, user, None, None, RESET)
+    record_event(
+        "portal.reset_link_requested",
+        object_type="user",
+        object_id=user.id,
+        details={"patient_id": patient.id, "invite_id": invite.id, "earlier_invites_revoked": revoked},
+    )
+    return _mail_link(patient, user, invite, token, None)
+
+
+def _make_link(case: Case, actor_id: int, purpose: str) -> MailedLink:
     """The link of an invitation or a reset, once allowed: the patient's account (opened or linked for an
-    invitation), the earlier unused links revoked, the new one made and audited."""
+    invitation), the earlier unused links revoked, the new one made, mailed to the patient and audited."""
+    kind = MAIL_KINDS[purpose]
+    if not kinds.is_on(kind):
+        raise InviteError(
+            f"The “{kinds.KINDS[kind].label}” mail is switched off, so no link was made: the link goes to the "
+            "patient only by mail. An administrator turns it on under Automatic mail."
+        )
     patient = _locked_patient(case)
+    if not (patient.email or "").strip():
+        raise InviteError(
+            f"Record {patient.name}'s email address before inviting them to the portal: the link goes to it by mail."
+        )
     user, account = _portal_account(patient, actor_id, reset=purpose == RESET)
     invite, token, revoked = _new_link(patient, user, case, actor_id, purpose)
     link = {"invite_id": invite.id, "email": user.email}
@@ -156,7 +215,27 @@ def _make_link(case: Case, actor_id: int, purpose: str) -> tuple[PortalInvite, s
         "earlier_invites_revoked": revoked,
     }
     record_event(action, actor_id=actor_id, object_type=object_type, object_id=object_id, details=details)
-    return invite, token
+    return MailedLink(invite, token, _mail_link(patient, user, invite, token, actor_id))
+
+
+def _mail_link(patient: Patient, user: User, invite: PortalInvite, token: str, actor_id: int | None) -> Message:
+    """The invitation or reset mail, to the patient's address on record, in their language (the kind is on)."""
+    return automatic.send(
+        MAIL_KINDS[invite.purpose],
+        to=patient.email,
+        language=patient.preferred_language,
+        case_id=invite.case_id,
+        actor_id=actor_id,
+        name=" ".join(patient.name.split()),
+        link=link_of(token),
+        sign_in_email=user.email,
+        expires_on=invite.expires_at,
+    )
+
+
+def link_of(token: str) -> str:
+    """The address of a link, as the patient opens it (PUBLIC_URL, never the Host of the request that made it)."""
+    return automatic.public_link("portal_invites.accept_invite", token=token)
 
 
 def _case(case_id: int) -> Case:
@@ -172,7 +251,9 @@ def _locked_patient(case) -> Patient:
     return db.session.scalar(select(Patient).where(Patient.id == case.patient_id).with_for_update())
 
 
-def _new_link(patient: Patient, user: User, case, actor_id: int, purpose: str) -> tuple[PortalInvite, str, int]:
+def _new_link(
+    patient: Patient, user: User, case: Case | None, actor_id: int | None, purpose: str
+) -> tuple[PortalInvite, str, int]:
     """Revoke the patient's unused links and make a new one: (link, its token, how many were revoked)."""
     now = utcnow()
     revoked = db.session.execute(
@@ -189,7 +270,7 @@ def _new_link(patient: Patient, user: User, case, actor_id: int, purpose: str) -
     invite = PortalInvite(
         patient_id=patient.id,
         user_id=user.id,
-        case_id=case.id,
+        case_id=case.id if case is not None else None,
         purpose=purpose,
         token_sha256=token_digest(token),
         created_at=now,

@@ -7,13 +7,15 @@ from backoffice.auth.models import User
 from backoffice.auth.operations import normalise_email
 from backoffice.auth.permissions import ADMIN, COORDINATOR, patient_required, public, roles_required
 from backoffice.cases.case_page import render_case_page
+from backoffice.config import settings
 from backoffice.downloads import download
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import listing as invoicing_listing
+from backoffice.jobs import outbox
 from backoffice.patients.models import Patient
 from backoffice.portal import bp, invites, invites_bp, invoices
-from backoffice.portal.forms import SetPasswordForm
+from backoffice.portal.forms import ForgotPasswordForm, SetPasswordForm
 from backoffice.portal.models import INVITE, RESET
 from backoffice.transactions import commit_answer
 
@@ -66,22 +68,27 @@ def may_reset_portal_password() -> bool:
     return invites.may_reset_password(current_user)
 
 
-def _show_link(case_id: int, make_link, purpose: str):
-    """Make a link and show it once: only its hash is kept, so it cannot be shown again."""
+def _mail_link(case_id: int, make_link, purpose: str):
+    """Make a link and mail it to the patient; the page says where it went (the link itself only in development)."""
 
     def refused(error: DomainError):
         flash(error.message, "error")
         return render_case_page(case_id, error.status_code)
 
+    def answer(made: invites.MailedLink):
+        outbox.kick()  # the mail goes out now, not at the dispatcher's next round
+        return _link_page(case_id, purpose, made)
+
     return commit_answer(
         lambda: make_link(case_id, actor_id=current_user.id),
-        answer=lambda made: _link_page(case_id, purpose, *made),
+        answer=answer,
         on_refusal=refused,
         passes=(NotFound,),
     )
 
 
-def _link_page(case_id: int, purpose: str, invite, token: str):
+def _link_page(case_id: int, purpose: str, made: invites.MailedLink):
+    invite = made.invite
     patient = db.session.get(Patient, invite.patient_id)
     account_email = db.session.get(User, invite.user_id).email
     return render_template(
@@ -89,25 +96,47 @@ def _link_page(case_id: int, purpose: str, invite, token: str):
         case_id=case_id,
         purpose=purpose,
         patient_name=patient.name,
-        patient_email=patient.email,
+        mailed_to=made.message.to_addresses,
         # shown when the account (opened earlier) signs in with another address than the patient's current one
         signs_in_with=account_email if account_email != normalise_email(patient.email) else None,
         expires_at=invite.expires_at,
-        link=url_for("portal_invites.accept_invite", token=token, _external=True),
+        # Staff never see the link: it goes to the patient's address only. In development there is no patient's
+        # inbox to open, so the page shows it, marked as such.
+        development_link=invites.link_of(made.token) if settings().app_env == "development" else None,
     )
 
 
 @invites_bp.route("/cases/<int:case_id>/portal-invite", methods=["POST"])
 @roles_required(ADMIN, COORDINATOR)  # and, for a coordinator, only on their own case (the operation checks)
 def invite_patient(case_id: int):
-    return _show_link(case_id, invites.invite_patient, INVITE)
+    return _mail_link(case_id, invites.invite_patient, INVITE)
 
 
 @invites_bp.route("/cases/<int:case_id>/portal-reset", methods=["POST"])
 @roles_required(ADMIN)
 def create_reset_link(case_id: int):
-    """A password-reset link for the patient's portal account, for an administrator to hand to the patient."""
-    return _show_link(case_id, invites.create_reset_link, RESET)
+    """A password-reset link for the patient's portal account, mailed to the patient."""
+    return _mail_link(case_id, invites.create_reset_link, RESET)
+
+
+@invites_bp.route("/portal/forgot-password", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """A patient asks for a new password: the same answer whether or not the address has a portal account."""
+    form = ForgotPasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("portal/forgot_password.html", form=form), status
+    email = form.email.data
+    invites.request_password_reset(email)
+    db.session.commit()
+    outbox.kick()
+    flash(
+        f"If {email} signs in to a patient portal account, a link to choose a new password is on its way to it. "
+        "It works once, within a few days. No mail? Check the address, or ask your coordinator.",
+        "success",
+    )
+    return redirect(url_for("auth.login"))
 
 
 @invites_bp.route("/invite/<token>", methods=["GET", "POST"])

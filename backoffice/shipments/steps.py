@@ -26,7 +26,9 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
+from backoffice.messages import automatic
 from backoffice.notifications.operations import notify_case, path_for
+from backoffice.patients.models import Patient
 from backoffice.shipments import providers
 from backoffice.shipments.models import STEP_LABELS, MedicineOrder, OrderStep, Pharmacy
 from backoffice.shipments.operations import step_key
@@ -226,9 +228,23 @@ def ship(order_id: int) -> dict:
             result,
             f"Medicine order #{order.id} shipped with {answer.carrier}, tracking {answer.tracking_number}",
         )
+        _tell_patient_shipped(order)
         return result
 
     return _run(order_id, "ship", call, apply)
+
+
+def _tell_patient_shipped(order: MedicineOrder) -> None:
+    """The "medicine shipped" mail, committed with the step: the carrier and the tracking number, nothing of what the
+    parcel holds (a subject naming medicines would tell every server on the way about the patient's health)."""
+    case = db.session.get(Case, order.case_id)
+    automatic.to_patient(
+        "medicine_shipped",
+        db.session.get(Patient, case.patient_id),
+        case_id=case.id,
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+    )
 
 
 def track(order_id: int, poll: int = 1) -> dict:

@@ -239,5 +239,12 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "messages.compose_message":            {"GET": CASEWORK, "POST": CASEWORK},
     "messages.ask_physician":              {"GET": CASEWORK, "POST": CASEWORK},
     "messages.record_sharing_consent":     {"POST": CASEWORK},
+    # ---- issue 16 (automatic messages): administrators switch each kind on or off; a patient asks for a new
+    # portal password by email (public: the same answer whether or not the address is known); a coordinator sends
+    # the itinerary to the patient
+    "messages.list_automatic_kinds":       {"GET": ADMIN},
+    "messages.switch_automatic_kind":      {"POST": ADMIN},
+    "portal_invites.forgot_password":      {"GET": PUBLIC, "POST": PUBLIC},
+    "logistics.send_itinerary":            {"POST": CASEWORK},
 }
 # fmt: on

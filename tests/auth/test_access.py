@@ -317,7 +317,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     )
     shipments.submit_order(submitted.id, actor_id=None, expected_version=None)
     # the patient signs in already: no invitation, an administrator's reset link (the same /invite/<token> page)
-    _invite, invite_token = invites.create_reset_link(case.id, actor_id=world.users["admin"].id)
+    invite_token = invites.create_reset_link(case.id, actor_id=world.users["admin"].id).token
     message, message_file = _thread_message(case, person, coordinator)
     db.session.flush()
     return {

@@ -216,7 +216,7 @@ def test_staff_never_set_the_password_of_an_account_in_use_and_finance_cannot_in
     expect(flashes(page)).to_contain_text(f"{name} already has a portal account")
     expect(flashes(page)).to_contain_text("Staff never set the password of an account a patient may be using")
     expect(page.locator("#portal").get_by_role("button", name="Invite patient to the portal")).to_have_count(0)
-    expect(page.locator("#portal").get_by_role("button", name="Make a password-reset link")).to_be_visible()
+    expect(page.locator("#portal").get_by_role("button", name="Mail a password-reset link")).to_be_visible()
     browse.shot("invite-refused-for-an-account-in-use")
     browse.logout()
 
@@ -225,7 +225,7 @@ def test_staff_never_set_the_password_of_an_account_in_use_and_finance_cannot_in
     page.goto(case_url)
     portal = page.locator("#portal")
     expect(portal.get_by_role("button", name="Invite patient to the portal")).to_have_count(0)
-    expect(portal.get_by_role("button", name="Make a password-reset link")).to_have_count(0)
+    expect(portal.get_by_role("button", name="Mail a password-reset link")).to_have_count(0)
     token = page.locator("form[action$='/logout'] input[name=csrf_token]").input_value()
     forged = page.request.post(case_url + "/portal-invite", form={"csrf_token": token}, max_redirects=0)
     assert forged.status == 403, forged.status

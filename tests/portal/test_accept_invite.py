@@ -26,7 +26,8 @@ def invited(users):
     case = make_case(
         patient=make_patient(name="Layla Haddad", email="layla@test.example"), coordinator=users["coordinator"]
     )
-    invite, token = invites.invite_patient(case.id, actor_id=users["coordinator"].id)
+    made = invites.invite_patient(case.id, actor_id=users["coordinator"].id)
+    invite, token = made.invite, made.token
     db.session.commit()
     return invite, token, db.session.get(User, invite.user_id)
 
@@ -72,7 +73,7 @@ def test_a_reset_link_sets_a_new_password_and_ends_the_sessions_open_on_the_acco
     patient = make_patient(email=users["patient"].email)
     patient.user_id = users["patient"].id
     case = make_case(patient=patient)
-    _, token = invites.create_reset_link(case.id, actor_id=users["admin"].id)
+    token = invites.create_reset_link(case.id, actor_id=users["admin"].id).token
     db.session.commit()
     signed_in = app.test_client()
     login_as(signed_in, users["patient"])
@@ -129,7 +130,8 @@ def test_unknown_expired_used_and_revoked_links_get_the_same_not_found_page(clie
     tokens = {}
     for name, spoil in (("used", _used), ("expired", _expired), ("revoked", _revoked)):
         case = make_case()
-        invite, tokens[name] = invites.invite_patient(case.id, actor_id=users["admin"].id)
+        made = invites.invite_patient(case.id, actor_id=users["admin"].id)
+        invite, tokens[name] = made.invite, made.token
         spoil(invite)
     db.session.commit()
     tokens["unknown"] = "A" * 43
@@ -215,7 +217,8 @@ def test_two_simultaneous_uses_of_a_link_set_one_password(app, invited, monkeypa
 def test_a_link_to_an_account_that_became_staff_does_nothing(client, users):
     """An invitation belongs to a patient account; had the account become staff since, the link does nothing."""
     case = make_case(patient=make_patient(email="later-staff@test.example"))
-    invite, token = invites.invite_patient(case.id, actor_id=users["admin"].id)
+    made = invites.invite_patient(case.id, actor_id=users["admin"].id)
+    invite, token = made.invite, made.token
     db.session.execute(update(User).where(User.id == invite.user_id).values(role="finance"))
     db.session.commit()
     assert choose_password(client, token).status_code == 404

@@ -1,7 +1,6 @@
 """Staff invite a case's patient to the portal: the account is opened or reused, the link is shown once."""
 
 import hashlib
-import re
 from datetime import timedelta
 
 import pytest
@@ -18,15 +17,16 @@ from backoffice.portal.models import PortalInvite
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_user
 from tests.helpers import login_as
+from tests.portal.conftest import LINK
 
-LINK = re.compile(r"http://localhost/invite/([A-Za-z0-9_-]+)")
 
-
-def invite_from_case_page(client, case):
+def invite_from_case_page(client, case, mailbox):
+    """Invite from the case page; the token is read from the mail the patient received (staff never see it)."""
+    sent_before = len(mailbox.messages())
     response = client.post(f"/cases/{case.id}/portal-invite")
     body = response.get_data(as_text=True)
-    match = LINK.search(body)
-    return response, body, match.group(1) if match else None
+    assert not LINK.search(body), "the link is not shown to staff outside development"
+    return response, body, mailbox.newest_token() if len(mailbox.messages()) > sent_before else None
 
 
 def invites_of(patient_id):
@@ -41,17 +41,22 @@ def count(model):
 
 
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
-def test_the_cases_coordinator_or_an_admin_opens_the_patients_account_and_sees_the_link_once(as_role, users, role):
+def test_the_cases_coordinator_or_an_admin_opens_the_account_and_the_link_is_mailed_to_the_patient_only(
+    as_role, users, role, mailbox
+):
     case = make_case(
         patient=make_patient(name="Layla Haddad", email="Layla.Haddad@Test.Example"), coordinator=users["coordinator"]
     )
     db.session.commit()
     client = as_role(role)
 
-    response, body, token = invite_from_case_page(client, case)
+    response, body, token = invite_from_case_page(client, case, mailbox)
 
     assert response.status_code == 200 and token
-    assert "Layla.Haddad@Test.Example" in body and "Valid until" in body
+    assert "Mailed to" in body and "layla.haddad@test.example" in body and "Valid until" in body
+    (mail,) = mailbox.messages()
+    assert mail["To"] == "layla.haddad@test.example" and mail["Subject"] == "Your invitation to the patient portal"
+    assert "Dear Layla Haddad" in mail.get_content() and "layla.haddad@test.example" in mail.get_content()
     db.session.expire_all()
     patient = db.session.get(Patient, case.patient_id)
     account = db.session.get(User, patient.user_id)
@@ -73,22 +78,22 @@ def test_the_cases_coordinator_or_an_admin_opens_the_patients_account_and_sees_t
     assert all(token not in str(event.details) for event in events.values())
 
 
-def test_the_random_password_of_a_new_account_opens_nothing(as_role, users, client):
+def test_the_random_password_of_a_new_account_opens_nothing(as_role, users, client, mailbox):
     case = make_case(patient=make_patient(email="amal@test.example"), coordinator=users["coordinator"])
     db.session.commit()
-    invite_from_case_page(as_role("coordinator"), case)
+    invite_from_case_page(as_role("coordinator"), case, mailbox)
     client.post("/logout")
     response = client.post("/login", data={"email": "amal@test.example", "password": ""})
     assert response.status_code in (400, 401)
     assert "/portal" not in response.headers.get("Location", "")
 
 
-def test_a_new_invitation_revokes_the_earlier_unused_one(as_role, users, app):
+def test_a_new_invitation_revokes_the_earlier_unused_one(as_role, users, app, mailbox):
     case = make_case(coordinator=users["coordinator"])
     db.session.commit()
     client = as_role("coordinator")
-    _, _, first = invite_from_case_page(client, case)
-    _, _, second = invite_from_case_page(client, case)
+    _, _, first = invite_from_case_page(client, case, mailbox)
+    _, _, second = invite_from_case_page(client, case, mailbox)
 
     old, new = invites_of(case.patient_id)
     assert old.revoked_at is not None and new.revoked_at is None
@@ -103,14 +108,14 @@ def test_a_new_invitation_revokes_the_earlier_unused_one(as_role, users, app):
 
 
 @pytest.mark.parametrize("role", ["admin", "coordinator"])
-def test_an_account_in_use_is_never_given_a_password_by_staff(as_role, users, role):
+def test_an_account_in_use_is_never_given_a_password_by_staff(as_role, users, role, mailbox):
     patient = make_patient(name="Paula Patient", email=users["patient"].email)
     patient.user_id = users["patient"].id
     case = make_case(patient=patient, coordinator=users["coordinator"])
     db.session.commit()
     password_hash = users["patient"].password_hash
 
-    response, body, token = invite_from_case_page(as_role(role), case)
+    response, body, token = invite_from_case_page(as_role(role), case, mailbox)
 
     assert response.status_code == 422 and token is None
     assert "Paula Patient already has a portal account (patient@test.example)" in body
@@ -120,24 +125,24 @@ def test_an_account_in_use_is_never_given_a_password_by_staff(as_role, users, ro
     assert db.session.get(User, users["patient"].id).password_hash == password_hash
 
 
-def test_an_account_whose_invitation_was_used_is_not_invited_again(as_role, users):
+def test_an_account_whose_invitation_was_used_is_not_invited_again(as_role, users, mailbox):
     case = make_case(patient=make_patient(email="rana@test.example"), coordinator=users["coordinator"])
-    _, token = invites.invite_patient(case.id, actor_id=users["coordinator"].id)
+    token = invites.invite_patient(case.id, actor_id=users["coordinator"].id).token
     db.session.commit()
     invites.accept_invite(token, "a long enough password")
     db.session.commit()
 
-    response, body, token = invite_from_case_page(as_role("coordinator"), case)
+    response, body, token = invite_from_case_page(as_role("coordinator"), case, mailbox)
 
     assert response.status_code == 422 and token is None and "already has a portal account" in body
     assert len(invites_of(case.patient_id)) == 1
 
 
-def test_an_unlinked_patient_account_with_the_patients_email_is_not_taken_over(as_role, users):
+def test_an_unlinked_patient_account_with_the_patients_email_is_not_taken_over(as_role, users, mailbox):
     case = make_case(patient=make_patient(email="PATIENT@test.example"), coordinator=users["coordinator"])
     db.session.commit()
 
-    response, body, token = invite_from_case_page(as_role("coordinator"), case)
+    response, body, token = invite_from_case_page(as_role("coordinator"), case, mailbox)
 
     assert response.status_code == 422 and token is None and "already has a portal account" in body
     db.session.expire_all()
@@ -146,14 +151,14 @@ def test_an_unlinked_patient_account_with_the_patients_email_is_not_taken_over(a
 
 
 @pytest.mark.parametrize("role", ["finance", "other coordinator"])
-def test_only_the_cases_coordinator_or_an_admin_invites(app, users, role):
+def test_only_the_cases_coordinator_or_an_admin_invites(app, users, role, mailbox):
     other = make_user("coordinator", email="other@test.example")
     case = make_case(patient=make_patient(email="hana@test.example"), coordinator=users["coordinator"])
     db.session.commit()
     client = app.test_client()
     login_as(client, other if role == "other coordinator" else users["finance"])
 
-    response, body, token = invite_from_case_page(client, case)
+    response, body, token = invite_from_case_page(client, case, mailbox)
 
     assert response.status_code == 403 and token is None
     if role == "other coordinator":  # the finance role is refused before the case is looked up
@@ -168,13 +173,13 @@ def test_only_the_cases_coordinator_or_an_admin_invites(app, users, role):
         ("patient", "already signs in to another patient&#39;s portal account"),
     ],
 )
-def test_an_email_that_signs_in_to_another_account_is_refused(as_role, users, holder, message):
+def test_an_email_that_signs_in_to_another_account_is_refused(as_role, users, holder, message, mailbox):
     owner = make_patient(email=users["patient"].email)
     owner.user_id = users["patient"].id
     case = make_case(patient=make_patient(email=users[holder].email.upper()), coordinator=users["coordinator"])
     db.session.commit()
 
-    response, body, token = invite_from_case_page(as_role("coordinator"), case)
+    response, body, token = invite_from_case_page(as_role("coordinator"), case, mailbox)
 
     assert response.status_code == 422 and token is None
     assert message in body and case.number in body, "the case page again, with the reason"
@@ -183,26 +188,26 @@ def test_an_email_that_signs_in_to_another_account_is_refused(as_role, users, ho
     assert db.session.get(Patient, case.patient_id).user_id is None
 
 
-def test_a_deactivated_portal_account_is_not_invited(as_role, users):
+def test_a_deactivated_portal_account_is_not_invited(as_role, users, mailbox):
     account = make_user("patient", email="gone@test.example", active=False)
     patient = make_patient(email="gone@test.example")
     patient.user_id = account.id
     case = make_case(patient=patient)
     db.session.commit()
 
-    response, body, token = invite_from_case_page(as_role("admin"), case)
+    response, body, token = invite_from_case_page(as_role("admin"), case, mailbox)
 
     assert response.status_code == 422 and token is None
     assert "is deactivated" in body
     assert count(PortalInvite) == 0
 
 
-def test_a_patient_without_email_is_not_invited(as_role, users):
+def test_a_patient_without_email_is_not_invited(as_role, users, mailbox):
     patient = make_patient()
     patient.email = ""
     case = make_case(patient=patient, coordinator=users["coordinator"])
     db.session.commit()
-    response, body, _ = invite_from_case_page(as_role("coordinator"), case)
+    response, body, _ = invite_from_case_page(as_role("coordinator"), case, mailbox)
     assert response.status_code == 422 and "email address before inviting" in body
     assert count(User) == len(users) and count(PortalInvite) == 0
 
@@ -229,7 +234,7 @@ def test_an_invitation_without_the_form_token_is_refused(as_role, users):
     assert count(PortalInvite) == 0 and count(User) == len(users)
 
 
-def test_the_case_panel_shows_the_account_and_what_the_viewer_may_do(app, as_role, users):
+def test_the_case_panel_shows_the_account_and_what_the_viewer_may_do(app, as_role, users, mailbox):
     case = make_case(patient=make_patient(email="noor@test.example"), coordinator=users["coordinator"])
     db.session.commit()
 
@@ -246,7 +251,7 @@ def test_the_case_panel_shows_the_account_and_what_the_viewer_may_do(app, as_rol
     _, html = panel("finance")
     assert "portal-invite" not in html and "The case's medical coordinator or an administrator invites" in html
 
-    _, _, token = invite_from_case_page(as_role("coordinator"), case)
+    _, _, token = invite_from_case_page(as_role("coordinator"), case, mailbox)
     db.session.expire_all()
     status, html = panel()
     assert status.has_account and status.account_email == "noor@test.example" and status.account_active
@@ -260,7 +265,7 @@ def test_the_case_panel_shows_the_account_and_what_the_viewer_may_do(app, as_rol
     assert "portal-invite" not in html and "portal-reset" not in html
     assert "Staff never set its password" in html
     _, html = panel("admin")
-    assert f"/cases/{case.id}/portal-reset" in html and "Make a password-reset link" in html
+    assert f"/cases/{case.id}/portal-reset" in html and "Mail a password-reset link" in html
 
     db.session.get(User, db.session.get(Patient, case.patient_id).user_id).active = False
     db.session.commit()

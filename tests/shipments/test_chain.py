@@ -59,7 +59,7 @@ def test_running_a_done_step_again_buys_nothing_more(app):
 
     assert steps.purchase(order_id)["outcome"] == "already done"
     assert db.session.scalar(select(func.count()).select_from(SandboxCall).where(SandboxCall.kind == "purchase")) == 1
-    outbox = db.session.scalars(select(OutboxEntry.state)).all()
+    outbox = db.session.scalars(select(OutboxEntry.state).where(OutboxEntry.job != "messages.send")).all()
     assert set(outbox) == {"done"}
 
 

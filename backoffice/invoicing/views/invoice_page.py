@@ -27,6 +27,7 @@ from backoffice.invoicing.views.pages import (
     rate_hints,
     refused_form,
 )
+from backoffice.jobs import outbox
 from backoffice.money import currencies, format_money
 from backoffice.transactions import commit_change
 
@@ -117,6 +118,7 @@ def change_invoice(invoice_id: int, change, success, target=None, **forms):
         success=success,
         target=target or url_for("invoicing.show_invoice", invoice_id=invoice_id),
         on_refusal=invoice_page(invoice_id, **forms),
+        after_commit=outbox.kick,  # the patient's mail (issued, paid) goes out now
     )
 
 

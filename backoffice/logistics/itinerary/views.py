@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, render_template, url_for
+from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 
 from backoffice.auth.permissions import (
@@ -17,12 +17,15 @@ from backoffice.downloads import download
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
+from backoffice.jobs import outbox
 from backoffice.logistics import bp
-from backoffice.logistics.itinerary import calendar, pickup_buffer, record_pdf_despite_problems
+from backoffice.logistics.itinerary import calendar, pickup_buffer, record_pdf_despite_problems, sending
 from backoffice.logistics.itinerary.document import TEMPLATE_HELPERS, render_itinerary_pdf
 from backoffice.logistics.itinerary.findings import find_problems
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary, local_today
+from backoffice.logistics.itinerary.sending import open_problems
+from backoffice.messages import kinds
 from backoffice.trail import record_event
 from backoffice.transactions import commit_answer, commit_change
 
@@ -45,6 +48,10 @@ def _record_download(action: str, itinerary) -> None:
 @roles_required(*ITINERARY_READERS)
 @reads_health_data(case_arg="case_id")
 def show_itinerary(case_id: int):
+    return _itinerary_page(case_id)
+
+
+def _itinerary_page(case_id: int, status: int = 200):
     itinerary = load_itinerary(case_id)
     findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=local_today(itinerary))
     return render_template(
@@ -57,12 +64,7 @@ def show_itinerary(case_id: int):
         # Health data: the open contraindications are named to coordinators and administrators only.
         contraindications=open_contraindications_of_case(case_id) if current_user.role in ITINERARY_WORKERS else [],
         **TEMPLATE_HELPERS,
-    )
-
-
-def _problems(itinerary) -> list:
-    findings = find_problems(itinerary, pickup_buffer=pickup_buffer(), today=local_today(itinerary))
-    return [finding for finding in findings if finding.is_problem]
+    ), status
 
 
 @bp.route("/cases/<int:case_id>/itinerary.pdf")
@@ -71,7 +73,7 @@ def _problems(itinerary) -> list:
 def itinerary_pdf(case_id: int):
     """The patient's PDF; while the itinerary has open problems, a warning instead, with a "download anyway" step."""
     itinerary = load_itinerary(case_id)
-    problems = _problems(itinerary)
+    problems = open_problems(itinerary)
     if problems:
         return render_template(
             "logistics/itinerary_pdf_warning.html", itinerary=itinerary, problems=problems, confirm_form=ConfirmForm()
@@ -85,7 +87,7 @@ def itinerary_pdf(case_id: int):
 def itinerary_pdf_anyway(case_id: int):
     """The explicit step past the warning: the PDF, with the open problems recorded on the case's timeline."""
     itinerary = load_itinerary(case_id)
-    problems = _problems(itinerary)  # the CSRF token is checked for every POST by CSRFProtect
+    problems = open_problems(itinerary)  # the CSRF token is checked for every POST by CSRFProtect
     if problems:
         record_pdf_despite_problems(itinerary, problems, current_user.id)
     return _pdf(itinerary)
@@ -95,6 +97,30 @@ def _pdf(itinerary):
     pdf = render_itinerary_pdf(itinerary)
     _record_download("itinerary_pdf_downloaded", itinerary)
     return download(pdf, mimetype="application/pdf", filename=f"itinerary-{itinerary.case_number}.pdf")
+
+
+@bp.route("/cases/<int:case_id>/itinerary/send", methods=["POST"])
+@roles_required(*ITINERARY_WORKERS)
+@reads_health_data(case_arg="case_id")
+def send_itinerary(case_id: int):
+    """Mail the itinerary to the patient: the portal link, and the PDF when "attach the PDF" is ticked."""
+
+    def said(sent) -> str:
+        kind, message, with_pdf = sent
+        if message is None:
+            return f"Nothing was sent: the “{kinds.KINDS[kind].label}” mail is switched off by an administrator."
+        attached = " with the PDF attached" if with_pdf else ""
+        return f"“{kinds.KINDS[kind].label}” is on its way to {message.to_addresses}{attached}."
+
+    return commit_change(
+        lambda: sending.send_itinerary(
+            case_id, attach_pdf=request.form.get("attach_pdf") == "y", actor_id=current_user.id
+        ),
+        success=said,
+        target=url_for("logistics.show_itinerary", case_id=case_id),
+        on_refusal=lambda status: _itinerary_page(case_id, status),
+        after_commit=outbox.kick,
+    )
 
 
 @bp.route("/cases/<int:case_id>/itinerary.ics")

@@ -26,8 +26,8 @@ from tests.tools.fuzz.world import sign_in
 
 # Forms whose success is not a redirect to a page of the app: they change data and answer otherwise.
 ACCEPTED_WITHOUT_REDIRECT = {
-    "portal_invites.invite_patient": "shows the invitation link once, on the page it answers with (200)",
-    "portal_invites.create_reset_link": "shows the password-reset link once, on the page it answers with (200)",
+    "portal_invites.invite_patient": "mails the invitation link to the patient; the page says where (200)",
+    "portal_invites.create_reset_link": "mails the password-reset link to the patient; the page says where (200)",
     "logistics.create_calendar_feed": "shows the feed's secret address once (200)",
     "auth.logout": "ends the session everywhere (a new session token) and sends to the sign-in page",
     "portal_invites.accept_invite": "sets the patient's password, then sends to the sign-in page",

@@ -212,7 +212,8 @@ def build_world(app) -> World:
     clinic = db.session.scalar(select(Hospital.id).where(Hospital.code == "FRA-ABM"))
     world.urls += [f"/directory/hospitals/{clinic}", f"/interpreters/{interpreter.id}"]
     invited = cases_in("new")[0]  # invited by an administrator: the case need not be this coordinator's
-    _, world.tokens["invite"] = invites.invite_patient(invited.id, actor_id=world.account_ids["admin"])
+    made = invites.invite_patient(invited.id, actor_id=world.account_ids["admin"])
+    world.tokens["invite"] = made.token
     world.urls.append(f"/cases/{invited.id}")  # as an admin: the reset-link form of the account just opened
     _, world.tokens["calendar"] = calendar.create_feed(coordinator, actor_id=coordinator)
     world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]

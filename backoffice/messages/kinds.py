@@ -1,0 +1,131 @@
+"""Every kind of message the product sends by itself, and the administrator's switch that turns one off.
+
+`KINDS` is the one list: the administrators' page shows it, `automatic.send` refuses a kind that is not in it, and a
+kind switched off (a row in `automatic_message_switches` with `enabled` false; no row means on) is not queued at all.
+The change that would have sent it (a new case, an issued invoice) still happens: a switch stops mail, never work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from backoffice.dbtypes import utcnow
+from backoffice.errors import DomainError
+from backoffice.extensions import db
+from backoffice.messages.models import AutomaticMessageSwitch
+from backoffice.trail import record_event
+
+
+@dataclass(frozen=True)
+class AutomaticKind:
+    """One kind of automatic message, named for administrators: what it says, to whom, when."""
+
+    kind: str
+    label: str
+    recipient: str
+    when: str
+
+
+KINDS: dict[str, AutomaticKind] = {
+    kind.kind: kind
+    for kind in (
+        AutomaticKind(
+            "request_received",
+            "Request received",
+            "the patient",
+            "a treatment request arrives through the public form or a coordinator opens a case for a patient with "
+            "an email address",
+        ),
+        AutomaticKind("portal_invite", "Portal invitation", "the patient", "staff invite the patient to the portal"),
+        AutomaticKind(
+            "portal_password_reset",
+            "Portal password reset",
+            "the patient",
+            "the patient asks for a new password on the sign-in page, or an administrator makes a reset link",
+        ),
+        AutomaticKind(
+            "itinerary_ready",
+            "Itinerary ready",
+            "the patient",
+            "a coordinator first sends the itinerary to the patient",
+        ),
+        AutomaticKind(
+            "itinerary_changed",
+            "Itinerary changed",
+            "the patient",
+            "a coordinator sends the itinerary again after it was sent once",
+        ),
+        AutomaticKind("invoice_issued", "Invoice issued", "the patient", "an invoice or credit note is issued"),
+        AutomaticKind("payment_received", "Payment received", "the patient", "a payment is recorded on an invoice"),
+        AutomaticKind(
+            "medicine_shipped",
+            "Medicine order shipped",
+            "the patient",
+            "the carrier takes a medicine order's parcel (carrier and tracking number)",
+        ),
+        AutomaticKind(
+            "follow_up_due", "Follow-up due", "the patient", "a week before a follow-up's date (the date only)"
+        ),
+        AutomaticKind(
+            "follow_up_due_hospital",
+            "Follow-up due (hospital)",
+            "the hospital's contact",
+            "a week before a follow-up held at the hospital (its name says “outpatient” or “at the hospital”)",
+        ),
+    )
+}
+
+
+class UnknownKind(DomainError):
+    status_code = 422
+
+    def __init__(self) -> None:
+        super().__init__("There is no such kind of automatic message.")
+
+
+class SwitchUnchanged(DomainError):
+    status_code = 409
+
+
+def is_on(kind: str) -> bool:
+    """Whether the product sends messages of `kind` now (no switch row: on)."""
+    if kind not in KINDS:
+        raise UnknownKind()
+    enabled = db.session.scalar(select(AutomaticMessageSwitch.enabled).where(AutomaticMessageSwitch.kind == kind))
+    return enabled is None or bool(enabled)
+
+
+def switches() -> list[tuple[AutomaticKind, AutomaticMessageSwitch | None]]:
+    """Every kind with its switch row (None: never switched, so on), in the order of `KINDS`. One statement."""
+    rows = {row.kind: row for row in db.session.scalars(select(AutomaticMessageSwitch))}
+    return [(kind, rows.get(name)) for name, kind in KINDS.items()]
+
+
+def switch_kind(kind: str, *, enabled: bool, actor_id: int) -> AutomaticMessageSwitch:
+    """Turn an automatic kind on or off; who and when are kept on the row and in the audit trail.
+
+    Refused (409) when the kind already is in that position, so two administrators flipping at once see it.
+    """
+    if kind not in KINDS:
+        raise UnknownKind()
+    row = db.session.get(AutomaticMessageSwitch, kind, with_for_update=True)
+    was = row is None or row.enabled
+    if was == enabled:
+        raise SwitchUnchanged(f"“{KINDS[kind].label}” is already {'on' if enabled else 'off'}.")
+    if row is None:
+        row = AutomaticMessageSwitch(kind=kind)
+        db.session.add(row)
+    row.enabled = enabled
+    row.changed_by_id = actor_id
+    row.changed_at = utcnow()
+    db.session.flush()
+    record_event(
+        "message.kind_switched",
+        actor_id=actor_id,
+        object_type="automatic_message_kind",
+        object_id=kind,
+        details={"kind": kind, "before": "on" if was else "off", "after": "on" if enabled else "off"},
+    )
+    return row
