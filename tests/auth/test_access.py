@@ -40,8 +40,8 @@ from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_conne
 from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
-from backoffice.notifications.operations import notify
 from backoffice.messages.models import Message, MessageAttachment
+from backoffice.notifications.operations import notify
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -346,6 +346,8 @@ def _notification_of(user, case_id: int) -> int:
     notification = notify("new_request", [user.id], text="Case of B: new request", key="world", case_id=case_id)[0]
     db.session.commit()
     return notification.id
+
+
 def _thread_message(case, person: Person, coordinator) -> tuple[Message, MessageAttachment]:
     """A sent message on the case's thread, with an HTML body and a medical record attached (rows only: no job)."""
     message = Message(
@@ -775,6 +777,7 @@ NESTED = {
     "messages.unmatched_mail_file": (
         "GET",
         {"message_id": "unmatched_message_id", "attachment_id": "unmatched_file_id"},
+    ),
     "messages.show_message": ("GET", {"case_id": "case_id", "message_id": "message_id"}),
     "messages.message_html": ("GET", {"case_id": "case_id", "message_id": "message_id"}),
     # (the file is B's too: the message and its file belong together, and neither to A's case)
