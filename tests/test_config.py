@@ -66,7 +66,7 @@ def test_the_retry_backoff_default_is_stated_once_per_profile(monkeypatch):
         ({"VAT_RATES": "7"}, "no such setting: VAT_RATES"),
         ({"IMAP_URL": "pop3://mail.internal"}, "IMAP_URL must start with imap:// or imaps://"),
         ({"SESSION_COOKIE_NAME": "mine"}, "Flask's own keys derive from the settings"),
-        ({"BASE_URL": "office.example"}, "BASE_URL must be the app's address"),
+        ({"PUBLIC_URL": "office.example"}, "PUBLIC_URL must be the app's address"),
         ({"DIGEST_HOUR": "24"}, "DIGEST_HOUR must be an hour from 0 to 23"),
     ],
 )
