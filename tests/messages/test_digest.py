@@ -47,7 +47,7 @@ def daily(user):
 
 
 def test_the_digest_lists_my_unread_notifications_with_absolute_links_and_marks_them_digested(app, users, monkeypatch):
-    change_settings(monkeypatch, app, base_url="https://office.medtravel.example/")
+    change_settings(monkeypatch, app, public_url="https://office.medtravel.example/")
     coordinator = users["coordinator"]
     daily(coordinator)
     case = make_case(coordinator=coordinator, requested_treatment="Hepatitis C")
