@@ -177,7 +177,7 @@ def _consultation_page(case_id: int, consent_form=None, request_form=None, statu
         consent_form = SharingConsentForm(formdata=None, physician_id=physician_id)
     if request_form is None:
         chosen = consultation.physician_of(int(physician_id)) if physician_id.isdigit() else None
-        draft = consultation.request_draft(case, chosen)
+        draft = consultation.request_draft(case, chosen, actor=current_user)
         request_form = ConsultationForm(
             formdata=None, physician_id=physician_id, language=draft.language, subject=draft.subject, body=draft.body
         )

@@ -161,8 +161,9 @@ def covering_consents(case_id: int, physician_id: int, document_ids: Iterable[in
     return [consent for consent in consents if wanted & set(consent.document_ids)]
 
 
-def request_draft(case: Case, physician: Physician | None) -> Draft:
-    return draft(case, "ask_physician", physician_contact(physician) if physician else None)
+def request_draft(case: Case, physician: Physician | None, *, actor=None) -> Draft:
+    """The "ask the physician" template for this physician, in their language, signed by `actor`."""
+    return draft(case, "ask_physician", physician_contact(physician) if physician else None, actor=actor)
 
 
 def request_consultation(

@@ -46,6 +46,23 @@ def test_a_coordinator_writes_to_the_physician_with_a_record_and_sees_it_on_the_
     upload.get_by_role("button", name="Upload").click()
     expect(page.locator(".flashes")).to_contain_text("blood-panel.pdf")
 
+    page.locator("#thread").get_by_role("link", name="Ask the physician in advance").click()
+    expect(page.locator("h1")).to_have_text("Ask the physician in advance")
+    expect(page.locator("#request")).to_contain_text("blood-panel.pdf")
+    browse.shot("ask-the-physician")
+    # the request without the patient's consent is refused; with it recorded first, it goes
+    page.locator("#request").get_by_label(re.compile("blood-panel.pdf")).check()
+    page.get_by_role("button", name="Send the request with the records").click()
+    expect(page.locator(".flashes")).to_contain_text("Record the patient's consent")
+    page.locator("#consent").get_by_label(re.compile("blood-panel.pdf")).check()
+    page.locator("#consent").get_by_label("Note").fill("Signed form received by mail")
+    page.get_by_role("button", name="Record the consent").click()
+    expect(page.locator(".flashes")).to_contain_text("consent is recorded")
+    page.locator("#request").get_by_label(re.compile("blood-panel.pdf")).check()
+    page.get_by_role("button", name="Send the request with the records").click()
+    expect(page.locator(".flashes")).to_contain_text("Consultation request")
+    browse.go(path)
+
     thread = page.locator("#thread")
     thread.locator("select[name=to]").select_option("physician")
     thread.locator("select[name=template]").select_option("ask_physician")
