@@ -16,7 +16,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from flask import render_template
-from sqlalchemy import select
 
 from backoffice.auth.models import User
 from backoffice.auth.permissions import CARE_COORDINATORS
@@ -27,7 +26,7 @@ from backoffice.config import settings
 from backoffice.errors import NotFound, PermissionDenied
 from backoffice.extensions import db
 from backoffice.messages import signals
-from backoffice.messages.models import COUNTERPARTS, Message, UndeliverableAddress
+from backoffice.messages.models import COUNTERPARTS, Message
 from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, _header_safe, queue_message
 from backoffice.messages.signals import Attachable, Contact
 from backoffice.trail import record_event
@@ -109,15 +108,6 @@ def find_contact(case: Case, key: str, typed_address: str = "", typed_counterpar
     if contact is None:
         raise MessageRefused("Choose someone of the case to write to (they need an email address on record).")
     return contact
-
-
-def undeliverable_among(addresses: Iterable[str]) -> dict[str, str]:
-    """The addresses a delivery report marked undeliverable, with the reason (one statement)."""
-    wanted = {address.lower() for address in addresses if address}
-    if not wanted:
-        return {}
-    rows = db.session.scalars(select(UndeliverableAddress).where(UndeliverableAddress.address.in_(wanted)))
-    return {row.address: row.reason for row in rows}
 
 
 # ---------------------------------------------------------------------------------------------- files

@@ -19,6 +19,7 @@ from backoffice.forms import choices, form_errors
 from backoffice.jobs import outbox
 from backoffice.messages import bp, case_page, compose, consultation, thread  # noqa: F401 (case_page: its panel)
 from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, SharingConsentForm
+from backoffice.messages.operations import undeliverable
 from backoffice.transactions import commit_answer, commit_change
 
 THREAD_READERS = HEALTH_DATA_READERS
@@ -91,7 +92,7 @@ def _compose_page(case_id: int, form: ComposeForm, status: int = 200):
         files=files,
         contacts=contacts,
         parent=parent,
-        undeliverable=compose.undeliverable_among(addresses),
+        undeliverable=undeliverable(addresses),
         templates=compose.TEMPLATES,
     )
     return page, status
@@ -187,7 +188,7 @@ def _consultation_page(case_id: int, consent_form=None, request_form=None, statu
     page = render_template(
         "messages/consultation.html",
         case=case,
-        undeliverable=compose.undeliverable_among([chosen.email] if chosen else []),
+        undeliverable=undeliverable([chosen.email] if chosen else []),
         consents=consultation.consents_of_case(case.id),
         physician_names=dict(physicians),
         record_names=dict(records),
