@@ -257,8 +257,9 @@ def test_the_access_history_runs_a_fixed_number_of_statements(as_role, users, co
         response = client.get(url)
     assert response.status_code == 200
     # the user, the case's number, the count, the page of rows with their actors, the menu's unread notifications
+    # and its count of unmatched mail
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 5, [s[:90] for s in selects]
+    assert len(selects) == 6, [s[:90] for s in selects]
 
 
 def test_the_admin_dashboard_shows_changes_not_the_rows_of_looking(app, users):
