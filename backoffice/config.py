@@ -188,7 +188,11 @@ class Settings:
     # starts with it (never the Host of a request, which a visitor chooses). Development: the port `make run` serves on.
     public_url: str = setting(
         "PUBLIC_URL",
-        {"development": lambda _: f"http://127.0.0.1:{os.environ.get('PORT', '5000')}", "*": "http://localhost"},
+        {
+            "development": lambda _: f"http://127.0.0.1:{os.environ.get('PORT', '5000')}",
+            "production": "",
+            "*": "http://localhost",
+        },
         strip=True,
     )
     # Development: where the mail catcher of `make run` keeps what it receives (its page reads them from there)
@@ -393,7 +397,11 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigurationError(
             f"MAIL_FROM must be an address such as 'Team <care@example.org>': {settings.mail_from!r}"
         )
-    if not settings.public_url.startswith(("http://", "https://")) or any(ch.isspace() for ch in settings.public_url):
+    if (
+        settings.public_url
+        and not settings.public_url.startswith(("http://", "https://"))
+        or any(ch.isspace() for ch in settings.public_url)
+    ):
         raise ConfigurationError(
             f"PUBLIC_URL must be the app's address, such as https://office.example: {settings.public_url!r}"
         )
@@ -416,6 +424,11 @@ def _check_production(settings: Settings) -> None:
         raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")
     if not settings.smtp_url:
         raise ConfigurationError("production needs SMTP_URL (e.g. smtp://user:password@mail.example:587)")
+    if not settings.public_url:
+        raise ConfigurationError(
+            "production needs PUBLIC_URL, the address people open the app at (e.g. https://office.example): "
+            "every link in a mail starts with it"
+        )
 
 
 def _check_invoicing(settings: Settings) -> None:

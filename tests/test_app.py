@@ -15,13 +15,20 @@ SMTP_URL = "smtp://app:secret@mail.internal:587"
         ({"SECRET_KEY": "k" * 40, "DEBUG": True}, "debug"),
         ({"SECRET_KEY": "k" * 40, "DATABASE_URL": "sqlite:///x.db"}, "DATABASE_URL"),
         ({"SECRET_KEY": "k" * 40, "SMTP_URL": ""}, "SMTP_URL"),
+        ({"SECRET_KEY": "k" * 40, "PUBLIC_URL": ""}, "production needs PUBLIC_URL"),
         ({"SECRET_KEY": "k" * 40, "SMTP_URL": "http://mail.example"}, "SMTP_URL must start with smtp://"),
         ({"SECRET_KEY": "k" * 40, "MAIL_FROM": "nobody"}, "MAIL_FROM must be an address"),
     ],
 )
 def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, overrides, message):
     monkeypatch.delenv("SECRET_KEY", raising=False)
-    overrides = {"APP_ENV": "production", "DATABASE_URL": PG_URL, "SMTP_URL": SMTP_URL, **overrides}
+    overrides = {
+        "APP_ENV": "production",
+        "DATABASE_URL": PG_URL,
+        "SMTP_URL": SMTP_URL,
+        "PUBLIC_URL": "https://office.example",
+        **overrides,
+    }
     with pytest.raises(ConfigurationError, match=message):
         create_app(overrides)
 
@@ -30,6 +37,7 @@ def test_production_starts_with_a_real_secret_and_takes_plain_postgres_urls(monk
     monkeypatch.setenv("DATABASE_URL", PG_URL)
     monkeypatch.setenv("SECRET_KEY", "s" * 48)
     monkeypatch.setenv("SMTP_URL", SMTP_URL)
+    monkeypatch.setenv("PUBLIC_URL", "https://office.example")
     app = create_app({"APP_ENV": "production"})
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert not app.debug

@@ -52,6 +52,7 @@ def test_the_retry_backoff_default_is_stated_once_per_profile(monkeypatch):
         "SECRET_KEY": "s" * 40,
         "DATABASE_URL": "postgresql://a@b/c",
         "SMTP_URL": "smtp://mail.internal:587",
+        "PUBLIC_URL": "https://office.example",
     }
     assert load_settings(production).job_retry_backoff_seconds == (30, 120, 600)
 

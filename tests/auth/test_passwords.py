@@ -166,6 +166,7 @@ def test_outside_development_the_session_cookie_carries_the_host_prefix(app_conf
             "SECRET_KEY": "x" * 40,
             "DATABASE_URL": "postgresql://app@db/backoffice",
             "SMTP_URL": "smtp://mail.internal:587",
+            "PUBLIC_URL": "https://office.example",
         }
     ).flask_config()
     assert cookies["SESSION_COOKIE_NAME"] == "__Host-session"
@@ -179,6 +180,7 @@ def test_outside_development_the_session_cookie_carries_the_host_prefix(app_conf
             "SECRET_KEY": "x" * 40,
             "DATABASE_URL": "postgresql://a@b/c",
             "SMTP_URL": "smtp://mail.internal:587",
+            "PUBLIC_URL": "https://office.example",
         }
     )
     response = production.test_client().get("/login", base_url="https://backoffice.example")

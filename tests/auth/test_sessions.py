@@ -26,6 +26,7 @@ def test_production_cookies_are_secure():
             "SECRET_KEY": "x" * 40,
             "DATABASE_URL": "postgresql://app@db.internal/backoffice",
             "SMTP_URL": "smtp://mail.internal:587",
+            "PUBLIC_URL": "https://office.example",
         }
     ).flask_config()
     assert production["SESSION_COOKIE_SECURE"] is True

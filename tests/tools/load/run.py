@@ -378,6 +378,7 @@ def main() -> int:
                 APP_ENV="production",
                 TRUSTED_PROXIES="1",
                 SMTP_URL=base.get("SMTP_URL") or "smtp://127.0.0.1:8025",
+                PUBLIC_URL=base.get("PUBLIC_URL") or "http://127.0.0.1",
             )
             log = workdir / "gunicorn.log"
             gunicorn = [
