@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from backoffice.demo.data import DEMO_PASSWORD, DEMO_USERS
-from tests.servers import free_port, wait_for_health
+from tests.servers import ImapServer, dovecot, dovecot_missing, free_port, wait_for_health
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "e2e"
@@ -46,9 +46,11 @@ def pytest_collection_modifyitems(items):
 
 
 class LiveServer:
-    def __init__(self, url: str, env: dict[str, str], instance: Path) -> None:
+    def __init__(self, url: str, env: dict[str, str], instance: Path, imap: ImapServer | None = None) -> None:
         self.url, self.env, self.instance = url, env, instance
         self.database = instance / "backoffice.db"
+        self.caught_mail = instance / "caught-mail"  # what the mail catcher received (CAUGHT_MAIL_DIR)
+        self.imap = imap  # the operator's mailbox the server reads replies from (None: Dovecot cannot run here)
 
     def flask(self, *args: str) -> subprocess.CompletedProcess:
         """Run a `flask` command against the live server's database (the CLI a coordinator's admin would use)."""
@@ -58,20 +60,46 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """`make run` on a free port, in a temp instance folder: migrate, seed the demo, start everything."""
+def operator_mailbox() -> Iterator[ImapServer | None]:
+    """The operator's mailbox for the live server: a real Dovecot (installed first when missing and we may)."""
+    if dovecot_missing():
+        yield None
+        return
+    with dovecot() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, operator_mailbox) -> Iterator[LiveServer]:
+    """`make run` on a free port, in a temp instance folder: migrate, seed the demo, start everything; replies are
+    read from a real IMAP server (`IMAP_URL`) when Dovecot can run here."""
     instance = tmp_path_factory.mktemp("e2e-instance")
     port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "APP_ENV", "INVOICE_ARCHIVE", "CASE_DOCUMENTS_DIR")
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "SECRET_KEY",
+            "APP_ENV",
+            "INVOICE_ARCHIVE",
+            "CASE_DOCUMENTS_DIR",
+            "SMTP_URL",
+            "IMAP_URL",
+            "CAUGHT_MAIL_DIR",
+            "LOCAL_MAILBOX_DIR",
+            "PUBLIC_URL",
+        )
     }
     env.update(
         INSTANCE_PATH=str(instance),
         INVOICE_ARCHIVE=str(instance / "invoices"),
         PORT=str(port),
         FLASK_APP="wsgi",
+        # The mail catcher on a port of its own (not a `make run` of the same machine's 8025)
+        MAIL_CATCHER_PORT=str(free_port()),
         # Tracking polls and retries come round in seconds, so a shipment finishes while the test watches.
         TRACKING_POLL_SECONDS=env.get("TRACKING_POLL_SECONDS", "1"),
         # A pharmacy that does not answer is tried again 1 s later (3 tries, then the job gives up), and a parcel
@@ -82,6 +110,8 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         LOGIN_MAX_FAILURES_PER_ADDRESS=env.get("LOGIN_MAX_FAILURES_PER_ADDRESS", "1000"),
         INTAKE_MAX_PER_ADDRESS=env.get("INTAKE_MAX_PER_ADDRESS", "1000"),
     )
+    if operator_mailbox is not None:
+        env["IMAP_URL"] = operator_mailbox.url
     flask = [sys.executable, "-m", "flask"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "demo", "seed", "--if-empty"], cwd=ROOT, env=env, check=True, capture_output=True)
@@ -98,7 +128,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_health(url, server, log, what="the server", timeout=90)
-        yield LiveServer(url, env, instance)
+        yield LiveServer(url, env, instance, operator_mailbox)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGINT)
