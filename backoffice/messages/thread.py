@@ -134,19 +134,19 @@ def message_file(case_id: int, message_id: int, attachment_id: int) -> MessageAt
 
 @case_signals.timeline_entries.connect
 def timeline_entries(case_id: int, *, health_data: bool) -> list[dict]:
-    """The case's messages on its timeline: health data, so none for those who may not read it."""
+    """The case's sent messages on its timeline: health data, so none for those who may not read it. A received one
+    is there already as the "Reply received from ..." event its filing wrote (with the files it brought)."""
     if not health_data:
         return []
     entries = []
     for entry in case_thread(case_id):
         message = entry.message
         if entry.inbound:
-            label = f"Mail received from {entry.sender}" + (f" ({entry.counterpart})" if entry.counterpart else "")
-        else:
-            to = f"{entry.recipients}" + (f" ({entry.counterpart})" if entry.counterpart else "")
-            label = f"Mail to {to} · {entry.state_label.lower()}"
-            if message.attachments:
-                label += f" · {len(message.attachments)} file{'s' if len(message.attachments) > 1 else ''}"
+            continue
+        to = f"{entry.recipients}" + (f" ({entry.counterpart})" if entry.counterpart else "")
+        label = f"Mail to {to} · {entry.state_label.lower()}"
+        if message.attachments:
+            label += f" · {len(message.attachments)} file{'s' if len(message.attachments) > 1 else ''}"
         entries.append(
             {
                 "at": entry.at,
