@@ -397,10 +397,8 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigurationError(
             f"MAIL_FROM must be an address such as 'Team <care@example.org>': {settings.mail_from!r}"
         )
-    if (
-        settings.public_url
-        and not settings.public_url.startswith(("http://", "https://"))
-        or any(ch.isspace() for ch in settings.public_url)
+    if (settings.public_url and not settings.public_url.startswith(("http://", "https://"))) or any(
+        ch.isspace() for ch in settings.public_url
     ):
         raise ConfigurationError(
             f"PUBLIC_URL must be the app's address, such as https://office.example: {settings.public_url!r}"

@@ -18,14 +18,14 @@ import os
 import re
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+
+from backoffice.server_urls import ServerAddress, parse_server_url
 
 TIMEOUT_SECONDS = 30
 DEFAULT_PORTS = {"imap": 143, "imaps": 993}
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _MAILDIR_NAME = re.compile(r"\A[A-Za-z0-9._-]{1,200}\Z")  # what a Maildir file in new/ may be called (no path)
 
 
@@ -54,45 +54,17 @@ class Mailbox(Protocol):
         """The mail is filed (or skipped for good): it is not fetched again."""
 
 
-@dataclass(frozen=True)
-class ImapTarget:
-    scheme: str
-    host: str
-    port: int
-    username: str
-    password: str
-    folder: str
-
-    def __str__(self) -> str:  # never the password, in logs or errors
-        return f"{self.scheme}://{self.host}:{self.port}/{self.folder}"
-
-
-def parse_imap_url(url: str) -> ImapTarget:
-    """`imaps://user:pass@host:993/INBOX` as its parts; raises MailboxUnavailable for what cannot work."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise MailboxUnavailable("IMAP_URL must start with imap:// or imaps://")
-    if not parts.hostname:
-        raise MailboxUnavailable("IMAP_URL names no host")
-    try:
-        port = parts.port or DEFAULT_PORTS[scheme]
-    except ValueError as error:
-        raise MailboxUnavailable(f"IMAP_URL has a bad port: {error}") from None
-    return ImapTarget(
-        scheme=scheme,
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-        folder=unquote(parts.path.strip("/")) or "INBOX",
-    )
+def parse_imap_url(url: str) -> ServerAddress:
+    """`imaps://user:pass@host:993/INBOX` as its parts (folder INBOX when none is named); raises MailboxUnavailable
+    for what cannot work."""
+    address = parse_server_url(url, setting="IMAP_URL", default_ports=DEFAULT_PORTS, error=MailboxUnavailable)
+    return replace(address, folder=address.folder or "INBOX")
 
 
 class ImapMailbox:
     """A signed-in IMAP connection with the folder selected (read-write)."""
 
-    def __init__(self, target: ImapTarget, *, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, target: ServerAddress, *, timeout: float = TIMEOUT_SECONDS) -> None:
         self.target = target
         self._imap = self._connect(timeout)
 
@@ -108,7 +80,7 @@ class ImapMailbox:
                 if not encrypted and "STARTTLS" in imap.capabilities:
                     imap.starttls(ssl_context=context)
                     encrypted = True
-                if not encrypted and target.host not in LOCAL_HOSTS:
+                if not encrypted and not target.is_local:
                     raise MailboxUnavailable(f"{target}: no password is sent over an unencrypted connection")
                 imap.login(target.username, target.password)
                 status, answer = imap.select(_quoted(target.folder))
@@ -211,7 +183,7 @@ def _header_of(file) -> bytes:
 
 
 @contextlib.contextmanager
-def _errors(target: ImapTarget) -> Iterator[None]:
+def _errors(target: ServerAddress) -> Iterator[None]:
     try:
         yield
     except MailboxUnavailable:
@@ -220,7 +192,7 @@ def _errors(target: ImapTarget) -> Iterator[None]:
         raise MailboxUnavailable(f"{target}: {error or type(error).__name__}") from None
 
 
-def _ok(answer: tuple[str, list], target: ImapTarget) -> list:
+def _ok(answer: tuple[str, list], target: ServerAddress) -> list:
     status, data = answer
     if status != "OK":
         raise MailboxUnavailable(f"{target} answered {status} {_text(data)}")

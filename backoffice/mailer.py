@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
-from urllib.parse import unquote, urlsplit
+
+from backoffice.server_urls import ServerAddress, parse_server_url
 
 TIMEOUT_SECONDS = 30
 DEFAULT_PORTS = {"smtp": 25, "smtp+starttls": 587, "smtps": 465}
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class MailError(Exception):
@@ -32,37 +31,9 @@ class MailRefused(MailError):
     """The server refused the message for good (a 5xx answer), or the configuration cannot work."""
 
 
-@dataclass(frozen=True)
-class SmtpTarget:
-    scheme: str
-    host: str
-    port: int
-    username: str
-    password: str
-
-    def __str__(self) -> str:  # never the password, in logs or errors
-        return f"{self.scheme}://{self.host}:{self.port}"
-
-
-def parse_smtp_url(url: str) -> SmtpTarget:
+def parse_smtp_url(url: str) -> ServerAddress:
     """`smtp://user:pass@host:587` as its parts; raises MailRefused for what cannot work."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS:
-        raise MailRefused("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
-    if not parts.hostname:
-        raise MailRefused("SMTP_URL names no host")
-    try:
-        port = parts.port or DEFAULT_PORTS[scheme]
-    except ValueError as error:
-        raise MailRefused(f"SMTP_URL has a bad port: {error}") from None
-    return SmtpTarget(
-        scheme=scheme,
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username or ""),
-        password=unquote(parts.password or ""),
-    )
+    return parse_server_url(url, setting="SMTP_URL", default_ports=DEFAULT_PORTS, error=MailRefused)
 
 
 def send_message(message: EmailMessage, url: str, *, timeout: float = TIMEOUT_SECONDS) -> None:
@@ -91,7 +62,7 @@ def send_message(message: EmailMessage, url: str, *, timeout: float = TIMEOUT_SE
         raise MailRefused(f"{target} refused some recipients: {', '.join(sorted(refused))}")
 
 
-def _connect(target: SmtpTarget, timeout: float) -> smtplib.SMTP:
+def _connect(target: ServerAddress, timeout: float) -> smtplib.SMTP:
     # A TLS context loads the system's CA certificates (about 60 ms, most of a local send): made only for TLS.
     if target.scheme == "smtps":
         context = ssl.create_default_context()
@@ -108,7 +79,7 @@ def _connect(target: SmtpTarget, timeout: float) -> smtplib.SMTP:
         elif target.scheme == "smtp+starttls":
             raise MailRefused(f"{target} offers no STARTTLS, which SMTP_URL requires")
         if target.username:
-            if not encrypted and target.host not in LOCAL_HOSTS:
+            if not encrypted and not target.is_local:
                 raise MailRefused(f"{target}: no password is sent over an unencrypted connection")
             smtp.login(target.username, target.password)
     except BaseException:
