@@ -254,10 +254,13 @@ def _headlines(entries: list[dict[str, Any]]) -> list[str]:
                 f"{figures.get('received twice (same Message-ID, same bytes)')} (killed after the server took it)"
             )
         if figures := find("mail-throughput", database):
-            rates = {k: v for k, v in figures.items() if k.endswith("messages per second")}
+            rates = {k.removesuffix(": messages per second"): v for k, v in figures.items() if k.endswith("second")}
+            ratios = {k.removeprefix("rate ratio, outbox with "): v for k, v in figures.items() if k.startswith("rate")}
             lines.append(
                 f"- Mail throughput ({database}, {figures.get('messages'):,} messages): "
-                + "; ".join(f"{k.removesuffix(': messages per second')}: {v}/s" for k, v in rates.items())
+                + "; ".join(f"{k}: {v}/s" for k, v in rates.items())
+                + "; rate ratios: "
+                + "; ".join(f"{k}: {v}" for k, v in ratios.items())
             )
     if figures := find("postgresql-restart-under-load"):
         lines.append("- PostgreSQL restart under load: " + "; ".join(f"{k}: {v}" for k, v in figures.items()))
