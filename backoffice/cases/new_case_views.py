@@ -11,11 +11,17 @@ from backoffice.cases.forms import PhoneCaseForm
 from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import paused_countries
 from backoffice.errors import DomainError
+from backoffice.jobs import outbox
 from backoffice.transactions import commit_answer
 
 
 def _render(form: PhoneCaseForm, status: int, *, known: list | None = None, paused: bool = False):
     return render_template("cases/new.html", form=form, known=known or [], paused=paused), status
+
+
+def _sent_on(answer):
+    outbox.kick()  # the patient's confirmation goes out now, not at the dispatcher's next round
+    return answer
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -54,6 +60,6 @@ def create_case():
             paused_override_reason=form.paused_override_reason.data or "",
         ),
         success=lambda opened: " ".join([f"Case {opened[0].number} opened.", *opened[1]]),
-        answer=lambda opened: redirect(url_for("cases.show_case", case_id=opened[0].id)),
+        answer=lambda opened: _sent_on(redirect(url_for("cases.show_case", case_id=opened[0].id))),
         on_refusal=refused,
     )

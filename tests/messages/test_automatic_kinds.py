@@ -20,6 +20,7 @@ from backoffice.trail import AuditEvent
 from tests.cases.test_opening import phone_case
 from tests.factories import make_case, make_patient
 from tests.invoicing.factories import make_invoicing_case
+from tests.messages.test_request_received import request_data
 from tests.shipments.factories import run_jobs
 
 
@@ -131,3 +132,11 @@ def test_with_invoice_mail_off_the_invoice_is_issued_and_nothing_is_queued(users
     invoice = issuing.issue_invoice(draft.id, actor_id=users["finance"].id)
     db.session.commit()
     assert invoice.status == "issued" and messages_of("invoice_issued") == []
+
+
+def test_with_request_received_off_the_public_form_still_opens_the_case_and_queues_nothing(client, users):
+    kinds.switch_kind("request_received", enabled=False, actor_id=users["admin"].id)
+    db.session.commit()
+    assert client.post("/request", data=request_data()).status_code == 302
+    assert db.session.scalar(select(func.count()).select_from(Case)) == 1
+    assert messages_of("request_received") == []
