@@ -20,6 +20,7 @@ from backoffice.jobs import outbox
 from backoffice.messages import bp, case_page, compose, consultation, thread  # noqa: F401 (case_page: its panel)
 from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, SharingConsentForm
 from backoffice.messages.operations import undeliverable
+from backoffice.params import positive_int
 from backoffice.transactions import commit_answer, commit_change
 
 THREAD_READERS = HEALTH_DATA_READERS
@@ -177,7 +178,7 @@ def _consultation_page(case_id: int, consent_form=None, request_form=None, statu
     if consent_form is None:
         consent_form = SharingConsentForm(formdata=None, physician_id=physician_id)
     if request_form is None:
-        chosen = consultation.physician_of(int(physician_id)) if physician_id.isdigit() else None
+        chosen = consultation.physician_of(positive_int(physician_id)) if positive_int(physician_id) else None
         draft = consultation.request_draft(case, chosen, actor=current_user)
         request_form = ConsultationForm(
             formdata=None, physician_id=physician_id, language=draft.language, subject=draft.subject, body=draft.body

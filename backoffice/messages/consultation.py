@@ -31,6 +31,7 @@ from backoffice.messages.compose import (
 from backoffice.messages.models import SHARING_CONSENT_FORMS, Message, SharingConsent
 from backoffice.messages.operations import LANGUAGES, MessageRefused, queue_message
 from backoffice.messages.signals import Contact
+from backoffice.params import MAX_ID
 from backoffice.trail import record_event
 
 CONSENT_FORMS = {
@@ -46,6 +47,8 @@ class ConsultationRefused(MessageRefused):
 
 
 def physician_of(physician_id: int | None) -> Physician:
+    if physician_id is None or not 0 < physician_id <= MAX_ID:
+        raise NotFound("There is no such physician in the directory.")
     physician = db.session.scalar(
         select(Physician).where(Physician.id == physician_id).options(joinedload(Physician.hospital))
     )
