@@ -12,6 +12,7 @@ refused). A job function takes the row's plain arguments and may raise:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from datetime import timedelta
 from importlib import import_module
 
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
@@ -48,6 +49,11 @@ class JobSpec:
     function: str  # "module:function"
     on_give_up: str | None = None  # "module:function" called with (args, reason) after the last failure
     on_requeue: str | None = None  # "module:function" called with (args) when an administrator requeues it
+    # Up to `batch_size` due rows of this job go to one worker together (`run_batch`): one work horse for them all,
+    # each row run as `run_entry` runs it alone, inside `batch_context` ("module:function" giving a context manager,
+    # e.g. one connection to the mail server for the batch).
+    batch_size: int = 1
+    batch_context: str | None = None
 
 
 # job name -> what runs it; filled as the features load: `register_job` (a medicine order's steps, shipments.steps),
@@ -98,16 +104,18 @@ def progress(message: str) -> None:
         job.save_meta()
 
 
-def run_entry(entry_id: int):
-    """The RQ job: run outbox row `entry_id` if it is not done yet."""
+def run_entry(entry_id: int, *, sent_as: int | None = None):
+    """The RQ job: run outbox row `entry_id` if it is not done yet (`sent_as`: which send of the row this is, when
+    it came in a batch)."""
     entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.id == entry_id))
     if entry is None:
         log.warning("outbox row %s does not exist (deleted?); nothing to run", entry_id)
         return {"outcome": "missing"}
     if entry.state in ("done", "failed"):
         return {"outcome": f"already {entry.state}"}
-    current = get_current_job()
-    sent_as = (current.meta or {}).get("dispatch") if current is not None else None
+    if sent_as is None:
+        current = get_current_job()
+        sent_as = (current.meta or {}).get("dispatch") if current is not None else None
     if isinstance(sent_as, int) and sent_as < entry.dispatches:
         # An older copy (the row was sent again after its lease ran out): the newest copy runs the row.
         return {"outcome": "superseded copy"}
@@ -160,6 +168,39 @@ def run_entry(entry_id: int):
     entry = db.session.get(OutboxEntry, entry_id)
     _finish(entry, "done", "")
     return result
+
+
+def run_batch(entry_ids: list[int]):
+    """The RQ job for a batch of rows of one job: each run as `run_entry` runs it alone, one after the other, inside
+    the job's batch context. A row that gives up does not stop the others; the RQ job then fails (named after that
+    row, for the administrator's requeue) once the batch is done."""
+    current = get_current_job()
+    sends = (current.meta or {}).get("dispatches", {}) if current is not None else {}
+    job = db.session.scalar(select(OutboxEntry.job).where(OutboxEntry.id.in_(entry_ids)).limit(1))
+    # The lease of every row of the batch runs from now (as run_entry's does for a row alone).
+    db.session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.state == "enqueued")
+        .values(lease_until=utcnow() + lease())
+    )
+    db.session.commit()
+    spec = JOBS.get(job or "")
+    context = _resolve(spec.batch_context)() if spec is not None and spec.batch_context else contextlib.nullcontext()
+    outcomes, gave_up = {}, []
+    with context:
+        for entry_id in entry_ids:
+            try:
+                outcomes[entry_id] = run_entry(entry_id, sent_as=sends.get(str(entry_id)))
+            except GaveUp as error:
+                gave_up.append((entry_id, error))
+    if gave_up:
+        first, error = gave_up[0]
+        if current is not None:
+            current.meta["outbox_id"] = first
+            current.save_meta()
+        others = f" (and rows {', '.join(str(entry_id) for entry_id, _ in gave_up[1:])})" if gave_up[1:] else ""
+        raise GaveUp(f"{error}{others}") from error
+    return outcomes
 
 
 def _is_id(value) -> bool:
