@@ -16,6 +16,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
@@ -59,6 +60,7 @@ class JobSpec:
 # job name -> what runs it; filled as the features load: `register_job` (a medicine order's steps, shipments.steps),
 # `jobs.periodic.every` (the SLA alerts, the follow-up reminders)
 JOBS: dict[str, JobSpec] = {}
+_running: ContextVar[int | None] = ContextVar("running_outbox_row", default=None)  # the row run_entry runs now
 
 
 def register_job(name: str, spec: JobSpec) -> None:
@@ -104,9 +106,9 @@ def progress(message: str) -> None:
         job.save_meta()
 
 
-def run_entry(entry_id: int, *, sent_as: int | None = None):
-    """The RQ job: run outbox row `entry_id` if it is not done yet (`sent_as`: which send of the row this is, when
-    it came in a batch)."""
+def run_entry(entry_id: int, *, sent_as: int | None = None, in_batch: bool = False):
+    """The RQ job: run outbox row `entry_id` if it is not done yet (`sent_as`: which send of the row this is, and
+    `in_batch`, when it came in a batch)."""
     entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.id == entry_id))
     if entry is None:
         log.warning("outbox row %s does not exist (deleted?); nothing to run", entry_id)
@@ -128,9 +130,9 @@ def run_entry(entry_id: int, *, sent_as: int | None = None):
         return {"outcome": "unknown job"}
     args = dict(entry.args or {})
     attempt = entry.attempts + 1
-    if entry.state == "enqueued":
+    if entry.state == "enqueued" and not (in_batch and _lease_left(entry) > lease() / 2):
         # The lease runs from now, not from the send: a job that waited in a long queue is not sent again while
-        # it runs.
+        # it runs. (A batch renewed its rows' leases when it began: a row of it renews its own when half is gone.)
         entry.lease_until = utcnow() + lease()
         db.session.commit()
     function = _resolve(spec.function)
@@ -144,6 +146,7 @@ def run_entry(entry_id: int, *, sent_as: int | None = None):
     except TypeError as error:  # a payload whose arguments do not fit the job
         _finish(entry, "failed", f"bad arguments for {entry.job}: {error}")
         return {"outcome": "bad payload"}
+    token = _running.set(entry_id)
     try:
         result = function(**args)
     except TransientJobError as error:
@@ -165,9 +168,29 @@ def run_entry(entry_id: int, *, sent_as: int | None = None):
         entry = db.session.get(OutboxEntry, entry_id)
         give_up(entry, str(error))
         return {"outcome": "failed", "error": str(error)}
+    finally:
+        _running.reset(token)
     entry = db.session.get(OutboxEntry, entry_id)
-    _finish(entry, "done", "")
+    if entry.state != "done":  # not finished with the job's own commit (finish_with_the_work)
+        _finish(entry, "done", "")
     return result
+
+
+def finish_with_the_work() -> None:
+    """Mark the running row done in the job's own transaction, so that its commit records the work and the row's end
+    at once (one commit, not two; nothing between them to lose). Flushes; the job commits after it."""
+    entry_id = _running.get()
+    if entry_id is None:
+        return  # not run by the runner (a test calling the job function itself)
+    entry = db.session.get(OutboxEntry, entry_id)
+    entry.state = "done"
+    entry.finished_at = utcnow()
+    entry.lease_until = None
+    db.session.flush()
+
+
+def _lease_left(entry: OutboxEntry) -> timedelta:
+    return (entry.lease_until - utcnow()) if entry.lease_until else timedelta(0)
 
 
 def run_batch(entry_ids: list[int]):
@@ -190,7 +213,7 @@ def run_batch(entry_ids: list[int]):
     with context:
         for entry_id in entry_ids:
             try:
-                outcomes[entry_id] = run_entry(entry_id, sent_as=sends.get(str(entry_id)))
+                outcomes[entry_id] = run_entry(entry_id, sent_as=sends.get(str(entry_id)), in_batch=True)
             except GaveUp as error:
                 gave_up.append((entry_id, error))
     if gave_up:

@@ -25,7 +25,14 @@ from backoffice import mailer
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
+from backoffice.jobs.runner import (
+    JobSpec,
+    PermanentJobError,
+    TransientJobError,
+    finish_with_the_work,
+    progress,
+    register_job,
+)
 from backoffice.messages.models import Message
 from backoffice.messages.reply_addresses import reply_address
 from backoffice.trail import record_event
@@ -119,6 +126,7 @@ def send_message(message_id: int) -> dict:
             "attempts": message.attempts,
         },
     )
+    finish_with_the_work()  # the message sent and its job done, in one commit
     db.session.commit()
     return {"outcome": "sent", "message_id": message.message_id}
 
