@@ -196,15 +196,16 @@ def _lease_left(entry: OutboxEntry) -> timedelta:
 def run_batch(entry_ids: list[int]):
     """The RQ job for a batch of rows of one job: each run as `run_entry` runs it alone, one after the other, inside
     the job's batch context. A row that gives up does not stop the others; the RQ job then fails (named after that
-    row, for the administrator's requeue) once the batch is done."""
+    row, for the administrator's requeue) once the batch is done. A batch runs no row after half its lease."""
     current = get_current_job()
     sends = (current.meta or {}).get("dispatches", {}) if current is not None else {}
     job = db.session.scalar(select(OutboxEntry.job).where(OutboxEntry.id.in_(entry_ids)).limit(1))
     # The lease of every row of the batch runs from now (as run_entry's does for a row alone).
+    began = utcnow()
     db.session.execute(
         update(OutboxEntry)
         .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.state == "enqueued")
-        .values(lease_until=utcnow() + lease())
+        .values(lease_until=began + lease())
     )
     db.session.commit()
     spec = JOBS.get(job or "")
@@ -212,6 +213,13 @@ def run_batch(entry_ids: list[int]):
     outcomes, gave_up = {}, []
     with context:
         for entry_id in entry_ids:
+            if utcnow() - began > lease() / 2:
+                # A slow batch stops here: the rows left are sent again when their lease runs out, never while a
+                # row of this batch could still be running them.
+                log.warning(
+                    "outbox batch stopped after %s of %s rows: half its lease is gone", len(outcomes), len(entry_ids)
+                )
+                break
             try:
                 outcomes[entry_id] = run_entry(entry_id, sent_as=sends.get(str(entry_id)), in_batch=True)
             except GaveUp as error:

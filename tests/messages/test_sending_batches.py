@@ -3,12 +3,15 @@ out over one SMTP connection, each still once, with its own retry or failure."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from rq.job import Job
 from sqlalchemy import select
 
 from backoffice.extensions import db
 from backoffice.jobs import get_queue, make_worker, redis_connection
+from backoffice.jobs.models import OutboxEntry
 from backoffice.jobs.outbox import BATCH_RUNNER, dispatch
 from backoffice.jobs.runner import run_batch
 from backoffice.messages import operations, sending
@@ -128,3 +131,28 @@ def test_two_workers_running_overlapping_batches_at_once_send_each_message_once(
         f"patient-{n}@example.org" for n in range(6)
     )
     assert db.session.scalars(select(Message.attempts).where(Message.id.in_(ids))).all() == [1] * 6
+
+
+def test_a_slow_batch_runs_no_message_after_half_its_lease_and_leaves_the_rest_to_be_sent_again(
+    app, counting, monkeypatch
+):
+    change_settings(monkeypatch, app, job_lease_seconds=2)
+    ids = queue_messages(*(f"patient-{n}@example.org" for n in range(3)))
+    build = sending.build_email
+
+    def slow_first(message):
+        if message.id == ids[0]:
+            time.sleep(1.2)  # a slow server, say: past half the lease
+        return build(message)
+
+    monkeypatch.setattr(sending, "build_email", slow_first)
+    rows = entries(ids)
+    for row in rows:
+        send_job_row = db.session.get(OutboxEntry, row)
+        send_job_row.state = "enqueued"  # as the dispatcher left them
+    db.session.commit()
+
+    run_batch(rows)
+
+    assert [state_of(number) for number in ids] == ["sent", "queued", "queued"]
+    assert {send_job(number).state for number in ids[1:]} == {"enqueued"}  # sent again when their lease runs out
