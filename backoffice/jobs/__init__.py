@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from redis import Redis
 from rq import Queue, SimpleWorker, Worker
+from sqlalchemy.orm import configure_mappers
 
 from backoffice.config import settings
 from backoffice.extensions import db
@@ -53,6 +54,7 @@ class AppSimpleWorker(_InAppContext, SimpleWorker):
 def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES, worker_class: type = AppWorker) -> Worker:
     worker_class = type(f"Bound{worker_class.__name__}", (worker_class,), {"app": app})
     with app.app_context():
+        configure_mappers()  # once here, not again in every work horse forked from this process
         connection = redis_connection(timeout=None)
         return worker_class([Queue(name, connection=connection) for name in queue_names], connection=connection)
 

@@ -3,7 +3,8 @@
 `record_job` adds an outbox row in the caller's transaction: the job exists exactly when the change commits.
 `dispatch` sends due rows to RQ and marks them sent with a lease; a row whose lease ran out without the job
 finishing (a worker killed with -9, a Redis that lost its queue) is sent again. Jobs are idempotent, so sending
-twice costs a no-op at worst. Redis being down leaves rows pending until it is back.
+twice costs a no-op at worst. Redis being down leaves rows pending until it is back. Rows of a job registered
+with a `batch_size` go to the workers in batches (one RQ job, `runner.run_batch`, for up to that many rows).
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs import get_queue
 from backoffice.jobs.models import OutboxEntry
-from backoffice.jobs.runner import check_job_name, give_up, lease
+from backoffice.jobs.runner import JOBS, check_job_name, give_up, lease
 
 log = logging.getLogger(__name__)
 
 RUNNER = "backoffice.jobs.runner.run_entry"
+BATCH_RUNNER = "backoffice.jobs.runner.run_batch"
 
 
 def job_timeout() -> int:
@@ -82,6 +84,7 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
     sent = 0
     exhausted: list[int] = []
     max_dispatches = settings().job_max_dispatches
+    batch: list[OutboxEntry] = []  # rows of a batched job, marked sent and not yet committed: one RQ job for them
     for entry_id in [entry.id for entry in entries]:
         # Each row is taken again, locked and still due: the commit after the previous row released the locks of
         # the batch, and another dispatcher may have sent this one meanwhile.
@@ -92,45 +95,75 @@ def dispatch(*, limit: int = 200, now: datetime | None = None) -> int:
             .execution_options(populate_existing=True)
         )
         if entry is None:
-            db.session.rollback()
+            if not batch:
+                db.session.rollback()
             continue
         redispatch = entry.state == "enqueued"
         if redispatch and _still_waiting(queue, entry.rq_job_id):
             entry.lease_until = now + lease()  # no worker took it yet: not lost, not sent again, not counted
-            db.session.commit()
+            if not batch:
+                db.session.commit()
             continue
         if redispatch and entry.dispatches >= max_dispatches:
             exhausted.append(entry.id)
             continue
-        number = entry.dispatches + 1
-        job_id = f"outbox-{entry.id}-{number}-{secrets.token_hex(4)}"
-        entry.dispatches = number
+        size = _batch_size(entry.job)
+        if batch and (batch[0].job != entry.job or size <= 1):
+            sent += _send(queue, batch, now)
+            batch = []
+        if redispatch:
+            log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
+        batch.append(entry)
+        if len(batch) >= size:
+            sent += _send(queue, batch, now)
+            batch = []
+    if batch:
+        sent += _send(queue, batch, now)
+    db.session.commit()
+    _give_up_exhausted(exhausted, max_dispatches, now)
+    return sent
+
+
+def _batch_size(job: str) -> int:
+    spec = JOBS.get(job)
+    return spec.batch_size if spec is not None else 1
+
+
+def _send(queue, entries: list[OutboxEntry], now: datetime) -> int:
+    """Mark `entries` sent (written, so the rows stay held), send them to RQ as one job, commit. Returns how many."""
+    job_id = f"outbox-{entries[0].id}-{entries[0].dispatches + 1}-{secrets.token_hex(4)}"
+    for entry in entries:
+        entry.dispatches += 1
         entry.state = "enqueued"
         entry.rq_job_id = job_id
         entry.enqueued_at = now
         entry.lease_until = now + lease()
-        db.session.flush()
-        try:
-            queue.enqueue(
-                RUNNER,
-                entry.id,
-                job_id=job_id,
-                job_timeout=job_timeout(),
-                result_ttl=3600,
-                failure_ttl=7 * 24 * 3600,
-                description=f"{entry.job} {entry.args}",
-                meta={"outbox_id": entry.id, "job": entry.job, "dispatch": number},
-            )
-        except RedisError:
-            db.session.rollback()
-            raise
-        if redispatch:
-            log.warning("outbox %s (%s) sent again: its lease ran out unfinished", entry.id, entry.job)
-        db.session.commit()
-        sent += 1
+    db.session.flush()
+    first = entries[0]
+    if len(entries) == 1:
+        runner, args = RUNNER, first.id
+        meta = {"outbox_id": first.id, "job": first.job, "dispatch": first.dispatches}
+        description = f"{first.job} {first.args}"
+    else:
+        runner, args = BATCH_RUNNER, [entry.id for entry in entries]
+        meta = {"job": first.job, "dispatches": {str(entry.id): entry.dispatches for entry in entries}}
+        description = f"{first.job} x {len(entries)}: rows {entries[0].id}..{entries[-1].id}"
+    try:
+        queue.enqueue(
+            runner,
+            args,
+            job_id=job_id,
+            job_timeout=job_timeout() * len(entries),
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=description,
+            meta=meta,
+        )
+    except RedisError:
+        db.session.rollback()
+        raise
     db.session.commit()
-    _give_up_exhausted(exhausted, max_dispatches, now)
-    return sent
+    return len(entries)
 
 
 def _give_up_exhausted(entry_ids: list[int], max_dispatches: int, now: datetime) -> None:

@@ -12,15 +12,17 @@ refused). A job function takes the row's plain arguments and may raise:
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
 
 from rq import get_current_job
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
@@ -48,11 +50,17 @@ class JobSpec:
     function: str  # "module:function"
     on_give_up: str | None = None  # "module:function" called with (args, reason) after the last failure
     on_requeue: str | None = None  # "module:function" called with (args) when an administrator requeues it
+    # Up to `batch_size` due rows of this job go to one worker together (`run_batch`): one work horse for them all,
+    # each row run as `run_entry` runs it alone, inside `batch_context` ("module:function" giving a context manager,
+    # e.g. one connection to the mail server for the batch).
+    batch_size: int = 1
+    batch_context: str | None = None
 
 
 # job name -> what runs it; filled as the features load: `register_job` (a medicine order's steps, shipments.steps),
 # `jobs.periodic.every` (the SLA alerts, the follow-up reminders)
 JOBS: dict[str, JobSpec] = {}
+_running: ContextVar[int | None] = ContextVar("running_outbox_row", default=None)  # the row run_entry runs now
 
 
 def register_job(name: str, spec: JobSpec) -> None:
@@ -98,16 +106,18 @@ def progress(message: str) -> None:
         job.save_meta()
 
 
-def run_entry(entry_id: int):
-    """The RQ job: run outbox row `entry_id` if it is not done yet."""
+def run_entry(entry_id: int, *, sent_as: int | None = None, in_batch: bool = False):
+    """The RQ job: run outbox row `entry_id` if it is not done yet (`sent_as`: which send of the row this is, and
+    `in_batch`, when it came in a batch)."""
     entry = db.session.scalar(select(OutboxEntry).where(OutboxEntry.id == entry_id))
     if entry is None:
         log.warning("outbox row %s does not exist (deleted?); nothing to run", entry_id)
         return {"outcome": "missing"}
     if entry.state in ("done", "failed"):
         return {"outcome": f"already {entry.state}"}
-    current = get_current_job()
-    sent_as = (current.meta or {}).get("dispatch") if current is not None else None
+    if sent_as is None:
+        current = get_current_job()
+        sent_as = (current.meta or {}).get("dispatch") if current is not None else None
     if isinstance(sent_as, int) and sent_as < entry.dispatches:
         # An older copy (the row was sent again after its lease ran out): the newest copy runs the row.
         return {"outcome": "superseded copy"}
@@ -120,9 +130,9 @@ def run_entry(entry_id: int):
         return {"outcome": "unknown job"}
     args = dict(entry.args or {})
     attempt = entry.attempts + 1
-    if entry.state == "enqueued":
+    if entry.state == "enqueued" and not (in_batch and _lease_left(entry) > lease() / 2):
         # The lease runs from now, not from the send: a job that waited in a long queue is not sent again while
-        # it runs.
+        # it runs. (A batch renewed its rows' leases when it began: a row of it renews its own when half is gone.)
         entry.lease_until = utcnow() + lease()
         db.session.commit()
     function = _resolve(spec.function)
@@ -136,6 +146,7 @@ def run_entry(entry_id: int):
     except TypeError as error:  # a payload whose arguments do not fit the job
         _finish(entry, "failed", f"bad arguments for {entry.job}: {error}")
         return {"outcome": "bad payload"}
+    token = _running.set(entry_id)
     try:
         result = function(**args)
     except TransientJobError as error:
@@ -157,9 +168,70 @@ def run_entry(entry_id: int):
         entry = db.session.get(OutboxEntry, entry_id)
         give_up(entry, str(error))
         return {"outcome": "failed", "error": str(error)}
+    finally:
+        _running.reset(token)
     entry = db.session.get(OutboxEntry, entry_id)
-    _finish(entry, "done", "")
+    if entry.state != "done":  # not finished with the job's own commit (finish_with_the_work)
+        _finish(entry, "done", "")
     return result
+
+
+def finish_with_the_work() -> None:
+    """Mark the running row done in the job's own transaction, so that its commit records the work and the row's end
+    at once (one commit, not two; nothing between them to lose). Flushes; the job commits after it."""
+    entry_id = _running.get()
+    if entry_id is None:
+        return  # not run by the runner (a test calling the job function itself)
+    entry = db.session.get(OutboxEntry, entry_id)
+    entry.state = "done"
+    entry.finished_at = utcnow()
+    entry.lease_until = None
+    db.session.flush()
+
+
+def _lease_left(entry: OutboxEntry) -> timedelta:
+    return (entry.lease_until - utcnow()) if entry.lease_until else timedelta(0)
+
+
+def run_batch(entry_ids: list[int]):
+    """The RQ job for a batch of rows of one job: each run as `run_entry` runs it alone, one after the other, inside
+    the job's batch context. A row that gives up does not stop the others; the RQ job then fails (named after that
+    row, for the administrator's requeue) once the batch is done. A batch runs no row after half its lease."""
+    current = get_current_job()
+    sends = (current.meta or {}).get("dispatches", {}) if current is not None else {}
+    job = db.session.scalar(select(OutboxEntry.job).where(OutboxEntry.id.in_(entry_ids)).limit(1))
+    # The lease of every row of the batch runs from now (as run_entry's does for a row alone).
+    began = utcnow()
+    db.session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.id.in_(entry_ids), OutboxEntry.state == "enqueued")
+        .values(lease_until=began + lease())
+    )
+    db.session.commit()
+    spec = JOBS.get(job or "")
+    context = _resolve(spec.batch_context)() if spec is not None and spec.batch_context else contextlib.nullcontext()
+    outcomes, gave_up = {}, []
+    with context:
+        for entry_id in entry_ids:
+            if utcnow() - began > lease() / 2:
+                # A slow batch stops here: the rows left are sent again when their lease runs out, never while a
+                # row of this batch could still be running them.
+                log.warning(
+                    "outbox batch stopped after %s of %s rows: half its lease is gone", len(outcomes), len(entry_ids)
+                )
+                break
+            try:
+                outcomes[entry_id] = run_entry(entry_id, sent_as=sends.get(str(entry_id)), in_batch=True)
+            except GaveUp as error:
+                gave_up.append((entry_id, error))
+    if gave_up:
+        first, error = gave_up[0]
+        if current is not None:
+            current.meta["outbox_id"] = first
+            current.save_meta()
+        others = f" (and rows {', '.join(str(entry_id) for entry_id, _ in gave_up[1:])})" if gave_up[1:] else ""
+        raise GaveUp(f"{error}{others}") from error
+    return outcomes
 
 
 def _is_id(value) -> bool:

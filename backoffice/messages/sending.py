@@ -4,10 +4,17 @@ A message already sent is a no-op (a job sent twice, a worker killed after the s
 marked: the second run finds `sent`, or, at worst, the server receives the same Message-ID again). A server that is
 down or answers 4xx leaves the message queued with the error, for the outbox's retry; a 5xx answer fails it. On
 PostgreSQL the row is locked while it is sent, so two runs at once send it once.
+
+The dispatcher sends the due send jobs to a worker in batches of up to BATCH_SIZE (jobs.runner.run_batch): each
+message keeps its own job (its own row lock, commit, retries and failure), and the batch's messages go out over one
+SMTP connection (`one_connection`), opened at the first message and closed after the last.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -18,10 +25,39 @@ from backoffice import mailer
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, progress, register_job
+from backoffice.jobs.runner import (
+    JobSpec,
+    PermanentJobError,
+    TransientJobError,
+    finish_with_the_work,
+    progress,
+    register_job,
+)
 from backoffice.messages.models import Message
 from backoffice.messages.reply_addresses import reply_address
 from backoffice.trail import record_event
+
+BATCH_SIZE = 50  # send jobs per batch: one connection, one work horse; a batch stays short even on a slow server
+_connection: ContextVar[mailer.Connection | None] = ContextVar("smtp_connection", default=None)
+
+
+@contextlib.contextmanager
+def one_connection() -> Iterator[None]:
+    """The send jobs run inside this share one connection to SMTP_URL (the batch context of `messages.send`)."""
+    with mailer.connection(settings().smtp_url) as connection:
+        token = _connection.set(connection)
+        try:
+            yield
+        finally:
+            _connection.reset(token)
+
+
+def _deliver(email: EmailMessage) -> None:
+    connection = _connection.get()
+    if connection is None:
+        mailer.send_message(email, settings().smtp_url)
+    else:
+        connection.send(email)
 
 
 def build_email(message: Message) -> EmailMessage:
@@ -67,7 +103,7 @@ def send_message(message_id: int) -> dict:
     progress(f"sending message {message_id}")
     message.attempts += 1
     try:
-        mailer.send_message(build_email(message), settings().smtp_url)
+        _deliver(build_email(message))
     except mailer.MailDeferred as error:
         message.last_error = str(error)[:2000]
         db.session.commit()
@@ -90,6 +126,7 @@ def send_message(message_id: int) -> dict:
             "attempts": message.attempts,
         },
     )
+    finish_with_the_work()  # the message sent and its job done, in one commit
     db.session.commit()
     return {"outcome": "sent", "message_id": message.message_id}
 
@@ -119,4 +156,13 @@ def _fail(message: Message, reason: str) -> None:
     )
 
 
-register_job("messages.send", JobSpec(f"{__name__}:send_message", f"{__name__}:give_up", f"{__name__}:reopen"))
+register_job(
+    "messages.send",
+    JobSpec(
+        f"{__name__}:send_message",
+        f"{__name__}:give_up",
+        f"{__name__}:reopen",
+        batch_size=BATCH_SIZE,
+        batch_context=f"{__name__}:one_connection",
+    ),
+)

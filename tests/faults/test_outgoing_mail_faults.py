@@ -11,11 +11,14 @@ SMTP to an aiosmtpd server in this process, which counts what it received by Mes
    FAULTS_MAIL_OUTAGE_SECONDS=60 and production's own retry settings (JOB_RETRY_BACKOFF_SECONDS 30,120,600;
    JOB_MAX_ATTEMPTS 3): a one-minute outage costs no message.
 2. The worker killed with -9 while it is inside the SMTP conversation: before the server took the message (at RCPT),
-   after the server took the data but before it answered 250, and after the 250 but before the row was marked sent
-   (at QUIT). Delivery is at least once, never lost: the job runs again after its lease and sends the message again
-   with the SAME Message-ID. Asserted exactly: every message's Message-ID arrived; a message whose worker was killed
-   after the server took it arrived twice, byte for byte the same mail (a receiver drops the second copy by its
-   Message-ID); every other message arrived once; no other mail arrived; every row is `sent`.
+   after the server took the data but before it answered 250, and after the 250, at the conversation's next command
+   (the next message's MAIL FROM, or QUIT: the send jobs of a batch share one connection, and each message's row is
+   marked sent before the conversation goes on). Delivery is at least once, never lost: a job killed before its row
+   was marked runs again after its lease and sends the message again with the SAME Message-ID. Asserted exactly:
+   every message's Message-ID arrived; the message whose worker was killed after the server took the data but
+   before its 250 arrived twice, byte for byte the same mail (a receiver drops the second copy by its Message-ID);
+   every other message arrived once (the one killed after its 250 too: its row was sent already); no other mail
+   arrived; every row is `sent`.
 """
 
 from __future__ import annotations
@@ -66,8 +69,8 @@ REFUSAL = "421 4.3.2 Service not available, try again later"
 KILLED_MESSAGES = 12
 HOLD_SECONDS = 10  # the server holds the chosen conversation this long; the worker is killed meanwhile
 # Which message's conversation is held where (the worker is killed then), in the order the worker reaches them.
-KILL_PLAN = {2: "rcpt", 5: "data", 8: "quit"}
-TAKEN_BY_THE_SERVER = ("data", "quit")  # the server has the message when the worker dies: it arrives twice
+KILL_PLAN = {2: "rcpt", 5: "data", 8: "after"}
+TAKEN_BY_THE_SERVER = ("data",)  # the server has the message and the row is not marked sent: it arrives twice
 
 
 @pytest.fixture
@@ -157,8 +160,14 @@ class HoldingInbox(Inbox):
         await self._hold(envelope.rcpt_tos, "data")  # ... before it answers 250
         return answer
 
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await self._hold(getattr(session, "recipients", []), "after")  # the previous message's 250 answered
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_QUIT(self, server, session, envelope):
-        await self._hold(getattr(session, "recipients", []), "quit")  # 250 answered, the row not yet marked sent
+        await self._hold(getattr(session, "recipients", []), "after")  # the last message's 250 answered
         return "221 Bye"
 
 
