@@ -246,6 +246,8 @@ def dovecot(user: str = "inbox@operator.test", password: str = "secret", *, tls:
     owner = ("dovecot", "dovecot") if os.geteuid() == 0 else (str(os.getuid()), str(os.getgid()))
     for folder in ("run", "state", "mail"):
         (workdir / folder).mkdir()
+    if any(ch in user + password for ch in ":\r\n") or not user or not password:
+        raise ValueError("a Dovecot user and password are one line each, without ':'")  # the passwd-file format
     (workdir / "users").write_text(f"{user}:{{PLAIN}}{password}\n")
     config = workdir / "dovecot.conf"
     ssl = DOVECOT_TLS.format(dir=workdir) if tls else "ssl = no"

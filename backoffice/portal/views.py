@@ -14,10 +14,10 @@ from backoffice.extensions import db
 from backoffice.invoicing import listing as invoicing_listing
 from backoffice.jobs import outbox
 from backoffice.patients.models import Patient
-from backoffice.portal import bp, invites, invites_bp, invoices
+from backoffice.portal import accepting, bp, invites, invites_bp, invoices
 from backoffice.portal.forms import ForgotPasswordForm, SetPasswordForm
 from backoffice.portal.models import INVITE, RESET
-from backoffice.transactions import commit_answer
+from backoffice.transactions import commit_answer, commit_change
 
 
 @bp.route("/")
@@ -128,22 +128,23 @@ def forgot_password():
         status = 422 if form.is_submitted() else 200
         return render_template("portal/forgot_password.html", form=form), status
     email = form.email.data
-    invites.request_password_reset(email)
-    db.session.commit()
-    outbox.kick()
-    flash(
-        f"If {email} signs in to a patient portal account, a link to choose a new password is on its way to it. "
-        "It works once, within a few days. No mail? Check the address, or ask your coordinator.",
-        "success",
+    return commit_change(
+        lambda: invites.request_password_reset(email),
+        success=(
+            f"If {email} signs in to a patient portal account, a link to choose a new password is on its way to it. "
+            "It works once, within a few days. No mail? Check the address, or ask your coordinator."
+        ),
+        target=url_for("auth.login"),
+        on_refusal=lambda status: (render_template("portal/forgot_password.html", form=form), status),
+        after_commit=outbox.kick,
     )
-    return redirect(url_for("auth.login"))
 
 
 @invites_bp.route("/invite/<token>", methods=["GET", "POST"])
 @public
 def accept_invite(token: str):
-    invite = invites.open_invite(token)  # InvalidInvite: the same 404 for every link that does not work
-    page = {"first_name": invites.invited_first_name(invite), "purpose": invite.purpose}
+    invite = accepting.open_invite(token)  # InvalidInvite: the same 404 for every link that does not work
+    page = {"first_name": accepting.invited_first_name(invite), "purpose": invite.purpose}
     form = SetPasswordForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
@@ -154,7 +155,7 @@ def accept_invite(token: str):
         return render_template("portal/accept_invite.html", form=form, **page), error.status_code
 
     return commit_answer(
-        lambda: invites.accept_invite(token, form.password.data),
+        lambda: accepting.accept_invite(token, form.password.data),
         success=lambda user: f"Password set. Sign in with {user.email}.",
         answer=lambda _user: redirect(url_for("auth.login")),
         on_refusal=refused,

@@ -10,7 +10,7 @@ from backoffice.auth.models import User
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
-from backoffice.portal import invites
+from backoffice.portal import accepting, invites
 from backoffice.portal.models import PortalInvite
 from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD, make_case, make_patient
@@ -111,7 +111,7 @@ def test_a_refused_password_changes_nothing_and_the_link_still_works(client, inv
 def test_the_password_rule_holds_in_the_operation_too(invited):
     _, token, _ = invited
     with pytest.raises(DomainError, match="at least 12 characters"):
-        invites.accept_invite(token, "too short")
+        accepting.accept_invite(token, "too short")
 
 
 def _used(invite):
@@ -189,7 +189,7 @@ def test_two_simultaneous_uses_of_a_link_set_one_password(app, invited, monkeypa
     def accept(password):
         with app.app_context():
             try:
-                invites.accept_invite(token, password)
+                accepting.accept_invite(token, password)
                 db.session.commit()
                 outcomes[password] = "ok"
             except DomainError as error:

@@ -12,7 +12,7 @@ from backoffice.auth.models import User
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.patients.models import Patient
-from backoffice.portal import invites
+from backoffice.portal import accepting, invites
 from backoffice.portal.models import PortalInvite
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient, make_user
@@ -129,7 +129,7 @@ def test_an_account_whose_invitation_was_used_is_not_invited_again(as_role, user
     case = make_case(patient=make_patient(email="rana@test.example"), coordinator=users["coordinator"])
     token = invites.invite_patient(case.id, actor_id=users["coordinator"].id).token
     db.session.commit()
-    invites.accept_invite(token, "a long enough password")
+    accepting.accept_invite(token, "a long enough password")
     db.session.commit()
 
     response, body, token = invite_from_case_page(as_role("coordinator"), case, mailbox)
@@ -258,7 +258,7 @@ def test_the_case_panel_shows_the_account_and_what_the_viewer_may_do(app, as_rol
     assert status.open_invite_expires_at is not None and "Open until" in html and "Never signed in" in html
     assert not status.account_in_use and "waits for its first password" in html and "portal-reset" not in html
 
-    invites.accept_invite(token, "a long enough password")
+    accepting.accept_invite(token, "a long enough password")
     db.session.commit()
     status, html = panel()
     assert status.account_in_use and not status.may_invite
