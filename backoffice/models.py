@@ -2,7 +2,7 @@
 
 from backoffice.auth.models import LoginAttempt, User
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
-from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, ScreeningAnswer
+from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, DocumentRequest, ScreeningAnswer
 from backoffice.directory.models import (
     Contraindication,
     Hospital,
@@ -51,6 +51,7 @@ __all__ = [
     "CalendarFeed",
     "Case",
     "CaseDocument",
+    "DocumentRequest",
     "CaseEvent",
     "CaseNote",
     "Contraindication",

@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Staff: how their notifications also reach them by mail ("off", "daily"); the centre shows them either way.
     notification_digest: Mapped[str] = mapped_column(String(10), default="off", server_default="off")
+    # Staff: the language of their pages (None: the browser's). A patient's is their record's preferred language.
+    language: Mapped[str | None] = mapped_column(String(2))
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users

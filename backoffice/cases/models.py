@@ -220,6 +220,7 @@ DOCUMENT_TYPES = {
     "clearance": "Physician's clearance",
     "passport_visa": "Passport or visa",
     "received": "Received by mail",
+    "letter": "Letter",
     "other": "Other",
 }
 
@@ -237,7 +238,8 @@ class CaseDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Who put it on the case: staff, or the patient through the portal; None for a file that came with a mail.
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     original_filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
@@ -249,8 +251,13 @@ class CaseDocument(db.Model):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removal_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Shared with the patient: the portal lists it for them to read and download (None: staff only).
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shared_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The coordinator's request this upload (by the patient, in the portal) answers.
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("document_requests.id"))
 
-    uploaded_by: Mapped[User] = relationship(lazy="raise", foreign_keys=[uploaded_by_id])
+    uploaded_by: Mapped[User | None] = relationship(lazy="raise", foreign_keys=[uploaded_by_id])
 
     @property
     def type_label(self) -> str:
@@ -259,3 +266,22 @@ class CaseDocument(db.Model):
     @property
     def is_removed(self) -> bool:
         return self.removed_at is not None
+
+
+class DocumentRequest(db.Model):
+    """What the coordinator asked the patient to upload through the portal ("your latest HbA1c results"): open until
+    the patient uploads a file for it or the coordinator withdraws it."""
+
+    __tablename__ = "document_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fulfilled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the patient uploaded a file for it
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_open(self) -> bool:
+        return self.fulfilled_at is None and self.withdrawn_at is None

@@ -21,6 +21,9 @@ DIRECTIONS = ("outbound", "inbound")
 # Who is on the other side of a message, as coordinators name them.
 COUNTERPARTS = ("patient", "hospital", "physician", "interpreter", "hotel", "staff", "other")
 MATCHED_BY = ("in_reply_to", "references", "token", "staff")
+# How a message travels: by mail (sent by the send job, or fetched from the mailbox), or on the patient portal's secure
+# thread (stored only: the patient reads it signed in, and is told by mail that a message waits, without its content).
+CHANNELS = ("email", "portal")
 
 
 def _one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> CheckConstraint:
@@ -35,6 +38,7 @@ class Message(db.Model):
         _one_of("direction", DIRECTIONS),
         _one_of("counterpart", COUNTERPARTS, nullable=True),
         _one_of("matched_by", MATCHED_BY, nullable=True),
+        _one_of("channel", CHANNELS),
         Index("ix_messages_case_created_at", "case_id", "created_at"),
         Index("ix_messages_direction_case_id", "direction", "case_id"),
     )
@@ -68,6 +72,11 @@ class Message(db.Model):
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # inbound, matched by staff
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # inbound: first opened by staff
+    channel: Mapped[str] = mapped_column(String(6), default="email", server_default="email")
+    # Unmatched mail staff took off the list without a case: who, when and why (the mail itself is kept).
+    discarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discarded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    discard_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
     attachments: Mapped[list[MessageAttachment]] = relationship(
         back_populates="message", order_by="MessageAttachment.id", lazy="raise"
