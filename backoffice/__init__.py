@@ -137,4 +137,8 @@ def _sqlite_enforces_foreign_keys(dbapi_connection, connection_record) -> None:
         # Writers queue for SQLite's one write lock; an invoice issue holds it while its PDF renders, which on a
         # loaded machine can take longer than pysqlite's default 5 s wait.
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Write-ahead log: the web app, the dispatcher and the workers read while one writes, and a commit is one
+        # append (NORMAL: durable when a process is killed; a power cut may lose the last commits, not consistency).
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()

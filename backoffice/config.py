@@ -184,6 +184,12 @@ class Settings:
     # smtps:// (implicit TLS); user and password in the URL sign in. Empty outside production: the local mail catcher.
     smtp_url: str = setting("SMTP_URL", {"production": "", "*": "smtp://127.0.0.1:8025"}, secret=True)
     mail_from: str = setting("MAIL_FROM", "Medical travel team <care@medtravel.example>")
+    # A mail server that is away is waited for as mail servers wait for each other: for hours, not minutes.
+    # Production: 1, 5, 15 and 30 minutes, then hourly, 24 attempts in all (about 20 hours before a message fails).
+    mail_retry_backoff_seconds: tuple[int, ...] = setting(
+        "MAIL_RETRY_BACKOFF_SECONDS", {"development": "3,10,30,60", "test": "0", "*": "60,300,900,1800,3600"}
+    )
+    mail_max_attempts: int = setting("MAIL_MAX_ATTEMPTS", {"development": "10", "test": "3", "*": "24"})
     # The address patients and staff reach the app at: every link in a mail (portal, reset, the staff's digest)
     # starts with it (never the Host of a request, which a visitor chooses). Development: the port `make run` serves on.
     public_url: str = setting(

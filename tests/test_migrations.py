@@ -56,3 +56,11 @@ def test_sqlite_connections_enforce_foreign_keys_after_migrating():
     finally:
         for connection in connections:
             connection.close()
+
+
+def test_sqlite_writes_ahead_so_workers_read_while_one_commits():
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite connection setting")
+    with db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL

@@ -46,6 +46,26 @@ class GaveUp(RuntimeError):
 
 
 @dataclass(frozen=True, slots=True)
+class Retries:
+    """How a job's transient errors are retried: the names of the settings that give the waits between attempts (the
+    last repeating) and the number of attempts, read when a retry is planned (so each environment sets its own)."""
+
+    backoff_setting: str = "job_retry_backoff_seconds"
+    attempts_setting: str = "job_max_attempts"
+
+    def backoff(self, attempt: int) -> timedelta:
+        """The wait before attempt `attempt + 1`."""
+        steps = getattr(settings(), self.backoff_setting)
+        return timedelta(seconds=steps[min(attempt - 1, len(steps) - 1)])
+
+    def max_attempts(self) -> int:
+        return getattr(settings(), self.attempts_setting)
+
+
+JOB_RETRIES = Retries()  # a provider's call: a few minutes, then an administrator looks
+
+
+@dataclass(frozen=True, slots=True)
 class JobSpec:
     function: str  # "module:function"
     on_give_up: str | None = None  # "module:function" called with (args, reason) after the last failure
@@ -55,12 +75,21 @@ class JobSpec:
     # e.g. one connection to the mail server for the batch).
     batch_size: int = 1
     batch_context: str | None = None
+    retries: Retries = JOB_RETRIES
 
 
 # job name -> what runs it; filled as the features load: `register_job` (a medicine order's steps, shipments.steps),
 # `jobs.periodic.every` (the SLA alerts, the follow-up reminders)
 JOBS: dict[str, JobSpec] = {}
-_running: ContextVar[int | None] = ContextVar("running_outbox_row", default=None)  # the row run_entry runs now
+
+
+@dataclass(slots=True)
+class _Run:
+    entry_id: int  # the row run_entry runs now
+    finished: bool = False  # marked done in the job's own commit (finish_with_the_work)
+
+
+_running: ContextVar[_Run | None] = ContextVar("running_outbox_row", default=None)
 
 
 def register_job(name: str, spec: JobSpec) -> None:
@@ -82,19 +111,9 @@ def _resolve(path: str) -> Callable:
     return getattr(import_module(module), attribute)
 
 
-def backoff(attempt: int) -> timedelta:
-    """The wait before attempt `attempt + 1`: JOB_RETRY_BACKOFF_SECONDS, the last value repeating."""
-    steps = settings().job_retry_backoff_seconds
-    return timedelta(seconds=steps[min(attempt - 1, len(steps) - 1)])
-
-
 def lease() -> timedelta:
     """How long a sent row is left to its worker before the dispatcher sends it again (from the moment it starts)."""
     return timedelta(seconds=settings().job_lease_seconds)
-
-
-def max_attempts() -> int:
-    return settings().job_max_attempts
 
 
 def progress(message: str) -> None:
@@ -146,19 +165,20 @@ def run_entry(entry_id: int, *, sent_as: int | None = None, in_batch: bool = Fal
     except TypeError as error:  # a payload whose arguments do not fit the job
         _finish(entry, "failed", f"bad arguments for {entry.job}: {error}")
         return {"outcome": "bad payload"}
-    token = _running.set(entry_id)
+    run = _Run(entry_id)
+    token = _running.set(run)
     try:
         result = function(**args)
     except TransientJobError as error:
         db.session.rollback()
         entry = db.session.get(OutboxEntry, entry_id)
-        if attempt >= max_attempts():
+        if attempt >= spec.retries.max_attempts():
             entry.attempts = attempt
             give_up(entry, f"gave up after {attempt} attempts: {error}")
             raise GaveUp(f"{entry.job} {args}: gave up after {attempt} attempts: {error}") from error
         entry.attempts = attempt
         entry.state = "pending"
-        entry.available_at = utcnow() + backoff(attempt)
+        entry.available_at = utcnow() + spec.retries.backoff(attempt)
         entry.lease_until = None
         entry.last_error = f"attempt {attempt}: {error}"[:2000]
         db.session.commit()
@@ -170,23 +190,23 @@ def run_entry(entry_id: int, *, sent_as: int | None = None, in_batch: bool = Fal
         return {"outcome": "failed", "error": str(error)}
     finally:
         _running.reset(token)
-    entry = db.session.get(OutboxEntry, entry_id)
-    if entry.state != "done":  # not finished with the job's own commit (finish_with_the_work)
-        _finish(entry, "done", "")
+    if not run.finished:  # not finished in the job's own commit
+        _finish(db.session.get(OutboxEntry, entry_id), "done", "")
     return result
 
 
 def finish_with_the_work() -> None:
     """Mark the running row done in the job's own transaction, so that its commit records the work and the row's end
     at once (one commit, not two; nothing between them to lose). Flushes; the job commits after it."""
-    entry_id = _running.get()
-    if entry_id is None:
+    run = _running.get()
+    if run is None:
         return  # not run by the runner (a test calling the job function itself)
-    entry = db.session.get(OutboxEntry, entry_id)
+    entry = db.session.get(OutboxEntry, run.entry_id)
     entry.state = "done"
     entry.finished_at = utcnow()
     entry.lease_until = None
     db.session.flush()
+    run.finished = True
 
 
 def _lease_left(entry: OutboxEntry) -> timedelta:

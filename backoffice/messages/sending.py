@@ -2,7 +2,8 @@
 
 A message already sent is a no-op (a job sent twice, a worker killed after the server took it but before the row was
 marked: the second run finds `sent`, or, at worst, the server receives the same Message-ID again). A server that is
-down or answers 4xx leaves the message queued with the error, for the outbox's retry; a 5xx answer fails it. On
+down or answers 4xx leaves the message queued with the error, for the outbox's retry on mail's own schedule
+(MAIL_RETRY_BACKOFF_SECONDS, MAIL_MAX_ATTEMPTS: hours, as mail servers wait for each other); a 5xx answer fails it. On
 PostgreSQL the row is locked while it is sent, so two runs at once send it once.
 
 The dispatcher sends the due send jobs to a worker in batches of up to BATCH_SIZE (jobs.runner.run_batch): each
@@ -28,6 +29,7 @@ from backoffice.extensions import db
 from backoffice.jobs.runner import (
     JobSpec,
     PermanentJobError,
+    Retries,
     TransientJobError,
     finish_with_the_work,
     progress,
@@ -164,5 +166,6 @@ register_job(
         f"{__name__}:reopen",
         batch_size=BATCH_SIZE,
         batch_context=f"{__name__}:one_connection",
+        retries=Retries("mail_retry_backoff_seconds", "mail_max_attempts"),
     ),
 )

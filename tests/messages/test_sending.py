@@ -5,10 +5,14 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from backoffice.config import load_settings
+from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
+from backoffice.jobs.runner import GaveUp
 from backoffice.messages import operations, sending
 from backoffice.messages.models import Message
 from backoffice.trail import AuditEvent
+from tests.helpers import change_settings
 from tests.invoicing.concurrency import after_the_check, at_once
 from tests.messages.conftest import run_send_job, send_job
 
@@ -74,7 +78,7 @@ def test_while_the_smtp_server_is_down_the_message_stays_queued_and_a_later_run_
 def test_a_message_whose_server_stays_down_fails_after_the_last_attempt(smtp, app, monkeypatch):
     number = queued().id
     smtp.stop()
-    for _ in range(3):  # JOB_MAX_ATTEMPTS
+    for _ in range(3):  # MAIL_MAX_ATTEMPTS in tests
         try:
             run_send_job(number)
         except Exception as error:  # the runner fails the RQ job after the last attempt, for the admin page
@@ -82,6 +86,49 @@ def test_a_message_whose_server_stays_down_fails_after_the_last_attempt(smtp, ap
     stored = db.session.get(Message, number)
     assert stored.state == "failed" and "gave up after 3 attempts" in stored.last_error
     assert send_job(number).state == "failed"
+
+
+def test_mail_waits_for_its_server_on_mail_s_own_schedule_not_the_jobs_minutes(smtp, app, monkeypatch):
+    # Jobs that call a provider give up within minutes; a message waits as mail servers wait for each other.
+    change_settings(
+        monkeypatch,
+        app,
+        job_retry_backoff_seconds=(30,),
+        job_max_attempts=2,
+        mail_retry_backoff_seconds=(60, 300, 3600),
+        mail_max_attempts=5,
+    )
+    number = queued().id
+    smtp.stop()
+    waits = []
+    for _ in range(4):
+        before = utcnow()
+        assert run_send_job(number)["outcome"] == "retry"
+        row = send_job(number)
+        waits.append(round((row.available_at - before).total_seconds() / 60))
+        row.available_at = utcnow()  # due again now (the test does not wait an hour)
+        db.session.commit()
+    assert waits == [1, 5, 60, 60]  # minutes: the schedule, its last wait repeating
+    assert db.session.get(Message, number).state == "queued"
+    with pytest.raises(GaveUp, match="gave up after 5 attempts"):
+        run_send_job(number)
+    assert db.session.get(Message, number).state == "failed"
+
+
+def test_production_gives_a_mail_server_about_twenty_hours():
+    production = load_settings(
+        {
+            "APP_ENV": "production",
+            "SECRET_KEY": "s" * 40,
+            "DATABASE_URL": "postgresql://a@b/c",
+            "SMTP_URL": "smtp://mail.internal:587",
+            "PUBLIC_URL": "https://office.example",
+        }
+    )
+    steps, attempts = production.mail_retry_backoff_seconds, production.mail_max_attempts
+    waited = sum(steps[min(n, len(steps) - 1)] for n in range(attempts - 1))
+    assert 18 * 3600 <= waited <= 24 * 3600
+    assert production.job_max_attempts == 3  # a provider's call still gives up within minutes
 
 
 def test_a_recipient_the_server_refuses_for_good_fails_the_message_without_retry(smtp):
