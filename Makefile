@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: run test lint audit evidence loadtest test-sqlite-then-e2e test-sqlite test-postgresql test-e2e bench clean venv system-deps
+.PHONY: messages translations run test lint audit evidence loadtest test-sqlite-then-e2e test-sqlite test-postgresql test-e2e bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+CATALOGUES = backoffice/translations
+## `make messages`: every string marked for translation (templates and code) into $(CATALOGUES)/messages.pot, and
+## each language's catalogue updated from it (new strings empty, to be translated; see README "Adding a language").
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext --no-location --sort-output -o $(CATALOGUES)/messages.pot .
+	$(BIN)/pybabel -q update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching --omit-header --ignore-obsolete
+
+## `make translations`: the catalogues compiled (.mo, not kept in git); make run and make test do it first.
+translations: $(STAMP)
+	$(BIN)/python -c 'from backoffice.languages import compile_catalogues; compile_catalogues()'
+
 ## Start Redis, an RQ worker, the job dispatcher and the web app on http://127.0.0.1:$${PORT:-5000} (Ctrl-C stops them all).
-run: $(STAMP)
+run: $(STAMP) translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
@@ -32,7 +43,7 @@ lint: $(STAMP)
 
 ## Lint and audit, then the whole suite on a throw-away PostgreSQL cluster beside the suite on SQLite followed by the
 ## browser suite (two lanes for two cores; each keeps its output together; all must pass). Each has its own Redis.
-test: system-deps lint audit
+test: system-deps lint audit translations
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-postgresql test-sqlite-then-e2e
 
 test-sqlite-then-e2e: $(STAMP)

@@ -52,12 +52,15 @@ def register_routing(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     import backoffice.models  # noqa: F401 - every table known to the metadata before anything uses it
-    from backoffice.extensions import csrf, db, login_manager, migrate
+    from backoffice.extensions import babel, csrf, db, login_manager, migrate
+    from backoffice.languages import remember_picked_language, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_picked_language)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -110,6 +113,7 @@ def register_errors(app: Flask) -> None:
 
 def register_templates(app: Flask) -> None:
     from backoffice.forms import ConfirmForm
+    from backoffice.languages import layout_context
     from backoffice.templating import register_filters
 
     register_filters(app)
@@ -120,7 +124,7 @@ def register_templates(app: Flask) -> None:
         # Documents rendered outside a request (PDFs issued by a command or a job) have no layout and no form.
         if not has_request_context():
             return {}
-        return {"logout_form": ConfirmForm(formdata=None)}
+        return {"logout_form": ConfirmForm(formdata=None), **layout_context()}
 
 
 def register_cli(app: Flask) -> None:

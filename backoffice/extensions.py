@@ -1,5 +1,6 @@
 """Extensions, created unbound and bound to an app in `create_app`."""
 
+from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +28,4 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True, render_item=render_item)
 login_manager = LoginManager()
 csrf = CSRFProtect()
+babel = Babel()  # gettext catalogues in backoffice/translations; the locale from backoffice.languages

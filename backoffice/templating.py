@@ -1,15 +1,20 @@
 """Jinja filters: instants shown in the operator's time zone with the zone's abbreviation, roles with their labels;
-the permission questions templates ask (`may_see_health_data()`...), all registered here."""
+the permission questions templates ask (`may_see_health_data()`...), all registered here. Money, days, numbers,
+countries and languages are written the way the page's language writes them (Babel, `languages.page_language`)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Flask, has_app_context
 
 from backoffice.config import default_of, settings
 from backoffice.geo import country_name, language_name
+from backoffice.languages import page_language
 from backoffice.money import format_money
 
 
@@ -30,10 +35,29 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz_name
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
+def format_day(value: date | None, width: str = "long") -> str:
+    """A calendar day in the page's language: 'Monday, 7 December 2026' (full), '7 December 2026' (long),
+    '7 Dec 2026' (medium), each language's own way."""
+    if value is None:
+        return "—"
+    return format_date(value, width, locale=page_language())
+
+
+def format_number(value: int | Decimal | None) -> str:
+    return "—" if value is None else format_decimal(value, locale=page_language(), decimal_quantization=False)
+
+
+def format_page_money(amount: Decimal | None, currency: str | None) -> str:
+    """An amount as the page's language writes it, every decimal kept: €1,596.76, 1.596,76 €."""
+    return format_money(amount, currency, page_language())
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.globals["settings"] = settings  # templates read settings().operator_email, as code does
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["language"] = language_name
-    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.filters["money"] = format_page_money
+    app.jinja_env.filters["day"] = format_day
+    app.jinja_env.filters["number"] = format_number
     app.jinja_env.globals["operator_timezone"] = operator_timezone

@@ -17,9 +17,14 @@ from sqlalchemy import event
 
 from backoffice import create_app
 from backoffice.extensions import db
+from backoffice.languages import compile_catalogues
 from tests.factories import make_user
 from tests.helpers import BackofficeClient, delete_all_rows, login_as
 from tests.servers import dovecot, dovecot_missing, embedded_redis, throwaway_postgres
+
+
+def pytest_sessionstart(session) -> None:
+    compile_catalogues()  # as `make translations` does: the suite reads the catalogues in the repository as they are
 
 
 def pytest_addoption(parser):

@@ -17,13 +17,20 @@ from typing import Any
 from flask import abort, current_app, redirect, request, url_for
 from flask_login import current_user
 
+from backoffice.languages import N_
+
 ADMIN = "admin"
 COORDINATOR = "coordinator"
 FINANCE = "finance"
 PATIENT = "patient"
 ROLES = (ADMIN, COORDINATOR, FINANCE, PATIENT)
 STAFF_ROLES = (ADMIN, COORDINATOR, FINANCE)
-ROLE_LABELS = {ADMIN: "Administrator", COORDINATOR: "Medical coordinator", FINANCE: "Finance", PATIENT: "Patient"}
+ROLE_LABELS = {
+    ADMIN: N_("Administrator"),
+    COORDINATOR: N_("Medical coordinator"),
+    FINANCE: N_("Finance"),
+    PATIENT: N_("Patient"),
+}
 
 # Who may read health data on a case (diagnosis, messages, notes, screening, records, medicines, reasons given).
 HEALTH_DATA_READERS = (ADMIN, COORDINATOR)

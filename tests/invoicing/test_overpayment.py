@@ -189,7 +189,8 @@ def test_a_bad_credit_step_is_refused_with_a_message_and_nothing_stored(as_role,
 
 
 def test_the_patient_sees_the_credit_in_the_portal(as_role, users, case):
-    db.session.get(Patient, case.patient_id).user_id = users["patient"].id
+    patient = db.session.get(Patient, case.patient_id)
+    patient.user_id, patient.preferred_language = users["patient"].id, "en"  # the portal in English
     db.session.commit()
     receive(issued_deposit(case, "7710.00"), "9000.00")
     page = text(as_role("patient").get("/portal/invoices"))
@@ -294,7 +295,8 @@ def test_the_case_page_shows_the_refund_due_of_the_case_account(as_role, case):
 
 
 def test_the_portal_shows_the_refund_due_of_the_patients_account(as_role, users, case):
-    db.session.get(Patient, case.patient_id).user_id = users["patient"].id
+    patient = db.session.get(Patient, case.patient_id)
+    patient.user_id, patient.preferred_language = users["patient"].id, "en"  # the portal in English
     db.session.commit()
     invoice = issued_deposit(case, "750.00")
     receive(invoice, "1000.00")

@@ -15,14 +15,14 @@ SAME_404 = "There is no such invoice among yours."
 @pytest.fixture
 def paula_case(users):
     """The case of the patient whose portal account is users["patient"] (Paula)."""
-    patient = make_patient(name="Paula Patient", email=users["patient"].email)
+    patient = make_patient(name="Paula Patient", email=users["patient"].email, preferred_language="en")
     patient.user_id = users["patient"].id
     return make_case(patient=patient)
 
 
 @pytest.fixture
 def peter_case(users):
-    patient = make_patient(name="Peter Patient", email=users["patient2"].email)
+    patient = make_patient(name="Peter Patient", email=users["patient2"].email, preferred_language="en")
     patient.user_id = users["patient2"].id
     return make_case(patient=patient)
 
