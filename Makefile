@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## Start Redis, an RQ worker, the job dispatcher and the web app on http://127.0.0.1:$${PORT:-5000} (Ctrl-C stops them all).
-run: $(STAMP)
+run: system-deps $(STAMP)
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
@@ -40,10 +40,14 @@ test-sqlite-then-e2e: $(STAMP)
 	$(MAKE) --no-print-directory test-e2e
 
 ## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite,
-## Dovecot is the IMAP server the mailbox tests read replies from.
+## Dovecot is the IMAP server the mailbox tests read replies from; and the Noto fonts every PDF draws names in any
+## script with (Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari: fonts-noto-core; Chinese, Japanese, Korean:
+## fonts-noto-cjk), which `make run` needs too.
 ## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.
 system-deps:
 	@missing=""; command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	fc-list -q 'Noto Sans Devanagari' || missing="$$missing fonts-noto-core"; \
+	fc-list -q 'Noto Sans CJK SC' || missing="$$missing fonts-noto-cjk"; \
 	test -x "$${CHROMIUM:-/usr/bin/chromium}" || missing="$$missing chromium"; \
 	test -x "$${DOVECOT:-/usr/sbin/dovecot}" || missing="$$missing dovecot-imapd"; \
 	if [ -n "$$missing" ]; then \
