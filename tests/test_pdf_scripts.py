@@ -171,15 +171,22 @@ def missing_glyphs(pdf: bytes) -> list[str]:
     return missing
 
 
-def first_position(pdf: bytes, word: str) -> float:
-    """Where the middle of `word`'s first occurrence on the first page lies across the page (0: left edge, 1: right)."""
+def word_boxes(pdf: bytes) -> list[tuple[str, float, float]]:
+    """Each word `pdftotext -bbox` reads on the first page, with the middle of its box across the page (0: left
+    edge, 1: right edge) and its top."""
     boxes = subprocess.run(["pdftotext", "-bbox", "-l", "1", "-", "-"], input=pdf, capture_output=True, check=True)
     text = boxes.stdout.decode()
     width = float(re.search(r'<page width="([\d.]+)"', text)[1])
-    x_min, x_max = re.search(
-        rf'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)"[^>]*>{re.escape(word)}<', text
-    ).groups()
-    return (float(x_min) + float(x_max)) / 2 / width
+    return [
+        (word, (float(x_min) + float(x_max)) / 2 / width, float(y_min))
+        for x_min, y_min, x_max, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"[^>]*>([^<]*)<', text
+        )
+    ]
+
+
+def first_position(pdf: bytes, word: str) -> float:
+    return next(at for found, at, _ in word_boxes(pdf) if found == word)
 
 
 def document_language(pdf: bytes) -> str:
@@ -280,6 +287,15 @@ def test_a_right_to_left_pdf_mirrors_its_layout_and_keeps_amounts_readable(app, 
     for wanted in document.people:
         assert_text_comes_back(text, wanted, shaped=True)
     assert missing_glyphs(right_to_left) == []
+
+
+def test_an_address_in_a_right_to_left_script_runs_right_to_left_in_a_left_to_right_pdf():
+    """The house number written first stands at the right of the street's name, where an Arabic reader starts."""
+    pdf = render_invoice_pdf(make_invoice(bill_to_address="47 شارع الشيخ زايد\nدبي", lines=treatment_lines()))
+    words = word_boxes(pdf)
+    number_at, line = next((at, top) for word, at, top in words if word == "47")
+    street = [at for word, at, top in words if top == line and any(unicodedata.bidirectional(c) == "AL" for c in word)]
+    assert street and number_at > max(street)
 
 
 def test_a_character_no_font_has_is_reported_as_missing():
