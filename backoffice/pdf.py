@@ -65,7 +65,7 @@ def static_root() -> Path:
 
 
 def text_direction(text: str) -> str | None:
-    """ "rtl" or "ltr" after the first strong letter of `text` (Unicode's rule for a paragraph), None without one."""
+    """The direction the first strong letter of `text` gives it (Unicode's rule for a paragraph), None without one."""
     for char in text:
         kind = unicodedata.bidirectional(char)
         if kind == "L":
