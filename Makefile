@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: messages translations run test lint audit evidence loadtest test-sqlite-then-e2e test-sqlite test-postgresql test-e2e bench clean venv system-deps
+.PHONY: messages translations pdf-fonts run test lint audit evidence loadtest test-sqlite-then-e2e test-sqlite test-postgresql test-e2e bench clean venv system-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ translations: $(STAMP)
 	$(BIN)/python -c 'from backoffice.languages import compile_catalogues; compile_catalogues()'
 
 ## Start Redis, an RQ worker, the job dispatcher and the web app on http://127.0.0.1:$${PORT:-5000} (Ctrl-C stops them all).
-run: $(STAMP) translations
+run: pdf-fonts $(STAMP) translations
 	mkdir -p instance
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
@@ -50,20 +50,29 @@ test-sqlite-then-e2e: $(STAMP)
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-e2e
 
-## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite,
-## Dovecot is the IMAP server the mailbox tests read replies from.
-## Installed when missing and we may (root with apt-get); the browser suite fails, naming what is missing, otherwise.
-system-deps:
-	@missing=""; command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
-	test -x "$${CHROMIUM:-/usr/bin/chromium}" || missing="$$missing chromium"; \
-	test -x "$${DOVECOT:-/usr/sbin/dovecot}" || missing="$$missing dovecot-imapd"; \
-	if [ -n "$$missing" ]; then \
+# Installs the Debian packages named in $$missing when there are any and we may (root with apt-get); says so otherwise.
+INSTALL_MISSING = if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "Installing$$missing (apt-get)"; \
 			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } \
-				|| echo "note: could not install$$missing; the suites that need them will say so"; \
+				|| echo "note: could not install$$missing; what needs them will say so"; \
 		else echo "note: missing Debian packages:$$missing (install them as root)"; fi; \
 	fi
+
+## The Noto fonts every PDF draws names in any script with (Latin, Greek, Cyrillic, Arabic, Hebrew, Devanagari:
+## fonts-noto-core; Chinese, Japanese, Korean: fonts-noto-cjk): `make run` and the tests need them.
+pdf-fonts:
+	@missing=""; fc-list -q 'Noto Sans Devanagari' || missing="$$missing fonts-noto-core"; \
+	fc-list -q 'Noto Sans CJK SC' || missing="$$missing fonts-noto-cjk"; \
+	$(INSTALL_MISSING)
+
+## Debian packages the tests drive: pdftotext (poppler-utils) reads PDFs back, Chromium runs the browser suite,
+## Dovecot is the IMAP server the mailbox tests read replies from; and the PDF fonts.
+system-deps: pdf-fonts
+	@missing=""; command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	test -x "$${CHROMIUM:-/usr/bin/chromium}" || missing="$$missing chromium"; \
+	test -x "$${DOVECOT:-/usr/sbin/dovecot}" || missing="$$missing dovecot-imapd"; \
+	$(INSTALL_MISSING)
 
 test-sqlite: $(STAMP)
 	$(BIN)/python -m pytest -q --db sqlite --ignore=tests/e2e

@@ -4,12 +4,18 @@ WeasyPrint, offline.
 WeasyPrint fetches what a document links to (stylesheets, images, fonts) through a URL fetcher. Ours serves files
 from the project's static folder and `data:` URLs only, and refuses everything else (any other file, http(s), ftp),
 so nothing in a patient's name or a supplier's note can make the renderer read a file of the server or call out.
+
+Names and addresses come in any script: the stylesheets in static/pdf name a font for each (the Noto fonts `make
+system-deps` installs, found through fontconfig), and text that may run right to left sits in an element with
+`dir="auto"` or in a `<bdi>`, which WeasyPrint does not resolve itself: `resolve_auto_directions` gives each the
+direction of its first strong letter, as a browser does, before the layout.
 """
 
 from __future__ import annotations
 
 import logging
 import mimetypes
+import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -58,10 +64,35 @@ def static_root() -> Path:
     return Path(current_app.static_folder or Path(current_app.root_path) / "static").resolve()
 
 
+def text_direction(text: str) -> str | None:
+    """The direction the first strong letter of `text` gives it (Unicode's rule for a paragraph), None without one."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind == "L":
+            return "ltr"
+        if kind in ("R", "AL"):
+            return "rtl"
+    return None
+
+
+def resolve_auto_directions(root) -> None:
+    """HTML's `dir="auto"` and `<bdi>` on an element tree: the direction of the element's text, or its parent's."""
+    for element in root.iter():
+        if element.get("dir", "").lower() == "auto" or (element.tag == "bdi" and "dir" not in element.attrib):
+            direction = text_direction("".join(element.itertext()))
+            if direction:
+                element.set("dir", direction)
+            else:
+                element.attrib.pop("dir", None)
+
+
 def render_pdf(template_name: str, **context) -> bytes:
-    """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder."""
+    """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder.
+
+    The templates put `lang` and `dir` on <html> from `document_language` and `document_direction` when given."""
     root = static_root()
     html = render_template(template_name, **context)
     # path2url of a folder ends in "/", so "pdf/itinerary.css" resolves inside it.
     document = HTML(string=html, base_url=path2url(str(root)), url_fetcher=StaticFilesOnly(root))
+    resolve_auto_directions(document.etree_element)
     return document.write_pdf()
