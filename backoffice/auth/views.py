@@ -1,4 +1,5 @@
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from backoffice.auth import bp, devices, operations
@@ -39,10 +40,10 @@ def login():
     login_user(user)
     mark_signed_in()
     if user.must_change_password:
-        flash(f"Signed in as {user.name}. Choose your own password before you continue.", "info")
+        flash(_("Signed in as %(name)s. Choose your own password before you continue.", name=user.name), "info")
         target = url_for("auth.change_password")
     else:
-        flash(f"Signed in as {user.name}.", "success")
+        flash(_("Signed in as %(name)s.", name=user.name), "success")
         target = safe_next_url(request.args.get("next"), user)
     return devices.remember_device(redirect(target), user.id)
 
@@ -66,7 +67,7 @@ def change_password():
         return render_template("auth/change_password.html", **context), error.status_code
     db.session.commit()
     login_user(user)  # this session carries the new session token; every other one has ended
-    flash("Your password is changed. Any other session of yours has ended.", "success")
+    flash(_("Your password is changed. Any other session of yours has ended."), "success")
     return redirect(home_for(user))
 
 
@@ -77,7 +78,7 @@ def logout():
     db.session.commit()
     logout_user()
     session.clear()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
