@@ -73,7 +73,9 @@ ERROR_MESSAGES = {
 
 
 DATABASE_UNAVAILABLE = N_("The database is not available right now. Wait a moment and try again.")
-CONCURRENT_CHANGE = N_("Someone else changed this at the same moment. Nothing was saved: reload the page and try again.")
+CONCURRENT_CHANGE = N_(
+    "Someone else changed this at the same moment. Nothing was saved: reload the page and try again."
+)
 MISSING_TOKEN = N_("The form was missing its security token or it had expired. Reload the page and try again.")
 # PostgreSQL's SQLSTATEs: class 08 (connection exception) and the server shutting down; deadlock and serialisation.
 _UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")

@@ -1,8 +1,9 @@
 """What a new password must be: long, not a common one, not a sequence, not built from the person's own details.
 
 One check for every place a password is chosen (an administrator opening an account, a person changing their own,
-a patient accepting a portal invitation), so the rule and its messages are the same everywhere (in the page's language:
-patients choose passwords too). Pure functions; the only data is `common_passwords.txt`, the 10,000 most common passwords (see its header for where it comes from).
+a patient accepting a portal invitation), so the rule and its messages are the same everywhere (in the page's
+language: patients choose passwords too). Pure functions; the only data is `common_passwords.txt`, the 10,000 most
+common passwords (see its header for where it comes from).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_user
 
 from backoffice.auth import bp, devices, operations
 from backoffice.auth.forms import ChangePasswordForm, LoginForm
 from backoffice.auth.permissions import login_required, public
-from backoffice.auth.sessions import home_for, mark_signed_in, safe_next_url
+from backoffice.auth.sessions import clear_session, home_for, mark_signed_in, safe_next_url, sign_out
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 
@@ -36,7 +36,7 @@ def login():
         flash(error.message, "error")
         return render_template("auth/login.html", form=form), error.status_code
     db.session.commit()
-    session.clear()
+    clear_session()
     login_user(user)
     mark_signed_in()
     if user.must_change_password:
@@ -76,8 +76,7 @@ def change_password():
 def logout():
     operations.end_session(current_user.id)
     db.session.commit()
-    logout_user()
-    session.clear()
+    sign_out()
     flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 

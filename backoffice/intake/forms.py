@@ -34,9 +34,7 @@ class RequestForm(FlaskForm):
         validators=[
             Optional(),
             Length(max=40),
-            Regexp(
-                r"^[0-9 +()\-]*$", message=lazy_gettext("A phone number holds only digits, spaces and + ( ) -.")
-            ),
+            Regexp(r"^[0-9 +()\-]*$", message=lazy_gettext("A phone number holds only digits, spaces and + ( ) -.")),
         ],
         description=lazy_gettext("With the country code, e.g. +971 50 123 4567. WhatsApp is fine."),
     )

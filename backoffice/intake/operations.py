@@ -71,9 +71,7 @@ class DestinationPaused(IntakeRefused):
         )
         if open_destinations:
             names = ", ".join(country_name(code, language) for code, _name in open_destinations)
-            message += " " + _(
-                "Destinations open now: %(names)s. Choose one of them, or “No preference”.", names=names
-            )
+            message += " " + _("Destinations open now: %(names)s. Choose one of them, or “No preference”.", names=names)
         else:
             message += " " + _("Choose “No preference” and your coordinator will suggest a destination.")
         super().__init__(message)

@@ -31,6 +31,7 @@ PATIENT_FACING = (
     "backoffice/auth/operations.py",
     "backoffice/auth/passwords.py",
     "backoffice/errors.py",
+    "backoffice/auth/sessions.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
