@@ -8,6 +8,7 @@ from backoffice.auth.permissions import login_required, public
 from backoffice.auth.sessions import clear_session, home_for, mark_signed_in, safe_next_url, sign_out
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.languages import reselect_page_language
 
 
 def _throttled(template: str, error: operations.LoginThrottled, **context):
@@ -39,6 +40,7 @@ def login():
     clear_session()
     login_user(user)
     mark_signed_in()
+    reselect_page_language()  # the messages below in the person's own language
     if user.must_change_password:
         flash(_("Signed in as %(name)s. Choose your own password before you continue.", name=user.name), "info")
         target = url_for("auth.change_password")

@@ -75,7 +75,8 @@ class RequestForm(FlaskForm):
         countries = list(geo.countries(language).items())
         self.country.choices = choices([("", lazy_gettext("Choose a country")), *countries])
         # The languages we write in first, then every other (a coordinator may still speak it).
-        names = geo.languages(language)
+        # Russian writes language names in lower case; a list of choices starts each with a capital.
+        names = {code: name[:1].upper() + name[1:] for code, name in geo.languages(language).items()}
         ours = [(code, names[code]) for code in PATIENT_LANGUAGES]
         others = [(code, name) for code, name in names.items() if code not in PATIENT_LANGUAGES]
         self.preferred_language.choices = choices([*ours, *others])

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from backoffice.extensions import db
 from backoffice.money import format_money
 from backoffice.patients.models import Patient
-from tests.factories import make_case, make_hospital, make_patient
+from tests.factories import PASSWORD, make_case, make_hospital, make_patient
 from tests.helpers import login_as
 from tests.portal.issued import make_issued_invoice
 
@@ -141,3 +141,9 @@ def test_a_patient_changes_the_password_in_their_language_and_signing_out_keeps_
 
     body = page(signed_out)
     assert '<html lang="ar" dir="rtl">' in body and "لقد سجّلت الخروج." in body and "تسجيل الدخول" in body
+
+
+def test_a_patient_signing_in_is_greeted_in_their_own_language(client, users, arabic_patient):
+    signed_in = client.post("/login", data={"email": users["patient"].email, "password": PASSWORD})
+    body = page(client.get(signed_in.headers["Location"]))
+    assert f"تم تسجيل الدخول باسم {users['patient'].name}." in body and "Signed in as" not in body
