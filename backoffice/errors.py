@@ -10,11 +10,13 @@ import contextlib
 
 import click
 from flask import Flask, g, render_template
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from backoffice.extensions import db, login_manager
+from backoffice.languages import N_
 from backoffice.trail import record_event
 
 
@@ -46,32 +48,35 @@ class CommandRefused(click.ClickException):
 
 
 ERROR_TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Upload too large",
-    422: "Cannot do that",
-    429: "Too many attempts",
-    500: "Something went wrong",
-    503: "Service unavailable",
+    400: N_("Bad request"),
+    403: N_("Not allowed"),
+    404: N_("Page not found"),
+    405: N_("Method not allowed"),
+    413: N_("Upload too large"),
+    422: N_("Cannot do that"),
+    429: N_("Too many attempts"),
+    500: N_("Something went wrong"),
+    503: N_("Service unavailable"),
 }
 
 ERROR_MESSAGES = {
-    400: "The request could not be understood.",
-    403: "You do not have access to this page.",
-    404: "There is nothing at this address.",
-    405: "This address does not accept that kind of request.",
-    413: "The file is larger than allowed.",
-    422: "The request could not be carried out.",
-    429: "Too many attempts. Wait a little and try again.",
-    500: "An unexpected error occurred. It has been logged; please try again.",
-    503: "A service this page needs is not available right now.",
+    400: N_("The request could not be understood."),
+    403: N_("You do not have access to this page."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not accept that kind of request."),
+    413: N_("The file is larger than allowed."),
+    422: N_("The request could not be carried out."),
+    429: N_("Too many attempts. Wait a little and try again."),
+    500: N_("An unexpected error occurred. It has been logged; please try again."),
+    503: N_("A service this page needs is not available right now."),
 }
 
 
-DATABASE_UNAVAILABLE = "The database is not available right now. Wait a moment and try again."
-CONCURRENT_CHANGE = "Someone else changed this at the same moment. Nothing was saved: reload the page and try again."
+DATABASE_UNAVAILABLE = N_("The database is not available right now. Wait a moment and try again.")
+CONCURRENT_CHANGE = N_(
+    "Someone else changed this at the same moment. Nothing was saved: reload the page and try again."
+)
+MISSING_TOKEN = N_("The form was missing its security token or it had expired. Reload the page and try again.")
 # PostgreSQL's SQLSTATEs: class 08 (connection exception) and the server shutting down; deadlock and serialisation.
 _UNAVAILABLE_STATES = ("57P01", "57P02", "57P03")
 _CONFLICT_STATES = ("40001", "40P01")
@@ -98,10 +103,11 @@ def database_trouble(error: OperationalError | InterfaceError) -> str:
 
 
 def render_error(code: int, message: str | None = None):
-    title = ERROR_TITLES.get(code, "Error")
-    return render_template(
-        "errors/error.html", code=code, title=title, message=message or ERROR_MESSAGES.get(code)
-    ), code
+    """The error page in the page's language: its title and, without a message of its own, the code's message (a
+    refusal's own message comes as its operation wrote it)."""
+    title = gettext(ERROR_TITLES.get(code, N_("Error")))
+    message = message or gettext(ERROR_MESSAGES.get(code, ERROR_MESSAGES[500]))
+    return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
 def keep_trace(error: DomainError) -> None:
@@ -121,9 +127,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
-        return render_error(
-            400, "The form was missing its security token or it had expired. Reload the page and try again."
-        )
+        return render_error(400, gettext(MISSING_TOKEN))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -142,7 +146,7 @@ def register_error_handlers(app: Flask) -> None:
             # A deadlock or serialisation failure: a colleague's change crossed this one; nothing was stored.
             app.logger.warning("concurrent change refused by the database: %s", str(error).splitlines()[0][:300])
             db.session.rollback()
-            return render_error(409, CONCURRENT_CHANGE)
+            return render_error(409, gettext(CONCURRENT_CHANGE))
         if kind != "unavailable":
             return unexpected_error(error)  # a missing table, an SQL error: a bug to see in the log, not an outage
         # The database is down, restarting or refusing connections (or SQLite's lock wait gave up): a 503 to retry.
@@ -151,7 +155,7 @@ def register_error_handlers(app: Flask) -> None:
         with contextlib.suppress(Exception):  # the connection is gone; the pool replaces it at the next checkout
             db.session.rollback()
         g._login_user = login_manager.anonymous_user()
-        page, code = render_error(503, DATABASE_UNAVAILABLE)
+        page, code = render_error(503, gettext(DATABASE_UNAVAILABLE))
         return page, code, {"Retry-After": "5"}
 
     @app.teardown_appcontext

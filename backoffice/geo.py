@@ -1,5 +1,5 @@
-"""Countries (ISO 3166-1 alpha-2) and languages (ISO 639-1) with their English names, from Babel's CLDR data;
-IANA time zone names."""
+"""Countries (ISO 3166-1 alpha-2) and languages (ISO 639-1) with their names in English or another language, from
+Babel's CLDR data; IANA time zone names."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ _NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "XA", "XB", "QO"})
 
 
-@lru_cache(maxsize=1)
-def countries() -> dict[str, str]:
-    """Code -> English name, for real two-letter country codes only (no regions such as '150', no 'European
-    Union' or 'Unknown Region')."""
-    names = Locale("en").territories
+@lru_cache(maxsize=8)
+def countries(language: str = "en") -> dict[str, str]:
+    """Code -> name (in English, or in `language`), by name, for real two-letter country codes only (no regions
+    such as '150', no 'European Union' or 'Unknown Region')."""
+    names = Locale.parse(language).territories
     return dict(
         sorted(
             (
@@ -33,9 +33,10 @@ def countries() -> dict[str, str]:
     )
 
 
-@lru_cache(maxsize=1)
-def languages() -> dict[str, str]:
-    names = Locale("en").languages
+@lru_cache(maxsize=8)
+def languages(language: str = "en") -> dict[str, str]:
+    """Code -> name of the two-letter languages (in English, or in `language`), by name."""
+    names = Locale.parse(language).languages
     return dict(
         sorted(
             ((code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()),
@@ -50,12 +51,12 @@ def known_timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def country_name(code: str | None) -> str:
-    return countries().get((code or "").upper(), code or "")
+def country_name(code: str | None, language: str = "en") -> str:
+    return countries(language).get((code or "").upper(), code or "")
 
 
-def language_name(code: str | None) -> str:
-    return languages().get((code or "").lower(), code or "")
+def language_name(code: str | None, language: str = "en") -> str:
+    return languages(language).get((code or "").lower(), code or "")
 
 
 def check_country(code: str) -> str:

@@ -23,7 +23,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from blinker import Namespace
 from flask import g, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import get_locale, refresh
 from flask_login import current_user
 
 PATIENT_LANGUAGES = ("en", "de", "ru", "ar")  # what a patient or visitor sees
@@ -94,6 +94,13 @@ def remember_picked_language() -> None:
     if picked in SHIPPED and session.get(SESSION_KEY) != picked:
         session[SESSION_KEY] = picked
         g.pop("page_language", None)
+
+
+def reselect_page_language() -> None:
+    """Choose the page's language again within this request, after who is signed in changed (a sign-in: what the
+    view says next is in the person's saved language)."""
+    g.pop("page_language", None)
+    refresh()
 
 
 def page_language() -> str:

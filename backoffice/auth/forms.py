@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
@@ -6,40 +7,53 @@ from backoffice.forms import FlaskForm
 
 
 def new_password_field(*, required: str) -> PasswordField:
-    """A new password field with the one rule of every account (its length here, the rest in `check_new_password`)."""
+    """A new password field with the one rule of every account (its length here, the rest in `check_new_password`).
+    Labels and messages are lazy: they are read in the language of the page that shows the form."""
     return PasswordField(
-        "New password",
+        lazy_gettext("New password"),
         validators=[
             DataRequired(message=required),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=MAX_PASSWORD_LENGTH,
-                message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters "
-                f"({MAX_PASSWORD_LENGTH} at most).",
+                # WTForms fills in %(min)d and %(max)d.
+                message=lazy_gettext("The password needs at least %(min)d characters (%(max)d at most)."),
             ),
         ],
         description=describe_rule(),
     )
 
 
-def repeated_password_field(label: str) -> PasswordField:
+def repeated_password_field(label: str, *, required: str) -> PasswordField:
     """The new password typed again: it must match the field `password`."""
     return PasswordField(
         label,
-        validators=[DataRequired(message=f"{label}."), EqualTo("password", message="The passwords do not match.")],
+        validators=[
+            DataRequired(message=required),
+            EqualTo("password", message=lazy_gettext("The passwords do not match.")),
+        ],
     )
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired(message="Enter your email address."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(message="Enter your password."), Length(max=1024)])
+    email = EmailField(
+        lazy_gettext("Email"),
+        validators=[DataRequired(message=lazy_gettext("Enter your email address.")), Length(max=254)],
+    )
+    password = PasswordField(
+        lazy_gettext("Password"),
+        validators=[DataRequired(message=lazy_gettext("Enter your password.")), Length(max=1024)],
+    )
 
 
 class ChangePasswordForm(FlaskForm):
     """Every account changes its own password here; the current one proves it is the owner at the keyboard."""
 
     current = PasswordField(
-        "Current password", validators=[DataRequired(message="Enter your current password."), Length(max=1024)]
+        lazy_gettext("Current password"),
+        validators=[DataRequired(message=lazy_gettext("Enter your current password.")), Length(max=1024)],
     )
-    password = new_password_field(required="Choose a new password.")
-    confirm = repeated_password_field("Repeat the new password")
+    password = new_password_field(required=lazy_gettext("Choose a new password."))
+    confirm = repeated_password_field(
+        lazy_gettext("Repeat the new password"), required=lazy_gettext("Repeat the new password.")
+    )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,14 +25,14 @@ class InvalidCredentials(DomainError):
     status_code = 401
 
     def __init__(self):
-        super().__init__("The email or password is not correct.")
+        super().__init__(_("The email or password is not correct."))
 
 
 class WrongCurrentPassword(DomainError):
     status_code = 422
 
     def __init__(self):
-        super().__init__("Your current password is not correct.")
+        super().__init__(_("Your current password is not correct."))
 
 
 class LoginThrottled(DomainError):
@@ -39,7 +41,11 @@ class LoginThrottled(DomainError):
     def __init__(self, retry_after: timedelta):
         minutes = max(1, -(-int(retry_after.total_seconds()) // 60))
         super().__init__(
-            f"Too many failed sign-in attempts. Wait {minutes} minute{'s' if minutes != 1 else ''} and try again."
+            ngettext(
+                "Too many failed sign-in attempts. Wait %(num)d minute and try again.",
+                "Too many failed sign-in attempts. Wait %(num)d minutes and try again.",
+                minutes,
+            )
         )
         self.retry_after = retry_after
 
@@ -224,7 +230,7 @@ def change_password(user_id: int, current_password: str, new_password: str, remo
         raise WrongCurrentPassword()
     attempt.succeeded = True
     if check_password_hash(user.password_hash, new_password or ""):
-        raise WeakPassword("The new password must differ from the current one.")
+        raise WeakPassword(_("The new password must differ from the current one."))
     check_new_password(new_password, name=user.name, email=user.email, operator_name=settings().operator_name)
     set_password(user, new_password)
     record_event("password_changed", actor_id=user.id, object_type="user", object_id=user.id, remote_addr=remote_addr)
@@ -251,7 +257,7 @@ def end_session(user_id: int, reason: str = "logout") -> None:
 
 def load_session_user(session_id: str) -> User | None:
     """Flask-Login's loader: the id and session token from the cookie must match an active user."""
-    user_id, _, token = (session_id or "").partition(":")
+    user_id, _colon, token = (session_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None
     user = db.session.get(User, int(user_id))

@@ -1,8 +1,9 @@
 """What a new password must be: long, not a common one, not a sequence, not built from the person's own details.
 
 One check for every place a password is chosen (an administrator opening an account, a person changing their own,
-a patient accepting a portal invitation), so the rule and its messages are the same everywhere. Pure functions; the
-only data is `common_passwords.txt`, the 10,000 most common passwords (see its header for where it comes from).
+a patient accepting a portal invitation), so the rule and its messages are the same everywhere (in the page's
+language: patients choose passwords too). Pure functions; the only data is `common_passwords.txt`, the 10,000 most
+common passwords (see its header for where it comes from).
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import re
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from backoffice.errors import DomainError
 
@@ -40,7 +44,7 @@ def context_words(*, name: str = "", email: str = "", operator_name: str = "") -
     """The person's name parts, their email's local part and domain labels, the operator's name, the product's
     name: each lowercased, at least 3 characters long."""
     words = set(PRODUCT_WORDS)
-    local, _, domain = (email or "").lower().partition("@")
+    local, _at, domain = (email or "").lower().partition("@")
     words.add(local)
     words.update(_NOT_LETTERS_OR_DIGITS.split(local))
     words.update(domain.split(".")[:-1])
@@ -60,19 +64,23 @@ def check_new_password(password: str, *, name: str = "", email: str = "", operat
     """
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(_("The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password can have at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(_("The password can have at most %(count)s characters.", count=MAX_PASSWORD_LENGTH))
     lowered = password.lower()
     if _is_pattern(lowered):
         raise WeakPassword(
-            "This password is a repetition or a sequence (like aaaa, abcabc, 1234 or qwerty) and is guessed at once. "
-            "A few unrelated words are stronger and easy to remember."
+            _(
+                "This password is a repetition or a sequence (like aaaa, abcabc, 1234 or qwerty) and is guessed at "
+                "once. A few unrelated words are stronger and easy to remember."
+            )
         )
     if _is_common(lowered):
         raise WeakPassword(
-            "This password is one of the most common passwords (or one with digits or symbols added), which "
-            "attackers try first. Choose another; a few unrelated words are strong and easy to remember."
+            _(
+                "This password is one of the most common passwords (or one with digits or symbols added), which "
+                "attackers try first. Choose another; a few unrelated words are strong and easy to remember."
+            )
         )
     rest, found = lowered, False
     for word in context_words(name=name, email=email, operator_name=operator_name):
@@ -82,8 +90,10 @@ def check_new_password(password: str, *, name: str = "", email: str = "", operat
         remainder = _NOT_LETTERS_OR_DIGITS.sub("", rest)
         if len(remainder) < 8 or _is_pattern(remainder) or _is_common(remainder):
             raise WeakPassword(
-                "This password is built from your name, your email address or the operator's name, which anyone "
-                "who knows you can guess. Choose one without them."
+                _(
+                    "This password is built from your name, your email address or the operator's name, which "
+                    "anyone who knows you can guess. Choose one without them."
+                )
             )
 
 
@@ -124,7 +134,9 @@ def _is_doubled_common(text: str, common: frozenset[str]) -> bool:
 
 
 def describe_rule() -> str:
-    return (
-        f"At least {MIN_PASSWORD_LENGTH} characters, not a common password, not a sequence, and not made of your name "
-        "or email address. A few unrelated words are strong and easy to remember."
+    """The rule in a sentence, read in the language of the page that shows it (a form's description)."""
+    return lazy_gettext(
+        "At least %(count)s characters, not a common password, not a sequence, and not made of your name or email "
+        "address. A few unrelated words are strong and easy to remember.",
+        count=MIN_PASSWORD_LENGTH,
     )

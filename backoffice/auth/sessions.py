@@ -7,11 +7,14 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Flask, flash, redirect, request, session, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, logout_user
 
+from backoffice import languages
 from backoffice.auth import operations
 from backoffice.config import settings
 from backoffice.extensions import db, login_manager
+from backoffice.languages import N_
 
 
 def home_for(user) -> str:
@@ -37,6 +40,21 @@ def mark_seen() -> None:
     session["seen_at"] = time.time()
 
 
+def clear_session() -> None:
+    """Forget everything of the session but the language of the visit: the sign-in page that follows a sign-out
+    speaks the language the person just read (a patient's saved one included), and so does its message."""
+    language = languages.page_language()  # decided once per request: before the sign-out, it is the person's
+    session.clear()
+    session[languages.SESSION_KEY] = language
+
+
+def sign_out() -> None:
+    """End this browser's sign-in (the caller ends the account's sessions, if it should); the language stays."""
+    languages.page_language()
+    logout_user()
+    clear_session()
+
+
 def mark_signed_in() -> None:
     session["signed_in_at"] = time.time()
     mark_seen()
@@ -55,12 +73,21 @@ def expire_idle_session():
         hours = int(lifetime // 3600)
         return _sign_out(
             "logout_expired",
-            f"You were signed out {hours} hour{'s' if hours != 1 else ''} after signing in. Please sign in again.",
+            ngettext(
+                "You were signed out %(num)d hour after signing in. Please sign in again.",
+                "You were signed out %(num)d hours after signing in. Please sign in again.",
+                hours,
+            ),
         )
     if now - seen_at > limit:
+        minutes = int(limit // 60)
         return _sign_out(
             "logout_idle",
-            f"You were signed out after {int(limit // 60)} minutes without activity. Please sign in again.",
+            ngettext(
+                "You were signed out after %(num)d minute without activity. Please sign in again.",
+                "You were signed out after %(num)d minutes without activity. Please sign in again.",
+                minutes,
+            ),
         )
     mark_seen()
     return None
@@ -69,8 +96,7 @@ def expire_idle_session():
 def _sign_out(reason: str, message: str):
     operations.end_session(current_user.id, reason=reason)
     db.session.commit()
-    logout_user()
-    session.clear()
+    sign_out()
     flash(message, "info")
     next_url = request.full_path.rstrip("?") if request.method == "GET" else None
     return redirect(url_for("auth.login", next=next_url))
@@ -93,7 +119,8 @@ def require_own_password():
 def register_sessions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message = N_("Please sign in to see this page.")
+    login_manager.localize_callback = gettext
     login_manager.login_message_category = "info"
     login_manager.user_loader(operations.load_session_user)
     app.before_request(expire_idle_session)

@@ -1,12 +1,14 @@
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user
 
 from backoffice.auth import bp, devices, operations
 from backoffice.auth.forms import ChangePasswordForm, LoginForm
 from backoffice.auth.permissions import login_required, public
-from backoffice.auth.sessions import home_for, mark_signed_in, safe_next_url
+from backoffice.auth.sessions import clear_session, home_for, mark_signed_in, safe_next_url, sign_out
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.languages import reselect_page_language
 
 
 def _throttled(template: str, error: operations.LoginThrottled, **context):
@@ -35,14 +37,15 @@ def login():
         flash(error.message, "error")
         return render_template("auth/login.html", form=form), error.status_code
     db.session.commit()
-    session.clear()
+    clear_session()
     login_user(user)
     mark_signed_in()
+    reselect_page_language()  # the messages below in the person's own language
     if user.must_change_password:
-        flash(f"Signed in as {user.name}. Choose your own password before you continue.", "info")
+        flash(_("Signed in as %(name)s. Choose your own password before you continue.", name=user.name), "info")
         target = url_for("auth.change_password")
     else:
-        flash(f"Signed in as {user.name}.", "success")
+        flash(_("Signed in as %(name)s.", name=user.name), "success")
         target = safe_next_url(request.args.get("next"), user)
     return devices.remember_device(redirect(target), user.id)
 
@@ -66,7 +69,7 @@ def change_password():
         return render_template("auth/change_password.html", **context), error.status_code
     db.session.commit()
     login_user(user)  # this session carries the new session token; every other one has ended
-    flash("Your password is changed. Any other session of yours has ended.", "success")
+    flash(_("Your password is changed. Any other session of yours has ended."), "success")
     return redirect(home_for(user))
 
 
@@ -75,9 +78,8 @@ def change_password():
 def logout():
     operations.end_session(current_user.id)
     db.session.commit()
-    logout_user()
-    session.clear()
-    flash("You are signed out.", "info")
+    sign_out()
+    flash(_("You are signed out."), "info")
     return redirect(url_for("auth.login"))
 
 

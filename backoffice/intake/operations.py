@@ -11,6 +11,7 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -24,6 +25,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.intake.models import IntakeAttempt
+from backoffice.languages import page_language
 from backoffice.notifications.operations import notify_case
 from backoffice.patients.models import Patient
 
@@ -36,7 +38,7 @@ _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
 
 class IntakeRefused(DomainError):
-    """The request was not taken; the message tells the person why and what to do instead."""
+    """The request was not taken; the message tells the person why and what to do instead, in the page's language."""
 
 
 class RequestRejected(IntakeRefused):
@@ -48,8 +50,10 @@ class TooManyRequests(IntakeRefused):
 
     def __init__(self, retry_after: timedelta):
         super().__init__(
-            "Too many requests from your connection; please try again in an hour, or write to us at "
-            f"{settings().operator_email}."
+            _(
+                "Too many requests from your connection; please try again in an hour, or write to us at %(email)s.",
+                email=settings().operator_email,
+            )
         )
         self.retry_after = retry_after
 
@@ -60,12 +64,16 @@ class DestinationPaused(IntakeRefused):
     def __init__(self, country: str, open_destinations: list[tuple[str, str]]):
         self.country = country
         self.open_destinations = open_destinations
-        message = f"We are not taking new requests for treatment in {country_name(country)} at the moment."
+        language = page_language()
+        message = _(
+            "We are not taking new requests for treatment in %(country)s at the moment.",
+            country=country_name(country, language),
+        )
         if open_destinations:
-            names = ", ".join(name for _, name in open_destinations)
-            message += f" Destinations open now: {names}. Choose one of them, or “No preference”."
+            names = ", ".join(country_name(code, language) for code, _name in open_destinations)
+            message += " " + _("Destinations open now: %(names)s. Choose one of them, or “No preference”.", names=names)
         else:
-            message += " Choose “No preference” and your coordinator will suggest a destination."
+            message += " " + _("Choose “No preference” and your coordinator will suggest a destination.")
         super().__init__(message)
 
 
@@ -179,27 +187,35 @@ def _junk(texts: dict[str, str]) -> tuple[str, str] | None:
         if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROLS for ch in value or ""):
             return (
                 f"control characters in {field}",
-                "The request contains invisible control characters; please type it again.",
+                _("The request contains invisible control characters; please type it again."),
             )
         if (value or "").strip() and not any(ch.isalnum() for ch in value):
-            return f"punctuation only in {field}", "Please write the request in words, not only punctuation marks."
+            return f"punctuation only in {field}", _("Please write the request in words, not only punctuation marks.")
     links = sum(len(_LINK.findall(value or "")) for value in texts.values())
     if links > MAX_LINKS:
         return (
             f"{links} links",
-            f"Please include no more than {MAX_LINKS} web links; your coordinator will ask for documents later.",
+            _(
+                "Please include no more than %(count)s web links; your coordinator will ask for documents later.",
+                count=MAX_LINKS,
+            ),
         )
     return None
 
 
 def _missing(name: str, email: str, country: str, treatment: str, consent: bool) -> tuple[str, str] | None:
     if not consent:
-        return "no consent", "We can only take the request with your consent to the processing of health data."
-    for value, what in ((name, "the patient's name"), (email, "an email address"), (country, "the country")):
+        return "no consent", _("We can only take the request with your consent to the processing of health data.")
+    required = (
+        (name, "the patient's name", _("Enter the patient's name.")),
+        (email, "an email address", _("Enter an email address we can answer to.")),
+        (country, "the country", _("Choose the country you live in.")),
+    )
+    for value, what, message in required:
         if not (value or "").strip():
-            return f"missing {what}", f"Enter {what}."
+            return f"missing {what}", message
     if not (treatment or "").strip():
-        return "missing treatment", "Tell us the diagnosis or the treatment you are looking for."
+        return "missing treatment", _("Tell us the diagnosis or the treatment you are looking for.")
     return None
 
 

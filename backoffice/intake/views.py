@@ -1,11 +1,11 @@
 from flask import flash, redirect, render_template, request, session, url_for
 
 from backoffice.auth.permissions import public
-from backoffice.directory.operations import open_destinations
 from backoffice.extensions import db
 from backoffice.intake import bp, operations
-from backoffice.intake.forms import RequestForm
+from backoffice.intake.forms import RequestForm, destinations_in
 from backoffice.jobs import outbox
+from backoffice.languages import page_language
 
 # The thank-you page reads the case number from here; None after a honeypot hit (nothing was created).
 SESSION_KEY = "intake_case_number"
@@ -17,7 +17,7 @@ def request_treatment():
     form = RequestForm()
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
-        return render_template("intake/request.html", form=form, destinations=open_destinations()), status
+        return render_template("intake/request.html", form=form, destinations=destinations_in(page_language())), status
     try:
         case = operations.submit_request(
             name=form.name.data,
@@ -38,10 +38,8 @@ def request_treatment():
         headers = {}
         if isinstance(error, operations.TooManyRequests):
             headers["Retry-After"] = str(int(error.retry_after.total_seconds()) + 1)
-        destinations = getattr(error, "open_destinations", None)
-        if destinations is None:
-            destinations = open_destinations()
-        return render_template("intake/request.html", form=form, destinations=destinations), error.status_code, headers
+        page = render_template("intake/request.html", form=form, destinations=destinations_in(page_language()))
+        return page, error.status_code, headers
     db.session.commit()
     outbox.kick()  # the confirmation mail goes out now, not at the dispatcher's next round
     session[SESSION_KEY] = case.number if case else None

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -53,7 +54,7 @@ class InvalidInvite(NotFound):
     """The same answer for an unknown, expired, used or revoked link, so the page reveals nothing about it."""
 
     def __init__(self):
-        super().__init__("This invitation link is no longer valid. Ask your coordinator for a new one.")
+        super().__init__(_("This invitation link is no longer valid. Ask your coordinator for a new one."))
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.cases.models import Case
@@ -16,31 +17,40 @@ from backoffice.extensions import db
 from backoffice.invoicing import archive, listing, queries
 from backoffice.invoicing.listing import CreditBalance
 from backoffice.invoicing.models import Invoice
+from backoffice.languages import N_
 from backoffice.patients.models import Patient
 from backoffice.trail import record_event
 
-# How a patient reads an invoice's status (staff pages use the bookkeeping words).
+# How a patient reads an invoice's status and kind (staff pages use the bookkeeping words), in the page's language.
 STATUS_WORDS = {
-    "issued": "Awaiting payment",
-    "partially_paid": "Partly paid",
-    "paid": "Paid",
-    "refund_due": "Refund due to you",
-    "credited": "Cancelled by a credit note",
-    "settled": "Settled by the final invoice",
+    "issued": N_("Awaiting payment"),
+    "partially_paid": N_("Partly paid"),
+    "paid": N_("Paid"),
+    "refund_due": N_("Refund due to you"),
+    "credited": N_("Cancelled by a credit note"),
+    "settled": N_("Settled by the final invoice"),
 }
-CREDIT_NOTE_STATUS_WORDS = {"issued": "Issued", "refund_due": "Refund due to you", "paid": "Settled"}
+CREDIT_NOTE_STATUS_WORDS = {"issued": N_("Issued"), "refund_due": N_("Refund due to you"), "paid": N_("Settled")}
+DOCUMENT_WORDS = {"deposit": N_("Deposit invoice"), "final": N_("Final invoice"), "credit_note": N_("Credit note")}
 AUDITED_NUMBER_LENGTH = 40
 
 
 class InvoiceNotFound(NotFound):
     def __init__(self, *, trace: dict | None = None):
-        super().__init__("There is no such invoice among yours.", trace=trace)
+        super().__init__(_("There is no such invoice among yours."), trace=trace)
 
 
 def status_in_words(invoice: Invoice) -> str:
     if invoice.is_credit_note and invoice.status in CREDIT_NOTE_STATUS_WORDS:
-        return CREDIT_NOTE_STATUS_WORDS[invoice.status]
-    return STATUS_WORDS.get(invoice.status, invoice.status.replace("_", " ").capitalize())
+        return _(CREDIT_NOTE_STATUS_WORDS[invoice.status])
+    if invoice.status in STATUS_WORDS:
+        return _(STATUS_WORDS[invoice.status])
+    return invoice.status.replace("_", " ").capitalize()
+
+
+def document_in_words(invoice: Invoice) -> str:
+    """ "Deposit invoice", "Final invoice", "Credit note" in the page's language."""
+    return _(DOCUMENT_WORDS[invoice.kind]) if invoice.kind in DOCUMENT_WORDS else invoice.kind_label
 
 
 def patient_id_of_user(user_id: int) -> int | None:

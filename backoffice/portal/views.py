@@ -1,6 +1,7 @@
 """The patient's portal pages, and the link pages: staff make an invitation or reset link, the patient opens it."""
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.models import User
@@ -39,6 +40,7 @@ def list_invoices():
         credit=credit,
         refunds=invoicing_listing.refunds_due(accounts.values(), credit).values(),
         status_in_words=invoices.status_in_words,
+        document_in_words=invoices.document_in_words,
     )
 
 
@@ -130,9 +132,10 @@ def forgot_password():
     email = form.email.data
     return commit_change(
         lambda: invites.request_password_reset(email),
-        success=(
-            f"If {email} signs in to a patient portal account, a link to choose a new password is on its way to it. "
-            "It works once, within a few days. No mail? Check the address, or ask your coordinator."
+        success=_(
+            "If %(email)s signs in to a patient portal account, a link to choose a new password is on its way to "
+            "it. It works once, within a few days. No mail? Check the address, or ask your coordinator.",
+            email=email,
         ),
         target=url_for("auth.login"),
         on_refusal=lambda status: (render_template("portal/forgot_password.html", form=form), status),
@@ -156,7 +159,7 @@ def accept_invite(token: str):
 
     return commit_answer(
         lambda: accepting.accept_invite(token, form.password.data),
-        success=lambda user: f"Password set. Sign in with {user.email}.",
+        success=lambda user: _("Password set. Sign in with %(email)s.", email=user.email),
         answer=lambda _user: redirect(url_for("auth.login")),
         on_refusal=refused,
         passes=(invites.InvalidInvite,),

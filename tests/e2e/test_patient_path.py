@@ -4,7 +4,8 @@ The demo invoices only patients who already have portal logins, and leaves one s
 hospital bill (ABM-<year>-0763) for finance to invoice by hand. So finance issues that case's final invoice first,
 then an administrator invites the case's patient, who has no portal account yet; the patient, in a browser of their
 own, sets a password from the link, signs in and downloads the PDF, and finds nothing of anyone else's. Staff never
-set the password of an account in use, and finance invites nobody (the last test).
+set the password of an account in use, and finance invites nobody (the last test). The demo's patient of that case
+prefers Arabic: the link's page speaks the browser's language (English), the portal hers, right to left.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 import re
 import subprocess
 import time
+from decimal import Decimal
 
 from playwright.sync_api import Page, expect
 
+from backoffice.money import format_money
 from tests.e2e.conftest import Browse
 from tests.tools.evidence import record
 
@@ -138,21 +141,25 @@ def _patient_path(patient: Browse, link: str, case: dict, other_invoice: str, tm
     expect(flashes(page)).to_contain_text(f"Password set. Sign in with {case['email'].lower()}.")
 
     patient.login("patient", email=case["email"], password=PASSWORD)
-    expect(page.get_by_role("heading", name=f"Welcome, {case['name']}")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "ar")  # her saved language, not the browser's
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    expect(page.get_by_role("heading", name=f"مرحبًا، {case['name']}")).to_be_visible()  # "Welcome, ..."
     assert page.url.endswith("/portal/"), page.url
-    page.get_by_role("link", name="My invoices").first.click()
-    expect(page.get_by_role("heading", name="My invoices")).to_be_visible()
+    page.get_by_role("link", name="فواتيري").first.click()  # "My invoices"
+    expect(page.get_by_role("heading", name="فواتيري")).to_be_visible()
     row = page.locator("table.table tbody tr", has_text=case["invoice"])
     expect(row).to_have_count(1)
     cells = row.locator("td")
-    expect(cells.nth(1)).to_have_text("Final invoice")
-    expect(cells.nth(3)).to_have_text(case["total"])  # the total finance issued
-    expect(cells.nth(4)).to_have_text(case["total"])  # left to pay: nothing paid yet
+    expect(cells.nth(1)).to_have_text("الفاتورة النهائية")  # "Final invoice"
+    # The total finance issued (shown to staff the English way), written the Arabic way.
+    total = format_money(Decimal(re.sub(r"[^0-9.]", "", case["total"])), "EUR", "ar")
+    expect(cells.nth(3)).to_have_text(total)
+    expect(cells.nth(4)).to_have_text(total)  # left to pay: nothing paid yet
     expect(page.locator("table.table tbody tr")).to_have_count(1)  # only this patient's own documents
     patient.shot("portal-invoices")
 
     with page.expect_download() as download:
-        row.get_by_role("link", name=f"Download {case['invoice']}.pdf").click()
+        row.get_by_role("link", name=f"تنزيل {case['invoice']}.pdf").click()  # "Download ..."
     assert download.value.suggested_filename == f"{case['invoice']}.pdf"
     pdf = tmp_path / "invoice.pdf"
     download.value.save_as(pdf)

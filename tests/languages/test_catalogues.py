@@ -24,9 +24,28 @@ PATIENT_FACING = (
     "backoffice/portal/*",
     "backoffice/languages.py",
     "backoffice/auth/permissions.py",
+    # i17-pages: sign-in and passwords are shared by staff and patients; the error pages are everyone's
+    "templates/auth/change_password.html",
+    "backoffice/auth/forms.py",
+    "backoffice/auth/views.py",
+    "backoffice/auth/operations.py",
+    "backoffice/auth/passwords.py",
+    "backoffice/errors.py",
+    "backoffice/auth/sessions.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
-TRANSLATED_TEMPLATES = ("base.html",)
+TRANSLATED_TEMPLATES = (
+    "base.html",
+    # i17-pages
+    "intake/*.html",
+    "auth/login.html",
+    "auth/change_password.html",
+    "errors/*.html",
+    "portal/index.html",
+    "portal/invoices.html",
+    "portal/accept_invite.html",
+    "portal/forgot_password.html",
+)
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
 

@@ -24,7 +24,8 @@ INVALID = "This invitation link is no longer valid. Ask your coordinator for a n
 def invited(users):
     """A case's patient, invited by a coordinator: (invite, token, account)."""
     case = make_case(
-        patient=make_patient(name="Layla Haddad", email="layla@test.example"), coordinator=users["coordinator"]
+        patient=make_patient(name="Layla Haddad", email="layla@test.example", preferred_language="en"),
+        coordinator=users["coordinator"],
     )
     made = invites.invite_patient(case.id, actor_id=users["coordinator"].id)
     invite, token = made.invite, made.token

@@ -63,7 +63,7 @@ def test_the_list_shows_only_the_patients_own_issued_documents(as_role, paula_ca
         "Partly paid",
         "CN-2026-00001",
         "Credit note",
-        "2026-03-02",
+        "Mar 2, 2026",  # the issue date as the page's language writes it
         "/portal/invoices/INV-2026-00001.pdf",
     ):
         assert text in body, text
