@@ -12,7 +12,15 @@ from backoffice.config import PROJECT_ROOT
 from backoffice.languages import CATALOGUES
 
 METHODS = [("backoffice/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "N_": None, "pgettext": ((1, "c"), 2)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "_l": None,
+    "N_": None,
+    "pgettext": ((1, "c"), 2),
+}
 
 
 @cache
