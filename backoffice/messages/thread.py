@@ -105,12 +105,19 @@ def thread_message(case_id: int, message_id: int) -> ThreadEntry:
     return ThreadEntry(message, author)
 
 
+def mark_read(message: Message) -> Message:
+    """A received message is read from the first time staff open it (on its case, or on the unmatched list); a
+    later opening keeps that first time. Flushes."""
+    if message.direction == "inbound" and message.read_at is None:
+        message.read_at = utcnow()
+        db.session.flush()
+    return message
+
+
 def open_message(case_id: int, message_id: int) -> ThreadEntry:
     """One message of the case, to read; a received one is marked read the first time it is opened (flushes)."""
     entry = thread_message(case_id, message_id)
-    if entry.inbound and entry.message.read_at is None:
-        entry.message.read_at = utcnow()
-        db.session.flush()
+    mark_read(entry.message)
     return entry
 
 
