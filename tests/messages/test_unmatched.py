@@ -11,6 +11,7 @@ from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.models import Notification
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
+from tests.helpers import login_as
 from tests.messages.inbound import PDF, receive, reply
 
 HTML = '<p>Please see my scan</p><img src="https://tracker.example/o.gif"><script>alert(1)</script>'
@@ -159,3 +160,22 @@ def test_restoring_a_mail_that_is_on_the_list_is_refused(as_role):
     message = waiting()
     answer = as_role("coordinator").post(f"/messages/unmatched/{message.id}/restore")
     assert answer.status_code == 422 and "on the unmatched list already" in answer.get_data(as_text=True)
+
+
+def test_the_discarded_mail_list_runs_as_many_statements_for_many_mails_as_for_one(app, as_role, count_queries, users):
+    client = as_role("coordinator")
+    for n in range(12):
+        receive(reply(sender=f"sender{n}@example.test", subject=f"Offer {n}", message_id=f"<offer-{n}@example.test>"))
+    offers = db.session.scalars(select(Message).where(Message.direction == "inbound").order_by(Message.id)).all()
+    client.post(f"/messages/unmatched/{offers[0].id}/discard", data={"reason": "Advertising"})
+    client.get("/messages/unmatched?show=discarded")
+    with count_queries() as few:
+        client.get("/messages/unmatched?show=discarded")
+    admin = app.test_client()
+    login_as(admin, users["admin"])
+    for n, offer in enumerate(offers[1:]):
+        (admin if n % 2 else client).post(f"/messages/unmatched/{offer.id}/discard", data={"reason": "Advertising"})
+    with count_queries() as many:
+        page = client.get("/messages/unmatched?show=discarded").get_data(as_text=True)
+    assert page.count("Advertising") == 12
+    assert len(few) == len(many)
