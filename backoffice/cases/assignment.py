@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ADMIN, COORDINATOR
-from backoffice.cases import states
+from backoffice.cases import signals, states
 from backoffice.cases.models import OPEN_STATES, Case
 from backoffice.cases.operations import CaseChanged, CaseError, check_version, get_case, record_case_event, save_case
 from backoffice.errors import PermissionDenied
@@ -60,6 +60,8 @@ def assign_coordinator(
     record_case_event(
         case, "assigned", actor_id, note=note, audit={"from_coordinator": before, "to_coordinator": coordinator_id}
     )
+    if coordinator_id is not None:
+        signals.coordinator_assigned.send(case, coordinator_id=coordinator_id, actor_id=actor_id)
     return case
 
 

@@ -132,10 +132,17 @@ def store_document(
 
 
 def store_bytes(
-    case_id: int, filename: str, content: bytes, *, description: str, actor_id: int, document_type: str = "received"
+    case_id: int,
+    filename: str,
+    content: bytes,
+    *,
+    description: str,
+    actor_id: int | None,
+    document_type: str = "received",
 ) -> CaseDocument:
     """Add a file that came as bytes (an attachment of a reply by mail) to a case, under the same rules as an
-    upload: PDF, JPEG or PNG by content and name, not empty, not above MAX_DOCUMENT_MB, not on a closed case."""
+    upload: PDF, JPEG or PNG by content and name, not empty, not above MAX_DOCUMENT_MB, not on a closed case.
+    `actor_id` None: nobody uploaded it (it came with a mail); the document has no uploader."""
     return _store(case_id, filename, io.BytesIO(content), description, actor_id, document_type, verb="Received")
 
 
@@ -144,7 +151,7 @@ def _store(
     filename: str,
     stream: IO[bytes],
     description: str,
-    actor_id: int,
+    actor_id: int | None,
     document_type: str,
     *,
     verb: str = "Uploaded",

@@ -110,6 +110,7 @@ def timeline(case_id: int, *, health_data: bool) -> list[dict]:
                 "type": "event",
                 "kind": event.kind,
                 "who": event.actor,
+                "who_label": "By mail" if event.kind == "document" and event.actor_id is None else None,
                 "from_state": event.from_state,
                 "to_state": event.to_state,
                 "text": text,

@@ -225,6 +225,9 @@ DOCUMENT_TYPES = {
 }
 
 
+RECEIVED_BY_MAIL = "Received by mail"  # the uploader shown for a document that came with a mail
+
+
 class CaseDocument(db.Model):
     """A document uploaded to a case, stored outside any web-served folder under a server-chosen name.
 
@@ -262,6 +265,12 @@ class CaseDocument(db.Model):
     @property
     def type_label(self) -> str:
         return DOCUMENT_TYPES.get(self.document_type, self.document_type)
+
+    @property
+    def uploader_name(self) -> str:
+        """Who put it on the case, as pages show it: a file that came with a mail is nobody's upload (the
+        description names the sender)."""
+        return self.uploaded_by.name if self.uploaded_by_id is not None and self.uploaded_by else RECEIVED_BY_MAIL
 
     @property
     def is_removed(self) -> bool:

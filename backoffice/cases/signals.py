@@ -16,6 +16,10 @@ its own modules (loaded with its package by `create_app`), so the arrows point f
   `opening.announce_opened`: the one way either path says so. Answered by messages: the "request received" mail to
   a patient who has an email address. A receiver returns a sentence for the person who opened the case (what was
   sent, or why not), or None.
+- `coordinator_assigned` (sender: the case; keywords: coordinator_id, actor_id). Runs after the case got a
+  coordinator (taken from the queue, or handed to a colleague; not when it goes back to the queue), in the same
+  transaction, through `assignment.assign_coordinator`. Answered by notifications: the "new request" notifications
+  every coordinator got while the case waited in the queue no longer need anyone and are marked read.
 - `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
   `cases.case_page`). Answered by billing, invoicing, logistics, messages, portal and shipments.
 - `timeline_entries` (sender: the case's id; keyword: health_data) -> a list of timeline entries (dicts with `at`,
@@ -34,5 +38,6 @@ appointment_confirmed = _signals.signal("case-appointment-confirmed")
 entry_guard = _signals.signal("case-entry-guard")
 state_entered = _signals.signal("case-state-entered")
 case_opened = _signals.signal("case-opened")
+coordinator_assigned = _signals.signal("case-coordinator-assigned")
 case_page = _signals.signal("case-page")
 timeline_entries = _signals.signal("case-timeline-entries")

@@ -1,4 +1,5 @@
-"""Messages' panel on the case page (`cases.signals.case_page`): the case's thread and where writing starts.
+"""Messages' panel on the case page (`cases.signals.case_page`): the newest messages of the case's thread (the older
+ones on its own pages) and where writing starts.
 
 The thread is health data: those who may not read it (finance) get no panel at all, not an empty one.
 """
@@ -10,15 +11,20 @@ from backoffice.cases import signals
 from backoffice.cases.models import Case
 from backoffice.messages import compose, thread
 
+NEWEST = 20  # messages on the case page; "Older messages" leads to all of them
+
 
 @signals.case_page.connect
 def thread_panel(case: Case, *, forms: dict) -> dict:
-    """`case_thread` (entries newest first, or None: not for this reader), and for those who write, the case's
-    `message_contacts` and the `message_templates` to start from."""
+    """`case_thread` (the NEWEST entries newest first, or None: not for this reader), `older_messages` (whether
+    there are more), and for those who write, the case's `message_contacts` and the `message_templates` to start
+    from. As many statements whatever the thread's length."""
     if not may_see_health_data():
-        return {"case_thread": None, "message_contacts": [], "message_templates": {}}
+        return {"case_thread": None, "older_messages": False, "message_contacts": [], "message_templates": {}}
+    entries = thread.case_thread(case.id, limit=NEWEST + 1)
     return {
-        "case_thread": thread.case_thread(case.id),
+        "case_thread": entries[:NEWEST],
+        "older_messages": len(entries) > NEWEST,
         "message_contacts": compose.case_contacts(case) if may_coordinate_care() else [],
         "message_templates": compose.TEMPLATES,
     }

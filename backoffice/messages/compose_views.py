@@ -20,12 +20,13 @@ from backoffice.jobs import outbox
 from backoffice.messages import bp, case_page, compose, consultation, thread  # noqa: F401 (case_page: its panel)
 from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, SharingConsentForm
 from backoffice.messages.operations import undeliverable
-from backoffice.params import positive_int
+from backoffice.params import page_number, positive_int
 from backoffice.transactions import commit_answer, commit_change
 
 THREAD_READERS = HEALTH_DATA_READERS
 WRITERS = CARE_COORDINATORS
 TYPED = ("typed", "An address typed here")
+PER_PAGE = 50
 
 
 def _to_thread(case_id: int) -> str:
@@ -33,6 +34,16 @@ def _to_thread(case_id: int) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- the thread
+
+
+@bp.route("/cases/<int:case_id>/messages")
+@roles_required(*THREAD_READERS)
+@reads_health_data(case_arg="case_id")
+def list_case_messages(case_id: int):
+    """Every message of the case, newest first, page by page (the case page shows the newest)."""
+    case = get_case(case_id)
+    page = thread.thread_page(case.id, page=page_number(request.args.get("page")), per_page=PER_PAGE)
+    return render_template("messages/case_messages.html", case=case, page=page)
 
 
 @bp.route("/cases/<int:case_id>/messages/<int:message_id>")

@@ -89,11 +89,9 @@ def file_attachment(row: MessageAttachment, case: Case, message: Message) -> Cas
     """File a kept attachment as a case document (type "received"); its bytes then live in the archive only.
 
     The archive's own rules apply (a closed case takes no documents): a refused file keeps its bytes on the row.
-    The document is filed in the name of the case's coordinator (the one it came to), or of an administrator.
+    Nobody uploaded it: the document has no uploader (pages say "Received by mail"; its description names the
+    sender), not the name of whoever assigned the mail or coordinates the case.
     """
-    filer = case.coordinator_id or next(iter(staff_ids((ADMIN,))), None)
-    if filer is None:
-        return None
     try:
         with db.session.begin_nested():
             document = store_bytes(
@@ -101,7 +99,7 @@ def file_attachment(row: MessageAttachment, case: Case, message: Message) -> Cas
                 row.filename,
                 row.content or b"",
                 description=f"By mail from {message.from_address or 'an unknown sender'}"[:300],
-                actor_id=filer,
+                actor_id=None,
             )
     except DocumentError:
         return None

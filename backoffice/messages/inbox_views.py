@@ -4,7 +4,8 @@ Mail from patients, hospitals and physicians carries health data, so the list is
 same people as the care coordinators, but the reason is what the mail holds, not who arranges care), and each page
 records the read. A mail's text is shown as text; its (sanitised) HTML only in a sandboxed frame whose answer forbids
 every script and every load, as the development mail page does. Staff assign a mail to a case by its number, or
-discard it with a reason.
+discard it with a reason; the discarded ones have their own view (`?show=discarded`), from which a mail can be put
+back on the list. Opening a mail marks it read.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from backoffice.auth.permissions import HEALTH_DATA_READERS, may_see_health_data
 from backoffice.auth.reads import reads_health_data
 from backoffice.downloads import download
 from backoffice.errors import NotFound
-from backoffice.forms import FlaskForm, form_errors
+from backoffice.forms import ConfirmForm, FlaskForm, form_errors
 from backoffice.messages import bp, unmatched
 from backoffice.messages.models import Message
 from backoffice.params import page_number
-from backoffice.transactions import commit_change
+from backoffice.transactions import commit_answer, commit_change
 
 PER_PAGE = 50
 
@@ -58,17 +59,20 @@ def unmatched_menu() -> dict:
 @roles_required(*HEALTH_DATA_READERS)
 @reads_health_data()
 def list_unmatched_mail():
-    page = unmatched.list_unmatched(page=page_number(request.args.get("page")), per_page=PER_PAGE)
-    return render_template("messages/unmatched.html", page=page)
+    """The mail waiting for a case; `?show=discarded`: the mail staff discarded, with who, when and why."""
+    discarded = request.args.get("show") == "discarded"
+    listing = unmatched.list_discarded if discarded else unmatched.list_unmatched
+    page = listing(page=page_number(request.args.get("page")), per_page=PER_PAGE)
+    return render_template("messages/unmatched.html", page=page, discarded=discarded)
 
 
-def _page(message_id: int, status: int = 200, *, assign_form=None, discard_form=None):
-    message = unmatched.get_unmatched(message_id)
+def _page(message_id: int, status: int = 200, *, assign_form=None, discard_form=None, message=None):
     page = render_template(
         "messages/unmatched_mail.html",
-        message=message,
+        message=message or unmatched.get_unmatched(message_id, discarded_too=True),
         assign_form=assign_form or AssignMailForm(formdata=None),
         discard_form=discard_form or DiscardMailForm(formdata=None),
+        restore_form=ConfirmForm(formdata=None),
     )
     return page, status
 
@@ -77,7 +81,13 @@ def _page(message_id: int, status: int = 200, *, assign_form=None, discard_form=
 @roles_required(*HEALTH_DATA_READERS)
 @reads_health_data(record=Message, record_arg="message_id")
 def show_unmatched_mail(message_id: int):
-    return _page(message_id)
+    """One waiting (or discarded) mail; opening it marks it read."""
+    return commit_answer(
+        lambda: unmatched.open_unmatched(message_id),
+        answer=lambda message: _page(message_id, message=message),
+        on_refusal=lambda error: _page(message_id, error.status_code),
+        passes=(NotFound,),
+    )
 
 
 @bp.route("/messages/unmatched/<int:message_id>/html")
@@ -85,7 +95,7 @@ def show_unmatched_mail(message_id: int):
 @reads_health_data(record=Message, record_arg="message_id")
 def unmatched_mail_html(message_id: int):
     """The sanitised HTML for the sandboxed frame of the mail's page: no script runs, nothing is fetched."""
-    message = unmatched.get_unmatched(message_id)
+    message = unmatched.get_unmatched(message_id, discarded_too=True)
     if message.body_html is None:
         raise NotFound("This mail has no HTML part.")
     return download(message.body_html, mimetype="text/html", filename=f"mail-{message.id}.html", inline=True)
@@ -124,6 +134,21 @@ def discard_unmatched_mail(message_id: int):
         success="The mail was discarded; it stays on record.",
         target=url_for("messages.list_unmatched_mail"),
         on_refusal=lambda status: _page(message_id, status, discard_form=form),
+    )
+
+
+@bp.route("/messages/unmatched/<int:message_id>/restore", methods=["POST"])
+@roles_required(*HEALTH_DATA_READERS)
+def restore_unmatched_mail(message_id: int):
+    """Put a discarded mail back on the list (it was discarded by mistake)."""
+    if not ConfirmForm().validate():
+        flash("The form had expired. Try again.", "error")
+        return _page(message_id, 400)
+    return commit_change(
+        lambda: unmatched.restore(message_id, current_user.id),
+        success="The mail is back on the unmatched list.",
+        target=url_for("messages.show_unmatched_mail", message_id=message_id),
+        on_refusal=lambda status: _page(message_id, status),
     )
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from backoffice.auth.models import User
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 
@@ -81,6 +82,7 @@ class Message(db.Model):
     attachments: Mapped[list[MessageAttachment]] = relationship(
         back_populates="message", order_by="MessageAttachment.id", lazy="raise"
     )
+    discarded_by: Mapped[User | None] = relationship(foreign_keys=[discarded_by_id], lazy="raise")
 
     @property
     def recipients(self) -> list[str]:

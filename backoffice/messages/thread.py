@@ -1,4 +1,5 @@
-"""A case's thread: every message sent and received on the case, newest first, one message, and the timeline's lines.
+"""A case's thread: every message sent and received on the case, newest first (the newest on the case page, all of
+them page by page), one message, and the timeline's lines.
 
 Messages are health data (what the patient, the physician and the hospital write): the thread is read by the roles
 that read a case's health data (`may_see_health_data`), never by finance or patients; the views declare the read.
@@ -7,9 +8,9 @@ Opening a received message marks it read (the first time only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backoffice.auth.models import User
@@ -18,6 +19,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.messages.models import Message, MessageAttachment
+from backoffice.pagination import Page, paginate
 
 STATE_LABELS = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "bounced": "Bounced", "received": "Received"}
 COUNTERPART_LABELS = {
@@ -73,17 +75,40 @@ class ThreadEntry:
         return self.inbound and self.message.read_at is None
 
 
-def case_thread(case_id: int) -> list[ThreadEntry]:
-    """Every message of the case, newest first, with its files and its author (three statements)."""
-    messages = db.session.scalars(
+def _newest_first() -> tuple:
+    # A thread entry's time (`ThreadEntry.at`): when a received message was fetched, when a sent one was written.
+    return func.coalesce(Message.received_at, Message.created_at).desc(), Message.id.desc()
+
+
+def case_thread(case_id: int, *, limit: int | None = None) -> list[ThreadEntry]:
+    """Every message of the case (or the newest `limit`), newest first, with its files and its author (three
+    statements)."""
+    query = (
         select(Message)
         .where(Message.case_id == case_id)
         .options(selectinload(Message.attachments))
-        .order_by(Message.created_at.desc(), Message.id.desc())
-    ).all()
+        .order_by(*_newest_first())
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return _entries(db.session.scalars(query).all())
+
+
+def thread_page(case_id: int, *, page: int, per_page: int) -> Page[ThreadEntry]:
+    """One page of the case's messages, newest first, with their files and authors (four statements)."""
+    rows = paginate(
+        select(Message).where(Message.case_id == case_id),
+        page=page,
+        per_page=per_page,
+        order_by=_newest_first(),
+        options=(selectinload(Message.attachments),),
+    )
+    return replace(rows, items=_entries(rows.items))
+
+
+def _entries(messages) -> list[ThreadEntry]:
     authors = _authors({m.created_by_id for m in messages if m.created_by_id})
-    entries = [ThreadEntry(m, authors.get(m.created_by_id)) for m in messages]
-    return sorted(entries, key=lambda entry: (entry.at, entry.message.id), reverse=True)
+    return [ThreadEntry(m, authors.get(m.created_by_id)) for m in messages]
 
 
 def _authors(ids: set[int]) -> dict[int, User]:
@@ -105,12 +130,19 @@ def thread_message(case_id: int, message_id: int) -> ThreadEntry:
     return ThreadEntry(message, author)
 
 
+def mark_read(message: Message) -> Message:
+    """A received message is read from the first time staff open it (on its case, or on the unmatched list); a
+    later opening keeps that first time. Flushes."""
+    if message.direction == "inbound" and message.read_at is None:
+        message.read_at = utcnow()
+        db.session.flush()
+    return message
+
+
 def open_message(case_id: int, message_id: int) -> ThreadEntry:
     """One message of the case, to read; a received one is marked read the first time it is opened (flushes)."""
     entry = thread_message(case_id, message_id)
-    if entry.inbound and entry.message.read_at is None:
-        entry.message.read_at = utcnow()
-        db.session.flush()
+    mark_read(entry.message)
     return entry
 
 

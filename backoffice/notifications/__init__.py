@@ -9,4 +9,4 @@ from flask import Blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
-from backoffice.notifications import checks, views  # noqa: E402, F401
+from backoffice.notifications import checks, queue, views  # noqa: E402, F401

@@ -246,5 +246,9 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "messages.switch_automatic_kind":      {"POST": ADMIN},
     "portal_invites.forgot_password":      {"GET": PUBLIC, "POST": PUBLIC},
     "logistics.send_itinerary":            {"POST": CASEWORK},
+    # ---- issue 16 rest: a discarded mail put back on the unmatched list (those who read health data; the world's
+    # mail is on the list, so the answer is a refusal, not a 404); all of a case's messages, page by page
+    "messages.restore_unmatched_mail":     {"POST": CASEWORK},
+    "messages.list_case_messages":         {"GET": CASEWORK},
 }
 # fmt: on

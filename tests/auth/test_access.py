@@ -503,6 +503,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("messages.unmatched_mail_file", "attachment_id"): "unmatched_file_id",
     ("messages.assign_unmatched_mail", "message_id"): "unmatched_message_id",
     ("messages.discard_unmatched_mail", "message_id"): "unmatched_message_id",
+    ("messages.restore_unmatched_mail", "message_id"): "unmatched_message_id",  # issue 16 rest
     "message_id": "message_id",
     "attachment_id": "message_attachment_id",
 }

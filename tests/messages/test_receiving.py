@@ -19,7 +19,7 @@ from backoffice.messages.sending import build_email
 from backoffice.notifications.models import Notification
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_hospital, make_patient, make_physician
-from tests.helpers import change_settings
+from tests.helpers import change_settings, login_as
 from tests.messages.inbound import PDF, PNG, receive, reply
 from tests.servers import free_port
 
@@ -148,7 +148,7 @@ def test_a_pdf_attachment_is_filed_as_a_received_document_and_other_files_are_li
     documents = db.session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)).all()
     assert sorted(d.original_filename for d in documents) == ["Laborbefund März.pdf", "scan.png"]
     assert {d.document_type for d in documents} == {"received"}
-    assert all(d.uploaded_by_id == users["coordinator"].id for d in documents)
+    assert all(d.uploaded_by_id is None for d in documents)  # nobody uploaded them: they came with the mail
     pdf = by_name["Laborbefund März.pdf"]
     assert pdf.document_id is not None and pdf.content is None and pdf.source == "received"
     exe = by_name["setup.exe"]
@@ -156,6 +156,23 @@ def test_a_pdf_attachment_is_filed_as_a_received_document_and_other_files_are_li
     assert "files: Laborbefund März.pdf, scan.png" in db.session.scalar(
         select(CaseEvent.note).where(CaseEvent.kind == "message_received")
     )
+
+
+def test_a_document_that_came_with_a_mail_is_nobodys_upload_and_pages_say_received_by_mail(app, case, users):
+    receive(reply(in_reply_to=sent_on(case).message_id, files=(("befund.pdf", "application/pdf", PDF),)))
+    document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id))
+    assert document.uploaded_by_id is None
+    for role in ("coordinator", "admin"):
+        client = app.test_client()
+        login_as(client, users[role])
+        case_page = client.get(f"/cases/{case.id}")
+        assert case_page.status_code == 200
+        row = case_page.get_data(as_text=True).split(f'data-document="{document.id}"')[1].split("</tr>")[0]
+        assert "Received by mail" in row and "Carl Coordinator" not in row
+        assert "patient@example.test" in row  # the description names the sender
+        preview = client.get(f"/cases/{case.id}/documents/{document.id}/preview")
+        assert preview.status_code == 200 and "received by mail on" in preview.get_data(as_text=True)
+    assert client.get(f"/admin/audit/cases/{case.id}").status_code == 200  # the case's access history
 
 
 def test_the_same_mail_fetched_twice_is_stored_once(case):

@@ -188,6 +188,7 @@ def test_every_page_of_the_thread_and_of_writing_declares_its_health_data_read(a
     from backoffice.auth.reads import declared_reads
 
     pages = [
+        "messages.list_case_messages",
         "messages.show_message",
         "messages.message_html",
         "messages.download_message_file",
@@ -196,3 +197,61 @@ def test_every_page_of_the_thread_and_of_writing_declares_its_health_data_read(a
         "messages.record_sharing_consent",
     ]
     assert [page for page in pages if declared_reads(app.view_functions[page]) is None] == []
+
+
+def receive_many(case_id: int, count: int, *, first: int = 0) -> None:
+    """`count` replies on the case, "Reply <n>" received n minutes after a fixed start (the higher, the newer)."""
+    start = utcnow() - timedelta(days=1)
+    for n in range(first, first + count):
+        message = make_received(case_id, subject=f"Reply {n:02d}")
+        message.received_at = start + timedelta(minutes=n)
+    db.session.commit()
+
+
+def test_the_case_page_shows_the_newest_twenty_messages_and_leads_to_the_older_ones(as_role, world):
+    receive_many(world.case.id, 60)
+    client = as_role("coordinator")
+    html = page(client.get(f"/cases/{world.case.id}"))
+    thread = html[html.index('id="thread"') :]
+    thread = thread[: thread.index("</section>")]
+    shown = [f"Reply {n:02d}" for n in range(60) if f"Reply {n:02d}<" in thread]
+    assert shown == [f"Reply {n:02d}" for n in range(40, 60)]
+    assert thread.index("Reply 59") < thread.index("Reply 40")
+    assert f'href="/cases/{world.case.id}/messages">Older messages' in thread
+
+
+def test_a_short_thread_has_no_link_to_older_messages(as_role, world):
+    receive_many(world.case.id, 20)
+    html = page(as_role("coordinator").get(f"/cases/{world.case.id}"))
+    assert "Older messages" not in html
+
+
+def test_all_of_a_cases_messages_are_listed_page_by_page_newest_first(as_role, world):
+    receive_many(world.case.id, 60)
+    client = as_role("coordinator")
+    first = page(client.get(f"/cases/{world.case.id}/messages"))
+    assert "Reply 59" in first and "Reply 10" in first and "Reply 09" not in first
+    assert first.index("Reply 59") < first.index("Reply 10")
+    assert "Page 1 of 2 · 60 in all" in first
+    second = page(client.get(f"/cases/{world.case.id}/messages?page=2"))
+    assert "Reply 09" in second and "Reply 00" in second and "Reply 10<" not in second
+
+
+def test_finance_may_not_list_a_cases_messages(as_role, world):
+    assert as_role("finance").get(f"/cases/{world.case.id}/messages").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/cases/{case_id}", "/cases/{case_id}/messages"])
+def test_the_case_page_and_its_messages_run_as_many_statements_with_60_messages_as_with_5(
+    as_role, count_queries, world, path
+):
+    client = as_role("coordinator")
+    url = path.format(case_id=world.case.id)
+    receive_many(world.case.id, 5)
+    client.get(url)  # anything loaded once per process is loaded
+    with count_queries() as few:
+        assert client.get(url).status_code == 200
+    receive_many(world.case.id, 55, first=5)
+    with count_queries() as many:
+        assert client.get(url).status_code == 200
+    assert len(few) == len(many)

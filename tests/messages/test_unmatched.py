@@ -11,6 +11,7 @@ from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.models import Notification
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
+from tests.helpers import login_as
 from tests.messages.inbound import PDF, receive, reply
 
 HTML = '<p>Please see my scan</p><img src="https://tracker.example/o.gif"><script>alert(1)</script>'
@@ -102,3 +103,79 @@ def test_discarding_needs_a_reason_and_keeps_the_mail_off_the_list(as_role, user
     assert "Scan for my case" not in client.get("/messages/unmatched").get_data(as_text=True)
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "message.discarded"))
     assert audit.details["reason"] == "Advertising" and audit.actor_id == users["coordinator"].id
+
+
+def test_opening_an_unmatched_mail_marks_it_read_once_and_the_list_shows_which_are_new(as_role):
+    message = waiting()
+    client = as_role("coordinator")
+    listing = client.get("/messages/unmatched").get_data(as_text=True)
+    assert 'class="mail-unread"' in listing and ">New<" in listing
+    assert client.get(f"/messages/unmatched/{message.id}").status_code == 200
+    db.session.expire_all()
+    first = db.session.get(Message, message.id).read_at
+    assert first is not None
+    client.get(f"/messages/unmatched/{message.id}")
+    db.session.expire_all()
+    assert db.session.get(Message, message.id).read_at == first
+    listing = client.get("/messages/unmatched").get_data(as_text=True)
+    assert 'class="mail-read"' in listing and ">New<" not in listing
+
+
+def test_a_discarded_mail_keeps_who_when_and_why_and_is_found_among_the_discarded(as_role, users):
+    message = waiting()
+    client = as_role("coordinator")
+    client.post(f"/messages/unmatched/{message.id}/discard", data={"reason": "Advertising for clinics"})
+    db.session.expire_all()
+    stored = db.session.get(Message, message.id)
+    assert stored.discarded_at is not None and stored.discarded_by_id == users["coordinator"].id
+    assert stored.discard_reason == "Advertising for clinics"
+    listing = as_role("admin").get("/messages/unmatched?show=discarded").get_data(as_text=True)
+    assert "Scan for my case" in listing and "Advertising for clinics" in listing and "Carl Coordinator" in listing
+    page = as_role("admin").get(f"/messages/unmatched/{message.id}").get_data(as_text=True)
+    assert 'id="discarded"' in page and "Advertising for clinics" in page and "Carl Coordinator" in page
+    assert "Assign to a case" not in page
+
+
+def test_finance_may_not_see_the_discarded_mail(as_role):
+    waiting()
+    assert as_role("finance").get("/messages/unmatched?show=discarded").status_code == 403
+
+
+def test_a_discarded_mail_can_be_put_back_on_the_list_and_that_is_audited(as_role, users):
+    message = waiting()
+    client = as_role("coordinator")
+    client.post(f"/messages/unmatched/{message.id}/discard", data={"reason": "Looked like spam"})
+    assert client.post(f"/messages/unmatched/{message.id}/restore").status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Message, message.id)
+    assert (stored.kind, stored.discarded_at, stored.discarded_by_id) == ("reply", None, None)
+    assert stored.discard_reason == ""
+    assert "Scan for my case" in client.get("/messages/unmatched").get_data(as_text=True)
+    assert "Scan for my case" not in client.get("/messages/unmatched?show=discarded").get_data(as_text=True)
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "message.restored"))
+    assert audit.actor_id == users["coordinator"].id and audit.details["reason"] == "Looked like spam"
+
+
+def test_restoring_a_mail_that_is_on_the_list_is_refused(as_role):
+    message = waiting()
+    answer = as_role("coordinator").post(f"/messages/unmatched/{message.id}/restore")
+    assert answer.status_code == 422 and "on the unmatched list already" in answer.get_data(as_text=True)
+
+
+def test_the_discarded_mail_list_runs_as_many_statements_for_many_mails_as_for_one(app, as_role, count_queries, users):
+    client = as_role("coordinator")
+    for n in range(12):
+        receive(reply(sender=f"sender{n}@example.test", subject=f"Offer {n}", message_id=f"<offer-{n}@example.test>"))
+    offers = db.session.scalars(select(Message).where(Message.direction == "inbound").order_by(Message.id)).all()
+    client.post(f"/messages/unmatched/{offers[0].id}/discard", data={"reason": "Advertising"})
+    client.get("/messages/unmatched?show=discarded")
+    with count_queries() as few:
+        client.get("/messages/unmatched?show=discarded")
+    admin = app.test_client()
+    login_as(admin, users["admin"])
+    for n, offer in enumerate(offers[1:]):
+        (admin if n % 2 else client).post(f"/messages/unmatched/{offer.id}/discard", data={"reason": "Advertising"})
+    with count_queries() as many:
+        page = client.get("/messages/unmatched?show=discarded").get_data(as_text=True)
+    assert page.count("Advertising") == 12
+    assert len(few) == len(many)
