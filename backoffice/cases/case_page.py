@@ -15,8 +15,9 @@ from wtforms.fields.choices import SelectChoice
 from backoffice.auth.models import User
 from backoffice.auth.permissions import CARE_COORDINATORS, COORDINATOR, STAFF_ROLES
 from backoffice.cases import history, operations, programme, reminders, screening, signals, sla, states
+from backoffice.cases.document_changes import may_remove_documents, types_changeable
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
-from backoffice.cases.documents import list_documents, may_remove_documents, types_changeable
+from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
     NoteForm,

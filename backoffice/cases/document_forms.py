@@ -8,7 +8,8 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH, MAX_REMOVAL_REASON_LENGTH
+from backoffice.cases.document_changes import MAX_REMOVAL_REASON_LENGTH
+from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
 from backoffice.cases.models import DOCUMENT_TYPES
 from backoffice.forms import FlaskForm, choices
 

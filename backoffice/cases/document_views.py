@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.auth.reads import reads_health_data
-from backoffice.cases import bp, documents
+from backoffice.cases import bp, document_changes, documents
 from backoffice.cases.case_page import render_case_page
 from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
 from backoffice.cases.operations import get_case
@@ -92,7 +92,7 @@ def change_document_type(case_id: int, document_id: int):
     if not form.validate_on_submit():
         return _refuse(case_id, form, "The form was incomplete.")
     return commit_change(
-        lambda: documents.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
+        lambda: document_changes.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
         success=lambda document: f"“{document.original_filename}” is now a {document.type_label.lower()}.",
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status),
@@ -107,7 +107,7 @@ def remove_document(case_id: int, document_id: int):
     if not form.validate_on_submit():
         return _refuse(case_id, form, "The form was incomplete.")
     return commit_change(
-        lambda: documents.remove_document(case_id, document_id, form.reason.data, current_user.id),
+        lambda: document_changes.remove_document(case_id, document_id, form.reason.data, current_user.id),
         success=lambda document: f"“{document.original_filename}” was removed from the case (kept in the audit trail).",
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status),
