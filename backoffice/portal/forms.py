@@ -1,7 +1,10 @@
-from wtforms import EmailField
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.auth.forms import new_password_field, repeated_password_field
+from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
 from backoffice.forms import FlaskForm
 
 
@@ -17,4 +20,15 @@ class ForgotPasswordForm(FlaskForm):
 
     email = EmailField(
         "Your email address", validators=[DataRequired(message="Enter your email address."), Length(max=254)]
+    )
+
+
+class PatientDocumentForm(FlaskForm):
+    """A file the patient sends from the portal; what it must be is decided by the upload's own checks."""
+
+    file = FileField(_l("File"), render_kw={"accept": ACCEPT})
+    description = StringField(
+        _l("What is it? (optional)"),
+        validators=[Length(max=MAX_DESCRIPTION_LENGTH, message=_l("The description is too long."))],
+        render_kw={"maxlength": MAX_DESCRIPTION_LENGTH},
     )
