@@ -4,6 +4,7 @@ The forms check only their shape (CSRF, lengths, a known type); what a file must
 `documents.store_document`, so the same rules hold for every caller.
 """
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -55,4 +56,15 @@ class DocumentRemoveForm(FlaskForm):
             ),
         ],
         render_kw={"maxlength": MAX_REMOVAL_REASON_LENGTH, "placeholder": "e.g. uploaded to the wrong case"},
+    )
+
+
+class DocumentRequestForm(FlaskForm):
+    description = StringField(
+        _l("Which document"),
+        validators=[
+            DataRequired(message=_l("Say which document the patient should send.")),
+            Length(max=MAX_DESCRIPTION_LENGTH, message=_l("The description is too long.")),
+        ],
+        render_kw={"maxlength": MAX_DESCRIPTION_LENGTH, "placeholder": _l("e.g. your latest blood test results")},
     )
