@@ -246,5 +246,21 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "messages.switch_automatic_kind":      {"POST": ADMIN},
     "portal_invites.forgot_password":      {"GET": PUBLIC, "POST": PUBLIC},
     "logistics.send_itinerary":            {"POST": CASEWORK},
+    # ---- issue 17 trip+documents: a patient's trip and documents, of their own cases only (another patient's case,
+    # a document of another case or not shared, another case's request: the portal's one 404); coordinators and
+    # administrators share a case's documents with the patient and ask the patient for documents
+    "portal.show_trip":                    {"GET": PORTAL},
+    "portal.show_case_trip":               {"GET": PORTAL_OTHERS},
+    "portal.download_itinerary":           {"GET": PORTAL},
+    "portal.download_case_itinerary":      {"GET": PORTAL_OTHERS},
+    "portal.list_documents":               {"GET": PORTAL},
+    "portal.list_case_documents":          {"GET": PORTAL_OTHERS},
+    "portal.download_document":            {"GET": PORTAL_OTHERS},
+    "portal.send_document":                {"POST": PORTAL_OTHERS},
+    "portal.send_requested_document":      {"POST": PORTAL_OTHERS},
+    "cases.share_document":                {"POST": CASEWORK},
+    "cases.stop_sharing_document":         {"POST": CASEWORK},
+    "cases.ask_for_document":              {"POST": CASEWORK},
+    "cases.withdraw_document_request":     {"POST": CASEWORK},
 }
 # fmt: on
