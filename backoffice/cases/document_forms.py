@@ -4,7 +4,7 @@ The forms check only their shape (CSRF, lengths, a known type); what a file must
 `documents.store_document`, so the same rules hold for every caller.
 """
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -61,10 +61,13 @@ class DocumentRemoveForm(FlaskForm):
 
 class DocumentRequestForm(FlaskForm):
     description = StringField(
-        _l("Which document"),
+        lazy_gettext("Which document"),
         validators=[
-            DataRequired(message=_l("Say which document the patient should send.")),
-            Length(max=MAX_DESCRIPTION_LENGTH, message=_l("The description is too long.")),
+            DataRequired(message=lazy_gettext("Say which document the patient should send.")),
+            Length(max=MAX_DESCRIPTION_LENGTH, message=lazy_gettext("The description is too long.")),
         ],
-        render_kw={"maxlength": MAX_DESCRIPTION_LENGTH, "placeholder": _l("e.g. your latest blood test results")},
+        render_kw={
+            "maxlength": MAX_DESCRIPTION_LENGTH,
+            "placeholder": lazy_gettext("e.g. your latest blood test results"),
+        },
     )

@@ -157,11 +157,9 @@ def _store(
     case = get_case(case_id)
     if case.state in states.FINAL:
         raise DocumentError(
-            _(
-                "Case %(number)s is %(state)s; no more documents can be added to it.",
-                number=case.number,
-                state=_(states.label(case.state)).lower(),
-            )
+            _("Case %(number)s is closed; no more documents can be added to it.", number=case.number)
+            if case.state == "closed"
+            else _("Case %(number)s is cancelled; no more documents can be added to it.", number=case.number)
         )
     document_type = check_document_type(document_type)
     name = display_name(filename)

@@ -1,4 +1,4 @@
-from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
@@ -26,9 +26,9 @@ class ForgotPasswordForm(FlaskForm):
 class PatientDocumentForm(FlaskForm):
     """A file the patient sends from the portal; what it must be is decided by the upload's own checks."""
 
-    file = FileField(_l("File"), render_kw={"accept": ACCEPT})
+    file = FileField(lazy_gettext("File"), render_kw={"accept": ACCEPT})
     description = StringField(
-        _l("What is it? (optional)"),
-        validators=[Length(max=MAX_DESCRIPTION_LENGTH, message=_l("The description is too long."))],
+        lazy_gettext("What is it? (optional)"),
+        validators=[Length(max=MAX_DESCRIPTION_LENGTH, message=lazy_gettext("The description is too long."))],
         render_kw={"maxlength": MAX_DESCRIPTION_LENGTH},
     )

@@ -26,7 +26,12 @@ PATIENT_FACING = (
     "backoffice/auth/permissions.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
-TRANSLATED_TEMPLATES = ("base.html",)
+TRANSLATED_TEMPLATES = (
+    "base.html",
+    "portal/trip.html",
+    "portal/documents.html",
+    "portal/_case_choice.html",
+)
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
 
