@@ -7,6 +7,7 @@ from datetime import datetime
 
 from babel.dates import format_date, format_time
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from backoffice.cases.models import Case
 from backoffice.config import settings
@@ -24,8 +25,12 @@ def local_time(instant: datetime | None, tz_name: str) -> str:
         return "—"
     local = to_local(instant, tz_name)
     language = page_language()
-    day = format_date(local.date(), "full", locale=language)
-    return f"{day}, {format_time(local, 'short', tzinfo=local.tzinfo, locale=language)} {local.tzname()}"
+    return _(
+        "%(day)s, %(time)s %(zone)s",
+        day=format_date(local.date(), "full", locale=language),
+        time=format_time(local, "short", tzinfo=local.tzinfo, locale=language),
+        zone=local.tzname(),
+    )
 
 
 def coordinator_phone() -> str:

@@ -85,7 +85,7 @@ def test_the_trip_shows_every_booking_at_its_places_local_time_with_the_coordina
         "Saturday, December 12, 2026, 7:30 AM CET",  # lands at Frankfurt's
         "Hotel am Main",
         "Mainkai 1, 60311 Frankfurt am Main",
-        "FRA Terminal 1 → Hotel am Main",
+        "FRA Terminal 1</bdi> → <bdi>Hotel am Main",
         "8:15 AM CET",
         "Layla Haddad",
         "Carl Coordinator",
