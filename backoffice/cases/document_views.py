@@ -8,7 +8,7 @@ from flask_login import current_user
 from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.auth.reads import reads_health_data
 from backoffice.cases import bp, document_changes, document_sharing, documents
-from backoffice.cases.case_page import render_case_page
+from backoffice.cases.case_page import change_case, render_case_page
 from backoffice.cases.document_forms import (
     DocumentRemoveForm,
     DocumentRequestForm,
@@ -129,11 +129,11 @@ def remove_document(case_id: int, document_id: int):
 def share_document(case_id: int, document_id: int):
     """Show the document to the patient in the portal (the CSRF token is checked for every POST by CSRFProtect)."""
     documents.get_document(case_id, document_id)  # another case's document is not found
-    return commit_change(
+    return change_case(
+        case_id,
         lambda: document_sharing.share_document(case_id, document_id, current_user.id),
-        success=lambda document: _("The patient now sees “%(name)s” in the portal.", name=document.original_filename),
-        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
-        on_refusal=lambda status: render_case_page(case_id, status),
+        lambda document: _("The patient now sees “%(name)s” in the portal.", name=document.original_filename),
+        anchor="documents",
     )
 
 
@@ -141,13 +141,11 @@ def share_document(case_id: int, document_id: int):
 @roles_required(*documents.MEDICAL_RECORD_ROLES)
 def stop_sharing_document(case_id: int, document_id: int):
     documents.get_document(case_id, document_id)  # another case's document is not found
-    return commit_change(
+    return change_case(
+        case_id,
         lambda: document_sharing.stop_sharing(case_id, document_id, current_user.id),
-        success=lambda document: _(
-            "“%(name)s” is no longer shown in the patient's portal.", name=document.original_filename
-        ),
-        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
-        on_refusal=lambda status: render_case_page(case_id, status),
+        lambda document: _("“%(name)s” is no longer shown in the patient's portal.", name=document.original_filename),
+        anchor="documents",
     )
 
 
@@ -158,11 +156,12 @@ def ask_for_document(case_id: int):
     form = DocumentRequestForm()
     if not form.validate_on_submit():
         return _refuse(case_id, form, _("Say which document the patient should send."), request_form=form)
-    return commit_change(
+    return change_case(
+        case_id,
         lambda: document_sharing.ask_for_document(case_id, form.description.data, current_user.id),
-        success=_("The patient is asked for the document in the portal."),
-        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
-        on_refusal=lambda status: render_case_page(case_id, status, request_form=form),
+        _("The patient is asked for the document in the portal."),
+        anchor="documents",
+        request_form=form,
     )
 
 
@@ -170,9 +169,9 @@ def ask_for_document(case_id: int):
 @roles_required(*documents.MEDICAL_RECORD_ROLES)
 def withdraw_document_request(case_id: int, request_id: int):
     document_sharing.get_request(case_id, request_id)  # another case's request is not found
-    return commit_change(
+    return change_case(
+        case_id,
         lambda: document_sharing.withdraw_request(case_id, request_id, current_user.id),
-        success=_("The request was withdrawn; the patient no longer sees it."),
-        target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
-        on_refusal=lambda status: render_case_page(case_id, status),
+        _("The request was withdrawn; the patient no longer sees it."),
+        anchor="documents",
     )

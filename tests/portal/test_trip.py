@@ -167,3 +167,13 @@ def test_the_trip_page_runs_a_fixed_number_of_statements(as_role, users, paula_t
     with count_queries() as many:
         assert client.get("/portal/trip").status_code == 200
     assert len(many) == len(few), [s.split()[0:6] for s in many]
+
+
+def test_the_trip_reads_right_to_left_in_arabic(client, users, paula_trip):
+    patient_of(paula_trip).preferred_language = "ar"
+    db.session.commit()
+    client.post("/login", data={"email": users["patient"].email, "password": "correct horse battery"})
+    body = client.get("/portal/trip").get_data(as_text=True)
+    assert 'lang="ar" dir="rtl"' in body
+    assert "رحلتي" in body and "الاثنين، 14 ديسمبر 2026" in body
+    assert "<bdi>FRA Terminal 1</bdi> ← <bdi>Hotel am Main</bdi>" in body
