@@ -24,6 +24,8 @@ PATIENT_FACING = (
     "backoffice/portal/*",
     "backoffice/languages.py",
     "backoffice/auth/permissions.py",
+    "backoffice/cases/documents.py",  # an upload's refusal: the patient sends files from the portal
+    "backoffice/cases/models.py",  # the document types the portal names
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
