@@ -17,7 +17,8 @@ Outcomes:
             is fine; the record exists, so a 404 would be a broken lookup)
 
 The rules behind the decisions:
-    - Patients see only the portal, and in it only their own issued documents.
+    - Patients see only the portal, and in it only their own issued documents, the trip of their own cases, the
+      case documents shared with them and the requests made of them.
     - Finance reads cases, bookings and orders for their costs, but not health data (the pages hide it; the test
       checks finance's pages carry none of the world's health-data text), and changes nothing medical or logistic.
     - Coordinators work the cases, bookings, interpreters, follow-ups, medicine orders and the directory; they may
