@@ -15,8 +15,15 @@ from wtforms.fields.choices import SelectChoice
 from backoffice.auth.models import User
 from backoffice.auth.permissions import CARE_COORDINATORS, COORDINATOR, STAFF_ROLES
 from backoffice.cases import history, operations, programme, reminders, screening, signals, sla, states
-from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
-from backoffice.cases.documents import list_documents, may_remove_documents, types_changeable
+from backoffice.cases.document_changes import may_remove_documents, types_changeable
+from backoffice.cases.document_forms import (
+    DocumentRemoveForm,
+    DocumentRequestForm,
+    DocumentTypeForm,
+    DocumentUploadForm,
+)
+from backoffice.cases.document_sharing import open_requests
+from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
     NoteForm,
@@ -31,7 +38,7 @@ from backoffice.cases.models import DOCUMENT_TYPES
 from backoffice.cases.opening import patients_sharing_contact
 from backoffice.directory.models import Physician, Programme
 from backoffice.extensions import db
-from backoffice.forms import choices
+from backoffice.forms import ConfirmForm, choices
 from backoffice.transactions import commit_change
 
 CASE_READERS = STAFF_ROLES
@@ -131,6 +138,9 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             upload_form=forms.get("upload_form") or DocumentUploadForm(formdata=None),
             type_form=DocumentTypeForm(formdata=None),
             remove_form=DocumentRemoveForm(formdata=None),
+            share_form=ConfirmForm(formdata=None),
+            request_form=forms.get("request_form") or DocumentRequestForm(formdata=None),
+            document_requests=open_requests([case.id]),
             document_types=DOCUMENT_TYPES,
             document_types_changeable=types_changeable(case),
             documents_removable=may_remove_documents(case, current_user.role),

@@ -4,11 +4,13 @@ The forms check only their shape (CSRF, lengths, a known type); what a file must
 `documents.store_document`, so the same rules hold for every caller.
 """
 
+from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH, MAX_REMOVAL_REASON_LENGTH
+from backoffice.cases.document_changes import MAX_REMOVAL_REASON_LENGTH
+from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
 from backoffice.cases.models import DOCUMENT_TYPES
 from backoffice.forms import FlaskForm, choices
 
@@ -54,4 +56,18 @@ class DocumentRemoveForm(FlaskForm):
             ),
         ],
         render_kw={"maxlength": MAX_REMOVAL_REASON_LENGTH, "placeholder": "e.g. uploaded to the wrong case"},
+    )
+
+
+class DocumentRequestForm(FlaskForm):
+    description = StringField(
+        lazy_gettext("Which document"),
+        validators=[
+            DataRequired(message=lazy_gettext("Say which document the patient should send.")),
+            Length(max=MAX_DESCRIPTION_LENGTH, message=lazy_gettext("The description is too long.")),
+        ],
+        render_kw={
+            "maxlength": MAX_DESCRIPTION_LENGTH,
+            "placeholder": lazy_gettext("e.g. your latest blood test results"),
+        },
     )

@@ -1,13 +1,20 @@
-"""Documents of a case: upload, type, preview, download and removal; coordinators and administrators only."""
+"""Documents of a case: upload, type, preview, download, removal, sharing with the patient and asking the patient for
+one; coordinators and administrators only."""
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, roles_required
 from backoffice.auth.reads import reads_health_data
-from backoffice.cases import bp, documents
-from backoffice.cases.case_page import render_case_page
-from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
+from backoffice.cases import bp, document_changes, document_sharing, documents
+from backoffice.cases.case_page import change_case, render_case_page
+from backoffice.cases.document_forms import (
+    DocumentRemoveForm,
+    DocumentRequestForm,
+    DocumentTypeForm,
+    DocumentUploadForm,
+)
 from backoffice.cases.operations import get_case
 from backoffice.downloads import download_stored_file
 from backoffice.extensions import db
@@ -92,7 +99,7 @@ def change_document_type(case_id: int, document_id: int):
     if not form.validate_on_submit():
         return _refuse(case_id, form, "The form was incomplete.")
     return commit_change(
-        lambda: documents.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
+        lambda: document_changes.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
         success=lambda document: f"“{document.original_filename}” is now a {document.type_label.lower()}.",
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status),
@@ -107,8 +114,64 @@ def remove_document(case_id: int, document_id: int):
     if not form.validate_on_submit():
         return _refuse(case_id, form, "The form was incomplete.")
     return commit_change(
-        lambda: documents.remove_document(case_id, document_id, form.reason.data, current_user.id),
+        lambda: document_changes.remove_document(case_id, document_id, form.reason.data, current_user.id),
         success=lambda document: f"“{document.original_filename}” was removed from the case (kept in the audit trail).",
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- the patient's share
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>/share", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def share_document(case_id: int, document_id: int):
+    """Show the document to the patient in the portal (the CSRF token is checked for every POST by CSRFProtect)."""
+    documents.get_document(case_id, document_id)  # another case's document is not found
+    return change_case(
+        case_id,
+        lambda: document_sharing.share_document(case_id, document_id, current_user.id),
+        lambda document: _("The patient now sees “%(name)s” in the portal.", name=document.original_filename),
+        anchor="documents",
+    )
+
+
+@bp.route("/<int:case_id>/documents/<int:document_id>/unshare", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def stop_sharing_document(case_id: int, document_id: int):
+    documents.get_document(case_id, document_id)  # another case's document is not found
+    return change_case(
+        case_id,
+        lambda: document_sharing.stop_sharing(case_id, document_id, current_user.id),
+        lambda document: _("“%(name)s” is no longer shown in the patient's portal.", name=document.original_filename),
+        anchor="documents",
+    )
+
+
+@bp.route("/<int:case_id>/document-requests", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def ask_for_document(case_id: int):
+    """Ask the patient for a document: it waits in their portal until they send a file for it."""
+    form = DocumentRequestForm()
+    if not form.validate_on_submit():
+        return _refuse(case_id, form, _("Say which document the patient should send."), request_form=form)
+    return change_case(
+        case_id,
+        lambda: document_sharing.ask_for_document(case_id, form.description.data, current_user.id),
+        _("The patient is asked for the document in the portal."),
+        anchor="documents",
+        request_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/document-requests/<int:request_id>/withdraw", methods=["POST"])
+@roles_required(*documents.MEDICAL_RECORD_ROLES)
+def withdraw_document_request(case_id: int, request_id: int):
+    document_sharing.get_request(case_id, request_id)  # another case's request is not found
+    return change_case(
+        case_id,
+        lambda: document_sharing.withdraw_request(case_id, request_id, current_user.id),
+        _("The request was withdrawn; the patient no longer sees it."),
+        anchor="documents",
     )

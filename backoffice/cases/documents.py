@@ -8,7 +8,8 @@ type is decided by the file's first bytes, never by its name alone, and the two 
 may serve as: only a prescription backs a medicine order, only a clearance resolves a contraindication. A removed
 document keeps its row and its file for the audit trail; lists no longer show it and nothing may rest on it.
 
-A little over 400 lines: the file checks and the rows they guard are one set of rules, read together.
+The file checks and the rows they guard are one set of rules, read together; correcting a document's type and
+removing it are in `document_changes`, sharing it with the patient in `document_sharing`.
 """
 
 from __future__ import annotations
@@ -25,20 +26,20 @@ from pathlib import Path
 from typing import IO
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import FileStorage
 
-from backoffice.auth.models import User
-from backoffice.auth.permissions import ADMIN, HEALTH_DATA_READERS
+from backoffice.auth.permissions import HEALTH_DATA_READERS
 from backoffice.cases import states
-from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, ScreeningAnswer
+from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.config import settings
-from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.trail import record_event
 
 # Finance and patients never see medical records, not even their names.
@@ -46,15 +47,14 @@ MEDICAL_RECORD_ROLES = HEALTH_DATA_READERS
 
 # content type -> (label for people, signature at the start of the file, extensions it may be named with)
 KINDS: dict[str, tuple[str, bytes, tuple[str, ...]]] = {
-    "application/pdf": ("PDF document", b"%PDF-", (".pdf",)),
-    "image/jpeg": ("JPEG image", b"\xff\xd8\xff", (".jpg", ".jpeg")),
-    "image/png": ("PNG image", b"\x89PNG\r\n\x1a\n", (".png",)),
+    "application/pdf": (N_("PDF document"), b"%PDF-", (".pdf",)),
+    "image/jpeg": (N_("JPEG image"), b"\xff\xd8\xff", (".jpg", ".jpeg")),
+    "image/png": (N_("PNG image"), b"\x89PNG\r\n\x1a\n", (".png",)),
 }
 EXTENSIONS = {extension: content_type for content_type, (_, _, exts) in KINDS.items() for extension in exts}
 ACCEPT = ",".join(EXTENSIONS)  # for the file input's accept attribute: .pdf,.jpg,.jpeg,.png
 MAX_FILENAME_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 300
-MAX_REMOVAL_REASON_LENGTH = 500
 _CHUNK = 64 * 1024
 _STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
@@ -119,16 +119,21 @@ def store_document(
     description: str,
     actor_id: int,
     document_type: str = "medical_record",
+    *,
+    request_id: int | None = None,
+    verb: str = "Uploaded",
 ) -> CaseDocument:
-    """Add an uploaded document of the given type (medical record, prescription, clearance, ...) to a case.
+    """Add an uploaded document of the given type (medical record, prescription, clearance, ...) to a case, by staff
+    or (`verb` "The patient uploaded", answering the document request `request_id`) by the patient in the portal.
 
     Only PDF, JPEG and PNG files, recognised by their content, named with a matching extension, not empty and not
     above MAX_DOCUMENT_MB. Closed and cancelled cases take no more records. The file is written under a random name
     and removed again if the database refuses the row, so nothing half-stored is left behind.
     """
     if file_storage is None or not file_storage.filename:
-        raise DocumentError("Choose a file to upload.")
-    return _store(case_id, file_storage.filename, file_storage.stream, description, actor_id, document_type)
+        raise DocumentError(_("Choose a file to upload."))
+    stream = file_storage.stream
+    return _store(case_id, file_storage.filename, stream, description, actor_id, document_type, verb, request_id)
 
 
 def store_bytes(
@@ -153,13 +158,15 @@ def _store(
     description: str,
     actor_id: int | None,
     document_type: str,
-    *,
     verb: str = "Uploaded",
+    request_id: int | None = None,
 ) -> CaseDocument:
     case = get_case(case_id)
     if case.state in states.FINAL:
         raise DocumentError(
-            f"Case {case.number} is {states.label(case.state).lower()}; no more documents can be added to it."
+            _("Case %(number)s is closed; no more documents can be added to it.", number=case.number)
+            if case.state == "closed"
+            else _("Case %(number)s is cancelled; no more documents can be added to it.", number=case.number)
         )
     document_type = check_document_type(document_type)
     name = display_name(filename)
@@ -167,27 +174,37 @@ def _store(
     expected = EXTENSIONS.get(extension)
     if expected is None:
         raise DocumentError(
-            f"“{name or 'The file'}” cannot be uploaded: only PDF, JPEG and PNG files are accepted "
-            "(named .pdf, .jpg, .jpeg or .png)."
+            _(
+                "“%(name)s” cannot be uploaded: only PDF, JPEG and PNG files are accepted "
+                "(named .pdf, .jpg, .jpeg or .png).",
+                name=name or "…",
+            )
         )
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise DocumentError(f"Keep the description under {MAX_DESCRIPTION_LENGTH} characters.")
+        raise DocumentError(_("Keep the description under %(count)s characters.", count=MAX_DESCRIPTION_LENGTH))
 
     folder = documents_dir()
     temporary, size, sha256, head = _receive(stream, folder, name)
     try:
         if size == 0:
-            raise DocumentError(f"“{name}” is empty.")
+            raise DocumentError(_("“%(name)s” is empty.", name=name))
         detected = sniff(head)
         if detected is None:
             raise DocumentError(
-                f"“{name}” is not a {kind_label(expected)}: its content is not a PDF, JPEG or PNG file."
+                _(
+                    "“%(name)s” is not a %(kind)s: its content is not a PDF, JPEG or PNG file.",
+                    name=name,
+                    kind=_(KINDS[expected][0]),
+                )
             )
         if detected != expected:
             raise DocumentError(
-                f"“{name}” looks like a {kind_label(detected)} but is named {extension}. "
-                "Rename it with the right extension, or upload the intended file."
+                _(
+                    "“%(name)s” looks like a %(kind)s but is named %(extension)s. "
+                    "Rename it with the right extension, or upload the intended file.",
+                    **{"name": name, "kind": _(KINDS[detected][0]), "extension": extension},
+                )
             )
         stored_name = secrets.token_hex(16)
         final = folder / stored_name
@@ -207,6 +224,7 @@ def _store(
             sha256=sha256,
             description=description,
             document_type=document_type,
+            request_id=request_id,
         )
         db.session.add(document)
         db.session.flush()
@@ -242,7 +260,9 @@ def _receive(stream: IO[bytes], folder: Path, name: str) -> tuple[Path, int, str
             while chunk := stream.read(_CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise DocumentTooLarge(f"“{name}” is larger than the limit of {settings().max_document_mb} MB.")
+                    raise DocumentTooLarge(
+                        _("“%(name)s” is larger than the limit of %(mb)s MB.", name=name, mb=settings().max_document_mb)
+                    )
                 if len(head) < 16:
                     head += chunk[: 16 - len(head)]
                 digest.update(chunk)
@@ -313,94 +333,6 @@ def usable_document(case_id: int, document_id: int | None, document_type: str, w
             f"“{DOCUMENT_TYPES[document_type]}”: only such a document can be the {what}. "
             "Upload it with that type, or change the document's type if it was chosen wrongly."
         )
-    return document
-
-
-def _clearance_in_force(document: CaseDocument) -> ScreeningAnswer | None:
-    """The resolved contraindication that rests on this clearance, if any (it would lose its basis)."""
-    return db.session.scalar(
-        select(ScreeningAnswer).where(
-            ScreeningAnswer.clearance_document_id == document.id,
-            ScreeningAnswer.answer == "yes",
-            ScreeningAnswer.resolved_on.is_not(None),
-        )
-    )
-
-
-def types_changeable(case) -> bool:
-    """Whether a document's type may still be corrected: not once the case is closed or cancelled."""
-    return case.state not in states.FINAL
-
-
-def may_remove_documents(case, role: str | None) -> bool:
-    """Who may take a document off the case: anyone working it while it runs; once it is closed or cancelled, only an
-    administrator (a data-protection request), always with a reason."""
-    return case.state not in states.FINAL or role == ADMIN
-
-
-def change_document_type(case_id: int, document_id: int, document_type: str, actor_id: int) -> CaseDocument:
-    """Correct what a document is. A clearance a resolved contraindication rests on stays a clearance; the documents
-    of a closed or cancelled case keep their types."""
-    document = get_document(case_id, document_id)
-    case = get_case(case_id)
-    if not types_changeable(case):
-        raise DocumentError(
-            f"Case {case.number} is {states.label(case.state).lower()}; its documents keep the types they have."
-        )
-    document_type = check_document_type(document_type)
-    if document.document_type == document_type:
-        raise DocumentError(f"“{document.original_filename}” is already a {document.type_label.lower()}.")
-    if (answer := _clearance_in_force(document)) is not None:
-        raise DocumentError(
-            f"“{document.original_filename}” is the physician's clearance of “{answer.question}”; it stays a clearance."
-        )
-    before = document.document_type
-    document.document_type = document_type
-    db.session.flush()
-    record_case_event(
-        case,
-        "document",
-        actor_id,
-        note=f"{document.original_filename}: {DOCUMENT_TYPES[before].lower()} → {document.type_label.lower()}",
-        audit={"document_id": document.id, "from_type": before, "to_type": document_type},
-    )
-    return document
-
-
-def remove_document(case_id: int, document_id: int, reason: str, actor_id: int) -> CaseDocument:
-    """Take a document off the case (uploaded to the wrong case, a duplicate, unreadable): who, when and why.
-
-    The row and the file stay for the audit trail; lists hide it and it can no longer be a prescription or a
-    clearance. A clearance a resolved contraindication rests on cannot be removed. On a closed or cancelled case
-    only an administrator removes a document (a data-protection request), with the reason.
-    """
-    document = get_document(case_id, document_id)
-    case = get_case(case_id)
-    actor = db.session.get(User, actor_id)
-    if not may_remove_documents(case, actor.role if actor else None):
-        raise DocumentError(
-            f"Case {case.number} is {states.label(case.state).lower()}; only an administrator can remove its "
-            "documents (for a data-protection request)."
-        )
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise DocumentError("Say why the document is removed.")
-    if len(reason) > MAX_REMOVAL_REASON_LENGTH:
-        raise DocumentError(f"Keep the reason under {MAX_REMOVAL_REASON_LENGTH} characters.")
-    if (answer := _clearance_in_force(document)) is not None:
-        raise DocumentError(
-            f"“{document.original_filename}” is the physician's clearance of “{answer.question}”; "
-            "it cannot be removed while that resolution stands."
-        )
-    document.removed_at, document.removed_by_id, document.removal_reason = utcnow(), actor_id, reason
-    db.session.flush()
-    record_case_event(
-        case,
-        "document_removed",
-        actor_id,
-        note=f"Removed {document.original_filename} ({document.type_label.lower()}): {reason}",
-        audit={"document_id": document.id, "filename": document.original_filename, "sha256": document.sha256},
-    )
     return document
 
 

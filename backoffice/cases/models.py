@@ -13,6 +13,7 @@ from backoffice.cases.states import PIPELINE
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.directory.models import Contraindication, Hospital, Physician, Programme
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.money import Amount, Money, money_composite
 from backoffice.patients.models import Patient
 
@@ -214,14 +215,14 @@ class CaseNote(db.Model):
     author: Mapped[User] = relationship(lazy="raise")
 
 
-DOCUMENT_TYPES = {
-    "medical_record": "Medical record",
-    "prescription": "Prescription",
-    "clearance": "Physician's clearance",
-    "passport_visa": "Passport or visa",
-    "received": "Received by mail",
-    "letter": "Letter",
-    "other": "Other",
+DOCUMENT_TYPES = {  # translated where shown (the patient's portal lists the documents shared with them)
+    "medical_record": N_("Medical record"),
+    "prescription": N_("Prescription"),
+    "clearance": N_("Physician's clearance"),
+    "passport_visa": N_("Passport or visa"),
+    "received": N_("Received by mail"),
+    "letter": N_("Letter"),
+    "other": N_("Other"),
 }
 
 

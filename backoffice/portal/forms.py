@@ -1,8 +1,10 @@
 from flask_babel import lazy_gettext
-from wtforms import EmailField
+from flask_wtf.file import FileField
+from wtforms import EmailField, StringField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.auth.forms import new_password_field, repeated_password_field
+from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
 from backoffice.forms import FlaskForm
 
 
@@ -21,4 +23,15 @@ class ForgotPasswordForm(FlaskForm):
     email = EmailField(
         lazy_gettext("Your email address"),
         validators=[DataRequired(message=lazy_gettext("Enter your email address.")), Length(max=254)],
+    )
+
+
+class PatientDocumentForm(FlaskForm):
+    """A file the patient sends from the portal; what it must be is decided by the upload's own checks."""
+
+    file = FileField(lazy_gettext("File"), render_kw={"accept": ACCEPT})
+    description = StringField(
+        lazy_gettext("What is it? (optional)"),
+        validators=[Length(max=MAX_DESCRIPTION_LENGTH, message=lazy_gettext("The description is too long."))],
+        render_kw={"maxlength": MAX_DESCRIPTION_LENGTH},
     )

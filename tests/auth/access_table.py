@@ -17,7 +17,8 @@ Outcomes:
             is fine; the record exists, so a 404 would be a broken lookup)
 
 The rules behind the decisions:
-    - Patients see only the portal, and in it only their own issued documents.
+    - Patients see only the portal, and in it only their own issued documents, the trip of their own cases, the
+      case documents shared with them and the requests made of them.
     - Finance reads cases, bookings and orders for their costs, but not health data (the pages hide it; the test
       checks finance's pages carry none of the world's health-data text), and changes nothing medical or logistic.
     - Coordinators work the cases, bookings, interpreters, follow-ups, medicine orders and the directory; they may
@@ -250,5 +251,21 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     # mail is on the list, so the answer is a refusal, not a 404); all of a case's messages, page by page
     "messages.restore_unmatched_mail":     {"POST": CASEWORK},
     "messages.list_case_messages":         {"GET": CASEWORK},
+    # ---- issue 17 trip+documents: a patient's trip and documents, of their own cases only (another patient's case,
+    # a document of another case or not shared, another case's request: the portal's one 404); coordinators and
+    # administrators share a case's documents with the patient and ask the patient for documents
+    "portal.show_trip":                    {"GET": PORTAL},
+    "portal.show_case_trip":               {"GET": PORTAL_OTHERS},
+    "portal.download_itinerary":           {"GET": PORTAL},
+    "portal.download_case_itinerary":      {"GET": PORTAL_OTHERS},
+    "portal.list_documents":               {"GET": PORTAL},
+    "portal.list_case_documents":          {"GET": PORTAL_OTHERS},
+    "portal.download_document":            {"GET": PORTAL_OTHERS},
+    "portal.send_document":                {"POST": PORTAL_OTHERS},
+    "portal.send_requested_document":      {"POST": PORTAL_OTHERS},
+    "cases.share_document":                {"POST": CASEWORK},
+    "cases.stop_sharing_document":         {"POST": CASEWORK},
+    "cases.ask_for_document":              {"POST": CASEWORK},
+    "cases.withdraw_document_request":     {"POST": CASEWORK},
 }
 # fmt: on

@@ -27,7 +27,7 @@ from werkzeug.datastructures import FileStorage
 from backoffice import create_app
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.billing.models import BillLine
-from backoffice.cases import documents
+from backoffice.cases import document_sharing, documents
 from backoffice.cases.history import add_note
 from backoffice.cases.models import ScreeningAnswer
 from backoffice.dbtypes import utcnow
@@ -270,6 +270,9 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     document = documents.store_document(
         case.id, FileStorage(BytesIO(PDF), person.document), person.document_description, coordinator.id
     )
+    # shared with the patient (issue 17): the portal's answer for another patient's document is about whose it is
+    document_sharing.share_document(case.id, document.id, coordinator.id)
+    document_request = document_sharing.ask_for_document(case.id, person.document_description, coordinator.id)
     admission = utcnow().date() + timedelta(days=10)  # upcoming: the coordinator's calendar feed carries it
     appointment = make_appointment(case, hospital=hospital, admission_on=admission, days=14)
     hotel = make_hotel(case, check_in_on=admission - timedelta(days=2), check_out_on=admission)
@@ -323,6 +326,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     return {
         "case_id": case.id,
         "document_id": document.id,
+        "request_id": document_request.id,
         "bill_id": bill.id,
         "bill_line_id": bill_line.id,
         "invoice_id": deposit.id,
@@ -506,6 +510,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("messages.restore_unmatched_mail", "message_id"): "unmatched_message_id",  # issue 16 rest
     "message_id": "message_id",
     "attachment_id": "message_attachment_id",
+    "request_id": "request_id",  # issue 17: a document asked of the patient
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
@@ -712,7 +717,13 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         for row in [EXPECTED[rule.endpoint].get("GET", (None, None))]
         if row[0] == LOGIN and row[1] in (OK, HIDDEN)
     )
-    assert portal_routes == ["/portal/invoices/<number>.pdf"], "a new portal route with a record in its URL"
+    assert portal_routes == [
+        "/portal/cases/<int:case_id>/documents",
+        "/portal/cases/<int:case_id>/itinerary.pdf",
+        "/portal/cases/<int:case_id>/trip",
+        "/portal/documents/<int:document_id>",
+        "/portal/invoices/<number>.pdf",
+    ], "a new portal route with a record in its URL: prove its 404 below"
     own = client.get(f"/portal/invoices/{PAULA.invoice}.pdf")
     assert own.status_code == 200 and own.mimetype == "application/pdf"
     nobodys = client.get("/portal/invoices/INV-2026-99999.pdf")
@@ -722,6 +733,49 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         assert response.status_code == 404, number
         assert without_csrf(response) == without_csrf(nobodys), f"{number}: the answer differs from a made-up number's"
         assert not any(s in body_of(response) for s in world.patient_data(PETER)), number
+
+
+def test_patient_a_gets_the_portals_one_404_for_every_trip_or_document_record_not_theirs(app):
+    """Issue 17 trip+documents: B's case (trip, itinerary, documents, sending a file), B's shared document, A's own
+    document that is not shared, B's document request: each answered exactly as a record nobody was
+    ever given, while A's own trip, itinerary and shared document answer."""
+    world = build_world(app)
+    paula, peter = world.values["paula"], world.values
+    coordinator = world.users["coordinator"]
+    unshared = documents.store_document(
+        paula["case_id"], FileStorage(BytesIO(PDF), "paula-private.pdf"), "", coordinator.id
+    )
+    db.session.commit()
+    client = app_client(app, world.users["patient"])
+    for own in (
+        f"/portal/cases/{paula['case_id']}/trip",
+        f"/portal/cases/{paula['case_id']}/documents",
+        f"/portal/documents/{paula['document_id']}",
+        f"/portal/cases/{paula['case_id']}/itinerary.pdf",
+    ):
+        assert client.get(own).status_code == 200, own
+    nobody = 2**31 - 1
+    not_theirs = {
+        "/portal/cases/{}/trip": [peter["case_id"]],
+        "/portal/cases/{}/itinerary.pdf": [peter["case_id"]],
+        "/portal/cases/{}/documents": [peter["case_id"]],
+        "/portal/documents/{}": [peter["document_id"], unshared.id],
+    }
+    for pattern, ids in not_theirs.items():
+        made_up = client.get(pattern.format(nobody))
+        assert made_up.status_code == 404, pattern
+        for record_id in ids:
+            response = client.get(pattern.format(record_id))
+            assert response.status_code == 404, (pattern, record_id)
+            assert without_csrf(response) == without_csrf(made_up), (pattern, record_id)
+            assert not any(s in body_of(response) for s in world.patient_data(PETER)), (pattern, record_id)
+    for pattern, record_id in (
+        ("/portal/requests/{}", peter["request_id"]),
+        ("/portal/cases/{}/documents", peter["case_id"]),
+    ):
+        answers = [client.post(pattern.format(i), data={"file": (BytesIO(PDF), "x.pdf")}) for i in (record_id, nobody)]
+        assert [a.status_code for a in answers] == [404, 404], pattern
+        assert without_csrf(answers[0]) == without_csrf(answers[1]), pattern
 
 
 def test_a_refusal_does_not_tell_whether_the_record_exists(app):
@@ -786,6 +840,10 @@ NESTED = {
         "GET",
         {"case_id": "case_id", "message_id": "message_id", "attachment_id": "message_attachment_id"},
     ),
+    # issue 17 trip+documents: sharing with and asking of the patient
+    "cases.share_document": ("POST", {"case_id": "case_id", "document_id": "document_id"}),
+    "cases.stop_sharing_document": ("POST", {"case_id": "case_id", "document_id": "document_id"}),
+    "cases.withdraw_document_request": ("POST", {"case_id": "case_id", "request_id": "request_id"}),
 }
 # Form fields a view checks before it looks the records up: (endpoint, field) -> the parent's value in the world.
 NESTED_FORMS = {("invoicing.remove_invoice_line", "version"): "draft_version"}

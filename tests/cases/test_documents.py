@@ -10,11 +10,17 @@ from flask_login import login_user
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from backoffice.cases import documents
-from backoffice.cases.document_forms import DocumentRemoveForm, DocumentTypeForm, DocumentUploadForm
+from backoffice.cases import document_sharing, documents
+from backoffice.cases.document_forms import (
+    DocumentRemoveForm,
+    DocumentRequestForm,
+    DocumentTypeForm,
+    DocumentUploadForm,
+)
 from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, CaseEvent
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.forms import ConfirmForm
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user
 from tests.helpers import change_settings, login_as
@@ -407,6 +413,9 @@ def render_panel(app, user, case):
             upload_form=DocumentUploadForm(),
             type_form=DocumentTypeForm(),
             remove_form=DocumentRemoveForm(),
+            share_form=ConfirmForm(),
+            request_form=DocumentRequestForm(),
+            document_requests=document_sharing.open_requests([case.id]),
             document_types=DOCUMENT_TYPES,
         )
 

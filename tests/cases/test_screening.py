@@ -116,12 +116,12 @@ def test_the_physicians_clearance_resolves_a_contraindication_and_is_on_the_time
     note = db.session.scalars(select(CaseEvent.note).where(CaseEvent.kind == "screening").order_by(CaseEvent.id))
     assert list(note)[-1].endswith("(after birth); physician's clearance dr-weber-clearance.pdf")
     # The clearance a resolution rests on can be neither removed nor retyped.
-    from backoffice.cases import documents
+    from backoffice.cases import document_changes, documents
 
     with pytest.raises(documents.DocumentError, match="it cannot be removed"):
-        documents.remove_document(case.id, clearance.id, "wrong case", coordinator.id)
+        document_changes.remove_document(case.id, clearance.id, "wrong case", coordinator.id)
     with pytest.raises(documents.DocumentError, match="it stays a clearance"):
-        documents.change_document_type(case.id, clearance.id, "other", coordinator.id)
+        document_changes.change_document_type(case.id, clearance.id, "other", coordinator.id)
 
 
 def test_an_administrator_clears_a_contraindication_without_a_document_giving_the_reason():

@@ -32,6 +32,8 @@ PATIENT_FACING = (
     "backoffice/auth/passwords.py",
     "backoffice/errors.py",
     "backoffice/auth/sessions.py",
+    "backoffice/cases/documents.py",  # an upload's refusal: the patient sends files from the portal
+    "backoffice/cases/models.py",  # the document types the portal names
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
@@ -45,6 +47,9 @@ TRANSLATED_TEMPLATES = (
     "portal/invoices.html",
     "portal/accept_invite.html",
     "portal/forgot_password.html",
+    "portal/trip.html",
+    "portal/documents.html",
+    "portal/_case_choice.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

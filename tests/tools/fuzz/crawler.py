@@ -53,7 +53,7 @@ def discover(
     seen_forms: set[tuple] = set()
     starts = [*world.urls, "/", "/dashboard", "/portal/"]
     starts += [rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods and not rule.arguments]
-    downloads: Counter = Counter()  # files (PDFs take a second to render): one of each kind, whoever asks
+    downloads: Counter = Counter()  # files (PDFs take a second to render): one of each kind, whoever gets it
     for role, client in clients.items():
         queue = deque(starts)
         visited: set[str] = set()
@@ -66,10 +66,9 @@ def discover(
             endpoint = endpoint_of(app, url)
             if endpoint is None:
                 continue
-            if url.split("?")[0].endswith(CRAWL_SKIP_SUFFIXES):
-                downloads[endpoint] += 1
-                if downloads[endpoint] > 1:
-                    continue
+            is_download = url.split("?")[0].endswith(CRAWL_SKIP_SUFFIXES)
+            if is_download and downloads[endpoint]:  # (counted once answered: a role refused it leaves it to others)
+                continue
             cap = case_cap if endpoint == "cases.show_case" else max(default_cap, CRAWL_CAPS.get(endpoint, 0))
             if opened[endpoint] >= cap and url not in world.urls:  # the world's chosen pages are always opened
                 continue
@@ -80,6 +79,7 @@ def discover(
                 found.findings.append(f"{response.status_code} on GET {url} as {role}")
             if response.status_code < 400:
                 found.get_endpoints.add(endpoint)
+                downloads[endpoint] += is_download
             if response.status_code != 200:
                 continue
             found.pages[(role, endpoint)].append(url)

@@ -218,8 +218,37 @@ def build_world(app) -> World:
     _, world.tokens["calendar"] = calendar.create_feed(coordinator, actor_id=coordinator)
     world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]
     world.urls.append(f"/messages/unmatched/{_unmatched_mail()}")  # assign it to a case, or discard it; its file
+    _portal_trip_and_documents(world)
     db.session.commit()
     return world
+
+
+def _portal_trip_and_documents(world: World) -> None:
+    """Issue 17: the demo patient gets a second case (the portal offers a choice of case), a document shared with
+    them (its download) and one asked of them (the form that sends it)."""
+    from datetime import timedelta
+
+    from backoffice.auth.models import User
+    from backoffice.cases import document_sharing, documents
+    from backoffice.dbtypes import utcnow
+    from backoffice.patients.models import Patient
+    from tests.factories import make_case, make_patient
+    from tests.logistics.factories import make_hotel
+
+    coordinator = world.account_ids["coordinator"]
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == world.account_ids["patient"]))
+    if patient is None:
+        patient = make_patient(email=ROLE_ACCOUNTS["patient"])
+        patient.user_id = world.account_ids["patient"]
+    case = make_case(patient=patient, state="confirmed", coordinator=db.session.get(User, coordinator))
+    offer = documents.store_bytes(
+        case.id, "offer.pdf", b"%PDF-1.4\n%%EOF\n", description="", actor_id=coordinator, document_type="letter"
+    )
+    document_sharing.share_document(case.id, offer.id, coordinator)
+    document_sharing.ask_for_document(case.id, "Your latest blood test", coordinator)
+    start = utcnow().date() + timedelta(days=40)
+    make_hotel(case, check_in_on=start, check_out_on=start + timedelta(days=5))  # the trip's PDF is offered
+    world.urls.append(f"/cases/{case.id}")  # staff: stop sharing the document, withdraw the request
 
 
 def _unmatched_mail() -> int:
