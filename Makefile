@@ -19,8 +19,8 @@ CATALOGUES = backoffice/translations
 ## `make messages`: every string marked for translation (templates and code) into $(CATALOGUES)/messages.pot, and
 ## each language's catalogue updated from it (new strings empty, to be translated; see README "Adding a language").
 messages: $(STAMP)
-	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext -k _l --no-location --sort-output -o $(CATALOGUES)/messages.pot .
-	$(BIN)/pybabel -q update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching --omit-header --ignore-obsolete
+	$(BIN)/pybabel -q extract -F babel.cfg -k N_ -k lazy_gettext -k _l --no-location --sort-output --no-wrap --project=backoffice -o $(CATALOGUES)/messages.pot .
+	$(BIN)/pybabel -q update -i $(CATALOGUES)/messages.pot -d $(CATALOGUES) --no-fuzzy-matching --ignore-obsolete --no-wrap
 
 ## `make translations`: the catalogues compiled (.mo, not kept in git); make run and make test do it first.
 translations: $(STAMP)
