@@ -18,7 +18,6 @@ import re
 import pytest
 
 from tests.e2e.conftest import Browse
-from tests.e2e.test_finance_layout import OVERFLOWING
 
 WINDOWS = {"phone": (390, 844), "desktop": (1280, 800)}
 PUBLIC_PAGES = ("/request", "/login", "/portal/forgot-password")
