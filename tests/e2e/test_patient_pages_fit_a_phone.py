@@ -25,6 +25,9 @@ PUBLIC_LANGUAGES = ("en", "ru", "ar")
 # Portal pages a signed-in patient reads besides those found under /portal/ (a patient's account lives there too).
 PORTAL_PAGES = ("/portal/", "/portal/invoices", "/account/password")
 PORTAL_LANGUAGES = ("en", "ar")
+# Who sends the request form in each language, and what for (the thanks page shows the request number among them).
+VISITORS = {"en": "Layout Probe", "ru": "Анна Иванова", "ar": "فاطمة الزهراء"}
+TREATMENTS = {"en": "Knee replacement", "ru": "Замена коленного сустава", "ar": "استبدال مفصل الركبة"}
 NOT_A_PAGE = re.compile(r"<|\.(pdf|ics|csv|zip)$")  # an address with an id, or a download
 
 # What does not fit, in words: the page wider than the window, anything that scrolls sideways, a table cell that is
@@ -96,16 +99,25 @@ def portal_pages(browse: Browse) -> list[str]:
 def misfits(browse: Browse, path: str, language: str) -> dict[str, list[str]]:
     """What does not fit on `path` in `language`, per window (a screenshot of each); the layout mirrors for Arabic."""
     found = {}
-    for window, (width, height) in WINDOWS.items():
-        browse.page.set_viewport_size({"width": width, "height": height})
+    for window in WINDOWS:
+        resize(browse, window)
         browse.go(f"{path}?lang={language}")
-        layout = browse.page.evaluate(LAYOUT)
-        assert layout["lang"] == language, f"{path}?lang={language} is in {layout['lang']!r}"
-        browse.shot(f"{path.strip('/').replace('/', '-') or 'portal'}-{language}-{window}")
-        problems = browse.page.evaluate(MISFITS) + mirror_problems(layout, language)
-        if problems:
-            found[f"{path} {language} {window}"] = problems
+        found |= measure(browse, path, language, window)
     return found
+
+
+def resize(browse: Browse, window: str) -> None:
+    width, height = WINDOWS[window]
+    browse.page.set_viewport_size({"width": width, "height": height})
+
+
+def measure(browse: Browse, path: str, language: str, window: str) -> dict[str, list[str]]:
+    """What does not fit on the page the tab shows now (and a screenshot of it)."""
+    layout = browse.page.evaluate(LAYOUT)
+    assert layout["lang"] == language, f"{path} is in {layout['lang']!r}, not {language!r}"
+    browse.shot(f"{path.strip('/').replace('/', '-') or 'portal'}-{language}-{window}")
+    problems = browse.page.evaluate(MISFITS) + mirror_problems(layout, language)
+    return {f"{path} {language} {window}": problems} if problems else {}
 
 
 def mirror_problems(layout: dict, language: str) -> list[str]:
@@ -131,6 +143,26 @@ def test_request_form_and_sign_in_fit_a_phone_and_mirror_in_arabic(browse: Brows
     problems = {}
     for path in PUBLIC_PAGES:
         problems |= misfits(browse, path, language)
+
+    # The form as a visitor on a phone sends it: first with nothing filled in (its messages), then filled in.
+    page = browse.page
+    resize(browse, "phone")
+    browse.go(f"/request?lang={language}")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    problems |= measure(browse, "/request (not filled in)", language, "phone")
+    assert page.locator(".field-error").count(), "the empty form shows no message"
+    page.fill("input[name=name]", VISITORS[language])
+    page.fill("input[name=email]", f"layout-{language}@example.org")
+    page.fill("input[name=phone]", "+971 50 123 4567")
+    page.select_option("select[name=country]", "AE")
+    page.fill("input[name=requested_treatment]", TREATMENTS[language])
+    page.check("input[name=consent]")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/request/thanks")
+    for window in WINDOWS:  # the thanks page is shown once: measured at both widths without a reload
+        resize(browse, window)
+        problems |= measure(browse, "/request/thanks", language, window)
     assert not problems, f"does not fit: {problems}"
 
 
