@@ -82,9 +82,10 @@ LAYOUT = """() => {
 }"""
 
 
-def portal_pages(browse: Browse) -> list[str]:
+@pytest.fixture(scope="module")
+def portal_pages(live_server) -> list[str]:
     """The portal pages this server has: PORTAL_PAGES and every page under /portal/ without an id (the URL map)."""
-    routes = browse.server.flask("routes").stdout.splitlines()
+    routes = live_server.flask("routes").stdout.splitlines()
     found = {line.split()[-1] for line in routes if len(line.split()) >= 3 and "GET" in line}
     missing = [path for path in PORTAL_PAGES if path not in found]
     assert not missing, f"the server has no {missing}"
@@ -167,13 +168,12 @@ def test_request_form_and_sign_in_fit_a_phone_and_mirror_in_arabic(browse: Brows
 
 
 @pytest.mark.parametrize("language", PORTAL_LANGUAGES)
-def test_every_portal_page_fits_a_phone_and_mirrors_in_arabic(browse: Browse, language: str):
+def test_every_portal_page_fits_a_phone_and_mirrors_in_arabic(browse: Browse, portal_pages: list[str], language: str):
     browse.login("patient", email="patient@demo.test")
     problems = {}
-    pages = portal_pages(browse)
-    for path in pages:
+    for path in portal_pages:
         problems |= misfits(browse, path, language)
     browse.go("/portal/invoices")
     assert browse.page.locator("main table tbody td").count(), "the demo patient has no invoice to measure"
-    print(f"\n{language}: {len(pages)} portal pages at {list(WINDOWS)}: {pages}")
+    print(f"\n{language}: {len(portal_pages)} portal pages at {list(WINDOWS)}: {portal_pages}")
     assert not problems, f"does not fit: {problems}"
