@@ -78,6 +78,8 @@ LAYOUT = """() => {
     brand: box(document.querySelector('.topbar .brand')),
     menu: box(document.querySelector('.topbar .mainnav')),
     first: box(document.querySelector('.topbar .mainnav a')),
+    rightToLeftNumbers: [...document.querySelectorAll('a[href^="tel:"], input[type=email], input[name=phone]')]
+      .filter(el => getComputedStyle(el).direction !== 'ltr').map(el => el.outerHTML.slice(0, 80)),
   };
 }"""
 
@@ -122,7 +124,8 @@ def measure(browse: Browse, path: str, language: str, window: str) -> dict[str, 
 
 
 def mirror_problems(layout: dict, language: str) -> list[str]:
-    """Arabic: right to left, the operator's name at the right edge, the first menu item on the menu's right."""
+    """Arabic: right to left, the operator's name at the right edge, the first menu item on the menu's right; phone
+    numbers and email addresses left to right in any language."""
     width, brand, menu, first = layout["width"], layout["brand"], layout["menu"], layout["first"]
     rtl = language == "ar"
     problems = []
@@ -136,6 +139,8 @@ def mirror_problems(layout: dict, language: str) -> list[str]:
         problems.append("the first menu item is not on the right of the menu")
     if first and not rtl and first["left"] > menu["left"] + 2:
         problems.append("the first menu item is not on the left of the menu")
+    if layout["rightToLeftNumbers"]:
+        problems.append(f"phone numbers or email addresses run right to left: {layout['rightToLeftNumbers']}")
     return problems
 
 
