@@ -26,7 +26,10 @@ PATIENT_FACING = (
     "backoffice/auth/permissions.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
-TRANSLATED_TEMPLATES = ("base.html",)
+TRANSLATED_TEMPLATES = (
+    "base.html",
+    "messages/*.txt",  # the automatic mails (i17-mails)
+)
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
 
