@@ -23,9 +23,9 @@ from flask_babel import force_locale
 from backoffice.cases import signals as case_signals
 from backoffice.config import settings
 from backoffice.extensions import db
+from backoffice.languages import DEFAULT, STAFF_LANGUAGES, for_patient
 from backoffice.messages import kinds
 from backoffice.messages.models import Message
-from backoffice.languages import DEFAULT, STAFF_LANGUAGES, for_patient
 from backoffice.messages.operations import MessageRefused, OutgoingAttachment, queue_message
 from backoffice.patients.models import Patient
 from backoffice.trail import record_event

@@ -1,5 +1,6 @@
 """A treatment request through /request sends the patient a confirmation with the case number, in German for a
-German speaker (the other languages: test_mail_languages.py), with no health data in it; it is queued with the case or not at all."""
+German speaker (the other languages: test_mail_languages.py), with no health data in it; it is queued with the case
+or not at all."""
 
 from __future__ import annotations
 
