@@ -40,7 +40,8 @@ def mail_language(language: str | None, counterpart: str = "patient") -> str:
 
 
 def render(kind: str, language: str, *, counterpart: str = "patient", **context) -> tuple[str, str, str]:
-    """(language used, subject, body) of template `kind` in `language` (`mail_language`)."""
+    """(language used, subject, body) of template `kind` in `language` (`mail_language`); `kind` may name a
+    coordinator's template (`compose/<name>`)."""
     language = mail_language(language, counterpart)
     with force_locale(language):  # the text, dates and amounts as the reader writes them: "7. Dezember 2026"
         text = render_template(f"messages/{kind}.txt", **context)

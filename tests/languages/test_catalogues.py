@@ -29,6 +29,7 @@ PATIENT_FACING = (
 TRANSLATED_TEMPLATES = (
     "base.html",
     "messages/*.txt",  # the automatic mails (i17-mails)
+    "messages/compose/*.txt",  # a coordinator's templates (i17-mails)
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
