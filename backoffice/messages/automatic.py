@@ -1,7 +1,10 @@
-"""The messages the product writes by itself, each from a text template in `templates/messages/<kind>.<lang>.txt`.
+"""The messages the product writes by itself, each from one text template `templates/messages/<kind>.txt` whose text
+is in `{% trans %}` blocks, so a mail speaks every language there is a catalogue for.
 
-A template's first line is the subject, the rest (after one blank line) the body. The patient's preferred language
-picks the template where one exists (this slice: English and German), English otherwise. No health data goes into
+A template's first line is the subject, the rest (after one blank line) the body. A mail to a patient is in their
+preferred language when it is shipped (`languages.for_patient`: English, German, Russian, Arabic), English otherwise;
+one to a hospital or to staff in English or German (`languages.STAFF_LANGUAGES`). Dates and amounts in it are written
+the way its language writes them (the `| day` and `| money` filters, under `force_locale`). No health data goes into
 these texts: mail crosses servers we do not control. Every kind is listed in `kinds.KINDS`; one an administrator
 switched off is not queued (`send` answers None) while the change that wanted it goes on.
 
@@ -14,30 +17,34 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from babel.dates import format_date
 from flask import current_app, render_template
+from flask_babel import force_locale
 
 from backoffice.cases import signals as case_signals
 from backoffice.config import settings
 from backoffice.extensions import db
+from backoffice.languages import DEFAULT, STAFF_LANGUAGES, for_patient
 from backoffice.messages import kinds
 from backoffice.messages.models import Message
-from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, queue_message
-from backoffice.money import format_money
+from backoffice.messages.operations import MessageRefused, OutgoingAttachment, queue_message
 from backoffice.patients.models import Patient
 from backoffice.trail import record_event
 
 
-def render(kind: str, language: str, **context) -> tuple[str, str, str]:
-    """(language used, subject, body) of template `kind` in `language`, or in English when there is none."""
-    language = language if language in LANGUAGES else "en"
-    text = render_template(
-        f"messages/{kind}.{language}.txt",
-        # dates and amounts as the reader writes them: "7. Dezember 2026", "1.234,50 €"
-        day=lambda value: format_date(value, "long", locale=language),
-        money=lambda amount, currency: format_money(amount, currency, language),
-        **context,
-    )
+def mail_language(language: str | None, counterpart: str = "patient") -> str:
+    """The language a mail to `counterpart` is written in: the one asked for when that reader is offered it (a
+    patient: every shipped language; a hospital or staff: English and German), English otherwise."""
+    if counterpart == "patient":
+        return for_patient(language)
+    return language if language in STAFF_LANGUAGES else DEFAULT
+
+
+def render(kind: str, language: str, *, counterpart: str = "patient", **context) -> tuple[str, str, str]:
+    """(language used, subject, body) of template `kind` in `language` (`mail_language`); `kind` may name a
+    coordinator's template (`compose/<name>`)."""
+    language = mail_language(language, counterpart)
+    with force_locale(language):  # the text, dates and amounts as the reader writes them: "7. Dezember 2026"
+        text = render_template(f"messages/{kind}.txt", **context)
     subject, _, body = text.partition("\n\n")
     return language, subject.strip(), body.strip() + "\n"
 
@@ -64,7 +71,7 @@ def send(
     """Queue the automatic message `kind` from its template, or None when an administrator switched the kind off."""
     if not kinds.is_on(kind):
         return None
-    used, subject, body = render(kind, language, **context)
+    used, subject, body = render(kind, language, counterpart=counterpart, **context)
     return queue_message(
         kind=kind,
         to=[to] if isinstance(to, str) else to,

@@ -2,8 +2,9 @@
 
 A coordinator writes to the case's patient, the hospital's contact, the physician, or someone another feature names
 (`signals.case_contacts`: the booked interpreters), or to an address typed in (a hotel has no address on record).
-Templates (`templates/messages/compose/<name>.<lang>.txt`, first line the subject) are filled with the case's fields
-in the recipient's language where known. Files come from the case's documents and from other features
+Templates (`templates/messages/compose/<name>.txt`, first line the subject, text in `{% trans %}` blocks) are filled
+with the case's fields in the recipient's language where known: the patient's when shipped (English otherwise), the
+hospital's or physician's first of English and German. Files come from the case's documents and from other features
 (`signals.case_attachables`: the itinerary, issued invoices).
 
 Health data (medical records: every document but a passport or visa; the itinerary; invoices) goes only to the
@@ -15,8 +16,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from flask import render_template
-
 from backoffice.auth.models import User
 from backoffice.auth.permissions import CARE_COORDINATORS
 from backoffice.cases.documents import list_documents, open_document
@@ -25,7 +24,9 @@ from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.errors import NotFound, PermissionDenied
 from backoffice.extensions import db
+from backoffice.languages import STAFF_LANGUAGES, for_patient
 from backoffice.messages import signals
+from backoffice.messages.automatic import render
 from backoffice.messages.models import COUNTERPARTS, Message
 from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, _header_safe, queue_message
 from backoffice.messages.signals import Attachable, Contact
@@ -64,7 +65,8 @@ def check_composer(actor_id: int) -> User:
 
 
 def _first_language(languages: Sequence[str]) -> str:
-    return next((code for code in languages if code in LANGUAGES), "en")
+    """A hospital's or physician's language to write in: the first of theirs we write to them in (else English)."""
+    return next((code for code in languages if code in STAFF_LANGUAGES), "en")
 
 
 def case_contacts(case: Case) -> list[Contact]:
@@ -73,7 +75,7 @@ def case_contacts(case: Case) -> list[Contact]:
     contacts: list[Contact] = []
     patient = case.patient
     if patient.email:
-        language = patient.preferred_language if patient.preferred_language in LANGUAGES else "en"
+        language = for_patient(patient.preferred_language)
         contacts.append(Contact("patient", "patient", patient.name, patient.email, language, on_record=True))
     if case.hospital and case.hospital.contact_email:
         hospital = case.hospital
@@ -178,9 +180,10 @@ def draft(case: Case, template: str, contact: Contact | None, *, actor: User | N
     """Template `template` filled with the case's fields, in the recipient's language where a template exists."""
     if template not in TEMPLATES:
         template = "blank"
-    language = contact.language if contact is not None and contact.language in LANGUAGES else "en"
-    text = render_template(
-        f"messages/compose/{template}.{language}.txt",
+    language, subject, body = render(
+        f"compose/{template}",
+        contact.language if contact is not None else "en",
+        counterpart=contact.counterpart if contact is not None else "other",
         case=case,
         patient=case.patient,
         hospital=case.hospital,
@@ -190,8 +193,7 @@ def draft(case: Case, template: str, contact: Contact | None, *, actor: User | N
         sender=actor,
         operator_name=settings().operator_name,
     )
-    subject, _, body = text.partition("\n\n")
-    return Draft(language, " ".join(subject.split()), body.strip() + "\n")
+    return Draft(language, " ".join(subject.split()), body)
 
 
 def _greeting_name(case: Case, contact: Contact | None) -> str:
@@ -260,7 +262,7 @@ def compose_message(
     for value, label in ((subject, "subject"), (language, "language"), (typed_counterpart, "counterpart")):
         _header_safe(value, label)
     if language not in LANGUAGES:
-        raise MessageRefused("Write in English or German (the languages the templates exist in).")
+        raise MessageRefused("Write in English, German, Russian or Arabic (the languages there are catalogues for).")
     if typed_counterpart not in COUNTERPARTS:
         raise MessageRefused("Say who the typed address belongs to.")
     contact = find_contact(case, to, typed_address, typed_counterpart)

@@ -15,7 +15,7 @@ from backoffice.messages.compose import TEMPLATES, TYPED_COUNTERPARTS
 from backoffice.messages.consultation import CONSENT_FORMS
 from backoffice.messages.operations import LANGUAGES
 
-LANGUAGE_LABELS = {"en": "English", "de": "German"}
+LANGUAGE_LABELS = {"en": "English", "de": "German", "ru": "Russian", "ar": "Arabic"}
 LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 

@@ -20,6 +20,7 @@ from backoffice.cases.operations import get_case
 from backoffice.directory.models import Physician
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.languages import STAFF_LANGUAGES
 from backoffice.messages.compose import (
     NOT_HEALTH_DATA,
     Draft,
@@ -77,7 +78,7 @@ def physicians_to_ask(case: Case) -> list[tuple[str, str]]:
 
 
 def physician_contact(physician: Physician) -> Contact:
-    language = next((code for code in physician.languages if code in LANGUAGES), "en")
+    language = next((code for code in physician.languages if code in STAFF_LANGUAGES), "en")
     return Contact("physician", "physician", physician.name, physician.email, language, on_record=True)
 
 
@@ -190,7 +191,7 @@ def request_consultation(
     if not physician.email:
         raise ConsultationRefused(f"{physician.name} has no email address in the directory; add it there first.")
     if language not in LANGUAGES:
-        raise ConsultationRefused("Write in English or German (the languages the templates exist in).")
+        raise ConsultationRefused("Write in English, German, Russian or Arabic (the languages with catalogues).")
     records = _selected_records(case.id, document_ids)
     consents = covering_consents(case.id, physician.id, [document.id for document in records])
     files = [document_attachable(case.id, document, actor_id) for document in records]

@@ -3,7 +3,8 @@ chose "daily" gets one mail listing their unread notifications not yet sent in a
 
 A user's last digest is the latest `digested_at` of their notifications, so the job needs no state of its own: a
 second run the same day finds everyone done, and a notification goes out in one digest at most. The text is the
-notification's own (case number and what happened, no health data), written in English (the staff's language).
+notification's own (case number and what happened, no health data); the rest is in the staff member's language
+(`users.language`: English or German).
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def _queue_digest(user: User, now: datetime) -> Message:
     ]
     language, subject, body = render(
         "digest",
-        "en",
+        user.language,
+        counterpart="staff",
         name=" ".join(user.name.split()),
         items=items,
         more=len(notifications) - len(listed),

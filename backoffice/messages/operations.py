@@ -20,12 +20,13 @@ from backoffice.config import settings
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
+from backoffice.languages import PATIENT_LANGUAGES
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.trail import record_event
 
 SEND_JOB = "messages.send"
 MAX_RECIPIENTS = 20
-LANGUAGES = ("en", "de")  # the languages templates exist in; others are written in English
+LANGUAGES = PATIENT_LANGUAGES  # the languages a message may be written in (a catalogue each); others: English
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # all of a message's files together: what most mail servers still accept
 

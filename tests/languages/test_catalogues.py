@@ -50,6 +50,8 @@ TRANSLATED_TEMPLATES = (
     "portal/trip.html",
     "portal/documents.html",
     "portal/_case_choice.html",
+    "messages/*.txt",  # the automatic mails (i17-mails)
+    "messages/compose/*.txt",  # a coordinator's templates (i17-mails)
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

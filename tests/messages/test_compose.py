@@ -184,6 +184,29 @@ def test_templates_are_filled_with_the_case_in_the_recipients_language(as_role, 
     assert "Reisedetails" in travel and "Guten Tag Petra Lang" in travel  # the hospital speaks German first
 
 
+@pytest.mark.parametrize(
+    ("language", "subject", "greeting"),
+    [
+        ("ru", "Необходимые документы", "Здравствуйте, Layla Haddad!"),
+        ("ar", "المستندات المطلوبة", "السيد/السيدة Layla Haddad المحترم/ة،"),
+        ("tr", "Documents we need", "Dear Layla Haddad,"),
+    ],
+)
+def test_a_template_to_the_patient_is_in_their_language_or_english(as_role, users, smtp, language, subject, greeting):
+    world = make_writing_case(users["coordinator"], preferred_language=language)
+    client = as_role("coordinator")
+    draft = page(client.get(f"/cases/{world.case.id}/messages/new?to=patient&template=documents_needed"))
+    assert f"{subject} ({world.case.number})" in draft and greeting in draft
+    used = language if language != "tr" else "en"
+    assert f'<option selected value="{used}">' in draft or f'value="{used}" selected' in draft
+
+    response = send(client, world, language=used, subject=f"{subject} ({world.case.number})", body=f"{greeting}\n")
+    assert response.status_code == 302
+    run_send_job(db.session.scalar(select(Message.id)))
+    (mail,) = smtp.inbox.messages()
+    assert mail["Content-Language"] == used and greeting in mail.get_content()
+
+
 def test_a_reply_threads_with_in_reply_to_and_references(as_role, world, smtp):
     received = make_received(
         world.case.id, subject="My flight", message_id="<r1@mail.example>", thread_references="<q1@medtravel.example>"

@@ -12,6 +12,7 @@ from backoffice.extensions import db
 from backoffice.messages import kinds
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.patients.models import Patient
+from tests.factories import make_case, make_patient
 from tests.logistics.factories import local, make_appointment, make_flight, make_hotel, make_transfer
 from tests.logistics.test_case_rules import confirmed_case  # noqa: F401  (fixture)
 from tests.shipments.factories import run_jobs, submitted_order
@@ -90,7 +91,8 @@ def test_with_itinerary_mail_off_the_coordinator_is_told_nothing_went(as_role, u
 
 
 def test_a_shipped_order_tells_the_patient_the_carrier_and_tracking_number_only(app, smtp):
-    order_id = submitted_order().id
+    patient = make_patient(preferred_language="en")
+    order_id = submitted_order(case=make_case(state="discharged", patient=patient)).id
     run_jobs(app)
 
     (mail,) = [m for m in smtp.inbox.messages() if m["Subject"] == "Your parcel is on its way"]

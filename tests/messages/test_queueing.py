@@ -93,6 +93,6 @@ def test_a_queued_message_has_one_send_job_and_an_audit_row():
     assert event.details["to"] == ["patient@example.org"] and event.details["kind"] == "manual"
 
 
-def test_a_language_without_templates_is_stored_as_english():
-    message = operations.queue_message(**message_fields(language="ar"))
+def test_a_language_without_a_catalogue_is_stored_as_english():
+    message = operations.queue_message(**message_fields(language="tr"))
     assert message.language == "en"

@@ -1,5 +1,6 @@
 """A treatment request through /request sends the patient a confirmation with the case number, in German for a
-German speaker and in English otherwise, with no health data in it; it is queued with the case or not at all."""
+German speaker (the other languages: test_mail_languages.py), with no health data in it; it is queued with the case
+or not at all."""
 
 from __future__ import annotations
 
@@ -39,7 +40,7 @@ def case_number() -> str:
 
 
 def test_a_request_through_the_form_sends_the_patient_a_confirmation_with_the_case_number(app, client, smtp):
-    response = client.post("/request", data=request_data())
+    response = client.post("/request", data=request_data(preferred_language="en"))
     assert response.status_code == 302
     run_jobs(app)
 
@@ -96,7 +97,7 @@ def test_a_line_break_in_the_name_stays_in_the_body_and_out_of_the_headers(app, 
     ["Фатима Алиева", "ليلى حداد", "王小明", "Zoë O'Brien & <Söhne>", "\u202eLayla\u202c Haddad", "Ana\u200fMaría"],
 )
 def test_the_patient_name_in_every_script_reaches_the_mail_as_typed(app, client, smtp, name):
-    client.post("/request", data=request_data(name=name))
+    client.post("/request", data=request_data(name=name, preferred_language="en"))
     run_jobs(app)
     (mail,) = smtp.inbox.messages()
     stored = db.session.scalar(select(Patient.name))

@@ -45,7 +45,8 @@ def test_the_cases_coordinator_or_an_admin_opens_the_account_and_the_link_is_mai
     as_role, users, role, mailbox
 ):
     case = make_case(
-        patient=make_patient(name="Layla Haddad", email="Layla.Haddad@Test.Example"), coordinator=users["coordinator"]
+        patient=make_patient(name="Layla Haddad", email="Layla.Haddad@Test.Example", preferred_language="en"),
+        coordinator=users["coordinator"],
     )
     db.session.commit()
     client = as_role(role)

@@ -21,7 +21,7 @@ NEW_PASSWORD = "a lantern by the old gate"
 @pytest.fixture
 def case_with_account(users):
     """A case whose patient signs in to the portal with the account of `users["patient"]`."""
-    patient = make_patient(name="Paula Patient", email=users["patient"].email)
+    patient = make_patient(name="Paula Patient", email=users["patient"].email, preferred_language="en")
     patient.user_id = users["patient"].id
     case = make_case(patient=patient, coordinator=users["coordinator"])
     db.session.commit()
