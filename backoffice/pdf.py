@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+
+from backoffice.languages import direction
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +63,42 @@ def static_root() -> Path:
     return Path(current_app.static_folder or Path(current_app.root_path) / "static").resolve()
 
 
-def render_pdf(template_name: str, **context) -> bytes:
-    """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder."""
+def render_pdf(template_name: str, *, language: str | None = None, **context) -> bytes:
+    """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder.
+
+    With a `language` (a document made for a patient), its text, days and amounts are in that language whatever the
+    page's, and the template gets `document_language` and `document_direction` for its `lang` and `dir`."""
+    if language is None:
+        return _write(render_template(template_name, **context))
+    with force_locale(language):
+        html = render_template(
+            template_name,
+            document_language=language,
+            document_direction=direction(language),
+            page_numbers=page_numbers(),
+            css_string=css_string,
+            **context,
+        )
+    return _write(html)
+
+
+def css_string(text: str) -> Markup:
+    """`text` as a CSS string for a `content:` in the template's <style> (a raw-text element: no HTML escaping
+    there, so quotes, backslashes and "<" are escaped the CSS way)."""
+    escaped = text.replace("\\", "\\\\").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", " ")
+    return Markup(f'"{escaped}"')
+
+
+def page_numbers() -> Markup:
+    """'"Page " counter(page) " of " counter(pages)' in the document's language, for a page's margin box."""
+    text = gettext("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    counters = {"\x00": "counter(page)", "\x01": "counter(pages)"}
+    parts = [counters.get(piece) or css_string(piece) for piece in re.split("([\x00\x01])", text) if piece]
+    return Markup(" ".join(parts))
+
+
+def _write(html: str) -> bytes:
     root = static_root()
-    html = render_template(template_name, **context)
     # path2url of a folder ends in "/", so "pdf/itinerary.css" resolves inside it.
     document = HTML(string=html, base_url=path2url(str(root)), url_fetcher=StaticFilesOnly(root))
     return document.write_pdf()

@@ -13,7 +13,7 @@ from weasyprint import HTML
 from backoffice.cases import history
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
-from backoffice.logistics.itinerary.document import TEMPLATE_HELPERS
+from backoffice.logistics.itinerary.document import PDF_HELPERS
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary
 from backoffice.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
@@ -28,15 +28,16 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(result.stdout.decode().split())  # lines wrap where the layout wants: compare words
 
 
-def itinerary_pdf(case_id: int) -> bytes:
+def itinerary_pdf(case_id: int, language: str = "en") -> bytes:
     itinerary = load_itinerary(case_id)
     return render_pdf(
         "logistics/itinerary_pdf.html",
+        language=language,
         itinerary=itinerary,
         days=days(itinerary, include_cancelled=False),
         operator_name="MedTravel Coordination GmbH",
         generated_on=itinerary.items[0].starts_at.date(),
-        **TEMPLATE_HELPERS,
+        **PDF_HELPERS,
     )
 
 
@@ -53,7 +54,7 @@ def test_the_itinerary_pdf_shows_the_programme_and_the_trip_for_the_patient(app,
     assert "Amal Haddad" in text and trip.case.number in text and "MedTravel Coordination GmbH" in text
     assert "Leukocytapheresis and cryopreservation" in text and "Transplantation" in text
     assert "Clinic of Advanced Biological Medicine" in text and "Musterstraße 1" in text
-    assert "Wednesday 12 May 2027, 09:00 CEST" in text  # the appointment, local time with its zone
+    assert "Wednesday, May 12, 2027, 09:00 CEST" in text  # the appointment, local time with its zone
     assert "02:40 +04" in text and "07:05 CEST" in text and "Jonas, phone +49 170 555" in text
     assert "Carl Coordinator, coord@test.example" in text
     assert (
