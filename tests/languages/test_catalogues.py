@@ -24,9 +24,18 @@ PATIENT_FACING = (
     "backoffice/portal/*",
     "backoffice/languages.py",
     "backoffice/auth/permissions.py",
+    "templates/logistics/itinerary_pdf.html",
+    "templates/invoicing/invoice_pdf.html",
+    "backoffice/pdf.py",
+    "backoffice/invoicing/printing.py",
+    "backoffice/invoicing/models.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
-TRANSLATED_TEMPLATES = ("base.html",)
+TRANSLATED_TEMPLATES = (
+    "base.html",
+    "logistics/itinerary_pdf.html",
+    "invoicing/invoice_pdf.html",
+)
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
 
