@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
-from flask_babel import force_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
@@ -71,15 +71,30 @@ def render_pdf(template_name: str, *, language: str | None = None, **context) ->
     if language is None:
         return _write(render_template(template_name, **context))
     with force_locale(language):
-        html = render_template(
-            template_name,
-            document_language=language,
-            document_direction=direction(language),
-            page_numbers=page_numbers(),
-            css_string=css_string,
-            **context,
-        )
+        html = render_template(template_name, **document_context(language), **context)
     return _write(html)
+
+
+def document_context(language: str) -> dict:
+    """What a template in `language` gets beside its data (call it under `force_locale(language)`): the language and
+    direction for its <html>, its page margins' texts, and `isolate()` for numbers and names in right-to-left text."""
+    return {
+        "document_language": language,
+        "document_direction": direction(language),
+        "page_numbers": page_numbers(),
+        "css_string": css_string,
+        "isolate": isolate,
+    }
+
+
+def isolate(text: str) -> str:
+    """`text` (a phone number, an amount, a time, a place's name) kept in one piece in its own direction inside a
+    right-to-left document: in Unicode's first-strong isolate, which prints nothing. Beside Arabic, "+49 69 1234"
+    would otherwise read "1234 69 49+", and "Dubai → Frankfurt am Main" would point the wrong way. Unchanged in a
+    left-to-right document."""
+    if not text or direction(str(get_locale() or "")) != "rtl":
+        return text
+    return f"\u2068{text}\u2069"
 
 
 def css_string(text: str) -> Markup:

@@ -24,12 +24,14 @@ from backoffice.invoicing.models import KIND_LABELS, RATE_SCALE, Invoice
 from backoffice.invoicing.totals import RateTotal, invoice_totals, minor_digits, vat_in_base
 from backoffice.languages import DEFAULT, N_, page_language
 from backoffice.money import round_half_up
-from backoffice.pdf import render_pdf
+from backoffice.pdf import isolate, render_pdf
 
 TEMPLATE = "invoicing/invoice_pdf.html"
 # The ISO code rather than a symbol: "$" is the dollar of a dozen countries, and patients pay from abroad.
 ISO_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
-DATE_PATTERN = "d MMM y"  # 24 Nov 2026 in English; the other languages write their CLDR "medium" date
+# 24 Nov 2026 in English; the other languages write their CLDR "medium" date (24.11.2026), but Arabic its month's
+# name: its medium date (24/11/2026 with right-to-left marks) reads backwards in a left-to-right line.
+DATE_PATTERNS = {"en": "d MMM y", "ar": "d MMMM y"}
 RATE_PATTERN = "0.000000"  # an exchange rate with its six decimals, the decimal sign the language's
 # The default VAT_EXEMPTION_NOTE, named here so the catalogues translate it (its German is the legal text).
 DEFAULT_EXEMPTION_NOTE = N_("Medical treatment: exempt from VAT under section 4 no. 14 UStG.")
@@ -111,12 +113,13 @@ class PrintedInvoice:
 def format_amount(amount: Decimal, currency: str) -> str:
     """A total or line amount rounded half-up to the currency's minor unit: EUR 1,596.76, JPY 1,500 (EUR 1.596,76
     on a German invoice)."""
-    return format_currency(round_half_up(amount, minor_digits(currency)), currency, ISO_PATTERN, locale=page_language())
+    rounded = round_half_up(amount, minor_digits(currency))
+    return isolate(format_currency(rounded, currency, ISO_PATTERN, locale=page_language()))
 
 
 def format_unit_price(amount: Decimal, currency: str) -> str:
     """A unit price with every decimal it has (up to 4), at least the currency's: EUR 12.50, EUR 12.3456."""
-    return format_currency(amount, currency, ISO_PATTERN, locale=page_language(), decimal_quantization=False)
+    return isolate(format_currency(amount, currency, ISO_PATTERN, locale=page_language(), decimal_quantization=False))
 
 
 def _plain_number(value: Decimal) -> str:
@@ -136,18 +139,23 @@ def format_day(day: date | None) -> str:
     if not day:
         return ""
     language = page_language()
-    return format_date(day, DATE_PATTERN if language == DEFAULT else "medium", locale=language)
+    return format_date(day, DATE_PATTERNS.get(language, "medium"), locale=language)
 
 
 def with_german(message: str, **values) -> str:
     """A designation German law asks of an invoice (`message`, marked with N_), in the document's language with the
-    German beside it: "Счёт № / Rechnungsnummer". German alone on a German invoice, English alone on an English one."""
-    text = _(message, **values)
+    German beside it: "Счёт № / Rechnungsnummer". German alone on a German invoice, English alone on an English one.
+    A value that is a function (a day to format) is called in each language."""
+    text = _(message, **_in_this_language(values))
     if page_language() in (DEFAULT, LEGAL_LANGUAGE):
         return text
     with force_locale(LEGAL_LANGUAGE):
-        german = _(message, **values)
+        german = _(message, **_in_this_language(values))
     return text if german == text else f"{text} / {german}"
+
+
+def _in_this_language(values: dict) -> dict:
+    return {key: value() if callable(value) else value for key, value in values.items()}
 
 
 def exemption_notes(note: str) -> tuple[str, ...]:
@@ -312,8 +320,9 @@ def _corrects(credited: Invoice | None) -> str:
     if credited is None:
         return ""
     if credited.issue_date:
+        day = credited.issue_date
         return with_german(
-            N_("Corrects invoice %(number)s of %(day)s."), number=credited.number, day=format_day(credited.issue_date)
+            N_("Corrects invoice %(number)s of %(day)s."), number=credited.number, day=lambda: format_day(day)
         )
     return with_german(N_("Corrects invoice %(number)s."), number=credited.number)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import unicodedata
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from weasyprint import HTML
 from backoffice.cases import history
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
-from backoffice.logistics.itinerary.document import PDF_HELPERS
+from backoffice.logistics.itinerary.document import PDF_HELPERS, render_itinerary_pdf
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary
 from backoffice.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
@@ -26,6 +27,16 @@ def pdf_text(pdf: bytes) -> str:
         pytest.skip("pdftotext (poppler-utils) is not installed")
     result = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
     return " ".join(result.stdout.decode().split())  # lines wrap where the layout wants: compare words
+
+
+GERMAN = {"Accept-Language": "de"}
+
+
+def arabic_pdf_text(pdf: bytes) -> str:
+    """pdftotext's words with Arabic as written: its presentation forms folded (NFKC), its direction marks dropped
+    (the order of the words of a right-to-left line is pdftotext's, so compare words, not lines)."""
+    text = unicodedata.normalize("NFKC", pdf_text(pdf))
+    return " ".join("".join(char for char in text if unicodedata.category(char) != "Cf").split())
 
 
 def itinerary_pdf(case_id: int, language: str = "en") -> bytes:
@@ -84,6 +95,47 @@ def test_finance_and_patients_do_not_download_the_staff_pdf(users, as_role, role
 
 def test_the_pdf_of_an_unknown_case_is_404(users, as_role):
     assert as_role("admin").get("/cases/424242/itinerary.pdf").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- the patient's language
+
+
+def test_an_arabic_speaking_patients_itinerary_pdf_has_arabic_headings(app, users):
+    trip = make_trip(coordinator=users["coordinator"], preferred_language="ar")
+    db.session.flush()
+    with app.test_request_context():
+        text = arabic_pdf_text(render_itinerary_pdf(load_itinerary(trip.case.id)))
+    # (words without the lam-alef ligature, which pdftotext gives back in reverse)
+    for heading in ("برنامج الرحلة", "مستشفاك", "موعدك", "منسقك الشخصي", "المرحلة"):
+        assert heading in text
+    assert "Amal Haddad" in text and "+49 69 1234 0" in text and "09:00 CEST" in text
+    assert "Your treatment trip" not in text and "Wednesday" not in text
+
+
+def test_a_turkish_speaking_patients_itinerary_pdf_is_english(app, users):
+    trip = make_trip(coordinator=users["coordinator"], preferred_language="tr")
+    db.session.flush()
+    with app.test_request_context():
+        text = pdf_text(render_itinerary_pdf(load_itinerary(trip.case.id)))
+    assert "Your treatment trip" in text and "Wednesday, May 12, 2027, 09:00 CEST" in text
+    assert "Page 1 of 2" in text
+
+
+def test_the_itinerary_pdf_is_in_the_patients_language_whoever_downloads_it(users, as_role):
+    trip = make_trip(preferred_language="ru")
+    db.session.commit()
+    text = pdf_text(as_role("coordinator").get(f"/cases/{trip.case.id}/itinerary.pdf", headers=GERMAN).data)
+    assert "Ваша поездка на лечение" in text and "среда, 12 мая 2027" in text
+    assert "Страница 1 из 2" in text and "Ihre Behandlungsreise" not in text
+
+
+def test_a_german_patients_itinerary_pdf_is_german(app, users):
+    trip = make_trip(coordinator=users["coordinator"], preferred_language="de")
+    db.session.flush()
+    with app.test_request_context():
+        text = pdf_text(render_itinerary_pdf(load_itinerary(trip.case.id)))
+    assert "Ihre Behandlungsreise" in text and "Mittwoch, 12. Mai 2027, 09:00 CEST" in text
+    assert "Aufnahme: Mittwoch, 12. Mai 2027" in text and "Seite 1 von 2" in text
 
 
 # ---------------------------------------------------------------------------------------------- the URL fetcher

@@ -19,7 +19,7 @@ from backoffice.geo import language_name
 from backoffice.languages import for_patient, page_language
 from backoffice.logistics.itinerary.items import PLACE_LABELS, Itinerary, days
 from backoffice.logistics.timezones import format_local, to_local
-from backoffice.pdf import render_pdf
+from backoffice.pdf import isolate, render_pdf
 
 # What the templates need to tell the kinds of items apart and show local times.
 TEMPLATE_HELPERS = {
@@ -36,7 +36,7 @@ def local_time(instant: datetime | None, tz_name: str) -> str:
     if instant is None:
         return "—"
     local = to_local(instant, tz_name)
-    return f"{local:%H:%M} {local.tzname()}"
+    return isolate(f"{local:%H:%M} {local.tzname()}")
 
 
 def local_date(instant: datetime | None, tz_name: str) -> date | None:
