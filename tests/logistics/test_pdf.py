@@ -100,11 +100,15 @@ def test_the_pdf_of_an_unknown_case_is_404(users, as_role):
 # ---------------------------------------------------------------------------------------------- the patient's language
 
 
-def test_an_arabic_speaking_patients_itinerary_pdf_has_arabic_headings(app, users):
-    trip = make_trip(coordinator=users["coordinator"], preferred_language="ar")
+def itinerary_pdf_of_patient_speaking(app, coordinator, language: str) -> bytes:
+    trip = make_trip(coordinator=coordinator, preferred_language=language)
     db.session.flush()
     with app.test_request_context():
-        text = arabic_pdf_text(render_itinerary_pdf(load_itinerary(trip.case.id)))
+        return render_itinerary_pdf(load_itinerary(trip.case.id))
+
+
+def test_an_arabic_speaking_patients_itinerary_pdf_has_arabic_headings(app, users):
+    text = arabic_pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "ar"))
     # (words without the lam-alef ligature, which pdftotext gives back in reverse)
     for heading in ("برنامج الرحلة", "مستشفاك", "موعدك", "منسقك الشخصي", "المرحلة"):
         assert heading in text
@@ -113,12 +117,15 @@ def test_an_arabic_speaking_patients_itinerary_pdf_has_arabic_headings(app, user
 
 
 def test_a_turkish_speaking_patients_itinerary_pdf_is_english(app, users):
-    trip = make_trip(coordinator=users["coordinator"], preferred_language="tr")
-    db.session.flush()
-    with app.test_request_context():
-        text = pdf_text(render_itinerary_pdf(load_itinerary(trip.case.id)))
+    text = pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "tr"))
     assert "Your treatment trip" in text and "Wednesday, May 12, 2027, 09:00 CEST" in text
     assert "Page 1 of 2" in text
+
+
+def test_a_german_patients_itinerary_pdf_is_german(app, users):
+    text = pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "de"))
+    assert "Ihre Behandlungsreise" in text and "Mittwoch, 12. Mai 2027, 09:00 CEST" in text
+    assert "Aufnahme: Mittwoch, 12. Mai 2027" in text and "Seite 1 von 2" in text
 
 
 def test_the_itinerary_pdf_is_in_the_patients_language_whoever_downloads_it(users, as_role):
@@ -127,15 +134,6 @@ def test_the_itinerary_pdf_is_in_the_patients_language_whoever_downloads_it(user
     text = pdf_text(as_role("coordinator").get(f"/cases/{trip.case.id}/itinerary.pdf", headers=GERMAN).data)
     assert "Ваша поездка на лечение" in text and "среда, 12 мая 2027" in text
     assert "Страница 1 из 2" in text and "Ihre Behandlungsreise" not in text
-
-
-def test_a_german_patients_itinerary_pdf_is_german(app, users):
-    trip = make_trip(coordinator=users["coordinator"], preferred_language="de")
-    db.session.flush()
-    with app.test_request_context():
-        text = pdf_text(render_itinerary_pdf(load_itinerary(trip.case.id)))
-    assert "Ihre Behandlungsreise" in text and "Mittwoch, 12. Mai 2027, 09:00 CEST" in text
-    assert "Aufnahme: Mittwoch, 12. Mai 2027" in text and "Seite 1 von 2" in text
 
 
 # ---------------------------------------------------------------------------------------------- the URL fetcher
