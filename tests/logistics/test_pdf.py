@@ -100,8 +100,8 @@ def test_the_pdf_of_an_unknown_case_is_404(users, as_role):
 # ---------------------------------------------------------------------------------------------- the patient's language
 
 
-def itinerary_pdf_of_patient_speaking(app, coordinator, language: str) -> bytes:
-    trip = make_trip(coordinator=coordinator, preferred_language=language)
+def itinerary_pdf_of_patient_speaking(app, coordinator, language: str, **trip) -> bytes:
+    trip = make_trip(coordinator=coordinator, preferred_language=language, **trip)
     db.session.flush()
     with app.test_request_context():
         return render_itinerary_pdf(load_itinerary(trip.case.id))
@@ -126,6 +126,12 @@ def test_a_german_patients_itinerary_pdf_is_german(app, users):
     text = pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "de"))
     assert "Ihre Behandlungsreise" in text and "Mittwoch, 12. Mai 2027, 09:00 CEST" in text
     assert "Aufnahme: Mittwoch, 12. Mai 2027" in text and "Seite 1 von 2" in text
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_patients_name_with_markup_prints_as_text_in_the_translated_sentences(app, users, language):
+    pdf = itinerary_pdf_of_patient_speaking(app, users["coordinator"], language, patient_name="<b>Amal</b> & Co")
+    assert "<b>Amal</b> & Co" in pdf_text(pdf)
 
 
 def test_the_itinerary_pdf_is_in_the_patients_language_whoever_downloads_it(users, as_role):
