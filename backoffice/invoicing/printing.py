@@ -142,16 +142,21 @@ def format_day(day: date | None) -> str:
     return format_date(day, DATE_PATTERNS.get(language, "medium"), locale=language)
 
 
-def with_german(message: str, **values) -> str:
-    """A designation German law asks of an invoice (`message`, marked with N_), in the document's language with the
-    German beside it: "Счёт № / Rechnungsnummer". German alone on a German invoice, English alone on an English one.
-    A value that is a function (a day to format) is called in each language."""
+def in_german_too(message: str, **values) -> tuple[str, ...]:
+    """`message` (marked with N_) in the document's language, then in German where German law wants it and it is
+    another text: not on an English or a German invoice. A value that is a function (a day, a rate to write) is
+    called in each language."""
     text = _(message, **_in_this_language(values))
     if page_language() in (DEFAULT, LEGAL_LANGUAGE):
-        return text
+        return (text,)
     with force_locale(LEGAL_LANGUAGE):
         german = _(message, **_in_this_language(values))
-    return text if german == text else f"{text} / {german}"
+    return (text,) if german == text else (text, german)
+
+
+def with_german(message: str, **values) -> str:
+    """A designation German law asks of an invoice with the German beside it: "Счёт № / Rechnungsnummer"."""
+    return " / ".join(in_german_too(message, **values))
 
 
 def _in_this_language(values: dict) -> dict:
@@ -159,16 +164,9 @@ def _in_this_language(values: dict) -> dict:
 
 
 def exemption_notes(note: str) -> tuple[str, ...]:
-    """The VAT exemption as the issuer froze it, translated (when it is the default sentence), and in German beside
+    """The VAT exemption as the issuer froze it, translated (when it is the default sentence), and in German under
     it: the German is the legal statement. A note the catalogues do not know prints as it was configured."""
-    if not note:
-        return ()
-    text = _(note)
-    if page_language() in (DEFAULT, LEGAL_LANGUAGE):
-        return (text,)
-    with force_locale(LEGAL_LANGUAGE):
-        german = _(note)
-    return (text,) if german == text else (text, german)
+    return in_german_too(note) if note else ()
 
 
 def _unbroken(text: str) -> str:
@@ -225,7 +223,10 @@ def _rate_rows(group: RateTotal, invoice: Invoice, exemption_note: str) -> list[
     if group.exempt:
         label = with_german(N_("VAT-exempt services"))
         return [TotalRow(label, format_amount(group.net, currency), notes=exemption_notes(exemption_note))]
-    rate = format_rate(group.rate)
+
+    def rate() -> str:  # in each language: 7,5 % in German
+        return format_rate(group.rate)
+
     rows = [
         TotalRow(with_german(N_("Net at %(rate)s"), rate=rate), format_amount(group.net, currency)),
         TotalRow(with_german(N_("VAT %(rate)s"), rate=rate), format_amount(group.tax, currency)),
