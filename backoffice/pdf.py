@@ -15,13 +15,18 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import re
 import unicodedata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
+from flask_babel import force_locale, get_locale, gettext
+from markupsafe import Markup
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse, path2url
+
+from backoffice.languages import direction
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +91,57 @@ def resolve_auto_directions(root) -> None:
                 element.attrib.pop("dir", None)
 
 
-def render_pdf(template_name: str, **context) -> bytes:
+def render_pdf(template_name: str, *, language: str | None = None, **context) -> bytes:
     """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder.
 
-    The templates put `lang` and `dir` on <html> from `document_language` and `document_direction` when given."""
+    With a `language` (a document made for a patient), its text, days and amounts are in that language whatever the
+    page's, and the template gets `document_language` and `document_direction` for its `lang` and `dir`."""
+    if language is None:
+        return _write(render_template(template_name, **context))
+    with force_locale(language):
+        html = render_template(template_name, **document_context(language), **context)
+    return _write(html)
+
+
+def document_context(language: str) -> dict:
+    """What a template in `language` gets beside its data (call it under `force_locale(language)`): the language and
+    direction for its <html>, its page margins' texts, and `isolate()` for numbers and names in right-to-left text."""
+    return {
+        "document_language": language,
+        "document_direction": direction(language),
+        "page_numbers": page_numbers(),
+        "css_string": css_string,
+        "isolate": isolate,
+    }
+
+
+def isolate(text: str) -> str:
+    """`text` (a phone number, an amount, a time, a place's name) kept in one piece in its own direction inside a
+    right-to-left document: in Unicode's first-strong isolate, which prints nothing. Beside Arabic, "+49 69 1234"
+    would otherwise read "1234 69 49+", and "Dubai → Frankfurt am Main" would point the wrong way. Unchanged in a
+    left-to-right document."""
+    if not text or direction(str(get_locale() or "")) != "rtl":
+        return text
+    return f"\u2068{text}\u2069"
+
+
+def css_string(text: str) -> Markup:
+    """`text` as a CSS string for a `content:` in the template's <style> (a raw-text element: no HTML escaping
+    there, so quotes, backslashes and "<" are escaped the CSS way)."""
+    escaped = text.replace("\\", "\\\\").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", " ")
+    return Markup(f'"{escaped}"')  # noqa: S704 - escaped for CSS above: nothing can close the string or the <style>
+
+
+def page_numbers() -> Markup:
+    """'"Page " counter(page) " of " counter(pages)' in the document's language, for a page's margin box."""
+    text = gettext("Page %(page)s of %(pages)s", page="\x00", pages="\x01")
+    counters = {"\x00": "counter(page)", "\x01": "counter(pages)"}
+    parts = [counters.get(piece) or css_string(piece) for piece in re.split("([\x00\x01])", text) if piece]
+    return Markup(" ".join(parts))  # noqa: S704 - CSS strings escaped by css_string, and counter() calls
+
+
+def _write(html: str) -> bytes:
     root = static_root()
-    html = render_template(template_name, **context)
     # path2url of a folder ends in "/", so "pdf/itinerary.css" resolves inside it.
     document = HTML(string=html, base_url=path2url(str(root)), url_fetcher=StaticFilesOnly(root))
     resolve_auto_directions(document.etree_element)

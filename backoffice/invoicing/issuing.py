@@ -42,6 +42,7 @@ from backoffice.invoicing.invoices import (
 from backoffice.invoicing.models import SERIES, Invoice
 from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
+from backoffice.languages import for_patient
 from backoffice.numbering import next_number
 
 
@@ -119,7 +120,10 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     # Before the PDF is archived: queueing uses a savepoint, whose commit would end `_remove_on_rollback`'s watch.
     tell_patient(invoice, "invoice_issued")
     try:
-        pdf = render_invoice_pdf(invoice, case_number=case.number)
+        # In the patient's language as of today: the archived bytes keep it, whatever they prefer later.
+        pdf = render_invoice_pdf(
+            invoice, case_number=case.number, language=for_patient(case.patient.preferred_language)
+        )
     except Exception as exc:
         current_app.logger.exception("rendering %s failed", number)
         raise InvoiceError(

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.money import Amount, Money
 
 KINDS = ("deposit", "final", "credit_note")
-KIND_LABELS = {"deposit": "Deposit invoice", "final": "Final invoice", "credit_note": "Credit note"}
+# Marked for the catalogues: the printed invoice's title (invoicing/printing.py, with its German beside it).
+KIND_LABELS = {"deposit": N_("Deposit invoice"), "final": N_("Final invoice"), "credit_note": N_("Credit note")}
 # draft -> issued -> partially_paid / paid; refund_due when credits and deductions exceed what is owed;
 # credited when a credit note cancelled it before anything was paid; settled: a deposit whose unpaid rest the final
 # invoice took over.

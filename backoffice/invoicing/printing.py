@@ -1,4 +1,11 @@
-"""How invoices, deposit invoices and credit notes print: plain data for the template, rendered by backoffice/pdf.py."""
+"""How invoices, deposit invoices and credit notes print: plain data for the template, rendered by backoffice/pdf.py.
+
+An invoice prints in the patient's language (English when the product does not speak theirs), chosen when it is
+issued: the archive keeps those bytes, so a later change of preference does not alter it. What German law asks an
+invoice to say stays in German beside the translation - the designations (Rechnung, Rechnungsnummer,
+Leistungszeitraum...) and the VAT exemption's sentence: "Счёт № / Rechnungsnummer". A German invoice is German
+only, an English one English only, as it always was.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +14,28 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from stdnum import iban
 
 from backoffice.config import settings
 from backoffice.invoicing.models import KIND_LABELS, RATE_SCALE, Invoice
 from backoffice.invoicing.totals import RateTotal, invoice_totals, minor_digits, vat_in_base
+from backoffice.languages import DEFAULT, N_, page_language
 from backoffice.money import round_half_up
-from backoffice.pdf import render_pdf
+from backoffice.pdf import isolate, render_pdf
 
 TEMPLATE = "invoicing/invoice_pdf.html"
 # The ISO code rather than a symbol: "$" is the dollar of a dozen countries, and patients pay from abroad.
 ISO_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
-DATE_PATTERN = "d MMM y"  # 24 Nov 2026, whatever the server's locale
+# 24 Nov 2026 in English; the other languages write their CLDR "medium" date (24.11.2026), but Arabic its month's
+# name: its medium date (24/11/2026 with right-to-left marks) reads backwards in a left-to-right line.
+DATE_PATTERNS = {"en": "d MMM y", "ar": "d MMMM y"}
+RATE_PATTERN = "0.000000"  # an exchange rate with its six decimals, the decimal sign the language's
+# The default VAT_EXEMPTION_NOTE, named here so the catalogues translate it (its German is the legal text).
+DEFAULT_EXEMPTION_NOTE = N_("Medical treatment: exempt from VAT under section 4 no. 14 UStG.")
+LEGAL_LANGUAGE = "de"
 
 
 def issuer_details() -> dict:
@@ -53,7 +69,7 @@ class PrintedLine:
     quantity: str  # 1, 2.5: no trailing zeros
     unit_price: str
     source_price: str  # the unit price before conversion, in small print; "" when not converted
-    vat: str  # "exempt" or "19 %"
+    vat: str  # "exempt" or "19 %", in the document's language
     net_amount: str
 
 
@@ -61,14 +77,15 @@ class PrintedLine:
 class TotalRow:
     label: str
     amount: str = ""
-    note: str = ""  # small print under the label (the VAT exemption)
+    notes: tuple[str, ...] = ()  # small print under the label (the VAT exemption, and its German)
     style: str = ""  # "heading", "deduction", "total", "balance": a CSS class
 
 
 @dataclass(frozen=True, slots=True)
 class PrintedInvoice:
     issuer: dict
-    title: str  # Deposit invoice / Final invoice / Credit note
+    title: str  # Deposit invoice / Final invoice / Credit note, with the German beside it
+    headings: dict[str, str]  # the reference block's labels: number, issue_date, service_period, due_on, vat_id
     number: str
     draft: bool
     is_credit_note: bool
@@ -79,7 +96,7 @@ class PrintedInvoice:
     currency: str
     bill_to_name: str
     bill_to_address: list[str]
-    corrects: str  # "Corrects invoice INV-... of 24 Nov 2026" on a credit note
+    corrects: str  # "Corrects invoice INV-... of 24 Nov 2026." on a credit note
     reason: str  # the credit note's reason
     note: str  # any other invoice's remark
     exchange_rate: str
@@ -94,25 +111,62 @@ class PrintedInvoice:
 
 
 def format_amount(amount: Decimal, currency: str) -> str:
-    """A total or line amount rounded half-up to the currency's minor unit: EUR 1,596.76, JPY 1,500."""
-    return format_currency(round_half_up(amount, minor_digits(currency)), currency, ISO_PATTERN, locale="en")
+    """A total or line amount rounded half-up to the currency's minor unit: EUR 1,596.76, JPY 1,500 (EUR 1.596,76
+    on a German invoice)."""
+    rounded = round_half_up(amount, minor_digits(currency))
+    return isolate(format_currency(rounded, currency, ISO_PATTERN, locale=page_language()))
 
 
 def format_unit_price(amount: Decimal, currency: str) -> str:
     """A unit price with every decimal it has (up to 4), at least the currency's: EUR 12.50, EUR 12.3456."""
-    return format_currency(amount, currency, ISO_PATTERN, locale="en", decimal_quantization=False)
+    return isolate(format_currency(amount, currency, ISO_PATTERN, locale=page_language(), decimal_quantization=False))
+
+
+def _plain_number(value: Decimal) -> str:
+    """2.5, 10: no trailing zeros, no thousands separator, the language's decimal sign."""
+    return format_decimal(value.normalize(), locale=page_language(), decimal_quantization=False, group_separator=False)
 
 
 def format_quantity(quantity: Decimal) -> str:
-    return f"{quantity.normalize():f}"
+    return _plain_number(quantity)
 
 
 def format_rate(rate: Decimal) -> str:
-    return f"{Decimal(rate).normalize():f} %"
+    return f"{_plain_number(Decimal(rate))} %"
 
 
 def format_day(day: date | None) -> str:
-    return format_date(day, DATE_PATTERN, locale="en") if day else ""
+    if not day:
+        return ""
+    language = page_language()
+    return format_date(day, DATE_PATTERNS.get(language, "medium"), locale=language)
+
+
+def in_german_too(message: str, **values) -> tuple[str, ...]:
+    """`message` (marked with N_) in the document's language, then in German where German law wants it and it is
+    another text: not on an English or a German invoice. A value that is a function (a day, a rate to write) is
+    called in each language."""
+    text = _(message, **_in_this_language(values))
+    if page_language() in (DEFAULT, LEGAL_LANGUAGE):
+        return (text,)
+    with force_locale(LEGAL_LANGUAGE):
+        german = _(message, **_in_this_language(values))
+    return (text,) if german == text else (text, german)
+
+
+def with_german(message: str, **values) -> str:
+    """A designation German law asks of an invoice with the German beside it: "Счёт № / Rechnungsnummer"."""
+    return " / ".join(in_german_too(message, **values))
+
+
+def _in_this_language(values: dict) -> dict:
+    return {key: value() if callable(value) else value for key, value in values.items()}
+
+
+def exemption_notes(note: str) -> tuple[str, ...]:
+    """The VAT exemption as the issuer froze it, translated (when it is the default sentence), and in German under
+    it: the German is the legal statement. A note the catalogues do not know prints as it was configured."""
+    return in_german_too(note) if note else ()
 
 
 def _unbroken(text: str) -> str:
@@ -129,16 +183,17 @@ def _period(start: date | None, end: date | None) -> str:
 def _rate_text(invoice: Invoice) -> str:
     """1 EUR = 1.173000 USD, rate of 2 Dec 2026"""
     rate = Decimal(invoice.exchange_rate).quantize(Decimal(1).scaleb(-RATE_SCALE))
-    text = f"1 {invoice.base_currency} = {rate:f} {invoice.currency}"
+    rate_text = format_decimal(rate, RATE_PATTERN, locale=page_language())
+    text = f"1 {invoice.base_currency} = {rate_text} {invoice.currency}"
     if invoice.exchange_rate_on:
-        text += f", rate of {format_day(invoice.exchange_rate_on)}"
+        return _("%(conversion)s, rate of %(day)s", conversion=text, day=format_day(invoice.exchange_rate_on))
     return text
 
 
 def _exchange_rate(invoice: Invoice) -> str:
     if invoice.currency == invoice.base_currency or invoice.exchange_rate is None:
         return ""
-    return f"Exchange rate: {_rate_text(invoice)}"
+    return _("Exchange rate: %(rate)s", rate=_rate_text(invoice))
 
 
 def _lines(invoice: Invoice) -> list[PrintedLine]:
@@ -152,11 +207,11 @@ def _lines(invoice: Invoice) -> list[PrintedLine]:
             quantity=format_quantity(line.quantity),
             unit_price=format_unit_price(line.unit_price, currency),
             source_price=(
-                f"converted from {format_unit_price(line.source_unit_price, line.source_currency)}"
+                _("converted from %(price)s", price=format_unit_price(line.source_unit_price, line.source_currency))
                 if line.source_currency and line.source_unit_price is not None and line.source_currency != currency
                 else ""
             ),
-            vat="exempt" if line.vat_exempt else format_rate(line.vat_rate),
+            vat=_("exempt") if line.vat_exempt else format_rate(line.vat_rate),
             net_amount=format_amount(line.net_amount, currency),
         )
         for number, line in enumerate(ordered, start=1)
@@ -166,28 +221,127 @@ def _lines(invoice: Invoice) -> list[PrintedLine]:
 def _rate_rows(group: RateTotal, invoice: Invoice, exemption_note: str) -> list[TotalRow]:
     currency = invoice.currency
     if group.exempt:
-        return [TotalRow("VAT-exempt services", format_amount(group.net, currency), note=exemption_note)]
-    rate = format_rate(group.rate)
+        label = with_german(N_("VAT-exempt services"))
+        return [TotalRow(label, format_amount(group.net, currency), notes=exemption_notes(exemption_note))]
+
+    def rate() -> str:  # in each language: 7,5 % in German
+        return format_rate(group.rate)
+
     rows = [
-        TotalRow(f"Net at {rate}", format_amount(group.net, currency)),
-        TotalRow(f"VAT {rate}", format_amount(group.tax, currency)),
+        TotalRow(with_german(N_("Net at %(rate)s"), rate=rate), format_amount(group.net, currency)),
+        TotalRow(with_german(N_("VAT %(rate)s"), rate=rate), format_amount(group.tax, currency)),
     ]
     if currency != invoice.base_currency and invoice.exchange_rate:
         # Sections 14(4) no. 8 and 16(6) UStG: an invoice in another currency states its VAT in euros too.
         base = invoice.base_currency
         rows.append(
             TotalRow(
-                f"VAT {rate} in {base}",
+                with_german(N_("VAT %(rate)s in %(currency)s"), rate=rate, currency=base),
                 format_amount(vat_in_base(group.tax, invoice.exchange_rate, base), base),
-                note=f"converted at {_rate_text(invoice)}",
+                notes=(_("converted at %(rate)s", rate=_rate_text(invoice)),),
                 style="base-currency",
             )
         )
     return rows
 
 
+def _total_rows(invoice: Invoice, totals, deductions: list, exemption_note: str) -> list[TotalRow]:
+    currency = invoice.currency
+    credit_note = invoice.kind == "credit_note"
+    rows: list[TotalRow] = []
+    for group in totals.by_rate:
+        rows.extend(_rate_rows(group, invoice, exemption_note))
+    total = with_german(N_("Total credited")) if credit_note else with_german(N_("Total"))
+    rows.append(TotalRow(total, format_amount(totals.total, currency), style="total"))
+    if deductions and not credit_note:
+        rows.append(TotalRow(_("Less deposits paid"), style="heading"))
+        for deduction in deductions:
+            label = _deposit_label(deduction.deposit_invoice)
+            rows.append(TotalRow(label, format_amount(-deduction.amount, currency), style="deduction"))
+        balance = totals.balance
+        if balance < 0:
+            rows.append(TotalRow(_("Refund due to you"), format_amount(-balance, currency), style="balance"))
+        else:
+            rows.append(TotalRow(_("Balance due"), format_amount(balance, currency), style="balance"))
+    return rows
+
+
+def _deposit_label(deposit: Invoice | None) -> str:
+    if not (deposit and deposit.number):
+        return _("Deposit")
+    if deposit.issue_date:
+        return _("Deposit invoice %(number)s of %(day)s", number=deposit.number, day=format_day(deposit.issue_date))
+    return _("Deposit invoice %(number)s", number=deposit.number)
+
+
+def _payment(invoice: Invoice, totals, deductions: list, issuer: dict, due_on: str) -> list[str]:
+    """The sentences under the totals: how to pay the balance, or the refund, or that nothing is due."""
+    balance, currency = totals.balance, invoice.currency
+    if balance < 0:
+        return [_("We will refund %(amount)s to your account.", amount=format_amount(-balance, currency))]
+    if balance == 0:
+        return [_("The deposits you paid cover this invoice: nothing further is due.")] if deductions else []
+    days = issuer.get("payment_days") or 0
+    account = {
+        "amount": format_amount(balance, currency),
+        "bank": issuer.get("bank", ""),
+        "iban": _unbroken(issuer.get("iban", "")),
+        "bic": issuer.get("bic", ""),
+        "reference": invoice.number or _("the invoice number"),
+    }
+    if due_on:
+        request = _(
+            "Please transfer %(amount)s by %(day)s to %(bank)s, IBAN %(iban)s, BIC %(bic)s, quoting %(reference)s.",
+            day=due_on,
+            **account,
+        )
+    else:
+        request = ngettext(
+            "Please transfer %(amount)s within %(num)d day to %(bank)s, IBAN %(iban)s, BIC %(bic)s, quoting "
+            "%(reference)s.",
+            "Please transfer %(amount)s within %(num)d days to %(bank)s, IBAN %(iban)s, BIC %(bic)s, quoting "
+            "%(reference)s.",
+            days,
+            **account,
+        )
+    sentences = [request]
+    if days:
+        sentences.append(
+            ngettext(
+                "Payment terms: %(num)d day net from the issue date.",
+                "Payment terms: %(num)d days net from the issue date.",
+                days,
+            )
+        )
+    return sentences
+
+
+def _corrects(credited: Invoice | None) -> str:
+    """On a credit note: the invoice it corrects, as German law wants it named (in German beside the translation)."""
+    if credited is None:
+        return ""
+    if credited.issue_date:
+        day = credited.issue_date
+        return with_german(
+            N_("Corrects invoice %(number)s of %(day)s."), number=credited.number, day=lambda: format_day(day)
+        )
+    return with_german(N_("Corrects invoice %(number)s."), number=credited.number)
+
+
+def _headings(credit_note: bool) -> dict[str, str]:
+    """The reference block's labels, German beside the translation where German law names them."""
+    return {
+        "number": with_german(N_("Credit note no.")) if credit_note else with_german(N_("Invoice no.")),
+        "issue_date": with_german(N_("Issue date")),
+        "service_period": with_german(N_("Service period")),
+        "due_on": with_german(N_("Due date")),
+        "vat_id": with_german(N_("VAT ID")),
+    }
+
+
 def printed_invoice(invoice: Invoice, case_number: str | None = None) -> PrintedInvoice:
-    """What the PDF shows, as text: the invoice's frozen issuer, its lines and totals, how to pay.
+    """What the PDF shows, as text in the current language: the invoice's frozen issuer, its lines and totals, how
+    to pay.
 
     Reads only what the caller loaded (lines, deductions with their deposit invoices, the credited invoice) and
     queries nothing, so it prints invoices built in memory too; the template then only loops and tests."""
@@ -197,58 +351,13 @@ def printed_invoice(invoice: Invoice, case_number: str | None = None) -> Printed
     credit_note = invoice.kind == "credit_note"
     deductions = list(invoice.deductions)
     totals = invoice_totals(invoice.lines, currency, [deduction.amount for deduction in deductions])
-    number = invoice.number or "(draft)"
-
-    rows: list[TotalRow] = []
-    for group in totals.by_rate:
-        rows.extend(_rate_rows(group, invoice, issuer.get("exemption_note", "")))
-    rows.append(
-        TotalRow("Total credited" if credit_note else "Total", format_amount(totals.total, currency), style="total")
-    )
-    if deductions and not credit_note:
-        rows.append(TotalRow("Less deposits paid", style="heading"))
-        for deduction in deductions:
-            deposit = deduction.deposit_invoice
-            label = f"Deposit invoice {deposit.number}" if deposit and deposit.number else "Deposit"
-            if deposit and deposit.issue_date:
-                label += f" of {format_day(deposit.issue_date)}"
-            rows.append(TotalRow(label, format_amount(-deduction.amount, currency), style="deduction"))
-        balance = totals.balance
-        if balance < 0:
-            rows.append(TotalRow("Refund due to you", format_amount(-balance, currency), style="balance"))
-        else:
-            rows.append(TotalRow("Balance due", format_amount(balance, currency), style="balance"))
-
     due_on = "" if credit_note else format_day(invoice.due_on)
-    payment: list[str] = []
-    if not credit_note:
-        balance = totals.balance
-        if balance > 0:
-            by = f"by {due_on}" if due_on else f"within {issuer.get('payment_days', '')} days"
-            quoting = invoice.number or "the invoice number"
-            payment.append(
-                f"Please transfer {format_amount(balance, currency)} {by} to {issuer.get('bank', '')}, "
-                f"IBAN {_unbroken(issuer.get('iban', ''))}, BIC {issuer.get('bic', '')}, quoting {quoting}."
-            )
-            if issuer.get("payment_days"):
-                payment.append(f"Payment terms: {issuer['payment_days']} days net from the issue date.")
-        elif balance < 0:
-            payment.append(f"We will refund {format_amount(-balance, currency)} to your account.")
-        elif deductions:
-            payment.append("The deposits you paid cover this invoice: nothing further is due.")
-
-    credited = invoice.credited_invoice if credit_note else None
-    corrects = ""
-    if credited is not None:
-        corrects = f"Corrects invoice {credited.number}"
-        if credited.issue_date:
-            corrects += f" of {format_day(credited.issue_date)}"
-
     address = [row.strip() for row in (invoice.bill_to_address or "").splitlines()]
     return PrintedInvoice(
         issuer=issuer,
-        title=KIND_LABELS[invoice.kind],
-        number=number,
+        title=with_german(KIND_LABELS[invoice.kind]),
+        headings=_headings(credit_note),
+        number=invoice.number or _("(draft)"),
         draft=invoice.number is None,
         is_credit_note=credit_note,
         issue_date=format_day(invoice.issue_date),
@@ -258,16 +367,19 @@ def printed_invoice(invoice: Invoice, case_number: str | None = None) -> Printed
         currency=currency,
         bill_to_name=invoice.bill_to_name or "",
         bill_to_address=[row for row in address if row],
-        corrects=corrects,
+        corrects=_corrects(invoice.credited_invoice if credit_note else None),
         reason=(invoice.note or "") if credit_note else "",
         note="" if credit_note else (invoice.note or ""),
         exchange_rate=_exchange_rate(invoice),
         lines=_lines(invoice),
-        totals=rows,
-        payment=payment,
+        totals=_total_rows(invoice, totals, deductions, issuer.get("exemption_note", "")),
+        payment=[] if credit_note else _payment(invoice, totals, deductions, issuer, due_on),
     )
 
 
-def render_invoice_pdf(invoice: Invoice, *, case_number: str | None = None) -> bytes:
-    """The invoice as an A4 PDF, from its frozen issuer and the lines and deductions the caller loaded."""
-    return render_pdf(TEMPLATE, invoice=printed_invoice(invoice, case_number))
+def render_invoice_pdf(invoice: Invoice, *, case_number: str | None = None, language: str = DEFAULT) -> bytes:
+    """The invoice as an A4 PDF in `language` (the patient's, chosen at issue: the archive keeps these bytes), from
+    its frozen issuer and the lines and deductions the caller loaded."""
+    with force_locale(language):
+        printed = printed_invoice(invoice, case_number)
+    return render_pdf(TEMPLATE, language=language, invoice=printed)

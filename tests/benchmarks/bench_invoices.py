@@ -31,6 +31,7 @@ from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.invoicing import archive, finals, invoices, issuing, queries
 from backoffice.invoicing.printing import TEMPLATE, printed_invoice, render_invoice_pdf
+from backoffice.pdf import document_context
 from tests.benchmarks.timing import Timing, report
 from tests.factories import make_hospital
 from tests.helpers import login_as
@@ -136,10 +137,11 @@ def test_issuing_a_40_line_invoice_and_downloading_it(app, users):
     invoice = invoices.get_invoice(queries.issued_by_number(numbers[-1]).id)
     case_number = db.session.get(Case, invoice.case_id).number
     printed = printed_invoice(invoice, case_number=case_number)
+    document = document_context("en")  # what render_pdf gives a document's template beside its data
     base_url = path2url(str(Path(app.static_folder).resolve()))  # as backoffice.pdf.render_pdf
 
     def bare_weasyprint():
-        html = render_template(TEMPLATE, invoice=printed)
+        html = render_template(TEMPLATE, invoice=printed, **document)
         return HTML(string=html, base_url=base_url).write_pdf()
 
     pdf = bare_weasyprint()
@@ -151,7 +153,7 @@ def test_issuing_a_40_line_invoice_and_downloading_it(app, users):
         *interleaved(
             {
                 "baseline: template + WeasyPrint bare": bare_weasyprint,
-                "render_template alone (the HTML)": lambda: render_template(TEMPLATE, invoice=printed),
+                "render_template alone (the HTML)": lambda: render_template(TEMPLATE, invoice=printed, **document),
                 "render_invoice_pdf (the app's renderer)": lambda: render_invoice_pdf(invoice, case_number=case_number),
                 f"issue_invoice + commit ({LINES} lines)": issue,
             },

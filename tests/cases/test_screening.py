@@ -147,7 +147,7 @@ def test_a_late_yes_blocks_every_step_the_screening_guards():
 
 
 def test_a_late_yes_flags_the_case_page_the_case_list_and_the_itinerary(app, as_role, users):
-    trip = make_trip(coordinator=users["coordinator"], state="confirmed")
+    trip = make_trip(coordinator=users["coordinator"], state="confirmed", preferred_language="en")
     case = screened_case("confirmed", users["coordinator"], case=trip.case)
     db.session.commit()
     case = operations.get_case(case.id)

@@ -34,6 +34,11 @@ PATIENT_FACING = (
     "backoffice/auth/sessions.py",
     "backoffice/cases/documents.py",  # an upload's refusal: the patient sends files from the portal
     "backoffice/cases/models.py",  # the document types the portal names
+    "templates/logistics/itinerary_pdf.html",
+    "templates/invoicing/invoice_pdf.html",
+    "backoffice/pdf.py",
+    "backoffice/invoicing/printing.py",
+    "backoffice/invoicing/models.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
@@ -52,6 +57,8 @@ TRANSLATED_TEMPLATES = (
     "portal/_case_choice.html",
     "messages/*.txt",  # the automatic mails (i17-mails)
     "messages/compose/*.txt",  # a coordinator's templates (i17-mails)
+    "logistics/itinerary_pdf.html",
+    "invoicing/invoice_pdf.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

@@ -48,7 +48,9 @@ class Trip:
     to_hospital: object = None  # the ride from the hotel on the admission day
 
 
-def make_trip(*, coordinator=None, patient_name="Amal Haddad", languages="en", state="travel_booked") -> Trip:
+def make_trip(
+    *, coordinator=None, patient_name="Amal Haddad", preferred_language="ar", languages="en", state="travel_booked"
+) -> Trip:
     """A complete trip with no findings: Dubai → Frankfurt on 10 May 2027, admission 12 May, home on 28 May."""
     hospital = make_hospital(name="Clinic of Advanced Biological Medicine", languages=("de", "en"))
     hospital.address = "Musterstraße 1, 60311 Frankfurt am Main"
@@ -57,7 +59,7 @@ def make_trip(*, coordinator=None, patient_name="Amal Haddad", languages="en", s
     programme = make_programme(hospital, name="Stem cell therapy")
     programme.phases.append(ProgrammePhase(position=2, name="Transplantation", duration="2 days", duration_days=2))
     physician = make_physician(hospital, name="Dr. Anna Weber")
-    patient = make_patient(name=patient_name, preferred_language="ar", languages=languages)
+    patient = make_patient(name=patient_name, preferred_language=preferred_language, languages=languages)
     case = make_case(
         patient=patient,
         state=state,

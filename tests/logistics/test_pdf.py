@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import subprocess
+import unicodedata
 
 import pytest
 from sqlalchemy import select
@@ -13,7 +14,7 @@ from weasyprint import HTML
 from backoffice.cases import history
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
-from backoffice.logistics.itinerary.document import TEMPLATE_HELPERS
+from backoffice.logistics.itinerary.document import PDF_HELPERS, render_itinerary_pdf
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary
 from backoffice.pdf import RefusedURL, StaticFilesOnly, render_pdf, static_root
@@ -28,15 +29,26 @@ def pdf_text(pdf: bytes) -> str:
     return " ".join(result.stdout.decode().split())  # lines wrap where the layout wants: compare words
 
 
-def itinerary_pdf(case_id: int) -> bytes:
+GERMAN = {"Accept-Language": "de"}
+
+
+def arabic_pdf_text(pdf: bytes) -> str:
+    """pdftotext's words with Arabic as written: its presentation forms folded (NFKC), its direction marks dropped
+    (the order of the words of a right-to-left line is pdftotext's, so compare words, not lines)."""
+    text = unicodedata.normalize("NFKC", pdf_text(pdf))
+    return " ".join("".join(char for char in text if unicodedata.category(char) != "Cf").split())
+
+
+def itinerary_pdf(case_id: int, language: str = "en") -> bytes:
     itinerary = load_itinerary(case_id)
     return render_pdf(
         "logistics/itinerary_pdf.html",
+        language=language,
         itinerary=itinerary,
         days=days(itinerary, include_cancelled=False),
         operator_name="MedTravel Coordination GmbH",
         generated_on=itinerary.items[0].starts_at.date(),
-        **TEMPLATE_HELPERS,
+        **PDF_HELPERS,
     )
 
 
@@ -53,7 +65,7 @@ def test_the_itinerary_pdf_shows_the_programme_and_the_trip_for_the_patient(app,
     assert "Amal Haddad" in text and trip.case.number in text and "MedTravel Coordination GmbH" in text
     assert "Leukocytapheresis and cryopreservation" in text and "Transplantation" in text
     assert "Clinic of Advanced Biological Medicine" in text and "Musterstraße 1" in text
-    assert "Wednesday 12 May 2027, 09:00 CEST" in text  # the appointment, local time with its zone
+    assert "Wednesday, May 12, 2027, 09:00 CEST" in text  # the appointment, local time with its zone
     assert "02:40 +04" in text and "07:05 CEST" in text and "Jonas, phone +49 170 555" in text
     assert "Carl Coordinator, coord@test.example" in text
     assert (
@@ -83,6 +95,51 @@ def test_finance_and_patients_do_not_download_the_staff_pdf(users, as_role, role
 
 def test_the_pdf_of_an_unknown_case_is_404(users, as_role):
     assert as_role("admin").get("/cases/424242/itinerary.pdf").status_code == 404
+
+
+# ---------------------------------------------------------------------------------------------- the patient's language
+
+
+def itinerary_pdf_of_patient_speaking(app, coordinator, language: str, **trip) -> bytes:
+    trip = make_trip(coordinator=coordinator, preferred_language=language, **trip)
+    db.session.flush()
+    with app.test_request_context():
+        return render_itinerary_pdf(load_itinerary(trip.case.id))
+
+
+def test_an_arabic_speaking_patients_itinerary_pdf_has_arabic_headings(app, users):
+    text = arabic_pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "ar"))
+    # (words without the lam-alef ligature, which pdftotext gives back in reverse)
+    for heading in ("برنامج الرحلة", "مستشفاك", "موعدك", "منسقك الشخصي", "المرحلة"):
+        assert heading in text
+    assert "Amal Haddad" in text and "+49 69 1234 0" in text and "09:00 CEST" in text
+    assert "Your treatment trip" not in text and "Wednesday" not in text
+
+
+def test_a_turkish_speaking_patients_itinerary_pdf_is_english(app, users):
+    text = pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "tr"))
+    assert "Your treatment trip" in text and "Wednesday, May 12, 2027, 09:00 CEST" in text
+    assert "Page 1 of 2" in text
+
+
+def test_a_german_patients_itinerary_pdf_is_german(app, users):
+    text = pdf_text(itinerary_pdf_of_patient_speaking(app, users["coordinator"], "de"))
+    assert "Ihre Behandlungsreise" in text and "Mittwoch, 12. Mai 2027, 09:00 CEST" in text
+    assert "Aufnahme: Mittwoch, 12. Mai 2027" in text and "Seite 1 von 2" in text
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_patients_name_with_markup_prints_as_text_in_the_translated_sentences(app, users, language):
+    pdf = itinerary_pdf_of_patient_speaking(app, users["coordinator"], language, patient_name="<b>Amal</b> & Co")
+    assert "<b>Amal</b> & Co" in pdf_text(pdf)
+
+
+def test_the_itinerary_pdf_is_in_the_patients_language_whoever_downloads_it(users, as_role):
+    trip = make_trip(preferred_language="ru")
+    db.session.commit()
+    text = pdf_text(as_role("coordinator").get(f"/cases/{trip.case.id}/itinerary.pdf", headers=GERMAN).data)
+    assert "Ваша поездка на лечение" in text and "среда, 12 мая 2027" in text
+    assert "Страница 1 из 2" in text and "Ihre Behandlungsreise" not in text
 
 
 # ---------------------------------------------------------------------------------------------- the URL fetcher

@@ -194,6 +194,7 @@ class Itinerary:
     coordinator_name: str = ""
     coordinator_email: str = ""
     items: tuple[Item, ...] = field(default_factory=tuple)
+    preferred_language: str = ""  # the patient's: the language of the itinerary PDF made for them
 
     def of_kind(self, cls: type[Item], *, include_cancelled: bool = False) -> list:
         return [item for item in self.items if isinstance(item, cls) and (include_cancelled or not item.is_cancelled)]

@@ -250,6 +250,7 @@ def load_itinerary(case_id: int) -> Itinerary:
         coordinator_name=coordinator.name if coordinator else "",
         coordinator_email=coordinator.email if coordinator else "",
         items=tuple(sorted(items, key=_sort_key)),
+        preferred_language=case.patient.preferred_language or "",
     )
 
 
