@@ -27,6 +27,7 @@ from backoffice.billing.disputes.letters import dispute_letter, dispute_letter_p
 from backoffice.directory.models import Physician
 from backoffice.extensions import db
 from backoffice.invoicing.printing import render_invoice_pdf
+from backoffice.languages import direction
 from backoffice.logistics.itinerary.document import render_itinerary_pdf
 from backoffice.logistics.itinerary.loading import load_itinerary
 from backoffice.patients.models import Patient
@@ -198,14 +199,18 @@ def document_language(pdf: bytes) -> str:
 
 @dataclass
 class Document:
-    render: Callable[[], bytes]
+    render: Callable[..., bytes]  # render(language="en"): the PDF in that language (a staff letter: its own)
     people: list[str]  # the names and addresses typed in, as they must come back
     amount: str  # an amount (or a time) it shows, which must read left to right in either direction
 
 
 def invoice(app, people: People) -> Document:
     made = make_invoice(bill_to_name=people.patient, bill_to_address="\n".join(people.address), lines=treatment_lines())
-    return Document(lambda: render_invoice_pdf(made), [people.patient, *people.address], "EUR 19,465.86")
+    return Document(
+        lambda language="en": render_invoice_pdf(made, language=language),
+        [people.patient, *people.address],
+        "EUR 19,465.86",
+    )
 
 
 def credit_note(app, people: People) -> Document:
@@ -217,17 +222,23 @@ def credit_note(app, people: People) -> Document:
         credited_invoice=make_invoice(lines=treatment_lines()),
         lines=[make_line("Coordination fee", "1", "-1500.00", vat_rate="19")],
     )
-    return Document(lambda: render_invoice_pdf(made), [people.patient, *people.address], "-EUR 1,785.00")
+    return Document(
+        lambda language="en": render_invoice_pdf(made, language=language),
+        [people.patient, *people.address],
+        "-EUR 1,785.00",
+    )
 
 
 def itinerary(app, people: People) -> Document:
-    trip = make_trip(patient_name=people.patient)
+    trip = make_trip(patient_name=people.patient, preferred_language="en")
     trip.hospital.name, trip.hospital.address = people.hospital, people.hospital_address
     db.session.get(Physician, trip.appointment.physician_id).name = people.physician
     trip.hotels[0].address = ", ".join(people.address)
     db.session.flush()
 
-    def render() -> bytes:
+    def render(language="en") -> bytes:
+        db.session.get(Patient, trip.case.patient_id).preferred_language = language
+        db.session.flush()
         with app.test_request_context():
             return render_itinerary_pdf(load_itinerary(trip.case.id))
 
@@ -242,9 +253,16 @@ def dispute_letter_to_hospital(app, people: People) -> Document:
     db.session.get(Patient, disputed.case.patient_id).name = people.patient
     db.session.flush()
 
-    def render() -> bytes:
+    def render(language="en") -> bytes:
+        # A letter to the hospital, in the operator's language; its direction comes from the layout's variables.
         with app.test_request_context():
-            return dispute_letter_pdf(dispute_letter(disputed.bill.id, signatory="Frida Finance"))
+            if language != "en":
+                app.jinja_env.globals.update(document_language=language, document_direction=direction(language))
+            try:
+                return dispute_letter_pdf(dispute_letter(disputed.bill.id, signatory="Frida Finance"))
+            finally:
+                app.jinja_env.globals.pop("document_language", None)
+                app.jinja_env.globals.pop("document_direction", None)
 
     return Document(render, [people.patient, people.hospital, people.hospital_address, people.physician], "EUR 106.54")
 
@@ -271,12 +289,10 @@ def test_names_and_addresses_print_in_every_script_in_every_pdf(app, kind, scrip
 
 @pytest.mark.parametrize("kind", PDF_KINDS)
 def test_a_right_to_left_pdf_mirrors_its_layout_and_keeps_amounts_readable(app, monkeypatch, kind):
-    """The lead's languages pass `document_language` and `document_direction` (Arabic: "ar", "rtl")."""
+    """A document made in Arabic (the patient's language) is laid out right to left."""
     document = PDF_KINDS[kind](app, SCRIPTS["arabic"])
-    left_to_right = document.render()
-    monkeypatch.setitem(app.jinja_env.globals, "document_language", "ar")
-    monkeypatch.setitem(app.jinja_env.globals, "document_direction", "rtl")
-    right_to_left = document.render()
+    left_to_right = document.render("en")
+    right_to_left = document.render("ar")
 
     assert (document_language(left_to_right), document_language(right_to_left)) == ("en", "ar")
     # The operator's name heads the first page at the start of the line: on the left, or on the right when mirrored.
