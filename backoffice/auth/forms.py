@@ -1,32 +1,36 @@
+from flask_babel import lazy_gettext
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, describe_rule
+from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, RULE
 from backoffice.forms import FlaskForm
 
 
 def new_password_field(*, required: str) -> PasswordField:
-    """A new password field with the one rule of every account (its length here, the rest in `check_new_password`)."""
+    """A new password field with the one rule of every account (its length here, the rest in `check_new_password`).
+    Labels and messages are lazy: each is said in the language of the page that shows it."""
     return PasswordField(
-        "New password",
+        lazy_gettext("New password"),
         validators=[
             DataRequired(message=required),
             Length(
                 min=MIN_PASSWORD_LENGTH,
                 max=MAX_PASSWORD_LENGTH,
-                message=f"The password needs at least {MIN_PASSWORD_LENGTH} characters "
-                f"({MAX_PASSWORD_LENGTH} at most).",
+                message=lazy_gettext("The password needs at least %(min)d characters (%(max)d at most)."),
             ),
         ],
-        description=describe_rule(),
+        description=lazy_gettext(RULE, count=MIN_PASSWORD_LENGTH),
     )
 
 
 def repeated_password_field(label: str) -> PasswordField:
-    """The new password typed again: it must match the field `password`."""
+    """The new password typed again: it must match the field `password` (`label` is also what an empty one asks)."""
     return PasswordField(
         label,
-        validators=[DataRequired(message=f"{label}."), EqualTo("password", message="The passwords do not match.")],
+        validators=[
+            DataRequired(message=label),
+            EqualTo("password", message=lazy_gettext("The passwords do not match.")),
+        ],
     )
 
 
@@ -39,7 +43,8 @@ class ChangePasswordForm(FlaskForm):
     """Every account changes its own password here; the current one proves it is the owner at the keyboard."""
 
     current = PasswordField(
-        "Current password", validators=[DataRequired(message="Enter your current password."), Length(max=1024)]
+        lazy_gettext("Current password"),
+        validators=[DataRequired(message=lazy_gettext("Enter your current password.")), Length(max=1024)],
     )
-    password = new_password_field(required="Choose a new password.")
-    confirm = repeated_password_field("Repeat the new password")
+    password = new_password_field(required=lazy_gettext("Choose a new password."))
+    confirm = repeated_password_field(lazy_gettext("Repeat the new password"))

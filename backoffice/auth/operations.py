@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,7 +31,7 @@ class WrongCurrentPassword(DomainError):
     status_code = 422
 
     def __init__(self):
-        super().__init__("Your current password is not correct.")
+        super().__init__(gettext("Your current password is not correct."))
 
 
 class LoginThrottled(DomainError):
@@ -224,7 +225,7 @@ def change_password(user_id: int, current_password: str, new_password: str, remo
         raise WrongCurrentPassword()
     attempt.succeeded = True
     if check_password_hash(user.password_hash, new_password or ""):
-        raise WeakPassword("The new password must differ from the current one.")
+        raise WeakPassword(gettext("The new password must differ from the current one."))
     check_new_password(new_password, name=user.name, email=user.email, operator_name=settings().operator_name)
     set_password(user, new_password)
     record_event("password_changed", actor_id=user.id, object_type="user", object_id=user.id, remote_addr=remote_addr)

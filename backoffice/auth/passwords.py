@@ -12,7 +12,10 @@ from functools import cache
 from itertools import pairwise
 from pathlib import Path
 
+from flask_babel import gettext
+
 from backoffice.errors import DomainError
+from backoffice.languages import N_
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -23,6 +26,11 @@ _EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _NOT_LETTERS_OR_DIGITS = re.compile(r"[\W_]+")
 # Words every account here has in common: a password made of them is the first thing an attacker tries.
 PRODUCT_WORDS = ("backoffice", "back office", "medtravel", "password", "passwort")
+# What the rule is, said next to every new-password field (with count=MIN_PASSWORD_LENGTH).
+RULE = N_(
+    "At least %(count)s characters, not a common password, not a sequence, and not made of your name or email "
+    "address. A few unrelated words are strong and easy to remember."
+)
 
 
 class WeakPassword(DomainError):
@@ -60,19 +68,23 @@ def check_new_password(password: str, *, name: str = "", email: str = "", operat
     """
     password = password or ""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(gettext("The password needs at least %(count)s characters.", count=MIN_PASSWORD_LENGTH))
     if len(password) > MAX_PASSWORD_LENGTH:
-        raise WeakPassword(f"The password can have at most {MAX_PASSWORD_LENGTH} characters.")
+        raise WeakPassword(gettext("The password can have at most %(count)s characters.", count=MAX_PASSWORD_LENGTH))
     lowered = password.lower()
     if _is_pattern(lowered):
         raise WeakPassword(
-            "This password is a repetition or a sequence (like aaaa, abcabc, 1234 or qwerty) and is guessed at once. "
-            "A few unrelated words are stronger and easy to remember."
+            gettext(
+                "This password is a repetition or a sequence (like aaaa, abcabc, 1234 or qwerty) and is guessed at "
+                "once. A few unrelated words are stronger and easy to remember."
+            )
         )
     if _is_common(lowered):
         raise WeakPassword(
-            "This password is one of the most common passwords (or one with digits or symbols added), which "
-            "attackers try first. Choose another; a few unrelated words are strong and easy to remember."
+            gettext(
+                "This password is one of the most common passwords (or one with digits or symbols added), which "
+                "attackers try first. Choose another; a few unrelated words are strong and easy to remember."
+            )
         )
     rest, found = lowered, False
     for word in context_words(name=name, email=email, operator_name=operator_name):
@@ -82,8 +94,10 @@ def check_new_password(password: str, *, name: str = "", email: str = "", operat
         remainder = _NOT_LETTERS_OR_DIGITS.sub("", rest)
         if len(remainder) < 8 or _is_pattern(remainder) or _is_common(remainder):
             raise WeakPassword(
-                "This password is built from your name, your email address or the operator's name, which anyone "
-                "who knows you can guess. Choose one without them."
+                gettext(
+                    "This password is built from your name, your email address or the operator's name, which anyone "
+                    "who knows you can guess. Choose one without them."
+                )
             )
 
 
@@ -124,7 +138,4 @@ def _is_doubled_common(text: str, common: frozenset[str]) -> bool:
 
 
 def describe_rule() -> str:
-    return (
-        f"At least {MIN_PASSWORD_LENGTH} characters, not a common password, not a sequence, and not made of your name "
-        "or email address. A few unrelated words are strong and easy to remember."
-    )
+    return gettext(RULE, count=MIN_PASSWORD_LENGTH)

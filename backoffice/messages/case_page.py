@@ -9,16 +9,23 @@ from backoffice.auth.permissions import may_coordinate_care, may_see_health_data
 from backoffice.cases import signals
 from backoffice.cases.models import Case
 from backoffice.messages import compose, thread
+from backoffice.messages.compose_forms import PortalAnswerForm
 
 
 @signals.case_page.connect
 def thread_panel(case: Case, *, forms: dict) -> dict:
     """`case_thread` (entries newest first, or None: not for this reader), and for those who write, the case's
-    `message_contacts` and the `message_templates` to start from."""
+    `message_contacts`, the `message_templates` to start from, and the `portal_answer_form` (None while the patient
+    has no portal account to read it with)."""
     if not may_see_health_data():
-        return {"case_thread": None, "message_contacts": [], "message_templates": {}}
+        return {"case_thread": None, "message_contacts": [], "message_templates": {}, "portal_answer_form": None}
+    writes = may_coordinate_care()
+    answers_in_portal = writes and case.patient.user_id is not None
     return {
         "case_thread": thread.case_thread(case.id),
-        "message_contacts": compose.case_contacts(case) if may_coordinate_care() else [],
+        "message_contacts": compose.case_contacts(case) if writes else [],
         "message_templates": compose.TEMPLATES,
+        "portal_answer_form": (forms.get("portal_answer_form") or PortalAnswerForm(formdata=None))
+        if answers_in_portal
+        else None,
     }

@@ -22,6 +22,7 @@ KINDS = {
     "itinerary_problem": "Itinerary problem within 72 hours of travel",
     "medicine_order_failed": "Medicine order failed",
     "bill_received": "Hospital bill received for my case",
+    "portal_message": "Portal message from the patient",
 }
 
 

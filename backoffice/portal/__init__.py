@@ -9,4 +9,4 @@ from flask import Blueprint
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 invites_bp = Blueprint("portal_invites", __name__)
 
-from backoffice.portal import case_page, views  # noqa: E402,F401
+from backoffice.portal import account_views, case_page, message_views, views  # noqa: E402,F401

@@ -24,9 +24,17 @@ PATIENT_FACING = (
     "backoffice/portal/*",
     "backoffice/languages.py",
     "backoffice/auth/permissions.py",
+    "backoffice/messages/portal_thread.py",
+    "backoffice/auth/forms.py",
+    "backoffice/auth/passwords.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
-TRANSLATED_TEMPLATES = ("base.html",)
+TRANSLATED_TEMPLATES = (
+    "base.html",
+    "portal/messages.html",
+    "portal/account.html",
+    "messages/portal_message_waiting.txt",
+)
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
 
