@@ -20,6 +20,7 @@ from backoffice.config import settings
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
+from backoffice.languages import PATIENT_LANGUAGES
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.trail import record_event
 
@@ -84,7 +85,7 @@ def queue_message(
     message = Message(
         case_id=case_id,
         kind=kind,
-        language=language if language in LANGUAGES else "en",
+        language=language if language in LANGUAGES or language in PATIENT_LANGUAGES else "en",
         to_addresses=",".join(to_list),
         cc_addresses=",".join(cc_list),
         subject=subject,

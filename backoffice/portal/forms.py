@@ -3,7 +3,7 @@ from wtforms import EmailField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.auth.forms import new_password_field, repeated_password_field
-from backoffice.forms import FlaskForm
+from backoffice.forms import FlaskForm, choices
 from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
 from backoffice.messages.portal_thread import MAX_TEXT
 
@@ -41,6 +41,6 @@ class LanguageForm(FlaskForm):
 
     language = SelectField(
         lazy_gettext("Language"),
-        choices=[(code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES],
+        choices=choices((code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES),
         validate_choice=True,
     )
