@@ -56,9 +56,7 @@ def answer(client, case_id: int, text: str):
 # ---------------------------------------------------------------------------------------------- the patient writes
 
 
-def test_a_patients_message_goes_on_the_case_thread_the_coordinator_is_notified_without_its_text(
-    client, users, paula
-):
+def test_a_patients_message_goes_on_the_case_thread_the_coordinator_is_notified_without_its_text(client, users, paula):
     login_as(client, users["patient"])
     response = write(client, paula.id, f"{SECRET}.\r\nCan I fly on Monday?\r\n")
 
@@ -192,7 +190,7 @@ def test_a_coordinators_answer_waits_in_the_portal_and_the_patient_is_mailed_tha
     [
         ("en", "A new message waits for you in the patient portal"),
         ("de", "Im Patientenportal wartet eine neue Nachricht auf Sie"),
-        ("ru", "На портале пациента Вас ждёт новое сообщение"),
+        ("ru", "На портале пациента Вас ждёт новое сообщение"),  # noqa: RUF001 (Russian)
         ("es", "A new message waits for you in the patient portal"),  # not shipped: English
     ],
 )
@@ -224,9 +222,7 @@ def test_an_empty_answer_is_refused_on_the_case_page(as_role, paula):
     assert 'id="portal-answer"' in page(response) and portal_messages(paula.id) == []
 
 
-def test_the_case_thread_shows_portal_messages_marked_and_opening_one_is_a_health_data_read(
-    app, as_role, users, paula
-):
+def test_the_case_thread_shows_portal_messages_marked_and_opening_one_is_a_health_data_read(app, as_role, users, paula):
     patient = app.test_client()
     login_as(patient, users["patient"])
     write(patient, paula.id, SECRET)
