@@ -68,4 +68,4 @@ def form_status(form: FlaskForm) -> int:
 
 def form_errors(form: wtforms.Form) -> list[str]:
     """Every error message of a form that did not validate, field by field, as they are to be shown."""
-    return [error for errors in form.errors.values() for error in errors]
+    return [str(error) for errors in form.errors.values() for error in errors]  # a lazy message in the page's language

@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, describe_rule
+from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, RULE
 from backoffice.forms import FlaskForm
 
 
@@ -20,7 +20,7 @@ def new_password_field(*, required: str) -> PasswordField:
                 message=lazy_gettext("The password needs at least %(min)d characters (%(max)d at most)."),
             ),
         ],
-        description=describe_rule(),
+        description=lazy_gettext(RULE, count=MIN_PASSWORD_LENGTH),
     )
 
 

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from backoffice.errors import DomainError
+from backoffice.languages import N_
 
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 256
@@ -27,6 +28,11 @@ _EDGES = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 _NOT_LETTERS_OR_DIGITS = re.compile(r"[\W_]+")
 # Words every account here has in common: a password made of them is the first thing an attacker tries.
 PRODUCT_WORDS = ("backoffice", "back office", "medtravel", "password", "passwort")
+# What the rule is, said next to every new-password field (with count=MIN_PASSWORD_LENGTH).
+RULE = N_(
+    "At least %(count)s characters, not a common password, not a sequence, and not made of your name or email "
+    "address. A few unrelated words are strong and easy to remember."
+)
 
 
 class WeakPassword(DomainError):

@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
@@ -11,11 +13,11 @@ from backoffice.extensions import db
 from backoffice.languages import reselect_page_language
 
 
-def _throttled(template: str, error: operations.LoginThrottled, **context):
+def _throttled(error: operations.LoginThrottled, page: Callable[[], str]):
     db.session.commit()  # the refusal's audit row
     flash(error.message, "error")
     retry_after = str(int(error.retry_after.total_seconds()) + 1)
-    return render_template(template, **context), error.status_code, {"Retry-After": retry_after}
+    return page(), error.status_code, {"Retry-After": retry_after}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,7 +33,7 @@ def login():
             form.email.data, form.password.data, request.remote_addr or "unknown", devices.known_user_ids()
         )
     except operations.LoginThrottled as error:
-        return _throttled("auth/login.html", error, form=form)
+        return _throttled(error, lambda: render_template("auth/login.html", form=form))
     except DomainError as error:
         db.session.commit()  # the failed attempt counts towards the throttle
         flash(error.message, "error")
@@ -57,20 +59,27 @@ def change_password():
     context = {"form": form, "forced": current_user.must_change_password}
     if not form.validate_on_submit():
         return render_template("auth/change_password.html", **context), 422 if form.is_submitted() else 200
+    return change_own_password(form, page=lambda: render_template("auth/change_password.html", **context))
+
+
+def change_own_password(form: ChangePasswordForm, *, page: Callable[[], str], target: str | None = None):
+    """The signed-in person's password changed from a validated `ChangePasswordForm` (staff's page, the patient's
+    account page): a wrong current password counts towards the sign-in throttle, a refusal shows `page()` again with
+    its status, success signs this session in again and goes to `target` (the person's start page by default)."""
     try:
         user = operations.change_password(
             current_user.id, form.current.data, form.password.data, request.remote_addr or "unknown"
         )
     except operations.LoginThrottled as error:
-        return _throttled("auth/change_password.html", error, **context)
+        return _throttled(error, page)
     except DomainError as error:
         db.session.commit()  # a wrong current password counts towards the sign-in throttle
         flash(error.message, "error")
-        return render_template("auth/change_password.html", **context), error.status_code
+        return page(), error.status_code
     db.session.commit()
     login_user(user)  # this session carries the new session token; every other one has ended
     flash(_("Your password is changed. Any other session of yours has ended."), "success")
-    return redirect(home_for(user))
+    return redirect(target or home_for(user))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -14,6 +14,7 @@ from backoffice.forms import FlaskForm, choices
 from backoffice.messages.compose import TEMPLATES, TYPED_COUNTERPARTS
 from backoffice.messages.consultation import CONSENT_FORMS
 from backoffice.messages.operations import LANGUAGES
+from backoffice.messages.portal_thread import MAX_TEXT as MAX_PORTAL_TEXT
 
 LANGUAGE_LABELS = {"en": "English", "de": "German", "ru": "Russian", "ar": "Arabic"}
 LINE_BREAKS = "\r\n\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
@@ -87,3 +88,15 @@ class ConsultationForm(FlaskForm):
     language = SelectField("Language", choices=language_choices(), default="en", validators=[no_line_break])
     subject = StringField("Subject", validators=[no_line_break, DataRequired(), Length(max=300)])
     body = TextAreaField("Text", validators=[DataRequired(), Length(max=50_000)], render_kw={"rows": 12})
+
+
+class PortalAnswerForm(FlaskForm):
+    """A message to the patient on the portal's secure thread (read signed in; the mail only says it waits)."""
+
+    text = TextAreaField(
+        "Answer in the portal",
+        validators=[DataRequired(message="Write the message first."), Length(max=MAX_PORTAL_TEXT)],
+        render_kw={"rows": 5, "maxlength": MAX_PORTAL_TEXT},
+        description="The patient reads it signed in to the portal; a mail tells them that a message waits, not what "
+        "it says.",
+    )

@@ -12,13 +12,14 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import CARE_COORDINATORS, HEALTH_DATA_READERS, roles_required
 from backoffice.auth.reads import reads_health_data
+from backoffice.cases.case_page import render_case_page
 from backoffice.cases.operations import get_case
 from backoffice.downloads import download
 from backoffice.errors import NotFound
 from backoffice.forms import choices, form_errors
 from backoffice.jobs import outbox
-from backoffice.messages import bp, case_page, compose, consultation, thread  # noqa: F401 (case_page: its panel)
-from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, SharingConsentForm
+from backoffice.messages import bp, case_page, compose, consultation, portal_thread, thread  # noqa: F401 (case_page)
+from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, PortalAnswerForm, SharingConsentForm
 from backoffice.messages.operations import undeliverable
 from backoffice.params import page_number, positive_int
 from backoffice.transactions import commit_answer, commit_change
@@ -138,6 +139,24 @@ def compose_message(case_id: int):
         success=lambda message: f"Message to {message.to_addresses} queued; it goes out in a moment.",
         target=_to_thread(case_id),
         on_refusal=lambda status: _compose_page(case_id, form, status),
+        after_commit=outbox.kick,
+    )
+
+
+@bp.route("/cases/<int:case_id>/portal-messages", methods=["POST"])
+@roles_required(*WRITERS)
+@reads_health_data(case_arg="case_id")
+def answer_in_portal(case_id: int):
+    """A message to the patient on the portal's secure thread; the patient is mailed that it waits."""
+    form = PortalAnswerForm()
+    if not form.validate():
+        flash(" ".join(form_errors(form)), "error")
+        return render_case_page(case_id, 422, portal_answer_form=form)
+    return commit_change(
+        lambda: portal_thread.write_to_patient(case_id, actor_id=current_user.id, text=form.text.data),
+        success="Your message waits for the patient in the portal; a mail tells them, without its text.",
+        target=_to_thread(case_id),
+        on_refusal=lambda status: render_case_page(case_id, status, portal_answer_form=form),
         after_commit=outbox.kick,
     )
 

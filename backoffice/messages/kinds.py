@@ -74,6 +74,12 @@ KINDS: dict[str, AutomaticKind] = {
             "the hospital's contact",
             "a week before a follow-up held at the hospital (its name says “outpatient” or “at the hospital”)",
         ),
+        AutomaticKind(
+            "portal_message_waiting",
+            "Portal message waiting",
+            "the patient",
+            "a coordinator answers in the portal (the mail says a message waits, with the link, never its text)",
+        ),
     )
 }
 

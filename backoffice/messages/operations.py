@@ -85,7 +85,7 @@ def queue_message(
     message = Message(
         case_id=case_id,
         kind=kind,
-        language=language if language in LANGUAGES else "en",
+        language=language if language in LANGUAGES or language in PATIENT_LANGUAGES else "en",
         to_addresses=",".join(to_list),
         cc_addresses=",".join(cc_list),
         subject=subject,

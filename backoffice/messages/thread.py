@@ -71,6 +71,11 @@ class ThreadEntry:
         return STATE_LABELS.get(self.message.state, self.message.state)
 
     @property
+    def portal(self) -> bool:
+        """Written on the patient portal's secure thread, not mailed."""
+        return self.message.channel == "portal"
+
+    @property
     def unread(self) -> bool:
         return self.inbound and self.message.read_at is None
 
@@ -167,16 +172,20 @@ def message_file(case_id: int, message_id: int, attachment_id: int) -> MessageAt
 @case_signals.timeline_entries.connect
 def timeline_entries(case_id: int, *, health_data: bool) -> list[dict]:
     """The case's sent messages on its timeline: health data, so none for those who may not read it. A received one
-    is there already as the "Reply received from ..." event its filing wrote (with the files it brought)."""
+    is there already as the "Reply received from ..." event its filing wrote (with the files it brought); a portal
+    message from the patient, which nothing files, is here."""
     if not health_data:
         return []
     entries = []
     for entry in case_thread(case_id):
         message = entry.message
-        if entry.inbound:
+        if entry.inbound and not entry.portal:
             continue
         to = f"{entry.recipients}" + (f" ({entry.counterpart})" if entry.counterpart else "")
-        label = f"Mail to {to} · {entry.state_label.lower()}"
+        if entry.portal:
+            label = "Portal message from the patient" if entry.inbound else "Portal message to the patient"
+        else:
+            label = f"Mail to {to} · {entry.state_label.lower()}"
         if message.attachments:
             label += f" · {len(message.attachments)} file{'s' if len(message.attachments) > 1 else ''}"
         entries.append(

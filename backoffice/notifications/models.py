@@ -23,6 +23,7 @@ KINDS = {
     "medicine_order_failed": "Medicine order failed",
     "bill_received": "Hospital bill received for my case",
     "patient_upload": "The patient sent a document",
+    "portal_message": "Portal message from the patient",
 }
 
 

@@ -9,4 +9,11 @@ from flask import Blueprint
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 invites_bp = Blueprint("portal_invites", __name__)
 
-from backoffice.portal import case_page, document_views, trip_views, views  # noqa: E402,F401
+from backoffice.portal import (  # noqa: E402,F401
+    account_views,
+    case_page,
+    document_views,
+    message_views,
+    trip_views,
+    views,
+)

@@ -1,11 +1,13 @@
 from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
-from wtforms import EmailField, StringField
+from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.auth.forms import new_password_field, repeated_password_field
 from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
-from backoffice.forms import FlaskForm
+from backoffice.forms import FlaskForm, choices
+from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
+from backoffice.messages.portal_thread import MAX_TEXT
 
 
 class SetPasswordForm(FlaskForm):
@@ -34,4 +36,27 @@ class PatientDocumentForm(FlaskForm):
         lazy_gettext("What is it? (optional)"),
         validators=[Length(max=MAX_DESCRIPTION_LENGTH, message=lazy_gettext("The description is too long."))],
         render_kw={"maxlength": MAX_DESCRIPTION_LENGTH},
+    )
+
+
+class PortalMessageForm(FlaskForm):
+    """The patient writes to their coordinator on the portal's secure thread."""
+
+    text = TextAreaField(
+        lazy_gettext("Your message"),
+        validators=[
+            DataRequired(message=lazy_gettext("Write your message first.")),
+            Length(max=MAX_TEXT, message=lazy_gettext("A message has at most %(max)d characters.")),
+        ],
+        render_kw={"rows": 6, "maxlength": MAX_TEXT},
+    )
+
+
+class LanguageForm(FlaskForm):
+    """The language of the patient's portal pages, mails and documents (saved on their patient record)."""
+
+    language = SelectField(
+        lazy_gettext("Language"),
+        choices=choices((code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES),
+        validate_choice=True,
     )

@@ -267,5 +267,14 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.stop_sharing_document":         {"POST": CASEWORK},
     "cases.ask_for_document":              {"POST": CASEWORK},
     "cases.withdraw_document_request":     {"POST": CASEWORK},
+    # ---- issue 17 messages+account: the patient's secure thread with the coordinator (their own cases only: another
+    # patient's case is the one 404), the coordinator's answer in the portal from the case page (care coordination,
+    # a health-data read), the patient's account page (language, password)
+    "portal.messages":                     {"GET": PORTAL},
+    "portal.case_messages":                {"GET": PORTAL_OTHERS, "POST": PORTAL_OTHERS},
+    "messages.answer_in_portal":           {"POST": CASEWORK},
+    "portal.show_account":                 {"GET": PORTAL},
+    "portal.change_language":              {"POST": PORTAL},
+    "portal.change_password":              {"POST": PORTAL},
 }
 # fmt: on

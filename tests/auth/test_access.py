@@ -723,6 +723,7 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         "/portal/cases/<int:case_id>/trip",
         "/portal/documents/<int:document_id>",
         "/portal/invoices/<number>.pdf",
+        "/portal/messages/<int:case_id>",
     ], "a new portal route with a record in its URL: prove its 404 below"
     own = client.get(f"/portal/invoices/{PAULA.invoice}.pdf")
     assert own.status_code == 200 and own.mimetype == "application/pdf"
@@ -904,3 +905,21 @@ def test_unknown_route_gives_a_404_page_in_the_layout_without_data(client, users
     body = response.get_data(as_text=True)
     assert response.status_code == 404
     assert "Page not found" in body and "Traceback" not in body and "<title>" in body
+
+
+def test_patient_a_asking_for_patient_bs_message_thread_gets_the_answer_for_a_case_that_does_not_exist(app):
+    """Issue 17: the portal's secure thread. Patient B's case, read or written to, is answered exactly like a case id
+    nobody has, and nothing is stored; patient A's own thread opens."""
+    world = build_world(app)
+    client = app_client(app, world.users["patient"])
+    own = client.get(f"/portal/messages/{world.values['paula']['case_id']}")
+    assert own.status_code == 200 and world.case_numbers["A"] in body_of(own)
+    nobodys = client.get(f"/portal/messages/{2**31 - 1}")
+    peters = client.get(f"/portal/messages/{world.values['case_id']}")
+    assert nobodys.status_code == peters.status_code == 404
+    assert without_csrf(peters) == without_csrf(nobodys)
+    written = client.post(f"/portal/messages/{world.values['case_id']}", data={"text": "Hello, is this Peter's?"})
+    assert written.status_code == 404 and without_csrf(written) == without_csrf(nobodys)
+    assert not any(s in body_of(peters) + body_of(written) for s in world.patient_data(PETER))
+    db.session.expire_all()
+    assert db.session.scalar(db.select(db.func.count(Message.id)).where(Message.channel == "portal")) == 0

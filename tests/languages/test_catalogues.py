@@ -39,6 +39,9 @@ PATIENT_FACING = (
     "backoffice/pdf.py",
     "backoffice/invoicing/printing.py",
     "backoffice/invoicing/models.py",
+    "backoffice/messages/portal_thread.py",
+    "backoffice/auth/forms.py",
+    "backoffice/auth/passwords.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
@@ -59,6 +62,9 @@ TRANSLATED_TEMPLATES = (
     "messages/compose/*.txt",  # a coordinator's templates (i17-mails)
     "logistics/itinerary_pdf.html",
     "invoicing/invoice_pdf.html",
+    "portal/messages.html",
+    "portal/account.html",
+    "messages/portal_message_waiting.txt",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

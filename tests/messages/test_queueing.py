@@ -93,6 +93,6 @@ def test_a_queued_message_has_one_send_job_and_an_audit_row():
     assert event.details["to"] == ["patient@example.org"] and event.details["kind"] == "manual"
 
 
-def test_a_language_without_a_catalogue_is_stored_as_english():
-    message = operations.queue_message(**message_fields(language="tr"))
-    assert message.language == "en"
+def test_a_language_the_product_does_not_write_in_is_stored_as_english():
+    assert operations.queue_message(**message_fields(language="es")).language == "en"
+    assert operations.queue_message(**message_fields(language="ar")).language == "ar"  # a patient language (issue 17)
