@@ -14,7 +14,6 @@ from itertools import pairwise
 from pathlib import Path
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from backoffice.errors import DomainError
 from backoffice.languages import N_
@@ -137,12 +136,3 @@ def _is_doubled_common(text: str, common: frozenset[str]) -> bool:
     """`monkeymonkey`, `dragondragon1`: a common password twice is as weak as once."""
     half, odd = divmod(len(text), 2)
     return not odd and text[:half] == text[half:] and text[:half] in common
-
-
-def describe_rule() -> str:
-    """The rule in a sentence, read in the language of the page that shows it (a form's description)."""
-    return lazy_gettext(
-        "At least %(count)s characters, not a common password, not a sequence, and not made of your name or email "
-        "address. A few unrelated words are strong and easy to remember.",
-        count=MIN_PASSWORD_LENGTH,
-    )
