@@ -69,19 +69,6 @@ class PortalEntry:
 # ---------------------------------------------------------------------------------------------- reading
 
 
-def cases_of_account(user_id: int) -> list[Case]:
-    """The cases of the patient record the portal account opens, newest first (one statement)."""
-    return list(
-        db.session.scalars(
-            select(Case)
-            .join(Patient, Patient.id == Case.patient_id)
-            .where(Patient.user_id == user_id)
-            .options(joinedload(Case.coordinator))
-            .order_by(Case.requested_at.desc(), Case.id.desc())
-        )
-    )
-
-
 def case_of_account(case_id: int, user_id: int) -> Case:
     """The case, with its patient, when it belongs to the account's patient record; NoSuchCase otherwise."""
     case = db.session.scalar(

@@ -15,6 +15,7 @@ from backoffice.forms import form_errors
 from backoffice.messages import portal_thread
 from backoffice.portal import bp
 from backoffice.portal.forms import PortalMessageForm
+from backoffice.portal.own_cases import cases_of_user
 from backoffice.transactions import commit_change
 
 
@@ -34,7 +35,7 @@ def _thread_page(case, cases, form: PortalMessageForm, status: int = 200):
 @patient_required
 def messages():
     """The thread of the patient's case; with several cases, the newest one's, and the others a click away."""
-    cases = portal_thread.cases_of_account(current_user.id)
+    cases = cases_of_user(current_user.id)
     return _thread_page(cases[0] if cases else None, cases, PortalMessageForm(formdata=None))
 
 
@@ -43,7 +44,7 @@ def messages():
 def case_messages(case_id: int):
     """GET: the thread of one of the patient's cases. POST: the patient's message goes onto it."""
     case = portal_thread.case_of_account(case_id, current_user.id)  # NoSuchCase: the one 404 for all not theirs
-    cases = portal_thread.cases_of_account(current_user.id)
+    cases = cases_of_user(current_user.id)
     form = PortalMessageForm()
     if not form.is_submitted():
         return _thread_page(case, cases, PortalMessageForm(formdata=None))

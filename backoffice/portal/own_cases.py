@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, joinedload
 
 from backoffice.cases import states
 from backoffice.cases.models import Case
@@ -47,13 +47,14 @@ class OwnCases:
 
 
 def cases_of_user(user_id: int) -> list[Case]:
-    """The cases of the patient whose portal account this is, newest first, each with its patient (one statement)."""
+    """The cases of the patient whose portal account this is, newest first, each with its patient and coordinator
+    (one statement)."""
     return list(
         db.session.scalars(
             select(Case)
             .join(Patient, Patient.id == Case.patient_id)
             .where(Patient.user_id == user_id)
-            .options(contains_eager(Case.patient))
+            .options(contains_eager(Case.patient), joinedload(Case.coordinator))
             .order_by(Case.requested_at.desc(), Case.id.desc())
         )
     )
