@@ -15,8 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import flask_babel
-from flask import render_template
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -29,11 +27,10 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.languages import for_patient
-from backoffice.messages import kinds
-from backoffice.messages.automatic import public_link
+from backoffice.messages import automatic
 from backoffice.messages.compose import check_composer
 from backoffice.messages.models import Message
-from backoffice.messages.operations import MessageRefused, new_message_id, queue_message
+from backoffice.messages.operations import MessageRefused, new_message_id
 from backoffice.notifications.operations import notify_case, path_for
 from backoffice.patients.models import Patient
 from backoffice.text import clean_text
@@ -212,32 +209,10 @@ def write_to_patient(case_id: int, *, actor_id: int, text: str) -> Message:
 def tell_patient_a_message_waits(patient: Patient, case_id: int) -> Message | None:
     """Queue the "a message waits in the portal" mail in the patient's language, with the portal's link and
     nothing of the message; None when the kind is switched off or the patient has no usable address."""
-    if not kinds.is_on(WAITING) or not (patient.email or "").strip():
-        return None
-    language = for_patient(patient.preferred_language)
-    with flask_babel.force_locale(language):
-        text = render_template(
-            f"messages/{WAITING}.txt",
-            name=" ".join(patient.name.split()),
-            link=public_link("portal.case_messages", case_id=case_id),
-            operator_name=settings().operator_name,
-        )
-    subject, _blank, body = text.partition("\n\n")
-    try:
-        return queue_message(
-            kind=WAITING,
-            to=[patient.email],
-            subject=" ".join(subject.split()),
-            body_text=body.strip() + "\n",
-            language=language,
-            case_id=case_id,
-            counterpart="patient",
-        )
-    except MessageRefused as refusal:  # an address on record that is none: the message still waits in the portal
-        record_event(
-            "message.not_queued",
-            object_type="patient",
-            object_id=patient.id,
-            details={"kind": WAITING, "case_id": case_id, "reason": refusal.message},
-        )
-        return None
+    return automatic.to_patient(
+        WAITING,
+        patient,
+        case_id=case_id,
+        link=automatic.public_link("portal.case_messages", case_id=case_id),
+        operator_name=settings().operator_name,
+    )
