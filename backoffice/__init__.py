@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from backoffice.config import PROJECT_ROOT, instance_path, load_settings, settings
+from backoffice.languages import layout_context, remember_picked_language, select_locale
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -53,7 +54,6 @@ def register_routing(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     import backoffice.models  # noqa: F401 - every table known to the metadata before anything uses it
     from backoffice.extensions import babel, csrf, db, login_manager, migrate
-    from backoffice.languages import remember_picked_language, select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -113,7 +113,6 @@ def register_errors(app: Flask) -> None:
 
 def register_templates(app: Flask) -> None:
     from backoffice.forms import ConfirmForm
-    from backoffice.languages import layout_context
     from backoffice.templating import register_filters
 
     register_filters(app)

@@ -128,7 +128,8 @@ def isolate(text: str) -> str:
 def css_string(text: str) -> Markup:
     """`text` as a CSS string for a `content:` in the template's <style> (a raw-text element: no HTML escaping
     there, so quotes, backslashes and "<" are escaped the CSS way)."""
-    escaped = text.replace("\\", "\\\\").replace('"', "\\22 ").replace("<", "\\3c ").replace("\n", " ")
+    escaped = text.replace("\\", "\\\\").replace('"', "\\22 ").replace("<", "\\3c ")
+    escaped = " ".join(escaped.splitlines())  # a line break ends a CSS string: any kind of one becomes a space
     return Markup(f'"{escaped}"')  # noqa: S704  # nosec B704 - escaped for CSS above: nothing closes the string
 
 
