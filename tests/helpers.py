@@ -44,18 +44,35 @@ def login_as(client: BackofficeClient, user, password: str = PASSWORD):
 
 
 def delete_all_rows() -> None:
-    """Every row of every table gone (ids restart on PostgreSQL), as after each test. Table names are the models'."""
+    """Every row of every table gone (ids restart on PostgreSQL), as after each test. Table names are the models'.
+
+    Only the tables holding rows are emptied (one probe finds them): most tests touch a few of them, and emptying
+    all of them after each test was a tenth of the suite's time on PostgreSQL.
+    """
     from sqlalchemy import text
 
     from backoffice.extensions import db
 
+    tables = db.metadata.sorted_tables
+    probe = " UNION ALL ".join(
+        f"SELECT '{table.name}' WHERE EXISTS (SELECT 1 FROM \"{table.name}\")" for table in tables
+    )
     with db.engine.begin() as connection:
+        holding = {name for (name,) in connection.execute(text(probe))}
         if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
-            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            if holding:
+                names = ", ".join(f'"{table.name}"' for table in tables if table.name in holding)
+                connection.execute(text(f"TRUNCATE {names} CASCADE"))
+            # A sequence moves on even when its insert was rolled back: every one that was used starts again.
+            used = connection.execute(
+                text("SELECT schemaname || '.' || sequencename FROM pg_sequences WHERE last_value IS NOT NULL")
+            ).scalars().all()
+            for sequence in used:
+                connection.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
         else:
-            for table in reversed(db.metadata.sorted_tables):
-                connection.execute(table.delete())
+            for table in reversed(tables):
+                if table.name in holding:
+                    connection.execute(table.delete())
 
 
 def change_settings(monkeypatch, app, **changes) -> None:

@@ -44,11 +44,11 @@ def arrival_flight_times() -> tuple[datetime, datetime]:
 
     The patient must land by the admission day (else the itinerary shows a problem), and the admission must be today
     for the case to move into treatment in this run: a flight from about 20 minutes from now, three hours long, or
-    shorter when that would land after 23:55.
+    shorter when that would land after 22:55 (the pickup an hour after landing must be on the admission day too).
     """
     now = datetime.now(HOSPITAL_TZ).replace(second=0, microsecond=0, tzinfo=None)
     departs = now + timedelta(minutes=20 + (5 - now.minute % 5) % 5)
-    last_landing = datetime.combine(now.date(), datetime.min.time()) + timedelta(hours=23, minutes=55)
+    last_landing = datetime.combine(now.date(), datetime.min.time()) + timedelta(hours=22, minutes=55)
     arrives = min(departs + timedelta(hours=3), last_landing)
     if arrives - departs < timedelta(minutes=10):
         pytest.skip("too close to midnight in Berlin to fly the patient in on the admission day")
