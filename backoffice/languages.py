@@ -124,6 +124,7 @@ def layout_context() -> dict:
         "page_language": language,
         "page_direction": direction(language),
         "language_choices": [(code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES],
+        "staff_language_choices": [(code, NATIVE_NAMES[code]) for code in STAFF_LANGUAGES],
     }
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import flash, redirect
+from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from backoffice.errors import DomainError, keep_trace
@@ -44,7 +45,9 @@ def commit_change(
         return on_refusal(error.status_code)
     except StaleDataError:  # a versioned row changed by someone else between our read and our write
         db.session.rollback()
-        flash("Someone else changed this at the same moment; nothing was stored. Look at it again and retry.", "error")
+        flash(
+            _("Someone else changed this at the same moment; nothing was stored. Look at it again and retry."), "error"
+        )
         return on_refusal(409)
     if after_commit is not None:
         after_commit()

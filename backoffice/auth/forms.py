@@ -1,9 +1,10 @@
 from flask_babel import lazy_gettext
-from wtforms import EmailField, PasswordField
+from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from backoffice.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, RULE
 from backoffice.forms import FlaskForm
+from backoffice.languages import NATIVE_NAMES, STAFF_LANGUAGES
 
 
 def new_password_field(*, required: str) -> PasswordField:
@@ -56,4 +57,18 @@ class ChangePasswordForm(FlaskForm):
     password = new_password_field(required=lazy_gettext("Choose a new password."))
     confirm = repeated_password_field(
         lazy_gettext("Repeat the new password"), required=lazy_gettext("Repeat the new password.")
+    )
+
+
+BROWSERS_LANGUAGE = ""  # the choice "as my browser asks": nothing saved
+
+
+class PageLanguageForm(FlaskForm):
+    """A staff member's pages in English or German, or in whichever of them the browser asks for."""
+
+    language = SelectField(
+        lazy_gettext("Language of my pages"),
+        choices=[(BROWSERS_LANGUAGE, lazy_gettext("As my browser asks"))]
+        + [(code, NATIVE_NAMES[code]) for code in STAFF_LANGUAGES],
+        validate_choice=True,
     )

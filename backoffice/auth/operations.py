@@ -15,6 +15,7 @@ from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.languages import STAFF_LANGUAGES
 from backoffice.trail import AuditEvent, record_event
 
 ACCOUNT_ATTACKED = "login_account_attacked"
@@ -234,6 +235,31 @@ def change_password(user_id: int, current_password: str, new_password: str, remo
     check_new_password(new_password, name=user.name, email=user.email, operator_name=settings().operator_name)
     set_password(user, new_password)
     record_event("password_changed", actor_id=user.id, object_type="user", object_id=user.id, remote_addr=remote_addr)
+    return user
+
+
+class LanguageRefused(DomainError):
+    status_code = 422
+
+
+def change_page_language(user_id: int, code: str | None, *, remote_addr: str | None = None) -> User:
+    """A staff member saves the language of their pages (English or German; None: whatever the browser asks for).
+    Audited with before and after; flushes."""
+    if code is not None and code not in STAFF_LANGUAGES:
+        raise LanguageRefused(_("Choose one of the languages offered."))
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_staff:
+        raise LanguageRefused(_("Choose one of the languages offered."))
+    before, user.language = user.language, code
+    db.session.flush()
+    record_event(
+        "user.language_changed",
+        actor_id=user_id,
+        object_type="user",
+        object_id=user.id,
+        details={"before": before, "after": code},
+        remote_addr=remote_addr,
+    )
     return user
 
 

@@ -1,16 +1,19 @@
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from backoffice.auth import bp, devices, operations
-from backoffice.auth.forms import ChangePasswordForm, LoginForm
-from backoffice.auth.permissions import login_required, public
+from backoffice.auth.forms import ChangePasswordForm, LoginForm, PageLanguageForm
+from backoffice.auth.permissions import login_required, public, staff_required
 from backoffice.auth.sessions import clear_session, home_for, mark_signed_in, safe_next_url, sign_out
-from backoffice.errors import DomainError
+from backoffice.errors import DomainError, render_error
 from backoffice.extensions import db
-from backoffice.languages import reselect_page_language
+from backoffice.forms import form_errors
+from backoffice.languages import NATIVE_NAMES, reselect_page_language
+from backoffice.transactions import commit_change
 
 
 def _throttled(error: operations.LoginThrottled, page: Callable[[], str]):
@@ -80,6 +83,38 @@ def change_own_password(form: ChangePasswordForm, *, page: Callable[[], str], ta
     login_user(user)  # this session carries the new session token; every other one has ended
     flash(_("Your password is changed. Any other session of yours has ended."), "success")
     return redirect(target or home_for(user))
+
+
+def _page_before() -> str:
+    """The page a form was sent from (its Referer, when on this site), else the person's start page."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return home_for(current_user)
+    return safe_next_url(urlunsplit(("", "", referrer.path, referrer.query, "")), current_user)
+
+
+@bp.route("/account/language", methods=["POST"])
+@staff_required
+def change_page_language():
+    """A staff member's pages in English or German from now on (saved on the account); back to the page they were
+    on. A choice not offered is refused with the error page (422)."""
+    form = PageLanguageForm()
+    if not form.validate():
+        return render_error(422, " ".join(form_errors(form)))
+    code = form.language.data or None
+
+    def saved(_user) -> str:
+        reselect_page_language()  # said in the language just chosen, as the next page is
+        if code is None:
+            return _("Saved: your pages follow your browser's language.")
+        return _("Saved: your pages are now in %(language)s.", language=NATIVE_NAMES[code])
+
+    return commit_change(
+        lambda: operations.change_page_language(current_user.id, code, remote_addr=request.remote_addr),
+        success=saved,
+        target=_page_before(),
+        on_refusal=lambda status: render_error(status),
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -200,6 +200,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal_invites.create_reset_link":    {"POST": ADMIN},
     # ---- issue 14: auth (every account changes its own password)
     "auth.change_password":                {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "auth.change_page_language":           {"POST": STAFF},
     # ---- issue 14: case page, documents and contraindications
     "cases.preview_document":              {"GET": CASEWORK},  # medical records: health data
     "cases.inline_document":               {"GET": CASEWORK},

@@ -42,6 +42,7 @@ PATIENT_FACING = (
     "backoffice/messages/portal_thread.py",
     "backoffice/auth/forms.py",
     "backoffice/auth/passwords.py",
+    "backoffice/transactions.py",  # "someone else changed this" reaches patients too
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
