@@ -171,10 +171,13 @@ def _slug(text: str) -> str:
 class Browse:
     """A signed-in (or anonymous) browser tab on the live server, with screenshots as it goes."""
 
-    def __init__(self, page, server: LiveServer, test_name: str) -> None:
+    def __init__(self, page, server: LiveServer, test_name: str, *, after: Browse | None = None) -> None:
+        """A tab of the test `test_name`; `after`: another tab of the same test (a second person's browser), whose
+        screenshots this one numbers on from and keeps."""
         self.page, self.server, self.test_name = page, server, test_name
-        self.shots = 0
-        shutil.rmtree(ARTIFACTS / _slug(test_name), ignore_errors=True)  # no screenshots left from an earlier run
+        self.shots = after.shots if after else 0
+        if after is None:  # no screenshots left from an earlier run
+            shutil.rmtree(ARTIFACTS / _slug(test_name), ignore_errors=True)
 
     def go(self, path: str):
         response = self.page.goto(self.server.url + path)

@@ -111,8 +111,7 @@ def test_invited_patient_sets_a_password_and_downloads_only_their_own_invoice(br
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     context.set_default_timeout(15_000)
     try:
-        patient = Browse(context.new_page(), browse.server, browse.test_name)
-        patient.shots = browse.shots
+        patient = Browse(context.new_page(), browse.server, browse.test_name, after=browse)
         _patient_path(patient, link, case, other_invoice, tmp_path)
     finally:
         context.close()
