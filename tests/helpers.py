@@ -64,9 +64,13 @@ def delete_all_rows() -> None:
                 names = ", ".join(f'"{table.name}"' for table in tables if table.name in holding)
                 connection.execute(text(f"TRUNCATE {names} CASCADE"))
             # A sequence moves on even when its insert was rolled back: every one that was used starts again.
-            used = connection.execute(
-                text("SELECT schemaname || '.' || sequencename FROM pg_sequences WHERE last_value IS NOT NULL")
-            ).scalars().all()
+            used = (
+                connection.execute(
+                    text("SELECT schemaname || '.' || sequencename FROM pg_sequences WHERE last_value IS NOT NULL")
+                )
+                .scalars()
+                .all()
+            )
             for sequence in used:
                 connection.execute(text("SELECT setval(:sequence, 1, false)"), {"sequence": sequence})
         else:

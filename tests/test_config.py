@@ -11,6 +11,8 @@ import pytest
 
 from backoffice.config import PROJECT_ROOT, ConfigurationError, Settings, default_of, load_settings, settings
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 
 def readme_rows() -> dict[str, list[str]]:
     text = (PROJECT_ROOT / "README.md").read_text()

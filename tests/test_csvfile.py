@@ -10,6 +10,8 @@ import pytest
 
 from backoffice.csvfile import csv_text, safe_text
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 
 @pytest.mark.parametrize(
     ("text", "safe"),

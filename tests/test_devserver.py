@@ -22,6 +22,8 @@ from redis import Redis
 from backoffice import devserver
 from tests.servers import free_port
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 ROOT = Path(__file__).resolve().parent.parent
 # Left out of the environment: `make run` starts its own database file, Redis and mail catcher.
 OWN_SERVICES = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "APP_ENV", "SMTP_URL", "CAUGHT_MAIL_DIR")

@@ -9,6 +9,8 @@ import pytest
 
 from backoffice.downloads import DOWNLOAD_CSP, content_disposition, download
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 NAMES = [
     "dispute-СЧЁТ-2026-77.pdf",
     "itinerary-C-2026-00175.ics",

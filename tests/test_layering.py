@@ -12,6 +12,10 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 PACKAGE = Path(__file__).resolve().parents[1] / "backoffice"
 COMPOSITION_ROOT = {"__init__", "models", "cli"}
 # Lowest first. A feature package may import the core modules and the packages listed before it.

@@ -13,6 +13,8 @@ import pytest
 from backoffice.mail_catcher import Catcher, MailCatcherError, list_caught, read_caught
 from tests.servers import free_port
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 
 @pytest.fixture
 def catcher(tmp_path):

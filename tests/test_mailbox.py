@@ -10,6 +10,8 @@ import pytest
 from backoffice.mailbox import MailboxUnavailable, MaildirMailbox, open_mailbox, parse_imap_url
 from tests.servers import ImapServer, free_port
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 
 def mail(subject: str, body: str = "Thank you, see the attached report.") -> bytes:
     message = EmailMessage()

@@ -6,6 +6,8 @@ import pytest
 
 from backoffice.money import MoneyError, parse_money, to_decimal
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 
 @pytest.mark.parametrize(
     "text", ["1e3", "1E3", "1_000", "\uff11\uff10", "\u0663", "NaN", "Infinity", "0x10", "1.2.3", "--1", ""]

@@ -14,6 +14,8 @@ from backoffice.billing import audit
 from backoffice.billing.audit import RawLine, TariffVersion, audit_bill, index_tariff, version_on
 from backoffice.money import Money
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 _rows = itertools.count(2)
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from backoffice.billing.bills.csv_file import BillFileError, read_bill_csv, read_bill_file
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 SAMPLES = Path("/work/shared/samples/bill-audit")
 HEADER = "line,date,code,description,quantity,unit_price,currency"
 

@@ -14,6 +14,8 @@ from backoffice.billing.tariffs.csv_file import (
     parse_tariff,
 )
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
 LIMIT = 20 * 1024 * 1024
 

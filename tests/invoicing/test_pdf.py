@@ -22,6 +22,8 @@ from backoffice.invoicing.totals import line_amounts
 from backoffice.pdf import StaticFilesOnly
 from tests.helpers import change_settings
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 EXEMPTION = "Medical treatment: exempt from VAT under section 4 no. 14 UStG."
 ISSUER = {
     "name": "MedTravel Coordination GmbH",

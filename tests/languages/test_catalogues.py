@@ -12,6 +12,8 @@ from jinja2 import Environment
 from backoffice.languages import PATIENT_LANGUAGES, STAFF_LANGUAGES
 from tests.languages.catalogue import extracted, template_files, translated
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 # What a patient or visitor sees (pages, mails, documents made for them): in every patient language.
 PATIENT_FACING = (
     "templates/base.html",

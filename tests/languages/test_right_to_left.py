@@ -8,6 +8,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 STYLESHEET = Path(__file__).resolve().parents[2] / "backoffice" / "static" / "css" / "app.css"
 PHYSICAL_SIDE = re.compile(
     r"(?<![\w-])(?:(?:margin|padding|border)-(?:left|right)(?:-\w+)?|left|right)\s*:"  # margin-left: ..., left: ...

@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
+
 from backoffice.logistics.airports import airport
 from backoffice.logistics.itinerary.findings import find_problems
 from backoffice.logistics.itinerary.items import (
@@ -20,6 +22,8 @@ from backoffice.logistics.itinerary.items import (
     TransferItem,
 )
 from backoffice.logistics.timezones import to_utc
+
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
 
 BERLIN = "Europe/Berlin"
 TODAY = date(2026, 1, 1)

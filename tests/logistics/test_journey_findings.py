@@ -17,6 +17,8 @@ import pytest
 from backoffice.logistics.timezones import format_day, format_local
 from tests.logistics.test_findings import appointment, at, findings, flight, hotel, interpreter, transfer
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 DAY = date(2026, 12, 8)  # a Tuesday
 ARRIVAL_LATE = "arrival_after_admission"
 HOME_EARLY = "return_before_discharge"

@@ -10,6 +10,8 @@ from backoffice import mailer
 from tests.messages.conftest import SmtpServer
 from tests.servers import free_port
 
+pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
+
 
 def mail(to: str = "patient@example.org") -> EmailMessage:
     message = EmailMessage()
