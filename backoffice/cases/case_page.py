@@ -27,6 +27,7 @@ from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
     NoteForm,
+    PatientLanguageForm,
     ProgrammeForm,
     ReminderDoneForm,
     ReminderForm,
@@ -39,6 +40,7 @@ from backoffice.cases.opening import patients_sharing_contact
 from backoffice.directory.models import Physician, Programme
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm, choices
+from backoffice.languages import NATIVE_NAMES, for_patient
 from backoffice.transactions import commit_change
 
 CASE_READERS = STAFF_ROLES
@@ -105,6 +107,8 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         if may_work
         else [],
         "health_data": health_data,
+        # Every mail and document made for the patient is in this language (theirs when shipped, else English).
+        "mail_language": NATIVE_NAMES[for_patient(case.patient.preferred_language)],
         "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),
         "version_form": VersionedForm(formdata=None),
     }
@@ -129,6 +133,12 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             screening_editable=screening.screening_editable(case),
             resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
+            # Always as the patient's record is now: after a refusal too, the page shows the language in force.
+            language_form=PatientLanguageForm(
+                formdata=None,
+                preferred_language=for_patient(case.patient.preferred_language),
+                seen=case.patient.preferred_language,
+            ),
             reminders=reminders.open_reminders(case.id),
             reminders_addable=reminders.reminders_addable(case),
             reminder_form=forms.get("reminder_form") or ReminderForm(formdata=None),

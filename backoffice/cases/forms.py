@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,6 +15,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from backoffice.cases.history import CHANNELS, COUNTERPARTS
 from backoffice.forms import FlaskForm, choices
 from backoffice.geo import countries, languages
+from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
 
 
 class VersionedForm(FlaskForm):
@@ -63,6 +65,19 @@ class NoteForm(FlaskForm):
     )
     counterpart = SelectField("With", choices=choices([("", "—"), *COUNTERPARTS.items()]))
     body = TextAreaField("Note", validators=[DataRequired(message="Write the note first."), Length(max=10000)])
+
+
+class PatientLanguageForm(FlaskForm):
+    """The language of the patient's mails and documents. Any code is taken: the operation refuses one the patient's
+    mails are not written in with a message (400). `seen` is the language the page showed."""
+
+    preferred_language = SelectField(
+        _l("Mails and documents in"),
+        choices=choices((code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES),
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose a language.")), Length(max=10)],
+    )
+    seen = HiddenField(validators=[Optional(), Length(max=10)])
 
 
 class ReminderForm(FlaskForm):

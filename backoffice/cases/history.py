@@ -69,7 +69,15 @@ def add_note(
 # ---------------------------------------------------------------------------------------------- timeline
 
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
-_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "bill", "invoice", "invoicing_currency")
+_PLAIN_EVENT_KINDS = (
+    "opened",
+    "assigned",
+    "programme_set",
+    "bill",
+    "invoice",
+    "invoicing_currency",
+    "patient_language",
+)
 _EVENT_LABELS = {
     "booking": "Booking changed (the bookings page shows it)",
     "screening": "Screening updated",

@@ -4,11 +4,12 @@ in document_views."""
 from __future__ import annotations
 
 from flask import flash, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import CASE_TAKERS, roles_required
 from backoffice.auth.reads import reads_health_data
-from backoffice.cases import assignment, bp, history, operations, programme, screening, states
+from backoffice.cases import assignment, bp, history, operations, patient_language, programme, screening, states
 from backoffice.cases.case_page import (
     CASE_READERS,
     CASE_WORKERS,
@@ -19,7 +20,16 @@ from backoffice.cases.case_page import (
     refuse_form,
     render_case_page,
 )
-from backoffice.cases.forms import AssignForm, NoteForm, ProgrammeForm, ResolveForm, TransitionForm, VersionedForm
+from backoffice.cases.forms import (
+    AssignForm,
+    NoteForm,
+    PatientLanguageForm,
+    ProgrammeForm,
+    ResolveForm,
+    TransitionForm,
+    VersionedForm,
+)
+from backoffice.languages import NATIVE_NAMES
 from backoffice.money import MoneyError, parse_money
 
 
@@ -180,4 +190,21 @@ def add_note(case_id: int):
         ),
         "Note added.",
         note_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/patient-language", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def change_patient_language(case_id: int):
+    """The language of the patient's mails and documents (the patient changes it in the portal too)."""
+    form = PatientLanguageForm()
+    if not form.validate():
+        return refuse_form(case_id, form)
+    return change_case(
+        case_id,
+        lambda: patient_language.change_patient_language(
+            case_id, form.preferred_language.data, actor_id=current_user.id, seen=form.seen.data or None
+        ),
+        lambda code: _("The patient's mails and documents are now in %(language)s.", language=NATIVE_NAMES[code]),
+        anchor="patient",
     )
