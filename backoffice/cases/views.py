@@ -46,7 +46,7 @@ def transition_case(case_id: int):
     form = TransitionForm()
     if not form.validate():
         return refuse_form(case_id, form, transition_form=form)
-    label = states.label(form.to_state.data)
+    label = states.shown(form.to_state.data)
     return change_case(
         case_id,
         lambda: operations.transition(
@@ -56,7 +56,7 @@ def transition_case(case_id: int):
             note=form.note.data,
             expected_version=form.version.data,
         ),
-        f"The case is now: {label}.",
+        _("The case is now: %(state)s.", state=label),
         transition_form=form,
     )
 
@@ -70,7 +70,7 @@ def take_case(case_id: int):
     return change_case(
         case_id,
         lambda: assignment.take_case(case_id, actor_id=current_user.id, expected_version=form.version.data),
-        "The case is yours now.",
+        _("The case is yours now."),
     )
 
 
@@ -87,7 +87,7 @@ def assign_case(case_id: int):
         lambda: assignment.assign_coordinator(
             case_id, coordinator_id, actor_id=current_user.id, expected_version=form.version.data
         ),
-        "Coordinator updated.",
+        _("Coordinator updated."),
         assign_form=form,
     )
 
@@ -100,7 +100,7 @@ def set_programme(case_id: int):
     form.physician_id.choices = physician_choices()
     if not form.validate() or not form.programme_id.data:
         if not form.programme_id.data:
-            form.programme_id.errors = [*form.programme_id.errors, "Choose a programme."]
+            form.programme_id.errors = [*form.programme_id.errors, _("Choose a programme.")]
         return refuse_form(case_id, form, programme_form=form)
     try:
         estimate = (
@@ -109,7 +109,7 @@ def set_programme(case_id: int):
             else None
         )
     except MoneyError as error:
-        flash(f"Cost estimate: {error}", "error")
+        flash(_("Cost estimate: %(error)s", error=error), "error")
         return render_case_page(case_id, 422, programme_form=form)
     return change_case(
         case_id,
@@ -121,7 +121,7 @@ def set_programme(case_id: int):
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        "Programme and estimate recorded.",
+        _("Programme and estimate recorded."),
         programme_form=form,
     )
 
@@ -137,7 +137,7 @@ def answer_screening(case_id: int):
         if key.startswith("answer_"):
             answer_id = key.removeprefix("answer_")
             if not answer_id.isdigit():
-                flash("The screening form was not understood; reload the page.", "error")
+                flash(_("The screening form was not understood; reload the page."), "error")
                 return render_case_page(case_id, 400)
             answers[int(answer_id)] = value
     return change_case(
@@ -145,7 +145,7 @@ def answer_screening(case_id: int):
         lambda: screening.answer_screening(
             case_id, answers, actor_id=current_user.id, expected_version=form.version.data
         ),
-        "Screening saved.",
+        _("Screening saved."),
     )
 
 
@@ -166,7 +166,7 @@ def resolve_contraindication(case_id: int):
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        "Resolution recorded.",
+        _("Resolution recorded."),
         resolve_form=form,
     )
 
@@ -188,7 +188,7 @@ def add_note(case_id: int):
             direction=form.direction.data or None,
             counterpart=form.counterpart.data or None,
         ),
-        "Note added.",
+        _("Note added."),
         note_form=form,
     )
 
