@@ -22,6 +22,14 @@ def page(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+def upload_record(client, case) -> None:
+    client.post(
+        f"/cases/{case.id}/documents",
+        data={"file": (BytesIO(PDF), "befund.pdf"), "document_type": "medical_record"},
+        content_type="multipart/form-data",
+    )
+
+
 @pytest.fixture(autouse=True)
 def archive(app, tmp_path, monkeypatch):
     change_settings(monkeypatch, app, case_documents_dir=str(tmp_path / "documents"))
@@ -62,11 +70,7 @@ def test_a_german_speaking_coordinator_sees_the_case_list_in_german(german, case
 
 def test_a_german_speaking_coordinator_sees_the_case_page_in_german(german, case):
     client = german()
-    client.post(
-        f"/cases/{case.id}/documents",
-        data={"file": (BytesIO(PDF), "befund.pdf"), "document_type": "medical_record"},
-        content_type="multipart/form-data",
-    )
+    upload_record(client, case)
     client.post(f"/cases/{case.id}/notes", data={"kind": "internal", "body": "Rückruf am Montag"})
     client.post(f"/cases/{case.id}/reminders", data={"due_on": "2099-01-01", "text": "Befunde nachfragen"})
     body = page(client.get(f"/cases/{case.id}"))
@@ -126,11 +130,7 @@ def test_a_german_speaking_coordinator_opens_a_new_case_in_german(german, users)
 
 def test_a_german_speaking_coordinator_previews_a_document_in_german(german, case):
     client = german()
-    client.post(
-        f"/cases/{case.id}/documents",
-        data={"file": (BytesIO(PDF), "befund.pdf"), "document_type": "medical_record"},
-        content_type="multipart/form-data",
-    )
+    upload_record(client, case)
     document = db.session.scalar(select(CaseDocument))
     body = page(client.get(f"/cases/{case.id}/documents/{document.id}/preview"))
     assert '<html lang="de"' in body and "Herunterladen" in body and "Medizinischer Befund" in body
