@@ -6,6 +6,7 @@ caller commits.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.auth.models import User
@@ -31,28 +32,37 @@ def assign_coordinator(
     check_version(case, expected_version)
     actor = db.session.get(User, actor_id)
     if actor is None or not actor.active or actor.role not in (ADMIN, COORDINATOR):
-        raise PermissionDenied("Only medical coordinators and administrators assign cases.")
+        raise PermissionDenied(_("Only medical coordinators and administrators assign cases."))
     if case.state in states.FINAL:
         raise CaseError(
-            f"Case {case.number} is {states.label(case.state).lower()}: its coordinator stays on record and it is "
-            "not reassigned."
+            _(
+                "Case %(number)s is %(state)s: its coordinator stays on record and it is not reassigned.",
+                number=case.number,
+                state=states.shown(case.state).lower(),
+                label=states.shown(case.state),
+            )
         )
     if case.coordinator_id is not None and actor.role != ADMIN and case.coordinator_id != actor.id:
         raise PermissionDenied(
-            f"Case {case.number} is coordinated by {case.coordinator.name}: only they or an administrator can "
-            "reassign it."
+            _(
+                "Case %(number)s is coordinated by %(name)s: only they or an administrator can reassign it.",
+                number=case.number,
+                name=case.coordinator.name,
+            )
         )
     coordinator = None
     if coordinator_id is not None:
         coordinator = db.session.get(User, coordinator_id)
         if coordinator is None or coordinator.role != COORDINATOR or not coordinator.active:
-            raise CaseError("Cases can only be given to an active medical coordinator.")
+            raise CaseError(_("Cases can only be given to an active medical coordinator."))
         if case.coordinator_id == coordinator_id:
-            raise CaseError(f"{coordinator.name} already coordinates case {case.number}.")
+            raise CaseError(
+                _("%(name)s already coordinates case %(number)s.", name=coordinator.name, number=case.number)
+            )
         note = f"Assigned to {coordinator.name}"
     else:
         if case.coordinator_id is None:
-            raise CaseError(f"Case {case.number} is already in the queue.")
+            raise CaseError(_("Case %(number)s is already in the queue.", number=case.number))
         note = "Returned to the queue"
     before = case.coordinator_id
     case.coordinator = coordinator
@@ -90,5 +100,7 @@ def take_case(case_id: int, *, actor_id: int, expected_version: int | None = Non
     """A coordinator takes an unassigned case from the queue."""
     case = get_case(case_id)
     if case.coordinator is not None:
-        raise CaseChanged(f"Case {case.number} has already been taken by {case.coordinator.name}.")
+        raise CaseChanged(
+            _("Case %(number)s has already been taken by %(name)s.", number=case.number, name=case.coordinator.name)
+        )
     return assign_coordinator(case_id, actor_id, actor_id=actor_id, expected_version=expected_version)

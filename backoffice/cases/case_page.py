@@ -7,6 +7,7 @@ with `render_case_page`, so the page looks the same whichever feature's form was
 from __future__ import annotations
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -27,6 +28,7 @@ from backoffice.cases.documents import list_documents
 from backoffice.cases.forms import (
     AssignForm,
     NoteForm,
+    PatientLanguageForm,
     ProgrammeForm,
     ReminderDoneForm,
     ReminderForm,
@@ -39,6 +41,7 @@ from backoffice.cases.opening import patients_sharing_contact
 from backoffice.directory.models import Physician, Programme
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm, choices
+from backoffice.languages import NATIVE_NAMES, for_patient
 from backoffice.transactions import commit_change
 
 CASE_READERS = STAFF_ROLES
@@ -50,7 +53,7 @@ def programme_choices() -> list[SelectChoice]:
         select(Programme).where(Programme.active.is_(True)).options(joinedload(Programme.hospital))
     ).all()
     options = sorted(((str(p.id), f"{p.hospital.name} — {p.name}") for p in programmes), key=lambda item: item[1])
-    return choices([("", "Choose a programme"), *options])
+    return choices([("", _("Choose a programme")), *options])
 
 
 def physician_choices() -> list[SelectChoice]:
@@ -60,14 +63,14 @@ def physician_choices() -> list[SelectChoice]:
     options = sorted(
         ((str(p.id), f"{p.hospital.name} — {p.name}, {p.specialty}") for p in physicians), key=lambda item: item[1]
     )
-    return choices([("", "No physician yet"), *options])
+    return choices([("", _("No physician yet")), *options])
 
 
 def coordinator_choices() -> list[SelectChoice]:
     coordinators = db.session.scalars(
         select(User).where(User.role == COORDINATOR, User.active.is_(True)).order_by(User.name)
     ).all()
-    return choices([("", "Queue (unassigned)"), *((str(u.id), u.name) for u in coordinators)])
+    return choices([("", _("Queue (unassigned)")), *((str(u.id), u.name) for u in coordinators)])
 
 
 def contributed_panels(case, forms: dict) -> dict:
@@ -96,6 +99,8 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         "next_steps": operations.next_steps(case) if may_work else [],
         "overdue": sla.is_overdue(case),
         "timeline": history.timeline(case.id, health_data=health_data),
+        "channel_labels": history.CHANNEL_LABELS,
+        "counterpart_names": history.COUNTERPART_NAMES,
         "contraindications": screening.open_contraindications(case) if health_data else [],
         **contributed_panels(case, forms),
         "may_work": may_work,
@@ -105,6 +110,8 @@ def render_case_page(case_id: int, status: int = 200, **forms):
         if may_work
         else [],
         "health_data": health_data,
+        # Every mail and document made for the patient is in this language (theirs when shipped, else English).
+        "mail_language": NATIVE_NAMES[for_patient(case.patient.preferred_language)],
         "transition_form": forms.get("transition_form") or TransitionForm(formdata=None),
         "version_form": VersionedForm(formdata=None),
     }
@@ -129,7 +136,14 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             screening_editable=screening.screening_editable(case),
             resolve_form=forms.get("resolve_form") or ResolveForm(formdata=None),
             note_form=forms.get("note_form") or NoteForm(formdata=None),
+            # Always as the patient's record is now: after a refusal too, the page shows the language in force.
+            language_form=PatientLanguageForm(
+                formdata=None,
+                preferred_language=for_patient(case.patient.preferred_language),
+                seen=case.patient.preferred_language,
+            ),
             reminders=reminders.open_reminders(case.id),
+            reminder_owner=reminders.owner_shown,
             reminders_addable=reminders.reminders_addable(case),
             reminder_form=forms.get("reminder_form") or ReminderForm(formdata=None),
             reminder_done_form=ReminderDoneForm(formdata=None),
@@ -164,10 +178,10 @@ def change_case(case_id: int, change, success, *, anchor: str | None = None, **f
 def refuse_form(case_id: int, form, **forms):
     """A form that did not validate: say which fields and why, and show the case again (422) with `forms`."""
     messages = [
-        f"{getattr(form, name).label.text}: {errors[0]}"
+        _("%(field)s: %(error)s", field=getattr(form, name).label.text, error=errors[0])
         if name != "version"
-        else "The page was incomplete; reload it and try again."
+        else _("The page was incomplete; reload it and try again.")
         for name, errors in form.errors.items()
     ]
-    flash(" ".join(messages) or "The form was incomplete.", "error")
+    flash(" ".join(messages) or _("The form was incomplete."), "error")
     return render_case_page(case_id, 422, **forms)

@@ -6,6 +6,7 @@ it. A physician's clearance a resolved contraindication rests on stays a clearan
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.auth.models import User
@@ -49,14 +50,30 @@ def change_document_type(case_id: int, document_id: int, document_type: str, act
     case = get_case(case_id)
     if not types_changeable(case):
         raise DocumentError(
-            f"Case {case.number} is {states.label(case.state).lower()}; its documents keep the types they have."
+            _(
+                "Case %(number)s is %(state)s; its documents keep the types they have.",
+                number=case.number,
+                state=states.shown(case.state).lower(),
+                label=states.shown(case.state),
+            )
         )
     document_type = check_document_type(document_type)
     if document.document_type == document_type:
-        raise DocumentError(f"“{document.original_filename}” is already a {document.type_label.lower()}.")
+        raise DocumentError(
+            _(
+                "“%(name)s” is already a %(type)s.",
+                name=document.original_filename,
+                type=_(document.type_label).lower(),
+                label=_(document.type_label),
+            )
+        )
     if (answer := _clearance_in_force(document)) is not None:
         raise DocumentError(
-            f"“{document.original_filename}” is the physician's clearance of “{answer.question}”; it stays a clearance."
+            _(
+                "“%(name)s” is the physician's clearance of “%(question)s”; it stays a clearance.",
+                name=document.original_filename,
+                question=answer.question,
+            )
         )
     before = document.document_type
     document.document_type = document_type
@@ -83,18 +100,27 @@ def remove_document(case_id: int, document_id: int, reason: str, actor_id: int) 
     actor = db.session.get(User, actor_id)
     if not may_remove_documents(case, actor.role if actor else None):
         raise DocumentError(
-            f"Case {case.number} is {states.label(case.state).lower()}; only an administrator can remove its "
-            "documents (for a data-protection request)."
+            _(
+                "Case %(number)s is %(state)s; only an administrator can remove its documents (for a "
+                "data-protection request).",
+                number=case.number,
+                state=states.shown(case.state).lower(),
+                label=states.shown(case.state),
+            )
         )
     reason = " ".join((reason or "").split())
     if not reason:
-        raise DocumentError("Say why the document is removed.")
+        raise DocumentError(_("Say why the document is removed."))
     if len(reason) > MAX_REMOVAL_REASON_LENGTH:
-        raise DocumentError(f"Keep the reason under {MAX_REMOVAL_REASON_LENGTH} characters.")
+        raise DocumentError(_("Keep the reason under %(max)s characters.", max=MAX_REMOVAL_REASON_LENGTH))
     if (answer := _clearance_in_force(document)) is not None:
         raise DocumentError(
-            f"“{document.original_filename}” is the physician's clearance of “{answer.question}”; "
-            "it cannot be removed while that resolution stands."
+            _(
+                "“%(name)s” is the physician's clearance of “%(question)s”; it cannot be removed while that "
+                "resolution stands.",
+                name=document.original_filename,
+                question=answer.question,
+            )
         )
     document.removed_at, document.removed_by_id, document.removal_reason = utcnow(), actor_id, reason
     db.session.flush()

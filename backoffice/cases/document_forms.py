@@ -14,48 +14,55 @@ from backoffice.cases.documents import ACCEPT, MAX_DESCRIPTION_LENGTH
 from backoffice.cases.models import DOCUMENT_TYPES
 from backoffice.forms import FlaskForm, choices
 
-TYPE_MESSAGE = "Choose what the document is."
+TYPE_MESSAGE = lazy_gettext("Choose what the document is.")
 
 
 class DocumentUploadForm(FlaskForm):
     file = FileField(
-        "File",
+        lazy_gettext("File"),
         render_kw={"accept": ACCEPT},
-        description="PDF, JPEG or PNG; the type is checked from the file's content.",
+        description=lazy_gettext("PDF, JPEG or PNG; the type is checked from the file's content."),
     )
     document_type = SelectField(
-        "Document type",
-        choices=choices(list(DOCUMENT_TYPES.items())),
+        lazy_gettext("Document type"),
+        choices=choices((value, lazy_gettext(label)) for value, label in DOCUMENT_TYPES.items()),
         default="medical_record",
         validators=[DataRequired(message=TYPE_MESSAGE)],
     )
     description = StringField(
-        "Description",
+        lazy_gettext("Description"),
         validators=[
             Length(
-                max=MAX_DESCRIPTION_LENGTH, message=f"Keep the description under {MAX_DESCRIPTION_LENGTH} characters."
+                max=MAX_DESCRIPTION_LENGTH,
+                message=lazy_gettext("Keep the description under %(max)s characters.", max=MAX_DESCRIPTION_LENGTH),
             )
         ],
-        render_kw={"maxlength": MAX_DESCRIPTION_LENGTH, "placeholder": "e.g. Blood test, March 2026"},
+        render_kw={"maxlength": MAX_DESCRIPTION_LENGTH, "placeholder": lazy_gettext("e.g. Blood test, March 2026")},
     )
 
 
 class DocumentTypeForm(FlaskForm):
     document_type = SelectField(
-        "Type", choices=choices(list(DOCUMENT_TYPES.items())), validators=[DataRequired(message=TYPE_MESSAGE)]
+        lazy_gettext("Type"),
+        choices=choices((value, lazy_gettext(label)) for value, label in DOCUMENT_TYPES.items()),
+        validators=[DataRequired(message=TYPE_MESSAGE)],
     )
 
 
 class DocumentRemoveForm(FlaskForm):
     reason = StringField(
-        "Why remove it",
+        lazy_gettext("Why remove it"),
         validators=[
-            DataRequired(message="Say why the document is removed."),
+            DataRequired(message=lazy_gettext("Say why the document is removed.")),
             Length(
-                max=MAX_REMOVAL_REASON_LENGTH, message=f"Keep the reason under {MAX_REMOVAL_REASON_LENGTH} characters."
+                max=MAX_REMOVAL_REASON_LENGTH,
+                message=lazy_gettext("Keep the reason under %(max)s characters.", max=MAX_REMOVAL_REASON_LENGTH),
             ),
         ],
-        render_kw={"maxlength": MAX_REMOVAL_REASON_LENGTH, "placeholder": "e.g. uploaded to the wrong case"},
+        render_kw={
+            "maxlength": MAX_REMOVAL_REASON_LENGTH,
+            "placeholder": lazy_gettext("e.g. uploaded to the wrong case"),
+        },
     )
 
 

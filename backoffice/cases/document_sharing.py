@@ -8,6 +8,7 @@ the case like a staff upload, under the same checks) or the coordinator withdraw
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
@@ -26,7 +27,7 @@ def share_document(case_id: int, document_id: int, actor_id: int) -> CaseDocumen
     found. Flushes; the caller commits."""
     document = get_document(case_id, document_id)
     if document.shared_at is not None:
-        raise DocumentError(f"“{document.original_filename}” is shared with the patient already.")
+        raise DocumentError(_("“%(name)s” is shared with the patient already.", name=document.original_filename))
     document.shared_at, document.shared_by_id = utcnow(), actor_id
     db.session.flush()
     record_case_event(
@@ -43,7 +44,7 @@ def stop_sharing(case_id: int, document_id: int, actor_id: int) -> CaseDocument:
     """Take a document out of the patient's portal again (it stays on the case). Flushes; the caller commits."""
     document = get_document(case_id, document_id)
     if document.shared_at is None:
-        raise DocumentError(f"“{document.original_filename}” is not shared with the patient.")
+        raise DocumentError(_("“%(name)s” is not shared with the patient.", name=document.original_filename))
     document.shared_at, document.shared_by_id = None, None
     db.session.flush()
     record_case_event(
@@ -62,13 +63,18 @@ def ask_for_document(case_id: int, description: str, actor_id: int) -> DocumentR
     case = get_case(case_id)
     if case.state in states.FINAL:
         raise DocumentError(
-            f"Case {case.number} is {states.label(case.state).lower()}; the patient cannot send documents to it."
+            _(
+                "Case %(number)s is %(state)s; the patient cannot send documents to it.",
+                number=case.number,
+                state=states.shown(case.state).lower(),
+                label=states.shown(case.state),
+            )
         )
     description = " ".join(clean_line(description or "").split())
     if not description:
-        raise DocumentError("Say which document the patient should send.")
+        raise DocumentError(_("Say which document the patient should send."))
     if len(description) > MAX_DESCRIPTION_LENGTH:
-        raise DocumentError(f"Keep the description under {MAX_DESCRIPTION_LENGTH} characters.")
+        raise DocumentError(_("Keep the description under %(max)s characters.", max=MAX_DESCRIPTION_LENGTH))
     request = DocumentRequest(case_id=case.id, description=description, requested_by_id=actor_id)
     db.session.add(request)
     db.session.flush()
@@ -88,7 +94,7 @@ def get_request(case_id: int, request_id: int) -> DocumentRequest:
         select(DocumentRequest).where(DocumentRequest.id == request_id, DocumentRequest.case_id == case_id)
     )
     if request is None:
-        raise NotFound("There is no such document request on this case.")
+        raise NotFound(_("There is no such document request on this case."))
     return request
 
 
@@ -96,7 +102,7 @@ def withdraw_request(case_id: int, request_id: int, actor_id: int) -> DocumentRe
     """The coordinator no longer needs the document: the request leaves the patient's portal. Flushes."""
     request = get_request(case_id, request_id)
     if not request.is_open:
-        raise DocumentError("This request is no longer open: the patient answered it or it was withdrawn.")
+        raise DocumentError(_("This request is no longer open: the patient answered it or it was withdrawn."))
     request.withdrawn_at = utcnow()
     db.session.flush()
     record_case_event(
@@ -147,7 +153,7 @@ def store_patient_upload(
     case, which is then fulfilled. Flushes; the caller commits (and removes the file if the commit fails)."""
     request = get_request(case_id, request_id) if request_id is not None else None
     if request is not None and not request.is_open:
-        raise DocumentError("This request is no longer open: the patient answered it or it was withdrawn.")
+        raise DocumentError(_("This request is no longer open: the patient answered it or it was withdrawn."))
     document = store_document(
         case_id,
         file_storage,

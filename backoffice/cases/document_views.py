@@ -33,13 +33,16 @@ def _refuse(case_id: int, form, fallback: str, **forms):
 def upload_document(case_id: int):
     form = DocumentUploadForm()
     if not form.validate_on_submit():
-        return _refuse(case_id, form, "The upload was incomplete.", upload_form=form)
+        return _refuse(case_id, form, _("The upload was incomplete."), upload_form=form)
     return commit_change(
         lambda: documents.store_document(
             case_id, form.file.data, form.description.data, current_user.id, form.document_type.data
         ),
-        success=lambda document: (
-            f"“{document.original_filename}” was added to the case's documents as a {document.type_label.lower()}."
+        success=lambda document: _(
+            "“%(name)s” was added to the case's documents as a %(type)s.",
+            name=document.original_filename,
+            type=_(document.type_label).lower(),
+            label=_(document.type_label),
         ),
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status, upload_form=form),
@@ -97,10 +100,15 @@ def change_document_type(case_id: int, document_id: int):
     documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
     form = DocumentTypeForm()
     if not form.validate_on_submit():
-        return _refuse(case_id, form, "The form was incomplete.")
+        return _refuse(case_id, form, _("The form was incomplete."))
     return commit_change(
         lambda: document_changes.change_document_type(case_id, document_id, form.document_type.data, current_user.id),
-        success=lambda document: f"“{document.original_filename}” is now a {document.type_label.lower()}.",
+        success=lambda document: _(
+            "“%(name)s” is now a %(type)s.",
+            name=document.original_filename,
+            type=_(document.type_label).lower(),
+            label=_(document.type_label),
+        ),
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status),
     )
@@ -112,10 +120,12 @@ def remove_document(case_id: int, document_id: int):
     documents.get_document(case_id, document_id)  # another case's document is not found, whatever the form says
     form = DocumentRemoveForm()
     if not form.validate_on_submit():
-        return _refuse(case_id, form, "The form was incomplete.")
+        return _refuse(case_id, form, _("The form was incomplete."))
     return commit_change(
         lambda: document_changes.remove_document(case_id, document_id, form.reason.data, current_user.id),
-        success=lambda document: f"“{document.original_filename}” was removed from the case (kept in the audit trail).",
+        success=lambda document: _(
+            "“%(name)s” was removed from the case (kept in the audit trail).", name=document.original_filename
+        ),
         target=url_for("cases.show_case", case_id=case_id, _anchor="documents"),
         on_refusal=lambda status: render_case_page(case_id, status),
     )

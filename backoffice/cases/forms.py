@@ -1,3 +1,5 @@
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -11,9 +13,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
-from backoffice.cases.history import CHANNELS, COUNTERPARTS
+from backoffice.cases.history import CHANNEL_LABELS, CHANNELS, COUNTERPARTS
 from backoffice.forms import FlaskForm, choices
 from backoffice.geo import countries, languages
+from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
 
 
 class VersionedForm(FlaskForm):
@@ -24,30 +27,30 @@ class VersionedForm(FlaskForm):
 
 class TransitionForm(VersionedForm):
     to_state = HiddenField(validators=[DataRequired(), Length(max=20)])
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
 class AssignForm(VersionedForm):
-    coordinator_id = SelectField("Coordinator", coerce=str, validate_choice=True)
+    coordinator_id = SelectField(_l("Coordinator"), coerce=str, validate_choice=True)
 
 
 class ProgrammeForm(VersionedForm):
-    programme_id = SelectField("Programme", coerce=str, validate_choice=True)
-    physician_id = SelectField("Physician", coerce=str, validate_choice=True)
+    programme_id = SelectField(_l("Programme"), coerce=str, validate_choice=True)
+    physician_id = SelectField(_l("Physician"), coerce=str, validate_choice=True)
     estimate_amount = StringField(
-        "Cost estimate",
+        _l("Cost estimate"),
         validators=[Optional(), Length(max=20)],
-        description="The hospital's estimate for this patient, e.g. 18450.00",
+        description=_l("The hospital's estimate for this patient, e.g. 18450.00"),
     )
-    estimate_currency = StringField("Currency", default="EUR", validators=[Optional(), Length(min=3, max=3)])
+    estimate_currency = StringField(_l("Currency"), default="EUR", validators=[Optional(), Length(min=3, max=3)])
 
 
 class ResolveForm(VersionedForm):
     answer_id = IntegerField(widget=HiddenField.widget, validators=[InputRequired()])
-    resolution = StringField("How it was resolved", validators=[DataRequired(), Length(max=500)])
-    resolved_on = DateField("On", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
+    resolution = StringField(_l("How it was resolved"), validators=[DataRequired(), Length(max=500)])
+    resolved_on = DateField(_l("On"), validators=[DataRequired(message=_l("Enter the date as YYYY-MM-DD."))])
     # The physician's clearance (a document of the case); empty only for an administrator, who then gives the reason.
-    clearance_document_id = SelectField("Physician's clearance", coerce=str, validate_choice=False)
+    clearance_document_id = SelectField(_l("Physician's clearance"), coerce=str, validate_choice=False)
 
     @property
     def clearance_id(self) -> int | None:
@@ -56,21 +59,38 @@ class ResolveForm(VersionedForm):
 
 
 class NoteForm(FlaskForm):
-    kind = SelectField("Kind", choices=choices([("internal", "Internal note"), ("message", "Message record")]))
-    channel = SelectField("Channel", choices=choices([("", "—"), *[(c, c.replace("_", " ")) for c in CHANNELS]]))
-    direction = SelectField(
-        "Direction", choices=choices([("", "—"), ("inbound", "From them"), ("outbound", "To them")])
+    kind = SelectField(
+        _l("Kind"), choices=choices([("internal", _l("Internal note")), ("message", _l("Message record"))])
     )
-    counterpart = SelectField("With", choices=choices([("", "—"), *COUNTERPARTS.items()]))
-    body = TextAreaField("Note", validators=[DataRequired(message="Write the note first."), Length(max=10000)])
+    channel = SelectField(_l("Channel"), choices=choices([("", "—"), *[(c, _l(CHANNEL_LABELS[c])) for c in CHANNELS]]))
+    direction = SelectField(
+        _l("Direction"), choices=choices([("", "—"), ("inbound", _l("From them")), ("outbound", _l("To them"))])
+    )
+    counterpart = SelectField(
+        _l("With"), choices=choices([("", "—"), *((key, _l(label)) for key, label in COUNTERPARTS.items())])
+    )
+    body = TextAreaField(_l("Note"), validators=[DataRequired(message=_l("Write the note first.")), Length(max=10000)])
+
+
+class PatientLanguageForm(FlaskForm):
+    """The language of the patient's mails and documents. Any code is taken: the operation refuses one the patient's
+    mails are not written in with a message (400). `seen` is the language the page showed."""
+
+    preferred_language = SelectField(
+        _l("Mails and documents in"),
+        choices=choices((code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES),
+        validate_choice=False,
+        validators=[DataRequired(message=_l("Choose a language.")), Length(max=10)],
+    )
+    seen = HiddenField(validators=[Optional(), Length(max=10)])
 
 
 class ReminderForm(FlaskForm):
     """A user's own reminder on a case. Not versioned: it adds a row and changes nobody else's."""
 
-    due_on = DateField("Due on", validators=[DataRequired(message="Enter the date as YYYY-MM-DD.")])
-    due_time = TimeField("At (optional)", validators=[Optional()])
-    text = StringField("What is due", validators=[DataRequired(message="Say what is due."), Length(max=200)])
+    due_on = DateField(_l("Due on"), validators=[DataRequired(message=_l("Enter the date as YYYY-MM-DD."))])
+    due_time = TimeField(_l("At (optional)"), validators=[Optional()])
+    text = StringField(_l("What is due"), validators=[DataRequired(message=_l("Say what is due.")), Length(max=200)])
 
 
 class ReminderDoneForm(FlaskForm):
@@ -80,52 +100,60 @@ class ReminderDoneForm(FlaskForm):
 class PhoneCaseForm(FlaskForm):
     """A case taken down by a coordinator from a phone call or an e-mail."""
 
-    name = StringField("Patient's name", validators=[DataRequired(), Length(max=120)])
+    name = StringField(_l("Patient's name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(
-        "Email",
+        _l("Email"),
         validators=[
             DataRequired(),
             Length(max=254),
-            Email(message="Enter a valid email address.", check_deliverability=False),
+            Email(message=_l("Enter a valid email address."), check_deliverability=False),
         ],
     )
     phone = StringField(
-        "Phone",
-        validators=[Optional(), Length(max=40), Regexp(r"^[0-9 +()./-]*$", message="Digits, spaces and + ( ) - only.")],
+        _l("Phone"),
+        validators=[
+            Optional(),
+            Length(max=40),
+            Regexp(r"^[0-9 +()./-]*$", message=_l("Digits, spaces and + ( ) - only.")),
+        ],
     )
     country = SelectField(
-        "Country of residence",
+        _l("Country of residence"),
         coerce=str,
         validate_choice=True,
-        validators=[DataRequired(message="Choose the country of residence.")],
+        validators=[DataRequired(message=_l("Choose the country of residence."))],
     )
-    preferred_language = SelectField("Preferred language", coerce=str, validate_choice=True, default="en")
-    requested_treatment = StringField("Diagnosis or treatment wanted", validators=[DataRequired(), Length(max=300)])
-    destination_country = SelectField("Destination country", coerce=str, validate_choice=True)
-    message = TextAreaField("What the patient told us", validators=[Optional(), Length(max=5000)])
+    preferred_language = SelectField(_l("Preferred language"), coerce=str, validate_choice=True, default="en")
+    requested_treatment = StringField(_l("Diagnosis or treatment wanted"), validators=[DataRequired(), Length(max=300)])
+    destination_country = SelectField(_l("Destination country"), coerce=str, validate_choice=True)
+    message = TextAreaField(_l("What the patient told us"), validators=[Optional(), Length(max=5000)])
     source = SelectField(
-        "Came in by", choices=choices([("phone", "Phone call"), ("email", "E-mail"), ("referral", "Referral")])
+        _l("Came in by"),
+        choices=choices([("phone", _l("Phone call")), ("email", _l("E-mail")), ("referral", _l("Referral"))]),
     )
     consent = BooleanField(
-        "The patient agreed to the processing of their health data",
-        validators=[DataRequired(message="A case needs the patient's consent.")],
+        _l("The patient agreed to the processing of their health data"),
+        validators=[DataRequired(message=_l("A case needs the patient's consent."))],
     )
     paused_override_reason = StringField(
-        "Reason to open it although intake is paused",
+        _l("Reason to open it although intake is paused"),
         validators=[Optional(), Length(max=300)],
-        description="Only for a destination whose intake is paused; written on the case's timeline.",
+        description=_l("Only for a destination whose intake is paused; written on the case's timeline."),
     )
     # Set by the buttons of the known-contact warning: "new" (a new patient record) or "patient-<id>".
-    decision = StringField(validators=[Optional(), Regexp(r"^(new|patient-\d{1,12})$", message="Choose again.")])
+    decision = StringField(validators=[Optional(), Regexp(r"^(new|patient-\d{1,12})$", message=_l("Choose again."))])
 
     def __init__(self, *args, paused: frozenset[str] = frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = choices([("", "Choose a country"), *countries().items()])
+        self.country.choices = choices([("", _("Choose a country")), *countries().items()])
         self.preferred_language.choices = choices(languages().items())
         self.destination_country.choices = choices(
             [
-                ("", "No preference"),
-                *((code, f"{name} (intake paused)" if code in paused else name) for code, name in countries().items()),
+                ("", _("No preference")),
+                *(
+                    (code, _("%(country)s (intake paused)", country=name) if code in paused else name)
+                    for code, name in countries().items()
+                ),
             ]
         )
 

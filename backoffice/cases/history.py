@@ -5,6 +5,7 @@ The timeline shows health data (diagnosis, messages, notes, reasons given) only 
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -13,13 +14,25 @@ from backoffice.cases import signals
 from backoffice.cases.models import CaseEvent, CaseNote
 from backoffice.cases.operations import CaseError, get_case
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.trail import record_event
 
 # ---------------------------------------------------------------------------------------------- notes
 
 CHANNELS = ("email", "phone", "whatsapp", "video", "letter", "in_person")
+# How the timeline names a channel and a counterpart in a sentence ("Message to patient by in person"): translated where
+# shown.
+CHANNEL_LABELS = {
+    "email": N_("email"),
+    "phone": N_("phone"),
+    "whatsapp": N_("whatsapp"),
+    "video": N_("video"),
+    "letter": N_("letter"),
+    "in_person": N_("in person"),
+}
 # Who a logged call, chat or letter was with.
-COUNTERPARTS = {"patient": "Patient", "hospital": "Hospital", "physician": "Physician"}
+COUNTERPARTS = {"patient": N_("Patient"), "hospital": N_("Hospital"), "physician": N_("Physician")}
+COUNTERPART_NAMES = {"patient": N_("patient"), "hospital": N_("hospital"), "physician": N_("physician")}
 
 
 def add_note(
@@ -37,14 +50,14 @@ def add_note(
     case = get_case(case_id)
     body = (body or "").strip()
     if not body:
-        raise CaseError("Write the note first.")
+        raise CaseError(_("Write the note first."))
     if kind == "message":
         if channel not in CHANNELS or direction not in ("inbound", "outbound") or counterpart not in COUNTERPARTS:
-            raise CaseError("A message needs its channel, its direction and who it was with.")
+            raise CaseError(_("A message needs its channel, its direction and who it was with."))
     elif kind == "internal":
         channel = direction = counterpart = None
     else:
-        raise CaseError("A note is internal or a message.")
+        raise CaseError(_("A note is internal or a message."))
     note = CaseNote(
         case_id=case.id,
         author_id=actor_id,
@@ -69,22 +82,30 @@ def add_note(
 # ---------------------------------------------------------------------------------------------- timeline
 
 # Timeline lines whose text carries no health data; the others are shown to finance as a bare label.
-_PLAIN_EVENT_KINDS = ("opened", "assigned", "programme_set", "bill", "invoice", "invoicing_currency")
-_EVENT_LABELS = {
-    "booking": "Booking changed (the bookings page shows it)",
-    "screening": "Screening updated",
-    "document": "Medical record uploaded",
-    "document_shared": "Document shared with the patient",
-    "document_unshared": "Document no longer shared with the patient",
-    "document_requested": "Document asked of the patient",
-    "document_request_withdrawn": "Document request withdrawn",
-    "next_action": "Reminder updated",
-    "reminder": "Reminder updated",
-    "itinerary": "Itinerary PDF downloaded despite open problems",
-    "follow_up": "Follow-up updated",
-    "medicine_order": "Medicine order updated",
-    "message_received": "Reply received by mail",
-    "message_bounced": "Mail could not be delivered",
+_PLAIN_EVENT_KINDS = (
+    "opened",
+    "assigned",
+    "programme_set",
+    "bill",
+    "invoice",
+    "invoicing_currency",
+    "patient_language",
+)
+_EVENT_LABELS = {  # translated where shown (`timeline`)
+    "booking": N_("Booking changed (the bookings page shows it)"),
+    "screening": N_("Screening updated"),
+    "document": N_("Medical record uploaded"),
+    "document_shared": N_("Document shared with the patient"),
+    "document_unshared": N_("Document no longer shared with the patient"),
+    "document_requested": N_("Document asked of the patient"),
+    "document_request_withdrawn": N_("Document request withdrawn"),
+    "next_action": N_("Reminder updated"),
+    "reminder": N_("Reminder updated"),
+    "itinerary": N_("Itinerary PDF downloaded despite open problems"),
+    "follow_up": N_("Follow-up updated"),
+    "medicine_order": N_("Medicine order updated"),
+    "message_received": N_("Reply received by mail"),
+    "message_bounced": N_("Mail could not be delivered"),
 }
 
 
@@ -107,14 +128,15 @@ def timeline(case_id: int, *, health_data: bool) -> list[dict]:
     for event in events:
         text = event.note
         if not health_data and event.kind not in _PLAIN_EVENT_KINDS:
-            text = _EVENT_LABELS.get(event.kind, "") if event.kind != "transition" else ""
+            label = _EVENT_LABELS.get(event.kind, "") if event.kind != "transition" else ""
+            text = _(label) if label else ""
         entries.append(
             {
                 "at": event.occurred_at,
                 "type": "event",
                 "kind": event.kind,
                 "who": event.actor,
-                "who_label": "By mail" if event.kind == "document" and event.actor_id is None else None,
+                "who_label": _("By mail") if event.kind == "document" and event.actor_id is None else None,
                 "from_state": event.from_state,
                 "to_state": event.to_state,
                 "text": text,

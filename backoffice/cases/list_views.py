@@ -29,7 +29,7 @@ def list_cases():
         choices=listing.filter_choices(),
         overdue_count=listing.count_overdue(now),
         states=states.LABELS,
-        state_label=states.label,
+        state_label=states.shown,
         country_name=country_name,
         sorts=listing.SORTS,
         now=now,

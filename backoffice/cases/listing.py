@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import contains_eager, joinedload
@@ -78,7 +79,7 @@ class CaseFilters:
     def from_args(cls, args: Mapping[str, str], *, user_id: int) -> CaseFilters:
         state = _text(args, "state").lower() or None
         if state is not None and state != OPEN and state not in STATES:
-            raise FilterError(f"There is no case state {state[:30]!r}.")
+            raise FilterError(_("There is no case state %(state)r.", state=state[:30]))
 
         coordinator_param = _text(args, "coordinator").lower()
         coordinator_id, unassigned = None, False
@@ -87,16 +88,26 @@ class CaseFilters:
         elif coordinator_param == MINE:
             coordinator_id = user_id
         elif coordinator_param:
-            coordinator_id = _positive_id(coordinator_param, "coordinator")
+            coordinator_id = _positive_id(
+                coordinator_param, _("%(value)r is not a coordinator of the list; choose one from the filter.")
+            )
 
         hospital_param = _text(args, "hospital")
-        hospital_id = _positive_id(hospital_param, "hospital") if hospital_param else None
+        hospital_id = (
+            _positive_id(hospital_param, _("%(value)r is not a hospital of the list; choose one from the filter."))
+            if hospital_param
+            else None
+        )
         patient_param = _text(args, "patient")
-        patient_id = _positive_id(patient_param, "patient") if patient_param else None
+        patient_id = (
+            _positive_id(patient_param, _("%(value)r is not a patient of the list; choose one from the filter."))
+            if patient_param
+            else None
+        )
 
         country = _text(args, "country").upper() or None
         if country is not None and country not in countries():
-            raise FilterError(f"{country[:30]!r} is not a two-letter country code (such as DE, GB, AE).")
+            raise FilterError(_("%(code)r is not a two-letter country code (such as DE, GB, AE).", code=country[:30]))
 
         sort = _text(args, "sort")
         if sort not in SORTS:
@@ -141,10 +152,11 @@ def _text(args: Mapping[str, str], name: str) -> str:
     return (args.get(name) or "").strip()
 
 
-def _positive_id(value: str, what: str) -> int:
+def _positive_id(value: str, refusal: str) -> int:
+    """`value` as an id, or the refusal (a translated message with a %(value)r placeholder)."""
     number = positive_int(value)
     if number is None:
-        raise FilterError(f"{value[:30]!r} is not a {what} of the list; choose one from the filter.")
+        raise FilterError(refusal % {"value": value[:30]})
     return number
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import CARE_COORDINATORS, roles_required
@@ -59,7 +60,7 @@ def create_case():
             new_patient_confirmed=form.decision.data == "new",
             paused_override_reason=form.paused_override_reason.data or "",
         ),
-        success=lambda opened: " ".join([f"Case {opened[0].number} opened.", *opened[1]]),
+        success=lambda opened: " ".join([_("Case %(number)s opened.", number=opened[0].number), *opened[1]]),
         answer=lambda opened: _sent_on(redirect(url_for("cases.show_case", case_id=opened[0].id))),
         on_refusal=refused,
     )

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from backoffice.cases import signals
@@ -51,8 +52,11 @@ class ContactAlreadyKnown(CaseError):
         self.matches = matches
         names = ", ".join(match.patient.name for match in matches)
         super().__init__(
-            f"The email or phone number is already known ({names}). Open the case for that patient, "
-            "or for a new patient record if it is someone else."
+            _(
+                "The email or phone number is already known (%(names)s). Open the case for that patient, or for a "
+                "new patient record if it is someone else.",
+                names=names,
+            )
         )
 
 
@@ -124,10 +128,19 @@ def open_case_by_staff(
     override = " ".join((paused_override_reason or "").split())[:300]
     paused = paused_countries().get(destination) if destination else None
     if paused is not None and not override:
-        why = f" ({paused.reason})" if paused.reason else ""
         raise DestinationPausedForStaff(
-            f"Intake to {country_name(destination)} is paused{why}. Choose another destination, or give the reason "
-            "for opening the case anyway."
+            _(
+                "Intake to %(country)s is paused (%(reason)s). Choose another destination, or give the reason for "
+                "opening the case anyway.",
+                country=country_name(destination),
+                reason=paused.reason,
+            )
+            if paused.reason
+            else _(
+                "Intake to %(country)s is paused. Choose another destination, or give the reason for opening the "
+                "case anyway.",
+                country=country_name(destination),
+            )
         )
 
     case_fields = {
@@ -142,7 +155,7 @@ def open_case_by_staff(
     if existing_patient_id is not None:
         chosen = next((m.patient for m in matches if m.patient.id == existing_patient_id), None)
         if chosen is None:
-            raise CaseError("That patient does not have this email or phone number; choose from the list shown.")
+            raise CaseError(_("That patient does not have this email or phone number; choose from the list shown."))
         case = open_case(patient_id=chosen.id, **case_fields)
         record_case_event(
             case, "known_contact", actor_id, note=f"Opened for the existing patient record of {chosen.name}."

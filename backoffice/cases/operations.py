@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -58,9 +60,9 @@ def open_case(
     """Open a case in state `new`, numbered C-YYYY-NNNNN, with its first contact due within the SLA."""
     treatment = (requested_treatment or "").strip()
     if not treatment:
-        raise CaseError("Say which diagnosis or treatment the request is about.")
+        raise CaseError(_("Say which diagnosis or treatment the request is about."))
     if consent_at is None:
-        raise CaseError("A case needs the patient's consent to the processing of health data.")
+        raise CaseError(_("A case needs the patient's consent to the processing of health data."))
     if destination_country:
         try:
             destination_country = check_country(destination_country)
@@ -137,7 +139,7 @@ def get_case(case_id: int) -> Case:
         )
     )
     if case is None:
-        raise NotFound("There is no such case.")
+        raise NotFound(_("There is no such case."))
     return case
 
 
@@ -145,8 +147,11 @@ def check_version(case: Case, expected_version: int | None) -> None:
     """Refuse a change to a case that moved on since the user loaded it (optimistic locking)."""
     if expected_version is not None and case.version != expected_version:
         raise CaseChanged(
-            f"Case {case.number} was changed by someone else while you were looking at it. "
-            "Reload the page to see the change, then try again."
+            _(
+                "Case %(number)s was changed by someone else while you were looking at it. "
+                "Reload the page to see the change, then try again.",
+                number=case.number,
+            )
         )
 
 
@@ -161,7 +166,10 @@ def save_case(case: Case) -> None:
         db.session.flush()
     except StaleDataError:
         raise CaseChanged(
-            f"Case {number} was changed by someone else at the same moment. Reload the page and try again."
+            _(
+                "Case %(number)s was changed by someone else at the same moment. Reload the page and try again.",
+                number=number,
+            )
         ) from None
 
 
@@ -209,8 +217,8 @@ def _needs_coordinator(case: Case) -> str | None:
     if case.coordinator_id is not None:
         return None
     if _has_reached(case, "contacted"):
-        return "The case has no personal medical coordinator; assign one before it moves on."
-    return "Assign a personal medical coordinator before recording the first contact."
+        return _("The case has no personal medical coordinator; assign one before it moves on.")
+    return _("Assign a personal medical coordinator before recording the first contact.")
 
 
 def _needs_medical_records(case: Case) -> str | None:
@@ -225,39 +233,44 @@ def _needs_medical_records(case: Case) -> str | None:
         return None
     if _has_reached(case, "records_review"):
         if _current_state(case) == "records_review":
-            return "Upload at least one medical record to finish the records review."
-        return "The case has no medical record any more; upload at least one before it moves on."
-    return "Upload at least one medical record before the records review."
+            return _("Upload at least one medical record to finish the records review.")
+        return _("The case has no medical record any more; upload at least one before it moves on.")
+    return _("Upload at least one medical record before the records review.")
 
 
 def _needs_programme_and_estimate(case: Case) -> str | None:
-    missing = [
-        what
-        for what, value in (("a hospital programme", case.programme_id), ("a cost estimate", case.cost_estimate))
-        if value is None
-    ]
-    return f"Record {' and '.join(missing)} on the case before offering the programme." if missing else None
+    if case.programme_id is None and case.cost_estimate is None:
+        return _("Record a hospital programme and a cost estimate on the case before offering the programme.")
+    if case.programme_id is None:
+        return _("Record a hospital programme on the case before offering the programme.")
+    if case.cost_estimate is None:
+        return _("Record a cost estimate on the case before offering the programme.")
+    return None
 
 
 def _needs_clear_screening(case: Case) -> str | None:
     answers = case.screening
     unanswered = [a for a in answers if a.answer is None]
     if unanswered:
-        return f"Complete the contraindication screening first ({len(unanswered)} question(s) unanswered)."
+        return ngettext(
+            "Complete the contraindication screening first (%(num)d question(s) unanswered).",
+            "Complete the contraindication screening first (%(num)d question(s) unanswered).",
+            len(unanswered),
+        )
     open_yes = [a.question for a in answers if a.is_open_positive]
     if open_yes:
-        return (
-            "A contraindication is present and not resolved: "
-            + "; ".join(open_yes)
-            + ". Record the physician's clearance, or put the case on hold."
+        return _(
+            "A contraindication is present and not resolved: %(questions)s. Record the physician's clearance, or put "
+            "the case on hold.",
+            questions="; ".join(open_yes),
         )
     return None
 
 
 def _needs_confirmed_appointment(case: Case) -> str | None:
-    if any(confirmed for _, confirmed in signals.appointment_confirmed.send(case)):
+    if any(confirmed for _receiver, confirmed in signals.appointment_confirmed.send(case)):
         return None
-    return "Book the hospital appointment and have the hospital confirm it before marking travel as booked."
+    return _("Book the hospital appointment and have the hospital confirm it before marking travel as booked.")
 
 
 GUARDS: dict[str, tuple[Guard, ...]] = {
@@ -278,13 +291,21 @@ def blockers(case: Case, to_state: str) -> list[str]:
     "yes" in the screening, a programme changed while on hold).
     """
     if to_state not in states.next_states(case.state, case.state_before_hold):
-        return [f"A case that is {states.label(case.state).lower()} cannot move to {states.label(to_state).lower()}."]
+        return [
+            _(
+                "A case that is %(state)s cannot move to %(to_state)s.",
+                state=states.shown(case.state).lower(),
+                to_state=states.shown(to_state).lower(),
+                label=states.shown(case.state),
+                to_label=states.shown(to_state),
+            )
+        ]
     if to_state not in states.PIPELINE:
         return []
     messages = []
     for state in states.PIPELINE[: states.PIPELINE.index(to_state) + 1]:
         messages += [message for guard in GUARDS.get(state, ()) if (message := guard(case))]
-        messages += [message for _, message in signals.entry_guard.send(state, case=case) if message]
+        messages += [message for _receiver, message in signals.entry_guard.send(state, case=case) if message]
     return messages
 
 
@@ -304,15 +325,15 @@ def transition(
     case = get_case(case_id)
     check_version(case, expected_version)
     if to_state not in states.LABELS:
-        raise TransitionRefused(f"{to_state!r} is not a state of the case pipeline.")
+        raise TransitionRefused(_("%(state)r is not a state of the case pipeline.", state=to_state))
     problems = blockers(case, to_state)
     if problems:
         raise TransitionRefused(" ".join(problems))
     note = (note or "").strip()
     if to_state == "on_hold" and not note:
-        raise TransitionRefused("Say why the case is put on hold.")
+        raise TransitionRefused(_("Say why the case is put on hold."))
     if to_state == "cancelled" and not note:
-        raise TransitionRefused("Give the reason for cancelling the case.")
+        raise TransitionRefused(_("Give the reason for cancelling the case."))
 
     from_state = case.state
     now = utcnow()

@@ -5,6 +5,7 @@ They may change until the case is confirmed; choosing another programme starts t
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -41,28 +42,34 @@ def set_programme(
     case = get_case(case_id)
     check_version(case, expected_version)
     if not programme_editable(case):
-        raise CaseError(f"The programme of a case that is {states.label(case.state).lower()} can no longer change.")
+        raise CaseError(
+            _(
+                "The programme of a case that is %(state)s can no longer change.",
+                state=states.shown(case.state).lower(),
+                label=states.shown(case.state),
+            )
+        )
     programme = db.session.scalar(
         select(Programme)
         .where(Programme.id == programme_id)
         .options(selectinload(Programme.contraindications), joinedload(Programme.hospital))
     )
     if programme is None or not programme.active or not programme.hospital.active:
-        raise CaseError("Choose an active programme of an active hospital from the directory.")
+        raise CaseError(_("Choose an active programme of an active hospital from the directory."))
     physician = None
     if physician_id is not None:
         physician = db.session.get(Physician, physician_id)
         if physician is None or physician.hospital_id != programme.hospital_id:
-            raise CaseError(f"The physician must work at {programme.hospital.name}.")
+            raise CaseError(_("The physician must work at %(hospital)s.", hospital=programme.hospital.name))
         if not physician.active:
-            raise CaseError(f"{physician.name} no longer takes patients; choose another physician.")
+            raise CaseError(_("%(name)s no longer takes patients; choose another physician.", name=physician.name))
     if cost_estimate is None and (case.state_before_hold or case.state) == "programme_offered":
-        raise CaseError("The programme was offered with an estimate; enter the new estimate instead of clearing it.")
+        raise CaseError(_("The programme was offered with an estimate; enter the new estimate instead of clearing it."))
     if cost_estimate is not None:
         try:
             cost_estimate = check_amount(cost_estimate, places=2)
         except MoneyError as error:
-            raise CaseError(f"Cost estimate: {error}") from None
+            raise CaseError(_("Cost estimate: %(error)s", error=error)) from None
     changed_programme = case.programme_id != programme.id
     case.programme, case.hospital, case.physician = programme, programme.hospital, physician
     case.cost_estimate = cost_estimate

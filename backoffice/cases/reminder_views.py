@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
@@ -27,7 +28,7 @@ def add_reminder(case_id: int):
             text=form.text.data,
             actor_id=current_user.id,
         ),
-        "Reminder saved.",
+        _("Reminder saved."),
         reminder_form=form,
     )
 
@@ -40,7 +41,7 @@ def complete_reminder(case_id: int, reminder_id: int):
         return refuse_form(case_id, form)
     return commit_change(
         lambda: reminders.complete_reminder(case_id, reminder_id, actor_id=current_user.id),
-        success=lambda reminder: f"Reminder done: {reminder.text}",
+        success=lambda reminder: _("Reminder done: %(text)s", text=reminder.text),
         target=url_for("cases.show_case", case_id=case_id, _anchor="reminders"),
         on_refusal=lambda status: render_case_page(case_id, status),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -20,12 +21,16 @@ from backoffice.cases.operations import CaseError, get_case, record_case_event, 
 from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.templating import format_datetime, operator_timezone
 
 MAX_TEXT = 200
 # By day; within a day the timed ones by their time, then those without a time; then the oldest (the same on every
 # database: NULLs sort first on SQLite and last on PostgreSQL, so the "has no time" flag goes first).
 EARLIEST_FIRST = (Reminder.due_on, Reminder.due_at.is_(None), Reminder.due_at, Reminder.id)
+# What the system's reminders are about, and how a closed reminder ended, as people read them (translated where shown).
+SOURCE_LABELS = {"medicine_order": N_("medicine order"), "follow_up": N_("follow-up"), "discharge": N_("discharge")}
+STATE_LABELS = {"done": N_("done"), "cleared": N_("cleared")}
 
 
 # ---------------------------------------------------------------------------------------------- the case's copy
@@ -77,10 +82,24 @@ def open_reminder_about(source: str, source_id: int) -> Reminder | None:
 def _text(text: str | None) -> str:
     text = " ".join((text or "").split())
     if not text:
-        raise CaseError("Say what is due on that date.")
+        raise CaseError(_("Say what is due on that date."))
     if len(text) > MAX_TEXT:
-        raise CaseError(f"Keep the reminder to {MAX_TEXT} characters (it has {len(text)}).")
+        raise CaseError(
+            _("Keep the reminder to %(max)s characters (it has %(length)s).", max=MAX_TEXT, length=len(text))
+        )
     return text
+
+
+def owner_shown(reminder: Reminder) -> str:
+    """Whose reminder it is, in the page's language: the user's name (owner loaded), or "System (medicine order #12)"
+    (the system's)."""
+    if reminder.source == "user":
+        return reminder.owner.name if reminder.owner else _("Nobody (a reminder from before reminders had owners)")
+    label = SOURCE_LABELS.get(reminder.source)
+    what = _(label) if label else reminder.source.replace("_", " ")
+    if reminder.source_id:
+        return _("System (%(what)s #%(number)s)", what=what, number=reminder.source_id)
+    return _("System (%(what)s)", what=what)
 
 
 def reminders_addable(case: Case) -> bool:
@@ -101,14 +120,21 @@ def add_reminder(
     in the operator's zone (not already past). Other reminders stay. A closed or cancelled case takes no new one."""
     case = get_case(case_id)
     if not reminders_addable(case):
-        raise CaseError(f"Case {case.number} is {states.label(case.state).lower()}; it takes no new reminders.")
+        raise CaseError(
+            _(
+                "Case %(number)s is %(state)s; it takes no new reminders.",
+                number=case.number,
+                state=states.shown(case.state).lower(),
+                label=states.shown(case.state),
+            )
+        )
     if due_on is None:
-        raise CaseError("Give the day the reminder is due.")
+        raise CaseError(_("Give the day the reminder is due."))
     if due_on < utcnow().date():
-        raise CaseError("The reminder date is in the past; choose today or a later day.")
+        raise CaseError(_("The reminder date is in the past; choose today or a later day."))
     due_at = due_instant(due_on, due_time) if due_time is not None else None
     if due_at is not None and due_at < utcnow():
-        raise CaseError("That time today has passed; choose a later time or another day.")
+        raise CaseError(_("That time today has passed; choose a later time or another day."))
     reminder = Reminder(
         case_id=case.id, owner_id=actor_id, source="user", text=_text(text), due_on=due_on, due_at=due_at
     )
@@ -133,9 +159,16 @@ def complete_reminder(case_id: int, reminder_id: int, *, actor_id: int) -> Remin
         select(Reminder).where(Reminder.id == reminder_id, Reminder.case_id == case.id).with_for_update()
     )
     if reminder is None:
-        raise NotFound("The case has no such reminder.")
+        raise NotFound(_("The case has no such reminder."))
     if reminder.state != "open":
-        raise CaseError(f"The reminder “{reminder.text}” is already {reminder.state}.")
+        state = STATE_LABELS.get(reminder.state)
+        raise CaseError(
+            _(
+                "The reminder “%(text)s” is already %(state)s.",
+                text=reminder.text,
+                state=_(state) if state else reminder.state,
+            )
+        )
     _close(reminder, "done", actor_id)
     refresh_next_action(case)
     record_case_event(

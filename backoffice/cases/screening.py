@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.auth.models import User
@@ -81,22 +82,25 @@ def answer_screening(
     case = get_case(case_id)
     check_version(case, expected_version)
     if not screening_editable(case):
-        raise CaseError("The screening can no longer change at this stage of the case.")
+        raise CaseError(_("The screening can no longer change at this stage of the case."))
     by_id = {answer.id: answer for answer in case.screening}
     unknown = set(answers) - set(by_id)
     if unknown:
-        raise CaseError("The screening questions changed; reload the page.")
+        raise CaseError(_("The screening questions changed; reload the page."))
     now, changed, late = utcnow(), [], []
     actor = db.session.get(User, actor_id) if actor_id is not None else None
     for answer_id, value in answers.items():
         if value not in ("yes", "no"):
-            raise CaseError("Answer each screening question with yes or no.")
+            raise CaseError(_("Answer each screening question with yes or no."))
         answer = by_id[answer_id]
         if answer.answer == "yes" and value == "no" and (actor is None or not may_waive_clearance(actor.role)):
             # Taking a "yes" back would clear the contraindication by typing, around the physician.
             raise CaseError(
-                f"“{answer.question}” was answered yes: it is cleared by the physician's clearance (record it "
-                "below), and only an administrator can change the answer to no."
+                _(
+                    "“%(question)s” was answered yes: it is cleared by the physician's clearance (record it below), "
+                    "and only an administrator can change the answer to no.",
+                    question=answer.question,
+                )
             )
         if answer.answer != value:
             answer.answer, answer.answered_at, answer.answered_by_id = value, now, actor_id
@@ -137,14 +141,14 @@ def resolve_contraindication(
     check_version(case, expected_version)
     answer = next((a for a in case.screening if a.id == answer_id), None)
     if answer is None:
-        raise NotFound("There is no such screening question on this case.")
+        raise NotFound(_("There is no such screening question on this case."))
     if answer.answer != "yes":
-        raise CaseError("Only a contraindication answered yes needs a resolution.")
+        raise CaseError(_("Only a contraindication answered yes needs a resolution."))
     resolution = (resolution or "").strip()
     if not resolution:
-        raise CaseError("Describe how the contraindication was resolved.")
+        raise CaseError(_("Describe how the contraindication was resolved."))
     if resolved_on > utcnow().date():
-        raise CaseError("The resolution date cannot be in the future.")
+        raise CaseError(_("The resolution date cannot be in the future."))
     clearance = None
     if clearance_document_id is not None:
         try:
@@ -155,9 +159,12 @@ def resolve_contraindication(
         actor = db.session.get(User, actor_id)
         if actor is None or not may_waive_clearance(actor.role):
             raise CaseError(
-                f"“{answer.question}” is cleared by the physician: upload the physician's clearance to the case "
-                "(document type “Physician's clearance”) and choose it here. Without one, only an administrator "
-                "can clear it, giving the reason."
+                _(
+                    "“%(question)s” is cleared by the physician: upload the physician's clearance to the case "
+                    "(document type “Physician's clearance”) and choose it here. Without one, only an administrator "
+                    "can clear it, giving the reason.",
+                    question=answer.question,
+                )
             )
     answer.resolution, answer.resolved_on = resolution, resolved_on
     answer.resolved_at, answer.resolved_by_id = utcnow(), actor_id

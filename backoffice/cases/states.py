@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext
+
+from backoffice.languages import N_
+
 PIPELINE = (
     "new",
     "contacted",
@@ -15,18 +19,18 @@ PIPELINE = (
     "closed",
 )
 LABELS = {
-    "new": "New request",
-    "contacted": "Contacted",
-    "records_review": "Records review",
-    "programme_offered": "Programme offered",
-    "confirmed": "Confirmed",
-    "travel_booked": "Travel booked",
-    "in_treatment": "In treatment",
-    "discharged": "Discharged",
-    "aftercare": "Aftercare",
-    "closed": "Closed",
-    "on_hold": "On hold",
-    "cancelled": "Cancelled",
+    "new": N_("New request"),
+    "contacted": N_("Contacted"),
+    "records_review": N_("Records review"),
+    "programme_offered": N_("Programme offered"),
+    "confirmed": N_("Confirmed"),
+    "travel_booked": N_("Travel booked"),
+    "in_treatment": N_("In treatment"),
+    "discharged": N_("Discharged"),
+    "aftercare": N_("Aftercare"),
+    "closed": N_("Closed"),
+    "on_hold": N_("On hold"),
+    "cancelled": N_("Cancelled"),
 }
 # Before treatment starts a case may be paused or cancelled; once the patient is in hospital it runs to the end.
 BEFORE_TREATMENT = PIPELINE[: PIPELINE.index("in_treatment")]
@@ -49,4 +53,10 @@ def next_states(state: str, state_before_hold: str | None = None) -> tuple[str, 
 
 
 def label(state: str | None) -> str:
+    """The state's name in English (as stored in texts that stay as written, e.g. the timeline's notes)."""
     return LABELS.get(state or "", state or "")
+
+
+def shown(state: str | None) -> str:
+    """The state's name in the page's language (a label for people: a button, a flash message)."""
+    return gettext(LABELS[state]) if state in LABELS else (state or "")

@@ -4,11 +4,12 @@ in document_views."""
 from __future__ import annotations
 
 from flask import flash, request
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import CASE_TAKERS, roles_required
 from backoffice.auth.reads import reads_health_data
-from backoffice.cases import assignment, bp, history, operations, programme, screening, states
+from backoffice.cases import assignment, bp, history, operations, patient_language, programme, screening, states
 from backoffice.cases.case_page import (
     CASE_READERS,
     CASE_WORKERS,
@@ -19,7 +20,16 @@ from backoffice.cases.case_page import (
     refuse_form,
     render_case_page,
 )
-from backoffice.cases.forms import AssignForm, NoteForm, ProgrammeForm, ResolveForm, TransitionForm, VersionedForm
+from backoffice.cases.forms import (
+    AssignForm,
+    NoteForm,
+    PatientLanguageForm,
+    ProgrammeForm,
+    ResolveForm,
+    TransitionForm,
+    VersionedForm,
+)
+from backoffice.languages import NATIVE_NAMES
 from backoffice.money import MoneyError, parse_money
 
 
@@ -36,7 +46,7 @@ def transition_case(case_id: int):
     form = TransitionForm()
     if not form.validate():
         return refuse_form(case_id, form, transition_form=form)
-    label = states.label(form.to_state.data)
+    label = states.shown(form.to_state.data)
     return change_case(
         case_id,
         lambda: operations.transition(
@@ -46,7 +56,7 @@ def transition_case(case_id: int):
             note=form.note.data,
             expected_version=form.version.data,
         ),
-        f"The case is now: {label}.",
+        _("The case is now: %(state)s.", state=label),
         transition_form=form,
     )
 
@@ -60,7 +70,7 @@ def take_case(case_id: int):
     return change_case(
         case_id,
         lambda: assignment.take_case(case_id, actor_id=current_user.id, expected_version=form.version.data),
-        "The case is yours now.",
+        _("The case is yours now."),
     )
 
 
@@ -77,7 +87,7 @@ def assign_case(case_id: int):
         lambda: assignment.assign_coordinator(
             case_id, coordinator_id, actor_id=current_user.id, expected_version=form.version.data
         ),
-        "Coordinator updated.",
+        _("Coordinator updated."),
         assign_form=form,
     )
 
@@ -90,7 +100,7 @@ def set_programme(case_id: int):
     form.physician_id.choices = physician_choices()
     if not form.validate() or not form.programme_id.data:
         if not form.programme_id.data:
-            form.programme_id.errors = [*form.programme_id.errors, "Choose a programme."]
+            form.programme_id.errors = [*form.programme_id.errors, _("Choose a programme.")]
         return refuse_form(case_id, form, programme_form=form)
     try:
         estimate = (
@@ -99,7 +109,7 @@ def set_programme(case_id: int):
             else None
         )
     except MoneyError as error:
-        flash(f"Cost estimate: {error}", "error")
+        flash(_("Cost estimate: %(error)s", error=error), "error")
         return render_case_page(case_id, 422, programme_form=form)
     return change_case(
         case_id,
@@ -111,7 +121,7 @@ def set_programme(case_id: int):
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        "Programme and estimate recorded.",
+        _("Programme and estimate recorded."),
         programme_form=form,
     )
 
@@ -127,7 +137,7 @@ def answer_screening(case_id: int):
         if key.startswith("answer_"):
             answer_id = key.removeprefix("answer_")
             if not answer_id.isdigit():
-                flash("The screening form was not understood; reload the page.", "error")
+                flash(_("The screening form was not understood; reload the page."), "error")
                 return render_case_page(case_id, 400)
             answers[int(answer_id)] = value
     return change_case(
@@ -135,7 +145,7 @@ def answer_screening(case_id: int):
         lambda: screening.answer_screening(
             case_id, answers, actor_id=current_user.id, expected_version=form.version.data
         ),
-        "Screening saved.",
+        _("Screening saved."),
     )
 
 
@@ -156,7 +166,7 @@ def resolve_contraindication(case_id: int):
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        "Resolution recorded.",
+        _("Resolution recorded."),
         resolve_form=form,
     )
 
@@ -178,6 +188,23 @@ def add_note(case_id: int):
             direction=form.direction.data or None,
             counterpart=form.counterpart.data or None,
         ),
-        "Note added.",
+        _("Note added."),
         note_form=form,
+    )
+
+
+@bp.route("/<int:case_id>/patient-language", methods=["POST"])
+@roles_required(*CASE_WORKERS)
+def change_patient_language(case_id: int):
+    """The language of the patient's mails and documents (the patient changes it in the portal too)."""
+    form = PatientLanguageForm()
+    if not form.validate():
+        return refuse_form(case_id, form)
+    return change_case(
+        case_id,
+        lambda: patient_language.change_patient_language(
+            case_id, form.preferred_language.data, actor_id=current_user.id, seen=form.seen.data or None
+        ),
+        lambda code: _("The patient's mails and documents are now in %(language)s.", language=NATIVE_NAMES[code]),
+        anchor="patient",
     )

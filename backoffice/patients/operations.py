@@ -1,15 +1,31 @@
-"""Recording patients."""
+"""Recording patients, and changing what staff keep up to date on their record."""
 
 from __future__ import annotations
 
-from backoffice.errors import DomainError
+from flask_babel import gettext as _
+
+from backoffice.auth.models import User
+from backoffice.auth.permissions import may_coordinate_care
+from backoffice.errors import DomainError, NotFound, PermissionDenied
 from backoffice.extensions import db
 from backoffice.geo import check_country, check_languages
+from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
 from backoffice.patients.models import Patient
+from backoffice.trail import record_event
 
 
 class PatientError(DomainError):
     pass
+
+
+class UnknownLanguage(PatientError):
+    status_code = 400
+
+
+class PatientChanged(PatientError):
+    """Someone else (the patient in the portal, a colleague) changed the record since this user loaded it."""
+
+    status_code = 409
 
 
 def register_patient(
@@ -38,3 +54,47 @@ def register_patient(
     db.session.add(patient)
     db.session.flush()
     return patient
+
+
+def change_preferred_language(
+    patient_id: int, code: str, *, actor_id: int, seen: str | None = None, details: dict | None = None
+) -> tuple[str, str]:
+    """A coordinator (or an administrator) sets the language of the patient's mails and documents; flushes.
+
+    Only a language the patient's mails and documents are written in (English, German, Russian, Arabic) may be
+    chosen; the interpreter's language (`languages`) is another field, untouched. `seen` is the language the user
+    saw: when the patient (in the portal) or a colleague changed it meanwhile, the change is refused. Audited with
+    before and after, like the patient's own change in the portal. Returns (before, after).
+    """
+    actor = db.session.get(User, actor_id)
+    if actor is None or not actor.active or not may_coordinate_care(actor.role):
+        raise PermissionDenied(_("Only medical coordinators and administrators change a patient's language."))
+    if code not in PATIENT_LANGUAGES:
+        raise UnknownLanguage(
+            _(
+                "Choose one of the languages of the patient's mails and documents: %(languages)s.",
+                languages=", ".join(NATIVE_NAMES[language] for language in PATIENT_LANGUAGES),
+            )
+        )
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(_("There is no such patient."))
+    before = patient.preferred_language
+    if seen is not None and seen != before:
+        raise PatientChanged(
+            _(
+                "The patient's language was changed meanwhile (by the patient in the portal or by a colleague); "
+                "nothing was stored. Look at it again and retry."
+            )
+        )
+    if code != before:
+        patient.preferred_language = code
+        db.session.flush()
+        record_event(
+            "patient.language_changed",
+            actor_id=actor_id,
+            object_type="patient",
+            object_id=patient.id,
+            details={"before": before, "after": code, "by": actor.role, **(details or {})},
+        )
+    return before, code

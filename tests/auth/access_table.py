@@ -277,5 +277,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal.show_account":                 {"GET": PORTAL},
     "portal.change_language":              {"POST": PORTAL},
     "portal.change_password":              {"POST": PORTAL},
+    # ---- issue 17 cases: the coordinator (or an administrator) changes the language of the patient's mails and
+    # documents on the case page (care coordination; finance never)
+    "cases.change_patient_language":       {"POST": CASEWORK},
 }
 # fmt: on

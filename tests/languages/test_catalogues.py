@@ -68,6 +68,9 @@ TRANSLATED_TEMPLATES = (
     "portal/messages.html",
     "portal/account.html",
     "messages/portal_message_waiting.txt",
+    # i17 cases: the case list, the case page and its partials, a new case, a document's preview; the shared macros
+    "cases/*.html",
+    "_macros.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
