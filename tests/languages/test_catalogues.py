@@ -65,6 +65,9 @@ TRANSLATED_TEMPLATES = (
     "portal/messages.html",
     "portal/account.html",
     "messages/portal_message_waiting.txt",
+    # i17-logistics: the staff pages of trip logistics and the notification centre
+    "logistics/*.html",
+    "notifications/*.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
