@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask_babel import gettext as _
+
 from backoffice.errors import DomainError
 from backoffice.geo import known_timezones
 
@@ -15,11 +17,11 @@ class TimeError(DomainError):
 
 def zone(name: str) -> ZoneInfo:
     if name not in known_timezones():
-        raise TimeError(f"{name!r} is not a time zone (use IANA names such as Europe/Berlin)")
+        raise TimeError(_("%(zone)r is not a time zone (use IANA names such as Europe/Berlin)", zone=name))
     try:
         return ZoneInfo(name)
     except ZoneInfoNotFoundError:
-        raise TimeError(f"{name!r} is not a time zone (use IANA names such as Europe/Berlin)") from None
+        raise TimeError(_("%(zone)r is not a time zone (use IANA names such as Europe/Berlin)", zone=name)) from None
 
 
 def to_utc(local: datetime, tz_name: str) -> datetime:
@@ -37,7 +39,13 @@ def to_utc(local: datetime, tz_name: str) -> datetime:
         round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
         if round_trip != local:
             when = local.strftime("%Y-%m-%d %H:%M")
-            raise TimeError(f"{when} does not exist in {tz_name}: the clocks jump forward then. Choose another time.")
+            raise TimeError(
+                _(
+                    "%(when)s does not exist in %(zone)s: the clocks jump forward then. Choose another time.",
+                    when=when,
+                    zone=tz_name,
+                )
+            )
     return first.astimezone(UTC)
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from flask_babel import gettext as _
+
 from backoffice import validators
 from backoffice.logistics.airports import airport
 from backoffice.logistics.bookings.operations import (
@@ -32,8 +34,11 @@ def normalise_flight_number(text: str | None) -> str:
     number = re.sub(r"\s+", "", text or "").upper()
     if not FLIGHT_NUMBER.match(number):
         raise BookingError(
-            f"{(text or '').strip() or 'An empty value'!r} is not a flight number "
-            "(the airline's two- or three-character code and 1 to 4 digits, such as EK45)."
+            _(
+                "%(value)s is not a flight number (the airline's two- or three-character code and 1 to 4 digits, "
+                "such as EK45).",
+                value=repr((text or "").strip() or _("An empty value")),
+            )
         )
     return number
 
@@ -59,16 +64,21 @@ def _flight_values(details: FlightDetails) -> dict[str, Any]:
     number = normalise_flight_number(details.flight_number)
     origin, destination = airport(details.from_airport), airport(details.to_airport)
     if origin.code == destination.code:
-        raise BookingError("A flight departs from one airport and arrives at another; the two codes are the same.")
+        raise BookingError(_("A flight departs from one airport and arrives at another; the two codes are the same."))
     if None in (details.departure_on, details.departure_time, details.arrival_on, details.arrival_time):
-        raise BookingError("Enter the local date and time of both the departure and the arrival.")
+        raise BookingError(_("Enter the local date and time of both the departure and the arrival."))
     departs_at = combine(details.departure_on, details.departure_time, origin.timezone)
     arrives_at = combine(details.arrival_on, details.arrival_time, destination.timezone)
     if arrives_at <= departs_at:
         raise BookingError(
-            f"The arrival is before the departure: departs {format_local(departs_at, origin.timezone)} from "
-            f"{origin.code}, arrives {format_local(arrives_at, destination.timezone)} at {destination.code}. "
-            "Check the dates and the local times."
+            _(
+                "The arrival is before the departure: departs %(departure)s from %(origin)s, arrives %(arrival)s at "
+                "%(destination)s. Check the dates and the local times.",
+                departure=format_local(departs_at, origin.timezone),
+                origin=origin.code,
+                arrival=format_local(arrives_at, destination.timezone),
+                destination=destination.code,
+            )
         )
     return {
         "passengers": passengers,
@@ -87,7 +97,7 @@ def create_flight(case_id: int, details: FlightDetails, *, actor_id: int) -> Fli
     """Request a flight segment: known IATA airports, local times in each airport's zone, arrival after departure."""
     case = bookable_case(case_id)
     values = _flight_values(details)
-    refuse_past_start(values["departs_at"], values["departure_tz"], "the departure on")
+    refuse_past_start(values["departs_at"], values["departure_tz"], _("the departure on"))
     return create_booking("flight", case, values, details, actor_id)
 
 
