@@ -240,8 +240,8 @@ def booking_name(kind: str, booking: Booking) -> str:
         return _(
             "Hotel %(hotel)s, %(check_in)s to %(check_out)s",
             hotel=booking.hotel_name,
-            check_in=f"{booking.check_in_on:%d %b}",
-            check_out=f"{booking.check_out_on:%d %b %Y}",
+            check_in=booking.check_in_on.strftime("%d %b"),
+            check_out=booking.check_out_on.strftime("%d %b %Y"),
         )
     if kind == "flight":
         return _(
