@@ -21,7 +21,7 @@ from backoffice.logistics.bookings import appointments
 from backoffice.logistics.follow_ups import operations as follow_ups
 from backoffice.logistics.itinerary import case_findings
 from backoffice.logistics.models import HospitalAppointment
-from backoffice.logistics.timezones import format_day, to_local
+from backoffice.logistics.timezones import shown_day, to_local
 
 
 @signals.entry_guard.connect_via("travel_booked")
@@ -58,7 +58,7 @@ def admission_day_reached(_state: str, *, case: Case) -> str | None:
     if today_there < appointment.admission_on:
         return _(
             "The patient is admitted on %(day)s; the case moves to treatment from that day.",
-            day=format_day(appointment.admission_on),
+            day=shown_day(appointment.admission_on),
         )
     return None
 

@@ -8,6 +8,7 @@ import html
 from datetime import date, timedelta
 
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
 from backoffice.cases.models import CaseEvent
@@ -74,6 +75,7 @@ def test_a_german_speaking_coordinator_sees_the_itinerary_and_its_findings_in_ge
     assert '<html lang="de"' in page and "Tag für Tag" in page and "Befunde zum Reiseplan" in page
     assert "Kein Transfer holt Flug EK45 (DXB → FRA) ab" in page
     assert "Buchen Sie eine Flughafenabholung" in page
+    assert f"{format_date(soon(), 'EEE dd. MMM yyyy', locale='de')}, 07:00 CET" in page  # a day the German way
     warning = text(german.get(f"/cases/{trip['case'].id}/itinerary.pdf"))
     assert "Der Reiseplan hat noch" in warning and "Trotzdem herunterladen" in warning
 

@@ -23,7 +23,7 @@ from backoffice.logistics.bookings.operations import (
     update_booking,
 )
 from backoffice.logistics.models import Flight
-from backoffice.logistics.timezones import combine, format_local
+from backoffice.logistics.timezones import combine, shown_local
 
 # An airline designator (two characters, not both digits, or three letters) and 1-4 digits: EK45, LH 401, U21234.
 FLIGHT_NUMBER = re.compile(r"^([A-Z]{2,3}|[A-Z][0-9]|[0-9][A-Z])([0-9]{1,4})$")
@@ -74,9 +74,9 @@ def _flight_values(details: FlightDetails) -> dict[str, Any]:
             _(
                 "The arrival is before the departure: departs %(departure)s from %(origin)s, arrives %(arrival)s at "
                 "%(destination)s. Check the dates and the local times.",
-                departure=format_local(departs_at, origin.timezone),
+                departure=shown_local(departs_at, origin.timezone),
                 origin=origin.code,
-                arrival=format_local(arrives_at, destination.timezone),
+                arrival=shown_local(arrives_at, destination.timezone),
                 destination=destination.code,
             )
         )

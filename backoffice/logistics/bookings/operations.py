@@ -33,7 +33,7 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.languages import N_
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
-from backoffice.logistics.timezones import format_local, to_local
+from backoffice.logistics.timezones import shown_local, to_local
 from backoffice.money import Money, MoneyError, check_amount, parse_money
 
 Booking = HospitalAppointment | HotelStay | Flight | Transfer
@@ -192,7 +192,7 @@ def refuse_past_start(start: datetime | date, tz_name: str, what: str) -> None:
                 _(
                     "A new booking cannot start in the past: %(what)s %(when)s has passed.",
                     what=what,
-                    when=format_local(start, tz_name),
+                    when=shown_local(start, tz_name),
                 )
             )
     elif start < _local_today(tz_name):
@@ -234,7 +234,7 @@ def booking_name(kind: str, booking: Booking) -> str:
         return _(
             "Hospital appointment at %(hospital)s, %(when)s",
             hospital=booking.hospital.name,
-            when=format_local(booking.starts_at, booking.timezone),
+            when=shown_local(booking.starts_at, booking.timezone),
         )
     if kind == "hotel":
         return _(
@@ -254,7 +254,7 @@ def booking_name(kind: str, booking: Booking) -> str:
         "Transfer %(origin)s → %(destination)s, %(when)s",
         origin=booking.from_place,
         destination=booking.to_place,
-        when=format_local(booking.pickup_at, booking.timezone),
+        when=shown_local(booking.pickup_at, booking.timezone),
     )
 
 

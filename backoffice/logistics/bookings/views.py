@@ -23,7 +23,7 @@ from backoffice.logistics.bookings import appointments, flights, hotel_stays, op
 from backoffice.logistics.bookings.forms import FORMS, BookingForm, CancelBookingForm, ConfirmBookingForm, initial_data
 from backoffice.logistics.costs import logistics_costs
 from backoffice.logistics.models import Flight
-from backoffice.logistics.timezones import format_local
+from backoffice.logistics.timezones import shown_local
 from backoffice.transactions import commit_change
 
 BOOKING_READERS = STAFF_ROLES  # finance reads bookings and costs to invoice them
@@ -86,7 +86,7 @@ def _render_list(case_id: int, status: int = 200):
         kind_labels=operations.KIND_LABELS,
         place_labels=operations.PLACE_LABELS,
         status_labels=operations.STATUS_LABELS,
-        local_time=format_local,
+        local_time=shown_local,
         airport_label=_airport_label,
     ), status
 
@@ -159,8 +159,8 @@ def _flight_choices(form: BookingForm, case: Case, booking) -> None:
                 number=f.flight_number,
                 origin=f.from_airport,
                 destination=f.to_airport,
-                departure=format_local(f.departs_at, f.departure_tz),
-                arrival=format_local(f.arrives_at, f.arrival_tz),
+                departure=shown_local(f.departs_at, f.departure_tz),
+                arrival=shown_local(f.arrives_at, f.arrival_tz),
             ),
         )
         for f in flights

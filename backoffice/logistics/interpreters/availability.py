@@ -20,7 +20,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.logistics.interpreters.directory import is_id
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import local_span
+from backoffice.logistics.timezones import shown_span
 
 
 class InterpreterBookingError(DomainError):
@@ -82,7 +82,7 @@ def check_free(
     if clash is None:
         return
     other, number = clash
-    when = local_span(other.starts_at, other.ends_at, other.timezone)
+    when = shown_span(other.starts_at, other.ends_at, other.timezone)
     if _may_see_case(actor_id):
         message = _(
             "%(name)s is already booked %(when)s (case %(case)s). Choose another time or another interpreter.",

@@ -28,7 +28,7 @@ from backoffice.logistics.bookings.operations import MAX_YEARS_AHEAD
 from backoffice.logistics.interpreters.availability import InterpreterBookingError, check_free, lock_interpreter
 from backoffice.logistics.interpreters.directory import MAX_AMOUNT, is_id
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import combine, local_span, to_local
+from backoffice.logistics.timezones import combine, local_span, shown_local
 from backoffice.money import Money, round_half_up
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -126,7 +126,7 @@ def _times(day: date | None, starts: time | None, ends: time | None, tz_name: st
 
 def _not_in_past(starts_at: datetime, tz_name: str) -> None:
     if starts_at <= utcnow():
-        when = to_local(starts_at, tz_name).strftime("%a %d %b %Y, %H:%M %Z")
+        when = shown_local(starts_at, tz_name)
         raise InterpreterBookingError(_("%(when)s is in the past: choose a future date and time.", when=when))
 
 

@@ -26,7 +26,7 @@ from backoffice.logistics.interpreters.forms import (
     InterpreterForm,
 )
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import local_span, to_local
+from backoffice.logistics.timezones import shown_span, to_local
 from backoffice.trail import list_events
 from backoffice.transactions import commit_change
 
@@ -45,7 +45,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "may_edit": current_user.role in EDITORS,
         "language_names": _language_names,
-        "local_span": local_span,
+        "local_span": shown_span,
     }
 
 
@@ -259,7 +259,7 @@ def book_interpreter(case_id: int):
         success=lambda booking: _(
             "%(name)s requested for %(when)s. Confirm the booking once the interpreter agrees.",
             name=booking.interpreter.name,
-            when=local_span(booking.starts_at, booking.ends_at, booking.timezone),
+            when=shown_span(booking.starts_at, booking.ends_at, booking.timezone),
         ),
         target=_to_case_bookings,
         on_refusal=form_page,
@@ -307,7 +307,7 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
         success=lambda booking: _(
             "Interpreter booking changed: %(name)s, %(when)s (%(status)s).",
             name=booking.interpreter.name,
-            when=local_span(booking.starts_at, booking.ends_at, booking.timezone),
+            when=shown_span(booking.starts_at, booking.ends_at, booking.timezone),
             status=_(booking.status),
         ),
         target=_to_case_bookings,

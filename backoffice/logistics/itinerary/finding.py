@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from backoffice.geo import language_name
 from backoffice.logistics.airports import Airport
 from backoffice.logistics.itinerary.items import FlightItem, Item, Itinerary
-from backoffice.logistics.timezones import format_day, format_local
+from backoffice.logistics.timezones import format_local, shown_day, shown_local
 
 PROBLEM = "problem"
 WARNING = "warning"
@@ -59,7 +59,7 @@ Rule = Callable[[Itinerary, Context], Iterable[Finding]]
 
 
 def when_at(instant: datetime, tz: str) -> str:
-    return format_local(instant, tz)
+    return shown_local(instant, tz)
 
 
 def clock_at(instant: datetime, tz: str) -> str:
@@ -68,7 +68,7 @@ def clock_at(instant: datetime, tz: str) -> str:
 
 def day_text(day: date) -> str:
     # The one way findings write a day, the same as the day in `when_at`'s instants.
-    return format_day(day)
+    return shown_day(day)
 
 
 def minutes_text(delta: timedelta) -> str:

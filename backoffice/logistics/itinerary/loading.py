@@ -30,7 +30,7 @@ from backoffice.logistics.itinerary.items import (
     at_local,
 )
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
-from backoffice.logistics.timezones import format_day, to_local
+from backoffice.logistics.timezones import shown_day, to_local
 
 # Statements `load_itinerary` sends, whatever the number of bookings (asserted in the tests).
 LOAD_STATEMENTS = 7
@@ -53,8 +53,8 @@ def appointment_item(row: HospitalAppointment) -> AppointmentItem:
         details.append((N_("Physician"), physician))
     if programme:
         details.append((N_("Programme"), programme))
-    details.append((N_("Admission"), format_day(row.admission_on)))
-    details.append((N_("Expected discharge"), format_day(row.discharge_on)))
+    details.append((N_("Admission"), shown_day(row.admission_on)))
+    details.append((N_("Expected discharge"), shown_day(row.discharge_on)))
     return AppointmentItem(
         id=row.id,
         status=row.status,

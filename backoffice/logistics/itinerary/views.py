@@ -26,6 +26,7 @@ from backoffice.logistics.itinerary.findings import find_problems
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary, local_today
 from backoffice.logistics.itinerary.sending import open_problems
+from backoffice.logistics.timezones import shown_local
 from backoffice.messages import kinds
 from backoffice.trail import record_event
 from backoffice.transactions import commit_answer, commit_change
@@ -64,7 +65,7 @@ def _itinerary_page(case_id: int, status: int = 200):
         may_work=current_user.role in ITINERARY_WORKERS,
         # Health data: the open contraindications are named to coordinators and administrators only.
         contraindications=open_contraindications_of_case(case_id) if current_user.role in ITINERARY_WORKERS else [],
-        **TEMPLATE_HELPERS,
+        **{**TEMPLATE_HELPERS, "format_local": shown_local},  # the staff page: days in the page's language
     ), status
 
 
