@@ -4,7 +4,6 @@ interpreters, follow-ups and the calendar feed page; refusals and confirmations 
 
 from __future__ import annotations
 
-import html
 from datetime import date, timedelta
 
 import pytest
@@ -23,23 +22,16 @@ from tests.logistics.factories import (
     make_interpreter_booking,
 )
 from tests.logistics.test_follow_up_views import discharged_case
-
-
-def soon(days: int = 0) -> date:
-    return date.today() + timedelta(days=30 + days)
-
-
-def text(response) -> str:
-    assert response.status_code < 500, response.status_code
-    return html.unescape(response.get_data(as_text=True))
+from tests.notifications.test_german_pages import signed_in_in_german, text
 
 
 @pytest.fixture
 def german(users, as_role):
-    """The coordinator, who saved German as the language of the pages, signed in."""
-    users["coordinator"].language = "de"
-    db.session.commit()
-    return as_role("coordinator")
+    return signed_in_in_german(users, as_role)
+
+
+def soon(days: int = 0) -> date:
+    return date.today() + timedelta(days=30 + days)
 
 
 @pytest.fixture

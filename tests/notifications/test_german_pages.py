@@ -17,11 +17,16 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-@pytest.fixture
-def german(users, as_role):
+def signed_in_in_german(users, as_role):
+    """The coordinator, who saved German as the language of the pages, signed in."""
     users["coordinator"].language = "de"
     db.session.commit()
     return as_role("coordinator")
+
+
+@pytest.fixture
+def german(users, as_role):
+    return signed_in_in_german(users, as_role)
 
 
 def test_a_german_speaking_coordinator_sees_the_notification_centre_in_german(german, users):
