@@ -33,11 +33,12 @@ def normalise_flight_number(text: str | None) -> str:
     """'ek 45' -> 'EK45'; anything but an airline designator and 1-4 digits is refused."""
     number = re.sub(r"\s+", "", text or "").upper()
     if not FLIGHT_NUMBER.match(number):
+        typed = (text or "").strip() or _("An empty value")
         raise BookingError(
             _(
-                "%(value)s is not a flight number (the airline's two- or three-character code and 1 to 4 digits, "
+                "%(value)r is not a flight number (the airline's two- or three-character code and 1 to 4 digits, "
                 "such as EK45).",
-                value=repr((text or "").strip() or _("An empty value")),
+                value=typed,
             )
         )
     return number
