@@ -86,6 +86,9 @@ def test_a_german_speaking_coordinator_books_interpreters_in_german(german, trip
     assert "Alle Sprachen" in directory and "Stundensatz" in directory
     detail = text(german.get(f"/interpreters/{trip['interpreter'].id}"))
     assert "Anstehende Buchungen" in detail
+    assert "Dolmetscher/in hinzufügen" in text(german.get("/interpreters/new"))
+    assert "Änderungen speichern" in text(german.get(f"/interpreters/{trip['interpreter'].id}/edit"))
+    assert "Dolmetscher/in buchen" in text(german.get(f"/cases/{trip['case'].id}/interpreters/book"))
     response = german.post(
         f"/cases/{trip['case'].id}/interpreters/book", data={"interpreter_id": "x"}, follow_redirects=True
     )
@@ -99,6 +102,8 @@ def test_a_german_speaking_coordinator_sees_the_due_follow_ups_in_german(german,
     page = text(german.get("/follow-ups/"))
     assert "Fällige Nachsorgetermine" in page and "Überfällig" in page and "Ergebnis erfassen" in page
     follow_up = follow_ups.case_follow_ups(case.id)[0]
+    detail = text(german.get(f"/follow-ups/{follow_up.id}"))
+    assert "Als erledigt markieren" in detail and "Fällig am" in detail
     response = german.post(
         f"/follow-ups/{follow_up.id}/done", data={"result": "ok", "done_on": date.today().isoformat()}
     )
