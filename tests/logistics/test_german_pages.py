@@ -81,7 +81,7 @@ def test_a_pdf_downloaded_anyway_is_noted_on_the_timeline_in_english_whatever_th
 
 def test_a_german_speaking_coordinator_books_interpreters_in_german(german, trip):
     case_page = text(german.get(f"/cases/{trip['case'].id}/interpreters"))
-    assert "Dolmetscher/innen für" in case_page and "bestätigt" in case_page
+    assert "Dolmetscher/innen für" in case_page and "bestätigt" in case_page and "Arabisch" in case_page
     directory = text(german.get("/interpreters/"))
     assert "Alle Sprachen" in directory and "Stundensatz" in directory
     detail = text(german.get(f"/interpreters/{trip['interpreter'].id}"))

@@ -24,6 +24,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_languages, language_name
+from backoffice.languages import page_language
 from backoffice.logistics.bookings.operations import MAX_YEARS_AHEAD
 from backoffice.logistics.interpreters.availability import InterpreterBookingError, check_free, lock_interpreter
 from backoffice.logistics.interpreters.directory import MAX_AMOUNT, is_id
@@ -51,7 +52,7 @@ class InterpreterBookingDetails:
 
 
 def _languages_text(codes: Sequence[str]) -> str:
-    return ", ".join(language_name(code) for code in codes) or "none"
+    return ", ".join(language_name(code, page_language()) for code in codes) or _("none")
 
 
 def _checked_cost(amount: Decimal | str | None, currency: str | None) -> Money | None:
@@ -153,7 +154,7 @@ def _check_language(case: Case, interpreter: Interpreter, language: str) -> None
     raise InterpreterBookingError(
         _(
             "%(language)s does not fit: %(patient)s speaks %(spoken)s; %(interpreter)s offers %(offered)s (%(hint)s).",
-            language=language_name(language),
+            language=language_name(language, page_language()),
             patient=case.patient.name,
             spoken=_languages_text(spoken),
             interpreter=interpreter.name,

@@ -37,7 +37,7 @@ BOOKING_FIELDS = ("language", "day", "starts", "ends", "place", "cost_amount", "
 
 
 def _language_names(codes) -> str:
-    return ", ".join(language_name(code) for code in codes or ())
+    return ", ".join(language_name(code, page_language()) for code in codes or ())
 
 
 def _helpers() -> dict[str, Any]:
@@ -78,7 +78,7 @@ def list_interpreters():
         language=request.args.get("language", "")[:2],
         search=request.args.get("q", "")[:100],
     )
-    return _page("logistics/interpreters.html", page=page, languages=languages(), rate=_rate)
+    return _page("logistics/interpreters.html", page=page, languages=languages(page_language()), rate=_rate)
 
 
 @bp.route("/interpreters/new", methods=["GET", "POST"])
@@ -218,7 +218,7 @@ def _booking_choices(form: InterpreterBookingForm, case, current: Interpreter | 
             for candidate in offered
         ),
     ]
-    form.language.choices = choices((code, language_name(code)) for code in spoken)
+    form.language.choices = choices((code, language_name(code, page_language())) for code in spoken)
     return offered
 
 

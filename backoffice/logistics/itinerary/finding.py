@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext as _
 
 from backoffice.geo import language_name
+from backoffice.languages import page_language
 from backoffice.logistics.airports import Airport
 from backoffice.logistics.itinerary.items import FlightItem, Item, Itinerary
 from backoffice.logistics.timezones import format_local, shown_day, shown_local
@@ -110,7 +111,7 @@ def flight_name(flight: FlightItem) -> str:
 
 
 def languages_text(codes: Iterable[str]) -> str:
-    return ", ".join(language_name(code) or code for code in codes) or _("no recorded language")
+    return ", ".join(language_name(code, page_language()) or code for code in codes) or _("no recorded language")
 
 
 # ---------------------------------------------------------------------------------------------- places

@@ -13,7 +13,7 @@ from backoffice.directory.models import ProgrammePhase
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.geo import language_name
-from backoffice.languages import N_
+from backoffice.languages import N_, page_language
 from backoffice.logistics.airports import Airport, UnknownAirport, airport
 from backoffice.logistics.itinerary.items import (
     CHECK_IN_TIME,
@@ -176,7 +176,7 @@ def interpreter_item(row: InterpreterBooking) -> InterpreterItem:
         title=_(
             "Interpreter %(name)s (%(language)s)",
             name=interpreter.name,
-            language=language_name(row.language) or row.language,
+            language=language_name(row.language, page_language()) or row.language,
         ),
         details=tuple(
             (label, value) for label, value in ((N_("Place"), row.place), (N_("Phone"), interpreter.phone)) if value
