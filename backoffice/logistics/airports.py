@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flask_babel import gettext as _
+
 from backoffice.errors import DomainError
 
 
@@ -37,7 +39,8 @@ def airport(code: str) -> Airport:
     code = (code or "").strip().upper()
     data = _airports().get(code) if len(code) == 3 and code.isalpha() else None
     if data is None or not data.get("tz"):
+        typed = code or _("An empty code")
         raise UnknownAirport(
-            f"{code or 'An empty code'!r} is not a known airport (use the three-letter IATA code, e.g. FRA)"
+            _("%(code)r is not a known airport (use the three-letter IATA code, e.g. FRA)", code=typed)
         )
     return Airport(code=code, name=data["name"], city=data["city"], country=data["country"], timezone=data["tz"])

@@ -9,6 +9,8 @@ What a case's logistics cost (bookings and interpreters) is listed in `logistics
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from backoffice.cases import signals
@@ -19,7 +21,7 @@ from backoffice.logistics.bookings import appointments
 from backoffice.logistics.follow_ups import operations as follow_ups
 from backoffice.logistics.itinerary import case_findings
 from backoffice.logistics.models import HospitalAppointment
-from backoffice.logistics.timezones import format_day, to_local
+from backoffice.logistics.timezones import shown_day, to_local
 
 
 @signals.entry_guard.connect_via("travel_booked")
@@ -34,9 +36,11 @@ def itinerary_without_problems(_state: str, *, case: Case) -> str | None:
     problems = [finding for finding in case_findings(case.id) if finding.is_problem]
     if not problems:
         return None
-    return (
-        f"The itinerary shows {len(problems)} problem{'s' if len(problems) != 1 else ''} "
-        f"({problems[0].message.rstrip('.')}); fix {'them' if len(problems) != 1 else 'it'} first."
+    return ngettext(
+        "The itinerary shows %(num)d problem (%(first)s); fix it first.",
+        "The itinerary shows %(num)d problems (%(first)s); fix them first.",
+        len(problems),
+        first=problems[0].message.rstrip("."),
     )
 
 
@@ -52,9 +56,9 @@ def admission_day_reached(_state: str, *, case: Case) -> str | None:
         return None  # the appointment guard of travel_booked says what is missing
     today_there = to_local(utcnow(), appointment.timezone).date()
     if today_there < appointment.admission_on:
-        return (
-            f"The patient is admitted on {format_day(appointment.admission_on)}; the case moves to "
-            "treatment from that day."
+        return _(
+            "The patient is admitted on %(day)s; the case moves to treatment from that day.",
+            day=shown_day(appointment.admission_on),
         )
     return None
 

@@ -8,6 +8,7 @@ hotels have no address on record (the coordinator types one).
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select, union_all
 from sqlalchemy.orm import joinedload
 
@@ -55,7 +56,7 @@ def itinerary_file(case: Case) -> list[Attachable]:
     return [
         Attachable(
             key="itinerary",
-            label="Itinerary (PDF)",
+            label=_("Itinerary (PDF)"),
             filename=f"itinerary-{case.number}.pdf",
             content_type="application/pdf",
             health_data=True,

@@ -5,6 +5,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.dates import format_date, format_datetime
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
 from backoffice.errors import DomainError
 from backoffice.geo import known_timezones
 
@@ -15,11 +19,11 @@ class TimeError(DomainError):
 
 def zone(name: str) -> ZoneInfo:
     if name not in known_timezones():
-        raise TimeError(f"{name!r} is not a time zone (use IANA names such as Europe/Berlin)")
+        raise TimeError(_("%(zone)r is not a time zone (use IANA names such as Europe/Berlin)", zone=name))
     try:
         return ZoneInfo(name)
     except ZoneInfoNotFoundError:
-        raise TimeError(f"{name!r} is not a time zone (use IANA names such as Europe/Berlin)") from None
+        raise TimeError(_("%(zone)r is not a time zone (use IANA names such as Europe/Berlin)", zone=name)) from None
 
 
 def to_utc(local: datetime, tz_name: str) -> datetime:
@@ -37,7 +41,13 @@ def to_utc(local: datetime, tz_name: str) -> datetime:
         round_trip = first.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
         if round_trip != local:
             when = local.strftime("%Y-%m-%d %H:%M")
-            raise TimeError(f"{when} does not exist in {tz_name}: the clocks jump forward then. Choose another time.")
+            raise TimeError(
+                _(
+                    "%(when)s does not exist in %(zone)s: the clocks jump forward then. Choose another time.",
+                    when=when,
+                    zone=tz_name,
+                )
+            )
     return first.astimezone(UTC)
 
 
@@ -74,3 +84,43 @@ def local_span(starts_at: datetime, ends_at: datetime, tz_name: str) -> str:
     if end.date() == start.date():
         return f"{text}-{end.strftime('%H:%M')} {end.tzname()}"
     return f"{text} {start.tzname()} - {end.strftime('%a %d %b %Y, %H:%M')} {end.tzname()}"
+
+
+# ---------------------------------------------------------------------------------- in the reader's language
+# Staff pages and their messages write days and times in the page's language ('Mi. 06. Jan. 2027, 09:00 CET');
+# English keeps the forms above, and so does whatever is stored or machine-read (timeline notes, calendars), which
+# is made in English.
+LOCAL_PATTERN = "EEE dd. MMM yyyy, HH:mm"
+DAY_PATTERN = "EEE dd. MMM yyyy"
+
+
+def _reader_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
+
+
+def shown_local(instant: datetime | None, tz_name: str, fmt: str | None = None) -> str:
+    """`format_local` in the page's language (a `fmt` of digits only, such as '%H:%M', is the same in every one)."""
+    language = _reader_language()
+    if language == "en" or fmt is not None or instant is None:
+        return format_local(instant, tz_name) if fmt is None else format_local(instant, tz_name, fmt)
+    local = to_local(instant, tz_name)
+    return f"{format_datetime(local, LOCAL_PATTERN, locale=language)} {local.tzname()}"
+
+
+def shown_day(day: date) -> str:
+    """`format_day` in the page's language."""
+    language = _reader_language()
+    return format_day(day) if language == "en" else format_date(day, DAY_PATTERN, locale=language)
+
+
+def shown_span(starts_at: datetime, ends_at: datetime, tz_name: str) -> str:
+    """`local_span` in the page's language."""
+    language = _reader_language()
+    if language == "en":
+        return local_span(starts_at, ends_at, tz_name)
+    start, end = to_local(starts_at, tz_name), to_local(ends_at, tz_name)
+    text = format_datetime(start, LOCAL_PATTERN, locale=language)
+    if end.date() == start.date():
+        return f"{text}-{end.strftime('%H:%M')} {end.tzname()}"
+    return f"{text} {start.tzname()} - {format_datetime(end, LOCAL_PATTERN, locale=language)} {end.tzname()}"

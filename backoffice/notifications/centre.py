@@ -3,18 +3,24 @@ their choice of an email digest."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from backoffice.auth.models import User
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.notifications.models import Notification
 from backoffice.pagination import Page, paginate
 from backoffice.trail import record_event
 
 PER_PAGE = 25
-DIGESTS = {"off": "Off: the notification centre only", "daily": "Daily: one email a day with what I have not read"}
+# Labels marked for the catalogues, translated where shown (the account page).
+DIGESTS = {
+    "off": N_("Off: the notification centre only"),
+    "daily": N_("Daily: one email a day with what I have not read"),
+}
 
 
 class DigestRefused(DomainError):
@@ -44,7 +50,7 @@ def own_notification(notification_id: int, user_id: int) -> Notification:
         select(Notification).where(Notification.id == notification_id, Notification.user_id == user_id)
     )
     if notification is None:
-        raise NotFound("There is no such notification of yours.")
+        raise NotFound(_("There is no such notification of yours."))
     return notification
 
 
@@ -79,10 +85,10 @@ def safe_link(notification: Notification) -> str | None:
 def change_digest(user_id: int, choice: str | None) -> User:
     """Set how the user's notifications also reach them by mail ("off" or "daily"); an audit row says who chose what."""
     if choice not in DIGESTS:
-        raise DigestRefused("Choose whether your notifications also come by email: off or daily.")
+        raise DigestRefused(_("Choose whether your notifications also come by email: off or daily."))
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such account.")
+        raise NotFound(_("No such account."))
     before = user.notification_digest
     if before != choice:
         user.notification_digest = choice

@@ -6,6 +6,8 @@ Staff only; a notification of someone else is not found. The rules are in `centr
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from backoffice.auth.forms import ChangePasswordForm
@@ -60,7 +62,7 @@ def open_notification(notification_id: int):
 @staff_required
 def mark_notification_read(notification_id: int):
     centre.own_notification(notification_id, current_user.id)  # someone else's: not found, before anything else
-    return _confirmed(lambda: centre.mark_read(notification_id, current_user.id), "Marked read.")
+    return _confirmed(lambda: centre.mark_read(notification_id, current_user.id), _("Marked read."))
 
 
 @bp.route("/read", methods=["POST"])
@@ -68,7 +70,7 @@ def mark_notification_read(notification_id: int):
 def mark_all_notifications_read():
     return _confirmed(
         lambda: centre.mark_all_read(current_user.id),
-        lambda count: f"{count} notification{'s' if count != 1 else ''} marked read.",
+        lambda count: ngettext("%(num)d notification marked read.", "%(num)d notifications marked read.", count),
     )
 
 
@@ -77,11 +79,11 @@ def mark_all_notifications_read():
 def change_digest():
     """My choice on the account page: my notifications by email once a day, or not."""
     if not ConfirmForm().validate():
-        flash("The form had expired. Choose again.", "error")
+        flash(_("The form had expired. Choose again."), "error")
         return _account_page(400)
     return commit_change(
         lambda: centre.change_digest(current_user.id, request.form.get("digest")),
-        success=lambda user: f"Email digest of your notifications: {user.notification_digest}.",
+        success=lambda user: _("Email digest of your notifications: %(digest)s.", digest=_(user.notification_digest)),
         target=url_for("auth.change_password", _anchor="digest"),
         on_refusal=_account_page,
     )
@@ -95,7 +97,7 @@ def _account_page(status: int):
 
 def _confirmed(change, success):
     if not ConfirmForm().validate():
-        flash("The form had expired. Try again.", "error")
+        flash(_("The form had expired. Try again."), "error")
         return _list_page(400)
     back = url_for("notifications.list_notifications", page=request.args.get("page") or None)
     return commit_change(change, success=success, target=back, on_refusal=_list_page)

@@ -71,6 +71,9 @@ TRANSLATED_TEMPLATES = (
     # i17 cases: the case list, the case page and its partials, a new case, a document's preview; the shared macros
     "cases/*.html",
     "_macros.html",
+    # i17-logistics: the staff pages of trip logistics and the notification centre
+    "logistics/*.html",
+    "notifications/*.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.orm import joinedload
 
@@ -19,9 +20,9 @@ from backoffice.logistics.bookings.operations import (
     BookingDetails,
     BookingError,
     bookable_case,
+    booking_name,
     check_not_too_far,
     create_booking,
-    describe,
     get_booking,
     refuse_cancelled,
     refuse_move_into_past,
@@ -59,21 +60,25 @@ def _appointment_values(case: Case, details: AppointmentDetails) -> dict[str, An
     discharge_on = details.discharge_on
     hospital = db.session.get(Hospital, details.hospital_id) if details.hospital_id is not None else case.hospital
     if details.hospital_id is not None and hospital is None:
-        raise BookingError("Choose a hospital from the directory.")
+        raise BookingError(_("Choose a hospital from the directory."))
     if hospital is None:
-        raise BookingError("Choose the case's programme first (or the hospital of the appointment).")
+        raise BookingError(_("Choose the case's programme first (or the hospital of the appointment)."))
     physician = db.session.get(Physician, details.physician_id) if details.physician_id is not None else None
     if details.physician_id is not None and physician is None:
-        raise BookingError("Choose a physician from the directory.")
+        raise BookingError(_("Choose a physician from the directory."))
     if physician is not None and physician.hospital_id != hospital.id:
-        raise BookingError(f"{physician.name} does not work at {hospital.name}.")
+        raise BookingError(
+            _("%(physician)s does not work at %(hospital)s.", physician=physician.name, hospital=hospital.name)
+        )
     programme = db.session.get(Programme, details.programme_id) if details.programme_id is not None else None
     if details.programme_id is not None and programme is None:
-        raise BookingError("Choose a programme from the directory.")
+        raise BookingError(_("Choose a programme from the directory."))
     if programme is not None and programme.hospital_id != hospital.id:
-        raise BookingError(f"{programme.name} is not a programme of {hospital.name}.")
+        raise BookingError(
+            _("%(programme)s is not a programme of %(hospital)s.", programme=programme.name, hospital=hospital.name)
+        )
     if details.start_on is None or details.start_time is None:
-        raise BookingError("Enter the date and the local time of the appointment.")
+        raise BookingError(_("Enter the date and the local time of the appointment."))
     for day, what in ((details.start_on, "appointment"), (admission_on, "admission"), (discharge_on, "discharge")):
         if day is not None:
             check_not_too_far(day, what)
@@ -81,15 +86,18 @@ def _appointment_values(case: Case, details: AppointmentDetails) -> dict[str, An
     admission_on = admission_on or details.start_on
     if admission_on < details.start_on - timedelta(days=1):
         raise BookingError(
-            f"The admission ({admission_on.isoformat()}) cannot be more than a day before the appointment "
-            f"({details.start_on.isoformat()})."
+            _(
+                "The admission (%(admission)s) cannot be more than a day before the appointment (%(start)s).",
+                admission=admission_on.isoformat(),
+                start=details.start_on.isoformat(),
+            )
         )
     if discharge_on is None:
         if programme is None or programme.typical_stay_days is None:
-            raise BookingError("Enter the expected discharge date.")
+            raise BookingError(_("Enter the expected discharge date."))
         discharge_on = admission_on + timedelta(days=programme.typical_stay_days)
     if discharge_on < admission_on:
-        raise BookingError("The expected discharge must be on or after the admission date.")
+        raise BookingError(_("The expected discharge must be on or after the admission date."))
     return {
         "hospital": hospital,
         "physician": physician,
@@ -115,11 +123,15 @@ def create_appointment(case_id: int, details: AppointmentDetails, *, actor_id: i
     )
     if existing is not None:
         raise BookingError(
-            f"Case {case.number} already has a hospital appointment ({describe('appointment', existing)}); "
-            "change it, or cancel it before booking another."
+            _(
+                "Case %(case)s already has a hospital appointment (%(appointment)s); change it, or cancel it before "
+                "booking another.",
+                case=case.number,
+                appointment=booking_name("appointment", existing),
+            )
         )
     values = _appointment_values(case, details)
-    refuse_past_start(values["starts_at"], values["timezone"], "the appointment on")
+    refuse_past_start(values["starts_at"], values["timezone"], _("the appointment on"))
     return create_booking("appointment", case, values, details, actor_id)
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from flask_babel import gettext as _
+
 from backoffice import validators
 from backoffice.logistics.airports import airport
 from backoffice.logistics.bookings.operations import (
@@ -21,7 +23,7 @@ from backoffice.logistics.bookings.operations import (
     update_booking,
 )
 from backoffice.logistics.models import Flight
-from backoffice.logistics.timezones import combine, format_local
+from backoffice.logistics.timezones import combine, shown_local
 
 # An airline designator (two characters, not both digits, or three letters) and 1-4 digits: EK45, LH 401, U21234.
 FLIGHT_NUMBER = re.compile(r"^([A-Z]{2,3}|[A-Z][0-9]|[0-9][A-Z])([0-9]{1,4})$")
@@ -31,9 +33,13 @@ def normalise_flight_number(text: str | None) -> str:
     """'ek 45' -> 'EK45'; anything but an airline designator and 1-4 digits is refused."""
     number = re.sub(r"\s+", "", text or "").upper()
     if not FLIGHT_NUMBER.match(number):
+        typed = (text or "").strip() or _("An empty value")
         raise BookingError(
-            f"{(text or '').strip() or 'An empty value'!r} is not a flight number "
-            "(the airline's two- or three-character code and 1 to 4 digits, such as EK45)."
+            _(
+                "%(value)r is not a flight number (the airline's two- or three-character code and 1 to 4 digits, "
+                "such as EK45).",
+                value=typed,
+            )
         )
     return number
 
@@ -59,16 +65,21 @@ def _flight_values(details: FlightDetails) -> dict[str, Any]:
     number = normalise_flight_number(details.flight_number)
     origin, destination = airport(details.from_airport), airport(details.to_airport)
     if origin.code == destination.code:
-        raise BookingError("A flight departs from one airport and arrives at another; the two codes are the same.")
+        raise BookingError(_("A flight departs from one airport and arrives at another; the two codes are the same."))
     if None in (details.departure_on, details.departure_time, details.arrival_on, details.arrival_time):
-        raise BookingError("Enter the local date and time of both the departure and the arrival.")
+        raise BookingError(_("Enter the local date and time of both the departure and the arrival."))
     departs_at = combine(details.departure_on, details.departure_time, origin.timezone)
     arrives_at = combine(details.arrival_on, details.arrival_time, destination.timezone)
     if arrives_at <= departs_at:
         raise BookingError(
-            f"The arrival is before the departure: departs {format_local(departs_at, origin.timezone)} from "
-            f"{origin.code}, arrives {format_local(arrives_at, destination.timezone)} at {destination.code}. "
-            "Check the dates and the local times."
+            _(
+                "The arrival is before the departure: departs %(departure)s from %(origin)s, arrives %(arrival)s at "
+                "%(destination)s. Check the dates and the local times.",
+                departure=shown_local(departs_at, origin.timezone),
+                origin=origin.code,
+                arrival=shown_local(arrives_at, destination.timezone),
+                destination=destination.code,
+            )
         )
     return {
         "passengers": passengers,
@@ -87,7 +98,7 @@ def create_flight(case_id: int, details: FlightDetails, *, actor_id: int) -> Fli
     """Request a flight segment: known IATA airports, local times in each airport's zone, arrival after departure."""
     case = bookable_case(case_id)
     values = _flight_values(details)
-    refuse_past_start(values["departs_at"], values["departure_tz"], "the departure on")
+    refuse_past_start(values["departs_at"], values["departure_tz"], _("the departure on"))
     return create_booking("flight", case, values, details, actor_id)
 
 

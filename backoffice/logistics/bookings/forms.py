@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
@@ -16,16 +17,16 @@ from backoffice.logistics.bookings.operations import PLACE_LABELS
 from backoffice.logistics.models import PLACE_KINDS
 from backoffice.logistics.timezones import to_local
 
-PLACE_CHOICES = choices([("", "Choose"), *((kind, PLACE_LABELS[kind]) for kind in PLACE_KINDS)])
+PLACE_CHOICES = choices([("", _l("Choose")), *((kind, PLACE_LABELS[kind]) for kind in PLACE_KINDS)])
 
 
-def _date(label: str, *, required: bool = True, description: str = "") -> DateField:
-    validators = [InputRequired(message="Enter the date.")] if required else [Optional()]
+def _date(label, *, required: bool = True, description="") -> DateField:
+    validators = [InputRequired(message=_l("Enter the date."))] if required else [Optional()]
     return DateField(label, validators=validators, description=description)
 
 
-def _time(label: str, description: str = "") -> TimeField:
-    return TimeField(label, validators=[InputRequired(message="Enter the time (HH:MM).")], description=description)
+def _time(label, description="") -> TimeField:
+    return TimeField(label, validators=[InputRequired(message=_l("Enter the time (HH:MM)."))], description=description)
 
 
 def _id(value: str | None) -> int | None:
@@ -38,12 +39,12 @@ class BookingForm(FlaskForm):
     layout: tuple[str, ...] = ()
 
     cost_amount = StringField(
-        "Cost",
+        _l("Cost"),
         validators=[Optional(), Length(max=20)],
-        description="In the supplier's currency, e.g. 1240.00. Leave empty while not known.",
+        description=_l("In the supplier's currency, e.g. 1240.00. Leave empty while not known."),
     )
-    cost_currency = StringField("Currency", default="EUR", validators=[Optional(), Length(max=3)])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    cost_currency = StringField(_l("Currency"), default="EUR", validators=[Optional(), Length(max=3)])
+    notes = TextAreaField(_l("Notes"), validators=[Optional(), Length(max=5000)])
 
     def fields_in_order(self) -> list:
         return [self[name] for name in self.layout]
@@ -55,13 +56,15 @@ class BookingForm(FlaskForm):
 class AppointmentForm(BookingForm):
     layout = ("hospital_id", "physician_id", "programme_id", "start_on", "start_time", "admission_on", "discharge_on")
 
-    hospital_id = SelectField("Hospital", coerce=str, validate_choice=True)
-    physician_id = SelectField("Physician", coerce=str, validate_choice=True)
-    programme_id = SelectField("Programme", coerce=str, validate_choice=True)
-    start_on = _date("Appointment date")
-    start_time = _time("Time", "The hospital's local time.")
-    admission_on = _date("Admission", required=False, description="Empty: the day of the appointment.")
-    discharge_on = _date("Expected discharge", required=False, description="Empty: after the programme's typical stay.")
+    hospital_id = SelectField(_l("Hospital"), coerce=str, validate_choice=True)
+    physician_id = SelectField(_l("Physician"), coerce=str, validate_choice=True)
+    programme_id = SelectField(_l("Programme"), coerce=str, validate_choice=True)
+    start_on = _date(_l("Appointment date"))
+    start_time = _time(_l("Time"), _l("The hospital's local time."))
+    admission_on = _date(_l("Admission"), required=False, description=_l("Empty: the day of the appointment."))
+    discharge_on = _date(
+        _l("Expected discharge"), required=False, description=_l("Empty: after the programme's typical stay.")
+    )
 
     def values(self) -> dict[str, Any]:
         return {
@@ -75,14 +78,16 @@ class AppointmentForm(BookingForm):
 class HotelForm(BookingForm):
     layout = ("hotel_name", "address", "phone", "check_in_on", "check_out_on", "room_type", "guests")
 
-    hotel_name = StringField("Hotel", validators=[DataRequired(message="Enter the hotel's name."), Length(max=200)])
-    address = StringField("Address", validators=[Optional(), Length(max=300)])
-    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
-    check_in_on = _date("Check-in")
-    check_out_on = _date("Check-out")
-    room_type = StringField("Room type", validators=[Optional(), Length(max=100)])
+    hotel_name = StringField(
+        _l("Hotel"), validators=[DataRequired(message=_l("Enter the hotel's name.")), Length(max=200)]
+    )
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    check_in_on = _date(_l("Check-in"))
+    check_out_on = _date(_l("Check-out"))
+    room_type = StringField(_l("Room type"), validators=[Optional(), Length(max=100)])
     guests = StringField(
-        "Guests", validators=[Optional(), Length(max=300)], description="The patient and companions, by name."
+        _l("Guests"), validators=[Optional(), Length(max=300)], description=_l("The patient and companions, by name.")
     )
 
 
@@ -100,26 +105,28 @@ class FlightForm(BookingForm):
     )
 
     flight_number = StringField(
-        "Flight number",
-        validators=[DataRequired(message="Enter the flight number."), Length(max=10)],
-        description="Such as EK45.",
+        _l("Flight number"),
+        validators=[DataRequired(message=_l("Enter the flight number.")), Length(max=10)],
+        description=_l("Such as EK45."),
     )
-    airline = StringField("Airline", validators=[DataRequired(message="Enter the airline."), Length(max=100)])
+    airline = StringField(_l("Airline"), validators=[DataRequired(message=_l("Enter the airline.")), Length(max=100)])
     from_airport = StringField(
-        "From (IATA code)",
-        validators=[DataRequired(message="Enter the airport code."), Length(max=3)],
-        description="Three letters, such as DXB.",
+        _l("From (IATA code)"),
+        validators=[DataRequired(message=_l("Enter the airport code.")), Length(max=3)],
+        description=_l("Three letters, such as DXB."),
     )
     to_airport = StringField(
-        "To (IATA code)",
-        validators=[DataRequired(message="Enter the airport code."), Length(max=3)],
-        description="Three letters, such as FRA.",
+        _l("To (IATA code)"),
+        validators=[DataRequired(message=_l("Enter the airport code.")), Length(max=3)],
+        description=_l("Three letters, such as FRA."),
     )
-    departure_on = _date("Departure date")
-    departure_time = _time("Departure time", "Local time at the departure airport.")
-    arrival_on = _date("Arrival date")
-    arrival_time = _time("Arrival time", "Local time at the arrival airport.")
-    passengers = StringField("Passengers", validators=[DataRequired(message="Enter the passengers."), Length(max=300)])
+    departure_on = _date(_l("Departure date"))
+    departure_time = _time(_l("Departure time"), _l("Local time at the departure airport."))
+    arrival_on = _date(_l("Arrival date"))
+    arrival_time = _time(_l("Arrival time"), _l("Local time at the arrival airport."))
+    passengers = StringField(
+        _l("Passengers"), validators=[DataRequired(message=_l("Enter the passengers.")), Length(max=300)]
+    )
 
 
 class TransferForm(BookingForm):
@@ -136,30 +143,34 @@ class TransferForm(BookingForm):
         "driver_phone",
     )
 
-    from_kind = SelectField("From", choices=PLACE_CHOICES, validate_choice=True)
+    from_kind = SelectField(_l("From"), choices=PLACE_CHOICES, validate_choice=True)
     from_place = StringField(
-        "Pickup place", validators=[DataRequired(message="Enter the pickup place."), Length(max=200)]
+        _l("Pickup place"), validators=[DataRequired(message=_l("Enter the pickup place.")), Length(max=200)]
     )
-    to_kind = SelectField("To", choices=PLACE_CHOICES, validate_choice=True)
-    to_place = StringField("Destination", validators=[DataRequired(message="Enter the destination."), Length(max=200)])
-    pickup_on = _date("Pickup date")
+    to_kind = SelectField(_l("To"), choices=PLACE_CHOICES, validate_choice=True)
+    to_place = StringField(
+        _l("Destination"), validators=[DataRequired(message=_l("Enter the destination.")), Length(max=200)]
+    )
+    pickup_on = _date(_l("Pickup date"))
     pickup_time = _time(
-        "Pickup time",
-        "Local time at the pickup: at the airport the flight lands at, at the airport's city for a ride to a "
-        "departing flight, else at the hospital.",
+        _l("Pickup time"),
+        _l(
+            "Local time at the pickup: at the airport the flight lands at, at the airport's city for a ride to a "
+            "departing flight, else at the hospital."
+        ),
     )
-    flight_id = SelectField("Meets flight", coerce=str, validate_choice=True)
-    company = StringField("Transfer company", validators=[Optional(), Length(max=200)])
-    driver_name = StringField("Driver", validators=[Optional(), Length(max=120)])
-    driver_phone = StringField("Driver's phone", validators=[Optional(), Length(max=40)])
+    flight_id = SelectField(_l("Meets flight"), coerce=str, validate_choice=True)
+    company = StringField(_l("Transfer company"), validators=[Optional(), Length(max=200)])
+    driver_name = StringField(_l("Driver"), validators=[Optional(), Length(max=120)])
+    driver_phone = StringField(_l("Driver's phone"), validators=[Optional(), Length(max=40)])
 
     def validate_from_kind(self, field) -> None:
         if not field.data:
-            raise ValidationError("Choose where the transfer starts.")
+            raise ValidationError(_l("Choose where the transfer starts."))
 
     def validate_to_kind(self, field) -> None:
         if not field.data:
-            raise ValidationError("Choose where the transfer goes.")
+            raise ValidationError(_l("Choose where the transfer goes."))
 
     def values(self) -> dict[str, Any]:
         return {**super().values(), "flight_id": _id(self.flight_id.data)}
@@ -175,9 +186,9 @@ FORMS: dict[str, type[BookingForm]] = {
 
 class ConfirmBookingForm(FlaskForm):
     supplier_reference = StringField(
-        "Supplier's reference",
+        _l("Supplier's reference"),
         validators=[
-            DataRequired(message="Enter the supplier's reference or confirmation number."),
+            DataRequired(message=_l("Enter the supplier's reference or confirmation number.")),
             Length(max=100),
         ],
     )
@@ -185,7 +196,7 @@ class ConfirmBookingForm(FlaskForm):
 
 class CancelBookingForm(FlaskForm):
     reason = StringField(
-        "Reason", validators=[DataRequired(message="Give the reason for cancelling."), Length(max=500)]
+        _l("Reason"), validators=[DataRequired(message=_l("Give the reason for cancelling.")), Length(max=500)]
     )
 
 

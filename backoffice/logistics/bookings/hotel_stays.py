@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext as _
+
 from backoffice import validators
 from backoffice.cases.models import Case
 from backoffice.logistics.bookings.operations import (
@@ -37,9 +39,9 @@ class HotelStayDetails(BookingDetails):
 
 def _hotel_values(details: HotelStayDetails) -> dict[str, Any]:
     if details.check_in_on is None or details.check_out_on is None:
-        raise BookingError("Enter the check-in and check-out dates.")
+        raise BookingError(_("Enter the check-in and check-out dates."))
     if details.check_out_on <= details.check_in_on:
-        raise BookingError("Check-out must be after check-in.")
+        raise BookingError(_("Check-out must be after check-in."))
     return {
         "hotel_name": validators.text(details.hotel_name, "hotel's name", 200, required=True, error=BookingError),
         "address": validators.text(details.address, "address", 300, error=BookingError),
@@ -60,7 +62,7 @@ def create_hotel_stay(case_id: int, details: HotelStayDetails, *, actor_id: int)
     """Request a hotel stay: check-out after check-in, check-in not in the past."""
     case = bookable_case(case_id)
     values = _hotel_values(details)
-    refuse_past_start(values["check_in_on"], _place_zone(case), "the check-in on")
+    refuse_past_start(values["check_in_on"], _place_zone(case), _("the check-in on"))
     return create_booking("hotel", case, values, details, actor_id)
 
 

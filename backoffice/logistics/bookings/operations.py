@@ -17,6 +17,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -28,8 +31,9 @@ from backoffice.cases.operations import get_case, record_case_event
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, Transfer
-from backoffice.logistics.timezones import format_local, to_local
+from backoffice.logistics.timezones import shown_local, to_local
 from backoffice.money import Money, MoneyError, check_amount, parse_money
 
 Booking = HospitalAppointment | HotelStay | Flight | Transfer
@@ -53,9 +57,21 @@ KINDS: dict[str, type] = {
     "flight": Flight,
     "transfer": Transfer,
 }
-KIND_LABELS = {"appointment": "Hospital appointment", "hotel": "Hotel stay", "flight": "Flight", "transfer": "Transfer"}
-PLACE_LABELS = {"airport": "Airport", "hotel": "Hotel", "hospital": "Hospital", "other": "Other"}
-STATUS_LABELS = {"requested": "Requested", "confirmed": "Confirmed", "cancelled": "Cancelled"}
+KIND_LABELS = {
+    "appointment": _l("Hospital appointment"),
+    "hotel": _l("Hotel stay"),
+    "flight": _l("Flight"),
+    "transfer": _l("Transfer"),
+}
+PLACE_LABELS = {"airport": _l("Airport"), "hotel": _l("Hotel"), "hospital": _l("Hospital"), "other": _l("Other")}
+STATUS_LABELS = {"requested": _l("Requested"), "confirmed": _l("Confirmed"), "cancelled": _l("Cancelled")}
+# A booking the database refused as a duplicate (it keeps one appointment in play per case).
+TAKEN_A_MOMENT_AGO = {
+    "appointment": _l("The hospital appointment was booked by someone else a moment ago; reload the page."),
+    "hotel": _l("The hotel stay was booked by someone else a moment ago; reload the page."),
+    "flight": _l("The flight was booked by someone else a moment ago; reload the page."),
+    "transfer": _l("The transfer was booked by someone else a moment ago; reload the page."),
+}
 # Relationships each kind shows with it; loaded with the booking so nothing loads lazily afterwards.
 _LOADS: dict[str, tuple[Any, ...]] = {
     "appointment": (
@@ -83,7 +99,7 @@ def get_booking(kind: str, booking_id: int, case_id: int | None = None, *, lock:
         query = select(model).where(model.id == booking_id).options(*_LOADS[kind])
         booking = db.session.scalar(query.with_for_update(of=model) if lock else query)
     if booking is None or (case_id is not None and booking.case_id != case_id):
-        raise NotFound("There is no such booking on this case.")
+        raise NotFound(_("There is no such booking on this case."))
     return booking
 
 
@@ -92,7 +108,11 @@ def bookable_case(case_id: int) -> Case:
     case = get_case(case_id)
     if case.state in states.FINAL:
         raise BookingError(
-            f"Case {case.number} is {states.label(case.state).lower()}: its bookings can no longer change."
+            _(
+                "Case %(case)s is %(state)s: its bookings can no longer change.",
+                case=case.number,
+                state=states.label(case.state).lower(),
+            )
         )
     return case
 
@@ -100,7 +120,7 @@ def bookable_case(case_id: int) -> Case:
 def refuse_cancelled(booking: Booking) -> None:
     """A cancelled booking no longer changes."""
     if booking.is_cancelled:
-        raise BookingError("This booking is cancelled and can no longer change; make a new booking instead.")
+        raise BookingError(_("This booking is cancelled and can no longer change; make a new booking instead."))
 
 
 MAX_COST = Decimal(1_000_000)
@@ -108,9 +128,25 @@ MAX_COST = Decimal(1_000_000)
 MAX_YEARS_AHEAD = 3
 
 
+# The dates `check_not_too_far` names (a column as people say it), translated where shown.
+DATE_NAMES = (
+    N_("appointment"),
+    N_("admission"),
+    N_("discharge"),
+    N_("starts"),
+    N_("departs"),
+    N_("arrives"),
+    N_("check in"),
+    N_("check out"),
+    N_("pickup"),
+)
+
+
 def check_not_too_far(day: date, what: str) -> None:
     if day.year > utcnow().year + MAX_YEARS_AHEAD:
-        raise BookingError(f"The {what} is more than {MAX_YEARS_AHEAD} years away; check the date.")
+        raise BookingError(
+            _("The %(what)s is more than %(years)d years away; check the date.", what=_(what), years=MAX_YEARS_AHEAD)
+        )
 
 
 def _check_dates(values: dict[str, Any]) -> None:
@@ -127,9 +163,9 @@ def check_cost(cost: Money | None) -> Money | None:
     try:
         cost = check_amount(cost, places=2)
     except MoneyError as error:
-        raise BookingError(f"Cost: {error}.") from None
+        raise BookingError(_("Cost: %(error)s.", error=error)) from None
     if cost.amount >= MAX_COST:
-        raise BookingError(f"Cost: {cost.format()} is more than any booking costs; check the amount.")
+        raise BookingError(_("Cost: %(cost)s is more than any booking costs; check the amount.", cost=cost.format()))
     return cost
 
 
@@ -140,7 +176,7 @@ def parse_cost(amount: str | None, currency: str | None) -> Money | None:
     try:
         cost = parse_money(amount or "", currency or "")
     except MoneyError as error:
-        raise BookingError(f"Cost: {error}.") from None
+        raise BookingError(_("Cost: %(error)s.", error=error)) from None
     return check_cost(cost)
 
 
@@ -153,10 +189,20 @@ def refuse_past_start(start: datetime | date, tz_name: str, what: str) -> None:
     if isinstance(start, datetime):
         if start < utcnow():
             raise BookingError(
-                f"A new booking cannot start in the past: {what} {format_local(start, tz_name)} has passed."
+                _(
+                    "A new booking cannot start in the past: %(what)s %(when)s has passed.",
+                    what=what,
+                    when=shown_local(start, tz_name),
+                )
             )
     elif start < _local_today(tz_name):
-        raise BookingError(f"A new booking cannot start in the past: {what} {start.isoformat()} has passed.")
+        raise BookingError(
+            _(
+                "A new booking cannot start in the past: %(what)s %(when)s has passed.",
+                what=what,
+                when=start.isoformat(),
+            )
+        )
 
 
 def _plain(value: Any) -> Any:
@@ -177,14 +223,39 @@ def _snapshot(booking: Booking) -> dict[str, Any]:
 
 
 def describe(kind: str, booking: Booking) -> str:
-    """How a booking is named on the timeline: 'Flight EK45 DXB→FRA'."""
+    """How a booking is named on the timeline (stored, so in English): 'Flight EK45 DXB→FRA'."""
+    with force_locale("en"):
+        return booking_name(kind, booking)
+
+
+def booking_name(kind: str, booking: Booking) -> str:
+    """A booking named in the page's language, for the messages a coordinator sees: 'Flight EK45 DXB→FRA'."""
     if kind == "appointment":
-        return f"Hospital appointment at {booking.hospital.name}, {format_local(booking.starts_at, booking.timezone)}"
+        return _(
+            "Hospital appointment at %(hospital)s, %(when)s",
+            hospital=booking.hospital.name,
+            when=shown_local(booking.starts_at, booking.timezone),
+        )
     if kind == "hotel":
-        return f"Hotel {booking.hotel_name}, {booking.check_in_on:%d %b} to {booking.check_out_on:%d %b %Y}"
+        return _(
+            "Hotel %(hotel)s, %(check_in)s to %(check_out)s",
+            hotel=booking.hotel_name,
+            check_in=booking.check_in_on.strftime("%d %b"),
+            check_out=booking.check_out_on.strftime("%d %b %Y"),
+        )
     if kind == "flight":
-        return f"Flight {booking.flight_number} {booking.from_airport}→{booking.to_airport}"
-    return f"Transfer {booking.from_place} → {booking.to_place}, {format_local(booking.pickup_at, booking.timezone)}"
+        return _(
+            "Flight %(number)s %(origin)s→%(destination)s",
+            number=booking.flight_number,
+            origin=booking.from_airport,
+            destination=booking.to_airport,
+        )
+    return _(
+        "Transfer %(origin)s → %(destination)s, %(when)s",
+        origin=booking.from_place,
+        destination=booking.to_place,
+        when=shown_local(booking.pickup_at, booking.timezone),
+    )
 
 
 def _record(case: Case, kind: str, booking: Booking, note: str, actor_id: int | None, **audit: Any) -> None:
@@ -215,8 +286,7 @@ def create_booking(kind: str, case: Case, values: dict[str, Any], details: Booki
             db.session.flush()
     except IntegrityError:
         # The database keeps one appointment in play per case: another coordinator created it a moment ago.
-        label = KIND_LABELS.get(kind, kind).lower()
-        raise BookingError(f"The {label} was booked by someone else a moment ago; reload the page.") from None
+        raise BookingError(str(TAKEN_A_MOMENT_AGO.get(kind, TAKEN_A_MOMENT_AGO["appointment"]))) from None
     _record(case, kind, booking, "requested", actor_id, action="created", values=_snapshot(booking))
     return booking
 
@@ -257,7 +327,7 @@ def _field_label(name: str) -> str:
 def refuse_move_into_past(old: datetime | date, new: datetime | date, tz_name: str) -> None:
     """An update may keep a date that has passed, but may not move a booking into the past."""
     if new != old:
-        refuse_past_start(new, tz_name, "the new date")
+        refuse_past_start(new, tz_name, _("the new date"))
 
 
 def confirm_booking(
@@ -268,7 +338,9 @@ def confirm_booking(
     case = bookable_case(booking.case_id)
     refuse_cancelled(booking)
     if booking.status == "confirmed":
-        raise BookingError(f"This booking is already confirmed ({booking.supplier_reference}).")
+        raise BookingError(
+            _("This booking is already confirmed (%(reference)s).", reference=booking.supplier_reference)
+        )
     reference = validators.text(
         supplier_reference, "supplier's reference or confirmation number", 100, required=True, error=BookingError
     )
@@ -286,7 +358,7 @@ def cancel_booking(kind: str, booking_id: int, reason: str, *, actor_id: int, ca
     booking = get_booking(kind, booking_id, case_id, lock=True)
     case = get_case(booking.case_id)
     if case.state == "closed":
-        raise BookingError(f"Case {case.number} is closed: its bookings can no longer change.")
+        raise BookingError(_("Case %(case)s is closed: its bookings can no longer change.", case=case.number))
     refuse_cancelled(booking)
     reason = validators.text(reason, "reason for cancelling", 500, required=True, error=BookingError)
     booking.status = "cancelled"

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import date, time
 from typing import Any
 
+from flask_babel import gettext as _
+
 from backoffice import validators
 from backoffice.cases.models import Case
 from backoffice.extensions import db
@@ -42,12 +44,14 @@ class TransferDetails(BookingDetails):
 
 def _transfer_values(case: Case, details: TransferDetails) -> dict[str, Any]:
     if details.from_kind not in PLACE_KINDS or details.to_kind not in PLACE_KINDS:
-        raise BookingError("Say where the transfer starts and ends: an airport, a hotel, the hospital or other.")
+        raise BookingError(_("Say where the transfer starts and ends: an airport, a hotel, the hospital or other."))
     flight = db.session.get(Flight, details.flight_id) if details.flight_id is not None else None
     if details.flight_id is not None and (flight is None or flight.case_id != case.id):
-        raise BookingError("A transfer can only meet one of this case's flights.")
+        raise BookingError(_("A transfer can only meet one of this case's flights."))
     if flight is not None and flight.is_cancelled:
-        raise BookingError(f"Flight {flight.flight_number} is cancelled; choose another flight or none.")
+        raise BookingError(
+            _("Flight %(number)s is cancelled; choose another flight or none.", number=flight.flight_number)
+        )
     if flight is not None and details.to_kind == "airport":
         tz_name = flight.departure_tz  # a ride to the airport starts where the flight leaves from
     elif flight is not None:
@@ -56,11 +60,13 @@ def _transfer_values(case: Case, details: TransferDetails) -> dict[str, Any]:
         tz_name = case.hospital.timezone
     else:
         raise BookingError(
-            "Choose the case's programme first: the pickup time is read in the hospital's time zone "
-            "(or link the flight the transfer meets)."
+            _(
+                "Choose the case's programme first: the pickup time is read in the hospital's time zone "
+                "(or link the flight the transfer meets)."
+            )
         )
     if details.pickup_on is None or details.pickup_time is None:
-        raise BookingError("Enter the local date and time of the pickup.")
+        raise BookingError(_("Enter the local date and time of the pickup."))
     return {
         "from_kind": details.from_kind,
         "from_place": validators.text(details.from_place, "pickup place", 200, required=True, error=BookingError),
@@ -80,7 +86,7 @@ def create_transfer(case_id: int, details: TransferDetails, *, actor_id: int) ->
     case, else to the hospital."""
     case = bookable_case(case_id)
     values = _transfer_values(case, details)
-    refuse_past_start(values["pickup_at"], values["timezone"], "the pickup on")
+    refuse_past_start(values["pickup_at"], values["timezone"], _("the pickup on"))
     return create_booking("transfer", case, values, details, actor_id)
 
 

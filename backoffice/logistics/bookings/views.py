@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -21,7 +23,7 @@ from backoffice.logistics.bookings import appointments, flights, hotel_stays, op
 from backoffice.logistics.bookings.forms import FORMS, BookingForm, CancelBookingForm, ConfirmBookingForm, initial_data
 from backoffice.logistics.costs import logistics_costs
 from backoffice.logistics.models import Flight
-from backoffice.logistics.timezones import format_local
+from backoffice.logistics.timezones import shown_local
 from backoffice.transactions import commit_change
 
 BOOKING_READERS = STAFF_ROLES  # finance reads bookings and costs to invoice them
@@ -47,6 +49,19 @@ UPDATE = {
     "flight": flights.update_flight,
     "transfer": transfers.update_transfer,
 }
+# What a coordinator is told once a booking of each kind is confirmed or cancelled.
+CONFIRMED = {
+    "appointment": _l("Hospital appointment confirmed (%(reference)s)."),
+    "hotel": _l("Hotel stay confirmed (%(reference)s)."),
+    "flight": _l("Flight confirmed (%(reference)s)."),
+    "transfer": _l("Transfer confirmed (%(reference)s)."),
+}
+CANCELLED = {
+    "appointment": _l("Hospital appointment cancelled."),
+    "hotel": _l("Hotel stay cancelled."),
+    "flight": _l("Flight cancelled."),
+    "transfer": _l("Transfer cancelled."),
+}
 
 
 def _airport_label(code: str) -> str:
@@ -71,7 +86,7 @@ def _render_list(case_id: int, status: int = 200):
         kind_labels=operations.KIND_LABELS,
         place_labels=operations.PLACE_LABELS,
         status_labels=operations.STATUS_LABELS,
-        local_time=format_local,
+        local_time=shown_local,
         airport_label=_airport_label,
     ), status
 
@@ -93,7 +108,7 @@ def _appointment_choices(form: BookingForm, case: Case, booking) -> None:
     hospital_ids.discard(None)
     zone = booking.timezone if booking else case.hospital.timezone if case.hospital else None
     if zone:
-        form.start_time.description = f"The hospital's local time ({zone})."
+        form.start_time.description = _("The hospital's local time (%(zone)s).", zone=zone)
     hospitals = db.session.scalars(
         select(Hospital)
         .where(or_(Hospital.active.is_(True), Hospital.id.in_(sorted(hospital_ids))))
@@ -101,7 +116,7 @@ def _appointment_choices(form: BookingForm, case: Case, booking) -> None:
     ).all()
     names = {h.id: h.name for h in hospitals}
     form.hospital_id.choices = choices(
-        [("", "Choose a hospital"), *((str(h.id), f"{h.name}, {h.city}") for h in hospitals)]
+        [("", _("Choose a hospital")), *((str(h.id), f"{h.name}, {h.city}") for h in hospitals)]
     )
     current_physician = booking.physician_id if booking else case.physician_id
     physicians = db.session.scalars(
@@ -113,7 +128,7 @@ def _appointment_choices(form: BookingForm, case: Case, booking) -> None:
         .order_by(Physician.name)
     ).all()
     form.physician_id.choices = choices(
-        [("", "No physician"), *((str(p.id), f"{p.name} ({names.get(p.hospital_id, '')})") for p in physicians)]
+        [("", _("No physician")), *((str(p.id), f"{p.name} ({names.get(p.hospital_id, '')})") for p in physicians)]
     )
     current_programme = booking.programme_id if booking else case.programme_id
     programmes = db.session.scalars(
@@ -125,7 +140,7 @@ def _appointment_choices(form: BookingForm, case: Case, booking) -> None:
         .order_by(Programme.name)
     ).all()
     form.programme_id.choices = choices(
-        [("", "No programme"), *((str(p.id), f"{p.name} ({names.get(p.hospital_id, '')})") for p in programmes)]
+        [("", _("No programme")), *((str(p.id), f"{p.name} ({names.get(p.hospital_id, '')})") for p in programmes)]
     )
 
 
@@ -139,22 +154,29 @@ def _flight_choices(form: BookingForm, case: Case, booking) -> None:
     options = [
         (
             str(f.id),
-            f"{f.flight_number} {f.from_airport}→{f.to_airport}, departs {format_local(f.departs_at, f.departure_tz)}"
-            f", lands {format_local(f.arrives_at, f.arrival_tz)}",
+            _(
+                "%(number)s %(origin)s→%(destination)s, departs %(departure)s, lands %(arrival)s",
+                number=f.flight_number,
+                origin=f.from_airport,
+                destination=f.to_airport,
+                departure=shown_local(f.departs_at, f.departure_tz),
+                arrival=shown_local(f.arrives_at, f.arrival_tz),
+            ),
         )
         for f in flights
     ]
-    form.flight_id.choices = choices([("", "No flight"), *options])
+    form.flight_id.choices = choices([("", _("No flight")), *options])
     if case.hospital:
-        form.pickup_time.description = (
+        form.pickup_time.description = _(
             "Local time at the pickup: where the flight lands for an airport pickup, where it leaves from for a "
-            f"ride to the airport; without a flight, the hospital's ({case.hospital.timezone})."
+            "ride to the airport; without a flight, the hospital's (%(zone)s).",
+            zone=case.hospital.timezone,
         )
 
 
 def _known_kind(kind: str) -> str:
     if kind not in operations.KINDS:
-        raise NotFound("There is no such kind of booking.")
+        raise NotFound(_("There is no such kind of booking."))
     return kind
 
 
@@ -189,10 +211,10 @@ def _save(case_id: int, kind: str, form: BookingForm, booking_id: int | None):
             return CREATE[kind](case_id, details, actor_id=current_user.id)
         return UPDATE[kind](booking_id, details, actor_id=current_user.id, case_id=case_id)
 
-    done = "requested" if booking_id is None else "saved"
+    done = _("%(booking)s: requested.") if booking_id is None else _("%(booking)s: saved.")
     return commit_change(
         change,
-        success=lambda booking: f"{operations.describe(kind, booking)}: {done}.",
+        success=lambda booking: done % {"booking": operations.booking_name(kind, booking)},
         target=url_for("logistics.list_bookings", case_id=case_id),
         on_refusal=lambda status: _render_form(case_id, kind, form, booking_id, status),
     )
@@ -222,13 +244,13 @@ def edit_booking(case_id: int, kind: str, booking_id: int):
 # ---------------------------------------------------------------------------------------------- status changes
 
 
-def _change_status(case_id: int, form, change, success: str):
+def _change_status(case_id: int, form, change, success):
     if not form.validate():
-        flash(" ".join(errors[0] for errors in form.errors.values()) or "The form was incomplete.", "error")
+        flash(" ".join(str(errors[0]) for errors in form.errors.values()) or _("The form was incomplete."), "error")
         return _render_list(case_id, 422)
     return commit_change(
         change,
-        success=lambda booking: success.format(booking=booking),
+        success=success,
         target=url_for("logistics.list_bookings", case_id=case_id),
         on_refusal=lambda status: _render_list(case_id, status),
     )
@@ -245,7 +267,7 @@ def confirm_booking(case_id: int, kind: str, booking_id: int):
         lambda: operations.confirm_booking(
             kind, booking_id, form.supplier_reference.data, actor_id=current_user.id, case_id=case_id
         ),
-        f"{operations.KIND_LABELS[kind]} confirmed ({{booking.supplier_reference}}).",
+        lambda booking: CONFIRMED[kind] % {"reference": booking.supplier_reference},
     )
 
 
@@ -260,5 +282,5 @@ def cancel_booking(case_id: int, kind: str, booking_id: int):
         lambda: operations.cancel_booking(
             kind, booking_id, form.reason.data, actor_id=current_user.id, case_id=case_id
         ),
-        f"{operations.KIND_LABELS[kind]} cancelled.",
+        lambda booking: str(CANCELLED[kind]),
     )

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -15,7 +17,7 @@ from backoffice.errors import DomainError
 from backoffice.forms import FlaskForm
 from backoffice.logistics.follow_ups.operations import MAX_REASON, RESULT_LENGTH
 
-DATE_MESSAGE = "Enter the date as YYYY-MM-DD."
+DATE_MESSAGE = _l("Enter the date as YYYY-MM-DD.")
 
 
 class _ReturningForm(FlaskForm):
@@ -25,46 +27,46 @@ class _ReturningForm(FlaskForm):
 
 class DoneForm(_ReturningForm):
     result = TextAreaField(
-        "Result",
+        _l("Result"),
         validators=[
-            DataRequired(message="Write down the result."),
+            DataRequired(message=_l("Write down the result.")),
             Length(
                 min=RESULT_LENGTH[0],
                 max=RESULT_LENGTH[1],
-                message=f"Write the result in {RESULT_LENGTH[0]} to {RESULT_LENGTH[1]} characters.",
+                message=_l("Write the result in %(min)d to %(max)d characters."),
             ),
         ],
-        description="What the examination found, in a few words.",
+        description=_l("What the examination found, in a few words."),
         render_kw={"rows": 3},
     )
-    done_on = DateField("Took place on", validators=[DataRequired(message=DATE_MESSAGE)])
+    done_on = DateField(_l("Took place on"), validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 class RescheduleForm(_ReturningForm):
-    due_on = DateField("New date", validators=[DataRequired(message=DATE_MESSAGE)])
+    due_on = DateField(_l("New date"), validators=[DataRequired(message=DATE_MESSAGE)])
     reason = StringField(
-        "Reason",
+        _l("Reason"),
         id="reschedule_reason",
-        validators=[DataRequired(message="Give the reason for moving it."), Length(max=MAX_REASON)],
+        validators=[DataRequired(message=_l("Give the reason for moving it.")), Length(max=MAX_REASON)],
     )
 
 
 class CancelForm(_ReturningForm):
     reason = StringField(
-        "Reason",
+        _l("Reason"),
         id="cancel_reason",
-        validators=[DataRequired(message="Give the reason for cancelling it."), Length(max=MAX_REASON)],
+        validators=[DataRequired(message=_l("Give the reason for cancelling it.")), Length(max=MAX_REASON)],
     )
 
 
 class AddFollowUpForm(FlaskForm):
     label = StringField(
-        "Follow-up",
+        _l("Follow-up"),
         id="add_follow_up_label",
-        validators=[DataRequired(message="Name the follow-up."), Length(max=200)],
-        description="Such as “Stimulator adjustment”.",
+        validators=[DataRequired(message=_l("Name the follow-up.")), Length(max=200)],
+        description=_l("Such as “Stimulator adjustment”."),
     )
-    due_on = DateField("Due on", id="add_follow_up_due_on", validators=[DataRequired(message=DATE_MESSAGE)])
+    due_on = DateField(_l("Due on"), id="add_follow_up_due_on", validators=[DataRequired(message=DATE_MESSAGE)])
 
 
 def safe_back_to(value: str | None) -> str | None:
@@ -105,14 +107,14 @@ class DueFilters:
         """Coordinators see their own cases unless they ask for all; administrators see all unless they ask."""
         who = (args.get("who") or "").strip().lower() or (MINE if role == COORDINATOR else ALL)
         if who not in (MINE, ALL):
-            raise FilterError(f"Show “mine” or “all” follow-ups, not {who[:30]!r}.")
+            raise FilterError(_("Show “mine” or “all” follow-ups, not %(value)r.", value=who[:30]))
         within = (args.get("within") or "").strip()
         if not within:
             within_days = DEFAULT_WITHIN_DAYS
         elif DIGITS.match(within) and int(within) <= MAX_WITHIN_DAYS:
             within_days = int(within)
         else:
-            raise FilterError(f"“Due within” takes a whole number of days from 0 to {MAX_WITHIN_DAYS}.")
+            raise FilterError(_("“Due within” takes a whole number of days from 0 to %(most)d.", most=MAX_WITHIN_DAYS))
         page = (args.get("page") or "").strip()
         return cls(
             who=who,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import NamedTuple
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -40,7 +41,7 @@ def follow_up_with_case(follow_up_id: int) -> FollowUpItem:
         _with_case().where(FollowUp.id == follow_up_id).options(joinedload(FollowUp.done_by))
     ).one_or_none()
     if row is None:
-        raise NotFound("There is no such follow-up.")
+        raise NotFound(_("There is no such follow-up."))
     return FollowUpItem(*row)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from backoffice.cases import reminders
@@ -27,6 +29,17 @@ from backoffice.logistics.timezones import to_local
 
 RESULT_LENGTH = (3, 2000)
 MAX_REASON = 500
+
+
+# A follow-up that is no longer due, by its state and what was tried.
+ALREADY = {
+    ("done", "marked done"): _l("“%(label)s” is already done; only a due follow-up can be marked done."),
+    ("done", "rescheduled"): _l("“%(label)s” is already done; only a due follow-up can be rescheduled."),
+    ("done", "cancelled"): _l("“%(label)s” is already done; only a due follow-up can be cancelled."),
+    ("cancelled", "marked done"): _l("“%(label)s” is already cancelled; only a due follow-up can be marked done."),
+    ("cancelled", "rescheduled"): _l("“%(label)s” is already cancelled; only a due follow-up can be rescheduled."),
+    ("cancelled", "cancelled"): _l("“%(label)s” is already cancelled; only a due follow-up can be cancelled."),
+}
 
 
 class FollowUpError(DomainError):
@@ -60,8 +73,12 @@ def generate_follow_ups(case: Case, actor_id: int | None, discharged_on: date | 
             rules = parse_schedule(programme.follow_up_schedule)
         except ScheduleError as error:
             raise FollowUpError(
-                f"The follow-ups of the programme {programme.name} cannot be planned. {error.message} "
-                "Correct the schedule in the directory, then try again."
+                _(
+                    "The follow-ups of the programme %(programme)s cannot be planned. %(error)s Correct the schedule "
+                    "in the directory, then try again.",
+                    programme=programme.name,
+                    error=error.message,
+                )
             ) from None
     else:
         rules = rules_in_plan(programme.follow_up_plan)
@@ -105,21 +122,23 @@ def add_follow_up(case_id: int, due_on: date | None, label: str | None, actor_id
     discharged or in aftercare."""
     case = db.session.scalar(select(Case).where(Case.id == case_id).with_for_update())
     if case is None:
-        raise NotFound("There is no such case.")
+        raise NotFound(_("There is no such case."))
     if case.state not in ("discharged", "aftercare"):
-        raise FollowUpError("Follow-ups are added once the patient is discharged, and until the case is closed.")
+        raise FollowUpError(_("Follow-ups are added once the patient is discharged, and until the case is closed."))
     label = " ".join((label or "").split())
     if not label:
-        raise FollowUpError("Name the follow-up, such as “Stimulator adjustment”.")
+        raise FollowUpError(_("Name the follow-up, such as “Stimulator adjustment”."))
     if len(label) > MAX_LABEL:
-        raise FollowUpError(f"Keep the name to {MAX_LABEL} characters (it has {len(label)}).")
+        raise FollowUpError(
+            _("Keep the name to %(most)d characters (it has %(length)d).", most=MAX_LABEL, length=len(label))
+        )
     today = utcnow().date()
     if due_on is None:
-        raise FollowUpError("Give the day the follow-up is due.")
+        raise FollowUpError(_("Give the day the follow-up is due."))
     if due_on < today:
-        raise FollowUpError("The follow-up's day cannot be in the past.")
+        raise FollowUpError(_("The follow-up's day cannot be in the past."))
     if due_on.year > today.year + MAX_REACH_YEARS:
-        raise FollowUpError(f"The day is more than {MAX_REACH_YEARS} years away.")
+        raise FollowUpError(_("The day is more than %(years)d years away.", years=MAX_REACH_YEARS))
     last = db.session.scalar(select(func.max(FollowUp.position)).where(FollowUp.case_id == case.id)) or 0
     follow_up = FollowUp(case_id=case.id, position=last + 1, due_on=due_on, label=label, status="due")
     db.session.add(follow_up)
@@ -144,7 +163,7 @@ def get_follow_up(follow_up_id: int, *, for_update: bool = False) -> FollowUp:
         query = query.with_for_update()
     follow_up = db.session.scalar(query)
     if follow_up is None:
-        raise NotFound("There is no such follow-up.")
+        raise NotFound(_("There is no such follow-up."))
     return follow_up
 
 
@@ -152,16 +171,18 @@ def _changeable(follow_up_id: int, action: str) -> tuple[FollowUp, Case]:
     follow_up = get_follow_up(follow_up_id, for_update=True)
     if follow_up.status != "due":
         state = "done" if follow_up.status == "done" else "cancelled"
-        raise FollowUpError(f"“{follow_up.label}” is already {state}; only a due follow-up can be {action}.")
+        raise FollowUpError(ALREADY[state, action] % {"label": follow_up.label})
     return follow_up, db.session.get(Case, follow_up.case_id)
 
 
-def _reason(reason: str | None, what: str) -> str:
+def _reason(reason: str | None, missing: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
-        raise FollowUpError(f"Give the reason for {what}.")
+        raise FollowUpError(missing)
     if len(reason) > MAX_REASON:
-        raise FollowUpError(f"Keep the reason to {MAX_REASON} characters (it has {len(reason)}).")
+        raise FollowUpError(
+            _("Keep the reason to %(most)d characters (it has %(length)d).", most=MAX_REASON, length=len(reason))
+        )
     return reason
 
 
@@ -174,16 +195,20 @@ def mark_done(follow_up_id: int, result: str | None, done_on: date | None, actor
     result = (result or "").strip()
     low, high = RESULT_LENGTH
     if len(result) < low:
-        raise FollowUpError(f"Write down the result of “{follow_up.label}” (at least {low} characters).")
+        raise FollowUpError(
+            _("Write down the result of “%(label)s” (at least %(least)d characters).", label=follow_up.label, least=low)
+        )
     if len(result) > high:
-        raise FollowUpError(f"Keep the result to {high} characters (it has {len(result)}).")
+        raise FollowUpError(
+            _("Keep the result to %(most)d characters (it has %(length)d).", most=high, length=len(result))
+        )
     if done_on is None:
-        raise FollowUpError("Give the day the follow-up took place.")
+        raise FollowUpError(_("Give the day the follow-up took place."))
     # "Today" where the patient was treated: east of UTC that date can be ahead of UTC's.
     hospital = db.session.get(Hospital, case.hospital_id) if case.hospital_id else None
     today = to_local(utcnow(), hospital.timezone).date() if hospital else utcnow().date()
     if done_on > today:
-        raise FollowUpError("The day the follow-up took place cannot be in the future.")
+        raise FollowUpError(_("The day the follow-up took place cannot be in the future."))
     follow_up.status, follow_up.result, follow_up.done_on = "done", result, done_on
     follow_up.done_at, follow_up.done_by_id = utcnow(), actor_id
     db.session.flush()
@@ -203,14 +228,14 @@ def reschedule(follow_up_id: int, due_on: date | None, actor_id: int, reason: st
     follow_up, case = _changeable(follow_up_id, "rescheduled")
     today = utcnow().date()
     if due_on is None:
-        raise FollowUpError("Give the new date.")
+        raise FollowUpError(_("Give the new date."))
     if due_on < today:
-        raise FollowUpError("The new date cannot be in the past.")
+        raise FollowUpError(_("The new date cannot be in the past."))
     if due_on.year > today.year + MAX_REACH_YEARS:
-        raise FollowUpError(f"The new date is more than {MAX_REACH_YEARS} years away.")
+        raise FollowUpError(_("The new date is more than %(years)d years away.", years=MAX_REACH_YEARS))
     if due_on == follow_up.due_on:
-        raise FollowUpError(f"“{follow_up.label}” is already due on {due_on.isoformat()}.")
-    reason = _reason(reason, "moving the follow-up")
+        raise FollowUpError(_("“%(label)s” is already due on %(day)s.", label=follow_up.label, day=due_on.isoformat()))
+    reason = _reason(reason, _("Give the reason for moving the follow-up."))
     before = follow_up.due_on
     follow_up.due_on = due_on
     db.session.flush()
@@ -228,7 +253,7 @@ def reschedule(follow_up_id: int, due_on: date | None, actor_id: int, reason: st
 def cancel(follow_up_id: int, reason: str | None, actor_id: int) -> FollowUp:
     """Call off a due follow-up (the patient declined, another doctor took over ...), giving the reason."""
     follow_up, case = _changeable(follow_up_id, "cancelled")
-    reason = _reason(reason, "cancelling the follow-up")
+    reason = _reason(reason, _("Give the reason for cancelling the follow-up."))
     follow_up.status = "cancelled"
     db.session.flush()
     reminders.close_reminders_about(case, "follow_up", follow_up.id, state="cleared", actor_id=actor_id)

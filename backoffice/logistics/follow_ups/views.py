@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import CARE_COORDINATORS, roles_required
@@ -88,11 +89,11 @@ def _change(follow_up_id: int, form_name: str, form, change, success: str):
     back_to = safe_back_to(form.back_to.data)
     if not form.validate():
         messages = [f"{getattr(form, name).label.text}: {errors[0]}" for name, errors in form.errors.items()]
-        flash(" ".join(messages) or "The form was incomplete.", "error")
+        flash(" ".join(messages) or _("The form was incomplete."), "error")
         return _render_follow_up(follow_up_id, 422, back_to, **{form_name: form})
     return commit_change(
         change,
-        success=lambda follow_up: success.format(label=follow_up.label),
+        success=lambda follow_up: success % {"label": follow_up.label},
         target=lambda follow_up: back_to or url_for("cases.show_case", case_id=follow_up.case_id, _anchor="follow-ups"),
         on_refusal=lambda status: _render_follow_up(follow_up_id, status, back_to, **{form_name: form}),
     )
@@ -107,7 +108,7 @@ def mark_follow_up_done(follow_up_id: int):
         "done_form",
         form,
         lambda: operations.mark_done(follow_up_id, form.result.data, form.done_on.data, current_user.id),
-        "{label} is done; its result is recorded.",
+        _("%(label)s is done; its result is recorded."),
     )
 
 
@@ -120,7 +121,7 @@ def reschedule_follow_up(follow_up_id: int):
         "reschedule_form",
         form,
         lambda: operations.reschedule(follow_up_id, form.due_on.data, current_user.id, form.reason.data),
-        "{label} is moved.",
+        _("%(label)s is moved."),
     )
 
 
@@ -133,7 +134,7 @@ def cancel_follow_up(follow_up_id: int):
         "cancel_form",
         form,
         lambda: operations.cancel(follow_up_id, form.reason.data, current_user.id),
-        "{label} is cancelled.",
+        _("%(label)s is cancelled."),
     )
 
 
@@ -147,7 +148,9 @@ def add_follow_up(case_id: int):
     return change_case(
         case_id,
         lambda: operations.add_follow_up(case_id, form.due_on.data, form.label.data, current_user.id),
-        lambda follow_up: f"{follow_up.label} is added, due {follow_up.due_on.isoformat()}.",
+        lambda follow_up: _(
+            "%(label)s is added, due %(day)s.", label=follow_up.label, day=follow_up.due_on.isoformat()
+        ),
         anchor="follow-ups",
         add_follow_up_form=form,
     )

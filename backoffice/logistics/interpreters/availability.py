@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from backoffice.auth.models import User
@@ -19,7 +20,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.logistics.interpreters.directory import is_id
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import local_span
+from backoffice.logistics.timezones import shown_span
 
 
 class InterpreterBookingError(DomainError):
@@ -39,7 +40,7 @@ def lock_interpreter(interpreter_id: int) -> Interpreter:
             update(table).where(table.c.id == interpreter_id).values(booking_counter=table.c.booking_counter + 1)
         )
     if result is None or result.rowcount == 0:
-        raise InterpreterBookingError("Choose an interpreter from the list: there is no such interpreter.")
+        raise InterpreterBookingError(_("Choose an interpreter from the list: there is no such interpreter."))
     return db.session.get(Interpreter, interpreter_id, populate_existing=True)
 
 
@@ -81,8 +82,18 @@ def check_free(
     if clash is None:
         return
     other, number = clash
-    where = f" (case {number})" if _may_see_case(actor_id) else ""
-    raise InterpreterBookingError(
-        f"{interpreter.name} is already booked {local_span(other.starts_at, other.ends_at, other.timezone)}{where}. "
-        "Choose another time or another interpreter."
-    )
+    when = shown_span(other.starts_at, other.ends_at, other.timezone)
+    if _may_see_case(actor_id):
+        message = _(
+            "%(name)s is already booked %(when)s (case %(case)s). Choose another time or another interpreter.",
+            name=interpreter.name,
+            when=when,
+            case=number,
+        )
+    else:
+        message = _(
+            "%(name)s is already booked %(when)s. Choose another time or another interpreter.",
+            name=interpreter.name,
+            when=when,
+        )
+    raise InterpreterBookingError(message)

@@ -12,6 +12,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -23,11 +24,12 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_languages, language_name
+from backoffice.languages import page_language
 from backoffice.logistics.bookings.operations import MAX_YEARS_AHEAD
 from backoffice.logistics.interpreters.availability import InterpreterBookingError, check_free, lock_interpreter
 from backoffice.logistics.interpreters.directory import MAX_AMOUNT, is_id
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import combine, local_span, to_local
+from backoffice.logistics.timezones import combine, local_span, shown_local
 from backoffice.money import Money, round_half_up
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -50,7 +52,7 @@ class InterpreterBookingDetails:
 
 
 def _languages_text(codes: Sequence[str]) -> str:
-    return ", ".join(language_name(code) for code in codes) or "none"
+    return ", ".join(language_name(code, page_language()) for code in codes) or _("none")
 
 
 def _checked_cost(amount: Decimal | str | None, currency: str | None) -> Money | None:
@@ -67,7 +69,7 @@ def get_interpreter_booking(case_id: int, booking_id: int) -> InterpreterBooking
             .options(joinedload(InterpreterBooking.interpreter))
         )
     if booking is None:
-        raise NotFound("There is no such interpreter booking for this case.")
+        raise NotFound(_("There is no such interpreter booking for this case."))
     return booking
 
 
@@ -85,44 +87,55 @@ def interpreter_bookings_of(case_id: int) -> list[InterpreterBooking]:
 def get_case(case_id: int) -> Case:
     """The case, loaded as the case page loads it; 404 when there is none (an id too large included)."""
     if not is_id(case_id):
-        raise NotFound("There is no such case.")
+        raise NotFound(_("There is no such case."))
     return cases.get_case(case_id)
 
 
 def _open_case_with_hospital(case_id: int) -> Case:
     case = get_case(case_id)
     if case.state not in OPEN_STATES:
-        raise InterpreterBookingError(f"Case {case.number} is {case.state}: its bookings can no longer change.")
+        raise InterpreterBookingError(
+            _("Case %(case)s is %(state)s: its bookings can no longer change.", case=case.number, state=_(case.state))
+        )
     if case.hospital is None:
         raise InterpreterBookingError(
-            f"Choose the hospital of case {case.number} first: interpreter times are local to the hospital."
+            _(
+                "Choose the hospital of case %(case)s first: interpreter times are local to the hospital.",
+                case=case.number,
+            )
         )
     return case
 
 
 def _times(day: date | None, starts: time | None, ends: time | None, tz_name: str) -> tuple[datetime, datetime]:
     if day is None or starts is None or ends is None:
-        raise InterpreterBookingError("Give the date, the start and the end of the booking.")
+        raise InterpreterBookingError(_("Give the date, the start and the end of the booking."))
     if day.year > utcnow().year + MAX_YEARS_AHEAD:
-        raise InterpreterBookingError(f"The date is more than {MAX_YEARS_AHEAD} years away; check the date.")
+        raise InterpreterBookingError(
+            _("The date is more than %(years)d years away; check the date.", years=MAX_YEARS_AHEAD)
+        )
     if ends <= starts:
         raise InterpreterBookingError(
-            f"The end ({ends.strftime('%H:%M')}) must be after the start ({starts.strftime('%H:%M')})."
+            _(
+                "The end (%(end)s) must be after the start (%(start)s).",
+                end=ends.strftime("%H:%M"),
+                start=starts.strftime("%H:%M"),
+            )
         )
     return combine(day, starts, tz_name), combine(day, ends, tz_name)
 
 
 def _not_in_past(starts_at: datetime, tz_name: str) -> None:
     if starts_at <= utcnow():
-        when = to_local(starts_at, tz_name).strftime("%a %d %b %Y, %H:%M %Z")
-        raise InterpreterBookingError(f"{when} is in the past: choose a future date and time.")
+        when = shown_local(starts_at, tz_name)
+        raise InterpreterBookingError(_("%(when)s is in the past: choose a future date and time.", when=when))
 
 
 def _language(value: str | None) -> str:
     try:
         codes = check_languages([value or ""])
     except ValueError as error:
-        raise InterpreterBookingError(f"Language: {error}.") from None
+        raise InterpreterBookingError(_("Language: %(error)s.", error=error)) from None
     return codes[0]
 
 
@@ -133,10 +146,21 @@ def _check_language(case: Case, interpreter: Interpreter, language: str) -> None
     if language in spoken and language in offered:
         return
     common = [code for code in spoken if code in offered]
-    hint = f"both have {_languages_text(common)}" if common else "they have no language in common"
+    hint = (
+        _("both have %(languages)s", languages=_languages_text(common))
+        if common
+        else _("they have no language in common")
+    )
     raise InterpreterBookingError(
-        f"{language_name(language)} does not fit: {case.patient.name} speaks {_languages_text(spoken)}; "
-        f"{interpreter.name} offers {_languages_text(offered)} ({hint})."
+        _(
+            "%(language)s does not fit: %(patient)s speaks %(spoken)s; %(interpreter)s offers %(offered)s (%(hint)s).",
+            language=language_name(language, page_language()),
+            patient=case.patient.name,
+            spoken=_languages_text(spoken),
+            interpreter=interpreter.name,
+            offered=_languages_text(offered),
+            hint=hint,
+        )
     )
 
 
@@ -211,7 +235,7 @@ def book_interpreter(case_id: int, details: InterpreterBookingDetails, *, actor_
     interpreter = lock_interpreter(details.interpreter_id)
     if not interpreter.active:
         raise InterpreterBookingError(
-            f"{interpreter.name} is deactivated in the directory: choose another interpreter."
+            _("%(name)s is deactivated in the directory: choose another interpreter.", name=interpreter.name)
         )
     _check_language(case, interpreter, language)
     check_free(interpreter, starts_at, ends_at, actor_id=actor_id)
@@ -251,7 +275,7 @@ def update_interpreter_booking(
     case = _open_case_with_hospital(case_id)
     booking = _locked_booking(case.id, booking_id)
     if booking.is_cancelled:
-        raise InterpreterBookingError("This booking is cancelled; book the interpreter again instead.")
+        raise InterpreterBookingError(_("This booking is cancelled; book the interpreter again instead."))
     tz_name = booking.timezone
     starts_at, ends_at = _times(details.day, details.starts, details.ends, tz_name)
     place = validators.text(place, "place", 200, required=True, error=InterpreterBookingError)
@@ -267,7 +291,7 @@ def update_interpreter_booking(
         interpreter = lock_interpreter(details.interpreter_id)
         if other_interpreter and not interpreter.active:
             raise InterpreterBookingError(
-                f"{interpreter.name} is deactivated in the directory: choose another interpreter."
+                _("%(name)s is deactivated in the directory: choose another interpreter.", name=interpreter.name)
             )
         check_free(interpreter, starts_at, ends_at, actor_id=actor_id, excluding=booking.id)
     else:
@@ -314,9 +338,13 @@ def confirm_interpreter_booking(
     case = get_case(case_id)
     booking = _locked_booking(case.id, booking_id)
     if case.state not in OPEN_STATES:
-        raise InterpreterBookingError(f"Case {case.number} is {case.state}: its bookings can no longer change.")
+        raise InterpreterBookingError(
+            _("Case %(case)s is %(state)s: its bookings can no longer change.", case=case.number, state=_(case.state))
+        )
     if booking.status != "requested":
-        raise InterpreterBookingError(f"This booking is {booking.status}; only a requested booking can be confirmed.")
+        raise InterpreterBookingError(
+            _("This booking is %(status)s; only a requested booking can be confirmed.", status=_(booking.status))
+        )
     reference = validators.text(supplier_reference, "reference", 100, error=InterpreterBookingError)
     booking.status = "confirmed"
     if reference:
@@ -334,7 +362,7 @@ def cancel_interpreter_booking(
     case = get_case(case_id)
     booking = _locked_booking(case.id, booking_id)
     if booking.is_cancelled:
-        raise InterpreterBookingError("This booking is already cancelled.")
+        raise InterpreterBookingError(_("This booking is already cancelled."))
     reason = validators.text(reason, "reason", 300, error=InterpreterBookingError)
     booking.status = "cancelled"
     db.session.flush()

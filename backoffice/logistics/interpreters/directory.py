@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import String, cast, func, or_, select
 
 from backoffice import validators
@@ -43,7 +44,7 @@ def is_id(value: int) -> bool:
 def get_interpreter(interpreter_id: int) -> Interpreter:
     interpreter = db.session.get(Interpreter, interpreter_id) if is_id(interpreter_id) else None
     if interpreter is None:
-        raise NotFound("There is no such interpreter.")
+        raise NotFound(_("There is no such interpreter."))
     return interpreter
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -14,6 +15,7 @@ from backoffice.auth.reads import reads_health_data
 from backoffice.cases.models import OPEN_STATES
 from backoffice.forms import ConfirmForm, choices, form_status
 from backoffice.geo import language_name, languages
+from backoffice.languages import page_language
 from backoffice.logistics import bp
 from backoffice.logistics.costs import interpreter_costs
 from backoffice.logistics.interpreters import bookings, directory
@@ -24,7 +26,7 @@ from backoffice.logistics.interpreters.forms import (
     InterpreterForm,
 )
 from backoffice.logistics.models import Interpreter, InterpreterBooking
-from backoffice.logistics.timezones import local_span, to_local
+from backoffice.logistics.timezones import shown_span, to_local
 from backoffice.trail import list_events
 from backoffice.transactions import commit_change
 
@@ -35,7 +37,7 @@ BOOKING_FIELDS = ("language", "day", "starts", "ends", "place", "cost_amount", "
 
 
 def _language_names(codes) -> str:
-    return ", ".join(language_name(code) for code in codes or ())
+    return ", ".join(language_name(code, page_language()) for code in codes or ())
 
 
 def _helpers() -> dict[str, Any]:
@@ -43,7 +45,7 @@ def _helpers() -> dict[str, Any]:
     return {
         "may_edit": current_user.role in EDITORS,
         "language_names": _language_names,
-        "local_span": local_span,
+        "local_span": shown_span,
     }
 
 
@@ -52,7 +54,9 @@ def _page(template: str, status: int = 200, **context: Any):
 
 
 def _rate(interpreter: Interpreter) -> str:
-    return f"{interpreter.hourly_rate.format()}/h" if interpreter.hourly_rate else "no hourly rate"
+    if not interpreter.hourly_rate:
+        return _("no hourly rate")
+    return _("%(rate)s/h", rate=interpreter.hourly_rate.format(page_language()))
 
 
 # ---------------------------------------------------------------------------------------------- the directory
@@ -74,7 +78,7 @@ def list_interpreters():
         language=request.args.get("language", "")[:2],
         search=request.args.get("q", "")[:100],
     )
-    return _page("logistics/interpreters.html", page=page, languages=languages(), rate=_rate)
+    return _page("logistics/interpreters.html", page=page, languages=languages(page_language()), rate=_rate)
 
 
 @bp.route("/interpreters/new", methods=["GET", "POST"])
@@ -89,7 +93,7 @@ def create_interpreter():
         return form_page(form_status(form))
     return commit_change(
         lambda: directory.create_interpreter(**_interpreter_values(form), actor_id=current_user.id),
-        success=lambda interpreter: f"{interpreter.name} is in the interpreter directory.",
+        success=lambda interpreter: _("%(name)s is in the interpreter directory.", name=interpreter.name),
         target=_to_interpreter,
         on_refusal=form_page,
     )
@@ -140,7 +144,7 @@ def edit_interpreter(interpreter_id: int):
         return form_page(form_status(form))
     return commit_change(
         lambda: directory.update_interpreter(interpreter_id, **_interpreter_values(form), actor_id=current_user.id),
-        success=lambda interpreter: f"{interpreter.name}: changes saved.",
+        success=lambda interpreter: _("%(name)s: changes saved.", name=interpreter.name),
         target=_to_interpreter,
         on_refusal=form_page,
     )
@@ -151,7 +155,9 @@ def edit_interpreter(interpreter_id: int):
 def deactivate_interpreter(interpreter_id: int):
     return commit_change(
         lambda: directory.deactivate_interpreter(interpreter_id, actor_id=current_user.id),
-        success=lambda interpreter: f"{interpreter.name} is deactivated: no new bookings. Existing bookings stay.",
+        success=lambda interpreter: _(
+            "%(name)s is deactivated: no new bookings. Existing bookings stay.", name=interpreter.name
+        ),
         target=_to_interpreter,
         on_refusal=lambda status: _render_interpreter(interpreter_id, status),
     )
@@ -162,7 +168,7 @@ def deactivate_interpreter(interpreter_id: int):
 def reactivate_interpreter(interpreter_id: int):
     return commit_change(
         lambda: directory.reactivate_interpreter(interpreter_id, actor_id=current_user.id),
-        success=lambda interpreter: f"{interpreter.name} is active again.",
+        success=lambda interpreter: _("%(name)s is active again.", name=interpreter.name),
         target=_to_interpreter,
         on_refusal=lambda status: _render_interpreter(interpreter_id, status),
     )
@@ -203,7 +209,7 @@ def _booking_choices(form: InterpreterBookingForm, case, current: Interpreter | 
     if current is not None and all(candidate.id != current.id for candidate in offered):
         offered.insert(0, current)
     form.interpreter_id.choices = [
-        SelectChoice("", "Choose an interpreter"),
+        SelectChoice("", _("Choose an interpreter")),
         *(
             SelectChoice(
                 str(candidate.id),
@@ -212,7 +218,7 @@ def _booking_choices(form: InterpreterBookingForm, case, current: Interpreter | 
             for candidate in offered
         ),
     ]
-    form.language.choices = choices((code, language_name(code)) for code in spoken)
+    form.language.choices = choices((code, language_name(code, page_language())) for code in spoken)
     return offered
 
 
@@ -250,10 +256,10 @@ def book_interpreter(case_id: int):
         return form_page(form_status(form))
     return commit_change(
         lambda: bookings.book_interpreter(case_id, _booking_details(form), actor_id=current_user.id),
-        success=lambda booking: (
-            f"{booking.interpreter.name} requested for "
-            f"{local_span(booking.starts_at, booking.ends_at, booking.timezone)}. "
-            "Confirm the booking once the interpreter agrees."
+        success=lambda booking: _(
+            "%(name)s requested for %(when)s. Confirm the booking once the interpreter agrees.",
+            name=booking.interpreter.name,
+            when=shown_span(booking.starts_at, booking.ends_at, booking.timezone),
         ),
         target=_to_case_bookings,
         on_refusal=form_page,
@@ -298,9 +304,11 @@ def edit_interpreter_booking(case_id: int, booking_id: int):
         lambda: bookings.update_interpreter_booking(
             case_id, booking_id, _booking_details(form), actor_id=current_user.id
         ),
-        success=lambda booking: (
-            f"Interpreter booking changed: {booking.interpreter.name}, "
-            f"{local_span(booking.starts_at, booking.ends_at, booking.timezone)} ({booking.status})."
+        success=lambda booking: _(
+            "Interpreter booking changed: %(name)s, %(when)s (%(status)s).",
+            name=booking.interpreter.name,
+            when=shown_span(booking.starts_at, booking.ends_at, booking.timezone),
+            status=_(booking.status),
         ),
         target=_to_case_bookings,
         on_refusal=form_page,
@@ -313,13 +321,13 @@ def confirm_interpreter_booking(case_id: int, booking_id: int):
     bookings.get_interpreter_booking(case_id, booking_id)  # 404 for another case's booking
     form = ConfirmInterpreterBookingForm()
     if not form.validate():
-        flash("The reference is too long (at most 100 characters).", "error")
+        flash(_("The reference is too long (at most 100 characters)."), "error")
         return _render_case_bookings(case_id, 422)
     return commit_change(
         lambda: bookings.confirm_interpreter_booking(
             case_id, booking_id, supplier_reference=form.supplier_reference.data or "", actor_id=current_user.id
         ),
-        success=lambda booking: f"{booking.interpreter.name}'s booking is confirmed.",
+        success=lambda booking: _("%(name)s's booking is confirmed.", name=booking.interpreter.name),
         target=_to_case_bookings,
         on_refusal=lambda status: _render_case_bookings(case_id, status),
     )
@@ -331,13 +339,15 @@ def cancel_interpreter_booking(case_id: int, booking_id: int):
     bookings.get_interpreter_booking(case_id, booking_id)  # 404 for another case's booking
     form = CancelInterpreterBookingForm()
     if not form.validate():
-        flash("The reason is too long (at most 300 characters).", "error")
+        flash(_("The reason is too long (at most 300 characters)."), "error")
         return _render_case_bookings(case_id, 422)
     return commit_change(
         lambda: bookings.cancel_interpreter_booking(
             case_id, booking_id, reason=form.reason.data or "", actor_id=current_user.id
         ),
-        success=lambda booking: f"{booking.interpreter.name}'s booking is cancelled; the time is free again.",
+        success=lambda booking: _(
+            "%(name)s's booking is cancelled; the time is free again.", name=booking.interpreter.name
+        ),
         target=_to_case_bookings,
         on_refusal=lambda status: _render_case_bookings(case_id, status),
     )

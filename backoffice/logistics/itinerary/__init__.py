@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask_babel import force_locale
+
 from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.config import settings
@@ -33,6 +35,8 @@ def record_pdf_despite_problems(itinerary: Itinerary, problems: list, actor_id: 
     """The coordinator sends the patient's PDF although the itinerary has open problems: said on the case's timeline
     (who, when, which problems), so nobody later takes it for a checked itinerary. Flushes; the caller commits."""
     case = db.session.get(Case, itinerary.case_id)
+    with force_locale("en"):  # the timeline is stored: in English, whatever the language of the page
+        problems = [finding for finding in case_findings(itinerary.case_id) if finding.is_problem]
     listed = "; ".join(finding.message for finding in problems)
     record_case_event(
         case,

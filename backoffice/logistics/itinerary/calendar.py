@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext as _
 from icalendar import Calendar, Event, vText
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -239,7 +240,7 @@ def create_feed(user_id: int, *, actor_id: int) -> tuple[CalendarFeed, str]:
     """
     user = db.session.get(User, user_id)
     if user is None or not user.active or user.role not in FEED_ROLES:
-        raise CalendarFeedError("Only active coordinators and administrators have a calendar feed.")
+        raise CalendarFeedError(_("Only active coordinators and administrators have a calendar feed."))
     replaced = _revoke_all(user_id)
     token = secrets.token_urlsafe(32)
     feed = CalendarFeed(user_id=user_id, token=_digest(token), created_at=utcnow())
@@ -248,7 +249,7 @@ def create_feed(user_id: int, *, actor_id: int) -> tuple[CalendarFeed, str]:
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
-        raise CalendarFeedError("A new feed address was made at the same moment; reload the page.") from None
+        raise CalendarFeedError(_("A new feed address was made at the same moment; reload the page.")) from None
     record_event(
         "calendar_feed_created",
         actor_id=actor_id,
@@ -263,7 +264,7 @@ def revoke_feed(user_id: int, *, actor_id: int) -> list[int]:
     """End the user's feed: its URL answers 404 from now on."""
     revoked = _revoke_all(user_id)
     if not revoked:
-        raise CalendarFeedError("There is no calendar feed to revoke.")
+        raise CalendarFeedError(_("There is no calendar feed to revoke."))
     db.session.flush()
     record_event(
         "calendar_feed_revoked", actor_id=actor_id, object_type="user", object_id=user_id, details={"feeds": revoked}

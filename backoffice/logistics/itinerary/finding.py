@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+
 from backoffice.geo import language_name
+from backoffice.languages import page_language
 from backoffice.logistics.airports import Airport
 from backoffice.logistics.itinerary.items import FlightItem, Item, Itinerary
-from backoffice.logistics.timezones import format_day, format_local
+from backoffice.logistics.timezones import format_local, shown_day, shown_local
 
 PROBLEM = "problem"
 WARNING = "warning"
@@ -57,7 +60,7 @@ Rule = Callable[[Itinerary, Context], Iterable[Finding]]
 
 
 def when_at(instant: datetime, tz: str) -> str:
-    return format_local(instant, tz)
+    return shown_local(instant, tz)
 
 
 def clock_at(instant: datetime, tz: str) -> str:
@@ -66,14 +69,14 @@ def clock_at(instant: datetime, tz: str) -> str:
 
 def day_text(day: date) -> str:
     # The one way findings write a day, the same as the day in `when_at`'s instants.
-    return format_day(day)
+    return shown_day(day)
 
 
 def minutes_text(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     if abs(minutes) < 120:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+        return _("%(minutes)d min", minutes=minutes)
+    return _("%(hours)d h %(minutes)02d min", hours=minutes // 60, minutes=minutes % 60)
 
 
 def nights_text(nights: list[date]) -> str:
@@ -85,20 +88,30 @@ def nights_text(nights: list[date]) -> str:
         else:
             runs.append([night])
     parts = [
-        f"the night of {day_text(run[0])}"
+        _("the night of %(day)s", day=day_text(run[0]))
         if len(run) == 1
-        else f"the nights of {day_text(run[0])} to {day_text(run[-1])} ({len(run)} nights)"
+        else _(
+            "the nights of %(first)s to %(last)s (%(count)d nights)",
+            first=day_text(run[0]),
+            last=day_text(run[-1]),
+            count=len(run),
+        )
         for run in runs
     ]
     return ", ".join(parts)
 
 
 def flight_name(flight: FlightItem) -> str:
-    return f"flight {flight.flight_number} ({flight.from_airport.code} → {flight.to_airport.code})"
+    return _(
+        "flight %(number)s (%(origin)s → %(destination)s)",
+        number=flight.flight_number,
+        origin=flight.from_airport.code,
+        destination=flight.to_airport.code,
+    )
 
 
 def languages_text(codes: Iterable[str]) -> str:
-    return ", ".join(language_name(code) or code for code in codes) or "no recorded language"
+    return ", ".join(language_name(code, page_language()) or code for code in codes) or _("no recorded language")
 
 
 # ---------------------------------------------------------------------------------------------- places

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+
 from backoffice.logistics.itinerary.finding import (
     CONNECTION_WINDOW,
     EARLIEST_FLIGHT_HOME,
@@ -44,8 +46,13 @@ def arriving_flights_without_transfer(itinerary: Itinerary, context: Context) ->
         yield Finding(
             "arrival_without_transfer",
             PROBLEM,
-            f"No transfer meets {flight_name(flight)} landing at {flight.to_airport.label} "
-            f"on {when_at(flight.arrives_at, flight.arrival_tz)}. Book an airport pickup linked to this flight.",
+            _(
+                "No transfer meets %(flight)s landing at %(airport)s on %(when)s. Book an airport pickup linked to "
+                "this flight.",
+                flight=flight_name(flight),
+                airport=flight.to_airport.label,
+                when=when_at(flight.arrives_at, flight.arrival_tz),
+            ),
             (flight,),
         )
 
@@ -57,8 +64,12 @@ def airport_pickups_without_flight(itinerary: Itinerary, context: Context) -> It
             yield Finding(
                 "pickup_without_flight",
                 WARNING,
-                f"The airport pickup at {transfer.from_place} on {when_at(transfer.pickup_at, transfer.tz)} "
-                "is not linked to a flight. Link it to the flight it meets.",
+                _(
+                    "The airport pickup at %(place)s on %(when)s is not linked to a flight. Link it to the flight it "
+                    "meets.",
+                    place=transfer.from_place,
+                    when=when_at(transfer.pickup_at, transfer.tz),
+                ),
                 (transfer,),
             )
 
@@ -73,13 +84,31 @@ def pickups_too_early(itinerary: Itinerary, context: Context) -> Iterable[Findin
         if transfer.pickup_at >= earliest:
             continue
         gap = transfer.pickup_at - flight.arrives_at
-        how = f"only {minutes_text(gap)} after" if gap >= timedelta(0) else f"{minutes_text(-gap)} before"
+        values = {
+            "flight": flight_name(flight),
+            "pickup": when_at(transfer.pickup_at, transfer.tz),
+            "landing": when_at(flight.arrives_at, flight.arrival_tz),
+            "buffer": minutes_text(context.pickup_buffer),
+            "earliest": clock_at(earliest, transfer.tz),
+        }
+        if gap >= timedelta(0):
+            message = _(
+                "The pickup for %(flight)s is at %(pickup)s, only %(gap)s after the flight lands (%(landing)s). "
+                "Allow at least %(buffer)s: pick up at %(earliest)s or later.",
+                gap=minutes_text(gap),
+                **values,
+            )
+        else:
+            message = _(
+                "The pickup for %(flight)s is at %(pickup)s, %(gap)s before the flight lands (%(landing)s). "
+                "Allow at least %(buffer)s: pick up at %(earliest)s or later.",
+                gap=minutes_text(-gap),
+                **values,
+            )
         yield Finding(
             "pickup_too_early",
             PROBLEM,
-            f"The pickup for {flight_name(flight)} is at {when_at(transfer.pickup_at, transfer.tz)}, {how} "
-            f"the flight lands ({when_at(flight.arrives_at, flight.arrival_tz)}). Allow at least "
-            f"{minutes_text(context.pickup_buffer)}: pick up at {clock_at(earliest, transfer.tz)} or later.",
+            message,
             (transfer, flight),
         )
 
@@ -94,8 +123,12 @@ def drop_offs_after_departure(itinerary: Itinerary, context: Context) -> Iterabl
             yield Finding(
                 "drop_off_after_departure",
                 PROBLEM,
-                f"The ride to the airport starts on {when_at(transfer.pickup_at, transfer.tz)}, after "
-                f"{flight_name(flight)} leaves ({when_at(flight.departs_at, flight.departure_tz)}).",
+                _(
+                    "The ride to the airport starts on %(pickup)s, after %(flight)s leaves (%(departure)s).",
+                    pickup=when_at(transfer.pickup_at, transfer.tz),
+                    flight=flight_name(flight),
+                    departure=when_at(flight.departs_at, flight.departure_tz),
+                ),
                 (transfer, flight),
             )
 
@@ -170,16 +203,25 @@ def arrival_after_admission(itinerary: Itinerary, context: Context) -> Iterable[
     if arrival is None:
         return
     first, last = arrival
-    landing = f"at {last.to_airport.label} on {when_at(last.arrives_at, last.arrival_tz)} with {flight_name(last)}"
+    landing = {
+        "airport": last.to_airport.label,
+        "landing": when_at(last.arrives_at, last.arrival_tz),
+        "flight": flight_name(last),
+    }
     if _landing_day(last) > appointment.admission_on:
-        message = (
-            f"The patient lands {landing} but is admitted on {day_text(appointment.admission_on)}. "
-            "Book an earlier flight or move the appointment."
+        message = _(
+            "The patient lands at %(airport)s on %(landing)s with %(flight)s but is admitted on %(admission)s. "
+            "Book an earlier flight or move the appointment.",
+            admission=day_text(appointment.admission_on),
+            **landing,
         )
     elif last.arrives_at >= appointment.starts_at:
-        message = (
-            f"The patient lands {landing} but the appointment at {appointment.hospital_name} starts on "
-            f"{when_at(appointment.starts_at, appointment.tz)}. Book an earlier flight or move the appointment."
+        message = _(
+            "The patient lands at %(airport)s on %(landing)s with %(flight)s but the appointment at %(hospital)s "
+            "starts on %(start)s. Book an earlier flight or move the appointment.",
+            hospital=appointment.hospital_name,
+            start=when_at(appointment.starts_at, appointment.tz),
+            **landing,
         )
     else:
         return
@@ -222,15 +264,20 @@ def return_before_discharge(itinerary: Itinerary, context: Context) -> Iterable[
     country, appointment = treatment_country(itinerary), itinerary.appointment
     if country is None or appointment is None:
         return
-    home, _ = _departures(itinerary, country, appointment)
+    home, _others = _departures(itinerary, country, appointment)
     if home is None or not _leaves_before_discharge(home, appointment):
         return
     yield Finding(
         "return_before_discharge",
         PROBLEM,
-        f"The flight home, {flight_name(home)}, leaves {home.from_airport.label} on "
-        f"{when_at(home.departs_at, home.departure_tz)}, before the expected discharge on "
-        f"{day_text(appointment.discharge_on)}. Book a later flight or move the appointment.",
+        _(
+            "The flight home, %(flight)s, leaves %(airport)s on %(departure)s, before the expected discharge on "
+            "%(discharge)s. Book a later flight or move the appointment.",
+            flight=flight_name(home),
+            airport=home.from_airport.label,
+            departure=when_at(home.departs_at, home.departure_tz),
+            discharge=day_text(appointment.discharge_on),
+        ),
         (appointment, home),
     )
 
@@ -247,14 +294,35 @@ def flights_out_during_the_stay(itinerary: Itinerary, context: Context) -> Itera
     for flight in others:
         if not _leaves_before_discharge(flight, appointment):
             continue
-        who = f" with {flight.passengers}" if flight.passengers else ""
+        values = {
+            "number": flight.flight_number,
+            "origin": flight.from_airport.code,
+            "destination": flight.to_airport.code,
+            "airport": flight.from_airport.label,
+            "departure": when_at(flight.departs_at, flight.departure_tz),
+            "discharge": day_text(appointment.discharge_on),
+            "home": flight_name(home),
+            "home_departure": when_at(home.departs_at, home.departure_tz),
+        }
+        if flight.passengers:
+            message = _(
+                "Flight %(number)s (%(origin)s → %(destination)s) leaves %(airport)s on %(departure)s with "
+                "%(passengers)s, during the stay (expected discharge on %(discharge)s). Check who travels: the flight "
+                "home is %(home)s on %(home_departure)s.",
+                passengers=flight.passengers,
+                **values,
+            )
+        else:
+            message = _(
+                "Flight %(number)s (%(origin)s → %(destination)s) leaves %(airport)s on %(departure)s, during the "
+                "stay (expected discharge on %(discharge)s). Check who travels: the flight home is %(home)s on "
+                "%(home_departure)s.",
+                **values,
+            )
         yield Finding(
             "flight_out_during_stay",
             WARNING,
-            f"Flight {flight.flight_number} ({flight.from_airport.code} → {flight.to_airport.code}) leaves "
-            f"{flight.from_airport.label} on {when_at(flight.departs_at, flight.departure_tz)}{who}, during the stay "
-            f"(expected discharge on {day_text(appointment.discharge_on)}). Check who travels: the flight home is "
-            f"{flight_name(home)} on {when_at(home.departs_at, home.departure_tz)}.",
+            message,
             (appointment, flight),
         )
 
@@ -264,7 +332,7 @@ def early_flight_home(itinerary: Itinerary, context: Context) -> Iterable[Findin
     country, appointment = treatment_country(itinerary), itinerary.appointment
     if country is None or appointment is None:
         return
-    home, _ = _departures(itinerary, country, appointment)
+    home, _others = _departures(itinerary, country, appointment)
     if home is None or _leaves_before_discharge(home, appointment) or _departure_day(home) != appointment.discharge_on:
         return
     if to_local(home.departs_at, home.departure_tz).time() >= EARLIEST_FLIGHT_HOME:
@@ -272,9 +340,14 @@ def early_flight_home(itinerary: Itinerary, context: Context) -> Iterable[Findin
     yield Finding(
         "early_flight_home",
         WARNING,
-        f"The flight home, {flight_name(home)}, leaves {home.from_airport.label} on "
-        f"{when_at(home.departs_at, home.departure_tz)}, early on the day of the expected discharge. "
-        f"Check with {appointment.hospital_name} that the patient can leave in time, or book a later flight.",
+        _(
+            "The flight home, %(flight)s, leaves %(airport)s on %(departure)s, early on the day of the expected "
+            "discharge. Check with %(hospital)s that the patient can leave in time, or book a later flight.",
+            flight=flight_name(home),
+            airport=home.from_airport.label,
+            departure=when_at(home.departs_at, home.departure_tz),
+            hospital=appointment.hospital_name,
+        ),
         (appointment, home),
     )
 
@@ -285,7 +358,7 @@ def flight_home_without_transfer(itinerary: Itinerary, context: Context) -> Iter
     country, appointment = treatment_country(itinerary), itinerary.appointment
     if country is None or appointment is None:
         return
-    home, _ = _departures(itinerary, country, appointment)
+    home, _others = _departures(itinerary, country, appointment)
     if home is None:
         return
     connects = any(
@@ -311,8 +384,13 @@ def flight_home_without_transfer(itinerary: Itinerary, context: Context) -> Iter
     yield Finding(
         "flight_home_without_transfer",
         PROBLEM,
-        f"No transfer takes the patient to {home.from_airport.label} for the flight home, {flight_name(home)}, "
-        f"leaving on {when_at(home.departs_at, home.departure_tz)}. Book a ride to the airport linked to this flight.",
+        _(
+            "No transfer takes the patient to %(airport)s for the flight home, %(flight)s, leaving on %(departure)s. "
+            "Book a ride to the airport linked to this flight.",
+            airport=home.from_airport.label,
+            flight=flight_name(home),
+            departure=when_at(home.departs_at, home.departure_tz),
+        ),
         (home,),
     )
 
@@ -333,8 +411,11 @@ def admission_without_transfer(itinerary: Itinerary, context: Context) -> Iterab
     yield Finding(
         "admission_without_transfer",
         PROBLEM,
-        f"No transfer takes the patient to {appointment.hospital_name} on the admission day: the appointment "
-        f"starts on {when_at(appointment.starts_at, appointment.tz)}. Book a transfer from the hotel to the hospital "
-        "that starts before it.",
+        _(
+            "No transfer takes the patient to %(hospital)s on the admission day: the appointment starts on %(start)s. "
+            "Book a transfer from the hotel to the hospital that starts before it.",
+            hospital=appointment.hospital_name,
+            start=when_at(appointment.starts_at, appointment.tz),
+        ),
         (appointment,),
     )

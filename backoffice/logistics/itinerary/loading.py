@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -11,6 +13,7 @@ from backoffice.directory.models import ProgrammePhase
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.geo import language_name
+from backoffice.languages import N_, page_language
 from backoffice.logistics.airports import Airport, UnknownAirport, airport
 from backoffice.logistics.itinerary.items import (
     CHECK_IN_TIME,
@@ -27,7 +30,7 @@ from backoffice.logistics.itinerary.items import (
     at_local,
 )
 from backoffice.logistics.models import Flight, HospitalAppointment, HotelStay, InterpreterBooking, Transfer
-from backoffice.logistics.timezones import format_day, to_local
+from backoffice.logistics.timezones import shown_day, to_local
 
 # Statements `load_itinerary` sends, whatever the number of bookings (asserted in the tests).
 LOAD_STATEMENTS = 7
@@ -43,21 +46,21 @@ def _airport(code: str, tz: str) -> Airport:
 def appointment_item(row: HospitalAppointment) -> AppointmentItem:
     physician = row.physician.name if row.physician else ""
     programme = row.programme.name if row.programme else ""
-    details = [("Hospital", row.hospital.name)]
+    details = [(N_("Hospital"), row.hospital.name)]
     if row.hospital.address:
-        details.append(("Address", row.hospital.address))
+        details.append((N_("Address"), row.hospital.address))
     if physician:
-        details.append(("Physician", physician))
+        details.append((N_("Physician"), physician))
     if programme:
-        details.append(("Programme", programme))
-    details.append(("Admission", format_day(row.admission_on)))
-    details.append(("Expected discharge", format_day(row.discharge_on)))
+        details.append((N_("Programme"), programme))
+    details.append((N_("Admission"), shown_day(row.admission_on)))
+    details.append((N_("Expected discharge"), shown_day(row.discharge_on)))
     return AppointmentItem(
         id=row.id,
         status=row.status,
         starts_at=row.starts_at,
         tz=row.timezone,
-        title=f"Hospital appointment at {row.hospital.name}",
+        title=_("Hospital appointment at %(hospital)s", hospital=row.hospital.name),
         details=tuple(details),
         supplier_reference=row.supplier_reference,
         cost=row.cost,
@@ -72,7 +75,12 @@ def appointment_item(row: HospitalAppointment) -> AppointmentItem:
 
 def hotel_item(row: HotelStay, tz: str) -> HotelItem:
     nights = (row.check_out_on - row.check_in_on).days
-    details = [("Address", row.address), ("Phone", row.phone), ("Room", row.room_type), ("Guests", row.guests)]
+    details = [
+        (N_("Address"), row.address),
+        (N_("Phone"), row.phone),
+        (N_("Room"), row.room_type),
+        (N_("Guests"), row.guests),
+    ]
     return HotelItem(
         id=row.id,
         status=row.status,
@@ -80,7 +88,7 @@ def hotel_item(row: HotelStay, tz: str) -> HotelItem:
         tz=tz,
         ends_at=at_local(row.check_out_on, CHECK_OUT_TIME, tz),
         end_tz=tz,
-        title=f"{row.hotel_name}: {nights} night{'s' if nights != 1 else ''}",
+        title=ngettext("%(hotel)s: %(num)d night", "%(hotel)s: %(num)d nights", nights, hotel=row.hotel_name),
         details=tuple((label, value) for label, value in details if value),
         supplier_reference=row.supplier_reference,
         cost=row.cost,
@@ -104,14 +112,19 @@ def flight_item(row: Flight) -> FlightItem:
         tz=row.departure_tz,
         ends_at=row.arrives_at,
         end_tz=row.arrival_tz,
-        title=f"Flight {row.flight_number} {origin.label} → {destination.label}",
+        title=_(
+            "Flight %(number)s %(origin)s → %(destination)s",
+            number=row.flight_number,
+            origin=origin.label,
+            destination=destination.label,
+        ),
         details=tuple(
             (label, value)
             for label, value in (
-                ("Airline", row.airline),
-                ("From", f"{origin.name} ({origin.code})"),
-                ("To", f"{destination.name} ({destination.code})"),
-                ("Passengers", row.passengers),
+                (N_("Airline"), row.airline),
+                (N_("From"), f"{origin.name} ({origin.code})"),
+                (N_("To"), f"{destination.name} ({destination.code})"),
+                (N_("Passengers"), row.passengers),
             )
             if value
         ),
@@ -133,8 +146,10 @@ def transfer_item(row: Transfer) -> TransferItem:
         status=row.status,
         starts_at=row.pickup_at,
         tz=row.timezone,
-        title=f"Transfer {row.from_place} → {row.to_place}",
-        details=tuple((label, value) for label, value in (("Company", row.company), ("Driver", driver)) if value),
+        title=_("Transfer %(origin)s → %(destination)s", origin=row.from_place, destination=row.to_place),
+        details=tuple(
+            (label, value) for label, value in ((N_("Company"), row.company), (N_("Driver"), driver)) if value
+        ),
         supplier_reference=row.supplier_reference,
         cost=row.cost,
         notes=row.notes,
@@ -158,8 +173,14 @@ def interpreter_item(row: InterpreterBooking) -> InterpreterItem:
         tz=row.timezone,
         ends_at=row.ends_at,
         end_tz=row.timezone,
-        title=f"Interpreter {interpreter.name} ({language_name(row.language) or row.language})",
-        details=tuple((label, value) for label, value in (("Place", row.place), ("Phone", interpreter.phone)) if value),
+        title=_(
+            "Interpreter %(name)s (%(language)s)",
+            name=interpreter.name,
+            language=language_name(row.language, page_language()) or row.language,
+        ),
+        details=tuple(
+            (label, value) for label, value in ((N_("Place"), row.place), (N_("Phone"), interpreter.phone)) if value
+        ),
         supplier_reference=row.supplier_reference,
         cost=row.cost,
         notes=row.notes,
@@ -208,7 +229,7 @@ def load_itinerary(case_id: int) -> Itinerary:
         )
     )
     if case is None:
-        raise NotFound("There is no such case.")
+        raise NotFound(_("There is no such case."))
 
     def rows(model, *options):
         return db.session.scalars(select(model).where(model.case_id == case_id).options(*options)).all()

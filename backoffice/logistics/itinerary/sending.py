@@ -8,6 +8,7 @@ findings the PDF warns about are the coordinator's to resolve first.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import exists, select
 
 from backoffice.cases.models import Case
@@ -48,13 +49,18 @@ def send_itinerary(case_id: int, *, attach_pdf: bool, actor_id: int) -> tuple[st
     problems = open_problems(itinerary)
     if problems:
         raise ItineraryNotSent(
-            f"The itinerary has {len(problems)} open problem(s); resolve them before it goes to the patient: "
-            + "; ".join(finding.message for finding in problems)
+            _(
+                "The itinerary has %(count)d open problem(s); resolve them before it goes to the patient: %(problems)s",
+                count=len(problems),
+                problems="; ".join(finding.message for finding in problems),
+            )
         )
     case = db.session.get(Case, case_id)
     patient = db.session.get(Patient, case.patient_id)
     if not (patient.email or "").strip():
-        raise ItineraryNotSent(f"Record {patient.name}'s email address first: the itinerary goes to it by mail.")
+        raise ItineraryNotSent(
+            _("Record %(name)s's email address first: the itinerary goes to it by mail.", name=patient.name)
+        )
     sent_before = db.session.scalar(
         select(exists().where(Message.case_id == case_id, Message.kind.in_(KINDS), Message.direction == "outbound"))
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
+from flask_babel import gettext as _
+
 from backoffice.logistics.itinerary.finding import (
     CONFIRM_WITHIN,
     PROBLEM,
@@ -60,8 +62,13 @@ def hotel_gap_before_admission(itinerary: Itinerary, context: Context) -> Iterab
         yield Finding(
             "hotel_gap_before_admission",
             PROBLEM,
-            f"No hotel for {nights_text(missing)}: the patient lands on {day_text(arrival_day)} "
-            f"({flight_name(last)}) and is admitted on {day_text(appointment.admission_on)}.",
+            _(
+                "No hotel for %(nights)s: the patient lands on %(day)s (%(flight)s) and is admitted on %(admission)s.",
+                nights=nights_text(missing),
+                day=day_text(arrival_day),
+                flight=flight_name(last),
+                admission=day_text(appointment.admission_on),
+            ),
             (last, appointment),
         )
 
@@ -87,8 +94,14 @@ def hotel_gap_after_discharge(itinerary: Itinerary, context: Context) -> Iterabl
         yield Finding(
             "hotel_gap_after_discharge",
             PROBLEM,
-            f"No hotel for {nights_text(missing)}: the expected discharge is on {day_text(appointment.discharge_on)} "
-            f"and {flight_name(first)} leaves on {when_at(first.departs_at, first.departure_tz)}.",
+            _(
+                "No hotel for %(nights)s: the expected discharge is on %(discharge)s and %(flight)s leaves on "
+                "%(departure)s.",
+                nights=nights_text(missing),
+                discharge=day_text(appointment.discharge_on),
+                flight=flight_name(first),
+                departure=when_at(first.departs_at, first.departure_tz),
+            ),
             (appointment, first),
         )
 
@@ -117,9 +130,14 @@ def appointments_without_interpreter(itinerary: Itinerary, context: Context) -> 
         yield Finding(
             "no_interpreter",
             PROBLEM,
-            f"The patient speaks {languages_text(itinerary.patient_languages)}, which nobody at {hospital.name} "
-            f"speaks ({languages_text(hospital.languages)}), and no interpreter in one of them is booked for "
-            f"the appointment on {when_at(appointment.starts_at, appointment.tz)}.",
+            _(
+                "The patient speaks %(languages)s, which nobody at %(hospital)s speaks (%(hospital_languages)s), and "
+                "no interpreter in one of them is booked for the appointment on %(when)s.",
+                languages=languages_text(itinerary.patient_languages),
+                hospital=hospital.name,
+                hospital_languages=languages_text(hospital.languages),
+                when=when_at(appointment.starts_at, appointment.tz),
+            ),
             (appointment,),
         )
 
@@ -134,8 +152,12 @@ def transfers_for_cancelled_flights(itinerary: Itinerary, context: Context) -> I
             yield Finding(
                 "transfer_for_cancelled_flight",
                 PROBLEM,
-                f"The transfer on {when_at(transfer.pickup_at, transfer.tz)} is still booked for "
-                f"{flight_name(flight)}, which is cancelled. Link it to the new flight or cancel it.",
+                _(
+                    "The transfer on %(when)s is still booked for %(flight)s, which is cancelled. Link it to the new "
+                    "flight or cancel it.",
+                    when=when_at(transfer.pickup_at, transfer.tz),
+                    flight=flight_name(flight),
+                ),
                 (transfer, flight),
             )
 
@@ -146,8 +168,11 @@ def inactive_interpreters(itinerary: Itinerary, context: Context) -> Iterable[Fi
             yield Finding(
                 "inactive_interpreter",
                 PROBLEM,
-                f"{booking.interpreter_name} no longer works with us but is still booked for "
-                f"{when_at(booking.starts_at, booking.tz)}. Book another interpreter.",
+                _(
+                    "%(name)s no longer works with us but is still booked for %(when)s. Book another interpreter.",
+                    name=booking.interpreter_name,
+                    when=when_at(booking.starts_at, booking.tz),
+                ),
                 (booking,),
             )
 
@@ -162,9 +187,11 @@ def bookings_around_cancelled_appointment(itinerary: Itinerary, context: Context
         yield Finding(
             "bookings_without_appointment",
             WARNING,
-            f"The hospital appointment is cancelled but {len(kept)} booking(s) around it are not: "
-            + "; ".join(f"{item.title} ({when_at(item.starts_at, item.tz)})" for item in kept)
-            + ".",
+            _(
+                "The hospital appointment is cancelled but %(count)d booking(s) around it are not: %(bookings)s.",
+                count=len(kept),
+                bookings=bookings_text(kept),
+            ),
             (cancelled[-1], *kept),
         )
 
@@ -177,7 +204,7 @@ def flights_without_appointment(itinerary: Itinerary, context: Context) -> Itera
         yield Finding(
             "no_appointment",
             WARNING,
-            "Flights are booked but there is no hospital appointment. Book the appointment.",
+            _("Flights are booked but there is no hospital appointment. Book the appointment."),
             tuple(itinerary.flights),
         )
 
@@ -194,8 +221,17 @@ def unconfirmed_soon(itinerary: Itinerary, context: Context) -> Iterable[Finding
         yield Finding(
             "unconfirmed_soon",
             WARNING,
-            f"Not yet confirmed by the supplier, due within {CONFIRM_WITHIN.days} days: "
-            + "; ".join(f"{item.title} ({when_at(item.starts_at, item.tz)})" for item in pending)
-            + ".",
+            _(
+                "Not yet confirmed by the supplier, due within %(days)d days: %(bookings)s.",
+                days=CONFIRM_WITHIN.days,
+                bookings=bookings_text(pending),
+            ),
             tuple(pending),
         )
+
+
+def bookings_text(items) -> str:
+    """'Hotel Adlon: 3 nights (Sat 31 Jan 2026, 15:00 CET); ...': bookings with their local start."""
+    return "; ".join(
+        _("%(booking)s (%(when)s)", booking=item.title, when=when_at(item.starts_at, item.tz)) for item in items
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import (
@@ -25,6 +26,7 @@ from backoffice.logistics.itinerary.findings import find_problems
 from backoffice.logistics.itinerary.items import days
 from backoffice.logistics.itinerary.loading import load_itinerary, local_today
 from backoffice.logistics.itinerary.sending import open_problems
+from backoffice.logistics.timezones import shown_local
 from backoffice.messages import kinds
 from backoffice.trail import record_event
 from backoffice.transactions import commit_answer, commit_change
@@ -63,7 +65,7 @@ def _itinerary_page(case_id: int, status: int = 200):
         may_work=current_user.role in ITINERARY_WORKERS,
         # Health data: the open contraindications are named to coordinators and administrators only.
         contraindications=open_contraindications_of_case(case_id) if current_user.role in ITINERARY_WORKERS else [],
-        **TEMPLATE_HELPERS,
+        **{**TEMPLATE_HELPERS, "format_local": shown_local},  # the staff page: days in the page's language
     ), status
 
 
@@ -107,10 +109,12 @@ def send_itinerary(case_id: int):
 
     def said(sent) -> str:
         kind, message, with_pdf = sent
+        label = str(kinds.KINDS[kind].label)
         if message is None:
-            return f"Nothing was sent: the “{kinds.KINDS[kind].label}” mail is switched off by an administrator."
-        attached = " with the PDF attached" if with_pdf else ""
-        return f"“{kinds.KINDS[kind].label}” is on its way to {message.to_addresses}{attached}."
+            return _("Nothing was sent: the “%(mail)s” mail is switched off by an administrator.", mail=label)
+        if with_pdf:
+            return _("“%(mail)s” is on its way to %(to)s with the PDF attached.", mail=label, to=message.to_addresses)
+        return _("“%(mail)s” is on its way to %(to)s.", mail=label, to=message.to_addresses)
 
     return commit_change(
         lambda: sending.send_itinerary(
@@ -160,7 +164,7 @@ def create_calendar_feed():
     # The CSRF token is checked for every POST by CSRFProtect.
     return commit_answer(
         lambda: calendar.create_feed(current_user.id, actor_id=current_user.id),
-        success="Your new calendar feed is ready. Any earlier feed address no longer works.",
+        success=_("Your new calendar feed is ready. Any earlier feed address no longer works."),
         # Shown in this answer only (not redirected): the token is stored hashed and never appears again.
         answer=lambda created: _render_feed(
             feed_url=url_for("logistics.calendar_feed_ics", token=created[1], _external=True)
@@ -180,7 +184,7 @@ def revoke_calendar_feed():
     # The CSRF token is checked for every POST by CSRFProtect.
     return commit_change(
         lambda: calendar.revoke_feed(current_user.id, actor_id=current_user.id),
-        success="Your calendar feed is revoked: calendars subscribed to it get nothing more.",
+        success=_("Your calendar feed is revoked: calendars subscribed to it get nothing more."),
         target=url_for("logistics.calendar_feed"),
         on_refusal=lambda status: _render_feed(status),
     )
