@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,7 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
 from backoffice.invoicing.totals import InvoiceTotals, invoice_totals, line_amounts
+from backoffice.languages import N_
 from backoffice.money import MAX_AMOUNT, MoneyError, round_half_up, to_decimal
 from backoffice.trail import record_event
 
@@ -43,6 +45,21 @@ class InvoiceImmutable(InvoiceError):
 
 class AmountTooLarge(InvoiceError):
     """An amount beyond what an invoice can hold (a typo in a quantity, a price or a rate)."""
+
+
+# A draft's name on a page; `Invoice.label` stays English because audit rows and case events store it.
+DRAFT_LABELS = {
+    "deposit": N_("Draft deposit invoice #%(id)s"),
+    "final": N_("Draft final invoice #%(id)s"),
+    "credit_note": N_("Draft credit note #%(id)s"),
+}
+
+
+def shown_label(invoice: Invoice) -> str:
+    """The invoice's name in the page's language: "Deposit invoice INV-2026-00001", "Draft final invoice #7"."""
+    if invoice.number:
+        return f"{_(invoice.kind_label)} {invoice.number}"
+    return _(DRAFT_LABELS[invoice.kind], id=invoice.id)
 
 
 def get_invoice(invoice_id: int, *, refresh: bool = False) -> Invoice:

@@ -21,6 +21,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.invoicing.accounts import Account, accounts_of
 from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, AccountCredit, Invoice, InvoiceLine
+from backoffice.languages import N_
 from backoffice.pagination import Page
 from backoffice.params import page_number
 from backoffice.patients.models import Patient
@@ -31,15 +32,15 @@ ZERO = Decimal("0.00")
 
 # How staff read an invoice's status (the bookkeeping words; the portal has the patient's own).
 STATUS_LABELS = {
-    "draft": "Draft",
-    "issued": "Issued, unpaid",
-    "partially_paid": "Partially paid",
-    "paid": "Paid",
-    "refund_due": "Refund due",
-    "credited": "Cancelled by credit note",
-    "settled": "Settled by the final invoice",
+    "draft": N_("Draft"),
+    "issued": N_("Issued, unpaid"),
+    "partially_paid": N_("Partially paid"),
+    "paid": N_("Paid"),
+    "refund_due": N_("Refund due"),
+    "credited": N_("Cancelled by credit note"),
+    "settled": N_("Settled by the final invoice"),
 }
-CREDIT_NOTE_STATUS_LABELS = {"draft": "Draft", "issued": "Issued"}
+CREDIT_NOTE_STATUS_LABELS = {"draft": N_("Draft"), "issued": N_("Issued")}
 
 
 def status_label(invoice: Invoice) -> str:
