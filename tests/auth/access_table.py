@@ -276,5 +276,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal.show_account":                 {"GET": PORTAL},
     "portal.change_language":              {"POST": PORTAL},
     "portal.change_password":              {"POST": PORTAL},
+    # ---- issue 17 invoicing+users+dashboard in German: an administrator sets a staff member's page language
+    "users.change_language":               {"POST": ADMIN},
 }
 # fmt: on

@@ -65,6 +65,10 @@ TRANSLATED_TEMPLATES = (
     "portal/messages.html",
     "portal/account.html",
     "messages/portal_message_waiting.txt",
+    # i17 invoicing+users+dashboard
+    "invoicing/*.html",
+    "users/*.html",
+    "dashboard/*.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

@@ -31,7 +31,9 @@ def form_problems(form) -> list[str]:
     problems = []
     for name, errors in form.errors.items():
         label = "" if name in ("version", "csrf_token") else getattr(form, name).label.text
-        problems.extend(_("%(field)s: %(error)s", field=label, error=error) if label else error for error in errors)
+        problems.extend(
+            _("%(field)s: %(error)s", field=label, error=error) if label else str(error) for error in errors
+        )
     return problems
 
 
