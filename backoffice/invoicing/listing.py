@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -68,10 +69,14 @@ class InvoiceFilters:
     def from_args(cls, args: Mapping[str, str]) -> InvoiceFilters:
         status = (args.get("status") or "").strip().lower() or None
         if status is not None and status not in STATUSES:
-            raise FilterError(f"There is no invoice status {status[:30]!r}; choose one from the filter.")
+            raise FilterError(
+                _("There is no invoice status %(status)s; choose one from the filter.", status=repr(status[:30]))
+            )
         kind = (args.get("kind") or "").strip().lower() or None
         if kind is not None and kind not in KINDS:
-            raise FilterError(f"There is no kind of invoice {kind[:30]!r}; choose one from the filter.")
+            raise FilterError(
+                _("There is no kind of invoice %(kind)s; choose one from the filter.", kind=repr(kind[:30]))
+            )
         return cls(
             status=status,
             kind=kind,
