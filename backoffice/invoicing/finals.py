@@ -77,7 +77,7 @@ def create_final_draft(
                     "Not taken over: %(description)s (%(quantity)s x %(price)s %(currency)s); add it in "
                     "%(invoice_currency)s by hand.",
                     description=draft.description,
-                    quantity=f"{draft.quantity.normalize():f}",
+                    quantity=format(draft.quantity.normalize(), "f"),
                     price=draft.unit_price,
                     currency=draft.currency,
                     invoice_currency=invoice.currency,
