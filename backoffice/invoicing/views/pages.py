@@ -17,6 +17,7 @@ from backoffice.invoicing.forms import RateForm
 from backoffice.invoicing.invoices import shown_label
 from backoffice.invoicing.totals import minor_digits
 from backoffice.languages import N_
+from backoffice.templating import format_number
 
 INVOICE_WORKERS = INVOICERS
 INVOICE_READERS = (ADMIN, FINANCE, COORDINATOR)
@@ -60,7 +61,8 @@ def percent(rate: Decimal) -> str:
 
 
 def _quantity(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f}"
+    """A quantity or an exchange rate with the decimals it has, as the page's language writes it (1.085, 1,085)."""
+    return format_number(Decimal(value).normalize())
 
 
 def _price(amount: Decimal, currency: str) -> Decimal:
