@@ -18,7 +18,7 @@ def language_of(user) -> str | None:
 def language_events(user) -> list[dict]:
     rows = db.session.scalars(
         select(AuditEvent)
-        .where(AuditEvent.action == "user_language_changed", AuditEvent.object_id == user.id)
+        .where(AuditEvent.action == "user_language_changed", AuditEvent.object_id == str(user.id))
         .order_by(AuditEvent.id)
     )
     return [event.details for event in rows]
