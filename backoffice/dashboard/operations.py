@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -187,7 +188,7 @@ def format_duration(value: timedelta | None) -> str:
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return f"{days} d {hours} h"
+        return _("%(days)s d %(hours)s h", days=days, hours=hours)
     if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min"
+        return _("%(hours)s h %(minutes)s min", hours=hours, minutes=minutes)
+    return _("%(minutes)s min", minutes=minutes)

@@ -18,7 +18,15 @@ from backoffice.cases.sla import is_overdue
 from backoffice.dashboard import bp, operations
 from backoffice.dbtypes import utcnow
 from backoffice.geo import country_name
+from backoffice.languages import N_
 from backoffice.trail import list_events
+
+# The dashboard's greeting line per role (German writes the role as a noun, English in lower case).
+SIGNED_IN_AS = {
+    "admin": N_("Signed in as administrator since %(when)s"),
+    "coordinator": N_("Signed in as medical coordinator since %(when)s"),
+    "finance": N_("Signed in as finance since %(when)s"),
+}
 
 
 @bp.route("/dashboard")
@@ -56,6 +64,7 @@ def index():
         billing=billing,
         coordination=coordination,
         roles=ROLE_LABELS,
+        signed_in_as=SIGNED_IN_AS[current_user.role],
         state_label=states.label,
         country_name=country_name,
         duration=operations.format_duration,

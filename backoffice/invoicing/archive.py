@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from backoffice.config import settings
 from backoffice.errors import DomainError
@@ -40,7 +41,7 @@ def _path_of(filename: str) -> Path:
     root = archive_root()
     path = (root / filename).resolve()
     if not path.is_relative_to(root):
-        raise ArchiveError("An invoice file name points outside the archive.")
+        raise ArchiveError(_("An invoice file name points outside the archive."))
     return path
 
 
@@ -66,8 +67,12 @@ def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
     except OSError as exc:
         current_app.logger.error("invoice archive refused %s: %s", filename, exc)
         raise ArchiveError(
-            f"The invoice archive cannot store {number} ({exc.strerror or exc}); nothing was issued. "
-            "Ask an administrator to check the archive's disk and permissions."
+            _(
+                "The invoice archive cannot store %(number)s (%(problem)s); nothing was issued. "
+                "Ask an administrator to check the archive's disk and permissions.",
+                number=number,
+                problem=exc.strerror or exc,
+            )
         ) from exc
     return ArchivedPdf(filename=filename, sha256=digest, size=len(pdf))
 
@@ -88,9 +93,9 @@ def read_pdf(filename: str, sha256: str) -> bytes:
     except OSError as exc:
         current_app.logger.error("archived invoice %s unreadable: %s", filename, exc)
         raise ArchiveError(
-            "The archived PDF of this invoice cannot be read; an administrator has to restore it."
+            _("The archived PDF of this invoice cannot be read; an administrator has to restore it.")
         ) from exc
     if hashlib.sha256(data).hexdigest() != sha256:
         current_app.logger.error("archived invoice %s does not match its SHA-256", filename)
-        raise ArchiveError("The archived PDF of this invoice differs from the one issued; it is not served.")
+        raise ArchiveError(_("The archived PDF of this invoice differs from the one issued; it is not served."))
     return data

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
@@ -32,12 +33,16 @@ def rate_values(currency: str, exchange_rate, exchange_rate_on: date | None) -> 
         return None, None
     if exchange_rate in (None, "") or exchange_rate_on is None:
         raise InvoiceError(
-            f"This case is invoiced in {currency}: enter the exchange rate (1 {base_currency()} = ? {currency}) "
-            "and the date of that rate."
+            _(
+                "This case is invoiced in %(currency)s: enter the exchange rate (1 %(base)s = ? %(currency)s) "
+                "and the date of that rate.",
+                currency=currency,
+                base=base_currency(),
+            )
         )
-    rate = parse_amount(exchange_rate, "exchange rate", scale=RATE_SCALE)
+    rate = parse_amount(exchange_rate, _("exchange rate"), scale=RATE_SCALE)
     if exchange_rate_on > operator_today():
-        raise InvoiceError("The exchange rate's date cannot be in the future.")
+        raise InvoiceError(_("The exchange rate's date cannot be in the future."))
     return rate, exchange_rate_on
 
 
@@ -49,8 +54,13 @@ def in_invoice_currency(
         return unit_price, None, None
     if currency != invoice.base_currency or invoice.exchange_rate is None:
         raise InvoiceError(
-            f"An amount in {currency} cannot go on an invoice in {invoice.currency}: only {invoice.base_currency} "
-            "amounts are converted. Add it as a line of its own in the invoice's currency."
+            _(
+                "An amount in %(currency)s cannot go on an invoice in %(invoice_currency)s: only %(base)s "
+                "amounts are converted. Add it as a line of its own in the invoice's currency.",
+                currency=currency,
+                invoice_currency=invoice.currency,
+                base=invoice.base_currency,
+            )
         )
     converted = round_half_up(unit_price * invoice.exchange_rate, PRICE_SCALE)
     check_bound(converted)
@@ -66,15 +76,23 @@ def set_invoicing_currency(case_id: int, currency: str, *, actor_id: int | None)
         raise InvoiceError(str(error)) from None
     if minor_digits(code) > 2:
         raise InvoiceError(
-            f"Invoices are kept to the cent: {code} has {minor_digits(code)} decimals and cannot be used."
+            _(
+                "Invoices are kept to the cent: %(code)s has %(digits)s decimals and cannot be used.",
+                code=code,
+                digits=minor_digits(code),
+            )
         )
     if code == case.invoicing_currency:
         return case
     count = db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.case_id == case.id))
     if count:
         raise InvoiceError(
-            f"Case {case.number} already has invoices in {case.invoicing_currency}; its invoicing currency stays. "
-            "(Delete its drafts first if none is issued.)"
+            _(
+                "Case %(number)s already has invoices in %(currency)s; its invoicing currency stays. "
+                "(Delete its drafts first if none is issued.)",
+                number=case.number,
+                currency=case.invoicing_currency,
+            )
         )
     before = case.invoicing_currency
     case.invoicing_currency = code

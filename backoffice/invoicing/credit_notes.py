@@ -7,10 +7,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.invoicing import sources
-from backoffice.invoicing.invoices import InvoiceError, get_invoice, parse_amount, record_invoice_event, set_amounts
+from backoffice.invoicing.invoices import (
+    InvoiceError,
+    get_invoice,
+    parse_amount,
+    record_invoice_event,
+    set_amounts,
+    shown_label,
+)
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.totals import apply_vat, invoice_totals, rate_tax
 
@@ -20,8 +29,10 @@ def invoice_to_credit(invoice_id: int) -> Invoice:
     invoice = get_invoice(invoice_id)
     if invoice.is_draft or invoice.is_credit_note:
         raise InvoiceError(
-            "Only an issued invoice is corrected with a credit note; a draft is edited or deleted, and a credit note "
-            "is not credited."
+            _(
+                "Only an issued invoice is corrected with a credit note; a draft is edited or deleted, and a credit "
+                "note is not credited."
+            )
         )
     return invoice
 
@@ -70,17 +81,17 @@ def create_credit_note_draft(
     what earlier credit notes left of it. The reason is printed on it."""
     original = get_invoice(invoice_id)
     if original.is_draft:
-        raise InvoiceError("A draft is changed or deleted, not credited.")
+        raise InvoiceError(_("A draft is changed or deleted, not credited."))
     if original.is_credit_note:
-        raise InvoiceError("A credit note cannot be credited; issue a new invoice instead.")
+        raise InvoiceError(_("A credit note cannot be credited; issue a new invoice instead."))
     _refuse_credit_of_taken_over_deposit(original)
     reason = (reason or "").strip()
     if not reason:
-        raise InvoiceError("Say why the invoice is corrected: the reason is printed on the credit note.")
+        raise InvoiceError(_("Say why the invoice is corrected: the reason is printed on the credit note."))
     if len(reason) > 1000:
-        raise InvoiceError("The reason has at most 1,000 characters.")
+        raise InvoiceError(_("The reason has at most 1,000 characters."))
     if not amounts:
-        raise InvoiceError("Choose at least one line of the invoice to credit.")
+        raise InvoiceError(_("Choose at least one line of the invoice to credit."))
     open_amounts = creditable_lines(original)
     by_id = {line.id: line for line in original.lines}
     case = get_case(original.case_id)
@@ -107,15 +118,33 @@ def create_credit_note_draft(
     for line_id, value in sorted(amounts.items(), key=lambda item: by_id[item[0]].position if item[0] in by_id else 0):
         line = by_id.get(line_id)
         if line is None:
-            raise InvoiceError(f"Line {line_id} is not a line of {original.label}.")
+            raise InvoiceError(
+                _("Line %(line)s is not a line of %(invoice)s.", line=line_id, invoice=shown_label(original))
+            )
         left = open_amounts[line.id]
         if left <= 0:
-            raise InvoiceError(f"Line {line.position} ({line.description}) is already credited in full.")
-        net = left if value in (None, "") else parse_amount(value, f"amount to credit on line {line.position}")
+            raise InvoiceError(
+                _(
+                    "Line %(position)s (%(description)s) is already credited in full.",
+                    position=line.position,
+                    description=line.description,
+                )
+            )
+        net = (
+            left
+            if value in (None, "")
+            else parse_amount(value, _("amount to credit on line %(position)s", position=line.position))
+        )
         if net > left:
             raise InvoiceError(
-                f"Line {line.position} can be credited by at most {left} {original.currency} (net); "
-                f"{net} {original.currency} is more than is left of it."
+                _(
+                    "Line %(position)s can be credited by at most %(left)s %(currency)s (net); %(net)s %(currency)s "
+                    "is more than is left of it.",
+                    position=line.position,
+                    left=left,
+                    net=net,
+                    currency=original.currency,
+                )
             )
         _credit_line(note, line, net)
     apply_vat(note.lines, note.currency, fixed=credit_note_taxes(note, original))
@@ -150,7 +179,10 @@ def _refuse_credit_of_taken_over_deposit(original: Invoice) -> None:
     the deposit is corrected through the final invoice, never on its own (that would pay the deposit back twice)."""
     if original.kind == "deposit" and original.id in sources.superseded_deposits([original.id]):
         raise InvoiceError(
-            f"{original.label} is taken over by the final invoice of this case; correct the final invoice instead."
+            _(
+                "%(invoice)s is taken over by the final invoice of this case; correct the final invoice instead.",
+                invoice=shown_label(original),
+            )
         )
 
 
@@ -158,20 +190,31 @@ def check_credit_note_at_issue(note: Invoice) -> None:
     """Issuing a credit note re-checks its lines against the credit notes issued meanwhile."""
     original = get_invoice(note.credited_invoice_id)
     if original.is_draft or original.is_credit_note:
-        raise InvoiceError("A credit note corrects an issued invoice.")
+        raise InvoiceError(_("A credit note corrects an issued invoice."))
     _refuse_credit_of_taken_over_deposit(original)
     open_amounts = creditable_lines(original)
     for line in note.lines:
         left = open_amounts.get(line.credited_line_id, Decimal(0))
         if line.net_amount > left:
             raise InvoiceError(
-                f"Line {line.position} of this credit note reverses {line.net_amount} {note.currency}, but only "
-                f"{left} {note.currency} of that line is left to credit (another credit note was issued meanwhile)."
+                _(
+                    "Line %(position)s of this credit note reverses %(net)s %(currency)s, but only %(left)s "
+                    "%(currency)s of that line is left to credit (another credit note was issued meanwhile).",
+                    position=line.position,
+                    net=line.net_amount,
+                    left=left,
+                    currency=note.currency,
+                )
             )
     open_rates = open_by_rate(original)
     for group in invoice_totals(note.lines, note.currency).by_rate:
         if group.tax > open_rates.get((group.exempt, group.rate), (Decimal(0), Decimal(0)))[1]:
             raise InvoiceError(
-                f"This credit note reverses {group.tax} {note.currency} of VAT, more than is left of that VAT on "
-                f"{original.label} (another credit note was issued meanwhile)."
+                _(
+                    "This credit note reverses %(tax)s %(currency)s of VAT, more than is left of that VAT on "
+                    "%(invoice)s (another credit note was issued meanwhile).",
+                    tax=group.tax,
+                    currency=note.currency,
+                    invoice=shown_label(original),
+                )
             )

@@ -12,13 +12,21 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
 from backoffice.invoicing.accounts import account_of
-from backoffice.invoicing.invoices import InvoiceError, get_invoice, lock_case, operator_today, parse_amount
+from backoffice.invoicing.invoices import (
+    InvoiceError,
+    get_invoice,
+    lock_case,
+    operator_today,
+    parse_amount,
+    shown_label,
+)
 from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, InvoicePayment
 from backoffice.invoicing.payments import refresh_status
 from backoffice.invoicing.totals import minor_digits
@@ -64,26 +72,39 @@ def apply_credit(
     lock_case(case_id)
     case = get_case(case_id)
     if invoice_id is None:
-        raise InvoiceError("Choose the invoice to apply the credit to.")
+        raise InvoiceError(_("Choose the invoice to apply the credit to."))
     invoice = get_invoice(invoice_id)
     if invoice.case_id != case.id:
-        raise InvoiceError(f"{invoice.label} is not an invoice of case {case.number}.")
+        raise InvoiceError(
+            _("%(invoice)s is not an invoice of case %(number)s.", invoice=shown_label(invoice), number=case.number)
+        )
     if invoice.is_draft or invoice.is_credit_note:
-        raise InvoiceError("A credit is applied to an issued invoice (not a draft, not a credit note).")
+        raise InvoiceError(_("A credit is applied to an issued invoice (not a draft, not a credit note)."))
     held = balance_in(case.id, invoice.currency)
     if held <= 0:
         raise InvoiceError(
-            f"Case {case.number} holds no credit in {invoice.currency}; a credit is never applied across currencies."
+            _(
+                "Case %(number)s holds no credit in %(currency)s; a credit is never applied across currencies.",
+                number=case.number,
+                currency=invoice.currency,
+            )
         )
     open_amount = account_of(invoice).outstanding
     if open_amount <= 0:
-        raise InvoiceError(f"Nothing is open on {invoice.label}.")
+        raise InvoiceError(_("Nothing is open on %(invoice)s.", invoice=shown_label(invoice)))
     most = min(held, open_amount)
-    value = most if amount in (None, "") else parse_amount(amount, "amount", scale=minor_digits(invoice.currency))
+    value = most if amount in (None, "") else parse_amount(amount, _("amount"), scale=minor_digits(invoice.currency))
     if value > most:
         raise InvoiceError(
-            f"At most {most} {invoice.currency} can be applied: the credit holds {held} {invoice.currency} and "
-            f"{open_amount} {invoice.currency} is open on {invoice.label}."
+            _(
+                "At most %(most)s %(currency)s can be applied: the credit holds %(held)s %(currency)s and "
+                "%(open)s %(currency)s is open on %(invoice)s.",
+                most=most,
+                held=held,
+                open=open_amount,
+                currency=invoice.currency,
+                invoice=shown_label(invoice),
+            )
         )
     today = operator_today()
     payment = InvoicePayment(
@@ -145,22 +166,30 @@ def refund_credit(
         raise InvoiceError(str(error)) from None
     held = balance_in(case.id, code)
     if held <= 0:
-        raise InvoiceError(f"Case {case.number} holds no credit in {code}.")
-    value = held if amount in (None, "") else parse_amount(amount, "amount", scale=minor_digits(code))
+        raise InvoiceError(_("Case %(number)s holds no credit in %(code)s.", number=case.number, code=code))
+    value = held if amount in (None, "") else parse_amount(amount, _("amount"), scale=minor_digits(code))
     if value > held:
-        raise InvoiceError(f"The credit of case {case.number} holds {held} {code}; {value} {code} is more.")
+        raise InvoiceError(
+            _(
+                "The credit of case %(number)s holds %(held)s %(code)s; %(value)s %(code)s is more.",
+                number=case.number,
+                held=held,
+                value=value,
+                code=code,
+            )
+        )
     if method not in RECEIVED_METHODS:
-        raise InvoiceError("Choose how the money was paid back.")
+        raise InvoiceError(_("Choose how the money was paid back."))
     if paid_on is None:
-        raise InvoiceError("Enter the date the money was paid back.")
+        raise InvoiceError(_("Enter the date the money was paid back."))
     today = operator_today()
     if paid_on > today:
-        raise InvoiceError("A refund cannot be dated in the future.")
+        raise InvoiceError(_("A refund cannot be dated in the future."))
     if paid_on < today - timedelta(days=365):
-        raise InvoiceError("That date is more than a year ago; check it.")
+        raise InvoiceError(_("That date is more than a year ago; check it."))
     reference = (reference or "").strip()
     if len(reference) > 100:
-        raise InvoiceError("The reference has at most 100 characters.")
+        raise InvoiceError(_("The reference has at most 100 characters."))
     credit = AccountCredit(
         case_id=case.id,
         currency=code,

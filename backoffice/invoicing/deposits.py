@@ -8,9 +8,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from backoffice.cases import states
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
@@ -18,7 +20,7 @@ from backoffice.invoicing import sources
 from backoffice.invoicing.conversion import in_invoice_currency
 from backoffice.invoicing.drafts import append_line, new_draft, retax
 from backoffice.invoicing.finals import final_in_force
-from backoffice.invoicing.invoices import InvoiceError, parse_amount, record_invoice_event
+from backoffice.invoicing.invoices import InvoiceError, parse_amount, record_invoice_event, shown_label
 from backoffice.invoicing.models import Invoice
 from backoffice.invoicing.totals import invoice_totals, minor_digits
 from backoffice.logistics.stay import planned_stay_of
@@ -32,9 +34,12 @@ def estimate_in(case: Case, invoice: Invoice) -> Decimal:
     estimate = case.cost_estimate
     if estimate is None:
         raise InvoiceError(
-            f"Case {case.number} has no cost estimate yet: a deposit is an amount or a share of the estimate."
+            _(
+                "Case %(number)s has no cost estimate yet: a deposit is an amount or a share of the estimate.",
+                number=case.number,
+            )
         )
-    converted, _, _ = in_invoice_currency(estimate.amount, estimate.currency, invoice)
+    converted, _source_price, _source_currency = in_invoice_currency(estimate.amount, estimate.currency, invoice)
     return round_half_up(converted, 2)
 
 
@@ -74,22 +79,28 @@ def create_deposit_draft(
     deposits (less what credit notes took back) it never asks for more than the estimate."""
     case = get_case(case_id)
     if case.state in ("new", "cancelled"):
-        raise InvoiceError(f"Case {case.number} is {case.state.replace('_', ' ')}: there is nothing to invoice.")
+        raise InvoiceError(
+            _(
+                "Case %(number)s is %(state)s: there is nothing to invoice.",
+                number=case.number,
+                state=_(states.label(case.state)).lower(),
+            )
+        )
     _refuse_after_final(case)
     has_amount = amount not in (None, "")
     has_share = share_percent not in (None, "")
     if has_amount == has_share:
-        raise InvoiceError("Enter either the deposit's amount or its share of the cost estimate, not both.")
+        raise InvoiceError(_("Enter either the deposit's amount or its share of the cost estimate, not both."))
     invoice = new_draft(case, "deposit", actor_id, exchange_rate, exchange_rate_on)
     estimate = estimate_in(case, invoice)
     if has_share:
-        share = parse_amount(share_percent, "share of the estimate")
+        share = parse_amount(share_percent, _("share of the estimate"))
         if share > HUNDRED:
-            raise InvoiceError("A deposit is at most 100 % of the cost estimate.")
+            raise InvoiceError(_("A deposit is at most 100 % of the cost estimate."))
         value = round_half_up(estimate * share / HUNDRED, minor_digits(invoice.currency))
         description = f"Deposit ({share.normalize():f} % of the cost estimate) for {_programme_label(case)}"
     else:
-        value = parse_amount(amount, "deposit amount", scale=minor_digits(invoice.currency))
+        value = parse_amount(amount, _("deposit amount"), scale=minor_digits(invoice.currency))
         description = f"Deposit for {_programme_label(case)}"
     _check_deposit_limit(case, invoice, value, estimate)
     # The planned treatment: a deposit is asked before the hospital confirms (the final invoice uses `stay_of`).
@@ -120,8 +131,14 @@ def _check_deposit_limit(case: Case, invoice: Invoice, value: Decimal, estimate:
     if earlier + value > estimate:
         left = max(estimate - earlier, Decimal(0))
         raise InvoiceError(
-            f"Deposits would come to {earlier + value} {invoice.currency}, above the cost estimate of {estimate} "
-            f"{invoice.currency}; at most {left} {invoice.currency} is left for a deposit."
+            _(
+                "Deposits would come to %(total)s %(currency)s, above the cost estimate of %(estimate)s "
+                "%(currency)s; at most %(left)s %(currency)s is left for a deposit.",
+                total=earlier + value,
+                estimate=estimate,
+                left=left,
+                currency=invoice.currency,
+            )
         )
 
 
@@ -130,8 +147,12 @@ def _refuse_after_final(case: Case) -> None:
     final = final_in_force(case.id)
     if final is not None and not final.is_draft:
         raise InvoiceError(
-            f"Case {case.number} has {final.label}: a deposit now would bill the patient twice. "
-            "Correct the final invoice with a credit note instead."
+            _(
+                "Case %(number)s has %(invoice)s: a deposit now would bill the patient twice. "
+                "Correct the final invoice with a credit note instead.",
+                number=case.number,
+                invoice=shown_label(final),
+            )
         )
 
 

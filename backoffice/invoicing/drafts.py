@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 
 from backoffice.cases.models import Case
@@ -119,11 +120,11 @@ def update_draft(
     invoice = get_draft(invoice_id, actor_id=actor_id, attempted="edit", expected_version=expected_version)
     name, address = (bill_to_name or "").strip(), (bill_to_address or "").strip()
     if not name or not address:
-        raise InvoiceError("An invoice names the patient and their full address.")
+        raise InvoiceError(_("An invoice names the patient and their full address."))
     if len(name) > 200 or len(address) > 1000 or len(note or "") > 1000:
-        raise InvoiceError("The name has at most 200 characters, the address and the remark at most 1,000.")
+        raise InvoiceError(_("The name has at most 200 characters, the address and the remark at most 1,000."))
     if service_from and service_to and service_to < service_from:
-        raise InvoiceError("The service period ends before it starts.")
+        raise InvoiceError(_("The service period ends before it starts."))
     invoice.bill_to_name, invoice.bill_to_address = name, address
     invoice.service_from, invoice.service_to = service_from, service_to
     if not invoice.is_credit_note:
@@ -160,20 +161,20 @@ def add_line(
     """Add a line by hand to a deposit or final draft, in the invoice's currency."""
     invoice = get_draft(invoice_id, actor_id=actor_id, attempted="add line", expected_version=expected_version)
     if invoice.is_credit_note:
-        raise InvoiceError("A credit note only reverses lines of its invoice; create a new credit note instead.")
+        raise InvoiceError(_("A credit note only reverses lines of its invoice; create a new credit note instead."))
     if kind not in LINE_KINDS or kind == "deposit":
-        raise InvoiceError("Choose what kind of line this is.")
+        raise InvoiceError(_("Choose what kind of line this is."))
     if kind == "treatment" and taxed:
-        raise InvoiceError("Medical treatment is VAT-exempt; choose another kind for a taxed service.")
+        raise InvoiceError(_("Medical treatment is VAT-exempt; choose another kind for a taxed service."))
     description = (description or "").strip()
     if not description or len(description) > 300:
-        raise InvoiceError("Describe the line (at most 300 characters).")
+        raise InvoiceError(_("Describe the line (at most 300 characters)."))
     if len(invoice.lines) >= MAX_LINES:
-        raise InvoiceError(f"An invoice has at most {MAX_LINES} lines.")
-    quantity = parse_amount(quantity, "quantity", scale=PRICE_SCALE)
-    price = parse_amount(unit_price, "unit price", scale=PRICE_SCALE, positive=False)
+        raise InvoiceError(_("An invoice has at most %(count)s lines.", count=MAX_LINES))
+    quantity = parse_amount(quantity, _("quantity"), scale=PRICE_SCALE)
+    price = parse_amount(unit_price, _("unit price"), scale=PRICE_SCALE, positive=False)
     if price < 0:
-        raise InvoiceError("A unit price cannot be negative; corrections are made with a credit note.")
+        raise InvoiceError(_("A unit price cannot be negative; corrections are made with a credit note."))
     line = append_line(
         invoice,
         sources.LineDraft(
@@ -202,7 +203,7 @@ def remove_line(invoice_id: int, line_id: int, *, actor_id: int | None, expected
     invoice = get_draft(invoice_id, actor_id=actor_id, attempted="remove line", expected_version=expected_version)
     line = next((line for line in invoice.lines if line.id == line_id), None)
     if line is None:
-        raise NotFound("That line is not on this invoice.")
+        raise NotFound(_("That line is not on this invoice."))
     invoice.lines.remove(line)
     db.session.flush()
     for position, remaining in enumerate(invoice.lines, start=1):

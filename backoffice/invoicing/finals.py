@@ -7,13 +7,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.invoicing import sources
 from backoffice.invoicing.drafts import append_line, new_draft, retax
-from backoffice.invoicing.invoices import AmountTooLarge, InvoiceError, record_invoice_event
+from backoffice.invoicing.invoices import AmountTooLarge, InvoiceError, record_invoice_event, shown_label
 from backoffice.invoicing.models import Invoice, InvoiceDeduction
 from backoffice.logistics.stay import stay_of
 
@@ -42,14 +43,21 @@ def create_final_draft(
     bill = sources.approved_bill(case.id)
     if bill is None:
         raise InvoiceError(
-            f"Case {case.number} has no approved hospital bill: the final invoice passes the approved bill on, so "
-            "approve the bill first."
+            _(
+                "Case %(number)s has no approved hospital bill: the final invoice passes the approved bill on, so "
+                "approve the bill first.",
+                number=case.number,
+            )
         )
     existing = final_in_force(case.id)
     if existing is not None:
         raise InvoiceError(
-            f"Case {case.number} already has {existing.label}. Correct it with a credit note; a new final invoice "
-            "is possible once a credit note has cancelled it in full."
+            _(
+                "Case %(number)s already has %(invoice)s. Correct it with a credit note; a new final invoice "
+                "is possible once a credit note has cancelled it in full.",
+                number=case.number,
+                invoice=shown_label(existing),
+            )
         )
     invoice = new_draft(case, "final", actor_id, exchange_rate, exchange_rate_on)
     invoice.hospital_bill_id = bill.id
@@ -65,8 +73,15 @@ def create_final_draft(
             raise
         except InvoiceError:
             notes.append(
-                f"Not taken over: {draft.description} ({draft.quantity.normalize():f} x {draft.unit_price} "
-                f"{draft.currency}); add it in {invoice.currency} by hand."
+                _(
+                    "Not taken over: %(description)s (%(quantity)s x %(price)s %(currency)s); add it in "
+                    "%(invoice_currency)s by hand.",
+                    description=draft.description,
+                    quantity=format(draft.quantity.normalize(), "f"),
+                    price=draft.unit_price,
+                    currency=draft.currency,
+                    invoice_currency=invoice.currency,
+                )
             )
     # The service is the stay the patient had, not the span of the bill's lines (pre-admission tests are billed
     # days before it); only a case without a confirmed stay falls back to the days the bill names.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
@@ -18,17 +20,17 @@ from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_ME
 from backoffice.params import MAX_ID, positive_int
 
 AMOUNT_LENGTH = 30
-AMOUNT_HINT = "Digits with a dot, such as 1234.50."
+AMOUNT_HINT = _l("Digits with a dot, such as 1234.50.")
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def amount_field(label: str, *, description: str = AMOUNT_HINT, **kwargs) -> StringField:
+def amount_field(label, *, description=AMOUNT_HINT, **kwargs) -> StringField:
     return StringField(
         label,
-        validators=[Length(max=AMOUNT_LENGTH, message=f"at most {AMOUNT_LENGTH} characters.")],
+        validators=[Length(max=AMOUNT_LENGTH, message=_l("at most %(count)s characters.", count=AMOUNT_LENGTH))],
         filters=[_strip],
         description=description,
         render_kw={"maxlength": AMOUNT_LENGTH, "inputmode": "decimal"},
@@ -47,7 +49,9 @@ class DayField(DateField):
             super().process_formdata(valuelist)
         except ValueError:
             shown = " ".join(valuelist)[:20]
-            raise ValueError(f"{shown!r} is not a date; write a real calendar day as YYYY-MM-DD.") from None
+            raise ValueError(
+                _("%(value)s is not a date; write a real calendar day as YYYY-MM-DD.", value=repr(shown))
+            ) from None
 
 
 class VersionedForm(FlaskForm):
@@ -56,8 +60,8 @@ class VersionedForm(FlaskForm):
     version = IntegerField(
         widget=HiddenInput(),
         validators=[
-            InputRequired(message="The form is out of date: reload the page."),
-            NumberRange(min=1, max=MAX_ID, message="The form is out of date: reload the page."),
+            InputRequired(message=_l("The form is out of date: reload the page.")),
+            NumberRange(min=1, max=MAX_ID, message=_l("The form is out of date: reload the page.")),
         ],
     )
 
@@ -69,17 +73,17 @@ class VersionForm(VersionedForm):
 class RateForm(FlaskForm):
     """The exchange rate of an invoice not in the base currency, and the day it is from."""
 
-    exchange_rate = amount_field("Exchange rate", description="")
-    exchange_rate_on = DayField("Rate of", validators=[Optional()])
+    exchange_rate = amount_field(_l("Exchange rate"), description="")
+    exchange_rate_on = DayField(_l("Rate of"), validators=[Optional()])
 
 
 class DepositForm(RateForm):
-    amount = amount_field("Amount", description="In the case's invoicing currency; or give a share instead.")
+    amount = amount_field(_l("Amount"), description=_l("In the case's invoicing currency; or give a share instead."))
     share_percent = StringField(
-        "or share of the cost estimate (%)",
-        validators=[Length(max=10, message="at most 10 characters.")],
+        _l("or share of the cost estimate (%)"),
+        validators=[Length(max=10, message=_l("at most %(count)s characters.", count=10))],
         filters=[_strip],
-        description="Such as 30 for 30 % of the estimate.",
+        description=_l("Such as 30 for 30 % of the estimate."),
         render_kw={"maxlength": 10, "inputmode": "decimal"},
     )
 
@@ -90,26 +94,26 @@ class FinalForm(RateForm):
 
 class CurrencyForm(FlaskForm):
     # The operation checks the code (its message names what is wrong); the choices are set by the view.
-    currency = SelectField("Invoicing currency", validate_choice=False)
+    currency = SelectField(_l("Invoicing currency"), validate_choice=False)
 
 
 class HeaderForm(VersionedForm, RateForm):
     bill_to_name = StringField(
-        "Bill to",
-        validators=[Length(max=200, message="at most 200 characters.")],
+        _l("Bill to"),
+        validators=[Length(max=200, message=_l("at most %(count)s characters.", count=200))],
         filters=[_strip],
         render_kw={"maxlength": 200},
     )
     bill_to_address = TextAreaField(
-        "Address",
-        validators=[Length(max=1000, message="at most 1,000 characters.")],
+        _l("Address"),
+        validators=[Length(max=1000, message=_l("at most 1,000 characters."))],
         render_kw={"rows": 4, "maxlength": 1000},
     )
-    service_from = DayField("Service from", validators=[Optional()])
-    service_to = DayField("Service to", validators=[Optional()])
+    service_from = DayField(_l("Service from"), validators=[Optional()])
+    service_to = DayField(_l("Service to"), validators=[Optional()])
     note = TextAreaField(
-        "Remark (printed on the invoice)",
-        validators=[Length(max=1000, message="at most 1,000 characters.")],
+        _l("Remark (printed on the invoice)"),
+        validators=[Length(max=1000, message=_l("at most 1,000 characters."))],
         render_kw={"rows": 2, "maxlength": 1000},
     )
 
@@ -120,26 +124,26 @@ EXEMPT, TAXED = "exempt", "taxed"
 
 class LineForm(VersionedForm):
     kind = SelectField(
-        "Kind",
-        choices=choices((kind, LINE_KIND_LABELS[kind]) for kind in MANUAL_LINE_KINDS),
+        _l("Kind"),
+        choices=choices((kind, _l(LINE_KIND_LABELS[kind])) for kind in MANUAL_LINE_KINDS),
         validate_choice=False,  # the operation refuses an unknown kind with its own message
     )
     description = StringField(
-        "Description",
-        validators=[Length(max=300, message="at most 300 characters.")],
+        _l("Description"),
+        validators=[Length(max=300, message=_l("at most %(count)s characters.", count=300))],
         filters=[_strip],
         render_kw={"maxlength": 300},
     )
-    service_on = DayField("Service date", validators=[Optional()])
-    quantity = amount_field("Quantity", default="1", description="")
-    unit_price = amount_field("Unit price", description="Before VAT, in the invoice's currency.")
+    service_on = DayField(_l("Service date"), validators=[Optional()])
+    quantity = amount_field(_l("Quantity"), default="1", description="")
+    unit_price = amount_field(_l("Unit price"), description=_l("Before VAT, in the invoice's currency."))
     # The view names the VAT rate in the second label (VAT_RATE from the configuration).
     vat = RadioField(
-        "VAT",
-        choices=choices([(EXEMPT, "VAT-exempt medical treatment"), (TAXED, "Taxed")]),
+        _l("VAT"),
+        choices=choices([(EXEMPT, _l("VAT-exempt medical treatment")), (TAXED, _l("Taxed"))]),
         default=EXEMPT,
         validate_choice=False,
-        validators=[AnyOf((EXEMPT, TAXED), message="Choose VAT-exempt medical treatment or taxed.")],
+        validators=[AnyOf((EXEMPT, TAXED), message=_l("Choose VAT-exempt medical treatment or taxed."))],
     )
 
     @property
@@ -150,17 +154,17 @@ class LineForm(VersionedForm):
 def method_field() -> SelectField:
     """How money came in or went back (bank transfer by default); the operation refuses a method it does not know."""
     return SelectField(
-        "Method",
-        choices=choices((method, PAYMENT_METHOD_LABELS[method]) for method in RECEIVED_METHODS),
+        _l("Method"),
+        choices=choices((method, _l(PAYMENT_METHOD_LABELS[method])) for method in RECEIVED_METHODS),
         default="bank_transfer",
         validate_choice=False,
     )
 
 
-def reference_field(description: str) -> StringField:
+def reference_field(description) -> StringField:
     return StringField(
-        "Reference",
-        validators=[Length(max=100, message="at most 100 characters.")],
+        _l("Reference"),
+        validators=[Length(max=100, message=_l("at most %(count)s characters.", count=100))],
         filters=[_strip],
         description=description,
         render_kw={"maxlength": 100},
@@ -170,36 +174,38 @@ def reference_field(description: str) -> StringField:
 class PaymentForm(VersionedForm):
     """Money received for an issued invoice, or (the same fields) a refund paid back to the patient."""
 
-    received_on = DayField("Date", validators=[InputRequired(message="Enter the date the money was paid.")])
-    amount = amount_field("Amount")
-    currency = SelectField("Currency", validate_choice=False)  # the operation refuses another currency, with why
+    received_on = DayField(_l("Date"), validators=[InputRequired(message=_l("Enter the date the money was paid."))])
+    amount = amount_field(_l("Amount"))
+    currency = SelectField(_l("Currency"), validate_choice=False)  # the operation refuses another currency, with why
     method = method_field()
-    reference = reference_field("The bank's transaction reference, a receipt number.")
+    reference = reference_field(_l("The bank's transaction reference, a receipt number."))
 
 
 class ApplyCreditForm(FlaskForm):
     """Set the case's credit against one of its open invoices (the view lists those in the credit's currency)."""
 
-    invoice_id = SelectField("Apply to", validate_choice=False)  # the operation refuses another case's invoice
-    amount = amount_field("Amount", description="Empty: as much as the credit holds and the invoice has open.")
+    invoice_id = SelectField(_l("Apply to"), validate_choice=False)  # the operation refuses another case's invoice
+    amount = amount_field(_l("Amount"), description=_l("Empty: as much as the credit holds and the invoice has open."))
 
 
 class RefundCreditForm(FlaskForm):
     """The case's credit (or part of it) paid back to the patient."""
 
-    currency = SelectField("Currency", validate_choice=False)
-    amount = amount_field("Amount", description="Empty: the whole credit in that currency.")
-    paid_on = DayField("Paid back on", validators=[InputRequired(message="Enter the date the money was paid back.")])
+    currency = SelectField(_l("Currency"), validate_choice=False)
+    amount = amount_field(_l("Amount"), description=_l("Empty: the whole credit in that currency."))
+    paid_on = DayField(
+        _l("Paid back on"), validators=[InputRequired(message=_l("Enter the date the money was paid back."))]
+    )
     method = method_field()
-    reference = reference_field("The bank's transaction reference.")
+    reference = reference_field(_l("The bank's transaction reference."))
 
 
 class CreditNoteForm(FlaskForm):
     """The reason of a credit note; the lines it reverses are read by `chosen_lines` (one checkbox per line)."""
 
     reason = TextAreaField(
-        "Reason (printed on the credit note)",
-        validators=[Length(max=1000, message="at most 1,000 characters.")],
+        _l("Reason (printed on the credit note)"),
+        validators=[Length(max=1000, message=_l("at most 1,000 characters."))],
         render_kw={"rows": 3, "maxlength": 1000},
     )
 
@@ -215,9 +221,9 @@ def chosen_lines(formdata: Mapping) -> dict[int, str | None]:
     for value in formdata.getlist("line"):
         line_id = positive_int(value)
         if line_id is None:
-            raise ChosenLinesError("The form named a line that does not exist; reload the page and try again.")
+            raise ChosenLinesError(_("The form named a line that does not exist; reload the page and try again."))
         amount = (formdata.get(f"amount-{line_id}") or "").strip()
         if len(amount) > AMOUNT_LENGTH:
-            raise ChosenLinesError(f"An amount to credit has at most {AMOUNT_LENGTH} characters.")
+            raise ChosenLinesError(_("An amount to credit has at most %(count)s characters.", count=AMOUNT_LENGTH))
         chosen[line_id] = amount or None
     return chosen

@@ -7,11 +7,13 @@ After issue only the status (paid, partially paid, ...) and the row's version mo
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from backoffice.invoicing.invoices import InvoiceImmutable
+from backoffice.invoicing.invoices import InvoiceImmutable, shown_label
 from backoffice.invoicing.models import AccountCredit, Invoice, InvoiceDeduction, InvoiceLine, InvoicePayment
+from backoffice.languages import N_
 
 MUTABLE_AFTER_ISSUE = frozenset({"status", "version", "payments"})
 
@@ -25,7 +27,11 @@ def _issued_before(invoice: Invoice) -> bool:
 
 def _refuse(invoice: Invoice, what: str) -> None:
     raise InvoiceImmutable(
-        f"{invoice.label} is issued and can never be changed ({what}). To correct it, issue a credit note."
+        _(
+            "%(invoice)s is issued and can never be changed (%(what)s). To correct it, issue a credit note.",
+            invoice=shown_label(invoice),
+            what=what,
+        )
     )
 
 
@@ -34,7 +40,7 @@ def _guard_issued_invoices(session: Session, flush_context, instances) -> None:
     with session.no_autoflush:
         for obj in session.deleted:
             if isinstance(obj, Invoice) and _issued_before(obj):
-                _refuse(obj, "deletion")
+                _refuse(obj, _("deletion"))
         for obj in session.dirty:
             if isinstance(obj, Invoice) and _issued_before(obj):
                 state = inspect(obj)
@@ -65,23 +71,27 @@ def _guard_rows_of_issued(what: str):
         ).scalar()
         if issued is not None:
             raise InvoiceImmutable(
-                f"{issued} is issued and can never be changed ({what}). To correct it, issue a credit note."
+                _(
+                    "%(invoice)s is issued and can never be changed (%(what)s). To correct it, issue a credit note.",
+                    invoice=issued,
+                    what=_(what),
+                )
             )
 
     return guard
 
 
 for _model, _what, _events in (
-    (InvoiceLine, "its lines", ("before_insert", "before_update", "before_delete")),
-    (InvoiceDeduction, "its deductions", ("before_insert", "before_update", "before_delete")),
-    (InvoicePayment, "its payments: they are appended, never rewritten", ("before_update", "before_delete")),
+    (InvoiceLine, N_("its lines"), ("before_insert", "before_update", "before_delete")),
+    (InvoiceDeduction, N_("its deductions"), ("before_insert", "before_update", "before_delete")),
+    (InvoicePayment, N_("its payments: they are appended, never rewritten"), ("before_update", "before_delete")),
 ):
     for _name in _events:
         event.listen(_model, _name, _guard_rows_of_issued(_what))
 
 
 def _refuse_rewriting_credit(mapper, connection, target) -> None:
-    raise InvoiceImmutable("A case's credit is an account statement: its steps are appended, never rewritten.")
+    raise InvoiceImmutable(_("A case's credit is an account statement: its steps are appended, never rewritten."))
 
 
 for _name in ("before_update", "before_delete"):

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -21,6 +22,7 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoiceLine
 from backoffice.invoicing.totals import InvoiceTotals, invoice_totals, line_amounts
+from backoffice.languages import N_
 from backoffice.money import MAX_AMOUNT, MoneyError, round_half_up, to_decimal
 from backoffice.trail import record_event
 
@@ -45,6 +47,21 @@ class AmountTooLarge(InvoiceError):
     """An amount beyond what an invoice can hold (a typo in a quantity, a price or a rate)."""
 
 
+# A draft's name on a page; `Invoice.label` stays English because audit rows and case events store it.
+DRAFT_LABELS = {
+    "deposit": N_("Draft deposit invoice #%(id)s"),
+    "final": N_("Draft final invoice #%(id)s"),
+    "credit_note": N_("Draft credit note #%(id)s"),
+}
+
+
+def shown_label(invoice: Invoice) -> str:
+    """The invoice's name in the page's language: "Deposit invoice INV-2026-00001", "Draft final invoice #7"."""
+    if invoice.number:
+        return f"{_(invoice.kind_label)} {invoice.number}"
+    return _(DRAFT_LABELS[invoice.kind], id=invoice.id)
+
+
 def get_invoice(invoice_id: int, *, refresh: bool = False) -> Invoice:
     """An invoice with its lines, deductions (with their deposits), payments and the invoice it credits; `refresh`
     reads it again from the database even if this session holds it (after an UPDATE written past the ORM)."""
@@ -60,7 +77,7 @@ def get_invoice(invoice_id: int, *, refresh: bool = False) -> Invoice:
         .execution_options(populate_existing=refresh)
     )
     if invoice is None:
-        raise NotFound("There is no such invoice.")
+        raise NotFound(_("There is no such invoice."))
     return invoice
 
 
@@ -73,7 +90,7 @@ def lock_case(case_id: int) -> None:
 def lock_case_of(invoice_id: int) -> None:
     case_id = db.session.scalar(select(Invoice.case_id).where(Invoice.id == invoice_id))
     if case_id is None:
-        raise NotFound("There is no such invoice.")
+        raise NotFound(_("There is no such invoice."))
     lock_case(case_id)
 
 
@@ -86,12 +103,12 @@ def refuse_change(invoice: Invoice, actor_id: int | None, attempted: str) -> Non
     if invoice.is_draft:
         return
     remedy = (
-        "A credit note cannot be changed either; issue a new invoice if needed."
+        _("A credit note cannot be changed either; issue a new invoice if needed.")
         if invoice.is_credit_note
-        else "To correct it, issue a credit note."
+        else _("To correct it, issue a credit note.")
     )
     raise InvoiceImmutable(
-        f"{invoice.label} is issued and can never be changed or deleted. {remedy}",
+        _("%(invoice)s is issued and can never be changed or deleted.", invoice=shown_label(invoice)) + " " + remedy,
         trace={
             "action": "invoice.change_refused",
             "actor_id": actor_id,
@@ -104,7 +121,12 @@ def refuse_change(invoice: Invoice, actor_id: int | None, attempted: str) -> Non
 
 def check_version(invoice: Invoice, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != invoice.version:
-        raise InvoiceConflict(f"{invoice.label} was changed by someone else meanwhile. Look at it again and retry.")
+        raise InvoiceConflict(
+            _(
+                "%(invoice)s was changed by someone else meanwhile. Look at it again and retry.",
+                invoice=shown_label(invoice),
+            )
+        )
 
 
 def record_invoice_event(
@@ -123,17 +145,18 @@ def record_invoice_event(
 
 
 def parse_amount(value: str | Decimal | None, what: str, *, scale: int = 2, positive: bool = True) -> Decimal:
-    """An exact amount from a form: refused, never rounded, when it has more decimals than `scale`."""
+    """An exact amount from a form: refused, never rounded, when it has more decimals than `scale`. `what` names the
+    amount in the page's language."""
     if value is None or (isinstance(value, str) and not value.strip()):
-        raise InvoiceError(f"Enter the {what}.")
+        raise InvoiceError(_("Enter the %(what)s.", what=what))
     try:
         amount = to_decimal(value)
     except MoneyError as error:
-        raise InvoiceError(f"The {what}: {error}") from None
+        raise InvoiceError(_("The %(what)s: %(error)s", what=what, error=error)) from None
     if amount != round_half_up(amount, scale):
-        raise InvoiceError(f"The {what} has at most {scale} decimal places.")
+        raise InvoiceError(_("The %(what)s has at most %(scale)s decimal places.", what=what, scale=scale))
     if positive and amount <= 0:
-        raise InvoiceError(f"The {what} must be more than 0.")
+        raise InvoiceError(_("The %(what)s must be more than 0.", what=what))
     return amount
 
 
@@ -149,7 +172,7 @@ def vat_rate() -> Decimal:
 def check_bound(value: Decimal) -> None:
     if abs(value) >= MAX_AMOUNT:
         raise AmountTooLarge(
-            "That comes to more than an invoice can hold; check the quantity, the unit price and the exchange rate."
+            _("That comes to more than an invoice can hold; check the quantity, the unit price and the exchange rate.")
         )
 
 

@@ -16,6 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
@@ -37,6 +38,7 @@ from backoffice.invoicing.invoices import (
     lock_case_of,
     operator_today,
     record_invoice_event,
+    shown_label,
     totals_of,
 )
 from backoffice.invoicing.models import SERIES, Invoice
@@ -59,31 +61,40 @@ def _claim(invoice_id: int, expected_version: int | None) -> None:
         return
     current = db.session.get(Invoice, invoice_id, populate_existing=True)
     if current is None:
-        raise NotFound("There is no such invoice.")
+        raise NotFound(_("There is no such invoice."))
     if not current.is_draft:
-        raise InvoiceConflict(f"This draft was issued already as {current.number}; nothing was issued twice.")
-    raise InvoiceConflict(f"{current.label} was changed by someone else meanwhile. Look at it again and retry.")
+        raise InvoiceConflict(
+            _("This draft was issued already as %(number)s; nothing was issued twice.", number=current.number)
+        )
+    raise InvoiceConflict(
+        _(
+            "%(invoice)s was changed by someone else meanwhile. Look at it again and retry.",
+            invoice=shown_label(current),
+        )
+    )
 
 
 def _check(invoice: Invoice) -> None:
     if not invoice.lines:
-        raise InvoiceError("An invoice without lines cannot be issued: add what it charges first.")
+        raise InvoiceError(_("An invoice without lines cannot be issued: add what it charges first."))
     if not invoice.bill_to_name.strip() or not invoice.bill_to_address.strip():
-        raise InvoiceError("Enter the patient's name and full address: an invoice cannot be issued without them.")
+        raise InvoiceError(_("Enter the patient's name and full address: an invoice cannot be issued without them."))
     if invoice.service_from is None and invoice.kind != "deposit":
-        raise InvoiceError("Enter the service period (at least its first day) before issuing.")
+        raise InvoiceError(_("Enter the service period (at least its first day) before issuing."))
     if invoice.currency != invoice.base_currency and (invoice.exchange_rate is None or not invoice.exchange_rate_on):
-        raise InvoiceError("Enter the exchange rate and its date before issuing.")
+        raise InvoiceError(_("Enter the exchange rate and its date before issuing."))
     totals = totals_of(invoice)
     check_bound(totals.total)
     if totals.total <= 0:
-        raise InvoiceError("The invoice's total is 0: there is nothing to issue.")
+        raise InvoiceError(_("The invoice's total is 0: there is nothing to issue."))
     if invoice.kind == "deposit":
         check_deposit_at_issue(invoice)
     elif invoice.kind == "final":
         other = final_in_force(invoice.case_id, exclude_id=invoice.id)
         if other is not None and not other.is_draft:
-            raise InvoiceError(f"{other.label} is in force for this case; credit it in full first.")
+            raise InvoiceError(
+                _("%(invoice)s is in force for this case; credit it in full first.", invoice=shown_label(other))
+            )
     else:
         check_credit_note_at_issue(invoice)
 
@@ -127,7 +138,11 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     except Exception as exc:
         current_app.logger.exception("rendering %s failed", number)
         raise InvoiceError(
-            f"The PDF of {number} could not be made ({type(exc).__name__}); nothing was issued."
+            _(
+                "The PDF of %(number)s could not be made (%(problem)s); nothing was issued.",
+                number=number,
+                problem=type(exc).__name__,
+            )
         ) from exc
     stored = archive.store_pdf(number, issue_date.year, pdf)
     _remove_on_rollback(stored.filename)

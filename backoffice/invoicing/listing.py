@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -21,6 +22,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.invoicing.accounts import Account, accounts_of
 from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, AccountCredit, Invoice, InvoiceLine
+from backoffice.languages import N_
 from backoffice.pagination import Page
 from backoffice.params import page_number
 from backoffice.patients.models import Patient
@@ -31,15 +33,15 @@ ZERO = Decimal("0.00")
 
 # How staff read an invoice's status (the bookkeeping words; the portal has the patient's own).
 STATUS_LABELS = {
-    "draft": "Draft",
-    "issued": "Issued, unpaid",
-    "partially_paid": "Partially paid",
-    "paid": "Paid",
-    "refund_due": "Refund due",
-    "credited": "Cancelled by credit note",
-    "settled": "Settled by the final invoice",
+    "draft": N_("Draft"),
+    "issued": N_("Issued, unpaid"),
+    "partially_paid": N_("Partially paid"),
+    "paid": N_("Paid"),
+    "refund_due": N_("Refund due"),
+    "credited": N_("Cancelled by credit note"),
+    "settled": N_("Settled by the final invoice"),
 }
-CREDIT_NOTE_STATUS_LABELS = {"draft": "Draft", "issued": "Issued"}
+CREDIT_NOTE_STATUS_LABELS = {"draft": N_("Draft"), "issued": N_("Issued")}
 
 
 def status_label(invoice: Invoice) -> str:
@@ -67,10 +69,14 @@ class InvoiceFilters:
     def from_args(cls, args: Mapping[str, str]) -> InvoiceFilters:
         status = (args.get("status") or "").strip().lower() or None
         if status is not None and status not in STATUSES:
-            raise FilterError(f"There is no invoice status {status[:30]!r}; choose one from the filter.")
+            raise FilterError(
+                _("There is no invoice status %(status)s; choose one from the filter.", status=repr(status[:30]))
+            )
         kind = (args.get("kind") or "").strip().lower() or None
         if kind is not None and kind not in KINDS:
-            raise FilterError(f"There is no kind of invoice {kind[:30]!r}; choose one from the filter.")
+            raise FilterError(
+                _("There is no kind of invoice %(kind)s; choose one from the filter.", kind=repr(kind[:30]))
+            )
         return cls(
             status=status,
             kind=kind,

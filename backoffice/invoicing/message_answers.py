@@ -7,6 +7,7 @@ hospital.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.cases.models import Case
@@ -19,10 +20,13 @@ from backoffice.messages.signals import Attachable
 
 def _attachable(invoice: Invoice) -> Attachable:
     filename, sha256 = invoice.pdf_filename, invoice.pdf_sha256
-    label = "Credit note" if invoice.kind == "credit_note" else "Invoice"
+    if invoice.kind == "credit_note":
+        label = _("Credit note %(number)s (PDF)", number=invoice.number)
+    else:
+        label = _("Invoice %(number)s (PDF)", number=invoice.number)
     return Attachable(
         key=f"invoice:{invoice.id}",
-        label=f"{label} {invoice.number} (PDF)",
+        label=label,
         filename=f"{invoice.number}.pdf",
         content_type="application/pdf",
         health_data=True,

@@ -28,28 +28,28 @@ KIND_LABELS = {"deposit": N_("Deposit invoice"), "final": N_("Final invoice"), "
 STATUSES = ("draft", "issued", "partially_paid", "paid", "refund_due", "credited", "settled")
 LINE_KINDS = ("treatment", "logistics", "medicine", "fee", "deposit", "other")
 LINE_KIND_LABELS = {
-    "treatment": "Medical treatment",
-    "logistics": "Travel and logistics",
-    "medicine": "Medicines",
-    "fee": "Coordination fee",
-    "deposit": "Deposit",
-    "other": "Other service",
+    "treatment": N_("Medical treatment"),
+    "logistics": N_("Travel and logistics"),
+    "medicine": N_("Medicines"),
+    "fee": N_("Coordination fee"),
+    "deposit": N_("Deposit"),
+    "other": N_("Other service"),
 }
 PAYMENT_METHODS = ("bank_transfer", "card", "cash", "other", "account_credit")
 PAYMENT_METHOD_LABELS = {
-    "bank_transfer": "Bank transfer",
-    "card": "Card",
-    "cash": "Cash",
-    "other": "Other",
-    "account_credit": "From the case's credit",
+    "bank_transfer": N_("Bank transfer"),
+    "card": N_("Card"),
+    "cash": N_("Cash"),
+    "other": N_("Other"),
+    "account_credit": N_("From the case's credit"),
 }
 # How money reaches the operator or goes back (the case's credit is applied by its own operation, never typed).
 RECEIVED_METHODS = ("bank_transfer", "card", "cash", "other")
 CREDIT_KINDS = ("overpayment", "applied", "refunded")
 CREDIT_KIND_LABELS = {
-    "overpayment": "Paid more than was open",
-    "applied": "Applied to an invoice",
-    "refunded": "Refunded to the patient",
+    "overpayment": N_("Paid more than was open"),
+    "applied": N_("Applied to an invoice"),
+    "refunded": N_("Refunded to the patient"),
 }
 SERIES = {"deposit": "INV", "final": "INV", "credit_note": "CN"}
 # Exchange rates: 1 unit of the base currency = `exchange_rate` units of the invoice's currency.

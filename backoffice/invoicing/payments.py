@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -25,6 +26,7 @@ from backoffice.invoicing.invoices import (
     lock_case_of,
     operator_today,
     parse_amount,
+    shown_label,
 )
 from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice, InvoicePayment
 from backoffice.invoicing.patient_mail import tell_patient
@@ -73,38 +75,52 @@ def record_payment(
     invoice = get_invoice(invoice_id)
     check_version(invoice, expected_version)
     if invoice.is_draft:
-        raise InvoiceError("A draft is not paid: issue it first.")
+        raise InvoiceError(_("A draft is not paid: issue it first."))
     if invoice.is_credit_note:
-        raise InvoiceError("Record payments and refunds on the invoice the credit note corrects.")
+        raise InvoiceError(_("Record payments and refunds on the invoice the credit note corrects."))
     try:
         code = check_currency(currency)
     except MoneyError as error:
         raise InvoiceError(str(error)) from None
     if code != invoice.currency:
         raise InvoiceError(
-            f"{invoice.label} is in {invoice.currency}; a payment in {code} cannot be recorded against it. "
-            f"Record what arrived in {invoice.currency} (the bank's converted amount)."
+            _(
+                "%(invoice)s is in %(currency)s; a payment in %(code)s cannot be recorded against it. "
+                "Record what arrived in %(currency)s (the bank's converted amount).",
+                invoice=shown_label(invoice),
+                currency=invoice.currency,
+                code=code,
+            )
         )
-    value = parse_amount(amount, "amount", scale=minor_digits(invoice.currency))
+    value = parse_amount(amount, _("amount"), scale=minor_digits(invoice.currency))
     if method not in RECEIVED_METHODS:
-        raise InvoiceError("Choose how the money was paid. (A case's credit is applied from the case's invoices page.)")
+        raise InvoiceError(
+            _("Choose how the money was paid. (A case's credit is applied from the case's invoices page.)")
+        )
     if received_on is None:
-        raise InvoiceError("Enter the date the money was paid.")
+        raise InvoiceError(_("Enter the date the money was paid."))
     if received_on > operator_today():
-        raise InvoiceError("A payment cannot be dated in the future.")
+        raise InvoiceError(_("A payment cannot be dated in the future."))
     if received_on < invoice.issue_date - timedelta(days=365):
-        raise InvoiceError("That date is more than a year before the invoice; check it.")
+        raise InvoiceError(_("That date is more than a year before the invoice; check it."))
     reference = (reference or "").strip()
     if len(reference) > 100:
-        raise InvoiceError("The payment reference has at most 100 characters.")
+        raise InvoiceError(_("The payment reference has at most 100 characters."))
     account = account_of(invoice)
     excess = ZERO
     if refund:
         due = -account.outstanding
         if due <= 0:
-            raise InvoiceError(f"No refund is due on {invoice.label}.")
+            raise InvoiceError(_("No refund is due on %(invoice)s.", invoice=shown_label(invoice)))
         if value > due:
-            raise InvoiceError(f"At most {due} {invoice.currency} is due back to the patient on {invoice.label}.")
+            raise InvoiceError(
+                _(
+                    "At most %(due)s %(currency)s is due back to the patient on %(invoice)s.",
+                    due=due,
+                    currency=invoice.currency,
+                    invoice=shown_label(invoice),
+                )
+            )
     else:
         excess = value - max(account.outstanding, ZERO)
         excess = max(excess, ZERO)

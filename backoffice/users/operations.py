@@ -1,7 +1,8 @@
-"""Creating accounts, changing roles, deactivating and reactivating them."""
+"""Creating accounts, changing roles and page languages, deactivating and reactivating them."""
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from backoffice.auth.models import User, new_session_token
@@ -12,6 +13,7 @@ from backoffice.cases.assignment import return_cases_to_queue
 from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.languages import STAFF_LANGUAGES
 from backoffice.pagination import Page, paginate
 from backoffice.trail import record_event
 
@@ -25,7 +27,7 @@ class AccountError(DomainError):
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("There is no such user.")
+        raise NotFound(_("There is no such user."))
     return user
 
 
@@ -44,17 +46,19 @@ def create_user(
     email = normalise_email(email)
     name = (name or "").strip()
     if not email or "@" not in email:
-        raise AccountError("Enter a valid email address.")
+        raise AccountError(_("Enter a valid email address."))
     if not name:
-        raise AccountError("Enter the person's name.")
+        raise AccountError(_("Enter the person's name."))
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise AccountError(
+            _("Unknown role %(role)s; choose one of %(roles)s.", role=repr(role), roles=", ".join(ROLES))
+        )
     try:
         check_new_password(password, name=name, email=email, operator_name=settings().operator_name)
     except WeakPassword as error:
         raise AccountError(error.message) from None
     if db.session.scalar(select(User.id).where(User.email == email)):
-        raise AccountError(f"There is already an account for {email}.")
+        raise AccountError(_("There is already an account for %(email)s.", email=email))
     user = User(
         email=email,
         name=name,
@@ -88,11 +92,13 @@ def change_role(user_id: int, role: str, *, actor_id: int | None) -> User:
     """Give an account another role. The last active administrator keeps the role, so someone can always admin."""
     user = get_user(user_id)
     if role not in ROLES:
-        raise AccountError(f"Unknown role {role!r}; choose one of {', '.join(ROLES)}.")
+        raise AccountError(
+            _("Unknown role %(role)s; choose one of %(roles)s.", role=repr(role), roles=", ".join(ROLES))
+        )
     if role == user.role:
-        raise AccountError(f"{user.name} already has the role {ROLE_LABELS[role]}.")
+        raise AccountError(_("%(name)s already has the role %(role)s.", name=user.name, role=_(ROLE_LABELS[role])))
     if user.role == ADMIN and user.active and _other_active_admins(user.id) == 0:
-        raise AccountError("This is the last active administrator; make someone else administrator first.")
+        raise AccountError(_("This is the last active administrator; make someone else administrator first."))
     before = user.role
     user.role = role
     # Sessions opened under the old role end: the person signs in again and sees what the new role allows.
@@ -114,11 +120,11 @@ def deactivate_user(user_id: int, *, actor_id: int | None) -> User:
     """Close an account: its sessions stop working at their next request. Nothing of its history is deleted."""
     user = get_user(user_id)
     if not user.active:
-        raise AccountError(f"{user.name}'s account is already deactivated.")
+        raise AccountError(_("%(name)s's account is already deactivated.", name=user.name))
     if user.id == actor_id:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError(_("You cannot deactivate your own account."))
     if user.role == ADMIN and _other_active_admins(user.id) == 0:
-        raise AccountError("This is the last active administrator; it cannot be deactivated.")
+        raise AccountError(_("This is the last active administrator; it cannot be deactivated."))
     user.active = False
     user.session_token = new_session_token()
     returned = 0
@@ -137,9 +143,31 @@ def deactivate_user(user_id: int, *, actor_id: int | None) -> User:
 def reactivate_user(user_id: int, *, actor_id: int | None) -> User:
     user = get_user(user_id)
     if user.active:
-        raise AccountError(f"{user.name}'s account is already active.")
+        raise AccountError(_("%(name)s's account is already active.", name=user.name))
     user.active = True
     record_event("user_reactivated", actor_id=actor_id, object_type="user", object_id=user.id)
+    return user
+
+
+def change_language(user_id: int, language: str | None, *, actor_id: int | None) -> User:
+    """Set the language of a staff member's pages: English, German, or None (their browser's). A patient's language
+    is their patient record's preferred language, set in the portal, not here."""
+    user = get_user(user_id)
+    if not user.is_staff:
+        raise AccountError(_("A patient chooses their language in the portal; it is kept on their patient record."))
+    if language is not None and language not in STAFF_LANGUAGES:
+        raise AccountError(_("Choose English, German or the browser's language."))
+    if language == user.language:
+        raise AccountError(_("%(name)s's pages are in that language already.", name=user.name))
+    before = user.language
+    user.language = language
+    record_event(
+        "user_language_changed",
+        actor_id=actor_id,
+        object_type="user",
+        object_id=user.id,
+        details={"from": before, "to": language},
+    )
     return user
 
 

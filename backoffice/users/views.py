@@ -1,13 +1,15 @@
 from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, ROLE_LABELS, roles_required
 from backoffice.forms import ConfirmForm
+from backoffice.languages import N_
 from backoffice.params import page_number
 from backoffice.trail import list_events
 from backoffice.transactions import commit_change
 from backoffice.users import bp, operations
-from backoffice.users.forms import RoleForm, UserCreateForm
+from backoffice.users.forms import LANGUAGE_LABELS, THE_BROWSERS, LanguageForm, RoleForm, UserCreateForm
 
 
 @bp.route("/")
@@ -35,8 +37,10 @@ def create_user():
             password=form.password.data,
             actor_id=current_user.id,
         ),
-        success=lambda user: (
-            f"Account created for {user.name} ({user.email}). They choose their own password at their first sign-in."
+        success=lambda user: _(
+            "Account created for %(name)s (%(email)s). They choose their own password at their first sign-in.",
+            name=user.name,
+            email=user.email,
         ),
         target=lambda user: url_for("users.show_user", user_id=user.id),
         on_refusal=lambda status: (render_template("users/new.html", form=form), status),
@@ -49,23 +53,34 @@ def show_user(user_id: int):
     return _render_user(user_id)
 
 
-def _render_user(user_id: int, status: int = 200, role_form: RoleForm | None = None):
+def language_label(code: str | None) -> str:
+    return str(LANGUAGE_LABELS.get(code or THE_BROWSERS, code))
+
+
+def _render_user(user_id: int, status: int = 200, **forms):
     user = operations.get_user(user_id)
     events = list_events(object_type="user", object_id=user.id)
-    role_form = role_form or RoleForm(role=user.role)
-    return (
-        render_template("users/detail.html", user=user, events=events, role_form=role_form, confirm_form=ConfirmForm()),
-        status,
-    )
+    context = {
+        "user": user,
+        "events": events,
+        "role_form": forms.get("role_form") or RoleForm(formdata=None, role=user.role),
+        "language_form": forms.get("language_form") or LanguageForm(formdata=None, language=user.language or ""),
+        "confirm_form": ConfirmForm(),
+        "language_label": language_label,
+    }
+    return render_template("users/detail.html", **context), status
 
 
-def _apply(user_id: int, change, success: str, role_form: RoleForm | None = None):
-    """Run one account change; on refusal show the account again with the reason."""
+def _apply(user_id: int, change, success: str, **forms):
+    """Run one account change; on refusal show the account again with the reason. `success` is a message marked
+    with N_, said in the page's language with the account's name, role and page language."""
     return commit_change(
         change,
-        success=lambda user: success.format(name=user.name, role=user.role_label),
+        success=lambda user: _(
+            success, name=user.name, role=_(user.role_label), language=language_label(user.language)
+        ),
         target=url_for("users.show_user", user_id=user_id),
-        on_refusal=lambda status: _render_user(user_id, status, role_form),
+        on_refusal=lambda status: _render_user(user_id, status, **forms),
     )
 
 
@@ -74,13 +89,31 @@ def _apply(user_id: int, change, success: str, role_form: RoleForm | None = None
 def change_role(user_id: int):
     form = RoleForm()
     if not form.validate():
-        flash("Choose one of the listed roles.", "error")
-        return _render_user(user_id, 422, form)
+        flash(_("Choose one of the listed roles."), "error")
+        return _render_user(user_id, 422, role_form=form)
     return _apply(
         user_id,
         lambda: operations.change_role(user_id, form.role.data, actor_id=current_user.id),
-        "{name} is now {role}. Their open sessions have ended.",
-        form,
+        N_("%(name)s is now %(role)s. Their open sessions have ended."),
+        role_form=form,
+    )
+
+
+@bp.route("/<int:user_id>/language", methods=["POST"])
+@roles_required(ADMIN)
+def change_language(user_id: int):
+    form = LanguageForm()
+    if not form.validate():
+        operations.get_user(user_id)  # an unknown account is a 404, not a form error
+        flash(_("Choose one of the listed languages."), "error")
+        return _render_user(user_id, 422, language_form=form)
+    return _apply(
+        user_id,
+        lambda: operations.change_language(user_id, form.language.data or None, actor_id=current_user.id),
+        N_("%(name)s's pages are now in %(language)s.")
+        if form.language.data
+        else N_("%(name)s's pages now follow their browser's language."),
+        language_form=form,
     )
 
 
@@ -90,7 +123,7 @@ def deactivate_user(user_id: int):
     return _apply(
         user_id,
         lambda: operations.deactivate_user(user_id, actor_id=current_user.id),
-        "{name}'s account is deactivated; their sessions end at their next request.",
+        N_("%(name)s's account is deactivated; their sessions end at their next request."),
     )
 
 
@@ -100,5 +133,5 @@ def reactivate_user(user_id: int):
     return _apply(
         user_id,
         lambda: operations.reactivate_user(user_id, actor_id=current_user.id),
-        "{name}'s account is active again.",
+        N_("%(name)s's account is active again."),
     )

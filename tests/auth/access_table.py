@@ -280,5 +280,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     # ---- issue 17 cases: the coordinator (or an administrator) changes the language of the patient's mails and
     # documents on the case page (care coordination; finance never)
     "cases.change_patient_language":       {"POST": CASEWORK},
+    # ---- issue 17 invoicing+users+dashboard in German: an administrator sets a staff member's page language
+    "users.change_language":               {"POST": ADMIN},
 }
 # fmt: on

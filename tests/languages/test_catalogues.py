@@ -74,6 +74,10 @@ TRANSLATED_TEMPLATES = (
     # i17-logistics: the staff pages of trip logistics and the notification centre
     "logistics/*.html",
     "notifications/*.html",
+    # i17 invoicing+users+dashboard
+    "invoicing/*.html",
+    "users/*.html",
+    "dashboard/*.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import flash, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
@@ -17,7 +18,7 @@ from backoffice.invoicing.conversion import base_currency
 from backoffice.invoicing.deposits import create_deposit_draft
 from backoffice.invoicing.finals import create_final_draft
 from backoffice.invoicing.forms import ApplyCreditForm, CurrencyForm, DepositForm, FinalForm, RefundCreditForm
-from backoffice.invoicing.invoices import operator_today
+from backoffice.invoicing.invoices import operator_today, shown_label
 from backoffice.invoicing.views.pages import HELPERS, INVOICE_READERS, INVOICE_WORKERS, rate_hints, refused_form
 from backoffice.money import currencies
 from backoffice.transactions import commit_change
@@ -59,7 +60,15 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
             open_invoices = listing.open_for_credit(entries, credit)
             apply_form = forms.get("apply_form") or ApplyCreditForm(formdata=None)
             apply_form.invoice_id.choices = choices(
-                (str(invoice.id), f"{invoice.label} ({entry_open(entries, invoice.id)} {invoice.currency} open)")
+                (
+                    str(invoice.id),
+                    _(
+                        "%(invoice)s (%(amount)s %(currency)s open)",
+                        invoice=shown_label(invoice),
+                        amount=entry_open(entries, invoice.id),
+                        currency=invoice.currency,
+                    ),
+                )
                 for invoice in open_invoices
             )
             refund_form = forms.get("refund_form") or RefundCreditForm(formdata=None, paid_on=operator_today())
@@ -91,7 +100,7 @@ def _new_draft(case_id: int, change, form, name: str):
         invoice, notes = result
         for note in notes:
             flash(note, "warning")
-        return f"{invoice.label} made: check it, then issue it."
+        return _("%(invoice)s made: check it, then issue it.", invoice=shown_label(invoice))
 
     return commit_change(
         change,
@@ -152,7 +161,9 @@ def set_invoicing_currency(case_id: int):
         return refused_form(form, case_page(case_id, currency_form=form), find=lambda: get_case(case_id))
     return commit_change(
         lambda: conversion.set_invoicing_currency(case_id, form.currency.data, actor_id=current_user.id),
-        success=lambda case: f"Case {case.number} is invoiced in {case.invoicing_currency}.",
+        success=lambda case: _(
+            "Case %(number)s is invoiced in %(currency)s.", number=case.number, currency=case.invoicing_currency
+        ),
         target=url_for("invoicing.case_invoices", case_id=case_id),
         on_refusal=case_page(case_id, currency_form=form),
     )

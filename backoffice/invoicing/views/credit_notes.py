@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
@@ -10,7 +11,7 @@ from backoffice.cases.operations import get_case
 from backoffice.invoicing import bp
 from backoffice.invoicing.credit_notes import create_credit_note_draft, creditable_lines, invoice_to_credit
 from backoffice.invoicing.forms import ChosenLinesError, CreditNoteForm, chosen_lines
-from backoffice.invoicing.invoices import get_invoice
+from backoffice.invoicing.invoices import get_invoice, shown_label
 from backoffice.invoicing.views.pages import HELPERS, INVOICE_WORKERS, refused_form
 from backoffice.transactions import commit_change
 
@@ -54,7 +55,7 @@ def new_credit_note(invoice_id: int):
         lambda: create_credit_note_draft(
             invoice_id, actor_id=current_user.id, reason=form.reason.data, amounts=amounts
         ),
-        success=lambda note: f"{note.label} made: check it, then issue it.",
+        success=lambda note: _("%(invoice)s made: check it, then issue it.", invoice=shown_label(note)),
         target=lambda note: url_for("invoicing.show_invoice", invoice_id=note.id),
         on_refusal=lambda status: render_credit_note_form(invoice_id, form, status, amounts),
     )

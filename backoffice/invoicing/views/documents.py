@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
@@ -20,7 +21,7 @@ def download_invoice_pdf(number: str):
     """The archived PDF of an issued invoice or credit note, exactly the bytes issued (checked against its SHA-256)."""
     invoice: Invoice | None = queries.issued_by_number(number)
     if invoice is None:
-        raise NotFound("There is no issued invoice or credit note with that number.")
+        raise NotFound(_("There is no issued invoice or credit note with that number."))
     pdf = archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256)  # missing or altered: a 503 with a message
     # Who read which patient's financial document, as for the portal's downloads.
     record_event(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
@@ -16,7 +17,7 @@ from backoffice.cases.operations import get_case
 from backoffice.forms import choices
 from backoffice.invoicing import accounts, bp, drafts, issuing, listing
 from backoffice.invoicing.forms import EXEMPT, TAXED, HeaderForm, LineForm, PaymentForm, VersionedForm, VersionForm
-from backoffice.invoicing.invoices import get_invoice, operator_today, refuse_change, totals_of, vat_rate
+from backoffice.invoicing.invoices import get_invoice, operator_today, refuse_change, shown_label, totals_of, vat_rate
 from backoffice.invoicing.models import PAYMENT_METHOD_LABELS
 from backoffice.invoicing.totals import vat_in_base
 from backoffice.invoicing.views.pages import (
@@ -28,7 +29,8 @@ from backoffice.invoicing.views.pages import (
     refused_form,
 )
 from backoffice.jobs import outbox
-from backoffice.money import currencies, format_money
+from backoffice.money import currencies
+from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 
 
@@ -73,7 +75,7 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
         rate_hints(header_form, invoice.currency)
         line_form = forms.get("line_form") or LineForm(formdata=None)
         line_form.vat.choices = choices(
-            [(EXEMPT, "VAT-exempt medical treatment"), (TAXED, f"Taxed at {percent(vat_rate())}")]
+            [(EXEMPT, _("VAT-exempt medical treatment")), (TAXED, _("Taxed at %(rate)s", rate=percent(vat_rate())))]
         )
         context.update(header_form=header_form, line_form=line_form, version_form=VersionForm(formdata=None))
     if may_work and account is not None:
@@ -151,7 +153,7 @@ def edit_invoice(invoice_id: int):
             exchange_rate=form.exchange_rate.data,
             exchange_rate_on=form.exchange_rate_on.data,
         ),
-        lambda invoice: f"{invoice.label} saved.",
+        lambda invoice: _("%(invoice)s saved.", invoice=shown_label(invoice)),
         header_form=form,
     )
 
@@ -175,7 +177,11 @@ def add_invoice_line(invoice_id: int):
             taxed=form.taxed,
             service_on=form.service_on.data,
         ),
-        lambda line: f"Line {line.position} added: {format_money(line.net_amount, line.invoice.currency)} net.",
+        lambda line: _(
+            "Line %(position)s added: %(amount)s net.",
+            position=line.position,
+            amount=format_page_money(line.net_amount, line.invoice.currency),
+        ),
         line_form=form,
     )
 
@@ -189,7 +195,7 @@ def remove_invoice_line(invoice_id: int, line_id: int):
     return change_invoice(
         invoice_id,
         lambda: drafts.remove_line(invoice_id, line_id, actor_id=current_user.id, expected_version=form.version.data),
-        "Line removed.",
+        _("Line removed."),
     )
 
 
@@ -202,7 +208,7 @@ def issue_invoice(invoice_id: int):
     return change_invoice(
         invoice_id,
         lambda: issuing.issue_invoice(invoice_id, actor_id=current_user.id, expected_version=form.version.data),
-        lambda invoice: f"{invoice.kind_label} {invoice.number} issued; its PDF is archived.",
+        lambda invoice: _("%(invoice)s issued; its PDF is archived.", invoice=shown_label(invoice)),
     )
 
 
@@ -215,6 +221,6 @@ def delete_invoice(invoice_id: int):
     return change_invoice(
         invoice_id,
         lambda: drafts.delete_draft(invoice_id, actor_id=current_user.id, expected_version=form.version.data).id,
-        "The draft was deleted (it never had a number).",
+        _("The draft was deleted (it never had a number)."),
         target=lambda case_id: url_for("invoicing.case_invoices", case_id=case_id),
     )

@@ -8,22 +8,33 @@ from decimal import Decimal
 from typing import Any
 
 from flask import flash
+from flask_babel import gettext as _
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, INVOICERS
 from backoffice.invoicing import listing
 from backoffice.invoicing.conversion import base_currency
 from backoffice.invoicing.forms import RateForm
+from backoffice.invoicing.invoices import shown_label
 from backoffice.invoicing.totals import minor_digits
+from backoffice.languages import N_
+from backoffice.templating import format_number
 
 INVOICE_WORKERS = INVOICERS
 INVOICE_READERS = (ADMIN, FINANCE, COORDINATOR)
+# What a refused form left untouched, as the flash says it.
+NOTHING_WAS = {
+    "stored": N_("Nothing was stored: %(problems)s"),
+    "changed": N_("Nothing was changed: %(problems)s"),
+}
 
 
 def form_problems(form) -> list[str]:
     problems = []
     for name, errors in form.errors.items():
         label = "" if name in ("version", "csrf_token") else getattr(form, name).label.text
-        problems.extend(f"{label}: {error}" if label else error for error in errors)
+        problems.extend(
+            _("%(field)s: %(error)s", field=label, error=error) if label else str(error) for error in errors
+        )
     return problems
 
 
@@ -40,7 +51,8 @@ def refused_form(
     `find` loads what the form is about first, so an unknown case or invoice is a 404, not a form error. `problem`
     replaces the form's own errors when the request was refused before the form was read."""
     find()
-    flash(f"Nothing was {nothing_was}: " + (problem if problem is not None else " ".join(form_problems(form))), "error")
+    problems = problem if problem is not None else " ".join(form_problems(form))
+    flash(_(NOTHING_WAS[nothing_was], problems=problems), "error")
     return page(422)
 
 
@@ -49,7 +61,8 @@ def percent(rate: Decimal) -> str:
 
 
 def _quantity(value: Decimal) -> str:
-    return f"{Decimal(value).normalize():f}"
+    """A quantity or an exchange rate with the decimals it has, as the page's language writes it (1.085, 1,085)."""
+    return format_number(Decimal(value).normalize())
 
 
 def _price(amount: Decimal, currency: str) -> Decimal:
@@ -62,10 +75,18 @@ def _price(amount: Decimal, currency: str) -> Decimal:
 
 
 def rate_hints(form: RateForm, currency: str) -> None:
-    form.exchange_rate.description = (
-        f"1 {base_currency()} = ? {currency}; required while the case is invoiced in {currency}."
+    form.exchange_rate.description = _(
+        "1 %(base)s = ? %(currency)s; required while the case is invoiced in %(currency)s.",
+        base=base_currency(),
+        currency=currency,
     )
-    form.exchange_rate_on.description = "The day the rate is from (not in the future)."
+    form.exchange_rate_on.description = _("The day the rate is from (not in the future).")
 
 
-HELPERS = {"percent": percent, "quantity": _quantity, "price": _price, "status_label": listing.status_label}
+HELPERS = {
+    "percent": percent,
+    "quantity": _quantity,
+    "price": _price,
+    "status_label": listing.status_label,
+    "invoice_label": shown_label,
+}

@@ -4,6 +4,7 @@ back to the patient."""
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
@@ -13,16 +14,19 @@ from backoffice.invoicing.forms import ApplyCreditForm, PaymentForm, RefundCredi
 from backoffice.invoicing.views.case_invoices import case_page
 from backoffice.invoicing.views.invoice_page import change_invoice, refused_invoice_form
 from backoffice.invoicing.views.pages import INVOICE_WORKERS, refused_form
-from backoffice.money import format_money
+from backoffice.languages import N_
 from backoffice.params import positive_int
+from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 
+RECORDED = {False: N_("Payment of %(amount)s recorded."), True: N_("Refund of %(amount)s recorded.")}
 
-def _recorded(what: str, payment) -> str:
-    message = f"{what} of {format_money(abs(payment.amount), payment.currency)} recorded."
+
+def _recorded(refund: bool, payment) -> str:
+    message = _(RECORDED[refund], amount=format_page_money(abs(payment.amount), payment.currency))
     if payment.to_credit:
-        excess = format_money(payment.to_credit, payment.currency)
-        message += f" {excess} above what was open is a credit on the case's account."
+        excess = format_page_money(payment.to_credit, payment.currency)
+        message += " " + _("%(amount)s above what was open is a credit on the case's account.", amount=excess)
     return message
 
 
@@ -31,7 +35,6 @@ def _record(invoice_id: int, *, refund: bool):
     form = PaymentForm()
     if not form.validate():
         return refused_invoice_form(invoice_id, form, name)
-    what = "Refund" if refund else "Payment"
     return change_invoice(
         invoice_id,
         lambda: payments.record_payment(
@@ -45,7 +48,7 @@ def _record(invoice_id: int, *, refund: bool):
             refund=refund,
             expected_version=form.version.data,
         ),
-        lambda payment: _recorded(what, payment),
+        lambda payment: _recorded(refund, payment),
         **{name: form},
     )
 
@@ -72,7 +75,9 @@ def apply_case_credit(case_id: int):
         lambda: credits.apply_credit(
             case_id, positive_int(form.invoice_id.data), actor_id=current_user.id, amount=form.amount.data
         ),
-        success=lambda payment: f"{format_money(payment.amount, payment.currency)} of the case's credit applied.",
+        success=lambda payment: _(
+            "%(amount)s of the case's credit applied.", amount=format_page_money(payment.amount, payment.currency)
+        ),
         target=url_for("invoicing.case_invoices", case_id=case_id),
         on_refusal=case_page(case_id, apply_form=form),
     )
@@ -94,7 +99,10 @@ def refund_case_credit(case_id: int):
             method=form.method.data,
             reference=form.reference.data,
         ),
-        success=lambda step: f"Refund of {format_money(-step.amount, step.currency)} from the case's credit recorded.",
+        success=lambda step: _(
+            "Refund of %(amount)s from the case's credit recorded.",
+            amount=format_page_money(-step.amount, step.currency),
+        ),
         target=url_for("invoicing.case_invoices", case_id=case_id),
         on_refusal=case_page(case_id, refund_form=form),
     )
