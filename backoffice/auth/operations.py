@@ -242,22 +242,24 @@ class LanguageRefused(DomainError):
     status_code = 422
 
 
-def change_page_language(user_id: int, code: str | None, *, remote_addr: str | None = None) -> User:
-    """A staff member saves the language of their pages (English or German; None: whatever the browser asks for).
-    Audited with before and after; flushes."""
+def change_page_language(
+    user_id: int, code: str | None, *, actor_id: int | None = None, remote_addr: str | None = None
+) -> User:
+    """The language of a staff member's pages (English or German; None: whatever the browser asks for), chosen by
+    the staff member (`actor_id` None: themselves) or an administrator. Audited with before and after; flushes."""
     if code is not None and code not in STAFF_LANGUAGES:
-        raise LanguageRefused(_("Choose one of the languages offered."))
+        raise LanguageRefused(_("Choose English, German or the browser's language."))
     user = db.session.get(User, user_id)
     if user is None or not user.is_staff:
-        raise LanguageRefused(_("Choose one of the languages offered."))
+        raise LanguageRefused(_("A patient chooses their language in the portal; it is kept on their patient record."))
     before, user.language = user.language, code
     db.session.flush()
     record_event(
-        "user.language_changed",
-        actor_id=user_id,
+        "user_language_changed",
+        actor_id=user_id if actor_id is None else actor_id,
         object_type="user",
         object_id=user.id,
-        details={"before": before, "after": code},
+        details={"from": before, "to": code},
         remote_addr=remote_addr,
     )
     return user

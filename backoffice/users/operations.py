@@ -6,14 +6,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from backoffice.auth.models import User, new_session_token
-from backoffice.auth.operations import hash_password, normalise_email
+from backoffice.auth.operations import change_page_language, hash_password, normalise_email
 from backoffice.auth.passwords import WeakPassword, check_new_password
 from backoffice.auth.permissions import ADMIN, COORDINATOR, ROLE_LABELS, ROLES
 from backoffice.cases.assignment import return_cases_to_queue
 from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
-from backoffice.languages import STAFF_LANGUAGES
 from backoffice.pagination import Page, paginate
 from backoffice.trail import record_event
 
@@ -150,25 +149,14 @@ def reactivate_user(user_id: int, *, actor_id: int | None) -> User:
 
 
 def change_language(user_id: int, language: str | None, *, actor_id: int | None) -> User:
-    """Set the language of a staff member's pages: English, German, or None (their browser's). A patient's language
-    is their patient record's preferred language, set in the portal, not here."""
+    """An administrator sets the language of a staff member's pages (the rule every account's choice follows, in
+    `auth.operations.change_page_language`). A patient's language is their record's, set in the portal."""
     user = get_user(user_id)
     if not user.is_staff:
         raise AccountError(_("A patient chooses their language in the portal; it is kept on their patient record."))
-    if language is not None and language not in STAFF_LANGUAGES:
-        raise AccountError(_("Choose English, German or the browser's language."))
     if language == user.language:
         raise AccountError(_("%(name)s's pages are in that language already.", name=user.name))
-    before = user.language
-    user.language = language
-    record_event(
-        "user_language_changed",
-        actor_id=actor_id,
-        object_type="user",
-        object_id=user.id,
-        details={"from": before, "to": language},
-    )
-    return user
+    return change_page_language(user.id, language, actor_id=actor_id)
 
 
 def list_users(*, page: int = 1, role: str | None = None, search: str | None = None) -> Page[User]:

@@ -28,8 +28,8 @@ def test_a_coordinator_switches_to_german_and_back_and_stays_on_the_page(as_role
     db.session.expire_all()
     assert db.session.get(User, users["coordinator"].id).language is None
     assert '<html lang="en"' in client.get("/cases/").get_data(as_text=True)
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.language_changed")).all()
-    assert [(e.details["before"], e.details["after"]) for e in events] == [(None, "de"), ("de", None)]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user_language_changed")).all()
+    assert [(e.details["from"], e.details["to"]) for e in events] == [(None, "de"), ("de", None)]
 
 
 def test_a_language_staff_pages_do_not_speak_is_refused_and_nothing_changes(as_role, users):
