@@ -65,7 +65,7 @@ def index():
         coordination=coordination,
         roles=ROLE_LABELS,
         signed_in_as=SIGNED_IN_AS[current_user.role],
-        state_label=states.label,
+        state_label=states.shown,
         country_name=country_name,
         duration=operations.format_duration,
         is_overdue=is_overdue,

@@ -83,7 +83,7 @@ def create_deposit_draft(
             _(
                 "Case %(number)s is %(state)s: there is nothing to invoice.",
                 number=case.number,
-                state=_(states.label(case.state)).lower(),
+                state=states.shown(case.state).lower(),
             )
         )
     _refuse_after_final(case)

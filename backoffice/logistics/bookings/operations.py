@@ -111,7 +111,7 @@ def bookable_case(case_id: int) -> Case:
             _(
                 "Case %(case)s is %(state)s: its bookings can no longer change.",
                 case=case.number,
-                state=states.label(case.state).lower(),
+                state=states.shown(case.state).lower(),
             )
         )
     return case
