@@ -18,6 +18,7 @@ from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.languages import N_
 
 # A bill is received once the patient has confirmed the programme (pre-treatment examinations included).
 BILLABLE_STATES = ("confirmed", "travel_booked", "in_treatment", "discharged", "aftercare", "closed")
@@ -26,26 +27,27 @@ BLOCKING_STATUSES = NEEDS_DECISION  # see billing.models
 ACCEPT_NEEDS_REASON = (audit.INVALID, *sorted(audit.UNPRICED))
 OPEN_FOR_LINES = ("received", "under_review")
 NEEDS_REVIEW = ("received", "under_review")
+# Labels marked for the catalogues; translated where shown (the timeline and refusals keep the English words).
 STATUS_LABELS = {
-    "received": "Received",
-    "under_review": "Under review",
-    "approved": "Approved",
-    "disputed": "Disputed",
-    "paid": "Paid",
+    "received": N_("Received"),
+    "under_review": N_("Under review"),
+    "approved": N_("Approved"),
+    "disputed": N_("Disputed"),
+    "paid": N_("Paid"),
 }
 LINE_STATUS_LABELS = {
-    audit.INVALID: "Unreadable",
-    audit.DUPLICATE: "Duplicate",
-    audit.CREDIT: "Credit",
-    audit.UNKNOWN_CODE: "Unknown code",
-    audit.NO_VALID_TARIFF: "No valid tariff",
-    audit.CURRENCY_MISMATCH: "Currency mismatch",
-    audit.OUTSIDE_STAY: "Outside the stay",
-    audit.NOT_IN_PROGRAMME: "Not in the programme",
-    audit.OVERCHARGED: "Overcharged",
-    audit.BELOW_TARIFF: "Below tariff",
-    audit.OK_ROUNDING: "OK with rounding",
-    audit.OK: "OK",
+    audit.INVALID: N_("Unreadable"),
+    audit.DUPLICATE: N_("Duplicate"),
+    audit.CREDIT: N_("Credit"),
+    audit.UNKNOWN_CODE: N_("Unknown code"),
+    audit.NO_VALID_TARIFF: N_("No valid tariff"),
+    audit.CURRENCY_MISMATCH: N_("Currency mismatch"),
+    audit.OUTSIDE_STAY: N_("Outside the stay"),
+    audit.NOT_IN_PROGRAMME: N_("Not in the programme"),
+    audit.OVERCHARGED: N_("Overcharged"),
+    audit.BELOW_TARIFF: N_("Below tariff"),
+    audit.OK_ROUNDING: N_("OK with rounding"),
+    audit.OK: N_("OK"),
 }
 
 
