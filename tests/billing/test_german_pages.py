@@ -1,0 +1,102 @@
+"""A German-speaking staff member works hospital bills, resident tariffs and the savings report in German: every
+heading, label, button, refusal and flash message; the page says lang="de" and amounts are written the German way."""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from backoffice.billing.bills import receiving
+from backoffice.billing.bills.csv_file import HEADER
+from backoffice.billing.tariffs.importing import import_tariff
+from backoffice.extensions import db
+from tests.factories import make_case, make_hospital
+from tests.helpers import login_as
+
+SAMPLES = Path("/work/shared/samples/bill-audit")
+TODAY = date.today()
+BILL = "\n".join(
+    [HEADER, "1,2026-03-01,T00053,cryopreservation,1,9000.00,EUR", "2,2026-03-01,T00056,cryopreservation,1,7276.61,EUR"]
+).encode()
+
+
+def text(response) -> str:
+    assert response.status_code < 500
+    return html.unescape(response.get_data(as_text=True))
+
+
+@pytest.fixture
+def german_finance(client, users):
+    users["finance"].language = "de"
+    db.session.commit()
+    login_as(client, users["finance"])
+    return client
+
+
+@pytest.fixture
+def bill(users):
+    hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg")
+    import_tariff(hospital.id, (SAMPLES / "tariffs.csv").read_bytes(), "tariffs.csv", None)
+    case = make_case(state="in_treatment", hospital_id=hospital.id)
+    bill = receiving.receive_bill(case.id, BILL, "bill.csv", "INV-1", TODAY, users["finance"].id)
+    db.session.commit()
+    return bill
+
+
+def test_a_german_speaking_finance_member_sees_the_bill_pages_in_german(german_finance, bill):
+    listing = text(german_finance.get("/billing/bills"))
+    assert '<html lang="de"' in listing
+    assert "Krankenhausrechnungen" in listing and "Zu prüfen" in listing and "Über dem Inländerpreis" in listing
+
+    page = text(german_finance.get(f"/billing/bills/{bill.id}"))
+    assert '<html lang="de"' in page
+    assert "Rechnung INV-1" in page and "Nächster Schritt" in page and "Prüfung beginnen" in page
+    assert "Positionen" in page and "Begründung" in page and "Position hinzufügen" in page
+    assert "Hospital bills" not in page and "Start the review" not in page
+
+    new = text(german_finance.get(f"/billing/cases/{bill.case_id}/bills/new"))
+    assert "Krankenhausrechnung erfassen" in new and "Rechnungsnummer des Krankenhauses" in new
+
+
+def test_a_german_speaking_finance_member_is_refused_and_told_so_in_german(german_finance, bill):
+    refused = german_finance.post(
+        f"/billing/cases/{bill.case_id}/bills/new", data={"reference": "", "received_on": TODAY.isoformat()}
+    )
+    assert refused.status_code == 422
+    assert "Nichts wurde gespeichert: Geben Sie die Rechnungsnummer des Krankenhauses ein." in text(refused)
+
+    started = german_finance.post(f"/billing/bills/{bill.id}/review", data={"version": bill.version})
+    assert started.status_code == 302
+    page = text(german_finance.get(f"/billing/bills/{bill.id}"))
+    assert "Rechnung INV-1 wird geprüft." in page
+    assert "Offene Befunde: 1 zu hoch berechnet." in page and "Trotz offener Befunde freigeben" in page
+
+
+def test_a_german_speaking_finance_member_sees_tariffs_and_savings_in_german(german_finance, bill):
+    tariffs = text(german_finance.get("/billing/tariffs"))
+    assert '<html lang="de"' in tariffs and "Inländertarife" in tariffs and "Positionen im Tarif" in tariffs
+
+    tariff = text(german_finance.get(f"/billing/tariffs/{bill.hospital_id}"))
+    assert "Aktueller Tarif" in tariff and "Importverlauf" in tariff and "Neuen Tarif importieren" in tariff
+    bad_date = german_finance.get(f"/billing/tariffs/{bill.hospital_id}?valid_on=soon")
+    assert bad_date.status_code == 400 and "„soon“ ist kein Datum" in text(bad_date)
+
+    savings = text(german_finance.get(f"/billing/savings?year={TODAY.year}"))
+    assert '<html lang="de"' in savings and "Einsparungsbericht" in savings and "Zurückgewonnen" in savings
+    assert "Summe" in savings and "EUR\xa016.276,61" in savings  # both lines charged, written the German way
+    refused = german_finance.get("/billing/savings?year=20x6")
+    assert refused.status_code == 400 and "ist kein Jahr zwischen 2000 und 2100" in text(refused)
+
+
+def test_the_bills_of_a_case_are_headed_in_german_on_the_case_page(german_finance, bill):
+    page = text(german_finance.get(f"/cases/{bill.case_id}"))
+    assert "Krankenhausrechnungen" in page and "Rechnung erfassen" in page
+
+
+def test_an_english_speaking_finance_member_keeps_the_english_pages(as_role, bill):
+    page = text(as_role("finance").get(f"/billing/bills/{bill.id}"))
+    assert '<html lang="en"' in page and "Start the review" in page and "Nächster Schritt" not in page
