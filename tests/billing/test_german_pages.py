@@ -4,7 +4,6 @@ heading, label, button, refusal and flash message; the page says lang="de" and a
 from __future__ import annotations
 
 import html
-import io
 from datetime import date
 from pathlib import Path
 
