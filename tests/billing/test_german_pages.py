@@ -4,12 +4,13 @@ heading, label, button, refusal and flash message; the page says lang="de" and a
 from __future__ import annotations
 
 import html
+import io
 from datetime import date
 from pathlib import Path
 
 import pytest
 
-from backoffice.billing.bills import receiving
+from backoffice.billing.bills import receiving, states
 from backoffice.billing.bills.csv_file import HEADER
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
@@ -74,6 +75,13 @@ def test_a_german_speaking_finance_member_is_refused_and_told_so_in_german(germa
     assert "Rechnung INV-1 wird geprüft." in page
     assert "Offene Befunde: 1 zu hoch berechnet." in page and "Trotz offener Befunde freigeben" in page
 
+    refused = german_finance.post(f"/billing/bills/{bill.id}/approve", data={"version": bill.version + 1})
+    assert refused.status_code == 422
+    assert (
+        "Rechnung INV-1 hat noch offene Befunde (1 zu hoch berechnet): Entscheiden Sie darüber, oder geben Sie die "
+        "Rechnung mit einer Begründung frei." in text(refused)
+    )
+
 
 def test_a_german_speaking_finance_member_sees_tariffs_and_savings_in_german(german_finance, bill):
     tariffs = text(german_finance.get("/billing/tariffs"))
@@ -94,6 +102,20 @@ def test_a_german_speaking_finance_member_sees_tariffs_and_savings_in_german(ger
 def test_the_bills_of_a_case_are_headed_in_german_on_the_case_page(german_finance, bill):
     page = text(german_finance.get(f"/cases/{bill.case_id}"))
     assert "Krankenhausrechnungen" in page and "Rechnung erfassen" in page
+
+
+def test_a_refused_tariff_import_is_explained_in_german(german_finance, bill):
+    refused = german_finance.post(
+        f"/billing/tariffs/{bill.hospital_id}/import", data={"file": (io.BytesIO(b"code;price\n"), "prices.csv")}
+    )
+    assert refused.status_code == 422
+    assert "Aus „prices.csv“ wurde für FRA-ABM nichts importiert" in text(refused)
+    assert "Nichts wurde importiert: Korrigieren Sie die Datei und importieren Sie sie erneut" in text(refused)
+
+
+def test_status_words_inside_an_english_sentence_are_the_labels_in_lower_case():
+    assert {key: label.lower() for key, label in states.STATUS_LABELS.items()} == states.STATUS_WORDS
+    assert {key: label.lower() for key, label in states.LINE_STATUS_LABELS.items()} == states.LINE_STATUS_WORDS
 
 
 def test_an_english_speaking_finance_member_keeps_the_english_pages(as_role, bill):

@@ -9,6 +9,7 @@ with an audit row, and flushes; the caller commits.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -49,6 +50,29 @@ LINE_STATUS_LABELS = {
     audit.OK_ROUNDING: N_("OK with rounding"),
     audit.OK: N_("OK"),
 }
+# The same labels inside a sentence ("2 overcharged", "the bill is approved"): English lowers them, German keeps its
+# nouns capitalised, so each language has its own in-sentence word. Translated where shown.
+STATUS_WORDS = {
+    "received": N_("received"),
+    "under_review": N_("under review"),
+    "approved": N_("approved"),
+    "disputed": N_("disputed"),
+    "paid": N_("paid"),
+}
+LINE_STATUS_WORDS = {
+    audit.INVALID: N_("unreadable"),
+    audit.DUPLICATE: N_("duplicate"),
+    audit.CREDIT: N_("credit"),
+    audit.UNKNOWN_CODE: N_("unknown code"),
+    audit.NO_VALID_TARIFF: N_("no valid tariff"),
+    audit.CURRENCY_MISMATCH: N_("currency mismatch"),
+    audit.OUTSIDE_STAY: N_("outside the stay"),
+    audit.NOT_IN_PROGRAMME: N_("not in the programme"),
+    audit.OVERCHARGED: N_("overcharged"),
+    audit.BELOW_TARIFF: N_("below tariff"),
+    audit.OK_ROUNDING: N_("ok with rounding"),
+    audit.OK: N_("ok"),
+}
 
 
 class BillError(DomainError):
@@ -62,8 +86,13 @@ class BillChanged(BillError):
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    """How many lines have each status, in words for the timeline ("3 ok, 1 overcharged")."""
+    """How many lines have each status, in words for the timeline ("3 ok, 1 overcharged"): stored, so in English."""
     return ", ".join(f"{n} {LINE_STATUS_LABELS[s].lower()}" for s, n in counts.items()) or "no lines"
+
+
+def counts_shown(counts: dict[str, int]) -> str:
+    """The same counts in the page's language, for a message shown right away."""
+    return ", ".join(f"{n} {_(LINE_STATUS_WORDS[s])}" for s, n in counts.items()) or _("no lines")
 
 
 def log_change(bill: HospitalBill, actor_id: int | None, note: str, **details) -> None:
@@ -82,15 +111,25 @@ def check_version(bill: HospitalBill, expected_version: int | None) -> None:
     """The bill is still the version the user saw."""
     if expected_version is not None and bill.version != expected_version:
         raise BillChanged(
-            f"Bill {bill.reference} was changed by someone else while you were looking at it. "
-            "Reload the page to see the change, then try again."
+            _(
+                "Bill %(reference)s was changed by someone else while you were looking at it. "
+                "Reload the page to see the change, then try again.",
+                reference=bill.reference,
+            )
         )
 
 
 def require_status(bill: HospitalBill, allowed: str | tuple[str, ...], rule: str) -> None:
-    """The bill is in one of the `allowed` states; otherwise BillError saying the `rule`."""
+    """The bill is in one of the `allowed` states; otherwise BillError saying the `rule` (marked with `N_()`)."""
     if bill.status not in ((allowed,) if isinstance(allowed, str) else allowed):
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: {rule}.")
+        raise BillError(
+            _(
+                "Bill %(reference)s is %(status)s: %(rule)s.",
+                reference=bill.reference,
+                status=_(STATUS_WORDS[bill.status]),
+                rule=_(rule),
+            )
+        )
 
 
 def save_bill(bill: HospitalBill) -> None:
@@ -101,5 +140,8 @@ def save_bill(bill: HospitalBill) -> None:
         db.session.flush()
     except StaleDataError:
         raise BillChanged(
-            f"Bill {reference} was changed by someone else at the same moment. Reload the page and try again."
+            _(
+                "Bill %(reference)s was changed by someone else at the same moment. Reload the page and try again.",
+                reference=reference,
+            )
         ) from None

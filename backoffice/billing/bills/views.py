@@ -23,7 +23,13 @@ from backoffice.billing.bills.forms import (
     VersionedForm,
     VersionForm,
 )
-from backoffice.billing.bills.states import BLOCKING_STATUSES, LINE_STATUS_LABELS, STATUS_LABELS
+from backoffice.billing.bills.states import (
+    BLOCKING_STATUSES,
+    LINE_STATUS_LABELS,
+    LINE_STATUS_WORDS,
+    STATUS_LABELS,
+    STATUS_WORDS,
+)
 from backoffice.billing.models import BILL_STATUSES, LINE_STATUSES
 from backoffice.billing.tariffs.current import latest_import
 from backoffice.cases.operations import get_case
@@ -157,7 +163,8 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         "correction": correction,
         "may_work": may_work,
         "line_labels": LINE_STATUS_LABELS,
-        "status_labels": STATUS_LABELS,
+        "line_words": LINE_STATUS_WORDS,
+        "status_words": STATUS_WORDS,
         "blocking": BLOCKING_STATUSES,
         "format_price": format_page_money,  # unit prices keep every decimal they have, in the page's language
         "problems": forms.pop("problems", ()),
@@ -221,7 +228,7 @@ def add_bill_line(bill_id: int):
             expected_version=form.version.data,
         ),
         lambda line: _(
-            "Line %(number)s added: %(status)s.", number=line.line_no, status=_(LINE_STATUS_LABELS[line.status]).lower()
+            "Line %(number)s added: %(status)s.", number=line.line_no, status=_(LINE_STATUS_WORDS[line.status])
         ),
         line_form=form,
     )

@@ -81,7 +81,7 @@ def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
     bar_width = slot * Decimal("0.34")
     for currency, by_month in report.by_month.items():
         top = _nice_ceiling(
-            max((getattr(amounts, name) for amounts in by_month.values() for name, _, _ in CHART_SERIES), default=ZERO)
+            max((getattr(amounts, series[0]) for amounts in by_month.values() for series in CHART_SERIES), default=ZERO)
         )
         bars = []
         for index, month in enumerate(months):
