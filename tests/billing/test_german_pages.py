@@ -14,6 +14,7 @@ from backoffice.billing.bills import receiving, states
 from backoffice.billing.bills.csv_file import HEADER
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
+from tests.billing.test_letters import make_disputed_bill, pdf_text
 from tests.factories import make_case, make_hospital
 from tests.helpers import login_as
 
@@ -121,3 +122,14 @@ def test_status_words_inside_an_english_sentence_are_the_labels_in_lower_case():
 def test_an_english_speaking_finance_member_keeps_the_english_pages(as_role, bill):
     page = text(as_role("finance").get(f"/billing/bills/{bill.id}"))
     assert '<html lang="en"' in page and "Start the review" in page and "Nächster Schritt" not in page
+
+
+def test_the_dispute_letter_a_german_speaking_finance_member_downloads_stays_the_english_document(german_finance):
+    disputed = make_disputed_bill()
+    db.session.commit()
+    response = german_finance.get(f"/billing/bills/{disputed.bill.id}/dispute-letter.pdf")
+    assert response.status_code == 200
+    letter = pdf_text(response.data)
+    assert f"Correction requested: bill INV-2026-0815 (case {disputed.case.number})" in letter
+    assert "Dear Billing office" in letter and "Total to correct in EUR EUR 106.54" in letter
+    assert "Positionen" not in letter and "Rechnung" not in letter
