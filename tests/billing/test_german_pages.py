@@ -112,6 +112,25 @@ def test_a_refused_tariff_import_is_explained_in_german(german_finance, bill):
     assert refused.status_code == 422
     assert "Aus „prices.csv“ wurde für FRA-ABM nichts importiert" in text(refused)
     assert "Nichts wurde importiert: Korrigieren Sie die Datei und importieren Sie sie erneut" in text(refused)
+    assert "Zeile 1: Die Kopfzeile muss `code,description" in text(refused)
+    assert "fehlende Spalten description, resident_price" in text(refused)
+
+
+def test_a_refused_bill_file_is_explained_in_german(german_finance, bill):
+    refused = german_finance.post(
+        f"/billing/cases/{bill.case_id}/bills/new",
+        data={
+            "reference": "INV-2",
+            "received_on": TODAY.isoformat(),
+            "file": (io.BytesIO(b"code;price\nT1;12"), "b.csv"),
+        },
+    )
+    assert refused.status_code == 422
+    assert (
+        "Aus „b.csv“ wurde nichts gespeichert: Zeile 1, Spalte 2: 'price' ist keine Spalte einer Rechnung; "
+        "die Kopfzeile muss line,date,code,description,quantity,unit_price,currency lauten "
+        "(diese Datei ist durch Semikolons getrennt)." in text(refused)
+    )
 
 
 def test_status_words_inside_an_english_sentence_are_the_labels_in_lower_case():
