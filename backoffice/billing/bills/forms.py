@@ -71,7 +71,7 @@ class CorrectionForm(VersionedForm):
 class LineForm(VersionedForm):
     """One line as the hospital wrote it; the audit reads it like a CSV row (an unreadable one is marked)."""
 
-    service_date = StringField(_l("Date"), validators=[Length(max=40)], render_kw={"placeholder": "YYYY-MM-DD"})
+    service_date = StringField(_l("Date"), validators=[Length(max=40)], render_kw={"placeholder": _l("YYYY-MM-DD")})
     code = StringField(_l("Code"), validators=[DataRequired(message=_l("Enter the line's code.")), Length(max=40)])
     description = StringField(_l("Description"), validators=[Length(max=300)])
     quantity = StringField(_l("Quantity"), validators=[Length(max=40)], default="1")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, BILL_AUDITORS, COORDINATOR, FINANCE, roles_required
@@ -167,6 +167,7 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         "status_words": STATUS_WORDS,
         "blocking": BLOCKING_STATUSES,
         "format_price": format_page_money,  # unit prices keep every decimal they have, in the page's language
+        "format_ratio": lambda ratio: format_decimal(ratio, "0.00"),  # 1.30 (English), 1,30 (German)
         "problems": forms.pop("problems", ()),
     }
     if may_work:

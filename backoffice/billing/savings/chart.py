@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal
 from flask_babel import gettext as _
 
 from backoffice.billing.savings.report import ZERO, Amounts, SavingsReport
@@ -67,7 +67,8 @@ def _px(value: Decimal) -> str:
 
 
 def _axis_label(value: Decimal) -> str:
-    return f"{value.normalize():,f}"
+    """A tick's amount in the page's language: 12,500 and 0.75 in English, 12.500 and 0,75 in German."""
+    return format_decimal(value.normalize())
 
 
 def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
