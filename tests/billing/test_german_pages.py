@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import html
 import io
-from datetime import date
-from pathlib import Path
 
 import pytest
 
 from backoffice.billing.bills import receiving, states
-from backoffice.billing.bills.csv_file import HEADER
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
+from tests.billing.test_bill_views import BILL, SAMPLES, TODAY
 from tests.billing.test_letters import make_disputed_bill, pdf_text
 from tests.factories import make_case, make_hospital
 from tests.helpers import login_as
-
-SAMPLES = Path("/work/shared/samples/bill-audit")
-TODAY = date.today()
-BILL = "\n".join(
-    [HEADER, "1,2026-03-01,T00053,cryopreservation,1,9000.00,EUR", "2,2026-03-01,T00056,cryopreservation,1,7276.61,EUR"]
-).encode()
 
 
 def text(response) -> str:
