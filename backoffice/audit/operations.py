@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.pagination import Page, paginate
 from backoffice.trail import ACCESS_REFUSED, HEALTH_DATA_READ, PAGE_SIZE, AuditEvent
 
@@ -15,7 +16,11 @@ def known_actions() -> list[str]:
 
 
 # What the access history of a case can be narrowed to; "changes" is everything else recorded on the case.
-HISTORY_KINDS = {"reads": "Reads of health data", "refusals": "Refused requests", "changes": "Changes and downloads"}
+HISTORY_KINDS = {
+    "reads": N_("Reads of health data"),
+    "refusals": N_("Refused requests"),
+    "changes": N_("Changes and downloads"),
+}
 
 
 def case_access_history(case_id: int, *, page: int = 1, kind: str | None = None) -> Page[AuditEvent]:

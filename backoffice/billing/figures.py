@@ -129,8 +129,9 @@ def chain_figures(chain: Sequence[tuple[str, Keyed]]) -> tuple[dict[str, Decimal
     return found, recovered
 
 
-def format_amount(amount: Decimal | None, currency: str | None) -> str:
-    """A figure, line amount or total, to the currency's minor unit: EUR 1,596.76. A dash when there is none."""
+def format_amount(amount: Decimal | None, currency: str | None, locale: str = "en") -> str:
+    """A figure, line amount or total, to the currency's minor unit: EUR 1,596.76 (in German EUR 1.596,76). A dash
+    when there is none."""
     if amount is None or not currency:
         return "—"
-    return format_currency(amount, currency, ISO_PATTERN, locale="en")
+    return format_currency(amount, currency, ISO_PATTERN, locale=locale)

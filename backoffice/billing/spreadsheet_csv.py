@@ -16,8 +16,13 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+
+from backoffice.languages import N_
+
 SEPARATORS = (",", ";", "\t")
-SEPARATOR_NAMES = {",": "commas", ";": "semicolons", "\t": "tabs"}
+# Marked for the catalogues; translated where a message names them (in English on the command line).
+SEPARATOR_NAMES = {",": N_("commas"), ";": N_("semicolons"), "\t": N_("tabs")}
 
 # 12,50 · 1.234,56 · 1234,5 · -3,00
 _DECIMAL_COMMA = re.compile(r"-?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
@@ -68,8 +73,16 @@ def decimal_comma(separator: str, amounts: Iterable[tuple[int, str, str]]) -> bo
             point = (row, column, value)
         if comma and point:
             raise MixedDecimals(
-                f"the amounts mix decimal commas (row {comma[0]}, {comma[1]}: {comma[2]!r}) and decimal points "
-                f"(row {point[0]}, {point[1]}: {point[2]!r}); save the file again with one convention"
+                _(
+                    "the amounts mix decimal commas (row %(comma_row)s, %(comma_column)s: %(comma)s) and decimal "
+                    "points (row %(point_row)s, %(point_column)s: %(point)s); save the file again with one convention",
+                    comma_row=comma[0],
+                    comma_column=comma[1],
+                    comma=repr(comma[2]),
+                    point_row=point[0],
+                    point_column=point[1],
+                    point=repr(point[2]),
+                )
             )
     return comma is not None
 

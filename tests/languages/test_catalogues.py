@@ -78,6 +78,17 @@ TRANSLATED_TEMPLATES = (
     "invoicing/*.html",
     "users/*.html",
     "dashboard/*.html",
+    # i17-billing: hospital bills, resident tariffs, the savings report, the audit log (the dispute letter to a
+    # German hospital is a document in English and stays as it is)
+    "billing/_case_bills.html",
+    "billing/bill.html",
+    "billing/bill_macros.html",
+    "billing/bill_new.html",
+    "billing/bills.html",
+    "billing/savings.html",
+    "billing/tariff.html",
+    "billing/tariffs.html",
+    "audit/*.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

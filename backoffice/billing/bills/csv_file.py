@@ -1,4 +1,5 @@
-"""Reading the CSV a hospital sends with its bill into raw bill lines (no Flask, no database).
+"""Reading the CSV a hospital sends with its bill into raw bill lines (no request, no database; a refusal is in the
+page's language when there is a page, in English on the command line).
 
 The file is UTF-8 (an optional byte-order mark is dropped), with the header
 `line,date,code,description,quantity,unit_price,currency`, separated by commas, or as a German Excel saves it: by
@@ -20,6 +21,9 @@ import io
 import re
 from dataclasses import replace
 from typing import BinaryIO
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from backoffice.billing.audit import RawLine
 from backoffice.billing.spreadsheet_csv import (
@@ -45,8 +49,14 @@ class BillFileError(ValueError):
     """The bill file cannot be used at all; the message is for people and names the row and column when it can."""
 
     def __init__(self, message: str, *, row: int | None = None, column: str | None = None):
-        where = ", ".join(part for part in (f"row {row}" if row else "", f"column {column}" if column else "") if part)
-        self.message = f"{where}: {message}" if where else message
+        if row and column:
+            self.message = _("row %(row)s, column %(column)s: %(problem)s", row=row, column=column, problem=message)
+        elif row:
+            self.message = _("row %(row)s: %(problem)s", row=row, problem=message)
+        elif column:
+            self.message = _("column %(column)s: %(problem)s", column=column, problem=message)
+        else:
+            self.message = message
         self.row = row
         self.column = column
         super().__init__(self.message)
@@ -69,15 +79,15 @@ def read_bill_csv(
 ) -> list[RawLine]:
     """The bill's rows as raw lines, in file order; `BillFileError` when the file cannot be used."""
     if len(data) > max_bytes:
-        raise BillFileError(f"the file is larger than {_megabytes(max_bytes)}; split the bill")
+        raise BillFileError(_("the file is larger than %(size)s; split the bill", size=_megabytes(max_bytes)))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BillFileError("the file is UTF-16; save it as CSV UTF-8", row=1)
+        raise BillFileError(_("the file is UTF-16; save it as CSV UTF-8"), row=1)
     text = data.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     if "\x00" in text:
         row = text[: text.index("\x00")].count("\n") + 1
-        raise BillFileError("the file contains a NUL character, which no bill has; save it again as CSV", row=row)
+        raise BillFileError(_("the file contains a NUL character, which no bill has; save it again as CSV"), row=row)
     if not text.strip():
-        raise BillFileError(f"the file is empty; a bill starts with the header {HEADER}", row=1)
+        raise BillFileError(_("the file is empty; a bill starts with the header %(header)s", header=HEADER), row=1)
 
     separator = detect_separator(text.split("\n", 1)[0], BILL_COLUMNS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
@@ -90,10 +100,12 @@ def read_bill_csv(
         if not any(value.strip() for value in values):
             continue
         if len(lines) == max_lines:
-            raise BillFileError(f"the bill has more than {max_lines:,} lines; split it", row=row_number)
+            raise BillFileError(
+                _("the bill has more than %(count)s lines; split it", count=f"{max_lines:,}"), row=row_number
+            )
         lines.append(_raw_line(row_number, values, positions))
     if not lines:
-        raise BillFileError("the file has a header but no bill lines", row=row_number + 1)
+        raise BillFileError(_("the file has a header but no bill lines"), row=row_number + 1)
     return _in_decimal_points(lines, separator)
 
 
@@ -105,7 +117,13 @@ def _in_decimal_points(lines: list[RawLine], separator: str) -> list[RawLine]:
     try:
         comma = decimal_comma(separator, amounts)
     except MixedDecimals as error:
-        raise BillFileError(f"{error} (the file is separated by {SEPARATOR_NAMES[separator]})") from None
+        raise BillFileError(
+            _(
+                "%(problem)s (the file is separated by %(separator)s)",
+                problem=error,
+                separator=_(SEPARATOR_NAMES[separator]),
+            )
+        ) from None
     return [
         replace(
             line,
@@ -129,13 +147,15 @@ def _rows(reader, text: str):
         except StopIteration:
             return
         except csv.Error as error:
-            raise BillFileError(f"the CSV cannot be read ({error}); check the quotes", row=row_number) from None
+            raise BillFileError(
+                _("the CSV cannot be read (%(error)s); check the quotes", error=error), row=row_number
+            ) from None
         if check_encoding:
             for position, value in enumerate(values):
                 if _NOT_UTF8.search(value):
                     column = header[position] if position < len(header) else str(position + 1)
                     raise BillFileError(
-                        "the text is not UTF-8; save the file as CSV UTF-8", row=row_number, column=column
+                        _("the text is not UTF-8; save the file as CSV UTF-8"), row=row_number, column=column
                     )
         if row_number == 1:
             header = [value.strip().lower() for value in values]
@@ -146,25 +166,48 @@ def _header_positions(header: list[str], row: int, separator: str = ",") -> dict
     names = [name.strip().lower() for name in header]
     while names and not names[-1]:
         names.pop()
-    expected = f"the header must be {HEADER}"
-    if separator != ",":
-        expected += f" (this file is separated by {SEPARATOR_NAMES[separator]})"
+    if separator == ",":
+        expected = _("the header must be %(header)s", header=HEADER)
+    else:
+        expected = _(
+            "the header must be %(header)s (this file is separated by %(separator)s)",
+            header=HEADER,
+            separator=_(SEPARATOR_NAMES[separator]),
+        )
     if len(names) == 1 and (";" in names[0] or "\t" in names[0] or "," in names[0]):
         raise BillFileError(
-            f"the header cannot be split into columns by commas, semicolons or tabs; {expected}", row=row, column="1"
+            _("the header cannot be split into columns by commas, semicolons or tabs; %(expected)s", expected=expected),
+            row=row,
+            column="1",
         )
     positions: dict[str, int] = {}
     for position, name in enumerate(names):
         if name not in BILL_COLUMNS:
-            shown = repr(header[position].strip()[:40]) if name else "an empty name"
-            raise BillFileError(f"{shown} is not a bill column; {expected}", row=row, column=str(position + 1))
+            shown = repr(header[position].strip()[:40]) if name else _("an empty name")
+            raise BillFileError(
+                _("%(name)s is not a bill column; %(expected)s", name=shown, expected=expected),
+                row=row,
+                column=str(position + 1),
+            )
         if name in positions:
-            raise BillFileError(f"the column {name} appears twice; {expected}", row=row, column=str(position + 1))
+            raise BillFileError(
+                _("the column %(name)s appears twice; %(expected)s", name=name, expected=expected),
+                row=row,
+                column=str(position + 1),
+            )
         positions[name] = position
     missing = [name for name in BILL_COLUMNS if name not in positions]
     if missing:
-        what = "the column " + missing[0] if len(missing) == 1 else "the columns " + ", ".join(missing)
-        raise BillFileError(f"{what} {'is' if len(missing) == 1 else 'are'} missing; {expected}", row=row)
+        raise BillFileError(
+            ngettext(
+                "the column %(names)s is missing; %(expected)s",
+                "the columns %(names)s are missing; %(expected)s",
+                len(missing),
+                names=", ".join(missing),
+                expected=expected,
+            ),
+            row=row,
+        )
     return positions
 
 

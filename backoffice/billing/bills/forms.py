@@ -1,5 +1,6 @@
 """Forms of the hospital bill pages. Each change carries the bill version the user saw (optimistic locking)."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -7,17 +8,22 @@ from wtforms.widgets import HiddenInput
 
 from backoffice.forms import FlaskForm, choices
 
-FILE_HINT = (
+FILE_HINT = _l(
     "The hospital's CSV with the header line,date,code,description,quantity,unit_price,currency; "
     "dates as YYYY-MM-DD, amounts with a dot. Unreadable rows are kept and marked; a file that cannot be read at all "
     "is refused whole."
+)
+NEW_BILL_FILE_HINT = _l(
+    "The hospital's CSV with the header line,date,code,description,quantity,unit_price,currency; "
+    "dates as YYYY-MM-DD, amounts with a dot. Unreadable rows are kept and marked; a file that cannot be read at all "
+    "is refused whole. Leave it empty to enter the lines one by one."
 )
 
 
 def _reference_field(missing: str):
     """The hospital's invoice number of a received bill; `missing` says what to enter."""
     return StringField(
-        "Hospital's invoice number",
+        _l("Hospital's invoice number"),
         validators=[DataRequired(message=missing), Length(max=60)],
         render_kw={"maxlength": 60},
     )
@@ -25,7 +31,7 @@ def _reference_field(missing: str):
 
 def _received_on_field(missing: str):
     """The day a bill was received; `missing` says what to enter."""
-    return DateField("Received on", validators=[DataRequired(message=missing)], format="%Y-%m-%d")
+    return DateField(_l("Received on"), validators=[DataRequired(message=missing)], format="%Y-%m-%d")
 
 
 class VersionedForm(FlaskForm):
@@ -33,7 +39,7 @@ class VersionedForm(FlaskForm):
 
     version = IntegerField(
         widget=HiddenInput(),
-        validators=[InputRequired(message="The form is out of date: reload the page."), NumberRange(min=1)],
+        validators=[InputRequired(message=_l("The form is out of date: reload the page.")), NumberRange(min=1)],
     )
 
 
@@ -41,54 +47,54 @@ class BillReceiveForm(FlaskForm):
     """A new bill: from a CSV, or empty for line-by-line entry."""
 
     file = FileField(
-        "Bill file (CSV)",
+        _l("Bill file (CSV)"),
         render_kw={"accept": ".csv,text/csv"},
-        description=FILE_HINT + " Leave it empty to enter the lines one by one.",
+        description=NEW_BILL_FILE_HINT,
     )
-    reference = _reference_field("Enter the hospital's invoice number.")
-    received_on = _received_on_field("Enter the date the bill was received (YYYY-MM-DD).")
+    reference = _reference_field(_l("Enter the hospital's invoice number."))
+    received_on = _received_on_field(_l("Enter the date the bill was received (YYYY-MM-DD)."))
 
 
 class CorrectionForm(VersionedForm):
     """The hospital's corrected bill for a disputed one."""
 
     file = FileField(
-        "Corrected bill (CSV)",
-        validators=[FileRequired(message="Choose the corrected bill's CSV file.")],
+        _l("Corrected bill (CSV)"),
+        validators=[FileRequired(message=_l("Choose the corrected bill's CSV file."))],
         render_kw={"accept": ".csv,text/csv"},
         description=FILE_HINT,
     )
-    reference = _reference_field("Enter the corrected bill's invoice number.")
-    received_on = _received_on_field("Enter the date the corrected bill was received (YYYY-MM-DD).")
+    reference = _reference_field(_l("Enter the corrected bill's invoice number."))
+    received_on = _received_on_field(_l("Enter the date the corrected bill was received (YYYY-MM-DD)."))
 
 
 class LineForm(VersionedForm):
     """One line as the hospital wrote it; the audit reads it like a CSV row (an unreadable one is marked)."""
 
-    service_date = StringField("Date", validators=[Length(max=40)], render_kw={"placeholder": "YYYY-MM-DD"})
-    code = StringField("Code", validators=[DataRequired(message="Enter the line's code."), Length(max=40)])
-    description = StringField("Description", validators=[Length(max=300)])
-    quantity = StringField("Quantity", validators=[Length(max=40)], default="1")
-    unit_price = StringField("Unit price", validators=[Length(max=40)], render_kw={"placeholder": "1234.50"})
-    currency = StringField("Currency", validators=[Length(max=10)], default="EUR")
+    service_date = StringField(_l("Date"), validators=[Length(max=40)], render_kw={"placeholder": _l("YYYY-MM-DD")})
+    code = StringField(_l("Code"), validators=[DataRequired(message=_l("Enter the line's code.")), Length(max=40)])
+    description = StringField(_l("Description"), validators=[Length(max=300)])
+    quantity = StringField(_l("Quantity"), validators=[Length(max=40)], default="1")
+    unit_price = StringField(_l("Unit price"), validators=[Length(max=40)], render_kw={"placeholder": "1234.50"})
+    currency = StringField(_l("Currency"), validators=[Length(max=10)], default="EUR")
 
 
 class DecisionForm(VersionedForm):
     """Accept or dispute one line; the decision is the button pressed."""
 
     decision = SelectField(
-        "Decision",
-        choices=choices([("accepted", "Accept"), ("disputed", "Dispute")]),
+        _l("Decision"),
+        choices=choices([("accepted", _l("Accept")), ("disputed", _l("Dispute"))]),
         validate_choice=True,
     )
-    reason = StringField("Reason", validators=[Optional(), Length(max=1000)])
+    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=1000)])
 
 
 class ApproveForm(VersionedForm):
     override_note = TextAreaField(
-        "Override note",
+        _l("Override note"),
         validators=[Optional(), Length(max=2000)],
-        description=(
+        description=_l(
             "Needed while findings are undecided: why the bill is approved anyway (at least 10 characters). "
             "Lines left undecided are not charged on the patient's invoice."
         ),
@@ -97,15 +103,17 @@ class ApproveForm(VersionedForm):
 
 class DisputeForm(VersionedForm):
     note = TextAreaField(
-        "Internal note",
+        _l("Internal note"),
         validators=[Optional(), Length(max=2000)],
-        description="Optional, kept on the case timeline; the dispute letter lists each disputed line with its reason.",
+        description=_l(
+            "Optional, kept on the case timeline; the dispute letter lists each disputed line with its reason."
+        ),
     )
 
 
 class PaidForm(VersionedForm):
     paid_on = DateField(
-        "Paid on", validators=[DataRequired(message="Enter the payment date (YYYY-MM-DD).")], format="%Y-%m-%d"
+        _l("Paid on"), validators=[DataRequired(message=_l("Enter the payment date (YYYY-MM-DD)."))], format="%Y-%m-%d"
     )
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select, type_coerce
 from sqlalchemy.orm import joinedload, selectinload
@@ -36,7 +37,7 @@ def get_bill(bill_id: int, *, with_lines: bool = False) -> HospitalBill:
         options.append(selectinload(HospitalBill.lines))
     bill = db.session.scalar(select(HospitalBill).where(HospitalBill.id == bill_id).options(*options))
     if bill is None:
-        raise NotFound("There is no such bill.")
+        raise NotFound(_("There is no such bill."))
     return bill
 
 
@@ -44,7 +45,7 @@ def get_line(bill_id: int, line_id: int) -> BillLine:
     """A line of this bill; a line of another bill is as unknown as a line that does not exist."""
     line = db.session.scalar(select(BillLine).where(BillLine.id == line_id, BillLine.bill_id == bill_id))
     if line is None:
-        raise NotFound("There is no such line on this bill.")
+        raise NotFound(_("There is no such line on this bill."))
     return line
 
 
@@ -179,7 +180,7 @@ def _sums_by_bill(
 
 def _bill_figures(totals: dict[str, audit.Totals], keyed: Mapping[tuple[str, str], figures_.CodeSums]):
     found: dict[str, Decimal] = {}
-    for (currency, _), sums in keyed.items():
+    for (currency, _code), sums in keyed.items():
         found[currency] = found.get(currency, Decimal("0.00")) + sums.found
     return {
         currency: figures_.Figures(
@@ -237,7 +238,7 @@ def bills_of_case(case_id: int) -> list[BillOverview]:
             chain.append(corrected_by[chain[-1]])
         if len(chain) < 2:
             continue
-        _, recovered = figures_.chain_figures([(by_id[i].bill.status, keyed.get(i, {})) for i in chain])
+        _found, recovered = figures_.chain_figures([(by_id[i].bill.status, keyed.get(i, {})) for i in chain])
         final = by_id[chain[-1]]
         for currency, amount in recovered.items():
             final.figures.setdefault(currency, figures_.Figures(currency)).recovered = amount

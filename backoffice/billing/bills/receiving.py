@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
@@ -30,12 +31,14 @@ from backoffice.billing.bills.states import (
 )
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport
 from backoffice.billing.tariffs.current import latest_import
+from backoffice.cases import states as case_states
 from backoffice.cases.documents import display_name
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.notifications.operations import notify_case, path_for
 
 INSERT_CHUNK = 1_000  # bill lines per INSERT statement
@@ -49,32 +52,34 @@ def max_bill_bytes() -> int:
 def _check_reference(reference: str | None, hospital_id: int, *, allowed: str | None = None) -> str:
     reference = (reference or "").strip()
     if not reference:
-        raise BillError("Enter the hospital's invoice number of the bill.")
+        raise BillError(_("Enter the hospital's invoice number of the bill."))
     if len(reference) > 60:
-        raise BillError("The invoice number has at most 60 characters.")
+        raise BillError(_("The invoice number has at most 60 characters."))
     if reference != allowed:
         taken = db.session.scalar(
             select(HospitalBill.id).where(HospitalBill.hospital_id == hospital_id, HospitalBill.reference == reference)
         )
         if taken is not None:
-            raise BillError(f"A bill {reference} of this hospital has already been received.")
+            raise BillError(_("A bill %(reference)s of this hospital has already been received.", reference=reference))
     return reference
 
 
 def _check_received_on(received_on: date | None) -> date:
     if received_on is None:
-        raise BillError("Enter the date the bill was received.")
+        raise BillError(_("Enter the date the bill was received."))
     if received_on > utcnow().date():
-        raise BillError("The date the bill was received cannot be in the future.")
+        raise BillError(_("The date the bill was received cannot be in the future."))
     return received_on
 
 
 def _tariff_of(case: Case) -> TariffImport:
     if case.hospital_id is None or case.hospital is None:
-        raise BillError(f"Case {case.number} has no hospital yet: choose its programme before receiving a bill.")
+        raise BillError(
+            _("Case %(number)s has no hospital yet: choose its programme before receiving a bill.", number=case.number)
+        )
     tariff_import = latest_import(case.hospital_id)
     if tariff_import is None:
-        raise BillError(f"{case.hospital.code} has no resident tariff yet; import it first.")
+        raise BillError(_("%(hospital)s has no resident tariff yet; import it first.", hospital=case.hospital.code))
     return tariff_import
 
 
@@ -91,8 +96,12 @@ def _new_bill(
 ) -> HospitalBill:
     if case.state not in BILLABLE_STATES:
         raise BillError(
-            f"Case {case.number} is {case.state.replace('_', ' ')}: hospital bills are received once the patient has "
-            "confirmed the programme."
+            _(
+                "Case %(number)s is at “%(state)s”: hospital bills are received once the patient has confirmed the "
+                "programme.",
+                number=case.number,
+                state=_(case_states.label(case.state)),
+            )
         )
     tariff_import = _tariff_of(case)
     reference = _check_reference(reference, case.hospital_id, allowed=supersedes.reference if supersedes else None)
@@ -103,7 +112,11 @@ def _new_bill(
         try:
             raws = read_bill_csv(data, max_bytes=max_bill_bytes())
         except BillFileError as error:
-            raise BillError(f"Nothing was stored from “{name or 'the file'}”: {error.message}.") from None
+            if name:
+                message = _("Nothing was stored from “%(name)s”: %(problem)s.", name=name, problem=error.message)
+            else:
+                message = _("Nothing was stored from the file: %(problem)s.", problem=error.message)
+            raise BillError(message) from None
     bill = HospitalBill(
         case_id=case.id,
         hospital_id=case.hospital_id,
@@ -122,7 +135,9 @@ def _new_bill(
             db.session.flush()
     except IntegrityError:
         # Two uploads of the same bill at once: the unique index lets one through.
-        raise BillError(f"Bill {reference} of this hospital was received a moment ago; reload the case.") from None
+        raise BillError(
+            _("Bill %(reference)s of this hospital was received a moment ago; reload the case.", reference=reference)
+        ) from None
     rows = []
     audited = audit_lines(raws, tariff_import.id, audit_context(case))
     for position, (result, line, reason) in enumerate(audited, start=1):
@@ -196,9 +211,9 @@ def add_line(
     first). Only while the bill is received or under review; against the tariff the bill was received with."""
     bill = get_bill(bill_id, with_lines=True)
     check_version(bill, expected_version)
-    require_status(bill, OPEN_FOR_LINES, "its lines cannot change")
+    require_status(bill, OPEN_FOR_LINES, N_("its lines cannot change"))
     if not (code or "").strip():
-        raise BillError("Enter the line's code.")
+        raise BillError(_("Enter the line's code."))
     case = get_case(bill.case_id)
     lines = list(bill.lines)
     row = BillLine(
@@ -216,7 +231,7 @@ def add_line(
     # The whole bill is audited so that the new line is checked against the earlier ones (a duplicate), but only the
     # new line takes its result: the stored lines keep the status they were decided on.
     raws = [raw_of(line) for line in lines]
-    *_, (result, line, reason) = audit_lines(raws, bill.tariff_import_id, audit_context(case))
+    *_earlier, (result, line, reason) = audit_lines(raws, bill.tariff_import_id, audit_context(case))
     apply_result(row, result, line, reason)
     bill.lines.append(row)
     save_bill(bill)
@@ -243,17 +258,27 @@ def receive_correction(
     The disputed bill stays as it was, read-only; a bill is corrected once (correct the correction after that)."""
     old = get_bill(bill_id)
     check_version(old, expected_version)
-    require_status(old, "disputed", "only a disputed bill is corrected")
-    _, correction = corrections_of(old)
+    require_status(old, "disputed", N_("only a disputed bill is corrected"))
+    _corrected, correction = corrections_of(old)
     if correction is not None:
-        raise BillError(f"Bill {old.reference} has already been corrected by bill {correction.reference}.")
+        raise BillError(
+            _(
+                "Bill %(reference)s has already been corrected by bill %(correction)s.",
+                reference=old.reference,
+                correction=correction.reference,
+            )
+        )
     if data is None:
-        raise BillError("Choose the corrected bill's CSV file.")
+        raise BillError(_("Choose the corrected bill's CSV file."))
     case = get_case(old.case_id)
     if case.hospital_id != old.hospital_id:
         raise BillError(
-            f"Case {case.number} has moved to another hospital since bill {old.reference}; a correction comes from "
-            "the hospital that sent the bill. Receive it as a new bill instead."
+            _(
+                "Case %(number)s has moved to another hospital since bill %(reference)s; a correction comes from the "
+                "hospital that sent the bill. Receive it as a new bill instead.",
+                number=case.number,
+                reference=old.reference,
+            )
         )
     bill = _new_bill(case, data, filename, reference, received_on, actor_id, status="under_review", supersedes=old)
     save_bill(old)  # two corrections of the same bill at once: the second is refused

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from backoffice.billing.bills.listing import bill_summary, get_bill
 from backoffice.billing.bills.states import (
     ACCEPT_NEEDS_REASON,
     LINE_STATUS_LABELS,
+    LINE_STATUS_WORDS,
     BillError,
     check_version,
-    counts_text,
+    counts_shown,
     log_change,
     require_status,
     save_bill,
@@ -24,6 +28,7 @@ from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 
 MIN_OVERRIDE_NOTE = 10
 
@@ -32,9 +37,11 @@ def start_review(bill_id: int, *, actor_id: int | None, expected_version: int | 
     """received -> under_review: finance starts working the findings. A bill without lines has nothing to review."""
     bill = get_bill(bill_id, with_lines=True)
     check_version(bill, expected_version)
-    require_status(bill, "received", "its review has already started")
+    require_status(bill, "received", N_("its review has already started"))
     if not bill.lines:
-        raise BillError(f"Bill {bill.reference} has no lines yet: enter them before the review.")
+        raise BillError(
+            _("Bill %(reference)s has no lines yet: enter them before the review.", reference=bill.reference)
+        )
     bill.status = "under_review"
     save_bill(bill)
     log_change(bill, actor_id, f"Bill {bill.reference}: review started")
@@ -54,22 +61,25 @@ def decide_line(
     a decision may be changed, and every decision is logged."""
     line = db.session.get(BillLine, line_id)
     if line is None or (bill_id is not None and line.bill_id != bill_id):
-        raise NotFound("There is no such line on this bill.")
+        raise NotFound(_("There is no such line on this bill."))
     bill = get_bill(line.bill_id)
     check_version(bill, expected_version)
-    require_status(bill, "under_review", "lines are decided while it is under review")
+    require_status(bill, "under_review", N_("lines are decided while it is under review"))
     if decision not in ("accepted", "disputed"):
-        raise BillError("Choose to accept or to dispute the line.")
+        raise BillError(_("Choose to accept or to dispute the line."))
     reason = (reason or "").strip()
     if decision == "disputed" and not reason:
-        raise BillError(f"Say why line {line.line_no} is disputed: the hospital will read it.")
+        raise BillError(_("Say why line %(number)s is disputed: the hospital will read it.", number=line.line_no))
     if decision == "accepted" and not reason and line.status in ACCEPT_NEEDS_REASON:
         raise BillError(
-            f"Say why line {line.line_no} is accepted: it is {LINE_STATUS_LABELS[line.status].lower()}, so no "
-            "resident price was compared with it."
+            _(
+                "Say why line %(number)s is accepted: it is %(status)s, so no resident price was compared with it.",
+                number=line.line_no,
+                status=_(LINE_STATUS_WORDS[line.status]),
+            )
         )
     if len(reason) > 1000:
-        raise BillError("The reason has at most 1,000 characters.")
+        raise BillError(_("The reason has at most 1,000 characters."))
     before = line.decision
     line.decision = decision
     line.decision_reason = reason
@@ -99,25 +109,34 @@ def approve_bill(
     least 10 characters says why. An overridden line is still not accepted: no invoice charges it."""
     bill = get_bill(bill_id, with_lines=True)
     check_version(bill, expected_version)
-    require_status(bill, "under_review", "only a bill under review is approved")
+    require_status(bill, "under_review", N_("only a bill under review is approved"))
     summary = bill_summary(bill)
     if summary.disputed_lines:
-        n = summary.disputed_lines
         raise BillError(
-            f"Bill {bill.reference} has {n} disputed line{'s' if n != 1 else ''}: dispute the bill instead, "
-            "or accept the line first."
+            ngettext(
+                "Bill %(reference)s has %(num)d disputed line: dispute the bill instead, or accept the line first.",
+                "Bill %(reference)s has %(num)d disputed lines: dispute the bill instead, or accept the line first.",
+                summary.disputed_lines,
+                reference=bill.reference,
+            )
         )
     note = (override_note or "").strip()
     if summary.undecided_blocking_count:
         if not note:
             raise BillError(
-                f"Bill {bill.reference} still has undecided findings ({counts_text(summary.undecided_blocking)}): "
-                "decide them, or approve with an override note saying why."
+                _(
+                    "Bill %(reference)s still has undecided findings (%(counts)s): decide them, or approve with an "
+                    "override note saying why.",
+                    reference=bill.reference,
+                    counts=counts_shown(summary.undecided_blocking),
+                )
             )
         if len(note) < MIN_OVERRIDE_NOTE:
-            raise BillError(f"The override note needs at least {MIN_OVERRIDE_NOTE} characters: say why.")
+            raise BillError(
+                _("The override note needs at least %(count)s characters: say why.", count=MIN_OVERRIDE_NOTE)
+            )
     if len(note) > 2000:
-        raise BillError("The override note has at most 2,000 characters.")
+        raise BillError(_("The override note has at most 2,000 characters."))
     bill.status = "approved"
     bill.decided_at = utcnow()
     bill.decided_by_id = actor_id
@@ -139,13 +158,18 @@ def dispute_bill(
     """under_review -> disputed: the bill goes back to the hospital with its disputed lines (at least one)."""
     bill = get_bill(bill_id, with_lines=True)
     check_version(bill, expected_version)
-    require_status(bill, "under_review", "only a bill under review is disputed")
+    require_status(bill, "under_review", N_("only a bill under review is disputed"))
     disputed = [line for line in bill.lines if line.decision == "disputed"]
     if not disputed:
-        raise BillError(f"Bill {bill.reference} has no disputed line: dispute a line (with its reason) first.")
+        raise BillError(
+            _(
+                "Bill %(reference)s has no disputed line: dispute a line (with its reason) first.",
+                reference=bill.reference,
+            )
+        )
     note = (note or "").strip()
     if len(note) > 2000:
-        raise BillError("The note has at most 2,000 characters.")
+        raise BillError(_("The note has at most 2,000 characters."))
     bill.status = "disputed"
     bill.decided_at = utcnow()
     bill.decided_by_id = actor_id
@@ -166,13 +190,13 @@ def mark_paid(
     """approved -> paid, on the date the transfer left."""
     bill = get_bill(bill_id)
     check_version(bill, expected_version)
-    require_status(bill, "approved", "only an approved bill is paid")
+    require_status(bill, "approved", N_("only an approved bill is paid"))
     if paid_on is None:
-        raise BillError("Enter the date the bill was paid.")
+        raise BillError(_("Enter the date the bill was paid."))
     if paid_on > utcnow().date():
-        raise BillError("The payment date cannot be in the future.")
+        raise BillError(_("The payment date cannot be in the future."))
     if paid_on < bill.received_on:
-        raise BillError("The payment date cannot be before the bill was received.")
+        raise BillError(_("The payment date cannot be before the bill was received."))
     bill.status = "paid"
     bill.paid_on = paid_on
     save_bill(bill)

@@ -9,6 +9,7 @@ with an audit row, and flushes; the caller commits.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,6 +19,7 @@ from backoffice.cases.models import Case
 from backoffice.cases.operations import record_case_event
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.languages import N_
 
 # A bill is received once the patient has confirmed the programme (pre-treatment examinations included).
 BILLABLE_STATES = ("confirmed", "travel_booked", "in_treatment", "discharged", "aftercare", "closed")
@@ -26,26 +28,50 @@ BLOCKING_STATUSES = NEEDS_DECISION  # see billing.models
 ACCEPT_NEEDS_REASON = (audit.INVALID, *sorted(audit.UNPRICED))
 OPEN_FOR_LINES = ("received", "under_review")
 NEEDS_REVIEW = ("received", "under_review")
+# Labels marked for the catalogues; translated where shown (the timeline and refusals keep the English words).
 STATUS_LABELS = {
-    "received": "Received",
-    "under_review": "Under review",
-    "approved": "Approved",
-    "disputed": "Disputed",
-    "paid": "Paid",
+    "received": N_("Received"),
+    "under_review": N_("Under review"),
+    "approved": N_("Approved"),
+    "disputed": N_("Disputed"),
+    "paid": N_("Paid"),
 }
 LINE_STATUS_LABELS = {
-    audit.INVALID: "Unreadable",
-    audit.DUPLICATE: "Duplicate",
-    audit.CREDIT: "Credit",
-    audit.UNKNOWN_CODE: "Unknown code",
-    audit.NO_VALID_TARIFF: "No valid tariff",
-    audit.CURRENCY_MISMATCH: "Currency mismatch",
-    audit.OUTSIDE_STAY: "Outside the stay",
-    audit.NOT_IN_PROGRAMME: "Not in the programme",
-    audit.OVERCHARGED: "Overcharged",
-    audit.BELOW_TARIFF: "Below tariff",
-    audit.OK_ROUNDING: "OK with rounding",
-    audit.OK: "OK",
+    audit.INVALID: N_("Unreadable"),
+    audit.DUPLICATE: N_("Duplicate"),
+    audit.CREDIT: N_("Credit"),
+    audit.UNKNOWN_CODE: N_("Unknown code"),
+    audit.NO_VALID_TARIFF: N_("No valid tariff"),
+    audit.CURRENCY_MISMATCH: N_("Currency mismatch"),
+    audit.OUTSIDE_STAY: N_("Outside the stay"),
+    audit.NOT_IN_PROGRAMME: N_("Not in the programme"),
+    audit.OVERCHARGED: N_("Overcharged"),
+    audit.BELOW_TARIFF: N_("Below tariff"),
+    audit.OK_ROUNDING: N_("OK with rounding"),
+    audit.OK: N_("OK"),
+}
+# The same labels inside a sentence ("2 overcharged", "the bill is approved"): English lowers them, German keeps its
+# nouns capitalised, so each language has its own in-sentence word. Translated where shown.
+STATUS_WORDS = {
+    "received": N_("received"),
+    "under_review": N_("under review"),
+    "approved": N_("approved"),
+    "disputed": N_("disputed"),
+    "paid": N_("paid"),
+}
+LINE_STATUS_WORDS = {
+    audit.INVALID: N_("unreadable"),
+    audit.DUPLICATE: N_("duplicate"),
+    audit.CREDIT: N_("credit"),
+    audit.UNKNOWN_CODE: N_("unknown code"),
+    audit.NO_VALID_TARIFF: N_("no valid tariff"),
+    audit.CURRENCY_MISMATCH: N_("currency mismatch"),
+    audit.OUTSIDE_STAY: N_("outside the stay"),
+    audit.NOT_IN_PROGRAMME: N_("not in the programme"),
+    audit.OVERCHARGED: N_("overcharged"),
+    audit.BELOW_TARIFF: N_("below tariff"),
+    audit.OK_ROUNDING: N_("ok with rounding"),
+    audit.OK: N_("ok"),
 }
 
 
@@ -60,8 +86,13 @@ class BillChanged(BillError):
 
 
 def counts_text(counts: dict[str, int]) -> str:
-    """How many lines have each status, in words for the timeline ("3 ok, 1 overcharged")."""
+    """How many lines have each status, in words for the timeline ("3 ok, 1 overcharged"): stored, so in English."""
     return ", ".join(f"{n} {LINE_STATUS_LABELS[s].lower()}" for s, n in counts.items()) or "no lines"
+
+
+def counts_shown(counts: dict[str, int]) -> str:
+    """The same counts in the page's language, for a message shown right away."""
+    return ", ".join(f"{n} {_(LINE_STATUS_WORDS[s])}" for s, n in counts.items()) or _("no lines")
 
 
 def log_change(bill: HospitalBill, actor_id: int | None, note: str, **details) -> None:
@@ -80,15 +111,25 @@ def check_version(bill: HospitalBill, expected_version: int | None) -> None:
     """The bill is still the version the user saw."""
     if expected_version is not None and bill.version != expected_version:
         raise BillChanged(
-            f"Bill {bill.reference} was changed by someone else while you were looking at it. "
-            "Reload the page to see the change, then try again."
+            _(
+                "Bill %(reference)s was changed by someone else while you were looking at it. "
+                "Reload the page to see the change, then try again.",
+                reference=bill.reference,
+            )
         )
 
 
 def require_status(bill: HospitalBill, allowed: str | tuple[str, ...], rule: str) -> None:
-    """The bill is in one of the `allowed` states; otherwise BillError saying the `rule`."""
+    """The bill is in one of the `allowed` states; otherwise BillError saying the `rule` (marked with `N_()`)."""
     if bill.status not in ((allowed,) if isinstance(allowed, str) else allowed):
-        raise BillError(f"Bill {bill.reference} is {STATUS_LABELS[bill.status].lower()}: {rule}.")
+        raise BillError(
+            _(
+                "Bill %(reference)s is %(status)s: %(rule)s.",
+                reference=bill.reference,
+                status=_(STATUS_WORDS[bill.status]),
+                rule=_(rule),
+            )
+        )
 
 
 def save_bill(bill: HospitalBill) -> None:
@@ -99,5 +140,8 @@ def save_bill(bill: HospitalBill) -> None:
         db.session.flush()
     except StaleDataError:
         raise BillChanged(
-            f"Bill {reference} was changed by someone else at the same moment. Reload the page and try again."
+            _(
+                "Bill %(reference)s was changed by someone else at the same moment. Reload the page and try again.",
+                reference=reference,
+            )
         ) from None

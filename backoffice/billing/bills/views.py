@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask import flash, render_template, request, url_for
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, BILL_AUDITORS, COORDINATOR, FINANCE, roles_required
@@ -21,21 +23,29 @@ from backoffice.billing.bills.forms import (
     VersionedForm,
     VersionForm,
 )
-from backoffice.billing.bills.states import BLOCKING_STATUSES, LINE_STATUS_LABELS, STATUS_LABELS
+from backoffice.billing.bills.states import (
+    BLOCKING_STATUSES,
+    LINE_STATUS_LABELS,
+    LINE_STATUS_WORDS,
+    STATUS_LABELS,
+    STATUS_WORDS,
+)
 from backoffice.billing.models import BILL_STATUSES, LINE_STATUSES
 from backoffice.billing.tariffs.current import latest_import
 from backoffice.cases.operations import get_case
 from backoffice.dbtypes import utcnow
 from backoffice.forms import form_errors
-from backoffice.money import format_money
+from backoffice.languages import N_
 from backoffice.pagination import Page
 from backoffice.params import page_number, positive_int
+from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 
 BILL_WORKERS = BILL_AUDITORS
 BILL_READERS = (ADMIN, FINANCE, COORDINATOR)
 LINES_PER_PAGE = 100
 FINDINGS = "findings"  # the filter chip for every line that is not `ok`
+DECIDED = {"accepted": N_("Line %(number)s accepted."), "disputed": N_("Line %(number)s disputed.")}
 
 
 # ---------------------------------------------------------------------------------------------- lists
@@ -80,7 +90,7 @@ def receive_bill(case_id: int):
         form.received_on.data = utcnow().date()
         return _render_receive(case_id, form)
     if not form.validate_on_submit():
-        flash("Nothing was stored: " + " ".join(form_errors(form)), "error")
+        flash(_("Nothing was stored: %(problems)s", problems=" ".join(form_errors(form))), "error")
         return _render_receive(case_id, form, 422)
     upload = form.file.data
     data = upload.stream.read(receiving.max_bill_bytes() + 1) if upload and upload.filename else None
@@ -95,7 +105,12 @@ def receive_bill(case_id: int):
             current_user.id,
         )
         count = len(bill.lines)  # read before the commit expires the bill
-        return bill.id, f"Bill {bill.reference} received: {count} line{'s' if count != 1 else ''} audited."
+        return bill.id, ngettext(
+            "Bill %(reference)s received: %(num)d line audited.",
+            "Bill %(reference)s received: %(num)d lines audited.",
+            count,
+            reference=bill.reference,
+        )
 
     return commit_change(
         receive,
@@ -148,9 +163,11 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         "correction": correction,
         "may_work": may_work,
         "line_labels": LINE_STATUS_LABELS,
-        "status_labels": STATUS_LABELS,
+        "line_words": LINE_STATUS_WORDS,
+        "status_words": STATUS_WORDS,
         "blocking": BLOCKING_STATUSES,
-        "format_price": format_money,  # unit prices keep every decimal they have
+        "format_price": format_page_money,  # unit prices keep every decimal they have, in the page's language
+        "format_ratio": lambda ratio: format_decimal(ratio, "0.00"),  # 1.30 (English), 1,30 (German)
         "problems": forms.pop("problems", ()),
     }
     if may_work:
@@ -188,7 +205,7 @@ def _change(bill_id: int, change, success, **forms):
 def _invalid(bill_id: int, form, name: str):
     listing.get_bill(bill_id)  # an unknown bill is a 404, not a form error
     problems = form_errors(form)
-    flash("Nothing was changed: " + " ".join(problems), "error")
+    flash(_("Nothing was changed: %(problems)s", problems=" ".join(problems)), "error")
     return render_bill_page(bill_id, 422, **{name: form})
 
 
@@ -211,7 +228,9 @@ def add_bill_line(bill_id: int):
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        lambda line: f"Line {line.line_no} added: {LINE_STATUS_LABELS[line.status].lower()}.",
+        lambda line: _(
+            "Line %(number)s added: %(status)s.", number=line.line_no, status=_(LINE_STATUS_WORDS[line.status])
+        ),
         line_form=form,
     )
 
@@ -225,7 +244,7 @@ def start_bill_review(bill_id: int):
     return _change(
         bill_id,
         lambda: review.start_review(bill_id, actor_id=current_user.id, expected_version=form.version.data),
-        lambda bill: f"Bill {bill.reference} is under review.",
+        lambda bill: _("Bill %(reference)s is under review.", reference=bill.reference),
     )
 
 
@@ -246,7 +265,7 @@ def decide_bill_line(bill_id: int, line_id: int):
             bill_id=bill_id,
             expected_version=form.version.data,
         ),
-        lambda line: f"Line {line.line_no} {line.decision}.",
+        lambda line: _(DECIDED[line.decision], number=line.line_no),
         decision_form=form,
     )
 
@@ -262,7 +281,7 @@ def approve_bill(bill_id: int):
         lambda: review.approve_bill(
             bill_id, actor_id=current_user.id, override_note=form.override_note.data, expected_version=form.version.data
         ),
-        lambda bill: f"Bill {bill.reference} approved.",
+        lambda bill: _("Bill %(reference)s approved.", reference=bill.reference),
         approve_form=form,
     )
 
@@ -278,7 +297,7 @@ def dispute_bill(bill_id: int):
         lambda: review.dispute_bill(
             bill_id, actor_id=current_user.id, note=form.note.data, expected_version=form.version.data
         ),
-        lambda bill: f"Bill {bill.reference} disputed: send the hospital its disputed lines.",
+        lambda bill: _("Bill %(reference)s disputed: send the hospital its disputed lines.", reference=bill.reference),
         dispute_form=form,
     )
 
@@ -302,7 +321,7 @@ def receive_correction(bill_id: int):
             current_user.id,
             expected_version=form.version.data,
         ),
-        lambda bill: f"Corrected bill {bill.reference} received and under review.",
+        lambda bill: _("Corrected bill %(reference)s received and under review.", reference=bill.reference),
         correction_form=form,
     )
 
@@ -317,6 +336,6 @@ def mark_bill_paid(bill_id: int):
     return _change(
         bill_id,
         lambda: review.mark_paid(bill_id, paid_on, actor_id=current_user.id, expected_version=form.version.data),
-        lambda bill: f"Bill {bill.reference} marked paid.",
+        lambda bill: _("Bill %(reference)s marked paid.", reference=bill.reference),
         paid_form=form,
     )

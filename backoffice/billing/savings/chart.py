@@ -6,11 +6,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import format_date, format_decimal
+from flask_babel import gettext as _
+
 from backoffice.billing.savings.report import ZERO, Amounts, SavingsReport
+from backoffice.languages import N_
 
 CHART_WIDTH, CHART_HEIGHT = 720, 240
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 84, 12, 14, 30
-CHART_SERIES = (("found", "Found (disputed)", "#d9822b"), ("recovered", "Recovered", "#0b6e74"))
+# The labels are marked for the catalogues and translated where shown (the legend, each bar's title).
+CHART_SERIES = (("found", N_("Found (disputed)"), "#d9822b"), ("recovered", N_("Recovered"), "#0b6e74"))
 GRID_LINES = 4
 
 
@@ -62,7 +67,8 @@ def _px(value: Decimal) -> str:
 
 
 def _axis_label(value: Decimal) -> str:
-    return f"{value.normalize():,f}"
+    """A tick's amount in the page's language: 12,500 and 0.75 in English, 12.500 and 0,75 in German."""
+    return format_decimal(value.normalize())
 
 
 def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
@@ -76,7 +82,7 @@ def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
     bar_width = slot * Decimal("0.34")
     for currency, by_month in report.by_month.items():
         top = _nice_ceiling(
-            max((getattr(amounts, name) for amounts in by_month.values() for name, _, _ in CHART_SERIES), default=ZERO)
+            max((getattr(amounts, series[0]) for amounts in by_month.values() for series in CHART_SERIES), default=ZERO)
         )
         bars = []
         for index, month in enumerate(months):
@@ -92,15 +98,21 @@ def bar_charts(report: SavingsReport, format_amount) -> list[BarChart]:
                         width=_px(bar_width),
                         height=_px(height),
                         fill=fill,
-                        title=f"{label}, {month.strftime('%B %Y')}: {format_amount(value, currency)}",
+                        title=_(
+                            "%(series)s, %(month)s: %(amount)s",
+                            series=_(label),
+                            month=format_date(month, "LLLL yyyy"),
+                            amount=format_amount(value, currency),
+                        ),
                     )
                 )
         ticks = [
             Tick(y=_px(baseline - plot_height * step / GRID_LINES), label=_axis_label(top * step / GRID_LINES))
             for step in range(GRID_LINES + 1)
         ]
+        month_pattern = "LLL" if len(months) <= 12 else "MM/yy"
         labels = [
-            (_px(Decimal(PLOT_LEFT) + slot * index + slot / 2), month.strftime("%b" if len(months) <= 12 else "%m/%y"))
+            (_px(Decimal(PLOT_LEFT) + slot * index + slot / 2), format_date(month, month_pattern))
             for index, month in enumerate(months)
         ]
         charts.append(

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+
 from backoffice.billing.savings.report import Period, year_period
 from backoffice.directory.models import Hospital
 from backoffice.errors import DomainError
@@ -49,7 +51,13 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> SavingsFilters:
         year = int(year_text)
     else:
         raise SavingsFilterError(
-            f"The year {year_text[:20]!r} is not a year between {FIRST_YEAR} and {LAST_YEAR} (such as {today.year})."
+            _(
+                "The year %(text)s is not a year between %(first)s and %(last)s (such as %(example)s).",
+                text=repr(year_text[:20]),
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+                example=today.year,
+            )
         )
     hospital = None
     hospital_text = (args.get("hospital") or "").strip()
@@ -57,5 +65,7 @@ def parse_filters(args: Mapping[str, str], *, today: date) -> SavingsFilters:
         hospital_id = positive_int(hospital_text)
         hospital = db.session.get(Hospital, hospital_id) if hospital_id else None
         if hospital is None:
-            raise SavingsFilterError(f"There is no hospital {hospital_text[:20]!r}: choose one from the list.")
+            raise SavingsFilterError(
+                _("There is no hospital %(text)s: choose one from the list.", text=repr(hospital_text[:20]))
+            )
     return SavingsFilters(year, hospital)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import format_date
 from sqlalchemy import select
 
 from backoffice.auth.permissions import BILL_AUDITORS, roles_required
@@ -17,6 +18,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital
 from backoffice.downloads import download
 from backoffice.extensions import db
+from backoffice.languages import page_language
 
 REPORT_READERS = BILL_AUDITORS
 
@@ -32,14 +34,20 @@ def savings_report():
             "billing/savings.html", error=error.message, filters=None, report=None, charts=[], hospitals=hospitals
         ), error.status_code
     report = build_report(filters.period, filters.hospital.id if filters.hospital else None)
+    language = page_language()
+
+    def page_amount(amount, currency):
+        return format_amount(amount, currency, language)
+
     return render_template(
         "billing/savings.html",
         error=None,
         filters=filters,
         report=report,
-        charts=bar_charts(report, format_amount),
+        charts=bar_charts(report, page_amount),
         hospitals=hospitals,
-        format_amount=format_amount,
+        format_amount=page_amount,
+        month_name=lambda month: format_date(month, "LLLL yyyy"),
     )
 
 

@@ -6,8 +6,9 @@ valid_to is open-ended (valid_to is inclusive). Versions of one code must not ov
 German Excel (separated by semicolons, prices such as `1.234,56`, dates such as `31.01.2026`) is read too: see
 `spreadsheet_csv`, which detects the separator and the decimal convention.
 
-Nothing here touches the database or Flask: `parse_tariff` turns bytes into rows or raises `TariffFileError`
-with the complete list of problems, so an import can be all-or-nothing.
+Nothing here touches the database or needs a request: `parse_tariff` turns bytes into rows or raises
+`TariffFileError` with the complete list of problems, so an import can be all-or-nothing. The problems are written
+in the page's language when there is a page (gettext), in English on the command line.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from backoffice.billing.spreadsheet_csv import (
     SEPARATOR_NAMES,
@@ -70,7 +74,7 @@ class TariffFileError(ValueError):
         self.problems = problems[:MAX_LISTED_PROBLEMS]
         if self.count > len(self.problems):
             more = self.count - len(self.problems)
-            self.problems.append(f"… and {more} more problem{'s' if more != 1 else ''}.")
+            self.problems.append(ngettext("… and %(num)d more problem.", "… and %(num)d more problems.", more))
         super().__init__("\n".join(self.problems))
 
 
@@ -81,11 +85,15 @@ class TariffFileTooLarge(TariffFileError):
 def parse_tariff(data: bytes, *, max_bytes: int) -> list[TariffRow]:
     """The rows of a tariff file, or TariffFileError listing every problem (nothing is half-read)."""
     if len(data) > max_bytes:
-        raise TariffFileTooLarge([f"The file is too large: a tariff file may have at most {_megabytes(max_bytes)}."])
+        raise TariffFileTooLarge(
+            [_("The file is too large: a tariff file may have at most %(size)s.", size=_megabytes(max_bytes))]
+        )
     if data.startswith(_UTF8_BOM):
         data = data[len(_UTF8_BOM) :]  # spreadsheet programs write one when saving "CSV UTF-8"
     if not data.strip():
-        raise TariffFileError([f"The file is empty: it needs the header row `{HEADER}` and at least one item."])
+        raise TariffFileError(
+            [_("The file is empty: it needs the header row `%(header)s` and at least one item.", header=HEADER)]
+        )
     text = _decode(data)
     problems = _Problems()
     rows: list[TariffRow] = []
@@ -98,7 +106,10 @@ def parse_tariff(data: bytes, *, max_bytes: int) -> list[TariffRow]:
             raise TariffFileError(problems.listed(), count=problems.count)
         records = [(number, cells) for number, cells in enumerate(reader, start=2) if any(c.strip() for c in cells)]
     except csv.Error as error:
-        problems.add(reader.line_num, f"row {reader.line_num}: the CSV cannot be read past this row ({error}).")
+        problems.add(
+            reader.line_num,
+            _("row %(row)s: the CSV cannot be read past this row (%(error)s).", row=reader.line_num, error=error),
+        )
         records = []
     records = _in_decimal_points(records, separator, positions, problems)
     for number, cells in records:
@@ -106,7 +117,9 @@ def parse_tariff(data: bytes, *, max_bytes: int) -> list[TariffRow]:
         if row is not None:
             rows.append(row)
     if not rows and not problems:
-        raise TariffFileError([f"The file has a header but no items: add one row per item under `{HEADER}`."])
+        raise TariffFileError(
+            [_("The file has a header but no items: add one row per item under `%(header)s`.", header=HEADER)]
+        )
     _check_versions(rows, problems)
     if problems:
         raise TariffFileError(problems.listed(), count=problems.count)
@@ -124,7 +137,10 @@ def _in_decimal_points(records, separator: str, positions: dict[str, int], probl
             separator, ((n, "resident_price", cells[price]) for n, cells in records if price < len(cells))
         )
     except MixedDecimals as error:
-        problems.add(1, f"The file is separated by {SEPARATOR_NAMES[separator]}, but {error}.")
+        separated_by = _(SEPARATOR_NAMES[separator])
+        problems.add(
+            1, _("The file is separated by %(separator)s, but %(error)s.", separator=separated_by, error=error)
+        )
         return []
     dates = [positions["valid_from"], positions["valid_to"]]
     converted = []
@@ -151,8 +167,12 @@ def _decode(data: bytes) -> str:
         byte = data[error.start : error.start + 1].hex()
         raise TariffFileError(
             [
-                f"row {row}: the file is not UTF-8 text (byte 0x{byte} cannot be read); "
-                "save it as “CSV UTF-8” and import it again."
+                _(
+                    "row %(row)s: the file is not UTF-8 text (byte 0x%(byte)s cannot be read); "
+                    "save it as “CSV UTF-8” and import it again.",
+                    row=row,
+                    byte=byte,
+                )
             ]
         ) from None
 
@@ -171,7 +191,7 @@ class _Problems:
             self.items = sorted(self.items, key=lambda item: item[0])[:MAX_LISTED_PROBLEMS]
 
     def listed(self) -> list[str]:
-        return [message for _, message in sorted(self.items, key=lambda item: item[0])][:MAX_LISTED_PROBLEMS]
+        return [message for _row, message in sorted(self.items, key=lambda item: item[0])][:MAX_LISTED_PROBLEMS]
 
     def __bool__(self) -> bool:
         return self.count > 0
@@ -187,13 +207,20 @@ def _check_header(header: list[str], problems: _Problems) -> dict[str, int] | No
         return {name: position for position, name in enumerate(names)}
     details = []
     if missing:
-        details.append(f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+        details.append(
+            ngettext("missing column %(names)s", "missing columns %(names)s", len(missing), names=", ".join(missing))
+        )
     if unknown:
         shown = ", ".join(repr(name[:40]) for name in unknown[:10])
-        details.append(f"unknown column{'s' if len(unknown) > 1 else ''} {shown}")
+        details.append(ngettext("unknown column %(names)s", "unknown columns %(names)s", len(unknown), names=shown))
     if repeated:
-        details.append(f"repeated column{'s' if len(repeated) > 1 else ''} {', '.join(repeated)}")
-    problems.add(1, f"row 1: the header must be `{HEADER}`; {'; '.join(details)}.")
+        details.append(
+            ngettext(
+                "repeated column %(names)s", "repeated columns %(names)s", len(repeated), names=", ".join(repeated)
+            )
+        )
+    details_text = "; ".join(details)
+    problems.add(1, _("row 1: the header must be `%(header)s`; %(details)s.", header=HEADER, details=details_text))
     return None
 
 
@@ -203,34 +230,60 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], problem
         if price:
             problems.add(
                 number,
-                f"row {number}, resident_price: {price!r} has a comma, which splits the row into {len(cells)} values; "
-                "write prices with a dot as the decimal mark, such as 1234.50.",
+                _(
+                    "row %(row)s, resident_price: %(price)s has a comma, which splits the row into %(count)s values; "
+                    "write prices with a dot as the decimal mark, such as 1234.50.",
+                    row=number,
+                    price=repr(price),
+                    count=len(cells),
+                ),
             )
         else:
-            problems.add(number, f"row {number}: {len(cells)} values, but the header has {len(positions)} columns.")
+            problems.add(
+                number,
+                _(
+                    "row %(row)s: %(count)s values, but the header has %(columns)s columns.",
+                    row=number,
+                    count=len(cells),
+                    columns=len(positions),
+                ),
+            )
         return None
     values = {name: cells[position].strip() for name, position in positions.items()}
     found = problems.count
 
     def problem(column: str, message: str) -> None:
-        problems.add(number, f"row {number}, {column}: {message}")
+        problems.add(number, _("row %(row)s, %(column)s: %(problem)s", row=number, column=column, problem=message))
 
     code, description = values["code"], values["description"]
     if not code:
-        problem("code", "empty; every item needs its code.")
+        problem("code", _("empty; every item needs its code."))
     elif len(code) > MAX_CODE_LENGTH:
-        problem("code", f"{len(code)} characters; a code has at most {MAX_CODE_LENGTH}.")
+        problem("code", _("%(count)s characters; a code has at most %(most)s.", count=len(code), most=MAX_CODE_LENGTH))
     if not description:
-        problem("description", "empty; every item needs a description.")
+        problem("description", _("empty; every item needs a description."))
     elif len(description) > MAX_DESCRIPTION_LENGTH:
-        problem("description", f"{len(description)} characters; a description has at most {MAX_DESCRIPTION_LENGTH}.")
+        problem(
+            "description",
+            _(
+                "%(count)s characters; a description has at most %(most)s.",
+                count=len(description),
+                most=MAX_DESCRIPTION_LENGTH,
+            ),
+        )
     for column, value in (("code", code), ("description", description)):
         if control := _CONTROL.search(value):
-            problem(column, f"contains a line break or control character (U+{ord(control.group()):04X}); remove it.")
+            problem(
+                column,
+                _(
+                    "contains a line break or control character (U+%(code)s); remove it.",
+                    code=f"{ord(control.group()):04X}",
+                ),
+            )
     price = _price(values["resident_price"], lambda message: problem("resident_price", message))
     currency = None
     if not values["currency"]:
-        problem("currency", "empty; write the ISO 4217 currency code, such as EUR.")
+        problem("currency", _("empty; write the ISO 4217 currency code, such as EUR."))
     else:
         try:
             currency = check_currency(values["currency"])
@@ -239,7 +292,10 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], problem
     valid_from = _date(values["valid_from"], lambda message: problem("valid_from", message), required=True)
     valid_to = _date(values["valid_to"], lambda message: problem("valid_to", message), required=False)
     if valid_from and valid_to and valid_to < valid_from:
-        problem("valid_to", f"{valid_to.isoformat()} is before valid_from {valid_from.isoformat()}.")
+        problem(
+            "valid_to",
+            _("%(to)s is before valid_from %(start)s.", to=valid_to.isoformat(), start=valid_from.isoformat()),
+        )
     if problems.count > found:
         return None
     assert price is not None and currency is not None and valid_from is not None
@@ -258,20 +314,23 @@ def _split_price(cells: list[str], positions: dict[str, int]) -> str | None:
 def _price(text: str, problem) -> Decimal | None:
     shown = repr(text[:40])
     if not text:
-        problem("empty; write the resident unit price, such as 1234.50.")
+        problem(_("empty; write the resident unit price, such as 1234.50."))
     elif "," in text:
         problem(
-            f"{shown} has a comma; write prices with a dot as the decimal mark and no thousands separator, "
-            "such as 1234.50."
+            _(
+                "%(price)s has a comma; write prices with a dot as the decimal mark and no thousands separator, "
+                "such as 1234.50.",
+                price=shown,
+            )
         )
     elif text.startswith("-") and _PRICE.fullmatch(text[1:]):
-        problem(f"{shown} is negative; a resident price is 0 or more.")
+        problem(_("%(price)s is negative; a resident price is 0 or more.", price=shown))
     elif not _PRICE.fullmatch(text):
-        problem(f"{shown} is not a price; write digits with a dot, such as 1234.50.")
+        problem(_("%(price)s is not a price; write digits with a dot, such as 1234.50.", price=shown))
     elif "." in text and len(text.split(".")[1]) > PRICE_DECIMALS:
-        problem(f"{shown} has more than {PRICE_DECIMALS} decimals.")
+        problem(_("%(price)s has more than %(count)s decimals.", price=shown, count=PRICE_DECIMALS))
     elif Decimal(text) >= MAX_AMOUNT:
-        problem(f"{shown} is too large for a price.")
+        problem(_("%(price)s is too large for a price.", price=shown))
     else:
         return Decimal(text)
     return None
@@ -280,14 +339,14 @@ def _price(text: str, problem) -> Decimal | None:
 def _date(text: str, problem, *, required: bool) -> date | None:
     if not text:
         if required:
-            problem("empty; write the first day the price applies, as YYYY-MM-DD.")
+            problem(_("empty; write the first day the price applies, as YYYY-MM-DD."))
         return None
     if _DATE.fullmatch(text):
         try:
             return date.fromisoformat(text)
         except ValueError:
             pass
-    problem(f"{text[:40]!r} is not a date; write dates as YYYY-MM-DD, such as 2026-01-31.")
+    problem(_("%(text)s is not a date; write dates as YYYY-MM-DD, such as 2026-01-31.", text=repr(text[:40])))
     return None
 
 
@@ -309,14 +368,25 @@ def _check_versions(rows: list[TariffRow], problems: _Problems) -> None:
                 if _same_item(first, second):
                     problems.add(
                         second.row,
-                        f"row {second.row}: repeats row {first.row} ({code} from {first.valid_from.isoformat()}); "
-                        "remove the duplicate row.",
+                        _(
+                            "row %(row)s: repeats row %(first)s (%(code)s from %(start)s); remove the duplicate row.",
+                            row=second.row,
+                            first=first.row,
+                            code=code,
+                            start=first.valid_from.isoformat(),
+                        ),
                     )
                 else:
                     problems.add(
                         first.row,
-                        f"rows {first.row} and {second.row}: versions of {code} overlap "
-                        f"({first.period()} and {second.period()})",
+                        _(
+                            "rows %(first)s and %(second)s: versions of %(code)s overlap (%(one)s and %(other)s)",
+                            first=first.row,
+                            second=second.row,
+                            code=code,
+                            one=first.period(),
+                            other=second.period(),
+                        ),
                     )
             if reach.valid_to is not None and (version.valid_to is None or version.valid_to > reach.valid_to):
                 reach = version

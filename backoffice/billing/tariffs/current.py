@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -25,7 +26,7 @@ MAX_SEARCH_WORDS = 10
 def get_hospital(hospital_id: int) -> Hospital:
     hospital = db.session.get(Hospital, hospital_id)
     if hospital is None:
-        raise NotFound("There is no such hospital.")
+        raise NotFound(_("There is no such hospital."))
     return hospital
 
 

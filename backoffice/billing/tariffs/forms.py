@@ -1,5 +1,7 @@
 """Forms of the billing pages: importing a tariff file, searching a tariff."""
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, StringField
 from wtforms.validators import Length, Optional
@@ -11,11 +13,13 @@ class TariffImportForm(FlaskForm):
     """Only the upload's shape; what a tariff file must contain is checked by `tariffs.importing.import_tariff`."""
 
     file = FileField(
-        "Tariff file (CSV)",
-        validators=[FileRequired(message="Choose a CSV file to import.")],
+        _l("Tariff file (CSV)"),
+        validators=[FileRequired(message=_l("Choose a CSV file to import."))],
         render_kw={"accept": ".csv,text/csv"},
-        description="Header code,description,resident_price,currency,valid_from,valid_to; "
-        "prices with a dot (up to 4 decimals), dates as YYYY-MM-DD, an empty valid_to is open-ended.",
+        description=_l(
+            "Header code,description,resident_price,currency,valid_from,valid_to; "
+            "prices with a dot (up to 4 decimals), dates as YYYY-MM-DD, an empty valid_to is open-ended."
+        ),
     )
 
 
@@ -26,19 +30,19 @@ class TariffSearchForm(FlaskForm):
         csrf = False
 
     q = StringField(
-        "Search",
-        validators=[Length(max=100, message="Search for at most 100 characters.")],
-        render_kw={"maxlength": 100, "placeholder": "Code prefix or description words"},
+        _l("Search"),
+        validators=[Length(max=100, message=_l("Search for at most 100 characters."))],
+        render_kw={"maxlength": 100, "placeholder": _l("Code prefix or description words")},
     )
     valid_on = DateField(
-        "Valid on",
+        _l("Valid on"),
         validators=[Optional()],
         format="%Y-%m-%d",
-        description="Empty: every version.",
+        description=_l("Empty: every version."),
     )
 
     def valid_on_error(self) -> str | None:
         if self.valid_on.errors:
             raw = (self.valid_on.raw_data or [""])[0][:20]
-            return f"“{raw}” is not a date; write it as YYYY-MM-DD. Showing every version."
+            return _("“%(text)s” is not a date; write it as YYYY-MM-DD. Showing every version.", text=raw)
         return None

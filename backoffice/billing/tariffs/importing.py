@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import insert
 
 from backoffice.billing.models import TariffImport, TariffItem
@@ -51,11 +53,19 @@ def import_tariff(hospital_id: int, data: bytes, filename: str, actor_id: int | 
     try:
         rows = parse_tariff(data, max_bytes=max_tariff_bytes())
     except TariffFileTooLarge as error:
-        raise TariffTooLarge(f"Nothing was imported from “{name}”: {error.problems[0]}", error.problems) from None
+        raise TariffTooLarge(
+            _("Nothing was imported from “%(name)s”: %(problem)s", name=name, problem=error.problems[0]), error.problems
+        ) from None
     except TariffFileError as error:
-        found = f"{error.count} problem{'s' if error.count != 1 else ''}"
         raise TariffImportRefused(
-            f"Nothing was imported from “{name}” for {hospital.code}: {found} to correct in the file.", error.problems
+            ngettext(
+                "Nothing was imported from “%(name)s” for %(hospital)s: %(num)d problem to correct in the file.",
+                "Nothing was imported from “%(name)s” for %(hospital)s: %(num)d problems to correct in the file.",
+                error.count,
+                name=name,
+                hospital=hospital.code,
+            ),
+            error.problems,
         ) from None
 
     previous = latest_import(hospital.id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
@@ -13,8 +15,8 @@ from backoffice.billing.tariffs import importing
 from backoffice.billing.tariffs.current import get_hospital, hospitals_with_tariffs, search_tariff, tariff_imports
 from backoffice.billing.tariffs.forms import TariffImportForm, TariffSearchForm
 from backoffice.forms import form_errors
-from backoffice.money import format_money
 from backoffice.params import page_number
+from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 
 TARIFF_READERS = (ADMIN, FINANCE, COORDINATOR)
@@ -63,7 +65,7 @@ def _render_tariff(
         current=history[0] if history else None,
         import_form=(import_form or TariffImportForm(formdata=None)) if can_import else None,
         problems=problems,
-        format_price=format_money,  # unit prices keep every decimal they have
+        format_price=format_page_money,  # unit prices keep every decimal they have, in the page's language
     ), status
 
 
@@ -73,9 +75,9 @@ def import_tariff(hospital_id: int):
     get_hospital(hospital_id)  # an unknown hospital is a 404 before the upload is read
     form = TariffImportForm()
     if not form.validate_on_submit():
-        flash("Nothing was imported.", "error")
+        flash(_("Nothing was imported."), "error")
         return _render_tariff(
-            hospital_id, 422, import_form=form, problems=form_errors(form) or ["Choose a CSV file to import."]
+            hospital_id, 422, import_form=form, problems=form_errors(form) or [_("Choose a CSV file to import.")]
         )
     upload = form.file.data
     data = upload.stream.read(importing.max_tariff_bytes() + 1)  # one byte more than allowed is enough to refuse
@@ -90,9 +92,11 @@ def import_tariff(hospital_id: int):
 
     def imported(tariff_import) -> str:
         count = tariff_import.item_count
-        return (
-            f"Imported {count} item{'s' if count != 1 else ''} from “{tariff_import.filename}”: "
-            "this is now the hospital's resident tariff."
+        return ngettext(
+            "Imported %(num)d item from “%(filename)s”: this is now the hospital's resident tariff.",
+            "Imported %(num)d items from “%(filename)s”: this is now the hospital's resident tariff.",
+            count,
+            filename=tariff_import.filename,
         )
 
     return commit_change(
