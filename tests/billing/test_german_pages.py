@@ -48,7 +48,7 @@ def test_a_german_speaking_finance_member_sees_the_bill_pages_in_german(german_f
     page = text(german_finance.get(f"/billing/bills/{bill.id}"))
     assert '<html lang="de"' in page
     assert "Rechnung INV-1" in page and "Nächster Schritt" in page and "Prüfung beginnen" in page
-    assert "Positionen" in page and "Begründung" in page and "Position hinzufügen" in page
+    assert "Positionen" in page and "Grund" in page and "Position hinzufügen" in page
     assert "Median des Verhältnisses berechnet/erwartet: 1,03" in page and "16.276,61\xa0€" in page
     assert "Hospital bills" not in page and "Start the review" not in page
 
