@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from backoffice.cases import signals as case_signals
 from backoffice.config import settings
@@ -137,5 +138,5 @@ def _confirm_new_case(case, **_extra) -> str | None:
         language=patient.preferred_language,
     )
     if message is None:
-        return f"No confirmation mail: “{kinds.KINDS['request_received'].label}” is switched off."
-    return f"The confirmation of the request goes to {message.to_addresses}."
+        return _("No confirmation mail: “%(kind)s” is switched off.", kind=_(kinds.KINDS["request_received"].label))
+    return _("The confirmation of the request goes to %(addresses)s.", addresses=message.to_addresses)
