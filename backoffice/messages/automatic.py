@@ -91,14 +91,15 @@ def to_patient(kind: str, patient: Patient, *, case_id: int | None = None, **con
     if not (patient.email or "").strip():
         return None
     try:
-        return send(
-            kind,
-            to=patient.email,
-            language=patient.preferred_language,
-            case_id=case_id,
-            name=" ".join(patient.name.split()),
-            **context,
-        )
+        with force_locale(DEFAULT):  # a refusal's reason is kept in the trail: in English, whoever caused the mail
+            return send(
+                kind,
+                to=patient.email,
+                language=patient.preferred_language,
+                case_id=case_id,
+                name=" ".join(patient.name.split()),
+                **context,
+            )
     except MessageRefused as refusal:  # an address on record that is none: the change goes on, the trail says why
         record_event(
             "message.not_queued",
