@@ -67,6 +67,10 @@ class RQOverview:
     failed_total: int
 
 
+# An outbox row's state as the page names it (the failed RQ jobs' rows).
+STATE_LABELS = {"pending": N_("pending"), "enqueued": N_("enqueued"), "done": N_("done"), "failed": N_("failed")}
+# A worker's state as RQ reports it, named on the page.
+WORKER_STATES = {"idle": N_("idle"), "busy": N_("busy"), "started": N_("started"), "suspended": N_("suspended")}
 STATUS_LABELS = {
     "scheduled": N_("scheduled"),
     "due": N_("due"),
