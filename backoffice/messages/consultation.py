@@ -72,8 +72,9 @@ def physicians_to_ask(case: Case) -> list[tuple[str, str]]:
     return [
         (
             str(p.id),
-            f"{p.name}, {p.specialty} — {p.hospital.name}"
-            + (" (the case's physician)" if p.id == case.physician_id else ""),
+            _("%(physician)s (the case's physician)", physician=f"{p.name}, {p.specialty} — {p.hospital.name}")
+            if p.id == case.physician_id
+            else f"{p.name}, {p.specialty} — {p.hospital.name}",
         )
         for p in ordered
     ]

@@ -27,7 +27,7 @@ def test_a_german_speaking_administrator_sees_the_jobs_page_in_german(as_role, u
     response = client.get("/admin/jobs")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200 and '<html lang="de"' in page
-    assert "Hintergrund-Jobs" in page and "Postausgang" in page and "Kein Job ist fehlgeschlagen." in page
+    assert "<h1>Hintergrundaufgaben</h1>" in page and "Postausgang" in page and "Kein Job ist fehlgeschlagen." in page
     assert "Nichts wartet: Jeder bisher festgehaltene Job ist gelaufen." in page
 
     refused = client.post("/admin/jobs/outbox/999/requeue")

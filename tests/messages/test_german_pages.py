@@ -86,7 +86,7 @@ def test_a_german_speaking_administrator_switches_automatic_messages_in_german(a
     speaks_german(users["admin"])
     client = as_role("admin")
     kinds = page(client.get("/automatic-messages"))
-    assert "Automatische Nachrichten" in kinds and "Nie umgeschaltet (an)" in kinds and "Reiseplan fertig" in kinds
+    assert "Automatische Nachrichten" in kinds and "Nie umgeschaltet (ein)" in kinds and "Reiseplan fertig" in kinds
 
     switched = client.post(
         "/automatic-messages", data={"kind": "itinerary_ready", "enabled": "0"}, follow_redirects=True
