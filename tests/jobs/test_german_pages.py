@@ -7,16 +7,8 @@ import html
 import pytest
 
 from backoffice.extensions import db
-from backoffice.jobs import redis_connection
 
-
-@pytest.fixture(autouse=True)
-def empty_redis():
-    """The suite shares one Redis: this test starts and ends with none of its jobs."""
-    connection = redis_connection()
-    connection.flushdb()
-    yield
-    connection.flushdb()
+pytestmark = pytest.mark.usefixtures("empty_redis")
 
 
 def test_a_german_speaking_administrator_sees_the_jobs_page_in_german(as_role, users):
