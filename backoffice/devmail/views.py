@@ -7,6 +7,7 @@ runs no script and loads nothing (no remote image can tell a sender the mail was
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from backoffice import mailer
 from backoffice.auth.permissions import ADMIN, roles_required
@@ -87,7 +88,14 @@ def reply_to_mail(name: str):
     try:
         mailer.send_message(reply, settings().smtp_url)
     except mailer.MailError as error:
-        flash(f"The reply could not be sent: {error}", "error")
+        flash(_("The reply could not be sent: %(error)s", error=error), "error")
         return redirect(url_for("devmail.show_mail", name=name))
-    flash(f"A reply from {reply['From']} to {reply['To']} was sent; the fetch job files it within a minute.", "success")
+    flash(
+        _(
+            "A reply from %(sender)s to %(recipient)s was sent; the fetch job files it within a minute.",
+            sender=reply["From"],
+            recipient=reply["To"],
+        ),
+        "success",
+    )
     return redirect(url_for("devmail.list_mail"))

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from redis import Redis
 from redis.exceptions import RedisError
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
@@ -25,13 +26,13 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.jobs import QUEUES, outbox, redis_connection, runner
 from backoffice.jobs.models import OutboxEntry
+from backoffice.languages import N_
 from backoffice.params import MAX_ID
 from backoffice.trail import record_event
 
 log = logging.getLogger(__name__)
 
 _JOB_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")  # RQ's own ids are hex; the outbox's are outbox-<row>-<dispatch>
-REDIS_DOWN = "Redis does not answer"
 
 
 class RequeueRefused(DomainError):
@@ -71,9 +72,9 @@ def describe(entry: OutboxEntry) -> str:
 
 
 _NOT_FAILED = {
-    "pending": "it already waits to run again",
-    "enqueued": "it is with the workers; the dispatcher sends it again if its lease runs out",
-    "done": "it has run to the end since",
+    "pending": N_("it already waits to run again"),
+    "enqueued": N_("it is with the workers; the dispatcher sends it again if its lease runs out"),
+    "done": N_("it has run to the end since"),
 }
 
 
@@ -84,7 +85,7 @@ def _redis_answers() -> Iterator[None]:
     except RedisError as error:
         log.warning("requeue refused: Redis does not answer: %s", error)
         raise RedisUnavailable(
-            f"{REDIS_DOWN}, so the failed job cannot be read or requeued. Try again when it is back."
+            _("Redis does not answer, so the failed job cannot be read or requeued. Try again when it is back.")
         ) from error
 
 
@@ -97,7 +98,7 @@ def requeue_failed_job(job_id: str, *, actor_id: int) -> Requeued:
             try:
                 registry.requeue(job)
             except InvalidJobOperation:
-                raise NotFound("There is no failed job with this id: it was requeued meanwhile.") from None
+                raise NotFound(_("There is no failed job with this id: it was requeued meanwhile.")) from None
             record_event(
                 "job.requeued",
                 actor_id=actor_id,
@@ -109,7 +110,13 @@ def requeue_failed_job(job_id: str, *, actor_id: int) -> Requeued:
             return Requeued(job.id, queue=registry.name)
         entry = _locked_entry(outbox_id)
         if entry is None:
-            raise RequeueRefused(f"The outbox row #{outbox_id} of job {job.id} no longer exists; nothing to requeue.")
+            raise RequeueRefused(
+                _(
+                    "The outbox row #%(row)s of job %(job)s no longer exists; nothing to requeue.",
+                    row=outbox_id,
+                    job=job.id,
+                )
+            )
         return _reopen_entry(entry, actor_id=actor_id, failed_job_id=job.id)
 
 
@@ -118,7 +125,7 @@ def requeue_outbox_entry(entry_id: int, *, actor_id: int) -> Requeued:
     with _redis_answers():
         entry = _locked_entry(entry_id) if entry_id <= MAX_ID else None
         if entry is None:
-            raise NotFound("There is no such job in the outbox.")
+            raise NotFound(_("There is no such job in the outbox."))
         return _reopen_entry(entry, actor_id=actor_id, failed_job_id=None)
 
 
@@ -127,13 +134,22 @@ def _reopen_entry(entry: OutboxEntry, *, actor_id: int, failed_job_id: str | Non
     with fresh attempts, and the audit log says who did it. Flushes; the caller commits, then announces."""
     requeued = Requeued(describe(entry), entry.id, entry.rq_job_id, failed_job_id)
     if entry.state != "failed":
-        reason = _NOT_FAILED.get(entry.state, f"it is {entry.state}")
-        raise RequeueRefused(f"Job {requeued.description} is not failed: {reason}. There is nothing to requeue.")
+        known = _NOT_FAILED.get(entry.state)
+        reason = _(known) if known else _("it is %(state)s", state=entry.state)
+        raise RequeueRefused(
+            _(
+                "Job %(job)s is not failed: %(reason)s. There is nothing to requeue.",
+                job=requeued.description,
+                reason=reason,
+            )
+        )
     previous_error = entry.last_error or ""
     try:
         runner.requeue(entry)
     except ValueError as error:  # a row naming a job the product no longer has
-        raise RequeueRefused(f"Job {requeued.description} cannot be requeued: {error}.") from None
+        raise RequeueRefused(
+            _("Job %(job)s cannot be requeued: %(error)s.", job=requeued.description, error=error)
+        ) from None
     record_event(
         "job.requeued",
         actor_id=actor_id,
@@ -147,17 +163,19 @@ def _reopen_entry(entry: OutboxEntry, *, actor_id: int, failed_job_id: str | Non
 def announce(requeued: Requeued) -> str:
     """After the commit: off the failed list, then to the workers at once (the dispatcher catches up otherwise)."""
     if requeued.entry_id is None:
-        return f"Job {requeued.description} is back in the {requeued.queue} queue."
+        return _("Job %(job)s is back in the %(queue)s queue.", job=requeued.description, queue=requeued.queue)
     _forget_failed_jobs({job_id for job_id in (requeued.failed_job_id, requeued.sent_before) if job_id})
     outbox.kick()
     # A row sent to RQ gets the id of its new RQ job; a failed send leaves it as it was.
     if db.session.scalar(select(OutboxEntry.rq_job_id).where(OutboxEntry.id == requeued.entry_id)) != (
         requeued.sent_before
     ):
-        return f"Job {requeued.description} is requeued: the work is open again and was sent to the workers."
-    return (
-        f"Job {requeued.description} is requeued; it waits in the outbox until Redis answers and the dispatcher "
-        "sends it."
+        return _(
+            "Job %(job)s is requeued: the work is open again and was sent to the workers.", job=requeued.description
+        )
+    return _(
+        "Job %(job)s is requeued; it waits in the outbox until Redis answers and the dispatcher sends it.",
+        job=requeued.description,
     )
 
 
@@ -189,4 +207,4 @@ def _find_failed_job(connection: Redis, job_id: str) -> tuple[FailedJobRegistry,
                     return registry, Job.fetch(job_id, connection=connection)
                 except NoSuchJobError:
                     break
-    raise NotFound("There is no failed job with this id: it was requeued or it expired meanwhile.")
+    raise NotFound(_("There is no failed job with this id: it was requeued or it expired meanwhile."))

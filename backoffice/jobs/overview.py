@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
@@ -19,6 +20,7 @@ from backoffice.extensions import db
 from backoffice.jobs import QUEUES, periodic
 from backoffice.jobs.models import OUTBOX_STATES, OutboxEntry
 from backoffice.jobs.operations import outbox_id_of
+from backoffice.languages import N_
 
 PAGE_ROWS = 50  # rows of each list on the page, newest first
 
@@ -65,11 +67,27 @@ class RQOverview:
     failed_total: int
 
 
+# An outbox row's state as the page names it (the failed RQ jobs' rows).
+STATE_LABELS = {"pending": N_("pending"), "enqueued": N_("enqueued"), "done": N_("done"), "failed": N_("failed")}
+# A worker's state as RQ reports it, named on the page.
+WORKER_STATES = {"idle": N_("idle"), "busy": N_("busy"), "started": N_("started"), "suspended": N_("suspended")}
+STATUS_LABELS = {
+    "scheduled": N_("scheduled"),
+    "due": N_("due"),
+    "sent": N_("sent"),
+    "lease ran out": N_("lease ran out"),
+}
+
+
 @dataclass(frozen=True)
 class OpenRow:
     entry: OutboxEntry
     status: str  # scheduled, due, sent, lease ran out
-    note: str  # why it waits, when it is not plain
+    note: str  # why it waits, when it is not plain (in the page's language)
+
+    @property
+    def status_label(self) -> str:
+        return _(STATUS_LABELS[self.status])
 
 
 @dataclass(frozen=True)
@@ -140,16 +158,16 @@ def rq_overview(connection: Redis) -> RQOverview:
 def _open_row(entry: OutboxEntry, now: datetime) -> OpenRow:
     if entry.state == "enqueued":
         if entry.lease_until is not None and entry.lease_until < now:
-            return OpenRow(entry, "lease ran out", "not finished in time; the dispatcher sends it again")
+            return OpenRow(entry, "lease ran out", _("not finished in time; the dispatcher sends it again"))
         return OpenRow(entry, "sent", "")
     if entry.available_at <= now:
-        return OpenRow(entry, "due", "waits for the dispatcher")
+        return OpenRow(entry, "due", _("waits for the dispatcher"))
     if entry.job in periodic.SCHEDULE:
-        note = "periodic job"
+        note = _("periodic job")
     elif entry.attempts:
-        note = f"retry {entry.attempts + 1} after backoff"
+        note = _("retry %(number)s after backoff", number=entry.attempts + 1)
     elif entry.job == "shipments.track":
-        note = f"tracking check {(entry.args or {}).get('poll', 1)}"
+        note = _("tracking check %(number)s", number=(entry.args or {}).get("poll", 1))
     else:
         note = ""
     return OpenRow(entry, "scheduled", note)

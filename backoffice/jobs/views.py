@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from redis.exceptions import RedisError
 
@@ -19,7 +20,14 @@ from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.forms import ConfirmForm
 from backoffice.jobs import bp, operations
-from backoffice.jobs.overview import PAGE_ROWS, attach_entries, outbox_overview, rq_overview
+from backoffice.jobs.overview import (
+    PAGE_ROWS,
+    STATE_LABELS,
+    WORKER_STATES,
+    attach_entries,
+    outbox_overview,
+    rq_overview,
+)
 from backoffice.transactions import commit_answer
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,8 @@ def _render_overview(status: int = 200):
             now=now,
             page_rows=PAGE_ROWS,
             confirm_form=ConfirmForm(),
+            state_labels={state: _(label) for state, label in STATE_LABELS.items()},
+            worker_states={state: _(label) for state, label in WORKER_STATES.items()},
         ),
         status,
     )

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from backoffice.cases import signals as case_signals
 from backoffice.config import settings
@@ -90,14 +91,15 @@ def to_patient(kind: str, patient: Patient, *, case_id: int | None = None, **con
     if not (patient.email or "").strip():
         return None
     try:
-        return send(
-            kind,
-            to=patient.email,
-            language=patient.preferred_language,
-            case_id=case_id,
-            name=" ".join(patient.name.split()),
-            **context,
-        )
+        with force_locale(DEFAULT):  # a refusal's reason is kept in the trail: in English, whoever caused the mail
+            return send(
+                kind,
+                to=patient.email,
+                language=patient.preferred_language,
+                case_id=case_id,
+                name=" ".join(patient.name.split()),
+                **context,
+            )
     except MessageRefused as refusal:  # an address on record that is none: the change goes on, the trail says why
         record_event(
             "message.not_queued",
@@ -137,5 +139,5 @@ def _confirm_new_case(case, **_extra) -> str | None:
         language=patient.preferred_language,
     )
     if message is None:
-        return f"No confirmation mail: “{kinds.KINDS['request_received'].label}” is switched off."
-    return f"The confirmation of the request goes to {message.to_addresses}."
+        return _("No confirmation mail: “%(kind)s” is switched off.", kind=_(kinds.KINDS["request_received"].label))
+    return _("The confirmation of the request goes to %(addresses)s.", addresses=message.to_addresses)

@@ -27,6 +27,7 @@ def thread_panel(case: Case, *, forms: dict) -> dict:
             "older_messages": False,
             "message_contacts": [],
             "message_templates": {},
+            "message_counterparts": {},
             "portal_answer_form": None,
         }
     writes = may_coordinate_care()
@@ -36,7 +37,8 @@ def thread_panel(case: Case, *, forms: dict) -> dict:
         "case_thread": entries[:NEWEST],
         "older_messages": len(entries) > NEWEST,
         "message_contacts": compose.case_contacts(case) if writes else [],
-        "message_templates": compose.TEMPLATES,
+        "message_templates": compose.template_labels(),
+        "message_counterparts": {code: thread.counterpart_label(code) for code in thread.COUNTERPART_LABELS},
         "portal_answer_form": (forms.get("portal_answer_form") or PortalAnswerForm(formdata=None))
         if answers_in_portal
         else None,

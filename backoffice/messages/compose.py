@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
 from backoffice.auth.models import User
 from backoffice.auth.permissions import CARE_COORDINATORS
 from backoffice.cases.documents import list_documents, open_document
@@ -24,7 +27,7 @@ from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.errors import NotFound, PermissionDenied
 from backoffice.extensions import db
-from backoffice.languages import STAFF_LANGUAGES, for_patient
+from backoffice.languages import N_, STAFF_LANGUAGES, for_patient
 from backoffice.messages import signals
 from backoffice.messages.automatic import render
 from backoffice.messages.models import COUNTERPARTS, Message
@@ -34,11 +37,18 @@ from backoffice.trail import record_event
 
 # The templates a coordinator starts from, in the order offered.
 TEMPLATES = {
-    "blank": "Blank",
-    "travel_details": "Travel details",
-    "documents_needed": "Documents needed",
-    "ask_physician": "Ask the physician",
+    "blank": N_("Blank"),
+    "travel_details": N_("Travel details"),
+    "documents_needed": N_("Documents needed"),
+    "ask_physician": N_("Ask the physician"),
 }
+
+
+def template_labels() -> dict[str, str]:
+    """The templates to start from, named in the page's language."""
+    return {name: _(label) for name, label in TEMPLATES.items()}
+
+
 # Documents that are not about the patient's health; every other type (including "other") is treated as health data.
 NOT_HEALTH_DATA = ("passport_visa",)
 # Who a typed-in address may be: the counterparts without an address on record.
@@ -57,7 +67,7 @@ def check_composer(actor_id: int) -> User:
     """The actor arranges care (coordinators, administrators); nobody else writes from a case."""
     actor = db.session.get(User, actor_id)
     if actor is None or actor.role not in CARE_COORDINATORS:
-        raise PermissionDenied("Only coordinators and administrators write to a case's contacts.")
+        raise PermissionDenied(_("Only coordinators and administrators write to a case's contacts."))
     return actor
 
 
@@ -99,16 +109,16 @@ def find_contact(case: Case, key: str, typed_address: str = "", typed_counterpar
     if key == "typed":
         address = (typed_address or "").strip().lower()
         if not address:
-            raise MessageRefused("Type the address to write to, or choose someone of the case.")
+            raise MessageRefused(_("Type the address to write to, or choose someone of the case."))
         known = next((contact for contact in contacts if contact.address.lower() == address), None)
         if known is not None:
             return known
         if typed_counterpart not in TYPED_COUNTERPARTS:
-            raise MessageRefused("Say who the typed address belongs to: a hotel, an interpreter or someone else.")
+            raise MessageRefused(_("Say who the typed address belongs to: a hotel, an interpreter or someone else."))
         return Contact("typed", typed_counterpart, address, address)
     contact = next((contact for contact in contacts if contact.key == key), None)
     if contact is None:
-        raise MessageRefused("Choose someone of the case to write to (they need an email address on record).")
+        raise MessageRefused(_("Choose someone of the case to write to (they need an email address on record)."))
     return contact
 
 
@@ -145,7 +155,7 @@ def _chosen_files(case: Case, keys: Iterable[str], actor_id: int) -> list[Attach
     chosen = []
     for key in dict.fromkeys(keys):
         if key not in available:
-            raise MessageRefused("A chosen file is no longer on the case; reload the page and choose again.")
+            raise MessageRefused(_("A chosen file is no longer on the case; reload the page and choose again."))
         chosen.append(available[key])
     return chosen
 
@@ -167,9 +177,15 @@ def check_health_data(contact: Contact, files: Iterable[Attachable]) -> None:
     sensitive = [file.filename for file in files if file.health_data]
     if sensitive and not contact.on_record:
         raise MessageRefused(
-            f"{', '.join(sensitive)} {'is' if len(sensitive) == 1 else 'are'} health data: such files go only to the "
-            "case's patient, physician or hospital at the address on record, not to "
-            f"{contact.address}. Leave {'it' if len(sensitive) == 1 else 'them'} out, or write to one of them."
+            ngettext(
+                "%(files)s is health data: such files go only to the case's patient, physician or hospital at the "
+                "address on record, not to %(address)s. Leave it out, or write to one of them.",
+                "%(files)s are health data: such files go only to the case's patient, physician or hospital at the "
+                "address on record, not to %(address)s. Leave them out, or write to one of them.",
+                len(sensitive),
+                files=", ".join(sensitive),
+                address=contact.address,
+            )
         )
 
 
@@ -225,7 +241,7 @@ def reply_draft(case: Case, message: Message) -> dict:
 def message_of_case(case_id: int, message_id: int) -> Message:
     message = db.session.get(Message, message_id)
     if message is None or message.case_id != case_id:
-        raise NotFound("There is no such message on this case.")
+        raise NotFound(_("There is no such message on this case."))
     return message
 
 
@@ -262,9 +278,9 @@ def compose_message(
     for value, label in ((subject, "subject"), (language, "language"), (typed_counterpart, "counterpart")):
         _header_safe(value, label)
     if language not in LANGUAGES:
-        raise MessageRefused("Write in English, German, Russian or Arabic (the languages there are catalogues for).")
+        raise MessageRefused(_("Write in English, German, Russian or Arabic (the languages there are catalogues for)."))
     if typed_counterpart not in COUNTERPARTS:
-        raise MessageRefused("Say who the typed address belongs to.")
+        raise MessageRefused(_("Say who the typed address belongs to."))
     contact = find_contact(case, to, typed_address, typed_counterpart)
     files = _chosen_files(case, attachments, actor_id)
     check_health_data(contact, files)

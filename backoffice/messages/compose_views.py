@@ -8,6 +8,7 @@ roles that read health data only. Writing is for those who coordinate care.
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import CARE_COORDINATORS, HEALTH_DATA_READERS, roles_required
@@ -26,7 +27,7 @@ from backoffice.transactions import commit_answer, commit_change
 
 THREAD_READERS = HEALTH_DATA_READERS
 WRITERS = CARE_COORDINATORS
-TYPED = ("typed", "An address typed here")
+TYPED = "typed"  # the choice of `to` that means the typed address
 PER_PAGE = 50
 
 
@@ -87,7 +88,8 @@ def _compose_choices(case, form: ComposeForm) -> tuple[list, list]:
     """The case's contacts and files, as the form's choices."""
     contacts = compose.case_contacts(case)
     files = compose.case_attachables(case)
-    form.to.choices = choices([*((c.key, f"{c.name} ({c.counterpart}) <{c.address}>") for c in contacts), TYPED])
+    people = [(c.key, f"{c.name} ({thread.counterpart_label(c.counterpart)}) <{c.address}>") for c in contacts]
+    form.to.choices = choices([*people, (TYPED, _("An address typed here"))])
     form.attachments.choices = [(file.key, file.label) for file in files]
     return contacts, files
 
@@ -106,7 +108,7 @@ def _compose_page(case_id: int, form: ComposeForm, status: int = 200):
         contacts=contacts,
         parent=parent,
         undeliverable=undeliverable(addresses),
-        templates=compose.TEMPLATES,
+        templates=compose.template_labels(),
     )
     return page, status
 
@@ -136,7 +138,9 @@ def compose_message(case_id: int):
             attachments=form.attachments.data or [],
             reply_to_id=form.reply_to_id(),
         ),
-        success=lambda message: f"Message to {message.to_addresses} queued; it goes out in a moment.",
+        success=lambda message: _(
+            "Message to %(addresses)s queued; it goes out in a moment.", addresses=message.to_addresses
+        ),
         target=_to_thread(case_id),
         on_refusal=lambda status: _compose_page(case_id, form, status),
         after_commit=outbox.kick,
@@ -154,7 +158,7 @@ def answer_in_portal(case_id: int):
         return render_case_page(case_id, 422, portal_answer_form=form)
     return commit_change(
         lambda: portal_thread.write_to_patient(case_id, actor_id=current_user.id, text=form.text.data),
-        success="Your message waits for the patient in the portal; a mail tells them, without its text.",
+        success=_("Your message waits for the patient in the portal; a mail tells them, without its text."),
         target=_to_thread(case_id),
         on_refusal=lambda status: render_case_page(case_id, status, portal_answer_form=form),
         after_commit=outbox.kick,
@@ -197,7 +201,7 @@ def _consultation_choices(case, *forms) -> tuple[list, list]:
         (str(d.id), f"{d.original_filename} ({d.type_label.lower()})") for d in consultation.shareable_records(case.id)
     ]
     for form in forms:
-        form.physician_id.choices = choices([("", "Choose a physician"), *physicians])
+        form.physician_id.choices = choices([("", _("Choose a physician")), *physicians])
         form.document_ids.choices = records
     return physicians, records
 
@@ -223,6 +227,7 @@ def _consultation_page(case_id: int, consent_form=None, request_form=None, statu
         consents=consultation.consents_of_case(case.id),
         physician_names=dict(physicians),
         record_names=dict(records),
+        consent_labels={key: _(label) for key, label in consultation.CONSENT_FORMS.items()},
         consent_form=consent_form,
         request_form=request_form,
     )
@@ -231,7 +236,7 @@ def _consultation_page(case_id: int, consent_form=None, request_form=None, statu
 
 def _refuse_consultation_form(case_id: int, **forms):
     form = next(iter(forms.values()))
-    flash(" ".join(form_errors(form)) or "The form was incomplete.", "error")
+    flash(" ".join(form_errors(form)) or _("The form was incomplete."), "error")
     return _consultation_page(case_id, status=422, **forms)
 
 
@@ -256,7 +261,9 @@ def ask_physician(case_id: int):
             language=form.language.data,
             actor_id=current_user.id,
         ),
-        success=lambda message: f"Consultation request to {message.to_addresses} queued with the records.",
+        success=lambda message: _(
+            "Consultation request to %(addresses)s queued with the records.", addresses=message.to_addresses
+        ),
         target=_to_thread(case_id),
         on_refusal=lambda status: _consultation_page(case_id, request_form=form, status=status),
         after_commit=outbox.kick,
@@ -281,7 +288,7 @@ def record_sharing_consent(case_id: int):
             note=form.note.data or "",
             actor_id=current_user.id,
         ),
-        success="The patient's consent is recorded; the request may now carry those records.",
+        success=_("The patient's consent is recorded; the request may now carry those records."),
         target=url_for("messages.ask_physician", case_id=case_id, physician_id=form.physician_id.data),
         on_refusal=lambda status: _consultation_page(case_id, consent_form=form, status=status),
     )

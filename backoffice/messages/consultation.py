@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +22,7 @@ from backoffice.cases.operations import get_case
 from backoffice.directory.models import Physician
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.languages import STAFF_LANGUAGES
+from backoffice.languages import N_, STAFF_LANGUAGES
 from backoffice.messages.compose import (
     NOT_HEALTH_DATA,
     Draft,
@@ -36,9 +38,9 @@ from backoffice.params import MAX_ID
 from backoffice.trail import record_event
 
 CONSENT_FORMS = {
-    "written": "In writing (signed form, letter)",
-    "verbal": "Verbally (phone, video)",
-    "portal": "In the portal",
+    "written": N_("In writing (signed form, letter)"),
+    "verbal": N_("Verbally (phone, video)"),
+    "portal": N_("In the portal"),
 }
 MAX_NOTE = 2000
 
@@ -49,12 +51,12 @@ class ConsultationRefused(MessageRefused):
 
 def physician_of(physician_id: int | None) -> Physician:
     if physician_id is None or not 0 < physician_id <= MAX_ID:
-        raise NotFound("There is no such physician in the directory.")
+        raise NotFound(_("There is no such physician in the directory."))
     physician = db.session.scalar(
         select(Physician).where(Physician.id == physician_id).options(joinedload(Physician.hospital))
     )
     if physician is None:
-        raise NotFound("There is no such physician in the directory.")
+        raise NotFound(_("There is no such physician in the directory."))
     return physician
 
 
@@ -70,8 +72,9 @@ def physicians_to_ask(case: Case) -> list[tuple[str, str]]:
     return [
         (
             str(p.id),
-            f"{p.name}, {p.specialty} — {p.hospital.name}"
-            + (" (the case's physician)" if p.id == case.physician_id else ""),
+            _("%(physician)s (the case's physician)", physician=f"{p.name}, {p.specialty} — {p.hospital.name}")
+            if p.id == case.physician_id
+            else f"{p.name}, {p.specialty} — {p.hospital.name}",
         )
         for p in ordered
     ]
@@ -91,10 +94,10 @@ def _selected_records(case_id: int, document_ids: Iterable[int]) -> list:
     records = {document.id: document for document in shareable_records(case_id)}
     wanted = list(dict.fromkeys(document_ids))
     if not wanted:
-        raise ConsultationRefused("Select the medical records to share.")
+        raise ConsultationRefused(_("Select the medical records to share."))
     missing = [document_id for document_id in wanted if document_id not in records]
     if missing:
-        raise ConsultationRefused("A selected record is not (or no longer) a medical record of this case.")
+        raise ConsultationRefused(_("A selected record is not (or no longer) a medical record of this case."))
     return [records[document_id] for document_id in wanted]
 
 
@@ -122,10 +125,10 @@ def record_consent(
     physician = physician_of(physician_id)
     records = _selected_records(case.id, document_ids)
     if given_as not in SHARING_CONSENT_FORMS:
-        raise ConsultationRefused("Say how the patient gave the consent: in writing, verbally or in the portal.")
+        raise ConsultationRefused(_("Say how the patient gave the consent: in writing, verbally or in the portal."))
     note = validators.text(note, "note", MAX_NOTE, error=ConsultationRefused)
     if given_as == "verbal" and not note:
-        raise ConsultationRefused("A verbal consent needs a note: when, and to whom, the patient gave it.")
+        raise ConsultationRefused(_("A verbal consent needs a note: when, and to whom, the patient gave it."))
     consent = SharingConsent(
         case_id=case.id,
         physician_id=physician.id,
@@ -158,8 +161,13 @@ def covering_consents(case_id: int, physician_id: int, document_ids: Iterable[in
     uncovered = [document_id for document_id in document_ids if document_id not in covered]
     if uncovered:
         raise ConsultationRefused(
-            "Record the patient's consent to share every selected record with this physician first: "
-            f"{len(uncovered)} of the selected records {'is' if len(uncovered) == 1 else 'are'} not covered."
+            ngettext(
+                "Record the patient's consent to share every selected record with this physician first: "
+                "%(num)d of the selected records is not covered.",
+                "Record the patient's consent to share every selected record with this physician first: "
+                "%(num)d of the selected records are not covered.",
+                len(uncovered),
+            )
         )
     wanted = set(document_ids)
     return [consent for consent in consents if wanted & set(consent.document_ids)]
@@ -189,9 +197,11 @@ def request_consultation(
     case = get_case(case_id)
     physician = physician_of(physician_id)
     if not physician.email:
-        raise ConsultationRefused(f"{physician.name} has no email address in the directory; add it there first.")
+        raise ConsultationRefused(
+            _("%(name)s has no email address in the directory; add it there first.", name=physician.name)
+        )
     if language not in LANGUAGES:
-        raise ConsultationRefused("Write in English, German, Russian or Arabic (the languages with catalogues).")
+        raise ConsultationRefused(_("Write in English, German, Russian or Arabic (the languages with catalogues)."))
     records = _selected_records(case.id, document_ids)
     consents = covering_consents(case.id, physician.id, [document.id for document in records])
     files = [document_attachable(case.id, document, actor_id) for document in records]

@@ -11,6 +11,8 @@ back on the list. Opening a mail marks it read.
 from __future__ import annotations
 
 from flask import flash, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
@@ -30,20 +32,23 @@ PER_PAGE = 50
 
 class AssignMailForm(FlaskForm):
     case_number = StringField(
-        "Case number",
-        validators=[DataRequired(message="Enter the number of the case this mail belongs to."), Length(max=40)],
-        render_kw={"placeholder": "e.g. C-2026-00042", "maxlength": 40},
+        _l("Case number"),
+        validators=[DataRequired(message=_l("Enter the number of the case this mail belongs to.")), Length(max=40)],
+        render_kw={"placeholder": _l("e.g. %(number)s", number="C-2026-00042"), "maxlength": 40},
     )
 
 
 class DiscardMailForm(FlaskForm):
     reason = StringField(
-        "Reason",
+        _l("Reason"),
         validators=[
-            DataRequired(message="Say why the mail is discarded."),
-            Length(max=unmatched.MAX_REASON, message=f"Keep the reason under {unmatched.MAX_REASON} characters."),
+            DataRequired(message=_l("Say why the mail is discarded.")),
+            Length(
+                max=unmatched.MAX_REASON,
+                message=_l("Keep the reason under %(max)s characters.", max=unmatched.MAX_REASON),
+            ),
         ],
-        render_kw={"placeholder": "e.g. advertising", "maxlength": unmatched.MAX_REASON},
+        render_kw={"placeholder": _l("e.g. advertising"), "maxlength": unmatched.MAX_REASON},
     )
 
 
@@ -97,7 +102,7 @@ def unmatched_mail_html(message_id: int):
     """The sanitised HTML for the sandboxed frame of the mail's page: no script runs, nothing is fetched."""
     message = unmatched.get_unmatched(message_id, discarded_too=True)
     if message.body_html is None:
-        raise NotFound("This mail has no HTML part.")
+        raise NotFound(_("This mail has no HTML part."))
     return download(message.body_html, mimetype="text/html", filename=f"mail-{message.id}.html", inline=True)
 
 
@@ -117,7 +122,7 @@ def assign_unmatched_mail(message_id: int):
         return _refused(message_id, form, assign_form=form)
     return commit_change(
         lambda: unmatched.assign_to_case(message_id, form.case_number.data, current_user.id),
-        success=lambda message: f"The mail is now on case {form.case_number.data.strip().upper()}.",
+        success=lambda message: _("The mail is now on case %(number)s.", number=form.case_number.data.strip().upper()),
         target=lambda message: url_for("cases.show_case", case_id=message.case_id),
         on_refusal=lambda status: _page(message_id, status, assign_form=form),
     )
@@ -131,7 +136,7 @@ def discard_unmatched_mail(message_id: int):
         return _refused(message_id, form, discard_form=form)
     return commit_change(
         lambda: unmatched.discard(message_id, form.reason.data, current_user.id),
-        success="The mail was discarded; it stays on record.",
+        success=_("The mail was discarded; it stays on record."),
         target=url_for("messages.list_unmatched_mail"),
         on_refusal=lambda status: _page(message_id, status, discard_form=form),
     )
@@ -142,16 +147,16 @@ def discard_unmatched_mail(message_id: int):
 def restore_unmatched_mail(message_id: int):
     """Put a discarded mail back on the list (it was discarded by mistake)."""
     if not ConfirmForm().validate():
-        flash("The form had expired. Try again.", "error")
+        flash(_("The form had expired. Try again."), "error")
         return _page(message_id, 400)
     return commit_change(
         lambda: unmatched.restore(message_id, current_user.id),
-        success="The mail is back on the unmatched list.",
+        success=_("The mail is back on the unmatched list."),
         target=url_for("messages.show_unmatched_mail", message_id=message_id),
         on_refusal=lambda status: _page(message_id, status),
     )
 
 
 def _refused(message_id: int, form, **forms):
-    flash(next(iter(form_errors(form)), "The form was incomplete."), "error")
+    flash(next(iter(form_errors(form)), _("The form was incomplete.")), "error")
     return _page(message_id, 422, **forms)

@@ -6,6 +6,7 @@ Rules in `kinds`; a kind switched off is not queued at all, and the page says wh
 from __future__ import annotations
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -41,10 +42,17 @@ def switch_automatic_kind():
     enabled = request.form.get("enabled") == "1"
 
     def said(row) -> str:
-        label = kinds.KINDS[row.kind].label
+        kind = kinds.KINDS[row.kind]
         if row.enabled:
-            return f"“{label}” is on again: it is sent from now on (nothing held back while it was off is sent)."
-        return f"“{label}” is off: it is not sent to {kinds.KINDS[row.kind].recipient} until it is turned on again."
+            return _(
+                "“%(kind)s” is on again: it is sent from now on (nothing held back while it was off is sent).",
+                kind=_(kind.label),
+            )
+        return _(
+            "“%(kind)s” is off: it is not sent to %(recipient)s until it is turned on again.",
+            kind=_(kind.label),
+            recipient=_(kind.recipient),
+        )
 
     return commit_change(
         lambda: kinds.switch_kind(kind, enabled=enabled, actor_id=current_user.id),

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.messages.models import AutomaticMessageSwitch
 from backoffice.trail import record_event
 
@@ -33,52 +35,72 @@ KINDS: dict[str, AutomaticKind] = {
     for kind in (
         AutomaticKind(
             "request_received",
-            "Request received",
-            "the patient",
-            "a treatment request arrives through the public form or a coordinator opens a case for a patient with "
-            "an email address",
+            N_("Request received"),
+            N_("the patient"),
+            N_(
+                "a treatment request arrives through the public form or a coordinator opens a case for a patient "
+                "with an email address"
+            ),
         ),
-        AutomaticKind("portal_invite", "Portal invitation", "the patient", "staff invite the patient to the portal"),
+        AutomaticKind(
+            "portal_invite",
+            N_("Portal invitation"),
+            N_("the patient"),
+            N_("staff invite the patient to the portal"),
+        ),
         AutomaticKind(
             "portal_password_reset",
-            "Portal password reset",
-            "the patient",
-            "the patient asks for a new password on the sign-in page, or an administrator makes a reset link",
+            N_("Portal password reset"),
+            N_("the patient"),
+            N_("the patient asks for a new password on the sign-in page, or an administrator makes a reset link"),
         ),
         AutomaticKind(
             "itinerary_ready",
-            "Itinerary ready",
-            "the patient",
-            "a coordinator first sends the itinerary to the patient",
+            N_("Itinerary ready"),
+            N_("the patient"),
+            N_("a coordinator first sends the itinerary to the patient"),
         ),
         AutomaticKind(
             "itinerary_changed",
-            "Itinerary changed",
-            "the patient",
-            "a coordinator sends the itinerary again after it was sent once",
+            N_("Itinerary changed"),
+            N_("the patient"),
+            N_("a coordinator sends the itinerary again after it was sent once"),
         ),
-        AutomaticKind("invoice_issued", "Invoice issued", "the patient", "an invoice or credit note is issued"),
-        AutomaticKind("payment_received", "Payment received", "the patient", "a payment is recorded on an invoice"),
+        AutomaticKind(
+            "invoice_issued",
+            N_("Invoice issued"),
+            N_("the patient"),
+            N_("an invoice or credit note is issued"),
+        ),
+        AutomaticKind(
+            "payment_received",
+            N_("Payment received"),
+            N_("the patient"),
+            N_("a payment is recorded on an invoice"),
+        ),
         AutomaticKind(
             "medicine_shipped",
-            "Medicine order shipped",
-            "the patient",
-            "the carrier takes a medicine order's parcel (carrier and tracking number)",
+            N_("Medicine order shipped"),
+            N_("the patient"),
+            N_("the carrier takes a medicine order's parcel (carrier and tracking number)"),
         ),
         AutomaticKind(
-            "follow_up_due", "Follow-up due", "the patient", "a week before a follow-up's date (the date only)"
+            "follow_up_due",
+            N_("Follow-up due"),
+            N_("the patient"),
+            N_("a week before a follow-up's date (the date only)"),
         ),
         AutomaticKind(
             "follow_up_due_hospital",
-            "Follow-up due (hospital)",
-            "the hospital's contact",
-            "a week before a follow-up held at the hospital (its name says “outpatient” or “at the hospital”)",
+            N_("Follow-up due (hospital)"),
+            N_("the hospital's contact"),
+            N_("a week before a follow-up held at the hospital (its name says “outpatient” or “at the hospital”)"),
         ),
         AutomaticKind(
             "portal_message_waiting",
-            "Portal message waiting",
-            "the patient",
-            "a coordinator answers in the portal (the mail says a message waits, with the link, never its text)",
+            N_("Portal message waiting"),
+            N_("the patient"),
+            N_("a coordinator answers in the portal (the mail says a message waits, with the link, never its text)"),
         ),
     )
 }
@@ -88,7 +110,7 @@ class UnknownKind(DomainError):
     status_code = 422
 
     def __init__(self) -> None:
-        super().__init__("There is no such kind of automatic message.")
+        super().__init__(_("There is no such kind of automatic message."))
 
 
 class SwitchUnchanged(DomainError):
@@ -119,7 +141,10 @@ def switch_kind(kind: str, *, enabled: bool, actor_id: int) -> AutomaticMessageS
     row = db.session.get(AutomaticMessageSwitch, kind, with_for_update=True)
     was = row is None or row.enabled
     if was == enabled:
-        raise SwitchUnchanged(f"“{KINDS[kind].label}” is already {'on' if enabled else 'off'}.")
+        label = _(KINDS[kind].label)
+        raise SwitchUnchanged(
+            _("“%(kind)s” is already on.", kind=label) if enabled else _("“%(kind)s” is already off.", kind=label)
+        )
     if row is None:
         row = AutomaticMessageSwitch(kind=kind)
         db.session.add(row)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from backoffice import validators
@@ -20,7 +21,7 @@ from backoffice.config import settings
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
-from backoffice.languages import PATIENT_LANGUAGES
+from backoffice.languages import N_, PATIENT_LANGUAGES
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.trail import record_event
 
@@ -29,6 +30,20 @@ MAX_RECIPIENTS = 20
 LANGUAGES = PATIENT_LANGUAGES  # the languages a message may be written in (a catalogue each); others: English
 MAX_ATTACHMENTS = 10
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # all of a message's files together: what most mail servers still accept
+# The fields a refusal names (in the page's language where shown).
+FIELD_NAMES = {
+    "recipient": N_("recipient"),
+    "copy recipient": N_("copy recipient"),
+    "subject": N_("subject"),
+    "kind": N_("kind"),
+    "reply reference": N_("reply reference"),
+    "thread references": N_("thread references"),
+    "file name": N_("file name"),
+    "file type": N_("file type"),
+    "typed address": N_("typed address"),
+    "language": N_("language"),
+    "counterpart": N_("counterpart"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,14 +86,14 @@ def queue_message(
     to_list = _addresses(to, "recipient")
     cc_list = _addresses(cc, "copy recipient")
     if not to_list:
-        raise MessageRefused("A message needs at least one recipient.")
+        raise MessageRefused(_("A message needs at least one recipient."))
     if len(to_list) + len(cc_list) > MAX_RECIPIENTS:
-        raise MessageRefused(f"A message goes to at most {MAX_RECIPIENTS} addresses.")
+        raise MessageRefused(_("A message goes to at most %(max)s addresses.", max=MAX_RECIPIENTS))
     _header_safe(subject, "subject")
     _header_safe(kind, "kind")
     subject = validators.text(subject, "subject", 300, required=True, error=MessageRefused)
     if not (body_text or "").strip():
-        raise MessageRefused("A message needs a text.")
+        raise MessageRefused(_("A message needs a text."))
     _header_safe(in_reply_to, "reply reference")
     _header_safe(thread_references, "thread references")
     files = _attachments(attachments)
@@ -147,36 +162,49 @@ def _addresses(values: Iterable[str] | str, label: str) -> list[str]:
         if not address:
             continue
         if any(ch in address for ch in ',;<>()[]"\\') or "." not in address.rpartition("@")[2]:
-            raise MessageRefused(f"The {label}'s address {address!r} is not an email address.")
+            raise MessageRefused(
+                _(
+                    "The %(field)s's address %(address)s is not an email address.",
+                    field=_field(label),
+                    address=repr(address),
+                )
+            )
         if address not in checked:
             checked.append(address)
     return checked
 
 
+def _field(label: str) -> str:
+    return _(FIELD_NAMES[label]) if label in FIELD_NAMES else label
+
+
 def _header_safe(value: str | None, label: str) -> None:
     """Refuse line breaks and other control characters in a value that becomes (part of) a mail header."""
     if any(unicodedata.category(ch) in ("Cc", "Zl", "Zp") for ch in value or ""):
-        raise MessageRefused(f"The {label} may not contain line breaks or control characters.")
+        raise MessageRefused(_("The %(field)s may not contain line breaks or control characters.", field=_field(label)))
 
 
 def _attachments(attachments: Iterable[OutgoingAttachment]) -> list[OutgoingAttachment]:
     """At most MAX_ATTACHMENTS files of MAX_ATTACHMENT_BYTES together, each with a name that is safe in a header."""
     files = list(attachments)
     if len(files) > MAX_ATTACHMENTS:
-        raise MessageRefused(f"A message carries at most {MAX_ATTACHMENTS} files.")
+        raise MessageRefused(_("A message carries at most %(max)s files.", max=MAX_ATTACHMENTS))
     total = sum(len(file.content) for file in files)
     if total > MAX_ATTACHMENT_BYTES:
         raise MessageRefused(
-            f"The files together are {total / 1024 / 1024:.1f} MB; a message carries at most "
-            f"{MAX_ATTACHMENT_BYTES // 1024 // 1024} MB."
+            _(
+                "The files together are %(size)s MB; a message carries at most %(max)s MB.",
+                size=f"{total / 1024 / 1024:.1f}",
+                max=MAX_ATTACHMENT_BYTES // 1024 // 1024,
+            )
         )
     for file in files:
         _header_safe(file.filename, "file name")
         _header_safe(file.content_type, "file type")
         if not file.filename.strip() or len(file.filename) > 255:
-            raise MessageRefused("Every attached file needs a name of at most 255 characters.")
+            raise MessageRefused(_("Every attached file needs a name of at most 255 characters."))
         if not file.content:
-            raise MessageRefused(f"The file {file.filename!r} is empty.")
+            raise MessageRefused(_("The file %(name)s is empty.", name=repr(file.filename)))
     return files
 
 

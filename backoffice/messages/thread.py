@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -18,19 +20,32 @@ from backoffice.cases import signals as case_signals
 from backoffice.dbtypes import utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.pagination import Page, paginate
 
-STATE_LABELS = {"queued": "Queued", "sent": "Sent", "failed": "Failed", "bounced": "Bounced", "received": "Received"}
-COUNTERPART_LABELS = {
-    "patient": "patient",
-    "hospital": "hospital",
-    "physician": "physician",
-    "interpreter": "interpreter",
-    "hotel": "hotel",
-    "staff": "staff",
-    "other": "other",
+STATE_LABELS = {
+    "queued": N_("Queued"),
+    "sent": N_("Sent"),
+    "failed": N_("Failed"),
+    "bounced": N_("Bounced"),
+    "received": N_("Received"),
 }
+COUNTERPART_LABELS = {
+    "patient": N_("patient"),
+    "hospital": N_("hospital"),
+    "physician": N_("physician"),
+    "interpreter": N_("interpreter"),
+    "hotel": N_("hotel"),
+    "staff": N_("staff"),
+    "other": N_("other"),
+}
+
+
+def counterpart_label(code: str | None) -> str:
+    """Who a message is with, in the page's language ("" when nobody in particular)."""
+    label = COUNTERPART_LABELS.get(code or "")
+    return _(label) if label else ""
 
 
 @dataclass(frozen=True)
@@ -54,21 +69,22 @@ class ThreadEntry:
     def sender(self) -> str:
         if self.inbound:
             return self.message.from_address
-        return self.author.name if self.author else "Automatic"
+        return self.author.name if self.author else _("Automatic")
 
     @property
     def recipients(self) -> str:
         if self.inbound:
-            return "the case"
+            return _("the case")
         return ", ".join(self.message.recipients)
 
     @property
     def counterpart(self) -> str:
-        return COUNTERPART_LABELS.get(self.message.counterpart or "", "")
+        return counterpart_label(self.message.counterpart)
 
     @property
     def state_label(self) -> str:
-        return STATE_LABELS.get(self.message.state, self.message.state)
+        label = STATE_LABELS.get(self.message.state)
+        return _(label) if label else self.message.state
 
     @property
     def portal(self) -> bool:
@@ -130,7 +146,7 @@ def thread_message(case_id: int, message_id: int) -> ThreadEntry:
         .options(selectinload(Message.attachments))
     )
     if message is None:
-        raise NotFound("There is no such message on this case.")
+        raise NotFound(_("There is no such message on this case."))
     author = db.session.get(User, message.created_by_id) if message.created_by_id else None
     return ThreadEntry(message, author)
 
@@ -155,7 +171,7 @@ def message_html(case_id: int, message_id: int) -> str:
     """The HTML body (sanitised on arrival for received mail); 404 when the message has none."""
     html = thread_message(case_id, message_id).message.body_html
     if not html:
-        raise NotFound("This message has no HTML body.")
+        raise NotFound(_("This message has no HTML body."))
     return html
 
 
@@ -165,7 +181,7 @@ def message_file(case_id: int, message_id: int, attachment_id: int) -> MessageAt
     attachment = db.session.get(MessageAttachment, attachment_id)
     entry = thread_message(case_id, message_id)
     if attachment is None or attachment.message_id != entry.message.id or attachment.content is None:
-        raise NotFound("There is no such file with this message.")
+        raise NotFound(_("There is no such file with this message."))
     return attachment
 
 
@@ -181,20 +197,28 @@ def timeline_entries(case_id: int, *, health_data: bool) -> list[dict]:
         message = entry.message
         if entry.inbound and not entry.portal:
             continue
-        to = f"{entry.recipients}" + (f" ({entry.counterpart})" if entry.counterpart else "")
         if entry.portal:
-            label = "Portal message from the patient" if entry.inbound else "Portal message to the patient"
+            label = _("Portal message from the patient") if entry.inbound else _("Portal message to the patient")
+        elif entry.counterpart:
+            label = _(
+                "Mail to %(recipients)s (%(counterpart)s) · %(state)s",
+                recipients=entry.recipients,
+                counterpart=entry.counterpart,
+                state=entry.state_label.lower(),
+            )
         else:
-            label = f"Mail to {to} · {entry.state_label.lower()}"
+            label = _(
+                "Mail to %(recipients)s · %(state)s", recipients=entry.recipients, state=entry.state_label.lower()
+            )
         if message.attachments:
-            label += f" · {len(message.attachments)} file{'s' if len(message.attachments) > 1 else ''}"
+            label += " · " + ngettext("%(num)d file", "%(num)d files", len(message.attachments))
         entries.append(
             {
                 "at": entry.at,
                 "type": "message",
                 "kind": message.direction,
                 "who": entry.author,
-                "who_label": entry.sender if entry.inbound else "Automatic",
+                "who_label": entry.sender if entry.inbound else _("Automatic"),
                 "text": message.subject,
                 "label": label,
                 "link": ("messages.show_message", {"case_id": case_id, "message_id": message.id}),

@@ -8,6 +8,7 @@ the list. Each is audited. Opening a mail marks it read, as opening a received m
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -68,7 +69,7 @@ def get_unmatched(message_id: int, *, discarded_too: bool = False) -> Message:
         )
     )
     if message is None:
-        raise NotFound("There is no such mail on the unmatched list.")
+        raise NotFound(_("There is no such mail on the unmatched list."))
     return message
 
 
@@ -83,7 +84,7 @@ def waiting_file(message_id: int, attachment_id: int) -> MessageAttachment:
     for attachment in message.attachments:
         if attachment.id == attachment_id and attachment.content is not None:
             return attachment
-    raise NotFound("This mail has no such file.")
+    raise NotFound(_("This mail has no such file."))
 
 
 def assign_to_case(message_id: int, case_number: str, actor_id: int) -> Message:
@@ -91,10 +92,10 @@ def assign_to_case(message_id: int, case_number: str, actor_id: int) -> Message:
     message = get_unmatched(message_id)
     number = clean_line(case_number or "").strip().upper()
     if not number:
-        raise UnmatchedMailError("Enter the number of the case this mail belongs to.")
+        raise UnmatchedMailError(_("Enter the number of the case this mail belongs to."))
     case = db.session.scalar(select(Case).where(func.upper(Case.number) == number))
     if case is None:
-        raise UnmatchedMailError(f"There is no case {number[:40]}.")
+        raise UnmatchedMailError(_("There is no case %(number)s.", number=number[:40]))
     message.case_id, message.matched_by, message.assigned_by_id = case.id, "staff", actor_id
     message.counterpart = filing.counterpart_of(message.from_address, case)
     message.kind = "reply"
@@ -121,9 +122,9 @@ def discard(message_id: int, reason: str, actor_id: int) -> Message:
     message = get_unmatched(message_id)
     reason = " ".join(clean_line(reason or "").split())
     if not reason:
-        raise UnmatchedMailError("Say why the mail is discarded.")
+        raise UnmatchedMailError(_("Say why the mail is discarded."))
     if len(reason) > MAX_REASON:
-        raise UnmatchedMailError(f"Keep the reason under {MAX_REASON} characters.")
+        raise UnmatchedMailError(_("Keep the reason under %(max)s characters.", max=MAX_REASON))
     message.kind, message.read_at = DISCARDED, message.read_at or utcnow()
     message.discarded_at, message.discarded_by_id, message.discard_reason = utcnow(), actor_id, reason
     db.session.flush()
@@ -142,7 +143,7 @@ def restore(message_id: int, actor_id: int) -> Message:
     stays in the audit trail, with this restoring."""
     message = get_unmatched(message_id, discarded_too=True)
     if message.kind != DISCARDED:
-        raise UnmatchedMailError("This mail is on the unmatched list already.")
+        raise UnmatchedMailError(_("This mail is on the unmatched list already."))
     before = {"reason": message.discard_reason, "discarded_by": message.discarded_by_id}
     message.kind, message.discarded_at, message.discarded_by_id, message.discard_reason = RECEIVED, None, None, ""
     db.session.flush()

@@ -3,36 +3,14 @@
 from __future__ import annotations
 
 import smtplib
-from email.message import EmailMessage
 
 import pytest
 
-from backoffice.mail_catcher import Catcher, list_caught
+from backoffice.mail_catcher import list_caught
+from tests.devmail.caught import confirmation, send
 from tests.helpers import change_settings
 
 ARABIC = "\u0637\u0644\u0628\u0643"  # "your request"
-
-
-@pytest.fixture
-def catcher(tmp_path, app, monkeypatch):
-    """A real catcher on a free port, and the app in the development profile reading what it catches."""
-    running = Catcher(tmp_path / "caught-mail", port=0)
-    change_settings(monkeypatch, app, app_env="development", caught_mail_dir=running.directory)
-    yield running
-    running.stop()
-
-
-def send(catcher: Catcher, message: EmailMessage) -> str:
-    with smtplib.SMTP("127.0.0.1", catcher.port, timeout=10) as smtp:
-        smtp.send_message(message)
-    return list_caught(catcher.directory).items[0].name
-
-
-def confirmation(subject: str = "Ваша заявка MT-2026-0042", body: str = "Здравствуйте!") -> EmailMessage:
-    mail = EmailMessage()
-    mail["From"], mail["To"], mail["Subject"] = "care@medtravel.example", "patient@example.test", subject
-    mail.set_content(body)
-    return mail
 
 
 def test_admin_sees_caught_mail_newest_first_with_subject_and_addresses(catcher, as_role):

@@ -20,14 +20,7 @@ from tests.helpers import change_settings
 from tests.servers import free_port
 from tests.shipments.factories import run_jobs, submitted_order
 
-
-@pytest.fixture(autouse=True)
-def empty_redis():
-    """The suite shares one Redis: each test here starts with no queued, failed or finished job and no worker."""
-    connection = redis_connection()
-    connection.flushdb()
-    yield
-    connection.flushdb()
+pytestmark = pytest.mark.usefixtures("empty_redis")
 
 
 def page_of(client) -> str:

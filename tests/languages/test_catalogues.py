@@ -89,6 +89,10 @@ TRANSLATED_TEMPLATES = (
     "billing/tariff.html",
     "billing/tariffs.html",
     "audit/*.html",
+    # i17-messages: the staff pages of messages, the caught mail and the jobs admin page
+    "messages/*.html",
+    "devmail/*.html",
+    "jobs/*.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
