@@ -451,7 +451,7 @@ def test_coordinator_books_the_trip_and_clears_the_itinerary_findings(browse, tm
     page.get_by_role("link", name="Book an interpreter").click()
     expect(page.locator("p.muted").first).to_contain_text(f"{PATIENT} speaks Spanish.")
     select_option_containing(page, page.get_by_label("Interpreter"), "Carmen Ortega")
-    page.get_by_label("Language").select_option(label="Spanish")
+    page.get_by_label("Language", exact=True).select_option(label="Spanish")
     page.get_by_label("Date").fill(appointment_day.isoformat())
     page.get_by_label("From").fill("14:45")
     page.get_by_label("Until").fill("17:00")
