@@ -42,6 +42,8 @@ PATIENT_FACING = (
     "backoffice/messages/portal_thread.py",
     "backoffice/auth/forms.py",
     "backoffice/auth/passwords.py",
+    # i17-directory: the checks of typed values also answer the public request form and the portal
+    "backoffice/validators.py",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
@@ -65,6 +67,11 @@ TRANSLATED_TEMPLATES = (
     "portal/messages.html",
     "portal/account.html",
     "messages/portal_message_waiting.txt",
+    # i17-directory
+    "directory/*.html",
+    "shipments/*.html",
+    "portal/_case_invite.html",
+    "portal/invite_link.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()
