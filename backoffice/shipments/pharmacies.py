@@ -109,9 +109,8 @@ def _check_name_free(name: str, city: str, pharmacy_id: int | None = None) -> No
     if pharmacy_id is not None:
         query = query.where(Pharmacy.id != pharmacy_id)
     if db.session.scalar(query.limit(1)) is not None:
-        raise PharmacyError(
-            _("%(pharmacy)s is already in the directory.", pharmacy=f"{name}, {city}" if city else name)
-        )
+        place = ", ".join(part for part in (name, city) if part)
+        raise PharmacyError(_("%(pharmacy)s is already in the directory.", pharmacy=place))
 
 
 def create_pharmacy(*, actor_id: int | None, **fields) -> Pharmacy:

@@ -83,7 +83,7 @@ def _document_label(document: CaseDocument) -> str:
     label = document.original_filename
     if document.description:
         label += f" — {document.description}"
-    return _("%(document)s (uploaded %(day)s)", document=label, day=f"{document.uploaded_at:%Y-%m-%d}")
+    return _("%(document)s (uploaded %(day)s)", document=label, day=document.uploaded_at.date().isoformat())
 
 
 def _render_form(case_id: int, form: OrderForm, order: MedicineOrder | None, status: int = 200):
