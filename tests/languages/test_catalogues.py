@@ -44,6 +44,7 @@ PATIENT_FACING = (
     "backoffice/auth/passwords.py",
     # i17-directory: the checks of typed values also answer the public request form and the portal
     "backoffice/validators.py",
+    "backoffice/forms.py",  # WTForms' plural refusals, on the request form too
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
