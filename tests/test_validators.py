@@ -13,7 +13,10 @@ from backoffice import validators
 from backoffice.extensions import db
 from tests.factories import make_hospital
 
-TOO_LONG_NAME = {"ru": "Значение не должно содержать более 120 символов.", "ar": "لا يمكن أن يتجاوز طول الحقل 120 حرفًا."}
+TOO_LONG_NAME = {
+    "ru": "Значение не должно содержать более 120 символов.",
+    "ar": "لا يمكن أن يتجاوز طول الحقل 120 حرفًا.",
+}
 
 
 @pytest.mark.parametrize("language", ["ru", "ar"])
