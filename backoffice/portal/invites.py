@@ -112,7 +112,7 @@ def closed_case_refusal(case) -> str | None:
     return _(
         "Case %(number)s is %(state)s and has no issued invoice; there is nothing in the portal for its patient.",
         number=case.number,
-        state=states.label(case.state).lower(),
+        state=_(states.label(case.state)).lower(),  # the label as the cases feature translates it
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.cases import documents as case_documents
+from backoffice.cases import states
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.dbtypes import utcnow
@@ -224,7 +225,11 @@ def create_order(
     case = get_case(case_id)
     if case.state in ("cancelled", "closed"):
         raise OrderError(
-            _("Case %(number)s is %(state)s: no new medicine orders.", number=case.number, state=case.state)
+            _(
+                "Case %(number)s is %(state)s: no new medicine orders.",
+                number=case.number,
+                state=_(states.label(case.state)).lower(),
+            )
         )
     token = (client_token or "").strip()[:64] or None
     if token is not None:

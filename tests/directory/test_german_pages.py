@@ -3,16 +3,11 @@ paused destinations, a refused form and a flash message; country and language na
 
 from __future__ import annotations
 
-import html
-
 import pytest
 
 from backoffice.extensions import db
+from tests.directory.pages import assert_pages_say, text
 from tests.factories import make_hospital, make_physician, make_programme
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -44,13 +39,7 @@ def test_a_german_speaking_admin_sees_the_directory_in_german(german_admin):
         f"/directory/programmes/{programme.id}/edit": ["Knee replacement bearbeiten", "Änderungen speichern"],
         "/directory/paused-destinations": ["Pausierte Zielländer", "Offene Zielländer", "Aufnahme pausieren"],
     }
-    for url, words in pages.items():
-        response = german_admin.get(url)
-        page = text(response)
-        assert response.status_code == 200, url
-        assert '<html lang="de"' in page, url
-        for word in words:
-            assert word in page, (url, word)
+    assert_pages_say(german_admin, pages, "de")
 
 
 def test_a_german_speaking_admin_is_refused_and_told_in_german(german_admin):

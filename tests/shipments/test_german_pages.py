@@ -3,18 +3,13 @@ page, a refused form, a flash message; the portal invitation on the case page an
 
 from __future__ import annotations
 
-import html
-
 import pytest
 
 from backoffice.extensions import db
 from backoffice.shipments import operations
+from tests.directory.pages import assert_pages_say, text
 from tests.factories import make_case, make_patient
 from tests.shipments.factories import make_pharmacy, make_prescription, order_input
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 @pytest.fixture
@@ -62,13 +57,7 @@ def test_a_german_speaking_coordinator_sees_medicine_orders_in_german(german, ca
         "/pharmacies": ["Apotheken", "Kühlkette", "Deutschland"],
         f"/cases/{case.id}": ["Medikamentenbestellungen", "Patientenportal", "Ins Portal einladen"],
     }
-    for url, words in pages.items():
-        response = client.get(url)
-        page = text(response)
-        assert response.status_code == 200, url
-        assert '<html lang="de"' in page, url
-        for word in words:
-            assert word in page, (url, word)
+    assert_pages_say(client, pages, "de")
 
 
 def test_a_german_speaking_coordinator_is_refused_and_told_in_german(german, case, users):
