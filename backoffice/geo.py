@@ -9,10 +9,6 @@ from zoneinfo import available_timezones
 from babel import Locale
 from flask_babel import gettext as _
 
-# CLDR territories with two-letter codes that are groupings, pseudo-locales or "unknown", not countries.
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
-
-
 # Two-letter codes CLDR names that are no country: unions, private-use and test territories.
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "XA", "XB", "QO"})
 
