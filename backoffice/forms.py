@@ -2,8 +2,10 @@
 
 from collections.abc import Iterable
 
+import flask_babel
 import flask_wtf
 import wtforms
+from flask_wtf.i18n import translations as wtforms_translations
 from wtforms.fields import PasswordField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
@@ -30,6 +32,46 @@ def bind_cleaned(bind_field, form, unbound_field, options):
     return bind_field(form, unbound_field, options)
 
 
+class Translations:
+    """WTForms' own refusals in the page's language: the app's catalogue first, then WTForms' catalogue.
+
+    WTForms' Arabic catalogue lacks most plural forms (a field "at most 120 characters" long was refused in English on
+    the Arabic request form), so the app's catalogues carry the plural refusals its forms use (`plural_refusals`).
+    """
+
+    def gettext(self, string: str) -> str:
+        return wtforms_translations.gettext(string)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        ours = flask_babel.get_translations().ungettext(singular, plural, n)
+        return ours if ours not in (singular, plural) else wtforms_translations.ngettext(singular, plural, n)
+
+
+TRANSLATIONS = Translations()
+
+
+def plural_refusals(n: int) -> list[str]:
+    """WTForms' Length refusals for a limit of `n` characters, as the app's catalogues have them (written out here so
+    that `make messages` finds them)."""
+    return [
+        flask_babel.ngettext(
+            "Field must be at least %(min)d character long.",
+            "Field must be at least %(min)d characters long.",
+            n,
+            min=n,
+        ),
+        flask_babel.ngettext(
+            "Field cannot be longer than %(max)d character.",
+            "Field cannot be longer than %(max)d characters.",
+            n,
+            max=n,
+        ),
+        flask_babel.ngettext(
+            "Field must be exactly %(max)d character long.", "Field must be exactly %(max)d characters long.", n, max=n
+        ),
+    ]
+
+
 class FlaskForm(flask_wtf.FlaskForm):
     """Flask-WTF's form, with the one input filter every text field of every form passes through first.
 
@@ -43,6 +85,9 @@ class FlaskForm(flask_wtf.FlaskForm):
         def bind_field(self, form, unbound_field, options):
             return bind_cleaned(super().bind_field, form, unbound_field, options)
 
+        def get_translations(self, form):
+            return TRANSLATIONS
+
 
 class PlainForm(wtforms.Form):
     """A form nested in another (the rows of a FormField): no CSRF token of its own, the same input filter."""
@@ -50,6 +95,9 @@ class PlainForm(wtforms.Form):
     class Meta(wtforms.Form.Meta):
         def bind_field(self, form, unbound_field, options):
             return bind_cleaned(super().bind_field, form, unbound_field, options)
+
+        def get_translations(self, form):
+            return TRANSLATIONS
 
 
 def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:

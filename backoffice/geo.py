@@ -7,10 +7,7 @@ from functools import lru_cache
 from zoneinfo import available_timezones
 
 from babel import Locale
-
-# CLDR territories with two-letter codes that are groupings, pseudo-locales or "unknown", not countries.
-_NOT_COUNTRIES = frozenset({"EU", "EZ", "QO", "UN", "XA", "XB", "ZZ"})
-
+from flask_babel import gettext as _
 
 # Two-letter codes CLDR names that are no country: unions, private-use and test territories.
 NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "ZZ", "XA", "XB", "QO"})
@@ -62,7 +59,8 @@ def language_name(code: str | None, language: str = "en") -> str:
 def check_country(code: str) -> str:
     code = (code or "").strip().upper()
     if code not in countries():
-        raise ValueError(f"{code or 'an empty value'!r} is not a two-letter country code (such as DE, GB, AE)")
+        value = repr(code or _("an empty value"))
+        raise ValueError(_("%(value)s is not a two-letter country code (such as DE, GB, AE)", value=value))
     return code
 
 
@@ -74,7 +72,9 @@ def check_languages(codes: list[str] | str) -> list[str]:
     for code in codes:
         code = code.strip().lower()
         if code not in languages():
-            raise ValueError(f"{code!r} is not a two-letter language code (such as de, en, ar, ru)")
+            raise ValueError(
+                _("%(value)s is not a two-letter language code (such as de, en, ar, ru)", value=repr(code))
+            )
         if code not in cleaned:
             cleaned.append(code)
     return cleaned

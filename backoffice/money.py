@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, get_territory_currencies, list_currencies
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import BigInteger
 from sqlalchemy.orm import composite
 from sqlalchemy.types import TypeDecorator
@@ -41,7 +43,8 @@ def currencies() -> frozenset[str]:
 def check_currency(code: str) -> str:
     code = (code or "").strip().upper()
     if len(code) != 3 or code not in currencies():
-        raise MoneyError(f"{code or 'an empty value'!r} is not an ISO 4217 currency code (such as EUR, USD, GBP)")
+        value = repr(code or _("an empty value"))
+        raise MoneyError(_("%(value)s is not an ISO 4217 currency code (such as EUR, USD, GBP)", value=value))
     return code
 
 
@@ -61,15 +64,19 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
         # Decimal() alone would also read "1e3", "1_000", "NaN" and digits of other scripts (full-width ones):
         # an amount is plain ASCII digits with at most one dot.
         if not AMOUNT_TEXT.fullmatch(text):
-            raise MoneyError(f"{value!r} is not an amount (use digits with a dot, such as 1234.50)")
+            raise MoneyError(
+                _("%(value)s is not an amount (use digits with a dot, such as 1234.50)", value=repr(value))
+            )
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise MoneyError(f"{value!r} is not an amount (use digits with a dot, such as 1234.50)") from None
+            raise MoneyError(
+                _("%(value)s is not an amount (use digits with a dot, such as 1234.50)", value=repr(value))
+            ) from None
     if not result.is_finite():
-        raise MoneyError(f"{value!r} is not an amount")
+        raise MoneyError(_("%(value)s is not an amount", value=repr(value)))
     if abs(result) >= MAX_AMOUNT:
-        raise MoneyError(f"{value} is too large for an amount")
+        raise MoneyError(_("%(value)s is too large for an amount", value=value))
     return result
 
 
@@ -158,11 +165,24 @@ def check_amount(money: Money, *, places: int = 2, allow_negative: bool = False)
     No more decimals than the currency has (none for JPY) nor than the column keeps; not negative unless allowed.
     """
     if money.amount < 0 and not allow_negative:
-        raise MoneyError("the amount cannot be negative")
+        raise MoneyError(_("the amount cannot be negative"))
     digits = min(money.minor_digits, places)
     if money.amount != money.amount.quantize(Decimal(1).scaleb(-digits)):
-        unit = f"{digits} decimal place{'s' if digits != 1 else ''}" if digits else "no decimal places"
-        raise MoneyError(f"an amount in {money.currency} has {unit}; {money.amount} has more")
+        if digits:
+            message = ngettext(
+                "an amount in %(currency)s has %(num)d decimal place; %(amount)s has more",
+                "an amount in %(currency)s has %(num)d decimal places; %(amount)s has more",
+                digits,
+                currency=money.currency,
+                amount=money.amount,
+            )
+        else:
+            message = _(
+                "an amount in %(currency)s has no decimal places; %(amount)s has more",
+                currency=money.currency,
+                amount=money.amount,
+            )
+        raise MoneyError(message)
     return money
 
 

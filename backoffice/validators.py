@@ -3,6 +3,9 @@
 Each check returns the cleaned value or refuses it with a DomainError naming the field. The feature passes its own
 error class (`error=DirectoryError`), so its callers and tests keep catching what they always caught. Imports no
 feature package.
+
+The refusals are in the page's language (they also answer the public request form and the portal); a field's `label`
+is translated where the caller defines it (`lazy_gettext`), so a German page names the field in German.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+
 from backoffice.errors import DomainError
 from backoffice.geo import check_country, check_languages, known_timezones
+from backoffice.languages import page_language
 from backoffice.money import Money, MoneyError, check_amount, parse_money
 
 PHONE_PATTERN = re.compile(r"[0-9+()./\- ]*[0-9][0-9+()./\- ]*")
@@ -32,9 +38,9 @@ def text(value: str | None, label: str, max_length: int, *, required: bool = Fal
     """Trimmed text; refused when required and empty, or longer than its column."""
     text = (value or "").strip()
     if required and not text:
-        raise error(f"Enter the {label}.")
+        raise error(_("Enter the %(label)s.", label=label))
     if len(text) > max_length:
-        raise error(f"The {label} is too long (at most {max_length} characters).")
+        raise error(_("The %(label)s is too long (at most %(max)s characters).", label=label, max=max_length))
     return text
 
 
@@ -42,7 +48,7 @@ def email(value: str | None, label: str = "email", *, error: Error = InvalidValu
     """An email address, lower-cased; empty when none is given."""
     email = text(value, label, 254, error=error).lower()
     if email and (email.count("@") != 1 or email.startswith("@") or email.endswith("@") or " " in email):
-        raise error(f"The {label} {email!r} is not an email address.")
+        raise error(_("The %(label)s %(value)s is not an email address.", label=label, value=repr(email)))
     return email
 
 
@@ -50,7 +56,7 @@ def phone(value: str | None, label: str = "phone", *, error: Error = InvalidValu
     """A phone number as typed (digits, spaces and + ( ) - . /); empty when none is given."""
     phone = text(value, label, 40, error=error)
     if phone and not PHONE_PATTERN.fullmatch(phone):
-        raise error(f"{phone!r} is not a phone number (digits, spaces and + ( ) - . / only).")
+        raise error(_("%(value)s is not a phone number (digits, spaces and + ( ) - . / only).", value=repr(phone)))
     return phone
 
 
@@ -59,7 +65,7 @@ def country(value: str | None, *, error: Error = InvalidValue) -> str:
     try:
         return check_country(value or "")
     except ValueError as problem:
-        raise error(f"Country: {problem}.") from None
+        raise error(_("Country: %(problem)s.", problem=problem)) from None
 
 
 def languages(
@@ -72,11 +78,11 @@ def languages(
     try:
         codes = check_languages(value or [])
     except ValueError as problem:
-        raise error(f"Languages: {problem}.") from None
+        raise error(_("Languages: %(problem)s.", problem=problem)) from None
     if missing is not None and not codes:
         raise error(missing)
     if len(codes) > MAX_LANGUAGES:
-        raise error(f"List at most {MAX_LANGUAGES} languages.")
+        raise error(_("List at most %(max)s languages.", max=MAX_LANGUAGES))
     return codes
 
 
@@ -84,9 +90,9 @@ def timezone(value: str | None, label: str, *, error: Error = InvalidValue) -> s
     """An IANA time zone name such as Europe/Berlin."""
     name = (value or "").strip()
     if not name:
-        raise error(f"Enter the {label} (such as Europe/Berlin).")
+        raise error(_("Enter the %(label)s (such as Europe/Berlin).", label=label))
     if len(name) > 64 or name not in known_timezones():
-        raise error(f"{name[:64]!r} is not an IANA time zone (such as Europe/Berlin, Asia/Dubai).")
+        raise error(_("%(value)s is not an IANA time zone (such as Europe/Berlin, Asia/Dubai).", value=repr(name[:64])))
     return name
 
 
@@ -96,12 +102,12 @@ def days(value: int | str | None, label: str, maximum: int, *, error: Error = In
         return None
     text = str(value).strip()
     if not re.fullmatch(r"-?[0-9]{1,9}", text):
-        raise error(f"The {label} must be a whole number, not {text[:20]!r}.")
+        raise error(_("The %(label)s must be a whole number, not %(value)s.", label=label, value=repr(text[:20])))
     days = int(text)
     if days < 0:
-        raise error(f"The {label} cannot be negative.")
+        raise error(_("The %(label)s cannot be negative.", label=label))
     if days > maximum:
-        raise error(f"The {label} cannot be more than {maximum} days.")
+        raise error(_("The %(label)s cannot be more than %(max)s days.", label=label, max=maximum))
     return days
 
 
@@ -119,9 +125,10 @@ def money(
     try:
         money = check_amount(parse_money(str(amount), currency or ""), places=2)
     except MoneyError as problem:
-        raise error(f"{label}: {problem}.") from None
+        raise error(_("%(label)s: %(problem)s.", label=label, problem=problem)) from None
     if money.amount >= below:
-        raise error(f"{label}: the amount must be below {Money(below, money.currency).format()}.")
+        limit = Money(below, money.currency).format(page_language())
+        raise error(_("%(label)s: the amount must be below %(limit)s.", label=label, limit=limit))
     places = min(money.minor_digits, 2)
     return Money(money.amount.quantize(Decimal(1).scaleb(-places)), money.currency)
 

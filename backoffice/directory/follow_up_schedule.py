@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import NamedTuple
 
+from flask_babel import gettext as _
+
 from backoffice.errors import DomainError
 
 UNITS = ("day", "week", "month", "year")
@@ -65,7 +67,7 @@ class ScheduleError(DomainError):
     """A line of a follow-up schedule that cannot be read; `line` is its number (1 = the first line)."""
 
     def __init__(self, line: int, problem: str):
-        super().__init__(f"Follow-up schedule, line {line}: {problem}")
+        super().__init__(_("Follow-up schedule, line %(line)s: %(problem)s", line=line, problem=problem))
         self.line = line
 
 
@@ -133,12 +135,24 @@ def _shown(digits: str) -> str:
     return digits if len(digits) <= 12 else digits[:12] + "…"
 
 
+def _too_long(label: str) -> str:
+    return _("the name has %(length)s characters; at most %(max)s.", length=len(label), max=MAX_LABEL)
+
+
+def _not_a_unit(word: str) -> str:
+    return _("“%(word)s” is not a unit; use days, weeks, months or years.", word=word[:30])
+
+
+def _count_out_of_range(count: int | str) -> str:
+    return _("the number of follow-ups must be between 1 and %(max)s (it is %(value)s).", max=MAX_COUNT, value=count)
+
+
 def _label(text: str, line: int) -> str:
     label = " ".join(text.split())
     if not label:
-        raise ScheduleError(line, "name the follow-up after the colon, such as “Outpatient examination”.")
+        raise ScheduleError(line, _("name the follow-up after the colon, such as “Outpatient examination”."))
     if len(label) > MAX_LABEL:
-        raise ScheduleError(line, f"the name has {len(label)} characters; at most {MAX_LABEL}.")
+        raise ScheduleError(line, _too_long(label))
     return label
 
 
@@ -149,10 +163,12 @@ def _after_rules(match: re.Match, line: int) -> list[Rule]:
     for digits, word in _TIME.findall(match["times"]):
         unit = _unit(word)
         if unit is None:
-            raise ScheduleError(line, f"“{word[:30]}” is not a unit; use days, weeks, months or years.")
+            raise ScheduleError(line, _not_a_unit(word))
         amount = _whole_number(digits, MAX_EVERY)
         if amount is None or not _within_reach(unit, amount):
-            raise ScheduleError(line, f"{_shown(digits)} {unit}s after discharge is out of reach.")
+            raise ScheduleError(
+                line, _("%(amount)s %(unit)ss after discharge is out of reach.", amount=_shown(digits), unit=unit)
+            )
         when = f"after {amount} {unit}{'s' if amount != 1 else ''}"
         rules.append(Rule(every=amount, unit=unit, count=1, label=_label(f"{label} ({when})", line), line=line))
     return rules
@@ -162,15 +178,23 @@ def _every_for_rule(match: re.Match, line: int) -> Rule:
     """ "PSA checks every 3 months for 2 years": every 3 months, 8 times."""
     unit, span_unit = _unit(match["unit"]), _unit(match["span_unit"])
     if unit is None or span_unit is None:
-        raise ScheduleError(line, "use days, weeks, months or years, as in “PSA checks every 3 months for 2 years”.")
+        raise ScheduleError(line, _("use days, weeks, months or years, as in “PSA checks every 3 months for 2 years”."))
     every = _whole_number(match["every"] or "1", MAX_EVERY)
     span = _whole_number(match["span"], MAX_REACH_YEARS * 366)
     factor = _IN_UNITS.get((span_unit, unit))
     if every is None or span is None or factor is None:
-        raise ScheduleError(line, f"“every {unit} for {span_unit}s” cannot be counted; write {_EXAMPLE} instead.")
+        raise ScheduleError(
+            line,
+            _(
+                "“every %(unit)s for %(span_unit)ss” cannot be counted; write %(example)s instead.",
+                unit=unit,
+                span_unit=span_unit,
+                example=_EXAMPLE,
+            ),
+        )
     count = span * factor // every
     if not 1 <= count <= MAX_COUNT or not _within_reach(unit, every * count):
-        raise ScheduleError(line, f"the number of follow-ups must be between 1 and {MAX_COUNT} (it is {count}).")
+        raise ScheduleError(line, _count_out_of_range(count))
     return Rule(every=every, unit=unit, count=count, label=_label(match["label"], line), line=line)
 
 
@@ -186,25 +210,38 @@ def _parse_words(text: str, line: int) -> list[Rule] | None:
 def _parse_line(text: str, line: int) -> Rule:
     match = _RULE.match(text)
     if match is None:
-        raise ScheduleError(line, f"write each rule as {_EXAMPLE} (units: days, weeks, months or years).")
+        raise ScheduleError(
+            line, _("write each rule as %(example)s (units: days, weeks, months or years).", example=_EXAMPLE)
+        )
     unit = _unit(match["unit"])
     if unit is None:
-        raise ScheduleError(line, f"“{match['unit'][:30]}” is not a unit; use days, weeks, months or years.")
+        raise ScheduleError(line, _not_a_unit(match["unit"]))
     every = _whole_number(match["every"] or "1", MAX_EVERY)
     if every is None:
         shown = _shown(match["every"])
-        raise ScheduleError(line, f"the interval must be between 1 and {MAX_EVERY} {unit}s (it is {shown}).")
+        raise ScheduleError(
+            line,
+            _(
+                "the interval must be between 1 and %(max)s %(unit)ss (it is %(value)s).",
+                max=MAX_EVERY,
+                unit=unit,
+                value=shown,
+            ),
+        )
     count = _whole_number(match["count"], MAX_COUNT)
     if count is None:
         shown = _shown(match["count"])
-        raise ScheduleError(line, f"the number of follow-ups must be between 1 and {MAX_COUNT} (it is {shown}).")
+        raise ScheduleError(line, _count_out_of_range(shown))
     if not _within_reach(unit, every * count):
-        raise ScheduleError(line, f"the last follow-up would fall more than {MAX_REACH_YEARS} years after discharge.")
+        raise ScheduleError(
+            line,
+            _("the last follow-up would fall more than %(years)s years after discharge.", years=MAX_REACH_YEARS),
+        )
     label = " ".join(match["label"].split())
     if not label:
-        raise ScheduleError(line, "name the follow-up after the colon, such as “Outpatient examination”.")
+        raise ScheduleError(line, _("name the follow-up after the colon, such as “Outpatient examination”."))
     if len(label) > MAX_LABEL:
-        raise ScheduleError(line, f"the name has {len(label)} characters; at most {MAX_LABEL}.")
+        raise ScheduleError(line, _too_long(label))
     return Rule(every=every, unit=unit, count=count, label=label, line=line)
 
 
@@ -221,7 +258,7 @@ def parse_schedule(text: str | None) -> list[Rule]:
         words = None if _RULE.match(line) else _parse_words(line, number)
         line_rules = words if words is not None else [_parse_line(line, number)]
         if len(rules) + len(line_rules) > MAX_RULES:
-            raise ScheduleError(number, f"a schedule holds at most {MAX_RULES} rules.")
+            raise ScheduleError(number, _("a schedule holds at most %(max)s rules.", max=MAX_RULES))
         rules.extend(line_rules)
     return rules
 

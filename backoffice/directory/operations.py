@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -22,6 +23,7 @@ from backoffice.directory.values import DirectoryError
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.geo import check_country, country_name
+from backoffice.languages import page_language
 from backoffice.pagination import Page, paginate
 from backoffice.trail import record_event
 
@@ -39,7 +41,7 @@ def get_hospital(hospital_id: int) -> Hospital:
         .options(selectinload(Hospital.physicians), selectinload(Hospital.programmes))
     )
     if hospital is None:
-        raise NotFound("There is no such hospital.")
+        raise NotFound(_("There is no such hospital."))
     return hospital
 
 
@@ -56,15 +58,15 @@ def _hospital_values(
     contact_phone: str,
 ) -> dict[str, Any]:
     return {
-        "name": validators.text(name, "hospital name", 200, required=True, error=DirectoryError),
-        "city": validators.text(city, "city", 100, required=True, error=DirectoryError),
+        "name": validators.text(name, _("hospital name"), 200, required=True, error=DirectoryError),
+        "city": validators.text(city, _("city"), 100, required=True, error=DirectoryError),
         "country": validators.country(country, error=DirectoryError),
         "languages": validators.languages(languages, error=DirectoryError),
-        "timezone": validators.timezone(timezone, "hospital's time zone", error=DirectoryError),
-        "address": validators.text(address, "address", 300, error=DirectoryError),
-        "contact_name": validators.text(contact_name, "contact name", 120, error=DirectoryError),
-        "contact_email": validators.email(contact_email, "contact email", error=DirectoryError),
-        "contact_phone": validators.phone(contact_phone, "contact phone", error=DirectoryError),
+        "timezone": validators.timezone(timezone, _("hospital's time zone"), error=DirectoryError),
+        "address": validators.text(address, _("address"), 300, error=DirectoryError),
+        "contact_name": validators.text(contact_name, _("contact name"), 120, error=DirectoryError),
+        "contact_email": validators.email(contact_email, _("contact email"), error=DirectoryError),
+        "contact_phone": validators.phone(contact_phone, _("contact phone"), error=DirectoryError),
     }
 
 
@@ -74,7 +76,7 @@ def _check_code_free(code: str, hospital_id: int | None = None) -> None:
         query = query.where(Hospital.id != hospital_id)
     holder = db.session.scalar(query)
     if holder is not None:
-        raise DirectoryError(f"The code {code} is already used by {holder}.")
+        raise DirectoryError(_("The code %(code)s is already used by %(holder)s.", code=code, holder=holder))
 
 
 def create_hospital(
@@ -107,7 +109,7 @@ def create_hospital(
     _check_code_free(code)
     hospital = Hospital(code=code, active=True, **fields)
     db.session.add(hospital)
-    values.flush_unique(f"The code {code} is already used by another hospital.")
+    values.flush_unique(_("The code %(code)s is already used by another hospital.", code=code))
     record_event(
         "hospital_created",
         actor_id=actor_id,
@@ -150,7 +152,7 @@ def update_hospital(
     _check_code_free(code, hospital.id)
     changes = values.apply_changes(hospital, {"code": code, **fields})
     if changes:
-        values.flush_unique(f"The code {code} is already used by another hospital.")
+        values.flush_unique(_("The code %(code)s is already used by another hospital.", code=code))
         record_event(
             "hospital_updated", actor_id=actor_id, object_type="hospital", object_id=hospital.id, details=changes
         )
@@ -220,7 +222,7 @@ def get_physician(physician_id: int) -> Physician:
         select(Physician).where(Physician.id == physician_id).options(joinedload(Physician.hospital))
     )
     if physician is None:
-        raise NotFound("There is no such physician.")
+        raise NotFound(_("There is no such physician."))
     return physician
 
 
@@ -228,11 +230,11 @@ def _physician_values(
     *, name: str, specialty: str, languages: Sequence[str] | str, email: str, phone: str
 ) -> dict[str, Any]:
     return {
-        "name": validators.text(name, "physician's name", 120, required=True, error=DirectoryError),
-        "specialty": validators.text(specialty, "specialty", 120, required=True, error=DirectoryError),
+        "name": validators.text(name, _("physician's name"), 120, required=True, error=DirectoryError),
+        "specialty": validators.text(specialty, _("specialty"), 120, required=True, error=DirectoryError),
         "languages": validators.languages(languages, error=DirectoryError),
-        "email": validators.email(email, "physician's email", error=DirectoryError),
-        "phone": validators.phone(phone, "physician's phone", error=DirectoryError),
+        "email": validators.email(email, _("physician's email"), error=DirectoryError),
+        "phone": validators.phone(phone, _("physician's phone"), error=DirectoryError),
     }
 
 
@@ -249,9 +251,11 @@ def create_physician(
     """Add a physician to a hospital. A physician belongs to exactly one active hospital."""
     hospital = db.session.get(Hospital, hospital_id)
     if hospital is None:
-        raise NotFound("There is no such hospital.")
+        raise NotFound(_("There is no such hospital."))
     if not hospital.active:
-        raise DirectoryError(f"{hospital.name} is deactivated; reactivate it before adding physicians.")
+        raise DirectoryError(
+            _("%(hospital)s is deactivated; reactivate it before adding physicians.", hospital=hospital.name)
+        )
     fields = _physician_values(name=name, specialty=specialty, languages=languages, email=email, phone=phone)
     physician = Physician(hospital_id=hospital.id, active=True, **fields)
     db.session.add(physician)
@@ -315,7 +319,9 @@ def pause_destination(country: str, *, reason: str = "", actor_id: int | None) -
     except ValueError as error:
         raise DirectoryError(str(error)) from None
     if db.session.get(PausedDestination, country) is not None:
-        raise DirectoryError(f"Intake to {country_name(country)} is already paused.")
+        raise DirectoryError(
+            _("Intake to %(country)s is already paused.", country=country_name(country, page_language()))
+        )
     paused = PausedDestination(country=country, reason=(reason or "").strip()[:300], paused_by_id=actor_id)
     db.session.add(paused)
     db.session.flush()
@@ -333,7 +339,7 @@ def resume_destination(country: str, *, actor_id: int | None) -> str:
     """Accept requests for a paused destination again; returns its country code."""
     paused = db.session.get(PausedDestination, (country or "").upper())
     if paused is None:
-        raise DirectoryError(f"Intake to {country_name(country)} is not paused.")
+        raise DirectoryError(_("Intake to %(country)s is not paused.", country=country_name(country, page_language())))
     db.session.delete(paused)
     db.session.flush()
     record_event("destination_resumed", actor_id=actor_id, object_type="country", object_id=paused.country)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -59,42 +60,42 @@ def get_programme(programme_id: int) -> Programme:
         )
     )
     if programme is None:
-        raise NotFound("There is no such programme.")
+        raise NotFound(_("There is no such programme."))
     return programme
 
 
-def _split_lines(text: str | None, what: str) -> list[tuple[int, list[str]]]:
-    """Non-blank lines with their line numbers, split at '|' and trimmed."""
+def _split_lines(text: str | None, too_many: str) -> list[tuple[int, list[str]]]:
+    """Non-blank lines with their line numbers, split at '|' and trimmed; `too_many` refuses more than MAX_LINES."""
     lines = [(number, line) for number, line in enumerate((text or "").splitlines(), start=1) if line.strip()]
     if len(lines) > MAX_LINES:
-        raise DirectoryError(f"List at most {MAX_LINES} {what}.")
+        raise DirectoryError(too_many)
     return [(number, [part.strip() for part in line.split("|")]) for number, line in lines]
 
 
 def _line_error(number: int, error: DirectoryError) -> DirectoryError:
-    return DirectoryError(f"Line {number}: {error.message}")
+    return DirectoryError(_("Line %(number)s: %(problem)s", number=number, problem=error.message))
 
 
 def _part(value: str | None, label: str, max_length: int, *, required: bool = False) -> str:
     """One part of a phase or contraindication line; '|' separates parts, so it cannot be inside one."""
     text = validators.text(value, label, max_length, required=required, error=DirectoryError)
     if "|" in text or "\n" in text:
-        raise DirectoryError(f"The {label} cannot contain '|' or a line break.")
+        raise DirectoryError(_("The %(label)s cannot contain '|' or a line break.", label=label))
     return text
 
 
 def _phase(name: str, duration: str = "", duration_days: int | str | None = None) -> PhaseLine:
     return PhaseLine(
-        name=_part(name, "phase name", 200, required=True),
-        duration=_part(duration, "duration", 100),
-        duration_days=validators.days(duration_days, "length in days", MAX_PHASE_DAYS, error=DirectoryError),
+        name=_part(name, _("phase name"), 200, required=True),
+        duration=_part(duration, _("duration"), 100),
+        duration_days=validators.days(duration_days, _("length in days"), MAX_PHASE_DAYS, error=DirectoryError),
     )
 
 
 def _contraindication(question: str, resolution_hint: str = "") -> ContraindicationLine:
     return ContraindicationLine(
-        question=_part(question, "contraindication", 300, required=True),
-        resolution_hint=_part(resolution_hint, "resolution hint", 200),
+        question=_part(question, _("contraindication"), 300, required=True),
+        resolution_hint=_part(resolution_hint, _("resolution hint"), 200),
     )
 
 
@@ -104,9 +105,11 @@ def parse_phases(text: str | None) -> list[PhaseLine]:
     A wrong line is refused with its line number, so the person can find it.
     """
     phases = []
-    for number, parts in _split_lines(text, "phases"):
+    for number, parts in _split_lines(text, _("List at most %(max)s phases.", max=MAX_LINES)):
         if len(parts) > 3:
-            raise DirectoryError(f"Line {number}: write at most three parts, Name | duration | days.")
+            raise DirectoryError(
+                _("Line %(number)s: write at most three parts, Name | duration | days.", number=number)
+            )
         try:
             phases.append(_phase(*parts))
         except DirectoryError as error:
@@ -117,9 +120,11 @@ def parse_phases(text: str | None) -> list[PhaseLine]:
 def parse_contraindications(text: str | None) -> list[ContraindicationLine]:
     """Contraindications from one line each, "Question | resolution hint" (hint optional), in order."""
     items = []
-    for number, parts in _split_lines(text, "contraindications"):
+    for number, parts in _split_lines(text, _("List at most %(max)s contraindications.", max=MAX_LINES)):
         if len(parts) > 2:
-            raise DirectoryError(f"Line {number}: write at most two parts, Question | resolution hint.")
+            raise DirectoryError(
+                _("Line %(number)s: write at most two parts, Question | resolution hint.", number=number)
+            )
         try:
             items.append(_contraindication(*parts))
         except DirectoryError as error:
@@ -159,15 +164,15 @@ def _programme_values(
     return {
         "follow_up_schedule": check_schedule(follow_up_schedule),
         "tariff_codes": check_tariff_codes(tariff_codes),
-        "name": validators.text(name, "programme name", 200, required=True, error=DirectoryError),
-        "description": validators.text(description, "description", 20000, error=DirectoryError),
+        "name": validators.text(name, _("programme name"), 200, required=True, error=DirectoryError),
+        "description": validators.text(description, _("description"), 20000, error=DirectoryError),
         "price_from": validators.money(
-            price_from_amount, price_from_currency, "Price from", below=MAX_PRICE, error=DirectoryError
+            price_from_amount, price_from_currency, _("Price from"), below=MAX_PRICE, error=DirectoryError
         ),
         "typical_stay_days": validators.days(
-            typical_stay_days, "typical length of stay (days)", MAX_STAY_DAYS, error=DirectoryError
+            typical_stay_days, _("typical length of stay (days)"), MAX_STAY_DAYS, error=DirectoryError
         ),
-        "follow_up_plan": validators.text(follow_up_plan, "follow-up plan", 20000, error=DirectoryError),
+        "follow_up_plan": validators.text(follow_up_plan, _("follow-up plan"), 20000, error=DirectoryError),
     }
 
 
@@ -187,11 +192,13 @@ def check_tariff_codes(text: str | None) -> str:
     codes: list[str] = []
     for code in split_tariff_codes(text):
         if not TARIFF_CODE.match(code):
-            raise DirectoryError(f"{code[:50]!r} is not a tariff code (letters, digits, . _ / - ; at most 40).")
+            raise DirectoryError(
+                _("%(value)s is not a tariff code (letters, digits, . _ / - ; at most 40).", value=repr(code[:50]))
+            )
         if code not in codes:
             codes.append(code)
     if len(codes) > MAX_TARIFF_CODES:
-        raise DirectoryError(f"A programme lists at most {MAX_TARIFF_CODES} tariff codes.")
+        raise DirectoryError(_("A programme lists at most %(max)s tariff codes.", max=MAX_TARIFF_CODES))
     return "\n".join(codes)
 
 
@@ -200,14 +207,16 @@ def _check_programme_name_free(hospital: Hospital, name: str, programme_id: int 
     if programme_id is not None:
         query = query.where(Programme.id != programme_id)
     if db.session.scalar(query) is not None:
-        raise DirectoryError(f"{hospital.name} already has a programme named {name!r}.")
+        raise DirectoryError(
+            _("%(hospital)s already has a programme named %(name)s.", hospital=hospital.name, name=repr(name))
+        )
 
 
 def _replace_phases(programme: Programme, phases: Sequence[PhaseLine]) -> list[str] | None:
     """Replace the ordered phases; the names for the audit row, or None when nothing changed."""
     phases = [_phase(p.name, p.duration, p.duration_days) for p in phases]
     if len(phases) > MAX_LINES:
-        raise DirectoryError(f"List at most {MAX_LINES} phases.")
+        raise DirectoryError(_("List at most %(max)s phases.", max=MAX_LINES))
     current = [PhaseLine(p.name, p.duration, p.duration_days) for p in programme.phases]
     if current == phases:
         return None
@@ -228,7 +237,7 @@ def _replace_contraindications(programme: Programme, items: Sequence[Contraindic
     """Replace the ordered contraindications. Cases already screened keep their copied questions."""
     items = [_contraindication(item.question, item.resolution_hint) for item in items]
     if len(items) > MAX_LINES:
-        raise DirectoryError(f"List at most {MAX_LINES} contraindications.")
+        raise DirectoryError(_("List at most %(max)s contraindications.", max=MAX_LINES))
     current = [ContraindicationLine(c.question, c.resolution_hint) for c in programme.contraindications]
     if current == items:
         return None
@@ -263,9 +272,11 @@ def create_programme(
     """
     hospital = db.session.get(Hospital, hospital_id)
     if hospital is None:
-        raise NotFound("There is no such hospital.")
+        raise NotFound(_("There is no such hospital."))
     if not hospital.active:
-        raise DirectoryError(f"{hospital.name} is deactivated; reactivate it before adding programmes.")
+        raise DirectoryError(
+            _("%(hospital)s is deactivated; reactivate it before adding programmes.", hospital=hospital.name)
+        )
     fields = _programme_values(
         name=name,
         description=description,
@@ -279,7 +290,9 @@ def create_programme(
     _check_programme_name_free(hospital, fields["name"])
     programme = Programme(hospital_id=hospital.id, active=True, phases=[], contraindications=[], **fields)
     db.session.add(programme)
-    values.flush_unique(f"{hospital.name} already has a programme named {programme.name!r}.")
+    values.flush_unique(
+        _("%(hospital)s already has a programme named %(name)s.", hospital=hospital.name, name=repr(programme.name))
+    )
     _replace_phases(programme, phases)
     _replace_contraindications(programme, contraindications)
     record_event(
@@ -328,7 +341,13 @@ def update_programme(
     )
     _check_programme_name_free(programme.hospital, fields["name"], programme.id)
     changes: dict[str, Any] = values.apply_changes(programme, {**fields, "active": bool(active)})
-    values.flush_unique(f"{programme.hospital.name} already has a programme named {programme.name!r}.")
+    values.flush_unique(
+        _(
+            "%(hospital)s already has a programme named %(name)s.",
+            hospital=programme.hospital.name,
+            name=repr(programme.name),
+        )
+    )
     # Long texts would swamp the audit log: name the change, not the text.
     for long_text in ("description", "follow_up_plan", "follow_up_schedule", "tariff_codes"):
         if long_text in changes:

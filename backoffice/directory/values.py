@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from backoffice.errors import DomainError
@@ -28,11 +29,15 @@ def code(value: str | None) -> str:
     """A hospital code such as FRA-ABM: capital letters and digits in groups joined by dashes."""
     code = (value or "").strip().upper()
     if not code:
-        raise DirectoryError("Enter the hospital code (such as FRA-ABM).")
+        raise DirectoryError(_("Enter the hospital code (such as FRA-ABM)."))
     if len(code) > CODE_MAX or not CODE_PATTERN.fullmatch(code):
         raise DirectoryError(
-            f"{code[:40]!r} is not a hospital code: use up to {CODE_MAX} capital letters and digits, "
-            "in groups joined by dashes (such as FRA-ABM)."
+            _(
+                "%(value)s is not a hospital code: use up to %(max)s capital letters and digits, "
+                "in groups joined by dashes (such as FRA-ABM).",
+                value=repr(code[:40]),
+                max=CODE_MAX,
+            )
         )
     return code
 

@@ -4,6 +4,7 @@
 from typing import Any
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
@@ -18,6 +19,7 @@ from backoffice.directory.forms import (
 )
 from backoffice.forms import ConfirmForm, form_status
 from backoffice.geo import country_name, language_name
+from backoffice.languages import page_language
 from backoffice.params import page_number
 from backoffice.trail import list_events
 from backoffice.transactions import commit_change
@@ -55,9 +57,14 @@ def inject_directory_helpers() -> dict[str, Any]:
     return {
         "can_edit_directory": role in EDITORS,
         "can_pause_destinations": role == ADMIN,
-        "country_name": country_name,
-        "language_names": lambda codes: ", ".join(language_name(code) for code in codes or ()),
+        "country_name": _country_name,
+        "language_names": lambda codes: ", ".join(language_name(code, page_language()) for code in codes or ()),
     }
+
+
+def _country_name(code: str | None) -> str:
+    """A country's name in the page's language."""
+    return country_name(code, page_language())
 
 
 def _values(form, names: tuple[str, ...]) -> dict[str, Any]:
@@ -117,7 +124,7 @@ def create_hospital():
         return form_page(form_status(form))
     return commit_change(
         lambda: operations.create_hospital(**_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
-        success=lambda hospital: f"{hospital.name} ({hospital.code}) is in the directory.",
+        success=lambda hospital: _("%(name)s (%(code)s) is in the directory.", name=hospital.name, code=hospital.code),
         target=_to_hospital,
         on_refusal=form_page,
     )
@@ -153,7 +160,7 @@ def edit_hospital(hospital_id: int):
         return form_page(form_status(form))
     return commit_change(
         lambda: operations.update_hospital(hospital_id, **_values(form, HOSPITAL_FIELDS), actor_id=current_user.id),
-        success=lambda hospital: f"{hospital.name}: changes saved.",
+        success=lambda hospital: _("%(name)s: changes saved.", name=hospital.name),
         target=_to_hospital,
         on_refusal=form_page,
     )
@@ -164,7 +171,9 @@ def edit_hospital(hospital_id: int):
 def deactivate_hospital(hospital_id: int):
     return commit_change(
         lambda: operations.deactivate_hospital(hospital_id, actor_id=current_user.id),
-        success=lambda hospital: f"{hospital.name} is deactivated: it is no longer offered for new cases.",
+        success=lambda hospital: _(
+            "%(name)s is deactivated: it is no longer offered for new cases.", name=hospital.name
+        ),
         target=_to_hospital,
         on_refusal=lambda status: _render_hospital(hospital_id, status),
     )
@@ -175,7 +184,7 @@ def deactivate_hospital(hospital_id: int):
 def reactivate_hospital(hospital_id: int):
     return commit_change(
         lambda: operations.reactivate_hospital(hospital_id, actor_id=current_user.id),
-        success=lambda hospital: f"{hospital.name} is active again.",
+        success=lambda hospital: _("%(name)s is active again.", name=hospital.name),
         target=_to_hospital,
         on_refusal=lambda status: _render_hospital(hospital_id, status),
     )
@@ -198,7 +207,7 @@ def create_physician(hospital_id: int):
         return form_page(form_status(form))
     return commit_change(
         lambda: operations.create_physician(hospital_id, **_values(form, PHYSICIAN_FIELDS), actor_id=current_user.id),
-        success=lambda physician: f"{physician.name} is listed at {hospital.name}.",
+        success=lambda physician: _("%(name)s is listed at %(hospital)s.", name=physician.name, hospital=hospital.name),
         target=_to_physicians_hospital,
         on_refusal=form_page,
     )
@@ -227,7 +236,7 @@ def edit_physician(physician_id: int):
         lambda: operations.update_physician(
             physician_id, **_values(form, PHYSICIAN_FIELDS), active=form.active.data, actor_id=current_user.id
         ),
-        success=lambda physician: f"{physician.name}: changes saved.",
+        success=lambda physician: _("%(name)s: changes saved.", name=physician.name),
         target=_to_physicians_hospital,
         on_refusal=form_page,
     )
@@ -255,7 +264,9 @@ def create_programme(hospital_id: int):
             contraindications=form.parsed_contraindications,
             actor_id=current_user.id,
         ),
-        success=lambda programme: f"{programme.name} is offered at {hospital.name}.",
+        success=lambda programme: _(
+            "%(name)s is offered at %(hospital)s.", name=programme.name, hospital=hospital.name
+        ),
         target=_to_programme,
         on_refusal=form_page,
     )
@@ -310,7 +321,7 @@ def edit_programme(programme_id: int):
             contraindications=form.parsed_contraindications,
             actor_id=current_user.id,
         ),
-        success=lambda programme: f"{programme.name}: changes saved.",
+        success=lambda programme: _("%(name)s: changes saved.", name=programme.name),
         target=_to_programme,
         on_refusal=form_page,
     )
@@ -344,7 +355,9 @@ def pause_destination():
         return _render_paused(form, 422)
     return commit_change(
         lambda: operations.pause_destination(form.country.data, reason=form.reason.data, actor_id=current_user.id),
-        success=lambda paused: f"Intake to {country_name(paused.country)} is paused: requests for it are refused.",
+        success=lambda paused: _(
+            "Intake to %(country)s is paused: requests for it are refused.", country=_country_name(paused.country)
+        ),
         target=lambda paused: url_for("directory.paused_destinations"),
         on_refusal=lambda status: _render_paused(form, status),
     )
@@ -355,7 +368,7 @@ def pause_destination():
 def resume_destination(country: str):
     return commit_change(
         lambda: operations.resume_destination(country, actor_id=current_user.id),
-        success=lambda country_code: f"Intake to {country_name(country_code)} is open again.",
+        success=lambda country_code: _("Intake to %(country)s is open again.", country=_country_name(country_code)),
         target=lambda country_code: url_for("directory.paused_destinations"),
         on_refusal=lambda status: _render_paused(PauseDestinationForm(formdata=None), status),
     )

@@ -109,9 +109,10 @@ def closed_case_refusal(case) -> str | None:
     issued = db.session.scalar(select(exists().where(Invoice.case_id == case.id, Invoice.status != "draft")))
     if issued:
         return None
-    return (
-        f"Case {case.number} is {states.label(case.state).lower()} and has no issued invoice; "
-        "there is nothing in the portal for its patient."
+    return _(
+        "Case %(number)s is %(state)s and has no issued invoice; there is nothing in the portal for its patient.",
+        number=case.number,
+        state=_(states.label(case.state)).lower(),  # the label as the cases feature translates it
     )
 
 
@@ -138,7 +139,7 @@ def invite_patient(case_id: int, *, actor_id: int) -> MailedLink:
     case = _case(case_id)
     if not may_invite(case, db.session.get(User, actor_id)):
         raise PermissionDenied(
-            "Only the case's medical coordinator or an administrator invites its patient to the portal."
+            _("Only the case's medical coordinator or an administrator invites its patient to the portal.")
         )
     if (refusal := closed_case_refusal(case)) is not None:
         raise InviteError(refusal)
@@ -153,7 +154,7 @@ def create_reset_link(case_id: int, *, actor_id: int) -> MailedLink:
     """
     case = _case(case_id)
     if not may_reset_password(db.session.get(User, actor_id)):
-        raise PermissionDenied("Only an administrator has a password-reset link mailed to a patient.")
+        raise PermissionDenied(_("Only an administrator has a password-reset link mailed to a patient."))
     return _make_link(case, actor_id, RESET)
 
 
@@ -193,13 +194,19 @@ def _make_link(case: Case, actor_id: int, purpose: str) -> MailedLink:
     kind = MAIL_KINDS[purpose]
     if not kinds.is_on(kind):
         raise InviteError(
-            f"The “{kinds.KINDS[kind].label}” mail is switched off, so no link was made: the link goes to the "
-            "patient only by mail. An administrator turns it on under Automatic mail."
+            _(
+                "The “%(kind)s” mail is switched off, so no link was made: the link goes to the patient only by "
+                "mail. An administrator turns it on under Automatic mail.",
+                kind=kinds.KINDS[kind].label,
+            )
         )
     patient = _locked_patient(case)
     if not (patient.email or "").strip():
         raise InviteError(
-            f"Record {patient.name}'s email address before inviting them to the portal: the link goes to it by mail."
+            _(
+                "Record %(patient)s's email address before inviting them to the portal: the link goes to it by mail.",
+                patient=patient.name,
+            )
         )
     user, account = _portal_account(patient, actor_id, reset=purpose == RESET)
     invite, token, revoked = _new_link(patient, user, case, actor_id, purpose)
@@ -241,7 +248,7 @@ def link_of(token: str) -> str:
 def _case(case_id: int) -> Case:
     case = db.session.get(Case, case_id)
     if case is None:
-        raise NotFound("There is no such case.")
+        raise NotFound(_("There is no such case."))
     return case
 
 
@@ -299,9 +306,13 @@ def account_in_use(user_id: int) -> bool:
 def _refuse_account_in_use(user: User, patient: Patient) -> None:
     if account_in_use(user.id):
         raise InviteError(
-            f"{patient.name} already has a portal account ({user.email}). Staff never set the password of an "
-            "account a patient may be using, so no invitation was made. If the patient cannot sign in, an "
-            "administrator can make a password-reset link for them."
+            _(
+                "%(patient)s already has a portal account (%(email)s). Staff never set the password of an account a "
+                "patient may be using, so no invitation was made. If the patient cannot sign in, an administrator "
+                "can make a password-reset link for them.",
+                patient=patient.name,
+                email=user.email,
+            )
         )
 
 
@@ -313,8 +324,12 @@ def _portal_account(patient: Patient, actor_id: int, *, reset: bool = False) -> 
         user = db.session.get(User, patient.user_id)
         if user.role != PATIENT:
             raise InviteError(
-                f"The account linked to {patient.name} ({user.email}) is no longer a patient account; "
-                "an administrator has to sort this out before the patient can be invited."
+                _(
+                    "The account linked to %(patient)s (%(email)s) is no longer a patient account; an administrator "
+                    "has to sort this out before the patient can be invited.",
+                    patient=patient.name,
+                    email=user.email,
+                )
             )
         _check_active(user, patient)
         if not reset:
@@ -323,18 +338,27 @@ def _portal_account(patient: Patient, actor_id: int, *, reset: bool = False) -> 
 
     email = normalise_email(patient.email)
     if not email or "@" not in email:
-        raise InviteError(f"Record {patient.name}'s email address before inviting them to the portal.")
+        raise InviteError(
+            _("Record %(patient)s's email address before inviting them to the portal.", patient=patient.name)
+        )
     holder = db.session.scalar(select(User).where(User.email == email))
     if holder is not None:
         if holder.role != PATIENT:
             raise InviteError(
-                f"{email} is the sign-in email of a staff account, so it cannot open {patient.name}'s portal "
-                "account. Correct the patient's email address or ask an administrator."
+                _(
+                    "%(email)s is the sign-in email of a staff account, so it cannot open %(patient)s's portal "
+                    "account. Correct the patient's email address or ask an administrator.",
+                    email=email,
+                    patient=patient.name,
+                )
             )
         if db.session.scalar(select(Patient.id).where(Patient.user_id == holder.id)) is not None:
             raise InviteError(
-                f"{email} already signs in to another patient's portal account. Check the patient's email address; "
-                "two patients cannot share one."
+                _(
+                    "%(email)s already signs in to another patient's portal account. Check the patient's email "
+                    "address; two patients cannot share one.",
+                    email=email,
+                )
             )
         _check_active(holder, patient)
         if not reset:
@@ -344,7 +368,9 @@ def _portal_account(patient: Patient, actor_id: int, *, reset: bool = False) -> 
         return holder, "linked"
 
     if reset:
-        raise InviteError(f"{patient.name} has no portal account yet: invite the patient to the portal instead.")
+        raise InviteError(
+            _("%(patient)s has no portal account yet: invite the patient to the portal instead.", patient=patient.name)
+        )
     user = User(
         email=email,
         name=patient.name.strip()[:120],
@@ -358,7 +384,9 @@ def _portal_account(patient: Patient, actor_id: int, *, reset: bool = False) -> 
             db.session.add(user)
             db.session.flush()
     except IntegrityError as exc:  # the same email taken a moment ago by someone else's request
-        raise InviteError(f"There is already an account for {email}. Reload the page and try again.") from exc
+        raise InviteError(
+            _("There is already an account for %(email)s. Reload the page and try again.", email=email)
+        ) from exc
     patient.user_id = user.id
     db.session.flush()
     record_event(
@@ -374,8 +402,12 @@ def _portal_account(patient: Patient, actor_id: int, *, reset: bool = False) -> 
 def _check_active(user: User, patient: Patient) -> None:
     if not user.active:
         raise InviteError(
-            f"{patient.name}'s portal account ({user.email}) is deactivated. An administrator has to reactivate it "
-            "before the patient can be invited again."
+            _(
+                "%(patient)s's portal account (%(email)s) is deactivated. An administrator has to reactivate it "
+                "before the patient can be invited again.",
+                patient=patient.name,
+                email=user.email,
+            )
         )
 
 

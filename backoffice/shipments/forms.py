@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, FormField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 from wtforms.widgets import HiddenInput
 
 from backoffice.forms import FlaskForm, PlainForm, choices
 from backoffice.geo import countries
+from backoffice.languages import page_language
 from backoffice.params import positive_int
 from backoffice.shipments.models import SANDBOX_BEHAVIOUR_LABELS, SANDBOX_BEHAVIOURS
 from backoffice.shipments.operations import ItemInput, OrderInput
@@ -21,7 +24,8 @@ _INDEX = re.compile(r"[0-9]{1,6}")
 
 
 def country_choices(placeholder: str):
-    return choices([("", placeholder), *countries().items()])
+    """Every country by its name in the page's language (the stored value stays the two-letter code)."""
+    return choices([("", placeholder), *countries(page_language()).items()])
 
 
 class VersionForm(FlaskForm):
@@ -29,14 +33,14 @@ class VersionForm(FlaskForm):
 
     version = IntegerField(
         widget=HiddenInput(),
-        validators=[InputRequired(message="The page was incomplete: reload it and try again."), NumberRange(min=1)],
+        validators=[InputRequired(message=_l("The page was incomplete: reload it and try again.")), NumberRange(min=1)],
     )
 
 
 class CancelForm(VersionForm):
     reason = StringField(
-        "Reason for cancelling",
-        validators=[DataRequired(message="Say why the order is cancelled."), Length(max=1000)],
+        _l("Reason for cancelling"),
+        validators=[DataRequired(message=_l("Say why the order is cancelled.")), Length(max=1000)],
         render_kw={"maxlength": 1000},
     )
 
@@ -45,7 +49,7 @@ def _whole_number(form, field) -> None:
     # ASCII digits only: "²" passes str.isdigit() but not int(), and "2.5", "-1", "abc" are no quantities either.
     value = (field.data or "").strip()
     if value and not (value.isascii() and value.isdigit()):
-        raise ValidationError("the quantity is a whole number such as 3")
+        raise ValidationError(_("the quantity is a whole number such as 3"))
 
 
 class ItemForm(PlainForm):
@@ -53,10 +57,10 @@ class ItemForm(PlainForm):
 
     Read `form` as `row["form"]`: on the FormField wrapping a row, `row.form` is the row's own form."""
 
-    medicine = StringField("Medicine")
-    strength = StringField("Strength")
-    form = StringField("Form")
-    quantity = StringField("Quantity", validators=[_whole_number], render_kw={"inputmode": "numeric"})
+    medicine = StringField(_l("Medicine"))
+    strength = StringField(_l("Strength"))
+    form = StringField(_l("Form"))
+    quantity = StringField(_l("Quantity"), validators=[_whole_number], render_kw={"inputmode": "numeric"})
 
 
 class ItemRows(FieldList):
@@ -78,43 +82,48 @@ class OrderForm(FlaskForm):
     # One per form shown: the same form sent twice (a double click, a resent POST) creates one order.
     client_token = StringField(widget=HiddenInput(), validators=[Length(max=64)])
 
-    pharmacy_id = SelectField("Pharmacy", validate_choice=False)
+    pharmacy_id = SelectField(_l("Pharmacy"), validate_choice=False)
     prescription_id = SelectField(
-        "Prescription",
+        _l("Prescription"),
         validate_choice=False,
-        description="A document uploaded to the case. Needed to submit; a draft may be saved without it.",
+        description=_l("A document uploaded to the case. Needed to submit; a draft may be saved without it."),
     )
     delivery_name = StringField(
-        "Deliver to",
+        _l("Deliver to"),
         validators=[Length(max=200)],
-        description="Empty: the patient's name.",
+        description=_l("Empty: the patient's name."),
         render_kw={"maxlength": 200},
     )
     delivery_address = TextAreaField(
-        "Delivery address",
+        _l("Delivery address"),
         validators=[Length(max=1000)],
-        description="Empty: the patient's address.",
+        description=_l("Empty: the patient's address."),
         render_kw={"rows": 3},
     )
     delivery_country = SelectField(
-        "Delivery country",
-        choices=country_choices("The patient's country"),
+        _l("Delivery country"),
         validate_choice=False,
     )
-    cold_chain = BooleanField("Cold chain (refrigerated from the pharmacy to the door)")
+    cold_chain = BooleanField(_l("Cold chain (refrigerated from the pharmacy to the door)"))
     customs_notes = TextAreaField(
-        "Customs notes",
+        _l("Customs notes"),
         validators=[Length(max=2000)],
-        description="What the customs declaration should say, such as “prescription medicine for personal use”.",
+        description=_l("What the customs declaration should say, such as “prescription medicine for personal use”."),
         render_kw={"rows": 2},
     )
     sandbox_behaviour = SelectField(
-        "Sandbox behaviour",
-        choices=choices([(value, SANDBOX_BEHAVIOUR_LABELS[value]) for value in SANDBOX_BEHAVIOURS]),
+        _l("Sandbox behaviour"),
         validate_choice=False,
         default="normal",
     )
     items = ItemRows(FormField(ItemForm), min_entries=EMPTY_ROWS)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.delivery_country.choices = country_choices(_("The patient's country"))
+        self.sandbox_behaviour.choices = choices(
+            [(value, _(SANDBOX_BEHAVIOUR_LABELS[value])) for value in SANDBOX_BEHAVIOURS]
+        )
 
     def problems(self) -> list[str]:
         """The form's errors as sentences, items named by their row."""
@@ -123,11 +132,14 @@ class OrderForm(FlaskForm):
             if name == "items":
                 for number, row in enumerate(errors, start=1):
                     for field_errors in (row or {}).values():
-                        messages.extend(f"Item {number}: {error}." for error in field_errors)
+                        messages.extend(
+                            _("Item %(number)s: %(problem)s.", number=number, problem=error) for error in field_errors
+                        )
             elif name in ("version", "csrf_token"):
-                messages.extend(errors)
+                messages.extend(str(error) for error in errors)  # a lazy message in the page's language
             else:
-                messages.extend(f"{self[name].label.text}: {error}" for error in errors)
+                label = self[name].label.text
+                messages.extend(_("%(label)s: %(problem)s", label=label, problem=error) for error in errors)
         return messages
 
     def order_input(self) -> OrderInput:
@@ -155,7 +167,7 @@ class EditOrderForm(OrderForm):
 
     version = IntegerField(
         widget=HiddenInput(),
-        validators=[InputRequired(message="The page was incomplete: reload it and try again."), NumberRange(min=1)],
+        validators=[InputRequired(message=_l("The page was incomplete: reload it and try again.")), NumberRange(min=1)],
     )
 
 
@@ -201,19 +213,23 @@ def order_form_data(order, case) -> dict:
 
 
 class PharmacyForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(message="Enter the pharmacy's name."), Length(max=200)])
-    country = SelectField("Country", choices=country_choices("Choose a country"), validate_choice=False)
-    city = StringField("City", validators=[Length(max=100)])
-    address = TextAreaField("Address", validators=[Length(max=1000)], render_kw={"rows": 3})
-    email = StringField("Email", validators=[Length(max=254)])
-    phone = StringField("Phone", validators=[Length(max=40)])
+    name = StringField(_l("Name"), validators=[DataRequired(message=_l("Enter the pharmacy's name.")), Length(max=200)])
+    country = SelectField(_l("Country"), validate_choice=False)
+    city = StringField(_l("City"), validators=[Length(max=100)])
+    address = TextAreaField(_l("Address"), validators=[Length(max=1000)], render_kw={"rows": 3})
+    email = StringField(_l("Email"), validators=[Length(max=254)])
+    phone = StringField(_l("Phone"), validators=[Length(max=40)])
     provider = SelectField(
-        "Provider",
+        _l("Provider"),
         validate_choice=False,
-        description="How orders reach the pharmacy. The sandbox is a test mode: nothing is bought or shipped.",
+        description=_l("How orders reach the pharmacy. The sandbox is a test mode: nothing is bought or shipped."),
     )
-    cold_chain = BooleanField("Can ship refrigerated (cold chain)")
-    active = BooleanField("Active (offered for new orders)", default=True)
+    cold_chain = BooleanField(_l("Can ship refrigerated (cold chain)"))
+    active = BooleanField(_l("Active (offered for new orders)"), default=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices(_("Choose a country"))
 
     def values(self) -> dict:
         return {

@@ -12,40 +12,42 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.money import Amount, Money, money_composite
 
 ORDER_STATUSES = ("draft", "submitted", "purchased", "packed", "shipped", "delivered", "failed", "cancelled")
 STATUS_LABELS = {
-    "draft": "Draft",
-    "submitted": "Submitted",
-    "purchased": "Purchased",
-    "packed": "Packed",
-    "shipped": "Shipped",
-    "delivered": "Delivered",
-    "failed": "Failed",
-    "cancelled": "Cancelled",
+    "draft": N_("Draft"),
+    "submitted": N_("Submitted"),
+    "purchased": N_("Purchased"),
+    "packed": N_("Packed"),
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+    "cancelled": N_("Cancelled"),
 }
 STEPS = ("purchase", "pack", "ship", "track")
 STEP_LABELS = {
-    "purchase": "Purchase at the pharmacy",
-    "pack": "Packing",
-    "ship": "Carrier booked",
-    "track": "Tracking until delivery",
+    "purchase": N_("Purchase at the pharmacy"),
+    "pack": N_("Packing"),
+    "ship": N_("Carrier booked"),
+    "track": N_("Tracking until delivery"),
 }
 STEP_STATES = ("pending", "running", "retrying", "done", "failed")
 # What the sandbox pharmacy and carrier do for this order (ignored by real providers).
 SANDBOX_BEHAVIOURS = ("normal", "flaky", "down", "refused", "garbled")
 SANDBOX_BEHAVIOUR_LABELS = {
-    "normal": "Everything works",
-    "flaky": "The pharmacy does not answer twice, then does (retried)",
-    "down": "The pharmacy does not answer until an administrator requeues the job",
-    "refused": "The pharmacy refuses the order (fails at once)",
-    "garbled": "The carrier's tracking answer cannot be read (fails)",
+    "normal": N_("Everything works"),
+    "flaky": N_("The pharmacy does not answer twice, then does (retried)"),
+    "down": N_("The pharmacy does not answer until an administrator requeues the job"),
+    "refused": N_("The pharmacy refuses the order (fails at once)"),
+    "garbled": N_("The carrier's tracking answer cannot be read (fails)"),
 }
 
 
@@ -120,7 +122,8 @@ class MedicineOrder(db.Model):
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        """The status in the page's language."""
+        return _(STATUS_LABELS[self.status])
 
 
 class OrderItem(db.Model):

@@ -9,11 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from babel.numbers import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from backoffice.cases import documents as case_documents
+from backoffice.cases import states
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.dbtypes import utcnow
@@ -21,6 +24,7 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.geo import countries
 from backoffice.jobs.outbox import record_job
+from backoffice.languages import page_language
 from backoffice.params import MAX_ID
 from backoffice.shipments.models import (
     SANDBOX_BEHAVIOURS,
@@ -79,7 +83,7 @@ def get_order(order_id: int) -> MedicineOrder:
         .execution_options(populate_existing=True)
     )
     if order is None:
-        raise NotFound("There is no such medicine order.")
+        raise NotFound(_("There is no such medicine order."))
     return order
 
 
@@ -111,9 +115,22 @@ def _check_prescription(case_id: int, prescription_id: int | None) -> None:
         raise OrderError(error.message) from None
 
 
+def only_drafts_change(order: MedicineOrder) -> str:
+    """Why an order that is no longer a draft cannot be changed, in the page's language."""
+    return _(
+        "Order #%(number)s is %(status)s: only a draft is changed.", number=order.id, status=order.status_label.lower()
+    )
+
+
 def _check_version(order: MedicineOrder, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != order.version:
-        raise OrderConflict(f"Order #{order.id} was changed meanwhile (its status is now {order.status_label}).")
+        raise OrderConflict(
+            _(
+                "Order #%(number)s was changed meanwhile (its status is now %(status)s).",
+                number=order.id,
+                status=order.status_label,
+            )
+        )
 
 
 def _items(items: Iterable[ItemInput]) -> list[OrderItem]:
@@ -125,21 +142,34 @@ def _items(items: Iterable[ItemInput]) -> list[OrderItem]:
         if not medicine and not raw_quantity and not strength and not form:
             continue  # an empty row of the form
         if not medicine or len(medicine) > 200:
-            raise OrderError(f"Item {position}: name the medicine (at most 200 characters).")
+            raise OrderError(_("Item %(number)s: name the medicine (at most 200 characters).", number=position))
         if len(strength) > 60 or len(form) > 60:
-            raise OrderError(f"Item {position}: strength and form have at most 60 characters each.")
+            raise OrderError(_("Item %(number)s: strength and form have at most 60 characters each.", number=position))
         if not (raw_quantity.isascii() and raw_quantity.isdigit()):
-            raise OrderError(f"Item {position} ({medicine}): the quantity is a whole number such as 3.")
+            raise OrderError(
+                _(
+                    "Item %(number)s (%(medicine)s): the quantity is a whole number such as 3.",
+                    number=position,
+                    medicine=medicine,
+                )
+            )
         quantity = int(raw_quantity)
         if not 1 <= quantity <= MAX_QUANTITY:
-            raise OrderError(f"Item {position} ({medicine}): the quantity is between 1 and {MAX_QUANTITY:,}.")
+            raise OrderError(
+                _(
+                    "Item %(number)s (%(medicine)s): the quantity is between 1 and %(max)s.",
+                    number=position,
+                    medicine=medicine,
+                    max=format_decimal(MAX_QUANTITY, locale=page_language()),
+                )
+            )
         rows.append(
             OrderItem(position=len(rows) + 1, medicine=medicine, strength=strength, form=form, quantity=quantity)
         )
     if not rows:
-        raise OrderError("An order needs at least one medicine with its quantity.")
+        raise OrderError(_("An order needs at least one medicine with its quantity."))
     if len(rows) > MAX_ITEMS:
-        raise OrderError(f"An order has at most {MAX_ITEMS} items; split it.")
+        raise OrderError(_("An order has at most %(max)s items; split it.", max=MAX_ITEMS))
     return rows
 
 
@@ -152,9 +182,14 @@ def _row(model, row_id: int | None):
 
 def _check_pharmacy(order: MedicineOrder, pharmacy: Pharmacy | None) -> Pharmacy:
     if pharmacy is None or not pharmacy.active:
-        raise OrderError("Choose a pharmacy from the directory.")
+        raise OrderError(_("Choose a pharmacy from the directory."))
     if order.cold_chain and not pharmacy.cold_chain:
-        raise OrderError(f"{pharmacy.name} cannot ship refrigerated; choose a pharmacy with cold-chain shipping.")
+        raise OrderError(
+            _(
+                "%(pharmacy)s cannot ship refrigerated; choose a pharmacy with cold-chain shipping.",
+                pharmacy=pharmacy.name,
+            )
+        )
     return pharmacy
 
 
@@ -166,12 +201,12 @@ def _apply(order: MedicineOrder, case: Case, data: OrderInput) -> None:
         _check_prescription(case.id, data.prescription_id if 0 < data.prescription_id <= MAX_ID else None)
     country = (data.delivery_country or "").strip().upper()
     if country and country not in countries():
-        raise OrderError("Choose the delivery country from the list.")
+        raise OrderError(_("Choose the delivery country from the list."))
     name, address = (data.delivery_name or "").strip(), (data.delivery_address or "").strip()
     if len(name) > 200 or len(address) > 1000 or len(data.customs_notes or "") > 2000:
-        raise OrderError("The name has at most 200 characters, the address 1,000 and the customs notes 2,000.")
+        raise OrderError(_("The name has at most 200 characters, the address 1,000 and the customs notes 2,000."))
     if data.sandbox_behaviour not in SANDBOX_BEHAVIOURS:
-        raise OrderError("Choose how the sandbox should behave.")
+        raise OrderError(_("Choose how the sandbox should behave."))
     order.pharmacy_id = pharmacy.id
     order.prescription_id = data.prescription_id
     order.delivery_name = name or case.patient.name
@@ -189,13 +224,19 @@ def create_order(
     `client_token` makes sending the same form twice create one order."""
     case = get_case(case_id)
     if case.state in ("cancelled", "closed"):
-        raise OrderError(f"Case {case.number} is {case.state}: no new medicine orders.")
+        raise OrderError(
+            _(
+                "Case %(number)s is %(state)s: no new medicine orders.",
+                number=case.number,
+                state=_(states.label(case.state)).lower(),
+            )
+        )
     token = (client_token or "").strip()[:64] or None
     if token is not None:
         existing = db.session.scalar(select(MedicineOrder).where(MedicineOrder.client_token == token))
         if existing is not None:
             if existing.case_id != case.id:
-                raise OrderError("This form was already used for another case; open a new order form.")
+                raise OrderError(_("This form was already used for another case; open a new order form."))
             return existing  # the same form sent twice (a double click): one order
     order = MedicineOrder(case_id=case.id, status="draft", created_by_id=actor_id, client_token=token)
     order.items = []
@@ -208,7 +249,7 @@ def create_order(
         if token is None:
             raise
         raise OrderConflict(
-            "This form was just sent already and its order is stored; open the case's orders."
+            _("This form was just sent already and its order is stored; open the case's orders.")
         ) from None
     _event(order, case, actor_id, "created", f"Medicine order #{order.id} drafted ({_summary(order)})")
     return order
@@ -220,7 +261,7 @@ def update_order(
     """Change a draft order (items replaced as a whole)."""
     order = get_order(order_id)
     if order.status != "draft":
-        raise OrderError(f"Order #{order.id} is {order.status_label.lower()}: only a draft is changed.")
+        raise OrderError(only_drafts_change(order))
     _check_version(order, expected_version)
     case = get_case(order.case_id)
     order.items.clear()
@@ -240,16 +281,22 @@ def submit_order(order_id: int, *, actor_id: int | None, expected_version: int |
     """draft -> submitted: the order, its steps and its first job are stored together (the job outbox)."""
     order = get_order(order_id)
     if order.status != "draft":
-        raise OrderConflict(f"Order #{order.id} was submitted already ({order.status_label.lower()}); it is sent once.")
+        raise OrderConflict(
+            _(
+                "Order #%(number)s was submitted already (%(status)s); it is sent once.",
+                number=order.id,
+                status=order.status_label.lower(),
+            )
+        )
     _check_version(order, expected_version)
     _check_pharmacy(order, order.pharmacy)
     if not order.items:
-        raise OrderError("An order needs at least one medicine with its quantity.")
+        raise OrderError(_("An order needs at least one medicine with its quantity."))
     if order.prescription_id is None:
-        raise OrderError("Attach the prescription (a document of the case) before submitting.")
+        raise OrderError(_("Attach the prescription (a document of the case) before submitting."))
     _check_prescription(order.case_id, order.prescription_id)
     if not order.delivery_address.strip() or not order.delivery_country:
-        raise OrderError("Enter the delivery address and country before submitting.")
+        raise OrderError(_("Enter the delivery address and country before submitting."))
     order.status = "submitted"
     order.submitted_at = utcnow()
     order.submitted_by_id = actor_id
@@ -269,14 +316,26 @@ def cancel_order(order_id: int, *, actor_id: int | None, reason: str, expected_v
     # A purchase tried once may have gone through (a timeout is not a "no"), even after a requeue reopened it.
     started = purchase is not None and (purchase.state != "pending" or purchase.attempts > 0)
     if order.status not in CANCELLABLE or started:
+        status = order.status_label.lower()
+        if started and order.status in CANCELLABLE:
+            raise OrderError(
+                _(
+                    "Order #%(number)s is %(status)s and the purchase has started: "
+                    "it can only be cancelled before the purchase.",
+                    number=order.id,
+                    status=status,
+                )
+            )
         raise OrderError(
-            f"Order #{order.id} is {order.status_label.lower()}"
-            + (" and the purchase has started" if started and order.status in CANCELLABLE else "")
-            + ": it can only be cancelled before the purchase."
+            _(
+                "Order #%(number)s is %(status)s: it can only be cancelled before the purchase.",
+                number=order.id,
+                status=status,
+            )
         )
     reason = (reason or "").strip()
     if not reason or len(reason) > 1000:
-        raise OrderError("Say why the order is cancelled (at most 1,000 characters).")
+        raise OrderError(_("Say why the order is cancelled (at most 1,000 characters)."))
     order.status = "cancelled"
     order.failure_reason = reason
     order.updated_at = utcnow()  # moves the version: a purchase job starting now sees the cancellation

@@ -7,6 +7,8 @@ request commits.
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from backoffice import validators
@@ -37,9 +39,9 @@ def configured_providers() -> list[str]:
 def provider_label(provider: str) -> str:
     """The provider's name for people ("Sandbox pharmacy (test mode)"); its code when it is not configured."""
     try:
-        return providers.pharmacy_for(provider).label
+        return _(providers.pharmacy_for(provider).label)
     except PermanentJobError:
-        return f"{provider} (not configured)"
+        return _("%(provider)s (not configured)", provider=provider)
 
 
 def is_sandbox(provider: str) -> bool:
@@ -59,7 +61,7 @@ def provider_choices() -> list[tuple[str, str]]:
 def get_pharmacy(pharmacy_id: int) -> Pharmacy:
     pharmacy = db.session.get(Pharmacy, pharmacy_id)
     if pharmacy is None:
-        raise NotFound("There is no such pharmacy.")
+        raise NotFound(_("There is no such pharmacy."))
     return pharmacy
 
 
@@ -86,15 +88,17 @@ def _values(
     active: bool = True,
 ) -> dict:
     fields = {
-        "name": validators.text(name, "pharmacy's name", 200, required=True, error=PharmacyError),
+        "name": validators.text(name, _("pharmacy's name"), 200, required=True, error=PharmacyError),
         "country": validators.country(country, error=PharmacyError),
-        "city": validators.text(city, "city", 100, error=PharmacyError),
-        "address": validators.text(address, "address", 1000, error=PharmacyError),
-        "email": validators.email(email, "email", error=PharmacyError),
-        "phone": validators.phone(phone, "contact phone", error=PharmacyError),
+        "city": validators.text(city, _("city"), 100, error=PharmacyError),
+        "address": validators.text(address, _("address"), 1000, error=PharmacyError),
+        "email": validators.email(email, _("email"), error=PharmacyError),
+        "phone": validators.phone(phone, _("contact phone"), error=PharmacyError),
     }
     if provider not in configured_providers():
-        raise PharmacyError(f"Choose the provider from the list ({', '.join(configured_providers())}).")
+        raise PharmacyError(
+            _("Choose the provider from the list (%(providers)s).", providers=", ".join(configured_providers()))
+        )
     return {**fields, "provider": provider, "cold_chain": bool(cold_chain), "active": bool(active)}
 
 
@@ -105,7 +109,8 @@ def _check_name_free(name: str, city: str, pharmacy_id: int | None = None) -> No
     if pharmacy_id is not None:
         query = query.where(Pharmacy.id != pharmacy_id)
     if db.session.scalar(query.limit(1)) is not None:
-        raise PharmacyError(f"{name}{', ' + city if city else ''} is already in the directory.")
+        place = ", ".join(part for part in (name, city) if part)
+        raise PharmacyError(_("%(pharmacy)s is already in the directory.", pharmacy=place))
 
 
 def create_pharmacy(*, actor_id: int | None, **fields) -> Pharmacy:
@@ -139,8 +144,14 @@ def update_pharmacy(pharmacy_id: int, *, actor_id: int | None, **fields) -> Phar
         )
         if in_flight:
             raise PharmacyError(
-                f"{pharmacy.name} has {in_flight} order{'s' if in_flight != 1 else ''} on the way: "
-                "its provider changes once they are delivered, failed or cancelled."
+                ngettext(
+                    "%(pharmacy)s has %(num)d order on the way: "
+                    "its provider changes once they are delivered, failed or cancelled.",
+                    "%(pharmacy)s has %(num)d orders on the way: "
+                    "its provider changes once they are delivered, failed or cancelled.",
+                    in_flight,
+                    pharmacy=pharmacy.name,
+                )
             )
     changes = values.apply_changes(pharmacy, checked)
     if changes:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, CARE_COORDINATORS, roles_required
 from backoffice.forms import choices, form_status
+from backoffice.geo import country_name
+from backoffice.languages import page_language
 from backoffice.params import page_number
 from backoffice.shipments import bp, pharmacies
 from backoffice.shipments.forms import PharmacyForm
@@ -28,6 +31,7 @@ def list_pharmacies():
         may_edit=current_user.role in PHARMACY_EDITORS,
         provider_labels={provider: pharmacies.provider_label(provider) for provider in providers},
         sandbox={provider: pharmacies.is_sandbox(provider) for provider in providers},
+        country_name=lambda code: country_name(code, page_language()),
     )
 
 
@@ -46,7 +50,7 @@ def create_pharmacy():
         return _render_pharmacy_form(form, None, form_status(form))
     return commit_change(
         lambda: pharmacies.create_pharmacy(actor_id=current_user.id, **form.values()),
-        success=lambda pharmacy: f"{pharmacy.name} is in the pharmacy directory.",
+        success=lambda pharmacy: _("%(name)s is in the pharmacy directory.", name=pharmacy.name),
         target=url_for("shipments.list_pharmacies"),
         on_refusal=lambda status: _render_pharmacy_form(form, None, status),
     )
@@ -62,7 +66,7 @@ def edit_pharmacy(pharmacy_id: int):
         return _render_pharmacy_form(form, pharmacy_id, form_status(form))
     return commit_change(
         lambda: pharmacies.update_pharmacy(pharmacy_id, actor_id=current_user.id, **form.values()),
-        success=lambda pharmacy: f"{pharmacy.name}: changes saved.",
+        success=lambda pharmacy: _("%(name)s: changes saved.", name=pharmacy.name),
         target=url_for("shipments.list_pharmacies"),
         on_refusal=lambda status: _render_pharmacy_form(form, pharmacy_id, status),
     )

@@ -22,6 +22,7 @@ from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.runner import PermanentJobError, TransientJobError
+from backoffice.languages import N_
 from backoffice.shipments.models import SandboxCall
 from backoffice.shipments.providers import OrderRequest, Parcel, Purchase, Shipment, parse_price
 
@@ -85,7 +86,7 @@ def _unit_price(medicine: str) -> Decimal:
 
 
 class SandboxPharmacy:
-    label = "Sandbox pharmacy (test mode)"
+    label = N_("Sandbox pharmacy (test mode)")
     sandbox = True
 
     def purchase(self, key: str, order: OrderRequest) -> Purchase:
@@ -121,7 +122,7 @@ class SandboxPharmacy:
 
 
 class SandboxCarrier:
-    label = "Sandbox carrier (test mode)"
+    label = N_("Sandbox carrier (test mode)")
     sandbox = True
 
     def book(self, key: str, order: OrderRequest, parcel_reference: str) -> Shipment:

@@ -8,6 +8,7 @@ import logging
 import secrets
 
 from flask import flash, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from rq.job import Job, JobStatus
 
@@ -23,10 +24,12 @@ from backoffice.cases.models import CaseDocument
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.forms import choices, form_errors
+from backoffice.geo import country_name
 from backoffice.jobs import outbox, redis_connection
+from backoffice.languages import N_, page_language
 from backoffice.shipments import bp, operations, pharmacies
 from backoffice.shipments.forms import CancelForm, EditOrderForm, OrderForm, VersionForm, order_form_data
-from backoffice.shipments.models import SANDBOX_BEHAVIOUR_LABELS, STATUS_LABELS, MedicineOrder, OrderStep
+from backoffice.shipments.models import SANDBOX_BEHAVIOUR_LABELS, MedicineOrder, OrderStep
 from backoffice.templating import format_datetime
 from backoffice.transactions import commit_change
 
@@ -38,11 +41,11 @@ FINISHED = ("delivered", "failed", "cancelled")  # nothing runs any more: the pa
 LIVE_STATES = ("running", "retrying")  # steps whose job may be reporting progress right now
 STEP_TIME = "%Y-%m-%d %H:%M:%S"
 STEP_STATE_LABELS = {
-    "pending": "Waiting",
-    "running": "Running",
-    "retrying": "Will retry",
-    "done": "Done",
-    "failed": "Failed",
+    "pending": N_("Waiting"),
+    "running": N_("Running"),
+    "retrying": N_("Will retry"),
+    "done": N_("Done"),
+    "failed": N_("Failed"),
 }
 
 
@@ -72,15 +75,15 @@ def _pharmacy_label(pharmacy, sandbox: bool) -> str:
     label = f"{pharmacy.name}, {pharmacy.city}" if pharmacy.city else pharmacy.name
     label += f" ({pharmacy.country})"
     if pharmacy.cold_chain:
-        label += " · cold chain"
-    return label + (" (sandbox)" if sandbox else "")
+        label += " · " + _("cold chain")
+    return label + (" " + _("(sandbox)") if sandbox else "")
 
 
 def _document_label(document: CaseDocument) -> str:
     label = document.original_filename
     if document.description:
         label += f" — {document.description}"
-    return f"{label} (uploaded {document.uploaded_at:%Y-%m-%d})"
+    return _("%(document)s (uploaded %(day)s)", document=label, day=document.uploaded_at.date().isoformat())
 
 
 def _render_form(case_id: int, form: OrderForm, order: MedicineOrder | None, status: int = 200):
@@ -88,13 +91,13 @@ def _render_form(case_id: int, form: OrderForm, order: MedicineOrder | None, sta
     available = operations.active_pharmacies()
     sandbox = {pharmacy.id: pharmacies.is_sandbox(pharmacy.provider) for pharmacy in available}
     form.pharmacy_id.choices = choices(
-        [("", "Choose a pharmacy"), *((str(p.id), _pharmacy_label(p, sandbox[p.id])) for p in available)]
+        [("", _("Choose a pharmacy")), *((str(p.id), _pharmacy_label(p, sandbox[p.id])) for p in available)]
     )
     if not case.patient.address:
-        form.delivery_address.description = "The patient's address is not on file: enter where to deliver."
+        form.delivery_address.description = _("The patient's address is not on file: enter where to deliver.")
     documents = operations.prescriptions_of_case(case.id)
     form.prescription_id.choices = choices(
-        [("", "None yet (upload it to the case)"), *((str(d.id), _document_label(d)) for d in documents)]
+        [("", _("None yet (upload it to the case)")), *((str(d.id), _document_label(d)) for d in documents)]
     )
     return render_template(
         "shipments/order_form.html",
@@ -110,14 +113,18 @@ def _render_form(case_id: int, form: OrderForm, order: MedicineOrder | None, sta
 
 
 def _refused_form(case_id: int, form: OrderForm, order: MedicineOrder | None):
-    flash("Nothing was stored: " + " ".join(form.problems()), "error")
+    flash(_("Nothing was stored: %(problems)s", problems=" ".join(form.problems())), "error")
     return _render_form(case_id, form, order, 422)
 
 
 def _saved(order: MedicineOrder, submitted: bool) -> str:
     if submitted:
-        return f"Medicine order #{order.id} submitted to {order.pharmacy.name}: the purchase starts now."
-    return f"Medicine order #{order.id} saved as a draft."
+        return _(
+            "Medicine order #%(number)s submitted to %(pharmacy)s: the purchase starts now.",
+            number=order.id,
+            pharmacy=order.pharmacy.name,
+        )
+    return _("Medicine order #%(number)s saved as a draft.", number=order.id)
 
 
 @bp.route("/cases/<int:case_id>/medicine-orders/new", methods=["GET", "POST"])
@@ -156,7 +163,7 @@ def edit_order(order_id: int):
     order = operations.get_order(order_id)
     case_id = order.case_id
     if order.status != "draft":
-        flash(f"Order #{order.id} is {order.status_label.lower()}: only a draft is changed.", "error")
+        flash(operations.only_drafts_change(order), "error")
         return render_order_page(order_id, 422)
     if request.method == "GET":
         return _render_form(
@@ -212,7 +219,8 @@ def _step_news(step: OrderStep, live: dict[str, str]) -> str:
     if live.get(step.step):
         return live[step.step]
     if step.step == "track" and step.state == "running" and step.result:  # between two tracking checks
-        return f"Carrier: {step.result.get('detail') or step.result.get('status')} (check {step.result.get('polls')})"
+        said = step.result.get("detail") or step.result.get("status")
+        return _("Carrier: %(said)s (check %(number)s)", said=said, number=step.result.get("polls"))
     return ""
 
 
@@ -227,9 +235,9 @@ def _steps_data(order: MedicineOrder, progress: dict[str, str]) -> list[dict]:
     return [
         {
             "step": step.step,
-            "label": step.label,
+            "label": _(step.label),
             "state": step.state,
-            "state_label": STEP_STATE_LABELS.get(step.state, step.state),
+            "state_label": _(STEP_STATE_LABELS[step.state]) if step.state in STEP_STATE_LABELS else step.state,
             "attempts": step.attempts,
             "last_error": step.last_error,
             "progress": _step_news(step, progress),
@@ -269,7 +277,8 @@ def render_order_page(order_id: int, status: int = 200, **forms):
         "may_work": may_work,
         "sandbox": pharmacies.is_sandbox(order.pharmacy.provider),
         "provider_label": pharmacies.provider_label(order.pharmacy.provider),
-        "sandbox_labels": SANDBOX_BEHAVIOUR_LABELS,
+        "sandbox_labels": {value: _(label) for value, label in SANDBOX_BEHAVIOUR_LABELS.items()},
+        "country_name": lambda code: country_name(code, page_language()),
         "steps": _steps_data(order, live_progress(order.steps)),
         "finished": order.status in FINISHED,
         "cancellable": _cancellable(order),
@@ -299,7 +308,7 @@ def order_progress(order_id: int):
         {
             "id": order.id,
             "status": order.status,
-            "status_label": STATUS_LABELS[order.status],
+            "status_label": order.status_label,
             "finished": order.status in FINISHED,
             "failure_reason": reason_shown(order, may_see_health_data()),
             "version": order.version,
@@ -310,7 +319,7 @@ def order_progress(order_id: int):
 
 def _invalid(order_id: int, form, **forms):
     operations.get_order(order_id)  # an unknown order is a 404, not a form error
-    flash("Nothing was changed: " + " ".join(form_errors(form)), "error")
+    flash(_("Nothing was changed: %(problems)s", problems=" ".join(form_errors(form))), "error")
     return render_order_page(order_id, 422, **forms)
 
 
@@ -338,7 +347,7 @@ def cancel_order(order_id: int):
         lambda: operations.cancel_order(
             order_id, actor_id=current_user.id, reason=form.reason.data, expected_version=form.version.data
         ),
-        success=lambda order: f"Medicine order #{order.id} cancelled: nothing will be bought.",
+        success=lambda order: _("Medicine order #%(number)s cancelled: nothing will be bought.", number=order.id),
         target=lambda order: _to_order(order.id),
         on_refusal=lambda status: render_order_page(order_id, status, cancel_form=form),
     )

@@ -45,6 +45,9 @@ PATIENT_FACING = (
     "backoffice/auth/forms.py",
     "backoffice/auth/passwords.py",
     "backoffice/transactions.py",  # "someone else changed this" reaches patients too
+    # i17-directory: the checks of typed values also answer the public request form and the portal
+    "backoffice/validators.py",
+    "backoffice/forms.py",  # WTForms' plural refusals, on the request form too
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
@@ -93,6 +96,11 @@ TRANSLATED_TEMPLATES = (
     "messages/*.html",
     "devmail/*.html",
     "jobs/*.html",
+    # i17-directory
+    "directory/*.html",
+    "shipments/*.html",
+    "portal/_case_invite.html",
+    "portal/invite_link.html",
 )
 # Text that is the same in every language (units, symbols, proper names).
 SAME_IN_EVERY_LANGUAGE = frozenset()

@@ -8,6 +8,10 @@
   var url = section.getAttribute("data-progress-url");
   var shownStatus = section.getAttribute("data-status");
   var note = document.getElementById("live-note");
+  // The page's sentences, in its language (the template puts them in data attributes).
+  var statusChanged = section.getAttribute("data-said-status-changed") ||
+    "The order is now STATUS: reload the page to see it.";
+  var stopped = section.getAttribute("data-said-stopped") || "Live updates stopped: reload the page.";
   var INTERVAL = 3000;
   var failures = 0;
 
@@ -33,7 +37,7 @@
   function update(data) {
     if (data.status !== shownStatus) {
       if (typing()) {
-        say("The order is now " + data.status_label.toLowerCase() + ": reload the page to see it.");
+        say(statusChanged.replace("STATUS", data.status_label.toLowerCase()));
         return false;
       }
       window.location.reload();
@@ -75,7 +79,7 @@
         if (failures < 5) {
           window.setTimeout(poll, INTERVAL * failures);
         } else {
-          say("Live updates stopped: reload the page.");
+          say(stopped);
         }
       });
   }

@@ -1,0 +1,69 @@
+"""A German-speaking staff member gets the directory in German: hospitals, a hospital, a programme, the forms, the
+paused destinations, a refused form and a flash message; country and language names too."""
+
+from __future__ import annotations
+
+import pytest
+
+from backoffice.extensions import db
+from tests.directory.pages import assert_pages_say, text
+from tests.factories import make_hospital, make_physician, make_programme
+
+
+@pytest.fixture
+def german_admin(as_role, users):
+    users["admin"].language = "de"
+    db.session.commit()
+    return as_role("admin")
+
+
+def test_a_german_speaking_admin_sees_the_directory_in_german(german_admin):
+    hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg", country="AE")
+    hospital.languages = ["de", "en"]
+    make_physician(hospital, name="Dr. Anna Berg")
+    programme = make_programme(hospital, name="Knee replacement")
+    db.session.commit()
+    pages = {
+        "/directory/": ["Krankenhäuser", "Neues Krankenhaus", "Alle Länder", "Vereinigte Arabische Emirate"],
+        f"/directory/hospitals/{hospital.id}": [
+            "Behandlungsprogramme",
+            "Ärztinnen und Ärzte",
+            "Im Verzeichnis seit",
+            "Deutsch, Englisch",
+            "Vereinigte Arabische Emirate (AE)",
+        ],
+        f"/directory/programmes/{programme.id}": ["Preis ab", "Kontraindikationen", "Verlauf dieses Programms"],
+        "/directory/hospitals/new": ["Krankenhaus hinzufügen", "Sprachen des Personals", "Land wählen"],
+        f"/directory/hospitals/{hospital.id}/physicians/new": ["Ärztin/Arzt hinzufügen", "Fachgebiet"],
+        f"/directory/hospitals/{hospital.id}/programmes/new": ["Programm hinzufügen", "Übliche Aufenthaltsdauer"],
+        f"/directory/programmes/{programme.id}/edit": ["Knee replacement bearbeiten", "Änderungen speichern"],
+        "/directory/paused-destinations": ["Pausierte Zielländer", "Offene Zielländer", "Aufnahme pausieren"],
+    }
+    assert_pages_say(german_admin, pages, "de")
+
+
+def test_a_german_speaking_admin_is_refused_and_told_in_german(german_admin):
+    hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg")
+    db.session.commit()
+    refused = german_admin.post(
+        f"/directory/hospitals/{hospital.id}/programmes/new",
+        data={"name": "Stem cells", "phases": "Reinfusion | 2 weeks | many", "price_from_currency": "EUR"},
+    )
+    page = text(refused)
+    assert refused.status_code == 422 and '<html lang="de"' in page
+    assert "Zeile 1: Dauer in Tagen: Bitte eine ganze Zahl angeben, nicht 'many'." in page
+
+    paused = german_admin.post("/directory/paused-destinations", data={"country": "AE", "reason": "Unrest"})
+    assert paused.status_code == 302
+    page = text(german_admin.get(paused.headers["Location"]))
+    assert "Die Aufnahme für Vereinigte Arabische Emirate ist pausiert: Anfragen dafür werden abgelehnt." in page
+    again = german_admin.post("/directory/paused-destinations", data={"country": "AE", "reason": ""})
+    assert again.status_code < 500
+    assert "Die Aufnahme für Vereinigte Arabische Emirate ist bereits pausiert." in text(again)
+
+
+def test_an_english_speaking_admin_keeps_the_english_directory(as_role):
+    hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg", country="AE")
+    db.session.commit()
+    page = text(as_role("admin").get(f"/directory/hospitals/{hospital.id}"))
+    assert '<html lang="en"' in page and "Treatment programmes" in page and "United Arab Emirates (AE)" in page
