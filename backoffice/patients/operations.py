@@ -87,14 +87,31 @@ def change_preferred_language(
                 "nothing was stored. Look at it again and retry."
             )
         )
-    if code != before:
-        patient.preferred_language = code
-        db.session.flush()
-        record_event(
-            "patient.language_changed",
-            actor_id=actor_id,
-            object_type="patient",
-            object_id=patient.id,
-            details={"before": before, "after": code, "by": actor.role, **(details or {})},
-        )
+    set_preferred_language(patient, code, actor_id=actor_id, by=actor.role, details=details)
     return before, code
+
+
+def set_preferred_language(
+    patient: Patient,
+    code: str,
+    *,
+    actor_id: int,
+    by: str,
+    details: dict | None = None,
+    remote_addr: str | None = None,
+) -> None:
+    """Store the language of the patient's mails and documents (already checked), audited with before, after and
+    who (`by`: the patient in the portal, or the staff member's role) when it changes; flushes."""
+    before = patient.preferred_language
+    if code == before:
+        return
+    patient.preferred_language = code
+    db.session.flush()
+    record_event(
+        "patient.language_changed",
+        actor_id=actor_id,
+        object_type="patient",
+        object_id=patient.id,
+        details={"before": before, "after": code, "by": by, **(details or {})},
+        remote_addr=remote_addr,
+    )

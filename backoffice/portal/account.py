@@ -15,7 +15,7 @@ from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
 from backoffice.patients.models import Patient
-from backoffice.trail import record_event
+from backoffice.patients.operations import set_preferred_language
 
 
 class LanguageRefused(DomainError):
@@ -38,17 +38,7 @@ def change_language(user_id: int, code: str, *, remote_addr: str | None = None) 
     if code not in PATIENT_LANGUAGES:
         raise LanguageRefused(_("Choose one of the languages offered."))
     patient = patient_of_account(user_id)
-    before = patient.preferred_language
-    patient.preferred_language = code
-    db.session.flush()
-    record_event(
-        "patient.language_changed",
-        actor_id=user_id,
-        object_type="patient",
-        object_id=patient.id,
-        details={"before": before, "after": code, "by": "patient"},
-        remote_addr=remote_addr,
-    )
+    set_preferred_language(patient, code, actor_id=user_id, by="patient", remote_addr=remote_addr)
     return patient
 
 
