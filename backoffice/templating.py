@@ -52,11 +52,21 @@ def format_page_money(amount: Decimal | None, currency: str | None) -> str:
     return format_money(amount, currency, page_language())
 
 
+def page_country_name(code: str | None, language: str | None = None) -> str:
+    """A country's name in the page's language (or in `language`): Jordan, Jordanien, Иордания, الأردن."""
+    return country_name(code, language or page_language())
+
+
+def page_language_name(code: str | None, language: str | None = None) -> str:
+    """A language's name in the page's language (or in `language`): Arabic, Arabisch."""
+    return language_name(code, language or page_language())
+
+
 def register_filters(app: Flask) -> None:
     app.jinja_env.globals["settings"] = settings  # templates read settings().operator_email, as code does
     app.jinja_env.filters["datetime"] = format_datetime
-    app.jinja_env.filters["country"] = country_name
-    app.jinja_env.filters["language"] = language_name
+    app.jinja_env.filters["country"] = page_country_name
+    app.jinja_env.filters["language"] = page_language_name
     app.jinja_env.filters["money"] = format_page_money
     app.jinja_env.filters["day"] = format_day
     app.jinja_env.filters["number"] = format_number
