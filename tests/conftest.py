@@ -147,6 +147,19 @@ def as_role(client, users):
 
 
 @pytest.fixture
+def as_german(as_role, users):
+    """`as_german("finance")` saves German as the page language of that role's account, signs the test client in
+    with it and returns the client."""
+
+    def sign_in(role: str):
+        users[role].language = "de"
+        db.session.commit()
+        return as_role(role)
+
+    return sign_in
+
+
+@pytest.fixture
 def count_queries():
     """Context manager counting the SQL statements the block sends."""
 

@@ -1,9 +1,11 @@
-"""Test client helpers: CSRF tokens as a browser would have them, signing in as a user, changing a setting."""
+"""Test client helpers: CSRF tokens as a browser would have them, signing in as a user, reading a page, changing a
+setting."""
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
+import html
 import os
 
 from flask.testing import FlaskClient
@@ -41,6 +43,12 @@ def login_as(client: BackofficeClient, user, password: str = PASSWORD):
     response = client.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, f"login as {user.email} failed: {response.status_code}"
     return response
+
+
+def page_text(response) -> str:
+    """What a person reads on the page: its text with the HTML entities resolved. Fails on a 5xx."""
+    assert response.status_code < 500, response.status_code
+    return html.unescape(response.get_data(as_text=True))
 
 
 def delete_all_rows() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 
 import pytest
@@ -10,12 +9,7 @@ import pytest
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from tests.factories import make_case
-from tests.helpers import login_as
-
-
-def page_text(response) -> str:
-    assert response.status_code < 500, response.status_code
-    return html.unescape(response.get_data(as_text=True))
+from tests.helpers import page_text
 
 
 @pytest.mark.parametrize(
@@ -42,11 +36,10 @@ def page_text(response) -> str:
         ),
     ],
 )
-def test_a_german_speaking_staff_member_sees_the_dashboard_in_german(client, users, role, words):
+def test_a_german_speaking_staff_member_sees_the_dashboard_in_german(as_german, role, words):
     make_case(state="new", requested_at=utcnow() - timedelta(days=3))  # an overdue request in the queue
-    users[role].language = "de"
     db.session.commit()
-    login_as(client, users[role])
+    client = as_german(role)
     page = page_text(client.get("/dashboard"))
     assert '<html lang="de"' in page and "Schön, Sie zu sehen" in page
     for word in words:

@@ -3,21 +3,14 @@ paused destinations, a refused form and a flash message; country and language na
 
 from __future__ import annotations
 
-import pytest
-
 from backoffice.extensions import db
-from tests.directory.pages import assert_pages_say, text
+from tests.directory.pages import assert_pages_say
 from tests.factories import make_hospital, make_physician, make_programme
+from tests.helpers import page_text
 
 
-@pytest.fixture
-def german_admin(as_role, users):
-    users["admin"].language = "de"
-    db.session.commit()
-    return as_role("admin")
-
-
-def test_a_german_speaking_admin_sees_the_directory_in_german(german_admin):
+def test_a_german_speaking_admin_sees_the_directory_in_german(as_german):
+    client = as_german("admin")
     hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg", country="AE")
     hospital.languages = ["de", "en"]
     make_physician(hospital, name="Dr. Anna Berg")
@@ -39,31 +32,32 @@ def test_a_german_speaking_admin_sees_the_directory_in_german(german_admin):
         f"/directory/programmes/{programme.id}/edit": ["Knee replacement bearbeiten", "Änderungen speichern"],
         "/directory/paused-destinations": ["Pausierte Zielländer", "Offene Zielländer", "Aufnahme pausieren"],
     }
-    assert_pages_say(german_admin, pages, "de")
+    assert_pages_say(client, pages, "de")
 
 
-def test_a_german_speaking_admin_is_refused_and_told_in_german(german_admin):
+def test_a_german_speaking_admin_is_refused_and_told_in_german(as_german):
+    client = as_german("admin")
     hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg")
     db.session.commit()
-    refused = german_admin.post(
+    refused = client.post(
         f"/directory/hospitals/{hospital.id}/programmes/new",
         data={"name": "Stem cells", "phases": "Reinfusion | 2 weeks | many", "price_from_currency": "EUR"},
     )
-    page = text(refused)
+    page = page_text(refused)
     assert refused.status_code == 422 and '<html lang="de"' in page
     assert "Zeile 1: Dauer in Tagen: Bitte eine ganze Zahl angeben, nicht 'many'." in page
 
-    paused = german_admin.post("/directory/paused-destinations", data={"country": "AE", "reason": "Unrest"})
+    paused = client.post("/directory/paused-destinations", data={"country": "AE", "reason": "Unrest"})
     assert paused.status_code == 302
-    page = text(german_admin.get(paused.headers["Location"]))
+    page = page_text(client.get(paused.headers["Location"]))
     assert "Die Aufnahme für Vereinigte Arabische Emirate ist pausiert: Anfragen dafür werden abgelehnt." in page
-    again = german_admin.post("/directory/paused-destinations", data={"country": "AE", "reason": ""})
+    again = client.post("/directory/paused-destinations", data={"country": "AE", "reason": ""})
     assert again.status_code < 500
-    assert "Die Aufnahme für Vereinigte Arabische Emirate ist bereits pausiert." in text(again)
+    assert "Die Aufnahme für Vereinigte Arabische Emirate ist bereits pausiert." in page_text(again)
 
 
 def test_an_english_speaking_admin_keeps_the_english_directory(as_role):
     hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg", country="AE")
     db.session.commit()
-    page = text(as_role("admin").get(f"/directory/hospitals/{hospital.id}"))
+    page = page_text(as_role("admin").get(f"/directory/hospitals/{hospital.id}"))
     assert '<html lang="en"' in page and "Treatment programmes" in page and "United Arab Emirates (AE)" in page

@@ -4,30 +4,16 @@ Whoever saved no language keeps today's English."""
 
 from __future__ import annotations
 
-import html
-
-from backoffice.extensions import db
-from tests.helpers import login_as
+from tests.helpers import page_text
 from tests.invoicing.factories import issued_deposit, pay
 
 GERMAN_PAGE = '<html lang="de"'
 
 
-def german_finance(users):
-    users["finance"].language = "de"
-    db.session.commit()
-    return users["finance"]
-
-
-def page_text(response) -> str:
-    assert response.status_code < 500, response.status_code
-    return html.unescape(response.get_data(as_text=True))
-
-
-def test_a_german_speaking_finance_clerk_sees_the_invoice_pages_in_german(client, users, case):
+def test_a_german_speaking_finance_clerk_sees_the_invoice_pages_in_german(as_german, case):
     deposit = issued_deposit(case)
     pay(deposit, "200.00")
-    login_as(client, german_finance(users))
+    client = as_german("finance")
 
     listing = page_text(client.get("/invoices"))
     assert GERMAN_PAGE in listing
@@ -46,8 +32,8 @@ def test_a_german_speaking_finance_clerk_sees_the_invoice_pages_in_german(client
     assert f"Gutschrift zu Anzahlungsrechnung {deposit.number}" in credit_form and "Noch gutzuschreiben" in credit_form
 
 
-def test_a_german_speaking_finance_clerk_is_answered_in_german(client, users, case):
-    login_as(client, german_finance(users))
+def test_a_german_speaking_finance_clerk_is_answered_in_german(as_german, case):
+    client = as_german("finance")
 
     refused = client.post(f"/cases/{case.id}/invoices/deposit", data={"amount": "12.345"})
     assert refused.status_code == 422

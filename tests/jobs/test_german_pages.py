@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-import html
-
 import pytest
 
-from backoffice.extensions import db
+from tests.helpers import page_text
 
 pytestmark = pytest.mark.usefixtures("empty_redis")
 
 
-def test_a_german_speaking_administrator_sees_the_jobs_page_in_german(as_role, users):
-    users["admin"].language = "de"
-    db.session.commit()
-    client = as_role("admin")
+def test_a_german_speaking_administrator_sees_the_jobs_page_in_german(as_german):
+    client = as_german("admin")
 
     response = client.get("/admin/jobs")
-    page = html.unescape(response.get_data(as_text=True))
+    page = page_text(response)
     assert response.status_code == 200 and '<html lang="de"' in page
     assert "<h1>Hintergrundaufgaben</h1>" in page and "Postausgang" in page and "Kein Job ist fehlgeschlagen." in page
     assert "Nichts wartet: Jeder bisher festgehaltene Job ist gelaufen." in page
 
     refused = client.post("/admin/jobs/outbox/999/requeue")
     assert refused.status_code == 404
-    assert "Diesen Job gibt es im Postausgang nicht." in html.unescape(refused.get_data(as_text=True))
+    assert "Diesen Job gibt es im Postausgang nicht." in page_text(refused)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
+from tests.helpers import page_text
 from tests.logistics.factories import (
     local,
     make_appointment,
@@ -22,12 +23,6 @@ from tests.logistics.factories import (
     make_interpreter_booking,
 )
 from tests.logistics.test_follow_up_views import discharged_case
-from tests.notifications.test_german_pages import signed_in_in_german, text
-
-
-@pytest.fixture
-def german(users, as_role):
-    return signed_in_in_german(users, as_role)
 
 
 def soon(days: int = 0) -> date:
@@ -46,81 +41,88 @@ def trip(users):
     return {"case": case, "interpreter": interpreter}
 
 
-def test_a_german_speaking_coordinator_sees_the_bookings_in_german(german, trip):
-    page = text(german.get(f"/cases/{trip['case'].id}/bookings"))
+def test_a_german_speaking_coordinator_sees_the_bookings_in_german(as_german, trip):
+    client = as_german("coordinator")
+    page = page_text(client.get(f"/cases/{trip['case'].id}/bookings"))
     assert '<html lang="de"' in page
     assert "Logistikkosten" in page and "Kliniktermin" in page and "Flug buchen" in page
     assert "Noch kein Hotel gebucht." in page and "Buchung stornieren" in page
-    form = text(german.get(f"/cases/{trip['case'].id}/bookings/hotel/new"))
+    form = page_text(client.get(f"/cases/{trip['case'].id}/bookings/hotel/new"))
     assert "Hotelaufenthalt buchen" in form and "Buchung anfragen" in form
 
 
-def test_a_german_speaking_coordinator_is_refused_a_booking_form_in_german(german, trip):
-    response = german.post(f"/cases/{trip['case'].id}/bookings/hotel/new", data={"hotel_name": ""})
+def test_a_german_speaking_coordinator_is_refused_a_booking_form_in_german(as_german, trip):
+    client = as_german("coordinator")
+    response = client.post(f"/cases/{trip['case'].id}/bookings/hotel/new", data={"hotel_name": ""})
     assert response.status_code == 422
-    page = text(response)
+    page = page_text(response)
     assert "Geben Sie den Namen des Hotels ein." in page and "Geben Sie das Datum ein." in page
 
 
-def test_a_german_speaking_coordinator_sees_the_itinerary_and_its_findings_in_german(german, trip):
-    page = text(german.get(f"/cases/{trip['case'].id}/itinerary"))
+def test_a_german_speaking_coordinator_sees_the_itinerary_and_its_findings_in_german(as_german, trip):
+    client = as_german("coordinator")
+    page = page_text(client.get(f"/cases/{trip['case'].id}/itinerary"))
     assert '<html lang="de"' in page and "Tag für Tag" in page and "Befunde zum Reiseplan" in page
     assert "Kein Transfer holt Flug EK45 (DXB → FRA) ab" in page
     assert "Buchen Sie eine Flughafenabholung" in page
     assert f"{format_date(soon(), 'EEE dd. MMM yyyy', locale='de')}, 07:00 CET" in page  # a day the German way
-    warning = text(german.get(f"/cases/{trip['case'].id}/itinerary.pdf"))
+    warning = page_text(client.get(f"/cases/{trip['case'].id}/itinerary.pdf"))
     assert "Der Reiseplan hat noch" in warning and "Trotzdem herunterladen" in warning
 
 
-def test_a_pdf_downloaded_anyway_is_noted_on_the_timeline_in_english_whatever_the_page_language(german, trip):
-    response = german.post(f"/cases/{trip['case'].id}/itinerary.pdf/anyway")
+def test_a_pdf_downloaded_anyway_is_noted_on_the_timeline_in_english_whatever_the_page_language(as_german, trip):
+    client = as_german("coordinator")
+    response = client.post(f"/cases/{trip['case'].id}/itinerary.pdf/anyway")
     assert response.status_code == 200
     note = db.session.scalar(select(CaseEvent.note).where(CaseEvent.note.like("Itinerary PDF downloaded anyway%")))
     assert "No transfer meets flight EK45 (DXB → FRA)" in note and "Kein Transfer" not in note
 
 
-def test_a_german_speaking_coordinator_books_interpreters_in_german(german, trip):
-    case_page = text(german.get(f"/cases/{trip['case'].id}/interpreters"))
+def test_a_german_speaking_coordinator_books_interpreters_in_german(as_german, trip):
+    client = as_german("coordinator")
+    case_page = page_text(client.get(f"/cases/{trip['case'].id}/interpreters"))
     assert "Dolmetscher/innen für" in case_page and "bestätigt" in case_page and "Arabisch" in case_page
-    directory = text(german.get("/interpreters/"))
+    directory = page_text(client.get("/interpreters/"))
     assert "Alle Sprachen" in directory and "Stundensatz" in directory
-    detail = text(german.get(f"/interpreters/{trip['interpreter'].id}"))
+    detail = page_text(client.get(f"/interpreters/{trip['interpreter'].id}"))
     assert "Anstehende Buchungen" in detail
-    assert "Dolmetscher/in hinzufügen" in text(german.get("/interpreters/new"))
-    assert "Änderungen speichern" in text(german.get(f"/interpreters/{trip['interpreter'].id}/edit"))
-    assert "Dolmetscher/in buchen" in text(german.get(f"/cases/{trip['case'].id}/interpreters/book"))
-    response = german.post(
+    assert "Dolmetscher/in hinzufügen" in page_text(client.get("/interpreters/new"))
+    assert "Änderungen speichern" in page_text(client.get(f"/interpreters/{trip['interpreter'].id}/edit"))
+    assert "Dolmetscher/in buchen" in page_text(client.get(f"/cases/{trip['case'].id}/interpreters/book"))
+    response = client.post(
         f"/cases/{trip['case'].id}/interpreters/book", data={"interpreter_id": "x"}, follow_redirects=True
     )
     assert response.status_code == 422
-    assert "Wählen Sie eine Dolmetscherin oder einen Dolmetscher aus der Liste." in text(response)
+    assert "Wählen Sie eine Dolmetscherin oder einen Dolmetscher aus der Liste." in page_text(response)
 
 
-def test_a_german_speaking_coordinator_sees_the_due_follow_ups_in_german(german, users):
+def test_a_german_speaking_coordinator_sees_the_due_follow_ups_in_german(as_german, users):
+    client = as_german("coordinator")
     case = discharged_case(users["coordinator"], days_ago=33, patient_name="Amira Carlsen")
     db.session.commit()
-    page = text(german.get("/follow-ups/"))
+    page = page_text(client.get("/follow-ups/"))
     assert "Fällige Nachsorgetermine" in page and "Überfällig" in page and "Ergebnis erfassen" in page
     follow_up = follow_ups.case_follow_ups(case.id)[0]
-    detail = text(german.get(f"/follow-ups/{follow_up.id}"))
+    detail = page_text(client.get(f"/follow-ups/{follow_up.id}"))
     assert "Als erledigt markieren" in detail and "Fällig am" in detail
-    response = german.post(
+    response = client.post(
         f"/follow-ups/{follow_up.id}/done", data={"result": "ok", "done_on": date.today().isoformat()}
     )
     assert response.status_code == 422
-    assert "Schreiben Sie das Ergebnis in 3 bis 2000 Zeichen." in text(response)
+    assert "Schreiben Sie das Ergebnis in 3 bis 2000 Zeichen." in page_text(response)
 
 
-def test_a_german_speaking_coordinator_manages_the_calendar_feed_in_german(german):
-    page = text(german.get("/calendar/feed"))
+def test_a_german_speaking_coordinator_manages_the_calendar_feed_in_german(as_german):
+    client = as_german("coordinator")
+    page = page_text(client.get("/calendar/feed"))
     assert "Mein Kalender-Feed" in page and "Sie haben keinen Kalender-Feed." in page
-    refused = german.post("/calendar/feed/revoke", follow_redirects=True)
-    assert "Es gibt keinen Kalender-Feed zum Widerrufen." in text(refused)
-    made = text(german.post("/calendar/feed/new"))
+    refused = client.post("/calendar/feed/revoke", follow_redirects=True)
+    assert "Es gibt keinen Kalender-Feed zum Widerrufen." in page_text(refused)
+    made = page_text(client.post("/calendar/feed/new"))
     assert "Ihr neuer Kalender-Feed ist bereit." in made and "Ihre Feed-Adresse" in made
 
 
 def test_an_english_speaking_coordinator_keeps_the_english_findings(as_role, trip):
-    page = text(as_role("coordinator").get(f"/cases/{trip['case'].id}/itinerary"))
+    page = page_text(as_role("coordinator").get(f"/cases/{trip['case'].id}/itinerary"))
     assert '<html lang="en"' in page
     assert "No transfer meets flight EK45 (DXB → FRA) landing at" in page

@@ -3,21 +3,11 @@ refusals, an account with its role and language forms, and the confirmations."""
 
 from __future__ import annotations
 
-import html
-
-from backoffice.extensions import db
-from tests.helpers import login_as
+from tests.helpers import page_text
 
 
-def page_text(response) -> str:
-    assert response.status_code < 500, response.status_code
-    return html.unescape(response.get_data(as_text=True))
-
-
-def test_a_german_speaking_administrator_sees_the_account_pages_in_german(client, users):
-    users["admin"].language = "de"
-    db.session.commit()
-    login_as(client, users["admin"])
+def test_a_german_speaking_administrator_sees_the_account_pages_in_german(as_german, users):
+    client = as_german("admin")
 
     listing = page_text(client.get("/admin/users/"))
     assert '<html lang="de"' in listing
