@@ -69,7 +69,7 @@ def test_a_german_speaking_coordinator_is_refused_and_told_in_german(as_german, 
     refused = client.post(f"/cases/{case.id}/medicine-orders/new", data=data)
     page = page_text(refused)
     assert refused.status_code == 422 and '<html lang="de"' in page
-    assert "Es wurde nichts gespeichert: Position 1: die Menge ist eine ganze Zahl wie 3." in page
+    assert "Nichts wurde gespeichert: Position 1: die Menge ist eine ganze Zahl wie 3." in page
 
     saved = client.post(f"/cases/{case.id}/medicine-orders/new", data={**data, "items-0-quantity": "10"})
     assert saved.status_code == 302
