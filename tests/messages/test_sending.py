@@ -153,7 +153,9 @@ def test_every_message_is_in_the_audit_trail_with_its_recipients_and_kind(smtp):
     number = queued().id
     run_send_job(number)
     events = db.session.scalars(
-        select(AuditEvent).where(AuditEvent.object_type == "message", AuditEvent.object_id == str(number))
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "message", AuditEvent.object_id == str(number))
+        .order_by(AuditEvent.id)
     ).all()
     assert [event.action for event in events] == ["message.queued", "message.sent"]
     for event in events:
