@@ -61,15 +61,17 @@ def delete_all_rows() -> None:
 
     from backoffice.extensions import db
 
+    # Table names are the models' own (never anything typed in), quoted by the dialect; each probe row is a name.
     tables = db.metadata.sorted_tables
+    quote = db.engine.dialect.identifier_preparer.quote
     probe = " UNION ALL ".join(
-        f"SELECT '{table.name}' WHERE EXISTS (SELECT 1 FROM \"{table.name}\")" for table in tables
+        f"SELECT {index} WHERE EXISTS (SELECT 1 FROM {quote(table.name)})" for index, table in enumerate(tables)
     )
     with db.engine.begin() as connection:
-        holding = {name for (name,) in connection.execute(text(probe))}
+        holding = {tables[index].name for (index,) in connection.execute(text(probe))}
         if connection.dialect.name == "postgresql":
             if holding:
-                names = ", ".join(f'"{table.name}"' for table in tables if table.name in holding)
+                names = ", ".join(quote(table.name) for table in tables if table.name in holding)
                 connection.execute(text(f"TRUNCATE {names} CASCADE"))
             # A sequence moves on even when its insert was rolled back: every one that was used starts again.
             used = (

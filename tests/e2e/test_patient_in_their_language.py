@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Browse
-from tests.e2e.test_coordinator_path import RECORD_PDF
+from tests.e2e.test_coordinator_path import RECORD_PDF, _book
 from tests.e2e.test_mail_journey import caught_mail
 from tests.e2e.test_patient_pages_fit_a_phone import MISFITS
 from tests.test_pdf_scripts import assert_text_comes_back, missing_glyphs, pdf_text
@@ -87,34 +87,38 @@ def test_the_arabic_speaking_patient_finds_her_trip_sends_a_record_and_talks_to_
     expect(flashes(page)).to_contain_text("The case is yours now.")
     flies = date.today() + timedelta(days=20)
     page.get_by_role("link", name="Bookings and logistics costs").click()
-    page.locator("#flights").get_by_role("link", name="Book flight").click()
-    for label, value in {
-        "Flight number": "EK45",
-        "Airline": "Emirates",
-        "From (IATA code)": "DXB",
-        "To (IATA code)": "FRA",
-        "Departure date": flies.isoformat(),
-        "Departure time": "08:40",
-        "Arrival date": flies.isoformat(),
-        "Arrival time": "13:25",
-        "Passengers": name,
-        "Cost": "640.00",
-    }.items():
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_role("button", name="Request booking").click()
-    expect(flashes(page)).to_contain_text("Flight EK45 DXB→FRA: requested.")
-    page.locator("#hotels").get_by_role("link", name="Book hotel stay").click()
-    for label, value in {
-        "Hotel": "Mainufer Hotel",
-        "Address": "Untermainkai 20, 60329 Frankfurt am Main",
-        "Check-in": flies.isoformat(),
-        "Check-out": (flies + timedelta(days=14)).isoformat(),
-        "Guests": name,
-        "Cost": "1680.00",
-    }.items():
-        page.get_by_label(label, exact=True).fill(value)
-    page.get_by_role("button", name="Request booking").click()
-    expect(flashes(page)).to_contain_text("Hotel Mainufer Hotel")
+    _book(
+        page,
+        "#flights",
+        "Book flight",
+        {
+            "Flight number": "EK45",
+            "Airline": "Emirates",
+            "From (IATA code)": "DXB",
+            "To (IATA code)": "FRA",
+            "Departure date": flies.isoformat(),
+            "Departure time": "08:40",
+            "Arrival date": flies.isoformat(),
+            "Arrival time": "13:25",
+            "Passengers": name,
+            "Cost": "640.00",
+        },
+        "Flight EK45 DXB→FRA: requested.",
+    )
+    _book(
+        page,
+        "#hotels",
+        "Book hotel stay",
+        {
+            "Hotel": "Mainufer Hotel",
+            "Address": "Untermainkai 20, 60329 Frankfurt am Main",
+            "Check-in": flies.isoformat(),
+            "Check-out": (flies + timedelta(days=14)).isoformat(),
+            "Guests": name,
+            "Cost": "1680.00",
+        },
+        "Hotel Mainufer Hotel",
+    )
     browse.go(case_path)
     page.locator("form.document-request-form input[name=description]").fill("Your latest HbA1c result")
     page.locator("form.document-request-form button").click()
