@@ -79,12 +79,26 @@ def register_blueprints(app: Flask) -> None:
         logistics,
         messages,
         notifications,
+        offers,
         portal,
         shipments,
         users,
     )
 
-    features = (auth, dashboard, cases, logistics, billing, invoicing, shipments, directory, intake, users, audit)
+    features = (
+        auth,
+        dashboard,
+        cases,
+        logistics,
+        billing,
+        offers,
+        invoicing,
+        shipments,
+        directory,
+        intake,
+        users,
+        audit,
+    )
     for feature in (*features, messages, notifications, jobs, portal, health, devmail):
         app.register_blueprint(feature.bp)
     app.register_blueprint(portal.invites_bp)  # the invitation pages, outside /portal

@@ -142,7 +142,13 @@ class Settings:
     vat_exemption_note: str = setting(
         "VAT_EXEMPTION_NOTE", "Medical treatment: exempt from VAT under section 4 no. 14 UStG.", keep_empty=True
     )
+    vat_reduced_rate: Decimal = setting("VAT_REDUCED_RATE", "7")  # percent, on hotel nights
     coordination_fee: Decimal = setting("COORDINATION_FEE", "1500.00")  # in invoice_base_currency, before VAT
+    # Treatment offers: how long one is valid, the deposit share of a new schedule, and how far a final invoice may
+    # differ from the accepted offer (percent of the offer's total) before it needs a reason.
+    offer_validity_days: int = setting("OFFER_VALIDITY_DAYS", "30")
+    offer_deposit_percent: Decimal = setting("OFFER_DEPOSIT_PERCENT", "30")
+    offer_difference_threshold: Decimal = setting("OFFER_DIFFERENCE_THRESHOLD", "5")
     invoice_payment_days: int = setting("INVOICE_PAYMENT_DAYS", "14")
     portal_invite_days: int = setting("PORTAL_INVITE_DAYS", "7")
     # Background jobs: the outbox's lease before a job is sent again, retries of transient errors.
@@ -441,6 +447,10 @@ def _check_invoicing(settings: Settings) -> None:
         raise ConfigurationError(f"OPERATOR_IBAN is not a valid IBAN: {settings.operator_iban!r}")
     if settings.vat_rate >= 100:
         raise ConfigurationError("VAT_RATE is a percentage below 100")
+    if settings.vat_reduced_rate >= 100:
+        raise ConfigurationError("VAT_REDUCED_RATE is a percentage below 100")
+    if not 0 < settings.offer_deposit_percent <= 100:
+        raise ConfigurationError("OFFER_DEPOSIT_PERCENT is a percentage above 0, at most 100")
     try:
         check_currency(settings.invoice_base_currency)
     except MoneyError as exc:

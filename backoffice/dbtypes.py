@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+from backoffice.config import settings
 from backoffice.money import Amount
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def operator_today() -> date:
+    """Today where the operator works (OPERATOR_TIMEZONE): an invoice issued or an offer accepted at 00:30 in
+    Frankfurt is dated that day."""
+    return datetime.now(ZoneInfo(settings().operator_timezone)).date()
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,7 +1,7 @@
 """Every table of the app, imported in one place so that Alembic and the app see the same metadata."""
 
 from backoffice.auth.models import LoginAttempt, User
-from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
+from backoffice.billing.models import BillFinding, BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, DocumentRequest, ScreeningAnswer
 from backoffice.directory.models import (
     Contraindication,
@@ -33,6 +33,7 @@ from backoffice.messages.models import (
 )
 from backoffice.notifications.models import Notification
 from backoffice.numbering import NumberSeries
+from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
 from backoffice.shipments.models import (
@@ -47,6 +48,7 @@ from backoffice.trail import AuditEvent
 __all__ = [
     "AuditEvent",
     "AutomaticMessageSwitch",
+    "BillFinding",
     "BillLine",
     "CalendarFeed",
     "Case",
@@ -74,6 +76,9 @@ __all__ = [
     "MessageAttachment",
     "Notification",
     "NumberSeries",
+    "Offer",
+    "OfferInstalment",
+    "OfferItem",
     "OrderItem",
     "OrderStep",
     "OutboxEntry",

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from backoffice.errors import DomainError
 from backoffice.geo import check_country, check_languages, known_timezones
 from backoffice.languages import page_language
-from backoffice.money import Money, MoneyError, check_amount, parse_money
+from backoffice.money import Money, MoneyError, check_amount, parse_money, to_decimal
 
 PHONE_PATTERN = re.compile(r"[0-9+()./\- ]*[0-9][0-9+()./\- ]*")
 MAX_LANGUAGES = 20
@@ -109,6 +109,22 @@ def days(value: int | str | None, label: str, maximum: int, *, error: Error = In
     if days > maximum:
         raise error(_("The %(label)s cannot be more than %(max)s days.", label=label, max=maximum))
     return days
+
+
+def decimal_value(
+    value: Decimal | str | int | None, label: str, *, places: int, error: Error = InvalidValue
+) -> Decimal:
+    """An exact number from text (a quantity, a price, a percentage or a rate): digits with one dot (a comma is read
+    as the dot), no finer than `places` decimals; a clear message names `label` otherwise."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise error(_("Enter the %(label)s.", label=label))
+    try:
+        number = to_decimal(value.replace(",", ".") if isinstance(value, str) else value)
+    except MoneyError as problem:
+        raise error(_("%(label)s: %(problem)s.", label=label, problem=problem)) from None
+    if number != number.quantize(Decimal(1).scaleb(-places)):
+        raise error(_("The %(label)s has at most %(places)s decimal places.", label=label, places=places))
+    return number
 
 
 def money(

@@ -31,6 +31,7 @@ FEATURES = (
     "shipments",
     "logistics",
     "billing",
+    "offers",
     "invoicing",
     "portal",
     "intake",

@@ -16,6 +16,7 @@ from backoffice.money import Amount
 
 # Tariff prices carry up to 4 decimals (unit prices of consumables); line totals are rounded to the cent.
 PRICE_SCALE = 4
+TARIFF_KINDS = ("resident", "international")
 
 
 class TariffImport(db.Model):
@@ -23,10 +24,17 @@ class TariffImport(db.Model):
     stay, so an audit can always be traced to the list it used."""
 
     __tablename__ = "tariff_imports"
-    __table_args__ = (Index("ix_tariff_imports_hospital_imported_at", "hospital_id", "imported_at"),)
+    __table_args__ = (
+        Index("ix_tariff_imports_hospital_imported_at", "hospital_id", "imported_at"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in TARIFF_KINDS)})", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     hospital_id: Mapped[int] = mapped_column(ForeignKey("hospitals.id"))
+    # What the list prices: the resident tariff (what a resident pays, the audit's measure) or the hospital's
+    # international price list (what a foreign patient would pay, the offers' comparison). Each kind has its own
+    # latest import.
+    kind: Mapped[str] = mapped_column(String(15), default="resident", server_default="resident")
     filename: Mapped[str] = mapped_column(String(255))
     sha256: Mapped[str] = mapped_column(String(64))
     item_count: Mapped[int]
@@ -136,8 +144,39 @@ class HospitalBill(db.Model):
     lines: Mapped[list[BillLine]] = relationship(
         back_populates="bill", order_by="BillLine.position", lazy="raise", cascade="all, delete-orphan"
     )
+    findings: Mapped[list[BillFinding]] = relationship(
+        back_populates="bill", order_by="BillFinding.position", lazy="raise", cascade="all, delete-orphan"
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+
+BILL_FINDING_KINDS = ("exceeds_offer",)
+
+
+class BillFinding(db.Model):
+    """A finding about the bill as a whole or one code across its lines, beside the line-by-line audit: the bill's
+    total (code empty) or one code's charges above what the case's accepted offer promised."""
+
+    __tablename__ = "bill_findings"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in BILL_FINDING_KINDS)})", name="kind"),
+        Index("ix_bill_findings_bill_position", "bill_id", "position", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ForeignKey("hospital_bills.id", ondelete="CASCADE"))
+    position: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40), default="")  # empty: the bill's total
+    description: Mapped[str] = mapped_column(String(300), default="")
+    charged: Mapped[Decimal] = mapped_column(Amount(scale=2))
+    promised: Mapped[Decimal] = mapped_column(Amount(scale=2))
+    currency: Mapped[str] = mapped_column(String(3))
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))  # the accepted offer it was held against
+    offer_label: Mapped[str] = mapped_column(String(60), default="")  # "C-2026-00042 offer, version 2"
+
+    bill: Mapped[HospitalBill] = relationship(back_populates="findings")
 
 
 class BillLine(db.Model):

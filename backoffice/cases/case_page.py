@@ -124,8 +124,6 @@ def render_case_page(case_id: int, status: int = 200, **forms):
             formdata=None,
             programme_id=str(case.programme_id or ""),
             physician_id=str(case.physician_id or ""),
-            estimate_amount=str(case.cost_estimate.amount) if case.cost_estimate else "",
-            estimate_currency=case.cost_estimate.currency if case.cost_estimate else "EUR",
         )
         programme_form.programme_id.choices = programme_choices()
         programme_form.physician_id.choices = physician_choices()

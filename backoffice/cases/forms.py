@@ -37,12 +37,6 @@ class AssignForm(VersionedForm):
 class ProgrammeForm(VersionedForm):
     programme_id = SelectField(_l("Programme"), coerce=str, validate_choice=True)
     physician_id = SelectField(_l("Physician"), coerce=str, validate_choice=True)
-    estimate_amount = StringField(
-        _l("Cost estimate"),
-        validators=[Optional(), Length(max=20)],
-        description=_l("The hospital's estimate for this patient, e.g. 18450.00"),
-    )
-    estimate_currency = StringField(_l("Currency"), default="EUR", validators=[Optional(), Length(min=3, max=3)])
 
 
 class ResolveForm(VersionedForm):

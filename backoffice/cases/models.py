@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,7 +13,6 @@ from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.directory.models import Contraindication, Hospital, Physician, Programme
 from backoffice.extensions import db
 from backoffice.languages import N_
-from backoffice.money import Amount, Money, money_composite
 from backoffice.patients.models import Patient
 
 STATES = (*PIPELINE, "on_hold", "cancelled")
@@ -26,7 +24,6 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint(f"state IN ({', '.join(repr(s) for s in STATES)})", name="state"),
-        CheckConstraint("cost_estimate_amount IS NULL OR cost_estimate_amount >= 0", name="estimate_not_negative"),
         Index("ix_cases_state_requested_at", "state", "requested_at"),
         Index("ix_cases_coordinator_state", "coordinator_id", "state"),
         Index("ix_cases_state_first_response_due_at", "state", "first_response_due_at"),
@@ -59,9 +56,6 @@ class Case(db.Model):
     hospital_id: Mapped[int | None] = mapped_column(ForeignKey("hospitals.id"), index=True)
     physician_id: Mapped[int | None] = mapped_column(ForeignKey("physicians.id"))
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"))
-    cost_estimate_amount: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
-    cost_estimate_currency: Mapped[str | None] = mapped_column(String(3))
-    cost_estimate: Mapped[Money | None] = money_composite(cost_estimate_amount, cost_estimate_currency)
     # Every invoice of the case is in this currency (fixed once the first one is issued).
     invoicing_currency: Mapped[str] = mapped_column(String(3), default="EUR", server_default="EUR")
 

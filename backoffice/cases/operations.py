@@ -1,7 +1,7 @@
 """What a coordinator does with a case: opening it and the state machine.
 
 Every change is checked against the case version the user saw (optimistic locking), writes a case event and an
-audit row, and flushes; the caller commits. The programme and estimate live in `cases.programme`, the screening in
+audit row, and flushes; the caller commits. The programme lives in `cases.programme`, the screening in
 `cases.screening`, notes, reminders and the timeline in `cases.history`, who coordinates it in `cases.assignment`,
 the first-answer deadline in `cases.sla`.
 """
@@ -155,6 +155,13 @@ def check_version(case: Case, expected_version: int | None) -> None:
         )
 
 
+def lock_case(case_id: int) -> None:
+    """Take the case's row lock until commit (PostgreSQL; SQLite has one writer): every check-then-write on a
+    case's invoices or offers (issuing, payments, a new offer version) runs one at a time, so a rule checked is still
+    true when the write commits."""
+    db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+
+
 def save_case(case: Case) -> None:
     """Flush; a concurrent change of the same case (the version moved underneath) becomes CaseChanged.
 
@@ -238,13 +245,9 @@ def _needs_medical_records(case: Case) -> str | None:
     return _("Upload at least one medical record before the records review.")
 
 
-def _needs_programme_and_estimate(case: Case) -> str | None:
-    if case.programme_id is None and case.cost_estimate is None:
-        return _("Record a hospital programme and a cost estimate on the case before offering the programme.")
+def _needs_programme(case: Case) -> str | None:
     if case.programme_id is None:
         return _("Record a hospital programme on the case before offering the programme.")
-    if case.cost_estimate is None:
-        return _("Record a cost estimate on the case before offering the programme.")
     return None
 
 
@@ -276,7 +279,7 @@ def _needs_confirmed_appointment(case: Case) -> str | None:
 GUARDS: dict[str, tuple[Guard, ...]] = {
     "contacted": (_needs_coordinator,),
     "records_review": (_needs_medical_records,),
-    "programme_offered": (_needs_programme_and_estimate,),
+    "programme_offered": (_needs_programme,),
     "confirmed": (_needs_clear_screening,),
     "travel_booked": (_needs_confirmed_appointment,),
 }
@@ -287,7 +290,7 @@ def blockers(case: Case, to_state: str) -> list[str]:
 
     What must hold for a case to be in `to_state`: its own guards and those of every earlier pipeline state, ours
     (`GUARDS`) and those other features answer (`signals.entry_guard`). So a case in treatment still has its
-    coordinator, records, estimate, a clear screening and a confirmed appointment, whatever changed on the way (a late
+    coordinator, records, programme, a clear screening and a confirmed appointment, whatever changed on the way (a late
     "yes" in the screening, a programme changed while on hold).
     """
     if to_state not in states.next_states(case.state, case.state_before_hold):

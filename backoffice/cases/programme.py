@@ -1,4 +1,4 @@
-"""The hospital programme, physician and cost estimate of a case, and the screening checklist they bring.
+"""The hospital programme and physician of a case, and the screening checklist they bring (the price is the offer's).
 
 They may change until the case is confirmed; choosing another programme starts the screening again.
 """
@@ -14,7 +14,6 @@ from backoffice.cases.models import Case, ScreeningAnswer
 from backoffice.cases.operations import CaseError, check_version, get_case, record_case_event, save_case
 from backoffice.directory.models import Physician, Programme
 from backoffice.extensions import db
-from backoffice.money import Money, MoneyError, check_amount
 
 EDITABLE_PROGRAMME_STATES = ("new", "contacted", "records_review", "programme_offered")
 
@@ -30,11 +29,10 @@ def set_programme(
     *,
     programme_id: int,
     physician_id: int | None,
-    cost_estimate: Money | None,
     actor_id: int,
     expected_version: int | None = None,
 ) -> Case:
-    """Choose the hospital programme (and physician) and record the hospital's cost estimate.
+    """Choose the hospital programme (and physician); the treatment offer prices it.
 
     The programme's contraindications become the case's screening checklist; choosing another programme starts
     the screening again. The physician must work at the programme's hospital.
@@ -63,16 +61,8 @@ def set_programme(
             raise CaseError(_("The physician must work at %(hospital)s.", hospital=programme.hospital.name))
         if not physician.active:
             raise CaseError(_("%(name)s no longer takes patients; choose another physician.", name=physician.name))
-    if cost_estimate is None and (case.state_before_hold or case.state) == "programme_offered":
-        raise CaseError(_("The programme was offered with an estimate; enter the new estimate instead of clearing it."))
-    if cost_estimate is not None:
-        try:
-            cost_estimate = check_amount(cost_estimate, places=2)
-        except MoneyError as error:
-            raise CaseError(_("Cost estimate: %(error)s", error=error)) from None
     changed_programme = case.programme_id != programme.id
     case.programme, case.hospital, case.physician = programme, programme.hospital, physician
-    case.cost_estimate = cost_estimate
     save_case(case)  # the version check comes first; the screening rows below do not touch the case row
     if changed_programme:
         for answer in list(case.screening):
@@ -89,13 +79,12 @@ def set_programme(
                 )
             )
         db.session.flush()
-    estimate = cost_estimate.format() if cost_estimate else "no estimate yet"
     record_case_event(
         case,
         "programme_set",
         actor_id,
-        note=f"{programme.hospital.name}: {programme.name}; estimate {estimate}",
-        audit={"programme_id": programme.id, "estimate": str(cost_estimate) if cost_estimate else None},
+        note=f"{programme.hospital.name}: {programme.name}",
+        audit={"programme_id": programme.id},
     )
     db.session.expire(case, ["screening"])
     return case

@@ -30,7 +30,6 @@ from backoffice.cases.forms import (
     VersionedForm,
 )
 from backoffice.languages import NATIVE_NAMES
-from backoffice.money import MoneyError, parse_money
 
 
 @bp.route("/<int:case_id>")
@@ -102,26 +101,16 @@ def set_programme(case_id: int):
         if not form.programme_id.data:
             form.programme_id.errors = [*form.programme_id.errors, _("Choose a programme.")]
         return refuse_form(case_id, form, programme_form=form)
-    try:
-        estimate = (
-            parse_money(form.estimate_amount.data, form.estimate_currency.data or "EUR")
-            if (form.estimate_amount.data or "").strip()
-            else None
-        )
-    except MoneyError as error:
-        flash(_("Cost estimate: %(error)s", error=error), "error")
-        return render_case_page(case_id, 422, programme_form=form)
     return change_case(
         case_id,
         lambda: programme.set_programme(
             case_id,
             programme_id=int(form.programme_id.data),
             physician_id=int(form.physician_id.data) if form.physician_id.data else None,
-            cost_estimate=estimate,
             actor_id=current_user.id,
             expected_version=form.version.data,
         ),
-        _("Programme and estimate recorded."),
+        _("Programme recorded."),
         programme_form=form,
     )
 

@@ -25,15 +25,16 @@ from backoffice.billing.bills import receiving, review
 from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
-from backoffice.dbtypes import utcnow
+from backoffice.dbtypes import operator_today, utcnow
 from backoffice.demo.billing import bill_csv, stem_cell_stays
 from backoffice.demo.data import DEMO_PATIENT_PROFILES, HOME_AIRPORTS
 from backoffice.extensions import db
-from backoffice.invoicing import conversion, credit_notes, deposits, finals, invoices, issuing, payments
+from backoffice.invoicing import conversion, credit_notes, deposits, finals, issuing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.sources import LOGISTICS_LABELS
 from backoffice.logistics.airports import airport
 from backoffice.logistics.models import Flight, HotelStay, InterpreterBooking
+from backoffice.offers.models import Offer
 from backoffice.patients.models import Patient
 from backoffice.trail import record_event
 
@@ -87,14 +88,13 @@ def _stays_to_invoice() -> list:
 
 
 def _cases_before_travel() -> list[Case]:
-    """Cases with a cost estimate before the journey, travel booked first, those needing no interpreter first."""
+    """Cases with an accepted offer in euros before the journey: travel booked first, needing no interpreter first."""
     cases = db.session.scalars(
         select(Case)
         .where(
             Case.state.in_(BEFORE_TRAVEL),
             Case.hospital_id.is_not(None),
-            Case.cost_estimate_amount.is_not(None),
-            Case.cost_estimate_currency == "EUR",
+            Case.id.in_(select(Offer.case_id).where(Offer.status == "accepted", Offer.currency == "EUR")),
             Case.id.not_in(select(HospitalBill.case_id)),
         )
         .order_by(Case.id)
@@ -189,7 +189,7 @@ def _pablo(user: User, stay, actor_id: int | None) -> str:
         actor_id=actor_id,
         amount=deposit.total,
         currency=deposit.currency,
-        received_on=invoices.operator_today(),
+        received_on=operator_today(),
         method="bank_transfer",
         reference=f"SEPA transfer {user.name}, {deposit.number}",
     )
@@ -221,7 +221,7 @@ def _priya(user: User, cases: list[Case], actor_id: int | None) -> str:
             second.id,
             actor_id,
             exchange_rate=USD_RATE,
-            exchange_rate_on=invoices.operator_today() - timedelta(days=1),
+            exchange_rate_on=operator_today() - timedelta(days=1),
         )
         parts.append(f"case {second.number}: deposit invoice {deposit.number} in USD (unpaid)")
     return f"Invoices of {user.name} ({user.email}), " + "; ".join(parts) + "."

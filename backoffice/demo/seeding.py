@@ -15,13 +15,12 @@ import re
 import secrets
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 from backoffice.auth.models import User
 from backoffice.auth.operations import hash_password
@@ -30,6 +29,7 @@ from backoffice.cases.search import case_search_key, treatment_key
 from backoffice.cases.states import BEFORE_TREATMENT, PIPELINE
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
+from backoffice.demo.bulk import advance_sequence, insert_rows, take_ids
 from backoffice.demo.data import (
     AGE_DAYS,
     CANCEL_REASONS,
@@ -45,6 +45,7 @@ from backoffice.demo.data import (
     SOURCES,
     STATE_WEIGHTS,
 )
+from backoffice.demo.estimates import estimate_offers
 from backoffice.directory.models import (
     Contraindication,
     Hospital,
@@ -60,8 +61,6 @@ from backoffice.patients.models import Patient, phone_digits
 from backoffice.shipments.models import Pharmacy
 from backoffice.trail import record_event
 from backoffice.users.operations import create_user
-
-CHUNK = 5000
 
 # ---------------------------------------------------------------------------------------------- the directory
 
@@ -211,6 +210,7 @@ class _Plan:
     events: list[dict] = field(default_factory=list)
     screening: list[dict] = field(default_factory=list)
     reminders: list[dict] = field(default_factory=list)  # the case's copy is of the earliest (here: the only) one
+    estimate: Decimal | None = None  # the price agreed before offers existed: a one-line offer (`demo.estimates`)
 
 
 @dataclass
@@ -299,8 +299,6 @@ def _plan_case(state: str, rng: random.Random, now: datetime, directory: _Direct
         "hospital_id": None,
         "physician_id": None,
         "programme_id": None,
-        "cost_estimate_amount": None,
-        "cost_estimate_currency": None,
         "requested_at": requested_at,
         "first_response_due_at": requested_at + timedelta(hours=settings().first_response_hours),
         "first_response_at": None,
@@ -374,9 +372,8 @@ def _choose_programme(plan: _Plan, programme: dict, rng: random.Random, at: date
         programme_id=programme["id"],
         hospital_id=programme["hospital_id"],
         physician_id=rng.choice(programme["physicians"]) if programme["physicians"] and rng.random() < 0.8 else None,
-        cost_estimate_amount=estimate.quantize(Decimal("0.01")),
-        cost_estimate_currency="EUR",
     )
+    plan.estimate = estimate.quantize(Decimal("0.01"))
     plan.screening = [
         {
             "contraindication_id": item_id,
@@ -404,33 +401,6 @@ def _answer_screening(plan: _Plan, actor: int | None, at: datetime, event) -> No
     event("screening", at, "; ".join(f"{answer['question']}: no" for answer in plan.screening))
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _insert(model, rows: Iterable[dict]) -> None:
-    # A Core INSERT on the model's table with a list of dicts: the driver's executemany (batched multi-row VALUES
-    # on PostgreSQL), with the columns' types applied. The ORM's bulk path costs a third more per row here.
-    statement = insert(model.__table__)
-    for chunk in _chunks(list(rows)):
-        db.session.execute(statement, chunk)
-
-
-def _take_ids(model, count: int) -> range:
-    """Ids for `count` new rows, given explicitly so no RETURNING is needed to link children to them."""
-    start = (db.session.scalar(select(func.max(model.id))) or 0) + 1
-    return range(start, start + count)
-
-
-def _advance_sequence(model) -> None:
-    """PostgreSQL hands out ids from a sequence, which explicit ids do not move: set it past the largest."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        table = model.__tablename__  # a model's table name, never input
-        largest = f"SELECT max(id) FROM {table}"  # noqa: S608  # nosec B608 - a model's table name, never input
-        db.session.execute(text(f"SELECT setval(pg_get_serial_sequence(:table, 'id'), ({largest}))"), {"table": table})
-
-
 def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None = None) -> list[int]:
     """Add `n` cases spread over every state, each with a new patient, its history and (past the offer) its
     programme, estimate and screening; numbers continue the year's series. Returns the new case ids. Flushes; the
@@ -452,7 +422,7 @@ def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None
         for offset, plan in enumerate(year_plans):
             plan.row["number"] = f"C-{year}-{first + offset:05d}"
 
-    patient_ids, case_ids = _take_ids(Patient, n), _take_ids(Case, n)
+    patient_ids, case_ids = take_ids(Patient, n), take_ids(Case, n)
     for plan, patient_id, case_id in zip(plans, patient_ids, case_ids, strict=True):
         plan.patient["id"], plan.row["id"], plan.row["patient_id"] = patient_id, case_id, patient_id
         # Core INSERTs pass by the ORM's flush, where the search keys are otherwise kept (cases.search).
@@ -460,15 +430,15 @@ def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None
         plan.patient["phone_digits"] = phone_digits(person["phone"])
         plan.row["search_key"] = case_search_key(plan.row["number"], person["name"], person["email"], person["phone"])
         plan.row["treatment_key"] = treatment_key(plan.row["requested_treatment"])
-    _insert(Patient, (plan.patient for plan in plans))
-    _insert(Case, (plan.row for plan in plans))
-    _advance_sequence(Patient)
-    _advance_sequence(Case)
-    _insert(
+    insert_rows(Patient, (plan.patient for plan in plans))
+    insert_rows(Case, (plan.row for plan in plans))
+    advance_sequence(Patient)
+    advance_sequence(Case)
+    insert_rows(
         CaseEvent,
         ({**event, "case_id": case_id} for plan, case_id in zip(plans, case_ids, strict=True) for event in plan.events),
     )
-    _insert(
+    insert_rows(
         ScreeningAnswer,
         (
             {**answer, "case_id": case_id}
@@ -476,7 +446,7 @@ def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None
             for answer in plan.screening
         ),
     )
-    _insert(
+    insert_rows(
         Reminder,
         (
             {**reminder, "case_id": case_id}
@@ -484,13 +454,26 @@ def seed_cases(n: int, rng: random.Random | None = None, *, now: datetime | None
             for reminder in plan.reminders
         ),
     )
+    estimate_offers(
+        [
+            (case_id, plan.row["state"], plan.row["state_before_hold"], plan.row["coordinator_id"], plan.estimate)
+            for plan, case_id in zip(plans, case_ids, strict=True)
+            if plan.estimate is not None
+        ]
+    )
     record_event("demo_cases_seeded", actor_id=None, details={"cases": n})
     return list(case_ids)
 
 
 def refresh_statistics() -> None:
     """Let the query planners see the new row counts (after a large load, before anyone measures)."""
-    for statement in ("ANALYZE patients", "ANALYZE cases", "ANALYZE case_events", "ANALYZE screening_answers"):
+    for statement in (
+        "ANALYZE patients",
+        "ANALYZE cases",
+        "ANALYZE case_events",
+        "ANALYZE screening_answers",
+        "ANALYZE offers",
+    ):
         db.session.execute(text(statement))
 
 

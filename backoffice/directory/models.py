@@ -15,6 +15,9 @@ from backoffice.money import Amount, Money, money_composite
 
 class Hospital(db.Model):
     __tablename__ = "hospitals"
+    __table_args__ = (
+        CheckConstraint("foreign_coefficient IS NULL OR foreign_coefficient >= 10000", name="coefficient_at_least_one"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20), unique=True)  # e.g. FRA-ABM
@@ -29,6 +32,10 @@ class Hospital(db.Model):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What a foreign patient pays here, as a multiple of the resident price, where the hospital has no international
+    # price list (e.g. 1.8000); its source is documented beside it. None: no saving is claimed without a list.
+    foreign_coefficient: Mapped[Decimal | None] = mapped_column(Amount(scale=4))
+    foreign_coefficient_source: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     physicians: Mapped[list[Physician]] = relationship(back_populates="hospital", order_by="Physician.name")
     programmes: Mapped[list[Programme]] = relationship(back_populates="hospital", order_by="Programme.name")

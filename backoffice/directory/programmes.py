@@ -180,26 +180,67 @@ TARIFF_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")
 MAX_TARIFF_CODES = 500
 
 
+MAX_QUANTITY = Decimal("10000")
+
+
+@dataclass(frozen=True)
+class ProgrammeItem:
+    """One resident-tariff code of a programme and how many of it the programme takes (1 unless written)."""
+
+    code: str
+    quantity: Decimal = Decimal(1)
+
+
+def _quantity(text: str, code: str) -> Decimal:
+    try:
+        quantity = Decimal(text.replace(",", "."))
+    except ArithmeticError:
+        quantity = None
+    if quantity is None or not quantity.is_finite() or quantity <= 0 or quantity >= MAX_QUANTITY:
+        raise DirectoryError(_("The quantity of %(code)s must be a number above 0 and below 10000.", code=code))
+    if quantity != quantity.quantize(Decimal("0.0001")):
+        raise DirectoryError(_("The quantity of %(code)s has at most 4 decimal places.", code=code))
+    return quantity.normalize() if quantity == quantity.to_integral() else quantity
+
+
+def programme_items(text: str | None) -> list[ProgrammeItem]:
+    """The programme's codes with quantities, as `check_tariff_codes` stores them: one per line, "CODE" or
+    "CODE | quantity". Codes may also be separated by commas, semicolons or spaces (each quantity 1)."""
+    items: list[ProgrammeItem] = []
+    for line in (text or "").splitlines():
+        if "|" in line:
+            code, _bar, quantity = (part.strip() for part in line.partition("|"))
+            items.append(ProgrammeItem(code, _quantity(quantity, code[:40])))
+        else:
+            items += [ProgrammeItem(code) for code in re.split(r"[\s,;]+", line) if code]
+    return items
+
+
 def split_tariff_codes(text: str | None) -> list[str]:
-    return [code for code in re.split(r"[\s,;]+", text or "") if code]
+    return [item.code for item in programme_items(text)]
 
 
 def check_tariff_codes(text: str | None) -> str:
-    """The programme's resident-tariff codes, separated by commas, spaces or lines; stored one per line, unique.
+    """The programme's resident-tariff codes with quantities ("ABM-WARD | 14", one per line; a code alone is 1, and
+    codes alone may be separated by commas or spaces); stored one per line, each code once.
 
     A hospital bill line with a code outside this list is flagged `not_in_programme`; an empty list skips the check.
+    The quantities price the programme in a treatment offer.
     """
-    codes: list[str] = []
-    for code in split_tariff_codes(text):
-        if not TARIFF_CODE.match(code):
+    items: dict[str, ProgrammeItem] = {}
+    for item in programme_items(text):
+        if not TARIFF_CODE.match(item.code):
             raise DirectoryError(
-                _("%(value)s is not a tariff code (letters, digits, . _ / - ; at most 40).", value=repr(code[:50]))
+                _("%(value)s is not a tariff code (letters, digits, . _ / - ; at most 40).", value=repr(item.code[:50]))
             )
-        if code not in codes:
-            codes.append(code)
-    if len(codes) > MAX_TARIFF_CODES:
+        if item.code in items and items[item.code] != item:
+            raise DirectoryError(
+                _("%(code)s is listed twice with different quantities; write it once.", code=item.code)
+            )
+        items[item.code] = item
+    if len(items) > MAX_TARIFF_CODES:
         raise DirectoryError(_("A programme lists at most %(max)s tariff codes.", max=MAX_TARIFF_CODES))
-    return "\n".join(codes)
+    return "\n".join(item.code if item.quantity == 1 else f"{item.code} | {item.quantity:f}" for item in items.values())
 
 
 def _check_programme_name_free(hospital: Hospital, name: str, programme_id: int | None = None) -> None:

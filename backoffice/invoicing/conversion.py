@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.config import settings
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
-from backoffice.invoicing.invoices import InvoiceError, check_bound, operator_today, parse_amount
+from backoffice.invoicing.invoices import InvoiceError, check_bound, parse_amount
 from backoffice.invoicing.models import PRICE_SCALE, RATE_SCALE, Invoice
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency, round_half_up

@@ -16,14 +16,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from backoffice.cases.operations import get_case, record_case_event
+from backoffice.cases.operations import get_case, lock_case, record_case_event
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.invoicing.accounts import account_of
 from backoffice.invoicing.invoices import (
     InvoiceError,
     get_invoice,
-    lock_case,
-    operator_today,
     parse_amount,
     shown_label,
 )

@@ -25,21 +25,23 @@ from backoffice.invoicing.models import Invoice
 from backoffice.invoicing.totals import invoice_totals, minor_digits
 from backoffice.logistics.stay import planned_stay_of
 from backoffice.money import round_half_up
+from backoffice.offers.operations import accepted_offer
 
 HUNDRED = Decimal(100)
 
 
 def estimate_in(case: Case, invoice: Invoice) -> Decimal:
-    """The case's cost estimate in the invoice's currency (converted when it is in the base currency)."""
-    estimate = case.cost_estimate
-    if estimate is None:
+    """What the patient accepted to pay (the accepted offer's total, with the options chosen) in the invoice's
+    currency (converted when the offer is in the base currency)."""
+    offer = accepted_offer(case.id)
+    if offer is None:
         raise InvoiceError(
             _(
-                "Case %(number)s has no cost estimate yet: a deposit is an amount or a share of the estimate.",
+                "Case %(number)s has no accepted offer yet: a deposit is an amount or a share of the accepted offer.",
                 number=case.number,
             )
         )
-    converted, _source_price, _source_currency = in_invoice_currency(estimate.amount, estimate.currency, invoice)
+    converted, _source_price, _source_currency = in_invoice_currency(offer.accepted_total, offer.currency, invoice)
     return round_half_up(converted, 2)
 
 

@@ -7,16 +7,14 @@ Drafts are made in `deposits.py`, `finals.py` and `credit_notes.py`, edited in `
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from backoffice.cases.models import Case
-from backoffice.cases.operations import record_case_event
+from backoffice.cases.operations import lock_case, record_case_event
 from backoffice.config import settings
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
@@ -79,12 +77,6 @@ def get_invoice(invoice_id: int, *, refresh: bool = False) -> Invoice:
     if invoice is None:
         raise NotFound(_("There is no such invoice."))
     return invoice
-
-
-def lock_case(case_id: int) -> None:
-    """Take the case's row lock until commit (PostgreSQL; SQLite has one writer): every check-then-write on a
-    case's invoices (issuing, payments) runs one at a time, so a rule checked is still true when the write commits."""
-    db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
 
 
 def lock_case_of(invoice_id: int) -> None:
@@ -158,11 +150,6 @@ def parse_amount(value: str | Decimal | None, what: str, *, scale: int = 2, posi
     if positive and amount <= 0:
         raise InvoiceError(_("The %(what)s must be more than 0.", what=what))
     return amount
-
-
-def operator_today() -> date:
-    """Today where the operator issues its invoices (an invoice issued at 00:30 in Frankfurt is dated that day)."""
-    return datetime.now(ZoneInfo(settings().operator_timezone)).date()
 
 
 def vat_rate() -> Decimal:

@@ -20,12 +20,13 @@ from flask_babel import gettext as _
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
+from backoffice import archive
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
-from backoffice.dbtypes import utcnow
+from backoffice.dbtypes import operator_today, utcnow
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.invoicing import archive, payments
+from backoffice.invoicing import payments
 from backoffice.invoicing.credit_notes import check_credit_note_at_issue
 from backoffice.invoicing.deposits import check_deposit_at_issue
 from backoffice.invoicing.drafts import retax
@@ -36,7 +37,6 @@ from backoffice.invoicing.invoices import (
     check_bound,
     get_invoice,
     lock_case_of,
-    operator_today,
     record_invoice_event,
     shown_label,
     totals_of,
@@ -176,7 +176,7 @@ def _remove_on_rollback(filename: str) -> None:
     db.session.info.setdefault(ARCHIVED_IN_TRANSACTION, []).append(filename)
 
 
-ARCHIVED_IN_TRANSACTION = "invoicing.archived_pdfs"
+ARCHIVED_IN_TRANSACTION = "archived_pdfs"
 COMMITTING = "invoicing.committing"
 
 

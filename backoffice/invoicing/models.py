@@ -105,6 +105,10 @@ class Invoice(db.Model):
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1)
+    # A final invoice is shown beside the case's accepted offer; a difference above OFFER_DIFFERENCE_THRESHOLD
+    # needs a reason before it is issued.
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    offer_difference_reason: Mapped[str] = mapped_column(String(2000), default="", server_default="")
 
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position", lazy="raise", cascade="all, delete-orphan"

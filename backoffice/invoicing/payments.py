@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
 from backoffice.cases.operations import get_case, record_case_event
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.invoicing.accounts import ZERO, account_of
 from backoffice.invoicing.invoices import (
@@ -24,7 +25,6 @@ from backoffice.invoicing.invoices import (
     check_version,
     get_invoice,
     lock_case_of,
-    operator_today,
     parse_amount,
     shown_label,
 )

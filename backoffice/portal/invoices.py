@@ -11,10 +11,11 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from backoffice import archive
 from backoffice.cases.models import Case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.invoicing import archive, listing, queries
+from backoffice.invoicing import listing, queries
 from backoffice.invoicing.listing import CreditBalance
 from backoffice.invoicing.models import Invoice
 from backoffice.languages import N_

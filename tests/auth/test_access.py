@@ -24,7 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from werkzeug.datastructures import FileStorage
 
-from backoffice import create_app
+from backoffice import archive, create_app
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.billing.models import BillLine
 from backoffice.cases import document_sharing, documents
@@ -33,7 +33,6 @@ from backoffice.cases.models import ScreeningAnswer
 from backoffice.dbtypes import utcnow
 from backoffice.directory.operations import pause_destination
 from backoffice.extensions import db
-from backoffice.invoicing import archive
 from backoffice.invoicing.finals import create_final_draft
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_connection

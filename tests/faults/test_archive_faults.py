@@ -23,8 +23,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
-from backoffice.invoicing import deposits, invoices, issuing
+from backoffice.invoicing import deposits, issuing
 from backoffice.invoicing.models import Invoice
 from backoffice.numbering import NumberSeries
 from tests.helpers import change_settings
@@ -57,7 +58,7 @@ def archive(app, tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def year() -> str:
-    return str(invoices.operator_today().year)
+    return str(operator_today().year)
 
 
 @pytest.fixture
@@ -83,7 +84,7 @@ def issue_refused_cleanly(client, draft_id: int, archive: Path, caplog, reason: 
     page = text(response)
     assert response.status_code == 503, page[:2000]
     assert "Traceback" not in page and "Something went wrong" not in page
-    assert "The invoice archive cannot store INV-" in page and "nothing was issued" in page
+    assert "The archive cannot store INV-" in page and "nothing was issued" in page
     assert reason in page, page[:3000]
     assert "Ask an administrator to check the archive" in page
     db.session.expire_all()

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from backoffice import archive
 from backoffice.config import default_of
 from backoffice.extensions import db
-from backoffice.invoicing import archive
 from backoffice.invoicing.printing import DEFAULT_EXEMPTION_NOTE, render_invoice_pdf
 from backoffice.patients.models import Patient
 from tests.factories import make_patient

@@ -356,7 +356,7 @@ def test_an_altered_archived_pdf_is_not_served(app, as_role, case):
     path.write_bytes(path.read_bytes() + b"%tampered")
     response = as_role("finance").get(f"/invoices/{invoice.number}.pdf")
     assert response.status_code == 503
-    assert "differs from the one issued" in text(response)
+    assert "differs from the one given out" in text(response)
 
 
 # ---------------------------------------------------------------------------------------------- issued is final

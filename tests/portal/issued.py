@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from backoffice import archive
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.invoicing import archive
 from backoffice.invoicing.models import Invoice
 
 

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
+from backoffice import archive
 from backoffice.extensions import db
-from backoffice.invoicing import archive
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
 from tests.portal.issued import make_draft_invoice, make_issued_invoice
@@ -165,7 +165,7 @@ def test_a_damaged_archive_file_gives_a_clear_page_not_the_bytes(as_role, paula_
     body = response.get_data(as_text=True)
     assert response.status_code == 503
     assert response.mimetype == "text/html" and "%PDF" not in body
-    assert "archived PDF of this invoice" in body
+    assert "archived PDF of this document" in body
     assert events("portal.invoice_downloaded") == []
 
 

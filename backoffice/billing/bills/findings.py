@@ -6,7 +6,6 @@ the programme's codes, and each finding put in words finance can repeat to the h
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -18,12 +17,11 @@ from backoffice.billing import audit
 from backoffice.billing.models import BillLine, TariffItem
 from backoffice.cases.models import Case
 from backoffice.config import settings
+from backoffice.directory.programmes import split_tariff_codes
 from backoffice.extensions import db
 from backoffice.logistics.stay import stay_of
 
 CODE_CHUNK = 500  # codes per IN (...) when reading the tariff items a bill uses
-
-_CODE_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def stay_margin_days() -> int:
@@ -38,7 +36,7 @@ def rounding_tolerance() -> Decimal:
 def programme_codes(text: str | None) -> frozenset[str] | None:
     """The codes of a programme's `tariff_codes` (separated by commas, semicolons, spaces or new lines); None when it
     lists none, which skips the check."""
-    codes = frozenset(code for code in _CODE_SEPARATORS.split(text or "") if code)
+    codes = frozenset(split_tariff_codes(text))
     return codes or None
 
 

@@ -6,6 +6,7 @@ traced to the list it used.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from flask_babel import gettext as _
@@ -42,20 +43,26 @@ def _latest_first():
     return TariffImport.imported_at.desc(), TariffImport.id.desc()
 
 
-def _current_import(hospital_id: int):
-    return select(TariffImport.id).where(TariffImport.hospital_id == hospital_id).order_by(*_latest_first()).limit(1)
+def _current_import(hospital_id: int, kind: str = "resident"):
+    return (
+        select(TariffImport.id)
+        .where(TariffImport.hospital_id == hospital_id, TariffImport.kind == kind)
+        .order_by(*_latest_first())
+        .limit(1)
+    )
 
 
-def current_import_id(hospital_id: int) -> int | None:
-    """The id of the hospital's current tariff (its latest import, by imported_at then id); None when it has none."""
-    return db.session.scalar(_current_import(hospital_id))
+def current_import_id(hospital_id: int, kind: str = "resident") -> int | None:
+    """The id of the hospital's current tariff of that kind (its latest import of it, by imported_at then id); None
+    when it has none."""
+    return db.session.scalar(_current_import(hospital_id, kind))
 
 
-def latest_import(hospital_id: int) -> TariffImport | None:
-    """The import that is the hospital's current tariff (with who imported it), or None when it has none."""
+def latest_import(hospital_id: int, kind: str = "resident") -> TariffImport | None:
+    """The import that is the hospital's current tariff of that kind (with who imported it), or None."""
     return db.session.scalar(
         select(TariffImport)
-        .where(TariffImport.hospital_id == hospital_id)
+        .where(TariffImport.hospital_id == hospital_id, TariffImport.kind == kind)
         .order_by(*_latest_first())
         .limit(1)
         .options(joinedload(TariffImport.imported_by))
@@ -98,6 +105,25 @@ def search_tariff(
     return paginate(
         query, page=page, per_page=PAGE_SIZE, order_by=(TariffItem.code, TariffItem.valid_from, TariffItem.id)
     )
+
+
+def prices_on(hospital_id: int, codes: Iterable[str], on_date: date, kind: str = "resident") -> dict[str, TariffItem]:
+    """The version of each code valid on `on_date` in the hospital's current tariff of that kind (one statement);
+    a code with no valid version is missing from the answer. Two versions valid the same day: the later one."""
+    wanted = sorted({code for code in codes if code})
+    if not wanted:
+        return {}
+    items = db.session.scalars(
+        select(TariffItem)
+        .where(
+            TariffItem.import_id == _current_import(hospital_id, kind).scalar_subquery(),
+            TariffItem.code.in_(wanted),
+            TariffItem.valid_from <= on_date,
+            or_(TariffItem.valid_to.is_(None), TariffItem.valid_to >= on_date),
+        )
+        .order_by(TariffItem.code, TariffItem.valid_from, TariffItem.id)
+    )
+    return {item.code: item for item in items}
 
 
 def tariff_imports(hospital_id: int, limit: int = HISTORY_SIZE) -> list[TariffImport]:

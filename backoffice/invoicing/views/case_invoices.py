@@ -12,20 +12,22 @@ from flask_login import current_user
 from backoffice.auth.permissions import roles_required
 from backoffice.billing.bills.listing import bills_of_case
 from backoffice.cases.operations import get_case
+from backoffice.dbtypes import operator_today
 from backoffice.forms import choices
 from backoffice.invoicing import bp, conversion, listing, sources
 from backoffice.invoicing.conversion import base_currency
 from backoffice.invoicing.deposits import create_deposit_draft
 from backoffice.invoicing.finals import create_final_draft
 from backoffice.invoicing.forms import ApplyCreditForm, CurrencyForm, DepositForm, FinalForm, RefundCreditForm
-from backoffice.invoicing.invoices import operator_today, shown_label
+from backoffice.invoicing.invoices import shown_label
 from backoffice.invoicing.views.pages import HELPERS, INVOICE_READERS, INVOICE_WORKERS, rate_hints, refused_form
 from backoffice.money import currencies
+from backoffice.offers.operations import accepted_offer
 from backoffice.transactions import commit_change
 
 
 def render_case_invoices(case_id: int, status: int = 200, **forms):
-    """The case's invoices and account, its estimate and approved bill, and (finance) the forms to make drafts;
+    """The case's invoices and account, its accepted offer and approved bill, and (finance) the forms to make drafts;
     after a refused change, with the submitted form (and its errors) shown again."""
     case = get_case(case_id)
     entries = listing.invoices_of_case(case.id)
@@ -43,6 +45,7 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
         "credit_steps": listing.credit_statement(case.id),
         "bill": bill,
         "bill_entry": bill_entry,
+        "accepted_offer": accepted_offer(case.id),
         "may_work": may_work,
         "foreign": case.invoicing_currency != base_currency(),
         "base_currency": base_currency(),

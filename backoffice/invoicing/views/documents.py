@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from backoffice import archive
 from backoffice.auth.permissions import roles_required
 from backoffice.downloads import download
 from backoffice.errors import NotFound
 from backoffice.extensions import db
-from backoffice.invoicing import archive, bp, queries
+from backoffice.invoicing import bp, queries
 from backoffice.invoicing.models import Invoice
 from backoffice.invoicing.views.pages import INVOICE_READERS
 from backoffice.trail import record_event

@@ -14,10 +14,11 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import roles_required
 from backoffice.cases.operations import get_case
+from backoffice.dbtypes import operator_today
 from backoffice.forms import choices
 from backoffice.invoicing import accounts, bp, drafts, issuing, listing
 from backoffice.invoicing.forms import EXEMPT, TAXED, HeaderForm, LineForm, PaymentForm, VersionedForm, VersionForm
-from backoffice.invoicing.invoices import get_invoice, operator_today, refuse_change, shown_label, totals_of, vat_rate
+from backoffice.invoicing.invoices import get_invoice, refuse_change, shown_label, totals_of, vat_rate
 from backoffice.invoicing.models import PAYMENT_METHOD_LABELS
 from backoffice.invoicing.totals import vat_in_base
 from backoffice.invoicing.views.pages import (

@@ -1,7 +1,9 @@
-"""The archive of issued invoice PDFs (INVOICE_ARCHIVE, `invoices/` by default).
+"""The archive of PDFs that must never change once given out: issued invoices and sent treatment offers
+(INVOICE_ARCHIVE, `invoices/` by default).
 
-A PDF is written once, when its invoice is issued, under `<year>/<number>-<start of its SHA-256>.pdf`, and never
-rewritten: every later download serves exactly those bytes, checked against the SHA-256 stored with the invoice. The
+A PDF is written once, when its invoice is issued or its offer sent, under `<year>/<number>-<start of its
+SHA-256>.pdf`, and never rewritten: every later download serves exactly those bytes, checked against the SHA-256
+stored with the document. The
 hash in the name keeps two databases sharing one archive (a test run, a demo) from ever replacing each other's files.
 """
 
@@ -65,10 +67,10 @@ def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
             Path(tmp).unlink(missing_ok=True)
             raise
     except OSError as exc:
-        current_app.logger.error("invoice archive refused %s: %s", filename, exc)
+        current_app.logger.error("archive refused %s: %s", filename, exc)
         raise ArchiveError(
             _(
-                "The invoice archive cannot store %(number)s (%(problem)s); nothing was issued. "
+                "The archive cannot store %(number)s (%(problem)s); nothing was issued or sent. "
                 "Ask an administrator to check the archive's disk and permissions.",
                 number=number,
                 problem=exc.strerror or exc,
@@ -86,16 +88,16 @@ def discard_pdf(filename: str) -> None:
 
 
 def read_pdf(filename: str, sha256: str) -> bytes:
-    """The archived bytes of an issued invoice, refused if they are missing or differ from what was issued."""
+    """The archived bytes of an issued invoice or a sent offer, refused if missing or not the bytes given out."""
     path = _path_of(filename)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        current_app.logger.error("archived invoice %s unreadable: %s", filename, exc)
+        current_app.logger.error("archived PDF %s unreadable: %s", filename, exc)
         raise ArchiveError(
-            _("The archived PDF of this invoice cannot be read; an administrator has to restore it.")
+            _("The archived PDF of this document cannot be read; an administrator has to restore it.")
         ) from exc
     if hashlib.sha256(data).hexdigest() != sha256:
-        current_app.logger.error("archived invoice %s does not match its SHA-256", filename)
-        raise ArchiveError(_("The archived PDF of this invoice differs from the one issued; it is not served."))
+        current_app.logger.error("archived PDF %s does not match its SHA-256", filename)
+        raise ArchiveError(_("The archived PDF of this document differs from the one given out; it is not served."))
     return data

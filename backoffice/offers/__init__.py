@@ -1,0 +1,8 @@
+"""Treatment offers: the programme priced at resident tariffs beside the foreign-patient price, sent, accepted."""
+
+from flask import Blueprint
+
+bp = Blueprint("offers", __name__)
+
+# Its answers to `cases.signals` (connected on import).
+from backoffice.offers import case_rules  # noqa: E402,F401
