@@ -160,3 +160,45 @@ def make_case(*, patient=None, state: str = "new", coordinator=None, requested_a
         db.session.add(Reminder(case_id=case.id, owner_id=owner_id, text=case.next_action, due_on=case.next_action_on))
         db.session.flush()
     return case
+
+
+def make_accepted_offer(case, amount: str = "18000.00", currency: str = "EUR", *, status: str = "accepted"):
+    """A one-line offer the patient accepted (as the migration makes of an estimate typed before offers), for tests
+    whose rule is not the offer itself: the case may then be confirmed and asked for deposits."""
+    from decimal import Decimal
+
+    from backoffice.dbtypes import utcnow
+    from backoffice.offers.models import Offer, OfferItem
+
+    value = Decimal(amount)
+    accepted = status == "accepted"
+    offer = Offer(
+        case_id=case.id,
+        version=1 + len(db.session.query(Offer.id).filter(Offer.case_id == case.id).all()),
+        status=status,
+        language="en",
+        currency=currency,
+        base_currency=currency,
+        resident_total=value,
+        services_total=Decimal(0),
+        vat_total=Decimal(0),
+        total=value,
+        from_estimate=True,
+        accepted_at=utcnow() if accepted else None,
+        acceptance_channel="migrated" if accepted else None,
+        accepted_total=value if accepted else None,
+        items=[
+            OfferItem(
+                position=1,
+                section="treatment",
+                description="Treatment programme",
+                quantity=Decimal(1),
+                unit_price=value,
+                source_currency=currency,
+                amount=value,
+            )
+        ],
+    )
+    db.session.add(offer)
+    db.session.flush()
+    return offer

@@ -61,7 +61,7 @@ def test_a_german_speaking_coordinator_sees_the_case_page_in_german(as_german, c
         "Patient/in und Anfrage",
         "Mails und Dokumente auf",
         "Sprache ändern",
-        "Klinik, Programm und Kostenvoranschlag",
+        "Klinik und Programm",
         "Kontraindikations-Screening",
         "Nächster Schritt",
         "Weiter zu „Prüfung der Unterlagen“",

@@ -1,20 +1,27 @@
 """The case pipeline: every allowed edge, every refused one, the guards, the SLA, screening and assignment."""
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from backoffice.cases import assignment, history, operations, reminders, screening, signals, sla, states
-from backoffice.cases.models import Case, CaseDocument, CaseEvent
+from backoffice.cases.models import CaseDocument, CaseEvent
 from backoffice.cases.operations import CaseChanged, CaseError, TransitionRefused
 from backoffice.cases.programme import set_programme
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.money import Money
+from backoffice.offers import operations as operations_offers
 from backoffice.trail import AuditEvent
-from tests.factories import make_case, make_hospital, make_patient, make_physician, make_programme, make_user
+from tests.factories import (
+    make_accepted_offer,
+    make_case,
+    make_hospital,
+    make_patient,
+    make_physician,
+    make_programme,
+    make_user,
+)
 
 ALL_STATES = tuple(states.LABELS)
 ALLOWED = {
@@ -44,9 +51,9 @@ def ready_case(state: str):
         case.id,
         programme_id=programme.id,
         physician_id=None,
-        cost_estimate=Money("18000", "EUR"),
         actor_id=coordinator.id,
     )
+    make_accepted_offer(case)
     case = operations.get_case(case.id)
     case.screening[0].answer = "no"
     case.state = operations_state
@@ -123,15 +130,25 @@ def test_records_review_needs_a_medical_record():
         operations.transition(case.id, "records_review", actor_id=case.coordinator_id)
 
 
-def test_programme_offered_needs_programme_and_estimate():
+def test_programme_offered_needs_a_programme_and_a_sent_offer():
     case = make_case(state="records_review", coordinator=make_user("coordinator"))
-    with pytest.raises(TransitionRefused, match="a hospital programme and a cost estimate"):
+    with pytest.raises(TransitionRefused, match="Record a hospital programme"):
         operations.transition(case.id, "programme_offered", actor_id=case.coordinator_id)
-    set_programme(
-        case.id, programme_id=make_programme().id, physician_id=None, cost_estimate=None, actor_id=case.coordinator_id
-    )
-    with pytest.raises(TransitionRefused, match="Record a cost estimate"):
+    set_programme(case.id, programme_id=make_programme().id, physician_id=None, actor_id=case.coordinator_id)
+    with pytest.raises(TransitionRefused, match="Send the patient a treatment offer"):
         operations.transition(case.id, "programme_offered", actor_id=case.coordinator_id)
+    make_accepted_offer(case, status="draft")
+    with pytest.raises(TransitionRefused, match="Send the patient a treatment offer"):
+        operations.transition(case.id, "programme_offered", actor_id=case.coordinator_id)
+
+
+def test_confirmation_needs_an_accepted_offer():
+    case, coordinator = ready_case("programme_offered")
+    offer = operations_offers.accepted_offer(case.id)
+    offer.status, offer.accepted_at, offer.acceptance_channel = "sent", None, None
+    db.session.flush()
+    with pytest.raises(TransitionRefused, match="has not accepted the offer yet"):
+        operations.transition(case.id, "confirmed", actor_id=coordinator.id)
 
 
 def test_confirmation_needs_a_complete_screening_without_open_yes():
@@ -142,7 +159,6 @@ def test_confirmation_needs_a_complete_screening_without_open_yes():
         case.id,
         programme_id=programme.id,
         physician_id=None,
-        cost_estimate=Money("17650", "EUR"),
         actor_id=coordinator.id,
     )
     case.state = "programme_offered"
@@ -256,34 +272,19 @@ def test_the_physician_must_work_at_the_programmes_hospital():
             case.id,
             programme_id=programme.id,
             physician_id=stranger.id,
-            cost_estimate=None,
             actor_id=make_user("coordinator").id,
         )
-
-
-def test_the_estimate_is_stored_exactly():
-    case = make_case()
-    set_programme(
-        case.id,
-        programme_id=make_programme().id,
-        physician_id=None,
-        cost_estimate=Money("18450.5", "EUR"),
-        actor_id=make_user("coordinator").id,
-    )
-    db.session.commit()
-    db.session.expire_all()
-    assert db.session.get(Case, case.id).cost_estimate == Money(Decimal("18450.50"), "EUR")
 
 
 def test_choosing_another_programme_starts_the_screening_again():
     case = make_case()
     actor = make_user("coordinator")
     first = make_programme()
-    set_programme(case.id, programme_id=first.id, physician_id=None, cost_estimate=None, actor_id=actor.id)
+    set_programme(case.id, programme_id=first.id, physician_id=None, actor_id=actor.id)
     case = operations.get_case(case.id)
     screening.answer_screening(case.id, {a.id: "no" for a in case.screening}, actor_id=actor.id)
     second = make_programme(contraindications=(("Active cancer", "remission"),))
-    set_programme(case.id, programme_id=second.id, physician_id=None, cost_estimate=None, actor_id=actor.id)
+    set_programme(case.id, programme_id=second.id, physician_id=None, actor_id=actor.id)
     case = operations.get_case(case.id)
     assert [(a.question, a.answer) for a in case.screening] == [("Active cancer", None)]
 

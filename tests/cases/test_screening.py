@@ -15,8 +15,7 @@ from backoffice.cases.models import CaseDocument, CaseEvent
 from backoffice.cases.operations import CaseError, TransitionRefused
 from backoffice.cases.programme import set_programme
 from backoffice.extensions import db
-from backoffice.money import Money
-from tests.factories import make_case, make_programme, make_user
+from tests.factories import make_accepted_offer, make_case, make_programme, make_user
 from tests.helpers import login_as
 from tests.logistics.test_itinerary import make_trip
 from tests.logistics.test_pdf import pdf_text
@@ -33,9 +32,9 @@ def screened_case(state: str, coordinator, *, answer: str = "no", case=None):
         case.id,
         programme_id=make_programme(contraindications=(("Pregnancy", "after birth"),)).id,
         physician_id=None,
-        cost_estimate=Money("18000", "EUR"),
         actor_id=coordinator.id,
     )
+    make_accepted_offer(case)
     case = operations.get_case(case.id)
     case.screening[0].answer = answer
     case.state = reached
@@ -220,7 +219,6 @@ def case_with_screening(users, state: str):
         case.id,
         programme_id=make_programme().id,
         physician_id=None,
-        cost_estimate=None,
         actor_id=users["coordinator"].id,
     )
     case.state = state

@@ -15,6 +15,8 @@ from backoffice.dbtypes import utcnow
 from backoffice.directory.models import Hospital, PausedDestination, Programme
 from backoffice.extensions import db
 from backoffice.numbering import next_number, reserve_numbers
+from backoffice.offers.models import Offer
+from backoffice.offers.operations import accepted_offer
 from backoffice.patients.models import Patient
 from tests.factories import make_patient
 
@@ -99,7 +101,9 @@ def test_demo_seed_adds_about_200_plausible_cases_in_every_state(app):
             assert case.cancel_reason
         reached = case.state_before_hold if case.state == "on_hold" else case.state
         if reached in PIPELINE and PIPELINE.index(reached) >= PIPELINE.index("programme_offered"):
-            assert case.programme_id and case.hospital_id and case.cost_estimate.currency == "EUR"
+            offer = db.session.scalar(select(Offer).where(Offer.case_id == case.id))
+            assert case.programme_id and case.hospital_id and offer.currency == "EUR" and offer.total > 0
+            assert offer.status == ("sent" if reached == "programme_offered" else "accepted")
             questions = [item.question for item in case.programme.contraindications]
             assert [answer.question for answer in case.screening] == questions
         if reached in PIPELINE and PIPELINE.index(reached) >= PIPELINE.index("confirmed"):
@@ -286,7 +290,7 @@ def test_pablos_treated_case_has_a_paid_deposit_a_final_invoice_deducting_it_and
     deposit = get_invoice(by_kind["deposit"].id)
     case = db.session.get(Case, final.case_id)
     assert case.patient_id == pablo.id and case.state in ("discharged", "aftercare", "closed")
-    assert case.cost_estimate is not None and deposit.case_id == credit.case_id == case.id
+    assert accepted_offer(case.id) is not None and deposit.case_id == credit.case_id == case.id
     assert deposit.status == "paid" and accounts.account_of(deposit).paid == deposit.total
     bill = db.session.get(HospitalBill, final.hospital_bill_id)
     assert bill.case_id == case.id and bill.status == "approved"
@@ -306,7 +310,7 @@ def test_priyas_cases_before_travel_have_unpaid_deposits_one_in_us_dollars(app):
     _, priya, invoices = demo_patient("patient2@demo.test")
     cases = db.session.scalars(select(Case).where(Case.patient_id == priya.id).order_by(Case.id)).all()
     assert len(cases) == 2 and all(case.state in ("confirmed", "travel_booked") for case in cases)
-    assert all(case.cost_estimate is not None for case in cases)
+    assert all(accepted_offer(case.id) is not None for case in cases)
     assert [(invoice.kind, invoice.status) for invoice in invoices] == [("deposit", "issued")] * 2
     assert {invoice.case_id for invoice in invoices} == {case.id for case in cases}
     euros, dollars = invoices

@@ -36,9 +36,9 @@ def confirmed_case():
         physician_id=make_physician(hospital).id,
     )
     from backoffice.cases.models import CaseDocument
-    from backoffice.money import Money
+    from tests.factories import make_accepted_offer
 
-    case.cost_estimate = Money("18000", "EUR")
+    make_accepted_offer(case)
     db.session.add(
         CaseDocument(
             case_id=case.id,

@@ -26,9 +26,8 @@ from backoffice.logistics.follow_up_reminders import follow_up_reminders
 from backoffice.logistics.follow_ups import lists as follow_up_lists
 from backoffice.logistics.follow_ups import operations as follow_up_operations
 from backoffice.logistics.follow_ups.operations import FollowUpError
-from backoffice.money import Money
 from backoffice.trail import AuditEvent
-from tests.factories import make_case, make_patient, make_programme, make_user
+from tests.factories import make_accepted_offer, make_case, make_patient, make_programme, make_user
 
 STEM_CELL_SCHEDULE = "every 1 week x 8: Outpatient examination\nevery 1 year x 5: Follow-up check"
 
@@ -46,8 +45,8 @@ def stem_cell_case(*, schedule=STEM_CELL_SCHEDULE, state="in_treatment", coordin
 
 
 def ready_for_discharge(case, coordinator, monkeypatch):
-    """What a case in treatment has by then: records, an estimate, a confirmed appointment (the check stubbed)."""
-    case.cost_estimate = Money("18000.00", "EUR")
+    """What a case in treatment has by then: records, an accepted offer, a confirmed appointment (the check stubbed)."""
+    make_accepted_offer(case)
     db.session.add(
         CaseDocument(
             case_id=case.id,

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from backoffice.extensions import db
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
-from backoffice.money import Money
 from backoffice.trail import AuditEvent
+from tests.factories import make_accepted_offer
 from tests.logistics.factories import local, make_hotel, make_interpreter, make_interpreter_booking
 from tests.messages.conftest import run_send_job
 from tests.messages.factories import MRI, PASSPORT, make_received, make_writing_case
@@ -124,7 +124,7 @@ def test_the_itinerary_and_issued_invoices_are_offered_and_attached_as_health_da
     from tests.invoicing.factories import issued_deposit
 
     make_hotel(world.case, check_in_on=date(2030, 5, 1), check_out_on=date(2030, 5, 9))
-    world.case.cost_estimate = Money("20000.00", "EUR")
+    make_accepted_offer(world.case, "20000.00")
     world.patient.address = "Villa 12, Al Wasl Road\nDubai\nUnited Arab Emirates"
     db.session.commit()
     invoice = issued_deposit(world.case)
