@@ -412,6 +412,11 @@ def send_offer(offer_id: int, *, actor_id: int, expected_version: int | None = N
     return offer
 
 
+def _reload_columns(offer: Offer) -> None:
+    """Read back what a conditional UPDATE wrote (its relationships stay loaded)."""
+    db.session.refresh(offer, attribute_names=[column.key for column in Offer.__table__.columns])
+
+
 def _acceptable(offer: Offer, today: date) -> None:
     if offer.status == "accepted":
         raise OfferError(_("This offer is already accepted."))
@@ -471,7 +476,7 @@ def accept_offer(
     for item in offer.items:
         item.chosen = item.id in chosen
     db.session.flush()
-    db.session.refresh(offer)
+    _reload_columns(offer)
     record_case_event(
         offer.case,
         "offer_accepted",
@@ -511,7 +516,7 @@ def decline_offer(offer_id: int, *, actor_id: int, reason: str) -> Offer:
     ).rowcount
     if won != 1:
         raise OfferError(_("This offer was answered meanwhile; look at it again."))
-    db.session.refresh(offer)
+    _reload_columns(offer)
     record_case_event(
         offer.case, "offer_declined", actor_id, note=text[:500], audit={"offer_id": offer.id, "reason": text[:500]}
     )
