@@ -12,6 +12,7 @@ DEMO_USERS = (
     ("finance@demo.test", "Fiona Finance", "finance"),
     ("patient@demo.test", "Pablo Patient", "patient"),
     ("patient2@demo.test", "Priya Patient", "patient"),
+    ("patient3@demo.test", "Dmitri Patient", "patient"),
 )
 DEMO_COORDINATORS = ("coordinator@demo.test", "coordinator2@demo.test")
 # The demo patients' records, linked to their portal logins by the invoice seed (`demo/invoices.py`).
@@ -29,6 +30,13 @@ DEMO_PATIENT_PROFILES = {
         "languages": "hi",
         "phone": "+1 212 555 0134",
         "address": "350 West 57th Street, Apt 12C\nNew York, NY 10019\nUnited States",
+    },
+    "patient3@demo.test": {
+        "country": "RU",
+        "preferred_language": "ru",
+        "languages": "en",
+        "phone": "+7 495 123 45 67",
+        "address": "ul. Tverskaya 12, kv. 34\n125009 Moskva\nRussia",
     },
 }
 DEMO_CASES = 200
@@ -409,4 +417,30 @@ FRA_ABM_TARIFF = (
     ("ABM-MRI", "MRI scan", "610.0000", "2025-01-01", ""),
     ("ABM-PHYS", "Physiotherapy session", "62.5000", "2025-01-01", ""),
 )
-STEM_CELL_TARIFF_CODES = ("ABM-CONS", "ABM-LAB1", "ABM-LEUK", "ABM-CRYO", "ABM-COND", "ABM-INF", "ABM-WARD", "ABM-OUTP")
+# The programme's codes with their quantities ("CODE | quantity"): what an offer prices.
+STEM_CELL_TARIFF_CODES = (
+    "ABM-CONS | 2",
+    "ABM-LAB1 | 2",
+    "ABM-LEUK",
+    "ABM-CRYO | 4",
+    "ABM-COND",
+    "ABM-INF",
+    "ABM-WARD | 21",
+    "ABM-OUTP | 8",
+)
+# FRA-ABM's price list for international patients (code, price in EUR, valid from): what a foreign patient pays there.
+FRA_ABM_INTERNATIONAL = (
+    ("ABM-CONS", "180.0000", "2025-01-01"),
+    ("ABM-LAB1", "340.0000", "2025-01-01"),
+    ("ABM-LEUK", "5600.0000", "2025-01-01"),
+    ("ABM-CRYO", "780.0000", "2025-01-01"),
+    ("ABM-COND", "6450.0000", "2025-01-01"),
+    ("ABM-INF", "3990.0000", "2025-01-01"),
+    ("ABM-WARD", "840.0000", "2025-01-01"),
+    ("ABM-OUTP", "265.0000", "2025-01-01"),
+)
+# Hospitals without an international list whose foreign-patient surcharge is documented: (code, coefficient, source).
+FOREIGN_COEFFICIENTS = (
+    ("BER-SOH", "1.6500", "The hospital's published surcharge for patients without German insurance, 2026"),
+    ("MUC-IHC", "1.8000", "Quoted by the hospital's international office to the operator, March 2026"),
+)

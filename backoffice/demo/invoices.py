@@ -38,7 +38,7 @@ from backoffice.offers.models import Offer
 from backoffice.patients.models import Patient
 from backoffice.trail import record_event
 
-PABLO, PRIYA = DEMO_PATIENT_PROFILES
+PABLO, PRIYA, _DMITRI = DEMO_PATIENT_PROFILES  # Dmitri: `demo.offers`
 PAST_TREATMENT = ("discharged", "aftercare", "closed")  # preferred in this order
 BEFORE_TRAVEL = ("travel_booked", "confirmed")
 DEPOSIT_SHARE = "30"  # percent of the cost estimate
@@ -109,7 +109,7 @@ def _needs_interpreter(case_id: int) -> bool:
 # ---------------------------------------------------------------------------------------------- the patients
 
 
-def _link_account(user: User, case_id: int) -> Patient:
+def link_account(user: User, case_id: int) -> Patient:
     """The demo login takes over the record of the case's patient: its name and email, the demo profile's address,
     country and languages; the case's bookings follow the new name and home airport."""
     case = get_case(case_id)
@@ -182,7 +182,7 @@ def _keep_interpreter_languages(case_id: int, patient: Patient) -> None:
 def _pablo(user: User, stay, actor_id: int | None) -> str:
     """A treated case: deposit paid, bill approved, final invoice deducting the deposit, a credit note on a line."""
     case_id, admission, discharge = stay
-    _link_account(user, case_id)
+    link_account(user, case_id)
     deposit = _deposit(case_id, actor_id)
     payments.record_payment(
         deposit.id,
@@ -209,7 +209,7 @@ def _pablo(user: User, stay, actor_id: int | None) -> str:
 def _priya(user: User, cases: list[Case], actor_id: int | None) -> str:
     """Cases before travel: an unpaid deposit invoice each, the second case invoiced in USD."""
     first = cases[0]
-    patient = _link_account(user, first.id)
+    patient = link_account(user, first.id)
     parts = [f"case {first.number}: deposit invoice {_deposit(first.id, actor_id).number} (unpaid)"]
     # Another programme, not yet booked: two trips of hers would overlap.
     others = [case for case in cases[1:] if case.programme_id != first.programme_id]

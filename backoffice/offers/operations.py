@@ -347,7 +347,7 @@ def set_schedule(
             raise OfferError(_("Payment %(name)s needs a due date from today on.", name=name))
         schedule.append(OfferInstalment(position=position, label=name, percent=share, due_on=due_on))
     if not schedule or sum(i.percent for i in schedule) != 100:
-        raise OfferError(_("The payments of the schedule must add up to 100 %."))
+        raise OfferError(_("The payment schedule must add up to 100 %."))
     if any(b.due_on < a.due_on for a, b in itertools.pairwise(schedule)):
         raise OfferError(_("List the payments in the order they are due."))
     offer.instalments.clear()

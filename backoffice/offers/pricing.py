@@ -57,7 +57,7 @@ def _amount(quantity: Decimal, unit_price: Decimal | None, currency: str, offer:
         return None
     value = round_half_up(in_offer_currency(quantity * unit_price, currency, offer), minor_digits(offer.currency))
     if value >= MAX_AMOUNT:
-        raise OfferError(_("That comes to more than an offer can hold; check the quantity, the price and the rate."))
+        raise OfferError(_("That comes to more than an offer can hold; check the quantities, prices and the rate."))
     return value
 
 
