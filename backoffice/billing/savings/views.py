@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import format_date
+from flask_babel import format_date, format_percent
 from sqlalchemy import select
 
 from backoffice.auth.permissions import BILL_AUDITORS, roles_required
@@ -12,6 +12,7 @@ from backoffice.billing.figures import format_amount
 from backoffice.billing.savings.chart import bar_charts
 from backoffice.billing.savings.export import csv_rows
 from backoffice.billing.savings.filters import SavingsFilterError, parse_filters
+from backoffice.billing.savings.report import HUNDRED
 from backoffice.billing.savings.report import savings_report as build_report
 from backoffice.csvfile import csv_text
 from backoffice.dbtypes import utcnow
@@ -48,6 +49,7 @@ def savings_report():
         hospitals=hospitals,
         format_amount=page_amount,
         month_name=lambda month: format_date(month, "LLLL yyyy"),
+        format_percent=lambda value: format_percent(value / HUNDRED, "#,##0.0%"),
     )
 
 
