@@ -151,9 +151,9 @@ def test_finance_imports_an_international_list_and_finds_it_on_its_own_page(as_r
     assert response.headers["Location"].endswith(f"/billing/tariffs/{hospital.id}?kind=international")
     page = text(client.get(response.headers["Location"]))
     assert "Imported 1 item from “foreign.csv”: this is now the hospital's international price list." in page
-    assert "Foreign-patient price" in page and "T2" in page and "T1" not in page
+    assert "Foreign-patient price" in page and "<code>T2</code>" in page and "<code>T1</code>" not in page
     resident_page = text(client.get(f"/billing/tariffs/{hospital.id}"))
-    assert "T1" in resident_page and "MRI" not in resident_page
+    assert "<code>T1</code>" in resident_page and "MRI" not in resident_page
 
 
 def test_the_tariffs_list_shows_each_hospitals_resident_and_international_list(as_role, hospital):
