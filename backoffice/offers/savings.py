@@ -15,7 +15,8 @@ from backoffice.offers.models import Offer
 @promised_savings.connect
 def accepted_offers(window: AcceptedWindow) -> list[AcceptedOffer]:
     """Every offer accepted in the window (status accepted: a declined or superseded one promised nothing), with
-    the hospital of its case, oldest acceptance first."""
+    the hospital of its case, oldest acceptance first. The one-line offers the migration made from estimates typed
+    before offers existed are left out: no patient accepted them then, and they promise no saving."""
     query = (
         select(
             Hospital.id,
@@ -30,6 +31,7 @@ def accepted_offers(window: AcceptedWindow) -> list[AcceptedOffer]:
         .join(Hospital, Hospital.id == Case.hospital_id)
         .where(
             Offer.status == "accepted",
+            Offer.from_estimate.is_(False),
             Offer.accepted_at >= window.accepted_from,
             Offer.accepted_at < window.accepted_before,
         )

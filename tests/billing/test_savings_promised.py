@@ -19,7 +19,7 @@ from tests.factories import make_case
 D = Decimal
 
 
-def make_offer(hospital, accepted_at, currency, foreign_total, saving, *, status="accepted"):
+def make_offer(hospital, accepted_at, currency, foreign_total, saving, *, status="accepted", from_estimate=False):
     """An offer of a case at `hospital`, accepted at `accepted_at` (UTC) unless another status is given."""
     case = make_case(hospital_id=hospital.id)
     offer = Offer(
@@ -32,6 +32,7 @@ def make_offer(hospital, accepted_at, currency, foreign_total, saving, *, status
         resident_total=None if foreign_total is None else D(foreign_total) - D(saving or 0),
         pdf_sha256="0" * 64,
         accepted_at=accepted_at if status == "accepted" else None,
+        from_estimate=from_estimate,
     )
     db.session.add(offer)
     db.session.flush()
@@ -54,6 +55,8 @@ def offers(bills):  # noqa: F811
     make_offer(ascona, utc(2026, 2, 11, 9, 0), "EUR", None, None)  # accepted, claims no saving
     make_offer(ascona, None, "EUR", "9000.00", "3000.00", status="declined")  # promised nothing
     make_offer(ascona, None, "EUR", "9000.00", "3000.00", status="sent")
+    # The one-line offer the migration made from an estimate typed before offers: no patient accepted it then.
+    make_offer(ascona, utc(2026, 2, 12, 9, 0), "EUR", None, None, from_estimate=True)
     # Berlin, July, in dollars: a month and currency without bills.
     make_offer(berlin, utc(2026, 7, 15, 12, 0), "USD", "2000.00", "500.00")
     # 23:30 UTC on 31 December 2026 is 2027 in Frankfurt.
@@ -114,7 +117,9 @@ def test_promised_savings_take_one_statement_whatever_the_number_of_offers(offer
 def test_the_page_and_the_csv_show_the_promised_saving(offers, as_role):
     client = as_role("finance")
     page = page_text(client.get("/billing/savings?year=2026"))
-    assert "Promised saving" in page and "EUR\xa05,500.00" in page and "36.7%" in page and "USD\xa0500.00" in page
+    assert "Promised saving" in page and "EUR\xa05,500.00" in page and "USD\xa0500.00" in page
+    assert "3 offers accepted · 36.7%" in page and "1 offer accepted · 25.0%" in page
+    assert "0 offers accepted" in page  # a month of bills without offers
     assert "Promised in accepted offers in EUR" in page and "35.6% of the foreign-patient price" in page
     rows = list(csv.DictReader(io.StringIO(client.get("/billing/savings.csv?year=2026").get_data(as_text=True))))
     july = next(row for row in rows if row["month"] == "2026-07")

@@ -191,3 +191,20 @@ def test_the_command_line_imports_an_international_list(app, hospital, tmp_path)
     assert "Imported 1 item for FRA-ABM (international price list) from foreign.csv." in result.output
     assert current.latest_import(hospital.id) is None
     assert current.latest_import(hospital.id, "international").item_count == 1
+
+
+def test_the_tariffs_list_takes_as_many_statements_for_many_price_lists_as_for_one(as_role, hospital, count_queries):
+    client = as_role("finance")
+    import_rows(hospital, "T1,ECG,100,EUR,2025-01-01,")
+    with count_queries() as few:
+        client.get("/billing/tariffs")
+    for number in range(10):
+        other = make_hospital(f"TST-{number}")
+        db.session.commit()
+        import_rows(other, "T1,ECG,100,EUR,2025-01-01,")
+        import_rows(other, "T1,ECG,150,EUR,2025-01-01,", kind="international")
+        import_rows(other, "T1,ECG,160,EUR,2025-01-01,", kind="international")
+    with count_queries() as many:
+        page = text(client.get("/billing/tariffs"))
+    assert len(few) == len(many)
+    assert page.count("?kind=international") == 10
