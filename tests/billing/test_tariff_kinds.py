@@ -9,29 +9,19 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from backoffice.billing.bills import receiving
 from backoffice.billing.bills.csv_file import HEADER as BILL_HEADER
-from backoffice.billing.models import BillLine, TariffImport, TariffItem
+from backoffice.billing.models import BillLine
 from backoffice.billing.tariffs import current, importing
 from backoffice.billing.tariffs.cli import tariffs_cli
 from backoffice.billing.tariffs.csv_file import HEADER
 from backoffice.extensions import db
+from tests.billing.test_tariffs import stored, tariff_file
 from tests.factories import make_case, make_hospital
 
 KIND_HEADER = f"{HEADER},kind"
-
-
-def tariff_file(*rows: str, header: str = HEADER) -> bytes:
-    return "\n".join([header, *rows]).encode()
-
-
-def stored() -> tuple[int, int]:
-    return (
-        db.session.scalar(select(func.count()).select_from(TariffImport)),
-        db.session.scalar(select(func.count()).select_from(TariffItem)),
-    )
 
 
 def text(response) -> str:
