@@ -28,10 +28,6 @@ class UnknownKind(DomainError):
     status_code = 400
 
 
-def kind_label(kind: str) -> str:
-    return _(KIND_LABELS[kind])
-
-
 def page_kind(text: str | None) -> str:
     """The kind a page or an import asks for: resident when not given, else one of TARIFF_KINDS."""
     kind = (text or "").strip().lower()
