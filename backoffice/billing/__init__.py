@@ -11,4 +11,5 @@ from backoffice.billing import case_page  # noqa: E402,F401
 from backoffice.billing.bills import views as bills_views  # noqa: E402,F401
 from backoffice.billing.disputes import views as disputes_views  # noqa: E402,F401
 from backoffice.billing.savings import views as savings_views  # noqa: E402,F401
+from backoffice.billing.tariffs import hospital_page  # noqa: E402,F401
 from backoffice.billing.tariffs import views as tariffs_views  # noqa: E402,F401

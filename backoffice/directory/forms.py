@@ -58,6 +58,23 @@ class HospitalForm(CountryForm):
         ],
     )
     contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+    # Checked by `directory.values.foreign_coefficient` (1 to 5, at most 4 decimals, its source required).
+    foreign_coefficient = StringField(
+        _l("Foreign-patient coefficient"),
+        validators=[Length(max=20)],
+        render_kw={"inputmode": "decimal", "placeholder": "1.8"},
+        description=_l(
+            "What a foreign patient pays here as a multiple of the resident price (1.8 for 80% more), used where the "
+            "hospital has no international price list. Empty: no saving is claimed without a list."
+        ),
+    )
+    foreign_coefficient_source = StringField(
+        _l("Source of the coefficient"),
+        validators=[Length(max=values.COEFFICIENT_SOURCE_MAX)],
+        description=_l(
+            "Where the figure comes from, such as “Hospital's price list for international patients, 2026”."
+        ),
+    )
 
 
 class PhysicianForm(FlaskForm):

@@ -8,6 +8,7 @@ Admins and coordinators maintain the directory. Every change writes an audit row
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
@@ -56,7 +57,10 @@ def _hospital_values(
     contact_name: str,
     contact_email: str,
     contact_phone: str,
+    foreign_coefficient: Decimal | str | None,
+    foreign_coefficient_source: str,
 ) -> dict[str, Any]:
+    coefficient, source = values.foreign_coefficient(foreign_coefficient, foreign_coefficient_source)
     return {
         "name": validators.text(name, _("hospital name"), 200, required=True, error=DirectoryError),
         "city": validators.text(city, _("city"), 100, required=True, error=DirectoryError),
@@ -67,6 +71,8 @@ def _hospital_values(
         "contact_name": validators.text(contact_name, _("contact name"), 120, error=DirectoryError),
         "contact_email": validators.email(contact_email, _("contact email"), error=DirectoryError),
         "contact_phone": validators.phone(contact_phone, _("contact phone"), error=DirectoryError),
+        "foreign_coefficient": coefficient,
+        "foreign_coefficient_source": source,
     }
 
 
@@ -91,9 +97,12 @@ def create_hospital(
     contact_name: str = "",
     contact_email: str = "",
     contact_phone: str = "",
+    foreign_coefficient: Decimal | str | None = None,
+    foreign_coefficient_source: str = "",
     actor_id: int | None = None,
 ) -> Hospital:
-    """Add a hospital. Its code (such as FRA-ABM) is unique; country, languages and time zone are checked."""
+    """Add a hospital. Its code (such as FRA-ABM) is unique; country, languages and time zone are checked, and a
+    foreign-patient coefficient (1 to 5) needs its source."""
     code = values.code(code)
     fields = _hospital_values(
         name=name,
@@ -105,6 +114,8 @@ def create_hospital(
         contact_name=contact_name,
         contact_email=contact_email,
         contact_phone=contact_phone,
+        foreign_coefficient=foreign_coefficient,
+        foreign_coefficient_source=foreign_coefficient_source,
     )
     _check_code_free(code)
     hospital = Hospital(code=code, active=True, **fields)
@@ -133,9 +144,12 @@ def update_hospital(
     contact_name: str = "",
     contact_email: str = "",
     contact_phone: str = "",
+    foreign_coefficient: Decimal | str | None = None,
+    foreign_coefficient_source: str = "",
     actor_id: int | None,
 ) -> Hospital:
-    """Change a hospital's details; the code stays unique. Only what changed is recorded."""
+    """Change a hospital's details; the code stays unique, a foreign-patient coefficient (1 to 5) needs its source.
+    Only what changed is recorded."""
     hospital = get_hospital(hospital_id)
     code = values.code(code)
     fields = _hospital_values(
@@ -148,6 +162,8 @@ def update_hospital(
         contact_name=contact_name,
         contact_email=contact_email,
         contact_phone=contact_phone,
+        foreign_coefficient=foreign_coefficient,
+        foreign_coefficient_source=foreign_coefficient_source,
     )
     _check_code_free(code, hospital.id)
     changes = values.apply_changes(hospital, {"code": code, **fields})

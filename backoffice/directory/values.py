@@ -1,4 +1,5 @@
-"""What only the directory checks (hospital codes), and the two steps of every directory change.
+"""What only the directory checks (hospital codes, the foreign-patient coefficient), and the two steps of every
+directory change.
 
 The general checks (text, email, phone, country, languages, time zone, days, prices) are `backoffice.validators`,
 raising DirectoryError here. Hospitals, physicians, programmes (and pharmacies) share the two steps of a change:
@@ -8,17 +9,22 @@ applying the values (noting what changed for the audit row) and flushing where a
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
+from backoffice import validators
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.validators import plain
 
 CODE_PATTERN = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*")
 CODE_MAX = 20
+COEFFICIENT_PLACES = 4  # as the column keeps it
+MIN_COEFFICIENT, MAX_COEFFICIENT = Decimal(1), Decimal(5)
+COEFFICIENT_SOURCE_MAX = 300
 
 
 class DirectoryError(DomainError):
@@ -40,6 +46,43 @@ def code(value: str | None) -> str:
             )
         )
     return code
+
+
+def foreign_coefficient(value: Decimal | str | None, source: str | None) -> tuple[Decimal | None, str]:
+    """A hospital's documented foreign-patient coefficient and where it comes from, or (None, "") for none.
+
+    What a foreign patient pays as a multiple of the resident price: from 1 (no surcharge) to 5, at most 4 decimals;
+    a coefficient needs its source (such as "Hospital's price list for international patients, 2026"), and a source
+    alone, without the coefficient it documents, is refused too.
+    """
+    label = _("foreign-patient coefficient")
+    source_label = _("source of the foreign-patient coefficient")
+    source_text = validators.text(source, source_label, COEFFICIENT_SOURCE_MAX, error=DirectoryError)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if source_text:
+            raise DirectoryError(
+                _("Enter the foreign-patient coefficient its source documents, or leave the source empty too.")
+            )
+        return None, ""
+    coefficient = validators.decimal_value(value, label, places=COEFFICIENT_PLACES, error=DirectoryError)
+    if not MIN_COEFFICIENT <= coefficient <= MAX_COEFFICIENT:
+        raise DirectoryError(
+            _(
+                "The foreign-patient coefficient %(value)s is outside %(low)s to %(high)s: it is what a foreign "
+                "patient pays as a multiple of the resident price (1.8 for 80%% more).",
+                value=coefficient,
+                low=MIN_COEFFICIENT,
+                high=MAX_COEFFICIENT,
+            )
+        )
+    if not source_text:
+        raise DirectoryError(
+            _(
+                "Enter the source of the foreign-patient coefficient, such as “Hospital's price list for "
+                "international patients, 2026”: a coefficient is only used with its source."
+            )
+        )
+    return coefficient.quantize(Decimal(1).scaleb(-COEFFICIENT_PLACES)), source_text
 
 
 def apply_changes(row: Any, values: dict[str, Any]) -> dict[str, list[Any]]:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, roles_required
-from backoffice.directory import bp, operations, programmes
+from backoffice.directory import bp, operations, programmes, signals
 from backoffice.directory.forms import (
     HospitalForm,
     PauseDestinationForm,
@@ -37,6 +37,8 @@ HOSPITAL_FIELDS = (
     "contact_name",
     "contact_email",
     "contact_phone",
+    "foreign_coefficient",
+    "foreign_coefficient_source",
 )
 PHYSICIAN_FIELDS = ("name", "specialty", "languages", "email", "phone")
 PROGRAMME_FIELDS = (
@@ -138,8 +140,12 @@ def show_hospital(hospital_id: int):
 
 def _render_hospital(hospital_id: int, status: int = 200):
     hospital = operations.get_hospital(hospital_id)
+    contributions: dict[str, Any] = {"price_lists": {}}  # what features above the directory show (`signals`)
+    for _receiver, contribution in signals.hospital_page.send(hospital):
+        contributions.update(contribution or {})
     return render_template(
         "directory/hospital.html",
+        **contributions,
         hospital=hospital,
         paused=operations.is_paused(hospital.country),
         events=_history("hospital", hospital.id),

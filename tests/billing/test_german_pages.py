@@ -68,15 +68,20 @@ def test_a_german_speaking_finance_member_is_refused_and_told_so_in_german(as_ge
 def test_a_german_speaking_finance_member_sees_tariffs_and_savings_in_german(as_german, bill):
     client = as_german("finance")
     tariffs = page_text(client.get("/billing/tariffs"))
-    assert '<html lang="de"' in tariffs and "Inländertarife" in tariffs and "Positionen im Tarif" in tariffs
+    assert '<html lang="de"' in tariffs and "Inländertarife" in tariffs and "Internationale Preisliste" in tariffs
 
     tariff = page_text(client.get(f"/billing/tariffs/{bill.hospital_id}"))
-    assert "Aktueller Tarif" in tariff and "Importverlauf" in tariff and "Neuen Tarif importieren" in tariff
+    assert "Aktueller Tarif" in tariff and "Importverlauf" in tariff and "Neue Preisliste importieren" in tariff
+    international = page_text(client.get(f"/billing/tariffs/{bill.hospital_id}?kind=international"))
+    assert "Preis für ausländische Patienten" not in international  # no list yet: no items table
+    assert "Für dieses Krankenhaus wurde keine internationale Preisliste importiert" in international
+    assert "Importieren als" in international
     bad_date = client.get(f"/billing/tariffs/{bill.hospital_id}?valid_on=soon")
     assert bad_date.status_code == 400 and "„soon“ ist kein Datum" in page_text(bad_date)
 
     savings = page_text(client.get(f"/billing/savings?year={TODAY.year}"))
     assert '<html lang="de"' in savings and "Einsparungsbericht" in savings and "Zurückgewonnen" in savings
+    assert "Zugesagte Einsparung" in savings and "0 Angebote angenommen" in savings
     assert "Summe" in savings and "EUR\xa016.276,61" in savings  # both lines charged, written the German way
     refused = client.get("/billing/savings?year=20x6")
     assert refused.status_code == 400 and "ist kein Jahr zwischen 2000 und 2100" in page_text(refused)

@@ -77,7 +77,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, hospital):
 def test_coordinators_read_but_cannot_import(as_role, hospital):
     client = as_role("coordinator")
     page = text(client.get(f"/billing/tariffs/{hospital.id}"))
-    assert "Import a new tariff" not in page
+    assert "Import a new price list" not in page
     assert upload(client, hospital.id, SAMPLE.read_bytes()).status_code == 403
     assert stored() == (0, 0)
 
@@ -85,7 +85,7 @@ def test_coordinators_read_but_cannot_import(as_role, hospital):
 @pytest.mark.parametrize("role", ["finance", "admin"])
 def test_finance_and_admins_import_a_tariff(as_role, users, hospital, role):
     client = as_role(role)
-    assert "Import a new tariff" in text(client.get(f"/billing/tariffs/{hospital.id}"))
+    assert "Import a new price list" in text(client.get(f"/billing/tariffs/{hospital.id}"))
     response = upload(client, hospital.id, SAMPLE.read_bytes())
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/billing/tariffs/{hospital.id}")

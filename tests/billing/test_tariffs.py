@@ -85,6 +85,7 @@ def test_an_import_leaves_an_audit_row_with_counts_and_checksum(hospital, financ
     assert (event.actor_id, event.object_type, event.object_id) == (finance.id, "hospital", str(hospital.id))
     assert event.details == {
         "hospital": "FRA-ABM",
+        "kind": "resident",
         "import_id": tariff_import.id,
         "filename": "abm.csv",
         "items": 3,
@@ -197,7 +198,7 @@ def test_tariffs_are_kept_per_hospital(hospital):
     assert [item.code for item in current_tariffs.current_tariff(other.id)] == ["X1"]
     page, current = current_tariffs.hospitals_with_tariffs()
     assert page.total == 2
-    assert {hospital_id: tariff_import.filename for hospital_id, tariff_import in current.items()} == {
+    assert {hospital_id: kinds["resident"].filename for hospital_id, kinds in current.items()} == {
         hospital.id: "abm.csv",
         other.id: "acb.csv",
     }

@@ -24,9 +24,17 @@ def test_a_german_speaking_admin_sees_the_directory_in_german(as_german):
             "Im Verzeichnis seit",
             "Deutsch, Englisch",
             "Vereinigte Arabische Emirate (AE)",
+            "Was ein ausländischer Patient zahlen würde",
+            "Internationale Preisliste",
+            "Koeffizient für ausländische Patienten",
         ],
         f"/directory/programmes/{programme.id}": ["Preis ab", "Kontraindikationen", "Verlauf dieses Programms"],
-        "/directory/hospitals/new": ["Krankenhaus hinzufügen", "Sprachen des Personals", "Land wählen"],
+        "/directory/hospitals/new": [
+            "Krankenhaus hinzufügen",
+            "Sprachen des Personals",
+            "Land wählen",
+            "Quelle des Koeffizienten",
+        ],
         f"/directory/hospitals/{hospital.id}/physicians/new": ["Ärztin/Arzt hinzufügen", "Fachgebiet"],
         f"/directory/hospitals/{hospital.id}/programmes/new": ["Programm hinzufügen", "Übliche Aufenthaltsdauer"],
         f"/directory/programmes/{programme.id}/edit": ["Knee replacement bearbeiten", "Änderungen speichern"],
@@ -46,6 +54,11 @@ def test_a_german_speaking_admin_is_refused_and_told_in_german(as_german):
     page = page_text(refused)
     assert refused.status_code == 422 and '<html lang="de"' in page
     assert "Zeile 1: Dauer in Tagen: Bitte eine ganze Zahl angeben, nicht 'many'." in page
+
+    form = {"code": "FRA-ABM", "name": "Asklepios", "city": "Bad Homburg", "country": "DE", "timezone": "Europe/Berlin"}
+    no_source = client.post(f"/directory/hospitals/{hospital.id}/edit", data={**form, "foreign_coefficient": "1,8"})
+    assert no_source.status_code == 422
+    assert "Geben Sie die Quelle des Koeffizienten für ausländische Patienten an" in page_text(no_source)
 
     paused = client.post("/directory/paused-destinations", data={"country": "AE", "reason": "Unrest"})
     assert paused.status_code == 302

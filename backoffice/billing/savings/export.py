@@ -1,10 +1,13 @@
-"""The savings report as CSV rows, one per hospital, month and currency."""
+"""The savings report as CSV rows, one per hospital, month and currency: the saving realised on bills, then the
+saving promised in accepted offers (its percentage of the foreign-patient price empty when no offer claims one)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from backoffice.billing.savings.report import CENTS, FIELDS, SavingsReport
+from backoffice.billing.savings.report import CENTS, SavingsReport
+
+BILL_FIELDS = ("charged", "unpriced", "expected", "approved", "found", "recovered")
 
 CSV_HEADER = (
     "hospital_code",
@@ -18,6 +21,10 @@ CSV_HEADER = (
     "approved",
     "found",
     "recovered",
+    "offers_accepted",
+    "promised_saving",
+    "promised_foreign_total",
+    "promised_percent",
 )
 
 
@@ -32,5 +39,9 @@ def csv_rows(report: SavingsReport) -> Iterable[list]:
             row.month.strftime("%Y-%m"),
             row.currency,
             row.bills,
-            *(getattr(row.amounts, name).quantize(CENTS) for name in FIELDS),
+            *(getattr(row.amounts, name).quantize(CENTS) for name in BILL_FIELDS),
+            row.offers,
+            row.promised.quantize(CENTS),
+            row.promised_foreign.quantize(CENTS),
+            "" if row.promised_percent is None else row.promised_percent,
         ]

@@ -13,31 +13,45 @@ dispute letter show them):
 - found: what finance disputed on the chains' bills;
 - recovered: of what was found, what the chain's final corrected bill removed, once it is approved or paid.
 
-Amounts are exact Decimals to the cent, never summed across currencies. The report takes two statements whatever the
-number of bills: the chains (a recursive query), then the sums of their lines per bill, currency and code. Its
-filters are read by `savings.filters`; `savings.export` and `savings.chart` turn it into CSV rows and SVG bars.
+Beside the saving realised on bills, the saving promised to patients: the treatment offers accepted in the month
+(in the operator's time zone, OPERATOR_TIMEZONE), per hospital and the offer's currency:
+
+- offers: how many were accepted;
+- promised: the savings they promised (what a foreign patient would pay, less the resident price), of the offers
+  that claim one; promised_foreign: what a foreign patient would pay for those offers' treatments, the base of
+  `promised_percent`.
+
+Amounts are exact Decimals to the cent, never summed across currencies. The report takes three statements whatever
+the number of bills and offers: the chains (a recursive query), the sums of their lines per bill, currency and code,
+and the accepted offers (asked through `billing.signals.promised_savings`, which offers answers). Its filters are read
+by `savings.filters`; `savings.export` and `savings.chart` turn it into CSV rows and SVG bars.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, case, func, literal, select, type_coerce
 from sqlalchemy.orm import aliased
 
 from backoffice.billing import audit, figures
 from backoffice.billing.models import BillLine, HospitalBill
+from backoffice.billing.signals import AcceptedWindow, promised_savings
+from backoffice.config import settings
 from backoffice.directory.models import Hospital
 from backoffice.extensions import db
+from backoffice.money import round_half_up
 
 APPROVED_STATUSES = ("approved", "paid")
 MAX_CHAIN = 50  # a chain of corrections longer than this is a data error, not a bill's history
 CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
-FIELDS = ("charged", "unpriced", "expected", "approved", "found", "recovered")
+FIELDS = ("charged", "unpriced", "expected", "approved", "found", "recovered", "promised", "promised_foreign")
+HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +81,19 @@ class Amounts:
     approved: Decimal = ZERO
     found: Decimal = ZERO
     recovered: Decimal = ZERO
+    promised: Decimal = ZERO  # saving promised in accepted offers
+    promised_foreign: Decimal = ZERO  # what a foreign patient would pay for those offers' treatments
 
     def add(self, other: Amounts) -> None:
         for name in FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    @property
+    def promised_percent(self) -> Decimal | None:
+        """The promised saving as a percentage of the foreign-patient price, to one decimal; None without one."""
+        if not self.promised_foreign:
+            return None
+        return round_half_up(self.promised * HUNDRED / self.promised_foreign, 1)
 
 
 @dataclass(slots=True)
@@ -82,9 +105,10 @@ class SavingsRow:
     currency: str
     amounts: Amounts = field(default_factory=Amounts)
     bills: int = 0  # chains with lines in this currency
+    offers: int = 0  # offers accepted in this month, in this currency
 
     def __getattr__(self, name: str):  # row.charged rather than row.amounts.charged, in templates and the CSV
-        if name in FIELDS:
+        if name in FIELDS or name == "promised_percent":
             return getattr(self.amounts, name)
         raise AttributeError(name)
 
@@ -127,9 +151,10 @@ def _chains(period: Period, hospital_id: int | None):
 
 
 def savings_report(period: Period, hospital_id: int | None = None) -> SavingsReport:
-    """Charged, unpriced, expected, approved, found and recovered per hospital, month and currency (see the module).
+    """Charged, unpriced, expected, approved, found and recovered per hospital, month and currency, beside the
+    saving promised in the offers accepted (see the module).
 
-    Two statements whatever the number of bills.
+    Three statements whatever the number of bills and offers.
     """
     chain = _chains(period, hospital_id)
     first_bill = aliased(HospitalBill)
@@ -189,10 +214,33 @@ def savings_report(period: Period, hospital_id: int | None = None) -> SavingsRep
                 rows[key] = SavingsRow(first.id, first.code, first.name, month, currency)
             rows[key].amounts.add(amounts)
             rows[key].bills += 1
+    _add_promised(rows, period, hospital_id)
     ordered = sorted(
         rows.values(), key=lambda row: (row.hospital_name.lower(), row.hospital_id, row.month, row.currency)
     )
     return SavingsReport(period, hospital_id, ordered, _totals(ordered), _by_month(ordered))
+
+
+def _add_promised(rows: dict[tuple[int, date, str], SavingsRow], period: Period, hospital_id: int | None) -> None:
+    """The offers accepted in the period, each in the month it was accepted in the operator's time zone."""
+    zone = ZoneInfo(settings().operator_timezone)
+
+    def instant(day: date) -> datetime:
+        return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+    window = AcceptedWindow(instant(period.start), instant(period.end + timedelta(days=1)), hospital_id)
+    for _receiver, offers in promised_savings.send(window):
+        for offer in offers or ():
+            month = offer.accepted_at.astimezone(zone).date().replace(day=1)
+            key = (offer.hospital_id, month, offer.currency)
+            if key not in rows:
+                rows[key] = SavingsRow(
+                    offer.hospital_id, offer.hospital_code, offer.hospital_name, month, offer.currency
+                )
+            rows[key].offers += 1
+            if offer.saving is not None and offer.foreign_total:
+                rows[key].amounts.promised += offer.saving
+                rows[key].amounts.promised_foreign += offer.foreign_total
 
 
 def _chain_amounts(root_id: int, bills: list, line_sums, keyed) -> dict[str, Amounts]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import render_template, request
-from flask_babel import format_date
+from flask_babel import format_date, format_percent, ngettext
 from sqlalchemy import select
 
 from backoffice.auth.permissions import BILL_AUDITORS, roles_required
@@ -12,6 +12,7 @@ from backoffice.billing.figures import format_amount
 from backoffice.billing.savings.chart import bar_charts
 from backoffice.billing.savings.export import csv_rows
 from backoffice.billing.savings.filters import SavingsFilterError, parse_filters
+from backoffice.billing.savings.report import HUNDRED
 from backoffice.billing.savings.report import savings_report as build_report
 from backoffice.csvfile import csv_text
 from backoffice.dbtypes import utcnow
@@ -48,6 +49,8 @@ def savings_report():
         hospitals=hospitals,
         format_amount=page_amount,
         month_name=lambda month: format_date(month, "LLLL yyyy"),
+        format_percent=_percent,
+        promised_note=_promised_note,
     )
 
 
@@ -60,3 +63,14 @@ def savings_csv():
     suffix = f"-{filters.hospital.code}" if filters.hospital else ""
     safe_suffix = "".join(c if c.isalnum() or c in "-_" else "-" for c in suffix)
     return download(body, mimetype="text/csv", filename=f"savings-{filters.year}{safe_suffix}.csv")
+
+
+def _percent(value) -> str:
+    """A percentage to one decimal, as the page's language writes it (36.7%, 36,7 %)."""
+    return format_percent(value / HUNDRED, "#,##0.0%")
+
+
+def _promised_note(offers: int, percent) -> str:
+    """Under a promised saving: how many offers were accepted, and the saving's share of the foreign-patient price."""
+    accepted = ngettext("%(num)d offer accepted", "%(num)d offers accepted", offers)
+    return accepted if percent is None else f"{accepted} · {_percent(percent)}"

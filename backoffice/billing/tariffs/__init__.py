@@ -1,2 +1,3 @@
-"""Resident tariffs of hospitals: importing a price list (`importing`, read by `csv_file`), the current tariff and its
-history (`current`), their pages, forms and `flask tariffs` command."""
+"""Price lists of hospitals, the resident tariff and the international price list (`kinds`): importing one from CSV
+(`importing`, read by `csv_file`), the current list of each kind and its history (`current`), their pages, forms, the
+hospital page's part (`hospital_page`) and `flask tariffs` command."""

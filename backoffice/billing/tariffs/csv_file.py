@@ -1,7 +1,8 @@
 """Reading a resident tariff from CSV: every row checked, every problem listed with its row and column.
 
-The file has the header `code,description,resident_price,currency,valid_from,valid_to`; the header is row 1, the
-first data row is row 2. Prices are written with a dot and at most 4 decimals, dates as YYYY-MM-DD, an empty
+The file has the header `code,description,resident_price,currency,valid_from,valid_to`, and optionally a `kind`
+column (resident or international, the same on every row: see `tariffs.kinds`); the header is row 1, the first data
+row is row 2. Prices are written with a dot and at most 4 decimals, dates as YYYY-MM-DD, an empty
 valid_to is open-ended (valid_to is inclusive). Versions of one code must not overlap in time. A file saved by a
 German Excel (separated by semicolons, prices such as `1.234,56`, dates such as `31.01.2026`) is read too: see
 `spreadsheet_csv`, which detects the separator and the decimal convention.
@@ -31,10 +32,13 @@ from backoffice.billing.spreadsheet_csv import (
     to_decimal_point,
     to_iso_date,
 )
+from backoffice.billing.tariffs.kinds import KIND_COLUMN, check_one_kind, read_kind
 from backoffice.money import MAX_AMOUNT, MoneyError, check_currency
 
 COLUMNS = ("code", "description", "resident_price", "currency", "valid_from", "valid_to")
 HEADER = ",".join(COLUMNS)
+OPTIONAL_COLUMNS = (KIND_COLUMN,)
+KNOWN_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
 MAX_CODE_LENGTH = 40
 MAX_DESCRIPTION_LENGTH = 300
 PRICE_DECIMALS = 4
@@ -60,6 +64,7 @@ class TariffRow:
     currency: str
     valid_from: date
     valid_to: date | None  # inclusive; None = open-ended
+    kind: str | None = None  # the `kind` column's; None when the file has none
 
     def period(self) -> str:
         return f"{self.valid_from.isoformat()}..{self.valid_to.isoformat() if self.valid_to else 'open'}"
@@ -97,7 +102,7 @@ def parse_tariff(data: bytes, *, max_bytes: int) -> list[TariffRow]:
     text = _decode(data)
     problems = _Problems()
     rows: list[TariffRow] = []
-    separator = detect_separator(text.split("\n", 1)[0], COLUMNS)
+    separator = detect_separator(text.split("\n", 1)[0], KNOWN_COLUMNS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator, strict=True)
     try:
         header = next(reader, None)
@@ -121,6 +126,7 @@ def parse_tariff(data: bytes, *, max_bytes: int) -> list[TariffRow]:
             [_("The file has a header but no items: add one row per item under `%(header)s`.", header=HEADER)]
         )
     _check_versions(rows, problems)
+    check_one_kind(rows, problems.add)
     if problems:
         raise TariffFileError(problems.listed(), count=problems.count)
     return rows
@@ -201,8 +207,8 @@ def _check_header(header: list[str], problems: _Problems) -> dict[str, int] | No
     """Column name -> position, or None when the header is wrong (the rows cannot be read without it)."""
     names = [name.strip().lower() for name in header]
     missing = [column for column in COLUMNS if column not in names]
-    unknown = [name for name in names if name not in COLUMNS]
-    repeated = sorted({name for name in names if name in COLUMNS and names.count(name) > 1})
+    unknown = [name for name in names if name not in KNOWN_COLUMNS]
+    repeated = sorted({name for name in names if name in KNOWN_COLUMNS and names.count(name) > 1})
     if not (missing or unknown or repeated):
         return {name: position for position, name in enumerate(names)}
     details = []
@@ -291,6 +297,9 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], problem
             problem("currency", f"{error}.")
     valid_from = _date(values["valid_from"], lambda message: problem("valid_from", message), required=True)
     valid_to = _date(values["valid_to"], lambda message: problem("valid_to", message), required=False)
+    kind = (
+        read_kind(values[KIND_COLUMN], lambda message: problem(KIND_COLUMN, message)) if KIND_COLUMN in values else None
+    )
     if valid_from and valid_to and valid_to < valid_from:
         problem(
             "valid_to",
@@ -299,7 +308,7 @@ def _parse_row(number: int, cells: list[str], positions: dict[str, int], problem
     if problems.count > found:
         return None
     assert price is not None and currency is not None and valid_from is not None
-    return TariffRow(number, code, description, price, currency, valid_from, valid_to)
+    return TariffRow(number, code, description, price, currency, valid_from, valid_to, kind)
 
 
 def _split_price(cells: list[str], positions: dict[str, int]) -> str | None:

@@ -1,7 +1,9 @@
-"""Resident tariffs as they stand: a hospital's current tariff (its latest import), searching it, its import history.
+"""Price lists as they stand: a hospital's current tariff of each kind (its latest import of that kind), searching
+it, its import history.
 
-The latest import of a hospital is its current tariff; earlier imports stay for history, so an audit can always be
-traced to the list it used.
+The latest import of a kind is the hospital's current list of that kind: its resident tariff (what bills are audited
+against; every function here means it unless asked for `kind="international"`) or its international price list.
+Earlier imports stay for history, so an audit can always be traced to the list it used.
 """
 
 from __future__ import annotations
@@ -69,26 +71,27 @@ def latest_import(hospital_id: int, kind: str = "resident") -> TariffImport | No
     )
 
 
-def current_tariff(hospital_id: int) -> list[TariffItem]:
-    """Every item of the hospital's current tariff (its latest import), by code and valid_from; [] when none."""
+def current_tariff(hospital_id: int, kind: str = "resident") -> list[TariffItem]:
+    """Every item of the hospital's current tariff of that kind (its latest import), by code and valid_from; [] when
+    none."""
     return list(
         db.session.scalars(
             select(TariffItem)
-            .where(TariffItem.import_id == _current_import(hospital_id).scalar_subquery())
+            .where(TariffItem.import_id == _current_import(hospital_id, kind).scalar_subquery())
             .order_by(TariffItem.code, TariffItem.valid_from, TariffItem.id)
         )
     )
 
 
 def search_tariff(
-    hospital_id: int, q: str | None = None, on_date: date | None = None, page: int = 1
+    hospital_id: int, q: str | None = None, on_date: date | None = None, page: int = 1, kind: str = "resident"
 ) -> Page[TariffItem]:
-    """One page of the current tariff, by code and valid_from.
+    """One page of the current tariff of that kind, by code and valid_from.
 
     `q` matches a code prefix or every word in the description (case-insensitive); `on_date` keeps the versions
     valid that day (valid_to inclusive, an empty valid_to open-ended).
     """
-    query = select(TariffItem).where(TariffItem.import_id == _current_import(hospital_id).scalar_subquery())
+    query = select(TariffItem).where(TariffItem.import_id == _current_import(hospital_id, kind).scalar_subquery())
     text = (q or "").strip()[:100].lower()
     if text:
         words = text.split()[:MAX_SEARCH_WORDS]
@@ -126,12 +129,12 @@ def prices_on(hospital_id: int, codes: Iterable[str], on_date: date, kind: str =
     return {item.code: item for item in items}
 
 
-def tariff_imports(hospital_id: int, limit: int = HISTORY_SIZE) -> list[TariffImport]:
-    """The hospital's imports, newest (the current tariff) first, with who imported each."""
+def tariff_imports(hospital_id: int, limit: int = HISTORY_SIZE, kind: str = "resident") -> list[TariffImport]:
+    """The hospital's imports of that kind, newest (the current one) first, with who imported each."""
     return list(
         db.session.scalars(
             select(TariffImport)
-            .where(TariffImport.hospital_id == hospital_id)
+            .where(TariffImport.hospital_id == hospital_id, TariffImport.kind == kind)
             .order_by(*_latest_first())
             .limit(limit)
             .options(joinedload(TariffImport.imported_by))
@@ -139,14 +142,24 @@ def tariff_imports(hospital_id: int, limit: int = HISTORY_SIZE) -> list[TariffIm
     )
 
 
-def hospitals_with_tariffs(page: int = 1) -> tuple[Page[Hospital], dict[int, TariffImport]]:
-    """One page of hospitals by name, and the current tariff import of each that has one (three statements)."""
+def hospitals_with_tariffs(page: int = 1) -> tuple[Page[Hospital], dict[int, dict[str, TariffImport]]]:
+    """One page of hospitals by name, and the current import of each kind of each (three statements): hospital id
+    -> kind -> import; a kind the hospital has no list of is missing."""
     hospitals = paginate(select(Hospital), page=page, per_page=PAGE_SIZE, order_by=(Hospital.name, Hospital.id))
-    ids = [hospital.id for hospital in hospitals.items]
+    return hospitals, current_imports([hospital.id for hospital in hospitals.items])
+
+
+def current_imports(hospital_ids: Iterable[int]) -> dict[int, dict[str, TariffImport]]:
+    """The current import of each kind of each hospital (one statement): hospital id -> kind -> import."""
+    ids = sorted(set(hospital_ids))
+    if not ids:
+        return {}
     ranked = (
         select(
             TariffImport.id,
-            func.row_number().over(partition_by=TariffImport.hospital_id, order_by=_latest_first()).label("position"),
+            func.row_number()
+            .over(partition_by=(TariffImport.hospital_id, TariffImport.kind), order_by=_latest_first())
+            .label("position"),
         )
         .where(TariffImport.hospital_id.in_(ids))
         .subquery()
@@ -154,4 +167,7 @@ def hospitals_with_tariffs(page: int = 1) -> tuple[Page[Hospital], dict[int, Tar
     current = db.session.scalars(
         select(TariffImport).join(ranked, ranked.c.id == TariffImport.id).where(ranked.c.position == 1)
     )
-    return hospitals, {tariff_import.hospital_id: tariff_import for tariff_import in current}
+    result: dict[int, dict[str, TariffImport]] = {}
+    for tariff_import in current:
+        result.setdefault(tariff_import.hospital_id, {})[tariff_import.kind] = tariff_import
+    return result

@@ -3,9 +3,11 @@
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, StringField
+from wtforms import DateField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
+from backoffice.billing.tariffs.kinds import INTERNATIONAL, RESIDENT
 from backoffice.forms import FlaskForm
 
 
@@ -17,9 +19,20 @@ class TariffImportForm(FlaskForm):
         validators=[FileRequired(message=_l("Choose a CSV file to import."))],
         render_kw={"accept": ".csv,text/csv"},
         description=_l(
-            "Header code,description,resident_price,currency,valid_from,valid_to; "
-            "prices with a dot (up to 4 decimals), dates as YYYY-MM-DD, an empty valid_to is open-ended."
+            "Header code,description,resident_price,currency,valid_from,valid_to (and optionally kind: resident or "
+            "international, the same on every row); prices with a dot (up to 4 decimals), dates as YYYY-MM-DD, an "
+            "empty valid_to is open-ended."
         ),
+    )
+    # Checked by `tariffs.kinds.import_kind`: a file's kind column that disagrees with this choice is refused.
+    kind = SelectField(
+        _l("Import as"),
+        choices=[
+            SelectChoice(RESIDENT, _l("Resident tariff")),
+            SelectChoice(INTERNATIONAL, _l("International price list")),
+        ],
+        validate_choice=False,
+        description=_l("A file with a kind column must say the same."),
     )
 
 

@@ -1,7 +1,8 @@
-"""Importing a hospital's resident tariff (its price list) from CSV, as its new current tariff.
+"""Importing a hospital's price list from CSV, as its new current resident tariff or international price list.
 
 An import is all-or-nothing: the whole file is checked first (`tariffs.csv_file.parse_tariff`) and on any problem
-nothing is written. The previous tariff stays in the history (`tariffs.current`).
+nothing is written. The previous list of that kind stays in the history (`tariffs.current`); the other kind is not
+touched: an international list never becomes the tariff bills are audited against.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import insert
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.billing.tariffs.csv_file import TariffFileError, TariffFileTooLarge, TariffRow, parse_tariff
 from backoffice.billing.tariffs.current import get_hospital, latest_import
+from backoffice.billing.tariffs.kinds import UnknownKind, import_kind
 from backoffice.cases.documents import display_name
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
@@ -42,11 +44,14 @@ def max_tariff_bytes() -> int:
     return int(settings().tariff_max_mb * 1024 * 1024)
 
 
-def import_tariff(hospital_id: int, data: bytes, filename: str, actor_id: int | None) -> TariffImport:
-    """Import a CSV price list as the hospital's new current tariff.
+def import_tariff(
+    hospital_id: int, data: bytes, filename: str, actor_id: int | None, kind: str | None = None
+) -> TariffImport:
+    """Import a CSV price list as the hospital's new current tariff of its kind.
 
     All-or-nothing: every row is checked before anything is written, and on any problem TariffImportRefused lists
-    all of them (row and column) and nothing is stored. The previous tariff stays in the history.
+    all of them (row and column) and nothing is stored. The previous list of that kind stays in the history. The
+    kind is the file's `kind` column, else `kind` (resident when neither says); the two disagreeing is a refusal.
     """
     hospital = get_hospital(hospital_id)
     name = display_name(filename) or "tariff.csv"
@@ -68,10 +73,21 @@ def import_tariff(hospital_id: int, data: bytes, filename: str, actor_id: int | 
             error.problems,
         ) from None
 
-    previous = latest_import(hospital.id)
+    try:
+        kind = import_kind(rows[0].kind, kind)
+    except UnknownKind as error:
+        message = _(
+            "Nothing was imported from “%(name)s” for %(hospital)s: %(problem)s",
+            name=name,
+            hospital=hospital.code,
+            problem=error.message,
+        )
+        raise TariffImportRefused(message, [error.message]) from None
+    previous = latest_import(hospital.id, kind)
     sha256 = hashlib.sha256(data).hexdigest()
     tariff_import = TariffImport(
         hospital_id=hospital.id,
+        kind=kind,
         filename=name,
         sha256=sha256,
         item_count=len(rows),
@@ -88,6 +104,7 @@ def import_tariff(hospital_id: int, data: bytes, filename: str, actor_id: int | 
         object_id=hospital.id,
         details={
             "hospital": hospital.code,
+            "kind": kind,
             "import_id": tariff_import.id,
             "filename": name,
             "items": len(rows),
