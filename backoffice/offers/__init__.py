@@ -6,3 +6,4 @@ bp = Blueprint("offers", __name__)
 
 # Its answers to `cases.signals` (connected on import).
 from backoffice.offers import case_rules  # noqa: E402,F401
+from backoffice.offers import bill_limits  # noqa: E402,F401
