@@ -12,13 +12,12 @@ from backoffice.billing.models import BillLine, HospitalBill, TariffImport, Tari
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
-from backoffice.money import round_half_up
 from backoffice.invoicing import credit_notes, deposits, finals, invoices, issuing, payments
 from backoffice.invoicing.models import Invoice
+from backoffice.money import round_half_up
 from backoffice.offers import pricing
 from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from tests.factories import make_case, make_hospital, make_patient
-
 
 TODAY = date.today()
 
@@ -67,7 +66,7 @@ def make_offer(
     )
     lines = []
     for position, (code, description, quantity, price, *flags) in enumerate(items, start=1):
-        optional, chosen = (list(flags) + [False, False])[:2]
+        optional, chosen = [*flags, False, False][:2]
         lines.append(
             _item(position, "treatment", code, description, quantity, price, currency, "exempt", optional, chosen)
         )
