@@ -80,10 +80,10 @@ class RateForm(FlaskForm):
 class DepositForm(RateForm):
     amount = amount_field(_l("Amount"), description=_l("In the case's invoicing currency; or give a share instead."))
     share_percent = StringField(
-        _l("or share of the cost estimate (%)"),
+        _l("or share of the accepted offer (%)"),
         validators=[Length(max=10, message=_l("at most %(count)s characters.", count=10))],
         filters=[_strip],
-        description=_l("Such as 30 for 30 % of the estimate."),
+        description=_l("Such as 30 for 30 % of the accepted offer."),
         render_kw={"maxlength": 10, "inputmode": "decimal"},
     )
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -412,6 +413,11 @@ def send_offer(offer_id: int, *, actor_id: int, expected_version: int | None = N
     return offer
 
 
+def _reload_columns(offer: Offer) -> None:
+    """The row as the conditional UPDATE left it; its case, items and schedule stay loaded (they are lazy="raise")."""
+    db.session.refresh(offer, [attribute.key for attribute in sa_inspect(Offer).column_attrs])
+
+
 def _acceptable(offer: Offer, today: date) -> None:
     if offer.status == "accepted":
         raise OfferError(_("This offer is already accepted."))
@@ -471,7 +477,7 @@ def accept_offer(
     for item in offer.items:
         item.chosen = item.id in chosen
     db.session.flush()
-    db.session.refresh(offer)
+    _reload_columns(offer)
     record_case_event(
         offer.case,
         "offer_accepted",
@@ -511,7 +517,7 @@ def decline_offer(offer_id: int, *, actor_id: int, reason: str) -> Offer:
     ).rowcount
     if won != 1:
         raise OfferError(_("This offer was answered meanwhile; look at it again."))
-    db.session.refresh(offer)
+    _reload_columns(offer)
     record_case_event(
         offer.case, "offer_declined", actor_id, note=text[:500], audit={"offer_id": offer.id, "reason": text[:500]}
     )
