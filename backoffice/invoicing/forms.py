@@ -70,6 +70,18 @@ class VersionForm(VersionedForm):
     """A button that changes the invoice (issue, delete, remove a line): the version and the CSRF token."""
 
 
+class OfferDifferenceForm(VersionedForm):
+    """Why a final draft differs from the patient's accepted offer by more than the threshold."""
+
+    reason = TextAreaField(
+        _l("Reason for the difference from the accepted offer"),
+        validators=[Length(max=2000, message=_l("at most %(count)s characters.", count=2000))],
+        filters=[_strip],
+        description=_l("Such as: a second infusion the patient asked for during the stay. Kept in the audit log."),
+        render_kw={"maxlength": 2000, "rows": 2},
+    )
+
+
 class RateForm(FlaskForm):
     """The exchange rate of an invoice not in the base currency, and the day it is from."""
 

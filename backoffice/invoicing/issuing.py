@@ -42,6 +42,7 @@ from backoffice.invoicing.invoices import (
     totals_of,
 )
 from backoffice.invoicing.models import SERIES, Invoice
+from backoffice.invoicing.offer_difference import check_difference_at_issue
 from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.languages import for_patient
@@ -95,6 +96,7 @@ def _check(invoice: Invoice) -> None:
             raise InvoiceError(
                 _("%(invoice)s is in force for this case; credit it in full first.", invoice=shown_label(other))
             )
+        check_difference_at_issue(invoice)
     else:
         check_credit_note_at_issue(invoice)
 

@@ -30,9 +30,10 @@ def make_invoicing_case(*, estimate: str = "20000.00", currency: str = "EUR", st
     patient.address = "Villa 12, Al Wasl Road\nDubai\nUnited Arab Emirates"
     case = make_case(patient=patient, state=state, hospital_id=hospital.id, **fields)
     if estimate:
-        make_offer(
+        offer = make_offer(
             case, [("", "Treatment programme (the price agreed before offers)", "1", estimate)], currency=currency
         )
+        offer.from_estimate, offer.acceptance_channel = True, "migrated"
     db.session.flush()
     return case
 
