@@ -137,12 +137,13 @@ def approve_bill(
                 )
             )
         if not note:
+            what = ", ".join(finding.code or _("the total") for finding in summary.above_offer)
             raise BillError(
                 _(
                     "Bill %(reference)s charges more than the patient's accepted offer (%(what)s): approve it with an "
                     "override note saying why, or dispute the lines above the offer.",
                     reference=bill.reference,
-                    what=", ".join(finding.code or _("the total") for finding in summary.above_offer),
+                    what=what,
                 )
             )
         if len(note) < MIN_OVERRIDE_NOTE:
