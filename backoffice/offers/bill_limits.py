@@ -2,9 +2,10 @@
 treatment would cost, per tariff code and in total, in the tariff's currency (what the hospital bills in).
 
 Counted: the treatment items that are not optional, and the optional ones the patient chose; each item's quantity x
-resident unit price rounded half-up to the cent in its source currency. An item without a code (a one-line offer
-made from an estimate typed before offers) counts in the total only. Services (the operator's own) are not the
-hospital's and do not count.
+resident unit price rounded half-up to the cent in its source currency. An item without a code counts in the total
+only. Services (the operator's own) are not the hospital's and do not count. A one-line offer made from a cost
+estimate typed before offers existed (`from_estimate`) promised no itemised treatment and was never accepted by the
+patient: it sets no limit (bills of cases already under way are not stopped over a rough figure).
 """
 
 from __future__ import annotations
@@ -48,4 +49,6 @@ def offer_limits(offer: Offer, case_number: str) -> list[OfferLimits]:
 @signals.accepted_offer_limits.connect
 def accepted_limits(case: Case) -> list[OfferLimits]:
     offer = accepted_offer(case.id)
-    return offer_limits(offer, case.number) if offer is not None else []
+    if offer is None or offer.from_estimate:
+        return []
+    return offer_limits(offer, case.number)

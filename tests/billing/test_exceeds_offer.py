@@ -110,6 +110,13 @@ def test_without_an_accepted_offer_a_bill_gets_no_finding(case, finance):
     assert findings_of(receive(case, ABOVE, finance).id) == []
 
 
+def test_an_estimate_typed_before_offers_sets_no_limit(case, finance):
+    offer = make_offer(case, [("", "Treatment programme (the price agreed before offers)", "1", "1000.00")])
+    offer.from_estimate, offer.acceptance_channel = True, "migrated"
+    db.session.commit()
+    assert findings_of(receive(case, ABOVE, finance).id) == []
+
+
 def test_a_bill_in_another_currency_than_the_offer_is_not_compared(case, finance):
     make_offer(case, OFFER_ITEMS)
     db.session.commit()
