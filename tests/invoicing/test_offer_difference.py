@@ -63,7 +63,7 @@ def test_a_final_invoice_ten_percent_above_the_offer_cannot_be_issued_without_a_
     issued = issue(draft.id)
     assert issued.status == "issued" and issued.offer_difference_reason == "An extra night in hospital."
     events = db.session.scalars(
-        select(AuditEvent.action).where(AuditEvent.object_type == "invoice", AuditEvent.object_id == draft.id)
+        select(AuditEvent.action).where(AuditEvent.object_type == "invoice", AuditEvent.object_id == str(draft.id))
     ).all()
     assert "invoice.offer_difference_explained" in events
 
