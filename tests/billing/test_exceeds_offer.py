@@ -75,6 +75,19 @@ def receive(case, data: bytes, actor, reference: str = "FRA-7781"):
     return bill
 
 
+def disputed_above_offer(case, finance):
+    """The bill above the accepted offer, its extra cryopreservation disputed, the bill disputed."""
+    make_offer(case, OFFER_ITEMS)
+    db.session.commit()
+    bill = receive(case, ABOVE, finance)
+    review.start_review(bill.id, actor_id=finance.id)
+    line = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id, BillLine.code == "SC-002")).one()
+    review.decide_line(line.id, "disputed", "One cryopreservation more than agreed.", actor_id=finance.id)
+    review.dispute_bill(bill.id, actor_id=finance.id)
+    db.session.commit()
+    return bill
+
+
 def findings_of(bill_id: int) -> list[tuple[str, Decimal, Decimal, str]]:
     db.session.expire_all()
     rows = db.session.scalars(select(BillFinding).where(BillFinding.bill_id == bill_id).order_by(BillFinding.position))
@@ -147,14 +160,7 @@ def test_a_line_added_by_hand_audits_the_findings_again(case, finance):
 
 
 def test_a_corrected_bill_within_the_offer_has_no_finding_left(case, finance):
-    make_offer(case, OFFER_ITEMS)
-    db.session.commit()
-    bill = receive(case, ABOVE, finance)
-    review.start_review(bill.id, actor_id=finance.id)
-    line = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id, BillLine.code == "SC-002")).one()
-    review.decide_line(line.id, "disputed", "One cryopreservation more than agreed.", actor_id=finance.id)
-    review.dispute_bill(bill.id, actor_id=finance.id)
-    db.session.commit()
+    bill = disputed_above_offer(case, finance)
     corrected = receiving.receive_correction(bill.id, WITHIN, "bill-2.csv", "FRA-7781", TODAY, finance.id)
     db.session.commit()
     assert findings_of(corrected.id) == [] and len(findings_of(bill.id)) == 2  # the disputed bill stays as it was
@@ -177,15 +183,7 @@ def test_approving_a_bill_above_the_offer_needs_an_override_note(case, finance):
 
 
 def test_the_dispute_letter_lists_the_charges_above_the_offer(case, finance):
-    make_offer(case, OFFER_ITEMS)
-    db.session.commit()
-    bill = receive(case, ABOVE, finance)
-    review.start_review(bill.id, actor_id=finance.id)
-    line = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id, BillLine.code == "SC-002")).one()
-    review.decide_line(line.id, "disputed", "One cryopreservation more than agreed.", actor_id=finance.id)
-    review.dispute_bill(bill.id, actor_id=finance.id)
-    db.session.commit()
-
+    bill = disputed_above_offer(case, finance)
     letter = dispute_letter(bill.id)
     assert [(e.code, e.charged, e.promised, e.difference) for e in letter.above_offer] == [
         ("", Decimal("6780.00"), Decimal("5930.00"), Decimal("850.00")),
