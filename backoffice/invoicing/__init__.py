@@ -9,6 +9,7 @@ bp = Blueprint("invoicing", __name__)
 import backoffice.invoicing.case_page  # noqa: E402
 import backoffice.invoicing.immutability  # noqa: E402
 import backoffice.invoicing.message_answers  # noqa: E402
+import backoffice.invoicing.offer_answers  # noqa: E402
 import backoffice.invoicing.views.case_invoices  # noqa: E402
 import backoffice.invoicing.views.credit_notes  # noqa: E402
 import backoffice.invoicing.views.documents  # noqa: E402

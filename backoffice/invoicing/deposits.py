@@ -1,6 +1,6 @@
-"""Deposit invoices: an amount or a share of the case's cost estimate, asked before the treatment. The deposits of a
-case (less what credit notes took back) never ask for more than the estimate, and none is asked once a final invoice
-stands.
+"""Deposit invoices: an amount or a share of the case's accepted offer, asked before the treatment. The deposits of a
+case (less what credit notes took back) never ask for more than the accepted offer, and none is asked once a final
+invoice stands. The offer's first instalment makes a deposit draft when the patient accepts (`offer_answers`).
 """
 
 from __future__ import annotations
@@ -76,9 +76,12 @@ def create_deposit_draft(
     share_percent: str | Decimal | None = None,
     exchange_rate: str | Decimal | None = None,
     exchange_rate_on: date | None = None,
+    description: str | None = None,
+    due_on: date | None = None,
 ) -> Invoice:
-    """A draft deposit invoice for an amount or a share of the cost estimate; together with the case's other
-    deposits (less what credit notes took back) it never asks for more than the estimate."""
+    """A draft deposit invoice for an amount or a share of the accepted offer; together with the case's other
+    deposits (less what credit notes took back) it never asks for more than the accepted offer. `description`
+    replaces the line's usual words; `due_on` (an instalment's) is kept at issue when it is not past."""
     case = get_case(case_id)
     if case.state in ("new", "cancelled"):
         raise InvoiceError(
@@ -92,18 +95,22 @@ def create_deposit_draft(
     has_amount = amount not in (None, "")
     has_share = share_percent not in (None, "")
     if has_amount == has_share:
-        raise InvoiceError(_("Enter either the deposit's amount or its share of the cost estimate, not both."))
+        raise InvoiceError(_("Enter either the deposit's amount or its share of the accepted offer, not both."))
     invoice = new_draft(case, "deposit", actor_id, exchange_rate, exchange_rate_on)
     estimate = estimate_in(case, invoice)
     if has_share:
-        share = parse_amount(share_percent, _("share of the estimate"))
+        share = parse_amount(share_percent, _("share of the accepted offer"))
         if share > HUNDRED:
-            raise InvoiceError(_("A deposit is at most 100 % of the cost estimate."))
+            raise InvoiceError(_("A deposit is at most 100 % of the accepted offer."))
         value = round_half_up(estimate * share / HUNDRED, minor_digits(invoice.currency))
-        description = f"Deposit ({share.normalize():f} % of the cost estimate) for {_programme_label(case)}"
+        description = (
+            description or f"Deposit ({share.normalize():f} % of the accepted offer) for {_programme_label(case)}"
+        )
     else:
         value = parse_amount(amount, _("deposit amount"), scale=minor_digits(invoice.currency))
-        description = f"Deposit for {_programme_label(case)}"
+        description = description or f"Deposit for {_programme_label(case)}"
+    if due_on is not None:
+        invoice.due_on = due_on
     _check_deposit_limit(case, invoice, value, estimate)
     # The planned treatment: a deposit is asked before the hospital confirms (the final invoice uses `stay_of`).
     planned = planned_stay_of(case)
@@ -134,7 +141,7 @@ def _check_deposit_limit(case: Case, invoice: Invoice, value: Decimal, estimate:
         left = max(estimate - earlier, Decimal(0))
         raise InvoiceError(
             _(
-                "Deposits would come to %(total)s %(currency)s, above the cost estimate of %(estimate)s "
+                "Deposits would come to %(total)s %(currency)s, above the accepted offer of %(estimate)s "
                 "%(currency)s; at most %(left)s %(currency)s is left for a deposit.",
                 total=earlier + value,
                 estimate=estimate,
@@ -159,8 +166,8 @@ def _refuse_after_final(case: Case) -> None:
 
 
 def check_deposit_at_issue(invoice: Invoice) -> None:
-    """Issuing a deposit re-checks the estimate against the deposits issued meanwhile, and that no final invoice
-    was issued meanwhile."""
+    """Issuing a deposit re-checks the accepted offer against the deposits issued meanwhile, and that no final
+    invoice was issued meanwhile."""
     case = get_case(invoice.case_id)
     _refuse_after_final(case)
     total = invoice_totals(invoice.lines, invoice.currency).total

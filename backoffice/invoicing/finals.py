@@ -1,5 +1,6 @@
 """Final invoices: what the case cost the patient (the approved hospital bill at resident prices, the trip, the
-medicines, the coordination fee), less the deposits paid. One final invoice in force per case.
+medicines, the coordination fee), less the deposits paid. One final invoice in force per case, shown beside the
+patient's accepted offer (`offer_difference`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from backoffice.invoicing.drafts import append_line, new_draft, retax
 from backoffice.invoicing.invoices import AmountTooLarge, InvoiceError, record_invoice_event, shown_label
 from backoffice.invoicing.models import Invoice, InvoiceDeduction
 from backoffice.logistics.stay import stay_of
+from backoffice.offers.operations import accepted_offer
 
 
 def final_in_force(case_id: int, *, exclude_id: int | None = None) -> Invoice | None:
@@ -61,6 +63,8 @@ def create_final_draft(
         )
     invoice = new_draft(case, "final", actor_id, exchange_rate, exchange_rate_on)
     invoice.hospital_bill_id = bill.id
+    offer = accepted_offer(case.id)
+    invoice.offer_id = offer.id if offer is not None else None  # shown beside the invoice; see offer_difference
     notes: list[str] = []
     drafts = sources.treatment_lines(bill) + sources.logistics_lines(case.id) + sources.medicine_lines(case.id)
     fee = sources.coordination_fee_line()

@@ -70,6 +70,18 @@ class VersionForm(VersionedForm):
     """A button that changes the invoice (issue, delete, remove a line): the version and the CSRF token."""
 
 
+class OfferDifferenceForm(VersionedForm):
+    """Why a final draft differs from the patient's accepted offer by more than the threshold."""
+
+    reason = TextAreaField(
+        _l("Reason for the difference from the accepted offer"),
+        validators=[Length(max=2000, message=_l("at most %(count)s characters.", count=2000))],
+        filters=[_strip],
+        description=_l("Such as: a second infusion the patient asked for during the stay. Kept in the audit log."),
+        render_kw={"maxlength": 2000, "rows": 2},
+    )
+
+
 class RateForm(FlaskForm):
     """The exchange rate of an invoice not in the base currency, and the day it is from."""
 
@@ -80,10 +92,10 @@ class RateForm(FlaskForm):
 class DepositForm(RateForm):
     amount = amount_field(_l("Amount"), description=_l("In the case's invoicing currency; or give a share instead."))
     share_percent = StringField(
-        _l("or share of the cost estimate (%)"),
+        _l("or share of the accepted offer (%)"),
         validators=[Length(max=10, message=_l("at most %(count)s characters.", count=10))],
         filters=[_strip],
-        description=_l("Such as 30 for 30 % of the estimate."),
+        description=_l("Such as 30 for 30 % of the accepted offer."),
         render_kw={"maxlength": 10, "inputmode": "decimal"},
     )
 

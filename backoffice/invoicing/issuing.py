@@ -42,6 +42,7 @@ from backoffice.invoicing.invoices import (
     totals_of,
 )
 from backoffice.invoicing.models import SERIES, Invoice
+from backoffice.invoicing.offer_difference import check_difference_at_issue
 from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
 from backoffice.languages import for_patient
@@ -95,6 +96,7 @@ def _check(invoice: Invoice) -> None:
             raise InvoiceError(
                 _("%(invoice)s is in force for this case; credit it in full first.", invoice=shown_label(other))
             )
+        check_difference_at_issue(invoice)
     else:
         check_credit_note_at_issue(invoice)
 
@@ -121,7 +123,8 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     # A deposit asked for before the treatment is booked is dated by its request.
     invoice.service_from = invoice.service_from or issue_date
     invoice.service_to = invoice.service_to or invoice.service_from
-    if not invoice.is_credit_note:
+    if not invoice.is_credit_note and not (invoice.due_on and invoice.due_on >= issue_date):
+        # A deposit drafted from an offer's schedule keeps its instalment's due date while it is not past.
         invoice.due_on = issue_date + timedelta(days=settings().invoice_payment_days)
     invoice.issuer = issuer_details()
     invoice.net_total, invoice.tax_total, invoice.total = totals.net, totals.tax, totals.total

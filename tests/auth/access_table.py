@@ -282,5 +282,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.change_patient_language":       {"POST": CASEWORK},
     # ---- issue 17 invoicing+users+dashboard in German: an administrator sets a staff member's page language
     "users.change_language":               {"POST": ADMIN},
+    # ---- issue 18 billing+invoicing: finance enters on a final draft why it differs from the accepted offer
+    "invoicing.explain_offer_difference":  {"POST": MONEY},
 }
 # fmt: on

@@ -165,7 +165,9 @@ def test_the_letter_takes_a_fixed_number_of_statements(app, count_queries):
     db.session.expire_all()
     with count_queries() as statements:
         dispute_letter(bill_id)
-    assert len(statements) == 4  # the bill and hospital, its lines, the case and patient, the tariff items
+    assert (
+        len(statements) == 5
+    )  # the bill and hospital, its lines, its findings, the case and patient, the tariff items
 
 
 # ---------------------------------------------------------------------------------------------- the PDF

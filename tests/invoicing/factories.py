@@ -3,33 +3,110 @@
 from __future__ import annotations
 
 import html
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport, TariffItem
+from backoffice.config import settings
+from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.invoicing import credit_notes, deposits, finals, invoices, issuing, payments
 from backoffice.invoicing.models import Invoice
-from backoffice.money import Money
+from backoffice.money import round_half_up
+from backoffice.offers import pricing
+from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from tests.factories import make_case, make_hospital, make_patient
+
+TODAY = date.today()
 
 
 def make_invoicing_case(*, estimate: str = "20000.00", currency: str = "EUR", state: str = "discharged", **fields):
-    """A discharged case with a hospital, a cost estimate and a patient with an address."""
+    """A discharged case with a hospital, an accepted offer of `estimate` (a one-line offer, as the migration made of
+    a typed estimate; none when empty) and a patient with an address."""
     hospital = fields.pop("hospital", None) or make_hospital()
     patient = fields.pop("patient", None) or make_patient(name="Amira Haddad")
     patient.address = "Villa 12, Al Wasl Road\nDubai\nUnited Arab Emirates"
-    case = make_case(
-        patient=patient,
-        state=state,
-        hospital_id=hospital.id,
-        cost_estimate=Money(estimate, currency) if estimate else None,
-        **fields,
-    )
+    case = make_case(patient=patient, state=state, hospital_id=hospital.id, **fields)
+    if estimate:
+        offer = make_offer(
+            case, [("", "Treatment programme (the price agreed before offers)", "1", estimate)], currency=currency
+        )
+        offer.from_estimate, offer.acceptance_channel = True, "migrated"
     db.session.flush()
     return case
+
+
+def make_offer(
+    case,
+    items,
+    *,
+    currency: str = "EUR",
+    status: str = "accepted",
+    version: int = 1,
+    schedule=(("Deposit", "100", None),),
+    services=(),
+) -> Offer:
+    """An offer of the case priced in `currency` (tariffs in the same currency, no conversion): treatment `items`
+    (code, description, quantity, unit price[, optional[, chosen]]), service items (description, quantity, price,
+    VAT category), the payment `schedule` (label, percent, due date or None: in 30 days); sent (a PDF hash kept) or
+    accepted as recorded, its accepted total with the options chosen."""
+    offer = Offer(
+        case_id=case.id,
+        version=version,
+        status="sent",
+        language="en",
+        currency=currency,
+        base_currency=settings().invoice_base_currency,
+        valid_until=TODAY + timedelta(days=30),
+        treatment_on=TODAY + timedelta(days=20),
+        pdf_filename="offer.pdf",
+        pdf_sha256="0" * 64,
+        pdf_size=1,
+    )
+    lines = []
+    for position, (code, description, quantity, price, *flags) in enumerate(items, start=1):
+        optional, chosen = [*flags, False, False][:2]
+        lines.append(
+            _item(position, "treatment", code, description, quantity, price, currency, "exempt", optional, chosen)
+        )
+    for position, (description, quantity, price, category) in enumerate(services, start=len(lines) + 1):
+        lines.append(_item(position, "service", "", description, quantity, price, currency, category, False, False))
+    offer.items = lines
+    offer.instalments = [
+        OfferInstalment(position=i, label=label, percent=Decimal(percent), due_on=due_on or TODAY + timedelta(days=30))
+        for i, (label, percent, due_on) in enumerate(schedule, start=1)
+    ]
+    pricing.total_up(offer)
+    db.session.add(offer)
+    db.session.flush()
+    if status == "accepted":
+        offer.status = "accepted"
+        offer.accepted_at = utcnow()
+        offer.acceptance_channel = "recorded"
+        offer.accepted_name = "Amira Haddad"
+        offer.accepted_total = pricing.with_options(offer, [item.id for item in offer.items if item.chosen])
+        db.session.flush()
+    return offer
+
+
+def _item(position, section, code, description, quantity, price, currency, category, optional, chosen) -> OfferItem:
+    quantity, price = Decimal(quantity), Decimal(price)
+    return OfferItem(
+        position=position,
+        section=section,
+        code=code,
+        description=description,
+        quantity=quantity,
+        unit_price=price,
+        source_currency=currency,
+        amount=round_half_up(quantity * price, 2),
+        vat_category=category,
+        vat_rate=pricing.vat_rate_of(category),
+        optional=optional,
+        chosen=chosen,
+    )
 
 
 # code, description, quantity, charged unit price, resident unit price (None: not in the tariff)
@@ -97,8 +174,6 @@ def make_approved_bill(case, lines=DEFAULT_BILL_LINES, *, status: str = "approve
 
 
 # ---------------------------------------------------------------------------------------------- invoices as they go
-
-TODAY = date.today()
 
 
 def fresh(invoice_id: int) -> Invoice:

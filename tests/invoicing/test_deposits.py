@@ -1,6 +1,6 @@
 """Deposits never bill the patient twice: none once the final invoice stands, the deposits of a case never above
-its estimate (also when two are issued at once), and a deposit owed again once the final invoice that took it over is
-cancelled."""
+its accepted offer (also when two are issued at once), and a deposit owed again once the final invoice that took it
+over is cancelled."""
 
 from __future__ import annotations
 
@@ -9,12 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.invoicing import accounts, deposits, issuing
 from backoffice.invoicing.invoices import InvoiceError
 from backoffice.invoicing.models import Invoice
-from backoffice.money import Money
+from backoffice.offers.models import Offer
 from tests.invoicing.concurrency import after_the_check, at_once, one_stored_one_refused
 from tests.invoicing.factories import credit, fresh, issued_deposit, issued_final, make_invoicing_case, pay
 
@@ -49,11 +48,12 @@ def test_a_deposit_is_owed_again_once_the_final_invoice_that_took_it_over_is_cre
 
 
 @pytest.mark.postgresql_only
-def test_two_deposits_issued_at_once_never_exceed_the_estimate(app, monkeypatch):
+def test_two_deposits_issued_at_once_never_exceed_the_accepted_offer(app, monkeypatch):
     case = make_invoicing_case(estimate="2000.00")
     first = deposits.create_deposit_draft(case.id, actor_id=None, amount="600.00").id
     second = deposits.create_deposit_draft(case.id, actor_id=None, amount="600.00").id
-    db.session.get(Case, case.id).cost_estimate = Money("1000.00", "EUR")  # the estimate revised down since
+    offer = db.session.scalar(select(Offer).where(Offer.case_id == case.id))
+    offer.accepted_total = Decimal("1000.00")  # the patient accepted a smaller offer since
     db.session.commit()
     after_the_check(monkeypatch, issuing, "_check")
 
@@ -65,7 +65,7 @@ def test_two_deposits_issued_at_once_never_exceed_the_estimate(app, monkeypatch)
         },
     )
 
-    assert "cost estimate" in one_stored_one_refused(outcomes)
+    assert "accepted offer" in one_stored_one_refused(outcomes)
     db.session.expire_all()
     issued = db.session.scalars(select(Invoice.total).where(Invoice.status != "draft")).all()
     assert issued == [Decimal("600.00")]

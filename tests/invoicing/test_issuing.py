@@ -59,9 +59,9 @@ def test_a_deposit_invoice_gets_the_next_number_of_the_year_and_its_pdf_is_archi
     assert second.number == f"INV-{invoice.issue_date.year}-00002"
 
 
-def test_a_deposit_above_the_estimate_is_refused(case):
+def test_a_deposit_above_the_accepted_offer_is_refused(case):
     deposit(case, amount="15000.00")
-    with pytest.raises(InvoiceError, match="above the cost estimate"):
+    with pytest.raises(InvoiceError, match="above the accepted offer"):
         deposits.create_deposit_draft(case.id, actor_id=None, amount="5000.01")
 
 

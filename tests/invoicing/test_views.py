@@ -116,7 +116,7 @@ def test_finance_walks_a_case_from_deposit_to_final_invoice_and_credit_note(as_r
     assert response.headers["Location"].endswith(f"/invoices/{deposit.id}")
     page = text(client.get(response.headers["Location"]))
     assert f"Draft deposit invoice #{deposit.id} made: check it, then issue it." in page
-    assert "Deposit (25 % of the cost estimate)" in page and "€5,000.00" in page
+    assert "Deposit (25 % of the accepted offer)" in page and "€5,000.00" in page
     assert "Issuing gives it its number and makes it final." in page
 
     response = client.post(f"/invoices/{deposit.id}/issue", data={"version": deposit.version})
@@ -433,11 +433,11 @@ def test_a_change_from_an_outdated_page_is_refused_with_409(as_role, case):
     [
         ({"amount": "twelve"}, "The deposit amount: 'twelve' is not an amount"),
         ({"amount": "12.345"}, "The deposit amount has at most 2 decimal places."),
-        ({"share_percent": "-5"}, "The share of the estimate must be more than 0."),
-        ({"share_percent": "120"}, "A deposit is at most 100 % of the cost estimate."),
+        ({"share_percent": "-5"}, "The share of the accepted offer must be more than 0."),
+        ({"share_percent": "120"}, "A deposit is at most 100 % of the accepted offer."),
         ({"amount": "100", "share_percent": "10"}, "Enter either the deposit's amount or its share"),
         ({"amount": "1" * 40}, "Amount: at most 30 characters."),
-        ({"amount": "30000.00"}, "above the cost estimate"),
+        ({"amount": "30000.00"}, "above the accepted offer"),
     ],
 )
 def test_a_bad_deposit_is_refused_with_a_message_and_nothing_stored(as_role, case, data, message):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from backoffice.billing import audit
 from backoffice.billing import figures as figures_
 from backoffice.billing.bills.states import BLOCKING_STATUSES, NEEDS_REVIEW
-from backoffice.billing.models import BillLine, HospitalBill
+from backoffice.billing.models import BillFinding, BillLine, HospitalBill
 from backoffice.cases.models import Case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
@@ -31,10 +31,11 @@ PAGE_SIZE = 50
 
 
 def get_bill(bill_id: int, *, with_lines: bool = False) -> HospitalBill:
-    """A bill with its hospital (and its lines, in order, when asked); 404 when there is none."""
+    """A bill with its hospital (and its lines and bill-level findings, in order, when asked); 404 when there is
+    none."""
     options = [joinedload(HospitalBill.hospital)]
     if with_lines:
-        options.append(selectinload(HospitalBill.lines))
+        options += [selectinload(HospitalBill.lines), selectinload(HospitalBill.findings)]
     bill = db.session.scalar(select(HospitalBill).where(HospitalBill.id == bill_id).options(*options))
     if bill is None:
         raise NotFound(_("There is no such bill."))
@@ -62,6 +63,7 @@ class BillSummary:
     disputed_lines: int = 0
     line_count: int = 0
     figures: dict[str, figures_.Figures] = field(default_factory=dict)  # charged, unpriced, found per currency
+    above_offer: list[BillFinding] = field(default_factory=list)  # the bill-level `exceeds_offer` findings
 
     @property
     def undecided_blocking_count(self) -> int:
@@ -99,6 +101,7 @@ def bill_summary(bill: HospitalBill) -> BillSummary:
         disputed_lines=sum(1 for line in lines if line.decision == "disputed"),
         line_count=len(lines),
         figures=figures_.line_figures(lines),
+        above_offer=[finding for finding in bill.findings if finding.kind == "exceeds_offer"],
     )
 
 

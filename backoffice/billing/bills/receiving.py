@@ -18,6 +18,7 @@ from backoffice.billing import audit
 from backoffice.billing.bills.csv_file import BillFileError, read_bill_csv
 from backoffice.billing.bills.findings import apply_result, audit_context, audit_lines, audited_values, raw_of
 from backoffice.billing.bills.listing import corrections_of, get_bill, results_of
+from backoffice.billing.bills.offer_findings import above_offer_text, refresh_offer_findings
 from backoffice.billing.bills.states import (
     BILLABLE_STATES,
     LINE_STATUS_LABELS,
@@ -162,6 +163,7 @@ def _new_bill(
         db.session.execute(insert(BillLine.__table__), rows[start : start + INSERT_CHUNK])
     stored = db.session.scalars(select(BillLine).where(BillLine.bill_id == bill.id).order_by(BillLine.position)).all()
     set_committed_value(bill, "lines", list(stored))
+    refresh_offer_findings(bill, case, stored)
     notify_case(
         "bill_received",
         case,
@@ -191,7 +193,13 @@ def receive_bill(
     bill = _new_bill(case, data, filename, reference, received_on, actor_id)
     counts = counts_text(audit.status_counts(results_of(bill.lines)))
     source = f" from {bill.source_filename}" if bill.source_filename else " (lines to be entered)"
-    log_change(bill, actor_id, f"Bill {bill.reference}: received{source}, {counts}", lines=len(bill.lines))
+    log_change(
+        bill,
+        actor_id,
+        f"Bill {bill.reference}: received{source}, {counts}{above_offer_text(bill.findings)}",
+        lines=len(bill.lines),
+        above_offer=len(bill.findings),
+    )
     return bill
 
 
@@ -235,11 +243,14 @@ def add_line(
     apply_result(row, result, line, reason)
     bill.lines.append(row)
     save_bill(bill)
+    findings = refresh_offer_findings(bill, case, bill.lines)
     log_change(
         bill,
         actor_id,
-        f"Bill {bill.reference}: line {row.line_no} added ({row.code}, {LINE_STATUS_LABELS[row.status].lower()})",
+        f"Bill {bill.reference}: line {row.line_no} added ({row.code}, {LINE_STATUS_LABELS[row.status].lower()})"
+        f"{above_offer_text(findings)}",
         line=row.line_no,
+        above_offer=len(findings),
     )
     return row
 
@@ -287,8 +298,9 @@ def receive_correction(
         bill,
         actor_id,
         f"Bill {bill.reference}: corrected bill received for {old.reference} from {bill.source_filename}, "
-        f"{counts_text(counts)}",
+        f"{counts_text(counts)}{above_offer_text(bill.findings)}",
         supersedes=old.reference,
         lines=len(bill.lines),
+        above_offer=len(bill.findings),
     )
     return bill

@@ -106,7 +106,11 @@ def approve_bill(
     """under_review -> approved. Refused while a line is disputed (dispute the bill instead), and while a finding
     that matters (overcharged, outside the stay, not in the programme) or a line without a price comparison (invalid,
     duplicate, credit, unknown code, no valid tariff, currency mismatch) is undecided, unless an override note of at
-    least 10 characters says why. An overridden line is still not accepted: no invoice charges it."""
+    least 10 characters says why. An overridden line is still not accepted: no invoice charges it.
+
+    A bill above the patient's accepted offer (an `exceeds_offer` finding: its total or a code's charges) is approved
+    only with such a note too: the final invoice passes the bill on to a patient who was promised less. Bill-level
+    findings have no decision of their own; disputing the lines above the offer, or the note, is the decision."""
     bill = get_bill(bill_id, with_lines=True)
     check_version(bill, expected_version)
     require_status(bill, "under_review", N_("only a bill under review is approved"))
@@ -121,14 +125,25 @@ def approve_bill(
             )
         )
     note = (override_note or "").strip()
-    if summary.undecided_blocking_count:
-        if not note:
+    needs_note = bool(summary.undecided_blocking_count or summary.above_offer)
+    if needs_note:
+        if not note and summary.undecided_blocking_count:
             raise BillError(
                 _(
                     "Bill %(reference)s still has undecided findings (%(counts)s): decide them, or approve with an "
                     "override note saying why.",
                     reference=bill.reference,
                     counts=counts_shown(summary.undecided_blocking),
+                )
+            )
+        if not note:
+            what = ", ".join(finding.code or _("the total") for finding in summary.above_offer)
+            raise BillError(
+                _(
+                    "Bill %(reference)s charges more than the patient's accepted offer (%(what)s): approve it with an "
+                    "override note saying why, or dispute the lines above the offer.",
+                    reference=bill.reference,
+                    what=what,
                 )
             )
         if len(note) < MIN_OVERRIDE_NOTE:
@@ -140,16 +155,24 @@ def approve_bill(
     bill.status = "approved"
     bill.decided_at = utcnow()
     bill.decided_by_id = actor_id
-    bill.override_note = note if summary.undecided_blocking_count else ""
+    bill.override_note = note if needs_note else ""
     save_bill(bill)
-    override = (
-        f" despite {summary.undecided_blocking_count} undecided finding"
-        f"{'s' if summary.undecided_blocking_count != 1 else ''} ({note})"
-        if bill.override_note
-        else ""
+    log_change(
+        bill,
+        actor_id,
+        f"Bill {bill.reference}: approved{_override_text(summary, note) if needs_note else ''}",
+        override=bool(bill.override_note),
     )
-    log_change(bill, actor_id, f"Bill {bill.reference}: approved{override}", override=bool(bill.override_note))
     return bill
+
+
+def _override_text(summary, note: str) -> str:
+    """For the timeline (English): " despite 2 undecided findings and charges above the accepted offer (note)"."""
+    n = summary.undecided_blocking_count
+    reasons = [f"{n} undecided finding{'s' if n != 1 else ''}"] if n else []
+    if summary.above_offer:
+        reasons.append("charges above the accepted offer")
+    return f" despite {' and '.join(reasons)} ({note})"
 
 
 def dispute_bill(

@@ -11,6 +11,9 @@ What a disputed line asks to correct:
   totalled for it.
 Totals are per currency, never added up across currencies: the amount found (`billing.figures`), as the savings
 report, the case page and the dashboard show it.
+
+A bill above what the patient's accepted treatment offer promised (its `exceeds_offer` findings: the treatment total
+or a code's charges) says so too, with the offer's figures: charged, agreed, difference.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from babel.numbers import format_currency
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from backoffice.billing.bills.offer_findings import Excess
 from backoffice.billing.figures import ISO_PATTERN, format_amount, to_correct
 from backoffice.billing.models import NEEDS_DECISION, BillLine, HospitalBill, TariffItem
 from backoffice.cases.models import Case
@@ -131,6 +135,7 @@ class DisputeLetter:
     totals: dict[str, Decimal] = field(default_factory=dict)  # amount to correct, by currency
     unpriced_lines: int = 0  # disputed lines with no amount (unreadable)
     undecided: list[int] = field(default_factory=list)  # line numbers nobody has decided yet: the letter accepts none
+    above_offer: list[Excess] = field(default_factory=list)  # the bill's total or codes above the accepted offer
 
     @property
     def subject(self) -> str:
@@ -157,12 +162,14 @@ def dispute_letter(bill_id: int, *, signatory: str = "", written_on: date | None
     """The letter asking the hospital to correct the disputed lines of a bill, as plain data.
 
     Refused (422) when no line of the bill is disputed: there would be nothing to ask. Four statements whatever the
-    number of lines: the bill with its hospital, its lines, its case with the patient, the tariff items.
+    number of lines: the bill with its hospital, its lines, its findings, its case with the patient, the tariff items.
     """
     bill = db.session.scalar(
         select(HospitalBill)
         .where(HospitalBill.id == bill_id)
-        .options(joinedload(HospitalBill.hospital), selectinload(HospitalBill.lines))
+        .options(
+            joinedload(HospitalBill.hospital), selectinload(HospitalBill.lines), selectinload(HospitalBill.findings)
+        )
     )
     if bill is None:
         raise NotFound("There is no such hospital bill.")
@@ -208,6 +215,11 @@ def dispute_letter(bill_id: int, *, signatory: str = "", written_on: date | None
         totals=dict(sorted(totals.items())),
         unpriced_lines=sum(1 for line in lines if line.to_correct is None),
         undecided=[line.line_no for line in bill.lines if line.status in NEEDS_DECISION and line.decision is None],
+        above_offer=[
+            Excess(f.code, f.description, f.charged, f.promised, f.currency, f.offer_id or 0, f.offer_label)
+            for f in bill.findings
+            if f.kind == "exceeds_offer"
+        ],
     )
 
 

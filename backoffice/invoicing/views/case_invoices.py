@@ -1,5 +1,5 @@
-"""A case's invoices: its invoices and account, its estimate and approved bill, and (finance) the forms that make a
-deposit or final draft and set the case's invoicing currency."""
+"""A case's invoices: its invoices and account, its accepted offer and approved bill, and (finance) the forms that
+make a deposit or final draft and set the case's invoicing currency."""
 
 from __future__ import annotations
 

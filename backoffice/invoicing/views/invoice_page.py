@@ -17,9 +17,19 @@ from backoffice.cases.operations import get_case
 from backoffice.dbtypes import operator_today
 from backoffice.forms import choices
 from backoffice.invoicing import accounts, bp, drafts, issuing, listing
-from backoffice.invoicing.forms import EXEMPT, TAXED, HeaderForm, LineForm, PaymentForm, VersionedForm, VersionForm
+from backoffice.invoicing.forms import (
+    EXEMPT,
+    TAXED,
+    HeaderForm,
+    LineForm,
+    OfferDifferenceForm,
+    PaymentForm,
+    VersionedForm,
+    VersionForm,
+)
 from backoffice.invoicing.invoices import get_invoice, refuse_change, shown_label, totals_of, vat_rate
 from backoffice.invoicing.models import PAYMENT_METHOD_LABELS
+from backoffice.invoicing.offer_difference import explain_difference, offer_difference
 from backoffice.invoicing.totals import vat_in_base
 from backoffice.invoicing.views.pages import (
     HELPERS,
@@ -60,6 +70,7 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
         "may_work": may_work,
         "foreign": foreign,
         "methods": PAYMENT_METHOD_LABELS,
+        "offer": offer_difference(invoice),
         **HELPERS,
     }
     if may_work and invoice.is_draft:
@@ -79,6 +90,10 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
             [(EXEMPT, _("VAT-exempt medical treatment")), (TAXED, _("Taxed at %(rate)s", rate=percent(vat_rate())))]
         )
         context.update(header_form=header_form, line_form=line_form, version_form=VersionForm(formdata=None))
+        if context["offer"] is not None:
+            context["difference_form"] = forms.get("difference_form") or OfferDifferenceForm(
+                formdata=None, reason=invoice.offer_difference_reason
+            )
     if may_work and account is not None:
         today = operator_today()
         open_amount = account.outstanding
@@ -210,6 +225,22 @@ def issue_invoice(invoice_id: int):
         invoice_id,
         lambda: issuing.issue_invoice(invoice_id, actor_id=current_user.id, expected_version=form.version.data),
         lambda invoice: _("%(invoice)s issued; its PDF is archived.", invoice=shown_label(invoice)),
+    )
+
+
+@bp.route("/invoices/<int:invoice_id>/offer-difference", methods=["POST"])
+@roles_required(*INVOICE_WORKERS)
+def explain_offer_difference(invoice_id: int):
+    form = OfferDifferenceForm()
+    if not form.validate():
+        return refused_invoice_form(invoice_id, form, "difference_form", attempted="offer difference")
+    return change_invoice(
+        invoice_id,
+        lambda: explain_difference(
+            invoice_id, form.reason.data, actor_id=current_user.id, expected_version=form.version.data
+        ),
+        _("The reason for the difference from the accepted offer is saved."),
+        difference_form=form,
     )
 
 
