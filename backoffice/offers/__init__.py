@@ -4,5 +4,5 @@ from flask import Blueprint
 
 bp = Blueprint("offers", __name__)
 
-# Its answers to `cases.signals` (connected on import).
-from backoffice.offers import case_rules  # noqa: E402,F401
+# Its answers to `cases.signals` (connected on import), and its pages.
+from backoffice.offers import case_page, case_rules, views  # noqa: E402,F401
