@@ -13,7 +13,7 @@ from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
 from backoffice.offers import operations
 from backoffice.offers.models import Offer
-from tests.factories import make_case, make_hospital, make_programme
+from tests.factories import make_case, make_hospital, make_patient, make_programme
 
 # code, description, resident price (EUR), valid from 2024 on
 TARIFF = (
@@ -37,6 +37,7 @@ def make_offer_case(coordinator, *, codes: str = PROGRAMME_CODES, coefficient: s
     programme.tariff_codes = codes
     import_tariff(hospital.id, tariff_csv(), "tariff.csv", None)
     case = make_case(
+        patient=fields.pop("patient", None) or make_patient(name="Amira Haddad", preferred_language="en"),
         state="records_review",
         coordinator=coordinator,
         hospital_id=hospital.id,

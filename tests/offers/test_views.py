@@ -327,5 +327,12 @@ def test_a_case_paying_in_another_currency_asks_the_rate(users, coordinator):
 
 def test_the_offer_page_in_german(case, users, as_german):
     offer = draft_of(case, users["coordinator"])
-    text = page_text(as_german("coordinator").get(page_of(offer)))
-    assert "Angebot" in text and "Entwurf" in text and "Positionen" in text
+    german = as_german("coordinator")
+    text = page_text(german.get(page_of(offer)))
+    for shown in ("Angebot", "Entwurf", "Behandlung und Leistungen", "Ersparnis", "Zahlungsplan", "Angebot versenden"):
+        assert shown in text, shown
+    for english in ("Payment schedule", "Send the offer", "Treatment at resident prices", "Dates and terms"):
+        assert english not in text, english
+    refused = german.post(page_of(offer) + "/send", data={"version": offer.row_version + 1})
+    assert refused.status_code == 422 and "inzwischen geändert" in page_text(refused)
+    assert "Behandlungsangebot" in page_text(german.get(f"/cases/{case.id}"))
