@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
+from backoffice.cases import documents
 from backoffice.cases.models import CaseDocument
 from backoffice.extensions import db
 from backoffice.offers import operations
@@ -336,3 +337,59 @@ def test_the_offer_page_in_german(case, users, as_german):
     refused = german.post(page_of(offer) + "/send", data={"version": offer.row_version + 1})
     assert refused.status_code == 422 and "inzwischen geändert" in page_text(refused)
     assert "Behandlungsangebot" in page_text(german.get(f"/cases/{case.id}"))
+
+
+def test_a_refused_recorded_acceptance_leaves_no_document_behind(case, users, coordinator):
+    offer = draft_of(case, users["coordinator"])
+    operations.send_offer(offer.id, actor_id=users["coordinator"].id)
+    db.session.commit()
+    sent = stored(offer.id)
+    sent.valid_until = date.today() - timedelta(days=1)  # expired since it was sent
+    db.session.commit()
+    files_before = sorted(documents.documents_dir().iterdir())
+
+    response = coordinator.post(
+        page_of(sent) + "/acceptance",
+        data={"version": stored(offer.id).row_version, "name": "Amira Haddad", "file": (io.BytesIO(PDF), "signed.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 422 and "was valid until" in page_text(response)
+    assert db.session.scalar(select(func.count()).select_from(CaseDocument)) == 0
+    assert sorted(documents.documents_dir().iterdir()) == files_before
+    assert stored(offer.id).status == "sent"
+
+
+def test_a_draft_has_no_pdf_to_download(case, users, coordinator):
+    offer = draft_of(case, users["coordinator"])
+    response = coordinator.get(page_of(offer) + "/pdf")
+    assert response.status_code == 422 and "a draft gets one when it is sent" in page_text(response)
+
+
+def test_finance_sees_the_offer_panel_without_the_button(case, users, as_role):
+    draft_of(case, users["coordinator"])
+    text = page_text(as_role("finance").get(f"/cases/{case.id}"))
+    assert "Treatment offer" in text and "Open the offer" in text
+    assert "Make an offer" not in text and "Work on the draft" not in text
+
+
+def test_the_offer_page_runs_a_fixed_number_of_statements(case, users, coordinator, count_queries):
+    offer = draft_of(case, users["coordinator"])
+    url, offer_id = page_of(offer), offer.id
+    with count_queries() as few:
+        coordinator.get(url)
+    for n in range(6):
+        operations.save_item(
+            offer_id,
+            actor_id=users["coordinator"].id,
+            item_id=None,
+            section="service",
+            description=f"Service {n}",
+            quantity="1",
+            unit_price="10",
+            vat_category="standard",
+            optional=False,
+        )
+    db.session.commit()
+    with count_queries() as many:
+        coordinator.get(url)
+    assert len(many) == len(few)
