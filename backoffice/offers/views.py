@@ -139,28 +139,31 @@ def _offer_page(case_id: int, offer_id: int, **forms):
     return lambda status: render_offer_page(case_id, offer_id, status, **forms)
 
 
-def change_offer(case_id: int, offer_id: int, change, success, *, anchor: str | None = None, **forms):
-    """Run one change of the case's offer; refused, the offer is shown again with the reason and the error's status."""
-    offer_of_case(case_id, offer_id)
+def submit(case_id: int, offer_id: int, form, change, success, *, anchor=None, shown_as=None, on_failed_commit=None):
+    """One change of the case's offer from `form`: an unreadable form or a refused change shows the offer again
+    (422, or the error's status) with the reason and, under the name `shown_as`, the submitted form; else
+    `change(form)` is committed and the user goes back to the offer at `anchor`."""
+    offer_of_case(case_id, offer_id)  # another case's offer: a 404 before anything else
+    forms = {shown_as: form} if shown_as else {}
+    if not form.validate():
+        flash(_("Nothing was changed: %(problems)s", problems=" ".join(_problems(form))), "error")
+        return render_offer_page(case_id, offer_id, 422, **forms)
     return commit_change(
-        change,
+        lambda: change(form),
         success=success,
         target=url_for("offers.show_offer", case_id=case_id, offer_id=offer_id, _anchor=anchor),
         on_refusal=_offer_page(case_id, offer_id, **forms),
+        on_failed_commit=on_failed_commit,
     )
 
 
-def refused_form(case_id: int, offer_id: int, form, **forms):
-    """A form that cannot be read: nothing is changed; the offer is shown again (422) with the form's errors."""
-    offer_of_case(case_id, offer_id)
-    problems = [
+def _problems(form) -> list[str]:
+    return [
         _("%(field)s: %(error)s", field=getattr(form, name).label.text, error=errors[0])
         if name not in ("version", "csrf_token", "rows")
         else (_("The form is out of date: reload the page.") if name != "rows" else _("Check the payments' dates."))
         for name, errors in form.errors.items()
     ]
-    flash(_("Nothing was changed: %(problems)s", problems=" ".join(problems)), "error")
-    return render_offer_page(case_id, offer_id, 422, **forms)
 
 
 @bp.route("/cases/<int:case_id>/offers", methods=["POST"])
@@ -194,13 +197,8 @@ def show_offer(case_id: int, offer_id: int):
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/terms", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def change_offer_terms(case_id: int, offer_id: int):
-    form = TermsForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form, terms_form=form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: operations.change_terms(
+    def change(form: TermsForm):
+        return operations.change_terms(
             offer_id,
             actor_id=current_user.id,
             treatment_on=form.treatment_on.data,
@@ -211,23 +209,17 @@ def change_offer_terms(case_id: int, offer_id: int):
             exchange_rate=form.exchange_rate.data or None,
             exchange_rate_on=form.exchange_rate_on.data,
             expected_version=form.version.data,
-        ),
-        _("The offer's dates and terms are saved."),
-        anchor="terms",
-        terms_form=form,
-    )
+        )
+
+    saved = _("The offer's dates and terms are saved.")
+    return submit(case_id, offer_id, TermsForm(), change, saved, anchor="terms", shown_as="terms_form")
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/items", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def save_offer_item(case_id: int, offer_id: int):
-    form = ItemForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form, item_form=form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: operations.save_item(
+    def change(form: ItemForm):
+        return operations.save_item(
             offer_id,
             actor_id=current_user.id,
             item_id=form.item_id.data,
@@ -239,81 +231,63 @@ def save_offer_item(case_id: int, offer_id: int):
             vat_category=form.vat_category.data,
             optional=form.optional.data,
             expected_version=form.version.data,
-        ),
-        lambda item: _("Item %(position)s saved.", position=item.position),
-        anchor="items",
-        item_form=form,
-    )
+        )
+
+    saved = lambda item: _("Item %(position)s saved.", position=item.position)  # noqa: E731
+    return submit(case_id, offer_id, ItemForm(), change, saved, anchor="items", shown_as="item_form")
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/items/<int:item_id>/remove", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def remove_offer_item(case_id: int, offer_id: int, item_id: int):
-    form = VersionForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: operations.remove_item(offer_id, item_id, actor_id=current_user.id, expected_version=form.version.data),
-        _("The item was removed."),
-        anchor="items",
-    )
+    def change(form: VersionForm):
+        return operations.remove_item(offer_id, item_id, actor_id=current_user.id, expected_version=form.version.data)
+
+    return submit(case_id, offer_id, VersionForm(), change, _("The item was removed."), anchor="items")
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/services", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def add_booked_services(case_id: int, offer_id: int):
-    form = VersionForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: services.add_booked_services(offer_id, actor_id=current_user.id, expected_version=form.version.data),
-        lambda added: _(
+    def change(form: VersionForm):
+        return services.add_booked_services(offer_id, actor_id=current_user.id, expected_version=form.version.data)
+
+    def added(answer: services.ServicesAdded) -> str:
+        return _(
             "%(added)s services added from the bookings; %(left_out)s left out (no cost yet, or in another currency).",
-            added=added.added,
-            left_out=added.left_out,
-        ),
-        anchor="items",
-    )
+            added=answer.added,
+            left_out=answer.left_out,
+        )
+
+    return submit(case_id, offer_id, VersionForm(), change, added, anchor="items")
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/schedule", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def set_offer_schedule(case_id: int, offer_id: int):
-    form = ScheduleForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form, schedule_form=form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: operations.set_schedule(
+    def change(form: ScheduleForm):
+        return operations.set_schedule(
             offer_id, form.lines(), actor_id=current_user.id, expected_version=form.version.data
-        ),
-        _("The payment schedule is saved."),
-        anchor="schedule",
-        schedule_form=form,
-    )
+        )
+
+    saved = _("The payment schedule is saved.")
+    return submit(case_id, offer_id, ScheduleForm(), change, saved, anchor="schedule", shown_as="schedule_form")
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/send", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def send_offer(case_id: int, offer_id: int):
-    form = VersionForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: operations.send_offer(offer_id, actor_id=current_user.id, expected_version=form.version.data),
-        lambda offer: _(
+    def change(form: VersionForm):
+        return operations.send_offer(offer_id, actor_id=current_user.id, expected_version=form.version.data)
+
+    def sent(offer: Offer) -> str:
+        return _(
             "Offer version %(version)s was sent: %(total)s. Its PDF is archived.",
             version=offer.version,
             total=format_page_money(offer.total, offer.currency),
-        ),
-    )
+        )
+
+    return submit(case_id, offer_id, VersionForm(), change, sent)
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/pdf")
@@ -339,24 +313,28 @@ def download_offer_pdf(case_id: int, offer_id: int):
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/acceptance", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def record_offer_acceptance(case_id: int, offer_id: int):
-    form = AcceptanceForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form, acceptance_form=form)
-    offer_of_case(case_id, offer_id)
-    return commit_change(
-        lambda: recorded.record_acceptance(
+    def change(form: AcceptanceForm):
+        return recorded.record_acceptance(
             offer_id,
             actor_id=current_user.id,
             name=form.name.data,
             signed=form.file.data,
             expected_version=form.version.data,
-        ),
-        success=lambda answer: _(
+        )
+
+    def recorded_message(answer) -> str:
+        return _(
             "The acceptance of version %(version)s is recorded; the signed offer is with the case's documents.",
             version=answer[0].version,
-        ),
-        target=url_for("offers.show_offer", case_id=case_id, offer_id=offer_id),
-        on_refusal=_offer_page(case_id, offer_id, acceptance_form=form),
+        )
+
+    return submit(
+        case_id,
+        offer_id,
+        AcceptanceForm(),
+        change,
+        recorded_message,
+        shown_as="acceptance_form",
         on_failed_commit=lambda answer, error: documents.upload_not_committed(answer[1], error),
     )
 
@@ -364,15 +342,10 @@ def record_offer_acceptance(case_id: int, offer_id: int):
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/decline", methods=["POST"])
 @roles_required(*OFFER_MAKERS)
 def decline_offer(case_id: int, offer_id: int):
-    form = DeclineForm()
-    if not form.validate():
-        return refused_form(case_id, offer_id, form, decline_form=form)
-    return change_offer(
-        case_id,
-        offer_id,
-        lambda: recorded.record_decline(
+    def change(form: DeclineForm):
+        return recorded.record_decline(
             offer_id, actor_id=current_user.id, reason=form.reason.data, expected_version=form.version.data
-        ),
-        lambda offer: _("Version %(version)s is recorded as declined.", version=offer.version),
-        decline_form=form,
-    )
+        )
+
+    declined = lambda offer: _("Version %(version)s is recorded as declined.", version=offer.version)  # noqa: E731
+    return submit(case_id, offer_id, DeclineForm(), change, declined, shown_as="decline_form")
