@@ -40,6 +40,8 @@ CARE_COORDINATORS = (ADMIN, COORDINATOR)
 BILL_AUDITORS = (ADMIN, FINANCE)
 # Who invoices patients: drafts, issuing, payments, refunds, credit notes.
 INVOICERS = (ADMIN, FINANCE)
+# Who builds, sends and answers treatment offers for the patient (finance reads them).
+OFFER_MAKERS = CARE_COORDINATORS
 # Who takes an unassigned case for themself (administrators assign cases instead).
 CASE_TAKERS = (COORDINATOR,)
 # Who runs the office: user accounts, the audit log and access histories, background jobs; who clears a
@@ -150,6 +152,12 @@ def may_invoice_patients(role: str | None = None) -> bool:
     return _signed_in_as(INVOICERS, role)
 
 
+def may_make_offers(role: str | None = None) -> bool:
+    """Whether the user builds and sends a case's treatment offer and records the patient's answer received outside
+    the portal."""
+    return _signed_in_as(OFFER_MAKERS, role)
+
+
 def may_take_cases(role: str | None = None) -> bool:
     """Whether the user may take an unassigned case for themself (coordinators; administrators assign instead)."""
     return _signed_in_as(CASE_TAKERS, role)
@@ -204,6 +212,7 @@ TEMPLATE_QUESTIONS = (
     may_read_caught_mail,
     may_waive_clearance,
     may_oversee_all_follow_ups,
+    may_make_offers,
 )
 
 

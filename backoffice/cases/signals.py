@@ -21,7 +21,7 @@ its own modules (loaded with its package by `create_app`), so the arrows point f
   transaction, through `assignment.assign_coordinator`. Answered by notifications: the "new request" notifications
   every coordinator got while the case waited in the queue no longer need anyone and are marked read.
 - `case_page` (sender: the case; keywords: forms) -> a dict of what a feature shows on the case page (see
-  `cases.case_page`). Answered by billing, invoicing, logistics, messages, portal and shipments.
+  `cases.case_page`). Answered by billing, offers, invoicing, logistics, messages, portal and shipments.
 - `timeline_entries` (sender: the case's id; keyword: health_data) -> a list of timeline entries (dicts with `at`,
   `type`, `kind`, `who`, `text`, and optionally `who_label`, `label` and `link`: (endpoint, arguments)) that
   `cases.history.timeline` merges in time order. Answered by messages: every message sent or received on the case

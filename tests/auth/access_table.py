@@ -284,5 +284,19 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "users.change_language":               {"POST": ADMIN},
     # ---- issue 18 billing+invoicing: finance enters on a final draft why it differs from the accepted offer
     "invoicing.explain_offer_difference":  {"POST": MONEY},
+    # ---- issue 18, offers staff pages: coordinators and administrators build, send and record the patient's answer
+    # received otherwise; finance reads the offer and its archived PDF (costs, no health data); patients never (they
+    # have the portal)
+    "offers.start_offer":                  {"POST": CASEWORK},
+    "offers.show_offer":                   {"GET": STAFF},
+    "offers.download_offer_pdf":           {"GET": STAFF},  # the world's offer is a draft: refused with a 422
+    "offers.change_offer_terms":           {"POST": CASEWORK},
+    "offers.save_offer_item":              {"POST": CASEWORK},
+    "offers.remove_offer_item":            {"POST": CASEWORK},
+    "offers.add_booked_services":          {"POST": CASEWORK},
+    "offers.set_offer_schedule":           {"POST": CASEWORK},
+    "offers.send_offer":                   {"POST": CASEWORK},
+    "offers.record_offer_acceptance":      {"POST": CASEWORK},
+    "offers.decline_offer":                {"POST": CASEWORK},
 }
 # fmt: on

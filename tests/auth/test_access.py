@@ -41,6 +41,7 @@ from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.operations import notify
+from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -321,6 +322,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     # the patient signs in already: no invitation, an administrator's reset link (the same /invite/<token> page)
     invite_token = invites.create_reset_link(case.id, actor_id=world.users["admin"].id).token
     message, message_file = _thread_message(case, person, coordinator)
+    offer = start_offer(case.id, actor_id=coordinator.id)  # a draft (issue 18): its pages and changes
     db.session.flush()
     return {
         "case_id": case.id,
@@ -341,6 +343,8 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "reminder_id": _reminder_of(case),
         "message_id": message.id,
         "message_attachment_id": message_file.id,
+        "offer_id": offer.id,
+        "offer_item_id": offer.items[0].id,
     }
 
 
@@ -510,6 +514,8 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     "message_id": "message_id",
     "attachment_id": "message_attachment_id",
     "request_id": "request_id",  # issue 17: a document asked of the patient
+    "offer_id": "offer_id",  # issue 18: the case's draft offer
+    ("offers.remove_offer_item", "item_id"): "offer_item_id",
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
@@ -844,6 +850,22 @@ NESTED = {
     "cases.share_document": ("POST", {"case_id": "case_id", "document_id": "document_id"}),
     "cases.stop_sharing_document": ("POST", {"case_id": "case_id", "document_id": "document_id"}),
     "cases.withdraw_document_request": ("POST", {"case_id": "case_id", "request_id": "request_id"}),
+    # issue 18, offers staff pages: an offer is its case's
+    **{
+        f"offers.{name}": (method, {"case_id": "case_id", "offer_id": "offer_id"})
+        for name, method in (
+            ("show_offer", "GET"),
+            ("download_offer_pdf", "GET"),
+            ("change_offer_terms", "POST"),
+            ("save_offer_item", "POST"),
+            ("add_booked_services", "POST"),
+            ("set_offer_schedule", "POST"),
+            ("send_offer", "POST"),
+            ("record_offer_acceptance", "POST"),
+            ("decline_offer", "POST"),
+        )
+    },
+    "offers.remove_offer_item": ("POST", {"case_id": "case_id", "offer_id": "offer_id", "item_id": "offer_item_id"}),
 }
 # Form fields a view checks before it looks the records up: (endpoint, field) -> the parent's value in the world.
 NESTED_FORMS = {("invoicing.remove_invoice_line", "version"): "draft_version"}
