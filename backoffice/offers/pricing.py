@@ -32,7 +32,7 @@ class OfferError(DomainError):
 
 
 def minor_digits(currency: str) -> int:
-    return Money.zero(currency).minor_digits()
+    return Money.zero(currency).minor_digits
 
 
 def in_offer_currency(amount: Decimal, currency: str, offer: Offer) -> Decimal:

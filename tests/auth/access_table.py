@@ -282,5 +282,12 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "cases.change_patient_language":       {"POST": CASEWORK},
     # ---- issue 17 invoicing+users+dashboard in German: an administrator sets a staff member's page language
     "users.change_language":               {"POST": ADMIN},
+    # ---- offers portal (issue 18): a patient's treatment offers, of their own cases only and never a draft (another
+    # patient's offer: the portal's one 404); the archived PDF; accepting and declining
+    "portal.list_offers":                  {"GET": PORTAL},
+    "portal.show_offer":                   {"GET": PORTAL_OTHERS},
+    "portal.download_offer":               {"GET": PORTAL_OTHERS},
+    "portal.accept_offer":                 {"POST": PORTAL_OTHERS},
+    "portal.decline_offer":                {"POST": PORTAL_OTHERS},
 }
 # fmt: on

@@ -41,6 +41,7 @@ from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.operations import notify
+from backoffice.offers.models import Offer
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -341,7 +342,33 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "reminder_id": _reminder_of(case),
         "message_id": message.id,
         "message_attachment_id": message_file.id,
+        "offer_id": _sent_offer(case),
     }
+
+
+def _sent_offer(case) -> int:
+    """A sent treatment offer of the case, its PDF in the archive (a row: the pricing is the offers' tests' matter)."""
+    stored = archive.store_pdf(f"{case.number}-offer-v1", 2026, PDF)
+    offer = Offer(
+        case_id=case.id,
+        version=1,
+        status="sent",
+        language="en",
+        currency="EUR",
+        base_currency="EUR",
+        valid_until=utcnow().date() + timedelta(days=30),
+        resident_total=Decimal("9000.00"),
+        services_total=Decimal(0),
+        vat_total=Decimal(0),
+        total=Decimal("9000.00"),
+        sent_at=utcnow(),
+        pdf_filename=stored.filename,
+        pdf_sha256=stored.sha256,
+        pdf_size=stored.size,
+    )
+    db.session.add(offer)
+    db.session.flush()
+    return offer.id
 
 
 def _notification_of(user, case_id: int) -> int:
@@ -510,6 +537,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     "message_id": "message_id",
     "attachment_id": "message_attachment_id",
     "request_id": "request_id",  # issue 17: a document asked of the patient
+    "offer_id": "offer_id",  # issue 18: the case's treatment offer, sent
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
