@@ -751,6 +751,8 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         "/portal/documents/<int:document_id>",
         "/portal/invoices/<number>.pdf",
         "/portal/messages/<int:case_id>",
+        "/portal/offers/<int:offer_id>",
+        "/portal/offers/<int:offer_id>.pdf",
     ], "a new portal route with a record in its URL: prove its 404 below"
     own = client.get(f"/portal/invoices/{PAULA.invoice}.pdf")
     assert own.status_code == 200 and own.mimetype == "application/pdf"
@@ -761,6 +763,31 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         assert response.status_code == 404, number
         assert without_csrf(response) == without_csrf(nobodys), f"{number}: the answer differs from a made-up number's"
         assert not any(s in body_of(response) for s in world.patient_data(PETER)), number
+
+
+def test_patient_a_gets_the_portals_one_404_for_an_offer_not_theirs(app):
+    """Issue 18 offers portal: B's offer (the page, its PDF, accepting, declining) is answered exactly as an offer
+    nobody was ever given, while A's own offer and its PDF answer."""
+    world = build_world(app)
+    paula, peter = world.values["paula"], world.values
+    client = app_client(app, world.users["patient"])
+    assert client.get(f"/portal/offers/{paula['offer_id']}").status_code == 200
+    assert client.get(f"/portal/offers/{paula['offer_id']}.pdf").status_code == 200
+    nobody = 2**31 - 1
+    for pattern, method in (
+        ("/portal/offers/{}", "GET"),
+        ("/portal/offers/{}.pdf", "GET"),
+        ("/portal/offers/{}/accept", "POST"),
+        ("/portal/offers/{}/decline", "POST"),
+    ):
+        data = {"name": PAULA.name, "agree": "y", "reason": "x"}
+        answers = [
+            client.post(pattern.format(i), data=data) if method == "POST" else client.get(pattern.format(i))
+            for i in (peter["offer_id"], nobody)
+        ]
+        assert [a.status_code for a in answers] == [404, 404], pattern
+        assert without_csrf(answers[0]) == without_csrf(answers[1]), pattern
+        assert not any(s in body_of(answers[0]) for s in world.patient_data(PETER)), pattern
 
 
 def test_patient_a_gets_the_portals_one_404_for_every_trip_or_document_record_not_theirs(app):
