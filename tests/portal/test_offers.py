@@ -239,3 +239,16 @@ def test_sending_an_offer_mails_the_patient_a_link_in_their_language_without_pri
     for secret in ("€", "EUR", "11 045", "9 260", "Stem cell", "Consultation", "Ward"):
         assert secret not in mail.body_text and secret not in mail.subject, secret
     assert db.session.scalar(select(func.count()).select_from(Message).where(Message.kind == "offer_waiting")) == 1
+
+
+def test_the_offer_mail_reaches_the_patients_inbox_with_the_link_to_the_offer(users, coordinator, mailbox):
+    case = make_offer_case(patient=patient_of(users["patient"], name="Paula Patient", language="de"))
+    offer = make_sent_offer(case, coordinator=coordinator)
+
+    (mail,) = mailbox.messages()
+
+    body = mail.get_content()
+    assert mail["To"] == users["patient"].email
+    assert mail["Subject"] == "Ihr Behandlungsangebot wartet im Patientenportal auf Sie"
+    assert f"http://localhost/portal/offers/{offer.id}" in body
+    assert "€" not in body and "11.045" not in body
