@@ -41,12 +41,17 @@ def tariff_file(rows: list[str]) -> bytes:
     return "\n".join([HEADER, *rows]).encode()
 
 
-def make_offer_case(*, patient=None, name="Paula Patient", language="en", email=None):
-    """A case at a hospital with both price lists and a programme of three codes (no offer yet)."""
+def make_offer_case(*, patient=None, name="Paula Patient", language="en", email=None, coefficient=None):
+    """A case at a hospital with both price lists (or, given a `coefficient`, the resident list and that documented
+    coefficient for foreign patients) and a programme of three codes (no offer yet)."""
     hospital = make_hospital(name="Asklepios Bad Homburg", city="Bad Homburg")
     import_tariff(hospital.id, tariff_file(RESIDENT), "resident.csv", None)
-    international = import_tariff(hospital.id, tariff_file(INTERNATIONAL), "international.csv", None)
-    international.kind = "international"
+    if coefficient is None:
+        international = import_tariff(hospital.id, tariff_file(INTERNATIONAL), "international.csv", None)
+        international.kind = "international"
+    else:
+        hospital.foreign_coefficient = Decimal(coefficient)
+        hospital.foreign_coefficient_source = "Letter of the hospital's finance department, 3 March 2026"
     programme = make_programme(hospital, name="Stem cell therapy")
     programme.tariff_codes = "ABM-CONS | 2\nABM-APH | 1\nABM-WARD | 14"
     programme.phases[0].duration_days = 7

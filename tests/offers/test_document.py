@@ -102,3 +102,13 @@ def test_the_terms_and_the_operator_are_printed():
 
     for expected in ("MedTravel Coordination GmbH", "Included", "Not included", "Cancellation", "valid until"):
         assert expected in text, expected
+
+
+def test_a_coefficient_as_the_foreign_patient_price_is_named_with_its_source():
+    offer = make_sent_offer(make_offer_case(coefficient="1.5"))
+    text = pdf_text(archived_pdf(offer))
+
+    assert offer.foreign_total == Decimal("13890.00")  # 9,260.00 x 1.5: every item has a foreign-patient price
+    assert "coefficient for foreign patients, 1.5" in text
+    assert "Letter of the hospital's finance department, 3 March 2026" in text
+    assert "international price list valid" not in text and "none claimed" not in text
