@@ -30,10 +30,13 @@ from backoffice.invoicing.printing import render_invoice_pdf
 from backoffice.languages import direction
 from backoffice.logistics.itinerary.document import render_itinerary_pdf
 from backoffice.logistics.itinerary.loading import load_itinerary
+from backoffice.offers.document import offer_pdf
+from backoffice.offers.operations import get_offer
 from backoffice.patients.models import Patient
 from tests.billing.test_letters import make_disputed_bill
 from tests.invoicing.test_pdf import make_invoice, make_line, treatment_lines
 from tests.logistics.test_itinerary import make_trip
+from tests.offers.priced import make_offer_case, make_sent_offer
 
 
 @dataclass(frozen=True)
@@ -267,11 +270,25 @@ def dispute_letter_to_hospital(app, people: People) -> Document:
     return Document(render, [people.patient, people.hospital, people.hospital_address, people.physician], "EUR 106.54")
 
 
+def treatment_offer(app, people: People) -> Document:
+    made = make_sent_offer(make_offer_case(name=people.patient))
+    offer = get_offer(made.id)
+    offer.case.hospital.name = people.hospital
+    offer.included = ", ".join(people.address)  # what the coordinator typed, shown to the patient
+
+    def render(language="en") -> bytes:
+        offer.language = language
+        return offer_pdf(offer)
+
+    return Document(render, [people.patient, people.hospital, ", ".join(people.address)], "11,045.00")
+
+
 PDF_KINDS = {
     "invoice": invoice,
     "credit note": credit_note,
     "itinerary": itinerary,
     "dispute letter": dispute_letter_to_hospital,
+    "treatment offer": treatment_offer,
 }
 
 

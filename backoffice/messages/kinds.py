@@ -102,6 +102,15 @@ KINDS: dict[str, AutomaticKind] = {
             N_("the patient"),
             N_("a coordinator answers in the portal (the mail says a message waits, with the link, never its text)"),
         ),
+        AutomaticKind(
+            "offer_waiting",
+            N_("Treatment offer waiting"),
+            N_("the patient"),
+            N_(
+                "a coordinator sends a treatment offer (the mail says an offer waits in the portal, with the link, "
+                "never its prices)"
+            ),
+        ),
     )
 }
 

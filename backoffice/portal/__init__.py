@@ -14,6 +14,7 @@ from backoffice.portal import (  # noqa: E402,F401
     case_page,
     document_views,
     message_views,
+    offer_views,
     trip_views,
     views,
 )

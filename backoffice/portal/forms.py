@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
-from wtforms import EmailField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from backoffice.auth.forms import new_password_field, repeated_password_field
@@ -59,4 +59,35 @@ class LanguageForm(FlaskForm):
         lazy_gettext("Language"),
         choices=choices((code, NATIVE_NAMES[code]) for code in PATIENT_LANGUAGES),
         validate_choice=True,
+    )
+
+
+class AcceptOfferForm(FlaskForm):
+    """The patient accepts a treatment offer: their full name typed, and "I accept" ticked (the optional items they
+    choose come as the checkboxes `chosen`, the offer's own check decides)."""
+
+    name = StringField(
+        lazy_gettext("Your full name"),
+        validators=[
+            DataRequired(message=lazy_gettext("Type your full name to accept the offer.")),
+            Length(max=200, message=lazy_gettext("The name is too long.")),
+        ],
+        render_kw={"maxlength": 200, "autocomplete": "name"},
+    )
+    agree = BooleanField(
+        lazy_gettext("I accept this offer, its payment schedule and its terms."),
+        validators=[DataRequired(message=lazy_gettext("Tick “I accept” to accept the offer."))],
+    )
+
+
+class DeclineOfferForm(FlaskForm):
+    """The patient declines a treatment offer, saying why."""
+
+    reason = TextAreaField(
+        lazy_gettext("Why do you decline the offer?"),
+        validators=[
+            DataRequired(message=lazy_gettext("Tell us why you decline the offer.")),
+            Length(max=2000, message=lazy_gettext("The reason has at most %(max)d characters.")),
+        ],
+        render_kw={"rows": 3, "maxlength": 2000},
     )

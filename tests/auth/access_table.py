@@ -298,5 +298,12 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "offers.send_offer":                   {"POST": CASEWORK},
     "offers.record_offer_acceptance":      {"POST": CASEWORK},
     "offers.decline_offer":                {"POST": CASEWORK},
+    # ---- offers portal (issue 18): a patient's treatment offers, of their own cases only and never a draft (another
+    # patient's offer: the portal's one 404); the archived PDF; accepting and declining
+    "portal.list_offers":                  {"GET": PORTAL},
+    "portal.show_offer":                   {"GET": PORTAL_OTHERS},
+    "portal.download_offer":               {"GET": PORTAL_OTHERS},
+    "portal.accept_offer":                 {"POST": PORTAL_OTHERS},
+    "portal.decline_offer":                {"POST": PORTAL_OTHERS},
 }
 # fmt: on

@@ -41,6 +41,7 @@ from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.operations import notify
+from backoffice.offers.models import Offer
 from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
@@ -345,7 +346,34 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "message_attachment_id": message_file.id,
         "offer_id": offer.id,
         "offer_item_id": offer.items[0].id,
+        "sent_offer_id": _sent_offer(case),
     }
+
+
+def _sent_offer(case) -> int:
+    """A sent treatment offer of the case (version 2, after the draft), its PDF in the archive (a row: the pricing
+    is the offers' tests' matter)."""
+    stored = archive.store_pdf(f"{case.number}-offer-v2", 2026, PDF)
+    offer = Offer(
+        case_id=case.id,
+        version=2,
+        status="sent",
+        language="en",
+        currency="EUR",
+        base_currency="EUR",
+        valid_until=utcnow().date() + timedelta(days=30),
+        resident_total=Decimal("9000.00"),
+        services_total=Decimal(0),
+        vat_total=Decimal(0),
+        total=Decimal("9000.00"),
+        sent_at=utcnow(),
+        pdf_filename=stored.filename,
+        pdf_sha256=stored.sha256,
+        pdf_size=stored.size,
+    )
+    db.session.add(offer)
+    db.session.flush()
+    return offer.id
 
 
 def _notification_of(user, case_id: int) -> int:
@@ -514,8 +542,13 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     "message_id": "message_id",
     "attachment_id": "message_attachment_id",
     "request_id": "request_id",  # issue 17: a document asked of the patient
-    "offer_id": "offer_id",  # issue 18: the case's draft offer
+    "offer_id": "offer_id",  # issue 18: the case's draft offer (its staff pages and changes)
     ("offers.remove_offer_item", "item_id"): "offer_item_id",
+    # issue 18: the patient's pages of the case's sent offer
+    **{
+        (f"portal.{name}", "offer_id"): "sent_offer_id"
+        for name in ("show_offer", "download_offer", "accept_offer", "decline_offer")
+    },
 }
 
 # Requests that end what the next ones need (the session, the draft) go last, in this order.
@@ -729,6 +762,8 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         "/portal/documents/<int:document_id>",
         "/portal/invoices/<number>.pdf",
         "/portal/messages/<int:case_id>",
+        "/portal/offers/<int:offer_id>",
+        "/portal/offers/<int:offer_id>.pdf",
     ], "a new portal route with a record in its URL: prove its 404 below"
     own = client.get(f"/portal/invoices/{PAULA.invoice}.pdf")
     assert own.status_code == 200 and own.mimetype == "application/pdf"
@@ -739,6 +774,31 @@ def test_patient_a_asking_for_patient_bs_records_gets_the_answer_for_records_tha
         assert response.status_code == 404, number
         assert without_csrf(response) == without_csrf(nobodys), f"{number}: the answer differs from a made-up number's"
         assert not any(s in body_of(response) for s in world.patient_data(PETER)), number
+
+
+def test_patient_a_gets_the_portals_one_404_for_an_offer_not_theirs(app):
+    """Issue 18 offers portal: B's offer (the page, its PDF, accepting, declining) is answered exactly as an offer
+    nobody was ever given, while A's own offer and its PDF answer."""
+    world = build_world(app)
+    paula, peter = world.values["paula"], world.values
+    client = app_client(app, world.users["patient"])
+    assert client.get(f"/portal/offers/{paula['sent_offer_id']}").status_code == 200
+    assert client.get(f"/portal/offers/{paula['sent_offer_id']}.pdf").status_code == 200
+    nobody = 2**31 - 1
+    for pattern, method in (
+        ("/portal/offers/{}", "GET"),
+        ("/portal/offers/{}.pdf", "GET"),
+        ("/portal/offers/{}/accept", "POST"),
+        ("/portal/offers/{}/decline", "POST"),
+    ):
+        data = {"name": PAULA.name, "agree": "y", "reason": "x"}
+        answers = [
+            client.post(pattern.format(i), data=data) if method == "POST" else client.get(pattern.format(i))
+            for i in (peter["sent_offer_id"], nobody)
+        ]
+        assert [a.status_code for a in answers] == [404, 404], pattern
+        assert without_csrf(answers[0]) == without_csrf(answers[1]), pattern
+        assert not any(s in body_of(answers[0]) for s in world.patient_data(PETER)), pattern
 
 
 def test_patient_a_gets_the_portals_one_404_for_every_trip_or_document_record_not_theirs(app):

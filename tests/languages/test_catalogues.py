@@ -48,6 +48,9 @@ PATIENT_FACING = (
     # i17-directory: the checks of typed values also answer the public request form and the portal
     "backoffice/validators.py",
     "backoffice/forms.py",  # WTForms' plural refusals, on the request form too
+    # offers portal (issue 18): the offer's PDF and the portal's offer pages share its parts
+    "templates/offers/offer_pdf.html",
+    "templates/offers/_sheet.html",
 )
 # Templates whose every visible word goes through a translation call (the staff pages follow, feature by feature).
 TRANSLATED_TEMPLATES = (
@@ -98,6 +101,11 @@ TRANSLATED_TEMPLATES = (
     "jobs/*.html",
     # i17-directory
     "directory/*.html",
+    # offers portal (issue 18)
+    "offers/offer_pdf.html",
+    "offers/_sheet.html",
+    "portal/offers.html",
+    "portal/offer.html",
     "shipments/*.html",
     "portal/_case_invite.html",
     "portal/invite_link.html",
