@@ -22,6 +22,7 @@ import pytest
 from flask import Blueprint, Flask, url_for
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from backoffice import archive, create_app
@@ -351,12 +352,13 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
 
 
 def _sent_offer(case) -> int:
-    """A sent treatment offer of the case (version 2, after the draft), its PDF in the archive (a row: the pricing
+    """A sent treatment offer of the case (the version after the draft), its PDF in the archive (a row: the pricing
     is the offers' tests' matter)."""
-    stored = archive.store_pdf(f"{case.number}-offer-v2", 2026, PDF)
+    version = db.session.scalar(select(func.max(Offer.version)).where(Offer.case_id == case.id)) + 1
+    stored = archive.store_pdf(f"{case.number}-offer-v{version}", 2026, PDF)
     offer = Offer(
         case_id=case.id,
-        version=2,
+        version=version,
         status="sent",
         language="en",
         currency="EUR",
