@@ -2,7 +2,7 @@
 with the signed offer (kept with the case's documents), or a decline with the patient's reason.
 
 Both are made from the version of the offer the coordinator saw: a stale page is refused, as every change of an
-offer is. The rules of accepting and declining themselves are `operations.accept_offer` and `decline_offer`.
+offer is. The rules of accepting and declining themselves are `acceptance.accept_offer` and `decline_offer`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from werkzeug.datastructures import FileStorage
 
 from backoffice.cases import documents
 from backoffice.cases.models import CaseDocument
-from backoffice.offers import operations
+from backoffice.offers import acceptance, operations
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
 
@@ -45,7 +45,7 @@ def record_acceptance(
         SIGNED_OFFER_TYPE,
     )
     try:
-        accepted = operations.accept_offer(
+        accepted = acceptance.accept_offer(
             offer.id, actor_id=actor_id, name=name, channel="recorded", document_id=document.id
         )
     except BaseException:
@@ -57,4 +57,4 @@ def record_acceptance(
 def record_decline(offer_id: int, *, actor_id: int, reason: str, expected_version: int | None) -> Offer:
     """Decline a sent offer on the patient's behalf, with the reason they gave."""
     fresh_offer(offer_id, expected_version)
-    return operations.decline_offer(offer_id, actor_id=actor_id, reason=reason)
+    return acceptance.decline_offer(offer_id, actor_id=actor_id, reason=reason)

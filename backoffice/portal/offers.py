@@ -23,7 +23,7 @@ from backoffice.extensions import db
 from backoffice.languages import N_
 from backoffice.messages import automatic
 from backoffice.messages.models import Message
-from backoffice.offers import operations, signals
+from backoffice.offers import acceptance, operations, signals
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
 from backoffice.patients.models import Patient
@@ -135,9 +135,9 @@ def chosen_ids(values: Iterable[str]) -> list[int]:
 
 def accept(offer_id: int, *, user_id: int, name: str, address: str, chosen: Iterable[str]) -> Offer:
     """The patient accepts their offer in the portal: their typed name, the address it came from and the optional
-    items ticked go to `offers.operations.accept_offer` (once; only a sent, valid version)."""
+    items ticked go to `offers.acceptance.accept_offer` (once; only a sent, valid version)."""
     offer = own_offer(offer_id, user_id=user_id)
-    return operations.accept_offer(
+    return acceptance.accept_offer(
         offer.id, actor_id=user_id, name=name, address=address, chosen_item_ids=chosen_ids(chosen), channel="portal"
     )
 
@@ -145,7 +145,7 @@ def accept(offer_id: int, *, user_id: int, name: str, address: str, chosen: Iter
 def decline(offer_id: int, *, user_id: int, reason: str) -> Offer:
     """The patient declines their offer with a reason, kept in their words."""
     offer = own_offer(offer_id, user_id=user_id)
-    return operations.decline_offer(offer.id, actor_id=user_id, reason=reason)
+    return acceptance.decline_offer(offer.id, actor_id=user_id, reason=reason)
 
 
 # ---------------------------------------------------------------------------------------------- the mail

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from backoffice.cases.models import CaseEvent
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice
+from backoffice.offers.acceptance import accept_offer
 from backoffice.offers.models import Offer, OfferItem
-from backoffice.offers.operations import accept_offer
 from tests.invoicing.factories import TODAY, fresh, issue, issued_deposit, make_invoicing_case, make_offer
 
 DEPOSIT_DUE = TODAY + timedelta(days=10)

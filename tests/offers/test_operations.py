@@ -13,7 +13,7 @@ from backoffice.cases import operations as cases
 from backoffice.cases.operations import TransitionRefused
 from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
-from backoffice.offers import operations
+from backoffice.offers import acceptance, operations
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
 from backoffice.trail import AuditEvent
@@ -54,13 +54,13 @@ def test_the_next_version_copies_the_last_and_supersedes_it_once_sent():
     db.session.expire_all()
     assert operations.get_offer(first.id).status == "superseded"
     with pytest.raises(OfferError, match="replaced by a newer version"):
-        operations.accept_offer(first.id, actor_id=world.case.patient_id, name="Dmitri Volkov")
+        acceptance.accept_offer(first.id, actor_id=world.case.patient_id, name="Dmitri Volkov")
 
 
 def test_acceptance_keeps_the_name_address_and_hash_and_writes_the_audit_log():
     world = offer_world()
     offer = sent_offer(world)
-    operations.accept_offer(offer.id, actor_id=world.coordinator.id, name=" Dmitri Volkov ", address="203.0.113.9")
+    acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name=" Dmitri Volkov ", address="203.0.113.9")
     db.session.commit()
     offer = operations.get_offer(offer.id)
     assert (offer.status, offer.accepted_name, offer.accepted_address) == ("accepted", "Dmitri Volkov", "203.0.113.9")
@@ -80,31 +80,31 @@ def test_an_offer_is_accepted_once_even_when_two_tabs_press_at_once():
         .execution_options(synchronize_session=False)
     )
     with pytest.raises(OfferError, match="already accepted"):
-        operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
+        acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
     db.session.rollback()  # the other tab's answer was this test's own: undone, the offer is open again
-    operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
+    acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
     db.session.commit()
     with pytest.raises(OfferError, match="already accepted"):
-        operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
+        acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
 
 
 def test_an_expired_offer_cannot_be_accepted_and_a_name_is_required():
     world = offer_world()
     offer = sent_offer(world)
     with pytest.raises(OfferError, match="your full name"):
-        operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="  ")
+        acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="  ")
     offer.valid_until = operator_today() - timedelta(days=1)
     db.session.commit()
     with pytest.raises(OfferError, match="was valid until"):
-        operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
+        acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
 
 
 def test_a_declined_offer_keeps_its_reason_and_a_reason_is_required():
     world = offer_world()
     offer = sent_offer(world)
     with pytest.raises(OfferError, match="reason"):
-        operations.decline_offer(offer.id, actor_id=world.coordinator.id, reason="")
-    operations.decline_offer(offer.id, actor_id=world.coordinator.id, reason="Too expensive for us now")
+        acceptance.decline_offer(offer.id, actor_id=world.coordinator.id, reason="")
+    acceptance.decline_offer(offer.id, actor_id=world.coordinator.id, reason="Too expensive for us now")
     db.session.commit()
     assert operations.get_offer(offer.id).decline_reason == "Too expensive for us now"
 
@@ -113,7 +113,7 @@ def test_a_recorded_acceptance_needs_the_signed_document():
     world = offer_world()
     offer = sent_offer(world)
     with pytest.raises(OfferError, match="Attach the signed offer"):
-        operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov", channel="recorded")
+        acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov", channel="recorded")
 
 
 def test_the_case_is_confirmed_only_with_an_accepted_offer():
@@ -123,7 +123,7 @@ def test_the_case_is_confirmed_only_with_an_accepted_offer():
     db.session.commit()
     blockers = cases.blockers(cases.get_case(world.case.id), "confirmed")
     assert any("has not accepted the offer yet" in message for message in blockers)
-    operations.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
+    acceptance.accept_offer(offer.id, actor_id=world.coordinator.id, name="Dmitri Volkov")
     db.session.commit()
     blockers = cases.blockers(cases.get_case(world.case.id), "confirmed")
     assert not any("offer" in message for message in blockers), blockers
