@@ -9,7 +9,7 @@ Create Date: 2026-12-06 22:17:25.901214
 
 """
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from alembic import op
 import sqlalchemy as sa
@@ -187,7 +187,8 @@ def upgrade():
             sa.Column("foreign_coefficient_source", sa.String(length=300), server_default="", nullable=False)
         )
         batch_op.create_check_constraint(
-            batch_op.f("ck_hospitals_coefficient_at_least_one"), "foreign_coefficient IS NULL OR foreign_coefficient >= 10000"
+            batch_op.f("ck_hospitals_coefficient_at_least_one"),
+            "foreign_coefficient IS NULL OR foreign_coefficient >= 10000",
         )
 
     with op.batch_alter_table("invoices", schema=None) as batch_op:
@@ -289,7 +290,7 @@ def _estimates_become_offers():
         .where(cases.c.cost_estimate_amount.is_not(None), cases.c.cost_estimate_currency.is_not(None))
         .order_by(cases.c.id)
     ).all()
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     for case_id, state, before_hold, coordinator_id, amount, currency, language in rows:
         reached = before_hold if state == "on_hold" else state
         status = "accepted" if reached in ACCEPTED_STATES else "sent" if reached == "programme_offered" else "draft"
