@@ -39,9 +39,6 @@ UNREACHED_GET = {
     "devmail.mail_html": "development only: the src of a caught message's sandboxed frame",
     "devmail.mail_attachment": "development only: a file of a caught message",
     "messages.unmatched_mail_html": "a file, not a page: the src of an unmatched mail's sandboxed frame",
-    # issue 18, offers staff pages: linked from a sent offer only; the world's offers are drafts and typed estimates
-    # (no PDF). tests/offers/test_views.py downloads one and checks its SHA-256.
-    "offers.download_offer_pdf": "a file, not a page: a sent offer's archived PDF",
 }
 UNREACHED_POST: dict[str, str] = {
     "devmail.reply_to_mail": "development only: the button on a caught message (no such page in the test profile)",
