@@ -472,6 +472,7 @@ def accept_offer(
         item.chosen = item.id in chosen
     db.session.flush()
     db.session.refresh(offer)
+    offer = get_offer(offer.id)  # its case, items and schedule again: refresh may leave them unloaded (lazy=raise)
     record_case_event(
         offer.case,
         "offer_accepted",
@@ -512,6 +513,7 @@ def decline_offer(offer_id: int, *, actor_id: int, reason: str) -> Offer:
     if won != 1:
         raise OfferError(_("This offer was answered meanwhile; look at it again."))
     db.session.refresh(offer)
+    offer = get_offer(offer.id)  # its case, items and schedule again: refresh may leave them unloaded (lazy=raise)
     record_case_event(
         offer.case, "offer_declined", actor_id, note=text[:500], audit={"offer_id": offer.id, "reason": text[:500]}
     )

@@ -393,3 +393,16 @@ def test_the_offer_page_runs_a_fixed_number_of_statements(case, users, coordinat
     with count_queries() as many:
         coordinator.get(url)
     assert len(many) == len(few)
+
+
+def test_finance_reads_a_declined_offer_without_the_patients_reason(case, users, as_role):
+    offer = draft_of(case, users["coordinator"])
+    operations.send_offer(offer.id, actor_id=users["coordinator"].id)
+    db.session.commit()
+    operations.decline_offer(offer.id, actor_id=users["coordinator"].id, reason="Afraid of the anaesthesia")
+    db.session.commit()
+    coordinator = as_role("coordinator")
+    assert "Afraid of the anaesthesia" in page_text(coordinator.get(page_of(offer)))
+    coordinator.post("/logout")
+    finance_page = page_text(as_role("finance").get(page_of(offer)))
+    assert "Declined" in finance_page and "Afraid of the anaesthesia" not in finance_page
