@@ -60,6 +60,7 @@ def test_a_draft_offer_is_built_from_the_programme_and_sent(case, coordinator):
     for shown in ("Leukocytapheresis", "€5,930.00", "€9,488.00", "€3,558.00", "37.5 %", "€285.00", "€7,715.00"):
         assert shown in text, shown
     assert "coefficient" in text and "Exempt (medical treatment)" in text
+    assert "at the hospital's coefficient 1.6: Clinic's price list for international patients, 2026" in text
     assert "€2,314.50" in text and "€5,400.50" in text  # 30 % deposit and 70 % balance of the total
 
     response = coordinator.post(page_of(offer) + "/send", data={"version": offer.row_version})
