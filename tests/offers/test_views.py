@@ -60,6 +60,7 @@ def test_a_draft_offer_is_built_from_the_programme_and_sent(case, coordinator):
     for shown in ("Leukocytapheresis", "€5,930.00", "€9,488.00", "€3,558.00", "37.5 %", "€285.00", "€7,715.00"):
         assert shown in text, shown
     assert "coefficient" in text and "Exempt (medical treatment)" in text
+    assert "at the hospital's coefficient 1.6: Clinic's price list for international patients, 2026" in text
     assert "€2,314.50" in text and "€5,400.50" in text  # 30 % deposit and 70 % balance of the total
 
     response = coordinator.post(page_of(offer) + "/send", data={"version": offer.row_version})
@@ -393,3 +394,16 @@ def test_the_offer_page_runs_a_fixed_number_of_statements(case, users, coordinat
     with count_queries() as many:
         coordinator.get(url)
     assert len(many) == len(few)
+
+
+def test_finance_reads_a_declined_offer_without_the_patients_reason(case, users, as_role):
+    offer = draft_of(case, users["coordinator"])
+    operations.send_offer(offer.id, actor_id=users["coordinator"].id)
+    db.session.commit()
+    operations.decline_offer(offer.id, actor_id=users["coordinator"].id, reason="Afraid of the anaesthesia")
+    db.session.commit()
+    coordinator = as_role("coordinator")
+    assert "Afraid of the anaesthesia" in page_text(coordinator.get(page_of(offer)))
+    coordinator.post("/logout")
+    finance_page = page_text(as_role("finance").get(page_of(offer)))
+    assert "Declined" in finance_page and "Afraid of the anaesthesia" not in finance_page

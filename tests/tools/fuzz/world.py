@@ -219,8 +219,32 @@ def build_world(app) -> World:
     world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]
     world.urls.append(f"/messages/unmatched/{_unmatched_mail()}")  # assign it to a case, or discard it; its file
     _portal_trip_and_documents(world)
+    _offers(world)
     db.session.commit()
     return world
+
+
+def _offers(world: World) -> None:
+    """Issue 18: a draft offer (its item, terms, schedule, services and send forms) and a sent one (the PDF, the next
+    version, an acceptance or a decline recorded by the coordinator), of the demo's priced programme."""
+    from backoffice.auth.models import User
+    from backoffice.directory.models import Programme
+    from backoffice.offers import operations as offers
+    from tests.factories import make_case
+
+    coordinator = db.session.get(User, world.account_ids["coordinator"])
+    programme = db.session.scalars(select(Programme).where(Programme.tariff_codes != "").order_by(Programme.id)).first()
+    made = []
+    for _ in range(2):
+        case = make_case(
+            state="records_review",
+            coordinator=coordinator,
+            hospital_id=programme.hospital_id,
+            programme_id=programme.id,
+        )
+        made.append(offers.start_offer(case.id, actor_id=coordinator.id))
+    offers.send_offer(made[1].id, actor_id=coordinator.id)
+    world.urls += [f"/cases/{offer.case_id}/offers/{offer.id}" for offer in made]
 
 
 def _portal_trip_and_documents(world: World) -> None:
