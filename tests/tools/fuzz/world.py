@@ -219,8 +219,21 @@ def build_world(app) -> World:
     world.urls += [f"/invite/{world.tokens['invite']}", f"/calendar/{world.tokens['calendar']}.ics"]
     world.urls.append(f"/messages/unmatched/{_unmatched_mail()}")  # assign it to a case, or discard it; its file
     _portal_trip_and_documents(world)
+    _portal_offer(world)
     db.session.commit()
     return world
+
+
+def _portal_offer(world: World) -> None:
+    """Issue 18: the demo patient gets a sent treatment offer priced from a tariff, its PDF archived (the demo's
+    offers from typed estimates have none): its page, its PDF, accepting and declining."""
+    from backoffice.auth.models import User
+    from backoffice.patients.models import Patient
+    from tests.offers.priced import make_offer_case, make_sent_offer
+
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == world.account_ids["patient"]))
+    coordinator = db.session.get(User, world.account_ids["coordinator"])
+    make_sent_offer(make_offer_case(patient=patient), coordinator=coordinator)
 
 
 def _portal_trip_and_documents(world: World) -> None:
