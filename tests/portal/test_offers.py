@@ -13,7 +13,8 @@ from backoffice.offers import operations
 from backoffice.offers.models import Offer
 from backoffice.trail import AuditEvent
 from tests.factories import make_patient, make_user
-from tests.helpers import page_text
+from tests.faults.test_races_through_the_web import at_once
+from tests.helpers import login_as, page_text
 from tests.offers.priced import TOTAL, make_offer_case, make_sent_offer
 
 NOT_YOURS = "There is nothing of yours at this address."
@@ -252,3 +253,16 @@ def test_the_offer_mail_reaches_the_patients_inbox_with_the_link_to_the_offer(us
     assert mail["Subject"] == "Ihr Behandlungsangebot wartet im Patientenportal auf Sie"
     assert f"http://localhost/portal/offers/{offer.id}" in body
     assert "€" not in body and "11.045" not in body
+
+
+def test_two_tabs_accepting_at_the_same_moment_make_one_acceptance(app, users, paula_offer):
+    tabs = {name: app.test_client() for name in ("first", "second")}
+    for tab in tabs.values():
+        login_as(tab, users["patient"])
+
+    responses = at_once({name: (lambda tab=tab: accept(tab, paula_offer)) for name, tab in tabs.items()})
+
+    answers = sorted(getattr(response, "status_code", repr(response)) for response in responses.values())
+    assert answers[0] == 302 and answers[1] in (409, 422), responses
+    assert reloaded(paula_offer).status == "accepted"
+    assert len(events("case_offer_accepted")) == 1
