@@ -13,7 +13,8 @@ from backoffice.offers import operations
 from backoffice.offers.models import Offer
 from backoffice.trail import AuditEvent
 from tests.factories import make_patient, make_user
-from tests.helpers import page_text
+from tests.faults.test_races_through_the_web import at_once
+from tests.helpers import login_as, page_text
 from tests.offers.priced import TOTAL, make_offer_case, make_sent_offer
 
 NOT_YOURS = "There is nothing of yours at this address."
@@ -106,9 +107,13 @@ def test_accepting_records_the_typed_name_the_address_the_hash_and_an_audit_row(
 def test_the_optional_items_chosen_count_in_the_accepted_total(as_role, paula_offer):
     transfer = next(item for item in paula_offer.items if item.optional)
 
-    accept(as_role("patient"), paula_offer, chosen=str(transfer.id))
+    client = as_role("patient")
+    accept(client, paula_offer, chosen=str(transfer.id))
+    page = page_text(client.get(f"/portal/offers/{paula_offer.id}"))
 
     assert reloaded(paula_offer).accepted_total == TOTAL + 238  # 200.00 and 19 % VAT
+    assert "€11,283.00" in page and "Optional items chosen, with VAT" in page and "chosen" in page
+    assert "You accepted this offer on" in page and "Accept the offer" not in page
 
 
 def test_two_acceptances_make_one_and_the_second_is_told(as_role, paula_offer):
@@ -252,3 +257,40 @@ def test_the_offer_mail_reaches_the_patients_inbox_with_the_link_to_the_offer(us
     assert mail["Subject"] == "Ihr Behandlungsangebot wartet im Patientenportal auf Sie"
     assert f"http://localhost/portal/offers/{offer.id}" in body
     assert "€" not in body and "11.045" not in body
+
+
+def test_two_tabs_accepting_at_the_same_moment_make_one_acceptance(app, users, paula_offer):
+    tabs = {name: app.test_client() for name in ("first", "second")}
+    for tab in tabs.values():
+        login_as(tab, users["patient"])
+
+    responses = at_once({name: (lambda tab=tab: accept(tab, paula_offer)) for name, tab in tabs.items()})
+
+    answers = sorted(getattr(response, "status_code", repr(response)) for response in responses.values())
+    assert answers[0] == 302 and answers[1] in (409, 422), responses
+    assert reloaded(paula_offer).status == "accepted"
+    assert len(events("case_offer_accepted")) == 1
+
+
+def test_the_list_and_the_offer_page_run_a_fixed_number_of_statements(as_role, users, coordinator, count_queries):
+    patient = patient_of(users["patient"])
+    first = make_sent_offer(make_offer_case(patient=patient), coordinator=coordinator)
+    client = as_role("patient")
+    with count_queries() as few:
+        assert client.get("/portal/offers").status_code == 200
+    with count_queries() as page_few:
+        assert client.get(f"/portal/offers/{first.id}").status_code == 200
+    for _ in range(3):  # more cases, each with an offer and its newer versions
+        offer = make_sent_offer(make_offer_case(patient=patient), coordinator=coordinator)
+        newer = operations.start_offer(offer.case_id, actor_id=coordinator.id)
+        operations.send_offer(newer.id, actor_id=coordinator.id)
+        newest_id = newer.id
+        db.session.commit()
+    with count_queries() as many:
+        listing = page_text(client.get("/portal/offers"))
+    with count_queries() as page_many:
+        assert client.get(f"/portal/offers/{newest_id}").status_code == 200
+
+    assert listing.count("Replaced by a newer version") == 3
+    assert len(few) == len(many)
+    assert len(page_few) == len(page_many)

@@ -220,6 +220,7 @@ def build_world(app) -> World:
     world.urls.append(f"/messages/unmatched/{_unmatched_mail()}")  # assign it to a case, or discard it; its file
     _portal_trip_and_documents(world)
     _offers(world)
+    _portal_offer(world)
     db.session.commit()
     return world
 
@@ -245,6 +246,18 @@ def _offers(world: World) -> None:
         made.append(offers.start_offer(case.id, actor_id=coordinator.id))
     offers.send_offer(made[1].id, actor_id=coordinator.id)
     world.urls += [f"/cases/{offer.case_id}/offers/{offer.id}" for offer in made]
+
+
+def _portal_offer(world: World) -> None:
+    """Issue 18: the demo patient gets a sent treatment offer priced from a tariff, its PDF archived (the demo's
+    offers from typed estimates have none): its page, its PDF, accepting and declining."""
+    from backoffice.auth.models import User
+    from backoffice.patients.models import Patient
+    from tests.offers.priced import make_offer_case, make_sent_offer
+
+    patient = db.session.scalar(select(Patient).where(Patient.user_id == world.account_ids["patient"]))
+    coordinator = db.session.get(User, world.account_ids["coordinator"])
+    make_sent_offer(make_offer_case(patient=patient), coordinator=coordinator)
 
 
 def _portal_trip_and_documents(world: World) -> None:
