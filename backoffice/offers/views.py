@@ -19,6 +19,7 @@ from backoffice.cases.case_page import render_case_page
 from backoffice.downloads import download
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.jobs import outbox
 from backoffice.languages import N_
 from backoffice.offers import bp, operations, pricing, recorded, services
 from backoffice.offers.case_page import needs_rate, schedule_amounts, start_form, status_label
@@ -287,7 +288,9 @@ def send_offer(case_id: int, offer_id: int):
             total=format_page_money(offer.total, offer.currency),
         )
 
-    return submit(case_id, offer_id, VersionForm(), change, sent)
+    answer = submit(case_id, offer_id, VersionForm(), change, sent)
+    outbox.kick()  # the patient's "an offer waits" mail goes out now, not at the dispatcher's next round
+    return answer
 
 
 @bp.route("/cases/<int:case_id>/offers/<int:offer_id>/pdf")
