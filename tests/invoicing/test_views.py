@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.invoicing import accounts, credit_notes, deposits, drafts, invoices, issuing, listing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
@@ -25,7 +26,7 @@ from backoffice.trail import AuditEvent
 from tests.helpers import login_as
 from tests.invoicing.factories import count, make_approved_bill, text
 
-TODAY = date.today()
+TODAY = operator_today()  # the operator's day, which the app dates payments by
 
 
 def fresh(invoice_id: int) -> Invoice:

@@ -8,7 +8,7 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from backoffice.cases import operations as case_operations
-from backoffice.dbtypes import utcnow
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
 from backoffice.logistics.follow_ups import lists as follow_up_lists
@@ -21,7 +21,7 @@ STEM_CELL_SCHEDULE = "every 1 week x 8: Outpatient examination\nevery 1 year x 5
 
 
 def today() -> date:
-    return utcnow().date()
+    return operator_today()  # the operator's day, which the app dates follow-ups by
 
 
 def discharged_case(coordinator, *, days_ago: int, patient_name: str, schedule: str = STEM_CELL_SCHEDULE):

@@ -9,7 +9,7 @@ from backoffice.cases import operations as case_operations
 from backoffice.cases import reminders, signals
 from backoffice.cases.models import CaseDocument, CaseEvent, Reminder
 from backoffice.dashboard import operations as dashboard
-from backoffice.dbtypes import utcnow
+from backoffice.dbtypes import operator_today
 from backoffice.directory.follow_up_schedule import (
     Rule,
     ScheduleError,
@@ -74,7 +74,7 @@ def follow_up_events(case_id):
 
 
 def today():
-    return utcnow().date()
+    return operator_today()  # the operator's day, which the app dates follow-ups by
 
 
 # ---------------------------------------------------------------------------------------------- reading the schedule

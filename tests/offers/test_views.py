@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from backoffice.cases import documents
 from backoffice.cases.models import CaseDocument
 from backoffice.extensions import db
-from backoffice.offers import operations
+from backoffice.offers import acceptance, operations
 from backoffice.trail import AuditEvent
 from tests.helpers import page_text
 from tests.logistics.factories import make_hotel, make_interpreter, make_interpreter_booking, make_transfer
@@ -400,7 +400,7 @@ def test_finance_reads_a_declined_offer_without_the_patients_reason(case, users,
     offer = draft_of(case, users["coordinator"])
     operations.send_offer(offer.id, actor_id=users["coordinator"].id)
     db.session.commit()
-    operations.decline_offer(offer.id, actor_id=users["coordinator"].id, reason="Afraid of the anaesthesia")
+    acceptance.decline_offer(offer.id, actor_id=users["coordinator"].id, reason="Afraid of the anaesthesia")
     db.session.commit()
     coordinator = as_role("coordinator")
     assert "Afraid of the anaesthesia" in page_text(coordinator.get(page_of(offer)))

@@ -2,6 +2,7 @@
 
 import hashlib
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import render_template
@@ -71,7 +72,7 @@ def test_the_cases_coordinator_or_an_admin_opens_the_account_and_the_link_is_mai
     assert invite.token_sha256 == hashlib.sha256(token.encode()).hexdigest()
     assert invite.user_id == account.id and invite.case_id == case.id and invite.created_by_id == users[role].id
     assert timedelta(days=7) - timedelta(minutes=1) < invite.expires_at - utcnow() <= timedelta(days=7)
-    assert invite.expires_at.strftime("%Y-%m-%d") in body
+    assert invite.expires_at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d") in body  # as staff see it
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["portal.invited", "user_created"])))
     events = {event.action: event for event in events}
     assert events["portal.invited"].details["account"] == "created"

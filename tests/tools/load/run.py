@@ -88,6 +88,7 @@ def seed_load_data(*, invoices: int, coordinators: int = COORDINATORS, finance: 
     from backoffice.invoicing import deposits, drafts, issuing
     from backoffice.invoicing.models import Invoice
     from backoffice.logistics.models import Flight
+    from backoffice.offers.models import Offer
     from backoffice.users.operations import create_user
 
     accounts: dict[str, list[str]] = {"coordinator": [], "finance": []}
@@ -110,8 +111,7 @@ def seed_load_data(*, invoices: int, coordinators: int = COORDINATORS, finance: 
         .where(
             Case.state.in_(("confirmed", "travel_booked")),
             Case.hospital_id.is_not(None),
-            Case.cost_estimate_amount.is_not(None),
-            Case.cost_estimate_currency == "EUR",
+            Case.id.in_(select(Offer.case_id).where(Offer.status == "accepted", Offer.currency == "EUR")),
             Case.id.not_in(select(Invoice.case_id)),
         )
         .order_by(Case.id)
