@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import html
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import render_template
@@ -17,7 +18,6 @@ from sqlalchemy import func, select
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
-from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.invoicing import accounts, credit_notes, deposits, drafts, invoices, issuing, listing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine, InvoicePayment
@@ -26,7 +26,7 @@ from backoffice.trail import AuditEvent
 from tests.helpers import login_as
 from tests.invoicing.factories import count, make_approved_bill, text
 
-TODAY = operator_today()  # the operator's day, which the app dates payments by
+TODAY = datetime.now(ZoneInfo("Europe/Berlin")).date()  # the operator's day (OPERATOR_TIMEZONE), as the app dates
 
 
 def fresh(invoice_id: int) -> Invoice:

@@ -8,7 +8,7 @@ from flask_login import login_user
 from sqlalchemy import func, select
 
 from backoffice.cases import operations as case_operations
-from backoffice.dbtypes import operator_today
+from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.logistics import follow_ups
 from backoffice.logistics.follow_ups import lists as follow_up_lists
@@ -21,7 +21,7 @@ STEM_CELL_SCHEDULE = "every 1 week x 8: Outpatient examination\nevery 1 year x 5
 
 
 def today() -> date:
-    return operator_today()  # the operator's day, which the app dates follow-ups by
+    return utcnow().date()
 
 
 def discharged_case(coordinator, *, days_ago: int, patient_name: str, schedule: str = STEM_CELL_SCHEDULE):
@@ -163,7 +163,10 @@ def test_after_a_change_the_coordinator_returns_to_the_case_unless_told_a_path_o
     ],
 )
 def test_bad_input_when_marking_done_is_refused_with_a_message_and_nothing_stored(as_role, team, data, message):
-    days = {"TODAY": today().isoformat(), "TOMORROW": (today() + timedelta(days=1)).isoformat()}
+    days = {
+        "TODAY": today().isoformat(),
+        "TOMORROW": (today() + timedelta(days=2)).isoformat(),
+    }  # the future in any zone
     data = {key: days.get(value, value) for key, value in data.items()}
     first = team["rows"][0]
     before = changes_recorded()

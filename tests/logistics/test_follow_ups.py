@@ -9,7 +9,7 @@ from backoffice.cases import operations as case_operations
 from backoffice.cases import reminders, signals
 from backoffice.cases.models import CaseDocument, CaseEvent, Reminder
 from backoffice.dashboard import operations as dashboard
-from backoffice.dbtypes import operator_today
+from backoffice.dbtypes import utcnow
 from backoffice.directory.follow_up_schedule import (
     Rule,
     ScheduleError,
@@ -74,7 +74,7 @@ def follow_up_events(case_id):
 
 
 def today():
-    return operator_today()  # the operator's day, which the app dates follow-ups by
+    return utcnow().date()
 
 
 # ---------------------------------------------------------------------------------------------- reading the schedule
@@ -302,7 +302,7 @@ def test_marking_done_records_the_result_the_day_and_who_but_keeps_the_result_of
         ("", 0, "Write down the result"),
         ("ok", 0, "at least 3 characters"),
         ("x" * 2001, 0, "Keep the result to 2000 characters"),
-        ("Normal findings", 1, "cannot be in the future"),
+        ("Normal findings", 2, "cannot be in the future"),  # 2: the future in UTC and in Berlin
         ("Normal findings", None, "Give the day"),
     ],
 )
