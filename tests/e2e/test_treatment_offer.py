@@ -12,19 +12,23 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from playwright.sync_api import Page, expect
 
 from backoffice.demo.data import FRA_ABM_INTERNATIONAL, FRA_ABM_TARIFF, STEM_CELL_TARIFF_CODES
-from tests.e2e.conftest import Browse
+from tests.e2e.conftest import ARTIFACTS, Browse, _slug
 from tests.e2e.test_coordinator_path import flashes, move_to, state_badge
 from tests.e2e.test_finance_path import amount_of_text
 from tests.e2e.test_mail_journey import caught_mail
 from tests.e2e.test_patient_pages_fit_a_phone import MISFITS
+from tests.test_pdf_scripts import document_language, missing_glyphs, pdf_text
 
 PHONE = {"width": 390, "height": 844}
 DMITRI, DMITRI_EMAIL = "Dmitri Patient", "patient3@demo.test"
@@ -241,7 +245,26 @@ def build_and_send_offer(browse: Browse) -> tuple[str, HandOffer, Decimal]:
     return number, offer, total
 
 
-def dmitri_accepts_on_his_phone(browse: Browse, browser, offer: HandOffer, total: Decimal) -> None:
+def offer_pdf(patient: Browse, number: str, offer: HandOffer) -> None:
+    """The offer's archived PDF as he downloads it: in Russian, every glyph there, the saving as Russian writes it;
+    its pages kept as images beside the screenshots."""
+    page = patient.page
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Скачать предложение (PDF)").click()  # "Download the offer (PDF)"
+    pdf = download.value.path().read_bytes()
+    assert pdf.startswith(b"%PDF") and document_language(pdf) == "ru"
+    assert missing_glyphs(pdf) == []
+    text = pdf_text(pdf)
+    for amount in (offer.resident_total, offer.foreign_total, offer.saving):
+        written = unicodedata.normalize("NFKC", format_decimal(amount, "#,##0.00", locale="ru"))
+        assert written in text, (written, text)
+    assert number in text and "Ваша экономия" in text, text
+    patient.shots += 1
+    prefix = ARTIFACTS / _slug(patient.test_name) / f"{patient.shots:02d}-offer-pdf-ru-page"
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-", str(prefix)], input=pdf, check=True)
+
+
+def dmitri_accepts_on_his_phone(browse: Browse, browser, number: str, offer: HandOffer, total: Decimal) -> None:
     context = browser.new_context(viewport=PHONE, locale="en-GB")
     context.set_default_timeout(15_000)
     try:
@@ -250,7 +273,7 @@ def dmitri_accepts_on_his_phone(browse: Browse, browser, offer: HandOffer, total
         patient.login("patient", email=DMITRI_EMAIL)
         expect(page.locator("html")).to_have_attribute("lang", "ru")  # his language, not the browser's
         page.locator("nav.mainnav a[href$='/portal/offers']").click()
-        listed = page.locator("table.portal-offers tbody tr")
+        listed = page.locator("table.portal-offers tbody tr", has_text=number)
         expect(listed).to_have_count(1)
         expect(listed).to_contain_text("Ожидает Вашего ответа")  # "Waiting for your answer"
         fits(patient, "portal-offers-ru")
@@ -268,6 +291,7 @@ def dmitri_accepts_on_his_phone(browse: Browse, browser, offer: HandOffer, total
         assert percent_in(pieces.nth(1).inner_text()) == offer.saving_percent
         assert russian_amount(summary.locator(".figure-total .figure-amount").inner_text()) == total
         fits(patient, "portal-offer-ru")
+        offer_pdf(patient, number, offer)
 
         accept = page.locator("#accept")
         accept.locator("input[name=name]").fill(DMITRI)
@@ -382,7 +406,7 @@ def test_an_offer_at_resident_prices_is_accepted_in_russian_and_holds_the_deposi
     assert f"{offer.resident_total:.2f}".replace(".", ",") not in text and "€" not in text, text
 
     # 2. Dmitri, on his phone, reads the offer in Russian and accepts it.
-    dmitri_accepts_on_his_phone(browse, browser, offer, total)
+    dmitri_accepts_on_his_phone(browse, browser, number, offer, total)
 
     # 3. The case can now be confirmed: the screening answered, nothing about the offer blocks it.
     coordinator_confirms(browse, case_path)
