@@ -324,7 +324,7 @@ def coordinator_confirms(browse: Browse, case_path: str) -> None:
     browse.logout()
 
 
-def finance_finds_the_deposit_draft(browse: Browse, case_path: str, number: str, total: Decimal) -> None:
+def finance_finds_the_deposit_draft(browse: Browse, case_path: str, number: str, total: Decimal, due: date) -> None:
     page = browse.page
     browse.go(case_path)
     page.get_by_role("link", name="Invoices and payments of this case").click()
@@ -337,6 +337,7 @@ def finance_finds_the_deposit_draft(browse: Browse, case_path: str, number: str,
     browse.shot("deposit-draft-listed")
     deposit.locator("td a").first.click()
     expect(page.locator("main")).to_contain_text(f"30 % of the accepted offer {number}, version 1")
+    assert facts(page, "main", "Due") == f"{due:%b} {due.day}, {due.year}"  # the schedule's deposit date
     browse.shot("deposit-draft")
 
 
@@ -387,6 +388,7 @@ def test_an_offer_at_resident_prices_is_accepted_in_russian_and_holds_the_deposi
     case_path = find_dmitris_case(browse)
     number, offer, total = build_and_send_offer(browse)
     treatment_on = date.fromisoformat(facts(page, "#terms", "Planned treatment date").strip())
+    deposit_due = date.fromisoformat(page.locator("#schedule tbody tr").first.locator("td").nth(3).inner_text())
     # Sent: the programme is offered; confirming waits for Dmitri's answer.
     browse.go(case_path)
     move_to(page, "Programme offered")
@@ -413,7 +415,7 @@ def test_an_offer_at_resident_prices_is_accepted_in_russian_and_holds_the_deposi
 
     # 4. Finance: the deposit draft follows the schedule (30 % of the accepted total, to the cent).
     browse.login("finance")
-    finance_finds_the_deposit_draft(browse, case_path, number, total)
+    finance_finds_the_deposit_draft(browse, case_path, number, total, deposit_due)
 
     # 5. The hospital bills a ward day more than the offer holds: the bill shows `exceeds_offer` with the offer's
     # figures.
