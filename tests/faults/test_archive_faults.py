@@ -94,7 +94,7 @@ def issue_refused_cleanly(client, draft_id: int, archive: Path, caplog, reason: 
     assert db.session.scalar(select(func.count()).select_from(Invoice).where(Invoice.number.is_not(None))) == 1
     if before is not None:
         assert files_in(archive) == before  # no partial PDF, no temporary file
-    logged = [record.getMessage() for record in caplog.records if "invoice archive refused" in record.getMessage()]
+    logged = [record.getMessage() for record in caplog.records if "archive refused" in record.getMessage()]
     assert logged and reason.lower() in logged[0].lower(), caplog.text
 
 
