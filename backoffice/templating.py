@@ -35,11 +35,14 @@ def format_datetime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M", tz_name
     return f"{local.strftime(fmt)} {local.tzname()}"
 
 
-def format_day(value: date | None, width: str = "long") -> str:
+def format_day(value: date | datetime | None, width: str = "long") -> str:
     """A calendar day in the page's language: 'Monday, 7 December 2026' (full), '7 December 2026' (long),
-    '7 Dec 2026' (medium), each language's own way."""
+    '7 Dec 2026' (medium), each language's own way. A stored instant is the operator's day it happened on (an offer
+    accepted at 00:30 in Frankfurt was accepted that day, not the UTC day before)."""
     if value is None:
         return "—"
+    if isinstance(value, datetime):
+        value = (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(ZoneInfo(operator_timezone())).date()
     return format_date(value, width, locale=page_language())
 
 

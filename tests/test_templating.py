@@ -8,7 +8,7 @@ import pytest
 
 from backoffice.cases import history
 from backoffice.extensions import db
-from backoffice.templating import format_datetime
+from backoffice.templating import format_datetime, format_day
 from tests.factories import make_case, make_patient
 from tests.helpers import change_settings
 
@@ -22,6 +22,14 @@ def test_an_instant_is_written_in_the_operators_zone_with_its_abbreviation(app):
         assert format_datetime(None) == "—"
         # 23:30 UTC on 31 December is already New Year in Berlin: the day moves with the zone.
         assert format_datetime(datetime(2026, 12, 31, 23, 30, tzinfo=UTC)) == "2027-01-01 00:30 CET"
+
+
+def test_the_day_of_an_instant_is_the_operators_day(app):
+    """An offer accepted at 00:30 in Frankfurt (23:30 UTC the day before) is shown as accepted that day."""
+    with app.test_request_context():
+        assert format_day(datetime(2026, 12, 6, 23, 30, tzinfo=UTC)) == "December 7, 2026"
+        assert format_day(datetime(2026, 12, 6, 23, 30)) == "December 7, 2026"  # naive: one of ours, in UTC
+        assert format_day(datetime(2026, 12, 6, 22, 30, tzinfo=UTC), "medium") == "Dec 6, 2026"
 
 
 @pytest.fixture
