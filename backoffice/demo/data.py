@@ -330,7 +330,7 @@ CANCEL_REASONS = (
 NEXT_ACTIONS = {
     "new": ("Call the patient for the first contact",),
     "contacted": ("Call the patient about missing records", "Remind the patient to upload the MRI report"),
-    "records_review": ("Chase the hospital for the cost estimate", "Send the records to the physician"),
+    "records_review": ("Chase the hospital for the treatment plan", "Send the records to the physician"),
     "programme_offered": ("Ask the patient for a decision on the offer", "Answer the patient's questions on costs"),
     "confirmed": ("Check the visa appointment date", "Send the visa invitation letter"),
     "travel_booked": ("Confirm the airport transfer and interpreter", "Send the patient the travel plan"),

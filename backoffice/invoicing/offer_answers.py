@@ -32,11 +32,10 @@ def _skip(case, actor_id: int | None, offer: Offer, why: str) -> None:
 
 
 def deposit_description(offer: Offer, instalment: OfferInstalment, case_number: str) -> str:
-    """The deposit line's words (stored, so in English like every invoice line): the offer's version, the
-    instalment's name and share."""
+    """The deposit line's words (stored, so in English like every invoice line, whatever the language the schedule's
+    payments are named in for the patient): the instalment's share of the offer and the offer's version."""
     return (
-        f"{instalment.label} ({instalment.percent.normalize():f} % of the accepted offer {case_number}, "
-        f"version {offer.version})"
+        f"Deposit ({instalment.percent.normalize():f} % of the accepted offer {case_number}, version {offer.version})"
     )
 
 
