@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 
 from backoffice.config import settings
 from backoffice.errors import DomainError
+from backoffice.trail import record_event
 
 
 class ArchiveError(DomainError):
@@ -101,3 +102,13 @@ def read_pdf(filename: str, sha256: str) -> bytes:
         current_app.logger.error("archived PDF %s does not match its SHA-256", filename)
         raise ArchiveError(_("The archived PDF of this document differs from the one given out; it is not served."))
     return data
+
+
+def read_recorded(
+    filename: str, sha256: str, *, action: str, actor_id: int, object_type: str, object_id: int, details: dict
+) -> bytes:
+    """`read_pdf`, and who read which patient's financial document written to the audit trail (every download of an
+    invoice or an offer, by staff or the patient, is recorded)."""
+    pdf = read_pdf(filename, sha256)
+    record_event(action, actor_id=actor_id, object_type=object_type, object_id=object_id, details=details)
+    return pdf

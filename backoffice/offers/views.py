@@ -37,7 +37,6 @@ from backoffice.offers.forms import (
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
 from backoffice.templating import format_page_money
-from backoffice.trail import record_event
 from backoffice.transactions import commit_change
 
 # Where an item's foreign-patient price comes from (models.FOREIGN_SOURCES), as the items table says it.
@@ -300,15 +299,16 @@ def download_offer_pdf(case_id: int, offer_id: int):
     offer = offer_of_case(case_id, offer_id)
     if offer.pdf_filename is None or offer.pdf_sha256 is None:
         raise OfferError(_("This offer has no PDF: a draft gets one when it is sent."))
-    pdf = archive.read_pdf(offer.pdf_filename, offer.pdf_sha256)  # missing or altered: a 503 with a message
-    filename = f"{offer.case.number}-offer-v{offer.version}.pdf"
-    record_event(
-        "offer.downloaded",
+    pdf = archive.read_recorded(  # missing or altered: a 503 with a message
+        offer.pdf_filename,
+        offer.pdf_sha256,
+        action="offer.downloaded",
         actor_id=current_user.id,
         object_type="offer",
         object_id=offer.id,
         details={"case_id": offer.case_id, "version": offer.version},
     )
+    filename = f"{offer.case.number}-offer-v{offer.version}.pdf"
     db.session.commit()
     return download(pdf, mimetype="application/pdf", filename=filename)
 

@@ -20,7 +20,6 @@ from backoffice.invoicing.listing import CreditBalance
 from backoffice.invoicing.models import Invoice
 from backoffice.languages import N_
 from backoffice.patients.models import Patient
-from backoffice.trail import record_event
 
 # How a patient reads an invoice's status and kind (staff pages use the bookkeeping words), in the page's language.
 STATUS_WORDS = {
@@ -96,9 +95,10 @@ def open_pdf(number: str, *, user_id: int) -> tuple[Invoice, bytes]:
                 "details": {"number": (number or "")[:AUDITED_NUMBER_LENGTH]},
             }
         )
-    pdf = archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256)
-    record_event(
-        "portal.invoice_downloaded",
+    pdf = archive.read_recorded(
+        invoice.pdf_filename,
+        invoice.pdf_sha256,
+        action="portal.invoice_downloaded",
         actor_id=user_id,
         object_type="invoice",
         object_id=invoice.id,

@@ -28,7 +28,6 @@ from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
 from backoffice.patients.models import Patient
 from backoffice.portal.own_cases import NotYours
-from backoffice.trail import record_event
 
 WAITING = "offer_waiting"
 SHOWN = ("sent", "accepted", "declined", "superseded")  # a draft is the coordinator's, never the patient's
@@ -108,9 +107,10 @@ def open_pdf(offer_id: int, *, user_id: int) -> tuple[Offer, bytes]:
     offer = own_offer(offer_id, user_id=user_id)
     if not offer.pdf_filename or not offer.pdf_sha256:
         raise NotYours(user_id=user_id, object_type="offer", object_id=offer_id)
-    pdf = archive.read_pdf(offer.pdf_filename, offer.pdf_sha256)
-    record_event(
-        "portal.offer_downloaded",
+    pdf = archive.read_recorded(
+        offer.pdf_filename,
+        offer.pdf_sha256,
+        action="portal.offer_downloaded",
         actor_id=user_id,
         object_type="offer",
         object_id=offer.id,

@@ -14,7 +14,7 @@ from backoffice.billing.models import BillLine
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
 from backoffice.invoicing import sources
-from tests.factories import make_case, make_hospital, make_user
+from tests.factories import make_case, make_hospital
 from tests.helpers import change_settings
 
 TODAY = date.today()
@@ -23,13 +23,6 @@ GERMAN_TARIFF = (
     "ROOM;Einzelzimmer, pro Tag;1.234,56;EUR;01.01.2026;\r\n"
     "LAB;Blutbild;12,345;EUR;01.01.2026;\r\n"
 )
-
-
-@pytest.fixture
-def finance():
-    user = make_user("finance")
-    db.session.commit()
-    return user
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from backoffice.cases.models import CaseEvent
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
-from tests.factories import make_case, make_hospital, make_programme, make_user
+from tests.factories import make_case, make_hospital, make_programme
 from tests.helpers import change_settings
 from tests.logistics.factories import make_appointment
 
@@ -43,13 +43,6 @@ def lines_of(bill_id: int) -> list[BillLine]:
 
 def statuses(bill_id: int) -> dict[int, str]:
     return {line.line_no: line.status for line in lines_of(bill_id)}
-
-
-@pytest.fixture
-def finance():
-    user = make_user("finance")
-    db.session.commit()
-    return user
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from backoffice.billing.models import BillLine
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
 from backoffice.invoicing import sources
-from tests.factories import make_case, make_hospital, make_user
+from tests.factories import make_case, make_hospital
 
 SAMPLES = Path("/work/shared/samples/bill-audit")
 TODAY = date.today()
@@ -35,13 +35,6 @@ UNPRICED = {
 def pdf_text(pdf: bytes) -> str:
     """The PDF's words separated by single spaces (lines wrap where the layout wants)."""
     return " ".join(" ".join(page.extract_text().split()) for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
-
-
-@pytest.fixture
-def finance():
-    user = make_user("finance")
-    db.session.commit()
-    return user
 
 
 @pytest.fixture

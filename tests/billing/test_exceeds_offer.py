@@ -21,7 +21,7 @@ from backoffice.extensions import db
 from backoffice.offers.bill_limits import offer_limits
 from backoffice.offers.models import Offer, OfferItem
 from tests.billing.test_letters import pdf_text
-from tests.factories import make_case, make_hospital, make_user
+from tests.factories import make_case, make_hospital
 from tests.invoicing.factories import make_offer
 
 TODAY = date.today()
@@ -51,13 +51,6 @@ def bill_file(*rows: tuple[str, str, str]) -> bytes:
 WITHIN = bill_file(("SC-001", "1", "3900.00"), ("SC-002", "2", "850.00"), ("LAB-17", "2", "110.00"))
 # 3,900.00 + 3 x 850.00 (2,550.00, one more than offered) + 3 x 110.00 (330.00) = 6,780.00 EUR
 ABOVE = bill_file(("SC-001", "1", "3900.00"), ("SC-002", "3", "850.00"), ("LAB-17", "3", "110.00"))
-
-
-@pytest.fixture
-def finance():
-    user = make_user("finance")
-    db.session.commit()
-    return user
 
 
 @pytest.fixture

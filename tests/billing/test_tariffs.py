@@ -14,7 +14,7 @@ from backoffice.billing.tariffs.csv_file import HEADER
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
-from tests.factories import make_hospital, make_user
+from tests.factories import make_hospital
 from tests.helpers import change_settings
 
 SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
@@ -37,13 +37,6 @@ def hospital():
     hospital = make_hospital("FRA-ABM", name="Asklepios Bad Homburg")
     db.session.commit()
     return hospital
-
-
-@pytest.fixture
-def finance():
-    user = make_user("finance")
-    db.session.commit()
-    return user
 
 
 def test_the_sample_tariff_imports_as_the_hospitals_current_tariff(hospital, finance):

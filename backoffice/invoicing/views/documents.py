@@ -13,7 +13,6 @@ from backoffice.extensions import db
 from backoffice.invoicing import bp, queries
 from backoffice.invoicing.models import Invoice
 from backoffice.invoicing.views.pages import INVOICE_READERS
-from backoffice.trail import record_event
 
 
 @bp.route("/invoices/<string(maxlength=20):number>.pdf")
@@ -23,10 +22,10 @@ def download_invoice_pdf(number: str):
     invoice: Invoice | None = queries.issued_by_number(number)
     if invoice is None:
         raise NotFound(_("There is no issued invoice or credit note with that number."))
-    pdf = archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256)  # missing or altered: a 503 with a message
-    # Who read which patient's financial document, as for the portal's downloads.
-    record_event(
-        "invoice.downloaded",
+    pdf = archive.read_recorded(  # missing or altered: a 503 with a message
+        invoice.pdf_filename,
+        invoice.pdf_sha256,
+        action="invoice.downloaded",
         actor_id=current_user.id,
         object_type="invoice",
         object_id=invoice.id,
