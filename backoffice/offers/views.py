@@ -69,6 +69,14 @@ def _item_form(item) -> ItemForm:
     )
 
 
+def _own_ids(form: ItemForm, prefix: str) -> ItemForm:
+    """Each item's form gets ids of its own, so its labels (and the new item's) name their own fields."""
+    for field in form:
+        field.id = f"{prefix}-{field.id}"
+        field.label.field_id = field.id
+    return form
+
+
 def _draft_forms(offer: Offer, forms: dict) -> dict:
     terms_form = forms.get("terms_form") or TermsForm(
         formdata=None,
@@ -90,6 +98,7 @@ def _draft_forms(offer: Offer, forms: dict) -> dict:
     item_forms = {item.id: _item_form(item) for item in offer.items}
     if submitted_item is not None and submitted_item.item_id.data in item_forms:
         item_forms[submitted_item.item_id.data] = submitted_item
+    item_forms = {item_id: _own_ids(form, f"item-{item_id}") for item_id, form in item_forms.items()}
     new_item = submitted_item if submitted_item is not None and not submitted_item.item_id.data else None
     return {
         "terms_form": terms_form,

@@ -29,6 +29,7 @@ PROGRAMME = "Spree Orthopaedic Hospital — Total hip replacement"
 PHYSICIAN = "Spree Orthopaedic Hospital — Dr. med. Lukas Brandt, Orthopaedic surgery"
 CONTRAINDICATION = "Active infection anywhere in the body"
 # A PDF is recognised by its first bytes; this is all the records check needs.
+HIP_PRICE_TEXT = "Total hip replacement, all-inclusive hospital price"
 RECORD_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 # What one test leaves for the next: the case number and id, the dates of the trip, figures for the evidence file.
@@ -136,6 +137,55 @@ def test_visitor_requests_treatment_and_gets_a_case_number(browse):
 # ---------------------------------------------------------------------------------------------- 2. the case
 
 
+def make_and_send_the_offer(browse) -> None:
+    """From the case page: the treatment offer for the programme, sent. The hip programme has no tariff codes (and its
+    hospital no tariff), so the offer starts with the coordination fee only; the hospital's all-inclusive price is
+    added by hand, VAT exempt as medical treatment."""
+    page = browse.page
+    page.locator("#offer").get_by_role("button", name="Make an offer").click()
+    expect(flashes(page)).to_contain_text("Offer version 1 is a draft: check it and send it.")
+    expect(page.locator("#problems")).to_contain_text("The offer has no treatment item.")
+    page.locator("#items summary", has_text="Add an item").click()
+    new_item = page.locator("#items form", has=page.get_by_role("button", name="Add item"))
+    new_item.get_by_label("Section").select_option(label="Treatment")
+    new_item.get_by_label("Description").fill(HIP_PRICE_TEXT)
+    new_item.get_by_label("Quantity").fill("1")
+    new_item.get_by_label("Unit price").fill("15400.00")
+    new_item.get_by_label("VAT category").select_option(label="Exempt (medical treatment)")
+    new_item.get_by_role("button", name="Add item").click()
+    expect(flashes(page)).to_contain_text(re.compile(r"Item \d+ saved\."))
+    hip = page.locator("#items tbody tr", has_text=HIP_PRICE_TEXT).first
+    expect(hip).to_contain_text("€15,400.00")
+    expect(hip).to_contain_text("Exempt (medical treatment)")
+    expect(page.locator("#problems")).to_have_count(0)
+    browse.shot("offer-draft")
+    page.locator("#send").get_by_role("button", name="Send the offer").click()
+    expect(flashes(page)).to_contain_text(
+        re.compile(r"Offer version 1 was sent: €[0-9,]+\.[0-9]{2}\. Its PDF is archived\.")
+    )
+    expect(page.locator(".offer-status")).to_contain_text("Sent")
+    browse.shot("offer-sent")
+
+
+def record_the_acceptance_by_mail(browse) -> None:
+    """Ms Romero signed the offer and mailed it back: the coordinator records her acceptance with the signed copy."""
+    page = browse.page
+    page.locator("#offer").get_by_role("link", name="Version 1").click()
+    page.locator("#answer summary", has_text="Record an acceptance received otherwise").click()
+    answer = page.locator("#answer form", has=page.get_by_role("button", name="Record the acceptance"))
+    answer.get_by_label("Name as signed").fill(PATIENT)
+    answer.get_by_label("Signed offer").set_input_files(
+        {"name": "signed-offer.pdf", "mimeType": "application/pdf", "buffer": RECORD_PDF}
+    )
+    answer.get_by_role("button", name="Record the acceptance").click()
+    expect(flashes(page)).to_contain_text(
+        "The acceptance of version 1 is recorded; the signed offer is with the case's documents."
+    )
+    expect(page.locator(".offer-status")).to_contain_text("Accepted")
+    expect(page.locator("#answer")).to_contain_text(f"{PATIENT} · recorded by staff")
+    browse.shot("offer-accepted-by-mail")
+
+
 def test_coordinator_takes_the_request_from_the_queue_and_confirms_a_programme(browse):
     if "number" not in JOURNEY:
         pytest.skip("the public request did not go through")
@@ -193,28 +243,39 @@ def test_coordinator_takes_the_request_from_the_queue_and_confirms_a_programme(b
     expect(page.locator("#documents table")).to_contain_text("hip-mri-report.pdf")
     move_to(page, "Records review")
 
-    # The programme, physician and the hospital's estimate; the programme brings its screening questions.
-    expect(page.locator("form.step", has_text="Move to Programme offered").locator(".blocker")).to_have_text(
-        "Record a hospital programme and a cost estimate on the case before offering the programme."
+    # The programme and physician; the programme brings its screening questions. Offering it needs a sent offer.
+    offered_step = page.locator("form.step", has_text="Move to Programme offered")
+    expect(offered_step.locator(".blocker")).to_have_text(
+        [
+            "Record a hospital programme on the case before offering the programme.",
+            "Send the patient a treatment offer before marking the programme as offered.",
+        ]
     )
     page.get_by_label("Programme", exact=True).select_option(label=PROGRAMME)
     page.get_by_label("Physician", exact=True).select_option(label=PHYSICIAN)
-    page.get_by_label("Cost estimate").fill("15400.00")
-    page.get_by_role("button", name="Save programme and estimate").click()
-    expect(flashes(page)).to_contain_text("Programme and estimate recorded.")
-    facts = page.locator("section", has=page.get_by_role("heading", name="Hospital, programme and estimate"))
+    page.get_by_role("button", name="Save programme").click()
+    expect(flashes(page)).to_contain_text("Programme recorded.")
+    facts = page.locator("section", has=page.get_by_role("heading", name="Hospital and programme"))
     expect(facts).to_contain_text("Spree Orthopaedic Hospital, Berlin")
-    expect(facts).to_contain_text("€15,400.00")
+    expect(offered_step.locator(".blocker")).to_have_text(
+        "Send the patient a treatment offer before marking the programme as offered."
+    )
+    make_and_send_the_offer(browse)
+    page.locator(".crumbs").get_by_role("link", name=number).click()
     move_to(page, "Programme offered")
     browse.shot("case-programme-offered")
 
-    # Confirmation waits for the screening: unanswered, then a contraindication present, then resolved.
+    # Confirmation waits for the patient's acceptance and the screening: unanswered, then a contraindication present,
+    # then resolved.
     confirm_step = page.locator("form.step", has_text="Move to Confirmed")
-    expect(confirm_step.locator(".blocker")).to_contain_text("1 question(s) unanswered")
+    expect(confirm_step.locator(".blocker", has_text="offer")).to_have_text(
+        "The patient has not accepted the offer yet; the case is confirmed once they do."
+    )
+    expect(confirm_step.locator(".blocker", has_text="screening")).to_contain_text("1 question(s) unanswered")
     page.get_by_label(f"yes: {CONTRAINDICATION}").check()
     page.get_by_role("button", name="Save answers").click()
     expect(flashes(page)).to_contain_text("Screening saved.")
-    expect(confirm_step.locator(".blocker")).to_contain_text(
+    expect(confirm_step.locator(".blocker", has_text="contraindication")).to_contain_text(
         f"A contraindication is present and not resolved: {CONTRAINDICATION}."
     )
     expect(page.get_by_role("button", name="Move to Confirmed")).to_be_disabled()
@@ -233,6 +294,13 @@ def test_coordinator_takes_the_request_from_the_queue_and_confirms_a_programme(b
     resolve.get_by_role("button", name="Record resolution").click()
     expect(flashes(page)).to_contain_text("Resolution recorded.")
     expect(page.locator("#screening")).to_contain_text("Dental abscess treated with antibiotics")
+    expect(confirm_step.locator(".blocker")).to_have_text(
+        "The patient has not accepted the offer yet; the case is confirmed once they do."
+    )
+    record_the_acceptance_by_mail(browse)
+    page.locator(".crumbs").get_by_role("link", name=number).click()
+    expect(page.locator("#offer")).to_contain_text("Accepted")
+    expect(confirm_step.locator(".blocker")).to_have_count(0)
     move_to(page, "Confirmed")
     browse.shot("case-confirmed")
 

@@ -79,7 +79,12 @@ def test_bill_and_case_invoice_tables_fit_the_window_without_a_sideways_scroll(b
     assert case_paths, "no case with invoices in the list"
     for path in case_paths:
         checked[path] = overflowing(browse, path, "case-invoices")
-        assert page.locator("#account table th", has_text="Refund due").count() == 1
+        if page.locator("#account", has_text="Nothing issued yet.").count():
+            # listed for the deposit draft its accepted offer made: no account before an invoice is issued
+            drafts = page.locator("#invoices tbody tr")
+            assert drafts.count() and drafts.filter(has_not_text="Draft").count() == 0, path
+        else:
+            assert page.locator("#account table th", has_text="Refund due").count() == 1, path
 
     record(
         "finance-layout",

@@ -510,7 +510,7 @@ RECEIVED = Decimal("9000.00")
 
 
 def case_to_deposit(browse: Browse, asked: Decimal) -> int:
-    """A case before travel, invoiced in EUR, with no invoice yet and a cost estimate of at least `asked`."""
+    """A case before travel, invoiced in EUR, with no invoice yet and an accepted offer of at least `asked`."""
     page = browse.page
     for state in ("travel_booked", "confirmed"):
         browse.go(f"/cases/?state={state}")
@@ -519,15 +519,15 @@ def case_to_deposit(browse: Browse, asked: Decimal) -> int:
             case_id = int(re.search(r"/cases/(\d+)", href).group(1))
             browse.go(f"/cases/{case_id}/invoices")
             sources = page.locator("#sources").inner_text()
-            estimate = re.search(r"Cost estimate\s+€([0-9,]+\.[0-9]{2})", sources)
+            accepted = re.search(r"Accepted offer\s+€([0-9,]+\.[0-9]{2})", sources)
             if (
                 "No invoice for this case yet." in browse.text()
                 and "Invoicing currency\nEUR" in page.locator("#account").inner_text()
-                and estimate
-                and Decimal(estimate.group(1).replace(",", "")) >= asked
+                and accepted
+                and Decimal(accepted.group(1).replace(",", "")) >= asked
             ):
                 return case_id
-    raise AssertionError("the demo has no case before travel without an invoice and with a large enough estimate")
+    raise AssertionError("the demo has no case before travel without an invoice and with a large enough accepted offer")
 
 
 def test_finance_records_an_overpayment_and_the_excess_is_a_credit_on_the_case(browse: Browse):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -407,3 +408,13 @@ def test_finance_reads_a_declined_offer_without_the_patients_reason(case, users,
     coordinator.post("/logout")
     finance_page = page_text(as_role("finance").get(page_of(offer)))
     assert "Declined" in finance_page and "Afraid of the anaesthesia" not in finance_page
+
+
+def test_each_label_on_a_draft_names_one_field_of_its_own(case, users, coordinator):
+    """The new item's form and every item's change form: a label's field is the one beside it, not another form's."""
+    coordinator.post(f"/cases/{case.id}/offers", data={})
+    html = coordinator.get(page_of(newest_offer(case.id))).get_data(as_text=True)
+    targets = re.findall(r'<label for="([^"]+)"', html)
+    assert "section" in targets and len(set(targets)) == len(targets), targets
+    for target in targets:
+        assert len(re.findall(f' id="{re.escape(target)}"', html)) == 1, target
