@@ -21,7 +21,7 @@ def test_a_german_speaking_finance_clerk_sees_the_invoice_pages_in_german(as_ger
 
     of_case = page_text(client.get(f"/cases/{case.id}/invoices"))
     assert "Rechnungen und Gutschriften" in of_case and "Neue Anzahlungsrechnung" in of_case
-    assert "Anzahlungsentwurf erstellen" in of_case and "Kostenvoranschlag und Krankenhausrechnung" in of_case
+    assert "Anzahlungsentwurf erstellen" in of_case and "Angenommenes Angebot und Krankenhausrechnung" in of_case
 
     issued = page_text(client.get(f"/invoices/{deposit.id}"))
     assert f"Anzahlungsrechnung {deposit.number}" in issued
