@@ -25,6 +25,20 @@ def _reload_columns(offer: Offer) -> None:
     db.session.refresh(offer, attribute_names=[column.key for column in Offer.__table__.columns])
 
 
+def _answer(offer: Offer, refusal: str, **values) -> None:
+    """Write the answer only while the offer is still sent (one conditional UPDATE: of two answers at once, the first
+    counts and the other is refused with `refusal`), then read the row back."""
+    won = db.session.execute(
+        update(Offer)
+        .where(Offer.id == offer.id, Offer.status == "sent")
+        .values(**values, row_version=Offer.row_version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        raise OfferError(refusal)
+    _reload_columns(offer)
+
+
 def _acceptable(offer: Offer, today: date) -> None:
     if offer.status == "accepted":
         raise OfferError(_("This offer is already accepted."))
@@ -61,30 +75,22 @@ def accept_offer(
     if channel == "recorded" and document_id is None:
         raise OfferError(_("Attach the signed offer to record an acceptance received outside the portal."))
     accepted_total = pricing.with_options(offer, chosen)
-    now = utcnow()
-    won = db.session.execute(
-        update(Offer)
-        .where(Offer.id == offer.id, Offer.status == "sent")
-        .values(
-            status="accepted",
-            accepted_at=now,
-            acceptance_channel=channel,
-            accepted_name=typed,
-            accepted_address=(address or "")[:64],
-            accepted_sha256=offer.pdf_sha256,
-            accepted_by_id=actor_id,
-            accepted_total=accepted_total,
-            acceptance_document_id=document_id,
-            row_version=Offer.row_version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won != 1:
-        raise OfferError(_("This offer is already accepted."))
+    _answer(
+        offer,
+        _("This offer is already accepted."),
+        status="accepted",
+        accepted_at=utcnow(),
+        acceptance_channel=channel,
+        accepted_name=typed,
+        accepted_address=(address or "")[:64],
+        accepted_sha256=offer.pdf_sha256,
+        accepted_by_id=actor_id,
+        accepted_total=accepted_total,
+        acceptance_document_id=document_id,
+    )
     for item in offer.items:
         item.chosen = item.id in chosen
     db.session.flush()
-    _reload_columns(offer)
     record_case_event(
         offer.case,
         "offer_accepted",
@@ -110,21 +116,14 @@ def decline_offer(offer_id: int, *, actor_id: int, reason: str) -> Offer:
     offer = get_offer(offer_id)
     _acceptable(offer, operator_today())
     text = validators.text(reason, _("reason"), 2000, required=True, error=OfferError)
-    won = db.session.execute(
-        update(Offer)
-        .where(Offer.id == offer.id, Offer.status == "sent")
-        .values(
-            status="declined",
-            declined_at=utcnow(),
-            decline_reason=text,
-            declined_by_id=actor_id,
-            row_version=Offer.row_version + 1,
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if won != 1:
-        raise OfferError(_("This offer was answered meanwhile; look at it again."))
-    _reload_columns(offer)
+    _answer(
+        offer,
+        _("This offer was answered meanwhile; look at it again."),
+        status="declined",
+        declined_at=utcnow(),
+        decline_reason=text,
+        declined_by_id=actor_id,
+    )
     record_case_event(
         offer.case, "offer_declined", actor_id, note=text[:500], audit={"offer_id": offer.id, "reason": text[:500]}
     )
