@@ -49,18 +49,24 @@ def _path_of(filename: str) -> Path:
 
 
 def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
-    """Write an issued invoice's PDF durably (temporary file, fsync, rename) and return what to store with it.
+    """Write an issued invoice's or a sent offer's PDF durably and return what to store with it."""
+    return store_file(number, year, pdf, suffix="pdf")
+
+
+def store_file(number: str, year: int, data: bytes, *, suffix: str) -> ArchivedPdf:
+    """Write a document that must never change durably (temporary file, fsync, rename) and return what to store with
+    it: a PDF given out, or the file a hospital's bill came in (its legal original: CSV, XML or PDF).
 
     The name carries the content's hash, so a file already there under it holds these very bytes."""
-    digest = hashlib.sha256(pdf).hexdigest()
-    filename = f"{year}/{number}-{digest[:16]}.pdf"
+    digest = hashlib.sha256(data).hexdigest()
+    filename = f"{year}/{number}-{digest[:16]}.{suffix}"
     path = _path_of(filename)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".issuing-", suffix=".pdf", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=".issuing-", suffix=f".{suffix}", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(pdf)
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, path)
@@ -77,7 +83,7 @@ def store_pdf(number: str, year: int, pdf: bytes) -> ArchivedPdf:
                 problem=exc.strerror or exc,
             )
         ) from exc
-    return ArchivedPdf(filename=filename, sha256=digest, size=len(pdf))
+    return ArchivedPdf(filename=filename, sha256=digest, size=len(data))
 
 
 def discard_pdf(filename: str) -> None:
@@ -89,7 +95,8 @@ def discard_pdf(filename: str) -> None:
 
 
 def read_pdf(filename: str, sha256: str) -> bytes:
-    """The archived bytes of an issued invoice or a sent offer, refused if missing or not the bytes given out."""
+    """The archived bytes of an issued invoice, a sent offer or a bill's original file, refused if missing or not
+    the bytes given out or received."""
     path = _path_of(filename)
     try:
         data = path.read_bytes()

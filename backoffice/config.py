@@ -139,9 +139,6 @@ class Settings:
     # Invoices: the tax rules printed, and what the operator charges for its work
     invoice_base_currency: str = setting("INVOICE_BASE_CURRENCY", "EUR", keep_empty=True)
     vat_rate: Decimal = setting("VAT_RATE", "19")  # percent, on the coordination fee and other services
-    vat_exemption_note: str = setting(
-        "VAT_EXEMPTION_NOTE", "Medical treatment: exempt from VAT under section 4 no. 14 UStG.", keep_empty=True
-    )
     vat_reduced_rate: Decimal = setting("VAT_REDUCED_RATE", "7")  # percent, on hotel nights
     coordination_fee: Decimal = setting("COORDINATION_FEE", "1500.00")  # in invoice_base_currency, before VAT
     # Treatment offers: how long one is valid, the deposit share of a new schedule, and how far a final invoice may

@@ -1,5 +1,6 @@
 """Every table of the app, imported in one place so that Alembic and the app see the same metadata."""
 
+from backoffice.accounting.models import DatevBooking, DatevExport
 from backoffice.auth.models import LoginAttempt, User
 from backoffice.billing.models import BillFinding, BillLine, HospitalBill, TariffImport, TariffItem
 from backoffice.cases.models import Case, CaseDocument, CaseEvent, CaseNote, DocumentRequest, ScreeningAnswer
@@ -36,6 +37,7 @@ from backoffice.numbering import NumberSeries
 from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
+from backoffice.receivables.models import PaymentReminder
 from backoffice.shipments.models import (
     MedicineOrder,
     OrderItem,
@@ -44,6 +46,7 @@ from backoffice.shipments.models import (
     SandboxCall,
 )
 from backoffice.trail import AuditEvent
+from backoffice.vat import VatRule
 
 __all__ = [
     "AuditEvent",
@@ -56,6 +59,8 @@ __all__ = [
     "CaseEvent",
     "CaseNote",
     "Contraindication",
+    "DatevBooking",
+    "DatevExport",
     "DocumentRequest",
     "Flight",
     "FollowUp",
@@ -84,6 +89,7 @@ __all__ = [
     "OutboxEntry",
     "Patient",
     "PausedDestination",
+    "PaymentReminder",
     "Pharmacy",
     "Physician",
     "PortalInvite",
@@ -97,4 +103,5 @@ __all__ = [
     "Transfer",
     "UndeliverableAddress",
     "User",
+    "VatRule",
 ]

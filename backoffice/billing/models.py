@@ -66,6 +66,9 @@ class TariffItem(db.Model):
     valid_to: Mapped[date | None]  # inclusive; empty = open-ended
 
 
+# How a bill reached the operator: the hospital's CSV, an XRechnung / ZUGFeRD e-invoice as UBL or CII XML, or a
+# ZUGFeRD / Factur-X PDF with its CII XML embedded.
+BILL_FORMATS = ("csv", "ubl", "cii", "facturx")
 BILL_STATUSES = ("received", "under_review", "approved", "disputed", "paid")
 LINE_STATUSES = (
     "invalid",
@@ -109,6 +112,10 @@ class HospitalBill(db.Model):
     __tablename__ = "hospital_bills"
     __table_args__ = (
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in BILL_STATUSES)})", name="status"),
+        CheckConstraint(
+            f"original_format = '' OR original_format IN ({', '.join(repr(f) for f in BILL_FORMATS)})",
+            name="original_format",
+        ),
         Index("ix_hospital_bills_hospital_received_on", "hospital_id", "received_on"),
         # A bill is corrected once; a hospital's invoice number is received once (its correction may repeat it).
         Index("uq_hospital_bills_supersedes_id", "supersedes_id", unique=True),
@@ -133,6 +140,18 @@ class HospitalBill(db.Model):
     tariff_import_id: Mapped[int | None] = mapped_column(ForeignKey("tariff_imports.id"))
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("hospital_bills.id"))
     source_filename: Mapped[str] = mapped_column(String(255), default="")
+    # The file the bill came in, archived unchanged as its legal original (backoffice/archive.py): its form
+    # (BILL_FORMATS; empty for a bill entered line by line), where it lies in the archive, its SHA-256 and size.
+    original_format: Mapped[str] = mapped_column(String(10), default="", server_default="")
+    original_filename: Mapped[str | None] = mapped_column(String(255))
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
+    original_size: Mapped[int | None]
+    # What an e-invoice states of itself (BT-2, BT-27, BT-31, BT-106 and BT-5), checked when it was received.
+    issued_on: Mapped[date | None]
+    seller_name: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    seller_vat_id: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    stated_total: Mapped[Decimal | None] = mapped_column(Amount(scale=2))
+    stated_currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # approved or disputed

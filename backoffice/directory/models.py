@@ -36,6 +36,8 @@ class Hospital(db.Model):
     # price list (e.g. 1.8000); its source is documented beside it. None: no saving is claimed without a list.
     foreign_coefficient: Mapped[Decimal | None] = mapped_column(Amount(scale=4))
     foreign_coefficient_source: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The hospital's VAT ID: an e-invoice whose seller states another one is refused.
+    vat_id: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
     physicians: Mapped[list[Physician]] = relationship(back_populates="hospital", order_by="Physician.name")
     programmes: Mapped[list[Programme]] = relationship(back_populates="hospital", order_by="Programme.name")

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from backoffice import vat
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -21,7 +22,7 @@ from backoffice.invoicing.invoices import (
     shown_label,
 )
 from backoffice.invoicing.models import Invoice, InvoiceLine
-from backoffice.invoicing.totals import apply_vat, invoice_totals, rate_tax
+from backoffice.invoicing.totals import VatKey, apply_vat, invoice_totals, rate_tax, vat_key
 
 
 def invoice_to_credit(invoice_id: int) -> Invoice:
@@ -43,34 +44,34 @@ def creditable_lines(invoice: Invoice) -> dict[int, Decimal]:
     return {line.id: line.net_amount - credited.get(line.id, (Decimal(0), Decimal(0)))[0] for line in invoice.lines}
 
 
-def open_by_rate(invoice: Invoice) -> dict[tuple[bool, Decimal], tuple[Decimal, Decimal]]:
-    """Per VAT treatment (exempt, rate) of an issued invoice, the (net, VAT) no issued credit note has reversed."""
+def open_by_rate(invoice: Invoice) -> dict[VatKey, tuple[Decimal, Decimal]]:
+    """Per VAT category and rate of an issued invoice, the (net, VAT) no issued credit note has reversed."""
     credited = sources.credited_line_amounts([line.id for line in invoice.lines])
-    result: dict[tuple[bool, Decimal], tuple[Decimal, Decimal]] = {}
+    result: dict[VatKey, tuple[Decimal, Decimal]] = {}
     for line in invoice.lines:
-        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
+        key = vat_key(line)
         net, tax = result.get(key, (Decimal(0), Decimal(0)))
         credited_net, credited_tax = credited.get(line.id, (Decimal(0), Decimal(0)))
         result[key] = (net + line.net_amount - credited_net, tax + line.tax_amount - credited_tax)
     return result
 
 
-def credit_note_taxes(note: Invoice, original: Invoice) -> dict[tuple[bool, Decimal], Decimal]:
+def credit_note_taxes(note: Invoice, original: Invoice) -> dict[VatKey, Decimal]:
     """The VAT a credit note reverses per rate: its net at that rate x the rate, rounded once, never more than is
     left of the invoice's VAT at that rate; and exactly what is left when it reverses the rest of that rate's net, so
     an invoice and the credit notes that cancel it add up to nothing, to the cent."""
     left = open_by_rate(original)
-    nets: dict[tuple[bool, Decimal], Decimal] = {}
+    nets: dict[VatKey, Decimal] = {}
     for line in note.lines:
-        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
+        key = vat_key(line)
         nets[key] = nets.get(key, Decimal(0)) + line.net_amount
     taxes = {}
-    for (exempt, rate), net in nets.items():
-        if exempt:
+    for (category, rate), net in nets.items():
+        if category not in vat.TAXED:
             continue
-        net_left, tax_left = left.get((exempt, rate), (Decimal(0), Decimal(0)))
+        net_left, tax_left = left.get((category, rate), (Decimal(0), Decimal(0)))
         tax = tax_left if net == net_left else min(rate_tax(net, rate, note.currency), tax_left)
-        taxes[(exempt, rate)] = max(tax, Decimal(0))
+        taxes[(category, rate)] = max(tax, Decimal(0))
     return taxes
 
 
@@ -166,7 +167,8 @@ def _credit_line(note: Invoice, line: InvoiceLine, net: Decimal) -> InvoiceLine:
         quantity=Decimal(1),
         unit_price=net,
         vat_rate=line.vat_rate,
-        vat_exempt=line.vat_exempt,
+        vat_category=line.vat_category,
+        vat_note=line.vat_note,
         credited_line_id=line.id,
     )
     set_amounts(credit, note.currency)
@@ -208,7 +210,7 @@ def check_credit_note_at_issue(note: Invoice) -> None:
             )
     open_rates = open_by_rate(original)
     for group in invoice_totals(note.lines, note.currency).by_rate:
-        if group.tax > open_rates.get((group.exempt, group.rate), (Decimal(0), Decimal(0)))[1]:
+        if group.tax > open_rates.get((group.category, group.rate), (Decimal(0), Decimal(0)))[1]:
             raise InvoiceError(
                 _(
                     "This credit note reverses %(tax)s %(currency)s of VAT, more than is left of that VAT on "

@@ -124,7 +124,6 @@ def create_deposit_draft(
             quantity=Decimal(1),
             unit_price=value,
             currency=invoice.currency,
-            taxed=False,
         ),
     )
     retax(invoice)

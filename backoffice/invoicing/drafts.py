@@ -12,6 +12,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import flag_modified
 
+from backoffice import vat
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.errors import NotFound
@@ -27,7 +28,6 @@ from backoffice.invoicing.invoices import (
     record_invoice_event,
     refuse_change,
     set_amounts,
-    vat_rate,
 )
 from backoffice.invoicing.models import KIND_LABELS, LINE_KINDS, PRICE_SCALE, Invoice, InvoiceLine
 from backoffice.invoicing.totals import apply_vat, invoice_totals
@@ -67,6 +67,7 @@ def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
     """Put a line on a draft in the invoice's currency (a base-currency price converted at the draft's rate); refused
     when priced in any other currency or beyond what an invoice can hold. The caller sets the VAT again (`retax`)."""
     unit_price, source_price, source_currency = in_invoice_currency(draft.unit_price, draft.currency, invoice)
+    treatment = line_vat(draft.kind, draft.vat_category)
     line = InvoiceLine(
         position=len(invoice.lines) + 1,
         kind=draft.kind,
@@ -74,8 +75,9 @@ def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
         service_on=draft.service_on,
         quantity=draft.quantity,
         unit_price=unit_price,
-        vat_rate=vat_rate() if draft.taxed else Decimal(0),
-        vat_exempt=not draft.taxed,
+        vat_rate=treatment.rate,
+        vat_category=treatment.category,
+        vat_note=treatment.note,
         source_unit_price=source_price,
         source_currency=source_currency,
         bill_line_id=draft.bill_line_id,
@@ -83,6 +85,25 @@ def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
     set_amounts(line, invoice.currency)
     invoice.lines.append(line)
     return line
+
+
+def line_vat(kind: str, category: str = "") -> vat.Treatment:
+    """The VAT a new line carries: the table's rule for its kind, or the category finance chose for it by hand,
+    printed with the note the table keeps for that category."""
+    table = vat.rules()
+    if not category or category == table[kind].category:
+        return vat.treatment_for(kind, table)
+    if category not in vat.CATEGORIES:
+        raise InvoiceError(_("Choose one of the VAT categories."))
+    note = next((rule.note for rule in table.values() if rule.category == category and rule.note), "")
+    if category in ("exempt", "outside_scope") and not note:
+        raise InvoiceError(
+            _(
+                "The VAT table has no reason to print for “%(category)s”; set one there first.",
+                category=_(vat.LABELS[category]),
+            )
+        )
+    return vat.treatment_of(category, note)
 
 
 def retax(invoice: Invoice) -> None:
@@ -155,7 +176,7 @@ def add_line(
     description: str,
     quantity: str | Decimal,
     unit_price: str | Decimal,
-    taxed: bool,
+    vat_category: str = "",
     service_on: date | None = None,
 ) -> InvoiceLine:
     """Add a line by hand to a deposit or final draft, in the invoice's currency."""
@@ -164,8 +185,6 @@ def add_line(
         raise InvoiceError(_("A credit note only reverses lines of its invoice; create a new credit note instead."))
     if kind not in LINE_KINDS or kind == "deposit":
         raise InvoiceError(_("Choose what kind of line this is."))
-    if kind == "treatment" and taxed:
-        raise InvoiceError(_("Medical treatment is VAT-exempt; choose another kind for a taxed service."))
     description = (description or "").strip()
     if not description or len(description) > 300:
         raise InvoiceError(_("Describe the line (at most 300 characters)."))
@@ -183,7 +202,7 @@ def add_line(
             quantity=quantity,
             unit_price=price,
             currency=invoice.currency,
-            taxed=taxed,
+            vat_category=vat_category,
             service_on=service_on,
         ),
     )

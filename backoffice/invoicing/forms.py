@@ -11,10 +11,11 @@ from collections.abc import Mapping
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from backoffice import vat
 from backoffice.forms import FlaskForm, choices
 from backoffice.invoicing.models import LINE_KIND_LABELS, LINE_KINDS, PAYMENT_METHOD_LABELS, RECEIVED_METHODS
 from backoffice.params import MAX_ID, positive_int
@@ -131,7 +132,6 @@ class HeaderForm(VersionedForm, RateForm):
 
 
 MANUAL_LINE_KINDS = tuple(kind for kind in LINE_KINDS if kind != "deposit")  # deposits come from the deposit form
-EXEMPT, TAXED = "exempt", "taxed"
 
 
 class LineForm(VersionedForm):
@@ -149,18 +149,15 @@ class LineForm(VersionedForm):
     service_on = DayField(_l("Service date"), validators=[Optional()])
     quantity = amount_field(_l("Quantity"), default="1", description="")
     unit_price = amount_field(_l("Unit price"), description=_l("Before VAT, in the invoice's currency."))
-    # The view names the VAT rate in the second label (VAT_RATE from the configuration).
-    vat = RadioField(
+    # Empty: the category the VAT table gives the kind; the operation refuses a category it does not know.
+    vat_category = SelectField(
         _l("VAT"),
-        choices=choices([(EXEMPT, _l("VAT-exempt medical treatment")), (TAXED, _l("Taxed"))]),
-        default=EXEMPT,
+        choices=choices(
+            [("", _l("As the VAT table says for this kind"))] + [(key, _l(label)) for key, label in vat.LABELS.items()]
+        ),
+        default="",
         validate_choice=False,
-        validators=[AnyOf((EXEMPT, TAXED), message=_l("Choose VAT-exempt medical treatment or taxed."))],
     )
-
-    @property
-    def taxed(self) -> bool:
-        return self.vat.data == TAXED
 
 
 def method_field() -> SelectField:

@@ -18,6 +18,8 @@ from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 from backoffice.languages import N_
 from backoffice.money import Amount, Money
+from backoffice.vat import CATEGORIES as VAT_CATEGORIES
+from backoffice.vat import TAXED as VAT_TAXED
 
 KINDS = ("deposit", "final", "credit_note")
 # Marked for the catalogues: the printed invoice's title (invoicing/printing.py, with its German beside it).
@@ -26,9 +28,27 @@ KIND_LABELS = {"deposit": N_("Deposit invoice"), "final": N_("Final invoice"), "
 # credited when a credit note cancelled it before anything was paid; settled: a deposit whose unpaid rest the final
 # invoice took over.
 STATUSES = ("draft", "issued", "partially_paid", "paid", "refund_due", "credited", "settled")
-LINE_KINDS = ("treatment", "logistics", "medicine", "fee", "deposit", "other")
+# The kind of a line chooses its VAT category (`backoffice.vat`, the table finance keeps).
+LINE_KINDS = (
+    "treatment",
+    "appointment",
+    "hotel",
+    "flight",
+    "transfer",
+    "interpreter",
+    "logistics",
+    "medicine",
+    "fee",
+    "deposit",
+    "other",
+)
 LINE_KIND_LABELS = {
     "treatment": N_("Medical treatment"),
+    "appointment": N_("Hospital appointment booking"),
+    "hotel": N_("Hotel accommodation"),
+    "flight": N_("Flights"),
+    "transfer": N_("Transfers"),
+    "interpreter": N_("Medical interpreter"),
     "logistics": N_("Travel and logistics"),
     "medicine": N_("Medicines"),
     "fee": N_("Coordination fee"),
@@ -88,6 +108,13 @@ class Invoice(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")  # printed: the reason of a credit note, a remark
     bill_to_name: Mapped[str] = mapped_column(String(200), default="")
     bill_to_address: Mapped[str] = mapped_column(Text, default="")
+    # A business payer (insurer, embassy, employer): its buyer reference (BT-10; a German public payer's
+    # Leitweg-ID) makes the invoice available as XRechnung; postcode, city and country go into the e-invoice.
+    bill_to_reference: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    bill_to_vat_id: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    bill_to_postcode: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    bill_to_city: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    bill_to_country: Mapped[str] = mapped_column(String(2), default="", server_default="")
     service_from: Mapped[date | None]
     service_to: Mapped[date | None]
     issue_date: Mapped[date | None]
@@ -156,8 +183,9 @@ class InvoiceLine(db.Model):
         UniqueConstraint("invoice_id", "position", name="uq_invoice_lines_invoice_position"),
         CheckConstraint(_in("kind", LINE_KINDS), name="kind"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
-        CheckConstraint("vat_rate >= 0 AND vat_rate < 10000", name="vat_rate_range"),  # percent x 100,
-        CheckConstraint("NOT vat_exempt OR vat_rate = 0", name="exempt_untaxed"),
+        CheckConstraint("vat_rate >= 0 AND vat_rate < 10000", name="vat_rate_range"),
+        CheckConstraint(_in("vat_category", VAT_CATEGORIES), name="vat_category"),
+        CheckConstraint(f"{_in('vat_category', VAT_TAXED)} OR vat_rate = 0", name="untaxed_at_zero"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -169,7 +197,8 @@ class InvoiceLine(db.Model):
     quantity: Mapped[Decimal] = mapped_column(Amount(scale=PRICE_SCALE))
     unit_price: Mapped[Decimal] = mapped_column(Amount(scale=PRICE_SCALE))
     vat_rate: Mapped[Decimal] = mapped_column(Amount(scale=2))  # percent
-    vat_exempt: Mapped[bool] = mapped_column(default=False)
+    vat_category: Mapped[str] = mapped_column(String(20))  # backoffice.vat.CATEGORIES
+    vat_note: Mapped[str] = mapped_column(String(300), default="", server_default="")  # printed with the category
     net_amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
     tax_amount: Mapped[Decimal] = mapped_column(Amount(scale=2))
     source_unit_price: Mapped[Decimal | None] = mapped_column(Amount(scale=PRICE_SCALE))

@@ -34,7 +34,6 @@ ISO_PATTERN = "\u00a4\u00a4\u00a0#,##0.00"
 DATE_PATTERNS = {"en": "d MMM y", "ar": "d MMMM y"}
 RATE_PATTERN = "0.000000"  # an exchange rate with its six decimals, the decimal sign the language's
 # The default VAT_EXEMPTION_NOTE, named here so the catalogues translate it (its German is the legal text).
-DEFAULT_EXEMPTION_NOTE = N_("Medical treatment: exempt from VAT under section 4 no. 14 UStG.")
 LEGAL_LANGUAGE = "de"
 
 
@@ -53,7 +52,6 @@ def issuer_details() -> dict:
         "bank": config.operator_bank,
         "iban": iban.format(config.operator_iban),
         "bic": config.operator_bic,
-        "exemption_note": config.vat_exemption_note,
         "payment_days": config.invoice_payment_days,
     }
 
@@ -211,18 +209,36 @@ def _lines(invoice: Invoice) -> list[PrintedLine]:
                 if line.source_currency and line.source_unit_price is not None and line.source_currency != currency
                 else ""
             ),
-            vat=_("exempt") if line.vat_exempt else format_rate(line.vat_rate),
+            vat=_vat_column(line.vat_category, line.vat_rate),
             net_amount=format_amount(line.net_amount, currency),
         )
         for number, line in enumerate(ordered, start=1)
     ]
 
 
+# The VAT column of a line that carries none, and the heading of its category's total (with the German beside it).
+UNTAXED_COLUMN = {"exempt": N_("exempt"), "outside_scope": N_("not taxable"), "margin_scheme": N_("margin scheme")}
+UNTAXED_HEADINGS = {
+    "zero": N_("Zero-rated services"),
+    "exempt": N_("VAT-exempt services"),
+    "outside_scope": N_("Services outside the scope of VAT"),
+    "margin_scheme": N_("Travel services under the margin scheme"),
+}
+
+
+def _vat_column(category: str, rate: Decimal) -> str:
+    column = UNTAXED_COLUMN.get(category)
+    return _(column) if column else format_rate(rate)
+
+
 def _rate_rows(group: RateTotal, invoice: Invoice, exemption_note: str) -> list[TotalRow]:
+    """One row per untaxed category, with its note (an invoice issued before the VAT table prints the exemption
+    sentence its issuer froze); net and VAT rows per taxed rate."""
     currency = invoice.currency
-    if group.exempt:
-        label = with_german(N_("VAT-exempt services"))
-        return [TotalRow(label, format_amount(group.net, currency), notes=exemption_notes(exemption_note))]
+    if not group.taxed:
+        note = group.note or (exemption_note if group.category == "exempt" else "")
+        label = with_german(UNTAXED_HEADINGS[group.category])
+        return [TotalRow(label, format_amount(group.net, currency), notes=exemption_notes(note))]
 
     def rate() -> str:  # in each language: 7,5 % in German
         return format_rate(group.rate)

@@ -32,7 +32,7 @@ class LineDraft:
     quantity: Decimal
     unit_price: Decimal
     currency: str
-    taxed: bool  # False: VAT-exempt medical treatment
+    vat_category: str = ""  # empty: the category the VAT table gives the line's kind
     service_on: date | None = None
     bill_line_id: int | None = None
 
@@ -77,7 +77,6 @@ def treatment_lines(bill: HospitalBill) -> list[LineDraft]:
                 quantity=line.quantity,
                 unit_price=unit_price,
                 currency=line.currency,
-                taxed=False,
                 service_on=line.service_on,
                 bill_line_id=line.id,
             )
@@ -91,6 +90,14 @@ LOGISTICS_LABELS = {
     "flights": "Flights",
     "transfers": "Airport and hospital transfers",
     "interpreter_bookings": "Medical interpreter",
+}
+# Each kind of booking is its own kind of invoice line, so that it carries its own VAT category.
+LOGISTICS_LINE_KINDS = {
+    "hospital_appointments": "appointment",
+    "hotel_stays": "hotel",
+    "flights": "flight",
+    "transfers": "transfer",
+    "interpreter_bookings": "interpreter",
 }
 
 
@@ -116,12 +123,11 @@ def logistics_lines(case_id: int) -> list[LineDraft]:
         label = LOGISTICS_LABELS[kind]
         drafts.append(
             LineDraft(
-                kind="logistics",
+                kind=LOGISTICS_LINE_KINDS[kind],
                 description=f"{label} ({count} booking{'s' if count != 1 else ''})",
                 quantity=Decimal(1),
                 unit_price=amount,
                 currency=currency,
-                taxed=True,
             )
         )
     return drafts
@@ -154,7 +160,6 @@ def medicine_lines(case_id: int) -> list[LineDraft]:
             quantity=Decimal(1),
             unit_price=amount,
             currency=currency,
-            taxed=True,
             service_on=submitted_at.date() if submitted_at else None,
         )
         for order_id, amount, currency, submitted_at in orders
@@ -172,7 +177,6 @@ def coordination_fee_line() -> LineDraft | None:
         quantity=Decimal(1),
         unit_price=fee,
         currency=settings().invoice_base_currency,
-        taxed=True,
     )
 
 

@@ -16,6 +16,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from babel.numbers import get_currency_precision
 
+from backoffice import vat
 from backoffice.money import round_half_up
 
 HUNDRED = Decimal(100)
@@ -58,22 +59,30 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
     return [Decimal(share) * unit for share in shares]
 
 
-def _vat_key(line) -> tuple[bool, Decimal]:
-    return bool(line.vat_exempt), Decimal(line.vat_rate)
+VatKey = tuple[str, Decimal]  # (VAT category, rate in percent): one total on the invoice each
 
 
-def apply_vat(lines: Iterable, currency: str, fixed: Mapping[tuple[bool, Decimal], Decimal] | None = None) -> None:
-    """Set each line's `tax_amount` to its share of its rate's VAT: the rate's net total x rate, rounded once, or the
-    amount `fixed` gives for that (exempt, rate) (a credit note reversing the rest of a rate reverses the rest of its
-    VAT). Exempt lines carry none."""
-    groups: dict[tuple[bool, Decimal], list] = {}
+def vat_key(line) -> VatKey:
+    return line.vat_category, Decimal(line.vat_rate)
+
+
+def _key_order(key: VatKey) -> tuple[bool, Decimal, int]:
+    """Untaxed categories first (exempt treatment above all), then the rates from the lowest."""
+    return key[0] in vat.TAXED, key[1], vat.CATEGORIES.index(key[0])
+
+
+def apply_vat(lines: Iterable, currency: str, fixed: Mapping[VatKey, Decimal] | None = None) -> None:
+    """Set each line's `tax_amount` to its share of its category and rate's VAT: their net total x rate, rounded
+    once, or the amount `fixed` gives for that (category, rate) (a credit note reversing the rest of a rate reverses
+    the rest of its VAT). Untaxed categories carry none."""
+    groups: dict[VatKey, list] = {}
     for line in lines:
-        groups.setdefault(_vat_key(line), []).append(line)
-    for (exempt, rate), members in groups.items():
-        if exempt:
+        groups.setdefault(vat_key(line), []).append(line)
+    for (category, rate), members in groups.items():
+        if category not in vat.TAXED:
             tax = Decimal(0)
-        elif fixed is not None and (exempt, rate) in fixed:
-            tax = fixed[(exempt, rate)]
+        elif fixed is not None and (category, rate) in fixed:
+            tax = fixed[(category, rate)]
         else:
             tax = rate_tax(sum((line.net_amount for line in members), Decimal(0)), rate, currency)
         for line, share in zip(members, allocate(tax, [line.net_amount for line in members], currency), strict=True):
@@ -87,12 +96,22 @@ def vat_in_base(tax: Decimal, exchange_rate: Decimal, base_currency: str) -> Dec
 
 @dataclass(frozen=True, slots=True)
 class RateTotal:
-    """The lines of one VAT treatment: exempt, or taxed at `rate` percent."""
+    """The lines of one VAT category and rate (percent), with the note printed for the category (its exemption
+    reason), from the first line that carries one."""
 
+    category: str
     rate: Decimal
-    exempt: bool
     net: Decimal
     tax: Decimal
+    note: str = ""
+
+    @property
+    def taxed(self) -> bool:
+        return self.category in vat.TAXED
+
+    @property
+    def label(self) -> str:
+        return vat.LABELS[self.category]
 
     @property
     def gross(self) -> Decimal:
@@ -117,21 +136,22 @@ class InvoiceTotals:
         return self.total - self.deductions
 
     @property
-    def has_exempt(self) -> bool:
-        return any(group.exempt for group in self.by_rate)
+    def has_untaxed(self) -> bool:
+        return any(not group.taxed for group in self.by_rate)
 
 
 def invoice_totals(lines: Iterable, currency: str, deductions: Iterable[Decimal] = ()) -> InvoiceTotals:
-    """Totals of lines that carry `net_amount`, `tax_amount`, `vat_rate` and `vat_exempt` (rows or plain objects)."""
-    groups: dict[tuple[bool, Decimal], list[Decimal]] = {}
+    """Totals of lines that carry `net_amount`, `tax_amount`, `vat_category`, `vat_rate` and `vat_note` (rows or
+    plain objects): one per category and rate, untaxed ones first."""
+    groups: dict[VatKey, list] = {}
     for line in lines:
-        key = (bool(line.vat_exempt), Decimal(line.vat_rate))
-        sums = groups.setdefault(key, [Decimal(0), Decimal(0)])
+        sums = groups.setdefault(vat_key(line), [Decimal(0), Decimal(0), ""])
         sums[0] += line.net_amount
         sums[1] += line.tax_amount
+        sums[2] = sums[2] or (getattr(line, "vat_note", "") or "")
     by_rate = [
-        RateTotal(rate=rate, exempt=exempt, net=net, tax=tax)
-        for (exempt, rate), (net, tax) in sorted(groups.items(), key=lambda item: (not item[0][0], item[0][1]))
+        RateTotal(category=category, rate=rate, net=net, tax=tax, note=note)
+        for (category, rate), (net, tax, note) in sorted(groups.items(), key=lambda item: _key_order(item[0]))
     ]
     digits = minor_digits(currency)
     zero = round_half_up(Decimal(0), digits)

@@ -24,6 +24,8 @@ class Patient(db.Model):
     languages: Mapped[str] = mapped_column(String(100), default="")  # further languages spoken, comma-separated
     date_of_birth: Mapped[date | None]
     address: Mapped[str] = mapped_column(Text, default="")
+    # The patient's debtor account in the accountant's books (DATEV), given at the first export that books them.
+    debtor_account: Mapped[int | None] = mapped_column(unique=True)
     # The portal account, once the patient is invited (invoicing issue).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

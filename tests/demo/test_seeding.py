@@ -296,7 +296,7 @@ def test_pablos_treated_case_has_a_paid_deposit_a_final_invoice_deducting_it_and
     assert bill.case_id == case.id and bill.status == "approved"
     assert [(d.deposit_invoice_id, d.amount) for d in final.deductions] == [(deposit.id, deposit.total)]
     assert final.deductions_total == deposit.total
-    assert {line.kind for line in final.lines} >= {"treatment", "logistics", "fee"}
+    assert {line.kind for line in final.lines} >= {"treatment", "hotel", "fee"}
     [line] = credit.lines
     corrected = next(original for original in final.lines if original.id == line.credited_line_id)
     assert credit.credited_invoice_id == final.id and 0 < line.net_amount <= corrected.net_amount

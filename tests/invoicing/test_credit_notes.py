@@ -31,7 +31,7 @@ def test_two_half_credit_notes_never_reverse_more_vat_than_the_line_carried(case
         description="Service",
         quantity="1",
         unit_price="1.00",
-        taxed=True,
+        vat_category="standard",
     )
     db.session.commit()
     final = issue(draft.id)

@@ -42,7 +42,7 @@ def test_a_german_speaking_finance_clerk_is_answered_in_german(as_german, case):
     made = client.post(f"/cases/{case.id}/invoices/deposit", data={"amount": "300.00"}, follow_redirects=True)
     draft_page = page_text(made)
     assert "Entwurf einer Anzahlungsrechnung #" in draft_page and "Prüfen Sie den Entwurf" in draft_page
-    assert "Position hinzufügen" in draft_page and "Umsatzsteuerfreie Heilbehandlung" in draft_page
+    assert "Position hinzufügen" in draft_page and "Wie die Umsatzsteuertabelle für diese Art vorgibt" in draft_page
     assert "Anzahlungsrechnung ausstellen" in draft_page
 
 

@@ -39,7 +39,7 @@ def test_a_line_attached_to_an_issued_invoice_through_its_relationship_is_refuse
             quantity=Decimal(1),
             unit_price=Decimal(1000),
             vat_rate=Decimal(0),
-            vat_exempt=True,
+            vat_category="exempt",
             net_amount=Decimal(1000),
             tax_amount=Decimal(0),
         )

@@ -36,7 +36,7 @@ def final_draft(offer_items=OFFER, extra: str | None = "28.50"):
             description="Extra night in hospital",
             quantity="1",
             unit_price=extra,
-            taxed=False,
+            vat_category="exempt",
         )
     db.session.commit()
     return case, offer, fresh(draft.id)

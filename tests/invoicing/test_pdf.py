@@ -49,7 +49,10 @@ def make_line(description, quantity, unit_price, *, vat_rate="0", exempt=False, 
         quantity=quantity,
         unit_price=unit_price,
         vat_rate=vat_rate,
-        vat_exempt=exempt,
+        vat_category="exempt" if exempt else "standard",
+        vat_note=fields.pop(
+            "vat_note", "Medical treatment: exempt from VAT under section 4 no. 14 UStG." if exempt else ""
+        ),
         net_amount=net,
         tax_amount=tax,
         **fields,
@@ -313,7 +316,6 @@ def test_issuer_details_are_the_configured_operator_with_the_iban_in_groups_of_f
         "bank": settings(app).operator_bank,
         "iban": "DE89 3704 0044 0532 0130 00",
         "bic": settings(app).operator_bic,
-        "exemption_note": settings(app).vat_exemption_note,
         "payment_days": settings(app).invoice_payment_days,
     }
     assert json.loads(json.dumps(details)) == details  # fit for the JSON column

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from backoffice import archive
-from backoffice.config import default_of
+from backoffice import archive, vat
 from backoffice.extensions import db
-from backoffice.invoicing.printing import DEFAULT_EXEMPTION_NOTE, render_invoice_pdf
+from backoffice.invoicing.printing import render_invoice_pdf
 from backoffice.patients.models import Patient
+from backoffice.vat import DEFAULT_EXEMPTION_NOTE
 from tests.factories import make_patient
 from tests.invoicing.factories import credit, issued_deposit, issued_final, make_invoicing_case
 from tests.invoicing.test_pdf import make_invoice, make_line, pdf_pages, pdf_text, treatment_lines
@@ -113,5 +113,6 @@ def test_an_arabic_invoice_keeps_phone_numbers_and_amounts_in_one_piece():
     assert "+49 69 1234 5670" in text and "EUR 19,465.86" in text and "DE89 3704 0044 0532 0130 00" in text
 
 
-def test_the_default_vat_exemption_note_is_the_sentence_the_catalogues_translate():
-    assert default_of("vat_exemption_note") == DEFAULT_EXEMPTION_NOTE == ENGLISH_EXEMPTION
+def test_the_vat_tables_default_exemption_note_is_the_sentence_the_catalogues_translate():
+    assert vat.DEFAULT_RULES["treatment"] == ("exempt", DEFAULT_EXEMPTION_NOTE)
+    assert DEFAULT_EXEMPTION_NOTE == ENGLISH_EXEMPTION

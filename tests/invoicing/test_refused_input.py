@@ -27,7 +27,7 @@ def test_a_line_larger_than_an_invoice_can_hold_is_refused_with_a_message(case, 
             "description": "Typo",
             "quantity": "1000000",
             "unit_price": "1000000",
-            "vat": "taxed",
+            "vat_category": "standard",
         },
     )
 

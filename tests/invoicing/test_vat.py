@@ -39,7 +39,7 @@ def _final_with_taxed_lines(currency: str, monkeypatch, app, **rate) -> int:
             description=description,
             quantity="1",
             unit_price=price,
-            taxed=True,
+            vat_category="standard",
         )
     db.session.commit()
     return draft.id
@@ -54,7 +54,7 @@ def _issue(invoice_id: int):
 def test_vat_is_computed_per_rate_on_the_rate_net_total_not_summed_from_line_roundings(app, monkeypatch):
     draft_id = _final_with_taxed_lines("USD", monkeypatch, app, exchange_rate="1.1", exchange_rate_on=TODAY)
     draft = invoices.get_invoice(draft_id)
-    taxed = next(group for group in invoices.totals_of(draft).by_rate if not group.exempt)
+    taxed = next(group for group in invoices.totals_of(draft).by_rate if group.taxed)
     assert (taxed.net, taxed.tax) == (Decimal("3366.44"), Decimal("639.62"))
 
     invoice = _issue(draft_id)
@@ -82,7 +82,7 @@ def test_an_invoice_in_euros_prints_no_second_vat_amount(app, monkeypatch):
 
 def test_credit_notes_reversing_an_invoice_line_by_line_reverse_exactly_its_vat(app, monkeypatch):
     invoice = _issue(_final_with_taxed_lines("USD", monkeypatch, app, exchange_rate="1.1", exchange_rate_on=TODAY))
-    big, small = [line for line in invoice.lines if not line.vat_exempt]
+    big, small = [line for line in invoice.lines if line.vat_category == "standard"]
     first = credit_notes.create_credit_note_draft(
         invoice.id, actor_id=None, reason="Lounge not used", amounts={big.id: None}
     )

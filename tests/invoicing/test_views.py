@@ -79,7 +79,7 @@ def line_form(invoice: Invoice, **fields) -> dict:
         "service_on": "2026-10-18",
         "quantity": "2",
         "unit_price": "80.00",
-        "vat": "taxed",
+        "vat_category": "standard",
         **fields,
     }
 
@@ -193,14 +193,14 @@ def test_finance_adds_and_removes_lines_edits_and_deletes_a_draft(as_role, case)
     draft = deposit_draft(case)
     client = as_role("finance")
     page = text(client.get(f"/invoices/{draft.id}"))
-    assert "VAT-exempt medical treatment" in page and "Taxed at 19 %" in page
+    assert "As the VAT table says for this kind" in page and "Margin scheme for travel services" in page
 
     response = client.post(f"/invoices/{draft.id}/lines", data=line_form(draft))
     assert response.status_code == 302
     assert "Line 2 added: €160.00 net." in text(client.get(response.headers["Location"]))
     draft = fresh(draft.id)
     added = draft.lines[1]
-    assert (added.net_amount, added.tax_amount, added.vat_exempt) == (Decimal("160.00"), Decimal("30.40"), False)
+    assert (added.net_amount, added.tax_amount, added.vat_category) == (Decimal("160.00"), Decimal("30.40"), "standard")
 
     response = client.post(
         f"/invoices/{draft.id}/edit", data=header_form(draft, bill_to_name="Amira K. Haddad", note="Thank you")
@@ -458,8 +458,7 @@ def test_a_bad_deposit_is_refused_with_a_message_and_nothing_stored(as_role, cas
         ({"quantity": "0"}, "The quantity must be more than 0."),
         ({"service_on": "2026-02-30"}, "Service date: '2026-02-30' is not a date; write a real calendar day"),
         ({"kind": "deposit"}, "Choose what kind of line this is."),
-        ({"kind": "treatment", "vat": "taxed"}, "Medical treatment is VAT-exempt"),
-        ({"vat": "sometimes"}, "Choose VAT-exempt medical treatment or taxed."),
+        ({"vat_category": "sometimes"}, "Choose one of the VAT categories."),
         ({"version": ""}, "The form is out of date: reload the page."),
     ],
 )
@@ -627,7 +626,7 @@ def test_the_invoice_list_runs_a_fixed_number_of_statements(as_role, case, count
             description="Extra",
             quantity="1",
             unit_price="5",
-            taxed=True,
+            vat_category="standard",
         )
         db.session.commit()
     with count_queries() as many:
@@ -657,7 +656,7 @@ def test_the_invoice_page_runs_a_fixed_number_of_statements(as_role, case, count
             description=f"Service {n}",
             quantity="1",
             unit_price="5",
-            taxed=bool(n % 2),
+            vat_category="standard" if n % 2 else "exempt",
         )
         pay(invoice, "10.00")
         credit_notes.create_credit_note_draft(invoice.id, actor_id=None, reason="x", amounts={line_id: "5"})

@@ -18,8 +18,6 @@ from backoffice.dbtypes import operator_today
 from backoffice.forms import choices
 from backoffice.invoicing import accounts, bp, drafts, issuing, listing
 from backoffice.invoicing.forms import (
-    EXEMPT,
-    TAXED,
     HeaderForm,
     LineForm,
     OfferDifferenceForm,
@@ -27,7 +25,7 @@ from backoffice.invoicing.forms import (
     VersionedForm,
     VersionForm,
 )
-from backoffice.invoicing.invoices import get_invoice, refuse_change, shown_label, totals_of, vat_rate
+from backoffice.invoicing.invoices import get_invoice, refuse_change, shown_label, totals_of
 from backoffice.invoicing.models import PAYMENT_METHOD_LABELS
 from backoffice.invoicing.offer_difference import explain_difference, offer_difference
 from backoffice.invoicing.totals import vat_in_base
@@ -35,7 +33,6 @@ from backoffice.invoicing.views.pages import (
     HELPERS,
     INVOICE_READERS,
     INVOICE_WORKERS,
-    percent,
     rate_hints,
     refused_form,
 )
@@ -63,7 +60,7 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
         "base_vat": [
             (group, vat_in_base(group.tax, invoice.exchange_rate, invoice.base_currency))
             for group in totals.by_rate
-            if not group.exempt and foreign and invoice.exchange_rate
+            if group.taxed and foreign and invoice.exchange_rate
         ],
         "account": account,
         "credit_notes": [] if invoice.is_credit_note else listing.credit_notes_of(invoice.id),
@@ -86,9 +83,6 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
         )
         rate_hints(header_form, invoice.currency)
         line_form = forms.get("line_form") or LineForm(formdata=None)
-        line_form.vat.choices = choices(
-            [(EXEMPT, _("VAT-exempt medical treatment")), (TAXED, _("Taxed at %(rate)s", rate=percent(vat_rate())))]
-        )
         context.update(header_form=header_form, line_form=line_form, version_form=VersionForm(formdata=None))
         if context["offer"] is not None:
             context["difference_form"] = forms.get("difference_form") or OfferDifferenceForm(
@@ -190,7 +184,7 @@ def add_invoice_line(invoice_id: int):
             description=form.description.data,
             quantity=form.quantity.data,
             unit_price=form.unit_price.data,
-            taxed=form.taxed,
+            vat_category=form.vat_category.data or "",
             service_on=form.service_on.data,
         ),
         lambda line: _(

@@ -10,6 +10,7 @@ from typing import Any
 from flask import flash
 from flask_babel import gettext as _
 
+from backoffice import vat
 from backoffice.auth.permissions import ADMIN, COORDINATOR, FINANCE, INVOICERS
 from backoffice.invoicing import listing
 from backoffice.invoicing.conversion import base_currency
@@ -89,4 +90,6 @@ HELPERS = {
     "price": _price,
     "status_label": listing.status_label,
     "invoice_label": shown_label,
+    "vat_labels": vat.LABELS,
+    "vat_taxed": vat.TAXED,
 }
