@@ -45,6 +45,7 @@ from backoffice.shipments.models import (
     Pharmacy,
     SandboxCall,
 )
+from backoffice.suppliers.models import SupplierFinding, SupplierInvoice, SupplierInvoiceLine
 from backoffice.trail import AuditEvent
 from backoffice.vat import VatRule
 
@@ -98,6 +99,9 @@ __all__ = [
     "SandboxCall",
     "ScreeningAnswer",
     "SharingConsent",
+    "SupplierFinding",
+    "SupplierInvoice",
+    "SupplierInvoiceLine",
     "TariffImport",
     "TariffItem",
     "Transfer",

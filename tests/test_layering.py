@@ -32,6 +32,7 @@ FEATURES = (
     "logistics",
     "einvoice",
     "billing",
+    "suppliers",
     "offers",
     "invoicing",
     "receivables",
