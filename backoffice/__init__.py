@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
         offers,
         portal,
         shipments,
+        suppliers,
         users,
     )
 
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
         cases,
         logistics,
         billing,
+        suppliers,
         offers,
         invoicing,
         shipments,

@@ -305,5 +305,11 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal.download_offer":               {"GET": PORTAL_OTHERS},
     "portal.accept_offer":                 {"POST": PORTAL_OTHERS},
     "portal.decline_offer":                {"POST": PORTAL_OTHERS},
+    # ---- issue 19 suppliers: finance and administrators receive and decide a supplier's e-invoice; coordinators
+    # read it and its original with the case's bookings
+    "suppliers.receive":                   {"GET": MONEY, "POST": MONEY},
+    "suppliers.show":                      {"GET": MONEY_READ},
+    "suppliers.original":                  {"GET": MONEY_READ},
+    "suppliers.decide":                    {"POST": MONEY},
 }
 # fmt: on

@@ -46,6 +46,7 @@ from backoffice.offers.models import Offer
 from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
 from backoffice.shipments import operations as shipments
+from backoffice.suppliers.models import SupplierInvoice
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
 from tests.factories import make_hospital, make_patient, make_physician, make_programme, make_user
 from tests.helpers import delete_all_rows, login_as
@@ -348,6 +349,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "offer_id": offer.id,
         "offer_item_id": offer.items[0].id,
         "sent_offer_id": _sent_offer(case),
+        "supplier_invoice_id": _supplier_invoice(case, person),
     }
 
 
@@ -376,6 +378,31 @@ def _sent_offer(case) -> int:
     db.session.add(offer)
     db.session.flush()
     return offer.id
+
+
+def _supplier_invoice(case, person: Person) -> int:
+    """A hotel's e-invoice received for the case, its original in the archive (issue 19)."""
+    original = f"<Invoice><ID>H-{person.key}</ID></Invoice>".encode()
+    stored = archive.store_file(f"{case.number}-hotel-H-{person.key}", 2026, original, suffix="xml")
+    invoice = SupplierInvoice(
+        case_id=case.id,
+        kind="hotel",
+        reference=f"H-{person.key}",
+        issued_on=date(2026, 11, 20),
+        received_on=date(2026, 11, 21),
+        seller_name="Hotel Villa Kennedy",
+        currency="EUR",
+        net_total=Decimal("960.00"),
+        tax_total=Decimal("67.20"),
+        total=Decimal("1027.20"),
+        original_format="ubl",
+        original_filename=stored.filename,
+        original_sha256=stored.sha256,
+        original_size=stored.size,
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    return invoice.id
 
 
 def _notification_of(user, case_id: int) -> int:
@@ -448,6 +475,7 @@ def _issued_invoice(case, person: Person, number: str, kind: str, total: str, *,
             quantity=Decimal(1),
             unit_price=amount,
             vat_rate=Decimal(0),
+            vat_category="exempt",
             net_amount=amount,
             tax_amount=Decimal(0),
         )
@@ -515,6 +543,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("logistics.cancel_interpreter_booking", "booking_id"): "interpreter_booking_id",
     "follow_up_id": "follow_up_id",
     "reminder_id": "reminder_id",
+    "supplier_invoice_id": "supplier_invoice_id",
     "order_id": "order_id",
     "hospital_id": "hospital_id",
     "physician_id": "physician_id",
