@@ -45,6 +45,7 @@ STEM_CELL_PROGRAMME = "Stem cell therapy for type 1 diabetes"
 HOSPITALS = (
     {
         "code": "FRA-ABM",
+        "vat_id": "DE811234565",
         "name": "Clinic of Advanced Biological Medicine",
         "city": "Frankfurt am Main",
         "languages": ["de", "en", "ru", "ar"],
@@ -83,6 +84,7 @@ HOSPITALS = (
     },
     {
         "code": "BER-SOH",
+        "vat_id": "DE814527394",
         "name": "Spree Orthopaedic Hospital",
         "city": "Berlin",
         "languages": ["de", "en", "pl", "ru"],
@@ -129,6 +131,7 @@ HOSPITALS = (
     },
     {
         "code": "MUC-IHC",
+        "vat_id": "DE813772140",
         "name": "Isar Heart Centre",
         "city": "Munich",
         "languages": ["de", "en", "ar"],
@@ -170,6 +173,7 @@ HOSPITALS = (
     },
     {
         "code": "HAM-EOC",
+        "vat_id": "DE812645081",
         "name": "Elbe Oncology Centre",
         "city": "Hamburg",
         "languages": ["de", "en", "ru"],
@@ -205,6 +209,7 @@ HOSPITALS = (
     },
     {
         "code": "DUS-RNC",
+        "vat_id": "DE815937610",
         "name": "Rhine Neuro Clinic",
         "city": "Düsseldorf",
         "languages": ["de", "en", "ar", "ru"],

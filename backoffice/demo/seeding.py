@@ -127,6 +127,7 @@ def seed_directory() -> bool:
             contact_name=spec["contact_name"],
             contact_email=f"international@{spec['code'].lower()}.example",
             contact_phone="+49 69 000 0000",
+            vat_id=spec.get("vat_id", ""),
         )
         hospital.physicians = [
             Physician(
