@@ -47,7 +47,7 @@ def xml_from_pdf(data: bytes, *, max_bytes: int) -> bytes:
         )
     try:
         contents = attachments[chosen]
-    except Exception:  # noqa: BLE001 - as above: a damaged embedded file stream
+    except Exception:  # as above: a damaged embedded file stream
         raise EInvoiceError(_("The PDF's embedded XML cannot be read (damaged).")) from None
     xml = contents[0] if contents else b""
     if len(xml) > max_bytes:

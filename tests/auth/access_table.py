@@ -305,5 +305,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal.download_offer":               {"GET": PORTAL_OTHERS},
     "portal.accept_offer":                 {"POST": PORTAL_OTHERS},
     "portal.decline_offer":                {"POST": PORTAL_OTHERS},
+    # ---- issue 19 e-invoices in: a hospital bill's original file (CSV, e-invoice XML or ZUGFeRD PDF), archived
+    # unchanged, for the staff who may see the bill
+    "billing.download_bill_original":      {"GET": MONEY_READ},
 }
 # fmt: on
