@@ -15,13 +15,14 @@ from backoffice.billing.bills.bill_file import MIMETYPES, SUFFIXES, BillFile
 from backoffice.billing.models import HospitalBill
 from backoffice.directory.models import Hospital
 from backoffice.errors import NotFound
+from backoffice.languages import N_
 from backoffice.money import round_half_up
 
-FORM_LABELS = {
-    "csv": "CSV",
-    "ubl": "UBL e-invoice (XRechnung)",
-    "cii": "CII e-invoice (ZUGFeRD / XRechnung)",
-    "facturx": "ZUGFeRD / Factur-X PDF",
+FORM_LABELS = {  # translated where shown
+    "csv": N_("CSV file"),
+    "ubl": N_("UBL e-invoice (XRechnung)"),
+    "cii": N_("CII e-invoice (ZUGFeRD / XRechnung)"),
+    "facturx": N_("ZUGFeRD / Factur-X PDF"),
 }
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 

@@ -171,6 +171,7 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         "format_price": format_page_money,  # unit prices keep every decimal they have, in the page's language
         "format_ratio": lambda ratio: format_decimal(ratio, "0.00"),  # 1.30 (English), 1,30 (German)
         "problems": forms.pop("problems", ()),
+        "original_forms": originals.FORM_LABELS,
     }
     if may_work:
         context.update(
