@@ -148,4 +148,5 @@ def hostile_files() -> dict[str, tuple[bytes, str]]:
             cii.replace(b"<ram:TypeCode>380</ram:TypeCode>", b"<ram:TypeCode>220</ram:TypeCode>"),
             "BT-3",
         ),
+        "not-a-bill-at-all": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "NUL"),
     }

@@ -5,6 +5,7 @@ is stored; the original file downloads byte for byte."""
 
 from __future__ import annotations
 
+import html
 import io
 import json
 from datetime import date
@@ -197,7 +198,7 @@ def counts() -> tuple[int, int]:
 
 def archived_files() -> set:
     root = archive_root()
-    return {path for path in root.rglob("bill-*")} if root.exists() else set()
+    return set(root.rglob("bill-*")) if root.exists() else set()
 
 
 def upload(client, case_id: int, data: bytes, name: str, reference: str = "", received_on: str = ""):
@@ -220,7 +221,8 @@ def test_hostile_or_broken_uploads_are_refused_with_a_4xx_and_nothing_stored(as_
     before = archived_files()
     response = upload(as_role("finance"), clinic_case.id, data, "bill.xml", reference="X-1")
     assert response.status_code == 422
-    assert "Nothing was stored from “bill.xml”" in response.get_data(as_text=True).replace("&#8220;", "“")
+    page = html.unescape(response.get_data(as_text=True))
+    assert "Nothing was stored from “bill.xml”" in page and html.escape(words, quote=False) in page
     assert counts() == (0, 0)
     assert archived_files() == before
 
@@ -289,7 +291,7 @@ def test_an_entered_invoice_number_other_than_the_e_invoices_is_refused(clinic_c
 
 
 def test_a_csv_still_needs_its_invoice_number_and_date(clinic_case, finance):
-    with pytest.raises(BillError, match="Enter the hospital's invoice number."):
+    with pytest.raises(BillError, match="Enter the hospital's invoice number"):
         receiving.receive_bill(clinic_case.id, (SAMPLES / "bill.csv").read_bytes(), "b.csv", "", TODAY, finance.id)
     db.session.rollback()
     with pytest.raises(BillError, match="Enter the date the bill was received"):
