@@ -41,6 +41,10 @@ def _where(term: str, line: str | None) -> str:
     return _("%(term)s of line %(line)s", term=term, line=line) if line is not None else term
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def amount(element: etree._Element | None, term: str, *, line: str | None = None, required: bool = False) -> Decimal:
     """A decimal number (an amount, a quantity or a percentage); zero when absent and not required."""
     value = text(element)
@@ -50,7 +54,7 @@ def amount(element: etree._Element | None, term: str, *, line: str | None = None
         return Decimal(0)
     if not _NUMBER.fullmatch(value):
         raise EInvoiceError(
-            _("%(what)s, “%(value)s”, is not a number.", what=_where(term, line).capitalize(), value=value[:40])
+            _("%(what)s, “%(value)s”, is not a number.", what=_capital(_where(term, line)), value=value[:40])
         )
     try:
         return Decimal(value)
@@ -76,9 +80,7 @@ def iso_date(value: str, term: str, *, line: str | None = None, required: bool =
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise EInvoiceError(
-        _("%(what)s, “%(value)s”, is not a date.", what=_where(term, line).capitalize(), value=value[:40])
-    )
+    raise EInvoiceError(_("%(what)s, “%(value)s”, is not a date.", what=_capital(_where(term, line)), value=value[:40]))
 
 
 def check_type_code(type_code: str) -> str:
