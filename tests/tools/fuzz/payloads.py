@@ -1,5 +1,6 @@
 """What the sweep sends: bad values for fields, query parameters and addresses (drawn with hypothesis), a plausible
-value for every field left alone, malformed CSV files and e-invoices (XML, PDF), and the `flask` import commands that read files."""
+value for every field left alone, malformed CSV files and e-invoices (XML, PDF), and the `flask` import commands that
+read files."""
 
 from __future__ import annotations
 
