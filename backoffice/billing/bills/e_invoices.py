@@ -52,17 +52,15 @@ def raw_lines(document: Document) -> list[RawLine]:
         unit_price = line.net_price
         if line.base_quantity is not None:
             if line.base_quantity <= 0:
-                error = _("its base quantity (BT-149) is not a positive number")
+                error = "its base quantity (BT-149) is not a positive number"
             else:
                 unit_price = line.net_price / line.base_quantity
         if error is None:
             computed = line.quantity * unit_price - line.allowances + line.charges
             if abs(line.net_amount - computed) > CENT:
-                error = _(
-                    "the line net amount (BT-131) %(stated)s differs from quantity x net price after the line's "
-                    "allowances and charges (%(computed)s)",
-                    stated=_text(line.net_amount),
-                    computed=_text(round_half_up(computed, 2)),
+                error = (  # in English, as every reason the audit gives a line (stored, and printed by the CLI)
+                    f"the line net amount (BT-131) {_text(line.net_amount)} differs from quantity x net price after "
+                    f"the line's allowances and charges ({_text(round_half_up(computed, 2))})"
                 )
         if -unit_price.as_tuple().exponent > MAX_DECIMALS:
             unit_price = round_half_up(unit_price, MAX_DECIMALS)
