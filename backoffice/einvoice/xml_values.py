@@ -23,6 +23,16 @@ def child(element: etree._Element | None, tag: str) -> etree._Element | None:
     return next(element.iterchildren(tag), None)
 
 
+def children(element: etree._Element | None) -> dict[str, etree._Element]:
+    """The first child of each tag, in one pass over the children: where several values of one element are read,
+    cheaper than a search per value (a 10,000-line invoice has some 250,000 elements)."""
+    found: dict[str, etree._Element] = {}
+    if element is not None:
+        for kid in element:
+            found.setdefault(kid.tag, kid)
+    return found
+
+
 def path(element: etree._Element | None, *tags: str) -> etree._Element | None:
     for tag in tags:
         element = child(element, tag)
