@@ -3,7 +3,9 @@ hostile XML and PDF a bill upload must refuse."""
 
 from __future__ import annotations
 
+import functools
 import io
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -133,6 +135,7 @@ ORDER = (
 )
 
 
+@functools.cache
 def hostile_files() -> dict[str, tuple[bytes, str]]:
     """name -> (content, a part of the message that refuses it)."""
     cii = (SAMPLES / "bill-cii.xml").read_bytes()
@@ -142,6 +145,7 @@ def hostile_files() -> dict[str, tuple[bytes, str]]:
         "truncated": (cii[: len(cii) // 2], "malformed or cut short"),
         "order": (ORDER, "not an invoice or credit note"),
         "pdf-without-xml": (pdf_without_xml(), "no embedded e-invoice XML"),
+        "pdf-bomb": (pdf_bomb(), "too large to be an invoice"),
         "truncated-pdf": ((SAMPLES / "bill-zugferd.pdf").read_bytes()[:2000], "PDF"),
         "not-xml": (b"<html><body>an invoice?</p></html>", "malformed or cut short"),
         "order-type-code": (
@@ -150,3 +154,29 @@ def hostile_files() -> dict[str, tuple[bytes, str]]:
         ),
         "not-a-bill-at-all": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "NUL"),
     }
+
+
+def pdf_bomb(size: int = 80 * 1024 * 1024) -> bytes:
+    """A small PDF whose embedded factur-x.xml inflates to `size` bytes (a decompression bomb)."""
+    packer = zlib.compressobj(9)
+    chunk = b" " * (1024 * 1024)
+    stream = packer.compress(b"<") + b"".join(packer.compress(chunk) for _ in range(size // len(chunk)))
+    stream += packer.flush()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles << /Names [(factur-x.xml) 4 0 R] >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+        b"<< /Type /Filespec /F (factur-x.xml) /EF << /F 5 0 R >> >>",
+        b"<< /Type /EmbeddedFile /Filter /FlateDecode /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    out.write(b"".join(b"%010d 00000 n \n" % offset for offset in offsets))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    return out.getvalue()
