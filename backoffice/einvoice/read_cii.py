@@ -11,6 +11,7 @@ from lxml import etree
 
 from backoffice.einvoice.document import Document, EInvoiceError, Line, Party, VatBreakdown
 from backoffice.einvoice.xml_values import (
+    allowances_and_charges,
     amount,
     check_type_code,
     child,
@@ -52,25 +53,6 @@ def _party(element: etree._Element | None) -> Party:
     )
 
 
-def _allowances_and_charges(settlement: etree._Element | None, line: str) -> tuple[Decimal, Decimal]:
-    """The sums of a line's allowances (BT-136) and charges (BT-141)."""
-    allowances = charges = Decimal(0)
-    if settlement is None:
-        return allowances, charges
-    for entry in settlement.iterchildren(ALLOWANCE_CHARGE):
-        indicator = text(path(entry, RAM + "ChargeIndicator", UDT + "Indicator")).lower()
-        value = amount(child(entry, RAM + "ActualAmount"), "BT-136/BT-141", line=line, required=True)
-        if indicator == "true":
-            charges += value
-        elif indicator == "false":
-            allowances += value
-        else:
-            raise EInvoiceError(
-                _("An allowance or charge of line %(line)s does not say which it is (ChargeIndicator).", line=line)
-            )
-    return allowances, charges
-
-
 # The tags of a line, named once: a 10,000-line bill reads each of them 10,000 times.
 DOCUMENT_LINE, LINE_ID, NOTE, CONTENT = (
     RAM + t for t in ("AssociatedDocumentLineDocument", "LineID", "IncludedNote", "Content")
@@ -105,9 +87,15 @@ def _line(item: etree._Element, position: int) -> Line:
     settlement = children(parts.get(SETTLEMENT))
     tax = children(settlement.get(TAX))
     period = children(settlement.get(PERIOD))
-    allowances, charges = (
-        _allowances_and_charges(parts.get(SETTLEMENT), line_id) if ALLOWANCE_CHARGE in settlement else (0, 0)
-    )
+    allowances, charges = Decimal(0), Decimal(0)
+    if ALLOWANCE_CHARGE in settlement:
+        allowances, charges = allowances_and_charges(
+            (
+                (path(entry, RAM + "ChargeIndicator", UDT + "Indicator"), child(entry, RAM + "ActualAmount"))
+                for entry in parts[SETTLEMENT].iterchildren(ALLOWANCE_CHARGE)
+            ),
+            line_id,
+        )
     return Line(
         line_id=line_id,
         name=text(product.get(NAME)),
@@ -121,8 +109,8 @@ def _line(item: etree._Element, position: int) -> Line:
         base_quantity=optional_amount(net_price.get(BASIS), "BT-149", line=line_id),
         period_start=_date(period.get(START), "BT-134", line=line_id),
         period_end=_date(period.get(END), "BT-135", line=line_id),
-        allowances=Decimal(allowances),
-        charges=Decimal(charges),
+        allowances=allowances,
+        charges=charges,
         note=text(child(document_line.get(NOTE), CONTENT)),
     )
 

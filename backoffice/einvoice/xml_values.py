@@ -4,6 +4,7 @@ exact Decimals, real dates, and a refusal naming the business term (BT-n) and th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -91,6 +92,25 @@ def iso_date(value: str, term: str, *, line: str | None = None, required: bool =
     except ValueError:
         pass
     raise EInvoiceError(_("%(what)s, “%(value)s”, is not a date.", what=_capital(_where(term, line)), value=value[:40]))
+
+
+def allowances_and_charges(
+    entries: Iterable[tuple[etree._Element | None, etree._Element | None]], line: str
+) -> tuple[Decimal, Decimal]:
+    """The sums of a line's allowances (BT-136) and charges (BT-141), from each entry's (ChargeIndicator, amount)."""
+    allowances = charges = Decimal(0)
+    for indicator, value_element in entries:
+        value = amount(value_element, "BT-136/BT-141", line=line, required=True)
+        kind = text(indicator).lower()
+        if kind == "true":
+            charges += value
+        elif kind == "false":
+            allowances += value
+        else:
+            raise EInvoiceError(
+                _("An allowance or charge of line %(line)s does not say which it is (ChargeIndicator).", line=line)
+            )
+    return allowances, charges
 
 
 def check_type_code(type_code: str) -> str:

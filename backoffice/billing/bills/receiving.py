@@ -40,6 +40,7 @@ from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
+from backoffice.directory.models import Hospital
 from backoffice.einvoice.document import Document
 from backoffice.extensions import db
 from backoffice.languages import N_
@@ -87,7 +88,7 @@ def _tariff_of(case: Case) -> TariffImport:
     return tariff_import
 
 
-def _read_file(data: bytes | None, name: str, hospital) -> BillFile | None:
+def _read_file(data: bytes | None, name: str, hospital: Hospital) -> BillFile | None:
     """The uploaded file read (CSV or e-invoice, `bill_file.read_bill`), or a BillError saying nothing was stored."""
     if data is None:
         return None
@@ -230,6 +231,8 @@ def receive_bill(
         f"Bill {bill.reference}: received{source}, {counts}{above_offer_text(bill.findings)}",
         lines=len(bill.lines),
         above_offer=len(bill.findings),
+        original_format=bill.original_format,
+        original_sha256=bill.original_sha256,
     )
     return bill
 
