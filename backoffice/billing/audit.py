@@ -13,7 +13,8 @@ Every bill line gets exactly one status, the first that applies in this order:
 6. With a case attached (in the app): `outside_stay` (dated before admission or after discharge, beyond a margin
    for pre- and post-treatment examinations), then `not_in_programme` (code not among the programme's items).
 7. Otherwise `overcharged`, `below_tariff` or `ok`, comparing `charged = round_half_up(unit_price x quantity, 2)`
-   with `expected = round_half_up(resident_price x quantity, 2)`; a difference of at most `rounding_tolerance`
+   (or the line's own amount where the bill states one: an e-invoice's line net amount, BT-131) with
+   `expected = round_half_up(resident_price x quantity, 2)`; a difference of at most `rounding_tolerance`
    (BILL_ROUNDING_TOLERANCE in the app; none unless given) is `ok_rounding`, ok with rounding (3 x 12.35 billed
    against a resident price of 12.345).
 
@@ -120,6 +121,7 @@ class RawLine:
     unit_price: str
     currency: str
     error: str | None = None
+    charged: str | None = None  # the line's own amount, when the bill states one (an e-invoice's BT-131)
 
     @property
     def number(self) -> int:
@@ -136,6 +138,7 @@ class BillLine:
     quantity: Decimal
     unit_price: Decimal
     currency: str
+    charged: Decimal | None = None  # as the bill states it; otherwise unit_price x quantity
 
     @property
     def duplicate_key(self) -> tuple[date, str, Decimal, Decimal, str]:
@@ -247,6 +250,7 @@ def read_line(raw: RawLine) -> BillLine:
         problems.append(f"code has more than {MAX_CODE_LENGTH} characters")
     quantity = _amount_text(raw.quantity, "quantity", problems, positive=True)
     unit_price = _amount_text(raw.unit_price, "unit_price", problems, positive=False)
+    charged = _amount_text(raw.charged, "charged", problems, positive=False) if raw.charged is not None else None
     currency = (raw.currency or "").strip().upper()
     if not currency:
         problems.append("currency is missing")
@@ -265,7 +269,7 @@ def read_line(raw: RawLine) -> BillLine:
     if problems:
         raise UnreadableLine("; ".join(problems))
     assert day is not None and quantity is not None and unit_price is not None
-    return BillLine(date=day, code=code, quantity=quantity, unit_price=unit_price, currency=currency)
+    return BillLine(date=day, code=code, quantity=quantity, unit_price=unit_price, currency=currency, charged=charged)
 
 
 # ---------------------------------------------------------------------------------------------- the tariff
@@ -337,7 +341,8 @@ def audit_bill(
         if isinstance(line, str):
             results.append(LineResult(raw.number, INVALID, raw, reason=line))
             continue
-        charged = Money(round_half_up(line.unit_price * line.quantity, CENT_PLACES), line.currency)
+        stated = line.charged if line.charged is not None else line.unit_price * line.quantity
+        charged = Money(round_half_up(stated, CENT_PLACES), line.currency)
         key = line.duplicate_key
         if key in seen:
             results.append(LineResult(raw.number, DUPLICATE, raw, charged=charged))

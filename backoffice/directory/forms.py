@@ -58,6 +58,15 @@ class HospitalForm(CountryForm):
         ],
     )
     contact_phone = StringField(_l("Contact phone"), validators=[Length(max=40)])
+    vat_id = StringField(
+        _l("VAT ID"),
+        validators=[Length(max=40)],
+        render_kw={"placeholder": "DE811234567", "autocomplete": "off"},
+        description=_l(
+            "The hospital's VAT identification number. An e-invoice from the hospital is received only when its "
+            "seller's VAT ID is this one."
+        ),
+    )
     # Checked by `directory.values.foreign_coefficient` (1 to 5, at most 4 decimals, its source required).
     foreign_coefficient = StringField(
         _l("Foreign-patient coefficient"),

@@ -59,6 +59,7 @@ def _hospital_values(
     contact_phone: str,
     foreign_coefficient: Decimal | str | None,
     foreign_coefficient_source: str,
+    vat_id: str,
 ) -> dict[str, Any]:
     coefficient, source = values.foreign_coefficient(foreign_coefficient, foreign_coefficient_source)
     return {
@@ -73,6 +74,7 @@ def _hospital_values(
         "contact_phone": validators.phone(contact_phone, _("contact phone"), error=DirectoryError),
         "foreign_coefficient": coefficient,
         "foreign_coefficient_source": source,
+        "vat_id": values.vat_id(vat_id),
     }
 
 
@@ -99,6 +101,7 @@ def create_hospital(
     contact_phone: str = "",
     foreign_coefficient: Decimal | str | None = None,
     foreign_coefficient_source: str = "",
+    vat_id: str = "",
     actor_id: int | None = None,
 ) -> Hospital:
     """Add a hospital. Its code (such as FRA-ABM) is unique; country, languages and time zone are checked, and a
@@ -116,6 +119,7 @@ def create_hospital(
         contact_phone=contact_phone,
         foreign_coefficient=foreign_coefficient,
         foreign_coefficient_source=foreign_coefficient_source,
+        vat_id=vat_id,
     )
     _check_code_free(code)
     hospital = Hospital(code=code, active=True, **fields)
@@ -146,6 +150,7 @@ def update_hospital(
     contact_phone: str = "",
     foreign_coefficient: Decimal | str | None = None,
     foreign_coefficient_source: str = "",
+    vat_id: str = "",
     actor_id: int | None,
 ) -> Hospital:
     """Change a hospital's details; the code stays unique, a foreign-patient coefficient (1 to 5) needs its source.
@@ -164,6 +169,7 @@ def update_hospital(
         contact_phone=contact_phone,
         foreign_coefficient=foreign_coefficient,
         foreign_coefficient_source=foreign_coefficient_source,
+        vat_id=vat_id,
     )
     _check_code_free(code, hospital.id)
     changes = values.apply_changes(hospital, {"code": code, **fields})

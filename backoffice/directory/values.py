@@ -25,6 +25,10 @@ CODE_MAX = 20
 COEFFICIENT_PLACES = 4  # as the column keeps it
 MIN_COEFFICIENT, MAX_COEFFICIENT = Decimal(1), Decimal(5)
 COEFFICIENT_SOURCE_MAX = 300
+VAT_ID_MAX = 20  # as the column keeps it
+# A VAT identification number: the country's two letters, then its digits and letters (DE + 9 digits, ATU + 8 ...).
+# Only the form is checked: several countries' check digits are not public, and sample numbers fail them.
+VAT_ID_PATTERN = re.compile(r"[A-Z]{2}[0-9A-Z+*]{2,18}")
 
 
 class DirectoryError(DomainError):
@@ -46,6 +50,25 @@ def code(value: str | None) -> str:
             )
         )
     return code
+
+
+def vat_id(value: str | None) -> str:
+    """A hospital's VAT ID as stored and compared with its e-invoices' seller VAT ID: capitals, no spaces, dots or
+    dashes ("de 811.234.567" is DE811234567); empty when it has none on record."""
+    compact = re.sub(r"[\s.\-]+", "", value or "").upper()
+    if not compact:
+        return ""
+    if len(compact) > VAT_ID_MAX or not VAT_ID_PATTERN.fullmatch(compact):
+        raise DirectoryError(
+            _(
+                "%(value)s is not a VAT ID: it starts with the country's two letters, then digits (such as "
+                "DE811234567).",
+                value=repr((value or "")[:40]),
+            )
+        )
+    if compact.startswith("DE") and not re.fullmatch(r"DE[0-9]{9}", compact):
+        raise DirectoryError(_("A German VAT ID is DE and nine digits (such as DE811234567)."))
+    return compact
 
 
 def foreign_coefficient(value: Decimal | str | None, source: str | None) -> tuple[Decimal | None, str]:

@@ -39,6 +39,7 @@ HOSPITAL_FIELDS = (
     "contact_phone",
     "foreign_coefficient",
     "foreign_coefficient_source",
+    "vat_id",
 )
 PHYSICIAN_FIELDS = ("name", "specialty", "languages", "email", "phone")
 PROGRAMME_FIELDS = (

@@ -10,6 +10,7 @@ import logging
 
 from flask_babel import gettext as _
 from pypdf import PdfReader
+from pypdf.errors import LimitReachedError
 
 from backoffice.einvoice.document import EInvoiceError
 
@@ -47,7 +48,9 @@ def xml_from_pdf(data: bytes, *, max_bytes: int) -> bytes:
         )
     try:
         contents = attachments[chosen]
-    except Exception:
+    except LimitReachedError:  # pypdf stops inflating a stream at 75 MB: a decompression bomb
+        raise EInvoiceError(_("The PDF's embedded XML is too large to be an invoice.")) from None
+    except Exception:  # as above: a damaged embedded file stream
         raise EInvoiceError(_("The PDF's embedded XML cannot be read (damaged).")) from None
     xml = contents[0] if contents else b""
     if len(xml) > max_bytes:

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask_babel import gettext as _
 from lxml import etree
 
-from backoffice.einvoice.document import Document, EInvoiceError, Line, Party, VatBreakdown
+from backoffice.einvoice.document import Document, Line, Party, VatBreakdown
 from backoffice.einvoice.safe_xml import UBL_CREDIT_NOTE
-from backoffice.einvoice.xml_values import amount, check_type_code, child, iso_date, optional_amount, path, text
+from backoffice.einvoice.xml_values import (
+    allowances_and_charges,
+    amount,
+    check_type_code,
+    child,
+    iso_date,
+    optional_amount,
+    path,
+    text,
+)
 
 CAC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2}"
 CBC = "{urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2}"
@@ -47,23 +55,6 @@ def _party(element: etree._Element | None) -> Party:
     )
 
 
-def _allowances_and_charges(element: etree._Element, line: str) -> tuple[Decimal, Decimal]:
-    """The sums of a line's allowances (BT-136) and charges (BT-141)."""
-    allowances = charges = Decimal(0)
-    for entry in element.iterchildren(CAC + "AllowanceCharge"):
-        indicator = text(child(entry, CBC + "ChargeIndicator")).lower()
-        value = amount(child(entry, CBC + "Amount"), "BT-136/BT-141", line=line, required=True)
-        if indicator == "true":
-            charges += value
-        elif indicator == "false":
-            allowances += value
-        else:
-            raise EInvoiceError(
-                _("An allowance or charge of line %(line)s does not say which it is (ChargeIndicator).", line=line)
-            )
-    return allowances, charges
-
-
 def _line(element: etree._Element, position: int, quantity_tag: str) -> Line:
     line_id = text(child(element, CBC + "ID")) or str(position)
     quantity = child(element, quantity_tag)
@@ -71,7 +62,13 @@ def _line(element: etree._Element, position: int, quantity_tag: str) -> Line:
     tax = child(item, CAC + "ClassifiedTaxCategory")
     price = child(element, CAC + "Price")
     period = child(element, CAC + "InvoicePeriod")
-    allowances, charges = _allowances_and_charges(element, line_id)
+    allowances, charges = allowances_and_charges(
+        (
+            (child(entry, CBC + "ChargeIndicator"), child(entry, CBC + "Amount"))
+            for entry in element.iterchildren(CAC + "AllowanceCharge")
+        ),
+        line_id,
+    )
     return Line(
         line_id=line_id,
         name=text(child(item, CBC + "Name")),

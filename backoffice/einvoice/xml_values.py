@@ -4,6 +4,7 @@ exact Decimals, real dates, and a refusal naming the business term (BT-n) and th
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +22,16 @@ def child(element: etree._Element | None, tag: str) -> etree._Element | None:
     if element is None:
         return None
     return next(element.iterchildren(tag), None)
+
+
+def children(element: etree._Element | None) -> dict[str, etree._Element]:
+    """The first child of each tag, in one pass over the children: where several values of one element are read,
+    cheaper than a search per value (a 10,000-line invoice has some 250,000 elements)."""
+    found: dict[str, etree._Element] = {}
+    if element is not None:
+        for kid in element:
+            found.setdefault(kid.tag, kid)
+    return found
 
 
 def path(element: etree._Element | None, *tags: str) -> etree._Element | None:
@@ -41,6 +52,10 @@ def _where(term: str, line: str | None) -> str:
     return _("%(term)s of line %(line)s", term=term, line=line) if line is not None else term
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def amount(element: etree._Element | None, term: str, *, line: str | None = None, required: bool = False) -> Decimal:
     """A decimal number (an amount, a quantity or a percentage); zero when absent and not required."""
     value = text(element)
@@ -50,7 +65,7 @@ def amount(element: etree._Element | None, term: str, *, line: str | None = None
         return Decimal(0)
     if not _NUMBER.fullmatch(value):
         raise EInvoiceError(
-            _("%(what)s, “%(value)s”, is not a number.", what=_where(term, line).capitalize(), value=value[:40])
+            _("%(what)s, “%(value)s”, is not a number.", what=_capital(_where(term, line)), value=value[:40])
         )
     try:
         return Decimal(value)
@@ -76,9 +91,26 @@ def iso_date(value: str, term: str, *, line: str | None = None, required: bool =
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise EInvoiceError(
-        _("%(what)s, “%(value)s”, is not a date.", what=_where(term, line).capitalize(), value=value[:40])
-    )
+    raise EInvoiceError(_("%(what)s, “%(value)s”, is not a date.", what=_capital(_where(term, line)), value=value[:40]))
+
+
+def allowances_and_charges(
+    entries: Iterable[tuple[etree._Element | None, etree._Element | None]], line: str
+) -> tuple[Decimal, Decimal]:
+    """The sums of a line's allowances (BT-136) and charges (BT-141), from each entry's (ChargeIndicator, amount)."""
+    allowances = charges = Decimal(0)
+    for indicator, value_element in entries:
+        value = amount(value_element, "BT-136/BT-141", line=line, required=True)
+        kind = text(indicator).lower()
+        if kind == "true":
+            charges += value
+        elif kind == "false":
+            allowances += value
+        else:
+            raise EInvoiceError(
+                _("An allowance or charge of line %(line)s does not say which it is (ChargeIndicator).", line=line)
+            )
+    return allowances, charges
 
 
 def check_type_code(type_code: str) -> str:

@@ -311,5 +311,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "suppliers.show":                      {"GET": MONEY_READ},
     "suppliers.original":                  {"GET": MONEY_READ},
     "suppliers.decide":                    {"POST": MONEY},
+    # ---- issue 19 e-invoices in: a hospital bill's original file (CSV, e-invoice XML or ZUGFeRD PDF), archived
+    # unchanged, for the staff who may see the bill
+    "billing.download_bill_original":      {"GET": MONEY_READ},
 }
 # fmt: on

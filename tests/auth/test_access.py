@@ -308,6 +308,8 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     )
     db.session.add_all([follow_up, done])
     bill = make_approved_bill(case)
+    original = archive.store_file(f"bill-{bill.reference}", 2026, b"line,date\n", suffix="csv")  # its legal original
+    bill.original_format, bill.original_filename, bill.original_sha256 = "csv", original.filename, original.sha256
     world.bill_references[person.key] = bill.reference
     bill_line = db.session.scalar(db.select(BillLine).where(BillLine.bill_id == bill.id).limit(1))
     deposit = _issued_invoice(case, person, person.invoice, "deposit", "5000.00")

@@ -10,7 +10,7 @@ from backoffice.billing.bills.csv_file import BillFileError, read_bill_csv, read
 
 pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
 
-SAMPLES = Path("/work/shared/samples/bill-audit")
+SAMPLES = Path(__file__).parent / "samples"
 HEADER = "line,date,code,description,quantity,unit_price,currency"
 
 

@@ -23,7 +23,7 @@ from backoffice.extensions import db
 from tests.factories import make_case, make_hospital
 from tests.helpers import login_as
 
-SAMPLES = Path("/work/shared/samples/bill-audit")
+SAMPLES = Path(__file__).parent / "samples"
 TODAY = date.today()
 BILL = "\n".join(
     [HEADER, "1,2026-03-01,T00053,cryopreservation,1,9000.00,EUR", "2,2026-03-01,T00056,cryopreservation,1,7276.61,EUR"]

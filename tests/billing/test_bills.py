@@ -22,7 +22,7 @@ from tests.factories import make_case, make_hospital, make_programme
 from tests.helpers import change_settings
 from tests.logistics.factories import make_appointment
 
-SAMPLES = Path("/work/shared/samples/bill-audit")
+SAMPLES = Path(__file__).parent / "samples"
 TODAY = date.today()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backoffice.billing.bills import cli
+from backoffice.billing.bills import findings
 from backoffice.billing.bills.cli import bills_cli
 from backoffice.billing.models import TariffImport, TariffItem
 from backoffice.dbtypes import utcnow
@@ -18,7 +18,7 @@ from backoffice.extensions import db
 from tests.factories import make_hospital
 from tests.helpers import change_settings
 
-SAMPLES = Path("/work/shared/samples/bill-audit")
+SAMPLES = Path(__file__).parent / "samples"
 HEADER = "line,date,code,description,quantity,unit_price,currency"
 
 
@@ -240,10 +240,10 @@ def test_the_current_tariff_is_the_latest_import(runner, tmp_path):
     assert audit_json(runner, "TST-NEW", str(path))["lines"][0]["expected"] == "100.00"
 
 
-def test_the_audit_sends_the_same_sql_statements_whatever_the_number_of_lines(
+def test_the_audit_reads_only_the_bills_codes_one_select_per_chunk(
     runner, hospital_with_versions, tmp_path, count_queries, monkeypatch
 ):
-    monkeypatch.setattr(cli, "MAX_FILTERED_CODES", 10)  # the small bill loads its codes, the large one all items
+    monkeypatch.setattr(findings, "CODE_CHUNK", 10)
     sent = []
     for size in (3, 300):
         rows = [f"{n},2026-03-01,G{n % 30:03d},x,{n},1.00,EUR" for n in range(1, size + 1)]
@@ -251,13 +251,14 @@ def test_the_audit_sends_the_same_sql_statements_whatever_the_number_of_lines(
         with count_queries() as statements:
             audit_json(runner, "TST-GEN", str(path))
         sent.append(len(statements))
-    assert sent == [3, 3]  # the hospital, its current import, that import's items
+    # the hospital, its current import, then the items of the bill's codes: 3 codes in one SELECT, 30 in three
+    assert sent == [3, 5]
 
 
-def test_a_bill_with_many_codes_reads_the_whole_tariff_with_the_same_findings(runner, sample_hospital, monkeypatch):
-    filtered = audit_json(runner, "FRA-ABM", str(SAMPLES / "bill.csv"))
-    monkeypatch.setattr(cli, "MAX_FILTERED_CODES", 10)
-    assert audit_json(runner, "FRA-ABM", str(SAMPLES / "bill.csv")) == filtered
+def test_a_bill_with_many_codes_gives_the_same_findings_read_in_chunks(runner, sample_hospital, monkeypatch):
+    whole = audit_json(runner, "FRA-ABM", str(SAMPLES / "bill.csv"))
+    monkeypatch.setattr(findings, "CODE_CHUNK", 7)
+    assert audit_json(runner, "FRA-ABM", str(SAMPLES / "bill.csv")) == whole
 
 
 def test_the_audit_stores_nothing(runner, sample_hospital):

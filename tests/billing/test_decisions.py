@@ -20,7 +20,7 @@ from backoffice.extensions import db
 from backoffice.invoicing import sources
 from tests.factories import make_case, make_hospital
 
-SAMPLES = Path("/work/shared/samples/bill-audit")
+SAMPLES = Path(__file__).parent / "samples"
 TODAY = date.today()
 PRICED_OK = "1,2026-03-01,T00056,Cryopreservation,1,7276.61,EUR"
 UNPRICED = {

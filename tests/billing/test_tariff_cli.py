@@ -12,7 +12,7 @@ from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.factories import make_hospital
 
-SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
+SAMPLE = Path(__file__).parent / "samples" / "tariffs.csv"
 
 
 @pytest.fixture

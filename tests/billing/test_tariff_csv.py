@@ -16,7 +16,7 @@ from backoffice.billing.tariffs.csv_file import (
 
 pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
 
-SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
+SAMPLE = Path(__file__).parent / "samples" / "tariffs.csv"
 LIMIT = 20 * 1024 * 1024
 
 

@@ -16,7 +16,7 @@ from backoffice.extensions import db
 from tests.factories import make_hospital
 from tests.helpers import change_settings
 
-SAMPLE = Path("/work/shared/samples/bill-audit/tariffs.csv")
+SAMPLE = Path(__file__).parent / "samples" / "tariffs.csv"
 
 
 def tariff_file(*rows: str, header: str = HEADER) -> bytes:

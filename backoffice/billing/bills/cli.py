@@ -1,9 +1,11 @@
 """`flask bills ...`: hospital bills from the command line, for batch work.
 
-`flask bills audit HOSPITAL_CODE FILE.csv [--json]` audits a bill CSV against the hospital's current resident tariff
-(its latest import). It reads and writes nothing in the database beyond three SELECTs (the hospital, its current
-import, that import's items), whatever the number of lines. Exit status 0 whatever the findings; 2, with a message
-on stderr, when the hospital, its tariff, the file or its header cannot be used.
+`flask bills audit HOSPITAL_CODE FILE [--json]` audits a bill (its CSV, or its e-invoice as UBL, CII or a ZUGFeRD PDF:
+`bill_file.read_bill`, as the app's upload reads it) against the hospital's current resident tariff (its latest
+import). It writes nothing and reads the hospital, its current import and, of that import, only the bill's codes
+(one SELECT per `findings.CODE_CHUNK` codes), whatever the size of the tariff. Exit status 0 whatever the findings;
+2, with a message on stderr, when the hospital, its tariff, the file or its header cannot be used (an e-invoice that
+is malformed, unsafe, of another seller or whose totals do not add up).
 """
 
 from __future__ import annotations
@@ -11,32 +13,26 @@ from __future__ import annotations
 import json
 import sys
 import unicodedata
-from collections.abc import Collection
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from backoffice.billing.audit import SURCHARGE_THRESHOLD, AuditResult, LineResult, RawLine, TariffVersion, audit_bill
-from backoffice.billing.bills.csv_file import DEFAULT_MAX_LINES, BillFileError, read_bill_file
-from backoffice.billing.bills.findings import rounding_tolerance
+from backoffice.billing.audit import SURCHARGE_THRESHOLD, AuditResult, LineResult, audit_bill
+from backoffice.billing.bills.bill_file import BillFile, read_bill
+from backoffice.billing.bills.csv_file import DEFAULT_MAX_LINES, BillFileError
+from backoffice.billing.bills.findings import rounding_tolerance, tariff_index
 from backoffice.billing.bills.receiving import max_bill_bytes
-from backoffice.billing.models import TariffItem
 from backoffice.billing.tariffs.current import current_import_id, hospital_by_code
 from backoffice.directory.models import Hospital
 from backoffice.errors import CommandRefused, NotFound
-from backoffice.extensions import db
-
-# A bill with up to this many distinct codes loads only those codes of the tariff (one IN list of bound values).
-MAX_FILTERED_CODES = 1_000
 
 bills_cli = AppGroup("bills", help="Hospital bills: audit a bill against the hospital's resident tariff.")
 
 
-# ---------------------------------------------------------------------------------------------- the tariff
+# ---------------------------------------------------------------------------------------------- the hospital
 
 
 def find_hospital(code: str) -> Hospital:
@@ -50,45 +46,22 @@ def find_hospital(code: str) -> Hospital:
         ) from None
 
 
-def tariff_versions(import_id: int, codes: Collection[str] | None = None) -> list[TariffVersion]:
-    """The versions of an import, in one SELECT of plain columns (100,000 ORM objects would take seconds).
-
-    Given the bill's codes, and no more than MAX_FILTERED_CODES of them, only those codes are loaded: a bill of
-    a hundred lines does not read a 100,000-item tariff. Larger bills read the whole import, still in one SELECT.
-    """
-    query = select(
-        TariffItem.code,
-        TariffItem.resident_price,
-        TariffItem.currency,
-        TariffItem.valid_from,
-        TariffItem.valid_to,
-        TariffItem.id,
-    ).where(TariffItem.import_id == import_id)
-    if codes is not None and len(codes) <= MAX_FILTERED_CODES:
-        query = query.where(TariffItem.code.in_(sorted(codes)))
-    return [TariffVersion(*row) for row in db.session.execute(query)]
-
-
-def current_tariff_versions(hospital_id: int, codes: Collection[str] | None = None) -> list[TariffVersion] | None:
-    """The versions of the hospital's current tariff (of `codes`, when given), or None when it has no tariff."""
-    import_id = current_import_id(hospital_id)
-    return None if import_id is None else tariff_versions(import_id, codes)
-
-
 # ---------------------------------------------------------------------------------------------- the command
 
 
 @bills_cli.command("audit")
 @click.argument("hospital_code")
-@click.argument("file", metavar="FILE.csv", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
-    """Audit the bill FILE.csv (`-` for standard input) of the hospital HOSPITAL_CODE against its resident tariff.
+    """Audit the bill FILE (`-` for standard input) of the hospital HOSPITAL_CODE against its resident tariff.
 
-    Every line gets one status: invalid, duplicate, credit, unknown_code, no_valid_tariff, currency_mismatch,
-    overcharged, below_tariff, ok_rounding (within BILL_ROUNDING_TOLERANCE) or ok. Line numbers are the bill's
-    `line` column when it is a positive whole number, otherwise the CSV row (the header is row 1). Exit status 0
-    whatever the findings, 2 when the input cannot be used.
+    FILE is the hospital's CSV, or its e-invoice: UBL 2.1 or UN/CEFACT CII XML (XRechnung, ZUGFeRD, Factur-X), or a
+    ZUGFeRD / Factur-X PDF with the XML embedded; the form is told by the content. Every line gets one status:
+    invalid, duplicate, credit, unknown_code, no_valid_tariff, currency_mismatch, overcharged, below_tariff,
+    ok_rounding (within BILL_ROUNDING_TOLERANCE) or ok. Line numbers are the bill's `line` column (an e-invoice's
+    line identifier) when it is a positive whole number, otherwise the CSV row (the header is row 1) or the
+    e-invoice line's position. Exit status 0 whatever the findings, 2 when the input cannot be used.
     """
     hospital = find_hospital(hospital_code)
     import_id = current_import_id(hospital.id)
@@ -96,8 +69,8 @@ def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
         raise CommandRefused(
             f"{hospital.code} has no resident tariff yet: import its price list before auditing a bill"
         )
-    lines = _read(file)
-    tariff = tariff_versions(import_id, {code for line in lines if (code := line.code.strip())})
+    lines = _read(file, hospital).lines
+    tariff = tariff_index(import_id, {code for line in lines if (code := line.code.strip())})
     result = audit_bill(lines, tariff, rounding_tolerance=rounding_tolerance())
     if as_json:
         click.echo(json.dumps(audit_report(hospital.code, result), indent=2))
@@ -105,13 +78,16 @@ def audit_command(hospital_code: str, file: Path, as_json: bool) -> None:
         click.echo(audit_table(hospital.code, str(file), result))
 
 
-def _read(file: Path) -> list[RawLine]:
+def _read(file: Path, hospital: Hospital) -> BillFile:
     name = "standard input" if str(file) == "-" else str(file)
+    limit = max_bill_bytes()
     try:
         if str(file) == "-":
-            return read_bill_file(sys.stdin.buffer, max_bytes=max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
-        with file.open("rb") as stream:
-            return read_bill_file(stream, max_bytes=max_bill_bytes(), max_lines=DEFAULT_MAX_LINES)
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with file.open("rb") as stream:
+                data = stream.read(limit + 1)
+        return read_bill(data, hospital, max_bytes=limit, max_lines=DEFAULT_MAX_LINES)
     except FileNotFoundError:
         raise CommandRefused(f"{name}: no such file") from None
     except OSError as error:

@@ -46,8 +46,9 @@ def case_stay(case: Case) -> tuple[date, date] | None:
     return (stay.admission_on, stay.discharge_on) if stay else None
 
 
-def _tariff_versions(import_id: int, codes: Iterable[str]) -> dict[str, list[audit.TariffVersion]]:
-    """The versions of the bill's codes in one tariff import, indexed for the audit (one statement per 500 codes)."""
+def tariff_index(import_id: int, codes: Iterable[str]) -> dict[str, list[audit.TariffVersion]]:
+    """The versions of the bill's codes in one tariff import, indexed for the audit: only those codes are read (one
+    statement per CODE_CHUNK codes, as plain columns), never the whole tariff, however large."""
     wanted = sorted({code for code in codes if code})
     versions: list[audit.TariffVersion] = []
     for start in range(0, len(wanted), CODE_CHUNK):
@@ -151,7 +152,7 @@ def _price_text(price: Decimal) -> str:
 def audit_lines(raws: list[audit.RawLine], import_id: int, context: AuditContext):
     """Run the audit and yield, per line, (result, the line as read or None, the reason in words)."""
     parsed = [_read(raw) for raw in raws]
-    index = _tariff_versions(import_id, (line.code for line in parsed if line is not None))
+    index = tariff_index(import_id, (line.code for line in parsed if line is not None))
     result = audit.audit_bill(
         raws,
         index,

@@ -14,10 +14,12 @@ FILE_HINT = _l(
     "is refused whole."
 )
 NEW_BILL_FILE_HINT = _l(
-    "The hospital's CSV with the header line,date,code,description,quantity,unit_price,currency; "
-    "dates as YYYY-MM-DD, amounts with a dot. Unreadable rows are kept and marked; a file that cannot be read at all "
-    "is refused whole. Leave it empty to enter the lines one by one."
+    "The hospital's CSV with the header line,date,code,description,quantity,unit_price,currency (dates as "
+    "YYYY-MM-DD, amounts with a dot), or its e-invoice: XRechnung / ZUGFeRD XML (UBL or CII) or a ZUGFeRD PDF. "
+    "Unreadable rows are kept and marked; a file that cannot be read at all is refused whole. Leave it empty to enter "
+    "the lines one by one."
 )
+BILL_FILE_TYPES = ".csv,text/csv,.xml,application/xml,text/xml,.pdf,application/pdf"
 
 
 def _reference_field(missing: str):
@@ -44,24 +46,30 @@ class VersionedForm(FlaskForm):
 
 
 class BillReceiveForm(FlaskForm):
-    """A new bill: from a CSV, or empty for line-by-line entry."""
+    """A new bill: from a CSV or an e-invoice, or empty for line-by-line entry. An e-invoice brings its own number
+    (BT-1) and is received today unless a date is given; a CSV needs both (checked by `receiving`)."""
 
     file = FileField(
-        _l("Bill file (CSV)"),
-        render_kw={"accept": ".csv,text/csv"},
+        _l("Bill file (CSV or e-invoice)"),
+        render_kw={"accept": BILL_FILE_TYPES},
         description=NEW_BILL_FILE_HINT,
     )
-    reference = _reference_field(_l("Enter the hospital's invoice number."))
-    received_on = _received_on_field(_l("Enter the date the bill was received (YYYY-MM-DD)."))
+    reference = StringField(
+        _l("Hospital's invoice number"),
+        validators=[Length(max=60)],
+        render_kw={"maxlength": 60},
+        description=_l("An e-invoice brings its own number: leave this empty to take it."),
+    )
+    received_on = DateField(_l("Received on"), validators=[Optional()], format="%Y-%m-%d")
 
 
 class CorrectionForm(VersionedForm):
     """The hospital's corrected bill for a disputed one."""
 
     file = FileField(
-        _l("Corrected bill (CSV)"),
+        _l("Corrected bill (CSV or e-invoice)"),
         validators=[FileRequired(message=_l("Choose the corrected bill's CSV file."))],
-        render_kw={"accept": ".csv,text/csv"},
+        render_kw={"accept": BILL_FILE_TYPES},
         description=FILE_HINT,
     )
     reference = _reference_field(_l("Enter the corrected bill's invoice number."))

@@ -15,10 +15,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from backoffice.billing import audit
-from backoffice.billing.bills.csv_file import BillFileError, read_bill_csv
+from backoffice.billing.bills.bill_file import BillFile, read_bill
+from backoffice.billing.bills.csv_file import BillFileError
 from backoffice.billing.bills.findings import apply_result, audit_context, audit_lines, audited_values, raw_of
 from backoffice.billing.bills.listing import corrections_of, get_bill, results_of
 from backoffice.billing.bills.offer_findings import above_offer_text, refresh_offer_findings
+from backoffice.billing.bills.originals import keep_original
 from backoffice.billing.bills.states import (
     BILLABLE_STATES,
     LINE_STATUS_LABELS,
@@ -38,6 +40,8 @@ from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.dbtypes import utcnow
+from backoffice.directory.models import Hospital
+from backoffice.einvoice.document import Document
 from backoffice.extensions import db
 from backoffice.languages import N_
 from backoffice.notifications.operations import notify_case, path_for
@@ -53,7 +57,7 @@ def max_bill_bytes() -> int:
 def _check_reference(reference: str | None, hospital_id: int, *, allowed: str | None = None) -> str:
     reference = (reference or "").strip()
     if not reference:
-        raise BillError(_("Enter the hospital's invoice number of the bill."))
+        raise BillError(_("Enter the hospital's invoice number."))
     if len(reference) > 60:
         raise BillError(_("The invoice number has at most 60 characters."))
     if reference != allowed:
@@ -67,7 +71,7 @@ def _check_reference(reference: str | None, hospital_id: int, *, allowed: str | 
 
 def _check_received_on(received_on: date | None) -> date:
     if received_on is None:
-        raise BillError(_("Enter the date the bill was received."))
+        raise BillError(_("Enter the date the bill was received (YYYY-MM-DD)."))
     if received_on > utcnow().date():
         raise BillError(_("The date the bill was received cannot be in the future."))
     return received_on
@@ -84,12 +88,42 @@ def _tariff_of(case: Case) -> TariffImport:
     return tariff_import
 
 
+def _read_file(data: bytes | None, name: str, hospital: Hospital) -> BillFile | None:
+    """The uploaded file read (CSV or e-invoice, `bill_file.read_bill`), or a BillError saying nothing was stored."""
+    if data is None:
+        return None
+    try:
+        return read_bill(data, hospital, max_bytes=max_bill_bytes())
+    except BillFileError as error:
+        if name:
+            message = _("Nothing was stored from “%(name)s”: %(problem)s.", name=name, problem=error.message)
+        else:
+            message = _("Nothing was stored from the file: %(problem)s.", problem=error.message)
+        raise BillError(message) from None
+
+
+def _reference_of(document: Document, entered: str | None) -> str:
+    """An e-invoice's number (BT-1) is the bill's reference; one entered on the form must be the same."""
+    number = document.number.strip()
+    entered = (entered or "").strip()
+    if entered and number and entered != number:
+        raise BillError(
+            _(
+                "The e-invoice's number is %(number)s, not %(entered)s: check that this is the bill you meant, or "
+                "leave the invoice number empty.",
+                number=number,
+                entered=entered,
+            )
+        )
+    return entered or number
+
+
 def _new_bill(
     case: Case,
     data: bytes | None,
     filename: str,
     reference: str,
-    received_on: date,
+    received_on: date | None,
     actor_id: int | None,
     *,
     status: str = "received",
@@ -105,19 +139,15 @@ def _new_bill(
             )
         )
     tariff_import = _tariff_of(case)
+    name = display_name(filename) if data is not None else ""
+    received = _read_file(data, name, case.hospital)
+    document = received.document if received is not None else None
+    if document is not None:
+        reference = _reference_of(document, reference)
+        received_on = received_on or utcnow().date()
     reference = _check_reference(reference, case.hospital_id, allowed=supersedes.reference if supersedes else None)
     received_on = _check_received_on(received_on)
-    name = display_name(filename) if data is not None else ""
-    raws: list[audit.RawLine] = []
-    if data is not None:
-        try:
-            raws = read_bill_csv(data, max_bytes=max_bill_bytes())
-        except BillFileError as error:
-            if name:
-                message = _("Nothing was stored from “%(name)s”: %(problem)s.", name=name, problem=error.message)
-            else:
-                message = _("Nothing was stored from the file: %(problem)s.", problem=error.message)
-            raise BillError(message) from None
+    raws = received.lines if received is not None else []
     bill = HospitalBill(
         case_id=case.id,
         hospital_id=case.hospital_id,
@@ -130,6 +160,8 @@ def _new_bill(
         created_at=utcnow(),
         created_by_id=actor_id,
     )
+    if received is not None and data is not None:
+        keep_original(bill, case.hospital, data, received)
     db.session.add(bill)
     try:
         with db.session.begin_nested():
@@ -199,6 +231,8 @@ def receive_bill(
         f"Bill {bill.reference}: received{source}, {counts}{above_offer_text(bill.findings)}",
         lines=len(bill.lines),
         above_offer=len(bill.findings),
+        original_format=bill.original_format,
+        original_sha256=bill.original_sha256,
     )
     return bill
 

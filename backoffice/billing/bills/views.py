@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from backoffice.auth.permissions import ADMIN, BILL_AUDITORS, COORDINATOR, FINANCE, roles_required
 from backoffice.billing import bp
-from backoffice.billing.bills import listing, receiving, review
+from backoffice.billing.bills import listing, originals, receiving, review
 from backoffice.billing.bills.forms import (
     ApproveForm,
     BillReceiveForm,
@@ -34,6 +34,8 @@ from backoffice.billing.models import BILL_STATUSES, LINE_STATUSES
 from backoffice.billing.tariffs.current import latest_import
 from backoffice.cases.operations import get_case
 from backoffice.dbtypes import utcnow
+from backoffice.downloads import download
+from backoffice.extensions import db
 from backoffice.forms import form_errors
 from backoffice.languages import N_
 from backoffice.pagination import Page
@@ -169,6 +171,7 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         "format_price": format_page_money,  # unit prices keep every decimal they have, in the page's language
         "format_ratio": lambda ratio: format_decimal(ratio, "0.00"),  # 1.30 (English), 1,30 (German)
         "problems": forms.pop("problems", ()),
+        "original_forms": originals.FORM_LABELS,
     }
     if may_work:
         context.update(
@@ -190,6 +193,15 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
 @roles_required(*BILL_READERS)
 def show_bill(bill_id: int):
     return render_bill_page(bill_id)
+
+
+@bp.route("/bills/<int:bill_id>/original")
+@roles_required(*BILL_READERS)
+def download_bill_original(bill_id: int):
+    """The file the bill came in (CSV, e-invoice XML or ZUGFeRD PDF), exactly the bytes received."""
+    original = originals.original_of(listing.get_bill(bill_id), current_user.id)
+    db.session.commit()  # the download's audit row
+    return download(original.data, mimetype=original.mimetype, filename=original.filename)
 
 
 def _change(bill_id: int, change, success, **forms):

@@ -1,5 +1,6 @@
 """What the sweep sends: bad values for fields, query parameters and addresses (drawn with hypothesis), a plausible
-value for every field left alone, malformed CSV files, and the `flask` import commands that read files."""
+value for every field left alone, malformed CSV files and e-invoices (XML, PDF), and the `flask` import commands that
+read files."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import io
 
 from hypothesis import strategies as st
 
+from tests.tools.fuzz.einvoices import malformed_einvoice
 from tests.tools.fuzz.pages import Field
 
 HUGE = "9" * 40
@@ -190,6 +192,8 @@ def malformed_file(draw, columns: tuple[str, ...], row: tuple[str, ...], *, huge
         )
     if junk == 1:
         return draw(st.binary(max_size=2000)), "random bytes"
+    if junk == 2:  # bills may be e-invoices: XML and PDF bombs, XXE, truncated files, wrong roots
+        return draw(malformed_einvoice())
     header = list(columns)
     how: list[str] = []
     variant = draw(st.integers(0, 7))
