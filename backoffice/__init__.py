@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
         notifications,
         offers,
         portal,
+        receivables,
         shipments,
         users,
     )
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         billing,
         offers,
         invoicing,
+        receivables,
         shipments,
         directory,
         intake,
