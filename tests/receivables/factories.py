@@ -11,8 +11,8 @@ from backoffice.extensions import db
 from backoffice.invoicing import conversion, deposits, issuing
 from backoffice.invoicing.models import Invoice
 from backoffice.patients.models import Patient
-from tests.invoicing.factories import fresh, make_invoicing_case
 from tests.factories import make_patient
+from tests.invoicing.factories import fresh, make_invoicing_case
 
 
 def due_days_ago(invoice: Invoice, days: int, today: date | None = None) -> Invoice:

@@ -16,7 +16,7 @@ from backoffice.invoicing.models import Invoice
 from backoffice.receivables.ageing import ageing_report, bucket_invoices, bucket_of
 from tests.helpers import change_settings
 from tests.invoicing.factories import credit, fresh, issued_deposit, issued_final, pay, text
-from tests.receivables.factories import due_days_ago, owed_deposit
+from tests.receivables.factories import owed_deposit
 
 
 def amounts(report, currency="EUR"):
