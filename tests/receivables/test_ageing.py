@@ -4,6 +4,8 @@ deducted deposits exactly as the invoice's account does; a bucket drills down to
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -14,6 +16,7 @@ from backoffice.invoicing import accounts, listing
 from backoffice.invoicing.list_filters import InvoiceFilters
 from backoffice.invoicing.models import Invoice
 from backoffice.receivables.ageing import ageing_report, bucket_invoices, bucket_of
+from backoffice.receivables.exports import AGEING_HEADER
 from tests.helpers import change_settings
 from tests.invoicing.factories import credit, fresh, issued_deposit, issued_final, pay, text
 from tests.receivables.factories import owed_deposit
@@ -140,3 +143,20 @@ def test_the_ageing_page_and_a_bucket_take_the_same_statements_for_any_number_of
         assert client.get("/receivables/ageing/1-30").status_code == 200
     assert len(many) == len(few)
     assert len(many_bucket) == len(few_bucket)
+
+
+def test_the_ageing_csv_lists_every_open_invoice_with_its_bucket(app, as_role):
+    late = owed_deposit("650.00", days_overdue=95, name="Boris Iwanow")
+    soon = owed_deposit("300.00", days_overdue=-2, currency="USD")
+    paid = owed_deposit("100.00", days_overdue=10)
+    pay(paid, "100.00")
+
+    response = as_role("finance").get("/receivables/ageing.csv")
+
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == list(AGEING_HEADER)
+    assert [(row[0], row[1], row[2], row[7], row[8]) for row in rows[1:]] == [
+        ("EUR", "over-90", late.number, "95", "650.00"),
+        ("USD", "current", soon.number, "0", "300.00"),
+    ]
