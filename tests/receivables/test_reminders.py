@@ -183,3 +183,16 @@ def test_the_invoice_page_shows_the_reminders_sent_and_offers_the_next(app, as_r
     download = client.get(f"/reminders/{reminder.id}.pdf")
     assert download.status_code == 200 and download.data == stored_pdf(reminder)
     assert "Send first reminder" not in text(as_role("coordinator").get(f"/invoices/{invoice.id}"))
+
+
+def test_two_people_sending_the_same_reminder_at_once_store_one(app, monkeypatch):
+    invoice = owed_deposit(days_overdue=40)
+    reminders.send_reminder(invoice.id, 1, actor_id=None)
+    db.session.commit()
+    # the second person's page was read before the first reminder was stored: their check finds none
+    monkeypatch.setattr(reminders, "reminders_of", lambda invoice_id: [])
+
+    with pytest.raises(reminders.ReminderRefused, match="was just sent by someone else"):
+        reminders.send_reminder(invoice.id, 1, actor_id=None)
+    db.session.rollback()
+    assert (count(PaymentReminder), len(reminder_message_ids())) == (1, 1)
