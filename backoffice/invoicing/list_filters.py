@@ -59,6 +59,11 @@ def parse_currency(args: Mapping[str, str]) -> str | None:
     return text
 
 
+def _flag(args: Mapping[str, str], name: str) -> bool:
+    """A checkbox of the filter form: ticked unless absent, empty or "0"."""
+    return (args.get(name) or "").strip() not in ("", "0")
+
+
 def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...], message: str) -> str | None:
     value = (args.get(name) or "").strip().lower() or None
     if value is not None and value not in allowed:
@@ -96,8 +101,8 @@ class InvoiceFilters:
             status=status,
             kind=kind,
             q=" ".join((args.get("q") or "").split())[:MAX_SEARCH_LENGTH],
-            open_only=bool(args.get("open")),
-            overdue=bool(args.get("overdue")),
+            open_only=_flag(args, "open"),
+            overdue=_flag(args, "overdue"),
             currency=parse_currency(args),
             period=period,
             date_from=date_from,
