@@ -51,6 +51,9 @@ UNREACHED_POST: dict[str, str] = {
     # are the demo's, whose offers are typed estimates (no reason asked). tests/invoicing/test_offer_difference.py
     # proves the refusal of an empty reason and the reason saved, then the issue.
     "invoicing.explain_offer_difference": "on a final draft held against a priced offer, which the world has none of",
+    # issue 19: the button is on an overdue invoice with something left; the world's invoices are not overdue.
+    # tests/receivables/test_reminders.py proves a bad level, the second before the first and a double refused.
+    "receivables.send_payment_reminder": "on an overdue invoice's page, which the world has none of",
 }
 
 
