@@ -196,3 +196,11 @@ def test_two_people_sending_the_same_reminder_at_once_store_one(app, monkeypatch
         reminders.send_reminder(invoice.id, 1, actor_id=None)
     db.session.rollback()
     assert (count(PaymentReminder), len(reminder_message_ids())) == (1, 1)
+
+
+@pytest.mark.parametrize("level", ["", "3", "abc", "1e3", "-1"])
+def test_a_level_that_is_neither_first_nor_second_is_refused(app, as_role, level):
+    invoice = owed_deposit(days_overdue=40)
+    response = as_role("finance").post(f"/invoices/{invoice.id}/reminders", data={"level": level})
+    assert response.status_code == 409 and "send the first or the second" in text(response)
+    assert count(PaymentReminder) == 0
