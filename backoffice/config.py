@@ -147,6 +147,9 @@ class Settings:
     offer_deposit_percent: Decimal = setting("OFFER_DEPOSIT_PERCENT", "30")
     offer_difference_threshold: Decimal = setting("OFFER_DIFFERENCE_THRESHOLD", "5")
     invoice_payment_days: int = setting("INVOICE_PAYMENT_DAYS", "14")
+    # Payment reminders: the new date a reminder asks payment by, and the days a second waits after the first.
+    reminder_payment_days: int = setting("REMINDER_PAYMENT_DAYS", "10")
+    reminder_interval_days: int = setting("REMINDER_INTERVAL_DAYS", "14")
     portal_invite_days: int = setting("PORTAL_INVITE_DAYS", "7")
     # Background jobs: the outbox's lease before a job is sent again, retries of transient errors.
     # Jobs run at once in tests, unless a test's environment (the fault tests' workers) sets its own timings.

@@ -9,26 +9,29 @@ drafts (not yet frozen on the row) in one more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from flask_babel import gettext as _
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import BigInteger, Select, and_, case, func, or_, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from backoffice.cases.models import Case
-from backoffice.errors import DomainError
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.invoicing.accounts import Account, accounts_of
-from backoffice.invoicing.models import KIND_LABELS, KINDS, STATUSES, AccountCredit, Invoice, InvoiceLine
+from backoffice.invoicing.balances import left_cents, left_to_pay
+from backoffice.invoicing.list_filters import FilterError, InvoiceFilters
+from backoffice.invoicing.models import KIND_LABELS, AccountCredit, Invoice, InvoiceLine
 from backoffice.languages import N_
+from backoffice.money import Amount
 from backoffice.pagination import Page
-from backoffice.params import page_number
 from backoffice.patients.models import Patient
 
+__all__ = ["FilterError", "InvoiceFilters"]  # the list's filters live in list_filters.py; read here as before
+
 PAGE_SIZE = 50
-MAX_SEARCH_LENGTH = 100
 ZERO = Decimal("0.00")
 
 # How staff read an invoice's status (the bookkeeping words; the portal has the patient's own).
@@ -50,51 +53,13 @@ def status_label(invoice: Invoice) -> str:
     return STATUS_LABELS.get(invoice.status, invoice.status)
 
 
-class FilterError(DomainError):
-    """A filter in the URL names nothing that exists (the page was not built by our own form)."""
-
-    status_code = 400
-
-
-@dataclass(frozen=True)
-class InvoiceFilters:
-    """What the invoice list shows, cleaned from the query string."""
-
-    status: str | None = None
-    kind: str | None = None
-    q: str = ""
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> InvoiceFilters:
-        status = (args.get("status") or "").strip().lower() or None
-        if status is not None and status not in STATUSES:
-            raise FilterError(
-                _("There is no invoice status %(status)s; choose one from the filter.", status=repr(status[:30]))
-            )
-        kind = (args.get("kind") or "").strip().lower() or None
-        if kind is not None and kind not in KINDS:
-            raise FilterError(
-                _("There is no kind of invoice %(kind)s; choose one from the filter.", kind=repr(kind[:30]))
-            )
-        return cls(
-            status=status,
-            kind=kind,
-            q=" ".join((args.get("q") or "").split())[:MAX_SEARCH_LENGTH],
-            page=page_number(args.get("page")),
-        )
-
-    @property
-    def is_filtered(self) -> bool:
-        return bool(self.status or self.kind or self.q)
-
-
 @dataclass(frozen=True, slots=True)
 class InvoiceEntry:
     """One invoice or credit note as a list shows it.
 
     `total` is the frozen total of an issued document, or what a draft's lines add up to now. `account` is where an
     issued invoice stands (None for drafts and credit notes: a credit note is settled with the invoice it corrects).
+    `days_overdue`: how many of the operator's days an invoice with something left is past its due date (0: not).
     """
 
     invoice: Invoice
@@ -102,6 +67,7 @@ class InvoiceEntry:
     patient_name: str
     total: Decimal
     account: Account | None
+    days_overdue: int = 0
 
     @property
     def outstanding(self) -> Decimal | None:
@@ -116,6 +82,13 @@ class InvoiceEntry:
         return KIND_LABELS[self.invoice.kind]
 
 
+def days_overdue(due_on: date | None, left: Decimal | None, today: date) -> int:
+    """Days past the due date of an invoice with something left to pay, counted in the operator's day (0: not)."""
+    if due_on is None or left is None or left <= 0 or due_on >= today:
+        return 0
+    return (today - due_on).days
+
+
 def _rows() -> Select:
     return (
         select(Invoice, Case.number, Patient.name)
@@ -124,12 +97,23 @@ def _rows() -> Select:
     )
 
 
-def _conditions(filters: InvoiceFilters) -> list:
+def _conditions(filters: InvoiceFilters, balances, today: date) -> list:
     conditions = []
     if filters.status:
         conditions.append(Invoice.status == filters.status)
     if filters.kind:
         conditions.append(Invoice.kind == filters.kind)
+    if filters.currency:
+        conditions.append(Invoice.currency == filters.currency)
+    if filters.open_only or filters.overdue:
+        conditions.append(left_cents(balances) > 0)
+    if filters.overdue:
+        conditions.append(Invoice.due_on < today)
+    day = Invoice.due_on if filters.period == "due" else Invoice.issue_date
+    if filters.date_from:
+        conditions.append(day >= filters.date_from)
+    if filters.date_to:
+        conditions.append(day <= filters.date_to)
     if filters.q:
         conditions.append(
             or_(
@@ -153,8 +137,9 @@ def _draft_totals(draft_ids: Sequence[int]) -> dict[int, Decimal]:
     return {invoice_id: (net or ZERO) + (tax or ZERO) for invoice_id, net, tax in rows}
 
 
-def _entries(rows: Sequence[tuple[Invoice, str, str]]) -> list[InvoiceEntry]:
+def _entries(rows: Sequence[tuple[Invoice, str, str]], today: date | None = None) -> list[InvoiceEntry]:
     """Entries with their totals and accounts, computed in bulk: at most four statements for any number of rows."""
+    today = today or operator_today()
     invoices = [row[0] for row in rows]
     accounts = accounts_of(invoices)
     drafts = _draft_totals([invoice.id for invoice in invoices if invoice.is_draft])
@@ -164,26 +149,86 @@ def _entries(rows: Sequence[tuple[Invoice, str, str]]) -> list[InvoiceEntry]:
             total = drafts.get(invoice.id, ZERO)
         else:
             total = invoice.total if invoice.total is not None else ZERO
-        entries.append(InvoiceEntry(invoice, case_number, patient_name, total, accounts.get(invoice.id)))
+        account = accounts.get(invoice.id)
+        late = days_overdue(invoice.due_on, account.outstanding if account else None, today)
+        entries.append(InvoiceEntry(invoice, case_number, patient_name, total, account, late))
     return entries
+
+
+def _filtered(query: Select, filters: InvoiceFilters, today: date) -> Select:
+    balances = left_to_pay()
+    query = query.join(Patient, Patient.id == Invoice.patient_id).outerjoin(
+        balances, balances.c.invoice_id == Invoice.id
+    )
+    return query.where(*_conditions(filters, balances, today))
 
 
 def list_invoices(filters: InvoiceFilters) -> Page[InvoiceEntry]:
     """One page of invoices and credit notes, newest first (drafts by when they were made, the others by when they
     were issued). Five statements at most whatever the number of invoices: a count, the rows, and `_entries`."""
-    conditions = _conditions(filters)
-    count_query = select(func.count(Invoice.id)).select_from(Invoice).join(Patient, Patient.id == Invoice.patient_id)
-    total = db.session.scalar(count_query.where(*conditions)) or 0
+    today = operator_today()
+    total = db.session.scalar(_filtered(select(func.count(Invoice.id)).select_from(Invoice), filters, today)) or 0
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(filters.page, 1), pages)
     rows = db.session.execute(
-        _rows()
-        .where(*conditions)
+        _filtered(select(Invoice, Case.number, Patient.name).join(Case, Case.id == Invoice.case_id), filters, today)
         .order_by(func.coalesce(Invoice.issued_at, Invoice.created_at).desc(), Invoice.id.desc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return Page(items=_entries(rows), page=page, pages=pages, total=total, per_page=PAGE_SIZE)
+    return Page(items=_entries(rows, today), page=page, pages=pages, total=total, per_page=PAGE_SIZE)
+
+
+def all_invoices(filters: InvoiceFilters) -> list[InvoiceEntry]:
+    """Every invoice the filters select (the list's CSV), in the list's order: four statements whatever their number."""
+    today = operator_today()
+    rows = db.session.execute(
+        _filtered(
+            select(Invoice, Case.number, Patient.name).join(Case, Case.id == Invoice.case_id), filters, today
+        ).order_by(func.coalesce(Invoice.issued_at, Invoice.created_at).desc(), Invoice.id.desc())
+    ).all()
+    return _entries(rows, today)
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyTotal:
+    """What the listed documents add up to in one currency (never across currencies): the issued invoices' totals,
+    the issued credit notes' totals, and what is left to pay on the invoices that are open."""
+
+    currency: str
+    documents: int
+    invoiced: Decimal
+    credited: Decimal
+    left: Decimal
+
+
+def list_totals(filters: InvoiceFilters) -> list[CurrencyTotal]:
+    """The totals per currency of every document the filters select (all pages), in one aggregate statement."""
+    today = operator_today()
+    balances = left_to_pay()
+    issued = Invoice.status != "draft"
+    cents = type_coerce(Invoice.total, BigInteger)
+    left = left_cents(balances)
+
+    def amount(expression):
+        return type_coerce(func.coalesce(func.sum(expression), 0), Amount(scale=2))
+
+    query = (
+        select(
+            Invoice.currency,
+            func.count(Invoice.id),
+            amount(case((and_(issued, Invoice.kind != "credit_note"), cents), else_=0)),
+            amount(case((and_(issued, Invoice.kind == "credit_note"), cents), else_=0)),
+            amount(case((left > 0, left), else_=0)),
+        )
+        .select_from(Invoice)
+        .join(Patient, Patient.id == Invoice.patient_id)
+        .outerjoin(balances, balances.c.invoice_id == Invoice.id)
+        .where(*_conditions(filters, balances, today))
+        .group_by(Invoice.currency)
+        .order_by(Invoice.currency)
+    )
+    return [CurrencyTotal(*row) for row in db.session.execute(query).all()]
 
 
 def invoices_of_case(case_id: int) -> list[InvoiceEntry]:

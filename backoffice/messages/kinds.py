@@ -79,6 +79,12 @@ KINDS: dict[str, AutomaticKind] = {
             N_("a payment is recorded on an invoice"),
         ),
         AutomaticKind(
+            "payment_reminder",
+            N_("Payment reminder"),
+            N_("the patient"),
+            N_("finance sends the first or second reminder of an overdue invoice (what is left and the new due date)"),
+        ),
+        AutomaticKind(
             "medicine_shipped",
             N_("Medicine order shipped"),
             N_("the patient"),

@@ -314,5 +314,18 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     # ---- issue 19 e-invoices in: a hospital bill's original file (CSV, e-invoice XML or ZUGFeRD PDF), archived
     # unchanged, for the staff who may see the bill
     "billing.download_bill_original":      {"GET": MONEY_READ},
+    # ---- issue 19 receivables: finance's reports over every patient's invoices (the ageing report and its buckets,
+    # the payments journal, revenue by VAT category, each with its CSV; the invoice list's CSV) and payment reminders
+    # (sending one, its archived PDF): finance and administrators, as the invoice list
+    "invoicing.export_invoices":           {"GET": MONEY},
+    "receivables.ageing":                  {"GET": MONEY},
+    "receivables.ageing_bucket":           {"GET": MONEY},
+    "receivables.ageing_csv":              {"GET": MONEY},
+    "receivables.payments":                {"GET": MONEY},
+    "receivables.payments_csv":            {"GET": MONEY},
+    "receivables.revenue":                 {"GET": MONEY},
+    "receivables.revenue_csv":             {"GET": MONEY},
+    "receivables.send_payment_reminder":   {"POST": MONEY},
+    "receivables.download_reminder":       {"GET": MONEY},
 }
 # fmt: on

@@ -45,6 +45,7 @@ from backoffice.notifications.operations import notify
 from backoffice.offers.models import Offer
 from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
+from backoffice.receivables.models import PaymentReminder
 from backoffice.shipments import operations as shipments
 from backoffice.suppliers.models import SupplierInvoice
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
@@ -210,6 +211,7 @@ def build_world(app: Flask) -> World:
         "user_id": users["patient2"].id,
         "entry_id": outbox.id,
         "country": "TR",
+        "bucket": "1-30",  # issue 19: an ageing bucket (no patient's record in the URL)
         "calendar_token": feed_token,
         "job_id": _failed_rq_job(app),
         # a caught message's file name (the pages answer 404 in the suite's test profile whatever the name)
@@ -314,6 +316,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     bill_line = db.session.scalar(db.select(BillLine).where(BillLine.bill_id == bill.id).limit(1))
     deposit = _issued_invoice(case, person, person.invoice, "deposit", "5000.00")
     _issued_invoice(case, person, person.credit_note, "credit_note", "-500.00", credited=deposit)
+    payment_reminder = _payment_reminder(deposit)  # issue 19: its archived PDF
     draft, _notes = create_final_draft(case.id, actor_id=None)
     prescription = make_prescription(case, uploaded_by=coordinator)
     items = [shipments.ItemInput(person.medicine, "300 mg", "vials", "2")]
@@ -336,6 +339,7 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
         "bill_id": bill.id,
         "bill_line_id": bill_line.id,
         "invoice_id": deposit.id,
+        "payment_reminder_id": payment_reminder.id,
         "draft_invoice_id": draft.id,
         "draft_line_id": draft.lines[0].id,
         "draft_version": draft.version,
@@ -451,6 +455,26 @@ def _reminder_of(case) -> int:
     from backoffice.cases.reminders import open_reminders
 
     return open_reminders(case.id)[0].id
+
+
+def _payment_reminder(invoice: Invoice) -> PaymentReminder:
+    """A first payment reminder of the invoice, its PDF in the archive (issue 19)."""
+    archived = archive.store_pdf(f"{invoice.number}-R1", 2026, f"%PDF-1.7\n% {invoice.number} R1\n%%EOF\n".encode())
+    reminder = PaymentReminder(
+        invoice_id=invoice.id,
+        level=1,
+        sent_on=date(2026, 4, 1),
+        open_amount=Decimal("100.00"),
+        currency=invoice.currency,
+        due_on=date(2026, 4, 11),
+        language="en",
+        pdf_filename=archived.filename,
+        pdf_sha256=archived.sha256,
+        pdf_size=archived.size,
+    )
+    db.session.add(reminder)
+    db.session.flush()
+    return reminder
 
 
 def _issued_invoice(case, person: Person, number: str, kind: str, total: str, *, credited=None) -> Invoice:
@@ -577,6 +601,9 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     "request_id": "request_id",  # issue 17: a document asked of the patient
     "offer_id": "offer_id",  # issue 18: the case's draft offer (its staff pages and changes)
     ("offers.remove_offer_item", "item_id"): "offer_item_id",
+    # issue 19: a payment reminder's archived PDF (not a case's reminder), an ageing bucket
+    ("receivables.download_reminder", "reminder_id"): "payment_reminder_id",
+    ("receivables.ageing_bucket", "bucket"): "bucket",
     # issue 18: the patient's pages of the case's sent offer
     **{
         (f"portal.{name}", "offer_id"): "sent_offer_id"
