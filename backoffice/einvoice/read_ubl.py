@@ -15,6 +15,7 @@ from backoffice.einvoice.xml_values import (
     amount,
     check_type_code,
     child,
+    children,
     iso_date,
     optional_amount,
     path,
@@ -56,35 +57,38 @@ def _party(element: etree._Element | None) -> Party:
 
 
 def _line(element: etree._Element, position: int, quantity_tag: str) -> Line:
-    line_id = text(child(element, CBC + "ID")) or str(position)
-    quantity = child(element, quantity_tag)
-    item = child(element, CAC + "Item")
-    tax = child(item, CAC + "ClassifiedTaxCategory")
-    price = child(element, CAC + "Price")
-    period = child(element, CAC + "InvoicePeriod")
-    allowances, charges = allowances_and_charges(
-        (
-            (child(entry, CBC + "ChargeIndicator"), child(entry, CBC + "Amount"))
-            for entry in element.iterchildren(CAC + "AllowanceCharge")
-        ),
-        line_id,
-    )
+    parts = children(element)  # one pass over the line's children, then over each part's
+    line_id = text(parts.get(CBC + "ID")) or str(position)
+    quantity = parts.get(quantity_tag)
+    item = children(parts.get(CAC + "Item"))
+    tax = children(item.get(CAC + "ClassifiedTaxCategory"))
+    price = children(parts.get(CAC + "Price"))
+    period = children(parts.get(CAC + "InvoicePeriod"))
+    allowances, charges = Decimal(0), Decimal(0)
+    if CAC + "AllowanceCharge" in parts:
+        allowances, charges = allowances_and_charges(
+            (
+                (child(entry, CBC + "ChargeIndicator"), child(entry, CBC + "Amount"))
+                for entry in element.iterchildren(CAC + "AllowanceCharge")
+            ),
+            line_id,
+        )
     return Line(
         line_id=line_id,
-        name=text(child(item, CBC + "Name")),
+        name=text(item.get(CBC + "Name")),
         quantity=amount(quantity, "BT-129", line=line_id, required=True),
         unit_code=quantity.get("unitCode", "") if quantity is not None else "",
-        net_price=amount(child(price, CBC + "PriceAmount"), "BT-146", line=line_id, required=True),
-        net_amount=amount(child(element, CBC + "LineExtensionAmount"), "BT-131", line=line_id, required=True),
-        vat_category=text(child(tax, CBC + "ID")),
-        vat_rate=amount(child(tax, CBC + "Percent"), "BT-152", line=line_id),
-        seller_item_id=text(path(item, CAC + "SellersItemIdentification", CBC + "ID")),
-        base_quantity=optional_amount(child(price, CBC + "BaseQuantity"), "BT-149", line=line_id),
-        period_start=_date(child(period, CBC + "StartDate"), "BT-134", line=line_id),
-        period_end=_date(child(period, CBC + "EndDate"), "BT-135", line=line_id),
+        net_price=amount(price.get(CBC + "PriceAmount"), "BT-146", line=line_id, required=True),
+        net_amount=amount(parts.get(CBC + "LineExtensionAmount"), "BT-131", line=line_id, required=True),
+        vat_category=text(tax.get(CBC + "ID")),
+        vat_rate=amount(tax.get(CBC + "Percent"), "BT-152", line=line_id),
+        seller_item_id=text(child(item.get(CAC + "SellersItemIdentification"), CBC + "ID")),
+        base_quantity=optional_amount(price.get(CBC + "BaseQuantity"), "BT-149", line=line_id),
+        period_start=_date(period.get(CBC + "StartDate"), "BT-134", line=line_id),
+        period_end=_date(period.get(CBC + "EndDate"), "BT-135", line=line_id),
         allowances=allowances,
         charges=charges,
-        note=text(child(element, CBC + "Note")),
+        note=text(parts.get(CBC + "Note")),
     )
 
 

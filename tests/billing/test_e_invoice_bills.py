@@ -22,7 +22,7 @@ from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.directory.models import Hospital
 from backoffice.extensions import db
 from tests.billing.einvoice_files import HOSPITAL_VAT_ID, SAMPLES, CiiLine, cii_bill, hostile_files
-from tests.billing.test_cli_audit import make_tariff, runner, sample_tariff_rows  # noqa: F401 - the runner fixture
+from tests.billing.test_cli_audit import runner  # noqa: F401 - the runner fixture
 from tests.factories import make_case, make_hospital
 
 E_INVOICES = ("bill-ubl.xml", "bill-cii.xml", "bill-zugferd.pdf")
@@ -33,7 +33,7 @@ TODAY = date.today()
 def clinic():
     hospital = make_hospital("FRA-SCF", name="Sample Clinic Frankfurt")
     hospital.vat_id = HOSPITAL_VAT_ID
-    make_tariff(hospital, sample_tariff_rows())
+    import_tariff(hospital.id, (SAMPLES / "tariffs.csv").read_bytes(), "tariffs.csv", None)
     db.session.commit()
     return hospital
 
