@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from backoffice import (
+        accounting,
         audit,
         auth,
         billing,
@@ -93,6 +94,7 @@ def register_blueprints(app: Flask) -> None:
         billing,
         offers,
         invoicing,
+        accounting,
         shipments,
         directory,
         intake,
