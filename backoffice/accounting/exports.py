@@ -265,7 +265,7 @@ def exporters(past: list[DatevExport]) -> dict[int, str]:
     ids = {export.created_by_id for export in past if export.created_by_id}
     if not ids:
         return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).tuples())
+    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
 
 
 def get_export(export_id: int) -> DatevExport:

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from backoffice import archive, create_app
+from backoffice.accounting.models import DatevExport
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.billing.models import BillLine
 from backoffice.cases import document_sharing, documents
@@ -218,8 +219,28 @@ def build_world(app: Flask) -> World:
         "unmatched_message_id": unmatched_mail,
         "unmatched_file_id": unmatched_file,
         "paula": paula,
+        "datev_export_id": _datev_export(users["finance"].id),  # issue 19 accounting
     }
+    db.session.commit()
     return world
+
+
+def _datev_export(actor_id: int) -> int:
+    """A recorded DATEV export with its archived file (the accountant's export pages and download)."""
+    stored = archive.store_file("EXTF_Buchungsstapel_world", 2026, b"EXTF\r\n", suffix="csv")
+    export = DatevExport(
+        period_from=date(2026, 11, 1),
+        period_to=date(2026, 11, 30),
+        chart="SKR03",
+        booking_count=0,
+        filename=stored.filename,
+        sha256=stored.sha256,
+        size=stored.size,
+        created_by_id=actor_id,
+    )
+    db.session.add(export)
+    db.session.flush()
+    return export.id
 
 
 def _unmatched_mail(key: str) -> tuple[int, int]:
@@ -448,6 +469,7 @@ def _issued_invoice(case, person: Person, number: str, kind: str, total: str, *,
             quantity=Decimal(1),
             unit_price=amount,
             vat_rate=Decimal(0),
+            vat_category="exempt",
             net_amount=amount,
             tax_amount=Decimal(0),
         )
@@ -546,6 +568,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     "request_id": "request_id",  # issue 17: a document asked of the patient
     "offer_id": "offer_id",  # issue 18: the case's draft offer (its staff pages and changes)
     ("offers.remove_offer_item", "item_id"): "offer_item_id",
+    "export_id": "datev_export_id",  # issue 19: a recorded DATEV export (no patient's record in the URL)
     # issue 18: the patient's pages of the case's sent offer
     **{
         (f"portal.{name}", "offer_id"): "sent_offer_id"
