@@ -30,6 +30,7 @@ from backoffice.config import settings
 from backoffice.dbtypes import operator_today
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
+from backoffice.languages import N_
 from backoffice.numbering import reserve_numbers
 from backoffice.patients.models import Patient
 from backoffice.trail import record_event
@@ -69,11 +70,17 @@ def default_period() -> Period:
     return month_of(operator_today().replace(day=1) - timedelta(days=1))
 
 
-def _day(text: str | None, what: str) -> date:
+NOT_A_DATE = {
+    "start": N_("The period's first day is not a date like 2026-11-01."),
+    "end": N_("The period's last day is not a date like 2026-11-30."),
+}
+
+
+def _day(text: str | None, which: str) -> date:
     try:
         return date.fromisoformat((text or "").strip())
     except ValueError:
-        raise PeriodError(_("The %(what)s date is not a date like 2026-11-30.", what=what)) from None
+        raise PeriodError(_(NOT_A_DATE[which])) from None
 
 
 def parse_period(start: str | None, end: str | None) -> Period:
@@ -81,7 +88,7 @@ def parse_period(start: str | None, end: str | None) -> Period:
     within one fiscal year)."""
     if not (start or "").strip() and not (end or "").strip():
         return default_period()
-    first, last = _day(start, _("from")), _day(end, _("to"))
+    first, last = _day(start, "start"), _day(end, "end")
     if last < first:
         raise PeriodError(_("The period ends before it starts."))
     if (last - first).days >= MAX_DAYS or first.year != last.year:

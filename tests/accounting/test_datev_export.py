@@ -181,8 +181,8 @@ def test_credit_applied_from_the_case_account_moves_no_money_and_books_nothing(a
     ("start", "end", "message"),
     [
         ("2026-11-30", "2026-11-01", "ends before it starts"),
-        ("2026-13-01", "2026-11-30", "is not a date"),
-        ("1.11.2026", "2026-11-30", "is not a date"),
+        ("2026-13-01", "2026-11-30", "is not a date like"),
+        ("1.11.2026", "2026-11-30", "is not a date like"),
         ("2026-01-01", "2027-01-01", "at most one calendar year"),
         ("2025-12-01", "2026-01-31", "at most one calendar year"),
     ],

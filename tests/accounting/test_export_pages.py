@@ -64,8 +64,8 @@ def test_the_file_downloads_byte_identical_to_its_hash_and_the_download_is_logge
     ("period_from", "period_to", "message"),
     [
         ("2026-11-30", "2026-11-01", "The period ends before it starts."),
-        ("2026-11-31", "2026-11-30", "is not a date like 2026-11-30"),
-        ("yesterday", "2026-11-30", "is not a date like 2026-11-30"),
+        ("2026-11-31", "2026-11-30", "first day is not a date like 2026-11-01"),
+        ("2026-11-01", "yesterday", "last day is not a date like 2026-11-30"),
         ("2026-01-01", "2027-06-30", "at most one calendar year"),
     ],
 )
