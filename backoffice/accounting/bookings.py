@@ -4,9 +4,10 @@ An invoice is one row per VAT category and rate it carries: its gross amount, th
 (S) against the category's revenue account (`charts.py`); a credit note is the same reversed (H). A final invoice
 that deducted deposits also reverses the revenue of each deposit it took over (what the deposit invoice booked, less
 its credit notes), so a treatment's revenue is booked once, by the final invoice, and the patient's debtor account
-ends at what the final invoice says is left to pay. A payment is the bank (or cash) account debited against the
-debtor (S); a refund the same reversed (H). Credit the case's account applies to another invoice moves no money and
-stays on the same debtor, so it books nothing.
+ends at what the final invoice says is left to pay; the credit note that cancels such a final invoice entirely gives
+that revenue back to the deposits (the next final invoice takes them over again). A payment is the bank (or cash)
+account debited against the debtor (S); a refund the same reversed (H). Credit the case's account applies to another
+invoice moves no money and stays on the same debtor, so it books nothing.
 
 Amounts are in the base currency (`INVOICE_BASE_CURRENCY`, the batch's currency): an invoice in another currency and
 its payments are converted with the invoice's own exchange rate (1 base unit = rate units), each row rounded
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backoffice.accounting.charts import Chart, money_account
@@ -99,7 +100,10 @@ def invoices_of(period_from: date, period_to: date) -> list[Invoice]:
                 selectinload(Invoice.deductions)
                 .selectinload(InvoiceDeduction.deposit_invoice)
                 .selectinload(Invoice.lines),
-                selectinload(Invoice.credited_invoice),
+                selectinload(Invoice.credited_invoice)
+                .selectinload(Invoice.deductions)
+                .selectinload(InvoiceDeduction.deposit_invoice)
+                .selectinload(Invoice.lines),
             )
             .order_by(Invoice.issue_date, Invoice.id)
         )
@@ -134,9 +138,26 @@ def _deposit_credit_notes(deposit_ids: list[int]) -> dict[int, list[Invoice]]:
     return notes
 
 
+def _deposit_parts(final: Invoice, chart: Chart, deposit_notes: dict[int, list[Invoice]], side: str, name: str):
+    """What the deposits a final invoice took over booked as revenue (less their credit notes), at `side` for the
+    debtor: H when the final invoice takes them over, S when a credit note cancelling it gives them back."""
+    for deduction in final.deductions:
+        deposit = deduction.deposit_invoice
+        booked = _gross_by_rate([deposit])
+        for key, gross in _gross_by_rate(deposit_notes.get(deposit.id, [])).items():
+            booked[key] = booked.get(key, Decimal(0)) - gross
+        for (category, _rate), gross in booked.items():
+            amount = in_base(gross, deposit)
+            if amount > 0:
+                text = f"Verrechnung Anzahlung {deposit.number} {name}"
+                yield Part(amount, side, chart.revenue[category], text)
+
+
 def invoice_booking(
-    invoice: Invoice, chart: Chart, patient: Patient, deposit_notes: dict[int, list[Invoice]]
+    invoice: Invoice, chart: Chart, patient: Patient, deposit_notes: dict[int, list[Invoice]], cancelling: set[int]
 ) -> Booking:
+    """An invoice or credit note; `cancelling`: the credit notes that cancelled a final invoice entirely, which give
+    back the deposits it took over (a new final invoice takes them over again)."""
     credit_note = invoice.is_credit_note
     booking = Booking("invoice", invoice.id, invoice.number or "", invoice.issue_date, patient)
     title = f"{KIND_TEXT[invoice.kind]} {invoice.number}"
@@ -145,16 +166,9 @@ def invoice_booking(
         if amount:
             text = f"{title} {_rate_text(category, rate)} {patient.name}"
             booking.parts.append(Part(amount, "H" if credit_note else "S", chart.revenue[category], text))
-    for deduction in invoice.deductions:
-        deposit = deduction.deposit_invoice
-        booked = _gross_by_rate([deposit])
-        for key, gross in _gross_by_rate(deposit_notes.get(deposit.id, [])).items():
-            booked[key] = booked.get(key, Decimal(0)) - gross
-        for (category, _rate), gross in booked.items():
-            amount = in_base(gross, deposit)
-            if amount > 0:
-                text = f"Verrechnung Anzahlung {deposit.number} {patient.name}"
-                booking.parts.append(Part(amount, "H", chart.revenue[category], text))
+    booking.parts.extend(_deposit_parts(invoice, chart, deposit_notes, "H", patient.name))
+    if invoice.id in cancelling:
+        booking.parts.extend(_deposit_parts(invoice.credited_invoice, chart, deposit_notes, "S", patient.name))
     return booking
 
 
@@ -165,6 +179,24 @@ def payment_booking(payment: InvoicePayment, invoice: Invoice, chart: Chart, pat
     amount = in_base(abs(payment.amount), invoice)
     booking.parts.append(Part(amount, "S" if refund else "H", money_account(chart, payment.method), text, False))
     return booking
+
+
+def _cancelling_notes(invoices: list[Invoice]) -> set[int]:
+    """Of the credit notes among `invoices`, those that cancelled a final invoice with deposits entirely: the last
+    credit note issued for a final invoice now cancelled."""
+    finals = {
+        note.credited_invoice.id
+        for note in invoices
+        if note.is_credit_note and note.credited_invoice.kind == "final" and note.credited_invoice.status == "credited"
+    }
+    if not finals:
+        return set()
+    last = (
+        select(func.max(Invoice.id))
+        .where(Invoice.credited_invoice_id.in_(finals), Invoice.status != "draft")
+        .group_by(Invoice.credited_invoice_id)
+    )
+    return set(db.session.scalars(last))
 
 
 def bookings_of(period_from: date, period_to: date, chart: Chart) -> list[Booking]:
@@ -179,9 +211,10 @@ def bookings_of(period_from: date, period_to: date, chart: Chart) -> list[Bookin
     }
     patient_ids = {invoice.patient_id for invoice in invoices} | {i.patient_id for i in paid_invoices.values()}
     patients = {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(patient_ids)))}
-    deposit_ids = [deduction.deposit_invoice_id for invoice in invoices for deduction in invoice.deductions]
-    deposit_notes = _deposit_credit_notes(deposit_ids)
-    result = [invoice_booking(i, chart, patients[i.patient_id], deposit_notes) for i in invoices]
+    cancelling = _cancelling_notes(invoices)
+    finals = [*invoices, *(i.credited_invoice for i in invoices if i.id in cancelling)]
+    deposit_notes = _deposit_credit_notes([d.deposit_invoice_id for final in finals for d in final.deductions])
+    result = [invoice_booking(i, chart, patients[i.patient_id], deposit_notes, cancelling) for i in invoices]
     for payment in payments:
         invoice = paid_invoices[payment.invoice_id]
         result.append(payment_booking(payment, invoice, chart, patients[invoice.patient_id]))

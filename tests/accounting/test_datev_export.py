@@ -5,6 +5,7 @@ against it; each export recorded so that a second one carries only what is new a
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
@@ -14,14 +15,14 @@ from backoffice.accounting import exports
 from backoffice.accounting.extf import COLUMNS
 from backoffice.accounting.models import DatevBooking, DatevExport
 from backoffice.extensions import db
-from backoffice.invoicing import credits
+from backoffice.invoicing import credits, finals
 from backoffice.patients.models import Patient
 from backoffice.trail import AuditEvent
-from tests.accounting.factories import dollar_deposit, issued_deposit, november, pay_on
+from tests.accounting.factories import dollar_deposit, issue, issued_deposit, issued_on, november, pay_on
 from tests.factories import make_patient
 from tests.helpers import change_settings
 from tests.invoicing.concurrency import after_the_check, at_once
-from tests.invoicing.factories import make_invoicing_case
+from tests.invoicing.factories import credit, make_approved_bill, make_invoicing_case
 
 NOVEMBER = exports.Period(date(2026, 11, 1), date(2026, 11, 30))
 AT = {name: index for index, name in enumerate(COLUMNS)}
@@ -116,6 +117,49 @@ def test_an_invoice_in_another_currency_is_booked_in_euros_at_its_own_rate(app, 
         ("266,66", "S", "10000", "8100", "1011", deposit.number),
         ("266,66", "S", "1200", "10000", "1211", deposit.number),
     ]
+
+
+def balance_of(rows, account: str) -> Decimal:
+    """What the rows leave on `account`: debits (S on Konto, H when it is the Gegenkonto) less credits."""
+    total = Decimal(0)
+    for amount, side, konto, gegenkonto, *_rest in rows:
+        value = Decimal(amount.replace(",", "."))
+        if account == konto:
+            total += value if side == "S" else -value
+        elif account == gegenkonto:
+            total += -value if side == "S" else value
+    return total
+
+
+def test_the_debtor_account_ends_at_what_the_patient_owes_and_revenue_is_booked_once(app, monkeypatch):
+    month = november(monkeypatch)
+    rows = rows_of(export_november())
+    # final 7,992.50 - deposit 500.00 deducted - hotel 321.00 credited - 1,000.00 paid in cash
+    assert balance_of(rows, "10000") == Decimal("6171.50")
+    assert month.final.total - 500 - 321 - 1000 == Decimal("6171.50")
+    assert -balance_of(rows, "8100") == Decimal("5886.50")  # the treatment, the deposit on it not twice
+
+
+def test_a_credit_note_cancelling_a_final_invoice_gives_its_deposit_back_its_revenue(app, monkeypatch):
+    case = make_invoicing_case()
+    db.session.commit()
+    deposit = issued_deposit(monkeypatch, case, "500.00", date(2026, 11, 3))
+    pay_on(deposit, "500.00", date(2026, 11, 5))
+    make_approved_bill(case)
+    db.session.commit()
+    issued_on(monkeypatch, date(2026, 11, 20))
+    draft, _notes = finals.create_final_draft(case.id, actor_id=None)
+    db.session.commit()
+    final = issue(draft.id)
+    issued_on(monkeypatch, date(2026, 11, 25))
+    note = credit(final, {line.id: None for line in final.lines}, reason="Wrong patient")
+    rows = rows_of(export_november())
+    assert [row for row in rows if row[5] == note.number] == [
+        ("5886,50", "H", "10000", "8100", "2511", note.number),
+        ("1785,00", "H", "10000", "8400", "2511", note.number),
+        ("500,00", "S", "10000", "8100", "2511", note.number),  # the deposit's revenue stands again
+    ]
+    assert balance_of(rows, "10000") == 0 and -balance_of(rows, "8100") == Decimal("500.00")
 
 
 def test_the_debtor_account_is_given_once_and_stays_with_the_patient_across_exports(app, monkeypatch):
