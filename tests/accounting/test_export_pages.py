@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
@@ -91,3 +92,33 @@ def test_the_export_pages_read_in_german(app, monkeypatch, as_german):
     assert "Neue Rechnungen und Rechnungskorrekturen" in page and "5 neue Buchungen exportieren" in page
     response = client.post("/accounting/datev", data=NOVEMBER)
     assert "5 neue Buchungen exportiert." in page_text(client.get(response.headers["Location"]))
+
+
+def test_the_export_pages_run_a_fixed_number_of_queries_whatever_the_exports(app, as_role, count_queries):
+    client = as_role("finance")
+
+    def statements(path: str) -> int:
+        with count_queries() as sent:
+            assert client.get(path).status_code == 200
+        return len(sent)
+
+    def add_exports(count: int) -> None:
+        for _ in range(count):
+            db.session.add(
+                DatevExport(
+                    period_from=date(2026, 11, 1),
+                    period_to=date(2026, 11, 30),
+                    chart="SKR03",
+                    booking_count=1,
+                    filename="2026/x.csv",
+                    sha256="0" * 64,
+                    size=1,
+                    created_by_id=None,
+                )
+            )
+        db.session.commit()
+
+    add_exports(1)
+    few = statements("/accounting/datev?from=2026-11-01&to=2026-11-30"), statements("/accounting/vat")
+    add_exports(20)
+    assert (statements("/accounting/datev?from=2026-11-01&to=2026-11-30"), statements("/accounting/vat")) == few
