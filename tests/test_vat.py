@@ -90,3 +90,11 @@ def test_a_form_without_its_security_token_changes_nothing(app, as_role):
 def test_the_vat_table_page_reads_in_german(app, as_german):
     page = page_text(as_german("finance").get("/accounting/vat"))
     assert "Umsatzsteuer-Tabelle" in page and "Hotelunterkunft" in page and "Gedruckter Hinweis" in page
+
+
+def test_a_note_typed_into_the_vat_table_is_shown_escaped(app, as_role):
+    client = as_role("finance")
+    typed = "<script>alert(1)</script> § 4 Nr. 14"
+    assert client.post("/accounting/vat/other", data={"category": "exempt", "note": typed}).status_code == 302
+    body = client.get("/accounting/vat").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in body and "&lt;script&gt;alert(1)&lt;/script&gt; § 4 Nr. 14" in body

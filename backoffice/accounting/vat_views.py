@@ -20,6 +20,8 @@ from backoffice.forms import form_errors
 from backoffice.invoicing.models import LINE_KIND_LABELS
 from backoffice.transactions import commit_change
 
+TRANSLATED_NOTES = {note for _category, note in vat.DEFAULT_RULES.values() if note}
+
 
 @dataclass(frozen=True, slots=True)
 class TableRow:
@@ -32,6 +34,13 @@ class TableRow:
     @property
     def kind_label(self) -> str:
         return LINE_KIND_LABELS.get(self.kind, self.kind)
+
+    @property
+    def shown_note(self) -> str:
+        """The printed note in the page's language when it is one the catalogues know (the default exemption
+        reason), else as finance typed it: a plain str, so the template escapes it (gettext in a template would not)."""
+        note = self.treatment.note
+        return _(note) if note in TRANSLATED_NOTES else note
 
 
 def _rows(refused_kind: str = "", refused_form: VatRuleForm | None = None) -> list[TableRow]:
