@@ -65,6 +65,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from backoffice import (
+        accounting,
         audit,
         auth,
         billing,
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         offers,
         invoicing,
         receivables,
+        accounting,
         shipments,
         directory,
         intake,

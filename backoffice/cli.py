@@ -12,6 +12,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 from backoffice import demo
+from backoffice.accounting.cli import accounting_cli
 from backoffice.auth.models import User
 from backoffice.auth.permissions import ROLES
 from backoffice.billing.bills.cli import bills_cli
@@ -133,5 +134,5 @@ def dispatch_command(once: bool, interval: float) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, demo_cli, jobs_cli, hospitals_cli, tariffs_cli, bills_cli):
+    for group in (users_cli, demo_cli, jobs_cli, hospitals_cli, tariffs_cli, bills_cli, accounting_cli):
         app.cli.add_command(group)

@@ -141,6 +141,11 @@ class Settings:
     vat_rate: Decimal = setting("VAT_RATE", "19")  # percent, on the coordination fee and other services
     vat_reduced_rate: Decimal = setting("VAT_REDUCED_RATE", "7")  # percent, on hotel nights
     coordination_fee: Decimal = setting("COORDINATION_FEE", "1500.00")  # in invoice_base_currency, before VAT
+    # The accountant's DATEV export: the chart of accounts (revenue, bank and cash accounts in accounting/charts.py)
+    # and the tax adviser's consultant and client numbers the booking batch is addressed to.
+    datev_chart: str = setting("DATEV_CHART", "SKR03", strip=True)
+    datev_consultant_number: int = setting("DATEV_CONSULTANT_NUMBER", "1001")
+    datev_client_number: int = setting("DATEV_CLIENT_NUMBER", "1")
     # Treatment offers: how long one is valid, the deposit share of a new schedule, and how far a final invoice may
     # differ from the accepted offer (percent of the offer's total) before it needs a reason.
     offer_validity_days: int = setting("OFFER_VALIDITY_DAYS", "30")
@@ -399,6 +404,7 @@ def _check(settings: Settings) -> None:
             f"OPERATOR_TIMEZONE must be an IANA time zone such as Europe/Berlin, got {settings.operator_timezone!r}"
         ) from exc
     _check_invoicing(settings)
+    _check_datev(settings)
     _check_mail(settings)
 
 
@@ -455,3 +461,13 @@ def _check_invoicing(settings: Settings) -> None:
         check_currency(settings.invoice_base_currency)
     except MoneyError as exc:
         raise ConfigurationError(f"INVOICE_BASE_CURRENCY: {exc}") from exc
+
+
+def _check_datev(settings: Settings) -> None:
+    """DATEV refuses a booking batch whose header names another chart or numbers out of its ranges."""
+    if settings.datev_chart not in ("SKR03", "SKR04"):
+        raise ConfigurationError(f"DATEV_CHART is SKR03 or SKR04, not {settings.datev_chart!r}")
+    if not 1001 <= settings.datev_consultant_number <= 9999999:
+        raise ConfigurationError("DATEV_CONSULTANT_NUMBER is the tax adviser's number, 1001 to 9999999")
+    if not 1 <= settings.datev_client_number <= 99999:
+        raise ConfigurationError("DATEV_CLIENT_NUMBER is the operator's client number at the adviser, 1 to 99999")

@@ -327,5 +327,13 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "receivables.revenue_csv":             {"GET": MONEY},
     "receivables.send_payment_reminder":   {"POST": MONEY},
     "receivables.download_reminder":       {"GET": MONEY},
+    # ---- issue 19 accounting: finance (and administrators) export a period for the tax adviser as a DATEV booking
+    # batch, read past exports and download their archived file (audit-logged), and keep the VAT table
+    "accounting.list_datev_exports":       {"GET": MONEY},
+    "accounting.export_datev":             {"POST": MONEY},
+    "accounting.show_datev_export":        {"GET": MONEY},
+    "accounting.download_datev_export":    {"GET": MONEY},
+    "accounting.list_vat_rules":           {"GET": MONEY},
+    "accounting.change_vat_rule":          {"POST": MONEY},
 }
 # fmt: on

@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from backoffice import archive, create_app
+from backoffice.accounting.models import DatevExport
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.billing.models import BillLine
 from backoffice.cases import document_sharing, documents
@@ -221,8 +222,28 @@ def build_world(app: Flask) -> World:
         "unmatched_message_id": unmatched_mail,
         "unmatched_file_id": unmatched_file,
         "paula": paula,
+        "datev_export_id": _datev_export(users["finance"].id),  # issue 19 accounting
     }
+    db.session.commit()
     return world
+
+
+def _datev_export(actor_id: int) -> int:
+    """A recorded DATEV export with its archived file (the accountant's export pages and download)."""
+    stored = archive.store_file("EXTF_Buchungsstapel_world", 2026, b"EXTF\r\n", suffix="csv")
+    export = DatevExport(
+        period_from=date(2026, 11, 1),
+        period_to=date(2026, 11, 30),
+        chart="SKR03",
+        booking_count=0,
+        filename=stored.filename,
+        sha256=stored.sha256,
+        size=stored.size,
+        created_by_id=actor_id,
+    )
+    db.session.add(export)
+    db.session.flush()
+    return export.id
 
 
 def _unmatched_mail(key: str) -> tuple[int, int]:
@@ -604,6 +625,7 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     # issue 19: a payment reminder's archived PDF (not a case's reminder), an ageing bucket
     ("receivables.download_reminder", "reminder_id"): "payment_reminder_id",
     ("receivables.ageing_bucket", "bucket"): "bucket",
+    "export_id": "datev_export_id",  # issue 19: a recorded DATEV export (no patient's record in the URL)
     # issue 18: the patient's pages of the case's sent offer
     **{
         (f"portal.{name}", "offer_id"): "sent_offer_id"

@@ -221,6 +221,7 @@ def build_world(app) -> World:
     _portal_trip_and_documents(world)
     _offers(world)
     _portal_offer(world)
+    _datev_export(world, finance)
     db.session.commit()
     return world
 
@@ -246,6 +247,32 @@ def _offers(world: World) -> None:
         made.append(offers.start_offer(case.id, actor_id=coordinator.id))
     offers.send_offer(made[1].id, actor_id=coordinator.id)
     world.urls += [f"/cases/{offer.case_id}/offers/{offer.id}" for offer in made]
+
+
+def _datev_export(world: World, finance: int) -> None:
+    """A recorded DATEV export (its page and archived file are linked from the list), and the export page of this
+    year, whose invoices no export carried yet (the export form)."""
+    from datetime import date
+
+    from backoffice import archive
+    from backoffice.accounting.models import DatevExport
+    from backoffice.dbtypes import operator_today
+
+    stored = archive.store_file("EXTF_Buchungsstapel_sweep", 2026, b'"EXTF";700\r\n', suffix="csv")
+    db.session.add(
+        DatevExport(
+            period_from=date(2026, 11, 1),
+            period_to=date(2026, 11, 30),
+            chart="SKR03",
+            booking_count=0,
+            filename=stored.filename,
+            sha256=stored.sha256,
+            size=stored.size,
+            created_by_id=finance,
+        )
+    )
+    today = operator_today()
+    world.urls.append(f"/accounting/datev?from={today.year}-01-01&to={today.isoformat()}")
 
 
 def _portal_offer(world: World) -> None:
