@@ -54,6 +54,7 @@ def new_draft(case: Case, kind: str, actor_id: int | None, exchange_rate, exchan
         exchange_rate_on=rate_on,
         bill_to_name=patient.name,
         bill_to_address=patient.address or "",
+        bill_to_country=patient.country or "",
         created_by_id=actor_id,
     )
     invoice.lines = []

@@ -46,6 +46,11 @@ def issuer_details() -> dict:
     return {
         "name": config.operator_name,
         "address": config.operator_address,
+        # The same address in its parts, for the e-invoice (seller address BT-35, BT-38, BT-37, BT-40).
+        "street": config.operator_street,
+        "postcode": config.operator_postcode,
+        "city": config.operator_city,
+        "country": config.operator_country,
         "vat_id": config.operator_vat_id,
         "email": config.operator_email,
         "phone": config.operator_phone,
@@ -290,6 +295,16 @@ def _deposit_label(deposit: Invoice | None) -> str:
     return _("Deposit invoice %(number)s", number=deposit.number)
 
 
+def payment_sentences(invoice: Invoice) -> list[str]:
+    """How to pay the invoice, in the current language, as its PDF says it (the e-invoice's payment terms, BT-20)."""
+    if invoice.kind == "credit_note":
+        return []
+    deductions = list(invoice.deductions)
+    totals = invoice_totals(invoice.lines, invoice.currency, [deduction.amount for deduction in deductions])
+    issuer = dict(invoice.issuer or issuer_details())
+    return _payment(invoice, totals, deductions, issuer, format_day(invoice.due_on))
+
+
 def _payment(invoice: Invoice, totals, deductions: list, issuer: dict, due_on: str) -> list[str]:
     """The sentences under the totals: how to pay the balance, or the refund, or that nothing is due."""
     balance, currency = totals.balance, invoice.currency
@@ -393,9 +408,12 @@ def printed_invoice(invoice: Invoice, case_number: str | None = None) -> Printed
     )
 
 
-def render_invoice_pdf(invoice: Invoice, *, case_number: str | None = None, language: str = DEFAULT) -> bytes:
+def render_invoice_pdf(
+    invoice: Invoice, *, case_number: str | None = None, language: str = DEFAULT, pdf_variant: str | None = None
+) -> bytes:
     """The invoice as an A4 PDF in `language` (the patient's, chosen at issue: the archive keeps these bytes), from
-    its frozen issuer and the lines and deductions the caller loaded."""
+    its frozen issuer and the lines and deductions the caller loaded; "pdf/a-3b" when issued, so that its e-invoice
+    XML can be attached (`e_invoices.factur_x_pdf`)."""
     with force_locale(language):
         printed = printed_invoice(invoice, case_number)
-    return render_pdf(TEMPLATE, language=language, invoice=printed)
+    return render_pdf(TEMPLATE, language=language, pdf_variant=pdf_variant, invoice=printed)
