@@ -272,6 +272,16 @@ def _total_rows(invoice: Invoice, totals, deductions: list, exemption_note: str)
     rows: list[TotalRow] = []
     for group in totals.by_rate:
         rows.extend(_rate_rows(group, invoice, exemption_note))
+    if len(totals.by_rate) > 1:
+        # The net and VAT totals an e-invoice states (BT-109, BT-110), printed where no single category shows them.
+        rows.append(TotalRow(with_german(N_("Total net")), format_amount(totals.net, currency), style="subtotal"))
+        rows.append(TotalRow(with_german(N_("Total VAT")), format_amount(totals.tax, currency), style="subtotal"))
+    taxed = [group for group in totals.by_rate if group.taxed]
+    if len(taxed) > 1 and currency != invoice.base_currency and invoice.exchange_rate:
+        base = invoice.base_currency
+        in_base = sum((vat_in_base(group.tax, invoice.exchange_rate, base) for group in taxed), Decimal(0))
+        label = with_german(N_("Total VAT in %(currency)s"), currency=base)
+        rows.append(TotalRow(label, format_amount(in_base, base), style="base-currency"))
     total = with_german(N_("Total credited")) if credit_note else with_german(N_("Total"))
     rows.append(TotalRow(total, format_amount(totals.total, currency), style="total"))
     if deductions and not credit_note:

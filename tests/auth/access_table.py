@@ -305,5 +305,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "portal.download_offer":               {"GET": PORTAL_OTHERS},
     "portal.accept_offer":                 {"POST": PORTAL_OTHERS},
     "portal.decline_offer":                {"POST": PORTAL_OTHERS},
+    # ---- issue 19 e-invoices out: staff who read invoices download an issued invoice's XRechnung (the world's
+    # invoice is a draft, or has no buyer reference: refused with a 409)
+    "invoicing.download_xrechnung":        {"GET": MONEY_READ},
 }
 # fmt: on

@@ -310,6 +310,10 @@ def test_issuer_details_are_the_configured_operator_with_the_iban_in_groups_of_f
     assert details == {
         "name": settings(app).operator_name,
         "address": settings(app).operator_address,
+        "street": "Mainzer Landstraße 50",
+        "postcode": "60325",
+        "city": "Frankfurt am Main",
+        "country": "DE",
         "vat_id": settings(app).operator_vat_id,
         "email": settings(app).operator_email,
         "phone": settings(app).operator_phone,
