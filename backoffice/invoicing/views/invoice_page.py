@@ -169,17 +169,26 @@ def edit_invoice(invoice_id: int):
             note=form.note.data,
             exchange_rate=form.exchange_rate.data,
             exchange_rate_on=form.exchange_rate_on.data,
-            payer=drafts.Payer(
-                reference=form.bill_to_reference.data or "",
-                vat_id=form.bill_to_vat_id.data or "",
-                postcode=form.bill_to_postcode.data or "",
-                city=form.bill_to_city.data or "",
-                country=form.bill_to_country.data or "",
-            ),
+            payer=_payer(form),
         ),
         lambda invoice: _("%(invoice)s saved.", invoice=shown_label(invoice)),
         header_form=form,
     )
+
+
+def _payer(form: HeaderForm) -> drafts.Payer | None:
+    """The payer's details the form sent; None (kept as they are) from a form that sent none of their fields."""
+    fields = (
+        form.bill_to_reference,
+        form.bill_to_vat_id,
+        form.bill_to_postcode,
+        form.bill_to_city,
+        form.bill_to_country,
+    )
+    if not any(field.raw_data for field in fields):
+        return None
+    reference, vat_id, postcode, city, country = (field.data or "" for field in fields)
+    return drafts.Payer(reference=reference, vat_id=vat_id, postcode=postcode, city=city, country=country)
 
 
 @bp.route("/invoices/<int:invoice_id>/lines", methods=["POST"])
