@@ -56,6 +56,16 @@ class _Writer:
         self.sub(holder, f"{kind}:DateTimeString", day(value), format="102")
         return holder
 
+    def period(self, parent, start: date | None, end: date | None) -> None:
+        """A billing period (BG-14, BG-26), when it has a start or an end."""
+        if not (start or end):
+            return
+        period = self.sub(parent, "ram:BillingSpecifiedPeriod")
+        if start:
+            self.date_time(period, "ram:StartDateTime", start)
+        if end:
+            self.date_time(period, "ram:EndDateTime", end)
+
     def write(self) -> bytes:
         document = self.document
         root = etree.Element(f"{{{RSM}}}CrossIndustryInvoice", nsmap=NSMAP)
@@ -102,12 +112,7 @@ class _Writer:
         self.sub(tax, "ram:CategoryCode", line.vat_category)
         if line.vat_category != NOT_SUBJECT_TO_VAT:
             self.sub(tax, "ram:RateApplicablePercent", plain(line.vat_rate))
-        if line.period_start or line.period_end:
-            period = self.sub(settlement, "ram:BillingSpecifiedPeriod")
-            if line.period_start:
-                self.date_time(period, "ram:StartDateTime", line.period_start)
-            if line.period_end:
-                self.date_time(period, "ram:EndDateTime", line.period_end)
+        self.period(settlement, line.period_start, line.period_end)
         summation = self.sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
         self.sub(summation, "ram:LineTotalAmount", amount(line.net_amount))
 
@@ -163,12 +168,7 @@ class _Writer:
                 self.sub(institution, "ram:BICID", document.bic)
         for breakdown in document.vat_breakdown:
             self.breakdown(settlement, breakdown)
-        if document.period_start or document.period_end:
-            period = self.sub(settlement, "ram:BillingSpecifiedPeriod")
-            if document.period_start:
-                self.date_time(period, "ram:StartDateTime", document.period_start)
-            if document.period_end:
-                self.date_time(period, "ram:EndDateTime", document.period_end)
+        self.period(settlement, document.period_start, document.period_end)
         if document.payment_terms or document.due_date:
             terms = self.sub(settlement, "ram:SpecifiedTradePaymentTerms")
             if document.payment_terms:

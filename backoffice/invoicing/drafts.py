@@ -227,6 +227,13 @@ def payer_details(payer: Payer) -> Payer:
             country = check_country(country)
         except ValueError as problem:
             raise InvoiceError(_("Country: %(problem)s.", problem=problem)) from None
+    if reference and not (postcode and city and country):
+        raise InvoiceError(
+            _(
+                "A business payer with a buyer reference (Leitweg-ID) needs its postcode, city and country code: "
+                "its XRechnung states them."
+            )
+        )
     return Payer(reference=reference, vat_id=vat_id, postcode=postcode, city=city, country=country)
 
 

@@ -99,6 +99,7 @@ def test_a_draft_has_no_xrechnung(as_role, draft):
         ("bill_to_country", "DEU", "two letters, such as DE."),
         ("bill_to_reference", "x" * 61, "at most 60 characters"),
         ("bill_to_postcode", "1" * 21, "at most 20 characters"),
+        ("bill_to_city", "", "needs its postcode, city and country code"),
     ],
 )
 def test_a_wrong_payer_detail_is_refused_with_a_message_and_nothing_is_stored(as_role, draft, field, value, message):
