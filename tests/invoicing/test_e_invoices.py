@@ -17,12 +17,15 @@ import pypdf
 import pytest
 from lxml import etree
 
-from backoffice import archive
-from backoffice.einvoice.write_cii import RAM
+from backoffice import archive, vat
+from backoffice.einvoice.write_cii import RAM, write_cii
 from backoffice.extensions import db
 from backoffice.invoicing import conversion, deposits, drafts, e_invoices, finals
 from backoffice.invoicing.drafts import Payer
-from backoffice.invoicing.invoices import InvoiceError
+from backoffice.invoicing.invoices import InvoiceError, set_amounts
+from backoffice.invoicing.models import Invoice, InvoiceLine
+from backoffice.invoicing.printing import issuer_details
+from backoffice.invoicing.totals import apply_vat
 from tests.einvoice.en16931_rules import check_xsd, errors
 from tests.factories import make_patient
 from tests.invoicing.factories import (
@@ -270,3 +273,54 @@ def test_an_old_invoice_without_the_sellers_address_parts_still_gives_an_xml(fin
     final.issuer = issuer
     document = e_invoices.document_of(final)
     assert document.seller.country == "DE" and "Mainzer Landstraße 50" in document.seller.street
+
+
+def in_memory_invoice(*categories: str):
+    """An issued final invoice built in memory (no rows): one line per VAT category, the issuer as frozen today."""
+    invoice = Invoice(
+        kind="final",
+        number="INV-2026-00042",
+        status="issued",
+        currency="EUR",
+        base_currency="EUR",
+        bill_to_name="Amira Haddad",
+        bill_to_address="Villa 12, Al Wasl Road\nDubai",
+        bill_to_country="AE",
+        service_from=date(2026, 11, 1),
+        service_to=date(2026, 11, 20),
+        issue_date=date(2026, 11, 24),
+        due_on=date(2026, 12, 8),
+        issuer=issuer_details(),
+        note="",
+    )
+    invoice.lines = []
+    for position, category in enumerate(categories, start=1):
+        treatment = vat.treatment_of(category, vat.DEFAULT_EXEMPTION_NOTE)
+        line = InvoiceLine(
+            position=position,
+            kind="other",
+            description=f"Service {position} ({category})",
+            quantity=Decimal(2),
+            unit_price=Decimal("100.005"),
+            vat_rate=treatment.rate,
+            vat_category=treatment.category,
+            vat_note=treatment.note,
+        )
+        set_amounts(line, "EUR")
+        invoice.lines.append(line)
+    apply_vat(invoice.lines, "EUR")
+    invoice.deductions = []
+    return invoice
+
+
+def test_exempt_treatment_and_the_margin_scheme_share_one_exempt_breakdown_with_both_reasons(app):
+    invoice = in_memory_invoice("exempt", "margin_scheme", "zero", "reduced", "standard")
+    xml = write_cii(e_invoices.document_of(invoice))
+    assert_valid(xml)
+    root = etree.fromstring(xml)
+    codes = [
+        tax.findtext(f"{{{RAM}}}CategoryCode")
+        for tax in root.iterfind(f".//{{{RAM}}}ApplicableHeaderTradeSettlement/{{{RAM}}}ApplicableTradeTax")
+    ]
+    assert codes == ["Z", "E", "S", "S"]  # untaxed first; exempt and margin scheme are one E
+    assert "Sonderregelung für Reisebüros" in xml.decode() and "steuerfrei" in xml.decode()
