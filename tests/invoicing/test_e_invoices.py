@@ -37,6 +37,7 @@ from tests.invoicing.factories import (
     make_invoicing_case,
     pay,
 )
+from tests.test_pdf_scripts import assert_text_comes_back, missing_glyphs
 
 LEITWEG_ID = "04011000-12345-67"
 INSURER = Payer(reference=LEITWEG_ID, vat_id="DE 123456789", postcode="60311", city="Frankfurt am Main", country="DE")
@@ -324,3 +325,13 @@ def test_exempt_treatment_and_the_margin_scheme_share_one_exempt_breakdown_with_
     ]
     assert codes == ["Z", "E", "S", "S"]  # untaxed first; exempt and margin scheme are one E
     assert "Sonderregelung für Reisebüros" in xml.decode() and "steuerfrei" in xml.decode()
+
+
+def test_an_arabic_factur_x_still_shapes_its_arabic_and_draws_every_glyph(case):
+    """The patient prefers Arabic: the PDF/A-3b with its XML attached keeps the shaped Arabic text and fonts."""
+    draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="1000.00")
+    db.session.commit()
+    pdf = archived(issue(draft.id))
+    attached_xml(pdf)
+    assert_text_comes_back(pdf_text(pdf), "فاتورة دفعة مقدمة", shaped=True)
+    assert missing_glyphs(pdf) == []
