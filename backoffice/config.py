@@ -130,6 +130,11 @@ class Settings:
     operator_address: str = setting(
         "OPERATOR_ADDRESS", "Mainzer Landstraße 50, 60325 Frankfurt am Main, Germany", keep_empty=True
     )
+    # The same address in its parts, as an e-invoice states the seller's (street, postcode, city, ISO country code)
+    operator_street: str = setting("OPERATOR_STREET", "Mainzer Landstraße 50", keep_empty=True)
+    operator_postcode: str = setting("OPERATOR_POSTCODE", "60325", keep_empty=True)
+    operator_city: str = setting("OPERATOR_CITY", "Frankfurt am Main", keep_empty=True)
+    operator_country: str = setting("OPERATOR_COUNTRY", "DE", strip=True)
     operator_vat_id: str = setting("OPERATOR_VAT_ID", "DE000000000", keep_empty=True)
     operator_bank: str = setting("OPERATOR_BANK", "Frankfurter Demo Bank", keep_empty=True)
     operator_iban: str = setting("OPERATOR_IBAN", "DE89 3704 0044 0532 0130 00", keep_empty=True)
@@ -457,6 +462,11 @@ def _check_invoicing(settings: Settings) -> None:
         raise ConfigurationError("VAT_REDUCED_RATE is a percentage below 100")
     if not 0 < settings.offer_deposit_percent <= 100:
         raise ConfigurationError("OFFER_DEPOSIT_PERCENT is a percentage above 0, at most 100")
+    code = settings.operator_country
+    if not (len(code) == 2 and code.isascii() and code.isalpha() and code.isupper()):
+        raise ConfigurationError(
+            f"OPERATOR_COUNTRY is the operator's ISO 3166-1 country code, such as DE: {settings.operator_country!r}"
+        )
     try:
         check_currency(settings.invoice_base_currency)
     except MoneyError as exc:

@@ -91,16 +91,17 @@ def resolve_auto_directions(root) -> None:
                 element.attrib.pop("dir", None)
 
 
-def render_pdf(template_name: str, *, language: str | None = None, **context) -> bytes:
+def render_pdf(template_name: str, *, language: str | None = None, pdf_variant: str | None = None, **context) -> bytes:
     """The PDF of `template_name` rendered with `context`; relative links resolve in the static folder.
 
     With a `language` (a document made for a patient), its text, days and amounts are in that language whatever the
-    page's, and the template gets `document_language` and `document_direction` for its `lang` and `dir`."""
+    page's, and the template gets `document_language` and `document_direction` for its `lang` and `dir`. A
+    `pdf_variant` is WeasyPrint's ("pdf/a-3b": an archival PDF that may carry attachments, as an issued invoice)."""
     if language is None:
-        return _write(render_template(template_name, **context))
+        return _write(render_template(template_name, **context), pdf_variant)
     with force_locale(language):
         html = render_template(template_name, **document_context(language), **context)
-    return _write(html)
+    return _write(html, pdf_variant)
 
 
 def document_context(language: str) -> dict:
@@ -141,9 +142,9 @@ def page_numbers() -> Markup:
     return Markup(" ".join(parts))  # noqa: S704  # nosec B704 - CSS strings escaped by css_string, counter() calls
 
 
-def _write(html: str) -> bytes:
+def _write(html: str, pdf_variant: str | None = None) -> bytes:
     root = static_root()
     # path2url of a folder ends in "/", so "pdf/itinerary.css" resolves inside it.
     document = HTML(string=html, base_url=path2url(str(root)), url_fetcher=StaticFilesOnly(root))
     resolve_auto_directions(document.etree_element)
-    return document.write_pdf()
+    return document.write_pdf(pdf_variant=pdf_variant) if pdf_variant else document.write_pdf()

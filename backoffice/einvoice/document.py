@@ -36,6 +36,7 @@ class Party:
     city: str = ""  # BT-37 / BT-52
     country: str = ""  # BT-40 / BT-55, ISO 3166-1 alpha-2
     email: str = ""  # BT-43 / BT-58 (electronic address BT-34 / BT-49 with scheme EM)
+    phone: str = ""  # BT-42 / BT-57 (the contact XRechnung asks of a seller)
     legal_name: str = ""  # BT-28 / BT-45 trading name, when it differs
 
 
@@ -86,6 +87,8 @@ class Document:
     line_total: Decimal = Decimal(0)  # BT-106
     tax_exclusive_total: Decimal = Decimal(0)  # BT-109
     tax_total: Decimal = Decimal(0)  # BT-110
+    tax_currency: str = ""  # BT-6, when the VAT is also stated in another currency (the operator's base currency)
+    tax_total_in_tax_currency: Decimal | None = None  # BT-111, in BT-6
     grand_total: Decimal = Decimal(0)  # BT-112
     prepaid: Decimal = Decimal(0)  # BT-113
     payable: Decimal = Decimal(0)  # BT-115

@@ -109,6 +109,12 @@ def create_credit_note_draft(
         note=reason,
         bill_to_name=original.bill_to_name,
         bill_to_address=original.bill_to_address,
+        # The payer's details for the e-invoice: a credit note goes to whom its invoice went.
+        bill_to_reference=original.bill_to_reference,
+        bill_to_vat_id=original.bill_to_vat_id,
+        bill_to_postcode=original.bill_to_postcode,
+        bill_to_city=original.bill_to_city,
+        bill_to_country=original.bill_to_country,
         service_from=original.service_from,
         service_to=original.service_to,
         created_by_id=actor_id,

@@ -6,6 +6,8 @@ Every change of a draft's lines sets its VAT again (`retax`) and moves its versi
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +19,7 @@ from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
+from backoffice.geo import check_country, countries
 from backoffice.invoicing import sources
 from backoffice.invoicing.conversion import base_currency, in_invoice_currency, rate_values
 from backoffice.invoicing.credit_notes import credit_note_taxes
@@ -33,6 +36,7 @@ from backoffice.invoicing.models import KIND_LABELS, LINE_KINDS, PRICE_SCALE, In
 from backoffice.invoicing.totals import apply_vat, invoice_totals
 from backoffice.money import MoneyError, check_currency, round_half_up
 from backoffice.patients.models import Patient
+from backoffice.text import clean_line
 
 MAX_LINES = 500
 
@@ -54,6 +58,7 @@ def new_draft(case: Case, kind: str, actor_id: int | None, exchange_rate, exchan
         exchange_rate_on=rate_on,
         bill_to_name=patient.name,
         bill_to_address=patient.address or "",
+        bill_to_country=patient.country or "",
         created_by_id=actor_id,
     )
     invoice.lines = []
@@ -136,9 +141,13 @@ def update_draft(
     note: str = "",
     exchange_rate: str | Decimal | None = None,
     exchange_rate_on: date | None = None,
+    payer: Payer | None = None,
 ) -> Invoice:
-    """Change a draft's addressee, service period, remark and exchange rate (converted lines follow the rate)."""
+    """Change a draft's addressee, service period, remark and exchange rate (converted lines follow the rate), and
+    given a `payer`, the details its e-invoice states of the payer (`payer_details`)."""
     invoice = get_draft(invoice_id, actor_id=actor_id, attempted="edit", expected_version=expected_version)
+    if payer is not None:
+        payer = payer_details(payer)
     name, address = (bill_to_name or "").strip(), (bill_to_address or "").strip()
     if not name or not address:
         raise InvoiceError(_("An invoice names the patient and their full address."))
@@ -147,6 +156,13 @@ def update_draft(
     if service_from and service_to and service_to < service_from:
         raise InvoiceError(_("The service period ends before it starts."))
     invoice.bill_to_name, invoice.bill_to_address = name, address
+    if payer is not None:
+        invoice.bill_to_reference, invoice.bill_to_vat_id = payer.reference, payer.vat_id
+        invoice.bill_to_postcode, invoice.bill_to_city, invoice.bill_to_country = (
+            payer.postcode,
+            payer.city,
+            payer.country,
+        )
     invoice.service_from, invoice.service_to = service_from, service_to
     if not invoice.is_credit_note:
         invoice.note = (note or "").strip()
@@ -165,6 +181,60 @@ def update_draft(
     db.session.flush()
     record_invoice_event(invoice, None, actor_id, "draft_updated", "")
     return invoice
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """What an e-invoice states of the payer beyond name and address: its buyer reference (BT-10, the Leitweg-ID of
+    a German public payer; set for a business payer, it makes the invoice available as XRechnung), its VAT ID,
+    postcode, city and country code."""
+
+    reference: str = ""
+    vat_id: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = ""
+
+
+VAT_ID_PATTERN = re.compile(r"[A-Z]{2}[0-9A-Z+*.]{2,18}")
+GREECE_IN_VAT_IDS = "EL"  # a Greek VAT ID starts with EL, not GR
+
+
+def payer_details(payer: Payer) -> Payer:
+    """The payer's details cleaned and checked: no control characters, each within its column, the VAT ID as one
+    word starting with a country code, the country an ISO 3166-1 code. Refused with the field's name."""
+    reference = clean_line(payer.reference or "").strip()
+    if len(reference) > 60:
+        raise InvoiceError(_("The buyer reference (Leitweg-ID) has at most 60 characters."))
+    vat_id = "".join(clean_line(payer.vat_id or "").split()).upper()
+    if vat_id and not (
+        VAT_ID_PATTERN.fullmatch(vat_id) and (vat_id[:2] in countries() or vat_id[:2] in (GREECE_IN_VAT_IDS, "XI"))
+    ):
+        raise InvoiceError(
+            _(
+                "%(value)s is not a VAT ID: it starts with the country code (such as DE123456789) and has at most "
+                "20 letters and digits.",
+                value=repr(vat_id[:24]),
+            )
+        )
+    postcode = clean_line(payer.postcode or "").strip()
+    city = clean_line(payer.city or "").strip()
+    if len(postcode) > 20 or len(city) > 100:
+        raise InvoiceError(_("The postcode has at most 20 characters, the city at most 100."))
+    country = (payer.country or "").strip().upper()
+    if country:
+        try:
+            country = check_country(country)
+        except ValueError as problem:
+            raise InvoiceError(_("Country: %(problem)s.", problem=problem)) from None
+    if reference and not (postcode and city and country):
+        raise InvoiceError(
+            _(
+                "A business payer with a buyer reference (Leitweg-ID) needs its postcode, city and country code: "
+                "its XRechnung states them."
+            )
+        )
+    return Payer(reference=reference, vat_id=vat_id, postcode=postcode, city=city, country=country)
 
 
 def add_line(

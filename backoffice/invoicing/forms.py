@@ -122,6 +122,39 @@ class HeaderForm(VersionedForm, RateForm):
         validators=[Length(max=1000, message=_l("at most 1,000 characters."))],
         render_kw={"rows": 4, "maxlength": 1000},
     )
+    # The payer as its e-invoice states it (drafts.payer_details checks them, with a message naming the field).
+    bill_to_reference = StringField(
+        _l("Buyer reference (Leitweg-ID)"),
+        validators=[Length(max=60, message=_l("at most %(count)s characters.", count=60))],
+        filters=[_strip],
+        description=_l("Only for a business payer (insurer, embassy, employer): it makes an XRechnung available."),
+        render_kw={"maxlength": 60},
+    )
+    bill_to_vat_id = StringField(
+        _l("Payer's VAT ID"),
+        validators=[Length(max=24, message=_l("at most %(count)s characters.", count=24))],
+        filters=[_strip],
+        render_kw={"maxlength": 24},
+    )
+    bill_to_postcode = StringField(
+        _l("Postcode"),
+        validators=[Length(max=20, message=_l("at most %(count)s characters.", count=20))],
+        filters=[_strip],
+        render_kw={"maxlength": 20},
+    )
+    bill_to_city = StringField(
+        _l("City"),
+        validators=[Length(max=100, message=_l("at most %(count)s characters.", count=100))],
+        filters=[_strip],
+        render_kw={"maxlength": 100},
+    )
+    bill_to_country = StringField(
+        _l("Country code"),
+        validators=[Length(max=2, message=_l("two letters, such as DE."))],
+        filters=[_strip],
+        description=_l("Two letters, such as DE, AE, GB."),
+        render_kw={"maxlength": 2},
+    )
     service_from = DayField(_l("Service from"), validators=[Optional()])
     service_to = DayField(_l("Service to"), validators=[Optional()])
     note = TextAreaField(

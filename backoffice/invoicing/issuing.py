@@ -24,12 +24,14 @@ from backoffice import archive
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.dbtypes import operator_today, utcnow
+from backoffice.einvoice.document import EInvoiceError
 from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.invoicing import payments
 from backoffice.invoicing.credit_notes import check_credit_note_at_issue
 from backoffice.invoicing.deposits import check_deposit_at_issue
 from backoffice.invoicing.drafts import retax
+from backoffice.invoicing.e_invoices import factur_x_pdf
 from backoffice.invoicing.finals import final_in_force, refresh_deductions
 from backoffice.invoicing.invoices import (
     InvoiceConflict,
@@ -44,7 +46,7 @@ from backoffice.invoicing.invoices import (
 from backoffice.invoicing.models import SERIES, Invoice
 from backoffice.invoicing.offer_difference import check_difference_at_issue
 from backoffice.invoicing.patient_mail import tell_patient
-from backoffice.invoicing.printing import issuer_details, render_invoice_pdf
+from backoffice.invoicing.printing import issuer_details
 from backoffice.languages import for_patient
 from backoffice.numbering import next_number
 
@@ -82,6 +84,8 @@ def _check(invoice: Invoice) -> None:
         raise InvoiceError(_("Enter the patient's name and full address: an invoice cannot be issued without them."))
     if invoice.service_from is None and invoice.kind != "deposit":
         raise InvoiceError(_("Enter the service period (at least its first day) before issuing."))
+    if not invoice.bill_to_country:
+        raise InvoiceError(_("Enter the payer's country code (such as DE): an invoice cannot be issued without it."))
     if invoice.currency != invoice.base_currency and (invoice.exchange_rate is None or not invoice.exchange_rate_on):
         raise InvoiceError(_("Enter the exchange rate and its date before issuing."))
     totals = totals_of(invoice)
@@ -134,10 +138,17 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     # Before the PDF is archived: queueing uses a savepoint, whose commit would end `_remove_on_rollback`'s watch.
     tell_patient(invoice, "invoice_issued")
     try:
-        # In the patient's language as of today: the archived bytes keep it, whatever they prefer later.
-        pdf = render_invoice_pdf(
-            invoice, case_number=case.number, language=for_patient(case.patient.preferred_language)
-        )
+        # In the patient's language as of today: the archived bytes keep it, whatever they prefer later. A PDF/A-3b
+        # with its CII XML attached (Factur-X EN 16931): the archived PDF is the e-invoice.
+        pdf = factur_x_pdf(invoice, case_number=case.number, language=for_patient(case.patient.preferred_language))
+    except EInvoiceError as exc:
+        raise InvoiceError(
+            _(
+                "The e-invoice of %(number)s could not be made (%(problem)s); nothing was issued.",
+                number=number,
+                problem=exc.message,
+            )
+        ) from exc
     except Exception as exc:
         current_app.logger.exception("rendering %s failed", number)
         raise InvoiceError(

@@ -46,6 +46,11 @@ def issuer_details() -> dict:
     return {
         "name": config.operator_name,
         "address": config.operator_address,
+        # The same address in its parts, for the e-invoice (seller address BT-35, BT-38, BT-37, BT-40).
+        "street": config.operator_street,
+        "postcode": config.operator_postcode,
+        "city": config.operator_city,
+        "country": config.operator_country,
         "vat_id": config.operator_vat_id,
         "email": config.operator_email,
         "phone": config.operator_phone,
@@ -267,6 +272,16 @@ def _total_rows(invoice: Invoice, totals, deductions: list, exemption_note: str)
     rows: list[TotalRow] = []
     for group in totals.by_rate:
         rows.extend(_rate_rows(group, invoice, exemption_note))
+    if len(totals.by_rate) > 1:
+        # The net and VAT totals an e-invoice states (BT-109, BT-110), printed where no single category shows them.
+        rows.append(TotalRow(with_german(N_("Total net")), format_amount(totals.net, currency), style="subtotal"))
+        rows.append(TotalRow(with_german(N_("Total VAT")), format_amount(totals.tax, currency), style="subtotal"))
+    taxed = [group for group in totals.by_rate if group.taxed]
+    if len(taxed) > 1 and currency != invoice.base_currency and invoice.exchange_rate:
+        base = invoice.base_currency
+        in_base = sum((vat_in_base(group.tax, invoice.exchange_rate, base) for group in taxed), Decimal(0))
+        label = with_german(N_("Total VAT in %(currency)s"), currency=base)
+        rows.append(TotalRow(label, format_amount(in_base, base), style="base-currency"))
     total = with_german(N_("Total credited")) if credit_note else with_german(N_("Total"))
     rows.append(TotalRow(total, format_amount(totals.total, currency), style="total"))
     if deductions and not credit_note:
@@ -288,6 +303,16 @@ def _deposit_label(deposit: Invoice | None) -> str:
     if deposit.issue_date:
         return _("Deposit invoice %(number)s of %(day)s", number=deposit.number, day=format_day(deposit.issue_date))
     return _("Deposit invoice %(number)s", number=deposit.number)
+
+
+def payment_sentences(invoice: Invoice) -> list[str]:
+    """How to pay the invoice, in the current language, as its PDF says it (the e-invoice's payment terms, BT-20)."""
+    if invoice.kind == "credit_note":
+        return []
+    deductions = list(invoice.deductions)
+    totals = invoice_totals(invoice.lines, invoice.currency, [deduction.amount for deduction in deductions])
+    issuer = dict(invoice.issuer or issuer_details())
+    return _payment(invoice, totals, deductions, issuer, format_day(invoice.due_on))
 
 
 def _payment(invoice: Invoice, totals, deductions: list, issuer: dict, due_on: str) -> list[str]:
@@ -393,9 +418,12 @@ def printed_invoice(invoice: Invoice, case_number: str | None = None) -> Printed
     )
 
 
-def render_invoice_pdf(invoice: Invoice, *, case_number: str | None = None, language: str = DEFAULT) -> bytes:
+def render_invoice_pdf(
+    invoice: Invoice, *, case_number: str | None = None, language: str = DEFAULT, pdf_variant: str | None = None
+) -> bytes:
     """The invoice as an A4 PDF in `language` (the patient's, chosen at issue: the archive keeps these bytes), from
-    its frozen issuer and the lines and deductions the caller loaded."""
+    its frozen issuer and the lines and deductions the caller loaded; "pdf/a-3b" when issued, so that its e-invoice
+    XML can be attached (`e_invoices.factur_x_pdf`)."""
     with force_locale(language):
         printed = printed_invoice(invoice, case_number)
-    return render_pdf(TEMPLATE, language=language, invoice=printed)
+    return render_pdf(TEMPLATE, language=language, pdf_variant=pdf_variant, invoice=printed)

@@ -335,5 +335,8 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "accounting.download_datev_export":    {"GET": MONEY},
     "accounting.list_vat_rules":           {"GET": MONEY},
     "accounting.change_vat_rule":          {"POST": MONEY},
+    # ---- issue 19 e-invoices out: staff who read invoices download an issued invoice's XRechnung (the world's
+    # invoice is a draft, or has no buyer reference: refused with a 409)
+    "invoicing.download_xrechnung":        {"GET": MONEY_READ},
 }
 # fmt: on

@@ -41,6 +41,9 @@ UNREACHED_GET = {
     "messages.unmatched_mail_html": "a file, not a page: the src of an unmatched mail's sandboxed frame",
     # issue 19: the world sends no payment reminder; tests/receivables/test_reminders.py downloads one exactly as sent
     "receivables.download_reminder": "a file, not a page: a payment reminder's archived PDF",
+    # issue 19 e-invoices out: linked from an issued invoice to a business payer (a buyer reference), which the
+    # world has none of; tests/invoicing/test_e_invoice_pages.py proves the download and its refusals (409).
+    "invoicing.download_xrechnung": "an XML file, linked only from an invoice with a buyer reference",
 }
 UNREACHED_POST: dict[str, str] = {
     "devmail.reply_to_mail": "development only: the button on a caught message (no such page in the test profile)",

@@ -138,7 +138,8 @@ def test_a_final_invoice_prints_what_an_eu_invoice_must_show():
     assert "3 Coordination fee 1 EUR 1,500.00 19 % EUR 1,500.00" in text
     # the taxable amount, rate and tax per rate, the exemption, the total
     assert f"VAT-exempt services {EXEMPTION} EUR 17,680.86" in text
-    assert "Net at 19 % EUR 1,500.00 VAT 19 % EUR 285.00 Total EUR 19,465.86" in text
+    assert "Net at 19 % EUR 1,500.00 VAT 19 % EUR 285.00 Total net EUR 19,180.86 Total VAT EUR 285.00" in text
+    assert "Total VAT EUR 285.00 Total EUR 19,465.86" in text  # the totals an e-invoice states, then the total
     # how to pay
     assert (
         "Please transfer EUR 19,465.86 by 8 Dec 2026 to Frankfurter Demo Bank, IBAN DE89 3704 0044 0532 0130 00, "
@@ -230,7 +231,7 @@ def test_a_foreign_currency_invoice_shows_the_exchange_rate_its_date_and_the_sou
     # the VAT also in euros, at the rate used (USD 309.08 / 1.0845 = EUR 285.00), then the total
     assert (
         "Net at 19 % USD 1,626.75 VAT 19 % USD 309.08 VAT 19 % in EUR converted at 1 EUR = 1.084500 USD, rate of "
-        "24 Nov 2026 EUR 285.00 Total USD 21,077.26" in text
+        "24 Nov 2026 EUR 285.00 Total net USD 20,768.18 Total VAT USD 309.08 Total USD 21,077.26" in text
     )
     assert "Currency USD" in text
 
@@ -310,6 +311,10 @@ def test_issuer_details_are_the_configured_operator_with_the_iban_in_groups_of_f
     assert details == {
         "name": settings(app).operator_name,
         "address": settings(app).operator_address,
+        "street": "Mainzer Landstraße 50",
+        "postcode": "60325",
+        "city": "Frankfurt am Main",
+        "country": "DE",
         "vat_id": settings(app).operator_vat_id,
         "email": settings(app).operator_email,
         "phone": settings(app).operator_phone,

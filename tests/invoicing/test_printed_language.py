@@ -104,7 +104,8 @@ def test_a_german_invoice_writes_days_amounts_and_quantities_the_german_way():
     text = pdf_text(render_invoice_pdf(make_invoice(lines=treatment_lines()), language="de"))
     assert "Rechnungsdatum 24.11.2026" in text and "Leistungszeitraum 01.11.2026 \u2013 20.11.2026" in text
     assert "2 Immunosuppressant, 10 mg 2,5 EUR 12,3456 steuerfrei EUR 30,86" in text
-    assert "Nettobetrag zu 19 % EUR 1.500,00 Umsatzsteuer 19 % EUR 285,00 Gesamtbetrag EUR 19.465,86" in text
+    assert "Nettobetrag zu 19 % EUR 1.500,00 Umsatzsteuer 19 % EUR 285,00 Summe netto EUR 19.180,86" in text
+    assert "Umsatzsteuer gesamt EUR 285,00 Gesamtbetrag EUR 19.465,86" in text
 
 
 def test_an_arabic_invoice_keeps_phone_numbers_and_amounts_in_one_piece():

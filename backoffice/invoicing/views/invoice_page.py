@@ -68,6 +68,8 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
         "foreign": foreign,
         "methods": PAYMENT_METHOD_LABELS,
         "offer": offer_difference(invoice),
+        # An issued invoice's PDF is a Factur-X; an XRechnung is there for a business payer (a buyer reference).
+        "xrechnung": not invoice.is_draft and bool(invoice.bill_to_reference),
         **HELPERS,
     }
     if may_work and invoice.is_draft:
@@ -75,6 +77,11 @@ def render_invoice_page(invoice_id: int, status: int = 200, **forms):
             formdata=None,
             bill_to_name=invoice.bill_to_name,
             bill_to_address=invoice.bill_to_address,
+            bill_to_reference=invoice.bill_to_reference,
+            bill_to_vat_id=invoice.bill_to_vat_id,
+            bill_to_postcode=invoice.bill_to_postcode,
+            bill_to_city=invoice.bill_to_city,
+            bill_to_country=invoice.bill_to_country,
             service_from=invoice.service_from,
             service_to=invoice.service_to,
             note=invoice.note,
@@ -162,10 +169,26 @@ def edit_invoice(invoice_id: int):
             note=form.note.data,
             exchange_rate=form.exchange_rate.data,
             exchange_rate_on=form.exchange_rate_on.data,
+            payer=_payer(form),
         ),
         lambda invoice: _("%(invoice)s saved.", invoice=shown_label(invoice)),
         header_form=form,
     )
+
+
+def _payer(form: HeaderForm) -> drafts.Payer | None:
+    """The payer's details the form sent; None (kept as they are) from a form that sent none of their fields."""
+    fields = (
+        form.bill_to_reference,
+        form.bill_to_vat_id,
+        form.bill_to_postcode,
+        form.bill_to_city,
+        form.bill_to_country,
+    )
+    if not any(field.raw_data for field in fields):
+        return None
+    reference, vat_id, postcode, city, country = (field.data or "" for field in fields)
+    return drafts.Payer(reference=reference, vat_id=vat_id, postcode=postcode, city=city, country=country)
 
 
 @bp.route("/invoices/<int:invoice_id>/lines", methods=["POST"])
