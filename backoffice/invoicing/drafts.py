@@ -68,11 +68,12 @@ def new_draft(case: Case, kind: str, actor_id: int | None, exchange_rate, exchan
     return invoice
 
 
-def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
+def append_line(invoice: Invoice, draft: sources.LineDraft, table: dict[str, vat.VatRule] | None = None) -> InvoiceLine:
     """Put a line on a draft in the invoice's currency (a base-currency price converted at the draft's rate); refused
-    when priced in any other currency or beyond what an invoice can hold. The caller sets the VAT again (`retax`)."""
+    when priced in any other currency or beyond what an invoice can hold. Its VAT follows the VAT table (`table`: read
+    once for many lines). The caller sets the VAT again (`retax`)."""
     unit_price, source_price, source_currency = in_invoice_currency(draft.unit_price, draft.currency, invoice)
-    treatment = line_vat(draft.kind, draft.vat_category)
+    treatment = line_vat(draft.kind, draft.vat_category, table)
     line = InvoiceLine(
         position=len(invoice.lines) + 1,
         kind=draft.kind,
@@ -92,10 +93,10 @@ def append_line(invoice: Invoice, draft: sources.LineDraft) -> InvoiceLine:
     return line
 
 
-def line_vat(kind: str, category: str = "") -> vat.Treatment:
+def line_vat(kind: str, category: str = "", table: dict[str, vat.VatRule] | None = None) -> vat.Treatment:
     """The VAT a new line carries: the table's rule for its kind, or the category finance chose for it by hand,
     printed with the note the table keeps for that category."""
-    table = vat.rules()
+    table = table if table is not None else vat.rules()
     if not category or category == table[kind].category:
         return vat.treatment_for(kind, table)
     if category not in vat.CATEGORIES:

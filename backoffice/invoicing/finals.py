@@ -11,6 +11,7 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from backoffice import vat
 from backoffice.cases.operations import get_case
 from backoffice.extensions import db
 from backoffice.invoicing import sources
@@ -70,9 +71,10 @@ def create_final_draft(
     fee = sources.coordination_fee_line()
     if fee is not None:
         drafts.append(fee)
+    table = vat.rules()
     for draft in drafts:
         try:
-            append_line(invoice, draft)
+            append_line(invoice, draft, table)
         except AmountTooLarge:
             raise
         except InvoiceError:

@@ -12,7 +12,7 @@ is kept (an unused one is named by its hash and served by nothing).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import current_app
@@ -105,10 +105,15 @@ def _check(invoice: Invoice) -> None:
         check_credit_note_at_issue(invoice)
 
 
-def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: int | None = None) -> Invoice:
+def issue_invoice(
+    invoice_id: int, *, actor_id: int | None, expected_version: int | None = None, issued_on: date | None = None
+) -> Invoice:
     """Issue a draft: check it, number it, freeze it with the issuer's details, archive its PDF, and queue the
     "invoice issued" mail to the patient (number, total, portal link). Flushes; the caller commits (a rollback
-    removes the archived PDF, gives the number back and drops the mail)."""
+    removes the archived PDF, gives the number back and drops the mail).
+
+    An invoice is dated the operator's today; `issued_on` (never later than today) writes the demo's history, whose
+    patients have invoices issued weeks ago."""
     lock_case_of(invoice_id)  # deposits vs the estimate, credit notes vs what is left: one issuer a case
     _claim(invoice_id, expected_version)
     invoice = get_invoice(invoice_id, refresh=True)
@@ -118,7 +123,7 @@ def issue_invoice(invoice_id: int, *, actor_id: int | None, expected_version: in
     db.session.flush()
     _check(invoice)
     case = get_case(invoice.case_id)
-    issue_date = operator_today()
+    issue_date = min(issued_on or operator_today(), operator_today())
     series = SERIES[invoice.kind]
     number = f"{series}-{issue_date.year}-{next_number(series, issue_date.year):05d}"
     totals = totals_of(invoice)
