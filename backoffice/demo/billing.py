@@ -21,6 +21,7 @@ from backoffice.billing.tariffs.current import current_tariff
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.cases.models import Case
 from backoffice.demo.data import FRA_ABM_TARIFF, STEM_CELL_PROGRAMME, STEM_CELL_TARIFF_CODES
+from backoffice.demo.e_invoices import zugferd_bill
 from backoffice.directory.models import Hospital, Programme
 from backoffice.extensions import db
 from backoffice.logistics.models import HospitalAppointment
@@ -120,5 +121,12 @@ def seed_bills(actor_id: int | None) -> HospitalBill | None:
         _, admission, discharge = cases[1]
         second_bill = Path(current_app.instance_path, "demo-bill-FRA-ABM.csv")
         second_bill.parent.mkdir(parents=True, exist_ok=True)  # a new INSTANCE_PATH may not exist yet
-        second_bill.write_bytes(bill_csv(admission, discharge, marked_up=True))
+        second_csv = bill_csv(admission, discharge, marked_up=True)
+        second_bill.write_bytes(second_csv)
+        # The same bill as the hospital's ZUGFeRD PDF (its CII XML embedded): either may be uploaded.
+        hospital = db.session.get(Hospital, db.session.get(Case, cases[1][0]).hospital_id)
+        issued = discharge + timedelta(days=7)
+        second_bill.with_suffix(".pdf").write_bytes(
+            zugferd_bill(second_csv, hospital, f"ABM-{issued.year}-0871", issued)
+        )
     return bill

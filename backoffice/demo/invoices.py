@@ -28,8 +28,9 @@ from backoffice.cases.operations import get_case
 from backoffice.dbtypes import operator_today, utcnow
 from backoffice.demo.billing import bill_csv, stem_cell_stays
 from backoffice.demo.data import DEMO_PATIENT_PROFILES, HOME_AIRPORTS
+from backoffice.demo.e_invoices import seed_hotel_invoice
 from backoffice.extensions import db
-from backoffice.invoicing import conversion, credit_notes, deposits, finals, issuing, payments
+from backoffice.invoicing import conversion, credit_notes, deposits, drafts, finals, issuing, payments
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.sources import LOGISTICS_LABELS
 from backoffice.logistics.airports import airport
@@ -45,6 +46,18 @@ DEPOSIT_SHARE = "30"  # percent of the cost estimate
 USD_RATE = "1.0850"  # 1 EUR = 1.0850 USD
 TRANSFER_CREDIT = Decimal("85.00")  # one transfer, as the demo trips price them
 BILL_REFERENCES = ("ABM-{year}-0742", "ABM-{year}-0763")  # Pablo's bill, the bill left to invoice by hand
+OVERDUE_ISSUED_DAYS_AGO = 45  # Priya's first deposit: due 14 days later, a month overdue
+INSURER = {
+    "name": "Allianz Care, International Health Claims",
+    "address": "Hauptstraße 12",
+    "payer": {
+        "reference": "AC-CLAIM-2026-55871",
+        "vat_id": "DE811515193",
+        "postcode": "81737",
+        "city": "München",
+        "country": "DE",
+    },
+}
 
 
 def seed_invoices(actor_id: int | None) -> list[str]:
@@ -60,11 +73,12 @@ def seed_invoices(actor_id: int | None) -> list[str]:
         return []
     summary: list[str] = []
     stays = _stays_to_invoice()
+    cases = _cases_before_travel()
+    if cases:  # first: her overdue deposit, issued weeks ago, takes the lower number
+        summary.append(_priya(users[PRIYA], cases, actor_id))
     if stays:
         summary.append(_pablo(users[PABLO], stays[0], actor_id))
-    cases = _cases_before_travel()
-    if cases:
-        summary.append(_priya(users[PRIYA], cases, actor_id))
+        summary.append(seed_hotel_invoice(stays[0][0], actor_id))
     if len(stays) > 1:
         case_id, admission, discharge = stays[1]
         bill = _approved_bill(case_id, admission, discharge, BILL_REFERENCES[1], actor_id)
@@ -195,6 +209,7 @@ def _pablo(user: User, stay, actor_id: int | None) -> str:
     )
     bill = _approved_bill(case_id, admission, discharge, BILL_REFERENCES[0], actor_id)
     draft, _ = finals.create_final_draft(case_id, actor_id=actor_id)
+    _to_insurer(draft)
     final = issuing.issue_invoice(draft.id, actor_id=actor_id)
     line, amount, reason = _correction(final)
     note = credit_notes.create_credit_note_draft(final.id, actor_id=actor_id, reason=reason, amounts={line.id: amount})
@@ -206,11 +221,28 @@ def _pablo(user: User, stay, actor_id: int | None) -> str:
     )
 
 
+def _to_insurer(draft: Invoice) -> None:
+    """Pablo's insurer pays his treatment: the final invoice goes to it, with its buyer reference (an XRechnung)."""
+    drafts.update_draft(
+        draft.id,
+        actor_id=None,
+        expected_version=None,
+        bill_to_name=INSURER["name"],
+        bill_to_address=INSURER["address"],
+        service_from=draft.service_from,
+        service_to=draft.service_to,
+        note=draft.note,
+        payer=drafts.Payer(**INSURER["payer"]),
+    )
+
+
 def _priya(user: User, cases: list[Case], actor_id: int | None) -> str:
-    """Cases before travel: an unpaid deposit invoice each, the second case invoiced in USD."""
+    """Cases before travel: an unpaid deposit invoice each, the second case invoiced in USD. The first was issued
+    weeks ago and is overdue: finance may send it a payment reminder."""
     first = cases[0]
     patient = link_account(user, first.id)
-    parts = [f"case {first.number}: deposit invoice {_deposit(first.id, actor_id).number} (unpaid)"]
+    overdue = _deposit(first.id, actor_id, issued_on=operator_today() - timedelta(days=OVERDUE_ISSUED_DAYS_AGO))
+    parts = [f"case {first.number}: deposit invoice {overdue.number} (unpaid, overdue since {overdue.due_on})"]
     # Another programme, not yet booked: two trips of hers would overlap.
     others = [case for case in cases[1:] if case.programme_id != first.programme_id]
     second = next((case for case in others if case.state == "confirmed"), None)
@@ -227,9 +259,9 @@ def _priya(user: User, cases: list[Case], actor_id: int | None) -> str:
     return f"Invoices of {user.name} ({user.email}), " + "; ".join(parts) + "."
 
 
-def _deposit(case_id: int, actor_id: int | None, **rate) -> Invoice:
+def _deposit(case_id: int, actor_id: int | None, *, issued_on: date | None = None, **rate) -> Invoice:
     draft = deposits.create_deposit_draft(case_id, actor_id=actor_id, share_percent=DEPOSIT_SHARE, **rate)
-    return issuing.issue_invoice(draft.id, actor_id=actor_id)
+    return issuing.issue_invoice(draft.id, actor_id=actor_id, issued_on=issued_on)
 
 
 def _correction(final: Invoice) -> tuple[InvoiceLine, Decimal, str]:

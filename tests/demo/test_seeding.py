@@ -2,6 +2,7 @@
 
 from collections import Counter
 from decimal import Decimal
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -11,7 +12,7 @@ from backoffice.cases.models import STATES, Case, CaseEvent, ScreeningAnswer
 from backoffice.cases.operations import open_case
 from backoffice.cases.states import PIPELINE, next_states
 from backoffice.config import settings
-from backoffice.dbtypes import utcnow
+from backoffice.dbtypes import operator_today, utcnow
 from backoffice.directory.models import Hospital, PausedDestination, Programme
 from backoffice.extensions import db
 from backoffice.numbering import next_number, reserve_numbers
@@ -235,7 +236,10 @@ def test_demo_patients_are_linked_to_records_that_own_issued_invoices_archived_a
             assert stored.startswith(b"%PDF-") and len(stored) == invoice.pdf_size
             assert hashlib.sha256(stored).hexdigest() == invoice.pdf_sha256
             assert archive.read_pdf(invoice.pdf_filename, invoice.pdf_sha256) == stored
-            assert invoice.bill_to_name == name and invoice.bill_to_address == patient.address
+            if invoice.bill_to_reference:  # Pablo's insurer pays his final invoice and takes its credit note
+                assert invoice.kind in ("final", "credit_note") and invoice.bill_to_name.startswith("Allianz Care")
+            else:
+                assert invoice.bill_to_name == name and invoice.bill_to_address == patient.address
         # The records were seeded for other patients: their trips now name the demo patient.
         from backoffice.logistics.models import Flight
 
@@ -357,3 +361,24 @@ def test_the_demo_coordinators_find_notifications_in_their_centre_one_of_them_re
         assert "new_request" in kinds and len(mine) >= 3, (email, kinds)
         assert sum(n.read_at is not None for n in mine) == 1
         assert all(n.text.startswith("C-") for n in mine)
+
+
+def test_the_demo_has_an_overdue_deposit_an_insurers_xrechnung_a_zugferd_bill_and_a_hotels_e_invoice(app):
+    from backoffice.einvoice.reading import read_with_format
+    from backoffice.invoicing.e_invoices import xrechnung_of
+    from backoffice.invoicing.invoices import get_invoice
+    from backoffice.invoicing.models import Invoice
+    from backoffice.suppliers.models import SupplierInvoice
+
+    seed(app)
+    today = operator_today()
+    overdue = db.session.scalars(select(Invoice).where(Invoice.kind == "deposit", Invoice.due_on < today)).all()
+    assert overdue and all(invoice.status == "issued" for invoice in overdue)
+    insured = db.session.scalar(select(Invoice.id).where(Invoice.kind == "final", Invoice.bill_to_reference != ""))
+    assert b"AC-CLAIM-2026-55871" in xrechnung_of(get_invoice(insured))
+    pdf = Path(app.instance_path, "demo-bill-FRA-ABM.pdf").read_bytes()
+    form, document = read_with_format(pdf)
+    hospital = db.session.scalar(select(Hospital).where(Hospital.code == "FRA-ABM"))
+    assert form == "facturx" and document.seller.vat_id == hospital.vat_id and len(document.lines) >= 8
+    hotel = db.session.scalar(select(SupplierInvoice))
+    assert hotel.kind == "hotel" and hotel.status == "received"
