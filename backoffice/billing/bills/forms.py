@@ -68,7 +68,7 @@ class CorrectionForm(VersionedForm):
 
     file = FileField(
         _l("Corrected bill (CSV or e-invoice)"),
-        validators=[FileRequired(message=_l("Choose the corrected bill's CSV file."))],
+        validators=[FileRequired(message=_l("Choose the corrected bill's file (CSV or e-invoice)."))],
         render_kw={"accept": BILL_FILE_TYPES},
         description=FILE_HINT,
     )
