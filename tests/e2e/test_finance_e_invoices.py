@@ -135,11 +135,10 @@ def test_finance_receives_and_issues_e_invoices_reminds_and_exports_for_the_tax_
     # 4. The overdue deposit: ageing report -> its bucket -> the first reminder.
     browse.go("/receivables/ageing")
     browse.shot("ageing-report")
-    page.locator("#ageing tr", has_text="EUR").get_by_role("link").first.click()
+    # Issued 40 days ago with 14 days to pay: 26 days overdue, in the euro row's "1-30 days" bucket.
+    page.locator("#ageing tr", has_text="EUR").locator("a[href*='/ageing/1-30']").click()
     row = page.locator("#bucket-invoices tr", has_text=made["deposit_number"])
-    if not row.count():  # not the first bucket with invoices: the one 26 days past due
-        browse.go("/receivables/ageing/1-30?currency=EUR")
-    row = page.locator("#bucket-invoices tr", has_text=made["deposit_number"])
+    expect(row).to_contain_text("26")
     browse.shot("ageing-bucket")
     row.get_by_role("button", name="Send first reminder").click()
     expect(page.locator(".flashes")).to_contain_text(f"of {made['deposit_number']} is archived and mailed to")
@@ -147,6 +146,8 @@ def test_finance_receives_and_issues_e_invoices_reminds_and_exports_for_the_tax_
     reminders = page.locator("#reminders")
     expect(reminders).to_contain_text("First reminder")
     expect(reminders).to_contain_text(made["patient_language"])
+    # The payer's country without postcode and city stands alone (not "· KZ").
+    expect(page.locator("dt:text-is('Bill to') + dd")).not_to_contain_text("·")
     browse.shot("deposit-with-its-reminder")
     mail = caught_mail(browse.server, to=made["patient_email"], subject=made["deposit_number"])
     assert mail["Content-Language"] == made["patient_language"]
@@ -164,10 +165,14 @@ def test_finance_receives_and_issues_e_invoices_reminds_and_exports_for_the_tax_
     page.get_by_role("button", name="Export").click()
     expect(page.locator(".flashes")).to_contain_text("exported.")
     expect(page.locator("main")).to_contain_text(number)
+    carried = page.locator("dt:text-is('Bookings carried') + dd").inner_text().strip()
     browse.shot("datev-export")
     batch = save_download(page, page.get_by_role("link", name="Download CSV").first, tmp_path / "datev")
     assert batch.read_bytes().startswith(b'"EXTF";')  # DATEV quotes its text fields
+    assert number.encode() in batch.read_bytes()
     browse.go(f"/accounting/datev?from={first}&to={last}")
     expect(page.locator("main")).to_contain_text("Nothing new to export for this period.")
+    left_out = page.locator(".stat", has_text="Carried by earlier exports").locator(".stat-value")
+    expect(left_out).to_have_text(carried)
     browse.shot("datev-nothing-new")
     print(f"\ne-invoice journey: {time.monotonic() - started:.1f} s")
