@@ -103,6 +103,10 @@ def build_world(app) -> World:
         case.hospital_id = case.hospital_id or received.hospital_id
         make_approved_bill(case, status=status)
     world.urls += [f"/billing/bills/{bill_id}" for bill_id in db.session.scalars(select(HospitalBill.id))]
+    # Supplier invoices: the demo's hotel e-invoice (its page, original and decision form).
+    from backoffice.suppliers.models import SupplierInvoice
+
+    world.urls += [f"/supplier-invoices/{id_}" for id_ in db.session.scalars(select(SupplierInvoice.id))]
 
     # Invoicing: a draft final invoice; a paid deposit then credited in full (a refund is due on it).
     for bill in db.session.scalars(select(HospitalBill).where(HospitalBill.status == "approved")).all():
