@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, current_app
@@ -105,6 +106,18 @@ class Settings:
     database_url: str = setting("DATABASE_URL", lambda _: f"sqlite:///{instance_path() / 'backoffice.db'}")
     redis_url: str = setting("REDIS_URL", lambda _: default_redis_url())
     invoice_archive: Path = setting("INVOICE_ARCHIVE", lambda _: str(PROJECT_ROOT / "invoices"))
+    # Stored files (backoffice/storage): empty for the local folders INVOICE_ARCHIVE and CASE_DOCUMENTS_DIR, or
+    # s3://bucket/prefix for an S3-compatible object store (S3_ENDPOINT_URL for one other than AWS; credentials from
+    # the usual AWS_* variables). Each call to the store gives up after the timeout.
+    storage_url: str = setting("STORAGE_URL", "")
+    s3_endpoint_url: str = setting("S3_ENDPOINT_URL", "")
+    storage_timeout_seconds: float = setting("STORAGE_TIMEOUT_SECONDS", "10")
+    # Legal retention, in years after the end of the document's year (section 147 AO, 14b UStG): invoices and
+    # received bills, books (booking batches), business letters (offers, reminders); medical records by policy.
+    retention_invoice_years: int = setting("RETENTION_INVOICE_YEARS", "8")
+    retention_books_years: int = setting("RETENTION_BOOKS_YEARS", "10")
+    retention_letter_years: int = setting("RETENTION_LETTER_YEARS", "6")
+    retention_medical_years: int = setting("RETENTION_MEDICAL_YEARS", "10")
     # A request may carry one medical record of max_document_mb (or a tariff file) plus the form around it.
     max_upload_mb: int = setting("MAX_UPLOAD_MB", "16")
     # Sessions end after this long without a request, and this long after their sign-in however active.
@@ -433,6 +446,19 @@ def _check_mail(settings: Settings) -> None:
         raise ConfigurationError("SMTP_URL must start with smtp://, smtp+starttls:// or smtps://")
     if settings.imap_url and settings.imap_url.partition("://")[0] not in ("imap", "imaps"):
         raise ConfigurationError("IMAP_URL must start with imap:// or imaps://")
+    storage = urlsplit(settings.storage_url)
+    if settings.storage_url and (storage.scheme != "s3" or not storage.netloc):
+        raise ConfigurationError(
+            "STORAGE_URL must be s3://bucket or s3://bucket/prefix (empty: the local folders): "
+            f"{settings.storage_url!r}"
+        )
+    if settings.s3_endpoint_url and not settings.s3_endpoint_url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"S3_ENDPOINT_URL must be an http(s) address: {settings.s3_endpoint_url!r}")
+    if not 0 < settings.storage_timeout_seconds <= 300:
+        raise ConfigurationError("STORAGE_TIMEOUT_SECONDS must be above 0 and at most 300")
+    for name in ("invoice", "books", "letter", "medical"):
+        if not 1 <= getattr(settings, f"retention_{name}_years") <= 100:
+            raise ConfigurationError(f"RETENTION_{name.upper()}_YEARS must be a number of years from 1 to 100")
 
 
 def _check_production(settings: Settings) -> None:

@@ -13,7 +13,7 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import quote
 
-from flask import Response, send_file
+from flask import Response
 
 # A downloaded file is shown by nothing of ours: it must not run as a page of this site if a browser opens it.
 DOWNLOAD_CSP = "default-src 'none'; sandbox"
@@ -76,8 +76,3 @@ def _secure(response: Response, filename: str, inline: bool) -> Response:
 def download(body: bytes | str, *, mimetype: str, filename: str, inline: bool = False) -> Response:
     """A file made in memory (a PDF, an .ics, a CSV) as a download named `filename`."""
     return _secure(Response(body, mimetype=mimetype), filename, inline)
-
-
-def download_stored_file(path: Path | str, *, mimetype: str, filename: str, inline: bool = False) -> Response:
-    """A file from disk (an uploaded document) as a download named `filename`, streamed."""
-    return _secure(send_file(path, mimetype=mimetype, conditional=False, etag=False), filename, inline)

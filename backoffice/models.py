@@ -45,6 +45,7 @@ from backoffice.shipments.models import (
     Pharmacy,
     SandboxCall,
 )
+from backoffice.storage.models import StoredFile
 from backoffice.suppliers.models import SupplierFinding, SupplierInvoice, SupplierInvoiceLine
 from backoffice.trail import AuditEvent
 from backoffice.vat import VatRule
@@ -99,6 +100,7 @@ __all__ = [
     "SandboxCall",
     "ScreeningAnswer",
     "SharingConsent",
+    "StoredFile",
     "SupplierFinding",
     "SupplierInvoice",
     "SupplierInvoiceLine",

@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "backoffice"
 COMPOSITION_ROOT = {"__init__", "models", "cli"}
 # Lowest first. A feature package may import the core modules and the packages listed before it.
 FEATURES = (
+    "storage",
     "auth",
     "jobs",
     "health",

@@ -13,10 +13,10 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from backoffice import archive
 from backoffice.accounting import exports
 from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
+from backoffice.storage import archive
 
 accounting_cli = AppGroup("accounting", help="The accountant's books: DATEV exports.")
 

@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from backoffice import archive
 from backoffice.accounting import bookings as period_bookings
 from backoffice.accounting.charts import FIRST_DEBTOR_ACCOUNT, LAST_DEBTOR_ACCOUNT, Chart, current_chart
 from backoffice.accounting.extf import Header, Row, batch_file
@@ -33,6 +32,7 @@ from backoffice.extensions import db
 from backoffice.languages import N_
 from backoffice.numbering import reserve_numbers
 from backoffice.patients.models import Patient
+from backoffice.storage import archive
 from backoffice.trail import record_event
 
 SERIES = "DATEV"  # the number series row every export locks, and the export's sequence number
@@ -219,7 +219,7 @@ def export_period(period: Period, *, actor_id: int | None, exported_by: str = ""
     assign_debtor_accounts([booking.patient for booking in new])
     data = batch_file(_header(period, chart, exported_by, sequence), _rows(new, settings().invoice_base_currency))
     name = f"EXTF_Buchungsstapel_{period.start:%Y%m%d}_{period.end:%Y%m%d}_{sequence:05d}"
-    stored = archive.store_file(name, period.start.year, data, suffix="csv")
+    stored = archive.store_file(name, period.start.year, data, suffix="csv", kind="datev_export")
     export = DatevExport(
         period_from=period.start,
         period_to=period.end,

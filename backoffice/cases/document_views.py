@@ -16,7 +16,7 @@ from backoffice.cases.document_forms import (
     DocumentUploadForm,
 )
 from backoffice.cases.operations import get_case
-from backoffice.downloads import download_stored_file
+from backoffice.downloads import download
 from backoffice.extensions import db
 from backoffice.forms import form_errors
 from backoffice.transactions import commit_answer, commit_change
@@ -55,11 +55,11 @@ def upload_document(case_id: int):
 @reads_health_data(case_arg="case_id")
 def download_document(case_id: int, document_id: int):
     # Removed documents stay downloadable for administrators only: the audit trail may point at them.
-    path, document = documents.open_document(
+    content, document = documents.open_document(
         case_id, document_id, current_user.id, include_removed=current_user.role == ADMIN
     )
     db.session.commit()  # the download's audit row
-    return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename)
+    return download(content, mimetype=document.content_type, filename=document.original_filename)
 
 
 @bp.route("/<int:case_id>/documents/<int:document_id>/preview")
@@ -90,8 +90,8 @@ def inline_document(case_id: int, document_id: int):
 
 
 def _inline(opened):
-    path, document = opened
-    return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename, inline=True)
+    content, document = opened
+    return download(content, mimetype=document.content_type, filename=document.original_filename, inline=True)
 
 
 @bp.route("/<int:case_id>/documents/<int:document_id>/type", methods=["POST"])

@@ -1,7 +1,8 @@
 """Documents of a case (medical records, prescriptions, clearances, ...): uploading them into the document archive,
 typing, previewing, handing them out again and removing them.
 
-The archive is a folder outside anything the web server serves (CASE_DOCUMENTS_DIR). Files are stored under a name
+Files go through the one storage interface (`storage.files`: the folder CASE_DOCUMENTS_DIR, outside anything the
+web server serves, or the object store), under a name
 the server chooses; the name the patient gave the file is kept only for display and as the download name. The file
 type is decided by the file's first bytes, never by its name alone, and the two must agree. The document type
 (what the document is: a prescription, a physician's clearance, ...) is chosen by the coordinator and decides what it
@@ -14,13 +15,10 @@ removing it are in `document_changes`, sharing it with the patient in `document_
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import io
 import os
 import re
 import secrets
-import tempfile
 import unicodedata
 from pathlib import Path
 from typing import IO
@@ -37,9 +35,12 @@ from backoffice.cases import states
 from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.config import settings
+from backoffice.dbtypes import operator_today
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.languages import N_
+from backoffice.storage import files
+from backoffice.storage.backends import MissingFile
 from backoffice.trail import record_event
 
 # Finance and patients never see medical records, not even their names.
@@ -184,34 +185,31 @@ def _store(
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise DocumentError(_("Keep the description under %(count)s characters.", count=MAX_DESCRIPTION_LENGTH))
 
-    folder = documents_dir()
-    temporary, size, sha256, head = _receive(stream, folder, name)
-    try:
-        if size == 0:
-            raise DocumentError(_("“%(name)s” is empty.", name=name))
-        detected = sniff(head)
-        if detected is None:
-            raise DocumentError(
-                _(
-                    "“%(name)s” is not a %(kind)s: its content is not a PDF, JPEG or PNG file.",
-                    name=name,
-                    kind=_(KINDS[expected][0]),
-                )
+    documents_dir()  # refused if it lies inside the web-served folder
+    data = _receive(stream, name)
+    size, sha256, head = len(data), files.sha256_of(data), data[:16]
+    if size == 0:
+        raise DocumentError(_("“%(name)s” is empty.", name=name))
+    detected = sniff(head)
+    if detected is None:
+        raise DocumentError(
+            _(
+                "“%(name)s” is not a %(kind)s: its content is not a PDF, JPEG or PNG file.",
+                name=name,
+                kind=_(KINDS[expected][0]),
             )
-        if detected != expected:
-            raise DocumentError(
-                _(
-                    "“%(name)s” looks like a %(kind)s but is named %(extension)s. "
-                    "Rename it with the right extension, or upload the intended file.",
-                    **{"name": name, "kind": _(KINDS[detected][0]), "extension": extension},
-                )
+        )
+    if detected != expected:
+        raise DocumentError(
+            _(
+                "“%(name)s” looks like a %(kind)s but is named %(extension)s. "
+                "Rename it with the right extension, or upload the intended file.",
+                **{"name": name, "kind": _(KINDS[detected][0]), "extension": extension},
             )
-        stored_name = secrets.token_hex(16)
-        final = folder / stored_name
-        os.replace(temporary, final)
-    except BaseException:
-        _remove(temporary)
-        raise
+        )
+    stored_name = secrets.token_hex(16)
+    key = stored_key(stored_name)
+    files.put(key, data, kind="case_document", dated=operator_today())
 
     try:
         document = CaseDocument(
@@ -244,44 +242,36 @@ def _store(
         )
         db.session.flush()  # a failure here surely stored nothing: the file goes
     except BaseException:
-        _remove(final)
+        files.discard(key)
         raise
     return document
 
 
-def _receive(stream: IO[bytes], folder: Path, name: str) -> tuple[Path, int, str, bytes]:
-    """Copy the upload into a temporary file of the archive, hashing it; stop as soon as it passes the limit."""
+def _receive(stream: IO[bytes], name: str) -> bytes:
+    """The upload's bytes, read in chunks; refused as soon as they pass the limit (nothing is stored then)."""
     limit = max_document_bytes()
-    digest, size, head = hashlib.sha256(), 0, b""
-    handle, raw_path = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    path = Path(raw_path)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            while chunk := stream.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise DocumentTooLarge(
-                        _("“%(name)s” is larger than the limit of %(mb)s MB.", name=name, mb=settings().max_document_mb)
-                    )
-                if len(head) < 16:
-                    head += chunk[: 16 - len(head)]
-                digest.update(chunk)
-                out.write(chunk)
-    except BaseException:
-        _remove(path)
-        raise
-    return path, size, digest.hexdigest(), head
+    received, size = [], 0
+    while chunk := stream.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise DocumentTooLarge(
+                _("“%(name)s” is larger than the limit of %(mb)s MB.", name=name, mb=settings().max_document_mb)
+            )
+        received.append(chunk)
+    return b"".join(received)
 
 
-def _remove(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+def stored_key(stored_name: str) -> str:
+    """The key of a case document's file in the store."""
+    if not _STORED_NAME.fullmatch(stored_name or ""):
+        raise NotFound("The file of this document is missing from the archive. Ask an administrator to restore it.")
+    return f"documents/{stored_name}"
 
 
 def discard_stored_file(document: CaseDocument) -> None:
     """Remove a document's file after its row was not committed (the caller's commit failed)."""
     if _STORED_NAME.fullmatch(document.stored_name or ""):
-        _remove(documents_dir() / document.stored_name)
+        files.discard(stored_key(document.stored_name))
 
 
 def upload_not_committed(document: CaseDocument, error: Exception) -> None:
@@ -340,12 +330,15 @@ def usable_document(case_id: int, document_id: int | None, document_type: str, w
 PREVIEWABLE = tuple(KINDS)
 
 
-def _stored_path(document: CaseDocument) -> Path:
-    path = documents_dir() / document.stored_name
-    if not _STORED_NAME.fullmatch(document.stored_name) or not path.is_file():
-        current_app.logger.error("file of case document %s is missing from the archive", document.id)
-        raise NotFound("The file of this document is missing from the archive. Ask an administrator to restore it.")
-    return path
+def stored_content(document: CaseDocument) -> bytes:
+    """The document's bytes from the store, refused when missing or not the bytes uploaded (audited)."""
+    try:
+        return files.read(stored_key(document.stored_name), document.sha256)
+    except MissingFile as exc:
+        current_app.logger.error("file of case document %s is missing from the store: %s", document.id, exc.message)
+        raise NotFound(
+            "The file of this document is missing from the archive. Ask an administrator to restore it."
+        ) from exc
 
 
 def is_previewable(document: CaseDocument) -> bool:
@@ -354,22 +347,19 @@ def is_previewable(document: CaseDocument) -> bool:
 
 def open_document(
     case_id: int, document_id: int, actor_id: int, *, inline: bool = False, include_removed: bool = False
-) -> tuple[Path, CaseDocument]:
+) -> tuple[bytes, CaseDocument]:
     """The stored file of one of the case's documents, for download or preview; every read is audited.
 
     For a preview (inline), the file's first bytes are checked again against its content type: only a real PDF,
     JPEG or PNG is shown by the browser; anything else is refused (and can still be downloaded).
     """
     document = get_document(case_id, document_id, include_removed=include_removed)
-    path = _stored_path(document)
-    if inline:
-        with path.open("rb") as handle:
-            head = handle.read(16)
-        if not is_previewable(document) or sniff(head) != document.content_type:
-            raise DocumentError(
-                f"“{document.original_filename}” cannot be previewed: its content is not the "
-                f"{kind_label(document.content_type)} it claims to be. Download it instead."
-            )
+    content = stored_content(document)
+    if inline and (not is_previewable(document) or sniff(content[:16]) != document.content_type):
+        raise DocumentError(
+            f"“{document.original_filename}” cannot be previewed: its content is not the "
+            f"{kind_label(document.content_type)} it claims to be. Download it instead."
+        )
     record_event(
         "case_document_previewed" if inline else "case_document_downloaded",
         actor_id=actor_id,
@@ -377,4 +367,4 @@ def open_document(
         object_id=case_id,
         details={"document_id": document.id, "filename": document.original_filename, "sha256": document.sha256},
     )
-    return path, document
+    return content, document

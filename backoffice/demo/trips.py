@@ -13,15 +13,14 @@ import random
 import secrets
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from backoffice.auth.models import User
+from backoffice.cases.documents import stored_key
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.states import PIPELINE
-from backoffice.config import settings
 from backoffice.demo.data import AIRLINES, CITY_AIRPORTS, HOME_AIRPORTS, HOTELS, INTERPRETERS, TRANSFER_COMPANY
 from backoffice.directory.follow_up_schedule import parse_schedule, plan_follow_ups
 from backoffice.extensions import db
@@ -37,6 +36,7 @@ from backoffice.logistics.models import (
 )
 from backoffice.logistics.timezones import to_utc
 from backoffice.money import Money
+from backoffice.storage import files
 
 FLIGHT_HOURS = 6
 RECORD = (
@@ -82,13 +82,11 @@ def seed_trips(case_ids: list[int], rng: random.Random, *, today: date) -> None:
     coordinators = {u.id: u for u in db.session.scalars(select(User).where(User.role == "coordinator"))}
     interpreters = list(db.session.scalars(select(Interpreter).order_by(Interpreter.id)))
     busy: dict[int, list[tuple[datetime, datetime]]] = {}
-    folder = settings().case_documents_dir
-    folder.mkdir(parents=True, exist_ok=True)
     for case in cases:
         reached = _reached(case)
         uploader = coordinators.get(case.coordinator_id) or next(iter(coordinators.values()))
         if reached >= PIPELINE.index("records_review"):
-            _record(case, uploader, folder)
+            _record(case, uploader, today)
         if reached >= PIPELINE.index("travel_booked") and case.hospital is not None:
             appointment = _trip(case, rng, today, uploader, interpreters, busy)
             if reached >= PIPELINE.index("discharged"):
@@ -96,10 +94,10 @@ def seed_trips(case_ids: list[int], rng: random.Random, *, today: date) -> None:
     db.session.flush()
 
 
-def _record(case: Case, uploader: User, folder: Path) -> None:
+def _record(case: Case, uploader: User, today: date) -> None:
     stored_name = secrets.token_hex(16)
     content = RECORD.replace(b"demo medical record", f"demo medical record of {case.number}".encode())
-    (folder / stored_name).write_bytes(content)
+    files.put(stored_key(stored_name), content, kind="case_document", dated=today)
     db.session.add(
         CaseDocument(
             case_id=case.id,

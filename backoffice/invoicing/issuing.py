@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
-from backoffice import archive
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
 from backoffice.dbtypes import operator_today, utcnow
@@ -49,6 +48,7 @@ from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.printing import issuer_details
 from backoffice.languages import for_patient
 from backoffice.numbering import next_number
+from backoffice.storage import archive
 
 
 def _claim(invoice_id: int, expected_version: int | None) -> None:
@@ -163,7 +163,7 @@ def issue_invoice(
                 problem=type(exc).__name__,
             )
         ) from exc
-    stored = archive.store_pdf(number, issue_date.year, pdf)
+    stored = archive.store_pdf(number, issue_date.year, pdf, kind="invoice")
     _remove_on_rollback(stored.filename)
     invoice.pdf_filename, invoice.pdf_sha256, invoice.pdf_size = stored.filename, stored.sha256, stored.size
     invoice.status = "issued"

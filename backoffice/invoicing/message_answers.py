@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from backoffice import archive
 from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice
 from backoffice.messages import signals
 from backoffice.messages.signals import Attachable
+from backoffice.storage import archive
 
 
 def _attachable(invoice: Invoice) -> Attachable:

@@ -127,8 +127,8 @@ def find_contact(case: Case, key: str, typed_address: str = "", typed_counterpar
 
 def document_attachable(case_id: int, document, actor_id: int | None) -> Attachable:
     def load() -> bytes:  # read as a download is: the read is in the trail
-        path, _document = open_document(case_id, document.id, actor_id)
-        return path.read_bytes()
+        content, _document = open_document(case_id, document.id, actor_id)
+        return content
 
     return Attachable(
         key=f"document:{document.id}",

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from backoffice import archive, validators
+from backoffice import validators
 from backoffice.cases.models import Case
 from backoffice.cases.operations import get_case, lock_case, record_case_event
 from backoffice.config import settings
@@ -27,6 +27,7 @@ from backoffice.logistics.stay import stay_of
 from backoffice.offers import document, pricing, signals
 from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from backoffice.offers.pricing import OfferError
+from backoffice.storage import archive
 
 FROZEN = ("sent", "accepted", "declined", "superseded")
 
@@ -391,7 +392,7 @@ def send_offer(offer_id: int, *, actor_id: int, expected_version: int | None = N
     if blocking:
         raise OfferError(" ".join(blocking))
     pdf = document.offer_pdf(offer)
-    stored = archive.store_pdf(f"{offer.case.number}-offer-v{offer.version}", operator_today().year, pdf)
+    stored = archive.store_pdf(f"{offer.case.number}-offer-v{offer.version}", operator_today().year, pdf, kind="offer")
     offer.pdf_filename, offer.pdf_sha256, offer.pdf_size = stored.filename, stored.sha256, stored.size
     offer.status, offer.sent_at, offer.sent_by_id = "sent", utcnow(), actor_id
     db.session.execute(

@@ -12,7 +12,7 @@ from flask import flash, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from backoffice import archive, vat
+from backoffice import vat
 from backoffice.auth.permissions import OFFER_MAKERS, STAFF_ROLES, may_make_offers, roles_required
 from backoffice.cases import documents
 from backoffice.cases.case_page import render_case_page
@@ -36,6 +36,7 @@ from backoffice.offers.forms import (
 )
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
+from backoffice.storage import archive
 from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 from backoffice.auth.permissions import patient_required
 from backoffice.cases.documents import upload_not_committed
 from backoffice.config import settings
-from backoffice.downloads import download_stored_file
+from backoffice.downloads import download
 from backoffice.extensions import db
 from backoffice.forms import form_errors
 from backoffice.portal import bp
@@ -45,9 +45,9 @@ def _documents_page(case_id: int | None, status: int = 200, form: PatientDocumen
 @bp.route("/documents/<int:document_id>")
 @patient_required
 def download_document(document_id: int):
-    path, document = portal_documents.open_shared_document(document_id, user_id=current_user.id)
+    content, document = portal_documents.open_shared_document(document_id, user_id=current_user.id)
     db.session.commit()  # the download's audit row
-    return download_stored_file(path, mimetype=document.content_type, filename=document.original_filename)
+    return download(content, mimetype=document.content_type, filename=document.original_filename)
 
 
 @bp.route("/cases/<int:case_id>/documents", methods=["POST"])

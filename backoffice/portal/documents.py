@@ -9,7 +9,6 @@ upload (type by content, size, not on a closed case); the case's coordinator is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -60,7 +59,7 @@ def _owned_by(user_id: int, model, object_id: int, *conditions):
     return row
 
 
-def open_shared_document(document_id: int, *, user_id: int) -> tuple[Path, CaseDocument]:
+def open_shared_document(document_id: int, *, user_id: int) -> tuple[bytes, CaseDocument]:
     """The file of a document shared with the patient, for download; the read is audited like a staff download."""
     document = _owned_by(
         user_id, CaseDocument, document_id, CaseDocument.shared_at.is_not(None), CaseDocument.removed_at.is_(None)

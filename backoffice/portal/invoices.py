@@ -11,7 +11,6 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from backoffice import archive
 from backoffice.cases.models import Case
 from backoffice.errors import NotFound
 from backoffice.extensions import db
@@ -20,6 +19,7 @@ from backoffice.invoicing.listing import CreditBalance
 from backoffice.invoicing.models import Invoice
 from backoffice.languages import N_
 from backoffice.patients.models import Patient
+from backoffice.storage import archive
 
 # How a patient reads an invoice's status and kind (staff pages use the bookkeeping words), in the page's language.
 STATUS_WORDS = {

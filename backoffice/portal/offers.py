@@ -16,7 +16,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from backoffice import archive
 from backoffice.cases.models import Case
 from backoffice.config import settings
 from backoffice.extensions import db
@@ -28,6 +27,7 @@ from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
 from backoffice.patients.models import Patient
 from backoffice.portal.own_cases import NotYours
+from backoffice.storage import archive
 
 WAITING = "offer_waiting"
 SHOWN = ("sent", "accepted", "declined", "superseded")  # a draft is the coordinator's, never the patient's

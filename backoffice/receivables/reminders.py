@@ -19,7 +19,6 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from backoffice import archive
 from backoffice.cases.models import Case
 from backoffice.config import settings
 from backoffice.dbtypes import operator_today
@@ -34,6 +33,7 @@ from backoffice.messages.models import Message
 from backoffice.patients.models import Patient
 from backoffice.receivables.models import REMINDER_LEVELS, PaymentReminder
 from backoffice.receivables.reminder_letter import render_reminder_pdf
+from backoffice.storage import archive
 
 
 class ReminderRefused(DomainError):
@@ -153,7 +153,7 @@ def send_reminder(invoice_id: int, level: int, *, actor_id: int | None) -> Remin
         sent_on=today,
         due_on=due_on,
     )
-    archived = archive.store_pdf(f"{invoice.number}-R{level}", today.year, pdf)
+    archived = archive.store_pdf(f"{invoice.number}-R{level}", today.year, pdf, kind="payment_reminder")
     reminder = PaymentReminder(
         invoice_id=invoice.id,
         level=level,

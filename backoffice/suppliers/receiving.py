@@ -18,7 +18,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from backoffice import archive
 from backoffice.cases.documents import display_name
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.dbtypes import operator_today, utcnow
@@ -27,6 +26,7 @@ from backoffice.einvoice.reading import read_with_format
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.logistics.models import HotelStay, InterpreterBooking, Transfer
+from backoffice.storage import archive
 from backoffice.suppliers.checking import Booked, check_invoice
 from backoffice.suppliers.models import KINDS, SupplierFinding, SupplierInvoice, SupplierInvoiceLine
 from backoffice.trail import record_event
@@ -147,7 +147,9 @@ def receive_supplier_invoice(
     check = check_invoice(document, bookings_of(case.id, kind))
     today = operator_today()
     safe = _UNSAFE.sub("-", f"{case.number}-{kind}-{reference}")[:80]
-    stored = archive.store_file(safe, today.year, data, suffix="pdf" if form == "facturx" else "xml")
+    stored = archive.store_file(
+        safe, today.year, data, suffix="pdf" if form == "facturx" else "xml", kind="supplier_invoice"
+    )
     invoice = SupplierInvoice(
         case_id=case.id,
         kind=kind,

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
-from backoffice import archive
 from backoffice.auth.permissions import ADMIN, BILL_AUDITORS, COORDINATOR, FINANCE, roles_required
 from backoffice.cases.operations import get_case
 from backoffice.downloads import download
 from backoffice.extensions import db
 from backoffice.forms import form_errors
 from backoffice.languages import N_
+from backoffice.storage import archive
 from backoffice.suppliers import bp, receiving
 from backoffice.suppliers.forms import DecisionForm, ReceiveForm
 from backoffice.suppliers.models import FINDING_KINDS, KIND_LABELS, STATUS_LABELS

@@ -10,13 +10,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backoffice import archive
 from backoffice.accounting import exports
 from backoffice.accounting.extf import COLUMNS
 from backoffice.accounting.models import DatevBooking, DatevExport
 from backoffice.extensions import db
 from backoffice.invoicing import credits, finals
 from backoffice.patients.models import Patient
+from backoffice.storage import archive
 from backoffice.trail import AuditEvent
 from tests.accounting.factories import dollar_deposit, issue, issued_deposit, issued_on, november, pay_on
 from tests.factories import make_patient

@@ -25,7 +25,7 @@ from rq.job import Job
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
-from backoffice import archive, create_app
+from backoffice import create_app
 from backoffice.accounting.models import DatevExport
 from backoffice.auth.permissions import PUBLIC, audience_of
 from backoffice.billing.models import BillLine
@@ -48,6 +48,7 @@ from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
 from backoffice.receivables.models import PaymentReminder
 from backoffice.shipments import operations as shipments
+from backoffice.storage import archive
 from backoffice.suppliers.models import SupplierInvoice
 from tests.auth.access_table import DENY, EXPECTED, HIDDEN, LOGIN, OK, OUT, VISITORS
 from tests.factories import make_hospital, make_patient, make_physician, make_programme, make_user
@@ -230,7 +231,7 @@ def build_world(app: Flask) -> World:
 
 def _datev_export(actor_id: int) -> int:
     """A recorded DATEV export with its archived file (the accountant's export pages and download)."""
-    stored = archive.store_file("EXTF_Buchungsstapel_world", 2026, b"EXTF\r\n", suffix="csv")
+    stored = archive.store_file("EXTF_Buchungsstapel_world", 2026, b"EXTF\r\n", suffix="csv", kind="datev_export")
     export = DatevExport(
         period_from=date(2026, 11, 1),
         period_to=date(2026, 11, 30),
@@ -331,7 +332,9 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     )
     db.session.add_all([follow_up, done])
     bill = make_approved_bill(case)
-    original = archive.store_file(f"bill-{bill.reference}", 2026, b"line,date\n", suffix="csv")  # its legal original
+    original = archive.store_file(
+        f"bill-{bill.reference}", 2026, b"line,date\n", suffix="csv", kind="bill_original"
+    )  # its legal original
     bill.original_format, bill.original_filename, bill.original_sha256 = "csv", original.filename, original.sha256
     world.bill_references[person.key] = bill.reference
     bill_line = db.session.scalar(db.select(BillLine).where(BillLine.bill_id == bill.id).limit(1))
@@ -384,7 +387,7 @@ def _sent_offer(case) -> int:
     """A sent treatment offer of the case (the version after the draft), its PDF in the archive (a row: the pricing
     is the offers' tests' matter)."""
     version = db.session.scalar(select(func.max(Offer.version)).where(Offer.case_id == case.id)) + 1
-    stored = archive.store_pdf(f"{case.number}-offer-v{version}", 2026, PDF)
+    stored = archive.store_pdf(f"{case.number}-offer-v{version}", 2026, PDF, kind="offer")
     offer = Offer(
         case_id=case.id,
         version=version,
@@ -410,7 +413,9 @@ def _sent_offer(case) -> int:
 def _supplier_invoice(case, person: Person) -> int:
     """A hotel's e-invoice received for the case, its original in the archive (issue 19)."""
     original = f"<Invoice><ID>H-{person.key}</ID></Invoice>".encode()
-    stored = archive.store_file(f"{case.number}-hotel-H-{person.key}", 2026, original, suffix="xml")
+    stored = archive.store_file(
+        f"{case.number}-hotel-H-{person.key}", 2026, original, suffix="xml", kind="supplier_invoice"
+    )
     invoice = SupplierInvoice(
         case_id=case.id,
         kind="hotel",
@@ -480,7 +485,9 @@ def _reminder_of(case) -> int:
 
 def _payment_reminder(invoice: Invoice) -> PaymentReminder:
     """A first payment reminder of the invoice, its PDF in the archive (issue 19)."""
-    archived = archive.store_pdf(f"{invoice.number}-R1", 2026, f"%PDF-1.7\n% {invoice.number} R1\n%%EOF\n".encode())
+    archived = archive.store_pdf(
+        f"{invoice.number}-R1", 2026, f"%PDF-1.7\n% {invoice.number} R1\n%%EOF\n".encode(), kind="payment_reminder"
+    )
     reminder = PaymentReminder(
         invoice_id=invoice.id,
         level=1,
@@ -529,7 +536,7 @@ def _issued_invoice(case, person: Person, number: str, kind: str, total: str, *,
     ]
     db.session.add(invoice)
     db.session.flush()
-    archived = archive.store_pdf(number, 2026, f"%PDF-1.7\n% {number}\n%%EOF\n".encode())
+    archived = archive.store_pdf(number, 2026, f"%PDF-1.7\n% {number}\n%%EOF\n".encode(), kind="invoice")
     invoice.status, invoice.number, invoice.issue_date, invoice.issued_at = "issued", number, date(2026, 3, 2), utcnow()
     invoice.net_total, invoice.tax_total = amount, Decimal(0)
     invoice.pdf_filename, invoice.pdf_sha256, invoice.pdf_size = archived.filename, archived.sha256, archived.size

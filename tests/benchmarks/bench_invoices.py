@@ -26,13 +26,13 @@ from flask import render_template
 from weasyprint import HTML
 from weasyprint.urls import path2url
 
-from backoffice import archive
 from backoffice.billing.models import BillLine, HospitalBill, TariffImport
 from backoffice.cases.models import Case
 from backoffice.extensions import db
 from backoffice.invoicing import finals, invoices, issuing, queries
 from backoffice.invoicing.printing import TEMPLATE, printed_invoice, render_invoice_pdf
 from backoffice.pdf import document_context
+from backoffice.storage import archive
 from tests.benchmarks.timing import Timing, report
 from tests.factories import make_hospital
 from tests.helpers import login_as

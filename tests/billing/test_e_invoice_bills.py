@@ -14,13 +14,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from backoffice.archive import archive_root
 from backoffice.billing.bills import receiving
 from backoffice.billing.bills.states import BillError
 from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.directory.models import Hospital
 from backoffice.extensions import db
+from backoffice.storage.archive import archive_root
 from tests.billing.einvoice_files import HOSPITAL_VAT_ID, SAMPLES, CiiLine, cii_bill, hostile_files
 from tests.billing.test_cli_audit import runner  # noqa: F401 - the runner fixture
 from tests.factories import make_case, make_hospital

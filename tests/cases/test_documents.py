@@ -1,13 +1,15 @@
 """Medical records on a case: only real PDF, JPEG and PNG files go in, under a server-chosen name outside anything
 served; only coordinators and administrators get them out again, and every download is in the audit log."""
 
+import hashlib
+import os
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 from flask import render_template
 from flask_login import login_user
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.datastructures import FileStorage
 
 from backoffice.cases import document_sharing, documents
@@ -21,6 +23,7 @@ from backoffice.cases.models import DOCUMENT_TYPES, CaseDocument, CaseEvent
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
+from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_user
 from tests.helpers import change_settings, login_as
@@ -557,12 +560,38 @@ def test_a_pdf_or_image_is_previewed_inline_in_a_sandboxed_response(as_role, con
     assert db.session.scalar(select(func.count()).where(AuditEvent.action == "case_document_previewed")) == 1
 
 
-def test_a_stored_file_that_is_not_what_it_claims_is_not_shown_inline(as_role, archive):
+def test_a_stored_file_changed_behind_our_back_is_neither_shown_nor_downloaded_and_the_refusal_is_audited(
+    as_role, archive
+):
     case = committed_case()
     client = as_role("coordinator")
     upload(client, case.id, PDF, "a.pdf")
     document = db.session.scalar(select(CaseDocument))
+    os.chmod(archive / document.stored_name, 0o600)
     (archive / document.stored_name).write_bytes(HTML)  # changed in the archive behind our back
+
+    inline = client.get(f"/cases/{case.id}/documents/{document.id}/inline")
+    download = client.get(f"/cases/{case.id}/documents/{document.id}")
+
+    assert inline.status_code == 503 and inline.mimetype == "text/plain" and b"<script>" not in inline.data
+    assert download.status_code == 503 and b"<script>" not in download.data
+    refusals = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "stored_file_refused")).all()
+    assert len(refusals) == 2
+    assert refusals[0].details["key"] == f"documents/{document.stored_name}"
+    assert refusals[0].details["expected_sha256"] == document.sha256
+
+
+def test_a_stored_file_that_is_not_what_it_claims_is_not_shown_inline(as_role, archive):
+    """A document recorded as a PDF whose bytes (recorded as uploaded) are not one: downloadable, never inline."""
+    case = committed_case()
+    client = as_role("coordinator")
+    upload(client, case.id, PDF, "a.pdf")
+    document = db.session.scalar(select(CaseDocument))
+    os.chmod(archive / document.stored_name, 0o600)
+    (archive / document.stored_name).write_bytes(HTML)
+    document.sha256 = hashlib.sha256(HTML).hexdigest()
+    db.session.execute(update(StoredFile).values(sha256=document.sha256))
+    db.session.commit()
 
     inline = client.get(f"/cases/{case.id}/documents/{document.id}/inline")
 

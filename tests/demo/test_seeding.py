@@ -223,7 +223,7 @@ def demo_patient(email):
 def test_demo_patients_are_linked_to_records_that_own_issued_invoices_archived_as_issued(app):
     import hashlib
 
-    from backoffice import archive
+    from backoffice.storage import archive
 
     seed(app)
     for email, name in (("patient@demo.test", "Pablo Patient"), ("patient2@demo.test", "Priya Patient")):

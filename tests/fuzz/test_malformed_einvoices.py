@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from sqlalchemy import func, select
 
-from backoffice.archive import archive_root
 from backoffice.billing.bills.cli import bills_cli
 from backoffice.billing.models import BillLine, HospitalBill
 from backoffice.billing.tariffs.importing import import_tariff
 from backoffice.extensions import db
+from backoffice.storage.archive import archive_root
 from tests.billing.einvoice_files import HOSPITAL_VAT_ID, SAMPLES
 from tests.factories import make_case, make_hospital
 from tests.tools.fuzz.einvoices import malformed_einvoice

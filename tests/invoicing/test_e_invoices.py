@@ -17,7 +17,7 @@ import pypdf
 import pytest
 from lxml import etree
 
-from backoffice import archive, vat
+from backoffice import vat
 from backoffice.einvoice.write_cii import RAM, write_cii
 from backoffice.extensions import db
 from backoffice.invoicing import conversion, deposits, drafts, e_invoices, finals
@@ -26,6 +26,7 @@ from backoffice.invoicing.invoices import InvoiceError, set_amounts
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.printing import issuer_details
 from backoffice.invoicing.totals import apply_vat
+from backoffice.storage import archive
 from tests.einvoice.en16931_rules import check_xsd, errors
 from tests.factories import make_patient
 from tests.invoicing.factories import (

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from backoffice import archive, vat
+from backoffice import vat
 from backoffice.extensions import db
 from backoffice.invoicing.printing import render_invoice_pdf
 from backoffice.patients.models import Patient
+from backoffice.storage import archive
 from backoffice.vat import DEFAULT_EXEMPTION_NOTE
 from tests.factories import make_patient
 from tests.invoicing.factories import credit, issued_deposit, issued_final, make_invoicing_case

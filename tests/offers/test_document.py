@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice import archive
 from backoffice.offers import document
+from backoffice.storage import archive
 from tests.logistics.test_pdf import arabic_pdf_text
 from tests.offers.priced import make_offer_case, make_sent_offer
 from tests.test_pdf_scripts import assert_text_comes_back, missing_glyphs, pdf_text

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from backoffice import archive
 from backoffice.cases import operations as cases
 from backoffice.cases.operations import TransitionRefused
 from backoffice.dbtypes import operator_today
@@ -16,6 +15,7 @@ from backoffice.extensions import db
 from backoffice.offers import acceptance, operations
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
+from backoffice.storage import archive
 from backoffice.trail import AuditEvent
 from tests.offers.factories import offer_world
 from tests.offers.test_pricing import terms

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from backoffice import archive
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.invoicing.models import Invoice
+from backoffice.storage import archive
 
 
 def make_issued_invoice(
@@ -23,7 +23,7 @@ def make_issued_invoice(
     pdf: bytes | None = None,
 ) -> Invoice:
     pdf = pdf if pdf is not None else f"%PDF-1.7\n% test invoice {number}\n%%EOF\n".encode()
-    archived = archive.store_pdf(number, issue_date.year, pdf)
+    archived = archive.store_pdf(number, issue_date.year, pdf, kind="invoice")
     invoice = Invoice(
         case_id=case.id,
         patient_id=case.patient_id,

@@ -3,8 +3,8 @@
 import pytest
 from sqlalchemy import select
 
-from backoffice import archive
 from backoffice.extensions import db
+from backoffice.storage import archive
 from backoffice.trail import AuditEvent
 from tests.factories import make_case, make_patient
 from tests.portal.issued import make_draft_invoice, make_issued_invoice

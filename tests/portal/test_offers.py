@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backoffice import archive
 from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.messages.models import Message
 from backoffice.offers import operations
 from backoffice.offers.models import Offer
+from backoffice.storage import archive
 from backoffice.trail import AuditEvent
 from tests.factories import make_patient, make_user
 from tests.faults.test_races_through_the_web import at_once

@@ -15,12 +15,12 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import func, select, update
 
-from backoffice import archive
 from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.messages.models import Message
 from backoffice.receivables import reminders
 from backoffice.receivables.models import PaymentReminder
+from backoffice.storage import archive
 from backoffice.trail import AuditEvent
 from tests.helpers import change_settings
 from tests.invoicing.factories import pay, text

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 
-from backoffice import archive
 from backoffice.billing.bills.bill_file import MIMETYPES, SUFFIXES, BillFile
 from backoffice.billing.models import HospitalBill
 from backoffice.directory.models import Hospital
 from backoffice.errors import NotFound
 from backoffice.languages import N_
 from backoffice.money import round_half_up
+from backoffice.storage import archive
 
 FORM_LABELS = {  # translated where shown
     "csv": N_("CSV file"),
@@ -35,7 +35,11 @@ def archive_name(hospital_code: str, reference: str) -> str:
 def keep_original(bill: HospitalBill, hospital: Hospital, data: bytes, received: BillFile) -> None:
     """Archive the file as received and record it, with an e-invoice's own statements, on the bill."""
     stored = archive.store_file(
-        archive_name(hospital.code, bill.reference), bill.received_on.year, data, suffix=SUFFIXES[received.format]
+        archive_name(hospital.code, bill.reference),
+        bill.received_on.year,
+        data,
+        suffix=SUFFIXES[received.format],
+        kind="bill_original",
     )
     bill.original_format = received.format
     bill.original_filename = stored.filename

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from backoffice import archive
 from backoffice.auth.permissions import roles_required
 from backoffice.downloads import download
 from backoffice.errors import NotFound
@@ -15,6 +14,7 @@ from backoffice.invoicing import bp, e_invoices, queries
 from backoffice.invoicing.invoices import get_invoice
 from backoffice.invoicing.models import Invoice
 from backoffice.invoicing.views.pages import INVOICE_READERS
+from backoffice.storage import archive
 from backoffice.trail import record_event
 
 

@@ -31,14 +31,15 @@ class World:
 
 def build_world(app) -> World:
     """The demo data set plus the records the demo lacks (each makes one more form appear), committed."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from backoffice.auth.models import User
     from backoffice.billing.bills import review
     from backoffice.billing.models import HospitalBill
-    from backoffice.cases.documents import documents_dir
+    from backoffice.cases.documents import stored_key
     from backoffice.cases.models import Case, CaseDocument, ScreeningAnswer
     from backoffice.dbtypes import utcnow
+    from backoffice.storage import files
     from backoffice.directory.models import Hospital
     from backoffice.invoicing import accounts, credit_notes, deposits, finals, issuing, payments
     from backoffice.invoicing.models import Invoice
@@ -72,7 +73,12 @@ def build_world(app) -> World:
     discharged = cases_in("discharged")
     for case, submit in ((discharged[0], False), (discharged[1], True)):
         prescription = make_prescription(case, uploaded_by=db.session.get(User, coordinator))
-        (documents_dir() / prescription.stored_name).write_bytes(b"%PDF-1.4\n% prescription\n")
+        files.put(
+            stored_key(prescription.stored_name),
+            b"%PDF-1.4\n% prescription\n",
+            kind="case_document",
+            dated=date.today(),
+        )
         order = shipments.create_order(case.id, order_input(pharmacy, prescription), actor_id=coordinator)
         if submit:
             shipments.submit_order(order.id, actor_id=coordinator, expected_version=None)
@@ -258,11 +264,11 @@ def _datev_export(world: World, finance: int) -> None:
     year, whose invoices no export carried yet (the export form)."""
     from datetime import date
 
-    from backoffice import archive
     from backoffice.accounting.models import DatevExport
     from backoffice.dbtypes import operator_today
+    from backoffice.storage import archive
 
-    stored = archive.store_file("EXTF_Buchungsstapel_sweep", 2026, b'"EXTF";700\r\n', suffix="csv")
+    stored = archive.store_file("EXTF_Buchungsstapel_sweep", 2026, b'"EXTF";700\r\n', suffix="csv", kind="datev_export")
     db.session.add(
         DatevExport(
             period_from=date(2026, 11, 1),
@@ -294,11 +300,12 @@ def _portal_offer(world: World) -> None:
 def _portal_trip_and_documents(world: World) -> None:
     """Issue 17: the demo patient gets a second case (the portal offers a choice of case), a document shared with
     them (its download) and one asked of them (the form that sends it)."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from backoffice.auth.models import User
     from backoffice.cases import document_sharing, documents
     from backoffice.dbtypes import utcnow
+    from backoffice.storage import files
     from backoffice.patients.models import Patient
     from tests.factories import make_case, make_patient
     from tests.logistics.factories import make_hotel
