@@ -284,3 +284,60 @@ def _wait_for_port(port: int, process: subprocess.Popen, log: Path, *, what: str
             return
         time.sleep(0.1)
     raise RuntimeError(f"{what} did not listen on port {port} within {timeout:.0f} s")
+
+
+@dataclass
+class S3Server:
+    """A real S3 API server (moto in server mode): state in memory, gone when it stops."""
+
+    endpoint: str
+    process: subprocess.Popen
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint, region_name=S3_REGION)
+
+    def new_bucket(self, name: str, *, object_lock: bool = True) -> str:
+        self.client().create_bucket(
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": S3_REGION},
+            ObjectLockEnabledForBucket=object_lock,
+        )
+        return name
+
+
+S3_REGION = "eu-central-1"
+S3_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "backoffice-test",
+    "AWS_SECRET_ACCESS_KEY": "backoffice-test-secret",
+    "AWS_DEFAULT_REGION": S3_REGION,
+}
+
+
+@contextlib.contextmanager
+def s3_server() -> Iterator[S3Server]:
+    """Start `moto_server` (the `moto[server]` test dependency) on a free port of 127.0.0.1 and stop it after."""
+    import sys
+
+    port = free_port()
+    workdir = Path(tempfile.mkdtemp(prefix="backoffice-s3-"))
+    log = workdir / "moto.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **S3_CREDENTIALS},
+        )
+    try:
+        _wait_for_port(port, process, log, what="moto_server (S3 API)")
+        yield S3Server(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
