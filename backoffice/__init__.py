@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         offers,
         portal,
         receivables,
+        rights,
         shipments,
         suppliers,
         users,
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
         directory,
         intake,
         users,
+        rights,
         audit,
     )
     for feature in (*features, messages, notifications, jobs, portal, health, devmail):

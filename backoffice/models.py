@@ -38,6 +38,7 @@ from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from backoffice.patients.models import Patient
 from backoffice.portal.models import PortalInvite
 from backoffice.receivables.models import PaymentReminder
+from backoffice.rights.models import DataRequest
 from backoffice.shipments.models import (
     MedicineOrder,
     OrderItem,
@@ -58,6 +59,7 @@ __all__ = [
     "CalendarFeed",
     "Case",
     "CaseDocument",
+    "DataRequest",
     "CaseEvent",
     "CaseNote",
     "Contraindication",

@@ -38,6 +38,7 @@ FEATURES = (
     "invoicing",
     "receivables",
     "accounting",
+    "rights",
     "portal",
     "intake",
     "users",

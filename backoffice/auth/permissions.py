@@ -168,6 +168,11 @@ def may_manage_users(role: str | None = None) -> bool:
     return _signed_in_as(ADMINISTRATORS, role)
 
 
+def may_handle_data_requests(role: str | None = None) -> bool:
+    """Whether the user asks for, confirms (as the second person) and downloads a copy of a patient's data."""
+    return _signed_in_as(ADMINISTRATORS, role)
+
+
 def may_read_audit_log(role: str | None = None) -> bool:
     """Whether the user reads the audit log."""
     return _signed_in_as(ADMINISTRATORS, role)
@@ -206,6 +211,7 @@ TEMPLATE_QUESTIONS = (
     may_invoice_patients,
     may_take_cases,
     may_manage_users,
+    may_handle_data_requests,
     may_read_audit_log,
     may_see_access_history,
     may_manage_jobs,

@@ -338,5 +338,13 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     # ---- issue 19 e-invoices out: staff who read invoices download an issued invoice's XRechnung (the world's
     # invoice is a draft, or has no buyer reference: refused with a 409)
     "invoicing.download_xrechnung":        {"GET": MONEY_READ},
+    # ---- issue 20 data rights: administrators find a patient, ask for a copy of their data, confirm a colleague's
+    # request (the second person), withdraw one, download the prepared copy once
+    "rights.list_requests":                {"GET": ADMIN},
+    "rights.patient_data":                 {"GET": ADMIN},
+    "rights.request_export":               {"POST": ADMIN},
+    "rights.confirm_request":              {"POST": ADMIN},
+    "rights.withdraw_request":             {"POST": ADMIN},
+    "rights.download_export":              {"POST": ADMIN},
 }
 # fmt: on

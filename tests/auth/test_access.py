@@ -47,6 +47,7 @@ from backoffice.offers.models import Offer
 from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
 from backoffice.receivables.models import PaymentReminder
+from backoffice.rights.operations import request_export
 from backoffice.shipments import operations as shipments
 from backoffice.storage import archive
 from backoffice.suppliers.models import SupplierInvoice
@@ -356,8 +357,11 @@ def _patient_records(world, person, user, hospital, physician, programme, interp
     message, message_file = _thread_message(case, person, coordinator)
     offer = start_offer(case.id, actor_id=coordinator.id)  # a draft (issue 18): its pages and changes
     db.session.flush()
+    data_request = request_export(patient.id, actor_id=world.users["coordinator"].id)
     return {
         "case_id": case.id,
+        "patient_id": patient.id,
+        "data_request_id": data_request.id,
         "document_id": document.id,
         "request_id": document_request.id,
         "bill_id": bill.id,
@@ -632,6 +636,8 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     # issue 19: a payment reminder's archived PDF (not a case's reminder), an ageing bucket
     ("receivables.download_reminder", "reminder_id"): "payment_reminder_id",
     ("receivables.ageing_bucket", "bucket"): "bucket",
+    "patient_id": "patient_id",  # issue 20: a patient's data rights page
+    "data_request_id": "data_request_id",  # issue 20: a request for a copy of the patient's data
     "export_id": "datev_export_id",  # issue 19: a recorded DATEV export (no patient's record in the URL)
     # issue 18: the patient's pages of the case's sent offer
     **{

@@ -1,0 +1,157 @@
+"""The rules of a patient's data requests: asked by an administrator or by the patient in the portal, confirmed by a
+second person (an administrator other than the one who asked), prepared by a job, downloaded once, all audited."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from backoffice.dbtypes import utcnow
+from backoffice.errors import DomainError, NotFound, PermissionDenied
+from backoffice.extensions import db
+from backoffice.jobs.outbox import record_job
+from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, register_job
+from backoffice.patients.models import Patient
+from backoffice.rights.exporting import build_archive
+from backoffice.rights.models import DataRequest
+from backoffice.storage import files
+from backoffice.storage.backends import MissingFile, StorageUnavailable
+from backoffice.trail import record_event
+
+EXPORT_JOB = "rights.export"
+
+
+class RequestRefused(DomainError):
+    pass
+
+
+def _record(request: DataRequest, action: str, actor_id: int | None, **details) -> None:
+    record_event(
+        f"data_request.{action}",
+        actor_id=actor_id,
+        object_type="patient",
+        object_id=request.patient_id,
+        details={"request_id": request.id, "kind": request.kind, **details},
+    )
+
+
+def get_request(request_id: int) -> DataRequest:
+    request = db.session.get(DataRequest, request_id)
+    if request is None:
+        raise NotFound(_("There is no such data request."))
+    return request
+
+
+def list_requests(*, patient_id: int | None = None) -> list[DataRequest]:
+    query = select(DataRequest).order_by(DataRequest.requested_at.desc(), DataRequest.id.desc())
+    if patient_id is not None:
+        query = query.where(DataRequest.patient_id == patient_id)
+    return list(db.session.scalars(query.limit(200)))
+
+
+def open_request(patient_id: int) -> DataRequest | None:
+    return db.session.scalar(
+        select(DataRequest).where(
+            DataRequest.patient_id == patient_id, DataRequest.status.in_(("requested", "confirmed", "ready"))
+        )
+    )
+
+
+def request_export(patient_id: int, *, actor_id: int, via_portal: bool = False) -> DataRequest:
+    """Ask for a copy of a patient's data; one open request per patient at a time."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(_("There is no such patient."))
+    if open_request(patient_id) is not None:
+        raise RequestRefused(_("A copy of this patient's data is already requested; it is on its way."))
+    request = DataRequest(patient_id=patient_id, kind="export", requested_by_id=actor_id, via_portal=via_portal)
+    db.session.add(request)
+    db.session.flush()
+    _record(request, "requested", actor_id, via_portal=via_portal)
+    return request
+
+
+def confirm(request_id: int, *, actor_id: int) -> DataRequest:
+    """The second person's confirmation; the export job is queued with it."""
+    request = get_request(request_id)
+    if request.status != "requested":
+        raise RequestRefused(_("This request is not waiting for a confirmation."))
+    if request.requested_by_id == actor_id:
+        raise PermissionDenied(
+            _("A second administrator must confirm this request: you asked for it yourself."),
+            trace={
+                "action": "data_request.confirmation_refused",
+                "actor_id": actor_id,
+                "object_type": "patient",
+                "object_id": request.patient_id,
+                "details": {"request_id": request.id, "reason": "same person"},
+            },
+        )
+    request.status, request.confirmed_by_id, request.confirmed_at = "confirmed", actor_id, utcnow()
+    db.session.flush()
+    record_job(EXPORT_JOB, {"request_id": request.id}, key=f"{EXPORT_JOB}:{request.id}")
+    _record(request, "confirmed", actor_id)
+    return request
+
+
+def withdraw(request_id: int, *, actor_id: int) -> DataRequest:
+    request = get_request(request_id)
+    if request.status != "requested":
+        raise RequestRefused(_("Only a request still waiting for its confirmation can be withdrawn."))
+    request.status, request.finished_at = "withdrawn", utcnow()
+    _record(request, "withdrawn", actor_id)
+    return request
+
+
+def prepare_export(request_id: int) -> None:
+    """The job: build the archive, keep it in the store, mark the request ready (one commit)."""
+    request = db.session.get(DataRequest, request_id)
+    if request is None:
+        raise PermanentJobError(f"data request {request_id} does not exist")
+    if request.status != "confirmed":
+        return  # already prepared, withdrawn or downloaded: nothing to do
+    made_at = utcnow()
+    try:
+        archive = build_archive(request.patient_id, made_at=made_at)
+        key = f"documents/exports/{secrets.token_hex(16)}.zip"
+        stored = files.put(key, archive.data, kind="export", dated=made_at.date())
+    except StorageUnavailable as exc:
+        db.session.rollback()
+        raise TransientJobError(exc.message) from exc
+    request.file_key, request.file_sha256, request.file_size = key, stored.sha256, stored.size
+    request.contents = archive.contents
+    request.status, request.finished_at = "ready", utcnow()
+    _record(request, "prepared", None, contents=archive.contents, sha256=stored.sha256, size=stored.size)
+    db.session.commit()
+
+
+def export_failed(args: dict, reason: str) -> None:
+    request = db.session.get(DataRequest, args.get("request_id"))
+    if request is not None and request.status == "confirmed":
+        request.status, request.error, request.finished_at = "failed", reason[:2000], utcnow()
+        _record(request, "failed", None, reason=reason[:500])
+        db.session.commit()
+
+
+def download_once(request_id: int, *, actor_id: int) -> tuple[bytes, DataRequest]:
+    """The archive, given out once: afterwards its bytes are deleted and the request says who downloaded it when."""
+    request = get_request(request_id)
+    if request.status == "downloaded":
+        raise RequestRefused(
+            _("This copy was already downloaded; ask for a new one if it is needed again."),
+        )
+    if request.status != "ready" or not request.file_key or not request.file_sha256:
+        raise RequestRefused(_("This copy is not ready yet."))
+    try:
+        data = files.read(request.file_key, request.file_sha256)
+    except MissingFile as exc:
+        raise RequestRefused(_("The prepared copy is missing from the store; ask for a new one.")) from exc
+    files.delete(request.file_key, today=utcnow().date())
+    request.status, request.downloaded_by_id, request.downloaded_at = "downloaded", actor_id, utcnow()
+    _record(request, "downloaded", actor_id, sha256=request.file_sha256, size=request.file_size)
+    return data, request
+
+
+register_job(EXPORT_JOB, JobSpec(f"{__name__}:prepare_export", f"{__name__}:export_failed"))

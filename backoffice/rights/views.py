@@ -1,0 +1,113 @@
+"""The administrators' pages of the patients' data requests: find a patient, ask for a copy of their data, confirm
+a colleague's (or the patient's) request, download the prepared copy once."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from backoffice.auth.permissions import ADMINISTRATORS, roles_required
+from backoffice.downloads import download
+from backoffice.errors import NotFound
+from backoffice.extensions import db
+from backoffice.forms import ConfirmForm
+from backoffice.jobs.outbox import kick
+from backoffice.patients.models import Patient
+from backoffice.rights import bp, operations
+from backoffice.transactions import commit_change
+
+SEARCH_LIMIT = 20
+
+
+@bp.route("/data-requests")
+@roles_required(*ADMINISTRATORS)
+def list_requests():
+    search = request.args.get("q", "").strip()[:100]
+    found = []
+    if search:
+        term = search.lower()
+        found = db.session.scalars(
+            select(Patient)
+            .where(
+                or_(
+                    func.lower(Patient.name).contains(term, autoescape=True),
+                    func.lower(Patient.email).contains(term, autoescape=True),
+                )
+            )
+            .order_by(Patient.name, Patient.id)
+            .limit(SEARCH_LIMIT)
+        ).all()
+    return render_template(
+        "rights/requests.html", requests=operations.list_requests(), search=search, found=found, form=ConfirmForm()
+    )
+
+
+@bp.route("/patients/<int:patient_id>/data")
+@roles_required(*ADMINISTRATORS)
+def patient_data(patient_id: int, status: int = 200):
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(_("There is no such patient."))
+    return render_template(
+        "rights/patient.html",
+        patient=patient,
+        requests=operations.list_requests(patient_id=patient_id),
+        form=ConfirmForm(),
+    ), status
+
+
+@bp.route("/patients/<int:patient_id>/data/export", methods=["POST"])
+@roles_required(*ADMINISTRATORS)
+def request_export(patient_id: int):
+    return _change(
+        patient_id,
+        lambda: operations.request_export(patient_id, actor_id=current_user.id),
+        _("A copy of the patient's data is requested. A second administrator confirms it; then it is prepared."),
+    )
+
+
+@bp.route("/data-requests/<int:data_request_id>/confirm", methods=["POST"])
+@roles_required(*ADMINISTRATORS)
+def confirm_request(data_request_id: int):
+    return _change(
+        operations.get_request(data_request_id).patient_id,
+        lambda: operations.confirm(data_request_id, actor_id=current_user.id),
+        _("Confirmed. The copy is being prepared; it can be downloaded once here when it is ready."),
+        after_commit=kick,
+    )
+
+
+@bp.route("/data-requests/<int:data_request_id>/withdraw", methods=["POST"])
+@roles_required(*ADMINISTRATORS)
+def withdraw_request(data_request_id: int):
+    return _change(
+        operations.get_request(data_request_id).patient_id,
+        lambda: operations.withdraw(data_request_id, actor_id=current_user.id),
+        _("The request is withdrawn."),
+    )
+
+
+@bp.route("/data-requests/<int:data_request_id>/download", methods=["POST"])
+@roles_required(*ADMINISTRATORS)
+def download_export(data_request_id: int):
+    """The prepared copy, once (a POST: the download deletes it and is recorded)."""
+    patient_id = operations.get_request(data_request_id).patient_id
+    if not ConfirmForm().validate():
+        return patient_data(patient_id, status=400)
+    data, data_request = operations.download_once(data_request_id, actor_id=current_user.id)
+    db.session.commit()
+    return download(data, mimetype="application/zip", filename=f"patient-{patient_id}-data-{data_request.id}.zip")
+
+
+def _change(patient_id: int, change, message: str, *, after_commit=None):
+    if not ConfirmForm().validate():
+        return patient_data(patient_id, status=400)
+    return commit_change(
+        change,
+        success=message,
+        target=url_for("rights.patient_data", patient_id=patient_id),
+        on_refusal=lambda status: redirect(url_for("rights.patient_data", patient_id=patient_id)),
+        after_commit=after_commit,
+    )
