@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import flask_babel
-from flask import flash, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from backoffice.auth.forms import ChangePasswordForm
 from backoffice.auth.permissions import patient_required
 from backoffice.auth.views import change_own_password
-from backoffice.forms import form_errors
+from backoffice.forms import ConfirmForm, form_errors
 from backoffice.portal import account, bp
 from backoffice.portal.forms import LanguageForm
+from backoffice.rights import operations as rights
 from backoffice.transactions import commit_change
 
 
@@ -21,6 +22,8 @@ def _account_page(language_form: LanguageForm | None = None, password_form: Chan
     return render_template(
         "portal/account.html",
         patient=patient,
+        data_requests=rights.list_requests(patient_id=patient.id),
+        data_form=ConfirmForm(),
         language_form=language_form or LanguageForm(formdata=None, language=patient.preferred_language),
         password_form=password_form or ChangePasswordForm(formdata=None),
     )
@@ -51,6 +54,22 @@ def change_language():
         success=saved,
         target=url_for("portal.show_account"),
         on_refusal=lambda status: (_account_page(language_form=form), status),
+    )
+
+
+@bp.route("/account/data-copy", methods=["POST"])
+@patient_required
+def request_data_copy():
+    """The patient asks for a copy of everything held about them (GDPR Art. 15 and 20); administrators prepare it."""
+    if not ConfirmForm().validate():
+        return _account_page(), 400
+    return commit_change(
+        lambda: rights.request_export(
+            account.patient_of_account(current_user.id).id, actor_id=current_user.id, via_portal=True
+        ),
+        success=_("Your request is recorded. We prepare a copy of your data and send it to you within one month."),
+        target=url_for("portal.show_account", _anchor="your-data"),
+        on_refusal=lambda status: redirect(url_for("portal.show_account", _anchor="your-data")),
     )
 
 
