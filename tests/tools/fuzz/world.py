@@ -39,7 +39,6 @@ def build_world(app) -> World:
     from backoffice.cases.documents import stored_key
     from backoffice.cases.models import Case, CaseDocument, ScreeningAnswer
     from backoffice.dbtypes import utcnow
-    from backoffice.storage import files
     from backoffice.directory.models import Hospital
     from backoffice.invoicing import accounts, credit_notes, deposits, finals, issuing, payments
     from backoffice.invoicing.models import Invoice
@@ -48,6 +47,7 @@ def build_world(app) -> World:
     from backoffice.portal import invites
     from backoffice.shipments import operations as shipments
     from backoffice.shipments.models import Pharmacy
+    from backoffice.storage import files
     from tests.factories import make_hospital, make_user
     from tests.invoicing.factories import make_approved_bill
     from tests.logistics.factories import make_flight, make_hotel, make_interpreter, make_interpreter_booking
@@ -300,12 +300,11 @@ def _portal_offer(world: World) -> None:
 def _portal_trip_and_documents(world: World) -> None:
     """Issue 17: the demo patient gets a second case (the portal offers a choice of case), a document shared with
     them (its download) and one asked of them (the form that sends it)."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from backoffice.auth.models import User
     from backoffice.cases import document_sharing, documents
     from backoffice.dbtypes import utcnow
-    from backoffice.storage import files
     from backoffice.patients.models import Patient
     from tests.factories import make_case, make_patient
     from tests.logistics.factories import make_hotel
