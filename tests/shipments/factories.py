@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from datetime import date
 
 from sqlalchemy import select
 
+from backoffice.cases.documents import stored_key
 from backoffice.cases.models import CaseDocument
 from backoffice.extensions import db
 from backoffice.jobs import get_queue, make_worker
@@ -13,6 +15,7 @@ from backoffice.jobs.dispatcher import dispatch_round
 from backoffice.jobs.models import OutboxEntry
 from backoffice.shipments import operations
 from backoffice.shipments.models import MedicineOrder, Pharmacy
+from backoffice.storage import files
 from tests.factories import make_case, make_user
 
 
@@ -23,16 +26,22 @@ def make_pharmacy(*, name: str = "Apotheke am Römer (sandbox)", cold_chain: boo
     return pharmacy
 
 
+PRESCRIPTION = b"%PDF-1.4\n% prescription: insulin\n%%EOF\n"
+
+
 def make_prescription(case, *, uploaded_by=None) -> CaseDocument:
+    """A prescription on the case, its file in the store (as an upload would leave it)."""
     uploader = uploaded_by or make_user("coordinator")
+    stored_name = secrets.token_hex(16)
+    stored = files.put(stored_key(stored_name), PRESCRIPTION, kind="case_document", dated=date.today())
     document = CaseDocument(
         case_id=case.id,
         uploaded_by_id=uploader.id,
         original_filename="prescription.pdf",
-        stored_name=secrets.token_hex(16),
+        stored_name=stored_name,
         content_type="application/pdf",
-        size_bytes=1000,
-        sha256="0" * 64,
+        size_bytes=stored.size,
+        sha256=stored.sha256,
         description="Prescription: insulin",
         document_type="prescription",
     )

@@ -32,6 +32,7 @@ ACCEPTED_WITHOUT_REDIRECT = {
     "auth.logout": "ends the session everywhere (a new session token) and sends to the sign-in page",
     "portal_invites.accept_invite": "sets the patient's password, then sends to the sign-in page",
     "logistics.itinerary_pdf_anyway": "answers with the PDF (200) and notes on the timeline that it went out anyway",
+    "rights.download_export": "answers with the patient's data (200, a zip) once, then deletes it and records who",
 }
 
 XSS_MARKERS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")

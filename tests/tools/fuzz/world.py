@@ -31,12 +31,11 @@ class World:
 
 def build_world(app) -> World:
     """The demo data set plus the records the demo lacks (each makes one more form appear), committed."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from backoffice.auth.models import User
     from backoffice.billing.bills import review
     from backoffice.billing.models import HospitalBill
-    from backoffice.cases.documents import stored_key
     from backoffice.cases.models import Case, CaseDocument, ScreeningAnswer
     from backoffice.dbtypes import utcnow
     from backoffice.directory.models import Hospital
@@ -47,7 +46,6 @@ def build_world(app) -> World:
     from backoffice.portal import invites
     from backoffice.shipments import operations as shipments
     from backoffice.shipments.models import Pharmacy
-    from backoffice.storage import files
     from tests.factories import make_hospital, make_user
     from tests.invoicing.factories import make_approved_bill
     from tests.logistics.factories import make_flight, make_hotel, make_interpreter, make_interpreter_booking
@@ -73,12 +71,6 @@ def build_world(app) -> World:
     discharged = cases_in("discharged")
     for case, submit in ((discharged[0], False), (discharged[1], True)):
         prescription = make_prescription(case, uploaded_by=db.session.get(User, coordinator))
-        files.put(
-            stored_key(prescription.stored_name),
-            b"%PDF-1.4\n% prescription\n",
-            kind="case_document",
-            dated=date.today(),
-        )
         order = shipments.create_order(case.id, order_input(pharmacy, prescription), actor_id=coordinator)
         if submit:
             shipments.submit_order(order.id, actor_id=coordinator, expected_version=None)
@@ -232,8 +224,24 @@ def build_world(app) -> World:
     _offers(world)
     _portal_offer(world)
     _datev_export(world, finance)
+    _data_requests(world, coordinator)
     db.session.commit()
     return world
+
+
+def _data_requests(world: World, coordinator: int) -> None:
+    """Issue 20: a copy of one patient's data asked for by a colleague (the admin's confirm and withdraw buttons) and
+    one prepared (the download-once button), both on the list the administrators' menu opens."""
+    from backoffice.patients.models import Patient
+    from backoffice.rights import operations as rights
+
+    first, second = db.session.scalars(select(Patient.id).order_by(Patient.id).limit(2)).all()
+    rights.request_export(first, actor_id=coordinator)
+    ready = rights.request_export(second, actor_id=coordinator)
+    rights.confirm(ready.id, actor_id=world.account_ids["admin"])
+    db.session.commit()
+    rights.prepare_export(ready.id)
+    world.urls += [f"/patients/{first}/data", f"/patients/{second}/data"]
 
 
 def _offers(world: World) -> None:
