@@ -346,5 +346,7 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "rights.confirm_request":              {"POST": ADMIN},
     "rights.withdraw_request":             {"POST": ADMIN},
     "rights.download_export":              {"POST": ADMIN},
+    # the patient asks for a copy of their own data on their account page
+    "portal.request_data_copy":            {"POST": PORTAL},
 }
 # fmt: on
