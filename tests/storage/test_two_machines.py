@@ -79,6 +79,9 @@ class Site:
     def in_bucket(self, key: str) -> bytes:
         return self.s3.client().get_object(Bucket=self.bucket, Key=f"{PREFIX}/{key}")["Body"].read()
 
+    def lock_of(self, key: str) -> str | None:
+        return self.s3.client().head_object(Bucket=self.bucket, Key=f"{PREFIX}/{key}").get("ObjectLockMode")
+
     def logs(self) -> str:
         return "\n".join(f"----- machine {m.name} -----\n{m.log.read_text()[-3000:]}" for m in (self.a, self.b))
 
@@ -112,7 +115,9 @@ def site(app, s3) -> Iterator[Site]:
             )
             (disk / "instance").mkdir(parents=True)
             machine = Machine(name, f"http://127.0.0.1:{port}", disk, workdir / f"gunicorn-{name}.log")
-            gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", machine.host, "wsgi:app"]
+            # One worker each: two machines are already two processes, and four app imports on a busy 2-core box
+            # triple the boot time.
+            gunicorn = [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", machine.host, "wsgi:app"]
             with machine.log.open("w") as output:
                 process = processes.start(gunicorn, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
             machines.append((machine, process))
@@ -214,6 +219,7 @@ def test_a_medical_record_uploaded_through_one_machine_is_downloaded_through_the
     assert download.status_code == 200, site.logs()
     assert download.content == RECORD
     assert site.in_bucket(f"documents/{document.stored_name}") == RECORD
+    assert site.lock_of(f"documents/{document.stored_name}") is None  # a patient's erasure may delete it
     assert db.session.scalar(select(StoredFile.location).where(StoredFile.key.like("documents/%"))) == "s3"
 
 
@@ -236,6 +242,7 @@ def test_an_invoice_issued_on_one_machine_is_served_by_the_other_as_the_bucket_h
     assert served.status_code == 200, site.logs()
     assert served.content.startswith(b"%PDF") and hashlib.sha256(served.content).hexdigest() == invoice.pdf_sha256
     assert served.content == site.in_bucket(f"archive/{invoice.pdf_filename}")
+    assert site.lock_of(f"archive/{invoice.pdf_filename}") == "COMPLIANCE"  # written by A under Object Lock
 
 
 # ---------------------------------------------------------------------------------------------- sessions
