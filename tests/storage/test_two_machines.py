@@ -6,9 +6,9 @@ SECRET_KEY.
 Played through HTTP, with the test as the TLS-terminating balancer (X-Forwarded-Proto/For, TRUSTED_PROXIES=1) that
 sends each request to the machine the test names: a medical record uploaded through A is downloaded through B byte
 for byte; an invoice issued on A is served by B exactly as the bucket holds it; the session cookie A set signs its
-holder in on B, and signing out on one machine ends it on both (the session token is kept in the users table, so a
-copy of the old cookie stops working everywhere); failed sign-ins spread over A and B are counted together. After
-each test neither machine holds a file on its own disk.
+holder in on B, a sign-out button A served is accepted by B (its CSRF token), and signing out ends the session on
+both (the session token is kept in the users table, so a copy of the old cookie stops working everywhere); failed
+sign-ins spread over A and B are counted together. After each test neither machine holds a file on its own disk.
 """
 
 from __future__ import annotations
@@ -163,12 +163,16 @@ class Browser:
     def get(self, machine: Machine, path: str) -> requests.Response:
         return self.http.get(machine.url + path, timeout=30)
 
-    def post(self, machine: Machine, path: str, *, form_from: str, data: dict, files=None) -> requests.Response:
-        """Post as the form on `form_from` (asked from the same machine) would: its CSRF token, the Referer that
-        Flask-WTF checks on HTTPS; redirects are not followed."""
-        page = self.get(machine, form_from)
+    def post(
+        self, machine: Machine, path: str, *, form_from: str, data: dict, files=None, form_on: Machine | None = None
+    ) -> requests.Response:
+        """Post as the form on `form_from` would: its CSRF token, the Referer that Flask-WTF checks on HTTPS (the
+        balancer's one address: here the machine posted to); redirects are not followed. The page is asked of
+        `form_on` (default: the same machine), as a balancer may send a form and its answer to different machines."""
+        form_machine = form_on or machine
+        page = self.get(form_machine, form_from)
         token = CSRF.search(page.text)
-        assert token, f"no form on {machine.name}{form_from} ({page.status_code}): {page.text[:500]}"
+        assert token, f"no form on {form_machine.name}{form_from} ({page.status_code}): {page.text[:500]}"
         return self.http.post(
             machine.url + path,
             data={**data, "csrf_token": token.group(1)},
@@ -259,7 +263,8 @@ def test_a_session_signed_in_on_one_machine_holds_on_the_other_and_signing_out_e
     assert signed_in(same_cookie, site.b), site.logs()
     assert "Carl Coordinator" in page(same_cookie.get(site.b, "/"))
 
-    signed_out = browser.post(site.b, "/logout", form_from="/", data={})  # a form from B's page, posted to B
+    # The sign-out button of a page A served, pressed and sent to B.
+    signed_out = browser.post(site.b, "/logout", form_from="/", form_on=site.a, data={})
     assert signed_out.status_code == 302, page(signed_out)[:2000]
 
     # A copy of the old cookie is refused on both: the session token it names was replaced in the users table.
