@@ -90,8 +90,9 @@ class Message(db.Model):
 
 
 class MessageAttachment(db.Model):
-    """A file that went out with a message, kept as sent (every attempt sends these bytes), or one that came in with
-    a reply (then `document_id` is the case document it was filed as, type "received")."""
+    """A file that went out with a message, kept as sent in the store (`stored_key`: every attempt sends these bytes,
+    checked against `sha256`), or one that came in with a reply (then `document_id` is the case document it was filed
+    as, type "received"; `content` holds a received file's bytes only while its mail waits on the unmatched list)."""
 
     __tablename__ = "message_attachments"
 
@@ -101,13 +102,21 @@ class MessageAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # outbound: the bytes sent; inbound: None (filed)
+    # Outbound: the key of the bytes sent in the store (`storage.files`); inbound: None.
+    stored_key: Mapped[str | None] = mapped_column(String(300))
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # inbound, waiting for a case: its bytes; else None
     document_id: Mapped[int | None] = mapped_column(ForeignKey("case_documents.id"))
     # Medical records and anything else about the patient's health: only to the patient, physician or hospital.
     health_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     source: Mapped[str] = mapped_column(String(30), default="", server_default="")  # "case_document", "itinerary" ...
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+    @property
+    def kept(self) -> bool:
+        """Its bytes are kept with the message (a file sent, or one waiting on the unmatched list): it can be opened
+        from the message. A received file filed as a case document lives on there."""
+        return self.stored_key is not None or self.content is not None
 
 
 class UndeliverableAddress(db.Model):
