@@ -1,11 +1,13 @@
 """The files a message carries, kept through the one storage interface (`storage.files`): stored when the message is
-queued, read back (their SHA-256 checked) by every attempt to send it and by every download from the thread.
+queued, read back (their SHA-256 checked) by every attempt to send it and by every download from the thread; and the
+files of a received mail that waits for a case (the unmatched list) until staff assign it.
 
 A file sent is a business letter (a dispute letter, an itinerary, a copy of an invoice): kind `letter`, kept for
 RETENTION_LETTER_YEARS and locked. One marked as health data (a medical record sent to a hospital or a physician) is
 kind `mail_attachment`: kept as medical records are (RETENTION_MEDICAL_YEARS) and not locked, so that a patient's
-erasure can delete it. Each is written once under `archive/<year>/<message id>-<file name>-<start of its hash>.<ext>`;
-if the message's transaction rolls back, the file goes again (`storage.transactions`).
+erasure can delete it; so is every file received (what a patient or a hospital sends is health data). Each is
+written once under `archive/<year>/<message id>-<file name>-<start of its hash>.<ext>`; if the message's transaction
+rolls back, the file goes again (`storage.transactions`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from flask_babel import gettext as _
+
 from backoffice.dbtypes import operator_today
+from backoffice.errors import NotFound
 from backoffice.messages.models import MessageAttachment
 from backoffice.storage import archive, files
 from backoffice.storage.transactions import discard_on_rollback
@@ -50,8 +55,8 @@ def safe_name(filename: str) -> tuple[str, str]:
     return plain, suffix
 
 
-def store_sent_file(message_id: int, filename: str, content: bytes, *, health_data: bool) -> StoredAttachment:
-    """Keep a file going out with message `message_id` (in the caller's transaction); it goes again on rollback."""
+def store_message_file(message_id: int, filename: str, content: bytes, *, health_data: bool) -> StoredAttachment:
+    """Keep a file of message `message_id` (in the caller's transaction); it goes again on rollback."""
     stem, suffix = safe_name(filename)
     stored = archive.store_file(
         f"{message_id}-{stem}", operator_today().year, content, suffix=suffix, kind=kind_of(health_data=health_data)
@@ -62,8 +67,8 @@ def store_sent_file(message_id: int, filename: str, content: bytes, *, health_da
 
 
 def read_kept(file: MessageAttachment) -> bytes:
-    """A kept file's bytes: from the store, refused unless they are the bytes recorded (`files.read`: a 503 whose
-    trace audits the refusal); a received file waiting on the unmatched list still has them on its row."""
+    """A kept file's bytes from the store, refused unless they are the bytes recorded (`files.read`: a 503 whose
+    trace audits the refusal)."""
     if file.stored_key is None:
-        return file.content or b""
+        raise NotFound(_("This file is not kept with the message."))
     return files.read(file.stored_key, file.sha256)

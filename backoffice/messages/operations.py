@@ -21,7 +21,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.languages import N_, PATIENT_LANGUAGES
-from backoffice.messages.attachments import store_sent_file
+from backoffice.messages.attachments import store_message_file
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.trail import record_event
 
@@ -117,7 +117,7 @@ def queue_message(
     db.session.add(message)
     db.session.flush()
     for file in files:
-        stored = store_sent_file(message.id, file.filename, file.content, health_data=file.health_data)
+        stored = store_message_file(message.id, file.filename, file.content, health_data=file.health_data)
         db.session.add(
             MessageAttachment(
                 message_id=message.id,

@@ -1,8 +1,6 @@
-"""mail attachments in storage: a sent file's bytes move from message_attachments.content to the archive (the local
-folder INVOICE_ARCHIVE, location 'local'), recorded in stored_files; the row keeps its key, size and SHA-256
-
-Received files waiting on the unmatched list keep their bytes on the row until staff assign the mail (they are filed
-as case documents then), so `content` stays, NULL for every sent file.
+"""mail attachments in storage: the bytes of files sent, and of received files waiting for a case, move from
+message_attachments.content to the archive (the local folder INVOICE_ARCHIVE, location 'local'), recorded in
+stored_files; the row keeps its key, size and SHA-256, and `content` goes
 
 Revision ID: c4e19a7b3f52
 Revises: 5a7e0c2b9d41
@@ -46,6 +44,7 @@ attachments = sa.table(
     sa.column("content", sa.LargeBinary),
     sa.column("health_data", sa.Boolean),
     sa.column("stored_key", sa.String),
+    sa.column("document_id", sa.Integer),
 )
 stored_files = sa.table(
     "stored_files",
@@ -109,16 +108,18 @@ def upgrade():
             attachments.c.filename,
             attachments.c.content,
             attachments.c.health_data,
+            messages.c.direction,
             messages.c.created_at,
         )
         .join(messages, messages.c.id == attachments.c.message_id)
-        .where(messages.c.direction == "outbound", attachments.c.content.is_not(None))
+        .where(attachments.c.content.is_not(None))
         .order_by(attachments.c.id)
     ).all()
     for row in rows:
         data = bytes(row.content)
         digest = hashlib.sha256(data).hexdigest()
-        kind = "mail_attachment" if row.health_data else "letter"
+        # A file received is health data (what a patient or a hospital sends); one sent, a letter unless marked so.
+        kind = "mail_attachment" if row.health_data or row.direction == "inbound" else "letter"
         year = (row.created_at or datetime.now()).year
         stem, suffix = safe_name(row.filename)
         name = f"{year}/{row.message_id}-{stem}-{digest[:16]}.{suffix}"
@@ -142,14 +143,22 @@ def upgrade():
             .where(attachments.c.id == row.id)
             .values(stored_key=key, content=None, sha256=digest, size_bytes=len(data))
         )
+    with op.batch_alter_table("message_attachments", schema=None) as batch_op:
+        batch_op.drop_column("content")
 
 
 def downgrade():
+    with op.batch_alter_table("message_attachments", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("content", sa.LargeBinary(), nullable=True))
     connection = op.get_bind()
     root = archive_root()
+    # Before: a received file filed as a case document had no bytes on its row.
     rows = connection.execute(
-        sa.select(attachments.c.id, attachments.c.stored_key, attachments.c.sha256).where(
-            attachments.c.stored_key.is_not(None)
+        sa.select(attachments.c.id, attachments.c.stored_key, attachments.c.sha256)
+        .join(messages, messages.c.id == attachments.c.message_id)
+        .where(
+            attachments.c.stored_key.is_not(None),
+            sa.or_(messages.c.direction == "outbound", attachments.c.document_id.is_(None)),
         )
     ).all()
     keys = set()
@@ -165,6 +174,7 @@ def downgrade():
         connection.execute(attachments.update().where(attachments.c.id == row.id).values(content=data))
         keys.add(row.stored_key)
     # The files stay in the archive (a locked one is read-only); their records go with the column naming them.
+    keys |= set(connection.scalars(sa.select(attachments.c.stored_key).where(attachments.c.stored_key.is_not(None))))
     if keys:
         connection.execute(stored_files.delete().where(stored_files.c.key.in_(sorted(keys))))
     with op.batch_alter_table("message_attachments", schema=None) as batch_op:

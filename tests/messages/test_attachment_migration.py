@@ -1,6 +1,6 @@
-"""The migration that moves the files already sent out of the database: their bytes go to the archive folder
-(INVOICE_ARCHIVE), each recorded in stored_files; a received file waiting on the unmatched list keeps its bytes;
-the downgrade puts the sent bytes back on their rows."""
+"""The migration that moves mail attachments out of the database: the bytes of files sent and of received files
+waiting for a case go to the archive folder (INVOICE_ARCHIVE), each recorded in stored_files, and the column that held
+them goes; the downgrade puts the bytes back on their rows."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 
 import flask_migrate
+import sqlalchemy as sa
 from sqlalchemy import insert, select
 
 from backoffice.extensions import db
@@ -20,7 +21,19 @@ BEFORE = "5a7e0c2b9d41"
 LETTER = b"%PDF-1.7\n% a dispute letter sent in 2025\n%%EOF\n"
 RECORD = b"%PDF-1.7\n% a medical record sent to the hospital\n%%EOF\n"
 WAITING = b"%PDF-1.7\n% came with a mail nobody assigned yet\n%%EOF\n"
-ATTACHMENT_COLUMNS = ("id", "message_id", "filename", "content_type", "size_bytes", "sha256", "content", "health_data")
+# message_attachments as it was before: the bytes on the row (the model no longer has the column).
+OLD_ATTACHMENTS = sa.table(
+    "message_attachments",
+    sa.column("id", sa.Integer),
+    sa.column("message_id", sa.Integer),
+    sa.column("filename", sa.String),
+    sa.column("content_type", sa.String),
+    sa.column("size_bytes", sa.Integer),
+    sa.column("sha256", sa.String),
+    sa.column("content", sa.LargeBinary),
+    sa.column("health_data", sa.Boolean),
+    sa.column("source", sa.String),
+)
 
 
 def _message(connection, direction: str, number: int) -> int:
@@ -43,7 +56,7 @@ def _message(connection, direction: str, number: int) -> int:
 
 def _attachment(connection, message_id: int, filename: str, content: bytes, *, health_data: bool = False) -> int:
     return connection.execute(
-        insert(MessageAttachment.__table__)
+        insert(OLD_ATTACHMENTS)
         .values(
             message_id=message_id,
             filename=filename,
@@ -52,14 +65,14 @@ def _attachment(connection, message_id: int, filename: str, content: bytes, *, h
             sha256=files.sha256_of(content),
             content=content,
             health_data=health_data,
+            source="received" if filename == "scan.pdf" else "case_document",
         )
-        .returning(MessageAttachment.__table__.c.id)
+        .returning(OLD_ATTACHMENTS.c.id)
     ).scalar_one()
 
 
-def _rows(connection) -> dict[int, tuple]:
-    table = MessageAttachment.__table__
-    return {row.id: row for row in connection.execute(select(*(table.c[name] for name in ATTACHMENT_COLUMNS)))}
+def _contents(connection) -> dict[int, bytes | None]:
+    return dict(connection.execute(select(OLD_ATTACHMENTS.c.id, OLD_ATTACHMENTS.c.content)).all())
 
 
 def test_sent_files_move_from_the_database_to_the_archive_with_their_record_and_back_on_downgrade(app, local_storage):
@@ -77,16 +90,13 @@ def test_sent_files_move_from_the_database_to_the_archive_with_their_record_and_
         db.session.expire_all()
         rows = {row.id: row for row in db.session.scalars(select(MessageAttachment))}
         assert re.fullmatch(rf"archive/2025/{sent}-Widerspruch-Marz-[0-9a-f]{{16}}\.pdf", rows[letter].stored_key)
-        assert rows[letter].content is None and rows[record].content is None
-        assert (rows[waiting].stored_key, rows[waiting].content) == (None, WAITING)
-        assert read_kept(rows[letter]) == LETTER and read_kept(rows[record]) == RECORD  # hash checked
+        assert "content" not in {column["name"] for column in sa.inspect(db.engine).get_columns("message_attachments")}
+        assert [read_kept(rows[n]) for n in (letter, record, waiting)] == [LETTER, RECORD, WAITING]  # hash checked
         archived = local_storage / "invoices" / rows[letter].stored_key.removeprefix("archive/")
         assert archived.read_bytes() == LETTER
         records = {row.key: row for row in db.session.scalars(select(StoredFile))}
-        assert (records[rows[letter].stored_key].kind, records[rows[record].stored_key].kind) == (
-            "letter",
-            "mail_attachment",
-        )
+        kinds = [records[rows[n].stored_key].kind for n in (letter, record, waiting)]
+        assert kinds == ["letter", "mail_attachment", "mail_attachment"]
         assert {row.location for row in records.values()} == {"local"}
         assert str(records[rows[letter].stored_key].retain_until) == "2031-12-31"
         db.session.rollback()
@@ -94,8 +104,8 @@ def test_sent_files_move_from_the_database_to_the_archive_with_their_record_and_
         flask_migrate.downgrade(revision=BEFORE)
 
         with db.engine.connect() as connection:
-            back = _rows(connection)
-            assert (back[letter].content, back[record].content, back[waiting].content) == (LETTER, RECORD, WAITING)
+            back = _contents(connection)
+            assert (back[letter], back[record], back[waiting]) == (LETTER, RECORD, WAITING)
             assert connection.execute(select(StoredFile.__table__.c.key)).all() == []
     finally:
         flask_migrate.upgrade()
