@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from backoffice.cases.models import CaseDocument
 from backoffice.extensions import db
 from backoffice.messages import operations
 from backoffice.messages.attachments import read_kept
@@ -20,9 +21,11 @@ from backoffice.storage import files
 from backoffice.storage.backends import RetainedFile
 from backoffice.storage.models import StoredFile
 from backoffice.trail import HEALTH_DATA_READ, AuditEvent
+from tests.factories import make_case, make_patient
 from tests.helpers import change_settings
 from tests.messages.conftest import run_send_job
 from tests.messages.factories import make_writing_case
+from tests.messages.inbound import PDF, receive, reply
 from tests.servers import free_port
 
 LETTER = b"%PDF-1.7\n% dispute letter to the hospital\n" + bytes(range(256)) * 20 + b"\n%%EOF\n"
@@ -205,3 +208,25 @@ def test_a_file_stored_inside_a_savepoint_that_rolls_back_is_removed(app, storag
     db.session.commit()
 
     assert not files.backend().exists(key)
+
+
+def test_a_received_file_waiting_for_a_case_is_kept_in_the_store_erasable_and_filed_when_assigned(
+    app, storage, users, as_role
+):
+    case = make_case(patient=make_patient(email="new.address@example.test"), coordinator=users["coordinator"])
+    db.session.commit()
+    receive(reply(sender="new.address@example.test", subject="My scan", files=(("scan.pdf", "application/pdf", PDF),)))
+    row = db.session.scalar(select(MessageAttachment))
+    stored = db.session.scalar(select(StoredFile).where(StoredFile.key == row.stored_key))
+    assert (stored.kind, stored.location, stored.sha256) == ("mail_attachment", storage, row.sha256)
+    assert files.backend().get(row.stored_key) == PDF
+
+    client = as_role("coordinator")
+    assert client.get(f"/messages/unmatched/{row.message_id}/files/{row.id}").data == PDF
+    answer = client.post(f"/messages/unmatched/{row.message_id}/assign", data={"case_number": case.number})
+
+    assert answer.status_code == 302
+    db.session.expire_all()
+    document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id))
+    assert db.session.get(MessageAttachment, row.id).document_id == document.id
+    assert client.get(f"/cases/{case.id}/documents/{document.id}").data == PDF
