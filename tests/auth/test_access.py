@@ -266,18 +266,18 @@ def _unmatched_mail(key: str) -> tuple[int, int]:
     db.session.add(message)
     db.session.flush()
     stored = store_message_file(message.id, "passport.pdf", PDF, health_data=True)
-    message.attachments = [
-        MessageAttachment(
-            filename="passport.pdf",
-            content_type="application/pdf",
-            size_bytes=stored.size,
-            sha256=stored.sha256,
-            stored_key=stored.key,
-            source="received",
-        )
-    ]
+    attachment = MessageAttachment(
+        message_id=message.id,
+        filename="passport.pdf",
+        content_type="application/pdf",
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        stored_key=stored.key,
+        source="received",
+    )
+    db.session.add(attachment)
     db.session.flush()
-    return message.id, message.attachments[0].id
+    return message.id, attachment.id
 
 
 def _patient_records(world, person, user, hospital, physician, programme, interpreter, pharmacy) -> dict:
