@@ -17,8 +17,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, update
-from sqlalchemy.orm import Session
+from sqlalchemy import update
 
 from backoffice.cases.operations import get_case
 from backoffice.config import settings
@@ -49,6 +48,7 @@ from backoffice.invoicing.printing import issuer_details
 from backoffice.languages import for_patient
 from backoffice.numbering import next_number
 from backoffice.storage import archive
+from backoffice.storage.transactions import discard_on_rollback
 
 
 def _claim(invoice_id: int, expected_version: int | None) -> None:
@@ -140,7 +140,6 @@ def issue_invoice(
     invoice.deductions_total = totals.deductions
     invoice.issued_at = utcnow()
     invoice.issued_by_id = actor_id
-    # Before the PDF is archived: queueing uses a savepoint, whose commit would end `_remove_on_rollback`'s watch.
     tell_patient(invoice, "invoice_issued")
     try:
         # In the patient's language as of today: the archived bytes keep it, whatever they prefer later. A PDF/A-3b
@@ -164,7 +163,7 @@ def issue_invoice(
             )
         ) from exc
     stored = archive.store_pdf(number, issue_date.year, pdf, kind="invoice")
-    _remove_on_rollback(stored.filename)
+    discard_on_rollback(archive.AREA + stored.filename)  # a failed issue gives its number back, and its PDF
     invoice.pdf_filename, invoice.pdf_sha256, invoice.pdf_size = stored.filename, stored.sha256, stored.size
     invoice.status = "issued"
     db.session.flush()
@@ -188,41 +187,3 @@ def issue_invoice(
 
 def _amount(value: Decimal) -> str:
     return f"{value:,.2f}"
-
-
-def _remove_on_rollback(filename: str) -> None:
-    """If the transaction that archived `filename` rolls back, the file goes too (its number is given back)."""
-    db.session.info.setdefault(ARCHIVED_IN_TRANSACTION, []).append(filename)
-
-
-ARCHIVED_IN_TRANSACTION = "archived_pdfs"
-COMMITTING = "invoicing.committing"
-
-
-@event.listens_for(Session, "before_commit")
-def _committing(session: Session) -> None:
-    if session.info.get(ARCHIVED_IN_TRANSACTION):
-        # Flush first: a failure there (a constraint, the audit rows) surely stored nothing, and the file goes.
-        # Only a failure of the COMMIT itself leaves us not knowing whether the invoice was issued.
-        session.flush()
-        session.info[COMMITTING] = True
-
-
-@event.listens_for(Session, "after_rollback")
-def _discard_archived(session: Session) -> None:
-    filenames = session.info.pop(ARCHIVED_IN_TRANSACTION, [])
-    if session.info.pop(COMMITTING, False):
-        # The commit was under way when it failed (the database went away): it may have been committed without the
-        # answer reaching us, so the PDF may belong to an issued invoice. Keep it; an unused one harms nobody (its
-        # name carries its hash, and nothing serves a file no invoice names).
-        for filename in filenames:
-            current_app.logger.warning("kept %s: the commit of its issue was cut off", filename)
-        return
-    for filename in filenames:
-        archive.discard_pdf(filename)
-
-
-@event.listens_for(Session, "after_commit")
-def _keep_archived(session: Session) -> None:
-    session.info.pop(ARCHIVED_IN_TRANSACTION, None)
-    session.info.pop(COMMITTING, None)

@@ -20,6 +20,7 @@ from backoffice.errors import NotFound
 from backoffice.forms import choices, form_errors
 from backoffice.jobs import outbox
 from backoffice.messages import bp, case_page, compose, consultation, portal_thread, thread  # noqa: F401 (case_page)
+from backoffice.messages.attachments import read_kept
 from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, PortalAnswerForm, SharingConsentForm
 from backoffice.messages.operations import undeliverable
 from backoffice.params import page_number, positive_int
@@ -76,9 +77,9 @@ def message_html(case_id: int, message_id: int):
 @roles_required(*THREAD_READERS)
 @reads_health_data(case_arg="case_id")
 def download_message_file(case_id: int, message_id: int, attachment_id: int):
-    """A file as it was sent with the message."""
+    """A file as it was sent with the message, read from the store (refused and audited if its bytes changed)."""
     file = thread.message_file(case_id, message_id, attachment_id)
-    return download(file.content, mimetype=file.content_type, filename=file.filename)
+    return download(read_kept(file), mimetype=file.content_type, filename=file.filename)
 
 
 # ---------------------------------------------------------------------------------------------- writing

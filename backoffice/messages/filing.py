@@ -16,12 +16,13 @@ from backoffice.cases.documents import DocumentError, store_bytes
 from backoffice.cases.models import Case, CaseDocument
 from backoffice.cases.operations import get_case, record_case_event
 from backoffice.extensions import db
+from backoffice.messages.attachments import read_kept, store_message_file
 from backoffice.messages.incoming import ReceivedMail
-from backoffice.messages.models import Message, MessageAttachment
+from backoffice.messages.models import RECEIVED_FILE, Message, MessageAttachment
 from backoffice.messages.reply_addresses import case_of_address, is_own_address
 from backoffice.notifications.operations import notify
 
-KEPT = "received"  # MessageAttachment.source of a file kept (filed, or waiting on the unmatched list)
+KEPT = RECEIVED_FILE  # MessageAttachment.source of a file kept (filed, or waiting on the unmatched list)
 NOT_KEPT = "not_kept"  # listed by name only: not a PDF, JPEG or PNG, too large, or refused by the archive
 
 
@@ -64,7 +65,8 @@ def counterpart_of(address: str, case: Case) -> str:
 
 def keep_files(message: Message, files: Iterable, case: Case | None) -> list[CaseDocument]:
     """A MessageAttachment row per received file; on a case, the kept ones are filed as documents of type
-    "received"; without one (the unmatched list), their bytes wait on the row until staff assign the mail."""
+    "received"; without one (the unmatched list), or refused by the case's documents, their bytes wait in the store
+    (`attachments.store_message_file`) until staff assign the mail."""
     documents = []
     for file in files:
         row = MessageAttachment(
@@ -73,22 +75,27 @@ def keep_files(message: Message, files: Iterable, case: Case | None) -> list[Cas
             content_type=file.content_type,
             size_bytes=file.size,
             sha256=file.sha256,
-            content=file.content,
             source=NOT_KEPT if file.refused else KEPT,
         )
         db.session.add(row)
-        if case is not None and row.content is not None:
-            document = file_attachment(row, case, message)
-            if document is not None:
-                documents.append(document)
+        if file.content is None:
+            continue
+        document = file_attachment(row, case, message, file.content) if case is not None else None
+        if document is not None:
+            documents.append(document)
+        else:
+            row.stored_key = store_message_file(message.id, file.filename, file.content, health_data=True).key
     db.session.flush()
     return documents
 
 
-def file_attachment(row: MessageAttachment, case: Case, message: Message) -> CaseDocument | None:
-    """File a kept attachment as a case document (type "received"); its bytes then live in the archive only.
+def file_attachment(
+    row: MessageAttachment, case: Case, message: Message, content: bytes | None = None
+) -> CaseDocument | None:
+    """File a kept attachment (`content`, or its bytes in the store) as a case document (type "received"); it is
+    opened there from then on (its copy in the store stays with the mail, erasable as health data).
 
-    The archive's own rules apply (a closed case takes no documents): a refused file keeps its bytes on the row.
+    The documents' own rules apply (a closed case takes no documents): a refused file stays kept with the mail.
     Nobody uploaded it: the document has no uploader (pages say "Received by mail"; its description names the
     sender), not the name of whoever assigned the mail or coordinates the case.
     """
@@ -97,13 +104,13 @@ def file_attachment(row: MessageAttachment, case: Case, message: Message) -> Cas
             document = store_bytes(
                 case.id,
                 row.filename,
-                row.content or b"",
+                content if content is not None else read_kept(row),
                 description=f"By mail from {message.from_address or 'an unknown sender'}"[:300],
                 actor_id=None,
             )
     except DocumentError:
         return None
-    row.document_id, row.content = document.id, None
+    row.document_id = document.id
     return document
 
 

@@ -23,6 +23,7 @@ from backoffice.downloads import download
 from backoffice.errors import NotFound
 from backoffice.forms import ConfirmForm, FlaskForm, form_errors
 from backoffice.messages import bp, unmatched
+from backoffice.messages.attachments import read_kept
 from backoffice.messages.models import Message
 from backoffice.params import page_number
 from backoffice.transactions import commit_answer, commit_change
@@ -111,7 +112,7 @@ def unmatched_mail_html(message_id: int):
 @reads_health_data(record=Message, record_arg="message_id")
 def unmatched_mail_file(message_id: int, attachment_id: int):
     file = unmatched.waiting_file(message_id, attachment_id)
-    return download(file.content or b"", mimetype=file.content_type, filename=file.filename)
+    return download(read_kept(file), mimetype=file.content_type, filename=file.filename)
 
 
 @bp.route("/messages/unmatched/<int:message_id>/assign", methods=["POST"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.auth.models import User
@@ -89,9 +89,13 @@ class Message(db.Model):
         return [a for a in (self.to_addresses + "," + self.cc_addresses).split(",") if a]
 
 
+RECEIVED_FILE = "received"  # MessageAttachment.source of a received file kept (filed, or waiting for a case)
+
+
 class MessageAttachment(db.Model):
-    """A file that went out with a message, kept as sent (every attempt sends these bytes), or one that came in with
-    a reply (then `document_id` is the case document it was filed as, type "received")."""
+    """A file that went out with a message, kept as sent in the store (`stored_key`: every attempt sends these bytes,
+    checked against `sha256`), or one that came in with a reply: filed as a case document (`document_id`, type
+    "received"), or, while its mail waits for a case (or its case took no documents), kept in the store."""
 
     __tablename__ = "message_attachments"
 
@@ -101,13 +105,20 @@ class MessageAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes | None] = mapped_column(LargeBinary)  # outbound: the bytes sent; inbound: None (filed)
+    # The key of its bytes in the store (`messages.attachments`); None: a received file filed at once, or not kept.
+    stored_key: Mapped[str | None] = mapped_column(String(300))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("case_documents.id"))
     # Medical records and anything else about the patient's health: only to the patient, physician or hospital.
     health_data: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     source: Mapped[str] = mapped_column(String(30), default="", server_default="")  # "case_document", "itinerary" ...
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+    @property
+    def kept(self) -> bool:
+        """Its bytes are kept with the message (a file sent, or one waiting for a case): it is opened from the
+        message. A received file filed as a case document is opened there."""
+        return self.stored_key is not None and not (self.source == RECEIVED_FILE and self.document_id is not None)
 
 
 class UndeliverableAddress(db.Model):

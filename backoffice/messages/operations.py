@@ -6,7 +6,6 @@ case, an invoice), or neither does. `sending.send_message` delivers it later, as
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import unicodedata
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.languages import N_, PATIENT_LANGUAGES
+from backoffice.messages.attachments import store_message_file
 from backoffice.messages.models import Message, MessageAttachment, UndeliverableAddress
 from backoffice.trail import record_event
 
@@ -48,7 +48,8 @@ FIELD_NAMES = {
 
 @dataclass(frozen=True)
 class OutgoingAttachment:
-    """A file to send with a message, as bytes: kept with the message, so every attempt sends the same file."""
+    """A file to send with a message, as bytes: kept in the store with the message, so every attempt sends the same
+    file (`messages.attachments`)."""
 
     filename: str
     content_type: str
@@ -116,14 +117,15 @@ def queue_message(
     db.session.add(message)
     db.session.flush()
     for file in files:
+        stored = store_message_file(message.id, file.filename, file.content, health_data=file.health_data)
         db.session.add(
             MessageAttachment(
                 message_id=message.id,
                 filename=file.filename,
                 content_type=file.content_type,
-                size_bytes=len(file.content),
-                sha256=hashlib.sha256(file.content).hexdigest(),
-                content=file.content,
+                size_bytes=stored.size,
+                sha256=stored.sha256,
+                stored_key=stored.key,
                 document_id=file.document_id,
                 health_data=file.health_data,
                 source=file.source,

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -35,8 +36,10 @@ from backoffice.jobs.runner import (
     progress,
     register_job,
 )
+from backoffice.messages.attachments import read_kept
 from backoffice.messages.models import Message
 from backoffice.messages.reply_addresses import reply_address
+from backoffice.storage.backends import MissingFile, StorageUnavailable
 from backoffice.trail import record_event
 
 BATCH_SIZE = 50  # send jobs per batch: one connection, one work horse; a batch stays short even on a slow server
@@ -84,7 +87,8 @@ def build_email(message: Message) -> EmailMessage:
         email.add_alternative(message.body_html, subtype="html")
     for file in message.attachments:
         maintype, _, subtype = file.content_type.partition("/")
-        email.add_attachment(file.content, maintype=maintype, subtype=subtype or "octet-stream", filename=file.filename)
+        content = read_kept(file)
+        email.add_attachment(content, maintype=maintype, subtype=subtype or "octet-stream", filename=file.filename)
     email["Content-Language"] = message.language  # after the body: setting content clears Content-* headers
     return email
 
@@ -105,7 +109,11 @@ def send_message(message_id: int) -> dict:
     progress(f"sending message {message_id}")
     message.attempts += 1
     try:
-        _deliver(build_email(message))
+        email = build_email(message)
+    except (StorageUnavailable, MissingFile) as error:
+        _unreadable_file(message, error)
+    try:
+        _deliver(email)
     except mailer.MailDeferred as error:
         message.last_error = str(error)[:2000]
         db.session.commit()
@@ -131,6 +139,21 @@ def send_message(message_id: int) -> dict:
     finish_with_the_work()  # the message sent and its job done, in one commit
     db.session.commit()
     return {"outcome": "sent", "message_id": message.message_id}
+
+
+def _unreadable_file(message: Message, error: StorageUnavailable | MissingFile) -> NoReturn:
+    """A file of the message cannot be read from the store: tried again later (the store may be away for a while),
+    or, when its bytes are not the ones stored at queueing (refused and audited by `files.read`), failed for good
+    with the reason on the outbox and the thread: nothing else than what was written is ever sent."""
+    if error.trace:
+        reason = f"an attached file differs from the one stored when the message was queued: {error.message}"
+        record_event(**error.trace)
+        _fail(message, reason)
+        db.session.commit()
+        raise PermanentJobError(reason) from None
+    message.last_error = f"an attached file cannot be read from the store now: {error.message}"[:2000]
+    db.session.commit()
+    raise TransientJobError(message.last_error) from None
 
 
 def give_up(args: dict, reason: str) -> None:

@@ -176,11 +176,11 @@ def message_html(case_id: int, message_id: int) -> str:
 
 
 def message_file(case_id: int, message_id: int, attachment_id: int) -> MessageAttachment:
-    """A file kept with a message of the case (the bytes that were sent); 404 otherwise, or for a received file,
-    which lives on as a case document."""
+    """A file kept with a message of the case (its bytes in the store: `attachments.read_kept`); 404 otherwise, or
+    for a received file, which lives on as a case document."""
     attachment = db.session.get(MessageAttachment, attachment_id)
     entry = thread_message(case_id, message_id)
-    if attachment is None or attachment.message_id != entry.message.id or attachment.content is None:
+    if attachment is None or attachment.message_id != entry.message.id or not attachment.kept:
         raise NotFound(_("There is no such file with this message."))
     return attachment
 

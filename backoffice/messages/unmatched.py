@@ -79,10 +79,10 @@ def open_unmatched(message_id: int) -> Message:
 
 
 def waiting_file(message_id: int, attachment_id: int) -> MessageAttachment:
-    """A kept file of a waiting or discarded mail (its bytes are on the row until the mail is assigned)."""
+    """A kept file of a waiting or discarded mail (its bytes in the store until the mail is assigned)."""
     message = get_unmatched(message_id, discarded_too=True)
     for attachment in message.attachments:
-        if attachment.id == attachment_id and attachment.content is not None:
+        if attachment.id == attachment_id and attachment.kept:
             return attachment
     raise NotFound(_("This mail has no such file."))
 
@@ -101,7 +101,7 @@ def assign_to_case(message_id: int, case_number: str, actor_id: int) -> Message:
     message.kind = "reply"
     filed = []
     for attachment in message.attachments:
-        if attachment.content is not None and filing.file_attachment(attachment, case, message) is not None:
+        if attachment.kept and filing.file_attachment(attachment, case, message) is not None:
             filed.append(attachment.filename)
     db.session.flush()
     kept = [a.filename for a in message.attachments if a.source == filing.KEPT]

@@ -23,7 +23,13 @@ LOCKED_KINDS = {
     "payment_reminder": "retention_letter_years",
     "letter": "retention_letter_years",
 }
-UNLOCKED_KINDS = {"case_document": "retention_medical_years", "export": None}
+# A mail attachment marked as health data (a medical record sent to a hospital) is kept as medical records are, and
+# erasable with them; other files sent by mail are business letters ("letter").
+UNLOCKED_KINDS = {
+    "case_document": "retention_medical_years",
+    "mail_attachment": "retention_medical_years",
+    "export": None,
+}
 KINDS = (*LOCKED_KINDS, *UNLOCKED_KINDS)
 
 

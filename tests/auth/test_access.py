@@ -41,6 +41,7 @@ from backoffice.jobs import AppSimpleWorker, get_queue, make_worker, redis_conne
 from backoffice.jobs.models import OutboxEntry
 from backoffice.logistics.itinerary import calendar
 from backoffice.logistics.models import FollowUp
+from backoffice.messages.attachments import store_message_file
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.operations import notify
 from backoffice.offers.models import Offer
@@ -263,19 +264,21 @@ def _unmatched_mail(key: str) -> tuple[int, int]:
         state="received",
         received_at=utcnow(),
     )
-    message.attachments = [
-        MessageAttachment(
-            filename="passport.pdf",
-            content_type="application/pdf",
-            size_bytes=len(PDF),
-            sha256="0" * 64,
-            content=PDF,
-            source="received",
-        )
-    ]
     db.session.add(message)
     db.session.flush()
-    return message.id, message.attachments[0].id
+    stored = store_message_file(message.id, "passport.pdf", PDF, health_data=True)
+    attachment = MessageAttachment(
+        message_id=message.id,
+        filename="passport.pdf",
+        content_type="application/pdf",
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        stored_key=stored.key,
+        source="received",
+    )
+    db.session.add(attachment)
+    db.session.flush()
+    return message.id, attachment.id
 
 
 def _patient_records(world, person, user, hospital, physician, programme, interpreter, pharmacy) -> dict:
@@ -465,13 +468,14 @@ def _thread_message(case, person: Person, coordinator) -> tuple[Message, Message
     )
     db.session.add(message)
     db.session.flush()
+    stored = store_message_file(message.id, person.document, PDF, health_data=True)
     attachment = MessageAttachment(
         message_id=message.id,
         filename=person.document,
         content_type="application/pdf",
-        size_bytes=len(PDF),
-        sha256="0" * 64,
-        content=PDF,
+        size_bytes=stored.size,
+        sha256=stored.sha256,
+        stored_key=stored.key,
         health_data=True,
         source="case_document",
     )

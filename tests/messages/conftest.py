@@ -17,6 +17,9 @@ from backoffice.jobs.runner import run_entry
 from tests.helpers import change_settings
 from tests.servers import free_port
 
+# The storage on both backends (`storage`: the local folders, then a real S3 API server), for the files messages keep.
+from tests.storage.conftest import local_storage, s3, s3_storage, storage  # noqa: F401
+
 
 class Inbox:
     """What the server received, in order; `refuse` makes it answer RCPT TO for an address with that code."""

@@ -150,9 +150,9 @@ def test_a_pdf_attachment_is_filed_as_a_received_document_and_other_files_are_li
     assert {d.document_type for d in documents} == {"received"}
     assert all(d.uploaded_by_id is None for d in documents)  # nobody uploaded them: they came with the mail
     pdf = by_name["Laborbefund März.pdf"]
-    assert pdf.document_id is not None and pdf.content is None and pdf.source == "received"
+    assert pdf.document_id is not None and pdf.stored_key is None and pdf.source == "received"  # filed at once
     exe = by_name["setup.exe"]
-    assert (exe.document_id, exe.content, exe.source) == (None, None, "not_kept")
+    assert (exe.document_id, exe.stored_key, exe.source) == (None, None, "not_kept")
     assert "files: Laborbefund März.pdf, scan.png" in db.session.scalar(
         select(CaseEvent.note).where(CaseEvent.kind == "message_received")
     )

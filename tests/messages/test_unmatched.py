@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from backoffice.cases.models import CaseDocument, CaseEvent
 from backoffice.extensions import db
+from backoffice.messages.attachments import read_kept
 from backoffice.messages.models import Message, MessageAttachment
 from backoffice.notifications.models import Notification
 from backoffice.trail import AuditEvent
@@ -61,7 +62,7 @@ def test_assigning_a_mail_files_its_attachment_on_the_case_and_tells_the_coordin
     db.session.commit()
     message = waiting(files=(("scan.pdf", "application/pdf", PDF),))
     attachment = db.session.scalar(select(MessageAttachment))
-    assert attachment.content == PDF and attachment.document_id is None  # waiting with its bytes
+    assert read_kept(attachment) == PDF and attachment.document_id is None  # waiting, its bytes in the store
     client = as_role("admin")
     assert client.get(f"/messages/unmatched/{message.id}/files/{attachment.id}").data == PDF
     answer = client.post(f"/messages/unmatched/{message.id}/assign", data={"case_number": case.number.lower()})
@@ -73,7 +74,7 @@ def test_assigning_a_mail_files_its_attachment_on_the_case_and_tells_the_coordin
     document = db.session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id))
     assert document.document_type == "received" and document.original_filename == "scan.pdf"
     attachment = db.session.get(MessageAttachment, attachment.id)
-    assert attachment.document_id == document.id and attachment.content is None
+    assert attachment.document_id == document.id and not attachment.kept  # opened as the case document now
     notification = db.session.scalar(select(Notification).where(Notification.kind == "reply_received"))
     assert notification.user_id == users["coordinator"].id
     assert (
