@@ -6,7 +6,7 @@ orders, notes, events, ...) and so on, so a table added later is in the export w
 row is given with all its columns (secrets such as password hashes and tokens left out); money and dates as text.
 Beside them: the audit entries about their data, the recipients their data went to (hospitals, physicians, hotels,
 transfer companies, interpreters, pharmacies, the addresses messages went to), and the stored files (medical records,
-offers, invoices, reminders, bills' originals, mail attachments) read back through the storage with their hashes checked.
+offers, invoices, reminders, bills' originals, mail attachments) read back through the storage, hashes checked.
 """
 
 from __future__ import annotations

@@ -145,7 +145,8 @@ def test_the_copy_is_downloaded_once_and_then_deleted_from_the_store(app, two_pa
 
 def test_the_patient_asks_for_a_copy_in_the_portal_and_an_administrator_confirms(app, two_patients, client):
     user = make_user("patient", email="anna@example.test", name="Anna Example")
-    db.session.get(Patient, two_patients.anna_id).user_id = user.id
+    anna = db.session.get(Patient, two_patients.anna_id)
+    anna.user_id, anna.preferred_language = user.id, "en"
     db.session.commit()
     login_as(client, user)
 
