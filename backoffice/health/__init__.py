@@ -1,4 +1,4 @@
-"""`GET /healthz`: is the app able to reach its database and Redis? For load balancers and monitoring."""
+"""`GET /healthz`: is the app able to reach its database, Redis and its file store? For load balancers and monitoring."""
 
 from flask import Blueprint
 
