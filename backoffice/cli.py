@@ -1,4 +1,4 @@
-"""`flask` command groups: users, demo, jobs (and each feature's own: hospitals, tariffs, bills, accounting, storage)."""
+"""`flask` command groups: users, demo, jobs, and the features' own (hospitals, tariffs, bills, accounting, storage)."""
 
 from __future__ import annotations
 

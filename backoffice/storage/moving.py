@@ -12,6 +12,7 @@ before its date: it stays there, named by no record, and the run says so.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -63,15 +64,11 @@ def move_files(
         if not health.ok:
             raise MoveStopped(f"the target {target.describe()} is not usable: {health.detail}")
         yield from _leftovers(to, target, batch_size=batch_size)
-    moved = 0
-    for row in pending(to, batch_size=batch_size):
-        if limit is not None and moved >= limit:
-            return
+    for row in itertools.islice(pending(to, batch_size=batch_size), limit):
         if dry_run:
             yield Step("would_move", row.key, row.size, f"{row.location} -> {to}")
         else:
             yield _move_one(row, target)
-        moved += 1
 
 
 def _move_one(row, target: Backend) -> Step:

@@ -14,10 +14,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from backoffice.trail import AuditEvent
 from backoffice.extensions import db
 from backoffice.storage import files, verifying
 from backoffice.storage.models import StoredFile
+from backoffice.trail import AuditEvent
 from tests.helpers import change_settings
 from tests.servers import s3_server
 

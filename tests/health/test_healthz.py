@@ -1,0 +1,68 @@
+"""`/healthz` names the file store's state beside the database's and Redis': "ok", or what is wrong (bucket missing,
+credentials refused, endpoint unreachable, a store that hangs), answered within the storage timeout, with a 503."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from tests.helpers import change_settings
+from tests.servers import s3_server
+
+
+def test_healthz_says_the_file_store_is_ok_on_either_backend(client, storage):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok", "storage": "ok"}
+
+
+def test_healthz_names_a_missing_bucket_refused_credentials_and_an_unreachable_endpoint_with_a_503(
+    app, client, s3, monkeypatch
+):
+    with s3_server(refuse_unknown_keys=True) as strict:
+        cases = {
+            "the bucket does not exist": {"storage_url": "s3://no-such-bucket", "s3_endpoint_url": s3.endpoint},
+            "the credentials were refused (403)": {"storage_url": "s3://b", "s3_endpoint_url": strict.endpoint},
+            "the endpoint did not answer (EndpointConnectionError)": {
+                "storage_url": "s3://b",
+                "s3_endpoint_url": f"http://127.0.0.1:{closed_port()}",
+            },
+        }
+        for expected, changes in cases.items():
+            change_settings(monkeypatch, app, storage_timeout_seconds=1, **changes)
+            response = client.get("/healthz")
+            assert response.status_code == 503, expected
+            assert response.get_json() == {"status": "failing", "database": "ok", "redis": "ok", "storage": expected}
+
+
+def test_healthz_gives_up_on_a_store_that_hangs_within_the_storage_timeout(app, client, monkeypatch):
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # takes connections, never answers
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        change_settings(monkeypatch, app, storage_url="s3://b", s3_endpoint_url=endpoint, storage_timeout_seconds=1)
+        started = time.monotonic()
+        response = client.get("/healthz")
+        took = time.monotonic() - started
+
+    assert response.status_code == 503
+    assert response.get_json()["storage"] == "the endpoint did not answer within 1 s"
+    assert took < 2.5
+
+
+def test_healthz_names_a_local_folder_it_cannot_write(app, client, monkeypatch, tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    change_settings(monkeypatch, app, storage_url="", invoice_archive=str(blocked / "invoices"))
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.get_json()["storage"].startswith(f"archive folder {blocked / 'invoices'}: ")
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
