@@ -112,7 +112,7 @@ def _remove_old_copy(source: Backend, key: str) -> str:
     try:
         source.delete(key)
     except RetainedFile:
-        return f"its old copy stays in {source.name} under its retention lock (no record names it)"
+        return f"its old copy stays in {source.name} under its retention lock; no record names it"
     except StorageUnavailable as failure:
         return f"its old copy in {source.name} could not be removed ({failure.message})"
     return ""

@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
 import threading
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,6 +22,8 @@ from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.helpers import change_settings
 from tests.servers import s3_server
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def storage_command(app, *args: str):
@@ -291,3 +295,24 @@ def dying_store(upstream_port: int, *, after_bytes: int) -> Iterator[int]:
         yield listener.getsockname()[1]
     finally:
         die()
+
+
+def test_make_run_with_a_missing_bucket_stops_at_the_start_and_says_so(s3, tmp_path):
+    env = {name: value for name, value in os.environ.items() if name not in ("DATABASE_URL", "REDIS_URL", "SMTP_URL")}
+    env.update(
+        INSTANCE_PATH=str(tmp_path),
+        INVOICE_ARCHIVE=str(tmp_path / "invoices"),
+        CASE_DOCUMENTS_DIR=str(tmp_path / "documents"),
+        STORAGE_URL="s3://no-such-bucket/demo",
+        S3_ENDPOINT_URL=s3.endpoint,
+        PORT=str(closed_port()),
+        MAKEFLAGS="",
+    )
+    run = subprocess.run(
+        ["make", "--no-print-directory", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert run.returncode != 0
+    assert f"Files: s3://no-such-bucket/demo/ at {s3.endpoint} is not usable: the bucket does not exist" in run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert not (tmp_path / "backoffice.db").exists()  # stopped before the database and the demo data
