@@ -7,7 +7,7 @@ import socket
 import time
 
 from tests.helpers import change_settings
-from tests.servers import s3_server
+from tests.servers import free_port, s3_server
 
 
 def test_healthz_says_the_file_store_is_ok_on_either_backend(client, storage):
@@ -26,7 +26,7 @@ def test_healthz_names_a_missing_bucket_refused_credentials_and_an_unreachable_e
             "the credentials were refused (403)": {"storage_url": "s3://b", "s3_endpoint_url": strict.endpoint},
             "the endpoint did not answer (EndpointConnectionError)": {
                 "storage_url": "s3://b",
-                "s3_endpoint_url": f"http://127.0.0.1:{closed_port()}",
+                "s3_endpoint_url": f"http://127.0.0.1:{free_port()}",
             },
         }
         for expected, changes in cases.items():
@@ -60,9 +60,3 @@ def test_healthz_names_a_local_folder_it_cannot_write(app, client, monkeypatch, 
 
     assert response.status_code == 503
     assert response.get_json()["storage"].startswith(f"archive folder {blocked / 'invoices'}: ")
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

@@ -21,7 +21,7 @@ from backoffice.storage import files, verifying
 from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.helpers import change_settings
-from tests.servers import s3_server
+from tests.servers import free_port, s3_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,7 +113,7 @@ def test_verify_reads_the_records_in_batches_so_its_queries_do_not_grow_with_the
 
 def test_verify_names_a_store_that_does_not_answer_and_tries_it_once(app, s3_storage, monkeypatch):
     store_files(4)
-    change_settings(monkeypatch, app, s3_endpoint_url=f"http://127.0.0.1:{closed_port()}", storage_timeout_seconds=1)
+    change_settings(monkeypatch, app, s3_endpoint_url=f"http://127.0.0.1:{free_port()}", storage_timeout_seconds=1)
 
     result = storage_command(app, "verify")
 
@@ -228,7 +228,7 @@ def test_check_names_a_missing_bucket_refused_credentials_and_an_unreachable_end
             "the credentials were refused": {"storage_url": "s3://b", "s3_endpoint_url": strict.endpoint},
             "the endpoint did not answer": {
                 "storage_url": "s3://b",
-                "s3_endpoint_url": f"http://127.0.0.1:{closed_port()}",
+                "s3_endpoint_url": f"http://127.0.0.1:{free_port()}",
             },
         }
         for expected, changes in cases.items():
@@ -240,12 +240,6 @@ def test_check_names_a_missing_bucket_refused_credentials_and_an_unreachable_end
     assert (
         storage_command(app, "check").output == f"Files: s3://{bucket}/demo/ at {s3.endpoint} (bucket {bucket}): ok\n"
     )
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
@@ -305,7 +299,7 @@ def test_make_run_with_a_missing_bucket_stops_at_the_start_and_says_so(s3, tmp_p
         CASE_DOCUMENTS_DIR=str(tmp_path / "documents"),
         STORAGE_URL="s3://no-such-bucket/demo",
         S3_ENDPOINT_URL=s3.endpoint,
-        PORT=str(closed_port()),
+        PORT=str(free_port()),
         MAKEFLAGS="",
     )
     run = subprocess.run(
