@@ -7,7 +7,7 @@ import socket
 import time
 
 from tests.helpers import change_settings
-from tests.servers import free_port, s3_server
+from tests.storage.broken_stores import broken_stores
 
 
 def test_healthz_says_the_file_store_is_ok_on_either_backend(client, storage):
@@ -20,15 +20,7 @@ def test_healthz_says_the_file_store_is_ok_on_either_backend(client, storage):
 def test_healthz_names_a_missing_bucket_refused_credentials_and_an_unreachable_endpoint_with_a_503(
     app, client, s3, monkeypatch
 ):
-    with s3_server(refuse_unknown_keys=True) as strict:
-        cases = {
-            "the bucket does not exist": {"storage_url": "s3://no-such-bucket", "s3_endpoint_url": s3.endpoint},
-            "the credentials were refused (403)": {"storage_url": "s3://b", "s3_endpoint_url": strict.endpoint},
-            "the endpoint did not answer (EndpointConnectionError)": {
-                "storage_url": "s3://b",
-                "s3_endpoint_url": f"http://127.0.0.1:{free_port()}",
-            },
-        }
+    with broken_stores(s3) as cases:
         for expected, changes in cases.items():
             change_settings(monkeypatch, app, storage_timeout_seconds=1, **changes)
             response = client.get("/healthz")

@@ -21,7 +21,8 @@ from backoffice.storage import files, verifying
 from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.helpers import change_settings
-from tests.servers import free_port, s3_server
+from tests.servers import free_port
+from tests.storage.broken_stores import broken_stores
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -222,15 +223,7 @@ def test_a_move_to_the_bucket_needs_storage_url_and_one_to_a_missing_bucket_move
 
 
 def test_check_names_a_missing_bucket_refused_credentials_and_an_unreachable_endpoint(app, s3, monkeypatch):
-    with s3_server(refuse_unknown_keys=True) as strict:
-        cases = {
-            "the bucket does not exist": {"storage_url": "s3://no-such-bucket", "s3_endpoint_url": s3.endpoint},
-            "the credentials were refused": {"storage_url": "s3://b", "s3_endpoint_url": strict.endpoint},
-            "the endpoint did not answer": {
-                "storage_url": "s3://b",
-                "s3_endpoint_url": f"http://127.0.0.1:{free_port()}",
-            },
-        }
+    with broken_stores(s3) as cases:
         for expected, changes in cases.items():
             change_settings(monkeypatch, app, storage_timeout_seconds=1, **changes)
             result = storage_command(app, "check")
