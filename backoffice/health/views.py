@@ -53,9 +53,11 @@ def _check_storage() -> str:
     except Exception as failure:  # whatever the store's client raised: the check answers, never a 500
         current_app.logger.warning("health check: storage check failed", exc_info=True)
         health = Health(False, str(failure))
-    if not health.ok:
-        current_app.logger.warning("health check: storage %s: %s", store.describe(), health.detail)
-    return "ok" if health.ok else health.detail
+    if health.ok:
+        return "ok"
+    current_app.logger.warning("health check: storage %s: %s", store.describe(), health.detail)
+    # The answer is public: a folder's path stays in the log; the object store's detail names no bucket or address.
+    return "a local folder cannot be written (the log names it)" if store.name == "local" else health.detail
 
 
 @bp.route("/healthz")

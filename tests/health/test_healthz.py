@@ -43,7 +43,7 @@ def test_healthz_gives_up_on_a_store_that_hangs_within_the_storage_timeout(app, 
     assert took < 2.5
 
 
-def test_healthz_names_a_local_folder_it_cannot_write(app, client, monkeypatch, tmp_path):
+def test_healthz_says_a_local_folder_cannot_be_written_and_the_log_names_it(app, client, monkeypatch, tmp_path, caplog):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
     change_settings(monkeypatch, app, storage_url="", invoice_archive=str(blocked / "invoices"))
@@ -51,4 +51,5 @@ def test_healthz_names_a_local_folder_it_cannot_write(app, client, monkeypatch, 
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.get_json()["storage"].startswith(f"archive folder {blocked / 'invoices'}: ")
+    assert response.get_json()["storage"] == "a local folder cannot be written (the log names it)"
+    assert f"archive folder {blocked / 'invoices'}" in caplog.text
