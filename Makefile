@@ -27,8 +27,11 @@ translations: $(STAMP)
 	$(BIN)/python -c 'from backoffice.languages import compile_catalogues; compile_catalogues()'
 
 ## Start Redis, an RQ worker, the job dispatcher and the web app on http://127.0.0.1:$${PORT:-5000} (Ctrl-C stops them all).
+## The file store is checked first: with STORAGE_URL set, a missing bucket, refused credentials or an endpoint that does
+## not answer stop it here with what is wrong, before anything is stored.
 run: pdf-fonts $(STAMP) translations
 	mkdir -p instance
+	$(BIN)/flask storage check
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo seed --if-empty
 	$(BIN)/python -m backoffice.devserver

@@ -145,6 +145,14 @@ def _mail_address(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
 
 
+def _file_store(env: dict[str, str]) -> str:
+    """Where stored files go (`make run` checked it first: `flask storage check`)."""
+    if env.get("STORAGE_URL"):
+        endpoint = f" at {env['S3_ENDPOINT_URL']}" if env.get("S3_ENDPOINT_URL") else ""
+        return f"{env['STORAGE_URL']}{endpoint} (STORAGE_URL)"
+    return "the local folders (INVOICE_ARCHIVE, CASE_DOCUMENTS_DIR)"
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "5000"))
     instance = instance_path()
@@ -193,6 +201,7 @@ def main() -> int:
             children.append((name, child))
         _wait_for(lambda: _port_answers(port), "the web app")
         print(f"\n  Back office running on http://127.0.0.1:{port}   (Ctrl-C stops everything `make run` started)\n")
+        print(f"  Files in {_file_store(env)}\n")
         if catcher is not None:
             print(f"  Mail catcher on {env['SMTP_URL']}: what it caught at http://127.0.0.1:{port}/dev/mail (admin)\n")
         print(f"  Demo logins, password {DEMO_PASSWORD!r}:")

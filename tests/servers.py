@@ -316,8 +316,9 @@ S3_CREDENTIALS = {
 
 
 @contextlib.contextmanager
-def s3_server() -> Iterator[S3Server]:
-    """Start `moto_server` (the `moto[server]` test dependency) on a free port of 127.0.0.1 and stop it after."""
+def s3_server(*, refuse_unknown_keys: bool = False) -> Iterator[S3Server]:
+    """Start `moto_server` (the `moto[server]` test dependency) on a free port of 127.0.0.1 and stop it after.
+    With `refuse_unknown_keys`, it checks credentials as AWS does and knows none: every call is refused."""
     import sys
 
     port = free_port()
@@ -328,7 +329,11 @@ def s3_server() -> Iterator[S3Server]:
             [str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p", str(port)],
             stdout=output,
             stderr=subprocess.STDOUT,
-            env={**os.environ, **S3_CREDENTIALS},
+            env={
+                **os.environ,
+                **S3_CREDENTIALS,
+                **({"INITIAL_NO_AUTH_ACTION_COUNT": "0"} if refuse_unknown_keys else {}),
+            },
         )
     try:
         _wait_for_port(port, process, log, what="moto_server (S3 API)")

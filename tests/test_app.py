@@ -64,7 +64,7 @@ def test_development_defaults_need_nothing_running(monkeypatch, tmp_path):
 def test_healthz_reports_database_and_redis(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok"}
+    assert response.get_json() == {"status": "ok", "database": "ok", "redis": "ok", "storage": "ok"}
 
 
 def test_healthz_names_the_failing_part(app_config, tmp_path):
@@ -73,7 +73,7 @@ def test_healthz_names_the_failing_part(app_config, tmp_path):
     )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
-    assert response.get_json() == {"status": "failing", "database": "ok", "redis": "unreachable"}
+    assert response.get_json() == {"status": "failing", "database": "ok", "redis": "unreachable", "storage": "ok"}
 
 
 def test_healthz_reports_an_unreachable_database(app_config, tmp_path):

@@ -94,7 +94,7 @@ def test_make_run_starts_redis_mail_catcher_worker_dispatcher_and_web_and_ctrl_c
         output = "".join(lines)
         assert f"http://127.0.0.1:{port}" in output and "admin@demo.test" in output, output
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
-            assert json.load(response) == {"status": "ok", "database": "ok", "redis": "ok"}
+            assert json.load(response) == {"status": "ok", "database": "ok", "redis": "ok", "storage": "ok"}
         assert (tmp_path / "redis.sock").exists()
         children = _children(server.pid)
         commands = " | ".join(children.values())

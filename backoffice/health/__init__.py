@@ -1,4 +1,4 @@
-"""`GET /healthz`: is the app able to reach its database and Redis? For load balancers and monitoring."""
+"""`GET /healthz`: do the database, Redis and the file store answer? For load balancers and monitoring."""
 
 from flask import Blueprint
 
