@@ -183,6 +183,10 @@ class Settings:
     job_retry_backoff_seconds: tuple[int, ...] = setting(
         "JOB_RETRY_BACKOFF_SECONDS", {"development": "3,10,30", "test": "0", "*": "30,120,600"}
     )
+    # A worker reads RQ's command channel (stop a job, kill a work horse) in a thread that wakes this often; stopping
+    # the worker waits for that thread, so RQ's own 60 s made every stop (Ctrl-C, a deploy, a test's burst) take up
+    # to a minute.
+    worker_command_poll_seconds: float = setting("WORKER_COMMAND_POLL_SECONDS", {"test": "0.05", "*": "1"})
     # Medicine orders: how often tracking is asked, and what the sandbox providers do
     # (the development defaults let a demo order arrive within a minute)
     tracking_poll_seconds: int = setting("TRACKING_POLL_SECONDS", {"development": "10", "test": "0", "*": "14400"})

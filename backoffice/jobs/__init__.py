@@ -28,6 +28,16 @@ def get_queue(name: str = "default") -> Queue:
 
 class _InAppContext:
     app: Flask
+    command_poll_seconds: float
+
+    def subscribe(self) -> None:
+        # RQ's own subscribe, with our wake-up instead of its 60 s: redis-py's PubSubWorkerThread.stop() waits for
+        # the thread, which may be asleep for the whole interval, so each stop of a worker took up to a minute.
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(
+            sleep_time=self.command_poll_seconds, daemon=True, exception_handler=self._pubsub_exception_handler
+        )
 
     def perform_job(self, job, queue, *args, **kwargs):
         with self.app.app_context():
@@ -52,8 +62,9 @@ class AppSimpleWorker(_InAppContext, SimpleWorker):
 
 
 def make_worker(app: Flask, queue_names: tuple[str, ...] = QUEUES, worker_class: type = AppWorker) -> Worker:
-    worker_class = type(f"Bound{worker_class.__name__}", (worker_class,), {"app": app})
     with app.app_context():
+        bound = {"app": app, "command_poll_seconds": settings().worker_command_poll_seconds}
+        worker_class = type(f"Bound{worker_class.__name__}", (worker_class,), bound)
         configure_mappers()  # once here, not again in every work horse forked from this process
         connection = redis_connection(timeout=None)
         return worker_class([Queue(name, connection=connection) for name in queue_names], connection=connection)
