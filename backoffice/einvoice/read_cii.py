@@ -75,6 +75,7 @@ SETTLEMENT, TAX, PERIOD, ALLOWANCE_CHARGE = (
     )
 )
 SUMMATION, LINE_TOTAL = RAM + "SpecifiedTradeSettlementLineMonetarySummation", RAM + "LineTotalAmount"
+DATE_TIME = UDT + "DateTimeString"
 CATEGORY, RATE, START, END = (
     RAM + t for t in ("CategoryCode", "RateApplicablePercent", "StartDateTime", "EndDateTime")
 )
@@ -92,6 +93,14 @@ def _number(element: etree._Element | None, term: str, line_id: str, *, required
     if value is not None and NUMBER.fullmatch(value):  # no white space, nothing to cut: the text is the number
         return Decimal(value)
     return amount(element, term, line=line_id, required=required)
+
+
+def _first(element: etree._Element | None, tag: str) -> etree._Element | None:
+    """`xml_values.child` of an element with one child or two: a loop costs less than an iterator."""
+    for kid in element if element is not None else ():
+        if kid.tag == tag:
+            return kid
+    return None
 
 
 def _line(item: etree._Element, position: int) -> Line:
@@ -163,13 +172,13 @@ def _line(item: etree._Element, position: int) -> Line:
         _number(quantity, "BT-129", line_id, required=True),
         quantity.get("unitCode", "") if quantity is not None else "",
         _number(price, "BT-146", line_id, required=True),
-        _number(child(summation, LINE_TOTAL), "BT-131", line_id, required=True),
+        _number(_first(summation, LINE_TOTAL), "BT-131", line_id, required=True),
         _value(category),
         _number(rate, "BT-152", line_id),
         _value(item_id),
         optional_amount(basis, "BT-149", line=line_id) if basis is not None else None,
-        _date(start, "BT-134", line=line_id) if start is not None else None,
-        _date(end, "BT-135", line=line_id) if end is not None else None,
+        iso_date(_value(_first(start, DATE_TIME)), "BT-134", line=line_id) if start is not None else None,
+        iso_date(_value(_first(end, DATE_TIME)), "BT-135", line=line_id) if end is not None else None,
         allowances,
         charges,
         _value(child(note, CONTENT)) if note is not None else "",
