@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from backoffice.billing import audit
 from backoffice.billing.models import BillLine, TariffItem
 from backoffice.cases.models import Case
+from backoffice.collector import collector_paused
 from backoffice.config import settings
 from backoffice.directory.programmes import split_tariff_codes
 from backoffice.extensions import db
@@ -77,13 +78,14 @@ def tariff_index(import_id: int, codes: Iterable[str]) -> dict[str, list[audit.T
     connection = db.session.connection()
     statement = _OF_CODES[connection.dialect.name]
     version = audit.TariffVersion
-    return audit.index_tariff(
-        version(*row)
-        for start in range(0, len(wanted), CODE_CHUNK)
-        for row in connection.execute(
-            statement, {"import_id": import_id, "codes": wanted[start : start + CODE_CHUNK]}
-        ).all()
-    )
+    with collector_paused():  # a version and a row per item, no cycle: see `collector`
+        return audit.index_tariff(
+            version(*row)
+            for start in range(0, len(wanted), CODE_CHUNK)
+            for row in connection.execute(
+                statement, {"import_id": import_id, "codes": wanted[start : start + CODE_CHUNK]}
+            ).all()
+        )
 
 
 @dataclass
