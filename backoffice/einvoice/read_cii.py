@@ -103,37 +103,27 @@ def _first(element: etree._Element | None, tag: str) -> etree._Element | None:
     return None
 
 
+def _pair(element: etree._Element | None, first_tag: str, second_tag: str) -> tuple[etree._Element | None, ...]:
+    """The first child of each of two tags, in one pass over the element's children."""
+    first = second = None
+    for kid in element if element is not None else ():
+        tag = kid.tag
+        if tag == first_tag:
+            first = kid if first is None else first
+        elif tag == second_tag and second is None:
+            second = kid
+    return first, second
+
+
 def _line(item: etree._Element, position: int) -> Line:
     parts = children(item)
-    line_number = note = name = item_id = None
-    for kid in parts.get(DOCUMENT_LINE, ()):
-        tag = kid.tag
-        if tag == LINE_ID and line_number is None:
-            line_number = kid
-        elif tag == NOTE and note is None:
-            note = kid
+    line_number, note = _pair(parts.get(DOCUMENT_LINE), LINE_ID, NOTE)
     line_id = _value(line_number) or str(position)
-    for kid in parts.get(PRODUCT, ()):
-        tag = kid.tag
-        if tag == ITEM_ID and item_id is None:
-            item_id = kid
-        elif tag == NAME and name is None:
-            name = kid
-    price = basis = quantity = summation = tax = period = None
-    for kid in parts.get(AGREEMENT, ()):
-        if kid.tag == NET_PRICE:
-            for value in kid:
-                tag = value.tag
-                if tag == CHARGE_AMOUNT and price is None:
-                    price = value
-                elif tag == BASIS and basis is None:
-                    basis = value
-            break
-    for kid in parts.get(DELIVERY, ()):
-        if kid.tag == BILLED:
-            quantity = kid
-            break
+    item_id, name = _pair(parts.get(PRODUCT), ITEM_ID, NAME)
+    price, basis = _pair(_first(parts.get(AGREEMENT), NET_PRICE), CHARGE_AMOUNT, BASIS)
+    quantity = _first(parts.get(DELIVERY), BILLED)
     settlement = parts.get(SETTLEMENT)
+    tax = period = summation = None
     allowances = charges = ZERO
     adjusted = False
     for kid in settlement if settlement is not None else ():
@@ -153,19 +143,8 @@ def _line(item: etree._Element, position: int) -> Line:
                 ),
                 line_id,
             )
-    category = rate = start = end = None
-    for kid in tax if tax is not None else ():
-        tag = kid.tag
-        if tag == CATEGORY and category is None:
-            category = kid
-        elif tag == RATE and rate is None:
-            rate = kid
-    for kid in period if period is not None else ():
-        tag = kid.tag
-        if tag == START and start is None:
-            start = kid
-        elif tag == END and end is None:
-            end = kid
+    category, rate = _pair(tax, CATEGORY, RATE)
+    start, end = _pair(period, START, END)
     return Line(
         line_id,
         _value(name),
