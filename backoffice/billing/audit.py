@@ -22,31 +22,21 @@ Lines of steps 6 and 7 are *priced*: they carry `charged`, `expected` and the di
 steps 3 to 5 are *unpriced*: their charged amount is summed per currency in `unpriced`, the money in question.
 Credits are summed apart in `credit` (a negative amount). A bill's whole total is `Totals.total`.
 
-What a readable line is (decided here, since hospitals' CSVs vary):
-- `date`: `YYYY-MM-DD`, a real calendar date.
-- `quantity`: a positive number written with digits and an optional dot and up to 4 decimals (`1.5` hours).
-- `unit_price`: a number written the same way, at least zero. A decimal comma (`12,50`), thousands separators,
-  exponents and more than 4 decimals (finer than a tariff price is kept) are not read here (a bill file written
-  with decimal commas is turned into this form when it is read, see `bills.csv_file`). A negative unit price is a
-  credit.
-- `code`: required, at most 40 characters as in tariffs; compared with the tariff's codes exactly, after trimming.
-- `currency`: required, an ISO 4217 code (`eur` is read as `EUR`).
-
-This module stays whole although it is a little over 400 lines: the statuses above are decided in one order by one
-function (`audit_bill`), and reading a line, the totals and the ratio are the rules that order needs; split apart,
-a reader would follow one rule across several files.
+What a readable line is, and the line as read, are `line_reading`'s (`read_line`); every status is decided here, in
+one order, by `audit_bill`, with the totals and the ratio that order needs.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from operator import attrgetter
 
-from backoffice.money import MAX_AMOUNT, Money, MoneyError, check_currency, round_half_up, to_decimal
+from backoffice.billing.line_reading import BillLine, RawLine, UnreadableLine, read_line
+from backoffice.collector import collector_paused
+from backoffice.money import MAX_AMOUNT, Money, round_half_up
 
 INVALID = "invalid"
 DUPLICATE = "duplicate"
@@ -82,11 +72,7 @@ UNPRICED = frozenset({DUPLICATE, UNKNOWN_CODE, NO_VALID_TARIFF, CURRENCY_MISMATC
 # A hospital applying a foreign-patient coefficient shows up as a systematic ratio, not as a few bad lines.
 SURCHARGE_THRESHOLD = Decimal("1.05")
 CENT_PLACES = 2
-MAX_DECIMALS = 4  # the scale of tariff prices
-MAX_CODE_LENGTH = 40  # as in tariffs
-
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,51 +88,6 @@ class TariffVersion:
 
     def valid_on(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
-
-@dataclass(frozen=True, slots=True)
-class RawLine:
-    """A bill line as the hospital wrote it: text values, not yet read.
-
-    `row` is where it came from (the CSV row, the header being row 1); `line_no` is the bill's own line number when
-    it is a positive whole number. `error` is set when the row itself is malformed (too many or too few values).
-    """
-
-    row: int
-    line_no: int | None
-    date: str
-    code: str
-    description: str
-    quantity: str
-    unit_price: str
-    currency: str
-    error: str | None = None
-    charged: str | None = None  # the line's own amount, when the bill states one (an e-invoice's BT-131)
-
-    @property
-    def number(self) -> int:
-        """The bill's line number, or the CSV row number when the bill gives none that is usable."""
-        return self.line_no if self.line_no is not None else self.row
-
-
-@dataclass(frozen=True, slots=True)
-class BillLine:
-    """A readable bill line."""
-
-    date: date
-    code: str
-    quantity: Decimal
-    unit_price: Decimal
-    currency: str
-    charged: Decimal | None = None  # as the bill states it; otherwise unit_price x quantity
-
-    @property
-    def duplicate_key(self) -> tuple[date, str, Decimal, Decimal, str]:
-        return self.date, self.code, self.quantity, self.unit_price, self.currency
-
-
-class UnreadableLine(ValueError):
-    """A bill line that cannot be read; the message names the columns and is meant for people."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,76 +143,6 @@ class AuditResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-# ---------------------------------------------------------------------------------------------- reading a line
-
-
-def _amount_text(value: str, column: str, problems: list[str], *, positive: bool) -> Decimal | None:
-    text = (value or "").strip()
-    if not text:
-        problems.append(f"{column} is missing")
-        return None
-    if not _NUMBER.fullmatch(text):
-        problems.append(f"{column} {text[:40]!r} is not a number (use digits and a dot, such as 1234.50)")
-        return None
-    number = Decimal(text)
-    if positive and number <= 0:
-        problems.append(f"{column} {text!r} is not a positive number")
-        return None
-    if -int(number.as_tuple().exponent) > MAX_DECIMALS:
-        problems.append(f"{column} {text!r} has more than {MAX_DECIMALS} decimals")
-        return None
-    try:
-        return to_decimal(number if number else number.copy_abs())  # "-0.00" is zero, not a negative zero
-    except MoneyError:
-        problems.append(f"{column} {text[:40]!r} is too large")
-        return None
-
-
-def read_line(raw: RawLine) -> BillLine:
-    """The line's values read, or `UnreadableLine` naming every column that cannot be read."""
-    if raw.error:
-        raise UnreadableLine(raw.error)
-    problems: list[str] = []
-    day: date | None = None
-    date_text = (raw.date or "").strip()
-    if not date_text:
-        problems.append("date is missing")
-    else:
-        try:
-            if not _DATE.fullmatch(date_text):
-                raise ValueError
-            day = date.fromisoformat(date_text)
-        except ValueError:
-            problems.append(f"date {date_text[:40]!r} is not a date (use YYYY-MM-DD)")
-    code = (raw.code or "").strip()
-    if not code:
-        problems.append("code is missing")
-    elif len(code) > MAX_CODE_LENGTH:
-        problems.append(f"code has more than {MAX_CODE_LENGTH} characters")
-    quantity = _amount_text(raw.quantity, "quantity", problems, positive=True)
-    unit_price = _amount_text(raw.unit_price, "unit_price", problems, positive=False)
-    charged = _amount_text(raw.charged, "charged", problems, positive=False) if raw.charged is not None else None
-    currency = (raw.currency or "").strip().upper()
-    if not currency:
-        problems.append("currency is missing")
-    else:
-        try:
-            currency = check_currency(currency)
-        except MoneyError:
-            problems.append(f"currency {currency[:40]!r} is not an ISO 4217 code (such as EUR)")
-    if (
-        not problems
-        and quantity is not None
-        and unit_price is not None
-        and abs(round_half_up(unit_price * quantity, CENT_PLACES)) >= MAX_AMOUNT
-    ):
-        problems.append("unit_price x quantity is too large for an amount")
-    if problems:
-        raise UnreadableLine("; ".join(problems))
-    assert day is not None and quantity is not None and unit_price is not None
-    return BillLine(date=day, code=code, quantity=quantity, unit_price=unit_price, currency=currency, charged=charged)
-
-
 # ---------------------------------------------------------------------------------------------- the tariff
 
 
@@ -292,10 +163,17 @@ def index_tariff(tariff: Iterable[TariffVersion]) -> dict[str, list[TariffVersio
 
 def version_on(versions: Sequence[TariffVersion], day: date) -> TariffVersion | None:
     """The version valid on `day`; should versions overlap, the one that started last."""
-    for version in reversed(versions):
-        if version.valid_on(day):
+    for at in range(len(versions) - 1, -1, -1):  # no reversed(): one object fewer per line for the collector
+        version = versions[at]
+        if version.valid_from <= day and (version.valid_to is None or day <= version.valid_to):
             return version
     return None
+
+
+def _money(amount: Decimal, currency: str) -> Money:
+    """Money of an amount of a read line (its currency checked): checked again only when it is out of range, which
+    raises `MoneyError` as `Money` does."""
+    return Money.checked(amount, currency) if abs(amount) < MAX_AMOUNT else Money(amount, currency)
 
 
 # ---------------------------------------------------------------------------------------------- the audit
@@ -317,16 +195,29 @@ def audit_bill(
     codes of the programme the patient agreed to. Both checks apply only to lines that would otherwise be priced.
     `rounding_tolerance` is the difference per line, in either direction, read as rounding (`ok_rounding`).
     """
-    read: list[tuple[RawLine, BillLine | str]] = []
-    for raw in lines:
+    with collector_paused():  # 10,000 lines are some 60,000 objects and no cycle: see `collector`
+        return _audit(lines, tariff, stay, stay_margin_days, programme_codes, rounding_tolerance)
+
+
+def _audit(
+    lines: Iterable[RawLine],
+    tariff: Iterable[TariffVersion] | Mapping[str, Sequence[TariffVersion]],
+    stay: tuple[date, date | None] | None,
+    stay_margin_days: int,
+    programme_codes: Iterable[str] | None,
+    rounding_tolerance: Decimal,
+) -> AuditResult:
+    raws = list(lines)
+    read: list[BillLine | str] = []
+    for raw in raws:
         try:
-            read.append((raw, read_line(raw)))
+            read.append(read_line(raw))
         except UnreadableLine as problem:
-            read.append((raw, str(problem)))
+            read.append(str(problem))
     if isinstance(tariff, Mapping):
         index = tariff
     else:  # only the bill's codes: a 100,000-item tariff is not sorted for a bill of twenty lines
-        codes = {line.code for _, line in read if isinstance(line, BillLine)}
+        codes = {line.code for line in read if isinstance(line, BillLine)}
         index = index_tariff(version for version in tariff if version.code in codes)
     first_day = last_day = None
     if stay is not None:
@@ -336,53 +227,53 @@ def audit_bill(
     programme = frozenset(code.strip() for code in programme_codes) if programme_codes is not None else None
 
     results: list[LineResult] = []
+    add = results.append
     seen: set[tuple] = set()
-    for raw, line in read:
-        if isinstance(line, str):
-            results.append(LineResult(raw.number, INVALID, raw, reason=line))
+    for raw, line in zip(raws, read):  # noqa: B905 - as long as each other
+        number = raw.number
+        if type(line) is str:
+            add(LineResult(number, INVALID, raw, reason=line))
             continue
+        currency, day = line.currency, line.date
         stated = line.charged if line.charged is not None else line.unit_price * line.quantity
-        charged = Money(round_half_up(stated, CENT_PLACES), line.currency)
+        charged = _money(stated.quantize(_CENT, rounding=ROUND_HALF_UP), currency)
         key = line.duplicate_key
         if key in seen:
-            results.append(LineResult(raw.number, DUPLICATE, raw, charged=charged))
+            add(LineResult(number, DUPLICATE, raw, charged=charged))
             continue
         seen.add(key)
         if line.unit_price < 0:
-            results.append(LineResult(raw.number, CREDIT, raw, charged=charged))
+            add(LineResult(number, CREDIT, raw, charged=charged))
             continue
         versions = index.get(line.code)
         if not versions:
-            results.append(LineResult(raw.number, UNKNOWN_CODE, raw, charged=charged))
+            add(LineResult(number, UNKNOWN_CODE, raw, charged=charged))
             continue
-        version = version_on(versions, line.date)
+        version = version_on(versions, day)
         if version is None:
-            results.append(LineResult(raw.number, NO_VALID_TARIFF, raw, charged=charged))
+            add(LineResult(number, NO_VALID_TARIFF, raw, charged=charged))
             continue
-        if version.currency != line.currency:
-            results.append(LineResult(raw.number, CURRENCY_MISMATCH, raw, charged=charged))
+        if version.currency != currency:
+            add(LineResult(number, CURRENCY_MISMATCH, raw, charged=charged))
             continue
-        try:
-            expected = Money(round_half_up(version.price * line.quantity, CENT_PLACES), line.currency)
-        except MoneyError:
+        resident = (version.price * line.quantity).quantize(_CENT, rounding=ROUND_HALF_UP)
+        if abs(resident) >= MAX_AMOUNT:
             reason = "quantity x resident price is too large for an amount"
-            results.append(LineResult(raw.number, INVALID, raw, reason=reason))
+            add(LineResult(number, INVALID, raw, reason=reason))
             continue
-        if first_day is not None and (line.date < first_day or (last_day is not None and line.date > last_day)):
+        amount = charged.amount
+        if first_day is not None and (day < first_day or (last_day is not None and day > last_day)):
             status = OUTSIDE_STAY
         elif programme is not None and line.code not in programme:
             status = NOT_IN_PROGRAMME
-        elif charged.amount == expected.amount:
+        elif amount == resident:
             status = OK
-        elif abs(charged.amount - expected.amount) <= rounding_tolerance:
+        elif abs(amount - resident) <= rounding_tolerance:
             status = OK_ROUNDING
-        elif charged.amount > expected.amount:
-            status = OVERCHARGED
-        elif charged.amount < expected.amount:
-            status = BELOW_TARIFF
         else:
-            status = OK
-        results.append(LineResult(raw.number, status, raw, charged=charged, expected=expected, version=version))
+            status = OVERCHARGED if amount > resident else BELOW_TARIFF
+        expected = Money.checked(resident, currency)
+        add(LineResult(number, status, raw, charged=charged, expected=expected, version=version))
 
     median = median_ratio(results)
     coefficient = median if median is not None and median >= SURCHARGE_THRESHOLD else None
@@ -406,11 +297,12 @@ def bill_totals(results: Iterable[LineResult]) -> dict[str, Totals]:
         if total is None:
             total = totals[currency] = Totals(currency)
         if result.expected is not None:
+            charged, expected = result.charged.amount, result.expected.amount
             total.priced_lines += 1
-            total.charged += result.charged.amount
-            total.expected += result.expected.amount
-            if result.status != OK_ROUNDING:
-                total.overcharge += max(result.charged.amount - result.expected.amount, Decimal(0))
+            total.charged += charged
+            total.expected += expected
+            if charged > expected and result.status != OK_ROUNDING:
+                total.overcharge += charged - expected
         elif result.status == CREDIT:
             total.credit_lines += 1
             total.credit += result.charged.amount

@@ -11,6 +11,9 @@ from lxml import etree
 
 from backoffice.einvoice.document import Document, EInvoiceError, Line, Party, VatBreakdown
 from backoffice.einvoice.xml_values import (
+    MAX_TEXT,
+    NUMBER,
+    ZERO,
     allowances_and_charges,
     amount,
     check_type_code,
@@ -72,46 +75,92 @@ SETTLEMENT, TAX, PERIOD, ALLOWANCE_CHARGE = (
     )
 )
 SUMMATION, LINE_TOTAL = RAM + "SpecifiedTradeSettlementLineMonetarySummation", RAM + "LineTotalAmount"
+DATE_TIME = UDT + "DateTimeString"
 CATEGORY, RATE, START, END = (
     RAM + t for t in ("CategoryCode", "RateApplicablePercent", "StartDateTime", "EndDateTime")
 )
 
 
+def _value(element: etree._Element | None) -> str:
+    """`xml_values.text`, inlined where a line reads a dozen values."""
+    value = element.text if element is not None else None
+    return value.strip()[:MAX_TEXT] if value is not None else ""
+
+
+def _number(element: etree._Element | None, term: str, line_id: str, *, required: bool = False) -> Decimal:
+    """`xml_values.amount` of a line's value, its common case (digits, a dot) read here and the rest there."""
+    value = element.text if element is not None else None
+    if value is not None and NUMBER.fullmatch(value):  # no white space, nothing to cut: the text is the number
+        return Decimal(value)
+    return amount(element, term, line=line_id, required=required)
+
+
+def _first(element: etree._Element | None, tag: str) -> etree._Element | None:
+    """`xml_values.child` of an element with one child or two: a loop costs less than an iterator."""
+    for kid in element if element is not None else ():
+        if kid.tag == tag:
+            return kid
+    return None
+
+
+def _pair(element: etree._Element | None, first_tag: str, second_tag: str) -> tuple[etree._Element | None, ...]:
+    """The first child of each of two tags, in one pass over the element's children."""
+    first = second = None
+    for kid in element if element is not None else ():
+        tag = kid.tag
+        if tag == first_tag:
+            first = kid if first is None else first
+        elif tag == second_tag and second is None:
+            second = kid
+    return first, second
+
+
 def _line(item: etree._Element, position: int) -> Line:
     parts = children(item)
-    document_line = children(parts.get(DOCUMENT_LINE))
-    line_id = text(document_line.get(LINE_ID)) or str(position)
-    product = children(parts.get(PRODUCT))
-    net_price = children(children(parts.get(AGREEMENT)).get(NET_PRICE))
-    quantity = children(parts.get(DELIVERY)).get(BILLED)
-    settlement = children(parts.get(SETTLEMENT))
-    tax = children(settlement.get(TAX))
-    period = children(settlement.get(PERIOD))
-    allowances, charges = Decimal(0), Decimal(0)
-    if ALLOWANCE_CHARGE in settlement:
-        allowances, charges = allowances_and_charges(
-            (
-                (path(entry, RAM + "ChargeIndicator", UDT + "Indicator"), child(entry, RAM + "ActualAmount"))
-                for entry in parts[SETTLEMENT].iterchildren(ALLOWANCE_CHARGE)
-            ),
-            line_id,
-        )
+    line_number, note = _pair(parts.get(DOCUMENT_LINE), LINE_ID, NOTE)
+    line_id = _value(line_number) or str(position)
+    item_id, name = _pair(parts.get(PRODUCT), ITEM_ID, NAME)
+    price, basis = _pair(_first(parts.get(AGREEMENT), NET_PRICE), CHARGE_AMOUNT, BASIS)
+    quantity = _first(parts.get(DELIVERY), BILLED)
+    settlement = parts.get(SETTLEMENT)
+    tax = period = summation = None
+    allowances = charges = ZERO
+    adjusted = False
+    for kid in settlement if settlement is not None else ():
+        tag = kid.tag
+        if tag == TAX and tax is None:
+            tax = kid
+        elif tag == PERIOD and period is None:
+            period = kid
+        elif tag == SUMMATION and summation is None:
+            summation = kid
+        elif tag == ALLOWANCE_CHARGE and not adjusted:
+            adjusted = True
+            allowances, charges = allowances_and_charges(
+                (
+                    (path(entry, RAM + "ChargeIndicator", UDT + "Indicator"), child(entry, RAM + "ActualAmount"))
+                    for entry in settlement.iterchildren(ALLOWANCE_CHARGE)
+                ),
+                line_id,
+            )
+    category, rate = _pair(tax, CATEGORY, RATE)
+    start, end = _pair(period, START, END)
     return Line(
-        line_id=line_id,
-        name=text(product.get(NAME)),
-        quantity=amount(quantity, "BT-129", line=line_id, required=True),
-        unit_code=quantity.get("unitCode", "") if quantity is not None else "",
-        net_price=amount(net_price.get(CHARGE_AMOUNT), "BT-146", line=line_id, required=True),
-        net_amount=amount(child(settlement.get(SUMMATION), LINE_TOTAL), "BT-131", line=line_id, required=True),
-        vat_category=text(tax.get(CATEGORY)),
-        vat_rate=amount(tax.get(RATE), "BT-152", line=line_id),
-        seller_item_id=text(product.get(ITEM_ID)),
-        base_quantity=optional_amount(net_price.get(BASIS), "BT-149", line=line_id),
-        period_start=_date(period.get(START), "BT-134", line=line_id),
-        period_end=_date(period.get(END), "BT-135", line=line_id),
-        allowances=allowances,
-        charges=charges,
-        note=text(child(document_line.get(NOTE), CONTENT)),
+        line_id,
+        _value(name),
+        _number(quantity, "BT-129", line_id, required=True),
+        quantity.get("unitCode", "") if quantity is not None else "",
+        _number(price, "BT-146", line_id, required=True),
+        _number(_first(summation, LINE_TOTAL), "BT-131", line_id, required=True),
+        _value(category),
+        _number(rate, "BT-152", line_id),
+        _value(item_id),
+        optional_amount(basis, "BT-149", line=line_id) if basis is not None else None,
+        iso_date(_value(_first(start, DATE_TIME)), "BT-134", line=line_id) if start is not None else None,
+        iso_date(_value(_first(end, DATE_TIME)), "BT-135", line=line_id) if end is not None else None,
+        allowances,
+        charges,
+        _value(child(note, CONTENT)) if note is not None else "",
     )
 
 

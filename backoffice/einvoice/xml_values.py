@@ -7,13 +7,15 @@ import re
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from lxml import etree
 
 from backoffice.einvoice.document import CREDIT_NOTE_TYPES, INVOICE_TYPES, EInvoiceError
 
-_NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,10})?")
+NUMBER = re.compile(r"[+-]?[0-9]{1,15}(?:\.[0-9]{1,10})?")
+ZERO = Decimal(0)
 MAX_TEXT = 1000  # longer texts are cut: no name, note or identifier of an invoice needs more
 
 
@@ -63,7 +65,7 @@ def amount(element: etree._Element | None, term: str, *, line: str | None = None
         if required:
             raise EInvoiceError(_("The e-invoice gives no %(what)s.", what=_where(term, line)))
         return Decimal(0)
-    if not _NUMBER.fullmatch(value):
+    if not NUMBER.fullmatch(value):
         raise EInvoiceError(
             _("%(what)s, “%(value)s”, is not a number.", what=_capital(_where(term, line)), value=value[:40])
         )
@@ -84,14 +86,28 @@ def iso_date(value: str, term: str, *, line: str | None = None, required: bool =
         if required:
             raise EInvoiceError(_("The e-invoice gives no %(what)s.", what=_where(term, line)))
         return None
+    day = _day(value)
+    if day is None:
+        raise EInvoiceError(
+            _("%(what)s, “%(value)s”, is not a date.", what=_capital(_where(term, line)), value=value[:40])
+        )
+    return day
+
+
+_DAY_102 = re.compile(r"[0-9]{8}")
+_DAY_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@lru_cache(maxsize=4096)  # an invoice's lines repeat a few hundred days at most
+def _day(value: str) -> date | None:
     try:
-        if re.fullmatch(r"[0-9]{8}", value):
+        if _DAY_102.fullmatch(value):
             return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        if _DAY_ISO.fullmatch(value):
             return date.fromisoformat(value)
     except ValueError:
         pass
-    raise EInvoiceError(_("%(what)s, “%(value)s”, is not a date.", what=_capital(_where(term, line)), value=value[:40]))
+    return None
 
 
 def allowances_and_charges(

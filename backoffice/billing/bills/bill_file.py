@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from backoffice.billing.audit import RawLine
 from backoffice.billing.bills.csv_file import DEFAULT_MAX_LINES, BillFileError, read_bill_csv
 from backoffice.billing.bills.e_invoices import check_document, raw_lines
+from backoffice.collector import collector_paused
 from backoffice.directory.models import Hospital
 from backoffice.einvoice.document import Document, EInvoiceError
 from backoffice.einvoice.reading import is_einvoice, read_with_format
@@ -36,6 +37,11 @@ class BillFile:
 
 def read_bill(data: bytes, hospital: Hospital, *, max_bytes: int, max_lines: int = DEFAULT_MAX_LINES) -> BillFile:
     """The bill in `data`, or `BillFileError` saying why it cannot be used (in the page's language, or English)."""
+    with collector_paused():  # a 10,000-line bill is some 50,000 objects and no cycle: see `collector`
+        return _read(data, hospital, max_bytes=max_bytes, max_lines=max_lines)
+
+
+def _read(data: bytes, hospital: Hospital, *, max_bytes: int, max_lines: int) -> BillFile:
     if not is_einvoice(data):
         return BillFile(CSV, read_bill_csv(data, max_bytes=max_bytes, max_lines=max_lines))
     if len(data) > max_bytes:

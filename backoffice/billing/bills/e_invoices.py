@@ -20,13 +20,14 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from backoffice.billing.audit import MAX_DECIMALS, RawLine
 from backoffice.billing.bills.csv_file import BillFileError
+from backoffice.billing.line_reading import MAX_DECIMALS, RawLine
 from backoffice.directory.models import Hospital
 from backoffice.einvoice.document import Document
 from backoffice.money import round_half_up
 
 CENT = Decimal("0.01")
+MINUS_ONE = Decimal(-1)  # a credit note's values: (-1) x 0.00 is -0.00, as the hospital's own sign would be
 _LINE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
@@ -44,10 +45,10 @@ def _line_number(line_id: str) -> int | None:
 def raw_lines(document: Document) -> list[RawLine]:
     """The document's lines as raw bill lines, in document order."""
     default_day = document.delivery_date or document.period_start or document.issue_date
-    sign = Decimal(-1) if document.is_credit_note else Decimal(1)
+    credit = document.is_credit_note
+    currency = document.currency
     lines: list[RawLine] = []
     for position, line in enumerate(document.lines, start=1):
-        number = _line_number(line.line_id)
         error = None
         unit_price = line.net_price
         if line.base_quantity is not None:
@@ -62,20 +63,22 @@ def raw_lines(document: Document) -> list[RawLine]:
                     f"the line net amount (BT-131) {_text(line.net_amount)} differs from quantity x net price after "
                     f"the line's allowances and charges ({_text(round_half_up(computed, 2))})"
                 )
-        if -unit_price.as_tuple().exponent > MAX_DECIMALS:
+        price_text = _text(unit_price)
+        if len(price_text.partition(".")[2]) > MAX_DECIMALS:  # its decimals: `f` writes no exponent
             unit_price = round_half_up(unit_price, MAX_DECIMALS)
+            price_text = _text(unit_price)
         lines.append(
             RawLine(
-                row=position,
-                line_no=number,
-                date=(line.period_start or default_day).isoformat(),
-                code=line.seller_item_id,
-                description=line.name,
-                quantity=_text(line.quantity),
-                unit_price=_text(sign * unit_price),
-                currency=document.currency,
-                error=error,
-                charged=_text(sign * line.net_amount),
+                position,
+                _line_number(line.line_id),
+                (line.period_start or default_day).isoformat(),
+                line.seller_item_id,
+                line.name,
+                _text(line.quantity),
+                _text(MINUS_ONE * unit_price) if credit else price_text,
+                currency,
+                error,
+                _text(MINUS_ONE * line.net_amount if credit else line.net_amount),
             )
         )
     return lines
