@@ -230,18 +230,19 @@ def build_world(app) -> World:
 
 
 def _data_requests(world: World, coordinator: int) -> None:
-    """Issue 20: a copy of one patient's data asked for by a colleague (the admin's confirm and withdraw buttons) and
-    one prepared (the download-once button), both on the list the administrators' menu opens."""
+    """Issue 20: a copy of one patient's data asked for by a colleague (the admin's confirm and withdraw buttons), one
+    prepared (the download-once button), both on the list the administrators' menu opens, and a patient with none
+    (the button that asks)."""
     from backoffice.patients.models import Patient
     from backoffice.rights import operations as rights
 
-    first, second = db.session.scalars(select(Patient.id).order_by(Patient.id).limit(2)).all()
+    first, second, third = db.session.scalars(select(Patient.id).order_by(Patient.id).limit(3)).all()
     rights.request_export(first, actor_id=coordinator)
     ready = rights.request_export(second, actor_id=coordinator)
     rights.confirm(ready.id, actor_id=world.account_ids["admin"])
     db.session.commit()
     rights.prepare_export(ready.id)
-    world.urls += [f"/patients/{first}/data", f"/patients/{second}/data"]
+    world.urls += [f"/patients/{first}/data", f"/patients/{second}/data", f"/patients/{third}/data"]  # none asked
 
 
 def _offers(world: World) -> None:
