@@ -7,7 +7,8 @@ its credit notes), so a treatment's revenue is booked once, by the final invoice
 ends at what the final invoice says is left to pay; the credit note that cancels such a final invoice entirely gives
 that revenue back to the deposits (the next final invoice takes them over again). A payment is the bank (or cash)
 account debited against the debtor (S); a refund the same reversed (H). Credit the case's account applies to another
-invoice moves no money and stays on the same debtor, so it books nothing.
+invoice moves no money and stays on the same debtor, so it books nothing; credit paid back to the patient (a
+refund from the case's account) is money leaving the bank: the debtor debited (S) against the bank or cash account.
 
 Amounts are in the base currency (`INVOICE_BASE_CURRENCY`, the batch's currency): an invoice in another currency and
 its payments are converted with the invoice's own exchange rate (1 base unit = rate units), each row rounded
@@ -26,8 +27,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from backoffice.accounting.charts import Chart, money_account
+from backoffice.cases.models import Case
 from backoffice.extensions import db
-from backoffice.invoicing.models import Invoice, InvoiceDeduction, InvoicePayment
+from backoffice.invoicing.models import AccountCredit, Invoice, InvoiceDeduction, InvoicePayment
 from backoffice.invoicing.totals import invoice_totals
 from backoffice.money import round_half_up
 from backoffice.patients.models import Patient
@@ -57,7 +59,7 @@ class Part:
 class Booking:
     """One issued invoice, credit note or payment as the batch carries it."""
 
-    source_type: str  # invoice | payment
+    source_type: str  # invoice | payment | refund (of the case's credit)
     source_id: int
     document_number: str
     document_date: date
@@ -123,6 +125,48 @@ def payments_of(period_from: date, period_to: date) -> list[InvoicePayment]:
             .order_by(InvoicePayment.received_on, InvoicePayment.id)
         )
     )
+
+
+def refunds_of(period_from: date, period_to: date) -> list[AccountCredit]:
+    """The case credits paid back to patients in the period."""
+    return list(
+        db.session.scalars(
+            select(AccountCredit)
+            .where(
+                AccountCredit.kind == "refunded",
+                AccountCredit.happened_on >= period_from,
+                AccountCredit.happened_on <= period_to,
+            )
+            .order_by(AccountCredit.happened_on, AccountCredit.id)
+        )
+    )
+
+
+def refund_booking(credit: AccountCredit, rate_invoice: Invoice | None, case: Case, chart: Chart) -> Booking:
+    """Credit paid back: the debtor debited (S) against the bank or cash account, in the base currency at the rate
+    of the case's latest invoice in the credit's currency (the invoice the overpayment was converted with)."""
+    document = credit.reference or f"Guthaben {case.number}"
+    booking = Booking("refund", credit.id, document[:36], credit.happened_on, case.patient)
+    amount = -credit.amount
+    if rate_invoice is not None:
+        amount = in_base(amount, rate_invoice)
+    text = f"Erstattung Guthaben {case.number} {case.patient.name}"
+    booking.parts.append(Part(amount, "S", money_account(chart, credit.method or "bank_transfer"), text, False))
+    return booking
+
+
+def _rate_invoices(credits: list[AccountCredit]) -> dict[tuple[int, str], Invoice]:
+    """For each (case, currency) of `credits`: the case's latest issued invoice in that currency."""
+    if not credits:
+        return {}
+    found: dict[tuple[int, str], Invoice] = {}
+    for invoice in db.session.scalars(
+        select(Invoice)
+        .where(Invoice.case_id.in_({c.case_id for c in credits}), Invoice.status != "draft")
+        .order_by(Invoice.issue_date, Invoice.id)
+    ):
+        found[(invoice.case_id, invoice.currency)] = invoice
+    return found
 
 
 def _deposit_credit_notes(deposit_ids: list[int]) -> dict[int, list[Invoice]]:
@@ -218,12 +262,23 @@ def bookings_of(period_from: date, period_to: date, chart: Chart) -> list[Bookin
     for payment in payments:
         invoice = paid_invoices[payment.invoice_id]
         result.append(payment_booking(payment, invoice, chart, patients[invoice.patient_id]))
+    refunds = refunds_of(period_from, period_to)
+    rate_invoices = _rate_invoices(refunds)
+    cases = {
+        case.id: case
+        for case in db.session.scalars(
+            select(Case).where(Case.id.in_({c.case_id for c in refunds})).options(selectinload(Case.patient))
+        )
+    }
+    for credit in refunds:
+        rate_invoice = rate_invoices.get((credit.case_id, credit.currency))
+        result.append(refund_booking(credit, rate_invoice, cases[credit.case_id], chart))
     result.sort(key=lambda booking: (booking.document_date, booking.source_type, booking.source_id))
     return result
 
 
 def source_keys_of(period_from: date, period_to: date) -> set[tuple[str, int]]:
-    """The bookings of the period by (source type, id) only: what the preview counts (two small queries)."""
+    """The bookings of the period by (source type, id) only: what the preview counts (three small queries)."""
     invoice_ids = db.session.scalars(
         select(Invoice.id).where(
             Invoice.status != "draft", Invoice.issue_date >= period_from, Invoice.issue_date <= period_to
@@ -236,4 +291,15 @@ def source_keys_of(period_from: date, period_to: date) -> set[tuple[str, int]]:
             InvoicePayment.method != "account_credit",
         )
     )
-    return {("invoice", i) for i in invoice_ids} | {("payment", i) for i in payment_ids}
+    refund_ids = db.session.scalars(
+        select(AccountCredit.id).where(
+            AccountCredit.kind == "refunded",
+            AccountCredit.happened_on >= period_from,
+            AccountCredit.happened_on <= period_to,
+        )
+    )
+    return (
+        {("invoice", i) for i in invoice_ids}
+        | {("payment", i) for i in payment_ids}
+        | {("refund", i) for i in refund_ids}
+    )

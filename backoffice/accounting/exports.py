@@ -23,7 +23,7 @@ from sqlalchemy.orm import selectinload
 from backoffice.accounting import bookings as period_bookings
 from backoffice.accounting.charts import FIRST_DEBTOR_ACCOUNT, LAST_DEBTOR_ACCOUNT, Chart, current_chart
 from backoffice.accounting.extf import Header, Row, batch_file
-from backoffice.accounting.models import DatevBooking, DatevExport
+from backoffice.accounting.models import SOURCE_TYPES, DatevBooking, DatevExport
 from backoffice.auth.models import User
 from backoffice.config import settings
 from backoffice.dbtypes import operator_today
@@ -111,7 +111,7 @@ class Preview:
 
 def _carried(keys: set[tuple[str, int]]) -> set[tuple[str, int]]:
     carried = set()
-    for source_type in ("invoice", "payment"):
+    for source_type in SOURCE_TYPES:
         ids = [source_id for kind, source_id in keys if kind == source_type]
         for chunk in range(0, len(ids), 500):
             carried |= {
@@ -142,7 +142,7 @@ def preview(period: Period) -> Preview:
     return Preview(
         period=period,
         new_invoices=sum(1 for kind, _id in new if kind == "invoice"),
-        new_payments=sum(1 for kind, _id in new if kind == "payment"),
+        new_payments=sum(1 for kind, _id in new if kind in ("payment", "refund")),  # money in, and paid back
         earlier_count=len(keys) - len(new),
         earlier_exports=overlapping_exports(period),
     )

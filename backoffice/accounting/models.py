@@ -14,7 +14,7 @@ from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 
 CHARTS = ("SKR03", "SKR04")
-SOURCE_TYPES = ("invoice", "payment")
+SOURCE_TYPES = ("invoice", "payment", "refund")  # refund: a case's credit paid back (invoicing.AccountCredit)
 
 
 class DatevExport(db.Model):

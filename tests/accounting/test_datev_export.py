@@ -221,6 +221,28 @@ def test_credit_applied_from_the_case_account_moves_no_money_and_books_nothing(a
     ]
 
 
+def test_credit_paid_back_to_the_patient_is_booked_once_against_the_bank(app, monkeypatch):
+    case = make_invoicing_case()
+    db.session.commit()
+    first = issued_deposit(monkeypatch, case, "100.00", date(2026, 11, 6))
+    pay_on(first, "150.00", date(2026, 11, 7))  # 50.00 more than was open: the case's credit
+    credits.refund_credit(
+        case.id, actor_id=None, currency="EUR", amount="50.00", paid_on=date(2026, 11, 9), method="bank_transfer"
+    )
+    db.session.commit()
+
+    export = export_november()
+
+    assert [row[:5] for row in rows_of(export)] == [
+        ("100,00", "S", "10000", "8100", "0611"),
+        ("150,00", "S", "1200", "10000", "0711"),  # the whole transfer in
+        ("50,00", "H", "1200", "10000", "0911"),  # the credit paid back: out of the bank, the debtor debited
+    ]
+    assert "Erstattung Guthaben" in lines_of(export)[-1]
+    with pytest.raises(exports.DatevExportError, match="earlier exports carried all 3 bookings"):
+        exports.export_period(NOVEMBER, actor_id=None)  # the refund was booked once
+
+
 @pytest.mark.parametrize(
     ("start", "end", "message"),
     [
