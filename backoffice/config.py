@@ -7,7 +7,8 @@ SECRET_KEY or with debug on). `load_settings` reads the environment, then the ma
 and validates once; the app keeps the result in `app.extensions["settings"]`. Flask's and its extensions' own keys
 (SECRET_KEY, SQLALCHEMY_*, SESSION_COOKIE_* ...) are derived from it by `Settings.flask_config()`.
 
-This module is longer than most because it is the one place every setting is stated; README's Configuration table
+This module runs past the usual ~450 lines on purpose: it is the one place every setting is stated (name, type,
+variable, default) and checked, and splitting the list would make two places to look; README's Configuration table
 lists the same settings (a test compares them).
 """
 

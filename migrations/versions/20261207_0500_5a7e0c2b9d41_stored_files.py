@@ -65,8 +65,10 @@ def upgrade():
     today = date.today()
     seen = set()
     for table, prefix, name, digest, size, kind in SOURCES:
+        source = sa.table(table, sa.column(name), sa.column(digest), sa.column(size))
+        file_column = source.c[name]
         rows = connection.execute(
-            sa.text(f"SELECT {name}, {digest}, {size} FROM {table} WHERE {name} IS NOT NULL AND {name} <> ''")  # noqa: S608
+            sa.select(file_column, source.c[digest], source.c[size]).where(file_column.is_not(None), file_column != "")
         )
         for filename, sha256, length in rows:
             key = prefix + filename
