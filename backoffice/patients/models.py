@@ -29,6 +29,14 @@ class Patient(db.Model):
     # The portal account, once the patient is invited (invoicing issue).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Erasure (GDPR Art. 17, `rights.erasing`): the name the patient's records carry from then on ("Erased P-3F9A2C"),
+    # and when. An erased patient's invoices, payments, offers and bills are restricted: finance only, in no list.
+    pseudonym: Mapped[str | None] = mapped_column(String(20), unique=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
 
     @validates("phone")
     def _set_phone_digits(self, _key: str, phone: str) -> str:

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backoffice.dbtypes import UTCDateTime, utcnow
 from backoffice.extensions import db
 from backoffice.languages import N_
 
-KINDS = ("export",)
-# requested -> confirmed (by a second person; the job is queued) -> ready (the archive is stored) -> downloaded
-# (once; the archive is deleted then); failed (the job's reason) or withdrawn (refused before it ran).
-STATUSES = ("requested", "confirmed", "ready", "downloaded", "failed", "withdrawn")
+KINDS = ("export", "erasure")
+# Export: requested -> confirmed (by a second person; the job is queued) -> ready (the archive is stored) ->
+# downloaded (once; the archive is deleted then). Erasure: requested -> confirmed -> erasing (the job's steps, `step`
+# saying where it stands) -> erased (the certificate written). Either may end failed (the job's reason; an erasure
+# resumes from its step when confirmed again) or withdrawn (before it ran).
+STATUSES = ("requested", "confirmed", "ready", "downloaded", "erasing", "erased", "failed", "withdrawn")
+OPEN_STATUSES = ("requested", "confirmed", "ready", "erasing")
 STATUS_LABELS = {
     "requested": N_("Waiting for a second administrator"),
     "confirmed": N_("Being prepared"),
     "ready": N_("Ready to download (once)"),
     "downloaded": N_("Downloaded"),
+    "erasing": N_("Being erased"),
+    "erased": N_("Erased"),
     "failed": N_("Failed"),
     "withdrawn": N_("Withdrawn"),
 }
@@ -28,10 +33,8 @@ STATUS_LABELS = {
 class DataRequest(db.Model):
     __tablename__ = "data_requests"
     __table_args__ = (
-        CheckConstraint("kind IN ('export')", name="kind"),
-        CheckConstraint(
-            "status IN ('requested', 'confirmed', 'ready', 'downloaded', 'failed', 'withdrawn')", name="status"
-        ),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in KINDS)})", name="kind"),
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in STATUSES)})", name="status"),
         CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> requested_by_id", name="second_person"),
     )
 
@@ -54,6 +57,11 @@ class DataRequest(db.Model):
     downloaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     downloaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str] = mapped_column(Text, default="")
+    # Erasure: the last step done (`rights.erasing.STEPS`; "" before the first), the certificate once erased (what was
+    # erased, pseudonymised, restricted and kept, and why), and the day the restricted records go (retention's end).
+    step: Mapped[str] = mapped_column(String(30), default="", server_default="")
+    certificate: Mapped[dict | None] = mapped_column(JSON)
+    delete_on: Mapped[date | None]
 
     patient = relationship("Patient", lazy="joined")
     requested_by = relationship("User", foreign_keys=[requested_by_id], lazy="joined")
@@ -66,4 +74,43 @@ class DataRequest(db.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status in ("requested", "confirmed", "ready")
+        return self.status in OPEN_STATUSES
+
+
+RESTRICTED_KINDS = {
+    "invoice": N_("Invoice"),
+    "credit_note": N_("Credit note"),
+    "payment": N_("Payment"),
+    "payment_reminder": N_("Payment reminder"),
+    "offer": N_("Offer"),
+    "hospital_bill": N_("Hospital bill"),
+    "supplier_invoice": N_("Supplier invoice"),
+    "letter": N_("Letter sent"),
+}
+
+
+class RestrictedRecord(db.Model):
+    """A record the tax law keeps after its patient's erasure: finance only, in no list or search, deleted (row and
+    file) by the retention job once `delete_on` of its erasure has passed."""
+
+    __tablename__ = "restricted_records"
+    __table_args__ = (
+        UniqueConstraint("table_name", "row_id", name="uq_restricted_records_one_per_row"),
+        CheckConstraint(f"kind IN ({', '.join(repr(k) for k in RESTRICTED_KINDS)})", name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[int]
+    reference: Mapped[str] = mapped_column(String(120), default="")  # its number, or its file's name
+    dated: Mapped[date]  # the document's own date, from which its retention counts
+    retain_until: Mapped[date]  # its own legal end (31 December, N years after its year)
+    reason: Mapped[str] = mapped_column(String(120))  # the law that keeps it
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def kind_label(self) -> str:
+        return RESTRICTED_KINDS[self.kind]

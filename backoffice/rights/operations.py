@@ -15,7 +15,7 @@ from backoffice.jobs.outbox import record_job
 from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, register_job
 from backoffice.patients.models import Patient
 from backoffice.rights.exporting import build_archive
-from backoffice.rights.models import DataRequest
+from backoffice.rights.models import OPEN_STATUSES, DataRequest
 from backoffice.storage import files
 from backoffice.storage.backends import MissingFile, StorageUnavailable
 from backoffice.trail import record_event
@@ -54,7 +54,7 @@ def list_requests(*, patient_id: int | None = None) -> list[DataRequest]:
 def open_request(patient_id: int) -> DataRequest | None:
     return db.session.scalar(
         select(DataRequest).where(
-            DataRequest.patient_id == patient_id, DataRequest.status.in_(("requested", "confirmed", "ready"))
+            DataRequest.patient_id == patient_id, DataRequest.status.in_(OPEN_STATUSES)
         )
     )
 
