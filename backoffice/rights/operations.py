@@ -53,9 +53,7 @@ def list_requests(*, patient_id: int | None = None) -> list[DataRequest]:
 
 def open_request(patient_id: int) -> DataRequest | None:
     return db.session.scalar(
-        select(DataRequest).where(
-            DataRequest.patient_id == patient_id, DataRequest.status.in_(OPEN_STATUSES)
-        )
+        select(DataRequest).where(DataRequest.patient_id == patient_id, DataRequest.status.in_(OPEN_STATUSES))
     )
 
 

@@ -15,9 +15,7 @@ branch_labels = None
 depends_on = None
 
 OLD_STATUSES = "status IN ('requested', 'confirmed', 'ready', 'downloaded', 'failed', 'withdrawn')"
-NEW_STATUSES = (
-    "status IN ('requested', 'confirmed', 'ready', 'downloaded', 'erasing', 'erased', 'failed', 'withdrawn')"
-)
+NEW_STATUSES = "status IN ('requested', 'confirmed', 'ready', 'downloaded', 'erasing', 'erased', 'failed', 'withdrawn')"
 
 
 def upgrade():
@@ -54,7 +52,9 @@ def upgrade():
         sa.ForeignKeyConstraint(
             ["request_id"], ["data_requests.id"], name=op.f("fk_restricted_records_request_id_data_requests")
         ),
-        sa.ForeignKeyConstraint(["patient_id"], ["patients.id"], name=op.f("fk_restricted_records_patient_id_patients")),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_restricted_records_patient_id_patients")
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_restricted_records")),
         sa.UniqueConstraint("table_name", "row_id", name="uq_restricted_records_one_per_row"),
     )
