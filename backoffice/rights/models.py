@@ -18,6 +18,17 @@ KINDS = ("export", "erasure")
 # resumes from its step when confirmed again) or withdrawn (before it ran).
 STATUSES = ("requested", "confirmed", "ready", "downloaded", "erasing", "erased", "failed", "withdrawn")
 OPEN_STATUSES = ("requested", "confirmed", "ready", "erasing")
+KIND_LABELS = {"export": N_("Copy of the data"), "erasure": N_("Erasure")}
+# An erasure's steps (`rights.erasing.STEPS`), as the requests list names the last one done.
+STEP_LABELS = {
+    "": N_("none yet"),
+    "checked": N_("checked"),
+    "restricted": N_("records for the tax law restricted"),
+    "files_deleted": N_("files deleted"),
+    "records_deleted": N_("records deleted"),
+    "portal_closed": N_("portal account closed"),
+    "pseudonymised": N_("pseudonymised"),
+}
 STATUS_LABELS = {
     "requested": N_("Waiting for a second administrator"),
     "confirmed": N_("Being prepared"),
@@ -75,6 +86,14 @@ class DataRequest(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def step_label(self) -> str:
+        return STEP_LABELS.get(self.step, self.step)
 
 
 RESTRICTED_KINDS = {

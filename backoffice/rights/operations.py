@@ -14,6 +14,8 @@ from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, register_job
 from backoffice.patients.models import Patient
+from backoffice.rights import erasing, erasure_rules
+from backoffice.rights.certificate import summarise
 from backoffice.rights.exporting import build_archive
 from backoffice.rights.models import OPEN_STATUSES, DataRequest
 from backoffice.storage import files
@@ -21,6 +23,8 @@ from backoffice.storage.backends import MissingFile, StorageUnavailable
 from backoffice.trail import record_event
 
 EXPORT_JOB = "rights.export"
+ERASE_JOB = "rights.erase"
+JOBS = {"export": EXPORT_JOB, "erasure": ERASE_JOB}
 
 
 class RequestRefused(DomainError):
@@ -41,6 +45,14 @@ def get_request(request_id: int) -> DataRequest:
     request = db.session.get(DataRequest, request_id)
     if request is None:
         raise NotFound(_("There is no such data request."))
+    return request
+
+
+def erased_request(request_id: int) -> DataRequest:
+    """An erasure that is done (its certificate exists)."""
+    request = get_request(request_id)
+    if request.kind != "erasure" or request.status != "erased" or not request.certificate:
+        raise NotFound(_("There is no certificate for this request: it is not a finished erasure."))
     return request
 
 
@@ -71,8 +83,27 @@ def request_export(patient_id: int, *, actor_id: int, via_portal: bool = False) 
     return request
 
 
+def request_erasure(patient_id: int, *, actor_id: int) -> DataRequest:
+    """Ask to erase a patient's data; refused, with every reason, while a case runs or money is open."""
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(_("There is no such patient."))
+    if patient.is_erased:
+        raise RequestRefused(_("This patient's data is already erased."))
+    if open_request(patient_id) is not None:
+        raise RequestRefused(_("Another request about this patient's data is open; finish or withdraw it first."))
+    reasons = erasure_rules.refusals(patient_id)
+    if reasons:
+        raise RequestRefused(_("The patient's data cannot be erased yet: %(reasons)s", reasons=" ".join(reasons)))
+    request = DataRequest(patient_id=patient_id, kind="erasure", requested_by_id=actor_id)
+    db.session.add(request)
+    db.session.flush()
+    _record(request, "requested", actor_id)
+    return request
+
+
 def confirm(request_id: int, *, actor_id: int) -> DataRequest:
-    """The second person's confirmation; the export job is queued with it."""
+    """The second person's confirmation; the export or erasure job is queued with it."""
     request = get_request(request_id)
     if request.status != "requested":
         raise RequestRefused(_("This request is not waiting for a confirmation."))
@@ -87,11 +118,64 @@ def confirm(request_id: int, *, actor_id: int) -> DataRequest:
                 "details": {"request_id": request.id, "reason": "same person"},
             },
         )
+    if request.kind == "erasure":
+        reasons = erasure_rules.refusals(request.patient_id)
+        if reasons:
+            raise RequestRefused(_("The patient's data cannot be erased yet: %(reasons)s", reasons=" ".join(reasons)))
     request.status, request.confirmed_by_id, request.confirmed_at = "confirmed", actor_id, utcnow()
     db.session.flush()
-    record_job(EXPORT_JOB, {"request_id": request.id}, key=f"{EXPORT_JOB}:{request.id}")
+    job = JOBS[request.kind]
+    record_job(job, {"request_id": request.id}, key=f"{job}:{request.id}")
     _record(request, "confirmed", actor_id)
     return request
+
+
+def resume_erasure(request_id: int, *, actor_id: int) -> DataRequest:
+    """An erasure that stopped (its job gave up) runs again from the step after the last one done."""
+    request = get_request(request_id)
+    if request.kind != "erasure" or request.status != "failed":
+        raise RequestRefused(_("Only an erasure that stopped can be resumed."))
+    request.status, request.error, request.finished_at = "erasing", "", None
+    attempt = len((request.certificate or {}).get("resumed", [])) + 1
+    request.certificate = {
+        **(request.certificate or {}),
+        "resumed": [*(request.certificate or {}).get("resumed", []), utcnow().isoformat(timespec="seconds")],
+    }
+    db.session.flush()
+    record_job(ERASE_JOB, {"request_id": request.id}, key=f"{ERASE_JOB}:{request.id}:resumed-{attempt}")
+    _record(request, "resumed", actor_id, after_step=request.step)
+    return request
+
+
+def erase(request_id: int) -> None:
+    """The job: each step left in its own commit, then the certificate (`erasing` says what each step does)."""
+    request = db.session.get(DataRequest, request_id)
+    if request is None or request.kind != "erasure":
+        raise PermanentJobError(f"erasure request {request_id} does not exist")
+    if request.status not in ("confirmed", "erasing"):
+        return  # erased already, or withdrawn
+    patient = db.session.get(Patient, request.patient_id)
+    if request.status == "confirmed":
+        request.status = "erasing"
+        if patient.pseudonym is None:
+            patient.pseudonym = erasing.pseudonym()
+        db.session.commit()
+    for step, work in erasing.steps_left(request):
+        try:
+            counts = work(request, patient)
+        except erasing.ErasureRefused as exc:
+            db.session.rollback()
+            raise PermanentJobError(" ".join(exc.reasons)) from exc
+        except StorageUnavailable as exc:
+            db.session.rollback()
+            raise TransientJobError(f"{step}: {exc.message}") from exc
+        erasing.note(request, step, **counts)
+        db.session.commit()
+    patient.erased_at = patient.erased_at or utcnow()
+    request.certificate = summarise(request, patient)
+    request.status, request.finished_at = "erased", utcnow()
+    _record(request, "erased", None, delete_on=request.delete_on.isoformat() if request.delete_on else None)
+    db.session.commit()
 
 
 def withdraw(request_id: int, *, actor_id: int) -> DataRequest:
@@ -125,9 +209,10 @@ def prepare_export(request_id: int) -> None:
     db.session.commit()
 
 
-def export_failed(args: dict, reason: str) -> None:
+def request_failed(args: dict, reason: str) -> None:
+    """A job that gave up: the request says why (an erasure keeps its step, to resume from)."""
     request = db.session.get(DataRequest, args.get("request_id"))
-    if request is not None and request.status == "confirmed":
+    if request is not None and request.status in ("confirmed", "erasing"):
         request.status, request.error, request.finished_at = "failed", reason[:2000], utcnow()
         _record(request, "failed", None, reason=reason[:500])
         db.session.commit()
@@ -152,4 +237,5 @@ def download_once(request_id: int, *, actor_id: int) -> tuple[bytes, DataRequest
     return data, request
 
 
-register_job(EXPORT_JOB, JobSpec(f"{__name__}:prepare_export", f"{__name__}:export_failed"))
+register_job(EXPORT_JOB, JobSpec(f"{__name__}:prepare_export", f"{__name__}:request_failed"))
+register_job(ERASE_JOB, JobSpec(f"{__name__}:erase", f"{__name__}:request_failed"))

@@ -15,7 +15,8 @@ from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.jobs.outbox import kick
 from backoffice.patients.models import Patient
-from backoffice.rights import bp, operations
+from backoffice.rights import bp, erasure_rules, operations
+from backoffice.rights.certificate import certificate_pdf, printed
 from backoffice.transactions import commit_change
 
 SEARCH_LIMIT = 20
@@ -54,6 +55,7 @@ def patient_data(patient_id: int, status: int = 200):
         "rights/patient.html",
         patient=patient,
         requests=operations.list_requests(patient_id=patient_id),
+        refusals=[] if patient.is_erased else erasure_rules.refusals(patient_id),
         form=ConfirmForm(),
     ), status
 
@@ -68,13 +70,55 @@ def request_export(patient_id: int):
     )
 
 
+@bp.route("/patients/<int:patient_id>/data/erase", methods=["POST"])
+@roles_required(*ADMINISTRATORS)
+def request_erasure(patient_id: int):
+    return _change(
+        patient_id,
+        lambda: operations.request_erasure(patient_id, actor_id=current_user.id),
+        _("The erasure is requested. A second administrator confirms it; then it is done."),
+    )
+
+
+@bp.route("/data-requests/<int:data_request_id>/resume", methods=["POST"])
+@roles_required(*ADMINISTRATORS)
+def resume_erasure(data_request_id: int):
+    return _change(
+        operations.get_request(data_request_id).patient_id,
+        lambda: operations.resume_erasure(data_request_id, actor_id=current_user.id),
+        _("The erasure goes on from where it stopped."),
+        after_commit=kick,
+    )
+
+
+@bp.route("/data-requests/<int:data_request_id>/certificate")
+@roles_required(*ADMINISTRATORS)
+def erasure_certificate(data_request_id: int):
+    data_request = operations.erased_request(data_request_id)
+    return render_template("rights/certificate.html", data_request=data_request, certificate=printed(data_request))
+
+
+@bp.route("/data-requests/<int:data_request_id>/certificate.pdf")
+@roles_required(*ADMINISTRATORS)
+def erasure_certificate_pdf(data_request_id: int):
+    data_request = operations.erased_request(data_request_id)
+    return download(
+        certificate_pdf(data_request),
+        mimetype="application/pdf",
+        filename=f"erasure-certificate-{data_request.id}.pdf",
+        inline=True,
+    )
+
+
 @bp.route("/data-requests/<int:data_request_id>/confirm", methods=["POST"])
 @roles_required(*ADMINISTRATORS)
 def confirm_request(data_request_id: int):
     return _change(
         operations.get_request(data_request_id).patient_id,
         lambda: operations.confirm(data_request_id, actor_id=current_user.id),
-        _("Confirmed. The copy is being prepared; it can be downloaded once here when it is ready."),
+        _("Confirmed. The copy is being prepared; it can be downloaded once here when it is ready.")
+        if operations.get_request(data_request_id).kind == "export"
+        else _("Confirmed. The erasure is being done; its certificate appears here when it is finished."),
         after_commit=kick,
     )
 

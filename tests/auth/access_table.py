@@ -346,6 +346,10 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "rights.confirm_request":              {"POST": ADMIN},
     "rights.withdraw_request":             {"POST": ADMIN},
     "rights.download_export":              {"POST": ADMIN},
+    "rights.request_erasure":              {"POST": ADMIN},
+    "rights.resume_erasure":               {"POST": ADMIN},
+    "rights.erasure_certificate":          {"GET": ADMIN},
+    "rights.erasure_certificate_pdf":      {"GET": ADMIN},
     # the patient asks for a copy of their own data on their account page
     "portal.request_data_copy":            {"POST": PORTAL},
 }

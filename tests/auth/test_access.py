@@ -48,7 +48,8 @@ from backoffice.offers.models import Offer
 from backoffice.offers.operations import start_offer
 from backoffice.portal import invites
 from backoffice.receivables.models import PaymentReminder
-from backoffice.rights.operations import request_export
+from backoffice.rights.operations import confirm as confirm_request
+from backoffice.rights.operations import erase, request_erasure, request_export
 from backoffice.shipments import operations as shipments
 from backoffice.storage import archive
 from backoffice.suppliers.models import SupplierInvoice
@@ -226,9 +227,20 @@ def build_world(app: Flask) -> World:
         "unmatched_file_id": unmatched_file,
         "paula": paula,
         "datev_export_id": _datev_export(users["finance"].id),  # issue 19 accounting
+        "erased_request_id": _erased_request(users),
     }
     db.session.commit()
     return world
+
+
+def _erased_request(users: dict) -> int:
+    """Issue 20: a finished erasure (its certificate page and PDF) of a patient with nothing open (no case)."""
+    patient = make_patient(name="Ernst Erased", email="ernst@test.example")
+    request_id = request_erasure(patient.id, actor_id=users["coordinator"].id).id
+    confirm_request(request_id, actor_id=users["admin"].id)
+    db.session.commit()
+    erase(request_id)
+    return request_id
 
 
 def _datev_export(actor_id: int) -> int:
@@ -642,6 +654,8 @@ ARGUMENTS: dict[str | tuple[str, str], str] = {
     ("receivables.ageing_bucket", "bucket"): "bucket",
     "patient_id": "patient_id",  # issue 20: a patient's data rights page
     "data_request_id": "data_request_id",  # issue 20: a request for a copy of the patient's data
+    ("rights.erasure_certificate", "data_request_id"): "erased_request_id",  # issue 20: a finished erasure
+    ("rights.erasure_certificate_pdf", "data_request_id"): "erased_request_id",
     "export_id": "datev_export_id",  # issue 19: a recorded DATEV export (no patient's record in the URL)
     # issue 18: the patient's pages of the case's sent offer
     **{

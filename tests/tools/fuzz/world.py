@@ -235,6 +235,7 @@ def _data_requests(world: World, coordinator: int) -> None:
     (the button that asks)."""
     from backoffice.patients.models import Patient
     from backoffice.rights import operations as rights
+    from tests.factories import make_patient
 
     first, second, third = db.session.scalars(select(Patient.id).order_by(Patient.id).limit(3)).all()
     rights.request_export(first, actor_id=coordinator)
@@ -243,6 +244,18 @@ def _data_requests(world: World, coordinator: int) -> None:
     db.session.commit()
     rights.prepare_export(ready.id)
     world.urls += [f"/patients/{first}/data", f"/patients/{second}/data", f"/patients/{third}/data"]  # none asked
+    # erasure: a patient with nothing open (the button that asks), one erased (the certificate, its PDF), one whose
+    # erasure stopped (the button that resumes it)
+    erasable, erased, stopped = (make_patient(name=f"Fuzz Erasable {n}") for n in range(3))
+    for patient in (erased, stopped):
+        asked = rights.request_erasure(patient.id, actor_id=coordinator)
+        rights.confirm(asked.id, actor_id=world.account_ids["admin"])
+        db.session.commit()
+        if patient is erased:
+            rights.erase(asked.id)
+        else:
+            rights.request_failed({"request_id": asked.id}, "the store did not answer")
+    world.urls += [f"/patients/{p.id}/data" for p in (erasable, erased, stopped)]
 
 
 def _offers(world: World) -> None:
