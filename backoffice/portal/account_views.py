@@ -22,7 +22,7 @@ def _account_page(language_form: LanguageForm | None = None, password_form: Chan
     return render_template(
         "portal/account.html",
         patient=patient,
-        data_requests=rights.list_requests(patient_id=patient.id),
+        data_requests=rights.list_requests(patient_id=patient.id, kind="export"),
         data_form=ConfirmForm(),
         language_form=language_form or LanguageForm(formdata=None, language=patient.preferred_language),
         password_form=password_form or ChangePasswordForm(formdata=None),

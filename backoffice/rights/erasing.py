@@ -153,7 +153,10 @@ def restrict(request: DataRequest, patient: Patient) -> dict:
     rows = found_rows(patient)
     made: dict[str, int] = {}
     mine = RestrictedRecord.request_id == request.id
-    known = set(db.session.execute(select(RestrictedRecord.table_name, RestrictedRecord.row_id).where(mine)).tuples())
+    known = {
+        tuple(row)
+        for row in db.session.execute(select(RestrictedRecord.table_name, RestrictedRecord.row_id).where(mine))
+    }
     for table_name, kind, reference, dated in _restricted_rows(rows):
         for row_id, row_reference, row_dated in zip(*_columns(table_name, rows, reference, dated), strict=True):
             if (table_name, row_id) in known:
@@ -189,11 +192,10 @@ def _restricted_rows(rows: dict[str, set[int]]):
     """(table, kind or kind-of-row, reference column, date column) for each restricted table with rows."""
     tables = db.metadata.tables
     invoices = tables["invoices"]
-    kinds = dict(
-        db.session.execute(select(invoices.c.id, invoices.c.kind).where(invoices.c.id.in_(rows.get("invoices", ()))))
-        .tuples()
-        .all()
+    found = db.session.execute(
+        select(invoices.c.id, invoices.c.kind).where(invoices.c.id.in_(rows.get("invoices", ())))
     )
+    kinds = {row_id: kind for row_id, kind in found}
     yield "invoices", lambda i: "credit_note" if kinds[i] == "credit_note" else "invoice", "number", "issue_date"
     yield "invoice_payments", "payment", "reference", "received_on"
     yield "account_credits", "payment", "reference", "happened_on"

@@ -18,6 +18,8 @@ KINDS = ("export", "erasure")
 # resumes from its step when confirmed again) or withdrawn (before it ran).
 STATUSES = ("requested", "confirmed", "ready", "downloaded", "erasing", "erased", "failed", "withdrawn")
 OPEN_STATUSES = ("requested", "confirmed", "ready", "erasing")
+# How the portal tells the patient where their request for a copy stands.
+PORTAL_LABELS = {"downloaded": N_("done"), "withdrawn": N_("withdrawn"), "failed": N_("withdrawn")}
 KIND_LABELS = {"export": N_("Copy of the data"), "erasure": N_("Erasure")}
 # An erasure's steps (`rights.erasing.STEPS`), as the requests list names the last one done.
 STEP_LABELS = {
@@ -88,6 +90,10 @@ class DataRequest(db.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def portal_status_label(self) -> str:
+        return PORTAL_LABELS.get(self.status, N_("in preparation"))
+
+    @property
     def kind_label(self) -> str:
         return KIND_LABELS[self.kind]
 
@@ -129,6 +135,10 @@ class RestrictedRecord(db.Model):
     retain_until: Mapped[date]  # its own legal end (31 December, N years after its year)
     reason: Mapped[str] = mapped_column(String(120))  # the law that keeps it
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def portal_status_label(self) -> str:
+        return PORTAL_LABELS.get(self.status, N_("in preparation"))
 
     @property
     def kind_label(self) -> str:

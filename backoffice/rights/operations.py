@@ -56,10 +56,12 @@ def erased_request(request_id: int) -> DataRequest:
     return request
 
 
-def list_requests(*, patient_id: int | None = None) -> list[DataRequest]:
+def list_requests(*, patient_id: int | None = None, kind: str | None = None) -> list[DataRequest]:
     query = select(DataRequest).order_by(DataRequest.requested_at.desc(), DataRequest.id.desc())
     if patient_id is not None:
         query = query.where(DataRequest.patient_id == patient_id)
+    if kind is not None:
+        query = query.where(DataRequest.kind == kind)
     return list(db.session.scalars(query.limit(200)))
 
 
@@ -74,7 +76,10 @@ def request_export(patient_id: int, *, actor_id: int, via_portal: bool = False) 
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(_("There is no such patient."))
-    if open_request(patient_id) is not None:
+    pending = open_request(patient_id)
+    if (pending is not None and pending.kind == "erasure") or patient.is_erased:
+        raise RequestRefused(_("This patient's data is being erased or was erased; no copy can be made."))
+    if pending is not None:
         raise RequestRefused(_("A copy of this patient's data is already requested; it is on its way."))
     request = DataRequest(patient_id=patient_id, kind="export", requested_by_id=actor_id, via_portal=via_portal)
     db.session.add(request)
