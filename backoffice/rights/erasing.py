@@ -195,7 +195,7 @@ def _restricted_rows(rows: dict[str, set[int]]):
     found = db.session.execute(
         select(invoices.c.id, invoices.c.kind).where(invoices.c.id.in_(rows.get("invoices", ())))
     )
-    kinds = {row_id: kind for row_id, kind in found}
+    kinds = dict(found.all())
     yield "invoices", lambda i: "credit_note" if kinds[i] == "credit_note" else "invoice", "number", "issue_date"
     yield "invoice_payments", "payment", "reference", "received_on"
     yield "account_credits", "payment", "reference", "happened_on"
