@@ -7,6 +7,7 @@ invented. Tables of data, no logic: they are long because the demo should look l
 DEMO_PASSWORD = "demo-password"
 DEMO_USERS = (
     ("admin@demo.test", "Ada Admin", "admin"),
+    ("admin2@demo.test", "Adrian Admin", "admin"),  # the second person a patient's data request needs
     ("coordinator@demo.test", "Carla Coordinator", "coordinator"),
     ("coordinator2@demo.test", "Conrad Coordinator", "coordinator"),
     ("finance@demo.test", "Fiona Finance", "finance"),

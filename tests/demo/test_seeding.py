@@ -149,7 +149,7 @@ def test_demo_seed_with_cases_adds_that_many_and_keeps_numbers_and_ids_going(app
 
 def test_demo_seed_with_cases_creates_accounts_and_directory_first(app):
     output = seed(app, "--cases", "50")
-    assert "7 account(s) created" in output and count(Hospital) == 5 and count(Case) == 50
+    assert "8 account(s) created" in output and count(Hospital) == 5 and count(Case) == 50
 
 
 def test_reserving_numbers_moves_the_series_once_by_the_count(app):
