@@ -178,6 +178,11 @@ def erase(request_id: int) -> None:
         db.session.commit()
     patient.erased_at = patient.erased_at or utcnow()
     request.certificate = summarise(request, patient)
+    erased = sum(request.certificate["erased"].values())
+    restricted = sum(item["count"] for item in request.certificate["restricted"])
+    request.contents = f"{erased} erased, {restricted} restricted" + (
+        f" until {request.delete_on.isoformat()}" if request.delete_on else ""
+    )
     request.status, request.finished_at = "erased", utcnow()
     _record(request, "erased", None, delete_on=request.delete_on.isoformat() if request.delete_on else None)
     db.session.commit()
