@@ -346,6 +346,9 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "rights.confirm_request":              {"POST": ADMIN},
     "rights.withdraw_request":             {"POST": ADMIN},
     "rights.download_export":              {"POST": ADMIN},
+    # issue 20: legal retention (read only): finance and administrators
+    "retention.show_report":               {"GET": MONEY},
+    "retention.list_restricted_records":   {"GET": MONEY},
     # the patient asks for a copy of their own data on their account page
     "portal.request_data_copy":            {"POST": PORTAL},
 }
