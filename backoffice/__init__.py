@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
         offers,
         portal,
         receivables,
+        retention,
         rights,
         shipments,
         suppliers,
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
         intake,
         users,
         rights,
+        retention,
         audit,
     )
     for feature in (*features, messages, notifications, jobs, portal, health, devmail):

@@ -1,4 +1,5 @@
-"""`flask` command groups: users, demo, jobs, and the features' own (hospitals, tariffs, bills, accounting, storage)."""
+"""`flask` command groups: users, demo, jobs, and the features' own (hospitals, tariffs, bills, accounting, storage,
+retention)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from backoffice.directory.cli import hospitals_cli
 from backoffice.errors import CommandRefused, DomainError
 from backoffice.extensions import db
 from backoffice.jobs import make_worker
+from backoffice.retention.cli import retention_cli
 from backoffice.storage.cli import storage_cli
 from backoffice.templating import format_datetime
 from backoffice.text import clean_line
@@ -135,5 +137,15 @@ def dispatch_command(once: bool, interval: float) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (users_cli, demo_cli, jobs_cli, hospitals_cli, tariffs_cli, bills_cli, accounting_cli, storage_cli):
+    for group in (
+        users_cli,
+        demo_cli,
+        jobs_cli,
+        hospitals_cli,
+        tariffs_cli,
+        bills_cli,
+        accounting_cli,
+        storage_cli,
+        retention_cli,
+    ):
         app.cli.add_command(group)

@@ -39,6 +39,7 @@ FEATURES = (
     "receivables",
     "accounting",
     "rights",
+    "retention",
     "portal",
     "intake",
     "users",

@@ -47,6 +47,8 @@ CASE_TAKERS = (COORDINATOR,)
 # Who runs the office: user accounts, the audit log and access histories, background jobs; who clears a
 # contraindication without a physician's clearance; who oversees every coordinator's follow-ups.
 ADMINISTRATORS = (ADMIN,)
+# Who watches the legal retention of records: the retention report and the records kept after a patient's erasure.
+RECORD_KEEPERS = (ADMIN, FINANCE)
 
 PUBLIC = "public"
 ANY_USER = "any_user"
@@ -173,6 +175,11 @@ def may_handle_data_requests(role: str | None = None) -> bool:
     return _signed_in_as(ADMINISTRATORS, role)
 
 
+def may_oversee_retention(role: str | None = None) -> bool:
+    """Whether the user reads the retention report and the erased patients' restricted records."""
+    return _signed_in_as(RECORD_KEEPERS, role)
+
+
 def may_read_audit_log(role: str | None = None) -> bool:
     """Whether the user reads the audit log."""
     return _signed_in_as(ADMINISTRATORS, role)
@@ -212,6 +219,7 @@ TEMPLATE_QUESTIONS = (
     may_take_cases,
     may_manage_users,
     may_handle_data_requests,
+    may_oversee_retention,
     may_read_audit_log,
     may_see_access_history,
     may_manage_jobs,

@@ -119,12 +119,20 @@ def delete(key: str, *, today: date) -> StoredFile:
     row = record_of(key)
     if row is None:
         raise MissingFile(f"{key} is not a stored file")
-    if row.retain_until is not None and row.retain_until >= today and row.kind in retention.LOCKED_KINDS:
-        raise RetainedFile(f"{key} is kept by law until {row.retain_until.isoformat()}; it cannot be deleted before")
+    refuse_if_retained(row, today=today)
     backend(row.location).delete(key)
     row.deleted_at = utcnow()
     db.session.flush()
     return row
+
+
+def refuse_if_retained(row: StoredFile, *, today: date) -> None:
+    """Raise `RetainedFile` while the law keeps the file (a locked kind, its last day not passed): asked by `delete`,
+    and before a deletion of several files begins, so that none goes when one must stay."""
+    if row.retain_until is not None and row.retain_until >= today and row.kind in retention.LOCKED_KINDS:
+        raise RetainedFile(
+            f"{row.key} is kept by law until {row.retain_until.isoformat()}; it cannot be deleted before"
+        )
 
 
 def discard(key: str) -> None:

@@ -350,6 +350,9 @@ EXPECTED: dict[str, dict[str, tuple[str, str, str, str, str]]] = {
     "rights.resume_erasure":               {"POST": ADMIN},
     "rights.erasure_certificate":          {"GET": ADMIN},
     "rights.erasure_certificate_pdf":      {"GET": ADMIN},
+    # issue 20: legal retention (read only): finance and administrators
+    "retention.show_report":               {"GET": MONEY},
+    "retention.list_restricted_records":   {"GET": MONEY},
     # the patient asks for a copy of their own data on their account page
     "portal.request_data_copy":            {"POST": PORTAL},
 }
