@@ -27,24 +27,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import ForeignKey, Table, delete, select, update
 
 from backoffice.extensions import db
+from backoffice.rights import erasing
 from backoffice.rights.exporting import FILES
 from backoffice.storage import retention
 from backoffice.storage.models import StoredFile
 
 # Records in their own right: the law keeps each of them, and an erasure names them as restricted records. One of
 # these is never deleted or changed as another record's dependant.
-RECORD_TABLES = frozenset(
-    {
-        "invoices",
-        "invoice_payments",
-        "account_credits",
-        "payment_reminders",
-        "offers",
-        "hospital_bills",
-        "supplier_invoices",
-        "messages",
-    }
-)
+RECORD_TABLES = erasing.RESTRICTED_RECORDS  # the tables an erasure names records of
 
 
 @dataclass

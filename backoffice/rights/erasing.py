@@ -62,6 +62,8 @@ RESTRICTED = {
     "supplier_invoice_lines": None,
     "supplier_findings": None,
 }
+# The records the tax law keeps, each named by a RestrictedRecord (the rest go with them), letters sent included.
+RESTRICTED_RECORDS = frozenset({table for table, kind in RESTRICTED.items() if kind} | {"messages"})
 PSEUDONYMISED = frozenset({"patients", "cases"})
 KEPT = frozenset({"data_requests", "restricted_records"})  # the record of the erasure itself
 OWN_JOBS = ("rights.export", "rights.erase")

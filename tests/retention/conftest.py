@@ -11,6 +11,7 @@ import os
 import pytest
 
 from tests.helpers import change_settings
+from tests.messages.conftest import _empty_queue, smtp  # noqa: F401  (the invoices' mails go somewhere real)
 from tests.storage.conftest import local_storage, s3, s3_storage  # noqa: F401  (the stores of the storage tests)
 
 _buckets = itertools.count(1)
