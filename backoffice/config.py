@@ -2,10 +2,11 @@
 
 `APP_ENV` picks the profile: `development` (default: SQLite under instance/, embedded Redis on a unix socket),
 `test` (used by the test suite) or `production` (everything from the environment; refuses to start without a real
-SECRET_KEY or with debug on). `load_settings` reads the environment, then the mapping `create_app(config)` receives
-(keys are the setting's name in capitals, `VAT_RATE`; a string there is read as the environment variable would be),
-and validates once; the app keeps the result in `app.extensions["settings"]`. Flask's and its extensions' own keys
-(SECRET_KEY, SQLALCHEMY_*, SESSION_COOKIE_* ...) are derived from it by `Settings.flask_config()`.
+SECRET_KEY, without the services the machines share (DATABASE_URL, REDIS_URL, SMTP_URL) or with debug on).
+`load_settings` reads the environment, then the mapping `create_app(config)` receives (keys are the setting's name in
+capitals, `VAT_RATE`; a string there is read as the environment variable would be), and validates once; the app
+keeps the result in `app.extensions["settings"]`. Flask's and its extensions' own keys (SECRET_KEY, SQLALCHEMY_*,
+SESSION_COOKIE_* ...) are derived from it by `Settings.flask_config()`.
 
 This module runs past the usual ~450 lines on purpose: it is the one place every setting is stated (name, type,
 variable, default) and checked, and splitting the list would make two places to look; README's Configuration table
@@ -105,7 +106,9 @@ class Settings:
         secret=True,
     )
     database_url: str = setting("DATABASE_URL", lambda _: f"sqlite:///{instance_path() / 'backoffice.db'}")
-    redis_url: str = setting("REDIS_URL", lambda _: default_redis_url())
+    # The job queue (RQ) every web machine, worker and dispatcher shares. Development's embedded Redis listens on a
+    # unix socket in one machine's instance/, so production has no default and refuses to start without it.
+    redis_url: str = setting("REDIS_URL", {"production": "", "*": lambda _: default_redis_url()})
     invoice_archive: Path = setting("INVOICE_ARCHIVE", lambda _: str(PROJECT_ROOT / "invoices"))
     # Stored files (backoffice/storage): empty for the local folders INVOICE_ARCHIVE and CASE_DOCUMENTS_DIR, or
     # s3://bucket/prefix for an S3-compatible object store (S3_ENDPOINT_URL for one other than AWS; credentials from
@@ -476,6 +479,11 @@ def _check_production(settings: Settings) -> None:
         raise ConfigurationError("production needs DATABASE_URL (PostgreSQL), not the development SQLite file")
     if not settings.smtp_url:
         raise ConfigurationError("production needs SMTP_URL (e.g. smtp://user:password@mail.example:587)")
+    if not settings.redis_url:
+        raise ConfigurationError(
+            "production needs REDIS_URL (e.g. redis://redis.internal:6379/0): every web machine, worker and"
+            " dispatcher shares the job queue through it"
+        )
     if not settings.public_url:
         raise ConfigurationError(
             "production needs PUBLIC_URL, the address people open the app at (e.g. https://office.example): "

@@ -14,6 +14,16 @@ from itsdangerous import URLSafeTimedSerializer
 from backoffice.config import settings
 from tests.factories import PASSWORD
 
+# The least production starts with (the shared services it refuses to start without), for tests of production's rules.
+PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "DATABASE_URL": "postgresql://app@db.internal/backoffice",
+    "REDIS_URL": "redis://redis.internal:6379/0",
+    "SMTP_URL": "smtp://app:secret@mail.internal:587",
+    "PUBLIC_URL": "https://office.example",
+}
+
 
 class BackofficeClient(FlaskClient):
     """A test client that behaves like a browser against a server.

@@ -1,10 +1,10 @@
+import re
+
 import pytest
 
 from backoffice import create_app
-from backoffice.config import ConfigurationError, load_settings
-
-PG_URL = "postgresql://app@db.internal/backoffice"
-SMTP_URL = "smtp://app:secret@mail.internal:587"
+from backoffice.config import ConfigurationError, load_settings, settings
+from tests.helpers import PRODUCTION
 
 
 @pytest.mark.parametrize(
@@ -20,27 +20,37 @@ SMTP_URL = "smtp://app:secret@mail.internal:587"
         ({"SECRET_KEY": "k" * 40, "MAIL_FROM": "nobody"}, "MAIL_FROM must be an address"),
     ],
 )
-def test_production_refuses_to_start_with_unsafe_settings(monkeypatch, overrides, message):
-    monkeypatch.delenv("SECRET_KEY", raising=False)
-    overrides = {
-        "APP_ENV": "production",
-        "DATABASE_URL": PG_URL,
-        "SMTP_URL": SMTP_URL,
-        "PUBLIC_URL": "https://office.example",
-        **overrides,
-    }
+def test_production_refuses_to_start_with_unsafe_settings(overrides, message):
     with pytest.raises(ConfigurationError, match=message):
-        create_app(overrides)
+        create_app({**PRODUCTION, "SECRET_KEY": "", **overrides})
+
+
+def production_environment(monkeypatch) -> None:
+    """Production's settings as its machines get them: in the environment."""
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
 
 
 def test_production_starts_with_a_real_secret_and_takes_plain_postgres_urls(monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", PG_URL)
-    monkeypatch.setenv("SECRET_KEY", "s" * 48)
-    monkeypatch.setenv("SMTP_URL", SMTP_URL)
-    monkeypatch.setenv("PUBLIC_URL", "https://office.example")
-    app = create_app({"APP_ENV": "production"})
+    production_environment(monkeypatch)
+    app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
     assert not app.debug
+
+
+def test_production_refuses_to_start_without_a_redis_every_machine_shares(monkeypatch):
+    """Development's Redis is a socket in one machine's instance/: two web machines would each keep a queue of their
+    own, so production has no default and says what to set."""
+    production_environment(monkeypatch)
+    monkeypatch.delenv("REDIS_URL")
+    refusal = re.escape("production needs REDIS_URL (e.g. redis://redis.internal:6379/0): every web machine, worker")
+    with pytest.raises(ConfigurationError, match=refusal):
+        create_app()
+    monkeypatch.setenv("REDIS_URL", "")  # an empty variable is not an address either
+    with pytest.raises(ConfigurationError, match=refusal):
+        create_app()
+    monkeypatch.setenv("REDIS_URL", "redis://redis.internal:6379/0")
+    assert settings(create_app()).redis_url == "redis://redis.internal:6379/0"
 
 
 def test_unknown_environment_is_refused():

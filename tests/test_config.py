@@ -10,6 +10,7 @@ from typing import get_type_hints
 import pytest
 
 from backoffice.config import PROJECT_ROOT, ConfigurationError, Settings, default_of, load_settings, settings
+from tests.helpers import PRODUCTION
 
 pytestmark = pytest.mark.database_independent  # sends no SQL: once, with the SQLite suite
 
@@ -49,14 +50,7 @@ def test_the_retry_backoff_default_is_stated_once_per_profile(monkeypatch):
     monkeypatch.delenv("JOB_RETRY_BACKOFF_SECONDS", raising=False)
     assert load_settings({"APP_ENV": "test"}).job_retry_backoff_seconds == (0,)
     assert load_settings({"APP_ENV": "development", "SECRET_KEY": "k"}).job_retry_backoff_seconds == (3, 10, 30)
-    production = {
-        "APP_ENV": "production",
-        "SECRET_KEY": "s" * 40,
-        "DATABASE_URL": "postgresql://a@b/c",
-        "SMTP_URL": "smtp://mail.internal:587",
-        "PUBLIC_URL": "https://office.example",
-    }
-    assert load_settings(production).job_retry_backoff_seconds == (30, 120, 600)
+    assert load_settings(PRODUCTION).job_retry_backoff_seconds == (30, 120, 600)
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from backoffice.demo.seeding import seed_accounts
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
 from tests.factories import PASSWORD
-from tests.helpers import login_as
+from tests.helpers import PRODUCTION, login_as
 
 OWN = "tangerine otter violin"
 
@@ -160,29 +160,12 @@ def test_a_session_ends_after_its_absolute_lifetime_however_active(app, client, 
 
 
 def test_outside_development_the_session_cookie_carries_the_host_prefix(app_config):
-    cookies = load_settings(
-        {
-            "APP_ENV": "production",
-            "SECRET_KEY": "x" * 40,
-            "DATABASE_URL": "postgresql://app@db/backoffice",
-            "SMTP_URL": "smtp://mail.internal:587",
-            "PUBLIC_URL": "https://office.example",
-        }
-    ).flask_config()
+    cookies = load_settings(PRODUCTION).flask_config()
     assert cookies["SESSION_COOKIE_NAME"] == "__Host-session"
     assert cookies["SESSION_COOKIE_SECURE"] is True and cookies["SESSION_COOKIE_PATH"] == "/"
     assert not cookies["SESSION_COOKIE_DOMAIN"]
 
-    production = create_app(
-        {
-            **app_config,
-            "APP_ENV": "production",
-            "SECRET_KEY": "x" * 40,
-            "DATABASE_URL": "postgresql://a@b/c",
-            "SMTP_URL": "smtp://mail.internal:587",
-            "PUBLIC_URL": "https://office.example",
-        }
-    )
+    production = create_app({**app_config, **PRODUCTION})
     response = production.test_client().get("/login", base_url="https://backoffice.example")
     (cookie,) = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("__Host-session=")]
     assert "Secure" in cookie and "Path=/" in cookie and "HttpOnly" in cookie and "Domain" not in cookie

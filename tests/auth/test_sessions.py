@@ -3,10 +3,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from backoffice.config import settings
+from backoffice.config import load_settings, settings
 from backoffice.extensions import db
 from backoffice.trail import AuditEvent
-from tests.helpers import login_as
+from tests.helpers import PRODUCTION, login_as
 
 
 def test_session_cookie_is_httponly_and_samesite_lax(app, client, users):
@@ -18,17 +18,7 @@ def test_session_cookie_is_httponly_and_samesite_lax(app, client, users):
 
 
 def test_production_cookies_are_secure():
-    from backoffice.config import load_settings
-
-    production = load_settings(
-        {
-            "APP_ENV": "production",
-            "SECRET_KEY": "x" * 40,
-            "DATABASE_URL": "postgresql://app@db.internal/backoffice",
-            "SMTP_URL": "smtp://mail.internal:587",
-            "PUBLIC_URL": "https://office.example",
-        }
-    ).flask_config()
+    production = load_settings(PRODUCTION).flask_config()
     assert production["SESSION_COOKIE_SECURE"] is True
 
 

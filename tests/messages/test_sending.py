@@ -12,7 +12,7 @@ from backoffice.jobs.runner import GaveUp
 from backoffice.messages import operations, sending
 from backoffice.messages.models import Message
 from backoffice.trail import AuditEvent
-from tests.helpers import change_settings
+from tests.helpers import PRODUCTION, change_settings
 from tests.invoicing.concurrency import after_the_check, at_once
 from tests.messages.conftest import run_send_job, send_job
 
@@ -116,15 +116,7 @@ def test_mail_waits_for_its_server_on_mail_s_own_schedule_not_the_jobs_minutes(s
 
 
 def test_production_gives_a_mail_server_about_twenty_hours():
-    production = load_settings(
-        {
-            "APP_ENV": "production",
-            "SECRET_KEY": "s" * 40,
-            "DATABASE_URL": "postgresql://a@b/c",
-            "SMTP_URL": "smtp://mail.internal:587",
-            "PUBLIC_URL": "https://office.example",
-        }
-    )
+    production = load_settings(PRODUCTION)
     steps, attempts = production.mail_retry_backoff_seconds, production.mail_max_attempts
     waited = sum(steps[min(n, len(steps) - 1)] for n in range(attempts - 1))
     assert 18 * 3600 <= waited <= 24 * 3600

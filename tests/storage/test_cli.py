@@ -5,12 +5,8 @@ differs from its record."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import socket
 import subprocess
-import threading
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +18,7 @@ from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.helpers import change_settings
 from tests.servers import free_port
-from tests.storage.broken_stores import broken_stores
+from tests.storage.broken_stores import broken_stores, store_going_away
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,10 +166,9 @@ def test_a_move_cut_off_by_the_store_going_away_records_nothing_in_the_wrong_pla
 ):
     rows = store_local_files(app, monkeypatch, 10, size=20_000)
     before = contents(rows)
-    port = int(s3.endpoint.rsplit(":", 1)[1])
 
-    with dying_store(port, after_bytes=90_000) as proxy:
-        change_settings(monkeypatch, app, s3_endpoint_url=f"http://127.0.0.1:{proxy}", storage_timeout_seconds=2)
+    with store_going_away(s3, after_bytes=90_000) as endpoint:
+        change_settings(monkeypatch, app, s3_endpoint_url=endpoint, storage_timeout_seconds=2)
         cut = storage_command(app, "move", "--to", "s3")
 
     assert cut.exit_code == 1 and "run the same command again to go on" in cut.output, cut.output
@@ -233,55 +228,6 @@ def test_check_names_a_missing_bucket_refused_credentials_and_an_unreachable_end
     assert (
         storage_command(app, "check").output == f"Files: s3://{bucket}/demo/ at {s3.endpoint} (bucket {bucket}): ok\n"
     )
-
-
-@contextlib.contextmanager
-def dying_store(upstream_port: int, *, after_bytes: int) -> Iterator[int]:
-    """A TCP relay to the S3 server that goes away for good once `after_bytes` have gone towards the server over all
-    its connections: every connection closed, no new one taken."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    budget = {"left": after_bytes}
-    lock = threading.Lock()
-    open_sockets: list[socket.socket] = []
-
-    def die() -> None:
-        with contextlib.suppress(OSError):
-            listener.close()
-        for side in open_sockets:
-            with contextlib.suppress(OSError):
-                side.shutdown(socket.SHUT_RDWR)
-            side.close()
-
-    def relay(source: socket.socket, target: socket.socket, counted: bool) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                if counted:
-                    with lock:
-                        budget["left"] -= len(data)
-                        over = budget["left"] < 0
-                    if over:
-                        die()
-                        return
-                target.sendall(data)
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", upstream_port))
-            open_sockets.extend((client, server))
-            threading.Thread(target=relay, args=(client, server, True), daemon=True).start()
-            threading.Thread(target=relay, args=(server, client, False), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        die()
 
 
 def test_make_run_with_a_missing_bucket_stops_at_the_start_and_says_so(s3, tmp_path):

@@ -4,11 +4,6 @@ bucket and is served byte for byte."""
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
-from collections.abc import Iterator
-
 from sqlalchemy import func, select
 
 from backoffice.extensions import db
@@ -18,45 +13,7 @@ from backoffice.numbering import NumberSeries
 from backoffice.storage.models import StoredFile
 from tests.helpers import change_settings
 from tests.invoicing.factories import make_invoicing_case
-
-
-@contextlib.contextmanager
-def cut_off_proxy(upstream_port: int, *, after_bytes: int) -> Iterator[int]:
-    """A TCP relay to the S3 server that closes both sides once a connection has sent `after_bytes` towards it:
-    the store going away in the middle of an upload."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-
-    def relay(source: socket.socket, target: socket.socket, limit: int | None) -> None:
-        sent = 0
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                if limit is not None and sent + len(data) > limit:
-                    target.sendall(data[: limit - sent])
-                    break
-                target.sendall(data)
-                sent += len(data)
-        for side in (source, target):
-            with contextlib.suppress(OSError):
-                side.shutdown(socket.SHUT_RDWR)
-            side.close()
-
-    def accept() -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-            except OSError:
-                return
-            server = socket.create_connection(("127.0.0.1", upstream_port))
-            threading.Thread(target=relay, args=(client, server, after_bytes), daemon=True).start()
-            threading.Thread(target=relay, args=(server, client, None), daemon=True).start()
-
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        yield listener.getsockname()[1]
-    finally:
-        listener.close()
+from tests.storage.broken_stores import store_going_away
 
 
 def test_a_store_going_away_mid_upload_refuses_the_issue_gives_the_number_back_and_writes_nothing(
@@ -65,9 +22,8 @@ def test_a_store_going_away_mid_upload_refuses_the_issue_gives_the_number_back_a
     case = make_invoicing_case()
     draft = deposits.create_deposit_draft(case.id, actor_id=None, amount="100.00")
     db.session.commit()
-    port = int(s3.endpoint.rsplit(":", 1)[1])
-    with cut_off_proxy(port, after_bytes=8000) as proxy:
-        change_settings(monkeypatch, app, s3_endpoint_url=f"http://127.0.0.1:{proxy}", storage_timeout_seconds=3)
+    with store_going_away(s3, after_bytes=8000) as endpoint:
+        change_settings(monkeypatch, app, s3_endpoint_url=endpoint, storage_timeout_seconds=3)
         response = as_role("finance").post(f"/invoices/{draft.id}/issue", data={"version": draft.version})
 
     assert response.status_code == 503
