@@ -42,6 +42,7 @@ from backoffice.directory.models import Physician, Programme
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm, choices
 from backoffice.languages import NATIVE_NAMES, for_patient
+from backoffice.patients.restriction import check_may_see
 from backoffice.transactions import commit_change
 
 CASE_READERS = STAFF_ROLES
@@ -88,10 +89,12 @@ def render_case_page(case_id: int, status: int = 200, **forms):
     """The case page; after a refused change, with the submitted form (and its errors) shown again.
 
     Every form carries the case's current version: the page shows the case as it is now, so a change made from it
-    is based on what the user sees (after a "changed by someone else" refusal too).
+    is based on what the user sees (after a "changed by someone else" refusal too). An erased patient's case is
+    shown to finance and administrators only, read-only, under the restriction banner (`patients.restriction`).
     """
     case = operations.get_case(case_id)
-    may_work = current_user.role in CASE_WORKERS
+    check_may_see(case.patient)
+    may_work = current_user.role in CASE_WORKERS and not case.patient.is_erased
     health_data = history.sees_health_data(current_user.role)
     context = {
         "case": case,
@@ -164,7 +167,10 @@ def render_case_page(case_id: int, status: int = 200, **forms):
 
 
 def change_case(case_id: int, change, success, *, anchor: str | None = None, **forms):
-    """Run one change of a case; on refusal show the case again with the reason, the error's status and `forms`."""
+    """Run one change of a case; on refusal show the case again with the reason, the error's status and `forms`.
+
+    A case the user may not see (an erased patient's, for a coordinator) is a 404 before anything is tried."""
+    check_may_see(operations.get_case(case_id).patient)
     return commit_change(
         change,
         success=success,

@@ -39,6 +39,7 @@ from backoffice.dbtypes import operator_today
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.languages import N_
+from backoffice.patients.restriction import refuse_changes
 from backoffice.storage import files
 from backoffice.storage.backends import MissingFile
 from backoffice.trail import record_event
@@ -163,6 +164,7 @@ def _store(
     request_id: int | None = None,
 ) -> CaseDocument:
     case = get_case(case_id)
+    refuse_changes(case.patient)  # an erased patient's case takes no new documents
     if case.state in states.FINAL:
         raise DocumentError(
             _("Case %(number)s is closed; no more documents can be added to it.", number=case.number)

@@ -29,6 +29,7 @@ from backoffice.geo import countries
 from backoffice.pagination import Page, paginate
 from backoffice.params import page_number, positive_int
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import not_erased
 
 PAGE_SIZE = 50
 MAX_SEARCH_LENGTH = 100
@@ -180,10 +181,11 @@ def case_query(
 ) -> tuple[Select, tuple, tuple]:
     """The list's Select (filters applied), its ORDER BY and its eager loads, for `paginate` or for a bare run.
 
-    A search looks in the treatment too when the user may read health data (`health_data`).
+    A search looks in the treatment too when the user may read health data (`health_data`). An erased patient's
+    cases are in no list, whoever looks (`patients.restriction`).
     """
     now = now or utcnow()
-    query = select(Case)
+    query = select(Case).where(not_erased(Case.patient_id))
     if filters.state == OPEN:
         query = query.where(Case.state.in_(OPEN_STATES))
     elif filters.state:
@@ -245,8 +247,15 @@ def search_cases(filters: CaseFilters, *, now: datetime | None = None, health_da
 
 
 def count_overdue(now: datetime | None = None) -> int:
-    """Requests whose first contact is overdue, across the team."""
-    return db.session.scalar(select(func.count()).select_from(Case).where(overdue_condition(now or utcnow()))) or 0
+    """Requests whose first contact is overdue, across the team (an erased patient's left out, as in the list)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(overdue_condition(now or utcnow()), not_erased(Case.patient_id))
+        )
+        or 0
+    )
 
 
 @dataclass(frozen=True)

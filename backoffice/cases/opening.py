@@ -23,6 +23,7 @@ from backoffice.directory.operations import paused_countries
 from backoffice.extensions import db
 from backoffice.geo import country_name
 from backoffice.patients.models import Patient, phone_digits
+from backoffice.patients.restriction import not_erased
 
 # Fewer digits than this are not a phone number worth matching on (an extension, a typo).
 MIN_PHONE_DIGITS = 6
@@ -65,7 +66,8 @@ class DestinationPausedForStaff(CaseError):
 
 
 def patients_sharing_contact(email: str, phone: str, *, exclude_patient_id: int | None = None) -> list[KnownPatient]:
-    """Patients with this email (any case) or this phone's digits, each with their cases. Two statements."""
+    """Patients with this email (any case) or this phone's digits, each with their cases. Two statements. An erased
+    patient is never one of them: their record is restricted, and a new case is not opened for it."""
     email = (email or "").strip().lower()
     digits = phone_digits(phone)
     conditions = [Patient.email == email] if "@" in email else []
@@ -73,7 +75,7 @@ def patients_sharing_contact(email: str, phone: str, *, exclude_patient_id: int 
         conditions.append(Patient.phone_digits == digits)
     if not conditions:
         return []
-    query = select(Patient).where(or_(*conditions)).order_by(Patient.id).limit(MAX_MATCHES)
+    query = select(Patient).where(or_(*conditions), not_erased()).order_by(Patient.id).limit(MAX_MATCHES)
     if exclude_patient_id is not None:
         query = query.where(Patient.id != exclude_patient_id)
     matches = {

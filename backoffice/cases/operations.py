@@ -26,6 +26,7 @@ from backoffice.extensions import db
 from backoffice.geo import check_country
 from backoffice.numbering import next_number
 from backoffice.patients.operations import register_patient
+from backoffice.patients.restriction import refuse_changes
 from backoffice.trail import record_event
 
 
@@ -323,9 +324,11 @@ def transition(
     """Move a case along one edge of the pipeline, if its guards allow it.
 
     Putting on hold needs a note, cancelling a reason. Leaving `new` records the first-response time, except by
-    cancellation: a junk or duplicate request cancelled unanswered is not a response to anybody.
+    cancellation: a junk or duplicate request cancelled unanswered is not a response to anybody. An erased patient's
+    case stays as the erasure left it.
     """
     case = get_case(case_id)
+    refuse_changes(case.patient)
     check_version(case, expected_version)
     if to_state not in states.LABELS:
         raise TransitionRefused(_("%(state)r is not a state of the case pipeline.", state=to_state))

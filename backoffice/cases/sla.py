@@ -13,6 +13,7 @@ from backoffice.config import settings
 from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.jobs.periodic import BATCH, every
+from backoffice.patients.restriction import not_erased
 from backoffice.templating import format_datetime
 
 DUE_FORMAT = "%d %b %Y %H:%M"
@@ -29,12 +30,19 @@ def first_response_time(case: Case) -> timedelta | None:
 
 @every(timedelta(minutes=15), "cases.sla_alerts")
 def sla_alerts() -> dict:
-    """New treatment requests past their first-answer deadline get one alert on their timeline."""
+    """New treatment requests past their first-answer deadline get one alert on their timeline (an erased patient's
+    case is no one's work any more)."""
     now = utcnow()
     already = exists().where(and_(CaseEvent.case_id == Case.id, CaseEvent.kind == "sla_breached"))
     cases = db.session.scalars(
         select(Case)
-        .where(Case.state == "new", Case.first_response_at.is_(None), Case.first_response_due_at < now, ~already)
+        .where(
+            Case.state == "new",
+            Case.first_response_at.is_(None),
+            Case.first_response_due_at < now,
+            ~already,
+            not_erased(Case.patient_id),
+        )
         .order_by(Case.first_response_due_at)
         .limit(BATCH)
     ).all()

@@ -1,4 +1,7 @@
-"""Figures for the staff dashboard: each one statement (grouped counts), whatever the number of cases."""
+"""Figures for the staff dashboard: each one statement (grouped counts), whatever the number of cases.
+
+An erased patient's cases count in no panel, as they are in no list (`patients.restriction`).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from backoffice.dbtypes import utcnow
 from backoffice.extensions import db
 from backoffice.logistics.follow_ups import lists as follow_ups
 from backoffice.logistics.follow_ups.lists import FollowUpItem
+from backoffice.patients.restriction import not_erased
 from backoffice.trail import AuditEvent
 
 OVERDUE_SHOWN = 10
@@ -50,7 +54,7 @@ def open_cases_by_state(coordinator_id: int) -> dict[str, int]:
     """The coordinator's open cases per state, in pipeline order (states without cases left out)."""
     rows = db.session.execute(
         select(Case.state, func.count())
-        .where(Case.coordinator_id == coordinator_id, Case.state.in_(OPEN_STATES))
+        .where(Case.coordinator_id == coordinator_id, Case.state.in_(OPEN_STATES), not_erased(Case.patient_id))
         .group_by(Case.state)
     ).all()
     counts = dict(rows)
@@ -61,7 +65,9 @@ def queue_size() -> int:
     """Open cases nobody coordinates yet: new requests land here until a coordinator takes them."""
     return (
         db.session.scalar(
-            select(func.count()).select_from(Case).where(Case.coordinator_id.is_(None), Case.state.in_(OPEN_STATES))
+            select(func.count())
+            .select_from(Case)
+            .where(Case.coordinator_id.is_(None), Case.state.in_(OPEN_STATES), not_erased(Case.patient_id))
         )
         or 0
     )
@@ -75,7 +81,7 @@ class Overdue:
 
 def overdue_requests(now: datetime | None = None, limit: int = OVERDUE_SHOWN) -> Overdue:
     """Requests whose first contact is overdue, across the team: how many, and the oldest ones (two statements)."""
-    condition = overdue_condition(now or utcnow())
+    condition = overdue_condition(now or utcnow()) & not_erased(Case.patient_id)
     total = db.session.scalar(select(func.count()).select_from(Case).where(condition)) or 0
     oldest = db.session.scalars(
         select(Case)
@@ -105,6 +111,7 @@ def due_today(coordinator_id: int, now: datetime | None = None, limit: int = DUE
                 or_(Case.coordinator_id == coordinator_id, Case.coordinator_id.is_(None)),
                 Case.state.in_(OPEN_STATES),
                 or_(Case.next_action_on <= today, first_contact_due_today),
+                not_erased(Case.patient_id),
             )
             .options(joinedload(Case.patient), joinedload(Case.coordinator))
             .order_by(Case.next_action_on.asc().nulls_first(), Case.first_response_due_at, Case.id)
@@ -172,7 +179,7 @@ def workload() -> list[Workload]:
     open_cases = func.count(Case.id)
     rows = db.session.execute(
         select(User.id, User.name, open_cases)
-        .outerjoin(Case, and_(Case.coordinator_id == User.id, Case.state.in_(OPEN_STATES)))
+        .outerjoin(Case, and_(Case.coordinator_id == User.id, Case.state.in_(OPEN_STATES), not_erased(Case.patient_id)))
         .where(User.role == COORDINATOR, User.active.is_(True))
         .group_by(User.id, User.name)
         .order_by(open_cases.desc(), User.name)

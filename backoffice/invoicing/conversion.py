@@ -22,6 +22,7 @@ from backoffice.invoicing.invoices import InvoiceError, check_bound, parse_amoun
 from backoffice.invoicing.models import PRICE_SCALE, RATE_SCALE, Invoice
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency, round_half_up
+from backoffice.patients.restriction import refuse_changes
 
 
 def base_currency() -> str:
@@ -71,6 +72,7 @@ def in_invoice_currency(
 def set_invoicing_currency(case_id: int, currency: str, *, actor_id: int | None) -> Case:
     """The currency every invoice of the case is in; fixed once the case has any invoice (drafts included)."""
     case = get_case(case_id)
+    refuse_changes(case.patient)
     try:
         code = check_currency(currency)
     except MoneyError as error:

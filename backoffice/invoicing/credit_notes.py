@@ -23,11 +23,14 @@ from backoffice.invoicing.invoices import (
 )
 from backoffice.invoicing.models import Invoice, InvoiceLine
 from backoffice.invoicing.totals import VatKey, apply_vat, invoice_totals, rate_tax, vat_key
+from backoffice.patients.restriction import refuse_changes
 
 
 def invoice_to_credit(invoice_id: int) -> Invoice:
-    """The issued invoice a credit note is drafted for: never a draft (edited or deleted instead) nor a credit note."""
+    """The issued invoice a credit note is drafted for: never a draft (edited or deleted instead) nor a credit note,
+    nor an erased patient's (kept as issued, for the tax law)."""
     invoice = get_invoice(invoice_id)
+    refuse_changes(invoice.patient_id)
     if invoice.is_draft or invoice.is_credit_note:
         raise InvoiceError(
             _(
@@ -81,6 +84,7 @@ def create_credit_note_draft(
     """A draft credit note reversing some lines of an issued invoice, each in full (None) or by a net amount up to
     what earlier credit notes left of it. The reason is printed on it."""
     original = get_invoice(invoice_id)
+    refuse_changes(original.patient_id)  # an erased patient's invoice is kept as issued
     if original.is_draft:
         raise InvoiceError(_("A draft is changed or deleted, not credited."))
     if original.is_credit_note:

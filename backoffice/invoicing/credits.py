@@ -30,6 +30,7 @@ from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice
 from backoffice.invoicing.payments import refresh_status
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
+from backoffice.patients.restriction import refuse_changes
 from backoffice.trail import record_event
 
 ZERO = Decimal("0.00")
@@ -70,6 +71,7 @@ def apply_credit(
     the credit holds (or `amount`, no more than either). Recorded on the invoice as a payment from the credit."""
     lock_case(case_id)
     case = get_case(case_id)
+    refuse_changes(case.patient)  # an erased patient's account stays as the erasure found it
     if invoice_id is None:
         raise InvoiceError(_("Choose the invoice to apply the credit to."))
     invoice = get_invoice(invoice_id)
@@ -159,6 +161,7 @@ def refund_credit(
     """Record the case's credit (or part of it) paid back to the patient, in the credit's currency."""
     lock_case(case_id)
     case = get_case(case_id)
+    refuse_changes(case.patient)
     try:
         code = check_currency(currency)
     except MoneyError as error:

@@ -26,6 +26,7 @@ from backoffice.invoicing.totals import invoice_totals, minor_digits
 from backoffice.logistics.stay import planned_stay_of
 from backoffice.money import round_half_up
 from backoffice.offers.operations import accepted_offer
+from backoffice.patients.restriction import refuse_changes
 
 HUNDRED = Decimal(100)
 
@@ -83,6 +84,7 @@ def create_deposit_draft(
     deposits (less what credit notes took back) it never asks for more than the accepted offer. `description`
     replaces the line's usual words; `due_on` (an instalment's) is kept at issue when it is not past."""
     case = get_case(case_id)
+    refuse_changes(case.patient)  # an erased patient gets no new invoice
     if case.state in ("new", "cancelled"):
         raise InvoiceError(
             _(

@@ -36,6 +36,7 @@ from backoffice.invoicing.models import KIND_LABELS, LINE_KINDS, PRICE_SCALE, In
 from backoffice.invoicing.totals import apply_vat, invoice_totals
 from backoffice.money import MoneyError, check_currency, round_half_up
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import refuse_changes
 from backoffice.text import clean_line
 
 MAX_LINES = 500
@@ -126,6 +127,7 @@ def retax(invoice: Invoice) -> None:
 def get_draft(invoice_id: int, *, actor_id: int | None, attempted: str, expected_version: int | None) -> Invoice:
     invoice = get_invoice(invoice_id)
     refuse_change(invoice, actor_id, attempted)
+    refuse_changes(invoice.patient_id)  # an erased patient's draft is kept as it is
     check_version(invoice, expected_version)
     return invoice
 

@@ -20,6 +20,7 @@ from backoffice.invoicing.invoices import AmountTooLarge, InvoiceError, record_i
 from backoffice.invoicing.models import Invoice, InvoiceDeduction
 from backoffice.logistics.stay import stay_of
 from backoffice.offers.operations import accepted_offer
+from backoffice.patients.restriction import refuse_changes
 
 
 def final_in_force(case_id: int, *, exclude_id: int | None = None) -> Invoice | None:
@@ -43,6 +44,7 @@ def create_final_draft(
     Needs the hospital bill approved; one final invoice per case (another one only after a credit note cancelled
     the first entirely)."""
     case = get_case(case_id)
+    refuse_changes(case.patient)  # an erased patient gets no new invoice
     bill = sources.approved_bill(case.id)
     if bill is None:
         raise InvoiceError(

@@ -47,6 +47,7 @@ from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.printing import issuer_details
 from backoffice.languages import for_patient
 from backoffice.numbering import next_number
+from backoffice.patients.restriction import refuse_changes
 from backoffice.storage import archive
 from backoffice.storage.transactions import discard_on_rollback
 
@@ -117,6 +118,7 @@ def issue_invoice(
     lock_case_of(invoice_id)  # deposits vs the estimate, credit notes vs what is left: one issuer a case
     _claim(invoice_id, expected_version)
     invoice = get_invoice(invoice_id, refresh=True)
+    refuse_changes(invoice.patient_id)  # an erased patient's draft is never issued
     refresh_deductions(invoice)
     # VAT per rate again, against the credit notes issued meanwhile; written while the invoice is still a draft.
     retax(invoice)

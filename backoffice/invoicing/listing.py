@@ -28,6 +28,7 @@ from backoffice.languages import N_
 from backoffice.money import Amount
 from backoffice.pagination import Page
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import not_erased
 
 __all__ = ["FilterError", "InvoiceFilters"]  # the list's filters live in list_filters.py; read here as before
 
@@ -97,8 +98,11 @@ def _rows() -> Select:
     )
 
 
-def _conditions(filters: InvoiceFilters, balances, today: date) -> list:
-    conditions = []
+def _conditions(filters: InvoiceFilters, balances, today: date, *, restricted: bool = False) -> list:
+    # An erased patient's documents are in no list, its totals or its CSV: they are restricted to the books (the
+    # journal, revenue, ageing totals and the DATEV export count them; `patients.restriction`). `restricted`: those
+    # documents only, to say how many the list leaves out.
+    conditions = [~not_erased() if restricted else not_erased()]
     if filters.status:
         conditions.append(Invoice.status == filters.status)
     if filters.kind:
@@ -177,6 +181,21 @@ def list_invoices(filters: InvoiceFilters) -> Page[InvoiceEntry]:
         .offset((page - 1) * PAGE_SIZE)
     ).all()
     return Page(items=_entries(rows, today), page=page, pages=pages, total=total, per_page=PAGE_SIZE)
+
+
+def restricted_count(filters: InvoiceFilters) -> int:
+    """How many documents the filters select that the list leaves out as erased patients' (one statement), so that
+    finance, whose books count them, is not left wondering."""
+    today = operator_today()
+    balances = left_to_pay()
+    query = (
+        select(func.count(Invoice.id))
+        .select_from(Invoice)
+        .join(Patient, Patient.id == Invoice.patient_id)
+        .outerjoin(balances, balances.c.invoice_id == Invoice.id)
+        .where(*_conditions(filters, balances, today, restricted=True))
+    )
+    return db.session.scalar(query) or 0
 
 
 def all_invoices(filters: InvoiceFilters) -> list[InvoiceEntry]:

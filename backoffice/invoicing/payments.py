@@ -32,6 +32,7 @@ from backoffice.invoicing.models import RECEIVED_METHODS, AccountCredit, Invoice
 from backoffice.invoicing.patient_mail import tell_patient
 from backoffice.invoicing.totals import minor_digits
 from backoffice.money import MoneyError, check_currency
+from backoffice.patients.restriction import refuse_changes
 from backoffice.trail import record_event
 
 
@@ -73,6 +74,7 @@ def record_payment(
     A payment (not a refund) queues the "payment received" mail to the patient: the invoice's number and total."""
     lock_case_of(invoice_id)  # two payments at once: the second sees the first (and the version it moved)
     invoice = get_invoice(invoice_id)
+    refuse_changes(invoice.patient_id)  # an erased patient's account stays as the erasure found it
     check_version(invoice, expected_version)
     if invoice.is_draft:
         raise InvoiceError(_("A draft is not paid: issue it first."))

@@ -33,6 +33,7 @@ from backoffice.messages.automatic import render
 from backoffice.messages.models import COUNTERPARTS, Message
 from backoffice.messages.operations import LANGUAGES, MessageRefused, OutgoingAttachment, _header_safe, queue_message
 from backoffice.messages.signals import Attachable, Contact
+from backoffice.patients.restriction import refuse_changes
 from backoffice.trail import record_event
 
 # The templates a coordinator starts from, in the order offered.
@@ -271,10 +272,11 @@ def compose_message(
     Refused: a recipient who is not of the case (or no typed address), a header field with a line break, a language
     without templates, a file no longer on the case, and health data to anyone but the case's patient, physician or
     hospital at the address on record. A reply carries In-Reply-To and References, so the other side's mail program
-    threads it.
+    threads it. Nobody writes from an erased patient's case (`patients.restriction`).
     """
     check_composer(actor_id)
     case = get_case(case_id)
+    refuse_changes(case.patient)
     for value, label in ((subject, "subject"), (language, "language"), (typed_counterpart, "counterpart")):
         _header_safe(value, label)
     if language not in LANGUAGES:

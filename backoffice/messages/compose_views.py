@@ -24,6 +24,7 @@ from backoffice.messages.attachments import read_kept
 from backoffice.messages.compose_forms import ComposeForm, ConsultationForm, PortalAnswerForm, SharingConsentForm
 from backoffice.messages.operations import undeliverable
 from backoffice.params import page_number, positive_int
+from backoffice.patients.restriction import check_may_see
 from backoffice.transactions import commit_answer, commit_change
 
 THREAD_READERS = HEALTH_DATA_READERS
@@ -45,6 +46,7 @@ def _to_thread(case_id: int) -> str:
 def list_case_messages(case_id: int):
     """Every message of the case, newest first, page by page (the case page shows the newest)."""
     case = get_case(case_id)
+    check_may_see(case.patient)
     page = thread.thread_page(case.id, page=page_number(request.args.get("page")), per_page=PER_PAGE)
     return render_template("messages/case_messages.html", case=case, page=page)
 
@@ -97,6 +99,7 @@ def _compose_choices(case, form: ComposeForm) -> tuple[list, list]:
 
 def _compose_page(case_id: int, form: ComposeForm, status: int = 200):
     case = get_case(case_id)
+    check_may_see(case.patient)
     contacts, files = _compose_choices(case, form)
     reply_to = form.reply_to_id()
     parent = thread.thread_message(case.id, reply_to) if reply_to else None

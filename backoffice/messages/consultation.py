@@ -35,6 +35,7 @@ from backoffice.messages.models import SHARING_CONSENT_FORMS, Message, SharingCo
 from backoffice.messages.operations import LANGUAGES, MessageRefused, queue_message
 from backoffice.messages.signals import Contact
 from backoffice.params import MAX_ID
+from backoffice.patients.restriction import refuse_changes
 from backoffice.trail import record_event
 
 CONSENT_FORMS = {
@@ -191,10 +192,12 @@ def request_consultation(
     """Queue a consultation request to the physician with the selected medical records; flushes.
 
     Refused: a physician without an email address, a record that is not the case's, and any record the patient's
-    recorded consent for this physician does not cover. The consents it rests on name the message.
+    recorded consent for this physician does not cover. The consents it rests on name the message. Nothing goes out
+    from an erased patient's case.
     """
     check_composer(actor_id)
     case = get_case(case_id)
+    refuse_changes(case.patient)
     physician = physician_of(physician_id)
     if not physician.email:
         raise ConsultationRefused(

@@ -33,6 +33,7 @@ from backoffice.messages.models import Message
 from backoffice.messages.operations import MessageRefused, new_message_id
 from backoffice.notifications.operations import notify_case, path_for
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import refuse_changes
 from backoffice.text import clean_text
 from backoffice.trail import record_event
 
@@ -176,6 +177,7 @@ def write_to_patient(case_id: int, *, actor_id: int, text: str) -> Message:
     check_composer(actor_id)
     case = get_case(case_id)
     patient = case.patient
+    refuse_changes(patient)
     if patient.user_id is None:
         raise MessageRefused(
             _("%(name)s has no portal account yet: invite them to the portal, or write by mail.", name=patient.name)

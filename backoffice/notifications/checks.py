@@ -13,6 +13,7 @@ from backoffice.extensions import db
 from backoffice.jobs.periodic import BATCH, every
 from backoffice.notifications.models import Notification
 from backoffice.notifications.operations import notify_case
+from backoffice.patients.restriction import not_erased
 
 DUE_SOON = timedelta(hours=2)
 
@@ -37,7 +38,9 @@ def _waiting(kind: str, *conditions) -> list[Case]:
     return list(
         db.session.scalars(
             select(Case)
-            .where(Case.state == "new", Case.first_response_at.is_(None), *conditions, ~told)
+            .where(
+                Case.state == "new", Case.first_response_at.is_(None), *conditions, ~told, not_erased(Case.patient_id)
+            )
             .order_by(Case.first_response_due_at)
             .limit(BATCH)
         )

@@ -18,6 +18,7 @@ from backoffice.offers import pricing, signals
 from backoffice.offers.models import Offer
 from backoffice.offers.operations import get_offer, is_expired
 from backoffice.offers.pricing import OfferError
+from backoffice.patients.restriction import refuse_changes
 
 
 def _reload_columns(offer: Offer) -> None:
@@ -40,6 +41,7 @@ def _answer(offer: Offer, refusal: str, **values) -> None:
 
 
 def _acceptable(offer: Offer, today: date) -> None:
+    refuse_changes(offer.case.patient)  # an erased patient's offer is answered no more
     if offer.status == "accepted":
         raise OfferError(_("This offer is already accepted."))
     if offer.status == "superseded":

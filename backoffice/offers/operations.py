@@ -27,6 +27,7 @@ from backoffice.logistics.stay import stay_of
 from backoffice.offers import document, pricing, signals
 from backoffice.offers.models import Offer, OfferInstalment, OfferItem
 from backoffice.offers.pricing import OfferError
+from backoffice.patients.restriction import refuse_changes
 from backoffice.storage import archive
 
 FROZEN = ("sent", "accepted", "declined", "superseded")
@@ -81,6 +82,7 @@ def label(offer: Offer) -> str:
 
 def _draft(offer_id: int, expected_version: int | None = None) -> Offer:
     offer = get_offer(offer_id)
+    refuse_changes(offer.case.patient)  # an erased patient's offer is kept as it stands, never sent
     if expected_version is not None and offer.row_version != expected_version:
         raise OfferError(_("Someone else changed this offer meanwhile; look at it again and repeat your change."))
     if offer.status != "draft":
@@ -146,6 +148,7 @@ def start_offer(
     patient's language. A case invoiced in another currency than the base one needs the exchange rate and its date."""
     lock_case(case_id)
     case = get_case(case_id)
+    refuse_changes(case.patient)  # an erased patient gets no new offer
     if case.programme_id is None:
         raise OfferError(_("Choose the hospital programme on the case before making an offer."))
     versions = offers_of(case_id)

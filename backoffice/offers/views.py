@@ -36,6 +36,7 @@ from backoffice.offers.forms import (
 )
 from backoffice.offers.models import Offer
 from backoffice.offers.pricing import OfferError
+from backoffice.patients.restriction import check_may_see
 from backoffice.storage import archive
 from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
@@ -49,10 +50,12 @@ FOREIGN_SOURCE_LABELS = {
 
 
 def offer_of_case(case_id: int, offer_id: int) -> Offer:
-    """The offer, loaded; a 404 when there is none or it is another case's."""
+    """The offer, loaded; a 404 when there is none, it is another case's, or an erased patient's for someone other
+    than finance and administrators (`patients.restriction`)."""
     offer = operations.get_offer(offer_id)
     if offer.case_id != case_id:
         raise NotFound(_("There is no such offer."))
+    check_may_see(offer.case.patient)
     return offer
 
 
@@ -129,10 +132,12 @@ def render_offer_page(case_id: int, offer_id: int, status: int = 200, **forms):
         "needs_rate": needs_rate(offer.case),
         "version_form": VersionForm(formdata=None),
         "expired": operations.is_expired(offer),
+        "may_work": may_make_offers() and not offer.case.patient.is_erased,  # an erased patient's: read-only
     }
-    if may_make_offers() and offer.status == "draft":
+    may_work = context["may_work"]
+    if may_work and offer.status == "draft":
         context.update(_draft_forms(offer, forms))
-    elif may_make_offers():
+    elif may_work:
         context.update(
             next_form=start_form(offer.case, forms.get("start_offer_form"), versions[0] if versions else None),
             acceptance_form=forms.get("acceptance_form") or AcceptanceForm(formdata=None),

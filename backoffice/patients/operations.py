@@ -11,6 +11,7 @@ from backoffice.extensions import db
 from backoffice.geo import check_country, check_languages
 from backoffice.languages import NATIVE_NAMES, PATIENT_LANGUAGES
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import refuse_changes
 from backoffice.trail import record_event
 
 
@@ -79,6 +80,7 @@ def change_preferred_language(
     patient = db.session.get(Patient, patient_id)
     if patient is None:
         raise NotFound(_("There is no such patient."))
+    refuse_changes(patient)
     before = patient.preferred_language
     if seen is not None and seen != before:
         raise PatientChanged(

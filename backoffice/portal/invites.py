@@ -36,6 +36,7 @@ from backoffice.invoicing.models import Invoice
 from backoffice.messages import automatic, kinds
 from backoffice.messages.models import Message
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import refuse_changes
 from backoffice.portal.models import INVITE, RESET, PortalInvite
 from backoffice.trail import record_event
 
@@ -201,6 +202,7 @@ def _make_link(case: Case, actor_id: int, purpose: str) -> MailedLink:
             )
         )
     patient = _locked_patient(case)
+    refuse_changes(patient)  # an erased patient has no portal account and gets no link
     if not (patient.email or "").strip():
         raise InviteError(
             _(

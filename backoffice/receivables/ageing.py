@@ -25,6 +25,7 @@ from backoffice.invoicing.balances import left_cents, left_to_pay
 from backoffice.invoicing.models import Invoice
 from backoffice.money import Amount
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import not_erased
 from backoffice.receivables.models import PaymentReminder
 
 ZERO = Decimal("0.00")
@@ -133,9 +134,15 @@ def find_bucket(key: str) -> Bucket:
     raise UnknownBucket(_("There is no ageing bucket %(key)s.", key=repr(key[:20])))
 
 
-def bucket_invoices(key: str | None, currency: str | None = None, today: date | None = None) -> list[OpenInvoice]:
+def bucket_invoices(
+    key: str | None, currency: str | None = None, today: date | None = None, *, restricted: bool = False
+) -> list[OpenInvoice]:
     """The open invoices of one bucket (every bucket: None) of one currency (or all), longest overdue first, each with
-    the reminders already sent: two statements whatever their number."""
+    the reminders already sent: two statements whatever their number.
+
+    An erased patient's invoices are left out of this dunning list (no reminder goes to them); the ageing CSV asks
+    for them too (`restricted`), under the pseudonym, so that it adds up to the report's totals, which count them
+    (the books stay complete, `patients.restriction`)."""
     bucket = find_bucket(key) if key is not None else None
     today = today or operator_today()
     balances = left_to_pay()
@@ -152,6 +159,8 @@ def bucket_invoices(key: str | None, currency: str | None = None, today: date | 
         query = query.where(_bucket_condition(bucket, today))
     if currency:
         query = query.where(Invoice.currency == currency)
+    if not restricted:
+        query = query.where(not_erased())
     rows = db.session.execute(query).all()
     sent: dict[int, list[int]] = {}
     if rows:

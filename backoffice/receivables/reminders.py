@@ -31,6 +31,7 @@ from backoffice.languages import for_patient
 from backoffice.messages import automatic
 from backoffice.messages.models import Message
 from backoffice.patients.models import Patient
+from backoffice.patients.restriction import RecordRestricted, refuse_changes
 from backoffice.receivables.models import REMINDER_LEVELS, PaymentReminder
 from backoffice.receivables.reminder_letter import render_reminder_pdf
 from backoffice.storage import archive
@@ -74,8 +75,9 @@ def panel_of(invoice: Invoice) -> ReminderPanel:
     next_level = next((level for level in REMINDER_LEVELS if level not in levels), None)
     if next_level is not None:
         try:
+            refuse_changes(invoice.patient_id)
             _check(invoice, next_level, account_of(invoice).outstanding, sent, operator_today())
-        except ReminderRefused:
+        except (ReminderRefused, RecordRestricted):
             next_level = None
     return ReminderPanel(sent, next_level)
 
@@ -132,10 +134,12 @@ def send_reminder(invoice_id: int, level: int, *, actor_id: int | None) -> Remin
     """Send the `level` reminder (1 or 2) of an overdue invoice: PDF archived, row stored, mail queued, trail written.
 
     Refused with the reason, nothing stored, when the invoice is not an issued overdue invoice with something left,
-    when this level was sent already, or for the second when the first is missing or too recent."""
+    when this level was sent already, or for the second when the first is missing or too recent, and to an erased
+    patient (`patients.restriction`)."""
     invoice = db.session.get(Invoice, invoice_id)
     if invoice is None:
         raise InvoiceNotFound(_("There is no such invoice."))
+    refuse_changes(invoice.patient_id)
     today = operator_today()
     left = account_of(invoice).outstanding
     _check(invoice, level, left, reminders_of(invoice.id), today)

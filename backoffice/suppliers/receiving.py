@@ -26,6 +26,7 @@ from backoffice.einvoice.reading import read_with_format
 from backoffice.errors import DomainError, NotFound
 from backoffice.extensions import db
 from backoffice.logistics.models import HotelStay, InterpreterBooking, Transfer
+from backoffice.patients.restriction import refuse_changes
 from backoffice.storage import archive
 from backoffice.suppliers.checking import Booked, check_invoice
 from backoffice.suppliers.models import KINDS, SupplierFinding, SupplierInvoice, SupplierInvoiceLine
@@ -122,8 +123,9 @@ def receive_supplier_invoice(
 ) -> SupplierInvoice:
     """Store a supplier's e-invoice for a case with its lines and the findings of its check against the case's
     bookings of `kind` (hotel, transfer, interpreter). The same invoice number of the same seller is received once
-    per case."""
+    per case. An erased patient's case takes none (`patients.restriction`)."""
     case = get_case(case_id)
+    refuse_changes(case.patient)
     if kind not in KINDS:
         raise SupplierInvoiceError(
             _("Choose whether the invoice is a hotel's, a transfer service's or an interpreter's.")
@@ -237,8 +239,10 @@ def get_supplier_invoice(invoice_id: int) -> SupplierInvoice:
 def decide(
     invoice_id: int, decision: str, note: str, *, actor_id: int | None, expected_version: int | None
 ) -> SupplierInvoice:
-    """Finance approves the invoice for payment or disputes it with the supplier (a dispute needs its reason)."""
+    """Finance approves the invoice for payment or disputes it with the supplier (a dispute needs its reason); an
+    erased patient's is kept as it stands."""
     invoice = get_supplier_invoice(invoice_id)
+    refuse_changes(get_case(invoice.case_id).patient)
     if expected_version is not None and expected_version != invoice.version:
         raise Conflict(_("The invoice was changed meanwhile: reload the page."))
     if decision not in DECISIONS:

@@ -13,6 +13,7 @@ from backoffice.downloads import download
 from backoffice.extensions import db
 from backoffice.forms import form_errors
 from backoffice.languages import N_
+from backoffice.patients.restriction import check_may_see
 from backoffice.storage import archive
 from backoffice.suppliers import bp, receiving
 from backoffice.suppliers.forms import DecisionForm, ReceiveForm
@@ -77,11 +78,13 @@ def receive(case_id: int):
 
 def _render(supplier_invoice_id: int, status: int = 200, form: DecisionForm | None = None):
     invoice = receiving.get_supplier_invoice(supplier_invoice_id)
+    case = get_case(invoice.case_id)
+    check_may_see(case.patient)  # an erased patient's: finance and administrators only
     return (
         render_template(
             "suppliers/show.html",
             invoice=invoice,
-            case=get_case(invoice.case_id),
+            case=case,
             form=form or DecisionForm(formdata=None, version=invoice.version),
             kind_labels=KIND_LABELS,
             status_labels=STATUS_LABELS,
@@ -103,6 +106,7 @@ def show(supplier_invoice_id: int):
 def original(supplier_invoice_id: int):
     """The file as the supplier sent it, byte for byte (checked against its SHA-256); each download recorded."""
     invoice = receiving.get_supplier_invoice(supplier_invoice_id)
+    check_may_see(get_case(invoice.case_id).patient)
     data = archive.read_recorded(  # missing or altered: a 503 with a message
         invoice.original_filename,
         invoice.original_sha256,

@@ -25,6 +25,7 @@ from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.money import Amount, Money
 from backoffice.pagination import Page, paginate
+from backoffice.patients.restriction import not_erased
 
 MAX_CHAIN = 50  # corrections of corrections followed on the case page
 PAGE_SIZE = 50
@@ -252,8 +253,9 @@ def list_bills(
     *, status: str | None = None, hospital_id: int | None = None, needs_review: bool = False, page: int = 1
 ) -> Page[BillOverview]:
     """One page of bills, newest first, filtered by status, hospital or "needs review" (received or under review);
-    four statements whatever the number of bills or lines."""
-    query = select(HospitalBill)
+    four statements whatever the number of bills or lines. An erased patient's bills are in no list (the savings
+    report still counts them: `patients.restriction`)."""
+    query = select(HospitalBill).join(Case, Case.id == HospitalBill.case_id).where(not_erased(Case.patient_id))
     if status:
         query = query.where(HospitalBill.status == status)
     if needs_review:

@@ -29,6 +29,7 @@ from backoffice.billing.bills.states import (
     check_version,
     counts_text,
     log_change,
+    refuse_restricted,
     require_status,
     save_bill,
 )
@@ -45,6 +46,7 @@ from backoffice.einvoice.document import Document
 from backoffice.extensions import db
 from backoffice.languages import N_
 from backoffice.notifications.operations import notify_case, path_for
+from backoffice.patients.restriction import refuse_changes
 
 INSERT_CHUNK = 1_000  # bill lines per INSERT statement
 
@@ -222,6 +224,7 @@ def receive_bill(
     entry. The case's stay (with BILL_STAY_MARGIN_DAYS) and its programme's codes are checked too.
     """
     case = get_case(case_id)
+    refuse_changes(case.patient)  # an erased patient's case takes no new bill
     bill = _new_bill(case, data, filename, reference, received_on, actor_id)
     counts = counts_text(audit.status_counts(results_of(bill.lines)))
     source = f" from {bill.source_filename}" if bill.source_filename else " (lines to be entered)"
@@ -252,6 +255,7 @@ def add_line(
     """Add a line as the hospital wrote it, then audit the whole bill again (a duplicate is seen whichever line came
     first). Only while the bill is received or under review; against the tariff the bill was received with."""
     bill = get_bill(bill_id, with_lines=True)
+    refuse_restricted(bill)
     check_version(bill, expected_version)
     require_status(bill, OPEN_FOR_LINES, N_("its lines cannot change"))
     if not (code or "").strip():
@@ -302,6 +306,7 @@ def receive_correction(
     """The hospital's corrected bill for a disputed one: a new bill that supersedes it and starts under review.
     The disputed bill stays as it was, read-only; a bill is corrected once (correct the correction after that)."""
     old = get_bill(bill_id)
+    refuse_restricted(old)
     check_version(old, expected_version)
     require_status(old, "disputed", N_("only a disputed bill is corrected"))
     _corrected, correction = corrections_of(old)

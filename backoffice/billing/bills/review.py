@@ -21,6 +21,7 @@ from backoffice.billing.bills.states import (
     check_version,
     counts_shown,
     log_change,
+    refuse_restricted,
     require_status,
     save_bill,
 )
@@ -36,6 +37,7 @@ MIN_OVERRIDE_NOTE = 10
 def start_review(bill_id: int, *, actor_id: int | None, expected_version: int | None = None) -> HospitalBill:
     """received -> under_review: finance starts working the findings. A bill without lines has nothing to review."""
     bill = get_bill(bill_id, with_lines=True)
+    refuse_restricted(bill)
     check_version(bill, expected_version)
     require_status(bill, "received", N_("its review has already started"))
     if not bill.lines:
@@ -63,6 +65,7 @@ def decide_line(
     if line is None or (bill_id is not None and line.bill_id != bill_id):
         raise NotFound(_("There is no such line on this bill."))
     bill = get_bill(line.bill_id)
+    refuse_restricted(bill)
     check_version(bill, expected_version)
     require_status(bill, "under_review", N_("lines are decided while it is under review"))
     if decision not in ("accepted", "disputed"):
@@ -112,6 +115,7 @@ def approve_bill(
     only with such a note too: the final invoice passes the bill on to a patient who was promised less. Bill-level
     findings have no decision of their own; disputing the lines above the offer, or the note, is the decision."""
     bill = get_bill(bill_id, with_lines=True)
+    refuse_restricted(bill)
     check_version(bill, expected_version)
     require_status(bill, "under_review", N_("only a bill under review is approved"))
     summary = bill_summary(bill)
@@ -180,6 +184,7 @@ def dispute_bill(
 ) -> HospitalBill:
     """under_review -> disputed: the bill goes back to the hospital with its disputed lines (at least one)."""
     bill = get_bill(bill_id, with_lines=True)
+    refuse_restricted(bill)
     check_version(bill, expected_version)
     require_status(bill, "under_review", N_("only a bill under review is disputed"))
     disputed = [line for line in bill.lines if line.decision == "disputed"]
@@ -212,6 +217,7 @@ def mark_paid(
 ) -> HospitalBill:
     """approved -> paid, on the date the transfer left."""
     bill = get_bill(bill_id)
+    refuse_restricted(bill)
     check_version(bill, expected_version)
     require_status(bill, "approved", N_("only an approved bill is paid"))
     if paid_on is None:

@@ -20,6 +20,7 @@ from backoffice.cases.operations import record_case_event
 from backoffice.errors import DomainError
 from backoffice.extensions import db
 from backoffice.languages import N_
+from backoffice.patients.restriction import refuse_changes
 
 # A bill is received once the patient has confirmed the programme (pre-treatment examinations included).
 BILLABLE_STATES = ("confirmed", "travel_booked", "in_treatment", "discharged", "aftercare", "closed")
@@ -105,6 +106,12 @@ def log_change(bill: HospitalBill, actor_id: int | None, note: str, **details) -
         note=note,
         audit={"bill_id": bill.id, "reference": bill.reference, "status": bill.status, **details},
     )
+
+
+def refuse_restricted(bill: HospitalBill) -> None:
+    """An erased patient's bill is kept for the books as it stands: no line, decision, correction or payment is added
+    (`patients.restriction`)."""
+    refuse_changes(db.session.get(Case, bill.case_id).patient_id)
 
 
 def check_version(bill: HospitalBill, expected_version: int | None) -> None:

@@ -40,6 +40,7 @@ from backoffice.forms import form_errors
 from backoffice.languages import N_
 from backoffice.pagination import Page
 from backoffice.params import page_number, positive_int
+from backoffice.patients.restriction import check_may_see
 from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 
@@ -141,6 +142,7 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
     bill = listing.get_bill(bill_id, with_lines=True)
     summary = listing.bill_summary(bill)
     case = get_case(bill.case_id)
+    check_may_see(case.patient)  # an erased patient's bill: finance and administrators only, read-only
     corrected, correction = listing.corrections_of(bill)
     chosen = request.args.get("status", "")
     chosen = chosen if chosen in (*LINE_STATUSES, FINDINGS, "undecided") else ""
@@ -154,7 +156,7 @@ def render_bill_page(bill_id: int, status: int = 200, **forms):
         total=len(shown),
         per_page=LINES_PER_PAGE,
     )
-    may_work = current_user.role in BILL_WORKERS
+    may_work = current_user.role in BILL_WORKERS and not case.patient.is_erased
     context = {
         "bill": bill,
         "case": case,
@@ -199,7 +201,9 @@ def show_bill(bill_id: int):
 @roles_required(*BILL_READERS)
 def download_bill_original(bill_id: int):
     """The file the bill came in (CSV, e-invoice XML or ZUGFeRD PDF), exactly the bytes received."""
-    original = originals.original_of(listing.get_bill(bill_id), current_user.id)
+    bill = listing.get_bill(bill_id)
+    check_may_see(get_case(bill.case_id).patient)
+    original = originals.original_of(bill, current_user.id)
     db.session.commit()  # the download's audit row
     return download(original.data, mimetype=original.mimetype, filename=original.filename)
 

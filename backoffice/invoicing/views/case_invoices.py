@@ -23,6 +23,7 @@ from backoffice.invoicing.invoices import shown_label
 from backoffice.invoicing.views.pages import HELPERS, INVOICE_READERS, INVOICE_WORKERS, rate_hints, refused_form
 from backoffice.money import currencies
 from backoffice.offers.operations import accepted_offer
+from backoffice.patients.restriction import check_may_see
 from backoffice.transactions import commit_change
 
 
@@ -30,12 +31,13 @@ def render_case_invoices(case_id: int, status: int = 200, **forms):
     """The case's invoices and account, its accepted offer and approved bill, and (finance) the forms to make drafts;
     after a refused change, with the submitted form (and its errors) shown again."""
     case = get_case(case_id)
+    check_may_see(case.patient)
     entries = listing.invoices_of_case(case.id)
     bill = sources.approved_bill(case.id)
     bill_entry = None
     if bill is not None:
         bill_entry = next((entry for entry in bills_of_case(case.id) if entry.bill.id == bill.id), None)
-    may_work = current_user.role in INVOICE_WORKERS
+    may_work = current_user.role in INVOICE_WORKERS and not case.patient.is_erased
     credit = listing.credit_balances(case.id)
     context = {
         "case": case,

@@ -14,6 +14,7 @@ from backoffice.invoicing import bp, e_invoices, queries
 from backoffice.invoicing.invoices import get_invoice
 from backoffice.invoicing.models import Invoice
 from backoffice.invoicing.views.pages import INVOICE_READERS
+from backoffice.patients.restriction import check_may_see
 from backoffice.storage import archive
 from backoffice.trail import record_event
 
@@ -25,6 +26,7 @@ def download_invoice_pdf(number: str):
     invoice: Invoice | None = queries.issued_by_number(number)
     if invoice is None:
         raise NotFound(_("There is no issued invoice or credit note with that number."))
+    check_may_see(invoice.patient_id)
     pdf = archive.read_recorded(  # missing or altered: a 503 with a message
         invoice.pdf_filename,
         invoice.pdf_sha256,
@@ -44,6 +46,7 @@ def download_xrechnung(invoice_id: int):
     """The XRechnung (UBL 2.1) of an issued invoice or credit note to a business payer, made from its frozen data;
     a draft or an invoice without a buyer reference is refused (409) with the reason. Kept in the audit trail."""
     invoice = get_invoice(invoice_id)
+    check_may_see(invoice.patient_id)
     xml = e_invoices.xrechnung_of(invoice)
     record_event(
         "invoice.xrechnung_downloaded",

@@ -38,6 +38,7 @@ from backoffice.invoicing.views.pages import (
 )
 from backoffice.jobs import outbox
 from backoffice.money import currencies
+from backoffice.patients.restriction import check_may_see
 from backoffice.templating import format_page_money
 from backoffice.transactions import commit_change
 
@@ -45,11 +46,13 @@ from backoffice.transactions import commit_change
 def render_invoice_page(invoice_id: int, status: int = 200, **forms):
     """An invoice or credit note: header, lines, totals, deductions, account; for finance, the forms of what may be
     done next (editing a draft; payments, refunds and credit notes on an issued invoice). After a refused change,
-    with the submitted form (and its errors) shown again."""
+    with the submitted form (and its errors) shown again. An erased patient's: finance and administrators only, no
+    forms (`patients.restriction`)."""
     invoice = get_invoice(invoice_id)
     case = get_case(invoice.case_id)
+    check_may_see(case.patient)
     account = None if invoice.is_draft or invoice.is_credit_note else accounts.account_of(invoice)
-    may_work = current_user.role in INVOICE_WORKERS
+    may_work = current_user.role in INVOICE_WORKERS and not case.patient.is_erased
     foreign = invoice.currency != invoice.base_currency
     totals = totals_of(invoice)
     context = {

@@ -39,6 +39,7 @@ def list_invoices():
         "invoicing/list.html",
         page=listing.list_invoices(filters),
         totals=listing.list_totals(filters),
+        restricted=listing.restricted_count(filters),
         filters=filters,
         statuses=listing.STATUS_LABELS,
         kinds=KIND_LABELS,

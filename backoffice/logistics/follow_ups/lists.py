@@ -15,6 +15,7 @@ from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.logistics.models import FollowUp
 from backoffice.pagination import Page
+from backoffice.patients.restriction import not_erased
 
 PAGE_SIZE = 50
 OVERDUE_SHOWN = 10
@@ -46,7 +47,7 @@ def follow_up_with_case(follow_up_id: int) -> FollowUpItem:
 
 
 def _due_conditions(coordinator_id: int | None):
-    conditions = [FollowUp.status == "due"]
+    conditions = [FollowUp.status == "due", not_erased(Case.patient_id)]  # an erased patient's: in no list
     if coordinator_id is not None:
         conditions.append(Case.coordinator_id == coordinator_id)
     return conditions
