@@ -24,7 +24,7 @@ def patient_to_erase(browse: Browse) -> tuple[str, str]:
     return link.inner_text(), link.get_attribute("href")
 
 
-def test_an_administrator_erases_a_patient_a_second_confirms_and_the_certificate_says_what_happened(
+def test_an_administrator_erases_a_patient_a_second_confirms_and_finance_finds_the_invoice_restricted(
     browse: Browse, browser
 ):
     page = browse.page
@@ -64,3 +64,18 @@ def test_an_administrator_erases_a_patient_a_second_confirms_and_the_certificate
         browse.server.url + page.get_by_role("link", name="PDF for the patient").get_attribute("href")
     )
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
+
+    finance = Browse(browser.new_context().new_page(), browse.server, browse.test_name, after=second)
+    finance.login("finance")
+    finance.go("/invoices")
+    expect(finance.page.locator(".restricted-note")).to_contain_text("not listed")
+    assert name not in finance.text()
+    finance.go("/restricted-records")
+    link = finance.page.locator("a[href*='/invoices/']").first
+    invoice_page = link.get_attribute("href")
+    link.click()
+    expect(finance.page.locator(".restricted-banner")).to_contain_text("Kept for the tax law; finance only.")
+    finance.shot("finance sees the invoice restricted")
+    coordinator = Browse(browser.new_context().new_page(), browse.server, browse.test_name, after=finance)
+    coordinator.login("coordinator")
+    assert coordinator.page.goto(browse.server.url + invoice_page).status == 404
