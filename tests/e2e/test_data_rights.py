@@ -65,7 +65,7 @@ def test_an_administrator_erases_a_patient_a_second_confirms_and_finance_finds_t
     )
     assert pdf.status == 200 and pdf.body().startswith(b"%PDF")
 
-    finance = Browse(browser.new_context().new_page(), browse.server, browse.test_name, after=second)
+    finance = Browse(browser.new_context().new_page(), browse.server, browse.test_name, after=browse)
     finance.login("finance")
     finance.go("/invoices")
     expect(finance.page.locator(".restricted-note")).to_contain_text("not listed")
