@@ -64,6 +64,7 @@ RESTRICTED = {
 }
 # The records the tax law keeps, each named by a RestrictedRecord (the rest go with them), letters sent included.
 RESTRICTED_RECORDS = frozenset({table for table, kind in RESTRICTED.items() if kind} | {"messages"})
+REFERENCES = {"offers": "version {}"}  # how a record is named where its column alone says too little
 PSEUDONYMISED = frozenset({"patients", "cases"})
 KEPT = frozenset({"data_requests", "restricted_records"})  # the record of the erasure itself
 OWN_JOBS = ("rights.export", "rights.erase")
@@ -172,7 +173,7 @@ def restrict(request: DataRequest, patient: Patient) -> dict:
                     kind=row_kind,
                     table_name=table_name,
                     row_id=row_id,
-                    reference=str(row_reference or "")[:120],
+                    reference=REFERENCES.get(table_name, "{}").format(row_reference or "")[:120],
                     dated=row_dated,
                     retain_until=retention.end_of_retention(kept.storage_kind, row_dated),
                     reason=kept.law,
@@ -202,7 +203,7 @@ def _restricted_rows(rows: dict[str, set[int]]):
     yield "invoice_payments", "payment", "reference", "received_on"
     yield "account_credits", "payment", "reference", "happened_on"
     yield "payment_reminders", "payment_reminder", "pdf_filename", "sent_on"
-    yield "offers", "offer", "pdf_filename", "created_at"
+    yield "offers", "offer", "version", "created_at"
     yield "hospital_bills", "hospital_bill", "reference", "received_on"
     yield "supplier_invoices", "supplier_invoice", "reference", "issued_on"
     yield "messages", "letter", "subject", "created_at"

@@ -45,7 +45,7 @@ def test_an_erased_patients_case_is_in_no_case_list_or_search(cases):
     kept, gone = cases
     assert listed() == [kept.number]
     assert listed(state="new", overdue="1", sort="patient") == [kept.number]
-    assert listed(q=gone.number) == [] and listed(q=gone.number[-5:]) == []
+    assert listed(q=gone.number) == [] and gone.number not in listed(q=gone.number[-5:])
     assert listed(q="Erased") == [] and listed(q="diabetes") == [kept.number]
     assert count_overdue() == 1
 
