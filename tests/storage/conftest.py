@@ -30,11 +30,10 @@ def s3():
                 os.environ[name] = value
 
 
-@pytest.fixture
-def s3_storage(app, s3, monkeypatch, tmp_path):
-    """STORAGE_URL pointing at a new bucket with Object Lock; the local folders are empty temp dirs (nothing may
-    land there)."""
-    bucket = s3.new_bucket(f"backoffice-{next(_buckets)}-{os.getpid()}")
+def use_bucket(app, s3, monkeypatch, tmp_path, *, prefix: str, object_lock: bool = True) -> str:
+    """STORAGE_URL pointing at a new bucket of the S3 server (with Object Lock unless told); the local folders are
+    empty temp dirs (nothing may land there)."""
+    bucket = s3.new_bucket(f"{prefix}-{next(_buckets)}-{os.getpid()}", object_lock=object_lock)
     change_settings(
         monkeypatch,
         app,
@@ -45,6 +44,12 @@ def s3_storage(app, s3, monkeypatch, tmp_path):
         case_documents_dir=str(tmp_path / "documents"),
     )
     return bucket
+
+
+@pytest.fixture
+def s3_storage(app, s3, monkeypatch, tmp_path):
+    """A new bucket with Object Lock, as a production bucket for invoices would be."""
+    return use_bucket(app, s3, monkeypatch, tmp_path, prefix="backoffice")
 
 
 @pytest.fixture
