@@ -72,6 +72,7 @@ class DataRequest(db.Model):
     error: Mapped[str] = mapped_column(Text, default="")
     # Erasure: the last step done (`rights.erasing.STEPS`; "" before the first), the certificate once erased (what was
     # erased, pseudonymised, restricted and kept, and why), and the day the restricted records go (retention's end).
+    # A copy: `certificate["archive"]` counts what the archive held (tables, rows, files, missing), shown translated.
     step: Mapped[str] = mapped_column(String(30), default="", server_default="")
     certificate: Mapped[dict | None] = mapped_column(JSON)
     delete_on: Mapped[date | None]
@@ -92,6 +93,21 @@ class DataRequest(db.Model):
     @property
     def portal_status_label(self) -> str:
         return PORTAL_LABELS.get(self.status, N_("in preparation"))
+
+    @property
+    def summary(self) -> dict:
+        """What the request's list shows of its result, as numbers (the page words them in its language): a copy's
+        archive, or an erasure's counts; empty before there is a result."""
+        content = self.certificate or {}
+        if self.kind == "export":
+            return dict(content.get("archive") or {})
+        if "erased" not in content:
+            return {}
+        return {
+            "erased": sum(content["erased"].values()),
+            "restricted": sum(item["count"] for item in content.get("restricted") or []),
+            "delete_on": self.delete_on,
+        }
 
     @property
     def kind_label(self) -> str:

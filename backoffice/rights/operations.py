@@ -214,6 +214,9 @@ def prepare_export(request_id: int) -> None:
         raise TransientJobError(exc.message) from exc
     request.file_key, request.file_sha256, request.file_size = key, stored.sha256, stored.size
     request.contents = archive.contents
+    request.certificate = {
+        "archive": {"tables": archive.tables, "rows": archive.rows, "files": archive.files, "missing": archive.missing}
+    }
     request.status, request.finished_at = "ready", utcnow()
     _record(request, "prepared", None, contents=archive.contents, sha256=stored.sha256, size=stored.size)
     db.session.commit()

@@ -29,7 +29,7 @@ from backoffice.storage import files
 from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.factories import make_patient, make_user
-from tests.helpers import change_settings, login_as
+from tests.helpers import change_settings, login_as, page_text
 from tests.invoicing.factories import issued_deposit, make_invoicing_case, pay
 from tests.logistics.factories import make_hotel
 from tests.messages.factories import make_received
@@ -297,3 +297,18 @@ def test_the_certificate_page_and_pdf_are_for_administrators_once_the_erasure_is
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     listing = client.get(f"/patients/{world.anna_id}/data").get_data(as_text=True)
     assert "Ask to erase the data" not in listing and "Ask for a copy" not in listing
+
+
+def test_the_requests_list_words_each_result_in_the_readers_language(app, local_storage, smtp, client):
+    world = make_world()
+    request_id = confirmed_erasure(world.anna_id)
+    run_jobs(app)
+    admin = db.session.get(DataRequest, request_id).requested_by
+    admin.language = "de"
+    db.session.commit()
+    login_as(client, admin)
+
+    listing = page_text(client.get("/data-requests"))
+
+    assert "Einträge gelöscht" in listing and "3 für das Steuerrecht aufbewahrt bis" in listing
+    assert " erased," not in listing

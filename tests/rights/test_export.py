@@ -23,7 +23,7 @@ from backoffice.rights.models import DataRequest
 from backoffice.storage.models import StoredFile
 from backoffice.trail import AuditEvent
 from tests.factories import make_patient, make_user
-from tests.helpers import login_as
+from tests.helpers import login_as, page_text
 from tests.invoicing.factories import make_invoicing_case
 from tests.shipments.factories import run_jobs
 
@@ -163,3 +163,18 @@ def test_the_patient_asks_for_a_copy_in_the_portal_and_an_administrator_confirms
     db.session.commit()
     run_jobs(app)
     assert db.session.get(DataRequest, request_id).status == "ready"
+
+
+def test_the_requests_list_words_what_a_copy_held_in_the_readers_language(app, storage, two_patients, client):
+    request = prepared(app, two_patients.anna_id)
+    reader = request.confirmed_by
+    reader.language = "de"
+    db.session.commit()
+    login_as(client, reader)
+
+    listing = page_text(client.get("/data-requests"))
+
+    archive = request.certificate["archive"]
+    assert archive["files"] >= 2
+    assert f"{archive['tables']} Tabellen, {archive['rows']} Zeilen, {archive['files']} Dateien" in listing
+    assert " tables, " not in listing
