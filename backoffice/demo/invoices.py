@@ -198,15 +198,7 @@ def _pablo(user: User, stay, actor_id: int | None) -> str:
     case_id, admission, discharge = stay
     link_account(user, case_id)
     deposit = _deposit(case_id, actor_id)
-    payments.record_payment(
-        deposit.id,
-        actor_id=actor_id,
-        amount=deposit.total,
-        currency=deposit.currency,
-        received_on=operator_today(),
-        method="bank_transfer",
-        reference=f"SEPA transfer {user.name}, {deposit.number}",
-    )
+    paid_in_full(deposit, actor_id, reference=f"SEPA transfer {user.name}, {deposit.number}")
     bill = _approved_bill(case_id, admission, discharge, BILL_REFERENCES[0], actor_id)
     draft, _ = finals.create_final_draft(case_id, actor_id=actor_id)
     _to_insurer(draft)
@@ -257,6 +249,19 @@ def _priya(user: User, cases: list[Case], actor_id: int | None) -> str:
         )
         parts.append(f"case {second.number}: deposit invoice {deposit.number} in USD (unpaid)")
     return f"Invoices of {user.name} ({user.email}), " + "; ".join(parts) + "."
+
+
+def paid_in_full(invoice: Invoice, actor_id: int | None, *, reference: str) -> None:
+    """The patient pays the whole invoice by bank transfer today."""
+    payments.record_payment(
+        invoice.id,
+        actor_id=actor_id,
+        amount=invoice.total,
+        currency=invoice.currency,
+        received_on=operator_today(),
+        method="bank_transfer",
+        reference=reference,
+    )
 
 
 def _deposit(case_id: int, actor_id: int | None, *, issued_on: date | None = None, **rate) -> Invoice:

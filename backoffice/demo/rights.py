@@ -7,10 +7,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from backoffice.cases.models import Case
-from backoffice.dbtypes import operator_today
+from backoffice.demo.invoices import paid_in_full
 from backoffice.extensions import db
 from backoffice.geo import country_name
-from backoffice.invoicing import deposits, issuing, payments
+from backoffice.invoicing import deposits, issuing
 from backoffice.patients.models import Patient
 
 DEPOSIT_SHARE = "30"  # percent of the accepted offer
@@ -34,15 +34,7 @@ def seed_erasable(actor_id: int | None) -> list[str]:
         patient.address = f"Harbour Road 12\n{country_name(patient.country)}"
     draft = deposits.create_deposit_draft(case.id, actor_id=actor_id, share_percent=DEPOSIT_SHARE)
     invoice = issuing.issue_invoice(draft.id, actor_id=actor_id)
-    payments.record_payment(
-        invoice.id,
-        actor_id=actor_id,
-        amount=invoice.total,
-        currency=invoice.currency,
-        received_on=operator_today(),
-        method="bank_transfer",
-        reference=f"SEPA transfer, {invoice.number}",
-    )
+    paid_in_full(invoice, actor_id, reference=f"SEPA transfer, {invoice.number}")
     return [
         f"To erase: {patient.name}, case {case.number} closed, deposit invoice {invoice.number} paid "
         "(Data requests: an administrator asks, admin2@demo.test confirms; finance then finds the invoice restricted)."

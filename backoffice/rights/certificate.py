@@ -1,5 +1,6 @@
 """The erasure certificate: what was erased, pseudonymised, restricted and kept, and why; for the administrator to
-give the patient, as a page and as a PDF in the patient's language.
+give the patient, as a page and as a PDF in the patient's language. The PDF is rendered once, when the erasure ends,
+and kept in the archive as a letter given out (`keep_pdf`): every download gives those bytes, their hash checked.
 
 It names the patient only by the pseudonym (their name is what was erased) and the case numbers they know."""
 
@@ -13,6 +14,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from backoffice.dbtypes import operator_today
 from backoffice.extensions import db
 from backoffice.invoicing.printing import format_day, issuer_details
 from backoffice.languages import N_, PATIENT_LANGUAGES
@@ -20,6 +22,8 @@ from backoffice.patients.models import Patient
 from backoffice.pdf import render_pdf
 from backoffice.rights import erasure_rules
 from backoffice.rights.models import RESTRICTED_KINDS, DataRequest, RestrictedRecord
+from backoffice.storage import archive, files
+from backoffice.storage.transactions import discard_on_rollback
 
 TEMPLATE = "rights/certificate_pdf.html"
 # What was erased, by the tables the records step deleted from (and the files step, the portal step).
@@ -142,3 +146,19 @@ def certificate_pdf(request: DataRequest) -> bytes:
     with force_locale(language):
         certificate = printed(request)
     return render_pdf(TEMPLATE, language=language, certificate=certificate)
+
+
+def keep_pdf(request: DataRequest) -> None:
+    """Render the certificate (its content written) and keep it in the archive, in the caller's transaction: the
+    request records its key, hash and size; the file goes again if the transaction rolls back."""
+    stored = archive.store_pdf(
+        f"erasure-{request.id}-certificate", operator_today().year, certificate_pdf(request), kind="letter"
+    )
+    key = archive.AREA + stored.filename
+    discard_on_rollback(key)
+    request.file_key, request.file_sha256, request.file_size = key, stored.sha256, stored.size
+
+
+def kept_pdf(request: DataRequest) -> bytes:
+    """The certificate's PDF as kept, refused unless its bytes are those recorded (`files.read`)."""
+    return files.read(request.file_key, request.file_sha256)

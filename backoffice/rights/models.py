@@ -62,7 +62,8 @@ class DataRequest(db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The archive in the store (storage key, SHA-256, size) while it waits for its one download.
+    # A copy: its archive in the store (storage key, SHA-256, size) while it waits for its one download. An erasure:
+    # its certificate's PDF, kept as a letter given out.
     file_key: Mapped[str | None] = mapped_column(String(300))
     file_sha256: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None]

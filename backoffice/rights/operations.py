@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
 from backoffice.dbtypes import utcnow
 from backoffice.errors import DomainError, NotFound, PermissionDenied
@@ -14,14 +14,15 @@ from backoffice.extensions import db
 from backoffice.jobs.outbox import record_job
 from backoffice.jobs.runner import JobSpec, PermanentJobError, TransientJobError, register_job
 from backoffice.patients.models import Patient
-from backoffice.rights import erasing, erasure_rules
-from backoffice.rights.certificate import summarise
+from backoffice.rights import certificate, erasing, erasure_rules
 from backoffice.rights.exporting import build_archive
 from backoffice.rights.models import OPEN_STATUSES, DataRequest
 from backoffice.storage import files
+from backoffice.storage.archive import ArchiveError
 from backoffice.storage.backends import MissingFile, StorageUnavailable
 from backoffice.trail import record_event
 
+SEARCH_LIMIT = 20  # patients found by the administrators' search
 EXPORT_JOB = "rights.export"
 ERASE_JOB = "rights.erase"
 JOBS = {"export": EXPORT_JOB, "erasure": ERASE_JOB}
@@ -48,12 +49,50 @@ def get_request(request_id: int) -> DataRequest:
     return request
 
 
+def get_patient(patient_id: int) -> Patient:
+    patient = db.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(_("There is no such patient."))
+    return patient
+
+
+def erasure_refusals(patient: Patient) -> list[str]:
+    """Why the patient's data may not be erased now (none for one already erased: nothing is left to ask)."""
+    return [] if patient.is_erased else erasure_rules.refusals(patient.id)
+
+
+def find_patients(search: str) -> list[Patient]:
+    """The patients whose name or e-mail holds `search` (case-insensitive), by name; at most SEARCH_LIMIT."""
+    term = search.lower()
+    return list(
+        db.session.scalars(
+            select(Patient)
+            .where(
+                or_(
+                    func.lower(Patient.name).contains(term, autoescape=True),
+                    func.lower(Patient.email).contains(term, autoescape=True),
+                )
+            )
+            .order_by(Patient.name, Patient.id)
+            .limit(SEARCH_LIMIT)
+        )
+    )
+
+
 def erased_request(request_id: int) -> DataRequest:
     """An erasure that is done (its certificate exists)."""
     request = get_request(request_id)
     if request.kind != "erasure" or request.status != "erased" or not request.certificate:
         raise NotFound(_("There is no certificate for this request: it is not a finished erasure."))
     return request
+
+
+def certificate_pdf_of(request_id: int) -> tuple[bytes, DataRequest]:
+    """A finished erasure's certificate PDF, as kept when the erasure ended."""
+    request = erased_request(request_id)
+    if not request.file_key or not request.file_sha256:
+        raise NotFound(_("The PDF of this certificate is not kept."))
+    return certificate.kept_pdf(request), request
 
 
 def list_requests(*, patient_id: int | None = None, kind: str | None = None) -> list[DataRequest]:
@@ -73,9 +112,7 @@ def open_request(patient_id: int) -> DataRequest | None:
 
 def request_export(patient_id: int, *, actor_id: int, via_portal: bool = False) -> DataRequest:
     """Ask for a copy of a patient's data; one open request per patient at a time."""
-    patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(_("There is no such patient."))
+    patient = get_patient(patient_id)
     pending = open_request(patient_id)
     if (pending is not None and pending.kind == "erasure") or patient.is_erased:
         raise RequestRefused(_("This patient's data is being erased or was erased; no copy can be made."))
@@ -90,9 +127,7 @@ def request_export(patient_id: int, *, actor_id: int, via_portal: bool = False) 
 
 def request_erasure(patient_id: int, *, actor_id: int) -> DataRequest:
     """Ask to erase a patient's data; refused, with every reason, while a case runs or money is open."""
-    patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(_("There is no such patient."))
+    patient = get_patient(patient_id)
     if patient.is_erased:
         raise RequestRefused(_("This patient's data is already erased."))
     if open_request(patient_id) is not None:
@@ -177,12 +212,12 @@ def erase(request_id: int) -> None:
         erasing.note(request, step, **counts)
         db.session.commit()
     patient.erased_at = patient.erased_at or utcnow()
-    request.certificate = summarise(request, patient)
-    erased = sum(request.certificate["erased"].values())
-    restricted = sum(item["count"] for item in request.certificate["restricted"])
-    request.contents = f"{erased} erased, {restricted} restricted" + (
-        f" until {request.delete_on.isoformat()}" if request.delete_on else ""
-    )
+    request.certificate = certificate.summarise(request, patient)
+    try:
+        certificate.keep_pdf(request)
+    except ArchiveError as exc:
+        db.session.rollback()
+        raise TransientJobError(f"certificate: {exc.message}") from exc
     request.status, request.finished_at = "erased", utcnow()
     _record(request, "erased", None, delete_on=request.delete_on.isoformat() if request.delete_on else None)
     db.session.commit()

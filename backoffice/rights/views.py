@@ -6,40 +6,22 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
 from backoffice.auth.permissions import ADMINISTRATORS, roles_required
 from backoffice.downloads import download
-from backoffice.errors import NotFound
 from backoffice.extensions import db
 from backoffice.forms import ConfirmForm
 from backoffice.jobs.outbox import kick
-from backoffice.patients.models import Patient
-from backoffice.rights import bp, erasure_rules, operations
-from backoffice.rights.certificate import certificate_pdf, printed
+from backoffice.rights import bp, operations
+from backoffice.rights.certificate import printed
 from backoffice.transactions import commit_change
-
-SEARCH_LIMIT = 20
 
 
 @bp.route("/data-requests")
 @roles_required(*ADMINISTRATORS)
 def list_requests():
     search = request.args.get("q", "").strip()[:100]
-    found = []
-    if search:
-        term = search.lower()
-        found = db.session.scalars(
-            select(Patient)
-            .where(
-                or_(
-                    func.lower(Patient.name).contains(term, autoescape=True),
-                    func.lower(Patient.email).contains(term, autoescape=True),
-                )
-            )
-            .order_by(Patient.name, Patient.id)
-            .limit(SEARCH_LIMIT)
-        ).all()
+    found = operations.find_patients(search) if search else []
     return render_template(
         "rights/requests.html", requests=operations.list_requests(), search=search, found=found, form=ConfirmForm()
     )
@@ -48,14 +30,12 @@ def list_requests():
 @bp.route("/patients/<int:patient_id>/data")
 @roles_required(*ADMINISTRATORS)
 def patient_data(patient_id: int, status: int = 200):
-    patient = db.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(_("There is no such patient."))
+    patient = operations.get_patient(patient_id)
     return render_template(
         "rights/patient.html",
         patient=patient,
         requests=operations.list_requests(patient_id=patient_id),
-        refusals=[] if patient.is_erased else erasure_rules.refusals(patient_id),
+        refusals=operations.erasure_refusals(patient),
         form=ConfirmForm(),
     ), status
 
@@ -101,9 +81,9 @@ def erasure_certificate(data_request_id: int):
 @bp.route("/data-requests/<int:data_request_id>/certificate.pdf")
 @roles_required(*ADMINISTRATORS)
 def erasure_certificate_pdf(data_request_id: int):
-    data_request = operations.erased_request(data_request_id)
+    pdf, data_request = operations.certificate_pdf_of(data_request_id)
     return download(
-        certificate_pdf(data_request),
+        pdf,
         mimetype="application/pdf",
         filename=f"erasure-certificate-{data_request.id}.pdf",
         inline=True,
